@@ -1,0 +1,76 @@
+using Pliant.Quic.Tls;
+
+namespace Pliant.Quic.Connection;
+
+/// <summary>Congestion controllers built in (RFC 9002 §7 NewReno, RFC 9438 CUBIC).</summary>
+public enum CongestionControlAlgorithm
+{
+    NewReno,
+    Cubic,
+}
+
+/// <summary>Settings for one connection. Defaults suit a general-purpose client or server.</summary>
+public sealed class QuicConnectionOptions
+{
+    /// <summary>TLS client settings; set for a client connection.</summary>
+    public TlsClientOptions? Client { get; init; }
+
+    /// <summary>TLS server settings; set for a server connection.</summary>
+    public TlsServerOptions? Server { get; init; }
+
+    /// <summary>The version a client starts with (RFC 9000 §6).</summary>
+    public uint InitialVersion { get; init; } = QuicVersion.V1;
+
+    /// <summary>Versions acceptable, most preferred first; used for compatible version negotiation (RFC 9368).</summary>
+    public IReadOnlyList<uint> Versions { get; init; } = [QuicVersion.V1, QuicVersion.V2];
+
+    /// <summary>max_idle_timeout (RFC 9000 §10.1).</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>initial_max_data: connection flow-control window we start with.</summary>
+    public long InitialMaxData { get; init; } = 4 << 20;
+
+    /// <summary>initial_max_stream_data_* for every stream kind.</summary>
+    public long InitialMaxStreamData { get; init; } = 1 << 20;
+
+    /// <summary>Largest window auto-tuning may grow a stream's receive window to.</summary>
+    public long MaxStreamWindow { get; init; } = 16 << 20;
+
+    /// <summary>Largest window auto-tuning may grow the connection's receive window to.</summary>
+    public long MaxConnectionWindow { get; init; } = 24 << 20;
+
+    /// <summary>initial_max_streams_bidi.</summary>
+    public long MaxBidirectionalStreams { get; init; } = 100;
+
+    /// <summary>initial_max_streams_uni.</summary>
+    public long MaxUnidirectionalStreams { get; init; } = 100;
+
+    /// <summary>active_connection_id_limit we advertise (RFC 9000 §5.1.1), at least 2.</summary>
+    public int ActiveConnectionIdLimit { get; init; } = 4;
+
+    /// <summary>max_ack_delay we advertise (RFC 9000 §18.2).</summary>
+    public TimeSpan MaxAckDelay { get; init; } = TimeSpan.FromMilliseconds(25);
+
+    /// <summary>ack_delay_exponent we advertise.</summary>
+    public int AckDelayExponent { get; init; } = 3;
+
+    /// <summary>Largest UDP payload we send (before path MTU discovery); 1200 is always safe.</summary>
+    public int MaxUdpPayloadSize { get; init; } = 1452;
+
+    /// <summary>Length of the connection IDs we issue.</summary>
+    public int ConnectionIdLength { get; init; } = 8;
+
+    public CongestionControlAlgorithm CongestionControl { get; init; } = CongestionControlAlgorithm.Cubic;
+
+    /// <summary>Mark packets ECT(0) and validate ECN on the path (RFC 9000 §13.4).</summary>
+    public bool EnableEcn { get; init; } = true;
+
+    /// <summary>max_datagram_frame_size (RFC 9221 §3); 0 disables DATAGRAM frames.</summary>
+    public int MaxDatagramFrameSize { get; init; }
+
+    /// <summary>disable_active_migration (RFC 9000 §18.2).</summary>
+    public bool DisableActiveMigration { get; init; }
+
+    /// <summary>Source of randomness for connection IDs and packet-number skips; seed it in simulations.</summary>
+    public Random? Random { get; init; }
+}
