@@ -1,6 +1,31 @@
 using System.Net;
+using Pliant.Quic.Crypto;
+using Pliant.Quic.Recovery;
+using Pliant.Quic.Streams;
+using Pliant.Quic.Tls;
+using Pliant.Quic.Wire;
 
 namespace Pliant.Quic.Connection;
+
+/// <summary>Where a connection is in its life (RFC 9000 §10).</summary>
+public enum ConnectionState
+{
+    Handshaking,
+    Connected,
+    /// <summary>We sent CONNECTION_CLOSE and answer further packets with it (RFC 9000 §10.2.1).</summary>
+    Closing,
+    /// <summary>The peer closed; we send nothing (RFC 9000 §10.2.2).</summary>
+    Draining,
+    Closed,
+}
+
+/// <summary>Routes connection IDs to connections; implemented by the endpoint.</summary>
+internal interface IConnectionIdRegistry
+{
+    void Register(ConnectionId cid, QuicConnectionCore connection);
+    void Unregister(ConnectionId cid);
+    void DeriveResetToken(ConnectionId cid, Span<byte> token16);
+}
 
 /// <summary>
 /// One QUIC connection as a sans-IO state machine (DESIGN §2). It never touches a socket, clock or
@@ -15,57 +40,105 @@ namespace Pliant.Quic.Connection;
 /// </summary>
 public sealed partial class QuicConnectionCore
 {
-    // ---- Handle ----
+    private readonly QuicConnectionOptions _options;
+    private readonly Random _rng;
+    private readonly PacketSpaceState[] _spaces =
+    [
+        new(PacketSpace.Initial), new(PacketSpace.Handshake), new(PacketSpace.Application),
+    ];
+    private readonly Queue<ConnectionEvent> _events = new();
+    private readonly RttEstimator _rtt = new();
+    private readonly ICongestionController _cc;
+    private readonly LossRecovery _recovery;
+    private readonly Pacer _pacer;
+    private readonly StreamManager _streams;
+    private readonly IConnectionIdRegistry? _registry;
+    private TlsHandshake _tls;
+    private ConnectionState _state = ConnectionState.Handshaking;
 
-    /// <summary>Feeds one received UDP datagram (possibly several coalesced QUIC packets).</summary>
-    public void HandleDatagram(long nowUs, ReadOnlySpan<byte> datagram, IPEndPoint from, EcnCodepoint ecn) =>
-        throw new NotImplementedException();
+    private QuicConnectionCore(QuicConnectionOptions options, bool isClient, IPEndPoint remote, long nowUs,
+        IConnectionIdRegistry? registry)
+    {
+        _options = options;
+        IsClient = isClient;
+        _rng = options.Random ?? new Random();
+        _registry = registry;
+        RemoteEndPoint = remote;
+        _maxDatagramSize = Math.Clamp(options.MaxUdpPayloadSize, 1200, 65527);
+        // Until the path is known to carry more, send 1200-byte datagrams (RFC 9000 §14.1); raised
+        // after the handshake to the configured size when the peer allows it.
+        _sendDatagramSize = 1200;
+        _cc = options.CongestionControl == CongestionControlAlgorithm.NewReno
+            ? new NewReno(_sendDatagramSize)
+            : new Cubic(_sendDatagramSize);
+        _recovery = new LossRecovery(_rtt, _cc);
+        _pacer = new Pacer();
+        _streams = new StreamManager(isClient, new LocalStreamSettings
+        {
+            InitialMaxData = (ulong)options.InitialMaxData,
+            InitialMaxStreamDataBidiLocal = (ulong)options.InitialMaxStreamData,
+            InitialMaxStreamDataBidiRemote = (ulong)options.InitialMaxStreamData,
+            InitialMaxStreamDataUni = (ulong)options.InitialMaxStreamData,
+            MaxStreamsBidi = (ulong)options.MaxBidirectionalStreams,
+            MaxStreamsUni = (ulong)options.MaxUnidirectionalStreams,
+            MaxStreamWindow = (ulong)options.MaxStreamWindow,
+            MaxConnectionWindow = (ulong)options.MaxConnectionWindow,
+        });
+        _idleTimeoutUs = (long)options.IdleTimeout.TotalMicroseconds;
+        _idleDeadline = nowUs + Math.Max(_idleTimeoutUs, 1);
+        _lastActivityUs = nowUs;
+        Version = options.InitialVersion;
+        _ecnEnabled = options.EnableEcn;
+        _tls = null!;
+    }
 
-    /// <summary>Runs timers due at <paramref name="nowUs"/> (loss detection, PTO, ACK delay, idle, pacing).</summary>
-    public void HandleTimeout(long nowUs) => throw new NotImplementedException();
+    /// <summary>Creates a client connection and queues its first flight (ClientHello).</summary>
+    internal static QuicConnectionCore CreateClient(QuicConnectionOptions options, IPEndPoint remote, long nowUs,
+        IConnectionIdRegistry? registry)
+    {
+        var tlsOptions = options.Client ?? throw new ArgumentException("client options need TLS client settings", nameof(options));
+        if (!QuicVersion.IsSupported(options.InitialVersion))
+            throw new ArgumentException($"unsupported QUIC version 0x{options.InitialVersion:x8}", nameof(options));
+        var c = new QuicConnectionCore(options, isClient: true, remote, nowUs, registry);
+        // RFC 9000 §7.2: the first Destination Connection ID is random and at least 8 bytes.
+        c._originalDcid = ConnectionId.Random(Math.Max(8, options.ConnectionIdLength), c._rng);
+        c._dcid = c._originalDcid;
+        c._dcidForInitialKeys = c._originalDcid;
+        c._peerCids.Add(new PeerCid(0, c._dcid, null));
+        c._initialScid = c.IssueFirstLocalCid();
+        c._addressValidated = true; // a client is never limited by anti-amplification
+        c.InstallInitialKeys(c._originalDcid);
+        c._tls = TlsHandshake.CreateClient(tlsOptions, c.BuildLocalTransportParameters().Encode());
+        if (tlsOptions.ResumptionTicket?.TransportParameters is { } remembered && tlsOptions.EnableEarlyData)
+        {
+            // RFC 9000 §7.4.1: 0-RTT uses the remembered flow-control and stream limits.
+            c.ApplyRememberedTransportParameters(remembered);
+        }
+        c._tls.Start();
+        c.ProcessTlsEvents(nowUs);
+        return c;
+    }
 
-    // ---- Poll ----
-
-    /// <summary>
-    /// Writes the next datagram(s) to send into <paramref name="buffer"/>. With
-    /// <paramref name="maxSegments"/> &gt; 1 it may fill several equal-sized datagrams for GSO.
-    /// Returns false when nothing is to be sent now (check <see cref="PollTimeout"/>).
-    /// </summary>
-    public bool PollTransmit(long nowUs, Span<byte> buffer, int maxSegments, out Transmit transmit) =>
-        throw new NotImplementedException();
-
-    /// <summary>The next time <see cref="HandleTimeout"/> must be called, or null.</summary>
-    public long? PollTimeout() => throw new NotImplementedException();
-
-    /// <summary>Takes the next event for the application.</summary>
-    public bool TryPollEvent(out ConnectionEvent connectionEvent) => throw new NotImplementedException();
-
-    // ---- Mutators ----
-
-    /// <summary>Opens a stream; false when the peer's stream limit is reached (wait for StreamsAvailable).</summary>
-    public bool TryOpenStream(bool bidirectional, out ulong streamId) => throw new NotImplementedException();
-
-    /// <summary>
-    /// Queues data on a stream; returns how many bytes were taken (fewer than offered when the
-    /// stream's send buffer is full — wait for StreamWritable). <paramref name="fin"/> ends the stream
-    /// once every offered byte was taken.
-    /// </summary>
-    public int StreamWrite(ulong streamId, ReadOnlySpan<byte> data, bool fin) => throw new NotImplementedException();
-
-    /// <summary>Reads received data in order; <paramref name="fin"/> is true once the stream's end was read.</summary>
-    public int StreamRead(ulong streamId, Span<byte> destination, out bool fin) => throw new NotImplementedException();
-
-    /// <summary>Abruptly ends the sending side (RESET_STREAM, RFC 9000 §19.4).</summary>
-    public void StreamReset(ulong streamId, ulong errorCode) => throw new NotImplementedException();
-
-    /// <summary>Asks the peer to stop sending (STOP_SENDING, RFC 9000 §19.5).</summary>
-    public void StreamStopSending(ulong streamId, ulong errorCode) => throw new NotImplementedException();
-
-    /// <summary>Sends an unreliable datagram (RFC 9221); false if too large or not negotiated.</summary>
-    public bool SendDatagram(ReadOnlySpan<byte> data) => throw new NotImplementedException();
-
-    /// <summary>Closes the connection with an application error code (CONNECTION_CLOSE type 0x1d).</summary>
-    public void Close(long nowUs, ulong applicationErrorCode, string reason) => throw new NotImplementedException();
+    /// <summary>Creates a server connection for a client's first Initial packet.</summary>
+    internal static QuicConnectionCore CreateServer(QuicConnectionOptions options, IPEndPoint remote, long nowUs,
+        uint version, ConnectionId clientDcid, ConnectionId clientScid, ConnectionId originalDcid,
+        ConnectionId? retryScid, bool addressValidated, IConnectionIdRegistry? registry)
+    {
+        var tlsOptions = options.Server ?? throw new ArgumentException("server options need TLS server settings", nameof(options));
+        var c = new QuicConnectionCore(options, isClient: false, remote, nowUs, registry);
+        c.Version = version;
+        c._originalDcid = originalDcid;
+        c._retryScid = retryScid;
+        c._dcid = clientScid;
+        c._peerCids.Add(new PeerCid(0, clientScid, null));
+        c._initialScid = c.IssueFirstLocalCid();
+        c._clientInitialDcid = clientDcid;
+        registry?.Register(clientDcid, c);
+        c._addressValidated = addressValidated;
+        c.InstallInitialKeys(clientDcid);
+        c._tls = TlsHandshake.CreateServer(tlsOptions, c.BuildLocalTransportParameters().Encode());
+        return c;
+    }
 
     // ---- Getters ----
 
@@ -73,17 +146,149 @@ public sealed partial class QuicConnectionCore
     public bool IsClient { get; }
 
     /// <summary>True once the handshake completed.</summary>
-    public bool IsConnected { get; private set; }
+    public bool IsConnected => _handshakeComplete && _state == ConnectionState.Connected;
 
     /// <summary>True once the connection is fully closed (draining over); the driver may drop it.</summary>
-    public bool IsClosed { get; private set; }
+    public bool IsClosed => _state == ConnectionState.Closed;
+
+    /// <summary>Where the connection is in its life.</summary>
+    public ConnectionState State => _state;
 
     /// <summary>The peer's current address.</summary>
-    public IPEndPoint RemoteEndPoint { get; private set; } = new(IPAddress.Loopback, 0);
+    public IPEndPoint RemoteEndPoint { get; private set; }
 
     /// <summary>The negotiated ALPN protocol, once known.</summary>
-    public string? ApplicationProtocol { get; private set; }
+    public string? ApplicationProtocol => _tls.ApplicationProtocol;
 
     /// <summary>The QUIC version in use.</summary>
     public uint Version { get; private set; }
+
+    /// <summary>The negotiated cipher suite, once known.</summary>
+    public CipherSuite? CipherSuite => _tls.Suite;
+
+    /// <summary>True when the TLS handshake resumed an earlier session.</summary>
+    public bool IsResumed => _tls.IsResumed;
+
+    /// <summary>True when the server accepted our 0-RTT data (client), or we accepted the client's (server).</summary>
+    public bool EarlyDataAccepted => _tls.EarlyDataAccepted == true;
+
+    /// <summary>The server name the client asked for (server side) or used (client side).</summary>
+    public string? ServerName => IsClient ? _options.Client?.ServerName : _tls.ServerName;
+
+    /// <summary>The peer's certificate (client side), once validated.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? PeerCertificate => _tls.PeerCertificate;
+
+    /// <summary>Counters for diagnostics and benchmarks.</summary>
+    public ConnectionStatistics Statistics { get; } = new();
+
+    /// <summary>Smoothed RTT in microseconds (RFC 9002 §5.3).</summary>
+    public long SmoothedRttUs => _rtt.SmoothedRtt;
+
+    /// <summary>Current congestion window in bytes.</summary>
+    public long CongestionWindow => _cc.Window;
+
+    /// <summary>Number of 1-RTT key updates completed (RFC 9001 §6).</summary>
+    public int KeyUpdates => _keyUpdates;
+
+    /// <summary>Why the connection closed, once it has.</summary>
+    public ConnectionEvent? CloseInfo { get; private set; }
+
+    // ---- Events ----
+
+    /// <summary>Takes the next event for the application.</summary>
+    public bool TryPollEvent(out ConnectionEvent connectionEvent)
+    {
+        if (_events.TryDequeue(out connectionEvent)) return true;
+        return _streams.TryPollEvent(out connectionEvent);
+    }
+
+    /// <summary>True when <see cref="TryPollEvent"/> has something.</summary>
+    internal bool HasEvents => _events.Count > 0 || _streams.HasEvents;
+
+    private void Raise(in ConnectionEvent e) => _events.Enqueue(e);
+
+    // ---- Mutators ----
+
+    /// <summary>Opens a stream; false when the peer's stream limit is reached (wait for StreamsAvailable).</summary>
+    public bool TryOpenStream(bool bidirectional, out ulong streamId)
+    {
+        ThrowIfClosed();
+        if (!_handshakeComplete && _zeroRttSendKeys is null)
+            throw new InvalidOperationException("streams can be opened once the handshake completes (or with 0-RTT keys)");
+        return _streams.TryOpenStream(bidirectional, out streamId);
+    }
+
+    /// <summary>
+    /// Queues data on a stream; returns how many bytes were taken (fewer than offered when the
+    /// stream's send buffer is full — wait for StreamWritable). <paramref name="fin"/> ends the stream
+    /// once every offered byte was taken.
+    /// </summary>
+    public int StreamWrite(ulong streamId, ReadOnlySpan<byte> data, bool fin)
+    {
+        ThrowIfClosed();
+        return _streams.Write(streamId, data, fin);
+    }
+
+    /// <summary>Reads received data in order; <paramref name="fin"/> is true once the stream's end was read.</summary>
+    public int StreamRead(ulong streamId, Span<byte> destination, out bool fin) =>
+        _streams.Read(streamId, destination, out fin);
+
+    /// <summary>Abruptly ends the sending side (RESET_STREAM, RFC 9000 §19.4).</summary>
+    public void StreamReset(ulong streamId, ulong errorCode)
+    {
+        if (_state is ConnectionState.Closed or ConnectionState.Draining or ConnectionState.Closing) return;
+        _streams.Reset(streamId, errorCode);
+    }
+
+    /// <summary>Asks the peer to stop sending (STOP_SENDING, RFC 9000 §19.5).</summary>
+    public void StreamStopSending(ulong streamId, ulong errorCode)
+    {
+        if (_state is ConnectionState.Closed or ConnectionState.Draining or ConnectionState.Closing) return;
+        _streams.StopSending(streamId, errorCode);
+    }
+
+    /// <summary>Sends an unreliable datagram (RFC 9221); false if too large, not negotiated, or the queue is full.</summary>
+    public bool SendDatagram(ReadOnlySpan<byte> data)
+    {
+        ThrowIfClosed();
+        if (_peerMaxDatagramFrameSize == 0) return false;
+        // type + length varint + data must fit the peer's limit and one packet.
+        int frameLength = 1 + VarInt.Length((ulong)data.Length) + data.Length;
+        if ((ulong)frameLength > _peerMaxDatagramFrameSize || frameLength > _sendDatagramSize - 64) return false;
+        if (_datagramQueue.Count >= 256) return false;
+        _datagramQueue.Enqueue(data.ToArray());
+        return true;
+    }
+
+    /// <summary>Starts a 1-RTT key update (RFC 9001 §6.1); false when one is still in progress or keys are not ready.</summary>
+    public bool InitiateKeyUpdate() => TryInitiateKeyUpdate();
+
+    /// <summary>Closes the connection with an application error code (CONNECTION_CLOSE type 0x1d).</summary>
+    public void Close(long nowUs, ulong applicationErrorCode, string reason)
+    {
+        if (_state is ConnectionState.Closing or ConnectionState.Draining or ConnectionState.Closed) return;
+        EnterClosing(nowUs, applicationErrorCode, reason, isApplication: true, frameType: 0, isLocal: true);
+    }
+
+    private void ThrowIfClosed()
+    {
+        if (_state is ConnectionState.Closing or ConnectionState.Draining or ConnectionState.Closed)
+            throw new InvalidOperationException("the connection is closed");
+    }
+}
+
+/// <summary>Counters kept by a connection.</summary>
+public sealed class ConnectionStatistics
+{
+    public long DatagramsSent;
+    public long DatagramsReceived;
+    public long PacketsSent;
+    public long PacketsReceived;
+    public long PacketsLost;
+    public long PacketsDropped;
+    public long BytesSent;
+    public long BytesReceived;
+    public long StreamBytesRetransmitted;
+    public long CongestionEvents;
+    public long PtoCount;
 }

@@ -1,0 +1,166 @@
+using Pliant.Quic.Wire;
+
+namespace Pliant.Quic.Connection;
+
+// Connection IDs (RFC 9000 §5.1): the ones we issue, the ones the peer issued, and their retirement.
+public sealed partial class QuicConnectionCore
+{
+    private sealed class LocalCid(ulong sequence, ConnectionId id, byte[] resetToken)
+    {
+        public ulong Sequence { get; } = sequence;
+        public ConnectionId Id { get; } = id;
+        public byte[] ResetToken { get; } = resetToken;
+        /// <summary>NEW_CONNECTION_ID must be (re)sent.</summary>
+        public bool Pending;
+    }
+
+    private sealed record PeerCid(ulong Sequence, ConnectionId Id, byte[]? ResetToken);
+
+    private readonly List<LocalCid> _localCids = [];
+    private readonly List<PeerCid> _peerCids = [];
+    /// <summary>Sequence numbers of peer CIDs we must retire (RETIRE_CONNECTION_ID pending).</summary>
+    private readonly List<ulong> _retireQueue = [];
+    private ulong _nextLocalCidSequence;
+    private ulong _peerRetirePriorTo;
+    private ConnectionId _dcid;
+    private ulong _dcidSequence;
+    private ConnectionId _originalDcid;
+    private ConnectionId _initialScid;
+    private ConnectionId? _retryScid;
+    private ConnectionId _clientInitialDcid;
+    private int _peerActiveCidLimit = 2;
+
+    /// <summary>The connection ID we chose for ourselves first (initial_source_connection_id).</summary>
+    public ConnectionId LocalConnectionId => _initialScid;
+
+    /// <summary>The connection ID we currently send to.</summary>
+    public ConnectionId RemoteConnectionId => _dcid;
+
+    internal IEnumerable<ConnectionId> LocalConnectionIds
+    {
+        get
+        {
+            foreach (var c in _localCids) yield return c.Id;
+            if (_clientInitialDcid.Length > 0) yield return _clientInitialDcid;
+        }
+    }
+
+    private ConnectionId IssueFirstLocalCid()
+    {
+        var cid = NewLocalCid();
+        return cid.Id;
+    }
+
+    private LocalCid NewLocalCid()
+    {
+        var id = ConnectionId.Random(_options.ConnectionIdLength, _rng);
+        var token = new byte[16];
+        if (_registry is not null) _registry.DeriveResetToken(id, token);
+        else _rng.NextBytes(token);
+        var cid = new LocalCid(_nextLocalCidSequence++, id, token);
+        _localCids.Add(cid);
+        _registry?.Register(id, this);
+        return cid;
+    }
+
+    /// <summary>Issues spare connection IDs up to the peer's active_connection_id_limit (RFC 9000 §5.1.1).</summary>
+    private void TopUpLocalCids()
+    {
+        int limit = Math.Min(_peerActiveCidLimit, 8);
+        while (_localCids.Count < limit)
+        {
+            var cid = NewLocalCid();
+            cid.Pending = true;
+        }
+    }
+
+    private void OnNewConnectionId(in NewConnectionIdFrame f)
+    {
+        // RFC 9000 §19.15: a peer that uses a zero-length CID must not send this frame.
+        if (_dcid.Length == 0)
+            throw new QuicProtocolException(TransportErrorCode.ProtocolViolation, "NEW_CONNECTION_ID with zero-length connection IDs", 0x18);
+        foreach (var p in _peerCids)
+        {
+            if (p.Sequence == f.SequenceNumber)
+            {
+                if (p.Id != f.ConnectionId)
+                    throw new QuicProtocolException(TransportErrorCode.ProtocolViolation, "connection ID sequence number reused", 0x18);
+                return;
+            }
+        }
+        if (f.SequenceNumber < _peerRetirePriorTo)
+        {
+            // RFC 9000 §19.15: a CID already covered by Retire Prior To is retired right away.
+            _retireQueue.Add(f.SequenceNumber);
+            return;
+        }
+        _peerCids.Add(new PeerCid(f.SequenceNumber, f.ConnectionId, f.StatelessResetToken.ToArray()));
+        if (f.RetirePriorTo > _peerRetirePriorTo)
+        {
+            _peerRetirePriorTo = f.RetirePriorTo;
+            for (int i = _peerCids.Count - 1; i >= 0; i--)
+            {
+                if (_peerCids[i].Sequence < _peerRetirePriorTo)
+                {
+                    _retireQueue.Add(_peerCids[i].Sequence);
+                    _peerCids.RemoveAt(i);
+                }
+            }
+            if (_dcidSequence < _peerRetirePriorTo) SwitchToNextPeerCid();
+        }
+        // RFC 9000 §5.1.1: more active IDs than our limit is CONNECTION_ID_LIMIT_ERROR.
+        if (_peerCids.Count > _options.ActiveConnectionIdLimit)
+            throw new QuicProtocolException(TransportErrorCode.ConnectionIdLimitError, "too many active connection IDs", 0x18);
+    }
+
+    private bool SwitchToNextPeerCid()
+    {
+        PeerCid? next = null;
+        foreach (var p in _peerCids)
+            if (p.Sequence != _dcidSequence && (next is null || p.Sequence < next.Sequence)) next = p;
+        if (next is null) return false;
+        if (_peerCids.Find(p => p.Sequence == _dcidSequence) is { } old)
+        {
+            _peerCids.Remove(old);
+            _retireQueue.Add(old.Sequence);
+        }
+        _dcid = next.Id;
+        _dcidSequence = next.Sequence;
+        return true;
+    }
+
+    private void OnRetireConnectionId(ulong sequence, ConnectionId packetDcid)
+    {
+        // RFC 9000 §19.16: retiring a sequence number we never sent is a PROTOCOL_VIOLATION, and so
+        // is retiring the CID the packet was sent to.
+        if (sequence >= _nextLocalCidSequence)
+            throw new QuicProtocolException(TransportErrorCode.ProtocolViolation, "retired a connection ID never issued", 0x19);
+        int index = _localCids.FindIndex(c => c.Sequence == sequence);
+        if (index < 0) return;
+        if (_localCids[index].Id == packetDcid)
+            throw new QuicProtocolException(TransportErrorCode.ProtocolViolation, "retired the connection ID in use by this packet", 0x19);
+        _registry?.Unregister(_localCids[index].Id);
+        _localCids.RemoveAt(index);
+        if (_handshakeComplete) TopUpLocalCids();
+    }
+
+    /// <summary>True when the last 16 bytes of a datagram match a stateless reset token the peer gave us (RFC 9000 §10.3.1).</summary>
+    private bool IsStatelessReset(ReadOnlySpan<byte> datagram)
+    {
+        if (datagram.Length < 21) return false;
+        var tail = datagram[^16..];
+        foreach (var p in _peerCids)
+        {
+            if (p.ResetToken is { } t && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(t, tail))
+                return true;
+        }
+        return false;
+    }
+
+    private void UnregisterAllCids()
+    {
+        if (_registry is null) return;
+        foreach (var c in _localCids) _registry.Unregister(c.Id);
+        if (_clientInitialDcid.Length > 0) _registry.Unregister(_clientInitialDcid);
+    }
+}

@@ -1,0 +1,282 @@
+using Pliant.Quic.Crypto;
+using Pliant.Quic.Recovery;
+using Pliant.Quic.Tls;
+using Pliant.Quic.Wire;
+
+namespace Pliant.Quic.Connection;
+
+// TLS integration (RFC 9001 §4): CRYPTO data in and out, keys per level, transport parameters,
+// handshake completion and confirmation, key discard.
+public sealed partial class QuicConnectionCore
+{
+    private bool _handshakeComplete;
+    private bool _handshakeConfirmed;
+    private bool _handshakeDonePending;
+    private bool _receivedFirstPacket;
+    private bool _retryProcessed;
+    private byte[] _token = [];
+    private PacketKeys? _zeroRttSendKeys;
+    private PacketKeys? _zeroRttReceiveKeys;
+    private TransportParameters? _peerParameters;
+    private ulong _peerMaxDatagramFrameSize;
+    private int _peerAckDelayExponent = 3;
+    private byte[]? _peerResetToken;
+    private bool _versionNegotiated;
+    private readonly Queue<byte[]> _datagramQueue = new();
+
+    private TransportParameters BuildLocalTransportParameters()
+    {
+        var tp = new TransportParameters
+        {
+            MaxIdleTimeout = (ulong)_options.IdleTimeout.TotalMilliseconds,
+            MaxUdpPayloadSize = (ulong)_maxDatagramSize,
+            InitialMaxData = (ulong)_options.InitialMaxData,
+            InitialMaxStreamDataBidiLocal = (ulong)_options.InitialMaxStreamData,
+            InitialMaxStreamDataBidiRemote = (ulong)_options.InitialMaxStreamData,
+            InitialMaxStreamDataUni = (ulong)_options.InitialMaxStreamData,
+            InitialMaxStreamsBidi = (ulong)_options.MaxBidirectionalStreams,
+            InitialMaxStreamsUni = (ulong)_options.MaxUnidirectionalStreams,
+            AckDelayExponent = (ulong)_options.AckDelayExponent,
+            MaxAckDelay = (ulong)_options.MaxAckDelay.TotalMilliseconds,
+            ActiveConnectionIdLimit = (ulong)Math.Max(2, _options.ActiveConnectionIdLimit),
+            DisableActiveMigration = _options.DisableActiveMigration,
+            InitialSourceConnectionId = _initialScid,
+        };
+        if (_options.MaxDatagramFrameSize > 0) tp.MaxDatagramFrameSize = (ulong)_options.MaxDatagramFrameSize;
+        // RFC 9368 §3: advertise the versions we accept so the server may switch compatibly.
+        var versions = _options.Versions.Where(QuicVersion.IsSupported).ToArray();
+        if (versions.Length > 0) tp.VersionInformation = new VersionInformation(Version, versions);
+        if (!IsClient)
+        {
+            tp.OriginalDestinationConnectionId = _originalDcid;
+            if (_retryScid is { } r) tp.RetrySourceConnectionId = r;
+            tp.StatelessResetToken = _localCids[0].ResetToken;
+        }
+        return tp;
+    }
+
+    private void InstallInitialKeys(ConnectionId dcid)
+    {
+        InitialSecrets.CreateKeys(Version, dcid.Span, !IsClient, out var send, out var receive);
+        var s = _spaces[(int)PacketSpace.Initial];
+        s.SendKeys = send;
+        s.ReceiveKeys = receive;
+    }
+
+    private void ApplyRememberedTransportParameters(byte[] encoded)
+    {
+        try
+        {
+            var tp = TransportParameters.Decode(encoded, sentByServer: true);
+            _streams.SetPeerLimits(PeerLimitsFrom(tp));
+            _peerMaxDatagramFrameSize = tp.MaxDatagramFrameSize ?? 0;
+        }
+        catch (QuicProtocolException)
+        {
+            // A corrupt remembered set only costs 0-RTT.
+        }
+    }
+
+    private static PeerStreamLimits PeerLimitsFrom(TransportParameters tp) => new()
+    {
+        InitialMaxData = tp.InitialMaxData,
+        InitialMaxStreamDataBidiLocal = tp.InitialMaxStreamDataBidiLocal,
+        InitialMaxStreamDataBidiRemote = tp.InitialMaxStreamDataBidiRemote,
+        InitialMaxStreamDataUni = tp.InitialMaxStreamDataUni,
+        InitialMaxStreamsBidi = tp.InitialMaxStreamsBidi,
+        InitialMaxStreamsUni = tp.InitialMaxStreamsUni,
+    };
+
+    /// <summary>Feeds contiguous CRYPTO bytes of a level to TLS.</summary>
+    private void DeliverCryptoData(PacketSpaceState space, EncryptionLevel level, long nowUs)
+    {
+        Span<byte> chunk = stackalloc byte[2048];
+        while (true)
+        {
+            int n = space.CryptoReceive.Read(chunk);
+            if (n == 0) break;
+            _tls.HandleCryptoData(level, chunk[..n]);
+        }
+        ProcessTlsEvents(nowUs);
+    }
+
+    private void ProcessTlsEvents(long nowUs)
+    {
+        while (_tls.TryPollEvent(out var e))
+        {
+            switch (e.Kind)
+            {
+                case TlsEventKind.HandshakeData:
+                    var target = SpaceFor(e.Level);
+                    if (e.Level == EncryptionLevel.OneRtt)
+                    {
+                        // Post-handshake messages (NewSessionTicket) travel at 1-RTT.
+                        _spaces[(int)PacketSpace.Application].CryptoSend.Write(e.Data!, fin: false);
+                    }
+                    else
+                    {
+                        target.CryptoSend.Write(e.Data!, fin: false);
+                    }
+                    break;
+                case TlsEventKind.WriteSecret:
+                    InstallSecret(e.Level, e.Suite, e.Secret!, write: true);
+                    break;
+                case TlsEventKind.ReadSecret:
+                    InstallSecret(e.Level, e.Suite, e.Secret!, write: false);
+                    break;
+                case TlsEventKind.PeerTransportParameters:
+                    ApplyPeerTransportParameters(e.Data!);
+                    break;
+                case TlsEventKind.HandshakeComplete:
+                    OnHandshakeComplete(nowUs);
+                    break;
+                case TlsEventKind.NewSessionTicket:
+                    if (e.Ticket is { } ticket)
+                    {
+                        ticket.TransportParameters = _peerParameters?.Encode();
+                        Raise(new ConnectionEvent(ConnectionEventKind.SessionTicket, Ticket: ticket));
+                    }
+                    break;
+                case TlsEventKind.EarlyDataRejected:
+                    OnEarlyDataRejected();
+                    break;
+            }
+        }
+    }
+
+    private PacketSpaceState SpaceFor(EncryptionLevel level) => level switch
+    {
+        EncryptionLevel.Initial => _spaces[(int)PacketSpace.Initial],
+        EncryptionLevel.Handshake => _spaces[(int)PacketSpace.Handshake],
+        _ => _spaces[(int)PacketSpace.Application],
+    };
+
+    private void InstallSecret(EncryptionLevel level, CipherSuite suite, byte[] secret, bool write)
+    {
+        var keys = PacketKeys.Create(suite, secret, Version);
+        switch (level)
+        {
+            case EncryptionLevel.ZeroRtt:
+                if (write) _zeroRttSendKeys = keys; else _zeroRttReceiveKeys = keys;
+                break;
+            case EncryptionLevel.Handshake:
+                if (write) _spaces[1].SendKeys = keys; else _spaces[1].ReceiveKeys = keys;
+                _recovery.HasHandshakeKeys = true;
+                break;
+            case EncryptionLevel.OneRtt:
+                if (write)
+                {
+                    _spaces[2].SendKeys = keys;
+                }
+                else
+                {
+                    _spaces[2].ReceiveKeys = keys;
+                    // RFC 9001 §6.3: compute the next generation ahead so a key update can be
+                    // recognised without a timing side channel.
+                    _nextReceiveKeys = keys.NextGeneration();
+                }
+                break;
+        }
+    }
+
+    private void ApplyPeerTransportParameters(byte[] encoded)
+    {
+        var tp = TransportParameters.Decode(encoded, sentByServer: IsClient);
+        // RFC 9000 §7.3: authenticate the connection IDs used during the handshake.
+        if (tp.InitialSourceConnectionId is not { } peerScid || peerScid != _peerInitialScid)
+            throw new QuicProtocolException(TransportErrorCode.TransportParameterError, "initial_source_connection_id does not match");
+        if (IsClient)
+        {
+            if (tp.OriginalDestinationConnectionId is not { } odcid || odcid != _originalDcid)
+                throw new QuicProtocolException(TransportErrorCode.TransportParameterError, "original_destination_connection_id does not match");
+            if (_retryProcessed)
+            {
+                if (tp.RetrySourceConnectionId is not { } rscid || rscid != _retryScid)
+                    throw new QuicProtocolException(TransportErrorCode.TransportParameterError, "retry_source_connection_id does not match");
+            }
+            else if (tp.RetrySourceConnectionId is not null)
+            {
+                throw new QuicProtocolException(TransportErrorCode.TransportParameterError, "retry_source_connection_id without a Retry");
+            }
+            if (tp.StatelessResetToken is { } token)
+            {
+                _peerResetToken = token;
+                _peerCids[0] = _peerCids[0] with { ResetToken = token };
+            }
+            // RFC 9368 §4: the server's chosen version must be the one in use.
+            if (tp.VersionInformation is { } vi && vi.ChosenVersion != Version)
+                throw new QuicProtocolException(TransportErrorCode.VersionNegotiationError, "version_information does not match the version in use");
+        }
+        _peerParameters = tp;
+        _peerActiveCidLimit = (int)Math.Min(tp.ActiveConnectionIdLimit, 8);
+        _peerAckDelayExponent = (int)tp.AckDelayExponent;
+        _recovery.PeerMaxAckDelayUs = (long)tp.MaxAckDelay * 1000;
+        _peerMaxDatagramFrameSize = tp.MaxDatagramFrameSize ?? 0;
+        // RFC 9000 §10.1: the effective idle timeout is the minimum of both sides' (0 = none).
+        if (tp.MaxIdleTimeout > 0)
+        {
+            long peerUs = (long)tp.MaxIdleTimeout * 1000;
+            _idleTimeoutUs = _idleTimeoutUs == 0 ? peerUs : Math.Min(_idleTimeoutUs, peerUs);
+        }
+        _peerMaxUdpPayload = (int)Math.Min(tp.MaxUdpPayloadSize, 65527);
+        _streams.SetPeerLimits(PeerLimitsFrom(tp));
+    }
+
+    private void OnHandshakeComplete(long nowUs)
+    {
+        _handshakeComplete = true;
+        if (_state == ConnectionState.Handshaking) _state = ConnectionState.Connected;
+        if (!IsClient)
+        {
+            // RFC 9001 §4.1.2: the server's handshake is confirmed once it completes.
+            _handshakeDonePending = true;
+            ConfirmHandshake(nowUs);
+            if (_tokenKey is not null) _newTokenPending = true;
+        }
+        // Larger datagrams once both sides said they accept them (RFC 9000 §14).
+        int size = Math.Min(_maxDatagramSize, _peerMaxUdpPayload);
+        if (size > _sendDatagramSize)
+        {
+            _sendDatagramSize = size;
+            _cc.SetMaxDatagramSize(size);
+        }
+        TopUpLocalCids();
+        Raise(new ConnectionEvent(ConnectionEventKind.Connected));
+    }
+
+    private void ConfirmHandshake(long nowUs)
+    {
+        if (_handshakeConfirmed) return;
+        _handshakeConfirmed = true;
+        _recovery.HandshakeConfirmed = true;
+        _recovery.PeerCompletedAddressValidation = true;
+        // RFC 9001 §4.9.2: discard Handshake keys once the handshake is confirmed.
+        DiscardSpace(PacketSpace.Handshake, nowUs);
+        _zeroRttReceiveKeys = IsClient ? null : _zeroRttReceiveKeys;
+        if (IsClient) _zeroRttSendKeys = null;
+    }
+
+    private readonly List<SentPacket> _scratchPackets = [];
+
+    private void DiscardSpace(PacketSpace space, long nowUs)
+    {
+        var s = _spaces[(int)space];
+        if (s.Discarded) return;
+        s.Discard();
+        _scratchPackets.Clear();
+        _recovery.DiscardSpace(space, _scratchPackets);
+        _scratchPackets.Clear();
+        _ = nowUs;
+    }
+
+    private void OnEarlyDataRejected()
+    {
+        // RFC 9001 §4.6.2: everything sent in 0-RTT is lost; streams resend it in 1-RTT.
+        _zeroRttSendKeys = null;
+        _scratchPackets.Clear();
+        _recovery.DeclareZeroRttLost(_scratchPackets);
+        foreach (var p in _scratchPackets) OnPacketLost(p);
+        _scratchPackets.Clear();
+        Raise(new ConnectionEvent(ConnectionEventKind.EarlyDataRejected));
+    }
+}

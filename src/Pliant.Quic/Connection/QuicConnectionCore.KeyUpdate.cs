@@ -1,0 +1,80 @@
+using Pliant.Quic.Crypto;
+
+namespace Pliant.Quic.Connection;
+
+// 1-RTT key update (RFC 9001 §6): initiating, answering, and keeping the previous keys a while.
+public sealed partial class QuicConnectionCore
+{
+    private PacketKeys? _nextReceiveKeys;
+    private PacketKeys? _previousReceiveKeys;
+    private long _previousKeysDiscardAtUs = long.MaxValue;
+    private bool _receiveKeyPhase;
+    private bool _sendKeyPhase;
+    /// <summary>First packet number we sent in the current key phase.</summary>
+    private ulong _sendPhaseFirstPn;
+    /// <summary>First packet number the peer sent in its current key phase.</summary>
+    private ulong _receivePhaseFirstPn;
+    /// <summary>A packet of the current phase was acknowledged, so another update may start (RFC 9001 §6.1).</summary>
+    private bool _keyUpdateAcked = true;
+    private int _keyUpdates;
+
+    /// <summary>Picks the keys for a 1-RTT packet by its key phase bit (RFC 9001 §6.3).</summary>
+    private PacketKeys? SelectReceiveKeys(bool phase, ulong pn, out bool candidateUpdate)
+    {
+        candidateUpdate = false;
+        var current = _spaces[2].ReceiveKeys;
+        if (phase == _receiveKeyPhase)
+        {
+            return current;
+        }
+        // A different phase: either a late packet from the previous phase, or the peer updated.
+        if (_previousReceiveKeys is not null && pn < _receivePhaseFirstPn) return _previousReceiveKeys;
+        if (!_handshakeConfirmed && IsClient && !_handshakeComplete) return null;
+        candidateUpdate = true;
+        return _nextReceiveKeys;
+    }
+
+    private void CommitPeerKeyUpdate(long nowUs, ulong pn)
+    {
+        var space = _spaces[2];
+        _previousReceiveKeys = space.ReceiveKeys;
+        space.ReceiveKeys = _nextReceiveKeys;
+        _nextReceiveKeys = space.ReceiveKeys!.NextGeneration();
+        _receiveKeyPhase = !_receiveKeyPhase;
+        _receivePhaseFirstPn = pn;
+        // RFC 9001 §6.5: keep the old keys for about three PTOs for reordered packets.
+        _previousKeysDiscardAtUs = nowUs + 3 * _rtt.PtoBase;
+        if (_sendKeyPhase != _receiveKeyPhase)
+        {
+            // RFC 9001 §6.2: the peer initiated; answer by updating our send keys too.
+            space.SendKeys = space.SendKeys!.NextGeneration();
+            _sendKeyPhase = _receiveKeyPhase;
+            _sendPhaseFirstPn = space.NextPacketNumber;
+            _keyUpdateAcked = false;
+        }
+        _keyUpdates++;
+    }
+
+    private bool TryInitiateKeyUpdate()
+    {
+        var space = _spaces[2];
+        // RFC 9001 §6.1: not before the handshake is confirmed, and not again until a packet of the
+        // current phase was acknowledged.
+        if (!_handshakeConfirmed || space.SendKeys is null || !_keyUpdateAcked || _sendKeyPhase != _receiveKeyPhase)
+            return false;
+        space.SendKeys = space.SendKeys.NextGeneration();
+        _sendKeyPhase = !_sendKeyPhase;
+        _sendPhaseFirstPn = space.NextPacketNumber;
+        _keyUpdateAcked = false;
+        return true;
+    }
+
+    private void DiscardOldKeysIfDue(long nowUs)
+    {
+        if (_previousReceiveKeys is not null && nowUs >= _previousKeysDiscardAtUs)
+        {
+            _previousReceiveKeys = null;
+            _previousKeysDiscardAtUs = long.MaxValue;
+        }
+    }
+}

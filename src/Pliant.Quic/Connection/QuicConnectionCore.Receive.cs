@@ -1,0 +1,490 @@
+using System.Net;
+using Pliant.Quic.Crypto;
+using Pliant.Quic.Recovery;
+using Pliant.Quic.Wire;
+
+namespace Pliant.Quic.Connection;
+
+// The receive path: datagram → packets → header protection → decryption → frames (RFC 9000 §12, RFC 9001 §5).
+public sealed partial class QuicConnectionCore
+{
+    private byte[] _receiveScratch = new byte[65536];
+    private readonly List<SentPacket> _ackedScratch = [];
+    private readonly List<SentPacket> _lostScratch = [];
+    private AckRange[] _ackRangeScratch = new AckRange[64];
+    private ConnectionId _peerInitialScid;
+
+    /// <summary>Feeds one received UDP datagram (possibly several coalesced QUIC packets).</summary>
+    public void HandleDatagram(long nowUs, ReadOnlySpan<byte> datagram, IPEndPoint from, EcnCodepoint ecn)
+    {
+        if (_state is ConnectionState.Closed or ConnectionState.Draining) return;
+        Statistics.DatagramsReceived++;
+        Statistics.BytesReceived += datagram.Length;
+        if (datagram.Length > _receiveScratch.Length) _receiveScratch = new byte[datagram.Length];
+        var buffer = _receiveScratch.AsSpan(0, datagram.Length);
+        datagram.CopyTo(buffer);
+
+        bool anyProcessed = false;
+        int offset = 0;
+        try
+        {
+            while (offset < buffer.Length)
+            {
+                var rest = buffer[offset..];
+                if (!PacketHeader.TryParse(rest, _initialScid.Length, out var header)) break;
+                int length = header.PacketLength;
+                if (length <= 0 || length > rest.Length) break;
+                if (ProcessPacket(nowUs, rest[..length], header, from, ecn, datagram.Length))
+                    anyProcessed = true;
+                offset += length;
+                // RFC 9000 §12.2: a short-header packet always ends the datagram.
+                if (!header.IsLongHeader) break;
+            }
+        }
+        catch (QuicProtocolException ex)
+        {
+            EnterClosing(nowUs, (ulong)ex.ErrorCode, ex.Message, isApplication: false, ex.FrameType, isLocal: true);
+            return;
+        }
+
+        if (anyProcessed)
+        {
+            _lastActivityUs = nowUs;
+            _idleDeadline = nowUs + IdleTimeoutWithPto();
+            if (from.Equals(RemoteEndPoint)) _bytesReceivedOnPath += datagram.Length;
+            else if (_pendingPath is { } p && from.Equals(p.Address)) p.BytesReceived += datagram.Length;
+        }
+        else if (IsStatelessReset(datagram))
+        {
+            // RFC 9000 §10.3.1: a stateless reset ends the connection without any further packet.
+            EnterDraining(nowUs, (ulong)TransportErrorCode.NoError, "stateless reset", isApplication: false, isLocal: false);
+        }
+        else
+        {
+            Statistics.PacketsDropped++;
+        }
+
+        if (_state == ConnectionState.Closing) _closeResendDue = true;
+    }
+
+    /// <summary>Processes one packet; false if it was dropped.</summary>
+    private bool ProcessPacket(long nowUs, Span<byte> packet, in PacketHeader header, IPEndPoint from,
+        EcnCodepoint ecn, int datagramLength)
+    {
+        switch (header.Type)
+        {
+            case PacketType.VersionNegotiation:
+                OnVersionNegotiation(nowUs, packet, header);
+                return false;
+            case PacketType.Retry:
+                return OnRetry(packet, header);
+        }
+
+        if (header.IsLongHeader && header.Version != Version)
+        {
+            // RFC 9368 §2.4: a client follows the server to a compatible version it offered.
+            if (IsClient && header.Type == PacketType.Initial && !_receivedFirstPacket &&
+                QuicVersion.IsSupported(header.Version) && _options.Versions.Contains(header.Version))
+            {
+                Version = header.Version;
+                _versionNegotiated = true;
+                InstallInitialKeys(_dcidForInitialKeys);
+            }
+            else
+            {
+                return false;
+            }
+        }
+
+        var level = header.Type switch
+        {
+            PacketType.Initial => EncryptionLevel.Initial,
+            PacketType.Handshake => EncryptionLevel.Handshake,
+            PacketType.ZeroRtt => EncryptionLevel.ZeroRtt,
+            _ => EncryptionLevel.OneRtt,
+        };
+        if (level == EncryptionLevel.ZeroRtt && IsClient) return false; // RFC 9000 §17.2.3: clients never receive 0-RTT
+        var space = SpaceFor(level);
+        if (space.Discarded) return false;
+
+        PacketKeys? keys = level == EncryptionLevel.ZeroRtt ? _zeroRttReceiveKeys : space.ReceiveKeys;
+        if (keys is null) { Statistics.PacketsDropped++; return false; }
+
+        int pnOffset = header.PacketNumberOffset;
+        if (!PacketProtector.TryRemoveHeaderProtection(packet, pnOffset, keys, out int pnLength, out ulong truncated))
+            return false;
+        ulong pn = PacketNumber.Decode(space.LargestReceived ?? 0, truncated, pnLength);
+
+        bool candidateUpdate = false;
+        if (level == EncryptionLevel.OneRtt)
+        {
+            bool phase = (packet[0] & 0x04) != 0;
+            keys = SelectReceiveKeys(phase, pn, out candidateUpdate);
+            if (keys is null) { Statistics.PacketsDropped++; return false; }
+        }
+
+        if (!PacketProtector.TryDecrypt(packet, pnOffset, pnLength, pn, keys, out int payloadLength))
+        {
+            Statistics.PacketsDropped++;
+            return false;
+        }
+
+        // RFC 9000 §17.2, §17.3.1: reserved bits must be zero once protection is removed.
+        byte reservedMask = header.IsLongHeader ? (byte)0x0c : (byte)0x18;
+        if ((packet[0] & reservedMask) != 0)
+            throw new QuicProtocolException(TransportErrorCode.ProtocolViolation, "reserved header bits set");
+
+        if (candidateUpdate) CommitPeerKeyUpdate(nowUs, pn);
+
+        if (space.Acks.IsDuplicate(pn)) return true;
+        Statistics.PacketsReceived++;
+        if (space.LargestReceived is not { } largest || pn > largest) space.LargestReceived = pn;
+
+        if (IsClient && !_receivedFirstPacket)
+        {
+            // RFC 9000 §7.2: the client switches to the server's chosen connection ID.
+            _receivedFirstPacket = true;
+            if (header.Type == PacketType.Initial || header.Type == PacketType.Handshake)
+            {
+                _dcid = header.SourceConnectionId;
+                _peerCids[0] = new PeerCid(0, _dcid, _peerCids[0].ResetToken);
+                _peerInitialScid = header.SourceConnectionId;
+            }
+        }
+        else if (!IsClient && !_receivedFirstPacket)
+        {
+            _receivedFirstPacket = true;
+            _peerInitialScid = header.SourceConnectionId;
+        }
+
+        var payload = packet.Slice(pnOffset + pnLength, payloadLength);
+        var packetType = header.Type;
+        ProcessFrames(nowUs, space, level, packetType, payload, from, header.DestinationConnectionId,
+            out bool ackEliciting, out bool nonProbing);
+
+        space.Acks.OnPacketReceived(pn, ackEliciting, ecn, nowUs);
+
+        if (!IsClient && level == EncryptionLevel.Handshake)
+        {
+            // RFC 9000 §8.1: a Handshake packet proves the client owns its address; RFC 9001 §4.9.1:
+            // the server discards Initial keys when it first processes a Handshake packet.
+            _addressValidated = true;
+            _recovery.PeerCompletedAddressValidation = true;
+            DiscardSpace(PacketSpace.Initial, nowUs);
+        }
+        if (IsClient && level == EncryptionLevel.Handshake) _recovery.PeerCompletedAddressValidation = true;
+
+        if (level == EncryptionLevel.OneRtt && !from.Equals(RemoteEndPoint) && space.LargestReceived == pn)
+            OnPeerAddressChange(nowUs, from, nonProbing, datagramLength);
+        return true;
+    }
+
+    private void ProcessFrames(long nowUs, PacketSpaceState space, EncryptionLevel level, PacketType packetType,
+        ReadOnlySpan<byte> payload, IPEndPoint from, ConnectionId packetDcid, out bool ackEliciting, out bool nonProbing)
+    {
+        ackEliciting = false;
+        nonProbing = false;
+        // RFC 9000 §12.4: a packet must contain at least one frame.
+        if (payload.IsEmpty)
+            throw new QuicProtocolException(TransportErrorCode.ProtocolViolation, "packet without frames");
+        var r = new WireReader(payload, TransportErrorCode.FrameEncodingError, "frame");
+        while (!r.IsEmpty)
+        {
+            ulong type = r.ReadVarInt();
+            if (type == 0x00) continue; // PADDING
+            if (!FrameTypes.IsKnown(type))
+                throw new QuicProtocolException(TransportErrorCode.FrameEncodingError, $"unknown frame type 0x{type:x}", type);
+            if (!FrameRules.IsAllowed(type, packetType))
+                throw new QuicProtocolException(TransportErrorCode.ProtocolViolation, $"frame type 0x{type:x} not allowed in {packetType} packets", type);
+            bool isAck = type is 0x02 or 0x03;
+            bool isClose = type is 0x1c or 0x1d;
+            if (!isAck && !isClose) ackEliciting = true;
+            if (type is not (0x1a or 0x1b or 0x18)) nonProbing = true;
+            try
+            {
+                ProcessFrame(nowUs, space, level, type, ref r, from, packetDcid);
+            }
+            catch (QuicProtocolException ex) when (ex.FrameType == 0 && ex.ErrorCode != TransportErrorCode.NoError)
+            {
+                throw new QuicProtocolException(ex.ErrorCode, ex.Message, type);
+            }
+            if (_state is ConnectionState.Draining or ConnectionState.Closed) return;
+        }
+    }
+
+    private void ProcessFrame(long nowUs, PacketSpaceState space, EncryptionLevel level, ulong type,
+        ref WireReader r, IPEndPoint from, ConnectionId packetDcid)
+    {
+        switch (type)
+        {
+            case 0x01: // PING
+                break;
+            case 0x02:
+            case 0x03:
+            {
+                var f = AckFrame.Read(ref r, type);
+                OnAckFrame(nowUs, space, f);
+                break;
+            }
+            case 0x04:
+            {
+                var f = ResetStreamFrame.Read(ref r, type);
+                _streams.OnResetStream(f.StreamId, f.ApplicationErrorCode, f.FinalSize);
+                break;
+            }
+            case 0x05:
+            {
+                var f = StopSendingFrame.Read(ref r, type);
+                _streams.OnStopSending(f.StreamId, f.ApplicationErrorCode);
+                break;
+            }
+            case 0x06:
+            {
+                var f = CryptoFrame.Read(ref r, type);
+                OnCryptoFrame(nowUs, space, level, f.Offset, f.Data);
+                break;
+            }
+            case 0x07:
+            {
+                var f = NewTokenFrame.Read(ref r, type);
+                // RFC 9000 §19.7: a server receiving NEW_TOKEN is a PROTOCOL_VIOLATION.
+                if (!IsClient) throw new QuicProtocolException(TransportErrorCode.ProtocolViolation, "NEW_TOKEN sent by a client", type);
+                ReceivedNewToken = f.Token.ToArray();
+                break;
+            }
+            case >= 0x08 and <= 0x0f:
+            {
+                var f = StreamFrame.Read(ref r, type);
+                _streams.OnStreamFrame(f.StreamId, f.Offset, f.Data, f.Fin, nowUs);
+                break;
+            }
+            case 0x10:
+                _streams.OnMaxData(MaxDataFrame.Read(ref r, type).MaximumData);
+                break;
+            case 0x11:
+            {
+                var f = MaxStreamDataFrame.Read(ref r, type);
+                _streams.OnMaxStreamData(f.StreamId, f.MaximumStreamData);
+                break;
+            }
+            case 0x12:
+            case 0x13:
+            {
+                var f = MaxStreamsFrame.Read(ref r, type);
+                _streams.OnMaxStreams(type == 0x12, f.MaximumStreams);
+                break;
+            }
+            case 0x14:
+                _streams.OnDataBlocked(DataBlockedFrame.Read(ref r, type).MaximumData);
+                break;
+            case 0x15:
+            {
+                var f = StreamDataBlockedFrame.Read(ref r, type);
+                _streams.OnStreamDataBlocked(f.StreamId, f.MaximumStreamData);
+                break;
+            }
+            case 0x16:
+            case 0x17:
+            {
+                var f = StreamsBlockedFrame.Read(ref r, type);
+                _streams.OnStreamsBlocked(type == 0x16, f.MaximumStreams);
+                break;
+            }
+            case 0x18:
+            {
+                var f = NewConnectionIdFrame.Read(ref r, type);
+                OnNewConnectionId(f);
+                break;
+            }
+            case 0x19:
+                OnRetireConnectionId(RetireConnectionIdFrame.Read(ref r, type).SequenceNumber, packetDcid);
+                break;
+            case 0x1a:
+            {
+                var f = PathChallengeFrame.Read(ref r, type);
+                OnPathChallenge(f.Data, from);
+                break;
+            }
+            case 0x1b:
+            {
+                var f = PathResponseFrame.Read(ref r, type);
+                OnPathResponse(nowUs, f.Data, from);
+                break;
+            }
+            case 0x1c:
+            case 0x1d:
+            {
+                var f = ConnectionCloseFrame.Read(ref r, type);
+                EnterDraining(nowUs, f.ErrorCode, f.ReasonPhrase, isApplication: type == 0x1d, isLocal: false);
+                break;
+            }
+            case 0x1e:
+                // RFC 9000 §19.20: only servers send HANDSHAKE_DONE.
+                if (!IsClient) throw new QuicProtocolException(TransportErrorCode.ProtocolViolation, "HANDSHAKE_DONE sent by a client", type);
+                ConfirmHandshake(nowUs);
+                break;
+            case 0x30:
+            case 0x31:
+            {
+                var f = DatagramFrame.Read(ref r, type);
+                // RFC 9221 §3: DATAGRAM without having advertised support is a PROTOCOL_VIOLATION.
+                if (_options.MaxDatagramFrameSize == 0)
+                    throw new QuicProtocolException(TransportErrorCode.ProtocolViolation, "DATAGRAM frame not negotiated", type);
+                Raise(new ConnectionEvent(ConnectionEventKind.DatagramReceived, Data: f.Data.ToArray()));
+                break;
+            }
+            default:
+                throw new QuicProtocolException(TransportErrorCode.FrameEncodingError, $"unknown frame type 0x{type:x}", type);
+        }
+    }
+
+    /// <summary>The last NEW_TOKEN token received (client), for address validation on a later connection.</summary>
+    public byte[]? ReceivedNewToken { get; private set; }
+
+    private void OnCryptoFrame(long nowUs, PacketSpaceState space, EncryptionLevel level, ulong offset, ReadOnlySpan<byte> data)
+    {
+        if (level == EncryptionLevel.ZeroRtt)
+            throw new QuicProtocolException(TransportErrorCode.ProtocolViolation, "CRYPTO in 0-RTT", 0x06);
+        // RFC 9000 §7.5: bound the data buffered ahead of what TLS consumed.
+        if (offset + (ulong)data.Length > space.CryptoReceive.ReadOffset + 65536)
+            throw new QuicProtocolException(TransportErrorCode.CryptoBufferExceeded, "too much CRYPTO data buffered", 0x06);
+        space.CryptoReceive.Insert(offset, data, fin: false);
+        DeliverCryptoData(space, level == EncryptionLevel.OneRtt ? EncryptionLevel.OneRtt : level, nowUs);
+    }
+
+    private void OnAckFrame(long nowUs, PacketSpaceState space, in AckFrame f)
+    {
+        int count = 0;
+        foreach (var range in f.GetRanges())
+        {
+            if (count == _ackRangeScratch.Length) Array.Resize(ref _ackRangeScratch, count * 2);
+            _ackRangeScratch[count++] = range;
+        }
+        long ackDelayUs = space.Space == PacketSpace.Application
+            ? (long)Math.Min(f.AckDelay << _peerAckDelayExponent, (ulong)int.MaxValue)
+            : 0;
+        _ackedScratch.Clear();
+        _lostScratch.Clear();
+        _recovery.OnAckReceived(space.Space, _ackRangeScratch.AsSpan(0, count), ackDelayUs, f.Ecn, nowUs,
+            _ackedScratch, _lostScratch);
+        foreach (var p in _ackedScratch) OnPacketAcked(nowUs, p);
+        foreach (var p in _lostScratch) OnPacketLost(p);
+        if (_lostScratch.Count > 0) Statistics.CongestionEvents++;
+        if (IsClient && space.Space == PacketSpace.Application && _ackedScratch.Count > 0 && _handshakeComplete)
+        {
+            // RFC 9001 §4.1.2: an acknowledged 1-RTT packet confirms the handshake for the client.
+            ConfirmHandshake(nowUs);
+        }
+        _ackedScratch.Clear();
+        _lostScratch.Clear();
+    }
+
+    private void OnPacketAcked(long nowUs, SentPacket p)
+    {
+        if (p.Space == PacketSpace.Application && p.PacketNumber >= _sendPhaseFirstPn) _keyUpdateAcked = true;
+        foreach (ref readonly var f in System.Runtime.InteropServices.CollectionsMarshal.AsSpan(p.Frames))
+        {
+            switch (f.Kind)
+            {
+                case SentFrameKind.Crypto:
+                    SpaceFor(f.Level).CryptoSend.OnAcked(f.Offset, f.Length, false);
+                    break;
+                case SentFrameKind.Ack:
+                    _spaces[(int)p.Space].Acks.OnAckFrameAcked(f.Value);
+                    break;
+                case SentFrameKind.Stream:
+                case SentFrameKind.ResetStream:
+                case SentFrameKind.StopSending:
+                case SentFrameKind.MaxData:
+                case SentFrameKind.MaxStreamData:
+                case SentFrameKind.MaxStreams:
+                case SentFrameKind.DataBlocked:
+                case SentFrameKind.StreamDataBlocked:
+                case SentFrameKind.StreamsBlocked:
+                    _streams.OnFrameAcked(f);
+                    break;
+            }
+        }
+        _ = nowUs;
+    }
+
+    private void OnPacketLost(SentPacket p)
+    {
+        Statistics.PacketsLost++;
+        foreach (ref readonly var f in System.Runtime.InteropServices.CollectionsMarshal.AsSpan(p.Frames))
+        {
+            switch (f.Kind)
+            {
+                case SentFrameKind.Crypto:
+                    var s = SpaceFor(f.Level);
+                    if (!s.Discarded) s.CryptoSend.OnLost(f.Offset, f.Length, false);
+                    break;
+                case SentFrameKind.Stream:
+                    Statistics.StreamBytesRetransmitted += f.Length;
+                    _streams.OnFrameLost(f);
+                    break;
+                case SentFrameKind.ResetStream:
+                case SentFrameKind.StopSending:
+                case SentFrameKind.MaxData:
+                case SentFrameKind.MaxStreamData:
+                case SentFrameKind.MaxStreams:
+                case SentFrameKind.DataBlocked:
+                case SentFrameKind.StreamDataBlocked:
+                case SentFrameKind.StreamsBlocked:
+                    _streams.OnFrameLost(f);
+                    break;
+                case SentFrameKind.HandshakeDone:
+                    _handshakeDonePending = true;
+                    break;
+                case SentFrameKind.NewConnectionId:
+                    foreach (var c in _localCids) if (c.Sequence == f.Value) c.Pending = true;
+                    break;
+                case SentFrameKind.RetireConnectionId:
+                    _retireQueue.Add(f.Value);
+                    break;
+                case SentFrameKind.NewToken:
+                    _newTokenPending = true;
+                    break;
+            }
+        }
+    }
+
+    private void OnVersionNegotiation(long nowUs, ReadOnlySpan<byte> packet, in PacketHeader header)
+    {
+        // RFC 9000 §6.2: only a client that has not yet received a packet acts on it, and only if
+        // our version is not listed (otherwise it is a forgery or stale).
+        if (!IsClient || _receivedFirstPacket || _versionNegotiated) return;
+        var versions = header.GetSupportedVersions(packet);
+        foreach (uint v in versions) if (v == Version) return;
+        EnterDraining(nowUs, (ulong)TransportErrorCode.VersionNegotiationError,
+            "server does not support version 0x" + Version.ToString("x8") + "; it offers " +
+            string.Join(", ", versions.Select(v => "0x" + v.ToString("x8"))), isApplication: false, isLocal: true);
+    }
+
+    private ConnectionId _dcidForInitialKeys;
+
+    private bool OnRetry(ReadOnlySpan<byte> packet, in PacketHeader header)
+    {
+        // RFC 9000 §17.2.5.2: accept one Retry, before any other server packet, with a valid tag.
+        if (!IsClient || _receivedFirstPacket || _retryProcessed) return false;
+        if (!RetryIntegrity.Verify(header.Version, _originalDcid.Span, packet)) return false;
+        var token = packet.Slice(header.TokenOffset, header.TokenLength);
+        if (token.IsEmpty) return false;
+        _retryProcessed = true;
+        _token = token.ToArray();
+        _retryScid = header.SourceConnectionId;
+        _dcid = header.SourceConnectionId;
+        _peerCids[0] = new PeerCid(0, _dcid, null);
+        _dcidForInitialKeys = _dcid;
+        InstallInitialKeys(_dcid);
+        // RFC 9002 §6.3: Initial packets sent so far are not lost for congestion purposes; their
+        // CRYPTO data is sent again under the new keys.
+        _scratchPackets.Clear();
+        _recovery.ResetSpace(PacketSpace.Initial, _scratchPackets);
+        foreach (var p in _scratchPackets)
+            foreach (var f in p.Frames)
+                if (f.Kind == SentFrameKind.Crypto) _spaces[0].CryptoSend.OnLost(f.Offset, f.Length, false);
+        _scratchPackets.Clear();
+        return true;
+    }
+}

@@ -1,0 +1,494 @@
+using System.Buffers.Binary;
+using Pliant.Quic.Crypto;
+using Pliant.Quic.Recovery;
+using Pliant.Quic.Wire;
+
+namespace Pliant.Quic.Connection;
+
+// The send path: frames → packets → coalesced datagrams → GSO batches (RFC 9000 §12.2, §13, §14).
+public sealed partial class QuicConnectionCore
+{
+    /// <summary>A packet written but not yet protected, so the datagram's last packet can still be padded.</summary>
+    private struct PacketDraft
+    {
+        public int Start;
+        public int PnOffset;
+        public int PnLength;
+        public int PayloadEnd;
+        public int LengthFieldOffset; // -1 for short headers
+        public PacketKeys Keys;
+        public ulong PacketNumber;
+        public SentPacket Sent;
+    }
+
+    private const int TagLength = 16;
+    private readonly int _maxDatagramSize;
+    private int _sendDatagramSize;
+    private int _peerMaxUdpPayload = 65527;
+    private long _bytesSentOnPath;
+    private long _bytesReceivedOnPath;
+    private bool _addressValidated;
+    private bool _newTokenPending;
+    private AddressTokens? _tokenKey;
+
+    internal void SetTokenKey(AddressTokens tokens) => _tokenKey = tokens;
+    private readonly Stack<SentPacket> _packetPool = new();
+    private readonly PacketDraft[] _drafts = new PacketDraft[4];
+
+    /// <summary>
+    /// Writes the next datagram(s) to send into <paramref name="buffer"/>. With
+    /// <paramref name="maxSegments"/> &gt; 1 it may fill several equal-sized datagrams for GSO.
+    /// Returns false when nothing is to be sent now (check <see cref="PollTimeout"/>).
+    /// </summary>
+    public bool PollTransmit(long nowUs, Span<byte> buffer, int maxSegments, out Transmit transmit)
+    {
+        transmit = default;
+        if (_state is ConnectionState.Closed or ConnectionState.Draining) return false;
+        if (_state == ConnectionState.Closing)
+        {
+            if (!_closeResendDue) return false;
+            _closeResendDue = false;
+            int n = BuildCloseDatagram(nowUs, buffer[..Math.Min(buffer.Length, _sendDatagramSize)]);
+            if (n == 0) return false;
+            transmit = new Transmit(RemoteEndPoint, n, n, EcnCodepoint.NotEct);
+            CountSent(n);
+            return true;
+        }
+
+        if (_pathResponses.Count > 0 && TryBuildProbingDatagram(nowUs, buffer, out transmit)) return true;
+
+        int segment = Math.Min(_sendDatagramSize, buffer.Length);
+        int total = 0, segments = 0;
+        bool anyLong = false;
+        while (segments < Math.Max(1, maxSegments) && buffer.Length - total >= 1200)
+        {
+            int length = BuildDatagram(nowUs, buffer.Slice(total, Math.Min(segment, buffer.Length - total)), out bool hasLong);
+            if (length == 0) break;
+            total += length;
+            segments++;
+            anyLong |= hasLong;
+            // GSO: every segment but the last has exactly the segment size; handshake datagrams go alone.
+            if (length < segment || hasLong) break;
+        }
+        if (total == 0) return false;
+        var ecn = _ecnEnabled ? EcnCodepoint.Ect0 : EcnCodepoint.NotEct;
+        transmit = new Transmit(RemoteEndPoint, total, segments > 1 ? segment : total, ecn);
+        _ = anyLong;
+        return true;
+    }
+
+    private void CountSent(int bytes)
+    {
+        Statistics.DatagramsSent++;
+        Statistics.BytesSent += bytes;
+        _bytesSentOnPath += bytes;
+    }
+
+    /// <summary>Builds one datagram of coalesced packets; returns its length (0 = nothing to send).</summary>
+    private int BuildDatagram(long nowUs, Span<byte> dest, out bool hasLongHeader)
+    {
+        hasLongHeader = false;
+        int budget = dest.Length;
+        if (!_addressValidated)
+        {
+            // RFC 9000 §8.1: before validation, at most three times the bytes received.
+            long allowance = 3 * _bytesReceivedOnPath - _bytesSentOnPath;
+            if (allowance <= 0) return 0;
+            budget = (int)Math.Min(budget, allowance);
+        }
+
+        bool probing = false;
+        foreach (var s in _spaces) if (s.ProbesPending > 0 && !s.Discarded) probing = true;
+        bool congestionAllows = probing || _cc.CanSend(budget);
+        if (congestionAllows && !probing && _pacer.NextSendTimeUs(nowUs, budget, _cc.Window, _rtt) is { } next && next > nowUs)
+            congestionAllows = false;
+
+        // RFC 9000 §14.1: datagrams with an Initial packet from a client (and ack-eliciting Initial
+        // packets from a server) are padded to 1200 bytes.
+        var initial = _spaces[(int)PacketSpace.Initial];
+        bool initialHasData = initial.CanSend && (initial.CryptoSend.HasPendingData || initial.ProbesPending > 0);
+        bool padTo1200 = initial.CanSend && (IsClient ? (initialHasData || initial.Acks.AckDue(nowUs)) : initialHasData && congestionAllows);
+        if (padTo1200 && budget < 1200) return 0;
+
+        int offset = 0, drafts = 0;
+        bool ackEliciting = false;
+        bool builtHandshake = false;
+        for (int i = 0; i < 3; i++)
+        {
+            var space = _spaces[i];
+            if (space.Discarded) continue;
+            bool zeroRtt = false;
+            if (space.SendKeys is null)
+            {
+                if (i == 2 && IsClient && _zeroRttSendKeys is not null) zeroRtt = true;
+                else continue;
+            }
+            // Leave room for later packets of the datagram only when this space has nothing to say.
+            if (budget - offset < 64) break;
+            if (BuildPacket(nowUs, space, zeroRtt, dest[offset..budget], offset, congestionAllows, out var draft, out bool eliciting))
+            {
+                _drafts[drafts++] = draft;
+                offset = draft.PayloadEnd + TagLength;
+                ackEliciting |= eliciting;
+                if (i < 2 || zeroRtt) hasLongHeader = true;
+                if (i == 1) builtHandshake = true;
+            }
+        }
+        if (drafts == 0) return 0;
+
+        if (padTo1200 && offset < 1200 && drafts > 0)
+        {
+            // Pad inside the last packet with PADDING frames (zeros).
+            ref var last = ref _drafts[drafts - 1];
+            int pad = 1200 - offset;
+            dest.Slice(last.PayloadEnd, pad).Clear();
+            last.PayloadEnd += pad;
+            offset += pad;
+            last.Sent.InFlight = true;
+        }
+
+        for (int d = 0; d < drafts; d++) Seal(dest, ref _drafts[d], nowUs);
+        CountSent(offset);
+
+        if (IsClient && builtHandshake && !_spaces[0].Discarded)
+        {
+            // RFC 9001 §4.9.1: a client discards Initial keys when it first sends a Handshake packet.
+            DiscardSpace(PacketSpace.Initial, nowUs);
+        }
+        if (ackEliciting) _lastAckElicitingSentUs = nowUs;
+        return offset;
+    }
+
+    private long _lastAckElicitingSentUs;
+
+    private void Seal(Span<byte> datagram, ref PacketDraft d, long nowUs)
+    {
+        // HP needs 4 bytes after the start of the packet number (RFC 9001 §5.4.2).
+        int payloadLength = d.PayloadEnd - (d.PnOffset + d.PnLength);
+        if (d.PnLength + payloadLength < 4)
+        {
+            int pad = 4 - d.PnLength - payloadLength;
+            datagram.Slice(d.PayloadEnd, pad).Clear();
+            d.PayloadEnd += pad;
+        }
+        int packetEnd = d.PayloadEnd + TagLength;
+        if (d.LengthFieldOffset >= 0)
+            LongHeader.PatchLength(datagram[d.Start..], d.LengthFieldOffset - d.Start, packetEnd - d.PnOffset);
+        PacketProtector.Protect(datagram[d.Start..packetEnd], d.PnOffset - d.Start, d.PnLength, d.PacketNumber, d.Keys);
+        d.Sent.Size = packetEnd - d.Start;
+        d.Sent.TimeSentUs = nowUs;
+        _recovery.OnPacketSent(d.Sent, nowUs);
+        if (d.Sent.InFlight) _pacer.OnPacketSent(nowUs, d.Sent.Size, _cc.Window, _rtt);
+        Statistics.PacketsSent++;
+    }
+
+    private SentPacket RentPacket()
+    {
+        var p = _packetPool.Count > 0 ? _packetPool.Pop() : new SentPacket();
+        p.Reset();
+        return p;
+    }
+
+    /// <summary>Writes one packet's header and frames (unprotected). False when there is nothing to send in this space.</summary>
+    private bool BuildPacket(long nowUs, PacketSpaceState space, bool zeroRtt, Span<byte> dest, int datagramOffset,
+        bool congestionAllows, out PacketDraft draft, out bool ackEliciting)
+    {
+        draft = default;
+        ackEliciting = false;
+        bool oneRtt = space.Space == PacketSpace.Application && !zeroRtt;
+        var keys = zeroRtt ? _zeroRttSendKeys! : space.SendKeys!;
+        bool probe = space.ProbesPending > 0;
+        bool canElicit = congestionAllows || probe;
+
+        bool wantAck = !zeroRtt && space.Acks.AckPending && (space.Acks.AckDue(nowUs) || canElicit && HasAckElicitingData(space, zeroRtt));
+        bool wantData = canElicit && (probe || HasAckElicitingData(space, zeroRtt));
+        if (!wantAck && !wantData) return false;
+
+        ulong pn = space.NextPacketNumber;
+        int pnLength = PacketNumber.EncodedLength(pn, _recovery.LargestAcked(space.Space) ?? ulong.MaxValue);
+        int headerLength;
+        int lengthFieldOffset = -1;
+        if (oneRtt)
+        {
+            headerLength = ShortHeader.Write(dest, _dcid, spin: false, keyPhase: _sendKeyPhase, pnLength);
+        }
+        else
+        {
+            var type = space.Space switch
+            {
+                PacketSpace.Initial => PacketType.Initial,
+                PacketSpace.Handshake => PacketType.Handshake,
+                _ => PacketType.ZeroRtt,
+            };
+            var token = type == PacketType.Initial && IsClient ? _token : ReadOnlySpan<byte>.Empty;
+            headerLength = LongHeader.Write(dest, type, Version, _dcid, _initialScid, token, pnLength, out int lfo);
+            lengthFieldOffset = datagramOffset + lfo;
+        }
+        PacketNumber.Write(dest[headerLength..], pn, pnLength);
+        int payloadStart = headerLength + pnLength;
+        int limit = dest.Length - TagLength;
+        if (limit - payloadStart < 8) return false;
+
+        var sent = RentPacket();
+        sent.PacketNumber = pn;
+        sent.Space = space.Space;
+        var frames = sent.Frames;
+        int pos = payloadStart;
+
+        if (wantAck || (!zeroRtt && space.Acks.AckPending))
+        {
+            int n = space.Acks.WriteAckFrame(dest[pos..limit], nowUs, _options.AckDelayExponent);
+            if (n > 0)
+            {
+                frames.Add(new SentFrame(SentFrameKind.Ack, Value: space.LargestReceived ?? 0));
+                pos += n;
+            }
+        }
+
+        if (canElicit)
+        {
+            int before = pos;
+            pos += WriteCryptoFrames(space, dest[pos..limit], frames);
+            if (space.Space == PacketSpace.Application)
+                pos += WriteApplicationFrames(nowUs, dest[pos..limit], frames, zeroRtt);
+            if (pos == before && probe)
+                pos += FrameWriter.Ping(dest[pos..limit]);
+            if (pos > before)
+            {
+                ackEliciting = true;
+                if (probe) space.ProbesPending--;
+            }
+        }
+
+        if (pos == payloadStart)
+        {
+            _packetPool.Push(sent);
+            return false;
+        }
+        if (zeroRtt) _zeroRttPacketsSent++;
+        space.NextPacketNumber++;
+        sent.AckEliciting = ackEliciting;
+        sent.InFlight = ackEliciting;
+        draft = new PacketDraft
+        {
+            Start = datagramOffset,
+            PnOffset = datagramOffset + headerLength,
+            PnLength = pnLength,
+            PayloadEnd = datagramOffset + pos,
+            LengthFieldOffset = lengthFieldOffset,
+            Keys = keys,
+            PacketNumber = pn,
+            Sent = sent,
+        };
+        return true;
+    }
+
+    private int _zeroRttPacketsSent;
+
+    private bool HasAckElicitingData(PacketSpaceState space, bool zeroRtt)
+    {
+        if (space.CryptoSend.HasPendingData && !zeroRtt) return true;
+        if (space.Space != PacketSpace.Application) return false;
+        if (zeroRtt) return _streams.HasPendingStreamData || _streams.HasPendingControl;
+        return _handshakeDonePending || _pathChallengePending || _newTokenPending || _retireQueue.Count > 0 ||
+               _localCids.Exists(c => c.Pending) || _streams.HasPendingControl || _streams.HasPendingStreamData ||
+               _datagramQueue.Count > 0;
+    }
+
+    private static int WriteCryptoFrames(PacketSpaceState space, Span<byte> dest, List<SentFrame> frames)
+    {
+        int pos = 0;
+        var level = space.Space switch
+        {
+            PacketSpace.Initial => EncryptionLevel.Initial,
+            PacketSpace.Handshake => EncryptionLevel.Handshake,
+            _ => EncryptionLevel.OneRtt,
+        };
+        while (dest.Length - pos > 16)
+        {
+            int room = dest.Length - pos - FrameWriter.CryptoHeaderLength((ulong)int.MaxValue, dest.Length);
+            if (room <= 0 || !space.CryptoSend.TryGetNextRange(room, ulong.MaxValue, out ulong offset, out int length, out _))
+                break;
+            pos += FrameWriter.CryptoHeader(dest[pos..], offset, length);
+            space.CryptoSend.CopyTo(offset, dest.Slice(pos, length));
+            pos += length;
+            frames.Add(new SentFrame(SentFrameKind.Crypto, Offset: offset, Length: length, Level: level));
+        }
+        return pos;
+    }
+
+    private int WriteApplicationFrames(long nowUs, Span<byte> dest, List<SentFrame> frames, bool zeroRtt)
+    {
+        int pos = 0;
+        if (!zeroRtt)
+        {
+            if (_handshakeDonePending && !IsClient && dest.Length - pos >= 1)
+            {
+                pos += FrameWriter.HandshakeDone(dest[pos..]);
+                frames.Add(new SentFrame(SentFrameKind.HandshakeDone));
+                _handshakeDonePending = false;
+            }
+            if (_pathChallengePending && _pendingPath is { } path && path.Address.Equals(RemoteEndPoint))
+            {
+                int n = FrameWriter.Path(dest[pos..], response: false, path.Challenge);
+                if (n > 0)
+                {
+                    pos += n;
+                    frames.Add(new SentFrame(SentFrameKind.PathChallenge, Value: path.Challenge));
+                    _pathChallengePending = false;
+                }
+            }
+            foreach (var c in _localCids)
+            {
+                if (!c.Pending) continue;
+                int n = FrameWriter.NewConnectionId(dest[pos..], c.Sequence, 0, c.Id, c.ResetToken);
+                if (n == 0) break;
+                pos += n;
+                c.Pending = false;
+                frames.Add(new SentFrame(SentFrameKind.NewConnectionId, Value: c.Sequence));
+            }
+            while (_retireQueue.Count > 0)
+            {
+                ulong seq = _retireQueue[^1];
+                int n = FrameWriter.RetireConnectionId(dest[pos..], seq);
+                if (n == 0) break;
+                pos += n;
+                _retireQueue.RemoveAt(_retireQueue.Count - 1);
+                frames.Add(new SentFrame(SentFrameKind.RetireConnectionId, Value: seq));
+            }
+            if (_newTokenPending && !IsClient && _tokenKey is not null)
+            {
+                var token = _tokenKey.CreateNewToken(RemoteEndPoint, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+                int n = FrameWriter.NewToken(dest[pos..], token);
+                if (n > 0)
+                {
+                    pos += n;
+                    _newTokenPending = false;
+                    frames.Add(new SentFrame(SentFrameKind.NewToken));
+                }
+            }
+        }
+        pos += _streams.WriteControlFrames(dest[pos..], frames, nowUs, _rtt.SmoothedRtt);
+        while (_datagramQueue.Count > 0 && !zeroRtt)
+        {
+            int n = FrameWriter.Datagram(dest[pos..], _datagramQueue.Peek());
+            if (n == 0) break;
+            _datagramQueue.Dequeue();
+            pos += n;
+            frames.Add(new SentFrame(SentFrameKind.Datagram));
+        }
+        pos += _streams.WriteStreamFrames(dest[pos..], frames);
+        return pos;
+    }
+
+    /// <summary>Sends PATH_RESPONSE frames on the path each challenge came from (RFC 9000 §8.2.2).</summary>
+    private bool TryBuildProbingDatagram(long nowUs, Span<byte> buffer, out Transmit transmit)
+    {
+        transmit = default;
+        var space = _spaces[2];
+        if (space.SendKeys is null) { _pathResponses.Clear(); return false; }
+        var (to, data) = _pathResponses.Dequeue();
+        var dest = buffer[..Math.Min(buffer.Length, 1200)];
+        ulong pn = space.NextPacketNumber++;
+        int pnLength = 4;
+        int headerLength = ShortHeader.Write(dest, _dcid, spin: false, keyPhase: _sendKeyPhase, pnLength);
+        PacketNumber.Write(dest[headerLength..], pn, pnLength);
+        int pos = headerLength + pnLength;
+        var sent = RentPacket();
+        sent.PacketNumber = pn;
+        sent.Space = PacketSpace.Application;
+        pos += FrameWriter.Path(dest[pos..], response: true, data);
+        sent.Frames.Add(new SentFrame(SentFrameKind.PathResponse, Value: data));
+        if (_pendingPath is { } path && path.Address.Equals(to) && _pathChallengePending)
+        {
+            pos += FrameWriter.Path(dest[pos..], response: false, path.Challenge);
+            sent.Frames.Add(new SentFrame(SentFrameKind.PathChallenge, Value: path.Challenge));
+            _pathChallengePending = false;
+        }
+        // RFC 9000 §8.2.1: datagrams carrying PATH_CHALLENGE/RESPONSE are expanded to 1200 bytes,
+        // unless anti-amplification forbids it on an unvalidated path.
+        int end = dest.Length - TagLength;
+        if (!to.Equals(RemoteEndPoint) || _addressValidated) { dest[pos..end].Clear(); pos = end; }
+        var draft = new PacketDraft
+        {
+            Start = 0, PnOffset = headerLength, PnLength = pnLength, PayloadEnd = pos, LengthFieldOffset = -1,
+            Keys = space.SendKeys, PacketNumber = pn, Sent = sent,
+        };
+        sent.AckEliciting = true;
+        sent.InFlight = true;
+        Seal(dest, ref draft, nowUs);
+        int length = draft.PayloadEnd + TagLength;
+        Statistics.DatagramsSent++;
+        Statistics.BytesSent += length;
+        if (_pendingPath is { } pp && pp.Address.Equals(to)) pp.BytesSent += length;
+        transmit = new Transmit(to, length, length, EcnCodepoint.NotEct);
+        return true;
+    }
+
+    /// <summary>CONNECTION_CLOSE in every level the peer may be able to read (RFC 9000 §10.2.3).</summary>
+    private int BuildCloseDatagram(long nowUs, Span<byte> dest)
+    {
+        int offset = 0, drafts = 0;
+        for (int i = 0; i < 3; i++)
+        {
+            var space = _spaces[i];
+            if (space.Discarded || space.SendKeys is null) continue;
+            if (i < 2 && _handshakeConfirmed) continue;
+            if (dest.Length - offset < 128) break;
+            var type = i switch { 0 => PacketType.Initial, 1 => PacketType.Handshake, _ => PacketType.OneRtt };
+            ulong pn = space.NextPacketNumber++;
+            int pnLength = 4;
+            var sub = dest[offset..];
+            int headerLength, lengthFieldOffset = -1;
+            if (type == PacketType.OneRtt)
+            {
+                headerLength = ShortHeader.Write(sub, _dcid, false, _sendKeyPhase, pnLength);
+            }
+            else
+            {
+                headerLength = LongHeader.Write(sub, type, Version, _dcid, _initialScid,
+                    type == PacketType.Initial && IsClient ? _token : ReadOnlySpan<byte>.Empty, pnLength, out int lfo);
+                lengthFieldOffset = offset + lfo;
+            }
+            PacketNumber.Write(sub[headerLength..], pn, pnLength);
+            int pos = headerLength + pnLength;
+            // RFC 9000 §10.2.3: an application close before the handshake is confirmed is sent as
+            // APPLICATION_ERROR in Initial and Handshake packets, where the reason could leak.
+            bool app = _closeIsApplication && type == PacketType.OneRtt;
+            ulong code = _closeIsApplication && !app ? (ulong)TransportErrorCode.ApplicationError : _closeErrorCode;
+            string reason = _closeIsApplication && !app ? "" : _closeReason;
+            pos += FrameWriter.ConnectionClose(sub[pos..^TagLength], app, code, _closeFrameType, reason);
+            var sent = RentPacket();
+            sent.PacketNumber = pn;
+            sent.Space = space.Space;
+            _drafts[drafts++] = new PacketDraft
+            {
+                Start = offset, PnOffset = offset + headerLength, PnLength = pnLength, PayloadEnd = offset + pos,
+                LengthFieldOffset = lengthFieldOffset, Keys = space.SendKeys, PacketNumber = pn, Sent = sent,
+            };
+            offset += pos + TagLength;
+        }
+        if (drafts == 0) return 0;
+        if (IsClient && !_spaces[0].Discarded && _spaces[0].SendKeys is not null && offset < 1200 && dest.Length >= 1200)
+        {
+            ref var last = ref _drafts[drafts - 1];
+            int pad = 1200 - offset;
+            dest.Slice(last.PayloadEnd, pad).Clear();
+            last.PayloadEnd += pad;
+            offset = 1200;
+        }
+        for (int d = 0; d < drafts; d++)
+        {
+            ref var draft = ref _drafts[d];
+            int payloadLength = draft.PayloadEnd - (draft.PnOffset + draft.PnLength);
+            if (draft.PnLength + payloadLength < 4) { dest.Slice(draft.PayloadEnd, 4).Clear(); draft.PayloadEnd += 4 - draft.PnLength - payloadLength; }
+            int end = draft.PayloadEnd + TagLength;
+            if (draft.LengthFieldOffset >= 0)
+                LongHeader.PatchLength(dest[draft.Start..], draft.LengthFieldOffset - draft.Start, end - draft.PnOffset);
+            PacketProtector.Protect(dest[draft.Start..end], draft.PnOffset - draft.Start, draft.PnLength, draft.PacketNumber, draft.Keys);
+            _packetPool.Push(draft.Sent);
+        }
+        _ = nowUs;
+        return offset;
+    }
+}

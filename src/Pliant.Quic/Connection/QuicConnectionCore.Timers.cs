@@ -1,0 +1,137 @@
+using Pliant.Quic.Recovery;
+
+namespace Pliant.Quic.Connection;
+
+// Timers (RFC 9002 §6.2 loss detection and PTO, RFC 9000 §10.1 idle, §10.2 closing and draining,
+// §13.2.1 ACK delay) and the closing state machine.
+public sealed partial class QuicConnectionCore
+{
+    private long _idleTimeoutUs;
+    private long _idleDeadline;
+    private long _lastActivityUs;
+    private long _closeDeadlineUs = long.MaxValue;
+    private bool _closeResendDue;
+    private ulong _closeErrorCode;
+    private ulong _closeFrameType;
+    private string _closeReason = "";
+    private bool _closeIsApplication;
+    private readonly List<SentPacket> _timeoutLost = [];
+
+    /// <summary>RFC 9000 §10.1: the idle timeout is at least three PTOs.</summary>
+    private long IdleTimeoutWithPto() =>
+        _idleTimeoutUs == 0 ? long.MaxValue / 4 : Math.Max(_idleTimeoutUs, 3 * _rtt.PtoBase);
+
+    /// <summary>The next time <see cref="HandleTimeout"/> must be called, or null.</summary>
+    public long? PollTimeout()
+    {
+        if (_state == ConnectionState.Closed) return null;
+        if (_state is ConnectionState.Closing or ConnectionState.Draining) return _closeDeadlineUs;
+        long t = _idleDeadline;
+        if (_recovery.LossDetectionTimerUs is { } loss) t = Math.Min(t, loss);
+        foreach (var s in _spaces)
+            if (!s.Discarded && s.Acks.AckDeadlineUs is { } ack) t = Math.Min(t, ack);
+        if (_pendingPath is { } path) t = Math.Min(t, path.DeadlineUs);
+        if (_previousReceiveKeys is not null) t = Math.Min(t, _previousKeysDiscardAtUs);
+        if (_pacingWakeUs is { } pace) t = Math.Min(t, pace);
+        return t;
+    }
+
+    private long? _pacingWakeUs;
+
+    /// <summary>Runs timers due at <paramref name="nowUs"/> (loss detection, PTO, ACK delay, idle, pacing).</summary>
+    public void HandleTimeout(long nowUs)
+    {
+        if (_state == ConnectionState.Closed) return;
+        if (_state is ConnectionState.Closing or ConnectionState.Draining)
+        {
+            if (nowUs >= _closeDeadlineUs) FinishClose();
+            return;
+        }
+        if (nowUs >= _idleDeadline)
+        {
+            // RFC 9000 §10.1: silently closed; no packet is sent.
+            SetCloseInfo(nowUs, (ulong)TransportErrorCode.NoError, "idle timeout", isApplication: false, isLocal: true, idle: true);
+            FinishClose();
+            return;
+        }
+        if (_recovery.LossDetectionTimerUs is { } loss && nowUs >= loss)
+        {
+            _timeoutLost.Clear();
+            var action = _recovery.OnLossDetectionTimeout(nowUs, _timeoutLost);
+            foreach (var p in _timeoutLost) OnPacketLost(p);
+            _timeoutLost.Clear();
+            if (action.ProbeCount > 0)
+            {
+                Statistics.PtoCount++;
+                var space = _spaces[(int)action.Space];
+                if (!space.Discarded) space.ProbesPending = Math.Max(space.ProbesPending, action.ProbeCount);
+                else _spaces[2].ProbesPending = Math.Max(_spaces[2].ProbesPending, action.ProbeCount);
+                RequeueCryptoForProbe(space);
+            }
+        }
+        if (_pendingPath is { } path && nowUs >= path.DeadlineUs) OnPathValidationTimeout(nowUs);
+        DiscardOldKeysIfDue(nowUs);
+        if (_pacingWakeUs is { } pace && nowUs >= pace) _pacingWakeUs = null;
+    }
+
+    /// <summary>
+    /// RFC 9002 §6.2.4: a probe should carry new data or retransmit what is in flight; for the
+    /// handshake spaces we resend the unacknowledged CRYPTO data so a lost flight recovers in one PTO.
+    /// </summary>
+    private static void RequeueCryptoForProbe(PacketSpaceState space)
+    {
+        if (space.Space == PacketSpace.Application || space.Discarded) return;
+        space.CryptoSend.RequeueUnacknowledged();
+    }
+
+    private void EnterClosing(long nowUs, ulong code, string reason, bool isApplication, ulong frameType, bool isLocal)
+    {
+        if (_state is ConnectionState.Closing or ConnectionState.Draining or ConnectionState.Closed) return;
+        _closeErrorCode = code;
+        _closeReason = reason;
+        _closeIsApplication = isApplication;
+        _closeFrameType = frameType;
+        SetCloseInfo(nowUs, code, reason, isApplication, isLocal, idle: false);
+        bool anyKeys = false;
+        foreach (var s in _spaces) anyKeys |= !s.Discarded && s.SendKeys is not null;
+        if (!anyKeys) { FinishClose(); return; }
+        _state = ConnectionState.Closing;
+        _closeResendDue = true;
+        // RFC 9000 §10.2: stay in the closing state for three PTOs.
+        _closeDeadlineUs = nowUs + 3 * _rtt.PtoBase;
+    }
+
+    private void EnterDraining(long nowUs, ulong code, string reason, bool isApplication, bool isLocal)
+    {
+        if (_state is ConnectionState.Draining or ConnectionState.Closed) return;
+        if (_state != ConnectionState.Closing) SetCloseInfo(nowUs, code, reason, isApplication, isLocal, idle: false);
+        _state = ConnectionState.Draining;
+        _closeDeadlineUs = nowUs + 3 * _rtt.PtoBase;
+    }
+
+    private bool _closeRaised;
+
+    private void SetCloseInfo(long nowUs, ulong code, string reason, bool isApplication, bool isLocal, bool idle)
+    {
+        if (_closeRaised) return;
+        _closeRaised = true;
+        var e = new ConnectionEvent(ConnectionEventKind.Closed, ErrorCode: code, Reason: reason,
+            IsApplicationError: isApplication, IsLocal: isLocal, Data: idle ? IdleMarker : null);
+        CloseInfo = e;
+        Raise(e);
+        _ = nowUs;
+    }
+
+    /// <summary>Marks a Closed event caused by the idle timeout (Data is this array).</summary>
+    internal static readonly byte[] IdleMarker = [0x1d, 0x1e];
+
+    /// <summary>True if the connection ended by idle timeout.</summary>
+    public bool ClosedByIdleTimeout => CloseInfo is { Data: var d } && ReferenceEquals(d, IdleMarker);
+
+    private void FinishClose()
+    {
+        _state = ConnectionState.Closed;
+        UnregisterAllCids();
+        _streams.OnConnectionClosed();
+    }
+}

@@ -1,0 +1,118 @@
+using System.Net;
+using Pliant.Quic.Connection;
+
+namespace Pliant.Quic.Tests.Simulation;
+
+/// <summary>
+/// A client endpoint and a server endpoint joined by two <see cref="SimulatedLink"/>s, driven by a
+/// virtual clock. Nothing sleeps: time jumps to the next event. Deterministic for a given seed.
+/// </summary>
+public sealed class SimulatedPair
+{
+    private readonly PriorityQueue<Delivery, (long, long)> _queue = new();
+    private readonly byte[] _buffer = new byte[65536];
+    private long _sequence;
+
+    private sealed record Delivery(bool ToServer, byte[] Data, IPEndPoint From, bool Ce);
+
+    public SimulatedPair(int seed, QuicEndpointOptions serverOptions, QuicEndpointOptions? clientOptions = null)
+    {
+        Seed = seed;
+        Server = new QuicEndpointCore(serverOptions);
+        Client = new QuicEndpointCore(clientOptions ?? new QuicEndpointOptions { Random = new Random(seed + 1) });
+        ClientToServer = new SimulatedLink(seed * 31 + 7);
+        ServerToClient = new SimulatedLink(seed * 31 + 13);
+    }
+
+    public int Seed { get; }
+    public long NowUs { get; private set; } = 1_000_000;
+    public QuicEndpointCore Client { get; }
+    public QuicEndpointCore Server { get; }
+    public SimulatedLink ClientToServer { get; }
+    public SimulatedLink ServerToClient { get; }
+    public IPEndPoint ServerAddress { get; } = new(IPAddress.Parse("10.0.0.1"), 443);
+    public IPEndPoint ClientAddress { get; set; } = new(IPAddress.Parse("10.0.0.2"), 50000);
+
+    /// <summary>Datagrams sent by each side, for assertions on sizes and padding.</summary>
+    public List<byte[]> ClientSent { get; } = [];
+    public List<byte[]> ServerSent { get; } = [];
+
+    /// <summary>Called after every step, e.g. to feed application data.</summary>
+    public Action? OnStep { get; set; }
+
+    public QuicConnectionCore Connect(QuicConnectionOptions options) =>
+        Client.Connect(NowUs, options, ServerAddress);
+
+    /// <summary>Runs until <paramref name="done"/> holds or virtual time passes <paramref name="limitUs"/>. True if done.</summary>
+    public bool RunUntil(Func<bool> done, long limitUs = 60_000_000)
+    {
+        long end = NowUs + limitUs;
+        for (int guard = 0; guard < 50_000_000; guard++)
+        {
+            Flush();
+            OnStep?.Invoke();
+            Flush();
+            if (done()) return true;
+            long next = long.MaxValue;
+            if (_queue.TryPeek(out _, out var key)) next = key.Item1;
+            if (Client.PollTimeout() is { } ct) next = Math.Min(next, ct);
+            if (Server.PollTimeout() is { } st) next = Math.Min(next, st);
+            if (next == long.MaxValue) return done();
+            if (next > end) { NowUs = end; return done(); }
+            NowUs = Math.Max(NowUs, next);
+            while (_queue.TryPeek(out var d, out var k) && k.Item1 <= NowUs)
+            {
+                _queue.Dequeue();
+                var ecn = d.Ce ? EcnCodepoint.Ce : EcnCodepoint.Ect0;
+                if (d.ToServer) Server.HandleDatagram(NowUs, d.Data, d.From, ecn);
+                else Client.HandleDatagram(NowUs, d.Data, ServerAddress, ecn);
+            }
+            Client.HandleTimeout(NowUs);
+            Server.HandleTimeout(NowUs);
+        }
+        throw new InvalidOperationException("simulation did not settle");
+    }
+
+    /// <summary>Advances virtual time by <paramref name="us"/> while running.</summary>
+    public void RunFor(long us)
+    {
+        long end = NowUs + us;
+        RunUntil(() => NowUs >= end, us + 1);
+    }
+
+    private void Flush()
+    {
+        for (int round = 0; round < 10_000; round++)
+        {
+            bool any = false;
+            while (Client.PollTransmit(NowUs, _buffer, 10, out var t))
+            {
+                any = true;
+                foreach (var datagram in Split(t))
+                {
+                    ClientSent.Add(datagram);
+                    foreach (var (at, data, ce) in ClientToServer.Transmit(NowUs, datagram))
+                        _queue.Enqueue(new Delivery(true, data, ClientAddress, ce), (at, _sequence++));
+                }
+            }
+            while (Server.PollTransmit(NowUs, _buffer, 10, out var t))
+            {
+                any = true;
+                foreach (var datagram in Split(t))
+                {
+                    ServerSent.Add(datagram);
+                    foreach (var (at, data, ce) in ServerToClient.Transmit(NowUs, datagram))
+                        _queue.Enqueue(new Delivery(false, data, ServerAddress, ce), (at, _sequence++));
+                }
+            }
+            if (!any) return;
+        }
+    }
+
+    private IEnumerable<byte[]> Split(Transmit t)
+    {
+        int segment = t.SegmentSize <= 0 ? t.Length : t.SegmentSize;
+        for (int offset = 0; offset < t.Length; offset += segment)
+            yield return _buffer.AsSpan(offset, Math.Min(segment, t.Length - offset)).ToArray();
+    }
+}
