@@ -1,0 +1,63 @@
+using System.Security.Cryptography;
+
+namespace Pliant.Quic.Crypto;
+
+/// <summary>
+/// Initial packet protection secrets, derived from the client's first Destination Connection ID
+/// (RFC 9001 §5.2; salt of RFC 9369 §3.3.1 for QUIC v2).
+/// </summary>
+public static class InitialSecrets
+{
+    // RFC 9001 §5.2.
+    private static ReadOnlySpan<byte> SaltV1 =>
+    [
+        0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17,
+        0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a,
+    ];
+
+    // RFC 9369 §3.3.1: the first 20 bytes of sha256("QUICv2 salt").
+    private static ReadOnlySpan<byte> SaltV2 =>
+    [
+        0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6, 0xdb, 0x81, 0x93,
+        0x81, 0xbe, 0x6e, 0x26, 0x9d, 0xcb, 0xf9, 0xbd, 0x2e, 0xd9,
+    ];
+
+    /// <summary>The Initial salt of <paramref name="version"/>.</summary>
+    public static ReadOnlySpan<byte> Salt(uint version) => version switch
+    {
+        QuicVersion.V1 => SaltV1,
+        QuicVersion.V2 => SaltV2,
+        _ => throw new ArgumentOutOfRangeException(nameof(version), version, "unsupported QUIC version"),
+    };
+
+    /// <summary>
+    /// client_initial_secret and server_initial_secret (32 bytes each):
+    /// initial_secret = HKDF-Extract(initial_salt, client_dst_connection_id), then
+    /// HKDF-Expand-Label(initial_secret, "client in" / "server in", "", 32) (RFC 9001 §5.2).
+    /// </summary>
+    public static void Derive(uint version, ReadOnlySpan<byte> clientDcid, out byte[] clientSecret, out byte[] serverSecret)
+    {
+        Span<byte> initial = stackalloc byte[32];
+        HKDF.Extract(HashAlgorithmName.SHA256, clientDcid, Salt(version), initial);
+        // The "client in"/"server in" labels are the same for v1 and v2 (RFC 9369 §3.3.2 changes only key/iv/hp/ku).
+        clientSecret = HkdfLabel.Expand(HashAlgorithmName.SHA256, initial, "client in", default, 32);
+        serverSecret = HkdfLabel.Expand(HashAlgorithmName.SHA256, initial, "server in", default, 32);
+        CryptographicOperations.ZeroMemory(initial);
+    }
+
+    /// <summary>
+    /// Initial keys (AEAD_AES_128_GCM, RFC 9001 §5.2) for one endpoint: a server sends with the server
+    /// secret and receives with the client secret, a client the other way round.
+    /// </summary>
+    public static void CreateKeys(uint version, ReadOnlySpan<byte> clientDcid, bool isServer,
+        out PacketKeys send, out PacketKeys receive)
+    {
+        Derive(version, clientDcid, out var client, out var server);
+        var clientKeys = PacketKeys.Create(CipherSuite.Aes128GcmSha256, client, version);
+        var serverKeys = PacketKeys.Create(CipherSuite.Aes128GcmSha256, server, version);
+        CryptographicOperations.ZeroMemory(client);
+        CryptographicOperations.ZeroMemory(server);
+        send = isServer ? serverKeys : clientKeys;
+        receive = isServer ? clientKeys : serverKeys;
+    }
+}

@@ -1,0 +1,97 @@
+namespace Pliant.Quic.Crypto;
+
+/// <summary>
+/// In-place QUIC packet protection: AEAD payload protection (RFC 9001 §5.3) plus header protection
+/// (RFC 9001 §5.4). Each method works on one packet: for coalesced long-header packets pass the slice
+/// of the datagram that holds just that packet.
+/// </summary>
+public static class PacketProtector
+{
+    /// <summary>
+    /// Protects a packet in place. <paramref name="packet"/> holds the unprotected header (the packet
+    /// number of <paramref name="pnLength"/> bytes at <paramref name="pnOffset"/> already written, and the
+    /// first byte's PN length bits set accordingly), the plaintext payload, and 16 spare bytes at the end
+    /// for the tag. The payload plus PN must be long enough to sample (RFC 9001 §5.4.2).
+    /// </summary>
+    public static void Protect(Span<byte> packet, int pnOffset, int pnLength, ulong pn, PacketKeys keys)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        if (pnLength is < 1 or > 4) throw new ArgumentOutOfRangeException(nameof(pnLength));
+        if ((packet[0] & 0x03) + 1 != pnLength)
+            throw new ArgumentException("the first byte's packet number length bits disagree with pnLength", nameof(packet));
+        int payloadOffset = pnOffset + pnLength;
+        int plaintextLength = packet.Length - payloadOffset - PacketKeys.TagLength;
+        if (plaintextLength < 0) throw new ArgumentException("no room for the tag", nameof(packet));
+        // RFC 9001 §5.4.2: the sample starts 4 bytes after the PN offset; the sender must pad so it fits.
+        if (pnOffset + 4 + PacketKeys.SampleLength > packet.Length)
+            throw new ArgumentException("packet too short for a header protection sample", nameof(packet));
+
+        // RFC 9001 §5.3: the associated data is the header up to and including the unprotected PN.
+        var header = packet[..payloadOffset];
+        var body = packet[payloadOffset..];
+        keys.Seal(pn, header, body[..plaintextLength], body);
+
+        // RFC 9001 §5.4.1: header protection is applied after packet protection.
+        Span<byte> mask = stackalloc byte[PacketKeys.MaskLength];
+        keys.HeaderProtectionMask(packet.Slice(pnOffset + 4, PacketKeys.SampleLength), mask);
+        ApplyMask(packet, pnOffset, pnLength, mask);
+    }
+
+    /// <summary>
+    /// Removes header protection in place and reads the truncated packet number. Returns false (leaving
+    /// the packet unchanged) when the packet is too short to contain a complete sample: RFC 9001 §5.4.2
+    /// says such packets are discarded.
+    /// </summary>
+    public static bool TryRemoveHeaderProtection(Span<byte> packet, int pnOffset, PacketKeys keys,
+        out int pnLength, out ulong truncatedPn)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        pnLength = 0;
+        truncatedPn = 0;
+        if (pnOffset < 1 || pnOffset + 4 + PacketKeys.SampleLength > packet.Length) return false;
+
+        Span<byte> mask = stackalloc byte[PacketKeys.MaskLength];
+        keys.HeaderProtectionMask(packet.Slice(pnOffset + 4, PacketKeys.SampleLength), mask);
+
+        // RFC 9001 §5.4.1: unmask the first byte first, then the PN length is known.
+        bool isLong = (packet[0] & 0x80) != 0;
+        packet[0] ^= (byte)(mask[0] & (isLong ? 0x0f : 0x1f));
+        pnLength = (packet[0] & 0x03) + 1;
+        ulong value = 0;
+        for (int i = 0; i < pnLength; i++)
+        {
+            packet[pnOffset + i] ^= mask[1 + i];
+            value = (value << 8) | packet[pnOffset + i];
+        }
+        truncatedPn = value;
+        return true;
+    }
+
+    /// <summary>
+    /// Decrypts the payload in place after header protection was removed and the full packet number
+    /// <paramref name="pn"/> was recovered. The payload (of <paramref name="payloadLength"/> bytes) then
+    /// starts at <paramref name="pnOffset"/> + <paramref name="pnLength"/>. False on authentication failure.
+    /// </summary>
+    public static bool TryDecrypt(Span<byte> packet, int pnOffset, int pnLength, ulong pn, PacketKeys keys,
+        out int payloadLength)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        payloadLength = 0;
+        int payloadOffset = pnOffset + pnLength;
+        if (pnLength is < 1 or > 4 || payloadOffset + PacketKeys.TagLength > packet.Length) return false;
+        var header = packet[..payloadOffset];
+        var body = packet[payloadOffset..];
+        if (!keys.TryOpen(pn, header, body, body)) return false;
+        payloadLength = body.Length - PacketKeys.TagLength;
+        return true;
+    }
+
+    private static void ApplyMask(Span<byte> packet, int pnOffset, int pnLength, ReadOnlySpan<byte> mask)
+    {
+        // RFC 9001 §5.4.1: long header → low 4 bits of byte 0; short header → low 5 bits (incl. key phase).
+        bool isLong = (packet[0] & 0x80) != 0;
+        packet[0] ^= (byte)(mask[0] & (isLong ? 0x0f : 0x1f));
+        for (int i = 0; i < pnLength; i++)
+            packet[pnOffset + i] ^= mask[1 + i];
+    }
+}
