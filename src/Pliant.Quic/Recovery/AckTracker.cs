@@ -1,0 +1,279 @@
+using Pliant.Quic.Connection;
+using Pliant.Quic.Wire;
+
+namespace Pliant.Quic.Recovery;
+
+/// <summary>
+/// The receiving side of one packet number space: which packet numbers arrived (duplicate detection),
+/// when an ACK frame is due (RFC 9000 §13.2.1–13.2.2) and the ACK frame itself (RFC 9000 §19.3).
+/// </summary>
+/// <remarks>
+/// Received packet numbers are kept as a small ascending list of ranges, capped at
+/// <see cref="MaxRanges"/>; when the oldest range is dropped, every packet number below the oldest
+/// remaining range counts as a duplicate. Packet numbers at or below the largest acknowledged of an
+/// ACK frame the peer acknowledged are no longer reported (RFC 9000 §13.2.4) but still deduplicated.
+/// </remarks>
+public sealed class AckTracker
+{
+    private readonly List<AckRange> _ranges = new(); // ascending, disjoint, non-adjacent
+    private ulong _duplicateBelow;
+    private ulong? _ackFloor; // packet numbers <= this are not reported any more
+    private int _unackedAckEliciting;
+    private long? _firstUnackedAckElicitingUs;
+    private bool _immediate;
+    private long _largestReceivedTimeUs;
+
+    /// <summary>Creates the tracker for <paramref name="space"/>.</summary>
+    public AckTracker(PacketSpace space) => Space = space;
+
+    /// <summary>The packet number space.</summary>
+    public PacketSpace Space { get; }
+
+    /// <summary>Maximum ranges kept (default 32).</summary>
+    public int MaxRanges { get; set; } = 32;
+
+    /// <summary>
+    /// Ack-eliciting packets received before an ACK is sent without delay (RFC 9000 §13.2.2: 2;
+    /// the ACK frequency extension changes it).
+    /// </summary>
+    public int AckElicitingThreshold { get; set; } = 2;
+
+    /// <summary>Our max_ack_delay: the longest an ACK for an ack-eliciting packet waits (Application space).</summary>
+    public long MaxAckDelayUs { get; set; } = 25_000;
+
+    /// <summary>When true, reordering does not trigger an immediate ACK (ACK frequency extension).</summary>
+    public bool IgnoreOrder { get; set; }
+
+    /// <summary>The largest packet number received, or null.</summary>
+    public ulong? LargestReceived { get; private set; }
+
+    /// <summary>ECN counts of packets received in this space (RFC 9000 §13.4.1).</summary>
+    public EcnCounts EcnCounts { get; private set; }
+
+    /// <summary>Ack-eliciting packets received since the last ACK frame was written.</summary>
+    public int UnackedAckEliciting => _unackedAckEliciting;
+
+    /// <summary>Something was received since the last ACK frame (it may ride along with other frames).</summary>
+    public bool AckPending { get; private set; }
+
+    /// <summary>When an ACK frame must be sent; null when no ack-eliciting packet awaits one.</summary>
+    public long? AckDeadlineUs
+    {
+        get
+        {
+            if (_unackedAckEliciting == 0 || _firstUnackedAckElicitingUs is not long first) return null;
+            if (_immediate) return first;
+            return first + MaxAckDelayUs;
+        }
+    }
+
+    /// <summary>Number of ranges tracked.</summary>
+    public int RangeCount => _ranges.Count;
+
+    /// <summary>The tracked ranges, ascending.</summary>
+    public IReadOnlyList<AckRange> Ranges => _ranges;
+
+    /// <summary>True when <paramref name="pn"/> was already received (or is too old to tell).</summary>
+    public bool IsDuplicate(ulong pn)
+    {
+        if (pn < _duplicateBelow) return true;
+        // Usually the newest range; search from the end.
+        for (int i = _ranges.Count - 1; i >= 0; i--)
+        {
+            var r = _ranges[i];
+            if (pn > r.Largest) return false;
+            if (pn >= r.Smallest) return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>Records a received (authenticated, not duplicate) packet.</summary>
+    public void OnPacketReceived(ulong pn, bool ackEliciting, EcnCodepoint ecn, long nowUs)
+    {
+        ulong? largestBefore = LargestReceived;
+        Insert(pn);
+        AckPending = true;
+        if (largestBefore is not ulong lb || pn > lb)
+        {
+            LargestReceived = pn;
+            _largestReceivedTimeUs = nowUs;
+        }
+
+        var c = EcnCounts;
+        EcnCounts = ecn switch
+        {
+            EcnCodepoint.Ect0 => c with { Ect0 = c.Ect0 + 1 },
+            EcnCodepoint.Ect1 => c with { Ect1 = c.Ect1 + 1 },
+            EcnCodepoint.Ce => c with { Ce = c.Ce + 1 },
+            _ => c,
+        };
+
+        if (!ackEliciting) return;
+        _unackedAckEliciting++;
+        _firstUnackedAckElicitingUs ??= nowUs;
+
+        // RFC 9000 §13.2.1: Initial and Handshake packets are acknowledged immediately.
+        if (Space != PacketSpace.Application) _immediate = true;
+        // RFC 9000 §13.2.2: after AckElicitingThreshold (2) ack-eliciting packets.
+        if (_unackedAckEliciting >= AckElicitingThreshold) _immediate = true;
+        // RFC 9000 §13.2.1: CE-marked packets are acknowledged immediately.
+        if (ecn == EcnCodepoint.Ce) _immediate = true;
+        // RFC 9000 §13.2.1: immediately on reordering: a packet below the largest received, or one
+        // above it with a gap.
+        if (!IgnoreOrder && largestBefore is ulong prev && (pn < prev || pn > prev + 1)) _immediate = true;
+        if (_immediate) _firstUnackedAckElicitingUs = Math.Min(_firstUnackedAckElicitingUs.Value, nowUs);
+    }
+
+    /// <summary>
+    /// Writes an ACK or ACK_ECN frame (type included) describing what was received, largest ranges first,
+    /// dropping the oldest ranges that do not fit in <paramref name="dest"/>. Returns 0 when there is
+    /// nothing to acknowledge or not even one range fits. Clears the pending state on success.
+    /// </summary>
+    public int WriteAckFrame(Span<byte> dest, long nowUs, int ackDelayExponent)
+    {
+        if (LargestReceived is not ulong largest) return 0;
+        ulong floor = _ackFloor is ulong f ? f + 1 : 0; // smallest reportable packet number
+        int top = _ranges.Count - 1;
+        if (top < 0 || _ranges[top].Largest < floor) return 0;
+
+        long delayUs = Math.Max(0, nowUs - _largestReceivedTimeUs);
+        ulong ackDelay = (ulong)delayUs >> Math.Clamp(ackDelayExponent, 0, 20);
+        var ecn = EcnCounts;
+        bool withEcn = ecn.Ect0 + ecn.Ect1 + ecn.Ce > 0;
+
+        var first = _ranges[top];
+        ulong firstSmallest = Math.Max(first.Smallest, floor);
+        int len = 1 + VarInt.Length(largest) + VarInt.Length(ackDelay) + VarInt.Length(first.Largest - firstSmallest);
+        if (withEcn) len += VarInt.Length(ecn.Ect0) + VarInt.Length(ecn.Ect1) + VarInt.Length(ecn.Ce);
+
+        // Count the additional ranges that fit (RFC 9000 §19.3.1: Gap and ACK Range Length pairs).
+        int extra = 0;
+        ulong prevSmallest = firstSmallest;
+        for (int i = top - 1; i >= 0; i--)
+        {
+            var r = _ranges[i];
+            if (r.Largest < floor) break;
+            ulong smallest = Math.Max(r.Smallest, floor);
+            int pair = VarInt.Length(prevSmallest - r.Largest - 2) + VarInt.Length(r.Largest - smallest);
+            if (len + VarInt.Length((ulong)(extra + 1)) + pair > dest.Length) break;
+            len += pair;
+            extra++;
+            prevSmallest = smallest;
+        }
+
+        len += VarInt.Length((ulong)extra);
+        if (len > dest.Length) return 0;
+
+        int o = 0;
+        dest[o++] = withEcn ? (byte)0x03 : (byte)0x02;
+        o += VarInt.Write(dest[o..], largest);
+        o += VarInt.Write(dest[o..], ackDelay);
+        o += VarInt.Write(dest[o..], (ulong)extra);
+        o += VarInt.Write(dest[o..], first.Largest - firstSmallest);
+        prevSmallest = firstSmallest;
+        for (int i = top - 1, n = 0; n < extra; i--, n++)
+        {
+            var r = _ranges[i];
+            ulong smallest = Math.Max(r.Smallest, floor);
+            // RFC 9000 §19.3.1: Gap = previous smallest - this largest - 2.
+            o += VarInt.Write(dest[o..], prevSmallest - r.Largest - 2);
+            o += VarInt.Write(dest[o..], r.Largest - smallest);
+            prevSmallest = smallest;
+        }
+
+        if (withEcn)
+        {
+            o += VarInt.Write(dest[o..], ecn.Ect0);
+            o += VarInt.Write(dest[o..], ecn.Ect1);
+            o += VarInt.Write(dest[o..], ecn.Ce);
+        }
+
+        OnAckSent();
+        return o;
+    }
+
+    /// <summary>
+    /// The peer acknowledged a packet that carried our ACK frame whose Largest Acknowledged was
+    /// <paramref name="largestInThatAck"/>: stop reporting packet numbers up to it (RFC 9000 §13.2.4).
+    /// </summary>
+    public void OnAckFrameAcked(ulong largestInThatAck)
+    {
+        if (_ackFloor is not ulong f || largestInThatAck > f) _ackFloor = largestInThatAck;
+    }
+
+    /// <summary>Clears the "ACK due" state as if an ACK frame was just sent (used by <see cref="WriteAckFrame"/>).</summary>
+    public void OnAckSent()
+    {
+        AckPending = false;
+        _unackedAckEliciting = 0;
+        _firstUnackedAckElicitingUs = null;
+        _immediate = false;
+    }
+
+    private void Insert(ulong pn)
+    {
+        int n = _ranges.Count;
+        // Fast path: in order, extends or follows the newest range.
+        if (n == 0 || pn > _ranges[n - 1].Largest + 1)
+        {
+            _ranges.Add(new AckRange(pn, pn));
+            TrimRanges();
+            return;
+        }
+
+        int i = n - 1;
+        while (i >= 0 && _ranges[i].Smallest > pn + 1) i--;
+        // Now _ranges[i].Smallest <= pn + 1 (or i == -1).
+        if (i >= 0 && pn <= _ranges[i].Largest + 1)
+        {
+            var r = _ranges[i];
+            if (pn >= r.Smallest && pn <= r.Largest) return; // duplicate
+            if (pn == r.Largest + 1)
+            {
+                r = r with { Largest = pn };
+            }
+            else
+            {
+                // pn + 1 == r.Smallest: extend down, merging with the previous range if it touches.
+                r = r with { Smallest = pn };
+                if (i > 0 && _ranges[i - 1].Largest + 1 == pn)
+                {
+                    r = r with { Smallest = _ranges[i - 1].Smallest };
+                    _ranges.RemoveAt(i - 1);
+                    i--;
+                }
+            }
+
+            _ranges[i] = r;
+            // Merge with the next range if they now touch.
+            if (i + 1 < _ranges.Count && _ranges[i + 1].Smallest == r.Largest + 1)
+            {
+                _ranges[i] = new AckRange(r.Smallest, _ranges[i + 1].Largest);
+                _ranges.RemoveAt(i + 1);
+            }
+
+            return;
+        }
+
+        // pn lies between range i and range i+1 (i + 1 has Smallest > pn + 1).
+        if (i + 1 < _ranges.Count && _ranges[i + 1].Smallest == pn + 1)
+        {
+            _ranges[i + 1] = _ranges[i + 1] with { Smallest = pn };
+            return;
+        }
+
+        _ranges.Insert(i + 1, new AckRange(pn, pn));
+        TrimRanges();
+    }
+
+    private void TrimRanges()
+    {
+        while (_ranges.Count > Math.Max(1, MaxRanges))
+        {
+            // Forget the oldest range; anything at or below it now counts as a duplicate.
+            _duplicateBelow = _ranges[0].Largest + 1;
+            _ranges.RemoveAt(0);
+        }
+    }
+}
