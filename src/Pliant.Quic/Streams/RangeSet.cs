@@ -1,93 +1,117 @@
+using System.Collections;
+
 namespace Pliant.Quic.Streams;
 
 /// <summary>
-/// A set of disjoint, non-adjacent half-open ranges [Start, End) kept sorted. Inserts use binary
-/// search and merge neighbours, so adding n ranges in any order costs O(n log n) comparisons.
+/// A set of disjoint, non-adjacent half-open ranges [Start, End) in a balanced tree, so any
+/// insertion order costs O(log n) per operation (a peer sending many small out-of-order pieces
+/// cannot make reassembly quadratic). In-order appends and prefix removals, the common cases,
+/// use the tree's Min/Max without allocating a view.
 /// </summary>
-internal sealed class RangeSet
+internal sealed class RangeSet : IEnumerable<(ulong Start, ulong End)>
 {
-    private readonly List<(ulong Start, ulong End)> _ranges = new();
-
-    public int Count => _ranges.Count;
-
-    public (ulong Start, ulong End) this[int index] => _ranges[index];
-
-    public bool IsEmpty => _ranges.Count == 0;
-
-    public void Clear() => _ranges.Clear();
-
-    /// <summary>Index of the first range whose End is &gt;= <paramref name="value"/>.</summary>
-    private int LowerBoundByEnd(ulong value)
+    private sealed class ByStart : IComparer<(ulong Start, ulong End)>
     {
-        int lo = 0, hi = _ranges.Count;
-        while (lo < hi)
-        {
-            int mid = (lo + hi) >>> 1;
-            if (_ranges[mid].End < value) lo = mid + 1; else hi = mid;
-        }
-        return lo;
+        public static readonly ByStart Instance = new();
+
+        public int Compare((ulong Start, ulong End) x, (ulong Start, ulong End) y) => x.Start.CompareTo(y.Start);
+    }
+
+    private readonly SortedSet<(ulong Start, ulong End)> _set = new(ByStart.Instance);
+
+    public int Count => _set.Count;
+
+    public bool IsEmpty => _set.Count == 0;
+
+    /// <summary>The lowest range (the set must not be empty).</summary>
+    public (ulong Start, ulong End) First => _set.Min;
+
+    /// <summary>The highest range (the set must not be empty).</summary>
+    public (ulong Start, ulong End) Last => _set.Max;
+
+    public void Clear() => _set.Clear();
+
+    /// <summary>The range with the greatest Start &lt;= <paramref name="value"/>.</summary>
+    private bool TryFloor(ulong value, out (ulong Start, ulong End) r)
+    {
+        r = default;
+        if (_set.Count == 0) return false;
+        var max = _set.Max;
+        if (max.Start <= value) { r = max; return true; }
+        var min = _set.Min;
+        if (min.Start > value) return false;
+        if (min.Start == value) { r = min; return true; }
+        r = _set.GetViewBetween(min, (value, 0)).Max;
+        return true;
+    }
+
+    /// <summary>The range with the smallest Start &gt;= <paramref name="value"/>.</summary>
+    private bool TryCeiling(ulong value, out (ulong Start, ulong End) r)
+    {
+        r = default;
+        if (_set.Count == 0) return false;
+        var min = _set.Min;
+        if (min.Start >= value) { r = min; return true; }
+        var max = _set.Max;
+        if (max.Start < value) return false;
+        if (max.Start == value) { r = max; return true; }
+        r = _set.GetViewBetween((value, 0), max).Min;
+        return true;
     }
 
     /// <summary>Adds [start, end), merging with overlapping or touching ranges.</summary>
     public void Add(ulong start, ulong end)
     {
         if (end <= start) return;
-        int i = LowerBoundByEnd(start);
-        int j = i;
-        while (j < _ranges.Count && _ranges[j].Start <= end)
+        if (TryFloor(start, out var f) && f.End >= start)
         {
-            start = Math.Min(start, _ranges[j].Start);
-            end = Math.Max(end, _ranges[j].End);
-            j++;
+            if (f.End >= end) return;
+            _set.Remove(f);
+            start = f.Start;
         }
-        if (j > i) _ranges.RemoveRange(i, j - i);
-        _ranges.Insert(i, (start, end));
+        while (TryCeiling(start, out var c) && c.Start <= end)
+        {
+            _set.Remove(c);
+            end = Math.Max(end, c.End);
+        }
+        _set.Add((start, end));
     }
 
     /// <summary>Removes [start, end) from the set.</summary>
     public void Remove(ulong start, ulong end)
     {
         if (end <= start) return;
-        int i = LowerBoundByEnd(start + 1);
-        while (i < _ranges.Count && _ranges[i].Start < end)
+        if (TryFloor(start, out var f) && f.Start < start && f.End > start)
         {
-            var (s, e) = _ranges[i];
-            if (s < start && e > end)
-            {
-                _ranges[i] = (s, start);
-                _ranges.Insert(i + 1, (end, e));
-                return;
-            }
-            if (s < start) { _ranges[i] = (s, start); i++; continue; }
-            if (e > end) { _ranges[i] = (end, e); return; }
-            _ranges.RemoveAt(i);
+            _set.Remove(f);
+            _set.Add((f.Start, start));
+            if (f.End > end) { _set.Add((end, f.End)); return; }
+        }
+        while (TryCeiling(start, out var c) && c.Start < end)
+        {
+            _set.Remove(c);
+            if (c.End > end) { _set.Add((end, c.End)); return; }
         }
     }
 
     /// <summary>True if every value of [start, end) is in the set.</summary>
-    public bool Contains(ulong start, ulong end)
-    {
-        if (end <= start) return true;
-        int i = LowerBoundByEnd(start + 1);
-        return i < _ranges.Count && _ranges[i].Start <= start && _ranges[i].End >= end;
-    }
+    public bool Contains(ulong start, ulong end) =>
+        end <= start || (TryFloor(start, out var f) && f.End >= end);
 
-    /// <summary>
-    /// The first gap of [start, end) not covered by the set, or false when all of it is covered.
-    /// </summary>
+    /// <summary>The first gap of [start, end) not covered by the set; false when all is covered.</summary>
     public bool TryGetFirstGap(ulong start, ulong end, out ulong gapStart, out ulong gapEnd)
     {
-        int i = LowerBoundByEnd(start + 1);
-        ulong pos = start;
-        while (pos < end)
-        {
-            if (i >= _ranges.Count || _ranges[i].Start >= end) { gapStart = pos; gapEnd = end; return true; }
-            var (s, e) = _ranges[i];
-            if (s > pos) { gapStart = pos; gapEnd = Math.Min(s, end); return true; }
-            pos = Math.Max(pos, e);
-            i++;
-        }
         gapStart = gapEnd = 0;
-        return false;
+        ulong pos = start;
+        if (TryFloor(start, out var f) && f.End > start) pos = f.End;
+        if (pos >= end) return false;
+        // Ranges are not adjacent, so the next one starts strictly after pos.
+        gapStart = pos;
+        gapEnd = TryCeiling(pos, out var c) && c.Start < end ? c.Start : end;
+        return true;
     }
+
+    public IEnumerator<(ulong Start, ulong End)> GetEnumerator() => _set.GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 }

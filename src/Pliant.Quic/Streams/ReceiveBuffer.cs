@@ -31,7 +31,7 @@ public sealed class ReceiveBuffer : IDisposable
 
     /// <summary>End of the contiguous data available from <see cref="ReadOffset"/>.</summary>
     public ulong ContiguousEnd =>
-        !_received.IsEmpty && _received[0].Start <= _readOffset ? Math.Max(_received[0].End, _readOffset) : _readOffset;
+        !_received.IsEmpty && _received.First.Start <= _readOffset ? Math.Max(_received.First.End, _readOffset) : _readOffset;
 
     /// <summary>Bytes ready to read now.</summary>
     public long ReadableBytes => (long)(ContiguousEnd - _readOffset);

@@ -114,7 +114,7 @@ public sealed class SendBuffer : IDisposable
         if (maxLength < 0) return false;
         if (!_lost.IsEmpty)
         {
-            var (s, e) = _lost[0];
+            var (s, e) = _lost.First;
             if (maxLength == 0) return false;
             offset = s;
             length = (int)Math.Min((ulong)maxLength, e - s);
@@ -182,9 +182,9 @@ public sealed class SendBuffer : IDisposable
         offset = Math.Max(offset, _ackedPrefix);
         _lost.Remove(offset, end);
         _acked.Add(offset, end);
-        if (_acked[0].Start <= _ackedPrefix)
+        if (_acked.First.Start <= _ackedPrefix)
         {
-            _ackedPrefix = _acked[0].End;
+            _ackedPrefix = _acked.First.End;
             _acked.Remove(0, _ackedPrefix);
             // Release chunks the acknowledged prefix has passed.
             while (_chunks.Count > 0 && _ackedPrefix - _chunkBase >= ChunkSize)
