@@ -1,0 +1,169 @@
+using System.Buffers;
+
+namespace Pliant.Quic.Streams;
+
+/// <summary>
+/// The receiving half of a byte stream (STREAM or CRYPTO): reassembles out-of-order, duplicate
+/// and overlapping ranges into pooled chunks addressed by offset (each byte is copied once in and
+/// once out), tracks the final size (RFC 9000 §4.5) and the highest offset received (for flow
+/// control). Memory is bounded by what the flow-control window lets the peer send.
+/// </summary>
+public sealed class ReceiveBuffer : IDisposable
+{
+    /// <summary>Size of each pooled chunk.</summary>
+    public const int ChunkSize = 16 * 1024;
+
+    private readonly Dictionary<ulong, byte[]> _chunks = new();
+    private readonly RangeSet _received = new();
+    private ulong _readOffset;
+    private ulong _maxOffset;
+    private ulong? _finalSize;
+    private bool _disposed;
+
+    /// <summary>Offset of the next byte the application will read.</summary>
+    public ulong ReadOffset => _readOffset;
+
+    /// <summary>The highest offset (exclusive end) of any data received so far.</summary>
+    public ulong MaxOffset => _maxOffset;
+
+    /// <summary>The final size, once a FIN (or RESET_STREAM) told it.</summary>
+    public ulong? FinalSize => _finalSize;
+
+    /// <summary>End of the contiguous data available from <see cref="ReadOffset"/>.</summary>
+    public ulong ContiguousEnd =>
+        !_received.IsEmpty && _received.First.Start <= _readOffset ? Math.Max(_received.First.End, _readOffset) : _readOffset;
+
+    /// <summary>Bytes ready to read now.</summary>
+    public long ReadableBytes => (long)(ContiguousEnd - _readOffset);
+
+    /// <summary>Every byte up to the final size has been received.</summary>
+    public bool IsAllReceived => _finalSize is ulong f && ContiguousEnd >= f;
+
+    /// <summary>The application read everything up to the final size.</summary>
+    public bool IsFinished => _finalSize is ulong f && _readOffset == f;
+
+    /// <summary>Data or the end of stream can be read now.</summary>
+    public bool IsReadable => ReadableBytes > 0 || IsFinished;
+
+    /// <summary>
+    /// Stores a received range. Throws FINAL_SIZE_ERROR (RFC 9000 §4.5) when data goes beyond a
+    /// known final size, a FIN changes it, or a FIN is below data already received.
+    /// Returns the number of bytes by which <see cref="MaxOffset"/> grew.
+    /// </summary>
+    public ulong Write(ulong offset, ReadOnlySpan<byte> data, bool fin)
+    {
+        ulong end = offset + (ulong)data.Length;
+        if (end > Wire.VarInt.Max)
+            throw new QuicProtocolException(TransportErrorCode.FrameEncodingError, "stream data beyond 2^62");
+        if (fin) SetFinalSize(end);
+        else if (_finalSize is ulong f && end > f)
+            throw new QuicProtocolException(TransportErrorCode.FinalSizeError, "data beyond the final size");
+        ulong grew = end > _maxOffset ? end - _maxOffset : 0;
+        _maxOffset = Math.Max(_maxOffset, end);
+        // Trim what the application has already read.
+        if (end <= _readOffset) return grew;
+        if (offset < _readOffset)
+        {
+            data = data[(int)(_readOffset - offset)..];
+            offset = _readOffset;
+        }
+        // Copy only the gaps: bytes already held are not copied again. Once discarded, only the
+        // ranges are tracked (to know when everything arrived).
+        ulong pos = offset;
+        while (!_disposed && pos < end && _received.TryGetFirstGap(pos, end, out ulong gs, out ulong ge))
+        {
+            CopyIn(gs, data.Slice((int)(gs - offset), (int)(ge - gs)));
+            pos = ge;
+        }
+        _received.Add(offset, end);
+        return grew;
+    }
+
+    /// <summary>
+    /// Records the final size from a RESET_STREAM or FIN; FINAL_SIZE_ERROR if it differs from a
+    /// known one or is below data already received (RFC 9000 §4.5).
+    /// </summary>
+    public void SetFinalSize(ulong finalSize)
+    {
+        if (_finalSize is ulong f)
+        {
+            if (f != finalSize) throw new QuicProtocolException(TransportErrorCode.FinalSizeError, "final size changed");
+            return;
+        }
+        if (finalSize < _maxOffset)
+            throw new QuicProtocolException(TransportErrorCode.FinalSizeError, "final size below received data");
+        _finalSize = finalSize;
+    }
+
+    /// <summary>
+    /// Records a final size and the highest offset without storing data (RESET_STREAM, or data
+    /// arriving after the application stopped reading). Returns the growth of <see cref="MaxOffset"/>.
+    /// </summary>
+    public ulong SetMaxOffset(ulong end)
+    {
+        if (_finalSize is ulong f && end > f)
+            throw new QuicProtocolException(TransportErrorCode.FinalSizeError, "data beyond the final size");
+        ulong grew = end > _maxOffset ? end - _maxOffset : 0;
+        _maxOffset = Math.Max(_maxOffset, end);
+        return grew;
+    }
+
+    private void CopyIn(ulong offset, ReadOnlySpan<byte> data)
+    {
+        while (!data.IsEmpty)
+        {
+            ulong key = offset / ChunkSize;
+            int inChunk = (int)(offset % ChunkSize);
+            if (!_chunks.TryGetValue(key, out var chunk))
+            {
+                chunk = ArrayPool<byte>.Shared.Rent(ChunkSize);
+                _chunks.Add(key, chunk);
+            }
+            int n = Math.Min(data.Length, ChunkSize - inChunk);
+            data[..n].CopyTo(chunk.AsSpan(inChunk, n));
+            data = data[n..];
+            offset += (ulong)n;
+        }
+    }
+
+    /// <summary>
+    /// Reads contiguous data into <paramref name="dest"/>; <paramref name="fin"/> is true once every
+    /// byte up to the final size has been read.
+    /// </summary>
+    public int Read(Span<byte> dest, out bool fin)
+    {
+        int total = 0;
+        ulong avail = ContiguousEnd;
+        while (total < dest.Length && _readOffset < avail)
+        {
+            ulong key = _readOffset / ChunkSize;
+            int inChunk = (int)(_readOffset % ChunkSize);
+            int n = (int)Math.Min((ulong)Math.Min(dest.Length - total, ChunkSize - inChunk), avail - _readOffset);
+            _chunks[key].AsSpan(inChunk, n).CopyTo(dest.Slice(total, n));
+            total += n;
+            _readOffset += (ulong)n;
+            // The chunk is fully consumed: release it.
+            if (_readOffset % ChunkSize == 0 && _chunks.Remove(key, out var c)) ArrayPool<byte>.Shared.Return(c);
+        }
+        if (total > 0) _received.Remove(0, _readOffset);
+        fin = IsFinished;
+        if (fin) ReleaseAll();
+        return total;
+    }
+
+    /// <summary>Drops all buffered data (the stream was reset or the application stopped reading).</summary>
+    public void Discard()
+    {
+        ReleaseAll();
+        _disposed = true;
+    }
+
+    private void ReleaseAll()
+    {
+        foreach (var c in _chunks.Values) ArrayPool<byte>.Shared.Return(c);
+        _chunks.Clear();
+    }
+
+    /// <summary>Returns the chunks to the pool.</summary>
+    public void Dispose() => Discard();
+}

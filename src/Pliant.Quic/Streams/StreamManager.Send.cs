@@ -1,0 +1,302 @@
+using Pliant.Quic.Connection;
+using Pliant.Quic.Wire;
+using E = Pliant.Quic.Streams.StreamFrameEncoding;
+
+namespace Pliant.Quic.Streams;
+
+// Writing frames into packets, and reacting to their acknowledgement or loss (RFC 9000 §13.3).
+public sealed partial class StreamManager
+{
+    private readonly Queue<StreamState> _sendQueue = new();
+    private readonly Queue<StreamState> _controlQueue = new();
+    private readonly HashSet<StreamState> _connBlocked = new();
+
+    private bool _maxDataResend;
+    private bool _maxStreamsBidiPending, _maxStreamsUniPending;
+    private bool _dataBlockedPending;
+    private bool _streamsBlockedBidiPending, _streamsBlockedUniPending;
+    private ulong? _streamsBlockedBidiReportedAt, _streamsBlockedUniReportedAt;
+
+    /// <summary>True if control frames (MAX_*, *_BLOCKED, RESET_STREAM, STOP_SENDING) wait to be sent.</summary>
+    public bool HasPendingControl =>
+        _connRecv.ShouldSendUpdate || _maxDataResend || _maxStreamsBidiPending || _maxStreamsUniPending ||
+        _dataBlockedPending || _streamsBlockedBidiPending || _streamsBlockedUniPending || _controlQueue.Count > 0;
+
+    /// <summary>True if some stream has data (or a FIN) it may send now.</summary>
+    public bool HasPendingStreamData
+    {
+        get
+        {
+            foreach (var s in _sendQueue)
+                if (IsSendable(s)) return true;
+            return false;
+        }
+    }
+
+    private ulong FlowLimit(StreamState s) =>
+        Math.Min(s.SendCredit!.Limit, s.Send!.SentEnd + _connSend.Available);
+
+    private bool IsSendable(StreamState s) => !s.Collected && s.CanSendData && s.Send!.HasDataToSend(FlowLimit(s));
+
+    /// <summary>Puts a stream in the round-robin queue if it can send, or records why it is blocked.</summary>
+    private void Reschedule(StreamState s)
+    {
+        if (!s.CanSendData || s.Collected) return;
+        if (IsSendable(s))
+        {
+            if (!s.InSendQueue) { s.InSendQueue = true; _sendQueue.Enqueue(s); }
+            return;
+        }
+        var buf = s.Send!;
+        // RFC 9000 §4.1: a sender SHOULD send *_BLOCKED when it has data but no credit.
+        if (buf.IsBlockedBy(s.SendCredit!.Limit))
+        {
+            if (s.SendCredit.ShouldReportBlocked()) { s.StreamDataBlockedPending = true; EnqueueControl(s); }
+        }
+        else if (buf.IsBlockedBy(FlowLimit(s)))
+        {
+            _connBlocked.Add(s);
+            if (_connSend.ShouldReportBlocked()) _dataBlockedPending = true;
+        }
+    }
+
+    private void EnqueueControl(StreamState s)
+    {
+        if (s.InControlQueue) return;
+        s.InControlQueue = true;
+        _controlQueue.Enqueue(s);
+    }
+
+    /// <summary>
+    /// Writes pending control frames into <paramref name="dest"/>, recording each in
+    /// <paramref name="sent"/>; returns bytes written. New MAX_DATA / MAX_STREAM_DATA limits are
+    /// computed here (window auto-tuning uses <paramref name="nowUs"/> and <paramref name="smoothedRttUs"/>).
+    /// </summary>
+    public int WriteControlFrames(Span<byte> dest, List<SentFrame> sent, long nowUs, long smoothedRttUs)
+    {
+        ArgumentNullException.ThrowIfNull(sent);
+        int p = 0;
+        const int MaxOne = 9, MaxTwo = 17, MaxThree = 25;
+
+        if ((_connRecv.ShouldSendUpdate || _maxDataResend) && dest.Length - p >= MaxOne)
+        {
+            ulong v = _connRecv.ShouldSendUpdate ? _connRecv.UpdateLimit(nowUs, smoothedRttUs) : _connRecv.Limit;
+            p += E.WriteOne(dest[p..], E.MaxData, v);
+            sent.Add(new SentFrame(SentFrameKind.MaxData, Value: v));
+            _maxDataResend = false;
+        }
+        if (_maxStreamsBidiPending && dest.Length - p >= MaxOne)
+        {
+            p += E.WriteOne(dest[p..], E.MaxStreamsBidi, _peerBidiLimit);
+            sent.Add(new SentFrame(SentFrameKind.MaxStreams, StreamId: 0, Value: _peerBidiLimit));
+            _maxStreamsBidiPending = false;
+        }
+        if (_maxStreamsUniPending && dest.Length - p >= MaxOne)
+        {
+            p += E.WriteOne(dest[p..], E.MaxStreamsUni, _peerUniLimit);
+            // StreamId carries the direction bit (2 = unidirectional).
+            sent.Add(new SentFrame(SentFrameKind.MaxStreams, StreamId: 2, Value: _peerUniLimit));
+            _maxStreamsUniPending = false;
+        }
+        if (_dataBlockedPending && dest.Length - p >= MaxOne)
+        {
+            p += E.WriteOne(dest[p..], E.DataBlocked, _connSend.Limit);
+            sent.Add(new SentFrame(SentFrameKind.DataBlocked, Value: _connSend.Limit));
+            _dataBlockedPending = false;
+        }
+        if (_streamsBlockedBidiPending && dest.Length - p >= MaxOne)
+        {
+            p += E.WriteOne(dest[p..], E.StreamsBlockedBidi, _localBidiLimit);
+            sent.Add(new SentFrame(SentFrameKind.StreamsBlocked, StreamId: 0, Value: _localBidiLimit));
+            _streamsBlockedBidiPending = false;
+        }
+        if (_streamsBlockedUniPending && dest.Length - p >= MaxOne)
+        {
+            p += E.WriteOne(dest[p..], E.StreamsBlockedUni, _localUniLimit);
+            sent.Add(new SentFrame(SentFrameKind.StreamsBlocked, StreamId: 2, Value: _localUniLimit));
+            _streamsBlockedUniPending = false;
+        }
+
+        int count = _controlQueue.Count;
+        while (count-- > 0 && dest.Length - p >= MaxThree)
+        {
+            var s = _controlQueue.Dequeue();
+            s.InControlQueue = false;
+            if (s.Collected && !s.ResetPending) continue;
+            if (s.ResetPending)
+            {
+                p += E.WriteResetStream(dest[p..], s.Id, s.ResetCode, s.ResetFinalSize);
+                sent.Add(new SentFrame(SentFrameKind.ResetStream, s.Id, Offset: s.ResetFinalSize, Value: s.ResetCode));
+                s.ResetPending = false;
+            }
+            if (s.StopSendingPending && s.IsReceiving && dest.Length - p >= MaxTwo)
+            {
+                p += E.WriteTwo(dest[p..], E.StopSending, s.Id, s.StopSendingCode);
+                sent.Add(new SentFrame(SentFrameKind.StopSending, s.Id, Value: s.StopSendingCode));
+                s.StopSendingPending = false;
+            }
+            if (s.MaxStreamDataPending && s.RecvState == RecvState.Recv && !s.StopSendingRequested && dest.Length - p >= MaxTwo)
+            {
+                var credit = s.RecvCredit!;
+                ulong v = credit.ShouldSendUpdate ? credit.UpdateLimit(nowUs, smoothedRttUs) : credit.Limit;
+                p += E.WriteTwo(dest[p..], E.MaxStreamData, s.Id, v);
+                sent.Add(new SentFrame(SentFrameKind.MaxStreamData, s.Id, Value: v));
+                s.MaxStreamDataPending = false;
+            }
+            if (s.StreamDataBlockedPending && s.CanSendData && dest.Length - p >= MaxTwo)
+            {
+                ulong v = s.SendCredit!.Limit;
+                p += E.WriteTwo(dest[p..], E.StreamDataBlocked, s.Id, v);
+                sent.Add(new SentFrame(SentFrameKind.StreamDataBlocked, s.Id, Value: v));
+                s.StreamDataBlockedPending = false;
+            }
+            if (s.ResetPending || (s.StopSendingPending && s.IsReceiving) ||
+                (s.MaxStreamDataPending && s.RecvState == RecvState.Recv) || (s.StreamDataBlockedPending && s.CanSendData))
+                EnqueueControl(s); // did not fit: try again in the next packet
+        }
+        return p;
+    }
+
+    /// <summary>
+    /// Fills <paramref name="dest"/> with STREAM frames, one per stream in turn (fair round robin),
+    /// lost data before new data; records each frame in <paramref name="sent"/>. Returns bytes written.
+    /// </summary>
+    public int WriteStreamFrames(Span<byte> dest, List<SentFrame> sent)
+    {
+        ArgumentNullException.ThrowIfNull(sent);
+        int p = 0;
+        while (_sendQueue.Count > 0)
+        {
+            int space = dest.Length - p;
+            var s = _sendQueue.Peek();
+            if (!IsSendable(s))
+            {
+                _sendQueue.Dequeue();
+                s.InSendQueue = false;
+                Reschedule(s);
+                continue;
+            }
+            var buf = s.Send!;
+            int lengthField = space < 64 ? 1 : space < 16384 ? 2 : 4;
+            int header = 1 + VarInt.Length(s.Id) + VarInt.Length(buf.WrittenEnd) + lengthField;
+            if (space < header + 1) break; // not even one byte (or a bare FIN) fits; the stream keeps its turn
+            _sendQueue.Dequeue();
+            s.InSendQueue = false;
+
+            ulong before = buf.SentEnd;
+            if (!buf.TryGetNextRange(space - header, FlowLimit(s), out ulong offset, out int length, out bool fin))
+            {
+                Reschedule(s);
+                continue;
+            }
+            ulong fresh = buf.SentEnd - before;
+            if (fresh > 0)
+            {
+                s.SendCredit!.Consume(fresh);
+                _connSend.Consume(fresh);
+                BytesSent += (long)fresh;
+            }
+            BytesRetransmitted += length - (long)fresh;
+            int h = E.WriteStreamHeader(dest[p..], s.Id, offset, length, fin, lengthField);
+            buf.CopyTo(offset, dest.Slice(p + h, length));
+            p += h + length;
+            sent.Add(new SentFrame(SentFrameKind.Stream, s.Id, offset, length, fin));
+            if (fin && s.SendState == SendState.Send) s.SendState = SendState.DataSent;
+            Reschedule(s); // back of the queue if it has more
+        }
+        return p;
+    }
+
+    /// <summary>A frame this manager wrote was acknowledged.</summary>
+    public void OnFrameAcked(in SentFrame f)
+    {
+        if (!_streams.TryGetValue(f.StreamId, out var s)) return;
+        switch (f.Kind)
+        {
+            case SentFrameKind.Stream:
+                if (!s.CanSendData) return;
+                var buf = s.Send!;
+                long availBefore = buf.Available;
+                buf.OnAcked(f.Offset, f.Length, f.Fin);
+                if (s.WriteBlocked && buf.Available > availBefore && buf.Available > 0)
+                {
+                    s.WriteBlocked = false;
+                    Emit(ConnectionEventKind.StreamWritable, s.Id);
+                }
+                if (buf.IsComplete)
+                {
+                    // RFC 9000 §3.1: all data and the FIN acknowledged → "Data Recvd".
+                    s.SendState = SendState.DataRecvd;
+                    Emit(ConnectionEventKind.StreamSendComplete, s.Id);
+                    TryCollect(s);
+                }
+                break;
+            case SentFrameKind.ResetStream:
+                if (s.SendState == SendState.ResetSent)
+                {
+                    s.SendState = SendState.ResetRecvd;
+                    s.ResetPending = false;
+                    TryCollect(s);
+                }
+                break;
+        }
+    }
+
+    /// <summary>
+    /// A frame this manager wrote was declared lost: queue its information again (RFC 9000 §13.3),
+    /// with current values for limits.
+    /// </summary>
+    public void OnFrameLost(in SentFrame f)
+    {
+        switch (f.Kind)
+        {
+            case SentFrameKind.MaxData:
+                // Only if no newer limit went out since; a newer one carries the information.
+                if (f.Value == _connRecv.Limit) _maxDataResend = true;
+                return;
+            case SentFrameKind.MaxStreams:
+                if (StreamId.IsBidirectional(f.StreamId)) { if (f.Value == _peerBidiLimit) _maxStreamsBidiPending = true; }
+                else if (f.Value == _peerUniLimit) _maxStreamsUniPending = true;
+                return;
+            case SentFrameKind.DataBlocked:
+                if (f.Value == _connSend.Limit && _connSend.Available == 0) _dataBlockedPending = true;
+                return;
+            case SentFrameKind.StreamsBlocked:
+                if (StreamId.IsBidirectional(f.StreamId))
+                {
+                    if (f.Value == _localBidiLimit && _nextLocalBidi >= _localBidiLimit) _streamsBlockedBidiPending = true;
+                }
+                else if (f.Value == _localUniLimit && _nextLocalUni >= _localUniLimit) _streamsBlockedUniPending = true;
+                return;
+        }
+        if (!_streams.TryGetValue(f.StreamId, out var s)) return;
+        switch (f.Kind)
+        {
+            case SentFrameKind.Stream:
+                if (!s.CanSendData) return; // RFC 9000 §3.3: no retransmission after RESET_STREAM
+                s.Send!.OnLost(f.Offset, f.Length, f.Fin);
+                Reschedule(s);
+                break;
+            case SentFrameKind.ResetStream:
+                if (s.SendState == SendState.ResetSent) { s.ResetPending = true; EnqueueControl(s); }
+                break;
+            case SentFrameKind.StopSending:
+                if (s.StopSendingRequested && s.IsReceiving) { s.StopSendingPending = true; EnqueueControl(s); }
+                break;
+            case SentFrameKind.MaxStreamData:
+                if (s.RecvState == RecvState.Recv && !s.StopSendingRequested && f.Value == s.RecvCredit!.Limit)
+                {
+                    s.MaxStreamDataPending = true;
+                    EnqueueControl(s);
+                }
+                break;
+            case SentFrameKind.StreamDataBlocked:
+                if (s.CanSendData && f.Value == s.SendCredit!.Limit && s.SendCredit.Available == 0)
+                {
+                    s.StreamDataBlockedPending = true;
+                    EnqueueControl(s);
+                }
+                break;
+        }
+    }
+}

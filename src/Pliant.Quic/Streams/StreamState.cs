@@ -1,0 +1,55 @@
+namespace Pliant.Quic.Streams;
+
+/// <summary>Sending part states (RFC 9000 §3.1).</summary>
+internal enum SendState : byte { Ready, Send, DataSent, ResetSent, DataRecvd, ResetRecvd }
+
+/// <summary>Receiving part states (RFC 9000 §3.2).</summary>
+internal enum RecvState : byte { Recv, SizeKnown, DataRecvd, ResetRecvd, DataRead, ResetRead }
+
+/// <summary>The state of one stream inside <see cref="StreamManager"/>.</summary>
+internal sealed class StreamState
+{
+    public StreamState(ulong id) => Id = id;
+
+    public ulong Id { get; }
+
+    // Sending part (null for a receive-only stream).
+    public SendBuffer? Send;
+    public FlowControlSender? SendCredit;
+    public SendState SendState;
+    public bool ResetPending;
+    public ulong ResetCode;
+    public ulong ResetFinalSize;
+    public bool StreamDataBlockedPending;
+    public bool WriteBlocked;
+    public bool SendCompleteSignalled;
+
+    // Receiving part (null for a send-only stream).
+    public ReceiveBuffer? Recv;
+    public FlowControlReceiver? RecvCredit;
+    public RecvState RecvState;
+    public bool StopSendingPending;
+    public bool StopSendingRequested;
+    public ulong StopSendingCode;
+    public bool MaxStreamDataPending;
+    public bool ReadableSignalled;
+    /// <summary>Offset up to which this stream's bytes were credited as consumed at connection level.</summary>
+    public ulong ConnConsumedUpTo;
+
+    // Scheduling.
+    public bool InSendQueue;
+    public bool InControlQueue;
+    public bool Collected;
+
+    public bool HasSendPart => Send is not null;
+
+    public bool HasRecvPart => Recv is not null;
+
+    public bool IsSendTerminal => Send is null || SendState is SendState.DataRecvd or SendState.ResetRecvd;
+
+    public bool IsRecvTerminal => Recv is null || RecvState is RecvState.DataRead or RecvState.ResetRead;
+
+    public bool CanSendData => Send is not null && SendState is SendState.Ready or SendState.Send or SendState.DataSent;
+
+    public bool IsReceiving => Recv is not null && RecvState is RecvState.Recv or RecvState.SizeKnown;
+}
