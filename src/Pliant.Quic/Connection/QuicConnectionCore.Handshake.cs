@@ -1,5 +1,6 @@
 using Pliant.Quic.Crypto;
 using Pliant.Quic.Recovery;
+using Pliant.Quic.Streams;
 using Pliant.Quic.Tls;
 using Pliant.Quic.Wire;
 
@@ -83,8 +84,8 @@ public sealed partial class QuicConnectionCore
         InitialMaxStreamDataBidiLocal = tp.InitialMaxStreamDataBidiLocal,
         InitialMaxStreamDataBidiRemote = tp.InitialMaxStreamDataBidiRemote,
         InitialMaxStreamDataUni = tp.InitialMaxStreamDataUni,
-        InitialMaxStreamsBidi = tp.InitialMaxStreamsBidi,
-        InitialMaxStreamsUni = tp.InitialMaxStreamsUni,
+        MaxStreamsBidi = tp.InitialMaxStreamsBidi,
+        MaxStreamsUni = tp.InitialMaxStreamsUni,
     };
 
     /// <summary>Feeds contiguous CRYPTO bytes of a level to TLS.</summary>
@@ -93,7 +94,7 @@ public sealed partial class QuicConnectionCore
         Span<byte> chunk = stackalloc byte[2048];
         while (true)
         {
-            int n = space.CryptoReceive.Read(chunk);
+            int n = space.CryptoReceive.Read(chunk, out _);
             if (n == 0) break;
             _tls.HandleCryptoData(level, chunk[..n]);
         }
@@ -238,7 +239,7 @@ public sealed partial class QuicConnectionCore
         if (size > _sendDatagramSize)
         {
             _sendDatagramSize = size;
-            _cc.SetMaxDatagramSize(size);
+            _cc.MaxDatagramSize = size;
         }
         TopUpLocalCids();
         Raise(new ConnectionEvent(ConnectionEventKind.Connected));
@@ -273,10 +274,15 @@ public sealed partial class QuicConnectionCore
     {
         // RFC 9001 §4.6.2: everything sent in 0-RTT is lost; streams resend it in 1-RTT.
         _zeroRttSendKeys = null;
-        _scratchPackets.Clear();
-        _recovery.DeclareZeroRttLost(_scratchPackets);
-        foreach (var p in _scratchPackets) OnPacketLost(p);
-        _scratchPackets.Clear();
+        foreach (ulong pn in _zeroRttPacketNumbers)
+        {
+            if (_recovery.GetSentPacket(PacketSpace.Application, pn) is { } p)
+            {
+                OnPacketLost(p);
+                p.Frames.Clear(); // resent once; a later loss declaration has nothing to resend
+            }
+        }
+        _zeroRttPacketNumbers.Clear();
         Raise(new ConnectionEvent(ConnectionEventKind.EarlyDataRejected));
     }
 }

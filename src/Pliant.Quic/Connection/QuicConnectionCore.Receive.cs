@@ -348,7 +348,7 @@ public sealed partial class QuicConnectionCore
         // RFC 9000 §7.5: bound the data buffered ahead of what TLS consumed.
         if (offset + (ulong)data.Length > space.CryptoReceive.ReadOffset + 65536)
             throw new QuicProtocolException(TransportErrorCode.CryptoBufferExceeded, "too much CRYPTO data buffered", 0x06);
-        space.CryptoReceive.Insert(offset, data, fin: false);
+        space.CryptoReceive.Write(offset, data, fin: false);
         DeliverCryptoData(space, level == EncryptionLevel.OneRtt ? EncryptionLevel.OneRtt : level, nowUs);
     }
 
@@ -480,7 +480,7 @@ public sealed partial class QuicConnectionCore
         // RFC 9002 §6.3: Initial packets sent so far are not lost for congestion purposes; their
         // CRYPTO data is sent again under the new keys.
         _scratchPackets.Clear();
-        _recovery.ResetSpace(PacketSpace.Initial, _scratchPackets);
+        _recovery.DiscardSpace(PacketSpace.Initial, _scratchPackets);
         foreach (var p in _scratchPackets)
             foreach (var f in p.Frames)
                 if (f.Kind == SentFrameKind.Crypto) _spaces[0].CryptoSend.OnLost(f.Offset, f.Length, false);

@@ -100,8 +100,11 @@ public sealed partial class QuicConnectionCore
         bool probing = false;
         foreach (var s in _spaces) if (s.ProbesPending > 0 && !s.Discarded) probing = true;
         bool congestionAllows = probing || _cc.CanSend(budget);
-        if (congestionAllows && !probing && _pacer.NextSendTimeUs(nowUs, budget, _cc.Window, _rtt) is { } next && next > nowUs)
+        if (congestionAllows && !probing && _pacer.NextSendTimeUs(nowUs) is { } next)
+        {
             congestionAllows = false;
+            _pacingWakeUs = next;
+        }
 
         // RFC 9000 §14.1: datagrams with an Initial packet from a client (and ack-eliciting Initial
         // packets from a server) are padded to 1200 bytes.
@@ -178,7 +181,7 @@ public sealed partial class QuicConnectionCore
         d.Sent.Size = packetEnd - d.Start;
         d.Sent.TimeSentUs = nowUs;
         _recovery.OnPacketSent(d.Sent, nowUs);
-        if (d.Sent.InFlight) _pacer.OnPacketSent(nowUs, d.Sent.Size, _cc.Window, _rtt);
+        if (d.Sent.InFlight) _pacer.OnPacketSent(nowUs, d.Sent.Size, _cc, _rtt);
         Statistics.PacketsSent++;
     }
 
@@ -265,7 +268,7 @@ public sealed partial class QuicConnectionCore
             _packetPool.Push(sent);
             return false;
         }
-        if (zeroRtt) _zeroRttPacketsSent++;
+        if (zeroRtt) _zeroRttPacketNumbers.Add(pn);
         space.NextPacketNumber++;
         sent.AckEliciting = ackEliciting;
         sent.InFlight = ackEliciting;
@@ -283,7 +286,7 @@ public sealed partial class QuicConnectionCore
         return true;
     }
 
-    private int _zeroRttPacketsSent;
+    private readonly List<ulong> _zeroRttPacketNumbers = [];
 
     private bool HasAckElicitingData(PacketSpaceState space, bool zeroRtt)
     {

@@ -50,7 +50,7 @@ public sealed partial class QuicConnectionCore
     private readonly RttEstimator _rtt = new();
     private readonly ICongestionController _cc;
     private readonly LossRecovery _recovery;
-    private readonly Pacer _pacer;
+    private readonly SendPacer _pacer;
     private readonly StreamManager _streams;
     private readonly IConnectionIdRegistry? _registry;
     private TlsHandshake _tls;
@@ -72,7 +72,7 @@ public sealed partial class QuicConnectionCore
             ? new NewReno(_sendDatagramSize)
             : new Cubic(_sendDatagramSize);
         _recovery = new LossRecovery(_rtt, _cc);
-        _pacer = new Pacer();
+        _pacer = new SendPacer();
         _streams = new StreamManager(isClient, new LocalStreamSettings
         {
             InitialMaxData = (ulong)options.InitialMaxData,
@@ -84,6 +84,7 @@ public sealed partial class QuicConnectionCore
             MaxStreamWindow = (ulong)options.MaxStreamWindow,
             MaxConnectionWindow = (ulong)options.MaxConnectionWindow,
         });
+        _spaces[2].Acks.MaxAckDelayUs = (long)options.MaxAckDelay.TotalMicroseconds;
         _idleTimeoutUs = (long)options.IdleTimeout.TotalMicroseconds;
         _idleDeadline = nowUs + Math.Max(_idleTimeoutUs, 1);
         _lastActivityUs = nowUs;
