@@ -136,4 +136,25 @@ public class PacketProtectorTests
         var packet = ShortHeaderPacket(40, 1);
         Assert.Throws<ArgumentException>(() => PacketProtector.Protect(packet, 9, 3, 0, keys));
     }
+
+    [Theory]
+    [InlineData(CipherSuite.Aes128GcmSha256)]
+    [InlineData(CipherSuite.Aes256GcmSha384)]
+    [InlineData(CipherSuite.ChaCha20Poly1305Sha256)]
+    public void ProtectAndOpenDoNotAllocate(CipherSuite suite)
+    {
+        using var keys = PacketKeys.Create(suite, new byte[suite.HashLength()], QuicVersion.V1);
+        var packet = ShortHeaderPacket(1000, 3);
+        void Once(ulong pn)
+        {
+            packet[0] = 0x43;
+            PacketProtector.Protect(packet, 9, 4, pn, keys);
+            if (!PacketProtector.TryRemoveHeaderProtection(packet, 9, keys, out int len, out _)) throw new InvalidOperationException();
+            if (!PacketProtector.TryDecrypt(packet, 9, len, pn, keys, out _)) throw new InvalidOperationException();
+        }
+        for (ulong i = 0; i < 100; i++) Once(i);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (ulong i = 100; i < 1100; i++) Once(i);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
 }
