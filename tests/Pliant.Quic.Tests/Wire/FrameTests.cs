@@ -374,3 +374,20 @@ public class FrameTests
         Assert.True(FrameRules.IsAckEliciting(0x01));
     }
 }
+
+public class FrameTypeReadTests
+{
+    [Fact]
+    public void NonMinimalFrameTypeIsProtocolViolation()
+    {
+        var ex = Assert.Throws<QuicProtocolException>(() =>
+        {
+            var r = FrameErrors.CreateReader([0x40, 0x01]);
+            FrameTypes.ReadType(ref r);
+        });
+        Assert.Equal(TransportErrorCode.ProtocolViolation, ex.ErrorCode);
+        var ok = FrameErrors.CreateReader([0x1e]);
+        Assert.Equal(0x1eUL, FrameTypes.ReadType(ref ok));
+        Assert.Equal(TransportErrorCode.FrameEncodingError, FrameTypes.UnknownType(0x21).ErrorCode);
+    }
+}

@@ -187,4 +187,58 @@ public class PacketHeaderTests
             }
         }
     }
+
+    [Fact]
+    public void TryParseNeverThrowsOnMutatedPacketsOfEveryType()
+    {
+        var dcid = new ConnectionId([1, 2, 3, 4, 5, 6, 7, 8]);
+        var scid = new ConnectionId([9, 10, 11]);
+        var seeds = new List<byte[]>();
+        foreach (uint v in new[] { QuicVersion.V1, QuicVersion.V2 })
+        {
+            foreach (var t in new[] { PacketType.Initial, PacketType.ZeroRtt, PacketType.Handshake })
+            {
+                var b = new byte[120];
+                int n = LongHeader.Write(b, t, v, dcid, scid, t == PacketType.Initial ? [1, 2, 3] : [], 2, out int lo);
+                LongHeader.PatchLength(b, lo, b.Length - n);
+                seeds.Add(b);
+            }
+            var r = new byte[80];
+            int rn = RetryPacket.Write(r, v, dcid, scid, [7, 7, 7, 7]);
+            seeds.Add(r.AsSpan(0, rn + 16).ToArray());
+        }
+        var vn = new byte[64];
+        seeds.Add(vn.AsSpan(0, VersionNegotiationPacket.Write(vn, dcid, scid, [QuicVersion.V1, QuicVersion.V2])).ToArray());
+        var sh = new byte[40];
+        ShortHeader.Write(sh, dcid, false, true, 4);
+        seeds.Add(sh);
+
+        var rng = new Random(777);
+        foreach (var seed in seeds)
+        {
+            Assert.True(PacketHeader.TryParse(seed, 8, out _));
+            var work = new byte[seed.Length];
+            for (int i = 0; i < 5000; i++)
+            {
+                seed.CopyTo(work, 0);
+                int len = seed.Length;
+                for (int m = rng.Next(1, 4); m > 0 && len > 0; m--)
+                {
+                    switch (rng.Next(3))
+                    {
+                        case 0: work[rng.Next(len)] = (byte)rng.Next(256); break;
+                        case 1: work[rng.Next(len)] ^= (byte)(1 << rng.Next(8)); break;
+                        default: len = rng.Next(len + 1); break;
+                    }
+                }
+                if (PacketHeader.TryParse(work.AsSpan(0, len), 8, out var h))
+                {
+                    Assert.InRange(h.PacketLength, 1, len);
+                    Assert.InRange(h.TokenOffset + h.TokenLength, 0, len);
+                    if (h.Type == PacketType.VersionNegotiation)
+                        Assert.InRange(h.SupportedVersionsOffset + 4 * h.SupportedVersionsCount, 0, len);
+                }
+            }
+        }
+    }
 }

@@ -51,6 +51,23 @@ public static class FrameTypes
 
     /// <summary>True for STREAM frame types 0x08–0x0f.</summary>
     public static bool IsStream(ulong frameType) => frameType is >= 0x08 and <= 0x0f;
+
+    /// <summary>
+    /// Reads a frame type. RFC 9000 §12.4: the type MUST use the shortest encoding; a longer one is
+    /// treated as PROTOCOL_VIOLATION here (the RFC allows it).
+    /// </summary>
+    public static ulong ReadType(ref WireReader r)
+    {
+        int before = r.Remaining;
+        ulong type = r.ReadVarInt();
+        if (before - r.Remaining != VarInt.Length(type))
+            throw new QuicProtocolException(TransportErrorCode.ProtocolViolation, "frame type not minimally encoded", type);
+        return type;
+    }
+
+    /// <summary>RFC 9000 §12.4: an unknown frame type is a FRAME_ENCODING_ERROR.</summary>
+    public static QuicProtocolException UnknownType(ulong frameType) =>
+        new(TransportErrorCode.FrameEncodingError, "unknown frame type", frameType);
 }
 
 /// <summary>Lets callers write <c>FrameType.IsKnown(type)</c> (C# 14 static extension).</summary>
