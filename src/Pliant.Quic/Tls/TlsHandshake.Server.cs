@@ -11,6 +11,9 @@ public sealed partial class TlsHandshake
 {
     private enum ServerState { WaitClientHello, WaitFinished, Connected }
 
+    /// <summary>Largest difference between the client's and our ticket age for 0-RTT (RFC 8446 §8.3).</summary>
+    private const long MaxTicketAgeSkewMs = 10_000;
+
     private TlsServerOptions? _serverOptions;
     private ServerState _serverState;
     private NamedGroup? _retryGroup;
@@ -121,7 +124,7 @@ public sealed partial class TlsHandshake
             if (!exts.Has(ExtensionType.PskKeyExchangeModes))
                 throw TlsAlert.Error(TlsAlert.MissingExtension, "ClientHello: pre_shared_key without psk_key_exchange_modes");
             if (group is not null || _retryGroup is null) // only resume once we also have a key share to use
-                (ticket, psk) = TryAcceptPsk(message, pskExt, suite, protocol, pskDhe && o.TicketKey is not null);
+                (ticket, psk) = TryAcceptPsk(message, pskExt, suite, protocol, serverName, pskDhe && o.TicketKey is not null);
         }
 
         // Signature scheme for a full handshake (RFC 8446 §4.2.3).
@@ -233,7 +236,7 @@ public sealed partial class TlsHandshake
     /// ClientHello (RFC 8446 §4.2.11.2). A ticket we cannot use means a full handshake; a bad
     /// binder on a ticket we chose is decrypt_error.
     /// </summary>
-    private (TicketContents?, byte[]?) TryAcceptPsk(byte[] message, byte[] pskExt, CipherSuite suite, string protocol, bool usable)
+    private (TicketContents?, byte[]?) TryAcceptPsk(byte[] message, byte[] pskExt, CipherSuite suite, string protocol, string? serverName, bool usable)
     {
         var o = ServerOptions;
         var r = TlsExtensions.Reader(pskExt, "pre_shared_key");
@@ -242,11 +245,13 @@ public sealed partial class TlsHandshake
         var binders = new WireReader(r.ReadVector16(), TlsAlert.DecodeErrorCode, "pre_shared_key binders");
         EnsureEnd(ref r);
         var ids = new List<byte[]>();
+        uint firstObfuscatedAge = 0;
         while (!identities.IsEmpty)
         {
             var id = identities.ReadVector16();
-            identities.ReadUInt32(); // obfuscated_ticket_age: freshness is bounded by the ticket lifetime instead
+            uint age = identities.ReadUInt32();
             if (id.IsEmpty) throw identities.Fail("empty identity");
+            if (ids.Count == 0) firstObfuscatedAge = age;
             ids.Add(id.ToArray());
         }
         var binderList = new List<byte[]>();
@@ -264,6 +269,7 @@ public sealed partial class TlsHandshake
         // Only the first identity can carry 0-RTT; we issue one ticket per connection, so try the first only.
         var t = SessionTicketSealer.TryOpen(o.TicketKey!, ids[0]);
         if (t is null || t.Suite.Hash() != suite.Hash() || t.Alpn != protocol
+            || !string.Equals(t.ServerName, serverName, StringComparison.OrdinalIgnoreCase)
             || nowMs - t.IssuedUnixMs > (long)o.TicketLifetime.TotalMilliseconds || nowMs < t.IssuedUnixMs - 60_000)
             return (null, null);
         var keys = new KeySchedule(suite, t.Psk);
@@ -271,6 +277,9 @@ public sealed partial class TlsHandshake
         byte[] expected = keys.VerifyData(keys.BinderKey(), th);
         if (!CryptographicOperations.FixedTimeEquals(expected, binderList[0]))
             throw TlsAlert.Error(TlsAlert.DecryptError, "pre_shared_key: binder does not verify");
+        // RFC 8446 §8.3: 0-RTT only when the client's view of the ticket age is close to ours.
+        long clientAgeMs = unchecked(firstObfuscatedAge - t.AgeAdd);
+        if (Math.Abs(clientAgeMs - (nowMs - t.IssuedUnixMs)) > MaxTicketAgeSkewMs) t = t with { EarlyData = false };
         return (t, t.Psk);
     }
 

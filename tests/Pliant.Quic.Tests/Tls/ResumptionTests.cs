@@ -116,6 +116,21 @@ public class ResumptionTests
     }
 
     [Fact]
+    public void ZeroRtt_RejectedWhenTicketAgeDisagrees()
+    {
+        var ticket = FirstConnection(earlyData: true);
+        var server = Server(true);
+        var laterServer = new TlsServerOptions
+        {
+            Certificate = server.Certificate, TicketKey = server.TicketKey, EnableEarlyData = true,
+            Time = new TlsHandshakeTests.FixedTime(DateTimeOffset.UtcNow.AddMinutes(2)),
+        };
+        var p = new TlsPair(Client(ticket, earlyData: true), laterServer).Run();
+        Assert.True(p.Client.IsResumed);
+        Assert.False(p.Client.EarlyDataAccepted);
+    }
+
+    [Fact]
     public void ZeroRtt_NotOfferedWhenTicketDisallows()
     {
         var ticket = FirstConnection(earlyData: false);
