@@ -91,8 +91,8 @@ public sealed partial class TlsHandshake
         if (_isClient && _clientState == ClientState.Idle) throw new InvalidOperationException("call Start first");
         try
         {
-            // RFC 9001 §4.1.3: CRYPTO frames are never carried at the 0-RTT level.
-            if (level == EncryptionLevel.ZeroRtt) throw TlsAlert.Error(TlsAlert.UnexpectedMessage, "handshake data at the 0-RTT level");
+            // RFC 9001 §8.3: a CRYPTO frame in a 0-RTT packet is a PROTOCOL_VIOLATION.
+            if (level == EncryptionLevel.ZeroRtt) throw new QuicProtocolException(TransportErrorCode.ProtocolViolation, "CRYPTO data at the 0-RTT level");
             var input = _input[(int)level];
             input.Append(data);
             while (input.TryTake(out byte type, out byte[] message))

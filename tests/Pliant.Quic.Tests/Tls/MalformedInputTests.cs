@@ -80,7 +80,8 @@ public class MalformedInputTests
         var server = TlsHandshake.CreateServer(TlsPair.ServerOptions(), [1]);
         AssertAlert(10, () => server.HandleCryptoData(EncryptionLevel.Handshake, [1, 0, 0, 0]));
         server = TlsHandshake.CreateServer(TlsPair.ServerOptions(), [1]);
-        AssertAlert(10, () => server.HandleCryptoData(EncryptionLevel.ZeroRtt, [1, 0, 0, 0]));
+        Assert.Equal(TransportErrorCode.ProtocolViolation,
+            Assert.Throws<QuicProtocolException>(() => server.HandleCryptoData(EncryptionLevel.ZeroRtt, [1, 0, 0, 0])).ErrorCode);
         server = TlsHandshake.CreateServer(TlsPair.ServerOptions(), [1]);
         AssertAlert(10, () => server.HandleCryptoData(EncryptionLevel.Initial, [2, 0, 0, 0]));
     }
@@ -96,6 +97,50 @@ public class MalformedInputTests
         q.Client.Start();
         while (q.Client.TryPollEvent(out var e)) q.Server.HandleCryptoData(e.Level, e.Data!);
         AssertAlert(10, () => q.Server.HandleCryptoData(EncryptionLevel.Handshake, [5, 0, 0, 0]));
+    }
+
+    [Fact]
+    public void TamperedClientFinished_DecryptError()
+    {
+        var p = new TlsPair(TlsPair.ClientOptions(), TlsPair.ServerOptions())
+        {
+            Tamper = (fromClient, level, data) =>
+            {
+                if (!fromClient || level != EncryptionLevel.Handshake) return data;
+                var copy = (byte[])data.Clone();
+                copy[^1] ^= 0x80;
+                return copy;
+            },
+        };
+        AssertAlert(51, () => p.Run());
+        Assert.False(p.Server.IsHandshakeComplete);
+    }
+
+    [Fact]
+    public void NewSessionTicketChecks()
+    {
+        static byte[] Nst(uint lifetime, uint? maxEarly)
+        {
+            var body = new List<byte>();
+            body.AddRange([(byte)(lifetime >> 24), (byte)(lifetime >> 16), (byte)(lifetime >> 8), (byte)lifetime]);
+            body.AddRange([0, 0, 0, 7, 1, 0, 0, 3, 9, 9, 9]);
+            if (maxEarly is { } m) body.AddRange([0, 8, 0, 42, 0, 4, (byte)(m >> 24), (byte)(m >> 16), (byte)(m >> 8), (byte)m]);
+            else body.AddRange([0, 0]);
+            return [4, 0, 0, (byte)body.Count, .. body];
+        }
+
+        var p = new TlsPair(TlsPair.ClientOptions(), TlsPair.ServerOptions()).Run();
+        p.Client.HandleCryptoData(EncryptionLevel.OneRtt, Nst(3600, 0xffffffff));
+        Assert.True(p.Client.TryPollEvent(out var e));
+        Assert.Equal(TlsEventKind.NewSessionTicket, e.Kind);
+        Assert.Equal(0xffffffffu, e.Ticket!.MaxEarlyDataSize);
+        Assert.Equal(TimeSpan.FromHours(1), e.Ticket.Lifetime);
+
+        AssertAlert(47, () => p.Client.HandleCryptoData(EncryptionLevel.OneRtt, Nst(604801, null)));
+        p = new TlsPair(TlsPair.ClientOptions(), TlsPair.ServerOptions()).Run();
+        // RFC 9001 §4.6.1: max_early_data_size other than 0xffffffff is a PROTOCOL_VIOLATION.
+        Assert.Equal(TransportErrorCode.ProtocolViolation,
+            Assert.Throws<QuicProtocolException>(() => p.Client.HandleCryptoData(EncryptionLevel.OneRtt, Nst(3600, 1000))).ErrorCode);
     }
 
     [Fact]
