@@ -312,6 +312,18 @@ public sealed partial class LossRecovery
         return (timeout, ptoSpace);
     }
 
+    /// <summary>
+    /// Re-arms <see cref="LossDetectionTimerUs"/> after the connection changed an input such as
+    /// <see cref="HandshakeConfirmed"/>, <see cref="PeerCompletedAddressValidation"/>,
+    /// <see cref="HasHandshakeKeys"/> or <see cref="IsAntiAmplificationLimited"/> (RFC 9002 §A.6: a server
+    /// unblocked by a received datagram re-arms its timer).
+    /// </summary>
+    public void UpdateTimer(long nowUs)
+    {
+        _lastNowUs = nowUs;
+        SetLossDetectionTimer(nowUs);
+    }
+
     private void SetLossDetectionTimer(long nowUs)
     {
         var (lossTime, _) = GetLossTimeAndSpace();
