@@ -197,7 +197,8 @@ public sealed partial class LossRecovery
         ArgumentNullException.ThrowIfNull(lost);
         lost.Clear();
         _lastNowUs = nowUs;
-        if (LossDetectionTimerUs is null) return PtoAction.None;
+        // Called early (e.g. another timer of the connection fired): nothing to do yet.
+        if (LossDetectionTimerUs is not long due || nowUs < due) return PtoAction.None;
 
         var (lossTime, lossSpace) = GetLossTimeAndSpace();
         if (lossTime is not null)

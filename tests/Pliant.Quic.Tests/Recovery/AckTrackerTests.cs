@@ -219,3 +219,48 @@ public class AckTrackerTests
         Assert.True(t.IsDuplicate(16));
     }
 }
+
+public class AckTrackerAckFrequencyTests
+{
+    private static void Receive(AckTracker t, long now, params ulong[] pns)
+    {
+        foreach (var pn in pns) t.OnPacketReceived(pn, true, EcnCodepoint.NotEct, now);
+    }
+
+    [Theory]
+    // draft-ietf-quic-ack-frequency-12 §6.2.1, tables for thresholds 3 and 5: received packet → ACK sent?
+    [InlineData(3, new ulong[] { 0, 1, 3, 4, 5, 8, 9, 10 }, new[] { false, false, false, false, true, false, true, true })]
+    [InlineData(5, new ulong[] { 0, 1, 3, 5, 6, 7, 8, 9 }, new[] { false, false, false, false, false, true, false, true })]
+    public void ReorderingThresholdFollowsDraftExamples(int threshold, ulong[] received, bool[] ackSent)
+    {
+        var t = new AckTracker(PacketSpace.Application) { AckElicitingThreshold = 1000, ReorderingThreshold = (ulong)threshold };
+        for (int i = 0; i < received.Length; i++)
+        {
+            long now = i * 10;
+            Receive(t, now, received[i]);
+            bool immediate = t.AckDeadlineUs <= now;
+            Assert.True(ackSent[i] == immediate, $"packet {received[i]}");
+            if (immediate) t.WriteAckFrame(new byte[64], now, 3);
+        }
+    }
+
+    [Fact]
+    public void LatePacketBelowLargestAckedMinusThresholdIsImmediate()
+    {
+        var t = new AckTracker(PacketSpace.Application) { AckElicitingThreshold = 100, ReorderingThreshold = 2 };
+        Receive(t, 0, 0, 2, 3, 4, 5);
+        t.WriteAckFrame(new byte[64], 0, 3);
+        Receive(t, 10, 1); // 1 <= 5 - 2
+        Assert.True(t.AckDeadlineUs <= 10);
+    }
+
+    [Fact]
+    public void ImmediateAckFrame()
+    {
+        var t = new AckTracker(PacketSpace.Application);
+        Receive(t, 100, 0);
+        Assert.Equal(25_100, t.AckDeadlineUs);
+        t.RequestImmediateAck();
+        Assert.Equal(100, t.AckDeadlineUs);
+    }
+}
