@@ -18,6 +18,7 @@ internal sealed class StreamPair
     public int PacketSize = 1200;
     public long NowUs;
     public long RttUs = 20_000;
+    public long StepUs = 5_000;
     public int PacketsSent;
 
     public StreamPair(LocalStreamSettings? client = null, LocalStreamSettings? server = null, int seed = 1)
@@ -80,7 +81,7 @@ internal sealed class StreamPair
                 int i = _rnd.Next(inFlight.Count);
                 var (p, from, to) = inFlight[i];
                 inFlight.RemoveAt(i);
-                NowUs += RttUs / 4;
+                NowUs += StepUs;
                 if (_rnd.NextDouble() < LossRate)
                 {
                     foreach (var f in p.Frames) from.OnFrameLost(f);
