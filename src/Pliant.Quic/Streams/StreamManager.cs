@@ -70,8 +70,16 @@ public sealed partial class StreamManager
             throw new QuicProtocolException(TransportErrorCode.TransportParameterError, "max_streams above 2^60");
         _peer = peer;
         _connSend.OnMaxUpdate(peer.InitialMaxData);
-        _localBidiLimit = Math.Max(_localBidiLimit, peer.MaxStreamsBidi);
-        _localUniLimit = Math.Max(_localUniLimit, peer.MaxStreamsUni);
+        if (peer.MaxStreamsBidi > _localBidiLimit)
+        {
+            _localBidiLimit = peer.MaxStreamsBidi;
+            Emit(ConnectionEventKind.StreamsAvailable, StreamId.Create(_nextLocalBidi, _isClient, true));
+        }
+        if (peer.MaxStreamsUni > _localUniLimit)
+        {
+            _localUniLimit = peer.MaxStreamsUni;
+            Emit(ConnectionEventKind.StreamsAvailable, StreamId.Create(_nextLocalUni, _isClient, false));
+        }
         foreach (var s in _streams.Values)
         {
             if (s.SendCredit is null) continue;

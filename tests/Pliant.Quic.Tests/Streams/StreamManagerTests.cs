@@ -16,6 +16,7 @@ public class StreamManagerTests
     {
         var m = new StreamManager(false, s ?? Small);
         m.SetPeerLimits(StreamPair.Limits(s ?? Small));
+        Events(m); // StreamsAvailable from the peer's limits
         return m;
     }
 
@@ -23,6 +24,7 @@ public class StreamManagerTests
     {
         var m = new StreamManager(true, s ?? Small);
         m.SetPeerLimits(StreamPair.Limits(s ?? Small));
+        Events(m);
         return m;
     }
 
@@ -115,6 +117,18 @@ public class StreamManagerTests
         Assert.True(c.TryOpenStream(true, out var id));
         Assert.Equal(8UL, id);
         Assert.Equal(TransportErrorCode.FrameEncodingError, ErrorOf(() => c.OnMaxStreams(true, (1UL << 60) + 1)));
+    }
+
+    [Fact]
+    public void StreamsBeforePeerLimitsWaitForThem()
+    {
+        var c = new StreamManager(true, Small);
+        Assert.False(c.TryOpenStream(true, out _));
+        c.SetPeerLimits(StreamPair.Limits(Small));
+        var ev = Events(c);
+        Assert.Equal([0UL, 2UL], ev.Where(e => e.Kind == ConnectionEventKind.StreamsAvailable).Select(e => e.StreamId));
+        Assert.True(c.TryOpenStream(true, out var id));
+        Assert.Equal(0UL, id);
     }
 
     [Fact]
