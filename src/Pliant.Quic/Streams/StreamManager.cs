@@ -8,7 +8,7 @@ namespace Pliant.Quic.Streams;
 /// stream-related frames into packets the connection builds. Sans-IO and single-threaded: the
 /// connection serialises every call.
 /// </summary>
-public sealed partial class StreamManager
+public sealed partial class StreamManager : IDisposable
 {
     private readonly bool _isClient;
     private readonly LocalStreamSettings _local;
@@ -86,6 +86,24 @@ public sealed partial class StreamManager
             s.SendCredit.OnMaxUpdate(PeerInitialStreamLimit(s.Id));
             Reschedule(s);
         }
+    }
+
+    /// <summary>
+    /// Releases every stream's pooled buffers (the connection closed). The manager must not be used
+    /// afterwards.
+    /// </summary>
+    public void Dispose()
+    {
+        foreach (var s in _streams.Values)
+        {
+            s.Collected = true;
+            s.Send?.Dispose();
+            s.Recv?.Dispose();
+        }
+        _streams.Clear();
+        _sendQueue.Clear();
+        _controlQueue.Clear();
+        _connBlocked.Clear();
     }
 
     /// <summary>Polls the next stream event.</summary>

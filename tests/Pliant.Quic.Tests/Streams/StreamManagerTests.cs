@@ -393,4 +393,16 @@ public class StreamManagerTests
         c.Write(uni, new byte[1], true);
         Assert.Throws<InvalidOperationException>(() => c.Write(uni, new byte[1], false));
     }
+
+    [Fact]
+    public void DisposeReleasesEverything()
+    {
+        var c = Client();
+        c.TryOpenStream(true, out var id);
+        c.Write(id, new byte[3000], false);
+        c.OnStreamFrame(id, 0, new byte[10], false, 0);
+        c.Dispose();
+        Assert.Empty(c.ActiveStreamIds);
+        Assert.False(c.HasPendingStreamData);
+    }
 }
