@@ -201,7 +201,7 @@ public sealed partial class QuicStream : Stream
                         wake = true;
                     }
                 }
-                catch (InvalidOperationException)
+                catch (Exception e) when (e is InvalidOperationException or ArgumentException or KeyNotFoundException)
                 {
                     // The stream is already gone in the core.
                 }

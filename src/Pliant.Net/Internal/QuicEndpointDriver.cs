@@ -18,6 +18,7 @@ internal sealed class QuicEndpointDriver
     private const int MaxGsoSegments = 10;
     private const int MaxTransmitsPerPass = 64;
     private const int IdleWaitMs = 1000;
+    private const int MaxBatchBytes = 65_000;
 
     private readonly IUdpTransport _socket;
     private readonly ILogger _logger;
@@ -199,7 +200,8 @@ internal sealed class QuicEndpointDriver
         int maxSegments = Math.Min(MaxGsoSegments, _socket.MaxSegments);
         for (int i = 0; i < MaxTransmitsPerPass; i++)
         {
-            if (!Endpoint.PollTransmit(now, _sendBuffer, maxSegments, out var t)) return false;
+            // Stay under the largest UDP payload (65,507 over IPv4) even when segments are large.
+            if (!Endpoint.PollTransmit(now, _sendBuffer.AsSpan(0, MaxBatchBytes), maxSegments, out var t)) return false;
             _socket.Send(_sendBuffer.AsSpan(0, t.Length), t.Destination, t.SegmentSize, t.Ecn);
         }
         return true; // give the receive thread a turn, then continue
