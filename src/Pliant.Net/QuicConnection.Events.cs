@@ -8,6 +8,9 @@ public sealed partial class QuicConnection
     /// <summary>Set by the listener once the application accepted this connection.</summary>
     internal bool HandedToApplication { get; set; }
 
+    /// <summary>The listener that accepted this connection (server side).</summary>
+    internal QuicListener? Listener { get; init; }
+
     /// <summary>Routes one core event to the API objects. Runs under the driver lock: never run user code here.</summary>
     internal void OnEventLocked(in ConnectionEvent e)
     {
@@ -86,6 +89,7 @@ public sealed partial class QuicConnection
     /// <summary>The core finished closing (draining over): a connection nobody holds lets go of the endpoint.</summary>
     internal void OnDrainedLocked()
     {
+        Listener?.OnConnectionDrainedLocked(this);
         // Deferred: releasing may stop the driver, which must not happen inside its own dispatch.
         if (!IsClient && !HandedToApplication)
             ThreadPool.QueueUserWorkItem(static c => _ = c.ReleaseDriverAsync(), this, preferLocal: false);

@@ -89,10 +89,13 @@ public sealed class QuicListener : IAsyncDisposable
     {
         if (_disposed != 0) return null; // the core's connection times out unanswered
         driver.AddRef();
-        var connection = new QuicConnection(driver, core, _options.ConnectionOptions, OnHandshakeCompleted);
+        var connection = new QuicConnection(driver, core, _options.ConnectionOptions, OnHandshakeCompleted) { Listener = this };
         _pending.Add(connection);
         return connection;
     }
+
+    /// <summary>Under the driver lock: a connection the application never took is gone.</summary>
+    internal void OnConnectionDrainedLocked(QuicConnection connection) => _pending.Remove(connection);
 
     /// <summary>Under the driver lock: the endpoint failed, accepting ends.</summary>
     private void OnFault(Exception e) => _accepted.Writer.TryComplete(e);

@@ -113,13 +113,17 @@ internal sealed unsafe class LinuxUdpSocket : IUdpTransport
 
     public void Send(ReadOnlySpan<byte> data, IPEndPoint destination, int segmentSize, EcnCodepoint ecn)
     {
+        if (_family == LibC.AF_INET && destination.AddressFamily == AddressFamily.InterNetworkV6 && !destination.Address.IsIPv4MappedToIPv6)
+        {
+            Counters.OnSendError(); // an IPv6 peer cannot be reached from an IPv4 socket: drop
+            return;
+        }
         if (segmentSize <= 0 || segmentSize >= data.Length)
         {
             SendOne(data, destination, 0, ecn);
             return;
         }
 
-        int segments = (data.Length + segmentSize - 1) / segmentSize;
         if (_gso.Enabled)
         {
             int perCall = GsoState.KernelMaxSegments * segmentSize;
@@ -136,7 +140,6 @@ internal sealed unsafe class LinuxUdpSocket : IUdpTransport
             return;
         }
 
-        _ = segments;
         SendEach(data, destination, segmentSize, ecn);
     }
 
@@ -286,7 +289,12 @@ internal sealed unsafe class LinuxUdpSocket : IUdpTransport
                     if (added) _fd.DangerousRelease();
                 }
 
-                if (n <= 0) return 0; // timeout (EAGAIN), shutdown (0) or error: the caller loops
+                if (n < 0 && Marshal.GetLastPInvokeError() is not (LibC.EAGAIN or LibC.EINTR))
+                {
+                    Thread.Sleep(1); // an unexpected persistent error must not spin the receive thread
+                    return 0;
+                }
+                if (n <= 0) return 0; // timeout (EAGAIN) or shutdown (0): the caller loops
 
                 int datagrams = 0;
                 int filled = 0;
