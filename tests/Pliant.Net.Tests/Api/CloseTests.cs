@@ -1,0 +1,78 @@
+namespace Pliant.Net.Tests.Api;
+
+public class CloseTests
+{
+    [Fact(Skip = "needs connection core")]
+    public Task ServerClose_FailsClientOperationsWithConnectionAborted() => ServerClose_FailsClientOperationsWithConnectionAbortedCore(fake: false);
+
+    [Fact]
+    public Task ServerClose_FailsClientOperationsWithConnectionAborted_FakeCore() => ServerClose_FailsClientOperationsWithConnectionAbortedCore(fake: true);
+
+    private static async Task ServerClose_FailsClientOperationsWithConnectionAbortedCore(bool fake)
+    {
+        await using var pair = await QuicTestPair.CreateAsync(fake);
+        await using var stream = await pair.Client.OpenOutboundStreamAsync(QuicStreamType.Bidirectional);
+        var read = stream.ReadAsync(new byte[10]).AsTask();
+        var accept = pair.Client.AcceptInboundStreamAsync().AsTask();
+
+        await pair.Server.CloseAsync(123);
+
+        var ex = await Assert.ThrowsAsync<QuicException>(() => read.WaitAsync(QuicTestPair.Timeout));
+        Assert.Equal(QuicError.ConnectionAborted, ex.QuicError);
+        Assert.Equal(123, ex.ApplicationErrorCode);
+        var acceptEx = await Assert.ThrowsAsync<QuicException>(() => accept.WaitAsync(QuicTestPair.Timeout));
+        Assert.Equal(QuicError.ConnectionAborted, acceptEx.QuicError);
+        await pair.Client.Closed.WaitAsync(QuicTestPair.Timeout);
+        await Assert.ThrowsAsync<QuicException>(async () => await pair.Client.OpenOutboundStreamAsync(QuicStreamType.Bidirectional));
+    }
+
+    [Fact(Skip = "needs connection core")]
+    public Task LocalClose_FailsPendingOperationsWithOperationAborted() => LocalClose_FailsPendingOperationsWithOperationAbortedCore(fake: false);
+
+    [Fact]
+    public Task LocalClose_FailsPendingOperationsWithOperationAborted_FakeCore() => LocalClose_FailsPendingOperationsWithOperationAbortedCore(fake: true);
+
+    private static async Task LocalClose_FailsPendingOperationsWithOperationAbortedCore(bool fake)
+    {
+        await using var pair = await QuicTestPair.CreateAsync(fake);
+        var accept = pair.Client.AcceptInboundStreamAsync().AsTask();
+
+        await pair.Client.CloseAsync(0);
+
+        var ex = await Assert.ThrowsAsync<QuicException>(() => accept.WaitAsync(QuicTestPair.Timeout));
+        Assert.Equal(QuicError.OperationAborted, ex.QuicError);
+    }
+
+    [Fact(Skip = "needs connection core")]
+    public Task IdleTimeout_ClosesWithConnectionIdle() => IdleTimeout_ClosesWithConnectionIdleCore(fake: false);
+
+    private static async Task IdleTimeout_ClosesWithConnectionIdleCore(bool fake)
+    {
+        await using var pair = await QuicTestPair.CreateAsync(fake, o => o.IdleTimeout = TimeSpan.FromMilliseconds(500));
+        var accept = pair.Client.AcceptInboundStreamAsync().AsTask();
+
+        var ex = await Assert.ThrowsAsync<QuicException>(() => accept.WaitAsync(QuicTestPair.Timeout));
+        Assert.Equal(QuicError.ConnectionIdle, ex.QuicError);
+    }
+
+    [Fact(Skip = "needs connection core")]
+    public Task ClientDispose_ReleasesItsPort() => ClientDispose_ReleasesItsPortCore(fake: false);
+
+    [Fact]
+    public Task ClientDispose_ReleasesItsPort_FakeCore() => ClientDispose_ReleasesItsPortCore(fake: true);
+
+    private static async Task ClientDispose_ReleasesItsPortCore(bool fake)
+    {
+        await using var listener = await QuicListener.ListenAsync(QuicTestPair.ListenerOptions(fake));
+        var accept = listener.AcceptConnectionAsync().AsTask();
+        var client = await QuicConnection.ConnectAsync(QuicTestPair.ClientOptions(fake, listener.LocalEndPoint));
+        await using var server = await accept.WaitAsync(QuicTestPair.Timeout);
+        int port = client.LocalEndPoint.Port;
+
+        await client.DisposeAsync();
+
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork,
+            System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+        socket.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Any, port));
+    }
+}
