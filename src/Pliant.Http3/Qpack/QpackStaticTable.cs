@@ -7,17 +7,22 @@ public static partial class QpackStaticTable
     /// <summary>Number of entries (RFC 9204 Appendix A).</summary>
     public const int Count = 99;
 
-    private static readonly FrozenDictionary<(string, string), int> s_fullMatch = BuildFull();
-    private static readonly FrozenDictionary<string, int> s_nameMatch = BuildNames();
 
     /// <summary>The entry at <paramref name="index"/> (0–98).</summary>
     public static (string Name, string Value) Get(int index) => s_entries[index];
 
     /// <summary>Index of an entry with this exact name and value.</summary>
-    public static bool TryFindField(string name, string value, out int index) => s_fullMatch.TryGetValue((name, value), out index);
+    public static bool TryFindField(string name, string value, out int index) => Lookup.Full.TryGetValue((name, value), out index);
 
     /// <summary>Lowest index of an entry with this name.</summary>
-    public static bool TryFindName(string name, out int index) => s_nameMatch.TryGetValue(name, out index);
+    public static bool TryFindName(string name, out int index) => Lookup.Names.TryGetValue(name, out index);
+
+    // Separate class: static field initializers in partial files run in an unspecified order.
+    private static class Lookup
+    {
+        public static readonly FrozenDictionary<(string, string), int> Full = BuildFull();
+        public static readonly FrozenDictionary<string, int> Names = BuildNames();
+    }
 
     private static FrozenDictionary<(string, string), int> BuildFull()
     {
