@@ -54,7 +54,7 @@ public class ListenerTests
         await Assert.ThrowsAsync<ObjectDisposedException>(async () => await listener.AcceptConnectionAsync());
     }
 
-    [Fact(Skip = "needs connection core")]
+    [Fact]
     public Task AcceptConnection_IsCancellable() => AcceptConnection_IsCancellableCore(fake: false);
 
     [Fact]
@@ -78,7 +78,7 @@ public class ListenerTests
         Assert.Equal(QuicTestPair.Alpn, server.NegotiatedApplicationProtocol);
     }
 
-    [Fact(Skip = "needs connection core")]
+    [Fact]
     public Task Dispose_WithConnections_ReleasesThePortOnceAllAreDisposed() => Dispose_WithConnections_ReleasesThePortOnceAllAreDisposedCore(fake: false);
 
     [Fact]
