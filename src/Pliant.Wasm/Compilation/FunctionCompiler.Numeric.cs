@@ -115,7 +115,7 @@ internal sealed partial class FunctionCompiler
             case 0xB8: Helper(nameof(Numerics.U32ToF64)); break;
             case 0xB9: il.Emit(OpCodes.Conv_R8); break;
             case 0xBA: Helper(nameof(Numerics.U64ToF64)); break;
-            case 0xBB: il.Emit(OpCodes.Conv_R8); break;
+            case 0xBB: Helper(nameof(Numerics.PromoteF32)); break;
             case 0xBC: Helper(nameof(Numerics.F32Bits)); break;
             case 0xBD: Helper(nameof(Numerics.F64Bits)); break;
             case 0xBE: Helper(nameof(Numerics.F32FromBits)); break;

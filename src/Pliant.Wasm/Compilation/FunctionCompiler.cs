@@ -262,16 +262,25 @@ internal sealed partial class FunctionCompiler
         PushResults(ft);
     }
 
-    private static readonly MethodInfo I2F = ClrTypes.Numeric(nameof(Numerics.F32FromBits));
-    private static readonly MethodInfo L2D = ClrTypes.Numeric(nameof(Numerics.F64FromBits));
-
     private void EmitF32Const(uint bits)
     {
         float f = BitConverter.Int32BitsToSingle((int)bits);
-        if (float.IsNaN(f))
+        string? field = bits switch
+        {
+            0x00000000 => nameof(FloatConstants.F32Zero),
+            0x80000000 => nameof(FloatConstants.F32NegZero),
+            0x3F800000 => nameof(FloatConstants.F32One),
+            0xBF800000 => nameof(FloatConstants.F32NegOne),
+            _ => null,
+        };
+        if (field != null)
+        {
+            _il.Emit(OpCodes.Ldsfld, typeof(FloatConstants).GetField(field)!);
+        }
+        else if (float.IsNaN(f))
         {
             _il.Emit(OpCodes.Ldc_I4, (int)bits);
-            _il.Emit(OpCodes.Call, I2F);
+            _il.Emit(OpCodes.Call, typeof(FloatConstants).GetMethod(nameof(FloatConstants.F32))!);
         }
         else
         {
@@ -282,15 +291,26 @@ internal sealed partial class FunctionCompiler
     private void EmitF64Const(ulong bits)
     {
         double d = BitConverter.Int64BitsToDouble((long)bits);
-        if (double.IsNaN(d))
+        string? field = bits switch
+        {
+            0x0000000000000000 => nameof(FloatConstants.F64Zero),
+            0x8000000000000000 => nameof(FloatConstants.F64NegZero),
+            0x3FF0000000000000 => nameof(FloatConstants.F64One),
+            0xBFF0000000000000 => nameof(FloatConstants.F64NegOne),
+            _ => null,
+        };
+        if (field != null)
+        {
+            _il.Emit(OpCodes.Ldsfld, typeof(FloatConstants).GetField(field)!);
+        }
+        else if (double.IsNaN(d))
         {
             _il.Emit(OpCodes.Ldc_I8, (long)bits);
-            _il.Emit(OpCodes.Call, L2D);
+            _il.Emit(OpCodes.Call, typeof(FloatConstants).GetMethod(nameof(FloatConstants.F64))!);
         }
         else
         {
             _il.Emit(OpCodes.Ldc_R8, d);
         }
     }
-
 }

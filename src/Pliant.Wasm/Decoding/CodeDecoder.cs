@@ -3,6 +3,9 @@ namespace Pliant.Wasm.Decoding;
 /// <summary>Decodes instruction sequences (spec §5.4) into <see cref="Instr"/> arrays.</summary>
 internal static class CodeDecoder
 {
+    /// <summary>Set when memory.init/data.drop is decoded without a data count section (checked by the module decoder).</summary>
+    [ThreadStatic] public static bool DataIndexWithoutCount;
+
     /// <summary>
     /// Decodes instructions up to and including the <c>end</c> that closes the sequence.
     /// When <paramref name="includeEnd"/> is false the final end is dropped.
@@ -68,6 +71,7 @@ internal static class CodeDecoder
             }
             case >= 0x28 and <= 0x3E:
                 ins.Imm2 = r.ReadU32();
+                if (ins.Imm2 >= 32) throw new WasmMalformedException("malformed memop flags");
                 ins.Imm = r.ReadU32();
                 break;
             case 0x3F or 0x40:
@@ -100,12 +104,12 @@ internal static class CodeDecoder
         {
             case <= 7: break;
             case 8:
-                if (!hasDataCount) throw new WasmMalformedException("data count section required");
+                if (!hasDataCount) DataIndexWithoutCount = true;
                 ins.Imm = r.ReadU32();
                 if (r.ReadByte() != 0) throw new WasmMalformedException("zero byte expected");
                 break;
             case 9:
-                if (!hasDataCount) throw new WasmMalformedException("data count section required");
+                if (!hasDataCount) DataIndexWithoutCount = true;
                 ins.Imm = r.ReadU32();
                 break;
             case 10:

@@ -17,6 +17,8 @@ public static class ModuleDecoder
         if (data.Length < 8) throw new WasmMalformedException("unexpected end");
         if (r.ReadF32Bits() != 1) throw new WasmMalformedException("unknown binary version");
 
+        CodeDecoder.DataIndexWithoutCount = false;
+        bool sawData = false;
         int lastId = 0;
         uint? functionCount = null;
         bool sawCode = false;
@@ -81,6 +83,7 @@ public static class ModuleDecoder
                 }
                 case 11:
                 {
+                    sawData = true;
                     uint n = s.ReadU32();
                     if (m.DataCount.HasValue && m.DataCount.Value != n)
                         throw new WasmMalformedException("data count and data section have inconsistent lengths");
@@ -93,6 +96,8 @@ public static class ModuleDecoder
             if (s.Position != end) throw new WasmMalformedException("section size mismatch");
             r.Position = end;
         }
+        if (CodeDecoder.DataIndexWithoutCount && sawData)
+            throw new WasmMalformedException("data count section required");
         if (!sawCode && (functionCount ?? 0) != 0)
             throw new WasmMalformedException("function and code section have inconsistent lengths");
         if (m.DataCount.HasValue && m.DataCount.Value != 0 && m.Data.Count != m.DataCount.Value)

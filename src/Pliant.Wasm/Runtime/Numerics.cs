@@ -211,6 +211,14 @@ public static class Numerics
         return (double)(long)((u >> 1) | (u & 1)) * 2.0;
     }
 
+    /// <summary>f64.promote_f32 with NaNs quieted explicitly, so the JIT cannot fold demote(promote(x)) to x.</summary>
+    [MethodImpl(Inl)]
+    public static double PromoteF32(float x)
+    {
+        double d = x;
+        return !double.IsNaN(d) ? d : BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(d) | 0x0008000000000000);
+    }
+
     public static float U32ToF32(int v) => (float)(uint)v;
     public static double U32ToF64(int v) => (uint)v;
     public static float I64ToF32(long v) => v;

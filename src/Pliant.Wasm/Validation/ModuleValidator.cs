@@ -45,12 +45,12 @@ public static class ModuleValidator
 
         foreach (var e in m.Elements)
         {
-            foreach (var it in e.Items) CheckConst(c, it, e.Type, c.GlobalCount);
+            foreach (var it in e.Items) CheckConst(c, it, e.Type, imported);
             if (e.Mode == SegmentMode.Active)
             {
                 var tt = c.Table(e.Table);
                 if (tt.ElemType != e.Type) throw new WasmInvalidException("type mismatch");
-                CheckConst(c, e.Offset!, ValType.I32, c.GlobalCount);
+                CheckConst(c, e.Offset!, ValType.I32, imported);
             }
         }
         foreach (var d in m.Data)
@@ -58,7 +58,7 @@ public static class ModuleValidator
             if (d.Mode == SegmentMode.Active)
             {
                 c.Memory(d.Memory);
-                CheckConst(c, d.Offset!, ValType.I32, c.GlobalCount);
+                CheckConst(c, d.Offset!, ValType.I32, imported);
             }
         }
         if (m.Start is uint s)
