@@ -62,6 +62,11 @@ internal sealed partial class FunctionCompiler
         _il.Emit(OpCodes.Stloc, _st);
         _il.Emit(OpCodes.Ldloc, _st);
         _il.Emit(OpCodes.Call, ClrTypes.StEnter);
+        if (_localTypes.Length + code.Length > 1000)
+        {
+            // Large frames: check the native stack on every entry, not every 8th.
+            _il.Emit(OpCodes.Call, ClrTypes.StCheckStack);
+        }
         _frames.Add(new CFrame { Op = 0, Label = _il.DefineLabel(), Height = 0, Results = _type.Results });
         for (int pc = 0; pc < code.Length; pc++)
         {

@@ -31,6 +31,12 @@ public sealed class ExecState
         if ((d & 7) == 0 && !System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack()) Trap.StackExhausted();
     }
 
+    /// <summary>Traps "call stack exhausted" when the native stack is nearly used up.</summary>
+    public static void CheckStack()
+    {
+        if (!System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack()) Trap.StackExhausted();
+    }
+
     /// <summary>Loop header: charges one unit of fuel.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public void Tick()
