@@ -8,6 +8,7 @@ internal static class CommandLine
     public static int Run(string[] args)
     {
         var root = new RootCommand("Pliant: a QUIC stack for .NET with protocol plugins.");
+        root.Subcommands.Add(WasmCommands.Create());
         return root.Parse(args).Invoke();
     }
 }
