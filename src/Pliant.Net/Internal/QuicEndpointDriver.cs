@@ -57,6 +57,9 @@ internal sealed class QuicEndpointDriver
 
     public UdpCounters Counters => _socket.Counters;
 
+    /// <summary>True while the socket sends GSO batches.</summary>
+    public bool GsoEnabled => _socket.GsoEnabled;
+
     public ILogger Logger => _logger;
 
     /// <summary>Set once the endpoint failed; operations should throw it.</summary>

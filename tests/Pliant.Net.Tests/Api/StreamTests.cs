@@ -35,6 +35,8 @@ public class StreamTests
         await send.WaitAsync(QuicTestPair.Timeout);
         await echo.WaitAsync(QuicTestPair.Timeout);
         Assert.Equal(payload, received);
+        var counters = pair.Client.Driver.Counters;
+        if (pair.Client.Driver.GsoEnabled) Assert.True(counters.DatagramsSent > counters.SendSyscalls, counters.ToString());
         await stream.ReadsClosed.WaitAsync(QuicTestPair.Timeout);
         await stream.WritesClosed.WaitAsync(QuicTestPair.Timeout);
     }
