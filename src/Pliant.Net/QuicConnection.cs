@@ -81,7 +81,8 @@ public sealed partial class QuicConnection : IAsyncDisposable
         var remote = options.RemoteEndPoint;
         var bind = options.LocalEndPoint ?? new IPEndPoint(
             remote.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
-        var driver = QuicEndpointDriver.Start(bind, new QuicEndpointOptions(), options.LoggerFactory, endpointFactory: options.EndpointFactory);
+        var driver = QuicEndpointDriver.Start(bind, new QuicEndpointOptions(), options.LoggerFactory, endpointFactory: options.EndpointFactory,
+            socket: options.UseManagedSocket ? new Udp.ManagedUdpSocket(bind) : null);
         QuicConnection connection;
         try
         {

@@ -54,7 +54,8 @@ public sealed class QuicListener : IAsyncDisposable
         };
         var logging = options.LoggerFactory ?? options.ConnectionOptions.LoggerFactory;
         var listener = new QuicListener(options, self =>
-            QuicEndpointDriver.Start(options.ListenEndPoint, endpointOptions, logging, self.OnCoreAccepted, self.OnFault, options.EndpointFactory));
+            QuicEndpointDriver.Start(options.ListenEndPoint, endpointOptions, logging, self.OnCoreAccepted, self.OnFault, options.EndpointFactory,
+                options.UseManagedSocket ? new Udp.ManagedUdpSocket(options.ListenEndPoint) : null));
         return ValueTask.FromResult(listener);
     }
 
