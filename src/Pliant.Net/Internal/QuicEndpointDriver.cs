@@ -36,6 +36,7 @@ internal sealed class QuicEndpointDriver
     private volatile bool _stopping;
     private Exception? _fault;
     private Action<Exception>? _onFault;
+    private long _loopWakeUs; // when the loop thread will look at timers next (under SyncRoot)
 
     private QuicEndpointDriver(IUdpTransport socket, IEndpointCore endpoint, ILogger logger, Func<QuicEndpointDriver, IConnectionCore, QuicConnection?>? onAccept)
     {
@@ -118,6 +119,7 @@ internal sealed class QuicEndpointDriver
         {
             int n = _socket.ReceiveBatch(batch, 250);
             if (n == 0) continue;
+            bool wake;
             lock (SyncRoot)
             {
                 if (_stopping || _fault is not null) continue;
@@ -139,9 +141,11 @@ internal sealed class QuicEndpointDriver
                     }
                 }
                 // Answer at once (ACKs, handshake flights) instead of waiting for the loop thread.
-                ProcessLocked(now);
+                bool more = ProcessLocked(now);
+                // Wake the loop only if it would sleep past the (possibly earlier) next timer.
+                wake = more || (SafePollTimeout() is { } deadline && deadline < _loopWakeUs);
             }
-            Wake(); // timers may have moved earlier
+            if (wake) Wake();
         }
     }
 
@@ -155,7 +159,9 @@ internal sealed class QuicEndpointDriver
                 if (_fault is not null) break;
                 long now = NowUs;
                 bool more = ProcessLocked(now);
-                waitMs = more ? 0 : MonotonicClock.MillisecondsUntil(SafePollTimeout(), NowUs, IdleWaitMs);
+                now = NowUs;
+                waitMs = more ? 0 : MonotonicClock.MillisecondsUntil(SafePollTimeout(), now, IdleWaitMs);
+                _loopWakeUs = now + waitMs * 1000L;
             }
             if (waitMs > 0) _wake.Wait(waitMs);
             _wake.Reset();
