@@ -45,6 +45,9 @@ public sealed partial class QuicConnection : IAsyncDisposable
 
     internal QuicConnectionOptions Options => _options;
 
+    /// <summary>Always true: Pliant needs no native QUIC library (unlike System.Net.Quic and msquic).</summary>
+    public static bool IsSupported => true;
+
     /// <summary>The peer's address (updated if the peer migrates).</summary>
     public IPEndPoint RemoteEndPoint { get; private set; }
 

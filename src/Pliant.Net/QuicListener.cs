@@ -30,6 +30,9 @@ public sealed class QuicListener : IAsyncDisposable
         _driver = start(this);
     }
 
+    /// <summary>Always true: Pliant needs no native QUIC library (unlike System.Net.Quic and msquic).</summary>
+    public static bool IsSupported => true;
+
     /// <summary>The address the listener is bound to (port resolved).</summary>
     public IPEndPoint LocalEndPoint => _driver.LocalEndPoint;
 

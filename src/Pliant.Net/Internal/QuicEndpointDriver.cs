@@ -73,7 +73,16 @@ internal sealed class QuicEndpointDriver
     {
         socket ??= UdpTransport.Bind(bind);
         var logger = (ILogger?)loggerFactory?.CreateLogger("Pliant.Net.Quic") ?? NullLogger.Instance;
-        var endpoint = endpointFactory?.Invoke(options) ?? new CoreEndpoint(new QuicEndpointCore(options));
+        IEndpointCore endpoint;
+        try
+        {
+            endpoint = endpointFactory?.Invoke(options) ?? new CoreEndpoint(new QuicEndpointCore(options));
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
         var driver = new QuicEndpointDriver(socket, endpoint, logger, onAccept) { _onFault = onFault };
         driver._receiveThread.Start();
         driver._loopThread.Start();
