@@ -163,17 +163,37 @@ internal sealed class QuicEndpointDriver
         while (!_stopping)
         {
             int waitMs;
+            long deadlineUs;
             lock (SyncRoot)
             {
                 if (_fault is not null) break;
                 long now = NowUs;
                 bool more = ProcessLocked(now);
                 now = NowUs;
-                waitMs = more ? 0 : MonotonicClock.MillisecondsUntil(SafePollTimeout(), now, IdleWaitMs);
-                _loopWakeUs = now + waitMs * 1000L;
+                long? next = more ? now : SafePollTimeout();
+                waitMs = MonotonicClock.MillisecondsUntil(next, now, IdleWaitMs);
+                deadlineUs = next ?? now + waitMs * 1000L;
+                _loopWakeUs = Math.Min(deadlineUs, now + waitMs * 1000L);
             }
-            if (waitMs > 0) _wake.Wait(waitMs);
+            // Timed waits have ~1 ms granularity: fine for ACK delay, PTO and idle timers, too coarse
+            // for pacing, so deadlines under 2 ms are met by spinning (yielding) instead.
+            if (waitMs > 2) _wake.Wait(waitMs);
+            else if (waitMs > 0) SpinUntil(deadlineUs);
             _wake.Reset();
+        }
+    }
+
+    /// <summary>
+    /// Waits for a deadline less than a millisecond or so away (pacing, ACK delay) without the
+    /// 1 ms granularity of a timed wait; returns early when woken.
+    /// </summary>
+    private void SpinUntil(long deadlineUs)
+    {
+        var spinner = default(SpinWait);
+        while (!_wake.IsSet && !_stopping && NowUs < deadlineUs)
+        {
+            if (deadlineUs - NowUs > 1000) _wake.Wait(1);
+            else spinner.SpinOnce(sleep1Threshold: -1);
         }
     }
 
