@@ -203,7 +203,9 @@ public abstract class Http3ConnectionBase
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
         {
-            // A critical stream reset by the peer (§6.2.1) unless the connection is already going away.
+            // A critical stream reset by the peer (§6.2.1) — unless the whole connection is going away, which
+            // the transport also reports as stream errors; give the accept loop a moment to notice that.
+            await Task.WhenAny(_closed.Task, Task.Delay(250)).ConfigureAwait(false);
             if (!IsClosedOrFailed) Fail(new Http3Exception(Http3ErrorCode.ClosedCriticalStream, "critical stream reset: " + ex.Message));
         }
         catch (OperationCanceledException)

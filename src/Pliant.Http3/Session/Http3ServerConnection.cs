@@ -5,9 +5,6 @@ using Pliant.Http3.Session;
 
 namespace Pliant.Http3;
 
-/// <summary>Handles one request: read <see cref="Http3ServerRequest.Body"/>, write the response.</summary>
-public delegate Task Http3RequestHandler(Http3ServerRequest request, Http3ServerResponse response, CancellationToken ct);
-
 /// <summary>Options for <see cref="Http3ServerConnection"/>.</summary>
 public sealed class Http3ServerOptions
 {
@@ -24,18 +21,16 @@ public sealed class Http3ServerOptions
 /// </summary>
 public sealed class Http3ServerConnection : Http3ConnectionBase
 {
-    private readonly Http3RequestHandler _handler;
+    private readonly Func<Http3ServerRequest, Http3ServerResponse, CancellationToken, Task> _handler;
     private readonly ConcurrentDictionary<ulong, Task> _inFlight = new();
     private readonly object _gate = new();
     private ulong _nextRequestId;   // one past the highest client bidi stream id accepted (in stream-id units)
     private ulong? _goAwaySent;
 
+    /// <param name="connection">The QUIC connection.</param>
+    /// <param name="handler">Handles one request: read <see cref="Http3ServerRequest.Body"/>, write the response.</param>
+    /// <param name="options">Limits.</param>
     public Http3ServerConnection(IH3Connection connection, Func<Http3ServerRequest, Http3ServerResponse, CancellationToken, Task> handler, Http3ServerOptions? options = null)
-        : this(connection, new Http3RequestHandler(handler ?? throw new ArgumentNullException(nameof(handler))), options)
-    {
-    }
-
-    public Http3ServerConnection(IH3Connection connection, Http3RequestHandler handler, Http3ServerOptions? options = null)
         : base(connection, isServer: true, new Http3Settings { MaxFieldSectionSize = (options ?? new()).MaxFieldSectionSize }, (options ?? new()).MaxFrameSize)
     {
         _handler = handler ?? throw new ArgumentNullException(nameof(handler));
