@@ -126,6 +126,8 @@ public sealed class Http3ServerConnection : Http3ConnectionBase
                 }
             }
             await response.CompleteAsync(ct).ConfigureAwait(false);
+            // §4.1: a complete response may be sent without the rest of the request; stop it with H3_NO_ERROR.
+            if (!body.IsFinished) stream.AbortStream(Http3ErrorCode.NoError, read: true, write: false);
         }
         catch (Http3Exception ex)
         {
