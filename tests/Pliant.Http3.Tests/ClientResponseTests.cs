@@ -52,6 +52,7 @@ public class ClientResponseTests
     {
         { "no :status", Headers(("content-type", "x")) },
         { "bad :status", Headers((":status", "20")) },
+        { "101", Headers((":status", "101")) },
         { "request pseudo", Headers((":status", "200"), (":path", "/")) },
         { "uppercase", Headers((":status", "200"), ("Content-Type", "x")) },
         { "empty stream", [] },

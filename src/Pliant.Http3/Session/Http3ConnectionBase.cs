@@ -25,6 +25,9 @@ public abstract class Http3ConnectionBase
         Connection = connection ?? throw new ArgumentNullException(nameof(connection));
         IsServer = isServer;
         LocalSettings = localSettings;
+        // RFC 9114 §7.2.4.1: endpoints SHOULD include a reserved (GREASE) setting, 0x1f*N+0x21.
+        if (!localSettings.Unknown.Exists(u => Http3FrameType.IsReserved(u.Id)))
+            localSettings.Unknown.Add((0x1fUL * (ulong)Random.Shared.Next(0, 64) + 0x21, (ulong)Random.Shared.Next(0, 1 << 14)));
         MaxFrameSize = maxFrameSize;
     }
 
