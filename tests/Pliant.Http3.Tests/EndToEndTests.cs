@@ -210,3 +210,33 @@ public sealed class EndToEndTests
         await Assert.ThrowsAsync<Http3Exception>(() => p.Client.SendRequestAsync(new Http3Request { Authority = "a" }));
     }
 }
+
+public sealed class LargeTransferTests
+{
+    [Fact]
+    public async Task TenMebibytesStreamed()
+    {
+        const int Size = 10 * 1024 * 1024;
+        byte[] chunk = System.Security.Cryptography.RandomNumberGenerator.GetBytes(64 * 1024);
+        using var expected = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        for (int i = 0; i < Size / chunk.Length; i++) expected.AppendData(chunk);
+        var p = await EndToEndTests.StartAsync(async (req, resp, ct) =>
+        {
+            resp.ContentLength = Size;
+            for (int i = 0; i < Size / chunk.Length; i++) await resp.WriteAsync(chunk, ct);
+        });
+        using var r = await p.Client.SendRequestAsync(new Http3Request { Authority = "a", Path = "/10m" }).WaitAsync(TimeSpan.FromSeconds(30));
+        using var actual = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var buf = new byte[32 * 1024];
+        long total = 0;
+        int n;
+        while ((n = await r.Content.ReadAsync(buf).AsTask().WaitAsync(TimeSpan.FromSeconds(30))) > 0)
+        {
+            actual.AppendData(buf, 0, n);
+            total += n;
+        }
+        Assert.Equal(Size, total);
+        Assert.Equal(expected.GetHashAndReset(), actual.GetHashAndReset());
+        await p.Client.CloseAsync();
+    }
+}
