@@ -214,6 +214,12 @@ public abstract class Http3ConnectionBase
         catch (OperationCanceledException)
         {
         }
+#pragma warning disable CA1031 // a background stream task must not fault unobserved
+        catch (Exception ex)
+        {
+            Fail(new Http3Exception(Http3ErrorCode.InternalError, "unexpected error on a unidirectional stream: " + ex.Message));
+        }
+#pragma warning restore CA1031
     }
 
     private static void Unique(ref int flag, string what)

@@ -138,6 +138,12 @@ public sealed class Http3ServerConnection : Http3ConnectionBase
         {
             stream.AbortStream(Http3ErrorCode.RequestCancelled);
         }
+#pragma warning disable CA1031 // a request task must not fault unobserved
+        catch (Exception)
+        {
+            stream.AbortStream(Http3ErrorCode.InternalError);
+        }
+#pragma warning restore CA1031
     }
 
     private static async Task<List<Http3Field>?> ReadRequestHeadersAsync(Http3FrameReader reader, long maxSection, CancellationToken ct)
