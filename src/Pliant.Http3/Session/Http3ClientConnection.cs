@@ -4,16 +4,6 @@ using Pliant.Http3.Session;
 
 namespace Pliant.Http3;
 
-/// <summary>Options for <see cref="Http3ClientConnection"/>.</summary>
-public sealed class Http3ClientOptions
-{
-    /// <summary>SETTINGS_MAX_FIELD_SECTION_SIZE we advertise and enforce; null = unlimited.</summary>
-    public ulong? MaxFieldSectionSize { get; set; } = 64 * 1024;
-
-    /// <summary>Largest non-DATA frame accepted.</summary>
-    public int MaxFrameSize { get; set; } = 64 * 1024;
-}
-
 /// <summary>
 /// HTTP/3 client over an <see cref="IH3Connection"/> (RFC 9114). QPACK without a dynamic table; no server push.
 /// </summary>

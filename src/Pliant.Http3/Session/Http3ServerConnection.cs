@@ -5,16 +5,6 @@ using Pliant.Http3.Session;
 
 namespace Pliant.Http3;
 
-/// <summary>Options for <see cref="Http3ServerConnection"/>.</summary>
-public sealed class Http3ServerOptions
-{
-    /// <summary>SETTINGS_MAX_FIELD_SECTION_SIZE we advertise and enforce; null = unlimited.</summary>
-    public ulong? MaxFieldSectionSize { get; set; } = 64 * 1024;
-
-    /// <summary>Largest non-DATA frame accepted.</summary>
-    public int MaxFrameSize { get; set; } = 64 * 1024;
-}
-
 /// <summary>
 /// HTTP/3 server side of one connection: accepts request streams, validates them (RFC 9114 §4), runs the
 /// handler, and sends GOAWAY on graceful shutdown (§5.2).
