@@ -1,0 +1,162 @@
+using Pliant.Http3.Frames;
+using Pliant.Http3.Qpack;
+using Pliant.Http3.Session;
+
+namespace Pliant.Http3;
+
+/// <summary>Options for <see cref="Http3ClientConnection"/>.</summary>
+public sealed class Http3ClientOptions
+{
+    /// <summary>SETTINGS_MAX_FIELD_SECTION_SIZE we advertise and enforce; null = unlimited.</summary>
+    public ulong? MaxFieldSectionSize { get; set; } = 64 * 1024;
+
+    /// <summary>Largest non-DATA frame accepted.</summary>
+    public int MaxFrameSize { get; set; } = 64 * 1024;
+}
+
+/// <summary>
+/// HTTP/3 client over an <see cref="IH3Connection"/> (RFC 9114). QPACK without a dynamic table; no server push.
+/// </summary>
+public sealed class Http3ClientConnection : Http3ConnectionBase
+{
+    private Task? _acceptLoop;
+
+    private Http3ClientConnection(IH3Connection connection, Http3ClientOptions options)
+        : base(connection, isServer: false, new Http3Settings { MaxFieldSectionSize = options.MaxFieldSectionSize }, options.MaxFrameSize)
+    {
+    }
+
+    /// <summary>Opens the control and QPACK streams and starts accepting the server's streams.</summary>
+    public static async Task<Http3ClientConnection> ConnectAsync(IH3Connection connection, Http3ClientOptions? options = null, CancellationToken ct = default)
+    {
+        var c = new Http3ClientConnection(connection, options ?? new Http3ClientOptions());
+        await c.OpenLocalStreamsAsync(ct).ConfigureAwait(false);
+        c._acceptLoop = Task.Run(c.AcceptLoopAsync, CancellationToken.None);
+        return c;
+    }
+
+    /// <summary>
+    /// Sends a request on a new bidirectional stream and returns once the final response header section has
+    /// arrived; the content streams through <see cref="Http3Response.Content"/>.
+    /// </summary>
+    public async Task<Http3Response> SendRequestAsync(Http3Request request, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (Error is { } err) throw new Http3Exception(err.ErrorCode, "connection failed: " + err.Message);
+        // §5.2: no new requests after GOAWAY.
+        if (PeerGoAwayId is not null) throw new Http3Exception(Http3ErrorCode.RequestRejected, "server sent GOAWAY", isStreamError: true);
+
+        var fields = new List<Http3Field>(request.Headers.Count + 4)
+        {
+            new(":method", request.Method),
+            new(":scheme", request.Scheme),
+        };
+        if (request.Authority.Length > 0) fields.Add(new(":authority", request.Authority));
+        fields.Add(new(":path", request.Path));
+        foreach (var h in request.Headers) fields.Add(new(h.Name.ToLowerInvariant(), h.Value));
+
+        Stream stream = await Connection.OpenStreamAsync(true, ct).ConfigureAwait(false);
+        Task bodySent;
+        try
+        {
+            await Http3DataWriter.WriteHeadersAsync(stream, fields, ct).ConfigureAwait(false);
+            if (request.Content is null)
+            {
+                await stream.FlushAsync(ct).ConfigureAwait(false);
+                stream.CompleteWrites();
+                bodySent = Task.CompletedTask;
+            }
+            else
+            {
+                // The body is sent while the response is read, so neither side waits on the other.
+                bodySent = SendBodyAsync(stream, request.Content, ct);
+            }
+        }
+        catch
+        {
+            stream.AbortStream(Http3ErrorCode.RequestCancelled);
+            throw;
+        }
+
+        var reader = new Http3FrameReader(stream, MaxFrameSize);
+        long maxSection = LocalSettings.MaxFieldSectionSize is ulong m ? (long)Math.Min(m, long.MaxValue) : long.MaxValue;
+        try
+        {
+            while (true)
+            {
+                var fieldsIn = await ReadHeaderSectionAsync(reader, maxSection, ct).ConfigureAwait(false);
+                var (status, headers, contentLength) = Http3MessageValidator.ValidateResponse(fieldsIn);
+                // §4.1: interim (1xx) responses precede the final response.
+                if (status < 200) continue;
+                // HEAD responses and 204/304 have no content whatever content-length says (§4.1.2).
+                bool noContent = request.Method == "HEAD" || status is 204 or 304;
+                var body = new Http3BodyReadStream(reader, this, noContent ? null : contentLength, maxSection);
+                return new Http3Response(status, headers, body, stream, bodySent);
+            }
+        }
+        catch (Http3Exception ex)
+        {
+            if (ex.IsStreamError) stream.AbortStream(ex.ErrorCode);
+            else Fail(ex);
+            throw;
+        }
+        catch (OperationCanceledException)
+        {
+            stream.AbortStream(Http3ErrorCode.RequestCancelled);
+            throw;
+        }
+    }
+
+    private static async Task SendBodyAsync(Stream stream, Stream content, CancellationToken ct)
+    {
+        try
+        {
+            await Http3DataWriter.CopyBodyAsync(stream, content, ct).ConfigureAwait(false);
+            await stream.FlushAsync(ct).ConfigureAwait(false);
+            stream.CompleteWrites();
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The server may stop reading once it has answered (§4.1); reset our side.
+            stream.AbortStream(Http3ErrorCode.RequestCancelled, read: false, write: true);
+        }
+    }
+
+    private async Task<List<Http3Field>> ReadHeaderSectionAsync(Http3FrameReader reader, long maxSection, CancellationToken ct)
+    {
+        while (true)
+        {
+            var h = await reader.ReadFrameHeaderAsync(ct).ConfigureAwait(false)
+                ?? throw new Http3Exception(Http3ErrorCode.MessageError, "response stream ended before a response", isStreamError: true);
+            switch (h.Type)
+            {
+                case Http3FrameType.Headers:
+                    return QpackDecoder.Decode(await reader.ReadPayloadAsync(h.Length, ct).ConfigureAwait(false), maxSection);
+                case Http3FrameType.Data:
+                    // §4.1: DATA before HEADERS.
+                    throw new Http3Exception(Http3ErrorCode.FrameUnexpected, "DATA before HEADERS");
+                case Http3FrameType.PushPromise:
+                    throw new Http3Exception(Http3ErrorCode.IdError, "PUSH_PROMISE without MAX_PUSH_ID");
+                case Http3FrameType.Settings or Http3FrameType.GoAway or Http3FrameType.MaxPushId or Http3FrameType.CancelPush:
+                    throw new Http3Exception(Http3ErrorCode.FrameUnexpected, $"control frame 0x{h.Type:x} on a request stream");
+                default:
+                    if (Http3FrameType.IsHttp2Only(h.Type)) throw new Http3Exception(Http3ErrorCode.FrameUnexpected, $"HTTP/2 frame type 0x{h.Type:x}");
+                    await reader.SkipAsync(h.Length, ct).ConfigureAwait(false);
+                    break;
+            }
+        }
+    }
+
+    private protected override void OnBidirectionalStream(Stream stream, ulong streamId)
+    {
+        // RFC 9114 §6.1: clients treat server-initiated bidirectional streams as H3_STREAM_CREATION_ERROR.
+        Fail(new Http3Exception(Http3ErrorCode.StreamCreationError, "server-initiated bidirectional stream"));
+    }
+
+    /// <summary>Closes the connection with H3_NO_ERROR and waits for the accept loop to finish.</summary>
+    public async Task CloseAsync()
+    {
+        Close();
+        if (_acceptLoop != null) await _acceptLoop.ConfigureAwait(false);
+    }
+}

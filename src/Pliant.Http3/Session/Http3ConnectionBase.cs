@@ -1,0 +1,299 @@
+using Pliant.Http3.Frames;
+using Pliant.Http3.Qpack;
+using Pliant.Quic.Wire;
+
+namespace Pliant.Http3.Session;
+
+/// <summary>
+/// What HTTP/3 clients and servers share: our control and QPACK streams, the peer's unidirectional
+/// streams (RFC 9114 §6.2), SETTINGS, GOAWAY and connection errors.
+/// </summary>
+public abstract class Http3ConnectionBase
+{
+    private readonly TaskCompletionSource<Http3Settings> _peerSettings = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _cts = new();
+    private readonly SemaphoreSlim _controlLock = new(1, 1);
+    private Stream? _control;
+    private Stream? _encoder;
+    private Stream? _decoder;
+    private int _peerControl, _peerEncoder, _peerDecoder, _failed;
+    private ulong? _lastGoAwayReceived;
+
+    private protected Http3ConnectionBase(IH3Connection connection, bool isServer, Http3Settings localSettings, int maxFrameSize)
+    {
+        Connection = connection ?? throw new ArgumentNullException(nameof(connection));
+        IsServer = isServer;
+        LocalSettings = localSettings;
+        MaxFrameSize = maxFrameSize;
+    }
+
+    /// <summary>The transport.</summary>
+    public IH3Connection Connection { get; }
+
+    /// <summary>True for the server side.</summary>
+    public bool IsServer { get; }
+
+    /// <summary>What we advertised (QPACK capacity 0, blocked streams 0).</summary>
+    public Http3Settings LocalSettings { get; }
+
+    /// <summary>Largest non-DATA frame payload we accept.</summary>
+    public int MaxFrameSize { get; }
+
+    /// <summary>Completes with the peer's SETTINGS (fails if the connection fails first).</summary>
+    public Task<Http3Settings> PeerSettings => _peerSettings.Task;
+
+    /// <summary>The id carried by the last GOAWAY received, if any.</summary>
+    public ulong? PeerGoAwayId => _lastGoAwayReceived;
+
+    /// <summary>The connection error that closed the connection, if one did.</summary>
+    public Http3Exception? Error { get; private set; }
+
+    /// <summary>Completes when the connection has closed (cleanly, by error, or by the peer).</summary>
+    public Task Closed => _closed.Task;
+
+    private protected CancellationToken ConnectionToken => _cts.Token;
+
+    /// <summary>Opens our control stream (SETTINGS first) and the QPACK encoder/decoder streams.</summary>
+    private protected async Task OpenLocalStreamsAsync(CancellationToken ct)
+    {
+        _control = await Connection.OpenStreamAsync(false, ct).ConfigureAwait(false);
+        byte[] settings = Http3FrameWriter.Settings(LocalSettings);
+        // RFC 9114 §6.2.1: stream type 0x00, then SETTINGS as the first frame.
+        await _control.WriteAsync((byte[])[(byte)Http3StreamType.Control, .. settings], ct).ConfigureAwait(false);
+        await _control.FlushAsync(ct).ConfigureAwait(false);
+        // RFC 9204 §4.2: optional with capacity 0, but harmless; we never write instructions on them.
+        _encoder = await Connection.OpenStreamAsync(false, ct).ConfigureAwait(false);
+        await _encoder.WriteAsync(new byte[] { (byte)Http3StreamType.QpackEncoder }, ct).ConfigureAwait(false);
+        await _encoder.FlushAsync(ct).ConfigureAwait(false);
+        _decoder = await Connection.OpenStreamAsync(false, ct).ConfigureAwait(false);
+        await _decoder.WriteAsync(new byte[] { (byte)Http3StreamType.QpackDecoder }, ct).ConfigureAwait(false);
+        await _decoder.FlushAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Accepts peer streams until the connection closes.</summary>
+    private protected async Task AcceptLoopAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                var next = await Connection.AcceptStreamAsync(ConnectionToken).ConfigureAwait(false);
+                if (next is null) break;
+                var (stream, bidi, id) = next.Value;
+                if (bidi) OnBidirectionalStream(stream, id);
+                else _ = HandleUnidirectionalStreamAsync(stream);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Http3Exception ex)
+        {
+            Fail(ex);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+        }
+        MarkClosed();
+    }
+
+    /// <summary>A peer-initiated bidirectional stream (a request for servers; an error for clients, §6.1).</summary>
+    private protected abstract void OnBidirectionalStream(Stream stream, ulong streamId);
+
+    /// <summary>Sends a GOAWAY frame on our control stream (§5.2).</summary>
+    private protected async Task SendGoAwayAsync(ulong id, CancellationToken ct)
+    {
+        if (_control is null) return;
+        await _controlLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await _control.WriteAsync(Http3FrameWriter.VarIntFrame(Http3FrameType.GoAway, id), ct).ConfigureAwait(false);
+            await _control.FlushAsync(ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _controlLock.Release();
+        }
+    }
+
+    /// <summary>Closes the whole connection with <paramref name="error"/> (a connection error, RFC 9114 §8).</summary>
+    public void Fail(Http3Exception error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        if (Interlocked.Exchange(ref _failed, 1) != 0) return;
+        Error = error;
+        try
+        {
+            Connection.Abort((ulong)error.ErrorCode);
+        }
+        finally
+        {
+            _peerSettings.TrySetException(error);
+            _cts.Cancel();
+            MarkClosed();
+        }
+    }
+
+    /// <summary>Closes the connection with H3_NO_ERROR.</summary>
+    public void Close()
+    {
+        if (Interlocked.Exchange(ref _failed, 1) != 0) return;
+        Connection.Abort((ulong)Http3ErrorCode.NoError);
+        _peerSettings.TrySetException(new Http3Exception(Http3ErrorCode.NoError, "connection closed"));
+        _cts.Cancel();
+        MarkClosed();
+    }
+
+    private protected bool IsClosedOrFailed => Volatile.Read(ref _failed) != 0 || _closed.Task.IsCompleted;
+
+    private void MarkClosed()
+    {
+        _peerSettings.TrySetException(new Http3Exception(Http3ErrorCode.NoError, "connection closed before SETTINGS"));
+        _ = _peerSettings.Task.Exception; // observed
+        _closed.TrySetResult();
+    }
+
+    private async Task HandleUnidirectionalStreamAsync(Stream stream)
+    {
+        var reader = new Http3FrameReader(stream, MaxFrameSize);
+        ulong? type;
+        try
+        {
+            // §6.2: a receiver tolerates streams closed or reset before the type arrives.
+            type = await reader.ReadVarIntAsync(ConnectionToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is Http3Exception or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            return;
+        }
+        if (type is null) return;
+        try
+        {
+            switch (type.Value)
+            {
+                case Http3StreamType.Control:
+                    Unique(ref _peerControl, "control");
+                    await ReadControlStreamAsync(reader).ConfigureAwait(false);
+                    break;
+                case Http3StreamType.QpackEncoder:
+                    Unique(ref _peerEncoder, "QPACK encoder");
+                    var enc = new QpackEncoderStreamParser(LocalSettings.QpackMaxTableCapacity);
+                    await ReadCriticalRawAsync(reader, enc.Process).ConfigureAwait(false);
+                    break;
+                case Http3StreamType.QpackDecoder:
+                    Unique(ref _peerDecoder, "QPACK decoder");
+                    var dec = new QpackDecoderStreamParser();
+                    await ReadCriticalRawAsync(reader, dec.Process).ConfigureAwait(false);
+                    break;
+                case Http3StreamType.Push:
+                    // §6.2.2: only servers push; and we never sent MAX_PUSH_ID, so any push ID is above the limit (§4.6).
+                    if (IsServer) throw new Http3Exception(Http3ErrorCode.StreamCreationError, "client-initiated push stream");
+                    _ = await reader.ReadVarIntAsync(ConnectionToken).ConfigureAwait(false);
+                    throw new Http3Exception(Http3ErrorCode.IdError, "push stream without MAX_PUSH_ID");
+                default:
+                    // §6.2: unknown (and reserved) stream types are not connection errors; abort reading.
+                    stream.AbortStream(Http3ErrorCode.StreamCreationError, read: true, write: false);
+                    break;
+            }
+        }
+        catch (Http3Exception ex)
+        {
+            Fail(ex);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // A critical stream reset by the peer (§6.2.1) unless the connection is already going away.
+            if (!IsClosedOrFailed) Fail(new Http3Exception(Http3ErrorCode.ClosedCriticalStream, "critical stream reset: " + ex.Message));
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private static void Unique(ref int flag, string what)
+    {
+        // §6.2.1, RFC 9204 §4.2: a second control/encoder/decoder stream is H3_STREAM_CREATION_ERROR.
+        if (Interlocked.Exchange(ref flag, 1) != 0) throw new Http3Exception(Http3ErrorCode.StreamCreationError, $"second {what} stream");
+    }
+
+    private async Task ReadCriticalRawAsync(Http3FrameReader reader, ProcessRaw process)
+    {
+        while (true)
+        {
+            var chunk = await reader.ReadRawAsync(ConnectionToken).ConfigureAwait(false);
+            if (chunk.IsEmpty) throw new Http3Exception(Http3ErrorCode.ClosedCriticalStream, "QPACK stream closed");
+            process(chunk.Span);
+        }
+    }
+
+    private delegate void ProcessRaw(ReadOnlySpan<byte> data);
+
+    /// <summary>Processes the peer's control stream (RFC 9114 §6.2.1, §7.2).</summary>
+    internal async Task ReadControlStreamAsync(Http3FrameReader reader)
+    {
+        var first = await reader.ReadFrameHeaderAsync(ConnectionToken).ConfigureAwait(false)
+            ?? throw new Http3Exception(Http3ErrorCode.ClosedCriticalStream, "control stream closed");
+        if (first.Type != Http3FrameType.Settings) throw new Http3Exception(Http3ErrorCode.MissingSettings, $"first control frame is 0x{first.Type:x}, not SETTINGS");
+        var settings = Http3Settings.Parse(await reader.ReadPayloadAsync(first.Length, ConnectionToken).ConfigureAwait(false));
+        _peerSettings.TrySetResult(settings);
+        while (true)
+        {
+            var h = await reader.ReadFrameHeaderAsync(ConnectionToken).ConfigureAwait(false)
+                ?? throw new Http3Exception(Http3ErrorCode.ClosedCriticalStream, "control stream closed");
+            await HandleControlFrameAsync(reader, h.Type, h.Length).ConfigureAwait(false);
+        }
+    }
+
+    private async Task HandleControlFrameAsync(Http3FrameReader reader, ulong type, ulong length)
+    {
+        switch (type)
+        {
+            case Http3FrameType.Settings:
+                throw new Http3Exception(Http3ErrorCode.FrameUnexpected, "second SETTINGS frame");
+            case Http3FrameType.Data or Http3FrameType.Headers or Http3FrameType.PushPromise:
+                throw new Http3Exception(Http3ErrorCode.FrameUnexpected, $"frame 0x{type:x} on the control stream");
+            case Http3FrameType.GoAway:
+            {
+                ulong id = Http3FramePayload.ReadSingleVarInt(await reader.ReadPayloadAsync(length, ConnectionToken).ConfigureAwait(false), "GOAWAY");
+                // §7.2.6: from a server, a client-initiated bidirectional stream id.
+                if (!IsServer && id % 4 != 0) throw new Http3Exception(Http3ErrorCode.IdError, "GOAWAY id is not a client bidirectional stream");
+                // §5.2: ids must not increase.
+                if (_lastGoAwayReceived is ulong prev && id > prev) throw new Http3Exception(Http3ErrorCode.IdError, "GOAWAY id increased");
+                _lastGoAwayReceived = id;
+                OnGoAway(id);
+                break;
+            }
+            case Http3FrameType.MaxPushId:
+            {
+                ulong id = Http3FramePayload.ReadSingleVarInt(await reader.ReadPayloadAsync(length, ConnectionToken).ConfigureAwait(false), "MAX_PUSH_ID");
+                // §7.2.7: only clients send MAX_PUSH_ID; it must not decrease.
+                if (!IsServer) throw new Http3Exception(Http3ErrorCode.FrameUnexpected, "MAX_PUSH_ID from a server");
+                if (_maxPushId is ulong prev && id < prev) throw new Http3Exception(Http3ErrorCode.IdError, "MAX_PUSH_ID decreased");
+                _maxPushId = id;
+                break;
+            }
+            case Http3FrameType.CancelPush:
+            {
+                _ = Http3FramePayload.ReadSingleVarInt(await reader.ReadPayloadAsync(length, ConnectionToken).ConfigureAwait(false), "CANCEL_PUSH");
+                // §7.2.3: a client never allowed pushes (no MAX_PUSH_ID); a server never promised any.
+                throw new Http3Exception(Http3ErrorCode.IdError, "CANCEL_PUSH for a push that cannot exist");
+            }
+            default:
+                if (Http3FrameType.IsHttp2Only(type)) throw new Http3Exception(Http3ErrorCode.FrameUnexpected, $"HTTP/2 frame type 0x{type:x}");
+                // §9: unknown and reserved frame types are ignored.
+                await reader.SkipAsync(length, ConnectionToken).ConfigureAwait(false);
+                break;
+        }
+    }
+
+    private ulong? _maxPushId;
+
+    /// <summary>Called after a valid GOAWAY from the peer.</summary>
+    private protected virtual void OnGoAway(ulong id)
+    {
+    }
+
+    /// <summary>Largest varint-encodable GOAWAY id for a server (§5.2: 2^62-4).</summary>
+    private protected const ulong MaxServerGoAwayId = VarInt.Max - 3;
+}

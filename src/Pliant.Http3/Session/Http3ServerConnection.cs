@@ -1,0 +1,169 @@
+using System.Collections.Concurrent;
+using Pliant.Http3.Frames;
+using Pliant.Http3.Qpack;
+using Pliant.Http3.Session;
+
+namespace Pliant.Http3;
+
+/// <summary>Handles one request: read <see cref="Http3ServerRequest.Body"/>, write the response.</summary>
+public delegate Task Http3RequestHandler(Http3ServerRequest request, Http3ServerResponse response, CancellationToken ct);
+
+/// <summary>Options for <see cref="Http3ServerConnection"/>.</summary>
+public sealed class Http3ServerOptions
+{
+    /// <summary>SETTINGS_MAX_FIELD_SECTION_SIZE we advertise and enforce; null = unlimited.</summary>
+    public ulong? MaxFieldSectionSize { get; set; } = 64 * 1024;
+
+    /// <summary>Largest non-DATA frame accepted.</summary>
+    public int MaxFrameSize { get; set; } = 64 * 1024;
+}
+
+/// <summary>
+/// HTTP/3 server side of one connection: accepts request streams, validates them (RFC 9114 §4), runs the
+/// handler, and sends GOAWAY on graceful shutdown (§5.2).
+/// </summary>
+public sealed class Http3ServerConnection : Http3ConnectionBase
+{
+    private readonly Http3RequestHandler _handler;
+    private readonly ConcurrentDictionary<ulong, Task> _inFlight = new();
+    private readonly object _gate = new();
+    private ulong _nextRequestId;   // one past the highest client bidi stream id accepted (in stream-id units)
+    private ulong? _goAwaySent;
+
+    public Http3ServerConnection(IH3Connection connection, Func<Http3ServerRequest, Http3ServerResponse, CancellationToken, Task> handler, Http3ServerOptions? options = null)
+        : this(connection, new Http3RequestHandler(handler ?? throw new ArgumentNullException(nameof(handler))), options)
+    {
+    }
+
+    public Http3ServerConnection(IH3Connection connection, Http3RequestHandler handler, Http3ServerOptions? options = null)
+        : base(connection, isServer: true, new Http3Settings { MaxFieldSectionSize = (options ?? new()).MaxFieldSectionSize }, (options ?? new()).MaxFrameSize)
+    {
+        _handler = handler ?? throw new ArgumentNullException(nameof(handler));
+    }
+
+    /// <summary>
+    /// Opens our control/QPACK streams and serves requests until the connection closes; then waits for
+    /// in-flight handlers.
+    /// </summary>
+    public async Task RunAsync(CancellationToken ct = default)
+    {
+        using var reg = ct.Register(Close);
+        await OpenLocalStreamsAsync(ct).ConfigureAwait(false);
+        await AcceptLoopAsync().ConfigureAwait(false);
+        await Task.WhenAll(_inFlight.Values).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Graceful shutdown: GOAWAY with the first request id we will not process, wait for in-flight
+    /// requests (up to <paramref name="ct"/>), then close with H3_NO_ERROR.
+    /// </summary>
+    public async Task ShutdownAsync(CancellationToken ct = default)
+    {
+        ulong id;
+        lock (_gate)
+        {
+            id = _nextRequestId;
+            _goAwaySent = id;
+        }
+        try
+        {
+            await SendGoAwayAsync(id, ct).ConfigureAwait(false);
+            await Task.WhenAll(_inFlight.Values).WaitAsync(ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+        }
+        Close();
+    }
+
+    private protected override void OnBidirectionalStream(Stream stream, ulong streamId)
+    {
+        lock (_gate)
+        {
+            // §5.2: requests at or above the GOAWAY id are rejected, unprocessed.
+            if (_goAwaySent is ulong g && streamId >= g)
+            {
+                stream.AbortStream(Http3ErrorCode.RequestRejected);
+                return;
+            }
+            if (streamId + 4 > _nextRequestId) _nextRequestId = streamId + 4;
+        }
+        var task = Task.Run(() => ProcessRequestAsync(stream, streamId));
+        _inFlight[streamId] = task;
+        _ = task.ContinueWith(_ => _inFlight.TryRemove(streamId, out Task? _), TaskScheduler.Default);
+    }
+
+    private async Task ProcessRequestAsync(Stream stream, ulong streamId)
+    {
+        CancellationToken ct = ConnectionToken;
+        var reader = new Http3FrameReader(stream, MaxFrameSize);
+        long maxSection = LocalSettings.MaxFieldSectionSize is ulong m ? (long)Math.Min(m, long.MaxValue) : long.MaxValue;
+        Http3ServerResponse? response = null;
+        try
+        {
+            List<Http3Field>? fields = await ReadRequestHeadersAsync(reader, maxSection, ct).ConfigureAwait(false);
+            if (fields is null)
+            {
+                // §4.1: the stream ended without a complete request.
+                stream.AbortStream(Http3ErrorCode.RequestIncomplete);
+                return;
+            }
+            var head = Http3MessageValidator.ValidateRequest(fields);
+            var body = new Http3BodyReadStream(reader, this, head.ContentLength, maxSection);
+            var request = new Http3ServerRequest(streamId, head.Method!, head.Scheme, head.Authority, head.Path, head.Headers, body, head.ContentLength);
+            response = new Http3ServerResponse(stream, suppressBody: head.Method == "HEAD");
+            try
+            {
+                await _handler(request, response, ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not Http3Exception and not OperationCanceledException and not IOException)
+            {
+                if (!response.HeadersSent)
+                {
+                    response.StatusCode = 500;
+                    response.ContentLength = 0;
+                }
+                else
+                {
+                    // §4.1.1: abandoning a partially processed response.
+                    stream.AbortStream(Http3ErrorCode.InternalError);
+                    return;
+                }
+            }
+            await response.CompleteAsync(ct).ConfigureAwait(false);
+        }
+        catch (Http3Exception ex)
+        {
+            if (ex.IsStreamError) stream.AbortStream(ex.ErrorCode);
+            else Fail(ex);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        {
+            stream.AbortStream(Http3ErrorCode.RequestCancelled);
+        }
+    }
+
+    private static async Task<List<Http3Field>?> ReadRequestHeadersAsync(Http3FrameReader reader, long maxSection, CancellationToken ct)
+    {
+        while (true)
+        {
+            var h = await reader.ReadFrameHeaderAsync(ct).ConfigureAwait(false);
+            if (h is null) return null;
+            switch (h.Value.Type)
+            {
+                case Http3FrameType.Headers:
+                    return QpackDecoder.Decode(await reader.ReadPayloadAsync(h.Value.Length, ct).ConfigureAwait(false), maxSection);
+                case Http3FrameType.Data:
+                    throw new Http3Exception(Http3ErrorCode.FrameUnexpected, "DATA before HEADERS");
+                case Http3FrameType.PushPromise:
+                    throw new Http3Exception(Http3ErrorCode.FrameUnexpected, "PUSH_PROMISE from a client");
+                case Http3FrameType.Settings or Http3FrameType.GoAway or Http3FrameType.MaxPushId or Http3FrameType.CancelPush:
+                    throw new Http3Exception(Http3ErrorCode.FrameUnexpected, $"control frame 0x{h.Value.Type:x} on a request stream");
+                default:
+                    if (Http3FrameType.IsHttp2Only(h.Value.Type)) throw new Http3Exception(Http3ErrorCode.FrameUnexpected, $"HTTP/2 frame type 0x{h.Value.Type:x}");
+                    await reader.SkipAsync(h.Value.Length, ct).ConfigureAwait(false);
+                    break;
+            }
+        }
+    }
+}

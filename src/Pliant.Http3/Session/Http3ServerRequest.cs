@@ -1,0 +1,48 @@
+namespace Pliant.Http3;
+
+/// <summary>A request received by <see cref="Http3ServerConnection"/>, validated per RFC 9114 §4.3.1.</summary>
+public sealed class Http3ServerRequest
+{
+    internal Http3ServerRequest(ulong streamId, string method, string? scheme, string? authority, string? path, IReadOnlyList<Http3Field> headers, Stream body, long? contentLength)
+    {
+        StreamId = streamId;
+        Method = method;
+        Scheme = scheme;
+        Authority = authority;
+        Path = path;
+        Headers = headers;
+        Body = body;
+        ContentLength = contentLength;
+    }
+
+    /// <summary>QUIC stream id of the request stream.</summary>
+    public ulong StreamId { get; }
+
+    /// <summary>:method.</summary>
+    public string Method { get; }
+
+    /// <summary>:scheme (null for CONNECT).</summary>
+    public string? Scheme { get; }
+
+    /// <summary>:authority, if sent.</summary>
+    public string? Authority { get; }
+
+    /// <summary>:path (null for CONNECT).</summary>
+    public string? Path { get; }
+
+    /// <summary>Regular header fields.</summary>
+    public IReadOnlyList<Http3Field> Headers { get; }
+
+    /// <summary>Request content, streamed from DATA frames.</summary>
+    public Stream Body { get; }
+
+    /// <summary>content-length, if sent.</summary>
+    public long? ContentLength { get; }
+
+    /// <summary>First value of a header, or null.</summary>
+    public string? GetHeader(string name)
+    {
+        foreach (var h in Headers) if (string.Equals(h.Name, name, StringComparison.OrdinalIgnoreCase)) return h.Value;
+        return null;
+    }
+}

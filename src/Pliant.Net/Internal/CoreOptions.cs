@@ -1,0 +1,64 @@
+using Pliant.Quic.Tls;
+using CoreConnectionOptions = Pliant.Quic.Connection.QuicConnectionOptions;
+
+namespace Pliant.Net.Internal;
+
+/// <summary>Turns the public options into the core's <see cref="CoreConnectionOptions"/>.</summary>
+internal static class CoreOptions
+{
+    private static readonly CoreConnectionOptions Defaults = new();
+    private static readonly TlsClientOptions ClientDefaults = new();
+    private static readonly TlsServerOptions ServerDefaults = new() { Certificate = null! };
+
+    public static CoreConnectionOptions ForClient(QuicClientConnectionOptions o) => new()
+    {
+        Client = new TlsClientOptions
+        {
+            ServerName = o.ServerName,
+            ApplicationProtocols = o.ApplicationProtocols,
+            Validation = o.CertificateValidation,
+            CipherSuites = o.CipherSuites ?? ClientDefaults.CipherSuites,
+            Groups = o.Groups ?? ClientDefaults.Groups,
+            ResumptionTicket = o.ResumptionTicket,
+            EnableEarlyData = o.EnableEarlyData,
+        },
+        InitialVersion = o.Version,
+        Versions = o.Versions ?? Defaults.Versions,
+        IdleTimeout = o.IdleTimeout ?? Defaults.IdleTimeout,
+        InitialMaxData = o.InitialMaxData ?? Defaults.InitialMaxData,
+        InitialMaxStreamData = o.InitialMaxStreamData ?? Defaults.InitialMaxStreamData,
+        MaxBidirectionalStreams = o.MaxInboundBidirectionalStreams,
+        MaxUnidirectionalStreams = o.MaxInboundUnidirectionalStreams,
+        MaxUdpPayloadSize = o.MaxUdpPayloadSize ?? Defaults.MaxUdpPayloadSize,
+        CongestionControl = o.CongestionControl ?? Defaults.CongestionControl,
+        EnableEcn = o.EnableEcn,
+        MaxDatagramFrameSize = o.MaxDatagramFrameSize,
+    };
+
+    public static CoreConnectionOptions ForServer(QuicListenerOptions l)
+    {
+        var o = l.ConnectionOptions;
+        return new CoreConnectionOptions
+        {
+            Server = new TlsServerOptions
+            {
+                Certificate = l.ServerCertificate,
+                Chain = l.ServerCertificateChain,
+                ApplicationProtocols = l.ApplicationProtocols,
+                CipherSuites = l.CipherSuites ?? ServerDefaults.CipherSuites,
+                Groups = l.Groups ?? ServerDefaults.Groups,
+                TicketKey = l.TicketKey,
+                EnableEarlyData = l.EnableEarlyData,
+            },
+            IdleTimeout = o.IdleTimeout ?? Defaults.IdleTimeout,
+            InitialMaxData = o.InitialMaxData ?? Defaults.InitialMaxData,
+            InitialMaxStreamData = o.InitialMaxStreamData ?? Defaults.InitialMaxStreamData,
+            MaxBidirectionalStreams = o.MaxInboundBidirectionalStreams,
+            MaxUnidirectionalStreams = o.MaxInboundUnidirectionalStreams,
+            MaxUdpPayloadSize = o.MaxUdpPayloadSize ?? Defaults.MaxUdpPayloadSize,
+            CongestionControl = o.CongestionControl ?? Defaults.CongestionControl,
+            EnableEcn = o.EnableEcn,
+            MaxDatagramFrameSize = o.MaxDatagramFrameSize,
+        };
+    }
+}

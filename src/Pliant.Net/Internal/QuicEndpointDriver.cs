@@ -1,0 +1,280 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Pliant.Net.Udp;
+using Pliant.Quic.Connection;
+
+namespace Pliant.Net.Internal;
+
+/// <summary>
+/// Runs one <see cref="QuicEndpointCore"/> on one UDP socket (DESIGN §2: the only place with
+/// sockets, time and threads). A receive thread feeds datagrams (GRO batches split into segments);
+/// a loop thread runs timers, flushes output (GSO batches) and dispatches events to the API
+/// objects. Every call into the core happens under <see cref="SyncRoot"/>; API calls take it too
+/// and then <see cref="Wake"/> the loop to flush.
+/// </summary>
+internal sealed class QuicEndpointDriver
+{
+    private const int MaxGsoSegments = 10;
+    private const int MaxTransmitsPerPass = 64;
+    private const int IdleWaitMs = 1000;
+    private const int MaxBatchBytes = 65_000;
+
+    private readonly IUdpTransport _socket;
+    private readonly ILogger _logger;
+    private readonly Func<QuicEndpointDriver, QuicConnectionCore, QuicConnection?>? _onAccept;
+    private readonly Dictionary<QuicConnectionCore, QuicConnection> _connections = new(ReferenceEqualityComparer.Instance);
+    private readonly List<QuicConnection> _closing = [];
+    private readonly List<TaskCompletionSource> _flushWaiters = [];
+    private readonly ManualResetEventSlim _wake = new(false);
+    private readonly byte[] _sendBuffer = GC.AllocateUninitializedArray<byte>(65536, pinned: true);
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Thread _receiveThread;
+    private readonly Thread _loopThread;
+    private int _refCount = 1;
+    private volatile bool _stopping;
+    private Exception? _fault;
+    private Action<Exception>? _onFault;
+
+    private QuicEndpointDriver(IUdpTransport socket, QuicEndpointCore endpoint, ILogger logger, Func<QuicEndpointDriver, QuicConnectionCore, QuicConnection?>? onAccept)
+    {
+        _socket = socket;
+        Endpoint = endpoint;
+        _logger = logger;
+        _onAccept = onAccept;
+        _receiveThread = new Thread(ReceiveLoop) { IsBackground = true, Name = $"quic-rx {socket.LocalEndPoint}" };
+        _loopThread = new Thread(RunLoop) { IsBackground = true, Name = $"quic-loop {socket.LocalEndPoint}" };
+    }
+
+    /// <summary>Serialises every call into the core (it is not thread-safe).</summary>
+    public Lock SyncRoot { get; } = new();
+
+    /// <summary>The sans-IO endpoint; touch only under <see cref="SyncRoot"/>.</summary>
+    public QuicEndpointCore Endpoint { get; }
+
+    public IPEndPoint LocalEndPoint => _socket.LocalEndPoint;
+
+    public UdpCounters Counters => _socket.Counters;
+
+    public ILogger Logger => _logger;
+
+    /// <summary>Set once the endpoint failed; operations should throw it.</summary>
+    public Exception? Fault => Volatile.Read(ref _fault);
+
+    /// <summary>Binds a socket and starts the threads. <paramref name="onAccept"/> (server) wraps accepted connections.</summary>
+    public static QuicEndpointDriver Start(IPEndPoint bind, QuicEndpointOptions options, ILoggerFactory? loggerFactory,
+        Func<QuicEndpointDriver, QuicConnectionCore, QuicConnection?>? onAccept = null, Action<Exception>? onFault = null,
+        IUdpTransport? socket = null)
+    {
+        socket ??= UdpTransport.Bind(bind);
+        var logger = (ILogger?)loggerFactory?.CreateLogger("Pliant.Net.Quic") ?? NullLogger.Instance;
+        var driver = new QuicEndpointDriver(socket, new QuicEndpointCore(options), logger, onAccept) { _onFault = onFault };
+        driver._receiveThread.Start();
+        driver._loopThread.Start();
+        Log.EndpointStarted(logger, socket.LocalEndPoint, socket.GsoEnabled);
+        return driver;
+    }
+
+    /// <summary>Now, for calls into the core.</summary>
+    public static long NowUs => MonotonicClock.NowUs;
+
+    /// <summary>Asks the loop to run (flush output, re-arm timers) soon.</summary>
+    public void Wake() => _wake.Set();
+
+    /// <summary>Completes after the loop's next pass (output queued before the call was handed to the socket).</summary>
+    public Task FlushAsync()
+    {
+        var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (SyncRoot)
+        {
+            if (_stopping || _fault is not null) return Task.CompletedTask;
+            _flushWaiters.Add(tcs);
+        }
+        Wake();
+        return tcs.Task;
+    }
+
+    /// <summary>Tracks a connection's API object; under <see cref="SyncRoot"/>.</summary>
+    public void Register(QuicConnectionCore core, QuicConnection connection) => _connections[core] = connection;
+
+    /// <summary>A connection that closed: dropped once the core says it is fully closed; under <see cref="SyncRoot"/>.</summary>
+    public void TrackClosing(QuicConnection connection) => _closing.Add(connection);
+
+    /// <summary>One more user (listener or connection) keeps the endpoint alive.</summary>
+    public void AddRef() => Interlocked.Increment(ref _refCount);
+
+    /// <summary>Drops one user; the last stops the endpoint and releases the port.</summary>
+    public Task ReleaseAsync() => Interlocked.Decrement(ref _refCount) == 0 ? StopAsync() : Task.CompletedTask;
+
+    private void ReceiveLoop()
+    {
+        var batch = _socket.CreateReceiveBatch();
+        while (!_stopping)
+        {
+            int n = _socket.ReceiveBatch(batch, 250);
+            if (n == 0) continue;
+            lock (SyncRoot)
+            {
+                if (_stopping || _fault is not null) continue;
+                long now = NowUs;
+                for (int i = 0; i < n; i++)
+                {
+                    ref var entry = ref batch[i];
+                    int segments = batch.SegmentCount(i);
+                    for (int s = 0; s < segments; s++)
+                    {
+                        try
+                        {
+                            Endpoint.HandleDatagram(now, batch.GetSegment(i, s), entry.From, entry.Ecn);
+                        }
+                        catch (Exception e)
+                        {
+                            Log.DatagramFailed(_logger, entry.From, e);
+                        }
+                    }
+                }
+                // Answer at once (ACKs, handshake flights) instead of waiting for the loop thread.
+                ProcessLocked(now);
+            }
+            Wake(); // timers may have moved earlier
+        }
+    }
+
+    private void RunLoop()
+    {
+        while (!_stopping)
+        {
+            int waitMs;
+            lock (SyncRoot)
+            {
+                if (_fault is not null) break;
+                long now = NowUs;
+                bool more = ProcessLocked(now);
+                waitMs = more ? 0 : MonotonicClock.MillisecondsUntil(SafePollTimeout(), NowUs, IdleWaitMs);
+            }
+            if (waitMs > 0) _wake.Wait(waitMs);
+            _wake.Reset();
+        }
+    }
+
+    private long? SafePollTimeout()
+    {
+        try
+        {
+            return Endpoint.PollTimeout();
+        }
+        catch (Exception e)
+        {
+            FaultLocked(e);
+            return null;
+        }
+    }
+
+    /// <summary>Timers, output, accepts and events. Returns true when output is left for another pass.</summary>
+    private bool ProcessLocked(long now)
+    {
+        if (_fault is not null) return false;
+        bool more = false;
+        try
+        {
+            if (Endpoint.PollTimeout() is { } deadline && deadline <= now) Endpoint.HandleTimeout(now);
+            more = FlushLocked(now);
+            AcceptLocked();
+            DispatchEventsLocked();
+            SweepClosedLocked();
+        }
+        catch (Exception e)
+        {
+            FaultLocked(e);
+        }
+        if (_flushWaiters.Count > 0)
+        {
+            foreach (var w in _flushWaiters) w.TrySetResult();
+            _flushWaiters.Clear();
+        }
+        return more;
+    }
+
+    private bool FlushLocked(long now)
+    {
+        int maxSegments = Math.Min(MaxGsoSegments, _socket.MaxSegments);
+        for (int i = 0; i < MaxTransmitsPerPass; i++)
+        {
+            // Stay under the largest UDP payload (65,507 over IPv4) even when segments are large.
+            if (!Endpoint.PollTransmit(now, _sendBuffer.AsSpan(0, MaxBatchBytes), maxSegments, out var t)) return false;
+            _socket.Send(_sendBuffer.AsSpan(0, t.Length), t.Destination, t.SegmentSize, t.Ecn);
+        }
+        return true; // give the receive thread a turn, then continue
+    }
+
+    private void AcceptLocked()
+    {
+        while (Endpoint.TryAccept(out var core))
+        {
+            var connection = _onAccept?.Invoke(this, core);
+            if (connection is null) continue;
+            _connections[core] = connection;
+            Log.ConnectionAccepted(_logger, core.RemoteEndPoint);
+        }
+    }
+
+    private void DispatchEventsLocked()
+    {
+        while (Endpoint.TryPollConnectionWithEvents(out var core))
+        {
+            _connections.TryGetValue(core, out var connection);
+            while (core.TryPollEvent(out var e))
+            {
+                connection?.OnEventLocked(e);
+            }
+        }
+    }
+
+    private void SweepClosedLocked()
+    {
+        for (int i = _closing.Count - 1; i >= 0; i--)
+        {
+            var c = _closing[i];
+            if (!c.Core.IsClosed) continue;
+            _closing.RemoveAt(i);
+            _connections.Remove(c.Core);
+            c.OnDrainedLocked();
+        }
+    }
+
+    private void FaultLocked(Exception e)
+    {
+        if (_fault is not null) return;
+        _fault = e;
+        Log.EndpointFaulted(_logger, _socket.LocalEndPoint, e);
+        var ex = new QuicException(QuicError.InternalError, null, "The QUIC endpoint failed: " + e.Message, e);
+        foreach (var c in _connections.Values.ToArray()) c.OnClosedLocked(ex);
+        _connections.Clear();
+        _closing.Clear();
+        _onFault?.Invoke(e);
+    }
+
+    private Task StopAsync()
+    {
+        lock (SyncRoot)
+        {
+            if (_stopping) return _stopped.Task;
+            _stopping = true;
+            var ex = QuicException.Aborted("The QUIC endpoint was stopped.");
+            foreach (var c in _connections.Values.ToArray()) c.OnClosedLocked(ex);
+            _connections.Clear();
+            foreach (var w in _flushWaiters) w.TrySetResult();
+            _flushWaiters.Clear();
+        }
+        Wake();
+        _ = Task.Factory.StartNew(() =>
+        {
+            _socket.Dispose(); // wakes the receive thread (shutdown) and releases the port
+            _receiveThread.Join();
+            _loopThread.Join();
+            Log.EndpointStopped(_logger, _socket.LocalEndPoint, _socket.Counters.ToString());
+            _stopped.TrySetResult();
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        return _stopped.Task;
+    }
+}

@@ -1,0 +1,228 @@
+using System.Net;
+using System.Threading.Channels;
+using Pliant.Net.Internal;
+using Pliant.Quic.Connection;
+using Pliant.Quic.Tls;
+
+namespace Pliant.Net;
+
+/// <summary>
+/// A QUIC connection (RFC 9000), shaped like System.Net.Quic's: connect with
+/// <see cref="ConnectAsync"/> or accept with <see cref="QuicListener.AcceptConnectionAsync"/>, then
+/// open and accept <see cref="QuicStream"/>s. Thread-safe.
+/// </summary>
+public sealed partial class QuicConnection : IAsyncDisposable
+{
+    private readonly QuicEndpointDriver _driver;
+    private readonly Dictionary<ulong, QuicStream> _streams = [];
+    private readonly Channel<QuicStream> _inboundStreams = Channel.CreateUnbounded<QuicStream>(new UnboundedChannelOptions { SingleWriter = true });
+    private readonly Channel<byte[]> _datagrams = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleWriter = true });
+    private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly QuicConnectionOptions _options;
+    private readonly Action<QuicConnection>? _onConnected;
+    private TaskCompletionSource? _streamsAvailable;
+    private QuicException? _closeException;
+    private bool _closeRequested;
+    private int _disposed;
+    private int _released;
+
+    internal QuicConnection(QuicEndpointDriver driver, QuicConnectionCore core, QuicConnectionOptions options, Action<QuicConnection>? onConnected)
+    {
+        _driver = driver;
+        Core = core;
+        _options = options;
+        _onConnected = onConnected;
+        RemoteEndPoint = core.RemoteEndPoint;
+        // Never leave these faulted and unobserved.
+        _connected.Task.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+    }
+
+    internal QuicConnectionCore Core { get; }
+
+    internal QuicEndpointDriver Driver => _driver;
+
+    internal QuicConnectionOptions Options => _options;
+
+    /// <summary>The peer's address (updated if the peer migrates).</summary>
+    public IPEndPoint RemoteEndPoint { get; private set; }
+
+    /// <summary>The local socket's address.</summary>
+    public IPEndPoint LocalEndPoint => _driver.LocalEndPoint;
+
+    /// <summary>The ALPN protocol both sides agreed on (set once connected).</summary>
+    public string? NegotiatedApplicationProtocol { get; private set; }
+
+    /// <summary>True on the client side.</summary>
+    public bool IsClient => Core.IsClient;
+
+    /// <summary>The newest session ticket the server sent (client); pass it as <see cref="QuicClientConnectionOptions.ResumptionTicket"/>.</summary>
+    public TlsSessionTicket? LastSessionTicket { get; private set; }
+
+    /// <summary>Raised (on the thread pool) for each session ticket the server sends.</summary>
+    public event EventHandler<TlsSessionTicket>? SessionTicketReceived;
+
+    /// <summary>Completes when the connection is closed (by either side, or idle).</summary>
+    public Task Closed => _closed.Task;
+
+    /// <summary>
+    /// Connects to a server; completes when the handshake completes. Throws
+    /// <see cref="QuicException"/> when the connection fails and <see cref="OperationCanceledException"/> on cancellation.
+    /// </summary>
+    public static async ValueTask<QuicConnection> ConnectAsync(QuicClientConnectionOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(options.RemoteEndPoint);
+        if (options.ApplicationProtocols is null || options.ApplicationProtocols.Count == 0)
+            throw new ArgumentException("At least one application protocol (ALPN) is required.", nameof(options));
+        cancellationToken.ThrowIfCancellationRequested();
+
+        var remote = options.RemoteEndPoint;
+        var bind = options.LocalEndPoint ?? new IPEndPoint(
+            remote.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+        var driver = QuicEndpointDriver.Start(bind, new QuicEndpointOptions(), options.LoggerFactory);
+        QuicConnection connection;
+        try
+        {
+            lock (driver.SyncRoot)
+            {
+                var core = driver.Endpoint.Connect(QuicEndpointDriver.NowUs, CoreOptions.ForClient(options), remote);
+                connection = new QuicConnection(driver, core, options, onConnected: null);
+                driver.Register(core, connection);
+            }
+        }
+        catch
+        {
+            await driver.ReleaseAsync().ConfigureAwait(false);
+            throw;
+        }
+        driver.Wake();
+
+        try
+        {
+            await connection._connected.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        return connection;
+    }
+
+    /// <summary>Opens a stream; waits while the peer's stream limit is reached (until MAX_STREAMS raises it).</summary>
+    public async ValueTask<QuicStream> OpenOutboundStreamAsync(QuicStreamType type, CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            Task wait;
+            lock (_driver.SyncRoot)
+            {
+                ThrowIfClosedLocked();
+                if (Core.TryOpenStream(type == QuicStreamType.Bidirectional, out ulong id))
+                {
+                    var stream = new QuicStream(this, id, outbound: true);
+                    _streams[id] = stream;
+                    return stream;
+                }
+                _streamsAvailable ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                wait = _streamsAvailable.Task;
+            }
+            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Waits for the peer to open a stream.</summary>
+    public async ValueTask<QuicStream> AcceptInboundStreamAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        try
+        {
+            return await _inboundStreams.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            throw _closeException ?? QuicException.Aborted("The connection was closed.");
+        }
+    }
+
+    /// <summary>Sends an unreliable datagram (RFC 9221); false if too large or not negotiated.</summary>
+    public bool SendDatagram(ReadOnlySpan<byte> data)
+    {
+        bool sent;
+        lock (_driver.SyncRoot)
+        {
+            ThrowIfClosedLocked();
+            sent = Core.SendDatagram(data);
+        }
+        if (sent) _driver.Wake();
+        return sent;
+    }
+
+    /// <summary>Waits for the next DATAGRAM frame from the peer (RFC 9221).</summary>
+    public async ValueTask<byte[]> ReceiveDatagramAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await _datagrams.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            throw _closeException ?? QuicException.Aborted("The connection was closed.");
+        }
+    }
+
+    /// <summary>
+    /// Closes the connection with an application error code (CONNECTION_CLOSE 0x1d); pending
+    /// operations fail with <see cref="QuicError.OperationAborted"/>. Completes once the close was sent.
+    /// </summary>
+    public async ValueTask CloseAsync(long errorCode, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(errorCode);
+        lock (_driver.SyncRoot)
+        {
+            if (_closeRequested || _closeException is not null) return;
+            _closeRequested = true;
+            Core.Close(QuicEndpointDriver.NowUs, (ulong)errorCode, "");
+        }
+        await _driver.FlushAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        lock (_driver.SyncRoot)
+        {
+            OnClosedLocked(QuicException.Aborted("The connection was closed by the application."));
+        }
+    }
+
+    /// <summary>Closes with <see cref="QuicConnectionOptions.DefaultCloseErrorCode"/> if still open and releases the socket (client).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        try
+        {
+            bool open;
+            lock (_driver.SyncRoot) open = _closeException is null && !_closeRequested && _driver.Fault is null;
+            if (open) await CloseAsync(_options.DefaultCloseErrorCode).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Disposing never throws; the close is best effort (the peer times out otherwise).
+        }
+        await ReleaseDriverAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Lets go of the endpoint (the last user stops it). Idempotent.</summary>
+    internal Task ReleaseDriverAsync() =>
+        Interlocked.Exchange(ref _released, 1) == 0 ? _driver.ReleaseAsync() : Task.CompletedTask;
+
+    internal void ThrowIfClosedLocked()
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        if (_closeException is not null) throw _closeException;
+    }
+
+    internal QuicException? CloseExceptionLocked => _closeException;
+
+    internal void RemoveStreamLocked(ulong id) => _streams.Remove(id);
+
+    /// <inheritdoc />
+    public override string ToString() => $"QUIC {(IsClient ? "client" : "server")} {LocalEndPoint} <-> {RemoteEndPoint}";
+}

@@ -1,0 +1,52 @@
+using Microsoft.Extensions.Logging;
+using Pliant.Quic.Connection;
+
+namespace Pliant.Net;
+
+/// <summary>
+/// Settings shared by client and server connections. Null values keep the transport's defaults
+/// (<see cref="Pliant.Quic.Connection.QuicConnectionOptions"/>).
+/// </summary>
+public abstract class QuicConnectionOptions
+{
+    /// <summary>max_idle_timeout (RFC 9000 §10.1); null keeps the default (30 s).</summary>
+    public TimeSpan? IdleTimeout { get; set; }
+
+    /// <summary>How many bidirectional streams the peer may open at once (initial_max_streams_bidi).</summary>
+    public int MaxInboundBidirectionalStreams { get; set; } = 100;
+
+    /// <summary>How many unidirectional streams the peer may open at once (initial_max_streams_uni).</summary>
+    public int MaxInboundUnidirectionalStreams { get; set; } = 100;
+
+    /// <summary>Error code used when a stream is disposed before it was read to the end (STOP_SENDING).</summary>
+    public long DefaultStreamErrorCode { get; set; }
+
+    /// <summary>Error code used when a connection is disposed without <see cref="QuicConnection.CloseAsync"/>.</summary>
+    public long DefaultCloseErrorCode { get; set; }
+
+    /// <summary>initial_max_data; null keeps the default.</summary>
+    public long? InitialMaxData { get; set; }
+
+    /// <summary>initial_max_stream_data_*; null keeps the default.</summary>
+    public long? InitialMaxStreamData { get; set; }
+
+    /// <summary>Largest UDP payload sent before path MTU discovery; null keeps the default.</summary>
+    public int? MaxUdpPayloadSize { get; set; }
+
+    /// <summary>Congestion controller; null keeps the default (CUBIC).</summary>
+    public CongestionControlAlgorithm? CongestionControl { get; set; }
+
+    /// <summary>Mark packets ECT(0) and validate ECN on the path (RFC 9000 §13.4).</summary>
+    public bool EnableEcn { get; set; } = true;
+
+    /// <summary>max_datagram_frame_size (RFC 9221); 0 disables DATAGRAM frames.</summary>
+    public int MaxDatagramFrameSize { get; set; }
+
+    /// <summary>Where the driver logs; null logs nothing.</summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
+}
+
+/// <summary>Settings for connections a <see cref="QuicListener"/> accepts.</summary>
+public sealed class QuicServerConnectionOptions : QuicConnectionOptions
+{
+}

@@ -1,0 +1,128 @@
+using System.Net;
+using System.Threading.Channels;
+using Pliant.Net.Internal;
+using Pliant.Quic.Connection;
+
+namespace Pliant.Net;
+
+/// <summary>
+/// Accepts QUIC connections on one UDP port, shaped like System.Net.Quic's listener. Connections
+/// already accepted keep running after the listener is disposed; the port is released when the
+/// listener and all its connections are disposed.
+/// </summary>
+public sealed class QuicListener : IAsyncDisposable
+{
+    private readonly QuicEndpointDriver _driver; // set right after start; callbacks get the driver passed in
+    private readonly QuicListenerOptions _options;
+    private readonly Channel<QuicConnection> _accepted;
+    private readonly HashSet<QuicConnection> _pending = new(ReferenceEqualityComparer.Instance);
+    private int _disposed;
+
+    private QuicListener(QuicListenerOptions options, Func<QuicListener, QuicEndpointDriver> start)
+    {
+        _options = options;
+        _accepted = Channel.CreateBounded<QuicConnection>(new BoundedChannelOptions(Math.Max(1, options.ListenBacklog))
+        {
+            SingleWriter = true,
+            FullMode = BoundedChannelFullMode.Wait, // TryWrite fails when full: the connection is refused
+        });
+        _driver = start(this);
+    }
+
+    /// <summary>The address the listener is bound to (port resolved).</summary>
+    public IPEndPoint LocalEndPoint => _driver.LocalEndPoint;
+
+    /// <summary>Binds the port and starts accepting.</summary>
+    public static ValueTask<QuicListener> ListenAsync(QuicListenerOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(options.ListenEndPoint);
+        ArgumentNullException.ThrowIfNull(options.ServerCertificate);
+        if (options.ApplicationProtocols is null || options.ApplicationProtocols.Count == 0)
+            throw new ArgumentException("At least one application protocol (ALPN) is required.", nameof(options));
+        if (!options.ServerCertificate.HasPrivateKey)
+            throw new ArgumentException("The server certificate needs its private key.", nameof(options));
+        cancellationToken.ThrowIfCancellationRequested();
+
+        var endpointOptions = new QuicEndpointOptions
+        {
+            Server = CoreOptions.ForServer(options),
+            RequireRetry = options.RequireRetry,
+            StaticKey = options.StaticKey,
+            MaxConnections = options.MaxConnections,
+        };
+        var logging = options.LoggerFactory ?? options.ConnectionOptions.LoggerFactory;
+        var listener = new QuicListener(options, self =>
+            QuicEndpointDriver.Start(options.ListenEndPoint, endpointOptions, logging, self.OnCoreAccepted, self.OnFault));
+        return ValueTask.FromResult(listener);
+    }
+
+    /// <summary>Waits for a client whose handshake completed.</summary>
+    public async ValueTask<QuicConnection> AcceptConnectionAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        while (true)
+        {
+            QuicConnection connection;
+            try
+            {
+                connection = await _accepted.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is ChannelClosedException || (_driver.Fault is not null && e == _driver.Fault))
+            {
+                ObjectDisposedException.ThrowIf(_disposed != 0, this);
+                throw _driver.Fault is { } fault
+                    ? new QuicException(QuicError.InternalError, null, "The listener failed.", fault)
+                    : QuicException.Aborted("The listener was stopped.");
+            }
+            lock (_driver.SyncRoot)
+            {
+                _pending.Remove(connection);
+                connection.HandedToApplication = true;
+            }
+            return connection;
+        }
+    }
+
+    /// <summary>Called by the driver (under its lock) for each connection the endpoint accepted.</summary>
+    private QuicConnection? OnCoreAccepted(QuicEndpointDriver driver, QuicConnectionCore core)
+    {
+        if (_disposed != 0) return null; // the core's connection times out unanswered
+        driver.AddRef();
+        var connection = new QuicConnection(driver, core, _options.ConnectionOptions, OnHandshakeCompleted) { Listener = this };
+        _pending.Add(connection);
+        return connection;
+    }
+
+    /// <summary>Under the driver lock: a connection the application never took is gone.</summary>
+    internal void OnConnectionDrainedLocked(QuicConnection connection) => _pending.Remove(connection);
+
+    /// <summary>Under the driver lock: the endpoint failed, accepting ends.</summary>
+    private void OnFault(Exception e) => _accepted.Writer.TryComplete(e);
+
+    /// <summary>Under the driver lock: the handshake finished, queue for the application.</summary>
+    private void OnHandshakeCompleted(QuicConnection connection)
+    {
+        if (_disposed != 0 || !_accepted.Writer.TryWrite(connection))
+        {
+            Log.BacklogFull(connection.Driver.Logger, connection.RemoteEndPoint);
+            connection.Core.Close(QuicEndpointDriver.NowUs, 0, "server busy");
+            connection.OnClosedLocked(QuicException.Aborted("The listener did not accept the connection."));
+        }
+    }
+
+    /// <summary>Stops accepting; connections not yet accepted are closed.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        QuicConnection[] pending;
+        lock (_driver.SyncRoot)
+        {
+            _accepted.Writer.TryComplete();
+            pending = [.. _pending];
+            _pending.Clear();
+        }
+        foreach (var c in pending) await c.DisposeAsync().ConfigureAwait(false);
+        await _driver.ReleaseAsync().ConfigureAwait(false);
+    }
+}

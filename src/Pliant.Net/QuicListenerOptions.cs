@@ -1,0 +1,53 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging;
+using Pliant.Quic.Crypto;
+using Pliant.Quic.Tls;
+
+namespace Pliant.Net;
+
+/// <summary>Settings for <see cref="QuicListener.ListenAsync"/>.</summary>
+public sealed class QuicListenerOptions
+{
+    /// <summary>Address and port to listen on (port 0 picks a free one; [::] is dual-stack).</summary>
+    public required IPEndPoint ListenEndPoint { get; set; }
+
+    /// <summary>ALPN protocols accepted, most preferred first.</summary>
+    public required IReadOnlyList<string> ApplicationProtocols { get; set; }
+
+    /// <summary>The server certificate with its private key (see <see cref="QuicServerCertificates"/>).</summary>
+    public required X509Certificate2 ServerCertificate { get; set; }
+
+    /// <summary>Intermediate certificates sent after the leaf.</summary>
+    public X509Certificate2Collection? ServerCertificateChain { get; set; }
+
+    /// <summary>Settings for each accepted connection.</summary>
+    public QuicServerConnectionOptions ConnectionOptions { get; set; } = new();
+
+    /// <summary>Validate client addresses with a Retry before accepting (RFC 9000 §8.1.2).</summary>
+    public bool RequireRetry { get; set; }
+
+    /// <summary>Key (32 bytes) sealing session tickets; null disables resumption.</summary>
+    public byte[]? TicketKey { get; set; }
+
+    /// <summary>Accept 0-RTT data from resuming clients (needs <see cref="TicketKey"/>).</summary>
+    public bool EnableEarlyData { get; set; }
+
+    /// <summary>Key for stateless resets and address-validation tokens (32 bytes); random if null.</summary>
+    public byte[]? StaticKey { get; set; }
+
+    /// <summary>Largest number of connections at once.</summary>
+    public int MaxConnections { get; set; } = 10_000;
+
+    /// <summary>Handshaken connections waiting for <see cref="QuicListener.AcceptConnectionAsync"/>; more are refused.</summary>
+    public int ListenBacklog { get; set; } = 512;
+
+    /// <summary>Restricts the TLS cipher suites accepted; null accepts all.</summary>
+    public IReadOnlyList<CipherSuite>? CipherSuites { get; set; }
+
+    /// <summary>Restricts the key exchange groups accepted; null accepts all.</summary>
+    public IReadOnlyList<NamedGroup>? Groups { get; set; }
+
+    /// <summary>Where the listener's driver logs; null uses <see cref="QuicConnectionOptions.LoggerFactory"/> of <see cref="ConnectionOptions"/>.</summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
+}

@@ -1,0 +1,220 @@
+using Pliant.Net.Internal;
+using Pliant.Quic.Connection;
+
+namespace Pliant.Net;
+
+/// <summary>
+/// A QUIC stream (RFC 9000 §2) as a <see cref="Stream"/>. Reads return 0 at the end of the stream;
+/// writes wait while the send buffer is full. Abort a direction with <see cref="Abort"/>, end the
+/// sending side gracefully with <see cref="CompleteWrites"/>. One reader and one writer at a time.
+/// </summary>
+public sealed partial class QuicStream : Stream
+{
+    private readonly QuicConnection _connection;
+    private readonly QuicEndpointDriver _driver;
+    private readonly QuicConnectionCore _core;
+    private readonly ulong _id;
+    private readonly TaskCompletionSource _readsClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _writesClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource? _readWaiter;
+    private TaskCompletionSource? _writeWaiter;
+    private Exception? _readError;
+    private Exception? _writeError;
+    private bool _readFin;
+    private bool _writesCompleted;
+    private bool _disposed;
+
+    internal QuicStream(QuicConnection connection, ulong id, bool outbound)
+    {
+        _connection = connection;
+        _driver = connection.Driver;
+        _core = connection.Core;
+        _id = id;
+        // RFC 9000 §2.1: bit 0x2 marks unidirectional streams.
+        Type = (id & 0x2) != 0 ? QuicStreamType.Unidirectional : QuicStreamType.Bidirectional;
+        CanRead = Type == QuicStreamType.Bidirectional || !outbound;
+        CanWrite = Type == QuicStreamType.Bidirectional || outbound;
+        if (!CanRead) _readsClosed.TrySetResult();
+        if (!CanWrite) _writesClosed.TrySetResult();
+        _readsClosed.Task.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+        _writesClosed.Task.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+    }
+
+    /// <summary>The stream ID (RFC 9000 §2.1).</summary>
+    public long Id => (long)_id;
+
+    /// <summary>Unidirectional or bidirectional.</summary>
+    public QuicStreamType Type { get; }
+
+    /// <inheritdoc />
+    public override bool CanRead { get; }
+
+    /// <inheritdoc />
+    public override bool CanWrite { get; }
+
+    /// <inheritdoc />
+    public override bool CanSeek => false;
+
+    /// <inheritdoc />
+    public override bool CanTimeout => false;
+
+    /// <summary>Completes when the peer's data was read to the end; faults when reading was aborted.</summary>
+    public Task ReadsClosed => _readsClosed.Task;
+
+    /// <summary>Completes when everything written (and the end) was acknowledged; faults when writing was aborted.</summary>
+    public Task WritesClosed => _writesClosed.Task;
+
+    /// <inheritdoc />
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (!CanRead) throw new InvalidOperationException("This stream cannot be read.");
+        while (true)
+        {
+            Task wait;
+            lock (_driver.SyncRoot)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                if (_readError is not null) throw _readError;
+                if (_readFin || buffer.Length == 0) return 0;
+                int n = _core.StreamRead(_id, buffer.Span, out bool fin);
+                if (fin)
+                {
+                    _readFin = true;
+                    _readsClosed.TrySetResult();
+                }
+                if (n > 0 || fin)
+                {
+                    if (n > 0) _driver.Wake(); // the read may have freed flow-control credit (MAX_STREAM_DATA)
+                    return n;
+                }
+                _readWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                wait = _readWaiter.Task;
+            }
+            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc />
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
+        WriteAsync(buffer, completeWrites: false, cancellationToken);
+
+    /// <summary>Writes <paramref name="buffer"/> and, when <paramref name="completeWrites"/>, ends the stream with it (FIN).</summary>
+    public async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, bool completeWrites, CancellationToken cancellationToken = default)
+    {
+        if (!CanWrite) throw new InvalidOperationException("This stream cannot be written.");
+        while (true)
+        {
+            Task wait;
+            lock (_driver.SyncRoot)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                if (_writeError is not null) throw _writeError;
+                if (_writesCompleted) throw new InvalidOperationException("Writes were already completed.");
+                if (buffer.IsEmpty && !completeWrites) return;
+                int n = _core.StreamWrite(_id, buffer.Span, completeWrites);
+                buffer = buffer[n..];
+                if (n > 0 || buffer.IsEmpty) _driver.Wake();
+                if (buffer.IsEmpty)
+                {
+                    if (completeWrites) _writesCompleted = true;
+                    return;
+                }
+                _writeWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                wait = _writeWaiter.Task;
+            }
+            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Ends the sending side gracefully (FIN) after the data already written.</summary>
+    public void CompleteWrites()
+    {
+        if (!CanWrite) return;
+        lock (_driver.SyncRoot)
+        {
+            if (_writesCompleted || _writeError is not null || _connection.CloseExceptionLocked is not null) return;
+            _core.StreamWrite(_id, [], fin: true);
+            _writesCompleted = true;
+        }
+        _driver.Wake();
+    }
+
+    /// <summary>
+    /// Ends one or both directions abruptly: reading sends STOP_SENDING, writing sends RESET_STREAM,
+    /// each with <paramref name="errorCode"/>. Pending operations on that side fail with
+    /// <see cref="QuicError.OperationAborted"/>.
+    /// </summary>
+    public void Abort(QuicAbortDirection abortDirection, long errorCode)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(errorCode);
+        lock (_driver.SyncRoot)
+        {
+            if (_connection.CloseExceptionLocked is not null) return;
+            if (abortDirection.HasFlag(QuicAbortDirection.Read) && CanRead && !_readFin && _readError is null)
+            {
+                _core.StreamStopSending(_id, (ulong)errorCode);
+                FailReadLocked(QuicException.Aborted("Reading was aborted."));
+            }
+            if (abortDirection.HasFlag(QuicAbortDirection.Write) && CanWrite && _writeError is null && !_writesClosed.Task.IsCompleted)
+            {
+                _core.StreamReset(_id, (ulong)errorCode);
+                FailWriteLocked(QuicException.Aborted("Writing was aborted."));
+            }
+        }
+        _driver.Wake();
+    }
+
+    /// <inheritdoc />
+    public override async ValueTask DisposeAsync()
+    {
+        DisposeCore();
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) DisposeCore();
+        base.Dispose(disposing);
+    }
+
+    /// <summary>System.Net.Quic semantics: disposing completes writes and aborts unfinished reads.</summary>
+    private void DisposeCore()
+    {
+        bool wake = false;
+        lock (_driver.SyncRoot)
+        {
+            if (_disposed) return;
+            if (_connection.CloseExceptionLocked is null && _driver.Fault is null)
+            {
+                try
+                {
+                    if (CanWrite && !_writesCompleted && _writeError is null)
+                    {
+                        _core.StreamWrite(_id, [], fin: true);
+                        _writesCompleted = true;
+                        wake = true;
+                    }
+                    if (CanRead && !_readFin && _readError is null)
+                    {
+                        _core.StreamStopSending(_id, (ulong)_connection.Options.DefaultStreamErrorCode);
+                        wake = true;
+                    }
+                }
+                catch (Exception e) when (e is InvalidOperationException or ArgumentException or KeyNotFoundException)
+                {
+                    // The stream is already gone in the core.
+                }
+            }
+            _disposed = true;
+            FailReadLocked(new ObjectDisposedException(nameof(QuicStream)));
+            _writeWaiter?.TrySetResult();
+            _writeWaiter = null;
+            _connection.RemoveStreamLocked(_id);
+        }
+        if (wake) _driver.Wake();
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"QUIC stream {_id} ({Type})";
+}
