@@ -33,16 +33,33 @@ public sealed class AckTracker
     public int MaxRanges { get; set; } = 32;
 
     /// <summary>
-    /// Ack-eliciting packets received before an ACK is sent without delay (RFC 9000 §13.2.2: 2;
-    /// the ACK frequency extension changes it).
+    /// Unacknowledged ack-eliciting packets that make an ACK due at once (RFC 9000 §13.2.2: 2). The ACK
+    /// frequency extension's "Ack-Eliciting Threshold" T (ACK when more than T) maps to T + 1 here.
     /// </summary>
     public int AckElicitingThreshold { get; set; } = 2;
 
     /// <summary>Our max_ack_delay: the longest an ACK for an ack-eliciting packet waits (Application space).</summary>
     public long MaxAckDelayUs { get; set; } = 25_000;
 
-    /// <summary>When true, reordering does not trigger an immediate ACK (ACK frequency extension).</summary>
-    public bool IgnoreOrder { get; set; }
+    /// <summary>
+    /// Reordering Threshold of the ACK frequency extension (draft-ietf-quic-ack-frequency §6.2): 1 (default)
+    /// acknowledges any out-of-order packet at once (RFC 9000 §13.2.1), 0 never does, larger values
+    /// only when the reordering exceeds the threshold.
+    /// </summary>
+    public ulong ReorderingThreshold { get; set; } = 1;
+
+    /// <summary>When true, reordering does not trigger an immediate ACK (Reordering Threshold 0).</summary>
+    public bool IgnoreOrder
+    {
+        get => ReorderingThreshold == 0;
+        set => ReorderingThreshold = value ? 0UL : 1UL;
+    }
+
+    /// <summary>The Largest Acknowledged of the last ACK frame written, or null.</summary>
+    public ulong? LargestAckSent { get; private set; }
+
+    /// <summary>The largest ack-eliciting packet number received, or null.</summary>
+    public ulong? LargestAckElicitingReceived { get; private set; }
 
     /// <summary>The largest packet number received, or null.</summary>
     public ulong? LargestReceived { get; private set; }
@@ -110,6 +127,7 @@ public sealed class AckTracker
         };
 
         if (!ackEliciting) return;
+        if (LargestAckElicitingReceived is not ulong lae || pn > lae) LargestAckElicitingReceived = pn;
         _unackedAckEliciting++;
         _firstUnackedAckElicitingUs ??= nowUs;
 
@@ -121,9 +139,23 @@ public sealed class AckTracker
         if (ecn == EcnCodepoint.Ce) _immediate = true;
         // RFC 9000 §13.2.1: immediately on reordering: a packet below the largest received, or one
         // above it with a gap.
-        if (!IgnoreOrder && largestBefore is ulong prev && (pn < prev || pn > prev + 1)) _immediate = true;
+        if (ReorderingThreshold == 1)
+        {
+            if (largestBefore is ulong prev && (pn < prev || pn > prev + 1)) _immediate = true;
+        }
+        else if (ReorderingThreshold > 1 && OutsideReorderingWindow(pn))
+        {
+            // draft-ietf-quic-ack-frequency §6.2: checked on every ack-eliciting packet.
+            _immediate = true;
+        }
+
         if (_immediate) _firstUnackedAckElicitingUs = Math.Min(_firstUnackedAckElicitingUs.Value, nowUs);
     }
+
+    /// <summary>
+    /// An IMMEDIATE_ACK frame arrived (draft-ietf-quic-ack-frequency §5): the ACK for its packet is due at once.
+    /// </summary>
+    public void RequestImmediateAck() => _immediate = true;
 
     /// <summary>
     /// Writes an ACK or ACK_ECN frame (type included) describing what was received, largest ranges first,
@@ -189,6 +221,7 @@ public sealed class AckTracker
             o += VarInt.Write(dest[o..], ecn.Ce);
         }
 
+        LargestAckSent = largest;
         OnAckSent();
         return o;
     }
@@ -209,6 +242,29 @@ public sealed class AckTracker
         _unackedAckEliciting = 0;
         _firstUnackedAckElicitingUs = null;
         _immediate = false;
+    }
+
+    /// <summary>
+    /// draft-ietf-quic-ack-frequency §6.2 with Reordering Threshold T &gt; 1: the smallest unreported missing
+    /// packet is T or more below the largest unacked, or <paramref name="pn"/> is at or below
+    /// Largest Acked − T (the sender may already have declared it lost).
+    /// </summary>
+    private bool OutsideReorderingWindow(ulong pn)
+    {
+        ulong t = ReorderingThreshold;
+        if (LargestAckSent is ulong sent && sent >= t && pn <= sent - t) return true;
+        if (LargestAckElicitingReceived is not ulong largestUnacked) return false;
+
+        // Smallest missing packet number above Largest Reported Missing (= Largest Acked − T).
+        ulong candidate = LargestAckSent is ulong la && la >= t ? la - t + 1 : 0;
+        foreach (var r in _ranges)
+        {
+            if (r.Largest < candidate) continue;
+            if (r.Smallest > candidate) break;
+            candidate = r.Largest + 1;
+        }
+
+        return candidate < largestUnacked && largestUnacked - candidate >= t;
     }
 
     private void Insert(ulong pn)

@@ -197,7 +197,8 @@ public sealed partial class LossRecovery
         ArgumentNullException.ThrowIfNull(lost);
         lost.Clear();
         _lastNowUs = nowUs;
-        if (LossDetectionTimerUs is null) return PtoAction.None;
+        // Called early (e.g. another timer of the connection fired): nothing to do yet.
+        if (LossDetectionTimerUs is not long due || nowUs < due) return PtoAction.None;
 
         var (lossTime, lossSpace) = GetLossTimeAndSpace();
         if (lossTime is not null)
@@ -310,6 +311,18 @@ public sealed partial class LossRecovery
         }
 
         return (timeout, ptoSpace);
+    }
+
+    /// <summary>
+    /// Re-arms <see cref="LossDetectionTimerUs"/> after the connection changed an input such as
+    /// <see cref="HandshakeConfirmed"/>, <see cref="PeerCompletedAddressValidation"/>,
+    /// <see cref="HasHandshakeKeys"/> or <see cref="IsAntiAmplificationLimited"/> (RFC 9002 §A.6: a server
+    /// unblocked by a received datagram re-arms its timer).
+    /// </summary>
+    public void UpdateTimer(long nowUs)
+    {
+        _lastNowUs = nowUs;
+        SetLossDetectionTimer(nowUs);
     }
 
     private void SetLossDetectionTimer(long nowUs)

@@ -120,6 +120,17 @@ public class LossRecoveryTests
     }
 
     [Fact]
+    public void EarlyTimeoutCallDoesNothing()
+    {
+        var lr = Create();
+        lr.Send(PacketSpace.Application, 0, 0);
+        var timer = lr.LossDetectionTimerUs!.Value;
+        Assert.Equal(PtoAction.None, lr.OnLossDetectionTimeout(timer - 1, []));
+        Assert.Equal(0, lr.PtoCount);
+        Assert.Equal(timer, lr.LossDetectionTimerUs);
+    }
+
+    [Fact]
     public void NoApplicationPtoBeforeHandshakeConfirmed()
     {
         var lr = Create(confirmed: false);
