@@ -22,11 +22,11 @@ public static class Ngtcp2
 
     public static string Client => Find("gtlsclient");
 
-    /// <summary>Absolute path of <paramref name="name"/> on PATH (or /usr/bin, /usr/local/bin); fails the test with the install hint if absent.</summary>
+    /// <summary>Absolute path of <paramref name="name"/> on PATH (or /usr/bin, /usr/sbin, /usr/local/bin); fails the test with the install hint if absent.</summary>
     public static string Find(string name)
     {
         var dirs = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Concat(["/usr/bin", "/usr/local/bin"]);
+            .Concat(["/usr/bin", "/usr/sbin", "/usr/local/bin"]);
         foreach (var d in dirs)
         {
             var p = Path.Combine(d, name);
