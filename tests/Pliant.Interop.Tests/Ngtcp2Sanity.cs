@@ -78,4 +78,39 @@ public sealed class Ngtcp2Sanity
         Assert.Contains(0x709a50c4u, Ngtcp2Log.NegotiatedVersions(clog));
         Assert.Equal("CHACHA20-POLY1305", Ngtcp2Log.CipherSuite(clog));
     }
+
+    [Fact]
+    public async Task KeyUpdateAndMigration10MiB()
+    {
+        var c = InteropCase.Create(nameof(Ngtcp2Sanity));
+        var files = c.AddFiles(1, 10 << 20, 4);
+        using var server = await Ngtcp2.StartServerAsync(c.Dir, c.Port, c.Cert, c.Htdocs);
+        using var client = await Ngtcp2.RunClientAsync(c.Dir, c.Port, c.Downloads, files, ["--key-update=10ms", "--change-local-addr=30ms"], Timeout);
+        await server.StopAsync();
+
+        Assert.True(client.ExitCode == 0, client.Tail());
+        c.AssertDownloaded(files, null, client, server);
+        var clog = client.ReadAll();
+        var slog = server.ReadAll();
+        Assert.True(Ngtcp2Log.KeyUpdateConfirmed(clog), client.Tail());
+        Assert.True(Ngtcp2Log.ReceivedKeyPhase1(slog), server.Tail());
+        Assert.True(Ngtcp2Log.ChangedLocalAddress(clog), client.Tail());
+        Assert.True(Ngtcp2Log.PathValidationSucceeded(clog), client.Tail());
+        Assert.True(Ngtcp2Log.ReceivedPathChallenge(slog), server.Tail());
+    }
+
+    [Fact]
+    public async Task TwentyStreamsWithLoss()
+    {
+        var c = InteropCase.Create(nameof(Ngtcp2Sanity));
+        var files = c.AddFiles(20, 50_000, 5);
+        using var server = await Ngtcp2.StartServerAsync(c.Dir, c.Port, c.Cert, c.Htdocs, "--tx-loss=0.05", "--rx-loss=0.05");
+        using var client = await Ngtcp2.RunClientAsync(c.Dir, c.Port, c.Downloads, files, ["--tx-loss=0.05", "--rx-loss=0.05", "--groups=" + Ngtcp2.P256Only], Timeout);
+        await server.StopAsync();
+
+        Assert.True(client.ExitCode == 0, client.Tail());
+        c.AssertDownloaded(files, null, client, server);
+        var slog = server.ReadAll();
+        foreach (var f in files) Assert.Contains($"[:path: /{f}]", slog);
+    }
 }
