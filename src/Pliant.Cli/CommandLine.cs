@@ -8,6 +8,7 @@ internal static class CommandLine
     public static int Run(string[] args)
     {
         var root = new RootCommand("Pliant: a QUIC stack for .NET with protocol plugins.");
+        root.Subcommands.Add(WasmCommands.Create());
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(GetCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());

@@ -40,4 +40,7 @@ public sealed class QuicClientConnectionOptions : QuicConnectionOptions
 
     /// <summary>Restricts the key exchange groups offered; null offers all.</summary>
     public IReadOnlyList<NamedGroup>? Groups { get; set; }
+
+    /// <summary>Test seam: builds the endpoint core instead of <see cref="Pliant.Quic.Connection.QuicEndpointCore"/>.</summary>
+    internal Func<Pliant.Quic.Connection.QuicEndpointOptions, Internal.Core.IEndpointCore>? EndpointFactory { get; set; }
 }

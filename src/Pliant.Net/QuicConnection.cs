@@ -1,6 +1,7 @@
 using System.Net;
 using System.Threading.Channels;
 using Pliant.Net.Internal;
+using Pliant.Net.Internal.Core;
 using Pliant.Quic.Connection;
 using Pliant.Quic.Tls;
 
@@ -27,7 +28,7 @@ public sealed partial class QuicConnection : IAsyncDisposable
     private int _disposed;
     private int _released;
 
-    internal QuicConnection(QuicEndpointDriver driver, QuicConnectionCore core, QuicConnectionOptions options, Action<QuicConnection>? onConnected)
+    internal QuicConnection(QuicEndpointDriver driver, IConnectionCore core, QuicConnectionOptions options, Action<QuicConnection>? onConnected)
     {
         _driver = driver;
         Core = core;
@@ -38,7 +39,7 @@ public sealed partial class QuicConnection : IAsyncDisposable
         _connected.Task.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
     }
 
-    internal QuicConnectionCore Core { get; }
+    internal IConnectionCore Core { get; }
 
     internal QuicEndpointDriver Driver => _driver;
 
@@ -80,7 +81,7 @@ public sealed partial class QuicConnection : IAsyncDisposable
         var remote = options.RemoteEndPoint;
         var bind = options.LocalEndPoint ?? new IPEndPoint(
             remote.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
-        var driver = QuicEndpointDriver.Start(bind, new QuicEndpointOptions(), options.LoggerFactory);
+        var driver = QuicEndpointDriver.Start(bind, new QuicEndpointOptions(), options.LoggerFactory, endpointFactory: options.EndpointFactory);
         QuicConnection connection;
         try
         {

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Threading.Channels;
 using Pliant.Net.Internal;
+using Pliant.Net.Internal.Core;
 using Pliant.Quic.Connection;
 
 namespace Pliant.Net;
@@ -53,7 +54,7 @@ public sealed class QuicListener : IAsyncDisposable
         };
         var logging = options.LoggerFactory ?? options.ConnectionOptions.LoggerFactory;
         var listener = new QuicListener(options, self =>
-            QuicEndpointDriver.Start(options.ListenEndPoint, endpointOptions, logging, self.OnCoreAccepted, self.OnFault));
+            QuicEndpointDriver.Start(options.ListenEndPoint, endpointOptions, logging, self.OnCoreAccepted, self.OnFault, options.EndpointFactory));
         return ValueTask.FromResult(listener);
     }
 
@@ -85,7 +86,7 @@ public sealed class QuicListener : IAsyncDisposable
     }
 
     /// <summary>Called by the driver (under its lock) for each connection the endpoint accepted.</summary>
-    private QuicConnection? OnCoreAccepted(QuicEndpointDriver driver, QuicConnectionCore core)
+    private QuicConnection? OnCoreAccepted(QuicEndpointDriver driver, IConnectionCore core)
     {
         if (_disposed != 0) return null; // the core's connection times out unanswered
         driver.AddRef();

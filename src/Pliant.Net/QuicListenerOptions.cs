@@ -50,4 +50,7 @@ public sealed class QuicListenerOptions
 
     /// <summary>Where the listener's driver logs; null uses <see cref="QuicConnectionOptions.LoggerFactory"/> of <see cref="ConnectionOptions"/>.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>Test seam: builds the endpoint core instead of <see cref="Pliant.Quic.Connection.QuicEndpointCore"/>.</summary>
+    internal Func<Pliant.Quic.Connection.QuicEndpointOptions, Internal.Core.IEndpointCore>? EndpointFactory { get; set; }
 }

@@ -1,5 +1,5 @@
 using Pliant.Net.Internal;
-using Pliant.Quic.Connection;
+using Pliant.Net.Internal.Core;
 
 namespace Pliant.Net;
 
@@ -12,7 +12,7 @@ public sealed partial class QuicStream : Stream
 {
     private readonly QuicConnection _connection;
     private readonly QuicEndpointDriver _driver;
-    private readonly QuicConnectionCore _core;
+    private readonly IConnectionCore _core;
     private readonly ulong _id;
     private readonly TaskCompletionSource _readsClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _writesClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -20,6 +20,8 @@ public enum TransportErrorCode : ulong
     KeyUpdateError = 0x0e,
     AeadLimitReached = 0x0f,
     NoViablePath = 0x10,
+    /// <summary>VERSION_NEGOTIATION_ERROR (RFC 9368 §10.2.2).</summary>
+    VersionNegotiationError = 0x11,
     /// <summary>First of the CRYPTO_ERROR range 0x0100–0x01ff (RFC 9001 §4.8).</summary>
     CryptoErrorBase = 0x0100,
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Pliant.Net.Internal.Core;
 using Pliant.Net.Udp;
 using Pliant.Quic.Connection;
 
@@ -22,8 +23,8 @@ internal sealed class QuicEndpointDriver
 
     private readonly IUdpTransport _socket;
     private readonly ILogger _logger;
-    private readonly Func<QuicEndpointDriver, QuicConnectionCore, QuicConnection?>? _onAccept;
-    private readonly Dictionary<QuicConnectionCore, QuicConnection> _connections = new(ReferenceEqualityComparer.Instance);
+    private readonly Func<QuicEndpointDriver, IConnectionCore, QuicConnection?>? _onAccept;
+    private readonly Dictionary<IConnectionCore, QuicConnection> _connections = new(ReferenceEqualityComparer.Instance);
     private readonly List<QuicConnection> _closing = [];
     private readonly List<TaskCompletionSource> _flushWaiters = [];
     private readonly ManualResetEventSlim _wake = new(false);
@@ -36,7 +37,7 @@ internal sealed class QuicEndpointDriver
     private Exception? _fault;
     private Action<Exception>? _onFault;
 
-    private QuicEndpointDriver(IUdpTransport socket, QuicEndpointCore endpoint, ILogger logger, Func<QuicEndpointDriver, QuicConnectionCore, QuicConnection?>? onAccept)
+    private QuicEndpointDriver(IUdpTransport socket, IEndpointCore endpoint, ILogger logger, Func<QuicEndpointDriver, IConnectionCore, QuicConnection?>? onAccept)
     {
         _socket = socket;
         Endpoint = endpoint;
@@ -50,7 +51,7 @@ internal sealed class QuicEndpointDriver
     public Lock SyncRoot { get; } = new();
 
     /// <summary>The sans-IO endpoint; touch only under <see cref="SyncRoot"/>.</summary>
-    public QuicEndpointCore Endpoint { get; }
+    public IEndpointCore Endpoint { get; }
 
     public IPEndPoint LocalEndPoint => _socket.LocalEndPoint;
 
@@ -63,12 +64,13 @@ internal sealed class QuicEndpointDriver
 
     /// <summary>Binds a socket and starts the threads. <paramref name="onAccept"/> (server) wraps accepted connections.</summary>
     public static QuicEndpointDriver Start(IPEndPoint bind, QuicEndpointOptions options, ILoggerFactory? loggerFactory,
-        Func<QuicEndpointDriver, QuicConnectionCore, QuicConnection?>? onAccept = null, Action<Exception>? onFault = null,
-        IUdpTransport? socket = null)
+        Func<QuicEndpointDriver, IConnectionCore, QuicConnection?>? onAccept = null, Action<Exception>? onFault = null,
+        Func<QuicEndpointOptions, IEndpointCore>? endpointFactory = null, IUdpTransport? socket = null)
     {
         socket ??= UdpTransport.Bind(bind);
         var logger = (ILogger?)loggerFactory?.CreateLogger("Pliant.Net.Quic") ?? NullLogger.Instance;
-        var driver = new QuicEndpointDriver(socket, new QuicEndpointCore(options), logger, onAccept) { _onFault = onFault };
+        var endpoint = endpointFactory?.Invoke(options) ?? new CoreEndpoint(new QuicEndpointCore(options));
+        var driver = new QuicEndpointDriver(socket, endpoint, logger, onAccept) { _onFault = onFault };
         driver._receiveThread.Start();
         driver._loopThread.Start();
         Log.EndpointStarted(logger, socket.LocalEndPoint, socket.GsoEnabled);
@@ -95,7 +97,7 @@ internal sealed class QuicEndpointDriver
     }
 
     /// <summary>Tracks a connection's API object; under <see cref="SyncRoot"/>.</summary>
-    public void Register(QuicConnectionCore core, QuicConnection connection) => _connections[core] = connection;
+    public void Register(IConnectionCore core, QuicConnection connection) => _connections[core] = connection;
 
     /// <summary>A connection that closed: dropped once the core says it is fully closed; under <see cref="SyncRoot"/>.</summary>
     public void TrackClosing(QuicConnection connection) => _closing.Add(connection);
@@ -238,6 +240,7 @@ internal sealed class QuicEndpointDriver
             if (!c.Core.IsClosed) continue;
             _closing.RemoveAt(i);
             _connections.Remove(c.Core);
+            Endpoint.Forget(c.Core);
             c.OnDrainedLocked();
         }
     }

@@ -29,7 +29,7 @@ public sealed partial class QuicConnectionCore
     {
         var tp = new TransportParameters
         {
-            MaxIdleTimeout = (ulong)_options.IdleTimeout.TotalMilliseconds,
+            MaxIdleTimeoutMs = (ulong)_options.IdleTimeout.TotalMilliseconds,
             MaxUdpPayloadSize = (ulong)_maxDatagramSize,
             InitialMaxData = (ulong)_options.InitialMaxData,
             InitialMaxStreamDataBidiLocal = (ulong)_options.InitialMaxStreamData,
@@ -38,7 +38,7 @@ public sealed partial class QuicConnectionCore
             InitialMaxStreamsBidi = (ulong)_options.MaxBidirectionalStreams,
             InitialMaxStreamsUni = (ulong)_options.MaxUnidirectionalStreams,
             AckDelayExponent = (ulong)_options.AckDelayExponent,
-            MaxAckDelay = (ulong)_options.MaxAckDelay.TotalMilliseconds,
+            MaxAckDelayMs = (ulong)_options.MaxAckDelay.TotalMilliseconds,
             ActiveConnectionIdLimit = (ulong)Math.Max(2, _options.ActiveConnectionIdLimit),
             DisableActiveMigration = _options.DisableActiveMigration,
             InitialSourceConnectionId = _initialScid,
@@ -211,12 +211,12 @@ public sealed partial class QuicConnectionCore
         _peerParameters = tp;
         _peerActiveCidLimit = (int)Math.Min(tp.ActiveConnectionIdLimit, 8);
         _peerAckDelayExponent = (int)tp.AckDelayExponent;
-        _recovery.PeerMaxAckDelayUs = (long)tp.MaxAckDelay * 1000;
+        _recovery.PeerMaxAckDelayUs = (long)tp.MaxAckDelayMs * 1000;
         _peerMaxDatagramFrameSize = tp.MaxDatagramFrameSize ?? 0;
         // RFC 9000 §10.1: the effective idle timeout is the minimum of both sides' (0 = none).
-        if (tp.MaxIdleTimeout > 0)
+        if (tp.MaxIdleTimeoutMs > 0)
         {
-            long peerUs = (long)tp.MaxIdleTimeout * 1000;
+            long peerUs = (long)tp.MaxIdleTimeoutMs * 1000;
             _idleTimeoutUs = _idleTimeoutUs == 0 ? peerUs : Math.Min(_idleTimeoutUs, peerUs);
         }
         _peerMaxUdpPayload = (int)Math.Min(tp.MaxUdpPayloadSize, 65527);

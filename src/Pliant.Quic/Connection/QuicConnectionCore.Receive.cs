@@ -259,35 +259,35 @@ public sealed partial class QuicConnectionCore
                 break;
             }
             case 0x10:
-                _streams.OnMaxData(MaxDataFrame.Read(ref r, type).MaximumData);
+                _streams.OnMaxData(MaxDataFrame.Read(ref r, type).Maximum);
                 break;
             case 0x11:
             {
                 var f = MaxStreamDataFrame.Read(ref r, type);
-                _streams.OnMaxStreamData(f.StreamId, f.MaximumStreamData);
+                _streams.OnMaxStreamData(f.StreamId, f.Maximum);
                 break;
             }
             case 0x12:
             case 0x13:
             {
                 var f = MaxStreamsFrame.Read(ref r, type);
-                _streams.OnMaxStreams(type == 0x12, f.MaximumStreams);
+                _streams.OnMaxStreams(type == 0x12, f.Maximum);
                 break;
             }
             case 0x14:
-                _streams.OnDataBlocked(DataBlockedFrame.Read(ref r, type).MaximumData);
+                _streams.OnDataBlocked(DataBlockedFrame.Read(ref r, type).Limit);
                 break;
             case 0x15:
             {
                 var f = StreamDataBlockedFrame.Read(ref r, type);
-                _streams.OnStreamDataBlocked(f.StreamId, f.MaximumStreamData);
+                _streams.OnStreamDataBlocked(f.StreamId, f.Limit);
                 break;
             }
             case 0x16:
             case 0x17:
             {
                 var f = StreamsBlockedFrame.Read(ref r, type);
-                _streams.OnStreamsBlocked(type == 0x16, f.MaximumStreams);
+                _streams.OnStreamsBlocked(type == 0x16, f.Limit);
                 break;
             }
             case 0x18:
@@ -315,7 +315,7 @@ public sealed partial class QuicConnectionCore
             case 0x1d:
             {
                 var f = ConnectionCloseFrame.Read(ref r, type);
-                EnterDraining(nowUs, f.ErrorCode, f.ReasonPhrase, isApplication: type == 0x1d, isLocal: false);
+                EnterDraining(nowUs, f.ErrorCode, f.ReasonString, isApplication: type == 0x1d, isLocal: false);
                 break;
             }
             case 0x1e:
@@ -454,7 +454,8 @@ public sealed partial class QuicConnectionCore
         // RFC 9000 §6.2: only a client that has not yet received a packet acts on it, and only if
         // our version is not listed (otherwise it is a forgery or stale).
         if (!IsClient || _receivedFirstPacket || _versionNegotiated) return;
-        var versions = header.GetSupportedVersions(packet);
+        var versions = new uint[header.SupportedVersionsCount];
+        for (int i = 0; i < versions.Length; i++) versions[i] = header.GetSupportedVersion(packet, i);
         foreach (uint v in versions) if (v == Version) return;
         EnterDraining(nowUs, (ulong)TransportErrorCode.VersionNegotiationError,
             "server does not support version 0x" + Version.ToString("x8") + "; it offers " +

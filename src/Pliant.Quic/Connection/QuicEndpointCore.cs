@@ -91,9 +91,10 @@ public sealed class QuicEndpointCore : IConnectionIdRegistry
         if (!QuicVersion.IsSupported(h.Version))
         {
             // RFC 9000 §6.1: answer an unknown version with Version Negotiation.
-            var vn = new byte[7 + h.DestinationConnectionId.Length + h.SourceConnectionId.Length + 8 + 4];
-            int n = VersionNegotiationPacket.Write(vn, h.SourceConnectionId, h.DestinationConnectionId,
-                [QuicVersion.V1, QuicVersion.V2], _rng);
+            var vn = new byte[7 + 2 * 255 + 12];
+            int n = VersionNegotiationPacket.Write(vn, datagram.Slice(h.SourceConnectionIdOffset, h.SourceConnectionIdLength),
+                datagram.Slice(h.DestinationConnectionIdOffset, h.DestinationConnectionIdLength),
+                [QuicVersion.V1, QuicVersion.V2], includeGreasedVersion: true);
             _endpointPackets.Enqueue((from, vn[..n]));
             return;
         }

@@ -14,7 +14,8 @@ public sealed class ReceiveBuffer : IDisposable
     public const int ChunkSize = 16 * 1024;
 
     private readonly Dictionary<ulong, byte[]> _chunks = new();
-    private readonly RangeSet _received = new();
+    private readonly RangeSet _pending = new(); // received ranges above _contiguousEnd
+    private ulong _contiguousEnd;               // every byte below was received
     private ulong _readOffset;
     private ulong _maxOffset;
     private ulong? _finalSize;
@@ -30,8 +31,7 @@ public sealed class ReceiveBuffer : IDisposable
     public ulong? FinalSize => _finalSize;
 
     /// <summary>End of the contiguous data available from <see cref="ReadOffset"/>.</summary>
-    public ulong ContiguousEnd =>
-        !_received.IsEmpty && _received.First.Start <= _readOffset ? Math.Max(_received.First.End, _readOffset) : _readOffset;
+    public ulong ContiguousEnd => _contiguousEnd;
 
     /// <summary>Bytes ready to read now.</summary>
     public long ReadableBytes => (long)(ContiguousEnd - _readOffset);
@@ -60,22 +60,34 @@ public sealed class ReceiveBuffer : IDisposable
             throw new QuicProtocolException(TransportErrorCode.FinalSizeError, "data beyond the final size");
         ulong grew = end > _maxOffset ? end - _maxOffset : 0;
         _maxOffset = Math.Max(_maxOffset, end);
-        // Trim what the application has already read.
-        if (end <= _readOffset) return grew;
-        if (offset < _readOffset)
+        // Trim what is already held contiguously (read or not).
+        if (end <= _contiguousEnd) return grew;
+        if (offset < _contiguousEnd)
         {
-            data = data[(int)(_readOffset - offset)..];
-            offset = _readOffset;
+            data = data[(int)(_contiguousEnd - offset)..];
+            offset = _contiguousEnd;
         }
         // Copy only the gaps: bytes already held are not copied again. Once discarded, only the
         // ranges are tracked (to know when everything arrived).
         ulong pos = offset;
-        while (!_disposed && pos < end && _received.TryGetFirstGap(pos, end, out ulong gs, out ulong ge))
+        while (!_disposed && pos < end && _pending.TryGetFirstGap(pos, end, out ulong gs, out ulong ge))
         {
             CopyIn(gs, data.Slice((int)(gs - offset), (int)(ge - gs)));
             pos = ge;
         }
-        _received.Add(offset, end);
+        if (offset > _contiguousEnd)
+        {
+            _pending.Add(offset, end);
+            return grew;
+        }
+        // In order: extend the contiguous prefix, absorbing pieces that arrived early.
+        _contiguousEnd = end;
+        while (!_pending.IsEmpty && _pending.First.Start <= _contiguousEnd)
+        {
+            var (s, e) = _pending.First;
+            _pending.Remove(s, e);
+            _contiguousEnd = Math.Max(_contiguousEnd, e);
+        }
         return grew;
     }
 
@@ -133,7 +145,7 @@ public sealed class ReceiveBuffer : IDisposable
     public int Read(Span<byte> dest, out bool fin)
     {
         int total = 0;
-        ulong avail = ContiguousEnd;
+        ulong avail = _disposed ? _readOffset : _contiguousEnd; // nothing to hand out once discarded
         while (total < dest.Length && _readOffset < avail)
         {
             ulong key = _readOffset / ChunkSize;
@@ -145,7 +157,6 @@ public sealed class ReceiveBuffer : IDisposable
             // The chunk is fully consumed: release it.
             if (_readOffset % ChunkSize == 0 && _chunks.Remove(key, out var c)) ArrayPool<byte>.Shared.Return(c);
         }
-        if (total > 0) _received.Remove(0, _readOffset);
         fin = IsFinished;
         if (fin) ReleaseAll();
         return total;

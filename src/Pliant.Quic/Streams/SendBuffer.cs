@@ -180,19 +180,27 @@ public sealed class SendBuffer : IDisposable
         if (fin) { IsFinAcked = true; IsFinLost = false; }
         if (end <= _ackedPrefix) return;
         offset = Math.Max(offset, _ackedPrefix);
-        _lost.Remove(offset, end);
-        _acked.Add(offset, end);
-        if (_acked.First.Start <= _ackedPrefix)
+        if (!_lost.IsEmpty) _lost.Remove(offset, end);
+        if (offset > _ackedPrefix)
         {
-            _ackedPrefix = _acked.First.End;
-            _acked.Remove(0, _ackedPrefix);
-            // Release chunks the acknowledged prefix has passed.
-            while (_chunks.Count > 0 && _ackedPrefix - _chunkBase >= ChunkSize)
-            {
-                ArrayPool<byte>.Shared.Return(_chunks[0]);
-                _chunks.RemoveAt(0);
-                _chunkBase += ChunkSize;
-            }
+            _acked.Add(offset, end);
+            return;
+        }
+        // In-order acknowledgement: move the prefix without touching the range set, then absorb
+        // ranges acknowledged earlier out of order.
+        _ackedPrefix = end;
+        while (!_acked.IsEmpty && _acked.First.Start <= _ackedPrefix)
+        {
+            var (s, e) = _acked.First;
+            _acked.Remove(s, e);
+            _ackedPrefix = Math.Max(_ackedPrefix, e);
+        }
+        // Release chunks the acknowledged prefix has passed.
+        while (_chunks.Count > 0 && _ackedPrefix - _chunkBase >= ChunkSize)
+        {
+            ArrayPool<byte>.Shared.Return(_chunks[0]);
+            _chunks.RemoveAt(0);
+            _chunkBase += ChunkSize;
         }
     }
 

@@ -20,7 +20,19 @@ public sealed partial class StreamManager
     /// <summary>True if control frames (MAX_*, *_BLOCKED, RESET_STREAM, STOP_SENDING) wait to be sent.</summary>
     public bool HasPendingControl =>
         _connRecv.ShouldSendUpdate || _maxDataResend || _maxStreamsBidiPending || _maxStreamsUniPending ||
-        _dataBlockedPending || _streamsBlockedBidiPending || _streamsBlockedUniPending || _controlQueue.Count > 0;
+        _dataBlockedPending || _streamsBlockedBidiPending || _streamsBlockedUniPending || AnyStreamControl();
+
+    private bool AnyStreamControl()
+    {
+        foreach (var s in _controlQueue)
+            if (HasStreamControl(s)) return true;
+        return false;
+    }
+
+    private static bool HasStreamControl(StreamState s) =>
+        s.ResetPending || (s.StopSendingPending && s.IsReceiving) ||
+        (s.MaxStreamDataPending && s.RecvState == RecvState.Recv && !s.StopSendingRequested) ||
+        (s.StreamDataBlockedPending && s.CanSendData);
 
     /// <summary>True if some stream has data (or a FIN) it may send now.</summary>
     public bool HasPendingStreamData
@@ -150,9 +162,7 @@ public sealed partial class StreamManager
                 sent.Add(new SentFrame(SentFrameKind.StreamDataBlocked, s.Id, Value: v));
                 s.StreamDataBlockedPending = false;
             }
-            if (s.ResetPending || (s.StopSendingPending && s.IsReceiving) ||
-                (s.MaxStreamDataPending && s.RecvState == RecvState.Recv) || (s.StreamDataBlockedPending && s.CanSendData))
-                EnqueueControl(s); // did not fit: try again in the next packet
+            if (HasStreamControl(s)) EnqueueControl(s); // did not fit: try again in the next packet
         }
         return p;
     }

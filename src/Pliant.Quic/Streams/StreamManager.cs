@@ -8,7 +8,7 @@ namespace Pliant.Quic.Streams;
 /// stream-related frames into packets the connection builds. Sans-IO and single-threaded: the
 /// connection serialises every call.
 /// </summary>
-public sealed partial class StreamManager
+public sealed partial class StreamManager : IDisposable
 {
     private readonly bool _isClient;
     private readonly LocalStreamSettings _local;
@@ -70,14 +70,40 @@ public sealed partial class StreamManager
             throw new QuicProtocolException(TransportErrorCode.TransportParameterError, "max_streams above 2^60");
         _peer = peer;
         _connSend.OnMaxUpdate(peer.InitialMaxData);
-        _localBidiLimit = Math.Max(_localBidiLimit, peer.MaxStreamsBidi);
-        _localUniLimit = Math.Max(_localUniLimit, peer.MaxStreamsUni);
+        if (peer.MaxStreamsBidi > _localBidiLimit)
+        {
+            _localBidiLimit = peer.MaxStreamsBidi;
+            Emit(ConnectionEventKind.StreamsAvailable, StreamId.Create(_nextLocalBidi, _isClient, true));
+        }
+        if (peer.MaxStreamsUni > _localUniLimit)
+        {
+            _localUniLimit = peer.MaxStreamsUni;
+            Emit(ConnectionEventKind.StreamsAvailable, StreamId.Create(_nextLocalUni, _isClient, false));
+        }
         foreach (var s in _streams.Values)
         {
             if (s.SendCredit is null) continue;
             s.SendCredit.OnMaxUpdate(PeerInitialStreamLimit(s.Id));
             Reschedule(s);
         }
+    }
+
+    /// <summary>
+    /// Releases every stream's pooled buffers (the connection closed). The manager must not be used
+    /// afterwards.
+    /// </summary>
+    public void Dispose()
+    {
+        foreach (var s in _streams.Values)
+        {
+            s.Collected = true;
+            s.Send?.Dispose();
+            s.Recv?.Dispose();
+        }
+        _streams.Clear();
+        _sendQueue.Clear();
+        _controlQueue.Clear();
+        _connBlocked.Clear();
     }
 
     /// <summary>Polls the next stream event.</summary>

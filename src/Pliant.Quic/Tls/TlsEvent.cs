@@ -35,6 +35,7 @@ public sealed class TlsEvent
         Ticket = ticket;
     }
 
+    /// <summary>What happened.</summary>
     public TlsEventKind Kind { get; }
 
     /// <summary>The encryption level for HandshakeData, ReadSecret and WriteSecret.</summary>

@@ -322,7 +322,8 @@ public sealed partial class TlsHandshake
         while (!list.IsEmpty)
         {
             var der = list.ReadVector24();
-            list.ReadVector16(); // per-certificate extensions: none requested, ignored
+            // RFC 8446 §4.4.2: per-certificate extensions must answer ClientHello extensions; we send none that apply.
+            if (!list.ReadVector16().IsEmpty) throw TlsAlert.Error(TlsAlert.UnsupportedExtension, "Certificate: unrequested certificate extension");
             if (der.IsEmpty) throw list.Fail("empty certificate");
             try
             {

@@ -45,6 +45,7 @@ public sealed partial class TlsHandshake
         if (!options.Certificate.HasPrivateKey) throw new ArgumentException("the server certificate needs its private key", nameof(options));
         if (options.ApplicationProtocols.Count == 0) throw new ArgumentException("ALPN is required with QUIC", nameof(options));
         if (options.CipherSuites.Count == 0 || options.Groups.Count == 0) throw new ArgumentException("no cipher suites or groups", nameof(options));
+        if (options.TicketKey is { Length: not (16 or 24 or 32) }) throw new ArgumentException("TicketKey must be 16, 24 or 32 bytes", nameof(options));
         return new TlsHandshake(false, localTransportParameters) { _serverOptions = options };
     }
 

@@ -2,10 +2,15 @@ namespace Pliant.Net.Tests.Api;
 
 public class CloseTests
 {
-    [Fact(Skip = "needs connection core")]
-    public async Task ServerClose_FailsClientOperationsWithConnectionAborted()
+    [Fact]
+    public Task ServerClose_FailsClientOperationsWithConnectionAborted() => ServerClose_FailsClientOperationsWithConnectionAbortedCore(fake: false);
+
+    [Fact]
+    public Task ServerClose_FailsClientOperationsWithConnectionAborted_FakeCore() => ServerClose_FailsClientOperationsWithConnectionAbortedCore(fake: true);
+
+    private static async Task ServerClose_FailsClientOperationsWithConnectionAbortedCore(bool fake)
     {
-        await using var pair = await QuicTestPair.CreateAsync();
+        await using var pair = await QuicTestPair.CreateAsync(fake);
         await using var stream = await pair.Client.OpenOutboundStreamAsync(QuicStreamType.Bidirectional);
         var read = stream.ReadAsync(new byte[10]).AsTask();
         var accept = pair.Client.AcceptInboundStreamAsync().AsTask();
@@ -21,10 +26,15 @@ public class CloseTests
         await Assert.ThrowsAsync<QuicException>(async () => await pair.Client.OpenOutboundStreamAsync(QuicStreamType.Bidirectional));
     }
 
-    [Fact(Skip = "needs connection core")]
-    public async Task LocalClose_FailsPendingOperationsWithOperationAborted()
+    [Fact]
+    public Task LocalClose_FailsPendingOperationsWithOperationAborted() => LocalClose_FailsPendingOperationsWithOperationAbortedCore(fake: false);
+
+    [Fact]
+    public Task LocalClose_FailsPendingOperationsWithOperationAborted_FakeCore() => LocalClose_FailsPendingOperationsWithOperationAbortedCore(fake: true);
+
+    private static async Task LocalClose_FailsPendingOperationsWithOperationAbortedCore(bool fake)
     {
-        await using var pair = await QuicTestPair.CreateAsync();
+        await using var pair = await QuicTestPair.CreateAsync(fake);
         var accept = pair.Client.AcceptInboundStreamAsync().AsTask();
 
         await pair.Client.CloseAsync(0);
@@ -33,22 +43,29 @@ public class CloseTests
         Assert.Equal(QuicError.OperationAborted, ex.QuicError);
     }
 
-    [Fact(Skip = "needs connection core")]
-    public async Task IdleTimeout_ClosesWithConnectionIdle()
+    [Fact]
+    public Task IdleTimeout_ClosesWithConnectionIdle() => IdleTimeout_ClosesWithConnectionIdleCore(fake: false);
+
+    private static async Task IdleTimeout_ClosesWithConnectionIdleCore(bool fake)
     {
-        await using var pair = await QuicTestPair.CreateAsync(o => o.IdleTimeout = TimeSpan.FromMilliseconds(500));
+        await using var pair = await QuicTestPair.CreateAsync(fake, o => o.IdleTimeout = TimeSpan.FromMilliseconds(500));
         var accept = pair.Client.AcceptInboundStreamAsync().AsTask();
 
         var ex = await Assert.ThrowsAsync<QuicException>(() => accept.WaitAsync(QuicTestPair.Timeout));
         Assert.Equal(QuicError.ConnectionIdle, ex.QuicError);
     }
 
-    [Fact(Skip = "needs connection core")]
-    public async Task ClientDispose_ReleasesItsPort()
+    [Fact]
+    public Task ClientDispose_ReleasesItsPort() => ClientDispose_ReleasesItsPortCore(fake: false);
+
+    [Fact]
+    public Task ClientDispose_ReleasesItsPort_FakeCore() => ClientDispose_ReleasesItsPortCore(fake: true);
+
+    private static async Task ClientDispose_ReleasesItsPortCore(bool fake)
     {
-        await using var listener = await QuicListener.ListenAsync(QuicTestPair.ListenerOptions());
+        await using var listener = await QuicListener.ListenAsync(QuicTestPair.ListenerOptions(fake));
         var accept = listener.AcceptConnectionAsync().AsTask();
-        var client = await QuicConnection.ConnectAsync(QuicTestPair.ClientOptions(listener.LocalEndPoint));
+        var client = await QuicConnection.ConnectAsync(QuicTestPair.ClientOptions(fake, listener.LocalEndPoint));
         await using var server = await accept.WaitAsync(QuicTestPair.Timeout);
         int port = client.LocalEndPoint.Port;
 

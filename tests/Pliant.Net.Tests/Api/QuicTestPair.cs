@@ -4,7 +4,10 @@ using Pliant.Quic.Tls;
 
 namespace Pliant.Net.Tests.Api;
 
-/// <summary>A listener on 127.0.0.1 and a connected client, for API tests.</summary>
+/// <summary>
+/// A listener on 127.0.0.1 and a connected client, for API tests. With <c>fake</c> the driver runs
+/// <see cref="Fake.FakeEndpoint"/> instead of the QUIC core (tests the driver and API on their own).
+/// </summary>
 internal sealed class QuicTestPair : IAsyncDisposable
 {
     public const string Alpn = "pliant-test";
@@ -18,32 +21,34 @@ internal sealed class QuicTestPair : IAsyncDisposable
 
     public static X509Certificate2 Certificate => SharedCertificate.Value;
 
-    public static QuicListenerOptions ListenerOptions(Action<QuicServerConnectionOptions>? configure = null)
+    public static QuicListenerOptions ListenerOptions(bool fake, Action<QuicServerConnectionOptions>? configure = null)
     {
         var options = new QuicListenerOptions
         {
             ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0),
             ApplicationProtocols = [Alpn],
             ServerCertificate = Certificate,
+            EndpointFactory = fake ? Fake.FakeEndpoint.Create : null,
         };
         configure?.Invoke(options.ConnectionOptions);
         return options;
     }
 
-    public static QuicClientConnectionOptions ClientOptions(IPEndPoint server) => new()
+    public static QuicClientConnectionOptions ClientOptions(bool fake, IPEndPoint server) => new()
     {
+        EndpointFactory = fake ? Fake.FakeEndpoint.Create : null,
         RemoteEndPoint = server,
         ServerName = "localhost",
         ApplicationProtocols = [Alpn],
         CertificateValidation = CertificateValidation.Pin(QuicServerCertificates.Sha256(Certificate)),
     };
 
-    public static async Task<QuicTestPair> CreateAsync(Action<QuicServerConnectionOptions>? configureServer = null)
+    public static async Task<QuicTestPair> CreateAsync(bool fake, Action<QuicServerConnectionOptions>? configureServer = null)
     {
         using var cts = new CancellationTokenSource(Timeout);
-        var listener = await QuicListener.ListenAsync(ListenerOptions(configureServer), cts.Token);
+        var listener = await QuicListener.ListenAsync(ListenerOptions(fake, configureServer), cts.Token);
         var accept = listener.AcceptConnectionAsync(cts.Token).AsTask();
-        var client = await QuicConnection.ConnectAsync(ClientOptions(listener.LocalEndPoint), cts.Token);
+        var client = await QuicConnection.ConnectAsync(ClientOptions(fake, listener.LocalEndPoint), cts.Token);
         var server = await accept;
         return new QuicTestPair { Listener = listener, Client = client, Server = server };
     }

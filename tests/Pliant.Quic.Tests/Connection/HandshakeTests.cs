@@ -3,7 +3,7 @@ using Pliant.Quic.Crypto;
 using Pliant.Quic.Tests.Simulation;
 using Pliant.Quic.Tls;
 
-namespace Pliant.Quic.Tests.Connection;
+namespace Pliant.Quic.Tests.Connections;
 
 public class HandshakeTests
 {

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using Pliant.Quic.Connection;
 using Pliant.Quic.Tests.Simulation;
 
-namespace Pliant.Quic.Tests.Connection;
+namespace Pliant.Quic.Tests.Connections;
 
 public class TransferTests
 {

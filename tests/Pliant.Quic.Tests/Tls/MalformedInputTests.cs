@@ -172,7 +172,7 @@ public class MalformedInputTests
                     switch (mode)
                     {
                         case 0: copy[at] ^= (byte)(1 << rng.Next(8)); break;
-                        case 1: copy[at] = (byte)rng.Next(256); break;
+                        case 1: copy[at] ^= (byte)(1 + rng.Next(255)); break; // never a no-op
                         default: copy = copy[..at]; break;
                     }
                     return copy;

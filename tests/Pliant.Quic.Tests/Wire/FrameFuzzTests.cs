@@ -135,3 +135,50 @@ public class FrameFuzzTests
         }
     }
 }
+
+public class FrameAllocationTests
+{
+    [Fact]
+    public void ReadingAndWritingFramesDoesNotAllocate()
+    {
+        var buf = new byte[512];
+        var ranges = new AckRange[] { new(90, 100), new(50, 80), new(0, 10) };
+        var token = new byte[16];
+        var cid = new ConnectionId([1, 2, 3, 4]);
+        void Once()
+        {
+            int p = 0;
+            p += AckFrame.Write(buf.AsSpan(p), ranges, 25, new EcnCounts(1, 2, 3));
+            p += StreamFrame.Write(buf.AsSpan(p), 4, 77, token, false, true);
+            p += CryptoFrame.Write(buf.AsSpan(p), 5, token);
+            p += new NewConnectionIdFrame(3, 1, cid, token).Write(buf.AsSpan(p));
+            p += new ConnectionCloseFrame(true, 7, 0, token).Write(buf.AsSpan(p));
+            p += new MaxStreamDataFrame(4, 1000).Write(buf.AsSpan(p));
+            p += new PaddingFrame(10).Write(buf.AsSpan(p));
+            var r = FrameErrors.CreateReader(buf.AsSpan(0, p));
+            ulong sum = 0;
+            while (!r.IsEmpty)
+            {
+                ulong t = FrameTypes.ReadType(ref r);
+                switch (t)
+                {
+                    case 0x03:
+                        foreach (var range in AckFrame.Read(ref r, t).GetRanges()) sum += range.Largest;
+                        break;
+                    case 0x0e: sum += (ulong)StreamFrame.Read(ref r, t).Data.Length; break;
+                    case 0x06: sum += CryptoFrame.Read(ref r, t).Offset; break;
+                    case 0x18: sum += NewConnectionIdFrame.Read(ref r, t).SequenceNumber; break;
+                    case 0x1d: sum += ConnectionCloseFrame.Read(ref r, t).ErrorCode; break;
+                    case 0x11: sum += MaxStreamDataFrame.Read(ref r, t).Maximum; break;
+                    case 0x00: sum += (ulong)PaddingFrame.Read(ref r, t).Length; break;
+                    default: throw FrameTypes.UnknownType(t);
+                }
+            }
+            Assert.True(sum > 0);
+        }
+        Once();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++) Once();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}

@@ -378,6 +378,22 @@ public class FrameTests
 public class FrameTypeReadTests
 {
     [Fact]
+    public void AckDelayScaling()
+    {
+        var buf = new byte[32];
+        ulong enc = AckFrame.EncodeAckDelay(25_000, 3);
+        Assert.Equal(3125UL, enc);
+        int n = AckFrame.Write(buf, [new AckRange(0, 0)], enc, null);
+        var r = FrameErrors.CreateReader(buf.AsSpan(0, n));
+        ulong t = r.ReadVarInt();
+        Assert.Equal(25_000L, AckFrame.Read(ref r, t).GetAckDelayMicroseconds(3));
+        n = AckFrame.Write(buf, [new AckRange(0, 0)], VarInt.Max, null);
+        r = FrameErrors.CreateReader(buf.AsSpan(0, n));
+        t = r.ReadVarInt();
+        Assert.Equal(long.MaxValue, AckFrame.Read(ref r, t).GetAckDelayMicroseconds(20));
+    }
+
+    [Fact]
     public void NonMinimalFrameTypeIsProtocolViolation()
     {
         var ex = Assert.Throws<QuicProtocolException>(() =>

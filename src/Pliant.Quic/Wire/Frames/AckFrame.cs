@@ -37,6 +37,25 @@ public readonly ref struct AckFrame
     /// <summary>ECN counts when the frame type was ACK_ECN (0x03).</summary>
     public EcnCounts? Ecn { get; }
 
+    /// <summary>
+    /// The ACK Delay in microseconds: encoded × 2^<paramref name="ackDelayExponent"/> (RFC 9000 §19.3),
+    /// saturating at <see cref="long.MaxValue"/> for absurd values.
+    /// </summary>
+    public long GetAckDelayMicroseconds(int ackDelayExponent)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(ackDelayExponent);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(ackDelayExponent, 20);
+        return AckDelay > (ulong)(long.MaxValue >> ackDelayExponent) ? long.MaxValue : (long)(AckDelay << ackDelayExponent);
+    }
+
+    /// <summary>Encodes an ACK delay in microseconds for the ACK Delay field (RFC 9000 §19.3).</summary>
+    public static ulong EncodeAckDelay(long delayUs, int ackDelayExponent)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(ackDelayExponent);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(ackDelayExponent, 20);
+        return delayUs <= 0 ? 0 : Math.Min((ulong)delayUs >> ackDelayExponent, VarInt.Max);
+    }
+
     /// <summary>The ranges, largest first.</summary>
     public AckRangeEnumerator GetRanges() => new(Largest, FirstRange, _rawRanges);
 

@@ -1,0 +1,118 @@
+using System.CommandLine;
+using System.Globalization;
+using Pliant.Wasm;
+using Pliant.Wasm.Decoding;
+using Pliant.Wasm.Runtime;
+using Pliant.Wasm.Spec;
+
+namespace Pliant.Cli;
+
+/// <summary>The <c>pliant wasm</c> commands: <c>spec</c> (run the official suite) and <c>run</c>.</summary>
+internal static class WasmCommands
+{
+    public static Command Create()
+    {
+        var wasm = new Command("wasm", "WebAssembly engine: run modules and the spec test suite.");
+        wasm.Subcommands.Add(CreateSpec());
+        wasm.Subcommands.Add(CreateRun());
+        return wasm;
+    }
+
+    private static Command CreateSpec()
+    {
+        var paths = new Argument<string[]>("paths") { Description = "wast2json .json files or directories", Arity = ArgumentArity.OneOrMore };
+        var verbose = new Option<bool>("--verbose") { Description = "print every failure" };
+        var cmd = new Command("spec", "Run wast2json spec tests and print a per-file table.");
+        cmd.Arguments.Add(paths);
+        cmd.Options.Add(verbose);
+        cmd.SetAction(pr =>
+        {
+            var results = new SpecRunner().RunAll(pr.GetValue(paths)!);
+            int p = 0, f = 0, s = 0;
+            Console.WriteLine($"{"file",-32} {"passed",8} {"failed",8} {"skipped",8}");
+            foreach (var r in results)
+            {
+                Console.WriteLine($"{r.File,-32} {r.Passed,8} {r.Failed,8} {r.Skipped,8}");
+                p += r.Passed;
+                f += r.Failed;
+                s += r.Skipped;
+            }
+            if (pr.GetValue(verbose))
+                foreach (var r in results) foreach (var line in r.Failures) Console.WriteLine(line);
+            Console.WriteLine($"{p} passed, {f} failed, {s} skipped");
+            return f == 0 ? 0 : 1;
+        });
+        return cmd;
+    }
+
+    private static Command CreateRun()
+    {
+        var file = new Argument<string>("file") { Description = "module (.wasm)" };
+        var args = new Argument<string[]>("args") { Description = "arguments for the invoked function", Arity = ArgumentArity.ZeroOrMore };
+        var invoke = new Option<string>("--invoke") { Description = "exported function to call", Required = true };
+        var fuel = new Option<long?>("--fuel") { Description = "fuel limit for the call" };
+        var cmd = new Command("run", "Instantiate a module and call an exported function.");
+        cmd.Arguments.Add(file);
+        cmd.Arguments.Add(args);
+        cmd.Options.Add(invoke);
+        cmd.Options.Add(fuel);
+        cmd.SetAction(pr =>
+        {
+            int code = 0;
+            var t = new Thread(() => code = Run(pr.GetValue(file)!, pr.GetValue(invoke)!, pr.GetValue(args) ?? [], pr.GetValue(fuel)), 256 << 20);
+            t.Start();
+            t.Join();
+            return code;
+        });
+        return cmd;
+    }
+
+    private static int Run(string path, string name, string[] rawArgs, long? fuel)
+    {
+        try
+        {
+            var module = CompiledModule.Compile(File.ReadAllBytes(path));
+            var imports = new Imports();
+            SpectestModule.Define(imports);
+            var inst = module.Instantiate(imports);
+            var f = inst.GetExportedFunction(name);
+            if (rawArgs.Length != f.Type.Params.Length)
+            {
+                Console.Error.WriteLine($"{name} takes {f.Type.Params.Length} arguments, got {rawArgs.Length}");
+                return 2;
+            }
+            var args = new WasmValue[rawArgs.Length];
+            for (int i = 0; i < args.Length; i++) args[i] = Parse(f.Type.Params[i], rawArgs[i]);
+            foreach (var r in Instance.Invoke(f, args, fuel)) Console.WriteLine(r.ToString());
+            return 0;
+        }
+        catch (WasmTrapException e)
+        {
+            Console.Error.WriteLine("trap: " + e.Message);
+            return 1;
+        }
+        catch (WasmException e)
+        {
+            Console.Error.WriteLine($"{e.GetType().Name}: {e.Message}");
+            return 2;
+        }
+        catch (Exception e) when (e is IOException or FormatException or KeyNotFoundException or ArgumentException)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 2;
+        }
+    }
+
+    private static WasmValue Parse(ValType t, string s)
+    {
+        var c = CultureInfo.InvariantCulture;
+        return t switch
+        {
+            ValType.I32 => WasmValue.FromI32(s.StartsWith('-') ? int.Parse(s, c) : (int)uint.Parse(s, c)),
+            ValType.I64 => WasmValue.FromI64(s.StartsWith('-') ? long.Parse(s, c) : (long)ulong.Parse(s, c)),
+            ValType.F32 => WasmValue.FromF32(float.Parse(s, c)),
+            ValType.F64 => WasmValue.FromF64(double.Parse(s, c)),
+            _ => s == "null" ? WasmValue.FromRef(t, null) : throw new FormatException($"cannot pass {s} as {t.Name()}"),
+        };
+    }
+}

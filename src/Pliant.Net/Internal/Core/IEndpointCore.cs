@@ -1,0 +1,58 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Net;
+using Pliant.Quic.Connection;
+using CoreConnectionOptions = Pliant.Quic.Connection.QuicConnectionOptions;
+
+namespace Pliant.Net.Internal.Core;
+
+/// <summary>
+/// The driver's view of <see cref="QuicEndpointCore"/> (same members). A seam so the driver and the
+/// API can be tested with a stand-in core; production uses <see cref="CoreEndpoint"/>.
+/// </summary>
+internal interface IEndpointCore
+{
+    IConnectionCore Connect(long nowUs, CoreConnectionOptions options, IPEndPoint remote);
+
+    void HandleDatagram(long nowUs, ReadOnlySpan<byte> datagram, IPEndPoint from, EcnCodepoint ecn);
+
+    void HandleTimeout(long nowUs);
+
+    bool PollTransmit(long nowUs, Span<byte> buffer, int maxSegments, out Transmit transmit);
+
+    long? PollTimeout();
+
+    bool TryAccept([NotNullWhen(true)] out IConnectionCore? connection);
+
+    bool TryPollConnectionWithEvents([NotNullWhen(true)] out IConnectionCore? connection);
+
+    /// <summary>The driver no longer tracks <paramref name="connection"/> (it is fully closed).</summary>
+    void Forget(IConnectionCore connection);
+}
+
+/// <summary>The driver's view of <see cref="QuicConnectionCore"/> (same members).</summary>
+internal interface IConnectionCore
+{
+    bool TryPollEvent(out ConnectionEvent connectionEvent);
+
+    bool TryOpenStream(bool bidirectional, out ulong streamId);
+
+    int StreamWrite(ulong streamId, ReadOnlySpan<byte> data, bool fin);
+
+    int StreamRead(ulong streamId, Span<byte> destination, out bool fin);
+
+    void StreamReset(ulong streamId, ulong errorCode);
+
+    void StreamStopSending(ulong streamId, ulong errorCode);
+
+    bool SendDatagram(ReadOnlySpan<byte> data);
+
+    void Close(long nowUs, ulong applicationErrorCode, string reason);
+
+    bool IsClient { get; }
+
+    bool IsClosed { get; }
+
+    IPEndPoint RemoteEndPoint { get; }
+
+    string? ApplicationProtocol { get; }
+}

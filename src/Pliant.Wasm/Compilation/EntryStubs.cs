@@ -1,0 +1,186 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+using System.Reflection.Emit;
+using Pliant.Wasm.Decoding;
+using Pliant.Wasm.Runtime;
+
+namespace Pliant.Wasm.Compilation;
+
+/// <summary>
+/// Generated glue between C# and compiled wasm: untyped invokers (per signature), typed export
+/// delegates, and host-function entry stubs (per delegate type) so wasm calls hosts directly.
+/// </summary>
+internal static class EntryStubs
+{
+    public delegate void InvokerFn(FunctionInstance f, WasmValue[] args, WasmValue[] results);
+
+    private static readonly ConcurrentDictionary<FuncType, InvokerFn> Invokers = new();
+    private static readonly ConcurrentDictionary<Type, (MethodInfo Method, nint Entry)> HostStubs = new();
+
+    private static MethodInfo V(string name) => typeof(WasmValue).GetMethod(name)!;
+
+    private static MethodInfo Getter(ValType t) => typeof(WasmValue).GetProperty(t switch
+    {
+        ValType.I32 => nameof(WasmValue.I32),
+        ValType.I64 => nameof(WasmValue.I64),
+        ValType.F32 => nameof(WasmValue.F32),
+        ValType.F64 => nameof(WasmValue.F64),
+        _ => nameof(WasmValue.Ref),
+    })!.GetMethod!;
+
+    private static void EmitBox(ILGenerator il, ValType t)
+    {
+        switch (t)
+        {
+            case ValType.I32: il.Emit(OpCodes.Call, V(nameof(WasmValue.FromI32))); break;
+            case ValType.I64: il.Emit(OpCodes.Call, V(nameof(WasmValue.FromI64))); break;
+            case ValType.F32: il.Emit(OpCodes.Call, V(nameof(WasmValue.FromF32))); break;
+            case ValType.F64: il.Emit(OpCodes.Call, V(nameof(WasmValue.FromF64))); break;
+            default:
+            {
+                var tmp = il.DeclareLocal(typeof(object));
+                il.Emit(OpCodes.Stloc, tmp);
+                il.Emit(OpCodes.Ldc_I4, (int)t);
+                il.Emit(OpCodes.Ldloc, tmp);
+                il.Emit(OpCodes.Call, V(nameof(WasmValue.FromRef)));
+                break;
+            }
+        }
+    }
+
+    /// <summary>Untyped invoker for a signature: unpacks args, calls the entry point, packs results.</summary>
+    public static InvokerFn Invoker(FuncType ft) => Invokers.GetOrAdd(ft, Build);
+
+    private static InvokerFn Build(FuncType ft)
+    {
+        var dm = new DynamicMethod("invoke", typeof(void), [typeof(FunctionInstance), typeof(WasmValue[]), typeof(WasmValue[])], typeof(EntryStubs).Module, true);
+        var il = dm.GetILGenerator();
+        var res = ft.Results.Length == 1 ? il.DeclareLocal(ClrTypes.Of(ft.Results[0])) : null;
+        for (int i = 0; i < ft.Params.Length; i++)
+        {
+            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldc_I4, i);
+            il.Emit(OpCodes.Ldelema, typeof(WasmValue));
+            il.Emit(OpCodes.Call, Getter(ft.Params[i]));
+        }
+        il.Emit(OpCodes.Ldarg_0);
+        il.Emit(OpCodes.Ldfld, ClrTypes.FnCtx);
+        il.Emit(OpCodes.Ldarg_0);
+        il.Emit(OpCodes.Ldfld, ClrTypes.FnEntry);
+        il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, ClrTypes.Return(ft), ClrTypes.Params(ft), null);
+        if (res != null)
+        {
+            il.Emit(OpCodes.Stloc, res);
+            il.Emit(OpCodes.Ldarg_2);
+            il.Emit(OpCodes.Ldc_I4_0);
+            il.Emit(OpCodes.Ldloc, res);
+            EmitBox(il, ft.Results[0]);
+            il.Emit(OpCodes.Stelem, typeof(WasmValue));
+        }
+        else if (ft.Results.Length > 1)
+        {
+            var st = il.DeclareLocal(typeof(ExecState));
+            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldfld, ClrTypes.FnCtx);
+            il.Emit(OpCodes.Ldfld, ClrTypes.InstState);
+            il.Emit(OpCodes.Stloc, st);
+            for (int i = 0; i < ft.Results.Length; i++)
+            {
+                il.Emit(OpCodes.Ldarg_2);
+                il.Emit(OpCodes.Ldc_I4, i);
+                FunctionCompiler.LoadScratch(il, st, i, ft.Results[i]);
+                EmitBox(il, ft.Results[i]);
+                il.Emit(OpCodes.Stelem, typeof(WasmValue));
+            }
+        }
+        il.Emit(OpCodes.Ret);
+        return dm.CreateDelegate<InvokerFn>();
+    }
+
+    /// <summary>Signature of a delegate type in wasm terms (int, long, float, double, object/refs).</summary>
+    public static FuncType Signature(Type delegateType)
+    {
+        var inv = delegateType.GetMethod("Invoke") ?? throw new ArgumentException("not a delegate type");
+        static ValType Map(Type t) =>
+            t == typeof(int) || t == typeof(uint) ? ValType.I32 :
+            t == typeof(long) || t == typeof(ulong) ? ValType.I64 :
+            t == typeof(float) ? ValType.F32 :
+            t == typeof(double) ? ValType.F64 :
+            t == typeof(FunctionInstance) ? ValType.FuncRef :
+            t == typeof(object) ? ValType.ExternRef :
+            throw new ArgumentException($"type {t} cannot cross the wasm boundary");
+        var ps = inv.GetParameters().Select(p => Map(p.ParameterType)).ToArray();
+        var rs = inv.ReturnType == typeof(void) ? [] : new[] { Map(inv.ReturnType) };
+        return new FuncType(ps, rs);
+    }
+
+    /// <summary>A typed delegate calling <paramref name="f"/>; restores the call depth on traps.</summary>
+    public static TDelegate CreateTyped<TDelegate>(FunctionInstance f) where TDelegate : Delegate
+    {
+        var inv = typeof(TDelegate).GetMethod("Invoke")!;
+        var sig = Signature(typeof(TDelegate));
+        if (!sig.Params.AsSpan().SequenceEqual(f.Type.Params) || sig.Results.Length != f.Type.Results.Length
+            || (sig.Results.Length == 1 && ClrTypes.Of(sig.Results[0]) != ClrTypes.Of(f.Type.Results[0])))
+            throw new ArgumentException($"delegate {typeof(TDelegate)} does not match signature {f.Type}");
+        var ps = inv.GetParameters();
+        var dm = new DynamicMethod("export", inv.ReturnType, [typeof(FunctionInstance), .. ps.Select(p => p.ParameterType)], typeof(EntryStubs).Module, true);
+        var il = dm.GetILGenerator();
+        var st = il.DeclareLocal(typeof(ExecState));
+        var saved = il.DeclareLocal(typeof(int));
+        var res = inv.ReturnType == typeof(void) ? null : il.DeclareLocal(inv.ReturnType);
+        il.Emit(OpCodes.Ldarg_0);
+        il.Emit(OpCodes.Ldfld, ClrTypes.FnCtx);
+        il.Emit(OpCodes.Ldfld, ClrTypes.InstState);
+        il.Emit(OpCodes.Dup);
+        il.Emit(OpCodes.Stloc, st);
+        il.Emit(OpCodes.Ldfld, ClrTypes.StDepth);
+        il.Emit(OpCodes.Stloc, saved);
+        il.BeginExceptionBlock();
+        for (int i = 0; i < ps.Length; i++) il.Emit(OpCodes.Ldarg, i + 1);
+        il.Emit(OpCodes.Ldarg_0);
+        il.Emit(OpCodes.Ldfld, ClrTypes.FnCtx);
+        il.Emit(OpCodes.Ldarg_0);
+        il.Emit(OpCodes.Ldfld, ClrTypes.FnEntry);
+        il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, ClrTypes.Return(f.Type), ClrTypes.Params(f.Type), null);
+        if (res != null) il.Emit(OpCodes.Stloc, res);
+        il.BeginFinallyBlock();
+        il.Emit(OpCodes.Ldloc, st);
+        il.Emit(OpCodes.Ldloc, saved);
+        il.Emit(OpCodes.Stfld, ClrTypes.StDepth);
+        il.EndExceptionBlock();
+        if (res != null) il.Emit(OpCodes.Ldloc, res);
+        il.Emit(OpCodes.Ret);
+        return (TDelegate)dm.CreateDelegate(typeof(TDelegate), f);
+    }
+
+    /// <summary>
+    /// Entry stub for host delegates of type <paramref name="delegateType"/>: a static method
+    /// <c>(args..., Instance ctx)</c> that invokes <c>ctx.HostTarget</c> directly.
+    /// </summary>
+    public static (MethodInfo Method, nint Entry) HostStub(Type delegateType) => HostStubs.GetOrAdd(delegateType, BuildHostStub);
+
+    private static (MethodInfo, nint) BuildHostStub(Type delegateType)
+    {
+        var inv = delegateType.GetMethod("Invoke")!;
+        var sig = Signature(delegateType);
+        var ab = AssemblyBuilder.DefineDynamicAssembly(new AssemblyName("PliantWasmHost" + Guid.NewGuid().ToString("N")), AssemblyBuilderAccess.RunAndCollect);
+        var mb = ab.DefineDynamicModule("host");
+        var tb = mb.DefineType("HostStub", TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Abstract);
+        var ps = inv.GetParameters().Select(p => p.ParameterType).ToArray();
+        var m = tb.DefineMethod("Call", MethodAttributes.Public | MethodAttributes.Static, inv.ReturnType == typeof(void) ? typeof(void) : ClrTypes.Of(sig.Results[0]), [.. ps.Select((p, i) => ClrTypes.Of(sig.Params[i])), typeof(Instance)]);
+        var il = m.GetILGenerator();
+        il.Emit(OpCodes.Ldarg, ps.Length);
+        il.Emit(OpCodes.Ldfld, ClrTypes.InstHost);
+        il.Emit(OpCodes.Castclass, delegateType);
+        for (int i = 0; i < ps.Length; i++)
+        {
+            il.Emit(OpCodes.Ldarg, i);
+            if (ps[i] == typeof(FunctionInstance)) il.Emit(OpCodes.Castclass, typeof(FunctionInstance));
+        }
+        il.Emit(OpCodes.Callvirt, inv);
+        il.Emit(OpCodes.Ret);
+        var t = tb.CreateType();
+        var mi = t.GetMethod("Call")!;
+        return (mi, mi.MethodHandle.GetFunctionPointer());
+    }
+}

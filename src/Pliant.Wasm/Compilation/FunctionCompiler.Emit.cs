@@ -1,0 +1,346 @@
+using System.Reflection.Emit;
+using Pliant.Wasm.Decoding;
+using Pliant.Wasm.Runtime;
+
+namespace Pliant.Wasm.Compilation;
+
+internal sealed partial class FunctionCompiler
+{
+    private const ValType I = ValType.I32, L = ValType.I64, F = ValType.F32, D = ValType.F64;
+
+    private void Emit(in Instr ins)
+    {
+        var il = _il;
+        ushort op = ins.Op;
+        switch (op)
+        {
+            case 0x00:
+                il.Emit(OpCodes.Call, ClrTypes.TrapM(nameof(Trap.Unreachable)));
+                MarkDead();
+                return;
+            case 0x01: return;
+            case 0x02:
+            {
+                var (pi, po) = BlockType(ins.Imm);
+                _frames.Add(new CFrame { Op = op, Label = il.DefineLabel(), Height = _stack.Count - pi.Length, Params = pi, Results = po });
+                return;
+            }
+            case 0x03:
+            {
+                var (pi, po) = BlockType(ins.Imm);
+                var f = new CFrame { Op = op, Label = il.DefineLabel(), Height = _stack.Count - pi.Length, Params = pi, Results = po };
+                _frames.Add(f);
+                il.MarkLabel(f.Label);
+                il.Emit(OpCodes.Ldloc, _st);
+                il.Emit(OpCodes.Call, ClrTypes.StTick);
+                return;
+            }
+            case 0x04:
+            {
+                var (pi, po) = BlockType(ins.Imm);
+                Operands(1);
+                var f = new CFrame { Op = op, Label = il.DefineLabel(), Else = il.DefineLabel(), Height = _stack.Count - pi.Length, Params = pi, Results = po };
+                if (pi.Length > 0)
+                {
+                    f.SavedParams = new LocalBuilder[pi.Length];
+                    for (int i = 0; i < pi.Length; i++)
+                    {
+                        f.SavedParams[i] = il.DeclareLocal(ClrTypes.Of(pi[i]));
+                        il.Emit(OpCodes.Ldloc, Slot(f.Height + i, pi[i]));
+                        il.Emit(OpCodes.Stloc, f.SavedParams[i]);
+                    }
+                }
+                il.Emit(OpCodes.Brfalse, f.Else);
+                _frames.Add(f);
+                return;
+            }
+            case 0x05:
+            {
+                var f = _frames[^1];
+                if (!_dead) il.Emit(OpCodes.Br, f.Label);
+                _dead = false;
+                f.ElseSeen = true;
+                il.MarkLabel(f.Else);
+                _stack.RemoveRange(f.Height, _stack.Count - f.Height);
+                for (int i = 0; i < f.Params.Length; i++)
+                {
+                    il.Emit(OpCodes.Ldloc, f.SavedParams![i]);
+                    Push(f.Params[i]);
+                }
+                return;
+            }
+            case 0x0B:
+            {
+                var f = _frames[^1];
+                _frames.RemoveAt(_frames.Count - 1);
+                if (f.Op == 0x04 && !f.ElseSeen)
+                {
+                    // No else: the false path carries the parameters (= results) straight through.
+                    if (!_dead) il.Emit(OpCodes.Br, f.Label);
+                    il.MarkLabel(f.Else);
+                    for (int i = 0; i < f.Params.Length; i++)
+                    {
+                        il.Emit(OpCodes.Ldloc, f.SavedParams![i]);
+                        il.Emit(OpCodes.Stloc, Slot(f.Height + i, f.Params[i]));
+                    }
+                }
+                if (f.Op != 0x03) il.MarkLabel(f.Label);
+                _dead = false;
+                _stack.RemoveRange(f.Height, _stack.Count - f.Height);
+                _stack.AddRange(f.Results);
+                if (f.Op == 0) EmitReturnSequence();
+                return;
+            }
+            case 0x0C:
+                Branch(Target(ins.Imm));
+                MarkDead();
+                return;
+            case 0x0D:
+            {
+                var f = Target(ins.Imm);
+                Operands(1);
+                if (NeedsCopy(f))
+                {
+                    var skip = il.DefineLabel();
+                    il.Emit(OpCodes.Brfalse, skip);
+                    Branch(f);
+                    il.MarkLabel(skip);
+                }
+                else
+                {
+                    il.Emit(OpCodes.Brtrue, f.Label);
+                }
+                return;
+            }
+            case 0x0E:
+                EmitBrTable(ins.Table!);
+                MarkDead();
+                return;
+            case 0x0F:
+                Branch(_frames[0]);
+                MarkDead();
+                return;
+            case 0x10:
+                EmitCall((uint)ins.Imm);
+                return;
+            case 0x11:
+                EmitCallIndirect((uint)ins.Imm, ins.Imm2);
+                return;
+            case 0x1A:
+                _stack.RemoveAt(_stack.Count - 1);
+                return;
+            case 0x1B or 0x1C:
+            {
+                Operands(1);
+                int c = _stack.Count;
+                var t = _stack[c - 1];
+                var keep = il.DefineLabel();
+                il.Emit(OpCodes.Brtrue, keep);
+                il.Emit(OpCodes.Ldloc, Slot(c - 1, t));
+                il.Emit(OpCodes.Stloc, Slot(c - 2, t));
+                il.MarkLabel(keep);
+                _stack.RemoveAt(c - 1);
+                return;
+            }
+            case 0x20:
+                LdLocal((int)ins.Imm);
+                Push(_localTypes[ins.Imm]);
+                return;
+            case 0x21:
+                Operands(1);
+                StLocal((int)ins.Imm);
+                return;
+            case 0x22:
+                LdSlot(_stack.Count - 1);
+                StLocal((int)ins.Imm);
+                return;
+            case 0x23:
+            {
+                var t = GlobalType((int)ins.Imm);
+                LdGlobal((int)ins.Imm);
+                il.Emit(OpCodes.Ldfld, ClrTypes.GlobalField(t));
+                Push(t);
+                return;
+            }
+            case 0x24:
+            {
+                var t = GlobalType((int)ins.Imm);
+                LdGlobal((int)ins.Imm);
+                Operands(1);
+                il.Emit(OpCodes.Stfld, ClrTypes.GlobalField(t));
+                return;
+            }
+            case 0x25:
+            {
+                var t = TableElemType((int)ins.Imm);
+                LdCtx();
+                il.Emit(OpCodes.Ldc_I4, (int)ins.Imm);
+                Operands(1);
+                il.Emit(OpCodes.Call, ClrTypes.Op(nameof(Ops.TableGet)));
+                Push(t);
+                return;
+            }
+            case 0x26:
+                LdCtx();
+                il.Emit(OpCodes.Ldc_I4, (int)ins.Imm);
+                Operands(2);
+                il.Emit(OpCodes.Call, ClrTypes.Op(nameof(Ops.TableSet)));
+                return;
+            case >= 0x28 and <= 0x3E:
+                EmitMemory(op, ins.Imm);
+                return;
+            case 0x3F:
+                LdCtx();
+                il.Emit(OpCodes.Ldfld, ClrTypes.InstMemory);
+                il.Emit(OpCodes.Call, ClrTypes.MemPages);
+                Push(I);
+                return;
+            case 0x40:
+                LdCtx();
+                il.Emit(OpCodes.Ldfld, ClrTypes.InstMemory);
+                Operands(1);
+                il.Emit(OpCodes.Call, ClrTypes.MemGrow);
+                Push(I);
+                return;
+            case 0x41: il.Emit(OpCodes.Ldc_I4, (int)ins.Imm); Push(I); return;
+            case 0x42: il.Emit(OpCodes.Ldc_I8, ins.Imm); Push(L); return;
+            case 0x43: EmitF32Const((uint)ins.Imm); Push(F); return;
+            case 0x44: EmitF64Const((ulong)ins.Imm); Push(D); return;
+            case 0xD0: il.Emit(OpCodes.Ldnull); Push((ValType)ins.Imm); return;
+            case 0xD1:
+                Operands(1);
+                il.Emit(OpCodes.Ldnull);
+                il.Emit(OpCodes.Ceq);
+                Push(I);
+                return;
+            case 0xD2:
+                LdCtx();
+                il.Emit(OpCodes.Ldfld, ClrTypes.InstFunctions);
+                il.Emit(OpCodes.Ldc_I4, (int)ins.Imm);
+                il.Emit(OpCodes.Ldelem_Ref);
+                Push(ValType.FuncRef);
+                return;
+            case 0xFC08: CallOp(nameof(Ops.MemoryInit), 3, null, (int)ins.Imm); return;
+            case 0xFC09: CallOp(nameof(Ops.DataDrop), 0, null, (int)ins.Imm); return;
+            case 0xFC0A: CallOp(nameof(Ops.MemoryCopy), 3, null); return;
+            case 0xFC0B: CallOp(nameof(Ops.MemoryFill), 3, null); return;
+            case 0xFC0C: CallOp(nameof(Ops.TableInit), 3, null, (int)ins.Imm2, (int)ins.Imm); return;
+            case 0xFC0D: CallOp(nameof(Ops.ElemDrop), 0, null, (int)ins.Imm); return;
+            case 0xFC0E: CallOp(nameof(Ops.TableCopy), 3, null, (int)ins.Imm, (int)ins.Imm2); return;
+            case 0xFC0F: CallOp(nameof(Ops.TableGrow), 2, I, (int)ins.Imm); return;
+            case 0xFC10: CallOp(nameof(Ops.TableSize), 0, I, (int)ins.Imm); return;
+            case 0xFC11: CallOp(nameof(Ops.TableFill), 3, null, (int)ins.Imm); return;
+        }
+        EmitNumeric(op);
+    }
+
+    private void CallOp(string name, int operands, ValType? result, params int[] immediates)
+    {
+        LdCtx();
+        foreach (var i in immediates) _il.Emit(OpCodes.Ldc_I4, i);
+        Operands(operands);
+        _il.Emit(OpCodes.Call, ClrTypes.Op(name));
+        if (result is ValType r) Push(r);
+    }
+
+    private void EmitBrTable(uint[] table)
+    {
+        var il = _il;
+        Operands(1);
+        var idx = il.DeclareLocal(typeof(int));
+        il.Emit(OpCodes.Stloc, idx);
+        var labels = new Label[table.Length - 1];
+        var trampolines = new Dictionary<uint, Label>();
+        var pending = new List<(uint Depth, Label Label)>();
+        for (int i = 0; i < labels.Length; i++)
+        {
+            var f = Target(table[i]);
+            if (!NeedsCopy(f))
+            {
+                labels[i] = f.Label;
+            }
+            else if (!trampolines.TryGetValue(table[i], out labels[i]))
+            {
+                labels[i] = il.DefineLabel();
+                trampolines[table[i]] = labels[i];
+                pending.Add((table[i], labels[i]));
+            }
+        }
+        il.Emit(OpCodes.Ldloc, idx);
+        il.Emit(OpCodes.Switch, labels);
+        Branch(Target(table[^1]));
+        foreach (var (depth, label) in pending)
+        {
+            il.MarkLabel(label);
+            Branch(Target(depth));
+        }
+    }
+
+    private void LdLocal(int i)
+    {
+        if (i < _paramCount) _il.Emit(OpCodes.Ldarg, i);
+        else _il.Emit(OpCodes.Ldloc, _locals[i]!);
+    }
+
+    private void StLocal(int i)
+    {
+        if (i < _paramCount) _il.Emit(OpCodes.Starg, i);
+        else _il.Emit(OpCodes.Stloc, _locals[i]!);
+    }
+
+    private ValType GlobalType(int index)
+    {
+        if (index < _m.ImportedGlobalCount)
+        {
+            int k = 0;
+            foreach (var imp in _m.Imports)
+                if (imp.Kind == ExternKind.Global && k++ == index) return imp.Global.Type;
+        }
+        return _m.Globals[index - _m.ImportedGlobalCount].Type.Type;
+    }
+
+    private ValType TableElemType(int index)
+    {
+        if (index < _m.ImportedTableCount)
+        {
+            int k = 0;
+            foreach (var imp in _m.Imports)
+                if (imp.Kind == ExternKind.Table && k++ == index) return imp.Table.ElemType;
+        }
+        return _m.Tables[index - _m.ImportedTableCount].ElemType;
+    }
+
+    private void LdGlobal(int index)
+    {
+        LdCtx();
+        _il.Emit(OpCodes.Ldfld, ClrTypes.InstGlobals);
+        _il.Emit(OpCodes.Ldc_I4, index);
+        _il.Emit(OpCodes.Ldelem_Ref);
+    }
+
+    private void EmitMemory(ushort op, long offset)
+    {
+        var (t, _, store) = OpInfo.Memory(op);
+        string helper = op switch
+        {
+            0x28 => nameof(Memory.LoadI32), 0x29 => nameof(Memory.LoadI64), 0x2A => nameof(Memory.LoadF32), 0x2B => nameof(Memory.LoadF64),
+            0x2C => nameof(Memory.Load8S), 0x2D => nameof(Memory.Load8U), 0x2E => nameof(Memory.Load16S), 0x2F => nameof(Memory.Load16U),
+            0x30 => nameof(Memory.Load8S), 0x31 => nameof(Memory.Load8U), 0x32 => nameof(Memory.Load16S), 0x33 => nameof(Memory.Load16U),
+            0x34 => nameof(Memory.Load32S), 0x35 => nameof(Memory.Load32U),
+            0x36 => nameof(Memory.StoreI32), 0x37 => nameof(Memory.StoreI64), 0x38 => nameof(Memory.StoreF32), 0x39 => nameof(Memory.StoreF64),
+            0x3A => nameof(Memory.Store8), 0x3B => nameof(Memory.Store16), 0x3C => nameof(Memory.Store8L), 0x3D => nameof(Memory.Store16L),
+            _ => nameof(Memory.Store32L),
+        };
+        LdCtx();
+        _il.Emit(OpCodes.Ldfld, ClrTypes.InstMemory);
+        _il.Emit(OpCodes.Ldfld, ClrTypes.MemBuffer);
+        Operands(store ? 2 : 1);
+        _il.Emit(OpCodes.Ldc_I8, offset);
+        _il.Emit(OpCodes.Call, ClrTypes.Mem(helper));
+        if (!store)
+        {
+            if (op is >= 0x30 and <= 0x33) _il.Emit(OpCodes.Conv_I8);
+            Push(t);
+        }
+    }
+}

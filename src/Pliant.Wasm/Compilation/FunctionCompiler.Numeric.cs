@@ -1,0 +1,155 @@
+using System.Reflection.Emit;
+using Pliant.Wasm.Decoding;
+using Pliant.Wasm.Runtime;
+
+namespace Pliant.Wasm.Compilation;
+
+internal sealed partial class FunctionCompiler
+{
+    private void Helper(string name) => _il.Emit(OpCodes.Call, ClrTypes.Numeric(name));
+
+    private void Not()
+    {
+        _il.Emit(OpCodes.Ldc_I4_0);
+        _il.Emit(OpCodes.Ceq);
+    }
+
+    private void EmitNumeric(ushort op)
+    {
+        if (!OpInfo.TryNumeric(op, out _, out var b, out var r)) throw new InvalidOperationException($"opcode 0x{op:x} not supported");
+        Operands(b == ValType.Unknown ? 1 : 2);
+        var il = _il;
+        switch (op)
+        {
+            // i32 / i64 comparisons
+            case 0x45: il.Emit(OpCodes.Ldc_I4_0); il.Emit(OpCodes.Ceq); break;
+            case 0x50: il.Emit(OpCodes.Ldc_I8, 0L); il.Emit(OpCodes.Ceq); break;
+            case 0x46 or 0x51 or 0x5B or 0x61: il.Emit(OpCodes.Ceq); break;
+            case 0x47 or 0x52 or 0x5C or 0x62: il.Emit(OpCodes.Ceq); Not(); break;
+            case 0x48 or 0x53: il.Emit(OpCodes.Clt); break;
+            case 0x49 or 0x54: il.Emit(OpCodes.Clt_Un); break;
+            case 0x4A or 0x55: il.Emit(OpCodes.Cgt); break;
+            case 0x4B or 0x56: il.Emit(OpCodes.Cgt_Un); break;
+            case 0x4C or 0x57: il.Emit(OpCodes.Cgt); Not(); break;
+            case 0x4D or 0x58: il.Emit(OpCodes.Cgt_Un); Not(); break;
+            case 0x4E or 0x59: il.Emit(OpCodes.Clt); Not(); break;
+            case 0x4F or 0x5A: il.Emit(OpCodes.Clt_Un); Not(); break;
+            // float comparisons (unordered-aware)
+            case 0x5D or 0x63: il.Emit(OpCodes.Clt); break;
+            case 0x5E or 0x64: il.Emit(OpCodes.Cgt); break;
+            case 0x5F or 0x65: il.Emit(OpCodes.Cgt_Un); Not(); break;
+            case 0x60 or 0x66: il.Emit(OpCodes.Clt_Un); Not(); break;
+            // i32 arithmetic
+            case 0x67: Helper(nameof(Numerics.Clz32)); break;
+            case 0x68: Helper(nameof(Numerics.Ctz32)); break;
+            case 0x69: Helper(nameof(Numerics.Popcnt32)); break;
+            case 0x6A or 0x7C or 0x92 or 0xA0: il.Emit(OpCodes.Add); break;
+            case 0x6B or 0x7D or 0x93 or 0xA1: il.Emit(OpCodes.Sub); break;
+            case 0x6C or 0x7E or 0x94 or 0xA2: il.Emit(OpCodes.Mul); break;
+            case 0x6D: Helper(nameof(Numerics.DivS32)); break;
+            case 0x6E: Helper(nameof(Numerics.DivU32)); break;
+            case 0x6F: Helper(nameof(Numerics.RemS32)); break;
+            case 0x70: Helper(nameof(Numerics.RemU32)); break;
+            case 0x71 or 0x83: il.Emit(OpCodes.And); break;
+            case 0x72 or 0x84: il.Emit(OpCodes.Or); break;
+            case 0x73 or 0x85: il.Emit(OpCodes.Xor); break;
+            case 0x74: Shift32(OpCodes.Shl); break;
+            case 0x75: Shift32(OpCodes.Shr); break;
+            case 0x76: Shift32(OpCodes.Shr_Un); break;
+            case 0x77: Helper(nameof(Numerics.Rotl32)); break;
+            case 0x78: Helper(nameof(Numerics.Rotr32)); break;
+            // i64 arithmetic
+            case 0x79: Helper(nameof(Numerics.Clz64)); break;
+            case 0x7A: Helper(nameof(Numerics.Ctz64)); break;
+            case 0x7B: Helper(nameof(Numerics.Popcnt64)); break;
+            case 0x7F: Helper(nameof(Numerics.DivS64)); break;
+            case 0x80: Helper(nameof(Numerics.DivU64)); break;
+            case 0x81: Helper(nameof(Numerics.RemS64)); break;
+            case 0x82: Helper(nameof(Numerics.RemU64)); break;
+            case 0x86: Shift64(OpCodes.Shl); break;
+            case 0x87: Shift64(OpCodes.Shr); break;
+            case 0x88: Shift64(OpCodes.Shr_Un); break;
+            case 0x89: Helper(nameof(Numerics.Rotl64)); break;
+            case 0x8A: Helper(nameof(Numerics.Rotr64)); break;
+            // f32
+            case 0x8B: Helper(nameof(Numerics.AbsF32)); break;
+            case 0x8C: Helper(nameof(Numerics.NegF32)); break;
+            case 0x8D: Helper(nameof(Numerics.CeilF32)); break;
+            case 0x8E: Helper(nameof(Numerics.FloorF32)); break;
+            case 0x8F: Helper(nameof(Numerics.TruncF32)); break;
+            case 0x90: Helper(nameof(Numerics.NearestF32)); break;
+            case 0x91: Helper(nameof(Numerics.SqrtF32)); break;
+            case 0x95 or 0xA3: il.Emit(OpCodes.Div); break;
+            case 0x96: Helper(nameof(Numerics.MinF32)); break;
+            case 0x97: Helper(nameof(Numerics.MaxF32)); break;
+            case 0x98: Helper(nameof(Numerics.CopysignF32)); break;
+            // f64
+            case 0x99: Helper(nameof(Numerics.AbsF64)); break;
+            case 0x9A: Helper(nameof(Numerics.NegF64)); break;
+            case 0x9B: Helper(nameof(Numerics.CeilF64)); break;
+            case 0x9C: Helper(nameof(Numerics.FloorF64)); break;
+            case 0x9D: Helper(nameof(Numerics.TruncF64)); break;
+            case 0x9E: Helper(nameof(Numerics.NearestF64)); break;
+            case 0x9F: Helper(nameof(Numerics.SqrtF64)); break;
+            case 0xA4: Helper(nameof(Numerics.MinF64)); break;
+            case 0xA5: Helper(nameof(Numerics.MaxF64)); break;
+            case 0xA6: Helper(nameof(Numerics.CopysignF64)); break;
+            // conversions
+            case 0xA7: il.Emit(OpCodes.Conv_I4); break;
+            case 0xA8: Helper(nameof(Numerics.TruncI32F32S)); break;
+            case 0xA9: Helper(nameof(Numerics.TruncI32F32U)); break;
+            case 0xAA: Helper(nameof(Numerics.TruncI32F64S)); break;
+            case 0xAB: Helper(nameof(Numerics.TruncI32F64U)); break;
+            case 0xAC: il.Emit(OpCodes.Conv_I8); break;
+            case 0xAD: il.Emit(OpCodes.Conv_U8); break;
+            case 0xAE: Helper(nameof(Numerics.TruncI64F32S)); break;
+            case 0xAF: Helper(nameof(Numerics.TruncI64F32U)); break;
+            case 0xB0: Helper(nameof(Numerics.TruncI64F64S)); break;
+            case 0xB1: Helper(nameof(Numerics.TruncI64F64U)); break;
+            case 0xB2: il.Emit(OpCodes.Conv_R4); break;
+            case 0xB3: Helper(nameof(Numerics.U32ToF32)); break;
+            case 0xB4: Helper(nameof(Numerics.I64ToF32)); break;
+            case 0xB5: Helper(nameof(Numerics.U64ToF32)); break;
+            case 0xB6: il.Emit(OpCodes.Conv_R4); break;
+            case 0xB7: il.Emit(OpCodes.Conv_R8); break;
+            case 0xB8: Helper(nameof(Numerics.U32ToF64)); break;
+            case 0xB9: il.Emit(OpCodes.Conv_R8); break;
+            case 0xBA: Helper(nameof(Numerics.U64ToF64)); break;
+            case 0xBB: Helper(nameof(Numerics.PromoteF32)); break;
+            case 0xBC: Helper(nameof(Numerics.F32Bits)); break;
+            case 0xBD: Helper(nameof(Numerics.F64Bits)); break;
+            case 0xBE: Helper(nameof(Numerics.F32FromBits)); break;
+            case 0xBF: Helper(nameof(Numerics.F64FromBits)); break;
+            case 0xC0: il.Emit(OpCodes.Conv_I1); break;
+            case 0xC1: il.Emit(OpCodes.Conv_I2); break;
+            case 0xC2: il.Emit(OpCodes.Conv_I1); il.Emit(OpCodes.Conv_I8); break;
+            case 0xC3: il.Emit(OpCodes.Conv_I2); il.Emit(OpCodes.Conv_I8); break;
+            case 0xC4: il.Emit(OpCodes.Conv_I4); il.Emit(OpCodes.Conv_I8); break;
+            case 0xFC00: Helper(nameof(Numerics.SatI32F32S)); break;
+            case 0xFC01: Helper(nameof(Numerics.SatI32F32U)); break;
+            case 0xFC02: Helper(nameof(Numerics.SatI32F64S)); break;
+            case 0xFC03: Helper(nameof(Numerics.SatI32F64U)); break;
+            case 0xFC04: Helper(nameof(Numerics.SatI64F32S)); break;
+            case 0xFC05: Helper(nameof(Numerics.SatI64F32U)); break;
+            case 0xFC06: Helper(nameof(Numerics.SatI64F64S)); break;
+            case 0xFC07: Helper(nameof(Numerics.SatI64F64U)); break;
+            default: throw new InvalidOperationException($"opcode 0x{op:x} not supported");
+        }
+        Push(r);
+    }
+
+    private void Shift32(OpCode shift)
+    {
+        _il.Emit(OpCodes.Ldc_I4, 31);
+        _il.Emit(OpCodes.And);
+        _il.Emit(shift);
+    }
+
+    private void Shift64(OpCode shift)
+    {
+        _il.Emit(OpCodes.Ldc_I8, 63L);
+        _il.Emit(OpCodes.And);
+        _il.Emit(OpCodes.Conv_I4);
+        _il.Emit(shift);
+    }
+}

@@ -1,0 +1,321 @@
+using System.Reflection;
+using System.Reflection.Emit;
+using System.Runtime.InteropServices;
+using Pliant.Wasm.Decoding;
+using Pliant.Wasm.Runtime;
+
+namespace Pliant.Wasm.Compilation;
+
+/// <summary>
+/// Compiles one validated function body to IL. Every wasm operand-stack slot is an IL local keyed
+/// by (depth, type), so branches only copy values between locals and the IL evaluation stack is
+/// empty between wasm instructions.
+/// </summary>
+internal sealed partial class FunctionCompiler
+{
+    private readonly ILGenerator _il;
+    private readonly WasmModule _m;
+    private readonly MethodBuilder[] _methods;
+    private readonly FuncType _type;
+    private readonly List<ValType> _stack = [];
+    private readonly Dictionary<(int, ValType), LocalBuilder> _slots = [];
+    private readonly List<CFrame> _frames = [];
+    private readonly ValType[] _localTypes;
+    private readonly LocalBuilder?[] _locals;
+    private readonly int _paramCount;
+    private readonly int _ctxArg;
+    private LocalBuilder _st = null!;
+    private bool _dead;
+    private int _deadDepth;
+
+    private sealed class CFrame
+    {
+        public ushort Op;
+        public Label Label;
+        public Label Else;
+        public bool ElseSeen;
+        public int Height;
+        public ValType[] Params = [];
+        public ValType[] Results = [];
+        public LocalBuilder[]? SavedParams;
+        public ValType[] LabelTypes => Op == 0x03 ? Params : Results;
+    }
+
+    public FunctionCompiler(ILGenerator il, WasmModule m, MethodBuilder[] methods, FuncType type, FunctionBody body)
+    {
+        _il = il;
+        _m = m;
+        _methods = methods;
+        _type = type;
+        _paramCount = type.Params.Length;
+        _ctxArg = _paramCount;
+        _localTypes = [.. type.Params, .. body.Locals];
+        _locals = new LocalBuilder?[_localTypes.Length];
+        for (int i = _paramCount; i < _localTypes.Length; i++) _locals[i] = il.DeclareLocal(ClrTypes.Of(_localTypes[i]));
+    }
+
+    public void Compile(Instr[] code)
+    {
+        _st = _il.DeclareLocal(typeof(ExecState));
+        LdCtx();
+        _il.Emit(OpCodes.Ldfld, ClrTypes.InstState);
+        _il.Emit(OpCodes.Stloc, _st);
+        _il.Emit(OpCodes.Ldloc, _st);
+        _il.Emit(OpCodes.Call, ClrTypes.StEnter);
+        if (_localTypes.Length + code.Length > 1000)
+        {
+            // Large frames: check the native stack on every entry, not every 8th.
+            _il.Emit(OpCodes.Call, ClrTypes.StCheckStack);
+        }
+        _frames.Add(new CFrame { Op = 0, Label = _il.DefineLabel(), Height = 0, Results = _type.Results });
+        for (int pc = 0; pc < code.Length; pc++)
+        {
+            ref readonly var ins = ref code[pc];
+            if (_dead)
+            {
+                if (ins.Op is 0x02 or 0x03 or 0x04) { _deadDepth++; continue; }
+                if (ins.Op == 0x0B && _deadDepth > 0) { _deadDepth--; continue; }
+                if (ins.Op == 0x05 && _deadDepth > 0) continue;
+                if (ins.Op is not (0x05 or 0x0B)) continue;
+            }
+            Emit(in ins);
+        }
+    }
+
+    // ---- operand stack ----------------------------------------------------------------------
+
+    private LocalBuilder Slot(int depth, ValType t)
+    {
+        if (!_slots.TryGetValue((depth, t), out var l))
+        {
+            l = _il.DeclareLocal(ClrTypes.Of(t));
+            _slots[(depth, t)] = l;
+        }
+        return l;
+    }
+
+    private void LdCtx() => _il.Emit(OpCodes.Ldarg, _ctxArg);
+
+    /// <summary>Stores the value on the IL stack as a new wasm stack top of type <paramref name="t"/>.</summary>
+    private void Push(ValType t)
+    {
+        _stack.Add(t);
+        _il.Emit(OpCodes.Stloc, Slot(_stack.Count - 1, t));
+    }
+
+    /// <summary>Loads the top <paramref name="n"/> wasm values (bottom first) and pops them.</summary>
+    private void Operands(int n)
+    {
+        int b = _stack.Count - n;
+        for (int i = b; i < _stack.Count; i++) _il.Emit(OpCodes.Ldloc, Slot(i, _stack[i]));
+        _stack.RemoveRange(b, n);
+    }
+
+    private void LdSlot(int depth) => _il.Emit(OpCodes.Ldloc, Slot(depth, _stack[depth]));
+
+    /// <summary>Copies the top values of types <paramref name="types"/> to positions starting at <paramref name="height"/>.</summary>
+    private void CopyTo(int height, ValType[] types)
+    {
+        int src = _stack.Count - types.Length;
+        if (src == height) return;
+        for (int i = 0; i < types.Length; i++)
+        {
+            _il.Emit(OpCodes.Ldloc, Slot(src + i, types[i]));
+            _il.Emit(OpCodes.Stloc, Slot(height + i, types[i]));
+        }
+    }
+
+    private bool NeedsCopy(CFrame f) => f.LabelTypes.Length > 0 && _stack.Count - f.LabelTypes.Length != f.Height;
+
+    private void Branch(CFrame f)
+    {
+        CopyTo(f.Height, f.LabelTypes);
+        _il.Emit(OpCodes.Br, f.Label);
+    }
+
+    private CFrame Target(long depth) => _frames[_frames.Count - 1 - (int)depth];
+
+    private void MarkDead()
+    {
+        _dead = true;
+        _deadDepth = 0;
+    }
+
+    private (ValType[] In, ValType[] Out) BlockType(long bt)
+    {
+        if (bt == -64) return ([], []);
+        if (bt < 0) return ([], [CodeDecoder.BlockValType(bt)]);
+        var ft = _m.Types[(int)bt];
+        return (ft.Params, ft.Results);
+    }
+
+    // ---- calls and returns ------------------------------------------------------------------
+
+    private void EmitReturnSequence()
+    {
+        // Results are at stack positions [count - n, count).
+        _il.Emit(OpCodes.Ldloc, _st);
+        _il.Emit(OpCodes.Ldloc, _st);
+        _il.Emit(OpCodes.Ldfld, ClrTypes.StDepth);
+        _il.Emit(OpCodes.Ldc_I4_1);
+        _il.Emit(OpCodes.Sub);
+        _il.Emit(OpCodes.Stfld, ClrTypes.StDepth);
+        var results = _type.Results;
+        int b = _stack.Count - results.Length;
+        if (results.Length == 1)
+        {
+            LdSlot(b);
+        }
+        else if (results.Length > 1)
+        {
+            for (int i = 0; i < results.Length; i++) StoreScratch(_il, _st, i, results[i], Slot(b + i, results[i]));
+        }
+        _il.Emit(OpCodes.Ret);
+    }
+
+    /// <summary>Stores local <paramref name="value"/> of type <paramref name="t"/> into result scratch slot <paramref name="i"/>.</summary>
+    internal static void StoreScratch(ILGenerator il, LocalBuilder st, int i, ValType t, LocalBuilder value)
+    {
+        il.Emit(OpCodes.Ldloc, st);
+        il.Emit(OpCodes.Ldfld, t.IsRef() ? ClrTypes.StRefs : ClrTypes.StBits);
+        il.Emit(OpCodes.Ldc_I4, i);
+        il.Emit(OpCodes.Ldloc, value);
+        switch (t)
+        {
+            case ValType.I32: il.Emit(OpCodes.Conv_I8); break;
+            case ValType.F32: il.Emit(OpCodes.Call, ClrTypes.Numeric(nameof(Numerics.F32Bits))); il.Emit(OpCodes.Conv_I8); break;
+            case ValType.F64: il.Emit(OpCodes.Call, ClrTypes.Numeric(nameof(Numerics.F64Bits))); break;
+        }
+        il.Emit(t.IsRef() ? OpCodes.Stelem_Ref : OpCodes.Stelem_I8);
+    }
+
+    /// <summary>Pushes result scratch slot <paramref name="i"/> of type <paramref name="t"/> onto the IL stack.</summary>
+    internal static void LoadScratch(ILGenerator il, LocalBuilder st, int i, ValType t)
+    {
+        il.Emit(OpCodes.Ldloc, st);
+        il.Emit(OpCodes.Ldfld, t.IsRef() ? ClrTypes.StRefs : ClrTypes.StBits);
+        il.Emit(OpCodes.Ldc_I4, i);
+        il.Emit(t.IsRef() ? OpCodes.Ldelem_Ref : OpCodes.Ldelem_I8);
+        switch (t)
+        {
+            case ValType.I32: il.Emit(OpCodes.Conv_I4); break;
+            case ValType.F32: il.Emit(OpCodes.Conv_I4); il.Emit(OpCodes.Call, ClrTypes.Numeric(nameof(Numerics.F32FromBits))); break;
+            case ValType.F64: il.Emit(OpCodes.Call, ClrTypes.Numeric(nameof(Numerics.F64FromBits))); break;
+        }
+    }
+
+    private void PushResults(FuncType ft)
+    {
+        if (ft.Results.Length == 1)
+        {
+            Push(ft.Results[0]);
+        }
+        else if (ft.Results.Length > 1)
+        {
+            for (int i = 0; i < ft.Results.Length; i++)
+            {
+                LoadScratch(_il, _st, i, ft.Results[i]);
+                Push(ft.Results[i]);
+            }
+        }
+    }
+
+    private void EmitCalli(FuncType ft, LocalBuilder fn)
+    {
+        _il.Emit(OpCodes.Ldloc, fn);
+        _il.Emit(OpCodes.Ldfld, ClrTypes.FnCtx);
+        _il.Emit(OpCodes.Ldloc, fn);
+        _il.Emit(OpCodes.Ldfld, ClrTypes.FnEntry);
+        _il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, ClrTypes.Return(ft), ClrTypes.Params(ft), null);
+    }
+
+    private void EmitCall(uint index)
+    {
+        var ft = _m.FunctionType((int)index);
+        if (index >= _m.ImportedFunctionCount)
+        {
+            Operands(ft.Params.Length);
+            LdCtx();
+            _il.Emit(OpCodes.Call, _methods[index - _m.ImportedFunctionCount]);
+        }
+        else
+        {
+            var fn = _il.DeclareLocal(typeof(FunctionInstance));
+            LdCtx();
+            _il.Emit(OpCodes.Ldfld, ClrTypes.InstFunctions);
+            _il.Emit(OpCodes.Ldc_I4, (int)index);
+            _il.Emit(OpCodes.Ldelem_Ref);
+            _il.Emit(OpCodes.Stloc, fn);
+            Operands(ft.Params.Length);
+            EmitCalli(ft, fn);
+        }
+        PushResults(ft);
+    }
+
+    private void EmitCallIndirect(uint typeIndex, uint table)
+    {
+        var ft = _m.Types[(int)typeIndex];
+        var fn = _il.DeclareLocal(typeof(FunctionInstance));
+        LdCtx();
+        _il.Emit(OpCodes.Ldc_I4, (int)table);
+        Operands(1);
+        _il.Emit(OpCodes.Ldc_I4, FunctionInstance.CanonicalTypeId(ft));
+        _il.Emit(OpCodes.Call, ClrTypes.Op(nameof(Ops.Indirect)));
+        _il.Emit(OpCodes.Stloc, fn);
+        Operands(ft.Params.Length);
+        EmitCalli(ft, fn);
+        PushResults(ft);
+    }
+
+    private void EmitF32Const(uint bits)
+    {
+        float f = BitConverter.Int32BitsToSingle((int)bits);
+        string? field = bits switch
+        {
+            0x00000000 => nameof(FloatConstants.F32Zero),
+            0x80000000 => nameof(FloatConstants.F32NegZero),
+            0x3F800000 => nameof(FloatConstants.F32One),
+            0xBF800000 => nameof(FloatConstants.F32NegOne),
+            _ => null,
+        };
+        if (field != null)
+        {
+            _il.Emit(OpCodes.Ldsfld, typeof(FloatConstants).GetField(field)!);
+        }
+        else if (float.IsNaN(f))
+        {
+            _il.Emit(OpCodes.Ldc_I4, (int)bits);
+            _il.Emit(OpCodes.Call, typeof(FloatConstants).GetMethod(nameof(FloatConstants.F32))!);
+        }
+        else
+        {
+            _il.Emit(OpCodes.Ldc_R4, f);
+        }
+    }
+
+    private void EmitF64Const(ulong bits)
+    {
+        double d = BitConverter.Int64BitsToDouble((long)bits);
+        string? field = bits switch
+        {
+            0x0000000000000000 => nameof(FloatConstants.F64Zero),
+            0x8000000000000000 => nameof(FloatConstants.F64NegZero),
+            0x3FF0000000000000 => nameof(FloatConstants.F64One),
+            0xBFF0000000000000 => nameof(FloatConstants.F64NegOne),
+            _ => null,
+        };
+        if (field != null)
+        {
+            _il.Emit(OpCodes.Ldsfld, typeof(FloatConstants).GetField(field)!);
+        }
+        else if (double.IsNaN(d))
+        {
+            _il.Emit(OpCodes.Ldc_I8, (long)bits);
+            _il.Emit(OpCodes.Call, typeof(FloatConstants).GetMethod(nameof(FloatConstants.F64))!);
+        }
+        else
+        {
+            _il.Emit(OpCodes.Ldc_R8, d);
+        }
+    }
+}

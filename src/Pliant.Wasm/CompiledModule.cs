@@ -1,0 +1,190 @@
+using System.Reflection;
+using Pliant.Wasm.Compilation;
+using Pliant.Wasm.Decoding;
+using Pliant.Wasm.Runtime;
+using Pliant.Wasm.Validation;
+
+namespace Pliant.Wasm;
+
+/// <summary>
+/// A decoded, validated and compiled module. Compile once, instantiate many times: instances share
+/// the generated code (one collectible assembly, freed when no instance or module references it).
+/// </summary>
+public sealed class CompiledModule
+{
+    private readonly MethodInfo[] _methods;
+    private readonly nint[] _entries;
+    private readonly int _maxResults;
+
+    private CompiledModule(WasmModule module, WasmLimits limits, MethodInfo[] methods, nint[] entries, Type holder)
+    {
+        Module = module;
+        Limits = limits;
+        _methods = methods;
+        _entries = entries;
+        CodeHolder = holder;
+        _maxResults = module.Types.Count == 0 ? 0 : module.Types.Max(t => t.Results.Length);
+    }
+
+    /// <summary>The decoded module (types, imports, exports, custom sections...).</summary>
+    public WasmModule Module { get; }
+
+    /// <summary>Limits applied to instances.</summary>
+    public WasmLimits Limits { get; }
+
+    /// <summary>The generated type; referenced so the collectible code stays alive with the module.</summary>
+    public Type CodeHolder { get; }
+
+    /// <summary>Decodes and validates without compiling. Throws <see cref="WasmMalformedException"/> or <see cref="WasmInvalidException"/>.</summary>
+    public static WasmModule DecodeAndValidate(ReadOnlyMemory<byte> bytes, WasmLimits? limits = null)
+    {
+        limits ??= WasmLimits.Default;
+        if (bytes.Length > limits.MaxModuleBytes) throw new WasmMalformedException("module exceeds the engine's size cap");
+        var m = ModuleDecoder.Decode(bytes);
+        ModuleValidator.Validate(m);
+        return m;
+    }
+
+    /// <summary>Decodes, validates and compiles a module.</summary>
+    public static CompiledModule Compile(ReadOnlyMemory<byte> bytes, WasmLimits? limits = null)
+    {
+        limits ??= WasmLimits.Default;
+        var m = DecodeAndValidate(bytes, limits);
+        var (methods, entries, holder) = ModuleCompiler.Compile(m);
+        return new CompiledModule(m, limits, methods, entries, holder);
+    }
+
+    /// <summary>
+    /// Instantiates the module: resolves imports (<see cref="WasmLinkException"/> if missing or
+    /// mismatched), initialises tables and memory from active segments and runs the start function
+    /// (traps surface as <see cref="WasmTrapException"/>). Instances sharing <paramref name="state"/>
+    /// share fuel and call depth.
+    /// </summary>
+    public Instance Instantiate(Imports? imports = null, ExecState? state = null)
+    {
+        var m = Module;
+        state ??= new ExecState { MaxDepth = Limits.MaxCallDepth };
+        state.EnsureResults(_maxResults);
+        var inst = new Instance(state);
+        var funcs = new List<FunctionInstance>();
+        var tables = new List<Table>();
+        var globals = new List<Global>();
+        foreach (var imp in m.Imports)
+        {
+            object v = null!;
+            if (imports == null || !imports.TryGet(imp.Module, imp.Name, out v))
+                throw new WasmLinkException($"unknown import {imp.Module}.{imp.Name}");
+            switch (imp.Kind)
+            {
+                case ExternKind.Func:
+                    if (v is not FunctionInstance f || !f.Type.Equals(m.Types[(int)imp.TypeIndex]))
+                        throw new WasmLinkException($"incompatible import type {imp.Module}.{imp.Name}");
+                    funcs.Add(f);
+                    break;
+                case ExternKind.Table:
+                    if (v is not Table t || t.ElemType != imp.Table.ElemType || !LimitsMatch((ulong)t.Size, t.Max, imp.Table.Limits))
+                        throw new WasmLinkException($"incompatible import type {imp.Module}.{imp.Name}");
+                    tables.Add(t);
+                    break;
+                case ExternKind.Memory:
+                    if (v is not Memory mem || !LimitsMatch((ulong)mem.Pages, mem.Max, imp.Memory))
+                        throw new WasmLinkException($"incompatible import type {imp.Module}.{imp.Name}");
+                    inst.Memory0 = mem;
+                    break;
+                case ExternKind.Global:
+                    if (v is not Global g || g.Type != imp.Global.Type || g.Mutable != imp.Global.Mutable)
+                        throw new WasmLinkException($"incompatible import type {imp.Module}.{imp.Name}");
+                    globals.Add(g);
+                    break;
+            }
+        }
+        for (int i = 0; i < m.Functions.Count; i++)
+            funcs.Add(new FunctionInstance(m.Types[(int)m.Functions[i]], _entries[i], inst, _methods[i]));
+        inst.Functions = [.. funcs];
+        foreach (var t in m.Tables)
+        {
+            if (t.Limits.Min > Limits.MaxTableSize) throw new WasmTrapException("table size exceeds the engine's cap");
+            tables.Add(new Table(t.ElemType, (uint)t.Limits.Min, (uint?)t.Limits.Max, Limits.MaxTableSize));
+        }
+        inst.Tables = [.. tables];
+        foreach (var mem in m.Memories)
+        {
+            if (mem.Min > Limits.MaxMemoryPages) throw new WasmTrapException("memory size exceeds the engine's page cap");
+            inst.Memory0 = new Memory((uint)mem.Min, (uint?)mem.Max, Limits.MaxMemoryPages);
+        }
+        inst.Globals = [.. globals];
+        foreach (var gd in m.Globals)
+        {
+            var g = new Global(gd.Type.Type, gd.Type.Mutable) { Value = Eval(gd.Init, inst, gd.Type.Type) };
+            globals.Add(g);
+            inst.Globals = [.. globals];
+        }
+        var elems = new object?[m.Elements.Count][];
+        for (int i = 0; i < elems.Length; i++)
+        {
+            var seg = m.Elements[i];
+            var items = new object?[seg.Items.Length];
+            for (int k = 0; k < items.Length; k++) items[k] = Eval(seg.Items[k], inst, seg.Type).Ref;
+            elems[i] = items;
+        }
+        inst.Elems = elems;
+        inst.Datas = [.. m.Data.Select(d => d.Bytes)];
+        foreach (var e in m.Exports)
+        {
+            inst.Exports[e.Name] = e.Kind switch
+            {
+                ExternKind.Func => inst.Functions[e.Index],
+                ExternKind.Table => inst.Tables[e.Index],
+                ExternKind.Memory => inst.Memory0!,
+                _ => inst.Globals[e.Index],
+            };
+        }
+        // Spec §4.5.4: element segments, then data segments, then the start function.
+        for (int i = 0; i < m.Elements.Count; i++)
+        {
+            var seg = m.Elements[i];
+            if (seg.Mode == SegmentMode.Active)
+            {
+                int off = Eval(seg.Offset!, inst, ValType.I32).I32;
+                Ops.TableInit(inst, (int)seg.Table, i, off, 0, seg.Items.Length);
+            }
+            if (seg.Mode != SegmentMode.Passive) Ops.ElemDrop(inst, i);
+        }
+        for (int i = 0; i < m.Data.Count; i++)
+        {
+            var seg = m.Data[i];
+            if (seg.Mode != SegmentMode.Active) continue;
+            int off = Eval(seg.Offset!, inst, ValType.I32).I32;
+            Ops.MemoryInit(inst, i, off, 0, seg.Bytes.Length);
+            Ops.DataDrop(inst, i);
+        }
+        if (m.Start is uint s) Instance.Invoke(inst.Functions[s], []);
+        return inst;
+    }
+
+    private static bool LimitsMatch(ulong actualMin, uint? actualMax, Limits expected)
+    {
+        if (actualMin < expected.Min) return false;
+        if (expected.Max is ulong emax)
+        {
+            if (actualMax is not uint amax || amax > emax) return false;
+        }
+        return true;
+    }
+
+    private static WasmValue Eval(ConstExpr e, Instance inst, ValType type)
+    {
+        var ins = e.Code[0];
+        return ins.Op switch
+        {
+            0x41 => WasmValue.FromI32((int)ins.Imm),
+            0x42 => WasmValue.FromI64(ins.Imm),
+            0x43 => WasmValue.FromF32Bits((uint)ins.Imm),
+            0x44 => WasmValue.FromF64Bits((ulong)ins.Imm),
+            0xD0 => WasmValue.FromRef(type, null),
+            0xD2 => WasmValue.FromRef(ValType.FuncRef, inst.Functions[ins.Imm]),
+            0x23 => inst.Globals[ins.Imm].Value,
+            _ => throw new WasmInvalidException("constant expression required"),
+        };
+    }
+}

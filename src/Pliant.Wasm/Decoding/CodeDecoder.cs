@@ -1,0 +1,146 @@
+namespace Pliant.Wasm.Decoding;
+
+/// <summary>Decodes instruction sequences (spec §5.4) into <see cref="Instr"/> arrays.</summary>
+internal static class CodeDecoder
+{
+    /// <summary>Set when memory.init/data.drop is decoded without a data count section (checked by the module decoder).</summary>
+    [ThreadStatic] public static bool DataIndexWithoutCount;
+
+    /// <summary>
+    /// Decodes instructions up to and including the <c>end</c> that closes the sequence.
+    /// When <paramref name="includeEnd"/> is false the final end is dropped.
+    /// </summary>
+    public static Instr[] Decode(ref WasmReader r, bool hasDataCount, bool includeEnd)
+    {
+        var list = new List<Instr>();
+        int depth = 0;
+        while (true)
+        {
+            var ins = DecodeOne(ref r, hasDataCount);
+            switch (ins.Op)
+            {
+                case 0x02 or 0x03 or 0x04: depth++; break;
+                case 0x0B:
+                    if (depth == 0)
+                    {
+                        if (includeEnd) list.Add(ins);
+                        return [.. list];
+                    }
+                    depth--;
+                    break;
+            }
+            list.Add(ins);
+        }
+    }
+
+    private static Instr DecodeOne(ref WasmReader r, bool hasDataCount)
+    {
+        byte op = r.ReadByte();
+        var ins = new Instr { Op = op };
+        switch (op)
+        {
+            case 0x00 or 0x01 or 0x05 or 0x0B or 0x0F or 0x1A or 0x1B or 0xD1:
+                break;
+            case 0x02 or 0x03 or 0x04:
+                ins.Imm = ReadBlockType(ref r);
+                break;
+            case 0x0C or 0x0D or 0x10 or 0x20 or 0x21 or 0x22 or 0x23 or 0x24 or 0x25 or 0x26 or 0xD2:
+                ins.Imm = r.ReadU32();
+                break;
+            case 0x0E:
+            {
+                uint n = r.ReadU32();
+                if (n > r.Length - r.Position) throw WasmReader.Eof();
+                var t = new uint[n + 1];
+                for (int i = 0; i <= n; i++) t[i] = r.ReadU32();
+                ins.Table = t;
+                break;
+            }
+            case 0x11:
+                ins.Imm = r.ReadU32();
+                ins.Imm2 = r.ReadU32();
+                break;
+            case 0x1C:
+            {
+                uint n = r.ReadU32();
+                if (n > r.Length - r.Position) throw WasmReader.Eof();
+                var t = new uint[n];
+                for (int i = 0; i < n; i++) t[i] = (uint)ModuleDecoder.ReadValType(ref r);
+                ins.Table = t;
+                break;
+            }
+            case >= 0x28 and <= 0x3E:
+                ins.Imm2 = r.ReadU32();
+                if (ins.Imm2 >= 32) throw new WasmMalformedException("malformed memop flags");
+                ins.Imm = r.ReadU32();
+                break;
+            case 0x3F or 0x40:
+                if (r.ReadByte() != 0) throw new WasmMalformedException("zero byte expected");
+                break;
+            case 0x41: ins.Imm = r.ReadS32(); break;
+            case 0x42: ins.Imm = r.ReadS64(); break;
+            case 0x43: ins.Imm = r.ReadF32Bits(); break;
+            case 0x44: ins.Imm = (long)r.ReadF64Bits(); break;
+            case >= 0x45 and <= 0xC4:
+                break;
+            case 0xD0:
+                ins.Imm = (long)ModuleDecoder.ReadRefType(ref r);
+                break;
+            case 0xFC:
+                DecodeFc(ref r, ref ins, hasDataCount);
+                break;
+            default:
+                throw new WasmMalformedException("illegal opcode");
+        }
+        return ins;
+    }
+
+    private static void DecodeFc(ref WasmReader r, ref Instr ins, bool hasDataCount)
+    {
+        uint sub = r.ReadU32();
+        if (sub > 17) throw new WasmMalformedException("illegal opcode");
+        ins.Op = (ushort)(0xFC00 | sub);
+        switch (sub)
+        {
+            case <= 7: break;
+            case 8:
+                if (!hasDataCount) DataIndexWithoutCount = true;
+                ins.Imm = r.ReadU32();
+                if (r.ReadByte() != 0) throw new WasmMalformedException("zero byte expected");
+                break;
+            case 9:
+                if (!hasDataCount) DataIndexWithoutCount = true;
+                ins.Imm = r.ReadU32();
+                break;
+            case 10:
+                if (r.ReadByte() != 0 || r.ReadByte() != 0) throw new WasmMalformedException("zero byte expected");
+                break;
+            case 11:
+                if (r.ReadByte() != 0) throw new WasmMalformedException("zero byte expected");
+                break;
+            case 12 or 14:
+                ins.Imm = r.ReadU32();
+                ins.Imm2 = r.ReadU32();
+                break;
+            case 13 or 15 or 16 or 17:
+                ins.Imm = r.ReadU32();
+                break;
+        }
+    }
+
+    private static long ReadBlockType(ref WasmReader r)
+    {
+        long bt = r.ReadS33();
+        if (bt >= 0) return bt;
+        switch (bt)
+        {
+            case -64: case -1: case -2: case -3: case -4: case -5: case -16: case -17:
+                return bt;
+            default:
+                throw new WasmMalformedException("malformed value type");
+        }
+    }
+
+    /// <summary>Maps a negative block type (single value type) to its value type.</summary>
+    public static ValType BlockValType(long bt) => (ValType)(byte)(bt & 0x7F);
+}

@@ -1,0 +1,114 @@
+namespace Pliant.Wasm.Decoding;
+
+/// <summary>Kind of an import or export.</summary>
+public enum ExternKind : byte
+{
+    /// <summary>A function.</summary>
+    Func = 0,
+    /// <summary>A table.</summary>
+    Table = 1,
+    /// <summary>A memory.</summary>
+    Memory = 2,
+    /// <summary>A global.</summary>
+    Global = 3,
+}
+
+/// <summary>Size limits of a memory (in pages) or table (in elements).</summary>
+public readonly record struct Limits(ulong Min, ulong? Max);
+
+/// <summary>Type of a table.</summary>
+public readonly record struct TableType(ValType ElemType, Limits Limits);
+
+/// <summary>Type of a global.</summary>
+public readonly record struct GlobalType(ValType Type, bool Mutable);
+
+/// <summary>An import: module name, field name and the imported entity's type.</summary>
+public sealed class Import
+{
+    /// <summary>Module name.</summary>
+    public required string Module { get; init; }
+    /// <summary>Field name.</summary>
+    public required string Name { get; init; }
+    /// <summary>Kind of entity.</summary>
+    public ExternKind Kind { get; init; }
+    /// <summary>Type index (functions).</summary>
+    public uint TypeIndex { get; init; }
+    /// <summary>Table type (tables).</summary>
+    public TableType Table { get; init; }
+    /// <summary>Memory limits (memories).</summary>
+    public Limits Memory { get; init; }
+    /// <summary>Global type (globals).</summary>
+    public GlobalType Global { get; init; }
+}
+
+/// <summary>An export: name, kind and index in the kind's index space.</summary>
+public readonly record struct Export(string Name, ExternKind Kind, uint Index);
+
+/// <summary>A constant expression (global initialiser, segment offset, element item).</summary>
+public sealed class ConstExpr
+{
+    /// <summary>Decoded instructions, without the final <c>end</c>.</summary>
+    public required Instr[] Code { get; init; }
+}
+
+/// <summary>A global defined by the module.</summary>
+public sealed class GlobalDef
+{
+    /// <summary>Type of the global.</summary>
+    public GlobalType Type { get; init; }
+    /// <summary>Initialiser.</summary>
+    public required ConstExpr Init { get; init; }
+}
+
+/// <summary>Mode of an element or data segment.</summary>
+public enum SegmentMode : byte
+{
+    /// <summary>Copied at instantiation.</summary>
+    Active,
+    /// <summary>Used by table.init/memory.init.</summary>
+    Passive,
+    /// <summary>Only declares references (elements).</summary>
+    Declarative,
+}
+
+/// <summary>An element segment.</summary>
+public sealed class ElementSegment
+{
+    /// <summary>Mode.</summary>
+    public SegmentMode Mode { get; init; }
+    /// <summary>Element type (funcref or externref).</summary>
+    public ValType Type { get; init; }
+    /// <summary>Table index (active).</summary>
+    public uint Table { get; init; }
+    /// <summary>Offset (active).</summary>
+    public ConstExpr? Offset { get; init; }
+    /// <summary>Items as constant expressions.</summary>
+    public required ConstExpr[] Items { get; init; }
+}
+
+/// <summary>A data segment.</summary>
+public sealed class DataSegment
+{
+    /// <summary>Mode (active or passive).</summary>
+    public SegmentMode Mode { get; init; }
+    /// <summary>Memory index (active).</summary>
+    public uint Memory { get; init; }
+    /// <summary>Offset (active).</summary>
+    public ConstExpr? Offset { get; init; }
+    /// <summary>The bytes.</summary>
+    public required byte[] Bytes { get; init; }
+}
+
+/// <summary>A function body: locals and code.</summary>
+public sealed class FunctionBody
+{
+    /// <summary>Declared locals (not including parameters), expanded.</summary>
+    public required ValType[] Locals { get; init; }
+    /// <summary>Instructions, including the final <c>end</c>.</summary>
+    public required Instr[] Code { get; init; }
+    /// <summary>Size of the body in bytes.</summary>
+    public int Size { get; init; }
+}
+
+/// <summary>A custom section (name and raw contents).</summary>
+public readonly record struct CustomSection(string Name, ReadOnlyMemory<byte> Data);

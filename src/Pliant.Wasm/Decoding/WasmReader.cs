@@ -1,0 +1,112 @@
+using System.Text;
+
+namespace Pliant.Wasm.Decoding;
+
+/// <summary>Cursor over a byte span with the binary format's primitive decoders (LEB128, floats, names).</summary>
+internal ref struct WasmReader
+{
+    private readonly ReadOnlySpan<byte> _data;
+
+    public WasmReader(ReadOnlySpan<byte> data, int position = 0)
+    {
+        _data = data;
+        Position = position;
+    }
+
+    public int Position;
+
+    public readonly int Length => _data.Length;
+
+    public readonly ReadOnlySpan<byte> Full => _data;
+
+    public readonly bool AtEnd => Position >= _data.Length;
+
+    public static WasmMalformedException Eof() => new("unexpected end");
+
+    public byte ReadByte()
+    {
+        if (Position >= _data.Length) throw Eof();
+        return _data[Position++];
+    }
+
+    public ReadOnlySpan<byte> ReadBytes(int n)
+    {
+        if (n < 0 || n > _data.Length - Position) throw Eof();
+        var s = _data.Slice(Position, n);
+        Position += n;
+        return s;
+    }
+
+    public uint ReadU32()
+    {
+        uint result = 0;
+        for (int shift = 0; ; shift += 7)
+        {
+            byte b = ReadByte();
+            if (shift == 28 && (b & 0x70) != 0)
+                throw new WasmMalformedException((b & 0x80) != 0 ? "integer representation too long" : "integer too large");
+            result |= (uint)(b & 0x7F) << shift;
+            if ((b & 0x80) == 0) return result;
+            if (shift == 28) throw new WasmMalformedException("integer representation too long");
+        }
+    }
+
+    public int ReadS32() => (int)ReadSigned(32);
+
+    public long ReadS64() => ReadSigned(64);
+
+    public long ReadS33() => ReadSigned(33);
+
+    private long ReadSigned(int bits)
+    {
+        long result = 0;
+        int shift = 0;
+        int maxBytes = (bits + 6) / 7;
+        for (int i = 0; ; i++)
+        {
+            byte b = ReadByte();
+            if (i == maxBytes - 1)
+            {
+                // Last byte: the unused high bits must all equal the sign bit.
+                if ((b & 0x80) != 0) throw new WasmMalformedException("integer representation too long");
+                int used = bits - shift;
+                int upper = (b & 0x7F) >> (used - 1);
+                if (upper != 0 && upper != (1 << (8 - used)) - 1) throw new WasmMalformedException("integer too large");
+                result |= (long)(b & 0x7F) << shift;
+                return bits == 64 ? result : (result << (64 - bits)) >> (64 - bits);
+            }
+            result |= (long)(b & 0x7F) << shift;
+            shift += 7;
+            if ((b & 0x80) == 0)
+            {
+                if (shift < 64 && (b & 0x40) != 0) result |= -1L << shift;
+                return result;
+            }
+        }
+    }
+
+    public uint ReadF32Bits() => (uint)(ReadByte() | ReadByte() << 8 | ReadByte() << 16 | ReadByte() << 24);
+
+    public ulong ReadF64Bits()
+    {
+        ulong lo = ReadF32Bits();
+        ulong hi = ReadF32Bits();
+        return lo | hi << 32;
+    }
+
+    private static readonly UTF8Encoding StrictUtf8 = new(false, true);
+
+    public string ReadName()
+    {
+        uint n = ReadU32();
+        var bytes = ReadBytes(checked((int)Math.Min(n, int.MaxValue)));
+        try
+        {
+            return StrictUtf8.GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new WasmMalformedException("malformed UTF-8 encoding");
+        }
+    }
+}

@@ -1,0 +1,56 @@
+namespace Pliant.Wasm.Runtime;
+
+/// <summary>
+/// Per-store execution state shared by linked instances: remaining fuel, call depth, and the
+/// scratch used to return multiple values. Not thread-safe: one thread runs a store at a time.
+/// </summary>
+public sealed class ExecState
+{
+    /// <summary>Remaining fuel; a trap "fuel exhausted" when it drops below zero.</summary>
+    public long Fuel = long.MaxValue;
+
+    /// <summary>Current wasm call depth.</summary>
+    public int Depth;
+
+    /// <summary>Maximum wasm call depth before "call stack exhausted".</summary>
+    public int MaxDepth = 20000;
+
+    /// <summary>Scratch for multi-value returns (numbers as raw bits).</summary>
+    public long[] ResultBits = new long[16];
+
+    /// <summary>Scratch for multi-value returns (references).</summary>
+    public object?[] ResultRefs = new object?[16];
+
+    /// <summary>Function entry: charges one unit of fuel and checks the call depth.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public void Enter()
+    {
+        if (--Fuel < 0) Trap.FuelExhausted();
+        int d = ++Depth;
+        if (d > MaxDepth) Trap.StackExhausted();
+        if ((d & 7) == 0 && !System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack()) Trap.StackExhausted();
+    }
+
+    /// <summary>Traps "call stack exhausted" when the native stack is nearly used up.</summary>
+    public static void CheckStack()
+    {
+        if (!System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack()) Trap.StackExhausted();
+    }
+
+    /// <summary>Loop header: charges one unit of fuel.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public void Tick()
+    {
+        if (--Fuel < 0) Trap.FuelExhausted();
+    }
+
+    /// <summary>Grows the result scratch to hold <paramref name="n"/> values.</summary>
+    public void EnsureResults(int n)
+    {
+        if (ResultBits.Length < n)
+        {
+            ResultBits = new long[n];
+            ResultRefs = new object?[n];
+        }
+    }
+}

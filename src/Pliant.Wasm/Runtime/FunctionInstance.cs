@@ -1,0 +1,41 @@
+using System.Collections.Concurrent;
+using Pliant.Wasm.Decoding;
+
+namespace Pliant.Wasm.Runtime;
+
+/// <summary>
+/// A function value (funcref): a managed entry point taking the wasm parameters followed by the
+/// owning <see cref="Instance"/>, called with <c>calli</c>.
+/// </summary>
+public sealed class FunctionInstance
+{
+    private static readonly ConcurrentDictionary<FuncType, int> TypeIds = new();
+
+    /// <summary>Creates a function value.</summary>
+    public FunctionInstance(FuncType type, nint entry, Instance context, object keepAlive)
+    {
+        Type = type;
+        TypeId = CanonicalTypeId(type);
+        Entry = entry;
+        Context = context;
+        KeepAlive = keepAlive;
+    }
+
+    /// <summary>Signature.</summary>
+    public FuncType Type { get; }
+
+    /// <summary>Process-wide id of the signature; equal ids mean equal signatures.</summary>
+    public readonly int TypeId;
+
+    /// <summary>Entry point (managed function pointer).</summary>
+    public readonly nint Entry;
+
+    /// <summary>Instance passed as the last argument.</summary>
+    public readonly Instance Context;
+
+    /// <summary>Keeps the (collectible) code alive while this function is reachable.</summary>
+    public object KeepAlive { get; }
+
+    /// <summary>Returns the process-wide id of a signature.</summary>
+    public static int CanonicalTypeId(FuncType t) => TypeIds.GetOrAdd(t, _ => TypeIds.Count + 1);
+}

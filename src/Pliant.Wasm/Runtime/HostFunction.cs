@@ -1,0 +1,23 @@
+using Pliant.Wasm.Compilation;
+using Pliant.Wasm.Decoding;
+
+namespace Pliant.Wasm.Runtime;
+
+/// <summary>Creates host functions that wasm modules can import and call directly.</summary>
+public static class HostFunction
+{
+    /// <summary>
+    /// Wraps a typed delegate (e.g. <c>Func&lt;int,int,int&gt;</c>, <c>Action&lt;long&gt;</c>) as a function value.
+    /// Parameters/returns: int/uint (i32), long/ulong (i64), float, double, object (externref), FunctionInstance (funcref).
+    /// </summary>
+    public static FunctionInstance Create<TDelegate>(TDelegate target) where TDelegate : Delegate => Create(typeof(TDelegate), target);
+
+    /// <summary>Non-generic form of <see cref="Create{TDelegate}(TDelegate)"/>.</summary>
+    public static FunctionInstance Create(Type delegateType, Delegate target)
+    {
+        FuncType sig = EntryStubs.Signature(delegateType);
+        var (method, entry) = EntryStubs.HostStub(delegateType);
+        var ctx = new Instance(new ExecState()) { HostTarget = target };
+        return new FunctionInstance(sig, entry, ctx, method);
+    }
+}

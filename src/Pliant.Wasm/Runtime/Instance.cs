@@ -1,0 +1,80 @@
+using Pliant.Wasm.Decoding;
+
+namespace Pliant.Wasm.Runtime;
+
+/// <summary>
+/// A module instance: the runtime state generated code reads through its public fields
+/// (functions, tables, memory, globals, segments) plus the export API for hosts.
+/// </summary>
+public sealed class Instance
+{
+#pragma warning disable CS1591
+    public ExecState State;
+    public Memory? Memory0;
+    public Table[] Tables = [];
+    public Global[] Globals = [];
+    public FunctionInstance[] Functions = [];
+    public byte[][] Datas = [];
+    public object?[][] Elems = [];
+    /// <summary>For host functions: the delegate the stub calls.</summary>
+    public object? HostTarget;
+#pragma warning restore CS1591
+
+    internal Instance(ExecState state) => State = state;
+
+    /// <summary>Exports by name: <see cref="FunctionInstance"/>, <see cref="Table"/>, <see cref="Memory"/> or <see cref="Global"/>.</summary>
+    public Dictionary<string, object> Exports { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The exported memory named <paramref name="name"/> (default: the first exported memory).</summary>
+    public Memory GetMemory(string? name = null)
+    {
+        if (name != null) return Exports.TryGetValue(name, out var m) && m is Memory mm ? mm : throw new KeyNotFoundException(name);
+        return Memory0 ?? throw new InvalidOperationException("instance has no memory");
+    }
+
+    /// <summary>The exported function named <paramref name="name"/>.</summary>
+    public FunctionInstance GetExportedFunction(string name) =>
+        Exports.TryGetValue(name, out var f) && f is FunctionInstance fi ? fi : throw new KeyNotFoundException($"no exported function {name}");
+
+    /// <summary>The exported global named <paramref name="name"/>.</summary>
+    public Global GetGlobal(string name) =>
+        Exports.TryGetValue(name, out var g) && g is Global gg ? gg : throw new KeyNotFoundException($"no exported global {name}");
+
+    /// <summary>
+    /// Returns a typed delegate (e.g. <c>Func&lt;int,int,int&gt;</c>) calling the export directly.
+    /// Parameter and return types must match the signature (int, long, float, double, object).
+    /// </summary>
+    public TDelegate GetFunction<TDelegate>(string name) where TDelegate : Delegate =>
+        Compilation.EntryStubs.CreateTyped<TDelegate>(GetExportedFunction(name));
+
+    /// <summary>Calls an export with untyped values. <paramref name="fuel"/> limits the call (null = unlimited).</summary>
+    public WasmValue[] Invoke(string name, WasmValue[] args, long? fuel = null) => Invoke(GetExportedFunction(name), args, fuel);
+
+    /// <summary>Calls a function with untyped values. Traps surface as <see cref="WasmTrapException"/>.</summary>
+    public static WasmValue[] Invoke(FunctionInstance f, WasmValue[] args, long? fuel = null)
+    {
+        var t = f.Type;
+        if (args.Length != t.Params.Length) throw new ArgumentException("wrong number of arguments");
+        for (int i = 0; i < args.Length; i++)
+            if (args[i].Type != t.Params[i]) throw new ArgumentException($"argument {i} has type {args[i].Type.Name()}, expected {t.Params[i].Name()}");
+        var st = f.Context.State;
+        int depth = st.Depth;
+        long savedFuel = st.Fuel;
+        if (fuel.HasValue) st.Fuel = fuel.Value;
+        var results = new WasmValue[t.Results.Length];
+        try
+        {
+            Compilation.EntryStubs.Invoker(t)(f, args, results);
+        }
+        catch (InsufficientExecutionStackException)
+        {
+            throw new WasmTrapException("call stack exhausted");
+        }
+        finally
+        {
+            st.Depth = depth;
+            if (fuel.HasValue) st.Fuel = savedFuel;
+        }
+        return results;
+    }
+}

@@ -1,0 +1,231 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace Pliant.Wasm.Runtime;
+
+/// <summary>Numeric operators with WebAssembly semantics (spec §4.3), called from generated code.</summary>
+public static class Numerics
+{
+#pragma warning disable CS1591
+    private const MethodImplOptions Inl = MethodImplOptions.AggressiveInlining;
+
+    [MethodImpl(Inl)] public static int Clz32(int x) => BitOperations.LeadingZeroCount((uint)x);
+    [MethodImpl(Inl)] public static int Ctz32(int x) => x == 0 ? 32 : BitOperations.TrailingZeroCount(x);
+    [MethodImpl(Inl)] public static int Popcnt32(int x) => BitOperations.PopCount((uint)x);
+    [MethodImpl(Inl)] public static long Clz64(long x) => BitOperations.LeadingZeroCount((ulong)x);
+    [MethodImpl(Inl)] public static long Ctz64(long x) => x == 0 ? 64 : BitOperations.TrailingZeroCount(x);
+    [MethodImpl(Inl)] public static long Popcnt64(long x) => BitOperations.PopCount((ulong)x);
+    [MethodImpl(Inl)] public static int Rotl32(int x, int n) => (int)BitOperations.RotateLeft((uint)x, n & 31);
+    [MethodImpl(Inl)] public static int Rotr32(int x, int n) => (int)BitOperations.RotateRight((uint)x, n & 31);
+    [MethodImpl(Inl)] public static long Rotl64(long x, long n) => (long)BitOperations.RotateLeft((ulong)x, (int)(n & 63));
+    [MethodImpl(Inl)] public static long Rotr64(long x, long n) => (long)BitOperations.RotateRight((ulong)x, (int)(n & 63));
+
+    [MethodImpl(Inl)]
+    public static int DivS32(int a, int b)
+    {
+        if (b == 0) Trap.DivideByZero();
+        if (b == -1 && a == int.MinValue) Trap.IntegerOverflow();
+        return a / b;
+    }
+
+    [MethodImpl(Inl)]
+    public static int DivU32(int a, int b)
+    {
+        if (b == 0) Trap.DivideByZero();
+        return (int)((uint)a / (uint)b);
+    }
+
+    [MethodImpl(Inl)]
+    public static int RemS32(int a, int b)
+    {
+        if (b == 0) Trap.DivideByZero();
+        return b == -1 ? 0 : a % b;
+    }
+
+    [MethodImpl(Inl)]
+    public static int RemU32(int a, int b)
+    {
+        if (b == 0) Trap.DivideByZero();
+        return (int)((uint)a % (uint)b);
+    }
+
+    [MethodImpl(Inl)]
+    public static long DivS64(long a, long b)
+    {
+        if (b == 0) Trap.DivideByZero();
+        if (b == -1 && a == long.MinValue) Trap.IntegerOverflow();
+        return a / b;
+    }
+
+    [MethodImpl(Inl)]
+    public static long DivU64(long a, long b)
+    {
+        if (b == 0) Trap.DivideByZero();
+        return (long)((ulong)a / (ulong)b);
+    }
+
+    [MethodImpl(Inl)]
+    public static long RemS64(long a, long b)
+    {
+        if (b == 0) Trap.DivideByZero();
+        return b == -1 ? 0 : a % b;
+    }
+
+    [MethodImpl(Inl)]
+    public static long RemU64(long a, long b)
+    {
+        if (b == 0) Trap.DivideByZero();
+        return (long)((ulong)a % (ulong)b);
+    }
+
+    // Floats: sign operations are bitwise so NaN payloads are preserved (spec §4.3.3).
+    [MethodImpl(Inl)] public static float AbsF32(float x) => BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(x) & 0x7FFFFFFF);
+    [MethodImpl(Inl)] public static float NegF32(float x) => BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(x) ^ int.MinValue);
+    [MethodImpl(Inl)] public static float CopysignF32(float x, float y) => BitConverter.Int32BitsToSingle((BitConverter.SingleToInt32Bits(x) & 0x7FFFFFFF) | (BitConverter.SingleToInt32Bits(y) & int.MinValue));
+    [MethodImpl(Inl)] public static double AbsF64(double x) => BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(x) & long.MaxValue);
+    [MethodImpl(Inl)] public static double NegF64(double x) => BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(x) ^ long.MinValue);
+    [MethodImpl(Inl)] public static double CopysignF64(double x, double y) => BitConverter.Int64BitsToDouble((BitConverter.DoubleToInt64Bits(x) & long.MaxValue) | (BitConverter.DoubleToInt64Bits(y) & long.MinValue));
+
+    [MethodImpl(Inl)] public static float CeilF32(float x) => MathF.Ceiling(x);
+    [MethodImpl(Inl)] public static float FloorF32(float x) => MathF.Floor(x);
+    [MethodImpl(Inl)] public static float TruncF32(float x) => MathF.Truncate(x);
+    [MethodImpl(Inl)] public static float NearestF32(float x) => MathF.Round(x, MidpointRounding.ToEven);
+    [MethodImpl(Inl)] public static float SqrtF32(float x) => MathF.Sqrt(x);
+    [MethodImpl(Inl)] public static double CeilF64(double x) => Math.Ceiling(x);
+    [MethodImpl(Inl)] public static double FloorF64(double x) => Math.Floor(x);
+    [MethodImpl(Inl)] public static double TruncF64(double x) => Math.Truncate(x);
+    [MethodImpl(Inl)] public static double NearestF64(double x) => Math.Round(x, MidpointRounding.ToEven);
+    [MethodImpl(Inl)] public static double SqrtF64(double x) => Math.Sqrt(x);
+
+    [MethodImpl(Inl)]
+    public static float MinF32(float a, float b)
+    {
+        if (float.IsNaN(a) || float.IsNaN(b)) return a + b;
+        if (a == b) return BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(a) | BitConverter.SingleToInt32Bits(b));
+        return a < b ? a : b;
+    }
+
+    [MethodImpl(Inl)]
+    public static float MaxF32(float a, float b)
+    {
+        if (float.IsNaN(a) || float.IsNaN(b)) return a + b;
+        if (a == b) return BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(a) & BitConverter.SingleToInt32Bits(b));
+        return a > b ? a : b;
+    }
+
+    [MethodImpl(Inl)]
+    public static double MinF64(double a, double b)
+    {
+        if (double.IsNaN(a) || double.IsNaN(b)) return a + b;
+        if (a == b) return BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(a) | BitConverter.DoubleToInt64Bits(b));
+        return a < b ? a : b;
+    }
+
+    [MethodImpl(Inl)]
+    public static double MaxF64(double a, double b)
+    {
+        if (double.IsNaN(a) || double.IsNaN(b)) return a + b;
+        if (a == b) return BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(a) & BitConverter.DoubleToInt64Bits(b));
+        return a > b ? a : b;
+    }
+
+    // Trapping truncations (spec §4.3.4 trunc).
+    public static int TruncI32F32S(float x)
+    {
+        if (float.IsNaN(x)) Trap.InvalidConversion();
+        if (!(x >= -2147483648f && x < 2147483648f)) Trap.IntegerOverflow();
+        return (int)x;
+    }
+
+    public static int TruncI32F32U(float x)
+    {
+        if (float.IsNaN(x)) Trap.InvalidConversion();
+        if (!(x > -1f && x < 4294967296f)) Trap.IntegerOverflow();
+        return (int)(uint)x;
+    }
+
+    public static int TruncI32F64S(double x)
+    {
+        if (double.IsNaN(x)) Trap.InvalidConversion();
+        if (!(x > -2147483649.0 && x < 2147483648.0)) Trap.IntegerOverflow();
+        return (int)x;
+    }
+
+    public static int TruncI32F64U(double x)
+    {
+        if (double.IsNaN(x)) Trap.InvalidConversion();
+        if (!(x > -1.0 && x < 4294967296.0)) Trap.IntegerOverflow();
+        return (int)(uint)x;
+    }
+
+    public static long TruncI64F32S(float x)
+    {
+        if (float.IsNaN(x)) Trap.InvalidConversion();
+        if (!(x >= -9223372036854775808f && x < 9223372036854775808f)) Trap.IntegerOverflow();
+        return (long)x;
+    }
+
+    public static long TruncI64F32U(float x)
+    {
+        if (float.IsNaN(x)) Trap.InvalidConversion();
+        if (!(x > -1f && x < 18446744073709551616f)) Trap.IntegerOverflow();
+        return (long)(ulong)x;
+    }
+
+    public static long TruncI64F64S(double x)
+    {
+        if (double.IsNaN(x)) Trap.InvalidConversion();
+        if (!(x >= -9223372036854775808.0 && x < 9223372036854775808.0)) Trap.IntegerOverflow();
+        return (long)x;
+    }
+
+    public static long TruncI64F64U(double x)
+    {
+        if (double.IsNaN(x)) Trap.InvalidConversion();
+        if (!(x > -1.0 && x < 18446744073709551616.0)) Trap.IntegerOverflow();
+        return (long)(ulong)x;
+    }
+
+    // Saturating truncations (spec §4.3.4 trunc_sat).
+    public static int SatI32F32S(float x) => float.IsNaN(x) ? 0 : x < -2147483648f ? int.MinValue : x >= 2147483648f ? int.MaxValue : (int)x;
+    public static int SatI32F32U(float x) => float.IsNaN(x) || x <= -1f ? 0 : x >= 4294967296f ? -1 : (int)(uint)x;
+    public static int SatI32F64S(double x) => double.IsNaN(x) ? 0 : x <= -2147483649.0 ? int.MinValue : x >= 2147483648.0 ? int.MaxValue : (int)x;
+    public static int SatI32F64U(double x) => double.IsNaN(x) || x <= -1.0 ? 0 : x >= 4294967296.0 ? -1 : (int)(uint)x;
+    public static long SatI64F32S(float x) => float.IsNaN(x) ? 0 : x < -9223372036854775808f ? long.MinValue : x >= 9223372036854775808f ? long.MaxValue : (long)x;
+    public static long SatI64F32U(float x) => float.IsNaN(x) || x <= -1f ? 0 : x >= 18446744073709551616f ? -1 : (long)(ulong)x;
+    public static long SatI64F64S(double x) => double.IsNaN(x) ? 0 : x < -9223372036854775808.0 ? long.MinValue : x >= 9223372036854775808.0 ? long.MaxValue : (long)x;
+    public static long SatI64F64U(double x) => double.IsNaN(x) || x <= -1.0 ? 0 : x >= 18446744073709551616.0 ? -1 : (long)(ulong)x;
+
+    // Unsigned 64-bit to float with a single rounding.
+    public static float U64ToF32(long v)
+    {
+        if (v >= 0) return v;
+        ulong u = (ulong)v;
+        return (float)(long)((u >> 1) | (u & 1)) * 2f;
+    }
+
+    public static double U64ToF64(long v)
+    {
+        if (v >= 0) return v;
+        ulong u = (ulong)v;
+        return (double)(long)((u >> 1) | (u & 1)) * 2.0;
+    }
+
+    /// <summary>f64.promote_f32 with NaNs quieted explicitly, so the JIT cannot fold demote(promote(x)) to x.</summary>
+    [MethodImpl(Inl)]
+    public static double PromoteF32(float x)
+    {
+        double d = x;
+        return !double.IsNaN(d) ? d : BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(d) | 0x0008000000000000);
+    }
+
+    public static float U32ToF32(int v) => (float)(uint)v;
+    public static double U32ToF64(int v) => (uint)v;
+    public static float I64ToF32(long v) => v;
+
+    [MethodImpl(Inl)] public static int F32Bits(float x) => BitConverter.SingleToInt32Bits(x);
+    [MethodImpl(Inl)] public static long F64Bits(double x) => BitConverter.DoubleToInt64Bits(x);
+    [MethodImpl(Inl)] public static float F32FromBits(int x) => BitConverter.Int32BitsToSingle(x);
+    [MethodImpl(Inl)] public static double F64FromBits(long x) => BitConverter.Int64BitsToDouble(x);
+#pragma warning restore CS1591
+}

@@ -1,0 +1,367 @@
+using Pliant.Wasm.Decoding;
+
+namespace Pliant.Wasm.Validation;
+
+/// <summary>Validates one function body with the algorithm of spec Appendix "Validation Algorithm".</summary>
+internal sealed class FunctionValidator
+{
+    private readonly ModuleContext _c;
+    private readonly List<ValType> _vals = [];
+    private readonly List<Frame> _ctrls = [];
+    private ValType[] _locals = [];
+
+    private struct Frame
+    {
+        public ushort Op;
+        public ValType[] Start;
+        public ValType[] End;
+        public int Height;
+        public bool Unreachable;
+    }
+
+    public FunctionValidator(ModuleContext c) => _c = c;
+
+    private static WasmInvalidException Err(string m) => new(m);
+
+    private void Push(ValType t) => _vals.Add(t);
+
+    private ValType Pop()
+    {
+        var f = _ctrls[^1];
+        if (_vals.Count == f.Height)
+        {
+            if (f.Unreachable) return ValType.Unknown;
+            throw Err("type mismatch");
+        }
+        var v = _vals[^1];
+        _vals.RemoveAt(_vals.Count - 1);
+        return v;
+    }
+
+    private ValType Pop(ValType expect)
+    {
+        var actual = Pop();
+        if (actual != expect && actual != ValType.Unknown && expect != ValType.Unknown) throw Err("type mismatch");
+        return actual;
+    }
+
+    private void PushAll(ValType[] ts)
+    {
+        foreach (var t in ts) Push(t);
+    }
+
+    private void PopAll(ValType[] ts)
+    {
+        for (int i = ts.Length - 1; i >= 0; i--) Pop(ts[i]);
+    }
+
+    private void PushCtrl(ushort op, ValType[] start, ValType[] end)
+    {
+        _ctrls.Add(new Frame { Op = op, Start = start, End = end, Height = _vals.Count });
+        PushAll(start);
+    }
+
+    private Frame PopCtrl()
+    {
+        if (_ctrls.Count == 0) throw Err("type mismatch");
+        var f = _ctrls[^1];
+        PopAll(f.End);
+        if (_vals.Count != f.Height) throw Err("type mismatch");
+        _ctrls.RemoveAt(_ctrls.Count - 1);
+        return f;
+    }
+
+    private static ValType[] LabelTypes(in Frame f) => f.Op == 0x03 ? f.Start : f.End;
+
+    private void Unreachable()
+    {
+        var f = _ctrls[^1];
+        _vals.RemoveRange(f.Height, _vals.Count - f.Height);
+        f.Unreachable = true;
+        _ctrls[^1] = f;
+    }
+
+    private Frame Label(long depth)
+    {
+        if (depth < 0 || depth >= _ctrls.Count) throw Err("unknown label");
+        return _ctrls[_ctrls.Count - 1 - (int)depth];
+    }
+
+    private (ValType[] In, ValType[] Out) BlockType(long bt)
+    {
+        if (bt == -64) return ([], []);
+        if (bt < 0)
+        {
+            var t = CodeDecoder.BlockValType(bt);
+            _c.CheckValType(t);
+            return ([], [t]);
+        }
+        var ft = _c.Type(bt);
+        return (ft.Params, ft.Results);
+    }
+
+    private ValType Local(long i)
+    {
+        if (i < 0 || i >= _locals.Length) throw Err("unknown local");
+        return _locals[i];
+    }
+
+    public void Validate(FuncType type, FunctionBody body)
+    {
+        var locals = new ValType[type.Params.Length + body.Locals.Length];
+        type.Params.CopyTo(locals, 0);
+        body.Locals.CopyTo(locals, type.Params.Length);
+        foreach (var t in body.Locals) _c.CheckValType(t);
+        _locals = locals;
+        _vals.Clear();
+        _ctrls.Clear();
+        PushCtrl(0, [], type.Results);
+        var returns = type.Results;
+        var code = body.Code;
+        for (int pc = 0; pc < code.Length; pc++)
+        {
+            if (_ctrls.Count == 0) throw Err("type mismatch");
+            Step(in code[pc], returns);
+        }
+        if (_ctrls.Count != 0) throw Err("type mismatch");
+    }
+
+    private void Step(in Instr ins, ValType[] returns)
+    {
+        ushort op = ins.Op;
+        switch (op)
+        {
+            case 0x00: Unreachable(); return;
+            case 0x01: return;
+            case 0x02 or 0x03:
+            {
+                var (i, o) = BlockType(ins.Imm);
+                PopAll(i);
+                PushCtrl(op, i, o);
+                return;
+            }
+            case 0x04:
+            {
+                var (i, o) = BlockType(ins.Imm);
+                Pop(ValType.I32);
+                PopAll(i);
+                PushCtrl(op, i, o);
+                return;
+            }
+            case 0x05:
+            {
+                var f = PopCtrl();
+                if (f.Op != 0x04) throw Err("else without if");
+                PushCtrl(0x05, f.Start, f.End);
+                return;
+            }
+            case 0x0B:
+            {
+                var f = PopCtrl();
+                if (f.Op == 0x04 && !f.Start.AsSpan().SequenceEqual(f.End)) throw Err("type mismatch");
+                PushAll(f.End);
+                return;
+            }
+            case 0x0C:
+                PopAll(LabelTypes(Label(ins.Imm)));
+                Unreachable();
+                return;
+            case 0x0D:
+            {
+                Pop(ValType.I32);
+                var lt = LabelTypes(Label(ins.Imm));
+                PopAll(lt);
+                PushAll(lt);
+                return;
+            }
+            case 0x0E:
+            {
+                Pop(ValType.I32);
+                var t = ins.Table!;
+                int m = LabelTypes(Label(t[^1])).Length;
+                for (int k = 0; k < t.Length - 1; k++)
+                {
+                    var lt = LabelTypes(Label(t[k]));
+                    if (lt.Length != m) throw Err("type mismatch");
+                    var popped = new ValType[lt.Length];
+                    for (int j = lt.Length - 1; j >= 0; j--) popped[j] = Pop(lt[j]);
+                    PushAll(popped);
+                }
+                PopAll(LabelTypes(Label(t[^1])));
+                Unreachable();
+                return;
+            }
+            case 0x0F:
+                PopAll(returns);
+                Unreachable();
+                return;
+            case 0x10:
+            {
+                var ft = _c.Func(ins.Imm);
+                PopAll(ft.Params);
+                PushAll(ft.Results);
+                return;
+            }
+            case 0x11:
+            {
+                var tt = _c.Table(ins.Imm2);
+                if (tt.ElemType != ValType.FuncRef) throw Err("type mismatch");
+                var ft = _c.Type(ins.Imm);
+                Pop(ValType.I32);
+                PopAll(ft.Params);
+                PushAll(ft.Results);
+                return;
+            }
+            case 0x1A: Pop(); return;
+            case 0x1B:
+            {
+                Pop(ValType.I32);
+                var t1 = Pop();
+                var t2 = Pop();
+                if (t1.IsRef() || t2.IsRef() || t1 == ValType.V128 || t2 == ValType.V128) throw Err("type mismatch");
+                if (t1 != t2 && t1 != ValType.Unknown && t2 != ValType.Unknown) throw Err("type mismatch");
+                Push(t1 == ValType.Unknown ? t2 : t1);
+                return;
+            }
+            case 0x1C:
+            {
+                var ts = ins.Table!;
+                if (ts.Length != 1) throw Err("invalid result arity");
+                var t = (ValType)ts[0];
+                _c.CheckValType(t);
+                Pop(ValType.I32);
+                Pop(t);
+                Pop(t);
+                Push(t);
+                return;
+            }
+            case 0x20: Push(Local(ins.Imm)); return;
+            case 0x21: Pop(Local(ins.Imm)); return;
+            case 0x22:
+            {
+                var t = Local(ins.Imm);
+                Pop(t);
+                Push(t);
+                return;
+            }
+            case 0x23: Push(_c.Global(ins.Imm).Type); return;
+            case 0x24:
+            {
+                var g = _c.Global(ins.Imm);
+                if (!g.Mutable) throw Err("global is immutable");
+                Pop(g.Type);
+                return;
+            }
+            case 0x25:
+                Pop(ValType.I32);
+                Push(_c.Table(ins.Imm).ElemType);
+                return;
+            case 0x26:
+                Pop(_c.Table(ins.Imm).ElemType);
+                Pop(ValType.I32);
+                return;
+            case >= 0x28 and <= 0x3E:
+            {
+                _c.Memory(0);
+                var (t, size, store) = OpInfo.Memory(op);
+                if (ins.Imm2 >= 32 || (1UL << (int)ins.Imm2) > (ulong)size) throw Err("alignment must not be larger than natural");
+                if (store)
+                {
+                    Pop(t);
+                    Pop(ValType.I32);
+                }
+                else
+                {
+                    Pop(ValType.I32);
+                    Push(t);
+                }
+                return;
+            }
+            case 0x3F:
+                _c.Memory(0);
+                Push(ValType.I32);
+                return;
+            case 0x40:
+                _c.Memory(0);
+                Pop(ValType.I32);
+                Push(ValType.I32);
+                return;
+            case 0x41: Push(ValType.I32); return;
+            case 0x42: Push(ValType.I64); return;
+            case 0x43: Push(ValType.F32); return;
+            case 0x44: Push(ValType.F64); return;
+            case 0xD0: Push((ValType)ins.Imm); return;
+            case 0xD1:
+            {
+                var t = Pop();
+                if (t != ValType.Unknown && !t.IsRef()) throw Err("type mismatch");
+                Push(ValType.I32);
+                return;
+            }
+            case 0xD2:
+                _c.Func(ins.Imm);
+                if (!_c.Refs.Contains((uint)ins.Imm)) throw Err("undeclared function reference");
+                Push(ValType.FuncRef);
+                return;
+            case 0xFC08:
+                _c.Memory(0);
+                _c.CheckData(ins.Imm);
+                Pop(ValType.I32); Pop(ValType.I32); Pop(ValType.I32);
+                return;
+            case 0xFC09:
+                _c.CheckData(ins.Imm);
+                return;
+            case 0xFC0A or 0xFC0B:
+                _c.Memory(0);
+                Pop(ValType.I32); Pop(op == 0xFC0B ? ValType.I32 : ValType.I32); Pop(ValType.I32);
+                return;
+            case 0xFC0C:
+            {
+                var tt = _c.Table(ins.Imm2);
+                var et = _c.Elem(ins.Imm);
+                if (tt.ElemType != et) throw Err("type mismatch");
+                Pop(ValType.I32); Pop(ValType.I32); Pop(ValType.I32);
+                return;
+            }
+            case 0xFC0D:
+                _c.Elem(ins.Imm);
+                return;
+            case 0xFC0E:
+            {
+                var t1 = _c.Table(ins.Imm);
+                var t2 = _c.Table(ins.Imm2);
+                if (t1.ElemType != t2.ElemType) throw Err("type mismatch");
+                Pop(ValType.I32); Pop(ValType.I32); Pop(ValType.I32);
+                return;
+            }
+            case 0xFC0F:
+            {
+                var tt = _c.Table(ins.Imm);
+                Pop(ValType.I32);
+                Pop(tt.ElemType);
+                Push(ValType.I32);
+                return;
+            }
+            case 0xFC10:
+                _c.Table(ins.Imm);
+                Push(ValType.I32);
+                return;
+            case 0xFC11:
+            {
+                var tt = _c.Table(ins.Imm);
+                Pop(ValType.I32);
+                Pop(tt.ElemType);
+                Pop(ValType.I32);
+                return;
+            }
+        }
+        if (OpInfo.TryNumeric(op, out var a, out var b, out var r))
+        {
+            if (b != ValType.Unknown) Pop(b);
+            Pop(a);
+            Push(r);
+            return;
+        }
+        throw Err("illegal opcode");
+    }
+}

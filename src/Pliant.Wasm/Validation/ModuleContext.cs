@@ -1,0 +1,62 @@
+using Pliant.Wasm.Decoding;
+
+namespace Pliant.Wasm.Validation;
+
+/// <summary>The validation context C of spec §3.1.1, built from a module.</summary>
+internal sealed class ModuleContext
+{
+    private readonly WasmModule _m;
+    private readonly List<FuncType> _funcs = [];
+    private readonly List<TableType> _tables = [];
+    private readonly List<Limits> _mems = [];
+    private readonly List<GlobalType> _globals = [];
+
+    public ModuleContext(WasmModule m)
+    {
+        _m = m;
+        foreach (var imp in m.Imports)
+        {
+            switch (imp.Kind)
+            {
+                case ExternKind.Func: _funcs.Add(Type(imp.TypeIndex)); break;
+                case ExternKind.Table: _tables.Add(imp.Table); break;
+                case ExternKind.Memory: _mems.Add(imp.Memory); break;
+                case ExternKind.Global: _globals.Add(imp.Global); break;
+            }
+        }
+        foreach (var f in m.Functions) _funcs.Add(Type(f));
+        _tables.AddRange(m.Tables);
+        _mems.AddRange(m.Memories);
+    }
+
+    /// <summary>Globals visible so far (imports, then each defined global once validated).</summary>
+    public int GlobalCount => _globals.Count;
+
+    public void AddGlobal(GlobalType g) => _globals.Add(g);
+
+    public HashSet<uint> Refs { get; } = [];
+
+    private static WasmInvalidException Err(string m) => new(m);
+
+    public FuncType Type(long i) => i >= 0 && i < _m.Types.Count ? _m.Types[(int)i] : throw Err("unknown type");
+
+    public FuncType Func(long i) => i >= 0 && i < _funcs.Count ? _funcs[(int)i] : throw Err("unknown function");
+
+    public TableType Table(long i) => i >= 0 && i < _tables.Count ? _tables[(int)i] : throw Err("unknown table");
+
+    public Limits Memory(long i) => i >= 0 && i < _mems.Count ? _mems[(int)i] : throw Err("unknown memory");
+
+    public GlobalType Global(long i) => i >= 0 && i < _globals.Count ? _globals[(int)i] : throw Err("unknown global");
+
+    public ValType Elem(long i) => i >= 0 && i < _m.Elements.Count ? _m.Elements[(int)i].Type : throw Err("unknown elem segment");
+
+    public void CheckData(long i)
+    {
+        if (i < 0 || i >= (_m.DataCount ?? (uint)_m.Data.Count)) throw Err("unknown data segment");
+    }
+
+    public void CheckValType(ValType t)
+    {
+        if (t == ValType.V128) throw Err("SIMD is not supported");
+    }
+}

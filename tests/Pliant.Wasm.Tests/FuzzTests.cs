@@ -1,0 +1,102 @@
+using Pliant.Wasm.Runtime;
+using Pliant.Wasm.Spec;
+using static Pliant.Wasm.Tests.ModuleBuilder;
+
+namespace Pliant.Wasm.Tests;
+
+/// <summary>
+/// Mutates valid modules and checks that decode, validate, compile and instantiate either succeed
+/// or fail with the documented error types — never another exception, a hang or unbounded memory.
+/// </summary>
+public class FuzzTests
+{
+    private static readonly WasmLimits Tight = new() { MaxMemoryPages = 256, MaxTableSize = 100_000, MaxCallDepth = 2000 };
+
+    private static List<byte[]> Seeds()
+    {
+        var seeds = new List<byte[]>();
+        var b = new ModuleBuilder();
+        b.Memory(1, 4);
+        uint t = b.Type([I32, I32], [I32]);
+        b.Func(t, [0x20, 0, 0x20, 1, 0x6A], export: "add");
+        b.Func(b.Type([], []), [0x03, 0x40, 0x41, 1, 0x40, 0, 0x1A, 0x0B], export: "grow");
+        b.Func(b.Type([I32], [I32]), [0x20, 0, 0x28, 2, 4, 0x20, 0, 0x0E, 1, 0, 0, 0x1A], export: "load");
+        seeds.Add(b.Build());
+        var dir = SpecSuiteTests.SpecDir();
+        if (dir != null)
+        {
+            foreach (var name in new[] { "br_table.0.wasm", "call_indirect.0.wasm", "memory_copy.0.wasm", "table_init.0.wasm", "float_exprs.0.wasm", "binary.0.wasm", "elem.0.wasm" })
+            {
+                var p = Path.Combine(dir, name);
+                if (File.Exists(p) && new FileInfo(p).Length > 16) seeds.Add(File.ReadAllBytes(p));
+            }
+        }
+        return seeds;
+    }
+
+    [Fact]
+    public void MutatedModulesFailOnlyWithDocumentedErrors()
+    {
+        var rng = new Random(12345);
+        var seeds = Seeds();
+        int accepted = 0, rejected = 0;
+        var start = DateTime.UtcNow;
+        for (int iter = 0; iter < 3000 && DateTime.UtcNow - start < TimeSpan.FromSeconds(40); iter++)
+        {
+            var bytes = (byte[])seeds[iter % seeds.Count].Clone();
+            bytes = Mutate(bytes, rng);
+            try
+            {
+                var m = CompiledModule.Compile(bytes, Tight);
+                var imports = new Imports();
+                SpectestModule.Define(imports);
+                var inst = m.Instantiate(imports);
+                foreach (var (name, v) in inst.Exports)
+                {
+                    if (v is FunctionInstance f && f.Type.Params.Length == 0)
+                    {
+                        try { Instance.Invoke(f, [], fuel: 100_000); }
+                        catch (WasmTrapException) { }
+                    }
+                }
+                accepted++;
+            }
+            catch (WasmException)
+            {
+                rejected++;
+            }
+        }
+        Assert.True(accepted + rejected > 100);
+        Assert.True(rejected > 0);
+    }
+
+    private static byte[] Mutate(byte[] b, Random rng)
+    {
+        int kind = rng.Next(5);
+        int n = 1 + rng.Next(4);
+        switch (kind)
+        {
+            case 0:
+                for (int i = 0; i < n; i++) b[8 + rng.Next(b.Length - 8)] = (byte)rng.Next(256);
+                return b;
+            case 1:
+                for (int i = 0; i < n; i++) b[8 + rng.Next(b.Length - 8)] ^= (byte)(1 << rng.Next(8));
+                return b;
+            case 2:
+                return b[..rng.Next(b.Length)];
+            case 3:
+            {
+                int at = 8 + rng.Next(b.Length - 8);
+                var extra = new byte[n];
+                rng.NextBytes(extra);
+                return [.. b[..at], .. extra, .. b[at..]];
+            }
+            default:
+            {
+                int at = 8 + rng.Next(b.Length - 8);
+                int len = Math.Min(n, b.Length - at);
+                return [.. b[..at], .. b[(at + len)..]];
+            }
+        }
+    }
+}

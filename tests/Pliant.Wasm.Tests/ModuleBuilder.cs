@@ -1,0 +1,125 @@
+using System.Text;
+
+namespace Pliant.Wasm.Tests;
+
+/// <summary>Assembles small binary modules for tests (sections written by hand, bodies as raw opcodes).</summary>
+internal sealed class ModuleBuilder
+{
+    private readonly List<byte[]> _types = [];
+    private readonly List<byte[]> _imports = [];
+    private readonly List<uint> _funcs = [];
+    private readonly List<byte[]> _bodies = [];
+    private readonly List<byte[]> _exports = [];
+    private readonly List<(string Name, byte[] Data)> _customs = [];
+    private byte[]? _memory;
+    private int _importedFuncs;
+
+    public const byte I32 = 0x7F, I64 = 0x7E, F32 = 0x7D, F64 = 0x7C;
+
+    public uint Type(byte[] ps, byte[] rs)
+    {
+        var b = new List<byte> { 0x60 };
+        b.AddRange(U32((uint)ps.Length)); b.AddRange(ps);
+        b.AddRange(U32((uint)rs.Length)); b.AddRange(rs);
+        _types.Add([.. b]);
+        return (uint)_types.Count - 1;
+    }
+
+    public uint ImportFunc(string module, string name, uint type)
+    {
+        _imports.Add([.. Name(module), .. Name(name), 0x00, .. U32(type)]);
+        return (uint)_importedFuncs++;
+    }
+
+    /// <summary>Adds a function; <paramref name="code"/> excludes the final end. Returns its index.</summary>
+    public uint Func(uint type, byte[] code, byte[]? locals = null, string? export = null)
+    {
+        _funcs.Add(type);
+        var body = new List<byte>();
+        if (locals is { Length: > 0 })
+        {
+            body.AddRange(U32((uint)locals.Length));
+            foreach (var l in locals) { body.Add(1); body.Add(l); }
+        }
+        else body.Add(0);
+        body.AddRange(code);
+        body.Add(0x0B);
+        _bodies.Add([.. U32((uint)body.Count), .. body]);
+        uint idx = (uint)(_importedFuncs + _funcs.Count - 1);
+        if (export != null) _exports.Add([.. Name(export), 0x00, .. U32(idx)]);
+        return idx;
+    }
+
+    public ModuleBuilder Memory(uint min, uint? max = null, string? export = "memory")
+    {
+        _memory = max is uint m ? [0x01, .. U32(min), .. U32(m)] : [0x00, .. U32(min)];
+        if (export != null) _exports.Add([.. Name(export), 0x02, 0x00]);
+        return this;
+    }
+
+    public ModuleBuilder Custom(string name, byte[] data)
+    {
+        _customs.Add((name, data));
+        return this;
+    }
+
+    public byte[] Build()
+    {
+        var o = new List<byte> { 0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00 };
+        foreach (var (n, d) in _customs) Section(o, 0, [.. Name(n), .. d]);
+        Vec(o, 1, _types);
+        Vec(o, 2, _imports);
+        if (_funcs.Count > 0) Section(o, 3, [.. U32((uint)_funcs.Count), .. _funcs.SelectMany(U32)]);
+        if (_memory != null) Section(o, 5, [0x01, .. _memory]);
+        Vec(o, 7, _exports);
+        Vec(o, 10, _bodies);
+        return [.. o];
+    }
+
+    private static void Vec(List<byte> o, byte id, List<byte[]> items)
+    {
+        if (items.Count == 0) return;
+        Section(o, id, [.. U32((uint)items.Count), .. items.SelectMany(x => x)]);
+    }
+
+    private static void Section(List<byte> o, byte id, byte[] content)
+    {
+        o.Add(id);
+        o.AddRange(U32((uint)content.Length));
+        o.AddRange(content);
+    }
+
+    public static byte[] Name(string s)
+    {
+        var b = Encoding.UTF8.GetBytes(s);
+        return [.. U32((uint)b.Length), .. b];
+    }
+
+    public static byte[] U32(uint v)
+    {
+        var b = new List<byte>();
+        do
+        {
+            byte x = (byte)(v & 0x7F);
+            v >>= 7;
+            if (v != 0) x |= 0x80;
+            b.Add(x);
+        } while (v != 0);
+        return [.. b];
+    }
+
+    public static byte[] S32(int v)
+    {
+        var b = new List<byte>();
+        while (true)
+        {
+            byte x = (byte)(v & 0x7F);
+            v >>= 7;
+            bool done = (v == 0 && (x & 0x40) == 0) || (v == -1 && (x & 0x40) != 0);
+            b.Add(done ? x : (byte)(x | 0x80));
+            if (done) return [.. b];
+        }
+    }
+
+    public static byte[] I32Const(int v) => [0x41, .. S32(v)];
+}
