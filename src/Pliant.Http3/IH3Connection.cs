@@ -40,10 +40,17 @@ internal static class H3StreamExtensions
         else s.Dispose();
     }
 
+    /// <summary>Best effort: a stream already closed by the connection is left alone.</summary>
     public static void AbortStream(this Stream s, Http3ErrorCode code, bool read = true, bool write = true)
     {
-        if (s is IH3StreamControl c) c.Abort((ulong)code, read, write);
-        else s.Dispose();
+        try
+        {
+            if (s is IH3StreamControl c) c.Abort((ulong)code, read, write);
+            else s.Dispose();
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or InvalidOperationException or IOException)
+        {
+        }
     }
 
     public static ulong? GetStreamId(this Stream s) => s is IH3StreamControl c ? c.StreamId : null;

@@ -43,6 +43,7 @@ public sealed class Http3ClientConnection : Http3ConnectionBase
     {
         ArgumentNullException.ThrowIfNull(request);
         if (Error is { } err) throw new Http3Exception(err.ErrorCode, "connection failed: " + err.Message);
+        if (Closed.IsCompleted) throw new Http3Exception(Http3ErrorCode.NoError, "connection closed");
         // §5.2: no new requests after GOAWAY.
         if (PeerGoAwayId is not null) throw new Http3Exception(Http3ErrorCode.RequestRejected, "server sent GOAWAY", isStreamError: true);
 

@@ -58,10 +58,14 @@ public sealed class Http3Response : IDisposable
         return null;
     }
 
-    /// <summary>Releases the stream; reading is aborted (STOP_SENDING H3_NO_ERROR) if content is still unread.</summary>
+    /// <summary>
+    /// Releases the stream; if content is still unread, reading is aborted with H3_REQUEST_CANCELLED
+    /// (RFC 9114 §4.1.1).
+    /// </summary>
     public void Dispose()
     {
-        QuicStream.AbortStream(Http3ErrorCode.NoError, read: true, write: false);
+        if (Content is Session.Http3BodyReadStream { IsFinished: false })
+            QuicStream.AbortStream(Http3ErrorCode.RequestCancelled, read: true, write: false);
         QuicStream.Dispose();
     }
 }

@@ -5,9 +5,6 @@ using Pliant.Http3.Session;
 
 namespace Pliant.Http3;
 
-/// <summary>Handles one request: read <see cref="Http3ServerRequest.Body"/>, write the response.</summary>
-public delegate Task Http3RequestHandler(Http3ServerRequest request, Http3ServerResponse response, CancellationToken ct);
-
 /// <summary>Options for <see cref="Http3ServerConnection"/>.</summary>
 public sealed class Http3ServerOptions
 {
@@ -24,18 +21,16 @@ public sealed class Http3ServerOptions
 /// </summary>
 public sealed class Http3ServerConnection : Http3ConnectionBase
 {
-    private readonly Http3RequestHandler _handler;
+    private readonly Func<Http3ServerRequest, Http3ServerResponse, CancellationToken, Task> _handler;
     private readonly ConcurrentDictionary<ulong, Task> _inFlight = new();
     private readonly object _gate = new();
     private ulong _nextRequestId;   // one past the highest client bidi stream id accepted (in stream-id units)
     private ulong? _goAwaySent;
 
+    /// <param name="connection">The QUIC connection.</param>
+    /// <param name="handler">Handles one request: read <see cref="Http3ServerRequest.Body"/>, write the response.</param>
+    /// <param name="options">Limits.</param>
     public Http3ServerConnection(IH3Connection connection, Func<Http3ServerRequest, Http3ServerResponse, CancellationToken, Task> handler, Http3ServerOptions? options = null)
-        : this(connection, new Http3RequestHandler(handler ?? throw new ArgumentNullException(nameof(handler))), options)
-    {
-    }
-
-    public Http3ServerConnection(IH3Connection connection, Http3RequestHandler handler, Http3ServerOptions? options = null)
         : base(connection, isServer: true, new Http3Settings { MaxFieldSectionSize = (options ?? new()).MaxFieldSectionSize }, (options ?? new()).MaxFrameSize)
     {
         _handler = handler ?? throw new ArgumentNullException(nameof(handler));
@@ -131,6 +126,8 @@ public sealed class Http3ServerConnection : Http3ConnectionBase
                 }
             }
             await response.CompleteAsync(ct).ConfigureAwait(false);
+            // §4.1: a complete response may be sent without the rest of the request; stop it with H3_NO_ERROR.
+            if (!body.IsFinished) stream.AbortStream(Http3ErrorCode.NoError, read: true, write: false);
         }
         catch (Http3Exception ex)
         {
@@ -141,6 +138,12 @@ public sealed class Http3ServerConnection : Http3ConnectionBase
         {
             stream.AbortStream(Http3ErrorCode.RequestCancelled);
         }
+#pragma warning disable CA1031 // a request task must not fault unobserved
+        catch (Exception)
+        {
+            stream.AbortStream(Http3ErrorCode.InternalError);
+        }
+#pragma warning restore CA1031
     }
 
     private static async Task<List<Http3Field>?> ReadRequestHeadersAsync(Http3FrameReader reader, long maxSection, CancellationToken ct)
