@@ -162,59 +162,53 @@ internal static class ConnectionInfo
 
     public static (uint version, CipherSuite? suite, bool resumed, bool earlyData) Read(QuicConnection c)
     {
-        try
+        var (core, syncRoot) = Internals(c);
+        if (core is null || syncRoot is null) return (0, null, false, false);
+        lock (syncRoot)
         {
-            var (core, syncRoot) = Internals(c);
-            if (core is null || syncRoot is null) return (0, null, false, false);
-            lock (syncRoot)
-            {
-                return (core.Version, Get<CipherSuite?>(core, "CipherSuite"), Get<bool>(core, "IsResumed"), Get<bool>(core, "EarlyDataAccepted"));
-            }
-        }
-        catch (Exception ex) when (ex is TargetInvocationException or InvalidCastException or MemberAccessException)
-        {
-            return (0, null, false, false);
+            return (core.Version, core.CipherSuite, core.IsResumed, core.EarlyDataAccepted);
         }
     }
 
-    /// <summary>Starts a key update (RFC 9001 §6); false when not possible yet (handshake unconfirmed, one in progress, or no API).</summary>
+    /// <summary>Starts a key update (RFC 9001 §6); false when not possible yet (handshake unconfirmed, one in progress, or no access).</summary>
     public static bool TryKeyUpdate(QuicConnection c)
     {
-        try
+        var (core, syncRoot) = Internals(c);
+        if (core is null || syncRoot is null) return false;
+        bool ok;
+        lock (syncRoot)
         {
-            var (core, syncRoot) = Internals(c);
-            var method = core?.GetType().GetMethod("InitiateKeyUpdate", Instance, Type.EmptyTypes);
-            if (core is null || syncRoot is null || method is null) return false;
-            bool ok;
-            lock (syncRoot)
-            {
-                ok = method.Invoke(core, null) is true;
-            }
-            if (ok)
+            ok = core.InitiateKeyUpdate();
+        }
+        if (ok)
+        {
+            try
             {
                 var driver = typeof(QuicConnection).GetProperty("Driver", Instance)?.GetValue(c);
                 driver?.GetType().GetMethod("Wake", Instance, Type.EmptyTypes)?.Invoke(driver, null);
             }
-            return ok;
+            catch (TargetInvocationException)
+            {
+            }
         }
-        catch (Exception ex) when (ex is TargetInvocationException or InvalidCastException or MemberAccessException)
-        {
-            return false;
-        }
+        return ok;
     }
 
+    /// <summary>QuicConnection.Core (an IConnectionCore wrapper whose Core is the QuicConnectionCore) and Driver.SyncRoot.</summary>
     private static (QuicConnectionCore? core, Lock? syncRoot) Internals(QuicConnection c)
     {
-        var core = typeof(QuicConnection).GetProperty("Core", Instance)?.GetValue(c) as QuicConnectionCore;
-        var driver = typeof(QuicConnection).GetProperty("Driver", Instance)?.GetValue(c);
-        var syncRoot = driver?.GetType().GetProperty("SyncRoot", Instance)?.GetValue(driver) as Lock;
-        return (core, syncRoot);
-    }
-
-    private static T? Get<T>(object target, string property)
-    {
-        var p = target.GetType().GetProperty(property, Instance);
-        return p is null ? default : (T?)p.GetValue(target);
+        try
+        {
+            var wrapper = typeof(QuicConnection).GetProperty("Core", Instance)?.GetValue(c);
+            var core = wrapper as QuicConnectionCore ?? wrapper?.GetType().GetProperty("Core", Instance)?.GetValue(wrapper) as QuicConnectionCore;
+            var driver = typeof(QuicConnection).GetProperty("Driver", Instance)?.GetValue(c);
+            var syncRoot = driver?.GetType().GetProperty("SyncRoot", Instance)?.GetValue(driver) as Lock;
+            return (core, syncRoot);
+        }
+        catch (Exception ex) when (ex is TargetInvocationException or MemberAccessException or AmbiguousMatchException)
+        {
+            return (null, null);
+        }
     }
 }
 

@@ -129,7 +129,7 @@ internal static class DemoCommand
         try
         {
             await using var conn = await listener.AcceptConnectionAsync(ct).ConfigureAwait(false);
-            var server = new Http3ServerConnection(new H3Adapter(conn), (Http3RequestHandler)files.HandleAsync);
+            var server = new Http3ServerConnection(new H3Adapter(conn), files.HandleAsync);
             await server.RunAsync(ct).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or QuicException or IOException or Http3Exception or ObjectDisposedException)

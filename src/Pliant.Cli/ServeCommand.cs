@@ -128,7 +128,7 @@ internal static class ServeCommand
                     var (version, suite, resumed, early) = ConnectionInfo.Read(conn);
                     Console.WriteLine($"{remote} connected version={CliSupport.VersionName(version)} cipher={CliSupport.SuiteName(suite)} resumed={(resumed ? "yes" : "no")} early_data={(early ? "accepted" : "no")}");
                 }
-                var server = new Http3ServerConnection(new H3Adapter(conn), (Http3RequestHandler)(async (req, resp, rct) =>
+                var server = new Http3ServerConnection(new H3Adapter(conn), async (req, resp, rct) =>
                 {
                     var sw = Stopwatch.StartNew();
                     var status = 500;
@@ -146,7 +146,7 @@ internal static class ServeCommand
                                 $"{remote} {req.Method} {req.Path} {status} {length} {sw.Elapsed.TotalMilliseconds:0.0}ms stream={req.StreamId}"));
                         }
                     }
-                }));
+                });
                 using var reg = ct.Register(() => _ = server.ShutdownAsync(CancellationToken.None));
                 await server.RunAsync(ct).ConfigureAwait(false);
             }
