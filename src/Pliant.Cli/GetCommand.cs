@@ -28,21 +28,22 @@ internal static class GetCommand
         var session = new Option<string?>("--session") { Description = "Load a session ticket from FILE (resumption + 0-RTT) and save the newest one back" };
         var keyUpdate = new Option<bool>("--key-update") { Description = "Initiate a key update during the download" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Only the summary line and errors" };
+        var connectTimeout = new Option<double>("--connect-timeout") { Description = "Seconds to wait for the handshake", DefaultValueFactory = _ => 10 };
 
         var cmd = new Command("get", "Download over HTTP/3");
         cmd.Arguments.Add(urls);
-        foreach (var o in new Option[] { output, insecure, pin, ciphers, groups, version, session, keyUpdate, quiet }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { output, insecure, pin, ciphers, groups, version, session, keyUpdate, quiet, connectTimeout }) cmd.Options.Add(o);
         cmd.SetAction(async (pr, ct) =>
         {
             var opts = new GetOptions(pr.GetValue(urls) ?? [], pr.GetValue(output), pr.GetValue(insecure), pr.GetValue(pin), pr.GetValue(ciphers),
-                pr.GetValue(groups), pr.GetValue(version), pr.GetValue(session), pr.GetValue(keyUpdate), pr.GetValue(quiet));
+                pr.GetValue(groups), pr.GetValue(version), pr.GetValue(session), pr.GetValue(keyUpdate), pr.GetValue(quiet), pr.GetValue(connectTimeout));
             return await RunAsync(opts, ct).ConfigureAwait(false);
         });
         return cmd;
     }
 
     internal sealed record GetOptions(string[] Urls, string? Output, bool Insecure, string? Pin, string? Ciphers, string? Groups,
-        string? Version, string? Session, bool KeyUpdate, bool Quiet);
+        string? Version, string? Session, bool KeyUpdate, bool Quiet, double ConnectTimeoutSeconds = 10);
 
     private sealed record Target(Uri Uri, string? SavePath);
 
@@ -73,7 +74,20 @@ internal static class GetCommand
             };
 
             var sw = Stopwatch.StartNew();
-            await using var conn = await QuicConnection.ConnectAsync(options, ct).ConfigureAwait(false);
+            QuicConnection connection;
+            using (var connectCts = CancellationTokenSource.CreateLinkedTokenSource(ct))
+            {
+                connectCts.CancelAfter(TimeSpan.FromSeconds(o.ConnectTimeoutSeconds > 0 ? o.ConnectTimeoutSeconds : 10));
+                try
+                {
+                    connection = await QuicConnection.ConnectAsync(options, connectCts.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    throw new CliException(ExitCodes.ConnectionError, $"no handshake with {options.RemoteEndPoint} within {o.ConnectTimeoutSeconds:0.#} s");
+                }
+            }
+            await using var conn = connection;
             var handshake = sw.Elapsed;
             connected = true;
             if (o.Session is { } sessionPath)

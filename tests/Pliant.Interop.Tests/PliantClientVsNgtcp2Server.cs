@@ -184,4 +184,27 @@ public sealed class PliantClientVsNgtcp2Server
             Assert.Contains("version=0x709a50c4", client.ReadStdout());
         }
     }
+
+    /// <summary>TLS verification is on by default: an untrusted or wrongly pinned certificate is exit 3; a 404 is exit 1.</summary>
+    [Fact]
+    public async Task CertificateVerificationAndExitCodes()
+    {
+        var c = InteropCase.Create(Cls);
+        var files = c.AddFiles(1, 1024, 22);
+        using var server = await Ngtcp2.StartServerAsync(c.Dir, c.Port, c.Cert, c.Htdocs);
+        using var untrusted = await PliantCli.RunAsync("pliant-untrusted", c.Dir, InteropCase.Timeout, "get", c.Url(files[0]));
+        using var wrongPin = await PliantCli.RunAsync("pliant-wrong-pin", c.Dir, InteropCase.Timeout, "get", c.Url(files[0]), "--pin", new string('0', 64));
+        using var missing = await PliantCli.RunAsync("pliant-404", c.Dir, InteropCase.Timeout, "get", c.Url("missing.bin"), "--pin", c.Cert.Sha256Hex);
+        using var usage = await PliantCli.RunAsync("pliant-usage", c.Dir, InteropCase.Timeout, "get", "http://127.0.0.1/");
+        await server.StopAsync();
+        Assert.True(untrusted.ExitCode == 3, untrusted.Tail());
+        Assert.True(wrongPin.ExitCode == 3, wrongPin.Tail());
+        Assert.True(missing.ExitCode == 1, missing.Tail());
+        Assert.True(usage.ExitCode == 2, usage.Tail());
+        foreach (var p in new[] { untrusted, wrongPin, missing, usage })
+        {
+            var err = p.ReadStderr().Trim();
+            Assert.True(err.Length > 0 && !err.Contains('\n', StringComparison.Ordinal) && !err.Contains("   at ", StringComparison.Ordinal), "expected one error line, no stack trace\n" + p.Tail());
+        }
+    }
 }
