@@ -113,7 +113,8 @@ internal static class DemoCommand
             table.AddRow("version", CliSupport.VersionName(version));
             table.AddRow("cipher suite", CliSupport.SuiteName(suite));
             table.AddRow("certificate", "pinned sha256 " + QuicServerCertificates.Sha256Fingerprint(cert)[..16] + "…");
-            table.AddRow("sha-256", verified ? "[green]verified[/]" : "[red]MISMATCH[/]");
+            var color = !Console.IsOutputRedirected;
+            table.AddRow("sha-256", verified ? (color ? "[green]verified[/]" : "verified") : (color ? "[red]MISMATCH[/]" : "MISMATCH"));
             AnsiConsole.Write(table);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bytes={bytes} time_s={secs:0.000} goodput_mbit={bytes * 8 / secs / 1e6:0.0} verified={(verified ? "yes" : "no")}"));
             return verified ? ExitCodes.Ok : ExitCodes.TransferError;
