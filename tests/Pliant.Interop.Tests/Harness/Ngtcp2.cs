@@ -15,7 +15,10 @@ public static class Ngtcp2
 
     public const string P256Only = "-GROUP-ALL:+GROUP-SECP256R1";
 
-    /// <summary>QUIC v2 as ngtcp2 0.12.1 knows it: draft-ietf-quic-v2's provisional number 0x709a50c4 (alias "v2draft"); it rejects RFC 9369's 0x6b3343cf.</summary>
+    /// <summary>
+    /// QUIC v2 as ngtcp2 0.12.1 knows it: draft-ietf-quic-v2's provisional number 0x709a50c4 (alias "v2draft"),
+    /// with a draft initial salt and Retry key (not RFC 9369's); it rejects 0x6b3343cf. See docs/interop.md.
+    /// </summary>
     public const string V2Draft = "v2draft";
 
     public static string Server => Find("gtlsserver");
