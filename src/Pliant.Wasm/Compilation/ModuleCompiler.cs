@@ -21,6 +21,8 @@ internal static class ModuleCompiler
         {
             var ft = m.Types[(int)m.Functions[i]];
             builders[i] = tb.DefineMethod("f" + (i + m.ImportedFunctionCount), MethodAttributes.Public | MethodAttributes.Static, ClrTypes.Return(ft), ClrTypes.Params(ft));
+            // Fully optimised at first call: wasm code is hot by construction, no tier-0 pass.
+            builders[i].SetImplementationFlags(MethodImplAttributes.AggressiveOptimization);
         }
         for (int i = 0; i < builders.Length; i++)
         {
