@@ -201,6 +201,7 @@ internal sealed partial class FunctionCompiler
                 Operands(1);
                 il.Emit(OpCodes.Call, ClrTypes.MemGrow);
                 Push(I);
+                ReloadMemory();
                 return;
             case 0x41: il.Emit(OpCodes.Ldc_I4, (int)ins.Imm); Push(I); return;
             case 0x42: il.Emit(OpCodes.Ldc_I8, ins.Imm); Push(L); return;
@@ -331,9 +332,7 @@ internal sealed partial class FunctionCompiler
             0x3A => nameof(Memory.Store8), 0x3B => nameof(Memory.Store16), 0x3C => nameof(Memory.Store8L), 0x3D => nameof(Memory.Store16L),
             _ => nameof(Memory.Store32L),
         };
-        LdCtx();
-        _il.Emit(OpCodes.Ldfld, ClrTypes.InstMemory);
-        _il.Emit(OpCodes.Ldfld, ClrTypes.MemBuffer);
+        _il.Emit(OpCodes.Ldloc, _mem!);
         Operands(store ? 2 : 1);
         _il.Emit(OpCodes.Ldc_I8, offset);
         _il.Emit(OpCodes.Call, ClrTypes.Mem(helper));

@@ -25,6 +25,7 @@ internal sealed partial class FunctionCompiler
     private readonly int _paramCount;
     private readonly int _ctxArg;
     private LocalBuilder _st = null!;
+    private LocalBuilder? _mem;
     private bool _dead;
     private int _deadDepth;
 
@@ -67,6 +68,15 @@ internal sealed partial class FunctionCompiler
             // Large frames: check the native stack on every entry, not every 8th.
             _il.Emit(OpCodes.Call, ClrTypes.StCheckStack);
         }
+        foreach (var ins in code)
+        {
+            if (ins.Op is >= 0x28 and <= 0x3E)
+            {
+                _mem = _il.DeclareLocal(typeof(byte[]));
+                ReloadMemory();
+                break;
+            }
+        }
         _frames.Add(new CFrame { Op = 0, Label = _il.DefineLabel(), Height = 0, Results = _type.Results });
         for (int pc = 0; pc < code.Length; pc++)
         {
@@ -92,6 +102,16 @@ internal sealed partial class FunctionCompiler
             _slots[(depth, t)] = l;
         }
         return l;
+    }
+
+    /// <summary>Caches the memory's buffer in a local; redone after anything that may grow memory.</summary>
+    private void ReloadMemory()
+    {
+        if (_mem == null) return;
+        LdCtx();
+        _il.Emit(OpCodes.Ldfld, ClrTypes.InstMemory);
+        _il.Emit(OpCodes.Ldfld, ClrTypes.MemBuffer);
+        _il.Emit(OpCodes.Stloc, _mem);
     }
 
     private void LdCtx() => _il.Emit(OpCodes.Ldarg, _ctxArg);
@@ -249,6 +269,7 @@ internal sealed partial class FunctionCompiler
             Operands(ft.Params.Length);
             EmitCalli(ft, fn);
         }
+        ReloadMemory();
         PushResults(ft);
     }
 
@@ -264,6 +285,7 @@ internal sealed partial class FunctionCompiler
         _il.Emit(OpCodes.Stloc, fn);
         Operands(ft.Params.Length);
         EmitCalli(ft, fn);
+        ReloadMemory();
         PushResults(ft);
     }
 
@@ -285,7 +307,7 @@ internal sealed partial class FunctionCompiler
         else if (float.IsNaN(f))
         {
             _il.Emit(OpCodes.Ldc_I4, (int)bits);
-            _il.Emit(OpCodes.Call, typeof(FloatConstants).GetMethod(nameof(FloatConstants.F32))!);
+            _il.Emit(OpCodes.Call, ClrTypes.FloatConst(nameof(FloatConstants.F32)));
         }
         else
         {
@@ -311,7 +333,7 @@ internal sealed partial class FunctionCompiler
         else if (double.IsNaN(d))
         {
             _il.Emit(OpCodes.Ldc_I8, (long)bits);
-            _il.Emit(OpCodes.Call, typeof(FloatConstants).GetMethod(nameof(FloatConstants.F64))!);
+            _il.Emit(OpCodes.Call, ClrTypes.FloatConst(nameof(FloatConstants.F64)));
         }
         else
         {

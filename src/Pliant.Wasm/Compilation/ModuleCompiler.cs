@@ -33,9 +33,10 @@ internal static class ModuleCompiler
         var type = tb.CreateType();
         var methods = new MethodInfo[builders.Length];
         var entries = new nint[builders.Length];
+        var byName = type.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly).ToDictionary(x => x.Name);
         for (int i = 0; i < builders.Length; i++)
         {
-            methods[i] = type.GetMethod(builders[i].Name)!;
+            methods[i] = byName[builders[i].Name];
             entries[i] = methods[i].MethodHandle.GetFunctionPointer();
         }
         return (methods, entries, type);
