@@ -8,7 +8,7 @@ namespace Pliant.Wasm.Tests;
 /// Mutates valid modules and checks that decode, validate, compile and instantiate either succeed
 /// or fail with the documented error types — never another exception, a hang or unbounded memory.
 /// </summary>
-public class FuzzTests
+public class FuzzTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private static readonly WasmLimits Tight = new() { MaxMemoryPages = 256, MaxTableSize = 100_000, MaxCallDepth = 2000 };
 
@@ -71,6 +71,7 @@ public class FuzzTests
                 rejected++;
             }
         }
+        output.WriteLine($"{accepted} accepted, {rejected} rejected, {seeds.Count} seeds");
         Assert.True(accepted + rejected > 100);
         Assert.True(GC.GetTotalMemory(true) < 1L << 30, "memory not bounded");
         Assert.True(rejected > 0);

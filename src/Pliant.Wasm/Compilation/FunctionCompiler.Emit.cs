@@ -45,7 +45,7 @@ internal sealed partial class FunctionCompiler
                     f.SavedParams = new LocalBuilder[pi.Length];
                     for (int i = 0; i < pi.Length; i++)
                     {
-                        f.SavedParams[i] = il.DeclareLocal(ClrTypes.Of(pi[i]));
+                        f.SavedParams[i] = Saved(_frames.Count, i, pi[i]);
                         il.Emit(OpCodes.Ldloc, Slot(f.Height + i, pi[i]));
                         il.Emit(OpCodes.Stloc, f.SavedParams[i]);
                     }
@@ -248,7 +248,7 @@ internal sealed partial class FunctionCompiler
     {
         var il = _il;
         Operands(1);
-        var idx = il.DeclareLocal(typeof(int));
+        var idx = TmpIdx();
         il.Emit(OpCodes.Stloc, idx);
         var labels = new Label[table.Length - 1];
         var trampolines = new Dictionary<uint, Label>();

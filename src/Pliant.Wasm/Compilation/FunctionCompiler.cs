@@ -26,6 +26,29 @@ internal sealed partial class FunctionCompiler
     private readonly int _ctxArg;
     private LocalBuilder _st = null!;
     private LocalBuilder? _mem;
+    private LocalBuilder? _tmpFn;
+    private LocalBuilder? _tmpIdx;
+    private readonly Dictionary<(int, int, ValType), LocalBuilder> _saved = [];
+    private int _localCount;
+
+    /// <summary>IL allows 65535 locals; functions needing more are rejected with a named limit.</summary>
+    private const int MaxIlLocals = 65000;
+
+    private LocalBuilder Declare(Type t)
+    {
+        if (++_localCount > MaxIlLocals) throw new WasmInvalidException("function exceeds the compiler's limit of IL locals");
+        return _il.DeclareLocal(t);
+    }
+
+    private LocalBuilder TmpFn() => _tmpFn ??= Declare(typeof(FunctionInstance));
+
+    private LocalBuilder TmpIdx() => _tmpIdx ??= Declare(typeof(int));
+
+    private LocalBuilder Saved(int level, int i, ValType t)
+    {
+        if (!_saved.TryGetValue((level, i, t), out var l)) _saved[(level, i, t)] = l = Declare(ClrTypes.Of(t));
+        return l;
+    }
     private bool _dead;
     private int _deadDepth;
 
@@ -52,12 +75,12 @@ internal sealed partial class FunctionCompiler
         _ctxArg = _paramCount;
         _localTypes = [.. type.Params, .. body.Locals];
         _locals = new LocalBuilder?[_localTypes.Length];
-        for (int i = _paramCount; i < _localTypes.Length; i++) _locals[i] = il.DeclareLocal(ClrTypes.Of(_localTypes[i]));
+        for (int i = _paramCount; i < _localTypes.Length; i++) _locals[i] = Declare(ClrTypes.Of(_localTypes[i]));
     }
 
     public void Compile(Instr[] code)
     {
-        _st = _il.DeclareLocal(typeof(ExecState));
+        _st = Declare(typeof(ExecState));
         LdCtx();
         _il.Emit(OpCodes.Ldfld, ClrTypes.InstState);
         _il.Emit(OpCodes.Stloc, _st);
@@ -72,7 +95,7 @@ internal sealed partial class FunctionCompiler
         {
             if (ins.Op is >= 0x28 and <= 0x3E)
             {
-                _mem = _il.DeclareLocal(typeof(byte[]));
+                _mem = Declare(typeof(byte[]));
                 ReloadMemory();
                 break;
             }
@@ -98,7 +121,7 @@ internal sealed partial class FunctionCompiler
     {
         if (!_slots.TryGetValue((depth, t), out var l))
         {
-            l = _il.DeclareLocal(ClrTypes.Of(t));
+            l = Declare(ClrTypes.Of(t));
             _slots[(depth, t)] = l;
         }
         return l;
@@ -260,7 +283,7 @@ internal sealed partial class FunctionCompiler
         }
         else
         {
-            var fn = _il.DeclareLocal(typeof(FunctionInstance));
+            var fn = TmpFn();
             LdCtx();
             _il.Emit(OpCodes.Ldfld, ClrTypes.InstFunctions);
             _il.Emit(OpCodes.Ldc_I4, (int)index);
@@ -276,7 +299,7 @@ internal sealed partial class FunctionCompiler
     private void EmitCallIndirect(uint typeIndex, uint table)
     {
         var ft = _m.Types[(int)typeIndex];
-        var fn = _il.DeclareLocal(typeof(FunctionInstance));
+        var fn = TmpFn();
         LdCtx();
         _il.Emit(OpCodes.Ldc_I4, (int)table);
         Operands(1);

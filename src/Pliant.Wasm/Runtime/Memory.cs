@@ -16,7 +16,14 @@ public sealed class Memory
     public Memory(uint pages, uint? max, uint cap)
     {
         if (pages > cap) throw new WasmTrapException("memory size exceeds the engine's page cap");
-        Buffer = new byte[(long)pages * PageSize];
+        try
+        {
+            Buffer = new byte[(long)pages * PageSize];
+        }
+        catch (OutOfMemoryException)
+        {
+            throw new WasmTrapException("out of memory allocating linear memory");
+        }
         Max = max;
         Cap = cap;
     }
