@@ -37,6 +37,7 @@ internal static class ClrTypes
     public static readonly MethodInfo MemGrow = typeof(Memory).GetMethod(nameof(Memory.Grow))!;
     public static readonly FieldInfo FnCtx = typeof(FunctionInstance).GetField(nameof(FunctionInstance.Context))!;
     public static readonly FieldInfo FnEntry = typeof(FunctionInstance).GetField(nameof(FunctionInstance.Entry))!;
+    public static readonly FieldInfo StFuel = typeof(ExecState).GetField(nameof(ExecState.Fuel))!;
     public static readonly FieldInfo StDepth = typeof(ExecState).GetField(nameof(ExecState.Depth))!;
     public static readonly FieldInfo StBits = typeof(ExecState).GetField(nameof(ExecState.ResultBits))!;
     public static readonly FieldInfo StRefs = typeof(ExecState).GetField(nameof(ExecState.ResultRefs))!;

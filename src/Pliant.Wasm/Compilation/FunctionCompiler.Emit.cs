@@ -31,8 +31,7 @@ internal sealed partial class FunctionCompiler
                 var f = new CFrame { Op = op, Label = il.DefineLabel(), Height = _stack.Count - pi.Length, Params = pi, Results = po };
                 _frames.Add(f);
                 il.MarkLabel(f.Label);
-                il.Emit(OpCodes.Ldloc, _st);
-                il.Emit(OpCodes.Call, ClrTypes.StTick);
+                ChargeLoop();
                 return;
             }
             case 0x04:

@@ -26,6 +26,7 @@ internal sealed partial class FunctionCompiler
     private readonly int _ctxArg;
     private LocalBuilder _st = null!;
     private LocalBuilder? _mem;
+    private LocalBuilder? _fuel;
     private LocalBuilder? _tmpFn;
     private LocalBuilder? _tmpIdx;
     private readonly Dictionary<(int, int, ValType), LocalBuilder> _saved = [];
@@ -93,11 +94,16 @@ internal sealed partial class FunctionCompiler
         }
         foreach (var ins in code)
         {
-            if (ins.Op is >= 0x28 and <= 0x3E)
+            if (ins.Op is >= 0x28 and <= 0x3E && _mem == null)
             {
                 _mem = Declare(typeof(byte[]));
                 ReloadMemory();
-                break;
+            }
+            if (ins.Op == 0x03 && _fuel == null)
+            {
+                // Functions with loops keep fuel in a register-allocatable local, synchronised around calls.
+                _fuel = Declare(typeof(long));
+                ReloadFuel();
             }
         }
         _frames.Add(new CFrame { Op = 0, Label = _il.DefineLabel(), Height = 0, Results = _type.Results });
@@ -135,6 +141,39 @@ internal sealed partial class FunctionCompiler
         _il.Emit(OpCodes.Ldfld, ClrTypes.InstMemory);
         _il.Emit(OpCodes.Ldfld, ClrTypes.MemBuffer);
         _il.Emit(OpCodes.Stloc, _mem);
+    }
+
+    private void ReloadFuel()
+    {
+        if (_fuel == null) return;
+        _il.Emit(OpCodes.Ldloc, _st);
+        _il.Emit(OpCodes.Ldfld, ClrTypes.StFuel);
+        _il.Emit(OpCodes.Stloc, _fuel);
+    }
+
+    private void SpillFuel()
+    {
+        if (_fuel == null) return;
+        _il.Emit(OpCodes.Ldloc, _st);
+        _il.Emit(OpCodes.Ldloc, _fuel);
+        _il.Emit(OpCodes.Stfld, ClrTypes.StFuel);
+    }
+
+    /// <summary>Loop header: one unit of fuel.</summary>
+    private void ChargeLoop()
+    {
+        var ok = _il.DefineLabel();
+        _il.Emit(OpCodes.Ldloc, _fuel!);
+        _il.Emit(OpCodes.Ldc_I4_1);
+        _il.Emit(OpCodes.Conv_I8);
+        _il.Emit(OpCodes.Sub);
+        _il.Emit(OpCodes.Dup);
+        _il.Emit(OpCodes.Stloc, _fuel!);
+        _il.Emit(OpCodes.Ldc_I4_0);
+        _il.Emit(OpCodes.Conv_I8);
+        _il.Emit(OpCodes.Bge, ok);
+        _il.Emit(OpCodes.Call, ClrTypes.TrapM(nameof(Trap.FuelExhausted)));
+        _il.MarkLabel(ok);
     }
 
     private void LdCtx() => _il.Emit(OpCodes.Ldarg, _ctxArg);
@@ -197,6 +236,7 @@ internal sealed partial class FunctionCompiler
     private void EmitReturnSequence()
     {
         // Results are at stack positions [count - n, count).
+        SpillFuel();
         _il.Emit(OpCodes.Ldloc, _st);
         _il.Emit(OpCodes.Ldloc, _st);
         _il.Emit(OpCodes.Ldfld, ClrTypes.StDepth);
@@ -269,7 +309,9 @@ internal sealed partial class FunctionCompiler
         _il.Emit(OpCodes.Ldfld, ClrTypes.FnCtx);
         _il.Emit(OpCodes.Ldloc, fn);
         _il.Emit(OpCodes.Ldfld, ClrTypes.FnEntry);
+        SpillFuel();
         _il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, ClrTypes.Return(ft), ClrTypes.Params(ft), null);
+        ReloadFuel();
     }
 
     private void EmitCall(uint index)
@@ -279,7 +321,9 @@ internal sealed partial class FunctionCompiler
         {
             Operands(ft.Params.Length);
             LdCtx();
+            SpillFuel();
             _il.Emit(OpCodes.Call, _methods[index - _m.ImportedFunctionCount]);
+            ReloadFuel();
         }
         else
         {
