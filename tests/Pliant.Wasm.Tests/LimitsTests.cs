@@ -69,3 +69,22 @@ public class LimitsTests
         Assert.Throws<WasmMalformedException>(() => CompiledModule.Compile(bytes, new WasmLimits { MaxModuleBytes = 8 }));
     }
 }
+
+public class FuelAccountingTests
+{
+    [Fact]
+    public void FuelIsChargedAcrossCallsAndTypedExports()
+    {
+        var b = new ModuleBuilder();
+        uint leaf = b.Func(b.Type([], []), []);
+        // loop forever calling leaf
+        b.Func(b.Type([], []), [0x03, 0x40, 0x10, (byte)leaf, 0x0C, 0x00, 0x0B], export: "spin");
+        var inst = CompiledModule.Compile(b.Build()).Instantiate();
+        inst.Fuel = 10_000;
+        var spin = inst.GetFunction<Action>("spin");
+        Assert.Equal("fuel exhausted", Assert.Throws<WasmTrapException>(spin).Message);
+        Assert.True(inst.Fuel < 0);
+        inst.Fuel = 1_000_000;
+        Assert.Throws<WasmTrapException>(spin);
+    }
+}

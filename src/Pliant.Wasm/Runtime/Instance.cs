@@ -22,6 +22,17 @@ public sealed class Instance
 
     internal Instance(ExecState state) => State = state;
 
+    /// <summary>
+    /// Remaining fuel of this instance's execution state (shared with instances linked through the
+    /// same <see cref="ExecState"/>). Set it before calling typed exports; <see cref="Invoke(string, WasmValue[], long?)"/>
+    /// takes a per-call value instead.
+    /// </summary>
+    public long Fuel
+    {
+        get => State.Fuel;
+        set => State.Fuel = value;
+    }
+
     /// <summary>Exports by name: <see cref="FunctionInstance"/>, <see cref="Table"/>, <see cref="Memory"/> or <see cref="Global"/>.</summary>
     public Dictionary<string, object> Exports { get; } = new(StringComparer.Ordinal);
 
