@@ -79,7 +79,7 @@ public sealed class CompiledModule
                 case ExternKind.Func:
                     if (v is not FunctionInstance f || !f.Type.Equals(m.Types[(int)imp.TypeIndex]))
                         throw new WasmLinkException($"incompatible import type {imp.Module}.{imp.Name}");
-                    funcs.Add(f);
+                    funcs.Add(f.BindsCaller ? f.BindCaller(inst) : f);
                     break;
                 case ExternKind.Table:
                     if (v is not Table t || t.ElemType != imp.Table.ElemType || !LimitsMatch((ulong)t.Size, t.Max, imp.Table.Limits))

@@ -18,6 +18,8 @@ public sealed class Instance
     public object?[][] Elems = [];
     /// <summary>For host functions: the delegate the stub calls.</summary>
     public object? HostTarget;
+    /// <summary>For host functions taking the caller: the importing instance.</summary>
+    public Instance? Caller;
 #pragma warning restore CS1591
 
     internal Instance(ExecState state) => State = state;
