@@ -10,6 +10,7 @@ namespace Pliant.Wasm.Runtime;
 public sealed class FunctionInstance
 {
     private static readonly ConcurrentDictionary<FuncType, int> TypeIds = new();
+    private static int _nextTypeId;
 
     /// <summary>Creates a function value.</summary>
     public FunctionInstance(FuncType type, nint entry, Instance context, object keepAlive)
@@ -44,5 +45,5 @@ public sealed class FunctionInstance
         new(Type, Entry, new Instance(Context.State) { HostTarget = Context.HostTarget, Caller = caller }, KeepAlive);
 
     /// <summary>Returns the process-wide id of a signature.</summary>
-    public static int CanonicalTypeId(FuncType t) => TypeIds.GetOrAdd(t, _ => TypeIds.Count + 1);
+    public static int CanonicalTypeId(FuncType t) => TypeIds.GetOrAdd(t, _ => Interlocked.Increment(ref _nextTypeId));
 }

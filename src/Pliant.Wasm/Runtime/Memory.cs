@@ -9,6 +9,9 @@ public sealed class Memory
     /// <summary>Page size in bytes.</summary>
     public const int PageSize = 65536;
 
+    /// <summary>Largest memory a managed byte array can hold, in pages (just under 2 GiB).</summary>
+    public const uint MaxPagesInArray = 32767;
+
     /// <summary>The bytes (replaced on growth). Generated code reads this field directly.</summary>
     public byte[] Buffer;
 
@@ -25,7 +28,7 @@ public sealed class Memory
             throw new WasmTrapException("out of memory allocating linear memory");
         }
         Max = max;
-        Cap = cap;
+        Cap = Math.Min(cap, MaxPagesInArray);
     }
 
     /// <summary>Declared maximum, in pages.</summary>
