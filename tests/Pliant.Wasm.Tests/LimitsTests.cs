@@ -61,6 +61,18 @@ public class LimitsTests
     }
 
     [Fact]
+    public void TableGrowLoopHitsTheSizeCap()
+    {
+        var b = new ModuleBuilder();
+        b.Table(0);
+        // loop: if table.grow(ref.null, 1000) != -1 continue; then unreachable
+        b.Func(b.Type([], []), [0x03, 0x40, 0xD0, 0x70, 0x41, 0xE8, 0x07, 0xFC, 0x0F, 0x00, 0x41, 0x7F, 0x47, 0x0D, 0, 0x0B, 0x00], export: "hog");
+        var inst = CompiledModule.Compile(b.Build(), new WasmLimits { MaxTableSize = 50_000 }).Instantiate();
+        Assert.Equal("unreachable", Assert.Throws<WasmTrapException>(() => inst.Invoke("hog", [])).Message);
+        Assert.Equal(50_000, inst.Tables[0].Size);
+    }
+
+    [Fact]
     public void ModuleSizeIsCapped()
     {
         var b = new ModuleBuilder();
