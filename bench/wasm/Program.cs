@@ -43,10 +43,7 @@ Console.WriteLine();
 Console.WriteLine($"empty call host->wasm : {hostToWasm:F2} ns");
 Console.WriteLine($"empty call wasm->host : {wasmToHost:F2} ns (loop alone {loopCost:F2} ns/iter)");
 
-const int CompileRuns = 50;
-var sw = Stopwatch.StartNew();
-for (int i = 0; i < CompileRuns; i++) CompiledModule.Compile(bytes);
-double compileUs = sw.Elapsed.TotalMicroseconds / CompileRuns;
+double compileUs = Best(() => CompiledModule.Compile(bytes), 20) * 1000;
 Console.WriteLine($"compile (decode+validate+emit): {compileUs:F0} us for {bytes.Length / 1024.0:F1} KiB = {compileUs / (bytes.Length / 1024.0):F0} us/KiB");
 var spec = Environment.GetEnvironmentVariable("PLIANT_WASM_SPEC_DIR");
 if (spec != null && Directory.Exists(spec))
@@ -56,22 +53,15 @@ if (spec != null && Directory.Exists(spec))
     {
         try
         {
-            CompiledModule.Compile(b);
-            sw.Restart();
-            CompiledModule.DecodeAndValidate(b);
-            double dv = sw.Elapsed.TotalMicroseconds;
-            sw.Restart();
-            CompiledModule.Compile(b);
-            double all = sw.Elapsed.TotalMicroseconds;
+            double dv = Best(() => CompiledModule.DecodeAndValidate(b), 10) * 1000;
+            double all = Best(() => CompiledModule.Compile(b), 10) * 1000;
             Console.WriteLine($"compile spec module ({b.Length / 1024.0:F0} KiB): {all / (b.Length / 1024.0):F0} us/KiB, of which decode+validate {dv / (b.Length / 1024.0):F0} us/KiB");
         }
         catch (WasmException) { }
     }
 }
-const int Inst = 2000;
-sw.Restart();
-for (int i = 0; i < Inst; i++) module.Instantiate(imports);
-Console.WriteLine($"instantiate: {sw.Elapsed.TotalMicroseconds / Inst:F1} us (module with {module.Module.Memories[0].Min} pages of memory)");
+double instUs = Best(() => module.Instantiate(imports), 50) * 1000;
+Console.WriteLine($"instantiate: {instUs:F1} us (module with {module.Module.Memories[0].Min} pages of memory)");
 return 0;
 
 static void Check(bool ok, string what)
