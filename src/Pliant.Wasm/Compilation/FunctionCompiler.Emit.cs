@@ -288,27 +288,9 @@ internal sealed partial class FunctionCompiler
         else _il.Emit(OpCodes.Stloc, _locals[i]!);
     }
 
-    private ValType GlobalType(int index)
-    {
-        if (index < _m.ImportedGlobalCount)
-        {
-            int k = 0;
-            foreach (var imp in _m.Imports)
-                if (imp.Kind == ExternKind.Global && k++ == index) return imp.Global.Type;
-        }
-        return _m.Globals[index - _m.ImportedGlobalCount].Type.Type;
-    }
+    private ValType GlobalType(int index) => _m.GlobalTypeAt(index).Type;
 
-    private ValType TableElemType(int index)
-    {
-        if (index < _m.ImportedTableCount)
-        {
-            int k = 0;
-            foreach (var imp in _m.Imports)
-                if (imp.Kind == ExternKind.Table && k++ == index) return imp.Table.ElemType;
-        }
-        return _m.Tables[index - _m.ImportedTableCount].ElemType;
-    }
+    private ValType TableElemType(int index) => _m.TableTypeAt(index).ElemType;
 
     private void LdGlobal(int index)
     {

@@ -1,6 +1,5 @@
 using System.Reflection;
 using System.Reflection.Emit;
-using System.Runtime.InteropServices;
 using Pliant.Wasm.Decoding;
 using Pliant.Wasm.Runtime;
 
