@@ -61,6 +61,17 @@ public class LimitsTests
     }
 
     [Fact]
+    public void GrowthIsChargedSoFuelBoundsAGrowLoop()
+    {
+        var b = new ModuleBuilder();
+        b.Memory(1);
+        b.Func(b.Type([], []), [0x03, 0x40, 0x41, 1, 0x40, 0, 0x41, 0x7F, 0x47, 0x0D, 0, 0x0B, 0x00], export: "hog");
+        var inst = CompiledModule.Compile(b.Build()).Instantiate(); // default cap: 16384 pages
+        Assert.Equal("fuel exhausted", Assert.Throws<WasmTrapException>(() => inst.Invoke("hog", [], fuel: 5_000_000)).Message);
+        Assert.InRange(inst.GetMemory().Pages, 2, 200);
+    }
+
+    [Fact]
     public void TableGrowLoopHitsTheSizeCap()
     {
         var b = new ModuleBuilder();

@@ -158,6 +158,44 @@ internal sealed partial class FunctionCompiler
         _il.Emit(OpCodes.Stfld, ClrTypes.StFuel);
     }
 
+    /// <summary>
+    /// Charges fuel for work proportional to an operand (bulk memory and table operations, growth),
+    /// so a module cannot burn unbounded time with few instructions. <paramref name="loadUnits"/>
+    /// pushes the number of units as an int64.
+    /// </summary>
+    private void Charge(Action loadUnits)
+    {
+        if (_fuel != null)
+        {
+            var ok = _il.DefineLabel();
+            _il.Emit(OpCodes.Ldloc, _fuel);
+            loadUnits();
+            _il.Emit(OpCodes.Sub);
+            _il.Emit(OpCodes.Dup);
+            _il.Emit(OpCodes.Stloc, _fuel);
+            _il.Emit(OpCodes.Ldc_I4_0);
+            _il.Emit(OpCodes.Conv_I8);
+            _il.Emit(OpCodes.Bge, ok);
+            _il.Emit(OpCodes.Call, ClrTypes.TrapM(nameof(Trap.FuelExhausted)));
+            _il.MarkLabel(ok);
+        }
+        else
+        {
+            _il.Emit(OpCodes.Ldloc, _st);
+            loadUnits();
+            _il.Emit(OpCodes.Call, ClrTypes.StCharge);
+        }
+    }
+
+    /// <summary>Pushes <c>(ulong)(uint)slot[depth] &gt;&gt; shift</c> (an i32 operand scaled to fuel units).</summary>
+    private void LoadScaledOperand(int depth, int shift)
+    {
+        LdSlot(depth);
+        _il.Emit(OpCodes.Conv_U8);
+        _il.Emit(OpCodes.Ldc_I4, shift);
+        _il.Emit(OpCodes.Shr_Un);
+    }
+
     /// <summary>Loop header: one unit of fuel.</summary>
     private void ChargeLoop()
     {
