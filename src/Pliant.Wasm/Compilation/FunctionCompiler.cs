@@ -86,7 +86,7 @@ internal sealed partial class FunctionCompiler
         _il.Emit(OpCodes.Stloc, _st);
         _il.Emit(OpCodes.Ldloc, _st);
         _il.Emit(OpCodes.Call, ClrTypes.StEnter);
-        if (_localTypes.Length + code.Length > 1000)
+        if (_localTypes.Length + code.Length > 200)
         {
             // Large frames: check the native stack on every entry, not every 8th.
             _il.Emit(OpCodes.Call, ClrTypes.StCheckStack);
