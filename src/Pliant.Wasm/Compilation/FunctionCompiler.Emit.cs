@@ -234,7 +234,7 @@ internal sealed partial class FunctionCompiler
             {
                 // Bulk work is charged after it succeeds, in proportion to its length n.
                 int n = _stack.Count - 1;
-                EmitBulk(in ins);
+                EmitBulkOrNumeric(in ins);
                 Charge(() =>
                 {
                     _il.Emit(OpCodes.Ldloc, Slot(n, I));
@@ -246,7 +246,7 @@ internal sealed partial class FunctionCompiler
             }
             case 0xFC0F:
             {
-                EmitBulk(in ins);
+                EmitBulkOrNumeric(in ins);
                 int r = _stack.Count - 1;
                 int table = (int)ins.Imm;
                 Charge(() => ChargeGrowth(r, () =>
@@ -258,7 +258,7 @@ internal sealed partial class FunctionCompiler
                 return;
             }
         }
-        EmitBulk(in ins);
+        EmitBulkOrNumeric(in ins);
     }
 
     /// <summary>
@@ -283,7 +283,7 @@ internal sealed partial class FunctionCompiler
         _il.MarkLabel(done);
     }
 
-    private void EmitBulk(in Instr ins)
+    private void EmitBulkOrNumeric(in Instr ins)
     {
         ushort op = ins.Op;
         switch (op)

@@ -187,15 +187,6 @@ internal sealed partial class FunctionCompiler
         }
     }
 
-    /// <summary>Pushes <c>(ulong)(uint)slot[depth] &gt;&gt; shift</c> (an i32 operand scaled to fuel units).</summary>
-    private void LoadScaledOperand(int depth, int shift)
-    {
-        LdSlot(depth);
-        _il.Emit(OpCodes.Conv_U8);
-        _il.Emit(OpCodes.Ldc_I4, shift);
-        _il.Emit(OpCodes.Shr_Un);
-    }
-
     /// <summary>Loop header: one unit of fuel.</summary>
     private void ChargeLoop()
     {
