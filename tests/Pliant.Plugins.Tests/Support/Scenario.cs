@@ -17,9 +17,10 @@ public sealed class Scenario
         Assert.True(Pair.RunUntil(() => Client.IsConnected && Pair.Server.Connections.Count == 1 && Pair.Server.Connections[0].IsConnected, 10_000_000), "handshake");
         Server = Pair.Server.Connections[0];
         Collector = new StreamCollector(Server);
+        ClientCollector = new StreamCollector(Client);
         Pair.OnStep = () =>
         {
-            while (Client.TryPollEvent(out var e)) ClientEvents.Add(e);
+            ClientCollector.Step();
             Collector.Step();
             foreach (var s in _steps) s();
         };
@@ -29,7 +30,8 @@ public sealed class Scenario
     public QuicConnectionCore Client { get; }
     public QuicConnectionCore Server { get; }
     public StreamCollector Collector { get; }
-    public List<ConnectionEvent> ClientEvents { get; } = [];
+    public StreamCollector ClientCollector { get; }
+    public List<ConnectionEvent> ClientEvents => ClientCollector.Events;
     public List<ConnectionEvent> ServerEvents => Collector.Events;
     public long NowUs => Pair.NowUs;
 
@@ -45,6 +47,19 @@ public sealed class Scenario
         _steps.Add(pump.Step);
         return id;
     }
+
+    /// <summary>Starts a server → client download on a server-initiated stream; returns the stream id.</summary>
+    public ulong StartDownload(int size, int seed = 2)
+    {
+        Assert.True(Server.TryOpenStream(false, out ulong id));
+        var payload = new byte[size];
+        new Random(seed).NextBytes(payload);
+        var pump = new StreamPump(Server, id, payload);
+        _steps.Add(pump.Step);
+        return id;
+    }
+
+    public int Downloaded(ulong id) => ClientCollector.Data.TryGetValue(id, out var ms) ? (int)ms.Length : 0;
 
     public int Received(ulong id) => Collector.Data.TryGetValue(id, out var ms) ? (int)ms.Length : 0;
 
