@@ -94,4 +94,26 @@ public class HostilePluginTests(ITestOutputHelper output)
         Assert.False(p.IsAttached);
         h.AssertBystanderUntouched();
     }
+
+    [Fact]
+    public void FrameWriteBeyondTheOfferedSpaceIsDetachedBeforeAnythingIsSent()
+    {
+        var p = RunVictim("overflow", 708, "detached: fault in frame 0x3f5b02 write: write_frame_bytes: 8192 bytes do not fit");
+        Assert.False(p.IsAttached);
+    }
+
+    [Fact]
+    public void AFaultingPluginLeavesTheOtherPluginsOfItsConnectionRunning()
+    {
+        var h = new HostileSetup(709);
+        var mon = h.Host.Attach(h.S.Client, PluginFiles.Load("monitoring"), PluginOrigin.Application);
+        var loop = h.Host.Attach(h.S.Client, PluginFiles.Load("loop"), PluginOrigin.Peer);
+        var (victimDone, _) = h.UploadOnBoth(100_000);
+        Assert.True(victimDone);
+        Assert.False(loop.IsAttached);
+        Assert.True(mon.IsAttached);
+        Assert.True(mon.Call("get", 0) > 50, "monitoring kept counting packets");
+        Assert.Equal(["monitoring"], h.Host.AttachedTo(h.S.Client).Select(x => x.Module.Id));
+        h.AssertBystanderUntouched();
+    }
 }
