@@ -1,0 +1,101 @@
+using Pliant.Plugins.Trust;
+
+namespace Pliant.Plugins.Exchange;
+
+/// <summary>A module to push to the peer, with its reference computed once.</summary>
+public sealed class PushedPlugin
+{
+    /// <summary>Wraps module bytes (signature sections included, sent as they are).</summary>
+    public PushedPlugin(byte[] wasm)
+    {
+        ArgumentNullException.ThrowIfNull(wasm);
+        Module = wasm;
+        Reference = PluginReference.FromModule(wasm);
+        Hash = Convert.FromHexString(Reference.Sha256Hex);
+    }
+
+    /// <summary>The module as sent.</summary>
+    public byte[] Module { get; }
+
+    /// <summary><c>id@sha256</c> of the module.</summary>
+    public PluginReference Reference { get; }
+
+    internal byte[] Hash { get; }
+}
+
+/// <summary>Settings for <see cref="PluginExchange"/>: what to push, what to accept, and how much to send at once.</summary>
+public sealed class PluginExchangeOptions
+{
+    /// <summary>Modules to push to every peer that accepts pushes.</summary>
+    public IList<PushedPlugin> Push { get; } = new List<PushedPlugin>();
+
+    /// <summary>Decides whether a pushed module may run; <c>null</c> refuses every push (and we do not advertise that we accept them).</summary>
+    public PluginTrustPolicy? TrustPolicy { get; set; }
+
+    /// <summary>Modules we already have, by content hash (hex); announced in <c>supported_plugins</c> so the peer need not send them, and injected from here when the peer asks for them.</summary>
+    public IDictionary<string, byte[]> Cache { get; } = new Dictionary<string, byte[]>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Most PLUGIN frame bytes unacknowledged at once (default 32 KiB).</summary>
+    public int MaxInFlightBytes { get; set; } = 32 << 10;
+
+    /// <summary>Most bytes of one PLUGIN frame's data (default 1100, below one packet).</summary>
+    public int MaxChunkSize { get; set; } = 1100;
+
+    /// <summary>Most modules a peer may have in reassembly at once.</summary>
+    public int MaxConcurrentReceives { get; set; } = 4;
+
+    /// <summary>True when we advertise that we accept pushed modules (a trust policy is set and does not deny peers).</summary>
+    public bool AcceptsPushes => TrustPolicy is { PeerRule: not OriginRule.Deny };
+
+    /// <summary>Adds a module to <see cref="Push"/>.</summary>
+    public PluginExchangeOptions AddPush(byte[] wasm)
+    {
+        Push.Add(new PushedPlugin(wasm));
+        return this;
+    }
+
+    /// <summary>
+    /// The transport parameters to send (put them in <c>QuicConnectionOptions.ExtraTransportParameters</c>):
+    /// <c>supported_plugins</c> always (accepts-pushes flag and cached modules), <c>plugins_for_you</c> when something is pushed.
+    /// </summary>
+    public IReadOnlyList<(ulong Id, byte[] Value)> BuildTransportParameters()
+    {
+        var list = new List<(ulong, byte[])>
+        {
+            (ExchangeWire.SupportedPluginsParameter, ExchangeWire.EncodeSupported(AcceptsPushes, CachedReferences())),
+        };
+        if (Push.Count > 0)
+            list.Add((ExchangeWire.PluginsForYouParameter, ExchangeWire.EncodePluginsForYou(Push.Select(p => p.Reference))));
+        return list;
+    }
+
+    private IEnumerable<PluginReference> CachedReferences()
+    {
+        foreach (var (hash, module) in Cache)
+        {
+            PluginReference? r = null;
+            try { r = PluginReference.FromModule(module); }
+            catch (FormatException) { }
+            if (r is not null && string.Equals(r.Sha256Hex, hash, StringComparison.OrdinalIgnoreCase)) yield return r;
+        }
+    }
+}
+
+/// <summary>
+/// What <see cref="PluginExchange"/> needs from a connection. The adapter for the real connection
+/// core is created by <c>PluginExchange.Attach</c>; tests may supply their own.
+/// </summary>
+public interface IPluginExchangeConnection
+{
+    /// <summary>True once the handshake completed (pushes start then, in 1-RTT packets).</summary>
+    bool IsHandshakeComplete { get; }
+
+    /// <summary>The peer's transport parameters unknown to the core, or null before they arrived.</summary>
+    IReadOnlyList<(ulong Id, byte[] Value)>? PeerExtraTransportParameters { get; }
+
+    /// <summary>Raises a plugin event on the connection.</summary>
+    void RaisePluginEvent(string pluginId, string message);
+
+    /// <summary>Loads and attaches a peer-pushed module to the running connection; throws when the host refuses it.</summary>
+    void Inject(byte[] wasm, TrustDecision decision);
+}
