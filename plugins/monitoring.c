@@ -1,0 +1,53 @@
+/* monitoring — counts packets, bytes, losses and RTT samples; the application reads them with
+ * PluginInstance.Call("get", i) or from memory at the address returned by "stats". */
+#include "pliant.h"
+
+PLIANT_MANIFEST({
+  "id": "monitoring", "version": "1",
+  "bindings": [
+    {"operation": "packet.after_send",    "anchor": "post", "export": "on_sent"},
+    {"operation": "packet.after_decrypt", "anchor": "post", "export": "on_received"},
+    {"operation": "packet.on_acked",      "anchor": "post", "export": "on_acked"},
+    {"operation": "packet.on_lost",       "anchor": "post", "export": "on_lost"},
+    {"operation": "rtt.update",           "anchor": "post", "export": "on_rtt"}
+  ]
+});
+
+enum {
+    PACKETS_SENT, BYTES_SENT, PACKETS_RECEIVED, BYTES_RECEIVED, PACKETS_ACKED, PACKETS_LOST, BYTES_LOST,
+    RTT_SAMPLES, RTT_SUM, RTT_MIN, RTT_MAX, COUNTERS
+};
+
+static uint64_t stats[COUNTERS];
+
+PLIANT_EXPORT(stats) int32_t stats_address(void) { return (int32_t)(size_t)stats; }
+PLIANT_EXPORT(get) int64_t get(int32_t i) { return i >= 0 && i < COUNTERS ? (int64_t)stats[i] : -1; }
+
+PLIANT_EXPORT(on_sent) void on_sent(void)
+{
+    stats[PACKETS_SENT]++;
+    stats[BYTES_SENT] += (uint64_t)pl_arg(PL_A1);
+}
+
+PLIANT_EXPORT(on_received) void on_received(void)
+{
+    stats[PACKETS_RECEIVED]++;
+    stats[BYTES_RECEIVED] += (uint64_t)pl_arg(PL_A1);
+}
+
+PLIANT_EXPORT(on_acked) void on_acked(void) { stats[PACKETS_ACKED]++; }
+
+PLIANT_EXPORT(on_lost) void on_lost(void)
+{
+    stats[PACKETS_LOST]++;
+    stats[BYTES_LOST] += (uint64_t)pl_arg(PL_A1);
+}
+
+PLIANT_EXPORT(on_rtt) void on_rtt(void)
+{
+    uint64_t latest = (uint64_t)pl_arg(PL_A0);
+    stats[RTT_SAMPLES]++;
+    stats[RTT_SUM] += latest;
+    if (stats[RTT_MIN] == 0 || latest < stats[RTT_MIN]) stats[RTT_MIN] = latest;
+    if (latest > stats[RTT_MAX]) stats[RTT_MAX] = latest;
+}

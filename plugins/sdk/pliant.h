@@ -1,0 +1,96 @@
+/* pliant.h — SDK for Pliant protocol plugins (WebAssembly, wasm32, no libc).
+ *
+ * A plugin is one C file compiled by plugins/build.sh:
+ *   clang --target=wasm32 -O2 -nostdlib -Wl,--no-entry -Wl,--allow-undefined
+ * It imports host functions from the module "pliant" (declared below), exports the functions its
+ * manifest names (PLIANT_EXPORT), and carries its manifest in the custom section "pliant.manifest"
+ * (PLIANT_MANIFEST). The ABI is documented in docs/plugin-abi.md.
+ */
+#ifndef PLIANT_H
+#define PLIANT_H
+
+typedef unsigned char uint8_t;
+typedef unsigned short uint16_t;
+typedef unsigned int uint32_t;
+typedef unsigned long long uint64_t;
+typedef signed char int8_t;
+typedef int int32_t;
+typedef long long int64_t;
+typedef unsigned long size_t;
+
+#define PLIANT_EXPORT(name) __attribute__((export_name(#name)))
+#define PLIANT_IMPORT(name) __attribute__((import_module("pliant"), import_name(#name)))
+
+/* PLIANT_MANIFEST({"id":"x","version":"1",...}) — the JSON is written unquoted; it becomes the
+ * custom section "pliant.manifest". Use at file scope, once. */
+#define PLIANT_STR_(x) #x
+#define PLIANT_MANIFEST(...) \
+    __asm__(".section .custom_section.pliant.manifest,\"\",@\n.ascii " PLIANT_STR_(#__VA_ARGS__) "\n.text\n")
+
+/* Connection fields for get_field/set_field: identical to Pliant.Quic's ConnectionField. */
+enum pliant_field {
+    PL_NOW = 0,
+    PL_IS_CLIENT = 1,
+    PL_STATE = 2,
+    PL_SMOOTHED_RTT = 3,
+    PL_MIN_RTT = 4,
+    PL_LATEST_RTT = 5,
+    PL_RTT_VAR = 6,
+    PL_CONGESTION_WINDOW = 7,
+    PL_BYTES_IN_FLIGHT = 8,
+    PL_PACKETS_SENT = 9,
+    PL_PACKETS_RECEIVED = 10,
+    PL_PACKETS_LOST = 11,
+    PL_BYTES_SENT = 12,
+    PL_BYTES_RECEIVED = 13,
+    PL_ECN_CE_RECEIVED = 14,
+    PL_MAX_DATAGRAM_SIZE = 15,
+    PL_HANDSHAKE_CONFIRMED = 16,
+    PL_ACK_ELICITING_THRESHOLD = 17, /* rw */
+    PL_MAX_ACK_DELAY = 18,           /* rw, µs */
+    PL_CONGESTION_WINDOW_CAP = 19,   /* rw, bytes, 0 = none */
+    PL_PACING_RATE_CAP = 20,         /* rw, bytes/s, 0 = none */
+};
+
+/* Operation arguments for arg(): A0..A3, and 4 = the current Result (for replace: the native value). */
+enum pliant_arg { PL_A0 = 0, PL_A1 = 1, PL_A2 = 2, PL_A3 = 3, PL_RESULT = 4 };
+
+PLIANT_IMPORT(get_field) int64_t pl_get_field(int32_t field);
+PLIANT_IMPORT(set_field) int32_t pl_set_field(int32_t field, int64_t value);   /* 1 = set, 0 = read-only/unknown */
+PLIANT_IMPORT(now) int64_t pl_now(void);                                        /* µs */
+PLIANT_IMPORT(log) void pl_log(const void *ptr, int32_t len);
+PLIANT_IMPORT(arg) int64_t pl_arg(int32_t index);
+PLIANT_IMPORT(set_result) void pl_set_result(int64_t value);
+PLIANT_IMPORT(reserve_frame) int32_t pl_reserve_frame(int64_t type);           /* 1 = reserved */
+PLIANT_IMPORT(write_frame_bytes) int32_t pl_write_frame_bytes(const void *ptr, int32_t len);
+PLIANT_IMPORT(frame_data) int32_t pl_frame_data(void *ptr, int32_t maxlen);     /* bytes copied */
+PLIANT_IMPORT(set_timer) void pl_set_timer(int64_t at_us, int32_t id);
+PLIANT_IMPORT(emit_event) void pl_emit_event(const void *ptr, int32_t len);
+PLIANT_IMPORT(send_datagram) int32_t pl_send_datagram(const void *ptr, int32_t len);
+
+/* Small helpers (no libc). */
+static inline size_t pl_strlen(const char *s) { size_t n = 0; while (s[n]) n++; return n; }
+static inline void pl_event(const char *s) { pl_emit_event(s, (int32_t)pl_strlen(s)); }
+static inline void pl_logs(const char *s) { pl_log(s, (int32_t)pl_strlen(s)); }
+
+/* QUIC variable-length integers (RFC 9000 §16). Return bytes used, 0 on error. */
+static inline int pl_varint_len(uint64_t v) { return v < 64 ? 1 : v < 16384 ? 2 : v < 1073741824 ? 4 : 8; }
+static inline int pl_varint_write(uint8_t *p, uint64_t v)
+{
+    int n = pl_varint_len(v);
+    for (int i = n - 1; i >= 0; i--) { p[i] = (uint8_t)v; v >>= 8; }
+    p[0] |= (uint8_t)((n == 1 ? 0 : n == 2 ? 1 : n == 4 ? 2 : 3) << 6);
+    return n;
+}
+static inline int pl_varint_read(const uint8_t *p, int avail, uint64_t *out)
+{
+    if (avail < 1) return 0;
+    int n = 1 << (p[0] >> 6);
+    if (avail < n) return 0;
+    uint64_t v = p[0] & 0x3f;
+    for (int i = 1; i < n; i++) v = (v << 8) | p[i];
+    *out = v;
+    return n;
+}
+
+#endif

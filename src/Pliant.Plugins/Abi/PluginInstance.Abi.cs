@@ -1,0 +1,103 @@
+using System.Text;
+using Pliant.Plugins.Abi;
+using Pliant.Wasm.Runtime;
+
+namespace Pliant.Plugins;
+
+/// <summary>The <c>pliant</c> import module bound to one instance: every host function is a typed direct call.</summary>
+public sealed unsafe partial class PluginInstance
+{
+    internal CallArgs Args;
+    private byte* _inPtr;
+    private int _inLen;
+    private byte* _outPtr;
+    private int _outCap;
+    private int _outLen;
+
+    private Imports BuildImports()
+    {
+        var imports = new Imports();
+        const string M = AbiSignatures.ImportModule;
+        imports.Function<Func<int, long>>(M, "get_field", f => (long)_env.GetField(f));
+        imports.Function<Func<int, long, int>>(M, "set_field", (f, v) => _env.TrySetField(f, (ulong)v) ? 1 : 0);
+        imports.Function<Func<long>>(M, "now", () => _env.NowUs);
+        imports.Function<Action<int, int>>(M, "log", (p, n) => _env.Log(Text(p, n, "log")));
+        imports.Function<Func<int, long>>(M, "arg", i => (long)Args.Get(i));
+        imports.Function<Action<long>>(M, "set_result", v => { Args.Result = (ulong)v; Args.ResultSet = true; });
+        imports.Function<Func<long, int>>(M, "reserve_frame", t => _env.ReserveFrame((ulong)t) ? 1 : 0);
+        imports.Function<Func<int, int, int>>(M, "write_frame_bytes", WriteBytes);
+        imports.Function<Func<int, int, int>>(M, "frame_data", FrameData);
+        imports.Function<Action<long, int>>(M, "set_timer", (at, id) => _env.SetTimer(at, id));
+        imports.Function<Action<int, int>>(M, "emit_event", (p, n) => _env.EmitEvent(Text(p, n, "emit_event")));
+        imports.Function<Func<int, int, int>>(M, "send_datagram", (p, n) => _env.SendDatagram(Slice(p, n, "send_datagram")) ? 1 : 0);
+        return imports;
+    }
+
+    /// <summary>Bytes [ptr, ptr+len) of the plugin's memory, or a fault if outside it.</summary>
+    private Span<byte> Slice(int ptr, int len, string what)
+    {
+        var buf = _wasm.Memory0!.Buffer;
+        if (len < 0 || ptr < 0 || (long)ptr + len > buf.Length)
+            throw new PluginFaultException($"{what}: range [{ptr}, {(long)ptr + len}) is outside the plugin's memory");
+        return buf.AsSpan(ptr, len);
+    }
+
+    private string Text(int ptr, int len, string what) => Encoding.UTF8.GetString(Slice(ptr, Math.Min(len, 4096), what));
+
+    /// <summary>write_frame_bytes: appends to the frame or parameter being written; -1 if it does not fit.</summary>
+    private int WriteBytes(int ptr, int len)
+    {
+        if (_outPtr == null) throw new PluginFaultException("write_frame_bytes called outside a write export");
+        var src = Slice(ptr, len, "write_frame_bytes");
+        if (len > _outCap - _outLen) throw new PluginFaultException($"write_frame_bytes: {len} bytes do not fit in the {_outCap - _outLen} left");
+        src.CopyTo(new Span<byte>(_outPtr + _outLen, _outCap - _outLen));
+        _outLen += len;
+        return len;
+    }
+
+    /// <summary>frame_data: copies up to maxlen bytes of the received frame (or parameter) into memory; returns the count.</summary>
+    private int FrameData(int ptr, int maxLen)
+    {
+        if (_inPtr == null) throw new PluginFaultException("frame_data called outside a process export");
+        int n = Math.Min(Math.Max(maxLen, 0), _inLen);
+        new ReadOnlySpan<byte>(_inPtr, n).CopyTo(Slice(ptr, n, "frame_data"));
+        return n;
+    }
+
+    /// <summary>Runs <paramref name="body"/> with <paramref name="input"/> readable through frame_data.</summary>
+    internal int WithInput(ReadOnlySpan<byte> input, Func<int> body)
+    {
+        fixed (byte* p = input)
+        {
+            var (savedPtr, savedLen) = ((nint)_inPtr, _inLen);
+            _inPtr = p == null ? (byte*)1 : p;
+            _inLen = input.Length;
+            try { return body(); }
+            finally { _inPtr = (byte*)savedPtr; _inLen = savedLen; }
+        }
+    }
+
+    /// <summary>Runs <paramref name="body"/> with <paramref name="output"/> writable through write_frame_bytes; returns bytes written.</summary>
+    internal int WithOutput<T>(Span<byte> output, Func<T> body, out T result)
+    {
+        fixed (byte* p = output)
+        {
+            nint savedPtr = (nint)_outPtr;
+            int savedCap = _outCap, savedLen = _outLen;
+            _outPtr = p == null ? (byte*)1 : p;
+            _outCap = output.Length;
+            _outLen = 0;
+            try
+            {
+                result = body();
+                return _outLen;
+            }
+            finally
+            {
+                _outPtr = (byte*)savedPtr;
+                _outCap = savedCap;
+                _outLen = savedLen;
+            }
+        }
+    }
+}

@@ -1,0 +1,122 @@
+using Pliant.Plugins.Abi;
+
+namespace Pliant.Plugins.Host;
+
+/// <summary>
+/// One plugin instance bound to one connection: the environment its host functions reach, its
+/// operation hooks, frames and timers, and the clean-up that restores the connection when it detaches.
+/// </summary>
+internal sealed class PluginBinding : IPluginEnvironment
+{
+    private readonly IConnectionSite _site;
+    private readonly List<IDisposable> _hooks = [];
+    private readonly Dictionary<ulong, PluginFrame> _frames = [];
+    private readonly HashSet<long> _timers = [];
+    private Action<int>? _onTimer;
+
+    public PluginBinding(IConnectionSite site, PluginModule module, PluginOrigin origin)
+    {
+        _site = site;
+        Owner = "plugin:" + module.Id;
+        Instance = new PluginInstance(module, origin, this);
+        Instance.Faulted += (_, reason) => Unbind("detached: " + reason);
+    }
+
+    public PluginInstance Instance { get; }
+    public string Owner { get; }
+    private string Id => Instance.Module.Id;
+
+    /// <summary>Binds every manifest entry; on failure undoes what was bound and throws <see cref="PluginLoadException"/>.</summary>
+    public void Bind()
+    {
+        var m = Instance.Module.Manifest;
+        try
+        {
+            if (m.OnTimer != null) _onTimer = Instance.Export<Action<int>>(m.OnTimer);
+            foreach (var b in m.Bindings)
+            {
+                var fn = Instance.Export<Action>(b.Export);
+                string what = $"{b.Operation} ({b.Anchor})";
+                _hooks.Add(_site.AttachOperation(b.Operation, b.Anchor, (ref CallArgs a) => Invoke(fn, what, ref a), Owner));
+            }
+            foreach (var f in m.Frames)
+            {
+                var frame = new PluginFrame(Instance, f);
+                _site.RegisterFrame(frame);
+                _frames[f.Type] = frame;
+            }
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            Release();
+            Instance.MarkDetached("attach failed: " + e.Message);
+            throw new PluginLoadException($"plugin {Id} cannot attach: {e.Message}", e);
+        }
+        if (m.Init != null)
+        {
+            var init = Instance.Export<Action>(m.Init);
+            Instance.Guard("init", init);
+        }
+    }
+
+    private void Invoke(Action fn, string what, ref CallArgs a)
+    {
+        if (!Instance.IsAttached) return;
+        Instance.Args = a;
+        Instance.Args.ResultSet = false;
+        if (Instance.Guard(what, fn) && Instance.Args.ResultSet) a.Result = Instance.Args.Result;
+    }
+
+    /// <summary>Detaches by request.</summary>
+    public void Detach(string reason)
+    {
+        Instance.MarkDetached(reason);
+        Release();
+    }
+
+    private void Unbind(string message)
+    {
+        Release();
+        _site.RaiseEvent(Id, message);
+    }
+
+    private void Release()
+    {
+        foreach (var h in _hooks) h.Dispose();
+        _hooks.Clear();
+        _site.DetachOwner(Owner);
+        foreach (var type in _frames.Keys) _site.UnregisterFrame(type);
+        _frames.Clear();
+        foreach (var t in _timers) _site.CancelTimer(t);
+        _timers.Clear();
+    }
+
+    // IPluginEnvironment
+
+    public long NowUs => _site.NowUs;
+    public ulong GetField(int field) => _site.GetField(field);
+    public bool TrySetField(int field, ulong value) => _site.TrySetField(field, value);
+    public void EmitEvent(string text) => _site.RaiseEvent(Id, text);
+    public void Log(string text) => _site.RaiseEvent(Id, "log: " + text);
+    public bool SendDatagram(ReadOnlySpan<byte> data) => _site.SendDatagram(data);
+
+    public bool ReserveFrame(ulong type)
+    {
+        if (!_frames.TryGetValue(type, out var f) || f.Spec.Write == null) return false;
+        f.Reserve();
+        return true;
+    }
+
+    public void SetTimer(long atUs, int id)
+    {
+        if (_onTimer == null) throw new PluginFaultException("set_timer without an on_timer export in the manifest");
+        if (_timers.Count >= 64) throw new PluginFaultException("more than 64 pending timers");
+        long handle = 0;
+        handle = _site.ScheduleTimer(atUs, _ =>
+        {
+            _timers.Remove(handle);
+            if (Instance.IsAttached) Instance.Guard("on_timer", () => _onTimer(id));
+        });
+        _timers.Add(handle);
+    }
+}

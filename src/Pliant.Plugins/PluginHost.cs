@@ -1,0 +1,70 @@
+using System.Runtime.CompilerServices;
+using Pliant.Plugins.Host;
+using Pliant.Quic.Connection;
+
+namespace Pliant.Plugins;
+
+/// <summary>
+/// Attaches plugins to connections: one instance per (connection, plugin), bound to the connection's
+/// operation table, frame extensions and timers. A faulting plugin is detached from that connection only,
+/// what it replaced is restored, and the connection raises a plugin event saying why.
+/// </summary>
+public sealed class PluginHost
+{
+    private readonly ConditionalWeakTable<object, List<PluginBinding>> _bindings = new();
+    private readonly Lock _lock = new();
+
+    /// <summary>
+    /// Instantiates <paramref name="module"/> for <paramref name="connection"/> and binds its manifest.
+    /// Throws <see cref="PluginLoadException"/> if it cannot attach (e.g. an operation it replaces is taken, or
+    /// a plugin with the same id is already attached).
+    /// </summary>
+    public PluginInstance Attach(QuicConnectionCore connection, PluginModule module, PluginOrigin origin)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        return Attach(connection, QuicConnectionSite.For(connection), module, origin);
+    }
+
+    internal PluginInstance Attach(object key, IConnectionSite site, PluginModule module, PluginOrigin origin)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        List<PluginBinding> list;
+        lock (_lock)
+        {
+            list = _bindings.GetOrCreateValue(key);
+            list.RemoveAll(b => !b.Instance.IsAttached);
+            if (list.Exists(b => b.Instance.Module.Id == module.Id))
+                throw new PluginLoadException($"plugin {module.Id} is already attached to this connection");
+        }
+        var binding = new PluginBinding(site, module, origin);
+        binding.Bind();
+        lock (_lock) list.Add(binding);
+        return binding.Instance;
+    }
+
+    /// <summary>The plugins currently attached to <paramref name="connection"/>.</summary>
+    public IReadOnlyList<PluginInstance> AttachedTo(QuicConnectionCore connection) => AttachedTo((object)connection);
+
+    internal IReadOnlyList<PluginInstance> AttachedTo(object key)
+    {
+        lock (_lock)
+            return _bindings.TryGetValue(key, out var list) ? [.. list.Where(b => b.Instance.IsAttached).Select(b => b.Instance)] : [];
+    }
+
+    /// <summary>Detaches plugin <paramref name="pluginId"/> from <paramref name="connection"/>, restoring what it replaced.</summary>
+    public bool Detach(QuicConnectionCore connection, string pluginId) => Detach((object)connection, pluginId);
+
+    internal bool Detach(object key, string pluginId)
+    {
+        PluginBinding? binding;
+        lock (_lock)
+        {
+            if (!_bindings.TryGetValue(key, out var list)) return false;
+            binding = list.Find(b => b.Instance.IsAttached && b.Instance.Module.Id == pluginId);
+            if (binding == null) return false;
+            list.Remove(binding);
+        }
+        binding.Detach("detached by request");
+        return true;
+    }
+}

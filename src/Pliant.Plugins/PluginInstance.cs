@@ -1,0 +1,146 @@
+using System.Buffers.Binary;
+using Pliant.Plugins.Abi;
+using Pliant.Wasm;
+using Pliant.Wasm.Runtime;
+
+namespace Pliant.Plugins;
+
+/// <summary>
+/// One plugin running on one connection: its own linear memory and state, kept between calls.
+/// Every call into it is metered (fuel per call, call depth); a trap or broken invariant detaches it.
+/// </summary>
+public sealed unsafe partial class PluginInstance
+{
+    private readonly Instance _wasm;
+    private IPluginEnvironment _env;
+    private int _callDepth;
+
+    internal PluginInstance(PluginModule module, PluginOrigin origin, IPluginEnvironment env)
+    {
+        Module = module;
+        Origin = origin;
+        _env = env;
+        var state = new ExecState { MaxDepth = module.Limits.MaxCallDepth, Fuel = module.Limits.FuelPerCall };
+        try
+        {
+            _wasm = module.Compiled.Instantiate(BuildImports(), state);
+            uint want = module.Manifest.MemoryPages;
+            var mem = _wasm.Memory0!;
+            if (want > mem.Pages && mem.Grow((int)(want - (uint)mem.Pages)) < 0)
+                throw new PluginLoadException($"plugin {module.Id}: cannot provide the {want} memory pages the manifest asks for");
+        }
+        catch (WasmException e)
+        {
+            throw new PluginLoadException($"plugin {module.Id} failed to instantiate: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The module this instance runs.</summary>
+    public PluginModule Module { get; }
+
+    /// <summary>Who attached it.</summary>
+    public PluginOrigin Origin { get; }
+
+    /// <summary>False once detached (by request or after a fault).</summary>
+    public bool IsAttached { get; private set; } = true;
+
+    /// <summary>Why the plugin was detached (null while attached).</summary>
+    public string? DetachReason { get; private set; }
+
+    /// <summary>The plugin's linear memory, for applications and tests reading state the plugin exports.</summary>
+    public ReadOnlySpan<byte> Memory => _wasm.Memory0!.Buffer;
+
+    /// <summary>Raised once when the instance faults (the host detaches it from its connection).</summary>
+    internal event Action<PluginInstance, string>? Faulted;
+
+    internal IPluginEnvironment Environment { get => _env; set => _env = value; }
+
+    /// <summary>Reads a little-endian u64 at <paramref name="offset"/> of the plugin's memory.</summary>
+    public ulong ReadMemoryU64(int offset)
+    {
+        var buf = _wasm.Memory0!.Buffer;
+        if (offset < 0 || offset > buf.Length - 8) throw new ArgumentOutOfRangeException(nameof(offset));
+        return BinaryPrimitives.ReadUInt64LittleEndian(buf.AsSpan(offset));
+    }
+
+    /// <summary>
+    /// Calls an export with integer arguments (for application queries such as the monitoring counters).
+    /// Metered like any other call; a trap detaches the plugin and throws <see cref="InvalidOperationException"/>.
+    /// </summary>
+    public ulong Call(string export, params ulong[] args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        if (!IsAttached) throw new InvalidOperationException($"plugin {Module.Id} is detached: {DetachReason}");
+        if (!_wasm.Exports.TryGetValue(export, out var e) || e is not FunctionInstance fn)
+            throw new ArgumentException($"plugin {Module.Id} exports no function \"{export}\"", nameof(export));
+        var t = fn.Type;
+        if (t.Params.Length != args.Length) throw new ArgumentException($"\"{export}\" takes {t.Params.Length} arguments", nameof(args));
+        var values = new WasmValue[args.Length];
+        for (int i = 0; i < args.Length; i++)
+            values[i] = t.Params[i] switch
+            {
+                Wasm.Decoding.ValType.I32 => WasmValue.FromI32((int)args[i]),
+                Wasm.Decoding.ValType.I64 => WasmValue.FromI64((long)args[i]),
+                _ => throw new ArgumentException($"\"{export}\" takes a non-integer parameter", nameof(args)),
+            };
+        ulong result = 0;
+        if (!Guard(export, () =>
+        {
+            var r = Instance.Invoke(fn, values);
+            if (r.Length > 0) result = r[0].Type == Wasm.Decoding.ValType.I32 ? (uint)r[0].I32 : (ulong)r[0].I64;
+        }))
+            throw new InvalidOperationException($"plugin {Module.Id} is detached: {DetachReason}");
+        return result;
+    }
+
+    /// <summary>A typed delegate for an export (validated by the manifest checks).</summary>
+    internal T Export<T>(string name) where T : Delegate => _wasm.GetFunction<T>(name);
+
+    /// <summary>
+    /// Runs plugin code metered and isolated: the outermost call gets a fresh fuel budget; any trap,
+    /// host fault or other exception marks the instance faulted. Returns false if it faulted (or was detached).
+    /// </summary>
+    internal bool Guard(string what, Action body)
+    {
+        if (!IsAttached) return false;
+        if (_callDepth++ == 0) _wasm.State.Fuel = Module.Limits.FuelPerCall;
+        try
+        {
+            body();
+            return IsAttached;
+        }
+        catch (Exception e) when (e is WasmException or PluginFaultException or InsufficientExecutionStackException or OverflowException
+                                    or IndexOutOfRangeException or InvalidOperationException or ArgumentException or OutOfMemoryException)
+        {
+            string reason = e switch
+            {
+                WasmTrapException t => $"trap in {what}: {t.Message}",
+                InsufficientExecutionStackException => $"trap in {what}: call stack exhausted",
+                _ => $"fault in {what}: {e.Message}",
+            };
+            Fault(reason);
+            return false;
+        }
+        finally
+        {
+            if (--_callDepth == 0) _wasm.State.Depth = 0;
+        }
+    }
+
+    /// <summary>Marks the instance faulted (a broken invariant found by the host) and notifies the host.</summary>
+    internal void Fault(string reason)
+    {
+        if (!IsAttached) return;
+        IsAttached = false;
+        DetachReason = reason;
+        Faulted?.Invoke(this, reason);
+    }
+
+    /// <summary>Marks the instance detached by request.</summary>
+    internal void MarkDetached(string reason)
+    {
+        if (!IsAttached) return;
+        IsAttached = false;
+        DetachReason = reason;
+    }
+}

@@ -1,0 +1,80 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Pliant.Wasm;
+
+namespace Pliant.Plugins;
+
+/// <summary>
+/// A validated, compiled plugin: one .wasm file with a <c>pliant.manifest</c> custom section.
+/// Compiled once per process (cached by SHA-256 and limits); instantiate per connection with <see cref="PluginHost"/>.
+/// </summary>
+public sealed class PluginModule
+{
+    private static readonly ConcurrentDictionary<string, PluginModule> Cache = new(StringComparer.Ordinal);
+
+    private PluginModule(byte[] bytes, byte[] sha, PluginManifest manifest, CompiledModule compiled, PluginLimits limits)
+    {
+        Bytes = bytes;
+        Sha256 = sha;
+        HashHex = Convert.ToHexStringLower(sha);
+        Manifest = manifest;
+        Compiled = compiled;
+        Limits = limits;
+    }
+
+    /// <summary>Plugin identifier from the manifest.</summary>
+    public string Id => Manifest.Id;
+
+    /// <summary>Version from the manifest.</summary>
+    public string Version => Manifest.Version;
+
+    /// <summary>SHA-256 of the module bytes.</summary>
+    public byte[] Sha256 { get; }
+
+    /// <summary>SHA-256 in lowercase hex.</summary>
+    public string HashHex { get; }
+
+    /// <summary>The parsed manifest.</summary>
+    public PluginManifest Manifest { get; }
+
+    /// <summary>The module bytes.</summary>
+    public ReadOnlyMemory<byte> Bytes { get; }
+
+    /// <summary>The limits instances run with.</summary>
+    public PluginLimits Limits { get; }
+
+    internal CompiledModule Compiled { get; }
+
+    /// <summary>
+    /// Validates the module, parses and checks its manifest, and compiles it (once per process for the
+    /// same bytes and limits). Throws <see cref="PluginLoadException"/> with the reason when anything is wrong.
+    /// </summary>
+    public static PluginModule Load(ReadOnlySpan<byte> wasm, PluginLimits? limits = null)
+    {
+        limits ??= PluginLimits.Default;
+        if (wasm.Length > limits.MaxModuleBytes) throw new PluginLoadException($"module is {wasm.Length} bytes, the cap is {limits.MaxModuleBytes}");
+        byte[] sha = SHA256.HashData(wasm);
+        string key = Convert.ToHexStringLower(sha) + "/" + limits.CacheKey;
+        if (Cache.TryGetValue(key, out var cached)) return cached;
+        byte[] bytes = wasm.ToArray();
+        var wasmLimits = new WasmLimits { MaxMemoryPages = limits.MaxMemoryPages, MaxCallDepth = limits.MaxCallDepth, MaxModuleBytes = limits.MaxModuleBytes, MaxTableSize = 4096 };
+        Wasm.Decoding.WasmModule decoded;
+        try { decoded = CompiledModule.DecodeAndValidate(bytes, wasmLimits); }
+        catch (WasmException e) { throw new PluginLoadException($"invalid WebAssembly module: {e.Message}", e); }
+        var section = decoded.FindCustomSection(PluginManifest.SectionName)
+            ?? throw new PluginLoadException($"module has no \"{PluginManifest.SectionName}\" custom section");
+        var manifest = ManifestParser.Parse(section.Span);
+        ManifestValidator.Validate(manifest, decoded, limits);
+        CompiledModule compiled;
+        try { compiled = CompiledModule.Compile(bytes, wasmLimits); }
+        catch (WasmException e) { throw new PluginLoadException($"module failed to compile: {e.Message}", e); }
+        var module = new PluginModule(bytes, sha, manifest, compiled, limits);
+        return Cache.GetOrAdd(key, module);
+    }
+
+    /// <summary>Reads and loads a .wasm file.</summary>
+    public static PluginModule LoadFile(string path, PluginLimits? limits = null) => Load(File.ReadAllBytes(path), limits);
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Id}@{Version} ({HashHex[..16]})";
+}

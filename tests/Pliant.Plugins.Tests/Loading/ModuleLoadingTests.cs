@@ -1,0 +1,60 @@
+using Pliant.Plugins.Tests.Support;
+
+namespace Pliant.Plugins.Tests.Loading;
+
+public class ModuleLoadingTests
+{
+    [Fact]
+    public void MonitoringManifestIsParsedAndValidated()
+    {
+        var m = PluginFiles.Load("monitoring");
+        Assert.Equal("monitoring", m.Id);
+        Assert.Equal("1", m.Version);
+        Assert.Equal(5, m.Manifest.Bindings.Count);
+        Assert.Contains(m.Manifest.Bindings, b => b is { Operation: "packet.after_send", Anchor: "post", Export: "on_sent" });
+        Assert.Equal(64, m.HashHex.Length);
+    }
+
+    [Fact]
+    public void SameBytesCompileOnce()
+    {
+        var a = PluginFiles.Load("monitoring");
+        var b = PluginModule.Load(PluginFiles.Bytes("monitoring"));
+        Assert.Same(a, b);
+    }
+
+    [Fact]
+    public void StateIsKeptBetweenCallsAndPerInstance()
+    {
+        var m = PluginFiles.Load("monitoring");
+        var host = new PluginHost();
+        var site1 = new FakeSite();
+        var site2 = new FakeSite();
+        var p1 = host.Attach(new object(), site1, m, PluginOrigin.Application);
+        var p2 = host.Attach(new object(), site2, m, PluginOrigin.Application);
+        site1.Fire("packet.after_send", 1, 1200);
+        site1.Fire("packet.after_send", 2, 800);
+        site2.Fire("packet.after_send", 1, 50);
+        Assert.Equal(2UL, p1.Call("get", 0));
+        Assert.Equal(2000UL, p1.Call("get", 1));
+        Assert.Equal(50UL, p2.Call("get", 1));
+        int addr = (int)p1.Call("stats");
+        Assert.Equal(2000UL, p1.ReadMemoryU64(addr + 8));
+    }
+
+    [Fact]
+    public void DetachRemovesHooks()
+    {
+        var m = PluginFiles.Load("monitoring");
+        var host = new PluginHost();
+        var site = new FakeSite();
+        var key = new object();
+        var p = host.Attach(key, site, m, PluginOrigin.Application);
+        Assert.Equal(5, site.Hooks.Count);
+        Assert.Single(host.AttachedTo(key));
+        Assert.True(host.Detach(key, "monitoring"));
+        Assert.Empty(site.Hooks);
+        Assert.False(p.IsAttached);
+        Assert.Empty(host.AttachedTo(key));
+    }
+}
