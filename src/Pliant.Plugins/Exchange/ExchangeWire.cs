@@ -10,7 +10,7 @@ namespace Pliant.Plugins.Exchange;
 /// (RFC 9000 §7.4.2), so a peer that is not Pliant sees nothing it must act on.
 /// <code>
 /// supported_plugins (0x50a1) = flags(varint; bit 0: accepts pushed plugins) count(varint) count × ref
-/// plugins_for_you   (0x50a2) = count(varint) count × ref
+/// plugins_for_you   (0x50a3) = count(varint) count × ref
 /// ref = length(varint) UTF-8 "id@sha256hex"
 /// PLUGIN frame (type 0x50a0) = sha256(32) offset(varint) total_length(varint) data_length(varint) data
 /// </code>
@@ -23,8 +23,11 @@ public static class ExchangeWire
     /// <summary>Transport parameter: plugins this endpoint already has and whether it accepts pushes.</summary>
     public const ulong SupportedPluginsParameter = 0x50a1;
 
-    /// <summary>Transport parameter: plugins this endpoint wants its peer to run.</summary>
-    public const ulong PluginsForYouParameter = 0x50a2;
+    /// <summary>
+    /// Transport parameter: plugins this endpoint wants its peer to run. Not 0x50a2: that id is of the
+    /// reserved form 31·N+27 (RFC 9000 §18.1) and receivers ignore it.
+    /// </summary>
+    public const ulong PluginsForYouParameter = 0x50a3;
 
     /// <summary>Flag bit in <see cref="SupportedPluginsParameter"/>: the endpoint accepts PLUGIN frames.</summary>
     public const ulong AcceptsPushesFlag = 1;

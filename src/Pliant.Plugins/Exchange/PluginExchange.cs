@@ -1,5 +1,6 @@
 using Pliant.Plugins.Trust;
 using Pliant.Quic;
+using Pliant.Quic.Operations;
 
 namespace Pliant.Plugins.Exchange;
 
@@ -22,10 +23,10 @@ public sealed record PluginExchangeOutcome(PluginReference Reference, bool Injec
 /// <see cref="PluginTrustPolicy"/> decides and the module is injected, or refused with the plugin
 /// event <c>"refused: &lt;reason&gt;"</c>. Refusal never closes the connection; malformed frames do
 /// (FRAME_ENCODING_ERROR).</para>
-/// Shaped like the core's frame extension (<c>FrameType</c>, <c>Process</c>, <c>HasPending</c>,
-/// <c>Write</c>, <c>OnAcked</c>, <c>OnLost</c>). Not thread-safe: the connection's driver serialises calls.
+/// It is the core's frame extension for PLUGIN frames; create it with <see cref="Attach"/>.
+/// Not thread-safe: the connection's driver serialises calls.
 /// </summary>
-public sealed partial class PluginExchange
+public sealed partial class PluginExchange : IFrameExtension
 {
     private readonly PluginExchangeOptions _options;
     private readonly IPluginExchangeConnection _connection;
@@ -236,7 +237,7 @@ public sealed partial class PluginExchange
 
     private void Admit(PluginReference reference, byte[] module)
     {
-        var decision = _options.TrustPolicy!.Evaluate(module, TrustOrigin.Peer);
+        var decision = _options.TrustPolicy!.Evaluate(module, PluginOrigin.Peer);
         var named = decision.PluginId is { } id ? reference with { Id = id } : reference;
         var announced = _announcedByPeer.FirstOrDefault(a => a.Sha256Hex == reference.Sha256Hex);
         if (announced is null)

@@ -35,6 +35,12 @@ public sealed class PluginExchangeOptions
     /// <summary>Modules we already have, by content hash (hex); announced in <c>supported_plugins</c> so the peer need not send them, and injected from here when the peer asks for them.</summary>
     public IDictionary<string, byte[]> Cache { get; } = new Dictionary<string, byte[]>(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>Host that runs injected modules (shared by connections); a new one when not set.</summary>
+    public PluginHost Host { get; set; } = new();
+
+    /// <summary>Limits injected modules run with (<see cref="PluginLimits.Default"/> when null).</summary>
+    public PluginLimits? Limits { get; set; }
+
     /// <summary>Most PLUGIN frame bytes unacknowledged at once (default 32 KiB).</summary>
     public int MaxInFlightBytes { get; set; } = 32 << 10;
 
@@ -69,6 +75,17 @@ public sealed class PluginExchangeOptions
         return list;
     }
 
+    /// <summary><paramref name="existing"/> plus <see cref="BuildTransportParameters"/> (for <c>QuicConnectionOptions.ExtraTransportParameters</c>).</summary>
+    public IReadOnlyList<(ulong Id, byte[] Value)> MergeTransportParameters(IReadOnlyList<(ulong Id, byte[] Value)>? existing)
+    {
+        var list = new List<(ulong, byte[])>();
+        if (existing is not null)
+            foreach (var p in existing)
+                if (p.Id is not (ExchangeWire.SupportedPluginsParameter or ExchangeWire.PluginsForYouParameter)) list.Add(p);
+        list.AddRange(BuildTransportParameters());
+        return list;
+    }
+
     private IEnumerable<PluginReference> CachedReferences()
     {
         foreach (var (hash, module) in Cache)
@@ -83,7 +100,7 @@ public sealed class PluginExchangeOptions
 
 /// <summary>
 /// What <see cref="PluginExchange"/> needs from a connection. The adapter for the real connection
-/// core is created by <c>PluginExchange.Attach</c>; tests may supply their own.
+/// core is made by <see cref="PluginExchange.Attach"/>; tests may supply their own.
 /// </summary>
 public interface IPluginExchangeConnection
 {

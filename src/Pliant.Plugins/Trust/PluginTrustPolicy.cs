@@ -2,15 +2,6 @@ using System.Security.Cryptography;
 
 namespace Pliant.Plugins.Trust;
 
-/// <summary>Where a module comes from, for trust decisions.</summary>
-public enum TrustOrigin
-{
-    /// <summary>The application attached it (its own file, <c>--plugin</c>).</summary>
-    Local,
-    /// <summary>The peer pushed it over the connection (PLUGIN frames).</summary>
-    Peer,
-}
-
 /// <summary>What a policy does with modules of one origin.</summary>
 public enum OriginRule
 {
@@ -22,7 +13,7 @@ public enum OriginRule
     Deny,
 }
 
-/// <summary>The outcome of <see cref="PluginTrustPolicy.Evaluate(ReadOnlySpan{byte}, TrustOrigin)"/>.</summary>
+/// <summary>The outcome of <see cref="PluginTrustPolicy.Evaluate(ReadOnlySpan{byte}, PluginOrigin)"/>.</summary>
 /// <param name="Allowed">True when the module may run.</param>
 /// <param name="Reason">Why: which rule allowed it, or the first reason it was refused.</param>
 /// <param name="PluginId">The manifest id, when the manifest could be read.</param>
@@ -67,7 +58,7 @@ public sealed class PluginTrustPolicy
     /// <summary><c>operation:anchor</c> patterns a peer's module may bind; <c>*</c> matches any anchor, a trailing <c>.*</c> any suffix, <c>*</c> alone anything.</summary>
     public HashSet<string> AllowedRemoteOperations { get; } = new(DefaultRemoteOperations, StringComparer.Ordinal);
 
-    /// <summary>Rule for modules the application attaches (default <see cref="OriginRule.Allow"/>).</summary>
+    /// <summary>Rule for modules the application or host attaches (default <see cref="OriginRule.Allow"/>).</summary>
     public OriginRule LocalRule { get; set; } = OriginRule.Allow;
 
     /// <summary>Rule for modules the peer pushes (default <see cref="OriginRule.RequireTrust"/>).</summary>
@@ -146,11 +137,11 @@ public sealed class PluginTrustPolicy
     }
 
     /// <summary>Evaluates a module (bytes as received, signature sections included).</summary>
-    public TrustDecision Evaluate(ReadOnlySpan<byte> wasm, TrustOrigin origin)
+    public TrustDecision Evaluate(ReadOnlySpan<byte> wasm, PluginOrigin origin)
     {
-        var rule = origin == TrustOrigin.Local ? LocalRule : PeerRule;
+        var rule = origin == PluginOrigin.Peer ? PeerRule : LocalRule;
         if (rule == OriginRule.Deny) return TrustDecision.Deny($"{Describe(origin)} plugins are not accepted");
-        if (origin == TrustOrigin.Peer && wasm.Length > MaxModuleSize)
+        if (origin == PluginOrigin.Peer && wasm.Length > MaxModuleSize)
             return TrustDecision.Deny($"module of {wasm.Length} bytes exceeds the {MaxModuleSize}-byte limit");
         byte[] hash;
         ManifestRequest manifest;
@@ -165,13 +156,23 @@ public sealed class PluginTrustPolicy
         return Evaluate(hash, manifest, signatures, origin);
     }
 
+    /// <summary>
+    /// Evaluates a loaded module. Prefer the byte overload for peer-pushed modules: it decides before
+    /// anything is compiled.
+    /// </summary>
+    public TrustDecision Evaluate(PluginModule module, PluginOrigin origin)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        return Evaluate(module.Bytes.Span, origin);
+    }
+
     /// <summary>Evaluates a module already taken apart: its content hash, manifest and signatures.</summary>
-    public TrustDecision Evaluate(ReadOnlySpan<byte> contentHash, ManifestRequest manifest, IReadOnlyList<PluginSignature> signatures, TrustOrigin origin)
+    public TrustDecision Evaluate(ReadOnlySpan<byte> contentHash, ManifestRequest manifest, IReadOnlyList<PluginSignature> signatures, PluginOrigin origin)
     {
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(signatures);
         string hex = PluginHash.ToHex(contentHash);
-        var rule = origin == TrustOrigin.Local ? LocalRule : PeerRule;
+        var rule = origin == PluginOrigin.Peer ? PeerRule : LocalRule;
         if (rule == OriginRule.Deny) return TrustDecision.Deny($"{Describe(origin)} plugins are not accepted", manifest.Id, hex);
         if (rule == OriginRule.Allow) return new TrustDecision(true, $"{Describe(origin)} plugins are allowed", manifest.Id, hex);
 
@@ -197,12 +198,12 @@ public sealed class PluginTrustPolicy
             }
         }
 
-        if (origin == TrustOrigin.Peer)
+        if (origin == PluginOrigin.Peer)
             foreach (var op in manifest.Operations)
                 if (!IsRemoteOperationAllowed(op))
                     return TrustDecision.Deny($"operation {op} is not allowed for a remote peer", manifest.Id, hex);
         return new TrustDecision(true, trustedBy, manifest.Id, hex);
     }
 
-    private static string Describe(TrustOrigin o) => o == TrustOrigin.Local ? "local" : "peer-pushed";
+    private static string Describe(PluginOrigin o) => o == PluginOrigin.Peer ? "peer-pushed" : "local";
 }

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using Pliant.Plugins.Trust;
-using Pliant.Wasm;
 
 namespace Pliant.Plugins.Tests.Exchange;
 
@@ -42,12 +41,12 @@ public class TrustPolicyTests
         using var key = PluginSigner.CreateKey();
         var signed = PluginSigner.Sign(TestModules.Observer(), key);
         var policy = new PluginTrustPolicy().TrustKey(Encoding.ASCII.GetBytes(PluginSigner.ExportPublicKeyPem(key)));
-        var d = policy.Evaluate(signed, TrustOrigin.Peer);
+        var d = policy.Evaluate(signed, PluginOrigin.Peer);
         Assert.True(d.Allowed, d.Reason);
         Assert.Contains("signed by trusted key", d.Reason, StringComparison.Ordinal);
         Assert.Equal("test.observer", d.PluginId);
         // Raw SubjectPublicKeyInfo works too.
-        Assert.True(new PluginTrustPolicy().TrustKey(key.ExportSubjectPublicKeyInfo()).Evaluate(signed, TrustOrigin.Peer).Allowed);
+        Assert.True(new PluginTrustPolicy().TrustKey(key.ExportSubjectPublicKeyInfo()).Evaluate(signed, PluginOrigin.Peer).Allowed);
     }
 
     [Fact]
@@ -56,7 +55,7 @@ public class TrustPolicyTests
         using var key = PluginSigner.CreateKey();
         using var trusted = PluginSigner.CreateKey();
         var signed = PluginSigner.Sign(TestModules.Observer(), key);
-        var d = new PluginTrustPolicy().TrustKey(trusted).Evaluate(signed, TrustOrigin.Peer);
+        var d = new PluginTrustPolicy().TrustKey(trusted).Evaluate(signed, PluginOrigin.Peer);
         Assert.False(d.Allowed);
         Assert.Contains("no valid signature", d.Reason, StringComparison.Ordinal);
     }
@@ -70,13 +69,13 @@ public class TrustPolicyTests
         var tampered = (byte[])signed.Clone();
         var code = WasmSections.Read(tampered).First(s => s.Id == 10);
         tampered[code.End - 2] ^= 0x01;
-        var d = new PluginTrustPolicy().TrustKey(key).Evaluate(tampered, TrustOrigin.Peer);
+        var d = new PluginTrustPolicy().TrustKey(key).Evaluate(tampered, PluginOrigin.Peer);
         Assert.False(d.Allowed);
 
         // A signature that is not even DER.
         var garbage = WasmSections.AppendCustomSection(TestModules.Observer(), WasmSections.SignatureSection,
             new PluginSignature(PluginSignature.KeyIdOf(key), [1, 2, 3]).ToJson());
-        Assert.False(new PluginTrustPolicy().TrustKey(key).Evaluate(garbage, TrustOrigin.Peer).Allowed);
+        Assert.False(new PluginTrustPolicy().TrustKey(key).Evaluate(garbage, PluginOrigin.Peer).Allowed);
     }
 
     [Fact]
@@ -84,10 +83,10 @@ public class TrustPolicyTests
     {
         var wasm = TestModules.Observer();
         var policy = new PluginTrustPolicy().AllowHash(PluginHash.ToHex(PluginHash.Compute(wasm)));
-        var d = policy.Evaluate(wasm, TrustOrigin.Peer);
+        var d = policy.Evaluate(wasm, PluginOrigin.Peer);
         Assert.True(d.Allowed, d.Reason);
         Assert.Equal("hash allow-listed", d.Reason);
-        var unknown = new PluginTrustPolicy().Evaluate(wasm, TrustOrigin.Peer);
+        var unknown = new PluginTrustPolicy().Evaluate(wasm, PluginOrigin.Peer);
         Assert.False(unknown.Allowed);
         Assert.Equal("hash not allow-listed and module not signed", unknown.Reason);
     }
@@ -97,14 +96,14 @@ public class TrustPolicyTests
     {
         var wasm = TestModules.CcReplacer();
         var policy = new PluginTrustPolicy().AllowModule(wasm);
-        var d = policy.Evaluate(wasm, TrustOrigin.Peer);
+        var d = policy.Evaluate(wasm, PluginOrigin.Peer);
         Assert.False(d.Allowed);
         Assert.Equal("operation cc.on_ack:replace is not allowed for a remote peer", d.Reason);
         // The application itself may attach it.
-        Assert.True(policy.Evaluate(wasm, TrustOrigin.Local).Allowed);
+        Assert.True(policy.Evaluate(wasm, PluginOrigin.Application).Allowed);
         // And the operator may open it up explicitly.
         policy.AllowRemoteOperation("cc.on_ack", "replace");
-        Assert.True(policy.Evaluate(wasm, TrustOrigin.Peer).Allowed);
+        Assert.True(policy.Evaluate(wasm, PluginOrigin.Peer).Allowed);
     }
 
     [Theory]
@@ -134,13 +133,13 @@ public class TrustPolicyTests
     {
         var big = TestModules.Observer(padding: 2 << 20);
         var policy = new PluginTrustPolicy().AllowModule(big);
-        var d = policy.Evaluate(big, TrustOrigin.Peer);
+        var d = policy.Evaluate(big, PluginOrigin.Peer);
         Assert.False(d.Allowed);
         Assert.Contains("exceeds", d.Reason, StringComparison.Ordinal);
 
-        Assert.StartsWith("malformed module", policy.Evaluate([0, 1, 2, 3], TrustOrigin.Peer).Reason, StringComparison.Ordinal);
+        Assert.StartsWith("malformed module", policy.Evaluate([0, 1, 2, 3], PluginOrigin.Peer).Reason, StringComparison.Ordinal);
         var noManifest = WasmSections.RemoveCustomSections(TestModules.Observer(), WasmSections.ManifestSection);
-        Assert.Contains("no pliant.manifest", policy.Evaluate(noManifest, TrustOrigin.Peer).Reason, StringComparison.Ordinal);
+        Assert.Contains("no pliant.manifest", policy.Evaluate(noManifest, PluginOrigin.Peer).Reason, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -148,8 +147,8 @@ public class TrustPolicyTests
     {
         var wasm = TestModules.Observer();
         var policy = PluginTrustPolicy.DenyRemote().AllowModule(wasm);
-        Assert.False(policy.Evaluate(wasm, TrustOrigin.Peer).Allowed);
-        Assert.True(policy.Evaluate(wasm, TrustOrigin.Local).Allowed);
+        Assert.False(policy.Evaluate(wasm, PluginOrigin.Peer).Allowed);
+        Assert.True(policy.Evaluate(wasm, PluginOrigin.Application).Allowed);
     }
 
     [Fact]
@@ -165,11 +164,17 @@ public class TrustPolicyTests
     }
 
     [Fact]
-    public void EngineAcceptsTheTestModules()
+    public void PluginHostLoadsTheTestModules()
     {
-        // The plugin host loads modules with Pliant.Wasm: the test modules must validate there, signed or not.
+        // The host loads modules with Pliant.Wasm and checks the manifest: the test modules must pass, signed or not.
         using var key = PluginSigner.CreateKey();
         foreach (var wasm in new[] { TestModules.Observer(), TestModules.CcReplacer(), PluginSigner.Sign(TestModules.Observer(padding: 5000), key) })
-            Assert.NotNull(CompiledModule.DecodeAndValidate(wasm));
+        {
+            var module = PluginModule.Load(wasm);
+            var request = ManifestRequest.FromModule(wasm);
+            Assert.Equal(module.Id, request.Id);
+            Assert.Equal(module.Manifest.Bindings.Select(b => new OperationRequest(b.Operation, b.Anchor)), request.Operations);
+            Assert.Equal(new PluginTrustPolicy().AllowModule(wasm).Evaluate(wasm, PluginOrigin.Peer), new PluginTrustPolicy().AllowModule(wasm).Evaluate(module, PluginOrigin.Peer));
+        }
     }
 }
