@@ -12,6 +12,7 @@ internal sealed class PluginBinding : IPluginEnvironment
     private readonly List<IDisposable> _hooks = [];
     private readonly Dictionary<ulong, PluginFrame> _frames = [];
     private readonly HashSet<long> _timers = [];
+    private readonly Dictionary<int, ulong> _savedFields = [];
     private Action<int>? _onTimer;
 
     public PluginBinding(IConnectionSite site, PluginModule module, PluginOrigin origin)
@@ -37,7 +38,8 @@ internal sealed class PluginBinding : IPluginEnvironment
             {
                 var fn = Instance.Export<Action>(b.Export);
                 string what = $"{b.Operation} ({b.Anchor})";
-                _hooks.Add(_site.AttachOperation(b.Operation, b.Anchor, (ref CallArgs a) => Invoke(fn, what, ref a), Owner));
+                var check = ResultInvariants.For(b.Operation, b.Anchor);
+                _hooks.Add(_site.AttachOperation(b.Operation, b.Anchor, (ref CallArgs a) => Invoke(fn, what, check, ref a), Owner));
             }
             foreach (var f in m.Frames)
             {
@@ -59,12 +61,18 @@ internal sealed class PluginBinding : IPluginEnvironment
         }
     }
 
-    private void Invoke(Action fn, string what, ref CallArgs a)
+    private void Invoke(Action fn, string what, ResultInvariants.Check? check, ref CallArgs a)
     {
         if (!Instance.IsAttached) return;
         Instance.Args = a;
         Instance.Args.ResultSet = false;
-        if (Instance.Guard(what, fn) && Instance.Args.ResultSet) a.Result = Instance.Args.Result;
+        if (!Instance.Guard(what, fn) || !Instance.Args.ResultSet) return;
+        if (check != null && check(Instance.Args.Result, this) is { } broken)
+        {
+            Instance.Fault($"broken invariant in {what}: {broken}");
+            return;
+        }
+        a.Result = Instance.Args.Result;
     }
 
     /// <summary>Detaches by request.</summary>
@@ -89,13 +97,23 @@ internal sealed class PluginBinding : IPluginEnvironment
         _frames.Clear();
         foreach (var t in _timers) _site.CancelTimer(t);
         _timers.Clear();
+        foreach (var (field, value) in _savedFields) _site.TrySetField(field, value);
+        _savedFields.Clear();
     }
 
     // IPluginEnvironment
 
     public long NowUs => _site.NowUs;
     public ulong GetField(int field) => _site.GetField(field);
-    public bool TrySetField(int field, ulong value) => _site.TrySetField(field, value);
+    /// <summary>Writes a field, remembering its value before the plugin's first write so detaching restores it.</summary>
+    public bool TrySetField(int field, ulong value)
+    {
+        if (!Instance.IsAttached) return false;
+        ulong before = _site.GetField(field);
+        if (!_site.TrySetField(field, value)) return false;
+        _savedFields.TryAdd(field, before);
+        return true;
+    }
     public void EmitEvent(string text) => _site.RaiseEvent(Id, text);
     public void Log(string text) => _site.RaiseEvent(Id, "log: " + text);
     public bool SendDatagram(ReadOnlySpan<byte> data) => _site.SendDatagram(data);

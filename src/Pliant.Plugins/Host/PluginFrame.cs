@@ -1,4 +1,5 @@
 using Pliant.Quic;
+using Pliant.Quic.Operations;
 using Pliant.Quic.Wire;
 
 namespace Pliant.Plugins.Host;
@@ -7,7 +8,7 @@ namespace Pliant.Plugins.Host;
 /// A frame type defined by a plugin: parse/process, write with reservation, on-acked and on-lost,
 /// each a metered call into the plugin. The core sees it as a frame extension.
 /// </summary>
-internal sealed class PluginFrame
+internal sealed class PluginFrame : IFrameExtension
 {
     private readonly PluginInstance _plugin;
     private readonly Func<int, int> _process;
@@ -34,7 +35,7 @@ internal sealed class PluginFrame
     public void Reserve() => _pending++;
 
     /// <summary>Processes one received frame (bytes after the type); returns bytes consumed.</summary>
-    public int Process(ReadOnlySpan<byte> afterType)
+    public int Process(ReadOnlySpan<byte> afterType, long nowUs)
     {
         int consumed = -1;
         int len = afterType.Length;

@@ -1,8 +1,10 @@
+using Pliant.Plugins.Abi;
 using Pliant.Quic.Connection;
+using Pliant.Quic.Operations;
 
 namespace Pliant.Plugins.Host;
 
-/// <summary>The connection site backed by <see cref="QuicConnectionCore"/> (operation table, fields, frame extensions, timers).</summary>
+/// <summary>The connection site backed by <see cref="QuicConnectionCore"/>: operation table, fields, frame extensions, timers, events.</summary>
 internal sealed class QuicConnectionSite : IConnectionSite
 {
     private readonly QuicConnectionCore _conn;
@@ -11,17 +13,38 @@ internal sealed class QuicConnectionSite : IConnectionSite
 
     public static QuicConnectionSite For(QuicConnectionCore conn) => new(conn);
 
-    private static NotSupportedException Pending() => new("the core's operation table is not merged yet");
+    public QuicConnectionCore Connection => _conn;
 
-    public long NowUs => throw Pending();
-    public ulong GetField(int field) => throw Pending();
-    public bool TrySetField(int field, ulong value) => throw Pending();
-    public IDisposable AttachOperation(string operation, string anchor, SiteOperationHandler handler, string owner) => throw new InvalidOperationException("the core's operation table is not merged yet");
-    public void DetachOwner(string owner) { }
-    public void RegisterFrame(PluginFrame frame) => throw new InvalidOperationException("the core's frame extensions are not merged yet");
-    public void UnregisterFrame(ulong frameType) { }
-    public long ScheduleTimer(long atUs, Action<long> callback) => throw Pending();
-    public void CancelTimer(long id) { }
-    public void RaiseEvent(string pluginId, string message) { }
+    public long NowUs => (long)_conn.GetField(ConnectionField.Now);
+
+    public ulong GetField(int field) => _conn.GetField((ConnectionField)field);
+
+    public bool TrySetField(int field, ulong value) => _conn.TrySetField((ConnectionField)field, value);
+
+    public IDisposable AttachOperation(string operation, string anchor, SiteOperationHandler handler, string owner)
+    {
+        if (!KnownOperations.TryParseAnchor(anchor, out var a)) throw new ArgumentException($"unknown anchor {anchor}", nameof(anchor));
+        return _conn.Operations.Attach(operation, a, (ref OperationArgs args) =>
+        {
+            var c = new CallArgs { A0 = args.A0, A1 = args.A1, A2 = args.A2, A3 = args.A3, Result = args.Result };
+            handler(ref c);
+            args.Result = c.Result;
+        }, owner);
+    }
+
+    public void DetachOwner(string owner) => _conn.Operations.DetachOwner(owner);
+
+    public void RegisterFrame(PluginFrame frame) => _conn.RegisterFrameExtension(frame);
+
+    public void UnregisterFrame(ulong frameType) => _conn.UnregisterFrameExtension(frameType);
+
+    public long ScheduleTimer(long atUs, Action<long> callback) => _conn.ScheduleTimer(atUs, callback);
+
+    public void CancelTimer(long id) => _conn.CancelTimer(id);
+
+    public void RaiseEvent(string pluginId, string message) => _conn.RaisePluginEvent(pluginId, message);
+
     public bool SendDatagram(ReadOnlySpan<byte> data) => _conn.SendDatagram(data);
+
+    public IReadOnlyList<(ulong Id, byte[] Value)> PeerTransportParameters => _conn.PeerExtraTransportParameters;
 }

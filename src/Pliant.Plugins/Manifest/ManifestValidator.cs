@@ -30,6 +30,7 @@ internal static partial class ManifestValidator
         {
             if (!known.Contains(b.Operation)) throw new PluginLoadException($"binding names unknown operation \"{b.Operation}\"");
             if (!KnownOperations.IsAnchor(b.Anchor)) throw new PluginLoadException($"binding of {b.Operation}: anchor \"{b.Anchor}\" is not replace, pre or post");
+            if (!KnownOperations.Supports(b.Operation, b.Anchor)) throw new PluginLoadException($"operation {b.Operation} has no \"{b.Anchor}\" anchor");
             if (b.Anchor == "replace" && !replaced.Add(b.Operation)) throw new PluginLoadException($"operation {b.Operation} is replaced twice");
             Export(module, b.Export, AbiSignatures.Void, $"binding of {b.Operation}");
         }

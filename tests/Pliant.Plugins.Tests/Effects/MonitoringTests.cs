@@ -1,0 +1,33 @@
+using Pliant.Plugins.Tests.Support;
+
+namespace Pliant.Plugins.Tests.Effects;
+
+public class MonitoringTests
+{
+    private enum Counter { PacketsSent, BytesSent, PacketsReceived, BytesReceived, PacketsAcked, PacketsLost, BytesLost, RttSamples, RttSum, RttMin, RttMax }
+
+    [Fact]
+    public void CountersMatchTheConnectionsOwnStatistics()
+    {
+        var s = new Scenario(301, p => p.ClientToServer.LossRate = 0.03);
+        var host = new PluginHost();
+        var mon = host.Attach(s.Client, PluginFiles.Load("monitoring"), PluginOrigin.Application);
+        long sentBefore = s.Client.Statistics.PacketsSent, lostBefore = s.Client.Statistics.PacketsLost;
+        s.Upload(300_000);
+        s.Pair.RunFor(500_000);
+        ulong Get(Counter c) => mon.Call("get", (ulong)c);
+        var st = s.Client.Statistics;
+        Assert.Equal((ulong)(st.PacketsSent - sentBefore), Get(Counter.PacketsSent));
+        Assert.Equal((ulong)(st.PacketsLost - lostBefore), Get(Counter.PacketsLost));
+        Assert.True(Get(Counter.PacketsLost) > 0, "the lossy link should lose packets");
+        Assert.True(Get(Counter.BytesSent) > 300_000);
+        Assert.True(Get(Counter.PacketsReceived) > 0 && Get(Counter.PacketsAcked) > 0);
+        Assert.True(Get(Counter.RttSamples) > 0);
+        ulong min = Get(Counter.RttMin);
+        Assert.InRange(min, 20_000UL, 40_000UL); // 2 × 10 ms one-way delay plus ACK delay
+        // The same numbers are readable straight from the plugin's memory.
+        int addr = (int)mon.Call("stats");
+        Assert.Equal(Get(Counter.BytesSent), mon.ReadMemoryU64(addr + 8 * (int)Counter.BytesSent));
+        Assert.True(mon.IsAttached);
+    }
+}
