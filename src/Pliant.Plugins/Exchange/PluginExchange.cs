@@ -200,7 +200,14 @@ public sealed partial class PluginExchange : IFrameExtension
         var policy = _options.TrustPolicy!;
         if (!_receiving.TryGetValue(hash, out var r))
         {
-            var reference = _announcedByPeer.FirstOrDefault(a => a.Sha256Hex == hash) ?? new PluginReference(hash[..16], hash);
+            var announced = _announcedByPeer.FirstOrDefault(a => a.Sha256Hex == hash);
+            var reference = announced ?? new PluginReference(hash[..16], hash);
+            if (announced is null)
+            {
+                // Nothing is buffered for a module the peer did not announce in plugins_for_you.
+                Refuse(reference, "not announced in the peer's plugins_for_you");
+                return consumed;
+            }
             if (frame.TotalLength > (ulong)policy.MaxModuleSize)
             {
                 Refuse(reference, $"module of {frame.TotalLength} bytes exceeds the {policy.MaxModuleSize}-byte limit");

@@ -1,5 +1,6 @@
 using System.Text;
 using Pliant.Plugins.Exchange;
+using Pliant.Plugins.Tests.Support;
 using Pliant.Plugins.Trust;
 using Pliant.Quic;
 using Pliant.Quic.Connection;
@@ -120,6 +121,25 @@ public class ExchangeSimulationTests
         Assert.Contains(run.ClientPluginEvents, e => e.Id == "test.observer" && e.Message.StartsWith("injected test.observer@", StringComparison.Ordinal));
         Assert.True(run.ServerExchange!.PushesComplete);
         if (loss > 0) Assert.True(run.Pair.ServerToClient.Dropped > 0);
+    }
+
+    [Fact]
+    public void SignedCPluginFromBuildShRunsInTheClient()
+    {
+        // plugins/monitoring.c compiled by plugins/build.sh (clang --target=wasm32), signed, pushed;
+        // the client trusts the signing key only.
+        using var key = PluginSigner.CreateKey();
+        var module = PluginSigner.Sign(PluginFiles.Bytes("monitoring"), key);
+        var policy = new PluginTrustPolicy().TrustKey(Encoding.ASCII.GetBytes(PluginSigner.ExportPublicKeyPem(key)));
+        var run = Start(5, module, policy);
+        Assert.True(run.Pair.RunUntil(() => run.TransferDone || run.Client.IsClosed, 120_000_000));
+        Assert.True(run.TransferDone);
+        Assert.True(run.ReceivedWhenAttached < TransferSize);
+        var monitoring = Assert.Single(run.ClientOptions.Host.AttachedTo(run.Client));
+        Assert.Equal("monitoring", monitoring.Module.Id);
+        // Counter 2 is packets received: the plugin counted the transfer's packets after injection.
+        Assert.True(monitoring.Call("get", 2) > 100, $"monitoring saw {monitoring.Call("get", 2)} packets");
+        Assert.Contains(run.ClientPluginEvents, e => e.Id == "monitoring" && e.Message.Contains("signed by trusted key", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -178,7 +178,10 @@ public class PluginExchangeTests
             sender.OnAcked(t);
         }
         Assert.Empty(receiverConn.Injected);
-        Assert.Equal(("b", "refused: not announced in the peer's plugins_for_you"), Assert.Single(receiverConn.Events));
+        var e = Assert.Single(receiverConn.Events);
+        Assert.Equal("refused: not announced in the peer's plugins_for_you", e.Message);
+        Assert.Equal(PluginReference.FromModule(sneaky).Sha256Hex[..16], e.Id); // the manifest was never read
+        Assert.False(Assert.Single(receiver.Outcomes).Injected);
     }
 
     [Fact]
