@@ -1,0 +1,60 @@
+using System.Text;
+
+namespace Pliant.Plugins.Tests.Support;
+
+/// <summary>Edits .wasm bytes: replaces the manifest custom section.</summary>
+public static class WasmBytes
+{
+    public static byte[] WithManifest(byte[] wasm, string json)
+    {
+        var output = new List<byte>(wasm[..8]);
+        int pos = 8;
+        while (pos < wasm.Length)
+        {
+            int start = pos;
+            byte id = wasm[pos++];
+            uint size = ReadU32(wasm, ref pos);
+            int end = pos + (int)size;
+            bool drop = false;
+            if (id == 0)
+            {
+                int p = pos;
+                uint nameLen = ReadU32(wasm, ref p);
+                drop = Encoding.UTF8.GetString(wasm, p, (int)nameLen) == PluginManifest.SectionName;
+            }
+            if (!drop) output.AddRange(wasm[start..end]);
+            pos = end;
+        }
+        var name = Encoding.UTF8.GetBytes(PluginManifest.SectionName);
+        var body = new List<byte>();
+        WriteU32(body, (uint)name.Length);
+        body.AddRange(name);
+        body.AddRange(Encoding.UTF8.GetBytes(json));
+        output.Add(0);
+        WriteU32(output, (uint)body.Count);
+        output.AddRange(body);
+        return [.. output];
+    }
+
+    private static uint ReadU32(byte[] b, ref int pos)
+    {
+        uint v = 0;
+        for (int shift = 0; ; shift += 7)
+        {
+            byte x = b[pos++];
+            v |= (uint)(x & 0x7f) << shift;
+            if ((x & 0x80) == 0) return v;
+        }
+    }
+
+    private static void WriteU32(List<byte> o, uint v)
+    {
+        do
+        {
+            byte x = (byte)(v & 0x7f);
+            v >>= 7;
+            if (v != 0) x |= 0x80;
+            o.Add(x);
+        } while (v != 0);
+    }
+}
