@@ -42,6 +42,16 @@ public sealed class PluginHost
         return binding.Instance;
     }
 
+    /// <summary>
+    /// The transport parameters <paramref name="module"/> defines, with the values its write exports produce:
+    /// put them in <c>QuicConnectionOptions.ExtraTransportParameters</c> of connections that will run the plugin.
+    /// </summary>
+    public static IReadOnlyList<(ulong Id, byte[] Value)> TransportParametersOf(PluginModule module)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        return TransportParameterWriter.Write(module);
+    }
+
     /// <summary>The plugins currently attached to <paramref name="connection"/>.</summary>
     public IReadOnlyList<PluginInstance> AttachedTo(QuicConnectionCore connection) => AttachedTo((object)connection);
 

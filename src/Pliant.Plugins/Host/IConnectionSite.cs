@@ -20,4 +20,10 @@ internal interface IConnectionSite
     void CancelTimer(long id);
     void RaiseEvent(string pluginId, string message);
     bool SendDatagram(ReadOnlySpan<byte> data);
+
+    /// <summary>True once the peer's transport parameters are known (handshake complete).</summary>
+    bool PeerParametersKnown { get; }
+
+    /// <summary>Transport parameters the peer sent that the core does not know.</summary>
+    IReadOnlyList<(ulong Id, byte[] Value)> PeerTransportParameters { get; }
 }

@@ -47,6 +47,11 @@ internal sealed class PluginBinding : IPluginEnvironment
                 _site.RegisterFrame(frame);
                 _frames[f.Type] = frame;
             }
+            if (m.TransportParameters.Any(t => t.Process != null))
+            {
+                if (_site.PeerParametersKnown) _deliverPeerParameters = true;
+                else _hooks.Add(_site.AttachOperation("conn.on_handshake_done", "post", (ref CallArgs _) => DeliverPeerParameters(), Owner));
+            }
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
@@ -58,6 +63,26 @@ internal sealed class PluginBinding : IPluginEnvironment
         {
             var init = Instance.Export<Action>(m.Init);
             Instance.Guard("init", init);
+        }
+        if (_deliverPeerParameters) DeliverPeerParameters();
+    }
+
+    private bool _deliverPeerParameters;
+
+    /// <summary>Hands the peer's values of the plugin's transport parameters to their process exports.</summary>
+    private void DeliverPeerParameters()
+    {
+        foreach (var spec in Instance.Module.Manifest.TransportParameters)
+        {
+            if (spec.Process == null || !Instance.IsAttached) continue;
+            foreach (var (id, value) in _site.PeerTransportParameters)
+            {
+                if (id != spec.Id) continue;
+                var process = Instance.Export<Func<int, int>>(spec.Process);
+                int rc = 0;
+                Instance.WithInput(value, () => Instance.Guard($"transport parameter 0x{id:x} process", () => rc = process(value.Length)) ? 1 : 0);
+                if (rc < 0) Instance.Fault($"transport parameter 0x{id:x} rejected by the plugin ({rc})");
+            }
         }
     }
 

@@ -47,4 +47,6 @@ internal sealed class QuicConnectionSite : IConnectionSite
     public bool SendDatagram(ReadOnlySpan<byte> data) => _conn.SendDatagram(data);
 
     public IReadOnlyList<(ulong Id, byte[] Value)> PeerTransportParameters => _conn.PeerExtraTransportParameters;
+
+    public bool PeerParametersKnown => _conn.IsConnected || _conn.State > ConnectionState.Connected;
 }

@@ -31,6 +31,8 @@ internal sealed class FakeSite : IConnectionSite
     public void CancelTimer(long id) => Timers.Remove(id);
     public void RaiseEvent(string pluginId, string message) => Events.Add((pluginId, message));
     public bool SendDatagram(ReadOnlySpan<byte> data) => true;
+    public bool PeerParametersKnown => true;
+    public IReadOnlyList<(ulong Id, byte[] Value)> PeerTransportParameters { get; set; } = [];
 
     /// <summary>Invokes every hook on <paramref name="operation"/>; returns the result.</summary>
     public ulong Fire(string operation, ulong a0 = 0, ulong a1 = 0, ulong a2 = 0, ulong a3 = 0, ulong result = 0)

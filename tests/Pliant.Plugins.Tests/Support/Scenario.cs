@@ -9,11 +9,24 @@ public sealed class Scenario
 {
     private readonly List<Action> _steps = [];
 
-    public Scenario(int seed, Action<SimulatedPair>? link = null, CongestionControlAlgorithm cc = CongestionControlAlgorithm.Cubic, int datagrams = 0)
+    /// <param name="transportParameters">Extra transport parameters both sides send (plugins' TPs).</param>
+    public Scenario(int seed, Action<SimulatedPair>? link = null, CongestionControlAlgorithm cc = CongestionControlAlgorithm.Cubic, int datagrams = 0,
+        IReadOnlyList<(ulong Id, byte[] Value)>? transportParameters = null)
     {
-        Pair = new SimulatedPair(seed, SimulationSetup.ServerEndpoint(seed, SimulationSetup.ServerOptions(seed, cc: cc, maxDatagramFrameSize: datagrams)));
+        var tps = transportParameters ?? [];
+        var server = SimulationSetup.ServerOptions(seed, cc: cc, maxDatagramFrameSize: datagrams);
+        server = new QuicConnectionOptions
+        {
+            Server = server.Server, Random = server.Random, CongestionControl = cc, MaxDatagramFrameSize = datagrams, ExtraTransportParameters = tps,
+        };
+        Pair = new SimulatedPair(seed, SimulationSetup.ServerEndpoint(seed, server));
         link?.Invoke(Pair);
-        Client = Pair.Connect(SimulationSetup.ClientOptions(seed, cc: cc, maxDatagramFrameSize: datagrams));
+        var client = SimulationSetup.ClientOptions(seed, cc: cc, maxDatagramFrameSize: datagrams);
+        Client = Pair.Connect(new QuicConnectionOptions
+        {
+            Client = client.Client, Random = client.Random, CongestionControl = cc, InitialVersion = client.InitialVersion,
+            MaxDatagramFrameSize = datagrams, ExtraTransportParameters = tps,
+        });
         Assert.True(Pair.RunUntil(() => Client.IsConnected && Pair.Server.Connections.Count == 1 && Pair.Server.Connections[0].IsConnected, 10_000_000), "handshake");
         Server = Pair.Server.Connections[0];
         Collector = new StreamCollector(Server);
