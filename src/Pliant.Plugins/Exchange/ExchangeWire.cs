@@ -9,7 +9,7 @@ namespace Pliant.Plugins.Exchange;
 /// QUIC's private-use space: unknown transport parameters are ignored by peers that do not know them
 /// (RFC 9000 §7.4.2), so a peer that is not Pliant sees nothing it must act on.
 /// <code>
-/// supported_plugins (0x50a1) = flags(varint; bit 0: accepts pushed plugins) count(varint) count × ref
+/// supported_plugins (0x50a1) = flags(varint; bit 0: accepts pushed plugins) max_module_size(varint; 0: not stated) count(varint) count × ref
 /// plugins_for_you   (0x50a3) = count(varint) count × ref
 /// ref = length(varint) UTF-8 "id@sha256hex"
 /// PLUGIN frame (type 0x50a0) = sha256(32) offset(varint) total_length(varint) data_length(varint) data
@@ -35,11 +35,12 @@ public static class ExchangeWire
     /// <summary>Most references a parameter may carry.</summary>
     public const int MaxReferences = 64;
 
-    /// <summary>Encodes <c>supported_plugins</c>.</summary>
-    public static byte[] EncodeSupported(bool acceptsPushes, IEnumerable<PluginReference> have)
+    /// <summary>Encodes <c>supported_plugins</c>: whether we accept pushes, the largest module we accept (0: not stated) and the modules we have.</summary>
+    public static byte[] EncodeSupported(bool acceptsPushes, IEnumerable<PluginReference> have, ulong maxModuleSize = 0)
     {
         var ms = new MemoryStream();
         WriteVarInt(ms, acceptsPushes ? AcceptsPushesFlag : 0);
+        WriteVarInt(ms, maxModuleSize);
         WriteList(ms, have);
         return ms.ToArray();
     }
@@ -53,13 +54,14 @@ public static class ExchangeWire
     }
 
     /// <summary>Decodes <c>supported_plugins</c>; throws TRANSPORT_PARAMETER_ERROR when malformed (RFC 9000 §7.4).</summary>
-    public static (bool AcceptsPushes, List<PluginReference> Have) DecodeSupported(ReadOnlySpan<byte> value)
+    public static SupportedPlugins DecodeSupported(ReadOnlySpan<byte> value)
     {
         var r = new WireReader(value, TransportErrorCode.TransportParameterError, "supported_plugins");
         ulong flags = r.ReadVarInt();
+        ulong max = r.ReadVarInt();
         var list = ReadList(ref r);
         if (!r.IsEmpty) throw r.Fail("trailing bytes");
-        return ((flags & AcceptsPushesFlag) != 0, list);
+        return new SupportedPlugins((flags & AcceptsPushesFlag) != 0, max, list);
     }
 
     /// <summary>Decodes <c>plugins_for_you</c>; throws TRANSPORT_PARAMETER_ERROR when malformed.</summary>
@@ -107,6 +109,12 @@ public static class ExchangeWire
         ms.Write(b[..VarInt.Write(b, value)]);
     }
 }
+
+/// <summary>A peer's <c>supported_plugins</c>.</summary>
+/// <param name="AcceptsPushes">It accepts PLUGIN frames.</param>
+/// <param name="MaxModuleSize">Largest module it accepts in bytes; 0 when not stated.</param>
+/// <param name="Have">Modules it already has (they need not be sent).</param>
+public sealed record SupportedPlugins(bool AcceptsPushes, ulong MaxModuleSize, IReadOnlyList<PluginReference> Have);
 
 /// <summary>One PLUGIN frame: a chunk of a module being pushed (see <see cref="ExchangeWire"/>).</summary>
 public readonly ref struct PluginFrame

@@ -43,6 +43,7 @@ public sealed partial class PluginExchange : IFrameExtension
     private readonly HashSet<string> _finished = new(StringComparer.Ordinal); // injected or refused: later chunks are dropped
     private List<PluginReference> _announcedByPeer = [];
     private readonly List<PluginExchangeOutcome> _outcomes = [];
+    private int _unannounced;
 
     /// <summary>Creates the exchange for one connection.</summary>
     public PluginExchange(PluginExchangeOptions options, IPluginExchangeConnection connection)
@@ -86,14 +87,16 @@ public sealed partial class PluginExchange : IFrameExtension
         var tps = _connection.PeerExtraTransportParameters;
         if (tps is null) return;
         _activated = true;
-        List<PluginReference> peerHas = [];
+        IReadOnlyList<PluginReference> peerHas = [];
+        ulong peerMax = 0;
         foreach (var (id, value) in tps)
         {
             try
             {
                 if (id == ExchangeWire.SupportedPluginsParameter)
                 {
-                    (PeerAcceptsPushes, peerHas) = ExchangeWire.DecodeSupported(value);
+                    var supported = ExchangeWire.DecodeSupported(value);
+                    (PeerAcceptsPushes, peerMax, peerHas) = (supported.AcceptsPushes, supported.MaxModuleSize, supported.Have);
                 }
                 else if (id == ExchangeWire.PluginsForYouParameter)
                 {
@@ -111,6 +114,12 @@ public sealed partial class PluginExchange : IFrameExtension
             foreach (var p in _options.Push)
             {
                 if (peerHas.Any(h => h.Sha256Hex == p.Reference.Sha256Hex)) continue; // it runs its cached copy
+                if (peerMax != 0 && (ulong)p.Module.Length > peerMax)
+                {
+                    // It would only be refused after the transfer: say so here and save the bytes.
+                    _connection.RaisePluginEvent(p.Reference.Id, $"not pushed: {p.Module.Length} bytes, the peer accepts at most {peerMax}");
+                    continue;
+                }
                 _outgoing.Add(new OutgoingModule(p));
             }
         }
@@ -204,7 +213,10 @@ public sealed partial class PluginExchange : IFrameExtension
             var reference = announced ?? new PluginReference(hash[..16], hash);
             if (announced is null)
             {
-                // Nothing is buffered for a module the peer did not announce in plugins_for_you.
+                // Nothing is buffered for a module the peer did not announce in plugins_for_you; a peer
+                // that keeps sending such frames is misbehaving, not unlucky.
+                if (++_unannounced > ExchangeWire.MaxReferences)
+                    throw new QuicProtocolException(TransportErrorCode.ProtocolViolation, "too many unannounced plugins in PLUGIN frames", ExchangeWire.PluginFrameType);
                 Refuse(reference, "not announced in the peer's plugins_for_you");
                 return consumed;
             }

@@ -68,7 +68,7 @@ public sealed class PluginExchangeOptions
     {
         var list = new List<(ulong, byte[])>
         {
-            (ExchangeWire.SupportedPluginsParameter, ExchangeWire.EncodeSupported(AcceptsPushes, CachedReferences())),
+            (ExchangeWire.SupportedPluginsParameter, ExchangeWire.EncodeSupported(AcceptsPushes, CachedReferences(), AcceptsPushes ? (ulong)TrustPolicy!.MaxModuleSize : 0)),
         };
         if (Push.Count > 0)
             list.Add((ExchangeWire.PluginsForYouParameter, ExchangeWire.EncodePluginsForYou(Push.Select(p => p.Reference))));

@@ -158,7 +158,6 @@ public class ExchangeSimulationTests
         { "hash", "refused: hash not allow-listed and module not signed" },
         { "signature", "refused: hash not allow-listed and no valid signature by a trusted key" },
         { "operation", "refused: operation cc.on_ack:replace is not allowed for a remote peer" },
-        { "oversize", "refused: module of " },
     };
 
     [Theory]
@@ -179,13 +178,9 @@ public class ExchangeSimulationTests
                 module = PluginSigner.Sign(TestModules.Observer(), signer);
                 policy = new PluginTrustPolicy().TrustKey(trusted);
                 break;
-            case "operation":
+            default:
                 module = TestModules.CcReplacer();
                 policy = new PluginTrustPolicy().AllowModule(module);
-                break;
-            default:
-                module = TestModules.Observer(padding: 30_000);
-                policy = new PluginTrustPolicy { MaxModuleSize = 10_000 }.AllowModule(module);
                 break;
         }
         var run = Start(10 + kind.Length, module, policy);
@@ -196,6 +191,21 @@ public class ExchangeSimulationTests
         var e = Assert.Single(run.ClientPluginEvents);
         Assert.StartsWith(expected, e.Message, StringComparison.Ordinal);
         Assert.False(Assert.Single(run.ClientExchange!.Outcomes).Injected);
+    }
+
+    [Fact]
+    public void OversizeModuleIsNotPushedAndTheSenderSaysWhy()
+    {
+        // The client accepts at most 10 000 bytes and says so in supported_plugins; the server does not
+        // waste the transfer and raises its own event instead.
+        var module = TestModules.Observer(padding: 30_000);
+        var run = Start(22, module, new PluginTrustPolicy { MaxModuleSize = 10_000 }.AllowModule(module));
+        Assert.True(run.Pair.RunUntil(() => run.TransferDone || run.Client.IsClosed, 120_000_000));
+        Assert.True(run.TransferDone);
+        Assert.Equal(0, run.ServerExchange!.BytesSent);
+        var e = Assert.Single(run.ServerEvents, e => e.Kind == ConnectionEventKind.Plugin);
+        Assert.Equal($"not pushed: {module.Length} bytes, the peer accepts at most 10000", e.Reason);
+        Assert.Empty(run.ClientPluginEvents);
     }
 
     [Fact]

@@ -12,9 +12,10 @@ public class ExchangeWireTests
     [Fact]
     public void TransportParametersRoundTrip()
     {
-        var (accepts, have) = ExchangeWire.DecodeSupported(ExchangeWire.EncodeSupported(true, [Ref]));
-        Assert.True(accepts);
-        Assert.Equal(Ref, Assert.Single(have));
+        var supported = ExchangeWire.DecodeSupported(ExchangeWire.EncodeSupported(true, [Ref], 1 << 20));
+        Assert.True(supported.AcceptsPushes);
+        Assert.Equal(1UL << 20, supported.MaxModuleSize);
+        Assert.Equal(Ref, Assert.Single(supported.Have));
         Assert.False(ExchangeWire.DecodeSupported(ExchangeWire.EncodeSupported(false, [])).AcceptsPushes);
         Assert.Equal(Ref, Assert.Single(ExchangeWire.DecodePluginsForYou(ExchangeWire.EncodePluginsForYou([Ref]))));
         Assert.Equal($"test.observer@{Ref.Sha256Hex}", Ref.ToString());

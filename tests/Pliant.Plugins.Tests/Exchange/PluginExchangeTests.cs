@@ -109,11 +109,48 @@ public class PluginExchangeTests
         var module = TestModules.Observer(padding: 300_000);
         var policy = new PluginTrustPolicy { MaxModuleSize = 100_000 }.AllowModule(module);
         var pair = new FakeExchangePair(9, Pushing(module), new PluginExchangeOptions { TrustPolicy = policy });
+        // A sender that ignores the size the receiver advertised.
+        pair.SenderConnection.PeerExtraTransportParameters = [(ExchangeWire.SupportedPluginsParameter, ExchangeWire.EncodeSupported(true, []))];
         pair.Run();
+        Assert.True(pair.Sender.BytesSent < 2 * 1100 + module.Length); // frames after the refusal are consumed, not buffered
         Assert.Empty(pair.ReceiverConnection.Injected);
         var e = Assert.Single(pair.ReceiverConnection.Events);
         Assert.StartsWith("refused: module of ", e.Message, StringComparison.Ordinal);
         Assert.Contains("exceeds the 100000-byte limit", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SenderDoesNotPushMoreThanThePeerAccepts()
+    {
+        var module = TestModules.Observer(padding: 300_000);
+        var policy = new PluginTrustPolicy { MaxModuleSize = 100_000 }.AllowModule(module);
+        var pair = new FakeExchangePair(15, Pushing(module), new PluginExchangeOptions { TrustPolicy = policy });
+        pair.Run();
+        Assert.Equal(0, pair.PacketsSent);
+        var e = Assert.Single(pair.SenderConnection.Events);
+        Assert.Equal("test.observer", e.Id);
+        Assert.Equal($"not pushed: {module.Length} bytes, the peer accepts at most 100000", e.Message);
+        Assert.Empty(pair.ReceiverConnection.Events);
+    }
+
+    [Fact]
+    public void FloodOfUnannouncedModulesIsAProtocolViolation()
+    {
+        var receiver = new PluginExchange(new PluginExchangeOptions { TrustPolicy = new PluginTrustPolicy() },
+            new FakeConnection { PeerExtraTransportParameters = [] });
+        var buf = new byte[200];
+        var hash = new byte[32];
+        for (int i = 0; i < ExchangeWire.MaxReferences; i++)
+        {
+            hash[0] = (byte)i;
+            int n = new PluginFrame { Hash = hash, Offset = 0, TotalLength = 10, Data = new byte[10] }.Write(buf);
+            receiver.Process(buf.AsSpan(4, n - 4), 0);
+        }
+        hash[0] = 0xff;
+        int m = new PluginFrame { Hash = hash, Offset = 0, TotalLength = 10, Data = new byte[10] }.Write(buf);
+        var e = Assert.Throws<QuicProtocolException>(() => receiver.Process(buf.AsSpan(4, m - 4), 0));
+        Assert.Equal(TransportErrorCode.ProtocolViolation, e.ErrorCode);
+        Assert.Equal(ExchangeWire.MaxReferences, receiver.Outcomes.Count);
     }
 
     [Fact]
