@@ -57,22 +57,18 @@ internal static class PluginCliOptions
     public static Option<string[]> CreatePluginOption() => new("--plugin")
     {
         Description = "Attach this plugin (.wasm) to every connection (repeatable)",
-        AllowMultipleArgumentsPerToken = false,
-        Arity = ArgumentArity.ZeroOrMore,
     };
 
     /// <summary><c>--push FILE</c> (repeatable): push the plugin to every peer that accepts pushes.</summary>
     public static Option<string[]> CreatePushOption() => new("--push")
     {
         Description = "Push this plugin (.wasm) to every peer that accepts pushed plugins (repeatable)",
-        Arity = ArgumentArity.ZeroOrMore,
     };
 
     /// <summary><c>--trust KEY|HASH</c> (repeatable): accept peer-pushed plugins signed by KEY or with content hash HASH.</summary>
     public static Option<string[]> CreateTrustOption() => new("--trust")
     {
         Description = "Accept plugins pushed by the peer when signed by this public key (PEM/DER file), or with this SHA-256 (64 hex digits, or a .wasm file whose hash to trust) (repeatable)",
-        Arity = ArgumentArity.ZeroOrMore,
     };
 
     /// <summary>Adds the three options to <paramref name="command"/> and returns them.</summary>

@@ -114,6 +114,7 @@ public sealed partial class PluginExchange : IFrameExtension
             foreach (var p in _options.Push)
             {
                 if (peerHas.Any(h => h.Sha256Hex == p.Reference.Sha256Hex)) continue; // it runs its cached copy
+                if (_outgoing.Any(o => o.Plugin.Reference.Sha256Hex == p.Reference.Sha256Hex)) continue; // one copy per hash
                 if (peerMax != 0 && (ulong)p.Module.Length > peerMax)
                 {
                     // It would only be refused after the transfer: say so here and save the bytes.

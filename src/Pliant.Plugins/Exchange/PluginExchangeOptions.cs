@@ -53,10 +53,19 @@ public sealed class PluginExchangeOptions
     /// <summary>True when we advertise that we accept pushed modules (a trust policy is set and does not deny peers).</summary>
     public bool AcceptsPushes => TrustPolicy is { PeerRule: not OriginRule.Deny };
 
-    /// <summary>Adds a module to <see cref="Push"/>.</summary>
+    /// <summary>Adds a module to <see cref="Push"/>; one with the same content hash (e.g. an unsigned copy) is replaced.</summary>
     public PluginExchangeOptions AddPush(byte[] wasm)
     {
-        Push.Add(new PushedPlugin(wasm));
+        var plugin = new PushedPlugin(wasm);
+        for (int i = 0; i < Push.Count; i++)
+        {
+            if (Push[i].Reference.Sha256Hex == plugin.Reference.Sha256Hex)
+            {
+                Push[i] = plugin;
+                return this;
+            }
+        }
+        Push.Add(plugin);
         return this;
     }
 
@@ -71,7 +80,7 @@ public sealed class PluginExchangeOptions
             (ExchangeWire.SupportedPluginsParameter, ExchangeWire.EncodeSupported(AcceptsPushes, CachedReferences(), AcceptsPushes ? (ulong)TrustPolicy!.MaxModuleSize : 0)),
         };
         if (Push.Count > 0)
-            list.Add((ExchangeWire.PluginsForYouParameter, ExchangeWire.EncodePluginsForYou(Push.Select(p => p.Reference))));
+            list.Add((ExchangeWire.PluginsForYouParameter, ExchangeWire.EncodePluginsForYou(Push.Select(p => p.Reference).Distinct())));
         return list;
     }
 

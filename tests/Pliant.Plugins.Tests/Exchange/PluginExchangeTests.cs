@@ -40,6 +40,23 @@ public class PluginExchangeTests
     }
 
     [Fact]
+    public void SameContentIsPushedOnce()
+    {
+        // An unsigned and a signed copy share the content hash: one push (the later copy), one injection.
+        using var key = PluginSigner.CreateKey();
+        var module = TestModules.Observer();
+        var signed = PluginSigner.Sign(module, key);
+        var sender = Pushing(module, signed);
+        Assert.Same(signed, Assert.Single(sender.Push).Module);
+        sender.Push.Add(new PushedPlugin(module)); // even when added behind AddPush's back
+        var receiver = new PluginExchangeOptions { TrustPolicy = new PluginTrustPolicy().TrustKey(key) };
+        var pair = new FakeExchangePair(16, sender, receiver);
+        pair.Run();
+        Assert.Equal(signed, Assert.Single(pair.ReceiverConnection.Injected));
+        Assert.Single(pair.Sender.Pushing);
+    }
+
+    [Fact]
     public void InFlightIsLimited()
     {
         var module = TestModules.Observer(padding: 200_000);
