@@ -63,6 +63,14 @@ public sealed unsafe partial class PluginInstance
         return BinaryPrimitives.ReadUInt64LittleEndian(buf.AsSpan(offset));
     }
 
+    /// <summary>Copies <paramref name="data"/> into the plugin's memory at <paramref name="offset"/> (application APIs pass buffers this way).</summary>
+    public void WriteMemory(int offset, ReadOnlySpan<byte> data)
+    {
+        var buf = _wasm.Memory0!.Buffer;
+        if (offset < 0 || offset > buf.Length - data.Length) throw new ArgumentOutOfRangeException(nameof(offset));
+        data.CopyTo(buf.AsSpan(offset));
+    }
+
     /// <summary>
     /// Calls an export with integer arguments (for application queries such as the monitoring counters).
     /// Metered like any other call; a trap detaches the plugin and throws <see cref="InvalidOperationException"/>.

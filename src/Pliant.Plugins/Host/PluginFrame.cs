@@ -16,6 +16,9 @@ internal sealed class PluginFrame : IFrameExtension
     private readonly Action<long>? _onAcked, _onLost;
     private int _pending;
 
+    /// <summary>A write returning -2 ("does not fit") keeps its reservation only when less than this was offered.</summary>
+    private const int KeepPendingBelow = 1000;
+
     public PluginFrame(PluginInstance plugin, FrameSpec spec)
     {
         _plugin = plugin;
@@ -63,6 +66,7 @@ internal sealed class PluginFrame : IFrameExtension
         if (ok)
             body = _plugin.WithOutput(dest[typeLen..], () => _plugin.Guard($"frame 0x{FrameType:x} write", () => tok = write(max)), out ok);
         if (!ok) { _pending = 0; return 0; }
+        if (tok == -2 && max < KeepPendingBelow) return 0; // does not fit in what is left of this packet: try the next one
         if (tok < 0) { _pending = 0; return 0; } // nothing to send after all: the plugin reserves again when it has
         _pending--;
         VarInt.Write(dest, FrameType);
