@@ -49,6 +49,7 @@ public sealed class ManifestRequest
     {
         try
         {
+            if (!System.Text.Unicode.Utf8.IsValid(json)) throw new FormatException("section is not UTF-8");
             using var doc = JsonDocument.Parse(json.ToArray());
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object) throw new FormatException("manifest is not a JSON object");

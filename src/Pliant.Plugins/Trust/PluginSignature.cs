@@ -24,6 +24,7 @@ public sealed record PluginSignature(string KeyId, byte[] Signature)
     {
         try
         {
+            if (!System.Text.Unicode.Utf8.IsValid(json)) throw new FormatException("section is not UTF-8");
             using var doc = JsonDocument.Parse(json.ToArray());
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object

@@ -103,12 +103,14 @@ public sealed class Ngtcp2ExchangeTests
             conn.Close(Now(), 0, "done");
             while (endpoint.PollTransmit(Now(), buf, 1, out var t)) socket.SendTo(buf.AsSpan(0, t.Length), SocketFlags.None, t.Destination);
             Thread.Sleep(200);
+            server.Kill();
+            server.WaitForExit(); // also drains the output readers
             lock (log) Assert.Contains("QUIC handshake has completed", log.ToString(), StringComparison.Ordinal);
         }
         finally
         {
             if (!server.HasExited) server.Kill();
-            server.WaitForExit(5000);
+            server.WaitForExit();
             try { Directory.Delete(dir, true); } catch (IOException) { }
         }
     }
