@@ -280,6 +280,7 @@ public sealed partial class PluginExchange : IFrameExtension
             Refuse(named, $"could not load: {e.Message}");
             return;
         }
+        _options.Remember(announced, module);
         _outcomes.Add(new PluginExchangeOutcome(named, true, decision.Reason));
         _connection.RaisePluginEvent(named.Id, $"injected {named} from the peer ({decision.Reason})");
     }

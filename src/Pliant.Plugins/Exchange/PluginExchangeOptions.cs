@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Pliant.Plugins.Trust;
 
 namespace Pliant.Plugins.Exchange;
@@ -33,7 +35,18 @@ public sealed class PluginExchangeOptions
     public PluginTrustPolicy? TrustPolicy { get; set; }
 
     /// <summary>Modules we already have, by content hash (hex); announced in <c>supported_plugins</c> so the peer need not send them, and injected from here when the peer asks for them.</summary>
-    public IDictionary<string, byte[]> Cache { get; } = new Dictionary<string, byte[]>(StringComparer.OrdinalIgnoreCase);
+    /// <remarks>Thread-safe: connections on different drivers may read and fill it at once.</remarks>
+    public ConcurrentDictionary<string, byte[]> Cache { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Keep every module accepted from a peer in <see cref="Cache"/> (default true), so later
+    /// connections announce it and run it without a transfer — PQUIC's cache, but the first
+    /// connection already runs the module too. The cache holds at most <see cref="MaxCachedModules"/>.
+    /// </summary>
+    public bool RememberAccepted { get; set; } = true;
+
+    /// <summary>Most modules <see cref="RememberAccepted"/> keeps (they are announced in <c>supported_plugins</c>, at most 64).</summary>
+    public int MaxCachedModules { get; set; } = 16;
 
     /// <summary>Host that runs injected modules (shared by connections); a new one when not set.</summary>
     public PluginHost Host { get; set; } = new();
@@ -95,14 +108,35 @@ public sealed class PluginExchangeOptions
         return list;
     }
 
+    private static readonly ConditionalWeakTable<byte[], PluginReference> References = new();
+
+    /// <summary>The reference of a module, computed once per byte array.</summary>
+    internal static PluginReference? ReferenceOf(byte[] module)
+    {
+        if (References.TryGetValue(module, out var known)) return known;
+        try
+        {
+            var r = PluginReference.FromModule(module);
+            References.AddOrUpdate(module, r);
+            return r;
+        }
+        catch (FormatException) { return null; }
+    }
+
+    internal void Remember(PluginReference reference, byte[] module)
+    {
+        if (!RememberAccepted || Cache.Count >= MaxCachedModules) return;
+        References.AddOrUpdate(module, reference);
+        Cache.TryAdd(reference.Sha256Hex, module);
+    }
+
     private IEnumerable<PluginReference> CachedReferences()
     {
+        int n = 0;
         foreach (var (hash, module) in Cache)
         {
-            PluginReference? r = null;
-            try { r = PluginReference.FromModule(module); }
-            catch (FormatException) { }
-            if (r is not null && string.Equals(r.Sha256Hex, hash, StringComparison.OrdinalIgnoreCase)) yield return r;
+            if (ReferenceOf(module) is { } r && string.Equals(r.Sha256Hex, hash, StringComparison.OrdinalIgnoreCase) && n++ < ExchangeWire.MaxReferences)
+                yield return r;
         }
     }
 }

@@ -290,6 +290,26 @@ public class PluginExchangeTests
     }
 
     [Fact]
+    public void AcceptedModuleIsRememberedForTheNextConnection()
+    {
+        var module = TestModules.Observer(padding: 10_000);
+        var receiver = new PluginExchangeOptions { TrustPolicy = new PluginTrustPolicy().AllowModule(module) };
+        var first = new FakeExchangePair(17, Pushing(module), receiver);
+        first.Run();
+        Assert.True(first.PacketsSent > 0);
+        Assert.Single(receiver.Cache);
+        // Next connection: the receiver announces it has the module, the sender sends nothing, it still runs.
+        var second = new FakeExchangePair(18, Pushing(module), receiver);
+        second.Run();
+        Assert.Equal(0, second.PacketsSent);
+        Assert.Equal(module, Assert.Single(second.ReceiverConnection.Injected));
+        // Refused modules are not remembered, and remembering can be switched off.
+        var other = new PluginExchangeOptions { TrustPolicy = new PluginTrustPolicy(), RememberAccepted = true };
+        new FakeExchangePair(19, Pushing(module), other).Run();
+        Assert.Empty(other.Cache);
+    }
+
+    [Fact]
     public void HostLoadFailureIsARefusal()
     {
         var module = TestModules.Observer();
