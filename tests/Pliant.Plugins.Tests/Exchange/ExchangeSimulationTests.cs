@@ -41,7 +41,7 @@ public class ExchangeSimulationTests
     }
 
     internal static Run Start(int seed, byte[]? push, PluginTrustPolicy? clientPolicy, bool clientIsPliant = true,
-        Func<QuicConnectionCore, PluginExchange?>? serverAttach = null, double loss = 0)
+        Func<QuicConnectionCore, PluginExchange?>? serverAttach = null, double loss = 0, PluginExchangeOptions? clientExchange = null)
     {
         var serverExchangeOptions = new PluginExchangeOptions();
         if (push is not null) serverExchangeOptions.AddPush(push);
@@ -57,7 +57,7 @@ public class ExchangeSimulationTests
         pair.ServerToClient.LossRate = loss;
         pair.ClientToServer.LossRate = loss;
 
-        var clientExchangeOptions = new PluginExchangeOptions { TrustPolicy = clientPolicy };
+        var clientExchangeOptions = clientExchange ?? new PluginExchangeOptions { TrustPolicy = clientPolicy };
         var baseClient = SimulationSetup.ClientOptions(seed);
         var clientOptions = new QuicConnectionOptions
         {
@@ -140,6 +140,24 @@ public class ExchangeSimulationTests
         // Counter 2 is packets received: the plugin counted the transfer's packets after injection.
         Assert.True(monitoring.Call("get", 2) > 100, $"monitoring saw {monitoring.Call("get", 2)} packets");
         Assert.Contains(run.ClientPluginEvents, e => e.Id == "monitoring" && e.Message.Contains("signed by trusted key", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void SecondConnectionRunsTheRememberedModuleWithoutATransfer()
+    {
+        var module = TestModules.Observer(padding: 20_000);
+        var client = new PluginExchangeOptions { TrustPolicy = new PluginTrustPolicy().AllowModule(module) };
+        var first = Start(50, module, null, clientExchange: client);
+        Assert.True(first.Pair.RunUntil(() => first.TransferDone || first.Client.IsClosed, 120_000_000));
+        Assert.True(first.ServerExchange!.BytesSent >= module.Length);
+        Assert.Single(client.Cache);
+
+        var second = Start(51, module, null, clientExchange: client);
+        Assert.True(second.Pair.RunUntil(() => second.TransferDone || second.Client.IsClosed, 120_000_000));
+        Assert.True(second.TransferDone);
+        Assert.Equal(0, second.ServerExchange!.BytesSent);
+        Assert.Equal("test.observer", Assert.Single(client.Host.AttachedTo(second.Client)).Module.Id);
+        Assert.True(second.ReceivedWhenAttached < TransferSize);
     }
 
     [Fact]
