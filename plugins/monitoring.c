@@ -1,9 +1,10 @@
 /* monitoring — counts packets, bytes, losses and RTT samples; the application reads them with
- * PluginInstance.Call("get", i) or from memory at the address returned by "stats". */
+ * PluginInstance.Call("get", i) or from memory at the address returned by "stats". A 10 ms timer
+ * samples the congestion window. */
 #include "pliant.h"
 
 PLIANT_MANIFEST({
-  "id": "monitoring", "version": "1",
+  "id": "monitoring", "version": "1", "init": "init", "on_timer": "on_timer",
   "bindings": [
     {"operation": "packet.after_send",    "anchor": "post", "export": "on_sent"},
     {"operation": "packet.after_decrypt", "anchor": "post", "export": "on_received"},
@@ -15,7 +16,7 @@ PLIANT_MANIFEST({
 
 enum {
     PACKETS_SENT, BYTES_SENT, PACKETS_RECEIVED, BYTES_RECEIVED, PACKETS_ACKED, PACKETS_LOST, BYTES_LOST,
-    RTT_SAMPLES, RTT_SUM, RTT_MIN, RTT_MAX, COUNTERS
+    RTT_SAMPLES, RTT_SUM, RTT_MIN, RTT_MAX, CWND_SAMPLES, CWND_MAX, COUNTERS
 };
 
 static uint64_t stats[COUNTERS];
@@ -50,4 +51,16 @@ PLIANT_EXPORT(on_rtt) void on_rtt(void)
     stats[RTT_SUM] += latest;
     if (stats[RTT_MIN] == 0 || latest < stats[RTT_MIN]) stats[RTT_MIN] = latest;
     if (latest > stats[RTT_MAX]) stats[RTT_MAX] = latest;
+}
+
+#define SAMPLE_US 10000
+
+PLIANT_EXPORT(init) void init(void) { pl_set_timer(pl_now() + SAMPLE_US, 1); }
+
+PLIANT_EXPORT(on_timer) void on_timer(int32_t id)
+{
+    uint64_t cwnd = (uint64_t)pl_get_field(PL_CONGESTION_WINDOW);
+    stats[CWND_SAMPLES]++;
+    if (cwnd > stats[CWND_MAX]) stats[CWND_MAX] = cwnd;
+    pl_set_timer(pl_now() + SAMPLE_US, id);
 }

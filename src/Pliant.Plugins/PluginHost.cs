@@ -14,6 +14,12 @@ public sealed class PluginHost
     private readonly ConditionalWeakTable<object, List<PluginBinding>> _bindings = new();
     private readonly Lock _lock = new();
 
+    /// <summary>What happens to a connection when one of its plugins faults (default: detach only).</summary>
+    public PluginFaultPolicy FaultPolicy { get; init; } = PluginFaultPolicy.Detach;
+
+    /// <summary>Application error code of the CONNECTION_CLOSE sent under <see cref="PluginFaultPolicy.CloseConnection"/>.</summary>
+    public ulong FaultErrorCode { get; init; } = 0x504c;
+
     /// <summary>
     /// Instantiates <paramref name="module"/> for <paramref name="connection"/> and binds its manifest.
     /// Throws <see cref="PluginLoadException"/> if it cannot attach (e.g. an operation it replaces is taken, or
@@ -36,7 +42,10 @@ public sealed class PluginHost
             if (list.Exists(b => b.Instance.Module.Id == module.Id))
                 throw new PluginLoadException($"plugin {module.Id} is already attached to this connection");
         }
-        var binding = new PluginBinding(site, module, origin);
+        var binding = new PluginBinding(site, module, origin)
+        {
+            CloseOnFault = FaultPolicy == PluginFaultPolicy.CloseConnection ? FaultErrorCode : null,
+        };
         binding.Bind();
         lock (_lock) list.Add(binding);
         return binding.Instance;

@@ -21,6 +21,9 @@ internal interface IConnectionSite
     void RaiseEvent(string pluginId, string message);
     bool SendDatagram(ReadOnlySpan<byte> data);
 
+    /// <summary>Closes the connection with an application error.</summary>
+    void Close(ulong applicationErrorCode, string reason);
+
     /// <summary>True once the peer's transport parameters are known (handshake complete).</summary>
     bool PeerParametersKnown { get; }
 

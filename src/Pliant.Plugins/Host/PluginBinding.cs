@@ -24,6 +24,9 @@ internal sealed class PluginBinding : IPluginEnvironment
     }
 
     public PluginInstance Instance { get; }
+
+    /// <summary>When set, a fault also closes the connection with this application error code.</summary>
+    public ulong? CloseOnFault { get; init; }
     public string Owner { get; }
     private string Id => Instance.Module.Id;
 
@@ -111,6 +114,12 @@ internal sealed class PluginBinding : IPluginEnvironment
     {
         Release();
         _site.RaiseEvent(Id, message);
+        if (CloseOnFault is ulong code)
+        {
+            // Deferred to the connection's next timer run: the fault may be in the middle of building a packet.
+            string reason = $"plugin {Id}: {Instance.DetachReason}";
+            _site.ScheduleTimer(_site.NowUs, _ => _site.Close(code, reason));
+        }
     }
 
     private void Release()

@@ -46,6 +46,8 @@ internal sealed class QuicConnectionSite : IConnectionSite
 
     public bool SendDatagram(ReadOnlySpan<byte> data) => _conn.SendDatagram(data);
 
+    public void Close(ulong applicationErrorCode, string reason) => _conn.Close(NowUs, applicationErrorCode, reason);
+
     public IReadOnlyList<(ulong Id, byte[] Value)> PeerTransportParameters => _conn.PeerExtraTransportParameters;
 
     public bool PeerParametersKnown => _conn.IsConnected || _conn.State > ConnectionState.Connected;

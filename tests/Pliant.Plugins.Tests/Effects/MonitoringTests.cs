@@ -4,7 +4,7 @@ namespace Pliant.Plugins.Tests.Effects;
 
 public class MonitoringTests
 {
-    private enum Counter { PacketsSent, BytesSent, PacketsReceived, BytesReceived, PacketsAcked, PacketsLost, BytesLost, RttSamples, RttSum, RttMin, RttMax }
+    private enum Counter { PacketsSent, BytesSent, PacketsReceived, BytesReceived, PacketsAcked, PacketsLost, BytesLost, RttSamples, RttSum, RttMin, RttMax, CwndSamples, CwndMax }
 
     [Fact]
     public void CountersMatchTheConnectionsOwnStatistics()
@@ -13,8 +13,12 @@ public class MonitoringTests
         var host = new PluginHost();
         var mon = host.Attach(s.Client, PluginFiles.Load("monitoring"), PluginOrigin.Application);
         long sentBefore = s.Client.Statistics.PacketsSent, lostBefore = s.Client.Statistics.PacketsLost;
+        long start = s.NowUs;
+        ulong maxCwnd = 0;
+        s.OnStep(() => maxCwnd = Math.Max(maxCwnd, (ulong)s.Client.CongestionWindow));
         s.Upload(300_000);
         s.Pair.RunFor(500_000);
+        long elapsed = s.NowUs - start;
         ulong Get(Counter c) => mon.Call("get", (ulong)c);
         var st = s.Client.Statistics;
         Assert.Equal((ulong)(st.PacketsSent - sentBefore), Get(Counter.PacketsSent));
@@ -28,6 +32,9 @@ public class MonitoringTests
         // The same numbers are readable straight from the plugin's memory.
         int addr = (int)mon.Call("stats");
         Assert.Equal(Get(Counter.BytesSent), mon.ReadMemoryU64(addr + 8 * (int)Counter.BytesSent));
+        // The plugin's 10 ms timer sampled the congestion window throughout.
+        Assert.InRange(Get(Counter.CwndSamples), (ulong)(elapsed / 10_000) - 2, (ulong)(elapsed / 10_000) + 2);
+        Assert.InRange(Get(Counter.CwndMax), 12_000UL, maxCwnd);
         Assert.True(mon.IsAttached);
     }
 }

@@ -76,4 +76,22 @@ public class HostilePluginTests(ITestOutputHelper output)
         Assert.True(h.S.Pair.RunUntil(() => h.BystanderServerCollector.Finished.Contains(id), 5_000_000));
         h.AssertBystanderUntouched();
     }
+
+    [Fact]
+    public void PolicyCanCloseTheConnectionCleanlyInstead()
+    {
+        var h = new HostileSetup(707);
+        var host = new PluginHost { FaultPolicy = PluginFaultPolicy.CloseConnection, FaultErrorCode = 0x1234 };
+        var p = host.Attach(h.S.Client, PluginFiles.Load("oob"), PluginOrigin.Peer);
+        var (victimDone, _) = h.UploadOnBoth(100_000);
+        Assert.False(victimDone);
+        Assert.True(h.S.Pair.RunUntil(() => h.S.Server.IsClosed, 5_000_000));
+        var close = h.S.Server.CloseInfo ?? throw new InvalidOperationException("no close info");
+        Assert.True(close.IsApplicationError);
+        Assert.Equal(0x1234UL, close.ErrorCode);
+        output.WriteLine($"policy close: server saw 0x{close.ErrorCode:x} \"{close.Reason}\"");
+        Assert.Contains("out of bounds memory access", close.Reason ?? "", StringComparison.Ordinal);
+        Assert.False(p.IsAttached);
+        h.AssertBystanderUntouched();
+    }
 }

@@ -51,9 +51,11 @@ public class ModuleLoadingTests
         var key = new object();
         var p = host.Attach(key, site, m, PluginOrigin.Application);
         Assert.Equal(5, site.Hooks.Count);
+        Assert.Single(site.Timers); // the sampling timer armed by init
         Assert.Single(host.AttachedTo(key));
         Assert.True(host.Detach(key, "monitoring"));
         Assert.Empty(site.Hooks);
+        Assert.Empty(site.Timers);
         Assert.False(p.IsAttached);
         Assert.Empty(host.AttachedTo(key));
     }

@@ -32,6 +32,8 @@ internal sealed class FakeSite : IConnectionSite
     public void RaiseEvent(string pluginId, string message) => Events.Add((pluginId, message));
     public bool SendDatagram(ReadOnlySpan<byte> data) => true;
     public bool PeerParametersKnown => true;
+    public (ulong Code, string Reason)? Closed { get; private set; }
+    public void Close(ulong applicationErrorCode, string reason) => Closed = (applicationErrorCode, reason);
     public IReadOnlyList<(ulong Id, byte[] Value)> PeerTransportParameters { get; set; } = [];
 
     /// <summary>Invokes every hook on <paramref name="operation"/>; returns the result.</summary>
