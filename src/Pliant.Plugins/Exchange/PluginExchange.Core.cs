@@ -37,6 +37,12 @@ public sealed partial class PluginExchange
         {
             // Loading validates and compiles; the host binds it into this running connection.
             var module = PluginModule.Load(wasm, options.Limits);
+            // Defence in depth: the decision was made on our reading of the manifest; check the
+            // host's own reading too, so no difference between two JSON readers can widen access.
+            if (options.TrustPolicy is { PeerRule: OriginRule.RequireTrust } policy)
+                foreach (var b in module.Manifest.Bindings)
+                    if (!policy.IsRemoteOperationAllowed(new OperationRequest(b.Operation, b.Anchor)))
+                        throw new PluginLoadException($"operation {b.Operation}:{b.Anchor} is not allowed for a remote peer");
             options.Host.Attach(core, module, PluginOrigin.Peer);
         }
     }
