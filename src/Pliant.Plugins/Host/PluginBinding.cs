@@ -62,6 +62,7 @@ internal sealed class PluginBinding : IPluginEnvironment
             Instance.MarkDetached("attach failed: " + e.Message);
             throw new PluginLoadException($"plugin {Id} cannot attach: {e.Message}", e);
         }
+        _site.RaiseEvent(Id, $"attached: {Id}@{Instance.Module.Version} ({Instance.Origin.ToString().ToLowerInvariant()}, sha256 {Instance.Module.HashHex[..16]})");
         if (m.Init != null)
         {
             var init = Instance.Export<Action>(m.Init);

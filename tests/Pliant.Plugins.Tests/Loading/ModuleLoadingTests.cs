@@ -52,6 +52,7 @@ public class ModuleLoadingTests
         var p = host.Attach(key, site, m, PluginOrigin.Application);
         Assert.Equal(5, site.Hooks.Count);
         Assert.Single(site.Timers); // the sampling timer armed by init
+        Assert.StartsWith("attached: monitoring@1 (application, sha256 ", Assert.Single(site.Events).Message, StringComparison.Ordinal);
         Assert.Single(host.AttachedTo(key));
         Assert.True(host.Detach(key, "monitoring"));
         Assert.Empty(site.Hooks);
