@@ -9,6 +9,7 @@ internal static class CommandLine
     {
         var root = new RootCommand("Pliant: a QUIC stack for .NET with protocol plugins.");
         root.Subcommands.Add(WasmCommands.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         return root.Parse(args).Invoke();
     }
 }
