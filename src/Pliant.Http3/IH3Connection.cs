@@ -16,35 +16,3 @@ public interface IH3Connection
     void Abort(ulong errorCode);
 }
 
-/// <summary>
-/// Optional extension a stream returned by <see cref="IH3Connection"/> implements: FIN, resets and its id.
-/// </summary>
-public interface IH3StreamControl
-{
-    /// <summary>QUIC stream id.</summary>
-    ulong StreamId { get; }
-
-    /// <summary>Ends the write side cleanly (FIN) after buffered data.</summary>
-    void CompleteWrites();
-
-    /// <summary>Aborts reading (STOP_SENDING) and/or writing (RESET_STREAM) with <paramref name="code"/>.</summary>
-    void Abort(ulong code, bool read, bool write);
-}
-
-/// <summary>Helpers over <see cref="IH3StreamControl"/> for streams that may not implement it.</summary>
-internal static class H3StreamExtensions
-{
-    public static void CompleteWrites(this Stream s)
-    {
-        if (s is IH3StreamControl c) c.CompleteWrites();
-        else s.Dispose();
-    }
-
-    public static void AbortStream(this Stream s, Http3ErrorCode code, bool read = true, bool write = true)
-    {
-        if (s is IH3StreamControl c) c.Abort((ulong)code, read, write);
-        else s.Dispose();
-    }
-
-    public static ulong? GetStreamId(this Stream s) => s is IH3StreamControl c ? c.StreamId : null;
-}

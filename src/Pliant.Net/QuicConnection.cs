@@ -45,6 +45,9 @@ public sealed partial class QuicConnection : IAsyncDisposable
 
     internal QuicConnectionOptions Options => _options;
 
+    /// <summary>Always true: Pliant needs no native QUIC library (unlike System.Net.Quic and msquic).</summary>
+    public static bool IsSupported => true;
+
     /// <summary>The peer's address (updated if the peer migrates).</summary>
     public IPEndPoint RemoteEndPoint { get; private set; }
 
@@ -81,7 +84,8 @@ public sealed partial class QuicConnection : IAsyncDisposable
         var remote = options.RemoteEndPoint;
         var bind = options.LocalEndPoint ?? new IPEndPoint(
             remote.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
-        var driver = QuicEndpointDriver.Start(bind, new QuicEndpointOptions(), options.LoggerFactory, endpointFactory: options.EndpointFactory);
+        var driver = QuicEndpointDriver.Start(bind, new QuicEndpointOptions(), options.LoggerFactory, endpointFactory: options.EndpointFactory,
+            socket: options.UseManagedSocket ? new Udp.ManagedUdpSocket(bind) : null);
         QuicConnection connection;
         try
         {

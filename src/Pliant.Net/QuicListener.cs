@@ -30,6 +30,9 @@ public sealed class QuicListener : IAsyncDisposable
         _driver = start(this);
     }
 
+    /// <summary>Always true: Pliant needs no native QUIC library (unlike System.Net.Quic and msquic).</summary>
+    public static bool IsSupported => true;
+
     /// <summary>The address the listener is bound to (port resolved).</summary>
     public IPEndPoint LocalEndPoint => _driver.LocalEndPoint;
 
@@ -54,7 +57,8 @@ public sealed class QuicListener : IAsyncDisposable
         };
         var logging = options.LoggerFactory ?? options.ConnectionOptions.LoggerFactory;
         var listener = new QuicListener(options, self =>
-            QuicEndpointDriver.Start(options.ListenEndPoint, endpointOptions, logging, self.OnCoreAccepted, self.OnFault, options.EndpointFactory));
+            QuicEndpointDriver.Start(options.ListenEndPoint, endpointOptions, logging, self.OnCoreAccepted, self.OnFault, options.EndpointFactory,
+                options.UseManagedSocket ? new Udp.ManagedUdpSocket(options.ListenEndPoint) : null));
         return ValueTask.FromResult(listener);
     }
 

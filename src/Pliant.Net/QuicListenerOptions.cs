@@ -53,4 +53,7 @@ public sealed class QuicListenerOptions
 
     /// <summary>Test seam: builds the endpoint core instead of <see cref="Pliant.Quic.Connection.QuicEndpointCore"/>.</summary>
     internal Func<Pliant.Quic.Connection.QuicEndpointOptions, Internal.Core.IEndpointCore>? EndpointFactory { get; set; }
+
+    /// <summary>Use <see cref="System.Net.Sockets.Socket"/> even where the libc socket is available (tests, diagnosis).</summary>
+    internal bool UseManagedSocket { get; set; }
 }

@@ -20,7 +20,7 @@ public sealed class Http3FrameReader
     {
         _stream = stream ?? throw new ArgumentNullException(nameof(stream));
         MaxFrameSize = maxFrameSize;
-        _buffer = new byte[16 * 1024];
+        _buffer = new byte[8 * 1024];
     }
 
     /// <summary>Largest non-DATA payload accepted; larger ones are H3_EXCESSIVE_LOAD.</summary>

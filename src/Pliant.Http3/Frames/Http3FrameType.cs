@@ -18,11 +18,3 @@ public static class Http3FrameType
     public static bool IsHttp2Only(ulong type) => type is 0x02 or 0x06 or 0x08 or 0x09;
 }
 
-/// <summary>Unidirectional stream types (RFC 9114 §6.2, RFC 9204 §4.2).</summary>
-public static class Http3StreamType
-{
-    public const ulong Control = 0x00;
-    public const ulong Push = 0x01;
-    public const ulong QpackEncoder = 0x02;
-    public const ulong QpackDecoder = 0x03;
-}

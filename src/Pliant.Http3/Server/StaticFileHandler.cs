@@ -17,7 +17,7 @@ public sealed class StaticFileHandler
         _root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
     }
 
-    /// <summary>The handler, usable as <see cref="Http3RequestHandler"/>.</summary>
+    /// <summary>The handler; pass <c>handler.HandleAsync</c> to <see cref="Http3ServerConnection"/>.</summary>
     public async Task HandleAsync(Http3ServerRequest request, Http3ServerResponse response, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(request);

@@ -26,6 +26,9 @@ internal sealed class Http3BodyReadStream : Stream
         _maxFieldSectionSize = maxFieldSectionSize;
     }
 
+    /// <summary>True once the end of the stream was reached (or an error ended reading).</summary>
+    public bool IsFinished => _done;
+
     /// <summary>Trailer fields, once the content has been read to the end.</summary>
     public IReadOnlyList<Http3Field>? Trailers { get; private set; }
 

@@ -4,16 +4,6 @@ using Pliant.Http3.Session;
 
 namespace Pliant.Http3;
 
-/// <summary>Options for <see cref="Http3ClientConnection"/>.</summary>
-public sealed class Http3ClientOptions
-{
-    /// <summary>SETTINGS_MAX_FIELD_SECTION_SIZE we advertise and enforce; null = unlimited.</summary>
-    public ulong? MaxFieldSectionSize { get; set; } = 64 * 1024;
-
-    /// <summary>Largest non-DATA frame accepted.</summary>
-    public int MaxFrameSize { get; set; } = 64 * 1024;
-}
-
 /// <summary>
 /// HTTP/3 client over an <see cref="IH3Connection"/> (RFC 9114). QPACK without a dynamic table; no server push.
 /// </summary>
@@ -43,6 +33,7 @@ public sealed class Http3ClientConnection : Http3ConnectionBase
     {
         ArgumentNullException.ThrowIfNull(request);
         if (Error is { } err) throw new Http3Exception(err.ErrorCode, "connection failed: " + err.Message);
+        if (Closed.IsCompleted) throw new Http3Exception(Http3ErrorCode.NoError, "connection closed");
         // §5.2: no new requests after GOAWAY.
         if (PeerGoAwayId is not null) throw new Http3Exception(Http3ErrorCode.RequestRejected, "server sent GOAWAY", isStreamError: true);
 

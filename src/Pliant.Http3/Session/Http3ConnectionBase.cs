@@ -25,6 +25,9 @@ public abstract class Http3ConnectionBase
         Connection = connection ?? throw new ArgumentNullException(nameof(connection));
         IsServer = isServer;
         LocalSettings = localSettings;
+        // RFC 9114 §7.2.4.1: endpoints SHOULD include a reserved (GREASE) setting, 0x1f*N+0x21.
+        if (!localSettings.Unknown.Exists(u => Http3FrameType.IsReserved(u.Id)))
+            localSettings.Unknown.Add((0x1fUL * (ulong)Random.Shared.Next(0, 64) + 0x21, (ulong)Random.Shared.Next(0, 1 << 14)));
         MaxFrameSize = maxFrameSize;
     }
 
@@ -203,12 +206,20 @@ public abstract class Http3ConnectionBase
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
         {
-            // A critical stream reset by the peer (§6.2.1) unless the connection is already going away.
+            // A critical stream reset by the peer (§6.2.1) — unless the whole connection is going away, which
+            // the transport also reports as stream errors; give the accept loop a moment to notice that.
+            await Task.WhenAny(_closed.Task, Task.Delay(250)).ConfigureAwait(false);
             if (!IsClosedOrFailed) Fail(new Http3Exception(Http3ErrorCode.ClosedCriticalStream, "critical stream reset: " + ex.Message));
         }
         catch (OperationCanceledException)
         {
         }
+#pragma warning disable CA1031 // a background stream task must not fault unobserved
+        catch (Exception ex)
+        {
+            Fail(new Http3Exception(Http3ErrorCode.InternalError, "unexpected error on a unidirectional stream: " + ex.Message));
+        }
+#pragma warning restore CA1031
     }
 
     private static void Unique(ref int flag, string what)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Pliant.Http3.Frames;
 using Pliant.Http3.Qpack;
 
@@ -25,17 +26,24 @@ internal static class Http3DataWriter
     /// <summary>Copies <paramref name="body"/> into DATA frames of up to 64 KiB.</summary>
     public static async Task CopyBodyAsync(Stream stream, Stream body, CancellationToken ct)
     {
-        byte[] buf = new byte[64 * 1024 + Http3FrameWriter.MaxHeaderLength];
         const int Payload = Http3FrameWriter.MaxHeaderLength;
+        byte[] buf = ArrayPool<byte>.Shared.Rent(64 * 1024 + Payload);
         byte[] h = new byte[Http3FrameWriter.MaxHeaderLength];
-        while (true)
+        try
         {
-            int n = await body.ReadAsync(buf.AsMemory(Payload, buf.Length - Payload), ct).ConfigureAwait(false);
-            if (n == 0) break;
-            // Header goes right in front of the payload so the frame is one write.
-            int hl = Http3FrameWriter.WriteHeader(h, Http3FrameType.Data, (ulong)n);
-            h.AsSpan(0, hl).CopyTo(buf.AsSpan(Payload - hl));
-            await stream.WriteAsync(buf.AsMemory(Payload - hl, hl + n), ct).ConfigureAwait(false);
+            while (true)
+            {
+                int n = await body.ReadAsync(buf.AsMemory(Payload, buf.Length - Payload), ct).ConfigureAwait(false);
+                if (n == 0) break;
+                // Header goes right in front of the payload so the frame is one write.
+                int hl = Http3FrameWriter.WriteHeader(h, Http3FrameType.Data, (ulong)n);
+                h.AsSpan(0, hl).CopyTo(buf.AsSpan(Payload - hl));
+                await stream.WriteAsync(buf.AsMemory(Payload - hl, hl + n), ct).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buf);
         }
     }
 }

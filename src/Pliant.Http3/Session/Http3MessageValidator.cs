@@ -88,6 +88,8 @@ internal static class Http3MessageValidator
         // §4.3.2: :status is mandatory; a three-digit code.
         if (status is null || status.Length != 3 || !int.TryParse(status, NumberStyles.None, CultureInfo.InvariantCulture, out int code) || code < 100)
             throw Malformed("missing or invalid :status");
+        // §4.5: HTTP/3 has no 101 (Switching Protocols).
+        if (code == 101) throw Malformed("101 (Switching Protocols) in HTTP/3");
         return (code, headers, ContentLength(headers));
     }
 

@@ -5,37 +5,22 @@ using Pliant.Http3.Session;
 
 namespace Pliant.Http3;
 
-/// <summary>Handles one request: read <see cref="Http3ServerRequest.Body"/>, write the response.</summary>
-public delegate Task Http3RequestHandler(Http3ServerRequest request, Http3ServerResponse response, CancellationToken ct);
-
-/// <summary>Options for <see cref="Http3ServerConnection"/>.</summary>
-public sealed class Http3ServerOptions
-{
-    /// <summary>SETTINGS_MAX_FIELD_SECTION_SIZE we advertise and enforce; null = unlimited.</summary>
-    public ulong? MaxFieldSectionSize { get; set; } = 64 * 1024;
-
-    /// <summary>Largest non-DATA frame accepted.</summary>
-    public int MaxFrameSize { get; set; } = 64 * 1024;
-}
-
 /// <summary>
 /// HTTP/3 server side of one connection: accepts request streams, validates them (RFC 9114 §4), runs the
 /// handler, and sends GOAWAY on graceful shutdown (§5.2).
 /// </summary>
 public sealed class Http3ServerConnection : Http3ConnectionBase
 {
-    private readonly Http3RequestHandler _handler;
+    private readonly Func<Http3ServerRequest, Http3ServerResponse, CancellationToken, Task> _handler;
     private readonly ConcurrentDictionary<ulong, Task> _inFlight = new();
     private readonly object _gate = new();
     private ulong _nextRequestId;   // one past the highest client bidi stream id accepted (in stream-id units)
     private ulong? _goAwaySent;
 
+    /// <param name="connection">The QUIC connection.</param>
+    /// <param name="handler">Handles one request: read <see cref="Http3ServerRequest.Body"/>, write the response.</param>
+    /// <param name="options">Limits.</param>
     public Http3ServerConnection(IH3Connection connection, Func<Http3ServerRequest, Http3ServerResponse, CancellationToken, Task> handler, Http3ServerOptions? options = null)
-        : this(connection, new Http3RequestHandler(handler ?? throw new ArgumentNullException(nameof(handler))), options)
-    {
-    }
-
-    public Http3ServerConnection(IH3Connection connection, Http3RequestHandler handler, Http3ServerOptions? options = null)
         : base(connection, isServer: true, new Http3Settings { MaxFieldSectionSize = (options ?? new()).MaxFieldSectionSize }, (options ?? new()).MaxFrameSize)
     {
         _handler = handler ?? throw new ArgumentNullException(nameof(handler));
@@ -131,6 +116,8 @@ public sealed class Http3ServerConnection : Http3ConnectionBase
                 }
             }
             await response.CompleteAsync(ct).ConfigureAwait(false);
+            // §4.1: a complete response may be sent without the rest of the request; stop it with H3_NO_ERROR.
+            if (!body.IsFinished) stream.AbortStream(Http3ErrorCode.NoError, read: true, write: false);
         }
         catch (Http3Exception ex)
         {
@@ -141,6 +128,12 @@ public sealed class Http3ServerConnection : Http3ConnectionBase
         {
             stream.AbortStream(Http3ErrorCode.RequestCancelled);
         }
+#pragma warning disable CA1031 // a request task must not fault unobserved
+        catch (Exception)
+        {
+            stream.AbortStream(Http3ErrorCode.InternalError);
+        }
+#pragma warning restore CA1031
     }
 
     private static async Task<List<Http3Field>?> ReadRequestHeadersAsync(Http3FrameReader reader, long maxSection, CancellationToken ct)

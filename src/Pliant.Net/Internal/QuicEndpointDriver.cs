@@ -36,6 +36,7 @@ internal sealed class QuicEndpointDriver
     private volatile bool _stopping;
     private Exception? _fault;
     private Action<Exception>? _onFault;
+    private long _loopWakeUs; // when the loop thread will look at timers next (under SyncRoot)
 
     private QuicEndpointDriver(IUdpTransport socket, IEndpointCore endpoint, ILogger logger, Func<QuicEndpointDriver, IConnectionCore, QuicConnection?>? onAccept)
     {
@@ -57,6 +58,9 @@ internal sealed class QuicEndpointDriver
 
     public UdpCounters Counters => _socket.Counters;
 
+    /// <summary>True while the socket sends GSO batches.</summary>
+    public bool GsoEnabled => _socket.GsoEnabled;
+
     public ILogger Logger => _logger;
 
     /// <summary>Set once the endpoint failed; operations should throw it.</summary>
@@ -69,7 +73,16 @@ internal sealed class QuicEndpointDriver
     {
         socket ??= UdpTransport.Bind(bind);
         var logger = (ILogger?)loggerFactory?.CreateLogger("Pliant.Net.Quic") ?? NullLogger.Instance;
-        var endpoint = endpointFactory?.Invoke(options) ?? new CoreEndpoint(new QuicEndpointCore(options));
+        IEndpointCore endpoint;
+        try
+        {
+            endpoint = endpointFactory?.Invoke(options) ?? new CoreEndpoint(new QuicEndpointCore(options));
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
         var driver = new QuicEndpointDriver(socket, endpoint, logger, onAccept) { _onFault = onFault };
         driver._receiveThread.Start();
         driver._loopThread.Start();
@@ -115,6 +128,7 @@ internal sealed class QuicEndpointDriver
         {
             int n = _socket.ReceiveBatch(batch, 250);
             if (n == 0) continue;
+            bool wake;
             lock (SyncRoot)
             {
                 if (_stopping || _fault is not null) continue;
@@ -136,9 +150,11 @@ internal sealed class QuicEndpointDriver
                     }
                 }
                 // Answer at once (ACKs, handshake flights) instead of waiting for the loop thread.
-                ProcessLocked(now);
+                bool more = ProcessLocked(now);
+                // Wake the loop only if it would sleep past the (possibly earlier) next timer.
+                wake = more || (SafePollTimeout() is { } deadline && deadline < _loopWakeUs);
             }
-            Wake(); // timers may have moved earlier
+            if (wake) Wake();
         }
     }
 
@@ -147,15 +163,37 @@ internal sealed class QuicEndpointDriver
         while (!_stopping)
         {
             int waitMs;
+            long deadlineUs;
             lock (SyncRoot)
             {
                 if (_fault is not null) break;
                 long now = NowUs;
                 bool more = ProcessLocked(now);
-                waitMs = more ? 0 : MonotonicClock.MillisecondsUntil(SafePollTimeout(), NowUs, IdleWaitMs);
+                now = NowUs;
+                long? next = more ? now : SafePollTimeout();
+                waitMs = MonotonicClock.MillisecondsUntil(next, now, IdleWaitMs);
+                deadlineUs = next ?? now + waitMs * 1000L;
+                _loopWakeUs = Math.Min(deadlineUs, now + waitMs * 1000L);
             }
-            if (waitMs > 0) _wake.Wait(waitMs);
+            // Timed waits have ~1 ms granularity: fine for ACK delay, PTO and idle timers, too coarse
+            // for pacing, so deadlines under 2 ms are met by spinning (yielding) instead.
+            if (waitMs > 2) _wake.Wait(waitMs);
+            else if (waitMs > 0) SpinUntil(deadlineUs);
             _wake.Reset();
+        }
+    }
+
+    /// <summary>
+    /// Waits for a deadline less than a millisecond or so away (pacing, ACK delay) without the
+    /// 1 ms granularity of a timed wait; returns early when woken.
+    /// </summary>
+    private void SpinUntil(long deadlineUs)
+    {
+        var spinner = default(SpinWait);
+        while (!_wake.IsSet && !_stopping && NowUs < deadlineUs)
+        {
+            if (deadlineUs - NowUs > 1000) _wake.Wait(1);
+            else spinner.SpinOnce(sleep1Threshold: -1);
         }
     }
 

@@ -101,14 +101,21 @@ internal sealed class ManagedUdpSocket : IUdpTransport
         {
             if (_socket.AddressFamily == AddressFamily.InterNetwork || _socket.DualMode)
                 _socket.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.TypeOfService, (int)ecn);
-            if (_socket.AddressFamily == AddressFamily.InterNetworkV6)
-                _socket.SetSocketOption(SocketOptionLevel.IPv6, (SocketOptionName)67 /* IPV6_TCLASS on Linux */, (int)ecn);
+            if (_socket.AddressFamily == AddressFamily.InterNetworkV6 && Ipv6TrafficClassOption is { } tclass)
+                _socket.SetSocketOption(SocketOptionLevel.IPv6, tclass, (int)ecn);
         }
         catch (SocketException)
         {
             // Not supported here: packets go out Not-ECT, which QUIC's ECN validation detects.
         }
     }
+
+    /// <summary>IPV6_TCLASS differs per OS and has no <see cref="SocketOptionName"/> member.</summary>
+    private static SocketOptionName? Ipv6TrafficClassOption =>
+        OperatingSystem.IsLinux() ? (SocketOptionName)67 :
+        OperatingSystem.IsWindows() ? (SocketOptionName)39 :
+        OperatingSystem.IsMacOS() || OperatingSystem.IsIOS() || OperatingSystem.IsFreeBSD() ? (SocketOptionName)36 :
+        null;
 
     public UdpReceiveBatch CreateReceiveBatch() => new(capacity: 32, slotSize: 2048);
 
@@ -129,7 +136,10 @@ internal sealed class ManagedUdpSocket : IUdpTransport
                 }
                 catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.MessageSize)
                 {
-                    continue; // ICMP port unreachable from an earlier send, or a datagram too large
+                    // ICMP port unreachable from an earlier send (Windows), or a datagram too large:
+                    // skip it, without blocking for another one.
+                    if (_socket.Available > 0) continue;
+                    break;
                 }
                 Counters.OnReceive(1);
                 ref var entry = ref batch[filled];

@@ -29,6 +29,10 @@ public enum ConnectionEventKind
     EarlyDataRejected,
     /// <summary>The connection is closed; see ErrorCode, Reason, IsApplicationError, IsLocal.</summary>
     Closed,
+    /// <summary>The peer's transport parameters arrived (extensions may read <c>PeerExtraTransportParameters</c>).</summary>
+    PeerParametersReceived,
+    /// <summary>Something happened to a plugin: <see cref="ConnectionEvent.Reason"/> says what, Data is the UTF-8 plugin id.</summary>
+    Plugin,
 }
 
 /// <summary>Something the application may want to know about; polled with <c>TryPollEvent</c>.</summary>

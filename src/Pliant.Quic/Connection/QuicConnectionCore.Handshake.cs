@@ -43,6 +43,7 @@ public sealed partial class QuicConnectionCore
             DisableActiveMigration = _options.DisableActiveMigration,
             InitialSourceConnectionId = _initialScid,
         };
+        foreach (var (id, value) in _options.ExtraTransportParameters) tp.Unknown.Add((id, value));
         if (_options.MaxDatagramFrameSize > 0) tp.MaxDatagramFrameSize = (ulong)_options.MaxDatagramFrameSize;
         // RFC 9368 §3: advertise the versions we accept so the server may switch compatibly.
         var versions = _options.Versions.Where(QuicVersion.IsSupported).ToArray();
@@ -221,6 +222,7 @@ public sealed partial class QuicConnectionCore
         }
         _peerMaxUdpPayload = (int)Math.Min(tp.MaxUdpPayloadSize, 65527);
         _streams.SetPeerLimits(PeerLimitsFrom(tp));
+        Raise(new ConnectionEvent(ConnectionEventKind.PeerParametersReceived));
     }
 
     private void OnHandshakeComplete(long nowUs)
@@ -243,6 +245,9 @@ public sealed partial class QuicConnectionCore
         }
         TopUpLocalCids();
         Raise(new ConnectionEvent(ConnectionEventKind.Connected));
+        if (Operations.IsHooked(Pliant.Quic.Operations.OperationId.ConnOnHandshakeDone))
+            Operations.Invoke(Pliant.Quic.Operations.OperationId.ConnOnHandshakeDone, 0);
+        NotifyStateChange();
     }
 
     private void ConfirmHandshake(long nowUs)

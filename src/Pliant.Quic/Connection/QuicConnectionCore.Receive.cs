@@ -17,6 +17,7 @@ public sealed partial class QuicConnectionCore
     /// <summary>Feeds one received UDP datagram (possibly several coalesced QUIC packets).</summary>
     public void HandleDatagram(long nowUs, ReadOnlySpan<byte> datagram, IPEndPoint from, EcnCodepoint ecn)
     {
+        _lastNowUs = nowUs;
         if (_state is ConnectionState.Closed or ConnectionState.Draining) return;
         Statistics.DatagramsReceived++;
         Statistics.BytesReceived += datagram.Length;
@@ -157,6 +158,8 @@ public sealed partial class QuicConnectionCore
             _peerInitialScid = header.SourceConnectionId;
         }
 
+        if (Operations.IsHooked(Pliant.Quic.Operations.OperationId.PacketAfterDecrypt))
+            Operations.Invoke(Pliant.Quic.Operations.OperationId.PacketAfterDecrypt, 0, pn, (ulong)packet.Length, (ulong)space.Space);
         var payload = packet.Slice(pnOffset + pnLength, payloadLength);
         var packetType = header.Type;
         ProcessFrames(nowUs, space, level, packetType, payload, from, header.DestinationConnectionId,
@@ -192,6 +195,18 @@ public sealed partial class QuicConnectionCore
         {
             ulong type = r.ReadVarInt();
             if (type == 0x00) continue; // PADDING
+            if (_frameExtensions.Count > 0 && _frameExtensions.TryGetValue(type, out var extension))
+            {
+                if (packetType != PacketType.OneRtt)
+                    throw new QuicProtocolException(TransportErrorCode.ProtocolViolation, $"extension frame 0x{type:x} outside 1-RTT", type);
+                int consumed = extension.Process(r.Rest, nowUs);
+                if (consumed < 0 || consumed > r.Remaining)
+                    throw new QuicProtocolException(TransportErrorCode.FrameEncodingError, $"extension frame 0x{type:x} is malformed", type);
+                r.Skip(consumed);
+                ackEliciting |= extension.IsAckEliciting;
+                nonProbing = true;
+                continue;
+            }
             if (!FrameTypes.IsKnown(type))
                 throw new QuicProtocolException(TransportErrorCode.FrameEncodingError, $"unknown frame type 0x{type:x}", type);
             if (!FrameRules.IsAllowed(type, packetType))
@@ -365,8 +380,12 @@ public sealed partial class QuicConnectionCore
             : 0;
         _ackedScratch.Clear();
         _lostScratch.Clear();
+        if (f.Ecn is { } ecnCounts && ecnCounts.Ce > _ecnCeReceived) _ecnCeReceived = ecnCounts.Ce;
+        long samplesBefore = _rtt.SampleCount;
         _recovery.OnAckReceived(space.Space, _ackRangeScratch.AsSpan(0, count), ackDelayUs, f.Ecn, nowUs,
             _ackedScratch, _lostScratch);
+        if (_rtt.SampleCount != samplesBefore && Operations.IsHooked(Pliant.Quic.Operations.OperationId.RttUpdate))
+            Operations.Invoke(Pliant.Quic.Operations.OperationId.RttUpdate, 0, (ulong)_rtt.LatestRtt, (ulong)_rtt.SmoothedRtt, (ulong)_rtt.RttVar, (ulong)Math.Max(0, _rtt.MinRtt));
         foreach (var p in _ackedScratch) OnPacketAcked(nowUs, p);
         foreach (var p in _lostScratch) OnPacketLost(p);
         if (_lostScratch.Count > 0) Statistics.CongestionEvents++;
@@ -382,6 +401,8 @@ public sealed partial class QuicConnectionCore
     private void OnPacketAcked(long nowUs, SentPacket p)
     {
         if (p.Space == PacketSpace.Application && p.PacketNumber >= _sendPhaseFirstPn) _keyUpdateAcked = true;
+        if (Operations.IsHooked(Pliant.Quic.Operations.OperationId.PacketOnAcked))
+            Operations.Invoke(Pliant.Quic.Operations.OperationId.PacketOnAcked, 0, p.PacketNumber, (ulong)p.Size, (ulong)p.Space, (ulong)p.TimeSentUs);
         foreach (ref readonly var f in System.Runtime.InteropServices.CollectionsMarshal.AsSpan(p.Frames))
         {
             switch (f.Kind)
@@ -391,6 +412,9 @@ public sealed partial class QuicConnectionCore
                     break;
                 case SentFrameKind.Ack:
                     _spaces[(int)p.Space].Acks.OnAckFrameAcked(f.Value);
+                    break;
+                case SentFrameKind.Plugin:
+                    if (_frameExtensions.TryGetValue(f.StreamId, out var acked)) acked.OnAcked(f.Value);
                     break;
                 case SentFrameKind.Stream:
                 case SentFrameKind.ResetStream:
@@ -411,6 +435,8 @@ public sealed partial class QuicConnectionCore
     private void OnPacketLost(SentPacket p)
     {
         Statistics.PacketsLost++;
+        if (Operations.IsHooked(Pliant.Quic.Operations.OperationId.PacketOnLost))
+            Operations.Invoke(Pliant.Quic.Operations.OperationId.PacketOnLost, 0, p.PacketNumber, (ulong)p.Size, (ulong)p.Space, (ulong)p.TimeSentUs);
         foreach (ref readonly var f in System.Runtime.InteropServices.CollectionsMarshal.AsSpan(p.Frames))
         {
             switch (f.Kind)
@@ -444,6 +470,9 @@ public sealed partial class QuicConnectionCore
                     break;
                 case SentFrameKind.NewToken:
                     _newTokenPending = true;
+                    break;
+                case SentFrameKind.Plugin:
+                    if (_frameExtensions.TryGetValue(f.StreamId, out var lost)) lost.OnLost(f.Value);
                     break;
             }
         }

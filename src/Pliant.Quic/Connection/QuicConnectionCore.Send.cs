@@ -43,6 +43,7 @@ public sealed partial class QuicConnectionCore
     public bool PollTransmit(long nowUs, Span<byte> buffer, int maxSegments, out Transmit transmit)
     {
         transmit = default;
+        _lastNowUs = nowUs;
         if (_state is ConnectionState.Closed or ConnectionState.Draining) return false;
         if (_state == ConnectionState.Closing)
         {
@@ -166,14 +167,7 @@ public sealed partial class QuicConnectionCore
 
     private void Seal(Span<byte> datagram, ref PacketDraft d, long nowUs)
     {
-        // HP needs 4 bytes after the start of the packet number (RFC 9001 §5.4.2).
-        int payloadLength = d.PayloadEnd - (d.PnOffset + d.PnLength);
-        if (d.PnLength + payloadLength < 4)
-        {
-            int pad = 4 - d.PnLength - payloadLength;
-            datagram.Slice(d.PayloadEnd, pad).Clear();
-            d.PayloadEnd += pad;
-        }
+        // BuildPacket already guaranteed the 4 bytes header protection samples from (RFC 9001 §5.4.2).
         int packetEnd = d.PayloadEnd + TagLength;
         if (d.LengthFieldOffset >= 0)
             LongHeader.PatchLength(datagram[d.Start..], d.LengthFieldOffset - d.Start, packetEnd - d.PnOffset);
@@ -181,6 +175,7 @@ public sealed partial class QuicConnectionCore
         d.Sent.Size = packetEnd - d.Start;
         d.Sent.TimeSentUs = nowUs;
         _recovery.OnPacketSent(d.Sent, nowUs);
+        OnPacketSentHook(d.Sent);
         if (d.Sent.InFlight) _pacer.OnPacketSent(nowUs, d.Sent.Size, _cc, _rtt);
         Statistics.PacketsSent++;
     }
@@ -268,6 +263,14 @@ public sealed partial class QuicConnectionCore
             _packetPool.Push(sent);
             return false;
         }
+        // RFC 9001 §5.4.2: the header-protection sample starts 4 bytes after the packet number
+        // starts, so packet number plus payload must be at least 4 bytes.
+        if (pnLength + (pos - payloadStart) < 4)
+        {
+            int pad = 4 - pnLength - (pos - payloadStart);
+            dest.Slice(pos, pad).Clear();
+            pos += pad;
+        }
         if (zeroRtt) _zeroRttPacketNumbers.Add(pn);
         space.NextPacketNumber++;
         sent.AckEliciting = ackEliciting;
@@ -295,7 +298,13 @@ public sealed partial class QuicConnectionCore
         if (zeroRtt) return _streams.HasPendingStreamData || _streams.HasPendingControl;
         return _handshakeDonePending || _pathChallengePending || _newTokenPending || _retireQueue.Count > 0 ||
                _localCids.Exists(c => c.Pending) || _streams.HasPendingControl || _streams.HasPendingStreamData ||
-               _datagramQueue.Count > 0;
+               _datagramQueue.Count > 0 || AnyFrameExtensionPending();
+    }
+
+    private bool AnyFrameExtensionPending()
+    {
+        foreach (var ext in _frameExtensionList) if (ext.HasPending) return true;
+        return false;
     }
 
     private static int WriteCryptoFrames(PacketSpaceState space, Span<byte> dest, List<SentFrame> frames)
@@ -368,6 +377,19 @@ public sealed partial class QuicConnectionCore
                     pos += n;
                     _newTokenPending = false;
                     frames.Add(new SentFrame(SentFrameKind.NewToken));
+                }
+            }
+        }
+        if (!zeroRtt)
+        {
+            foreach (var ext in _frameExtensionList)
+            {
+                while (ext.HasPending)
+                {
+                    int n = ext.Write(dest[pos..], out ulong token);
+                    if (n <= 0) break;
+                    pos += n;
+                    frames.Add(new SentFrame(SentFrameKind.Plugin, StreamId: ext.FrameType, Value: token));
                 }
             }
         }

@@ -33,6 +33,7 @@ public sealed partial class QuicConnectionCore
         if (_pendingPath is { } path) t = Math.Min(t, path.DeadlineUs);
         if (_previousReceiveKeys is not null) t = Math.Min(t, _previousKeysDiscardAtUs);
         if (_pacingWakeUs is { } pace) t = Math.Min(t, pace);
+        if (_timers.Count > 0 && NextPluginTimer() is { } plugin) t = Math.Min(t, plugin);
         return t;
     }
 
@@ -41,6 +42,7 @@ public sealed partial class QuicConnectionCore
     /// <summary>Runs timers due at <paramref name="nowUs"/> (loss detection, PTO, ACK delay, idle, pacing).</summary>
     public void HandleTimeout(long nowUs)
     {
+        _lastNowUs = nowUs;
         if (_state == ConnectionState.Closed) return;
         if (_state is ConnectionState.Closing or ConnectionState.Draining)
         {
@@ -71,6 +73,7 @@ public sealed partial class QuicConnectionCore
         }
         if (_pendingPath is { } path && nowUs >= path.DeadlineUs) OnPathValidationTimeout(nowUs);
         DiscardOldKeysIfDue(nowUs);
+        RunPluginTimers(nowUs);
         if (_pacingWakeUs is { } pace && nowUs >= pace) _pacingWakeUs = null;
     }
 
@@ -96,6 +99,7 @@ public sealed partial class QuicConnectionCore
         foreach (var s in _spaces) anyKeys |= !s.Discarded && s.SendKeys is not null;
         if (!anyKeys) { FinishClose(); return; }
         _state = ConnectionState.Closing;
+        NotifyStateChange();
         _closeResendDue = true;
         // RFC 9000 §10.2: stay in the closing state for three PTOs.
         _closeDeadlineUs = nowUs + 3 * _rtt.PtoBase;
@@ -106,6 +110,7 @@ public sealed partial class QuicConnectionCore
         if (_state is ConnectionState.Draining or ConnectionState.Closed) return;
         if (_state != ConnectionState.Closing) SetCloseInfo(nowUs, code, reason, isApplication, isLocal, idle: false);
         _state = ConnectionState.Draining;
+        NotifyStateChange();
         _closeDeadlineUs = nowUs + 3 * _rtt.PtoBase;
     }
 
@@ -119,6 +124,8 @@ public sealed partial class QuicConnectionCore
             IsApplicationError: isApplication, IsLocal: isLocal, Data: idle ? IdleMarker : null);
         CloseInfo = e;
         Raise(e);
+        if (Operations.IsHooked(Pliant.Quic.Operations.OperationId.ConnOnClosed))
+            Operations.Invoke(Pliant.Quic.Operations.OperationId.ConnOnClosed, 0, code);
         _ = nowUs;
     }
 

@@ -48,7 +48,8 @@ public sealed partial class QuicConnectionCore
     ];
     private readonly Queue<ConnectionEvent> _events = new();
     private readonly RttEstimator _rtt = new();
-    private readonly ICongestionController _cc;
+    private ICongestionController _cc;
+    private long _lastNowUs;
     private readonly LossRecovery _recovery;
     private readonly SendPacer _pacer;
     private readonly StreamManager _streams;
@@ -91,6 +92,7 @@ public sealed partial class QuicConnectionCore
         Version = options.InitialVersion;
         _ecnEnabled = options.EnableEcn;
         _tls = null!;
+        InitOperations();
     }
 
     /// <summary>Creates a client connection and queues its first flight (ClientHello).</summary>

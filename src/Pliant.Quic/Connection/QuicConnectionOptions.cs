@@ -71,6 +71,9 @@ public sealed class QuicConnectionOptions
     /// <summary>disable_active_migration (RFC 9000 §18.2).</summary>
     public bool DisableActiveMigration { get; init; }
 
+    /// <summary>Extra transport parameters to send (ids the core does not define), for extensions and plugins.</summary>
+    public IReadOnlyList<(ulong Id, byte[] Value)> ExtraTransportParameters { get; init; } = [];
+
     /// <summary>Source of randomness for connection IDs and packet-number skips; seed it in simulations.</summary>
     public Random? Random { get; init; }
 }

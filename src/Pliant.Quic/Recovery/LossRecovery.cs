@@ -38,7 +38,13 @@ public sealed partial class LossRecovery
     public RttEstimator Rtt { get; }
 
     /// <summary>The congestion controller.</summary>
-    public ICongestionController CongestionController { get; }
+    public ICongestionController CongestionController { get; internal set; }
+
+    /// <summary>
+    /// Replaces the PTO duration of a space (the <c>recovery.pto</c> protocol operation): receives the
+    /// native duration (backoff and max_ack_delay included) and returns the one to use.
+    /// </summary>
+    public Func<long, long>? PtoDurationOverride { get; set; }
 
     /// <summary>The peer's max_ack_delay (RFC 9000 §18.2; default 25 ms).</summary>
     public long PeerMaxAckDelayUs { get; set; } = 25_000;
@@ -302,7 +308,8 @@ public sealed partial class LossRecovery
                 duration += PeerMaxAckDelayUs << shift;
             }
 
-            long t = s.TimeOfLastAckElicitingUs + duration;
+            long d = PtoDurationOverride is { } over ? Math.Max(1_000, over(duration)) : duration;
+            long t = s.TimeOfLastAckElicitingUs + d;
             if (timeout is null || t < timeout)
             {
                 timeout = t;

@@ -37,6 +37,9 @@ public sealed class RttEstimator
     /// <summary>True once a sample was taken.</summary>
     public bool HasSample { get; private set; }
 
+    /// <summary>Number of RTT samples taken so far.</summary>
+    public long SampleCount { get; private set; }
+
     /// <summary>RFC 9002 §6.2.1: smoothed_rtt + max(4*rttvar, kGranularity), without max_ack_delay or backoff.</summary>
     public long PtoBase => SmoothedRtt + Math.Max(4 * RttVar, GranularityUs);
 
@@ -60,6 +63,7 @@ public sealed class RttEstimator
     {
         if (latestUs < 0) latestUs = 0;
         if (ackDelayUs < 0) ackDelayUs = 0;
+        SampleCount++;
         LatestRtt = latestUs;
         if (!HasSample)
         {

@@ -35,8 +35,37 @@ public class StreamTests
         await send.WaitAsync(QuicTestPair.Timeout);
         await echo.WaitAsync(QuicTestPair.Timeout);
         Assert.Equal(payload, received);
+        var counters = pair.Client.Driver.Counters;
+        if (pair.Client.Driver.GsoEnabled) Assert.True(counters.DatagramsSent > counters.SendSyscalls, counters.ToString());
         await stream.ReadsClosed.WaitAsync(QuicTestPair.Timeout);
         await stream.WritesClosed.WaitAsync(QuicTestPair.Timeout);
+    }
+
+    [Fact]
+    public async Task Echo_OverManagedSockets_FakeCore()
+    {
+        var listenerOptions = QuicTestPair.ListenerOptions(fake: true);
+        listenerOptions.UseManagedSocket = true;
+        await using var listener = await QuicListener.ListenAsync(listenerOptions);
+        var accept = listener.AcceptConnectionAsync().AsTask();
+        var clientOptions = QuicTestPair.ClientOptions(fake: true, listener.LocalEndPoint);
+        clientOptions.UseManagedSocket = true;
+        await using var client = await QuicConnection.ConnectAsync(clientOptions).AsTask().WaitAsync(QuicTestPair.Timeout);
+        await using var server = await accept.WaitAsync(QuicTestPair.Timeout);
+        Assert.False(client.Driver.GsoEnabled);
+
+        var echo = Task.Run(async () =>
+        {
+            await using var s = await server.AcceptInboundStreamAsync();
+            await s.CopyToAsync(s);
+            s.CompleteWrites();
+        });
+        var payload = RandomNumberGenerator.GetBytes(200_000);
+        await using var stream = await client.OpenOutboundStreamAsync(QuicStreamType.Bidirectional);
+        var send = stream.WriteAsync(payload, completeWrites: true).AsTask();
+        Assert.Equal(payload, await ReadToEndAsync(stream).WaitAsync(QuicTestPair.Timeout));
+        await send.WaitAsync(QuicTestPair.Timeout);
+        await echo.WaitAsync(QuicTestPair.Timeout);
     }
 
     [Fact]

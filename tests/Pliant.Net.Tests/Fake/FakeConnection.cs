@@ -127,8 +127,10 @@ internal sealed class FakeConnection : IConnectionCore
     internal int WritePacket(Span<byte> buffer)
     {
         if (IsClosed) return 0;
-        if (_control.TryDequeue(out var packet))
+        if (_control.TryPeek(out var packet))
         {
+            if (packet.Length > buffer.Length) return 0;
+            _control.Dequeue();
             packet.CopyTo(buffer);
             if (packet[0] == FakeEndpoint.CloseFrame) IsClosed = true; // no draining in the fake
             return packet.Length;
@@ -137,6 +139,7 @@ internal sealed class FakeConnection : IConnectionCore
         foreach (var (id, s) in _streams)
         {
             if (s.Reset || (s.Send.Count == 0 && (!s.FinQueued || s.FinSent))) continue;
+            if (buffer.Length <= 20) return 0;
             bool wasFull = s.Send.Count >= SendBufferSize;
             buffer[0] = FakeEndpoint.StreamData;
             BinaryPrimitives.WriteUInt64LittleEndian(buffer[1..], Id);
@@ -156,13 +159,17 @@ internal sealed class FakeConnection : IConnectionCore
         return 0;
     }
 
+    /// <summary>True when <see cref="WritePacket"/> would write something.</summary>
+    internal bool HasOutput => !IsClosed && (_control.Count > 0 ||
+        (!_closing && _streams.Values.Any(s => !s.Reset && (s.Send.Count > 0 || (s.FinQueued && !s.FinSent)))));
+
     internal void Handle(byte type, ReadOnlySpan<byte> payload)
     {
         if (IsClosed) return;
         switch (type)
         {
             case FakeEndpoint.HelloAck when IsClient && ApplicationProtocol is null:
-                ApplicationProtocol = System.Text.Encoding.UTF8.GetString(payload);
+                ApplicationProtocol = System.Text.Encoding.UTF8.GetString(payload).TrimEnd((char)0);
                 OnConnected();
                 break;
             case FakeEndpoint.StreamData:

@@ -76,8 +76,24 @@ internal sealed class FakeEndpoint : IEndpointCore
             int n = c.WritePacket(buffer[..Math.Min(buffer.Length, 1400)]);
             if (n > 0)
             {
+                // GSO: more packets of the same connection, each exactly the first one's size
+                // (the toy protocol has explicit lengths, so padding is harmless); a shorter one ends the batch.
+                int segment = n, total = n;
+                for (int k = 1; k < maxSegments && total + segment <= buffer.Length; k++)
+                {
+                    var slot = buffer.Slice(total, segment);
+                    int m = c.WritePacket(slot);
+                    if (m == 0) break;
+                    if (m < segment && k < maxSegments - 1 && c.HasOutput)
+                    {
+                        slot[m..].Clear(); // pad to keep segments equal
+                        m = segment;
+                    }
+                    total += m;
+                    if (m < segment) break;
+                }
                 _next = (_next + i + 1) % _order.Count;
-                transmit = new Transmit(c.RemoteEndPoint, n, n, EcnCodepoint.Ect0);
+                transmit = new Transmit(c.RemoteEndPoint, total, segment, EcnCodepoint.Ect0);
                 return true;
             }
         }

@@ -47,6 +47,23 @@ public class LinuxUdpSocketTests
     }
 
     [Fact]
+    public void LargeBatch_IsSplitIntoSeveralGsoSends()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        using var a = LinuxUdpSocket.Bind(Loopback);
+        using var b = LinuxUdpSocket.Bind(Loopback);
+        const int seg = 1200, count = 100, last = 17; // 118 KiB: more than one UDP payload
+
+        a.Send(SegmentedPayload(seg, count, last), b.LocalEndPoint, seg, EcnCodepoint.NotEct);
+
+        var got = ReceiveDatagrams(b, count);
+        Assert.Equal(count, got.Count);
+        for (int i = 0; i < count; i++) Assert.Equal(i == count - 1 ? last : seg, got[i].Data.Length);
+        Assert.All(got, r => Assert.Equal(r.Data[0], r.Data[^1]));
+        Assert.Equal(a.GsoEnabled, a.Counters.SendErrors == 0 && a.Counters.SendSyscalls < count);
+    }
+
+    [Fact]
     public void GroBatch_IsSplitIntoSegments()
     {
         if (!OperatingSystem.IsLinux()) return;

@@ -10,6 +10,9 @@ internal sealed class GsoState
     /// <summary>UDP_MAX_SEGMENTS in the kernel.</summary>
     public const int KernelMaxSegments = 64;
 
+    /// <summary>Bytes per GSO send: under the largest UDP payload over IPv4 (65,507).</summary>
+    public const int MaxBatchBytes = 65_000;
+
     private volatile bool _enabled;
 
     public GsoState(bool supported) => _enabled = supported;

@@ -126,7 +126,8 @@ internal sealed unsafe class LinuxUdpSocket : IUdpTransport
 
         if (_gso.Enabled)
         {
-            int perCall = GsoState.KernelMaxSegments * segmentSize;
+            // At most 64 segments (UDP_MAX_SEGMENTS) and within the largest UDP payload per call.
+            int perCall = Math.Max(1, Math.Min(GsoState.KernelMaxSegments, GsoState.MaxBatchBytes / segmentSize)) * segmentSize;
             while (data.Length > 0)
             {
                 var chunk = data[..Math.Min(perCall, data.Length)];

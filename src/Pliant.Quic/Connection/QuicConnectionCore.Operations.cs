@@ -1,0 +1,178 @@
+using System.Text;
+using Pliant.Quic.Operations;
+using Pliant.Quic.Recovery;
+
+namespace Pliant.Quic.Connection;
+
+// The protocol-operation seam (DESIGN §3): the table, the fields plugins read and write, frame
+// extensions, plugin timers and events.
+public sealed partial class QuicConnectionCore
+{
+    private readonly Dictionary<ulong, IFrameExtension> _frameExtensions = [];
+    private IFrameExtension[] _frameExtensionList = [];
+    private readonly List<(long AtUs, long Id, Action<long> Callback)> _timers = [];
+    private long _nextTimerId = 1;
+    private long _windowCap;
+    private long _pacingCap;
+    private ulong _ecnCeReceived;
+
+    /// <summary>The protocol operations of this connection, where plugins attach.</summary>
+    public OperationTable Operations { get; } = new();
+
+    private void InitOperations()
+    {
+        Operations.HandlerFailed = (owner, ex) =>
+        {
+            UnregisterOwnerState(owner);
+            RaisePluginEvent(owner, "detached: " + ex.Message);
+        };
+        Operations.Changed = ResolveComponents;
+    }
+
+    /// <summary>Picks native components or their operation-table adapters after hooks changed.</summary>
+    private void ResolveComponents()
+    {
+        bool adapt = Operations.AnyCongestionHook || _windowCap > 0 || _pacingCap > 0;
+        var native = _cc is OperationCongestionController a ? a.Native : _cc;
+        _cc = adapt
+            ? new OperationCongestionController(native, Operations, () => _windowCap, () => _pacingCap,
+                msg => RaisePluginEvent("cc", msg))
+            : native;
+        _recovery.CongestionController = _cc;
+        _recovery.PtoDurationOverride = Operations.IsReplaced(OperationId.RecoveryPto)
+            ? native => (long)Math.Min(Operations.Invoke(OperationId.RecoveryPto, (ulong)native), long.MaxValue / 4)
+            : null;
+    }
+
+    /// <summary>Reads connection state for a plugin (ABI field ids: <see cref="ConnectionField"/>).</summary>
+    public ulong GetField(ConnectionField field) => field switch
+    {
+        ConnectionField.Now => (ulong)_lastNowUs,
+        ConnectionField.IsClient => IsClient ? 1UL : 0UL,
+        ConnectionField.State => (ulong)_state,
+        ConnectionField.SmoothedRtt => (ulong)_rtt.SmoothedRtt,
+        ConnectionField.MinRtt => (ulong)Math.Max(0, _rtt.MinRtt),
+        ConnectionField.LatestRtt => (ulong)Math.Max(0, _rtt.LatestRtt),
+        ConnectionField.RttVar => (ulong)_rtt.RttVar,
+        ConnectionField.CongestionWindow => (ulong)_cc.Window,
+        ConnectionField.BytesInFlight => (ulong)_cc.BytesInFlight,
+        ConnectionField.PacketsSent => (ulong)Statistics.PacketsSent,
+        ConnectionField.PacketsReceived => (ulong)Statistics.PacketsReceived,
+        ConnectionField.PacketsLost => (ulong)Statistics.PacketsLost,
+        ConnectionField.BytesSent => (ulong)Statistics.BytesSent,
+        ConnectionField.BytesReceived => (ulong)Statistics.BytesReceived,
+        ConnectionField.EcnCeReceived => _ecnCeReceived,
+        ConnectionField.MaxDatagramSize => (ulong)_sendDatagramSize,
+        ConnectionField.HandshakeConfirmed => _handshakeConfirmed ? 1UL : 0UL,
+        ConnectionField.AckElicitingThreshold => (ulong)_spaces[2].Acks.AckElicitingThreshold,
+        ConnectionField.MaxAckDelay => (ulong)_spaces[2].Acks.MaxAckDelayUs,
+        ConnectionField.CongestionWindowCap => (ulong)_windowCap,
+        ConnectionField.PacingRateCap => (ulong)_pacingCap,
+        _ => 0,
+    };
+
+    /// <summary>Writes a read-write field; false for read-only fields or values out of range.</summary>
+    public bool TrySetField(ConnectionField field, ulong value)
+    {
+        switch (field)
+        {
+            case ConnectionField.AckElicitingThreshold when value is >= 1 and <= 1000:
+                _spaces[2].Acks.AckElicitingThreshold = (int)value;
+                return true;
+            case ConnectionField.MaxAckDelay when value <= 1UL << 24:
+                _spaces[2].Acks.MaxAckDelayUs = (long)value;
+                return true;
+            case ConnectionField.CongestionWindowCap when value <= long.MaxValue:
+                _windowCap = (long)value;
+                ResolveComponents();
+                return true;
+            case ConnectionField.PacingRateCap when value <= long.MaxValue:
+                _pacingCap = (long)value;
+                ResolveComponents();
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>Adds a frame type handled outside the core (1-RTT packets only).</summary>
+    public void RegisterFrameExtension(IFrameExtension extension)
+    {
+        ArgumentNullException.ThrowIfNull(extension);
+        if (Wire.FrameTypes.IsKnown(extension.FrameType))
+            throw new ArgumentException($"frame type 0x{extension.FrameType:x} belongs to the core", nameof(extension));
+        if (!_frameExtensions.TryAdd(extension.FrameType, extension))
+            throw new InvalidOperationException($"frame type 0x{extension.FrameType:x} is already registered");
+        _frameExtensionList = [.. _frameExtensions.Values];
+    }
+
+    /// <summary>Removes a frame extension; frames of that type then close the connection as unknown.</summary>
+    public bool UnregisterFrameExtension(ulong frameType)
+    {
+        if (!_frameExtensions.Remove(frameType)) return false;
+        _frameExtensionList = [.. _frameExtensions.Values];
+        return true;
+    }
+
+    /// <summary>Transport parameters the peer sent that the core does not know (plugins read them).</summary>
+    public IReadOnlyList<(ulong Id, byte[] Value)> PeerExtraTransportParameters =>
+        (IReadOnlyList<(ulong Id, byte[] Value)>?)_peerParameters?.Unknown ?? [];
+
+    /// <summary>Calls <paramref name="callback"/> with the time once <paramref name="atUs"/> is reached; returns an id.</summary>
+    public long ScheduleTimer(long atUs, Action<long> callback)
+    {
+        ArgumentNullException.ThrowIfNull(callback);
+        long id = _nextTimerId++;
+        _timers.Add((atUs, id, callback));
+        return id;
+    }
+
+    /// <summary>Cancels a timer from <see cref="ScheduleTimer"/>.</summary>
+    public bool CancelTimer(long id) => _timers.RemoveAll(t => t.Id == id) > 0;
+
+    /// <summary>Tells the application something about a plugin (attached, detached, refused...).</summary>
+    public void RaisePluginEvent(string pluginId, string message) =>
+        Raise(new ConnectionEvent(ConnectionEventKind.Plugin, Reason: message, Data: Encoding.UTF8.GetBytes(pluginId)));
+
+    /// <summary>Removes what an owner registered outside the table (its timers are left to fire harmlessly).</summary>
+    private void UnregisterOwnerState(string owner) => _ = owner;
+
+    private long? NextPluginTimer()
+    {
+        long? t = null;
+        foreach (var timer in _timers) if (t is null || timer.AtUs < t) t = timer.AtUs;
+        return t;
+    }
+
+    private void RunPluginTimers(long nowUs)
+    {
+        if (_timers.Count == 0) return;
+        for (int guard = 0; guard < 64; guard++)
+        {
+            int index = _timers.FindIndex(t => t.AtUs <= nowUs);
+            if (index < 0) return;
+            var timer = _timers[index];
+            _timers.RemoveAt(index);
+            try
+            {
+                timer.Callback(nowUs);
+            }
+            catch (Exception ex)
+            {
+                RaisePluginEvent("timer", "timer callback failed: " + ex.Message);
+            }
+        }
+    }
+
+    private void OnPacketSentHook(SentPacket p)
+    {
+        if (Operations.IsHooked(OperationId.PacketAfterSend))
+            Operations.Invoke(OperationId.PacketAfterSend, 0, p.PacketNumber, (ulong)p.Size, (ulong)p.Space, p.AckEliciting ? 1UL : 0UL);
+    }
+
+    private void NotifyStateChange()
+    {
+        if (Operations.IsHooked(OperationId.ConnOnStateChange))
+            Operations.Invoke(OperationId.ConnOnStateChange, 0, (ulong)_state);
+    }
+}

@@ -1,0 +1,100 @@
+using Pliant.Quic.Recovery;
+
+namespace Pliant.Quic.Operations;
+
+/// <summary>
+/// Runs a congestion controller through the operation table: the native controller keeps its own
+/// bookkeeping (bytes in flight, its window) and plugins hooked on <c>cc.*</c> observe or replace the
+/// decisions; <c>cc.window</c> and the connection's caps decide the effective window. Used only when
+/// something is hooked, so a plain connection calls the native controller directly.
+/// </summary>
+internal sealed class OperationCongestionController(ICongestionController native, OperationTable table,
+    Func<long> windowCap, Func<long> pacingCap, Action<string> warn) : ICongestionController
+{
+    private bool _warnedZero;
+
+    public ICongestionController Native { get; } = native;
+
+    public long Window
+    {
+        get
+        {
+            long w = Native.Window;
+            if (table.IsReplaced(OperationId.CcWindow))
+            {
+                w = (long)Math.Min(table.Invoke(OperationId.CcWindow, (ulong)w), long.MaxValue);
+                long floor = 2L * Native.MaxDatagramSize;
+                if (w < floor)
+                {
+                    // A plugin must not be able to stall the connection: never below two datagrams.
+                    if (!_warnedZero) { _warnedZero = true; warn($"cc.window returned {w}; clamped to {floor}"); }
+                    w = floor;
+                }
+            }
+            long cap = windowCap();
+            if (cap > 0) w = Math.Max(Math.Min(w, cap), 2L * Native.MaxDatagramSize);
+            return w;
+        }
+    }
+
+    public long BytesInFlight => Native.BytesInFlight;
+
+    public int MaxDatagramSize { get => Native.MaxDatagramSize; set => Native.MaxDatagramSize = value; }
+
+    public bool IsAppLimited { get => Native.IsAppLimited; set => Native.IsAppLimited = value; }
+
+    public bool CanSend(int bytes) => BytesInFlight + bytes <= Window;
+
+    public void OnPacketSent(long nowUs, int bytes)
+    {
+        Native.OnPacketSent(nowUs, bytes);
+        if (table.IsHooked(OperationId.CcOnPacketSent))
+            table.Invoke(OperationId.CcOnPacketSent, 0, (ulong)bytes, (ulong)nowUs);
+    }
+
+    public void OnPacketsAcked(ReadOnlySpan<SentPacket> acked, long nowUs, RttEstimator rtt)
+    {
+        Native.OnPacketsAcked(acked, nowUs, rtt);
+        if (!table.IsHooked(OperationId.CcOnAck) || acked.IsEmpty) return;
+        long bytes = 0;
+        foreach (var p in acked) if (p.InFlight) bytes += p.Size;
+        table.Invoke(OperationId.CcOnAck, 0, (ulong)bytes, (ulong)nowUs, (ulong)rtt.SmoothedRtt, (ulong)acked[^1].TimeSentUs);
+    }
+
+    public void OnPacketsLost(ReadOnlySpan<SentPacket> lost, bool persistentCongestion, long nowUs)
+    {
+        Native.OnPacketsLost(lost, persistentCongestion, nowUs);
+        if (!table.IsHooked(OperationId.CcOnCongestionEvent) || lost.IsEmpty) return;
+        long bytes = 0;
+        foreach (var p in lost) if (p.InFlight) bytes += p.Size;
+        table.Invoke(OperationId.CcOnCongestionEvent, 0, (ulong)bytes, (ulong)nowUs, persistentCongestion ? 1UL : 0UL,
+            (ulong)lost[^1].TimeSentUs);
+    }
+
+    public void OnEcnCe(long sentTimeOfLargestAckedUs, long nowUs)
+    {
+        Native.OnEcnCe(sentTimeOfLargestAckedUs, nowUs);
+        if (table.IsHooked(OperationId.CcOnEcn))
+            table.Invoke(OperationId.CcOnEcn, 0, (ulong)sentTimeOfLargestAckedUs, (ulong)nowUs);
+    }
+
+    public void OnPacketsDiscarded(long bytes) => Native.OnPacketsDiscarded(bytes);
+
+    public long? PacingIntervalUs(int packetSize, RttEstimator rtt)
+    {
+        long w = Window;
+        long? interval = w <= 0 || rtt.SmoothedRtt <= 0 ? null : rtt.SmoothedRtt * packetSize * 4 / (w * 5);
+        long rate = pacingCap();
+        if (table.IsReplaced(OperationId.CcPacingRate))
+        {
+            long r = (long)Math.Min(table.Invoke(OperationId.CcPacingRate, (ulong)Math.Max(rate, 0)), long.MaxValue);
+            if (r > 0) rate = rate > 0 ? Math.Min(rate, r) : r;
+        }
+        if (rate > 0)
+        {
+            long capped = packetSize * 1_000_000L / rate;
+            interval = interval is { } i ? Math.Max(i, capped) : capped;
+        }
+        return interval;
+    }
+}
