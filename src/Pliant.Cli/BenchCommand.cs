@@ -24,20 +24,21 @@ internal static class BenchCommand
         var handshakes = new Option<double>("--handshakes") { Description = "seconds of back-to-back handshakes (0: skip)", DefaultValueFactory = _ => 0 };
         var script = new Option<string?>("--ngtcp2-script") { Description = "path of ngtcp2-pair.sh (default: found in ../shared/peers)" };
         var timeout = new Option<int>("--timeout") { Description = "seconds before a download is killed", DefaultValueFactory = _ => 300 };
+        var warmup = new Option<int>("--warmup") { Description = "MiB downloaded once before the measured runs (JIT warm-up of the long-lived server; 0: none)", DefaultValueFactory = _ => 64 };
         var pinCpu = new Option<string?>("--taskset") { Description = "run every peer under taskset -c LIST (e.g. 0 for one core)" };
 
         var cmd = new Command("bench", "Loopback benchmark: Pliant↔Pliant download (and ngtcp2 side by side).");
-        foreach (var o in new Option[] { size, runs, vs, cross, handshakes, script, timeout, pinCpu }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { size, runs, vs, cross, handshakes, script, timeout, warmup, pinCpu }) cmd.Options.Add(o);
         cmd.SetAction(pr => Run(new Settings(
             pr.GetValue(size), Math.Max(1, pr.GetValue(runs)), pr.GetValue(vs), pr.GetValue(cross), pr.GetValue(handshakes),
-            pr.GetValue(script), TimeSpan.FromSeconds(pr.GetValue(timeout)), pr.GetValue(pinCpu))));
+            pr.GetValue(script), TimeSpan.FromSeconds(pr.GetValue(timeout)), pr.GetValue(pinCpu), pr.GetValue(warmup))));
         cmd.Subcommands.Add(CreateServer());
         cmd.Subcommands.Add(CreateClient());
         cmd.Subcommands.Add(CreateHandshakeClient());
         return cmd;
     }
 
-    private sealed record Settings(int SizeMiB, int Runs, bool VsNgtcp2, bool Cross, double HandshakeSeconds, string? Script, TimeSpan Timeout, string? Taskset);
+    private sealed record Settings(int SizeMiB, int Runs, bool VsNgtcp2, bool Cross, double HandshakeSeconds, string? Script, TimeSpan Timeout, string? Taskset, int WarmupMiB);
 
     private static Command CreateServer()
     {
@@ -137,8 +138,10 @@ internal static class BenchCommand
         var info = BenchProcess.Parse(ready);
         string port = info["port"], pin = info["fingerprint"];
         int serverPid = int.Parse(info.GetValueOrDefault("pid", "0"), Inv);
-        for (int i = 1; i <= s.Runs; i++)
+        for (int i = s.WarmupMiB > 0 ? 0 : 1; i <= s.Runs; i++)
         {
+            if (i == 0) bytes = (long)s.WarmupMiB << 20;
+            else bytes = (long)s.SizeMiB << 20;
             var r = new RunResult();
             double srv0 = ServerCpu(server, serverPid);
             var wall = Stopwatch.StartNew();
@@ -151,7 +154,7 @@ internal static class BenchCommand
                 if (line is null || !exited)
                 {
                     Console.WriteLine($"run={i} pliant client failed (exit {(client.HasExited ? client.ExitCode : -1)}): {client.Stderr}");
-                    results.Add(r);
+                    if (i > 0) results.Add(r);
                     continue;
                 }
                 var d = BenchProcess.Parse(line);
@@ -177,9 +180,9 @@ internal static class BenchCommand
                 r.ServerRecvCalls = BenchProcess.Num(d, "recv_calls");
                 r.ServerGc = BenchProcess.Num(d, "gc0") + BenchProcess.Num(d, "gc1") + BenchProcess.Num(d, "gc2");
             }
-            results.Add(r);
+            if (i > 0) results.Add(r);
             Console.WriteLine(string.Create(Inv,
-                $"run={i} pair=pliant wall_s={r.ProcWallS:F3} xfer_s={r.XferWallS:F3} goodput_mbit={bytes * 8 / r.ProcWallS / 1e6:F1} " +
+                $"run={i}{(i == 0 ? "(warm-up)" : "")} pair=pliant wall_s={r.ProcWallS:F3} xfer_s={r.XferWallS:F3} goodput_mbit={bytes * 8 / r.ProcWallS / 1e6:F1} " +
                 $"xfer_goodput_mbit={bytes * 8 / r.XferWallS / 1e6:F1} client_cpu_s={r.ClientCpuS:F2} client_xfer_cpu_s={r.ClientXferCpuS:F2} " +
                 $"server_cpu_s={r.ServerCpuS:F2} client_alloc={r.ClientAlloc:F0} server_alloc={r.ServerAlloc:F0} " +
                 $"srv_dgram_per_send={r.ServerSent / r.ServerSendCalls:F1} cli_dgram_per_recv={r.ClientRecv / r.ClientRecvCalls:F1} status={(r.Ok ? 0 : 1)}"));

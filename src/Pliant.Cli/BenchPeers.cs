@@ -19,10 +19,12 @@ internal static class BenchPeers
     private const int ChunkSize = 1 << 20;
 
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+    private static BenchAllocProfiler? s_profiler;
 
     /// <summary>Serves until stdin closes; prints <c>listening port= fingerprint=</c>, then one <c>xfer</c> line per download.</summary>
     public static async Task<int> RunServerAsync(int port, CancellationToken ct)
     {
+        using var profiler = BenchAllocProfiler.StartIfRequested("server");
         using var cert = QuicServerCertificates.CreateSelfSigned("localhost");
         var payload = GC.AllocateUninitializedArray<byte>(ChunkSize, pinned: true);
         new Random(42).NextBytes(payload);
@@ -44,6 +46,7 @@ internal static class BenchPeers
             stop.Cancel();
         }, CancellationToken.None);
         var output = new Lock();
+        s_profiler = profiler;
         try
         {
             while (!stop.IsCancellationRequested)
@@ -91,6 +94,7 @@ internal static class BenchPeers
             }
             long size = BinaryPrimitives.ReadInt64BigEndian(request);
             var counters = connection.Driver.Counters;
+            if (s_profiler is { } p) p.Arm();
             var snap = Snapshot.Take(counters);
             var sw = Stopwatch.StartNew();
             long left = size;
@@ -111,6 +115,7 @@ internal static class BenchPeers
                 // The client closes the connection once it has the last byte; the final ACK may not arrive.
             }
             var end = Snapshot.Take(counters);
+            s_profiler?.Write();
             lock (output)
             {
                 Console.WriteLine(string.Create(Inv,
@@ -127,12 +132,14 @@ internal static class BenchPeers
     /// <summary>One download; prints a <c>result</c> line.</summary>
     public static async Task<int> RunClientAsync(int port, long size, string? pin, CancellationToken ct)
     {
+        using var profiler = BenchAllocProfiler.StartIfRequested("client");
         var buffer = GC.AllocateUninitializedArray<byte>(256 << 10, pinned: true);
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         var sw = Stopwatch.StartNew();
         await using var connection = await QuicConnection.ConnectAsync(ClientOptions(port, pin), ct).ConfigureAwait(false);
         double handshakeS = sw.Elapsed.TotalSeconds;
         var counters = connection.Driver.Counters;
+        profiler?.Arm();
         var snap = Snapshot.Take(counters);
         long received = 0;
         long firstByteTicks = 0;
@@ -151,6 +158,7 @@ internal static class BenchPeers
         }
         double wallS = sw.Elapsed.TotalSeconds;
         var end = Snapshot.Take(counters);
+        profiler?.Write();
         var cpu1 = Process.GetCurrentProcess().TotalProcessorTime;
         double firstByteS = (double)firstByteTicks / Stopwatch.Frequency;
         await connection.CloseAsync(0, ct).ConfigureAwait(false);
