@@ -9,7 +9,16 @@ internal static class CommandLine
     {
         var root = new RootCommand("Pliant: a QUIC stack for .NET with protocol plugins.");
         root.Subcommands.Add(WasmCommands.Create());
+        root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(GetCommand.Create());
+        root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        if (root.Parse(args).Errors is { Count: > 0 } usageErrors)
+        {
+            // Usage errors exit with 2 (pliant get documents 0 ok, 1 transfer, 2 usage, 3 connection).
+            foreach (var e in usageErrors) Console.Error.WriteLine("pliant: " + e.Message);
+            return 2;
+        }
         return root.Parse(args).Invoke();
     }
 }

@@ -1,0 +1,256 @@
+using System.Globalization;
+using System.Net;
+using System.Reflection;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using Pliant.Http3;
+using Pliant.Net;
+using Pliant.Quic;
+using Pliant.Quic.Connection;
+using Pliant.Quic.Crypto;
+using Pliant.Quic.Tls;
+
+namespace Pliant.Cli;
+
+/// <summary>Exit codes of <c>pliant get</c> (and the other commands).</summary>
+internal static class ExitCodes
+{
+    public const int Ok = 0;
+    public const int TransferError = 1;
+    public const int Usage = 2;
+    public const int ConnectionError = 3;
+}
+
+/// <summary>A one-line failure for the user; <see cref="Code"/> is the exit code.</summary>
+internal sealed class CliException(int code, string message) : Exception(message)
+{
+    public int Code { get; } = code;
+}
+
+internal static class CliSupport
+{
+    public static IPEndPoint ParseEndPoint(string text, int defaultPort = 443)
+    {
+        if (IPEndPoint.TryParse(text, out var ep))
+        {
+            if (ep.Port == 0 && !text.EndsWith(":0", StringComparison.Ordinal)) ep.Port = defaultPort;
+            return ep;
+        }
+        throw new CliException(ExitCodes.Usage, $"not an address:port: {text}");
+    }
+
+    /// <summary>Resolves a URL's host (IP literal or DNS name) to an endpoint.</summary>
+    public static async Task<IPEndPoint> ResolveAsync(Uri uri, CancellationToken ct)
+    {
+        var port = uri.IsDefaultPort || uri.Port <= 0 ? 443 : uri.Port;
+        if (IPAddress.TryParse(uri.IdnHost, out var ip)) return new IPEndPoint(ip, port);
+        try
+        {
+            var addresses = await Dns.GetHostAddressesAsync(uri.IdnHost, ct).ConfigureAwait(false);
+            var pick = addresses.FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork) ?? addresses.FirstOrDefault()
+                ?? throw new CliException(ExitCodes.ConnectionError, $"{uri.IdnHost}: no address");
+            return new IPEndPoint(pick, port);
+        }
+        catch (System.Net.Sockets.SocketException ex)
+        {
+            throw new CliException(ExitCodes.ConnectionError, $"{uri.IdnHost}: {ex.Message}");
+        }
+    }
+
+    public static X509Certificate2 LoadCertificate(string certPath, string keyPath)
+    {
+        try
+        {
+            return X509Certificate2.CreateFromPemFile(certPath, keyPath);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
+        {
+            throw new CliException(ExitCodes.Usage, $"cannot load certificate {certPath} / key {keyPath}: {ex.Message}");
+        }
+    }
+
+    public static IReadOnlyList<CipherSuite>? ParseCiphers(string? list)
+    {
+        if (string.IsNullOrWhiteSpace(list)) return null;
+        var result = new List<CipherSuite>();
+        foreach (var raw in list.Split([',', ':'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            result.Add(raw.ToUpperInvariant().Replace('-', '_') switch
+            {
+                "TLS_AES_128_GCM_SHA256" or "AES_128_GCM" or "AES128GCM" or "AES_128_GCM_SHA256" => CipherSuite.Aes128GcmSha256,
+                "TLS_AES_256_GCM_SHA384" or "AES_256_GCM" or "AES256GCM" or "AES_256_GCM_SHA384" => CipherSuite.Aes256GcmSha384,
+                "TLS_CHACHA20_POLY1305_SHA256" or "CHACHA20_POLY1305" or "CHACHA20" or "CHACHA20_POLY1305_SHA256" => CipherSuite.ChaCha20Poly1305Sha256,
+                _ => throw new CliException(ExitCodes.Usage, $"unknown cipher suite {raw} (TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256)"),
+            });
+        }
+        return result;
+    }
+
+    public static IReadOnlyList<NamedGroup>? ParseGroups(string? list)
+    {
+        if (string.IsNullOrWhiteSpace(list)) return null;
+        var result = new List<NamedGroup>();
+        foreach (var raw in list.Split([',', ':'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            result.Add(raw.ToLowerInvariant().Replace("-", "", StringComparison.Ordinal) switch
+            {
+                "x25519" => NamedGroup.X25519,
+                "p256" or "secp256r1" or "prime256v1" => NamedGroup.Secp256r1,
+                _ => throw new CliException(ExitCodes.Usage, $"unknown group {raw} (x25519, p256)"),
+            });
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// --version: v1 = QUIC v1 only; v2 = start with v1 and upgrade to v2 by compatible version
+    /// negotiation (RFC 9368); a hex number (0x...) = the same with that version.
+    /// </summary>
+    public static (uint initial, IReadOnlyList<uint>? versions) ParseVersion(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return (QuicVersion.V1, null);
+        var t = text.Trim().ToLowerInvariant();
+        if (t is "v1" or "1") return (QuicVersion.V1, [QuicVersion.V1]);
+        if (t is "v2" or "2") return (QuicVersion.V1, [QuicVersion.V2, QuicVersion.V1]);
+        var hex = t.StartsWith("0x", StringComparison.Ordinal) ? t[2..] : t;
+        if (uint.TryParse(hex, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var v) && v != 0)
+            return (QuicVersion.V1, v == QuicVersion.V1 ? [QuicVersion.V1] : [v, QuicVersion.V1]);
+        throw new CliException(ExitCodes.Usage, $"unknown QUIC version {text} (v1, v2 or a hex number)");
+    }
+
+    public static string VersionName(uint v) => v switch
+    {
+        QuicVersion.V1 => "v1",
+        QuicVersion.V2 => "v2",
+        _ => "0x" + v.ToString("x8", CultureInfo.InvariantCulture),
+    };
+
+    public static string SuiteName(CipherSuite? s) => s switch
+    {
+        CipherSuite.Aes128GcmSha256 => "TLS_AES_128_GCM_SHA256",
+        CipherSuite.Aes256GcmSha384 => "TLS_AES_256_GCM_SHA384",
+        CipherSuite.ChaCha20Poly1305Sha256 => "TLS_CHACHA20_POLY1305_SHA256",
+        null => "none",
+        _ => s.ToString()!,
+    };
+
+    /// <summary>Maps an exception from connecting or transferring to an exit code and one line.</summary>
+    public static (int code, string message) Describe(Exception ex, bool connected) => ex switch
+    {
+        CliException c => (c.Code, c.Message),
+        QuicException q when !connected => (ExitCodes.ConnectionError, "connection failed: " + q.Message),
+        QuicException q => (ExitCodes.TransferError, "transfer failed: " + q.Message),
+        AuthenticationException a => (ExitCodes.ConnectionError, "TLS failed: " + a.Message),
+        QuicProtocolException p => (ExitCodes.ConnectionError, "protocol error: " + p.Message),
+        Http3Exception h => (ExitCodes.TransferError, $"HTTP/3 error {h.ErrorCode}: {h.Message}"),
+        OperationCanceledException => (ExitCodes.TransferError, "cancelled"),
+        IOException io => (connected ? ExitCodes.TransferError : ExitCodes.ConnectionError, io.Message),
+        _ => (connected ? ExitCodes.TransferError : ExitCodes.ConnectionError, ex.GetType().Name + ": " + ex.Message),
+    };
+}
+
+/// <summary>
+/// What the connection core knows about a connection (version, suite, resumption, 0-RTT) and a key update
+/// trigger, read under the endpoint's lock. Pliant.Net exposes these only internally and its
+/// InternalsVisibleTo names "Pliant.Cli" while this assembly is "pliant", so this goes through reflection
+/// and degrades to defaults if the shape changes. Replace with public API once Pliant.Net has it.
+/// </summary>
+internal static class ConnectionInfo
+{
+    private const BindingFlags Instance = BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic;
+
+    public static (uint version, CipherSuite? suite, bool resumed, bool earlyData) Read(QuicConnection c)
+    {
+        var (core, syncRoot) = Internals(c);
+        if (core is null || syncRoot is null) return (0, null, false, false);
+        lock (syncRoot)
+        {
+            return (core.Version, core.CipherSuite, core.IsResumed, core.EarlyDataAccepted);
+        }
+    }
+
+    /// <summary>Starts a key update (RFC 9001 §6); false when not possible yet (handshake unconfirmed, one in progress, or no access).</summary>
+    public static bool TryKeyUpdate(QuicConnection c)
+    {
+        var (core, syncRoot) = Internals(c);
+        if (core is null || syncRoot is null) return false;
+        bool ok;
+        lock (syncRoot)
+        {
+            ok = core.InitiateKeyUpdate();
+        }
+        if (ok)
+        {
+            try
+            {
+                var driver = typeof(QuicConnection).GetProperty("Driver", Instance)?.GetValue(c);
+                driver?.GetType().GetMethod("Wake", Instance, Type.EmptyTypes)?.Invoke(driver, null);
+            }
+            catch (TargetInvocationException)
+            {
+            }
+        }
+        return ok;
+    }
+
+    /// <summary>QuicConnection.Core (an IConnectionCore wrapper whose Core is the QuicConnectionCore) and Driver.SyncRoot.</summary>
+    private static (QuicConnectionCore? core, Lock? syncRoot) Internals(QuicConnection c)
+    {
+        try
+        {
+            var wrapper = typeof(QuicConnection).GetProperty("Core", Instance)?.GetValue(c);
+            var core = wrapper as QuicConnectionCore ?? wrapper?.GetType().GetProperty("Core", Instance)?.GetValue(wrapper) as QuicConnectionCore;
+            var driver = typeof(QuicConnection).GetProperty("Driver", Instance)?.GetValue(c);
+            var syncRoot = driver?.GetType().GetProperty("SyncRoot", Instance)?.GetValue(driver) as Lock;
+            return (core, syncRoot);
+        }
+        catch (Exception ex) when (ex is TargetInvocationException or MemberAccessException or AmbiguousMatchException)
+        {
+            return (null, null);
+        }
+    }
+}
+
+/// <summary><c>--session FILE</c>: a TLS 1.3 session ticket (with the server's transport parameters for 0-RTT) as JSON.</summary>
+internal static class SessionFile
+{
+    internal sealed record Dto(string Ticket, string ResumptionSecret, ushort Suite, uint AgeAdd, DateTimeOffset IssuedAt, double LifetimeSeconds,
+        uint MaxEarlyDataSize, string? ServerName, string? ApplicationProtocol, string? TransportParameters);
+
+    public static TlsSessionTicket? Load(string? path)
+    {
+        if (path is null || !File.Exists(path)) return null;
+        try
+        {
+            var d = JsonSerializer.Deserialize<Dto>(File.ReadAllText(path));
+            if (d is null) return null;
+            var ticket = new TlsSessionTicket
+            {
+                Ticket = Convert.FromBase64String(d.Ticket),
+                ResumptionSecret = Convert.FromBase64String(d.ResumptionSecret),
+                Suite = (CipherSuite)d.Suite,
+                AgeAdd = d.AgeAdd,
+                IssuedAt = d.IssuedAt,
+                Lifetime = TimeSpan.FromSeconds(d.LifetimeSeconds),
+                MaxEarlyDataSize = d.MaxEarlyDataSize,
+                ServerName = d.ServerName,
+                ApplicationProtocol = d.ApplicationProtocol,
+                TransportParameters = d.TransportParameters is null ? null : Convert.FromBase64String(d.TransportParameters),
+            };
+            return ticket.IssuedAt + ticket.Lifetime > DateTimeOffset.UtcNow ? ticket : null;
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException or IOException)
+        {
+            return null; // a stale or foreign file: connect without resumption
+        }
+    }
+
+    public static void Save(string path, TlsSessionTicket t)
+    {
+        var d = new Dto(Convert.ToBase64String(t.Ticket), Convert.ToBase64String(t.ResumptionSecret), (ushort)t.Suite, t.AgeAdd, t.IssuedAt,
+            t.Lifetime.TotalSeconds, t.MaxEarlyDataSize, t.ServerName, t.ApplicationProtocol,
+            t.TransportParameters is null ? null : Convert.ToBase64String(t.TransportParameters));
+        File.WriteAllText(path, JsonSerializer.Serialize(d));
+    }
+}

@@ -1,0 +1,281 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Pliant.Http3;
+using Pliant.Net;
+using Pliant.Quic.Tls;
+using Spectre.Console;
+
+namespace Pliant.Cli;
+
+/// <summary>
+/// <c>pliant get URL... [-o FILE|DIR] [--insecure | --pin SHA256] [--ciphers LIST] [--groups LIST]
+/// [--version v1|v2|0xHEX] [--session FILE] [--key-update] [--quiet]</c>: HTTP/3 download. Several URLs
+/// share one connection and run on concurrent streams. Exit codes: 0 ok, 1 HTTP/transfer error,
+/// 2 usage, 3 connection/TLS failure.
+/// </summary>
+internal static class GetCommand
+{
+    public static Command Create()
+    {
+        var urls = new Argument<string[]>("URL") { Description = "https:// URLs (one connection; several URLs → concurrent streams)", Arity = ArgumentArity.OneOrMore };
+        var output = new Option<string?>("--output", "-o") { Description = "Save the body to FILE (one URL) or into DIR (several URLs, or an existing directory). Without it the body is counted and discarded." };
+        var insecure = new Option<bool>("--insecure", "-k") { Description = "Do not verify the server certificate" };
+        var pin = new Option<string?>("--pin") { Description = "Accept only the certificate whose SHA-256 (hex, of its DER) is this" };
+        var ciphers = new Option<string?>("--ciphers") { Description = "TLS 1.3 cipher suites, comma-separated (TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256)" };
+        var groups = new Option<string?>("--groups") { Description = "Key exchange groups, comma-separated (x25519, p256)" };
+        var version = new Option<string?>("--version") { Description = "v1, or v2 (start in v1, upgrade by compatible version negotiation), or a hex version" };
+        var session = new Option<string?>("--session") { Description = "Load a session ticket from FILE (resumption + 0-RTT) and save the newest one back" };
+        var keyUpdate = new Option<bool>("--key-update") { Description = "Initiate a key update during the download" };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Only the summary line and errors" };
+        var connectTimeout = new Option<double>("--connect-timeout") { Description = "Seconds to wait for the handshake", DefaultValueFactory = _ => 10 };
+
+        var cmd = new Command("get", "Download over HTTP/3");
+        cmd.Arguments.Add(urls);
+        foreach (var o in new Option[] { output, insecure, pin, ciphers, groups, version, session, keyUpdate, quiet, connectTimeout }) cmd.Options.Add(o);
+        cmd.SetAction(async (pr, ct) =>
+        {
+            var opts = new GetOptions(pr.GetValue(urls) ?? [], pr.GetValue(output), pr.GetValue(insecure), pr.GetValue(pin), pr.GetValue(ciphers),
+                pr.GetValue(groups), pr.GetValue(version), pr.GetValue(session), pr.GetValue(keyUpdate), pr.GetValue(quiet), pr.GetValue(connectTimeout));
+            return await RunAsync(opts, ct).ConfigureAwait(false);
+        });
+        return cmd;
+    }
+
+    internal sealed record GetOptions(string[] Urls, string? Output, bool Insecure, string? Pin, string? Ciphers, string? Groups,
+        string? Version, string? Session, bool KeyUpdate, bool Quiet, double ConnectTimeoutSeconds = 10);
+
+    private sealed record Target(Uri Uri, string? SavePath);
+
+    internal static async Task<int> RunAsync(GetOptions o, CancellationToken ct)
+    {
+        var connected = false;
+        try
+        {
+            var targets = ParseTargets(o);
+            var first = targets[0].Uri;
+            var validation = o.Insecure ? CertificateValidation.Insecure
+                : o.Pin is { } p ? CertificateValidation.Pin(ParsePin(p))
+                : CertificateValidation.System;
+            var (initialVersion, versions) = CliSupport.ParseVersion(o.Version);
+            var ticket = SessionFile.Load(o.Session);
+            var options = new QuicClientConnectionOptions
+            {
+                RemoteEndPoint = await CliSupport.ResolveAsync(first, ct).ConfigureAwait(false),
+                ServerName = first.IdnHost,
+                ApplicationProtocols = ["h3"],
+                CertificateValidation = validation,
+                CipherSuites = CliSupport.ParseCiphers(o.Ciphers),
+                Groups = CliSupport.ParseGroups(o.Groups),
+                Version = initialVersion,
+                Versions = versions,
+                ResumptionTicket = ticket,
+                EnableEarlyData = ticket is not null,
+            };
+
+            var sw = Stopwatch.StartNew();
+            QuicConnection connection;
+            using (var connectCts = CancellationTokenSource.CreateLinkedTokenSource(ct))
+            {
+                connectCts.CancelAfter(TimeSpan.FromSeconds(o.ConnectTimeoutSeconds > 0 ? o.ConnectTimeoutSeconds : 10));
+                try
+                {
+                    connection = await QuicConnection.ConnectAsync(options, connectCts.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    throw new CliException(ExitCodes.ConnectionError, $"no handshake with {options.RemoteEndPoint} within {o.ConnectTimeoutSeconds:0.#} s");
+                }
+            }
+            await using var conn = connection;
+            var handshake = sw.Elapsed;
+            connected = true;
+            if (o.Session is { } sessionPath)
+            {
+                conn.SessionTicketReceived += (_, t) =>
+                {
+                    try { SessionFile.Save(sessionPath, t); } catch (IOException) { }
+                };
+            }
+
+            var h3 = await Http3ClientConnection.ConnectAsync(new H3Adapter(conn), null, ct).ConfigureAwait(false);
+            long total = 0;
+            var progress = new Progress(o, targets);
+            using var keyUpdateCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var keyUpdateTask = o.KeyUpdate ? KeyUpdateLoopAsync(conn, () => Interlocked.Read(ref total), keyUpdateCts.Token) : Task.FromResult(false);
+
+            var failures = new List<string>();
+            await progress.RunAsync(async (report, setLength) =>
+            {
+                var tasks = targets.Select(async (t, i) =>
+                {
+                    try
+                    {
+                        var n = await FetchAsync(h3, t, len => setLength(i, len), b => { Interlocked.Add(ref total, b); report(i, b); }, ct).ConfigureAwait(false);
+                        return (ok: true, msg: "");
+                    }
+                    catch (CliException ex)
+                    {
+                        return (ok: false, msg: ex.Message);
+                    }
+                    catch (Exception ex) when (ex is Http3Exception or IOException or QuicException)
+                    {
+                        return (ok: false, msg: $"{t.Uri}: {CliSupport.Describe(ex, true).message}");
+                    }
+                }).ToArray();
+                foreach (var r in await Task.WhenAll(tasks).ConfigureAwait(false))
+                {
+                    if (!r.ok) failures.Add(r.msg);
+                }
+            }).ConfigureAwait(false);
+            var elapsed = sw.Elapsed;
+
+            await keyUpdateCts.CancelAsync().ConfigureAwait(false);
+            var keyUpdated = await keyUpdateTask.ConfigureAwait(false);
+            var (ver, suite, resumed, early) = ConnectionInfo.Read(conn);
+            // Give the server a moment to send its session ticket(s) before closing (they follow the handshake).
+            if (o.Session is not null && conn.LastSessionTicket is null) await Task.Delay(200, ct).ConfigureAwait(false);
+            if (o.Session is { } sp2 && conn.LastSessionTicket is { } last) SessionFile.Save(sp2, last);
+            try
+            {
+                await h3.CloseAsync().WaitAsync(TimeSpan.FromSeconds(2), ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is TimeoutException or IOException or QuicException or Http3Exception)
+            {
+            }
+
+            if (!o.Quiet)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"quic: version={CliSupport.VersionName(ver)} cipher={CliSupport.SuiteName(suite)} resumed={(resumed ? "yes" : "no")} early_data={(ticket is null ? "none" : early ? "accepted" : "rejected")} key_update={(o.KeyUpdate ? keyUpdated ? "done" : "failed" : "no")} handshake_ms={handshake.TotalMilliseconds:0.0} remote={conn.RemoteEndPoint}"));
+            }
+            foreach (var f in failures) Console.Error.WriteLine("pliant get: " + f);
+            var secs = Math.Max(elapsed.TotalSeconds, 1e-6);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bytes={total} time_s={secs:0.000} goodput_mbit={total * 8 / secs / 1e6:0.0}"));
+            if (o.KeyUpdate && !keyUpdated)
+            {
+                Console.Error.WriteLine("pliant get: key update did not happen");
+                return ExitCodes.TransferError;
+            }
+            return failures.Count == 0 ? ExitCodes.Ok : ExitCodes.TransferError;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            var (code, message) = CliSupport.Describe(ex, connected);
+            Console.Error.WriteLine("pliant get: " + message);
+            return code;
+        }
+    }
+
+    private static List<Target> ParseTargets(GetOptions o)
+    {
+        if (o.Urls.Length == 0) throw new CliException(ExitCodes.Usage, "no URL");
+        var uris = new List<Uri>();
+        foreach (var u in o.Urls)
+        {
+            if (!Uri.TryCreate(u, UriKind.Absolute, out var uri) || uri.Scheme != "https")
+                throw new CliException(ExitCodes.Usage, $"not an https URL: {u}");
+            uris.Add(uri);
+        }
+        if (uris.Select(u => (u.IdnHost, u.Port)).Distinct().Count() > 1)
+            throw new CliException(ExitCodes.Usage, "all URLs must name the same host and port (they share one connection)");
+        var asDir = o.Output is { } outp && (uris.Count > 1 || Directory.Exists(outp) || outp.EndsWith('/'));
+        if (asDir) Directory.CreateDirectory(o.Output!);
+        return uris.Select(u => new Target(u, o.Output is null ? null : asDir ? Path.Combine(o.Output, FileNameOf(u)) : o.Output)).ToList();
+    }
+
+    private static string FileNameOf(Uri u)
+    {
+        var name = Path.GetFileName(Uri.UnescapeDataString(u.AbsolutePath));
+        return string.IsNullOrEmpty(name) || name is "." or ".." ? "index.html" : name;
+    }
+
+    private static byte[] ParsePin(string hex)
+    {
+        var h = hex.Replace(":", "", StringComparison.Ordinal).Trim();
+        try
+        {
+            var b = Convert.FromHexString(h);
+            if (b.Length == 32) return b;
+        }
+        catch (FormatException)
+        {
+        }
+        throw new CliException(ExitCodes.Usage, "--pin takes a SHA-256 as 64 hex digits");
+    }
+
+    private static async Task<long> FetchAsync(Http3ClientConnection h3, Target t, Action<long> onLength, Action<int> onBytes, CancellationToken ct)
+    {
+        var request = new Http3Request { Method = "GET", Scheme = "https", Authority = t.Uri.Authority, Path = t.Uri.PathAndQuery };
+        using var response = await h3.SendRequestAsync(request, ct).ConfigureAwait(false);
+        if (response.Status is < 200 or > 299)
+            throw new CliException(ExitCodes.TransferError, $"{t.Uri}: HTTP {response.Status}");
+        long? expected = response.GetHeader("content-length") is { } cl && long.TryParse(cl, CultureInfo.InvariantCulture, out var len) ? len : null;
+        if (expected is long e) onLength(e);
+        Stream? sink = t.SavePath is null ? null : new FileStream(t.SavePath, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16, useAsync: true);
+        long n = 0;
+        try
+        {
+            var buffer = new byte[1 << 16];
+            int r;
+            while ((r = await response.Content.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+            {
+                if (sink is not null) await sink.WriteAsync(buffer.AsMemory(0, r), ct).ConfigureAwait(false);
+                n += r;
+                onBytes(r);
+            }
+        }
+        finally
+        {
+            if (sink is not null) await sink.DisposeAsync().ConfigureAwait(false);
+        }
+        if (expected is long want && want != n)
+            throw new CliException(ExitCodes.TransferError, $"{t.Uri}: got {n} bytes, content-length {expected}");
+        return n;
+    }
+
+    /// <summary>Initiates one key update once the handshake is confirmed and data flows (retries until it is allowed).</summary>
+    private static async Task<bool> KeyUpdateLoopAsync(QuicConnection conn, Func<long> bytes, CancellationToken ct)
+    {
+        try
+        {
+            while (bytes() == 0) await Task.Delay(5, ct).ConfigureAwait(false);
+            while (true)
+            {
+                if (ConnectionInfo.TryKeyUpdate(conn)) return true;
+                await Task.Delay(20, ct).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return ConnectionInfo.TryKeyUpdate(conn);
+        }
+    }
+
+    /// <summary>A Spectre progress bar when stdout is a terminal (and not --quiet); otherwise nothing.</summary>
+    private sealed class Progress(GetOptions o, List<Target> targets)
+    {
+        public async Task RunAsync(Func<Action<int, int>, Action<int, long>, Task> body)
+        {
+            if (o.Quiet || Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
+            {
+                await body((_, _) => { }, (_, _) => { }).ConfigureAwait(false);
+                return;
+            }
+            await AnsiConsole.Progress()
+                .AutoClear(true)
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new DownloadedColumn(), new TransferSpeedColumn())
+                .StartAsync(async ctx =>
+                {
+                    var tasks = targets.Select(t => ctx.AddTask(Markup.Escape(FileNameOf(t.Uri)), maxValue: 1)).ToArray();
+                    foreach (var t in tasks) t.IsIndeterminate = true;
+                    await body((i, n) => tasks[i].Increment(n), (i, len) =>
+                    {
+                        tasks[i].IsIndeterminate = false;
+                        tasks[i].MaxValue = Math.Max(1, len);
+                    }).ConfigureAwait(false);
+                    foreach (var t in tasks) { t.MaxValue = Math.Max(1, t.Value); t.StopTask(); }
+                }).ConfigureAwait(false);
+        }
+    }
+}

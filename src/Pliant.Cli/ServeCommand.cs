@@ -1,0 +1,159 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Pliant.Http3;
+using Pliant.Http3.Server;
+using Pliant.Net;
+using Pliant.Quic.Connection;
+
+namespace Pliant.Cli;
+
+/// <summary>
+/// <c>pliant serve [DIR] [--listen 127.0.0.1:4433] [--cert FILE --key FILE] [--retry] [--cc cubic|newreno] [--quiet]</c>:
+/// an HTTP/3 static file server with session tickets and 0-RTT (a random ticket key per process).
+/// Runs until Ctrl+C or SIGTERM; one log line per request.
+/// </summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var dir = new Argument<string>("DIR") { Description = "Directory to serve", DefaultValueFactory = _ => "." };
+        var listen = new Option<string>("--listen", "-l") { Description = "Address and UDP port", DefaultValueFactory = _ => "127.0.0.1:4433" };
+        var cert = new Option<string?>("--cert") { Description = "Certificate (PEM); without it a self-signed one is made and its SHA-256 printed" };
+        var key = new Option<string?>("--key") { Description = "Private key (PEM) for --cert" };
+        var retry = new Option<bool>("--retry") { Description = "Validate client addresses with a Retry first" };
+        var cc = new Option<string>("--cc") { Description = "Congestion controller: cubic or newreno", DefaultValueFactory = _ => "cubic" };
+        cc.AcceptOnlyFromAmong("cubic", "newreno", "reno");
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "No per-request log lines" };
+
+        var cmd = new Command("serve", "Serve files over HTTP/3");
+        cmd.Arguments.Add(dir);
+        foreach (var o in new Option[] { listen, cert, key, retry, cc, quiet }) cmd.Options.Add(o);
+        cmd.SetAction(async (pr, ct) =>
+        {
+            try
+            {
+                return await RunAsync(pr.GetValue(dir)!, pr.GetValue(listen)!, pr.GetValue(cert), pr.GetValue(key), pr.GetValue(retry), pr.GetValue(cc)!, pr.GetValue(quiet), ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                var (code, message) = CliSupport.Describe(ex, connected: false);
+                Console.Error.WriteLine("pliant serve: " + message);
+                return code;
+            }
+        });
+        return cmd;
+    }
+
+    private static async Task<int> RunAsync(string root, string listen, string? certPath, string? keyPath, bool retry, string cc, bool quiet, CancellationToken ct)
+    {
+        if (!Directory.Exists(root)) throw new CliException(ExitCodes.Usage, $"no such directory: {root}");
+        if ((certPath is null) != (keyPath is null)) throw new CliException(ExitCodes.Usage, "--cert and --key go together");
+        var endPoint = CliSupport.ParseEndPoint(listen, 4433);
+        X509Certificate2 certificate = certPath is null ? QuicServerCertificates.CreateSelfSigned() : CliSupport.LoadCertificate(certPath, keyPath!);
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; stop.Cancel(); });
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => { ctx.Cancel = true; stop.Cancel(); });
+
+        var options = new QuicListenerOptions
+        {
+            ListenEndPoint = endPoint,
+            ApplicationProtocols = ["h3"],
+            ServerCertificate = certificate,
+            RequireRetry = retry,
+            TicketKey = RandomNumberGenerator.GetBytes(32),
+            EnableEarlyData = true,
+            ConnectionOptions = new QuicServerConnectionOptions
+            {
+                CongestionControl = cc == "cubic" ? CongestionControlAlgorithm.Cubic : CongestionControlAlgorithm.NewReno,
+            },
+        };
+        await using var listener = await QuicListener.ListenAsync(options, stop.Token).ConfigureAwait(false);
+        var handler = new StaticFileHandler(Path.GetFullPath(root));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"pliant serve: listening on {listener.LocalEndPoint} root={Path.GetFullPath(root)} retry={(retry ? "on" : "off")} cc={cc} cert-sha256={QuicServerCertificates.Sha256Fingerprint(certificate)}{(certPath is null ? " (self-signed)" : "")}"));
+
+        var connections = new List<Task>();
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                QuicConnection conn;
+                try
+                {
+                    conn = await listener.AcceptConnectionAsync(stop.Token).ConfigureAwait(false);
+                }
+                catch (QuicException ex) when (!stop.IsCancellationRequested)
+                {
+                    // Only the listener itself failing or stopping ends accepting (failed handshakes never surface here).
+                    Console.Error.WriteLine("pliant serve: " + ex.Message + (ex.InnerException is { } inner ? " " + inner.GetType().Name + ": " + inner.Message : ""));
+                    return ExitCodes.ConnectionError;
+                }
+                lock (connections)
+                {
+                    connections.RemoveAll(t => t.IsCompleted);
+                    connections.Add(ServeConnectionAsync(conn, handler, quiet, stop.Token));
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+        Task[] pending;
+        lock (connections) pending = [.. connections];
+        try
+        {
+            await Task.WhenAll(pending).WaitAsync(TimeSpan.FromSeconds(3), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
+        if (!quiet) Console.WriteLine("pliant serve: stopped");
+        return ExitCodes.Ok;
+    }
+
+    private static async Task ServeConnectionAsync(QuicConnection conn, StaticFileHandler files, bool quiet, CancellationToken ct)
+    {
+        var remote = conn.RemoteEndPoint;
+        try
+        {
+            await using (conn.ConfigureAwait(false))
+            {
+                if (!quiet)
+                {
+                    var (version, suite, resumed, early) = ConnectionInfo.Read(conn);
+                    Console.WriteLine($"{remote} connected version={CliSupport.VersionName(version)} cipher={CliSupport.SuiteName(suite)} resumed={(resumed ? "yes" : "no")} early_data={(early ? "accepted" : "no")}");
+                }
+                var server = new Http3ServerConnection(new H3Adapter(conn), async (req, resp, rct) =>
+                {
+                    var sw = Stopwatch.StartNew();
+                    var status = 500;
+                    try
+                    {
+                        await files.HandleAsync(req, resp, rct).ConfigureAwait(false);
+                        status = resp.StatusCode;
+                    }
+                    finally
+                    {
+                        if (!quiet)
+                        {
+                            var length = resp.Headers.FirstOrDefault(h => h.Name == "content-length").Value ?? "-";
+                            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                                $"{remote} {req.Method} {req.Path} {status} {length} {sw.Elapsed.TotalMilliseconds:0.0}ms stream={req.StreamId}"));
+                        }
+                    }
+                });
+                using var reg = ct.Register(() => _ = server.ShutdownAsync(CancellationToken.None));
+                await server.RunAsync(ct).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is QuicException or IOException or Http3Exception or OperationCanceledException or ObjectDisposedException)
+        {
+            if (!quiet && ex is not OperationCanceledException) Console.Error.WriteLine($"{remote} closed: {ex.Message}");
+        }
+    }
+}
