@@ -33,17 +33,35 @@ internal static class GetCommand
         var cmd = new Command("get", "Download over HTTP/3");
         cmd.Arguments.Add(urls);
         foreach (var o in new Option[] { output, insecure, pin, ciphers, groups, version, session, keyUpdate, quiet, connectTimeout }) cmd.Options.Add(o);
+        var pluginOptions = PluginCliOptions.AddTo(cmd);
         cmd.SetAction(async (pr, ct) =>
         {
+            PluginSetup plugins;
+            try
+            {
+                plugins = PluginCliOptions.Build(pr, pluginOptions);
+            }
+            catch (CliException ex)
+            {
+                Console.Error.WriteLine("pliant get: " + ex.Message);
+                return ex.Code;
+            }
             var opts = new GetOptions(pr.GetValue(urls) ?? [], pr.GetValue(output), pr.GetValue(insecure), pr.GetValue(pin), pr.GetValue(ciphers),
-                pr.GetValue(groups), pr.GetValue(version), pr.GetValue(session), pr.GetValue(keyUpdate), pr.GetValue(quiet), pr.GetValue(connectTimeout));
+                pr.GetValue(groups), pr.GetValue(version), pr.GetValue(session), pr.GetValue(keyUpdate), pr.GetValue(quiet), pr.GetValue(connectTimeout))
+            {
+                Plugins = plugins,
+            };
             return await RunAsync(opts, ct).ConfigureAwait(false);
         });
         return cmd;
     }
 
     internal sealed record GetOptions(string[] Urls, string? Output, bool Insecure, string? Pin, string? Ciphers, string? Groups,
-        string? Version, string? Session, bool KeyUpdate, bool Quiet, double ConnectTimeoutSeconds = 10);
+        string? Version, string? Session, bool KeyUpdate, bool Quiet, double ConnectTimeoutSeconds = 10)
+    {
+        /// <summary>Plugins to attach, push and trust (<c>--plugin/--push/--trust</c>).</summary>
+        public PluginSetup? Plugins { get; init; }
+    }
 
     private sealed record Target(Uri Uri, string? SavePath);
 
@@ -71,6 +89,8 @@ internal static class GetCommand
                 Versions = versions,
                 ResumptionTicket = ticket,
                 EnableEarlyData = ticket is not null,
+                ExtraTransportParameters = o.Plugins?.TransportParameters ?? [],
+                ConfigureCore = o.Plugins is { IsEmpty: false } ps ? core => ps.AttachTo(core) : null,
             };
 
             var sw = Stopwatch.StartNew();
@@ -149,6 +169,7 @@ internal static class GetCommand
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"quic: version={CliSupport.VersionName(ver)} cipher={CliSupport.SuiteName(suite)} resumed={(resumed ? "yes" : "no")} early_data={(ticket is null ? "none" : early ? "accepted" : "rejected")} key_update={(o.KeyUpdate ? keyUpdated ? "done" : "failed" : "no")} handshake_ms={handshake.TotalMilliseconds:0.0} remote={conn.RemoteEndPoint}"));
             }
+            foreach (var e in conn.PluginEventLog) Console.WriteLine($"plugin {e.PluginId}: {e.Message}");
             foreach (var f in failures) Console.Error.WriteLine("pliant get: " + f);
             var secs = Math.Max(elapsed.TotalSeconds, 1e-6);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bytes={total} time_s={secs:0.000} goodput_mbit={total * 8 / secs / 1e6:0.0}"));

@@ -11,8 +11,9 @@ internal static class PluginCommands
 {
     public static Command Create()
     {
-        var plugin = new Command("plugin", "Protocol plugins: inspect modules.");
+        var plugin = new Command("plugin", "Protocol plugins: inspect, sign, hash, make keys.");
         plugin.Subcommands.Add(CreateInspect());
+        foreach (var c in PluginSignCommand.CreateAll()) plugin.Subcommands.Add(c);
         return plugin;
     }
 

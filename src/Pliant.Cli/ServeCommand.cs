@@ -32,11 +32,13 @@ internal static class ServeCommand
         var cmd = new Command("serve", "Serve files over HTTP/3");
         cmd.Arguments.Add(dir);
         foreach (var o in new Option[] { listen, cert, key, retry, cc, quiet }) cmd.Options.Add(o);
+        var pluginOptions = PluginCliOptions.AddTo(cmd);
         cmd.SetAction(async (pr, ct) =>
         {
             try
             {
-                return await RunAsync(pr.GetValue(dir)!, pr.GetValue(listen)!, pr.GetValue(cert), pr.GetValue(key), pr.GetValue(retry), pr.GetValue(cc)!, pr.GetValue(quiet), ct).ConfigureAwait(false);
+                var plugins = PluginCliOptions.Build(pr, pluginOptions);
+                return await RunAsync(pr.GetValue(dir)!, pr.GetValue(listen)!, pr.GetValue(cert), pr.GetValue(key), pr.GetValue(retry), pr.GetValue(cc)!, pr.GetValue(quiet), plugins, ct).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -48,7 +50,8 @@ internal static class ServeCommand
         return cmd;
     }
 
-    private static async Task<int> RunAsync(string root, string listen, string? certPath, string? keyPath, bool retry, string cc, bool quiet, CancellationToken ct)
+    private static async Task<int> RunAsync(string root, string listen, string? certPath, string? keyPath, bool retry, string cc, bool quiet,
+        PluginSetup plugins, CancellationToken ct)
     {
         if (!Directory.Exists(root)) throw new CliException(ExitCodes.Usage, $"no such directory: {root}");
         if ((certPath is null) != (keyPath is null)) throw new CliException(ExitCodes.Usage, "--cert and --key go together");
@@ -70,6 +73,8 @@ internal static class ServeCommand
             ConnectionOptions = new QuicServerConnectionOptions
             {
                 CongestionControl = cc == "cubic" ? CongestionControlAlgorithm.Cubic : CongestionControlAlgorithm.NewReno,
+                ExtraTransportParameters = plugins.TransportParameters,
+                ConfigureCore = plugins.IsEmpty ? null : core => plugins.AttachTo(core),
             },
         };
         await using var listener = await QuicListener.ListenAsync(options, stop.Token).ConfigureAwait(false);
@@ -92,6 +97,12 @@ internal static class ServeCommand
                     // Only the listener itself failing or stopping ends accepting (failed handshakes never surface here).
                     Console.Error.WriteLine("pliant serve: " + ex.Message + (ex.InnerException is { } inner ? " " + inner.GetType().Name + ": " + inner.Message : ""));
                     return ExitCodes.ConnectionError;
+                }
+                if (!plugins.IsEmpty)
+                {
+                    foreach (var e in conn.PluginEventLog) Console.WriteLine($"pliant serve: {conn.RemoteEndPoint} plugin {e.PluginId}: {e.Message}");
+                    var remote = conn.RemoteEndPoint;
+                    conn.PluginEvent += (_, e) => Console.WriteLine($"pliant serve: {remote} plugin {e.PluginId}: {e.Message}");
                 }
                 lock (connections)
                 {

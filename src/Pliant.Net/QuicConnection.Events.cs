@@ -59,6 +59,9 @@ public sealed partial class QuicConnection
                         ThreadPool.QueueUserWorkItem(static s => s.handler(s.self, s.ticket), (handler, self: this, ticket), preferLocal: false);
                 }
                 break;
+            case ConnectionEventKind.Plugin:
+                RaisePluginEvent(new QuicPluginEvent(e.Data is null ? "" : System.Text.Encoding.UTF8.GetString(e.Data), e.Reason ?? ""));
+                break;
             case ConnectionEventKind.EarlyDataRejected:
                 Log.EarlyDataRejected(_driver.Logger, RemoteEndPoint);
                 break;

@@ -99,6 +99,41 @@ public sealed partial class QuicConnection : IAsyncDisposable
         return ok;
     }
 
+    /// <summary>Raised (on the thread pool) when something happens to a plugin of this connection.</summary>
+    public event EventHandler<QuicPluginEvent>? PluginEvent;
+
+    private readonly List<QuicPluginEvent> _pluginEvents = [];
+
+    /// <summary>Every plugin event of this connection so far (also those raised before a handler subscribed).</summary>
+    public IReadOnlyList<QuicPluginEvent> PluginEventLog
+    {
+        get { lock (_pluginEvents) return [.. _pluginEvents]; }
+    }
+
+    internal void RaisePluginEvent(QuicPluginEvent e)
+    {
+        lock (_pluginEvents) if (_pluginEvents.Count < 1000) _pluginEvents.Add(e);
+        var handler = PluginEvent;
+        if (handler is not null) ThreadPool.QueueUserWorkItem(_ => handler(this, e));
+    }
+
+    /// <summary>
+    /// Runs <paramref name="action"/> on the sans-IO connection under the endpoint lock and flushes
+    /// what it queued (attach a plugin, register a frame extension, read state).
+    /// </summary>
+    public T RunOnCore<T>(Func<QuicConnectionCore, T> action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        T result;
+        lock (_driver.SyncRoot)
+        {
+            ThrowIfClosedLocked();
+            result = Core.Real is { } real ? action(real) : throw new InvalidOperationException("this connection has no QUIC core");
+        }
+        _driver.Wake();
+        return result;
+    }
+
     /// <summary>Runs <paramref name="read"/> on the sans-IO connection under the endpoint lock.</summary>
     internal T ReadCore<T>(Func<QuicConnectionCore, T> read, T fallback)
     {
@@ -134,6 +169,7 @@ public sealed partial class QuicConnection : IAsyncDisposable
                 if (options.EnableEarlyData && options.ResumptionTicket is not null)
                     core.Real?.DeferFirstFlight(QuicEndpointDriver.NowUs + (long)EarlyDataFlightDelay.TotalMicroseconds);
                 connection = new QuicConnection(driver, core, options, onConnected: null);
+                if (core.Real is { } real) options.ConfigureCore?.Invoke(real);
                 driver.Register(core, connection);
             }
         }

@@ -44,6 +44,15 @@ public abstract class QuicConnectionOptions
 
     /// <summary>Where the driver logs; null logs nothing.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>Transport parameters to send beyond RFC 9000's (ids the core does not define), e.g. plugin advertisements.</summary>
+    public IReadOnlyList<(ulong Id, byte[] Value)> ExtraTransportParameters { get; set; } = [];
+
+    /// <summary>
+    /// Called once per connection, under the endpoint lock, as soon as its sans-IO core exists (before
+    /// the handshake progresses): the place to attach plugins, frame extensions or operation hooks.
+    /// </summary>
+    public Action<QuicConnectionCore>? ConfigureCore { get; set; }
 }
 
 /// <summary>Settings for connections a <see cref="QuicListener"/> accepts.</summary>

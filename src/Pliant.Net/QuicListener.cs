@@ -95,6 +95,7 @@ public sealed class QuicListener : IAsyncDisposable
         if (_disposed != 0) return null; // the core's connection times out unanswered
         driver.AddRef();
         var connection = new QuicConnection(driver, core, _options.ConnectionOptions, OnHandshakeCompleted) { Listener = this };
+        if (core.Real is { } real) _options.ConnectionOptions.ConfigureCore?.Invoke(real);
         _pending.Add(connection);
         return connection;
     }

@@ -33,6 +33,7 @@ internal static class CoreOptions
         CongestionControl = o.CongestionControl ?? Defaults.CongestionControl,
         EnableEcn = o.EnableEcn,
         MaxDatagramFrameSize = o.MaxDatagramFrameSize,
+        ExtraTransportParameters = o.ExtraTransportParameters,
     };
 
     public static CoreConnectionOptions ForServer(QuicListenerOptions l)
@@ -58,6 +59,7 @@ internal static class CoreOptions
             MaxUdpPayloadSize = o.MaxUdpPayloadSize ?? Defaults.MaxUdpPayloadSize,
             CongestionControl = o.CongestionControl ?? Defaults.CongestionControl,
             EnableEcn = o.EnableEcn,
+            ExtraTransportParameters = o.ExtraTransportParameters,
             MaxDatagramFrameSize = o.MaxDatagramFrameSize,
         };
     }
