@@ -102,6 +102,10 @@ internal sealed class ProgramGenerator(Random rng)
                     _ => new byte[] { 0xA0, 0xA1, 0xA2, 0xA3, 0xA4, 0xA5, 0xA6 }[rng.Next(7)],
                 });
                 return;
+            case 3 when rng.Next(3) == 0 && t != F64: // unary ops
+                Expr(t, depth - 1);
+                E(t == I32 ? new byte[] { 0x67, 0x68, 0x69, 0x45, 0xC0, 0xC1 }[rng.Next(6)] : new byte[] { 0x79, 0x7A, 0x7B, 0xC2, 0xC3, 0xC4 }[rng.Next(6)]);
+                return;
             case 3: // conversions into t
                 switch (t)
                 {
