@@ -102,6 +102,15 @@ internal sealed class ProgramGenerator(Random rng)
                     _ => new byte[] { 0xA0, 0xA1, 0xA2, 0xA3, 0xA4, 0xA5, 0xA6 }[rng.Next(7)],
                 });
                 return;
+            case 3 when rng.Next(3) == 0: // unary ops (float NaN bits are never observed: floats reach the result only through comparisons and trunc_sat)
+                Expr(t, depth - 1);
+                E(t switch
+                {
+                    I32 => new byte[] { 0x67, 0x68, 0x69, 0x45, 0xC0, 0xC1 }[rng.Next(6)],
+                    I64 => new byte[] { 0x79, 0x7A, 0x7B, 0xC2, 0xC3, 0xC4 }[rng.Next(6)],
+                    _ => (byte)(0x99 + rng.Next(7)),
+                });
+                return;
             case 3: // conversions into t
                 switch (t)
                 {

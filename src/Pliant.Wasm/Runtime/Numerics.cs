@@ -15,10 +15,31 @@ public static class Numerics
     [MethodImpl(Inl)] public static long Clz64(long x) => BitOperations.LeadingZeroCount((ulong)x);
     [MethodImpl(Inl)] public static long Ctz64(long x) => x == 0 ? 64 : BitOperations.TrailingZeroCount(x);
     [MethodImpl(Inl)] public static long Popcnt64(long x) => BitOperations.PopCount((ulong)x);
-    [MethodImpl(Inl)] public static int Rotl32(int x, int n) => (int)BitOperations.RotateLeft((uint)x, n & 31);
-    [MethodImpl(Inl)] public static int Rotr32(int x, int n) => (int)BitOperations.RotateRight((uint)x, n & 31);
-    [MethodImpl(Inl)] public static long Rotl64(long x, long n) => (long)BitOperations.RotateLeft((ulong)x, (int)(n & 63));
-    [MethodImpl(Inl)] public static long Rotr64(long x, long n) => (long)BitOperations.RotateRight((ulong)x, (int)(n & 63));
+    // Rotations are written so the JIT does not turn them into rol/ror: .NET 10's JIT was observed
+    // to branch on stale flags when an inlined rol result is tested for zero (wrong br_if result).
+    [MethodImpl(Inl)] public static int Rotl32(int x, int n)
+    {
+        int s = n & 31;
+        return (x << s) | (int)((uint)x >> 1 >> (31 - s));
+    }
+
+    [MethodImpl(Inl)] public static int Rotr32(int x, int n)
+    {
+        int s = n & 31;
+        return (int)((uint)x >> s) | (x << 1 << (31 - s));
+    }
+
+    [MethodImpl(Inl)] public static long Rotl64(long x, long n)
+    {
+        int s = (int)(n & 63);
+        return (x << s) | (long)((ulong)x >> 1 >> (63 - s));
+    }
+
+    [MethodImpl(Inl)] public static long Rotr64(long x, long n)
+    {
+        int s = (int)(n & 63);
+        return (long)((ulong)x >> s) | (x << 1 << (63 - s));
+    }
 
     [MethodImpl(Inl)]
     public static int DivS32(int a, int b)
