@@ -6,11 +6,15 @@ namespace Pliant.Plugins;
 
 /// <summary>
 /// A validated, compiled plugin: one .wasm file with a <c>pliant.manifest</c> custom section.
-/// Compiled once per process (cached by SHA-256 and limits); instantiate per connection with <see cref="PluginHost"/>.
+/// Compiled once per process (cached by SHA-256 and limits, at most CacheCapacity modules); instantiate per connection with <see cref="PluginHost"/>.
 /// </summary>
 public sealed class PluginModule
 {
     private static readonly ConcurrentDictionary<string, PluginModule> Cache = new(StringComparer.Ordinal);
+    private static readonly ConcurrentQueue<string> CacheOrder = new();
+
+    /// <summary>Compiled modules kept by the process-wide cache; the oldest are dropped beyond this (peers can send many).</summary>
+    public const int CacheCapacity = 256;
 
     private PluginModule(byte[] bytes, byte[] sha, PluginManifest manifest, CompiledModule compiled, PluginLimits limits)
     {
@@ -69,7 +73,13 @@ public sealed class PluginModule
         try { compiled = CompiledModule.Compile(bytes, wasmLimits); }
         catch (WasmException e) { throw new PluginLoadException($"module failed to compile: {e.Message}", e); }
         var module = new PluginModule(bytes, sha, manifest, compiled, limits);
-        return Cache.GetOrAdd(key, module);
+        var cachedModule = Cache.GetOrAdd(key, module);
+        if (ReferenceEquals(cachedModule, module))
+        {
+            CacheOrder.Enqueue(key);
+            while (Cache.Count > CacheCapacity && CacheOrder.TryDequeue(out var oldest)) Cache.TryRemove(oldest, out _);
+        }
+        return cachedModule;
     }
 
     /// <summary>Reads and loads a .wasm file.</summary>
