@@ -74,6 +74,7 @@ internal static class WasmCommands
             var module = CompiledModule.Compile(File.ReadAllBytes(path));
             var imports = new Imports();
             SpectestModule.Define(imports);
+            StubUnresolvedFunctions(module, imports);
             var inst = module.Instantiate(imports);
             var f = inst.GetExportedFunction(name);
             if (rawArgs.Length != f.Type.Params.Length)
@@ -100,6 +101,29 @@ internal static class WasmCommands
         {
             Console.Error.WriteLine(e.Message);
             return 2;
+        }
+    }
+
+    /// <summary>Function imports nobody provides become host functions that trap when called.</summary>
+    private static void StubUnresolvedFunctions(CompiledModule module, Imports imports)
+    {
+        foreach (var imp in module.Module.Imports)
+        {
+            if (imp.Kind != ExternKind.Func || imports.TryGet(imp.Module, imp.Name, out _)) continue;
+            var ft = module.Module.Types[(int)imp.TypeIndex];
+            if (ft.Results.Length > 1) continue;
+            static Type Clr(ValType t) => t switch
+            {
+                ValType.I32 => typeof(int), ValType.I64 => typeof(long), ValType.F32 => typeof(float), ValType.F64 => typeof(double),
+                ValType.FuncRef => typeof(FunctionInstance), _ => typeof(object),
+            };
+            var ps = ft.Params.Select(p => System.Linq.Expressions.Expression.Parameter(Clr(p))).ToArray();
+            var ret = ft.Results.Length == 1 ? Clr(ft.Results[0]) : typeof(void);
+            var delegateType = System.Linq.Expressions.Expression.GetDelegateType([.. ps.Select(p => p.Type), ret]);
+            var body = System.Linq.Expressions.Expression.Throw(
+                System.Linq.Expressions.Expression.Constant(new WasmTrapException($"unresolved import {imp.Module}.{imp.Name} called")), ret);
+            var fn = System.Linq.Expressions.Expression.Lambda(delegateType, body, ps).Compile();
+            imports.Define(imp.Module, imp.Name, HostFunction.Create(delegateType, fn));
         }
     }
 

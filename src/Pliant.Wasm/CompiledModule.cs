@@ -12,15 +12,13 @@ namespace Pliant.Wasm;
 /// </summary>
 public sealed class CompiledModule
 {
-    private readonly MethodInfo[] _methods;
     private readonly nint[] _entries;
     private readonly int _maxResults;
 
-    private CompiledModule(WasmModule module, WasmLimits limits, MethodInfo[] methods, nint[] entries, Type holder)
+    private CompiledModule(WasmModule module, WasmLimits limits, nint[] entries, Type holder)
     {
         Module = module;
         Limits = limits;
-        _methods = methods;
         _entries = entries;
         CodeHolder = holder;
         _maxResults = module.Types.Count == 0 ? 0 : module.Types.Max(t => t.Results.Length);
@@ -50,8 +48,8 @@ public sealed class CompiledModule
     {
         limits ??= WasmLimits.Default;
         var m = DecodeAndValidate(bytes, limits);
-        var (methods, entries, holder) = ModuleCompiler.Compile(m);
-        return new CompiledModule(m, limits, methods, entries, holder);
+        var (entries, holder) = ModuleCompiler.Compile(m);
+        return new CompiledModule(m, limits, entries, holder);
     }
 
     /// <summary>
@@ -79,7 +77,7 @@ public sealed class CompiledModule
                 case ExternKind.Func:
                     if (v is not FunctionInstance f || !f.Type.Equals(m.Types[(int)imp.TypeIndex]))
                         throw new WasmLinkException($"incompatible import type {imp.Module}.{imp.Name}");
-                    funcs.Add(f);
+                    funcs.Add(f.BindsCaller ? f.BindCaller(inst) : f);
                     break;
                 case ExternKind.Table:
                     if (v is not Table t || t.ElemType != imp.Table.ElemType || !LimitsMatch((ulong)t.Size, t.Max, imp.Table.Limits))
@@ -99,7 +97,7 @@ public sealed class CompiledModule
             }
         }
         for (int i = 0; i < m.Functions.Count; i++)
-            funcs.Add(new FunctionInstance(m.Types[(int)m.Functions[i]], _entries[i], inst, _methods[i]));
+            funcs.Add(new FunctionInstance(m.Types[(int)m.Functions[i]], _entries[i], inst, CodeHolder));
         inst.Functions = [.. funcs];
         foreach (var t in m.Tables)
         {

@@ -8,7 +8,7 @@ namespace Pliant.Wasm.Tests;
 /// Mutates valid modules and checks that decode, validate, compile and instantiate either succeed
 /// or fail with the documented error types — never another exception, a hang or unbounded memory.
 /// </summary>
-public class FuzzTests
+public class FuzzTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private static readonly WasmLimits Tight = new() { MaxMemoryPages = 256, MaxTableSize = 100_000, MaxCallDepth = 2000 };
 
@@ -25,9 +25,12 @@ public class FuzzTests
         var dir = SpecSuiteTests.SpecDir();
         if (dir != null)
         {
-            foreach (var name in new[] { "br_table.0.wasm", "call_indirect.0.wasm", "memory_copy.0.wasm", "table_init.0.wasm", "float_exprs.0.wasm", "binary.0.wasm", "elem.0.wasm" })
+            var names = Environment.GetEnvironmentVariable("PLIANT_WASM_FUZZ_ALL") == "1"
+                ? Directory.GetFiles(dir, "*.wasm").Select(Path.GetFileName).ToArray()
+                : ["br_table.0.wasm", "call_indirect.0.wasm", "memory_copy.0.wasm", "table_init.0.wasm", "float_exprs.0.wasm", "binary.0.wasm", "elem.0.wasm"];
+            foreach (var name in names)
             {
-                var p = Path.Combine(dir, name);
+                var p = Path.Combine(dir, name!);
                 if (File.Exists(p) && new FileInfo(p).Length > 16) seeds.Add(File.ReadAllBytes(p));
             }
         }
@@ -37,11 +40,13 @@ public class FuzzTests
     [Fact]
     public void MutatedModulesFailOnlyWithDocumentedErrors()
     {
-        var rng = new Random(12345);
+        int seed = int.TryParse(Environment.GetEnvironmentVariable("PLIANT_WASM_FUZZ_SEED"), out var sd) ? sd : 12345;
+        int iterations = int.TryParse(Environment.GetEnvironmentVariable("PLIANT_WASM_FUZZ_ITERATIONS"), out var it) ? it : 3000;
+        var rng = new Random(seed);
         var seeds = Seeds();
         int accepted = 0, rejected = 0;
         var start = DateTime.UtcNow;
-        for (int iter = 0; iter < 3000 && DateTime.UtcNow - start < TimeSpan.FromSeconds(40); iter++)
+        for (int iter = 0; iter < iterations && DateTime.UtcNow - start < TimeSpan.FromSeconds(iterations > 3000 ? 3600 : 40); iter++)
         {
             var bytes = (byte[])seeds[iter % seeds.Count].Clone();
             bytes = Mutate(bytes, rng);
@@ -66,7 +71,9 @@ public class FuzzTests
                 rejected++;
             }
         }
+        output.WriteLine($"{accepted} accepted, {rejected} rejected, {seeds.Count} seeds");
         Assert.True(accepted + rejected > 100);
+        Assert.True(GC.GetTotalMemory(true) < 1L << 30, "memory not bounded");
         Assert.True(rejected > 0);
     }
 

@@ -12,6 +12,7 @@ internal sealed class ModuleBuilder
     private readonly List<byte[]> _exports = [];
     private readonly List<(string Name, byte[] Data)> _customs = [];
     private byte[]? _memory;
+    private byte[]? _table;
     private int _importedFuncs;
 
     public const byte I32 = 0x7F, I64 = 0x7E, F32 = 0x7D, F64 = 0x7C;
@@ -57,6 +58,12 @@ internal sealed class ModuleBuilder
         return this;
     }
 
+    public ModuleBuilder Table(uint min, uint? max = null)
+    {
+        _table = max is uint m ? [0x70, 0x01, .. U32(min), .. U32(m)] : [0x70, 0x00, .. U32(min)];
+        return this;
+    }
+
     public ModuleBuilder Custom(string name, byte[] data)
     {
         _customs.Add((name, data));
@@ -70,6 +77,7 @@ internal sealed class ModuleBuilder
         Vec(o, 1, _types);
         Vec(o, 2, _imports);
         if (_funcs.Count > 0) Section(o, 3, [.. U32((uint)_funcs.Count), .. _funcs.SelectMany(U32)]);
+        if (_table != null) Section(o, 4, [0x01, .. _table]);
         if (_memory != null) Section(o, 5, [0x01, .. _memory]);
         Vec(o, 7, _exports);
         Vec(o, 10, _bodies);

@@ -107,3 +107,28 @@ public class RuntimeTests
         Assert.Throws<WasmLinkException>(() => m.Instantiate(new Imports().Function("env", "f", (int x) => { })));
     }
 }
+
+public class HostCallerTests
+{
+    [Fact]
+    public void HostFunctionReceivesTheCallingInstance()
+    {
+        var b = new ModuleBuilder();
+        uint log = b.ImportFunc("env", "sum", b.Type([ModuleBuilder.I32, ModuleBuilder.I32], [ModuleBuilder.I32]));
+        b.Memory(1);
+        b.Func(b.Type([], [ModuleBuilder.I32]), [0x41, 0, 0x41, 4, 0x10, (byte)log], export: "run");
+        var module = CompiledModule.Compile(b.Build());
+        var imports = new Imports().Function("env", "sum", (Instance caller, int ptr, int len) =>
+        {
+            int s = 0;
+            foreach (var x in caller.GetMemory().Span.Slice(ptr, len)) s += x;
+            return s;
+        });
+        var a = module.Instantiate(imports);
+        var c = module.Instantiate(imports);
+        a.GetMemory().Span[..4].Fill(1);
+        c.GetMemory().Span[..4].Fill(2);
+        Assert.Equal(4, a.GetFunction<Func<int>>("run")());
+        Assert.Equal(8, c.GetFunction<Func<int>>("run")());
+    }
+}

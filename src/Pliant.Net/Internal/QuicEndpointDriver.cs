@@ -16,7 +16,7 @@ namespace Pliant.Net.Internal;
 /// </summary>
 internal sealed class QuicEndpointDriver
 {
-    private const int MaxGsoSegments = 10;
+    private const int MaxGsoSegments = 64; // MaxBatchBytes bounds it (44 × 1452); the core's pacer burst decides how many it fills
     private const int MaxTransmitsPerPass = 64;
     private const int IdleWaitMs = 1000;
     private const int MaxBatchBytes = 65_000;

@@ -46,8 +46,16 @@ public sealed partial class QuicConnectionCore
         foreach (var (id, value) in _options.ExtraTransportParameters) tp.Unknown.Add((id, value));
         if (_options.MaxDatagramFrameSize > 0) tp.MaxDatagramFrameSize = (ulong)_options.MaxDatagramFrameSize;
         // RFC 9368 §3: advertise the versions we accept so the server may switch compatibly.
+        // The server takes the first version of this list it supports (ChooseCompatibleVersion), so a
+        // client that starts with a version it does not list first asks to be moved to the first one;
+        // a client starting with a version it does not list at all keeps it first.
         var versions = _options.Versions.Where(QuicVersion.IsSupported).ToArray();
-        if (versions.Length > 0) tp.VersionInformation = new VersionInformation(Version, versions);
+        if (IsClient && Array.IndexOf(versions, Version) < 0) versions = [Version, .. versions];
+        if (versions.Length > 0)
+        {
+            tp.VersionInformation = new VersionInformation(Version, versions);
+            tp.VersionInformationDraftId = versions.Contains(QuicVersion.V2Draft);
+        }
         if (!IsClient)
         {
             tp.OriginalDestinationConnectionId = _originalDcid;
@@ -55,6 +63,35 @@ public sealed partial class QuicConnectionCore
             tp.StatelessResetToken = _localCids[0].ResetToken;
         }
         return tp;
+    }
+
+    private uint _previousVersion;
+    private PacketKeys? _previousVersionInitialKeys;
+
+    /// <summary>
+    /// RFC 9368 §2.3 (server): the client's version_information lists, in its order of preference, the
+    /// versions it accepts. We take the first one we also accept; if that is not the version the
+    /// client used (all our versions are mutually compatible, RFC 9369 §4), we switch to it before any
+    /// handshake key exists and answer with transport parameters naming it.
+    /// </summary>
+    private byte[]? ChooseCompatibleVersion(byte[] clientParameters)
+    {
+        VersionInformation? offered;
+        try { offered = TransportParameters.Decode(clientParameters, sentByServer: false).VersionInformation; }
+        catch (QuicProtocolException) { return null; } // the TLS layer reports malformed parameters itself
+        if (offered is null) return null;
+        foreach (uint preferred in offered.AvailableVersions)
+        {
+            if (!QuicVersion.IsSupported(preferred) || !_options.Versions.Contains(preferred)) continue;
+            if (preferred == Version) return null; // the client's favourite is what it already uses
+            _previousVersion = Version;
+            _previousVersionInitialKeys = _spaces[0].ReceiveKeys;
+            Version = preferred;
+            _versionNegotiated = true;
+            InstallInitialKeys(_clientInitialDcid);
+            return BuildLocalTransportParameters().Encode();
+        }
+        return null;
     }
 
     private void InstallInitialKeys(ConnectionId dcid)

@@ -81,17 +81,25 @@ public sealed partial class QuicConnectionCore
                 return OnRetry(packet, header);
         }
 
+        bool previousVersionInitial = false;
         if (header.IsLongHeader && header.Version != Version)
         {
+            // RFC 9368 §2.3: after a server switched versions, the client's Initials may still
+            // arrive in the old one until it sees ours.
+            if (!IsClient && header.Version == _previousVersion && header.Type == PacketType.Initial &&
+                _previousVersionInitialKeys is not null)
+            {
+                previousVersionInitial = true;
+            }
             // RFC 9368 §2.4: a client follows the server to a compatible version it offered.
-            if (IsClient && header.Type == PacketType.Initial && !_receivedFirstPacket &&
+            else if (IsClient && header.Type == PacketType.Initial && !_receivedFirstPacket &&
                 QuicVersion.IsSupported(header.Version) && _options.Versions.Contains(header.Version))
             {
                 Version = header.Version;
                 _versionNegotiated = true;
                 InstallInitialKeys(_dcidForInitialKeys);
             }
-            else
+            else if (!previousVersionInitial)
             {
                 return false;
             }
@@ -108,7 +116,8 @@ public sealed partial class QuicConnectionCore
         var space = SpaceFor(level);
         if (space.Discarded) return false;
 
-        PacketKeys? keys = level == EncryptionLevel.ZeroRtt ? _zeroRttReceiveKeys : space.ReceiveKeys;
+        PacketKeys? keys = level == EncryptionLevel.ZeroRtt ? _zeroRttReceiveKeys
+            : previousVersionInitial ? _previousVersionInitialKeys : space.ReceiveKeys;
         if (keys is null) { Statistics.PacketsDropped++; return false; }
 
         int pnOffset = header.PacketNumberOffset;

@@ -140,6 +140,7 @@ public sealed partial class QuicConnectionCore
         c._addressValidated = addressValidated;
         c.InstallInitialKeys(clientDcid);
         c._tls = TlsHandshake.CreateServer(tlsOptions, c.BuildLocalTransportParameters().Encode());
+        c._tls.ClientTransportParametersReceived = c.ChooseCompatibleVersion;
         return c;
     }
 

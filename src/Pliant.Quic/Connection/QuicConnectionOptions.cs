@@ -22,7 +22,7 @@ public sealed class QuicConnectionOptions
     public uint InitialVersion { get; init; } = QuicVersion.V1;
 
     /// <summary>Versions acceptable, most preferred first; used for compatible version negotiation (RFC 9368).</summary>
-    public IReadOnlyList<uint> Versions { get; init; } = [QuicVersion.V1, QuicVersion.V2];
+    public IReadOnlyList<uint> Versions { get; init; } = [QuicVersion.V1, QuicVersion.V2, QuicVersion.V2Draft];
 
     /// <summary>max_idle_timeout (RFC 9000 §10.1).</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(30);

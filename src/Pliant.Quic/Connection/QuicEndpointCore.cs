@@ -94,7 +94,7 @@ public sealed class QuicEndpointCore : IConnectionIdRegistry
             var vn = new byte[7 + 2 * 255 + 12];
             int n = VersionNegotiationPacket.Write(vn, datagram.Slice(h.SourceConnectionIdOffset, h.SourceConnectionIdLength),
                 datagram.Slice(h.DestinationConnectionIdOffset, h.DestinationConnectionIdLength),
-                [QuicVersion.V1, QuicVersion.V2], includeGreasedVersion: true);
+                [QuicVersion.V1, QuicVersion.V2, QuicVersion.V2Draft], includeGreasedVersion: true);
             _endpointPackets.Enqueue((from, vn[..n]));
             return;
         }

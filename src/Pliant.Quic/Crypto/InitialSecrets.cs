@@ -22,11 +22,19 @@ public static class InitialSecrets
         0x81, 0xbe, 0x6e, 0x26, 0x9d, 0xcb, 0xf9, 0xbd, 0x2e, 0xd9,
     ];
 
+    // The draft's salt, as shipped by ngtcp2 0.12 (libngtcp2_crypto).
+    private static ReadOnlySpan<byte> SaltV2Draft =>
+    [
+        0xa7, 0x07, 0xc2, 0x03, 0xa5, 0x9b, 0x47, 0x18, 0x4a, 0x1d,
+        0x62, 0xca, 0x57, 0x04, 0x06, 0xea, 0x7a, 0xe3, 0xe5, 0xd3,
+    ];
+
     /// <summary>The Initial salt of <paramref name="version"/>.</summary>
     public static ReadOnlySpan<byte> Salt(uint version) => version switch
     {
         QuicVersion.V1 => SaltV1,
         QuicVersion.V2 => SaltV2,
+        QuicVersion.V2Draft => SaltV2Draft,
         _ => throw new ArgumentOutOfRangeException(nameof(version), version, "unsupported QUIC version"),
     };
 

@@ -127,15 +127,16 @@ public sealed class PacketKeys : IDisposable
     public ReadOnlySpan<byte> HeaderProtectionKey => _hpKey;
 
     /// <summary>"quic key" (v1) or "quicv2 key" (v2, RFC 9369 §3.3.2).</summary>
-    public static string KeyLabel(uint version) => version == QuicVersion.V2 ? "quicv2 key" : "quic key";
+    public static string KeyLabel(uint version) => QuicVersion.IsV2(version) ? "quicv2 key" : "quic key";
 
     /// <summary>"quic iv" (v1) or "quicv2 iv" (v2, RFC 9369 §3.3.2).</summary>
-    public static string IvLabel(uint version) => version == QuicVersion.V2 ? "quicv2 iv" : "quic iv";
+    public static string IvLabel(uint version) => QuicVersion.IsV2(version) ? "quicv2 iv" : "quic iv";
 
     /// <summary>"quic hp" (v1) or "quicv2 hp" (v2, RFC 9369 §3.3.2).</summary>
-    public static string HpLabel(uint version) => version == QuicVersion.V2 ? "quicv2 hp" : "quic hp";
+    public static string HpLabel(uint version) => QuicVersion.IsV2(version) ? "quicv2 hp" : "quic hp";
 
     /// <summary>"quic ku" (v1) or "quicv2 ku" (v2, RFC 9369 §3.3.2).</summary>
+    // RFC 9369 §3.3.2; the draft (0x709a50c4) kept v1's "quic ku" (ngtcp2 0.12 has no "quicv2 ku").
     public static string KeyUpdateLabel(uint version) => version == QuicVersion.V2 ? "quicv2 ku" : "quic ku";
 
     /// <summary>

@@ -24,6 +24,14 @@ public static class RetryIntegrity
     private static ReadOnlySpan<byte> NonceV2 =>
         [0xd8, 0x69, 0x69, 0xbc, 0x2d, 0x7c, 0x6d, 0x99, 0x90, 0xef, 0xb0, 0x4a];
 
+    // draft-ietf-quic-v2 (0x709a50c4), as shipped by ngtcp2 0.12.
+    private static ReadOnlySpan<byte> KeyV2Draft =>
+        [0xba, 0x85, 0x8d, 0xc7, 0xb4, 0x3d, 0xe5, 0xdb, 0xf8, 0x76, 0x17, 0xff, 0x4a, 0xb2, 0x53, 0xdb];
+    private static ReadOnlySpan<byte> NonceV2Draft =>
+        [0x14, 0x1b, 0x99, 0xc2, 0x39, 0xb0, 0x3e, 0x78, 0x5d, 0x6a, 0x2e, 0x9f];
+
+    [ThreadStatic] private static AesGcm? t_v2draft;
+
     // AesGcm instances are not safe for concurrent use; one per thread and version.
     [ThreadStatic] private static AesGcm? t_v1;
     [ThreadStatic] private static AesGcm? t_v2;
@@ -33,6 +41,7 @@ public static class RetryIntegrity
     {
         QuicVersion.V1 => KeyV1,
         QuicVersion.V2 => KeyV2,
+        QuicVersion.V2Draft => KeyV2Draft,
         _ => throw new ArgumentOutOfRangeException(nameof(version), version, "unsupported QUIC version"),
     };
 
@@ -41,6 +50,7 @@ public static class RetryIntegrity
     {
         QuicVersion.V1 => NonceV1,
         QuicVersion.V2 => NonceV2,
+        QuicVersion.V2Draft => NonceV2Draft,
         _ => throw new ArgumentOutOfRangeException(nameof(version), version, "unsupported QUIC version"),
     };
 
@@ -84,6 +94,7 @@ public static class RetryIntegrity
     {
         QuicVersion.V1 => t_v1 ??= new AesGcm(KeyV1, TagLength),
         QuicVersion.V2 => t_v2 ??= new AesGcm(KeyV2, TagLength),
+        QuicVersion.V2Draft => t_v2draft ??= new AesGcm(KeyV2Draft, TagLength),
         _ => throw new ArgumentOutOfRangeException(nameof(version), version, "unsupported QUIC version"),
     };
 }

@@ -155,6 +155,7 @@ public sealed partial class TlsHandshake
         ApplicationProtocol = protocol;
         ServerName = serverName;
         PeerTransportParameters = tp;
+        if (ClientTransportParametersReceived?.Invoke(tp) is { } replaced) _localTransportParameters = replaced;
         IsResumed = psk is not null;
         EarlyDataAccepted = earlyOffered ? acceptEarly : null;
         _transcript.Add(message);

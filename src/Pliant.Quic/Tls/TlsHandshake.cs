@@ -14,7 +14,14 @@ namespace Pliant.Quic.Tls;
 public sealed partial class TlsHandshake
 {
     private readonly bool _isClient;
-    private readonly byte[] _localTransportParameters;
+    private byte[] _localTransportParameters;
+
+    /// <summary>
+    /// Server: called with the client's quic_transport_parameters as soon as the ClientHello is parsed,
+    /// before any key is derived; a non-null result replaces our transport parameters. QUIC uses it for
+    /// compatible version negotiation (RFC 9368 §2.3), where the chosen version changes both.
+    /// </summary>
+    internal Func<byte[], byte[]?>? ClientTransportParametersReceived { get; set; }
     private readonly Queue<TlsEvent> _events = new();
     private readonly HandshakeReassembler[] _input = [new(), new(), new(), new()];
     private Transcript _transcript = new();

@@ -34,14 +34,14 @@ public static class PacketTypes
             _ => throw new ArgumentException("packet type has no long-header type bits", nameof(type)),
         };
         // RFC 9369 §3.2: v2 uses Initial 0b01, 0-RTT 0b10, Handshake 0b11, Retry 0b00, i.e. v1 + 1 mod 4.
-        return version == QuicVersion.V2 ? (v1 + 1) & 3 : v1;
+        return QuicVersion.IsV2(version) ? (v1 + 1) & 3 : v1;
     }
 
     /// <summary>The packet type for the 2-bit long-header Type field <paramref name="bits"/> in <paramref name="version"/>.</summary>
     public static PacketType FromBits(int bits, uint version)
     {
         bits &= 3;
-        if (version == QuicVersion.V2) bits = (bits + 3) & 3; // RFC 9369 §3.2
+        if (QuicVersion.IsV2(version)) bits = (bits + 3) & 3; // RFC 9369 §3.2
         return bits switch
         {
             0 => PacketType.Initial,

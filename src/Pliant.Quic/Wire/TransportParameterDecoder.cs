@@ -91,6 +91,10 @@ internal static class TransportParameterDecoder
                 case TransportParameterId.VersionInformation:
                     tp.VersionInformation = ReadVersionInformation(value);
                     break;
+                case TransportParameterId.VersionInformationDraft:
+                    // The pre-RFC 9368 id: used only when the RFC id is absent.
+                    tp.VersionInformation ??= ReadVersionInformation(value);
+                    break;
                 case TransportParameterId.MaxDatagramFrameSize:
                     tp.MaxDatagramFrameSize = ReadInt(value, id);
                     break;

@@ -22,6 +22,9 @@ public enum TransportParameterId : ulong
     RetrySourceConnectionId = 0x10,
     /// <summary>version_information (RFC 9368 §5).</summary>
     VersionInformation = 0x11,
+
+    /// <summary>version_information under draft-ietf-quic-version-negotiation's provisional id (ngtcp2 0.12).</summary>
+    VersionInformationDraft = 0xff73db,
     /// <summary>max_datagram_frame_size (RFC 9221 §3).</summary>
     MaxDatagramFrameSize = 0x20,
 }

@@ -73,6 +73,9 @@ public sealed class TransportParameters
     /// <summary>version_information (0x11, RFC 9368).</summary>
     public VersionInformation? VersionInformation { get; set; }
 
+    /// <summary>Write <see cref="VersionInformation"/> under the draft id 0xff73db as well (interoperability).</summary>
+    public bool VersionInformationDraftId { get; set; }
+
     /// <summary>max_datagram_frame_size (0x20, RFC 9221); null = DATAGRAM not supported.</summary>
     public ulong? MaxDatagramFrameSize { get; set; }
 
@@ -116,6 +119,8 @@ public sealed class TransportParameters
                 for (int i = 0; i < vi.AvailableVersions.Length; i++)
                     BinaryPrimitives.WriteUInt32BigEndian(v[(4 + 4 * i)..], vi.AvailableVersions[i]);
                 w.WriteParameter((ulong)TransportParameterId.VersionInformation, v);
+                // Also under the draft's id, which peers predating RFC 9368 read (same format).
+                if (VersionInformationDraftId) w.WriteParameter((ulong)TransportParameterId.VersionInformationDraft, v);
             }
             if (MaxDatagramFrameSize is ulong mdfs) WriteInt(ref w, TransportParameterId.MaxDatagramFrameSize, mdfs, null);
             foreach ((ulong id, byte[] value) in Unknown) w.WriteParameter(id, value);

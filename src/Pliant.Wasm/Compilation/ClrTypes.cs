@@ -37,31 +37,43 @@ internal static class ClrTypes
     public static readonly MethodInfo MemGrow = typeof(Memory).GetMethod(nameof(Memory.Grow))!;
     public static readonly FieldInfo FnCtx = typeof(FunctionInstance).GetField(nameof(FunctionInstance.Context))!;
     public static readonly FieldInfo FnEntry = typeof(FunctionInstance).GetField(nameof(FunctionInstance.Entry))!;
+    public static readonly FieldInfo StFuel = typeof(ExecState).GetField(nameof(ExecState.Fuel))!;
     public static readonly FieldInfo StDepth = typeof(ExecState).GetField(nameof(ExecState.Depth))!;
     public static readonly FieldInfo StBits = typeof(ExecState).GetField(nameof(ExecState.ResultBits))!;
     public static readonly FieldInfo StRefs = typeof(ExecState).GetField(nameof(ExecState.ResultRefs))!;
     public static readonly MethodInfo StEnter = typeof(ExecState).GetMethod(nameof(ExecState.Enter))!;
     public static readonly MethodInfo StCheckStack = typeof(ExecState).GetMethod(nameof(ExecState.CheckStack))!;
+    public static readonly MethodInfo StCharge = typeof(ExecState).GetMethod(nameof(ExecState.Charge))!;
     public static readonly MethodInfo StTick = typeof(ExecState).GetMethod(nameof(ExecState.Tick))!;
 
-    public static FieldInfo GlobalField(ValType t) => typeof(Global).GetField(t switch
+    public static FieldInfo GlobalField(ValType t) => GlobalFields[t switch
     {
-        ValType.I32 => nameof(Global.I32),
-        ValType.I64 => nameof(Global.I64),
-        ValType.F32 => nameof(Global.F32),
-        ValType.F64 => nameof(Global.F64),
-        _ => nameof(Global.Ref),
-    })!;
+        ValType.I32 => 0,
+        ValType.I64 => 1,
+        ValType.F32 => 2,
+        ValType.F64 => 3,
+        _ => 4,
+    }];
 
-    public static MethodInfo Numeric(string name) =>
-        typeof(Numerics).GetMethod(name) ?? throw new InvalidOperationException("missing helper " + name);
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(Type, string), MethodInfo> Helpers = new();
 
-    public static MethodInfo Mem(string name) =>
-        typeof(Memory).GetMethod(name) ?? throw new InvalidOperationException("missing helper " + name);
+    private static MethodInfo Find(Type t, string name) =>
+        Helpers.GetOrAdd((t, name), k => k.Item1.GetMethod(k.Item2) ?? throw new InvalidOperationException("missing helper " + k.Item2));
 
-    public static MethodInfo Op(string name) =>
-        typeof(Ops).GetMethod(name) ?? throw new InvalidOperationException("missing helper " + name);
+    public static MethodInfo Numeric(string name) => Find(typeof(Numerics), name);
 
-    public static MethodInfo TrapM(string name) =>
-        typeof(Trap).GetMethod(name) ?? throw new InvalidOperationException("missing helper " + name);
+    public static MethodInfo Mem(string name) => Find(typeof(Memory), name);
+
+    public static MethodInfo Op(string name) => Find(typeof(Ops), name);
+
+    public static MethodInfo TrapM(string name) => Find(typeof(Trap), name);
+
+    public static MethodInfo FloatConst(string name) => Find(typeof(FloatConstants), name);
+
+    private static readonly FieldInfo[] GlobalFields =
+    [
+        typeof(Global).GetField(nameof(Global.I32))!, typeof(Global).GetField(nameof(Global.I64))!,
+        typeof(Global).GetField(nameof(Global.F32))!, typeof(Global).GetField(nameof(Global.F64))!,
+        typeof(Global).GetField(nameof(Global.Ref))!,
+    ];
 }

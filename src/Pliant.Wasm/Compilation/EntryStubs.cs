@@ -109,7 +109,7 @@ internal static class EntryStubs
             t == typeof(FunctionInstance) ? ValType.FuncRef :
             t == typeof(object) ? ValType.ExternRef :
             throw new ArgumentException($"type {t} cannot cross the wasm boundary");
-        var ps = inv.GetParameters().Select(p => Map(p.ParameterType)).ToArray();
+        var ps = inv.GetParameters().Select(p => p.ParameterType).SkipWhile((t, i) => i == 0 && t == typeof(Instance)).Select(Map).ToArray();
         var rs = inv.ReturnType == typeof(void) ? [] : new[] { Map(inv.ReturnType) };
         return new FuncType(ps, rs);
     }
@@ -166,12 +166,19 @@ internal static class EntryStubs
         var ab = AssemblyBuilder.DefineDynamicAssembly(new AssemblyName("PliantWasmHost" + Guid.NewGuid().ToString("N")), AssemblyBuilderAccess.RunAndCollect);
         var mb = ab.DefineDynamicModule("host");
         var tb = mb.DefineType("HostStub", TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Abstract);
-        var ps = inv.GetParameters().Select(p => p.ParameterType).ToArray();
+        var all = inv.GetParameters().Select(p => p.ParameterType).ToArray();
+        bool withCaller = all.Length > 0 && all[0] == typeof(Instance);
+        var ps = withCaller ? all[1..] : all;
         var m = tb.DefineMethod("Call", MethodAttributes.Public | MethodAttributes.Static, inv.ReturnType == typeof(void) ? typeof(void) : ClrTypes.Of(sig.Results[0]), [.. ps.Select((p, i) => ClrTypes.Of(sig.Params[i])), typeof(Instance)]);
         var il = m.GetILGenerator();
         il.Emit(OpCodes.Ldarg, ps.Length);
         il.Emit(OpCodes.Ldfld, ClrTypes.InstHost);
         il.Emit(OpCodes.Castclass, delegateType);
+        if (withCaller)
+        {
+            il.Emit(OpCodes.Ldarg, ps.Length);
+            il.Emit(OpCodes.Ldfld, typeof(Instance).GetField(nameof(Instance.Caller))!);
+        }
         for (int i = 0; i < ps.Length; i++)
         {
             il.Emit(OpCodes.Ldarg, i);

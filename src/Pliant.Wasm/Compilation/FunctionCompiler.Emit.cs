@@ -31,8 +31,7 @@ internal sealed partial class FunctionCompiler
                 var f = new CFrame { Op = op, Label = il.DefineLabel(), Height = _stack.Count - pi.Length, Params = pi, Results = po };
                 _frames.Add(f);
                 il.MarkLabel(f.Label);
-                il.Emit(OpCodes.Ldloc, _st);
-                il.Emit(OpCodes.Call, ClrTypes.StTick);
+                ChargeLoop();
                 return;
             }
             case 0x04:
@@ -45,7 +44,7 @@ internal sealed partial class FunctionCompiler
                     f.SavedParams = new LocalBuilder[pi.Length];
                     for (int i = 0; i < pi.Length; i++)
                     {
-                        f.SavedParams[i] = il.DeclareLocal(ClrTypes.Of(pi[i]));
+                        f.SavedParams[i] = Saved(_frames.Count, i, pi[i]);
                         il.Emit(OpCodes.Ldloc, Slot(f.Height + i, pi[i]));
                         il.Emit(OpCodes.Stloc, f.SavedParams[i]);
                     }
@@ -196,12 +195,23 @@ internal sealed partial class FunctionCompiler
                 Push(I);
                 return;
             case 0x40:
+            {
                 LdCtx();
                 il.Emit(OpCodes.Ldfld, ClrTypes.InstMemory);
                 Operands(1);
                 il.Emit(OpCodes.Call, ClrTypes.MemGrow);
                 Push(I);
+                ReloadMemory();
+                // A successful growth copies the whole memory: 1024 units per page of the new size.
+                int r = _stack.Count - 1;
+                Charge(() => ChargeGrowth(r, () =>
+                {
+                    LdCtx();
+                    il.Emit(OpCodes.Ldfld, ClrTypes.InstMemory);
+                    il.Emit(OpCodes.Call, ClrTypes.MemPages);
+                }, 10));
                 return;
+            }
             case 0x41: il.Emit(OpCodes.Ldc_I4, (int)ins.Imm); Push(I); return;
             case 0x42: il.Emit(OpCodes.Ldc_I8, ins.Imm); Push(L); return;
             case 0x43: EmitF32Const((uint)ins.Imm); Push(F); return;
@@ -220,6 +230,64 @@ internal sealed partial class FunctionCompiler
                 il.Emit(OpCodes.Ldelem_Ref);
                 Push(ValType.FuncRef);
                 return;
+            case 0xFC08 or 0xFC0A or 0xFC0B or 0xFC0C or 0xFC0E or 0xFC11:
+            {
+                // Bulk work is charged after it succeeds, in proportion to its length n.
+                int n = _stack.Count - 1;
+                EmitBulkOrNumeric(in ins);
+                Charge(() =>
+                {
+                    _il.Emit(OpCodes.Ldloc, Slot(n, I));
+                    _il.Emit(OpCodes.Conv_U8);
+                    _il.Emit(OpCodes.Ldc_I4, op is 0xFC08 or 0xFC0A or 0xFC0B ? 4 : 2);
+                    _il.Emit(OpCodes.Shr_Un);
+                });
+                return;
+            }
+            case 0xFC0F:
+            {
+                EmitBulkOrNumeric(in ins);
+                int r = _stack.Count - 1;
+                int table = (int)ins.Imm;
+                Charge(() => ChargeGrowth(r, () =>
+                {
+                    LdCtx();
+                    il.Emit(OpCodes.Ldc_I4, table);
+                    il.Emit(OpCodes.Call, ClrTypes.Op(nameof(Ops.TableSize)));
+                }, -2));
+                return;
+            }
+        }
+        EmitBulkOrNumeric(in ins);
+    }
+
+    /// <summary>
+    /// Pushes the fuel for a growth whose result is in slot <paramref name="result"/>: zero when it
+    /// failed (-1), else the new size scaled by 2^<paramref name="shift"/>.
+    /// </summary>
+    private void ChargeGrowth(int result, Action loadNewSize, int shift)
+    {
+        var failed = _il.DefineLabel();
+        var done = _il.DefineLabel();
+        _il.Emit(OpCodes.Ldloc, Slot(result, I));
+        _il.Emit(OpCodes.Ldc_I4_M1);
+        _il.Emit(OpCodes.Beq, failed);
+        loadNewSize();
+        _il.Emit(OpCodes.Conv_U8);
+        _il.Emit(OpCodes.Ldc_I4, Math.Abs(shift));
+        _il.Emit(shift >= 0 ? OpCodes.Shl : OpCodes.Shr_Un);
+        _il.Emit(OpCodes.Br, done);
+        _il.MarkLabel(failed);
+        _il.Emit(OpCodes.Ldc_I4_0);
+        _il.Emit(OpCodes.Conv_I8);
+        _il.MarkLabel(done);
+    }
+
+    private void EmitBulkOrNumeric(in Instr ins)
+    {
+        ushort op = ins.Op;
+        switch (op)
+        {
             case 0xFC08: CallOp(nameof(Ops.MemoryInit), 3, null, (int)ins.Imm); return;
             case 0xFC09: CallOp(nameof(Ops.DataDrop), 0, null, (int)ins.Imm); return;
             case 0xFC0A: CallOp(nameof(Ops.MemoryCopy), 3, null); return;
@@ -247,7 +315,7 @@ internal sealed partial class FunctionCompiler
     {
         var il = _il;
         Operands(1);
-        var idx = il.DeclareLocal(typeof(int));
+        var idx = TmpIdx();
         il.Emit(OpCodes.Stloc, idx);
         var labels = new Label[table.Length - 1];
         var trampolines = new Dictionary<uint, Label>();
@@ -288,27 +356,9 @@ internal sealed partial class FunctionCompiler
         else _il.Emit(OpCodes.Stloc, _locals[i]!);
     }
 
-    private ValType GlobalType(int index)
-    {
-        if (index < _m.ImportedGlobalCount)
-        {
-            int k = 0;
-            foreach (var imp in _m.Imports)
-                if (imp.Kind == ExternKind.Global && k++ == index) return imp.Global.Type;
-        }
-        return _m.Globals[index - _m.ImportedGlobalCount].Type.Type;
-    }
+    private ValType GlobalType(int index) => _m.GlobalTypeAt(index).Type;
 
-    private ValType TableElemType(int index)
-    {
-        if (index < _m.ImportedTableCount)
-        {
-            int k = 0;
-            foreach (var imp in _m.Imports)
-                if (imp.Kind == ExternKind.Table && k++ == index) return imp.Table.ElemType;
-        }
-        return _m.Tables[index - _m.ImportedTableCount].ElemType;
-    }
+    private ValType TableElemType(int index) => _m.TableTypeAt(index).ElemType;
 
     private void LdGlobal(int index)
     {
@@ -331,9 +381,7 @@ internal sealed partial class FunctionCompiler
             0x3A => nameof(Memory.Store8), 0x3B => nameof(Memory.Store16), 0x3C => nameof(Memory.Store8L), 0x3D => nameof(Memory.Store16L),
             _ => nameof(Memory.Store32L),
         };
-        LdCtx();
-        _il.Emit(OpCodes.Ldfld, ClrTypes.InstMemory);
-        _il.Emit(OpCodes.Ldfld, ClrTypes.MemBuffer);
+        _il.Emit(OpCodes.Ldloc, _mem!);
         Operands(store ? 2 : 1);
         _il.Emit(OpCodes.Ldc_I8, offset);
         _il.Emit(OpCodes.Call, ClrTypes.Mem(helper));

@@ -1,6 +1,5 @@
 using System.Reflection;
 using System.Reflection.Emit;
-using System.Runtime.InteropServices;
 using Pliant.Wasm.Decoding;
 using Pliant.Wasm.Runtime;
 
@@ -25,6 +24,31 @@ internal sealed partial class FunctionCompiler
     private readonly int _paramCount;
     private readonly int _ctxArg;
     private LocalBuilder _st = null!;
+    private LocalBuilder? _mem;
+    private LocalBuilder? _fuel;
+    private LocalBuilder? _tmpFn;
+    private LocalBuilder? _tmpIdx;
+    private readonly Dictionary<(int, int, ValType), LocalBuilder> _saved = [];
+    private int _localCount;
+
+    /// <summary>IL allows 65535 locals; functions needing more are rejected with a named limit.</summary>
+    private const int MaxIlLocals = 65000;
+
+    private LocalBuilder Declare(Type t)
+    {
+        if (++_localCount > MaxIlLocals) throw new WasmInvalidException("function exceeds the compiler's limit of IL locals");
+        return _il.DeclareLocal(t);
+    }
+
+    private LocalBuilder TmpFn() => _tmpFn ??= Declare(typeof(FunctionInstance));
+
+    private LocalBuilder TmpIdx() => _tmpIdx ??= Declare(typeof(int));
+
+    private LocalBuilder Saved(int level, int i, ValType t)
+    {
+        if (!_saved.TryGetValue((level, i, t), out var l)) _saved[(level, i, t)] = l = Declare(ClrTypes.Of(t));
+        return l;
+    }
     private bool _dead;
     private int _deadDepth;
 
@@ -51,21 +75,35 @@ internal sealed partial class FunctionCompiler
         _ctxArg = _paramCount;
         _localTypes = [.. type.Params, .. body.Locals];
         _locals = new LocalBuilder?[_localTypes.Length];
-        for (int i = _paramCount; i < _localTypes.Length; i++) _locals[i] = il.DeclareLocal(ClrTypes.Of(_localTypes[i]));
+        for (int i = _paramCount; i < _localTypes.Length; i++) _locals[i] = Declare(ClrTypes.Of(_localTypes[i]));
     }
 
     public void Compile(Instr[] code)
     {
-        _st = _il.DeclareLocal(typeof(ExecState));
+        _st = Declare(typeof(ExecState));
         LdCtx();
         _il.Emit(OpCodes.Ldfld, ClrTypes.InstState);
         _il.Emit(OpCodes.Stloc, _st);
         _il.Emit(OpCodes.Ldloc, _st);
         _il.Emit(OpCodes.Call, ClrTypes.StEnter);
-        if (_localTypes.Length + code.Length > 1000)
+        if (_localTypes.Length + code.Length > 200)
         {
             // Large frames: check the native stack on every entry, not every 8th.
             _il.Emit(OpCodes.Call, ClrTypes.StCheckStack);
+        }
+        foreach (var ins in code)
+        {
+            if (ins.Op is >= 0x28 and <= 0x3E && _mem == null)
+            {
+                _mem = Declare(typeof(byte[]));
+                ReloadMemory();
+            }
+            if (ins.Op == 0x03 && _fuel == null)
+            {
+                // Functions with loops keep fuel in a register-allocatable local, synchronised around calls.
+                _fuel = Declare(typeof(long));
+                ReloadFuel();
+            }
         }
         _frames.Add(new CFrame { Op = 0, Label = _il.DefineLabel(), Height = 0, Results = _type.Results });
         for (int pc = 0; pc < code.Length; pc++)
@@ -88,10 +126,82 @@ internal sealed partial class FunctionCompiler
     {
         if (!_slots.TryGetValue((depth, t), out var l))
         {
-            l = _il.DeclareLocal(ClrTypes.Of(t));
+            l = Declare(ClrTypes.Of(t));
             _slots[(depth, t)] = l;
         }
         return l;
+    }
+
+    /// <summary>Caches the memory's buffer in a local; redone after anything that may grow memory.</summary>
+    private void ReloadMemory()
+    {
+        if (_mem == null) return;
+        LdCtx();
+        _il.Emit(OpCodes.Ldfld, ClrTypes.InstMemory);
+        _il.Emit(OpCodes.Ldfld, ClrTypes.MemBuffer);
+        _il.Emit(OpCodes.Stloc, _mem);
+    }
+
+    private void ReloadFuel()
+    {
+        if (_fuel == null) return;
+        _il.Emit(OpCodes.Ldloc, _st);
+        _il.Emit(OpCodes.Ldfld, ClrTypes.StFuel);
+        _il.Emit(OpCodes.Stloc, _fuel);
+    }
+
+    private void SpillFuel()
+    {
+        if (_fuel == null) return;
+        _il.Emit(OpCodes.Ldloc, _st);
+        _il.Emit(OpCodes.Ldloc, _fuel);
+        _il.Emit(OpCodes.Stfld, ClrTypes.StFuel);
+    }
+
+    /// <summary>
+    /// Charges fuel for work proportional to an operand (bulk memory and table operations, growth),
+    /// so a module cannot burn unbounded time with few instructions. <paramref name="loadUnits"/>
+    /// pushes the number of units as an int64.
+    /// </summary>
+    private void Charge(Action loadUnits)
+    {
+        if (_fuel != null)
+        {
+            var ok = _il.DefineLabel();
+            _il.Emit(OpCodes.Ldloc, _fuel);
+            loadUnits();
+            _il.Emit(OpCodes.Sub);
+            _il.Emit(OpCodes.Dup);
+            _il.Emit(OpCodes.Stloc, _fuel);
+            _il.Emit(OpCodes.Ldc_I4_0);
+            _il.Emit(OpCodes.Conv_I8);
+            _il.Emit(OpCodes.Bge, ok);
+            _il.Emit(OpCodes.Call, ClrTypes.TrapM(nameof(Trap.FuelExhausted)));
+            _il.MarkLabel(ok);
+        }
+        else
+        {
+            _il.Emit(OpCodes.Ldloc, _st);
+            loadUnits();
+            _il.Emit(OpCodes.Call, ClrTypes.StCharge);
+        }
+    }
+
+    /// <summary>Loop header: one unit of fuel.</summary>
+    private void ChargeLoop()
+    {
+        var ok = _il.DefineLabel();
+        _il.Emit(OpCodes.Ldloc, _fuel!);
+        _il.Emit(OpCodes.Ldc_I4_1);
+        _il.Emit(OpCodes.Conv_I8);
+        _il.Emit(OpCodes.Sub);
+        _il.Emit(OpCodes.Dup);
+        _il.Emit(OpCodes.Stloc, _fuel!);
+        _il.Emit(OpCodes.Ldc_I4_0);
+        _il.Emit(OpCodes.Conv_I8);
+        _il.Emit(OpCodes.Bge, ok);
+        _il.Emit(OpCodes.Call, ClrTypes.TrapM(nameof(Trap.FuelExhausted)));
+        _il.MarkLabel(ok);
     }
 
     private void LdCtx() => _il.Emit(OpCodes.Ldarg, _ctxArg);
@@ -154,6 +264,7 @@ internal sealed partial class FunctionCompiler
     private void EmitReturnSequence()
     {
         // Results are at stack positions [count - n, count).
+        SpillFuel();
         _il.Emit(OpCodes.Ldloc, _st);
         _il.Emit(OpCodes.Ldloc, _st);
         _il.Emit(OpCodes.Ldfld, ClrTypes.StDepth);
@@ -226,7 +337,9 @@ internal sealed partial class FunctionCompiler
         _il.Emit(OpCodes.Ldfld, ClrTypes.FnCtx);
         _il.Emit(OpCodes.Ldloc, fn);
         _il.Emit(OpCodes.Ldfld, ClrTypes.FnEntry);
+        SpillFuel();
         _il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, ClrTypes.Return(ft), ClrTypes.Params(ft), null);
+        ReloadFuel();
     }
 
     private void EmitCall(uint index)
@@ -236,11 +349,13 @@ internal sealed partial class FunctionCompiler
         {
             Operands(ft.Params.Length);
             LdCtx();
+            SpillFuel();
             _il.Emit(OpCodes.Call, _methods[index - _m.ImportedFunctionCount]);
+            ReloadFuel();
         }
         else
         {
-            var fn = _il.DeclareLocal(typeof(FunctionInstance));
+            var fn = TmpFn();
             LdCtx();
             _il.Emit(OpCodes.Ldfld, ClrTypes.InstFunctions);
             _il.Emit(OpCodes.Ldc_I4, (int)index);
@@ -249,13 +364,14 @@ internal sealed partial class FunctionCompiler
             Operands(ft.Params.Length);
             EmitCalli(ft, fn);
         }
+        ReloadMemory();
         PushResults(ft);
     }
 
     private void EmitCallIndirect(uint typeIndex, uint table)
     {
         var ft = _m.Types[(int)typeIndex];
-        var fn = _il.DeclareLocal(typeof(FunctionInstance));
+        var fn = TmpFn();
         LdCtx();
         _il.Emit(OpCodes.Ldc_I4, (int)table);
         Operands(1);
@@ -264,6 +380,7 @@ internal sealed partial class FunctionCompiler
         _il.Emit(OpCodes.Stloc, fn);
         Operands(ft.Params.Length);
         EmitCalli(ft, fn);
+        ReloadMemory();
         PushResults(ft);
     }
 
@@ -285,7 +402,7 @@ internal sealed partial class FunctionCompiler
         else if (float.IsNaN(f))
         {
             _il.Emit(OpCodes.Ldc_I4, (int)bits);
-            _il.Emit(OpCodes.Call, typeof(FloatConstants).GetMethod(nameof(FloatConstants.F32))!);
+            _il.Emit(OpCodes.Call, ClrTypes.FloatConst(nameof(FloatConstants.F32)));
         }
         else
         {
@@ -311,7 +428,7 @@ internal sealed partial class FunctionCompiler
         else if (double.IsNaN(d))
         {
             _il.Emit(OpCodes.Ldc_I8, (long)bits);
-            _il.Emit(OpCodes.Call, typeof(FloatConstants).GetMethod(nameof(FloatConstants.F64))!);
+            _il.Emit(OpCodes.Call, ClrTypes.FloatConst(nameof(FloatConstants.F64)));
         }
         else
         {

@@ -10,7 +10,7 @@ internal static class ModuleCompiler
 {
     private static int _counter;
 
-    public static (MethodInfo[] Methods, nint[] Entries, Type Holder) Compile(WasmModule m)
+    public static (nint[] Entries, Type Holder) Compile(WasmModule m)
     {
         int id = Interlocked.Increment(ref _counter);
         var ab = AssemblyBuilder.DefineDynamicAssembly(new AssemblyName("PliantWasm" + id), AssemblyBuilderAccess.RunAndCollect);
@@ -21,6 +21,8 @@ internal static class ModuleCompiler
         {
             var ft = m.Types[(int)m.Functions[i]];
             builders[i] = tb.DefineMethod("f" + (i + m.ImportedFunctionCount), MethodAttributes.Public | MethodAttributes.Static, ClrTypes.Return(ft), ClrTypes.Params(ft));
+            // Fully optimised at first call: wasm code is hot by construction, no tier-0 pass.
+            builders[i].SetImplementationFlags(MethodImplAttributes.AggressiveOptimization);
         }
         for (int i = 0; i < builders.Length; i++)
         {
@@ -28,14 +30,20 @@ internal static class ModuleCompiler
             var fc = new FunctionCompiler(builders[i].GetILGenerator(), m, builders, ft, m.Bodies[i]);
             fc.Compile(m.Bodies[i].Code);
         }
-        var type = tb.CreateType();
-        var methods = new MethodInfo[builders.Length];
-        var entries = new nint[builders.Length];
+        // One extra method collects every entry point with ldftn (cheaper than reflection per function).
+        var filler = tb.DefineMethod("entries", MethodAttributes.Public | MethodAttributes.Static, typeof(void), [typeof(nint[])]);
+        var il = filler.GetILGenerator();
         for (int i = 0; i < builders.Length; i++)
         {
-            methods[i] = type.GetMethod(builders[i].Name)!;
-            entries[i] = methods[i].MethodHandle.GetFunctionPointer();
+            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldc_I4, i);
+            il.Emit(OpCodes.Ldftn, builders[i]);
+            il.Emit(OpCodes.Stelem_I);
         }
-        return (methods, entries, type);
+        il.Emit(OpCodes.Ret);
+        var type = tb.CreateType();
+        var entries = new nint[builders.Length];
+        type.GetMethod("entries")!.CreateDelegate<Action<nint[]>>()(entries);
+        return (entries, type);
     }
 }

@@ -273,7 +273,7 @@ public static class ModuleDecoder
         int start = r.Position;
         if (size > r.Length - start) throw new WasmMalformedException("unexpected end of section or function");
         int end = start + (int)size;
-        var b = new WasmReader(r.Position == 0 ? default : Slice(ref r, end), start);
+        var b = new WasmReader(r.Full[..end], start);
         uint groups = b.ReadU32();
         ulong total = 0;
         var locals = new List<ValType>();
@@ -291,6 +291,4 @@ public static class ModuleDecoder
         r.Position = end;
         return new FunctionBody { Locals = [.. locals], Code = code, Size = (int)size };
     }
-
-    private static ReadOnlySpan<byte> Slice(ref WasmReader r, int end) => r.Full[..end];
 }

@@ -48,16 +48,39 @@ public sealed class WasmModule
     /// <summary>Total globals.</summary>
     public int TotalGlobals => ImportedGlobalCount + Globals.Count;
 
+    private FuncType[]? _functionTypes;
+
     /// <summary>Type of function <paramref name="index"/> in the function index space.</summary>
     public FuncType FunctionType(int index)
     {
-        if (index < ImportedFunctionCount)
+        if (_functionTypes == null || _functionTypes.Length != TotalFunctions)
         {
-            int i = 0;
+            var all = new List<FuncType>(TotalFunctions);
             foreach (var imp in Imports)
-                if (imp.Kind == ExternKind.Func && i++ == index) return Types[(int)imp.TypeIndex];
+                if (imp.Kind == ExternKind.Func) all.Add(Types[(int)imp.TypeIndex]);
+            foreach (var f in Functions) all.Add(Types[(int)f]);
+            _functionTypes = [.. all];
         }
-        return Types[(int)Functions[index - ImportedFunctionCount]];
+        return _functionTypes[index];
+    }
+
+    private GlobalType[]? _globalTypes;
+    private TableType[]? _tableTypes;
+
+    /// <summary>Type of global <paramref name="index"/> in the global index space.</summary>
+    public GlobalType GlobalTypeAt(int index)
+    {
+        if (_globalTypes == null || _globalTypes.Length != TotalGlobals)
+            _globalTypes = [.. Imports.Where(i => i.Kind == ExternKind.Global).Select(i => i.Global), .. Globals.Select(g => g.Type)];
+        return _globalTypes[index];
+    }
+
+    /// <summary>Type of table <paramref name="index"/> in the table index space.</summary>
+    public TableType TableTypeAt(int index)
+    {
+        if (_tableTypes == null || _tableTypes.Length != TotalTables)
+            _tableTypes = [.. Imports.Where(i => i.Kind == ExternKind.Table).Select(i => i.Table), .. Tables];
+        return _tableTypes[index];
     }
 
     /// <summary>Returns the first custom section with the given name, or null.</summary>

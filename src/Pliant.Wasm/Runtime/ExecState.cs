@@ -37,6 +37,13 @@ public sealed class ExecState
         if (!System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack()) Trap.StackExhausted();
     }
 
+    /// <summary>Charges <paramref name="units"/> of fuel for bulk work.</summary>
+    public void Charge(long units)
+    {
+        Fuel -= units;
+        if (Fuel < 0) Trap.FuelExhausted();
+    }
+
     /// <summary>Loop header: charges one unit of fuel.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public void Tick()

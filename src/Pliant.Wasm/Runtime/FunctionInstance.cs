@@ -10,6 +10,7 @@ namespace Pliant.Wasm.Runtime;
 public sealed class FunctionInstance
 {
     private static readonly ConcurrentDictionary<FuncType, int> TypeIds = new();
+    private static int _nextTypeId;
 
     /// <summary>Creates a function value.</summary>
     public FunctionInstance(FuncType type, nint entry, Instance context, object keepAlive)
@@ -36,6 +37,13 @@ public sealed class FunctionInstance
     /// <summary>Keeps the (collectible) code alive while this function is reachable.</summary>
     public object KeepAlive { get; }
 
+    /// <summary>True for host functions whose delegate takes the calling <see cref="Instance"/> first.</summary>
+    public bool BindsCaller { get; init; }
+
+    /// <summary>A copy of a caller-aware host function bound to the importing instance.</summary>
+    internal FunctionInstance BindCaller(Instance caller) =>
+        new(Type, Entry, new Instance(Context.State) { HostTarget = Context.HostTarget, Caller = caller }, KeepAlive);
+
     /// <summary>Returns the process-wide id of a signature.</summary>
-    public static int CanonicalTypeId(FuncType t) => TypeIds.GetOrAdd(t, _ => TypeIds.Count + 1);
+    public static int CanonicalTypeId(FuncType t) => TypeIds.GetOrAdd(t, _ => Interlocked.Increment(ref _nextTypeId));
 }

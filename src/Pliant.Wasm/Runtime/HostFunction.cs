@@ -9,6 +9,7 @@ public static class HostFunction
     /// <summary>
     /// Wraps a typed delegate (e.g. <c>Func&lt;int,int,int&gt;</c>, <c>Action&lt;long&gt;</c>) as a function value.
     /// Parameters/returns: int/uint (i32), long/ulong (i64), float, double, object (externref), FunctionInstance (funcref).
+    /// A first parameter of type <see cref="Instance"/> receives the importing instance (e.g. to read its memory).
     /// </summary>
     public static FunctionInstance Create<TDelegate>(TDelegate target) where TDelegate : Delegate => Create(typeof(TDelegate), target);
 
@@ -18,6 +19,7 @@ public static class HostFunction
         FuncType sig = EntryStubs.Signature(delegateType);
         var (method, entry) = EntryStubs.HostStub(delegateType);
         var ctx = new Instance(new ExecState()) { HostTarget = target };
-        return new FunctionInstance(sig, entry, ctx, method);
+        var ps = delegateType.GetMethod("Invoke")!.GetParameters();
+        return new FunctionInstance(sig, entry, ctx, method) { BindsCaller = ps.Length > 0 && ps[0].ParameterType == typeof(Instance) };
     }
 }

@@ -18,9 +18,22 @@ public sealed class Instance
     public object?[][] Elems = [];
     /// <summary>For host functions: the delegate the stub calls.</summary>
     public object? HostTarget;
+    /// <summary>For host functions taking the caller: the importing instance.</summary>
+    public Instance? Caller;
 #pragma warning restore CS1591
 
     internal Instance(ExecState state) => State = state;
+
+    /// <summary>
+    /// Remaining fuel of this instance's execution state (shared with instances linked through the
+    /// same <see cref="ExecState"/>). Set it before calling typed exports; <see cref="Invoke(string, WasmValue[], long?)"/>
+    /// takes a per-call value instead.
+    /// </summary>
+    public long Fuel
+    {
+        get => State.Fuel;
+        set => State.Fuel = value;
+    }
 
     /// <summary>Exports by name: <see cref="FunctionInstance"/>, <see cref="Table"/>, <see cref="Memory"/> or <see cref="Global"/>.</summary>
     public Dictionary<string, object> Exports { get; } = new(StringComparer.Ordinal);

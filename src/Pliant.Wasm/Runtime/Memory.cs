@@ -9,6 +9,9 @@ public sealed class Memory
     /// <summary>Page size in bytes.</summary>
     public const int PageSize = 65536;
 
+    /// <summary>Largest memory a managed byte array can hold, in pages (just under 2 GiB).</summary>
+    public const uint MaxPagesInArray = 32767;
+
     /// <summary>The bytes (replaced on growth). Generated code reads this field directly.</summary>
     public byte[] Buffer;
 
@@ -16,9 +19,16 @@ public sealed class Memory
     public Memory(uint pages, uint? max, uint cap)
     {
         if (pages > cap) throw new WasmTrapException("memory size exceeds the engine's page cap");
-        Buffer = new byte[(long)pages * PageSize];
+        try
+        {
+            Buffer = new byte[(long)pages * PageSize];
+        }
+        catch (OutOfMemoryException)
+        {
+            throw new WasmTrapException("out of memory allocating linear memory");
+        }
         Max = max;
-        Cap = cap;
+        Cap = Math.Min(cap, MaxPagesInArray);
     }
 
     /// <summary>Declared maximum, in pages.</summary>
@@ -72,9 +82,9 @@ public sealed class Memory
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static double LoadF64(byte[] b, int addr, long off) => Unsafe.ReadUnaligned<double>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(b), Ea(b, addr, off, 8)));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Load8S(byte[] b, int addr, long off) => (sbyte)b[Ea(b, addr, off, 1)];
+    public static int Load8S(byte[] b, int addr, long off) => (sbyte)Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(b), Ea(b, addr, off, 1));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Load8U(byte[] b, int addr, long off) => b[Ea(b, addr, off, 1)];
+    public static int Load8U(byte[] b, int addr, long off) => Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(b), Ea(b, addr, off, 1));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Load16S(byte[] b, int addr, long off) => Unsafe.ReadUnaligned<short>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(b), Ea(b, addr, off, 2)));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -92,11 +102,11 @@ public sealed class Memory
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreF64(byte[] b, int addr, double v, long off) => Unsafe.WriteUnaligned(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(b), Ea(b, addr, off, 8)), v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Store8(byte[] b, int addr, int v, long off) => b[Ea(b, addr, off, 1)] = (byte)v;
+    public static void Store8(byte[] b, int addr, int v, long off) => Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(b), Ea(b, addr, off, 1)) = (byte)v;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store16(byte[] b, int addr, int v, long off) => Unsafe.WriteUnaligned(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(b), Ea(b, addr, off, 2)), (short)v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Store8L(byte[] b, int addr, long v, long off) => b[Ea(b, addr, off, 1)] = (byte)v;
+    public static void Store8L(byte[] b, int addr, long v, long off) => Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(b), Ea(b, addr, off, 1)) = (byte)v;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store16L(byte[] b, int addr, long v, long off) => Store16(b, addr, (int)v, off);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -53,6 +53,7 @@ public static class SimulationSetup
         Random = new Random(seed),
         CongestionControl = cc,
         InitialVersion = version,
+        Versions = [version],
         MaxDatagramFrameSize = maxDatagramFrameSize,
     };
 

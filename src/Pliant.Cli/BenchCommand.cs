@@ -1,0 +1,326 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+
+namespace Pliant.Cli;
+
+/// <summary>
+/// <c>pliant bench</c>: a Pliant server and a Pliant client in separate processes download N MiB
+/// over loopback; goodput, CPU and allocation per GiB, datagrams per syscall; optionally side by
+/// side with ngtcp2's gtlsserver→gtlsclient from the same run, the mixed pairs, and handshakes/s.
+/// </summary>
+internal static class BenchCommand
+{
+    private const double GiB = 1024.0 * 1024 * 1024;
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    public static Command Create()
+    {
+        var size = new Option<int>("--size") { Description = "download size in MiB", DefaultValueFactory = _ => 256 };
+        var runs = new Option<int>("--runs") { Description = "downloads per pair; medians are printed", DefaultValueFactory = _ => 1 };
+        var vs = new Option<bool>("--vs-ngtcp2") { Description = "also run ngtcp2's gtlsserver→gtlsclient (ngtcp2-pair.sh) in the same run" };
+        var cross = new Option<bool>("--cross") { Description = "also run the mixed pairs over HTTP/3 (needs pliant serve/get)" };
+        var handshakes = new Option<double>("--handshakes") { Description = "seconds of back-to-back handshakes (0: skip)", DefaultValueFactory = _ => 0 };
+        var script = new Option<string?>("--ngtcp2-script") { Description = "path of ngtcp2-pair.sh (default: found in ../shared/peers)" };
+        var timeout = new Option<int>("--timeout") { Description = "seconds before a download is killed", DefaultValueFactory = _ => 300 };
+        var warmup = new Option<int>("--warmup") { Description = "MiB downloaded once before the measured runs (JIT warm-up of the long-lived server; 0: none)", DefaultValueFactory = _ => 64 };
+        var pinCpu = new Option<string?>("--taskset") { Description = "run every peer under taskset -c LIST (e.g. 0 for one core)" };
+
+        var cmd = new Command("bench", "Loopback benchmark: Pliant↔Pliant download (and ngtcp2 side by side).");
+        foreach (var o in new Option[] { size, runs, vs, cross, handshakes, script, timeout, warmup, pinCpu }) cmd.Options.Add(o);
+        cmd.SetAction(pr => Run(new Settings(
+            pr.GetValue(size), Math.Max(1, pr.GetValue(runs)), pr.GetValue(vs), pr.GetValue(cross), pr.GetValue(handshakes),
+            pr.GetValue(script), TimeSpan.FromSeconds(pr.GetValue(timeout)), pr.GetValue(pinCpu), pr.GetValue(warmup))));
+        cmd.Subcommands.Add(CreateServer());
+        cmd.Subcommands.Add(CreateClient());
+        cmd.Subcommands.Add(CreateHandshakeClient());
+        return cmd;
+    }
+
+    private sealed record Settings(int SizeMiB, int Runs, bool VsNgtcp2, bool Cross, double HandshakeSeconds, string? Script, TimeSpan Timeout, string? Taskset, int WarmupMiB);
+
+    private static Command CreateServer()
+    {
+        var port = new Option<int>("--port") { DefaultValueFactory = _ => 0 };
+        var cmd = new Command("server", "bench server process (internal)") { Hidden = true };
+        cmd.Options.Add(port);
+        cmd.SetAction((pr, ct) => BenchPeers.RunServerAsync(pr.GetValue(port), ct));
+        return cmd;
+    }
+
+    private static Command CreateClient()
+    {
+        var port = new Option<int>("--port") { Required = true };
+        var size = new Option<long>("--bytes") { Required = true };
+        var pin = new Option<string?>("--pin");
+        var cmd = new Command("client", "bench client process (internal)") { Hidden = true };
+        cmd.Options.Add(port);
+        cmd.Options.Add(size);
+        cmd.Options.Add(pin);
+        cmd.SetAction((pr, ct) => BenchPeers.RunClientAsync(pr.GetValue(port), pr.GetValue(size), pr.GetValue(pin), ct));
+        return cmd;
+    }
+
+    private static Command CreateHandshakeClient()
+    {
+        var port = new Option<int>("--port") { Required = true };
+        var seconds = new Option<double>("--seconds") { DefaultValueFactory = _ => 5 };
+        var pin = new Option<string?>("--pin");
+        var cmd = new Command("handshakes", "bench handshake loop (internal)") { Hidden = true };
+        cmd.Options.Add(port);
+        cmd.Options.Add(seconds);
+        cmd.Options.Add(pin);
+        cmd.SetAction((pr, ct) => BenchPeers.RunHandshakesAsync(pr.GetValue(port), pr.GetValue(seconds), pr.GetValue(pin), ct));
+        return cmd;
+    }
+
+    /// <summary>One download's figures (NaN where unknown).</summary>
+    internal sealed class RunResult
+    {
+        public bool Ok;
+        public double ProcWallS = double.NaN, XferWallS = double.NaN, ServerCpuS = double.NaN, ClientCpuS = double.NaN, ClientXferCpuS = double.NaN;
+        public double ServerAlloc = double.NaN, ClientAlloc = double.NaN;
+        public double ServerSent = double.NaN, ServerSendCalls = double.NaN, ServerRecv = double.NaN, ServerRecvCalls = double.NaN;
+        public double ClientSent = double.NaN, ClientSendCalls = double.NaN, ClientRecv = double.NaN, ClientRecvCalls = double.NaN;
+        public double ServerGc = double.NaN, ClientGc = double.NaN, HandshakeS = double.NaN;
+    }
+
+    private static int Run(Settings s)
+    {
+        long bytes = (long)s.SizeMiB << 20;
+        var header = new StringBuilder();
+        header.Append(Inv, $"# pliant bench size_mib={s.SizeMiB} runs={s.Runs} cores={Environment.ProcessorCount} ");
+        header.Append(Inv, $"gc={(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} date={DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ}");
+        Console.WriteLine(header);
+
+        var pliant = RunPliantPair(s, bytes);
+        Print("pliant", pliant);
+
+        List<RunResult>? ngtcp2 = null;
+        string? ngtcp2Note = null;
+        if (s.VsNgtcp2)
+        {
+            (ngtcp2, ngtcp2Note) = BenchNgtcp2.RunPair(s.Script, s.SizeMiB, s.Runs, s.Timeout, s.Taskset);
+            if (ngtcp2Note is not null) Console.WriteLine("# ngtcp2: " + ngtcp2Note);
+        }
+
+        List<(string Name, List<RunResult> Runs)> cross = [];
+        if (s.Cross) cross = BenchNgtcp2.RunCross(s.Script, s.SizeMiB, s.Runs, s.Timeout, s.Taskset);
+
+        Console.WriteLine();
+        PrintTable(s, pliant, ngtcp2, cross);
+
+        if (s.HandshakeSeconds > 0) RunHandshakes(s);
+        return pliant.Count > 0 && pliant.All(r => r.Ok) ? 0 : 1;
+    }
+
+    private static BenchProcess StartPeer(Settings s, params string[] args)
+    {
+        if (s.Taskset is null) return BenchProcess.StartSelf(args);
+        string exe = Environment.ProcessPath ?? "dotnet";
+        var full = Path.GetFileNameWithoutExtension(exe).Equals("dotnet", StringComparison.OrdinalIgnoreCase)
+            ? new[] { "-c", s.Taskset, exe, typeof(BenchCommand).Assembly.Location }.Concat(args)
+            : new[] { "-c", s.Taskset, exe }.Concat(args);
+        return BenchProcess.Start("taskset", full);
+    }
+
+    private static List<RunResult> RunPliantPair(Settings s, long bytes)
+    {
+        var results = new List<RunResult>();
+        using var server = StartPeer(s, "bench", "server", "--port", "0");
+        var ready = server.WaitForLine("listening", TimeSpan.FromSeconds(30));
+        if (ready is null)
+        {
+            Console.WriteLine("pliant server did not start: " + server.Stderr);
+            return results;
+        }
+        var info = BenchProcess.Parse(ready);
+        string port = info["port"], pin = info["fingerprint"];
+        int serverPid = int.Parse(info.GetValueOrDefault("pid", "0"), Inv);
+        for (int i = s.WarmupMiB > 0 ? 0 : 1; i <= s.Runs; i++)
+        {
+            if (i == 0) bytes = (long)s.WarmupMiB << 20;
+            else bytes = (long)s.SizeMiB << 20;
+            var r = new RunResult();
+            double srv0 = ServerCpu(server, serverPid);
+            var wall = Stopwatch.StartNew();
+            using (var client = StartPeer(s, "bench", "client", "--port", port, "--bytes", bytes.ToString(Inv), "--pin", pin))
+            {
+                var line = client.WaitForLine("result", s.Timeout);
+                bool exited = client.WaitForExit(TimeSpan.FromSeconds(10));
+                r.ProcWallS = wall.Elapsed.TotalSeconds;
+                r.ServerCpuS = ServerCpu(server, serverPid) - srv0;
+                if (line is null || !exited)
+                {
+                    Console.WriteLine($"run={i} pliant client failed (exit {(client.HasExited ? client.ExitCode : -1)}): {client.Stderr}");
+                    if (i > 0) results.Add(r);
+                    continue;
+                }
+                var d = BenchProcess.Parse(line);
+                r.Ok = client.ExitCode == 0 && d.GetValueOrDefault("ok") == "1";
+                r.XferWallS = BenchProcess.Num(d, "wall_s");
+                r.HandshakeS = BenchProcess.Num(d, "handshake_s");
+                r.ClientCpuS = BenchProcess.Num(d, "proc_cpu_s");
+                r.ClientXferCpuS = BenchProcess.Num(d, "cpu_s");
+                r.ClientAlloc = BenchProcess.Num(d, "alloc");
+                r.ClientSent = BenchProcess.Num(d, "dgram_sent");
+                r.ClientSendCalls = BenchProcess.Num(d, "send_calls");
+                r.ClientRecv = BenchProcess.Num(d, "dgram_recv");
+                r.ClientRecvCalls = BenchProcess.Num(d, "recv_calls");
+                r.ClientGc = BenchProcess.Num(d, "gc0") + BenchProcess.Num(d, "gc1") + BenchProcess.Num(d, "gc2");
+            }
+            if (server.WaitForLine("xfer", TimeSpan.FromSeconds(15)) is { } xfer)
+            {
+                var d = BenchProcess.Parse(xfer);
+                r.ServerAlloc = BenchProcess.Num(d, "alloc");
+                r.ServerSent = BenchProcess.Num(d, "dgram_sent");
+                r.ServerSendCalls = BenchProcess.Num(d, "send_calls");
+                r.ServerRecv = BenchProcess.Num(d, "dgram_recv");
+                r.ServerRecvCalls = BenchProcess.Num(d, "recv_calls");
+                r.ServerGc = BenchProcess.Num(d, "gc0") + BenchProcess.Num(d, "gc1") + BenchProcess.Num(d, "gc2");
+            }
+            if (i > 0) results.Add(r);
+            Console.WriteLine(string.Create(Inv,
+                $"run={i}{(i == 0 ? "(warm-up)" : "")} pair=pliant wall_s={r.ProcWallS:F3} xfer_s={r.XferWallS:F3} goodput_mbit={bytes * 8 / r.ProcWallS / 1e6:F1} " +
+                $"xfer_goodput_mbit={bytes * 8 / r.XferWallS / 1e6:F1} client_cpu_s={r.ClientCpuS:F2} client_xfer_cpu_s={r.ClientXferCpuS:F2} " +
+                $"server_cpu_s={r.ServerCpuS:F2} client_alloc={r.ClientAlloc:F0} server_alloc={r.ServerAlloc:F0} " +
+                $"srv_dgram_per_send={r.ServerSent / r.ServerSendCalls:F1} cli_dgram_per_recv={r.ClientRecv / r.ClientRecvCalls:F1} status={(r.Ok ? 0 : 1)}"));
+        }
+        server.Stop(TimeSpan.FromSeconds(5));
+        return results;
+    }
+
+    /// <summary>The server's CPU seconds so far (taskset execs, so the PID is the server's own).</summary>
+    private static double ServerCpu(BenchProcess server, int pid)
+    {
+        if (pid > 0 && pid != server.Id)
+        {
+            try
+            {
+                using var p = Process.GetProcessById(pid);
+                return p.TotalProcessorTime.TotalSeconds;
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+            {
+                return double.NaN;
+            }
+        }
+        return server.CpuSeconds;
+    }
+
+    private static void RunHandshakes(Settings s)
+    {
+        using var server = StartPeer(s, "bench", "server", "--port", "0");
+        var ready = server.WaitForLine("listening", TimeSpan.FromSeconds(30));
+        if (ready is null)
+        {
+            Console.WriteLine("pliant server did not start: " + server.Stderr);
+            return;
+        }
+        var info = BenchProcess.Parse(ready);
+        int serverPid = int.Parse(info.GetValueOrDefault("pid", "0"), Inv);
+        using var client = StartPeer(s, "bench", "handshakes", "--port", info["port"], "--pin", info["fingerprint"],
+            "--seconds", s.HandshakeSeconds.ToString(Inv));
+        if (client.WaitForLine("warm", TimeSpan.FromSeconds(60)) is null)
+        {
+            Console.WriteLine("handshake client failed: " + client.Stderr);
+            return;
+        }
+        double srv0 = ServerCpu(server, serverPid);
+        var line = client.WaitForLine("handshakes", TimeSpan.FromSeconds(s.HandshakeSeconds + 60));
+        double srvCpu = ServerCpu(server, serverPid) - srv0;
+        client.WaitForExit(TimeSpan.FromSeconds(10));
+        server.Stop(TimeSpan.FromSeconds(5));
+        if (line is null)
+        {
+            Console.WriteLine("handshake client failed: " + client.Stderr);
+            return;
+        }
+        var d = BenchProcess.Parse(line);
+        double n = BenchProcess.Num(d, "n"), wall = BenchProcess.Num(d, "wall_s"), cli = BenchProcess.Num(d, "cpu_s");
+        Console.WriteLine();
+        Console.WriteLine(string.Create(Inv,
+            $"handshakes n={n} failed={d.GetValueOrDefault("failed")} wall_s={wall:F2} rate_per_s={n / wall:F0} " +
+            $"server_cpu_ms_per_hs={srvCpu * 1000 / n:F3} client_cpu_ms_per_hs={cli * 1000 / n:F3} " +
+            $"server_hs_per_core_s={n / srvCpu:F0} client_hs_per_core_s={n / cli:F0} client_alloc_per_hs={BenchProcess.Num(d, "alloc") / n:F0}"));
+    }
+
+    private static void Print(string name, List<RunResult> runs)
+    {
+        if (runs.Count == 0) Console.WriteLine($"# {name}: no runs completed");
+    }
+
+    internal static double Median(IEnumerable<double> values)
+    {
+        var v = values.Where(x => !double.IsNaN(x)).OrderBy(x => x).ToArray();
+        if (v.Length == 0) return double.NaN;
+        return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
+    }
+
+    private static void PrintTable(Settings s, List<RunResult> pliant, List<RunResult>? ngtcp2, List<(string Name, List<RunResult> Runs)> cross)
+    {
+        double bytes = (double)s.SizeMiB * 1024 * 1024;
+        double perGiB = GiB / bytes;
+        var columns = new List<(string Name, List<RunResult> Runs)> { ("pliant", pliant.Where(r => r.Ok).ToList()) };
+        if (ngtcp2 is not null) columns.Add(("ngtcp2", ngtcp2.Where(r => r.Ok).ToList()));
+        foreach (var c in cross) columns.Add((c.Name, c.Runs.Where(r => r.Ok).ToList()));
+
+        var rows = new List<(string Label, Func<RunResult, double> Get, string Format, bool HigherIsBetter)>
+        {
+            ("goodput Mbit/s (process wall)", r => bytes * 8 / r.ProcWallS / 1e6, "F0", true),
+            ("goodput Mbit/s (connect..last byte)", r => bytes * 8 / r.XferWallS / 1e6, "F0", true),
+            ("wall s (process)", r => r.ProcWallS, "F3", false),
+            ("server CPU s/GiB", r => r.ServerCpuS * perGiB, "F2", false),
+            ("client CPU s/GiB (process)", r => r.ClientCpuS * perGiB, "F2", false),
+            ("client CPU s/GiB (connect..last byte)", r => r.ClientXferCpuS * perGiB, "F2", false),
+            ("server alloc KiB/GiB", r => r.ServerAlloc * perGiB / 1024, "F0", false),
+            ("client alloc KiB/GiB", r => r.ClientAlloc * perGiB / 1024, "F0", false),
+            ("server GCs", r => r.ServerGc, "F0", false),
+            ("client GCs", r => r.ClientGc, "F0", false),
+            ("server datagrams/send syscall", r => r.ServerSent / r.ServerSendCalls, "F1", true),
+            ("client datagrams/recv syscall", r => r.ClientRecv / r.ClientRecvCalls, "F1", true),
+            ("client datagrams/send syscall", r => r.ClientSent / r.ClientSendCalls, "F1", true),
+            ("server datagrams/recv syscall", r => r.ServerRecv / r.ServerRecvCalls, "F1", true),
+            ("server datagrams sent", r => r.ServerSent, "F0", false),
+            ("client datagrams sent (ACKs)", r => r.ClientSent, "F0", false),
+        };
+
+        string title = $"median of {s.Runs} run(s), {s.SizeMiB} MiB over 127.0.0.1";
+        var sb = new StringBuilder();
+        sb.AppendLine(title);
+        sb.Append($"{"metric",-40}");
+        foreach (var c in columns) sb.Append(Inv, $"{c.Name,16}");
+        if (ngtcp2 is not null) sb.Append($"{"pliant/ngtcp2",16}");
+        sb.AppendLine();
+        var medians = new Dictionary<string, double[]>();
+        foreach (var row in rows)
+        {
+            var m = columns.Select(c => Median(c.Runs.Select(row.Get))).ToArray();
+            medians[row.Label] = m;
+            if (m.All(double.IsNaN)) continue;
+            sb.Append($"{row.Label,-40}");
+            foreach (var x in m) sb.Append(double.IsNaN(x) ? $"{"-",16}" : string.Create(Inv, $"{x.ToString(row.Format, Inv),16}"));
+            if (ngtcp2 is not null)
+            {
+                double ratio = m[0] / m[1];
+                sb.Append(double.IsNaN(ratio) || double.IsInfinity(ratio) ? $"{"-",16}" : string.Create(Inv, $"{ratio,15:F2}x"));
+            }
+            sb.AppendLine();
+        }
+        Console.Write(sb);
+        Console.WriteLine("(ngtcp2 is HTTP/3 gtlsserver→gtlsclient via ngtcp2-pair.sh; its client CPU and wall are whole-process, like the 'process' rows.)");
+
+        if (ngtcp2 is not null && columns[1].Runs.Count > 0 && columns[0].Runs.Count > 0)
+        {
+            double g = medians["goodput Mbit/s (process wall)"][0] / medians["goodput Mbit/s (process wall)"][1];
+            double sc = medians["server CPU s/GiB"][0] / medians["server CPU s/GiB"][1];
+            double cc = medians["client CPU s/GiB (process)"][0] / medians["client CPU s/GiB (process)"][1];
+            double alloc = Math.Max(medians["server alloc KiB/GiB"][0], medians["client alloc KiB/GiB"][0]);
+            Console.WriteLine();
+            Console.WriteLine(string.Create(Inv, $"goal goodput >= 1.0x ngtcp2: {g:F2}x {(g >= 1 ? "PASS" : "FAIL")}"));
+            Console.WriteLine(string.Create(Inv, $"goal CPU/GiB <= 1.0x ngtcp2: server {sc:F2}x client {cc:F2}x {(sc <= 1 && cc <= 1 ? "PASS" : "FAIL")}"));
+            Console.WriteLine(string.Create(Inv, $"goal alloc/GiB < 1 MiB: {alloc:F0} KiB {(alloc < 1024 ? "PASS" : "FAIL")}"));
+        }
+    }
+}

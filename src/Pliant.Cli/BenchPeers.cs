@@ -1,0 +1,227 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using Pliant.Net;
+using Pliant.Net.Udp;
+using Pliant.Quic.Tls;
+
+namespace Pliant.Cli;
+
+/// <summary>
+/// The processes <c>pliant bench</c> starts: a raw-QUIC bench server and client (one bidirectional
+/// stream: the client sends the size as 8 bytes big-endian and FIN, the server answers with that many
+/// bytes of a pre-filled buffer and FIN), and a handshake loop. Each reports on stdout as key=value.
+/// </summary>
+internal static class BenchPeers
+{
+    public const string Alpn = "pliant-bench";
+    private const int ChunkSize = 1 << 20;
+
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+    private static BenchAllocProfiler? s_profiler;
+
+    /// <summary>Serves until stdin closes; prints <c>listening port= fingerprint=</c>, then one <c>xfer</c> line per download.</summary>
+    public static async Task<int> RunServerAsync(int port, CancellationToken ct)
+    {
+        using var profiler = BenchAllocProfiler.StartIfRequested("server");
+        using var cert = QuicServerCertificates.CreateSelfSigned("localhost");
+        var payload = GC.AllocateUninitializedArray<byte>(ChunkSize, pinned: true);
+        new Random(42).NextBytes(payload);
+        await using var listener = await QuicListener.ListenAsync(new QuicListenerOptions
+        {
+            ListenEndPoint = new IPEndPoint(IPAddress.Loopback, port),
+            ApplicationProtocols = [Alpn],
+            ServerCertificate = cert,
+            ListenBacklog = 4096,
+            ConnectionOptions = new QuicServerConnectionOptions { IdleTimeout = TimeSpan.FromSeconds(10) },
+        }, ct).ConfigureAwait(false);
+        Console.WriteLine(string.Create(Inv, $"listening port={listener.LocalEndPoint.Port} fingerprint={QuicServerCertificates.Sha256Fingerprint(cert)} pid={Environment.ProcessId}"));
+        Console.Out.Flush();
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var stdin = Task.Run(() =>
+        {
+            try { Console.In.ReadToEnd(); } catch (IOException) { }
+            stop.Cancel();
+        }, CancellationToken.None);
+        var output = new Lock();
+        s_profiler = profiler;
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var connection = await listener.AcceptConnectionAsync(stop.Token).ConfigureAwait(false);
+                _ = Task.Run(() => ServeConnectionAsync(connection, payload, output, stop.Token), CancellationToken.None);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        Console.WriteLine(string.Create(Inv, $"exit proc_cpu_s={Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:F3}"));
+        return 0;
+    }
+
+    private static async Task ServeConnectionAsync(QuicConnection connection, byte[] payload, Lock output, CancellationToken ct)
+    {
+        await using var owned = connection.ConfigureAwait(false);
+        try
+        {
+            while (true)
+            {
+                var stream = await connection.AcceptInboundStreamAsync(ct).ConfigureAwait(false);
+                _ = Task.Run(() => ServeStreamAsync(connection, stream, payload, output, ct), CancellationToken.None);
+            }
+        }
+        catch (Exception e) when (e is QuicException or OperationCanceledException or ObjectDisposedException)
+        {
+            // Client went away (handshake loop) or we are stopping.
+        }
+    }
+
+    private static async Task ServeStreamAsync(QuicConnection connection, QuicStream stream, byte[] payload, Lock output, CancellationToken ct)
+    {
+        await using var ownedStream = stream.ConfigureAwait(false);
+        try
+        {
+            var request = new byte[8];
+            int got = 0;
+            while (got < 8)
+            {
+                int n = await stream.ReadAsync(request.AsMemory(got), ct).ConfigureAwait(false);
+                if (n == 0) return;
+                got += n;
+            }
+            long size = BinaryPrimitives.ReadInt64BigEndian(request);
+            var counters = connection.Driver.Counters;
+            if (s_profiler is { } p) p.Arm();
+            var snap = Snapshot.Take(counters);
+            var sw = Stopwatch.StartNew();
+            long left = size;
+            while (left > 0)
+            {
+                int n = (int)Math.Min(left, payload.Length);
+                left -= n;
+                await stream.WriteAsync(payload.AsMemory(0, n), completeWrites: left == 0, ct).ConfigureAwait(false);
+            }
+            if (size == 0) stream.CompleteWrites();
+            double writeS = sw.Elapsed.TotalSeconds;
+            try
+            {
+                await stream.WritesClosed.WaitAsync(TimeSpan.FromSeconds(10), ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is QuicException or TimeoutException)
+            {
+                // The client closes the connection once it has the last byte; the final ACK may not arrive.
+            }
+            var end = Snapshot.Take(counters);
+            s_profiler?.Write();
+            lock (output)
+            {
+                Console.WriteLine(string.Create(Inv,
+                    $"xfer bytes={size} write_s={writeS:F3} total_s={sw.Elapsed.TotalSeconds:F3} {end.Minus(snap)}"));
+                Console.Out.Flush();
+            }
+        }
+        catch (Exception e) when (e is QuicException or OperationCanceledException or ObjectDisposedException)
+        {
+            lock (output) Console.WriteLine("xfer_failed " + e.GetType().Name + ": " + e.Message.ReplaceLineEndings(" "));
+        }
+    }
+
+    /// <summary>One download; prints a <c>result</c> line.</summary>
+    public static async Task<int> RunClientAsync(int port, long size, string? pin, CancellationToken ct)
+    {
+        using var profiler = BenchAllocProfiler.StartIfRequested("client");
+        var buffer = GC.AllocateUninitializedArray<byte>(256 << 10, pinned: true);
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        var sw = Stopwatch.StartNew();
+        await using var connection = await QuicConnection.ConnectAsync(ClientOptions(port, pin), ct).ConfigureAwait(false);
+        double handshakeS = sw.Elapsed.TotalSeconds;
+        var counters = connection.Driver.Counters;
+        profiler?.Arm();
+        var snap = Snapshot.Take(counters);
+        long received = 0;
+        long firstByteTicks = 0;
+        await using (var stream = await connection.OpenOutboundStreamAsync(QuicStreamType.Bidirectional, ct).ConfigureAwait(false))
+        {
+            var request = new byte[8];
+            BinaryPrimitives.WriteInt64BigEndian(request, size);
+            await stream.WriteAsync(request, completeWrites: true, ct).ConfigureAwait(false);
+            while (true)
+            {
+                int n = await stream.ReadAsync(buffer, ct).ConfigureAwait(false);
+                if (n == 0) break;
+                if (received == 0) firstByteTicks = sw.ElapsedTicks;
+                received += n;
+            }
+        }
+        double wallS = sw.Elapsed.TotalSeconds;
+        var end = Snapshot.Take(counters);
+        profiler?.Write();
+        var cpu1 = Process.GetCurrentProcess().TotalProcessorTime;
+        double firstByteS = (double)firstByteTicks / Stopwatch.Frequency;
+        await connection.CloseAsync(0, ct).ConfigureAwait(false);
+        Console.WriteLine(string.Create(Inv,
+            $"result bytes={received} ok={(received == size ? 1 : 0)} handshake_s={handshakeS:F4} first_byte_s={firstByteS:F4} wall_s={wallS:F4} " +
+            $"cpu_s={(cpu1 - cpu0).TotalSeconds:F3} {end.Minus(snap)} proc_cpu_s={Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:F3}"));
+        return received == size ? 0 : 1;
+    }
+
+    /// <summary>Opens and closes connections back to back for <paramref name="seconds"/>; prints a <c>handshakes</c> line.</summary>
+    public static async Task<int> RunHandshakesAsync(int port, double seconds, string? pin, CancellationToken ct)
+    {
+        var options = ClientOptions(port, pin);
+        // Warm up (JIT, first-connection costs) outside the measurement.
+        for (int i = 0; i < 3; i++)
+        {
+            await using var c = await QuicConnection.ConnectAsync(options, ct).ConfigureAwait(false);
+            await c.CloseAsync(0, ct).ConfigureAwait(false);
+        }
+        Console.WriteLine("warm");
+        Console.Out.Flush();
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        long alloc0 = GC.GetTotalAllocatedBytes(true);
+        var sw = Stopwatch.StartNew();
+        int count = 0, failed = 0;
+        while (sw.Elapsed.TotalSeconds < seconds)
+        {
+            try
+            {
+                await using var c = await QuicConnection.ConnectAsync(options, ct).ConfigureAwait(false);
+                await c.CloseAsync(0, ct).ConfigureAwait(false);
+                count++;
+            }
+            catch (QuicException)
+            {
+                failed++;
+            }
+        }
+        double wall = sw.Elapsed.TotalSeconds;
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu0;
+        Console.WriteLine(string.Create(Inv,
+            $"handshakes n={count} failed={failed} wall_s={wall:F3} cpu_s={cpu.TotalSeconds:F3} alloc={GC.GetTotalAllocatedBytes(true) - alloc0}"));
+        return 0;
+    }
+
+    private static QuicClientConnectionOptions ClientOptions(int port, string? pin) => new()
+    {
+        RemoteEndPoint = new IPEndPoint(IPAddress.Loopback, port),
+        ServerName = "localhost",
+        ApplicationProtocols = [Alpn],
+        CertificateValidation = pin is null ? CertificateValidation.Insecure : CertificateValidation.Pin(Convert.FromHexString(pin)),
+        IdleTimeout = TimeSpan.FromSeconds(10),
+    };
+
+    /// <summary>Allocation and UDP counters at one moment.</summary>
+    private readonly record struct Snapshot(long Alloc, long Sent, long SendCalls, long Received, long ReceiveCalls, long SendErrors, int Gen0, int Gen1, int Gen2)
+    {
+        public static Snapshot Take(UdpCounters c) => new(GC.GetTotalAllocatedBytes(true), c.DatagramsSent, c.SendSyscalls,
+            c.DatagramsReceived, c.ReceiveSyscalls, c.SendErrors, GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+
+        public string Minus(Snapshot s) => string.Create(Inv,
+            $"alloc={Alloc - s.Alloc} dgram_sent={Sent - s.Sent} send_calls={SendCalls - s.SendCalls} " +
+            $"dgram_recv={Received - s.Received} recv_calls={ReceiveCalls - s.ReceiveCalls} send_errors={SendErrors - s.SendErrors} " +
+            $"gc0={Gen0 - s.Gen0} gc1={Gen1 - s.Gen1} gc2={Gen2 - s.Gen2}");
+    }
+}
