@@ -6,12 +6,12 @@ using Pliant.Wasm.Decoding;
 
 namespace Pliant.Cli;
 
-/// <summary>The <c>pliant plugin</c> commands: <c>inspect</c> (manifest, imports, exports, validation).</summary>
+/// <summary>The <c>pliant plugin</c> commands: <c>inspect</c> (manifest, imports, exports, validation), plus sign/keygen/hash (<see cref="PluginSignCommand"/>).</summary>
 internal static class PluginCommands
 {
     public static Command Create()
     {
-        var plugin = new Command("plugin", "Protocol plugins: inspect, sign, hash, make keys.");
+        var plugin = new Command("plugin", "Protocol plugins: inspect, sign, keygen, hash.");
         plugin.Subcommands.Add(CreateInspect());
         foreach (var c in PluginSignCommand.CreateAll()) plugin.Subcommands.Add(c);
         return plugin;

@@ -117,9 +117,10 @@ public sealed unsafe partial class PluginInstance
             body();
             return IsAttached;
         }
-        catch (Exception e) when (e is WasmException or PluginFaultException or InsufficientExecutionStackException or OverflowException
-                                    or IndexOutOfRangeException or InvalidOperationException or ArgumentException or OutOfMemoryException)
+        catch (Exception e)
         {
+            // The isolation boundary: whatever went wrong inside the plugin (or in a host function it
+            // called) is this plugin's fault and must not reach the connection.
             string reason = e switch
             {
                 WasmTrapException t => $"trap in {what}: {t.Message}",

@@ -6,11 +6,15 @@ namespace Pliant.Plugins;
 
 /// <summary>
 /// A validated, compiled plugin: one .wasm file with a <c>pliant.manifest</c> custom section.
-/// Compiled once per process (cached by SHA-256 and limits); instantiate per connection with <see cref="PluginHost"/>.
+/// Compiled once per process (cached by SHA-256 and limits, at most CacheCapacity modules); instantiate per connection with <see cref="PluginHost"/>.
 /// </summary>
 public sealed class PluginModule
 {
     private static readonly ConcurrentDictionary<string, PluginModule> Cache = new(StringComparer.Ordinal);
+    private static readonly ConcurrentQueue<string> CacheOrder = new();
+
+    /// <summary>Compiled modules kept by the process-wide cache; the oldest are dropped beyond this (peers can send many).</summary>
+    public const int CacheCapacity = 256;
 
     private PluginModule(byte[] bytes, byte[] sha, PluginManifest manifest, CompiledModule compiled, PluginLimits limits)
     {
@@ -28,7 +32,10 @@ public sealed class PluginModule
     /// <summary>Version from the manifest.</summary>
     public string Version => Manifest.Version;
 
-    /// <summary>SHA-256 of the module bytes.</summary>
+    /// <summary>
+    /// The plugin's identity hash: SHA-256 of the module without its <c>pliant.signature</c> sections
+    /// (<see cref="Trust.PluginHash"/>), so signing does not change it; the hash of <c>id@sha256</c> references.
+    /// </summary>
     public byte[] Sha256 { get; }
 
     /// <summary>SHA-256 in lowercase hex.</summary>
@@ -53,9 +60,10 @@ public sealed class PluginModule
     {
         limits ??= PluginLimits.Default;
         if (wasm.Length > limits.MaxModuleBytes) throw new PluginLoadException($"module is {wasm.Length} bytes, the cap is {limits.MaxModuleBytes}");
-        byte[] sha = SHA256.HashData(wasm);
-        string key = Convert.ToHexStringLower(sha) + "/" + limits.CacheKey;
+        // Keyed by the exact bytes (a signed and an unsigned copy keep their own Bytes), identified by the content hash.
+        string key = Convert.ToHexStringLower(SHA256.HashData(wasm)) + "/" + limits.CacheKey;
         if (Cache.TryGetValue(key, out var cached)) return cached;
+        byte[] sha = ContentHash(wasm);
         byte[] bytes = wasm.ToArray();
         var wasmLimits = new WasmLimits { MaxMemoryPages = limits.MaxMemoryPages, MaxCallDepth = limits.MaxCallDepth, MaxModuleBytes = limits.MaxModuleBytes, MaxTableSize = 4096 };
         Wasm.Decoding.WasmModule decoded;
@@ -69,7 +77,19 @@ public sealed class PluginModule
         try { compiled = CompiledModule.Compile(bytes, wasmLimits); }
         catch (WasmException e) { throw new PluginLoadException($"module failed to compile: {e.Message}", e); }
         var module = new PluginModule(bytes, sha, manifest, compiled, limits);
-        return Cache.GetOrAdd(key, module);
+        var cachedModule = Cache.GetOrAdd(key, module);
+        if (ReferenceEquals(cachedModule, module))
+        {
+            CacheOrder.Enqueue(key);
+            while (Cache.Count > CacheCapacity && CacheOrder.TryDequeue(out var oldest)) Cache.TryRemove(oldest, out _);
+        }
+        return cachedModule;
+    }
+
+    private static byte[] ContentHash(ReadOnlySpan<byte> wasm)
+    {
+        try { return Trust.PluginHash.Compute(wasm); }
+        catch (FormatException) { return SHA256.HashData(wasm); } // malformed: validation reports it next
     }
 
     /// <summary>Reads and loads a .wasm file.</summary>

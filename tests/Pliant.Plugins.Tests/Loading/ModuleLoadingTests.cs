@@ -13,6 +13,7 @@ public class ModuleLoadingTests
         Assert.Equal(5, m.Manifest.Bindings.Count);
         Assert.Contains(m.Manifest.Bindings, b => b is { Operation: "packet.after_send", Anchor: "post", Export: "on_sent" });
         Assert.Equal(64, m.HashHex.Length);
+        Assert.Equal(Pliant.Plugins.Trust.PluginHash.ToHex(Pliant.Plugins.Trust.PluginHash.Compute(PluginFiles.Bytes("monitoring"))), m.HashHex);
     }
 
     [Fact]
