@@ -74,7 +74,8 @@ for f in "$results"/*.trx; do
   line=$(grep -o '<Counters [^>]*>' "$f" | head -1)
   get() { echo "$line" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*'; }
   passed=$((passed + $(get passed))); failed=$((failed + $(get failed) + $(get error) + $(get timeout) + $(get aborted)))
-  skipped=$((skipped + $(get notExecuted)))
+  # TRX counts skipped tests as neither executed nor notExecuted: total - executed.
+  skipped=$((skipped + $(get total) - $(get executed)))
 done
 # A test project that crashed writes no TRX: count that as a failure.
 expected=$(ls tests/*/*.Tests.csproj 2>/dev/null | wc -l)

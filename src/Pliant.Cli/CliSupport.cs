@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Reflection;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
@@ -150,66 +149,14 @@ internal static class CliSupport
     };
 }
 
-/// <summary>
-/// What the connection core knows about a connection (version, suite, resumption, 0-RTT) and a key update
-/// trigger, read under the endpoint's lock. Pliant.Net exposes these only internally and its
-/// InternalsVisibleTo names "Pliant.Cli" while this assembly is "pliant", so this goes through reflection
-/// and degrades to defaults if the shape changes. Replace with public API once Pliant.Net has it.
-/// </summary>
+/// <summary>What the CLI reports about a connection (version, suite, resumption, 0-RTT) and a key update trigger.</summary>
 internal static class ConnectionInfo
 {
-    private const BindingFlags Instance = BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic;
+    public static (uint version, CipherSuite? suite, bool resumed, bool earlyData) Read(QuicConnection c) =>
+        (c.QuicVersion, c.NegotiatedCipherSuite, c.IsResumed, c.EarlyDataAccepted);
 
-    public static (uint version, CipherSuite? suite, bool resumed, bool earlyData) Read(QuicConnection c)
-    {
-        var (core, syncRoot) = Internals(c);
-        if (core is null || syncRoot is null) return (0, null, false, false);
-        lock (syncRoot)
-        {
-            return (core.Version, core.CipherSuite, core.IsResumed, core.EarlyDataAccepted);
-        }
-    }
-
-    /// <summary>Starts a key update (RFC 9001 §6); false when not possible yet (handshake unconfirmed, one in progress, or no access).</summary>
-    public static bool TryKeyUpdate(QuicConnection c)
-    {
-        var (core, syncRoot) = Internals(c);
-        if (core is null || syncRoot is null) return false;
-        bool ok;
-        lock (syncRoot)
-        {
-            ok = core.InitiateKeyUpdate();
-        }
-        if (ok)
-        {
-            try
-            {
-                var driver = typeof(QuicConnection).GetProperty("Driver", Instance)?.GetValue(c);
-                driver?.GetType().GetMethod("Wake", Instance, Type.EmptyTypes)?.Invoke(driver, null);
-            }
-            catch (TargetInvocationException)
-            {
-            }
-        }
-        return ok;
-    }
-
-    /// <summary>QuicConnection.Core (an IConnectionCore wrapper whose Core is the QuicConnectionCore) and Driver.SyncRoot.</summary>
-    private static (QuicConnectionCore? core, Lock? syncRoot) Internals(QuicConnection c)
-    {
-        try
-        {
-            var wrapper = typeof(QuicConnection).GetProperty("Core", Instance)?.GetValue(c);
-            var core = wrapper as QuicConnectionCore ?? wrapper?.GetType().GetProperty("Core", Instance)?.GetValue(wrapper) as QuicConnectionCore;
-            var driver = typeof(QuicConnection).GetProperty("Driver", Instance)?.GetValue(c);
-            var syncRoot = driver?.GetType().GetProperty("SyncRoot", Instance)?.GetValue(driver) as Lock;
-            return (core, syncRoot);
-        }
-        catch (Exception ex) when (ex is TargetInvocationException or MemberAccessException or AmbiguousMatchException)
-        {
-            return (null, null);
-        }
-    }
+    /// <summary>Starts a key update (RFC 9001 §6); false when not possible yet (handshake unconfirmed or one in progress).</summary>
+    public static bool TryKeyUpdate(QuicConnection c) => c.InitiateKeyUpdate();
 }
 
 /// <summary><c>--session FILE</c>: a TLS 1.3 session ticket (with the server's transport parameters for 0-RTT) as JSON.</summary>

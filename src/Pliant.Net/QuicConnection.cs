@@ -66,6 +66,45 @@ public sealed partial class QuicConnection : IAsyncDisposable
     /// <summary>Raised (on the thread pool) for each session ticket the server sends.</summary>
     public event EventHandler<TlsSessionTicket>? SessionTicketReceived;
 
+    /// <summary>Completes when the handshake completed (useful after a 0-RTT <see cref="ConnectAsync"/>).</summary>
+    public Task HandshakeCompleted => _connected.Task;
+
+    /// <summary>The QUIC version in use (0x00000001 or 0x6b3343cf).</summary>
+    public uint QuicVersion => ReadCore(c => c.Version, 0u);
+
+    /// <summary>The TLS cipher suite, once negotiated.</summary>
+    public Pliant.Quic.Crypto.CipherSuite? NegotiatedCipherSuite => ReadCore(c => c.CipherSuite, null);
+
+    /// <summary>True when TLS resumed an earlier session.</summary>
+    public bool IsResumed => ReadCore(c => c.IsResumed, false);
+
+    /// <summary>True when the server accepted 0-RTT data.</summary>
+    public bool EarlyDataAccepted => ReadCore(c => c.EarlyDataAccepted, false);
+
+    /// <summary>1-RTT key updates completed (RFC 9001 §6).</summary>
+    public int KeyUpdates => ReadCore(c => c.KeyUpdates, 0);
+
+    /// <summary>The server's certificate (client side), once validated.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? RemoteCertificate => ReadCore(c => c.PeerCertificate, null);
+
+    /// <summary>Packet and byte counters of the connection.</summary>
+    public ConnectionStatistics? Statistics => ReadCore(c => c.Statistics, null);
+
+    /// <summary>Starts a 1-RTT key update; false when not possible yet (handshake unconfirmed or one in progress).</summary>
+    public bool InitiateKeyUpdate()
+    {
+        bool ok;
+        lock (_driver.SyncRoot) ok = Core.Real?.InitiateKeyUpdate() ?? false;
+        if (ok) _driver.Wake();
+        return ok;
+    }
+
+    /// <summary>Runs <paramref name="read"/> on the sans-IO connection under the endpoint lock.</summary>
+    internal T ReadCore<T>(Func<QuicConnectionCore, T> read, T fallback)
+    {
+        lock (_driver.SyncRoot) return Core.Real is { } real ? read(real) : fallback;
+    }
+
     /// <summary>Completes when the connection is closed (by either side, or idle).</summary>
     public Task Closed => _closed.Task;
 
@@ -92,6 +131,8 @@ public sealed partial class QuicConnection : IAsyncDisposable
             lock (driver.SyncRoot)
             {
                 var core = driver.Endpoint.Connect(QuicEndpointDriver.NowUs, CoreOptions.ForClient(options), remote);
+                if (options.EnableEarlyData && options.ResumptionTicket is not null)
+                    core.Real?.DeferFirstFlight(QuicEndpointDriver.NowUs + (long)EarlyDataFlightDelay.TotalMicroseconds);
                 connection = new QuicConnection(driver, core, options, onConnected: null);
                 driver.Register(core, connection);
             }
@@ -100,6 +141,15 @@ public sealed partial class QuicConnection : IAsyncDisposable
         {
             await driver.ReleaseAsync().ConfigureAwait(false);
             throw;
+        }
+        if (options.EnableEarlyData && options.ResumptionTicket is not null)
+        {
+            // RFC 9001 §4.6.1: with 0-RTT keys the application may send before the handshake ends;
+            // HandshakeCompleted tells when it did. The core holds the first flight until the
+            // application's first write (or EarlyDataFlightDelay), so early data leaves with the ClientHello.
+            bool early;
+            lock (driver.SyncRoot) early = connection.Core.CanSendEarlyData;
+            if (early) return connection;
         }
         driver.Wake();
 
@@ -114,6 +164,9 @@ public sealed partial class QuicConnection : IAsyncDisposable
         }
         return connection;
     }
+
+    /// <summary>How long a 0-RTT connection waits for the application's first write before sending its first flight.</summary>
+    internal static readonly TimeSpan EarlyDataFlightDelay = TimeSpan.FromMilliseconds(250);
 
     /// <summary>Opens a stream; waits while the peer's stream limit is reached (until MAX_STREAMS raises it).</summary>
     public async ValueTask<QuicStream> OpenOutboundStreamAsync(QuicStreamType type, CancellationToken cancellationToken = default)

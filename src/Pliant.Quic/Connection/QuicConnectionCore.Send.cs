@@ -33,6 +33,16 @@ public sealed partial class QuicConnectionCore
 
     internal void SetTokenKey(AddressTokens tokens) => _tokenKey = tokens;
     private readonly Stack<SentPacket> _packetPool = new();
+    private long _deferFirstFlightUntilUs;
+
+    /// <summary>
+    /// A resuming client with 0-RTT keys may hold its first flight until the application's first
+    /// write, at most until <paramref name="untilUs"/>, so early data leaves with the ClientHello.
+    /// </summary>
+    public void DeferFirstFlight(long untilUs)
+    {
+        if (CanSendEarlyData && Statistics.DatagramsSent == 0) _deferFirstFlightUntilUs = untilUs;
+    }
     private readonly PacketDraft[] _drafts = new PacketDraft[4];
 
     /// <summary>
@@ -56,6 +66,13 @@ public sealed partial class QuicConnectionCore
             return true;
         }
 
+        if (_deferFirstFlightUntilUs > 0)
+        {
+            // 0-RTT: hold the first flight until the application wrote something (so its data rides
+            // with the ClientHello) or the deadline passed.
+            if (nowUs < _deferFirstFlightUntilUs && !_streams.HasPendingStreamData && !_streams.HasPendingControl) return false;
+            _deferFirstFlightUntilUs = 0;
+        }
         if (_pathResponses.Count > 0 && TryBuildProbingDatagram(nowUs, buffer, out transmit)) return true;
 
         int segment = Math.Min(_sendDatagramSize, buffer.Length);

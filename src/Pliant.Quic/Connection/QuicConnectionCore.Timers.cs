@@ -33,6 +33,7 @@ public sealed partial class QuicConnectionCore
         if (_pendingPath is { } path) t = Math.Min(t, path.DeadlineUs);
         if (_previousReceiveKeys is not null) t = Math.Min(t, _previousKeysDiscardAtUs);
         if (_pacingWakeUs is { } pace) t = Math.Min(t, pace);
+        if (_deferFirstFlightUntilUs > 0) t = Math.Min(t, _deferFirstFlightUntilUs);
         if (_timers.Count > 0 && NextPluginTimer() is { } plugin) t = Math.Min(t, plugin);
         return t;
     }

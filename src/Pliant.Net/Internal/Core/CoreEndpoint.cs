@@ -79,4 +79,8 @@ internal sealed class CoreConnection(QuicConnectionCore core) : IConnectionCore
     public IPEndPoint RemoteEndPoint => core.RemoteEndPoint;
 
     public string? ApplicationProtocol => core.ApplicationProtocol;
+
+    public bool CanSendEarlyData => core.CanSendEarlyData;
+
+    public QuicConnectionCore? Real => core;
 }

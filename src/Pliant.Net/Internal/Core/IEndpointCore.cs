@@ -55,4 +55,10 @@ internal interface IConnectionCore
     IPEndPoint RemoteEndPoint { get; }
 
     string? ApplicationProtocol { get; }
+
+    /// <summary>True while a resuming client may send 0-RTT data.</summary>
+    bool CanSendEarlyData => false;
+
+    /// <summary>The real sans-IO connection, or null for a stand-in core (tests).</summary>
+    QuicConnectionCore? Real => null;
 }

@@ -1,0 +1,102 @@
+using Pliant.Quic.Connection;
+using Pliant.Quic.Tests.Simulation;
+using Pliant.Quic.Tls;
+
+namespace Pliant.Quic.Tests.Connections;
+
+public class ZeroRttTests
+{
+    private static readonly byte[] TicketKey = Enumerable.Range(1, 32).Select(i => (byte)i).ToArray();
+
+    private static QuicEndpointOptions Server(int seed, bool earlyData) => SimulationSetup.ServerEndpoint(seed,
+        SimulationSetup.ServerOptions(seed, b => { b.TicketKey = TicketKey; b.EnableEarlyData = earlyData; }));
+
+    private static TlsSessionTicket FirstConnection(int seed, bool earlyData)
+    {
+        var pair = new SimulatedPair(seed, Server(seed, earlyData));
+        var client = pair.Connect(SimulationSetup.ClientOptions(seed));
+        TlsSessionTicket? ticket = null;
+        pair.OnStep = () =>
+        {
+            while (client.TryPollEvent(out var e))
+                if (e.Kind == ConnectionEventKind.SessionTicket) ticket = e.Ticket;
+        };
+        Assert.True(pair.RunUntil(() => ticket is not null));
+        Assert.NotNull(ticket!.TransportParameters);
+        return ticket;
+    }
+
+    private static QuicConnectionOptions Resuming(int seed, TlsSessionTicket ticket) => SimulationSetup.ClientOptions(seed,
+        new TlsClientOptions
+        {
+            ServerName = "localhost", Validation = CertificateValidation.Insecure,
+            ResumptionTicket = ticket, EnableEarlyData = true,
+        });
+
+    [Fact]
+    public void ResumedConnectionSendsStreamDataInZeroRtt()
+    {
+        var ticket = FirstConnection(60, earlyData: true);
+        var pair = new SimulatedPair(61, Server(60, earlyData: true));
+        var client = pair.Connect(Resuming(61, ticket));
+        Assert.True(client.CanSendEarlyData);
+        Assert.True(client.TryOpenStream(true, out ulong id));
+        var request = "GET /index.html"u8.ToArray();
+        Assert.Equal(request.Length, client.StreamWrite(id, request, fin: true));
+        StreamCollector? collector = null;
+        pair.OnStep = () =>
+        {
+            if (collector is null && pair.Server.Connections.Count == 1) collector = new StreamCollector(pair.Server.Connections[0]);
+            collector?.Step();
+        };
+        // The server reads the 0-RTT request before the client has even seen the ServerHello.
+        Assert.True(pair.RunUntil(() => collector is not null && collector.Finished.Contains(id)));
+        Assert.False(client.IsConnected);
+        Assert.Equal(request, collector!.Data[id].ToArray());
+        Assert.True(pair.RunUntil(() => client.IsConnected));
+        Assert.True(client.IsResumed);
+        Assert.True(client.EarlyDataAccepted, $"server early={pair.Server.Connections[0].EarlyDataAccepted} ticketMax={ticket.MaxEarlyDataSize} alpn={ticket.ApplicationProtocol}");
+        // The first flight carried a 0-RTT long-header packet (type bits 01 in v1) after the Initial.
+        Assert.Contains(pair.ClientSent.Take(2), d => ContainsZeroRttPacket(d));
+        // The server had the request before the handshake completed: it arrived in the first datagram.
+        Assert.True(pair.Server.Connections[0].IsResumed);
+    }
+
+    [Fact]
+    public void RejectedEarlyDataIsResentInOneRtt()
+    {
+        var ticket = FirstConnection(62, earlyData: true);
+        // Same ticket key, but this server refuses 0-RTT.
+        var pair = new SimulatedPair(63, Server(62, earlyData: false));
+        var client = pair.Connect(Resuming(63, ticket));
+        Assert.True(client.TryOpenStream(true, out ulong id));
+        var request = new byte[3000];
+        new Random(63).NextBytes(request);
+        Assert.Equal(request.Length, client.StreamWrite(id, request, fin: true));
+        StreamCollector? collector = null;
+        pair.OnStep = () =>
+        {
+            if (collector is null && pair.Server.Connections.Count == 1) collector = new StreamCollector(pair.Server.Connections[0]);
+            collector?.Step();
+        };
+        Assert.True(pair.RunUntil(() => collector is not null && collector.Finished.Contains(id)));
+        Assert.Equal(request, collector!.Data[id].ToArray());
+        Assert.True(pair.RunUntil(() => client.IsConnected));
+        Assert.True(client.IsResumed);
+        Assert.False(client.EarlyDataAccepted);
+    }
+
+    /// <summary>Walks the coalesced long-header packets of a datagram looking for a 0-RTT one.</summary>
+    private static bool ContainsZeroRttPacket(byte[] datagram)
+    {
+        int offset = 0;
+        while (offset < datagram.Length)
+        {
+            if (!Pliant.Quic.Wire.PacketHeader.TryParse(datagram.AsSpan(offset), 8, out var h)) return false;
+            if (h.Type == Pliant.Quic.Wire.PacketType.ZeroRtt) return true;
+            if (!h.IsLongHeader) return false;
+            offset += h.PacketLength;
+        }
+        return false;
+    }
+}
