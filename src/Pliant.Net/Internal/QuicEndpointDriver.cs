@@ -28,7 +28,7 @@ internal sealed class QuicEndpointDriver
     private readonly List<QuicConnection> _closing = [];
     private readonly List<TaskCompletionSource> _flushWaiters = [];
     private readonly ManualResetEventSlim _wake = new(false);
-    private readonly byte[] _sendBuffer = GC.AllocateUninitializedArray<byte>(65536, pinned: true);
+    private readonly byte[] _sendBuffer = UdpBufferPool.RentSendBuffer(); // pooled: client endpoints live for one connection
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Thread _receiveThread;
     private readonly Thread _loopThread;
@@ -124,6 +124,18 @@ internal sealed class QuicEndpointDriver
     private void ReceiveLoop()
     {
         var batch = _socket.CreateReceiveBatch();
+        try
+        {
+            ReceiveLoop(batch);
+        }
+        finally
+        {
+            UdpBufferPool.ReturnBatch(batch);
+        }
+    }
+
+    private void ReceiveLoop(UdpReceiveBatch batch)
+    {
         while (!_stopping)
         {
             int n = _socket.ReceiveBatch(batch, 250);
@@ -313,6 +325,7 @@ internal sealed class QuicEndpointDriver
             _socket.Dispose(); // wakes the receive thread (shutdown) and releases the port
             _receiveThread.Join();
             _loopThread.Join();
+            UdpBufferPool.ReturnSendBuffer(_sendBuffer); // both threads are gone: nothing sends any more
             Log.EndpointStopped(_logger, _socket.LocalEndPoint, _socket.Counters.ToString());
             _stopped.TrySetResult();
         }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);

@@ -117,7 +117,7 @@ internal sealed class ManagedUdpSocket : IUdpTransport
         OperatingSystem.IsMacOS() || OperatingSystem.IsIOS() || OperatingSystem.IsFreeBSD() ? (SocketOptionName)36 :
         null;
 
-    public UdpReceiveBatch CreateReceiveBatch() => new(capacity: 32, slotSize: 2048);
+    public UdpReceiveBatch CreateReceiveBatch() => UdpBufferPool.RentBatch(capacity: 32, slotSize: 2048);
 
     public int ReceiveBatch(UdpReceiveBatch batch, int timeoutMs)
     {

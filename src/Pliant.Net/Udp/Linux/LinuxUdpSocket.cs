@@ -235,7 +235,7 @@ internal sealed unsafe class LinuxUdpSocket : IUdpTransport
     }
 
     public UdpReceiveBatch CreateReceiveBatch() =>
-        _gro ? new UdpReceiveBatch(capacity: 16, slotSize: 65536) : new UdpReceiveBatch(capacity: 64, slotSize: 2048);
+        _gro ? UdpBufferPool.RentBatch(capacity: 16, slotSize: 65536) : UdpBufferPool.RentBatch(capacity: 64, slotSize: 2048);
 
     public int ReceiveBatch(UdpReceiveBatch batch, int timeoutMs)
     {
