@@ -403,8 +403,18 @@ public sealed partial class QuicConnectionCore
             // RFC 9001 §4.1.2: an acknowledged 1-RTT packet confirms the handshake for the client.
             ConfirmHandshake(nowUs);
         }
-        _ackedScratch.Clear();
-        _lostScratch.Clear();
+        // Recovery no longer holds these records: reuse them (no allocation per packet in steady state).
+        ReturnToPool(_ackedScratch);
+        ReturnToPool(_lostScratch);
+    }
+
+    private void ReturnToPool(List<SentPacket> packets)
+    {
+        foreach (var p in packets)
+        {
+            if (_packetPool.Count < 4096) _packetPool.Push(p);
+        }
+        packets.Clear();
     }
 
     private void OnPacketAcked(long nowUs, SentPacket p)

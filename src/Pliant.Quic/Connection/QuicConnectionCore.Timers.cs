@@ -62,7 +62,7 @@ public sealed partial class QuicConnectionCore
             _timeoutLost.Clear();
             var action = _recovery.OnLossDetectionTimeout(nowUs, _timeoutLost);
             foreach (var p in _timeoutLost) OnPacketLost(p);
-            _timeoutLost.Clear();
+            ReturnToPool(_timeoutLost);
             if (action.ProbeCount > 0)
             {
                 Statistics.PtoCount++;
