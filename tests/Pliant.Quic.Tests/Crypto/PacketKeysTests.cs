@@ -150,11 +150,7 @@ public class PacketKeysTests
             if (!keys.TryOpen(pn, header, packet.AsSpan(0, 1016), packet)) throw new InvalidOperationException();
             keys.HeaderProtectionMask(packet.AsSpan(4, 16), mask);
         }
-        for (ulong i = 0; i < 200; i++) Once(i);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (ulong i = 200; i < 1200; i++) Once(i);
-        long after = GC.GetAllocatedBytesForCurrentThread();
-        Assert.Equal(0, after - before);
+        AllocationAssert.NoAllocationPerCall(i => Once((ulong)i));
     }
 
     [Fact]

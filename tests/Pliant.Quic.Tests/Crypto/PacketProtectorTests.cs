@@ -152,9 +152,6 @@ public class PacketProtectorTests
             if (!PacketProtector.TryRemoveHeaderProtection(packet, 9, keys, out int len, out _)) throw new InvalidOperationException();
             if (!PacketProtector.TryDecrypt(packet, 9, len, pn, keys, out _)) throw new InvalidOperationException();
         }
-        for (ulong i = 0; i < 100; i++) Once(i);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (ulong i = 100; i < 1100; i++) Once(i);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        AllocationAssert.NoAllocationPerCall(i => Once((ulong)i));
     }
 }

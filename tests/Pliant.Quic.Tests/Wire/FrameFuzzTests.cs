@@ -176,9 +176,6 @@ public class FrameAllocationTests
             }
             Assert.True(sum > 0);
         }
-        Once();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 100; i++) Once();
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        AllocationAssert.NoAllocationPerCall(_ => Once(), warmup: 50, iterations: 2000);
     }
 }
