@@ -26,10 +26,13 @@ internal static class BenchCommand
         var timeout = new Option<int>("--timeout") { Description = "seconds before a download is killed", DefaultValueFactory = _ => 300 };
         var warmup = new Option<int>("--warmup") { Description = "MiB downloaded once before the measured runs (JIT warm-up of the long-lived server; 0: none)", DefaultValueFactory = _ => 64 };
         var pinCpu = new Option<string?>("--taskset") { Description = "run every peer under taskset -c LIST (e.g. 0 for one core)" };
+        var plugin = new Option<string?>("--plugin") { Description = "attach this plugin (.wasm) to both Pliant peers' connections (cost of isolation)" };
+        var cc = new Option<string?>("--cc") { Description = "congestion controller of the Pliant peers: cubic (default) or newreno" };
+        cc.AcceptOnlyFromAmong("cubic", "newreno");
 
         var cmd = new Command("bench", "Loopback benchmark: Pliant↔Pliant download (and ngtcp2 side by side).");
-        foreach (var o in new Option[] { size, runs, vs, cross, handshakes, script, timeout, warmup, pinCpu }) cmd.Options.Add(o);
-        cmd.SetAction(pr => Run(new Settings(
+        foreach (var o in new Option[] { size, runs, vs, cross, handshakes, script, timeout, warmup, pinCpu, plugin, cc }) cmd.Options.Add(o);
+        cmd.SetAction(pr => BenchPeers.WithPeerSettings(pr.GetValue(plugin), pr.GetValue(cc)) ?? Run(new Settings(
             pr.GetValue(size), Math.Max(1, pr.GetValue(runs)), pr.GetValue(vs), pr.GetValue(cross), pr.GetValue(handshakes),
             pr.GetValue(script), TimeSpan.FromSeconds(pr.GetValue(timeout)), pr.GetValue(pinCpu), pr.GetValue(warmup))));
         cmd.Subcommands.Add(CreateServer());

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Net;
 using Pliant.Net;
 using Pliant.Net.Udp;
+using Pliant.Quic.Connection;
 using Pliant.Quic.Tls;
 
 namespace Pliant.Cli;
@@ -19,6 +20,47 @@ internal static class BenchPeers
     private const int ChunkSize = 1 << 20;
 
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    private const string PluginVariable = "PLIANT_BENCH_PLUGIN";
+    private const string CcVariable = "PLIANT_BENCH_CC";
+
+    /// <summary>
+    /// Hands <c>--plugin</c>/<c>--cc</c> to the peer processes through their environment; returns an exit
+    /// code on a usage error, null to go on.
+    /// </summary>
+    public static int? WithPeerSettings(string? plugin, string? cc)
+    {
+        if (plugin is not null)
+        {
+            if (!File.Exists(plugin)) { Console.Error.WriteLine($"pliant bench: no such plugin: {plugin}"); return ExitCodes.Usage; }
+            Environment.SetEnvironmentVariable(PluginVariable, Path.GetFullPath(plugin));
+            Console.WriteLine($"# plugin on both peers: {Path.GetFileName(plugin)}");
+        }
+        if (cc is not null)
+        {
+            Environment.SetEnvironmentVariable(CcVariable, cc);
+            Console.WriteLine($"# congestion control: {cc}");
+        }
+        return null;
+    }
+
+    private static CongestionControlAlgorithm? PeerCongestionControl() =>
+        Environment.GetEnvironmentVariable(CcVariable) switch
+        {
+            "newreno" => CongestionControlAlgorithm.NewReno,
+            "cubic" => CongestionControlAlgorithm.Cubic,
+            _ => null,
+        };
+
+    /// <summary>The plugin the parent asked for, attached to every connection of this peer.</summary>
+    private static Action<QuicConnectionCore>? PeerPlugin()
+    {
+        var path = Environment.GetEnvironmentVariable(PluginVariable);
+        if (string.IsNullOrEmpty(path)) return null;
+        var module = Pliant.Plugins.PluginModule.Load(File.ReadAllBytes(path));
+        var host = new Pliant.Plugins.PluginHost();
+        return core => host.Attach(core, module, Pliant.Plugins.PluginOrigin.Application);
+    }
     private static BenchAllocProfiler? s_profiler;
 
     /// <summary>Serves until stdin closes; prints <c>listening port= fingerprint=</c>, then one <c>xfer</c> line per download.</summary>
@@ -34,7 +76,12 @@ internal static class BenchPeers
             ApplicationProtocols = [Alpn],
             ServerCertificate = cert,
             ListenBacklog = 4096,
-            ConnectionOptions = new QuicServerConnectionOptions { IdleTimeout = TimeSpan.FromSeconds(10) },
+            ConnectionOptions = new QuicServerConnectionOptions
+            {
+                IdleTimeout = TimeSpan.FromSeconds(10),
+                ConfigureCore = PeerPlugin(),
+                CongestionControl = PeerCongestionControl(),
+            },
         }, ct).ConfigureAwait(false);
         Console.WriteLine(string.Create(Inv, $"listening port={listener.LocalEndPoint.Port} fingerprint={QuicServerCertificates.Sha256Fingerprint(cert)} pid={Environment.ProcessId}"));
         Console.Out.Flush();
@@ -211,7 +258,11 @@ internal static class BenchPeers
         ApplicationProtocols = [Alpn],
         CertificateValidation = pin is null ? CertificateValidation.Insecure : CertificateValidation.Pin(Convert.FromHexString(pin)),
         IdleTimeout = TimeSpan.FromSeconds(10),
+        ConfigureCore = s_clientPlugin.Value,
+        CongestionControl = PeerCongestionControl(),
     };
+
+    private static readonly Lazy<Action<QuicConnectionCore>?> s_clientPlugin = new(PeerPlugin);
 
     /// <summary>Allocation and UDP counters at one moment.</summary>
     private readonly record struct Snapshot(long Alloc, long Sent, long SendCalls, long Received, long ReceiveCalls, long SendErrors, int Gen0, int Gen1, int Gen2)

@@ -128,7 +128,7 @@ public sealed class ReceiveBuffer : IDisposable
             int inChunk = (int)(offset % ChunkSize);
             if (!_chunks.TryGetValue(key, out var chunk))
             {
-                chunk = ArrayPool<byte>.Shared.Rent(ChunkSize);
+                chunk = ChunkPool.Instance.Rent(ChunkSize);
                 _chunks.Add(key, chunk);
             }
             int n = Math.Min(data.Length, ChunkSize - inChunk);
@@ -155,7 +155,7 @@ public sealed class ReceiveBuffer : IDisposable
             total += n;
             _readOffset += (ulong)n;
             // The chunk is fully consumed: release it.
-            if (_readOffset % ChunkSize == 0 && _chunks.Remove(key, out var c)) ArrayPool<byte>.Shared.Return(c);
+            if (_readOffset % ChunkSize == 0 && _chunks.Remove(key, out var c)) ChunkPool.Instance.Return(c);
         }
         fin = IsFinished;
         if (fin) ReleaseAll();
@@ -171,7 +171,7 @@ public sealed class ReceiveBuffer : IDisposable
 
     private void ReleaseAll()
     {
-        foreach (var c in _chunks.Values) ArrayPool<byte>.Shared.Return(c);
+        foreach (var c in _chunks.Values) ChunkPool.Instance.Return(c);
         _chunks.Clear();
     }
 

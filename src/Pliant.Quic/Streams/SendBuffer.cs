@@ -92,7 +92,7 @@ public sealed class SendBuffer : IDisposable
         {
             int inChunk = (int)((_written - _chunkBase) % ChunkSize);
             int chunkIndex = (int)((_written - _chunkBase) / ChunkSize);
-            if (chunkIndex == _chunks.Count) _chunks.Add(ArrayPool<byte>.Shared.Rent(ChunkSize));
+            if (chunkIndex == _chunks.Count) _chunks.Add(ChunkPool.Instance.Rent(ChunkSize));
             int n = Math.Min(accepted - done, ChunkSize - inChunk);
             data.Slice(done, n).CopyTo(_chunks[chunkIndex].AsSpan(inChunk, n));
             done += n;
@@ -198,7 +198,7 @@ public sealed class SendBuffer : IDisposable
         // Release chunks the acknowledged prefix has passed.
         while (_chunks.Count > 0 && _ackedPrefix - _chunkBase >= ChunkSize)
         {
-            ArrayPool<byte>.Shared.Return(_chunks[0]);
+            ChunkPool.Instance.Return(_chunks[0]);
             _chunks.RemoveAt(0);
             _chunkBase += ChunkSize;
         }
@@ -225,7 +225,7 @@ public sealed class SendBuffer : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        foreach (var c in _chunks) ArrayPool<byte>.Shared.Return(c);
+        foreach (var c in _chunks) ChunkPool.Instance.Return(c);
         _chunks.Clear();
         _lost.Clear();
         _acked.Clear();
