@@ -42,7 +42,9 @@ internal sealed class PluginBinding : IPluginEnvironment
                 var fn = Instance.Export<Action>(b.Export);
                 string what = $"{b.Operation} ({b.Anchor})";
                 var check = ResultInvariants.For(b.Operation, b.Anchor);
-                _hooks.Add(_site.AttachOperation(b.Operation, b.Anchor, (ref CallArgs a) => Invoke(fn, what, check, ref a), Owner));
+                bool capOnly = Instance.Origin == PluginOrigin.Peer && b.Anchor == "replace" &&
+                               b.Operation is "cc.window" or "cc.pacing_rate";
+                _hooks.Add(_site.AttachOperation(b.Operation, b.Anchor, (ref CallArgs a) => Invoke(fn, what, check, capOnly, ref a), Owner));
             }
             foreach (var f in m.Frames)
             {
@@ -90,8 +92,9 @@ internal sealed class PluginBinding : IPluginEnvironment
         }
     }
 
-    private void Invoke(Action fn, string what, ResultInvariants.Check? check, ref CallArgs a)
+    private void Invoke(Action fn, string what, ResultInvariants.Check? check, bool capOnly, ref CallArgs a)
     {
+        ulong native = a.Result;
         if (!Instance.IsAttached) return;
         Instance.Args = a;
         Instance.Args.ResultSet = false;
@@ -101,7 +104,11 @@ internal sealed class PluginBinding : IPluginEnvironment
             Instance.Fault($"broken invariant in {what}: {broken}");
             return;
         }
-        a.Result = Instance.Args.Result;
+        ulong result = Instance.Args.Result;
+        // A plugin pushed by the peer may lower our window or pacing rate, never raise it: the peer
+        // must not be able to switch off our congestion control (0 as a pacing rate means "no cap").
+        if (capOnly && native != 0 && (result > native || result == 0)) result = native;
+        a.Result = result;
     }
 
     /// <summary>Detaches by request.</summary>
