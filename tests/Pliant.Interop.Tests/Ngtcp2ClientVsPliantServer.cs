@@ -83,7 +83,7 @@ public sealed class Ngtcp2ClientVsPliantServer
     {
         var c = InteropCase.Create(Cls);
         // gtlsclient drops 5% of what it sends (client→server) and 5% of what it receives (server→client).
-        var (server, client) = await RunAsync(c, c.AddFiles(1, 2 << 20, 34), [], ["--tx-loss=0.05", "--rx-loss=0.05"]);
+        var (server, client) = await RunAsync(c, c.AddFiles(1, 10 << 20, 34), [], ["--tx-loss=0.05", "--rx-loss=0.05"]);
         server.Dispose();
         client.Dispose();
     }

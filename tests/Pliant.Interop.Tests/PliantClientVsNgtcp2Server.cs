@@ -80,7 +80,7 @@ public sealed class PliantClientVsNgtcp2Server
     {
         var c = InteropCase.Create(Cls);
         // gtlsserver drops 5% of what it sends (server→client) and 5% of what it receives (client→server).
-        var (server, client) = await RunAsync(c, c.AddFiles(1, 2 << 20, 14), ["--tx-loss=0.05", "--rx-loss=0.05"], []);
+        var (server, client) = await RunAsync(c, c.AddFiles(1, 10 << 20, 14), ["--tx-loss=0.05", "--rx-loss=0.05"], []);
         server.Dispose();
         client.Dispose();
     }
