@@ -27,12 +27,14 @@ internal static class GetCommand
         var version = new Option<string?>("--version") { Description = "v1, or v2 (start in v1, upgrade by compatible version negotiation), or a hex version" };
         var session = new Option<string?>("--session") { Description = "Load a session ticket from FILE (resumption + 0-RTT) and save the newest one back" };
         var keyUpdate = new Option<bool>("--key-update") { Description = "Initiate a key update during the download" };
+        var migrate = new Option<bool>("--migrate") { Description = "Move to a new local port mid-download and migrate the connection (new connection ID, path validation)" };
+        var rebind = new Option<bool>("--rebind") { Description = "Move to a new local port mid-download without telling QUIC, like a NAT rebinding" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Only the summary line and errors" };
         var connectTimeout = new Option<double>("--connect-timeout") { Description = "Seconds to wait for the handshake", DefaultValueFactory = _ => 10 };
 
         var cmd = new Command("get", "Download over HTTP/3");
         cmd.Arguments.Add(urls);
-        foreach (var o in new Option[] { output, insecure, pin, ciphers, groups, version, session, keyUpdate, quiet, connectTimeout }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { output, insecure, pin, ciphers, groups, version, session, keyUpdate, migrate, rebind, quiet, connectTimeout }) cmd.Options.Add(o);
         var pluginOptions = PluginCliOptions.AddTo(cmd);
         cmd.SetAction(async (pr, ct) =>
         {
@@ -50,6 +52,7 @@ internal static class GetCommand
                 pr.GetValue(groups), pr.GetValue(version), pr.GetValue(session), pr.GetValue(keyUpdate), pr.GetValue(quiet), pr.GetValue(connectTimeout))
             {
                 Plugins = plugins,
+                PathChange = pr.GetValue(migrate) ? PathChange.Migrate : pr.GetValue(rebind) ? PathChange.Rebind : PathChange.None,
             };
             return await RunAsync(opts, ct).ConfigureAwait(false);
         });
@@ -61,7 +64,12 @@ internal static class GetCommand
     {
         /// <summary>Plugins to attach, push and trust (<c>--plugin/--push/--trust</c>).</summary>
         public PluginSetup? Plugins { get; init; }
+
+        /// <summary><c>--migrate</c> or <c>--rebind</c>.</summary>
+        public PathChange PathChange { get; init; }
     }
+
+    internal enum PathChange { None, Migrate, Rebind }
 
     private sealed record Target(Uri Uri, string? SavePath);
 
@@ -123,6 +131,7 @@ internal static class GetCommand
             var progress = new Progress(o, targets);
             using var keyUpdateCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
             var keyUpdateTask = o.KeyUpdate ? KeyUpdateLoopAsync(conn, () => Interlocked.Read(ref total), keyUpdateCts.Token) : Task.FromResult(false);
+            var pathTask = o.PathChange != PathChange.None ? PathChangeAsync(conn, o.PathChange, () => Interlocked.Read(ref total), keyUpdateCts.Token) : Task.FromResult<string?>(null);
 
             var failures = new List<string>();
             await progress.RunAsync(async (report, setLength) =>
@@ -152,6 +161,7 @@ internal static class GetCommand
 
             await keyUpdateCts.CancelAsync().ConfigureAwait(false);
             var keyUpdated = await keyUpdateTask.ConfigureAwait(false);
+            var pathChanged = await pathTask.ConfigureAwait(false);
             var (ver, suite, resumed, early) = ConnectionInfo.Read(conn);
             // Give the server a moment to send its session ticket(s) before closing (they follow the handshake).
             if (o.Session is not null && conn.LastSessionTicket is null) await Task.Delay(200, ct).ConfigureAwait(false);
@@ -173,6 +183,15 @@ internal static class GetCommand
             foreach (var f in failures) Console.Error.WriteLine("pliant get: " + f);
             var secs = Math.Max(elapsed.TotalSeconds, 1e-6);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bytes={total} time_s={secs:0.000} goodput_mbit={total * 8 / secs / 1e6:0.0}"));
+            if (o.PathChange != PathChange.None)
+            {
+                if (pathChanged is null)
+                {
+                    Console.Error.WriteLine("pliant get: the path change did not happen");
+                    return ExitCodes.TransferError;
+                }
+                if (!o.Quiet) Console.WriteLine($"path: {(o.PathChange == PathChange.Migrate ? "migrated" : "rebound")} to {pathChanged}");
+            }
             if (o.KeyUpdate && !keyUpdated)
             {
                 Console.Error.WriteLine("pliant get: key update did not happen");
@@ -253,6 +272,30 @@ internal static class GetCommand
         if (expected is long want && want != n)
             throw new CliException(ExitCodes.TransferError, $"{t.Uri}: got {n} bytes, content-length {expected}");
         return n;
+    }
+
+    /// <summary>Moves to a new local port once a quarter MiB arrived and the handshake is confirmed; returns the new address.</summary>
+    private static async Task<string?> PathChangeAsync(QuicConnection conn, PathChange change, Func<long> bytes, CancellationToken ct)
+    {
+        try
+        {
+            while (bytes() < 256 * 1024) await Task.Delay(2, ct).ConfigureAwait(false);
+            while (true)
+            {
+                try
+                {
+                    return (change == PathChange.Migrate ? conn.Migrate() : conn.Rebind()).ToString();
+                }
+                catch (InvalidOperationException)
+                {
+                    await Task.Delay(10, ct).ConfigureAwait(false); // handshake not confirmed yet
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Initiates one key update once the handshake is confirmed and data flows (retries until it is allowed).</summary>

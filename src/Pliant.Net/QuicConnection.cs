@@ -90,6 +90,36 @@ public sealed partial class QuicConnection : IAsyncDisposable
     /// <summary>Packet and byte counters of the connection.</summary>
     public ConnectionStatistics? Statistics => ReadCore(c => c.Statistics, null);
 
+    /// <summary>
+    /// Client: moves to a new local port and migrates the connection to it (RFC 9000 §9): a fresh
+    /// connection ID and path validation. Returns the new local address. Throws
+    /// <see cref="InvalidOperationException"/> on a server connection or before the handshake is confirmed.
+    /// </summary>
+    public IPEndPoint Migrate()
+    {
+        if (!IsClient) throw new InvalidOperationException("only a client migrates");
+        lock (_driver.SyncRoot)
+        {
+            ThrowIfClosedLocked();
+            if (Core.Real is not { HandshakeConfirmed: true }) throw new InvalidOperationException("migration needs a confirmed handshake");
+        }
+        var local = _driver.Rebind();
+        lock (_driver.SyncRoot) Core.Real!.MigrateToNewLocalAddress(QuicEndpointDriver.NowUs);
+        _driver.Wake();
+        return local;
+    }
+
+    /// <summary>
+    /// Client: keeps the connection but sends from a new local port without telling the QUIC layer, as a
+    /// NAT rebinding would (RFC 9000 §9.3): the server sees a new address and validates it. For tests
+    /// and for applications that know their mapping changed.
+    /// </summary>
+    public IPEndPoint Rebind()
+    {
+        if (!IsClient) throw new InvalidOperationException("only a client rebinds");
+        return _driver.Rebind();
+    }
+
     /// <summary>Starts a 1-RTT key update; false when not possible yet (handshake unconfirmed or one in progress).</summary>
     public bool InitiateKeyUpdate()
     {

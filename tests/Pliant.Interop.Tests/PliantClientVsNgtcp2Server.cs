@@ -207,4 +207,34 @@ public sealed class PliantClientVsNgtcp2Server
             Assert.True(err.Length > 0 && !err.Contains('\n', StringComparison.Ordinal) && !err.Contains("   at ", StringComparison.Ordinal), "expected one error line, no stack trace\n" + p.Tail());
         }
     }
+
+    /// <summary>Client migration (RFC 9000 §9): pliant get moves to a new local port mid-download, with a new connection ID and path validation.</summary>
+    [Fact]
+    public async Task ClientMigration()
+    {
+        var c = InteropCase.Create(Cls);
+        var (server, client) = await RunAsync(c, c.AddFiles(1, 10 << 20, 44), [], ["--migrate"]);
+        using (server)
+        using (client)
+        {
+            Assert.Contains("path: migrated to", client.ReadStdout());
+            var log = server.ReadAll();
+            Assert.True(Ngtcp2Log.ReceivedPathChallenge(log), "gtlsserver got no PATH_CHALLENGE\n" + server.Tail());
+            Assert.True(Ngtcp2Log.PathValidationSucceeded(log), "gtlsserver did not validate the new path\n" + server.Tail());
+        }
+    }
+
+    /// <summary>NAT rebinding (RFC 9000 §9.3): pliant get's port changes under it; gtlsserver validates the new address.</summary>
+    [Fact]
+    public async Task NatRebinding()
+    {
+        var c = InteropCase.Create(Cls);
+        var (server, client) = await RunAsync(c, c.AddFiles(1, 10 << 20, 45), [], ["--rebind"]);
+        using (server)
+        using (client)
+        {
+            Assert.Contains("path: rebound to", client.ReadStdout());
+            Assert.True(Ngtcp2Log.PathValidationSucceeded(server.ReadAll()), "gtlsserver did not validate the new address\n" + server.Tail());
+        }
+    }
 }

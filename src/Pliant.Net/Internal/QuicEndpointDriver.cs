@@ -21,7 +21,7 @@ internal sealed class QuicEndpointDriver
     private const int IdleWaitMs = 1000;
     private const int MaxBatchBytes = 65_000;
 
-    private readonly IUdpTransport _socket;
+    private volatile IUdpTransport _socket;
     private readonly ILogger _logger;
     private readonly Func<QuicEndpointDriver, IConnectionCore, QuicConnection?>? _onAccept;
     private readonly Dictionary<IConnectionCore, QuicConnection> _connections = new(ReferenceEqualityComparer.Instance);
@@ -88,6 +88,22 @@ internal sealed class QuicEndpointDriver
         driver._loopThread.Start();
         Log.EndpointStarted(logger, socket.LocalEndPoint, socket.GsoEnabled);
         return driver;
+    }
+
+    /// <summary>
+    /// Moves the endpoint to a new socket on the same address with a new port (client migration or a
+    /// simulated NAT rebinding). The receive thread picks the new socket up within its wait; the old
+    /// one is closed a little later so nothing in flight on it faults.
+    /// </summary>
+    public IPEndPoint Rebind()
+    {
+        var old = _socket;
+        var bind = new IPEndPoint(old.LocalEndPoint.Address, 0);
+        IUdpTransport fresh = old is ManagedUdpSocket ? new ManagedUdpSocket(bind) : UdpTransport.Bind(bind);
+        lock (SyncRoot) _socket = fresh;
+        _ = Task.Delay(TimeSpan.FromSeconds(2)).ContinueWith(_ => old.Dispose(), TaskScheduler.Default);
+        Wake();
+        return fresh.LocalEndPoint;
     }
 
     /// <summary>Now, for calls into the core.</summary>

@@ -25,6 +25,25 @@ public sealed partial class QuicConnectionCore
     /// <summary>Number of times the peer's address changed and we followed it (migration or NAT rebinding).</summary>
     public int PathMigrations { get; private set; }
 
+    /// <summary>
+    /// Client: the driver moved to a new local address (RFC 9000 §9.2). Switches to an unused
+    /// connection ID of the server's when one is available (§9.5: never reuse one across paths) and
+    /// validates the new path with PATH_CHALLENGE. False when migration is not possible yet (before
+    /// the handshake is confirmed, or the server disabled active migration).
+    /// </summary>
+    public bool MigrateToNewLocalAddress(long nowUs)
+    {
+        if (!IsClient || !_handshakeConfirmed || _state != ConnectionState.Connected) return false;
+        if (_peerParameters?.DisableActiveMigration == true) return false;
+        SwitchToNextPeerCid();
+        StartPathValidation(nowUs, RemoteEndPoint, previous: null);
+        PathMigrations++;
+        return true;
+    }
+
+    /// <summary>True while a PATH_CHALLENGE we sent is unanswered.</summary>
+    public bool IsValidatingPath => _pendingPath is not null;
+
     private void OnPathChallenge(ulong data, IPEndPoint from)
     {
         // Keep only a few; a flood of challenges must not grow memory.

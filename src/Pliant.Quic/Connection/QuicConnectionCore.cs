@@ -182,6 +182,9 @@ public sealed partial class QuicConnectionCore
     /// <summary>The peer's certificate (client side), once validated.</summary>
     public System.Security.Cryptography.X509Certificates.X509Certificate2? PeerCertificate => _tls.PeerCertificate;
 
+    /// <summary>True once the handshake is confirmed (RFC 9001 §4.1.2).</summary>
+    public bool HandshakeConfirmed => _handshakeConfirmed;
+
     /// <summary>True on a resuming client that holds 0-RTT keys before the handshake completed (RFC 9001 §4.6.1).</summary>
     public bool CanSendEarlyData => IsClient && !_handshakeComplete && _zeroRttSendKeys is not null &&
                                    _state == ConnectionState.Handshaking;

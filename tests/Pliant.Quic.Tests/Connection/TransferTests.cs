@@ -144,4 +144,35 @@ public class TransferTests
         Assert.Equal(50001, server.RemoteEndPoint.Port);
         Assert.True(server.PathMigrations >= 1);
     }
+
+    [Fact]
+    public void ClientMigrationMidTransferUsesANewConnectionIdAndValidatesThePath()
+    {
+        var pair = new SimulatedPair(29, SimulationSetup.ServerEndpoint(29));
+        var client = pair.Connect(SimulationSetup.ClientOptions(29));
+        Assert.True(pair.RunUntil(() => client.IsConnected && pair.Server.Connections[0].IsConnected));
+        pair.RunFor(200_000); // HANDSHAKE_DONE and the server's spare connection IDs arrive
+        var server = pair.Server.Connections[0];
+        Assert.True(client.TryOpenStream(true, out ulong id));
+        var payload = Payload(29, 400_000);
+        var pump = new StreamPump(client, id, payload);
+        var collector = new StreamCollector(server);
+        var before = client.RemoteConnectionId;
+        bool migrated = false;
+        pair.OnStep = () =>
+        {
+            pump.Step();
+            collector.Step();
+            if (!migrated && collector.Data.TryGetValue(id, out var ms) && ms.Length > 100_000)
+            {
+                migrated = true;
+                pair.ClientAddress = new System.Net.IPEndPoint(pair.ClientAddress.Address, 50002);
+                Assert.True(client.MigrateToNewLocalAddress(pair.NowUs));
+            }
+        };
+        Assert.True(pair.RunUntil(() => collector.Finished.Contains(id) && !client.IsValidatingPath));
+        Assert.Equal(payload, collector.Data[id].ToArray());
+        Assert.NotEqual(before, client.RemoteConnectionId); // RFC 9000 §9.5
+        Assert.Equal(50002, server.RemoteEndPoint.Port);
+    }
 }
