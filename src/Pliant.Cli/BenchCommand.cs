@@ -26,13 +26,17 @@ internal static class BenchCommand
         var timeout = new Option<int>("--timeout") { Description = "seconds before a download is killed", DefaultValueFactory = _ => 300 };
         var warmup = new Option<int>("--warmup") { Description = "MiB downloaded once before the measured runs (JIT warm-up of the long-lived server; 0: none)", DefaultValueFactory = _ => 64 };
         var pinCpu = new Option<string?>("--taskset") { Description = "run every peer under taskset -c LIST (e.g. 0 for one core)" };
+        var isolation = new Option<bool>("--isolation") { Description = "cost of isolation: no plugin, monitoring, native NewReno, NewReno in WASM (plugins/out), side by side" };
         var plugin = new Option<string?>("--plugin") { Description = "attach this plugin (.wasm) to both Pliant peers' connections (cost of isolation)" };
         var cc = new Option<string?>("--cc") { Description = "congestion controller of the Pliant peers: cubic (default) or newreno" };
         cc.AcceptOnlyFromAmong("cubic", "newreno");
 
         var cmd = new Command("bench", "Loopback benchmark: Pliant↔Pliant download (and ngtcp2 side by side).");
-        foreach (var o in new Option[] { size, runs, vs, cross, handshakes, script, timeout, warmup, pinCpu, plugin, cc }) cmd.Options.Add(o);
-        cmd.SetAction(pr => BenchPeers.WithPeerSettings(pr.GetValue(plugin), pr.GetValue(cc)) ?? Run(new Settings(
+        foreach (var o in new Option[] { size, runs, vs, cross, handshakes, script, timeout, warmup, pinCpu, plugin, cc, isolation }) cmd.Options.Add(o);
+        cmd.SetAction(pr => pr.GetValue(isolation) ? RunIsolation(new Settings(
+            pr.GetValue(size), Math.Max(1, pr.GetValue(runs)), false, false, 0,
+            pr.GetValue(script), TimeSpan.FromSeconds(pr.GetValue(timeout)), pr.GetValue(pinCpu), pr.GetValue(warmup)))
+            : BenchPeers.WithPeerSettings(pr.GetValue(plugin), pr.GetValue(cc)) ?? Run(new Settings(
             pr.GetValue(size), Math.Max(1, pr.GetValue(runs)), pr.GetValue(vs), pr.GetValue(cross), pr.GetValue(handshakes),
             pr.GetValue(script), TimeSpan.FromSeconds(pr.GetValue(timeout)), pr.GetValue(pinCpu), pr.GetValue(warmup))));
         cmd.Subcommands.Add(CreateServer());
@@ -116,6 +120,54 @@ internal static class BenchCommand
 
         if (s.HandshakeSeconds > 0) RunHandshakes(s);
         return pliant.Count > 0 && pliant.All(r => r.Ok) ? 0 : 1;
+    }
+
+    /// <summary>
+    /// Issue 4's table: goodput and CPU per GiB of the same download with no plugin, with the
+    /// monitoring plugin, with native NewReno and with NewReno in WASM (plugins/out/*.wasm, built by
+    /// plugins/build.sh), each against its native twin.
+    /// </summary>
+    private static int RunIsolation(Settings s)
+    {
+        long bytes = (long)s.SizeMiB << 20;
+        string? root = null;
+        for (var d = new DirectoryInfo(Environment.CurrentDirectory); d is not null && root is null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "plugins", "build.sh"))) root = d.FullName;
+        if (root is null) { Console.Error.WriteLine("pliant bench --isolation: run it inside the repository (plugins/out is needed)"); return ExitCodes.Usage; }
+        string Plugin(string name)
+        {
+            var p = Path.Combine(root, "plugins", "out", name + ".wasm");
+            if (!File.Exists(p)) throw new CliException(ExitCodes.Usage, $"{p} is missing: run plugins/build.sh");
+            return p;
+        }
+        (string Name, string? Plugin, string? Cc, int Baseline)[] configs =
+        [
+            ("no plugin (cubic)", null, "cubic", -1),
+            ("monitoring", Plugin("monitoring"), "cubic", 0),
+            ("native newreno", null, "newreno", -1),
+            ("newreno in wasm", Plugin("cc-newreno"), "newreno", 2),
+        ];
+        Console.WriteLine(string.Create(Inv, $"# pliant bench --isolation size_mib={s.SizeMiB} runs={s.Runs} cores={Environment.ProcessorCount} date={DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ}"));
+        var medians = new List<(double Goodput, double ServerCpu, double ClientCpu)>();
+        foreach (var (name, plugin, cc, _) in configs)
+        {
+            Environment.SetEnvironmentVariable("PLIANT_BENCH_PLUGIN", plugin);
+            Environment.SetEnvironmentVariable("PLIANT_BENCH_CC", cc);
+            var runs = RunPliantPair(s, bytes).Where(r => r.Ok).ToList();
+            if (runs.Count == 0) { Console.Error.WriteLine($"pliant bench --isolation: '{name}' failed"); return 1; }
+            medians.Add((Median(runs.Select(r => bytes * 8 / r.ProcWallS / 1e6)), Median(runs.Select(r => r.ServerCpuS / (bytes / (double)(1 << 30)))),
+                Median(runs.Select(r => r.ClientCpuS / (bytes / (double)(1 << 30))))));
+        }
+        Console.WriteLine();
+        Console.WriteLine(string.Create(Inv, $"{"configuration",-22}{"goodput Mbit/s",16}{"server CPU s/GiB",18}{"client CPU s/GiB",18}{"goodput vs native",19}"));
+        for (int i = 0; i < configs.Length; i++)
+        {
+            var (g, sc, cc) = medians[i];
+            string vs = configs[i].Baseline < 0 ? "-" : string.Create(Inv, $"{(g / medians[configs[i].Baseline].Goodput - 1) * 100:+0.0;-0.0}%");
+            Console.WriteLine(string.Create(Inv, $"{configs[i].Name,-22}{g,16:0}{sc,18:0.00}{cc,18:0.00}{vs,19}"));
+        }
+        Console.WriteLine("(targets: monitoring within 5 %, WASM congestion control within 10 % of native; runs on a shared machine vary by about 15 %)");
+        return 0;
     }
 
     private static BenchProcess StartPeer(Settings s, params string[] args)
