@@ -156,6 +156,7 @@ public sealed partial class QuicConnectionCore
             try
             {
                 timer.Callback(nowUs);
+                (_cc as OperationCongestionController)?.Invalidate();
             }
             catch (Exception ex)
             {

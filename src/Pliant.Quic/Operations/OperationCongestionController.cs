@@ -12,8 +12,17 @@ internal sealed class OperationCongestionController(ICongestionController native
     Func<long> windowCap, Func<long> pacingCap, Action<string> warn) : ICongestionController
 {
     private bool _warnedZero;
+    private long _cachedNative = -1;
+    private long _cachedWindow;
 
     public ICongestionController Native { get; } = native;
+
+    /// <summary>
+    /// Forgets the plugin's last <c>cc.window</c> answer. Its state changes only in its callbacks
+    /// (cc.* here) or its timers (the connection calls this after running them), so the answer is
+    /// cached in between: the window is read several times per packet.
+    /// </summary>
+    public void Invalidate() => _cachedNative = -1;
 
     public long Window
     {
@@ -22,7 +31,12 @@ internal sealed class OperationCongestionController(ICongestionController native
             long w = Native.Window;
             if (table.IsReplaced(OperationId.CcWindow))
             {
-                w = (long)Math.Min(table.Invoke(OperationId.CcWindow, (ulong)w), long.MaxValue);
+                if (_cachedNative == w) w = _cachedWindow;
+                else
+                {
+                    _cachedNative = w;
+                    w = _cachedWindow = (long)Math.Min(table.Invoke(OperationId.CcWindow, (ulong)w), long.MaxValue);
+                }
                 long floor = 2L * Native.MaxDatagramSize;
                 if (w < floor)
                 {
@@ -47,6 +61,7 @@ internal sealed class OperationCongestionController(ICongestionController native
 
     public void OnPacketSent(long nowUs, int bytes)
     {
+        Invalidate();
         Native.OnPacketSent(nowUs, bytes);
         if (table.IsHooked(OperationId.CcOnPacketSent))
             table.Invoke(OperationId.CcOnPacketSent, 0, (ulong)bytes, (ulong)nowUs);
@@ -54,6 +69,7 @@ internal sealed class OperationCongestionController(ICongestionController native
 
     public void OnPacketsAcked(ReadOnlySpan<SentPacket> acked, long nowUs, RttEstimator rtt)
     {
+        Invalidate();
         Native.OnPacketsAcked(acked, nowUs, rtt);
         if (!table.IsHooked(OperationId.CcOnAck) || acked.IsEmpty) return;
         long bytes = 0;
@@ -63,6 +79,7 @@ internal sealed class OperationCongestionController(ICongestionController native
 
     public void OnPacketsLost(ReadOnlySpan<SentPacket> lost, bool persistentCongestion, long nowUs)
     {
+        Invalidate();
         Native.OnPacketsLost(lost, persistentCongestion, nowUs);
         if (!table.IsHooked(OperationId.CcOnCongestionEvent) || lost.IsEmpty) return;
         long bytes = 0;
@@ -73,12 +90,17 @@ internal sealed class OperationCongestionController(ICongestionController native
 
     public void OnEcnCe(long sentTimeOfLargestAckedUs, long nowUs)
     {
+        Invalidate();
         Native.OnEcnCe(sentTimeOfLargestAckedUs, nowUs);
         if (table.IsHooked(OperationId.CcOnEcn))
             table.Invoke(OperationId.CcOnEcn, 0, (ulong)sentTimeOfLargestAckedUs, (ulong)nowUs);
     }
 
-    public void OnPacketsDiscarded(long bytes) => Native.OnPacketsDiscarded(bytes);
+    public void OnPacketsDiscarded(long bytes)
+    {
+        Invalidate();
+        Native.OnPacketsDiscarded(bytes);
+    }
 
     public long? PacingIntervalUs(int packetSize, RttEstimator rtt)
     {
