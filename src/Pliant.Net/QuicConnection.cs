@@ -232,7 +232,7 @@ public sealed partial class QuicConnection : IAsyncDisposable
     }
 
     /// <summary>How long a 0-RTT connection waits for the application's first write before sending its first flight.</summary>
-    internal static readonly TimeSpan EarlyDataFlightDelay = TimeSpan.FromMilliseconds(250);
+    internal static readonly TimeSpan EarlyDataFlightDelay = TimeSpan.FromSeconds(1);
 
     /// <summary>Opens a stream; waits while the peer's stream limit is reached (until MAX_STREAMS raises it).</summary>
     public async ValueTask<QuicStream> OpenOutboundStreamAsync(QuicStreamType type, CancellationToken cancellationToken = default)
