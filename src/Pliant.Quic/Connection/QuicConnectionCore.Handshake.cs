@@ -21,7 +21,6 @@ public sealed partial class QuicConnectionCore
     private TransportParameters? _peerParameters;
     private ulong _peerMaxDatagramFrameSize;
     private int _peerAckDelayExponent = 3;
-    private byte[]? _peerResetToken;
     private bool _versionNegotiated;
     private readonly Queue<byte[]> _datagramQueue = new();
 
@@ -239,7 +238,6 @@ public sealed partial class QuicConnectionCore
             }
             if (tp.StatelessResetToken is { } token)
             {
-                _peerResetToken = token;
                 _peerCids[0] = _peerCids[0] with { ResetToken = token };
             }
             // RFC 9368 §4: the server's chosen version must be the one in use.
@@ -306,10 +304,8 @@ public sealed partial class QuicConnectionCore
         var s = _spaces[(int)space];
         if (s.Discarded) return;
         s.Discard();
+        _recovery.DiscardSpace(space, _scratchPackets, nowUs);
         _scratchPackets.Clear();
-        _recovery.DiscardSpace(space, _scratchPackets);
-        _scratchPackets.Clear();
-        _ = nowUs;
     }
 
     private void OnEarlyDataRejected()

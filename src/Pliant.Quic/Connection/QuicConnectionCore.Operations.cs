@@ -23,7 +23,6 @@ public sealed partial class QuicConnectionCore
     {
         Operations.HandlerFailed = (owner, ex) =>
         {
-            UnregisterOwnerState(owner);
             RaisePluginEvent(owner, "detached: " + ex.Message);
         };
         Operations.Changed = ResolveComponents;
@@ -133,9 +132,6 @@ public sealed partial class QuicConnectionCore
     /// <summary>Tells the application something about a plugin (attached, detached, refused...).</summary>
     public void RaisePluginEvent(string pluginId, string message) =>
         Raise(new ConnectionEvent(ConnectionEventKind.Plugin, Reason: message, Data: Encoding.UTF8.GetBytes(pluginId)));
-
-    /// <summary>Removes what an owner registered outside the table (its timers are left to fire harmlessly).</summary>
-    private void UnregisterOwnerState(string owner) => _ = owner;
 
     private long? NextPluginTimer()
     {

@@ -50,7 +50,7 @@ public sealed partial class QuicConnectionCore
         if (_pathResponses.Count < 4) _pathResponses.Enqueue((from, data));
     }
 
-    private void OnPathResponse(long nowUs, ulong data, IPEndPoint from)
+    private void OnPathResponse(ulong data)
     {
         if (_pendingPath is not { } path || path.Challenge != data) return;
         // RFC 9000 §8.2.3: validated; the response may arrive on any path.
@@ -60,8 +60,6 @@ public sealed partial class QuicConnectionCore
         {
             _addressValidated = true;
         }
-        _ = nowUs;
-        _ = from;
     }
 
     private void OnPeerAddressChange(long nowUs, IPEndPoint from, bool nonProbing, int datagramLength)

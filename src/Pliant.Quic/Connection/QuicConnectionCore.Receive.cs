@@ -332,7 +332,7 @@ public sealed partial class QuicConnectionCore
             case 0x1b:
             {
                 var f = PathResponseFrame.Read(ref r, type);
-                OnPathResponse(nowUs, f.Data, from);
+                OnPathResponse(f.Data);
                 break;
             }
             case 0x1c:
@@ -395,7 +395,7 @@ public sealed partial class QuicConnectionCore
             _ackedScratch, _lostScratch);
         if (_rtt.SampleCount != samplesBefore && Operations.IsHooked(Pliant.Quic.Operations.OperationId.RttUpdate))
             Operations.Invoke(Pliant.Quic.Operations.OperationId.RttUpdate, 0, (ulong)_rtt.LatestRtt, (ulong)_rtt.SmoothedRtt, (ulong)_rtt.RttVar, (ulong)Math.Max(0, _rtt.MinRtt));
-        foreach (var p in _ackedScratch) OnPacketAcked(nowUs, p);
+        foreach (var p in _ackedScratch) OnPacketAcked(p);
         foreach (var p in _lostScratch) OnPacketLost(p);
         if (_lostScratch.Count > 0) Statistics.CongestionEvents++;
         if (IsClient && space.Space == PacketSpace.Application && _ackedScratch.Count > 0 && _handshakeComplete)
@@ -417,7 +417,7 @@ public sealed partial class QuicConnectionCore
         packets.Clear();
     }
 
-    private void OnPacketAcked(long nowUs, SentPacket p)
+    private void OnPacketAcked(SentPacket p)
     {
         if (p.Space == PacketSpace.Application && p.PacketNumber >= _sendPhaseFirstPn) _keyUpdateAcked = true;
         if (Operations.IsHooked(Pliant.Quic.Operations.OperationId.PacketOnAcked))
@@ -448,7 +448,6 @@ public sealed partial class QuicConnectionCore
                     break;
             }
         }
-        _ = nowUs;
     }
 
     private void OnPacketLost(SentPacket p)

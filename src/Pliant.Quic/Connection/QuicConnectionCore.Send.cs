@@ -59,7 +59,7 @@ public sealed partial class QuicConnectionCore
         {
             if (!_closeResendDue) return false;
             _closeResendDue = false;
-            int n = BuildCloseDatagram(nowUs, buffer[..Math.Min(buffer.Length, _sendDatagramSize)]);
+            int n = BuildCloseDatagram(buffer[..Math.Min(buffer.Length, _sendDatagramSize)]);
             if (n == 0) return false;
             transmit = new Transmit(RemoteEndPoint, n, n, EcnCodepoint.NotEct);
             CountSent(n);
@@ -77,21 +77,18 @@ public sealed partial class QuicConnectionCore
 
         int segment = Math.Min(_sendDatagramSize, buffer.Length);
         int total = 0, segments = 0;
-        bool anyLong = false;
         while (segments < Math.Max(1, maxSegments) && buffer.Length - total >= 1200)
         {
             int length = BuildDatagram(nowUs, buffer.Slice(total, Math.Min(segment, buffer.Length - total)), out bool hasLong);
             if (length == 0) break;
             total += length;
             segments++;
-            anyLong |= hasLong;
             // GSO: every segment but the last has exactly the segment size; handshake datagrams go alone.
             if (length < segment || hasLong) break;
         }
         if (total == 0) return false;
         var ecn = _ecnEnabled ? EcnCodepoint.Ect0 : EcnCodepoint.NotEct;
         transmit = new Transmit(RemoteEndPoint, total, segments > 1 ? segment : total, ecn);
-        _ = anyLong;
         return true;
     }
 
@@ -132,7 +129,6 @@ public sealed partial class QuicConnectionCore
         if (padTo1200 && budget < 1200) return 0;
 
         int offset = 0, drafts = 0;
-        bool ackEliciting = false;
         bool builtHandshake = false;
         for (int i = 0; i < 3; i++)
         {
@@ -146,11 +142,10 @@ public sealed partial class QuicConnectionCore
             }
             // Leave room for later packets of the datagram only when this space has nothing to say.
             if (budget - offset < 64) break;
-            if (BuildPacket(nowUs, space, zeroRtt, dest[offset..budget], offset, congestionAllows, out var draft, out bool eliciting))
+            if (BuildPacket(nowUs, space, zeroRtt, dest[offset..budget], offset, congestionAllows, out var draft, out _))
             {
                 _drafts[drafts++] = draft;
                 offset = draft.PayloadEnd + TagLength;
-                ackEliciting |= eliciting;
                 if (i < 2 || zeroRtt) hasLongHeader = true;
                 if (i == 1) builtHandshake = true;
             }
@@ -176,11 +171,8 @@ public sealed partial class QuicConnectionCore
             // RFC 9001 §4.9.1: a client discards Initial keys when it first sends a Handshake packet.
             DiscardSpace(PacketSpace.Initial, nowUs);
         }
-        if (ackEliciting) _lastAckElicitingSentUs = nowUs;
         return offset;
     }
-
-    private long _lastAckElicitingSentUs;
 
     private void Seal(Span<byte> datagram, ref PacketDraft d, long nowUs)
     {
@@ -267,7 +259,7 @@ public sealed partial class QuicConnectionCore
             if (space.Space == PacketSpace.Application)
                 pos += WriteApplicationFrames(nowUs, dest[pos..limit], frames, zeroRtt);
             if (pos == before && probe)
-                pos += FrameWriter.Ping(dest[pos..limit]);
+                pos += WireFrames.WriteIfFits(dest[pos..limit], new PingFrame());
             if (pos > before)
             {
                 ackEliciting = true;
@@ -335,10 +327,10 @@ public sealed partial class QuicConnectionCore
         };
         while (dest.Length - pos > 16)
         {
-            int room = dest.Length - pos - FrameWriter.CryptoHeaderLength((ulong)int.MaxValue, dest.Length);
+            int room = dest.Length - pos - CryptoFrame.HeaderLength((ulong)int.MaxValue, dest.Length);
             if (room <= 0 || !space.CryptoSend.TryGetNextRange(room, ulong.MaxValue, out ulong offset, out int length, out _))
                 break;
-            pos += FrameWriter.CryptoHeader(dest[pos..], offset, length);
+            pos += CryptoFrame.WriteHeader(dest[pos..], offset, length);
             space.CryptoSend.CopyTo(offset, dest.Slice(pos, length));
             pos += length;
             frames.Add(new SentFrame(SentFrameKind.Crypto, Offset: offset, Length: length, Level: level));
@@ -353,13 +345,13 @@ public sealed partial class QuicConnectionCore
         {
             if (_handshakeDonePending && !IsClient && dest.Length - pos >= 1)
             {
-                pos += FrameWriter.HandshakeDone(dest[pos..]);
+                pos += WireFrames.WriteIfFits(dest[pos..], new HandshakeDoneFrame());
                 frames.Add(new SentFrame(SentFrameKind.HandshakeDone));
                 _handshakeDonePending = false;
             }
             if (_pathChallengePending && _pendingPath is { } path && path.Address.Equals(RemoteEndPoint))
             {
-                int n = FrameWriter.Path(dest[pos..], response: false, path.Challenge);
+                int n = WireFrames.WriteIfFits(dest[pos..], new PathChallengeFrame(path.Challenge));
                 if (n > 0)
                 {
                     pos += n;
@@ -370,7 +362,7 @@ public sealed partial class QuicConnectionCore
             foreach (var c in _localCids)
             {
                 if (!c.Pending) continue;
-                int n = FrameWriter.NewConnectionId(dest[pos..], c.Sequence, 0, c.Id, c.ResetToken);
+                int n = WireFrames.WriteIfFits(dest[pos..], new NewConnectionIdFrame(c.Sequence, 0, c.Id, c.ResetToken));
                 if (n == 0) break;
                 pos += n;
                 c.Pending = false;
@@ -379,7 +371,7 @@ public sealed partial class QuicConnectionCore
             while (_retireQueue.Count > 0)
             {
                 ulong seq = _retireQueue[^1];
-                int n = FrameWriter.RetireConnectionId(dest[pos..], seq);
+                int n = WireFrames.WriteIfFits(dest[pos..], new RetireConnectionIdFrame(seq));
                 if (n == 0) break;
                 pos += n;
                 _retireQueue.RemoveAt(_retireQueue.Count - 1);
@@ -388,7 +380,7 @@ public sealed partial class QuicConnectionCore
             if (_newTokenPending && !IsClient && _tokenKey is not null)
             {
                 var token = _tokenKey.CreateNewToken(RemoteEndPoint, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
-                int n = FrameWriter.NewToken(dest[pos..], token);
+                int n = WireFrames.WriteIfFits(dest[pos..], new NewTokenFrame(token));
                 if (n > 0)
                 {
                     pos += n;
@@ -413,7 +405,7 @@ public sealed partial class QuicConnectionCore
         pos += _streams.WriteControlFrames(dest[pos..], frames, nowUs, _rtt.SmoothedRtt);
         while (_datagramQueue.Count > 0 && !zeroRtt)
         {
-            int n = FrameWriter.Datagram(dest[pos..], _datagramQueue.Peek());
+            int n = WireFrames.WriteIfFits(dest[pos..], new DatagramFrame(_datagramQueue.Peek(), hasLength: true));
             if (n == 0) break;
             _datagramQueue.Dequeue();
             pos += n;
@@ -439,11 +431,11 @@ public sealed partial class QuicConnectionCore
         var sent = RentPacket();
         sent.PacketNumber = pn;
         sent.Space = PacketSpace.Application;
-        pos += FrameWriter.Path(dest[pos..], response: true, data);
+        pos += WireFrames.WriteIfFits(dest[pos..], new PathResponseFrame(data));
         sent.Frames.Add(new SentFrame(SentFrameKind.PathResponse, Value: data));
         if (_pendingPath is { } path && path.Address.Equals(to) && _pathChallengePending)
         {
-            pos += FrameWriter.Path(dest[pos..], response: false, path.Challenge);
+            pos += WireFrames.WriteIfFits(dest[pos..], new PathChallengeFrame(path.Challenge));
             sent.Frames.Add(new SentFrame(SentFrameKind.PathChallenge, Value: path.Challenge));
             _pathChallengePending = false;
         }
@@ -467,9 +459,19 @@ public sealed partial class QuicConnectionCore
         return true;
     }
 
-    /// <summary>CONNECTION_CLOSE in every level the peer may be able to read (RFC 9000 §10.2.3).</summary>
-    private int BuildCloseDatagram(long nowUs, Span<byte> dest)
+    private const int MaxReasonBytes = 256;
+
+    /// <summary>UTF-8 of a reason phrase, cut to 80 characters: it travels in one packet.</summary>
+    private static int EncodeReason(string reason, Span<byte> dest)
     {
+        string r = reason.Length > 80 ? reason[..80] : reason;
+        return System.Text.Encoding.UTF8.GetBytes(r, dest);
+    }
+
+    /// <summary>CONNECTION_CLOSE in every level the peer may be able to read (RFC 9000 §10.2.3).</summary>
+    private int BuildCloseDatagram(Span<byte> dest)
+    {
+        Span<byte> reasonBytes = stackalloc byte[MaxReasonBytes];
         int offset = 0, drafts = 0;
         for (int i = 0; i < 3; i++)
         {
@@ -499,7 +501,9 @@ public sealed partial class QuicConnectionCore
             bool app = _closeIsApplication && type == PacketType.OneRtt;
             ulong code = _closeIsApplication && !app ? (ulong)TransportErrorCode.ApplicationError : _closeErrorCode;
             string reason = _closeIsApplication && !app ? "" : _closeReason;
-            pos += FrameWriter.ConnectionClose(sub[pos..^TagLength], app, code, _closeFrameType, reason);
+            int reasonLength = EncodeReason(reason, reasonBytes);
+            pos += WireFrames.WriteIfFits(sub[pos..^TagLength],
+                new ConnectionCloseFrame(app, code, app ? 0 : _closeFrameType, reasonBytes[..reasonLength]));
             var sent = RentPacket();
             sent.PacketNumber = pn;
             sent.Space = space.Space;
@@ -530,7 +534,6 @@ public sealed partial class QuicConnectionCore
             PacketProtector.Protect(dest[draft.Start..end], draft.PnOffset - draft.Start, draft.PnLength, draft.PacketNumber, draft.Keys);
             _packetPool.Push(draft.Sent);
         }
-        _ = nowUs;
         return offset;
     }
 }

@@ -53,7 +53,7 @@ public sealed partial class QuicConnectionCore
         if (nowUs >= _idleDeadline)
         {
             // RFC 9000 §10.1: silently closed; no packet is sent.
-            SetCloseInfo(nowUs, (ulong)TransportErrorCode.NoError, "idle timeout", isApplication: false, isLocal: true, idle: true);
+            SetCloseInfo((ulong)TransportErrorCode.NoError, "idle timeout", isApplication: false, isLocal: true, idle: true);
             FinishClose();
             return;
         }
@@ -95,7 +95,7 @@ public sealed partial class QuicConnectionCore
         _closeReason = reason;
         _closeIsApplication = isApplication;
         _closeFrameType = frameType;
-        SetCloseInfo(nowUs, code, reason, isApplication, isLocal, idle: false);
+        SetCloseInfo(code, reason, isApplication, isLocal, idle: false);
         bool anyKeys = false;
         foreach (var s in _spaces) anyKeys |= !s.Discarded && s.SendKeys is not null;
         if (!anyKeys) { FinishClose(); return; }
@@ -109,7 +109,7 @@ public sealed partial class QuicConnectionCore
     private void EnterDraining(long nowUs, ulong code, string reason, bool isApplication, bool isLocal)
     {
         if (_state is ConnectionState.Draining or ConnectionState.Closed) return;
-        if (_state != ConnectionState.Closing) SetCloseInfo(nowUs, code, reason, isApplication, isLocal, idle: false);
+        if (_state != ConnectionState.Closing) SetCloseInfo(code, reason, isApplication, isLocal, idle: false);
         _state = ConnectionState.Draining;
         NotifyStateChange();
         _closeDeadlineUs = nowUs + 3 * _rtt.PtoBase;
@@ -117,7 +117,7 @@ public sealed partial class QuicConnectionCore
 
     private bool _closeRaised;
 
-    private void SetCloseInfo(long nowUs, ulong code, string reason, bool isApplication, bool isLocal, bool idle)
+    private void SetCloseInfo(ulong code, string reason, bool isApplication, bool isLocal, bool idle)
     {
         if (_closeRaised) return;
         _closeRaised = true;
@@ -127,7 +127,6 @@ public sealed partial class QuicConnectionCore
         Raise(e);
         if (Operations.IsHooked(Pliant.Quic.Operations.OperationId.ConnOnClosed))
             Operations.Invoke(Pliant.Quic.Operations.OperationId.ConnOnClosed, 0, code);
-        _ = nowUs;
     }
 
     /// <summary>Marks a Closed event caused by the idle timeout (Data is this array).</summary>

@@ -1,6 +1,5 @@
 using Pliant.Quic.Connection;
 using Pliant.Quic.Wire;
-using E = Pliant.Quic.Streams.StreamFrameEncoding;
 
 namespace Pliant.Quic.Streams;
 
@@ -93,38 +92,38 @@ public sealed partial class StreamManager
         if ((_connRecv.ShouldSendUpdate || _maxDataResend) && dest.Length - p >= MaxOne)
         {
             ulong v = _connRecv.ShouldSendUpdate ? _connRecv.UpdateLimit(nowUs, smoothedRttUs) : _connRecv.Limit;
-            p += E.WriteOne(dest[p..], E.MaxData, v);
+            p += new MaxDataFrame(v).Write(dest[p..]);
             sent.Add(new SentFrame(SentFrameKind.MaxData, Value: v));
             _maxDataResend = false;
         }
         if (_maxStreamsBidiPending && dest.Length - p >= MaxOne)
         {
-            p += E.WriteOne(dest[p..], E.MaxStreamsBidi, _peerBidiLimit);
+            p += new MaxStreamsFrame(true, _peerBidiLimit).Write(dest[p..]);
             sent.Add(new SentFrame(SentFrameKind.MaxStreams, StreamId: 0, Value: _peerBidiLimit));
             _maxStreamsBidiPending = false;
         }
         if (_maxStreamsUniPending && dest.Length - p >= MaxOne)
         {
-            p += E.WriteOne(dest[p..], E.MaxStreamsUni, _peerUniLimit);
+            p += new MaxStreamsFrame(false, _peerUniLimit).Write(dest[p..]);
             // StreamId carries the direction bit (2 = unidirectional).
             sent.Add(new SentFrame(SentFrameKind.MaxStreams, StreamId: 2, Value: _peerUniLimit));
             _maxStreamsUniPending = false;
         }
         if (_dataBlockedPending && dest.Length - p >= MaxOne)
         {
-            p += E.WriteOne(dest[p..], E.DataBlocked, _connSend.Limit);
+            p += new DataBlockedFrame(_connSend.Limit).Write(dest[p..]);
             sent.Add(new SentFrame(SentFrameKind.DataBlocked, Value: _connSend.Limit));
             _dataBlockedPending = false;
         }
         if (_streamsBlockedBidiPending && dest.Length - p >= MaxOne)
         {
-            p += E.WriteOne(dest[p..], E.StreamsBlockedBidi, _localBidiLimit);
+            p += new StreamsBlockedFrame(true, _localBidiLimit).Write(dest[p..]);
             sent.Add(new SentFrame(SentFrameKind.StreamsBlocked, StreamId: 0, Value: _localBidiLimit));
             _streamsBlockedBidiPending = false;
         }
         if (_streamsBlockedUniPending && dest.Length - p >= MaxOne)
         {
-            p += E.WriteOne(dest[p..], E.StreamsBlockedUni, _localUniLimit);
+            p += new StreamsBlockedFrame(false, _localUniLimit).Write(dest[p..]);
             sent.Add(new SentFrame(SentFrameKind.StreamsBlocked, StreamId: 2, Value: _localUniLimit));
             _streamsBlockedUniPending = false;
         }
@@ -137,13 +136,13 @@ public sealed partial class StreamManager
             if (s.Collected && !s.ResetPending) continue;
             if (s.ResetPending)
             {
-                p += E.WriteResetStream(dest[p..], s.Id, s.ResetCode, s.ResetFinalSize);
+                p += new ResetStreamFrame(s.Id, s.ResetCode, s.ResetFinalSize).Write(dest[p..]);
                 sent.Add(new SentFrame(SentFrameKind.ResetStream, s.Id, Offset: s.ResetFinalSize, Value: s.ResetCode));
                 s.ResetPending = false;
             }
             if (s.StopSendingPending && s.IsReceiving && dest.Length - p >= MaxTwo)
             {
-                p += E.WriteTwo(dest[p..], E.StopSending, s.Id, s.StopSendingCode);
+                p += new StopSendingFrame(s.Id, s.StopSendingCode).Write(dest[p..]);
                 sent.Add(new SentFrame(SentFrameKind.StopSending, s.Id, Value: s.StopSendingCode));
                 s.StopSendingPending = false;
             }
@@ -151,14 +150,14 @@ public sealed partial class StreamManager
             {
                 var credit = s.RecvCredit!;
                 ulong v = credit.ShouldSendUpdate ? credit.UpdateLimit(nowUs, smoothedRttUs) : credit.Limit;
-                p += E.WriteTwo(dest[p..], E.MaxStreamData, s.Id, v);
+                p += new MaxStreamDataFrame(s.Id, v).Write(dest[p..]);
                 sent.Add(new SentFrame(SentFrameKind.MaxStreamData, s.Id, Value: v));
                 s.MaxStreamDataPending = false;
             }
             if (s.StreamDataBlockedPending && s.CanSendData && dest.Length - p >= MaxTwo)
             {
                 ulong v = s.SendCredit!.Limit;
-                p += E.WriteTwo(dest[p..], E.StreamDataBlocked, s.Id, v);
+                p += new StreamDataBlockedFrame(s.Id, v).Write(dest[p..]);
                 sent.Add(new SentFrame(SentFrameKind.StreamDataBlocked, s.Id, Value: v));
                 s.StreamDataBlockedPending = false;
             }
@@ -207,7 +206,7 @@ public sealed partial class StreamManager
                 BytesSent += (long)fresh;
             }
             BytesRetransmitted += length - (long)fresh;
-            int h = E.WriteStreamHeader(dest[p..], s.Id, offset, length, fin, lengthField);
+            int h = StreamFrame.WriteHeader(dest[p..], s.Id, offset, length, fin, lengthField);
             buf.CopyTo(offset, dest.Slice(p + h, length));
             p += h + length;
             sent.Add(new SentFrame(SentFrameKind.Stream, s.Id, offset, length, fin));

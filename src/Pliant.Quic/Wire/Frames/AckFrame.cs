@@ -4,7 +4,7 @@ namespace Pliant.Quic.Wire;
 /// ACK / ACK_ECN (RFC 9000 §19.3). Ranges are validated on <see cref="Read"/> and kept as the raw
 /// encoded bytes; <see cref="GetRanges"/> walks them without allocating.
 /// </summary>
-public readonly ref struct AckFrame
+public readonly ref struct AckFrame : IWireFrame
 {
     private readonly ReadOnlySpan<byte> _rawRanges;
 

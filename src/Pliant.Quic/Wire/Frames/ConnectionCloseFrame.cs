@@ -3,7 +3,7 @@ using System.Text;
 namespace Pliant.Quic.Wire;
 
 /// <summary>CONNECTION_CLOSE, 0x1c transport / 0x1d application (RFC 9000 §19.19).</summary>
-public readonly ref struct ConnectionCloseFrame
+public readonly ref struct ConnectionCloseFrame : IWireFrame
 {
     /// <summary>A frame to write or as read. <paramref name="frameType"/> is only encoded for transport closes.</summary>
     public ConnectionCloseFrame(bool isApplication, ulong errorCode, ulong frameType, ReadOnlySpan<byte> reasonPhrase)

@@ -1,7 +1,7 @@
 namespace Pliant.Quic.Wire;
 
 /// <summary>NEW_CONNECTION_ID (RFC 9000 §19.15).</summary>
-public readonly ref struct NewConnectionIdFrame
+public readonly ref struct NewConnectionIdFrame : IWireFrame
 {
     /// <summary>Length of a stateless reset token.</summary>
     public const int ResetTokenLength = 16;
@@ -62,7 +62,7 @@ public readonly ref struct NewConnectionIdFrame
 }
 
 /// <summary>RETIRE_CONNECTION_ID (RFC 9000 §19.16).</summary>
-public readonly record struct RetireConnectionIdFrame(ulong SequenceNumber)
+public readonly record struct RetireConnectionIdFrame(ulong SequenceNumber) : IWireFrame
 {
     /// <summary>Reads the frame (type already consumed).</summary>
     public static RetireConnectionIdFrame Read(ref WireReader r, ulong frameType)

@@ -1,7 +1,7 @@
 namespace Pliant.Quic.Wire;
 
 /// <summary>CRYPTO (RFC 9000 §19.6).</summary>
-public readonly ref struct CryptoFrame
+public readonly ref struct CryptoFrame : IWireFrame
 {
     /// <summary>A frame to write or as read.</summary>
     public CryptoFrame(ulong offset, ReadOnlySpan<byte> data)
@@ -40,13 +40,20 @@ public readonly ref struct CryptoFrame
     /// <summary>Writes a CRYPTO frame; returns bytes written.</summary>
     public static int Write(Span<byte> dest, ulong offset, ReadOnlySpan<byte> data)
     {
-        if (offset + (ulong)data.Length > VarInt.Max) throw new ArgumentOutOfRangeException(nameof(offset));
+        int pos = WriteHeader(dest, offset, data.Length);
+        data.CopyTo(dest[pos..]);
+        return pos + data.Length;
+    }
+
+    /// <summary>Writes the header of a CRYPTO frame carrying <paramref name="dataLength"/> bytes (the data is copied after it by the caller).</summary>
+    public static int WriteHeader(Span<byte> dest, ulong offset, int dataLength)
+    {
+        if (offset + (ulong)dataLength > VarInt.Max) throw new ArgumentOutOfRangeException(nameof(offset));
         int pos = 0;
         dest[pos++] = (byte)FrameType.Crypto;
         pos += VarInt.Write(dest[pos..], offset);
-        pos += VarInt.Write(dest[pos..], (ulong)data.Length);
-        data.CopyTo(dest[pos..]);
-        return pos + data.Length;
+        pos += VarInt.Write(dest[pos..], (ulong)dataLength);
+        return pos;
     }
 
     /// <summary>Most data bytes a CRYPTO frame at <paramref name="offset"/> can carry in <paramref name="space"/> bytes.</summary>

@@ -1,7 +1,7 @@
 namespace Pliant.Quic.Wire;
 
 /// <summary>DATAGRAM, types 0x30 (no Length) and 0x31 (with Length) (RFC 9221 §4).</summary>
-public readonly ref struct DatagramFrame
+public readonly ref struct DatagramFrame : IWireFrame
 {
     /// <summary>A frame to write or as read.</summary>
     public DatagramFrame(ReadOnlySpan<byte> data, bool hasLength)

@@ -1,7 +1,7 @@
 namespace Pliant.Quic.Wire;
 
 /// <summary>MAX_DATA (RFC 9000 §19.9).</summary>
-public readonly record struct MaxDataFrame(ulong Maximum)
+public readonly record struct MaxDataFrame(ulong Maximum) : IWireFrame
 {
     /// <summary>Reads the frame (type already consumed).</summary>
     public static MaxDataFrame Read(ref WireReader r, ulong frameType)
@@ -22,7 +22,7 @@ public readonly record struct MaxDataFrame(ulong Maximum)
 }
 
 /// <summary>MAX_STREAM_DATA (RFC 9000 §19.10).</summary>
-public readonly record struct MaxStreamDataFrame(ulong StreamId, ulong Maximum)
+public readonly record struct MaxStreamDataFrame(ulong StreamId, ulong Maximum) : IWireFrame
 {
     /// <summary>Reads the frame (type already consumed).</summary>
     public static MaxStreamDataFrame Read(ref WireReader r, ulong frameType)
@@ -44,7 +44,7 @@ public readonly record struct MaxStreamDataFrame(ulong StreamId, ulong Maximum)
 }
 
 /// <summary>MAX_STREAMS, 0x12 bidirectional / 0x13 unidirectional (RFC 9000 §19.11).</summary>
-public readonly record struct MaxStreamsFrame(bool Bidirectional, ulong Maximum)
+public readonly record struct MaxStreamsFrame(bool Bidirectional, ulong Maximum) : IWireFrame
 {
     /// <summary>Largest stream count (RFC 9000 §19.11: 2^60).</summary>
     public const ulong MaxCount = 1UL << 60;
@@ -71,7 +71,7 @@ public readonly record struct MaxStreamsFrame(bool Bidirectional, ulong Maximum)
 }
 
 /// <summary>DATA_BLOCKED (RFC 9000 §19.12).</summary>
-public readonly record struct DataBlockedFrame(ulong Limit)
+public readonly record struct DataBlockedFrame(ulong Limit) : IWireFrame
 {
     /// <summary>Reads the frame (type already consumed).</summary>
     public static DataBlockedFrame Read(ref WireReader r, ulong frameType)
@@ -92,7 +92,7 @@ public readonly record struct DataBlockedFrame(ulong Limit)
 }
 
 /// <summary>STREAM_DATA_BLOCKED (RFC 9000 §19.13).</summary>
-public readonly record struct StreamDataBlockedFrame(ulong StreamId, ulong Limit)
+public readonly record struct StreamDataBlockedFrame(ulong StreamId, ulong Limit) : IWireFrame
 {
     /// <summary>Reads the frame (type already consumed).</summary>
     public static StreamDataBlockedFrame Read(ref WireReader r, ulong frameType)
@@ -114,7 +114,7 @@ public readonly record struct StreamDataBlockedFrame(ulong StreamId, ulong Limit
 }
 
 /// <summary>STREAMS_BLOCKED, 0x16 bidirectional / 0x17 unidirectional (RFC 9000 §19.14).</summary>
-public readonly record struct StreamsBlockedFrame(bool Bidirectional, ulong Limit)
+public readonly record struct StreamsBlockedFrame(bool Bidirectional, ulong Limit) : IWireFrame
 {
     /// <summary>Reads the frame (type already consumed).</summary>
     public static StreamsBlockedFrame Read(ref WireReader r, ulong frameType)

@@ -1,7 +1,7 @@
 namespace Pliant.Quic.Wire;
 
 /// <summary>NEW_TOKEN (RFC 9000 §19.7).</summary>
-public readonly ref struct NewTokenFrame
+public readonly ref struct NewTokenFrame : IWireFrame
 {
     /// <summary>A frame to write or as read.</summary>
     public NewTokenFrame(ReadOnlySpan<byte> token) => Token = token;

@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 namespace Pliant.Quic.Wire;
 
 /// <summary>PATH_CHALLENGE (RFC 9000 §19.17); the 8 data bytes as a big-endian ulong.</summary>
-public readonly record struct PathChallengeFrame(ulong Data)
+public readonly record struct PathChallengeFrame(ulong Data) : IWireFrame
 {
     /// <summary>Reads the frame (type already consumed).</summary>
     public static PathChallengeFrame Read(ref WireReader r, ulong frameType)
@@ -25,7 +25,7 @@ public readonly record struct PathChallengeFrame(ulong Data)
 }
 
 /// <summary>PATH_RESPONSE (RFC 9000 §19.18); echoes a PATH_CHALLENGE's data.</summary>
-public readonly record struct PathResponseFrame(ulong Data)
+public readonly record struct PathResponseFrame(ulong Data) : IWireFrame
 {
     /// <summary>Reads the frame (type already consumed).</summary>
     public static PathResponseFrame Read(ref WireReader r, ulong frameType)

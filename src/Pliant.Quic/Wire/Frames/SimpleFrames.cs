@@ -4,7 +4,7 @@ namespace Pliant.Quic.Wire;
 /// A run of PADDING bytes (RFC 9000 §19.1). <see cref="Read"/> consumes the type byte's successors
 /// that are also PADDING, so a long run costs one call.
 /// </summary>
-public readonly struct PaddingFrame
+public readonly struct PaddingFrame : IWireFrame
 {
     /// <summary>A run of <paramref name="length"/> PADDING bytes.</summary>
     public PaddingFrame(int length)
@@ -39,7 +39,7 @@ public readonly struct PaddingFrame
 }
 
 /// <summary>PING (RFC 9000 §19.2).</summary>
-public readonly struct PingFrame
+public readonly struct PingFrame : IWireFrame
 {
     /// <summary>Always 1.</summary>
     public int EncodedLength => 1;
@@ -61,7 +61,7 @@ public readonly struct PingFrame
 }
 
 /// <summary>HANDSHAKE_DONE (RFC 9000 §19.20).</summary>
-public readonly struct HandshakeDoneFrame
+public readonly struct HandshakeDoneFrame : IWireFrame
 {
     /// <summary>Always 1.</summary>
     public int EncodedLength => 1;

@@ -1,7 +1,7 @@
 namespace Pliant.Quic.Wire;
 
 /// <summary>RESET_STREAM (RFC 9000 §19.4).</summary>
-public readonly record struct ResetStreamFrame(ulong StreamId, ulong ApplicationErrorCode, ulong FinalSize)
+public readonly record struct ResetStreamFrame(ulong StreamId, ulong ApplicationErrorCode, ulong FinalSize) : IWireFrame
 {
     /// <summary>Reads the frame (type already consumed).</summary>
     public static ResetStreamFrame Read(ref WireReader r, ulong frameType)
@@ -24,7 +24,7 @@ public readonly record struct ResetStreamFrame(ulong StreamId, ulong Application
 }
 
 /// <summary>STOP_SENDING (RFC 9000 §19.5).</summary>
-public readonly record struct StopSendingFrame(ulong StreamId, ulong ApplicationErrorCode)
+public readonly record struct StopSendingFrame(ulong StreamId, ulong ApplicationErrorCode) : IWireFrame
 {
     /// <summary>Reads the frame (type already consumed).</summary>
     public static StopSendingFrame Read(ref WireReader r, ulong frameType)

@@ -1,7 +1,7 @@
 namespace Pliant.Quic.Wire;
 
 /// <summary>STREAM, types 0x08–0x0f (RFC 9000 §19.8): OFF = 0x04, LEN = 0x02, FIN = 0x01.</summary>
-public readonly ref struct StreamFrame
+public readonly ref struct StreamFrame : IWireFrame
 {
     /// <summary>OFF bit of the type.</summary>
     public const byte OffBit = 0x04;
@@ -62,15 +62,32 @@ public readonly ref struct StreamFrame
     /// <summary>Writes a STREAM frame (OFF set when <paramref name="offset"/> ≠ 0); returns bytes written.</summary>
     public static int Write(Span<byte> dest, ulong streamId, ulong offset, ReadOnlySpan<byte> data, bool fin, bool withLength)
     {
-        if (offset + (ulong)data.Length > VarInt.Max) throw new ArgumentOutOfRangeException(nameof(offset));
+        int pos = WriteHeader(dest, streamId, offset, data.Length, fin, withLength ? VarInt.Length((ulong)data.Length) : 0);
+        data.CopyTo(dest[pos..]);
+        return pos + data.Length;
+    }
+
+    /// <summary>
+    /// Writes the header of a STREAM frame carrying <paramref name="dataLength"/> bytes, for senders
+    /// that copy the data in place after it. <paramref name="lengthFieldSize"/> is 0 (no Length field:
+    /// the data runs to the end of the packet) or the varint size (1, 2, 4, 8) to encode the length with.
+    /// </summary>
+    public static int WriteHeader(Span<byte> dest, ulong streamId, ulong offset, int dataLength, bool fin, int lengthFieldSize)
+    {
+        // RFC 9000 §19.8: offset + length must not exceed 2^62-1.
+        if (offset + (ulong)dataLength > VarInt.Max) throw new ArgumentOutOfRangeException(nameof(offset));
+        bool withLength = lengthFieldSize > 0;
         byte type = (byte)((byte)FrameType.Stream | (offset != 0 ? OffBit : 0) | (withLength ? LenBit : 0) | (fin ? FinBit : 0));
         int pos = 0;
         dest[pos++] = type;
         pos += VarInt.Write(dest[pos..], streamId);
         if (offset != 0) pos += VarInt.Write(dest[pos..], offset);
-        if (withLength) pos += VarInt.Write(dest[pos..], (ulong)data.Length);
-        data.CopyTo(dest[pos..]);
-        return pos + data.Length;
+        if (withLength)
+        {
+            VarInt.WriteWithLength(dest[pos..], (ulong)dataLength, lengthFieldSize);
+            pos += lengthFieldSize;
+        }
+        return pos;
     }
 
     /// <summary>
