@@ -197,30 +197,15 @@ public sealed class AckTracker
         len += VarInt.Length((ulong)extra);
         if (len > dest.Length) return 0;
 
-        int o = 0;
-        dest[o++] = withEcn ? (byte)0x03 : (byte)0x02;
-        o += VarInt.Write(dest[o..], largest);
-        o += VarInt.Write(dest[o..], ackDelay);
-        o += VarInt.Write(dest[o..], (ulong)extra);
-        o += VarInt.Write(dest[o..], first.Largest - firstSmallest);
-        prevSmallest = firstSmallest;
-        for (int i = top - 1, n = 0; n < extra; i--, n++)
+        // The chosen ranges, largest first, encoded by the wire codec.
+        Span<AckRange> chosen = extra < 64 ? stackalloc AckRange[extra + 1] : new AckRange[extra + 1];
+        chosen[0] = new AckRange(firstSmallest, first.Largest);
+        for (int i = top - 1, n = 1; n <= extra; i--, n++)
         {
             var r = _ranges[i];
-            ulong smallest = Math.Max(r.Smallest, floor);
-            // RFC 9000 §19.3.1: Gap = previous smallest - this largest - 2.
-            o += VarInt.Write(dest[o..], prevSmallest - r.Largest - 2);
-            o += VarInt.Write(dest[o..], r.Largest - smallest);
-            prevSmallest = smallest;
+            chosen[n] = new AckRange(Math.Max(r.Smallest, floor), r.Largest);
         }
-
-        if (withEcn)
-        {
-            o += VarInt.Write(dest[o..], ecn.Ect0);
-            o += VarInt.Write(dest[o..], ecn.Ect1);
-            o += VarInt.Write(dest[o..], ecn.Ce);
-        }
-
+        int o = AckFrame.Write(dest, chosen, ackDelay, withEcn ? ecn : null);
         LargestAckSent = largest;
         OnAckSent();
         return o;
