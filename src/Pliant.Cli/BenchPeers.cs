@@ -190,6 +190,9 @@ internal static class BenchPeers
         var snap = Snapshot.Take(counters);
         long received = 0;
         long firstByteTicks = 0;
+        // Steady state: from a quarter of the transfer on, once the receive-chunk pool has grown to the
+        // flow-control window and the JIT has settled (issue 5 asks for allocation "in steady state").
+        long steadyFrom = size / 4, steadyBytes0 = -1, steadyAlloc0 = 0;
         await using (var stream = await connection.OpenOutboundStreamAsync(QuicStreamType.Bidirectional, ct).ConfigureAwait(false))
         {
             var request = new byte[8];
@@ -201,6 +204,11 @@ internal static class BenchPeers
                 if (n == 0) break;
                 if (received == 0) firstByteTicks = sw.ElapsedTicks;
                 received += n;
+                if (steadyBytes0 < 0 && received >= steadyFrom)
+                {
+                    steadyBytes0 = received;
+                    steadyAlloc0 = GC.GetTotalAllocatedBytes(true);
+                }
             }
         }
         double wallS = sw.Elapsed.TotalSeconds;
@@ -211,7 +219,9 @@ internal static class BenchPeers
         await connection.CloseAsync(0, ct).ConfigureAwait(false);
         Console.WriteLine(string.Create(Inv,
             $"result bytes={received} ok={(received == size ? 1 : 0)} handshake_s={handshakeS:F4} first_byte_s={firstByteS:F4} wall_s={wallS:F4} " +
-            $"cpu_s={(cpu1 - cpu0).TotalSeconds:F3} {end.Minus(snap)} proc_cpu_s={Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:F3}"));
+            $"cpu_s={(cpu1 - cpu0).TotalSeconds:F3} {end.Minus(snap)} proc_cpu_s={Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:F3} " +
+            $"jit_s={System.Runtime.JitInfo.GetCompilationTime().TotalSeconds:F3} jit_methods={System.Runtime.JitInfo.GetCompiledMethodCount()} " +
+            $"steady_bytes={(steadyBytes0 < 0 ? 0 : received - steadyBytes0)} steady_alloc={(steadyBytes0 < 0 ? 0 : end.Alloc - steadyAlloc0)}"));
         return received == size ? 0 : 1;
     }
 

@@ -21,21 +21,22 @@ public sealed partial class QuicConnectionCore
         if (_state is ConnectionState.Closed or ConnectionState.Draining) return;
         Statistics.DatagramsReceived++;
         Statistics.BytesReceived += datagram.Length;
+        // Packets are decrypted out of place from the (read-only) driver buffer into this scratch, at the
+        // same offsets: only headers are copied, the AEAD writes the plaintext.
         if (datagram.Length > _receiveScratch.Length) _receiveScratch = new byte[datagram.Length];
         var buffer = _receiveScratch.AsSpan(0, datagram.Length);
-        datagram.CopyTo(buffer);
 
         bool anyProcessed = false;
         int offset = 0;
         try
         {
-            while (offset < buffer.Length)
+            while (offset < datagram.Length)
             {
-                var rest = buffer[offset..];
+                var rest = datagram[offset..];
                 if (!PacketHeader.TryParse(rest, _initialScid.Length, out var header)) break;
                 int length = header.PacketLength;
                 if (length <= 0 || length > rest.Length) break;
-                if (ProcessPacket(nowUs, rest[..length], header, from, ecn, datagram.Length))
+                if (ProcessPacket(nowUs, rest[..length], buffer.Slice(offset, length), header, from, ecn, datagram.Length))
                     anyProcessed = true;
                 offset += length;
                 // RFC 9000 §12.2: a short-header packet always ends the datagram.
@@ -68,17 +69,20 @@ public sealed partial class QuicConnectionCore
         if (_state == ConnectionState.Closing) _closeResendDue = true;
     }
 
-    /// <summary>Processes one packet; false if it was dropped.</summary>
-    private bool ProcessPacket(long nowUs, Span<byte> packet, in PacketHeader header, IPEndPoint from,
+    /// <summary>
+    /// Processes one packet read from <paramref name="source"/> (the received bytes, left untouched);
+    /// its unprotected form is built in <paramref name="packet"/> (same length). False if it was dropped.
+    /// </summary>
+    private bool ProcessPacket(long nowUs, ReadOnlySpan<byte> source, Span<byte> packet, in PacketHeader header, IPEndPoint from,
         EcnCodepoint ecn, int datagramLength)
     {
         switch (header.Type)
         {
             case PacketType.VersionNegotiation:
-                OnVersionNegotiation(nowUs, packet, header);
+                OnVersionNegotiation(nowUs, source, header);
                 return false;
             case PacketType.Retry:
-                return OnRetry(packet, header);
+                return OnRetry(source, header);
         }
 
         bool previousVersionInitial = false;
@@ -121,7 +125,7 @@ public sealed partial class QuicConnectionCore
         if (keys is null) { Statistics.PacketsDropped++; return false; }
 
         int pnOffset = header.PacketNumberOffset;
-        if (!PacketProtector.TryRemoveHeaderProtection(packet, pnOffset, keys, out int pnLength, out ulong truncated))
+        if (!PacketProtector.TryRemoveHeaderProtection(source, packet, pnOffset, keys, out int pnLength, out ulong truncated))
             return false;
         ulong pn = PacketNumber.Decode(space.LargestReceived ?? 0, truncated, pnLength);
 
@@ -133,7 +137,7 @@ public sealed partial class QuicConnectionCore
             if (keys is null) { Statistics.PacketsDropped++; return false; }
         }
 
-        if (!PacketProtector.TryDecrypt(packet, pnOffset, pnLength, pn, keys, out int payloadLength))
+        if (!PacketProtector.TryDecrypt(source, packet, pnOffset, pnLength, pn, keys, out int payloadLength))
         {
             Statistics.PacketsDropped++;
             return false;

@@ -86,6 +86,59 @@ public static class PacketProtector
         return true;
     }
 
+    /// <summary>
+    /// Out-of-place variant of <see cref="TryRemoveHeaderProtection(Span{byte}, int, PacketKeys, out int, out ulong)"/>
+    /// for a packet in a read-only receive buffer: copies the header (through the longest possible packet
+    /// number) from <paramref name="source"/> to <paramref name="dest"/> and unmasks it there, sampling
+    /// <paramref name="source"/>. <paramref name="dest"/> must be at least as long as <paramref name="source"/>.
+    /// </summary>
+    public static bool TryRemoveHeaderProtection(ReadOnlySpan<byte> source, Span<byte> dest, int pnOffset, PacketKeys keys,
+        out int pnLength, out ulong truncatedPn)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        pnLength = 0;
+        truncatedPn = 0;
+        // RFC 9001 §5.4.2: packets too short to sample are discarded.
+        if (pnOffset < 1 || pnOffset + 4 + PacketKeys.SampleLength > source.Length || dest.Length < source.Length) return false;
+
+        Span<byte> mask = stackalloc byte[PacketKeys.MaskLength];
+        keys.HeaderProtectionMask(source.Slice(pnOffset + 4, PacketKeys.SampleLength), mask);
+        source[..(pnOffset + 4)].CopyTo(dest);
+
+        // RFC 9001 §5.4.1: unmask the first byte first, then the PN length is known.
+        bool isLong = (dest[0] & 0x80) != 0;
+        dest[0] ^= (byte)(mask[0] & (isLong ? 0x0f : 0x1f));
+        pnLength = (dest[0] & 0x03) + 1;
+        ulong value = 0;
+        for (int i = 0; i < pnLength; i++)
+        {
+            dest[pnOffset + i] ^= mask[1 + i];
+            value = (value << 8) | dest[pnOffset + i];
+        }
+        truncatedPn = value;
+        return true;
+    }
+
+    /// <summary>
+    /// Out-of-place variant of <see cref="TryDecrypt(Span{byte}, int, int, ulong, PacketKeys, out int)"/>: the
+    /// unprotected header is already in <paramref name="packet"/> (see the out-of-place
+    /// <c>TryRemoveHeaderProtection</c>); the ciphertext is read from <paramref name="source"/> and the
+    /// plaintext written to <paramref name="packet"/> after the header. Saves copying each received datagram.
+    /// </summary>
+    public static bool TryDecrypt(ReadOnlySpan<byte> source, Span<byte> packet, int pnOffset, int pnLength, ulong pn,
+        PacketKeys keys, out int payloadLength)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        payloadLength = 0;
+        int payloadOffset = pnOffset + pnLength;
+        if (pnLength is < 1 or > 4 || payloadOffset + PacketKeys.TagLength > source.Length || packet.Length < source.Length) return false;
+        var body = source[payloadOffset..];
+        // RFC 9001 §5.3: the associated data is the unprotected header, through the packet number.
+        if (!keys.TryOpen(pn, packet[..payloadOffset], body, packet.Slice(payloadOffset, body.Length - PacketKeys.TagLength))) return false;
+        payloadLength = body.Length - PacketKeys.TagLength;
+        return true;
+    }
+
     private static void ApplyMask(Span<byte> packet, int pnOffset, int pnLength, ReadOnlySpan<byte> mask)
     {
         // RFC 9001 §5.4.1: long header → low 4 bits of byte 0; short header → low 5 bits (incl. key phase).
