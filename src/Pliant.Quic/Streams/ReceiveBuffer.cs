@@ -11,7 +11,7 @@ namespace Pliant.Quic.Streams;
 public sealed class ReceiveBuffer : IDisposable
 {
     /// <summary>Size of each pooled chunk.</summary>
-    public const int ChunkSize = 16 * 1024;
+    public const int ChunkSize = ChunkPool.ChunkSize;
 
     private readonly Dictionary<ulong, byte[]> _chunks = new();
     private readonly RangeSet _pending = new(); // received ranges above _contiguousEnd
@@ -128,7 +128,7 @@ public sealed class ReceiveBuffer : IDisposable
             int inChunk = (int)(offset % ChunkSize);
             if (!_chunks.TryGetValue(key, out var chunk))
             {
-                chunk = ChunkPool.Instance.Rent(ChunkSize);
+                chunk = ChunkPool.Rent();
                 _chunks.Add(key, chunk);
             }
             int n = Math.Min(data.Length, ChunkSize - inChunk);
@@ -155,7 +155,7 @@ public sealed class ReceiveBuffer : IDisposable
             total += n;
             _readOffset += (ulong)n;
             // The chunk is fully consumed: release it.
-            if (_readOffset % ChunkSize == 0 && _chunks.Remove(key, out var c)) ChunkPool.Instance.Return(c);
+            if (_readOffset % ChunkSize == 0 && _chunks.Remove(key, out var c)) ChunkPool.Return(c);
         }
         fin = IsFinished;
         if (fin) ReleaseAll();
@@ -171,7 +171,7 @@ public sealed class ReceiveBuffer : IDisposable
 
     private void ReleaseAll()
     {
-        foreach (var c in _chunks.Values) ChunkPool.Instance.Return(c);
+        foreach (var c in _chunks.Values) ChunkPool.Return(c);
         _chunks.Clear();
     }
 

@@ -11,7 +11,7 @@ namespace Pliant.Quic.Streams;
 public sealed class SendBuffer : IDisposable
 {
     /// <summary>Size of each pooled chunk.</summary>
-    public const int ChunkSize = 16 * 1024;
+    public const int ChunkSize = ChunkPool.ChunkSize;
 
     private readonly List<byte[]> _chunks = new();
     private readonly RangeSet _acked = new();
@@ -92,7 +92,7 @@ public sealed class SendBuffer : IDisposable
         {
             int inChunk = (int)((_written - _chunkBase) % ChunkSize);
             int chunkIndex = (int)((_written - _chunkBase) / ChunkSize);
-            if (chunkIndex == _chunks.Count) _chunks.Add(ChunkPool.Instance.Rent(ChunkSize));
+            if (chunkIndex == _chunks.Count) _chunks.Add(ChunkPool.Rent());
             int n = Math.Min(accepted - done, ChunkSize - inChunk);
             data.Slice(done, n).CopyTo(_chunks[chunkIndex].AsSpan(inChunk, n));
             done += n;
@@ -198,7 +198,7 @@ public sealed class SendBuffer : IDisposable
         // Release chunks the acknowledged prefix has passed.
         while (_chunks.Count > 0 && _ackedPrefix - _chunkBase >= ChunkSize)
         {
-            ChunkPool.Instance.Return(_chunks[0]);
+            ChunkPool.Return(_chunks[0]);
             _chunks.RemoveAt(0);
             _chunkBase += ChunkSize;
         }
@@ -225,7 +225,7 @@ public sealed class SendBuffer : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        foreach (var c in _chunks) ChunkPool.Instance.Return(c);
+        foreach (var c in _chunks) ChunkPool.Return(c);
         _chunks.Clear();
         _lost.Clear();
         _acked.Clear();

@@ -91,7 +91,11 @@ public sealed partial class StreamManager
 
         if ((_connRecv.ShouldSendUpdate || _maxDataResend) && dest.Length - p >= MaxOne)
         {
+            ulong window = _connRecv.Window;
             ulong v = _connRecv.ShouldSendUpdate ? _connRecv.UpdateLimit(nowUs, smoothedRttUs) : _connRecv.Limit;
+            // Memory follows credit: once the window grew, the backlog it allows can be stored without
+            // allocating chunk by chunk later in the transfer.
+            if (_connRecv.Window > window) ChunkPool.Reserve((long)_connRecv.Window);
             p += new MaxDataFrame(v).Write(dest[p..]);
             sent.Add(new SentFrame(SentFrameKind.MaxData, Value: v));
             _maxDataResend = false;
