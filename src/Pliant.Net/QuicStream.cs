@@ -65,6 +65,7 @@ public sealed partial class QuicStream : Stream
     public Task WritesClosed => _writesClosed.Task;
 
     /// <inheritdoc />
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))] // no box per waiting read
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (!CanRead) throw new InvalidOperationException("This stream cannot be read.");
@@ -99,6 +100,7 @@ public sealed partial class QuicStream : Stream
         WriteAsync(buffer, completeWrites: false, cancellationToken);
 
     /// <summary>Writes <paramref name="buffer"/> and, when <paramref name="completeWrites"/>, ends the stream with it (FIN).</summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))] // no box per waiting write
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, bool completeWrites, CancellationToken cancellationToken = default)
     {
         if (!CanWrite) throw new InvalidOperationException("This stream cannot be written.");
