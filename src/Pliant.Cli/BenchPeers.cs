@@ -126,6 +126,15 @@ internal static class BenchPeers
         }
     }
 
+    /// <summary>Why the sender waited (cumulative for the connection), and its window and RTT at the end.</summary>
+    private static string SenderState(QuicConnection connection)
+    {
+        var st = connection.Statistics;
+        return st is null ? "" : string.Create(Inv,
+            $"cc_limited={st.CongestionLimited} pacing_limited={st.PacingLimited} lost={st.PacketsLost} pto={st.PtoCount} " +
+            $"cwnd={connection.RunOnCore(c => c.CongestionWindow)} srtt_us={connection.RunOnCore(c => c.SmoothedRttUs)}");
+    }
+
     private static async Task ServeStreamAsync(QuicConnection connection, QuicStream stream, byte[] payload, Lock output, CancellationToken ct)
     {
         await using var ownedStream = stream.ConfigureAwait(false);
@@ -166,7 +175,7 @@ internal static class BenchPeers
             lock (output)
             {
                 Console.WriteLine(string.Create(Inv,
-                    $"xfer bytes={size} write_s={writeS:F3} total_s={sw.Elapsed.TotalSeconds:F3} {end.Minus(snap)}"));
+                    $"xfer bytes={size} write_s={writeS:F3} total_s={sw.Elapsed.TotalSeconds:F3} {end.Minus(snap)} {SenderState(connection)}"));
                 Console.Out.Flush();
             }
         }

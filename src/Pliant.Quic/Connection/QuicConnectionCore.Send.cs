@@ -115,10 +115,12 @@ public sealed partial class QuicConnectionCore
         bool probing = false;
         foreach (var s in _spaces) if (s.ProbesPending > 0 && !s.Discarded) probing = true;
         bool congestionAllows = probing || _cc.CanSend(budget);
-        if (congestionAllows && !probing && _pacer.NextSendTimeUs(nowUs) is { } next)
+        if (!congestionAllows) Statistics.CongestionLimited++;
+        else if (!probing && _pacer.NextSendTimeUs(nowUs) is { } next)
         {
             congestionAllows = false;
             _pacingWakeUs = next;
+            Statistics.PacingLimited++;
         }
 
         // RFC 9000 §14.1: datagrams with an Initial packet from a client (and ack-eliciting Initial

@@ -302,4 +302,10 @@ public sealed class ConnectionStatistics
     public long StreamBytesRetransmitted;
     public long CongestionEvents;
     public long PtoCount;
+
+    /// <summary>Datagrams not built because the congestion window was full (ACK-only packets may still go).</summary>
+    public long CongestionLimited;
+
+    /// <summary>Datagrams not built because the pacer asked to wait (RFC 9002 §7.7).</summary>
+    public long PacingLimited;
 }
