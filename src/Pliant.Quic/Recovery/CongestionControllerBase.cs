@@ -26,6 +26,8 @@ public abstract class CongestionControllerBase : ICongestionController
     /// <inheritdoc/>
     public long BytesInFlight { get; private set; }
 
+    private long _maxBytesInFlight; // the most ever in flight (RFC 9002 §7.8 utilisation check)
+
     /// <summary>Slow start threshold, bytes (long.MaxValue until the first congestion event).</summary>
     public long SlowStartThreshold { get; protected set; } = long.MaxValue;
 
@@ -68,20 +70,28 @@ public abstract class CongestionControllerBase : ICongestionController
     public bool CanSend(int bytes) => BytesInFlight + bytes <= Window;
 
     /// <inheritdoc/>
-    public virtual void OnPacketSent(long nowUs, int bytes) => BytesInFlight += bytes;
+    public virtual void OnPacketSent(long nowUs, int bytes)
+    {
+        BytesInFlight += bytes;
+        if (BytesInFlight > _maxBytesInFlight) _maxBytesInFlight = BytesInFlight;
+    }
 
     /// <inheritdoc/>
     public void OnPacketsAcked(ReadOnlySpan<SentPacket> acked, long nowUs, RttEstimator rtt)
     {
         ArgumentNullException.ThrowIfNull(rtt);
+        // RFC 9002 §7.8: do not increase the window when it is not fully utilised — the application
+        // (or flow control) left it idle, or the sender could not fill it. A window more than twice
+        // the most ever in flight has never been half used; without this check a CPU-bound sender on
+        // a loss-free path grows the window (and with it the pacing rate) without bound.
+        bool underutilised = IsAppLimited || Window >= 2 * _maxBytesInFlight;
         foreach (var p in acked)
         {
             if (!p.InFlight) continue;
             RemoveInFlight(p.Size);
             // RFC 9002 §B.5: do not increase the window during recovery.
             if (InCongestionRecovery(p.TimeSentUs)) continue;
-            // RFC 9002 §7.8: do not increase the window when it is not fully utilised.
-            if (IsAppLimited) continue;
+            if (underutilised) continue;
             if (InSlowStart) OnAckInSlowStart(p, nowUs, rtt);
             else OnAckInCongestionAvoidance(p, nowUs, rtt);
         }

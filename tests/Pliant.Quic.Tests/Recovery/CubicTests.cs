@@ -12,6 +12,13 @@ public class CubicTests
         return list;
     }
 
+    /// <summary>Sends the packets, then acknowledges them (a window in use, RFC 9002 §7.8).</summary>
+    private static void Ack(Cubic cc, SentPacket[] packets, long nowUs, RttEstimator rtt)
+    {
+        foreach (var p in packets) cc.OnPacketSent(p.TimeSentUs, p.Size);
+        cc.OnPacketsAcked(packets, nowUs, rtt);
+    }
+
     private static RttEstimator Rtt100ms()
     {
         var rtt = new RttEstimator();
@@ -23,7 +30,7 @@ public class CubicTests
     private static Cubic AfterLoss(RttEstimator rtt)
     {
         var cc = new Cubic(1200);
-        cc.OnPacketsAcked(Packets(90, 0), 500_000, rtt);
+        Ack(cc, Packets(90, 0), 500_000, rtt);
         Assert.Equal(120_000, cc.Window);
         cc.OnPacketsLost(Packets(1, 0), false, 1_000_000);
         return cc;
@@ -68,7 +75,7 @@ public class CubicTests
         var cc = AfterLoss(rtt);
         long now = 1_000_000 + 2_000_000;
         double target = cc.CubicWindowBytes(2.0 + 0.1); // W_cubic(t + RTT)
-        cc.OnPacketsAcked(Packets(500, 1_000_001), now, rtt);
+        Ack(cc, Packets(500, 1_000_001), now, rtt);
         Assert.True(cc.RenoEstimateBytes < cc.CubicWindowBytes(2.0));
         Assert.True(cc.Window <= target + 1, $"{cc.Window} > {target}");
         Assert.True(cc.Window >= target * 0.99, $"{cc.Window} < {target}");
@@ -76,7 +83,7 @@ public class CubicTests
         // Later, beyond K, the window exceeds W_max (convex region).
         now = 1_000_000 + 6_000_000;
         double target6 = cc.CubicWindowBytes(6.1);
-        cc.OnPacketsAcked(Packets(2000, now - 1), now, rtt);
+        Ack(cc, Packets(2000, now - 1), now, rtt);
         Assert.True(cc.Window > 120_000);
         Assert.True(cc.Window <= target6 + 1);
     }
@@ -86,7 +93,7 @@ public class CubicTests
     {
         var rtt = Rtt100ms();
         var cc = AfterLoss(rtt);
-        cc.OnPacketsAcked(Packets(70, 1_000_001), 1_000_001, rtt);
+        Ack(cc, Packets(70, 1_000_001), 1_000_001, rtt);
         // W_cubic(0) = 84000 < W_est: cwnd follows W_est.
         Assert.True(cc.Window > 84_000);
         Assert.True(Math.Abs(cc.Window - cc.RenoEstimateBytes) <= 1, $"{cc.Window} vs {cc.RenoEstimateBytes}");
@@ -124,10 +131,10 @@ public class CubicTests
     {
         var rtt = Rtt100ms();
         var cc = AfterLoss(rtt);
-        cc.OnPacketsAcked(Packets(50, 999_000), 1_050_000, rtt);
+        Ack(cc, Packets(50, 999_000), 1_050_000, rtt);
         Assert.Equal(84_000, cc.Window);
         cc.IsAppLimited = true;
-        cc.OnPacketsAcked(Packets(50, 1_100_000), 3_000_000, rtt);
+        Ack(cc, Packets(50, 1_100_000), 3_000_000, rtt);
         Assert.Equal(84_000, cc.Window);
     }
 }
