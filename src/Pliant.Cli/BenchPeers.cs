@@ -129,10 +129,17 @@ internal static class BenchPeers
     /// <summary>Why the sender waited (cumulative for the connection), and its window and RTT at the end.</summary>
     private static string SenderState(QuicConnection connection)
     {
-        var st = connection.Statistics;
-        return st is null ? "" : string.Create(Inv,
-            $"cc_limited={st.CongestionLimited} pacing_limited={st.PacingLimited} lost={st.PacketsLost} pto={st.PtoCount} " +
-            $"cwnd={connection.RunOnCore(c => c.CongestionWindow)} srtt_us={connection.RunOnCore(c => c.SmoothedRttUs)}");
+        try
+        {
+            var st = connection.Statistics;
+            return st is null ? "" : string.Create(Inv,
+                $"cc_limited={st.CongestionLimited} pacing_limited={st.PacingLimited} lost={st.PacketsLost} pto={st.PtoCount} " +
+                $"cwnd={connection.RunOnCore(c => c.CongestionWindow)} srtt_us={connection.RunOnCore(c => c.SmoothedRttUs)}");
+        }
+        catch (Exception e) when (e is ObjectDisposedException or QuicException)
+        {
+            return ""; // already closed
+        }
     }
 
     private static async Task ServeStreamAsync(QuicConnection connection, QuicStream stream, byte[] payload, Lock output, CancellationToken ct)
@@ -162,6 +169,7 @@ internal static class BenchPeers
             }
             if (size == 0) stream.CompleteWrites();
             double writeS = sw.Elapsed.TotalSeconds;
+            string sender = SenderState(connection); // before the client closes the connection
             try
             {
                 await stream.WritesClosed.WaitAsync(TimeSpan.FromSeconds(10), ct).ConfigureAwait(false);
@@ -175,7 +183,7 @@ internal static class BenchPeers
             lock (output)
             {
                 Console.WriteLine(string.Create(Inv,
-                    $"xfer bytes={size} write_s={writeS:F3} total_s={sw.Elapsed.TotalSeconds:F3} {end.Minus(snap)} {SenderState(connection)}"));
+                    $"xfer bytes={size} write_s={writeS:F3} total_s={sw.Elapsed.TotalSeconds:F3} {end.Minus(snap)} {sender}"));
                 Console.Out.Flush();
             }
         }
