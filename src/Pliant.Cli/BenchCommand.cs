@@ -10,7 +10,7 @@ namespace Pliant.Cli;
 /// over loopback; goodput, CPU and allocation per GiB, datagrams per syscall; optionally side by
 /// side with ngtcp2's gtlsserver→gtlsclient from the same run, the mixed pairs, and handshakes/s.
 /// </summary>
-internal static class BenchCommand
+internal static partial class BenchCommand
 {
     private const double GiB = 1024.0 * 1024 * 1024;
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
@@ -18,7 +18,7 @@ internal static class BenchCommand
     public static Command Create()
     {
         var size = new Option<int>("--size") { Description = "download size in MiB", DefaultValueFactory = _ => 256 };
-        var runs = new Option<int>("--runs") { Description = "downloads per pair; medians are printed", DefaultValueFactory = _ => 1 };
+        var runs = new Option<int?>("--runs") { Description = $"downloads per pair, medians are printed (default 1; with --isolation: rounds, default {IsolationDefaultRounds})" };
         var vs = new Option<bool>("--vs-ngtcp2") { Description = "also run ngtcp2's gtlsserver→gtlsclient (ngtcp2-pair.sh) in the same run" };
         var cross = new Option<bool>("--cross") { Description = "also run the mixed pairs over HTTP/3 (needs pliant serve/get)" };
         var handshakes = new Option<double>("--handshakes") { Description = "seconds of back-to-back handshakes (0: skip)", DefaultValueFactory = _ => 0 };
@@ -26,7 +26,7 @@ internal static class BenchCommand
         var timeout = new Option<int>("--timeout") { Description = "seconds before a download is killed", DefaultValueFactory = _ => 300 };
         var warmup = new Option<int>("--warmup") { Description = "MiB downloaded once before the measured runs (JIT warm-up of the long-lived server; 0: none)", DefaultValueFactory = _ => 64 };
         var pinCpu = new Option<string?>("--taskset") { Description = "run every peer under taskset -c LIST (e.g. 0 for one core)" };
-        var isolation = new Option<bool>("--isolation") { Description = "cost of isolation: no plugin, monitoring, native NewReno, NewReno in WASM (plugins/out), side by side" };
+        var isolation = new Option<bool>("--isolation") { Description = "cost of isolation: no plugin, monitoring, native NewReno, NewReno in WASM (plugins/out), interleaved rounds, each against its native twin" };
         var plugin = new Option<string?>("--plugin") { Description = "attach this plugin (.wasm) to both Pliant peers' connections (cost of isolation)" };
         var cc = new Option<string?>("--cc") { Description = "congestion controller of the Pliant peers: cubic (default) or newreno" };
         cc.AcceptOnlyFromAmong("cubic", "newreno");
@@ -34,10 +34,10 @@ internal static class BenchCommand
         var cmd = new Command("bench", "Loopback benchmark: Pliant↔Pliant download (and ngtcp2 side by side).");
         foreach (var o in new Option[] { size, runs, vs, cross, handshakes, script, timeout, warmup, pinCpu, plugin, cc, isolation }) cmd.Options.Add(o);
         cmd.SetAction(pr => pr.GetValue(isolation) ? RunIsolation(new Settings(
-            pr.GetValue(size), Math.Max(1, pr.GetValue(runs)), false, false, 0,
+            pr.GetValue(size), Math.Max(1, pr.GetValue(runs) ?? IsolationDefaultRounds), false, false, 0,
             pr.GetValue(script), TimeSpan.FromSeconds(pr.GetValue(timeout)), pr.GetValue(pinCpu), pr.GetValue(warmup)))
             : BenchPeers.WithPeerSettings(pr.GetValue(plugin), pr.GetValue(cc)) ?? Run(new Settings(
-            pr.GetValue(size), Math.Max(1, pr.GetValue(runs)), pr.GetValue(vs), pr.GetValue(cross), pr.GetValue(handshakes),
+            pr.GetValue(size), Math.Max(1, pr.GetValue(runs) ?? 1), pr.GetValue(vs), pr.GetValue(cross), pr.GetValue(handshakes),
             pr.GetValue(script), TimeSpan.FromSeconds(pr.GetValue(timeout)), pr.GetValue(pinCpu), pr.GetValue(warmup))));
         cmd.Subcommands.Add(CreateServer());
         cmd.Subcommands.Add(CreateClient());
@@ -122,128 +122,129 @@ internal static class BenchCommand
         return pliant.Count > 0 && pliant.All(r => r.Ok) ? 0 : 1;
     }
 
-    /// <summary>
-    /// Issue 4's table: goodput and CPU per GiB of the same download with no plugin, with the
-    /// monitoring plugin, with native NewReno and with NewReno in WASM (plugins/out/*.wasm, built by
-    /// plugins/build.sh), each against its native twin.
-    /// </summary>
-    private static int RunIsolation(Settings s)
+    private static BenchProcess StartPeer(Settings s, IReadOnlyDictionary<string, string?>? env, params string[] args)
     {
-        long bytes = (long)s.SizeMiB << 20;
-        string? root = null;
-        for (var d = new DirectoryInfo(Environment.CurrentDirectory); d is not null && root is null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "plugins", "build.sh"))) root = d.FullName;
-        if (root is null) { Console.Error.WriteLine("pliant bench --isolation: run it inside the repository (plugins/out is needed)"); return ExitCodes.Usage; }
-        string Plugin(string name)
-        {
-            var p = Path.Combine(root, "plugins", "out", name + ".wasm");
-            if (!File.Exists(p)) throw new CliException(ExitCodes.Usage, $"{p} is missing: run plugins/build.sh");
-            return p;
-        }
-        (string Name, string? Plugin, string? Cc, int Baseline)[] configs =
-        [
-            ("no plugin (cubic)", null, "cubic", -1),
-            ("monitoring", Plugin("monitoring"), "cubic", 0),
-            ("native newreno", null, "newreno", -1),
-            ("newreno in wasm", Plugin("cc-newreno"), "newreno", 2),
-        ];
-        Console.WriteLine(string.Create(Inv, $"# pliant bench --isolation size_mib={s.SizeMiB} runs={s.Runs} cores={Environment.ProcessorCount} date={DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ}"));
-        var medians = new List<(double Goodput, double ServerCpu, double ClientCpu)>();
-        foreach (var (name, plugin, cc, _) in configs)
-        {
-            Environment.SetEnvironmentVariable("PLIANT_BENCH_PLUGIN", plugin);
-            Environment.SetEnvironmentVariable("PLIANT_BENCH_CC", cc);
-            var runs = RunPliantPair(s, bytes).Where(r => r.Ok).ToList();
-            if (runs.Count == 0) { Console.Error.WriteLine($"pliant bench --isolation: '{name}' failed"); return 1; }
-            medians.Add((Median(runs.Select(r => bytes * 8 / r.ProcWallS / 1e6)), Median(runs.Select(r => r.ServerCpuS / (bytes / (double)(1 << 30)))),
-                Median(runs.Select(r => r.ClientCpuS / (bytes / (double)(1 << 30))))));
-        }
-        Console.WriteLine();
-        Console.WriteLine(string.Create(Inv, $"{"configuration",-22}{"goodput Mbit/s",16}{"server CPU s/GiB",18}{"client CPU s/GiB",18}{"goodput vs native",19}"));
-        for (int i = 0; i < configs.Length; i++)
-        {
-            var (g, sc, cc) = medians[i];
-            string vs = configs[i].Baseline < 0 ? "-" : string.Create(Inv, $"{(g / medians[configs[i].Baseline].Goodput - 1) * 100:+0.0;-0.0}%");
-            Console.WriteLine(string.Create(Inv, $"{configs[i].Name,-22}{g,16:0}{sc,18:0.00}{cc,18:0.00}{vs,19}"));
-        }
-        Console.WriteLine("(targets: monitoring within 5 %, WASM congestion control within 10 % of native; runs on a shared machine vary by about 15 %)");
-        return 0;
-    }
-
-    private static BenchProcess StartPeer(Settings s, params string[] args)
-    {
-        if (s.Taskset is null) return BenchProcess.StartSelf(args);
+        if (s.Taskset is null) return BenchProcess.StartSelf(args, env);
         string exe = Environment.ProcessPath ?? "dotnet";
         var full = Path.GetFileNameWithoutExtension(exe).Equals("dotnet", StringComparison.OrdinalIgnoreCase)
             ? new[] { "-c", s.Taskset, exe, typeof(BenchCommand).Assembly.Location }.Concat(args)
             : new[] { "-c", s.Taskset, exe }.Concat(args);
-        return BenchProcess.Start("taskset", full);
+        return BenchProcess.Start("taskset", full, env);
+    }
+
+    /// <summary>A running <c>pliant bench server</c>: where clients reach it, and the environment its peers share.</summary>
+    private sealed class PliantServer(BenchProcess process, string port, string pin, int pid, IReadOnlyDictionary<string, string?>? env) : IDisposable
+    {
+        public BenchProcess Process { get; } = process;
+        public string Port { get; } = port;
+        public string Pin { get; } = pin;
+
+        /// <summary>Variables (plugin, congestion controller) given to the server and to each of its clients.</summary>
+        public IReadOnlyDictionary<string, string?>? Env { get; } = env;
+
+        /// <summary>The server's CPU seconds so far (taskset execs, so the PID is the server's own).</summary>
+        public double CpuSeconds => ServerCpu(Process, pid);
+
+        /// <summary>
+        /// Waits until the server has stopped using CPU (tiered JIT and connection draining go on for a
+        /// moment after a download), so that work does not land on the next measured run.
+        /// </summary>
+        public void WaitIdle(TimeSpan max)
+        {
+            var sw = Stopwatch.StartNew();
+            double last = CpuSeconds;
+            while (sw.Elapsed < max)
+            {
+                Thread.Sleep(150);
+                double now = CpuSeconds;
+                if (double.IsNaN(now) || now - last < 0.005) return;
+                last = now;
+            }
+        }
+
+        public void Dispose()
+        {
+            Process.Stop(TimeSpan.FromSeconds(5));
+            Process.Dispose();
+        }
+    }
+
+    /// <summary>Starts a bench server and waits for its <c>listening</c> line; null (and a message) if it did not start.</summary>
+    private static PliantServer? StartPliantServer(Settings s, IReadOnlyDictionary<string, string?>? env = null)
+    {
+        var server = StartPeer(s, env, "bench", "server", "--port", "0");
+        var ready = server.WaitForLine("listening", TimeSpan.FromSeconds(30));
+        if (ready is null)
+        {
+            Console.WriteLine("pliant server did not start: " + server.Stderr);
+            server.Dispose();
+            return null;
+        }
+        var info = BenchProcess.Parse(ready);
+        return new PliantServer(server, info["port"], info["fingerprint"], int.Parse(info.GetValueOrDefault("pid", "0"), Inv), env);
     }
 
     private static List<RunResult> RunPliantPair(Settings s, long bytes)
     {
         var results = new List<RunResult>();
-        using var server = StartPeer(s, "bench", "server", "--port", "0");
-        var ready = server.WaitForLine("listening", TimeSpan.FromSeconds(30));
-        if (ready is null)
-        {
-            Console.WriteLine("pliant server did not start: " + server.Stderr);
-            return results;
-        }
-        var info = BenchProcess.Parse(ready);
-        string port = info["port"], pin = info["fingerprint"];
-        int serverPid = int.Parse(info.GetValueOrDefault("pid", "0"), Inv);
-        for (int i = s.WarmupMiB > 0 ? 0 : 1; i <= s.Runs; i++)
-        {
-            if (i == 0) bytes = (long)s.WarmupMiB << 20;
-            else bytes = (long)s.SizeMiB << 20;
-            var r = new RunResult();
-            double srv0 = ServerCpu(server, serverPid);
-            var wall = Stopwatch.StartNew();
-            using (var client = StartPeer(s, "bench", "client", "--port", port, "--bytes", bytes.ToString(Inv), "--pin", pin))
-            {
-                var line = client.WaitForLine("result", s.Timeout);
-                bool exited = client.WaitForExit(TimeSpan.FromSeconds(10));
-                r.ProcWallS = wall.Elapsed.TotalSeconds;
-                r.ServerCpuS = ServerCpu(server, serverPid) - srv0;
-                if (line is null || !exited)
-                {
-                    Console.WriteLine($"run={i} pliant client failed (exit {(client.HasExited ? client.ExitCode : -1)}): {client.Stderr}");
-                    if (i > 0) results.Add(r);
-                    continue;
-                }
-                var d = BenchProcess.Parse(line);
-                r.Ok = client.ExitCode == 0 && d.GetValueOrDefault("ok") == "1";
-                r.XferWallS = BenchProcess.Num(d, "wall_s");
-                r.HandshakeS = BenchProcess.Num(d, "handshake_s");
-                r.ClientCpuS = BenchProcess.Num(d, "proc_cpu_s");
-                r.ClientXferCpuS = BenchProcess.Num(d, "cpu_s");
-                r.ClientAlloc = BenchProcess.Num(d, "alloc");
-                r.ClientSent = BenchProcess.Num(d, "dgram_sent");
-                r.ClientSendCalls = BenchProcess.Num(d, "send_calls");
-                r.ClientRecv = BenchProcess.Num(d, "dgram_recv");
-                r.ClientRecvCalls = BenchProcess.Num(d, "recv_calls");
-                r.ClientGc = BenchProcess.Num(d, "gc0") + BenchProcess.Num(d, "gc1") + BenchProcess.Num(d, "gc2");
-            }
-            if (server.WaitForLine("xfer", TimeSpan.FromSeconds(15)) is { } xfer)
-            {
-                var d = BenchProcess.Parse(xfer);
-                r.ServerAlloc = BenchProcess.Num(d, "alloc");
-                r.ServerSent = BenchProcess.Num(d, "dgram_sent");
-                r.ServerSendCalls = BenchProcess.Num(d, "send_calls");
-                r.ServerRecv = BenchProcess.Num(d, "dgram_recv");
-                r.ServerRecvCalls = BenchProcess.Num(d, "recv_calls");
-                r.ServerGc = BenchProcess.Num(d, "gc0") + BenchProcess.Num(d, "gc1") + BenchProcess.Num(d, "gc2");
-            }
-            if (i > 0) results.Add(r);
-            Console.WriteLine(string.Create(Inv,
-                $"run={i}{(i == 0 ? "(warm-up)" : "")} pair=pliant wall_s={r.ProcWallS:F3} xfer_s={r.XferWallS:F3} goodput_mbit={bytes * 8 / r.ProcWallS / 1e6:F1} " +
-                $"xfer_goodput_mbit={bytes * 8 / r.XferWallS / 1e6:F1} client_cpu_s={r.ClientCpuS:F2} client_xfer_cpu_s={r.ClientXferCpuS:F2} " +
-                $"server_cpu_s={r.ServerCpuS:F2} client_alloc={r.ClientAlloc:F0} server_alloc={r.ServerAlloc:F0} " +
-                $"srv_dgram_per_send={r.ServerSent / r.ServerSendCalls:F1} cli_dgram_per_recv={r.ClientRecv / r.ClientRecvCalls:F1} status={(r.Ok ? 0 : 1)}"));
-        }
-        server.Stop(TimeSpan.FromSeconds(5));
+        using var server = StartPliantServer(s);
+        if (server is null) return results;
+        if (s.WarmupMiB > 0) RunPliantClient(s, server, (long)s.WarmupMiB << 20, "0(warm-up)", "pliant");
+        for (int i = 1; i <= s.Runs; i++) results.Add(RunPliantClient(s, server, bytes, i.ToString(Inv), "pliant"));
         return results;
+    }
+
+    /// <summary>One download from <paramref name="server"/> by a fresh client process; prints a <c>run=</c> line.</summary>
+    private static RunResult RunPliantClient(Settings s, PliantServer server, long bytes, string run, string pair)
+    {
+        var r = new RunResult();
+        double srv0 = server.CpuSeconds;
+        var wall = Stopwatch.StartNew();
+        using (var client = StartPeer(s, server.Env, "bench", "client", "--port", server.Port, "--bytes", bytes.ToString(Inv), "--pin", server.Pin))
+        {
+            var line = client.WaitForLine("result", s.Timeout);
+            bool exited = client.WaitForExit(TimeSpan.FromSeconds(10));
+            r.ProcWallS = wall.Elapsed.TotalSeconds;
+            r.ServerCpuS = server.CpuSeconds - srv0;
+            if (line is null || !exited)
+            {
+                Console.WriteLine($"run={run} pair={pair} client failed (exit {(client.HasExited ? client.ExitCode : -1)}): {client.Stderr}");
+                return r;
+            }
+            ReadClientResult(r, BenchProcess.Parse(line), client.ExitCode);
+        }
+        if (server.Process.WaitForLine("xfer", TimeSpan.FromSeconds(15)) is { } xfer) ReadServerResult(r, BenchProcess.Parse(xfer));
+        Console.WriteLine(string.Create(Inv,
+            $"run={run} pair={pair} wall_s={r.ProcWallS:F3} xfer_s={r.XferWallS:F3} goodput_mbit={bytes * 8 / r.ProcWallS / 1e6:F1} " +
+            $"xfer_goodput_mbit={bytes * 8 / r.XferWallS / 1e6:F1} client_cpu_s={r.ClientCpuS:F2} client_xfer_cpu_s={r.ClientXferCpuS:F2} " +
+            $"server_cpu_s={r.ServerCpuS:F2} client_alloc={r.ClientAlloc:F0} server_alloc={r.ServerAlloc:F0} " +
+            $"srv_dgram_per_send={r.ServerSent / r.ServerSendCalls:F1} cli_dgram_per_recv={r.ClientRecv / r.ClientRecvCalls:F1} status={(r.Ok ? 0 : 1)}"));
+        return r;
+    }
+
+    private static void ReadClientResult(RunResult r, Dictionary<string, string> d, int exitCode)
+    {
+        r.Ok = exitCode == 0 && d.GetValueOrDefault("ok") == "1";
+        r.XferWallS = BenchProcess.Num(d, "wall_s");
+        r.HandshakeS = BenchProcess.Num(d, "handshake_s");
+        r.ClientCpuS = BenchProcess.Num(d, "proc_cpu_s");
+        r.ClientXferCpuS = BenchProcess.Num(d, "cpu_s");
+        r.ClientAlloc = BenchProcess.Num(d, "alloc");
+        r.ClientSent = BenchProcess.Num(d, "dgram_sent");
+        r.ClientSendCalls = BenchProcess.Num(d, "send_calls");
+        r.ClientRecv = BenchProcess.Num(d, "dgram_recv");
+        r.ClientRecvCalls = BenchProcess.Num(d, "recv_calls");
+        r.ClientGc = BenchProcess.Num(d, "gc0") + BenchProcess.Num(d, "gc1") + BenchProcess.Num(d, "gc2");
+    }
+
+    private static void ReadServerResult(RunResult r, Dictionary<string, string> d)
+    {
+        r.ServerAlloc = BenchProcess.Num(d, "alloc");
+        r.ServerSent = BenchProcess.Num(d, "dgram_sent");
+        r.ServerSendCalls = BenchProcess.Num(d, "send_calls");
+        r.ServerRecv = BenchProcess.Num(d, "dgram_recv");
+        r.ServerRecvCalls = BenchProcess.Num(d, "recv_calls");
+        r.ServerGc = BenchProcess.Num(d, "gc0") + BenchProcess.Num(d, "gc1") + BenchProcess.Num(d, "gc2");
     }
 
     /// <summary>The server's CPU seconds so far (taskset execs, so the PID is the server's own).</summary>
@@ -266,27 +267,19 @@ internal static class BenchCommand
 
     private static void RunHandshakes(Settings s)
     {
-        using var server = StartPeer(s, "bench", "server", "--port", "0");
-        var ready = server.WaitForLine("listening", TimeSpan.FromSeconds(30));
-        if (ready is null)
-        {
-            Console.WriteLine("pliant server did not start: " + server.Stderr);
-            return;
-        }
-        var info = BenchProcess.Parse(ready);
-        int serverPid = int.Parse(info.GetValueOrDefault("pid", "0"), Inv);
-        using var client = StartPeer(s, "bench", "handshakes", "--port", info["port"], "--pin", info["fingerprint"],
+        using var server = StartPliantServer(s);
+        if (server is null) return;
+        using var client = StartPeer(s, null, "bench", "handshakes", "--port", server.Port, "--pin", server.Pin,
             "--seconds", s.HandshakeSeconds.ToString(Inv));
         if (client.WaitForLine("warm", TimeSpan.FromSeconds(60)) is null)
         {
             Console.WriteLine("handshake client failed: " + client.Stderr);
             return;
         }
-        double srv0 = ServerCpu(server, serverPid);
+        double srv0 = server.CpuSeconds;
         var line = client.WaitForLine("handshakes", TimeSpan.FromSeconds(s.HandshakeSeconds + 60));
-        double srvCpu = ServerCpu(server, serverPid) - srv0;
+        double srvCpu = server.CpuSeconds - srv0;
         client.WaitForExit(TimeSpan.FromSeconds(10));
-        server.Stop(TimeSpan.FromSeconds(5));
         if (line is null)
         {
             Console.WriteLine("handshake client failed: " + client.Stderr);

@@ -21,8 +21,11 @@ internal static class BenchPeers
 
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    private const string PluginVariable = "PLIANT_BENCH_PLUGIN";
-    private const string CcVariable = "PLIANT_BENCH_CC";
+    /// <summary>Environment variable naming the plugin (.wasm) both peers attach to every connection.</summary>
+    internal const string PluginVariable = "PLIANT_BENCH_PLUGIN";
+
+    /// <summary>Environment variable naming the peers' congestion controller (cubic, newreno).</summary>
+    internal const string CcVariable = "PLIANT_BENCH_CC";
 
     /// <summary>
     /// Hands <c>--plugin</c>/<c>--cc</c> to the peer processes through their environment; returns an exit
@@ -198,6 +201,9 @@ internal static class BenchPeers
     {
         using var profiler = BenchAllocProfiler.StartIfRequested("client");
         var buffer = GC.AllocateUninitializedArray<byte>(256 << 10, pinned: true);
+        // The plugin module is loaded and compiled once per process (the server did it before listening):
+        // outside the connect..last byte figures; attaching it to the connection stays inside.
+        _ = s_clientPlugin.Value;
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         var sw = Stopwatch.StartNew();
         await using var connection = await QuicConnection.ConnectAsync(ClientOptions(port, pin), ct).ConfigureAwait(false);

@@ -51,8 +51,8 @@ internal sealed class BenchProcess : IDisposable
         }
     }
 
-    /// <summary>Starts <paramref name="file"/> with <paramref name="args"/>.</summary>
-    public static BenchProcess Start(string file, IEnumerable<string> args, IDictionary<string, string>? env = null)
+    /// <summary>Starts <paramref name="file"/> with <paramref name="args"/>; <paramref name="env"/> sets (or, with a null value, removes) variables.</summary>
+    public static BenchProcess Start(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string?>? env = null)
     {
         var psi = new ProcessStartInfo(file)
         {
@@ -62,12 +62,19 @@ internal sealed class BenchProcess : IDisposable
             UseShellExecute = false,
         };
         foreach (var a in args) psi.ArgumentList.Add(a);
-        if (env is not null) foreach (var (k, v) in env) psi.Environment[k] = v;
+        if (env is not null)
+        {
+            foreach (var (k, v) in env)
+            {
+                if (v is null) psi.Environment.Remove(k);
+                else psi.Environment[k] = v;
+            }
+        }
         return new BenchProcess(Process.Start(psi) ?? throw new InvalidOperationException("could not start " + file));
     }
 
     /// <summary>Starts this program (apphost or <c>dotnet pliant.dll</c>) with <paramref name="args"/>.</summary>
-    public static BenchProcess StartSelf(IEnumerable<string> args, IDictionary<string, string>? env = null)
+    public static BenchProcess StartSelf(IEnumerable<string> args, IReadOnlyDictionary<string, string?>? env = null)
     {
         string exe = Environment.ProcessPath ?? "dotnet";
         if (Path.GetFileNameWithoutExtension(exe).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
