@@ -91,6 +91,8 @@ internal static partial class BenchCommand
         public double ServerSent = double.NaN, ServerSendCalls = double.NaN, ServerRecv = double.NaN, ServerRecvCalls = double.NaN;
         public double ClientSent = double.NaN, ClientSendCalls = double.NaN, ClientRecv = double.NaN, ClientRecvCalls = double.NaN;
         public double ServerGc = double.NaN, ClientGc = double.NaN, HandshakeS = double.NaN;
+        public double ClientSteadyAlloc = double.NaN, ClientSteadyBytes = double.NaN, ClientJitMethods = double.NaN;
+        public double ServerCcLimited = double.NaN, ServerPacingLimited = double.NaN, ServerCwnd = double.NaN, ServerSrttUs = double.NaN;
     }
 
     private static int Run(Settings s)
@@ -235,11 +237,18 @@ internal static partial class BenchCommand
         r.ClientRecv = BenchProcess.Num(d, "dgram_recv");
         r.ClientRecvCalls = BenchProcess.Num(d, "recv_calls");
         r.ClientGc = BenchProcess.Num(d, "gc0") + BenchProcess.Num(d, "gc1") + BenchProcess.Num(d, "gc2");
+        r.ClientSteadyAlloc = BenchProcess.Num(d, "steady_alloc");
+        r.ClientSteadyBytes = BenchProcess.Num(d, "steady_bytes");
+        r.ClientJitMethods = BenchProcess.Num(d, "jit_methods");
     }
 
     private static void ReadServerResult(RunResult r, Dictionary<string, string> d)
     {
         r.ServerAlloc = BenchProcess.Num(d, "alloc");
+        r.ServerCcLimited = BenchProcess.Num(d, "cc_limited");
+        r.ServerPacingLimited = BenchProcess.Num(d, "pacing_limited");
+        r.ServerCwnd = BenchProcess.Num(d, "cwnd");
+        r.ServerSrttUs = BenchProcess.Num(d, "srtt_us");
         r.ServerSent = BenchProcess.Num(d, "dgram_sent");
         r.ServerSendCalls = BenchProcess.Num(d, "send_calls");
         r.ServerRecv = BenchProcess.Num(d, "dgram_recv");
@@ -324,6 +333,8 @@ internal static partial class BenchCommand
             ("client CPU s/GiB (connect..last byte)", r => r.ClientXferCpuS * perGiB, "F2", false),
             ("server alloc KiB/GiB", r => r.ServerAlloc * perGiB / 1024, "F0", false),
             ("client alloc KiB/GiB", r => r.ClientAlloc * perGiB / 1024, "F0", false),
+            ("client alloc KiB/GiB (steady state)", r => r.ClientSteadyBytes > 0 ? r.ClientSteadyAlloc * GiB / r.ClientSteadyBytes / 1024 : double.NaN, "F0", false),
+            ("client methods JIT-compiled", r => r.ClientJitMethods, "F0", false),
             ("server GCs", r => r.ServerGc, "F0", false),
             ("client GCs", r => r.ClientGc, "F0", false),
             ("server datagrams/send syscall", r => r.ServerSent / r.ServerSendCalls, "F1", true),
@@ -332,6 +343,10 @@ internal static partial class BenchCommand
             ("server datagrams/recv syscall", r => r.ServerRecv / r.ServerRecvCalls, "F1", true),
             ("server datagrams sent", r => r.ServerSent, "F0", false),
             ("client datagrams sent (ACKs)", r => r.ClientSent, "F0", false),
+            ("server sends held by cwnd", r => r.ServerCcLimited, "F0", false),
+            ("server sends held by the pacer", r => r.ServerPacingLimited, "F0", false),
+            ("server cwnd KiB at the end", r => r.ServerCwnd / 1024, "F0", false),
+            ("server srtt µs at the end", r => r.ServerSrttUs, "F0", false),
         };
 
         string title = $"median of {s.Runs} run(s), {s.SizeMiB} MiB over 127.0.0.1";
@@ -364,11 +379,15 @@ internal static partial class BenchCommand
             double g = medians["goodput Mbit/s (process wall)"][0] / medians["goodput Mbit/s (process wall)"][1];
             double sc = medians["server CPU s/GiB"][0] / medians["server CPU s/GiB"][1];
             double cc = medians["client CPU s/GiB (process)"][0] / medians["client CPU s/GiB (process)"][1];
-            double alloc = Math.Max(medians["server alloc KiB/GiB"][0], medians["client alloc KiB/GiB"][0]);
+            // Steady state (issue 5): the server's whole transfer, the client's last three quarters (its
+            // chunk pool grows with the flow-control window during the first).
+            double clientAlloc = medians["client alloc KiB/GiB (steady state)"][0];
+            if (double.IsNaN(clientAlloc)) clientAlloc = medians["client alloc KiB/GiB"][0];
+            double alloc = Math.Max(medians["server alloc KiB/GiB"][0], clientAlloc);
             Console.WriteLine();
             Console.WriteLine(string.Create(Inv, $"goal goodput >= 1.0x ngtcp2: {g:F2}x {(g >= 1 ? "PASS" : "FAIL")}"));
             Console.WriteLine(string.Create(Inv, $"goal CPU/GiB <= 1.0x ngtcp2: server {sc:F2}x client {cc:F2}x {(sc <= 1 && cc <= 1 ? "PASS" : "FAIL")}"));
-            Console.WriteLine(string.Create(Inv, $"goal alloc/GiB < 1 MiB: {alloc:F0} KiB {(alloc < 1024 ? "PASS" : "FAIL")}"));
+            Console.WriteLine(string.Create(Inv, $"goal alloc/GiB < 1 MiB in steady state: {alloc:F0} KiB {(alloc < 1024 ? "PASS" : "FAIL")}"));
         }
     }
 }
