@@ -1,51 +1,55 @@
-using System.Security.Cryptography;
 using BenchmarkDotNet.Attributes;
 using Pliant.Quic;
 using Pliant.Quic.Crypto;
+using Pliant.Quic.Crypto.Intrinsics;
 
 namespace Pliant.Benchmarks;
 
 /// <summary>
-/// AES header-protection mask: the stack's <see cref="PacketKeys.HeaderProtectionMask"/> (OpenSSL
-/// through <c>ICryptoTransform</c>) against the AES-NI prototype, per packet and 4 at a time.
+/// AES-128 header-protection mask (RFC 9001 §5.4.3): <see cref="PacketKeys.HeaderProtectionMask"/> on the
+/// OpenSSL fallback (<c>ICryptoTransform</c>) and on the AES-NI path, and <see cref="AesHeaderProtection"/> alone.
 /// </summary>
 [MemoryDiagnoser]
 public class HeaderProtectionBenchmarks
 {
-    private readonly byte[] _samples = new byte[64];
-    private readonly byte[] _masks = new byte[20];
-    private readonly byte[] _hpKey = new byte[16];
-    private PacketKeys _keys = null!;
-    private AesNiHeaderProtection _aesni = null!;
+    private readonly byte[] _sample = new byte[16];
+    private readonly byte[] _mask = new byte[5];
+    private PacketKeys _openSsl = null!;
+    private PacketKeys _intrinsics = null!;
+    private AesHeaderProtection _hp = null!;
 
     [GlobalSetup]
     public void Setup()
     {
-        new Random(5).NextBytes(_samples);
-        var secret = new byte[32];
-        new Random(6).NextBytes(secret);
-        _keys = PacketKeys.Create(CipherSuite.Aes128GcmSha256, secret, QuicVersion.V1);
-        new Random(7).NextBytes(_hpKey);
-        _aesni = new AesNiHeaderProtection(_hpKey);
-        // Check the prototype against the BCL.
-        using var aes = Aes.Create();
-        aes.Key = _hpKey;
-        var expected = aes.EncryptEcb(_samples.AsSpan(0, 16), PaddingMode.None);
-        var got = new byte[5];
-        _aesni.Mask(_samples.AsSpan(0, 16), got);
-        if (!got.AsSpan().SequenceEqual(expected.AsSpan(0, 5))) throw new InvalidOperationException("AES-NI prototype is wrong");
+        new Random(5).NextBytes(_sample);
+        var key = new byte[16];
+        var hpKey = new byte[16];
+        new Random(6).NextBytes(key);
+        new Random(7).NextBytes(hpKey);
+        _openSsl = PacketKeys.FromKeyMaterial(CipherSuite.Aes128GcmSha256, QuicVersion.V1, key, new byte[12], hpKey, useIntrinsics: false);
+        _intrinsics = PacketKeys.FromKeyMaterial(CipherSuite.Aes128GcmSha256, QuicVersion.V1, key, new byte[12], hpKey, useIntrinsics: true);
+        if (!_intrinsics.UsesIntrinsics) throw new PlatformNotSupportedException("no AES-NI here");
+        _hp = new AesHeaderProtection(hpKey);
+        var a = new byte[5];
+        var b = new byte[5];
+        _openSsl.HeaderProtectionMask(_sample, a);
+        _intrinsics.HeaderProtectionMask(_sample, b);
+        if (!a.AsSpan().SequenceEqual(b)) throw new InvalidOperationException("the two mask paths differ");
     }
 
     [GlobalCleanup]
-    public void Cleanup() => _keys.Dispose();
+    public void Cleanup()
+    {
+        _openSsl.Dispose();
+        _intrinsics.Dispose();
+    }
 
     [Benchmark(Baseline = true)]
-    public void PacketKeysMask() => _keys.HeaderProtectionMask(_samples.AsSpan(0, 16), _masks);
+    public void PacketKeysOpenSsl() => _openSsl.HeaderProtectionMask(_sample, _mask);
 
     [Benchmark]
-    public void AesNiMask() => _aesni.Mask(_samples.AsSpan(0, 16), _masks);
+    public void PacketKeysIntrinsics() => _intrinsics.HeaderProtectionMask(_sample, _mask);
 
-    /// <summary>Per packet, 4 masks per call (divide by 4).</summary>
-    [Benchmark(OperationsPerInvoke = 4)]
-    public void AesNiMaskBatch4() => _aesni.Mask4(_samples, _masks);
+    [Benchmark]
+    public void AesHeaderProtectionMask() => _hp.Mask(_sample, _mask);
 }

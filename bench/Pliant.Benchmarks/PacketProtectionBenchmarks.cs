@@ -4,10 +4,26 @@ using Pliant.Quic.Crypto;
 
 namespace Pliant.Benchmarks;
 
-/// <summary>Protect and unprotect one 1-RTT packet of <see cref="Size"/> bytes (short header, 8-byte DCID, 4-byte PN).</summary>
+/// <summary>
+/// Protect and unprotect one 1-RTT packet of <see cref="Size"/> bytes (short header, 8-byte DCID, 4-byte PN):
+/// AES-128-GCM on the AES-NI path and on the OpenSSL fallback (<c>PLIANT_CRYPTO=openssl</c>), and ChaCha20-Poly1305.
+/// </summary>
 [MemoryDiagnoser]
 public class PacketProtectionBenchmarks
 {
+    /// <summary>The keys under test.</summary>
+    public enum KeyKind
+    {
+        /// <summary>AES-128-GCM, AES-NI + PCLMULQDQ.</summary>
+        Aes128Intrinsics,
+
+        /// <summary>AES-128-GCM through the BCL (OpenSSL).</summary>
+        Aes128OpenSsl,
+
+        /// <summary>ChaCha20-Poly1305 through the BCL (OpenSSL).</summary>
+        ChaCha20,
+    }
+
     private const int PnOffset = 1 + 8;
     private const int PnLength = 4;
     private PacketKeys _keys = null!;
@@ -16,8 +32,8 @@ public class PacketProtectionBenchmarks
     private byte[] _work = null!;
     private ulong _pn;
 
-    [Params(CipherSuite.Aes128GcmSha256, CipherSuite.ChaCha20Poly1305Sha256)]
-    public CipherSuite Suite { get; set; }
+    [Params(KeyKind.Aes128Intrinsics, KeyKind.Aes128OpenSsl, KeyKind.ChaCha20)]
+    public KeyKind Keys { get; set; }
 
     [Params(1200, 1452)]
     public int Size { get; set; }
@@ -25,9 +41,15 @@ public class PacketProtectionBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var secret = new byte[Suite.HashLength()];
+        var suite = Keys == KeyKind.ChaCha20 ? CipherSuite.ChaCha20Poly1305Sha256 : CipherSuite.Aes128GcmSha256;
+        var secret = new byte[suite.HashLength()];
         new Random(1).NextBytes(secret);
-        _keys = PacketKeys.Create(Suite, secret, QuicVersion.V1);
+        using (var derived = PacketKeys.Create(suite, secret, QuicVersion.V1))
+        {
+            _keys = PacketKeys.FromKeyMaterial(suite, QuicVersion.V1, derived.Key, derived.Iv, derived.HeaderProtectionKey,
+                useIntrinsics: Keys == KeyKind.Aes128Intrinsics);
+        }
+        if (_keys.UsesIntrinsics != (Keys == KeyKind.Aes128Intrinsics)) throw new PlatformNotSupportedException("no AES-NI here");
         _plain = new byte[Size];
         new Random(2).NextBytes(_plain);
         _plain[0] = 0x40 | (PnLength - 1); // short header, fixed bit, 4-byte PN

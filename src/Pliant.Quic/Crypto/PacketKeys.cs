@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using Pliant.Quic.Crypto.Intrinsics;
 
 namespace Pliant.Quic.Crypto;
 
@@ -8,9 +9,14 @@ namespace Pliant.Quic.Crypto;
 /// the AEAD key and IV (RFC 9001 §5.3) and the header protection key (RFC 9001 §5.4).
 /// </summary>
 /// <remarks>
-/// The AEAD and header-protection cipher objects are created once and reused, so sealing, opening and
+/// <para>The AEAD and header-protection cipher objects are created once and reused, so sealing, opening and
 /// computing a header-protection mask do not allocate. An instance is not safe for concurrent use
-/// from several threads (the driver serialises calls per endpoint).
+/// from several threads (the driver serialises calls per endpoint).</para>
+/// <para>AES suites run on a managed AES-GCM and AES-ECB built on AES-NI and PCLMULQDQ
+/// (<see cref="AesGcmIntrinsics"/>, <see cref="AesHeaderProtection"/>) when the CPU has them: no P/Invoke and
+/// no per-call OpenSSL context set-up. Otherwise, or when the environment variable <c>PLIANT_CRYPTO</c> is
+/// <c>openssl</c> (read once per process; for comparisons), they use the BCL's <see cref="AesGcm"/> and an
+/// AES-ECB transform (OpenSSL on Linux). ChaCha20-Poly1305 always uses the BCL.</para>
 /// </remarks>
 public sealed class PacketKeys : IDisposable
 {
@@ -30,6 +36,10 @@ public sealed class PacketKeys : IDisposable
     private readonly byte[] _key;
     private readonly byte[] _iv;
     private readonly byte[] _hpKey;
+    // AES suites, intrinsic path: key schedule and GHASH powers expanded once per key.
+    private readonly AesGcmIntrinsics? _fastGcm;
+    private readonly AesHeaderProtection? _fastHp;
+    // AES suites, OpenSSL fallback (not created when the intrinsic path is used).
     private readonly AesGcm? _aesGcm;
     private readonly ChaCha20Poly1305? _chacha;
     private readonly Aes? _hpAes;
@@ -39,7 +49,15 @@ public sealed class PacketKeys : IDisposable
     private readonly byte[]? _ecbOut;
     private bool _disposed;
 
-    private PacketKeys(CipherSuite suite, uint version, byte[] secret, byte[] key, byte[] iv, byte[] hpKey)
+    /// <summary>
+    /// Whether AES suites use the AES-NI/PCLMULQDQ path: the CPU supports it and <c>PLIANT_CRYPTO</c> is not
+    /// <c>openssl</c> (that value forces the OpenSSL-backed BCL classes, to compare the two).
+    /// </summary>
+    internal static readonly bool IntrinsicsByDefault = AesGcmIntrinsics.IsSupported && AesHeaderProtection.IsSupported
+        && !string.Equals(Environment.GetEnvironmentVariable("PLIANT_CRYPTO"), "openssl", StringComparison.OrdinalIgnoreCase);
+
+    private PacketKeys(CipherSuite suite, uint version, byte[] secret, byte[] key, byte[] iv, byte[] hpKey,
+        bool useIntrinsics)
     {
         Suite = suite;
         Version = version;
@@ -55,6 +73,13 @@ public sealed class PacketKeys : IDisposable
         {
             case CipherSuite.Aes128GcmSha256:
             case CipherSuite.Aes256GcmSha384:
+                if (useIntrinsics && AesGcmIntrinsics.IsSupported)
+                {
+                    _fastGcm = new AesGcmIntrinsics(_key);
+                    // RFC 9001 §5.4.3: AES-128 for AES-128-GCM, AES-256 for AES-256-GCM (hp key length).
+                    _fastHp = new AesHeaderProtection(_hpKey);
+                    break;
+                }
                 _aesGcm = new AesGcm(_key, TagLength);
                 _hpAes = Aes.Create();
                 _hpAes.Key = _hpKey;
@@ -97,16 +122,26 @@ public sealed class PacketKeys : IDisposable
         // RFC 9001 §5.4: the header protection key has the AEAD key's length (16 for AES-128, 32 otherwise)
         // and is not changed by a key update (§6.1).
         hpKey ??= HkdfLabel.Expand(hash, secret, HpLabel(version), default, keyLength);
-        return new PacketKeys(suite, version, secret, key, iv, hpKey);
+        return new PacketKeys(suite, version, secret, key, iv, hpKey, IntrinsicsByDefault);
     }
 
     /// <summary>
     /// Keys from raw key material instead of a secret (tests against AEAD vectors; <see cref="Secret"/> is
     /// empty and <see cref="NextGeneration"/> is not available).
     /// </summary>
+    /// <param name="suite">The cipher suite.</param>
+    /// <param name="version">The QUIC version (labels of a later key update).</param>
+    /// <param name="key">The AEAD key.</param>
+    /// <param name="iv">The 12-byte AEAD IV.</param>
+    /// <param name="hpKey">The header protection key.</param>
+    /// <param name="useIntrinsics">AES suites: true for the AES-NI path where supported, false for the OpenSSL
+    /// fallback; null for the process default (<see cref="IntrinsicsByDefault"/>).</param>
     internal static PacketKeys FromKeyMaterial(CipherSuite suite, uint version, ReadOnlySpan<byte> key,
-        ReadOnlySpan<byte> iv, ReadOnlySpan<byte> hpKey) =>
-        new(suite, version, [], key.ToArray(), iv.ToArray(), hpKey.ToArray());
+        ReadOnlySpan<byte> iv, ReadOnlySpan<byte> hpKey, bool? useIntrinsics = null) =>
+        new(suite, version, [], key.ToArray(), iv.ToArray(), hpKey.ToArray(), useIntrinsics ?? IntrinsicsByDefault);
+
+    /// <summary>True when these keys run on the AES-NI/PCLMULQDQ path (AES suites only).</summary>
+    internal bool UsesIntrinsics => _fastGcm is not null;
 
     /// <summary>The cipher suite.</summary>
     public CipherSuite Suite { get; }
@@ -154,7 +189,8 @@ public sealed class PacketKeys : IDisposable
         MakeNonce(pn, nonce);
         var ciphertext = ciphertextWithTag[..plaintext.Length];
         var tag = ciphertextWithTag.Slice(plaintext.Length, TagLength);
-        if (_aesGcm is not null) _aesGcm.Encrypt(nonce, plaintext, ciphertext, tag, header);
+        if (_fastGcm is not null) _fastGcm.Seal(nonce, plaintext, ciphertext, tag, header);
+        else if (_aesGcm is not null) _aesGcm.Encrypt(nonce, plaintext, ciphertext, tag, header);
         else _chacha!.Encrypt(nonce, plaintext, ciphertext, tag, header);
     }
 
@@ -175,6 +211,8 @@ public sealed class PacketKeys : IDisposable
         MakeNonce(pn, nonce);
         var ciphertext = ciphertextWithTag[..length];
         var tag = ciphertextWithTag[length..];
+        // The intrinsic path verifies before decrypting and zeroes the plaintext on a mismatch.
+        if (_fastGcm is not null) return _fastGcm.Open(nonce, ciphertext, tag, plaintext[..length], header);
         try
         {
             if (_aesGcm is not null) _aesGcm.Decrypt(nonce, ciphertext, tag, plaintext[..length], header);
@@ -196,7 +234,11 @@ public sealed class PacketKeys : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (sample16.Length < SampleLength) throw new ArgumentException("the sample is 16 bytes", nameof(sample16));
         if (mask5.Length < MaskLength) throw new ArgumentException("the mask is 5 bytes", nameof(mask5));
-        if (_hpEcb is not null)
+        if (_fastHp is not null)
+        {
+            _fastHp.Mask(sample16, mask5); // RFC 9001 §5.4.3: AES-ECB(hp_key, sample)[0..5]
+        }
+        else if (_hpEcb is not null)
         {
             sample16[..SampleLength].CopyTo(_ecbIn);
             _hpEcb.TransformBlock(_ecbIn!, 0, SampleLength, _ecbOut!, 0);
@@ -230,6 +272,8 @@ public sealed class PacketKeys : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
+        _fastGcm?.Clear();
+        _fastHp?.Clear();
         _aesGcm?.Dispose();
         _chacha?.Dispose();
         _hpEcb?.Dispose();

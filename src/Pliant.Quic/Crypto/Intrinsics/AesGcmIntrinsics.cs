@@ -1,0 +1,385 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using System.Security.Cryptography;
+using X86Aes = System.Runtime.Intrinsics.X86.Aes;
+
+namespace Pliant.Quic.Crypto.Intrinsics;
+
+/// <summary>
+/// AES-128-GCM and AES-256-GCM (NIST SP 800-38D) with a 12-byte nonce and a 16-byte tag, on AES-NI and
+/// PCLMULQDQ: the key schedule and the GHASH key powers H..H⁸ are computed once per key, CTR runs eight
+/// blocks at a time, GHASH folds eight blocks per reduction. No allocation per call.
+/// </summary>
+/// <remarks>
+/// <para>GHASH representation. SP 800-38D §6.3 numbers the bits of a block from the most significant bit
+/// of byte 0 (x⁰) to the least significant bit of byte 15 (x¹²⁷). Reversing the 16 bytes of a block and
+/// reading it as a little-endian 128-bit integer puts the coefficient of xⁱ at integer bit 127 − i (the
+/// "reflected" form). A carry-less product of two reflected values is the reflected 255-bit product, i.e. the
+/// product times x when read as a reflected 256-bit value; the hash key is therefore stored as H·x⁻¹
+/// (the reflected H shifted left by one bit, reduced), so the raw product already means A·H. The 256-bit
+/// reflected product r is reduced as a Montgomery reduction by y¹²⁸ modulo the reflected polynomial
+/// y¹²⁸ + y¹²⁷ + y¹²⁶ + y¹²¹ + 1, which two 64-bit folds with the constant 0xC2000000_00000000 perform.</para>
+/// <para>An instance is not safe for concurrent use only in the sense that <see cref="Clear"/> must not race
+/// a call; <see cref="Seal"/> and <see cref="Open"/> themselves keep no state between calls.</para>
+/// </remarks>
+internal sealed class AesGcmIntrinsics
+{
+    /// <summary>Nonce length (SP 800-38D §8.2.1 recommends 96 bits; QUIC and TLS 1.3 use it).</summary>
+    public const int NonceSize = 12;
+
+    /// <summary>Tag length (128 bits).</summary>
+    public const int TagSize = 16;
+
+    private const int Parallel = 8;
+    private const int GroupBytes = Parallel * 16;
+
+    private readonly Vector128<byte>[] _roundKeys = new Vector128<byte>[AesKeySchedule.MaxRoundKeys];
+    private readonly int _rounds;
+    // _hPowers[i] = reflected H^(i+1)·x⁻¹; _hKaratsuba[i] = its two 64-bit halves XORed (both lanes),
+    // the middle operand of a Karatsuba multiplication.
+    private readonly Vector128<ulong>[] _hPowers = new Vector128<ulong>[Parallel];
+    private readonly Vector128<ulong>[] _hKaratsuba = new Vector128<ulong>[Parallel];
+
+    /// <summary>True when AES-NI, PCLMULQDQ and SSSE3/SSE4.1 are available.</summary>
+    public static bool IsSupported => X86Aes.IsSupported && Pclmulqdq.IsSupported && Ssse3.IsSupported && Sse41.IsSupported;
+
+    /// <summary>Expands a 16-byte (AES-128) or 32-byte (AES-256) key.</summary>
+    public AesGcmIntrinsics(ReadOnlySpan<byte> key)
+    {
+        if (!IsSupported) throw new PlatformNotSupportedException("AES-NI and PCLMULQDQ are not available");
+        _rounds = AesKeySchedule.Expand(key, _roundKeys);
+
+        // SP 800-38D §6.4: H = CIPH_K(0^128).
+        var h = AesKeySchedule.EncryptBlock(Vector128<byte>.Zero, _roundKeys, _rounds);
+        var hr = Ssse3.Shuffle(h, ByteReverse).AsUInt64();
+        // H·x⁻¹ in reflected form: shift the 128-bit value left by one; the bit shifted out was the x⁰
+        // coefficient, and x⁰·x⁻¹ = x¹²⁷ + x⁶ + x + 1 (because x·(x¹²⁷ + x⁶ + x + 1) ≡ 1 mod the GCM
+        // polynomial), i.e. integer bits 0, 121, 126 and 127. Branch-free on the key-derived bit.
+        ulong lo = hr.GetElement(0), hi = hr.GetElement(1);
+        ulong carry = 0 - (hi >> 63);
+        hi = (hi << 1) | (lo >> 63);
+        lo <<= 1;
+        hi ^= carry & 0xC200000000000000UL;
+        lo ^= carry & 1UL;
+        var h1 = Vector128.Create(lo, hi);
+
+        var power = h1;
+        for (int i = 0; i < Parallel; i++)
+        {
+            _hPowers[i] = power;
+            _hKaratsuba[i] = power ^ Swap(power);
+            // (A·x⁻¹)·(B·x⁻¹) read as a product means A·B·x⁻¹: the representation of the next power.
+            power = Multiply(power, h1);
+        }
+        CryptographicOperations.ZeroMemory(MemoryMarshal.AsBytes(new Span<Vector128<byte>>(ref h)));
+    }
+
+    /// <summary>Zeroes the expanded key and the hash key powers (the instance is unusable afterwards).</summary>
+    public void Clear()
+    {
+        CryptographicOperations.ZeroMemory(MemoryMarshal.AsBytes(_roundKeys.AsSpan()));
+        CryptographicOperations.ZeroMemory(MemoryMarshal.AsBytes(_hPowers.AsSpan()));
+        CryptographicOperations.ZeroMemory(MemoryMarshal.AsBytes(_hKaratsuba.AsSpan()));
+    }
+
+    /// <summary>
+    /// Encrypts <paramref name="plaintext"/> into <paramref name="ciphertext"/> (same length; the same memory
+    /// or disjoint) and writes the 16-byte <paramref name="tag"/> over <paramref name="aad"/> and the ciphertext.
+    /// </summary>
+    public void Seal(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext, Span<byte> ciphertext, Span<byte> tag,
+        ReadOnlySpan<byte> aad)
+    {
+        if (nonce.Length != NonceSize) throw new ArgumentException("the nonce is 12 bytes", nameof(nonce));
+        if (ciphertext.Length != plaintext.Length) throw new ArgumentException("ciphertext and plaintext lengths differ", nameof(ciphertext));
+        if (tag.Length != TagSize) throw new ArgumentException("the tag is 16 bytes", nameof(tag));
+        if (plaintext.Overlaps(ciphertext, out int shift) && shift != 0)
+            throw new ArgumentException("plaintext and ciphertext overlap without being the same memory", nameof(ciphertext));
+
+        var counter = CounterBase(nonce);
+        // SP 800-38D §7.1 step 6/7: J0 = IV || 0^31 || 1 masks the tag; the data uses inc32(J0) onwards.
+        var tagMask = EncryptCounter(counter, 1);
+        ref byte src = ref MemoryMarshal.GetReference(plaintext);
+        ref byte dst = ref MemoryMarshal.GetReference(ciphertext);
+        CtrXor(counter, ref src, ref dst, (nuint)plaintext.Length);
+
+        var y = Ghash(Vector128<ulong>.Zero, ref MemoryMarshal.GetReference(aad), (nuint)aad.Length);
+        y = Ghash(y, ref dst, (nuint)ciphertext.Length);
+        y = GhashLengths(y, aad.Length, ciphertext.Length);
+        // SP 800-38D §7.1 step 7: T = MSB_t(GCTR_K(J0, S)).
+        (Ssse3.Shuffle(y.AsByte(), ByteReverse) ^ tagMask).StoreUnsafe(ref MemoryMarshal.GetReference(tag));
+    }
+
+    /// <summary>
+    /// Verifies <paramref name="tag"/> over <paramref name="aad"/> and <paramref name="ciphertext"/> and, if it
+    /// matches, decrypts into <paramref name="plaintext"/> (same length; the same memory or disjoint). On a
+    /// mismatch returns false and zeroes <paramref name="plaintext"/>.
+    /// </summary>
+    public bool Open(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> tag, Span<byte> plaintext,
+        ReadOnlySpan<byte> aad)
+    {
+        if (nonce.Length != NonceSize) throw new ArgumentException("the nonce is 12 bytes", nameof(nonce));
+        if (ciphertext.Length != plaintext.Length) throw new ArgumentException("ciphertext and plaintext lengths differ", nameof(plaintext));
+        if (tag.Length != TagSize) throw new ArgumentException("the tag is 16 bytes", nameof(tag));
+        if (plaintext.Overlaps(ciphertext, out int shift) && shift != 0)
+            throw new ArgumentException("plaintext and ciphertext overlap without being the same memory", nameof(plaintext));
+
+        var counter = CounterBase(nonce);
+        var tagMask = EncryptCounter(counter, 1);
+        ref byte src = ref MemoryMarshal.GetReference(ciphertext);
+        // SP 800-38D §7.2: the tag is recomputed over the ciphertext before anything is decrypted.
+        var y = Ghash(Vector128<ulong>.Zero, ref MemoryMarshal.GetReference(aad), (nuint)aad.Length);
+        y = Ghash(y, ref src, (nuint)ciphertext.Length);
+        y = GhashLengths(y, aad.Length, ciphertext.Length);
+        var expected = Ssse3.Shuffle(y.AsByte(), ByteReverse) ^ tagMask;
+        Span<byte> computed = stackalloc byte[TagSize];
+        expected.StoreUnsafe(ref MemoryMarshal.GetReference(computed));
+        if (!CryptographicOperations.FixedTimeEquals(computed, tag))
+        {
+            CryptographicOperations.ZeroMemory(plaintext);
+            return false;
+        }
+        CtrXor(counter, ref src, ref MemoryMarshal.GetReference(plaintext), (nuint)ciphertext.Length);
+        return true;
+    }
+
+    // Byte reversal of a whole block (block ↔ reflected GHASH operand).
+    private static Vector128<byte> ByteReverse => Vector128.Create((byte)15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+
+    // Byte reversal of the last 32-bit word only: the counter lives little-endian in lane 3 of a register and is
+    // big-endian in the block (SP 800-38D §6.2 inc32 works on the rightmost 32 bits as an integer).
+    private static Vector128<byte> CounterSwap => Vector128.Create((byte)0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 15, 14, 13, 12);
+
+    // The reduction constant: x¹²⁸ ≡ x⁷ + x² + x + 1, reflected into the top byte of a 64-bit word.
+    private static Vector128<ulong> Polynomial => Vector128.Create(0xC200000000000000UL, 0UL);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<uint> CounterBase(ReadOnlySpan<byte> nonce) =>
+        Vector128.Create(MemoryMarshal.Read<ulong>(nonce), MemoryMarshal.Read<uint>(nonce[8..])).AsUInt32();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<ulong> Swap(Vector128<ulong> v) => Sse2.Shuffle(v.AsUInt32(), 0x4E).AsUInt64();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<byte> CounterBlock(Vector128<uint> counter, uint value) =>
+        Ssse3.Shuffle((counter + Vector128.Create(0u, 0u, 0u, value)).AsByte(), CounterSwap);
+
+    private Vector128<byte> EncryptCounter(Vector128<uint> counter, uint value) =>
+        AesKeySchedule.EncryptBlock(CounterBlock(counter, value), ref MemoryMarshal.GetArrayDataReference(_roundKeys), _rounds);
+
+    /// <summary>GCTR (SP 800-38D §6.5) from inc32(J0) = counter 2: dst = src XOR keystream, eight blocks at a time.</summary>
+    private void CtrXor(Vector128<uint> counter, ref byte src, ref byte dst, nuint length)
+    {
+        ref Vector128<byte> rk = ref MemoryMarshal.GetArrayDataReference(_roundKeys);
+        int rounds = _rounds;
+        var swap = CounterSwap;
+        var c = counter + Vector128.Create(0u, 0u, 0u, 2u);
+        nuint offset = 0;
+        while (length - offset >= GroupBytes)
+        {
+            var k = rk;
+            var b0 = Ssse3.Shuffle(c.AsByte(), swap) ^ k;
+            var b1 = Ssse3.Shuffle((c + Vector128.Create(0u, 0u, 0u, 1u)).AsByte(), swap) ^ k;
+            var b2 = Ssse3.Shuffle((c + Vector128.Create(0u, 0u, 0u, 2u)).AsByte(), swap) ^ k;
+            var b3 = Ssse3.Shuffle((c + Vector128.Create(0u, 0u, 0u, 3u)).AsByte(), swap) ^ k;
+            var b4 = Ssse3.Shuffle((c + Vector128.Create(0u, 0u, 0u, 4u)).AsByte(), swap) ^ k;
+            var b5 = Ssse3.Shuffle((c + Vector128.Create(0u, 0u, 0u, 5u)).AsByte(), swap) ^ k;
+            var b6 = Ssse3.Shuffle((c + Vector128.Create(0u, 0u, 0u, 6u)).AsByte(), swap) ^ k;
+            var b7 = Ssse3.Shuffle((c + Vector128.Create(0u, 0u, 0u, 7u)).AsByte(), swap) ^ k;
+            c += Vector128.Create(0u, 0u, 0u, 8u);
+            for (int r = 1; r < rounds; r++)
+            {
+                k = Unsafe.Add(ref rk, r);
+                b0 = X86Aes.Encrypt(b0, k); b1 = X86Aes.Encrypt(b1, k);
+                b2 = X86Aes.Encrypt(b2, k); b3 = X86Aes.Encrypt(b3, k);
+                b4 = X86Aes.Encrypt(b4, k); b5 = X86Aes.Encrypt(b5, k);
+                b6 = X86Aes.Encrypt(b6, k); b7 = X86Aes.Encrypt(b7, k);
+            }
+            k = Unsafe.Add(ref rk, rounds);
+            ref byte s = ref Unsafe.Add(ref src, offset);
+            ref byte d = ref Unsafe.Add(ref dst, offset);
+            // Every input block is loaded before its output block is stored, so in place is safe.
+            (X86Aes.EncryptLast(b0, k) ^ Vector128.LoadUnsafe(ref s, 0)).StoreUnsafe(ref d, 0);
+            (X86Aes.EncryptLast(b1, k) ^ Vector128.LoadUnsafe(ref s, 16)).StoreUnsafe(ref d, 16);
+            (X86Aes.EncryptLast(b2, k) ^ Vector128.LoadUnsafe(ref s, 32)).StoreUnsafe(ref d, 32);
+            (X86Aes.EncryptLast(b3, k) ^ Vector128.LoadUnsafe(ref s, 48)).StoreUnsafe(ref d, 48);
+            (X86Aes.EncryptLast(b4, k) ^ Vector128.LoadUnsafe(ref s, 64)).StoreUnsafe(ref d, 64);
+            (X86Aes.EncryptLast(b5, k) ^ Vector128.LoadUnsafe(ref s, 80)).StoreUnsafe(ref d, 80);
+            (X86Aes.EncryptLast(b6, k) ^ Vector128.LoadUnsafe(ref s, 96)).StoreUnsafe(ref d, 96);
+            (X86Aes.EncryptLast(b7, k) ^ Vector128.LoadUnsafe(ref s, 112)).StoreUnsafe(ref d, 112);
+            offset += GroupBytes;
+        }
+        if (offset < length) CtrXorTail(c, ref Unsafe.Add(ref src, offset), ref Unsafe.Add(ref dst, offset), length - offset);
+    }
+
+    /// <summary>The last 1..127 bytes: four or eight keystream blocks in parallel, then XOR (partial last block bytewise).</summary>
+    private void CtrXorTail(Vector128<uint> c, ref byte src, ref byte dst, nuint length)
+    {
+        ref Vector128<byte> rk = ref MemoryMarshal.GetArrayDataReference(_roundKeys);
+        int rounds = _rounds;
+        var swap = CounterSwap;
+        KeyStream8 ks = default;
+        var k = rk;
+        var b0 = Ssse3.Shuffle(c.AsByte(), swap) ^ k;
+        var b1 = Ssse3.Shuffle((c + Vector128.Create(0u, 0u, 0u, 1u)).AsByte(), swap) ^ k;
+        var b2 = Ssse3.Shuffle((c + Vector128.Create(0u, 0u, 0u, 2u)).AsByte(), swap) ^ k;
+        var b3 = Ssse3.Shuffle((c + Vector128.Create(0u, 0u, 0u, 3u)).AsByte(), swap) ^ k;
+        if (length <= 64)
+        {
+            for (int r = 1; r < rounds; r++)
+            {
+                k = Unsafe.Add(ref rk, r);
+                b0 = X86Aes.Encrypt(b0, k); b1 = X86Aes.Encrypt(b1, k);
+                b2 = X86Aes.Encrypt(b2, k); b3 = X86Aes.Encrypt(b3, k);
+            }
+            k = Unsafe.Add(ref rk, rounds);
+            ks[0] = X86Aes.EncryptLast(b0, k); ks[1] = X86Aes.EncryptLast(b1, k);
+            ks[2] = X86Aes.EncryptLast(b2, k); ks[3] = X86Aes.EncryptLast(b3, k);
+        }
+        else
+        {
+            var b4 = Ssse3.Shuffle((c + Vector128.Create(0u, 0u, 0u, 4u)).AsByte(), swap) ^ k;
+            var b5 = Ssse3.Shuffle((c + Vector128.Create(0u, 0u, 0u, 5u)).AsByte(), swap) ^ k;
+            var b6 = Ssse3.Shuffle((c + Vector128.Create(0u, 0u, 0u, 6u)).AsByte(), swap) ^ k;
+            var b7 = Ssse3.Shuffle((c + Vector128.Create(0u, 0u, 0u, 7u)).AsByte(), swap) ^ k;
+            for (int r = 1; r < rounds; r++)
+            {
+                k = Unsafe.Add(ref rk, r);
+                b0 = X86Aes.Encrypt(b0, k); b1 = X86Aes.Encrypt(b1, k);
+                b2 = X86Aes.Encrypt(b2, k); b3 = X86Aes.Encrypt(b3, k);
+                b4 = X86Aes.Encrypt(b4, k); b5 = X86Aes.Encrypt(b5, k);
+                b6 = X86Aes.Encrypt(b6, k); b7 = X86Aes.Encrypt(b7, k);
+            }
+            k = Unsafe.Add(ref rk, rounds);
+            ks[0] = X86Aes.EncryptLast(b0, k); ks[1] = X86Aes.EncryptLast(b1, k);
+            ks[2] = X86Aes.EncryptLast(b2, k); ks[3] = X86Aes.EncryptLast(b3, k);
+            ks[4] = X86Aes.EncryptLast(b4, k); ks[5] = X86Aes.EncryptLast(b5, k);
+            ks[6] = X86Aes.EncryptLast(b6, k); ks[7] = X86Aes.EncryptLast(b7, k);
+        }
+        nuint offset = 0;
+        int block = 0;
+        for (; length - offset >= 16; offset += 16, block++)
+            (ks[block] ^ Vector128.LoadUnsafe(ref src, offset)).StoreUnsafe(ref dst, offset);
+        if (offset < length)
+        {
+            ref byte stream = ref Unsafe.As<Vector128<byte>, byte>(ref ks[block]);
+            for (nuint i = 0; offset + i < length; i++)
+                Unsafe.Add(ref dst, offset + i) = (byte)(Unsafe.Add(ref src, offset + i) ^ Unsafe.Add(ref stream, i));
+        }
+        ks = default;
+    }
+
+    /// <summary>
+    /// GHASH (SP 800-38D §6.4) of <paramref name="length"/> bytes continuing from <paramref name="y"/>, the last
+    /// partial block zero-padded (as §7.1 pads A and C). Eight blocks per reduction:
+    /// Y' = (Y ⊕ X1)·H⁸ ⊕ X2·H⁷ ⊕ … ⊕ X8·H.
+    /// </summary>
+    private Vector128<ulong> Ghash(Vector128<ulong> y, ref byte data, nuint length)
+    {
+        ref Vector128<ulong> hp = ref MemoryMarshal.GetArrayDataReference(_hPowers);
+        ref Vector128<ulong> hk = ref MemoryMarshal.GetArrayDataReference(_hKaratsuba);
+        var reverse = ByteReverse;
+        nuint offset = 0;
+        while (length - offset >= GroupBytes)
+        {
+            ref byte d = ref Unsafe.Add(ref data, offset);
+            var lo = Vector128<ulong>.Zero;
+            var hi = Vector128<ulong>.Zero;
+            var mid = Vector128<ulong>.Zero;
+            MulAcc(Ssse3.Shuffle(Vector128.LoadUnsafe(ref d, 0), reverse).AsUInt64() ^ y, Unsafe.Add(ref hp, 7), Unsafe.Add(ref hk, 7), ref lo, ref hi, ref mid);
+            MulAcc(Ssse3.Shuffle(Vector128.LoadUnsafe(ref d, 16), reverse).AsUInt64(), Unsafe.Add(ref hp, 6), Unsafe.Add(ref hk, 6), ref lo, ref hi, ref mid);
+            MulAcc(Ssse3.Shuffle(Vector128.LoadUnsafe(ref d, 32), reverse).AsUInt64(), Unsafe.Add(ref hp, 5), Unsafe.Add(ref hk, 5), ref lo, ref hi, ref mid);
+            MulAcc(Ssse3.Shuffle(Vector128.LoadUnsafe(ref d, 48), reverse).AsUInt64(), Unsafe.Add(ref hp, 4), Unsafe.Add(ref hk, 4), ref lo, ref hi, ref mid);
+            MulAcc(Ssse3.Shuffle(Vector128.LoadUnsafe(ref d, 64), reverse).AsUInt64(), Unsafe.Add(ref hp, 3), Unsafe.Add(ref hk, 3), ref lo, ref hi, ref mid);
+            MulAcc(Ssse3.Shuffle(Vector128.LoadUnsafe(ref d, 80), reverse).AsUInt64(), Unsafe.Add(ref hp, 2), Unsafe.Add(ref hk, 2), ref lo, ref hi, ref mid);
+            MulAcc(Ssse3.Shuffle(Vector128.LoadUnsafe(ref d, 96), reverse).AsUInt64(), Unsafe.Add(ref hp, 1), Unsafe.Add(ref hk, 1), ref lo, ref hi, ref mid);
+            MulAcc(Ssse3.Shuffle(Vector128.LoadUnsafe(ref d, 112), reverse).AsUInt64(), hp, hk, ref lo, ref hi, ref mid);
+            y = Reduce(lo, hi, mid);
+            offset += GroupBytes;
+        }
+        if (offset < length) y = GhashTail(y, ref Unsafe.Add(ref data, offset), length - offset);
+        return y;
+    }
+
+    // The last 1..127 bytes as n ≤ 8 blocks (the last one zero-padded) under one reduction.
+    private Vector128<ulong> GhashTail(Vector128<ulong> y, ref byte data, nuint length)
+    {
+        ref Vector128<ulong> hp = ref MemoryMarshal.GetArrayDataReference(_hPowers);
+        ref Vector128<ulong> hk = ref MemoryMarshal.GetArrayDataReference(_hKaratsuba);
+        var reverse = ByteReverse;
+        int blocks = (int)((length + 15) / 16);
+        var lo = Vector128<ulong>.Zero;
+        var hi = Vector128<ulong>.Zero;
+        var mid = Vector128<ulong>.Zero;
+        nuint offset = 0;
+        for (int i = 0; i < blocks; i++, offset += 16)
+        {
+            var block = length - offset >= 16 ? Vector128.LoadUnsafe(ref data, offset) : LoadPartial(ref Unsafe.Add(ref data, offset), length - offset);
+            var x = Ssse3.Shuffle(block, reverse).AsUInt64();
+            if (i == 0) x ^= y;
+            int power = blocks - 1 - i;
+            MulAcc(x, Unsafe.Add(ref hp, power), Unsafe.Add(ref hk, power), ref lo, ref hi, ref mid);
+        }
+        return Reduce(lo, hi, mid);
+    }
+
+    // SP 800-38D §7.1 step 5: the final block is [len(A)]64 || [len(C)]64 in bits; reflected, len(C) is the low word.
+    private Vector128<ulong> GhashLengths(Vector128<ulong> y, int aadLength, int textLength)
+    {
+        var x = y ^ Vector128.Create((ulong)textLength * 8, (ulong)aadLength * 8);
+        var lo = Vector128<ulong>.Zero;
+        var hi = Vector128<ulong>.Zero;
+        var mid = Vector128<ulong>.Zero;
+        MulAcc(x, _hPowers[0], _hKaratsuba[0], ref lo, ref hi, ref mid);
+        return Reduce(lo, hi, mid);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<byte> LoadPartial(ref byte data, nuint length)
+    {
+        Vector128<byte> block = default;
+        Unsafe.CopyBlockUnaligned(ref Unsafe.As<Vector128<byte>, byte>(ref block), ref data, (uint)length);
+        return block;
+    }
+
+    /// <summary>Karatsuba carry-less product a·h accumulated into the unreduced (lo, hi, mid) sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MulAcc(Vector128<ulong> a, Vector128<ulong> h, Vector128<ulong> hKaratsuba,
+        ref Vector128<ulong> lo, ref Vector128<ulong> hi, ref Vector128<ulong> mid)
+    {
+        lo ^= Pclmulqdq.CarrylessMultiply(a, h, 0x00);
+        hi ^= Pclmulqdq.CarrylessMultiply(a, h, 0x11);
+        mid ^= Pclmulqdq.CarrylessMultiply(a ^ Swap(a), hKaratsuba, 0x00);
+    }
+
+    /// <summary>Finishes Karatsuba and reduces the 256-bit reflected product to 128 bits (see the remarks).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<ulong> Reduce(Vector128<ulong> lo, Vector128<ulong> hi, Vector128<ulong> mid)
+    {
+        mid ^= lo ^ hi;
+        lo ^= Sse2.ShiftLeftLogical128BitLane(mid, 8);
+        hi ^= Sse2.ShiftRightLogical128BitLane(mid, 8);
+        // lo = [X1:X0] holds the degrees 128..255. Fold X0 (adds X0·(y⁵⁷+y⁶²+y⁶³)·y⁶⁴ and X0·y¹²⁸), then the
+        // updated X1 the same way; what is left in the high half is the product times y⁻¹²⁸ mod the polynomial.
+        var poly = Polynomial;
+        lo = Swap(lo) ^ Pclmulqdq.CarrylessMultiply(lo, poly, 0x00);
+        lo = Swap(lo) ^ Pclmulqdq.CarrylessMultiply(lo, poly, 0x00);
+        return hi ^ lo;
+    }
+
+    private static Vector128<ulong> Multiply(Vector128<ulong> a, Vector128<ulong> h)
+    {
+        var lo = Vector128<ulong>.Zero;
+        var hi = Vector128<ulong>.Zero;
+        var mid = Vector128<ulong>.Zero;
+        MulAcc(a, h, h ^ Swap(h), ref lo, ref hi, ref mid);
+        return Reduce(lo, hi, mid);
+    }
+
+    [InlineArray(Parallel)]
+    private struct KeyStream8
+    {
+        private Vector128<byte> _block;
+    }
+}
