@@ -1,0 +1,36 @@
+using Pliant.Interop.Tests.Harness;
+
+namespace Pliant.Interop.Tests;
+
+/// <summary>
+/// <c>pliant bench --vs-ngtcp2</c> end to end, small: a Pliant server and client in separate processes
+/// and ngtcp2's pair in the same run; the table and the goal lines are printed. Figures are not judged
+/// here (timing on a shared machine); bench/README.md has the acceptance runs.
+/// </summary>
+[Collection(InteropCollection.Name)]
+[Trait("Category", "Interop")]
+public sealed class BenchCli
+{
+    [Fact]
+    public async Task BenchPrintsTheSideBySideTable()
+    {
+        var c = InteropCase.Create(nameof(BenchCli));
+        using var bench = await PliantCli.RunAsync("pliant-bench", c.Dir, TimeSpan.FromMinutes(4),
+            "bench", "--size", "16", "--warmup", "4", "--vs-ngtcp2", "--timeout", "120");
+        var output = bench.ReadStdout();
+        Assert.True(bench.ExitCode == 0, bench.Tail(60));
+        Assert.Contains("pair=pliant", output);
+        Assert.Contains("pair=ngtcp2", output);
+        foreach (var row in new[]
+        {
+            "goodput Mbit/s (process wall)", "server CPU s/GiB", "client CPU s/GiB (process)",
+            "client alloc KiB/GiB (steady state)", "server datagrams/send syscall", "goal goodput >= 1.0x ngtcp2",
+            "goal CPU/GiB <= 1.0x ngtcp2", "goal alloc/GiB < 1 MiB in steady state",
+        })
+        {
+            Assert.Contains(row, output);
+        }
+        // Both pairs moved the data (a failed run prints "status=1" or "failed").
+        Assert.DoesNotContain("status=1", output);
+    }
+}
