@@ -43,29 +43,8 @@ public static class PacketProtector
     /// says such packets are discarded.
     /// </summary>
     public static bool TryRemoveHeaderProtection(Span<byte> packet, int pnOffset, PacketKeys keys,
-        out int pnLength, out ulong truncatedPn)
-    {
-        ArgumentNullException.ThrowIfNull(keys);
-        pnLength = 0;
-        truncatedPn = 0;
-        if (pnOffset < 1 || pnOffset + 4 + PacketKeys.SampleLength > packet.Length) return false;
-
-        Span<byte> mask = stackalloc byte[PacketKeys.MaskLength];
-        keys.HeaderProtectionMask(packet.Slice(pnOffset + 4, PacketKeys.SampleLength), mask);
-
-        // RFC 9001 §5.4.1: unmask the first byte first, then the PN length is known.
-        bool isLong = (packet[0] & 0x80) != 0;
-        packet[0] ^= (byte)(mask[0] & (isLong ? 0x0f : 0x1f));
-        pnLength = (packet[0] & 0x03) + 1;
-        ulong value = 0;
-        for (int i = 0; i < pnLength; i++)
-        {
-            packet[pnOffset + i] ^= mask[1 + i];
-            value = (value << 8) | packet[pnOffset + i];
-        }
-        truncatedPn = value;
-        return true;
-    }
+        out int pnLength, out ulong truncatedPn) =>
+        TryRemoveHeaderProtection(packet, packet, pnOffset, keys, out pnLength, out truncatedPn); // copying onto itself is a no-op
 
     /// <summary>
     /// Decrypts the payload in place after header protection was removed and the full packet number
