@@ -213,15 +213,19 @@ internal sealed class QuicEndpointDriver
 
     /// <summary>
     /// Waits for a deadline less than a millisecond or so away (pacing, ACK delay) without the
-    /// 1 ms granularity of a timed wait; returns early when woken.
+    /// 1 ms granularity of a timed wait: a short precise sleep where the OS has one (the pacer's
+    /// bursts are ~1 ms apart at most, so a wake-up cannot be missed by more than that), a yielding
+    /// spin otherwise. Returns early when woken between sleeps.
     /// </summary>
     private void SpinUntil(long deadlineUs)
     {
         var spinner = default(SpinWait);
-        while (!_wake.IsSet && !_stopping && NowUs < deadlineUs)
+        while (!_wake.IsSet && !_stopping)
         {
-            if (deadlineUs - NowUs > 1000) _wake.Wait(1);
-            else spinner.SpinOnce(sleep1Threshold: -1);
+            long left = deadlineUs - NowUs;
+            if (left <= 0) return;
+            if (left > 1000) _wake.Wait(1);
+            else if (left <= 20 || !PreciseSleep.Sleep(left)) spinner.SpinOnce(sleep1Threshold: -1);
         }
     }
 
