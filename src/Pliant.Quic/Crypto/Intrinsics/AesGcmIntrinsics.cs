@@ -130,23 +130,32 @@ internal sealed class AesGcmIntrinsics
         Vector128<ulong> y;
         if (_wide)
         {
-            y = GhashWide(Vector128<ulong>.Zero, ref MemoryMarshal.GetReference(aad), (nuint)aad.Length);
             nuint length = (nuint)plaintext.Length;
             nuint whole = length & ~(nuint)(GroupBytes - 1);
+            ref byte a = ref MemoryMarshal.GetReference(aad);
+            nuint aadLength = (nuint)aad.Length;
+            y = Vector128<ulong>.Zero;
+            if (whole != 0 || aadLength > GroupBytes)
+            {
+                // The AAD first; short packets instead hash AAD, ciphertext and lengths together below.
+                y = GhashWide(y, ref a, aadLength);
+                aadLength = 0;
+            }
             if (whole != 0) y = CryptGroupsWide<Encrypting>(y, counter, ref src, ref dst, whole);
             if (whole != length)
             {
                 CtrXorTail(counter + Vector128.Create(0u, 0u, 0u, 2u + (uint)(whole / 16)),
                     ref Unsafe.Add(ref src, whole), ref Unsafe.Add(ref dst, whole), length - whole);
             }
-            y = GhashFinalWide(y, ref Unsafe.Add(ref dst, whole), length - whole, aad.Length, plaintext.Length);
+            y = GhashFinal(y, ref a, aadLength, ref Unsafe.Add(ref dst, whole), length - whole, aad.Length, plaintext.Length);
         }
         else
         {
             CtrXor(counter, ref src, ref dst, (nuint)plaintext.Length);
             y = GhashNarrow(Vector128<ulong>.Zero, ref MemoryMarshal.GetReference(aad), (nuint)aad.Length);
-            y = GhashNarrow(y, ref dst, (nuint)ciphertext.Length);
-            y = GhashLengths(y, aad.Length, ciphertext.Length);
+            nuint whole = (nuint)ciphertext.Length & ~(nuint)(GroupBytes - 1);
+            y = GhashNarrow(y, ref dst, whole);
+            y = GhashFinal(y, ref dst, 0, ref Unsafe.Add(ref dst, whole), (nuint)ciphertext.Length - whole, aad.Length, ciphertext.Length);
         }
         // SP 800-38D §7.1 step 7: T = MSB_t(GCTR_K(J0, S)).
         (Ssse3.Shuffle(y.AsByte(), ByteReverse) ^ tagMask).StoreUnsafe(ref MemoryMarshal.GetReference(tag));
@@ -175,11 +184,18 @@ internal sealed class AesGcmIntrinsics
         {
             // One pass: each group of eight ciphertext blocks is loaded, hashed and decrypted before its plaintext
             // is stored (in place is safe); the plaintext is wiped below if the tag does not match.
-            y = GhashWide(Vector128<ulong>.Zero, ref MemoryMarshal.GetReference(aad), (nuint)aad.Length);
             nuint length = (nuint)ciphertext.Length;
             nuint whole = length & ~(nuint)(GroupBytes - 1);
+            ref byte a = ref MemoryMarshal.GetReference(aad);
+            nuint aadLength = (nuint)aad.Length;
+            y = Vector128<ulong>.Zero;
+            if (whole != 0 || aadLength > GroupBytes)
+            {
+                y = GhashWide(y, ref a, aadLength);
+                aadLength = 0;
+            }
             if (whole != 0) y = CryptGroupsWide<Decrypting>(y, counter, ref src, ref dst, whole);
-            y = GhashFinalWide(y, ref Unsafe.Add(ref src, whole), length - whole, aad.Length, ciphertext.Length);
+            y = GhashFinal(y, ref a, aadLength, ref Unsafe.Add(ref src, whole), length - whole, aad.Length, ciphertext.Length);
             if (whole != length)
             {
                 CtrXorTail(counter + Vector128.Create(0u, 0u, 0u, 2u + (uint)(whole / 16)),
@@ -190,8 +206,9 @@ internal sealed class AesGcmIntrinsics
         {
             // SP 800-38D §7.2: the tag is recomputed over the ciphertext before anything is decrypted.
             y = GhashNarrow(Vector128<ulong>.Zero, ref MemoryMarshal.GetReference(aad), (nuint)aad.Length);
-            y = GhashNarrow(y, ref src, (nuint)ciphertext.Length);
-            y = GhashLengths(y, aad.Length, ciphertext.Length);
+            nuint whole = (nuint)ciphertext.Length & ~(nuint)(GroupBytes - 1);
+            y = GhashNarrow(y, ref src, whole);
+            y = GhashFinal(y, ref src, 0, ref Unsafe.Add(ref src, whole), (nuint)ciphertext.Length - whole, aad.Length, ciphertext.Length);
         }
         var expected = Ssse3.Shuffle(y.AsByte(), ByteReverse) ^ tagMask;
         // SP 800-38D §7.2 step 8: compare all 16 bytes at once, in constant time: one XOR and one PTEST (ZF set
@@ -476,46 +493,61 @@ internal sealed class AesGcmIntrinsics
     }
 
     /// <summary>
-    /// GHASH of the last 0..127 data bytes (zero-padded) and the length block (SP 800-38D §7.1 step 5:
-    /// [len(A)]64 || [len(C)]64 in bits), under one reduction when they are at most eight blocks.
+    /// GHASH of the rest of the stream, continuing from <paramref name="y"/>: <paramref name="aadLength"/> bytes of
+    /// AAD, then <paramref name="textLength"/> bytes of ciphertext (each zero-padded to a whole block, SP 800-38D
+    /// §7.1 step 5), then the length block [len(A)]64 || [len(C)]64 of the whole message. Block by block with
+    /// 128-bit multiplications and one reduction per eight blocks: for the few blocks at the end of a packet (or
+    /// all of a short one) that beats setting up wide operands.
     /// </summary>
-    private Vector128<ulong> GhashFinalWide(Vector128<ulong> y, ref byte data, nuint rest, int aadLength, int textLength)
+    private Vector128<ulong> GhashFinal(Vector128<ulong> y, ref byte aad, nuint aadLength, ref byte text, nuint textLength,
+        int totalAadLength, int totalTextLength)
     {
-        ref ulong pw = ref Unsafe.As<Vector128<ulong>, ulong>(ref MemoryMarshal.GetArrayDataReference(_descending));
-        ref ulong kw = ref Unsafe.As<Vector128<ulong>, ulong>(ref MemoryMarshal.GetArrayDataReference(_descendingKaratsuba));
-        var reverse = Vector256.Create(ByteReverse, ByteReverse);
-        FinalBuffer buffer = default;
-        ref byte t = ref Unsafe.As<FinalBuffer, byte>(ref buffer);
-        Unsafe.CopyBlockUnaligned(ref t, ref data, (uint)rest);
-        int blocks = (int)((rest + 15) / 16);
-        // The length block in stream byte order; reversed with the rest below.
-        Unsafe.WriteUnaligned(ref Unsafe.Add(ref t, blocks * 16), BinaryPrimitives.ReverseEndianness((ulong)aadLength * 8));
-        Unsafe.WriteUnaligned(ref Unsafe.Add(ref t, blocks * 16 + 8), BinaryPrimitives.ReverseEndianness((ulong)textLength * 8));
-        int total = blocks + 1;
-        nuint start = 0;
-        if (total > Parallel)
+        ref Vector128<ulong> hp = ref MemoryMarshal.GetArrayDataReference(_hPowers);
+        ref Vector128<ulong> hk = ref MemoryMarshal.GetArrayDataReference(_hKaratsuba);
+        var reverse = ByteReverse;
+        int aadBlocks = (int)((aadLength + 15) / 16);
+        int textBlocks = (int)((textLength + 15) / 16);
+        int total = aadBlocks + textBlocks + 1;
+        // Group sizes: the remainder first, then eights; block j of a group of n takes H^(n−j).
+        int left = total % Parallel == 0 ? Parallel : total % Parallel;
+        var lo = Vector128<ulong>.Zero;
+        var hi = Vector128<ulong>.Zero;
+        var mid = Vector128<ulong>.Zero;
+        var carry = y;
+        for (int i = 0; i < total; i++)
         {
-            // Nine blocks: the first one alone, Y = (Y ⊕ X1)·H, then the other eight.
-            y = Multiply(y ^ Ssse3.Shuffle(Vector128.LoadUnsafe(ref t), ByteReverse).AsUInt64(), _hPowers[0]);
-            start = 1;
-            total = Parallel;
+            Vector128<ulong> x;
+            if (i < aadBlocks)
+            {
+                x = Ssse3.Shuffle(LoadBlock(ref aad, (nuint)i * 16, aadLength), reverse).AsUInt64();
+            }
+            else if (i < aadBlocks + textBlocks)
+            {
+                x = Ssse3.Shuffle(LoadBlock(ref text, (nuint)(i - aadBlocks) * 16, textLength), reverse).AsUInt64();
+            }
+            else
+            {
+                // SP 800-38D §7.1 step 5, already in reflected form: len(C) in the low word, len(A) in the high one.
+                x = Vector128.Create((ulong)totalTextLength * 8, (ulong)totalAadLength * 8);
+            }
+            x ^= carry;
+            carry = Vector128<ulong>.Zero;
+            left--;
+            MulAcc(x, Unsafe.Add(ref hp, left), Unsafe.Add(ref hk, left), ref lo, ref hi, ref mid);
+            if (left == 0)
+            {
+                carry = Reduce(lo, hi, mid);
+                lo = hi = mid = Vector128<ulong>.Zero;
+                left = Parallel;
+            }
         }
-        nuint first = (nuint)(Parallel - total) * 2;
-        var lo = Vector256<ulong>.Zero;
-        var hi = Vector256<ulong>.Zero;
-        var mid = Vector256<ulong>.Zero;
-        var x = y.ToVector256();
-        for (nuint j = 0; j < (nuint)total; j += 2)
-        {
-            var a = Avx2.Shuffle(Vector256.LoadUnsafe(ref t, (start + j) * 16), reverse).AsUInt64() ^ x;
-            x = Vector256<ulong>.Zero;
-            var h = Vector256.LoadUnsafe(ref pw, first + j * 2);
-            lo ^= Pclmulqdq.V256.CarrylessMultiply(a, h, 0x00);
-            hi ^= Pclmulqdq.V256.CarrylessMultiply(a, h, 0x11);
-            mid ^= Pclmulqdq.V256.CarrylessMultiply(a ^ Swap(a), Vector256.LoadUnsafe(ref kw, first + j * 2), 0x00);
-        }
-        return Reduce(lo.GetLower() ^ lo.GetUpper(), hi.GetLower() ^ hi.GetUpper(), mid.GetLower() ^ mid.GetUpper());
+        return carry;
     }
+
+    /// <summary>The 16 bytes at <paramref name="offset"/>, or the 1..15 left before <paramref name="length"/>, zero-padded.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<byte> LoadBlock(ref byte data, nuint offset, nuint length) =>
+        length - offset >= 16 ? Vector128.LoadUnsafe(ref data, offset) : LoadPartial(ref Unsafe.Add(ref data, offset), length - offset);
 
     /// <summary>The last 1..127 bytes: four or eight keystream blocks in parallel, then XOR (partial last block bytewise).</summary>
     private void CtrXorTail(Vector128<uint> c, ref byte src, ref byte dst, nuint length)
@@ -644,30 +676,7 @@ internal sealed class AesGcmIntrinsics
             }
             while (length - offset >= GroupBytes);
         }
-        if (offset < length)
-        {
-            // The last 1..127 bytes, zero-padded to whole block pairs; block j of n takes H^(n−j).
-            nuint rest = length - offset;
-            int blocks = (int)((rest + 15) / 16);
-            TailBuffer tail = default;
-            ref byte t = ref Unsafe.As<TailBuffer, byte>(ref tail);
-            Unsafe.CopyBlockUnaligned(ref t, ref Unsafe.Add(ref data, offset), (uint)rest);
-            nuint first = (nuint)(Parallel - blocks) * 2;
-            var lo = Vector256<ulong>.Zero;
-            var hi = Vector256<ulong>.Zero;
-            var mid = Vector256<ulong>.Zero;
-            var x = y.ToVector256();
-            for (nuint j = 0; j < (nuint)blocks; j += 2)
-            {
-                var a = Avx2.Shuffle(Vector256.LoadUnsafe(ref t, j * 16), reverse).AsUInt64() ^ x;
-                x = Vector256<ulong>.Zero;
-                var h = Vector256.LoadUnsafe(ref pw, first + j * 2);
-                lo ^= Pclmulqdq.V256.CarrylessMultiply(a, h, 0x00);
-                hi ^= Pclmulqdq.V256.CarrylessMultiply(a, h, 0x11);
-                mid ^= Pclmulqdq.V256.CarrylessMultiply(a ^ Swap(a), Vector256.LoadUnsafe(ref kw, first + j * 2), 0x00);
-            }
-            y = Reduce(lo.GetLower() ^ lo.GetUpper(), hi.GetLower() ^ hi.GetUpper(), mid.GetLower() ^ mid.GetUpper());
-        }
+        if (offset < length) y = GhashTail(y, ref Unsafe.Add(ref data, offset), length - offset);
         return y;
     }
 
@@ -696,23 +705,35 @@ internal sealed class AesGcmIntrinsics
         return Reduce(lo, hi, mid);
     }
 
-    // SP 800-38D §7.1 step 5: the final block is [len(A)]64 || [len(C)]64 in bits; reflected, len(C) is the low word.
-    private Vector128<ulong> GhashLengths(Vector128<ulong> y, int aadLength, int textLength)
-    {
-        var x = y ^ Vector128.Create((ulong)textLength * 8, (ulong)aadLength * 8);
-        var lo = Vector128<ulong>.Zero;
-        var hi = Vector128<ulong>.Zero;
-        var mid = Vector128<ulong>.Zero;
-        MulAcc(x, _hPowers[0], _hKaratsuba[0], ref lo, ref hi, ref mid);
-        return Reduce(lo, hi, mid);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    // 1..15 bytes into a zeroed block without reading past them: 8-, 4-, 2- and 1-byte pieces by the bits of the length.
     private static Vector128<byte> LoadPartial(ref byte data, nuint length)
     {
-        Vector128<byte> block = default;
-        Unsafe.CopyBlockUnaligned(ref Unsafe.As<Vector128<byte>, byte>(ref block), ref data, (uint)length);
-        return block;
+        ulong low = 0, high = 0;
+        nuint offset = 0;
+        if ((length & 8) != 0)
+        {
+            low = Unsafe.ReadUnaligned<ulong>(ref data);
+            offset = 8;
+        }
+        ulong piece = 0;
+        int shift = 0;
+        if ((length & 4) != 0)
+        {
+            piece = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref data, offset));
+            offset += 4;
+            shift = 32;
+        }
+        if ((length & 2) != 0)
+        {
+            piece |= (ulong)Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref data, offset)) << shift;
+            offset += 2;
+            shift += 16;
+        }
+        if ((length & 1) != 0) piece |= (ulong)Unsafe.Add(ref data, offset) << shift;
+        // Little-endian: the pieces after the first 8 bytes belong to the high word, else to the low one.
+        if ((length & 8) != 0) high = piece;
+        else low = piece;
+        return Vector128.Create(low, high).AsByte();
     }
 
     /// <summary>Karatsuba carry-less product a·h accumulated into the unreduced (lo, hi, mid) sums.</summary>
@@ -747,18 +768,6 @@ internal sealed class AesGcmIntrinsics
         var mid = Vector128<ulong>.Zero;
         MulAcc(a, h, h ^ Swap(h), ref lo, ref hi, ref mid);
         return Reduce(lo, hi, mid);
-    }
-
-    [InlineArray(Parallel + 2)]
-    private struct FinalBuffer
-    {
-        private Vector128<byte> _block;
-    }
-
-    [InlineArray(Parallel)]
-    private struct TailBuffer
-    {
-        private Vector128<byte> _block;
     }
 
     [InlineArray(Parallel)]
