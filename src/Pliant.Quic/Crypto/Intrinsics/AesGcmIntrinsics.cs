@@ -549,13 +549,12 @@ internal sealed class AesGcmIntrinsics
     private static Vector128<byte> LoadBlock(ref byte data, nuint offset, nuint length) =>
         length - offset >= 16 ? Vector128.LoadUnsafe(ref data, offset) : LoadPartial(ref Unsafe.Add(ref data, offset), length - offset);
 
-    /// <summary>The last 1..127 bytes: four or eight keystream blocks in parallel, then XOR (partial last block bytewise).</summary>
+    /// <summary>The last 1..127 bytes: four or eight keystream blocks in parallel, kept in registers, then XOR.</summary>
     private void CtrXorTail(Vector128<uint> c, ref byte src, ref byte dst, nuint length)
     {
         ref Vector128<byte> rk = ref MemoryMarshal.GetArrayDataReference(_roundKeys);
         int rounds = _rounds;
         var swap = CounterSwap;
-        KeyStream8 ks = default;
         var k = rk;
         var b0 = Ssse3.Shuffle(c.AsByte(), swap) ^ k;
         var b1 = Ssse3.Shuffle((c + Vector128.Create(0u, 0u, 0u, 1u)).AsByte(), swap) ^ k;
@@ -570,40 +569,86 @@ internal sealed class AesGcmIntrinsics
                 b2 = X86Aes.Encrypt(b2, k); b3 = X86Aes.Encrypt(b3, k);
             }
             k = Unsafe.Add(ref rk, rounds);
-            ks[0] = X86Aes.EncryptLast(b0, k); ks[1] = X86Aes.EncryptLast(b1, k);
-            ks[2] = X86Aes.EncryptLast(b2, k); ks[3] = X86Aes.EncryptLast(b3, k);
+            b0 = X86Aes.EncryptLast(b0, k);
+            b1 = X86Aes.EncryptLast(b1, k);
+            b2 = X86Aes.EncryptLast(b2, k);
+            b3 = X86Aes.EncryptLast(b3, k);
+            XorBlock(ref src, ref dst, 0, length, b0);
+            XorBlock(ref src, ref dst, 16, length, b1);
+            XorBlock(ref src, ref dst, 32, length, b2);
+            XorBlock(ref src, ref dst, 48, length, b3);
+            return;
         }
-        else
+        var b4 = Ssse3.Shuffle((c + Vector128.Create(0u, 0u, 0u, 4u)).AsByte(), swap) ^ k;
+        var b5 = Ssse3.Shuffle((c + Vector128.Create(0u, 0u, 0u, 5u)).AsByte(), swap) ^ k;
+        var b6 = Ssse3.Shuffle((c + Vector128.Create(0u, 0u, 0u, 6u)).AsByte(), swap) ^ k;
+        var b7 = Ssse3.Shuffle((c + Vector128.Create(0u, 0u, 0u, 7u)).AsByte(), swap) ^ k;
+        for (int r = 1; r < rounds; r++)
         {
-            var b4 = Ssse3.Shuffle((c + Vector128.Create(0u, 0u, 0u, 4u)).AsByte(), swap) ^ k;
-            var b5 = Ssse3.Shuffle((c + Vector128.Create(0u, 0u, 0u, 5u)).AsByte(), swap) ^ k;
-            var b6 = Ssse3.Shuffle((c + Vector128.Create(0u, 0u, 0u, 6u)).AsByte(), swap) ^ k;
-            var b7 = Ssse3.Shuffle((c + Vector128.Create(0u, 0u, 0u, 7u)).AsByte(), swap) ^ k;
-            for (int r = 1; r < rounds; r++)
-            {
-                k = Unsafe.Add(ref rk, r);
-                b0 = X86Aes.Encrypt(b0, k); b1 = X86Aes.Encrypt(b1, k);
-                b2 = X86Aes.Encrypt(b2, k); b3 = X86Aes.Encrypt(b3, k);
-                b4 = X86Aes.Encrypt(b4, k); b5 = X86Aes.Encrypt(b5, k);
-                b6 = X86Aes.Encrypt(b6, k); b7 = X86Aes.Encrypt(b7, k);
-            }
-            k = Unsafe.Add(ref rk, rounds);
-            ks[0] = X86Aes.EncryptLast(b0, k); ks[1] = X86Aes.EncryptLast(b1, k);
-            ks[2] = X86Aes.EncryptLast(b2, k); ks[3] = X86Aes.EncryptLast(b3, k);
-            ks[4] = X86Aes.EncryptLast(b4, k); ks[5] = X86Aes.EncryptLast(b5, k);
-            ks[6] = X86Aes.EncryptLast(b6, k); ks[7] = X86Aes.EncryptLast(b7, k);
+            k = Unsafe.Add(ref rk, r);
+            b0 = X86Aes.Encrypt(b0, k); b1 = X86Aes.Encrypt(b1, k);
+            b2 = X86Aes.Encrypt(b2, k); b3 = X86Aes.Encrypt(b3, k);
+            b4 = X86Aes.Encrypt(b4, k); b5 = X86Aes.Encrypt(b5, k);
+            b6 = X86Aes.Encrypt(b6, k); b7 = X86Aes.Encrypt(b7, k);
         }
+        k = Unsafe.Add(ref rk, rounds);
+        b0 = X86Aes.EncryptLast(b0, k);
+        b1 = X86Aes.EncryptLast(b1, k);
+        b2 = X86Aes.EncryptLast(b2, k);
+        b3 = X86Aes.EncryptLast(b3, k);
+        b4 = X86Aes.EncryptLast(b4, k);
+        b5 = X86Aes.EncryptLast(b5, k);
+        b6 = X86Aes.EncryptLast(b6, k);
+        b7 = X86Aes.EncryptLast(b7, k);
+        (b0 ^ Vector128.LoadUnsafe(ref src, 0)).StoreUnsafe(ref dst, 0);
+        (b1 ^ Vector128.LoadUnsafe(ref src, 16)).StoreUnsafe(ref dst, 16);
+        (b2 ^ Vector128.LoadUnsafe(ref src, 32)).StoreUnsafe(ref dst, 32);
+        (b3 ^ Vector128.LoadUnsafe(ref src, 48)).StoreUnsafe(ref dst, 48);
+        XorBlock(ref src, ref dst, 64, length, b4);
+        XorBlock(ref src, ref dst, 80, length, b5);
+        XorBlock(ref src, ref dst, 96, length, b6);
+        XorBlock(ref src, ref dst, 112, length, b7);
+    }
+
+    /// <summary>dst = src XOR keystream for the block at <paramref name="offset"/>, whole or the 1..15 bytes left (or nothing).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void XorBlock(ref byte src, ref byte dst, nuint offset, nuint length, Vector128<byte> keyStream)
+    {
+        if (offset >= length) return;
+        if (length - offset >= 16)
+        {
+            (keyStream ^ Vector128.LoadUnsafe(ref src, offset)).StoreUnsafe(ref dst, offset);
+            return;
+        }
+        // Partial: read and write exactly the bytes left (the input is read before the output is written).
+        StorePartial(ref Unsafe.Add(ref dst, offset), length - offset,
+            keyStream ^ LoadPartial(ref Unsafe.Add(ref src, offset), length - offset));
+    }
+
+    // Writes the first 1..15 bytes of a block: 8-, 4-, 2- and 1-byte pieces by the bits of the length.
+    private static void StorePartial(ref byte data, nuint length, Vector128<byte> block)
+    {
+        ulong piece = block.AsUInt64().ToScalar();
         nuint offset = 0;
-        int block = 0;
-        for (; length - offset >= 16; offset += 16, block++)
-            (ks[block] ^ Vector128.LoadUnsafe(ref src, offset)).StoreUnsafe(ref dst, offset);
-        if (offset < length)
+        if ((length & 8) != 0)
         {
-            ref byte stream = ref Unsafe.As<Vector128<byte>, byte>(ref ks[block]);
-            for (nuint i = 0; offset + i < length; i++)
-                Unsafe.Add(ref dst, offset + i) = (byte)(Unsafe.Add(ref src, offset + i) ^ Unsafe.Add(ref stream, i));
+            Unsafe.WriteUnaligned(ref data, piece);
+            piece = block.AsUInt64().GetElement(1);
+            offset = 8;
         }
-        ks = default;
+        if ((length & 4) != 0)
+        {
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref data, offset), (uint)piece);
+            piece >>= 32;
+            offset += 4;
+        }
+        if ((length & 2) != 0)
+        {
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref data, offset), (ushort)piece);
+            piece >>= 16;
+            offset += 2;
+        }
+        if ((length & 1) != 0) Unsafe.Add(ref data, offset) = (byte)piece;
     }
 
     /// <summary>
@@ -768,11 +813,5 @@ internal sealed class AesGcmIntrinsics
         var mid = Vector128<ulong>.Zero;
         MulAcc(a, h, h ^ Swap(h), ref lo, ref hi, ref mid);
         return Reduce(lo, hi, mid);
-    }
-
-    [InlineArray(Parallel)]
-    private struct KeyStream8
-    {
-        private Vector128<byte> _block;
     }
 }
