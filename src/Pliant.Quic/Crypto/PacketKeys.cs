@@ -211,7 +211,7 @@ public sealed class PacketKeys : IDisposable
         MakeNonce(pn, nonce);
         var ciphertext = ciphertextWithTag[..length];
         var tag = ciphertextWithTag[length..];
-        // The intrinsic path verifies before decrypting and zeroes the plaintext on a mismatch.
+        // The intrinsic path zeroes the plaintext on a mismatch (the one-pass variant decrypts while it verifies).
         if (_fastGcm is not null) return _fastGcm.Open(nonce, ciphertext, tag, plaintext[..length], header);
         try
         {

@@ -26,8 +26,10 @@ public class AesGcmIntrinsicsTests
         if (Supported && Environment.GetEnvironmentVariable("PLIANT_CRYPTO") is null) Assert.True(keys.UsesIntrinsics);
     }
 
-    [Fact]
-    public void Wycheproof()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Wycheproof(bool wide)
     {
         if (!Supported) return;
         var cases = WycheproofAeadTests.Load("aes_gcm_test.json");
@@ -35,7 +37,7 @@ public class AesGcmIntrinsicsTests
         foreach (var c in cases)
         {
             var key = Hex(c.Key);
-            var gcm = new AesGcmIntrinsics(key);
+            var gcm = new AesGcmIntrinsics(key, wide);
             var iv = Hex(c.Iv);
             var aad = Hex(c.Aad);
             var msg = Hex(c.Msg);
@@ -73,16 +75,22 @@ public class AesGcmIntrinsicsTests
         for (int i = 0; i < 40; i++) yield return rng.Next(601, 9001);
     }
 
+    /// <summary>
+    /// <paramref name="wide"/>: the one-pass 256-bit VPCLMULQDQ path (where the CPU has it) or the two-pass
+    /// 128-bit PCLMULQDQ path that other AES-NI CPUs take.
+    /// </summary>
     [Theory]
-    [InlineData(16)]
-    [InlineData(32)]
-    public void MatchesBclAesGcm(int keyLength)
+    [InlineData(16, true)]
+    [InlineData(32, true)]
+    [InlineData(16, false)]
+    [InlineData(32, false)]
+    public void MatchesBclAesGcm(int keyLength, bool wide)
     {
         if (!Supported) return;
         var rng = new Random(1000 + keyLength);
         var key = new byte[keyLength];
         rng.NextBytes(key);
-        var gcm = new AesGcmIntrinsics(key);
+        var gcm = new AesGcmIntrinsics(key, wide);
         using var reference = new AesGcm(key, 16);
         var nonce = new byte[12];
         int i = 0;
@@ -134,19 +142,21 @@ public class AesGcmIntrinsicsTests
     }
 
     [Theory]
-    [InlineData(16, 0)]
-    [InlineData(16, 1)]
-    [InlineData(16, 100)]
-    [InlineData(16, 1200)]
-    [InlineData(32, 1)]
-    [InlineData(32, 1452)]
-    public void TamperingFailsAndZeroesThePlaintext(int keyLength, int length)
+    [InlineData(16, 0, true)]
+    [InlineData(16, 1, true)]
+    [InlineData(16, 100, true)]
+    [InlineData(16, 1200, true)]
+    [InlineData(32, 1, true)]
+    [InlineData(32, 1452, true)]
+    [InlineData(16, 1200, false)]
+    [InlineData(32, 300, false)]
+    public void TamperingFailsAndZeroesThePlaintext(int keyLength, int length, bool wide)
     {
         if (!Supported) return;
         var rng = new Random(length * 31 + keyLength);
         var key = new byte[keyLength];
         rng.NextBytes(key);
-        var gcm = new AesGcmIntrinsics(key);
+        var gcm = new AesGcmIntrinsics(key, wide);
         var nonce = new byte[12];
         rng.NextBytes(nonce);
         var plain = new byte[length];
