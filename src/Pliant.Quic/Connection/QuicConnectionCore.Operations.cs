@@ -145,20 +145,28 @@ public sealed partial class QuicConnectionCore
         if (_timers.Count == 0) return;
         for (int guard = 0; guard < 64; guard++)
         {
-            int index = _timers.FindIndex(t => t.AtUs <= nowUs);
+            int index = DueTimer(nowUs);
             if (index < 0) return;
             var timer = _timers[index];
             _timers.RemoveAt(index);
             try
             {
+                Operations.NoteActivity();
                 timer.Callback(nowUs);
-                (_cc as OperationCongestionController)?.Invalidate();
             }
             catch (Exception ex)
             {
                 RaisePluginEvent("timer", "timer callback failed: " + ex.Message);
             }
         }
+    }
+
+    /// <summary>Index of the first timer due at <paramref name="nowUs"/>, or -1 (no closure: runs on every timer pass).</summary>
+    private int DueTimer(long nowUs)
+    {
+        for (int i = 0; i < _timers.Count; i++)
+            if (_timers[i].AtUs <= nowUs) return i;
+        return -1;
     }
 
     private void OnPacketSentHook(SentPacket p)
