@@ -61,11 +61,13 @@ internal static partial class BenchCommand
         var port = new Option<int>("--port") { Required = true };
         var size = new Option<long>("--bytes") { Required = true };
         var pin = new Option<string?>("--pin");
+        var warmup = new Option<long>("--warmup-bytes");
         var cmd = new Command("client", "bench client process (internal)") { Hidden = true };
         cmd.Options.Add(port);
         cmd.Options.Add(size);
         cmd.Options.Add(pin);
-        cmd.SetAction((pr, ct) => BenchPeers.RunClientAsync(pr.GetValue(port), pr.GetValue(size), pr.GetValue(pin), ct));
+        cmd.Options.Add(warmup);
+        cmd.SetAction((pr, ct) => BenchPeers.RunClientAsync(pr.GetValue(port), pr.GetValue(size), pr.GetValue(pin), pr.GetValue(warmup), ct));
         return cmd;
     }
 
@@ -196,14 +198,31 @@ internal static partial class BenchCommand
         return results;
     }
 
-    /// <summary>One download from <paramref name="server"/> by a fresh client process; prints a <c>run=</c> line.</summary>
-    private static RunResult RunPliantClient(Settings s, PliantServer server, long bytes, string run, string pair)
+    /// <summary>
+    /// One download from <paramref name="server"/> by a fresh client process; prints a <c>run=</c> line.
+    /// With <paramref name="clientWarmupBytes"/> &gt; 0 the client first downloads that much on another
+    /// connection; server CPU and the process wall then start after it (the client waits for us).
+    /// </summary>
+    private static RunResult RunPliantClient(Settings s, PliantServer server, long bytes, string run, string pair, long clientWarmupBytes = 0)
     {
         var r = new RunResult();
         double srv0 = server.CpuSeconds;
         var wall = Stopwatch.StartNew();
-        using (var client = StartPeer(s, server.Env, "bench", "client", "--port", server.Port, "--bytes", bytes.ToString(Inv), "--pin", server.Pin))
+        using (var client = StartPeer(s, server.Env, "bench", "client", "--port", server.Port, "--bytes", bytes.ToString(Inv), "--pin", server.Pin,
+            "--warmup-bytes", clientWarmupBytes.ToString(Inv)))
         {
+            if (clientWarmupBytes > 0)
+            {
+                if (client.WaitForLine("warm", s.Timeout) is null || server.Process.WaitForLine("xfer", TimeSpan.FromSeconds(15)) is null)
+                {
+                    Console.WriteLine($"run={run} pair={pair} client warm-up failed: {client.Stderr}");
+                    return r;
+                }
+                server.WaitIdle(TimeSpan.FromSeconds(1));
+                srv0 = server.CpuSeconds;
+                wall.Restart();
+                client.Send("go");
+            }
             var line = client.WaitForLine("result", s.Timeout);
             bool exited = client.WaitForExit(TimeSpan.FromSeconds(10));
             r.ProcWallS = wall.Elapsed.TotalSeconds;

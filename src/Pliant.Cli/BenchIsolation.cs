@@ -13,7 +13,7 @@ namespace Pliant.Cli;
 internal static partial class BenchCommand
 {
     /// <summary>Rounds of <c>--isolation</c> when <c>--runs</c> is not given.</summary>
-    internal const int IsolationDefaultRounds = 5;
+    internal const int IsolationDefaultRounds = 8;
 
     /// <summary>Largest goodput loss against the native twin the issue accepts (monitoring; WASM congestion control).</summary>
     private const double MonitoringTarget = 0.05, WasmCcTarget = 0.10;
@@ -29,9 +29,9 @@ internal static partial class BenchCommand
     }
 
     /// <summary>What one run gives the table (NaN for a failed run).</summary>
-    private readonly record struct IsolationSample(double Goodput, double ProcessGoodput, double ServerCpuPerGiB, double ClientCpuPerGiB)
+    private readonly record struct IsolationSample(double Goodput, double ServerCpuPerGiB, double ClientCpuPerGiB)
     {
-        public static readonly IsolationSample Failed = new(double.NaN, double.NaN, double.NaN, double.NaN);
+        public static readonly IsolationSample Failed = new(double.NaN, double.NaN, double.NaN);
 
         public double CpuPerGiB => ServerCpuPerGiB + ClientCpuPerGiB;
 
@@ -39,7 +39,7 @@ internal static partial class BenchCommand
         {
             if (!r.Ok) return Failed;
             double perGiB = GiB / bytes;
-            return new(bytes * 8 / r.XferWallS / 1e6, bytes * 8 / r.ProcWallS / 1e6, r.ServerCpuS * perGiB, r.ClientXferCpuS * perGiB);
+            return new(bytes * 8 / r.XferWallS / 1e6, r.ServerCpuS * perGiB, r.ClientXferCpuS * perGiB);
         }
     }
 
@@ -101,6 +101,13 @@ internal static partial class BenchCommand
         ];
     }
 
+    /// <summary>
+    /// Each measured client first downloads this much on another connection (at most 16 MiB, not more
+    /// than <c>--warmup</c>): the first attach of a plugin in a fresh process and the client's JIT are
+    /// one-time costs of the process, not of isolation, and JIT threads are a large share of the noise.
+    /// </summary>
+    private static long ClientWarmupBytes(Settings s) => (long)Math.Min(s.WarmupMiB, 16) << 20;
+
     /// <summary>One unmeasured download per server (JIT of the server and of the plugin's compiled code), then quiet.</summary>
     private static void WarmUp(Settings s, IsolationConfig[] configs, List<PliantServer> servers)
     {
@@ -126,7 +133,7 @@ internal static partial class BenchCommand
             for (int j = 0; j < k; j++)
             {
                 int c = (round + j) % k;
-                var r = RunPliantClient(s, servers[c], bytes, (round + 1).ToString(Inv), configs[c].Key);
+                var r = RunPliantClient(s, servers[c], bytes, (round + 1).ToString(Inv), configs[c].Key, ClientWarmupBytes(s));
                 samples[c][round] = IsolationSample.From(r, bytes);
                 servers[c].WaitIdle(TimeSpan.FromSeconds(2));
             }
@@ -153,8 +160,8 @@ internal static partial class BenchCommand
     private static void PrintIsolationTable(Settings s, IsolationConfig[] configs, IsolationSample[][] samples)
     {
         Console.WriteLine(string.Create(Inv, $"median of {s.Runs} interleaved round(s), {s.SizeMiB} MiB over 127.0.0.1; changes are medians (min..max) of per-round ratios to the native twin"));
-        Console.WriteLine(string.Create(Inv, $"{"configuration",-20}{"goodput",9}{"process",9}{"server",8}{"client",8}  {"goodput vs twin",-24}{"CPU/GiB vs twin",-24}"));
-        Console.WriteLine(string.Create(Inv, $"{"",-20}{"Mbit/s",9}{"Mbit/s",9}{"s/GiB",8}{"s/GiB",8}  {"median (min..max)",-24}{"(server+client)",-24}"));
+        Console.WriteLine(string.Create(Inv, $"{"configuration",-20}{"goodput",9}{"server",8}{"client",8}  {"goodput vs twin",-24}{"CPU/GiB vs twin",-24}"));
+        Console.WriteLine(string.Create(Inv, $"{"",-20}{"Mbit/s",9}{"s/GiB",8}{"s/GiB",8}  {"median (min..max)",-24}{"(server+client)",-24}"));
         for (int i = 0; i < configs.Length; i++)
         {
             var row = samples[i];
@@ -165,10 +172,10 @@ internal static partial class BenchCommand
                 cpu = Spread(PairedChanges(row, samples[configs[i].Twin], x => x.CpuPerGiB));
             }
             Console.WriteLine(string.Create(Inv,
-                $"{configs[i].Name,-20}{Median(row.Select(x => x.Goodput)),9:0}{Median(row.Select(x => x.ProcessGoodput)),9:0}" +
+                $"{configs[i].Name,-20}{Median(row.Select(x => x.Goodput)),9:0}" +
                 $"{Median(row.Select(x => x.ServerCpuPerGiB)),8:0.00}{Median(row.Select(x => x.ClientCpuPerGiB)),8:0.00}  {g,-24}{cpu,-24}"));
         }
-        Console.WriteLine("(goodput and client CPU: connect..last byte inside the client; process: client process wall, start-up and JIT included)");
+        Console.WriteLine("(goodput and client CPU: connect..last byte of the measured connection, after the client's warm-up connection; server CPU: across it)");
         Console.WriteLine();
         PrintVerdict("monitoring", configs, samples, 1, MonitoringTarget);
         PrintVerdict("WASM congestion control", configs, samples, 3, WasmCcTarget);
@@ -180,8 +187,17 @@ internal static partial class BenchCommand
         var changes = PairedChanges(samples[index], samples[c.Twin], x => x.Goodput);
         double median = Median(changes);
         string verdict = double.IsNaN(median) ? "NO DATA" : median >= -maxLoss ? "PASS" : "FAIL";
+        // Interference from other work only slows a CPU-bound transfer down, so the best round of each
+        // configuration is its least disturbed one: printed as a cross-check, the verdict stays the paired median.
+        double best = Best(samples[index]) / Best(samples[c.Twin]) - 1;
         Console.WriteLine(string.Create(Inv,
-            $"target {what} ({c.Name}) goodput loss <= {maxLoss * 100:0} % vs {configs[c.Twin].Name}: {Spread(changes)} {verdict}"));
+            $"target {what} ({c.Name}) goodput loss <= {maxLoss * 100:0} % vs {configs[c.Twin].Name}: {Spread(changes)} {verdict} (best round vs best round: {Percent(best)})"));
+    }
+
+    private static double Best(IsolationSample[] runs)
+    {
+        var ok = runs.Select(x => x.Goodput).Where(double.IsFinite).ToArray();
+        return ok.Length == 0 ? double.NaN : ok.Max();
     }
 
     private static string Spread(double[] changes) => changes.Length == 0

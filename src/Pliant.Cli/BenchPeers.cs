@@ -196,14 +196,25 @@ internal static class BenchPeers
         }
     }
 
-    /// <summary>One download; prints a <c>result</c> line.</summary>
-    public static async Task<int> RunClientAsync(int port, long size, string? pin, CancellationToken ct)
+    /// <summary>
+    /// One download; prints a <c>result</c> line. With <paramref name="warmupBytes"/> &gt; 0, first one
+    /// unmeasured download on its own connection (JIT, first plugin attach), then <c>warm</c> on stdout,
+    /// and the measured download starts when the parent writes a line to stdin.
+    /// </summary>
+    public static async Task<int> RunClientAsync(int port, long size, string? pin, long warmupBytes, CancellationToken ct)
     {
         using var profiler = BenchAllocProfiler.StartIfRequested("client");
         var buffer = GC.AllocateUninitializedArray<byte>(256 << 10, pinned: true);
         // The plugin module is loaded and compiled once per process (the server did it before listening):
         // outside the connect..last byte figures; attaching it to the connection stays inside.
         _ = s_clientPlugin.Value;
+        if (warmupBytes > 0)
+        {
+            await WarmUpAsync(port, pin, warmupBytes, buffer, ct).ConfigureAwait(false);
+            Console.WriteLine("warm");
+            Console.Out.Flush();
+            await Console.In.ReadLineAsync(ct).ConfigureAwait(false);
+        }
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         var sw = Stopwatch.StartNew();
         await using var connection = await QuicConnection.ConnectAsync(ClientOptions(port, pin), ct).ConfigureAwait(false);
@@ -246,6 +257,22 @@ internal static class BenchPeers
             $"jit_s={System.Runtime.JitInfo.GetCompilationTime().TotalSeconds:F3} jit_methods={System.Runtime.JitInfo.GetCompiledMethodCount()} " +
             $"steady_bytes={(steadyBytes0 < 0 ? 0 : received - steadyBytes0)} steady_alloc={(steadyBytes0 < 0 ? 0 : end.Alloc - steadyAlloc0)}"));
         return received == size ? 0 : 1;
+    }
+
+    /// <summary>An unmeasured download of <paramref name="bytes"/> on its own connection.</summary>
+    private static async Task WarmUpAsync(int port, string? pin, long bytes, byte[] buffer, CancellationToken ct)
+    {
+        await using var connection = await QuicConnection.ConnectAsync(ClientOptions(port, pin), ct).ConfigureAwait(false);
+        await using (var stream = await connection.OpenOutboundStreamAsync(QuicStreamType.Bidirectional, ct).ConfigureAwait(false))
+        {
+            var request = new byte[8];
+            BinaryPrimitives.WriteInt64BigEndian(request, bytes);
+            await stream.WriteAsync(request, completeWrites: true, ct).ConfigureAwait(false);
+            while (await stream.ReadAsync(buffer, ct).ConfigureAwait(false) > 0)
+            {
+            }
+        }
+        await connection.CloseAsync(0, ct).ConfigureAwait(false);
     }
 
     /// <summary>Opens and closes connections back to back for <paramref name="seconds"/>; prints a <c>handshakes</c> line.</summary>

@@ -132,6 +132,13 @@ internal sealed class BenchProcess : IDisposable
         return false;
     }
 
+    /// <summary>Writes one line to the process's stdin.</summary>
+    public void Send(string line)
+    {
+        _process.StandardInput.WriteLine(line);
+        _process.StandardInput.Flush();
+    }
+
     /// <summary>Closes stdin (the bench server's signal to stop) and waits a little, then kills.</summary>
     public void Stop(TimeSpan grace)
     {

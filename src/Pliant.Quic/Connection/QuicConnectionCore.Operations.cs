@@ -151,8 +151,8 @@ public sealed partial class QuicConnectionCore
             _timers.RemoveAt(index);
             try
             {
+                Operations.NoteActivity();
                 timer.Callback(nowUs);
-                (_cc as OperationCongestionController)?.Invalidate();
             }
             catch (Exception ex)
             {
@@ -161,7 +161,7 @@ public sealed partial class QuicConnectionCore
         }
     }
 
-    /// <summary>The first timer due at <paramref name="nowUs"/>, or −1 (a loop: a lambda would allocate per call).</summary>
+    /// <summary>Index of the first timer due at <paramref name="nowUs"/>, or -1 (no closure: runs on every timer pass).</summary>
     private int DueTimer(long nowUs)
     {
         for (int i = 0; i < _timers.Count; i++)

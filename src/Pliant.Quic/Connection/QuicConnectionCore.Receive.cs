@@ -212,6 +212,7 @@ public sealed partial class QuicConnectionCore
             {
                 if (packetType != PacketType.OneRtt)
                     throw new QuicProtocolException(TransportErrorCode.ProtocolViolation, $"extension frame 0x{type:x} outside 1-RTT", type);
+                Operations.NoteActivity();
                 int consumed = extension.Process(r.Rest, nowUs);
                 if (consumed < 0 || consumed > r.Remaining)
                     throw new QuicProtocolException(TransportErrorCode.FrameEncodingError, $"extension frame 0x{type:x} is malformed", type);
@@ -437,7 +438,11 @@ public sealed partial class QuicConnectionCore
                     _spaces[(int)p.Space].Acks.OnAckFrameAcked(f.Value);
                     break;
                 case SentFrameKind.Plugin:
-                    if (_frameExtensions.TryGetValue(f.StreamId, out var acked)) acked.OnAcked(f.Value);
+                    if (_frameExtensions.TryGetValue(f.StreamId, out var acked))
+                    {
+                        Operations.NoteActivity();
+                        acked.OnAcked(f.Value);
+                    }
                     break;
                 case SentFrameKind.Stream:
                 case SentFrameKind.ResetStream:
@@ -494,7 +499,11 @@ public sealed partial class QuicConnectionCore
                     _newTokenPending = true;
                     break;
                 case SentFrameKind.Plugin:
-                    if (_frameExtensions.TryGetValue(f.StreamId, out var lost)) lost.OnLost(f.Value);
+                    if (_frameExtensions.TryGetValue(f.StreamId, out var lost))
+                    {
+                        Operations.NoteActivity();
+                        lost.OnLost(f.Value);
+                    }
                     break;
             }
         }

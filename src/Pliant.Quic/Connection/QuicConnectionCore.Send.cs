@@ -397,6 +397,7 @@ public sealed partial class QuicConnectionCore
             {
                 while (ext.HasPending)
                 {
+                    Operations.NoteActivity();
                     int n = ext.Write(dest[pos..], out ulong token);
                     if (n <= 0) break;
                     pos += n;

@@ -13,17 +13,18 @@ internal sealed class OperationCongestionController(ICongestionController native
 {
     private bool _warnedZero;
     private long _cachedNative = -1;
+    private ulong _cachedActivity;
     private long _cachedWindow;
 
     public ICongestionController Native { get; } = native;
 
     /// <summary>
-    /// Forgets the plugin's last <c>cc.window</c> answer. Its state changes only in its callbacks
-    /// (cc.* here) or its timers (the connection calls this after running them), so the answer is
-    /// cached in between: the window is read several times per packet.
+    /// The effective window. A replacing plugin's <c>cc.window</c> answer is reused while the native
+    /// window and <see cref="OperationTable.Activity"/> are unchanged: the plugin's state can only
+    /// change when some plugin code runs (an operation, a timer, a frame callback), and the window is
+    /// read several times per packet. Sending a packet therefore does not ask the plugin again unless
+    /// something is hooked on <c>cc.on_packet_sent</c>.
     /// </summary>
-    public void Invalidate() => _cachedNative = -1;
-
     public long Window
     {
         get
@@ -31,11 +32,12 @@ internal sealed class OperationCongestionController(ICongestionController native
             long w = Native.Window;
             if (table.IsReplaced(OperationId.CcWindow))
             {
-                if (_cachedNative == w) w = _cachedWindow;
+                if (_cachedNative == w && _cachedActivity == table.Activity) w = _cachedWindow;
                 else
                 {
                     _cachedNative = w;
                     w = _cachedWindow = (long)Math.Min(table.Invoke(OperationId.CcWindow, (ulong)w), long.MaxValue);
+                    _cachedActivity = table.Activity;
                 }
                 long floor = 2L * Native.MaxDatagramSize;
                 if (w < floor)
@@ -61,7 +63,6 @@ internal sealed class OperationCongestionController(ICongestionController native
 
     public void OnPacketSent(long nowUs, int bytes)
     {
-        Invalidate();
         Native.OnPacketSent(nowUs, bytes);
         if (table.IsHooked(OperationId.CcOnPacketSent))
             table.Invoke(OperationId.CcOnPacketSent, 0, (ulong)bytes, (ulong)nowUs);
@@ -69,7 +70,6 @@ internal sealed class OperationCongestionController(ICongestionController native
 
     public void OnPacketsAcked(ReadOnlySpan<SentPacket> acked, long nowUs, RttEstimator rtt)
     {
-        Invalidate();
         Native.OnPacketsAcked(acked, nowUs, rtt);
         if (!table.IsHooked(OperationId.CcOnAck) || acked.IsEmpty) return;
         long bytes = 0;
@@ -79,7 +79,6 @@ internal sealed class OperationCongestionController(ICongestionController native
 
     public void OnPacketsLost(ReadOnlySpan<SentPacket> lost, bool persistentCongestion, long nowUs)
     {
-        Invalidate();
         Native.OnPacketsLost(lost, persistentCongestion, nowUs);
         if (!table.IsHooked(OperationId.CcOnCongestionEvent) || lost.IsEmpty) return;
         long bytes = 0;
@@ -90,7 +89,6 @@ internal sealed class OperationCongestionController(ICongestionController native
 
     public void OnEcnCe(long sentTimeOfLargestAckedUs, long nowUs)
     {
-        Invalidate();
         Native.OnEcnCe(sentTimeOfLargestAckedUs, nowUs);
         if (table.IsHooked(OperationId.CcOnEcn))
             table.Invoke(OperationId.CcOnEcn, 0, (ulong)sentTimeOfLargestAckedUs, (ulong)nowUs);
@@ -98,7 +96,6 @@ internal sealed class OperationCongestionController(ICongestionController native
 
     public void OnPacketsDiscarded(long bytes)
     {
-        Invalidate();
         Native.OnPacketsDiscarded(bytes);
     }
 

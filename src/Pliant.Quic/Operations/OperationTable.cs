@@ -14,6 +14,7 @@ public sealed class OperationTable
     private readonly Hook[][] _post = new Hook[(int)OperationId.Count][];
     private readonly Hook?[] _replace = new Hook?[(int)OperationId.Count];
     private readonly bool[] _hooked = new bool[(int)OperationId.Count];
+    private ulong _activity;
 
     internal OperationTable()
     {
@@ -93,9 +94,21 @@ public sealed class OperationTable
         _hooked[(int)OperationId.CcOnCongestionEvent] || _hooked[(int)OperationId.CcOnEcn] ||
         _hooked[(int)OperationId.CcWindow] || _hooked[(int)OperationId.CcPacingRate];
 
+    /// <summary>
+    /// Changes whenever code outside the core may have run for this connection: an operation was
+    /// invoked, a hook attached or detached, or the connection ran a plugin's timer or frame callback
+    /// (<see cref="NoteActivity"/>). Answers of a replaced operation that depend only on the plugin's
+    /// state (e.g. <c>cc.window</c>) can be reused while it stays the same.
+    /// </summary>
+    internal ulong Activity => _activity;
+
+    /// <summary>Records that code outside the table (a plugin timer, a plugin frame callback) is about to run.</summary>
+    internal void NoteActivity() => _activity++;
+
     /// <summary>Runs pre hooks, the replacement (or keeps <paramref name="nativeResult"/>), then post hooks.</summary>
     internal ulong Invoke(OperationId id, ulong nativeResult, ulong a0 = 0, ulong a1 = 0, ulong a2 = 0, ulong a3 = 0)
     {
+        _activity++;
         var args = new OperationArgs { A0 = a0, A1 = a1, A2 = a2, A3 = a3, Result = nativeResult };
         int i = (int)id;
         foreach (var h in _pre[i]) Call(h, ref args);
@@ -122,7 +135,11 @@ public sealed class OperationTable
         }
     }
 
-    private void Refresh(int i) => _hooked[i] = _replace[i] is not null || _pre[i].Length > 0 || _post[i].Length > 0;
+    private void Refresh(int i)
+    {
+        _hooked[i] = _replace[i] is not null || _pre[i].Length > 0 || _post[i].Length > 0;
+        _activity++;
+    }
 
     private void Remove(OperationId id, Hook hook)
     {

@@ -16,6 +16,8 @@ internal static class EntryStubs
 
     private static readonly ConcurrentDictionary<FuncType, InvokerFn> Invokers = new();
     private static readonly ConcurrentDictionary<Type, (MethodInfo Method, nint Entry)> HostStubs = new();
+    private static readonly ConcurrentDictionary<Type, FuncType> Signatures = new();
+    private static readonly ConcurrentDictionary<(Type Delegate, FuncType Target), DynamicMethod> TypedStubs = new();
 
     private static MethodInfo V(string name) => typeof(WasmValue).GetMethod(name)!;
 
@@ -97,8 +99,10 @@ internal static class EntryStubs
         return dm.CreateDelegate<InvokerFn>();
     }
 
-    /// <summary>Signature of a delegate type in wasm terms (int, long, float, double, object/refs).</summary>
-    public static FuncType Signature(Type delegateType)
+    /// <summary>Signature of a delegate type in wasm terms (int, long, float, double, object/refs); computed once per type.</summary>
+    public static FuncType Signature(Type delegateType) => Signatures.GetOrAdd(delegateType, BuildSignature);
+
+    private static FuncType BuildSignature(Type delegateType)
     {
         var inv = delegateType.GetMethod("Invoke") ?? throw new ArgumentException("not a delegate type");
         static ValType Map(Type t) =>
@@ -114,14 +118,24 @@ internal static class EntryStubs
         return new FuncType(ps, rs);
     }
 
-    /// <summary>A typed delegate calling <paramref name="f"/>; restores the call depth on traps.</summary>
+    /// <summary>
+    /// A typed delegate calling <paramref name="f"/>; restores the call depth on traps. The stub depends
+    /// only on the delegate type and the signature, so it is generated (and JIT-compiled) once per pair
+    /// and bound to each function as the delegate's target.
+    /// </summary>
     public static TDelegate CreateTyped<TDelegate>(FunctionInstance f) where TDelegate : Delegate
     {
-        var inv = typeof(TDelegate).GetMethod("Invoke")!;
         var sig = Signature(typeof(TDelegate));
         if (!sig.Params.AsSpan().SequenceEqual(f.Type.Params) || sig.Results.Length != f.Type.Results.Length
             || (sig.Results.Length == 1 && ClrTypes.Of(sig.Results[0]) != ClrTypes.Of(f.Type.Results[0])))
             throw new ArgumentException($"delegate {typeof(TDelegate)} does not match signature {f.Type}");
+        var dm = TypedStubs.GetOrAdd((typeof(TDelegate), f.Type), static key => BuildTyped(key.Delegate, key.Target));
+        return (TDelegate)dm.CreateDelegate(typeof(TDelegate), f);
+    }
+
+    private static DynamicMethod BuildTyped(Type delegateType, FuncType target)
+    {
+        var inv = delegateType.GetMethod("Invoke")!;
         var ps = inv.GetParameters();
         var dm = new DynamicMethod("export", inv.ReturnType, [typeof(FunctionInstance), .. ps.Select(p => p.ParameterType)], typeof(EntryStubs).Module, true);
         var il = dm.GetILGenerator();
@@ -141,7 +155,7 @@ internal static class EntryStubs
         il.Emit(OpCodes.Ldfld, ClrTypes.FnCtx);
         il.Emit(OpCodes.Ldarg_0);
         il.Emit(OpCodes.Ldfld, ClrTypes.FnEntry);
-        il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, ClrTypes.Return(f.Type), ClrTypes.Params(f.Type), null);
+        il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, ClrTypes.Return(target), ClrTypes.Params(target), null);
         if (res != null) il.Emit(OpCodes.Stloc, res);
         il.BeginFinallyBlock();
         il.Emit(OpCodes.Ldloc, st);
@@ -150,7 +164,7 @@ internal static class EntryStubs
         il.EndExceptionBlock();
         if (res != null) il.Emit(OpCodes.Ldloc, res);
         il.Emit(OpCodes.Ret);
-        return (TDelegate)dm.CreateDelegate(typeof(TDelegate), f);
+        return dm;
     }
 
     /// <summary>

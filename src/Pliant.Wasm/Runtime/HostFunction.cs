@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Pliant.Wasm.Compilation;
 using Pliant.Wasm.Decoding;
 
@@ -19,7 +20,14 @@ public static class HostFunction
         FuncType sig = EntryStubs.Signature(delegateType);
         var (method, entry) = EntryStubs.HostStub(delegateType);
         var ctx = new Instance(new ExecState()) { HostTarget = target };
+        return new FunctionInstance(sig, entry, ctx, method) { BindsCaller = BindsCaller.GetOrAdd(delegateType, TakesCaller) };
+    }
+
+    private static readonly ConcurrentDictionary<Type, bool> BindsCaller = new();
+
+    private static bool TakesCaller(Type delegateType)
+    {
         var ps = delegateType.GetMethod("Invoke")!.GetParameters();
-        return new FunctionInstance(sig, entry, ctx, method) { BindsCaller = ps.Length > 0 && ps[0].ParameterType == typeof(Instance) };
+        return ps.Length > 0 && ps[0].ParameterType == typeof(Instance);
     }
 }
