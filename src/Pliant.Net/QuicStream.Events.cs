@@ -42,13 +42,11 @@ public sealed partial class QuicStream
 
     private void WakeReaderLocked()
     {
-        _readWaiter?.TrySetResult();
-        _readWaiter = null;
+        _readSignal.Set();
     }
 
     private void WakeWriterLocked()
     {
-        _writeWaiter?.TrySetResult();
-        _writeWaiter = null;
+        _writeSignal.Set();
     }
 }

@@ -16,8 +16,8 @@ public sealed partial class QuicStream : Stream
     private readonly ulong _id;
     private readonly TaskCompletionSource _readsClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _writesClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private TaskCompletionSource? _readWaiter;
-    private TaskCompletionSource? _writeWaiter;
+    private readonly AsyncSignal _readSignal = new();
+    private readonly AsyncSignal _writeSignal = new();
     private Exception? _readError;
     private Exception? _writeError;
     private bool _readFin;
@@ -71,7 +71,7 @@ public sealed partial class QuicStream : Stream
         if (!CanRead) throw new InvalidOperationException("This stream cannot be read.");
         while (true)
         {
-            Task wait;
+            ValueTask wait;
             lock (_driver.SyncRoot)
             {
                 ObjectDisposedException.ThrowIf(_disposed, this);
@@ -88,10 +88,9 @@ public sealed partial class QuicStream : Stream
                     if (n > 0) _driver.Wake(); // the read may have freed flow-control credit (MAX_STREAM_DATA)
                     return n;
                 }
-                _readWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                wait = _readWaiter.Task;
+                wait = _readSignal.WaitAsync(cancellationToken);
             }
-            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await wait.ConfigureAwait(false);
         }
     }
 
@@ -106,7 +105,7 @@ public sealed partial class QuicStream : Stream
         if (!CanWrite) throw new InvalidOperationException("This stream cannot be written.");
         while (true)
         {
-            Task wait;
+            ValueTask wait;
             lock (_driver.SyncRoot)
             {
                 ObjectDisposedException.ThrowIf(_disposed, this);
@@ -121,10 +120,9 @@ public sealed partial class QuicStream : Stream
                     if (completeWrites) _writesCompleted = true;
                     return;
                 }
-                _writeWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                wait = _writeWaiter.Task;
+                wait = _writeSignal.WaitAsync(cancellationToken);
             }
-            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await wait.ConfigureAwait(false);
         }
     }
 
@@ -210,8 +208,7 @@ public sealed partial class QuicStream : Stream
             }
             _disposed = true;
             FailReadLocked(new ObjectDisposedException(nameof(QuicStream)));
-            _writeWaiter?.TrySetResult();
-            _writeWaiter = null;
+            _writeSignal.Set();
             _connection.RemoveStreamLocked(_id);
         }
         if (wake) _driver.Wake();
