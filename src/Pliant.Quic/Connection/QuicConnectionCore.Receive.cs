@@ -14,8 +14,28 @@ public sealed partial class QuicConnectionCore
     private AckRange[] _ackRangeScratch = new AckRange[64];
     private ConnectionId _peerInitialScid;
 
+    /// <summary>
+    /// Whether <paramref name="from"/> is the current peer address; the driver hands out one cached
+    /// <see cref="IPEndPoint"/> per address, so the reference check usually answers.
+    /// </summary>
+    private bool IsCurrentPath(IPEndPoint from) => ReferenceEquals(from, RemoteEndPoint) || from.Equals(RemoteEndPoint);
+
     /// <summary>Feeds one received UDP datagram (possibly several coalesced QUIC packets).</summary>
-    public void HandleDatagram(long nowUs, ReadOnlySpan<byte> datagram, IPEndPoint from, EcnCodepoint ecn)
+    public void HandleDatagram(long nowUs, ReadOnlySpan<byte> datagram, IPEndPoint from, EcnCodepoint ecn) =>
+        HandleDatagram(nowUs, datagram, from, ecn, default, firstParsed: false);
+
+    /// <summary>
+    /// As <see cref="HandleDatagram(long, ReadOnlySpan{byte}, IPEndPoint, EcnCodepoint)"/>, with the first
+    /// packet's header already parsed by the endpoint (which routed the datagram by it) with a
+    /// short-header connection ID length of <paramref name="dcidLength"/>: not parsed twice when that
+    /// matches this connection's.
+    /// </summary>
+    internal void HandleDatagram(long nowUs, ReadOnlySpan<byte> datagram, IPEndPoint from, EcnCodepoint ecn,
+        in PacketHeader first, int dcidLength) =>
+        HandleDatagram(nowUs, datagram, from, ecn, first, firstParsed: first.IsLongHeader || dcidLength == _initialScid.Length);
+
+    private void HandleDatagram(long nowUs, ReadOnlySpan<byte> datagram, IPEndPoint from, EcnCodepoint ecn,
+        in PacketHeader first, bool firstParsed)
     {
         _lastNowUs = nowUs;
         if (_state is ConnectionState.Closed or ConnectionState.Draining) return;
@@ -33,7 +53,9 @@ public sealed partial class QuicConnectionCore
             while (offset < datagram.Length)
             {
                 var rest = datagram[offset..];
-                if (!PacketHeader.TryParse(rest, _initialScid.Length, out var header)) break;
+                PacketHeader header;
+                if (offset == 0 && firstParsed) header = first;
+                else if (!PacketHeader.TryParse(rest, _initialScid.Length, out header)) break;
                 int length = header.PacketLength;
                 if (length <= 0 || length > rest.Length) break;
                 if (ProcessPacket(nowUs, rest[..length], buffer.Slice(offset, length), header, from, ecn, datagram.Length))
@@ -53,7 +75,7 @@ public sealed partial class QuicConnectionCore
         {
             _lastActivityUs = nowUs;
             _idleDeadline = nowUs + IdleTimeoutWithPto();
-            if (from.Equals(RemoteEndPoint)) _bytesReceivedOnPath += datagram.Length;
+            if (IsCurrentPath(from)) _bytesReceivedOnPath += datagram.Length;
             else if (_pendingPath is { } p && from.Equals(p.Address)) p.BytesReceived += datagram.Length;
         }
         else if (IsStatelessReset(datagram))
@@ -190,7 +212,7 @@ public sealed partial class QuicConnectionCore
         }
         if (IsClient && level == EncryptionLevel.Handshake) _recovery.PeerCompletedAddressValidation = true;
 
-        if (level == EncryptionLevel.OneRtt && !from.Equals(RemoteEndPoint) && space.LargestReceived == pn)
+        if (level == EncryptionLevel.OneRtt && !IsCurrentPath(from) && space.LargestReceived == pn)
             OnPeerAddressChange(nowUs, from, nonProbing, datagramLength);
         return true;
     }

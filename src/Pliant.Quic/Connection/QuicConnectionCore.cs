@@ -31,7 +31,7 @@ internal interface IConnectionIdRegistry
 /// One QUIC connection as a sans-IO state machine (DESIGN §2). It never touches a socket, clock or
 /// thread; time is passed in as microseconds on a monotonic clock. Members, by kind:
 /// <list type="bullet">
-/// <item><b>Handle</b>: <see cref="HandleDatagram"/>, <see cref="HandleTimeout"/> — feed it input.</item>
+/// <item><b>Handle</b>: <see cref="HandleDatagram(long, ReadOnlySpan{byte}, System.Net.IPEndPoint, EcnCodepoint)"/>, <see cref="HandleTimeout"/> — feed it input.</item>
 /// <item><b>Poll</b>: <see cref="PollTransmit"/>, <see cref="PollTimeout"/>, <see cref="TryPollEvent"/> — take output.</item>
 /// <item><b>Mutators</b>: streams, datagrams, <see cref="Close"/> — the application's intent.</item>
 /// <item><b>Getters</b>: state and statistics.</item>

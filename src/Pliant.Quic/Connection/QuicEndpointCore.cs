@@ -75,7 +75,7 @@ public sealed class QuicEndpointCore : IConnectionIdRegistry
         if (!PacketHeader.TryParse(datagram, Options.ConnectionIdLength, out var h)) { DroppedDatagrams++; return; }
         if (_byCid.TryGetValue(h.DestinationConnectionId, out var known))
         {
-            known.HandleDatagram(nowUs, datagram, from, ecn);
+            known.HandleDatagram(nowUs, datagram, from, ecn, h, Options.ConnectionIdLength);
             return;
         }
         if (!h.IsLongHeader)
