@@ -111,6 +111,17 @@ internal sealed class AesGcmIntrinsics
         CryptographicOperations.ZeroMemory(MemoryMarshal.AsBytes(_descendingKaratsuba.AsSpan()));
     }
 
+    /// <summary>Seal and open take the same shapes: a 12-byte nonce, equal lengths in and out, a 16-byte tag.</summary>
+    private static void CheckArguments(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> input, ReadOnlySpan<byte> output,
+        ReadOnlySpan<byte> tag, string outputName)
+    {
+        if (nonce.Length != NonceSize) throw new ArgumentException("the nonce is 12 bytes", nameof(nonce));
+        if (output.Length != input.Length) throw new ArgumentException("input and output lengths differ", outputName);
+        if (tag.Length != TagSize) throw new ArgumentException("the tag is 16 bytes", nameof(tag));
+        if (input.Overlaps(output, out int shift) && shift != 0)
+            throw new ArgumentException("input and output overlap without being the same memory", outputName);
+    }
+
     /// <summary>
     /// Encrypts <paramref name="plaintext"/> into <paramref name="ciphertext"/> (same length; the same memory
     /// or disjoint) and writes the 16-byte <paramref name="tag"/> over <paramref name="aad"/> and the ciphertext.
@@ -118,11 +129,7 @@ internal sealed class AesGcmIntrinsics
     public void Seal(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext, Span<byte> ciphertext, Span<byte> tag,
         ReadOnlySpan<byte> aad)
     {
-        if (nonce.Length != NonceSize) throw new ArgumentException("the nonce is 12 bytes", nameof(nonce));
-        if (ciphertext.Length != plaintext.Length) throw new ArgumentException("ciphertext and plaintext lengths differ", nameof(ciphertext));
-        if (tag.Length != TagSize) throw new ArgumentException("the tag is 16 bytes", nameof(tag));
-        if (plaintext.Overlaps(ciphertext, out int shift) && shift != 0)
-            throw new ArgumentException("plaintext and ciphertext overlap without being the same memory", nameof(ciphertext));
+        CheckArguments(nonce, plaintext, ciphertext, tag, nameof(ciphertext));
 
         var counter = CounterBase(nonce);
         // SP 800-38D §7.1 step 6/7: J0 = IV || 0^31 || 1 masks the tag; the data uses inc32(J0) onwards.
@@ -171,11 +178,7 @@ internal sealed class AesGcmIntrinsics
     public bool Open(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> tag, Span<byte> plaintext,
         ReadOnlySpan<byte> aad)
     {
-        if (nonce.Length != NonceSize) throw new ArgumentException("the nonce is 12 bytes", nameof(nonce));
-        if (ciphertext.Length != plaintext.Length) throw new ArgumentException("ciphertext and plaintext lengths differ", nameof(plaintext));
-        if (tag.Length != TagSize) throw new ArgumentException("the tag is 16 bytes", nameof(tag));
-        if (plaintext.Overlaps(ciphertext, out int shift) && shift != 0)
-            throw new ArgumentException("plaintext and ciphertext overlap without being the same memory", nameof(plaintext));
+        CheckArguments(nonce, ciphertext, plaintext, tag, nameof(plaintext));
 
         var counter = CounterBase(nonce);
         var tagMask = EncryptCounter(counter, 1);
