@@ -78,20 +78,41 @@ public sealed partial class QuicStream : Stream
                 if (_readError is not null) throw _readError;
                 if (_readFin || buffer.Length == 0) return 0;
                 int n = _core.StreamRead(_id, buffer.Span, out bool fin);
-                if (fin)
-                {
-                    _readFin = true;
-                    _readsClosed.TrySetResult();
-                }
-                if (n > 0 || fin)
-                {
-                    if (n > 0) _driver.Wake(); // the read may have freed flow-control credit (MAX_STREAM_DATA)
-                    return n;
-                }
+                if (ReadCompletedLocked(n, fin)) return n;
                 wait = _readSignal.WaitAsync(cancellationToken);
+                // While we wait, in-order data goes straight into the caller's buffer.
+                _core.StreamSetReadTarget(_id, buffer);
             }
-            await wait.ConfigureAwait(false);
+            OperationCanceledException? canceled = null;
+            try
+            {
+                await wait.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException e)
+            {
+                canceled = e;
+            }
+            lock (_driver.SyncRoot)
+            {
+                // Whatever woke us, the core stops writing into the buffer now; data that arrived
+                // first is returned even if the wait was cancelled (it counts as read).
+                int direct = _core.StreamTakeDirect(_id, out bool fin);
+                if (!_disposed && ReadCompletedLocked(direct, fin)) return direct;
+            }
+            if (canceled is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(canceled);
         }
+    }
+
+    /// <summary>Bookkeeping after <paramref name="n"/> bytes were read; true when the read returns.</summary>
+    private bool ReadCompletedLocked(int n, bool fin)
+    {
+        if (fin)
+        {
+            _readFin = true;
+            _readsClosed.TrySetResult();
+        }
+        if (n > 0) _driver.Wake(); // the read may have freed flow-control credit (MAX_STREAM_DATA)
+        return n > 0 || fin;
     }
 
     /// <inheritdoc />
@@ -189,6 +210,7 @@ public sealed partial class QuicStream : Stream
             {
                 try
                 {
+                    if (CanRead) _core.StreamTakeDirect(_id, out _); // a pending read's buffer is no longer written
                     if (CanWrite && !_writesCompleted && _writeError is null)
                     {
                         _core.StreamWrite(_id, [], fin: true);

@@ -244,6 +244,17 @@ public sealed partial class QuicConnectionCore
     public int StreamRead(ulong streamId, Span<byte> destination, out bool fin) =>
         _streams.Read(streamId, destination, out fin);
 
+    /// <summary>
+    /// A reader waits with <paramref name="target"/>: in-order data arriving meanwhile is copied
+    /// straight into it (one copy on the receive side instead of two). Raises
+    /// <see cref="ConnectionEventKind.StreamReadable"/> when some arrived; the reader then calls
+    /// <see cref="StreamTakeDirect"/> before it touches the buffer.
+    /// </summary>
+    public void StreamSetReadTarget(ulong streamId, Memory<byte> target) => _streams.SetReadTarget(streamId, target);
+
+    /// <summary>Ends a <see cref="StreamSetReadTarget"/> wait: the bytes delivered into the buffer, accounted as read.</summary>
+    public int StreamTakeDirect(ulong streamId, out bool fin) => _streams.TakeDirect(streamId, out fin);
+
     /// <summary>Abruptly ends the sending side (RESET_STREAM, RFC 9000 §19.4).</summary>
     public void StreamReset(ulong streamId, ulong errorCode)
     {

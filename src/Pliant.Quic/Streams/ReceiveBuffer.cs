@@ -20,6 +20,8 @@ public sealed class ReceiveBuffer : IDisposable
     private ulong _maxOffset;
     private ulong? _finalSize;
     private bool _disposed;
+    private Memory<byte> _target;  // a waiting reader's buffer: in-order data goes straight there
+    private int _targetFilled;
 
     /// <summary>Offset of the next byte the application will read.</summary>
     public ulong ReadOffset => _readOffset;
@@ -67,6 +69,24 @@ public sealed class ReceiveBuffer : IDisposable
             data = data[(int)(_contiguousEnd - offset)..];
             offset = _contiguousEnd;
         }
+        if (offset == _readOffset && _contiguousEnd == _readOffset && _targetFilled < _target.Length && !_disposed)
+        {
+            // Nothing unread is held and a reader is waiting: its buffer gets the data directly,
+            // which then counts as read (one copy instead of two on the receive side).
+            int n = Math.Min(data.Length, _target.Length - _targetFilled);
+            data[..n].CopyTo(_target.Span[_targetFilled..]);
+            _targetFilled += n;
+            _readOffset += (ulong)n;
+            _contiguousEnd = _readOffset;
+            ReleaseChunksBelow(_readOffset);
+            data = data[n..];
+            offset = _readOffset;
+            if (data.IsEmpty)
+            {
+                AbsorbPending();
+                return grew;
+            }
+        }
         // Copy only the gaps: bytes already held are not copied again. Once discarded, only the
         // ranges are tracked (to know when everything arrived).
         ulong pos = offset;
@@ -82,13 +102,52 @@ public sealed class ReceiveBuffer : IDisposable
         }
         // In order: extend the contiguous prefix, absorbing pieces that arrived early.
         _contiguousEnd = end;
+        AbsorbPending();
+        return grew;
+    }
+
+    private void AbsorbPending()
+    {
         while (!_pending.IsEmpty && _pending.First.Start <= _contiguousEnd)
         {
             var (s, e) = _pending.First;
             _pending.Remove(s, e);
             _contiguousEnd = Math.Max(_contiguousEnd, e);
         }
-        return grew;
+    }
+
+    /// <summary>Returns the chunks that lie wholly below <paramref name="offset"/> (read past directly).</summary>
+    private void ReleaseChunksBelow(ulong offset)
+    {
+        if (_chunks.Count == 0) return;
+        ulong below = offset / ChunkSize;
+        foreach (var key in _chunks.Keys)
+        {
+            if (key < below && _chunks.Remove(key, out var c)) ChunkPool.Return(c);
+        }
+    }
+
+    /// <summary>Bytes delivered into the reader's buffer (<see cref="SetReadTarget"/>) so far.</summary>
+    public int TargetFilled => _targetFilled;
+
+    /// <summary>
+    /// Registers a waiting reader's buffer: in-order data that arrives while nothing unread is held
+    /// is copied straight into it and counts as read. Take the count with <see cref="TakeTarget"/>
+    /// before the reader returns (it must not be written afterwards).
+    /// </summary>
+    public void SetReadTarget(Memory<byte> target)
+    {
+        if (_targetFilled != 0) throw new InvalidOperationException("the previous read target was not taken");
+        _target = _disposed ? default : target;
+    }
+
+    /// <summary>Forgets the reader's buffer and returns how many bytes were delivered into it.</summary>
+    public int TakeTarget()
+    {
+        int n = _targetFilled;
+        _target = default;
+        _targetFilled = 0;
+        return n;
     }
 
     /// <summary>
@@ -165,6 +224,7 @@ public sealed class ReceiveBuffer : IDisposable
     /// <summary>Drops all buffered data (the stream was reset or the application stopped reading).</summary>
     public void Discard()
     {
+        _target = default; // nothing more is written into a reader's buffer (its count stays takeable)
         ReleaseAll();
         _disposed = true;
     }

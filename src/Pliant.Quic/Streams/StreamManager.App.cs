@@ -82,6 +82,45 @@ public sealed partial class StreamManager
         }
         var buf = s.Recv!;
         int n = buf.Read(dest, out fin);
+        AfterRead(s, n, fin);
+        return n;
+    }
+
+    /// <summary>
+    /// Lets in-order data of stream <paramref name="id"/> go straight into a waiting reader's
+    /// <paramref name="target"/> (see <see cref="ReceiveBuffer.SetReadTarget"/>); ignored for a stream
+    /// that cannot receive any more. Collect the count with <see cref="TakeDirect"/>.
+    /// </summary>
+    public void SetReadTarget(ulong id, Memory<byte> target)
+    {
+        if (!_streams.TryGetValue(id, out var s) || !s.HasRecvPart || s.StopSendingRequested ||
+            s.RecvState is RecvState.ResetRecvd or RecvState.ResetRead or RecvState.DataRead)
+        {
+            return;
+        }
+        s.Recv!.SetReadTarget(target);
+    }
+
+    /// <summary>
+    /// Forgets the reader's buffer set by <see cref="SetReadTarget"/> and returns how many bytes went
+    /// into it, accounted as read (flow-control credit, <paramref name="fin"/> once the end was read).
+    /// </summary>
+    public int TakeDirect(ulong id, out bool fin)
+    {
+        fin = false;
+        if (!_streams.TryGetValue(id, out var s) || !s.HasRecvPart) return 0;
+        var buf = s.Recv!;
+        int n = buf.TakeTarget();
+        if (s.RecvState is RecvState.ResetRecvd or RecvState.ResetRead || s.StopSendingRequested) return n;
+        fin = buf.IsFinished && buf.ReadableBytes == 0;
+        AfterRead(s, n, fin);
+        return n;
+    }
+
+    /// <summary>Credit and state after the application took <paramref name="n"/> bytes (RFC 9000 §4.2, §3.2).</summary>
+    private void AfterRead(StreamState s, int n, bool fin)
+    {
+        var buf = s.Recv!;
         s.ReadableSignalled = false;
         if (n > 0)
         {
@@ -100,7 +139,6 @@ public sealed partial class StreamManager
             s.RecvState = RecvState.DataRead;
             TryCollect(s);
         }
-        return n;
     }
 
     /// <summary>True for an ID of a stream that existed and was collected.</summary>

@@ -66,7 +66,7 @@ public sealed partial class StreamManager
             _connRecv.OnReceived(grew, FrameStream);
             BytesReceived += (long)grew;
         }
-        ulong contiguousBefore = buf.ContiguousEnd;
+        int directBefore = buf.TargetFilled;
         buf.Write(offset, data, fin);
         if (fin && s.RecvState == RecvState.Recv) s.RecvState = RecvState.SizeKnown;
         if (buf.IsAllReceived && s.RecvState == RecvState.SizeKnown) s.RecvState = RecvState.DataRecvd;
@@ -83,7 +83,8 @@ public sealed partial class StreamManager
             }
             return;
         }
-        if ((buf.ContiguousEnd > contiguousBefore || buf.IsReadable) && !s.ReadableSignalled && buf.IsReadable)
+        // Readable: data waits in the buffer, or went straight into the waiting reader's.
+        if ((buf.IsReadable || buf.TargetFilled > directBefore) && !s.ReadableSignalled)
         {
             s.ReadableSignalled = true;
             Emit(ConnectionEventKind.StreamReadable, id);

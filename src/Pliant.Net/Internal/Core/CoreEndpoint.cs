@@ -64,6 +64,10 @@ internal sealed class CoreConnection(QuicConnectionCore core) : IConnectionCore
 
     public int StreamRead(ulong streamId, Span<byte> destination, out bool fin) => core.StreamRead(streamId, destination, out fin);
 
+    public void StreamSetReadTarget(ulong streamId, Memory<byte> target) => core.StreamSetReadTarget(streamId, target);
+
+    public int StreamTakeDirect(ulong streamId, out bool fin) => core.StreamTakeDirect(streamId, out fin);
+
     public void StreamReset(ulong streamId, ulong errorCode) => core.StreamReset(streamId, errorCode);
 
     public void StreamStopSending(ulong streamId, ulong errorCode) => core.StreamStopSending(streamId, errorCode);

@@ -40,6 +40,16 @@ internal interface IConnectionCore
 
     int StreamRead(ulong streamId, Span<byte> destination, out bool fin);
 
+    /// <summary>A waiting reader's buffer for direct delivery (a core without it ignores the call).</summary>
+    void StreamSetReadTarget(ulong streamId, Memory<byte> target) { }
+
+    /// <summary>Bytes delivered into the reader's buffer since <see cref="StreamSetReadTarget"/>.</summary>
+    int StreamTakeDirect(ulong streamId, out bool fin)
+    {
+        fin = false;
+        return 0;
+    }
+
     void StreamReset(ulong streamId, ulong errorCode);
 
     void StreamStopSending(ulong streamId, ulong errorCode);
