@@ -140,17 +140,8 @@ internal sealed class AesGcmIntrinsics
         if (_wide)
         {
             nuint length = (nuint)plaintext.Length;
-            nuint whole = length & ~(nuint)(GroupBytes - 1);
+            y = WideGroups<Encrypting>(counter, ref src, ref dst, length, aad, out nuint whole, out nuint aadLength);
             ref byte a = ref MemoryMarshal.GetReference(aad);
-            nuint aadLength = (nuint)aad.Length;
-            y = Vector128<ulong>.Zero;
-            if (whole != 0 || aadLength > GroupBytes)
-            {
-                // The AAD first; short packets instead hash AAD, ciphertext and lengths together below.
-                y = GhashWide(y, ref a, aadLength);
-                aadLength = 0;
-            }
-            if (whole != 0) y = CryptGroupsWide<Encrypting>(y, counter, ref src, ref dst, whole);
             if (whole != length)
             {
                 CtrXorTail(counter + Vector128.Create(0u, 0u, 0u, 2u + (uint)(whole / 16)),
@@ -190,16 +181,8 @@ internal sealed class AesGcmIntrinsics
             // One pass: each group of eight ciphertext blocks is loaded, hashed and decrypted before its plaintext
             // is stored (in place is safe); the plaintext is wiped below if the tag does not match.
             nuint length = (nuint)ciphertext.Length;
-            nuint whole = length & ~(nuint)(GroupBytes - 1);
+            y = WideGroups<Decrypting>(counter, ref src, ref dst, length, aad, out nuint whole, out nuint aadLength);
             ref byte a = ref MemoryMarshal.GetReference(aad);
-            nuint aadLength = (nuint)aad.Length;
-            y = Vector128<ulong>.Zero;
-            if (whole != 0 || aadLength > GroupBytes)
-            {
-                y = GhashWide(y, ref a, aadLength);
-                aadLength = 0;
-            }
-            if (whole != 0) y = CryptGroupsWide<Decrypting>(y, counter, ref src, ref dst, whole);
             y = GhashFinal(y, ref a, aadLength, ref Unsafe.Add(ref src, whole), length - whole, aad.Length, ciphertext.Length);
             if (whole != length)
             {
@@ -333,6 +316,26 @@ internal sealed class AesGcmIntrinsics
     /// carry-less multiplication pairs, one reduction): the previous group's ciphertext when sealing, the current
     /// group's ciphertext when opening. The two streams are independent, so the AES and CLMUL units overlap.
     /// </summary>
+    /// <summary>
+    /// The front of one-pass seal and open: the AAD (unless short: then <paramref name="aadLeft"/> is its
+    /// length and <c>GhashFinal</c> hashes it with the tail and the lengths under one reduction), then every
+    /// whole 128-byte group. <paramref name="whole"/> is how many bytes that covered.
+    /// </summary>
+    private Vector128<ulong> WideGroups<TDirection>(Vector128<uint> counter, ref byte src, ref byte dst, nuint length,
+        ReadOnlySpan<byte> aad, out nuint whole, out nuint aadLeft) where TDirection : struct, IDirection
+    {
+        whole = length & ~(nuint)(GroupBytes - 1);
+        aadLeft = (nuint)aad.Length;
+        var y = Vector128<ulong>.Zero;
+        if (whole != 0 || aadLeft > GroupBytes)
+        {
+            y = GhashWide(y, ref MemoryMarshal.GetReference(aad), aadLeft);
+            aadLeft = 0;
+        }
+        if (whole != 0) y = CryptGroupsWide<TDirection>(y, counter, ref src, ref dst, whole);
+        return y;
+    }
+
     private Vector128<ulong> CryptGroupsWide<TDirection>(Vector128<ulong> y, Vector128<uint> counter, ref byte src,
         ref byte dst, nuint length)
         where TDirection : struct, IDirection
