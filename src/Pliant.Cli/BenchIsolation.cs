@@ -5,10 +5,11 @@ namespace Pliant.Cli;
 /// <summary>
 /// <c>pliant bench --isolation</c> (issue 4's table): the same download with no plugin, with the
 /// monitoring plugin, with native NewReno and with NewReno in WASM, each plugin configuration compared
-/// with its native twin. One long-lived server per configuration is started and warmed up first; then
-/// every round gives each configuration one client run, in an order that rotates from round to round,
-/// so slow drifts of a shared machine spread over all configurations instead of landing on one. The
-/// changes are medians of the per-round paired ratios (configuration / twin of the same round).
+/// with its native twin. Every round starts one fresh, warmed-up server per configuration and gives
+/// each configuration one client run, in an order that rotates from round to round, so slow drifts of
+/// a shared machine (and the state of any one server process) spread over all configurations instead
+/// of landing on one. The changes are medians of the per-round paired ratios (configuration / twin of
+/// the same round).
 /// </summary>
 internal static partial class BenchCommand
 {
@@ -51,26 +52,34 @@ internal static partial class BenchCommand
         Console.WriteLine(string.Create(Inv,
             $"# pliant bench --isolation size_mib={s.SizeMiB} rounds={s.Runs} warmup_mib={s.WarmupMiB} cores={Environment.ProcessorCount} " +
             $"taskset={s.Taskset ?? "-"} date={DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ}"));
-        var servers = new List<PliantServer>();
-        try
+        int k = configs.Length;
+        var samples = new IsolationSample[k][];
+        for (int c = 0; c < k; c++) samples[c] = new IsolationSample[s.Runs];
+        for (int round = 0; round < s.Runs; round++)
         {
-            foreach (var c in configs)
+            // Fresh, warmed servers every round: a long-lived server process carries its own state (JIT
+            // code, memory layout, the core it settled on) that can favour one configuration for a whole
+            // run; restarting spreads that over the rounds like the machine's drifts.
+            var servers = new List<PliantServer>();
+            try
             {
-                var server = StartPliantServer(s, c.Env);
-                if (server is null) { Console.Error.WriteLine($"pliant bench --isolation: the '{c.Name}' server did not start"); return 1; }
-                servers.Add(server);
+                foreach (var c in configs)
+                {
+                    var server = StartPliantServer(s, c.Env);
+                    if (server is null) { Console.Error.WriteLine($"pliant bench --isolation: the '{c.Name}' server did not start"); return 1; }
+                    servers.Add(server);
+                }
+                WarmUp(s, configs, servers);
+                RunRound(s, configs, servers, bytes, round, samples);
             }
-            WarmUp(s, configs, servers);
-            var samples = RunRounds(s, configs, servers, bytes);
-            Console.WriteLine();
-            PrintIsolationTable(s, configs, samples);
-            bool allOk = samples.All(row => row.All(x => !double.IsNaN(x.Goodput)));
-            return allOk ? 0 : 1;
+            finally
+            {
+                foreach (var server in servers) server.Dispose();
+            }
         }
-        finally
-        {
-            foreach (var server in servers) server.Dispose();
-        }
+        Console.WriteLine();
+        PrintIsolationTable(s, configs, samples);
+        return samples.All(row => row.All(x => !double.IsNaN(x.Goodput))) ? 0 : 1;
     }
 
     /// <summary>The four configurations, or null (and a message) when the plugins are not built.</summary>
@@ -119,27 +128,19 @@ internal static partial class BenchCommand
         }
     }
 
-    /// <summary>
-    /// <see cref="Settings.Runs"/> rounds; round r runs configuration (r + j) mod k as its j-th download.
-    /// Returns samples[configuration][round].
-    /// </summary>
-    private static IsolationSample[][] RunRounds(Settings s, IsolationConfig[] configs, List<PliantServer> servers, long bytes)
+    /// <summary>Round <paramref name="round"/>: configuration (round + j) mod k runs as its j-th download.</summary>
+    private static void RunRound(Settings s, IsolationConfig[] configs, List<PliantServer> servers, long bytes, int round,
+        IsolationSample[][] samples)
     {
         int k = configs.Length;
-        var samples = new IsolationSample[k][];
-        for (int c = 0; c < k; c++) samples[c] = new IsolationSample[s.Runs];
-        for (int round = 0; round < s.Runs; round++)
+        for (int j = 0; j < k; j++)
         {
-            for (int j = 0; j < k; j++)
-            {
-                int c = (round + j) % k;
-                var r = RunPliantClient(s, servers[c], bytes, (round + 1).ToString(Inv), configs[c].Key, ClientWarmupBytes(s));
-                samples[c][round] = IsolationSample.From(r, bytes);
-                servers[c].WaitIdle(TimeSpan.FromSeconds(2));
-            }
-            PrintRoundRatios(configs, samples, round);
+            int c = (round + j) % k;
+            var r = RunPliantClient(s, servers[c], bytes, (round + 1).ToString(Inv), configs[c].Key, ClientWarmupBytes(s));
+            samples[c][round] = IsolationSample.From(r, bytes);
+            servers[c].WaitIdle(TimeSpan.FromSeconds(2));
         }
-        return samples;
+        PrintRoundRatios(configs, samples, round);
     }
 
     private static void PrintRoundRatios(IsolationConfig[] configs, IsolationSample[][] samples, int round)
