@@ -95,10 +95,10 @@ public class PluginBenchmarks
         public ulong GetField(int field) => field == (int)ConnectionField.MaxDatagramSize ? 1452UL : 0UL;
         public bool TrySetField(int field, ulong value) => false;
 
-        public IDisposable AttachOperation(string operation, string anchor, SiteOperationHandler handler, string owner)
+        public IDisposable AttachOperation(string operation, string anchor, OperationHandler handler, string owner)
         {
             if (!KnownOperations.TryParseAnchor(anchor, out var a)) throw new ArgumentException(anchor, nameof(anchor));
-            return Table.Attach(operation, a, QuicConnectionSite.Adapt(handler), owner);
+            return Table.Attach(operation, a, handler, owner);
         }
 
         public void DetachOwner(string owner) => Table.DetachOwner(owner);

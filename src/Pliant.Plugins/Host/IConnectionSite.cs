@@ -1,7 +1,5 @@
 namespace Pliant.Plugins.Host;
 
-/// <summary>An operation hook as the host sees it: arguments in, result out.</summary>
-internal delegate void SiteOperationHandler(ref Abi.CallArgs args);
 
 /// <summary>
 /// The connection surface the host needs (docs/contracts.md "Operations"), kept narrow so the
@@ -12,7 +10,8 @@ internal interface IConnectionSite
     long NowUs { get; }
     ulong GetField(int field);
     bool TrySetField(int field, ulong value);
-    IDisposable AttachOperation(string operation, string anchor, SiteOperationHandler handler, string owner);
+    /// <summary>Attaches <paramref name="handler"/> (arguments in, result out) to an operation of the connection's table.</summary>
+    IDisposable AttachOperation(string operation, string anchor, Pliant.Quic.Operations.OperationHandler handler, string owner);
     void DetachOwner(string owner);
     void RegisterFrame(PluginFrame frame);
     void UnregisterFrame(ulong frameType);

@@ -1,4 +1,5 @@
 using Pliant.Plugins.Abi;
+using Pliant.Quic.Operations;
 
 namespace Pliant.Plugins.Host;
 
@@ -44,7 +45,7 @@ internal sealed class PluginBinding : IPluginEnvironment
                 var check = ResultInvariants.For(b.Operation, b.Anchor);
                 bool capOnly = Instance.Origin == PluginOrigin.Peer && b.Anchor == "replace" &&
                                b.Operation is "cc.window" or "cc.pacing_rate";
-                _hooks.Add(_site.AttachOperation(b.Operation, b.Anchor, (ref CallArgs a) => Invoke(fn, what, check, capOnly, ref a), Owner));
+                _hooks.Add(_site.AttachOperation(b.Operation, b.Anchor, (ref OperationArgs a) => Invoke(fn, what, check, capOnly, ref a), Owner));
             }
             foreach (var f in m.Frames)
             {
@@ -55,7 +56,7 @@ internal sealed class PluginBinding : IPluginEnvironment
             if (m.TransportParameters.Any(t => t.Process != null))
             {
                 if (_site.PeerParametersKnown) _deliverPeerParameters = true;
-                else _hooks.Add(_site.AttachOperation("conn.on_handshake_done", "post", (ref CallArgs _) => DeliverPeerParameters(), Owner));
+                else _hooks.Add(_site.AttachOperation("conn.on_handshake_done", "post", (ref OperationArgs _) => DeliverPeerParameters(), Owner));
             }
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException)
@@ -92,12 +93,11 @@ internal sealed class PluginBinding : IPluginEnvironment
         }
     }
 
-    private void Invoke(Action fn, string what, ResultInvariants.Check? check, bool capOnly, ref CallArgs a)
+    private void Invoke(Action fn, string what, ResultInvariants.Check? check, bool capOnly, ref OperationArgs a)
     {
         ulong native = a.Result;
         if (!Instance.IsAttached) return;
-        Instance.Args = a;
-        Instance.Args.ResultSet = false;
+        Instance.Args = new CallArgs { A0 = a.A0, A1 = a.A1, A2 = a.A2, A3 = a.A3, Result = a.Result };
         if (!Instance.Guard(what, fn) || !Instance.Args.ResultSet) return;
         if (check != null && check(Instance.Args.Result, this) is { } broken)
         {

@@ -21,19 +21,11 @@ internal sealed class QuicConnectionSite : IConnectionSite
 
     public bool TrySetField(int field, ulong value) => _conn.TrySetField((ConnectionField)field, value);
 
-    public IDisposable AttachOperation(string operation, string anchor, SiteOperationHandler handler, string owner)
+    public IDisposable AttachOperation(string operation, string anchor, OperationHandler handler, string owner)
     {
         if (!KnownOperations.TryParseAnchor(anchor, out var a)) throw new ArgumentException($"unknown anchor {anchor}", nameof(anchor));
-        return _conn.Operations.Attach(operation, a, Adapt(handler), owner);
+        return _conn.Operations.Attach(operation, a, handler, owner); // the binding's handler runs straight from the table
     }
-
-    /// <summary>The operation-table handler that runs a site handler (arguments in, result out).</summary>
-    internal static OperationHandler Adapt(SiteOperationHandler handler) => (ref OperationArgs args) =>
-    {
-        var c = new CallArgs { A0 = args.A0, A1 = args.A1, A2 = args.A2, A3 = args.A3, Result = args.Result };
-        handler(ref c);
-        args.Result = c.Result;
-    };
 
     public void DetachOwner(string owner) => _conn.Operations.DetachOwner(owner);
 

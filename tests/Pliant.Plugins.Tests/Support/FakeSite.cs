@@ -1,5 +1,6 @@
 using Pliant.Plugins.Abi;
 using Pliant.Plugins.Host;
+using Pliant.Quic.Operations;
 
 namespace Pliant.Plugins.Tests.Support;
 
@@ -8,7 +9,7 @@ internal sealed class FakeSite : IConnectionSite
 {
     public long NowUs { get; set; } = 1_000;
     public Dictionary<int, ulong> Fields { get; } = [];
-    public List<(string Op, string Anchor, SiteOperationHandler Handler, string Owner)> Hooks { get; } = [];
+    public List<(string Op, string Anchor, OperationHandler Handler, string Owner)> Hooks { get; } = [];
     public Dictionary<ulong, PluginFrame> Frames { get; } = [];
     public List<(string Id, string Message)> Events { get; } = [];
     public Dictionary<long, (long At, Action<long> Cb)> Timers { get; } = [];
@@ -17,7 +18,7 @@ internal sealed class FakeSite : IConnectionSite
     public ulong GetField(int field) => Fields.GetValueOrDefault(field);
     public bool TrySetField(int field, ulong value) { Fields[field] = value; return true; }
 
-    public IDisposable AttachOperation(string operation, string anchor, SiteOperationHandler handler, string owner)
+    public IDisposable AttachOperation(string operation, string anchor, OperationHandler handler, string owner)
     {
         var entry = (operation, anchor, handler, owner);
         Hooks.Add(entry);
@@ -39,7 +40,7 @@ internal sealed class FakeSite : IConnectionSite
     /// <summary>Invokes every hook on <paramref name="operation"/>; returns the result.</summary>
     public ulong Fire(string operation, ulong a0 = 0, ulong a1 = 0, ulong a2 = 0, ulong a3 = 0, ulong result = 0)
     {
-        var args = new CallArgs { A0 = a0, A1 = a1, A2 = a2, A3 = a3, Result = result };
+        var args = new OperationArgs { A0 = a0, A1 = a1, A2 = a2, A3 = a3, Result = result };
         foreach (var h in Hooks.Where(h => h.Op == operation).ToList()) h.Handler(ref args);
         return args.Result;
     }
