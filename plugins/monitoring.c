@@ -6,9 +6,9 @@
 PLIANT_MANIFEST({
   "id": "monitoring", "version": "1", "init": "init", "on_timer": "on_timer",
   "bindings": [
-    {"operation": "packet.after_send",    "anchor": "post", "export": "on_sent"},
+    {"operation": "transmit.after_batch", "anchor": "post", "export": "on_sent"},
     {"operation": "packet.after_decrypt", "anchor": "post", "export": "on_received"},
-    {"operation": "packet.on_acked",      "anchor": "post", "export": "on_acked"},
+    {"operation": "ack.after_process",    "anchor": "post", "export": "on_acked"},
     {"operation": "packet.on_lost",       "anchor": "post", "export": "on_lost"},
     {"operation": "rtt.update",           "anchor": "post", "export": "on_rtt"}
   ]
@@ -24,9 +24,11 @@ static uint64_t stats[COUNTERS];
 PLIANT_EXPORT(stats) int32_t stats_address(void) { return (int32_t)(size_t)stats; }
 PLIANT_EXPORT(get) int64_t get(int32_t i) { return i >= 0 && i < COUNTERS ? (int64_t)stats[i] : -1; }
 
+/* Totals per transmit (one datagram or a GSO batch) and per ACK frame: the same counts as per-packet
+ * hooks with one call instead of dozens (packet.after_send / packet.on_acked give per-packet detail). */
 PLIANT_EXPORT(on_sent) void on_sent(void)
 {
-    stats[PACKETS_SENT]++;
+    stats[PACKETS_SENT] += (uint64_t)pl_arg(PL_A0);
     stats[BYTES_SENT] += (uint64_t)pl_arg(PL_A1);
 }
 
@@ -36,7 +38,7 @@ PLIANT_EXPORT(on_received) void on_received(void)
     stats[BYTES_RECEIVED] += (uint64_t)pl_arg(PL_A1);
 }
 
-PLIANT_EXPORT(on_acked) void on_acked(void) { stats[PACKETS_ACKED]++; }
+PLIANT_EXPORT(on_acked) void on_acked(void) { stats[PACKETS_ACKED] += (uint64_t)pl_arg(PL_A0); }
 
 PLIANT_EXPORT(on_lost) void on_lost(void)
 {

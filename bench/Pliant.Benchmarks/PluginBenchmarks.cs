@@ -8,7 +8,7 @@ namespace Pliant.Benchmarks;
 /// <summary>
 /// The plugin host's own costs, without a network: attaching a plugin (instance, memory, bindings,
 /// <c>init</c>) and detaching it again, and one call from the operation table into WASM
-/// (<c>monitoring</c>'s <c>packet.after_send</c> observer, <c>cc-newreno</c>'s <c>cc.window</c> and
+/// (<c>monitoring</c>'s <c>transmit.after_batch</c> observer, <c>cc-newreno</c>'s <c>cc.window</c> and
 /// <c>cc.on_ack</c>). Needs <c>plugins/out</c> (<c>bash plugins/build.sh</c>).
 /// </summary>
 [MemoryDiagnoser]
@@ -57,12 +57,12 @@ public class PluginBenchmarks
         return _host.Detach(site, module.Id);
     }
 
-    /// <summary><c>packet.after_send</c> into <c>monitoring</c> (reads one argument), per call.</summary>
+    /// <summary><c>transmit.after_batch</c> into <c>monitoring</c> (reads two arguments), per call.</summary>
     [Benchmark(OperationsPerInvoke = Calls)]
     public ulong MonitoringAfterSend()
     {
         var table = _monitoringSite.Table;
-        for (ulong pn = 0; pn < Calls; pn++) table.Invoke(OperationId.PacketAfterSend, 0, pn, 1452, 2, 1);
+        for (ulong pn = 0; pn < Calls; pn++) table.Invoke(OperationId.TransmitAfterBatch, 0, 1, 1452, 1);
         return 0;
     }
 

@@ -111,13 +111,18 @@ public sealed partial class QuicConnection : IAsyncDisposable
 
     /// <summary>
     /// Client: keeps the connection but sends from a new local port without telling the QUIC layer, as a
-    /// NAT rebinding would (RFC 9000 §9.3): the server sees a new address and validates it. For tests
-    /// and for applications that know their mapping changed.
+    /// NAT rebinding would (RFC 9000 §9.3): the server sees a new address and validates it. A PING goes
+    /// out from the new port at once — a NAT's new mapping appears when the client sends, and a client
+    /// that is only receiving would otherwise say nothing while the peer keeps sending to the old port.
+    /// For tests and for applications that know their mapping changed.
     /// </summary>
     public IPEndPoint Rebind()
     {
         if (!IsClient) throw new InvalidOperationException("only a client rebinds");
-        return _driver.Rebind();
+        var local = _driver.Rebind();
+        lock (_driver.SyncRoot) Core.Real?.SendPing();
+        _driver.Wake();
+        return local;
     }
 
     /// <summary>Starts a 1-RTT key update; false when not possible yet (handshake unconfirmed or one in progress).</summary>

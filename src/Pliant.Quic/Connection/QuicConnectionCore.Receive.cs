@@ -424,6 +424,17 @@ public sealed partial class QuicConnectionCore
             Operations.Invoke(Pliant.Quic.Operations.OperationId.RttUpdate, 0, (ulong)_rtt.LatestRtt, (ulong)_rtt.SmoothedRtt, (ulong)_rtt.RttVar, (ulong)Math.Max(0, _rtt.MinRtt));
         foreach (var p in _ackedScratch) OnPacketAcked(p);
         foreach (var p in _lostScratch) OnPacketLost(p);
+        if (_ackedScratch.Count > 0 && Operations.IsHooked(Pliant.Quic.Operations.OperationId.AckAfterProcess))
+        {
+            // Observers that want totals get one call per ACK frame instead of one per packet.
+            ulong bytes = 0, largest = 0;
+            foreach (var p in _ackedScratch)
+            {
+                bytes += (ulong)p.Size;
+                largest = Math.Max(largest, p.PacketNumber);
+            }
+            Operations.Invoke(Pliant.Quic.Operations.OperationId.AckAfterProcess, 0, (ulong)_ackedScratch.Count, bytes, largest, (ulong)space.Space);
+        }
         if (_lostScratch.Count > 0) Statistics.CongestionEvents++;
         if (IsClient && space.Space == PacketSpace.Application && _ackedScratch.Count > 0 && _handshakeComplete)
         {

@@ -52,6 +52,21 @@ public sealed partial class QuicConnectionCore
     /// </summary>
     public bool PollTransmit(long nowUs, Span<byte> buffer, int maxSegments, out Transmit transmit)
     {
+        if (!Operations.IsHooked(Pliant.Quic.Operations.OperationId.TransmitAfterBatch))
+            return PollTransmitCore(nowUs, buffer, maxSegments, out transmit);
+        // Observers that want totals get one call per transmit (up to a GSO batch) instead of one per packet.
+        long packets = Statistics.PacketsSent, bytes = Statistics.BytesSent, datagrams = Statistics.DatagramsSent;
+        bool any = PollTransmitCore(nowUs, buffer, maxSegments, out transmit);
+        if (Statistics.PacketsSent > packets)
+        {
+            Operations.Invoke(Pliant.Quic.Operations.OperationId.TransmitAfterBatch, 0, (ulong)(Statistics.PacketsSent - packets),
+                (ulong)(Statistics.BytesSent - bytes), (ulong)(Statistics.DatagramsSent - datagrams));
+        }
+        return any;
+    }
+
+    private bool PollTransmitCore(long nowUs, Span<byte> buffer, int maxSegments, out Transmit transmit)
+    {
         transmit = default;
         _lastNowUs = nowUs;
         if (_state is ConnectionState.Closed or ConnectionState.Draining) return false;

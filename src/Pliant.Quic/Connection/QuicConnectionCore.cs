@@ -285,6 +285,18 @@ public sealed partial class QuicConnectionCore
     /// <summary>Starts a 1-RTT key update (RFC 9001 §6.1); false when one is still in progress or keys are not ready.</summary>
     public bool InitiateKeyUpdate() => TryInitiateKeyUpdate();
 
+    /// <summary>
+    /// Sends an ack-eliciting PING soon (RFC 9000 §19.2), as a probe (not held by congestion control or
+    /// pacing): e.g. so the peer sees a new local address at once. False before 1-RTT keys or once closing.
+    /// </summary>
+    public bool SendPing()
+    {
+        var app = _spaces[(int)PacketSpace.Application];
+        if (_state != ConnectionState.Connected || app.Discarded || app.SendKeys is null) return false;
+        app.ProbesPending = Math.Max(app.ProbesPending, 1);
+        return true;
+    }
+
     /// <summary>Closes the connection with an application error code (CONNECTION_CLOSE type 0x1d).</summary>
     public void Close(long nowUs, ulong applicationErrorCode, string reason)
     {

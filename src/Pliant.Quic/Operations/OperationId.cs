@@ -18,6 +18,8 @@ internal enum OperationId
     ConnOnHandshakeDone,
     ConnOnStateChange,
     ConnOnClosed,
+    AckAfterProcess,
+    TransmitAfterBatch,
     Count,
 }
 
@@ -40,11 +42,17 @@ public static class OperationNames
     public const string ConnOnStateChange = "conn.on_state_change";
     public const string ConnOnClosed = "conn.on_closed";
 
+    /// <summary>Once per ACK frame, after its packets were processed: A0 packets newly acknowledged, A1 their bytes, A2 largest acknowledged, A3 space.</summary>
+    public const string AckAfterProcess = "ack.after_process";
+
+    /// <summary>Once per transmit (a datagram or a GSO batch): A0 packets sent, A1 bytes, A2 datagrams.</summary>
+    public const string TransmitAfterBatch = "transmit.after_batch";
+
     internal static readonly string[] ById =
     [
         PacketAfterSend, PacketAfterDecrypt, PacketOnAcked, PacketOnLost, RttUpdate, RecoveryPto,
         CcOnPacketSent, CcOnAck, CcOnCongestionEvent, CcOnEcn, CcWindow, CcPacingRate,
-        ConnOnHandshakeDone, ConnOnStateChange, ConnOnClosed,
+        ConnOnHandshakeDone, ConnOnStateChange, ConnOnClosed, AckAfterProcess, TransmitAfterBatch,
     ];
 
     /// <summary>Which anchors each operation supports.</summary>

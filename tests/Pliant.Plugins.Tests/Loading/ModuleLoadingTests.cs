@@ -11,7 +11,7 @@ public class ModuleLoadingTests
         Assert.Equal("monitoring", m.Id);
         Assert.Equal("1", m.Version);
         Assert.Equal(5, m.Manifest.Bindings.Count);
-        Assert.Contains(m.Manifest.Bindings, b => b is { Operation: "packet.after_send", Anchor: "post", Export: "on_sent" });
+        Assert.Contains(m.Manifest.Bindings, b => b is { Operation: "transmit.after_batch", Anchor: "post", Export: "on_sent" });
         Assert.Equal(64, m.HashHex.Length);
         Assert.Equal(Pliant.Plugins.Trust.PluginHash.ToHex(Pliant.Plugins.Trust.PluginHash.Compute(PluginFiles.Bytes("monitoring"))), m.HashHex);
     }
@@ -33,9 +33,9 @@ public class ModuleLoadingTests
         var site2 = new FakeSite();
         var p1 = host.Attach(new object(), site1, m, PluginOrigin.Application);
         var p2 = host.Attach(new object(), site2, m, PluginOrigin.Application);
-        site1.Fire("packet.after_send", 1, 1200);
-        site1.Fire("packet.after_send", 2, 800);
-        site2.Fire("packet.after_send", 1, 50);
+        site1.Fire("transmit.after_batch", 1, 1200); // A0 packets, A1 bytes
+        site1.Fire("transmit.after_batch", 1, 800);
+        site2.Fire("transmit.after_batch", 1, 50);
         Assert.Equal(2UL, p1.Call("get", 0));
         Assert.Equal(2000UL, p1.Call("get", 1));
         Assert.Equal(50UL, p2.Call("get", 1));
