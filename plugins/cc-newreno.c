@@ -13,7 +13,7 @@ PLIANT_MANIFEST({
   ]
 });
 
-static int64_t cwnd, ssthresh, recovery_start, mds;
+static int64_t cwnd, ssthresh, recovery_start, mds, max_in_flight;
 static uint64_t acks, congestion_events;
 
 static int64_t min_window(void) { return 2 * mds; }
@@ -45,7 +45,14 @@ PLIANT_EXPORT(on_ack) void on_ack(void)
 {
     int64_t acked = pl_arg(PL_A0), sent_time = pl_arg(PL_A3);
     acks++;
+    /* What was in flight when this ACK arrived (the host has already taken the acked bytes off). */
+    int64_t in_flight = pl_get_field(PL_BYTES_IN_FLIGHT) + acked;
+    if (in_flight > max_in_flight) max_in_flight = in_flight;
     if (sent_time <= recovery_start) return;     /* no growth during recovery */
+    /* RFC 9002 §7.8: no growth while the window is not fully used. A window at least twice the most
+     * ever in flight has never been half used (a CPU- or application-limited sender); without this a
+     * loss-free transfer grows it, and the pacing rate derived from it, without bound. */
+    if (cwnd >= 2 * max_in_flight) return;
     if (cwnd < ssthresh) cwnd += acked;          /* slow start */
     else cwnd += mds * acked / cwnd;             /* congestion avoidance */
 }

@@ -36,4 +36,38 @@ public class CcNewRenoTests(ITestOutputHelper output)
         Assert.True(cc.Call("stats", 2) > 0, "the plugin saw congestion");
         Assert.InRange(pluginUs, nativeUs * 2 / 3, nativeUs * 3 / 2);
     }
+    /// <summary>
+    /// RFC 9002 §7.8: an application-limited sender (1200 bytes every 2 ms on a fast, loss-free link)
+    /// never fills its window, so the window must not grow with every ACK — as it would in slow start,
+    /// to megabytes (and the pacing rate with it). The native controller and the WASM one both hold.
+    /// </summary>
+    [Fact]
+    public void WindowDoesNotGrowWhileTheSenderIsApplicationLimited()
+    {
+        static void Fast(SimulatedPair p)
+        {
+            p.ClientToServer.BandwidthBitsPerSecond = 1_000_000_000;
+            p.ClientToServer.QueueLimitBytes = 10_000_000;
+        }
+
+        long Run(bool plugin)
+        {
+            var s = new Scenario(602, Fast, CongestionControlAlgorithm.NewReno);
+            if (plugin) new PluginHost().Attach(s.Client, PluginFiles.Load("cc-newreno"), PluginOrigin.Application);
+            Assert.True(s.Client.TryOpenStream(true, out ulong id));
+            var chunk = new byte[1200];
+            for (int i = 0; i < 1000; i++)
+            {
+                Assert.Equal(chunk.Length, s.Client.StreamWrite(id, chunk, fin: false));
+                s.Pair.RunFor(2000);
+            }
+            Assert.True(s.Pair.RunUntil(() => s.Received(id) == 1000 * chunk.Length, 1_000_000), "all data arrived");
+            return (long)s.Client.GetField(ConnectionField.CongestionWindow);
+        }
+
+        long native = Run(plugin: false), wasm = Run(plugin: true);
+        output.WriteLine($"window after 1.2 MB sent 1200 B at a time: native {native}, WASM {wasm}");
+        Assert.InRange(native, 1, 64 << 10);
+        Assert.InRange(wasm, 1, 64 << 10);
+    }
 }
