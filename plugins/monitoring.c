@@ -7,7 +7,7 @@ PLIANT_MANIFEST({
   "id": "monitoring", "version": "1", "init": "init", "on_timer": "on_timer",
   "bindings": [
     {"operation": "transmit.after_batch", "anchor": "post", "export": "on_sent"},
-    {"operation": "packet.after_decrypt", "anchor": "post", "export": "on_received"},
+    {"operation": "receive.after_batch",  "anchor": "post", "export": "on_received"},
     {"operation": "ack.after_process",    "anchor": "post", "export": "on_acked"},
     {"operation": "packet.on_lost",       "anchor": "post", "export": "on_lost"},
     {"operation": "rtt.update",           "anchor": "post", "export": "on_rtt"}
@@ -24,8 +24,9 @@ static uint64_t stats[COUNTERS];
 PLIANT_EXPORT(stats) int32_t stats_address(void) { return (int32_t)(size_t)stats; }
 PLIANT_EXPORT(get) int64_t get(int32_t i) { return i >= 0 && i < COUNTERS ? (int64_t)stats[i] : -1; }
 
-/* Totals per transmit (one datagram or a GSO batch) and per ACK frame: the same counts as per-packet
- * hooks with one call instead of dozens (packet.after_send / packet.on_acked give per-packet detail). */
+/* Totals per transmit (one datagram or a GSO batch), per receive batch and per ACK frame: the same
+ * counts as per-packet hooks with one call instead of dozens (packet.after_send, packet.after_decrypt
+ * and packet.on_acked give per-packet detail). */
 PLIANT_EXPORT(on_sent) void on_sent(void)
 {
     stats[PACKETS_SENT] += (uint64_t)pl_arg(PL_A0);
@@ -34,7 +35,7 @@ PLIANT_EXPORT(on_sent) void on_sent(void)
 
 PLIANT_EXPORT(on_received) void on_received(void)
 {
-    stats[PACKETS_RECEIVED]++;
+    stats[PACKETS_RECEIVED] += (uint64_t)pl_arg(PL_A0);
     stats[BYTES_RECEIVED] += (uint64_t)pl_arg(PL_A1);
 }
 

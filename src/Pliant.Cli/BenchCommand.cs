@@ -24,23 +24,25 @@ internal static partial class BenchCommand
         var handshakes = new Option<double>("--handshakes") { Description = "seconds of back-to-back handshakes (0: skip)", DefaultValueFactory = _ => 0 };
         var script = new Option<string?>("--ngtcp2-script") { Description = "path of ngtcp2-pair.sh (default: found in ../shared/peers)" };
         var timeout = new Option<int>("--timeout") { Description = "seconds before a download is killed", DefaultValueFactory = _ => 300 };
-        var warmup = new Option<int>("--warmup") { Description = "MiB downloaded once before the measured runs (JIT warm-up of the long-lived server; 0: none)", DefaultValueFactory = _ => 64 };
-        var pinCpu = new Option<string?>("--taskset") { Description = "run every peer under taskset -c LIST (e.g. 0 for one core)" };
+        var warmup = new Option<int>("--warmup") { Description = "MiB downloaded once before the measured runs (JIT warm-up of the long-lived server; 0: none); --isolation downloads max(this, --size) twice per configuration", DefaultValueFactory = _ => 64 };
+        var pinCpu = new Option<string?>("--taskset") { Description = "run every peer under taskset -c LIST (e.g. 0 for one core); --isolation pins to the last CPU unless given ('none': not pinned)" };
+        var pluginDir = new Option<string?>("--plugins") { Description = "with --isolation: the folder holding monitoring.wasm and cc-newreno.wasm (default: plugins/out of the repository around the working directory)" };
         var isolation = new Option<bool>("--isolation") { Description = "cost of isolation: no plugin, monitoring, native NewReno, NewReno in WASM (plugins/out), interleaved rounds, each against its native twin" };
         var plugin = new Option<string?>("--plugin") { Description = "attach this plugin (.wasm) to both Pliant peers' connections (cost of isolation)" };
         var cc = new Option<string?>("--cc") { Description = "congestion controller of the Pliant peers: cubic (default) or newreno" };
         cc.AcceptOnlyFromAmong("cubic", "newreno");
 
         var cmd = new Command("bench", "Loopback benchmark: Pliant↔Pliant download (and ngtcp2 side by side).");
-        foreach (var o in new Option[] { size, runs, vs, cross, handshakes, script, timeout, warmup, pinCpu, plugin, cc, isolation }) cmd.Options.Add(o);
-        cmd.SetAction(pr => pr.GetValue(isolation) ? RunIsolation(new Settings(
+        foreach (var o in new Option[] { size, runs, vs, cross, handshakes, script, timeout, warmup, pinCpu, plugin, cc, isolation, pluginDir }) cmd.Options.Add(o);
+        cmd.SetAction(pr => pr.GetValue(isolation) ? RunIsolation(pr.GetValue(pluginDir), new Settings(
             pr.GetValue(size), Math.Max(1, pr.GetValue(runs) ?? IsolationDefaultRounds), false, false, 0,
-            pr.GetValue(script), TimeSpan.FromSeconds(pr.GetValue(timeout)), pr.GetValue(pinCpu), pr.GetValue(warmup)))
+            pr.GetValue(script), TimeSpan.FromSeconds(pr.GetValue(timeout)), IsolationTaskset(pr.GetValue(pinCpu)), pr.GetValue(warmup)))
             : BenchPeers.WithPeerSettings(pr.GetValue(plugin), pr.GetValue(cc)) ?? Run(new Settings(
             pr.GetValue(size), Math.Max(1, pr.GetValue(runs) ?? 1), pr.GetValue(vs), pr.GetValue(cross), pr.GetValue(handshakes),
             pr.GetValue(script), TimeSpan.FromSeconds(pr.GetValue(timeout)), pr.GetValue(pinCpu), pr.GetValue(warmup))));
         cmd.Subcommands.Add(CreateServer());
         cmd.Subcommands.Add(CreateClient());
+        cmd.Subcommands.Add(CreateClientLoop());
         cmd.Subcommands.Add(CreateHandshakeClient());
         return cmd;
     }
@@ -50,9 +52,22 @@ internal static partial class BenchCommand
     private static Command CreateServer()
     {
         var port = new Option<int>("--port") { DefaultValueFactory = _ => 0 };
+        var listen = new Option<string[]>("--listen") { Description = "KEY:CC:PLUGIN: one listener per configuration (repeatable)" };
         var cmd = new Command("server", "bench server process (internal)") { Hidden = true };
         cmd.Options.Add(port);
-        cmd.SetAction((pr, ct) => BenchPeers.RunServerAsync(pr.GetValue(port), ct));
+        cmd.Options.Add(listen);
+        cmd.SetAction((pr, ct) => BenchPeers.RunServerAsync(pr.GetValue(port), pr.GetValue(listen) ?? [], ct));
+        return cmd;
+    }
+
+    private static Command CreateClientLoop()
+    {
+        var pin = new Option<string?>("--pin");
+        var target = new Option<string[]>("--target") { Description = "KEY:PORT:CC:PLUGIN (repeatable)", Required = true };
+        var cmd = new Command("client-loop", "bench client process for several configurations, driven over stdin (internal)") { Hidden = true };
+        cmd.Options.Add(pin);
+        cmd.Options.Add(target);
+        cmd.SetAction((pr, ct) => BenchPeers.RunClientLoopAsync(pr.GetValue(pin), pr.GetValue(target) ?? [], ct));
         return cmd;
     }
 
@@ -61,13 +76,11 @@ internal static partial class BenchCommand
         var port = new Option<int>("--port") { Required = true };
         var size = new Option<long>("--bytes") { Required = true };
         var pin = new Option<string?>("--pin");
-        var warmup = new Option<long>("--warmup-bytes");
         var cmd = new Command("client", "bench client process (internal)") { Hidden = true };
         cmd.Options.Add(port);
         cmd.Options.Add(size);
         cmd.Options.Add(pin);
-        cmd.Options.Add(warmup);
-        cmd.SetAction((pr, ct) => BenchPeers.RunClientAsync(pr.GetValue(port), pr.GetValue(size), pr.GetValue(pin), pr.GetValue(warmup), ct));
+        cmd.SetAction((pr, ct) => BenchPeers.RunClientAsync(pr.GetValue(port), pr.GetValue(size), pr.GetValue(pin), ct));
         return cmd;
     }
 
@@ -137,34 +150,14 @@ internal static partial class BenchCommand
     }
 
     /// <summary>A running <c>pliant bench server</c>: where clients reach it, and the environment its peers share.</summary>
-    private sealed class PliantServer(BenchProcess process, string port, string pin, int pid, IReadOnlyDictionary<string, string?>? env) : IDisposable
+    private sealed class PliantServer(BenchProcess process, string port, string pin, int pid) : IDisposable
     {
         public BenchProcess Process { get; } = process;
         public string Port { get; } = port;
         public string Pin { get; } = pin;
 
-        /// <summary>Variables (plugin, congestion controller) given to the server and to each of its clients.</summary>
-        public IReadOnlyDictionary<string, string?>? Env { get; } = env;
-
         /// <summary>The server's CPU seconds so far (taskset execs, so the PID is the server's own).</summary>
         public double CpuSeconds => ServerCpu(Process, pid);
-
-        /// <summary>
-        /// Waits until the server has stopped using CPU (tiered JIT and connection draining go on for a
-        /// moment after a download), so that work does not land on the next measured run.
-        /// </summary>
-        public void WaitIdle(TimeSpan max)
-        {
-            var sw = Stopwatch.StartNew();
-            double last = CpuSeconds;
-            while (sw.Elapsed < max)
-            {
-                Thread.Sleep(150);
-                double now = CpuSeconds;
-                if (double.IsNaN(now) || now - last < 0.005) return;
-                last = now;
-            }
-        }
 
         public void Dispose()
         {
@@ -174,9 +167,9 @@ internal static partial class BenchCommand
     }
 
     /// <summary>Starts a bench server and waits for its <c>listening</c> line; null (and a message) if it did not start.</summary>
-    private static PliantServer? StartPliantServer(Settings s, IReadOnlyDictionary<string, string?>? env = null)
+    private static PliantServer? StartPliantServer(Settings s)
     {
-        var server = StartPeer(s, env, "bench", "server", "--port", "0");
+        var server = StartPeer(s, null, "bench", "server", "--port", "0");
         var ready = server.WaitForLine("listening", TimeSpan.FromSeconds(30));
         if (ready is null)
         {
@@ -185,7 +178,7 @@ internal static partial class BenchCommand
             return null;
         }
         var info = BenchProcess.Parse(ready);
-        return new PliantServer(server, info["port"], info["fingerprint"], int.Parse(info.GetValueOrDefault("pid", "0"), Inv), env);
+        return new PliantServer(server, info["port"], info["fingerprint"], int.Parse(info.GetValueOrDefault("pid", "0"), Inv));
     }
 
     private static List<RunResult> RunPliantPair(Settings s, long bytes)
@@ -198,31 +191,14 @@ internal static partial class BenchCommand
         return results;
     }
 
-    /// <summary>
-    /// One download from <paramref name="server"/> by a fresh client process; prints a <c>run=</c> line.
-    /// With <paramref name="clientWarmupBytes"/> &gt; 0 the client first downloads that much on another
-    /// connection; server CPU and the process wall then start after it (the client waits for us).
-    /// </summary>
-    private static RunResult RunPliantClient(Settings s, PliantServer server, long bytes, string run, string pair, long clientWarmupBytes = 0)
+    /// <summary>One download from <paramref name="server"/> by a fresh client process; prints a <c>run=</c> line.</summary>
+    private static RunResult RunPliantClient(Settings s, PliantServer server, long bytes, string run, string pair)
     {
         var r = new RunResult();
         double srv0 = server.CpuSeconds;
         var wall = Stopwatch.StartNew();
-        using (var client = StartPeer(s, server.Env, "bench", "client", "--port", server.Port, "--bytes", bytes.ToString(Inv), "--pin", server.Pin,
-            "--warmup-bytes", clientWarmupBytes.ToString(Inv)))
+        using (var client = StartPeer(s, null, "bench", "client", "--port", server.Port, "--bytes", bytes.ToString(Inv), "--pin", server.Pin))
         {
-            if (clientWarmupBytes > 0)
-            {
-                if (client.WaitForLine("warm", s.Timeout) is null || server.Process.WaitForLine("xfer", TimeSpan.FromSeconds(15)) is null)
-                {
-                    Console.WriteLine($"run={run} pair={pair} client warm-up failed: {client.Stderr}");
-                    return r;
-                }
-                server.WaitIdle(TimeSpan.FromSeconds(1));
-                srv0 = server.CpuSeconds;
-                wall.Restart();
-                client.Send("go");
-            }
             var line = client.WaitForLine("result", s.Timeout);
             bool exited = client.WaitForExit(TimeSpan.FromSeconds(10));
             r.ProcWallS = wall.Elapsed.TotalSeconds;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 
 namespace Pliant.Cli;
@@ -5,16 +6,32 @@ namespace Pliant.Cli;
 /// <summary>
 /// <c>pliant bench --isolation</c> (issue 4's table): the same download with no plugin, with the
 /// monitoring plugin, with native NewReno and with NewReno in WASM, each plugin configuration compared
-/// with its native twin. Every round starts one fresh, warmed-up server per configuration and gives
-/// each configuration one client run, in an order that rotates from round to round, so slow drifts of
-/// a shared machine (and the state of any one server process) spread over all configurations instead
-/// of landing on one. The changes are medians of the per-round paired ratios (configuration / twin of
+/// with its native twin. One server process serves all four configurations (a listener each) and one
+/// client process downloads from them in turn, driven over its stdin: the configurations share the
+/// processes' JIT code, heap and threads, so what differs between them is the plugin alone. Every
+/// round gives each configuration one download, in an order that rotates and reverses from round to
+/// round (<see cref="RoundOrder"/>), so slow drifts of a shared machine spread over all
+/// configurations; the changes are medians of the per-round paired ratios (configuration / twin of
 /// the same round).
 /// </summary>
 internal static partial class BenchCommand
 {
     /// <summary>Rounds of <c>--isolation</c> when <c>--runs</c> is not given.</summary>
-    internal const int IsolationDefaultRounds = 8;
+    internal const int IsolationDefaultRounds = 16;
+
+    /// <summary>
+    /// Where <c>--isolation</c> runs its peers: both processes on one core (the last) unless
+    /// <c>--taskset</c> says otherwise (<c>none</c>: anywhere). On one core the transfer is bound by the
+    /// two processes' CPU together, so a plugin's cost shows in the goodput whole, and the scheduler
+    /// cannot place the peers' hot threads differently from download to download — unpinned, on the
+    /// 2-core VM, that placement alone moves goodput by ±30 % per download.
+    /// </summary>
+    private static string? IsolationTaskset(string? option) => option switch
+    {
+        null => (Environment.ProcessorCount - 1).ToString(Inv),
+        "none" => null,
+        _ => option,
+    };
 
     /// <summary>Largest goodput loss against the native twin the issue accepts (monitoring; WASM congestion control).</summary>
     private const double MonitoringTarget = 0.05, WasmCcTarget = 0.10;
@@ -22,11 +39,8 @@ internal static partial class BenchCommand
     /// <summary>One configuration: a short key for the run lines, the plugin (null: none), the native controller, and its twin's index (-1: none).</summary>
     private sealed record IsolationConfig(string Key, string Name, string? Plugin, string Cc, int Twin)
     {
-        public IReadOnlyDictionary<string, string?> Env => new Dictionary<string, string?>
-        {
-            [BenchPeers.PluginVariable] = Plugin,
-            [BenchPeers.CcVariable] = Cc,
-        };
+        /// <summary>The configuration as the bench peers' <c>KEY:CC:PLUGIN</c>.</summary>
+        public string Spec => BenchPeers.PeerConfig.Format(Key, Cc, Plugin);
     }
 
     /// <summary>What one run gives the table (NaN for a failed run).</summary>
@@ -35,66 +49,159 @@ internal static partial class BenchCommand
         public static readonly IsolationSample Failed = new(double.NaN, double.NaN, double.NaN);
 
         public double CpuPerGiB => ServerCpuPerGiB + ClientCpuPerGiB;
+    }
 
-        public static IsolationSample From(RunResult r, long bytes)
+    /// <summary>The shared server (one listener per configuration) and the client that downloads from them in turn.</summary>
+    private sealed class IsolationPeers(Settings s, BenchProcess server, int serverPid, BenchProcess client) : IDisposable
+    {
+        private double ServerCpu => BenchCommand.ServerCpu(server, serverPid);
+
+        /// <summary>One download of <paramref name="bytes"/> with configuration <paramref name="key"/>; waits for both processes to go quiet after it.</summary>
+        public IsolationSample Download(string key, long bytes, out string? error)
         {
-            if (!r.Ok) return Failed;
+            double srv0 = ServerCpu;
+            client.Send(string.Create(Inv, $"get {key} {bytes}"));
+            var line = client.WaitForLine("result", s.Timeout);
+            double serverCpu = ServerCpu - srv0;
+            var xfer = line is null ? null : server.WaitForLine("xfer", TimeSpan.FromSeconds(15));
+            SenderState = xfer is null ? "" : string.Join(' ', BenchProcess.Parse(xfer)
+                .Where(kv => kv.Key is "cc_limited" or "pacing_limited" or "lost" or "cwnd" or "srtt_us" or "dgram_sent" or "send_calls")
+                .Select(kv => kv.Key + "=" + kv.Value));
+            // Connection close, draining and background JIT go on for a moment: keep them off the next download.
+            WaitIdle(() => ServerCpu + client.CpuSeconds, TimeSpan.FromSeconds(2));
+            if (line is null) { error = "no result: " + client.Stderr; return IsolationSample.Failed; }
+            var d = BenchProcess.Parse(line);
+            if (d.GetValueOrDefault("ok") != "1") { error = line; return IsolationSample.Failed; }
+            error = null;
             double perGiB = GiB / bytes;
-            return new(bytes * 8 / r.XferWallS / 1e6, r.ServerCpuS * perGiB, r.ClientXferCpuS * perGiB);
+            return new(bytes * 8 / BenchProcess.Num(d, "wall_s") / 1e6, serverCpu * perGiB, BenchProcess.Num(d, "cpu_s") * perGiB);
+        }
+
+        /// <summary>The server's account of the last download: why it waited, losses, its window and RTT at the end.</summary>
+        public string SenderState { get; private set; } = "";
+
+        public void Dispose()
+        {
+            client.Stop(TimeSpan.FromSeconds(10));
+            client.Dispose();
+            server.Stop(TimeSpan.FromSeconds(5));
+            server.Dispose();
         }
     }
 
-    private static int RunIsolation(Settings s)
+    private static int RunIsolation(string? pluginDir, Settings s)
     {
-        var configs = IsolationConfigs();
+        var configs = IsolationConfigs(pluginDir);
         if (configs is null) return ExitCodes.Usage;
         long bytes = (long)s.SizeMiB << 20;
         Console.WriteLine(string.Create(Inv,
             $"# pliant bench --isolation size_mib={s.SizeMiB} rounds={s.Runs} warmup_mib={s.WarmupMiB} cores={Environment.ProcessorCount} " +
             $"taskset={s.Taskset ?? "-"} date={DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ}"));
+        using var peers = StartIsolationPeers(s, configs);
+        if (peers is null) return 1;
+        if (s.WarmupMiB > 0)
+        {
+            // JIT (tier-up) of both processes and of each plugin's compiled code, first attaches, and the
+            // growth of the receive window and its chunk pool to what a download of this size reaches:
+            // one-time costs of a process, not of isolation. Warm-ups smaller than the measured size left
+            // that growth to the first measured round (all four configurations ~50 % slower).
+            long warmup = (long)Math.Max(s.WarmupMiB, s.SizeMiB) << 20;
+            for (int pass = 0; pass < 2; pass++)
+                foreach (var c in configs)
+                    if (double.IsNaN(peers.Download(c.Key, warmup, out var error).Goodput))
+                        Console.WriteLine($"warm-up of '{c.Name}' failed: {error}");
+        }
         int k = configs.Length;
         var samples = new IsolationSample[k][];
         for (int c = 0; c < k; c++) samples[c] = new IsolationSample[s.Runs];
         for (int round = 0; round < s.Runs; round++)
         {
-            // Fresh, warmed servers every round: a long-lived server process carries its own state (JIT
-            // code, memory layout, the core it settled on) that can favour one configuration for a whole
-            // run; restarting spreads that over the rounds like the machine's drifts.
-            var servers = new List<PliantServer>();
-            try
+            for (int j = 0; j < k; j++)
             {
-                foreach (var c in configs)
-                {
-                    var server = StartPliantServer(s, c.Env);
-                    if (server is null) { Console.Error.WriteLine($"pliant bench --isolation: the '{c.Name}' server did not start"); return 1; }
-                    servers.Add(server);
-                }
-                WarmUp(s, configs, servers);
-                RunRound(s, configs, servers, bytes, round, samples);
+                int c = RoundOrder(round, j, k);
+                var x = samples[c][round] = peers.Download(configs[c].Key, bytes, out var error);
+                Console.WriteLine(string.Create(Inv,
+                    $"round={round + 1} config={configs[c].Key} goodput_mbit={x.Goodput:F1} server_cpu_s_per_gib={x.ServerCpuPerGiB:F3} " +
+                    $"client_cpu_s_per_gib={x.ClientCpuPerGiB:F3} {peers.SenderState}{(error is null ? "" : " failed: " + error)}"));
             }
-            finally
-            {
-                foreach (var server in servers) server.Dispose();
-            }
+            PrintRoundRatios(configs, samples, round);
         }
         Console.WriteLine();
         PrintIsolationTable(s, configs, samples);
         return samples.All(row => row.All(x => !double.IsNaN(x.Goodput))) ? 0 : 1;
     }
 
-    /// <summary>The four configurations, or null (and a message) when the plugins are not built.</summary>
-    private static IsolationConfig[]? IsolationConfigs()
+    /// <summary>
+    /// The configuration that runs <paramref name="j"/>-th in round <paramref name="round"/>: the list
+    /// rotated by round / 2, backwards in odd rounds. Rotation spreads slow drifts over all configurations;
+    /// the reversal makes each configuration run as often just before its twin as just after it (a
+    /// download can leave work — garbage, a tier-up — that lands on the next one).
+    /// </summary>
+    internal static int RoundOrder(int round, int j, int k)
     {
-        string? root = null;
-        for (var d = new DirectoryInfo(Environment.CurrentDirectory); d is not null && root is null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "plugins", "build.sh"))) root = d.FullName;
-        if (root is null)
+        int position = round % 2 == 0 ? j : k - 1 - j;
+        return (round / 2 + position) % k;
+    }
+
+    /// <summary>Starts the server with a listener per configuration and the client loop; null (and a message) if either did not start.</summary>
+    private static IsolationPeers? StartIsolationPeers(Settings s, IsolationConfig[] configs)
+    {
+        var server = StartPeer(s, null, ["bench", "server", .. configs.SelectMany(c => new[] { "--listen", c.Spec })]);
+        var ports = new Dictionary<string, string>(StringComparer.Ordinal);
+        string pin = "";
+        int pid = 0;
+        foreach (var _ in configs)
         {
-            Console.Error.WriteLine("pliant bench --isolation: run it inside the repository (plugins/out is needed)");
+            var ready = server.WaitForLine("listening", TimeSpan.FromSeconds(30));
+            if (ready is null)
+            {
+                Console.Error.WriteLine("pliant bench --isolation: the server did not start: " + server.Stderr);
+                server.Dispose();
+                return null;
+            }
+            var info = BenchProcess.Parse(ready);
+            ports[info["key"]] = info["port"];
+            pin = info["fingerprint"];
+            pid = int.Parse(info.GetValueOrDefault("pid", "0"), Inv);
+        }
+        var client = StartPeer(s, null,
+            ["bench", "client-loop", "--pin", pin, .. configs.SelectMany(c => new[] { "--target", $"{c.Key}:{ports[c.Key]}:{c.Cc}:{c.Plugin}" })]);
+        if (client.WaitForLine("ready", TimeSpan.FromSeconds(60)) is null)
+        {
+            Console.Error.WriteLine("pliant bench --isolation: the client did not start: " + client.Stderr);
+            client.Dispose();
+            server.Dispose();
             return null;
         }
-        string monitoring = Path.Combine(root, "plugins", "out", "monitoring.wasm");
-        string newReno = Path.Combine(root, "plugins", "out", "cc-newreno.wasm");
+        return new IsolationPeers(s, server, pid, client);
+    }
+
+    /// <summary>Waits until <paramref name="cpuSeconds"/> stops growing (at most <paramref name="max"/>).</summary>
+    private static void WaitIdle(Func<double> cpuSeconds, TimeSpan max)
+    {
+        var sw = Stopwatch.StartNew();
+        double last = cpuSeconds();
+        while (sw.Elapsed < max)
+        {
+            Thread.Sleep(100);
+            double now = cpuSeconds();
+            if (double.IsNaN(now) || now - last < 0.004) return;
+            last = now;
+        }
+    }
+
+    /// <summary>The four configurations, or null (and a message) when the plugins are not built.</summary>
+    private static IsolationConfig[]? IsolationConfigs(string? pluginDir)
+    {
+        for (var d = new DirectoryInfo(Environment.CurrentDirectory); d is not null && pluginDir is null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "plugins", "build.sh"))) pluginDir = Path.Combine(d.FullName, "plugins", "out");
+        if (pluginDir is null)
+        {
+            Console.Error.WriteLine("pliant bench --isolation: run it inside the repository (plugins/out is needed) or give --plugins DIR");
+            return null;
+        }
+        string monitoring = Path.GetFullPath(Path.Combine(pluginDir, "monitoring.wasm"));
+        string newReno = Path.GetFullPath(Path.Combine(pluginDir, "cc-newreno.wasm"));
         foreach (var p in new[] { monitoring, newReno })
         {
             if (File.Exists(p)) continue;
@@ -108,39 +215,6 @@ internal static partial class BenchCommand
             new("newreno", "native newreno", null, "newreno", -1),
             new("wasm-newreno", "newreno in wasm", newReno, "newreno", 2),
         ];
-    }
-
-    /// <summary>
-    /// Each measured client first downloads this much on another connection (at most 16 MiB, not more
-    /// than <c>--warmup</c>): the first attach of a plugin in a fresh process and the client's JIT are
-    /// one-time costs of the process, not of isolation, and JIT threads are a large share of the noise.
-    /// </summary>
-    private static long ClientWarmupBytes(Settings s) => (long)Math.Min(s.WarmupMiB, 16) << 20;
-
-    /// <summary>One unmeasured download per server (JIT of the server and of the plugin's compiled code), then quiet.</summary>
-    private static void WarmUp(Settings s, IsolationConfig[] configs, List<PliantServer> servers)
-    {
-        if (s.WarmupMiB <= 0) return;
-        for (int c = 0; c < configs.Length; c++)
-        {
-            RunPliantClient(s, servers[c], (long)s.WarmupMiB << 20, "0(warm-up)", configs[c].Key);
-            servers[c].WaitIdle(TimeSpan.FromSeconds(3));
-        }
-    }
-
-    /// <summary>Round <paramref name="round"/>: configuration (round + j) mod k runs as its j-th download.</summary>
-    private static void RunRound(Settings s, IsolationConfig[] configs, List<PliantServer> servers, long bytes, int round,
-        IsolationSample[][] samples)
-    {
-        int k = configs.Length;
-        for (int j = 0; j < k; j++)
-        {
-            int c = (round + j) % k;
-            var r = RunPliantClient(s, servers[c], bytes, (round + 1).ToString(Inv), configs[c].Key, ClientWarmupBytes(s));
-            samples[c][round] = IsolationSample.From(r, bytes);
-            servers[c].WaitIdle(TimeSpan.FromSeconds(2));
-        }
-        PrintRoundRatios(configs, samples, round);
     }
 
     private static void PrintRoundRatios(IsolationConfig[] configs, IsolationSample[][] samples, int round)
@@ -176,7 +250,7 @@ internal static partial class BenchCommand
                 $"{configs[i].Name,-20}{Median(row.Select(x => x.Goodput)),9:0}" +
                 $"{Median(row.Select(x => x.ServerCpuPerGiB)),8:0.00}{Median(row.Select(x => x.ClientCpuPerGiB)),8:0.00}  {g,-24}{cpu,-24}"));
         }
-        Console.WriteLine("(goodput and client CPU: connect..last byte of the measured connection, after the client's warm-up connection; server CPU: across it)");
+        Console.WriteLine("(goodput and client CPU: connect..last byte of each download; server CPU: across it; one server and one client process for all configurations)");
         Console.WriteLine();
         PrintVerdict("monitoring", configs, samples, 1, MonitoringTarget);
         PrintVerdict("WASM congestion control", configs, samples, 3, WasmCcTarget);

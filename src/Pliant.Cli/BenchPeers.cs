@@ -47,69 +47,117 @@ internal static class BenchPeers
         return null;
     }
 
-    private static CongestionControlAlgorithm? PeerCongestionControl() =>
-        Environment.GetEnvironmentVariable(CcVariable) switch
-        {
-            "newreno" => CongestionControlAlgorithm.NewReno,
-            "cubic" => CongestionControlAlgorithm.Cubic,
-            _ => null,
-        };
+    private static CongestionControlAlgorithm? PeerCongestionControl() => CongestionControl(Environment.GetEnvironmentVariable(CcVariable));
+
+    private static CongestionControlAlgorithm? CongestionControl(string? name) => name switch
+    {
+        "newreno" => CongestionControlAlgorithm.NewReno,
+        "cubic" => CongestionControlAlgorithm.Cubic,
+        _ => null,
+    };
 
     /// <summary>The plugin the parent asked for, attached to every connection of this peer.</summary>
-    private static Action<QuicConnectionCore>? PeerPlugin()
+    private static Action<QuicConnectionCore>? PeerPlugin() => PluginAttacher(Environment.GetEnvironmentVariable(PluginVariable));
+
+    /// <summary>Loads (and compiles) the plugin at <paramref name="path"/> once; the result attaches it to a connection.</summary>
+    private static Action<QuicConnectionCore>? PluginAttacher(string? path)
     {
-        var path = Environment.GetEnvironmentVariable(PluginVariable);
         if (string.IsNullOrEmpty(path)) return null;
         var module = Pliant.Plugins.PluginModule.Load(File.ReadAllBytes(path));
         var host = new Pliant.Plugins.PluginHost();
         return core => host.Attach(core, module, Pliant.Plugins.PluginOrigin.Application);
     }
+
+    /// <summary>
+    /// One configuration of a shared bench process (<c>--listen</c> / <c>--target</c>):
+    /// <c>KEY:CC:PLUGIN</c>, where CC is cubic or newreno and PLUGIN a .wasm path or empty.
+    /// </summary>
+    internal readonly record struct PeerConfig(string Key, CongestionControlAlgorithm? Cc, Action<QuicConnectionCore>? Plugin)
+    {
+        public static PeerConfig Parse(string spec)
+        {
+            var parts = spec.Split(':', 3);
+            if (parts.Length != 3 || parts[0].Length == 0)
+                throw new ArgumentException($"bench: '{spec}' is not KEY:CC:PLUGIN");
+            return new(parts[0], CongestionControl(parts[1]), PluginAttacher(parts[2]));
+        }
+
+        /// <summary>The spec string for a child process's command line.</summary>
+        public static string Format(string key, string cc, string? plugin) => $"{key}:{cc}:{plugin}";
+    }
     private static BenchAllocProfiler? s_profiler;
 
     /// <summary>Serves until stdin closes; prints <c>listening port= fingerprint=</c>, then one <c>xfer</c> line per download.</summary>
-    public static async Task<int> RunServerAsync(int port, CancellationToken ct)
+    /// <remarks>
+    /// With <paramref name="listens"/> (<c>KEY:CC:PLUGIN</c> each) the process serves one listener per
+    /// configuration, each on its own ephemeral port with its own controller and plugin, and prints a
+    /// <c>listening key=</c> line for each: <c>bench --isolation</c> compares configurations inside the
+    /// same processes. Without, one listener on <paramref name="port"/> configured from the environment.
+    /// </remarks>
+    public static async Task<int> RunServerAsync(int port, IReadOnlyList<string> listens, CancellationToken ct)
     {
         using var profiler = BenchAllocProfiler.StartIfRequested("server");
         using var cert = QuicServerCertificates.CreateSelfSigned("localhost");
         var payload = GC.AllocateUninitializedArray<byte>(ChunkSize, pinned: true);
         new Random(42).NextBytes(payload);
-        await using var listener = await QuicListener.ListenAsync(new QuicListenerOptions
+        var configs = listens.Count == 0
+            ? [new PeerConfig("", PeerCongestionControl(), PeerPlugin())]
+            : listens.Select(PeerConfig.Parse).ToArray();
+        var listeners = new List<QuicListener>();
+        try
         {
-            ListenEndPoint = new IPEndPoint(IPAddress.Loopback, port),
-            ApplicationProtocols = [Alpn],
-            ServerCertificate = cert,
-            ListenBacklog = 4096,
-            ConnectionOptions = new QuicServerConnectionOptions
+            foreach (var c in configs)
             {
-                IdleTimeout = TimeSpan.FromSeconds(10),
-                ConfigureCore = PeerPlugin(),
-                CongestionControl = PeerCongestionControl(),
-            },
-        }, ct).ConfigureAwait(false);
-        Console.WriteLine(string.Create(Inv, $"listening port={listener.LocalEndPoint.Port} fingerprint={QuicServerCertificates.Sha256Fingerprint(cert)} pid={Environment.ProcessId}"));
-        Console.Out.Flush();
+                var listener = await QuicListener.ListenAsync(new QuicListenerOptions
+                {
+                    ListenEndPoint = new IPEndPoint(IPAddress.Loopback, listens.Count == 0 ? port : 0),
+                    ApplicationProtocols = [Alpn],
+                    ServerCertificate = cert,
+                    ListenBacklog = 4096,
+                    ConnectionOptions = new QuicServerConnectionOptions
+                    {
+                        IdleTimeout = TimeSpan.FromSeconds(10),
+                        ConfigureCore = c.Plugin,
+                        CongestionControl = c.Cc,
+                    },
+                }, ct).ConfigureAwait(false);
+                listeners.Add(listener);
+                string key = c.Key.Length == 0 ? "" : " key=" + c.Key;
+                Console.WriteLine(string.Create(Inv, $"listening{key} port={listener.LocalEndPoint.Port} fingerprint={QuicServerCertificates.Sha256Fingerprint(cert)} pid={Environment.ProcessId}"));
+            }
+            Console.Out.Flush();
 
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var stdin = Task.Run(() =>
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var stdin = Task.Run(() =>
+            {
+                try { Console.In.ReadToEnd(); } catch (IOException) { }
+                stop.Cancel();
+            }, CancellationToken.None);
+            var output = new Lock();
+            s_profiler = profiler;
+            await Task.WhenAll(listeners.Select(l => AcceptLoopAsync(l, payload, output, stop.Token))).ConfigureAwait(false);
+        }
+        finally
         {
-            try { Console.In.ReadToEnd(); } catch (IOException) { }
-            stop.Cancel();
-        }, CancellationToken.None);
-        var output = new Lock();
-        s_profiler = profiler;
+            foreach (var l in listeners) await l.DisposeAsync().ConfigureAwait(false);
+        }
+        Console.WriteLine(string.Create(Inv, $"exit proc_cpu_s={Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:F3}"));
+        return 0;
+    }
+
+    private static async Task AcceptLoopAsync(QuicListener listener, byte[] payload, Lock output, CancellationToken stop)
+    {
         try
         {
             while (!stop.IsCancellationRequested)
             {
-                var connection = await listener.AcceptConnectionAsync(stop.Token).ConfigureAwait(false);
-                _ = Task.Run(() => ServeConnectionAsync(connection, payload, output, stop.Token), CancellationToken.None);
+                var connection = await listener.AcceptConnectionAsync(stop).ConfigureAwait(false);
+                _ = Task.Run(() => ServeConnectionAsync(connection, payload, output, stop), CancellationToken.None);
             }
         }
         catch (OperationCanceledException)
         {
         }
-        Console.WriteLine(string.Create(Inv, $"exit proc_cpu_s={Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:F3}"));
-        return 0;
     }
 
     private static async Task ServeConnectionAsync(QuicConnection connection, byte[] payload, Lock output, CancellationToken ct)
@@ -196,28 +244,29 @@ internal static class BenchPeers
         }
     }
 
-    /// <summary>
-    /// One download; prints a <c>result</c> line. With <paramref name="warmupBytes"/> &gt; 0, first one
-    /// unmeasured download on its own connection (JIT, first plugin attach), then <c>warm</c> on stdout,
-    /// and the measured download starts when the parent writes a line to stdin.
-    /// </summary>
-    public static async Task<int> RunClientAsync(int port, long size, string? pin, long warmupBytes, CancellationToken ct)
+    /// <summary>One measured download; prints a <c>result</c> line.</summary>
+    public static async Task<int> RunClientAsync(int port, long size, string? pin, CancellationToken ct)
     {
         using var profiler = BenchAllocProfiler.StartIfRequested("client");
         var buffer = GC.AllocateUninitializedArray<byte>(256 << 10, pinned: true);
         // The plugin module is loaded and compiled once per process (the server did it before listening):
         // outside the connect..last byte figures; attaching it to the connection stays inside.
         _ = s_clientPlugin.Value;
-        if (warmupBytes > 0)
-        {
-            await WarmUpAsync(port, pin, warmupBytes, buffer, ct).ConfigureAwait(false);
-            Console.WriteLine("warm");
-            Console.Out.Flush();
-            await Console.In.ReadLineAsync(ct).ConfigureAwait(false);
-        }
+        var (line, ok) = await MeasureDownloadAsync(ClientOptions(port, pin), size, buffer, profiler, ct).ConfigureAwait(false);
+        Console.WriteLine("result " + line);
+        return ok ? 0 : 1;
+    }
+
+    /// <summary>
+    /// One measured download on a new connection: the <c>result</c> figures (connect..last byte wall and
+    /// process CPU, counters, allocation) as <c>key=value</c> pairs, and whether every byte arrived.
+    /// </summary>
+    private static async Task<(string Line, bool Ok)> MeasureDownloadAsync(QuicClientConnectionOptions options, long size, byte[] buffer,
+        BenchAllocProfiler? profiler, CancellationToken ct)
+    {
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         var sw = Stopwatch.StartNew();
-        await using var connection = await QuicConnection.ConnectAsync(ClientOptions(port, pin), ct).ConfigureAwait(false);
+        await using var connection = await QuicConnection.ConnectAsync(options, ct).ConfigureAwait(false);
         double handshakeS = sw.Elapsed.TotalSeconds;
         var counters = connection.Driver.Counters;
         profiler?.Arm();
@@ -251,28 +300,58 @@ internal static class BenchPeers
         var cpu1 = Process.GetCurrentProcess().TotalProcessorTime;
         double firstByteS = (double)firstByteTicks / Stopwatch.Frequency;
         await connection.CloseAsync(0, ct).ConfigureAwait(false);
-        Console.WriteLine(string.Create(Inv,
-            $"result bytes={received} ok={(received == size ? 1 : 0)} handshake_s={handshakeS:F4} first_byte_s={firstByteS:F4} wall_s={wallS:F4} " +
+        string line = string.Create(Inv,
+            $"bytes={received} ok={(received == size ? 1 : 0)} handshake_s={handshakeS:F4} first_byte_s={firstByteS:F4} wall_s={wallS:F4} " +
             $"cpu_s={(cpu1 - cpu0).TotalSeconds:F3} {end.Minus(snap)} proc_cpu_s={Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:F3} " +
             $"jit_s={System.Runtime.JitInfo.GetCompilationTime().TotalSeconds:F3} jit_methods={System.Runtime.JitInfo.GetCompiledMethodCount()} " +
-            $"steady_bytes={(steadyBytes0 < 0 ? 0 : received - steadyBytes0)} steady_alloc={(steadyBytes0 < 0 ? 0 : end.Alloc - steadyAlloc0)}"));
-        return received == size ? 0 : 1;
+            $"steady_bytes={(steadyBytes0 < 0 ? 0 : received - steadyBytes0)} steady_alloc={(steadyBytes0 < 0 ? 0 : end.Alloc - steadyAlloc0)}");
+        return (line, received == size);
     }
 
-    /// <summary>An unmeasured download of <paramref name="bytes"/> on its own connection.</summary>
-    private static async Task WarmUpAsync(int port, string? pin, long bytes, byte[] buffer, CancellationToken ct)
+    /// <summary>
+    /// A client process for several configurations (<c>bench --isolation</c>): each <paramref name="targets"/>
+    /// entry is <c>KEY:PORT:CC:PLUGIN</c>; every stdin line <c>get KEY BYTES</c> runs one measured download
+    /// on a new connection with that configuration and prints <c>result key=KEY …</c>. Ends with its input.
+    /// </summary>
+    public static async Task<int> RunClientLoopAsync(string? pin, IReadOnlyList<string> targets, CancellationToken ct)
     {
-        await using var connection = await QuicConnection.ConnectAsync(ClientOptions(port, pin), ct).ConfigureAwait(false);
-        await using (var stream = await connection.OpenOutboundStreamAsync(QuicStreamType.Bidirectional, ct).ConfigureAwait(false))
+        var buffer = GC.AllocateUninitializedArray<byte>(256 << 10, pinned: true);
+        var byKey = new Dictionary<string, QuicClientConnectionOptions>(StringComparer.Ordinal);
+        foreach (var t in targets)
         {
-            var request = new byte[8];
-            BinaryPrimitives.WriteInt64BigEndian(request, bytes);
-            await stream.WriteAsync(request, completeWrites: true, ct).ConfigureAwait(false);
-            while (await stream.ReadAsync(buffer, ct).ConfigureAwait(false) > 0)
-            {
-            }
+            var parts = t.Split(':', 3);
+            if (parts.Length != 3 || !int.TryParse(parts[1], NumberStyles.None, Inv, out int port))
+                throw new ArgumentException($"bench: '{t}' is not KEY:PORT:CC:PLUGIN");
+            var c = PeerConfig.Parse($"{parts[0]}:{parts[2]}");
+            byKey[c.Key] = ClientOptions(port, pin, c.Plugin, c.Cc);
         }
-        await connection.CloseAsync(0, ct).ConfigureAwait(false);
+        Console.WriteLine("ready");
+        Console.Out.Flush();
+        while (await Console.In.ReadLineAsync(ct).ConfigureAwait(false) is { } command)
+        {
+            var w = command.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (w.Length != 3 || w[0] != "get" || !byKey.TryGetValue(w[1], out var options) || !long.TryParse(w[2], NumberStyles.None, Inv, out long size))
+            {
+                Console.WriteLine("result ok=0 error=bad-command");
+                Console.Out.Flush();
+                continue;
+            }
+            string line;
+            // Every download starts from a collected heap: garbage of the previous one must not be paid for in this one.
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            try
+            {
+                (line, _) = await MeasureDownloadAsync(options, size, buffer, null, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is QuicException or IOException)
+            {
+                line = "ok=0 error=" + e.GetType().Name;
+            }
+            Console.WriteLine($"result key={w[1]} {line}");
+            Console.Out.Flush();
+        }
+        return 0;
     }
 
     /// <summary>Opens and closes connections back to back for <paramref name="seconds"/>; prints a <c>handshakes</c> line.</summary>
@@ -311,15 +390,19 @@ internal static class BenchPeers
         return 0;
     }
 
-    private static QuicClientConnectionOptions ClientOptions(int port, string? pin) => new()
+    private static QuicClientConnectionOptions ClientOptions(int port, string? pin) =>
+        ClientOptions(port, pin, s_clientPlugin.Value, PeerCongestionControl());
+
+    private static QuicClientConnectionOptions ClientOptions(int port, string? pin, Action<QuicConnectionCore>? plugin,
+        CongestionControlAlgorithm? cc) => new()
     {
         RemoteEndPoint = new IPEndPoint(IPAddress.Loopback, port),
         ServerName = "localhost",
         ApplicationProtocols = [Alpn],
         CertificateValidation = pin is null ? CertificateValidation.Insecure : CertificateValidation.Pin(Convert.FromHexString(pin)),
         IdleTimeout = TimeSpan.FromSeconds(10),
-        ConfigureCore = s_clientPlugin.Value,
-        CongestionControl = PeerCongestionControl(),
+        ConfigureCore = plugin,
+        CongestionControl = cc,
     };
 
     private static readonly Lazy<Action<QuicConnectionCore>?> s_clientPlugin = new(PeerPlugin);

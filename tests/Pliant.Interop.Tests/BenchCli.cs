@@ -33,4 +33,31 @@ public sealed class BenchCli
         // Both pairs moved the data (a failed run prints "status=1" or "failed").
         Assert.DoesNotContain("status=1", output);
     }
+
+    /// <summary>
+    /// <c>pliant bench --isolation</c> end to end, small: one server with a listener per configuration,
+    /// one client driven over stdin, every configuration downloaded in every round, the table and
+    /// both target lines printed. The verdicts are not judged here (timing); bench/README.md has the runs.
+    /// </summary>
+    [Fact]
+    public async Task IsolationPrintsTheTableAndBothTargets()
+    {
+        var c = InteropCase.Create(nameof(BenchCli));
+        using var bench = await PliantCli.RunAsync("pliant-bench-isolation", c.Dir, TimeSpan.FromMinutes(4),
+            "bench", "--isolation", "--plugins", PluginsOut(), "--size", "16", "--runs", "2", "--warmup", "4", "--timeout", "120");
+        var output = bench.ReadStdout();
+        Assert.True(bench.ExitCode == 0, bench.Tail(60));
+        foreach (var key in new[] { "cubic", "monitoring", "newreno", "wasm-newreno" })
+            Assert.Equal(2, output.Split('\n').Count(l => l.StartsWith("round=", StringComparison.Ordinal) && l.Contains($" config={key} ", StringComparison.Ordinal)));
+        Assert.Contains("target monitoring (monitoring) goodput loss <= 5 %", output);
+        Assert.Contains("target WASM congestion control (newreno in wasm) goodput loss <= 10 %", output);
+        Assert.DoesNotContain("failed", output);
+    }
+
+    private static string PluginsOut()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "Pliant.slnx"))) return Path.Combine(d.FullName, "plugins", "out");
+        throw new InvalidOperationException("repository root not found");
+    }
 }

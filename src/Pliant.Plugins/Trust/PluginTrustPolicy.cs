@@ -35,13 +35,13 @@ public sealed class PluginTrustPolicy
 {
     /// <summary>
     /// Operations a remote peer may touch by default, as <c>operation:anchor</c> patterns: observers
-    /// (post anchors of <c>packet.*</c>, <c>ack.*</c>, <c>transmit.*</c>, <c>rtt.update</c>, <c>conn.*</c>), the <c>cc.window</c> and
+    /// (post anchors of <c>packet.*</c>, <c>ack.*</c>, <c>transmit.*</c>, <c>receive.*</c>, <c>rtt.update</c>, <c>conn.*</c>), the <c>cc.window</c> and
     /// <c>cc.pacing_rate</c> caps, and the frames and transport parameters a plugin defines itself.
     /// Not <c>cc.on_*</c> and not <c>recovery.pto</c>.
     /// </summary>
     public static IReadOnlyList<string> DefaultRemoteOperations { get; } =
     [
-        "packet.*:post", "ack.*:post", "transmit.*:post", "rtt.update:post", "conn.*:post",
+        "packet.*:post", "ack.*:post", "transmit.*:post", "receive.*:post", "rtt.update:post", "conn.*:post",
         "cc.window:replace", "cc.pacing_rate:replace",
         "frame.*:*", "tp.*:*", "plugin.on_timer:*",
     ];

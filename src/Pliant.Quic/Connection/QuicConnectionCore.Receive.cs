@@ -174,6 +174,7 @@ public sealed partial class QuicConnectionCore
 
         if (space.Acks.IsDuplicate(pn)) return true;
         Statistics.PacketsReceived++;
+        _receivedPacketBytes += packet.Length;
         if (space.LargestReceived is not { } largest || pn > largest) space.LargestReceived = pn;
 
         if (IsClient && !_receivedFirstPacket)

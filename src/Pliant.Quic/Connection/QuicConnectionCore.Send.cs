@@ -52,6 +52,7 @@ public sealed partial class QuicConnectionCore
     /// </summary>
     public bool PollTransmit(long nowUs, Span<byte> buffer, int maxSegments, out Transmit transmit)
     {
+        if (_receiveBatchHooked) ReportReceiveBatch();
         if (!Operations.IsHooked(Pliant.Quic.Operations.OperationId.TransmitAfterBatch))
             return PollTransmitCore(nowUs, buffer, maxSegments, out transmit);
         // Observers that want totals get one call per transmit (up to a GSO batch) instead of one per packet.

@@ -20,6 +20,7 @@ internal enum OperationId
     ConnOnClosed,
     AckAfterProcess,
     TransmitAfterBatch,
+    ReceiveAfterBatch,
     Count,
 }
 
@@ -48,11 +49,18 @@ public static class OperationNames
     /// <summary>Once per transmit (a datagram or a GSO batch): A0 packets sent, A1 bytes, A2 datagrams.</summary>
     public const string TransmitAfterBatch = "transmit.after_batch";
 
+    /// <summary>
+    /// Once per receive batch (before the connection next polls for output, i.e. after the datagrams the
+    /// driver read in one go): A0 packets decrypted since the last call (duplicates excluded), A1 their
+    /// bytes, A2 datagrams.
+    /// </summary>
+    public const string ReceiveAfterBatch = "receive.after_batch";
+
     internal static readonly string[] ById =
     [
         PacketAfterSend, PacketAfterDecrypt, PacketOnAcked, PacketOnLost, RttUpdate, RecoveryPto,
         CcOnPacketSent, CcOnAck, CcOnCongestionEvent, CcOnEcn, CcWindow, CcPacingRate,
-        ConnOnHandshakeDone, ConnOnStateChange, ConnOnClosed, AckAfterProcess, TransmitAfterBatch,
+        ConnOnHandshakeDone, ConnOnStateChange, ConnOnClosed, AckAfterProcess, TransmitAfterBatch, ReceiveAfterBatch,
     ];
 
     /// <summary>Which anchors each operation supports.</summary>

@@ -13,6 +13,7 @@ public class MonitoringTests
         var host = new PluginHost();
         var mon = host.Attach(s.Client, PluginFiles.Load("monitoring"), PluginOrigin.Application);
         long sentBefore = s.Client.Statistics.PacketsSent, lostBefore = s.Client.Statistics.PacketsLost;
+        long receivedBefore = s.Client.Statistics.PacketsReceived;
         long start = s.NowUs;
         ulong maxCwnd = 0;
         s.OnStep(() => maxCwnd = Math.Max(maxCwnd, (ulong)s.Client.CongestionWindow));
@@ -23,6 +24,7 @@ public class MonitoringTests
         var st = s.Client.Statistics;
         Assert.Equal((ulong)(st.PacketsSent - sentBefore), Get(Counter.PacketsSent));
         Assert.Equal((ulong)(st.PacketsLost - lostBefore), Get(Counter.PacketsLost));
+        Assert.Equal((ulong)(st.PacketsReceived - receivedBefore), Get(Counter.PacketsReceived));
         Assert.True(Get(Counter.PacketsLost) > 0, "the lossy link should lose packets");
         Assert.True(Get(Counter.BytesSent) > 300_000);
         Assert.True(Get(Counter.PacketsReceived) > 0 && Get(Counter.PacketsAcked) > 0);

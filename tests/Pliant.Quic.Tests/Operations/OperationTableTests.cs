@@ -64,6 +64,51 @@ public class OperationTableTests
         Assert.True(acked > 0 && rttSamples > 0);
     }
 
+    /// <summary>
+    /// The batch observers (<c>transmit.after_batch</c>, <c>ack.after_process</c>, <c>receive.after_batch</c>)
+    /// add up to exactly what the per-packet ones see, in fewer calls; counting starts at the attach.
+    /// </summary>
+    [Fact]
+    public void BatchObserversSeeThePerPacketTotals()
+    {
+        var (pair, client, server) = Connected(5);
+        long sentPackets = 0, sentBytes = 0, batchSentPackets = 0, batchSentBytes = 0, sendCalls = 0;
+        long acked = 0, batchAcked = 0, ackCalls = 0;
+        long received = 0, receivedBytes = 0, batchReceived = 0, batchReceivedBytes = 0, receiveCalls = 0;
+        long receivedBefore = server.Statistics.PacketsReceived;
+        client.Operations.Attach(OperationNames.PacketAfterSend, Anchor.Post, (ref OperationArgs a) => { sentPackets++; sentBytes += (long)a.A1; }, "per-packet");
+        client.Operations.Attach(OperationNames.TransmitAfterBatch, Anchor.Post, (ref OperationArgs a) =>
+        {
+            sendCalls++;
+            batchSentPackets += (long)a.A0;
+            batchSentBytes += (long)a.A1;
+        }, "batch");
+        client.Operations.Attach(OperationNames.PacketOnAcked, Anchor.Post, (ref OperationArgs a) => acked++, "per-packet");
+        client.Operations.Attach(OperationNames.AckAfterProcess, Anchor.Post, (ref OperationArgs a) => { ackCalls++; batchAcked += (long)a.A0; }, "batch");
+        server.Operations.Attach(OperationNames.PacketAfterDecrypt, Anchor.Post, (ref OperationArgs a) => { received++; receivedBytes += (long)a.A1; }, "per-packet");
+        server.Operations.Attach(OperationNames.ReceiveAfterBatch, Anchor.Post, (ref OperationArgs a) =>
+        {
+            receiveCalls++;
+            batchReceived += (long)a.A0;
+            batchReceivedBytes += (long)a.A1;
+            Assert.InRange((long)a.A2, 1, (long)a.A0); // datagrams: at least one, at most one per packet here
+        }, "batch");
+
+        Upload(pair, client, server, 400_000);
+        pair.RunFor(200_000);
+
+        Assert.True(sentPackets > 250);
+        Assert.Equal(sentPackets, batchSentPackets);
+        Assert.True(batchSentBytes >= sentBytes, $"datagram bytes {batchSentBytes} cover the packets' {sentBytes}");
+        Assert.Equal(acked, batchAcked);
+        Assert.True(ackCalls < acked, $"{ackCalls} ACK frames for {acked} packets");
+        Assert.Equal(server.Statistics.PacketsReceived - receivedBefore, received);
+        Assert.Equal(received, batchReceived);
+        Assert.Equal(receivedBytes, batchReceivedBytes);
+        Assert.True(receiveCalls <= received);
+        Assert.True(sendCalls <= sentPackets);
+    }
+
     [Fact]
     public void ReplacingTheWindowSlowsTheTransfer()
     {
