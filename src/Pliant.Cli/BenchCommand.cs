@@ -17,7 +17,7 @@ internal static partial class BenchCommand
 
     public static Command Create()
     {
-        var size = new Option<int>("--size") { Description = "download size in MiB", DefaultValueFactory = _ => 256 };
+        var size = new Option<int?>("--size") { Description = $"download size in MiB (default 256; with --isolation {IsolationDefaultSizeMiB})" };
         var runs = new Option<int?>("--runs") { Description = $"downloads per pair, medians are printed (default 1; with --isolation: rounds, default {IsolationDefaultRounds})" };
         var vs = new Option<bool>("--vs-ngtcp2") { Description = "also run ngtcp2's gtlsserver→gtlsclient (ngtcp2-pair.sh) in the same run" };
         var cross = new Option<bool>("--cross") { Description = "also run the mixed pairs over HTTP/3 (needs pliant serve/get)" };
@@ -25,7 +25,7 @@ internal static partial class BenchCommand
         var script = new Option<string?>("--ngtcp2-script") { Description = "path of ngtcp2-pair.sh (default: found in ../shared/peers)" };
         var timeout = new Option<int>("--timeout") { Description = "seconds before a download is killed", DefaultValueFactory = _ => 300 };
         var warmup = new Option<int>("--warmup") { Description = "MiB downloaded once before the measured runs (JIT warm-up of the long-lived server; 0: none); --isolation downloads max(this, --size) twice per configuration", DefaultValueFactory = _ => 64 };
-        var pinCpu = new Option<string?>("--taskset") { Description = "run every peer under taskset -c LIST (e.g. 0 for one core); --isolation pins to the last CPU unless given ('none': not pinned)" };
+        var pinCpu = new Option<string?>("--taskset") { Description = "run every peer under taskset -c LIST (e.g. 0 for one core); --isolation pins to the last CPU unless given ('none': not pinned; 'split': the server and the client on a CPU each)" };
         var pluginDir = new Option<string?>("--plugins") { Description = "with --isolation: the folder holding monitoring.wasm and cc-newreno.wasm (default: plugins/out of the repository around the working directory)" };
         var isolation = new Option<bool>("--isolation") { Description = "cost of isolation: no plugin, monitoring, native NewReno, NewReno in WASM (plugins/out), interleaved rounds, each against its native twin" };
         var plugin = new Option<string?>("--plugin") { Description = "attach this plugin (.wasm) to both Pliant peers' connections (cost of isolation)" };
@@ -35,10 +35,10 @@ internal static partial class BenchCommand
         var cmd = new Command("bench", "Loopback benchmark: Pliant↔Pliant download (and ngtcp2 side by side).");
         foreach (var o in new Option[] { size, runs, vs, cross, handshakes, script, timeout, warmup, pinCpu, plugin, cc, isolation, pluginDir }) cmd.Options.Add(o);
         cmd.SetAction(pr => pr.GetValue(isolation) ? RunIsolation(pr.GetValue(pluginDir), new Settings(
-            pr.GetValue(size), Math.Max(1, pr.GetValue(runs) ?? IsolationDefaultRounds), false, false, 0,
+            pr.GetValue(size) ?? IsolationDefaultSizeMiB, Math.Max(1, pr.GetValue(runs) ?? IsolationDefaultRounds), false, false, 0,
             pr.GetValue(script), TimeSpan.FromSeconds(pr.GetValue(timeout)), IsolationTaskset(pr.GetValue(pinCpu)), pr.GetValue(warmup)))
             : BenchPeers.WithPeerSettings(pr.GetValue(plugin), pr.GetValue(cc)) ?? Run(new Settings(
-            pr.GetValue(size), Math.Max(1, pr.GetValue(runs) ?? 1), pr.GetValue(vs), pr.GetValue(cross), pr.GetValue(handshakes),
+            pr.GetValue(size) ?? 256, Math.Max(1, pr.GetValue(runs) ?? 1), pr.GetValue(vs), pr.GetValue(cross), pr.GetValue(handshakes),
             pr.GetValue(script), TimeSpan.FromSeconds(pr.GetValue(timeout)), pr.GetValue(pinCpu), pr.GetValue(warmup))));
         cmd.Subcommands.Add(CreateServer());
         cmd.Subcommands.Add(CreateClient());

@@ -65,7 +65,48 @@ internal static class BenchPeers
         if (string.IsNullOrEmpty(path)) return null;
         var module = Pliant.Plugins.PluginModule.Load(File.ReadAllBytes(path));
         var host = new Pliant.Plugins.PluginHost();
-        return core => host.Attach(core, module, Pliant.Plugins.PluginOrigin.Application);
+        return core =>
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            var instance = host.Attach(core, module, Pliant.Plugins.PluginOrigin.Application);
+            PluginUsage.Track(instance, Stopwatch.GetElapsedTime(t0));
+        };
+    }
+
+    /// <summary>What the plugins of this process have cost (every instance it attached), for the result lines.</summary>
+    private static class PluginUsage
+    {
+        private static readonly Lock Gate = new();
+        private static readonly List<Pliant.Plugins.PluginInstance> Instances = [];
+        private static TimeSpan s_attach;
+
+        public static void Track(Pliant.Plugins.PluginInstance instance, TimeSpan attach)
+        {
+            lock (Gate)
+            {
+                Instances.Add(instance);
+                s_attach += attach;
+            }
+        }
+
+        /// <summary>Calls, time inside (µs), fuel and attach time (µs) so far, summed over all instances.</summary>
+        public static (long Calls, double InsideUs, long Fuel, double AttachUs) Total()
+        {
+            lock (Gate)
+            {
+                var sum = default(Pliant.Plugins.PluginUsage);
+                foreach (var i in Instances) sum += i.Usage;
+                return (sum.Calls, sum.TimeInside.TotalMicroseconds, sum.Fuel, s_attach.TotalMicroseconds);
+            }
+        }
+
+        /// <summary><c>plugin_calls= plugin_us= plugin_fuel= plugin_attach_us=</c> since <paramref name="from"/>.</summary>
+        public static string Since((long Calls, double InsideUs, long Fuel, double AttachUs) from)
+        {
+            var now = Total();
+            return string.Create(Inv,
+                $"plugin_calls={now.Calls - from.Calls} plugin_us={now.InsideUs - from.InsideUs:F0} plugin_fuel={now.Fuel - from.Fuel} plugin_attach_us={now.AttachUs - from.AttachUs:F0}");
+        }
     }
 
     /// <summary>
@@ -210,6 +251,7 @@ internal static class BenchPeers
             var counters = connection.Driver.Counters;
             if (s_profiler is { } p) p.Arm();
             var snap = Snapshot.Take(counters);
+            var plugins = PluginUsage.Total();
             var sw = Stopwatch.StartNew();
             long left = size;
             while (left > 0)
@@ -234,7 +276,8 @@ internal static class BenchPeers
             lock (output)
             {
                 Console.WriteLine(string.Create(Inv,
-                    $"xfer bytes={size} write_s={writeS:F3} total_s={sw.Elapsed.TotalSeconds:F3} {end.Minus(snap)} {sender}"));
+                    $"xfer bytes={size} write_s={writeS:F3} total_s={sw.Elapsed.TotalSeconds:F3} {end.Minus(snap)} {sender} {PluginUsage.Since(plugins)} " +
+                    $"proc_cpu_s={Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:F6}"));
                 Console.Out.Flush();
             }
         }
@@ -265,6 +308,7 @@ internal static class BenchPeers
         BenchAllocProfiler? profiler, CancellationToken ct)
     {
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        var plugins = PluginUsage.Total();
         var sw = Stopwatch.StartNew();
         await using var connection = await QuicConnection.ConnectAsync(options, ct).ConfigureAwait(false);
         double handshakeS = sw.Elapsed.TotalSeconds;
@@ -298,13 +342,15 @@ internal static class BenchPeers
         var end = Snapshot.Take(counters);
         profiler?.Write();
         var cpu1 = Process.GetCurrentProcess().TotalProcessorTime;
+        string pluginUsage = PluginUsage.Since(plugins);
         double firstByteS = (double)firstByteTicks / Stopwatch.Frequency;
         await connection.CloseAsync(0, ct).ConfigureAwait(false);
         string line = string.Create(Inv,
             $"bytes={received} ok={(received == size ? 1 : 0)} handshake_s={handshakeS:F4} first_byte_s={firstByteS:F4} wall_s={wallS:F4} " +
-            $"cpu_s={(cpu1 - cpu0).TotalSeconds:F3} {end.Minus(snap)} proc_cpu_s={Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:F3} " +
+            $"cpu_s={(cpu1 - cpu0).TotalSeconds:F6} {end.Minus(snap)} proc_cpu_s={Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:F3} " +
             $"jit_s={System.Runtime.JitInfo.GetCompilationTime().TotalSeconds:F3} jit_methods={System.Runtime.JitInfo.GetCompiledMethodCount()} " +
-            $"steady_bytes={(steadyBytes0 < 0 ? 0 : received - steadyBytes0)} steady_alloc={(steadyBytes0 < 0 ? 0 : end.Alloc - steadyAlloc0)}");
+            $"steady_bytes={(steadyBytes0 < 0 ? 0 : received - steadyBytes0)} steady_alloc={(steadyBytes0 < 0 ? 0 : end.Alloc - steadyAlloc0)} " +
+            $"{pluginUsage}");
         return (line, received == size);
     }
 

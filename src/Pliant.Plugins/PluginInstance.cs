@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using Pliant.Plugins.Abi;
 using Pliant.Wasm;
 using Pliant.Wasm.Runtime;
@@ -111,7 +112,13 @@ public sealed unsafe partial class PluginInstance
     internal bool Guard(string what, Action body)
     {
         if (!IsAttached) return false;
-        if (_callDepth++ == 0) _wasm.State.Fuel = Module.Limits.FuelPerCall;
+        bool outermost = _callDepth++ == 0;
+        long started = 0;
+        if (outermost)
+        {
+            _wasm.State.Fuel = Module.Limits.FuelPerCall;
+            started = Stopwatch.GetTimestamp();
+        }
         try
         {
             body();
@@ -132,9 +139,24 @@ public sealed unsafe partial class PluginInstance
         }
         finally
         {
-            if (--_callDepth == 0) _wasm.State.Depth = 0;
+            if (--_callDepth == 0)
+            {
+                _wasm.State.Depth = 0;
+                _calls++;
+                _ticksInside += Stopwatch.GetTimestamp() - started;
+                _fuelUsed += Module.Limits.FuelPerCall - Math.Max(0, _wasm.State.Fuel);
+            }
         }
     }
+
+    private long _calls, _ticksInside, _fuelUsed;
+
+    /// <summary>
+    /// Calls made into the plugin so far (operations, timers, frame callbacks, <see cref="Call"/>), the
+    /// wall time spent inside them (host functions they called included) and the fuel they burned (one
+    /// unit per function entry and loop iteration): the direct cost of running this plugin on its connection.
+    /// </summary>
+    public PluginUsage Usage => new(_calls, Stopwatch.GetElapsedTime(0, _ticksInside), _fuelUsed);
 
     /// <summary>Marks the instance faulted (a broken invariant found by the host) and notifies the host.</summary>
     internal void Fault(string reason)

@@ -52,6 +52,12 @@ public sealed class BenchCli
         Assert.Contains("target monitoring (monitoring) goodput loss <= 5 %", output);
         Assert.Contains("target WASM congestion control (newreno in wasm) goodput loss <= 10 %", output);
         Assert.DoesNotContain("failed", output);
+        // Calls into the plugins are counted on both peers; the native configurations make none.
+        foreach (var line in output.Split('\n').Where(l => l.StartsWith("round=", StringComparison.Ordinal) && l.Contains(" config=", StringComparison.Ordinal)))
+        {
+            bool plugin = line.Contains(" config=monitoring ", StringComparison.Ordinal) || line.Contains(" config=wasm-newreno ", StringComparison.Ordinal);
+            Assert.True(plugin != line.Contains(" plugin_calls_per_gib=0 ", StringComparison.Ordinal), line);
+        }
     }
 
     private static string PluginsOut()

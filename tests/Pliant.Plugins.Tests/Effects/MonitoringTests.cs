@@ -39,4 +39,25 @@ public class MonitoringTests
         Assert.InRange(Get(Counter.CwndMax), 12_000UL, maxCwnd);
         Assert.True(mon.IsAttached);
     }
+
+    [Fact]
+    public void UsageCountsEveryCallIntoThePlugin()
+    {
+        var s = new Scenario(302);
+        var host = new PluginHost();
+        var mon = host.Attach(s.Client, PluginFiles.Load("monitoring"), PluginOrigin.Application);
+        var afterInit = mon.Usage;
+        Assert.Equal(1, afterInit.Calls); // init
+        s.Upload(100_000);
+        s.Pair.RunFor(200_000);
+        var used = mon.Usage - afterInit;
+        // One call per transmit, receive batch, ACK frame, RTT sample, loss and 10 ms timer.
+        var st = s.Client.Statistics;
+        Assert.InRange(used.Calls, st.PacketsSent, 4 * (st.PacketsSent + st.PacketsReceived));
+        Assert.True(used.Fuel >= used.Calls, "each call enters at least one function");
+        Assert.True(used.TimeInside > TimeSpan.Zero);
+        var before = mon.Usage;
+        mon.Call("get", 0);
+        Assert.Equal(before.Calls + 1, mon.Usage.Calls);
+    }
 }
