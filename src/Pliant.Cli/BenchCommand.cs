@@ -24,7 +24,7 @@ internal static partial class BenchCommand
         var handshakes = new Option<double>("--handshakes") { Description = "seconds of back-to-back handshakes (0: skip)", DefaultValueFactory = _ => 0 };
         var script = new Option<string?>("--ngtcp2-script") { Description = "path of ngtcp2-pair.sh (default: found in ../shared/peers)" };
         var timeout = new Option<int>("--timeout") { Description = "seconds before a download is killed", DefaultValueFactory = _ => 300 };
-        var warmup = new Option<int>("--warmup") { Description = "MiB downloaded once before the measured runs (JIT warm-up of the long-lived server; 0: none); --isolation downloads max(this, --size) twice per configuration", DefaultValueFactory = _ => 64 };
+        var warmup = new Option<int>("--warmup") { Description = "MiB downloaded once before the measured runs (JIT warm-up of the long-lived server; 0: none); --isolation downloads max(this, --size) per configuration in as many passes as reach 512 MiB (at least two)", DefaultValueFactory = _ => 64 };
         var pinCpu = new Option<string?>("--taskset") { Description = "run every peer under taskset -c LIST (e.g. 0 for one core); --isolation pins to the last CPU unless given ('none': not pinned; 'split': the server and the client on a CPU each)" };
         var pluginDir = new Option<string?>("--plugins") { Description = "with --isolation: the folder holding monitoring.wasm and cc-newreno.wasm (default: plugins/out of the repository around the working directory)" };
         var isolation = new Option<bool>("--isolation") { Description = "cost of isolation: no plugin, monitoring, native NewReno, NewReno in WASM (plugins/out), interleaved rounds, each against its native twin" };
