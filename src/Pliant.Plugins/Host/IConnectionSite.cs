@@ -15,7 +15,8 @@ internal interface IConnectionSite
     void DetachOwner(string owner);
     void RegisterFrame(PluginFrame frame);
     void UnregisterFrame(ulong frameType);
-    long ScheduleTimer(long atUs, Action<long> callback);
+    /// <summary>Calls <paramref name="callback"/> (time, timer id) once <paramref name="atUs"/> is reached; returns the id.</summary>
+    long ScheduleTimer(long atUs, Action<long, long> callback);
     void CancelTimer(long id);
     void RaiseEvent(string pluginId, string message);
     bool SendDatagram(ReadOnlySpan<byte> data);

@@ -12,7 +12,7 @@ internal sealed class PluginBinding : IPluginEnvironment
     private readonly IConnectionSite _site;
     private readonly List<IDisposable> _hooks = [];
     private readonly Dictionary<ulong, PluginFrame> _frames = [];
-    private readonly HashSet<long> _timers = [];
+    private readonly Dictionary<long, int> _timers = []; // pending: handle → the plugin's timer id
     private readonly Dictionary<int, ulong> _savedFields = [];
     private Action<int>? _onTimer;
 
@@ -126,7 +126,7 @@ internal sealed class PluginBinding : IPluginEnvironment
         {
             // Deferred to the connection's next timer run: the fault may be in the middle of building a packet.
             string reason = $"plugin {Id}: {Instance.DetachReason}";
-            _site.ScheduleTimer(_site.NowUs, _ => _site.Close(code, reason));
+            _site.ScheduleTimer(_site.NowUs, (_, _) => _site.Close(code, reason));
         }
     }
 
@@ -137,7 +137,7 @@ internal sealed class PluginBinding : IPluginEnvironment
         _site.DetachOwner(Owner);
         foreach (var type in _frames.Keys) _site.UnregisterFrame(type);
         _frames.Clear();
-        foreach (var t in _timers) _site.CancelTimer(t);
+        foreach (var t in _timers.Keys) _site.CancelTimer(t);
         _timers.Clear();
         foreach (var (field, value) in _savedFields) _site.TrySetField(field, value);
         _savedFields.Clear();
@@ -171,12 +171,22 @@ internal sealed class PluginBinding : IPluginEnvironment
     {
         if (_onTimer == null) throw new PluginFaultException("set_timer without an on_timer export in the manifest");
         if (_timers.Count >= 64) throw new PluginFaultException("more than 64 pending timers");
-        long handle = 0;
-        handle = _site.ScheduleTimer(atUs, _ =>
-        {
-            _timers.Remove(handle);
-            if (Instance.IsAttached) Instance.Guard("on_timer", () => _onTimer(id));
-        });
-        _timers.Add(handle);
+        // One cached callback for every timer of this binding (a sampling timer re-arms itself on
+        // each firing: nothing is allocated per firing).
+        _timerFired ??= OnTimerFired;
+        long handle = _site.ScheduleTimer(atUs, _timerFired);
+        _timers[handle] = id;
+    }
+
+    private Action<long, long>? _timerFired;
+    private Action? _runTimer;
+    private int _firingTimerId;
+
+    private void OnTimerFired(long nowUs, long handle)
+    {
+        if (!_timers.Remove(handle, out int id) || !Instance.IsAttached) return;
+        _firingTimerId = id;
+        _runTimer ??= () => _onTimer!(_firingTimerId);
+        Instance.Guard("on_timer", _runTimer);
     }
 }

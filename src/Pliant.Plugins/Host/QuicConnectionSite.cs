@@ -33,7 +33,7 @@ internal sealed class QuicConnectionSite : IConnectionSite
 
     public void UnregisterFrame(ulong frameType) => _conn.UnregisterFrameExtension(frameType);
 
-    public long ScheduleTimer(long atUs, Action<long> callback) => _conn.ScheduleTimer(atUs, callback);
+    public long ScheduleTimer(long atUs, Action<long, long> callback) => _conn.ScheduleTimer(atUs, callback);
 
     public void CancelTimer(long id) => _conn.CancelTimer(id);
 

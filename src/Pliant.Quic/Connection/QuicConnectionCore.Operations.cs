@@ -10,7 +10,7 @@ public sealed partial class QuicConnectionCore
 {
     private readonly Dictionary<ulong, IFrameExtension> _frameExtensions = [];
     private IFrameExtension[] _frameExtensionList = [];
-    private readonly List<(long AtUs, long Id, Action<long> Callback)> _timers = [];
+    private readonly List<(long AtUs, long Id, Action<long, long> Callback)> _timers = [];
     private long _nextTimerId = 1;
     private long _windowCap;
     private long _pacingCap;
@@ -153,13 +153,33 @@ public sealed partial class QuicConnectionCore
     public long ScheduleTimer(long atUs, Action<long> callback)
     {
         ArgumentNullException.ThrowIfNull(callback);
+        return ScheduleTimer(atUs, (now, _) => callback(now));
+    }
+
+    /// <summary>
+    /// Calls <paramref name="callback"/> with the time and the timer's id once <paramref name="atUs"/>
+    /// is reached; returns that id. One cached delegate can serve every timer of its owner, so a timer
+    /// that re-arms itself allocates nothing.
+    /// </summary>
+    public long ScheduleTimer(long atUs, Action<long, long> callback)
+    {
+        ArgumentNullException.ThrowIfNull(callback);
         long id = _nextTimerId++;
         _timers.Add((atUs, id, callback));
         return id;
     }
 
-    /// <summary>Cancels a timer from <see cref="ScheduleTimer"/>.</summary>
-    public bool CancelTimer(long id) => _timers.RemoveAll(t => t.Id == id) > 0;
+    /// <summary>Cancels a timer from <c>ScheduleTimer</c>; false if it already fired or was cancelled.</summary>
+    public bool CancelTimer(long id)
+    {
+        for (int i = 0; i < _timers.Count; i++)
+        {
+            if (_timers[i].Id != id) continue;
+            _timers.RemoveAt(i);
+            return true;
+        }
+        return false;
+    }
 
     /// <summary>Tells the application something about a plugin (attached, detached, refused...).</summary>
     public void RaisePluginEvent(string pluginId, string message) =>
@@ -184,7 +204,7 @@ public sealed partial class QuicConnectionCore
             try
             {
                 Operations.NoteActivity();
-                timer.Callback(nowUs);
+                timer.Callback(nowUs, timer.Id);
             }
             catch (Exception ex)
             {

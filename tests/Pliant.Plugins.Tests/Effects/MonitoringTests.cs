@@ -60,4 +60,20 @@ public class MonitoringTests
         mon.Call("get", 0);
         Assert.Equal(before.Calls + 1, mon.Usage.Calls);
     }
+
+    [Fact]
+    public void ASamplingTimerFiresWithoutAllocating()
+    {
+        var s = new Scenario(303);
+        var mon = new PluginHost().Attach(s.Client, PluginFiles.Load("monitoring"), PluginOrigin.Application);
+        ulong Samples() => mon.Call("get", (ulong)Counter.CwndSamples);
+        long now = s.NowUs;
+        for (int i = 0; i < 20; i++) s.Client.HandleTimeout(now += 10_000); // warm: JIT, list and dictionary capacity
+        ulong before = Samples();
+        long allocated = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++) s.Client.HandleTimeout(now += 10_000);
+        allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
+        Assert.Equal(before + 1000, Samples()); // every 10 ms step fired the plugin's timer once
+        Assert.True(allocated < 1000, $"{allocated} bytes allocated by 1000 timer firings");
+    }
 }

@@ -12,7 +12,7 @@ internal sealed class FakeSite : IConnectionSite
     public List<(string Op, string Anchor, OperationHandler Handler, string Owner)> Hooks { get; } = [];
     public Dictionary<ulong, PluginFrame> Frames { get; } = [];
     public List<(string Id, string Message)> Events { get; } = [];
-    public Dictionary<long, (long At, Action<long> Cb)> Timers { get; } = [];
+    public Dictionary<long, (long At, Action<long, long> Cb)> Timers { get; } = [];
     private long _nextTimer = 1;
 
     public ulong GetField(int field) => Fields.GetValueOrDefault(field);
@@ -28,7 +28,7 @@ internal sealed class FakeSite : IConnectionSite
     public void DetachOwner(string owner) => Hooks.RemoveAll(h => h.Owner == owner);
     public void RegisterFrame(PluginFrame frame) => Frames.Add(frame.FrameType, frame);
     public void UnregisterFrame(ulong frameType) => Frames.Remove(frameType);
-    public long ScheduleTimer(long atUs, Action<long> callback) { Timers[_nextTimer] = (atUs, callback); return _nextTimer++; }
+    public long ScheduleTimer(long atUs, Action<long, long> callback) { Timers[_nextTimer] = (atUs, callback); return _nextTimer++; }
     public void CancelTimer(long id) => Timers.Remove(id);
     public void RaiseEvent(string pluginId, string message) => Events.Add((pluginId, message));
     public bool SendDatagram(ReadOnlySpan<byte> data) => true;
