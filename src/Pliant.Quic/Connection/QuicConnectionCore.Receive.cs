@@ -437,9 +437,13 @@ public sealed partial class QuicConnectionCore
             Operations.Invoke(Pliant.Quic.Operations.OperationId.AckAfterProcess, 0, (ulong)_ackedScratch.Count, bytes, largest, (ulong)space.Space);
         }
         if (_lostScratch.Count > 0) Statistics.CongestionEvents++;
-        if (IsClient && space.Space == PacketSpace.Application && _ackedScratch.Count > 0 && _handshakeComplete)
+        if (IsClient && space.Space == PacketSpace.Application && _handshakeComplete &&
+            _firstOneRttPacketNumber is { } firstOneRtt && f.Largest >= firstOneRtt)
         {
-            // RFC 9001 §4.1.2: an acknowledged 1-RTT packet confirms the handshake for the client.
+            // RFC 9001 §4.1.2: an acknowledged 1-RTT packet confirms the handshake for the client. Only
+            // a 1-RTT one: the server acknowledges 0-RTT packets in the same space (RFC 9000 §17.2.3)
+            // before it has our Finished; confirming on that discarded the Handshake keys with the
+            // Finished still unsent, and the server waited for it forever.
             ConfirmHandshake(nowUs);
         }
         // Recovery no longer holds these records: reuse them (no allocation per packet in steady state).

@@ -299,6 +299,7 @@ public sealed partial class QuicConnectionCore
             pos += pad;
         }
         if (zeroRtt) _zeroRttPacketNumbers.Add(pn);
+        else if (oneRtt && _firstOneRttPacketNumber is null) _firstOneRttPacketNumber = pn;
         space.NextPacketNumber++;
         sent.AckEliciting = ackEliciting;
         sent.InFlight = ackEliciting;
@@ -317,6 +318,12 @@ public sealed partial class QuicConnectionCore
     }
 
     private readonly List<ulong> _zeroRttPacketNumbers = [];
+
+    /// <summary>
+    /// The first packet number sent with 1-RTT keys (0-RTT packets share the Application space and
+    /// come before it); an acknowledgment reaching it confirms the client's handshake (RFC 9001 §4.1.2).
+    /// </summary>
+    private ulong? _firstOneRttPacketNumber;
 
     private bool HasAckElicitingData(PacketSpaceState space, bool zeroRtt)
     {

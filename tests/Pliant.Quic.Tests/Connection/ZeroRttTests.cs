@@ -86,6 +86,27 @@ public class ZeroRttTests
         Assert.False(client.EarlyDataAccepted);
     }
 
+    [Fact]
+    public void AcknowledgedZeroRttDoesNotConfirmTheClientsHandshake()
+    {
+        // Regression: the server acknowledges 0-RTT packets at once (here: two ack-eliciting ones) in a
+        // 1-RTT packet of its first flight. The client took that for an acknowledged 1-RTT packet,
+        // confirmed the handshake and discarded its Handshake keys with its Finished still unsent:
+        // the server never completed (Pliant.Net's ResumingClientSendsItsRequestInZeroRtt hung ~1 %).
+        var ticket = FirstConnection(64, earlyData: true);
+        var pair = new SimulatedPair(65, Server(64, earlyData: true));
+        var client = pair.Connect(Resuming(65, ticket));
+        Assert.True(client.TryOpenStream(true, out ulong id));
+        var request = new byte[3000];
+        new Random(65).NextBytes(request);
+        Assert.Equal(request.Length, client.StreamWrite(id, request, fin: true));
+        Assert.True(pair.RunUntil(() => client.IsConnected));
+        Assert.True(client.EarlyDataAccepted);
+        Assert.True(pair.RunUntil(() => pair.Server.Connections.Count == 1 && pair.Server.Connections[0].IsConnected, 2_000_000),
+            $"server state {pair.Server.Connections[0].State}, client confirmed {client.HandshakeConfirmed}");
+        Assert.True(pair.RunUntil(() => client.HandshakeConfirmed, 2_000_000));
+    }
+
     /// <summary>Walks the coalesced long-header packets of a datagram looking for a 0-RTT one.</summary>
     private static bool ContainsZeroRttPacket(byte[] datagram)
     {
