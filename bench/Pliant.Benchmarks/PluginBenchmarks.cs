@@ -104,7 +104,7 @@ public class PluginBenchmarks
         public void DetachOwner(string owner) => Table.DetachOwner(owner);
         public void RegisterFrame(PluginFrame frame) { }
         public void UnregisterFrame(ulong frameType) { }
-        public long ScheduleTimer(long atUs, Action<long> callback) => ++_nextTimer;
+        public long ScheduleTimer(long atUs, Action<long, long> callback) => ++_nextTimer;
         public void CancelTimer(long id) { }
         public void RaiseEvent(string pluginId, string message) { }
         public bool SendDatagram(ReadOnlySpan<byte> data) => false;
