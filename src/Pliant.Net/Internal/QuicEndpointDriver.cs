@@ -27,7 +27,10 @@ internal sealed class QuicEndpointDriver
     private readonly Dictionary<IConnectionCore, QuicConnection> _connections = new(ReferenceEqualityComparer.Instance);
     private readonly List<QuicConnection> _closing = [];
     private readonly List<TaskCompletionSource> _flushWaiters = [];
-    private readonly ManualResetEventSlim _wake = new(false);
+    // No spinning before blocking: the loop's waits are timed (timers, pacing) and a spinning wait
+    // cost 173 µs of CPU per 5 ms wait on the 2-core VM against ~50 µs for a plain one (an idle pair
+    // with a 10 ms plugin timer: 28–29 → 23–26 ms of CPU per second; transfers unchanged).
+    private readonly ManualResetEventSlim _wake = new(false, spinCount: 0);
     private readonly byte[] _sendBuffer = UdpBufferPool.RentSendBuffer(); // pooled: client endpoints live for one connection
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Thread _receiveThread;
