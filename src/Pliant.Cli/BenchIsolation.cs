@@ -67,14 +67,15 @@ internal static partial class BenchCommand
             client.Send(string.Create(Inv, $"get {key} {bytes}"));
             var line = client.WaitForLine("result", s.Timeout);
             double serverCpu = ServerCpu - srv0;
-            var xfer = line is null ? null : server.WaitForLine("xfer", TimeSpan.FromSeconds(15));
+            var xferLine = line is null ? null : server.WaitForLine("xfer", TimeSpan.FromSeconds(15));
+            var x = xferLine is null ? null : BenchProcess.Parse(xferLine);
             // The server's own account of its CPU time (µs, where /proc gives 10 ms ticks: 12 % of a
             // 64 MiB download) from the end of the previous download to the end of this one, which
             // covers the handshake and the plugin's attach.
-            double serverProcCpu = PluginFigure(xfer is null ? null : BenchProcess.Parse(xfer), "proc_cpu_s");
+            double serverProcCpu = NumOrZero(x, "proc_cpu_s");
             if (serverProcCpu > 0 && _serverProcCpu > 0) serverCpu = serverProcCpu - _serverProcCpu;
             _serverProcCpu = serverProcCpu;
-            SenderState = xfer is null ? "" : string.Join(' ', BenchProcess.Parse(xfer)
+            SenderState = x is null ? "" : string.Join(' ', x
                 .Where(kv => kv.Key is "cc_limited" or "pacing_limited" or "lost" or "cwnd" or "srtt_us" or "dgram_sent" or "send_calls")
                 .Select(kv => kv.Key + "=" + kv.Value));
             // Connection close, draining and background JIT go on for a moment: keep them off the next download.
@@ -84,10 +85,9 @@ internal static partial class BenchCommand
             if (d.GetValueOrDefault("ok") != "1") { error = line; return IsolationSample.Failed; }
             error = null;
             double perGiB = GiB / bytes;
-            var x = xfer is null ? null : BenchProcess.Parse(xfer);
-            double pluginUs = PluginFigure(d, "plugin_us") + PluginFigure(x, "plugin_us");
-            double pluginCalls = PluginFigure(d, "plugin_calls") + PluginFigure(x, "plugin_calls");
-            AttachUs = PluginFigure(d, "plugin_attach_us");
+            double pluginUs = NumOrZero(d, "plugin_us") + NumOrZero(x, "plugin_us");
+            double pluginCalls = NumOrZero(d, "plugin_calls") + NumOrZero(x, "plugin_calls");
+            AttachUs = NumOrZero(d, "plugin_attach_us");
             return new(bytes * 8 / BenchProcess.Num(d, "wall_s") / 1e6, serverCpu * perGiB, BenchProcess.Num(d, "cpu_s") * perGiB,
                 pluginUs / 1e6 * perGiB, pluginCalls * perGiB);
         }
@@ -97,8 +97,9 @@ internal static partial class BenchCommand
         /// <summary>How long attaching the plugin took in the client (µs) in the last download.</summary>
         public double AttachUs { get; private set; }
 
-        private static double PluginFigure(Dictionary<string, string>? line, string key) =>
-            line is not null && line.TryGetValue(key, out var v) && double.TryParse(v, NumberStyles.Float, Inv, out double x) ? x : 0;
+        /// <summary><see cref="BenchProcess.Num"/>, with 0 for a missing line or figure (a peer without plugins prints none).</summary>
+        private static double NumOrZero(Dictionary<string, string>? line, string key) =>
+            line is null || BenchProcess.Num(line, key) is var v && double.IsNaN(v) ? 0 : v;
 
         /// <summary>The server's account of the last download: why it waited, losses, its window and RTT at the end.</summary>
         public string SenderState { get; private set; } = "";

@@ -22,6 +22,8 @@ internal sealed class PluginBinding : IPluginEnvironment
         Owner = "plugin:" + module.Id;
         Instance = new PluginInstance(module, origin, this);
         Instance.Faulted += (_, reason) => Unbind("detached: " + reason);
+        _timerFired = OnTimerFired;
+        _runTimer = () => _onTimer!(_firingTimerId);
     }
 
     public PluginInstance Instance { get; }
@@ -171,22 +173,20 @@ internal sealed class PluginBinding : IPluginEnvironment
     {
         if (_onTimer == null) throw new PluginFaultException("set_timer without an on_timer export in the manifest");
         if (_timers.Count >= 64) throw new PluginFaultException("more than 64 pending timers");
-        // One cached callback for every timer of this binding (a sampling timer re-arms itself on
-        // each firing: nothing is allocated per firing).
-        _timerFired ??= OnTimerFired;
+        // One callback for every timer of this binding (a sampling timer re-arms itself on each
+        // firing: nothing is allocated per firing).
         long handle = _site.ScheduleTimer(atUs, _timerFired);
         _timers[handle] = id;
     }
 
-    private Action<long, long>? _timerFired;
-    private Action? _runTimer;
+    private readonly Action<long, long> _timerFired;
+    private readonly Action _runTimer;
     private int _firingTimerId;
 
     private void OnTimerFired(long nowUs, long handle)
     {
         if (!_timers.Remove(handle, out int id) || !Instance.IsAttached) return;
         _firingTimerId = id;
-        _runTimer ??= () => _onTimer!(_firingTimerId);
         Instance.Guard("on_timer", _runTimer);
     }
 }

@@ -33,6 +33,19 @@ public class ZeroRttTests
             ResumptionTicket = ticket, EnableEarlyData = true,
         });
 
+    /// <summary>A resumed client (ticket from a server seeded <paramref name="ticketSeed"/>) that has written a 3000-byte request before any packet left.</summary>
+    private static (SimulatedPair Pair, QuicConnectionCore Client, ulong Id, byte[] Request) ResumedWithRequest(int ticketSeed, int seed, bool serverEarlyData)
+    {
+        var ticket = FirstConnection(ticketSeed, earlyData: true);
+        var pair = new SimulatedPair(seed, Server(ticketSeed, serverEarlyData));
+        var client = pair.Connect(Resuming(seed, ticket));
+        Assert.True(client.TryOpenStream(true, out ulong id));
+        var request = new byte[3000];
+        new Random(seed).NextBytes(request);
+        Assert.Equal(request.Length, client.StreamWrite(id, request, fin: true));
+        return (pair, client, id, request);
+    }
+
     [Fact]
     public void ResumedConnectionSendsStreamDataInZeroRtt()
     {
@@ -65,14 +78,8 @@ public class ZeroRttTests
     [Fact]
     public void RejectedEarlyDataIsResentInOneRtt()
     {
-        var ticket = FirstConnection(62, earlyData: true);
         // Same ticket key, but this server refuses 0-RTT.
-        var pair = new SimulatedPair(63, Server(62, earlyData: false));
-        var client = pair.Connect(Resuming(63, ticket));
-        Assert.True(client.TryOpenStream(true, out ulong id));
-        var request = new byte[3000];
-        new Random(63).NextBytes(request);
-        Assert.Equal(request.Length, client.StreamWrite(id, request, fin: true));
+        var (pair, client, id, request) = ResumedWithRequest(62, 63, serverEarlyData: false);
         StreamCollector? collector = null;
         pair.OnStep = () =>
         {
@@ -93,13 +100,7 @@ public class ZeroRttTests
         // 1-RTT packet of its first flight. The client took that for an acknowledged 1-RTT packet,
         // confirmed the handshake and discarded its Handshake keys with its Finished still unsent:
         // the server never completed (Pliant.Net's ResumingClientSendsItsRequestInZeroRtt hung ~1 %).
-        var ticket = FirstConnection(64, earlyData: true);
-        var pair = new SimulatedPair(65, Server(64, earlyData: true));
-        var client = pair.Connect(Resuming(65, ticket));
-        Assert.True(client.TryOpenStream(true, out ulong id));
-        var request = new byte[3000];
-        new Random(65).NextBytes(request);
-        Assert.Equal(request.Length, client.StreamWrite(id, request, fin: true));
+        var (pair, client, _, _) = ResumedWithRequest(64, 65, serverEarlyData: true);
         Assert.True(pair.RunUntil(() => client.IsConnected));
         Assert.True(client.EarlyDataAccepted);
         Assert.True(pair.RunUntil(() => pair.Server.Connections.Count == 1 && pair.Server.Connections[0].IsConnected, 2_000_000),
