@@ -18,6 +18,16 @@ public sealed class QuicProtocolException : Exception
         FrameType = frameType;
     }
 
+    /// <summary>Creates the exception for an error met while processing peer input, keeping its cause (for diagnostics and fuzzing).</summary>
+    /// <param name="errorCode">The transport error code to send (RFC 9000 §20.1).</param>
+    /// <param name="message">A reason phrase; it is sent to the peer, so keep it short.</param>
+    /// <param name="innerException">What went wrong underneath.</param>
+    public QuicProtocolException(TransportErrorCode errorCode, string message, Exception? innerException)
+        : base(message, innerException)
+    {
+        ErrorCode = errorCode;
+    }
+
     /// <summary>The transport error code.</summary>
     public TransportErrorCode ErrorCode { get; }
 

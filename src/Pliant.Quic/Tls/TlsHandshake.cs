@@ -130,7 +130,9 @@ public sealed partial class TlsHandshake
         catch (Exception ex) when (ex is System.Security.Cryptography.CryptographicException or ArgumentException
                                        or IndexOutOfRangeException or FormatException or OverflowException)
         {
-            _failure = TlsAlert.Error(TlsAlert.InternalError, "TLS processing failed: " + ex.Message);
+            // The cause stays attached: the fuzz harness tells a parser bug (an index or argument error) from a
+            // crypto failure by it.
+            _failure = new QuicProtocolException((TransportErrorCode)(0x100 + TlsAlert.InternalError), "TLS processing failed: " + ex.Message, ex);
             throw _failure;
         }
     }
