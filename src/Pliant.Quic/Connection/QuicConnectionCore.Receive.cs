@@ -41,6 +41,13 @@ public sealed partial class QuicConnectionCore
         if (_state is ConnectionState.Closed or ConnectionState.Draining) return;
         Statistics.DatagramsReceived++;
         Statistics.BytesReceived += datagram.Length;
+        if (_state == ConnectionState.Closing)
+        {
+            // RFC 9000 §10.2.1: in the closing state no packet is processed (TLS may already have
+            // failed); a datagram can only bring our CONNECTION_CLOSE again.
+            _closeResendDue = true;
+            return;
+        }
         // Packets are decrypted out of place from the (read-only) driver buffer into this scratch, at the
         // same offsets: only headers are copied, the AEAD writes the plaintext.
         if (datagram.Length > _receiveScratch.Length) _receiveScratch = new byte[datagram.Length];
