@@ -8,6 +8,7 @@ public static class FuzzTargets
     [
         new Quic.EndpointTarget(),
         new Quic.EndpointInitialTarget(),
+        new Quic.Endpoint1RttTarget(),
         new Quic.TlsServerTarget(),
         new Quic.TlsClientTarget(),
         new Quic.TransportParametersTarget(),

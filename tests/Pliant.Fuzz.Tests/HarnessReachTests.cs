@@ -40,4 +40,13 @@ public class HarnessReachTests
         Assert.Equal(1, stats.Accepted);
         Assert.True(stats.Transmits >= 1, "no CONNECTION_CLOSE was sent");
     }
+
+    [Fact]
+    public void OneRttFramesReachTheServerConnection()
+    {
+        // After the harness's handshake the server is connected; a 1-RTT CONNECTION_CLOSE (application,
+        // code 0) it can only read with the right 1-RTT keys moves it to draining (RFC 9000 §10.2.2).
+        Assert.Equal(Pliant.Quic.Connection.ConnectionState.Connected, Endpoint1RttTarget.Probe(FuzzInput.Build((0, [0x01])), finish: false));
+        Assert.Equal(Pliant.Quic.Connection.ConnectionState.Draining, Endpoint1RttTarget.Probe(FuzzInput.Build((0, [0x1d, 0x00, 0x00])), finish: false));
+    }
 }

@@ -6,9 +6,10 @@ using Pliant.Quic.Wire;
 namespace Pliant.Fuzz.Quic;
 
 /// <summary>
-/// Builds correctly protected client Initial packets around arbitrary plaintext, so the fuzzer's bytes
-/// reach frame parsing and the TLS ClientHello instead of dying at decryption. The Initial keys are
-/// public: they derive from the client's first Destination Connection ID (RFC 9001 §5.2).
+/// Builds correctly protected client packets around arbitrary plaintext, so the fuzzer's bytes reach
+/// frame parsing instead of dying at decryption. The Initial keys are public: they derive from the
+/// client's first Destination Connection ID (RFC 9001 §5.2); Handshake and 1-RTT keys come from a
+/// real handshake (<see cref="HandshakenClient"/>).
 /// </summary>
 public static class ClientInitial
 {
@@ -32,30 +33,53 @@ public static class ClientInitial
     /// One datagram holding one QUIC v1 Initial with packet number <paramref name="pn"/> whose payload
     /// is <paramref name="plaintext"/> followed by PADDING up to a 1200-byte datagram (RFC 9000 §14.1).
     /// </summary>
-    public static byte[] Datagram(ReadOnlySpan<byte> plaintext, uint pn)
+    public static byte[] Datagram(ReadOnlySpan<byte> plaintext, uint pn) =>
+        LongPacket(0x00, s_keys.Value, Dcid, plaintext, pn, padTo: 1200);
+
+    /// <summary>
+    /// A protected long-header packet (<paramref name="typeBits"/>: 0x00 Initial, 0x20 Handshake) from
+    /// <see cref="Scid"/> to <paramref name="dcid"/>, padded with PADDING frames to <paramref name="padTo"/> bytes.
+    /// </summary>
+    public static byte[] LongPacket(byte typeBits, PacketKeys keys, ReadOnlySpan<byte> dcid, ReadOnlySpan<byte> plaintext, uint pn, int padTo)
     {
         if (plaintext.Length > MaxPlaintext) plaintext = plaintext[..MaxPlaintext];
-        int headerLength = 1 + 4 + 1 + Dcid.Length + 1 + Scid.Length + 1 + 2;
-        int pnOffset = headerLength;
-        int payloadLength = Math.Max(plaintext.Length, 1200 - pnOffset - PacketNumberLength - PacketKeys.TagLength);
+        bool initial = typeBits == 0x00;
+        int pnOffset = 1 + 4 + 1 + dcid.Length + 1 + Scid.Length + (initial ? 1 : 0) + 2;
+        // RFC 9001 §5.4.2: at least 4 bytes of PN + payload so the header protection sample fits.
+        int payloadLength = Math.Max(Math.Max(plaintext.Length, 4), padTo - pnOffset - PacketNumberLength - PacketKeys.TagLength);
         var packet = new byte[pnOffset + PacketNumberLength + payloadLength + PacketKeys.TagLength];
         int p = 0;
-        packet[p++] = 0xc0 | (PacketNumberLength - 1); // long header, fixed bit, Initial, 4-byte PN
+        packet[p++] = (byte)(0xc0 | typeBits | (PacketNumberLength - 1)); // long header, fixed bit, 4-byte PN
         BinaryPrimitives.WriteUInt32BigEndian(packet.AsSpan(p), QuicVersion.V1);
         p += 4;
-        packet[p++] = (byte)Dcid.Length;
-        Dcid.CopyTo(packet.AsSpan(p));
-        p += Dcid.Length;
+        packet[p++] = (byte)dcid.Length;
+        dcid.CopyTo(packet.AsSpan(p));
+        p += dcid.Length;
         packet[p++] = (byte)Scid.Length;
         Scid.CopyTo(packet.AsSpan(p));
         p += Scid.Length;
-        packet[p++] = 0; // no token
+        if (initial) packet[p++] = 0; // no token
         int length = PacketNumberLength + payloadLength + PacketKeys.TagLength;
         BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(p), (ushort)(0x4000 | length));
         p += 2;
         BinaryPrimitives.WriteUInt32BigEndian(packet.AsSpan(p), pn);
         plaintext.CopyTo(packet.AsSpan(pnOffset + PacketNumberLength)); // the rest stays zero: PADDING frames
-        PacketProtector.Protect(packet, pnOffset, PacketNumberLength, pn, s_keys.Value);
+        PacketProtector.Protect(packet, pnOffset, PacketNumberLength, pn, keys);
+        return packet;
+    }
+
+    /// <summary>A protected 1-RTT (short header) packet to <paramref name="dcid"/> (RFC 9000 §17.3.1).</summary>
+    public static byte[] ShortPacket(PacketKeys keys, ReadOnlySpan<byte> dcid, ReadOnlySpan<byte> plaintext, uint pn, bool keyPhase)
+    {
+        if (plaintext.Length > MaxPlaintext) plaintext = plaintext[..MaxPlaintext];
+        int pnOffset = 1 + dcid.Length;
+        int payloadLength = Math.Max(plaintext.Length, 4);
+        var packet = new byte[pnOffset + PacketNumberLength + payloadLength + PacketKeys.TagLength];
+        packet[0] = (byte)(0x40 | (keyPhase ? 0x04 : 0) | (PacketNumberLength - 1));
+        dcid.CopyTo(packet.AsSpan(1));
+        BinaryPrimitives.WriteUInt32BigEndian(packet.AsSpan(pnOffset), pn);
+        plaintext.CopyTo(packet.AsSpan(pnOffset + PacketNumberLength));
+        PacketProtector.Protect(packet, pnOffset, PacketNumberLength, pn, keys);
         return packet;
     }
 

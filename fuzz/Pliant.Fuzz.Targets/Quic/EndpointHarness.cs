@@ -36,6 +36,9 @@ internal sealed class EndpointHarness
     /// <summary>What came out: connections accepted, datagrams and bytes sent (for the reach tests).</summary>
     public (int Accepted, int Transmits, long BytesSent) Stats => (_accepted, _transmits, _bytesSent);
 
+    /// <summary>When set, every datagram the endpoint sends is copied here (the handshaking client reads them).</summary>
+    public List<byte[]>? Captured { get; set; }
+
     private int _accepted, _transmits;
     private long _bytesSent;
 
@@ -71,6 +74,7 @@ internal sealed class EndpointHarness
             if (!_endpoint.PollTransmit(_now, _transmit, 1, out var t)) break;
             _transmits++;
             _bytesSent += t.Length;
+            Captured?.Add(_transmit.AsSpan(0, t.Length).ToArray());
         }
         while (_endpoint.TryAccept(out _)) _accepted++;
         for (int i = 0; i < 16 && _endpoint.TryPollConnectionWithEvents(out var c); i++)
