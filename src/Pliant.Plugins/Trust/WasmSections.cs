@@ -42,7 +42,8 @@ public static class WasmSections
             int payload = pos;
             if (id == 0)
             {
-                uint nameLength = ReadU32(wasm, ref payload);
+                // The name's length is read within the section: an empty section must not borrow the next bytes.
+                uint nameLength = ReadU32(wasm[..end], ref payload);
                 if (nameLength > (uint)(end - payload)) throw new FormatException("custom section name runs past the section");
                 try { name = new UTF8Encoding(false, true).GetString(wasm.Slice(payload, (int)nameLength)); }
                 catch (DecoderFallbackException) { throw new FormatException("custom section name is not UTF-8"); }
