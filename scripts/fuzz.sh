@@ -2,11 +2,12 @@
 # scripts/fuzz.sh — run one coverage-guided fuzzing campaign (SharpFuzz + AFL++) on a Pliant target.
 #
 # Usage: scripts/fuzz.sh TARGET SECONDS [--no-cmin] [--timeout MS]
-#        scripts/fuzz.sh --list | --help
+#        scripts/fuzz.sh --list | --summary | --help
 #   TARGET      a target name (scripts/fuzz.sh --list; docs/fuzzing.md)
 #   SECONDS     how long afl-fuzz runs
 #   --no-cmin   do not minimise the corpus with afl-cmin afterwards (just add new entries)
 #   --timeout   afl-fuzz per-input timeout in ms (default 2000; a slower input is a hang)
+#   --summary   per target from fuzz/campaigns.tsv: campaigns, executions, crashes, hangs
 # What it does: installs afl++ (apt, as root) and the sharpfuzz tool (fuzz/.config) when missing;
 # publishes fuzz/Pliant.Fuzz into artifacts/fuzz/plain, copies it to artifacts/fuzz/bin and
 # instruments the Pliant libraries in that copy only (the normal build is never instrumented;
@@ -16,6 +17,17 @@
 # 300 files of <= 64 KiB), copies crashes and hangs to fuzz/crashes/TARGET, appends a line to
 # fuzz/campaigns.tsv and prints the executions. Work files stay in artifacts/fuzz/TARGET/.
 set -euo pipefail
+
+# Everything runs inside main, which bash reads whole before running: editing this file while a
+# campaign runs cannot change the running script under it.
+summary() {
+  [ -f "$root/fuzz/campaigns.tsv" ] || { echo "no campaigns yet"; return; }
+  printf '%-18s %9s %12s %9s %7s %7s %6s\n' target campaigns executions seconds corpus crashes hangs
+  awk -F'\t' 'NR > 1 { n[$2]++; e[$2] += $4; c[$2] += $8; h[$2] += $9; k[$2] = $7; s[$2] += $3 }
+    END { for (t in n) printf "%-18s %9d %12d %9d %7d %7d %6d\n", t, n[t], e[t], s[t], k[t], c[t], h[t] }' "$root/fuzz/campaigns.tsv" | sort
+}
+
+main() {
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -30,6 +42,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
     --list) list=1; shift ;;
+    --summary) summary; exit 0 ;;
     --no-cmin) cmin=0; shift ;;
     --timeout) timeout_ms="$2"; shift 2 ;;
     -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
@@ -144,3 +157,6 @@ kept=$(ls "$corpus" | wc -l)
 printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%Y-%m-%dT%H:%MZ)" "$target" "$seconds" "$execs" "$rate" "$found" "$kept" "$ncrash" "$nhang" "$commit" >> fuzz/campaigns.tsv
 echo "$target: $execs executions in ${seconds}s ($rate/s), queue $found, corpus kept $kept, crashes $ncrash, hangs $nhang"
 [ "$ncrash" = 0 ] && [ "$nhang" = 0 ]
+}
+
+main "$@"; exit $?

@@ -49,4 +49,21 @@ public class HarnessReachTests
         Assert.Equal(Pliant.Quic.Connection.ConnectionState.Connected, Endpoint1RttTarget.Probe(FuzzInput.Build((0, [0x01])), finish: false));
         Assert.Equal(Pliant.Quic.Connection.ConnectionState.Draining, Endpoint1RttTarget.Probe(FuzzInput.Build((0, [0x1d, 0x00, 0x00])), finish: false));
     }
+
+    [Fact]
+    public void TlsSeedsDriveBothHandshakesPastTheirFirstMessage()
+    {
+        // The recorded ClientHello makes a server answer with its whole first flight (ServerHello at the
+        // Initial level, the rest at the Handshake level); the recorded server flight takes a client to
+        // the point where it has read the ServerHello (it derives Handshake keys).
+        var clientFlight = TlsFlights.ClientFlights().First().Item2;
+        var r = new FuzzInput(clientFlight);
+        Assert.Equal(0, r.Byte());
+        var server = Pliant.Quic.Tls.TlsHandshake.CreateServer(FixedKeys.TlsServer(), FixedKeys.TransportParameters(server: true));
+        server.HandleCryptoData(Pliant.Quic.EncryptionLevel.Initial, r.Chunk());
+        var levels = new List<Pliant.Quic.EncryptionLevel>();
+        while (server.TryPollEvent(out var e))
+            if (e.Kind == Pliant.Quic.Tls.TlsEventKind.HandshakeData) levels.Add(e.Level);
+        Assert.Equal([Pliant.Quic.EncryptionLevel.Initial, Pliant.Quic.EncryptionLevel.Handshake], levels.Distinct());
+    }
 }
