@@ -279,6 +279,7 @@ public sealed partial class QuicConnectionCore
             _cc.MaxDatagramSize = size;
         }
         TopUpLocalCids();
+        if (!IsClient) _registry?.HandshakeEnded(this);
         Raise(new ConnectionEvent(ConnectionEventKind.Connected));
         if (Operations.IsHooked(Pliant.Quic.Operations.OperationId.ConnOnHandshakeDone))
             Operations.Invoke(Pliant.Quic.Operations.OperationId.ConnOnHandshakeDone, 0);

@@ -11,13 +11,17 @@ public sealed partial class QuicConnectionCore
         public IPEndPoint Address { get; } = address;
         public ulong Challenge { get; set; } = challenge;
         public long DeadlineUs { get; set; } = deadlineUs;
-        public long BytesReceived { get; set; }
-        public long BytesSent { get; set; }
         public int Attempts { get; set; } = 1;
         public IPEndPoint? Previous { get; init; }
     }
 
+    /// <summary>PATH_RESPONSE datagrams a second at most (burst <see cref="PathResponseBurst"/>): path validation needs a handful.</summary>
+    private const int PathResponsesPerSecond = 16;
+    private const int PathResponseBurst = 8;
+
     private readonly Queue<(IPEndPoint To, ulong Data)> _pathResponses = new();
+    private readonly AddressCredits _addressCredits = new();
+    private TokenBucket _pathResponseBudget = new(PathResponsesPerSecond, PathResponseBurst);
     private PendingPath? _pendingPath;
     private bool _pathChallengePending;
     private bool _ecnEnabled;
@@ -46,8 +50,21 @@ public sealed partial class QuicConnectionCore
 
     private void OnPathChallenge(ulong data, IPEndPoint from)
     {
-        // Keep only a few; a flood of challenges must not grow memory.
-        if (_pathResponses.Count < 4) _pathResponses.Enqueue((from, data));
+        // Keep only a few, at a limited rate: a flood of challenges must grow neither memory nor
+        // what we send (RFC 9000 §8.2.2 asks for one response per challenge, not for any number).
+        if (_pathResponses.Count >= 4 || !_pathResponseBudget.TryTake(_lastNowUs))
+        {
+            Statistics.PathResponsesLimited++;
+            return;
+        }
+        _pathResponses.Enqueue((from, data));
+    }
+
+    /// <summary>Bytes the anti-amplification limit lets us send to <paramref name="address"/> now (RFC 9000 §8, §9.3).</summary>
+    private long AmplificationAllowance(IPEndPoint address)
+    {
+        if (IsCurrentPath(address)) return _addressValidated ? long.MaxValue : Math.Max(0, 3 * _bytesReceivedOnPath - _bytesSentOnPath);
+        return _addressCredits.Allowance(address);
     }
 
     private void OnPathResponse(ulong data)
@@ -75,14 +92,15 @@ public sealed partial class QuicConnectionCore
         SwitchToNextPeerCid();
         // RFC 9000 §9.3: until the new address is validated, anti-amplification applies to it.
         _addressValidated = false;
-        _bytesReceivedOnPath = datagramLength;
-        _bytesSentOnPath = 0;
+        // What this address already sent (and was sent, e.g. PATH_RESPONSE) carries over to its path.
+        (_bytesReceivedOnPath, _bytesSentOnPath) = _addressCredits.Get(from);
+        if (_bytesReceivedOnPath == 0) _bytesReceivedOnPath = datagramLength;
         StartPathValidation(nowUs, from, previous);
     }
 
     private void StartPathValidation(long nowUs, IPEndPoint address, IPEndPoint? previous)
     {
-        ulong challenge = (ulong)_rng.NextInt64();
+        ulong challenge = _rng.NextUInt64();
         _pendingPath = new PendingPath(address, challenge, nowUs + Math.Max(3 * _rtt.PtoBase, 2 * 1000 * 1000 / 10))
         {
             Previous = previous,
@@ -97,7 +115,7 @@ public sealed partial class QuicConnectionCore
         {
             // Try again with a new challenge.
             path.Attempts++;
-            path.Challenge = (ulong)_rng.NextInt64();
+            path.Challenge = _rng.NextUInt64();
             path.DeadlineUs = nowUs + 3 * _rtt.PtoBase;
             _pathChallengePending = true;
             return;

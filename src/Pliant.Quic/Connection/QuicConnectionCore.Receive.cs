@@ -41,6 +41,18 @@ public sealed partial class QuicConnectionCore
         if (_state is ConnectionState.Closed or ConnectionState.Draining) return;
         Statistics.DatagramsReceived++;
         Statistics.BytesReceived += datagram.Length;
+        // RFC 9000 §8.1: every datagram attributed to the connection counts toward the 3x limit of its
+        // source address, even when all its packets are discarded.
+        bool currentPath = IsCurrentPath(from);
+        if (currentPath) _bytesReceivedOnPath += datagram.Length;
+        else _addressCredits.AddReceived(from, datagram.Length);
+        bool wasClosing = _state == ConnectionState.Closing;
+        if (wasClosing)
+        {
+            NoteDatagramWhileClosing(currentPath);
+            // A connection that failed inside keeps no trust in its state: it only answers with its close.
+            if (_faulted) return;
+        }
         // Packets are decrypted out of place from the (read-only) driver buffer into this scratch, at the
         // same offsets: only headers are copied, the AEAD writes the plaintext.
         if (datagram.Length > _receiveScratch.Length) _receiveScratch = new byte[datagram.Length];
@@ -75,8 +87,6 @@ public sealed partial class QuicConnectionCore
         {
             _lastActivityUs = nowUs;
             _idleDeadline = nowUs + IdleTimeoutWithPto();
-            if (IsCurrentPath(from)) _bytesReceivedOnPath += datagram.Length;
-            else if (_pendingPath is { } p && from.Equals(p.Address)) p.BytesReceived += datagram.Length;
         }
         else if (IsStatelessReset(datagram))
         {
@@ -88,7 +98,6 @@ public sealed partial class QuicConnectionCore
             Statistics.PacketsDropped++;
         }
 
-        if (_state == ConnectionState.Closing) _closeResendDue = true;
     }
 
     /// <summary>
@@ -382,7 +391,7 @@ public sealed partial class QuicConnectionCore
                 // RFC 9221 §3: DATAGRAM without having advertised support is a PROTOCOL_VIOLATION.
                 if (_options.MaxDatagramFrameSize == 0)
                     throw new QuicProtocolException(TransportErrorCode.ProtocolViolation, "DATAGRAM frame not negotiated", type);
-                Raise(new ConnectionEvent(ConnectionEventKind.DatagramReceived, Data: f.Data.ToArray()));
+                OnDatagramReceived(f.Data);
                 break;
             }
             default:
@@ -412,6 +421,9 @@ public sealed partial class QuicConnectionCore
             if (count == _ackRangeScratch.Length) Array.Resize(ref _ackRangeScratch, count * 2);
             _ackRangeScratch[count++] = range;
         }
+        // RFC 9000 §13.1, §21.4: acknowledging a packet number we skipped (never sent) is an optimistic ACK.
+        if (space.Space == PacketSpace.Application && _pnSkipper.AcknowledgesSkipped(_ackRangeScratch.AsSpan(0, count)))
+            throw new QuicProtocolException(TransportErrorCode.ProtocolViolation, "ACK of a skipped packet number", 0x02);
         long ackDelayUs = space.Space == PacketSpace.Application
             ? (long)Math.Min(f.AckDelay << _peerAckDelayExponent, (ulong)int.MaxValue)
             : 0;
@@ -475,6 +487,9 @@ public sealed partial class QuicConnectionCore
                 case SentFrameKind.Ack:
                     _spaces[(int)p.Space].Acks.OnAckFrameAcked(f.Value);
                     break;
+                case SentFrameKind.RetireConnectionId:
+                    OnRetireAcked(f.Value);
+                    break;
                 case SentFrameKind.Plugin:
                     if (_frameExtensions.TryGetValue(f.StreamId, out var acked))
                     {
@@ -531,7 +546,7 @@ public sealed partial class QuicConnectionCore
                     foreach (var c in _localCids) if (c.Sequence == f.Value) c.Pending = true;
                     break;
                 case SentFrameKind.RetireConnectionId:
-                    _retireQueue.Add(f.Value);
+                    OnRetireLost(f.Value);
                     break;
                 case SentFrameKind.NewToken:
                     _newTokenPending = true;
