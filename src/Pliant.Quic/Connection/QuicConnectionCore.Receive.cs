@@ -8,7 +8,12 @@ namespace Pliant.Quic.Connection;
 // The receive path: datagram → packets → header protection → decryption → frames (RFC 9000 §12, RFC 9001 §5).
 public sealed partial class QuicConnectionCore
 {
-    private byte[] _receiveScratch = new byte[65536];
+    /// <summary>
+    /// Where packets are decrypted: one per thread, not per connection (64 KiB per connection was half
+    /// the memory of a pending handshake). Nothing refers to it after <see cref="HandleDatagram(long, ReadOnlySpan{byte}, IPEndPoint, EcnCodepoint)"/> returns.
+    /// </summary>
+    [ThreadStatic]
+    private static byte[]? t_receiveScratch;
     private readonly List<SentPacket> _ackedScratch = [];
     private readonly List<SentPacket> _lostScratch = [];
     private AckRange[] _ackRangeScratch = new AckRange[64];
@@ -55,8 +60,9 @@ public sealed partial class QuicConnectionCore
         }
         // Packets are decrypted out of place from the (read-only) driver buffer into this scratch, at the
         // same offsets: only headers are copied, the AEAD writes the plaintext.
-        if (datagram.Length > _receiveScratch.Length) _receiveScratch = new byte[datagram.Length];
-        var buffer = _receiveScratch.AsSpan(0, datagram.Length);
+        var scratch = t_receiveScratch;
+        if (scratch is null || scratch.Length < datagram.Length) t_receiveScratch = scratch = new byte[Math.Max(65536, datagram.Length)];
+        var buffer = scratch.AsSpan(0, datagram.Length);
 
         bool anyProcessed = false;
         int offset = 0;
@@ -216,14 +222,14 @@ public sealed partial class QuicConnectionCore
         {
             // RFC 9000 §8.1: a Handshake packet proves the client owns its address; RFC 9001 §4.9.1:
             // the server discards Initial keys when it first processes a Handshake packet.
-            _addressValidated = true;
+            if (IsCurrentPath(from)) MarkCurrentPathValidated();
             _recovery.PeerCompletedAddressValidation = true;
             DiscardSpace(PacketSpace.Initial, nowUs);
         }
         if (IsClient && level == EncryptionLevel.Handshake) _recovery.PeerCompletedAddressValidation = true;
 
         if (level == EncryptionLevel.OneRtt && !IsCurrentPath(from) && space.LargestReceived == pn)
-            OnPeerAddressChange(nowUs, from, nonProbing, datagramLength);
+            OnPeerAddressChange(nowUs, from, nonProbing);
         return true;
     }
 

@@ -30,9 +30,12 @@ public sealed partial class QuicConnectionCore
         if (_state is ConnectionState.Closing or ConnectionState.Draining) return _closeDeadlineUs;
         long t = _idleDeadline;
         if (!_handshakeComplete) t = Math.Min(t, _handshakeDeadlineUs);
-        if (_recovery.LossDetectionTimerUs is { } loss) t = Math.Min(t, loss);
-        foreach (var s in _spaces)
-            if (!s.Discarded && s.Acks.AckDeadlineUs is { } ack) t = Math.Min(t, ack);
+        if (!AmplificationBlocked)
+        {
+            if (_recovery.LossDetectionTimerUs is { } loss) t = Math.Min(t, loss);
+            foreach (var s in _spaces)
+                if (!s.Discarded && s.Acks.AckDeadlineUs is { } ack) t = Math.Min(t, ack);
+        }
         if (_pendingPath is { } path) t = Math.Min(t, path.DeadlineUs);
         if (_previousReceiveKeys is not null) t = Math.Min(t, _previousKeysDiscardAtUs);
         if (_pacingWakeUs is { } pace) t = Math.Min(t, pace);
