@@ -146,6 +146,12 @@ public sealed partial class QuicConnectionCore
 
     private bool _faulted;
 
+    /// <summary>Where this connection's unpredictable values come from (the CSPRNG unless a simulation seeded it).</summary>
+    internal RandomSource Randomness => _rng;
+
+    /// <summary>Largest 1-RTT (application space) packet number received, for tests.</summary>
+    internal ulong? LargestApplicationPacketReceived => _spaces[(int)Recovery.PacketSpace.Application].LargestReceived;
+
     /// <summary>1-RTT packet numbers skipped so far (RFC 9000 §21.4).</summary>
     internal long PacketNumbersSkipped => _pnSkipper.Skipped;
 

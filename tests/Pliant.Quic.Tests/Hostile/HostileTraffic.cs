@@ -49,7 +49,7 @@ internal static class HostileTraffic
     /// <paramref name="mutate"/> change the plaintext frames, and protects it again: a well-formed,
     /// authentic Initial with attacker-chosen contents.
     /// </summary>
-    public static byte[] ReprotectInitial(byte[] datagram, Action<byte[]> mutate)
+    public static byte[] ReprotectInitial(byte[] datagram, Action<byte[]> mutate, ulong? packetNumber = null)
     {
         var d = (byte[])datagram.Clone();
         if (!PacketHeader.TryParse(d, 8, out var h)) throw new ArgumentException("not a QUIC packet");
@@ -62,6 +62,11 @@ internal static class HostileTraffic
         var payload = packet.Slice(payloadStart, payloadLength).ToArray();
         mutate(payload);
         payload.CopyTo(packet[payloadStart..]);
+        if (packetNumber is { } next)
+        {
+            pn = next;
+            PacketNumber.Write(packet[h.PacketNumberOffset..], pn, pnLength);
+        }
         Pliant.Quic.Crypto.PacketProtector.Protect(packet, h.PacketNumberOffset, pnLength, pn, keys);
         return d;
     }
