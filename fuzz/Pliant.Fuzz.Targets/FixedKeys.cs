@@ -74,8 +74,18 @@ public static class FixedKeys
         RequireRetry = retry,
         StaticKey = StaticKey,
         Random = new Random(2),
-        MaxConnections = 8,
+        Time = FixedTime.Instance,
+        // Small, so admission paths run too: Retry by itself past 4 handshakes, CONNECTION_REFUSED past 8.
+        Limits = new ServerLimits { MaxConnections = 8, MaxConnectionsPerAddress = 8, MaxHandshakes = 8, MaxHandshakesPerAddress = 8, RetryThreshold = 4 },
     };
+
+    /// <summary>A wall clock stopped at 2030-01-01 (address-token lifetimes), so runs do not depend on the date.</summary>
+    private sealed class FixedTime : TimeProvider
+    {
+        public static readonly FixedTime Instance = new();
+
+        public override DateTimeOffset GetUtcNow() => new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    }
 
     /// <summary>
     /// Encoded transport parameters as a QUIC client or server would send them; the

@@ -53,7 +53,7 @@ public sealed class QuicListener : IAsyncDisposable
             Server = CoreOptions.ForServer(options),
             RequireRetry = options.RequireRetry,
             StaticKey = options.StaticKey,
-            MaxConnections = options.MaxConnections,
+            Limits = options.Limits ?? ServerLimits.Default,
         };
         var logging = options.LoggerFactory ?? options.ConnectionOptions.LoggerFactory;
         var listener = new QuicListener(options, self =>

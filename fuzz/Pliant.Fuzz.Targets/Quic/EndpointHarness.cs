@@ -68,6 +68,7 @@ internal sealed class EndpointHarness
 
     private void Step()
     {
+        ThrowIfFaulted();
         if (_endpoint.PollTimeout() is { } due && due <= _now) _endpoint.HandleTimeout(_now);
         for (int i = 0; i < MaxTransmitsPerStep; i++)
         {
@@ -83,5 +84,18 @@ internal sealed class EndpointHarness
             {
             }
         }
+        ThrowIfFaulted();
+    }
+
+    /// <summary>
+    /// The endpoint isolates a connection whose code threw unexpectedly (it closes with INTERNAL_ERROR
+    /// and counts it); for the fuzzer that is the crash, so the original exception is rethrown here.
+    /// </summary>
+    private void ThrowIfFaulted()
+    {
+        if (_endpoint.Statistics.ConnectionsFaulted == 0) return;
+        foreach (var c in _endpoint.Connections)
+            if (c.FaultError is { } e) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e);
+        throw new FuzzInvariantException("a connection faulted (INTERNAL_ERROR) and was already removed");
     }
 }

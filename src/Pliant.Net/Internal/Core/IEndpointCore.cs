@@ -27,6 +27,13 @@ internal interface IEndpointCore
 
     /// <summary>The driver no longer tracks <paramref name="connection"/> (it is fully closed).</summary>
     void Forget(IConnectionCore connection);
+
+    /// <summary>
+    /// Code acting on <paramref name="connection"/> (the application's callbacks) failed unexpectedly:
+    /// close that connection (INTERNAL_ERROR); the endpoint and its other connections go on.
+    /// </summary>
+    void Fault(IConnectionCore connection, long nowUs, Exception error) =>
+        connection.Close(nowUs, 0, "internal error: " + error.GetType().Name);
 }
 
 /// <summary>The driver's view of <see cref="QuicConnectionCore"/> (same members).</summary>
