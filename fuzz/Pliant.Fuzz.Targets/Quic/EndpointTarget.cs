@@ -15,7 +15,10 @@ public sealed class EndpointTarget : FuzzTarget
 
     public override string Description => "server QuicEndpointCore.HandleDatagram, raw datagrams (length-prefixed sequence), output and timers polled";
 
-    protected override void Execute(ReadOnlySpan<byte> input)
+    protected override void Execute(ReadOnlySpan<byte> input) => Probe(input);
+
+    /// <summary>Runs one input and tells what the endpoint did.</summary>
+    internal static (int Accepted, int Transmits, long BytesSent) Probe(ReadOnlySpan<byte> input)
     {
         var r = new FuzzInput(input);
         var h = new EndpointHarness(retry: input.Length > 0 && (input[0] & 0x80) != 0 && (input[0] & 0x70) == 0);
@@ -25,6 +28,7 @@ public sealed class EndpointTarget : FuzzTarget
             h.Deliver(control, r.Chunk());
         }
         h.Finish();
+        return h.Stats;
     }
 
     public override IEnumerable<(string Name, byte[] Data)> Seeds()

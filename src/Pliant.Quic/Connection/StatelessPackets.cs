@@ -18,7 +18,8 @@ internal static class StatelessPackets
     /// <summary>RFC 9000 §6.1: Version Negotiation listing our versions (and a greased one, §6.3).</summary>
     public static byte[] VersionNegotiation(ReadOnlySpan<byte> datagram, in PacketHeader h)
     {
-        var vn = new byte[7 + 2 * ConnectionId.MaxLength + 4 * 4];
+        // RFC 8999 §5.1: an unknown version's connection IDs may be up to 255 bytes each, not 20.
+        var vn = new byte[VersionNegotiationPacket.EncodedLength(h.SourceConnectionIdLength, h.DestinationConnectionIdLength, 4)];
         int n = VersionNegotiationPacket.Write(vn, datagram.Slice(h.SourceConnectionIdOffset, h.SourceConnectionIdLength),
             datagram.Slice(h.DestinationConnectionIdOffset, h.DestinationConnectionIdLength),
             [QuicVersion.V1, QuicVersion.V2, QuicVersion.V2Draft], includeGreasedVersion: true);
