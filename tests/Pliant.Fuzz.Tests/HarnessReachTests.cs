@@ -66,4 +66,13 @@ public class HarnessReachTests
             if (e.Kind == Pliant.Quic.Tls.TlsEventKind.HandshakeData) levels.Add(e.Level);
         Assert.Equal([Pliant.Quic.EncryptionLevel.Initial, Pliant.Quic.EncryptionLevel.Handshake], levels.Distinct());
     }
+
+    [Fact]
+    public void Http3RequestSeedsGetResponses()
+    {
+        // The handler ran and answered (HEADERS + DATA written back on the request stream).
+        var seeds = new Pliant.Fuzz.Http3.Http3ServerTarget().Seeds().ToDictionary(s => s.Name, s => s.Data);
+        Assert.True(Pliant.Fuzz.Http3.Http3ServerTarget.Probe(seeds["get"]) > 10);
+        Assert.True(Pliant.Fuzz.Http3.Http3ServerTarget.Probe(seeds["post-bytewise"]) > 10);
+    }
 }

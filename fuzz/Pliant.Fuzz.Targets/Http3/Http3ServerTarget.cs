@@ -25,10 +25,14 @@ public sealed class Http3ServerTarget : FuzzTarget
 
     public override int MaxInputLength => 16 * 1024;
 
-    protected override void Execute(ReadOnlySpan<byte> input)
+    protected override void Execute(ReadOnlySpan<byte> input) => Probe(input);
+
+    /// <summary>Runs one input; returns the response bytes written on request streams (for the reach tests).</summary>
+    internal static long Probe(ReadOnlySpan<byte> input)
     {
         var r = new FuzzInput(input);
         var connection = new ScriptedConnection();
+        var requests = new List<ScriptedStream>();
         ulong nextRequest = 0, nextUni = 2;
         for (int i = 0; i < 16 && !r.IsEmpty; i++)
         {
@@ -37,7 +41,9 @@ public sealed class Http3ServerTarget : FuzzTarget
             bool uni = (control & 1) != 0;
             ulong id = uni ? nextUni : nextRequest;
             if (uni) nextUni += 4; else nextRequest += 4;
-            connection.AddIncoming(new ScriptedStream(connection, id, data, fin: !uni, reset: (control & 2) != 0, readSize: control >> 4));
+            var stream = new ScriptedStream(connection, id, data, fin: !uni, reset: (control & 2) != 0, readSize: control >> 4);
+            if (!uni) requests.Add(stream);
+            connection.AddIncoming(stream);
         }
 
         var server = new Http3ServerConnection(connection, HandleAsync, new Http3ServerOptions { MaxFieldSectionSize = 4096, MaxFrameSize = 4096 });
@@ -47,6 +53,7 @@ public sealed class Http3ServerTarget : FuzzTarget
         connection.Shutdown();
         if (!finished) throw new TimeoutException("the HTTP/3 server did not finish a scripted connection within " + RunTimeout);
         if (connection.InternalErrors > 0) throw new FuzzInvariantException("the HTTP/3 server closed a stream or the connection with H3_INTERNAL_ERROR (an unexpected exception)");
+        return requests.Sum(s => s.BytesWritten);
     }
 
     private static async Task HandleAsync(Http3ServerRequest request, Http3ServerResponse response, CancellationToken ct)
