@@ -131,14 +131,33 @@ public sealed class PluginExchangeTarget : FuzzTarget
             (byte)(body2.Length >> 8), (byte)body2.Length, .. body2, (byte)(body1.Length >> 8), (byte)body1.Length, .. body1]);
     }
 
-    /// <summary>The slice of a connection the exchange needs; records what it is told.</summary>
+    /// <summary>
+    /// The slice of a connection the exchange needs; records what it is told. It also has the members of
+    /// the interface as the h-plugins branch reshapes it (connection time, timers, injecting a loaded
+    /// module), so the target keeps compiling when that work lands.
+    /// </summary>
     private sealed class FakeConnection(IReadOnlyList<(ulong Id, byte[] Value)> parameters) : IPluginExchangeConnection
     {
+        private readonly List<(long AtUs, Action<long, long> Callback)> _timers = [];
+
         public bool IsHandshakeComplete => true;
         public IReadOnlyList<(ulong Id, byte[] Value)>? PeerExtraTransportParameters => parameters;
+        public long NowUs => 0;
         public int Events { get; private set; }
         public int Injected { get; private set; }
         public void RaisePluginEvent(string pluginId, string message) => Events++;
         public void Inject(byte[] wasm, TrustDecision decision) => Injected++;
+        public void Inject(PluginModule module, TrustDecision decision) => Injected++;
+
+        public long ScheduleTimer(long atUs, Action<long, long> callback)
+        {
+            _timers.Add((atUs, callback));
+            return _timers.Count;
+        }
+
+        public void CancelTimer(long id)
+        {
+            if (id > 0 && id <= _timers.Count) _timers[(int)id - 1] = (long.MaxValue, _timers[(int)id - 1].Callback);
+        }
     }
 }
