@@ -38,11 +38,19 @@ internal sealed class ScriptedConnection : IH3Connection
         return ValueTask.FromResult<Stream>(new ScriptedStream(this, id, [], fin: true, reset: false, readSize: 0));
     }
 
-    public ValueTask<(Stream stream, bool bidirectional, ulong streamId)?> AcceptStreamAsync(CancellationToken ct)
+    public async ValueTask<(Stream stream, bool bidirectional, ulong streamId)?> AcceptStreamAsync(CancellationToken ct)
     {
-        if (!_incoming.TryDequeue(out var s)) return ValueTask.FromResult<(Stream, bool, ulong)?>(null);
-        return ValueTask.FromResult<(Stream, bool, ulong)?>((s, s.StreamId % 4 == 0, s.StreamId));
+        // One request at a time: the server runs each on the thread pool, and requests racing each other
+        // (and the control stream) made the coverage of an input differ from run to run. The previous
+        // request is finished when the server ended or reset its response.
+        if (_lastRequest is { } previous)
+            await previous.Finished.WaitAsync(TimeSpan.FromSeconds(5), ct).ConfigureAwait(false);
+        if (!_incoming.TryDequeue(out var s)) return null;
+        if (s.StreamId % 4 == 0) _lastRequest = s;
+        return (s, s.StreamId % 4 == 0, s.StreamId);
     }
+
+    private ScriptedStream? _lastRequest;
 
     public void Abort(ulong errorCode)
     {
@@ -57,7 +65,11 @@ internal sealed class ScriptedConnection : IH3Connection
 /// </summary>
 internal sealed class ScriptedStream(ScriptedConnection owner, ulong id, byte[] data, bool fin, bool reset, int readSize) : Stream, IH3StreamControl
 {
+    private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _position;
+
+    /// <summary>Completes when the server ended (FIN) or reset its side of the stream.</summary>
+    public Task Finished => _finished.Task;
 
     public ulong StreamId => id;
     public long BytesWritten { get; private set; }
@@ -106,11 +118,13 @@ internal sealed class ScriptedStream(ScriptedConnection owner, ulong id, byte[] 
     {
     }
 
-    public void CompleteWrites()
-    {
-    }
+    public void CompleteWrites() => _finished.TrySetResult();
 
-    public void Abort(ulong code, bool read, bool write) => owner.NoteAbort(code);
+    public void Abort(ulong code, bool read, bool write)
+    {
+        owner.NoteAbort(code);
+        if (write) _finished.TrySetResult();
+    }
 
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();
