@@ -66,8 +66,9 @@ public sealed partial class TlsHandshake
         byte[] tp = exts.Get(ExtensionType.QuicTransportParameters)
             ?? throw TlsAlert.Error(TlsAlert.MissingExtension, "ClientHello: quic_transport_parameters missing");
 
-        // Cipher suite: the server's preference among the client's offer.
-        var offered = new List<ushort>();
+        // Cipher suite: the server's preference among the client's offer (a bounded list, looked up in O(1)).
+        TlsLimits.Check(suitesBytes.Length / 2, TlsLimits.MaxListEntries, "ClientHello cipher_suites");
+        var offered = new U16Set(stackalloc ulong[U16Set.Words]);
         for (int i = 0; i < suitesBytes.Length; i += 2) offered.Add(BinaryPrimitives.ReadUInt16BigEndian(suitesBytes[i..]));
         CipherSuite? chosen = null;
         foreach (var s in o.CipherSuites)
@@ -91,18 +92,23 @@ public sealed partial class TlsHandshake
         // Key shares (RFC 8446 §4.2.8).
         byte[] groupsExt = exts.Get(ExtensionType.SupportedGroups) ?? throw TlsAlert.Error(TlsAlert.MissingExtension, "ClientHello: supported_groups missing");
         var clientGroups = TlsExtensions.ParseU16List(groupsExt, "supported_groups");
+        var clientGroupSet = new U16Set(stackalloc ulong[U16Set.Words]);
+        foreach (ushort g in clientGroups) clientGroupSet.Add(g);
         byte[] keyShareExt = exts.Get(ExtensionType.KeyShare) ?? throw TlsAlert.Error(TlsAlert.MissingExtension, "ClientHello: key_share missing");
         var shares = new List<(ushort Group, byte[] Key)>();
         var kr = TlsExtensions.Reader(keyShareExt, "key_share");
         var sharesReader = new WireReader(kr.ReadVector16(), TlsAlert.DecodeErrorCode, "key_share");
         EnsureEnd(ref kr);
+        // Linear in the shares: duplicates and membership through bit sets, at most MaxKeyShares entries.
+        var shareGroups = new U16Set(stackalloc ulong[U16Set.Words]);
         while (!sharesReader.IsEmpty)
         {
             ushort g = sharesReader.ReadUInt16();
             var key = sharesReader.ReadVector16();
             if (key.IsEmpty) throw sharesReader.Fail("empty key_exchange");
-            if (shares.Exists(s => s.Group == g)) throw TlsAlert.Error(TlsAlert.IllegalParameter, "key_share: duplicate group");
-            if (!clientGroups.Contains(g)) throw TlsAlert.Error(TlsAlert.IllegalParameter, "key_share: group not in supported_groups");
+            if (!shareGroups.Add(g)) throw TlsAlert.Error(TlsAlert.IllegalParameter, "key_share: duplicate group");
+            if (!clientGroupSet.Contains(g)) throw TlsAlert.Error(TlsAlert.IllegalParameter, "key_share: group not in supported_groups");
+            TlsLimits.Check(shares.Count + 1, TlsLimits.MaxKeyShares, "key_share");
             shares.Add((g, key.ToArray()));
         }
         NamedGroup? group = null;
@@ -140,7 +146,7 @@ public sealed partial class TlsHandshake
         {
             // RFC 8446 §4.1.4: ask for a share of a group we both support.
             foreach (var g in o.Groups)
-                if (clientGroups.Contains((ushort)g)) { group = g; break; }
+                if (clientGroupSet.Contains((ushort)g)) { group = g; break; }
             if (group is null) throw TlsAlert.Error(TlsAlert.HandshakeFailure, "ClientHello: no key exchange group in common");
             SendHelloRetryRequest(message, suite, group.Value);
             return;
@@ -252,6 +258,7 @@ public sealed partial class TlsHandshake
             var id = identities.ReadVector16();
             uint age = identities.ReadUInt32();
             if (id.IsEmpty) throw identities.Fail("empty identity");
+            TlsLimits.Check(ids.Count + 1, TlsLimits.MaxPskIdentities, "pre_shared_key identities");
             if (ids.Count == 0) firstObfuscatedAge = age;
             ids.Add(id.ToArray());
         }
@@ -260,6 +267,7 @@ public sealed partial class TlsHandshake
         {
             var b = binders.ReadVector8();
             if (b.Length < 32) throw binders.Fail("binder too short");
+            TlsLimits.Check(binderList.Count + 1, TlsLimits.MaxPskIdentities, "pre_shared_key binders");
             binderList.Add(b.ToArray());
         }
         if (ids.Count == 0) throw r.Fail("no identities");
