@@ -13,7 +13,11 @@ public enum NamedGroup : ushort
 /// <summary>How a client checks the server's certificate.</summary>
 public enum CertificateValidationMode
 {
-    /// <summary>Chain to the system's trusted roots and match the server name (the default).</summary>
+    /// <summary>
+    /// Chain to the system's trusted roots (plus <see cref="CertificateValidation.ExtraRoots"/>) and match
+    /// <see cref="TlsClientOptions.ServerName"/>, which is then required, against the leaf's subjectAltNames:
+    /// dNSName with a whole-leftmost-label wildcard, iPAddress for an IP literal, never the Common Name (RFC 9525). The default.
+    /// </summary>
     SystemRoots,
     /// <summary>Accept only a leaf certificate whose DER encoding has one of the pinned SHA-256 hashes.</summary>
     Pinned,
@@ -42,7 +46,12 @@ public sealed class CertificateValidation
 /// <summary>Options for the client side of a TLS 1.3 handshake carried by QUIC.</summary>
 public sealed class TlsClientOptions
 {
-    /// <summary>The server name sent in SNI and checked against the certificate; null sends no SNI.</summary>
+    /// <summary>
+    /// The server's host name (sent in SNI) or IP address (not sent; RFC 6066 §3), matched against the
+    /// certificate's subjectAltNames (RFC 9525; see <see cref="CertificateValidationMode.SystemRoots"/>).
+    /// Required with <see cref="CertificateValidationMode.SystemRoots"/> (<see cref="TlsHandshake.CreateClient"/>
+    /// throws <see cref="ArgumentException"/> without it); optional with a pin or <see cref="CertificateValidationMode.Insecure"/>.
+    /// </summary>
     public string? ServerName { get; init; }
 
     /// <summary>ALPN protocols offered, most preferred first (RFC 9001 §8.1 requires ALPN).</summary>
