@@ -11,10 +11,8 @@ public sealed partial class TlsHandshake
 {
     private enum ServerState { WaitClientHello, WaitFinished, Connected }
 
-    /// <summary>Largest difference between the client's and our ticket age for 0-RTT (RFC 8446 §8.3).</summary>
-    private const long MaxTicketAgeSkewMs = 10_000;
-
     private TlsServerOptions? _serverOptions;
+    private ZeroRttAntiReplay? _antiReplay;
     private ServerState _serverState;
     private NamedGroup? _retryGroup;
     private byte[]? _clientApplicationSecret;
@@ -123,15 +121,16 @@ public sealed partial class TlsHandshake
 
         // Resumption (RFC 8446 §4.2.11): psk_dhe_ke only.
         bool pskDhe = exts.Get(ExtensionType.PskKeyExchangeModes) is { } modes && ParseModes(modes).Contains((byte)1);
-        TicketContents? ticket = null;
-        byte[]? psk = null;
+        AcceptedPsk? accepted = null;
         if (exts.Get(ExtensionType.PreSharedKey) is { } pskExt)
         {
             if (!exts.Has(ExtensionType.PskKeyExchangeModes))
                 throw TlsAlert.Error(TlsAlert.MissingExtension, "ClientHello: pre_shared_key without psk_key_exchange_modes");
             if (group is not null || _retryGroup is null) // only resume once we also have a key share to use
-                (ticket, psk) = TryAcceptPsk(message, pskExt, suite, protocol, serverName, pskDhe && o.TicketKey is not null);
+                accepted = TryAcceptPsk(message, pskExt, suite, protocol, serverName, pskDhe && o.TicketKey is not null);
         }
+        var ticket = accepted?.Ticket;
+        byte[]? psk = ticket?.Psk;
 
         // Signature scheme for a full handshake (RFC 8446 §4.2.3).
         ushort scheme = 0;
@@ -152,10 +151,17 @@ public sealed partial class TlsHandshake
             return;
         }
 
-        // RFC 8446 §4.2.10: 0-RTT needs the first PSK, the same suite and ALPN, and no HelloRetryRequest.
+        // RFC 8446 §4.2.10: 0-RTT needs the first PSK, the same suite and ALPN, and no HelloRetryRequest;
+        // §8: and a fresh ClientHello never accepted before (checked last, as it records this one).
         bool earlyOffered = exts.Has(ExtensionType.EarlyData);
         bool acceptEarly = earlyOffered && o.EnableEarlyData && ticket is { EarlyData: true } && ticket.Suite == suite
-            && ticket.Alpn == protocol && !_retried;
+            && ticket.Alpn == protocol && !_retried && _antiReplay is not null;
+        if (acceptEarly)
+        {
+            EarlyDataDecision = _antiReplay!.TryAccept(accepted!.Binder, ticket!.IssuedUnixMs, accepted.ClientAgeMs,
+                o.Time.GetUtcNow().ToUnixTimeMilliseconds());
+            acceptEarly = EarlyDataDecision == ZeroRttDecision.Accepted;
+        }
 
         Suite = suite;
         ApplicationProtocol = protocol;
@@ -238,12 +244,15 @@ public sealed partial class TlsHandshake
         return [.. list.ToArray()];
     }
 
+    /// <summary>A ticket whose binder verified, with what the anti-replay check needs.</summary>
+    private sealed record AcceptedPsk(TicketContents Ticket, byte[] Binder, long ClientAgeMs);
+
     /// <summary>
     /// Looks for a usable ticket among the identities; checks its binder over the truncated
-    /// ClientHello (RFC 8446 §4.2.11.2). A ticket we cannot use means a full handshake; a bad
+    /// ClientHello (RFC 8446 §4.2.11.2). A ticket we cannot use means a full handshake (null); a bad
     /// binder on a ticket we chose is decrypt_error.
     /// </summary>
-    private (TicketContents?, byte[]?) TryAcceptPsk(byte[] message, byte[] pskExt, CipherSuite suite, string protocol, string? serverName, bool usable)
+    private AcceptedPsk? TryAcceptPsk(byte[] message, byte[] pskExt, CipherSuite suite, string protocol, string? serverName, bool usable)
     {
         var o = ServerOptions;
         var r = TlsExtensions.Reader(pskExt, "pre_shared_key");
@@ -272,7 +281,7 @@ public sealed partial class TlsHandshake
         }
         if (ids.Count == 0) throw r.Fail("no identities");
         if (ids.Count != binderList.Count) throw TlsAlert.Error(TlsAlert.IllegalParameter, "pre_shared_key: identities and binders differ in number");
-        if (!usable) return (null, null);
+        if (!usable) return null;
 
         long nowMs = o.Time.GetUtcNow().ToUnixTimeMilliseconds();
         // Only the first identity can carry 0-RTT; we issue one ticket per connection, so try the first only.
@@ -280,16 +289,15 @@ public sealed partial class TlsHandshake
         if (t is null || t.Suite.Hash() != suite.Hash() || t.Alpn != protocol
             || !string.Equals(t.ServerName, serverName, StringComparison.OrdinalIgnoreCase)
             || nowMs - t.IssuedUnixMs > (long)o.TicketLifetime.TotalMilliseconds || nowMs < t.IssuedUnixMs - 60_000)
-            return (null, null);
+            return null;
         var keys = new KeySchedule(suite, t.Psk);
         byte[] th = _transcript.HashWith(keys.Hash, message.AsSpan(0, message.Length - bindersPart));
         byte[] expected = keys.VerifyData(keys.BinderKey(), th);
         if (!CryptographicOperations.FixedTimeEquals(expected, binderList[0]))
             throw TlsAlert.Error(TlsAlert.DecryptError, "pre_shared_key: binder does not verify");
-        // RFC 8446 §8.3: 0-RTT only when the client's view of the ticket age is close to ours.
+        // RFC 8446 §4.2.11.1: the client's view of the ticket age; ZeroRttAntiReplay judges its freshness (§8.3).
         long clientAgeMs = unchecked(firstObfuscatedAge - t.AgeAdd);
-        if (Math.Abs(clientAgeMs - (nowMs - t.IssuedUnixMs)) > MaxTicketAgeSkewMs) t = t with { EarlyData = false };
-        return (t, t.Psk);
+        return new AcceptedPsk(t, binderList[0], clientAgeMs);
     }
 
     private static byte[] BuildServerHello(CipherSuite suite, ReadOnlySpan<byte> random, Action<TlsWriter> extensions)

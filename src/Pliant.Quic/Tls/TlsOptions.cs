@@ -96,8 +96,19 @@ public sealed class TlsServerOptions
     /// <summary>Key that seals session tickets (32 bytes); null disables resumption. Share it across connections.</summary>
     public byte[]? TicketKey { get; init; }
 
-    /// <summary>Accept 0-RTT from clients that resume.</summary>
+    /// <summary>
+    /// Accept 0-RTT from clients that resume, at most once per ClientHello and only when fresh (see
+    /// <see cref="AntiReplay"/>). Early data can still be replayed across servers that share the ticket key,
+    /// and a client may retry it: accept only requests that are safe to repeat (HTTP/3 answers others 425).
+    /// </summary>
     public bool EnableEarlyData { get; init; }
+
+    /// <summary>
+    /// The strike register that refuses replayed or stale 0-RTT ClientHellos (RFC 8446 §8). Null (the
+    /// default) uses <see cref="ZeroRttAntiReplay.ForTicketKey"/>: one register for every server holding the
+    /// same <see cref="TicketKey"/> array. Set one explicitly to share it more widely or to size it.
+    /// </summary>
+    public ZeroRttAntiReplay? AntiReplay { get; init; }
 
     public TimeSpan TicketLifetime { get; init; } = TimeSpan.FromHours(24);
 
