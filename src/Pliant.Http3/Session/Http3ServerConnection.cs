@@ -12,6 +12,7 @@ namespace Pliant.Http3;
 public sealed class Http3ServerConnection : Http3ConnectionBase
 {
     private readonly Func<Http3ServerRequest, Http3ServerResponse, CancellationToken, Task> _handler;
+    private readonly Http3ServerOptions _options;
     private readonly ConcurrentDictionary<ulong, Task> _inFlight = new();
     private readonly object _gate = new();
     private ulong _nextRequestId;   // one past the highest client bidi stream id accepted (in stream-id units)
@@ -24,7 +25,13 @@ public sealed class Http3ServerConnection : Http3ConnectionBase
         : base(connection, isServer: true, new Http3Settings { MaxFieldSectionSize = (options ?? new()).MaxFieldSectionSize }, (options ?? new()).MaxFrameSize)
     {
         _handler = handler ?? throw new ArgumentNullException(nameof(handler));
+        _options = options ?? new Http3ServerOptions();
     }
+
+    /// <summary>Requests answered 425 Too Early (RFC 8470 §5.2) instead of running the handler.</summary>
+    public long TooEarlyResponses => Interlocked.Read(ref _tooEarly);
+
+    private long _tooEarly;
 
     /// <summary>
     /// Opens our control/QPACK streams and serves requests until the connection closes; then waits for
@@ -95,11 +102,22 @@ public sealed class Http3ServerConnection : Http3ConnectionBase
             }
             var head = Http3MessageValidator.ValidateRequest(fields);
             var body = new Http3BodyReadStream(reader, this, head.ContentLength, maxSection);
-            var request = new Http3ServerRequest(streamId, head.Method!, head.Scheme, head.Authority, head.Path, head.Headers, body, head.ContentLength);
+            bool early = stream.ReceivedEarlyData() || IsMarkedEarly(head.Headers);
+            var request = new Http3ServerRequest(streamId, head.Method!, head.Scheme, head.Authority, head.Path, head.Headers, body, head.ContentLength, early);
             response = new Http3ServerResponse(stream, suppressBody: head.Method == "HEAD");
             try
             {
-                await _handler(request, response, ct).ConfigureAwait(false);
+                if (early && MustWaitForHandshake(head.Method!))
+                {
+                    // RFC 8470 §5.2: refuse what may be a replay; the client retries after its handshake.
+                    Interlocked.Increment(ref _tooEarly);
+                    response.StatusCode = 425;
+                    response.ContentLength = 0;
+                }
+                else
+                {
+                    await _handler(request, response, ct).ConfigureAwait(false);
+                }
             }
             catch (Exception ex) when (ex is not Http3Exception and not OperationCanceledException and not IOException)
             {
@@ -134,6 +152,21 @@ public sealed class Http3ServerConnection : Http3ConnectionBase
             stream.AbortStream(Http3ErrorCode.InternalError);
         }
 #pragma warning restore CA1031
+    }
+
+    private bool MustWaitForHandshake(string method) => _options.EarlyDataPolicy switch
+    {
+        Http3EarlyDataPolicy.Accept => false,
+        Http3EarlyDataPolicy.RejectAll => true,
+        _ => !_options.EarlyDataMethods.Contains(method),
+    };
+
+    /// <summary>RFC 8470 §5.1: an intermediary forwarding early data says so with Early-Data: 1.</summary>
+    private static bool IsMarkedEarly(IReadOnlyList<Http3Field> headers)
+    {
+        foreach (var h in headers)
+            if (h.Name == "early-data" && h.Value.Trim() == "1") return true;
+        return false;
     }
 
     private static async Task<List<Http3Field>?> ReadRequestHeadersAsync(Http3FrameReader reader, long maxSection, CancellationToken ct)
