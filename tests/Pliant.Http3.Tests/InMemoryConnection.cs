@@ -22,6 +22,18 @@ internal sealed class InMemoryStream : Stream, IH3StreamControl
     /// <summary>Set on the server's end of a stream the client opened before the (simulated) handshake completed.</summary>
     public bool ReceivedEarlyData { get; set; }
 
+    /// <summary>True once the receiving side's application took it from <c>AcceptStreamAsync</c>.</summary>
+    public bool Accepted { get; set; }
+
+    /// <summary>True once disposed (a real transport keeps a stream's state until then).</summary>
+    public bool IsDisposed { get; private set; }
+
+    protected override void Dispose(bool disposing)
+    {
+        IsDisposed = true;
+        base.Dispose(disposing);
+    }
+
     public ulong? AbortReadCode { get; private set; }
     public ulong? AbortWriteCode { get; private set; }
     public bool WritesCompleted { get; private set; }
@@ -134,6 +146,14 @@ internal sealed class InMemoryConnection : IH3Connection
         _handshake = handshake;
     }
 
+    private readonly List<InMemoryStream> _received = [];
+
+    /// <summary>This side's ends of the streams the peer opened, in order.</summary>
+    public IReadOnlyList<InMemoryStream> Received
+    {
+        get { lock (_lock) return [.. _received]; }
+    }
+
     /// <summary>Completes when <see cref="CompleteHandshake"/> is called (at once unless the pair started in 0-RTT).</summary>
     public Task HandshakeCompleted => _handshake.Task;
 
@@ -185,6 +205,7 @@ internal sealed class InMemoryConnection : IH3Connection
             remote.ReceivedEarlyData = _isClient && !_handshake.Task.IsCompleted;
             _streams.Add(local);
             _streams.Add(remote);
+            _peer._received.Add(remote);
             _peer._incoming.Writer.TryWrite((remote, bidirectional, id));
             return ValueTask.FromResult<Stream>(local);
         }
@@ -194,7 +215,9 @@ internal sealed class InMemoryConnection : IH3Connection
     {
         try
         {
-            return await _incoming.Reader.ReadAsync(ct);
+            var next = await _incoming.Reader.ReadAsync(ct);
+            ((InMemoryStream)next.Item1).Accepted = true;
+            return next;
         }
         catch (ChannelClosedException)
         {
