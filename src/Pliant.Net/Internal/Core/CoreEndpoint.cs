@@ -35,6 +35,8 @@ internal sealed class CoreEndpoint(QuicEndpointCore endpoint) : IEndpointCore
         return connection is not null;
     }
 
+    public EndpointStatistics Statistics => endpoint.Statistics;
+
     public void Fault(IConnectionCore connection, long nowUs, Exception error)
     {
         if (connection is CoreConnection c) endpoint.Fault(c.Core, nowUs, error);

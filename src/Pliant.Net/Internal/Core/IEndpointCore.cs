@@ -25,6 +25,9 @@ internal interface IEndpointCore
 
     bool TryPollConnectionWithEvents([NotNullWhen(true)] out IConnectionCore? connection);
 
+    /// <summary>The endpoint's counters (admission, stateless answers, faults); null for a stand-in core.</summary>
+    EndpointStatistics? Statistics => null;
+
     /// <summary>The driver no longer tracks <paramref name="connection"/> (it is fully closed).</summary>
     void Forget(IConnectionCore connection);
 
