@@ -39,7 +39,7 @@ public enum ZeroRttDecision
 /// used, but its 0-RTT data is rejected and the handshake continues in 1-RTT.
 /// </para>
 /// <para>
-/// <b>Bound.</b> At most <see cref="Capacity"/> entries (default 65,536, about 40 bytes each: under 3 MB);
+/// <b>Bound.</b> At most <see cref="Capacity"/> entries (default 65,536; measured 3.7 MB when full, ~56 bytes each);
 /// with the default window that admits ~10,000 0-RTT handshakes per second. When full, 0-RTT is refused
 /// (<see cref="ZeroRttDecision.Full"/>) rather than the register grown: a flood of valid resumptions from a
 /// client holding a ticket can cost others their 0-RTT, never memory or replay safety.
@@ -65,7 +65,7 @@ public sealed class ZeroRttAntiReplay
     private static readonly ConditionalWeakTable<byte[], ZeroRttAntiReplay> s_byTicketKey = new();
 
     private readonly object _gate = new();
-    private readonly Dictionary<(ulong, ulong), long> _expiry = [];
+    private readonly HashSet<(ulong, ulong)> _seen = [];
     private readonly Queue<((ulong, ulong) Key, long ExpiresMs)> _order = new();
     private readonly long _maxLateMs, _maxEarlyMs, _startedMs;
     private long _accepted, _replayed, _notFresh, _full, _beforeStart;
@@ -115,7 +115,7 @@ public sealed class ZeroRttAntiReplay
     /// <summary>ClientHellos remembered now (expired ones are dropped lazily, on the next decision).</summary>
     public int Count
     {
-        get { lock (_gate) return _expiry.Count; }
+        get { lock (_gate) return _seen.Count; }
     }
 
     /// <summary>How many decisions of each kind were made.</summary>
@@ -148,9 +148,9 @@ public sealed class ZeroRttAntiReplay
         lock (_gate)
         {
             Purge(nowUnixMs);
-            if (_expiry.ContainsKey(key)) return Tally(ref _replayed, ZeroRttDecision.Replayed);
-            if (_expiry.Count >= Capacity) return Tally(ref _full, ZeroRttDecision.Full);
-            _expiry.Add(key, expires);
+            if (_seen.Contains(key)) return Tally(ref _replayed, ZeroRttDecision.Replayed);
+            if (_seen.Count >= Capacity) return Tally(ref _full, ZeroRttDecision.Full);
+            _seen.Add(key);
             _order.Enqueue((key, expires));
         }
         return Tally(ref _accepted, ZeroRttDecision.Accepted);
@@ -166,7 +166,7 @@ public sealed class ZeroRttAntiReplay
         while (_order.TryPeek(out var head) && head.ExpiresMs < nowUnixMs)
         {
             _order.Dequeue();
-            _expiry.Remove(head.Key);
+            _seen.Remove(head.Key);
         }
     }
 
