@@ -76,7 +76,10 @@ public sealed class Http3ServerConnection : Http3ConnectionBase
     /// <summary>Request streams the client abandoned: reset before the response completed, ended early, or malformed.</summary>
     public long AbandonedRequests => Interlocked.Read(ref _abandoned);
 
-    private long _refused, _abandoned;
+    /// <summary>Request streams reset because their header section did not arrive within <see cref="Http3ServerOptions.RequestHeadersTimeout"/>.</summary>
+    public long HeadersTimedOut => Interlocked.Read(ref _headersTimedOut);
+
+    private long _refused, _abandoned, _headersTimedOut;
     private int _running;
 
     private protected override void OnBidirectionalStream(Stream stream, ulong streamId)
@@ -147,7 +150,24 @@ public sealed class Http3ServerConnection : Http3ConnectionBase
         Http3ServerResponse? response = null;
         try
         {
-            var (fields, tooLarge) = await ReadRequestHeadersAsync(reader, maxSection, ct).ConfigureAwait(false);
+            List<Http3Field>? fields;
+            bool tooLarge;
+            // A request that does not deliver its header section in time gives its handler slot back
+            // (a slow-HEADERS "slowloris" client would otherwise hold it as long as the connection lives).
+            using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct))
+            {
+                deadline.CancelAfter(_options.RequestHeadersTimeout);
+                try
+                {
+                    (fields, tooLarge) = await ReadRequestHeadersAsync(reader, maxSection, deadline.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    Interlocked.Increment(ref _headersTimedOut);
+                    stream.AbortStream(Http3ErrorCode.RequestRejected); // §4.1.1: not processed
+                    return false;
+                }
+            }
             if (tooLarge)
             {
                 // §4.2.2, §10.5.1: a header section larger than we accept: 431, the rest unread.

@@ -32,6 +32,13 @@ public sealed class Http3ServerOptions
     /// </summary>
     public int AbandonedRequestBudget { get; set; } = 200;
 
+    /// <summary>
+    /// How long a request stream may take to deliver its complete header section; then it is reset with
+    /// H3_REQUEST_REJECTED (unprocessed, RFC 9114 §4.1.1) and counts as abandoned, so a client trickling
+    /// HEADERS cannot hold a <see cref="MaxConcurrentRequests"/> slot indefinitely. Default 10 s.
+    /// </summary>
+    public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>What happens to requests that arrived as 0-RTT early data (default: 425 unless the method is safe).</summary>
     public Http3EarlyDataPolicy EarlyDataPolicy { get; set; } = Http3EarlyDataPolicy.RejectUnsafe;
 

@@ -9,7 +9,8 @@ namespace Pliant.Http3.Tests.Hostile;
 /// SETTINGS_MAX_FIELD_SECTION_SIZE (64 KiB decoded: 431), unknown frames before HEADERS (64 KiB: stream
 /// error H3_EXCESSIVE_LOAD), a second SETTINGS (H3_FRAME_UNEXPECTED), an oversized SETTINGS
 /// (H3_EXCESSIVE_LOAD), SETTINGS with thousands of parameters (64 unknown kept), floods of unknown frames
-/// on the control stream and of unknown stream types (ignored at constant memory, §9, §6.2).
+/// on the control stream and of unknown stream types (ignored at constant memory, §9, §6.2), and a
+/// header section that never completes (RequestHeadersTimeout, 10 s: H3_REQUEST_REJECTED).
 /// </summary>
 public sealed class FrameFloodTests
 {
@@ -133,6 +134,21 @@ public sealed class FrameFloodTests
         Assert.Equal(5_000, refused.Count);
         Assert.All(refused, s => Assert.Equal((ulong)Http3ErrorCode.StreamCreationError, s.AbortReadCode));
         Assert.All(refused, s => Assert.True(s.IsDisposed));
+        await raw.AssertStillServesAsync();
+    }
+
+    [Fact]
+    public async Task HeadersThatNeverComplete_StreamResetAndSlotFreed()
+    {
+        // One handler slot; a client that sends half a HEADERS frame and then nothing.
+        var raw = await RawClient.StartAsync(Ok, new Http3ServerOptions { MaxConcurrentRequests = 1, RequestHeadersTimeout = TimeSpan.FromMilliseconds(200) });
+        byte[] headers = RawClient.Headers();
+        var slow = await raw.RequestAsync(headers[..(headers.Length / 2)], fin: false);
+        await WaitUntil(() => raw.Server.HeadersTimedOut == 1);
+        var serverEnd = raw.ServerSide.Received.Single(s => s.CanWrite && s.StreamId == ((IH3StreamControl)slow).StreamId);
+        Assert.Equal((ulong)Http3ErrorCode.RequestRejected, serverEnd.AbortWriteCode);
+        Assert.Equal(1, raw.Server.AbandonedRequests);
+        // The slot is free again.
         await raw.AssertStillServesAsync();
     }
 
