@@ -35,6 +35,8 @@ internal sealed class CoreEndpoint(QuicEndpointCore endpoint) : IEndpointCore
         return connection is not null;
     }
 
+    public EndpointStatistics Statistics => endpoint.Statistics;
+
     public void Fault(IConnectionCore connection, long nowUs, Exception error)
     {
         if (connection is CoreConnection c) endpoint.Fault(c.Core, nowUs, error);
@@ -75,6 +77,8 @@ internal sealed class CoreConnection(QuicConnectionCore core) : IConnectionCore
     public int StreamTakeDirect(ulong streamId, out bool fin) => core.StreamTakeDirect(streamId, out fin);
 
     public void StreamReset(ulong streamId, ulong errorCode) => core.StreamReset(streamId, errorCode);
+
+    public bool StreamReceivedEarlyData(ulong streamId) => core.StreamReceivedEarlyData(streamId);
 
     public void StreamStopSending(ulong streamId, ulong errorCode) => core.StreamStopSending(streamId, errorCode);
 

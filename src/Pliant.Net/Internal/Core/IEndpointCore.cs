@@ -25,6 +25,9 @@ internal interface IEndpointCore
 
     bool TryPollConnectionWithEvents([NotNullWhen(true)] out IConnectionCore? connection);
 
+    /// <summary>The endpoint's counters (admission, stateless answers, faults); null for a stand-in core.</summary>
+    EndpointStatistics? Statistics => null;
+
     /// <summary>The driver no longer tracks <paramref name="connection"/> (it is fully closed).</summary>
     void Forget(IConnectionCore connection);
 
@@ -58,6 +61,9 @@ internal interface IConnectionCore
     }
 
     void StreamReset(ulong streamId, ulong errorCode);
+
+    /// <summary>True when some of the stream's data arrived in 0-RTT packets (a stand-in core has none).</summary>
+    bool StreamReceivedEarlyData(ulong streamId) => false;
 
     void StreamStopSending(ulong streamId, ulong errorCode);
 
