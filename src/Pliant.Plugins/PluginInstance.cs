@@ -13,6 +13,7 @@ namespace Pliant.Plugins;
 public sealed unsafe partial class PluginInstance
 {
     private readonly Instance _wasm;
+    private readonly EventLimiter _events;
     private IPluginEnvironment _env;
     private int _callDepth;
 
@@ -21,6 +22,7 @@ public sealed unsafe partial class PluginInstance
         Module = module;
         Origin = origin;
         _env = env;
+        _events = new EventLimiter(module.Limits);
         var state = new ExecState { MaxDepth = module.Limits.MaxCallDepth, Fuel = module.Limits.FuelPerCall };
         try
         {
@@ -117,6 +119,7 @@ public sealed unsafe partial class PluginInstance
         if (outermost)
         {
             _wasm.State.Fuel = Module.Limits.FuelPerCall;
+            _events.NewCall();
             started = Stopwatch.GetTimestamp();
         }
         try
@@ -153,10 +156,11 @@ public sealed unsafe partial class PluginInstance
 
     /// <summary>
     /// Calls made into the plugin so far (operations, timers, frame callbacks, <see cref="Call"/>), the
-    /// wall time spent inside them (host functions they called included) and the fuel they burned (one
-    /// unit per function entry and loop iteration): the direct cost of running this plugin on its connection.
+    /// wall time spent inside them (host functions they called included), the fuel they burned (one
+    /// unit per instruction, plus host functions) and the events the rate limit dropped: the direct
+    /// cost of running this plugin on its connection.
     /// </summary>
-    public PluginUsage Usage => new(_calls, Stopwatch.GetElapsedTime(0, _ticksInside), _fuelUsed);
+    public PluginUsage Usage => new(_calls, Stopwatch.GetElapsedTime(0, _ticksInside), _fuelUsed, _events.Dropped);
 
     /// <summary>Marks the instance faulted (a broken invariant found by the host) and notifies the host.</summary>
     internal void Fault(string reason)
