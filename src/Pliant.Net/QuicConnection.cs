@@ -17,7 +17,8 @@ public sealed partial class QuicConnection : IAsyncDisposable
     private readonly QuicEndpointDriver _driver;
     private readonly Dictionary<ulong, QuicStream> _streams = [];
     private readonly Channel<QuicStream> _inboundStreams = Channel.CreateUnbounded<QuicStream>(new UnboundedChannelOptions { SingleWriter = true });
-    private readonly Channel<byte[]> _datagrams = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleWriter = true });
+    private readonly Channel<byte[]> _datagrams;
+    private long _datagramsDropped;
     private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly QuicConnectionOptions _options;
@@ -35,6 +36,15 @@ public sealed partial class QuicConnection : IAsyncDisposable
         _options = options;
         _onConnected = onConnected;
         RemoteEndPoint = core.RemoteEndPoint;
+        // A reader slower than the peer's DATAGRAMs loses the oldest ones (RFC 9221 §5: unreliable),
+        // counted, instead of growing without bound.
+        _datagrams = Channel.CreateBounded<byte[]>(
+            new BoundedChannelOptions(Math.Max(1, options.DatagramReceiveQueueLength))
+            {
+                SingleWriter = true,
+                FullMode = BoundedChannelFullMode.DropOldest,
+            },
+            _ => Interlocked.Increment(ref _datagramsDropped));
         // Never leave these faulted and unobserved.
         _connected.Task.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
     }
@@ -287,6 +297,9 @@ public sealed partial class QuicConnection : IAsyncDisposable
         if (sent) _driver.Wake();
         return sent;
     }
+
+    /// <summary>DATAGRAMs received but dropped because <see cref="QuicConnectionOptions.DatagramReceiveQueueLength"/> were already waiting (oldest first).</summary>
+    public long DatagramsDropped => Interlocked.Read(ref _datagramsDropped);
 
     /// <summary>Waits for the next DATAGRAM frame from the peer (RFC 9221).</summary>
     public async ValueTask<byte[]> ReceiveDatagramAsync(CancellationToken cancellationToken = default)

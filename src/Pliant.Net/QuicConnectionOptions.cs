@@ -12,6 +12,9 @@ public abstract class QuicConnectionOptions
     /// <summary>max_idle_timeout (RFC 9000 §10.1); null keeps the default (30 s).</summary>
     public TimeSpan? IdleTimeout { get; set; }
 
+    /// <summary>How long a handshake may take before it fails with <see cref="QuicError.ConnectionTimeout"/>; null keeps the default (10 s).</summary>
+    public TimeSpan? HandshakeTimeout { get; set; }
+
     /// <summary>How many bidirectional streams the peer may open at once (initial_max_streams_bidi).</summary>
     public int MaxInboundBidirectionalStreams { get; set; } = 100;
 
@@ -41,6 +44,12 @@ public abstract class QuicConnectionOptions
 
     /// <summary>max_datagram_frame_size (RFC 9221); 0 disables DATAGRAM frames.</summary>
     public int MaxDatagramFrameSize { get; set; }
+
+    /// <summary>
+    /// Received DATAGRAMs kept for <see cref="QuicConnection.ReceiveDatagramAsync"/>; when the reader falls
+    /// behind, the oldest are dropped (counted in <see cref="QuicConnection.DatagramsDropped"/>).
+    /// </summary>
+    public int DatagramReceiveQueueLength { get; set; } = 256;
 
     /// <summary>Where the driver logs; null logs nothing.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
+using Pliant.Quic.Connection;
 using Pliant.Quic.Crypto;
 using Pliant.Quic.Tls;
 
@@ -33,11 +34,17 @@ public sealed class QuicListenerOptions
     /// <summary>Accept 0-RTT data from resuming clients (needs <see cref="TicketKey"/>).</summary>
     public bool EnableEarlyData { get; set; }
 
-    /// <summary>Key for stateless resets and address-validation tokens (32 bytes); random if null.</summary>
+    /// <summary>
+    /// Secret (32 bytes) from which the keys for stateless reset tokens and address-validation tokens
+    /// are derived; share it between the servers behind one address. Random if null.
+    /// </summary>
     public byte[]? StaticKey { get; set; }
 
-    /// <summary>Largest number of connections at once.</summary>
-    public int MaxConnections { get; set; } = 10_000;
+    /// <summary>
+    /// Admission limits: connections and handshakes in progress (in all and per client address), when
+    /// to switch to Retry by itself, stateless answers per second. Defaults in docs/security.md.
+    /// </summary>
+    public ServerLimits Limits { get; set; } = ServerLimits.Default;
 
     /// <summary>Handshaken connections waiting for <see cref="QuicListener.AcceptConnectionAsync"/>; more are refused.</summary>
     public int ListenBacklog { get; set; } = 512;

@@ -34,7 +34,7 @@ internal sealed class PacketSpaceState
     public readonly SendBuffer CryptoSend = new(int.MaxValue);
 
     /// <summary>Incoming CRYPTO data at this level, reassembled.</summary>
-    public readonly ReceiveBuffer CryptoReceive = new();
+    public readonly ReceiveBuffer CryptoReceive = new(ReassemblyLimit.ForCrypto());
 
     /// <summary>Keys discarded (RFC 9001 §4.9): nothing more is sent or accepted here.</summary>
     public bool Discarded;

@@ -20,6 +20,8 @@ public sealed partial class QuicConnectionCore
     private readonly List<PeerCid> _peerCids = [];
     /// <summary>Sequence numbers of peer CIDs we must retire (RETIRE_CONNECTION_ID pending).</summary>
     private readonly List<ulong> _retireQueue = [];
+    /// <summary>Sequence numbers whose RETIRE_CONNECTION_ID was sent and is not acknowledged yet.</summary>
+    private readonly List<ulong> _retiresInFlight = [];
     private ulong _nextLocalCidSequence;
     private ulong _peerRetirePriorTo;
     private ConnectionId _dcid;
@@ -56,7 +58,7 @@ public sealed partial class QuicConnectionCore
         var id = ConnectionId.Random(_options.ConnectionIdLength, _rng);
         var token = new byte[16];
         if (_registry is not null) _registry.DeriveResetToken(id, token);
-        else _rng.NextBytes(token);
+        else _rng.Fill(token);
         var cid = new LocalCid(_nextLocalCidSequence++, id, token);
         _localCids.Add(cid);
         _registry?.Register(id, this);
@@ -91,7 +93,7 @@ public sealed partial class QuicConnectionCore
         if (f.SequenceNumber < _peerRetirePriorTo)
         {
             // RFC 9000 §19.15: a CID already covered by Retire Prior To is retired right away.
-            _retireQueue.Add(f.SequenceNumber);
+            QueueRetire(f.SequenceNumber);
             return;
         }
         _peerCids.Add(new PeerCid(f.SequenceNumber, f.ConnectionId, f.StatelessResetToken.ToArray()));
@@ -102,7 +104,7 @@ public sealed partial class QuicConnectionCore
             {
                 if (_peerCids[i].Sequence < _peerRetirePriorTo)
                 {
-                    _retireQueue.Add(_peerCids[i].Sequence);
+                    QueueRetire(_peerCids[i].Sequence);
                     _peerCids.RemoveAt(i);
                 }
             }
@@ -111,6 +113,27 @@ public sealed partial class QuicConnectionCore
         // RFC 9000 §5.1.1: more active IDs than our limit is CONNECTION_ID_LIMIT_ERROR.
         if (_peerCids.Count > _options.ActiveConnectionIdLimit)
             throw new QuicProtocolException(TransportErrorCode.ConnectionIdLimitError, "too many active connection IDs", 0x18);
+    }
+
+    /// <summary>
+    /// Queues RETIRE_CONNECTION_ID for <paramref name="sequence"/> (once). RFC 9000 §5.1.2: retirements not
+    /// yet acknowledged are bounded — at twice our active_connection_id_limit — and a peer that makes
+    /// us owe more (e.g. NEW_CONNECTION_ID frames below Retire Prior To, over and over) is closed with
+    /// CONNECTION_ID_LIMIT_ERROR instead of growing this queue.
+    /// </summary>
+    private void QueueRetire(ulong sequence)
+    {
+        if (_retireQueue.Contains(sequence) || _retiresInFlight.Contains(sequence)) return;
+        if (_retireQueue.Count + _retiresInFlight.Count >= 2 * Math.Max(2, _options.ActiveConnectionIdLimit))
+            throw new QuicProtocolException(TransportErrorCode.ConnectionIdLimitError, "too many connection IDs to retire", 0x18);
+        _retireQueue.Add(sequence);
+    }
+
+    private void OnRetireAcked(ulong sequence) => _retiresInFlight.Remove(sequence);
+
+    private void OnRetireLost(ulong sequence)
+    {
+        if (_retiresInFlight.Remove(sequence) && !_retireQueue.Contains(sequence)) _retireQueue.Add(sequence);
     }
 
     private bool SwitchToNextPeerCid()
@@ -122,7 +145,7 @@ public sealed partial class QuicConnectionCore
         if (_peerCids.Find(p => p.Sequence == _dcidSequence) is { } old)
         {
             _peerCids.Remove(old);
-            _retireQueue.Add(old.Sequence);
+            QueueRetire(old.Sequence);
         }
         _dcid = next.Id;
         _dcidSequence = next.Sequence;

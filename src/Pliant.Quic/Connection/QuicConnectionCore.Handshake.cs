@@ -135,6 +135,7 @@ public sealed partial class QuicConnectionCore
             if (n == 0) break;
             _tls.HandleCryptoData(level, chunk[..n]);
         }
+        space.CryptoReceive.ReleaseIfDrained();
         ProcessTlsEvents(nowUs);
     }
 
@@ -279,6 +280,7 @@ public sealed partial class QuicConnectionCore
             _cc.MaxDatagramSize = size;
         }
         TopUpLocalCids();
+        if (!IsClient) _registry?.HandshakeEnded(this);
         Raise(new ConnectionEvent(ConnectionEventKind.Connected));
         if (Operations.IsHooked(Pliant.Quic.Operations.OperationId.ConnOnHandshakeDone))
             Operations.Invoke(Pliant.Quic.Operations.OperationId.ConnOnHandshakeDone, 0);

@@ -11,13 +11,17 @@ public sealed partial class QuicConnectionCore
         public IPEndPoint Address { get; } = address;
         public ulong Challenge { get; set; } = challenge;
         public long DeadlineUs { get; set; } = deadlineUs;
-        public long BytesReceived { get; set; }
-        public long BytesSent { get; set; }
         public int Attempts { get; set; } = 1;
         public IPEndPoint? Previous { get; init; }
     }
 
+    /// <summary>PATH_RESPONSE datagrams a second at most (burst <see cref="PathResponseBurst"/>): path validation needs a handful.</summary>
+    private const int PathResponsesPerSecond = 16;
+    private const int PathResponseBurst = 8;
+
     private readonly Queue<(IPEndPoint To, ulong Data)> _pathResponses = new();
+    private readonly AddressCredits _addressCredits = new();
+    private TokenBucket _pathResponseBudget = new(PathResponsesPerSecond, PathResponseBurst);
     private PendingPath? _pendingPath;
     private bool _pathChallengePending;
     private bool _ecnEnabled;
@@ -46,9 +50,53 @@ public sealed partial class QuicConnectionCore
 
     private void OnPathChallenge(ulong data, IPEndPoint from)
     {
-        // Keep only a few; a flood of challenges must not grow memory.
-        if (_pathResponses.Count < 4) _pathResponses.Enqueue((from, data));
+        // Keep only a few, at a limited rate: a flood of challenges must grow neither memory nor
+        // what we send (RFC 9000 §8.2.2 asks for one response per challenge, not for any number).
+        if (_pathResponses.Count >= 4 || !_pathResponseBudget.TryTake(_lastNowUs))
+        {
+            Statistics.PathResponsesLimited++;
+            return;
+        }
+        _pathResponses.Enqueue((from, data));
     }
+
+    /// <summary>Bytes the anti-amplification limit lets us send to <paramref name="address"/> now (RFC 9000 §8, §9.3).</summary>
+    private long AmplificationAllowance(IPEndPoint address)
+    {
+        if (IsCurrentPath(address)) return _addressValidated ? long.MaxValue : Math.Max(0, 3 * _bytesReceivedOnPath - _bytesSentOnPath);
+        return _addressCredits.Allowance(address);
+    }
+
+    /// <summary>Server: the last peer address proven (by the handshake or a PATH_RESPONSE) — where a failed migration returns.</summary>
+    private IPEndPoint? _validatedAddress;
+
+    /// <summary>The current path's address is validated (RFC 9000 §8.1, §8.2): no 3x limit any more.</summary>
+    private void MarkCurrentPathValidated()
+    {
+        _addressValidated = true;
+        _validatedAddress = RemoteEndPoint;
+    }
+
+    /// <summary>
+    /// Makes <paramref name="to"/> the current path. The anti-amplification ledger of an unvalidated
+    /// address moves with it (into <see cref="_addressCredits"/> and back), so leaving an address and
+    /// returning never resets what may be sent to it (RFC 9000 §9.3).
+    /// </summary>
+    private void SwitchPath(IPEndPoint to, bool validated)
+    {
+        if (!_addressValidated) _addressCredits.Set(RemoteEndPoint, _bytesReceivedOnPath, _bytesSentOnPath);
+        RemoteEndPoint = to;
+        _addressValidated = validated;
+        if (validated) (_bytesReceivedOnPath, _bytesSentOnPath) = (0, 0);
+        else (_bytesReceivedOnPath, _bytesSentOnPath) = _addressCredits.Get(to);
+    }
+
+    /// <summary>
+    /// Anti-amplification deadlock guard (RFC 9002 §6.2.2.1): while the current path may not carry even a
+    /// small packet, timers that would only want to send (ACK delay, PTO) are not due — otherwise they
+    /// fire again and again without effect. Bytes arriving from the address lift it.
+    /// </summary>
+    private bool AmplificationBlocked => !_addressValidated && 3 * _bytesReceivedOnPath - _bytesSentOnPath < 64;
 
     private void OnPathResponse(ulong data)
     {
@@ -56,33 +104,34 @@ public sealed partial class QuicConnectionCore
         // RFC 9000 §8.2.3: validated; the response may arrive on any path.
         _pendingPath = null;
         _pathChallengePending = false;
-        if (path.Address.Equals(RemoteEndPoint))
-        {
-            _addressValidated = true;
-        }
+        if (path.Address.Equals(RemoteEndPoint)) MarkCurrentPathValidated();
     }
 
-    private void OnPeerAddressChange(long nowUs, IPEndPoint from, bool nonProbing, int datagramLength)
+    private void OnPeerAddressChange(long nowUs, IPEndPoint from, bool nonProbing)
     {
         // RFC 9000 §9: only servers follow a peer to a new address; clients ignore other sources.
         if (IsClient || !_handshakeConfirmed) return;
         if (!nonProbing) return; // a probe: answered by PATH_RESPONSE, no migration (§9.1)
         if (_options.DisableActiveMigration && !from.Address.Equals(RemoteEndPoint.Address)) return;
-        var previous = RemoteEndPoint;
-        RemoteEndPoint = from;
         PathMigrations++;
+        if (_validatedAddress is { } proven && from.Equals(proven))
+        {
+            // Back on the address that was validated: nothing to prove again (RFC 9000 §9.3).
+            SwitchPath(from, validated: true);
+            _pendingPath = null;
+            _pathChallengePending = false;
+            return;
+        }
+        // RFC 9000 §9.3: until the new address is validated, anti-amplification applies to it.
+        SwitchPath(from, validated: false);
         // RFC 9000 §9.5: use a fresh connection ID on the new path when we have one.
         SwitchToNextPeerCid();
-        // RFC 9000 §9.3: until the new address is validated, anti-amplification applies to it.
-        _addressValidated = false;
-        _bytesReceivedOnPath = datagramLength;
-        _bytesSentOnPath = 0;
-        StartPathValidation(nowUs, from, previous);
+        StartPathValidation(nowUs, from, _validatedAddress);
     }
 
     private void StartPathValidation(long nowUs, IPEndPoint address, IPEndPoint? previous)
     {
-        ulong challenge = (ulong)_rng.NextInt64();
+        ulong challenge = _rng.NextUInt64();
         _pendingPath = new PendingPath(address, challenge, nowUs + Math.Max(3 * _rtt.PtoBase, 2 * 1000 * 1000 / 10))
         {
             Previous = previous,
@@ -97,18 +146,16 @@ public sealed partial class QuicConnectionCore
         {
             // Try again with a new challenge.
             path.Attempts++;
-            path.Challenge = (ulong)_rng.NextInt64();
+            path.Challenge = _rng.NextUInt64();
             path.DeadlineUs = nowUs + 3 * _rtt.PtoBase;
             _pathChallengePending = true;
             return;
         }
         _pendingPath = null;
         _pathChallengePending = false;
-        // RFC 9000 §9.3.2: validation failed; go back to the last validated address.
-        if (path.Previous is { } previous && path.Address.Equals(RemoteEndPoint))
-        {
-            RemoteEndPoint = previous;
-            _addressValidated = true;
-        }
+        // RFC 9000 §9.3.2: validation failed; go back to the last validated address (never to one
+        // that was merely used before: it may be a spoofed one).
+        if (path.Previous is { } previous && path.Address.Equals(RemoteEndPoint) && previous.Equals(_validatedAddress))
+            SwitchPath(previous, validated: true);
     }
 }

@@ -30,8 +30,13 @@ public sealed partial class QuicConnectionCore
     private bool _addressValidated;
     private bool _newTokenPending;
     private AddressTokens? _tokenKey;
+    private TimeProvider _tokenTime = TimeProvider.System;
 
-    internal void SetTokenKey(AddressTokens tokens) => _tokenKey = tokens;
+    internal void SetTokenKey(AddressTokens tokens, TimeProvider time)
+    {
+        _tokenKey = tokens;
+        _tokenTime = time;
+    }
     private readonly Stack<SentPacket> _packetPool = new();
     private long _deferFirstFlightUntilUs;
 
@@ -75,7 +80,15 @@ public sealed partial class QuicConnectionCore
         {
             if (!_closeResendDue) return false;
             _closeResendDue = false;
-            int n = BuildCloseDatagram(buffer[..Math.Min(buffer.Length, _sendDatagramSize)]);
+            int room = Math.Min(buffer.Length, _sendDatagramSize);
+            if (!_addressValidated)
+            {
+                // RFC 9000 §8.1, §10.2.1: a close to an unvalidated address stays within 3x too.
+                long allowance = 3 * _bytesReceivedOnPath - _bytesSentOnPath;
+                if (allowance < 128) return false;
+                room = (int)Math.Min(room, allowance);
+            }
+            int n = BuildCloseDatagram(buffer[..room]);
             if (n == 0) return false;
             transmit = new Transmit(RemoteEndPoint, n, n, EcnCodepoint.NotEct);
             CountSent(n);
@@ -230,6 +243,12 @@ public sealed partial class QuicConnectionCore
         if (!wantAck && !wantData) return false;
 
         ulong pn = space.NextPacketNumber;
+        if (oneRtt)
+        {
+            // RFC 9000 §21.4: now and then a number is skipped, to catch a peer acknowledging unsent packets.
+            pn = _pnSkipper.Next(pn);
+            space.NextPacketNumber = pn;
+        }
         int pnLength = PacketNumber.EncodedLength(pn, _recovery.LargestAcked(space.Space) ?? ulong.MaxValue);
         int headerLength;
         int lengthFieldOffset = -1;
@@ -400,11 +419,12 @@ public sealed partial class QuicConnectionCore
                 if (n == 0) break;
                 pos += n;
                 _retireQueue.RemoveAt(_retireQueue.Count - 1);
+                _retiresInFlight.Add(seq);
                 frames.Add(new SentFrame(SentFrameKind.RetireConnectionId, Value: seq));
             }
             if (_newTokenPending && !IsClient && _tokenKey is not null)
             {
-                var token = _tokenKey.CreateNewToken(RemoteEndPoint, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+                var token = _tokenKey.CreateNewToken(RemoteEndPoint, _tokenTime.GetUtcNow().ToUnixTimeSeconds());
                 int n = WireFrames.WriteIfFits(dest[pos..], new NewTokenFrame(token));
                 if (n > 0)
                 {
@@ -448,7 +468,16 @@ public sealed partial class QuicConnectionCore
         var space = _spaces[2];
         if (space.SendKeys is null) { _pathResponses.Clear(); return false; }
         var (to, data) = _pathResponses.Dequeue();
-        var dest = buffer[..Math.Min(buffer.Length, 1200)];
+        // RFC 9000 §8.2.2: expanded to 1200 bytes, but never beyond the 3x limit of an unvalidated
+        // address (a PATH_CHALLENGE from a spoofed source must not make us an amplifier).
+        long allowance = AmplificationAllowance(to);
+        int minimum = 1 + _dcid.Length + 4 + 9 + 9 + TagLength;
+        if (allowance < minimum)
+        {
+            Statistics.PathResponsesLimited++;
+            return false;
+        }
+        var dest = buffer[..(int)Math.Min(Math.Min(buffer.Length, 1200), allowance)];
         ulong pn = space.NextPacketNumber++;
         int pnLength = 4;
         int headerLength = ShortHeader.Write(dest, _dcid, spin: false, keyPhase: _sendKeyPhase, pnLength);
@@ -465,10 +494,11 @@ public sealed partial class QuicConnectionCore
             sent.Frames.Add(new SentFrame(SentFrameKind.PathChallenge, Value: path.Challenge));
             _pathChallengePending = false;
         }
-        // RFC 9000 §8.2.1: datagrams carrying PATH_CHALLENGE/RESPONSE are expanded to 1200 bytes,
-        // unless anti-amplification forbids it on an unvalidated path.
+        // RFC 9000 §8.2.1: datagrams carrying PATH_CHALLENGE/RESPONSE are expanded to 1200 bytes, or
+        // as far as the anti-amplification allowance goes (dest was cut to it).
         int end = dest.Length - TagLength;
-        if (!to.Equals(RemoteEndPoint) || _addressValidated) { dest[pos..end].Clear(); pos = end; }
+        dest[pos..end].Clear();
+        pos = end;
         var draft = new PacketDraft
         {
             Start = 0, PnOffset = headerLength, PnLength = pnLength, PayloadEnd = pos, LengthFieldOffset = -1,
@@ -480,9 +510,41 @@ public sealed partial class QuicConnectionCore
         int length = draft.PayloadEnd + TagLength;
         Statistics.DatagramsSent++;
         Statistics.BytesSent += length;
-        if (_pendingPath is { } pp && pp.Address.Equals(to)) pp.BytesSent += length;
+        if (IsCurrentPath(to)) _bytesSentOnPath += length;
+        else _addressCredits.AddSent(to, length);
         transmit = new Transmit(to, length, length, EcnCodepoint.NotEct);
         return true;
+    }
+
+    /// <summary>
+    /// Attack simulations (tests): writes one 1-RTT packet whose payload is exactly
+    /// <paramref name="frames"/> (encoded frames, possibly malformed) into <paramref name="dest"/>, under
+    /// the current keys and connection ID, and records it as sent so the peer's ACKs of it are normal.
+    /// Returns its length. Nothing else is sent with it.
+    /// </summary>
+    internal int WriteRawOneRttPacket(long nowUs, ReadOnlySpan<byte> frames, Span<byte> dest)
+    {
+        var space = _spaces[(int)PacketSpace.Application];
+        if (space.SendKeys is null || space.Discarded) throw new InvalidOperationException("no 1-RTT keys yet");
+        ulong pn = space.NextPacketNumber++;
+        const int pnLength = 4;
+        int headerLength = ShortHeader.Write(dest, _dcid, spin: false, keyPhase: _sendKeyPhase, pnLength);
+        PacketNumber.Write(dest[headerLength..], pn, pnLength);
+        int pos = headerLength + pnLength;
+        frames.CopyTo(dest[pos..]);
+        pos += frames.Length;
+        var sent = RentPacket();
+        sent.PacketNumber = pn;
+        sent.Space = PacketSpace.Application;
+        sent.AckEliciting = true;
+        sent.InFlight = true;
+        var draft = new PacketDraft
+        {
+            Start = 0, PnOffset = headerLength, PnLength = pnLength, PayloadEnd = pos, LengthFieldOffset = -1,
+            Keys = space.SendKeys, PacketNumber = pn, Sent = sent,
+        };
+        Seal(dest, ref draft, nowUs);
+        return draft.PayloadEnd + TagLength;
     }
 
     private const int MaxReasonBytes = 256;

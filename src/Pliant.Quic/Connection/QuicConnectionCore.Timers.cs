@@ -8,9 +8,11 @@ public sealed partial class QuicConnectionCore
 {
     private long _idleTimeoutUs;
     private long _idleDeadline;
+    private long _handshakeDeadlineUs;
     private long _lastActivityUs;
     private long _closeDeadlineUs = long.MaxValue;
     private bool _closeResendDue;
+    private int _closingDatagrams;
     private ulong _closeErrorCode;
     private ulong _closeFrameType;
     private string _closeReason = "";
@@ -27,9 +29,13 @@ public sealed partial class QuicConnectionCore
         if (_state == ConnectionState.Closed) return null;
         if (_state is ConnectionState.Closing or ConnectionState.Draining) return _closeDeadlineUs;
         long t = _idleDeadline;
-        if (_recovery.LossDetectionTimerUs is { } loss) t = Math.Min(t, loss);
-        foreach (var s in _spaces)
-            if (!s.Discarded && s.Acks.AckDeadlineUs is { } ack) t = Math.Min(t, ack);
+        if (!_handshakeComplete) t = Math.Min(t, _handshakeDeadlineUs);
+        if (!AmplificationBlocked)
+        {
+            if (_recovery.LossDetectionTimerUs is { } loss) t = Math.Min(t, loss);
+            foreach (var s in _spaces)
+                if (!s.Discarded && s.Acks.AckDeadlineUs is { } ack) t = Math.Min(t, ack);
+        }
         if (_pendingPath is { } path) t = Math.Min(t, path.DeadlineUs);
         if (_previousReceiveKeys is not null) t = Math.Min(t, _previousKeysDiscardAtUs);
         if (_pacingWakeUs is { } pace) t = Math.Min(t, pace);
@@ -48,6 +54,13 @@ public sealed partial class QuicConnectionCore
         if (_state is ConnectionState.Closing or ConnectionState.Draining)
         {
             if (nowUs >= _closeDeadlineUs) FinishClose();
+            return;
+        }
+        if (!_handshakeComplete && nowUs >= _handshakeDeadlineUs)
+        {
+            // Dropped silently, as on idle timeout: the peer may not even own its address.
+            SetCloseInfo((ulong)TransportErrorCode.NoError, "handshake timeout", isApplication: false, isLocal: true, idle: false);
+            FinishClose();
             return;
         }
         if (nowUs >= _idleDeadline)
@@ -106,6 +119,58 @@ public sealed partial class QuicConnectionCore
         _closeDeadlineUs = nowUs + 3 * _rtt.PtoBase;
     }
 
+    /// <summary>
+    /// Code inside this connection failed unexpectedly (a bug, or a callback that threw): its state
+    /// can no longer be trusted, so it closes with INTERNAL_ERROR (RFC 9000 §20.1) and processes
+    /// nothing more. If even the close cannot be built, it ends at once. The endpoint calls this.
+    /// </summary>
+    internal void Fault(long nowUs, Exception error)
+    {
+        if (_state == ConnectionState.Closed) return;
+        _faulted = true;
+        try
+        {
+            if (_state is ConnectionState.Handshaking or ConnectionState.Connected)
+                EnterClosing(nowUs, (ulong)TransportErrorCode.InternalError, "internal error", isApplication: false, frameType: 0, isLocal: true);
+            else
+                FinishClose();
+        }
+        catch (Exception)
+        {
+            _state = ConnectionState.Closed;
+            try { UnregisterAllCids(); } catch (Exception) { /* already failing: the endpoint forgets it anyway */ }
+            _registry?.HandshakeEnded(this);
+        }
+        FaultError ??= error;
+    }
+
+    private bool _faulted;
+
+    /// <summary>Where this connection's unpredictable values come from (the CSPRNG unless a simulation seeded it).</summary>
+    internal RandomSource Randomness => _rng;
+
+    /// <summary>Largest 1-RTT (application space) packet number received, for tests.</summary>
+    internal ulong? LargestApplicationPacketReceived => _spaces[(int)Recovery.PacketSpace.Application].LargestReceived;
+
+    /// <summary>1-RTT packet numbers skipped so far (RFC 9000 §21.4).</summary>
+    internal long PacketNumbersSkipped => _pnSkipper.Skipped;
+
+    /// <summary>The unexpected exception that closed this connection (<see cref="Fault"/>), if any.</summary>
+    public Exception? FaultError { get; private set; }
+
+    /// <summary>
+    /// RFC 9000 §10.2.1: in the closing state a packet is answered with CONNECTION_CLOSE, at a limited
+    /// rate — here the 1st, 2nd, 4th, 8th, … datagram — and only on the current path (datagrams from
+    /// any other address are not answered at all). The 3x limit of an unvalidated address still applies
+    /// when the close is built (<see cref="PollTransmit"/>).
+    /// </summary>
+    private void NoteDatagramWhileClosing(bool currentPath)
+    {
+        if (!currentPath) return;
+        _closingDatagrams++;
+        if ((_closingDatagrams & (_closingDatagrams - 1)) == 0) _closeResendDue = true;
+    }
+
     private void EnterDraining(long nowUs, ulong code, string reason, bool isApplication, bool isLocal)
     {
         if (_state is ConnectionState.Draining or ConnectionState.Closed) return;
@@ -138,6 +203,7 @@ public sealed partial class QuicConnectionCore
     private void FinishClose()
     {
         _state = ConnectionState.Closed;
+        _registry?.HandshakeEnded(this);
         UnregisterAllCids();
         _streams.OnConnectionClosed();
     }

@@ -25,6 +25,9 @@ internal interface IConnectionIdRegistry
     void Register(ConnectionId cid, QuicConnectionCore connection);
     void Unregister(ConnectionId cid);
     void DeriveResetToken(ConnectionId cid, Span<byte> token16);
+
+    /// <summary>The server connection's handshake completed, or it closed before (admission counts).</summary>
+    void HandshakeEnded(QuicConnectionCore connection);
 }
 
 /// <summary>
@@ -41,7 +44,7 @@ internal interface IConnectionIdRegistry
 public sealed partial class QuicConnectionCore
 {
     private readonly QuicConnectionOptions _options;
-    private readonly Random _rng;
+    private readonly RandomSource _rng;
     private readonly PacketSpaceState[] _spaces =
     [
         new(PacketSpace.Initial), new(PacketSpace.Handshake), new(PacketSpace.Application),
@@ -52,17 +55,24 @@ public sealed partial class QuicConnectionCore
     private long _lastNowUs;
     private readonly LossRecovery _recovery;
     private readonly SendPacer _pacer;
+    private readonly PacketNumberSkipper _pnSkipper;
     private readonly StreamManager _streams;
     private readonly IConnectionIdRegistry? _registry;
     private TlsHandshake _tls;
     private ConnectionState _state = ConnectionState.Handshaking;
+
+    /// <summary>The address a server connection was admitted from (the endpoint's per-address counts).</summary>
+    internal IPAddress? AdmittedAddress { get; set; }
+
+    /// <summary>True while the endpoint counts this connection as a handshake in progress.</summary>
+    internal bool HandshakeCounted { get; set; }
 
     private QuicConnectionCore(QuicConnectionOptions options, bool isClient, IPEndPoint remote, long nowUs,
         IConnectionIdRegistry? registry)
     {
         _options = options;
         IsClient = isClient;
-        _rng = options.Random ?? new Random();
+        _rng = RandomSource.From(options.Random);
         _registry = registry;
         RemoteEndPoint = remote;
         _maxDatagramSize = Math.Clamp(options.MaxUdpPayloadSize, 1200, 65527);
@@ -74,6 +84,7 @@ public sealed partial class QuicConnectionCore
             : new Cubic(_sendDatagramSize);
         _recovery = new LossRecovery(_rtt, _cc);
         _pacer = new SendPacer();
+        _pnSkipper = new PacketNumberSkipper(_rng);
         _streams = new StreamManager(isClient, new LocalStreamSettings
         {
             InitialMaxData = (ulong)options.InitialMaxData,
@@ -88,6 +99,9 @@ public sealed partial class QuicConnectionCore
         _spaces[2].Acks.MaxAckDelayUs = (long)options.MaxAckDelay.TotalMicroseconds;
         _idleTimeoutUs = (long)options.IdleTimeout.TotalMicroseconds;
         _idleDeadline = nowUs + Math.Max(_idleTimeoutUs, 1);
+        // RFC 9000 §10.1 leaves handshakes to the idle timeout; a server must not hold a handshake
+        // that an attacker never finishes for that long (issue 11), so it has its own deadline.
+        _handshakeDeadlineUs = options.HandshakeTimeout <= TimeSpan.Zero ? long.MaxValue : nowUs + (long)options.HandshakeTimeout.TotalMicroseconds;
         _lastActivityUs = nowUs;
         Version = options.InitialVersion;
         _ecnEnabled = options.EnableEcn;
@@ -110,6 +124,7 @@ public sealed partial class QuicConnectionCore
         c._peerCids.Add(new PeerCid(0, c._dcid, null));
         c._initialScid = c.IssueFirstLocalCid();
         c._addressValidated = true; // a client is never limited by anti-amplification
+        if (options.AddressToken is { Length: > 0 } token) c._token = token; // RFC 9000 §8.1.3
         c.InstallInitialKeys(c._originalDcid);
         c._tls = TlsHandshake.CreateClient(tlsOptions, c.BuildLocalTransportParameters().Encode());
         if (tlsOptions.ResumptionTicket?.TransportParameters is { } remembered && tlsOptions.EnableEarlyData)
@@ -137,7 +152,7 @@ public sealed partial class QuicConnectionCore
         c._initialScid = c.IssueFirstLocalCid();
         c._clientInitialDcid = clientDcid;
         registry?.Register(clientDcid, c);
-        c._addressValidated = addressValidated;
+        if (addressValidated) c.MarkCurrentPathValidated();
         c.InstallInitialKeys(clientDcid);
         c._tls = TlsHandshake.CreateServer(tlsOptions, c.BuildLocalTransportParameters().Encode());
         c._tls.ClientTransportParametersReceived = c.ChooseCompatibleVersion;
@@ -210,11 +225,31 @@ public sealed partial class QuicConnectionCore
     public bool TryPollEvent(out ConnectionEvent connectionEvent)
     {
         if (_events.TryDequeue(out connectionEvent)) return true;
+        if (_receivedDatagrams.TryDequeue(out var datagram))
+        {
+            connectionEvent = new ConnectionEvent(ConnectionEventKind.DatagramReceived, Data: datagram);
+            return true;
+        }
         return _streams.TryPollEvent(out connectionEvent);
     }
 
     /// <summary>True when <see cref="TryPollEvent"/> has something.</summary>
-    internal bool HasEvents => _events.Count > 0 || _streams.HasEvents;
+    internal bool HasEvents => _events.Count > 0 || _receivedDatagrams.Count > 0 || _streams.HasEvents;
+
+    /// <summary>Received DATAGRAMs held for <see cref="TryPollEvent"/> at most; beyond, the oldest is dropped (RFC 9221 §5).</summary>
+    public const int MaxQueuedDatagrams = 256;
+
+    private readonly Queue<byte[]> _receivedDatagrams = new();
+
+    private void OnDatagramReceived(ReadOnlySpan<byte> data)
+    {
+        if (_receivedDatagrams.Count >= MaxQueuedDatagrams)
+        {
+            _receivedDatagrams.Dequeue();
+            Statistics.DatagramsDropped++;
+        }
+        _receivedDatagrams.Enqueue(data.ToArray());
+    }
 
     private void Raise(in ConnectionEvent e) => _events.Enqueue(e);
 
@@ -331,4 +366,10 @@ public sealed class ConnectionStatistics
 
     /// <summary>Datagrams not built because the pacer asked to wait (RFC 9002 §7.7).</summary>
     public long PacingLimited;
+
+    /// <summary>Received DATAGRAMs dropped because <see cref="QuicConnectionCore.MaxQueuedDatagrams"/> were waiting.</summary>
+    public long DatagramsDropped;
+
+    /// <summary>PATH_CHALLENGEs not answered: over the rate limit, or the address's 3x allowance was spent.</summary>
+    public long PathResponsesLimited;
 }

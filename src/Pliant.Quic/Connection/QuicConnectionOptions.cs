@@ -27,6 +27,12 @@ public sealed class QuicConnectionOptions
     /// <summary>max_idle_timeout (RFC 9000 §10.1).</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long a handshake may take before the connection is dropped silently (client and server).
+    /// Servers keep it short so half-open handshakes cannot pile up; zero or negative disables it.
+    /// </summary>
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>initial_max_data: connection flow-control window we start with.</summary>
     public long InitialMaxData { get; init; } = 4 << 20;
 
@@ -74,6 +80,16 @@ public sealed class QuicConnectionOptions
     /// <summary>Extra transport parameters to send (ids the core does not define), for extensions and plugins.</summary>
     public IReadOnlyList<(ulong Id, byte[] Value)> ExtraTransportParameters { get; init; } = [];
 
-    /// <summary>Source of randomness for connection IDs and packet-number skips; seed it in simulations.</summary>
+    /// <summary>
+    /// Client: a token from a NEW_TOKEN frame of an earlier connection to the same server
+    /// (<see cref="QuicConnectionCore.ReceivedNewToken"/>), sent in the first Initial so the server can
+    /// skip address validation (RFC 9000 §8.1.3). Null sends none.
+    /// </summary>
+    public byte[]? AddressToken { get; init; }
+
+    /// <summary>
+    /// A seeded generator for simulations only (connection IDs, PATH_CHALLENGE data and packet-number
+    /// skips become predictable). Null, the default, uses the operating system's CSPRNG (<see cref="RandomSource.Secure"/>).
+    /// </summary>
     public Random? Random { get; init; }
 }

@@ -68,4 +68,20 @@ public static class InitialSecrets
         send = isServer ? serverKeys : clientKeys;
         receive = isServer ? clientKeys : serverKeys;
     }
+
+    /// <summary>
+    /// The Initial keys of one side only (the client's when <paramref name="clientSide"/>): what a
+    /// server needs to open a client's first Initial, or to seal a stateless answer to it, without
+    /// deriving both directions.
+    /// </summary>
+    public static PacketKeys CreateKeysFor(uint version, ReadOnlySpan<byte> clientDcid, bool clientSide)
+    {
+        Span<byte> initial = stackalloc byte[32];
+        HKDF.Extract(HashAlgorithmName.SHA256, clientDcid, Salt(version), initial);
+        byte[] secret = HkdfLabel.Expand(HashAlgorithmName.SHA256, initial, clientSide ? "client in" : "server in", default, 32);
+        CryptographicOperations.ZeroMemory(initial);
+        var keys = PacketKeys.Create(CipherSuite.Aes128GcmSha256, secret, version);
+        CryptographicOperations.ZeroMemory(secret);
+        return keys;
+    }
 }

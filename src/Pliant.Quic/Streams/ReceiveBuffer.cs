@@ -6,10 +6,18 @@ namespace Pliant.Quic.Streams;
 /// The receiving half of a byte stream (STREAM or CRYPTO): reassembles out-of-order, duplicate
 /// and overlapping ranges into pooled chunks addressed by offset (each byte is copied once in and
 /// once out), tracks the final size (RFC 9000 §4.5) and the highest offset received (for flow
-/// control). Memory is bounded by what the flow-control window lets the peer send.
+/// control). Memory is bounded by what the flow-control window lets the peer send (chunks) and by
+/// its <see cref="ReassemblyLimit"/> (out-of-order ranges, a few dozen bytes each).
 /// </summary>
 public sealed class ReceiveBuffer : IDisposable
 {
+    private static readonly ReassemblyLimit Unlimited = new(int.MaxValue, int.MaxValue, TransportErrorCode.InternalError);
+
+    private readonly ReassemblyLimit _limit;
+
+    /// <summary>A buffer whose out-of-order ranges count against <paramref name="limit"/> (none if null).</summary>
+    public ReceiveBuffer(ReassemblyLimit? limit = null) => _limit = limit ?? Unlimited;
+
     /// <summary>Size of each pooled chunk.</summary>
     public const int ChunkSize = ChunkPool.ChunkSize;
 
@@ -97,7 +105,9 @@ public sealed class ReceiveBuffer : IDisposable
         }
         if (offset > _contiguousEnd)
         {
+            int before = _pending.Count;
             _pending.Add(offset, end);
+            _limit.Change(before, _pending.Count);
             return grew;
         }
         // In order: extend the contiguous prefix, absorbing pieces that arrived early.
@@ -108,12 +118,14 @@ public sealed class ReceiveBuffer : IDisposable
 
     private void AbsorbPending()
     {
+        int before = _pending.Count;
         while (!_pending.IsEmpty && _pending.First.Start <= _contiguousEnd)
         {
             var (s, e) = _pending.First;
             _pending.Remove(s, e);
             _contiguousEnd = Math.Max(_contiguousEnd, e);
         }
+        _limit.Change(before, _pending.Count);
     }
 
     /// <summary>Returns the chunks that lie wholly below <paramref name="offset"/> (read past directly).</summary>
@@ -221,6 +233,16 @@ public sealed class ReceiveBuffer : IDisposable
         return total;
     }
 
+    /// <summary>
+    /// Gives the chunks back to the pool when everything received has been read and nothing is held
+    /// out of order (a later write rents again). For buffers read in bursts with long pauses, such as
+    /// CRYPTO data: a pending handshake then holds no receive chunk.
+    /// </summary>
+    public void ReleaseIfDrained()
+    {
+        if (_readOffset == _contiguousEnd && _pending.IsEmpty && _chunks.Count > 0) ReleaseAll();
+    }
+
     /// <summary>Drops all buffered data (the stream was reset or the application stopped reading).</summary>
     public void Discard()
     {
@@ -235,6 +257,14 @@ public sealed class ReceiveBuffer : IDisposable
         _chunks.Clear();
     }
 
-    /// <summary>Returns the chunks to the pool.</summary>
-    public void Dispose() => Discard();
+    /// <summary>Out-of-order ranges held now.</summary>
+    public int PendingRanges => _pending.Count;
+
+    /// <summary>Returns the chunks to the pool and gives back the ranges counted against the limit.</summary>
+    public void Dispose()
+    {
+        Discard();
+        _limit.Change(_pending.Count, 0);
+        _pending.Clear();
+    }
 }

@@ -14,6 +14,7 @@ public sealed partial class StreamManager : IDisposable
     private readonly LocalStreamSettings _local;
     private PeerStreamLimits? _peer;
     private readonly Dictionary<ulong, StreamState> _streams = new();
+    private readonly ReassemblyLimit _reassembly = ReassemblyLimit.ForStreams();
     private readonly Queue<ConnectionEvent> _events = new();
 
     // Connection-level flow control (RFC 9000 §4.1).
@@ -145,7 +146,7 @@ public sealed partial class StreamManager : IDisposable
         if (StreamId.CanReceive(id, _isClient))
         {
             ulong window = LocalInitialStreamWindow(id);
-            s.Recv = new ReceiveBuffer();
+            s.Recv = new ReceiveBuffer(_reassembly);
             s.RecvCredit = new FlowControlReceiver(window, Math.Max(window, _local.MaxStreamWindow));
         }
         _streams.Add(id, s);

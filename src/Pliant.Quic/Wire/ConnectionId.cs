@@ -49,6 +49,14 @@ public readonly struct ConnectionId : IEquatable<ConnectionId>
         return new ConnectionId(b);
     }
 
+    /// <summary>A random ID from <paramref name="source"/> (the CSPRNG unless a simulation seeded it).</summary>
+    public static ConnectionId Random(int length, RandomSource source)
+    {
+        Span<byte> b = stackalloc byte[length];
+        source.Fill(b);
+        return new ConnectionId(b);
+    }
+
     public bool Equals(ConnectionId other) => Span.SequenceEqual(other.Span);
 
     public override bool Equals(object? obj) => obj is ConnectionId c && Equals(c);
