@@ -13,6 +13,7 @@ namespace Pliant.Plugins;
 public sealed unsafe partial class PluginInstance
 {
     private readonly Instance _wasm;
+    private readonly ExecState _state; // _wasm.State, one hop closer for the host functions' fuel
     private readonly EventLimiter _events;
     private IPluginEnvironment _env;
     private int _callDepth;
@@ -23,7 +24,7 @@ public sealed unsafe partial class PluginInstance
         Origin = origin;
         _env = env;
         _events = new EventLimiter(module.Limits);
-        var state = new ExecState { MaxDepth = module.Limits.MaxCallDepth, Fuel = module.Limits.FuelPerCall };
+        var state = _state = new ExecState { MaxDepth = module.Limits.MaxCallDepth, Fuel = module.Limits.FuelPerCall };
         try
         {
             _wasm = module.Compiled.Instantiate(BuildImports(), state);
@@ -118,7 +119,7 @@ public sealed unsafe partial class PluginInstance
         long started = 0;
         if (outermost)
         {
-            _wasm.State.Fuel = Module.Limits.FuelPerCall;
+            _state.Fuel = Module.Limits.FuelPerCall;
             _events.NewCall();
             started = Stopwatch.GetTimestamp();
         }
@@ -144,10 +145,10 @@ public sealed unsafe partial class PluginInstance
         {
             if (--_callDepth == 0)
             {
-                _wasm.State.Depth = 0;
+                _state.Depth = 0;
                 _calls++;
                 _ticksInside += Stopwatch.GetTimestamp() - started;
-                _fuelUsed += Module.Limits.FuelPerCall - Math.Max(0, _wasm.State.Fuel);
+                _fuelUsed += Module.Limits.FuelPerCall - Math.Max(0, _state.Fuel);
             }
         }
     }

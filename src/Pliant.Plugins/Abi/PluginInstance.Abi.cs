@@ -37,7 +37,7 @@ public sealed unsafe partial class PluginInstance
     }
 
     /// <summary>Charges a host function's fuel (the caller's check traps if it went below zero).</summary>
-    private void Burn(long units) => _wasm.State.Fuel -= units;
+    private void Burn(long units) => _state.Fuel -= units;
 
     /// <summary>
     /// emit_event and log: charges their fuel, checks the range, and applies the event rate limit
