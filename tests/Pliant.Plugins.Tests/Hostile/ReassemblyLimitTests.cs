@@ -6,12 +6,17 @@ using Xunit.Abstractions;
 
 namespace Pliant.Plugins.Tests.Hostile;
 
+/// <summary>Runs alone: a million frames take a CPU second, which would starve tests that wait on wall-clock time.</summary>
+[CollectionDefinition(nameof(ReassemblyLimitTests), DisableParallelization = true)]
+public sealed class ReassemblyLimitCollection;
+
 /// <summary>
 /// PLUGIN frame reassembly under attack: memory grows with what the peer actually sends (4 KiB pages,
 /// per-connection and process-wide caps), the work per frame stays bounded (capped range set), and
 /// every cap refuses the module with a precise event — never a crash, a hang or a closed connection
 /// (docs/plugin-abi.md "Limits").
 /// </summary>
+[Collection(nameof(ReassemblyLimitTests))]
 public class ReassemblyLimitTests(ITestOutputHelper output)
 {
     private const ulong OneMiB = 1 << 20;
