@@ -51,12 +51,12 @@ public sealed partial class QuicConnectionCore
         bool currentPath = IsCurrentPath(from);
         if (currentPath) _bytesReceivedOnPath += datagram.Length;
         else _addressCredits.AddReceived(from, datagram.Length);
-        bool wasClosing = _state == ConnectionState.Closing;
-        if (wasClosing)
+        if (_state == ConnectionState.Closing)
         {
+            // RFC 9000 §10.2.1: in the closing state no packet is processed (TLS may have failed, or the
+            // connection faulted); a datagram can only bring our CONNECTION_CLOSE again, at a falling rate.
             NoteDatagramWhileClosing(currentPath);
-            // A connection that failed inside keeps no trust in its state: it only answers with its close.
-            if (_faulted) return;
+            return;
         }
         // Packets are decrypted out of place from the (read-only) driver buffer into this scratch, at the
         // same offsets: only headers are copied, the AEAD writes the plaintext.

@@ -127,7 +127,6 @@ public sealed partial class QuicConnectionCore
     internal void Fault(long nowUs, Exception error)
     {
         if (_state == ConnectionState.Closed) return;
-        _faulted = true;
         try
         {
             if (_state is ConnectionState.Handshaking or ConnectionState.Connected)
@@ -143,8 +142,6 @@ public sealed partial class QuicConnectionCore
         }
         FaultError ??= error;
     }
-
-    private bool _faulted;
 
     /// <summary>Where this connection's unpredictable values come from (the CSPRNG unless a simulation seeded it).</summary>
     internal RandomSource Randomness => _rng;

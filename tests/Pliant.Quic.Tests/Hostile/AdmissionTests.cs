@@ -223,6 +223,24 @@ public class AdmissionTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void ManyConnectionsFromOneAddressStopAtThePerAddressLimit()
+    {
+        var pair = new SimulatedPair(12, Options(12, new ServerLimits { MaxConnectionsPerAddress = 2 }));
+        var clients = new List<QuicConnectionCore>();
+        for (int i = 0; i < 3; i++)
+        {
+            pair.ClientAddress = new IPEndPoint(IPAddress.Parse("10.0.0.2"), 50000 + i); // one address, three ports
+            clients.Add(pair.Connect(SimulationSetup.ClientOptions(600 + i)));
+            pair.RunUntil(() => clients[^1].IsConnected || clients[^1].CloseInfo is not null, 2_000_000);
+        }
+        Assert.True(clients[0].IsConnected && clients[1].IsConnected);
+        Assert.Equal((ulong)TransportErrorCode.ConnectionRefused, clients[2].CloseInfo?.ErrorCode);
+        pair.ClientAddress = new IPEndPoint(IPAddress.Parse("10.0.0.9"), 50000);
+        var other = pair.Connect(SimulationSetup.ClientOptions(610));
+        Assert.True(pair.RunUntil(() => other.IsConnected, 2_000_000));
+    }
+
+    [Fact]
     public void StaleRetryTokenIsAnsweredWithInvalidTokenNotSilence()
     {
         var time = new MovableTime(DateTimeOffset.Parse("2026-12-04T12:00:00Z"));
