@@ -12,9 +12,10 @@ using Pliant.Quic.Connection;
 namespace Pliant.Cli;
 
 /// <summary>
-/// <c>pliant serve [DIR] [--listen 127.0.0.1:4433] [--cert FILE --key FILE] [--retry] [--cc cubic|newreno] [--quiet]</c>:
-/// an HTTP/3 static file server with session tickets and 0-RTT (a random ticket key per process).
-/// Runs until Ctrl+C or SIGTERM; one log line per request.
+/// <c>pliant serve [DIR] [--listen 127.0.0.1:4433] [--cert FILE --key FILE] [--retry] [--no-early-data] [--cc cubic|newreno] [--quiet]</c>:
+/// an HTTP/3 static file server with session tickets and 0-RTT (a random ticket key per process). 0-RTT
+/// ClientHellos are accepted once each (ZeroRttAntiReplay) and early requests run only for GET and HEAD;
+/// others are answered 425 Too Early (RFC 8470). Runs until Ctrl+C or SIGTERM; one log line per request.
 /// </summary>
 internal static class ServeCommand
 {
@@ -25,20 +26,26 @@ internal static class ServeCommand
         var cert = new Option<string?>("--cert") { Description = "Certificate (PEM); without it a self-signed one is made and its SHA-256 printed" };
         var key = new Option<string?>("--key") { Description = "Private key (PEM) for --cert" };
         var retry = new Option<bool>("--retry") { Description = "Validate client addresses with a Retry first" };
+        var noEarlyData = new Option<bool>("--no-early-data")
+        {
+            Description = "Refuse 0-RTT. By default 0-RTT is accepted once per ClientHello (replays are refused) and only GET and HEAD " +
+                          "requests run from early data; any other early request is answered 425 Too Early and retried by the client after the handshake",
+        };
         var cc = new Option<string>("--cc") { Description = "Congestion controller: cubic or newreno", DefaultValueFactory = _ => "cubic" };
         cc.AcceptOnlyFromAmong("cubic", "newreno", "reno");
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No per-request log lines" };
 
         var cmd = new Command("serve", "Serve files over HTTP/3");
         cmd.Arguments.Add(dir);
-        foreach (var o in new Option[] { listen, cert, key, retry, cc, quiet }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { listen, cert, key, retry, noEarlyData, cc, quiet }) cmd.Options.Add(o);
         var pluginOptions = PluginCliOptions.AddTo(cmd);
         cmd.SetAction(async (pr, ct) =>
         {
             try
             {
                 var plugins = PluginCliOptions.Build(pr, pluginOptions);
-                return await RunAsync(pr.GetValue(dir)!, pr.GetValue(listen)!, pr.GetValue(cert), pr.GetValue(key), pr.GetValue(retry), pr.GetValue(cc)!, pr.GetValue(quiet), plugins, ct).ConfigureAwait(false);
+                return await RunAsync(pr.GetValue(dir)!, pr.GetValue(listen)!, pr.GetValue(cert), pr.GetValue(key), pr.GetValue(retry), !pr.GetValue(noEarlyData),
+                    pr.GetValue(cc)!, pr.GetValue(quiet), plugins, ct).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -50,7 +57,17 @@ internal static class ServeCommand
         return cmd;
     }
 
-    private static async Task<int> RunAsync(string root, string listen, string? certPath, string? keyPath, bool retry, string cc, bool quiet,
+    /// <summary>
+    /// Early requests run only for these methods (RFC 9110 §9.2.1 safe methods the static handler serves);
+    /// anything else that arrives as 0-RTT is answered 425 Too Early.
+    /// </summary>
+    private static readonly Http3ServerOptions H3Options = new()
+    {
+        EarlyDataPolicy = Http3EarlyDataPolicy.RejectUnsafe,
+        EarlyDataMethods = new HashSet<string>(StringComparer.Ordinal) { "GET", "HEAD" },
+    };
+
+    private static async Task<int> RunAsync(string root, string listen, string? certPath, string? keyPath, bool retry, bool earlyData, string cc, bool quiet,
         PluginSetup plugins, CancellationToken ct)
     {
         if (!Directory.Exists(root)) throw new CliException(ExitCodes.Usage, $"no such directory: {root}");
@@ -69,7 +86,7 @@ internal static class ServeCommand
             ServerCertificate = certificate,
             RequireRetry = retry,
             TicketKey = RandomNumberGenerator.GetBytes(32),
-            EnableEarlyData = true,
+            EnableEarlyData = earlyData,
             ConnectionOptions = new QuicServerConnectionOptions
             {
                 CongestionControl = cc == "cubic" ? CongestionControlAlgorithm.Cubic : CongestionControlAlgorithm.NewReno,
@@ -80,7 +97,7 @@ internal static class ServeCommand
         await using var listener = await QuicListener.ListenAsync(options, stop.Token).ConfigureAwait(false);
         var handler = new StaticFileHandler(Path.GetFullPath(root));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"pliant serve: listening on {listener.LocalEndPoint} root={Path.GetFullPath(root)} retry={(retry ? "on" : "off")} cc={cc} cert-sha256={QuicServerCertificates.Sha256Fingerprint(certificate)}{(certPath is null ? " (self-signed)" : "")}"));
+            $"pliant serve: listening on {listener.LocalEndPoint} root={Path.GetFullPath(root)} retry={(retry ? "on" : "off")} early-data={(earlyData ? "GET,HEAD" : "off")} cc={cc} cert-sha256={QuicServerCertificates.Sha256Fingerprint(certificate)}{(certPath is null ? " (self-signed)" : "")}"));
 
         var connections = new List<Task>();
         try
@@ -154,12 +171,14 @@ internal static class ServeCommand
                         {
                             var length = resp.Headers.FirstOrDefault(h => h.Name == "content-length").Value ?? "-";
                             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                                $"{remote} {req.Method} {req.Path} {status} {length} {sw.Elapsed.TotalMilliseconds:0.0}ms stream={req.StreamId}"));
+                                $"{remote} {req.Method} {req.Path} {status} {length} {sw.Elapsed.TotalMilliseconds:0.0}ms stream={req.StreamId}{(req.IsEarlyData ? " early" : "")}"));
                         }
                     }
-                });
+                }, H3Options);
                 using var reg = ct.Register(() => _ = server.ShutdownAsync(CancellationToken.None));
                 await server.RunAsync(ct).ConfigureAwait(false);
+                if (!quiet && server.TooEarlyResponses > 0)
+                    Console.WriteLine($"{remote} 425 Too Early: {server.TooEarlyResponses} request(s) in 0-RTT with a method other than GET/HEAD");
             }
         }
         catch (Exception ex) when (ex is QuicException or IOException or Http3Exception or OperationCanceledException or ObjectDisposedException)

@@ -12,6 +12,7 @@ namespace Pliant.Net.Tests.Hostile;
 /// Bounds: junk creates no connection; the real client connects (generous timeout); the managed
 /// heap grows by less than 32 MiB over 50,000 junk datagrams.
 /// </summary>
+[Collection(MemoryMeasurement.Name)]
 public class UdpFloodTests
 {
     private static byte[] JunkInitial(Random rng)
