@@ -25,7 +25,7 @@ internal static class ServeCommand
         var listen = new Option<string>("--listen", "-l") { Description = "Address and UDP port", DefaultValueFactory = _ => "127.0.0.1:4433" };
         var cert = new Option<string?>("--cert") { Description = "Certificate (PEM); without it a self-signed one is made and its SHA-256 printed" };
         var key = new Option<string?>("--key") { Description = "Private key (PEM) for --cert" };
-        var retry = new Option<bool>("--retry") { Description = "Validate client addresses with a Retry first" };
+        var retry = new Option<bool>("--retry") { Description = $"Validate every client address with a Retry first (without it, Retry starts by itself above {ServerLimits.Default.RetryThreshold} handshakes in progress)" };
         var noEarlyData = new Option<bool>("--no-early-data")
         {
             Description = "Refuse 0-RTT. By default 0-RTT is accepted once per ClientHello (replays are refused) and only GET and HEAD " +
@@ -35,7 +35,7 @@ internal static class ServeCommand
         cc.AcceptOnlyFromAmong("cubic", "newreno", "reno");
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No per-request log lines" };
 
-        var cmd = new Command("serve", "Serve files over HTTP/3");
+        var cmd = new Command("serve", "Serve files over HTTP/3. " + SafeDefaults());
         cmd.Arguments.Add(dir);
         foreach (var o in new Option[] { listen, cert, key, retry, noEarlyData, cc, quiet }) cmd.Options.Add(o);
         var pluginOptions = PluginCliOptions.AddTo(cmd);
@@ -66,6 +66,15 @@ internal static class ServeCommand
         EarlyDataPolicy = Http3EarlyDataPolicy.RejectUnsafe,
         EarlyDataMethods = new HashSet<string>(StringComparer.Ordinal) { "GET", "HEAD" },
     };
+
+    /// <summary>The admission and safety defaults, from the types that define them (docs/security.md has the reasons).</summary>
+    private static string SafeDefaults()
+    {
+        var l = ServerLimits.Default;
+        var handshake = new Pliant.Quic.Connection.QuicConnectionOptions().HandshakeTimeout;
+        return FormattableString.Invariant(
+            $"Safe by default (docs/security.md): no state for an Initial that does not decrypt to a ClientHello; Retry by itself above {l.RetryThreshold} handshakes in progress; handshakes dropped after {handshake.TotalSeconds:0} s; at most {l.MaxConnections:N0} connections ({l.MaxConnectionsPerAddress:N0} per client address) and {l.MaxHandshakes:N0} handshakes in progress ({l.MaxHandshakesPerAddress:N0} per address), beyond them CONNECTION_REFUSED; never more than 3x the bytes received sent to an unvalidated address; at most {l.StatelessResponsesPerSecond:N0} stateless answers a second; 0-RTT once per ClientHello, early GET/HEAD only; no dotfiles, no path out of DIR.");
+    }
 
     private static async Task<int> RunAsync(string root, string listen, string? certPath, string? keyPath, bool retry, bool earlyData, string cc, bool quiet,
         PluginSetup plugins, CancellationToken ct)

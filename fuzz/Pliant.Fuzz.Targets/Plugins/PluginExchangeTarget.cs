@@ -40,9 +40,26 @@ public sealed class PluginExchangeTarget : FuzzTarget
     private static void Raw(ref FuzzInput r)
     {
         var connection = new FakeConnection([(ExchangeWire.SupportedPluginsParameter, r.Chunk().ToArray()), (ExchangeWire.PluginsForYouParameter, r.Chunk().ToArray())]);
-        var exchange = new PluginExchange(new PluginExchangeOptions { TrustPolicy = new PluginTrustPolicy() }, connection);
+        var budget = new PluginTransferBudget(16 << 20);
+        var exchange = new PluginExchange(Options(new PluginTrustPolicy(), budget), connection);
         exchange.Activate();
         for (int i = 0; i < 64 && !r.IsEmpty; i++) ProcessPacket(exchange, r.Chunk());
+        Close(exchange, connection, budget);
+    }
+
+    /// <summary>Inline loads (deterministic) and a budget of this run's own, so runs cannot leak into each other.</summary>
+    private static PluginExchangeOptions Options(PluginTrustPolicy policy, PluginTransferBudget budget) =>
+        new() { TrustPolicy = policy, LoadInBackground = false, TransferBudget = budget };
+
+    /// <summary>
+    /// Ends a run as a connection would: the exchange's timers fire a minute later (stalled transfers are
+    /// dropped), then the connection closes; every byte taken from the budget must be back.
+    /// </summary>
+    private static void Close(PluginExchange exchange, FakeConnection connection, PluginTransferBudget budget)
+    {
+        connection.FireTimers(60_000_000);
+        exchange.OnConnectionClosed();
+        if (budget.InUse != 0) throw new FuzzInvariantException($"{budget.InUse} bytes of the transfer budget still in use after the connection closed");
     }
 
     private static void Module(byte mode, ref FuzzInput r)
@@ -57,7 +74,8 @@ public sealed class PluginExchangeTarget : FuzzTarget
         if ((mode & 4) != 0) policy.MaxModuleSize = 256;
         var announce = ExchangeWire.EncodePluginsForYou([new PluginReference("fuzz", hex)]);
         var connection = new FakeConnection([(ExchangeWire.PluginsForYouParameter, announce)]);
-        var exchange = new PluginExchange(new PluginExchangeOptions { TrustPolicy = policy }, connection);
+        var budget = new PluginTransferBudget(16 << 20);
+        var exchange = new PluginExchange(Options(policy, budget), connection);
         exchange.Activate();
 
         ulong total = (ulong)module.Length;
@@ -72,7 +90,13 @@ public sealed class PluginExchangeTarget : FuzzTarget
             Array.Fill(sent, true, offset, length);
             ProcessPacket(exchange, Body(frame, hash, (ulong)offset, total, module.AsSpan(offset, length)));
         }
-        if ((mode & 8) == 0) return;
+        if ((mode & 8) != 0) SendGaps(exchange, frame, hash, module, sent);
+        Close(exchange, connection, budget);
+    }
+
+    private static void SendGaps(PluginExchange exchange, byte[] frame, byte[] hash, byte[] module, bool[] sent)
+    {
+        ulong total = (ulong)module.Length;
         for (int start = 0; start < module.Length;)
         {
             if (sent[start]) { start++; continue; }
@@ -131,28 +155,36 @@ public sealed class PluginExchangeTarget : FuzzTarget
             (byte)(body2.Length >> 8), (byte)body2.Length, .. body2, (byte)(body1.Length >> 8), (byte)body1.Length, .. body1]);
     }
 
-    /// <summary>
-    /// The slice of a connection the exchange needs; records what it is told. It also has the members of
-    /// the interface as the h-plugins branch reshapes it (connection time, timers, injecting a loaded
-    /// module), so the target keeps compiling when that work lands.
-    /// </summary>
+    /// <summary>The slice of a connection the exchange needs: a clock, timers, events and injection, recorded.</summary>
     private sealed class FakeConnection(IReadOnlyList<(ulong Id, byte[] Value)> parameters) : IPluginExchangeConnection
     {
         private readonly List<(long AtUs, Action<long, long> Callback)> _timers = [];
 
         public bool IsHandshakeComplete => true;
         public IReadOnlyList<(ulong Id, byte[] Value)>? PeerExtraTransportParameters => parameters;
-        public long NowUs => 0;
+        public long NowUs { get; private set; }
         public int Events { get; private set; }
         public int Injected { get; private set; }
         public void RaisePluginEvent(string pluginId, string message) => Events++;
-        public void Inject(byte[] wasm, TrustDecision decision) => Injected++;
         public void Inject(PluginModule module, TrustDecision decision) => Injected++;
 
         public long ScheduleTimer(long atUs, Action<long, long> callback)
         {
             _timers.Add((atUs, callback));
             return _timers.Count;
+        }
+
+        /// <summary>Moves the clock to <paramref name="nowUs"/> and runs the timers due by then (each once).</summary>
+        public void FireTimers(long nowUs)
+        {
+            NowUs = nowUs;
+            for (int i = 0; i < _timers.Count && i < 64; i++)
+            {
+                var (at, callback) = _timers[i];
+                if (at > nowUs) continue;
+                _timers[i] = (long.MaxValue, callback);
+                callback(nowUs, i + 1);
+            }
         }
 
         public void CancelTimer(long id)
