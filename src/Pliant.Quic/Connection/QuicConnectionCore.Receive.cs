@@ -220,7 +220,6 @@ public sealed partial class QuicConnectionCore
             _recovery.PeerCompletedAddressValidation = true;
             DiscardSpace(PacketSpace.Initial, nowUs);
         }
-        if (IsClient && level == EncryptionLevel.Handshake) _recovery.PeerCompletedAddressValidation = true;
 
         if (level == EncryptionLevel.OneRtt && !IsCurrentPath(from) && space.LargestReceived == pn)
             OnPeerAddressChange(nowUs, from, nonProbing, datagramLength);
@@ -433,6 +432,11 @@ public sealed partial class QuicConnectionCore
         long samplesBefore = _rtt.SampleCount;
         _recovery.OnAckReceived(space.Space, _ackRangeScratch.AsSpan(0, count), ackDelayUs, f.Ecn, nowUs,
             _ackedScratch, _lostScratch);
+        // RFC 9002 §6.2.2.1, §A.6 PeerCompletedAddressValidation: a client knows the server validated its
+        // address once a Handshake packet of its own is acknowledged (or the handshake is confirmed), not when
+        // it merely receives a Handshake packet; until then it keeps its anti-deadlock PTO armed so that a
+        // server stuck at its 3x limit (RFC 9000 §8.1) hears from it again.
+        if (IsClient && space.Space == PacketSpace.Handshake) _recovery.PeerCompletedAddressValidation = true;
         if (_rtt.SampleCount != samplesBefore && Operations.IsHooked(Pliant.Quic.Operations.OperationId.RttUpdate))
             Operations.Invoke(Pliant.Quic.Operations.OperationId.RttUpdate, 0, (ulong)_rtt.LatestRtt, (ulong)_rtt.SmoothedRtt, (ulong)_rtt.RttVar, (ulong)Math.Max(0, _rtt.MinRtt));
         foreach (var p in _ackedScratch) OnPacketAcked(p);
