@@ -80,6 +80,18 @@ public sealed partial class QuicConnectionCore
                 if (!space.Discarded) space.ProbesPending = Math.Max(space.ProbesPending, action.ProbeCount);
                 else _spaces[2].ProbesPending = Math.Max(_spaces[2].ProbesPending, action.ProbeCount);
                 RequeueCryptoForProbe(space);
+                // RFC 9002 §6.2.4: also probe the other spaces with data in flight, coalesced in the same datagram,
+                // "because the peer might only have receive keys for one of the two": a server whose ServerHello
+                // (Initial) was lost but whose Handshake packets arrived must resend the Initial too; a client whose
+                // Finished arrived (the server dropped its Handshake keys) but whose 1-RTT data and the server's
+                // HANDSHAKE_DONE were lost must also send 1-RTT, or it probes a space the server can no longer read.
+                for (var other = PacketSpace.Initial; other <= PacketSpace.Application; other++)
+                {
+                    var o = _spaces[(int)other];
+                    if (other == action.Space || o.Discarded || o.SendKeys is null || _recovery.AckElicitingInFlightIn(other) == 0) continue;
+                    o.ProbesPending = Math.Max(o.ProbesPending, action.ProbeCount);
+                    RequeueCryptoForProbe(o);
+                }
             }
         }
         if (_pendingPath is { } path && nowUs >= path.DeadlineUs) OnPathValidationTimeout(nowUs);
