@@ -29,12 +29,15 @@ internal static partial class BenchCommand
         var pluginDir = new Option<string?>("--plugins") { Description = "with --isolation: the folder holding monitoring.wasm and cc-newreno.wasm (default: plugins/out of the repository around the working directory)" };
         var isolation = new Option<bool>("--isolation") { Description = "cost of isolation: no plugin, monitoring, native NewReno, NewReno in WASM (plugins/out), interleaved rounds, each against its native twin" };
         var plugin = new Option<string?>("--plugin") { Description = "attach this plugin (.wasm) to both Pliant peers' connections (cost of isolation)" };
+        var flood = new Option<bool>("--flood") { Description = $"junk-Initial flood against a pliant serve process while a real client connects: RSS growth, connect time, server CPU per junk datagram (--count, default {BenchFlood.DefaultCount})" };
+        var count = new Option<int>("--count") { Description = "with --flood: junk datagrams to send", DefaultValueFactory = _ => BenchFlood.DefaultCount };
         var cc = new Option<string?>("--cc") { Description = "congestion controller of the Pliant peers: cubic (default) or newreno" };
         cc.AcceptOnlyFromAmong("cubic", "newreno");
 
         var cmd = new Command("bench", "Loopback benchmark: Pliant↔Pliant download (and ngtcp2 side by side).");
-        foreach (var o in new Option[] { size, runs, vs, cross, handshakes, script, timeout, warmup, pinCpu, plugin, cc, isolation, pluginDir }) cmd.Options.Add(o);
-        cmd.SetAction(pr => pr.GetValue(isolation) ? RunIsolation(pr.GetValue(pluginDir), new Settings(
+        foreach (var o in new Option[] { size, runs, vs, cross, handshakes, script, timeout, warmup, pinCpu, plugin, cc, isolation, pluginDir, flood, count }) cmd.Options.Add(o);
+        cmd.SetAction(pr => pr.GetValue(flood) ? BenchFlood.Run(Math.Max(1, pr.GetValue(count)), TimeSpan.FromSeconds(Math.Min(pr.GetValue(timeout), 60)))
+            : pr.GetValue(isolation) ? RunIsolation(pr.GetValue(pluginDir), new Settings(
             pr.GetValue(size) ?? IsolationDefaultSizeMiB, Math.Max(1, pr.GetValue(runs) ?? IsolationDefaultRounds), false, false, 0,
             pr.GetValue(script), TimeSpan.FromSeconds(pr.GetValue(timeout)), IsolationTaskset(pr.GetValue(pinCpu)), pr.GetValue(warmup)))
             : BenchPeers.WithPeerSettings(pr.GetValue(plugin), pr.GetValue(cc)) ?? Run(new Settings(

@@ -33,6 +33,12 @@ public sealed class QuicListener : IAsyncDisposable
     /// <summary>Always true: Pliant needs no native QUIC library (unlike System.Net.Quic and msquic).</summary>
     public static bool IsSupported => true;
 
+    /// <summary>
+    /// What the listener's endpoint admitted, refused, dropped and answered statelessly (live counters,
+    /// updated by the driver; read them for monitoring).
+    /// </summary>
+    public EndpointStatistics Statistics => _driver.Endpoint.Statistics ?? new EndpointStatistics();
+
     /// <summary>The address the listener is bound to (port resolved).</summary>
     public IPEndPoint LocalEndPoint => _driver.LocalEndPoint;
 

@@ -27,6 +27,8 @@ internal static class CloseErrors
             return new QuicException(QuicError.ConnectionTimeout, null, "The handshake timed out" + reason + ".");
         if (e.IsLocal && code == TransportErrorCode.NoError && text.Contains("idle", StringComparison.OrdinalIgnoreCase))
             return new QuicException(QuicError.ConnectionIdle, null, "The connection timed out after being idle" + reason + ".");
+        if (e.IsLocal && code == TransportErrorCode.InternalError)
+            return new QuicException(QuicError.InternalError, null, "The connection failed inside the stack or an application callback" + reason + "; it was closed (the endpoint goes on).") { TransportErrorCode = code };
         if (code == TransportErrorCode.NoError)
             return new QuicException(QuicError.ConnectionAborted, 0, "The connection was closed" + reason + ".") { TransportErrorCode = code };
         return new QuicException(QuicError.TransportError, null,

@@ -29,4 +29,10 @@ internal static partial class Log
 
     [LoggerMessage(8, LogLevel.Warning, "Accept queue full: connection from {Remote} refused")]
     public static partial void BacklogFull(ILogger logger, IPEndPoint remote);
+
+    [LoggerMessage(9, LogLevel.Error, "Connection with {Remote} failed inside the stack or the application's callback; it is closed, the endpoint goes on")]
+    public static partial void ConnectionFaulted(ILogger logger, IPEndPoint remote, Exception exception);
+
+    [LoggerMessage(10, LogLevel.Warning, "Sending {Bytes} bytes to {To} failed")]
+    public static partial void SendFailed(ILogger logger, IPEndPoint to, int bytes, Exception exception);
 }

@@ -254,8 +254,8 @@ internal sealed class QuicEndpointDriver
         {
             if (Endpoint.PollTimeout() is { } deadline && deadline <= now) Endpoint.HandleTimeout(now);
             more = FlushLocked(now);
-            AcceptLocked();
-            DispatchEventsLocked();
+            AcceptLocked(now);
+            DispatchEventsLocked(now);
             SweepClosedLocked();
         }
         catch (Exception e)
@@ -277,32 +277,65 @@ internal sealed class QuicEndpointDriver
         {
             // Stay under the largest UDP payload (65,507 over IPv4) even when segments are large.
             if (!Endpoint.PollTransmit(now, _sendBuffer.AsSpan(0, MaxBatchBytes), maxSegments, out var t)) return false;
-            _socket.Send(_sendBuffer.AsSpan(0, t.Length), t.Destination, t.SegmentSize, t.Ecn);
+            try
+            {
+                _socket.Send(_sendBuffer.AsSpan(0, t.Length), t.Destination, t.SegmentSize, t.Ecn);
+            }
+            catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException or ArgumentException)
+            {
+                // One destination the socket refuses (unreachable, wrong family, too large) is lost like a
+                // dropped datagram; loss recovery resends what matters. The endpoint goes on.
+                Log.SendFailed(_logger, t.Destination, t.Length, e);
+            }
         }
         return true; // give the receive thread a turn, then continue
     }
 
-    private void AcceptLocked()
+    private void AcceptLocked(long now)
     {
         while (Endpoint.TryAccept(out var core))
         {
-            var connection = _onAccept?.Invoke(this, core);
+            QuicConnection? connection;
+            try
+            {
+                connection = _onAccept?.Invoke(this, core);
+            }
+            catch (Exception e)
+            {
+                // The application's per-connection set-up (ConfigureCore, a plugin) threw: that connection only.
+                FaultConnectionLocked(core, now, e);
+                continue;
+            }
             if (connection is null) continue;
             _connections[core] = connection;
             Log.ConnectionAccepted(_logger, core.RemoteEndPoint);
         }
     }
 
-    private void DispatchEventsLocked()
+    private void DispatchEventsLocked(long now)
     {
         while (Endpoint.TryPollConnectionWithEvents(out var core))
         {
             _connections.TryGetValue(core, out var connection);
             while (core.TryPollEvent(out var e))
             {
-                connection?.OnEventLocked(e);
+                try
+                {
+                    connection?.OnEventLocked(e);
+                }
+                catch (Exception ex)
+                {
+                    FaultConnectionLocked(core, now, ex);
+                }
             }
         }
+    }
+
+    /// <summary>A failure confined to one connection: it is closed (INTERNAL_ERROR), nothing else is touched.</summary>
+    private void FaultConnectionLocked(IConnectionCore core, long now, Exception e)
+    {
+        Log.ConnectionFaulted(_logger, core.RemoteEndPoint, e);
+        Endpoint.Fault(core, now, e);
     }
 
     private void SweepClosedLocked()

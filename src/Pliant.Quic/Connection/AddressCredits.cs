@@ -23,6 +23,14 @@ internal sealed class AddressCredits
     /// <summary>Counts <paramref name="bytes"/> sent to <paramref name="address"/>.</summary>
     public void AddSent(IPEndPoint address, long bytes) => _entries[Slot(address)].Sent += bytes;
 
+    /// <summary>Records the totals of an address that stops being the current path (its ledger moves here).</summary>
+    public void Set(IPEndPoint address, long received, long sent)
+    {
+        int i = Slot(address);
+        _entries[i].Received = received;
+        _entries[i].Sent = sent;
+    }
+
     /// <summary>Bytes that may still be sent to <paramref name="address"/> (0 for an address never heard from).</summary>
     public long Allowance(IPEndPoint address)
     {

@@ -135,6 +135,7 @@ public sealed partial class QuicConnectionCore
             if (n == 0) break;
             _tls.HandleCryptoData(level, chunk[..n]);
         }
+        space.CryptoReceive.ReleaseIfDrained();
         ProcessTlsEvents(nowUs);
     }
 

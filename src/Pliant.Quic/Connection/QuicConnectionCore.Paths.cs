@@ -67,35 +67,66 @@ public sealed partial class QuicConnectionCore
         return _addressCredits.Allowance(address);
     }
 
+    /// <summary>Server: the last peer address proven (by the handshake or a PATH_RESPONSE) — where a failed migration returns.</summary>
+    private IPEndPoint? _validatedAddress;
+
+    /// <summary>The current path's address is validated (RFC 9000 §8.1, §8.2): no 3x limit any more.</summary>
+    private void MarkCurrentPathValidated()
+    {
+        _addressValidated = true;
+        _validatedAddress = RemoteEndPoint;
+    }
+
+    /// <summary>
+    /// Makes <paramref name="to"/> the current path. The anti-amplification ledger of an unvalidated
+    /// address moves with it (into <see cref="_addressCredits"/> and back), so leaving an address and
+    /// returning never resets what may be sent to it (RFC 9000 §9.3).
+    /// </summary>
+    private void SwitchPath(IPEndPoint to, bool validated)
+    {
+        if (!_addressValidated) _addressCredits.Set(RemoteEndPoint, _bytesReceivedOnPath, _bytesSentOnPath);
+        RemoteEndPoint = to;
+        _addressValidated = validated;
+        if (validated) (_bytesReceivedOnPath, _bytesSentOnPath) = (0, 0);
+        else (_bytesReceivedOnPath, _bytesSentOnPath) = _addressCredits.Get(to);
+    }
+
+    /// <summary>
+    /// Anti-amplification deadlock guard (RFC 9002 §6.2.2.1): while the current path may not carry even a
+    /// small packet, timers that would only want to send (ACK delay, PTO) are not due — otherwise they
+    /// fire again and again without effect. Bytes arriving from the address lift it.
+    /// </summary>
+    private bool AmplificationBlocked => !_addressValidated && 3 * _bytesReceivedOnPath - _bytesSentOnPath < 64;
+
     private void OnPathResponse(ulong data)
     {
         if (_pendingPath is not { } path || path.Challenge != data) return;
         // RFC 9000 §8.2.3: validated; the response may arrive on any path.
         _pendingPath = null;
         _pathChallengePending = false;
-        if (path.Address.Equals(RemoteEndPoint))
-        {
-            _addressValidated = true;
-        }
+        if (path.Address.Equals(RemoteEndPoint)) MarkCurrentPathValidated();
     }
 
-    private void OnPeerAddressChange(long nowUs, IPEndPoint from, bool nonProbing, int datagramLength)
+    private void OnPeerAddressChange(long nowUs, IPEndPoint from, bool nonProbing)
     {
         // RFC 9000 §9: only servers follow a peer to a new address; clients ignore other sources.
         if (IsClient || !_handshakeConfirmed) return;
         if (!nonProbing) return; // a probe: answered by PATH_RESPONSE, no migration (§9.1)
         if (_options.DisableActiveMigration && !from.Address.Equals(RemoteEndPoint.Address)) return;
-        var previous = RemoteEndPoint;
-        RemoteEndPoint = from;
         PathMigrations++;
+        if (_validatedAddress is { } proven && from.Equals(proven))
+        {
+            // Back on the address that was validated: nothing to prove again (RFC 9000 §9.3).
+            SwitchPath(from, validated: true);
+            _pendingPath = null;
+            _pathChallengePending = false;
+            return;
+        }
+        // RFC 9000 §9.3: until the new address is validated, anti-amplification applies to it.
+        SwitchPath(from, validated: false);
         // RFC 9000 §9.5: use a fresh connection ID on the new path when we have one.
         SwitchToNextPeerCid();
-        // RFC 9000 §9.3: until the new address is validated, anti-amplification applies to it.
-        _addressValidated = false;
-        // What this address already sent (and was sent, e.g. PATH_RESPONSE) carries over to its path.
-        (_bytesReceivedOnPath, _bytesSentOnPath) = _addressCredits.Get(from);
-        if (_bytesReceivedOnPath == 0) _bytesReceivedOnPath = datagramLength;
-        StartPathValidation(nowUs, from, previous);
+        StartPathValidation(nowUs, from, _validatedAddress);
     }
 
     private void StartPathValidation(long nowUs, IPEndPoint address, IPEndPoint? previous)
@@ -122,11 +153,9 @@ public sealed partial class QuicConnectionCore
         }
         _pendingPath = null;
         _pathChallengePending = false;
-        // RFC 9000 §9.3.2: validation failed; go back to the last validated address.
-        if (path.Previous is { } previous && path.Address.Equals(RemoteEndPoint))
-        {
-            RemoteEndPoint = previous;
-            _addressValidated = true;
-        }
+        // RFC 9000 §9.3.2: validation failed; go back to the last validated address (never to one
+        // that was merely used before: it may be a spoofed one).
+        if (path.Previous is { } previous && path.Address.Equals(RemoteEndPoint) && previous.Equals(_validatedAddress))
+            SwitchPath(previous, validated: true);
     }
 }

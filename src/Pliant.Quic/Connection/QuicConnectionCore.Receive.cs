@@ -8,7 +8,12 @@ namespace Pliant.Quic.Connection;
 // The receive path: datagram → packets → header protection → decryption → frames (RFC 9000 §12, RFC 9001 §5).
 public sealed partial class QuicConnectionCore
 {
-    private byte[] _receiveScratch = new byte[65536];
+    /// <summary>
+    /// Where packets are decrypted: one per thread, not per connection (64 KiB per connection was half
+    /// the memory of a pending handshake). Nothing refers to it after <see cref="HandleDatagram(long, ReadOnlySpan{byte}, IPEndPoint, EcnCodepoint)"/> returns.
+    /// </summary>
+    [ThreadStatic]
+    private static byte[]? t_receiveScratch;
     private readonly List<SentPacket> _ackedScratch = [];
     private readonly List<SentPacket> _lostScratch = [];
     private AckRange[] _ackRangeScratch = new AckRange[64];
@@ -46,17 +51,18 @@ public sealed partial class QuicConnectionCore
         bool currentPath = IsCurrentPath(from);
         if (currentPath) _bytesReceivedOnPath += datagram.Length;
         else _addressCredits.AddReceived(from, datagram.Length);
-        bool wasClosing = _state == ConnectionState.Closing;
-        if (wasClosing)
+        if (_state == ConnectionState.Closing)
         {
+            // RFC 9000 §10.2.1: in the closing state no packet is processed (TLS may have failed, or the
+            // connection faulted); a datagram can only bring our CONNECTION_CLOSE again, at a falling rate.
             NoteDatagramWhileClosing(currentPath);
-            // A connection that failed inside keeps no trust in its state: it only answers with its close.
-            if (_faulted) return;
+            return;
         }
         // Packets are decrypted out of place from the (read-only) driver buffer into this scratch, at the
         // same offsets: only headers are copied, the AEAD writes the plaintext.
-        if (datagram.Length > _receiveScratch.Length) _receiveScratch = new byte[datagram.Length];
-        var buffer = _receiveScratch.AsSpan(0, datagram.Length);
+        var scratch = t_receiveScratch;
+        if (scratch is null || scratch.Length < datagram.Length) t_receiveScratch = scratch = new byte[Math.Max(65536, datagram.Length)];
+        var buffer = scratch.AsSpan(0, datagram.Length);
 
         bool anyProcessed = false;
         int offset = 0;
@@ -216,13 +222,13 @@ public sealed partial class QuicConnectionCore
         {
             // RFC 9000 §8.1: a Handshake packet proves the client owns its address; RFC 9001 §4.9.1:
             // the server discards Initial keys when it first processes a Handshake packet.
-            _addressValidated = true;
+            if (IsCurrentPath(from)) MarkCurrentPathValidated();
             _recovery.PeerCompletedAddressValidation = true;
             DiscardSpace(PacketSpace.Initial, nowUs);
         }
 
         if (level == EncryptionLevel.OneRtt && !IsCurrentPath(from) && space.LargestReceived == pn)
-            OnPeerAddressChange(nowUs, from, nonProbing, datagramLength);
+            OnPeerAddressChange(nowUs, from, nonProbing);
         return true;
     }
 

@@ -521,6 +521,37 @@ public sealed partial class QuicConnectionCore
         return true;
     }
 
+    /// <summary>
+    /// Attack simulations (tests): writes one 1-RTT packet whose payload is exactly
+    /// <paramref name="frames"/> (encoded frames, possibly malformed) into <paramref name="dest"/>, under
+    /// the current keys and connection ID, and records it as sent so the peer's ACKs of it are normal.
+    /// Returns its length. Nothing else is sent with it.
+    /// </summary>
+    internal int WriteRawOneRttPacket(long nowUs, ReadOnlySpan<byte> frames, Span<byte> dest)
+    {
+        var space = _spaces[(int)PacketSpace.Application];
+        if (space.SendKeys is null || space.Discarded) throw new InvalidOperationException("no 1-RTT keys yet");
+        ulong pn = space.NextPacketNumber++;
+        const int pnLength = 4;
+        int headerLength = ShortHeader.Write(dest, _dcid, spin: false, keyPhase: _sendKeyPhase, pnLength);
+        PacketNumber.Write(dest[headerLength..], pn, pnLength);
+        int pos = headerLength + pnLength;
+        frames.CopyTo(dest[pos..]);
+        pos += frames.Length;
+        var sent = RentPacket();
+        sent.PacketNumber = pn;
+        sent.Space = PacketSpace.Application;
+        sent.AckEliciting = true;
+        sent.InFlight = true;
+        var draft = new PacketDraft
+        {
+            Start = 0, PnOffset = headerLength, PnLength = pnLength, PayloadEnd = pos, LengthFieldOffset = -1,
+            Keys = space.SendKeys, PacketNumber = pn, Sent = sent,
+        };
+        Seal(dest, ref draft, nowUs);
+        return draft.PayloadEnd + TagLength;
+    }
+
     private const int MaxReasonBytes = 256;
 
     /// <summary>UTF-8 of a reason phrase, cut to 80 characters: it travels in one packet.</summary>

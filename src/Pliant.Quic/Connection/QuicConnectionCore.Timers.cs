@@ -30,9 +30,12 @@ public sealed partial class QuicConnectionCore
         if (_state is ConnectionState.Closing or ConnectionState.Draining) return _closeDeadlineUs;
         long t = _idleDeadline;
         if (!_handshakeComplete) t = Math.Min(t, _handshakeDeadlineUs);
-        if (_recovery.LossDetectionTimerUs is { } loss) t = Math.Min(t, loss);
-        foreach (var s in _spaces)
-            if (!s.Discarded && s.Acks.AckDeadlineUs is { } ack) t = Math.Min(t, ack);
+        if (!AmplificationBlocked)
+        {
+            if (_recovery.LossDetectionTimerUs is { } loss) t = Math.Min(t, loss);
+            foreach (var s in _spaces)
+                if (!s.Discarded && s.Acks.AckDeadlineUs is { } ack) t = Math.Min(t, ack);
+        }
         if (_pendingPath is { } path) t = Math.Min(t, path.DeadlineUs);
         if (_previousReceiveKeys is not null) t = Math.Min(t, _previousKeysDiscardAtUs);
         if (_pacingWakeUs is { } pace) t = Math.Min(t, pace);
@@ -136,7 +139,6 @@ public sealed partial class QuicConnectionCore
     internal void Fault(long nowUs, Exception error)
     {
         if (_state == ConnectionState.Closed) return;
-        _faulted = true;
         try
         {
             if (_state is ConnectionState.Handshaking or ConnectionState.Connected)
@@ -153,7 +155,11 @@ public sealed partial class QuicConnectionCore
         FaultError ??= error;
     }
 
-    private bool _faulted;
+    /// <summary>Where this connection's unpredictable values come from (the CSPRNG unless a simulation seeded it).</summary>
+    internal RandomSource Randomness => _rng;
+
+    /// <summary>Largest 1-RTT (application space) packet number received, for tests.</summary>
+    internal ulong? LargestApplicationPacketReceived => _spaces[(int)Recovery.PacketSpace.Application].LargestReceived;
 
     /// <summary>1-RTT packet numbers skipped so far (RFC 9000 §21.4).</summary>
     internal long PacketNumbersSkipped => _pnSkipper.Skipped;

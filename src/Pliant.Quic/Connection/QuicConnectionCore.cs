@@ -124,6 +124,7 @@ public sealed partial class QuicConnectionCore
         c._peerCids.Add(new PeerCid(0, c._dcid, null));
         c._initialScid = c.IssueFirstLocalCid();
         c._addressValidated = true; // a client is never limited by anti-amplification
+        if (options.AddressToken is { Length: > 0 } token) c._token = token; // RFC 9000 §8.1.3
         c.InstallInitialKeys(c._originalDcid);
         c._tls = TlsHandshake.CreateClient(tlsOptions, c.BuildLocalTransportParameters().Encode());
         if (tlsOptions.ResumptionTicket?.TransportParameters is { } remembered && tlsOptions.EnableEarlyData)
@@ -151,7 +152,7 @@ public sealed partial class QuicConnectionCore
         c._initialScid = c.IssueFirstLocalCid();
         c._clientInitialDcid = clientDcid;
         registry?.Register(clientDcid, c);
-        c._addressValidated = addressValidated;
+        if (addressValidated) c.MarkCurrentPathValidated();
         c.InstallInitialKeys(clientDcid);
         c._tls = TlsHandshake.CreateServer(tlsOptions, c.BuildLocalTransportParameters().Encode());
         c._tls.ClientTransportParametersReceived = c.ChooseCompatibleVersion;

@@ -81,6 +81,13 @@ public sealed class QuicConnectionOptions
     public IReadOnlyList<(ulong Id, byte[] Value)> ExtraTransportParameters { get; init; } = [];
 
     /// <summary>
+    /// Client: a token from a NEW_TOKEN frame of an earlier connection to the same server
+    /// (<see cref="QuicConnectionCore.ReceivedNewToken"/>), sent in the first Initial so the server can
+    /// skip address validation (RFC 9000 §8.1.3). Null sends none.
+    /// </summary>
+    public byte[]? AddressToken { get; init; }
+
+    /// <summary>
     /// A seeded generator for simulations only (connection IDs, PATH_CHALLENGE data and packet-number
     /// skips become predictable). Null, the default, uses the operating system's CSPRNG (<see cref="RandomSource.Secure"/>).
     /// </summary>

@@ -54,6 +54,9 @@ public sealed partial class QuicEndpointCore : IConnectionIdRegistry
     /// <summary>Datagrams dropped before reaching a connection (unknown CID, too short, junk Initial, …).</summary>
     public long DroppedDatagrams => Statistics.DroppedDatagrams;
 
+    /// <summary>Where Retry connection IDs and stateless reset filler come from.</summary>
+    internal RandomSource Randomness => _rng;
+
     /// <summary>Server connections whose handshake has not completed yet.</summary>
     public int HandshakesInProgress => _handshakes;
 

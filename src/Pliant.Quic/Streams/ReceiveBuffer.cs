@@ -233,6 +233,16 @@ public sealed class ReceiveBuffer : IDisposable
         return total;
     }
 
+    /// <summary>
+    /// Gives the chunks back to the pool when everything received has been read and nothing is held
+    /// out of order (a later write rents again). For buffers read in bursts with long pauses, such as
+    /// CRYPTO data: a pending handshake then holds no receive chunk.
+    /// </summary>
+    public void ReleaseIfDrained()
+    {
+        if (_readOffset == _contiguousEnd && _pending.IsEmpty && _chunks.Count > 0) ReleaseAll();
+    }
+
     /// <summary>Drops all buffered data (the stream was reset or the application stopped reading).</summary>
     public void Discard()
     {

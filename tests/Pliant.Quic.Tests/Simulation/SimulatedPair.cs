@@ -37,6 +37,12 @@ public sealed class SimulatedPair
     public List<byte[]> ClientSent { get; } = [];
     public List<byte[]> ServerSent { get; } = [];
 
+    /// <summary>Every datagram the server sent, with the address it was sent to.</summary>
+    public List<(System.Net.IPEndPoint To, int Length)> ServerSentTo { get; } = [];
+
+    /// <summary>Deliver to the client only what the server addressed to <see cref="ClientAddress"/> (attack simulations: spoofed sources).</summary>
+    public bool DropMisaddressed { get; set; }
+
     /// <summary>Called after every step, e.g. to feed application data.</summary>
     public Action? OnStep { get; set; }
 
@@ -101,6 +107,8 @@ public sealed class SimulatedPair
                 foreach (var datagram in Split(t))
                 {
                     ServerSent.Add(datagram);
+                    ServerSentTo.Add((t.Destination, datagram.Length));
+                    if (DropMisaddressed && !t.Destination.Equals(ClientAddress)) continue;
                     foreach (var (at, data, ce) in ServerToClient.Transmit(NowUs, datagram))
                         _queue.Enqueue(new Delivery(false, data, ServerAddress, ce), (at, _sequence++));
                 }

@@ -35,6 +35,14 @@ internal sealed class CoreEndpoint(QuicEndpointCore endpoint) : IEndpointCore
         return connection is not null;
     }
 
+    public EndpointStatistics Statistics => endpoint.Statistics;
+
+    public void Fault(IConnectionCore connection, long nowUs, Exception error)
+    {
+        if (connection is CoreConnection c) endpoint.Fault(c.Core, nowUs, error);
+        else connection.Close(nowUs, 0, "internal error");
+    }
+
     public void Forget(IConnectionCore connection)
     {
         if (connection is CoreConnection c) _wrappers.Remove(c.Core);

@@ -25,8 +25,18 @@ internal interface IEndpointCore
 
     bool TryPollConnectionWithEvents([NotNullWhen(true)] out IConnectionCore? connection);
 
+    /// <summary>The endpoint's counters (admission, stateless answers, faults); null for a stand-in core.</summary>
+    EndpointStatistics? Statistics => null;
+
     /// <summary>The driver no longer tracks <paramref name="connection"/> (it is fully closed).</summary>
     void Forget(IConnectionCore connection);
+
+    /// <summary>
+    /// Code acting on <paramref name="connection"/> (the application's callbacks) failed unexpectedly:
+    /// close that connection (INTERNAL_ERROR); the endpoint and its other connections go on.
+    /// </summary>
+    void Fault(IConnectionCore connection, long nowUs, Exception error) =>
+        connection.Close(nowUs, 0, "internal error: " + error.GetType().Name);
 }
 
 /// <summary>The driver's view of <see cref="QuicConnectionCore"/> (same members).</summary>
