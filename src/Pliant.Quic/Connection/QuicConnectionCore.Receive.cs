@@ -223,6 +223,11 @@ public sealed partial class QuicConnectionCore
             // RFC 9000 §8.1: a Handshake packet proves the client owns its address; RFC 9001 §4.9.1:
             // the server discards Initial keys when it first processes a Handshake packet.
             if (IsCurrentPath(from)) MarkCurrentPathValidated();
+            // The short handshake timeout bounds handshakes from unproven addresses (issue 11). The first
+            // Handshake packet proves the address; the handshake then gets one idle timeout from here to finish
+            // (once, so trickled packets cannot stretch it): on a lossy path a Finished can need more than 10 s.
+            if (!_handshakeComplete && !_spaces[(int)PacketSpace.Initial].Discarded)
+                _handshakeDeadlineUs = Math.Max(_handshakeDeadlineUs, nowUs + IdleTimeoutWithPto());
             _recovery.PeerCompletedAddressValidation = true;
             DiscardSpace(PacketSpace.Initial, nowUs);
         }

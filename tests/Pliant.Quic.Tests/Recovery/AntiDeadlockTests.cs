@@ -1,9 +1,4 @@
-using System.Formats.Asn1;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
-using Pliant.Quic.Connection;
 using Pliant.Quic.Tests.Simulation;
-using Pliant.Quic.Tls;
 
 namespace Pliant.Quic.Tests.Recovery;
 
@@ -26,14 +21,7 @@ public class AntiDeadlockTests
     public void ClientUnblocksAmplificationLimitedServerAfterItsSecondFlightIsLost()
     {
         const int seed = 41;
-        var tls = new TlsServerOptions
-        {
-            Certificate = SimulationSetup.ServerCertificate,
-            Chain = PaddedChain(3, 1500),
-            Groups = [NamedGroup.X25519, NamedGroup.Secp256r1],
-            ApplicationProtocols = ["h3"],
-        };
-        var serverOptions = new QuicConnectionOptions { Server = tls, Random = new Random(seed) };
+        var serverOptions = PaddedCertificates.ServerOptions(seed);
         var pair = new SimulatedPair(seed, SimulationSetup.ServerEndpoint(seed, serverOptions));
         long start = pair.NowUs;
         pair.ClientToServer.DropFilter = (index, _) => index > 0 && pair.NowUs < start + 1_500_000;
@@ -45,23 +33,5 @@ public class AntiDeadlockTests
         Assert.True(pair.ClientToServer.Dropped > 0, "the client's second flight was not lost");
         // The server really was limited: its whole flight is larger than 3x the first client datagram.
         Assert.True(pair.ServerSent.Sum(d => d.Length) > 3 * pair.ClientSent[0].Length);
-    }
-
-    private static X509Certificate2Collection PaddedChain(int count, int padding)
-    {
-        var chain = new X509Certificate2Collection();
-        for (int i = 0; i < count; i++)
-        {
-            using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            var req = new CertificateRequest($"CN=padded intermediate {i}", key, HashAlgorithmName.SHA256);
-            var filler = new byte[padding];
-            new Random(i).NextBytes(filler);
-            var w = new AsnWriter(AsnEncodingRules.DER);
-            w.WriteOctetString(filler);
-            req.CertificateExtensions.Add(new X509Extension(new Oid("1.3.6.1.4.1.57264.99.1"), w.Encode(), critical: false));
-            var now = DateTimeOffset.UtcNow;
-            chain.Add(req.CreateSelfSigned(now.AddDays(-1), now.AddDays(30)));
-        }
-        return chain;
     }
 }

@@ -108,27 +108,14 @@ public class HandshakeProbeTests
             pump?.Step();
         };
         pair.RunFor(3_000_000);
-        var withHandshake = probes.Where(d => Kinds(d).Contains(PacketType.Handshake)).ToList();
+        var withHandshake = probes.Where(d => DatagramKinds.Of(d).Contains(PacketType.Handshake)).ToList();
         Assert.NotEmpty(withHandshake);
-        Assert.All(withHandshake, d => Assert.Contains(PacketType.OneRtt, Kinds(d)));
+        Assert.All(withHandshake, d => Assert.Contains(PacketType.OneRtt, DatagramKinds.Of(d)));
 
         // And once the server is heard again the request arrives.
         silence = false;
         var collector = new StreamCollector(pair.Server.Connections.Single());
         pair.OnStep = () => { pump?.Step(); collector.Step(); };
         Assert.True(pair.RunUntil(() => collector.Finished.Contains(id), limitUs: 20_000_000));
-    }
-
-    /// <summary>The packet types coalesced in a datagram (headers only; 8-byte connection IDs in short headers).</summary>
-    private static List<PacketType> Kinds(byte[] datagram)
-    {
-        var kinds = new List<PacketType>();
-        var rest = datagram.AsSpan();
-        while (!rest.IsEmpty && PacketHeader.TryParse(rest, 8, out var h) && h.PacketLength > 0)
-        {
-            kinds.Add(h.IsLongHeader ? h.Type : PacketType.OneRtt);
-            rest = rest[Math.Min(h.PacketLength, rest.Length)..];
-        }
-        return kinds;
     }
 }
