@@ -532,8 +532,20 @@ public sealed partial class QuicConnectionCore
         Statistics.PacketsLost++;
         if (Operations.IsHooked(Pliant.Quic.Operations.OperationId.PacketOnLost))
             Operations.Invoke(Pliant.Quic.Operations.OperationId.PacketOnLost, 0, p.PacketNumber, (ulong)p.Size, (ulong)p.Space, (ulong)p.TimeSentUs);
+        RequeueFrames(p, dataOnly: false);
+    }
+
+    /// <summary>
+    /// Queues the frames <paramref name="p"/> carried for sending again: all of them on loss; with
+    /// <paramref name="dataOnly"/> (a PTO probe, RFC 9002 §6.2.4, while <paramref name="p"/> stays in flight) only
+    /// CRYPTO, STREAM and HANDSHAKE_DONE, the frames whose loss stalls a transfer, not control frames whose
+    /// meaning can change while the original is still in flight (connection IDs, flow-control limits).
+    /// </summary>
+    private void RequeueFrames(SentPacket p, bool dataOnly)
+    {
         foreach (ref readonly var f in System.Runtime.InteropServices.CollectionsMarshal.AsSpan(p.Frames))
         {
+            if (dataOnly && f.Kind is not (SentFrameKind.Crypto or SentFrameKind.Stream or SentFrameKind.HandshakeDone)) continue;
             switch (f.Kind)
             {
                 case SentFrameKind.Crypto:

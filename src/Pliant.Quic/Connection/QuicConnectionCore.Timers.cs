@@ -18,6 +18,7 @@ public sealed partial class QuicConnectionCore
     private string _closeReason = "";
     private bool _closeIsApplication;
     private readonly List<SentPacket> _timeoutLost = [];
+    private readonly List<SentPacket> _probeScratch = [];
 
     /// <summary>RFC 9000 §10.1: the idle timeout is at least three PTOs.</summary>
     private long IdleTimeoutWithPto() =>
@@ -95,6 +96,8 @@ public sealed partial class QuicConnectionCore
                     o.ProbesPending = Math.Max(o.ProbesPending, action.ProbeCount);
                     RequeueCryptoForProbe(o);
                 }
+                var app = _spaces[(int)PacketSpace.Application];
+                if (app.ProbesPending > 0 && !app.Discarded) RequeueOldestApplicationData(app.ProbesPending);
             }
         }
         if (_pendingPath is { } path && nowUs >= path.DeadlineUs) OnPathValidationTimeout(nowUs);
@@ -107,6 +110,19 @@ public sealed partial class QuicConnectionCore
     /// RFC 9002 §6.2.4: a probe should carry new data or retransmit what is in flight; for the
     /// handshake spaces we resend the unacknowledged CRYPTO data so a lost flight recovers in one PTO.
     /// </summary>
+    /// <summary>
+    /// RFC 9002 §6.2.4: "Previously sent data MAY be sent if no new data can be sent." An Application Data probe
+    /// resends the frames of the oldest ack-eliciting packets in flight (they stay in flight; whichever copy is
+    /// acknowledged first counts), so a lost tail (a FIN, HANDSHAKE_DONE) is recovered by the probe itself even
+    /// when the peer's acknowledgments are lost too, instead of waiting for an ACK of a PING.
+    /// </summary>
+    private void RequeueOldestApplicationData(int packets)
+    {
+        _recovery.OldestAckEliciting(PacketSpace.Application, packets, _probeScratch);
+        foreach (var p in _probeScratch) RequeueFrames(p, dataOnly: true);
+        _probeScratch.Clear();
+    }
+
     private static void RequeueCryptoForProbe(PacketSpaceState space)
     {
         if (space.Space == PacketSpace.Application || space.Discarded) return;
