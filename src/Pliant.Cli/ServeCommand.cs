@@ -22,7 +22,7 @@ internal static class ServeCommand
     {
         var dir = new Argument<string>("DIR") { Description = "Directory to serve", DefaultValueFactory = _ => "." };
         var listen = new Option<string>("--listen", "-l") { Description = "Address and UDP port", DefaultValueFactory = _ => "127.0.0.1:4433" };
-        var cert = new Option<string?>("--cert") { Description = "Certificate (PEM); without it a self-signed one is made and its SHA-256 printed" };
+        var cert = new Option<string?>("--cert") { Description = "Certificate (PEM; further certificates in the file are sent after it as the chain); without it a self-signed one is made and its SHA-256 printed" };
         var key = new Option<string?>("--key") { Description = "Private key (PEM) for --cert" };
         var retry = new Option<bool>("--retry") { Description = "Validate client addresses with a Retry first" };
         var cc = new Option<string>("--cc") { Description = "Congestion controller: cubic or newreno", DefaultValueFactory = _ => "cubic" };
@@ -67,6 +67,7 @@ internal static class ServeCommand
             ListenEndPoint = endPoint,
             ApplicationProtocols = ["h3"],
             ServerCertificate = certificate,
+            ServerCertificateChain = certPath is null ? null : CliSupport.LoadChain(certPath),
             RequireRetry = retry,
             TicketKey = RandomNumberGenerator.GetBytes(32),
             EnableEarlyData = true,
