@@ -170,19 +170,23 @@ public sealed class ImpairmentRelay : IAsyncDisposable, IDisposable
     /// <summary>Synchronous <see cref="DisposeAsync"/>.</summary>
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
-    /// <summary>Sends one datagram (to <paramref name="to"/>, or on a connected socket) and counts it; a failed send is counted, never thrown.</summary>
+    /// <summary>
+    /// Sends one datagram (to <paramref name="to"/>, or on a connected socket) and counts it — before sending, so a
+    /// receiver never sees a datagram the counts do not hold yet; a failed send is taken back and counted as a send
+    /// error, never thrown.
+    /// </summary>
     internal static void Send(Socket socket, ReadOnlySpan<byte> datagram, SocketAddress? to, RelayCounters counters)
     {
+        counters.Sent(datagram.Length);
         try
         {
             if (to is null) socket.Send(datagram);
             else socket.SendTo(datagram, SocketFlags.None, to);
-            counters.Sent(datagram.Length);
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
             // ICMP port unreachable (server not up yet), a full socket buffer, or shutdown: the datagram is lost.
-            counters.SendError();
+            counters.SendFailed(datagram.Length);
         }
     }
 

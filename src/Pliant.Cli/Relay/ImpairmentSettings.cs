@@ -86,7 +86,7 @@ public sealed record ImpairmentSettings
                 "reorder" => s with { Reorder = ParseProbability(value) },
                 "reorder-delay" => s with { ReorderDelay = ParseDuration(value) },
                 "rate" => s with { RateBitsPerSecond = ParseRate(value) },
-                "queue" => s with { QueueBytes = checked((int)ParseSize(value)) },
+                "queue" => s with { QueueBytes = (int)Math.Min(ParseSize(value), int.MaxValue) },
                 _ => throw new FormatException($"unknown impairment '{key}' (delay, jitter, loss, corrupt, reorder, reorder-delay, rate, queue)"),
             };
         }
@@ -132,7 +132,8 @@ public sealed record ImpairmentSettings
             "s" => 1000.0,
             _ => throw new FormatException($"bad duration '{value}' (use us, ms or s)"),
         };
-        return TimeSpan.FromMilliseconds(ParseNumber(number, value) * scale);
+        var ms = ParseNumber(number, value) * scale;
+        return ms < TimeSpan.MaxValue.TotalMilliseconds / 2 ? TimeSpan.FromMilliseconds(ms) : throw new FormatException($"'{value}' is out of range");
     }
 
     /// <summary>Parses <c>10mbit</c>, <c>500kbit</c>, <c>1gbit</c> or a plain number of bit/s.</summary>
@@ -148,7 +149,7 @@ public sealed record ImpairmentSettings
             "gbit" => 1e9,
             _ => throw new FormatException($"bad rate '{value}' (use kbit, mbit or gbit)"),
         };
-        return checked((long)(ParseNumber(number, value) * scale));
+        return ToLong(ParseNumber(number, value) * scale, value);
     }
 
     /// <summary>Parses a byte count: <c>1200</c>, <c>256k</c>, <c>3m</c> (1024-based).</summary>
@@ -164,7 +165,7 @@ public sealed record ImpairmentSettings
             "g" or "gib" => 1L << 30,
             _ => throw new FormatException($"bad size '{value}' (use k, m or g)"),
         };
-        return checked((long)(ParseNumber(number, value) * scale));
+        return ToLong(ParseNumber(number, value) * scale, value);
     }
 
     private static double ParseProbability(string value)
@@ -180,6 +181,9 @@ public sealed record ImpairmentSettings
         while (i > 0 && char.IsAsciiLetter(v[i - 1])) i--;
         return (v[..i], v[i..]);
     }
+
+    private static long ToLong(double d, string whole) =>
+        d < long.MaxValue ? (long)d : throw new FormatException($"'{whole}' is out of range");
 
     private static double ParseNumber(string number, string whole)
     {

@@ -99,7 +99,13 @@ internal sealed class RelayCounters
         if ((fate & RelayFate.SecondFlightDropped) != 0) Interlocked.Increment(ref _secondFlight);
     }
 
-    public void SendError() => Interlocked.Increment(ref _sendErrors);
+    /// <summary>Takes back a <see cref="Sent"/> whose send failed.</summary>
+    public void SendFailed(int size)
+    {
+        Interlocked.Decrement(ref _forwarded);
+        Interlocked.Add(ref _forwardedBytes, -size);
+        Interlocked.Increment(ref _sendErrors);
+    }
 
     public RelayCounts Snapshot() => new(
         Interlocked.Read(ref _datagrams), Interlocked.Read(ref _bytes), Interlocked.Read(ref _forwarded), Interlocked.Read(ref _forwardedBytes),
