@@ -22,6 +22,13 @@ public enum Peer
 /// </summary>
 public sealed class FaultRun : IAsyncDisposable
 {
+    /// <summary>
+    /// Timeouts for the real ngtcp2 peers (both sides): their defaults, a 10 s handshake timeout and the harness's 15 s
+    /// idle timeout for gtlsclient, end some connections at 30 % loss each way that would complete (gtlsclient probes
+    /// with one datagram per PTO; gtlsserver then closes with PROTOCOL_VIOLATION). Later options override earlier ones.
+    /// </summary>
+    private static readonly string[] Ngtcp2Patience = ["--handshake-timeout=60s", "--timeout=60s"];
+
     /// <summary>Per client process: generous, against hangs only (outcomes are asserted, never durations).</summary>
     public static readonly TimeSpan ClientTimeout = TimeSpan.FromSeconds(120);
 
@@ -87,7 +94,7 @@ public sealed class FaultRun : IAsyncDisposable
         var run = new FaultRun(dir, client, server, cert, FreePort.Udp());
         run.Server = server == Peer.Pliant
             ? await PliantCli.StartServerAsync(dir, run.ServerPort, cert, run.Htdocs, serverArgs ?? [])
-            : await Ngtcp2.StartServerAsync(dir, run.ServerPort, cert, run.Htdocs, serverArgs ?? []);
+            : await Ngtcp2.StartServerAsync(dir, run.ServerPort, cert, run.Htdocs, serverArgs ?? Ngtcp2Patience);
         run.Relay = ImpairmentRelay.Start(relay with
         {
             ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0),
@@ -168,8 +175,7 @@ public sealed class FaultRun : IAsyncDisposable
         }
         else
         {
-            // --handshake-timeout: ngtcp2's default (10 s) is short for 30 % loss each way; the idle timeout (15 s) stays.
-            p = await Ngtcp2.RunClientAsync(Dir, port, Downloads, files, ["--handshake-timeout=60s"], ClientTimeout, "ngtcp2-" + name);
+            p = await Ngtcp2.RunClientAsync(Dir, port, Downloads, files, Ngtcp2Patience, ClientTimeout, "ngtcp2-" + name);
             lock (_clients) _clients.Add(p);
         }
         return p;
