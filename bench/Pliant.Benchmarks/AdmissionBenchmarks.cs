@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Net;
 using BenchmarkDotNet.Attributes;
 using Pliant.Quic.Connection;
@@ -22,18 +21,7 @@ public class AdmissionBenchmarks
     public void Setup()
     {
         var rng = new Random(1);
-        for (int i = 0; i < _junk.Length; i++)
-        {
-            var d = new byte[1200];
-            rng.NextBytes(d);
-            d[0] = 0xc3;
-            BinaryPrimitives.WriteUInt32BigEndian(d.AsSpan(1), 1);
-            d[5] = 8;
-            d[14] = 8;
-            d[23] = 0;
-            BinaryPrimitives.WriteUInt16BigEndian(d.AsSpan(24), (ushort)(0x4000 | (1200 - 26)));
-            _junk[i] = d;
-        }
+        for (int i = 0; i < _junk.Length; i++) _junk[i] = Pliant.Quic.Wire.SyntheticInitial.Junk(rng);
         using var cert = Pliant.Net.QuicServerCertificates.CreateSelfSigned("localhost");
         _server = new QuicEndpointCore(new QuicEndpointOptions
         {

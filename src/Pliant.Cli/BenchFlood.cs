@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -149,17 +148,10 @@ internal static class BenchFlood
         try
         {
             var rng = new Random(1);
-            var d = new byte[1200];
-            rng.NextBytes(d);
-            d[0] = 0xc3; // long header, fixed bit, Initial, 4-byte packet number
-            BinaryPrimitives.WriteUInt32BigEndian(d.AsSpan(1), 1);
-            d[5] = 8;    // DCID length (random DCID bytes 6..13)
-            d[14] = 8;   // SCID length
-            d[23] = 0;   // no token
-            BinaryPrimitives.WriteUInt16BigEndian(d.AsSpan(24), (ushort)(0x4000 | (1200 - 26)));
+            var d = Pliant.Quic.Wire.SyntheticInitial.Junk(rng);
             for (int i = 0; i < count; i++)
             {
-                rng.NextBytes(d.AsSpan(6, 8));
+                Pliant.Quic.Wire.SyntheticInitial.NewDcid(d, rng);
                 try { sockets[i % sockets.Length].SendTo(d, target); }
                 catch (SocketException) { } // ENOBUFS under load: the datagram is simply lost
             }

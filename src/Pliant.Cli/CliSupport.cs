@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
-using System.Text.Json;
 using Pliant.Http3;
 using Pliant.Net;
 using Pliant.Quic;
@@ -175,47 +174,4 @@ internal static class ConnectionInfo
 
     /// <summary>Starts a key update (RFC 9001 §6); false when not possible yet (handshake unconfirmed or one in progress).</summary>
     public static bool TryKeyUpdate(QuicConnection c) => c.InitiateKeyUpdate();
-}
-
-/// <summary><c>--session FILE</c>: a TLS 1.3 session ticket (with the server's transport parameters for 0-RTT) as JSON.</summary>
-internal static class SessionFile
-{
-    internal sealed record Dto(string Ticket, string ResumptionSecret, ushort Suite, uint AgeAdd, DateTimeOffset IssuedAt, double LifetimeSeconds,
-        uint MaxEarlyDataSize, string? ServerName, string? ApplicationProtocol, string? TransportParameters);
-
-    public static TlsSessionTicket? Load(string? path)
-    {
-        if (path is null || !File.Exists(path)) return null;
-        try
-        {
-            var d = JsonSerializer.Deserialize<Dto>(File.ReadAllText(path));
-            if (d is null) return null;
-            var ticket = new TlsSessionTicket
-            {
-                Ticket = Convert.FromBase64String(d.Ticket),
-                ResumptionSecret = Convert.FromBase64String(d.ResumptionSecret),
-                Suite = (CipherSuite)d.Suite,
-                AgeAdd = d.AgeAdd,
-                IssuedAt = d.IssuedAt,
-                Lifetime = TimeSpan.FromSeconds(d.LifetimeSeconds),
-                MaxEarlyDataSize = d.MaxEarlyDataSize,
-                ServerName = d.ServerName,
-                ApplicationProtocol = d.ApplicationProtocol,
-                TransportParameters = d.TransportParameters is null ? null : Convert.FromBase64String(d.TransportParameters),
-            };
-            return ticket.IssuedAt + ticket.Lifetime > DateTimeOffset.UtcNow ? ticket : null;
-        }
-        catch (Exception ex) when (ex is JsonException or FormatException or IOException)
-        {
-            return null; // a stale or foreign file: connect without resumption
-        }
-    }
-
-    public static void Save(string path, TlsSessionTicket t)
-    {
-        var d = new Dto(Convert.ToBase64String(t.Ticket), Convert.ToBase64String(t.ResumptionSecret), (ushort)t.Suite, t.AgeAdd, t.IssuedAt,
-            t.Lifetime.TotalSeconds, t.MaxEarlyDataSize, t.ServerName, t.ApplicationProtocol,
-            t.TransportParameters is null ? null : Convert.ToBase64String(t.TransportParameters));
-        File.WriteAllText(path, JsonSerializer.Serialize(d));
-    }
 }

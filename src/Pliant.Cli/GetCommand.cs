@@ -20,12 +20,22 @@ internal static class GetCommand
     {
         var urls = new Argument<string[]>("URL") { Description = "https:// URLs (one connection; several URLs → concurrent streams)", Arity = ArgumentArity.OneOrMore };
         var output = new Option<string?>("--output", "-o") { Description = "Save the body to FILE (one URL) or into DIR (several URLs, or an existing directory). Without it the body is counted and discarded." };
-        var insecure = new Option<bool>("--insecure", "-k") { Description = "Do not verify the server certificate" };
+        var insecure = new Option<bool>("--insecure", "-k")
+        {
+            Description = "Do not verify the server certificate (prints a warning: anyone on the path can impersonate the server). " +
+                          "Session tickets saved under --insecure resume only later --insecure runs",
+        };
         var pin = new Option<string?>("--pin") { Description = "Accept only the certificate whose SHA-256 (hex, of its DER) is this" };
         var ciphers = new Option<string?>("--ciphers") { Description = "TLS 1.3 cipher suites, comma-separated (TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256)" };
         var groups = new Option<string?>("--groups") { Description = "Key exchange groups, comma-separated (x25519, p256)" };
         var version = new Option<string?>("--version") { Description = "v1, or v2 (start in v1, upgrade by compatible version negotiation), or a hex version" };
-        var session = new Option<string?>("--session") { Description = "Load a session ticket from FILE (resumption + 0-RTT) and save the newest one back" };
+        var session = new Option<string?>("--session")
+        {
+            Description = "Load a session ticket from FILE (resumption + 0-RTT) and save the newest one back. The file holds a secret: " +
+                          "it is written owner-only (0600); a file other users can access is not used, nor one saved under a different " +
+                          "certificate check (--insecure, --pin, system roots). GET requests may go in 0-RTT; one the server answers " +
+                          "425 Too Early is sent again after the handshake",
+        };
         var keyUpdate = new Option<bool>("--key-update") { Description = "Initiate a key update during the download" };
         var migrate = new Option<bool>("--migrate") { Description = "Move to a new local port mid-download and migrate the connection (new connection ID, path validation)" };
         var rebind = new Option<bool>("--rebind") { Description = "Move to a new local port mid-download without telling QUIC, like a NAT rebinding" };
@@ -83,8 +93,11 @@ internal static class GetCommand
             var validation = o.Insecure ? CertificateValidation.Insecure
                 : o.Pin is { } p ? CertificateValidation.Pin(ParsePin(p))
                 : CertificateValidation.System;
+            if (o.Insecure)
+                Console.Error.WriteLine("pliant get: warning: --insecure: the server certificate is not checked; anyone on the path can " +
+                                        "impersonate the server and read or change this transfer");
             var (initialVersion, versions) = CliSupport.ParseVersion(o.Version);
-            var ticket = SessionFile.Load(o.Session);
+            var ticket = SessionFile.Load(o.Session, validation, Console.Error);
             var options = new QuicClientConnectionOptions
             {
                 RemoteEndPoint = await CliSupport.ResolveAsync(first, ct).ConfigureAwait(false),
@@ -124,7 +137,7 @@ internal static class GetCommand
             {
                 conn.SessionTicketReceived += (_, t) =>
                 {
-                    try { SessionFile.Save(sessionPath, t); } catch (IOException) { }
+                    try { SessionFile.Save(sessionPath, t, validation); } catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
                 };
             }
 
@@ -167,7 +180,7 @@ internal static class GetCommand
             var (ver, suite, resumed, early) = ConnectionInfo.Read(conn);
             // Give the server a moment to send its session ticket(s) before closing (they follow the handshake).
             if (o.Session is not null && conn.LastSessionTicket is null) await Task.Delay(200, ct).ConfigureAwait(false);
-            if (o.Session is { } sp2 && conn.LastSessionTicket is { } last) SessionFile.Save(sp2, last);
+            if (o.Session is { } sp2 && conn.LastSessionTicket is { } last) SessionFile.Save(sp2, last, validation);
             try
             {
                 await h3.CloseAsync().WaitAsync(TimeSpan.FromSeconds(2), ct).ConfigureAwait(false);
@@ -179,7 +192,7 @@ internal static class GetCommand
             if (!o.Quiet)
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"quic: version={CliSupport.VersionName(ver)} cipher={CliSupport.SuiteName(suite)} resumed={(resumed ? "yes" : "no")} early_data={(ticket is null ? "none" : early ? "accepted" : "rejected")} key_update={(o.KeyUpdate ? keyUpdated ? "done" : "failed" : "no")} handshake_ms={handshake.TotalMilliseconds:0.0} remote={conn.RemoteEndPoint}"));
+                    $"quic: version={CliSupport.VersionName(ver)} cipher={CliSupport.SuiteName(suite)} resumed={(resumed ? "yes" : "no")} early_data={(ticket is null ? "none" : early ? "accepted" : "rejected")} too_early_retries={h3.TooEarlyRetries} key_update={(o.KeyUpdate ? keyUpdated ? "done" : "failed" : "no")} handshake_ms={handshake.TotalMilliseconds:0.0} remote={conn.RemoteEndPoint}"));
             }
             foreach (var e in conn.PluginEventLog) Console.WriteLine($"plugin {e.PluginId}: {e.Message}");
             foreach (var f in failures) Console.Error.WriteLine("pliant get: " + f);

@@ -33,6 +33,8 @@ internal sealed class H3Adapter(QuicConnection connection) : IH3Connection
 
     public void Abort(ulong errorCode) => _ = CloseQuietlyAsync((long)errorCode);
 
+    public Task HandshakeCompleted => Connection.HandshakeCompleted;
+
     private async Task CloseQuietlyAsync(long code)
     {
         try
@@ -54,6 +56,8 @@ internal sealed class H3QuicStream(QuicStream inner) : Stream, IH3StreamControl
     public QuicStream Inner { get; } = inner;
 
     public ulong StreamId => (ulong)Inner.Id;
+
+    public bool ReceivedEarlyData => Inner.ReceivedEarlyData;
 
     public void CompleteWrites() => Inner.CompleteWrites();
 

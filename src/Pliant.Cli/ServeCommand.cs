@@ -12,9 +12,10 @@ using Pliant.Quic.Connection;
 namespace Pliant.Cli;
 
 /// <summary>
-/// <c>pliant serve [DIR] [--listen 127.0.0.1:4433] [--cert FILE --key FILE] [--retry] [--cc cubic|newreno] [--quiet]</c>:
-/// an HTTP/3 static file server with session tickets and 0-RTT (a random ticket key per process).
-/// Runs until Ctrl+C or SIGTERM; one log line per request.
+/// <c>pliant serve [DIR] [--listen 127.0.0.1:4433] [--cert FILE --key FILE] [--retry] [--no-early-data] [--cc cubic|newreno] [--quiet]</c>:
+/// an HTTP/3 static file server with session tickets and 0-RTT (a random ticket key per process). 0-RTT
+/// ClientHellos are accepted once each (ZeroRttAntiReplay) and early requests run only for GET and HEAD;
+/// others are answered 425 Too Early (RFC 8470). Runs until Ctrl+C or SIGTERM; one log line per request.
 /// </summary>
 internal static class ServeCommand
 {
@@ -24,21 +25,27 @@ internal static class ServeCommand
         var listen = new Option<string>("--listen", "-l") { Description = "Address and UDP port", DefaultValueFactory = _ => "127.0.0.1:4433" };
         var cert = new Option<string?>("--cert") { Description = "Certificate (PEM; further certificates in the file are sent after it as the chain); without it a self-signed one is made and its SHA-256 printed" };
         var key = new Option<string?>("--key") { Description = "Private key (PEM) for --cert" };
-        var retry = new Option<bool>("--retry") { Description = "Validate client addresses with a Retry first" };
+        var retry = new Option<bool>("--retry") { Description = $"Validate every client address with a Retry first (without it, Retry starts by itself above {ServerLimits.Default.RetryThreshold} handshakes in progress)" };
+        var noEarlyData = new Option<bool>("--no-early-data")
+        {
+            Description = "Refuse 0-RTT. By default 0-RTT is accepted once per ClientHello (replays are refused) and only GET and HEAD " +
+                          "requests run from early data; any other early request is answered 425 Too Early and retried by the client after the handshake",
+        };
         var cc = new Option<string>("--cc") { Description = "Congestion controller: cubic or newreno", DefaultValueFactory = _ => "cubic" };
         cc.AcceptOnlyFromAmong("cubic", "newreno", "reno");
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No per-request log lines" };
 
-        var cmd = new Command("serve", "Serve files over HTTP/3");
+        var cmd = new Command("serve", "Serve files over HTTP/3. " + SafeDefaults());
         cmd.Arguments.Add(dir);
-        foreach (var o in new Option[] { listen, cert, key, retry, cc, quiet }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { listen, cert, key, retry, noEarlyData, cc, quiet }) cmd.Options.Add(o);
         var pluginOptions = PluginCliOptions.AddTo(cmd);
         cmd.SetAction(async (pr, ct) =>
         {
             try
             {
                 var plugins = PluginCliOptions.Build(pr, pluginOptions);
-                return await RunAsync(pr.GetValue(dir)!, pr.GetValue(listen)!, pr.GetValue(cert), pr.GetValue(key), pr.GetValue(retry), pr.GetValue(cc)!, pr.GetValue(quiet), plugins, ct).ConfigureAwait(false);
+                return await RunAsync(pr.GetValue(dir)!, pr.GetValue(listen)!, pr.GetValue(cert), pr.GetValue(key), pr.GetValue(retry), !pr.GetValue(noEarlyData),
+                    pr.GetValue(cc)!, pr.GetValue(quiet), plugins, ct).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -50,7 +57,26 @@ internal static class ServeCommand
         return cmd;
     }
 
-    private static async Task<int> RunAsync(string root, string listen, string? certPath, string? keyPath, bool retry, string cc, bool quiet,
+    /// <summary>
+    /// Early requests run only for these methods (RFC 9110 §9.2.1 safe methods the static handler serves);
+    /// anything else that arrives as 0-RTT is answered 425 Too Early.
+    /// </summary>
+    private static readonly Http3ServerOptions H3Options = new()
+    {
+        EarlyDataPolicy = Http3EarlyDataPolicy.RejectUnsafe,
+        EarlyDataMethods = new HashSet<string>(StringComparer.Ordinal) { "GET", "HEAD" },
+    };
+
+    /// <summary>The admission and safety defaults, from the types that define them (docs/security.md has the reasons).</summary>
+    private static string SafeDefaults()
+    {
+        var l = ServerLimits.Default;
+        var handshake = new Pliant.Quic.Connection.QuicConnectionOptions().HandshakeTimeout;
+        return FormattableString.Invariant(
+            $"Safe by default (docs/security.md): no state for an Initial that does not decrypt to a ClientHello; Retry by itself above {l.RetryThreshold} handshakes in progress; handshakes dropped after {handshake.TotalSeconds:0} s; at most {l.MaxConnections:N0} connections ({l.MaxConnectionsPerAddress:N0} per client address) and {l.MaxHandshakes:N0} handshakes in progress ({l.MaxHandshakesPerAddress:N0} per address), beyond them CONNECTION_REFUSED; never more than 3x the bytes received sent to an unvalidated address; at most {l.StatelessResponsesPerSecond:N0} stateless answers a second; 0-RTT once per ClientHello, early GET/HEAD only; no dotfiles, no path out of DIR.");
+    }
+
+    private static async Task<int> RunAsync(string root, string listen, string? certPath, string? keyPath, bool retry, bool earlyData, string cc, bool quiet,
         PluginSetup plugins, CancellationToken ct)
     {
         if (!Directory.Exists(root)) throw new CliException(ExitCodes.Usage, $"no such directory: {root}");
@@ -70,7 +96,7 @@ internal static class ServeCommand
             ServerCertificateChain = certPath is null ? null : CliSupport.LoadChain(certPath),
             RequireRetry = retry,
             TicketKey = RandomNumberGenerator.GetBytes(32),
-            EnableEarlyData = true,
+            EnableEarlyData = earlyData,
             ConnectionOptions = new QuicServerConnectionOptions
             {
                 CongestionControl = cc == "cubic" ? CongestionControlAlgorithm.Cubic : CongestionControlAlgorithm.NewReno,
@@ -81,7 +107,7 @@ internal static class ServeCommand
         await using var listener = await QuicListener.ListenAsync(options, stop.Token).ConfigureAwait(false);
         var handler = new StaticFileHandler(Path.GetFullPath(root));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"pliant serve: listening on {listener.LocalEndPoint} root={Path.GetFullPath(root)} retry={(retry ? "on" : "off")} cc={cc} cert-sha256={QuicServerCertificates.Sha256Fingerprint(certificate)}{(certPath is null ? " (self-signed)" : "")}"));
+            $"pliant serve: listening on {listener.LocalEndPoint} root={Path.GetFullPath(root)} retry={(retry ? "on" : "off")} early-data={(earlyData ? "GET,HEAD" : "off")} cc={cc} cert-sha256={QuicServerCertificates.Sha256Fingerprint(certificate)}{(certPath is null ? " (self-signed)" : "")}"));
 
         var connections = new List<Task>();
         try
@@ -155,12 +181,14 @@ internal static class ServeCommand
                         {
                             var length = resp.Headers.FirstOrDefault(h => h.Name == "content-length").Value ?? "-";
                             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                                $"{remote} {req.Method} {req.Path} {status} {length} {sw.Elapsed.TotalMilliseconds:0.0}ms stream={req.StreamId}"));
+                                $"{remote} {req.Method} {req.Path} {status} {length} {sw.Elapsed.TotalMilliseconds:0.0}ms stream={req.StreamId}{(req.IsEarlyData ? " early" : "")}"));
                         }
                     }
-                });
+                }, H3Options);
                 using var reg = ct.Register(() => _ = server.ShutdownAsync(CancellationToken.None));
                 await server.RunAsync(ct).ConfigureAwait(false);
+                if (!quiet && server.TooEarlyResponses > 0)
+                    Console.WriteLine($"{remote} 425 Too Early: {server.TooEarlyResponses} request(s) in 0-RTT with a method other than GET/HEAD");
             }
         }
         catch (Exception ex) when (ex is QuicException or IOException or Http3Exception or OperationCanceledException or ObjectDisposedException)

@@ -23,4 +23,6 @@ internal static class H3StreamExtensions
     }
 
     public static ulong? GetStreamId(this Stream s) => s is IH3StreamControl c ? c.StreamId : null;
+
+    public static bool ReceivedEarlyData(this Stream s) => s is IH3StreamControl { ReceivedEarlyData: true };
 }

@@ -14,5 +14,11 @@ public interface IH3Connection
 
     /// <summary>Closes the connection with an application error code (an <see cref="Http3ErrorCode"/> value).</summary>
     void Abort(ulong errorCode);
+
+    /// <summary>
+    /// Completes when the TLS handshake has completed; until then a client's requests travel as 0-RTT early
+    /// data. Already complete by default (a transport without 0-RTT).
+    /// </summary>
+    Task HandshakeCompleted => Task.CompletedTask;
 }
 

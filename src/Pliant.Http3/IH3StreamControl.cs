@@ -13,4 +13,10 @@ public interface IH3StreamControl
 
     /// <summary>Aborts reading (STOP_SENDING) and/or writing (RESET_STREAM) with <paramref name="code"/>.</summary>
     void Abort(ulong code, bool read, bool write);
+
+    /// <summary>
+    /// True when some of the peer's data on this stream arrived as 0-RTT early data, which an attacker may
+    /// have replayed (RFC 9001 §9.2; Pliant.Net's <c>QuicStream.ReceivedEarlyData</c>). False by default.
+    /// </summary>
+    bool ReceivedEarlyData => false;
 }

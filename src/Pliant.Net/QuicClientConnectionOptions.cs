@@ -14,7 +14,12 @@ public sealed class QuicClientConnectionOptions : QuicConnectionOptions
     /// <summary>Local address to bind; null picks any address of the remote's family and a free port.</summary>
     public IPEndPoint? LocalEndPoint { get; set; }
 
-    /// <summary>Name sent in SNI and checked against the certificate; null sends no SNI.</summary>
+    /// <summary>
+    /// Host name sent in SNI and matched against the certificate's subjectAltNames. Null sends no SNI;
+    /// with <see cref="CertificateValidationMode.SystemRoots"/> the certificate must then name the IP
+    /// address of <see cref="RemoteEndPoint"/> (an iPAddress subjectAltName), so an unnamed connection never
+    /// accepts just any publicly trusted certificate.
+    /// </summary>
     public string? ServerName { get; set; }
 
     /// <summary>ALPN protocols offered, most preferred first (at least one; RFC 9001 §8.1).</summary>

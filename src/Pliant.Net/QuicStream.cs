@@ -23,6 +23,7 @@ public sealed partial class QuicStream : Stream
     private bool _readFin;
     private bool _writesCompleted;
     private bool _disposed;
+    private bool _receivedEarlyData;
 
     internal QuicStream(QuicConnection connection, ulong id, bool outbound)
     {
@@ -45,6 +46,26 @@ public sealed partial class QuicStream : Stream
 
     /// <summary>Unidirectional or bidirectional.</summary>
     public QuicStreamType Type { get; }
+
+    /// <summary>
+    /// Server: true once any of the peer's data on this stream arrived as 0-RTT early data (RFC 9001 §4.6.1).
+    /// Early data may be a replay by an attacker who captured the client's first flight (RFC 9001 §9.2,
+    /// RFC 8446 §8): act on it only if doing so twice is harmless (HTTP answers other requests 425 Too
+    /// Early, RFC 8470). Once true it stays true; data read before the handshake completed is covered
+    /// (the mark is set as the packet is processed, before its data can be read). Always false on a client.
+    /// </summary>
+    public bool ReceivedEarlyData
+    {
+        get
+        {
+            lock (_driver.SyncRoot)
+            {
+                if (!_receivedEarlyData && !_disposed && _connection.CloseExceptionLocked is null)
+                    _receivedEarlyData = _core.StreamReceivedEarlyData(_id);
+                return _receivedEarlyData;
+            }
+        }
+    }
 
     /// <inheritdoc />
     public override bool CanRead { get; }

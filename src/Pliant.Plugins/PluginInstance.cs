@@ -13,6 +13,8 @@ namespace Pliant.Plugins;
 public sealed unsafe partial class PluginInstance
 {
     private readonly Instance _wasm;
+    private readonly ExecState _state; // _wasm.State, one hop closer for the host functions' fuel
+    private readonly EventLimiter _events;
     private IPluginEnvironment _env;
     private int _callDepth;
 
@@ -21,7 +23,8 @@ public sealed unsafe partial class PluginInstance
         Module = module;
         Origin = origin;
         _env = env;
-        var state = new ExecState { MaxDepth = module.Limits.MaxCallDepth, Fuel = module.Limits.FuelPerCall };
+        _events = new EventLimiter(module.Limits);
+        var state = _state = new ExecState { MaxDepth = module.Limits.MaxCallDepth, Fuel = module.Limits.FuelPerCall };
         try
         {
             _wasm = module.Compiled.Instantiate(BuildImports(), state);
@@ -116,7 +119,8 @@ public sealed unsafe partial class PluginInstance
         long started = 0;
         if (outermost)
         {
-            _wasm.State.Fuel = Module.Limits.FuelPerCall;
+            _state.Fuel = Module.Limits.FuelPerCall;
+            _events.NewCall();
             started = Stopwatch.GetTimestamp();
         }
         try
@@ -141,10 +145,10 @@ public sealed unsafe partial class PluginInstance
         {
             if (--_callDepth == 0)
             {
-                _wasm.State.Depth = 0;
+                _state.Depth = 0;
                 _calls++;
                 _ticksInside += Stopwatch.GetTimestamp() - started;
-                _fuelUsed += Module.Limits.FuelPerCall - Math.Max(0, _wasm.State.Fuel);
+                _fuelUsed += Module.Limits.FuelPerCall - Math.Max(0, _state.Fuel);
             }
         }
     }
@@ -153,10 +157,11 @@ public sealed unsafe partial class PluginInstance
 
     /// <summary>
     /// Calls made into the plugin so far (operations, timers, frame callbacks, <see cref="Call"/>), the
-    /// wall time spent inside them (host functions they called included) and the fuel they burned (one
-    /// unit per function entry and loop iteration): the direct cost of running this plugin on its connection.
+    /// wall time spent inside them (host functions they called included), the fuel they burned (one
+    /// unit per instruction, plus host functions) and the events the rate limit dropped: the direct
+    /// cost of running this plugin on its connection.
     /// </summary>
-    public PluginUsage Usage => new(_calls, Stopwatch.GetElapsedTime(0, _ticksInside), _fuelUsed);
+    public PluginUsage Usage => new(_calls, Stopwatch.GetElapsedTime(0, _ticksInside), _fuelUsed, _events.Dropped);
 
     /// <summary>Marks the instance faulted (a broken invariant found by the host) and notifies the host.</summary>
     internal void Fault(string reason)

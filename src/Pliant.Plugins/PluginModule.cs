@@ -53,8 +53,11 @@ public sealed class PluginModule
     internal CompiledModule Compiled { get; }
 
     /// <summary>
-    /// Validates the module, parses and checks its manifest, and compiles it (once per process for the
-    /// same bytes and limits). Throws <see cref="PluginLoadException"/> with the reason when anything is wrong.
+    /// Validates the module, parses and checks its manifest, and compiles it to machine code (once per
+    /// process for the same bytes and limits). Throws <see cref="PluginLoadException"/> with the reason
+    /// when anything is wrong. It can take long for a large module (up to seconds at the caps of
+    /// docs/plugin-abi.md "Limits"): call it off latency-critical threads, as the plugin exchange does.
+    /// Thread-safe.
     /// </summary>
     public static PluginModule Load(ReadOnlySpan<byte> wasm, PluginLimits? limits = null)
     {
@@ -65,7 +68,7 @@ public sealed class PluginModule
         if (Cache.TryGetValue(key, out var cached)) return cached;
         byte[] sha = ContentHash(wasm);
         byte[] bytes = wasm.ToArray();
-        var wasmLimits = new WasmLimits { MaxMemoryPages = limits.MaxMemoryPages, MaxCallDepth = limits.MaxCallDepth, MaxModuleBytes = limits.MaxModuleBytes, MaxTableSize = 4096 };
+        var wasmLimits = limits.ToWasmLimits();
         Wasm.Decoding.WasmModule decoded;
         try { decoded = CompiledModule.DecodeAndValidate(bytes, wasmLimits); }
         catch (WasmException e) { throw new PluginLoadException($"invalid WebAssembly module: {e.Message}", e); }
@@ -74,7 +77,12 @@ public sealed class PluginModule
         var manifest = ManifestParser.Parse(section.Span);
         ManifestValidator.Validate(manifest, decoded, limits);
         CompiledModule compiled;
-        try { compiled = CompiledModule.Compile(bytes, wasmLimits); }
+        try
+        {
+            compiled = CompiledModule.Compile(decoded, wasmLimits);
+            // Machine code now, on the loading thread: the first calls come from a connection's driver.
+            compiled.PrepareAll();
+        }
         catch (WasmException e) { throw new PluginLoadException($"module failed to compile: {e.Message}", e); }
         var module = new PluginModule(bytes, sha, manifest, compiled, limits);
         var cachedModule = Cache.GetOrAdd(key, module);

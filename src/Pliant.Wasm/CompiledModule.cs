@@ -38,7 +38,7 @@ public sealed class CompiledModule
     {
         limits ??= WasmLimits.Default;
         if (bytes.Length > limits.MaxModuleBytes) throw new WasmMalformedException("module exceeds the engine's size cap");
-        var m = ModuleDecoder.Decode(bytes);
+        var m = ModuleDecoder.Decode(bytes, limits);
         ModuleValidator.Validate(m);
         return m;
     }
@@ -47,9 +47,31 @@ public sealed class CompiledModule
     public static CompiledModule Compile(ReadOnlyMemory<byte> bytes, WasmLimits? limits = null)
     {
         limits ??= WasmLimits.Default;
-        var m = DecodeAndValidate(bytes, limits);
-        var (entries, holder) = ModuleCompiler.Compile(m);
-        return new CompiledModule(m, limits, entries, holder);
+        return Compile(DecodeAndValidate(bytes, limits), limits);
+    }
+
+    /// <summary>
+    /// Compiles a module already returned by <see cref="DecodeAndValidate"/> with the same
+    /// <paramref name="limits"/> (it is not validated again). Throws <see cref="WasmInvalidException"/>
+    /// when a function exceeds the compiler's frame cap (<see cref="WasmLimits.MaxFrameSlots"/>).
+    /// </summary>
+    public static CompiledModule Compile(WasmModule validated, WasmLimits? limits = null)
+    {
+        ArgumentNullException.ThrowIfNull(validated);
+        limits ??= WasmLimits.Default;
+        var (entries, holder) = ModuleCompiler.Compile(validated, limits);
+        return new CompiledModule(validated, limits, entries, holder);
+    }
+
+    /// <summary>
+    /// Compiles every function to machine code now (the .NET JIT otherwise compiles each at its first
+    /// call). Hosts call it on a background thread so that the first calls, made on a latency-critical
+    /// thread, do not pay for compilation.
+    /// </summary>
+    public void PrepareAll()
+    {
+        foreach (var method in CodeHolder.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly))
+            System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(method.MethodHandle);
     }
 
     /// <summary>

@@ -18,6 +18,22 @@ internal sealed class InMemoryStream : Stream, IH3StreamControl
     }
 
     public ulong StreamId { get; }
+
+    /// <summary>Set on the server's end of a stream the client opened before the (simulated) handshake completed.</summary>
+    public bool ReceivedEarlyData { get; set; }
+
+    /// <summary>True once the receiving side's application took it from <c>AcceptStreamAsync</c>.</summary>
+    public bool Accepted { get; set; }
+
+    /// <summary>True once disposed (a real transport keeps a stream's state until then).</summary>
+    public bool IsDisposed { get; private set; }
+
+    protected override void Dispose(bool disposing)
+    {
+        IsDisposed = true;
+        base.Dispose(disposing);
+    }
+
     public ulong? AbortReadCode { get; private set; }
     public ulong? AbortWriteCode { get; private set; }
     public bool WritesCompleted { get; private set; }
@@ -120,13 +136,29 @@ internal sealed class InMemoryConnection : IH3Connection
     private readonly object _lock;
     private InMemoryConnection _peer = null!;
     private ulong _nextBidi, _nextUni;
+    private readonly TaskCompletionSource _handshake;
 
-    private InMemoryConnection(bool isClient, List<InMemoryStream> streams, object gate)
+    private InMemoryConnection(bool isClient, List<InMemoryStream> streams, object gate, TaskCompletionSource handshake)
     {
         _isClient = isClient;
         _streams = streams;
         _lock = gate;
+        _handshake = handshake;
     }
+
+    private readonly List<InMemoryStream> _received = [];
+
+    /// <summary>This side's ends of the streams the peer opened, in order.</summary>
+    public IReadOnlyList<InMemoryStream> Received
+    {
+        get { lock (_lock) return [.. _received]; }
+    }
+
+    /// <summary>Completes when <see cref="CompleteHandshake"/> is called (at once unless the pair started in 0-RTT).</summary>
+    public Task HandshakeCompleted => _handshake.Task;
+
+    /// <summary>Ends the simulated 0-RTT phase: later client streams are not early data.</summary>
+    public void CompleteHandshake() => _handshake.TrySetResult();
 
     /// <summary>The code passed to <see cref="Abort"/> by this side, if any.</summary>
     public ulong? AbortCode { get; private set; }
@@ -134,12 +166,15 @@ internal sealed class InMemoryConnection : IH3Connection
     /// <summary>Completes when either side aborts.</summary>
     public TaskCompletionSource<ulong> Aborted { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public static (InMemoryConnection Client, InMemoryConnection Server) CreatePair()
+    /// <param name="earlyData">Start before the handshake completes: client streams arrive as 0-RTT until <see cref="CompleteHandshake"/>.</param>
+    public static (InMemoryConnection Client, InMemoryConnection Server) CreatePair(bool earlyData = false)
     {
         var streams = new List<InMemoryStream>();
         var gate = new object();
-        var c = new InMemoryConnection(true, streams, gate);
-        var s = new InMemoryConnection(false, streams, gate);
+        var handshake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!earlyData) handshake.SetResult();
+        var c = new InMemoryConnection(true, streams, gate, handshake);
+        var s = new InMemoryConnection(false, streams, gate, handshake);
         c._peer = s;
         s._peer = c;
         s.Aborted = c.Aborted;
@@ -167,8 +202,10 @@ internal sealed class InMemoryConnection : IH3Connection
                 local = new InMemoryStream(id, null, toPeer.Writer);
                 remote = new InMemoryStream(id, toPeer.Reader, null);
             }
+            remote.ReceivedEarlyData = _isClient && !_handshake.Task.IsCompleted;
             _streams.Add(local);
             _streams.Add(remote);
+            _peer._received.Add(remote);
             _peer._incoming.Writer.TryWrite((remote, bidirectional, id));
             return ValueTask.FromResult<Stream>(local);
         }
@@ -178,7 +215,9 @@ internal sealed class InMemoryConnection : IH3Connection
     {
         try
         {
-            return await _incoming.Reader.ReadAsync(ct);
+            var next = await _incoming.Reader.ReadAsync(ct);
+            ((InMemoryStream)next.Item1).Accepted = true;
+            return next;
         }
         catch (ChannelClosedException)
         {

@@ -11,6 +11,7 @@ internal sealed class ModuleBuilder
     private readonly List<byte[]> _bodies = [];
     private readonly List<byte[]> _exports = [];
     private readonly List<(string Name, byte[] Data)> _customs = [];
+    private readonly List<byte[]> _globals = [];
     private byte[]? _memory;
     private byte[]? _table;
     private int _importedFuncs;
@@ -33,21 +34,30 @@ internal sealed class ModuleBuilder
     }
 
     /// <summary>Adds a function; <paramref name="code"/> excludes the final end. Returns its index.</summary>
-    public uint Func(uint type, byte[] code, byte[]? locals = null, string? export = null)
+    public uint Func(uint type, byte[] code, byte[]? locals = null, string? export = null) =>
+        FuncWithLocals(type, code, (locals ?? []).Select(l => (1u, l)).ToArray(), export);
+
+    /// <summary>Adds a function whose locals are declared in groups (count × type): a few bytes for any number of locals.</summary>
+    public uint FuncWithLocals(uint type, byte[] code, (uint Count, byte Type)[] groups, string? export = null)
     {
         _funcs.Add(type);
         var body = new List<byte>();
-        if (locals is { Length: > 0 })
-        {
-            body.AddRange(U32((uint)locals.Length));
-            foreach (var l in locals) { body.Add(1); body.Add(l); }
-        }
-        else body.Add(0);
+        body.AddRange(U32((uint)groups.Length));
+        foreach (var (count, t) in groups) { body.AddRange(U32(count)); body.Add(t); }
         body.AddRange(code);
         body.Add(0x0B);
         _bodies.Add([.. U32((uint)body.Count), .. body]);
         uint idx = (uint)(_importedFuncs + _funcs.Count - 1);
         if (export != null) _exports.Add([.. Name(export), 0x00, .. U32(idx)]);
+        return idx;
+    }
+
+    /// <summary>Adds a mutable i32 global initialised to 0, exported as <paramref name="export"/>; returns its index.</summary>
+    public uint GlobalI32(string? export = null)
+    {
+        _globals.Add([I32, 0x01, 0x41, 0x00, 0x0B]);
+        uint idx = (uint)_globals.Count - 1;
+        if (export != null) _exports.Add([.. Name(export), 0x03, .. U32(idx)]);
         return idx;
     }
 
@@ -76,9 +86,15 @@ internal sealed class ModuleBuilder
         foreach (var (n, d) in _customs) Section(o, 0, [.. Name(n), .. d]);
         Vec(o, 1, _types);
         Vec(o, 2, _imports);
-        if (_funcs.Count > 0) Section(o, 3, [.. U32((uint)_funcs.Count), .. _funcs.SelectMany(U32)]);
+        if (_funcs.Count > 0)
+        {
+            var fs = new List<byte>(U32((uint)_funcs.Count));
+            foreach (var f in _funcs) fs.AddRange(U32(f));
+            Section(o, 3, [.. fs]);
+        }
         if (_table != null) Section(o, 4, [0x01, .. _table]);
         if (_memory != null) Section(o, 5, [0x01, .. _memory]);
+        Vec(o, 6, _globals);
         Vec(o, 7, _exports);
         Vec(o, 10, _bodies);
         return [.. o];
@@ -87,7 +103,9 @@ internal sealed class ModuleBuilder
     private static void Vec(List<byte> o, byte id, List<byte[]> items)
     {
         if (items.Count == 0) return;
-        Section(o, id, [.. U32((uint)items.Count), .. items.SelectMany(x => x)]);
+        var content = new List<byte>(U32((uint)items.Count));
+        foreach (var item in items) content.AddRange(item);
+        Section(o, id, [.. content]);
     }
 
     private static void Section(List<byte> o, byte id, byte[] content)

@@ -69,14 +69,28 @@ public sealed class Http3FrameReader
         return payload;
     }
 
-    /// <summary>Skips a payload of any size (unknown and reserved frames).</summary>
+    /// <summary>
+    /// Skips a payload of any size (unknown and reserved frames) through the reader's own buffer: no
+    /// allocation, so a flood of unknown frames costs time linear in its bytes and no memory.
+    /// </summary>
     public async ValueTask SkipAsync(ulong length, CancellationToken ct)
     {
-        byte[] scratch = length == 0 ? [] : new byte[(int)Math.Min(length, 4096UL)];
         while (length > 0)
         {
-            int n = await ReadSomeAsync(scratch.AsMemory(0, (int)Math.Min(length, (ulong)scratch.Length)), ct).ConfigureAwait(false);
-            if (n == 0) throw new Http3Exception(Http3ErrorCode.FrameError, "stream ended inside a frame payload");
+            if (_start == _end)
+            {
+                if (_eof) throw new Http3Exception(Http3ErrorCode.FrameError, "stream ended inside a frame payload");
+                _start = _end = 0;
+                int read = await _stream.ReadAsync(_buffer, ct).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    _eof = true;
+                    throw new Http3Exception(Http3ErrorCode.FrameError, "stream ended inside a frame payload");
+                }
+                _end = read;
+            }
+            int n = (int)Math.Min(length, (ulong)(_end - _start));
+            _start += n;
             length -= (ulong)n;
         }
     }

@@ -19,8 +19,14 @@ public sealed class Http3Settings
     /// <summary>SETTINGS_MAX_FIELD_SECTION_SIZE; null = unlimited (the default).</summary>
     public ulong? MaxFieldSectionSize { get; set; }
 
-    /// <summary>Settings we do not understand (kept, otherwise ignored).</summary>
+    /// <summary>Settings we do not understand (the first <see cref="MaxUnknownKept"/> kept, otherwise ignored).</summary>
     public List<(ulong Id, ulong Value)> Unknown { get; } = [];
+
+    /// <summary>
+    /// Unknown settings kept by <see cref="Parse"/>; the rest are checked for duplicates and dropped, so a
+    /// SETTINGS frame stuffed with thousands of (GREASE) parameters costs no memory beyond its frame.
+    /// </summary>
+    public const int MaxUnknownKept = 64;
 
     /// <summary>Parses a SETTINGS payload; duplicates and HTTP/2-only ids are H3_SETTINGS_ERROR.</summary>
     public static Http3Settings Parse(ReadOnlySpan<byte> payload)
@@ -42,7 +48,9 @@ public sealed class Http3Settings
                 // §7.2.4.1, §11.2.2: HTTP/2 settings (ENABLE_PUSH, MAX_CONCURRENT_STREAMS, INITIAL_WINDOW_SIZE, MAX_FRAME_SIZE).
                 case 0x02 or 0x03 or 0x04 or 0x05:
                     throw new Http3Exception(Http3ErrorCode.SettingsError, $"HTTP/2 setting 0x{id:x} in HTTP/3 SETTINGS");
-                default: s.Unknown.Add((id, value)); break;
+                default:
+                    if (s.Unknown.Count < MaxUnknownKept) s.Unknown.Add((id, value));
+                    break;
             }
         }
         return s;

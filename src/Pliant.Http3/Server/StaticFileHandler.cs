@@ -4,7 +4,16 @@ namespace Pliant.Http3.Server;
 
 /// <summary>
 /// Serves files under a root directory for <c>pliant serve</c>: GET and HEAD only (405 otherwise), 404 for
-/// anything missing or outside the root, index.html for directories, content-length and content-type.
+/// anything missing, hidden or outside the root, index.html for directories, content-length and content-type.
+/// <para>
+/// What is refused, as 404 (issue 11 item 13): paths <see cref="RequestPathDecoder"/> refuses (malformed or
+/// non-UTF-8 escapes, encoded '/' or '\', NUL and control characters, '\', any segment starting with '.',
+/// which covers "..", dotfiles and dot-directories); and any path whose real location — every component's
+/// symbolic links resolved (<see cref="RealPath"/>) — is not under the root's real location, or reaches a
+/// dotfile or dot-directory through a link. Links that stay inside the root are followed. On Linux the file
+/// actually opened is checked again through /proc/self/fd, so a link swapped between the check and the
+/// open cannot escape either.
+/// </para>
 /// </summary>
 public sealed class StaticFileHandler
 {
@@ -14,7 +23,8 @@ public sealed class StaticFileHandler
     public StaticFileHandler(string root)
     {
         ArgumentNullException.ThrowIfNull(root);
-        _root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
+        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
+        _root = RealPath.Resolve(full) ?? full;
     }
 
     /// <summary>The handler; pass <c>handler.HandleAsync</c> to <see cref="Http3ServerConnection"/>.</summary>
@@ -47,6 +57,11 @@ public sealed class StaticFileHandler
         }
         await using (fs.ConfigureAwait(false))
         {
+            if (!OpenedInsideRoot(fs))
+            {
+                await WriteTextAsync(response, 404, "not found\n", ct).ConfigureAwait(false);
+                return;
+            }
             response.StatusCode = 200;
             response.ContentLength = fs.Length;
             response.SetHeader("content-type", ContentTypes.For(file));
@@ -55,53 +70,67 @@ public sealed class StaticFileHandler
         }
     }
 
-    /// <summary>Maps a request :path to a file under the root, or null (missing, outside the root, invalid).</summary>
+    /// <summary>
+    /// Maps a request :path to the real path of a regular file under the root, or null (refused, missing,
+    /// hidden, outside the root).
+    /// </summary>
     public string? Resolve(string? requestPath)
     {
-        if (string.IsNullOrEmpty(requestPath) || requestPath[0] != '/') return null;
-        int q = requestPath.AsSpan().IndexOfAny('?', '#');
-        string raw = q >= 0 ? requestPath[..q] : requestPath;
-        string decoded;
-        try
+        var segments = RequestPathDecoder.Decode(requestPath, out bool directory);
+        if (segments is null) return null;
+        string current = _root;
+        foreach (string segment in segments)
         {
-            decoded = Uri.UnescapeDataString(raw);
+            string? next = Step(current, segment);
+            if (next is null) return null;
+            current = next;
         }
-        catch (UriFormatException)
+        if (directory && !Directory.Exists(current)) return null;
+        if (Directory.Exists(current))
         {
-            return null;
+            string? index = Step(current, "index.html");
+            if (index is null) return null;
+            current = index;
         }
-        if (decoded.Contains('\0', StringComparison.Ordinal) || decoded.Contains('\\', StringComparison.Ordinal)) return null;
-        // Reject any ".." segment outright, then check the normalised path stays under the root.
-        foreach (var seg in decoded.Split('/'))
-            if (seg == "..") return null;
-        string full;
-        try
-        {
-            full = Path.GetFullPath(Path.Join(_root, decoded.TrimStart('/')));
-        }
-        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException)
-        {
-            return null;
-        }
-        if (!IsUnderRoot(full)) return null;
-        if (Directory.Exists(full))
-        {
-            full = Path.Join(full, "index.html");
-        }
-        if (!File.Exists(full)) return null;
-        // Symlinks may point outside the root.
-        var info = new FileInfo(full);
-        if (info.LinkTarget != null)
-        {
-            var target = info.ResolveLinkTarget(returnFinalTarget: true);
-            if (target is null || !IsUnderRoot(Path.GetFullPath(target.FullName))) return null;
-        }
-        return full;
+        return File.Exists(current) ? current : null;
     }
 
-    private bool IsUnderRoot(string full) =>
-        full.Equals(_root, StringComparison.Ordinal) ||
-        full.StartsWith(_root + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+    /// <summary>One component further, links resolved; null unless the result is allowed.</summary>
+    private string? Step(string resolvedDirectory, string name)
+    {
+        string? real = RealPath.ResolveEntry(resolvedDirectory, name);
+        return real is not null && IsServable(real) ? real : null;
+    }
+
+    /// <summary>Under the real root, and no component below the root is hidden (starts with '.').</summary>
+    private bool IsServable(string realPath)
+    {
+        if (!RealPath.IsUnder(realPath, _root)) return false;
+        foreach (var range in realPath.AsSpan(_root.Length).Split(Path.DirectorySeparatorChar))
+        {
+            var part = realPath.AsSpan(_root.Length)[range];
+            if (!part.IsEmpty && part[0] == '.') return false;
+        }
+        return true;
+    }
+
+    private static readonly bool ProcFdAvailable = OperatingSystem.IsLinux() && Directory.Exists("/proc/self/fd");
+
+    /// <summary>Linux: the descriptor's own path (/proc/self/fd/N) must still be servable; true where /proc is missing.</summary>
+    private bool OpenedInsideRoot(FileStream fs)
+    {
+        if (!ProcFdAvailable) return true;
+        string? opened;
+        try
+        {
+            opened = new FileInfo("/proc/self/fd/" + fs.SafeFileHandle.DangerousGetHandle().ToInt64().ToString(CultureInfo.InvariantCulture)).LinkTarget;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+        return opened is not null && IsServable(opened);
+    }
 
     private static async Task WriteTextAsync(Http3ServerResponse response, int status, string text, CancellationToken ct)
     {

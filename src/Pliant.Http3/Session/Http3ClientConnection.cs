@@ -10,11 +10,17 @@ namespace Pliant.Http3;
 public sealed class Http3ClientConnection : Http3ConnectionBase
 {
     private Task? _acceptLoop;
+    private readonly Http3ClientOptions _options;
+    private long _tooEarlyRetries;
 
     private Http3ClientConnection(IH3Connection connection, Http3ClientOptions options)
         : base(connection, isServer: false, new Http3Settings { MaxFieldSectionSize = options.MaxFieldSectionSize }, options.MaxFrameSize)
     {
+        _options = options;
     }
+
+    /// <summary>Requests sent again after the handshake because the server answered their early-data attempt 425.</summary>
+    public long TooEarlyRetries => Interlocked.Read(ref _tooEarlyRetries);
 
     /// <summary>Opens the control and QPACK streams and starts accepting the server's streams.</summary>
     public static async Task<Http3ClientConnection> ConnectAsync(IH3Connection connection, Http3ClientOptions? options = null, CancellationToken ct = default)
@@ -27,11 +33,29 @@ public sealed class Http3ClientConnection : Http3ConnectionBase
 
     /// <summary>
     /// Sends a request on a new bidirectional stream and returns once the final response header section has
-    /// arrived; the content streams through <see cref="Http3Response.Content"/>.
+    /// arrived; the content streams through <see cref="Http3Response.Content"/>. A request sent before the
+    /// handshake completed (0-RTT) and answered 425 Too Early is sent once more after the handshake
+    /// (RFC 8470 §5.2; see <see cref="Http3ClientOptions.RetryTooEarly"/>).
     /// </summary>
     public async Task<Http3Response> SendRequestAsync(Http3Request request, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        bool early = !Connection.HandshakeCompleted.IsCompleted;
+        long? bodyStart = request.Content is { CanSeek: true } c ? c.Position : null;
+        var response = await SendOnceAsync(request, ct).ConfigureAwait(false);
+        // RFC 8470 §5.2: a 425 to a request sent in early data is retried, and never in early data again;
+        // a request body is resent only if it can be rewound.
+        if (response.Status != 425 || !early || !_options.RetryTooEarly || (request.Content is not null && bodyStart is null))
+            return response;
+        response.Dispose();
+        await Connection.HandshakeCompleted.WaitAsync(ct).ConfigureAwait(false);
+        if (bodyStart is long start) request.Content!.Position = start;
+        Interlocked.Increment(ref _tooEarlyRetries);
+        return await SendOnceAsync(request, ct).ConfigureAwait(false);
+    }
+
+    private async Task<Http3Response> SendOnceAsync(Http3Request request, CancellationToken ct)
+    {
         if (Error is { } err) throw new Http3Exception(err.ErrorCode, "connection failed: " + err.Message);
         if (Closed.IsCompleted) throw new Http3Exception(Http3ErrorCode.NoError, "connection closed");
         // §5.2: no new requests after GOAWAY.

@@ -168,9 +168,14 @@ public abstract class Http3ConnectionBase
         }
         catch (Exception ex) when (ex is Http3Exception or IOException or OperationCanceledException or ObjectDisposedException)
         {
+            stream.Dispose();
             return;
         }
-        if (type is null) return;
+        if (type is null)
+        {
+            stream.Dispose();
+            return;
+        }
         try
         {
             switch (type.Value)
@@ -195,8 +200,11 @@ public abstract class Http3ConnectionBase
                     _ = await reader.ReadVarIntAsync(ConnectionToken).ConfigureAwait(false);
                     throw new Http3Exception(Http3ErrorCode.IdError, "push stream without MAX_PUSH_ID");
                 default:
-                    // §6.2: unknown (and reserved) stream types are not connection errors; abort reading.
+                    // §6.2: unknown (and reserved) stream types are not connection errors; abort reading and
+                    // let the stream go (a flood of them costs one varint read each, no state).
                     stream.AbortStream(Http3ErrorCode.StreamCreationError, read: true, write: false);
+                    stream.Dispose();
+                    Interlocked.Increment(ref _unknownStreams);
                     break;
             }
         }
@@ -221,6 +229,11 @@ public abstract class Http3ConnectionBase
         }
 #pragma warning restore CA1031
     }
+
+    private long _unknownStreams;
+
+    /// <summary>Peer unidirectional streams of unknown or reserved types, refused (RFC 9114 §6.2).</summary>
+    public long UnknownStreamsRefused => Interlocked.Read(ref _unknownStreams);
 
     private static void Unique(ref int flag, string what)
     {

@@ -12,6 +12,7 @@ namespace Pliant.Http3;
 public sealed class Http3ServerConnection : Http3ConnectionBase
 {
     private readonly Func<Http3ServerRequest, Http3ServerResponse, CancellationToken, Task> _handler;
+    private readonly Http3ServerOptions _options;
     private readonly ConcurrentDictionary<ulong, Task> _inFlight = new();
     private readonly object _gate = new();
     private ulong _nextRequestId;   // one past the highest client bidi stream id accepted (in stream-id units)
@@ -24,7 +25,15 @@ public sealed class Http3ServerConnection : Http3ConnectionBase
         : base(connection, isServer: true, new Http3Settings { MaxFieldSectionSize = (options ?? new()).MaxFieldSectionSize }, (options ?? new()).MaxFrameSize)
     {
         _handler = handler ?? throw new ArgumentNullException(nameof(handler));
+        _options = options ?? new Http3ServerOptions();
+        _budget = new RequestBudget(_options.AbandonedRequestBudget);
     }
+
+    /// <summary>Requests answered 425 Too Early (RFC 8470 §5.2) instead of running the handler.</summary>
+    public long TooEarlyResponses => Interlocked.Read(ref _tooEarly);
+
+    private long _tooEarly;
+    private readonly RequestBudget _budget;
 
     /// <summary>
     /// Opens our control/QPACK streams and serves requests until the connection closes; then waits for
@@ -61,6 +70,18 @@ public sealed class Http3ServerConnection : Http3ConnectionBase
         Close();
     }
 
+    /// <summary>Request streams refused unprocessed because <see cref="Http3ServerOptions.MaxConcurrentRequests"/> handlers were running.</summary>
+    public long RefusedRequests => Interlocked.Read(ref _refused);
+
+    /// <summary>Request streams the client abandoned: reset before the response completed, ended early, or malformed.</summary>
+    public long AbandonedRequests => Interlocked.Read(ref _abandoned);
+
+    /// <summary>Request streams reset because their header section did not arrive within <see cref="Http3ServerOptions.RequestHeadersTimeout"/>.</summary>
+    public long HeadersTimedOut => Interlocked.Read(ref _headersTimedOut);
+
+    private long _refused, _abandoned, _headersTimedOut;
+    private int _running;
+
     private protected override void OnBidirectionalStream(Stream stream, ulong streamId)
     {
         lock (_gate)
@@ -69,37 +90,116 @@ public sealed class Http3ServerConnection : Http3ConnectionBase
             if (_goAwaySent is ulong g && streamId >= g)
             {
                 stream.AbortStream(Http3ErrorCode.RequestRejected);
+                stream.Dispose();
                 return;
             }
             if (streamId + 4 > _nextRequestId) _nextRequestId = streamId + 4;
+        }
+        // Rapid reset (CVE-2023-44487): a client that resets its requests gets its QUIC stream credit back
+        // at once while handlers may still run. At most MaxConcurrentRequests run; more are refused
+        // unprocessed (§4.1.1: H3_REQUEST_REJECTED) and count as abandoned.
+        if (Interlocked.Increment(ref _running) > _options.MaxConcurrentRequests)
+        {
+            Interlocked.Decrement(ref _running);
+            Interlocked.Increment(ref _refused);
+            stream.AbortStream(Http3ErrorCode.RequestRejected);
+            stream.Dispose();
+            Abandoned();
+            return;
         }
         var task = Task.Run(() => ProcessRequestAsync(stream, streamId));
         _inFlight[streamId] = task;
         _ = task.ContinueWith(_ => _inFlight.TryRemove(streamId, out Task? _), TaskScheduler.Default);
     }
 
+    /// <summary>
+    /// One abandoned request spends one unit of the budget; when it is gone the client is generating
+    /// excessive load (RFC 9114 §10.5): the connection closes with H3_EXCESSIVE_LOAD.
+    /// </summary>
+    private void Abandoned()
+    {
+        Interlocked.Increment(ref _abandoned);
+        if (IsClosedOrFailed) return; // the connection going away fails every stream; that is no abuse
+        if (!_budget.Spend())
+            Fail(new Http3Exception(Http3ErrorCode.ExcessiveLoad,
+                $"client abandoned more than {_options.AbandonedRequestBudget} requests beyond those it completed"));
+    }
+
     private async Task ProcessRequestAsync(Stream stream, ulong streamId)
     {
         CancellationToken ct = ConnectionToken;
+        bool completed = false;
+        try
+        {
+            completed = await ServeAsync(stream, streamId, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Every request stream is released (Pliant.Net keeps a stream until disposed).
+            stream.Dispose();
+            Interlocked.Decrement(ref _running);
+            if (completed) _budget.Earn(); else Abandoned();
+        }
+    }
+
+    /// <summary>Reads, validates and answers one request; true when a response completed normally.</summary>
+    private async Task<bool> ServeAsync(Stream stream, ulong streamId, CancellationToken ct)
+    {
         var reader = new Http3FrameReader(stream, MaxFrameSize);
         long maxSection = LocalSettings.MaxFieldSectionSize is ulong m ? (long)Math.Min(m, long.MaxValue) : long.MaxValue;
         Http3ServerResponse? response = null;
         try
         {
-            List<Http3Field>? fields = await ReadRequestHeadersAsync(reader, maxSection, ct).ConfigureAwait(false);
+            List<Http3Field>? fields;
+            bool tooLarge;
+            // A request that does not deliver its header section in time gives its handler slot back
+            // (a slow-HEADERS "slowloris" client would otherwise hold it as long as the connection lives).
+            using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct))
+            {
+                deadline.CancelAfter(_options.RequestHeadersTimeout);
+                try
+                {
+                    (fields, tooLarge) = await ReadRequestHeadersAsync(reader, maxSection, deadline.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    Interlocked.Increment(ref _headersTimedOut);
+                    stream.AbortStream(Http3ErrorCode.RequestRejected); // §4.1.1: not processed
+                    return false;
+                }
+            }
+            if (tooLarge)
+            {
+                // §4.2.2, §10.5.1: a header section larger than we accept: 431, the rest unread.
+                response = new Http3ServerResponse(stream, suppressBody: false) { StatusCode = 431, ContentLength = 0 };
+                await response.CompleteAsync(ct).ConfigureAwait(false);
+                stream.AbortStream(Http3ErrorCode.NoError, read: true, write: false);
+                return false;
+            }
             if (fields is null)
             {
                 // §4.1: the stream ended without a complete request.
                 stream.AbortStream(Http3ErrorCode.RequestIncomplete);
-                return;
+                return false;
             }
             var head = Http3MessageValidator.ValidateRequest(fields);
             var body = new Http3BodyReadStream(reader, this, head.ContentLength, maxSection);
-            var request = new Http3ServerRequest(streamId, head.Method!, head.Scheme, head.Authority, head.Path, head.Headers, body, head.ContentLength);
+            bool early = stream.ReceivedEarlyData() || IsMarkedEarly(head.Headers);
+            var request = new Http3ServerRequest(streamId, head.Method!, head.Scheme, head.Authority, head.Path, head.Headers, body, head.ContentLength, early);
             response = new Http3ServerResponse(stream, suppressBody: head.Method == "HEAD");
             try
             {
-                await _handler(request, response, ct).ConfigureAwait(false);
+                if (early && MustWaitForHandshake(head.Method!))
+                {
+                    // RFC 8470 §5.2: refuse what may be a replay; the client retries after its handshake.
+                    Interlocked.Increment(ref _tooEarly);
+                    response.StatusCode = 425;
+                    response.ContentLength = 0;
+                }
+                else
+                {
+                    await _handler(request, response, ct).ConfigureAwait(false);
+                }
             }
             catch (Exception ex) when (ex is not Http3Exception and not OperationCanceledException and not IOException)
             {
@@ -112,40 +212,74 @@ public sealed class Http3ServerConnection : Http3ConnectionBase
                 {
                     // §4.1.1: abandoning a partially processed response.
                     stream.AbortStream(Http3ErrorCode.InternalError);
-                    return;
+                    return true; // our failure, not the client's
                 }
             }
             await response.CompleteAsync(ct).ConfigureAwait(false);
             // §4.1: a complete response may be sent without the rest of the request; stop it with H3_NO_ERROR.
             if (!body.IsFinished) stream.AbortStream(Http3ErrorCode.NoError, read: true, write: false);
+            return true;
         }
         catch (Http3Exception ex)
         {
             if (ex.IsStreamError) stream.AbortStream(ex.ErrorCode);
             else Fail(ex);
+            return false;
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
         {
             stream.AbortStream(Http3ErrorCode.RequestCancelled);
+            return false;
         }
 #pragma warning disable CA1031 // a request task must not fault unobserved
         catch (Exception)
         {
             stream.AbortStream(Http3ErrorCode.InternalError);
+            return true;
         }
 #pragma warning restore CA1031
     }
 
-    private static async Task<List<Http3Field>?> ReadRequestHeadersAsync(Http3FrameReader reader, long maxSection, CancellationToken ct)
+    private bool MustWaitForHandshake(string method) => _options.EarlyDataPolicy switch
     {
+        Http3EarlyDataPolicy.Accept => false,
+        Http3EarlyDataPolicy.RejectAll => true,
+        _ => !_options.EarlyDataMethods.Contains(method),
+    };
+
+    /// <summary>RFC 8470 §5.1: an intermediary forwarding early data says so with Early-Data: 1.</summary>
+    private static bool IsMarkedEarly(IReadOnlyList<Http3Field> headers)
+    {
+        foreach (var h in headers)
+            if (h.Name == "early-data" && h.Value.Trim() == "1") return true;
+        return false;
+    }
+
+    /// <summary>
+    /// Reads up to the request's HEADERS frame and decodes it. Too large (the frame over MaxFrameSize or the
+    /// decoded section over SETTINGS_MAX_FIELD_SECTION_SIZE) is reported, not thrown. Unknown frames before
+    /// it are skipped, at most MaxFrameSize bytes of them (then H3_EXCESSIVE_LOAD on the stream, §10.5).
+    /// </summary>
+    private async Task<(List<Http3Field>? Fields, bool TooLarge)> ReadRequestHeadersAsync(Http3FrameReader reader, long maxSection, CancellationToken ct)
+    {
+        ulong skipped = 0;
         while (true)
         {
             var h = await reader.ReadFrameHeaderAsync(ct).ConfigureAwait(false);
-            if (h is null) return null;
+            if (h is null) return (null, false);
             switch (h.Value.Type)
             {
                 case Http3FrameType.Headers:
-                    return QpackDecoder.Decode(await reader.ReadPayloadAsync(h.Value.Length, ct).ConfigureAwait(false), maxSection);
+                    if (h.Value.Length > (ulong)MaxFrameSize) return (null, true);
+                    byte[] section = await reader.ReadPayloadAsync(h.Value.Length, ct).ConfigureAwait(false);
+                    try
+                    {
+                        return (QpackDecoder.Decode(section, maxSection), false);
+                    }
+                    catch (Http3Exception ex) when (ex.ErrorCode == Http3ErrorCode.MessageError && ex.IsStreamError)
+                    {
+                        return (null, true); // the decoded section passed SETTINGS_MAX_FIELD_SECTION_SIZE
+                    }
                 case Http3FrameType.Data:
                     throw new Http3Exception(Http3ErrorCode.FrameUnexpected, "DATA before HEADERS");
                 case Http3FrameType.PushPromise:
@@ -154,6 +288,9 @@ public sealed class Http3ServerConnection : Http3ConnectionBase
                     throw new Http3Exception(Http3ErrorCode.FrameUnexpected, $"control frame 0x{h.Value.Type:x} on a request stream");
                 default:
                     if (Http3FrameType.IsHttp2Only(h.Value.Type)) throw new Http3Exception(Http3ErrorCode.FrameUnexpected, $"HTTP/2 frame type 0x{h.Value.Type:x}");
+                    skipped += 2 + h.Value.Length;
+                    if (skipped > (ulong)MaxFrameSize)
+                        throw new Http3Exception(Http3ErrorCode.ExcessiveLoad, "unknown frames before HEADERS exceed the frame size limit", isStreamError: true);
                     await reader.SkipAsync(h.Value.Length, ct).ConfigureAwait(false);
                     break;
             }

@@ -3,8 +3,10 @@ namespace Pliant.Http3;
 /// <summary>A request received by <see cref="Http3ServerConnection"/>, validated per RFC 9114 §4.3.1.</summary>
 public sealed class Http3ServerRequest
 {
-    internal Http3ServerRequest(ulong streamId, string method, string? scheme, string? authority, string? path, IReadOnlyList<Http3Field> headers, Stream body, long? contentLength)
+    internal Http3ServerRequest(ulong streamId, string method, string? scheme, string? authority, string? path, IReadOnlyList<Http3Field> headers, Stream body, long? contentLength,
+        bool isEarlyData = false)
     {
+        IsEarlyData = isEarlyData;
         StreamId = streamId;
         Method = method;
         Scheme = scheme;
@@ -38,6 +40,13 @@ public sealed class Http3ServerRequest
 
     /// <summary>content-length, if sent.</summary>
     public long? ContentLength { get; }
+
+    /// <summary>
+    /// True when the request (its header section, at least) arrived as TLS 0-RTT early data, or carries
+    /// <c>Early-Data: 1</c> from an intermediary that received it so (RFC 8470 §5.1): it may be a replay.
+    /// See <see cref="Http3ServerOptions.EarlyDataPolicy"/>.
+    /// </summary>
+    public bool IsEarlyData { get; }
 
     /// <summary>First value of a header, or null.</summary>
     public string? GetHeader(string name)

@@ -14,7 +14,7 @@ internal static class CoreOptions
     {
         Client = new TlsClientOptions
         {
-            ServerName = o.ServerName,
+            ServerName = o.ServerName ?? ReferenceIdentity(o),
             ApplicationProtocols = o.ApplicationProtocols,
             Validation = o.CertificateValidation,
             CipherSuites = o.CipherSuites ?? ClientDefaults.CipherSuites,
@@ -36,6 +36,17 @@ internal static class CoreOptions
         MaxDatagramFrameSize = o.MaxDatagramFrameSize,
         ExtraTransportParameters = o.ExtraTransportParameters,
     };
+
+    /// <summary>
+    /// Without a ServerName, a certificate checked against trusted roots must name the IP address we
+    /// connect to (an iPAddress subjectAltName, RFC 9525 §6.2.1) — never "any trusted certificate".
+    /// </summary>
+    private static string? ReferenceIdentity(QuicClientConnectionOptions o)
+    {
+        if (o.CertificateValidation.Mode != CertificateValidationMode.SystemRoots) return null;
+        var address = o.RemoteEndPoint.Address;
+        return (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString();
+    }
 
     public static CoreConnectionOptions ForServer(QuicListenerOptions l)
     {

@@ -16,22 +16,42 @@ public sealed unsafe partial class PluginInstance
 
     private Imports BuildImports()
     {
+        // Every host function charges fuel (HostCallFuel, docs/plugin-abi.md "Limits"); the compiled
+        // caller checks the budget as soon as the call returns.
         var imports = new Imports();
         const string M = AbiSignatures.ImportModule;
-        imports.Function<Func<int, long>>(M, "get_field", f => (long)_env.GetField(f));
-        imports.Function<Func<int, long, int>>(M, "set_field", (f, v) => _env.TrySetField(f, (ulong)v) ? 1 : 0);
-        imports.Function<Func<long>>(M, "now", () => _env.NowUs);
-        imports.Function<Action<int, int>>(M, "log", (p, n) => _env.Log(Text(p, n, "log")));
-        imports.Function<Func<int, long>>(M, "arg", i => (long)Args.Get(i));
-        imports.Function<Action<long>>(M, "set_result", v => { Args.Result = (ulong)v; Args.ResultSet = true; });
-        imports.Function<Func<long, int>>(M, "reserve_frame", t => _env.ReserveFrame((ulong)t) ? 1 : 0);
+        const long B = HostCallFuel.Base;
+        imports.Function<Func<int, long>>(M, "get_field", f => { Burn(B); return (long)_env.GetField(f); });
+        imports.Function<Func<int, long, int>>(M, "set_field", (f, v) => { Burn(B); return _env.TrySetField(f, (ulong)v) ? 1 : 0; });
+        imports.Function<Func<long>>(M, "now", () => { Burn(B); return _env.NowUs; });
+        imports.Function<Action<int, int>>(M, "log", (p, n) => { if (EventAllowed(p, n, "log")) _env.Log(Text(p, n, "log")); });
+        imports.Function<Func<int, long>>(M, "arg", i => { Burn(B); return (long)Args.Get(i); });
+        imports.Function<Action<long>>(M, "set_result", v => { Burn(B); Args.Result = (ulong)v; Args.ResultSet = true; });
+        imports.Function<Func<long, int>>(M, "reserve_frame", t => { Burn(B); return _env.ReserveFrame((ulong)t) ? 1 : 0; });
         imports.Function<Func<int, int, int>>(M, "write_frame_bytes", WriteBytes);
         imports.Function<Func<int, int, int>>(M, "frame_data", FrameData);
-        imports.Function<Action<long, int>>(M, "set_timer", (at, id) => _env.SetTimer(at, id));
-        imports.Function<Action<int, int>>(M, "emit_event", (p, n) => _env.EmitEvent(Text(p, n, "emit_event")));
-        imports.Function<Func<int, int, int>>(M, "send_datagram", (p, n) => _env.SendDatagram(Slice(p, n, "send_datagram")) ? 1 : 0);
+        imports.Function<Action<long, int>>(M, "set_timer", (at, id) => { Burn(B); _env.SetTimer(at, id); });
+        imports.Function<Action<int, int>>(M, "emit_event", (p, n) => { if (EventAllowed(p, n, "emit_event")) _env.EmitEvent(Text(p, n, "emit_event")); });
+        imports.Function<Func<int, int, int>>(M, "send_datagram", (p, n) => { Burn(HostCallFuel.Copying(n)); return _env.SendDatagram(Slice(p, n, "send_datagram")) ? 1 : 0; });
         return imports;
     }
+
+    /// <summary>Charges a host function's fuel (the caller's check traps if it went below zero).</summary>
+    private void Burn(long units) => _state.Fuel -= units;
+
+    /// <summary>
+    /// emit_event and log: charges their fuel, checks the range, and applies the event rate limit
+    /// (<see cref="EventLimiter"/>); false when the event is dropped.
+    /// </summary>
+    private bool EventAllowed(int ptr, int len, string what)
+    {
+        Burn(HostCallFuel.Event + Math.Clamp(len, 0, MaxEventText));
+        Slice(ptr, Math.Min(len, MaxEventText), what); // a bad range is a fault even when the event is dropped
+        return _events.TryTake(_env.NowUs);
+    }
+
+    /// <summary>Longest event text, in bytes (longer texts are cut).</summary>
+    internal const int MaxEventText = 4096;
 
     /// <summary>Bytes [ptr, ptr+len) of the plugin's memory, or a fault if outside it.</summary>
     private Span<byte> Slice(int ptr, int len, string what)
@@ -42,11 +62,12 @@ public sealed unsafe partial class PluginInstance
         return buf.AsSpan(ptr, len);
     }
 
-    private string Text(int ptr, int len, string what) => Encoding.UTF8.GetString(Slice(ptr, Math.Min(len, 4096), what));
+    private string Text(int ptr, int len, string what) => Encoding.UTF8.GetString(Slice(ptr, Math.Min(len, MaxEventText), what));
 
     /// <summary>write_frame_bytes: appends to the frame or parameter being written; -1 if it does not fit.</summary>
     private int WriteBytes(int ptr, int len)
     {
+        Burn(HostCallFuel.Copying(len));
         if (_outPtr == null) throw new PluginFaultException("write_frame_bytes called outside a write export");
         var src = Slice(ptr, len, "write_frame_bytes");
         if (len > _outCap - _outLen) throw new PluginFaultException($"write_frame_bytes: {len} bytes do not fit in the {_outCap - _outLen} left");
@@ -60,6 +81,7 @@ public sealed unsafe partial class PluginInstance
     {
         if (_inPtr == null) throw new PluginFaultException("frame_data called outside a process export");
         int n = Math.Min(Math.Max(maxLen, 0), _inLen);
+        Burn(HostCallFuel.Copying(n));
         new ReadOnlySpan<byte>(_inPtr, n).CopyTo(Slice(ptr, n, "frame_data"));
         return n;
     }

@@ -1,5 +1,6 @@
 using Pliant.Plugins.Trust;
 using Pliant.Quic.Connection;
+using Pliant.Quic.Operations;
 
 namespace Pliant.Plugins.Exchange;
 
@@ -19,6 +20,8 @@ public sealed partial class PluginExchange
         ArgumentNullException.ThrowIfNull(options);
         var exchange = new PluginExchange(options, new CoreConnection(connection, options));
         connection.RegisterFrameExtension(exchange);
+        // Whatever way the connection ends, what its transfers hold goes back to the shared budget.
+        connection.Operations.Attach("conn.on_closed", Anchor.Post, (ref OperationArgs _) => exchange.OnConnectionClosed(), "pliant.exchange");
         return exchange;
     }
 
@@ -31,19 +34,15 @@ public sealed partial class PluginExchange
         public IReadOnlyList<(ulong Id, byte[] Value)>? PeerExtraTransportParameters =>
             core.IsConnected ? core.PeerExtraTransportParameters : null;
 
+        public long NowUs => (long)core.GetField(ConnectionField.Now);
+
         public void RaisePluginEvent(string pluginId, string message) => core.RaisePluginEvent(pluginId, message);
 
-        public void Inject(byte[] wasm, TrustDecision decision)
-        {
-            // Loading validates and compiles; the host binds it into this running connection.
-            var module = PluginModule.Load(wasm, options.Limits);
-            // Defence in depth: the decision was made on our reading of the manifest; check the
-            // host's own reading too, so no difference between two JSON readers can widen access.
-            if (options.TrustPolicy is { PeerRule: OriginRule.RequireTrust } policy)
-                foreach (var b in module.Manifest.Bindings)
-                    if (!policy.IsRemoteOperationAllowed(new OperationRequest(b.Operation, b.Anchor)))
-                        throw new PluginLoadException($"operation {b.Operation}:{b.Anchor} is not allowed for a remote peer");
-            options.Host.Attach(core, module, PluginOrigin.Peer);
-        }
+        public long ScheduleTimer(long atUs, Action<long, long> callback) => core.ScheduleTimer(atUs, callback);
+
+        public void CancelTimer(long id) => core.CancelTimer(id);
+
+        // The host binds the loaded module into this running connection.
+        public void Inject(PluginModule module, TrustDecision decision) => options.Host.Attach(core, module, PluginOrigin.Peer);
     }
 }

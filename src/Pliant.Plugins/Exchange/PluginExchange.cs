@@ -18,9 +18,10 @@ public sealed record PluginExchangeOutcome(PluginReference Reference, bool Injec
 /// already have travels in PLUGIN frames; frames are retransmitted when lost and at most
 /// <see cref="PluginExchangeOptions.MaxInFlightBytes"/> are unacknowledged. A peer without the
 /// parameter (any non-Pliant QUIC stack) gets nothing.</para>
-/// <para>Receiving: chunks are reassembled (module size capped by the trust policy), the content
-/// hash is checked against the frame and the peer's <c>plugins_for_you</c>, then the
-/// <see cref="PluginTrustPolicy"/> decides and the module is injected, or refused with the plugin
+/// <para>Receiving: chunks are reassembled into pages allocated as data arrives, within per-transfer,
+/// per-connection and process-wide caps (docs/plugin-abi.md "Limits"); the content hash is checked
+/// against the frame and the peer's <c>plugins_for_you</c>, then the <see cref="PluginTrustPolicy"/>
+/// decides, the module is loaded off the connection's thread and injected, or refused with the plugin
 /// event <c>"refused: &lt;reason&gt;"</c>. Refusal never closes the connection; malformed frames do
 /// (FRAME_ENCODING_ERROR).</para>
 /// It is the core's frame extension for PLUGIN frames; create it with <see cref="Attach"/>.
@@ -39,9 +40,9 @@ public sealed partial class PluginExchange : IFrameExtension
     private long _bytesInFlight;
 
     // ---- receiving ----
-    private readonly Dictionary<string, Reassembly> _receiving = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _finished = new(StringComparer.Ordinal); // injected or refused: later chunks are dropped
-    private List<PluginReference> _announcedByPeer = [];
+    private readonly Dictionary<ContentHash, Reassembly> _receiving = [];
+    private readonly HashSet<ContentHash> _finished = []; // injected, refused or loading: later chunks are dropped
+    private readonly Dictionary<ContentHash, PluginReference> _announcedByPeer = [];
     private readonly List<PluginExchangeOutcome> _outcomes = [];
     private int _unannounced;
 
@@ -100,7 +101,8 @@ public sealed partial class PluginExchange : IFrameExtension
                 }
                 else if (id == ExchangeWire.PluginsForYouParameter)
                 {
-                    _announcedByPeer = ExchangeWire.DecodePluginsForYou(value);
+                    foreach (var r in ExchangeWire.DecodePluginsForYou(value))
+                        _announcedByPeer.TryAdd(ContentHash.FromHex(r.Sha256Hex), r);
                 }
             }
             catch (QuicProtocolException e)
@@ -125,10 +127,10 @@ public sealed partial class PluginExchange : IFrameExtension
             }
         }
         // The peer wants us to run modules we already have: no transfer needed.
-        foreach (var r in _announcedByPeer)
+        foreach (var (hash, r) in _announcedByPeer)
         {
-            if (_options.AcceptsPushes && _options.Cache.TryGetValue(r.Sha256Hex, out var cached) && _finished.Add(r.Sha256Hex))
-                Admit(r, cached);
+            if (_options.AcceptsPushes && _options.Cache.TryGetValue(r.Sha256Hex, out var cached) && _finished.Add(hash))
+                Admit(r, cached, reserved: 0);
         }
     }
 
@@ -194,104 +196,6 @@ public sealed partial class PluginExchange : IFrameExtension
         ChunksRetransmitted++;
     }
 
-    /// <summary>
-    /// Processes one PLUGIN frame (type already consumed); returns bytes consumed. Throws
-    /// FRAME_ENCODING_ERROR for a malformed frame and PROTOCOL_VIOLATION when we never said we accept pushes.
-    /// </summary>
-    public int Process(ReadOnlySpan<byte> afterType, long nowUs)
-    {
-        var frame = PluginFrame.Read(afterType, out int consumed);
-        if (!_options.AcceptsPushes)
-            throw new QuicProtocolException(TransportErrorCode.ProtocolViolation, "PLUGIN frame but we do not accept pushed plugins", ExchangeWire.PluginFrameType);
-        Activate();
-        string hash = PluginHash.ToHex(frame.Hash);
-        if (_finished.Contains(hash)) return consumed; // retransmission of something already handled
-
-        var policy = _options.TrustPolicy!;
-        if (!_receiving.TryGetValue(hash, out var r))
-        {
-            var announced = _announcedByPeer.FirstOrDefault(a => a.Sha256Hex == hash);
-            var reference = announced ?? new PluginReference(hash[..16], hash);
-            if (announced is null)
-            {
-                // Nothing is buffered for a module the peer did not announce in plugins_for_you; a peer
-                // that keeps sending such frames is misbehaving, not unlucky.
-                if (++_unannounced > ExchangeWire.MaxReferences)
-                    throw new QuicProtocolException(TransportErrorCode.ProtocolViolation, "too many unannounced plugins in PLUGIN frames", ExchangeWire.PluginFrameType);
-                Refuse(reference, "not announced in the peer's plugins_for_you");
-                return consumed;
-            }
-            if (frame.TotalLength > (ulong)policy.MaxModuleSize)
-            {
-                Refuse(reference, $"module of {frame.TotalLength} bytes exceeds the {policy.MaxModuleSize}-byte limit");
-                return consumed;
-            }
-            if (_receiving.Count >= _options.MaxConcurrentReceives)
-            {
-                Refuse(reference, $"more than {_options.MaxConcurrentReceives} modules in transfer at once");
-                return consumed;
-            }
-            r = new Reassembly(reference, (int)frame.TotalLength);
-            _receiving[hash] = r;
-        }
-        if (frame.TotalLength != (ulong)r.Buffer.Length)
-            throw new QuicProtocolException(TransportErrorCode.FrameEncodingError, "PLUGIN frame: module length changed", ExchangeWire.PluginFrameType);
-        r.Add(frame.Offset, frame.Data);
-        if (r.IsComplete)
-        {
-            _receiving.Remove(hash);
-            _finished.Add(hash);
-            Complete(r, frame.Hash);
-        }
-        return consumed;
-    }
-
-    private void Complete(Reassembly r, ReadOnlySpan<byte> expectedHash)
-    {
-        byte[] actual;
-        try { actual = PluginHash.Compute(r.Buffer); }
-        catch (FormatException e) { Refuse(r.Reference, $"malformed module: {e.Message}"); return; }
-        if (!actual.AsSpan().SequenceEqual(expectedHash)) { Refuse(r.Reference, "content does not match the announced SHA-256"); return; }
-        Admit(r.Reference, r.Buffer);
-    }
-
-    private void Admit(PluginReference reference, byte[] module)
-    {
-        var decision = _options.TrustPolicy!.Evaluate(module, PluginOrigin.Peer);
-        var named = decision.PluginId is { } id ? reference with { Id = id } : reference;
-        var announced = _announcedByPeer.FirstOrDefault(a => a.Sha256Hex == reference.Sha256Hex);
-        if (announced is null)
-        {
-            Refuse(named, "not announced in the peer's plugins_for_you");
-            return;
-        }
-        if (decision.PluginId is { } mid && mid != announced.Id)
-        {
-            Refuse(named, $"manifest id '{mid}' differs from the announced '{announced.Id}'");
-            return;
-        }
-        if (!decision.Allowed) { Refuse(named, decision.Reason); return; }
-        try
-        {
-            _connection.Inject(module, decision);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            Refuse(named, $"could not load: {e.Message}");
-            return;
-        }
-        _options.Remember(announced, module);
-        _outcomes.Add(new PluginExchangeOutcome(named, true, decision.Reason));
-        _connection.RaisePluginEvent(named.Id, $"injected {named} from the peer ({decision.Reason})");
-    }
-
-    private void Refuse(PluginReference reference, string reason)
-    {
-        _finished.Add(reference.Sha256Hex);
-        _outcomes.Add(new PluginExchangeOutcome(reference, false, reason));
-        _connection.RaisePluginEvent(reference.Id, $"refused: {reason}");
-    }
-
     /// <summary>One module being pushed: ranges to send (lost first), bytes acknowledged.</summary>
     private sealed class OutgoingModule(PushedPlugin plugin)
     {
@@ -322,30 +226,5 @@ public sealed partial class PluginExchange : IFrameExtension
         }
 
         public void Requeue(ulong offset, int length) => _lost.Add((offset, length));
-    }
-
-    /// <summary>Receive-side reassembly of one module: out-of-order and duplicate chunks are fine.</summary>
-    private sealed class Reassembly(PluginReference reference, int total)
-    {
-        private readonly List<(ulong Start, ulong End)> _ranges = []; // sorted, disjoint, merged
-
-        public PluginReference Reference { get; } = reference;
-        public byte[] Buffer { get; } = new byte[total];
-        public bool IsComplete => Buffer.Length == 0 || (_ranges.Count == 1 && _ranges[0].Start == 0 && _ranges[0].End == (ulong)Buffer.Length);
-
-        public void Add(ulong offset, ReadOnlySpan<byte> data)
-        {
-            data.CopyTo(Buffer.AsSpan((int)offset));
-            ulong start = offset, end = offset + (ulong)data.Length;
-            int i = 0;
-            while (i < _ranges.Count && _ranges[i].End < start) i++;
-            while (i < _ranges.Count && _ranges[i].Start <= end)
-            {
-                start = Math.Min(start, _ranges[i].Start);
-                end = Math.Max(end, _ranges[i].End);
-                _ranges.RemoveAt(i);
-            }
-            _ranges.Insert(i, (start, end));
-        }
     }
 }

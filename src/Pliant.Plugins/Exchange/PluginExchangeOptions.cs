@@ -60,8 +60,42 @@ public sealed class PluginExchangeOptions
     /// <summary>Most bytes of one PLUGIN frame's data (default 1100, below one packet).</summary>
     public int MaxChunkSize { get; set; } = 1100;
 
-    /// <summary>Most modules a peer may have in reassembly at once.</summary>
+    /// <summary>Most modules a peer may have in reassembly at once (default 4); the first chunk of one more is refused.</summary>
     public int MaxConcurrentReceives { get; set; } = 4;
+
+    /// <summary>
+    /// Most bytes one connection may hold for modules in reassembly (pages of 4 KiB allocated as data
+    /// arrives) and being loaded; default 2 MiB. A transfer that would need more is refused. The largest
+    /// module we accept is the smaller of this and the trust policy's <c>MaxModuleSize</c> (and is what
+    /// we advertise in <c>supported_plugins</c>).
+    /// </summary>
+    public long MaxReassemblyBytes { get; set; } = 2 << 20;
+
+    /// <summary>Most separate byte ranges (gaps between them) one transfer may have at once; default 64. One more refuses the module.</summary>
+    public int MaxReassemblyRanges { get; set; } = 64;
+
+    /// <summary>
+    /// The budget shared with other connections for modules in reassembly and being loaded (default:
+    /// <see cref="PluginTransferBudget.Shared"/>, 16 MiB for the process). A transfer that would exceed it is refused.
+    /// </summary>
+    public PluginTransferBudget TransferBudget { get; set; } = PluginTransferBudget.Shared;
+
+    /// <summary>A transfer that receives no new byte for this long (connection time) is refused and its memory freed; default 30 s.</summary>
+    public TimeSpan ReassemblyIdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Load (decode, validate, compile) accepted modules on the thread pool and attach them on the
+    /// connection's thread when done (default true): a large module never stalls the connection's
+    /// driver. Set false for deterministic simulations, where the load then runs inline.
+    /// </summary>
+    public bool LoadInBackground { get; set; } = true;
+
+    /// <summary>Loads a module for injection (tests replace it to observe or delay loads). Called on the thread pool when <see cref="LoadInBackground"/>.</summary>
+    internal Func<byte[], PluginLimits?, PluginModule> Loader { get; set; } = (wasm, limits) => PluginModule.Load(wasm, limits);
+
+    /// <summary>The largest module we can receive: the trust policy's cap, within <see cref="MaxReassemblyBytes"/> (whole pages).</summary>
+    internal ulong MaxReceivableModule =>
+        (ulong)Math.Min(TrustPolicy?.MaxModuleSize ?? 0, MaxReassemblyBytes / PagedBuffer.PageSize * PagedBuffer.PageSize);
 
     /// <summary>True when we advertise that we accept pushed modules (a trust policy is set and does not deny peers).</summary>
     public bool AcceptsPushes => TrustPolicy is { PeerRule: not OriginRule.Deny };
@@ -90,7 +124,7 @@ public sealed class PluginExchangeOptions
     {
         var list = new List<(ulong, byte[])>
         {
-            (ExchangeWire.SupportedPluginsParameter, ExchangeWire.EncodeSupported(AcceptsPushes, CachedReferences(), AcceptsPushes ? (ulong)TrustPolicy!.MaxModuleSize : 0)),
+            (ExchangeWire.SupportedPluginsParameter, ExchangeWire.EncodeSupported(AcceptsPushes, CachedReferences(), AcceptsPushes ? MaxReceivableModule : 0)),
         };
         if (Push.Count > 0)
             list.Add((ExchangeWire.PluginsForYouParameter, ExchangeWire.EncodePluginsForYou(Push.Select(p => p.Reference).Distinct())));
@@ -153,9 +187,21 @@ public interface IPluginExchangeConnection
     /// <summary>The peer's transport parameters unknown to the core, or null before they arrived.</summary>
     IReadOnlyList<(ulong Id, byte[] Value)>? PeerExtraTransportParameters { get; }
 
+    /// <summary>The connection's time, µs.</summary>
+    long NowUs { get; }
+
     /// <summary>Raises a plugin event on the connection.</summary>
     void RaisePluginEvent(string pluginId, string message);
 
-    /// <summary>Loads and attaches a peer-pushed module to the running connection; throws when the host refuses it.</summary>
-    void Inject(byte[] wasm, TrustDecision decision);
+    /// <summary>Calls <paramref name="callback"/> (time, timer id) on the connection's thread once <paramref name="atUs"/> is reached; returns the id.</summary>
+    long ScheduleTimer(long atUs, Action<long, long> callback);
+
+    /// <summary>Cancels a timer from <see cref="ScheduleTimer"/>.</summary>
+    void CancelTimer(long id);
+
+    /// <summary>
+    /// Attaches a loaded, peer-pushed module to the running connection (instantiation and binding, no
+    /// compilation); throws when the host refuses it. Called on the connection's thread.
+    /// </summary>
+    void Inject(PluginModule module, TrustDecision decision);
 }

@@ -18,6 +18,7 @@ public sealed partial class QuicConnectionCore
     private byte[] _token = [];
     private PacketKeys? _zeroRttSendKeys;
     private PacketKeys? _zeroRttReceiveKeys;
+    private long _zeroRttDiscardAtUs = long.MaxValue;
     private TransportParameters? _peerParameters;
     private ulong _peerMaxDatagramFrameSize;
     private int _peerAckDelayExponent = 3;

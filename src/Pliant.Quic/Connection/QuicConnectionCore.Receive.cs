@@ -232,6 +232,10 @@ public sealed partial class QuicConnectionCore
             DiscardSpace(PacketSpace.Initial, nowUs);
         }
 
+        // RFC 9001 §4.9.3: after a 1-RTT packet the server drops its 0-RTT keys within three PTOs.
+        if (level == EncryptionLevel.OneRtt && _zeroRttReceiveKeys is not null && _zeroRttDiscardAtUs == long.MaxValue)
+            _zeroRttDiscardAtUs = nowUs + 3 * _rtt.PtoBase;
+
         if (level == EncryptionLevel.OneRtt && !IsCurrentPath(from) && space.LargestReceived == pn)
             OnPeerAddressChange(nowUs, from, nonProbing);
         return true;
@@ -327,6 +331,7 @@ public sealed partial class QuicConnectionCore
             {
                 var f = StreamFrame.Read(ref r, type);
                 _streams.OnStreamFrame(f.StreamId, f.Offset, f.Data, f.Fin, nowUs);
+                if (level == EncryptionLevel.ZeroRtt) _streams.MarkEarlyData(f.StreamId); // may be a replay (RFC 9001 §9.2)
                 break;
             }
             case 0x10:

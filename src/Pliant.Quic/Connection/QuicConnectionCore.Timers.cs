@@ -39,6 +39,7 @@ public sealed partial class QuicConnectionCore
         }
         if (_pendingPath is { } path) t = Math.Min(t, path.DeadlineUs);
         if (_previousReceiveKeys is not null) t = Math.Min(t, _previousKeysDiscardAtUs);
+        t = Math.Min(t, _zeroRttDiscardAtUs);
         if (_pacingWakeUs is { } pace) t = Math.Min(t, pace);
         if (_deferFirstFlightUntilUs > 0) t = Math.Min(t, _deferFirstFlightUntilUs);
         if (_timers.Count > 0 && NextPluginTimer() is { } plugin) t = Math.Min(t, plugin);
@@ -102,6 +103,11 @@ public sealed partial class QuicConnectionCore
         }
         if (_pendingPath is { } path && nowUs >= path.DeadlineUs) OnPathValidationTimeout(nowUs);
         DiscardOldKeysIfDue(nowUs);
+        if (nowUs >= _zeroRttDiscardAtUs)
+        {
+            _zeroRttReceiveKeys = null; // RFC 9001 §4.9.3
+            _zeroRttDiscardAtUs = long.MaxValue;
+        }
         RunPluginTimers(nowUs);
         if (_pacingWakeUs is { } pace && nowUs >= pace) _pacingWakeUs = null;
     }

@@ -290,6 +290,12 @@ public sealed partial class QuicConnectionCore
     /// <summary>Ends a <see cref="StreamSetReadTarget"/> wait: the bytes delivered into the buffer, accounted as read.</summary>
     public int StreamTakeDirect(ulong streamId, out bool fin) => _streams.TakeDirect(streamId, out fin);
 
+    /// <summary>
+    /// True when some of the stream's data arrived in 0-RTT packets (server): it may have been replayed
+    /// (RFC 9001 §9.2, RFC 8470). False for a stream already closed and forgotten.
+    /// </summary>
+    public bool StreamReceivedEarlyData(ulong streamId) => _streams.ReceivedEarlyData(streamId);
+
     /// <summary>Abruptly ends the sending side (RESET_STREAM, RFC 9000 §19.4).</summary>
     public void StreamReset(ulong streamId, ulong errorCode)
     {

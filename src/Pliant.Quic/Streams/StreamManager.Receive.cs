@@ -91,6 +91,18 @@ public sealed partial class StreamManager
         }
     }
 
+    /// <summary>
+    /// Marks a stream whose STREAM frame arrived in a 0-RTT packet (call after <see cref="OnStreamFrame"/>);
+    /// the mark stays for the stream's life.
+    /// </summary>
+    public void MarkEarlyData(ulong id)
+    {
+        if (_streams.TryGetValue(id, out var s)) s.ReceivedEarlyData = true;
+    }
+
+    /// <summary>True when data of stream <paramref name="id"/> arrived as 0-RTT (false once the stream is gone).</summary>
+    public bool ReceivedEarlyData(ulong id) => _streams.TryGetValue(id, out var s) && s.ReceivedEarlyData;
+
     /// <summary>Handles RESET_STREAM (RFC 9000 §19.4).</summary>
     public void OnResetStream(ulong id, ulong code, ulong finalSize)
     {

@@ -35,6 +35,8 @@ internal sealed class StreamState
     public bool ReadableSignalled;
     /// <summary>Offset up to which this stream's bytes were credited as consumed at connection level.</summary>
     public ulong ConnConsumedUpTo;
+    /// <summary>Some of this stream's frames arrived in 0-RTT packets: its data may be a replay (RFC 9001 §9.2).</summary>
+    public bool ReceivedEarlyData;
 
     // Scheduling.
     public bool InSendQueue;

@@ -22,9 +22,14 @@ internal static class CertificateValidator
                     if (CryptographicOperations.FixedTimeEquals(pin, hash)) return;
                 throw TlsAlert.Error(TlsAlert.BadCertificate, "certificate does not match a pinned hash");
             default:
+                // A chain to a public root proves only that some name was vouched for; without the name we
+                // meant to reach there is nothing to check it against (TlsHandshake.CreateClient refuses
+                // such options; this guards the policy itself).
+                if (string.IsNullOrEmpty(serverName))
+                    throw TlsAlert.Error(TlsAlert.BadCertificate, "no server name to check the certificate against");
                 ValidateChain(policy, leaf, intermediates, now);
-                // RFC 6125 / RFC 9525 host name check (wildcards and IP SANs handled by MatchesHostname).
-                if (serverName is not null && !leaf.MatchesHostname(serverName))
+                // RFC 9525 §6: the reference identity must match a subjectAltName; the CN is never used.
+                if (!CertificateHostName.Matches(leaf, serverName))
                     throw TlsAlert.Error(TlsAlert.BadCertificate, $"certificate does not match server name {serverName}");
                 return;
         }

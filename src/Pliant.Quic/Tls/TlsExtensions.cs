@@ -10,18 +10,22 @@ internal sealed class TlsExtensions
 
     public IReadOnlyList<(ushort Type, byte[] Data)> Items => _items;
 
-    /// <summary>Reads <c>Extension extensions&lt;0..2^16-1&gt;</c>. Duplicates are illegal_parameter (RFC 8446 §4.2).</summary>
+    /// <summary>
+    /// Reads <c>Extension extensions&lt;0..2^16-1&gt;</c>. Duplicates are illegal_parameter (RFC 8446 §4.2),
+    /// found in O(1) each; more than <see cref="TlsLimits.MaxExtensions"/> is illegal_parameter too.
+    /// </summary>
     public static TlsExtensions Read(ref WireReader r, string what)
     {
         var result = new TlsExtensions();
         var block = new WireReader(r.ReadVector16(), TlsAlert.DecodeErrorCode, what + " extensions");
+        var seen = new U16Set(stackalloc ulong[U16Set.Words]);
         while (!block.IsEmpty)
         {
             ushort type = block.ReadUInt16();
-            byte[] data = block.ReadVector16().ToArray();
-            foreach (var (t, _) in result._items)
-                if (t == type) throw TlsAlert.Error(TlsAlert.IllegalParameter, $"{what}: duplicate extension {type}");
-            result._items.Add((type, data));
+            var data = block.ReadVector16();
+            if (!seen.Add(type)) throw TlsAlert.Error(TlsAlert.IllegalParameter, $"{what}: duplicate extension {type}");
+            TlsLimits.Check(result._items.Count + 1, TlsLimits.MaxExtensions, what + " extensions");
+            result._items.Add((type, data.ToArray()));
         }
         return result;
     }
@@ -56,6 +60,7 @@ internal sealed class TlsExtensions
         {
             var name = list.ReadVector8();
             if (name.IsEmpty) throw list.Fail("empty protocol name");
+            TlsLimits.Check(result.Count + 1, TlsLimits.MaxAlpnProtocols, "ALPN list");
             result.Add(name.ToArray());
         }
         return result;
@@ -70,12 +75,16 @@ internal sealed class TlsExtensions
         w.EndLength(ext);
     }
 
-    /// <summary>Parses a list of uint16 with a 16-bit (or 8-bit) length prefix, the whole body.</summary>
+    /// <summary>
+    /// Parses a list of uint16 with a 16-bit (or 8-bit) length prefix, the whole body; at most
+    /// <see cref="TlsLimits.MaxListEntries"/> entries (illegal_parameter beyond).
+    /// </summary>
     public static List<ushort> ParseU16List(byte[] data, string what, bool shortPrefix = false)
     {
         var r = Reader(data, what);
         var body = shortPrefix ? r.ReadVector8() : r.ReadVector16();
         if (!r.IsEmpty || body.Length == 0 || body.Length % 2 != 0) throw r.Fail("malformed list");
+        TlsLimits.Check(body.Length / 2, TlsLimits.MaxListEntries, what);
         var inner = new WireReader(body, TlsAlert.DecodeErrorCode, what);
         var result = new List<ushort>(body.Length / 2);
         while (!inner.IsEmpty) result.Add(inner.ReadUInt16());

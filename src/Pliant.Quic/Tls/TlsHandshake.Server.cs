@@ -11,10 +11,8 @@ public sealed partial class TlsHandshake
 {
     private enum ServerState { WaitClientHello, WaitFinished, Connected }
 
-    /// <summary>Largest difference between the client's and our ticket age for 0-RTT (RFC 8446 §8.3).</summary>
-    private const long MaxTicketAgeSkewMs = 10_000;
-
     private TlsServerOptions? _serverOptions;
+    private ZeroRttAntiReplay? _antiReplay;
     private ServerState _serverState;
     private NamedGroup? _retryGroup;
     private byte[]? _clientApplicationSecret;
@@ -66,8 +64,9 @@ public sealed partial class TlsHandshake
         byte[] tp = exts.Get(ExtensionType.QuicTransportParameters)
             ?? throw TlsAlert.Error(TlsAlert.MissingExtension, "ClientHello: quic_transport_parameters missing");
 
-        // Cipher suite: the server's preference among the client's offer.
-        var offered = new List<ushort>();
+        // Cipher suite: the server's preference among the client's offer (a bounded list, looked up in O(1)).
+        TlsLimits.Check(suitesBytes.Length / 2, TlsLimits.MaxListEntries, "ClientHello cipher_suites");
+        var offered = new U16Set(stackalloc ulong[U16Set.Words]);
         for (int i = 0; i < suitesBytes.Length; i += 2) offered.Add(BinaryPrimitives.ReadUInt16BigEndian(suitesBytes[i..]));
         CipherSuite? chosen = null;
         foreach (var s in o.CipherSuites)
@@ -91,18 +90,23 @@ public sealed partial class TlsHandshake
         // Key shares (RFC 8446 §4.2.8).
         byte[] groupsExt = exts.Get(ExtensionType.SupportedGroups) ?? throw TlsAlert.Error(TlsAlert.MissingExtension, "ClientHello: supported_groups missing");
         var clientGroups = TlsExtensions.ParseU16List(groupsExt, "supported_groups");
+        var clientGroupSet = new U16Set(stackalloc ulong[U16Set.Words]);
+        foreach (ushort g in clientGroups) clientGroupSet.Add(g);
         byte[] keyShareExt = exts.Get(ExtensionType.KeyShare) ?? throw TlsAlert.Error(TlsAlert.MissingExtension, "ClientHello: key_share missing");
         var shares = new List<(ushort Group, byte[] Key)>();
         var kr = TlsExtensions.Reader(keyShareExt, "key_share");
         var sharesReader = new WireReader(kr.ReadVector16(), TlsAlert.DecodeErrorCode, "key_share");
         EnsureEnd(ref kr);
+        // Linear in the shares: duplicates and membership through bit sets, at most MaxKeyShares entries.
+        var shareGroups = new U16Set(stackalloc ulong[U16Set.Words]);
         while (!sharesReader.IsEmpty)
         {
             ushort g = sharesReader.ReadUInt16();
             var key = sharesReader.ReadVector16();
             if (key.IsEmpty) throw sharesReader.Fail("empty key_exchange");
-            if (shares.Exists(s => s.Group == g)) throw TlsAlert.Error(TlsAlert.IllegalParameter, "key_share: duplicate group");
-            if (!clientGroups.Contains(g)) throw TlsAlert.Error(TlsAlert.IllegalParameter, "key_share: group not in supported_groups");
+            if (!shareGroups.Add(g)) throw TlsAlert.Error(TlsAlert.IllegalParameter, "key_share: duplicate group");
+            if (!clientGroupSet.Contains(g)) throw TlsAlert.Error(TlsAlert.IllegalParameter, "key_share: group not in supported_groups");
+            TlsLimits.Check(shares.Count + 1, TlsLimits.MaxKeyShares, "key_share");
             shares.Add((g, key.ToArray()));
         }
         NamedGroup? group = null;
@@ -117,15 +121,16 @@ public sealed partial class TlsHandshake
 
         // Resumption (RFC 8446 §4.2.11): psk_dhe_ke only.
         bool pskDhe = exts.Get(ExtensionType.PskKeyExchangeModes) is { } modes && ParseModes(modes).Contains((byte)1);
-        TicketContents? ticket = null;
-        byte[]? psk = null;
+        AcceptedPsk? accepted = null;
         if (exts.Get(ExtensionType.PreSharedKey) is { } pskExt)
         {
             if (!exts.Has(ExtensionType.PskKeyExchangeModes))
                 throw TlsAlert.Error(TlsAlert.MissingExtension, "ClientHello: pre_shared_key without psk_key_exchange_modes");
             if (group is not null || _retryGroup is null) // only resume once we also have a key share to use
-                (ticket, psk) = TryAcceptPsk(message, pskExt, suite, protocol, serverName, pskDhe && o.TicketKey is not null);
+                accepted = TryAcceptPsk(message, pskExt, suite, protocol, serverName, pskDhe && o.TicketKey is not null);
         }
+        var ticket = accepted?.Ticket;
+        byte[]? psk = ticket?.Psk;
 
         // Signature scheme for a full handshake (RFC 8446 §4.2.3).
         ushort scheme = 0;
@@ -140,16 +145,23 @@ public sealed partial class TlsHandshake
         {
             // RFC 8446 §4.1.4: ask for a share of a group we both support.
             foreach (var g in o.Groups)
-                if (clientGroups.Contains((ushort)g)) { group = g; break; }
+                if (clientGroupSet.Contains((ushort)g)) { group = g; break; }
             if (group is null) throw TlsAlert.Error(TlsAlert.HandshakeFailure, "ClientHello: no key exchange group in common");
             SendHelloRetryRequest(message, suite, group.Value);
             return;
         }
 
-        // RFC 8446 §4.2.10: 0-RTT needs the first PSK, the same suite and ALPN, and no HelloRetryRequest.
+        // RFC 8446 §4.2.10: 0-RTT needs the first PSK, the same suite and ALPN, and no HelloRetryRequest;
+        // §8: and a fresh ClientHello never accepted before (checked last, as it records this one).
         bool earlyOffered = exts.Has(ExtensionType.EarlyData);
         bool acceptEarly = earlyOffered && o.EnableEarlyData && ticket is { EarlyData: true } && ticket.Suite == suite
-            && ticket.Alpn == protocol && !_retried;
+            && ticket.Alpn == protocol && !_retried && _antiReplay is not null;
+        if (acceptEarly)
+        {
+            EarlyDataDecision = _antiReplay!.TryAccept(accepted!.Binder, ticket!.IssuedUnixMs, accepted.ClientAgeMs,
+                o.Time.GetUtcNow().ToUnixTimeMilliseconds());
+            acceptEarly = EarlyDataDecision == ZeroRttDecision.Accepted;
+        }
 
         Suite = suite;
         ApplicationProtocol = protocol;
@@ -232,12 +244,15 @@ public sealed partial class TlsHandshake
         return [.. list.ToArray()];
     }
 
+    /// <summary>A ticket whose binder verified, with what the anti-replay check needs.</summary>
+    private sealed record AcceptedPsk(TicketContents Ticket, byte[] Binder, long ClientAgeMs);
+
     /// <summary>
     /// Looks for a usable ticket among the identities; checks its binder over the truncated
-    /// ClientHello (RFC 8446 §4.2.11.2). A ticket we cannot use means a full handshake; a bad
+    /// ClientHello (RFC 8446 §4.2.11.2). A ticket we cannot use means a full handshake (null); a bad
     /// binder on a ticket we chose is decrypt_error.
     /// </summary>
-    private (TicketContents?, byte[]?) TryAcceptPsk(byte[] message, byte[] pskExt, CipherSuite suite, string protocol, string? serverName, bool usable)
+    private AcceptedPsk? TryAcceptPsk(byte[] message, byte[] pskExt, CipherSuite suite, string protocol, string? serverName, bool usable)
     {
         var o = ServerOptions;
         var r = TlsExtensions.Reader(pskExt, "pre_shared_key");
@@ -252,6 +267,7 @@ public sealed partial class TlsHandshake
             var id = identities.ReadVector16();
             uint age = identities.ReadUInt32();
             if (id.IsEmpty) throw identities.Fail("empty identity");
+            TlsLimits.Check(ids.Count + 1, TlsLimits.MaxPskIdentities, "pre_shared_key identities");
             if (ids.Count == 0) firstObfuscatedAge = age;
             ids.Add(id.ToArray());
         }
@@ -260,11 +276,12 @@ public sealed partial class TlsHandshake
         {
             var b = binders.ReadVector8();
             if (b.Length < 32) throw binders.Fail("binder too short");
+            TlsLimits.Check(binderList.Count + 1, TlsLimits.MaxPskIdentities, "pre_shared_key binders");
             binderList.Add(b.ToArray());
         }
         if (ids.Count == 0) throw r.Fail("no identities");
         if (ids.Count != binderList.Count) throw TlsAlert.Error(TlsAlert.IllegalParameter, "pre_shared_key: identities and binders differ in number");
-        if (!usable) return (null, null);
+        if (!usable) return null;
 
         long nowMs = o.Time.GetUtcNow().ToUnixTimeMilliseconds();
         // Only the first identity can carry 0-RTT; we issue one ticket per connection, so try the first only.
@@ -272,16 +289,15 @@ public sealed partial class TlsHandshake
         if (t is null || t.Suite.Hash() != suite.Hash() || t.Alpn != protocol
             || !string.Equals(t.ServerName, serverName, StringComparison.OrdinalIgnoreCase)
             || nowMs - t.IssuedUnixMs > (long)o.TicketLifetime.TotalMilliseconds || nowMs < t.IssuedUnixMs - 60_000)
-            return (null, null);
+            return null;
         var keys = new KeySchedule(suite, t.Psk);
         byte[] th = _transcript.HashWith(keys.Hash, message.AsSpan(0, message.Length - bindersPart));
         byte[] expected = keys.VerifyData(keys.BinderKey(), th);
         if (!CryptographicOperations.FixedTimeEquals(expected, binderList[0]))
             throw TlsAlert.Error(TlsAlert.DecryptError, "pre_shared_key: binder does not verify");
-        // RFC 8446 §8.3: 0-RTT only when the client's view of the ticket age is close to ours.
+        // RFC 8446 §4.2.11.1: the client's view of the ticket age; ZeroRttAntiReplay judges its freshness (§8.3).
         long clientAgeMs = unchecked(firstObfuscatedAge - t.AgeAdd);
-        if (Math.Abs(clientAgeMs - (nowMs - t.IssuedUnixMs)) > MaxTicketAgeSkewMs) t = t with { EarlyData = false };
-        return (t, t.Psk);
+        return new AcceptedPsk(t, binderList[0], clientAgeMs);
     }
 
     private static byte[] BuildServerHello(CipherSuite suite, ReadOnlySpan<byte> random, Action<TlsWriter> extensions)

@@ -42,6 +42,10 @@ public sealed partial class TlsHandshake
         ArgumentNullException.ThrowIfNull(options);
         if (options.ApplicationProtocols.Count == 0) throw new ArgumentException("ALPN is required with QUIC", nameof(options));
         if (options.CipherSuites.Count == 0 || options.Groups.Count == 0) throw new ArgumentException("no cipher suites or groups", nameof(options));
+        // Chain validation without a name to match would accept any publicly trusted certificate (issue 11 item 6).
+        if (options.Validation.Mode == CertificateValidationMode.SystemRoots && string.IsNullOrEmpty(options.ServerName))
+            throw new ArgumentException("certificate validation against trusted roots needs ServerName (the host name or IP address " +
+                "the certificate must name); use a pinned certificate to connect without one", nameof(options));
         return new TlsHandshake(true, localTransportParameters) { _clientOptions = options, ServerName = options.ServerName };
     }
 
@@ -53,7 +57,11 @@ public sealed partial class TlsHandshake
         if (options.ApplicationProtocols.Count == 0) throw new ArgumentException("ALPN is required with QUIC", nameof(options));
         if (options.CipherSuites.Count == 0 || options.Groups.Count == 0) throw new ArgumentException("no cipher suites or groups", nameof(options));
         if (options.TicketKey is { Length: not (16 or 24 or 32) }) throw new ArgumentException("TicketKey must be 16, 24 or 32 bytes", nameof(options));
-        return new TlsHandshake(false, localTransportParameters) { _serverOptions = options };
+        // The strike register is resolved once, so every connection of a server consults the same one.
+        var antiReplay = options.EnableEarlyData && options.TicketKey is { } key
+            ? options.AntiReplay ?? ZeroRttAntiReplay.ForTicketKey(key, options.Time)
+            : null;
+        return new TlsHandshake(false, localTransportParameters) { _serverOptions = options, _antiReplay = antiReplay };
     }
 
     /// <summary>True once this side has sent and received both Finished messages.</summary>
@@ -79,6 +87,12 @@ public sealed partial class TlsHandshake
 
     /// <summary>Null when 0-RTT was not offered; else whether the server accepted it.</summary>
     public bool? EarlyDataAccepted { get; private set; }
+
+    /// <summary>
+    /// Server: what the anti-replay register decided about the client's 0-RTT data, when the rest of the
+    /// handshake allowed it (null otherwise: not offered, not enabled, no usable ticket, HelloRetryRequest).
+    /// </summary>
+    public ZeroRttDecision? EarlyDataDecision { get; private set; }
 
     /// <summary>Client: the ticket offered in the ClientHello (accepted when <see cref="IsResumed"/>).</summary>
     public TlsSessionTicket? UsedTicket { get; private set; }

@@ -13,7 +13,11 @@ public enum NamedGroup : ushort
 /// <summary>How a client checks the server's certificate.</summary>
 public enum CertificateValidationMode
 {
-    /// <summary>Chain to the system's trusted roots and match the server name (the default).</summary>
+    /// <summary>
+    /// Chain to the system's trusted roots (plus <see cref="CertificateValidation.ExtraRoots"/>) and match
+    /// <see cref="TlsClientOptions.ServerName"/>, which is then required, against the leaf's subjectAltNames:
+    /// dNSName with a whole-leftmost-label wildcard, iPAddress for an IP literal, never the Common Name (RFC 9525). The default.
+    /// </summary>
     SystemRoots,
     /// <summary>Accept only a leaf certificate whose DER encoding has one of the pinned SHA-256 hashes.</summary>
     Pinned,
@@ -42,7 +46,12 @@ public sealed class CertificateValidation
 /// <summary>Options for the client side of a TLS 1.3 handshake carried by QUIC.</summary>
 public sealed class TlsClientOptions
 {
-    /// <summary>The server name sent in SNI and checked against the certificate; null sends no SNI.</summary>
+    /// <summary>
+    /// The server's host name (sent in SNI) or IP address (not sent; RFC 6066 §3), matched against the
+    /// certificate's subjectAltNames (RFC 9525; see <see cref="CertificateValidationMode.SystemRoots"/>).
+    /// Required with <see cref="CertificateValidationMode.SystemRoots"/> (<see cref="TlsHandshake.CreateClient"/>
+    /// throws <see cref="ArgumentException"/> without it); optional with a pin or <see cref="CertificateValidationMode.Insecure"/>.
+    /// </summary>
     public string? ServerName { get; init; }
 
     /// <summary>ALPN protocols offered, most preferred first (RFC 9001 §8.1 requires ALPN).</summary>
@@ -87,8 +96,19 @@ public sealed class TlsServerOptions
     /// <summary>Key that seals session tickets (32 bytes); null disables resumption. Share it across connections.</summary>
     public byte[]? TicketKey { get; init; }
 
-    /// <summary>Accept 0-RTT from clients that resume.</summary>
+    /// <summary>
+    /// Accept 0-RTT from clients that resume, at most once per ClientHello and only when fresh (see
+    /// <see cref="AntiReplay"/>). Early data can still be replayed across servers that share the ticket key,
+    /// and a client may retry it: accept only requests that are safe to repeat (HTTP/3 answers others 425).
+    /// </summary>
     public bool EnableEarlyData { get; init; }
+
+    /// <summary>
+    /// The strike register that refuses replayed or stale 0-RTT ClientHellos (RFC 8446 §8). Null (the
+    /// default) uses <see cref="ZeroRttAntiReplay.ForTicketKey"/>: one register for every server holding the
+    /// same <see cref="TicketKey"/> array. Set one explicitly to share it more widely or to size it.
+    /// </summary>
+    public ZeroRttAntiReplay? AntiReplay { get; init; }
 
     public TimeSpan TicketLifetime { get; init; } = TimeSpan.FromHours(24);
 

@@ -44,7 +44,7 @@ internal static class ClrTypes
     public static readonly MethodInfo StEnter = typeof(ExecState).GetMethod(nameof(ExecState.Enter))!;
     public static readonly MethodInfo StCheckStack = typeof(ExecState).GetMethod(nameof(ExecState.CheckStack))!;
     public static readonly MethodInfo StCharge = typeof(ExecState).GetMethod(nameof(ExecState.Charge))!;
-    public static readonly MethodInfo StTick = typeof(ExecState).GetMethod(nameof(ExecState.Tick))!;
+    public static readonly MethodInfo StOutOfFuel = typeof(ExecState).GetMethod(nameof(ExecState.OutOfFuel))!;
 
     public static FieldInfo GlobalField(ValType t) => GlobalFields[t switch
     {

@@ -30,8 +30,7 @@ internal sealed partial class FunctionCompiler
                 var (pi, po) = BlockType(ins.Imm);
                 var f = new CFrame { Op = op, Label = il.DefineLabel(), Height = _stack.Count - pi.Length, Params = pi, Results = po };
                 _frames.Add(f);
-                il.MarkLabel(f.Label);
-                ChargeLoop();
+                il.MarkLabel(f.Label); // the header's fuel check is planned for the next instruction
                 return;
             }
             case 0x04:

@@ -30,13 +30,17 @@ internal sealed partial class FunctionCompiler
     private LocalBuilder? _tmpIdx;
     private readonly Dictionary<(int, int, ValType), LocalBuilder> _saved = [];
     private int _localCount;
+    private readonly int _maxFrameSlots;
 
-    /// <summary>IL allows 65535 locals; functions needing more are rejected with a named limit.</summary>
-    private const int MaxIlLocals = 65000;
-
+    /// <summary>
+    /// Declares an IL local: one slot of the native frame. Parameters and locals together are capped by
+    /// <see cref="WasmLimits.MaxFrameSlots"/> so no frame can outgrow the stack reserve that the entry
+    /// check keeps (a larger frame could overflow the thread's stack before the check runs).
+    /// </summary>
     private LocalBuilder Declare(Type t)
     {
-        if (++_localCount > MaxIlLocals) throw new WasmInvalidException("function exceeds the compiler's limit of IL locals");
+        if (++_localCount + _paramCount > _maxFrameSlots)
+            throw new WasmInvalidException($"function needs more than the engine's cap of {_maxFrameSlots} frame slots");
         return _il.DeclareLocal(t);
     }
 
@@ -65,12 +69,13 @@ internal sealed partial class FunctionCompiler
         public ValType[] LabelTypes => Op == 0x03 ? Params : Results;
     }
 
-    public FunctionCompiler(ILGenerator il, WasmModule m, MethodBuilder[] methods, FuncType type, FunctionBody body)
+    public FunctionCompiler(ILGenerator il, WasmModule m, MethodBuilder[] methods, FuncType type, FunctionBody body, WasmLimits limits)
     {
         _il = il;
         _m = m;
         _methods = methods;
         _type = type;
+        _maxFrameSlots = limits.MaxFrameSlots;
         _paramCount = type.Params.Length;
         _ctxArg = _paramCount;
         _localTypes = [.. type.Params, .. body.Locals];
@@ -98,13 +103,11 @@ internal sealed partial class FunctionCompiler
                 _mem = Declare(typeof(byte[]));
                 ReloadMemory();
             }
-            if (ins.Op == 0x03 && _fuel == null)
-            {
-                // Functions with loops keep fuel in a register-allocatable local, synchronised around calls.
-                _fuel = Declare(typeof(long));
-                ReloadFuel();
-            }
         }
+        // Fuel lives in a register-allocatable local, synchronised with ExecState around calls and returns.
+        _fuel = Declare(typeof(long));
+        ReloadFuel();
+        var fuel = FuelPlan.For(code);
         _frames.Add(new CFrame { Op = 0, Label = _il.DefineLabel(), Height = 0, Results = _type.Results });
         for (int pc = 0; pc < code.Length; pc++)
         {
@@ -116,6 +119,7 @@ internal sealed partial class FunctionCompiler
                 if (ins.Op == 0x05 && _deadDepth > 0) continue;
                 if (ins.Op is not (0x05 or 0x0B)) continue;
             }
+            if (!_dead && (fuel.Cost[pc] > 0 || fuel.Check[pc])) ChargeBlock(fuel.Cost[pc], fuel.Check[pc]);
             Emit(in ins);
         }
     }
@@ -165,42 +169,38 @@ internal sealed partial class FunctionCompiler
     /// </summary>
     private void Charge(Action loadUnits)
     {
-        if (_fuel != null)
-        {
-            var ok = _il.DefineLabel();
-            _il.Emit(OpCodes.Ldloc, _fuel);
-            loadUnits();
-            _il.Emit(OpCodes.Sub);
-            _il.Emit(OpCodes.Dup);
-            _il.Emit(OpCodes.Stloc, _fuel);
-            _il.Emit(OpCodes.Ldc_I4_0);
-            _il.Emit(OpCodes.Conv_I8);
-            _il.Emit(OpCodes.Bge, ok);
-            _il.Emit(OpCodes.Call, ClrTypes.TrapM(nameof(Trap.FuelExhausted)));
-            _il.MarkLabel(ok);
-        }
-        else
-        {
-            _il.Emit(OpCodes.Ldloc, _st);
-            loadUnits();
-            _il.Emit(OpCodes.Call, ClrTypes.StCharge);
-        }
+        _il.Emit(OpCodes.Ldloc, _fuel!);
+        loadUnits();
+        _il.Emit(OpCodes.Sub);
+        _il.Emit(OpCodes.Stloc, _fuel!);
+        CheckFuel();
     }
 
-    /// <summary>Loop header: one unit of fuel.</summary>
-    private void ChargeLoop()
+    /// <summary>Start of a basic block: charges its instructions (<see cref="FuelPlan"/>), checking when the plan says so.</summary>
+    private void ChargeBlock(int units, bool check)
+    {
+        if (units > 0)
+        {
+            _il.Emit(OpCodes.Ldloc, _fuel!);
+            _il.Emit(OpCodes.Ldc_I4, units);
+            _il.Emit(OpCodes.Conv_I8);
+            _il.Emit(OpCodes.Sub);
+            _il.Emit(OpCodes.Stloc, _fuel!);
+        }
+        if (check) CheckFuel();
+    }
+
+    /// <summary>Traps "fuel exhausted" (storing what is left) when the fuel local is below zero.</summary>
+    private void CheckFuel()
     {
         var ok = _il.DefineLabel();
         _il.Emit(OpCodes.Ldloc, _fuel!);
-        _il.Emit(OpCodes.Ldc_I4_1);
-        _il.Emit(OpCodes.Conv_I8);
-        _il.Emit(OpCodes.Sub);
-        _il.Emit(OpCodes.Dup);
-        _il.Emit(OpCodes.Stloc, _fuel!);
         _il.Emit(OpCodes.Ldc_I4_0);
         _il.Emit(OpCodes.Conv_I8);
         _il.Emit(OpCodes.Bge, ok);
-        _il.Emit(OpCodes.Call, ClrTypes.TrapM(nameof(Trap.FuelExhausted)));
+        _il.Emit(OpCodes.Ldloc, _st);
+        _il.Emit(OpCodes.Ldloc, _fuel!);
+        _il.Emit(OpCodes.Call, ClrTypes.StOutOfFuel);
         _il.MarkLabel(ok);
     }
 
@@ -340,6 +340,7 @@ internal sealed partial class FunctionCompiler
         SpillFuel();
         _il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, ClrTypes.Return(ft), ClrTypes.Params(ft), null);
         ReloadFuel();
+        CheckFuel(); // host functions charge fuel too (their cost is the host's to set)
     }
 
     private void EmitCall(uint index)
@@ -352,6 +353,7 @@ internal sealed partial class FunctionCompiler
             SpillFuel();
             _il.Emit(OpCodes.Call, _methods[index - _m.ImportedFunctionCount]);
             ReloadFuel();
+            CheckFuel();
         }
         else
         {

@@ -10,7 +10,7 @@ internal static class ModuleCompiler
 {
     private static int _counter;
 
-    public static (nint[] Entries, Type Holder) Compile(WasmModule m)
+    public static (nint[] Entries, Type Holder) Compile(WasmModule m, WasmLimits limits)
     {
         int id = Interlocked.Increment(ref _counter);
         var ab = AssemblyBuilder.DefineDynamicAssembly(new AssemblyName("PliantWasm" + id), AssemblyBuilderAccess.RunAndCollect);
@@ -27,7 +27,7 @@ internal static class ModuleCompiler
         for (int i = 0; i < builders.Length; i++)
         {
             var ft = m.Types[(int)m.Functions[i]];
-            var fc = new FunctionCompiler(builders[i].GetILGenerator(), m, builders, ft, m.Bodies[i]);
+            var fc = new FunctionCompiler(builders[i].GetILGenerator(), m, builders, ft, m.Bodies[i], limits);
             fc.Compile(m.Bodies[i].Code);
         }
         // One extra method collects every entry point with ldftn (cheaper than reflection per function).

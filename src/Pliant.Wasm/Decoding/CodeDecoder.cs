@@ -10,13 +10,13 @@ internal static class CodeDecoder
     /// Decodes instructions up to and including the <c>end</c> that closes the sequence.
     /// When <paramref name="includeEnd"/> is false the final end is dropped.
     /// </summary>
-    public static Instr[] Decode(ref WasmReader r, bool hasDataCount, bool includeEnd)
+    public static Instr[] Decode(ref WasmReader r, bool hasDataCount, bool includeEnd, int maxBrTableTargets = int.MaxValue)
     {
         var list = new List<Instr>();
         int depth = 0;
         while (true)
         {
-            var ins = DecodeOne(ref r, hasDataCount);
+            var ins = DecodeOne(ref r, hasDataCount, maxBrTableTargets);
             switch (ins.Op)
             {
                 case 0x02 or 0x03 or 0x04: depth++; break;
@@ -33,7 +33,7 @@ internal static class CodeDecoder
         }
     }
 
-    private static Instr DecodeOne(ref WasmReader r, bool hasDataCount)
+    private static Instr DecodeOne(ref WasmReader r, bool hasDataCount, int maxBrTableTargets)
     {
         byte op = r.ReadByte();
         var ins = new Instr { Op = op };
@@ -51,6 +51,7 @@ internal static class CodeDecoder
             {
                 uint n = r.ReadU32();
                 if (n > r.Length - r.Position) throw WasmReader.Eof();
+                if (n >= (uint)maxBrTableTargets) throw ModuleDecoder.CapExceeded("targets in a br_table", maxBrTableTargets);
                 var t = new uint[n + 1];
                 for (int i = 0; i <= n; i++) t[i] = r.ReadU32();
                 ins.Table = t;

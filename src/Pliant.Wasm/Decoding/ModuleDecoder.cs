@@ -1,13 +1,23 @@
 namespace Pliant.Wasm.Decoding;
 
-/// <summary>Decodes the binary format (spec §5) into a <see cref="WasmModule"/>. Errors are <see cref="WasmMalformedException"/>.</summary>
+/// <summary>
+/// Decodes the binary format (spec §5) into a <see cref="WasmModule"/>. Errors are <see cref="WasmMalformedException"/>.
+/// Every count the input announces is checked against the bytes left and against <see cref="WasmLimits"/>
+/// before anything is allocated for it, so the decoded module is at most a small multiple of the input
+/// (an <see cref="Instr"/> is 32 bytes for at least one input byte).
+/// </summary>
 public static class ModuleDecoder
 {
-    private const int MaxLocals = 50_000;
+    /// <summary>Decodes a module with <see cref="WasmLimits.Default"/>. Throws <see cref="WasmMalformedException"/> on malformed input.</summary>
+    public static WasmModule Decode(ReadOnlyMemory<byte> bytes) => Decode(bytes, WasmLimits.Default);
 
-    /// <summary>Decodes a module. Throws <see cref="WasmMalformedException"/> on malformed input.</summary>
-    public static WasmModule Decode(ReadOnlyMemory<byte> bytes)
+    /// <summary>
+    /// Decodes a module. Throws <see cref="WasmMalformedException"/> on malformed input and when a count
+    /// exceeds a cap of <paramref name="limits"/> (the message names the cap).
+    /// </summary>
+    public static WasmModule Decode(ReadOnlyMemory<byte> bytes, WasmLimits limits)
     {
+        ArgumentNullException.ThrowIfNull(limits);
         var data = bytes.Span;
         var r = new WasmReader(data);
         var m = new WasmModule();
@@ -46,23 +56,39 @@ public static class ModuleDecoder
                     s.Position = end;
                     break;
                 }
-                case 1: ReadVec(ref s, (ref WasmReader x) => m.Types.Add(ReadFuncType(ref x))); break;
-                case 2: ReadImports(ref s, m); break;
+                case 1:
+                {
+                    int n = ReadCount(ref s, limits.MaxTypes, "function types");
+                    for (int i = 0; i < n; i++) m.Types.Add(ReadFuncType(ref s, limits.MaxTypeArity));
+                    break;
+                }
+                case 2: ReadImports(ref s, m, limits); break;
                 case 3:
-                    ReadVec(ref s, (ref WasmReader x) => m.Functions.Add(x.ReadU32()));
+                {
+                    int n = ReadCount(ref s, limits.MaxFunctions - m.ImportedFunctionCount, "functions");
+                    for (int i = 0; i < n; i++) m.Functions.Add(s.ReadU32());
                     functionCount = (uint)m.Functions.Count;
                     break;
-                case 4: ReadVec(ref s, (ref WasmReader x) => m.Tables.Add(ReadTableType(ref x))); break;
+                }
+                case 4:
+                {
+                    int n = ReadCount(ref s, limits.MaxTables - m.ImportedTableCount, "tables");
+                    for (int i = 0; i < n; i++) m.Tables.Add(ReadTableType(ref s));
+                    break;
+                }
                 case 5: ReadVec(ref s, (ref WasmReader x) => m.Memories.Add(ReadLimits(ref x))); break;
                 case 6:
-                    ReadVec(ref s, (ref WasmReader x) =>
+                {
+                    int n = ReadCount(ref s, limits.MaxGlobals - m.ImportedGlobalCount, "globals");
+                    for (int i = 0; i < n; i++)
                     {
-                        var gt = ReadGlobalType(ref x);
-                        m.Globals.Add(new GlobalDef { Type = gt, Init = ReadConstExpr(ref x) });
-                    });
+                        var gt = ReadGlobalType(ref s);
+                        m.Globals.Add(new GlobalDef { Type = gt, Init = ReadConstExpr(ref s) });
+                    }
                     break;
+                }
                 case 7:
-                    ReadVec(ref s, (ref WasmReader x) =>
+                    ReadVec(ref s, limits.MaxExports, "exports", (ref WasmReader x) =>
                     {
                         string name = x.ReadName();
                         byte k = x.ReadByte();
@@ -71,14 +97,24 @@ public static class ModuleDecoder
                     });
                     break;
                 case 8: m.Start = s.ReadU32(); break;
-                case 9: ReadVec(ref s, (ref WasmReader x) => m.Elements.Add(ReadElement(ref x))); break;
-                case 12: m.DataCount = s.ReadU32(); break;
+                case 9:
+                {
+                    int n = ReadCount(ref s, limits.MaxElementSegments, "element segments");
+                    int items = 0;
+                    for (int i = 0; i < n; i++) m.Elements.Add(ReadElement(ref s, limits.MaxElementItems, ref items));
+                    break;
+                }
+                case 12:
+                    m.DataCount = s.ReadU32();
+                    if (m.DataCount > (uint)limits.MaxDataSegments) throw CapExceeded("data segments", limits.MaxDataSegments);
+                    break;
                 case 10:
                 {
                     sawCode = true;
                     uint n = s.ReadU32();
                     if ((functionCount ?? 0) != n) throw new WasmMalformedException("function and code section have inconsistent lengths");
-                    for (uint i = 0; i < n; i++) m.Bodies.Add(ReadBody(ref s, m.DataCount.HasValue));
+                    var budget = new BodyBudget(limits);
+                    for (uint i = 0; i < n; i++) m.Bodies.Add(ReadBody(ref s, m.DataCount.HasValue, ref budget));
                     break;
                 }
                 case 11:
@@ -87,6 +123,7 @@ public static class ModuleDecoder
                     uint n = s.ReadU32();
                     if (m.DataCount.HasValue && m.DataCount.Value != n)
                         throw new WasmMalformedException("data count and data section have inconsistent lengths");
+                    if (n > (uint)limits.MaxDataSegments) throw CapExceeded("data segments", limits.MaxDataSegments);
                     for (uint i = 0; i < n; i++) m.Data.Add(ReadData(ref s));
                     break;
                 }
@@ -119,6 +156,28 @@ public static class ModuleDecoder
         for (uint i = 0; i < n; i++) item(ref r);
     }
 
+    private static void ReadVec(ref WasmReader r, int cap, string what, ItemReader item)
+    {
+        int n = ReadCount(ref r, cap, what);
+        for (int i = 0; i < n; i++) item(ref r);
+    }
+
+    /// <summary>
+    /// Reads a vector length: at most one item per byte left (every item takes at least one), and at
+    /// most <paramref name="cap"/> — checked before the caller allocates anything for the items.
+    /// </summary>
+    private static int ReadCount(ref WasmReader r, int cap, string what)
+    {
+        uint n = r.ReadU32();
+        if (n > r.Length - r.Position) throw new WasmMalformedException("unexpected end of section or function");
+        if (n > (uint)Math.Max(cap, 0)) throw CapExceeded(what, cap);
+        return (int)n;
+    }
+
+    /// <summary>The error for a count over one of <see cref="WasmLimits"/>' caps.</summary>
+    internal static WasmMalformedException CapExceeded(string what, int cap) =>
+        new($"module exceeds the engine's cap of {Math.Max(cap, 0)} {what}");
+
     internal static ValType ReadValType(ref WasmReader r)
     {
         byte b = r.ReadByte();
@@ -139,16 +198,17 @@ public static class ModuleDecoder
         };
     }
 
-    private static FuncType ReadFuncType(ref WasmReader r)
+    private static FuncType ReadFuncType(ref WasmReader r, int maxArity)
     {
         if (r.ReadByte() != 0x60) throw new WasmMalformedException("integer representation too long");
-        return new FuncType(ReadValTypes(ref r), ReadValTypes(ref r));
+        return new FuncType(ReadValTypes(ref r, maxArity), ReadValTypes(ref r, maxArity));
     }
 
-    private static ValType[] ReadValTypes(ref WasmReader r)
+    private static ValType[] ReadValTypes(ref WasmReader r, int maxArity)
     {
         uint n = r.ReadU32();
         if (n > r.Length - r.Position) throw WasmReader.Eof();
+        if (n > (uint)maxArity) throw CapExceeded("parameters or results in a function type", maxArity);
         var t = new ValType[n];
         for (int i = 0; i < n; i++) t[i] = ReadValType(ref r);
         return t;
@@ -182,11 +242,10 @@ public static class ModuleDecoder
         return new GlobalType(t, mut == 1);
     }
 
-    private static void ReadImports(ref WasmReader r, WasmModule m)
+    private static void ReadImports(ref WasmReader r, WasmModule m, WasmLimits limits)
     {
-        uint n = r.ReadU32();
-        if (n > r.Length - r.Position) throw WasmReader.Eof();
-        for (uint i = 0; i < n; i++)
+        int n = ReadCount(ref r, limits.MaxImports, "imports");
+        for (int i = 0; i < n; i++)
         {
             string mod = r.ReadName();
             string name = r.ReadName();
@@ -194,10 +253,12 @@ public static class ModuleDecoder
             switch (kind)
             {
                 case 0:
+                    if (m.ImportedFunctionCount >= limits.MaxFunctions) throw CapExceeded("functions", limits.MaxFunctions);
                     m.Imports.Add(new Import { Module = mod, Name = name, Kind = ExternKind.Func, TypeIndex = r.ReadU32() });
                     m.ImportedFunctionCount++;
                     break;
                 case 1:
+                    if (m.ImportedTableCount >= limits.MaxTables) throw CapExceeded("tables", limits.MaxTables);
                     m.Imports.Add(new Import { Module = mod, Name = name, Kind = ExternKind.Table, Table = ReadTableType(ref r) });
                     m.ImportedTableCount++;
                     break;
@@ -206,6 +267,7 @@ public static class ModuleDecoder
                     m.ImportedMemoryCount++;
                     break;
                 case 3:
+                    if (m.ImportedGlobalCount >= limits.MaxGlobals) throw CapExceeded("globals", limits.MaxGlobals);
                     m.Imports.Add(new Import { Module = mod, Name = name, Kind = ExternKind.Global, Global = ReadGlobalType(ref r) });
                     m.ImportedGlobalCount++;
                     break;
@@ -221,7 +283,7 @@ public static class ModuleDecoder
     private static ConstExpr FuncRefExpr(uint idx) =>
         new() { Code = [new Instr { Op = 0xD2, Imm = idx }] };
 
-    private static ElementSegment ReadElement(ref WasmReader r)
+    private static ElementSegment ReadElement(ref WasmReader r, int maxItems, ref int itemsSoFar)
     {
         uint flags = r.ReadU32();
         if (flags > 7) throw new WasmMalformedException("malformed elements segment kind");
@@ -244,6 +306,8 @@ public static class ModuleDecoder
         }
         uint n = r.ReadU32();
         if (n > r.Length - r.Position) throw WasmReader.Eof();
+        if (n > (uint)(maxItems - itemsSoFar)) throw CapExceeded("element items", maxItems);
+        itemsSoFar += (int)n;
         var items = new ConstExpr[n];
         for (int i = 0; i < n; i++) items[i] = exprs ? ReadConstExpr(ref r) : FuncRefExpr(r.ReadU32());
         return new ElementSegment { Mode = mode, Type = type, Table = table, Offset = offset, Items = items };
@@ -267,28 +331,48 @@ public static class ModuleDecoder
         return new DataSegment { Mode = mode, Memory = mem, Offset = offset, Bytes = bytes };
     }
 
-    private static FunctionBody ReadBody(ref WasmReader r, bool hasDataCount)
+    /// <summary>What the code section may still declare: locals summed over the module's functions.</summary>
+    private struct BodyBudget(WasmLimits limits)
     {
+        public readonly WasmLimits Limits = limits;
+        public long Locals;
+    }
+
+    private static FunctionBody ReadBody(ref WasmReader r, bool hasDataCount, ref BodyBudget budget)
+    {
+        var limits = budget.Limits;
         uint size = r.ReadU32();
         int start = r.Position;
         if (size > r.Length - start) throw new WasmMalformedException("unexpected end of section or function");
+        if (size > (uint)limits.MaxFunctionBodyBytes) throw CapExceeded("bytes in a function body", limits.MaxFunctionBodyBytes);
         int end = start + (int)size;
         var b = new WasmReader(r.Full[..end], start);
+        // Two passes over the local declarations: counts are summed and checked against the caps
+        // first, so a module cannot make us allocate for locals it only announces.
         uint groups = b.ReadU32();
+        if (groups > (uint)(end - b.Position)) throw new WasmMalformedException("unexpected end");
+        int declarations = b.Position;
         ulong total = 0;
-        var locals = new List<ValType>();
         for (uint i = 0; i < groups; i++)
         {
-            uint count = b.ReadU32();
-            var t = ReadValType(ref b);
-            total += count;
-            if (total > uint.MaxValue) throw new WasmMalformedException("too many locals");
-            if (total > MaxLocals) throw new WasmMalformedException("too many locals");
-            for (uint j = 0; j < count; j++) locals.Add(t);
+            total += b.ReadU32();
+            ReadValType(ref b);
+            // Spec §5.5.13: more than 2^32-1 locals is malformed; our cap is far below.
+            if (total > uint.MaxValue || total > (ulong)limits.MaxLocalsPerFunction) throw new WasmMalformedException("too many locals");
         }
-        var code = CodeDecoder.Decode(ref b, hasDataCount, includeEnd: true);
+        if (budget.Locals + (long)total > limits.MaxLocalsPerModule) throw CapExceeded("locals (summed over functions)", limits.MaxLocalsPerModule);
+        budget.Locals += (long)total;
+        var locals = new ValType[total];
+        b.Position = declarations;
+        for (int i = 0, k = 0; i < groups; i++)
+        {
+            int count = (int)b.ReadU32();
+            locals.AsSpan(k, count).Fill(ReadValType(ref b));
+            k += count;
+        }
+        var code = CodeDecoder.Decode(ref b, hasDataCount, includeEnd: true, limits.MaxBrTableTargets);
         if (b.Position != end) throw new WasmMalformedException("section size mismatch");
         r.Position = end;
-        return new FunctionBody { Locals = [.. locals], Code = code, Size = (int)size };
+        return new FunctionBody { Locals = locals, Code = code, Size = (int)size };
     }
 }

@@ -21,11 +21,13 @@ public sealed class ExecState
     /// <summary>Scratch for multi-value returns (references).</summary>
     public object?[] ResultRefs = new object?[16];
 
-    /// <summary>Function entry: charges one unit of fuel and checks the call depth.</summary>
+    /// <summary>
+    /// Function entry: checks the call depth (and, every 8th level, the native stack). Fuel is charged by
+    /// the compiled code itself, per basic block (docs/plugin-abi.md "Limits").
+    /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public void Enter()
     {
-        if (--Fuel < 0) Trap.FuelExhausted();
         int d = ++Depth;
         if (d > MaxDepth) Trap.StackExhausted();
         if ((d & 7) == 0 && !System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack()) Trap.StackExhausted();
@@ -44,11 +46,15 @@ public sealed class ExecState
         if (Fuel < 0) Trap.FuelExhausted();
     }
 
-    /// <summary>Loop header: charges one unit of fuel.</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    public void Tick()
+    /// <summary>
+    /// The compiled code's fuel check failed: stores what it had left (below zero) so the host sees how
+    /// far over budget the call went, and traps "fuel exhausted".
+    /// </summary>
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    public void OutOfFuel(long remaining)
     {
-        if (--Fuel < 0) Trap.FuelExhausted();
+        Fuel = remaining;
+        Trap.FuelExhausted();
     }
 
     /// <summary>Grows the result scratch to hold <paramref name="n"/> values.</summary>

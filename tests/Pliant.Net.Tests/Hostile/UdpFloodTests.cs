@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using Pliant.Net.Tests.Api;
@@ -12,22 +11,9 @@ namespace Pliant.Net.Tests.Hostile;
 /// Bounds: junk creates no connection; the real client connects (generous timeout); the managed
 /// heap grows by less than 32 MiB over 50,000 junk datagrams.
 /// </summary>
+[Collection(MemoryMeasurement.Name)]
 public class UdpFloodTests
 {
-    private static byte[] JunkInitial(Random rng)
-    {
-        var d = new byte[1200];
-        rng.NextBytes(d);
-        d[0] = 0xc3;
-        BinaryPrimitives.WriteUInt32BigEndian(d.AsSpan(1), 1);
-        d[5] = 8;
-        d[14] = 8;
-        d[23] = 0;
-        d[24] = (byte)(0x40 | (1200 - 26) >> 8);
-        d[25] = unchecked((byte)(1200 - 26));
-        return d;
-    }
-
     [Fact]
     public async Task JunkFloodCreatesNoConnectionsAndARealClientStillConnects()
     {
@@ -47,10 +33,10 @@ public class UdpFloodTests
             }).ToArray();
             try
             {
-                var d = JunkInitial(rng);
+                var d = Pliant.Quic.Wire.SyntheticInitial.Junk(rng);
                 for (int i = 0; i < Total; i++)
                 {
-                    rng.NextBytes(d.AsSpan(6, 8));
+                    Pliant.Quic.Wire.SyntheticInitial.NewDcid(d, rng);
                     sockets[i % sockets.Length].SendTo(d, target);
                     if (i % 2000 == 0) Thread.Sleep(1); // let the receive queue drain a little (loopback drops otherwise)
                 }

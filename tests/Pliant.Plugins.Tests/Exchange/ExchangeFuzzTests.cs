@@ -30,10 +30,11 @@ public class ExchangeFuzzTests
         var reference = PluginReference.FromModule(module);
         var rng = new Random(1234);
         var buf = new byte[1500];
+        var budget = new PluginTransferBudget(1 << 20);
         for (int iteration = 0; iteration < 3000; iteration++)
         {
             var conn = new FakeConnection { PeerExtraTransportParameters = new PluginExchangeOptions().AddPush(module).BuildTransportParameters() };
-            var receiver = new PluginExchange(new PluginExchangeOptions { TrustPolicy = new PluginTrustPolicy().AllowModule(module) }, conn);
+            var receiver = new PluginExchange(new PluginExchangeOptions { TrustPolicy = new PluginTrustPolicy().AllowModule(module), TransferBudget = budget }, conn);
             int offset = rng.Next(module.Length - 1);
             int length = 1 + rng.Next(Math.Min(1000, module.Length - offset));
             int n = new PluginFrame
@@ -53,6 +54,8 @@ public class ExchangeFuzzTests
             {
                 Assert.Contains(e.ErrorCode, new[] { TransportErrorCode.FrameEncodingError, TransportErrorCode.ProtocolViolation });
             }
+            receiver.OnConnectionClosed(); // as its connection would, closing on the error or later
+            Assert.Equal(0, budget.InUse);
         }
     }
 

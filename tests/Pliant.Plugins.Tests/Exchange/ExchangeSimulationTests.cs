@@ -43,7 +43,7 @@ public class ExchangeSimulationTests
     internal static Run Start(int seed, byte[]? push, PluginTrustPolicy? clientPolicy, bool clientIsPliant = true,
         Func<QuicConnectionCore, PluginExchange?>? serverAttach = null, double loss = 0, PluginExchangeOptions? clientExchange = null)
     {
-        var serverExchangeOptions = new PluginExchangeOptions();
+        var serverExchangeOptions = new PluginExchangeOptions { LoadInBackground = false }; // deterministic: loads run inline
         if (push is not null) serverExchangeOptions.AddPush(push);
         var serverOptions = new QuicConnectionOptions
         {
@@ -58,6 +58,7 @@ public class ExchangeSimulationTests
         pair.ClientToServer.LossRate = loss;
 
         var clientExchangeOptions = clientExchange ?? new PluginExchangeOptions { TrustPolicy = clientPolicy };
+        clientExchangeOptions.LoadInBackground = false;
         var baseClient = SimulationSetup.ClientOptions(seed);
         var clientOptions = new QuicConnectionOptions
         {
@@ -121,6 +122,21 @@ public class ExchangeSimulationTests
         Assert.Contains(run.ClientPluginEvents, e => e.Id == "test.observer" && e.Message.StartsWith("injected test.observer@", StringComparison.Ordinal));
         Assert.True(run.ServerExchange!.PushesComplete);
         if (loss > 0) Assert.True(run.Pair.ServerToClient.Dropped > 0);
+    }
+
+    [Fact]
+    public void ClosingTheConnectionMidTransferGivesItsBytesBackToTheSharedBudget()
+    {
+        var module = TestModules.Observer(padding: 200_000);
+        var budget = new PluginTransferBudget(4 << 20);
+        var client = new PluginExchangeOptions { TrustPolicy = new PluginTrustPolicy().AllowModule(module), TransferBudget = budget };
+        var run = Start(60, module, null, clientExchange: client);
+        Assert.True(run.Pair.RunUntil(() => run.ClientExchange!.ReassemblyBytes > 50_000, 30_000_000));
+        Assert.Equal(run.ClientExchange!.ReassemblyBytes, budget.InUse);
+        run.Client.Close(run.Pair.NowUs, 0, "bye");
+        Assert.True(run.Pair.RunUntil(() => run.Client.IsClosed, 10_000_000));
+        Assert.Equal(0, budget.InUse);
+        Assert.Equal(0, run.ClientExchange.TransfersInProgress);
     }
 
     [Fact]
@@ -301,7 +317,7 @@ public class ExchangeSimulationTests
         // Symmetry: the client pushes (pliant get --push), the server's policy trusts it.
         var module = TestModules.Observer("client.pushed");
         var serverHost = new PluginHost();
-        var serverTrust = new PluginExchangeOptions { TrustPolicy = new PluginTrustPolicy().AllowModule(module), Host = serverHost };
+        var serverTrust = new PluginExchangeOptions { TrustPolicy = new PluginTrustPolicy().AllowModule(module), Host = serverHost, LoadInBackground = false };
         int seed = 40;
         var serverOptions = new QuicConnectionOptions
         {

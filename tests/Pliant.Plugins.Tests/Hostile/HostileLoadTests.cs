@@ -45,6 +45,22 @@ public class HostileLoadTests
         Assert.Contains("pliant.manifest", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(100_000, 0u, "invalid WebAssembly module: module exceeds the engine's cap of 10000 functions")]
+    [InlineData(1, 50_000u, "invalid WebAssembly module: too many locals")]
+    [InlineData(1000, 4000u, "invalid WebAssembly module: module exceeds the engine's cap of 131072 locals (summed over functions)")]
+    public void HostileShapesAreRefusedBeforeAnythingIsBuiltForThem(int functions, uint localsEach, string reason)
+    {
+        // 100 000 functions, or locals announced by the million in a few bytes: refused while decoding,
+        // before the engine allocates for them (and long before compiling).
+        var wasm = WasmBytes.Functions(functions, localsEach);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<PluginLoadException>(() => PluginModule.Load(wasm));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(reason, e.Message);
+        Assert.True(allocated < 2L * wasm.Length + (256 << 10), $"{allocated} bytes allocated for a {wasm.Length}-byte module");
+    }
+
     [Fact]
     public void OversizedModuleIsRejected()
     {

@@ -36,6 +36,36 @@ public static class WasmBytes
         return [.. output];
     }
 
+    /// <summary>
+    /// A module of <paramref name="functions"/> functions <c>() -> ()</c>, each declaring
+    /// <paramref name="localsEach"/> i64 locals in one group and doing nothing, with a manifest.
+    /// </summary>
+    public static byte[] Functions(int functions, uint localsEach = 0)
+    {
+        var o = new List<byte> { 0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00 };
+        Section(o, 1, [0x01, 0x60, 0x00, 0x00]);
+        var funcs = new List<byte>();
+        WriteU32(funcs, (uint)functions);
+        funcs.AddRange(new byte[functions]);
+        Section(o, 3, funcs);
+        Section(o, 5, [0x01, 0x00, 0x01]);
+        var body = new List<byte>();
+        if (localsEach > 0) { body.Add(1); WriteU32(body, localsEach); body.Add(0x7e); } else body.Add(0);
+        body.Add(0x0b);
+        var code = new List<byte>();
+        WriteU32(code, (uint)functions);
+        for (int i = 0; i < functions; i++) { WriteU32(code, (uint)body.Count); code.AddRange(body); }
+        Section(o, 10, code);
+        return WithManifest([.. o], "{\"id\":\"shape\"}");
+    }
+
+    private static void Section(List<byte> o, byte id, List<byte> content)
+    {
+        o.Add(id);
+        WriteU32(o, (uint)content.Count);
+        o.AddRange(content);
+    }
+
     private static uint ReadU32(byte[] b, ref int pos)
     {
         uint v = 0;

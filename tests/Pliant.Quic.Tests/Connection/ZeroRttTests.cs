@@ -11,20 +11,7 @@ public class ZeroRttTests
     private static QuicEndpointOptions Server(int seed, bool earlyData) => SimulationSetup.ServerEndpoint(seed,
         SimulationSetup.ServerOptions(seed, b => { b.TicketKey = TicketKey; b.EnableEarlyData = earlyData; }));
 
-    private static TlsSessionTicket FirstConnection(int seed, bool earlyData)
-    {
-        var pair = new SimulatedPair(seed, Server(seed, earlyData));
-        var client = pair.Connect(SimulationSetup.ClientOptions(seed));
-        TlsSessionTicket? ticket = null;
-        pair.OnStep = () =>
-        {
-            while (client.TryPollEvent(out var e))
-                if (e.Kind == ConnectionEventKind.SessionTicket) ticket = e.Ticket;
-        };
-        Assert.True(pair.RunUntil(() => ticket is not null));
-        Assert.NotNull(ticket!.TransportParameters);
-        return ticket;
-    }
+    private static TlsSessionTicket FirstConnection(int seed, bool earlyData) => SimulationSetup.FirstTicket(seed, Server(seed, earlyData));
 
     private static QuicConnectionOptions Resuming(int seed, TlsSessionTicket ticket) => SimulationSetup.ClientOptions(seed,
         new TlsClientOptions

@@ -11,6 +11,7 @@ namespace Pliant.Quic.Tests.Hostile;
 /// ClientHellos hold at most <see cref="ServerLimits.RetryThreshold"/> pending handshakes (≈ 56 KB each,
 /// see <see cref="PendingHandshakesStayUnderTheirMemoryBudget"/>), the rest get a stateless Retry.
 /// </summary>
+[Collection(MemoryMeasurement.Name)]
 public class AdmissionTests(ITestOutputHelper output)
 {
     /// <summary>Retained bytes a pending server handshake may cost (docs/security.md states the measured figure).</summary>

@@ -17,21 +17,7 @@ internal static class HostileTraffic
     /// 1200 bytes with a valid QUIC v1 long header of an Initial (random 8-byte DCID, SCID, no token, a
     /// plausible Length) and a garbage payload: what the flood sent.
     /// </summary>
-    public static byte[] JunkInitial(Random rng, int length = 1200)
-    {
-        var d = new byte[length];
-        rng.NextBytes(d);
-        d[0] = 0xc3; // long header, fixed bit, Initial, PN length 4
-        BinaryPrimitives.WriteUInt32BigEndian(d.AsSpan(1), QuicVersion.V1);
-        d[5] = 8; // DCID length, DCID random
-        d[14] = 8; // SCID length
-        d[23] = 0; // token length
-        // Length (2-byte varint): the rest of the datagram.
-        int rest = length - 26;
-        d[24] = (byte)(0x40 | rest >> 8);
-        d[25] = (byte)rest;
-        return d;
-    }
+    public static byte[] JunkInitial(Random rng, int length = 1200) => SyntheticInitial.Junk(rng, length);
 
     /// <summary>A real client's first datagram (Initial with a ClientHello, padded), from a fresh client endpoint.</summary>
     public static byte[] FirstFlight(int seed, uint version = QuicVersion.V1, byte[]? token = null)

@@ -10,6 +10,7 @@ namespace Pliant.Quic.Tests.Hostile;
 /// 1-byte pieces, retire-forcing NEW_CONNECTION_ID floods, DATAGRAM floods against a slow reader,
 /// PING and ACK-range floods. Each is closed with the RFC's error or bounded by a stated limit.
 /// </summary>
+[Collection(MemoryMeasurement.Name)]
 public class MemoryBoundTests
 {
     private static (SimulatedPair Pair, QuicConnectionCore Client, QuicConnectionCore Server) Connected(int seed, int maxDatagramFrameSize = 0) =>

@@ -65,6 +65,22 @@ public static class SimulationSetup
         StaticKey = new byte[32],
     };
 
+    /// <summary>Runs a first connection to a server built from <paramref name="server"/> and returns the session ticket it gave.</summary>
+    public static TlsSessionTicket FirstTicket(int seed, QuicEndpointOptions server)
+    {
+        var pair = new SimulatedPair(seed, server);
+        var client = pair.Connect(ClientOptions(seed));
+        TlsSessionTicket? ticket = null;
+        pair.OnStep = () =>
+        {
+            while (client.TryPollEvent(out var e))
+                if (e.Kind == ConnectionEventKind.SessionTicket) ticket = e.Ticket;
+        };
+        Assert.True(pair.RunUntil(() => ticket is not null));
+        Assert.NotNull(ticket!.TransportParameters);
+        return ticket;
+    }
+
     /// <summary>A mutable bag turned into <see cref="TlsServerOptions"/>.</summary>
     public sealed class TlsServerOptionsBuilder
     {

@@ -78,6 +78,8 @@ internal sealed class CoreConnection(QuicConnectionCore core) : IConnectionCore
 
     public void StreamReset(ulong streamId, ulong errorCode) => core.StreamReset(streamId, errorCode);
 
+    public bool StreamReceivedEarlyData(ulong streamId) => core.StreamReceivedEarlyData(streamId);
+
     public void StreamStopSending(ulong streamId, ulong errorCode) => core.StreamStopSending(streamId, errorCode);
 
     public bool SendDatagram(ReadOnlySpan<byte> data) => core.SendDatagram(data);

@@ -62,6 +62,9 @@ internal interface IConnectionCore
 
     void StreamReset(ulong streamId, ulong errorCode);
 
+    /// <summary>True when some of the stream's data arrived in 0-RTT packets (a stand-in core has none).</summary>
+    bool StreamReceivedEarlyData(ulong streamId) => false;
+
     void StreamStopSending(ulong streamId, ulong errorCode);
 
     bool SendDatagram(ReadOnlySpan<byte> data);
