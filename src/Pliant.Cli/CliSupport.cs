@@ -68,6 +68,24 @@ internal static class CliSupport
         }
     }
 
+    /// <summary>The certificates after the first one in the PEM file <paramref name="certPath"/> (intermediates sent after the leaf), or null if there are none.</summary>
+    public static X509Certificate2Collection? LoadChain(string certPath)
+    {
+        var all = new X509Certificate2Collection();
+        try
+        {
+            all.ImportFromPemFile(certPath);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
+        {
+            throw new CliException(ExitCodes.Usage, $"cannot load certificate chain {certPath}: {ex.Message}");
+        }
+        if (all.Count <= 1) return null;
+        var chain = new X509Certificate2Collection();
+        for (var i = 1; i < all.Count; i++) chain.Add(all[i]);
+        return chain;
+    }
+
     public static IReadOnlyList<CipherSuite>? ParseCiphers(string? list)
     {
         if (string.IsNullOrWhiteSpace(list)) return null;

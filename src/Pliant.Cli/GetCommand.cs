@@ -110,6 +110,8 @@ internal static class GetCommand
                 Versions = versions,
                 ResumptionTicket = ticket,
                 EnableEarlyData = ticket is not null,
+                // --connect-timeout bounds the handshake (the core's own default would cut it at 10 s).
+                HandshakeTimeout = TimeSpan.FromSeconds(o.ConnectTimeoutSeconds > 0 ? o.ConnectTimeoutSeconds : 10),
                 ExtraTransportParameters = o.Plugins?.TransportParameters ?? [],
                 ConfigureCore = o.Plugins is { IsEmpty: false } ps ? core => ps.AttachTo(core) : null,
             };

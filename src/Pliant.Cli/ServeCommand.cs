@@ -23,7 +23,7 @@ internal static class ServeCommand
     {
         var dir = new Argument<string>("DIR") { Description = "Directory to serve", DefaultValueFactory = _ => "." };
         var listen = new Option<string>("--listen", "-l") { Description = "Address and UDP port", DefaultValueFactory = _ => "127.0.0.1:4433" };
-        var cert = new Option<string?>("--cert") { Description = "Certificate (PEM); without it a self-signed one is made and its SHA-256 printed" };
+        var cert = new Option<string?>("--cert") { Description = "Certificate (PEM; further certificates in the file are sent after it as the chain); without it a self-signed one is made and its SHA-256 printed" };
         var key = new Option<string?>("--key") { Description = "Private key (PEM) for --cert" };
         var retry = new Option<bool>("--retry") { Description = $"Validate every client address with a Retry first (without it, Retry starts by itself above {ServerLimits.Default.RetryThreshold} handshakes in progress)" };
         var noEarlyData = new Option<bool>("--no-early-data")
@@ -93,6 +93,7 @@ internal static class ServeCommand
             ListenEndPoint = endPoint,
             ApplicationProtocols = ["h3"],
             ServerCertificate = certificate,
+            ServerCertificateChain = certPath is null ? null : CliSupport.LoadChain(certPath),
             RequireRetry = retry,
             TicketKey = RandomNumberGenerator.GetBytes(32),
             EnableEarlyData = earlyData,

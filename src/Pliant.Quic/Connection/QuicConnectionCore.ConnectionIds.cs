@@ -22,6 +22,12 @@ public sealed partial class QuicConnectionCore
     private readonly List<ulong> _retireQueue = [];
     /// <summary>Sequence numbers whose RETIRE_CONNECTION_ID was sent and is not acknowledged yet.</summary>
     private readonly List<ulong> _retiresInFlight = [];
+    /// <summary>
+    /// The most recently retired peer sequence numbers at or above Retire Prior To (those below it are covered by
+    /// it), so a late copy of their NEW_CONNECTION_ID does not bring them back (RFC 9000 §5.1.2, §19.15).
+    /// Bounded like the retire queue, at twice our active_connection_id_limit; the oldest goes first.
+    /// </summary>
+    private readonly List<ulong> _retiredPeerSequences = [];
     private ulong _nextLocalCidSequence;
     private ulong _peerRetirePriorTo;
     private ConnectionId _dcid;
@@ -96,6 +102,8 @@ public sealed partial class QuicConnectionCore
             QueueRetire(f.SequenceNumber);
             return;
         }
+        // RFC 9000 §19.15: a repeated frame is not an error; a late copy for an ID we already retired is ignored.
+        if (_retiredPeerSequences.Contains(f.SequenceNumber)) return;
         _peerCids.Add(new PeerCid(f.SequenceNumber, f.ConnectionId, f.StatelessResetToken.ToArray()));
         if (f.RetirePriorTo > _peerRetirePriorTo)
         {
@@ -127,6 +135,12 @@ public sealed partial class QuicConnectionCore
         if (_retireQueue.Count + _retiresInFlight.Count >= 2 * Math.Max(2, _options.ActiveConnectionIdLimit))
             throw new QuicProtocolException(TransportErrorCode.ConnectionIdLimitError, "too many connection IDs to retire", 0x18);
         _retireQueue.Add(sequence);
+        _retiredPeerSequences.RemoveAll(s => s < _peerRetirePriorTo);
+        if (sequence >= _peerRetirePriorTo && !_retiredPeerSequences.Contains(sequence))
+        {
+            if (_retiredPeerSequences.Count >= 2 * Math.Max(2, _options.ActiveConnectionIdLimit)) _retiredPeerSequences.RemoveAt(0);
+            _retiredPeerSequences.Add(sequence);
+        }
     }
 
     private void OnRetireAcked(ulong sequence) => _retiresInFlight.Remove(sequence);

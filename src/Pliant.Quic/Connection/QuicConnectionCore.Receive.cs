@@ -223,10 +223,14 @@ public sealed partial class QuicConnectionCore
             // RFC 9000 §8.1: a Handshake packet proves the client owns its address; RFC 9001 §4.9.1:
             // the server discards Initial keys when it first processes a Handshake packet.
             if (IsCurrentPath(from)) MarkCurrentPathValidated();
+            // The short handshake timeout bounds handshakes from unproven addresses (issue 11). The first
+            // Handshake packet proves the address; the handshake then gets one idle timeout from here to finish
+            // (once, so trickled packets cannot stretch it): on a lossy path a Finished can need more than 10 s.
+            if (!_handshakeComplete && !_spaces[(int)PacketSpace.Initial].Discarded)
+                _handshakeDeadlineUs = Math.Max(_handshakeDeadlineUs, nowUs + IdleTimeoutWithPto());
             _recovery.PeerCompletedAddressValidation = true;
             DiscardSpace(PacketSpace.Initial, nowUs);
         }
-        if (IsClient && level == EncryptionLevel.Handshake) _recovery.PeerCompletedAddressValidation = true;
 
         // RFC 9001 §4.9.3: after a 1-RTT packet the server drops its 0-RTT keys within three PTOs.
         if (level == EncryptionLevel.OneRtt && _zeroRttReceiveKeys is not null && _zeroRttDiscardAtUs == long.MaxValue)
@@ -444,6 +448,11 @@ public sealed partial class QuicConnectionCore
         long samplesBefore = _rtt.SampleCount;
         _recovery.OnAckReceived(space.Space, _ackRangeScratch.AsSpan(0, count), ackDelayUs, f.Ecn, nowUs,
             _ackedScratch, _lostScratch);
+        // RFC 9002 §6.2.2.1, §A.6 PeerCompletedAddressValidation: a client knows the server validated its
+        // address once a Handshake packet of its own is acknowledged (or the handshake is confirmed), not when
+        // it merely receives a Handshake packet; until then it keeps its anti-deadlock PTO armed so that a
+        // server stuck at its 3x limit (RFC 9000 §8.1) hears from it again.
+        if (IsClient && space.Space == PacketSpace.Handshake) _recovery.PeerCompletedAddressValidation = true;
         if (_rtt.SampleCount != samplesBefore && Operations.IsHooked(Pliant.Quic.Operations.OperationId.RttUpdate))
             Operations.Invoke(Pliant.Quic.Operations.OperationId.RttUpdate, 0, (ulong)_rtt.LatestRtt, (ulong)_rtt.SmoothedRtt, (ulong)_rtt.RttVar, (ulong)Math.Max(0, _rtt.MinRtt));
         foreach (var p in _ackedScratch) OnPacketAcked(p);
@@ -528,8 +537,20 @@ public sealed partial class QuicConnectionCore
         Statistics.PacketsLost++;
         if (Operations.IsHooked(Pliant.Quic.Operations.OperationId.PacketOnLost))
             Operations.Invoke(Pliant.Quic.Operations.OperationId.PacketOnLost, 0, p.PacketNumber, (ulong)p.Size, (ulong)p.Space, (ulong)p.TimeSentUs);
+        RequeueFrames(p, dataOnly: false);
+    }
+
+    /// <summary>
+    /// Queues the frames <paramref name="p"/> carried for sending again: all of them on loss; with
+    /// <paramref name="dataOnly"/> (a PTO probe, RFC 9002 §6.2.4, while <paramref name="p"/> stays in flight) only
+    /// CRYPTO, STREAM and HANDSHAKE_DONE, the frames whose loss stalls a transfer, not control frames whose
+    /// meaning can change while the original is still in flight (connection IDs, flow-control limits).
+    /// </summary>
+    private void RequeueFrames(SentPacket p, bool dataOnly)
+    {
         foreach (ref readonly var f in System.Runtime.InteropServices.CollectionsMarshal.AsSpan(p.Frames))
         {
+            if (dataOnly && f.Kind is not (SentFrameKind.Crypto or SentFrameKind.Stream or SentFrameKind.HandshakeDone)) continue;
             switch (f.Kind)
             {
                 case SentFrameKind.Crypto:

@@ -292,6 +292,13 @@ public sealed partial class QuicConnectionCore
         if (canElicit)
         {
             int before = pos;
+            // RFC 9002 §6.2.4: each probe datagram repeats the unacknowledged data (the PTO requeued it once, for the
+            // first): a PING-only Initial cannot start a connection at a server that keeps no state before a
+            // ClientHello, and two copies of a lost tail double the chance one arrives.
+            if (probe && space.Space != PacketSpace.Application && !space.CryptoSend.HasPendingData)
+                space.CryptoSend.RequeueUnacknowledged();
+            else if (probe && oneRtt && !HasAckElicitingData(space, zeroRtt))
+                RequeueOldestApplicationData(1);
             pos += WriteCryptoFrames(space, dest[pos..limit], frames);
             if (space.Space == PacketSpace.Application)
                 pos += WriteApplicationFrames(nowUs, dest[pos..limit], frames, zeroRtt);

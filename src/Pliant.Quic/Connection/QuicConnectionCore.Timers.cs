@@ -18,6 +18,7 @@ public sealed partial class QuicConnectionCore
     private string _closeReason = "";
     private bool _closeIsApplication;
     private readonly List<SentPacket> _timeoutLost = [];
+    private readonly List<SentPacket> _probeScratch = [];
 
     /// <summary>RFC 9000 §10.1: the idle timeout is at least three PTOs.</summary>
     private long IdleTimeoutWithPto() =>
@@ -84,6 +85,20 @@ public sealed partial class QuicConnectionCore
                 if (!space.Discarded) space.ProbesPending = Math.Max(space.ProbesPending, action.ProbeCount);
                 else _spaces[2].ProbesPending = Math.Max(_spaces[2].ProbesPending, action.ProbeCount);
                 RequeueCryptoForProbe(space);
+                // RFC 9002 §6.2.4: also probe the other spaces with data in flight, coalesced in the same datagram,
+                // "because the peer might only have receive keys for one of the two": a server whose ServerHello
+                // (Initial) was lost but whose Handshake packets arrived must resend the Initial too; a client whose
+                // Finished arrived (the server dropped its Handshake keys) but whose 1-RTT data and the server's
+                // HANDSHAKE_DONE were lost must also send 1-RTT, or it probes a space the server can no longer read.
+                for (var other = PacketSpace.Initial; other <= PacketSpace.Application; other++)
+                {
+                    var o = _spaces[(int)other];
+                    if (other == action.Space || o.Discarded || o.SendKeys is null || _recovery.AckElicitingInFlightIn(other) == 0) continue;
+                    o.ProbesPending = Math.Max(o.ProbesPending, action.ProbeCount);
+                    RequeueCryptoForProbe(o);
+                }
+                var app = _spaces[(int)PacketSpace.Application];
+                if (app.ProbesPending > 0 && !app.Discarded) RequeueOldestApplicationData(app.ProbesPending);
             }
         }
         if (_pendingPath is { } path && nowUs >= path.DeadlineUs) OnPathValidationTimeout(nowUs);
@@ -101,6 +116,19 @@ public sealed partial class QuicConnectionCore
     /// RFC 9002 §6.2.4: a probe should carry new data or retransmit what is in flight; for the
     /// handshake spaces we resend the unacknowledged CRYPTO data so a lost flight recovers in one PTO.
     /// </summary>
+    /// <summary>
+    /// RFC 9002 §6.2.4: "Previously sent data MAY be sent if no new data can be sent." An Application Data probe
+    /// resends the frames of the oldest ack-eliciting packets in flight (they stay in flight; whichever copy is
+    /// acknowledged first counts), so a lost tail (a FIN, HANDSHAKE_DONE) is recovered by the probe itself even
+    /// when the peer's acknowledgments are lost too, instead of waiting for an ACK of a PING.
+    /// </summary>
+    private void RequeueOldestApplicationData(int packets)
+    {
+        _recovery.OldestAckEliciting(PacketSpace.Application, packets, _probeScratch);
+        foreach (var p in _probeScratch) RequeueFrames(p, dataOnly: true);
+        _probeScratch.Clear();
+    }
+
     private static void RequeueCryptoForProbe(PacketSpaceState space)
     {
         if (space.Space == PacketSpace.Application || space.Discarded) return;

@@ -94,6 +94,22 @@ public sealed partial class LossRecovery
     /// <summary>In-flight bytes in <paramref name="space"/>.</summary>
     public long BytesInFlightIn(PacketSpace space) => _spaces[(int)space].InFlightBytes;
 
+    /// <summary>
+    /// The oldest ack-eliciting packets of <paramref name="space"/> still awaiting acknowledgment, at most
+    /// <paramref name="max"/>, into <paramref name="into"/> (cleared first): what a PTO probe may send again
+    /// (RFC 9002 §6.2.4). Called on PTO only; walks the queue from its front.
+    /// </summary>
+    public void OldestAckEliciting(PacketSpace space, int max, List<SentPacket> into)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        into.Clear();
+        var q = _spaces[(int)space].Sent;
+        for (ulong pn = q.BasePacketNumber; q.SlotCount > 0 && pn < q.EndPacketNumber && into.Count < max; pn++)
+        {
+            if (q.Get(pn) is { AckEliciting: true } p) into.Add(p);
+        }
+    }
+
     /// <summary>The packet with <paramref name="pn"/> still awaiting acknowledgment in <paramref name="space"/>, or null.</summary>
     public SentPacket? GetSentPacket(PacketSpace space, ulong pn) => _spaces[(int)space].Sent.Get(pn);
 
