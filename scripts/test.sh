@@ -39,14 +39,18 @@ if [ "$install" = 1 ]; then
   fi
 fi
 
-# The WebAssembly spec suite, converted once into artifacts/ (wast2json from wabt).
+# The WebAssembly spec suites (core/ and simd/), converted once into artifacts/ (wast2json from wabt).
 if command -v wast2json >/dev/null 2>&1 && [ -d "$PLIANT_SHARED/wasm-testsuite" ]; then
-  mkdir -p artifacts/wasm-spec
+  mkdir -p artifacts/wasm-spec artifacts/wasm-spec-simd
   if [ ! -f artifacts/wasm-spec/.done ]; then
     bash "$PLIANT_SHARED/wasm-testsuite/convert.sh" artifacts/wasm-spec >artifacts/wasm-spec.log 2>&1 && touch artifacts/wasm-spec/.done \
       || echo "test.sh: warning: wasm suite conversion incomplete (artifacts/wasm-spec.log)" >&2
   fi
-  export PLIANT_WASM_SPEC_DIR="$root/artifacts/wasm-spec"
+  if [ ! -f artifacts/wasm-spec-simd/.done ]; then
+    bash "$PLIANT_SHARED/wasm-testsuite/convert-simd.sh" artifacts/wasm-spec-simd >artifacts/wasm-spec-simd.log 2>&1 && touch artifacts/wasm-spec-simd/.done \
+      || echo "test.sh: warning: wasm SIMD suite conversion incomplete (artifacts/wasm-spec-simd.log)" >&2
+  fi
+  export PLIANT_WASM_SPEC_DIR="$root/artifacts/wasm-spec" PLIANT_WASM_SIMD_SPEC_DIR="$root/artifacts/wasm-spec-simd"
 fi
 
 # C plugins (plugins/build.sh) when present.

@@ -201,6 +201,7 @@ public sealed class CompiledModule
             0x42 => WasmValue.FromI64(ins.Imm),
             0x43 => WasmValue.FromF32Bits((uint)ins.Imm),
             0x44 => WasmValue.FromF64Bits((ulong)ins.Imm),
+            0xFD0C => WasmValue.FromV128(V128Ops.Const(ins.Imm, ins.Imm3)),
             0xD0 => WasmValue.FromRef(type, null),
             0xD2 => WasmValue.FromRef(ValType.FuncRef, inst.Functions[ins.Imm]),
             0x23 => inst.Globals[ins.Imm].Value,

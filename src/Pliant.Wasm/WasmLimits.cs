@@ -67,8 +67,8 @@ public sealed record WasmLimits
     public int MaxBrTableTargets { get; init; } = 64 << 10;
 
     /// <summary>
-    /// Most native frame slots (parameters, locals, operand-stack slots; 8 bytes each) of one compiled
-    /// function; default 8 192 = 64 KiB. The compiled code checks the thread's remaining stack on
+    /// Most native frame slots (parameters, locals, operand-stack slots; 8 bytes each, a v128 takes two)
+    /// of one compiled function; default 8 192 = 64 KiB. The compiled code checks the thread's remaining stack on
     /// entry and .NET keeps 128 KiB in reserve at that check, so a frame must fit well inside it or a
     /// recursion could overflow the native stack before the check runs (and end the process).
     /// </summary>

@@ -12,11 +12,12 @@ internal sealed class ModuleBuilder
     private readonly List<byte[]> _exports = [];
     private readonly List<(string Name, byte[] Data)> _customs = [];
     private readonly List<byte[]> _globals = [];
+    private readonly List<byte[]> _elems = [];
     private byte[]? _memory;
     private byte[]? _table;
     private int _importedFuncs;
 
-    public const byte I32 = 0x7F, I64 = 0x7E, F32 = 0x7D, F64 = 0x7C;
+    public const byte I32 = 0x7F, I64 = 0x7E, F32 = 0x7D, F64 = 0x7C, V128 = 0x7B;
 
     public uint Type(byte[] ps, byte[] rs)
     {
@@ -61,6 +62,27 @@ internal sealed class ModuleBuilder
         return idx;
     }
 
+    /// <summary>Adds a global of type <paramref name="type"/> with initialiser <paramref name="init"/> (without end); returns its index.</summary>
+    public uint Global(byte type, bool mutable, byte[] init, string? export = null)
+    {
+        _globals.Add([type, mutable ? (byte)1 : (byte)0, .. init, 0x0B]);
+        uint idx = (uint)_globals.Count - 1;
+        if (export != null) _exports.Add([.. Name(export), 0x03, .. U32(idx)]);
+        return idx;
+    }
+
+    /// <summary>An active element segment of table 0 at <paramref name="offset"/> holding <paramref name="funcs"/>.</summary>
+    public ModuleBuilder Elem(int offset, params uint[] funcs)
+    {
+        var e = new List<byte> { 0x00 };
+        e.AddRange(I32Const(offset));
+        e.Add(0x0B);
+        e.AddRange(U32((uint)funcs.Length));
+        foreach (var f in funcs) e.AddRange(U32(f));
+        _elems.Add([.. e]);
+        return this;
+    }
+
     public ModuleBuilder Memory(uint min, uint? max = null, string? export = "memory")
     {
         _memory = max is uint m ? [0x01, .. U32(min), .. U32(m)] : [0x00, .. U32(min)];
@@ -96,6 +118,7 @@ internal sealed class ModuleBuilder
         if (_memory != null) Section(o, 5, [0x01, .. _memory]);
         Vec(o, 6, _globals);
         Vec(o, 7, _exports);
+        Vec(o, 9, _elems);
         Vec(o, 10, _bodies);
         return [.. o];
     }
@@ -147,5 +170,25 @@ internal sealed class ModuleBuilder
         }
     }
 
+    public static byte[] S64(long v)
+    {
+        var b = new List<byte>();
+        while (true)
+        {
+            byte x = (byte)(v & 0x7F);
+            v >>= 7;
+            bool done = (v == 0 && (x & 0x40) == 0) || (v == -1 && (x & 0x40) != 0);
+            b.Add(done ? x : (byte)(x | 0x80));
+            if (done) return [.. b];
+        }
+    }
+
     public static byte[] I32Const(int v) => [0x41, .. S32(v)];
+
+    /// <summary>A SIMD instruction: 0xFD, the u32 sub-opcode, then its immediates.</summary>
+    public static byte[] SimdInstr(uint sub, params byte[] immediates) => [0xFD, .. U32(sub), .. immediates];
+
+    /// <summary><c>v128.const</c> of four i32 lanes (lane 0 first).</summary>
+    public static byte[] V128Const(int l0, int l1, int l2, int l3) =>
+        SimdInstr(12, [.. BitConverter.GetBytes(l0), .. BitConverter.GetBytes(l1), .. BitConverter.GetBytes(l2), .. BitConverter.GetBytes(l3)]);
 }

@@ -43,24 +43,11 @@ internal sealed class ProgramGenerator(Random rng)
         switch (t)
         {
             case I32: E([0x41, .. ModuleBuilder.S32(v)]); break;
-            case I64: E([0x42, .. S64(rng.Next(4) == 0 ? (long)v << 31 : v)]); break;
+            case I64: E([0x42, .. ModuleBuilder.S64(rng.Next(4) == 0 ? (long)v << 31 : v)]); break;
             default:
                 double[] ds = [0.0, -0.0, 1.5, -2.25, 1e300, -1e-300, double.PositiveInfinity, double.NaN, 4294967296.0, v];
                 E([0x44, .. BitConverter.GetBytes(ds[rng.Next(ds.Length)])]);
                 break;
-        }
-    }
-
-    private static byte[] S64(long v)
-    {
-        var b = new List<byte>();
-        while (true)
-        {
-            byte x = (byte)(v & 0x7F);
-            v >>= 7;
-            bool done = (v == 0 && (x & 0x40) == 0) || (v == -1 && (x & 0x40) != 0);
-            b.Add(done ? x : (byte)(x | 0x80));
-            if (done) return [.. b];
         }
     }
 

@@ -6,14 +6,20 @@ namespace Pliant.Wasm.Tests;
 /// <summary>Runs the official suite (wast2json output) and requires zero failures.</summary>
 public class SpecSuiteTests(ITestOutputHelper output)
 {
-    internal static string? SpecDir()
+    /// <summary>The converted core suite: $PLIANT_WASM_SPEC_DIR or artifacts/wasm-spec.</summary>
+    internal static string? SpecDir() => ConvertedDir("PLIANT_WASM_SPEC_DIR", "wasm-spec");
+
+    /// <summary>The converted SIMD suite (convert-simd.sh): $PLIANT_WASM_SIMD_SPEC_DIR or artifacts/wasm-spec-simd.</summary>
+    internal static string? SimdSpecDir() => ConvertedDir("PLIANT_WASM_SIMD_SPEC_DIR", "wasm-spec-simd");
+
+    private static string? ConvertedDir(string variable, string artifact)
     {
-        var env = Environment.GetEnvironmentVariable("PLIANT_WASM_SPEC_DIR");
+        var env = Environment.GetEnvironmentVariable(variable);
         if (!string.IsNullOrEmpty(env)) return Directory.Exists(env) ? env : null;
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir != null && !File.Exists(Path.Combine(dir.FullName, "Pliant.slnx"))) dir = dir.Parent;
         if (dir == null) return null;
-        var spec = Path.Combine(dir.FullName, "artifacts", "wasm-spec");
+        var spec = Path.Combine(dir.FullName, "artifacts", artifact);
         return Directory.Exists(spec) && Directory.GetFiles(spec, "*.json").Length > 0 ? spec : null;
     }
 

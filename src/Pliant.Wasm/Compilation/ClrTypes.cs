@@ -13,6 +13,7 @@ internal static class ClrTypes
         ValType.I64 => typeof(long),
         ValType.F32 => typeof(float),
         ValType.F64 => typeof(double),
+        ValType.V128 => typeof(System.Runtime.Intrinsics.Vector128<byte>),
         _ => typeof(object),
     };
 
@@ -41,6 +42,7 @@ internal static class ClrTypes
     public static readonly FieldInfo StDepth = typeof(ExecState).GetField(nameof(ExecState.Depth))!;
     public static readonly FieldInfo StBits = typeof(ExecState).GetField(nameof(ExecState.ResultBits))!;
     public static readonly FieldInfo StRefs = typeof(ExecState).GetField(nameof(ExecState.ResultRefs))!;
+    public static readonly FieldInfo StVecs = typeof(ExecState).GetField(nameof(ExecState.ResultVecs))!;
     public static readonly MethodInfo StEnter = typeof(ExecState).GetMethod(nameof(ExecState.Enter))!;
     public static readonly MethodInfo StCheckStack = typeof(ExecState).GetMethod(nameof(ExecState.CheckStack))!;
     public static readonly MethodInfo StCharge = typeof(ExecState).GetMethod(nameof(ExecState.Charge))!;
@@ -52,6 +54,7 @@ internal static class ClrTypes
         ValType.I64 => 1,
         ValType.F32 => 2,
         ValType.F64 => 3,
+        ValType.V128 => 5,
         _ => 4,
     }];
 
@@ -66,6 +69,8 @@ internal static class ClrTypes
 
     public static MethodInfo Op(string name) => Find(typeof(Ops), name);
 
+    public static MethodInfo Simd(string name) => Find(typeof(V128Ops), name);
+
     public static MethodInfo TrapM(string name) => Find(typeof(Trap), name);
 
     public static MethodInfo FloatConst(string name) => Find(typeof(FloatConstants), name);
@@ -74,6 +79,6 @@ internal static class ClrTypes
     [
         typeof(Global).GetField(nameof(Global.I32))!, typeof(Global).GetField(nameof(Global.I64))!,
         typeof(Global).GetField(nameof(Global.F32))!, typeof(Global).GetField(nameof(Global.F64))!,
-        typeof(Global).GetField(nameof(Global.Ref))!,
+        typeof(Global).GetField(nameof(Global.Ref))!, typeof(Global).GetField(nameof(Global.V128))!,
     ];
 }

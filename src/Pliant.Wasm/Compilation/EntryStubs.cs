@@ -27,6 +27,7 @@ internal static class EntryStubs
         ValType.I64 => nameof(WasmValue.I64),
         ValType.F32 => nameof(WasmValue.F32),
         ValType.F64 => nameof(WasmValue.F64),
+        ValType.V128 => nameof(WasmValue.V128),
         _ => nameof(WasmValue.Ref),
     })!.GetMethod!;
 
@@ -38,6 +39,7 @@ internal static class EntryStubs
             case ValType.I64: il.Emit(OpCodes.Call, V(nameof(WasmValue.FromI64))); break;
             case ValType.F32: il.Emit(OpCodes.Call, V(nameof(WasmValue.FromF32))); break;
             case ValType.F64: il.Emit(OpCodes.Call, V(nameof(WasmValue.FromF64))); break;
+            case ValType.V128: il.Emit(OpCodes.Call, V(nameof(WasmValue.FromV128))); break;
             default:
             {
                 var tmp = il.DeclareLocal(typeof(object));
@@ -99,7 +101,7 @@ internal static class EntryStubs
         return dm.CreateDelegate<InvokerFn>();
     }
 
-    /// <summary>Signature of a delegate type in wasm terms (int, long, float, double, object/refs); computed once per type.</summary>
+    /// <summary>Signature of a delegate type in wasm terms (int, long, float, double, Vector128&lt;byte&gt;, object/refs); computed once per type.</summary>
     public static FuncType Signature(Type delegateType) => Signatures.GetOrAdd(delegateType, BuildSignature);
 
     private static FuncType BuildSignature(Type delegateType)
@@ -110,6 +112,7 @@ internal static class EntryStubs
             t == typeof(long) || t == typeof(ulong) ? ValType.I64 :
             t == typeof(float) ? ValType.F32 :
             t == typeof(double) ? ValType.F64 :
+            t == typeof(System.Runtime.Intrinsics.Vector128<byte>) ? ValType.V128 :
             t == typeof(FunctionInstance) ? ValType.FuncRef :
             t == typeof(object) ? ValType.ExternRef :
             throw new ArgumentException($"type {t} cannot cross the wasm boundary");

@@ -257,6 +257,11 @@ internal sealed partial class FunctionCompiler
                 return;
             }
         }
+        if (op >= 0xFD00)
+        {
+            EmitSimd(in ins);
+            return;
+        }
         EmitBulkOrNumeric(in ins);
     }
 

@@ -30,19 +30,24 @@ internal sealed partial class FunctionCompiler
     private LocalBuilder? _tmpIdx;
     private readonly Dictionary<(int, int, ValType), LocalBuilder> _saved = [];
     private int _localCount;
+    private readonly int _paramSlots;
     private readonly int _maxFrameSlots;
 
     /// <summary>
-    /// Declares an IL local: one slot of the native frame. Parameters and locals together are capped by
-    /// <see cref="WasmLimits.MaxFrameSlots"/> so no frame can outgrow the stack reserve that the entry
-    /// check keeps (a larger frame could overflow the thread's stack before the check runs).
+    /// Declares an IL local: one 8-byte slot of the native frame (two for a v128). Parameters and locals
+    /// together are capped by <see cref="WasmLimits.MaxFrameSlots"/> so no frame can outgrow the stack
+    /// reserve that the entry check keeps (a larger frame could overflow the thread's stack before the
+    /// check runs).
     /// </summary>
     private LocalBuilder Declare(Type t)
     {
-        if (++_localCount + _paramCount > _maxFrameSlots)
+        _localCount += SlotsOf(t);
+        if (_localCount + _paramSlots > _maxFrameSlots)
             throw new WasmInvalidException($"function needs more than the engine's cap of {_maxFrameSlots} frame slots");
         return _il.DeclareLocal(t);
     }
+
+    private static int SlotsOf(Type t) => t == typeof(System.Runtime.Intrinsics.Vector128<byte>) ? 2 : 1;
 
     private LocalBuilder TmpFn() => _tmpFn ??= Declare(typeof(FunctionInstance));
 
@@ -77,6 +82,7 @@ internal sealed partial class FunctionCompiler
         _type = type;
         _maxFrameSlots = limits.MaxFrameSlots;
         _paramCount = type.Params.Length;
+        foreach (var p in type.Params) _paramSlots += SlotsOf(ClrTypes.Of(p));
         _ctxArg = _paramCount;
         _localTypes = [.. type.Params, .. body.Locals];
         _locals = new LocalBuilder?[_localTypes.Length];
@@ -98,7 +104,7 @@ internal sealed partial class FunctionCompiler
         }
         foreach (var ins in code)
         {
-            if (ins.Op is >= 0x28 and <= 0x3E && _mem == null)
+            if (_mem == null && (ins.Op is >= 0x28 and <= 0x3E || (ins.Op >= 0xFD00 && SimdOpInfo.IsMemory((uint)ins.Op & 0xFF))))
             {
                 _mem = Declare(typeof(byte[]));
                 ReloadMemory();
@@ -287,6 +293,15 @@ internal sealed partial class FunctionCompiler
     /// <summary>Stores local <paramref name="value"/> of type <paramref name="t"/> into result scratch slot <paramref name="i"/>.</summary>
     internal static void StoreScratch(ILGenerator il, LocalBuilder st, int i, ValType t, LocalBuilder value)
     {
+        if (t == ValType.V128)
+        {
+            il.Emit(OpCodes.Ldloc, st);
+            il.Emit(OpCodes.Ldfld, ClrTypes.StVecs);
+            il.Emit(OpCodes.Ldc_I4, i);
+            il.Emit(OpCodes.Ldloc, value);
+            il.Emit(OpCodes.Stelem, value.LocalType);
+            return;
+        }
         il.Emit(OpCodes.Ldloc, st);
         il.Emit(OpCodes.Ldfld, t.IsRef() ? ClrTypes.StRefs : ClrTypes.StBits);
         il.Emit(OpCodes.Ldc_I4, i);
@@ -303,6 +318,14 @@ internal sealed partial class FunctionCompiler
     /// <summary>Pushes result scratch slot <paramref name="i"/> of type <paramref name="t"/> onto the IL stack.</summary>
     internal static void LoadScratch(ILGenerator il, LocalBuilder st, int i, ValType t)
     {
+        if (t == ValType.V128)
+        {
+            il.Emit(OpCodes.Ldloc, st);
+            il.Emit(OpCodes.Ldfld, ClrTypes.StVecs);
+            il.Emit(OpCodes.Ldc_I4, i);
+            il.Emit(OpCodes.Ldelem, ClrTypes.Of(t));
+            return;
+        }
         il.Emit(OpCodes.Ldloc, st);
         il.Emit(OpCodes.Ldfld, t.IsRef() ? ClrTypes.StRefs : ClrTypes.StBits);
         il.Emit(OpCodes.Ldc_I4, i);

@@ -71,9 +71,7 @@ internal static class CodeDecoder
                 break;
             }
             case >= 0x28 and <= 0x3E:
-                ins.Imm2 = r.ReadU32();
-                if (ins.Imm2 >= 32) throw new WasmMalformedException("malformed memop flags");
-                ins.Imm = r.ReadU32();
+                ReadMemarg(ref r, ref ins);
                 break;
             case 0x3F or 0x40:
                 if (r.ReadByte() != 0) throw new WasmMalformedException("zero byte expected");
@@ -89,6 +87,9 @@ internal static class CodeDecoder
                 break;
             case 0xFC:
                 DecodeFc(ref r, ref ins, hasDataCount);
+                break;
+            case 0xFD:
+                DecodeFd(ref r, ref ins);
                 break;
             default:
                 throw new WasmMalformedException("illegal opcode");
@@ -127,6 +128,45 @@ internal static class CodeDecoder
                 ins.Imm = r.ReadU32();
                 break;
         }
+    }
+
+    /// <summary>
+    /// SIMD (spec §5.4.8): a u32 sub-opcode, then a memarg, a lane index byte, a memarg and a lane
+    /// index, or 16 bytes. Lane indices are range-checked by validation, not here.
+    /// </summary>
+    private static void DecodeFd(ref WasmReader r, ref Instr ins)
+    {
+        uint sub = r.ReadU32();
+        var op = SimdOpInfo.Get(sub);
+        if (op.Kind == SimdKind.None) throw new WasmMalformedException("illegal opcode");
+        ins.Op = (ushort)(0xFD00 | sub);
+        switch (op.Kind)
+        {
+            case SimdKind.Load or SimdKind.Store:
+                ReadMemarg(ref r, ref ins);
+                break;
+            case SimdKind.LoadLane or SimdKind.StoreLane:
+                ReadMemarg(ref r, ref ins);
+                ins.Imm3 = r.ReadByte();
+                break;
+            case SimdKind.Extract or SimdKind.Replace:
+                ins.Imm = r.ReadByte();
+                break;
+            case SimdKind.Const or SimdKind.Shuffle:
+            {
+                var bytes = r.ReadBytes(16);
+                ins.Imm = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(bytes);
+                ins.Imm3 = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(bytes[8..]);
+                break;
+            }
+        }
+    }
+
+    private static void ReadMemarg(ref WasmReader r, ref Instr ins)
+    {
+        ins.Imm2 = r.ReadU32();
+        if (ins.Imm2 >= 32) throw new WasmMalformedException("malformed memop flags");
+        ins.Imm = r.ReadU32();
     }
 
     private static long ReadBlockType(ref WasmReader r)

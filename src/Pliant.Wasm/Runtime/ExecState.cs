@@ -21,6 +21,9 @@ public sealed class ExecState
     /// <summary>Scratch for multi-value returns (references).</summary>
     public object?[] ResultRefs = new object?[16];
 
+    /// <summary>Scratch for multi-value returns (v128).</summary>
+    public System.Runtime.Intrinsics.Vector128<byte>[] ResultVecs = new System.Runtime.Intrinsics.Vector128<byte>[16];
+
     /// <summary>
     /// Function entry: checks the call depth (and, every 8th level, the native stack). Fuel is charged by
     /// the compiled code itself, per basic block (docs/plugin-abi.md "Limits").
@@ -64,6 +67,7 @@ public sealed class ExecState
         {
             ResultBits = new long[n];
             ResultRefs = new object?[n];
+            ResultVecs = new System.Runtime.Intrinsics.Vector128<byte>[n];
         }
     }
 }

@@ -19,6 +19,13 @@ public static class FloatConstants
     public static double F64One = 1d;
     public static double F64NegOne = -1d;
 
+    /// <summary>
+    /// Always 0. Integer bits becoming an f32 are XORed with it so the JIT never sees a constant
+    /// operand: it keeps float constants as doubles, and the conversion quiets signalling NaNs
+    /// (<c>i32.const 0x7FA00001; f32.reinterpret_i32</c> returned 0x7FE00001).
+    /// </summary>
+    public static int OpaqueZero;
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static float F32(int bits) => BitConverter.Int32BitsToSingle(bits);
 

@@ -246,7 +246,8 @@ public static class Numerics
 
     [MethodImpl(Inl)] public static int F32Bits(float x) => BitConverter.SingleToInt32Bits(x);
     [MethodImpl(Inl)] public static long F64Bits(double x) => BitConverter.DoubleToInt64Bits(x);
-    [MethodImpl(Inl)] public static float F32FromBits(int x) => BitConverter.Int32BitsToSingle(x);
+    /// <summary>f32.reinterpret_i32, never folded into a float constant (see <see cref="FloatConstants.OpaqueZero"/>).</summary>
+    [MethodImpl(Inl)] public static float F32FromBits(int x) => BitConverter.Int32BitsToSingle(x ^ FloatConstants.OpaqueZero);
     [MethodImpl(Inl)] public static double F64FromBits(long x) => BitConverter.Int64BitsToDouble(x);
 #pragma warning restore CS1591
 }

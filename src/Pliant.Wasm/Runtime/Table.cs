@@ -66,6 +66,7 @@ public sealed class Global
     public long I64;
     public float F32;
     public double F64;
+    public System.Runtime.Intrinsics.Vector128<byte> V128;
     public object? Ref;
 #pragma warning restore CS1591
 
@@ -78,6 +79,7 @@ public sealed class Global
             ValType.I64 => WasmValue.FromI64(I64),
             ValType.F32 => WasmValue.FromF32(F32),
             ValType.F64 => WasmValue.FromF64(F64),
+            ValType.V128 => WasmValue.FromV128(V128),
             _ => WasmValue.FromRef(Type, Ref),
         };
         set
@@ -88,6 +90,7 @@ public sealed class Global
                 case ValType.I64: I64 = value.I64; break;
                 case ValType.F32: F32 = value.F32; break;
                 case ValType.F64: F64 = value.F64; break;
+                case ValType.V128: V128 = value.V128; break;
                 default: Ref = value.Ref; break;
             }
         }

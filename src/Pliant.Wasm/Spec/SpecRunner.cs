@@ -187,11 +187,13 @@ public sealed class SpecRunner
         return inst.Invoke(field, args, FuelPerAction);
     }
 
-    private static string ValueText(JsonElement v) => v.TryGetProperty("value", out var x) ? x.ToString() : "";
+    private static string ValueText(JsonElement v) =>
+        !v.TryGetProperty("value", out var x) ? "" : x.ValueKind == JsonValueKind.Array ? $"{v.GetProperty("lane_type").GetString()}x[{string.Join(' ', x.EnumerateArray())}]" : x.ToString();
 
     private static WasmValue ParseValue(JsonElement v)
     {
         string t = v.GetProperty("type").GetString()!;
+        if (t == "v128") return SpecV128.Parse(v);
         string s = v.GetProperty("value").GetString()!;
         return t switch
         {
@@ -208,6 +210,7 @@ public sealed class SpecRunner
     private static bool Matches(JsonElement e, WasmValue got)
     {
         string t = e.GetProperty("type").GetString()!;
+        if (t == "v128") return got.Type == ValType.V128 && SpecV128.Matches(e, got);
         string s = e.TryGetProperty("value", out var x) ? x.GetString()! : "";
         switch (t)
         {

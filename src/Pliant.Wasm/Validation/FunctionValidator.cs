@@ -92,9 +92,7 @@ internal sealed class FunctionValidator
         if (bt == -64) return ([], []);
         if (bt < 0)
         {
-            var t = CodeDecoder.BlockValType(bt);
-            _c.CheckValType(t);
-            return ([], [t]);
+            return ([], [CodeDecoder.BlockValType(bt)]);
         }
         var ft = _c.Type(bt);
         return (ft.Params, ft.Results);
@@ -111,7 +109,6 @@ internal sealed class FunctionValidator
         var locals = new ValType[type.Params.Length + body.Locals.Length];
         type.Params.CopyTo(locals, 0);
         body.Locals.CopyTo(locals, type.Params.Length);
-        foreach (var t in body.Locals) _c.CheckValType(t);
         _locals = locals;
         _vals.Clear();
         _ctrls.Clear();
@@ -218,7 +215,8 @@ internal sealed class FunctionValidator
                 Pop(ValType.I32);
                 var t1 = Pop();
                 var t2 = Pop();
-                if (t1.IsRef() || t2.IsRef() || t1 == ValType.V128 || t2 == ValType.V128) throw Err("type mismatch");
+                // Spec Appendix "Validation Algorithm": numeric or vector operands only.
+                if (t1.IsRef() || t2.IsRef()) throw Err("type mismatch");
                 if (t1 != t2 && t1 != ValType.Unknown && t2 != ValType.Unknown) throw Err("type mismatch");
                 Push(t1 == ValType.Unknown ? t2 : t1);
                 return;
@@ -228,7 +226,6 @@ internal sealed class FunctionValidator
                 var ts = ins.Table!;
                 if (ts.Length != 1) throw Err("invalid result arity");
                 var t = (ValType)ts[0];
-                _c.CheckValType(t);
                 Pop(ValType.I32);
                 Pop(t);
                 Pop(t);
@@ -262,9 +259,8 @@ internal sealed class FunctionValidator
                 return;
             case >= 0x28 and <= 0x3E:
             {
-                _c.Memory(0);
                 var (t, size, store) = OpInfo.Memory(op);
-                if (ins.Imm2 >= 32 || (1UL << (int)ins.Imm2) > (ulong)size) throw Err("alignment must not be larger than natural");
+                MemArg(ins.Imm2, size);
                 if (store)
                 {
                     Pop(t);
@@ -355,6 +351,11 @@ internal sealed class FunctionValidator
                 return;
             }
         }
+        if (op >= 0xFD00)
+        {
+            StepSimd(in ins);
+            return;
+        }
         if (OpInfo.TryNumeric(op, out var a, out var b, out var r))
         {
             if (b != ValType.Unknown) Pop(b);
@@ -363,5 +364,92 @@ internal sealed class FunctionValidator
             return;
         }
         throw Err("illegal opcode");
+    }
+
+    /// <summary>SIMD instructions (spec §3.3.3 vector instructions, §3.3.7 memory instructions).</summary>
+    private void StepSimd(in Instr ins)
+    {
+        var op = SimdOpInfo.Get((uint)ins.Op & 0xFF);
+        const ValType V = ValType.V128, I = ValType.I32;
+        switch (op.Kind)
+        {
+            case SimdKind.Load:
+                MemArg(ins.Imm2, op.Size);
+                Pop(I);
+                Push(V);
+                return;
+            case SimdKind.Store:
+                MemArg(ins.Imm2, op.Size);
+                Pop(V);
+                Pop(I);
+                return;
+            case SimdKind.LoadLane or SimdKind.StoreLane:
+                if (ins.Imm3 >= op.MemoryLanes) throw Err("invalid lane index");
+                MemArg(ins.Imm2, op.Size);
+                Pop(V);
+                Pop(I);
+                if (op.Kind == SimdKind.LoadLane) Push(V);
+                return;
+            case SimdKind.Const:
+                Push(V);
+                return;
+            case SimdKind.Shuffle:
+                for (int i = 0; i < 16; i++)
+                {
+                    long lanes = i < 8 ? ins.Imm : ins.Imm3;
+                    if ((byte)(lanes >> (8 * (i & 7))) >= 32) throw Err("invalid lane index");
+                }
+                Pop(V);
+                Pop(V);
+                Push(V);
+                return;
+            case SimdKind.Extract:
+                if (ins.Imm >= op.Size) throw Err("invalid lane index");
+                Pop(V);
+                Push(op.Scalar);
+                return;
+            case SimdKind.Replace:
+                if (ins.Imm >= op.Size) throw Err("invalid lane index");
+                Pop(op.Scalar);
+                Pop(V);
+                Push(V);
+                return;
+            case SimdKind.Splat:
+                Pop(op.Scalar);
+                Push(V);
+                return;
+            case SimdKind.Unary:
+                Pop(V);
+                Push(V);
+                return;
+            case SimdKind.Binary:
+                Pop(V);
+                Pop(V);
+                Push(V);
+                return;
+            case SimdKind.Ternary:
+                Pop(V);
+                Pop(V);
+                Pop(V);
+                Push(V);
+                return;
+            case SimdKind.Test:
+                Pop(V);
+                Push(I);
+                return;
+            case SimdKind.Shift:
+                Pop(I);
+                Pop(V);
+                Push(V);
+                return;
+        }
+        throw Err("illegal opcode");
+    }
+
+    /// <summary>A memory access: memory 0 exists and 2^align does not exceed the bytes accessed.</summary>
+    private void MemArg(uint align, int size)
+    {
+        _c.Memory(0);
+        if (align >= 32 || (1UL << (int)align) > (ulong)size) throw Err("alignment must not be larger than natural");
     }
 }

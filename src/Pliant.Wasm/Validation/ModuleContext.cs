@@ -54,9 +54,4 @@ internal sealed class ModuleContext
     {
         if (i < 0 || i >= (_m.DataCount ?? (uint)_m.Data.Count)) throw Err("unknown data segment");
     }
-
-    public void CheckValType(ValType t)
-    {
-        if (t == ValType.V128) throw Err("SIMD is not supported");
-    }
 }

@@ -10,11 +10,6 @@ public static class ModuleValidator
     /// <summary>Validates <paramref name="m"/>; throws <see cref="WasmInvalidException"/> if invalid.</summary>
     public static void Validate(WasmModule m)
     {
-        foreach (var t in m.Types)
-        {
-            foreach (var p in t.Params) NoSimd(p);
-            foreach (var p in t.Results) NoSimd(p);
-        }
         var c = new ModuleContext(m);
         foreach (var imp in m.Imports)
         {
@@ -22,7 +17,6 @@ public static class ModuleValidator
             {
                 case ExternKind.Table: CheckTableLimits(imp.Table.Limits); break;
                 case ExternKind.Memory: CheckMemLimits(imp.Memory); break;
-                case ExternKind.Global: NoSimd(imp.Global.Type); break;
             }
         }
         foreach (var t in m.Tables) CheckTableLimits(t.Limits);
@@ -36,11 +30,7 @@ public static class ModuleValidator
 
         // Globals: initialisers see only imported globals (2.0).
         int imported = c.GlobalCount;
-        foreach (var g in m.Globals)
-        {
-            NoSimd(g.Type.Type);
-            CheckConst(c, g.Init, g.Type.Type, imported);
-        }
+        foreach (var g in m.Globals) CheckConst(c, g.Init, g.Type.Type, imported);
         foreach (var g in m.Globals) c.AddGlobal(g.Type);
 
         foreach (var e in m.Elements)
@@ -83,11 +73,6 @@ public static class ModuleValidator
             fv.Validate(c.Type(m.Functions[i]), m.Bodies[i]);
     }
 
-    private static void NoSimd(ValType t)
-    {
-        if (t == ValType.V128) throw new WasmInvalidException("SIMD is not supported");
-    }
-
     private static void CheckTableLimits(Limits l)
     {
         if (l.Max is ulong max && l.Min > max) throw new WasmInvalidException("size minimum must not be greater than maximum");
@@ -115,6 +100,7 @@ public static class ModuleValidator
                 case 0x42: stack.Add(ValType.I64); break;
                 case 0x43: stack.Add(ValType.F32); break;
                 case 0x44: stack.Add(ValType.F64); break;
+                case 0xFD0C: stack.Add(ValType.V128); break;
                 case 0xD0: stack.Add((ValType)ins.Imm); break;
                 case 0xD2:
                     c.Func(ins.Imm);

@@ -1,0 +1,121 @@
+using System.Reflection.Emit;
+using Pliant.Wasm.Decoding;
+using Pliant.Wasm.Runtime;
+
+namespace Pliant.Wasm.Compilation;
+
+internal sealed partial class FunctionCompiler
+{
+    /// <summary>
+    /// SIMD instructions: operands from their slots, immediates as constants, then one call to the
+    /// <see cref="V128Ops"/> method named by <see cref="SimdOpInfo"/> (aggressively inlined by the JIT,
+    /// so lane indices and shuffle selectors become instruction immediates).
+    /// </summary>
+    private void EmitSimd(in Instr ins)
+    {
+        var il = _il;
+        var op = SimdOpInfo.Get((uint)ins.Op & 0xFF);
+        const ValType V = ValType.V128;
+        switch (op.Kind)
+        {
+            case SimdKind.Load:
+            case SimdKind.Store:
+                il.Emit(OpCodes.Ldloc, _mem!);
+                Operands(op.Kind == SimdKind.Load ? 1 : 2);
+                il.Emit(OpCodes.Ldc_I8, ins.Imm);
+                CallSimd(op.Helper, op.Kind == SimdKind.Load ? V : null);
+                return;
+            case SimdKind.LoadLane:
+            case SimdKind.StoreLane:
+                il.Emit(OpCodes.Ldloc, _mem!);
+                Operands(2);
+                il.Emit(OpCodes.Ldc_I8, ins.Imm);
+                il.Emit(OpCodes.Ldc_I4, (int)ins.Imm3);
+                CallSimd(op.Helper, op.Kind == SimdKind.LoadLane ? V : null);
+                return;
+            case SimdKind.Const:
+                EmitV128Const(ins.Imm, ins.Imm3);
+                Push(V);
+                return;
+            case SimdKind.Shuffle:
+                EmitShuffle(ins.Imm, ins.Imm3);
+                return;
+            case SimdKind.Extract:
+                Operands(1);
+                il.Emit(OpCodes.Ldc_I4, (int)ins.Imm);
+                CallSimd(op.Helper, op.Scalar);
+                return;
+            case SimdKind.Replace:
+                Operands(2);
+                il.Emit(OpCodes.Ldc_I4, (int)ins.Imm);
+                CallSimd(op.Helper, V);
+                return;
+            case SimdKind.Splat:
+            case SimdKind.Unary:
+                Operands(1);
+                CallSimd(op.Helper, V);
+                return;
+            case SimdKind.Binary:
+            case SimdKind.Shift:
+                Operands(2);
+                CallSimd(op.Helper, V);
+                return;
+            case SimdKind.Ternary:
+                Operands(3);
+                CallSimd(op.Helper, V);
+                return;
+            case SimdKind.Test:
+                Operands(1);
+                CallSimd(op.Helper, ValType.I32);
+                return;
+        }
+        throw new InvalidOperationException($"SIMD opcode 0x{ins.Op:x} not supported");
+    }
+
+    private void CallSimd(string helper, ValType? result)
+    {
+        _il.Emit(OpCodes.Call, ClrTypes.Simd(helper));
+        if (result is ValType r) Push(r);
+    }
+
+    private void EmitV128Const(long lo, long hi)
+    {
+        _il.Emit(OpCodes.Ldc_I8, lo);
+        _il.Emit(OpCodes.Ldc_I8, hi);
+        _il.Emit(OpCodes.Call, ClrTypes.Simd(nameof(V128Ops.Const)));
+    }
+
+    /// <summary>
+    /// <c>i8x16.shuffle</c> (lanes validated below 32): a selector per operand, 0x80 where the lane comes
+    /// from the other one; a shuffle drawing from one operand only costs one pshufb.
+    /// </summary>
+    private void EmitShuffle(long lanesLo, long lanesHi)
+    {
+        Span<byte> fromA = stackalloc byte[16], fromB = stackalloc byte[16];
+        bool anyA = false, anyB = false;
+        for (int i = 0; i < 16; i++)
+        {
+            int l = (byte)((i < 8 ? lanesLo : lanesHi) >> (8 * (i & 7)));
+            fromA[i] = l < 16 ? (byte)l : (byte)0x80;
+            fromB[i] = l >= 16 ? (byte)(l - 16) : (byte)0x80;
+            anyA |= l < 16;
+            anyB |= l >= 16;
+        }
+        long Lo(Span<byte> s) => System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(s);
+        long Hi(Span<byte> s) => System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(s[8..]);
+        int b = _stack.Count - 1;
+        if (anyA && anyB)
+        {
+            Operands(2);
+            EmitV128Const(Lo(fromA), Hi(fromA));
+            EmitV128Const(Lo(fromB), Hi(fromB));
+            CallSimd(nameof(V128Ops.Shuffle), ValType.V128);
+            return;
+        }
+        LdSlot(anyA ? b - 1 : b);
+        _stack.RemoveRange(b - 1, 2);
+        var sel = anyA ? fromA : fromB;
+        EmitV128Const(Lo(sel), Hi(sel));
+        CallSimd(nameof(V128Ops.ShuffleOne), ValType.V128);
+    }
+}
