@@ -69,18 +69,7 @@ static void Check(bool ok, string what)
     if (!ok) throw new InvalidOperationException($"{what}: wasm and C# disagree");
 }
 
-static double Best(Action a, int runs = 5)
-{
-    a();
-    double best = double.MaxValue;
-    for (int i = 0; i < runs; i++)
-    {
-        var sw = Stopwatch.StartNew();
-        a();
-        best = Math.Min(best, sw.Elapsed.TotalMilliseconds);
-    }
-    return best;
-}
+static double Best(Action a, int runs = 5) => Pliant.Cli.BenchTiming.BestMs(a, runs);
 
 static void Compare(string name, Action wasm, Action cs)
 {

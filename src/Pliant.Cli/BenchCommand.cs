@@ -33,10 +33,12 @@ internal static partial class BenchCommand
         var count = new Option<int>("--count") { Description = "with --flood: junk datagrams to send", DefaultValueFactory = _ => BenchFlood.DefaultCount };
         var cc = new Option<string?>("--cc") { Description = "congestion controller of the Pliant peers: cubic (default) or newreno" };
         cc.AcceptOnlyFromAmong("cubic", "newreno");
+        var wasmVsNode = new Option<bool>("--wasm-vs-node") { Description = "Pliant.Wasm against Node's V8 on eight C kernels, with and without -msimd128 (same as pliant wasm bench; --runs: interleaved rounds, default 3)" };
 
         var cmd = new Command("bench", "Loopback benchmark: Pliant↔Pliant download (and ngtcp2 side by side).");
-        foreach (var o in new Option[] { size, runs, vs, cross, handshakes, script, timeout, warmup, pinCpu, plugin, cc, isolation, pluginDir, flood, count }) cmd.Options.Add(o);
-        cmd.SetAction(pr => pr.GetValue(flood) ? BenchFlood.Run(Math.Max(1, pr.GetValue(count)), TimeSpan.FromSeconds(Math.Min(pr.GetValue(timeout), 60)))
+        foreach (var o in new Option[] { size, runs, vs, cross, handshakes, script, timeout, warmup, pinCpu, plugin, cc, isolation, pluginDir, flood, count, wasmVsNode }) cmd.Options.Add(o);
+        cmd.SetAction(pr => pr.GetValue(wasmVsNode) ? WasmBench.Run(new WasmBench.Options(null, "node", Math.Max(1, pr.GetValue(runs) ?? 3), [], false, false))
+            : pr.GetValue(flood) ? BenchFlood.Run(Math.Max(1, pr.GetValue(count)), TimeSpan.FromSeconds(Math.Min(pr.GetValue(timeout), 60)))
             : pr.GetValue(isolation) ? RunIsolation(pr.GetValue(pluginDir), new Settings(
             pr.GetValue(size) ?? IsolationDefaultSizeMiB, Math.Max(1, pr.GetValue(runs) ?? IsolationDefaultRounds), false, false, 0,
             pr.GetValue(script), TimeSpan.FromSeconds(pr.GetValue(timeout)), IsolationTaskset(pr.GetValue(pinCpu)), pr.GetValue(warmup)))

@@ -7,7 +7,7 @@ using Pliant.Wasm.Spec;
 
 namespace Pliant.Cli;
 
-/// <summary>The <c>pliant wasm</c> commands: <c>spec</c> (run the official suite) and <c>run</c>.</summary>
+/// <summary>The <c>pliant wasm</c> commands: <c>spec</c> (run the official suite), <c>run</c> and <c>bench</c>.</summary>
 internal static class WasmCommands
 {
     public static Command Create()
@@ -15,6 +15,7 @@ internal static class WasmCommands
         var wasm = new Command("wasm", "WebAssembly engine: run modules and the spec test suite.");
         wasm.Subcommands.Add(CreateSpec());
         wasm.Subcommands.Add(CreateRun());
+        wasm.Subcommands.Add(CreateBench());
         return wasm;
     }
 
@@ -42,6 +43,21 @@ internal static class WasmCommands
             Console.WriteLine($"{p} passed, {f} failed, {s} skipped");
             return f == 0 ? 0 : 1;
         });
+        return cmd;
+    }
+
+    private static Command CreateBench()
+    {
+        var dir = new Option<string?>("--dir") { Description = "folder with workloads.wasm, workloads-simd.wasm and run.mjs (default: bench/wasm/vsnode of the repository around the working directory)" };
+        var node = new Option<string>("--node") { Description = "the node executable", DefaultValueFactory = _ => "node" };
+        var rounds = new Option<int>("--rounds") { Description = "interleaved rounds per kernel (minimum of each is printed)", DefaultValueFactory = _ => 3 };
+        var only = new Option<string[]>("--kernel") { Description = "run only these kernels (repeatable)", Arity = ArgumentArity.ZeroOrMore };
+        var noNode = new Option<bool>("--no-node") { Description = "time Pliant only" };
+        var noProcess = new Option<bool>("--no-process") { Description = "skip the whole-process runs" };
+        var cmd = new Command("bench", "Pliant.Wasm vs Node's V8 on eight C kernels (with and without -msimd128), compile speed and call costs, PASS/FAIL against issue 16's goals.");
+        foreach (var o in new Option[] { dir, node, rounds, only, noNode, noProcess }) cmd.Options.Add(o);
+        cmd.SetAction(pr => WasmBench.Run(new WasmBench.Options(pr.GetValue(dir), pr.GetValue(node)!, Math.Max(1, pr.GetValue(rounds)),
+            pr.GetValue(only) ?? [], pr.GetValue(noNode), pr.GetValue(noProcess))));
         return cmd;
     }
 
