@@ -56,7 +56,7 @@ internal static class BenchConnections
 
     private static Result Measure(string server, Settings s, string docs, string cert, string key)
     {
-        int port = FreeUdpPort();
+        int port = BenchProcess.FreeUdpPort();
         using var srv = server == "pliant"
             ? BenchProcess.StartSelf(["serve", docs, "--listen", $"127.0.0.1:{port}", "--cert", cert, "--key", key, "--quiet", "--no-early-data"])
             : BenchProcess.Start("gtlsserver", ["-q", "-d", docs, "127.0.0.1", port.ToString(Inv), key, cert]);
@@ -189,13 +189,6 @@ internal static class BenchConnections
         return false;
     }
 
-    private static int FreeUdpPort()
-    {
-        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)s.LocalEndPoint!).Port;
-    }
-
     /// <summary>One ECDSA P-256 certificate (and its key) both servers use.</summary>
     private static (string Cert, string Key) WriteCertificate(string dir)
     {
@@ -210,39 +203,5 @@ internal static class BenchConnections
         File.WriteAllText(certPath, cert.ExportCertificatePem());
         File.WriteAllText(keyPath, ec.ExportPkcs8PrivateKeyPem());
         return (certPath, keyPath);
-    }
-
-    /// <summary>What /proc tells about a process: CPU seconds, context switches of all its threads, RSS.</summary>
-    private readonly record struct ProcStats(double CpuSeconds, long ContextSwitches, double RssKb)
-    {
-        public static ProcStats Read(int pid)
-        {
-            try
-            {
-                var stat = File.ReadAllText($"/proc/{pid}/stat");
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                // Fields 14 and 15 (utime, stime) in clock ticks; after the ')' they are at 11 and 12.
-                double cpu = (long.Parse(fields[11], Inv) + long.Parse(fields[12], Inv)) / 100.0;
-                long ctx = 0;
-                foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
-                {
-                    try
-                    {
-                        foreach (var l in File.ReadLines(Path.Combine(task, "status")))
-                            if (l.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal) || l.StartsWith("nonvoluntary_ctxt_switches:", StringComparison.Ordinal))
-                                ctx += long.Parse(l[(l.IndexOf(':') + 1)..].Trim(), Inv);
-                    }
-                    catch (IOException) { } // a thread that just ended
-                }
-                double rss = 0;
-                foreach (var l in File.ReadLines($"/proc/{pid}/status"))
-                    if (l.StartsWith("VmRSS:", StringComparison.Ordinal)) rss = double.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], Inv);
-                return new ProcStats(cpu, ctx, rss);
-            }
-            catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException)
-            {
-                return new ProcStats(double.NaN, 0, double.NaN);
-            }
-        }
     }
 }
