@@ -87,6 +87,9 @@ public sealed unsafe partial class PluginInstance
             throw new ArgumentException($"plugin {Module.Id} exports no function \"{export}\"", nameof(export));
         var t = fn.Type;
         if (t.Params.Length != args.Length) throw new ArgumentException($"\"{export}\" takes {t.Params.Length} arguments", nameof(args));
+        // v128 (SIMD) and floats stay inside the plugin: the ABI carries integers only (docs/plugin-abi.md §1).
+        if (t.Results.Length > 0 && t.Results[0] is not (Wasm.Decoding.ValType.I32 or Wasm.Decoding.ValType.I64))
+            throw new ArgumentException($"\"{export}\" returns a non-integer result ({t.Results[0]})", nameof(export));
         var values = new WasmValue[args.Length];
         for (int i = 0; i < args.Length; i++)
             values[i] = t.Params[i] switch
