@@ -15,7 +15,7 @@ internal sealed partial class FunctionCompiler
         switch (op)
         {
             case 0x00:
-                il.Emit(OpCodes.Call, ClrTypes.TrapM(nameof(Trap.Unreachable)));
+                _tokens.Emit(_il, OpCodes.Call, ClrTypes.TrapM(nameof(Trap.Unreachable)));
                 MarkDead();
                 return;
             case 0x01: return;
@@ -156,7 +156,7 @@ internal sealed partial class FunctionCompiler
             {
                 var t = GlobalType((int)ins.Imm);
                 LdGlobal((int)ins.Imm);
-                il.Emit(OpCodes.Ldfld, ClrTypes.GlobalField(t));
+                _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.GlobalField(t));
                 Push(t);
                 return;
             }
@@ -165,7 +165,7 @@ internal sealed partial class FunctionCompiler
                 var t = GlobalType((int)ins.Imm);
                 LdGlobal((int)ins.Imm);
                 Operands(1);
-                il.Emit(OpCodes.Stfld, ClrTypes.GlobalField(t));
+                _tokens.Emit(_il, OpCodes.Stfld, ClrTypes.GlobalField(t));
                 return;
             }
             case 0x25:
@@ -174,7 +174,7 @@ internal sealed partial class FunctionCompiler
                 LdCtx();
                 il.Emit(OpCodes.Ldc_I4, (int)ins.Imm);
                 Operands(1);
-                il.Emit(OpCodes.Call, ClrTypes.Op(nameof(Ops.TableGet)));
+                _tokens.Emit(_il, OpCodes.Call, ClrTypes.Op(nameof(Ops.TableGet)));
                 Push(t);
                 return;
             }
@@ -182,23 +182,23 @@ internal sealed partial class FunctionCompiler
                 LdCtx();
                 il.Emit(OpCodes.Ldc_I4, (int)ins.Imm);
                 Operands(2);
-                il.Emit(OpCodes.Call, ClrTypes.Op(nameof(Ops.TableSet)));
+                _tokens.Emit(_il, OpCodes.Call, ClrTypes.Op(nameof(Ops.TableSet)));
                 return;
             case >= 0x28 and <= 0x3E:
                 EmitMemory(op, ins.Imm);
                 return;
             case 0x3F:
                 LdCtx();
-                il.Emit(OpCodes.Ldfld, ClrTypes.InstMemory);
-                il.Emit(OpCodes.Call, ClrTypes.MemPages);
+                _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.InstMemory);
+                _tokens.Emit(_il, OpCodes.Call, ClrTypes.MemPages);
                 Push(I);
                 return;
             case 0x40:
             {
                 LdCtx();
-                il.Emit(OpCodes.Ldfld, ClrTypes.InstMemory);
+                _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.InstMemory);
                 Operands(1);
-                il.Emit(OpCodes.Call, ClrTypes.MemGrow);
+                _tokens.Emit(_il, OpCodes.Call, ClrTypes.MemGrow);
                 Push(I);
                 ReloadMemory();
                 // A successful growth copies the whole memory: 1024 units per page of the new size.
@@ -206,8 +206,8 @@ internal sealed partial class FunctionCompiler
                 Charge(() => ChargeGrowth(r, () =>
                 {
                     LdCtx();
-                    il.Emit(OpCodes.Ldfld, ClrTypes.InstMemory);
-                    il.Emit(OpCodes.Call, ClrTypes.MemPages);
+                    _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.InstMemory);
+                    _tokens.Emit(_il, OpCodes.Call, ClrTypes.MemPages);
                 }, 10));
                 return;
             }
@@ -224,7 +224,7 @@ internal sealed partial class FunctionCompiler
                 return;
             case 0xD2:
                 LdCtx();
-                il.Emit(OpCodes.Ldfld, ClrTypes.InstFunctions);
+                _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.InstFunctions);
                 il.Emit(OpCodes.Ldc_I4, (int)ins.Imm);
                 il.Emit(OpCodes.Ldelem_Ref);
                 Push(ValType.FuncRef);
@@ -252,7 +252,7 @@ internal sealed partial class FunctionCompiler
                 {
                     LdCtx();
                     il.Emit(OpCodes.Ldc_I4, table);
-                    il.Emit(OpCodes.Call, ClrTypes.Op(nameof(Ops.TableSize)));
+                    _tokens.Emit(_il, OpCodes.Call, ClrTypes.Op(nameof(Ops.TableSize)));
                 }, -2));
                 return;
             }
@@ -311,7 +311,7 @@ internal sealed partial class FunctionCompiler
         LdCtx();
         foreach (var i in immediates) _il.Emit(OpCodes.Ldc_I4, i);
         Operands(operands);
-        _il.Emit(OpCodes.Call, ClrTypes.Op(name));
+        _tokens.Emit(_il, OpCodes.Call, ClrTypes.Op(name));
         if (result is ValType r) Push(r);
     }
 
@@ -367,7 +367,7 @@ internal sealed partial class FunctionCompiler
     private void LdGlobal(int index)
     {
         LdCtx();
-        _il.Emit(OpCodes.Ldfld, ClrTypes.InstGlobals);
+        _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.InstGlobals);
         _il.Emit(OpCodes.Ldc_I4, index);
         _il.Emit(OpCodes.Ldelem_Ref);
     }
@@ -388,7 +388,7 @@ internal sealed partial class FunctionCompiler
         _il.Emit(OpCodes.Ldloc, _mem!);
         Operands(store ? 2 : 1);
         _il.Emit(OpCodes.Ldc_I8, offset);
-        _il.Emit(OpCodes.Call, ClrTypes.Mem(helper));
+        _tokens.Emit(_il, OpCodes.Call, ClrTypes.Mem(helper));
         if (!store)
         {
             if (op is >= 0x30 and <= 0x33) _il.Emit(OpCodes.Conv_I8);

@@ -6,7 +6,7 @@ namespace Pliant.Wasm.Compilation;
 
 internal sealed partial class FunctionCompiler
 {
-    private void Helper(string name) => _il.Emit(OpCodes.Call, ClrTypes.Numeric(name));
+    private void Helper(string name) => _tokens.Emit(_il, OpCodes.Call, ClrTypes.Numeric(name));
 
     private void Not()
     {

@@ -74,7 +74,7 @@ internal sealed partial class FunctionCompiler
 
     private void CallSimd(string helper, ValType? result)
     {
-        _il.Emit(OpCodes.Call, ClrTypes.Simd(helper));
+        _tokens.Emit(_il, OpCodes.Call, ClrTypes.Simd(helper));
         if (result is ValType r) Push(r);
     }
 
@@ -82,7 +82,7 @@ internal sealed partial class FunctionCompiler
     {
         _il.Emit(OpCodes.Ldc_I8, lo);
         _il.Emit(OpCodes.Ldc_I8, hi);
-        _il.Emit(OpCodes.Call, ClrTypes.Simd(nameof(V128Ops.Const)));
+        _tokens.Emit(_il, OpCodes.Call, ClrTypes.Simd(nameof(V128Ops.Const)));
     }
 
     /// <summary>

@@ -13,6 +13,7 @@ namespace Pliant.Wasm.Compilation;
 internal sealed partial class FunctionCompiler
 {
     private readonly ILGenerator _il;
+    private readonly MemberTokens _tokens;
     private readonly WasmModule _m;
     private readonly MethodBuilder[] _methods;
     private readonly FuncType _type;
@@ -74,9 +75,10 @@ internal sealed partial class FunctionCompiler
         public ValType[] LabelTypes => Op == 0x03 ? Params : Results;
     }
 
-    public FunctionCompiler(ILGenerator il, WasmModule m, MethodBuilder[] methods, FuncType type, FunctionBody body, WasmLimits limits)
+    public FunctionCompiler(ILGenerator il, MemberTokens tokens, WasmModule m, MethodBuilder[] methods, FuncType type, FunctionBody body, WasmLimits limits)
     {
         _il = il;
+        _tokens = tokens;
         _m = m;
         _methods = methods;
         _type = type;
@@ -93,14 +95,14 @@ internal sealed partial class FunctionCompiler
     {
         _st = Declare(typeof(ExecState));
         LdCtx();
-        _il.Emit(OpCodes.Ldfld, ClrTypes.InstState);
+        _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.InstState);
         _il.Emit(OpCodes.Stloc, _st);
         _il.Emit(OpCodes.Ldloc, _st);
-        _il.Emit(OpCodes.Call, ClrTypes.StEnter);
+        _tokens.Emit(_il, OpCodes.Call, ClrTypes.StEnter);
         if (_localTypes.Length + code.Length > 200)
         {
             // Large frames: check the native stack on every entry, not every 8th.
-            _il.Emit(OpCodes.Call, ClrTypes.StCheckStack);
+            _tokens.Emit(_il, OpCodes.Call, ClrTypes.StCheckStack);
         }
         foreach (var ins in code)
         {
@@ -147,8 +149,8 @@ internal sealed partial class FunctionCompiler
     {
         if (_mem == null) return;
         LdCtx();
-        _il.Emit(OpCodes.Ldfld, ClrTypes.InstMemory);
-        _il.Emit(OpCodes.Ldfld, ClrTypes.MemBuffer);
+        _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.InstMemory);
+        _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.MemBuffer);
         _il.Emit(OpCodes.Stloc, _mem);
     }
 
@@ -156,7 +158,7 @@ internal sealed partial class FunctionCompiler
     {
         if (_fuel == null) return;
         _il.Emit(OpCodes.Ldloc, _st);
-        _il.Emit(OpCodes.Ldfld, ClrTypes.StFuel);
+        _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.StFuel);
         _il.Emit(OpCodes.Stloc, _fuel);
     }
 
@@ -165,7 +167,7 @@ internal sealed partial class FunctionCompiler
         if (_fuel == null) return;
         _il.Emit(OpCodes.Ldloc, _st);
         _il.Emit(OpCodes.Ldloc, _fuel);
-        _il.Emit(OpCodes.Stfld, ClrTypes.StFuel);
+        _tokens.Emit(_il, OpCodes.Stfld, ClrTypes.StFuel);
     }
 
     /// <summary>
@@ -206,7 +208,7 @@ internal sealed partial class FunctionCompiler
         _il.Emit(OpCodes.Bge, ok);
         _il.Emit(OpCodes.Ldloc, _st);
         _il.Emit(OpCodes.Ldloc, _fuel!);
-        _il.Emit(OpCodes.Call, ClrTypes.StOutOfFuel);
+        _tokens.Emit(_il, OpCodes.Call, ClrTypes.StOutOfFuel);
         _il.MarkLabel(ok);
     }
 
@@ -273,10 +275,10 @@ internal sealed partial class FunctionCompiler
         SpillFuel();
         _il.Emit(OpCodes.Ldloc, _st);
         _il.Emit(OpCodes.Ldloc, _st);
-        _il.Emit(OpCodes.Ldfld, ClrTypes.StDepth);
+        _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.StDepth);
         _il.Emit(OpCodes.Ldc_I4_1);
         _il.Emit(OpCodes.Sub);
-        _il.Emit(OpCodes.Stfld, ClrTypes.StDepth);
+        _tokens.Emit(_il, OpCodes.Stfld, ClrTypes.StDepth);
         var results = _type.Results;
         int b = _stack.Count - results.Length;
         if (results.Length == 1)
@@ -357,9 +359,9 @@ internal sealed partial class FunctionCompiler
     private void EmitCalli(FuncType ft, LocalBuilder fn)
     {
         _il.Emit(OpCodes.Ldloc, fn);
-        _il.Emit(OpCodes.Ldfld, ClrTypes.FnCtx);
+        _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.FnCtx);
         _il.Emit(OpCodes.Ldloc, fn);
-        _il.Emit(OpCodes.Ldfld, ClrTypes.FnEntry);
+        _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.FnEntry);
         SpillFuel();
         _il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, ClrTypes.Return(ft), ClrTypes.Params(ft), null);
         ReloadFuel();
@@ -382,7 +384,7 @@ internal sealed partial class FunctionCompiler
         {
             var fn = TmpFn();
             LdCtx();
-            _il.Emit(OpCodes.Ldfld, ClrTypes.InstFunctions);
+            _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.InstFunctions);
             _il.Emit(OpCodes.Ldc_I4, (int)index);
             _il.Emit(OpCodes.Ldelem_Ref);
             _il.Emit(OpCodes.Stloc, fn);
@@ -401,7 +403,7 @@ internal sealed partial class FunctionCompiler
         _il.Emit(OpCodes.Ldc_I4, (int)table);
         Operands(1);
         _il.Emit(OpCodes.Ldc_I4, FunctionInstance.CanonicalTypeId(ft));
-        _il.Emit(OpCodes.Call, ClrTypes.Op(nameof(Ops.Indirect)));
+        _tokens.Emit(_il, OpCodes.Call, ClrTypes.Op(nameof(Ops.Indirect)));
         _il.Emit(OpCodes.Stloc, fn);
         Operands(ft.Params.Length);
         EmitCalli(ft, fn);
@@ -422,12 +424,12 @@ internal sealed partial class FunctionCompiler
         };
         if (field != null)
         {
-            _il.Emit(OpCodes.Ldsfld, typeof(FloatConstants).GetField(field)!);
+            _tokens.Emit(_il, OpCodes.Ldsfld, typeof(FloatConstants).GetField(field)!);
         }
         else if (float.IsNaN(f))
         {
             _il.Emit(OpCodes.Ldc_I4, (int)bits);
-            _il.Emit(OpCodes.Call, ClrTypes.FloatConst(nameof(FloatConstants.F32)));
+            _tokens.Emit(_il, OpCodes.Call, ClrTypes.FloatConst(nameof(FloatConstants.F32)));
         }
         else
         {
@@ -448,12 +450,12 @@ internal sealed partial class FunctionCompiler
         };
         if (field != null)
         {
-            _il.Emit(OpCodes.Ldsfld, typeof(FloatConstants).GetField(field)!);
+            _tokens.Emit(_il, OpCodes.Ldsfld, typeof(FloatConstants).GetField(field)!);
         }
         else if (double.IsNaN(d))
         {
             _il.Emit(OpCodes.Ldc_I8, (long)bits);
-            _il.Emit(OpCodes.Call, ClrTypes.FloatConst(nameof(FloatConstants.F64)));
+            _tokens.Emit(_il, OpCodes.Call, ClrTypes.FloatConst(nameof(FloatConstants.F64)));
         }
         else
         {

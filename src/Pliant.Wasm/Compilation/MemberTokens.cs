@@ -1,0 +1,39 @@
+using System.Reflection;
+using System.Reflection.Emit;
+
+namespace Pliant.Wasm.Compilation;
+
+/// <summary>
+/// Metadata tokens of the runtime's helpers (fields and methods of Pliant.Wasm) in one module being built,
+/// each resolved once. <c>ILGenerator.Emit(op, MethodInfo/FieldInfo)</c> asks the runtime for the token on
+/// every call (~1.2 µs, a member reference lookup in native metadata), which was most of the compile time:
+/// a memory access, a fuel spill or a numeric helper each emit one or two. Emitting the cached token with
+/// <c>Emit(op, int)</c> costs what an <c>ldc.i4</c> does.
+/// </summary>
+internal sealed class MemberTokens(ModuleBuilder module)
+{
+    private readonly Dictionary<MemberInfo, int> _tokens = [];
+
+    /// <summary>
+    /// Emits <paramref name="op"/> (call) with <paramref name="method"/>. <c>Emit(op, int)</c> counts a call as
+    /// moving the IL stack by 0, so the stack depth the generator tracks for maxstack stays at or above the
+    /// real one — except for a call that takes nothing and returns a value (+1), emitted the slow way.
+    /// </summary>
+    public void Emit(ILGenerator il, OpCode op, MethodInfo method)
+    {
+        if (!_tokens.TryGetValue(method, out int token))
+        {
+            token = method.GetParameters().Length == 0 && method.ReturnType != typeof(void) ? 0 : module.GetMethodMetadataToken(method);
+            _tokens[method] = token;
+        }
+        if (token == 0) il.Emit(op, method);
+        else il.Emit(op, token);
+    }
+
+    /// <summary>Emits a field instruction (ldfld, stfld, ldsfld: fixed stack effects, tracked exactly).</summary>
+    public void Emit(ILGenerator il, OpCode op, FieldInfo field)
+    {
+        if (!_tokens.TryGetValue(field, out int token)) _tokens[field] = token = module.GetFieldMetadataToken(field);
+        il.Emit(op, token);
+    }
+}
