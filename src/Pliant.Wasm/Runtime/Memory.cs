@@ -63,13 +63,16 @@ public sealed class Memory
         return (int)old;
     }
 
-    /// <summary>Bounds check: returns the effective address or traps.</summary>
+    /// <summary>
+    /// Bounds check: returns the effective address or traps. Native-sized, so the JIT indexes the array with
+    /// the zero-extended address as it is (an <c>int</c> result cost a sign extension per access).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Ea(byte[] b, int addr, long offset, int size)
+    public static nuint Ea(byte[] b, int addr, long offset, int size)
     {
         ulong ea = (ulong)(uint)addr + (ulong)offset;
         if (ea + (ulong)size > (ulong)b.Length) Trap.OutOfBounds();
-        return (int)ea;
+        return (nuint)ea;
     }
 
 #pragma warning disable CS1591
