@@ -34,6 +34,7 @@ internal static class ClrTypes
     public static readonly FieldInfo InstFunctions = typeof(Instance).GetField(nameof(Instance.Functions))!;
     public static readonly FieldInfo InstHost = typeof(Instance).GetField(nameof(Instance.HostTarget))!;
     public static readonly FieldInfo MemBuffer = typeof(Memory).GetField(nameof(Memory.Buffer))!;
+    public static readonly MethodInfo MemData = typeof(Memory).GetMethod(nameof(Memory.Data))!;
     public static readonly MethodInfo MemPages = typeof(Memory).GetProperty(nameof(Memory.Pages))!.GetMethod!;
     public static readonly MethodInfo MemGrow = typeof(Memory).GetMethod(nameof(Memory.Grow))!;
     public static readonly FieldInfo FnCtx = typeof(FunctionInstance).GetField(nameof(FunctionInstance.Context))!;

@@ -385,7 +385,7 @@ internal sealed partial class FunctionCompiler
             0x3A => nameof(Memory.Store8), 0x3B => nameof(Memory.Store16), 0x3C => nameof(Memory.Store8L), 0x3D => nameof(Memory.Store16L),
             _ => nameof(Memory.Store32L),
         };
-        _il.Emit(OpCodes.Ldloc, _mem!);
+        LdMemory();
         Operands(store ? 2 : 1);
         _il.Emit(OpCodes.Ldc_I8, offset);
         _tokens.Emit(_il, OpCodes.Call, ClrTypes.Mem(helper));

@@ -20,14 +20,14 @@ internal sealed partial class FunctionCompiler
         {
             case SimdKind.Load:
             case SimdKind.Store:
-                il.Emit(OpCodes.Ldloc, _mem!);
+                LdMemory();
                 Operands(op.Kind == SimdKind.Load ? 1 : 2);
                 il.Emit(OpCodes.Ldc_I8, ins.Imm);
                 CallSimd(op.Helper, op.Kind == SimdKind.Load ? V : null);
                 return;
             case SimdKind.LoadLane:
             case SimdKind.StoreLane:
-                il.Emit(OpCodes.Ldloc, _mem!);
+                LdMemory();
                 Operands(2);
                 il.Emit(OpCodes.Ldc_I8, ins.Imm);
                 il.Emit(OpCodes.Ldc_I4, (int)ins.Imm3);

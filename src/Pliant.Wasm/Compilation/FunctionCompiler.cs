@@ -26,6 +26,8 @@ internal sealed partial class FunctionCompiler
     private readonly int _ctxArg;
     private LocalBuilder _st = null!;
     private LocalBuilder? _mem;
+    private LocalBuilder? _memData;
+    private LocalBuilder? _memLength;
     private LocalBuilder? _fuel;
     private LocalBuilder? _tmpFn;
     private LocalBuilder? _tmpIdx;
@@ -109,6 +111,8 @@ internal sealed partial class FunctionCompiler
             if (_mem == null && (ins.Op is >= 0x28 and <= 0x3E || (ins.Op >= 0xFD00 && SimdOpInfo.IsMemory((uint)ins.Op & 0xFF))))
             {
                 _mem = Declare(typeof(byte[]));
+                _memData = Declare(typeof(byte).MakeByRefType());
+                _memLength = Declare(typeof(nuint));
                 ReloadMemory();
             }
         }
@@ -152,6 +156,20 @@ internal sealed partial class FunctionCompiler
         _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.InstMemory);
         _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.MemBuffer);
         _il.Emit(OpCodes.Stloc, _mem);
+        _il.Emit(OpCodes.Ldloc, _mem);
+        _tokens.Emit(_il, OpCodes.Call, ClrTypes.MemData);
+        _il.Emit(OpCodes.Stloc, _memData!);
+        _il.Emit(OpCodes.Ldloc, _mem);
+        _il.Emit(OpCodes.Ldlen);
+        _il.Emit(OpCodes.Conv_U);
+        _il.Emit(OpCodes.Stloc, _memLength!);
+    }
+
+    /// <summary>Pushes the memory's first byte (a managed pointer) and its length: the first two arguments of every access helper.</summary>
+    private void LdMemory()
+    {
+        _il.Emit(OpCodes.Ldloc, _memData!);
+        _il.Emit(OpCodes.Ldloc, _memLength!);
     }
 
     private void ReloadFuel()

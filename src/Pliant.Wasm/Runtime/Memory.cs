@@ -64,55 +64,63 @@ public sealed class Memory
     }
 
     /// <summary>
-    /// Bounds check: returns the effective address or traps. Native-sized, so the JIT indexes the array with
-    /// the zero-extended address as it is (an <c>int</c> result cost a sign extension per access).
+    /// Bounds check against a memory of <paramref name="length"/> bytes: returns the effective address or
+    /// traps. Native-sized, so the JIT indexes with the zero-extended address as it is.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static nuint Ea(byte[] b, int addr, long offset, int size)
+    public static nuint Ea(nuint length, int addr, long offset, int size)
     {
         ulong ea = (ulong)(uint)addr + (ulong)offset;
-        if (ea + (ulong)size > (ulong)b.Length) Trap.OutOfBounds();
+        if (ea + (ulong)size > length) Trap.OutOfBounds();
         return (nuint)ea;
     }
 
+    /// <summary>
+    /// The first byte of <paramref name="buffer"/>. Generated code keeps it with the length in two locals
+    /// (reloaded whenever the memory may have grown) and passes both to the access helpers below: a loop
+    /// then needs neither the array's length field nor its data offset per access.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ref byte Data(byte[] buffer) => ref MemoryMarshal.GetArrayDataReference(buffer);
+
 #pragma warning disable CS1591
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int LoadI32(byte[] b, int addr, long off) => Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(b), Ea(b, addr, off, 4)));
+    public static int LoadI32(ref byte m, nuint len, int addr, long off) => Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref m, Ea(len, addr, off, 4)));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static long LoadI64(byte[] b, int addr, long off) => Unsafe.ReadUnaligned<long>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(b), Ea(b, addr, off, 8)));
+    public static long LoadI64(ref byte m, nuint len, int addr, long off) => Unsafe.ReadUnaligned<long>(ref Unsafe.Add(ref m, Ea(len, addr, off, 8)));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float LoadF32(byte[] b, int addr, long off) => Unsafe.ReadUnaligned<float>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(b), Ea(b, addr, off, 4)));
+    public static float LoadF32(ref byte m, nuint len, int addr, long off) => Unsafe.ReadUnaligned<float>(ref Unsafe.Add(ref m, Ea(len, addr, off, 4)));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static double LoadF64(byte[] b, int addr, long off) => Unsafe.ReadUnaligned<double>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(b), Ea(b, addr, off, 8)));
+    public static double LoadF64(ref byte m, nuint len, int addr, long off) => Unsafe.ReadUnaligned<double>(ref Unsafe.Add(ref m, Ea(len, addr, off, 8)));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Load8S(byte[] b, int addr, long off) => (sbyte)Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(b), Ea(b, addr, off, 1));
+    public static int Load8S(ref byte m, nuint len, int addr, long off) => (sbyte)Unsafe.Add(ref m, Ea(len, addr, off, 1));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Load8U(byte[] b, int addr, long off) => Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(b), Ea(b, addr, off, 1));
+    public static int Load8U(ref byte m, nuint len, int addr, long off) => Unsafe.Add(ref m, Ea(len, addr, off, 1));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Load16S(byte[] b, int addr, long off) => Unsafe.ReadUnaligned<short>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(b), Ea(b, addr, off, 2)));
+    public static int Load16S(ref byte m, nuint len, int addr, long off) => Unsafe.ReadUnaligned<short>(ref Unsafe.Add(ref m, Ea(len, addr, off, 2)));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Load16U(byte[] b, int addr, long off) => Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(b), Ea(b, addr, off, 2)));
+    public static int Load16U(ref byte m, nuint len, int addr, long off) => Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref m, Ea(len, addr, off, 2)));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static long Load32S(byte[] b, int addr, long off) => LoadI32(b, addr, off);
+    public static long Load32S(ref byte m, nuint len, int addr, long off) => LoadI32(ref m, len, addr, off);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static long Load32U(byte[] b, int addr, long off) => (uint)LoadI32(b, addr, off);
+    public static long Load32U(ref byte m, nuint len, int addr, long off) => (uint)LoadI32(ref m, len, addr, off);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreI32(byte[] b, int addr, int v, long off) => Unsafe.WriteUnaligned(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(b), Ea(b, addr, off, 4)), v);
+    public static void StoreI32(ref byte m, nuint len, int addr, int v, long off) => Unsafe.WriteUnaligned(ref Unsafe.Add(ref m, Ea(len, addr, off, 4)), v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreI64(byte[] b, int addr, long v, long off) => Unsafe.WriteUnaligned(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(b), Ea(b, addr, off, 8)), v);
+    public static void StoreI64(ref byte m, nuint len, int addr, long v, long off) => Unsafe.WriteUnaligned(ref Unsafe.Add(ref m, Ea(len, addr, off, 8)), v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreF32(byte[] b, int addr, float v, long off) => Unsafe.WriteUnaligned(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(b), Ea(b, addr, off, 4)), v);
+    public static void StoreF32(ref byte m, nuint len, int addr, float v, long off) => Unsafe.WriteUnaligned(ref Unsafe.Add(ref m, Ea(len, addr, off, 4)), v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreF64(byte[] b, int addr, double v, long off) => Unsafe.WriteUnaligned(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(b), Ea(b, addr, off, 8)), v);
+    public static void StoreF64(ref byte m, nuint len, int addr, double v, long off) => Unsafe.WriteUnaligned(ref Unsafe.Add(ref m, Ea(len, addr, off, 8)), v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Store8(byte[] b, int addr, int v, long off) => Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(b), Ea(b, addr, off, 1)) = (byte)v;
+    public static void Store8(ref byte m, nuint len, int addr, int v, long off) => Unsafe.Add(ref m, Ea(len, addr, off, 1)) = (byte)v;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Store16(byte[] b, int addr, int v, long off) => Unsafe.WriteUnaligned(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(b), Ea(b, addr, off, 2)), (short)v);
+    public static void Store16(ref byte m, nuint len, int addr, int v, long off) => Unsafe.WriteUnaligned(ref Unsafe.Add(ref m, Ea(len, addr, off, 2)), (short)v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Store8L(byte[] b, int addr, long v, long off) => Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(b), Ea(b, addr, off, 1)) = (byte)v;
+    public static void Store8L(ref byte m, nuint len, int addr, long v, long off) => Unsafe.Add(ref m, Ea(len, addr, off, 1)) = (byte)v;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Store16L(byte[] b, int addr, long v, long off) => Store16(b, addr, (int)v, off);
+    public static void Store16L(ref byte m, nuint len, int addr, long v, long off) => Store16(ref m, len, addr, (int)v, off);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Store32L(byte[] b, int addr, long v, long off) => StoreI32(b, addr, (int)v, off);
+    public static void Store32L(ref byte m, nuint len, int addr, long v, long off) => StoreI32(ref m, len, addr, (int)v, off);
 #pragma warning restore CS1591
 }
