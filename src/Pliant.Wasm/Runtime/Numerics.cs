@@ -150,72 +150,89 @@ public static class Numerics
         return a > b ? a : b;
     }
 
-    // Trapping truncations (spec §4.3.4 trunc).
+    // Trapping truncations (spec §4.3.4 trunc). The in-range test (false for NaN) is inlined into the
+    // generated code; only a value that traps goes to the out-of-line TruncTrap.
+    [MethodImpl(Inl)]
     public static int TruncI32F32S(float x)
     {
-        if (float.IsNaN(x)) Trap.InvalidConversion();
-        if (!(x >= -2147483648f && x < 2147483648f)) Trap.IntegerOverflow();
-        return (int)x;
+        if (x >= -2147483648f && x < 2147483648f) return (int)x;
+        TruncTrap(x);
+        return 0;
     }
 
+    [MethodImpl(Inl)]
     public static int TruncI32F32U(float x)
     {
-        if (float.IsNaN(x)) Trap.InvalidConversion();
-        if (!(x > -1f && x < 4294967296f)) Trap.IntegerOverflow();
-        return (int)(uint)x;
+        if (x > -1f && x < 4294967296f) return (int)(uint)x;
+        TruncTrap(x);
+        return 0;
     }
 
+    [MethodImpl(Inl)]
     public static int TruncI32F64S(double x)
     {
-        if (double.IsNaN(x)) Trap.InvalidConversion();
-        if (!(x > -2147483649.0 && x < 2147483648.0)) Trap.IntegerOverflow();
-        return (int)x;
+        if (x > -2147483649.0 && x < 2147483648.0) return (int)x;
+        TruncTrap(x);
+        return 0;
     }
 
+    [MethodImpl(Inl)]
     public static int TruncI32F64U(double x)
     {
-        if (double.IsNaN(x)) Trap.InvalidConversion();
-        if (!(x > -1.0 && x < 4294967296.0)) Trap.IntegerOverflow();
-        return (int)(uint)x;
+        if (x > -1.0 && x < 4294967296.0) return (int)(uint)x;
+        TruncTrap(x);
+        return 0;
     }
 
+    [MethodImpl(Inl)]
     public static long TruncI64F32S(float x)
     {
-        if (float.IsNaN(x)) Trap.InvalidConversion();
-        if (!(x >= -9223372036854775808f && x < 9223372036854775808f)) Trap.IntegerOverflow();
-        return (long)x;
+        if (x >= -9223372036854775808f && x < 9223372036854775808f) return (long)x;
+        TruncTrap(x);
+        return 0;
     }
 
+    [MethodImpl(Inl)]
     public static long TruncI64F32U(float x)
     {
-        if (float.IsNaN(x)) Trap.InvalidConversion();
-        if (!(x > -1f && x < 18446744073709551616f)) Trap.IntegerOverflow();
-        return (long)(ulong)x;
+        if (x > -1f && x < 18446744073709551616f) return (long)(ulong)x;
+        TruncTrap(x);
+        return 0;
     }
 
+    [MethodImpl(Inl)]
     public static long TruncI64F64S(double x)
     {
-        if (double.IsNaN(x)) Trap.InvalidConversion();
-        if (!(x >= -9223372036854775808.0 && x < 9223372036854775808.0)) Trap.IntegerOverflow();
-        return (long)x;
+        if (x >= -9223372036854775808.0 && x < 9223372036854775808.0) return (long)x;
+        TruncTrap(x);
+        return 0;
     }
 
+    [MethodImpl(Inl)]
     public static long TruncI64F64U(double x)
     {
+        if (x > -1.0 && x < 18446744073709551616.0) return (long)(ulong)x;
+        TruncTrap(x);
+        return 0;
+    }
+
+    /// <summary>The trap of a trapping truncation whose operand is out of range: NaN is an invalid conversion, anything else an overflow.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void TruncTrap(double x)
+    {
         if (double.IsNaN(x)) Trap.InvalidConversion();
-        if (!(x > -1.0 && x < 18446744073709551616.0)) Trap.IntegerOverflow();
-        return (long)(ulong)x;
+        Trap.IntegerOverflow();
     }
 
     // Saturating truncations (spec §4.3.4 trunc_sat).
-    public static int SatI32F32S(float x) => float.IsNaN(x) ? 0 : x < -2147483648f ? int.MinValue : x >= 2147483648f ? int.MaxValue : (int)x;
-    public static int SatI32F32U(float x) => float.IsNaN(x) || x <= -1f ? 0 : x >= 4294967296f ? -1 : (int)(uint)x;
-    public static int SatI32F64S(double x) => double.IsNaN(x) ? 0 : x <= -2147483649.0 ? int.MinValue : x >= 2147483648.0 ? int.MaxValue : (int)x;
-    public static int SatI32F64U(double x) => double.IsNaN(x) || x <= -1.0 ? 0 : x >= 4294967296.0 ? -1 : (int)(uint)x;
-    public static long SatI64F32S(float x) => float.IsNaN(x) ? 0 : x < -9223372036854775808f ? long.MinValue : x >= 9223372036854775808f ? long.MaxValue : (long)x;
-    public static long SatI64F32U(float x) => float.IsNaN(x) || x <= -1f ? 0 : x >= 18446744073709551616f ? -1 : (long)(ulong)x;
-    public static long SatI64F64S(double x) => double.IsNaN(x) ? 0 : x < -9223372036854775808.0 ? long.MinValue : x >= 9223372036854775808.0 ? long.MaxValue : (long)x;
-    public static long SatI64F64U(double x) => double.IsNaN(x) || x <= -1.0 ? 0 : x >= 18446744073709551616.0 ? -1 : (long)(ulong)x;
+    [MethodImpl(Inl)] public static int SatI32F32S(float x) => float.IsNaN(x) ? 0 : x < -2147483648f ? int.MinValue : x >= 2147483648f ? int.MaxValue : (int)x;
+    [MethodImpl(Inl)] public static int SatI32F32U(float x) => float.IsNaN(x) || x <= -1f ? 0 : x >= 4294967296f ? -1 : (int)(uint)x;
+    [MethodImpl(Inl)] public static int SatI32F64S(double x) => double.IsNaN(x) ? 0 : x <= -2147483649.0 ? int.MinValue : x >= 2147483648.0 ? int.MaxValue : (int)x;
+    [MethodImpl(Inl)] public static int SatI32F64U(double x) => double.IsNaN(x) || x <= -1.0 ? 0 : x >= 4294967296.0 ? -1 : (int)(uint)x;
+    [MethodImpl(Inl)] public static long SatI64F32S(float x) => float.IsNaN(x) ? 0 : x < -9223372036854775808f ? long.MinValue : x >= 9223372036854775808f ? long.MaxValue : (long)x;
+    [MethodImpl(Inl)] public static long SatI64F32U(float x) => float.IsNaN(x) || x <= -1f ? 0 : x >= 18446744073709551616f ? -1 : (long)(ulong)x;
+    [MethodImpl(Inl)] public static long SatI64F64S(double x) => double.IsNaN(x) ? 0 : x < -9223372036854775808.0 ? long.MinValue : x >= 9223372036854775808.0 ? long.MaxValue : (long)x;
+    [MethodImpl(Inl)] public static long SatI64F64U(double x) => double.IsNaN(x) || x <= -1.0 ? 0 : x >= 18446744073709551616.0 ? -1 : (long)(ulong)x;
 
     // Unsigned 64-bit to float with a single rounding.
     public static float U64ToF32(long v)
