@@ -265,7 +265,9 @@ internal static class WasmBench
                 .OrderByDescending(f => f.Length).Take(4).Select(f => f.FullName));
         }
         bool pass = true;
-        Console.WriteLine($"{"module",-28} {"KiB",6} {"funcs",6} {"compile us/KiB",15} {"+JIT us/KiB",12}  goal <= {CompileGoalUsPerKiB} us/KiB (compile)");
+        // compile = decode + validate + IL, callable at once; the JIT then compiles each function at its first call
+        // (or all in PrepareAll): "first call" is that cost per function, the +JIT column the whole module's.
+        Console.WriteLine($"{"module",-28} {"KiB",6} {"funcs",6} {"compile us/KiB",15} {"+JIT us/KiB",12} {"first call us",14}  goal <= {CompileGoalUsPerKiB} us/KiB (compile)");
         foreach (var f in files)
         {
             var bytes = File.ReadAllBytes(f);
@@ -279,11 +281,13 @@ internal static class WasmBench
             {
                 continue;
             }
+            for (int i = 0; i < 20; i++) CompiledModule.Compile(bytes); // the compiler's own code past tier 0
             double compile = Best(() => CompiledModule.Compile(bytes), 15) * 1000 / kib;
             double full = Best(() => CompiledModule.Compile(bytes).PrepareAll(), 5) * 1000 / kib;
+            double firstCall = (full - compile) * kib / Math.Max(1, m.Module.Functions.Count);
             bool ok = compile <= CompileGoalUsPerKiB;
             pass &= ok;
-            Console.WriteLine($"{Path.GetFileName(f),-28} {kib,6:F1} {m.Module.Functions.Count,6} {compile,15:F0} {full,12:F0}  {(ok ? "PASS" : "FAIL")}");
+            Console.WriteLine($"{Path.GetFileName(f),-28} {kib,6:F1} {m.Module.Functions.Count,6} {compile,15:F0} {full,12:F0} {firstCall,14:F0}  {(ok ? "PASS" : "FAIL")}");
         }
         return pass;
     }
