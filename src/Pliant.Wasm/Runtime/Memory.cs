@@ -70,8 +70,10 @@ public sealed class Memory
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static nuint Ea(nuint length, int addr, long offset, int size)
     {
-        ulong ea = (ulong)(uint)addr + (ulong)offset;
-        if (ea + (ulong)size > length) Trap.OutOfBounds();
+        // Signed 64-bit: ea < 2^33 and length - size >= -16, so neither side wraps; length - size is
+        // loop-invariant, so the JIT hoists it and the check is one compare of the address itself.
+        long ea = (long)(uint)addr + offset;
+        if (ea > (long)length - size) Trap.OutOfBounds();
         return (nuint)ea;
     }
 
