@@ -17,6 +17,7 @@ public sealed class QuicListener : IAsyncDisposable
     private readonly QuicListenerOptions _options;
     private readonly Channel<QuicConnection> _accepted;
     private readonly HashSet<QuicConnection> _pending = new(ReferenceEqualityComparer.Instance);
+    private Udp.ForwardingHeaderTransport? _forwarding;
     private int _disposed;
 
     private QuicListener(QuicListenerOptions options, Func<QuicListener, QuicEndpointDriver> start)
@@ -39,6 +40,12 @@ public sealed class QuicListener : IAsyncDisposable
     /// </summary>
     public EndpointStatistics Statistics => _driver.Endpoint.Statistics ?? new EndpointStatistics();
 
+    /// <summary>
+    /// Behind a router (<see cref="QuicListenerOptions.ForwardedBy"/>): datagrams dropped because they did not come
+    /// from the router or carried no valid forwarding header. 0 otherwise.
+    /// </summary>
+    public long ForwardingRejected => _forwarding?.Rejected ?? 0;
+
     /// <summary>The address the listener is bound to (port resolved).</summary>
     public IPEndPoint LocalEndPoint => _driver.LocalEndPoint;
 
@@ -60,11 +67,19 @@ public sealed class QuicListener : IAsyncDisposable
             RequireRetry = options.RequireRetry,
             StaticKey = options.StaticKey,
             Limits = options.Limits ?? ServerLimits.Default,
+            ConnectionIdGenerator = options.ConnectionIdGenerator,
+            ConnectionIdLength = options.ConnectionIdGenerator?.Length ?? 8,
         };
         var logging = options.LoggerFactory ?? options.ConnectionOptions.LoggerFactory;
         var listener = new QuicListener(options, self =>
-            QuicEndpointDriver.Start(options.ListenEndPoint, endpointOptions, logging, self.OnCoreAccepted, self.OnFault, options.EndpointFactory,
-                options.UseManagedSocket ? new Udp.ManagedUdpSocket(options.ListenEndPoint) : null));
+        {
+            Udp.IUdpTransport? socket = null;
+            if (options.ForwardedBy is { } router)
+                socket = self._forwarding = Udp.ForwardingHeaderTransport.Bind(options.ListenEndPoint, router, options.UseManagedSocket);
+            else if (options.UseManagedSocket)
+                socket = new Udp.ManagedUdpSocket(options.ListenEndPoint);
+            return QuicEndpointDriver.Start(options.ListenEndPoint, endpointOptions, logging, self.OnCoreAccepted, self.OnFault, options.EndpointFactory, socket);
+        });
         return ValueTask.FromResult(listener);
     }
 
