@@ -26,7 +26,7 @@ public sealed partial class QuicRouter
             if (_firstFlights.TryGet(dcid, nowUs, out var known))
             {
                 Statistics.CountFirstFlight();
-                return RouteResult.To(known.Backend);
+                return RouteResult.To(known.Backend, RouteBasis.FirstFlight);
             }
             _pending.TryPeek(dcid, out var pending);
             var verdict = OpenInitials(datagram, h);
@@ -35,10 +35,10 @@ public sealed partial class QuicRouter
         }
         // Not a first flight: an Initial the client sends once it has the server's ID (ACKs, the rest of its
         // CRYPTO data) is protected with keys of its original DCID, not of this one.
-        if (TryRouteByConnectionId(nowUs, h.DestinationConnectionId.Span, out var byId))
+        if (TryRouteByConnectionId(nowUs, h.DestinationConnectionId.Span, out var byId, out var basis))
         {
             ForgetFirstFlight(client, byId);
-            return RouteResult.To(byId);
+            return RouteResult.To(byId, basis);
         }
         return Drop(DropReason.JunkInitial);
     }
@@ -122,7 +122,7 @@ public sealed partial class QuicRouter
         backend.CountConnection();
         Statistics.CountHello();
         RememberFirstFlight(nowUs, dcid, backend, client);
-        if (flight.Held.Count == 0) return RouteResult.To(backend);
+        if (flight.Held.Count == 0) return RouteResult.To(backend, RouteBasis.ClientHello);
         // The ClientHello spanned datagrams: release them in the order they came, this one last.
         Statistics.CountSpanning();
         foreach (var (data, from, e) in flight.Held) _released.Enqueue(new HeldDatagram(data, from, e, backend));
@@ -164,12 +164,12 @@ public sealed partial class QuicRouter
             if (_firstFlights.TryGet(h.DestinationConnectionId, nowUs, out var route))
             {
                 Statistics.CountFirstFlight();
-                return RouteResult.To(route.Backend);
+                return RouteResult.To(route.Backend, RouteBasis.FirstFlight);
             }
             // 0-RTT can arrive before the end of a ClientHello that spans datagrams: it waits with it.
             if (_pending.TryPeek(h.DestinationConnectionId, out var pending)) return HoldInPending(pending, h.DestinationConnectionId, datagram, client, ecn);
         }
-        if (TryRouteByConnectionId(nowUs, h.DestinationConnectionId.Span, out var byId)) return RouteResult.To(byId);
+        if (TryRouteByConnectionId(nowUs, h.DestinationConnectionId.Span, out var byId, out var basis)) return RouteResult.To(byId, basis);
         return RouteByFourTupleOrDrop(client);
     }
 

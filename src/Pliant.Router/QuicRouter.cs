@@ -22,10 +22,35 @@ public enum RouteAction
     Drop,
 }
 
-/// <summary>The router's decision for one client datagram.</summary>
-public readonly record struct RouteResult(RouteAction Action, RouterBackend? Backend, DropReason Reason)
+/// <summary>What a forwarding decision was based on.</summary>
+public enum RouteBasis
 {
-    internal static RouteResult To(RouterBackend b) => new(RouteAction.Forward, b, default);
+    /// <summary>Not forwarded.</summary>
+    None,
+
+    /// <summary>A QUIC-LB routable connection ID.</summary>
+    QuicLb,
+
+    /// <summary>A connection ID learned from a foreign backend.</summary>
+    LearnedId,
+
+    /// <summary>The DCID of a first flight already routed (Initial retransmission, 0-RTT).</summary>
+    FirstFlight,
+
+    /// <summary>The ClientHello of a new connection (name, ALPN, default).</summary>
+    ClientHello,
+
+    /// <summary>The client's 4-tuple (a flow to a foreign backend).</summary>
+    FourTuple,
+
+    /// <summary>An unknown QUIC version sent to the default backend.</summary>
+    UnknownVersion,
+}
+
+/// <summary>The router's decision for one client datagram.</summary>
+public readonly record struct RouteResult(RouteAction Action, RouterBackend? Backend, DropReason Reason, RouteBasis Basis = RouteBasis.None)
+{
+    internal static RouteResult To(RouterBackend b, RouteBasis basis) => new(RouteAction.Forward, b, default, basis);
     internal static RouteResult Hold => new(RouteAction.Held, null, default);
     internal static RouteResult Dropped(DropReason r) => new(RouteAction.Drop, null, r);
 }
@@ -140,7 +165,7 @@ public sealed partial class QuicRouter
                     if (_learned.TryGet(new ConnectionId(datagram.Slice(1, length)), nowUs, out var learned))
                     {
                         Statistics.CountLearned();
-                        return RouteResult.To(learned);
+                        return RouteResult.To(learned, RouteBasis.LearnedId);
                     }
                 }
             }
@@ -148,7 +173,7 @@ public sealed partial class QuicRouter
         if (_quicLb is not null && _quicLb.TryRoute(datagram[1..], out var backend))
         {
             Statistics.CountQuicLb();
-            return RouteResult.To(backend);
+            return RouteResult.To(backend, RouteBasis.QuicLb);
         }
         return RouteByFourTupleOrDrop(client);
     }
@@ -158,7 +183,7 @@ public sealed partial class QuicRouter
         if (FourTupleLookup?.Invoke(client) is { } flow)
         {
             Statistics.CountRoutedByFlow();
-            return RouteResult.To(flow);
+            return RouteResult.To(flow, RouteBasis.FourTuple);
         }
         return Drop(DropReason.UnknownConnectionId);
     }
@@ -171,11 +196,11 @@ public sealed partial class QuicRouter
         {
             // Draft §9: connection IDs are version-independent; otherwise the default backend answers with
             // Version Negotiation (RFC 9000 §6.1), which the router cannot do without knowing its versions.
-            if (TryRouteByConnectionId(nowUs, dcid, out var byId)) return RouteResult.To(byId);
+            if (TryRouteByConnectionId(nowUs, dcid, out var byId, out var basis)) return RouteResult.To(byId, basis);
             if (RoutingRules.Pick(_rules.Default, Hash(dcid)) is { } fallback)
             {
                 Statistics.CountUnknownVersion();
-                return RouteResult.To(fallback);
+                return RouteResult.To(fallback, RouteBasis.UnknownVersion);
             }
             return Drop(DropReason.UnknownVersion);
         }
@@ -186,17 +211,17 @@ public sealed partial class QuicRouter
             case PacketType.ZeroRtt:
                 return RouteZeroRtt(nowUs, datagram, h, client, ecn);
             case PacketType.Handshake:
-                if (TryRouteByConnectionId(nowUs, dcid, out var hs))
+                if (TryRouteByConnectionId(nowUs, dcid, out var hs, out var hsBasis))
                 {
                     ForgetFirstFlight(client, hs);
-                    return RouteResult.To(hs);
+                    return RouteResult.To(hs, hsBasis);
                 }
                 lock (_lock)
                 {
                     if (_firstFlights.TryGet(h.DestinationConnectionId, nowUs, out var route))
                     {
                         Statistics.CountFirstFlight();
-                        return RouteResult.To(route.Backend);
+                        return RouteResult.To(route.Backend, RouteBasis.FirstFlight);
                     }
                 }
                 return RouteByFourTupleOrDrop(client);
@@ -207,8 +232,9 @@ public sealed partial class QuicRouter
     }
 
     /// <summary>A learned ID first (a foreign backend's random ID might decode as routable by chance), then QUIC-LB.</summary>
-    private bool TryRouteByConnectionId(long nowUs, ReadOnlySpan<byte> dcid, out RouterBackend backend)
+    private bool TryRouteByConnectionId(long nowUs, ReadOnlySpan<byte> dcid, out RouterBackend backend, out RouteBasis basis)
     {
+        basis = RouteBasis.None;
         if (dcid.Length is > 0 and <= ConnectionId.MaxLength && Volatile.Read(ref _learnedLengths).Length > 0)
         {
             lock (_lock)
@@ -216,6 +242,7 @@ public sealed partial class QuicRouter
                 if (_learned.TryGet(new ConnectionId(dcid), nowUs, out backend))
                 {
                     Statistics.CountLearned();
+                    basis = RouteBasis.LearnedId;
                     return true;
                 }
             }
@@ -223,6 +250,7 @@ public sealed partial class QuicRouter
         if (_quicLb is not null && _quicLb.TryRoute(dcid, out backend))
         {
             Statistics.CountQuicLb();
+            basis = RouteBasis.QuicLb;
             return true;
         }
         backend = null!;

@@ -63,22 +63,40 @@ internal static class Forge
         return list;
     }
 
-    /// <summary>One protected client Initial holding <paramref name="frames"/>, padded so the datagram is 1200 bytes.</summary>
-    public static byte[] Initial(ReadOnlySpan<byte> dcid, ReadOnlySpan<byte> frames, uint version = QuicVersion.V1, int packetNumber = 0)
+    /// <summary>One protected client Initial holding <paramref name="frames"/>, padded to <paramref name="size"/> bytes (1200: a whole datagram).</summary>
+    public static byte[] Initial(ReadOnlySpan<byte> dcid, ReadOnlySpan<byte> frames, uint version = QuicVersion.V1, int packetNumber = 0, int size = 1200)
     {
         var d = new ConnectionId(dcid);
         var s = new ConnectionId([0x5c, 0x1d]);
         const int pnLength = 2;
         int headerLength = LongHeader.HeaderLength(PacketType.Initial, d, s, 0);
-        var packet = new byte[1200];
+        var packet = new byte[size];
         LongHeader.Write(packet, PacketType.Initial, version, d, s, ReadOnlySpan<byte>.Empty, pnLength, out int lengthOffset);
         PacketNumber.Write(packet.AsSpan(headerLength), (ulong)packetNumber, pnLength);
-        int payload = 1200 - headerLength - pnLength - PacketKeys.TagLength;
+        int payload = size - headerLength - pnLength - PacketKeys.TagLength;
         frames.CopyTo(packet.AsSpan(headerLength + pnLength)); // the rest stays zero: PADDING frames
         LongHeader.PatchLength(packet, lengthOffset, pnLength + payload + PacketKeys.TagLength);
         using var keys = InitialSecrets.CreateKeysFor(version, dcid, clientSide: true);
         PacketProtector.Protect(packet, headerLength, pnLength, (ulong)packetNumber, keys);
         return packet;
+    }
+
+    /// <summary>
+    /// Small Initial packets (<paramref name="size"/> bytes each) carrying <paramref name="crypto"/> in <paramref name="perPacket"/>-byte
+    /// CRYPTO frames, for coalescing several into one datagram (RFC 9000 §12.2).
+    /// </summary>
+    public static List<byte[]> InitialPackets(ReadOnlySpan<byte> dcid, ReadOnlySpan<byte> crypto, int perPacket, int size)
+    {
+        var list = new List<byte[]>();
+        int pn = 0;
+        for (int at = 0; at < crypto.Length; at += perPacket)
+        {
+            var chunk = crypto.Slice(at, Math.Min(perPacket, crypto.Length - at));
+            var frame = new byte[chunk.Length + 16];
+            int n = CryptoFrame.Write(frame, (ulong)at, chunk);
+            list.Add(Initial(dcid, frame.AsSpan(0, n), QuicVersion.V1, pn++, size));
+        }
+        return list;
     }
 
     /// <summary>A server's long-header Handshake packet with <paramref name="scid"/> (unprotected filler: routers only read the header).</summary>
