@@ -144,6 +144,10 @@ internal sealed class ForwardingHeaderTransport : IUdpTransport
         }
     }
 
+    public void Wait(long timeoutUs) => _inner.Wait(timeoutUs);
+
+    public void Interrupt() => _inner.Interrupt();
+
     public void Dispose() => _inner.Dispose();
 
     private bool FromRouter(IPEndPoint from) =>
