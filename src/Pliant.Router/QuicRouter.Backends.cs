@@ -45,7 +45,7 @@ public sealed partial class QuicRouter
             int offset = 0;
             for (int i = 0; i < 4 && offset < datagram.Length; i++)
             {
-                if (!PacketHeader.TryParse(datagram[offset..], 0, out var h) || !h.IsLongHeader || !h.IsSupportedVersion) break;
+                if (!LenientHeader.TryParse(datagram[offset..], out var h) || !h.IsLongHeader || !h.IsSupportedVersion) break;
                 if (h.SourceConnectionId.Length > 0) Learn(nowUs, h.SourceConnectionId, backend);
                 offset += h.PacketLength;
             }

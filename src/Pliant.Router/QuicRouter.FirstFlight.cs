@@ -56,7 +56,7 @@ public sealed partial class QuicRouter
         for (int i = 0; i < 8 && offset < datagram.Length; i++)
         {
             var rest = datagram[offset..];
-            if (!PacketHeader.TryParse(rest, 0, out var next) || next.Type != PacketType.Initial ||
+            if (!LenientHeader.TryParse(rest, out var next) || next.Type != PacketType.Initial ||
                 next.DestinationConnectionId != first.DestinationConnectionId) break;
             var more = _inspector.Inspect(rest, next, _capture);
             if (more == InitialVerdict.ClientHello && verdict == InitialVerdict.NoClientHello) verdict = more;

@@ -190,7 +190,7 @@ public sealed partial class QuicRouter
 
     private RouteResult RouteLongHeader(long nowUs, ReadOnlySpan<byte> datagram, IPEndPoint client, EcnCodepoint ecn)
     {
-        if (!PacketHeader.TryParse(datagram, 0, out var h) || h.Version == QuicVersion.Negotiation) return Drop(DropReason.Malformed);
+        if (!LenientHeader.TryParse(datagram, out var h) || h.Version == QuicVersion.Negotiation) return Drop(DropReason.Malformed);
         var dcid = datagram.Slice(h.DestinationConnectionIdOffset, h.DestinationConnectionIdLength);
         if (!h.IsSupportedVersion)
         {
