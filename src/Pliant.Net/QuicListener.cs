@@ -54,6 +54,25 @@ public sealed class QuicListener : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(options.ListenEndPoint);
+        return ValueTask.FromResult(Start(options, null, options.ConnectionIdGenerator, cancellationToken));
+    }
+
+    /// <summary>
+    /// A listener on <paramref name="transport"/> (a port shared with other listeners, <c>Pliant.Router.SharedQuicPort</c>)
+    /// issuing connection IDs from <paramref name="generator"/>; <see cref="QuicListenerOptions.ListenEndPoint"/> is not used.
+    /// </summary>
+    internal static QuicListener ListenOn(QuicListenerOptions options, Udp.IUdpTransport transport, IConnectionIdGenerator generator, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(transport);
+        ArgumentNullException.ThrowIfNull(generator);
+        if (options.ForwardedBy is not null || options.ConnectionIdGenerator is not null)
+            throw new ArgumentException("a listener on a shared port has its connection IDs from the port and is not behind a router", nameof(options));
+        return Start(options, transport, generator, cancellationToken);
+    }
+
+    private static QuicListener Start(QuicListenerOptions options, Udp.IUdpTransport? transport, IConnectionIdGenerator? generator, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(options.ServerCertificate);
         if (options.ApplicationProtocols is null || options.ApplicationProtocols.Count == 0)
             throw new ArgumentException("At least one application protocol (ALPN) is required.", nameof(options));
@@ -67,20 +86,20 @@ public sealed class QuicListener : IAsyncDisposable
             RequireRetry = options.RequireRetry,
             StaticKey = options.StaticKey,
             Limits = options.Limits ?? ServerLimits.Default,
-            ConnectionIdGenerator = options.ConnectionIdGenerator,
-            ConnectionIdLength = options.ConnectionIdGenerator?.Length ?? 8,
+            ConnectionIdGenerator = generator,
+            ConnectionIdLength = generator?.Length ?? 8,
         };
         var logging = options.LoggerFactory ?? options.ConnectionOptions.LoggerFactory;
         var listener = new QuicListener(options, self =>
         {
-            Udp.IUdpTransport? socket = null;
-            if (options.ForwardedBy is { } router)
+            Udp.IUdpTransport? socket = transport;
+            if (socket is null && options.ForwardedBy is { } router)
                 socket = self._forwarding = Udp.ForwardingHeaderTransport.Bind(options.ListenEndPoint, router, options.UseManagedSocket);
-            else if (options.UseManagedSocket)
+            else if (socket is null && options.UseManagedSocket)
                 socket = new Udp.ManagedUdpSocket(options.ListenEndPoint);
-            return QuicEndpointDriver.Start(options.ListenEndPoint, endpointOptions, logging, self.OnCoreAccepted, self.OnFault, options.EndpointFactory, socket);
+            return QuicEndpointDriver.Start(options.ListenEndPoint ?? socket!.LocalEndPoint, endpointOptions, logging, self.OnCoreAccepted, self.OnFault, options.EndpointFactory, socket);
         });
-        return ValueTask.FromResult(listener);
+        return listener;
     }
 
     /// <summary>Waits for a client whose handshake completed.</summary>

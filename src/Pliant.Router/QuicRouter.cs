@@ -47,6 +47,12 @@ public enum RouteBasis
     UnknownVersion,
 }
 
+/// <summary>
+/// Receives each datagram <see cref="QuicRouter.Dispatch"/> forwards: <paramref name="basis"/> is what routed it
+/// (<see cref="RouteBasis.ClientHello"/> for the held datagrams of a first flight released with it).
+/// </summary>
+public delegate void RoutedDatagramHandler(RouterBackend backend, ReadOnlySpan<byte> datagram, IPEndPoint client, EcnCodepoint ecn, RouteBasis basis);
+
 /// <summary>The router's decision for one client datagram.</summary>
 public readonly record struct RouteResult(RouteAction Action, RouterBackend? Backend, DropReason Reason, RouteBasis Basis = RouteBasis.None)
 {
@@ -137,6 +143,20 @@ public sealed partial class QuicRouter
         if (datagram.Length < 2) return Drop(DropReason.Malformed);
         if ((datagram[0] & 0x80) == 0) return RouteShortHeader(nowUs, datagram, client);
         return RouteLongHeader(nowUs, datagram, client, ecn);
+    }
+
+    /// <summary>
+    /// Counts and routes one client datagram, then hands it — and every datagram its first flight released — to
+    /// <paramref name="forward"/> (the host's receive loop; pass a delegate made once, not per datagram).
+    /// </summary>
+    public RouteResult Dispatch(long nowUs, ReadOnlySpan<byte> datagram, IPEndPoint client, EcnCodepoint ecn, RoutedDatagramHandler forward)
+    {
+        ArgumentNullException.ThrowIfNull(forward);
+        Statistics.CountFromClient(datagram.Length);
+        var r = RouteFromClient(nowUs, datagram, client, ecn);
+        if (r.Action == RouteAction.Forward) forward(r.Backend!, datagram, client, ecn, r.Basis);
+        while (TryTakeReleased(out var held)) forward(held.Backend, held.Data, held.Client, held.Ecn, RouteBasis.ClientHello);
+        return r;
     }
 
     /// <summary>Takes the next datagram released by a first flight that became complete (forward it to its backend).</summary>

@@ -41,6 +41,9 @@ public enum DropReason
 
     /// <summary>A send failed in the socket (host).</summary>
     SendFailed,
+
+    /// <summary>A listener of a shared port had <c>SharedPortTransport.MaxQueued</c> datagrams waiting (it is not keeping up), or is gone.</summary>
+    QueueFull,
 }
 
 /// <summary>Counters of a <see cref="QuicRouter"/> and its host; updated with interlocked adds, read at any time.</summary>
@@ -171,6 +174,7 @@ public sealed class RouterStatistics
         DropReason.FlowTableFull => "flow_table_full",
         DropReason.BadBackendDatagram => "bad_backend_datagram",
         DropReason.SendFailed => "send_failed",
+        DropReason.QueueFull => "queue_full",
         _ => reason.ToString(),
     };
 }

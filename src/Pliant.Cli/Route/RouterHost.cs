@@ -120,28 +120,26 @@ internal sealed class RouterHost : IAsyncDisposable
         var toBackends = new GsoBatcher(_upstream, _upstreamSendLock);
         var header = new byte[ForwardingHeader.MaxLength];
         var stats = _router.Statistics;
+        long now = 0;
+        // Made once: the datagrams of a new connection's first flight are not yet proof that the client's address is real.
+        RoutedDatagramHandler forward = (backend, data, client, ecn, basis) =>
+            Forward(now, backend, data, client, ecn, basis is not (RouteBasis.ClientHello or RouteBasis.FirstFlight), toBackends, header);
         try
         {
             while (!_stop.IsCancellationRequested)
             {
                 int n = _listen.ReceiveBatch(batch, 100);
                 if (n == 0) continue;
-                long now = MonotonicClock.NowUs;
+                now = MonotonicClock.NowUs;
                 for (int i = 0; i < n; i++)
                 {
                     ref var entry = ref batch[i];
                     int segments = batch.SegmentCount(i);
                     for (int s = 0; s < segments; s++)
                     {
-                        var data = batch.GetSegment(i, s);
-                        stats.CountFromClient(data.Length);
                         try
                         {
-                            var r = _router.RouteFromClient(now, data, entry.From, entry.Ecn);
-                            if (r.Action == RouteAction.Forward)
-                                Forward(now, r.Backend!, data, entry.From, entry.Ecn, r.Basis is not (RouteBasis.ClientHello or RouteBasis.FirstFlight), toBackends, header);
-                            while (_router.TryTakeReleased(out var held))
-                                Forward(now, held.Backend, held.Data, held.Client, held.Ecn, proven: false, toBackends, header);
+                            _router.Dispatch(now, batch.GetSegment(i, s), entry.From, entry.Ecn, forward);
                         }
                         catch (Exception e) when (e is not OutOfMemoryException && !_stop.IsCancellationRequested)
                         {
