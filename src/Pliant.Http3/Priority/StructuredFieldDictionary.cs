@@ -6,7 +6,7 @@ namespace Pliant.Http3;
 /// A parser for Structured Field Dictionaries (RFC 8941 §4.2.2), enough for RFC 9218 priorities: members with
 /// bare items (Integer → long, Decimal → double, String, Token → string, Byte Sequence → byte[], Boolean → bool),
 /// Inner Lists (returned as null values) and Parameters (parsed and dropped). Any syntax error fails the
-/// whole field (§4.2). Linear in the input; at most 1,024 members are kept.
+/// whole field (§4.2). Linear in the input; more than 1,024 members fail the field.
 /// </summary>
 internal static class StructuredFieldDictionary
 {
@@ -33,7 +33,9 @@ internal static class StructuredFieldDictionary
                 else if (!p.TryBareItem(out value)) return false;
             }
             if (!p.TrySkipParameters()) return false;
-            if (members.Count < MaxMembers) members.Add((key, value));
+            // RFC 8941 §3.2: parsers support at least 1,024 members; beyond that the field fails as a whole.
+            if (members.Count == MaxMembers) return false;
+            members.Add((key, value));
             p.SkipOws();
             if (p.AtEnd) return true;
             if (p.Peek != ',') return false;

@@ -46,6 +46,12 @@ public sealed class Http3ServerConnection : Http3ConnectionBase
     /// <summary>PRIORITY_UPDATE frames for streams not yet open that are remembered (RFC 9218 §7).</summary>
     public const int MaxPendingPriorityUpdates = 128;
 
+    /// <summary>PRIORITY_UPDATE frames remembered for streams not open yet (at most <see cref="MaxPendingPriorityUpdates"/>).</summary>
+    public int PendingPriorityUpdates
+    {
+        get { lock (_gate) return _pendingUpdates.Count; }
+    }
+
     /// <summary>PRIORITY_UPDATE frames received.</summary>
     public long PriorityUpdates => Interlocked.Read(ref _priorityUpdates);
 
