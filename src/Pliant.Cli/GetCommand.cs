@@ -200,6 +200,7 @@ internal static class GetCommand
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"quic: version={CliSupport.VersionName(ver)} cipher={CliSupport.SuiteName(suite)} resumed={(resumed ? "yes" : "no")} early_data={(ticket is null ? "none" : early ? "accepted" : "rejected")} too_early_retries={h3.TooEarlyRetries} key_update={(o.KeyUpdate ? keyUpdated ? "done" : "failed" : "no")} handshake_ms={handshake.TotalMilliseconds:0.0} remote={conn.RemoteEndPoint}"));
             }
+            if (!o.Quiet) Console.WriteLine(ConnectionInfo.QpackSummary(h3));
             foreach (var e in conn.PluginEventLog) Console.WriteLine($"plugin {e.PluginId}: {e.Message}");
             foreach (var f in failures) Console.Error.WriteLine("pliant get: " + f);
             var secs = Math.Max(elapsed.TotalSeconds, 1e-6);
