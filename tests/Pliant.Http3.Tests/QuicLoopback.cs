@@ -9,6 +9,8 @@ internal sealed class QuicLoopback : IAsyncDisposable
 {
     private static readonly Lazy<System.Security.Cryptography.X509Certificates.X509Certificate2> s_cert = new(() => QuicServerCertificates.CreateSelfSigned("localhost"));
 
+    public static System.Security.Cryptography.X509Certificates.X509Certificate2 Certificate => s_cert.Value;
+
     private readonly QuicListener _listener;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _serverLoop;
