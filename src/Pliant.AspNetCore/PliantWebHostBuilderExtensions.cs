@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Pliant.AspNetCore.Internal;
@@ -20,6 +21,9 @@ public static class PliantWebHostBuilderExtensions
     public static IWebHostBuilder UsePliantQuic(this IWebHostBuilder builder, Action<PliantQuicTransportOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        // Kestrel's endpoints default to HTTP/1.1 and HTTP/2; with a QUIC transport HTTP/3 joins them. An endpoint
+        // that sets its own Protocols (in Listen, or in configuration) keeps what it set.
+        builder.ConfigureKestrel(k => k.ConfigureEndpointDefaults(l => l.Protocols = HttpProtocols.Http1AndHttp2AndHttp3));
         return builder.ConfigureServices(services =>
         {
             services.RemoveAll<IMultiplexedConnectionListenerFactory>();

@@ -35,7 +35,7 @@ internal sealed class KestrelHost : IAsyncDisposable
     /// picked and the start retried with another if someone took it in between.
     /// </summary>
     public static async Task<KestrelHost> StartAsync(Action<WebApplication> map, Action<PliantQuicTransportOptions>? quic = null,
-        Action<KestrelServerOptions>? kestrel = null, Action<IServiceCollection>? services = null, HttpProtocols protocols = HttpProtocols.Http1AndHttp2AndHttp3)
+        Action<KestrelServerOptions>? kestrel = null, Action<IServiceCollection>? services = null, HttpProtocols? protocols = HttpProtocols.Http1AndHttp2AndHttp3)
     {
         for (int attempt = 0; ; attempt++)
         {
@@ -52,7 +52,7 @@ internal sealed class KestrelHost : IAsyncDisposable
             {
                 o.Listen(IPAddress.Loopback, port, lo =>
                 {
-                    lo.Protocols = protocols;
+                    if (protocols is { } p) lo.Protocols = p; // null: Kestrel's defaults plus what UsePliantQuic adds
                     lo.UseHttps(Certificate);
                 });
                 kestrel?.Invoke(o);
