@@ -338,7 +338,10 @@ internal static class GetCommand
         }
     }
 
-    /// <summary>A Spectre progress bar when stdout is a terminal (and not --quiet); otherwise nothing.</summary>
+    /// <summary>
+    /// A progress bar per URL with bytes, rate and time left (ETA, once content-length is known) when stdout is
+    /// a terminal and not --quiet; otherwise nothing (pipes and logs get only the summary lines).
+    /// </summary>
     private sealed class Progress(GetOptions o, List<Target> targets)
     {
         public async Task RunAsync(Func<Action<int, int>, Action<int, long>, Task> body)
@@ -350,7 +353,7 @@ internal static class GetCommand
             }
             await AnsiConsole.Progress()
                 .AutoClear(true)
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new DownloadedColumn(), new TransferSpeedColumn())
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new DownloadedColumn(), new TransferSpeedColumn(), new RemainingTimeColumn())
                 .StartAsync(async ctx =>
                 {
                     var tasks = targets.Select(t => ctx.AddTask(Markup.Escape(FileNameOf(t.Uri)), maxValue: 1)).ToArray();
