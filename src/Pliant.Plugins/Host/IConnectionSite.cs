@@ -13,6 +13,9 @@ internal interface IConnectionSite
     /// <summary>Attaches <paramref name="handler"/> (arguments in, result out) to an operation of the connection's table.</summary>
     IDisposable AttachOperation(string operation, string anchor, Pliant.Quic.Operations.OperationHandler handler, string owner);
     void DetachOwner(string owner);
+
+    /// <summary>The plugin changed what the connection may send (a frame reserved, state set from an application call).</summary>
+    void NoteActivity() { }
     void RegisterFrame(PluginFrame frame);
     void UnregisterFrame(ulong frameType);
     /// <summary>Calls <paramref name="callback"/> (time, timer id) once <paramref name="atUs"/> is reached; returns the id.</summary>

@@ -166,6 +166,7 @@ internal sealed class PluginBinding : IPluginEnvironment
     {
         if (!_frames.TryGetValue(type, out var f) || f.Spec.Write == null) return false;
         f.Reserve();
+        _site.NoteActivity(); // reserved from an application call, the frame must still go out
         return true;
     }
 

@@ -24,10 +24,17 @@ internal sealed class QuicConnectionSite : IConnectionSite
     public IDisposable AttachOperation(string operation, string anchor, OperationHandler handler, string owner)
     {
         if (!KnownOperations.TryParseAnchor(anchor, out var a)) throw new ArgumentException($"unknown anchor {anchor}", nameof(anchor));
+        _conn.NoteActivity();
         return _conn.Operations.Attach(operation, a, handler, owner); // the binding's handler runs straight from the table
     }
 
-    public void DetachOwner(string owner) => _conn.Operations.DetachOwner(owner);
+    public void DetachOwner(string owner)
+    {
+        _conn.NoteActivity();
+        _conn.Operations.DetachOwner(owner);
+    }
+
+    public void NoteActivity() => _conn.NoteActivity();
 
     public void RegisterFrame(PluginFrame frame) => _conn.RegisterFrameExtension(frame);
 
