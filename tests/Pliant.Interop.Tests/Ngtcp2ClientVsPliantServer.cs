@@ -14,10 +14,14 @@ public sealed class Ngtcp2ClientVsPliantServer
 {
     private const string Cls = nameof(Ngtcp2ClientVsPliantServer);
 
-    private static async Task<(PeerProcess server, PeerProcess client)> RunAsync(InteropCase c, IReadOnlyList<string> files, string[] serveArgs, string[] clientArgs)
+    private static async Task<(PeerProcess server, PeerProcess client)> RunAsync(InteropCase c, IReadOnlyList<string> files, string[] serveArgs, string[] clientArgs,
+        bool waitForConnectionEnd = false)
     {
         var server = await PliantCli.StartServerAsync(c.Dir, c.Port, c.Cert, c.Htdocs, serveArgs);
         var client = await Ngtcp2.RunClientAsync(c.Dir, c.Port, c.Downloads, files, clientArgs, InteropCase.Timeout);
+        // pliant serve prints "REMOTE qpack ..." once it has processed the client's CONNECTION_CLOSE; stopping
+        // it (SIGKILL) before then would lose the line.
+        for (int i = 0; waitForConnectionEnd && i < 600 && !server.ReadStdout().Contains(" qpack ", StringComparison.Ordinal); i++) await Task.Delay(50);
         await server.StopAsync();
         Assert.True(client.ExitCode == 0, "gtlsclient failed\n" + client.Tail() + server.Tail());
         c.AssertDownloaded(files, null, client, server);
@@ -69,7 +73,7 @@ public sealed class Ngtcp2ClientVsPliantServer
     {
         var c = InteropCase.Create(Cls);
         var files = c.AddFiles(20, 50_000, 33);
-        var (server, client) = await RunAsync(c, files, [], []);
+        var (server, client) = await RunAsync(c, files, [], [], waitForConnectionEnd: true);
         using (server)
         using (client)
         {
