@@ -33,17 +33,18 @@ internal static partial class BenchCommand
         var count = new Option<int?>("--count") { Description = $"with --flood: junk datagrams to send (default {BenchFlood.DefaultCount}); with --connections: short connections (default 1000; 0: idle connections only)" };
         var connections = new Option<bool>("--connections") { Description = "per-connection costs against gtlsserver (with --vs-ngtcp2): short connections (handshake + 1 KB GET) and open idle ones; CPU, context switches, handshakes per core-second, time to first byte, RSS per idle connection" };
         var concurrency = new Option<int>("--concurrency") { Description = "with --connections: connections in progress at once", DefaultValueFactory = _ => 32 };
+        var threads = new Option<int>("--threads") { Description = "with --connections: also run pliant serve with this many endpoint threads (SO_REUSEPORT) and print the scaling", DefaultValueFactory = _ => 1 };
         var idle = new Option<int>("--idle") { Description = "with --connections: idle connections held open (0: skip)", DefaultValueFactory = _ => 1000 };
         var route = new Option<bool>("--route") { Description = "pliant get from pliant serve directly and through pliant route (to a Pliant backend and to one treated as foreign), interleaved: goodput against direct (goal >= 80 %), router CPU per GiB, router state per connection (--size default 256, --runs default 3)" };
         var cc = new Option<string?>("--cc") { Description = "congestion controller of the Pliant peers: cubic (default) or newreno" };
         cc.AcceptOnlyFromAmong("cubic", "newreno");
 
         var cmd = new Command("bench", "Loopback benchmark: Pliant↔Pliant download (and ngtcp2 side by side).");
-        foreach (var o in new Option[] { size, runs, vs, cross, handshakes, script, timeout, warmup, pinCpu, plugin, cc, isolation, pluginDir, flood, count, connections, concurrency, idle, route }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { size, runs, vs, cross, handshakes, script, timeout, warmup, pinCpu, plugin, cc, isolation, pluginDir, flood, count, connections, concurrency, idle, threads, route }) cmd.Options.Add(o);
         cmd.SetAction(pr => pr.GetValue(route) ? BenchRoute.Run(Math.Max(1, pr.GetValue(size) ?? 256), Math.Max(1, pr.GetValue(runs) ?? 3), TimeSpan.FromSeconds(pr.GetValue(timeout)))
             : pr.GetValue(flood) ? BenchFlood.Run(Math.Max(1, pr.GetValue(count) ?? BenchFlood.DefaultCount), TimeSpan.FromSeconds(Math.Min(pr.GetValue(timeout), 60)))
             : pr.GetValue(connections) ? BenchConnections.Run(new BenchConnections.Settings(Math.Max(0, pr.GetValue(count) ?? 1000),
-                Math.Max(1, pr.GetValue(concurrency)), Math.Max(0, pr.GetValue(idle)), pr.GetValue(vs), TimeSpan.FromSeconds(pr.GetValue(timeout))))
+                Math.Max(1, pr.GetValue(concurrency)), Math.Max(0, pr.GetValue(idle)), pr.GetValue(vs), TimeSpan.FromSeconds(pr.GetValue(timeout)), Math.Clamp(pr.GetValue(threads), 1, 64)))
             : pr.GetValue(isolation) ? RunIsolation(pr.GetValue(pluginDir), new Settings(
             pr.GetValue(size) ?? IsolationDefaultSizeMiB, Math.Max(1, pr.GetValue(runs) ?? IsolationDefaultRounds), false, false, 0,
             pr.GetValue(script), TimeSpan.FromSeconds(pr.GetValue(timeout)), IsolationTaskset(pr.GetValue(pinCpu)), pr.GetValue(warmup)))

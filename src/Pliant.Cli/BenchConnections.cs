@@ -28,10 +28,14 @@ internal static class BenchConnections
     /// <summary>Issue 17's budget for the server's CPU while its connections idle, % of one core.</summary>
     private const double IdleCpuBudgetPct = 1;
 
-    public sealed record Settings(int Count, int Concurrency, int Idle, bool VsNgtcp2, TimeSpan Timeout);
+    public sealed record Settings(int Count, int Concurrency, int Idle, bool VsNgtcp2, TimeSpan Timeout, int Threads = 1);
 
     private sealed record Result(string Server, bool Ok, double CpuMsPerConn, double CtxSwPerConn, double HsPerCoreS,
-        double TtfbP50Ms, double TtfbP99Ms, double RssKbPerIdle, double IdleCpuPct, string Note);
+        double TtfbP50Ms, double TtfbP99Ms, double RssKbPerIdle, double IdleCpuPct, string Note)
+    {
+        /// <summary>Short connections completed per second of wall time (the load generator's figure).</summary>
+        public double ConnsPerS { get; init; } = double.NaN;
+    }
 
     public static int Run(Settings s)
     {
@@ -46,12 +50,14 @@ internal static class BenchConnections
                 $"# pliant bench --connections count={s.Count} concurrency={s.Concurrency} idle={s.Idle} cores={Environment.ProcessorCount} date={DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ}"));
 
             var results = new List<Result> { Measure("pliant", s, docs, cert, key) };
+            Result? scaled = s.Threads > 1 && s.Count > 0 ? Measure("pliant", s with { Idle = 0 }, docs, cert, key, s.Threads) : null;
             if (s.VsNgtcp2)
             {
                 if (BenchNgtcp2Exists()) results.Add(Measure("ngtcp2", s, docs, cert, key));
                 else Console.WriteLine("# ngtcp2: gtlsserver not found");
             }
             PrintTable(results);
+            if (scaled is not null) PrintScaling(results[0], scaled, s.Threads);
             // The exit status is Pliant's: the reference server's failures are printed, not judged.
             return results[0].Ok ? 0 : 1;
         }
@@ -64,14 +70,14 @@ internal static class BenchConnections
     private static bool BenchNgtcp2Exists() =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => File.Exists(Path.Combine(d, "gtlsserver")));
 
-    private static Result Measure(string server, Settings s, string docs, string cert, string key)
+    private static Result Measure(string server, Settings s, string docs, string cert, string key, int threads = 1)
     {
         int port = BenchProcess.FreeUdpPort();
         // The same idle timeout for both, long enough that connections opened early in a slow open
         // phase (10,000 take tens of seconds) are still there when the last one opens.
         using var srv = server == "pliant"
             ? BenchProcess.StartSelf(["serve", docs, "--listen", $"127.0.0.1:{port}", "--cert", cert, "--key", key, "--quiet", "--no-early-data",
-                "--idle-timeout", IdleTimeoutSeconds.ToString(Inv)])
+                "--idle-timeout", IdleTimeoutSeconds.ToString(Inv), "--threads", threads.ToString(Inv)])
             : BenchProcess.Start("gtlsserver", ["-q", "-d", docs, $"--timeout={IdleTimeoutSeconds}s", "127.0.0.1", port.ToString(Inv), key, cert]);
         try
         {
@@ -102,7 +108,7 @@ internal static class BenchConnections
 
             var (rssKb, idleCpuPct, idleNote) = MeasureIdle(target, s, srv.Id);
             var r = new Result(server, ok == s.Count, cpu * 1000 / Math.Max(1, ok), ctx / Math.Max(1, ok), ok / Math.Max(cpu, 1e-9),
-                BenchProcess.Num(d, "ttfb_p50_ms"), BenchProcess.Num(d, "ttfb_p99_ms"), rssKb, idleCpuPct, idleNote);
+                BenchProcess.Num(d, "ttfb_p50_ms"), BenchProcess.Num(d, "ttfb_p99_ms"), rssKb, idleCpuPct, idleNote) { ConnsPerS = BenchProcess.Num(d, "conns_per_s") };
             Console.WriteLine(string.Create(Inv,
                 $"server={server} cpu_ms_per_conn={r.CpuMsPerConn:0.000} ctxsw_per_conn={r.CtxSwPerConn:0.0} hs_per_core_s={r.HsPerCoreS:0} rss_kb_per_idle_conn={r.RssKbPerIdle:0.0} idle_cpu_pct={r.IdleCpuPct:0.00} {r.Note}"));
             return r;
@@ -168,7 +174,7 @@ internal static class BenchConnections
         Row("server RSS KB per open idle connection", p.RssKbPerIdle, n?.RssKbPerIdle, "0.0");
         Row("server CPU % while connections idle", p.IdleCpuPct, n?.IdleCpuPct, "0.00");
         Console.WriteLine();
-        if (n is not null && n.Ok && p.Ok)
+        if (n is not null && !double.IsNaN(n.CpuMsPerConn) && !double.IsNaN(p.CpuMsPerConn))
         {
             double cpu = p.CpuMsPerConn / n.CpuMsPerConn, rss = p.RssKbPerIdle / n.RssKbPerIdle;
             Console.WriteLine(string.Create(Inv, $"goal server CPU per short connection <= 1.0x ngtcp2: {cpu:0.00}x {(cpu <= 1.0 ? "PASS" : "FAIL")}"));
@@ -181,6 +187,25 @@ internal static class BenchConnections
             Console.WriteLine(string.Create(Inv, $"goal RSS per open idle connection <= {IdleRssBudgetKb:0} KB: {p.RssKbPerIdle:0.0} {(p.RssKbPerIdle <= IdleRssBudgetKb ? "PASS" : "FAIL")}"));
             Console.WriteLine(string.Create(Inv, $"goal CPU while connections idle <= {IdleCpuBudgetPct:0}% of a core: {p.IdleCpuPct:0.00} {(p.IdleCpuPct <= IdleCpuBudgetPct ? "PASS" : "FAIL")}"));
         }
+    }
+
+    /// <summary>1 driver against N: CPU per short connection (the cost of steering and of more threads) and throughput.</summary>
+    private static void PrintScaling(Result one, Result many, int threads)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"{"pliant serve --threads",-46}{"1",12}{threads,12}{"ratio",16}");
+        ScalingRow("server CPU ms per short connection", one.CpuMsPerConn, many.CpuMsPerConn, "0.000");
+        ScalingRow("handshakes per server core-second", one.HsPerCoreS, many.HsPerCoreS, "0");
+        ScalingRow("short connections per second (wall)", one.ConnsPerS, many.ConnsPerS, "0");
+        ScalingRow("time to first byte p50 ms", one.TtfbP50Ms, many.TtfbP50Ms, "0.00");
+        double ratio = many.CpuMsPerConn / one.CpuMsPerConn;
+        Console.WriteLine(string.Create(Inv, $"goal server CPU per short connection with {threads} threads <= 1.1x 1 thread: {ratio:0.00}x {(ratio <= 1.1 ? "PASS" : "FAIL")}"));
+    }
+
+    private static void ScalingRow(string name, double one, double many, string format)
+    {
+        string ratio = double.IsNaN(one) || double.IsNaN(many) || one == 0 ? "-" : (many / one).ToString("0.00", Inv) + "x";
+        Console.WriteLine($"{name,-46}{one.ToString(format, Inv),12}{many.ToString(format, Inv),12}{ratio,16}");
     }
 
     private static void Row(string name, double pliant, double? ngtcp2, string format)

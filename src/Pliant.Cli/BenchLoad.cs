@@ -50,6 +50,9 @@ internal static class BenchLoad
         }
     }
 
+    /// <summary>A short connection that has not finished by then counts as failed (a stalled peer must not hang the bench).</summary>
+    private static readonly TimeSpan ShortConnectionDeadline = TimeSpan.FromSeconds(30);
+
     private static QuicClientConnectionOptions Options(IPEndPoint target) => new()
     {
         RemoteEndPoint = target,
@@ -73,12 +76,14 @@ internal static class BenchLoad
             while ((i = Interlocked.Increment(ref next)) < n)
             {
                 long start = Stopwatch.GetTimestamp();
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                deadline.CancelAfter(ShortConnectionDeadline);
                 try
                 {
-                    await using var conn = await endpoints[i % endpoints.Length].ConnectAsync(Options(target), ct).ConfigureAwait(false);
+                    await using var conn = await endpoints[i % endpoints.Length].ConnectAsync(Options(target), deadline.Token).ConfigureAwait(false);
                     handshakes[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-                    var h3 = await Http3ClientConnection.ConnectAsync(new H3Adapter(conn), null, ct).ConfigureAwait(false);
-                    ttfb[i] = await GetAsync(h3, path, start, ct).ConfigureAwait(false);
+                    var h3 = await Http3ClientConnection.ConnectAsync(new H3Adapter(conn), null, deadline.Token).ConfigureAwait(false);
+                    ttfb[i] = await GetAsync(h3, path, start, deadline.Token).ConfigureAwait(false);
                     await h3.CloseAsync().ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is QuicException or IOException or Http3Exception or OperationCanceledException or InvalidOperationException)

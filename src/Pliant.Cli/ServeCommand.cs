@@ -36,6 +36,11 @@ internal static class ServeCommand
         cc.AcceptOnlyFromAmong("cubic", "newreno", "reno");
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No per-request log lines" };
         var idleTimeout = new Option<double>("--idle-timeout") { Description = "Seconds without any packet before a connection is dropped (max_idle_timeout, RFC 9000 §10.1)", DefaultValueFactory = _ => 30 };
+        var threads = new Option<int>("--threads")
+        {
+            Description = "Endpoint threads sharing the port (SO_REUSEPORT, each datagram steered to its connection's thread by connection ID; Linux). 0: one per core",
+            DefaultValueFactory = _ => 1,
+        };
         var behindRouter = new Option<string?>("--behind-router")
         {
             Description = "Serve behind pliant route at this address (ADDR, or ADDR:PORT: its --upstream socket): datagrams come and go with the " +
@@ -47,7 +52,7 @@ internal static class ServeCommand
 
         var cmd = new Command("serve", "Serve files over HTTP/3. " + SafeDefaults());
         cmd.Arguments.Add(dir);
-        foreach (var o in new Option[] { listen, cert, key, retry, noEarlyData, cc, quiet, idleTimeout, behindRouter, lbConfig, serverId, configId }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { listen, cert, key, retry, noEarlyData, cc, quiet, idleTimeout, threads, behindRouter, lbConfig, serverId, configId }) cmd.Options.Add(o);
         var pluginOptions = PluginCliOptions.AddTo(cmd);
         cmd.SetAction(async (pr, ct) =>
         {
@@ -57,7 +62,8 @@ internal static class ServeCommand
                 var routing = Route.ServeRouting.From(pr.GetValue(behindRouter), pr.GetValue(lbConfig), pr.GetValue(serverId), pr.GetValue(configId),
                     CliSupport.ParseEndPoint(pr.GetValue(listen)!, 4433));
                 return await RunAsync(pr.GetValue(dir)!, pr.GetValue(listen)!, pr.GetValue(cert), pr.GetValue(key), pr.GetValue(retry), !pr.GetValue(noEarlyData),
-                    pr.GetValue(cc)!, pr.GetValue(quiet), TimeSpan.FromSeconds(Math.Max(1, pr.GetValue(idleTimeout))), plugins, routing, ct).ConfigureAwait(false);
+                    pr.GetValue(cc)!, pr.GetValue(quiet), TimeSpan.FromSeconds(Math.Max(1, pr.GetValue(idleTimeout))), plugins, routing,
+                    pr.GetValue(threads) <= 0 ? Environment.ProcessorCount : pr.GetValue(threads), ct).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -89,8 +95,10 @@ internal static class ServeCommand
     }
 
     private static async Task<int> RunAsync(string root, string listen, string? certPath, string? keyPath, bool retry, bool earlyData, string cc, bool quiet,
-        TimeSpan idleTimeout, PluginSetup plugins, Route.ServeRouting routing, CancellationToken ct)
+        TimeSpan idleTimeout, PluginSetup plugins, Route.ServeRouting routing, int threads, CancellationToken ct)
     {
+        if (threads > 1 && (routing.BehindRouter is not null || routing.Generator is not null))
+            throw new CliException(ExitCodes.Usage, "--threads above 1 picks its own connection IDs: not with --behind-router or --lb-config");
         if (!Directory.Exists(root)) throw new CliException(ExitCodes.Usage, $"no such directory: {root}");
         if ((certPath is null) != (keyPath is null)) throw new CliException(ExitCodes.Usage, "--cert and --key go together");
         var endPoint = CliSupport.ParseEndPoint(listen, 4433);
@@ -111,6 +119,7 @@ internal static class ServeCommand
             EnableEarlyData = earlyData,
             ForwardedBy = routing.BehindRouter,
             ConnectionIdGenerator = routing.Generator,
+            Drivers = Math.Min(threads, 64),
             ConnectionOptions = new QuicServerConnectionOptions
             {
                 CongestionControl = cc == "cubic" ? CongestionControlAlgorithm.Cubic : CongestionControlAlgorithm.NewReno,
@@ -122,7 +131,7 @@ internal static class ServeCommand
         await using var listener = await QuicListener.ListenAsync(options, stop.Token).ConfigureAwait(false);
         var handler = new StaticFileHandler(Path.GetFullPath(root));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"pliant serve: listening on {listener.LocalEndPoint} root={Path.GetFullPath(root)} retry={(retry ? "on" : "off")} early-data={(earlyData ? "GET,HEAD" : "off")} cc={cc} cert-sha256={QuicServerCertificates.Sha256Fingerprint(certificate)}{(certPath is null ? " (self-signed)" : "")}{routing.Description}"));
+            $"pliant serve: listening on {listener.LocalEndPoint} root={Path.GetFullPath(root)} retry={(retry ? "on" : "off")} early-data={(earlyData ? "GET,HEAD" : "off")} cc={cc} threads={listener.DriverCount} cert-sha256={QuicServerCertificates.Sha256Fingerprint(certificate)}{(certPath is null ? " (self-signed)" : "")}{routing.Description}"));
 
         var connections = new List<Task>();
         try

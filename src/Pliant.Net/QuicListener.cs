@@ -13,23 +13,31 @@ namespace Pliant.Net;
 /// </summary>
 public sealed class QuicListener : IAsyncDisposable
 {
-    private readonly QuicEndpointDriver _driver; // set right after start; callbacks get the driver passed in
+    private readonly QuicEndpointDriver[] _drivers; // set right after start; callbacks get the driver passed in
     private readonly QuicListenerOptions _options;
     private readonly Channel<QuicConnection> _accepted;
-    private readonly HashSet<QuicConnection> _pending = new(ReferenceEqualityComparer.Instance);
+    private readonly HashSet<QuicConnection> _pending = new(ReferenceEqualityComparer.Instance); // under its own lock
     private Udp.ForwardingHeaderTransport? _forwarding;
     private int _disposed;
 
-    private QuicListener(QuicListenerOptions options, Func<QuicListener, QuicEndpointDriver> start)
+    private QuicListener(QuicListenerOptions options, Func<QuicListener, QuicEndpointDriver[]> start)
     {
         _options = options;
         _accepted = Channel.CreateBounded<QuicConnection>(new BoundedChannelOptions(Math.Max(1, options.ListenBacklog))
         {
-            SingleWriter = true,
+            SingleWriter = false, // every driver's thread
             FullMode = BoundedChannelFullMode.Wait, // TryWrite fails when full: the connection is refused
         });
-        _driver = start(this);
+        _drivers = start(this);
     }
+
+    private QuicEndpointDriver _driver => _drivers[0];
+
+    /// <summary>Endpoint drivers (threads, sockets) serving the port (<see cref="QuicListenerOptions.Drivers"/>).</summary>
+    public int DriverCount => _drivers.Length;
+
+    /// <summary>What driver <paramref name="index"/> admitted, refused and dropped (live counters), for tests and monitoring.</summary>
+    public EndpointStatistics DriverStatistics(int index) => _drivers[index].Endpoint.Statistics ?? new EndpointStatistics();
 
     /// <summary>Always true: Pliant needs no native QUIC library (unlike System.Net.Quic and msquic).</summary>
     public static bool IsSupported => true;
@@ -38,7 +46,10 @@ public sealed class QuicListener : IAsyncDisposable
     /// What the listener's endpoint admitted, refused, dropped and answered statelessly (live counters,
     /// updated by the driver; read them for monitoring).
     /// </summary>
-    public EndpointStatistics Statistics => _driver.Endpoint.Statistics ?? new EndpointStatistics();
+    /// <remarks>With several drivers, a snapshot summed over them (read again for fresh figures).</remarks>
+    public EndpointStatistics Statistics => _drivers.Length == 1
+        ? _driver.Endpoint.Statistics ?? new EndpointStatistics()
+        : EndpointStatistics.Sum(_drivers.Select(d => d.Endpoint.Statistics ?? new EndpointStatistics()));
 
     /// <summary>
     /// Behind a router (<see cref="QuicListenerOptions.ForwardedBy"/>): datagrams dropped because they did not come
@@ -90,6 +101,8 @@ public sealed class QuicListener : IAsyncDisposable
             ConnectionIdLength = generator?.Length ?? 8,
         };
         var logging = options.LoggerFactory ?? options.ConnectionOptions.LoggerFactory;
+        if (options.Drivers != 1)
+            return StartGroup(options, endpointOptions, logging);
         var listener = new QuicListener(options, self =>
         {
             Udp.IUdpTransport? socket = transport;
@@ -97,9 +110,64 @@ public sealed class QuicListener : IAsyncDisposable
                 socket = self._forwarding = Udp.ForwardingHeaderTransport.Bind(options.ListenEndPoint, router, options.UseManagedSocket);
             else if (socket is null && options.UseManagedSocket)
                 socket = new Udp.ManagedUdpSocket(options.ListenEndPoint);
-            return QuicEndpointDriver.Start(options.ListenEndPoint ?? socket!.LocalEndPoint, endpointOptions, logging, self.OnCoreAccepted, self.OnFault, options.EndpointFactory, socket);
+            return [QuicEndpointDriver.Start(options.ListenEndPoint ?? socket!.LocalEndPoint, endpointOptions, logging, self.OnCoreAccepted, self.OnFault, options.EndpointFactory, socket)];
         });
         return listener;
+    }
+
+    /// <summary>
+    /// <see cref="QuicListenerOptions.Drivers"/> drivers on one SO_REUSEPORT group: each its own socket, core and
+    /// thread, connection IDs naming it, one static key (a token or reset made by one is checked by any), the
+    /// limits shared out.
+    /// </summary>
+    private static QuicListener StartGroup(QuicListenerOptions options, QuicEndpointOptions template, Microsoft.Extensions.Logging.ILoggerFactory? logging)
+    {
+        int n = options.Drivers;
+        if (n < 1 || n > Udp.Linux.ReusePortGroup.MaxSockets)
+            throw new ArgumentOutOfRangeException(nameof(options), $"Drivers is 1 to {Udp.Linux.ReusePortGroup.MaxSockets}");
+        if (!OperatingSystem.IsLinux() || options.UseManagedSocket || options.EndpointFactory is not null)
+            throw new PlatformNotSupportedException("Several drivers on one port need Linux's SO_REUSEPORT and the native socket.");
+        if (options.ConnectionIdGenerator is not null || options.ForwardedBy is not null)
+            throw new ArgumentException("Several drivers pick their own connection IDs: not with a ConnectionIdGenerator or behind a router.", nameof(options));
+        byte[] staticKey = options.StaticKey ?? System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+        var limits = template.Limits;
+        var share = new ServerLimits
+        {
+            MaxConnections = Math.Max(1, limits.MaxConnections / n),
+            MaxConnectionsPerAddress = Math.Max(1, limits.MaxConnectionsPerAddress / n),
+            MaxHandshakes = Math.Max(1, limits.MaxHandshakes / n),
+            MaxHandshakesPerAddress = Math.Max(1, limits.MaxHandshakesPerAddress / n),
+            RetryThreshold = Math.Max(1, limits.RetryThreshold / n),
+            StatelessResponsesPerSecond = Math.Max(1, limits.StatelessResponsesPerSecond / n),
+        };
+        var sockets = Udp.Linux.ReusePortGroup.Bind(options.ListenEndPoint, n);
+        return new QuicListener(options, self =>
+        {
+            var drivers = new List<QuicEndpointDriver>(n);
+            try
+            {
+                for (int i = 0; i < n; i++)
+                {
+                    var endpointOptions = new QuicEndpointOptions
+                    {
+                        Server = template.Server,
+                        RequireRetry = template.RequireRetry,
+                        StaticKey = staticKey,
+                        Limits = share,
+                        ConnectionIdGenerator = new DriverConnectionIds(i, n),
+                        ConnectionIdLength = 8,
+                    };
+                    drivers.Add(QuicEndpointDriver.Start(sockets[i].LocalEndPoint, endpointOptions, logging, self.OnCoreAccepted, self.OnFault, null, sockets[i]));
+                }
+                return [.. drivers];
+            }
+            catch
+            {
+                foreach (var d in drivers) _ = d.ReleaseAsync();
+                for (int i = drivers.Count; i < n; i++) sockets[i].Dispose();
+                throw;
+            }
+        });
     }
 
     /// <summary>Waits for a client whose handshake completed.</summary>
@@ -113,18 +181,15 @@ public sealed class QuicListener : IAsyncDisposable
             {
                 connection = await _accepted.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is ChannelClosedException || (_driver.Fault is not null && e == _driver.Fault))
+            catch (Exception e) when (e is ChannelClosedException || Array.Exists(_drivers, d => d.Fault is not null && e == d.Fault))
             {
                 ObjectDisposedException.ThrowIf(_disposed != 0, this);
-                throw _driver.Fault is { } fault
+                throw Array.Find(_drivers, d => d.Fault is not null)?.Fault is { } fault
                     ? new QuicException(QuicError.InternalError, null, "The listener failed.", fault)
                     : QuicException.Aborted("The listener was stopped.");
             }
-            lock (_driver.SyncRoot)
-            {
-                _pending.Remove(connection);
-                connection.HandedToApplication = true;
-            }
+            lock (_pending) _pending.Remove(connection);
+            lock (connection.Driver.SyncRoot) connection.HandedToApplication = true;
             return connection;
         }
     }
@@ -136,12 +201,15 @@ public sealed class QuicListener : IAsyncDisposable
         driver.AddRef();
         var connection = new QuicConnection(driver, core, _options.ConnectionOptions, OnHandshakeCompleted) { Listener = this };
         if (core.Real is { } real) _options.ConnectionOptions.ConfigureCore?.Invoke(real);
-        _pending.Add(connection);
+        lock (_pending) _pending.Add(connection);
         return connection;
     }
 
     /// <summary>Under the driver lock: a connection the application never took is gone.</summary>
-    internal void OnConnectionDrainedLocked(QuicConnection connection) => _pending.Remove(connection);
+    internal void OnConnectionDrainedLocked(QuicConnection connection)
+    {
+        lock (_pending) _pending.Remove(connection);
+    }
 
     /// <summary>Under the driver lock: the endpoint failed, accepting ends.</summary>
     private void OnFault(Exception e) => _accepted.Writer.TryComplete(e);
@@ -162,13 +230,13 @@ public sealed class QuicListener : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         QuicConnection[] pending;
-        lock (_driver.SyncRoot)
+        _accepted.Writer.TryComplete();
+        lock (_pending)
         {
-            _accepted.Writer.TryComplete();
             pending = [.. _pending];
             _pending.Clear();
         }
         foreach (var c in pending) await c.DisposeAsync().ConfigureAwait(false);
-        await _driver.ReleaseAsync().ConfigureAwait(false);
+        foreach (var d in _drivers) await d.ReleaseAsync().ConfigureAwait(false);
     }
 }

@@ -72,6 +72,15 @@ public sealed class QuicListenerOptions
     /// </summary>
     public IPEndPoint? ForwardedBy { get; set; }
 
+    /// <summary>
+    /// Endpoint drivers (threads) sharing the port, each with its own socket of one SO_REUSEPORT group and
+    /// its own connections; the kernel hands each datagram to the driver its Destination Connection ID
+    /// names (Linux; bench/README.md "Several drivers"). 1, the default, is one socket and one thread.
+    /// More than 1 needs the native Linux socket and is not combined with <see cref="ConnectionIdGenerator"/>
+    /// or <see cref="ForwardedBy"/>. The admission <see cref="Limits"/> are shared out evenly among them.
+    /// </summary>
+    public int Drivers { get; set; } = 1;
+
     /// <summary>Where the listener's driver logs; null uses <see cref="QuicConnectionOptions.LoggerFactory"/> of <see cref="ConnectionOptions"/>.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 

@@ -69,7 +69,7 @@ public sealed class BenchCli
     {
         var c = InteropCase.Create(nameof(BenchCli));
         using var bench = await PliantCli.RunAsync("pliant-bench-connections", c.Dir, TimeSpan.FromMinutes(4),
-            "bench", "--connections", "--vs-ngtcp2", "--count", "60", "--idle", "40", "--concurrency", "8", "--timeout", "120");
+            "bench", "--connections", "--vs-ngtcp2", "--count", "60", "--idle", "40", "--concurrency", "8", "--timeout", "120", "--threads", "2");
         var output = bench.ReadStdout();
         Assert.True(bench.ExitCode == 0, bench.Tail(60));
         Assert.Contains("server=pliant short conns=60 ok=60 failed=0", output);
@@ -83,6 +83,7 @@ public sealed class BenchCli
             "server CPU ms per short connection", "server context switches per connection", "handshakes per server core-second",
             "time to first byte p99 ms", "server RSS KB per open idle connection", "goal server CPU per short connection <= 1.0x ngtcp2",
             "goal RSS per open idle connection <= 1.0x ngtcp2", "goal context switches per short connection <= 30",
+            "short connections per second (wall)", "goal server CPU per short connection with 2 threads <= 1.1x 1 thread",
         })
         {
             Assert.Contains(row, output);

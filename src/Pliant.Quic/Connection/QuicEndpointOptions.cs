@@ -83,4 +83,27 @@ public sealed class EndpointStatistics
     /// without reporting activity to the endpoint (a bug; it costs that connection up to a second). 0 normally.
     /// </summary>
     public long MissedActivations;
+
+    /// <summary>A new set of counters: the sum of <paramref name="parts"/> (several endpoints serving one port).</summary>
+    public static EndpointStatistics Sum(IEnumerable<EndpointStatistics> parts)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        var sum = new EndpointStatistics();
+        foreach (var p in parts)
+        {
+            sum.DroppedDatagrams += p.DroppedDatagrams;
+            sum.Unparseable += p.Unparseable;
+            sum.JunkInitials += p.JunkInitials;
+            sum.VersionNegotiationSent += p.VersionNegotiationSent;
+            sum.RetriesSent += p.RetriesSent;
+            sum.Refused += p.Refused;
+            sum.InvalidTokens += p.InvalidTokens;
+            sum.StatelessResetsSent += p.StatelessResetsSent;
+            sum.StatelessResponsesLimited += p.StatelessResponsesLimited;
+            sum.ConnectionsFaulted += p.ConnectionsFaulted;
+            sum.Accepted += p.Accepted;
+            sum.MissedActivations += p.MissedActivations;
+        }
+        return sum;
+    }
 }

@@ -12,6 +12,7 @@ internal static unsafe partial class LibC
     public const int IPPROTO_IP = 0, IPPROTO_IPV6 = 41, IPPROTO_UDP = 17;
     public const int SOL_SOCKET = 1, SOL_UDP = 17;
     public const int SO_SNDBUF = 7, SO_RCVBUF = 8, SO_RCVTIMEO = 20, SO_SNDBUFFORCE = 32, SO_RCVBUFFORCE = 33;
+    public const int SO_REUSEPORT = 15, SO_ATTACH_REUSEPORT_CBPF = 51;
     public const int IP_TOS = 1, IP_MTU_DISCOVER = 10, IP_RECVTOS = 13, IP_PMTUDISC_PROBE = 3;
     public const int IPV6_MTU_DISCOVER = 23, IPV6_V6ONLY = 26, IPV6_RECVTCLASS = 66, IPV6_TCLASS = 67, IPV6_PMTUDISC_PROBE = 3;
     public const int UDP_SEGMENT = 103, UDP_GRO = 104;

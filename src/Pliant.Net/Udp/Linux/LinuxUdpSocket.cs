@@ -51,7 +51,14 @@ internal sealed unsafe class LinuxUdpSocket : IUdpTransport
     internal Func<int>? InjectGsoSendErrno { get; set; }
 
     /// <summary>Opens and binds a socket; throws <see cref="SocketException"/> when that fails.</summary>
-    public static LinuxUdpSocket Bind(IPEndPoint endPoint, bool enableGso = true, bool enableGro = true)
+    public static LinuxUdpSocket Bind(IPEndPoint endPoint, bool enableGso = true, bool enableGro = true) =>
+        Bind(endPoint, enableGso, enableGro, reusePort: false);
+
+    /// <summary>
+    /// As <see cref="Bind(IPEndPoint, bool, bool)"/>; with <paramref name="reusePort"/> the socket joins the
+    /// SO_REUSEPORT group of its address (<see cref="ReusePortGroup"/>).
+    /// </summary>
+    internal static LinuxUdpSocket Bind(IPEndPoint endPoint, bool enableGso, bool enableGro, bool reusePort)
     {
         if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("LinuxUdpSocket needs Linux.");
         int family = endPoint.AddressFamily == AddressFamily.InterNetworkV6 ? LibC.AF_INET6 : LibC.AF_INET;
@@ -61,6 +68,7 @@ internal sealed unsafe class LinuxUdpSocket : IUdpTransport
         try
         {
             Configure(fd, family, endPoint);
+            if (reusePort && LibC.SetInt(fd, LibC.SOL_SOCKET, LibC.SO_REUSEPORT, 1) != 0) throw LastError();
             LibC.SockAddrStorage addr;
             int len = SockAddr.Write(endPoint, family, &addr);
             if (LibC.Bind(fd, &addr, (uint)len) != 0) throw LastError();
@@ -114,6 +122,9 @@ internal sealed unsafe class LinuxUdpSocket : IUdpTransport
     }
 
     /// <summary>The kernel's receive buffer size (for diagnostics and tests).</summary>
+    /// <summary>The socket's file descriptor (for socket options set once, such as a reuseport program).</summary>
+    internal int Descriptor => _fd.Fd;
+
     public int ReceiveBufferSize => LibC.GetInt(_fd.Fd, LibC.SOL_SOCKET, LibC.SO_RCVBUF);
 
     public void Send(ReadOnlySpan<byte> data, IPEndPoint destination, int segmentSize, EcnCodepoint ecn)

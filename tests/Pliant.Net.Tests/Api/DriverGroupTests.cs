@@ -1,0 +1,105 @@
+using System.Net;
+
+namespace Pliant.Net.Tests.Api;
+
+/// <summary>
+/// A listener with several drivers on one SO_REUSEPORT group (issue 17): every datagram of a connection
+/// reaches the driver that owns it — chosen by the kernel from the connection ID — also after the client
+/// moves to another port; both drivers take connections.
+/// </summary>
+public class DriverGroupTests
+{
+    [Fact]
+    public async Task EveryDatagramOfAConnectionReachesItsDriverAcrossRebinds()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        var options = QuicTestPair.ListenerOptions(fake: false);
+        options.Drivers = 2;
+        await using var listener = await QuicListener.ListenAsync(options);
+        Assert.Equal(2, listener.DriverCount);
+
+        using var cts = new CancellationTokenSource(QuicTestPair.Timeout);
+        var serving = Task.Run(async () =>
+        {
+            var handlers = new List<Task>();
+            for (int i = 0; i < 24; i++)
+            {
+                var connection = await listener.AcceptConnectionAsync(cts.Token);
+                handlers.Add(Task.Run(async () =>
+                {
+                    await using var stream = await connection.AcceptInboundStreamAsync(cts.Token);
+                    var buffer = new byte[4096];
+                    int n;
+                    while ((n = await stream.ReadAsync(buffer, cts.Token)) > 0) await stream.WriteAsync(buffer.AsMemory(0, n), cts.Token);
+                    stream.CompleteWrites();
+                    await connection.Closed.WaitAsync(cts.Token);
+                    await connection.DisposeAsync();
+                }));
+            }
+            await Task.WhenAll(handlers);
+        });
+
+        var payload = new byte[50_000];
+        new Random(7).NextBytes(payload);
+        var clients = await Task.WhenAll(Enumerable.Range(0, 24).Select(async i =>
+        {
+            var client = await QuicConnection.ConnectAsync(QuicTestPair.ClientOptions(false, listener.LocalEndPoint), cts.Token);
+            await using var stream = await client.OpenOutboundStreamAsync(QuicStreamType.Bidirectional, cts.Token);
+            await stream.WriteAsync(payload.AsMemory(0, 20_000), cts.Token);
+            // A new client port halfway: the 4-tuple changes, the connection ID (and so the driver) does not.
+            if (i % 2 == 0) client.Rebind();
+            await stream.WriteAsync(payload.AsMemory(20_000), cts.Token);
+            stream.CompleteWrites();
+            var echoed = new MemoryStream();
+            await stream.CopyToAsync(echoed, cts.Token);
+            Assert.Equal(payload, echoed.ToArray());
+            return client;
+        }));
+        foreach (var c in clients) await c.CloseAsync(0);
+        await serving.WaitAsync(cts.Token);
+        foreach (var c in clients) await c.DisposeAsync();
+
+        var a = listener.DriverStatistics(0);
+        var b = listener.DriverStatistics(1);
+        // Both drivers took connections (all 24 on one: probability 2^-23).
+        Assert.True(a.Accepted > 0 && b.Accepted > 0, $"accepted {a.Accepted} and {b.Accepted}");
+        Assert.Equal(24, a.Accepted + b.Accepted);
+        // A datagram steered to the wrong driver finds no connection there: dropped, or answered with a reset.
+        Assert.Equal(0, a.DroppedDatagrams + b.DroppedDatagrams);
+        Assert.Equal(0, a.StatelessResetsSent + b.StatelessResetsSent);
+        Assert.Equal(24, listener.Statistics.Accepted);
+    }
+
+    [Fact]
+    public void TheSteeringProgramPicksTheSocketFromTheConnectionId()
+    {
+        // The program as the kernel runs it, interpreted here on long and short headers.
+        var program = Pliant.Net.Udp.Linux.ReusePortGroup.Program(3);
+        byte[] shortHeader = [0x40, 0x05, 1, 2, 3, 4, 5, 6, 7];
+        byte[] longHeader = [0xc0, 0, 0, 0, 1, 8, 0x0b, 1, 2, 3, 4, 5, 6, 7];
+        Assert.Equal(0x05u % 3, Run(program, shortHeader));
+        Assert.Equal(0x0bu % 3, Run(program, longHeader));
+        var generator = new Pliant.Net.Internal.DriverConnectionIds(2, 3);
+        for (int i = 0; i < 100; i++)
+            Assert.Equal(2, Pliant.Net.Internal.DriverConnectionIds.DriverOf(generator.Generate().Span, 3));
+    }
+
+    private static uint Run(Pliant.Net.Udp.Linux.ReusePortGroup.SockFilter[] program, byte[] packet)
+    {
+        uint a = 0;
+        for (int pc = 0; pc < program.Length; pc++)
+        {
+            var f = program[pc];
+            switch (f.Code)
+            {
+                case 0x30: a = packet[f.K]; break;                       // ldb [k]
+                case 0x45: pc += (a & f.K) != 0 ? f.Jt : f.Jf; break;   // jset
+                case 0x05: pc += (int)f.K; break;                        // ja
+                case 0x94: a %= f.K; break;                              // mod #k
+                case 0x16: return a;                                     // ret A
+                default: throw new InvalidOperationException($"opcode {f.Code:x}");
+            }
+        }
+        throw new InvalidOperationException("no return");
+    }
+}
