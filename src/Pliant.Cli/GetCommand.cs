@@ -224,6 +224,7 @@ internal static class GetCommand
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"quic: version={CliSupport.VersionName(ver)} cipher={CliSupport.SuiteName(suite)} resumed={(resumed ? "yes" : "no")} early_data={(ticket is null ? "none" : early ? "accepted" : "rejected")} too_early_retries={h3.TooEarlyRetries} key_update={(o.KeyUpdate ? keyUpdated ? "done" : "failed" : "no")} handshake_ms={handshake.TotalMilliseconds:0.0} remote={conn.RemoteEndPoint}"));
             }
+            if (!o.Quiet) Console.WriteLine(ConnectionInfo.QpackSummary(h3));
             foreach (var e in conn.PluginEventLog) Console.WriteLine($"plugin {e.PluginId}: {e.Message}");
             foreach (var f in failures) Console.Error.WriteLine("pliant get: " + f);
             var secs = Math.Max(elapsed.TotalSeconds, 1e-6);
@@ -361,7 +362,10 @@ internal static class GetCommand
         }
     }
 
-    /// <summary>A Spectre progress bar when stdout is a terminal (and not --quiet); otherwise nothing.</summary>
+    /// <summary>
+    /// A progress bar per URL with bytes, rate and time left (ETA, once content-length is known) when stdout is
+    /// a terminal and not --quiet; otherwise nothing (pipes and logs get only the summary lines).
+    /// </summary>
     private sealed class Progress(GetOptions o, List<Target> targets)
     {
         public async Task RunAsync(Func<Action<int, int>, Action<int, long>, Task> body)
@@ -373,7 +377,7 @@ internal static class GetCommand
             }
             await AnsiConsole.Progress()
                 .AutoClear(true)
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new DownloadedColumn(), new TransferSpeedColumn())
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new DownloadedColumn(), new TransferSpeedColumn(), new RemainingTimeColumn())
                 .StartAsync(async ctx =>
                 {
                     var tasks = targets.Select(t => ctx.AddTask(Markup.Escape(FileNameOf(t.Uri)), maxValue: 1)).ToArray();

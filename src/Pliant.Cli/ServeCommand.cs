@@ -210,7 +210,15 @@ internal static class ServeCommand
                     }
                 }, H3Options);
                 using var reg = ct.Register(() => _ = server.ShutdownAsync(CancellationToken.None));
-                await server.RunAsync(ct).ConfigureAwait(false);
+                try
+                {
+                    await server.RunAsync(ct).ConfigureAwait(false);
+                }
+                finally
+                {
+                    // Also when serve is stopping (RunAsync then ends in cancellation).
+                    if (!quiet) Console.WriteLine($"{remote} {ConnectionInfo.QpackSummary(server)}");
+                }
                 if (!quiet && server.TooEarlyResponses > 0)
                     Console.WriteLine($"{remote} 425 Too Early: {server.TooEarlyResponses} request(s) in 0-RTT with a method other than GET/HEAD");
             }

@@ -25,4 +25,9 @@ internal static class H3StreamExtensions
     public static ulong? GetStreamId(this Stream s) => s is IH3StreamControl c ? c.StreamId : null;
 
     public static bool ReceivedEarlyData(this Stream s) => s is IH3StreamControl { ReceivedEarlyData: true };
+
+    public static void SetPriority(this Stream s, Http3Priority priority)
+    {
+        if (s is IH3StreamControl c) c.SetPriority(priority);
+    }
 }

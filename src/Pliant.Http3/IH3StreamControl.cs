@@ -19,4 +19,12 @@ public interface IH3StreamControl
     /// have replayed (RFC 9001 §9.2; Pliant.Net's <c>QuicStream.ReceivedEarlyData</c>). False by default.
     /// </summary>
     bool ReceivedEarlyData => false;
+
+    /// <summary>
+    /// The priority of the response on this stream (RFC 9218), for a transport whose stream scheduler takes
+    /// one. Ignored by default; the HTTP/3 layer orders its own writes meanwhile (<see cref="Http3PriorityScheduler"/>).
+    /// </summary>
+    void SetPriority(Http3Priority priority)
+    {
+    }
 }

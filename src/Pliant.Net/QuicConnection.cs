@@ -97,6 +97,12 @@ public sealed partial class QuicConnection : IAsyncDisposable
     /// <summary>1-RTT key updates completed (RFC 9001 §6).</summary>
     public int KeyUpdates => ReadCore(c => c.KeyUpdates, 0);
 
+    /// <summary>
+    /// The host name of the TLS server_name extension (RFC 6066 §3): on a server, what the client asked
+    /// for (null when it sent none, e.g. when it connected to an IP address); on a client, what it sent.
+    /// </summary>
+    public string? TargetHostName => ReadCore(c => c.ServerName, null);
+
     /// <summary>The server's certificate (client side), once validated.</summary>
     public System.Security.Cryptography.X509Certificates.X509Certificate2? RemoteCertificate => ReadCore(c => c.PeerCertificate, null);
 

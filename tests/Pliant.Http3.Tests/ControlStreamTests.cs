@@ -32,6 +32,13 @@ public class ControlStreamTests
         Assert.Equal((ulong)code, await raw.Aborted.Task.WaitAsync(s_timeout));
     }
 
+    private static byte[] QpackInt(byte flags, int prefix, ulong value)
+    {
+        var w = new System.Buffers.ArrayBufferWriter<byte>();
+        Pliant.Http3.Qpack.QpackInteger.Encode(w, flags, prefix, value);
+        return w.WrittenSpan.ToArray();
+    }
+
     public static TheoryData<string, byte[], Http3ErrorCode> ControlCases => new()
     {
         { "first frame not SETTINGS", [0x00, .. Http3FrameWriter.VarIntFrame(Http3FrameType.GoAway, 0)], Http3ErrorCode.MissingSettings },
@@ -48,7 +55,10 @@ public class ControlStreamTests
         { "GOAWAY with trailing byte", [0x00, .. Settings(), .. Http3FrameWriter.Frame(Http3FrameType.GoAway, [4, 0])], Http3ErrorCode.FrameError },
         { "push stream", [0x01, 0x00], Http3ErrorCode.IdError },
         { "QPACK encoder insert", [0x02, 0xc0, 0x01, 0x61], Http3ErrorCode.QpackEncoderStreamError },
-        { "QPACK encoder capacity > 0", [0x02, 0x21], Http3ErrorCode.QpackEncoderStreamError },
+        { "QPACK encoder capacity above ours", [0x02, .. QpackInt(0x20, 5, 4097)], Http3ErrorCode.QpackEncoderStreamError },
+        { "QPACK duplicate of nothing", [0x02, 0x3f, 0xe1, 0x1f, 0x00], Http3ErrorCode.QpackEncoderStreamError },
+        { "QPACK insert with a bad static name", [0x02, 0x3f, 0xe1, 0x1f, 0xff, 0x25, 0x01, 0x61], Http3ErrorCode.QpackEncoderStreamError },
+        { "QPACK decoder ack without a section", [0x03, 0x84], Http3ErrorCode.QpackDecoderStreamError },
         { "QPACK decoder Insert Count Increment", [0x03, 0x01], Http3ErrorCode.QpackDecoderStreamError },
     };
 
@@ -113,7 +123,7 @@ public class ControlStreamTests
         await WriteUniAsync(raw, [.. V(0x54), 9, 9], fin: true);          // unknown stream type
         await WriteUniAsync(raw, [], fin: true);                          // closed before the type
         await WriteUniAsync(raw, [0x02, 0x20]);                           // capacity 0 is fine
-        await WriteUniAsync(raw, [0x03, 0x84, 0x44]);                     // ack + cancel accepted
+        await WriteUniAsync(raw, [0x03, 0x44]);                           // cancel of a stream without references
         await WriteUniAsync(raw, [0x00, .. Http3FrameWriter.Frame(Http3FrameType.Settings, V(0x21, 5, 6, 1000)),
             .. Http3FrameWriter.Frame(0x21, [1, 2, 3]), .. Http3FrameWriter.Frame(0x1234, []),
             .. Http3FrameWriter.VarIntFrame(Http3FrameType.GoAway, 8), .. Http3FrameWriter.VarIntFrame(Http3FrameType.GoAway, 4)]);

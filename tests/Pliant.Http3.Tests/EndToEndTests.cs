@@ -118,10 +118,11 @@ public sealed class EndToEndTests
         await p.Client.CloseAsync();
     }
 
-    private static async Task<(InMemoryStream Stream, Http3ServerConnection Server, InMemoryConnection Raw, InMemoryConnection ServerConn)> RawRequestAsync(byte[] requestBytes, bool fin = true)
+    private static async Task<(InMemoryStream Stream, Http3ServerConnection Server, InMemoryConnection Raw, InMemoryConnection ServerConn)> RawRequestAsync(byte[] requestBytes, bool fin = true,
+        Http3ServerOptions? options = null)
     {
         var (c, s) = InMemoryConnection.CreatePair();
-        var server = new Http3ServerConnection(s, (req, resp, ct) => Task.CompletedTask);
+        var server = new Http3ServerConnection(s, (req, resp, ct) => Task.CompletedTask, options);
         _ = Task.Run(() => server.RunAsync());
         var st = (InMemoryStream)await c.OpenStreamAsync(true, default);
         await st.WriteAsync(requestBytes);
@@ -181,9 +182,10 @@ public sealed class EndToEndTests
     }
 
     [Fact]
-    public async Task DynamicTableReferenceIsDecompressionFailed()
+    public async Task DynamicTableReferenceWithoutATableIsDecompressionFailed()
     {
-        var (_, server, _, serverConn) = await RawRequestAsync(Http3FrameWriter.Frame(Http3FrameType.Headers, [0x02, 0x00, 0x80]));
+        var (_, server, _, serverConn) = await RawRequestAsync(Http3FrameWriter.Frame(Http3FrameType.Headers, [0x02, 0x00, 0x80]),
+            options: new Http3ServerOptions { QpackMaxTableCapacity = 0 });
         Assert.Equal(0x200UL, await serverConn.Aborted.Task.WaitAsync(s_timeout));
         Assert.Equal(Http3ErrorCode.QpackDecompressionFailed, server.Error?.ErrorCode);
     }

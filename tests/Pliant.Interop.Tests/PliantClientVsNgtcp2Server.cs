@@ -72,6 +72,11 @@ public sealed class PliantClientVsNgtcp2Server
         {
             var log = server.ReadAll();
             foreach (var f in files) Assert.Contains($"[:path: /{f}]", log);
+            // QPACK dynamic table both ways (issue 14): nghttp3's encoder inserts into our table and its
+            // responses refer to the entries; ours inserts into nghttp3's and nghttp3 acknowledges sections.
+            var qpack = QpackLine.Parse(client.ReadStdout());
+            Assert.True(qpack["peer_inserts"] >= 1 && qpack["peer_refs"] >= 1, client.ReadStdout());
+            Assert.True(qpack["our_inserts"] >= 1 && qpack["our_refs"] >= 1 && qpack["acks"] >= 1, client.ReadStdout());
         }
     }
 

@@ -1,5 +1,4 @@
 using Pliant.Http3.Frames;
-using Pliant.Http3.Qpack;
 
 namespace Pliant.Http3.Session;
 
@@ -92,13 +91,13 @@ internal sealed class Http3BodyReadStream : Stream
                 if (_trailersSeen) throw new Http3Exception(Http3ErrorCode.FrameUnexpected, "HEADERS after trailers");
                 _trailersSeen = true;
                 byte[] payload = await _reader.ReadPayloadAsync(length, ct).ConfigureAwait(false);
-                Trailers = Http3MessageValidator.ValidateTrailers(QpackDecoder.Decode(payload, _maxFieldSectionSize));
+                Trailers = Http3MessageValidator.ValidateTrailers(await _owner.DecodeHeadersAsync(_reader.Stream, payload, _maxFieldSectionSize, ct).ConfigureAwait(false));
                 break;
             case Http3FrameType.PushPromise:
                 if (_owner.IsServer) throw new Http3Exception(Http3ErrorCode.FrameUnexpected, "PUSH_PROMISE from a client");
                 // §7.2.5: we never sent MAX_PUSH_ID, so every push ID is above the limit.
                 throw new Http3Exception(Http3ErrorCode.IdError, "PUSH_PROMISE without MAX_PUSH_ID");
-            case Http3FrameType.Settings or Http3FrameType.GoAway or Http3FrameType.MaxPushId or Http3FrameType.CancelPush:
+            case var t when Http3FrameType.IsControlOnly(t):
                 throw new Http3Exception(Http3ErrorCode.FrameUnexpected, $"control frame 0x{type:x} on a request stream");
             default:
                 if (Http3FrameType.IsHttp2Only(type)) throw new Http3Exception(Http3ErrorCode.FrameUnexpected, $"HTTP/2 frame type 0x{type:x}");

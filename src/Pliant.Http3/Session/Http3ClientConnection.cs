@@ -1,5 +1,4 @@
 using Pliant.Http3.Frames;
-using Pliant.Http3.Qpack;
 using Pliant.Http3.Session;
 
 namespace Pliant.Http3;
@@ -14,7 +13,7 @@ public sealed class Http3ClientConnection : Http3ConnectionBase
     private long _tooEarlyRetries;
 
     private Http3ClientConnection(IH3Connection connection, Http3ClientOptions options)
-        : base(connection, isServer: false, new Http3Settings { MaxFieldSectionSize = options.MaxFieldSectionSize }, options.MaxFrameSize)
+        : base(connection, isServer: false, options.LocalSettings(), options.MaxFrameSize, options.QpackEncoderTableCapacity)
     {
         _options = options;
     }
@@ -45,7 +44,7 @@ public sealed class Http3ClientConnection : Http3ConnectionBase
         var response = await SendOnceAsync(request, ct).ConfigureAwait(false);
         // RFC 8470 §5.2: a 425 to a request sent in early data is retried, and never in early data again;
         // a request body is resent only if it can be rewound.
-        if (response.Status != 425 || !early || !_options.RetryTooEarly || (request.Content is not null && bodyStart is null))
+        if (response.Status != 425 || !early || !_options.RetryTooEarly || (request.Content is not null && bodyStart is null) || request.ContentWriter is not null)
             return response;
         response.Dispose();
         await Connection.HandshakeCompleted.WaitAsync(ct).ConfigureAwait(false);
@@ -69,13 +68,16 @@ public sealed class Http3ClientConnection : Http3ConnectionBase
         if (request.Authority.Length > 0) fields.Add(new(":authority", request.Authority));
         fields.Add(new(":path", request.Path));
         foreach (var h in request.Headers) fields.Add(new(h.Name.ToLowerInvariant(), h.Value));
+        // RFC 9218 §5: the priority header carries the client's view; the defaults need not be sent.
+        if (request.Priority != Http3Priority.Default && !request.Headers.Exists(h => h.Name.Equals("priority", StringComparison.OrdinalIgnoreCase)))
+            fields.Add(new("priority", request.Priority.ToString()));
 
         Stream stream = await Connection.OpenStreamAsync(true, ct).ConfigureAwait(false);
         Task bodySent;
         try
         {
-            await Http3DataWriter.WriteHeadersAsync(stream, fields, ct).ConfigureAwait(false);
-            if (request.Content is null)
+            await stream.WriteAsync(HeadersFrame(stream, fields), ct).ConfigureAwait(false);
+            if (request.Content is null && request.ContentWriter is null && request.Trailers.Count == 0)
             {
                 await stream.FlushAsync(ct).ConfigureAwait(false);
                 stream.CompleteWrites();
@@ -84,7 +86,7 @@ public sealed class Http3ClientConnection : Http3ConnectionBase
             else
             {
                 // The body is sent while the response is read, so neither side waits on the other.
-                bodySent = SendBodyAsync(stream, request.Content, ct);
+                bodySent = SendBodyAsync(stream, request, ct);
             }
         }
         catch
@@ -106,27 +108,57 @@ public sealed class Http3ClientConnection : Http3ConnectionBase
                 // HEAD responses and 204/304 have no content whatever content-length says (§4.1.2).
                 bool noContent = request.Method == "HEAD" || status is 204 or 304;
                 var body = new Http3BodyReadStream(reader, this, noContent ? null : contentLength, maxSection);
-                return new Http3Response(status, headers, body, stream, bodySent);
+                return new Http3Response(status, headers, body, stream, bodySent, this);
             }
         }
         catch (Http3Exception ex)
         {
             if (ex.IsStreamError) stream.AbortStream(ex.ErrorCode);
             else Fail(ex);
+            CancelStreamDecoding(stream);
             throw;
         }
-        catch (OperationCanceledException)
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException)
         {
+            // Cancellation resets the stream both ways (RFC 9114 §4.1.1: H3_REQUEST_CANCELLED).
             stream.AbortStream(Http3ErrorCode.RequestCancelled);
+            CancelStreamDecoding(stream);
             throw;
         }
     }
 
-    private static async Task SendBodyAsync(Stream stream, Stream content, CancellationToken ct)
+    /// <summary>
+    /// Sends a PRIORITY_UPDATE for the request on <paramref name="streamId"/> (RFC 9218 §7.2): the server
+    /// reorders the response from then on.
+    /// </summary>
+    public Task SendPriorityUpdateAsync(ulong streamId, Http3Priority priority, CancellationToken ct = default)
+    {
+        byte[] value = System.Text.Encoding.ASCII.GetBytes(priority.ToString());
+        var payload = new byte[8 + value.Length];
+        int n = Pliant.Quic.Wire.VarInt.Write(payload, streamId);
+        value.CopyTo(payload.AsSpan(n));
+        return SendControlFrameAsync(Http3FrameWriter.Frame(Http3FrameType.PriorityUpdateRequest, payload.AsSpan(0, n + value.Length)), ct);
+    }
+
+    private async Task SendBodyAsync(Stream stream, Http3Request request, CancellationToken ct)
     {
         try
         {
-            await Http3DataWriter.CopyBodyAsync(stream, content, ct).ConfigureAwait(false);
+            if (request.Content is { } content)
+            {
+                await Http3DataWriter.CopyBodyAsync(stream, content, null, ct).ConfigureAwait(false);
+            }
+            else if (request.ContentWriter is { } writer)
+            {
+                var body = new DataFrameWriteStream((data, c) => Http3DataWriter.WriteDataAsync(stream, data, null, c), c => stream.FlushAsync(c));
+                await writer(body, ct).ConfigureAwait(false);
+            }
+            // RFC 9114 §4.1: trailers follow the content in a HEADERS frame.
+            if (request.Trailers.Count > 0)
+            {
+                var trailers = Http3MessageValidator.ValidateTrailers(request.Trailers.ConvertAll(t => new Http3Field(t.Name.ToLowerInvariant(), t.Value)));
+                await stream.WriteAsync(HeadersFrame(stream, trailers), ct).ConfigureAwait(false);
+            }
             await stream.FlushAsync(ct).ConfigureAwait(false);
             stream.CompleteWrites();
         }
@@ -146,13 +178,13 @@ public sealed class Http3ClientConnection : Http3ConnectionBase
             switch (h.Type)
             {
                 case Http3FrameType.Headers:
-                    return QpackDecoder.Decode(await reader.ReadPayloadAsync(h.Length, ct).ConfigureAwait(false), maxSection);
+                    return await DecodeHeadersAsync(reader.Stream, await reader.ReadPayloadAsync(h.Length, ct).ConfigureAwait(false), maxSection, ct).ConfigureAwait(false);
                 case Http3FrameType.Data:
                     // §4.1: DATA before HEADERS.
                     throw new Http3Exception(Http3ErrorCode.FrameUnexpected, "DATA before HEADERS");
                 case Http3FrameType.PushPromise:
                     throw new Http3Exception(Http3ErrorCode.IdError, "PUSH_PROMISE without MAX_PUSH_ID");
-                case Http3FrameType.Settings or Http3FrameType.GoAway or Http3FrameType.MaxPushId or Http3FrameType.CancelPush:
+                case var t when Http3FrameType.IsControlOnly(t):
                     throw new Http3Exception(Http3ErrorCode.FrameUnexpected, $"control frame 0x{h.Type:x} on a request stream");
                 default:
                     if (Http3FrameType.IsHttp2Only(h.Type)) throw new Http3Exception(Http3ErrorCode.FrameUnexpected, $"HTTP/2 frame type 0x{h.Type:x}");

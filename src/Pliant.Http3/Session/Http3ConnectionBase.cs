@@ -20,11 +20,13 @@ public abstract class Http3ConnectionBase
     private int _peerControl, _peerEncoder, _peerDecoder, _failed;
     private ulong? _lastGoAwayReceived;
 
-    private protected Http3ConnectionBase(IH3Connection connection, bool isServer, Http3Settings localSettings, int maxFrameSize)
+    private protected Http3ConnectionBase(IH3Connection connection, bool isServer, Http3Settings localSettings, int maxFrameSize, ulong encoderTableCapacity)
     {
         Connection = connection ?? throw new ArgumentNullException(nameof(connection));
         IsServer = isServer;
         LocalSettings = localSettings;
+        Decoder = new QpackDecoderContext(localSettings.QpackMaxTableCapacity, (int)Math.Min(localSettings.QpackBlockedStreams, int.MaxValue));
+        Encoder = new QpackEncoderContext(encoderTableCapacity);
         // RFC 9114 §7.2.4.1: endpoints SHOULD include a reserved (GREASE) setting, 0x1f*N+0x21.
         if (!localSettings.Unknown.Exists(u => Http3FrameType.IsReserved(u.Id)))
             localSettings.Unknown.Add((0x1fUL * (ulong)Random.Shared.Next(0, 64) + 0x21, (ulong)Random.Shared.Next(0, 1 << 14)));
@@ -37,8 +39,14 @@ public abstract class Http3ConnectionBase
     /// <summary>True for the server side.</summary>
     public bool IsServer { get; }
 
-    /// <summary>What we advertised (QPACK capacity 0, blocked streams 0).</summary>
+    /// <summary>What we advertised (QPACK table capacity and blocked streams for our decoder, field section size).</summary>
     public Http3Settings LocalSettings { get; }
+
+    /// <summary>Our QPACK decoder: the table the peer's encoder fills, blocked sections, our decoder instructions (RFC 9204).</summary>
+    public QpackDecoderContext Decoder { get; }
+
+    /// <summary>Our QPACK encoder: what we insert into the peer's table once its SETTINGS allow it (RFC 9204).</summary>
+    public QpackEncoderContext Encoder { get; }
 
     /// <summary>Largest non-DATA frame payload we accept.</summary>
     public int MaxFrameSize { get; }
@@ -65,13 +73,37 @@ public abstract class Http3ConnectionBase
         // RFC 9114 §6.2.1: stream type 0x00, then SETTINGS as the first frame.
         await _control.WriteAsync((byte[])[(byte)Http3StreamType.Control, .. settings], ct).ConfigureAwait(false);
         await _control.FlushAsync(ct).ConfigureAwait(false);
-        // RFC 9204 §4.2: optional with capacity 0, but harmless; we never write instructions on them.
+        // RFC 9204 §4.2: the QPACK streams; instructions are written in the order the tables changed.
         _encoder = await Connection.OpenStreamAsync(false, ct).ConfigureAwait(false);
         await _encoder.WriteAsync(new byte[] { (byte)Http3StreamType.QpackEncoder }, ct).ConfigureAwait(false);
         await _encoder.FlushAsync(ct).ConfigureAwait(false);
         _decoder = await Connection.OpenStreamAsync(false, ct).ConfigureAwait(false);
         await _decoder.WriteAsync(new byte[] { (byte)Http3StreamType.QpackDecoder }, ct).ConfigureAwait(false);
         await _decoder.FlushAsync(ct).ConfigureAwait(false);
+        _ = Encoder.Instructions.PumpAsync(_encoder, ConnectionToken);
+        _ = Decoder.Instructions.PumpAsync(_decoder, ConnectionToken);
+    }
+
+    /// <summary>A HEADERS frame carrying <paramref name="fields"/> encoded for <paramref name="stream"/> (RFC 9114 §7.2.2).</summary>
+    internal byte[] HeadersFrame(Stream stream, IReadOnlyList<Http3Field> fields) =>
+        Http3FrameWriter.Frame(Http3FrameType.Headers, Encoder.Encode(stream.GetStreamId(), fields));
+
+    /// <summary>Decodes a HEADERS payload received on <paramref name="stream"/>, waiting while it is blocked (RFC 9204 §2.2.1).</summary>
+    internal ValueTask<List<Http3Field>> DecodeHeadersAsync(Stream stream, byte[] payload, long maxFieldSectionSize, CancellationToken ct) =>
+        Decoder.DecodeAsync(stream.GetStreamId() ?? 0, payload, maxFieldSectionSize, ct);
+
+    /// <summary>A request stream ended before its field sections were all read (RFC 9204 §2.2.2.2).</summary>
+    internal void CancelStreamDecoding(Stream stream)
+    {
+        if (stream.GetStreamId() is not ulong id || IsClosedOrFailed) return;
+        try
+        {
+            Decoder.StreamCancelled(id);
+        }
+        catch (Http3Exception ex)
+        {
+            Fail(ex);
+        }
     }
 
     /// <summary>Accepts peer streams until the connection closes.</summary>
@@ -105,13 +137,16 @@ public abstract class Http3ConnectionBase
     private protected abstract void OnBidirectionalStream(Stream stream, ulong streamId);
 
     /// <summary>Sends a GOAWAY frame on our control stream (§5.2).</summary>
-    private protected async Task SendGoAwayAsync(ulong id, CancellationToken ct)
+    private protected Task SendGoAwayAsync(ulong id, CancellationToken ct) => SendControlFrameAsync(Http3FrameWriter.VarIntFrame(Http3FrameType.GoAway, id), ct);
+
+    /// <summary>Writes a frame on our control stream (after SETTINGS; frames from several callers do not interleave).</summary>
+    private protected async Task SendControlFrameAsync(byte[] frame, CancellationToken ct)
     {
         if (_control is null) return;
         await _controlLock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            await _control.WriteAsync(Http3FrameWriter.VarIntFrame(Http3FrameType.GoAway, id), ct).ConfigureAwait(false);
+            await _control.WriteAsync(frame, ct).ConfigureAwait(false);
             await _control.FlushAsync(ct).ConfigureAwait(false);
         }
         finally
@@ -152,6 +187,8 @@ public abstract class Http3ConnectionBase
 
     private void MarkClosed()
     {
+        Decoder.Close();
+        Encoder.Instructions.Complete();
         _peerSettings.TrySetException(new Http3Exception(Http3ErrorCode.NoError, "connection closed before SETTINGS"));
         _ = _peerSettings.Task.Exception; // observed
         _closed.TrySetResult();
@@ -186,13 +223,11 @@ public abstract class Http3ConnectionBase
                     break;
                 case Http3StreamType.QpackEncoder:
                     Unique(ref _peerEncoder, "QPACK encoder");
-                    var enc = new QpackEncoderStreamParser(LocalSettings.QpackMaxTableCapacity);
-                    await ReadCriticalRawAsync(reader, enc.Process).ConfigureAwait(false);
+                    await ReadCriticalRawAsync(reader, Decoder.ProcessEncoderStream).ConfigureAwait(false);
                     break;
                 case Http3StreamType.QpackDecoder:
                     Unique(ref _peerDecoder, "QPACK decoder");
-                    var dec = new QpackDecoderStreamParser();
-                    await ReadCriticalRawAsync(reader, dec.Process).ConfigureAwait(false);
+                    await ReadCriticalRawAsync(reader, Encoder.CreateDecoderStreamParser().Process).ConfigureAwait(false);
                     break;
                 case Http3StreamType.Push:
                     // §6.2.2: only servers push; and we never sent MAX_PUSH_ID, so any push ID is above the limit (§4.6).
@@ -260,6 +295,7 @@ public abstract class Http3ConnectionBase
             ?? throw new Http3Exception(Http3ErrorCode.ClosedCriticalStream, "control stream closed");
         if (first.Type != Http3FrameType.Settings) throw new Http3Exception(Http3ErrorCode.MissingSettings, $"first control frame is 0x{first.Type:x}, not SETTINGS");
         var settings = Http3Settings.Parse(await reader.ReadPayloadAsync(first.Length, ConnectionToken).ConfigureAwait(false));
+        Encoder.ApplyPeerSettings(settings.QpackMaxTableCapacity, settings.QpackBlockedStreams);
         _peerSettings.TrySetResult(settings);
         while (true)
         {
@@ -297,6 +333,19 @@ public abstract class Http3ConnectionBase
                 _maxPushId = id;
                 break;
             }
+            case Http3FrameType.PriorityUpdateRequest or Http3FrameType.PriorityUpdatePush:
+            {
+                // RFC 9218 §7.2: servers never send PRIORITY_UPDATE.
+                if (!IsServer) throw new Http3Exception(Http3ErrorCode.FrameUnexpected, "PRIORITY_UPDATE from a server");
+                byte[] payload = await reader.ReadPayloadAsync(length, ConnectionToken).ConfigureAwait(false);
+                if (!VarInt.TryRead(payload, out ulong element, out int n)) throw new Http3Exception(Http3ErrorCode.FrameError, "malformed PRIORITY_UPDATE frame");
+                // §7.2: we never promise pushes, so no push ID is valid; a request-stream update names a
+                // client-initiated bidirectional stream.
+                if (type == Http3FrameType.PriorityUpdatePush) throw new Http3Exception(Http3ErrorCode.IdError, "PRIORITY_UPDATE for a push that was never promised");
+                if (element % 4 != 0) throw new Http3Exception(Http3ErrorCode.IdError, $"PRIORITY_UPDATE for stream {element}, not a request stream");
+                OnPriorityUpdate(element, Http3Priority.Parse(System.Text.Encoding.Latin1.GetString(payload, n, payload.Length - n)));
+                break;
+            }
             case Http3FrameType.CancelPush:
             {
                 _ = Http3FramePayload.ReadSingleVarInt(await reader.ReadPayloadAsync(length, ConnectionToken).ConfigureAwait(false), "CANCEL_PUSH");
@@ -312,6 +361,11 @@ public abstract class Http3ConnectionBase
     }
 
     private ulong? _maxPushId;
+
+    /// <summary>Called (servers) for each valid PRIORITY_UPDATE of a request stream (RFC 9218 §7.2).</summary>
+    private protected virtual void OnPriorityUpdate(ulong streamId, Http3Priority priority)
+    {
+    }
 
     /// <summary>Called after a valid GOAWAY from the peer.</summary>
     private protected virtual void OnGoAway(ulong id)

@@ -20,5 +20,18 @@ public sealed class Http3Request
 
     /// <summary>Optional request body, sent as DATA frames while the response is read.</summary>
     public Stream? Content { get; set; }
+
+    /// <summary>
+    /// Alternative to <see cref="Content"/> for bodies the application produces: called with a write-only
+    /// stream whose writes become DATA frames (flushes reach QUIC at once), while the response is read.
+    /// Such a request is not sent again after a 425 (it cannot be replayed).
+    /// </summary>
+    public Func<Stream, CancellationToken, Task>? ContentWriter { get; set; }
+
+    /// <summary>Trailer fields sent after the body (RFC 9114 §4.1); read once the body is written, so a <see cref="ContentWriter"/> may fill them.</summary>
+    public List<Http3Field> Trailers { get; } = [];
+
+    /// <summary>The response priority asked for (RFC 9218), sent as the <c>priority</c> header unless it is the default.</summary>
+    public Http3Priority Priority { get; set; } = Http3Priority.Default;
 }
 

@@ -3,8 +3,11 @@ namespace Pliant.Http3;
 /// <summary>A response; <see cref="Content"/> streams DATA frames as they arrive.</summary>
 public sealed class Http3Response : IDisposable
 {
-    internal Http3Response(int status, IReadOnlyList<Http3Field> headers, Stream content, Stream quicStream, Task requestBodySent)
+    private readonly Session.Http3ConnectionBase? _owner;
+
+    internal Http3Response(int status, IReadOnlyList<Http3Field> headers, Stream content, Stream quicStream, Task requestBodySent, Session.Http3ConnectionBase? owner = null)
     {
+        _owner = owner;
         Status = status;
         Headers = headers;
         Content = content;
@@ -29,6 +32,9 @@ public sealed class Http3Response : IDisposable
 
     internal Stream QuicStream { get; }
 
+    /// <summary>The request stream's id (null for a transport without ids).</summary>
+    public ulong? StreamId => QuicStream.GetStreamId();
+
     /// <summary>First value of a header, or null.</summary>
     public string? GetHeader(string name)
     {
@@ -43,7 +49,10 @@ public sealed class Http3Response : IDisposable
     public void Dispose()
     {
         if (Content is Session.Http3BodyReadStream { IsFinished: false })
+        {
             QuicStream.AbortStream(Http3ErrorCode.RequestCancelled, read: true, write: false);
+            _owner?.CancelStreamDecoding(QuicStream); // RFC 9204 §2.2.2.2: trailers may stay unread
+        }
         QuicStream.Dispose();
     }
 }

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Pliant.Http3.Frames;
-using Pliant.Http3.Qpack;
 using Pliant.Http3.Session;
 
 namespace Pliant.Http3;
@@ -22,7 +21,7 @@ public sealed class Http3ServerConnection : Http3ConnectionBase
     /// <param name="handler">Handles one request: read <see cref="Http3ServerRequest.Body"/>, write the response.</param>
     /// <param name="options">Limits.</param>
     public Http3ServerConnection(IH3Connection connection, Func<Http3ServerRequest, Http3ServerResponse, CancellationToken, Task> handler, Http3ServerOptions? options = null)
-        : base(connection, isServer: true, new Http3Settings { MaxFieldSectionSize = (options ?? new()).MaxFieldSectionSize }, (options ?? new()).MaxFrameSize)
+        : base(connection, isServer: true, (options ?? new()).LocalSettings(), (options ?? new()).MaxFrameSize, (options ?? new()).QpackEncoderTableCapacity)
     {
         _handler = handler ?? throw new ArgumentNullException(nameof(handler));
         _options = options ?? new Http3ServerOptions();
@@ -34,6 +33,68 @@ public sealed class Http3ServerConnection : Http3ConnectionBase
 
     private long _tooEarly;
     private readonly RequestBudget _budget;
+
+    /// <summary>The order in which competing responses hand DATA to QUIC (RFC 9218 §10).</summary>
+    public Http3PriorityScheduler Scheduler { get; } = new();
+
+    // Requests being served, for PRIORITY_UPDATE; and updates for streams not open yet (RFC 9218 §7: the most
+    // recent one per stream, at most MaxPendingPriorityUpdates of them, the oldest dropped first).
+    private readonly ConcurrentDictionary<ulong, Http3PriorityScheduler.Turn> _turns = new();
+    private readonly Dictionary<ulong, Http3Priority> _pendingUpdates = [];
+    private readonly Queue<ulong> _pendingOrder = new();
+
+    /// <summary>PRIORITY_UPDATE frames for streams not yet open that are remembered (RFC 9218 §7).</summary>
+    public const int MaxPendingPriorityUpdates = 128;
+
+    /// <summary>PRIORITY_UPDATE frames remembered for streams not open yet (at most <see cref="MaxPendingPriorityUpdates"/>).</summary>
+    public int PendingPriorityUpdates
+    {
+        get { lock (_gate) return _pendingUpdates.Count; }
+    }
+
+    /// <summary>PRIORITY_UPDATE frames received.</summary>
+    public long PriorityUpdates => Interlocked.Read(ref _priorityUpdates);
+
+    private long _priorityUpdates;
+
+    private protected override void OnPriorityUpdate(ulong streamId, Http3Priority priority)
+    {
+        Interlocked.Increment(ref _priorityUpdates);
+        lock (_gate)
+        {
+            if (_turns.TryGetValue(streamId, out var turn))
+            {
+                turn.Update(priority);
+                return;
+            }
+            // Finished requests are below the highest id accepted; their updates are moot.
+            if (streamId < _nextRequestId) return;
+            if (!_pendingUpdates.ContainsKey(streamId))
+            {
+                _pendingOrder.Enqueue(streamId);
+                while (_pendingOrder.Count > MaxPendingPriorityUpdates) _pendingUpdates.Remove(_pendingOrder.Dequeue());
+            }
+            _pendingUpdates[streamId] = priority;
+        }
+    }
+
+    /// <summary>The priority a new request starts with: a PRIORITY_UPDATE that came first wins over the header (RFC 9218 §7).</summary>
+    private Http3PriorityScheduler.Turn JoinScheduler(ulong streamId, IReadOnlyList<Http3Field> headers)
+    {
+        string? header = null;
+        foreach (var h in headers)
+        {
+            if (h.Name != "priority") continue;
+            header = header is null ? h.Value : header + ", " + h.Value; // RFC 9110 §5.3: lines combine
+        }
+        lock (_gate)
+        {
+            var priority = _pendingUpdates.Remove(streamId, out var update) ? update : Http3Priority.Parse(header);
+            var turn = Scheduler.Join(streamId, priority);
+            _turns[streamId] = turn;
+            return turn;
+        }
+    }
 
     /// <summary>
     /// Opens our control/QPACK streams and serves requests until the connection closes; then waits for
@@ -135,6 +196,9 @@ public sealed class Http3ServerConnection : Http3ConnectionBase
         }
         finally
         {
+            _turns.TryRemove(streamId, out _);
+            // RFC 9204 §2.2.2.2: a request that did not end normally may leave sections unread.
+            if (!completed) CancelStreamDecoding(stream);
             // Every request stream is released (Pliant.Net keeps a stream until disposed).
             stream.Dispose();
             Interlocked.Decrement(ref _running);
@@ -171,7 +235,7 @@ public sealed class Http3ServerConnection : Http3ConnectionBase
             if (tooLarge)
             {
                 // §4.2.2, §10.5.1: a header section larger than we accept: 431, the rest unread.
-                response = new Http3ServerResponse(stream, suppressBody: false) { StatusCode = 431, ContentLength = 0 };
+                response = new Http3ServerResponse(stream, suppressBody: false, HeadersFrame) { StatusCode = 431, ContentLength = 0 };
                 await response.CompleteAsync(ct).ConfigureAwait(false);
                 stream.AbortStream(Http3ErrorCode.NoError, read: true, write: false);
                 return false;
@@ -185,8 +249,10 @@ public sealed class Http3ServerConnection : Http3ConnectionBase
             var head = Http3MessageValidator.ValidateRequest(fields);
             var body = new Http3BodyReadStream(reader, this, head.ContentLength, maxSection);
             bool early = stream.ReceivedEarlyData() || IsMarkedEarly(head.Headers);
-            var request = new Http3ServerRequest(streamId, head.Method!, head.Scheme, head.Authority, head.Path, head.Headers, body, head.ContentLength, early);
-            response = new Http3ServerResponse(stream, suppressBody: head.Method == "HEAD");
+            var turn = JoinScheduler(streamId, head.Headers);
+            stream.SetPriority(turn.Priority);
+            var request = new Http3ServerRequest(streamId, head.Method!, head.Scheme, head.Authority, head.Path, head.Headers, body, head.ContentLength, early, turn);
+            response = new Http3ServerResponse(stream, suppressBody: head.Method == "HEAD", HeadersFrame, turn);
             try
             {
                 if (early && MustWaitForHandshake(head.Method!))
@@ -274,7 +340,7 @@ public sealed class Http3ServerConnection : Http3ConnectionBase
                     byte[] section = await reader.ReadPayloadAsync(h.Value.Length, ct).ConfigureAwait(false);
                     try
                     {
-                        return (QpackDecoder.Decode(section, maxSection), false);
+                        return (await DecodeHeadersAsync(reader.Stream, section, maxSection, ct).ConfigureAwait(false), false);
                     }
                     catch (Http3Exception ex) when (ex.ErrorCode == Http3ErrorCode.MessageError && ex.IsStreamError)
                     {
@@ -284,7 +350,7 @@ public sealed class Http3ServerConnection : Http3ConnectionBase
                     throw new Http3Exception(Http3ErrorCode.FrameUnexpected, "DATA before HEADERS");
                 case Http3FrameType.PushPromise:
                     throw new Http3Exception(Http3ErrorCode.FrameUnexpected, "PUSH_PROMISE from a client");
-                case Http3FrameType.Settings or Http3FrameType.GoAway or Http3FrameType.MaxPushId or Http3FrameType.CancelPush:
+                case var t when Http3FrameType.IsControlOnly(t):
                     throw new Http3Exception(Http3ErrorCode.FrameUnexpected, $"control frame 0x{h.Value.Type:x} on a request stream");
                 default:
                     if (Http3FrameType.IsHttp2Only(h.Value.Type)) throw new Http3Exception(Http3ErrorCode.FrameUnexpected, $"HTTP/2 frame type 0x{h.Value.Type:x}");

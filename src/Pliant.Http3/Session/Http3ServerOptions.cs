@@ -1,3 +1,5 @@
+using Pliant.Http3.Session;
+
 namespace Pliant.Http3;
 
 /// <summary>Options for <see cref="Http3ServerConnection"/>.</summary>
@@ -5,6 +7,20 @@ public sealed class Http3ServerOptions
 {
     /// <summary>SETTINGS_MAX_FIELD_SECTION_SIZE we advertise and enforce; null = unlimited.</summary>
     public ulong? MaxFieldSectionSize { get; set; } = 64 * 1024;
+
+    /// <summary>
+    /// SETTINGS_QPACK_MAX_TABLE_CAPACITY we advertise: the dynamic table the client's encoder may fill for what
+    /// it sends us (RFC 9204 §3.2.3), and so the most memory it takes. Default 4,096 bytes; 0 turns it off.
+    /// </summary>
+    public ulong QpackMaxTableCapacity { get; set; } = Http3Defaults.QpackMaxTableCapacity;
+
+    /// <summary>SETTINGS_QPACK_BLOCKED_STREAMS we advertise: request streams that may wait for encoder-stream inserts at once (RFC 9204 §2.1.2). Default 16.</summary>
+    public ulong QpackBlockedStreams { get; set; } = Http3Defaults.QpackBlockedStreams;
+
+    /// <summary>How much of the client's allowed dynamic table our encoder uses for responses. Default 4,096 bytes; 0 never inserts.</summary>
+    public ulong QpackEncoderTableCapacity { get; set; } = Http3Defaults.QpackMaxTableCapacity;
+
+    internal Frames.Http3Settings LocalSettings() => Http3Defaults.Settings(MaxFieldSectionSize, QpackMaxTableCapacity, QpackBlockedStreams);
 
     /// <summary>
     /// Largest non-DATA frame accepted. A HEADERS frame on a request stream above it is answered 431

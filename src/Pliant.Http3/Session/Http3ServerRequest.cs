@@ -1,12 +1,15 @@
+using Pliant.Http3.Session;
+
 namespace Pliant.Http3;
 
 /// <summary>A request received by <see cref="Http3ServerConnection"/>, validated per RFC 9114 §4.3.1.</summary>
 public sealed class Http3ServerRequest
 {
     internal Http3ServerRequest(ulong streamId, string method, string? scheme, string? authority, string? path, IReadOnlyList<Http3Field> headers, Stream body, long? contentLength,
-        bool isEarlyData = false)
+        bool isEarlyData = false, Http3PriorityScheduler.Turn? priority = null)
     {
         IsEarlyData = isEarlyData;
+        _priority = priority;
         StreamId = streamId;
         Method = method;
         Scheme = scheme;
@@ -47,6 +50,17 @@ public sealed class Http3ServerRequest
     /// See <see cref="Http3ServerOptions.EarlyDataPolicy"/>.
     /// </summary>
     public bool IsEarlyData { get; }
+
+    private readonly Http3PriorityScheduler.Turn? _priority;
+
+    /// <summary>
+    /// The response's priority (RFC 9218): from the <c>priority</c> header, then the latest PRIORITY_UPDATE
+    /// from the client; the defaults (u=3, not incremental) when neither was sent.
+    /// </summary>
+    public Http3Priority Priority => _priority?.Priority ?? Http3Priority.Default;
+
+    /// <summary>Trailer fields of the request, once <see cref="Body"/> was read to the end (null if none came).</summary>
+    public IReadOnlyList<Http3Field>? Trailers => (Body as Http3BodyReadStream)?.Trailers;
 
     /// <summary>First value of a header, or null.</summary>
     public string? GetHeader(string name)

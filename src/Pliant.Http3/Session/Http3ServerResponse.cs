@@ -5,19 +5,25 @@ namespace Pliant.Http3;
 
 /// <summary>
 /// The response a handler writes: set <see cref="StatusCode"/> and headers, then write the body. The HEADERS
-/// frame goes out on the first write (or when the handler returns); the body becomes DATA frames.
+/// frame goes out on the first write (or when the handler returns); the body becomes DATA frames; trailers
+/// (<see cref="AppendTrailer"/>) follow the body in a last HEADERS frame (RFC 9114 §4.1).
 /// </summary>
 public sealed class Http3ServerResponse
 {
     private readonly Stream _stream;
     private readonly bool _suppressBody;
+    private readonly Func<Stream, IReadOnlyList<Http3Field>, byte[]> _headersFrame;
+    private readonly Http3PriorityScheduler.Turn? _turn;
     private readonly List<Http3Field> _headers = [];
+    private List<Http3Field>? _trailers;
 
-    internal Http3ServerResponse(Stream stream, bool suppressBody)
+    internal Http3ServerResponse(Stream stream, bool suppressBody, Func<Stream, IReadOnlyList<Http3Field>, byte[]> headersFrame, Http3PriorityScheduler.Turn? turn = null)
     {
         _stream = stream;
         _suppressBody = suppressBody;
-        Body = new ResponseBodyStream(this);
+        _headersFrame = headersFrame;
+        _turn = turn;
+        Body = new DataFrameWriteStream(WriteAsync, ct => _stream.FlushAsync(ct));
     }
 
     /// <summary>Status code (default 200).</summary>
@@ -28,6 +34,9 @@ public sealed class Http3ServerResponse
 
     /// <summary>Header fields to send.</summary>
     public IReadOnlyList<Http3Field> Headers => _headers;
+
+    /// <summary>Trailer fields to send after the body.</summary>
+    public IReadOnlyList<Http3Field> Trailers => _trailers ?? (IReadOnlyList<Http3Field>)[];
 
     /// <summary>A write-only stream producing DATA frames (discarded for HEAD).</summary>
     public Stream Body { get; }
@@ -42,6 +51,16 @@ public sealed class Http3ServerResponse
         _headers.Add(new Http3Field(name, value));
     }
 
+    /// <summary>Adds a trailer field (sent after the body; RFC 9110 §6.5). The name is lowercased; pseudo-headers are refused.</summary>
+    public void AppendTrailer(string name, string value)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(value);
+        if (name.StartsWith(':')) throw new ArgumentException("trailers carry no pseudo-header fields (RFC 9114 §4.3)", nameof(name));
+        if (Completed) throw new InvalidOperationException("the response is complete");
+        (_trailers ??= []).Add(new Http3Field(name.ToLowerInvariant(), value));
+    }
+
     /// <summary>Sets content-length.</summary>
     public long? ContentLength
     {
@@ -52,6 +71,8 @@ public sealed class Http3ServerResponse
         }
     }
 
+    private bool Completed { get; set; }
+
     /// <summary>Sends the HEADERS frame now.</summary>
     public async ValueTask StartAsync(CancellationToken ct = default)
     {
@@ -59,7 +80,7 @@ public sealed class Http3ServerResponse
         HeadersSent = true;
         var fields = new List<Http3Field>(_headers.Count + 1) { new(":status", StatusCode.ToString(CultureInfo.InvariantCulture)) };
         fields.AddRange(_headers);
-        await Http3DataWriter.WriteHeadersAsync(_stream, fields, ct).ConfigureAwait(false);
+        await _stream.WriteAsync(_headersFrame(_stream, fields), ct).ConfigureAwait(false);
     }
 
     /// <summary>Writes body bytes as one DATA frame.</summary>
@@ -67,7 +88,7 @@ public sealed class Http3ServerResponse
     {
         await StartAsync(ct).ConfigureAwait(false);
         if (_suppressBody) return;
-        await Http3DataWriter.WriteDataAsync(_stream, data, ct).ConfigureAwait(false);
+        await Http3DataWriter.WriteDataAsync(_stream, data, _turn, ct).ConfigureAwait(false);
     }
 
     /// <summary>Copies a stream into DATA frames.</summary>
@@ -76,31 +97,17 @@ public sealed class Http3ServerResponse
         ArgumentNullException.ThrowIfNull(source);
         await StartAsync(ct).ConfigureAwait(false);
         if (_suppressBody) return;
-        await Http3DataWriter.CopyBodyAsync(_stream, source, ct).ConfigureAwait(false);
+        await Http3DataWriter.CopyBodyAsync(_stream, source, _turn, ct).ConfigureAwait(false);
     }
 
     internal async Task CompleteAsync(CancellationToken ct)
     {
         await StartAsync(ct).ConfigureAwait(false);
+        Completed = true;
+        // RFC 9114 §4.1: trailers, if any, in a HEADERS frame after the content.
+        if (_trailers is { Count: > 0 } t) await _stream.WriteAsync(_headersFrame(_stream, t), ct).ConfigureAwait(false);
         await _stream.FlushAsync(ct).ConfigureAwait(false);
         // RFC 9114 §4.1: after the final response the server closes the stream for sending.
         _stream.CompleteWrites();
-    }
-
-    private sealed class ResponseBodyStream(Http3ServerResponse owner) : Stream
-    {
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override Task FlushAsync(CancellationToken cancellationToken) => owner._stream.FlushAsync(cancellationToken);
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => owner.WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => owner.WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => owner.WriteAsync(buffer, cancellationToken);
     }
 }

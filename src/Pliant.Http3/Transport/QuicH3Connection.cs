@@ -1,0 +1,58 @@
+using Pliant.Net;
+
+namespace Pliant.Http3;
+
+/// <summary>
+/// A Pliant <see cref="QuicConnection"/> as HTTP/3 sees it (<see cref="IH3Connection"/>): streams are
+/// wrapped in <see cref="QuicH3Stream"/>; a connection that closed ends <see cref="AcceptStreamAsync"/> with null.
+/// </summary>
+public class QuicH3Connection(QuicConnection connection) : IH3Connection
+{
+    /// <summary>The QUIC connection.</summary>
+    public QuicConnection Connection { get; } = connection ?? throw new ArgumentNullException(nameof(connection));
+
+    /// <inheritdoc />
+    public async ValueTask<Stream> OpenStreamAsync(bool bidirectional, CancellationToken ct)
+    {
+        var s = await Connection.OpenOutboundStreamAsync(bidirectional ? QuicStreamType.Bidirectional : QuicStreamType.Unidirectional, ct).ConfigureAwait(false);
+        return new QuicH3Stream(s);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<(Stream stream, bool bidirectional, ulong streamId)?> AcceptStreamAsync(CancellationToken ct)
+    {
+        try
+        {
+            var s = await Connection.AcceptInboundStreamAsync(ct).ConfigureAwait(false);
+            return (new QuicH3Stream(s), s.Type == QuicStreamType.Bidirectional, (ulong)s.Id);
+        }
+        catch (QuicException ex) when (ex.QuicError is QuicError.ConnectionAborted or QuicError.ConnectionIdle or QuicError.OperationAborted or QuicError.ConnectionTimeout or QuicError.TransportError or QuicError.InternalError)
+        {
+            return null; // the connection has closed
+        }
+        catch (ObjectDisposedException)
+        {
+            return null;
+        }
+    }
+
+    /// <inheritdoc />
+    public void Abort(ulong errorCode) => _ = CloseQuietlyAsync((long)errorCode);
+
+    /// <inheritdoc />
+    public Task HandshakeCompleted => Connection.HandshakeCompleted;
+
+    private async Task CloseQuietlyAsync(long code)
+    {
+        try
+        {
+            await Connection.CloseAsync(code).ConfigureAwait(false);
+        }
+        catch (QuicException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+}
