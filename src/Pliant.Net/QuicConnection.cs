@@ -307,6 +307,21 @@ public sealed partial class QuicConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// As <see cref="AcceptInboundStreamAsync"/>, but null instead of an exception once the connection has closed
+    /// or been disposed: for accept loops, which all end that way (an exception per connection costs a server with
+    /// many short connections measurable CPU).
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public async ValueTask<QuicStream?> AcceptInboundStreamOrNullAsync(CancellationToken cancellationToken = default)
+    {
+        if (_disposed != 0) return null;
+        var reader = _inboundStreams.Reader;
+        while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            if (reader.TryRead(out var stream)) return stream;
+        return null;
+    }
+
     /// <summary>Sends an unreliable datagram (RFC 9221); false if too large or not negotiated.</summary>
     public bool SendDatagram(ReadOnlySpan<byte> data)
     {

@@ -10,16 +10,33 @@ public sealed class Http3FrameReader
 {
     private readonly Stream _stream;
     private readonly byte[] _buffer;
+    private readonly bool _captureReadFailure;
     private int _start;
     private int _end;
     private bool _eof;
 
+    /// <summary>With capture on: why the stream's reads failed (then the stream reads as ended), else null.</summary>
+    public Exception? Failure { get; private set; }
+
     /// <param name="stream">The receive side of a QUIC stream.</param>
     /// <param name="maxFrameSize">Largest payload accepted for frames other than DATA.</param>
-    public Http3FrameReader(Stream stream, int maxFrameSize = 64 * 1024)
+    public Http3FrameReader(Stream stream, int maxFrameSize = 64 * 1024) : this(stream, maxFrameSize, captureReadFailure: false)
+    {
+    }
+
+    /// <param name="stream">The receive side of a QUIC stream.</param>
+    /// <param name="maxFrameSize">Largest payload accepted for frames other than DATA.</param>
+    /// <param name="captureReadFailure">
+    /// A failed read of the stream (reset, connection closed, cancelled) ends the stream like a clean end and is kept in
+    /// <see cref="Failure"/> instead of being thrown through every caller: for the long-lived control and QPACK streams,
+    /// whose reads all fail when the connection closes (an exception rethrown at each await cost a short connection
+    /// ~15 % of its server CPU, issue 17). The caller must check <see cref="Failure"/> wherever it sees the end.
+    /// </param>
+    public Http3FrameReader(Stream stream, int maxFrameSize, bool captureReadFailure)
     {
         _stream = stream ?? throw new ArgumentNullException(nameof(stream));
         MaxFrameSize = maxFrameSize;
+        _captureReadFailure = captureReadFailure;
         // Small: it holds frame headers, QPACK instructions and short reads; bodies read into the caller's
         // buffer directly once it is at least this large. Each open stream of an idle connection keeps
         // one (issue 17: memory per idle connection; it was 8 KiB).
@@ -87,7 +104,7 @@ public sealed class Http3FrameReader
             {
                 if (_eof) throw new Http3Exception(Http3ErrorCode.FrameError, "stream ended inside a frame payload");
                 _start = _end = 0;
-                int read = await _stream.ReadAsync(_buffer, ct).ConfigureAwait(false);
+                int read = await ReadStreamAsync(_buffer, ct).ConfigureAwait(false);
                 if (read == 0)
                 {
                     _eof = true;
@@ -119,12 +136,12 @@ public sealed class Http3FrameReader
         // Large reads bypass the buffer so a body is copied once.
         if (dest.Length >= _buffer.Length)
         {
-            int r = await _stream.ReadAsync(dest, ct).ConfigureAwait(false);
+            int r = await ReadStreamAsync(dest, ct).ConfigureAwait(false);
             if (r == 0) _eof = true;
             return r;
         }
         _start = _end = 0;
-        int read = await _stream.ReadAsync(_buffer, ct).ConfigureAwait(false);
+        int read = await ReadStreamAsync(_buffer, ct).ConfigureAwait(false);
         if (read == 0)
         {
             _eof = true;
@@ -157,7 +174,7 @@ public sealed class Http3FrameReader
                 _end -= _start;
                 _start = 0;
             }
-            int n = await _stream.ReadAsync(_buffer.AsMemory(_end), ct).ConfigureAwait(false);
+            int n = await ReadStreamAsync(_buffer.AsMemory(_end), ct).ConfigureAwait(false);
             if (n == 0)
             {
                 _eof = true;
@@ -166,5 +183,23 @@ public sealed class Http3FrameReader
             _end += n;
         }
         return true;
+    }
+
+    /// <summary>One read of the stream; with capture on, a failure is kept and reads as the end.</summary>
+    private ValueTask<int> ReadStreamAsync(Memory<byte> buffer, CancellationToken ct) =>
+        _captureReadFailure ? ReadCapturingAsync(buffer, ct) : _stream.ReadAsync(buffer, ct); // no extra frame on body reads
+
+    private async ValueTask<int> ReadCapturingAsync(Memory<byte> buffer, CancellationToken ct)
+    {
+        if (Failure is not null) return 0;
+        try
+        {
+            return await _stream.ReadAsync(buffer, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        {
+            Failure = e;
+            return 0;
+        }
     }
 }

@@ -196,7 +196,8 @@ public abstract class Http3ConnectionBase
 
     private async Task HandleUnidirectionalStreamAsync(Stream stream)
     {
-        var reader = new Http3FrameReader(stream, MaxFrameSize);
+        // Reads of the control and QPACK streams all fail when the connection closes: kept, not thrown (issue 17).
+        var reader = new Http3FrameReader(stream, MaxFrameSize, captureReadFailure: true);
         ulong? type;
         try
         {
@@ -242,6 +243,8 @@ public abstract class Http3ConnectionBase
                     Interlocked.Increment(ref _unknownStreams);
                     break;
             }
+            // A critical stream's reads failed (the loops above return when they see that).
+            if (reader.Failure is { } failure) await OnCriticalStreamFailedAsync(failure).ConfigureAwait(false);
         }
         catch (Http3Exception ex)
         {
@@ -249,10 +252,7 @@ public abstract class Http3ConnectionBase
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
         {
-            // A critical stream reset by the peer (§6.2.1) — unless the whole connection is going away, which
-            // the transport also reports as stream errors; give the accept loop a moment to notice that.
-            await Task.WhenAny(_closed.Task, Task.Delay(250)).ConfigureAwait(false);
-            if (!IsClosedOrFailed) Fail(new Http3Exception(Http3ErrorCode.ClosedCriticalStream, "critical stream reset: " + ex.Message));
+            await OnCriticalStreamFailedAsync(ex).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -263,6 +263,19 @@ public abstract class Http3ConnectionBase
             Fail(new Http3Exception(Http3ErrorCode.InternalError, "unexpected error on a unidirectional stream: " + ex.Message));
         }
 #pragma warning restore CA1031
+    }
+
+    /// <summary>
+    /// A critical stream's reads failed: a reset by the peer is H3_CLOSED_CRITICAL_STREAM (§6.2.1); the connection
+    /// going away is not an error of ours. A QUIC transport says which (<see cref="H3TransportErrors"/>); for others,
+    /// give the accept loop a moment to notice a closed connection.
+    /// </summary>
+    private async Task OnCriticalStreamFailedAsync(Exception failure)
+    {
+        if (IsClosedOrFailed || failure is OperationCanceledException || H3TransportErrors.IsConnectionGone(failure)) return;
+        // Up to 2 s: on a loaded machine the accept loop can take longer than a blink to see the close.
+        if (!H3TransportErrors.IsStreamReset(failure)) await Task.WhenAny(_closed.Task, Task.Delay(2000)).ConfigureAwait(false);
+        if (!IsClosedOrFailed) Fail(new Http3Exception(Http3ErrorCode.ClosedCriticalStream, "critical stream reset: " + failure.Message));
     }
 
     private long _unknownStreams;
@@ -281,6 +294,7 @@ public abstract class Http3ConnectionBase
         while (true)
         {
             var chunk = await reader.ReadRawAsync(ConnectionToken).ConfigureAwait(false);
+            if (chunk.IsEmpty && reader.Failure is not null) return; // the caller decides (reset or connection gone)
             if (chunk.IsEmpty) throw new Http3Exception(Http3ErrorCode.ClosedCriticalStream, "QPACK stream closed");
             process(chunk.Span);
         }
@@ -291,16 +305,18 @@ public abstract class Http3ConnectionBase
     /// <summary>Processes the peer's control stream (RFC 9114 §6.2.1, §7.2).</summary>
     internal async Task ReadControlStreamAsync(Http3FrameReader reader)
     {
-        var first = await reader.ReadFrameHeaderAsync(ConnectionToken).ConfigureAwait(false)
-            ?? throw new Http3Exception(Http3ErrorCode.ClosedCriticalStream, "control stream closed");
+        var header = await reader.ReadFrameHeaderAsync(ConnectionToken).ConfigureAwait(false);
+        if (header is null && reader.Failure is not null) return; // the caller decides (reset or connection gone)
+        var first = header ?? throw new Http3Exception(Http3ErrorCode.ClosedCriticalStream, "control stream closed");
         if (first.Type != Http3FrameType.Settings) throw new Http3Exception(Http3ErrorCode.MissingSettings, $"first control frame is 0x{first.Type:x}, not SETTINGS");
         var settings = Http3Settings.Parse(await reader.ReadPayloadAsync(first.Length, ConnectionToken).ConfigureAwait(false));
         Encoder.ApplyPeerSettings(settings.QpackMaxTableCapacity, settings.QpackBlockedStreams);
         _peerSettings.TrySetResult(settings);
         while (true)
         {
-            var h = await reader.ReadFrameHeaderAsync(ConnectionToken).ConfigureAwait(false)
-                ?? throw new Http3Exception(Http3ErrorCode.ClosedCriticalStream, "control stream closed");
+            var next = await reader.ReadFrameHeaderAsync(ConnectionToken).ConfigureAwait(false);
+            if (next is null && reader.Failure is not null) return; // the caller decides (reset or connection gone)
+            var h = next ?? throw new Http3Exception(Http3ErrorCode.ClosedCriticalStream, "control stream closed");
             await HandleControlFrameAsync(reader, h.Type, h.Length).ConfigureAwait(false);
         }
     }

@@ -23,7 +23,9 @@ public class QuicH3Connection(QuicConnection connection) : IH3Connection
     {
         try
         {
-            var s = await Connection.AcceptInboundStreamAsync(ct).ConfigureAwait(false);
+            // No exception when the connection closes: every connection's accept loop ends that way (issue 17).
+            var s = await Connection.AcceptInboundStreamOrNullAsync(ct).ConfigureAwait(false);
+            if (s is null) return null;
             return (new QuicH3Stream(s), s.Type == QuicStreamType.Bidirectional, (ulong)s.Id);
         }
         catch (QuicException ex) when (ex.QuicError is QuicError.ConnectionAborted or QuicError.ConnectionIdle or QuicError.OperationAborted or QuicError.ConnectionTimeout or QuicError.TransportError or QuicError.InternalError)

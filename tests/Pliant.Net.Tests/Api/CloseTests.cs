@@ -27,6 +27,24 @@ public class CloseTests
     }
 
     [Fact]
+    public async Task AcceptOrNull_EndsWithNullInsteadOfAnException()
+    {
+        // Accept loops end this way on every connection: no exception (issue 17), but streams still arrive first.
+        await using var pair = await QuicTestPair.CreateAsync(fake: false);
+        await using var opened = await pair.Server.OpenOutboundStreamAsync(QuicStreamType.Unidirectional);
+        await opened.WriteAsync(new byte[] { 1 }, completeWrites: true);
+        var first = await pair.Client.AcceptInboundStreamOrNullAsync().AsTask().WaitAsync(QuicTestPair.Timeout);
+        Assert.NotNull(first);
+        await first!.DisposeAsync();
+        var pending = pair.Client.AcceptInboundStreamOrNullAsync().AsTask();
+        await pair.Server.CloseAsync(7);
+        Assert.Null(await pending.WaitAsync(QuicTestPair.Timeout));
+        Assert.Null(await pair.Client.AcceptInboundStreamOrNullAsync().AsTask().WaitAsync(QuicTestPair.Timeout));
+        await pair.Client.DisposeAsync();
+        Assert.Null(await pair.Client.AcceptInboundStreamOrNullAsync());
+    }
+
+    [Fact]
     public Task LocalClose_FailsPendingOperationsWithOperationAborted() => LocalClose_FailsPendingOperationsWithOperationAbortedCore(fake: false);
 
     [Fact]
