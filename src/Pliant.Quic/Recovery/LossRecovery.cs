@@ -324,7 +324,8 @@ public sealed partial class LossRecovery
                 duration += PeerMaxAckDelayUs << shift;
             }
 
-            long d = PtoDurationOverride is { } over ? Math.Max(1_000, over(duration)) : duration;
+            // recovery.pto: the operation table keeps a replacement within [1 ms, 60 s] (OperationCatalog).
+            long d = PtoDurationOverride is { } over ? over(duration) : duration;
             long t = s.TimeOfLastAckElicitingUs + d;
             if (timeout is null || t < timeout)
             {
