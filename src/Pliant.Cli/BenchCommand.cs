@@ -30,13 +30,18 @@ internal static partial class BenchCommand
         var isolation = new Option<bool>("--isolation") { Description = "cost of isolation: no plugin, monitoring, native NewReno, NewReno in WASM (plugins/out), interleaved rounds, each against its native twin" };
         var plugin = new Option<string?>("--plugin") { Description = "attach this plugin (.wasm) to both Pliant peers' connections (cost of isolation)" };
         var flood = new Option<bool>("--flood") { Description = $"junk-Initial flood against a pliant serve process while a real client connects: RSS growth, connect time, server CPU per junk datagram (--count, default {BenchFlood.DefaultCount})" };
-        var count = new Option<int>("--count") { Description = "with --flood: junk datagrams to send", DefaultValueFactory = _ => BenchFlood.DefaultCount };
+        var count = new Option<int?>("--count") { Description = $"with --flood: junk datagrams to send (default {BenchFlood.DefaultCount}); with --connections: short connections (default 1000)" };
+        var connections = new Option<bool>("--connections") { Description = "per-connection costs against gtlsserver (with --vs-ngtcp2): short connections (handshake + 1 KB GET) and open idle ones; CPU, context switches, handshakes per core-second, time to first byte, RSS per idle connection" };
+        var concurrency = new Option<int>("--concurrency") { Description = "with --connections: connections in progress at once", DefaultValueFactory = _ => 32 };
+        var idle = new Option<int>("--idle") { Description = "with --connections: idle connections held open (0: skip)", DefaultValueFactory = _ => 1000 };
         var cc = new Option<string?>("--cc") { Description = "congestion controller of the Pliant peers: cubic (default) or newreno" };
         cc.AcceptOnlyFromAmong("cubic", "newreno");
 
         var cmd = new Command("bench", "Loopback benchmark: Pliant↔Pliant download (and ngtcp2 side by side).");
-        foreach (var o in new Option[] { size, runs, vs, cross, handshakes, script, timeout, warmup, pinCpu, plugin, cc, isolation, pluginDir, flood, count }) cmd.Options.Add(o);
-        cmd.SetAction(pr => pr.GetValue(flood) ? BenchFlood.Run(Math.Max(1, pr.GetValue(count)), TimeSpan.FromSeconds(Math.Min(pr.GetValue(timeout), 60)))
+        foreach (var o in new Option[] { size, runs, vs, cross, handshakes, script, timeout, warmup, pinCpu, plugin, cc, isolation, pluginDir, flood, count, connections, concurrency, idle }) cmd.Options.Add(o);
+        cmd.SetAction(pr => pr.GetValue(flood) ? BenchFlood.Run(Math.Max(1, pr.GetValue(count) ?? BenchFlood.DefaultCount), TimeSpan.FromSeconds(Math.Min(pr.GetValue(timeout), 60)))
+            : pr.GetValue(connections) ? BenchConnections.Run(new BenchConnections.Settings(Math.Max(1, pr.GetValue(count) ?? 1000),
+                Math.Max(1, pr.GetValue(concurrency)), Math.Max(0, pr.GetValue(idle)), pr.GetValue(vs), TimeSpan.FromSeconds(pr.GetValue(timeout))))
             : pr.GetValue(isolation) ? RunIsolation(pr.GetValue(pluginDir), new Settings(
             pr.GetValue(size) ?? IsolationDefaultSizeMiB, Math.Max(1, pr.GetValue(runs) ?? IsolationDefaultRounds), false, false, 0,
             pr.GetValue(script), TimeSpan.FromSeconds(pr.GetValue(timeout)), IsolationTaskset(pr.GetValue(pinCpu)), pr.GetValue(warmup)))
@@ -47,6 +52,7 @@ internal static partial class BenchCommand
         cmd.Subcommands.Add(CreateClient());
         cmd.Subcommands.Add(CreateClientLoop());
         cmd.Subcommands.Add(CreateHandshakeClient());
+        cmd.Subcommands.Add(BenchLoad.Create());
         return cmd;
     }
 

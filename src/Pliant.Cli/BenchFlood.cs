@@ -26,7 +26,7 @@ internal static class BenchFlood
         string root = Path.Combine(Path.GetTempPath(), "pliant-flood-" + Environment.ProcessId.ToString(Inv));
         Directory.CreateDirectory(root);
         File.WriteAllBytes(Path.Combine(root, "file.bin"), new byte[100_000]);
-        int port = FreeUdpPort();
+        int port = BenchProcess.FreeUdpPort();
         using var server = BenchProcess.StartSelf(["serve", root, "--listen", $"127.0.0.1:{port}", "--quiet"]);
         try
         {
@@ -46,7 +46,7 @@ internal static class BenchFlood
                 return 1;
             }
             Thread.Sleep(500);
-            double rssBefore = RssMb(server.Id), cpuBefore = server.CpuSeconds;
+            double rssBefore = ProcStats.Read(server.Id).RssKb / 1024, cpuBefore = server.CpuSeconds;
             long dropsBefore = UdpReceiveBufferErrors();
 
             double peakRss = rssBefore;
@@ -55,7 +55,7 @@ internal static class BenchFlood
             {
                 while (!sampling.IsCancellationRequested)
                 {
-                    peakRss = Math.Max(peakRss, RssMb(server.Id));
+                    peakRss = Math.Max(peakRss, ProcStats.Read(server.Id).RssKb / 1024);
                     try { await Task.Delay(20, sampling.Token).ConfigureAwait(false); } catch (OperationCanceledException) { }
                 }
             });
@@ -75,7 +75,7 @@ internal static class BenchFlood
             Thread.Sleep(1000); // let the server work through its receive queue
             sampling.Cancel();
             sampler.GetAwaiter().GetResult();
-            double rssAfter = RssMb(server.Id), cpu = server.CpuSeconds - cpuBefore;
+            double rssAfter = ProcStats.Read(server.Id).RssKb / 1024, cpu = server.CpuSeconds - cpuBefore;
             long dropped = UdpReceiveBufferErrors() - dropsBefore;
             long delivered = Math.Max(1, count - Math.Max(0, dropped));
 
@@ -160,26 +160,6 @@ internal static class BenchFlood
         {
             foreach (var s in sockets) s.Dispose();
         }
-    }
-
-    private static int FreeUdpPort()
-    {
-        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)s.LocalEndPoint!).Port;
-    }
-
-    /// <summary>Resident set size of a process in MB (VmRSS of /proc/PID/status), NaN elsewhere.</summary>
-    private static double RssMb(int pid)
-    {
-        try
-        {
-            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
-                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-                    return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], Inv) / 1024;
-        }
-        catch (IOException) { }
-        return double.NaN;
     }
 
     /// <summary>The kernel's count of UDP datagrams dropped for a full receive buffer (/proc/net/snmp, RcvbufErrors).</summary>

@@ -182,6 +182,14 @@ internal sealed class BenchProcess : IDisposable
         return d;
     }
 
+    /// <summary>A UDP port on 127.0.0.1 that was free a moment ago.</summary>
+    public static int FreeUdpPort()
+    {
+        using var s = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+        s.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        return ((System.Net.IPEndPoint)s.LocalEndPoint!).Port;
+    }
+
     public static double Num(Dictionary<string, string> d, string key) =>
         d.TryGetValue(key, out var v) && double.TryParse(v.Split('[')[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var x) ? x : double.NaN;
 }

@@ -41,10 +41,11 @@ internal static class GetCommand
         var rebind = new Option<bool>("--rebind") { Description = "Move to a new local port mid-download without telling QUIC, like a NAT rebinding" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Only the summary line and errors" };
         var connectTimeout = new Option<double>("--connect-timeout") { Description = "Seconds to wait for the handshake", DefaultValueFactory = _ => 10 };
+        var idleTimeout = new Option<double>("--idle-timeout") { Description = "Seconds without any packet before the connection is given up (max_idle_timeout, RFC 9000 §10.1)", DefaultValueFactory = _ => 30 };
 
         var cmd = new Command("get", "Download over HTTP/3");
         cmd.Arguments.Add(urls);
-        foreach (var o in new Option[] { output, insecure, pin, ciphers, groups, version, session, keyUpdate, migrate, rebind, quiet, connectTimeout }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { output, insecure, pin, ciphers, groups, version, session, keyUpdate, migrate, rebind, quiet, connectTimeout, idleTimeout }) cmd.Options.Add(o);
         var pluginOptions = PluginCliOptions.AddTo(cmd);
         cmd.SetAction(async (pr, ct) =>
         {
@@ -63,6 +64,7 @@ internal static class GetCommand
             {
                 Plugins = plugins,
                 PathChange = pr.GetValue(migrate) ? PathChange.Migrate : pr.GetValue(rebind) ? PathChange.Rebind : PathChange.None,
+                IdleTimeoutSeconds = pr.GetValue(idleTimeout),
             };
             return await RunAsync(opts, ct).ConfigureAwait(false);
         });
@@ -72,6 +74,9 @@ internal static class GetCommand
     internal sealed record GetOptions(string[] Urls, string? Output, bool Insecure, string? Pin, string? Ciphers, string? Groups,
         string? Version, string? Session, bool KeyUpdate, bool Quiet, double ConnectTimeoutSeconds = 10)
     {
+        /// <summary><c>--idle-timeout</c>: max_idle_timeout in seconds (RFC 9000 §10.1).</summary>
+        public double IdleTimeoutSeconds { get; init; } = 30;
+
         /// <summary>Plugins to attach, push and trust (<c>--plugin/--push/--trust</c>).</summary>
         public PluginSetup? Plugins { get; init; }
 
@@ -112,6 +117,7 @@ internal static class GetCommand
                 EnableEarlyData = ticket is not null,
                 // --connect-timeout bounds the handshake (the core's own default would cut it at 10 s).
                 HandshakeTimeout = TimeSpan.FromSeconds(o.ConnectTimeoutSeconds > 0 ? o.ConnectTimeoutSeconds : 10),
+                IdleTimeout = TimeSpan.FromSeconds(o.IdleTimeoutSeconds > 0 ? o.IdleTimeoutSeconds : 30),
                 ExtraTransportParameters = o.Plugins?.TransportParameters ?? [],
                 ConfigureCore = o.Plugins is { IsEmpty: false } ps ? core => ps.AttachTo(core) : null,
             };

@@ -53,6 +53,9 @@ public sealed partial class QuicConnection : IAsyncDisposable, IConnectionCoreOw
 
     internal QuicEndpointDriver Driver => _driver;
 
+    /// <summary>True when the connection runs on a <see cref="QuicClientEndpoint"/> with others.</summary>
+    internal bool SharedEndpoint { get; init; }
+
     internal QuicConnectionOptions Options => _options;
 
     /// <summary>Always true: Pliant needs no native QUIC library (unlike System.Net.Quic and msquic).</summary>
@@ -108,6 +111,7 @@ public sealed partial class QuicConnection : IAsyncDisposable, IConnectionCoreOw
     public IPEndPoint Migrate()
     {
         if (!IsClient) throw new InvalidOperationException("only a client migrates");
+        if (SharedEndpoint) throw new InvalidOperationException("a connection of a QuicClientEndpoint shares its socket: it cannot move to another one");
         lock (_driver.SyncRoot)
         {
             ThrowIfClosedLocked();
@@ -129,6 +133,7 @@ public sealed partial class QuicConnection : IAsyncDisposable, IConnectionCoreOw
     public IPEndPoint Rebind()
     {
         if (!IsClient) throw new InvalidOperationException("only a client rebinds");
+        if (SharedEndpoint) throw new InvalidOperationException("a connection of a QuicClientEndpoint shares its socket: it cannot move to another one");
         var local = _driver.Rebind();
         lock (_driver.SyncRoot) Core.Real?.SendPing();
         _driver.Wake();
@@ -205,6 +210,17 @@ public sealed partial class QuicConnection : IAsyncDisposable, IConnectionCoreOw
             remote.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
         var driver = QuicEndpointDriver.Start(bind, new QuicEndpointOptions(), options.LoggerFactory, endpointFactory: options.EndpointFactory,
             socket: options.UseManagedSocket ? new Udp.ManagedUdpSocket(bind) : null);
+        return await ConnectOnAsync(driver, options, sharedEndpoint: false, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Connects through <paramref name="driver"/>, which holds one reference for this connection (released
+    /// when it is disposed, or here if the connect fails).
+    /// </summary>
+    internal static async ValueTask<QuicConnection> ConnectOnAsync(QuicEndpointDriver driver, QuicClientConnectionOptions options,
+        bool sharedEndpoint, CancellationToken cancellationToken)
+    {
+        var remote = options.RemoteEndPoint;
         QuicConnection connection;
         try
         {
@@ -213,7 +229,7 @@ public sealed partial class QuicConnection : IAsyncDisposable, IConnectionCoreOw
                 var core = driver.Endpoint.Connect(QuicEndpointDriver.NowUs, CoreOptions.ForClient(options), remote);
                 if (options.EnableEarlyData && options.ResumptionTicket is not null)
                     core.Real?.DeferFirstFlight(QuicEndpointDriver.NowUs + (long)EarlyDataFlightDelay.TotalMicroseconds);
-                connection = new QuicConnection(driver, core, options, onConnected: null);
+                connection = new QuicConnection(driver, core, options, onConnected: null) { SharedEndpoint = sharedEndpoint };
                 if (core.Real is { } real) options.ConfigureCore?.Invoke(real);
                 driver.Register(core, connection);
             }

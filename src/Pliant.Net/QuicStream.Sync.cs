@@ -8,6 +8,7 @@ public sealed partial class QuicStream
     /// <inheritdoc />
     public override int Read(Span<byte> buffer)
     {
+        ThrowIfOnDriverThread();
         byte[] rented = System.Buffers.ArrayPool<byte>.Shared.Rent(buffer.Length);
         try
         {
@@ -26,12 +27,26 @@ public sealed partial class QuicStream
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     /// <inheritdoc />
-    public override void Write(byte[] buffer, int offset, int count) =>
+    public override void Write(byte[] buffer, int offset, int count)
+    {
+        ThrowIfOnDriverThread();
         WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+    }
+
+    /// <summary>
+    /// Continuations of this stream's async operations run on the endpoint's own thread; a blocking
+    /// read or write there would wait for that very thread. Refused with a clear error instead.
+    /// </summary>
+    private void ThrowIfOnDriverThread()
+    {
+        if (_driver.IsDriverThread)
+            throw new InvalidOperationException("Synchronous stream I/O cannot run on the QUIC endpoint's thread (where async stream operations resume): use ReadAsync/WriteAsync, or move the work off with Task.Run.");
+    }
 
     /// <inheritdoc />
     public override void Write(ReadOnlySpan<byte> buffer)
     {
+        ThrowIfOnDriverThread();
         byte[] rented = System.Buffers.ArrayPool<byte>.Shared.Rent(buffer.Length);
         try
         {

@@ -16,8 +16,8 @@ public sealed partial class QuicStream : Stream
     private readonly ulong _id;
     private readonly TaskCompletionSource _readsClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _writesClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly AsyncSignal _readSignal = new();
-    private readonly AsyncSignal _writeSignal = new();
+    private readonly AsyncSignal _readSignal;
+    private readonly AsyncSignal _writeSignal;
     private Exception? _readError;
     private Exception? _writeError;
     private bool _readFin;
@@ -31,6 +31,9 @@ public sealed partial class QuicStream : Stream
         _driver = connection.Driver;
         _core = connection.Core;
         _id = id;
+        // Reads and writes resume on the driver's thread after its pass (no thread-pool hop per datagram).
+        _readSignal = new AsyncSignal(_driver);
+        _writeSignal = new AsyncSignal(_driver);
         // RFC 9000 §2.1: bit 0x2 marks unidirectional streams.
         Type = (id & 0x2) != 0 ? QuicStreamType.Unidirectional : QuicStreamType.Bidirectional;
         CanRead = Type == QuicStreamType.Bidirectional || !outbound;

@@ -60,6 +60,32 @@ public sealed class BenchCli
         }
     }
 
+    /// <summary>
+    /// <c>pliant bench --connections</c> end to end, small: pliant serve and gtlsserver against the same load
+    /// generator, short and idle connections, the side-by-side table and the goal lines. Figures not judged.
+    /// </summary>
+    [Fact]
+    public async Task ConnectionsPrintsTheSideBySideTable()
+    {
+        var c = InteropCase.Create(nameof(BenchCli));
+        using var bench = await PliantCli.RunAsync("pliant-bench-connections", c.Dir, TimeSpan.FromMinutes(4),
+            "bench", "--connections", "--vs-ngtcp2", "--count", "60", "--idle", "40", "--concurrency", "8", "--timeout", "120");
+        var output = bench.ReadStdout();
+        Assert.True(bench.ExitCode == 0, bench.Tail(60));
+        Assert.Contains("server=pliant short conns=60 ok=60 failed=0", output);
+        Assert.Contains("server=ngtcp2 short conns=60 ok=60 failed=0", output);
+        Assert.Contains("idle_opened=40 idle_second_requests_failed=0", output);
+        foreach (var row in new[]
+        {
+            "server CPU ms per short connection", "server context switches per connection", "handshakes per server core-second",
+            "time to first byte p99 ms", "server RSS KB per open idle connection", "goal server CPU per short connection <= 1.0x ngtcp2",
+            "goal RSS per open idle connection <= 1.0x ngtcp2", "goal context switches per short connection <= 30",
+        })
+        {
+            Assert.Contains(row, output);
+        }
+    }
+
     private static string PluginsOut()
     {
         for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)

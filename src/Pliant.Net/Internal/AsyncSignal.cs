@@ -2,13 +2,33 @@ using System.Threading.Tasks.Sources;
 
 namespace Pliant.Net.Internal;
 
+/// <summary>Work the driver runs on its own thread after a pass, outside its lock (see <see cref="QuicEndpointDriver"/>).</summary>
+internal interface IDeferredCompletion
+{
+    /// <summary>Runs on the driver's thread, outside the lock.</summary>
+    void Run();
+}
+
+/// <summary>Where an <see cref="AsyncSignal"/> hands its completion (the driver); null completes at once.</summary>
+internal interface ICompletionScheduler
+{
+    /// <summary>Queues <paramref name="completion"/> to run on the driver's thread after the current pass. Any thread.</summary>
+    void Schedule(IDeferredCompletion completion);
+}
+
 /// <summary>
 /// A reusable one-waiter signal for the stream API: a read or write that has to wait arms it (under
 /// the driver lock), the driver sets it when data or credit arrives. Unlike a
 /// <see cref="TaskCompletionSource"/> per wait plus <c>Task.WaitAsync(token)</c>, waiting allocates
-/// nothing in steady state. Continuations never run inline on the driver's thread.
+/// nothing in steady state.
+/// <para>
+/// With a scheduler (the driver) a <see cref="Set"/> is not acted on where it happens (under the lock,
+/// in the middle of event dispatch): the driver runs the waiter's continuation itself once the pass
+/// is over, on its own thread and outside the lock — no thread-pool hop per datagram (issue 17). A
+/// cancellation completes from the cancelling thread, through the thread pool.
+/// </para>
 /// </summary>
-internal sealed class AsyncSignal : IValueTaskSource
+internal sealed class AsyncSignal(ICompletionScheduler? scheduler = null) : IValueTaskSource, IDeferredCompletion
 {
     private const int Idle = 0, Armed = 1, Completed = 2;
 
@@ -16,6 +36,7 @@ internal sealed class AsyncSignal : IValueTaskSource
     private CancellationTokenRegistration _registration;
     private CancellationToken _token;
     private int _state;
+    private int _scheduled;
 
     /// <summary>True while a waiter is armed and not yet released.</summary>
     public bool IsArmed => Volatile.Read(ref _state) == Armed;
@@ -36,12 +57,28 @@ internal sealed class AsyncSignal : IValueTaskSource
         return wait;
     }
 
-    /// <summary>Releases the armed waiter, if any (under the owner's lock).</summary>
-    public void Set() => Complete(canceled: false);
+    /// <summary>Releases the armed waiter, if any (under the owner's lock): at once, or after the driver's pass.</summary>
+    public void Set()
+    {
+        if (scheduler is null)
+        {
+            Complete(canceled: false);
+            return;
+        }
+        if (Volatile.Read(ref _state) == Armed && Interlocked.Exchange(ref _scheduled, 1) == 0) scheduler.Schedule(this);
+    }
 
-    private void Complete(bool canceled)
+    /// <summary>The driver, after its pass: the waiter's continuation runs here, inline.</summary>
+    void IDeferredCompletion.Run()
+    {
+        Volatile.Write(ref _scheduled, 0);
+        Complete(canceled: false, inline: true);
+    }
+
+    private void Complete(bool canceled, bool inline = false)
     {
         if (Interlocked.CompareExchange(ref _state, Completed, Armed) != Armed) return; // not armed, or already released
+        _core.RunContinuationsAsynchronously = !inline;
         if (canceled) _core.SetException(new OperationCanceledException(_token));
         else _core.SetResult(true);
     }

@@ -33,6 +33,9 @@ internal static partial class Log
     [LoggerMessage(9, LogLevel.Error, "Connection with {Remote} failed inside the stack or the application's callback; it is closed, the endpoint goes on")]
     public static partial void ConnectionFaulted(ILogger logger, IPEndPoint remote, Exception exception);
 
+    [LoggerMessage(11, LogLevel.Error, "A continuation run on the endpoint's thread threw; the endpoint goes on")]
+    public static partial void CompletionFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(10, LogLevel.Warning, "Sending {Bytes} bytes to {To} failed")]
     public static partial void SendFailed(ILogger logger, IPEndPoint to, int bytes, Exception exception);
 }

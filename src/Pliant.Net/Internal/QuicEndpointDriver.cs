@@ -9,17 +9,23 @@ namespace Pliant.Net.Internal;
 
 /// <summary>
 /// Runs one <see cref="QuicEndpointCore"/> on one UDP socket (DESIGN §2: the only place with
-/// sockets, time and threads). A receive thread feeds datagrams (GRO batches split into segments);
-/// a loop thread runs timers, flushes output (GSO batches) and dispatches events to the API
-/// objects. Every call into the core happens under <see cref="SyncRoot"/>; API calls take it too
-/// and then <see cref="Wake"/> the loop to flush.
+/// sockets, time and threads) with <b>one thread</b> (issue 17): it waits on the socket and an
+/// event fd with the next timer as timeout (<see cref="IUdpTransport.Wait"/>, microsecond precision —
+/// no spinning), then in one pass under <see cref="SyncRoot"/> takes the queued datagrams (GRO
+/// batches split into segments), runs due timers, sends (GSO batches), accepts and dispatches events;
+/// after the pass, outside the lock, it runs the completions the pass scheduled — the continuations
+/// of stream reads and writes run right there, on this thread, with no thread-pool round trip. API
+/// calls from other threads take the lock too and <see cref="Wake"/> the loop to flush. A failure
+/// inside one connection closes that connection only.
 /// </summary>
-internal sealed class QuicEndpointDriver
+internal sealed class QuicEndpointDriver : ICompletionScheduler
 {
     private const int MaxGsoSegments = 64; // MaxBatchBytes bounds it (44 × 1452); the core's pacer burst decides how many it fills
     private const int MaxTransmitsPerPass = 64;
-    private const int IdleWaitMs = 1000;
+    private const int MaxReceiveBatchesPerPass = 8; // then timers and sends get their turn
+    private const long IdleWaitUs = 1_000_000;
     private const int MaxBatchBytes = 65_000;
+    private const long TimerSlackNs = 10_000; // the loop's ppoll wake-ups within 10 µs (pacing gaps)
 
     private volatile IUdpTransport _socket;
     private readonly ILogger _logger;
@@ -27,19 +33,18 @@ internal sealed class QuicEndpointDriver
     private readonly Dictionary<IConnectionCore, QuicConnection> _connections = new(ReferenceEqualityComparer.Instance);
     private readonly List<QuicConnection> _closing = [];
     private readonly List<TaskCompletionSource> _flushWaiters = [];
-    // No spinning before blocking: the loop's waits are timed (timers, pacing) and a spinning wait
-    // cost 173 µs of CPU per 5 ms wait on the 2-core VM against ~50 µs for a plain one (an idle pair
-    // with a 10 ms plugin timer: 28–29 → 23–26 ms of CPU per second; transfers unchanged).
-    private readonly ManualResetEventSlim _wake = new(false, spinCount: 0);
     private readonly byte[] _sendBuffer = UdpBufferPool.RentSendBuffer(); // pooled: client endpoints live for one connection
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly Thread _receiveThread;
     private readonly Thread _loopThread;
+    private readonly Lock _completionLock = new();
+    private List<IDeferredCompletion> _completions = [];
+    private List<IDeferredCompletion> _completionsRunning = [];
+    private bool _loopExited; // under _completionLock
     private int _refCount = 1;
+    private int _wakePending;
     private volatile bool _stopping;
     private Exception? _fault;
     private Action<Exception>? _onFault;
-    private long _loopWakeUs; // when the loop thread will look at timers next (under SyncRoot)
 
     private QuicEndpointDriver(IUdpTransport socket, IEndpointCore endpoint, ILogger logger, Func<QuicEndpointDriver, IConnectionCore, QuicConnection?>? onAccept)
     {
@@ -47,8 +52,7 @@ internal sealed class QuicEndpointDriver
         Endpoint = endpoint;
         _logger = logger;
         _onAccept = onAccept;
-        _receiveThread = new Thread(ReceiveLoop) { IsBackground = true, Name = $"quic-rx {socket.LocalEndPoint}" };
-        _loopThread = new Thread(RunLoop) { IsBackground = true, Name = $"quic-loop {socket.LocalEndPoint}" };
+        _loopThread = new Thread(RunLoop) { IsBackground = true, Name = $"quic {socket.LocalEndPoint}" };
     }
 
     /// <summary>Serialises every call into the core (it is not thread-safe).</summary>
@@ -87,7 +91,6 @@ internal sealed class QuicEndpointDriver
             throw;
         }
         var driver = new QuicEndpointDriver(socket, endpoint, logger, onAccept) { _onFault = onFault };
-        driver._receiveThread.Start();
         driver._loopThread.Start();
         Log.EndpointStarted(logger, socket.LocalEndPoint, socket.GsoEnabled);
         return driver;
@@ -95,8 +98,8 @@ internal sealed class QuicEndpointDriver
 
     /// <summary>
     /// Moves the endpoint to a new socket on the same address with a new port (client migration or a
-    /// simulated NAT rebinding). The receive thread picks the new socket up within its wait; the old
-    /// one is closed a little later so nothing in flight on it faults.
+    /// simulated NAT rebinding). The loop picks the new socket up at its next pass (the old one's wait
+    /// is interrupted); the old one is closed a little later so nothing in flight on it faults.
     /// </summary>
     public IPEndPoint Rebind()
     {
@@ -104,16 +107,42 @@ internal sealed class QuicEndpointDriver
         var bind = new IPEndPoint(old.LocalEndPoint.Address, 0);
         IUdpTransport fresh = old is ManagedUdpSocket ? new ManagedUdpSocket(bind) : UdpTransport.Bind(bind);
         lock (SyncRoot) _socket = fresh;
+        old.Interrupt();
         _ = Task.Delay(TimeSpan.FromSeconds(2)).ContinueWith(_ => old.Dispose(), TaskScheduler.Default);
         Wake();
         return fresh.LocalEndPoint;
     }
 
+    /// <summary>True on the driver's own thread (where deferred completions and their continuations run).</summary>
+    public bool IsDriverThread => Thread.CurrentThread == _loopThread;
+
     /// <summary>Now, for calls into the core.</summary>
     public static long NowUs => MonotonicClock.NowUs;
 
-    /// <summary>Asks the loop to run (flush output, re-arm timers) soon.</summary>
-    public void Wake() => _wake.Set();
+    /// <summary>
+    /// Asks the loop for another pass (flush output, re-arm timers) soon: on the loop's own thread a flag
+    /// the loop checks before it waits; elsewhere one interrupt of its wait, however many wakes pile up.
+    /// </summary>
+    public void Wake()
+    {
+        if (Interlocked.Exchange(ref _wakePending, 1) == 0 && !IsDriverThread) _socket.Interrupt();
+    }
+
+    /// <inheritdoc />
+    public void Schedule(IDeferredCompletion completion)
+    {
+        lock (_completionLock)
+        {
+            if (!_loopExited)
+            {
+                _completions.Add(completion);
+                if (!IsDriverThread) Wake();
+                return;
+            }
+        }
+        // The loop is gone (stopped or faulted): nobody else will run it.
+        ThreadPool.UnsafeQueueUserWorkItem(static c => c.Run(), completion, preferLocal: false);
+    }
 
     /// <summary>Completes after the loop's next pass (output queued before the call was handed to the socket).</summary>
     public Task FlushAsync()
@@ -140,96 +169,108 @@ internal sealed class QuicEndpointDriver
     /// <summary>Drops one user; the last stops the endpoint and releases the port.</summary>
     public Task ReleaseAsync() => Interlocked.Decrement(ref _refCount) == 0 ? StopAsync() : Task.CompletedTask;
 
-    private void ReceiveLoop()
+    private void RunLoop()
     {
-        var batch = _socket.CreateReceiveBatch();
+        if (OperatingSystem.IsLinux())
+        {
+            // ppoll's timeout is met within the thread's timer slack (50 µs by default): pacing gaps
+            // are shorter than that, so lower it for this thread.
+            try { _ = Udp.Linux.LibC.PrCtl(Udp.Linux.LibC.PR_SET_TIMERSLACK, (nuint)TimerSlackNs, 0, 0, 0); }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
+        }
+        var socket = _socket;
+        var batch = socket.CreateReceiveBatch();
         try
         {
-            ReceiveLoop(batch);
+            while (!_stopping)
+            {
+                if (!ReferenceEquals(socket, _socket))
+                {
+                    // Rebound: a batch sized for the new socket.
+                    UdpBufferPool.ReturnBatch(batch);
+                    socket = _socket;
+                    batch = socket.CreateReceiveBatch();
+                }
+                long waitUntil;
+                bool busy;
+                lock (SyncRoot)
+                {
+                    if (_fault is not null) break;
+                    Volatile.Write(ref _wakePending, 0); // a wake from here on asks for another pass
+                    long now = NowUs;
+                    busy = ReceiveLocked(socket, batch, now);
+                    now = NowUs;
+                    busy |= ProcessLocked(now);
+                    waitUntil = busy ? 0 : SafePollTimeout() ?? NowUs + IdleWaitUs;
+                }
+                busy |= RunCompletions();
+                if (busy || Volatile.Read(ref _wakePending) != 0) continue;
+                long left = waitUntil - NowUs;
+                if (left > 0) socket.Wait(left);
+            }
         }
         finally
         {
             UdpBufferPool.ReturnBatch(batch);
+            lock (_completionLock) _loopExited = true;
+            RunCompletions(); // waiters failed by the stop or fault must still wake
         }
     }
 
-    private void ReceiveLoop(UdpReceiveBatch batch)
+    /// <summary>Takes what the socket has queued, without waiting; true if it may have more.</summary>
+    private bool ReceiveLocked(IUdpTransport socket, UdpReceiveBatch batch, long now)
     {
-        while (!_stopping)
+        for (int round = 0; round < MaxReceiveBatchesPerPass; round++)
         {
-            int n = _socket.ReceiveBatch(batch, 250);
-            if (n == 0) continue;
-            bool wake;
-            lock (SyncRoot)
+            int n = socket.ReceiveBatch(batch, 0);
+            if (n == 0) return false;
+            for (int i = 0; i < n; i++)
             {
-                if (_stopping || _fault is not null) continue;
-                long now = NowUs;
-                for (int i = 0; i < n; i++)
+                ref var entry = ref batch[i];
+                int segments = batch.SegmentCount(i);
+                for (int s = 0; s < segments; s++)
                 {
-                    ref var entry = ref batch[i];
-                    int segments = batch.SegmentCount(i);
-                    for (int s = 0; s < segments; s++)
+                    try
                     {
-                        try
-                        {
-                            Endpoint.HandleDatagram(now, batch.GetSegment(i, s), entry.From, entry.Ecn);
-                        }
-                        catch (Exception e)
-                        {
-                            Log.DatagramFailed(_logger, entry.From, e);
-                        }
+                        Endpoint.HandleDatagram(now, batch.GetSegment(i, s), entry.From, entry.Ecn);
+                    }
+                    catch (Exception e)
+                    {
+                        Log.DatagramFailed(_logger, entry.From, e);
                     }
                 }
-                // Answer at once (ACKs, handshake flights) instead of waiting for the loop thread.
-                bool more = ProcessLocked(now);
-                // Wake the loop only if it would sleep past the (possibly earlier) next timer.
-                wake = more || (SafePollTimeout() is { } deadline && deadline < _loopWakeUs);
             }
-            if (wake) Wake();
+            if (n < batch.Capacity) return false;
         }
+        return true;
     }
 
-    private void RunLoop()
+    /// <summary>Runs what the pass scheduled (waiters' continuations), outside the lock; true if any ran.</summary>
+    private bool RunCompletions()
     {
-        while (!_stopping)
+        List<IDeferredCompletion> run;
+        lock (_completionLock)
         {
-            int waitMs;
-            long deadlineUs;
-            lock (SyncRoot)
+            if (_completions.Count == 0) return false;
+            run = _completions;
+            _completions = _completionsRunning;
+            _completionsRunning = run;
+        }
+        foreach (var c in run)
+        {
+            try
             {
-                if (_fault is not null) break;
-                long now = NowUs;
-                bool more = ProcessLocked(now);
-                now = NowUs;
-                long? next = more ? now : SafePollTimeout();
-                waitMs = MonotonicClock.MillisecondsUntil(next, now, IdleWaitMs);
-                deadlineUs = next ?? now + waitMs * 1000L;
-                _loopWakeUs = Math.Min(deadlineUs, now + waitMs * 1000L);
+                c.Run();
             }
-            // Timed waits have ~1 ms granularity: fine for ACK delay, PTO and idle timers, too coarse
-            // for pacing, so deadlines under 2 ms are met by spinning (yielding) instead.
-            if (waitMs > 2) _wake.Wait(waitMs);
-            else if (waitMs > 0) SpinUntil(deadlineUs);
-            _wake.Reset();
+            catch (Exception e)
+            {
+                // A continuation that throws synchronously out of its awaiter: the application's bug;
+                // the loop and everything else go on.
+                Log.CompletionFailed(_logger, e);
+            }
         }
-    }
-
-    /// <summary>
-    /// Waits for a deadline less than a millisecond or so away (pacing, ACK delay) without the
-    /// 1 ms granularity of a timed wait: a short precise sleep where the OS has one (the pacer's
-    /// bursts are ~1 ms apart at most, so a wake-up cannot be missed by more than that), a yielding
-    /// spin otherwise. Returns early when woken between sleeps.
-    /// </summary>
-    private void SpinUntil(long deadlineUs)
-    {
-        var spinner = default(SpinWait);
-        while (!_wake.IsSet && !_stopping)
-        {
-            long left = deadlineUs - NowUs;
-            if (left <= 0) return;
-            if (left > 1000) _wake.Wait(1);
-            else if (left <= 20 || !PreciseSleep.Sleep(left)) spinner.SpinOnce(sleep1Threshold: -1);
-        }
+        run.Clear();
+        return true;
     }
 
     private long? SafePollTimeout()
@@ -378,10 +419,9 @@ internal sealed class QuicEndpointDriver
         Wake();
         _ = Task.Factory.StartNew(() =>
         {
-            _socket.Dispose(); // wakes the receive thread (shutdown) and releases the port
-            _receiveThread.Join();
-            _loopThread.Join();
-            UdpBufferPool.ReturnSendBuffer(_sendBuffer); // both threads are gone: nothing sends any more
+            _socket.Dispose(); // wakes the loop (shutdown) and releases the port
+            if (!IsDriverThread) _loopThread.Join();
+            UdpBufferPool.ReturnSendBuffer(_sendBuffer); // the loop is gone: nothing sends any more
             Log.EndpointStopped(_logger, _socket.LocalEndPoint, _socket.Counters.ToString());
             _stopped.TrySetResult();
         }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);

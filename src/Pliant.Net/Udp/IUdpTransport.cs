@@ -34,8 +34,19 @@ internal interface IUdpTransport : IDisposable
     UdpReceiveBatch CreateReceiveBatch();
 
     /// <summary>
-    /// Waits up to <paramref name="timeoutMs"/> for datagrams and fills <paramref name="batch"/>.
-    /// Returns the number of entries filled; 0 on timeout or once the socket is closed.
+    /// Waits up to <paramref name="timeoutMs"/> for datagrams and fills <paramref name="batch"/>
+    /// (0: only what is queued now, without waiting). Returns the number of entries filled; 0 on
+    /// timeout, when nothing is queued, or once the socket is closed.
     /// </summary>
     int ReceiveBatch(UdpReceiveBatch batch, int timeoutMs);
+
+    /// <summary>
+    /// Blocks until a datagram can be received, <see cref="Interrupt"/> is called, or
+    /// <paramref name="timeoutUs"/> microseconds pass (negative: no limit) — whichever comes first.
+    /// The driver's one thread waits here between passes; it never spins.
+    /// </summary>
+    void Wait(long timeoutUs);
+
+    /// <summary>Makes the current (or the next) <see cref="Wait"/> return at once. Any thread.</summary>
+    void Interrupt();
 }

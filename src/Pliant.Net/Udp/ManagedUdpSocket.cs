@@ -127,7 +127,8 @@ internal sealed class ManagedUdpSocket : IUdpTransport
         {
             if (!_socket.Poll(timeoutMs < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(timeoutMs), SelectMode.SelectRead)) return 0;
             int filled = 0;
-            while (filled < batch.Capacity && (filled == 0 || _socket.Available > 0))
+            // The first receive is known not to block (Poll said readable); later ones only while more is queued.
+            for (bool first = true; filled < batch.Capacity && (first || _socket.Available > 0); first = false)
             {
                 int n;
                 try
@@ -141,6 +142,7 @@ internal sealed class ManagedUdpSocket : IUdpTransport
                     if (_socket.Available > 0) continue;
                     break;
                 }
+                if (n == 0) continue; // Interrupt()'s wake-up datagram (QUIC never sends empty ones)
                 Counters.OnReceive(1);
                 ref var entry = ref batch[filled];
                 entry.Length = n;
@@ -156,6 +158,40 @@ internal sealed class ManagedUdpSocket : IUdpTransport
         {
             batch.Count = 0;
             return 0;
+        }
+    }
+
+    /// <summary>
+    /// Socket.Poll has millisecond resolution: shorter waits are rounded up to 1 ms (this fallback paces
+    /// more coarsely rather than spin).
+    /// </summary>
+    public void Wait(long timeoutUs)
+    {
+        if (_disposed) return;
+        try
+        {
+            long us = timeoutUs < 0 ? -1 : Math.Clamp(timeoutUs, 1000, int.MaxValue);
+            _socket.Poll((int)us, SelectMode.SelectRead);
+        }
+        catch (Exception e) when (e is ObjectDisposedException or SocketException)
+        {
+        }
+    }
+
+    /// <summary>Wakes <see cref="Wait"/> with an empty datagram to this socket itself (no eventfd here).</summary>
+    public void Interrupt()
+    {
+        if (_disposed) return;
+        var address = LocalEndPoint.Address;
+        if (address.Equals(IPAddress.Any)) address = IPAddress.Loopback;
+        else if (address.Equals(IPAddress.IPv6Any)) address = IPAddress.IPv6Loopback;
+        var self = new IPEndPoint(address, LocalEndPoint.Port);
+        try
+        {
+            lock (_sendLock) _socket.SendTo([], SocketFlags.None, self);
+        }
+        catch (Exception e) when (e is ObjectDisposedException or SocketException)
+        {
         }
     }
 

@@ -298,7 +298,7 @@ public sealed partial class QuicConnectionCore
             if (probe && space.Space != PacketSpace.Application && !space.CryptoSend.HasPendingData)
                 space.CryptoSend.RequeueUnacknowledged();
             else if (probe && oneRtt && !HasAckElicitingData(space, zeroRtt))
-                RequeueOldestApplicationData(1);
+                RequeueForApplicationProbe(1);
             pos += WriteCryptoFrames(space, dest[pos..limit], frames);
             if (space.Space == PacketSpace.Application)
                 pos += WriteApplicationFrames(nowUs, dest[pos..limit], frames, zeroRtt);

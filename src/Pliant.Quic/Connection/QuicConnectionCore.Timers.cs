@@ -98,7 +98,7 @@ public sealed partial class QuicConnectionCore
                     RequeueCryptoForProbe(o);
                 }
                 var app = _spaces[(int)PacketSpace.Application];
-                if (app.ProbesPending > 0 && !app.Discarded) RequeueOldestApplicationData(app.ProbesPending);
+                if (app.ProbesPending > 0 && !app.Discarded) RequeueForApplicationProbe(app.ProbesPending);
             }
         }
         if (_pendingPath is { } path && nowUs >= path.DeadlineUs) OnPathValidationTimeout(nowUs);
@@ -118,13 +118,14 @@ public sealed partial class QuicConnectionCore
     /// </summary>
     /// <summary>
     /// RFC 9002 §6.2.4: "Previously sent data MAY be sent if no new data can be sent." An Application Data probe
-    /// resends the frames of the oldest ack-eliciting packets in flight (they stay in flight; whichever copy is
-    /// acknowledged first counts), so a lost tail (a FIN, HANDSHAKE_DONE) is recovered by the probe itself even
-    /// when the peer's acknowledgments are lost too, instead of waiting for an ACK of a PING.
+    /// resends the frames of the oldest ack-eliciting packets in flight — about <paramref name="datagrams"/>
+    /// datagrams' worth — and of the newest one (they stay in flight; whichever copy is acknowledged first
+    /// counts), so a lost tail (a FIN, HANDSHAKE_DONE, a response behind requests whose ACKs were lost) is
+    /// recovered by the probes themselves even when the peer's acknowledgments are lost too.
     /// </summary>
-    private void RequeueOldestApplicationData(int packets)
+    private void RequeueForApplicationProbe(int datagrams)
     {
-        _recovery.OldestAckEliciting(PacketSpace.Application, packets, _probeScratch);
+        _recovery.ProbeCandidates(PacketSpace.Application, (long)datagrams * _sendDatagramSize, _probeScratch);
         foreach (var p in _probeScratch) RequeueFrames(p, dataOnly: true);
         _probeScratch.Clear();
     }

@@ -24,6 +24,7 @@ public static class X25519
     /// <summary>The public key X25519(k, 9) of <paramref name="privateKey"/> (RFC 7748 §6.1).</summary>
     public static void PublicKey(ReadOnlySpan<byte> privateKey, Span<byte> publicKey)
     {
+        if (X25519OpenSsl.IsAvailable && X25519OpenSsl.TryPublicKey(privateKey, publicKey)) return;
         Span<byte> basePoint = stackalloc byte[KeyLength];
         basePoint.Clear();
         basePoint[0] = 9;
@@ -36,6 +37,11 @@ public static class X25519
     /// </summary>
     public static bool TrySharedSecret(ReadOnlySpan<byte> privateKey, ReadOnlySpan<byte> peerPublicKey, Span<byte> sharedSecret)
     {
+        if (X25519OpenSsl.IsAvailable)
+        {
+            if (X25519OpenSsl.TrySharedSecret(privateKey, peerPublicKey, sharedSecret)) return true;
+            // Refused (an all-zero result) or failed: the managed ladder gives the definitive answer.
+        }
         ScalarMult(privateKey, peerPublicKey, sharedSecret);
         byte acc = 0;
         for (int i = 0; i < KeyLength; i++) acc |= sharedSecret[i];

@@ -95,18 +95,35 @@ public sealed partial class LossRecovery
     public long BytesInFlightIn(PacketSpace space) => _spaces[(int)space].InFlightBytes;
 
     /// <summary>
-    /// The oldest ack-eliciting packets of <paramref name="space"/> still awaiting acknowledgment, at most
-    /// <paramref name="max"/>, into <paramref name="into"/> (cleared first): what a PTO probe may send again
-    /// (RFC 9002 §6.2.4). Called on PTO only; walks the queue from its front.
+    /// What a PTO probe of <paramref name="space"/> should carry again (RFC 9002 §6.2.4: previously sent data
+    /// may be sent): the oldest ack-eliciting packets still awaiting acknowledgment, up to about
+    /// <paramref name="maxBytes"/>, and always the newest one — a lost tail (the last packet of a response)
+    /// must not wait behind older packets that arrived but whose ACKs were lost. Into <paramref name="into"/>
+    /// (cleared first), oldest first. Called on PTO only; walks the queue from both ends.
     /// </summary>
-    public void OldestAckEliciting(PacketSpace space, int max, List<SentPacket> into)
+    public void ProbeCandidates(PacketSpace space, long maxBytes, List<SentPacket> into)
     {
         ArgumentNullException.ThrowIfNull(into);
         into.Clear();
         var q = _spaces[(int)space].Sent;
-        for (ulong pn = q.BasePacketNumber; q.SlotCount > 0 && pn < q.EndPacketNumber && into.Count < max; pn++)
+        if (q.SlotCount == 0) return;
+        long bytes = 0;
+        ulong pn = q.BasePacketNumber;
+        for (; pn < q.EndPacketNumber && bytes < maxBytes; pn++)
         {
-            if (q.Get(pn) is { AckEliciting: true } p) into.Add(p);
+            if (q.Get(pn) is { AckEliciting: true } p)
+            {
+                into.Add(p);
+                bytes += p.Size;
+            }
+        }
+        for (ulong newest = q.EndPacketNumber; newest-- > pn;)
+        {
+            if (q.Get(newest) is { AckEliciting: true } tail)
+            {
+                into.Add(tail);
+                break;
+            }
         }
     }
 

@@ -79,16 +79,21 @@ internal sealed class P256KeyExchange : IKeyExchange
     public void Dispose() => _key.Dispose();
 }
 
-/// <summary>X25519 (RFC 7748) via <see cref="Crypto.X25519"/>.</summary>
+/// <summary>
+/// X25519 (RFC 7748): the key pair lives in libcrypto when it is available (its public key computed
+/// once, reused for the derivation), otherwise in <see cref="Crypto.X25519"/>'s managed ladder.
+/// </summary>
 internal sealed class X25519KeyExchange : IKeyExchange
 {
     private readonly byte[] _private = new byte[32];
+    private readonly X25519OpenSsl.KeyPair? _native;
 
     public X25519KeyExchange()
     {
         X25519.GeneratePrivateKey(_private);
         PublicKey = new byte[32];
-        X25519.PublicKey(_private, PublicKey);
+        _native = X25519OpenSsl.IsAvailable ? X25519OpenSsl.KeyPair.Create(_private, PublicKey) : null;
+        if (_native is null) X25519.PublicKey(_private, PublicKey);
     }
 
     public NamedGroup Group => NamedGroup.X25519;
@@ -99,11 +104,17 @@ internal sealed class X25519KeyExchange : IKeyExchange
     {
         if (peer.Length != 32) throw TlsAlert.Error(TlsAlert.IllegalParameter, "key_share: x25519 key must be 32 bytes");
         var shared = new byte[32];
-        // RFC 8446 §7.4.2: an all-zero shared secret must be rejected.
+        if (_native is not null && _native.TryDerive(peer, shared)) return shared;
+        // RFC 8446 §7.4.2: an all-zero shared secret must be rejected (the managed ladder decides what
+        // libcrypto refused).
         if (!X25519.TrySharedSecret(_private, peer, shared))
             throw TlsAlert.Error(TlsAlert.IllegalParameter, "key_share: x25519 shared secret is zero");
         return shared;
     }
 
-    public void Dispose() => CryptographicOperations.ZeroMemory(_private);
+    public void Dispose()
+    {
+        _native?.Dispose();
+        CryptographicOperations.ZeroMemory(_private);
+    }
 }

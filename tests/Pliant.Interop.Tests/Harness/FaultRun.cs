@@ -29,6 +29,12 @@ public sealed class FaultRun : IAsyncDisposable
     /// </summary>
     private static readonly string[] Ngtcp2Patience = ["--handshake-timeout=60s", "--timeout=60s"];
 
+    /// <summary>
+    /// As patient as the ngtcp2 peers: at 30 % loss each way a run of five lost retransmissions happens now and then,
+    /// and the peer's PTO backs off past the default 30 s idle timeout (seen: ngtcp2's server at a PTO of 6.8 s).
+    /// </summary>
+    private static readonly string[] PliantPatience = ["--idle-timeout", "60"];
+
     /// <summary>Per client process: generous, against hangs only (outcomes are asserted, never durations).</summary>
     public static readonly TimeSpan ClientTimeout = TimeSpan.FromSeconds(120);
 
@@ -93,7 +99,7 @@ public sealed class FaultRun : IAsyncDisposable
         var cert = (makeCert ?? TestCertificates.Create)(dir);
         var run = new FaultRun(dir, client, server, cert, FreePort.Udp());
         run.Server = server == Peer.Pliant
-            ? await PliantCli.StartServerAsync(dir, run.ServerPort, cert, run.Htdocs, serverArgs ?? [])
+            ? await PliantCli.StartServerAsync(dir, run.ServerPort, cert, run.Htdocs, serverArgs ?? PliantPatience)
             : await Ngtcp2.StartServerAsync(dir, run.ServerPort, cert, run.Htdocs, serverArgs ?? Ngtcp2Patience);
         run.Relay = ImpairmentRelay.Start(relay with
         {
@@ -168,7 +174,7 @@ public sealed class FaultRun : IAsyncDisposable
         if (ClientPeer == Peer.Pliant)
         {
             var output = files.Count == 1 ? Path.Combine(Downloads, files[0]) : Downloads + "/";
-            string[] args = ["get", .. files.Select(f => Url(port, f)), "-o", output, "--pin", Cert.Sha256Hex, "--connect-timeout", "60"];
+            string[] args = ["get", .. files.Select(f => Url(port, f)), "-o", output, "--pin", Cert.Sha256Hex, "--connect-timeout", "60", "--idle-timeout", "60"];
             p = PliantCli.Start("pliant-" + name, Dir, args);
             lock (_clients) _clients.Add(p);
             await p.WaitForExitAsync(ClientTimeout);

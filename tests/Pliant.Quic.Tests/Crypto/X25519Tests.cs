@@ -90,4 +90,49 @@ public class X25519Tests
         Assert.Throws<ArgumentException>(() => X25519.TrySharedSecret(new byte[31], new byte[32], s));
         Assert.Throws<ArgumentException>(() => X25519.TrySharedSecret(new byte[32], new byte[33], s));
     }
+
+    [Fact]
+    public void OpenSslAndTheManagedLadderAgreeOnEveryWycheproofCase()
+    {
+        // The fast path (libcrypto) and the managed reference must give the same answer everywhere,
+        // including non-canonical and low-order public keys (where OpenSSL refuses the zero secret).
+        Assert.True(X25519OpenSsl.IsAvailable || !OperatingSystem.IsLinux(), "libcrypto X25519 should load on Linux");
+        if (!X25519OpenSsl.IsAvailable) return;
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(SharedPaths.Spec("crypto", "wycheproof", "x25519_test.json")));
+        var managed = new byte[32];
+        var native = new byte[32];
+        int compared = 0;
+        foreach (var group in doc.RootElement.GetProperty("testGroups").EnumerateArray())
+            foreach (var t in group.GetProperty("tests").EnumerateArray())
+            {
+                var priv = Hex(t.GetProperty("private").GetString()!);
+                var pub = Hex(t.GetProperty("public").GetString()!);
+                X25519.ScalarMult(priv, pub, managed);
+                bool zero = managed.All(b => b == 0);
+                bool ok = X25519OpenSsl.TrySharedSecret(priv, pub, native);
+                Assert.Equal(!zero, ok);
+                if (ok) Assert.Equal(managed, native);
+                compared++;
+            }
+        Assert.Equal(518, compared);
+    }
+
+    [Fact]
+    public void OpenSslPublicKeysMatchTheManagedLadder()
+    {
+        if (!X25519OpenSsl.IsAvailable) return;
+        var rng = new Random(25519);
+        var k = new byte[32];
+        var nine = new byte[32];
+        nine[0] = 9;
+        var viaOpenSsl = new byte[32];
+        var viaManaged = new byte[32];
+        for (int i = 0; i < 200; i++)
+        {
+            rng.NextBytes(k); // unclamped on purpose: both clamp (RFC 7748 §5)
+            Assert.True(X25519OpenSsl.TryPublicKey(k, viaOpenSsl));
+            X25519.ScalarMult(k, nine, viaManaged);
+            Assert.Equal(viaManaged, viaOpenSsl);
+        }
+    }
 }

@@ -77,4 +77,35 @@ public class TailLossProbeTests
         Assert.True(pair.RunUntil(() => received.Finished.Contains(id), limitUs: 20_000_000));
         Assert.Equal(3, serverDatagramsWhenDone); // the response, probe datagram 1 (lost), probe datagram 2
     }
+
+    /// <summary>
+    /// Older packets arrived but their ACKs were lost, then the response's packet was lost: the probes must
+    /// carry the response (the newest packet in flight), not only the oldest ones again and again. Seen in the
+    /// handshakecorruption fault case (Pliant↔Pliant, seed 103): the server's probes repeated two 138-byte
+    /// control packets four times while the 1110-byte response never came back, until the idle timeout.
+    /// </summary>
+    [Fact]
+    public void ProbesCarryTheLostTailBehindOlderUnacknowledgedPackets()
+    {
+        const int seed = 52;
+        var (pair, client, server, id) = RequestSent(seed);
+        pair.ClientToServer.DropFilter = (_, _) => true; // from here no ACK reaches the server
+        // Three small packets on streams of their own, each delivered (their ACKs are lost)...
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.True(server.TryOpenStream(bidirectional: false, out ulong uni));
+            server.StreamWrite(uni, new byte[100], fin: false);
+            pair.RunFor(2_000);
+        }
+        // ...then the response, whose datagram is lost.
+        long response = pair.ServerToClient.Sent;
+        pair.ServerToClient.DropFilter = (index, _) => index == response;
+        var body = new byte[1000];
+        new Random(seed).NextBytes(body);
+        Assert.Equal(body.Length, server.StreamWrite(id, body, fin: true));
+        var received = new StreamCollector(client);
+        pair.OnStep = received.Step;
+        Assert.True(pair.RunUntil(() => received.Finished.Contains(id), limitUs: 20_000_000), "the probes never carried the lost response");
+        Assert.Equal(body, received.Data[id].ToArray());
+    }
 }

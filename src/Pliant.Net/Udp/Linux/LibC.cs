@@ -15,7 +15,9 @@ internal static unsafe partial class LibC
     public const int IP_TOS = 1, IP_MTU_DISCOVER = 10, IP_RECVTOS = 13, IP_PMTUDISC_PROBE = 3;
     public const int IPV6_MTU_DISCOVER = 23, IPV6_V6ONLY = 26, IPV6_RECVTCLASS = 66, IPV6_TCLASS = 67, IPV6_PMTUDISC_PROBE = 3;
     public const int UDP_SEGMENT = 103, UDP_GRO = 104;
-    public const int MSG_WAITFORONE = 0x10000;
+    public const int MSG_WAITFORONE = 0x10000, MSG_DONTWAIT = 0x40;
+    public const short POLLIN = 0x1;
+    public const int EFD_NONBLOCK = 0x800, EFD_CLOEXEC = 0x80000;
     public const int SHUT_RDWR = 2;
 
     public const int EINTR = 4, EIO = 5, EAGAIN = 11, EINVAL = 22, EMSGSIZE = 90, ENOBUFS = 105, EOPNOTSUPP = 95, ENOPROTOOPT = 92;
@@ -110,6 +112,26 @@ internal static unsafe partial class LibC
         public long Seconds;
         public long Nanoseconds;
     }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    [LibraryImport(Lib, EntryPoint = "ppoll", SetLastError = true)]
+    public static partial int PPoll(PollFd* fds, nuint count, TimeSpec* timeout, void* sigmask);
+
+    [LibraryImport(Lib, EntryPoint = "eventfd", SetLastError = true)]
+    public static partial int EventFd(uint initial, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "read", SetLastError = true)]
+    public static partial nint Read(int fd, void* buffer, nuint count);
+
+    [LibraryImport(Lib, EntryPoint = "write", SetLastError = true)]
+    public static partial nint Write(int fd, void* buffer, nuint count);
 
     [LibraryImport(Lib, EntryPoint = "nanosleep", SetLastError = true)]
     public static partial int NanoSleep(TimeSpec* request, TimeSpec* remaining);

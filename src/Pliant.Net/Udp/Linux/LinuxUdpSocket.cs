@@ -7,7 +7,8 @@ namespace Pliant.Net.Udp.Linux;
 
 /// <summary>
 /// UDP over libc: <c>sendmsg</c> with UDP_SEGMENT (GSO) and IP_TOS/IPV6_TCLASS cmsgs, <c>recvmmsg</c>
-/// with UDP_GRO and IP_RECVTOS/IPV6_RECVTCLASS, SO_RCVTIMEO so the receive thread wakes up.
+/// with UDP_GRO and IP_RECVTOS/IPV6_RECVTCLASS; <c>ppoll</c> on the socket and an <c>eventfd</c> for
+/// <see cref="Wait"/>/<see cref="Interrupt"/> (the driver's one thread sleeps there, to the microsecond).
 /// Sends allocate nothing (stack sockaddr, iovec and cmsg); receives reuse one set of native headers.
 /// </summary>
 internal sealed unsafe class LinuxUdpSocket : IUdpTransport
@@ -16,6 +17,7 @@ internal sealed unsafe class LinuxUdpSocket : IUdpTransport
     private const int SocketBufferSize = 4 << 20;
 
     private readonly SocketFd _fd;
+    private readonly SocketFd _wakeFd; // eventfd: Interrupt() writes, Wait() polls and drains
     private readonly int _family;
     private readonly GsoState _gso;
     private readonly bool _gro;
@@ -24,9 +26,10 @@ internal sealed unsafe class LinuxUdpSocket : IUdpTransport
     private int _receiveTimeoutMs = -1;
     private MMsgHdrBlock? _receiveHeaders;
 
-    private LinuxUdpSocket(SocketFd fd, int family, bool gso, bool gro, IPEndPoint local)
+    private LinuxUdpSocket(SocketFd fd, SocketFd wakeFd, int family, bool gso, bool gro, IPEndPoint local)
     {
         _fd = fd;
+        _wakeFd = wakeFd;
         _family = family;
         _gso = new GsoState(gso);
         _gro = gro;
@@ -70,7 +73,9 @@ internal sealed unsafe class LinuxUdpSocket : IUdpTransport
             // GSO: probe with setsockopt(UDP_SEGMENT, 0); the per-send cmsg sets the real size.
             bool gso = enableGso && LibC.SetInt(fd, LibC.SOL_UDP, LibC.UDP_SEGMENT, 0) == 0;
             bool gro = enableGro && LibC.SetInt(fd, LibC.SOL_UDP, LibC.UDP_GRO, 1) == 0;
-            return new LinuxUdpSocket(handle, family, gso, gro, local);
+            int wake = LibC.EventFd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC);
+            if (wake < 0) throw LastError();
+            return new LinuxUdpSocket(handle, new SocketFd(wake), family, gso, gro, local);
         }
         catch
         {
@@ -243,7 +248,10 @@ internal sealed unsafe class LinuxUdpSocket : IUdpTransport
         {
             batch.Count = 0;
             if (_fd.IsClosed) return 0;
-            SetReceiveTimeout(timeoutMs);
+            // 0: take what is queued without blocking (the driver waited in Wait first); else block
+            // (SO_RCVTIMEO) until the first datagram, then take what is queued.
+            int flags = timeoutMs == 0 ? LibC.MSG_DONTWAIT : LibC.MSG_WAITFORONE;
+            if (timeoutMs != 0) SetReceiveTimeout(timeoutMs);
             var headers = _receiveHeaders;
             if (headers is null || headers.Capacity < batch.Capacity)
             {
@@ -276,8 +284,7 @@ internal sealed unsafe class LinuxUdpSocket : IUdpTransport
                     _fd.DangerousAddRef(ref added);
                     do
                     {
-                        // Blocks (SO_RCVTIMEO) until the first datagram, then takes what is queued.
-                        n = LibC.RecvMMsg(_fd.Fd, headers.Messages, (uint)count, LibC.MSG_WAITFORONE, null);
+                        n = LibC.RecvMMsg(_fd.Fd, headers.Messages, (uint)count, flags, null);
                     }
                     while (n < 0 && Marshal.GetLastPInvokeError() == LibC.EINTR);
                 }
@@ -347,6 +354,60 @@ internal sealed unsafe class LinuxUdpSocket : IUdpTransport
         }
     }
 
+    public void Wait(long timeoutUs)
+    {
+        if (_fd.IsClosed) return;
+        var fds = stackalloc LibC.PollFd[2];
+        fds[0] = new LibC.PollFd { Fd = _fd.Fd, Events = LibC.POLLIN };
+        fds[1] = new LibC.PollFd { Fd = _wakeFd.Fd, Events = LibC.POLLIN };
+        LibC.TimeSpec ts;
+        LibC.TimeSpec* timeout = null;
+        if (timeoutUs >= 0)
+        {
+            ts.Seconds = timeoutUs / 1_000_000;
+            ts.Nanoseconds = timeoutUs % 1_000_000 * 1000;
+            timeout = &ts;
+        }
+        bool addedSocket = false, addedWake = false;
+        try
+        {
+            _fd.DangerousAddRef(ref addedSocket);
+            _wakeFd.DangerousAddRef(ref addedWake);
+            int r = LibC.PPoll(fds, 2, timeout, null); // EINTR or an error: return, the driver re-checks
+            if (r > 0 && (fds[1].Revents & LibC.POLLIN) != 0)
+            {
+                ulong drained;
+                _ = LibC.Read(_wakeFd.Fd, &drained, sizeof(ulong));
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            if (addedSocket) _fd.DangerousRelease();
+            if (addedWake) _wakeFd.DangerousRelease();
+        }
+    }
+
+    public void Interrupt()
+    {
+        bool added = false;
+        try
+        {
+            _wakeFd.DangerousAddRef(ref added);
+            ulong one = 1;
+            _ = LibC.Write(_wakeFd.Fd, &one, sizeof(ulong));
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            if (added) _wakeFd.DangerousRelease();
+        }
+    }
+
     private void SetReceiveTimeout(int timeoutMs)
     {
         if (timeoutMs == _receiveTimeoutMs) return;
@@ -371,7 +432,9 @@ internal sealed unsafe class LinuxUdpSocket : IUdpTransport
         if (_fd.IsClosed) return;
         // Wake a blocked recvmmsg; the descriptor itself closes once no call holds it.
         LibC.Shutdown(_fd.Fd, LibC.SHUT_RDWR);
+        Interrupt();
         _fd.Dispose();
+        _wakeFd.Dispose();
         lock (_receiveLock)
         {
             _receiveHeaders?.Dispose();

@@ -1,0 +1,207 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace Pliant.Cli;
+
+/// <summary>
+/// <c>pliant bench --connections</c> (issue 17): what a server pays per connection, not per byte.
+/// <c>pliant serve</c> and ngtcp2's <c>gtlsserver</c>, with the same ECDSA P-256 certificate and the same
+/// 1 KB file, against the same load generator (<c>pliant bench loadgen</c>: many HTTP/3 connections over a
+/// few shared client endpoints). Short connections (handshake + one GET + close): server CPU and context
+/// switches per connection, handshakes per server core-second, time to first byte. Idle connections
+/// (N held open): server RSS per connection and its CPU while they idle. Side by side, with ratios and
+/// PASS/FAIL against the issue's goals. Loopback only, bounded in count and time.
+/// </summary>
+internal static class BenchConnections
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    public sealed record Settings(int Count, int Concurrency, int Idle, bool VsNgtcp2, TimeSpan Timeout);
+
+    private sealed record Result(string Server, bool Ok, double CpuMsPerConn, double CtxSwPerConn, double HsPerCoreS,
+        double TtfbP50Ms, double TtfbP99Ms, double RssKbPerIdle, double IdleCpuPct, string Note);
+
+    public static int Run(Settings s)
+    {
+        string scratch = Directory.CreateTempSubdirectory("pliant-bench-conns-").FullName;
+        try
+        {
+            var (cert, key) = WriteCertificate(scratch);
+            string docs = Path.Combine(scratch, "htdocs");
+            Directory.CreateDirectory(docs);
+            File.WriteAllBytes(Path.Combine(docs, "1k.bin"), RandomNumberGenerator.GetBytes(1024));
+            Console.WriteLine(string.Create(Inv,
+                $"# pliant bench --connections count={s.Count} concurrency={s.Concurrency} idle={s.Idle} cores={Environment.ProcessorCount} date={DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ}"));
+
+            var results = new List<Result> { Measure("pliant", s, docs, cert, key) };
+            if (s.VsNgtcp2)
+            {
+                if (BenchNgtcp2Exists()) results.Add(Measure("ngtcp2", s, docs, cert, key));
+                else Console.WriteLine("# ngtcp2: gtlsserver not found");
+            }
+            PrintTable(results);
+            return results.All(r => r.Ok) ? 0 : 1;
+        }
+        finally
+        {
+            try { Directory.Delete(scratch, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    private static bool BenchNgtcp2Exists() =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => File.Exists(Path.Combine(d, "gtlsserver")));
+
+    private static Result Measure(string server, Settings s, string docs, string cert, string key)
+    {
+        int port = BenchProcess.FreeUdpPort();
+        using var srv = server == "pliant"
+            ? BenchProcess.StartSelf(["serve", docs, "--listen", $"127.0.0.1:{port}", "--cert", cert, "--key", key, "--quiet", "--no-early-data"])
+            : BenchProcess.Start("gtlsserver", ["-q", "-d", docs, "127.0.0.1", port.ToString(Inv), key, cert]);
+        try
+        {
+            if (!WaitForServer(srv, port))
+                return Failed(server, "the server did not start: " + srv.Stderr);
+            string target = $"127.0.0.1:{port}";
+            // Warm-up (JIT on both sides), not measured.
+            if (RunLoad(target, "short", Math.Min(100, s.Count), s.Concurrency, s.Timeout, out _) is not { } warm || !warm.StartsWith("short", StringComparison.Ordinal))
+                return Failed(server, "warm-up failed");
+
+            var before = ProcStats.Read(srv.Id);
+            if (RunLoad(target, "short", s.Count, s.Concurrency, s.Timeout, out string? error) is not { } line)
+                return Failed(server, "load generator failed: " + error);
+            var after = ProcStats.Read(srv.Id);
+            Console.WriteLine($"server={server} " + line);
+            var d = BenchProcess.Parse(line);
+            int ok = (int)BenchProcess.Num(d, "ok");
+            double cpu = after.CpuSeconds - before.CpuSeconds;
+            double ctx = after.ContextSwitches - before.ContextSwitches;
+
+            var (rssKb, idleCpuPct, idleNote) = MeasureIdle(target, s, srv.Id);
+            var r = new Result(server, ok == s.Count, cpu * 1000 / Math.Max(1, ok), ctx / Math.Max(1, ok), ok / Math.Max(cpu, 1e-9),
+                BenchProcess.Num(d, "ttfb_p50_ms"), BenchProcess.Num(d, "ttfb_p99_ms"), rssKb, idleCpuPct, idleNote);
+            Console.WriteLine(string.Create(Inv,
+                $"server={server} cpu_ms_per_conn={r.CpuMsPerConn:0.000} ctxsw_per_conn={r.CtxSwPerConn:0.0} hs_per_core_s={r.HsPerCoreS:0} rss_kb_per_idle_conn={r.RssKbPerIdle:0.0} idle_cpu_pct={r.IdleCpuPct:0.00} {r.Note}"));
+            return r;
+        }
+        finally
+        {
+            srv.Kill();
+        }
+    }
+
+    /// <summary>Opens <see cref="Settings.Idle"/> connections, measures RSS and CPU while they idle, then uses each once more.</summary>
+    private static (double RssKbPerConn, double IdleCpuPct, string Note) MeasureIdle(string target, Settings s, int pid)
+    {
+        if (s.Idle <= 0) return (double.NaN, double.NaN, "");
+        Thread.Sleep(500);
+        var baseline = ProcStats.Read(pid);
+        using var load = BenchProcess.StartSelf(["bench", "loadgen", "--target", target, "--mode", "idle", "--connections", s.Idle.ToString(Inv),
+            "--concurrency", s.Concurrency.ToString(Inv), "--endpoints", Math.Max(1, s.Idle / 500).ToString(Inv)]);
+        var opened = load.WaitForLine("idle opened=", s.Timeout);
+        if (opened is null) return (double.NaN, double.NaN, "idle=failed:" + load.Stderr.Replace(' ', '_'));
+        Thread.Sleep(1000);
+        var held = ProcStats.Read(pid);
+        Thread.Sleep(5000);
+        var later = ProcStats.Read(pid);
+        load.Send("go");
+        var second = load.WaitForLine("idle requests=", s.Timeout);
+        load.WaitForLine("done", s.Timeout);
+        load.WaitForExit(TimeSpan.FromSeconds(30));
+        int n = (int)BenchProcess.Num(BenchProcess.Parse(opened), "opened");
+        double rssKb = (held.RssKb - baseline.RssKb) / Math.Max(1, n);
+        double idleCpu = (later.CpuSeconds - held.CpuSeconds) / 5.0 * 100;
+        string note = $"idle_opened={n} idle_second_requests_failed={(second is null ? "?" : BenchProcess.Parse(second).GetValueOrDefault("failed", "?"))}";
+        return (rssKb, idleCpu, note);
+    }
+
+    private static string? RunLoad(string target, string mode, int count, int concurrency, TimeSpan timeout, out string? error)
+    {
+        using var load = BenchProcess.StartSelf(["bench", "loadgen", "--target", target, "--mode", mode, "--connections", count.ToString(Inv),
+            "--concurrency", concurrency.ToString(Inv)]);
+        var line = load.WaitForLine(mode, timeout);
+        load.WaitForExit(TimeSpan.FromSeconds(30));
+        error = line is null ? load.Stderr : null;
+        return line;
+    }
+
+    private static Result Failed(string server, string note)
+    {
+        Console.WriteLine($"server={server} failed: {note}");
+        return new Result(server, false, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, note);
+    }
+
+    private static void PrintTable(List<Result> results)
+    {
+        Console.WriteLine();
+        var p = results.First(r => r.Server == "pliant");
+        var n = results.FirstOrDefault(r => r.Server == "ngtcp2");
+        Console.WriteLine($"{"per connection",-46}{"pliant",12}{(n is null ? "" : $"{"ngtcp2",12}{"pliant/ngtcp2",16}")}");
+        Row("server CPU ms per short connection", p.CpuMsPerConn, n?.CpuMsPerConn, "0.000");
+        Row("server context switches per connection", p.CtxSwPerConn, n?.CtxSwPerConn, "0.0");
+        Row("handshakes per server core-second", p.HsPerCoreS, n?.HsPerCoreS, "0");
+        Row("time to first byte p50 ms", p.TtfbP50Ms, n?.TtfbP50Ms, "0.00");
+        Row("time to first byte p99 ms", p.TtfbP99Ms, n?.TtfbP99Ms, "0.00");
+        Row("server RSS KB per open idle connection", p.RssKbPerIdle, n?.RssKbPerIdle, "0.0");
+        Row("server CPU % while connections idle", p.IdleCpuPct, n?.IdleCpuPct, "0.00");
+        Console.WriteLine();
+        if (n is not null && n.Ok && p.Ok)
+        {
+            double cpu = p.CpuMsPerConn / n.CpuMsPerConn, rss = p.RssKbPerIdle / n.RssKbPerIdle;
+            Console.WriteLine(string.Create(Inv, $"goal server CPU per short connection <= 1.0x ngtcp2: {cpu:0.00}x {(cpu <= 1.0 ? "PASS" : "FAIL")}"));
+            Console.WriteLine(string.Create(Inv, $"goal RSS per open idle connection <= 1.0x ngtcp2: {rss:0.00}x {(rss <= 1.0 ? "PASS" : "FAIL")}"));
+        }
+        Console.WriteLine(string.Create(Inv, $"goal context switches per short connection <= 30: {p.CtxSwPerConn:0.0} {(p.CtxSwPerConn <= 30 ? "PASS" : "FAIL")}"));
+    }
+
+    private static void Row(string name, double pliant, double? ngtcp2, string format)
+    {
+        string a = double.IsNaN(pliant) ? "-" : pliant.ToString(format, Inv);
+        if (ngtcp2 is not { } b)
+        {
+            Console.WriteLine($"{name,-46}{a,12}");
+            return;
+        }
+        string bs = double.IsNaN(b) ? "-" : b.ToString(format, Inv);
+        string ratio = double.IsNaN(pliant) || double.IsNaN(b) || b == 0 ? "-" : (pliant / b).ToString("0.00", Inv) + "x";
+        Console.WriteLine($"{name,-46}{a,12}{bs,12}{ratio,16}");
+    }
+
+    private static bool WaitForServer(BenchProcess server, int port)
+    {
+        // The port is bound when a second bind fails.
+        for (int i = 0; i < 300; i++)
+        {
+            if (server.HasExited) return false;
+            try
+            {
+                using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+                probe.Bind(new IPEndPoint(IPAddress.Loopback, port));
+            }
+            catch (SocketException)
+            {
+                return true;
+            }
+            Thread.Sleep(100);
+        }
+        return false;
+    }
+
+    /// <summary>One ECDSA P-256 certificate (and its key) both servers use.</summary>
+    private static (string Cert, string Key) WriteCertificate(string dir)
+    {
+        using var ec = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=localhost", ec, HashAlgorithmName.SHA256);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddDnsName("localhost");
+        san.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(san.Build());
+        using var cert = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(7));
+        string certPath = Path.Combine(dir, "cert.pem"), keyPath = Path.Combine(dir, "key.pem");
+        File.WriteAllText(certPath, cert.ExportCertificatePem());
+        File.WriteAllText(keyPath, ec.ExportPkcs8PrivateKeyPem());
+        return (certPath, keyPath);
+    }
+}
