@@ -61,6 +61,19 @@ internal sealed class OperationCongestionController(ICongestionController native
     public void OnPacketSent(long nowUs, int bytes)
     {
         Native.OnPacketSent(nowUs, bytes);
+        AfterSent(nowUs, bytes);
+    }
+
+    public void OnPacketSent(SentPacket packet, long nowUs)
+    {
+        Native.OnPacketSent(packet, nowUs);
+        AfterSent(nowUs, packet.Size);
+    }
+
+    public void OnApplicationLimited() => Native.OnApplicationLimited();
+
+    private void AfterSent(long nowUs, int bytes)
+    {
         if (table.IsHooked(OperationId.CcOnPacketSent))
             table.Invoke(OperationId.CcOnPacketSent, 0, (ulong)bytes, (ulong)nowUs);
     }

@@ -148,7 +148,7 @@ public sealed partial class LossRecovery
         }
 
         s.InFlightBytes += p.Size;
-        CongestionController.OnPacketSent(nowUs, p.Size);
+        CongestionController.OnPacketSent(p, nowUs);
         SetLossDetectionTimer(nowUs);
     }
 
