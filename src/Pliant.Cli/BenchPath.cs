@@ -24,8 +24,8 @@ internal static partial class BenchCommand
     /// <summary>One row of the table: a Pliant controller (<see cref="Ngtcp2Cc"/> null) or an ngtcp2 one.</summary>
     private sealed record PathConfig(string Key, string Name, string? PliantCc, string? Ngtcp2Cc);
 
-    /// <summary>One download's figures; NaN goodput for a failed one.</summary>
-    private readonly record struct PathSample(double Goodput, string Detail);
+    /// <summary>One download's figures; NaN goodput for a failed one. The RTTs are the Pliant sender's at the end (NaN if unknown).</summary>
+    private readonly record struct PathSample(double Goodput, string Detail, double SrttUs = double.NaN, double MinRttUs = double.NaN);
 
     private static int RunPath(string spec, IReadOnlyList<string>? pliantCcs, IReadOnlyList<string>? ngtcp2Ccs, ulong seed, Settings s)
     {
@@ -95,7 +95,7 @@ internal static partial class BenchCommand
             string sender = string.Join(' ', x.Where(kv => kv.Key is "lost" or "pto" or "cwnd" or "srtt_us" or "cc_limited" or "pacing_limited" || kv.Key.StartsWith("bbr_", StringComparison.Ordinal))
                 .Select(kv => "srv_" + kv.Key + "=" + kv.Value));
             return new(bytes * 8 / BenchProcess.Num(d, "wall_s") / 1e6, string.Create(Inv,
-                $"{sender} {RelayFigures(down, up)}"));
+                $"{sender} {RelayFigures(down, up)}"), BenchProcess.Num(x, "srtt_us"), BenchProcess.Num(x, "bbr_min_rtt_us"));
         }
 
         public void Dispose()
@@ -187,5 +187,32 @@ internal static partial class BenchCommand
             Console.WriteLine(string.Create(Inv, $"{configs[i].Name,-18}{range,-26}{ratio,-16}"));
         }
         Console.WriteLine("(Pliant: connect..last byte of each download; ngtcp2: the client process's wall time, handshake included)");
+        PrintPathGoals(impairment, configs, samples);
+    }
+
+    /// <summary>
+    /// The issue's goals for Pliant's BBR, when it ran: against ngtcp2's CUBIC (≥ 1.5x) and BBRv2 (≥ 1.0x) as the
+    /// median of per-round ratios; on a loss-free rate-limited path ≥ 90 % of the link rate with the smoothed RTT at
+    /// the end of each download ≤ 3x BBR's minimum RTT.
+    /// </summary>
+    private static void PrintPathGoals(ImpairmentSettings impairment, PathConfig[] configs, PathSample[][] samples)
+    {
+        int bbr = Array.FindIndex(configs, c => c.PliantCc == "bbr");
+        if (bbr < 0) return;
+        foreach (var (cc, target) in new[] { ("cubic", 1.5), ("bbr2", 1.0) })
+        {
+            int other = Array.FindIndex(configs, c => c.Ngtcp2Cc == cc);
+            if (other < 0) continue;
+            var ratios = samples[bbr].Zip(samples[other], (a, b) => a.Goodput / b.Goodput).Where(double.IsFinite).ToArray();
+            double r = ratios.Length == 0 ? double.NaN : Median(ratios);
+            Console.WriteLine(string.Create(Inv, $"goal pliant bbr >= {target:0.0}x ngtcp2 {cc}: {r:0.00}x {(r >= target ? "PASS" : "FAIL")}"));
+        }
+        if (impairment.Loss > 0 || impairment.RateBitsPerSecond <= 0) return;
+        var g = samples[bbr].Select(x => x.Goodput).Where(double.IsFinite).ToArray();
+        double share = g.Length == 0 ? double.NaN : Median(g) * 1e6 / impairment.RateBitsPerSecond;
+        Console.WriteLine(string.Create(Inv, $"goal pliant bbr >= 90 % of the link rate: {share * 100:0.0} % {(share >= 0.9 ? "PASS" : "FAIL")}"));
+        var rtt = samples[bbr].Select(x => x.SrttUs / x.MinRttUs).Where(double.IsFinite).ToArray();
+        double worst = rtt.Length == 0 ? double.NaN : rtt.Max();
+        Console.WriteLine(string.Create(Inv, $"goal pliant bbr smoothed RTT <= 3x min RTT (end of each download): {worst:0.00}x {(worst <= 3 ? "PASS" : "FAIL")}"));
     }
 }
