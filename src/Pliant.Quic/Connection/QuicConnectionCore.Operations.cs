@@ -23,6 +23,7 @@ public sealed partial class QuicConnectionCore
     {
         Operations.HandlerFailed = (owner, reason) => RaisePluginEvent(owner, "detached: " + reason);
         Operations.MaxDatagramSize = () => _sendDatagramSize;
+        Operations.MaxAckDelayUs = () => _spaces[2].Acks.MaxAckDelayUs;
         Operations.Changed = () =>
         {
             ResolveComponents();
@@ -69,6 +70,15 @@ public sealed partial class QuicConnectionCore
         _recovery.CongestionController = _cc;
         _recovery.PtoDurationOverride = Operations.IsReplaced(OperationId.RecoveryPto)
             ? native => (long)Math.Min(Operations.Invoke(OperationId.RecoveryPto, (ulong)native), long.MaxValue / 4)
+            : null;
+        // The ACK policy (ack.should_send_now, ack.delay): the tracker asks only when a replacement is attached.
+        var acks = _spaces[2].Acks;
+        acks.ImmediateOverride = Operations.IsReplaced(OperationId.AckShouldSendNow)
+            ? (pn, unacked, reordered, native) => Operations.Invoke(OperationId.AckShouldSendNow, native ? 1UL : 0UL,
+                pn, (ulong)unacked, reordered ? 1UL : 0UL) != 0
+            : null;
+        acks.DelayOverride = Operations.IsReplaced(OperationId.AckDelay)
+            ? pn => (long)Operations.Invoke(OperationId.AckDelay, (ulong)acks.MaxAckDelayUs, pn)
             : null;
     }
 

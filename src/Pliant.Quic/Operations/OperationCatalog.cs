@@ -23,6 +23,8 @@ internal enum OperationId
     AckAfterProcess,
     TransmitAfterBatch,
     ReceiveAfterBatch,
+    AckShouldSendNow,
+    AckDelay,
     Count,
 }
 
@@ -47,6 +49,8 @@ public static class OperationNames
     public const string AckAfterProcess = "ack.after_process";
     public const string TransmitAfterBatch = "transmit.after_batch";
     public const string ReceiveAfterBatch = "receive.after_batch";
+    public const string AckShouldSendNow = "ack.should_send_now";
+    public const string AckDelay = "ack.delay";
 }
 
 /// <summary>
@@ -137,11 +141,23 @@ public static class OperationCatalog
         ["packets decrypted since the last call (duplicates excluded)", "their bytes", "datagrams"],
         hasPath: false, null, null, RemoteUse.Observe);
 
+    public static readonly OperationDefinition AckShouldSendNow = new(OperationId.AckShouldSendNow, OperationNames.AckShouldSendNow, AnchorSet.Replace,
+        "for each ack-eliciting 1-RTT packet received (the ACK policy, RFC 9000 §13.2.1-2)",
+        ["packet number", "ack-eliciting packets not yet acknowledged, this one included", "1 if out of order or CE-marked"],
+        hasPath: true, "1: acknowledge at once; 0: the ACK may wait (ack.delay) — the native decision on entry (every second packet, reordering, CE)",
+        new ResultBound(0, 1), RemoteUse.None);
+
+    public static readonly OperationDefinition AckDelay = new(OperationId.AckDelay, OperationNames.AckDelay, AnchorSet.Replace,
+        "when the first ack-eliciting 1-RTT packet after an ACK arrives: how long its ACK may wait", ["packet number"],
+        hasPath: true, "delay in µs (the local max_ack_delay on entry)",
+        new ResultBound(0, 16_383_000, AtMostMaxAckDelay: true, Unit: "µs"), RemoteUse.Cap);
+
     private static readonly OperationDefinition[] ById =
     [
         PacketAfterSend, PacketAfterDecrypt, PacketOnAcked, PacketOnLost, RttUpdate, RecoveryPto,
         CcOnPacketSent, CcOnAck, CcOnCongestionEvent, CcOnEcn, CcWindow, CcPacingRate,
         ConnOnHandshakeDone, ConnOnStateChange, ConnOnClosed, AckAfterProcess, TransmitAfterBatch, ReceiveAfterBatch,
+        AckShouldSendNow, AckDelay,
     ];
 
     private static readonly Dictionary<string, OperationDefinition> ByName = ById.ToDictionary(d => d.Name, StringComparer.Ordinal);

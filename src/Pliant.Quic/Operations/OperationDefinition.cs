@@ -41,14 +41,21 @@ public enum RemoteUse
 /// <param name="MinDatagrams">The smallest acceptable result is also at least this many maximum-size datagrams.</param>
 /// <param name="ZeroMeansNone">0 is acceptable whatever the minimum ("no value", e.g. no pacing cap).</param>
 /// <param name="Unit">The unit, for messages and the docs table.</param>
-public readonly record struct ResultBound(ulong Min, ulong Max, int MinDatagrams = 0, bool ZeroMeansNone = false, string Unit = "")
+/// <param name="AtMostMaxAckDelay">The largest acceptable result is also the connection's advertised max_ack_delay (µs; RFC 9000 §13.2.1 MUST).</param>
+public readonly record struct ResultBound(ulong Min, ulong Max, int MinDatagrams = 0, bool ZeroMeansNone = false, string Unit = "",
+    bool AtMostMaxAckDelay = false)
 {
     /// <summary>The effective minimum for a connection whose maximum datagram size is <paramref name="maxDatagramSize"/>.</summary>
     public ulong MinimumFor(ulong maxDatagramSize) => Math.Max(Min, (ulong)MinDatagrams * maxDatagramSize);
 
     /// <summary>Why <paramref name="result"/> is outside the bound, or null when it is inside.</summary>
-    public string? Check(ulong result, ulong maxDatagramSize)
+    /// <param name="result">The replacement's answer.</param>
+    /// <param name="maxDatagramSize">The connection's maximum datagram size.</param>
+    /// <param name="maxAckDelayUs">The connection's advertised max_ack_delay, µs (used with <see cref="AtMostMaxAckDelay"/>).</param>
+    public string? Check(ulong result, ulong maxDatagramSize, ulong maxAckDelayUs = ulong.MaxValue)
     {
+        if (AtMostMaxAckDelay && result > maxAckDelayUs && result <= Max)
+            return string.Create(CultureInfo.InvariantCulture, $"result {Describe(result)} is above max_ack_delay ({maxAckDelayUs} µs)");
         if (result == 0 && ZeroMeansNone) return null;
         ulong min = MinimumFor(maxDatagramSize);
         if (result < min)
@@ -76,6 +83,7 @@ public readonly record struct ResultBound(ulong Min, ulong Max, int MinDatagrams
         string min = MinDatagrams > 0
             ? (Min > 0 ? $"max({Min.ToString(CultureInfo.InvariantCulture)}, {MinDatagrams} × MaxDatagramSize)" : $"{MinDatagrams} × MaxDatagramSize")
             : Min.ToString("N0", CultureInfo.InvariantCulture);
+        if (AtMostMaxAckDelay) return $"{zero}{min} to the advertised max_ack_delay{unit}";
         return Max >= long.MaxValue
             ? $"{zero}≥ {min}{unit} (and < 2^63)"
             : $"{zero}{min} to {Max.ToString("N0", CultureInfo.InvariantCulture)}{unit}";

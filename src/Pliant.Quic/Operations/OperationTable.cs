@@ -46,6 +46,9 @@ public sealed class OperationTable
     /// <summary>The connection's maximum datagram size, for bounds in datagrams (1200 until set).</summary>
     internal Func<int>? MaxDatagramSize { get; set; }
 
+    /// <summary>The connection's advertised max_ack_delay in µs, for bounds that may not exceed it (none until set).</summary>
+    internal Func<long>? MaxAckDelayUs { get; set; }
+
     /// <summary>Attaches <paramref name="handler"/>; dispose the result (or <see cref="DetachOwner"/>) to remove it.</summary>
     /// <exception cref="ArgumentException">Unknown operation, or an anchor it does not offer.</exception>
     /// <exception cref="InvalidOperationException">Another owner already replaces it.</exception>
@@ -158,7 +161,7 @@ public sealed class OperationTable
             Call(id, r, Anchor.Replace, ref args);
             if (!ReferenceEquals(_replace[i], r)) args.Result = nativeResult; // the replacement failed and was detached
             else if (OperationCatalog.Get(id).Bound is { } bound &&
-                     bound.Check(args.Result, (ulong)(MaxDatagramSize?.Invoke() ?? 1200)) is { } broken)
+                     bound.Check(args.Result, (ulong)(MaxDatagramSize?.Invoke() ?? 1200), (ulong)(MaxAckDelayUs?.Invoke() ?? long.MaxValue)) is { } broken)
             {
                 Fault(r, $"broken invariant in {OperationCatalog.Get(id).Name} (replace): {broken}");
                 args.Result = nativeResult;

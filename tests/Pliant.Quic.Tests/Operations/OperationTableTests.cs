@@ -6,7 +6,8 @@ namespace Pliant.Quic.Tests.Operations;
 
 public class OperationTableTests
 {
-    private static (SimulatedPair Pair, QuicConnectionCore Client, QuicConnectionCore Server) Connected(int seed)
+    /// <summary>A connected simulated pair, 100 ms after the handshake.</summary>
+    internal static (SimulatedPair Pair, QuicConnectionCore Client, QuicConnectionCore Server) Connected(int seed)
     {
         var pair = new SimulatedPair(seed, SimulationSetup.ServerEndpoint(seed));
         var client = pair.Connect(SimulationSetup.ClientOptions(seed));
