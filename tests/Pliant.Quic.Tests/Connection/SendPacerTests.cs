@@ -42,22 +42,42 @@ public class SendPacerTests
     }
 
     [Fact]
-    public void ALateWakeUpSendsWhatItMissedUpToAQuarterOfTheRtt()
+    public void ALateWakeUpSendsTheSlotsItMissedPlusTheBurst()
     {
         var cc = new FixedRate(200);
         var rtt = Rtt(20_000);
         var pacer = new SendPacer();
         Assert.Equal(SendPacer.BurstPackets, SendableAt(pacer, 1_000_000, cc, rtt));
+        // The driver sleeps until the next slot, a burst later (not one interval later).
         long due = pacer.NextSendTimeUs(1_000_000)!.Value;
         Assert.Equal(1_000_000 + (10 * 200), due);
-        // Woken 3 ms late: the 15 packets it missed and the one due go now (the old burst cap was 10).
-        Assert.Equal(16, SendableAt(pacer, due + 3_000, cc, rtt));
-        // Woken 4.8 ms late: up to a quarter of the 20 ms RTT (5 ms = 25 packets) is made up.
+        // Woken 3 ms late: the 15 slots it missed, then the burst (10) ahead of the schedule.
+        Assert.Equal(15 + 10, SendableAt(pacer, due + 3_000, cc, rtt));
+        // 4.8 ms late: 24 missed slots (within a quarter of the 20 ms RTT) and the burst.
         due = pacer.NextSendTimeUs(due + 3_000)!.Value;
-        Assert.Equal(25, SendableAt(pacer, due + 4_800, cc, rtt));
-        // 50 ms late is idleness, not lateness: the plain burst.
+        Assert.Equal(24 + 10, SendableAt(pacer, due + 4_800, cc, rtt));
+        // 50 ms late is idleness, not lateness: the schedule restarts with the burst.
         due = pacer.NextSendTimeUs(due + 4_800)!.Value;
         Assert.Equal(SendPacer.BurstPackets, SendableAt(pacer, due + 50_000, cc, rtt));
+    }
+
+    [Fact]
+    public void SlightlyLateWakeUpsKeepThePacingRate()
+    {
+        // 232 us per packet (50 Mbit/s of 1452-byte datagrams), every wake-up 100 us late, for one second.
+        var cc = new FixedRate(232);
+        var rtt = Rtt(20_000);
+        var pacer = new SendPacer();
+        long now = 1_000_000, end = 2_000_000;
+        int sent = SendableAt(pacer, now, cc, rtt);
+        while (true)
+        {
+            now = pacer.NextSendTimeUs(now)!.Value + 100;
+            if (now >= end) break;
+            sent += SendableAt(pacer, now, cc, rtt);
+        }
+        // 1 s / 232 us = 4310 slots; restarting the schedule at each wake-up sent ~30 % fewer.
+        Assert.InRange(sent, 4300, 4320);
     }
 
     [Fact]
