@@ -30,7 +30,7 @@ internal static partial class BenchCommand
         var isolation = new Option<bool>("--isolation") { Description = "cost of isolation: no plugin, monitoring, native NewReno, NewReno in WASM (plugins/out), interleaved rounds, each against its native twin" };
         var plugin = new Option<string?>("--plugin") { Description = "attach this plugin (.wasm) to both Pliant peers' connections (cost of isolation)" };
         var flood = new Option<bool>("--flood") { Description = $"junk-Initial flood against a pliant serve process while a real client connects: RSS growth, connect time, server CPU per junk datagram (--count, default {BenchFlood.DefaultCount})" };
-        var count = new Option<int?>("--count") { Description = $"with --flood: junk datagrams to send (default {BenchFlood.DefaultCount}); with --connections: short connections (default 1000)" };
+        var count = new Option<int?>("--count") { Description = $"with --flood: junk datagrams to send (default {BenchFlood.DefaultCount}); with --connections: short connections (default 1000; 0: idle connections only)" };
         var connections = new Option<bool>("--connections") { Description = "per-connection costs against gtlsserver (with --vs-ngtcp2): short connections (handshake + 1 KB GET) and open idle ones; CPU, context switches, handshakes per core-second, time to first byte, RSS per idle connection" };
         var concurrency = new Option<int>("--concurrency") { Description = "with --connections: connections in progress at once", DefaultValueFactory = _ => 32 };
         var idle = new Option<int>("--idle") { Description = "with --connections: idle connections held open (0: skip)", DefaultValueFactory = _ => 1000 };
@@ -47,7 +47,7 @@ internal static partial class BenchCommand
                 pr.GetValue(script), TimeSpan.FromSeconds(pr.GetValue(timeout)), pr.GetValue(pinCpu), 0))
             : pr.GetValue(cc) is { } one && !PathControllers.Contains(one) ? UsageError($"--cc {one}: expected one of {string.Join(", ", PathControllers)}")
             : pr.GetValue(flood) ? BenchFlood.Run(Math.Max(1, pr.GetValue(count) ?? BenchFlood.DefaultCount), TimeSpan.FromSeconds(Math.Min(pr.GetValue(timeout), 60)))
-            : pr.GetValue(connections) ? BenchConnections.Run(new BenchConnections.Settings(Math.Max(1, pr.GetValue(count) ?? 1000),
+            : pr.GetValue(connections) ? BenchConnections.Run(new BenchConnections.Settings(Math.Max(0, pr.GetValue(count) ?? 1000),
                 Math.Max(1, pr.GetValue(concurrency)), Math.Max(0, pr.GetValue(idle)), pr.GetValue(vs), TimeSpan.FromSeconds(pr.GetValue(timeout))))
             : pr.GetValue(isolation) ? RunIsolation(pr.GetValue(pluginDir), new Settings(
             pr.GetValue(size) ?? IsolationDefaultSizeMiB, Math.Max(1, pr.GetValue(runs) ?? IsolationDefaultRounds), false, false, 0,

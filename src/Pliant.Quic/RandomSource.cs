@@ -49,11 +49,40 @@ public abstract class RandomSource
         }
     }
 
+    /// <summary>
+    /// The CSPRNG, drawn from in blocks: each call into the operating system's generator costs a few
+    /// microseconds whatever its size, and a connection asks for a dozen small values (connection IDs,
+    /// packet-number skips, nonces). Small requests are served from a per-thread block of 512 bytes
+    /// of CSPRNG output; every byte is handed out once and wiped from the block as it goes.
+    /// </summary>
     private sealed class SecureSource : RandomSource
     {
+        private const int BlockSize = 512;
+        private const int DirectAbove = 64;
+
+        [ThreadStatic] private static byte[]? t_block;
+        [ThreadStatic] private static int t_used;
+
         public override bool IsSecure => true;
 
-        public override void Fill(Span<byte> destination) => RandomNumberGenerator.Fill(destination);
+        public override void Fill(Span<byte> destination)
+        {
+            if (destination.Length > DirectAbove)
+            {
+                RandomNumberGenerator.Fill(destination);
+                return;
+            }
+            var block = t_block ??= new byte[BlockSize];
+            if (t_used == 0 || t_used + destination.Length > BlockSize)
+            {
+                RandomNumberGenerator.Fill(block);
+                t_used = 0;
+            }
+            var take = block.AsSpan(t_used, destination.Length);
+            take.CopyTo(destination);
+            take.Clear();
+            t_used += destination.Length;
+        }
     }
 
     private sealed class SeededSource(Random random) : RandomSource

@@ -131,6 +131,24 @@ public sealed class BenchCli
     /// <summary>Pliant's controllers as <c>pliant bench --path</c> runs them by default.</summary>
     private static readonly string[] BenchControllers = ["cubic", "newreno", "bbr"];
 
+    [Fact]
+    public async Task TenThousandConnectionsHoldAndEachCompletesARequest()
+    {
+        // Issue 17: 10,000 concurrent connections to one pliant serve (default limits), held idle, then one
+        // more request on each; the server's RSS growth stays within the 100 KB per connection budget.
+        var c = InteropCase.Create(nameof(BenchCli));
+        using var bench = await PliantCli.RunAsync("pliant-bench-10k", c.Dir, TimeSpan.FromMinutes(8),
+            "bench", "--connections", "--count", "0", "--idle", "10000", "--concurrency", "64", "--timeout", "400");
+        var output = bench.ReadStdout();
+        Assert.True(bench.ExitCode == 0, bench.Tail(60));
+        Assert.Contains("idle_opened=10000 idle_second_requests_failed=0", output);
+        var rss = System.Text.RegularExpressions.Regex.Match(output, @"server=pliant rss_kb_per_idle_conn=([0-9.]+)");
+        Assert.True(rss.Success, bench.Tail(20));
+        double kb = double.Parse(rss.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(kb <= 100, $"{kb} KB of server RSS per idle connection");
+        Assert.Contains("goal CPU while connections idle <= 1% of a core", output);
+    }
+
     private static string PluginsOut()
     {
         for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)

@@ -20,8 +20,14 @@ public sealed class Http3FrameReader
     {
         _stream = stream ?? throw new ArgumentNullException(nameof(stream));
         MaxFrameSize = maxFrameSize;
-        _buffer = new byte[8 * 1024];
+        // Small: it holds frame headers, QPACK instructions and short reads; bodies read into the caller's
+        // buffer directly once it is at least this large. Each open stream of an idle connection keeps
+        // one (issue 17: memory per idle connection; it was 8 KiB).
+        _buffer = new byte[BufferSize];
     }
+
+    /// <summary>Size of the reader's own buffer in bytes.</summary>
+    public const int BufferSize = 512;
 
     /// <summary>Largest non-DATA payload accepted; larger ones are H3_EXCESSIVE_LOAD.</summary>
     public int MaxFrameSize { get; }

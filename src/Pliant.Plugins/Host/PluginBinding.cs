@@ -175,6 +175,7 @@ internal sealed class PluginBinding
     {
         if (!_frames.TryGetValue(type, out var f) || f.Spec.Write == null) return false;
         f.Reserve();
+        _conn.NoteActivity(); // reserved from an application call, the frame must still go out
         return true;
     }
 

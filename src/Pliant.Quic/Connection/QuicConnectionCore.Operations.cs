@@ -26,6 +26,7 @@ public sealed partial class QuicConnectionCore
         Operations.MaxAckDelayUs = () => _spaces[2].Acks.MaxAckDelayUs;
         Operations.Changed = () =>
         {
+            NoteActivity(); // a handler attached or detached (a plugin's, or by the single policy): look at the connection again
             ResolveComponents();
             WatchReceiveBatch();
         };
@@ -112,6 +113,7 @@ public sealed partial class QuicConnectionCore
     /// <summary>Writes a read-write field; false for read-only fields or values out of range.</summary>
     public bool TrySetField(ConnectionField field, ulong value)
     {
+        NoteActivity();
         switch (field)
         {
             case ConnectionField.AckElicitingThreshold when value is >= 1 and <= 1000:
@@ -135,9 +137,16 @@ public sealed partial class QuicConnectionCore
         }
     }
 
+    /// <summary>
+    /// True while frame extensions are registered: their <see cref="IFrameExtension.HasPending"/> may turn true
+    /// from outside the connection, so the endpoint polls such a connection on every pass (never parks it).
+    /// </summary>
+    internal bool HasFrameExtensions => _frameExtensions.Count > 0;
+
     /// <summary>Adds a frame type handled outside the core (1-RTT packets only).</summary>
     public void RegisterFrameExtension(IFrameExtension extension)
     {
+        NoteActivity();
         ArgumentNullException.ThrowIfNull(extension);
         if (Wire.FrameTypes.IsKnown(extension.FrameType))
             throw new ArgumentException($"frame type 0x{extension.FrameType:x} belongs to the core", nameof(extension));
@@ -149,6 +158,7 @@ public sealed partial class QuicConnectionCore
     /// <summary>Removes a frame extension; frames of that type then close the connection as unknown.</summary>
     public bool UnregisterFrameExtension(ulong frameType)
     {
+        NoteActivity();
         if (!_frameExtensions.Remove(frameType)) return false;
         _frameExtensionList = [.. _frameExtensions.Values];
         return true;
@@ -172,6 +182,7 @@ public sealed partial class QuicConnectionCore
     /// </summary>
     public long ScheduleTimer(long atUs, Action<long, long> callback)
     {
+        NoteActivity();
         ArgumentNullException.ThrowIfNull(callback);
         long id = _nextTimerId++;
         _timers.Add((atUs, id, callback));
@@ -181,6 +192,7 @@ public sealed partial class QuicConnectionCore
     /// <summary>Cancels a timer from <c>ScheduleTimer</c>; false if it already fired or was cancelled.</summary>
     public bool CancelTimer(long id)
     {
+        NoteActivity();
         for (int i = 0; i < _timers.Count; i++)
         {
             if (_timers[i].Id != id) continue;

@@ -37,6 +37,7 @@ public sealed partial class QuicConnectionCore
     /// </summary>
     public bool MigrateToNewLocalAddress(long nowUs)
     {
+        NoteActivity();
         if (!IsClient || !_handshakeConfirmed || _state != ConnectionState.Connected) return false;
         if (_peerParameters?.DisableActiveMigration == true) return false;
         SwitchToNextPeerCid();

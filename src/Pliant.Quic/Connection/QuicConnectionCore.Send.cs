@@ -46,6 +46,7 @@ public sealed partial class QuicConnectionCore
     /// </summary>
     public void DeferFirstFlight(long untilUs)
     {
+        NoteActivity();
         if (CanSendEarlyData && Statistics.DatagramsSent == 0) _deferFirstFlightUntilUs = untilUs;
     }
     private readonly PacketDraft[] _drafts = new PacketDraft[4];

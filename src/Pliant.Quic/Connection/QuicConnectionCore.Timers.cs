@@ -161,6 +161,7 @@ public sealed partial class QuicConnectionCore
     /// </summary>
     internal void Fault(long nowUs, Exception error)
     {
+        NoteActivity();
         if (_state == ConnectionState.Closed) return;
         try
         {

@@ -28,6 +28,12 @@ internal interface IConnectionIdRegistry
 
     /// <summary>The server connection's handshake completed, or it closed before (admission counts).</summary>
     void HandshakeEnded(QuicConnectionCore connection);
+
+    /// <summary>
+    /// The application (or a plugin) acted on the connection from outside a datagram or timer: it may
+    /// have output or a new timer now. The endpoint keeps such connections on its active list.
+    /// </summary>
+    void Activity(QuicConnectionCore connection);
 }
 
 /// <summary>
@@ -261,9 +267,16 @@ public sealed partial class QuicConnectionCore
 
     // ---- Mutators ----
 
+    /// <summary>Where the endpoint keeps this connection: active list, timer heap (only the endpoint touches it).</summary>
+    internal EndpointSlot Slot;
+
+    /// <summary>Tells the endpoint this connection may have output or a new timer (every mutator calls it).</summary>
+    internal void NoteActivity() => _registry?.Activity(this);
+
     /// <summary>Opens a stream; false when the peer's stream limit is reached (wait for StreamsAvailable).</summary>
     public bool TryOpenStream(bool bidirectional, out ulong streamId)
     {
+        NoteActivity();
         ThrowIfClosed();
         if (!_handshakeComplete && _zeroRttSendKeys is null)
             throw new InvalidOperationException("streams can be opened once the handshake completes (or with 0-RTT keys)");
@@ -277,13 +290,17 @@ public sealed partial class QuicConnectionCore
     /// </summary>
     public int StreamWrite(ulong streamId, ReadOnlySpan<byte> data, bool fin)
     {
+        NoteActivity();
         ThrowIfClosed();
         return _streams.Write(streamId, data, fin);
     }
 
     /// <summary>Reads received data in order; <paramref name="fin"/> is true once the stream's end was read.</summary>
-    public int StreamRead(ulong streamId, Span<byte> destination, out bool fin) =>
-        _streams.Read(streamId, destination, out fin);
+    public int StreamRead(ulong streamId, Span<byte> destination, out bool fin)
+    {
+        NoteActivity(); // reading may free flow-control credit (MAX_STREAM_DATA, MAX_DATA)
+        return _streams.Read(streamId, destination, out fin);
+    }
 
     /// <summary>
     /// A reader waits with <paramref name="target"/>: in-order data arriving meanwhile is copied
@@ -291,10 +308,18 @@ public sealed partial class QuicConnectionCore
     /// <see cref="ConnectionEventKind.StreamReadable"/> when some arrived; the reader then calls
     /// <see cref="StreamTakeDirect"/> before it touches the buffer.
     /// </summary>
-    public void StreamSetReadTarget(ulong streamId, Memory<byte> target) => _streams.SetReadTarget(streamId, target);
+    public void StreamSetReadTarget(ulong streamId, Memory<byte> target)
+    {
+        NoteActivity();
+        _streams.SetReadTarget(streamId, target);
+    }
 
     /// <summary>Ends a <see cref="StreamSetReadTarget"/> wait: the bytes delivered into the buffer, accounted as read.</summary>
-    public int StreamTakeDirect(ulong streamId, out bool fin) => _streams.TakeDirect(streamId, out fin);
+    public int StreamTakeDirect(ulong streamId, out bool fin)
+    {
+        NoteActivity();
+        return _streams.TakeDirect(streamId, out fin);
+    }
 
     /// <summary>
     /// True when some of the stream's data arrived in 0-RTT packets (server): it may have been replayed
@@ -305,6 +330,7 @@ public sealed partial class QuicConnectionCore
     /// <summary>Abruptly ends the sending side (RESET_STREAM, RFC 9000 §19.4).</summary>
     public void StreamReset(ulong streamId, ulong errorCode)
     {
+        NoteActivity();
         if (_state is ConnectionState.Closed or ConnectionState.Draining or ConnectionState.Closing) return;
         _streams.Reset(streamId, errorCode);
     }
@@ -312,6 +338,7 @@ public sealed partial class QuicConnectionCore
     /// <summary>Asks the peer to stop sending (STOP_SENDING, RFC 9000 §19.5).</summary>
     public void StreamStopSending(ulong streamId, ulong errorCode)
     {
+        NoteActivity();
         if (_state is ConnectionState.Closed or ConnectionState.Draining or ConnectionState.Closing) return;
         _streams.StopSending(streamId, errorCode);
     }
@@ -319,6 +346,7 @@ public sealed partial class QuicConnectionCore
     /// <summary>Sends an unreliable datagram (RFC 9221); false if too large, not negotiated, or the queue is full.</summary>
     public bool SendDatagram(ReadOnlySpan<byte> data)
     {
+        NoteActivity();
         ThrowIfClosed();
         if (_peerMaxDatagramFrameSize == 0) return false;
         // type + length varint + data must fit the peer's limit and one packet.
@@ -330,7 +358,11 @@ public sealed partial class QuicConnectionCore
     }
 
     /// <summary>Starts a 1-RTT key update (RFC 9001 §6.1); false when one is still in progress or keys are not ready.</summary>
-    public bool InitiateKeyUpdate() => TryInitiateKeyUpdate();
+    public bool InitiateKeyUpdate()
+    {
+        NoteActivity();
+        return TryInitiateKeyUpdate();
+    }
 
     /// <summary>
     /// Sends an ack-eliciting PING soon (RFC 9000 §19.2), as a probe (not held by congestion control or
@@ -338,6 +370,7 @@ public sealed partial class QuicConnectionCore
     /// </summary>
     public bool SendPing()
     {
+        NoteActivity();
         var app = _spaces[(int)PacketSpace.Application];
         if (_state != ConnectionState.Connected || app.Discarded || app.SendKeys is null) return false;
         app.ProbesPending = Math.Max(app.ProbesPending, 1);
@@ -347,6 +380,7 @@ public sealed partial class QuicConnectionCore
     /// <summary>Closes the connection with an application error code (CONNECTION_CLOSE type 0x1d).</summary>
     public void Close(long nowUs, ulong applicationErrorCode, string reason)
     {
+        NoteActivity();
         if (_state is ConnectionState.Closing or ConnectionState.Draining or ConnectionState.Closed) return;
         EnterClosing(nowUs, applicationErrorCode, reason, isApplication: true, frameType: 0, isLocal: true);
     }

@@ -98,7 +98,7 @@ public sealed partial class QuicEndpointCore
         load.Handshakes++;
         _handshakes++;
         Statistics.Accepted++;
-        _connections.Add(connection);
+        AddConnection(connection);
         _accepted.Enqueue(connection);
         try
         {

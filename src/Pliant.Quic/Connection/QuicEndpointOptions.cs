@@ -71,4 +71,10 @@ public sealed class EndpointStatistics
 
     /// <summary>Server connections accepted.</summary>
     public long Accepted;
+
+    /// <summary>
+    /// Connections that had output found only by the once-a-second safety sweep: something changed them
+    /// without reporting activity to the endpoint (a bug; it costs that connection up to a second). 0 normally.
+    /// </summary>
+    public long MissedActivations;
 }

@@ -132,7 +132,7 @@ public sealed class AddressTokens : IDisposable
         var token = new byte[1 + NonceLength + plain.Length + TagLength];
         token[0] = kind;
         var nonce = token.AsSpan(1, NonceLength);
-        RandomNumberGenerator.Fill(nonce);
+        RandomSource.Secure.Fill(nonce);
         lock (_lock)
             _gcm.Encrypt(nonce, plain, token.AsSpan(1 + NonceLength, plain.Length), token.AsSpan(1 + NonceLength + plain.Length), token.AsSpan(0, 1));
         return token;

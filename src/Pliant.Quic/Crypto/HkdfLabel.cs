@@ -32,7 +32,8 @@ public static class HkdfLabel
         Encoding.ASCII.GetBytes(label, info[9..]);
         info[3 + labelLen] = (byte)context.Length;
         context.CopyTo(info[(4 + labelLen)..]);
-        HKDF.Expand(hash, secret, output, info);
+        if (Sha2.Supports(hash)) Hkdf.Expand(hash, secret, info, output);
+        else HKDF.Expand(hash, secret, output, info);
     }
 
     /// <summary>Derive-Secret(Secret, Label, Messages) given the transcript hash of Messages.</summary>

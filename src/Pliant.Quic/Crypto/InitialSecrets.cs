@@ -46,7 +46,7 @@ public static class InitialSecrets
     public static void Derive(uint version, ReadOnlySpan<byte> clientDcid, out byte[] clientSecret, out byte[] serverSecret)
     {
         Span<byte> initial = stackalloc byte[32];
-        HKDF.Extract(HashAlgorithmName.SHA256, clientDcid, Salt(version), initial);
+        Hkdf.Extract(HashAlgorithmName.SHA256, clientDcid, Salt(version), initial);
         // The "client in"/"server in" labels are the same for v1 and v2 (RFC 9369 §3.3.2 changes only key/iv/hp/ku).
         clientSecret = HkdfLabel.Expand(HashAlgorithmName.SHA256, initial, "client in", default, 32);
         serverSecret = HkdfLabel.Expand(HashAlgorithmName.SHA256, initial, "server in", default, 32);
@@ -77,7 +77,7 @@ public static class InitialSecrets
     public static PacketKeys CreateKeysFor(uint version, ReadOnlySpan<byte> clientDcid, bool clientSide)
     {
         Span<byte> initial = stackalloc byte[32];
-        HKDF.Extract(HashAlgorithmName.SHA256, clientDcid, Salt(version), initial);
+        Hkdf.Extract(HashAlgorithmName.SHA256, clientDcid, Salt(version), initial);
         byte[] secret = HkdfLabel.Expand(HashAlgorithmName.SHA256, initial, clientSide ? "client in" : "server in", default, 32);
         CryptographicOperations.ZeroMemory(initial);
         var keys = PacketKeys.Create(CipherSuite.Aes128GcmSha256, secret, version);

@@ -21,7 +21,7 @@ public static class StatelessResetTokens
         if (staticKey.Length < 16) throw new ArgumentException("the static key must be at least 16 bytes", nameof(staticKey));
         if (token16.Length < TokenLength) throw new ArgumentException("the token is 16 bytes", nameof(token16));
         Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
-        HMACSHA256.HashData(staticKey, cid.Span, mac);
+        Hmac.Compute(HashAlgorithmName.SHA256, staticKey, cid.Span, mac);
         mac[..TokenLength].CopyTo(token16);
         CryptographicOperations.ZeroMemory(mac);
     }

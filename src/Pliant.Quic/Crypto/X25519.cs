@@ -17,7 +17,7 @@ public static class X25519
     public static void GeneratePrivateKey(Span<byte> privateKey)
     {
         if (privateKey.Length != KeyLength) throw new ArgumentException("X25519 keys are 32 bytes", nameof(privateKey));
-        RandomNumberGenerator.Fill(privateKey);
+        RandomSource.Secure.Fill(privateKey);
         Clamp(privateKey);
     }
 

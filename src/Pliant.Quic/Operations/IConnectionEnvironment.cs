@@ -15,6 +15,14 @@ public interface IConnectionEnvironment
     /// <summary>The connection's time, µs.</summary>
     long NowUs { get; }
 
+    /// <summary>
+    /// The plugin changed what the connection may send (a frame reserved, state set from an application call):
+    /// the endpoint must look at the connection again. Attaching and detaching handlers does this already.
+    /// </summary>
+    void NoteActivity()
+    {
+    }
+
     /// <summary>Reads a field (<see cref="ConnectionField"/>); unknown ids read 0.</summary>
     ulong GetField(ConnectionField field);
 

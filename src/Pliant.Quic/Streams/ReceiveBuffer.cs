@@ -229,7 +229,9 @@ public sealed class ReceiveBuffer : IDisposable
             if (_readOffset % ChunkSize == 0 && _chunks.Remove(key, out var c)) ChunkPool.Return(c);
         }
         fin = IsFinished;
-        if (fin) ReleaseAll();
+        // Finished, or everything received was read and nothing waits out of order: an idle stream
+        // (an HTTP/3 control or QPACK stream between instructions) holds no chunk (issue 17).
+        if (fin || (_readOffset == _contiguousEnd && _pending.IsEmpty && _chunks.Count > 0)) ReleaseAll();
         return total;
     }
 

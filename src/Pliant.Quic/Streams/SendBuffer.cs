@@ -202,6 +202,15 @@ public sealed class SendBuffer : IDisposable
             _chunks.RemoveAt(0);
             _chunkBase += ChunkSize;
         }
+        // Everything written is acknowledged: an idle stream (an HTTP/3 control stream after SETTINGS)
+        // holds no chunk; the next write rents one with the base at the new offset (issue 17: memory
+        // per idle connection).
+        if (_ackedPrefix == _written && _chunks.Count > 0)
+        {
+            foreach (var c in _chunks) ChunkPool.Return(c);
+            _chunks.Clear();
+            _chunkBase = _written;
+        }
     }
 
     /// <summary>Records that a frame carrying [offset, offset+length) (and FIN if set) was lost.</summary>

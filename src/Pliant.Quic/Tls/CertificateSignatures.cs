@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -22,27 +23,22 @@ internal static class CertificateSignatures
     /// <summary>The scheme our certificate's key can sign with among the peer's list, or null.</summary>
     public static ushort? Choose(X509Certificate2 cert, IReadOnlyList<ushort> peerSchemes)
     {
-        using (var ec = cert.GetECDsaPrivateKey())
+        var key = SigningKey.Of(cert);
+        if (key.Ecdsa is not null)
         {
-            if (ec is not null)
+            ushort want = key.Ecdsa.KeySize switch
             {
-                ushort want = ec.KeySize switch
-                {
-                    256 => SignatureScheme.EcdsaSecp256r1Sha256,
-                    384 => SignatureScheme.EcdsaSecp384r1Sha384,
-                    _ => 0,
-                };
-                return want != 0 && peerSchemes.Contains(want) ? want : null;
-            }
+                256 => SignatureScheme.EcdsaSecp256r1Sha256,
+                384 => SignatureScheme.EcdsaSecp384r1Sha384,
+                _ => 0,
+            };
+            return want != 0 && peerSchemes.Contains(want) ? want : null;
         }
-        using (var rsa = cert.GetRSAPrivateKey())
+        if (key.Rsa is not null)
         {
-            if (rsa is not null)
-            {
-                foreach (ushort s in peerSchemes)
-                    if (s is SignatureScheme.RsaPssRsaeSha256 or SignatureScheme.RsaPssRsaeSha384 or SignatureScheme.RsaPssRsaeSha512)
-                        return s;
-            }
+            foreach (ushort s in peerSchemes)
+                if (s is SignatureScheme.RsaPssRsaeSha256 or SignatureScheme.RsaPssRsaeSha384 or SignatureScheme.RsaPssRsaeSha512)
+                    return s;
         }
         return null;
     }
@@ -56,17 +52,20 @@ internal static class CertificateSignatures
 
     private static bool IsEcdsa(ushort scheme) => scheme is SignatureScheme.EcdsaSecp256r1Sha256 or SignatureScheme.EcdsaSecp384r1Sha384;
 
+    /// <summary>The CertificateVerify signature of <paramref name="content"/> with the certificate's private key.</summary>
+    /// <exception cref="InvalidOperationException">The certificate has no private key of the scheme's type.</exception>
     public static byte[] Sign(X509Certificate2 cert, ushort scheme, byte[] content)
     {
+        var key = SigningKey.Of(cert);
         if (IsEcdsa(scheme))
         {
-            using var ec = cert.GetECDsaPrivateKey() ?? throw new InvalidOperationException("certificate has no ECDSA private key");
+            var ec = key.Ecdsa ?? throw new InvalidOperationException("certificate has no ECDSA private key");
             // ECDSA signatures are DER (RFC 8446 §4.2.3).
-            return ec.SignData(content, HashOf(scheme), DSASignatureFormat.Rfc3279DerSequence);
+            lock (key) return ec.SignData(content, HashOf(scheme), DSASignatureFormat.Rfc3279DerSequence);
         }
-        using var rsa = cert.GetRSAPrivateKey() ?? throw new InvalidOperationException("certificate has no RSA private key");
+        var rsa = key.Rsa ?? throw new InvalidOperationException("certificate has no RSA private key");
         // RSASSA-PSS with salt length = hash length (RFC 8446 §4.2.3), which is .NET's Pss padding.
-        return rsa.SignData(content, HashOf(scheme), RSASignaturePadding.Pss);
+        lock (key) return rsa.SignData(content, HashOf(scheme), RSASignaturePadding.Pss);
     }
 
     /// <summary>Checks a signature with the leaf's public key; false on any mismatch.</summary>
@@ -89,5 +88,28 @@ internal static class CertificateSignatures
         {
             return false;
         }
+    }
+
+    /// <summary>
+    /// The private key of a server certificate, taken out of it once per certificate object: every
+    /// <c>GetECDsaPrivateKey()</c> call duplicates the key into a new OpenSSL object, which cost a
+    /// handshake about as much as the signature itself (issue 17). Lives as long as the certificate.
+    /// Signing is serialised per key (the drivers of one listener may sign at the same time).
+    /// </summary>
+    private sealed class SigningKey
+    {
+        private static readonly ConditionalWeakTable<X509Certificate2, SigningKey> Keys = new();
+
+        private SigningKey(X509Certificate2 cert)
+        {
+            Ecdsa = cert.GetECDsaPrivateKey();
+            if (Ecdsa is null) Rsa = cert.GetRSAPrivateKey();
+        }
+
+        public ECDsa? Ecdsa { get; }
+
+        public RSA? Rsa { get; }
+
+        public static SigningKey Of(X509Certificate2 cert) => Keys.GetValue(cert, static c => new SigningKey(c));
     }
 }

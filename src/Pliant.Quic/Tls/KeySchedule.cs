@@ -13,7 +13,7 @@ internal sealed class KeySchedule
     {
         Hash = hash;
         HashLength = hashLength;
-        _secret = HKDF.Extract(hash, psk ?? new byte[hashLength], new byte[hashLength]);
+        _secret = Hkdf.Extract(hash, psk ?? new byte[hashLength], new byte[hashLength]);
     }
 
     public KeySchedule(CipherSuite suite, byte[]? psk) : this(suite.Hash(), suite.HashLength(), psk) { }
@@ -35,7 +35,7 @@ internal sealed class KeySchedule
     public void Advance(byte[]? ikm)
     {
         byte[] salt = HkdfLabel.DeriveSecret(Hash, _secret, "derived", EmptyHash);
-        _secret = HKDF.Extract(Hash, ikm ?? new byte[HashLength], salt);
+        _secret = Hkdf.Extract(Hash, ikm ?? new byte[HashLength], salt);
     }
 
     /// <summary>Derive-Secret of the current stage (e.g. "c hs traffic", "s ap traffic", "res master").</summary>
@@ -45,7 +45,7 @@ internal sealed class KeySchedule
     public byte[] VerifyData(byte[] baseKey, byte[] transcriptHash)
     {
         byte[] finishedKey = HkdfLabel.Expand(Hash, baseKey, "finished", [], HashLength);
-        return CryptographicOperations.HmacData(Hash, finishedKey, transcriptHash);
+        return Hmac.Compute(Hash, finishedKey, transcriptHash);
     }
 
     /// <summary>The PSK of a ticket: HKDF-Expand-Label(resumption_master_secret, "resumption", ticket_nonce, Hash.length) (RFC 8446 §4.6.1).</summary>

@@ -28,7 +28,7 @@ internal static class SessionTicketSealer
         w.U8(t.EarlyData ? 1 : 0);
         var plain = w.Written;
         var result = new byte[NonceSize + plain.Length + TagSize];
-        RandomNumberGenerator.Fill(result.AsSpan(0, NonceSize));
+        RandomSource.Secure.Fill(result.AsSpan(0, NonceSize));
         using var aead = new AesGcm(key, TagSize);
         aead.Encrypt(result.AsSpan(0, NonceSize), plain, result.AsSpan(NonceSize, plain.Length), result.AsSpan(NonceSize + plain.Length));
         return result;

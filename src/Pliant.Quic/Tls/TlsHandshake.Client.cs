@@ -27,7 +27,8 @@ public sealed partial class TlsHandshake
     private void ClientStart()
     {
         var o = ClientOptions;
-        _clientRandom = RandomNumberGenerator.GetBytes(32);
+        _clientRandom = new byte[32];
+        RandomSource.Secure.Fill(_clientRandom);
         _keyShare = KeyExchange.Create(o.Groups[0]);
         var now = o.Time.GetUtcNow();
         if (o.ResumptionTicket is { } t && o.CipherSuites.Contains(t.Suite) && now < t.IssuedAt + t.Lifetime

@@ -183,7 +183,9 @@ public sealed partial class TlsHandshake
             shared = ke.DeriveSharedSecret(peerKey);
             ourKey = ke.PublicKey;
         }
-        byte[] serverHello = BuildServerHello(suite, RandomNumberGenerator.GetBytes(32), w =>
+        byte[] serverRandom = new byte[32];
+        RandomSource.Secure.Fill(serverRandom);
+        byte[] serverHello = BuildServerHello(suite, serverRandom, w =>
         {
             int e = w.BeginExtension(ExtensionType.KeyShare);
             w.U16((ushort)group.Value);
@@ -393,7 +395,7 @@ public sealed partial class TlsHandshake
         byte[] resumptionMaster = keys.Derive("res master", _transcript.Hash(keys.Hash));
         byte[] nonce = [0];
         byte[] psk = KeySchedule.ResumptionPsk(keys.Hash, keys.HashLength, resumptionMaster, nonce);
-        uint ageAdd = BinaryPrimitives.ReadUInt32BigEndian(RandomNumberGenerator.GetBytes(4));
+        uint ageAdd = (uint)RandomSource.Secure.NextUInt64();
         uint lifetime = (uint)Math.Clamp(o.TicketLifetime.TotalSeconds, 1, 604800);
         byte[] ticket = SessionTicketSealer.Seal(o.TicketKey, new TicketContents(Suite!.Value, psk, ApplicationProtocol, ServerName,
             o.Time.GetUtcNow().ToUnixTimeMilliseconds(), ageAdd, o.EnableEarlyData));

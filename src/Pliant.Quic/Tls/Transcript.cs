@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Pliant.Quic.Crypto;
 
 namespace Pliant.Quic.Tls;
 
@@ -15,10 +16,9 @@ internal sealed class Transcript
     /// <summary>Transcript-Hash of everything so far followed by <paramref name="partial"/> (for PSK binders).</summary>
     public byte[] HashWith(HashAlgorithmName hash, ReadOnlySpan<byte> partial)
     {
-        using var h = IncrementalHash.CreateHash(hash);
-        h.AppendData(_messages.Written);
-        h.AppendData(partial);
-        return h.GetHashAndReset();
+        var output = new byte[Sha2.HashSize(hash)];
+        Sha2.Hash(hash, _messages.Written, partial, [], output);
+        return output;
     }
 
     /// <summary>
@@ -36,8 +36,8 @@ internal sealed class Transcript
 
     public static byte[] HashOf(HashAlgorithmName hash, ReadOnlySpan<byte> data)
     {
-        using var h = IncrementalHash.CreateHash(hash);
-        h.AppendData(data);
-        return h.GetHashAndReset();
+        var output = new byte[Sha2.HashSize(hash)];
+        Sha2.Hash(hash, data, [], [], output);
+        return output;
     }
 }

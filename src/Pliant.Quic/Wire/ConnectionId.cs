@@ -37,7 +37,7 @@ public readonly struct ConnectionId : IEquatable<ConnectionId>
     public static ConnectionId Random(int length)
     {
         Span<byte> b = stackalloc byte[length];
-        System.Security.Cryptography.RandomNumberGenerator.Fill(b);
+        RandomSource.Secure.Fill(b);
         return new ConnectionId(b);
     }
 

@@ -1,0 +1,56 @@
+using Pliant.Quic.Connection;
+using Pliant.Quic.Tests.Simulation;
+
+namespace Pliant.Quic.Tests.Connections;
+
+/// <summary>
+/// The endpoint looks only at connections with something going on (issue 17): idle ones are parked until a
+/// datagram, their timer or the application wakes them, and nothing is lost or delayed by parking.
+/// </summary>
+public class EndpointActivityTests
+{
+    [Fact]
+    public void IdleConnectionsAreParkedAndWakeForDatagramsTimersAndTheApplication()
+    {
+        var pair = new SimulatedPair(91, SimulationSetup.ServerEndpoint(91));
+        var clients = Enumerable.Range(0, 40).Select(i => pair.Connect(SimulationSetup.ClientOptions(900 + i))).ToList();
+        Assert.True(pair.RunUntil(() => clients.All(c => c.HandshakeConfirmed) && pair.Server.Connections.Count == 40));
+        pair.RunFor(2_000_000); // ACKs, NEW_CONNECTION_IDs and tickets settle
+        // A driver dispatches events; here the test takes them (a connection with events stays active).
+        foreach (var c in pair.Server.Connections.Concat(pair.Client.Connections))
+            while (c.TryPollEvent(out _)) { }
+        pair.Server.PollTimeout();
+        pair.Client.PollTimeout();
+
+        // Nothing left to do: every connection is parked on both sides.
+        Assert.Equal(40, pair.Server.Connections.Count);
+        Assert.Equal(0, pair.Server.ActiveConnections);
+        Assert.Equal(0, pair.Client.ActiveConnections);
+
+        // The application writes on a few parked client connections: the data goes out at once (no sweep).
+        var collectors = new List<(StreamPump Pump, StreamCollector Collector, ulong Id)>();
+        foreach (var client in clients.Where((_, i) => i % 10 == 3))
+        {
+            Assert.True(client.TryOpenStream(true, out ulong id));
+            var server = pair.Server.Connections.Single(s => s.RemoteConnectionId == client.LocalConnectionId || s.LocalConnectionId == client.RemoteConnectionId);
+            collectors.Add((new StreamPump(client, id, new byte[30_000]), new StreamCollector(server), id));
+        }
+        long start = pair.NowUs;
+        pair.OnStep = () => { foreach (var (p, c, _) in collectors) { p.Step(); c.Step(); } };
+        Assert.True(pair.RunUntil(() => collectors.All(x => x.Collector.Finished.Contains(x.Id)), 10_000_000));
+        Assert.True(pair.NowUs - start < 500_000, $"took {(pair.NowUs - start) / 1000} ms: a parked connection waited for the sweep");
+        Assert.All(collectors, x => Assert.Equal(30_000, x.Collector.Data[x.Id].Length));
+        pair.OnStep = null;
+
+        // Timers still fire for parked connections: the idle timeout closes them all (events taken as a driver would).
+        pair.OnStep = () =>
+        {
+            foreach (var c in pair.Server.Connections.Concat(pair.Client.Connections))
+                while (c.TryPollEvent(out _)) { }
+        };
+        Assert.True(pair.RunUntil(() => clients.All(c => c.IsClosed) && pair.Server.Connections.Count == 0, 120_000_000));
+        Assert.All(clients, c => Assert.True(c.ClosedByIdleTimeout));
+        Assert.Equal(0, pair.Server.Statistics.MissedActivations);
+        Assert.Equal(0, pair.Client.Statistics.MissedActivations);
+    }
+}
