@@ -4,19 +4,17 @@ namespace Pliant.Quic.Connection;
 
 /// <summary>
 /// Spreads packets over the RTT (RFC 9002 §7.7) using the congestion controller's pacing interval. Each
-/// packet has a departure slot one interval after the previous one; a packet may leave up to a burst ahead
-/// of its slot — <see cref="BurstPackets"/> datagrams, or 1 ms worth at the pacing rate when that is more (at
-/// most <see cref="MaxBurstPackets"/>, one 64 KB batch) — so a GSO batch goes out together, and the sender
-/// is woken when the next slot comes (about a burst later), not every interval.
+/// packet has a departure slot one interval after the previous one. After idleness a burst may leave at once
+/// — <see cref="BurstPackets"/> datagrams, or 1 ms worth at the pacing rate when that is more (at most
+/// <see cref="MaxBurstPackets"/>, one 64 KB batch) — so a GSO batch goes out together.
 /// </summary>
 /// <remarks>
-/// The schedule is kept when the sender wakes late (a loaded machine's scheduler): the slots it missed go at
-/// once, so the average rate is the pacing rate — up to a quarter of the smoothed RTT of lateness (at most
-/// <see cref="MaxCatchUpUs"/> and <see cref="MaxCatchUpPackets"/> slots). Later than that the sender was idle
-/// and the schedule restarts with a burst (RFC 9002 §7.7). A pacer that restarts its schedule at every
-/// late wake-up sends one interval plus the lateness per packet: at 50 Mbit/s (232 µs per datagram) a
-/// 100 µs late timer costs 30 % of the rate, which a controller pacing at exactly its bandwidth estimate
-/// (BBR) never recovers.
+/// The schedule is kept when the sender wakes late (a loaded machine's scheduler): the slots it missed are
+/// due at once, so the average rate is the pacing rate — up to a quarter of the smoothed RTT of lateness (at
+/// most <see cref="MaxCatchUpUs"/> and <see cref="MaxCatchUpPackets"/> slots). Later than that the sender was
+/// idle and the schedule restarts with a burst. A pacer that restarts its schedule at every late wake-up
+/// sends one interval plus the lateness per packet: at 50 Mbit/s (232 µs per datagram) a 100 µs late timer
+/// costs 30 % of the rate, which a controller pacing at exactly its bandwidth estimate (BBR) never recovers.
 /// </remarks>
 internal sealed class SendPacer
 {
@@ -36,14 +34,13 @@ internal sealed class SendPacer
     public const int MaxCatchUpPackets = 64;
 
     private long _nextSendUs; // the next packet's slot
-    private long _aheadUs;    // how far ahead of its slot a packet may leave (the burst)
+    private int _credit;      // packets that may still leave ahead of their slots (the burst after idleness)
     private bool _paced;
 
     /// <summary>When the next packet may be sent, or null if now.</summary>
     public long? NextSendTimeUs(long nowUs)
     {
-        if (!_paced || nowUs >= _nextSendUs - _aheadUs) return null;
-        // Sleep until the slot itself: the burst allowance is whole again by then.
+        if (!_paced || _credit > 0 || nowUs >= _nextSendUs) return null;
         return _nextSendUs;
     }
 
@@ -56,12 +53,18 @@ internal sealed class SendPacer
             _paced = false;
             return;
         }
-        int burst = (int)Math.Clamp(BurstTimeUs / i, BurstPackets, MaxBurstPackets);
-        _aheadUs = (burst - 1) * i;
         long catchUpUs = Math.Min(Math.Min(rtt.SmoothedRtt / 4, MaxCatchUpUs), MaxCatchUpPackets * i);
-        // First packet, or later than the catch-up bound (idle): the schedule starts now.
-        if (!_paced || nowUs - _nextSendUs > catchUpUs) _nextSendUs = nowUs;
-        _paced = true;
+        if (!_paced || nowUs - _nextSendUs > catchUpUs)
+        {
+            // First packet, or later than the catch-up bound (idle): the schedule starts now, with a burst.
+            _paced = true;
+            _nextSendUs = nowUs;
+            _credit = (int)Math.Clamp(BurstTimeUs / i, BurstPackets, MaxBurstPackets) - 1;
+        }
+        else if (nowUs < _nextSendUs && _credit > 0)
+        {
+            _credit--; // ahead of its slot: part of the burst
+        }
         _nextSendUs += i;
     }
 }

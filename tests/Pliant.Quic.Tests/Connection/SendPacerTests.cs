@@ -42,20 +42,23 @@ public class SendPacerTests
     }
 
     [Fact]
-    public void ALateWakeUpSendsTheSlotsItMissedPlusTheBurst()
+    public void ALateWakeUpSendsTheSlotsItMissed()
     {
         var cc = new FixedRate(200);
         var rtt = Rtt(20_000);
         var pacer = new SendPacer();
         Assert.Equal(SendPacer.BurstPackets, SendableAt(pacer, 1_000_000, cc, rtt));
-        // The driver sleeps until the next slot, a burst later (not one interval later).
+        // After the burst the driver sleeps until the next slot.
         long due = pacer.NextSendTimeUs(1_000_000)!.Value;
         Assert.Equal(1_000_000 + (10 * 200), due);
-        // Woken 3 ms late: the 15 slots it missed, then the burst (10) ahead of the schedule.
-        Assert.Equal(15 + 10, SendableAt(pacer, due + 3_000, cc, rtt));
-        // 4.8 ms late: 24 missed slots (within a quarter of the 20 ms RTT) and the burst.
+        // Woken 3 ms late: the slot due and the 15 it missed go now (the old pacer let 10 go and lost 6).
+        Assert.Equal(16, SendableAt(pacer, due + 3_000, cc, rtt));
+        // On time: one slot.
         due = pacer.NextSendTimeUs(due + 3_000)!.Value;
-        Assert.Equal(24 + 10, SendableAt(pacer, due + 4_800, cc, rtt));
+        Assert.Equal(1, SendableAt(pacer, due, cc, rtt));
+        // 4.8 ms late: 24 missed slots (within a quarter of the 20 ms RTT) and the one due.
+        due = pacer.NextSendTimeUs(due)!.Value;
+        Assert.Equal(25, SendableAt(pacer, due + 4_800, cc, rtt));
         // 50 ms late is idleness, not lateness: the schedule restarts with the burst.
         due = pacer.NextSendTimeUs(due + 4_800)!.Value;
         Assert.Equal(SendPacer.BurstPackets, SendableAt(pacer, due + 50_000, cc, rtt));
