@@ -34,18 +34,20 @@ internal static partial class BenchCommand
         var connections = new Option<bool>("--connections") { Description = "per-connection costs against gtlsserver (with --vs-ngtcp2): short connections (handshake + 1 KB GET) and open idle ones; CPU, context switches, handshakes per core-second, time to first byte, RSS per idle connection" };
         var concurrency = new Option<int>("--concurrency") { Description = "with --connections: connections in progress at once", DefaultValueFactory = _ => 32 };
         var idle = new Option<int>("--idle") { Description = "with --connections: idle connections held open (0: skip)", DefaultValueFactory = _ => 1000 };
+        var route = new Option<bool>("--route") { Description = "pliant get from pliant serve directly and through pliant route (to a Pliant backend and to one treated as foreign), interleaved: goodput against direct (goal >= 80 %), router CPU per GiB, router state per connection (--size default 256, --runs default 3)" };
         var cc = new Option<string?>("--cc") { Description = "congestion controller of the Pliant peers: cubic (default), newreno or bbr (BBRv3); with --path a comma-separated list (default cubic,newreno,bbr)" };
         var path = new Option<string?>("--path") { Description = "download through the impairment relay with these impairments in each direction (e.g. rate=50mbit,delay=10ms,loss=2%; keys as pliant relay), each Pliant controller of --cc in turn (and ngtcp2's with --vs-ngtcp2), interleaved; --size default 10, --runs default 3" };
         var ngtcp2Cc = new Option<string>("--ngtcp2-cc") { Description = "with --path --vs-ngtcp2: ngtcp2's controllers, comma-separated (cubic, reno, bbr, bbr2)", DefaultValueFactory = _ => "cubic,bbr2" };
         var seed = new Option<ulong>("--seed") { Description = "with --path: the relay's seed (every loss is a function of it and the traffic)", DefaultValueFactory = _ => 1 };
 
         var cmd = new Command("bench", "Loopback benchmark: Pliant↔Pliant download (and ngtcp2 side by side).");
-        foreach (var o in new Option[] { size, runs, vs, cross, handshakes, script, timeout, warmup, pinCpu, plugin, cc, isolation, pluginDir, flood, count, connections, concurrency, idle, path, ngtcp2Cc, seed }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { size, runs, vs, cross, handshakes, script, timeout, warmup, pinCpu, plugin, cc, isolation, pluginDir, flood, count, connections, concurrency, idle, route, path, ngtcp2Cc, seed }) cmd.Options.Add(o);
         cmd.SetAction(pr => pr.GetValue(path) is { } spec ? RunPath(spec, CcList(pr.GetValue(cc) ?? string.Join(',', PathControllers), PathControllers),
                 pr.GetValue(vs) ? CcList(pr.GetValue(ngtcp2Cc) ?? "", Ngtcp2Controllers) : [], pr.GetValue(seed), new Settings(
                 pr.GetValue(size) ?? PathDefaultSizeMiB, Math.Max(1, pr.GetValue(runs) ?? PathDefaultRounds), false, false, 0,
                 pr.GetValue(script), TimeSpan.FromSeconds(pr.GetValue(timeout)), pr.GetValue(pinCpu), 0))
             : pr.GetValue(cc) is { } one && !PathControllers.Contains(one) ? UsageError($"--cc {one}: expected one of {string.Join(", ", PathControllers)}")
+            : pr.GetValue(route) ? BenchRoute.Run(Math.Max(1, pr.GetValue(size) ?? 256), Math.Max(1, pr.GetValue(runs) ?? 3), TimeSpan.FromSeconds(pr.GetValue(timeout)))
             : pr.GetValue(flood) ? BenchFlood.Run(Math.Max(1, pr.GetValue(count) ?? BenchFlood.DefaultCount), TimeSpan.FromSeconds(Math.Min(pr.GetValue(timeout), 60)))
             : pr.GetValue(connections) ? BenchConnections.Run(new BenchConnections.Settings(Math.Max(0, pr.GetValue(count) ?? 1000),
                 Math.Max(1, pr.GetValue(concurrency)), Math.Max(0, pr.GetValue(idle)), pr.GetValue(vs), TimeSpan.FromSeconds(pr.GetValue(timeout))))

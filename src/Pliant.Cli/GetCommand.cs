@@ -11,7 +11,7 @@ namespace Pliant.Cli;
 
 /// <summary>
 /// <c>pliant get URL... [-o FILE|DIR] [--insecure | --pin SHA256] [--ciphers LIST] [--groups LIST]
-/// [--version v1|v2|0xHEX] [--session FILE] [--key-update] [--quiet]</c>: HTTP/3 download. Several URLs
+/// [--version v1|v2|0xHEX] [--session FILE] [--key-update] [--connect ADDR[:PORT]] [--pad-hello BYTES] [--quiet]</c>: HTTP/3 download. Several URLs
 /// share one connection and run on concurrent streams. Exit codes: 0 ok, 1 HTTP/transfer error,
 /// 2 usage, 3 connection/TLS failure.
 /// </summary>
@@ -45,10 +45,20 @@ internal static class GetCommand
         var cc = new Option<string?>("--cc") { Description = "Congestion controller of this client's sending side: cubic (default), newreno or bbr (BBRv3)" };
         cc.AcceptOnlyFromAmong([.. CliSupport.CongestionControlNames, "reno"]);
         var idleTimeout = new Option<double>("--idle-timeout") { Description = "Seconds without any packet before the connection is given up (max_idle_timeout, RFC 9000 §10.1)", DefaultValueFactory = _ => 30 };
+        var connect = new Option<string?>("--connect")
+        {
+            Description = "Connect to this IP address (ADDR or ADDR:PORT; the port defaults to the URL's) instead of resolving the URL's host; " +
+                          "the URL's host is still sent in SNI and :authority and checked against the certificate (e.g. through pliant route)",
+        };
+        var padHello = new Option<int>("--pad-hello")
+        {
+            Description = $"Add a TLS padding extension of this many bytes (0 to {TlsClientOptions.MaxClientHelloPadding}) to the ClientHello; " +
+                          "about 1200 or more makes it span two or more Initial packets, like large post-quantum key shares",
+        };
 
         var cmd = new Command("get", "Download over HTTP/3");
         cmd.Arguments.Add(urls);
-        foreach (var o in new Option[] { output, insecure, pin, ciphers, groups, version, session, keyUpdate, migrate, rebind, quiet, connectTimeout, idleTimeout, cc }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { output, insecure, pin, ciphers, groups, version, session, keyUpdate, migrate, rebind, quiet, connectTimeout, idleTimeout, connect, padHello, cc }) cmd.Options.Add(o);
         var pluginOptions = PluginCliOptions.AddTo(cmd);
         cmd.SetAction(async (pr, ct) =>
         {
@@ -69,6 +79,8 @@ internal static class GetCommand
                 PathChange = pr.GetValue(migrate) ? PathChange.Migrate : pr.GetValue(rebind) ? PathChange.Rebind : PathChange.None,
                 IdleTimeoutSeconds = pr.GetValue(idleTimeout),
                 CongestionControl = CliSupport.ParseCongestionControl(pr.GetValue(cc)),
+                Connect = pr.GetValue(connect),
+                ClientHelloPadding = pr.GetValue(padHello),
             };
             return await RunAsync(opts, ct).ConfigureAwait(false);
         });
@@ -89,6 +101,12 @@ internal static class GetCommand
 
         /// <summary><c>--migrate</c> or <c>--rebind</c>.</summary>
         public PathChange PathChange { get; init; }
+
+        /// <summary><c>--connect</c>: the address to connect to instead of the URL's host (which stays the SNI and :authority).</summary>
+        public string? Connect { get; init; }
+
+        /// <summary><c>--pad-hello</c>: bytes of TLS padding in the ClientHello.</summary>
+        public int ClientHelloPadding { get; init; }
     }
 
     internal enum PathChange { None, Migrate, Rebind }
@@ -110,9 +128,14 @@ internal static class GetCommand
                                         "impersonate the server and read or change this transfer");
             var (initialVersion, versions) = CliSupport.ParseVersion(o.Version);
             var ticket = SessionFile.Load(o.Session, validation, Console.Error);
+            if (o.ClientHelloPadding is < 0 or > TlsClientOptions.MaxClientHelloPadding)
+                throw new CliException(ExitCodes.Usage, $"--pad-hello takes 0 to {TlsClientOptions.MaxClientHelloPadding} bytes");
+            var remote = o.Connect is { } c
+                ? CliSupport.ParseEndPoint(c, first.IsDefaultPort || first.Port <= 0 ? 443 : first.Port)
+                : await CliSupport.ResolveAsync(first, ct).ConfigureAwait(false);
             var options = new QuicClientConnectionOptions
             {
-                RemoteEndPoint = await CliSupport.ResolveAsync(first, ct).ConfigureAwait(false),
+                RemoteEndPoint = remote,
                 ServerName = first.IdnHost,
                 ApplicationProtocols = ["h3"],
                 CertificateValidation = validation,
@@ -122,6 +145,7 @@ internal static class GetCommand
                 Versions = versions,
                 ResumptionTicket = ticket,
                 EnableEarlyData = ticket is not null,
+                ClientHelloPadding = o.ClientHelloPadding,
                 // --connect-timeout bounds the handshake (the core's own default would cut it at 10 s).
                 HandshakeTimeout = TimeSpan.FromSeconds(o.ConnectTimeoutSeconds > 0 ? o.ConnectTimeoutSeconds : 10),
                 IdleTimeout = TimeSpan.FromSeconds(o.IdleTimeoutSeconds > 0 ? o.IdleTimeoutSeconds : 30),

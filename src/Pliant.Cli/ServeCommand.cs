@@ -12,7 +12,8 @@ using Pliant.Quic.Connection;
 namespace Pliant.Cli;
 
 /// <summary>
-/// <c>pliant serve [DIR] [--listen 127.0.0.1:4433] [--cert FILE --key FILE] [--retry] [--no-early-data] [--cc cubic|newreno|bbr] [--quiet]</c>:
+/// <c>pliant serve [DIR] [--listen 127.0.0.1:4433] [--cert FILE --key FILE] [--retry] [--no-early-data] [--cc cubic|newreno|bbr] [--quiet]
+/// [--behind-router ADDR[:PORT]] [--lb-config FILE [--server-id HEX] [--config-id N]]</c>:
 /// an HTTP/3 static file server with session tickets and 0-RTT (a random ticket key per process). 0-RTT
 /// ClientHellos are accepted once each (ZeroRttAntiReplay) and early requests run only for GET and HEAD;
 /// others are answered 425 Too Early (RFC 8470). Runs until Ctrl+C or SIGTERM; one log line per request.
@@ -35,18 +36,28 @@ internal static class ServeCommand
         cc.AcceptOnlyFromAmong([.. CliSupport.CongestionControlNames, "reno"]);
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No per-request log lines" };
         var idleTimeout = new Option<double>("--idle-timeout") { Description = "Seconds without any packet before a connection is dropped (max_idle_timeout, RFC 9000 §10.1)", DefaultValueFactory = _ => 30 };
+        var behindRouter = new Option<string?>("--behind-router")
+        {
+            Description = "Serve behind pliant route at this address (ADDR, or ADDR:PORT: its --upstream socket): datagrams come and go with the " +
+                          "router's forwarding header naming the client (docs/routing.md); datagrams from anywhere else are dropped",
+        };
+        var lbConfig = new Option<string?>("--lb-config") { Description = "QUIC-LB file (the one pliant route uses): issue connection IDs with this server's ID in them, so a load balancer routes every packet here" };
+        var serverId = new Option<string?>("--server-id") { Description = "This server's QUIC-LB server ID (hex; shorter than the configured length: a host prefix). Default: the --lb-config server whose address is --listen" };
+        var configId = new Option<int?>("--config-id") { Description = "Which configuration of --lb-config (needed when it has several)" };
 
         var cmd = new Command("serve", "Serve files over HTTP/3. " + SafeDefaults());
         cmd.Arguments.Add(dir);
-        foreach (var o in new Option[] { listen, cert, key, retry, noEarlyData, cc, quiet, idleTimeout }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { listen, cert, key, retry, noEarlyData, cc, quiet, idleTimeout, behindRouter, lbConfig, serverId, configId }) cmd.Options.Add(o);
         var pluginOptions = PluginCliOptions.AddTo(cmd);
         cmd.SetAction(async (pr, ct) =>
         {
             try
             {
                 var plugins = PluginCliOptions.Build(pr, pluginOptions);
+                var routing = Route.ServeRouting.From(pr.GetValue(behindRouter), pr.GetValue(lbConfig), pr.GetValue(serverId), pr.GetValue(configId),
+                    CliSupport.ParseEndPoint(pr.GetValue(listen)!, 4433));
                 return await RunAsync(pr.GetValue(dir)!, pr.GetValue(listen)!, pr.GetValue(cert), pr.GetValue(key), pr.GetValue(retry), !pr.GetValue(noEarlyData),
-                    pr.GetValue(cc)!, pr.GetValue(quiet), TimeSpan.FromSeconds(Math.Max(1, pr.GetValue(idleTimeout))), plugins, ct).ConfigureAwait(false);
+                    pr.GetValue(cc)!, pr.GetValue(quiet), TimeSpan.FromSeconds(Math.Max(1, pr.GetValue(idleTimeout))), plugins, routing, ct).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -78,7 +89,7 @@ internal static class ServeCommand
     }
 
     private static async Task<int> RunAsync(string root, string listen, string? certPath, string? keyPath, bool retry, bool earlyData, string cc, bool quiet,
-        TimeSpan idleTimeout, PluginSetup plugins, CancellationToken ct)
+        TimeSpan idleTimeout, PluginSetup plugins, Route.ServeRouting routing, CancellationToken ct)
     {
         if (!Directory.Exists(root)) throw new CliException(ExitCodes.Usage, $"no such directory: {root}");
         if ((certPath is null) != (keyPath is null)) throw new CliException(ExitCodes.Usage, "--cert and --key go together");
@@ -98,6 +109,8 @@ internal static class ServeCommand
             RequireRetry = retry,
             TicketKey = RandomNumberGenerator.GetBytes(32),
             EnableEarlyData = earlyData,
+            ForwardedBy = routing.BehindRouter,
+            ConnectionIdGenerator = routing.Generator,
             ConnectionOptions = new QuicServerConnectionOptions
             {
                 CongestionControl = CliSupport.ParseCongestionControl(cc) ?? CongestionControlAlgorithm.Cubic,
@@ -109,7 +122,7 @@ internal static class ServeCommand
         await using var listener = await QuicListener.ListenAsync(options, stop.Token).ConfigureAwait(false);
         var handler = new StaticFileHandler(Path.GetFullPath(root));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"pliant serve: listening on {listener.LocalEndPoint} root={Path.GetFullPath(root)} retry={(retry ? "on" : "off")} early-data={(earlyData ? "GET,HEAD" : "off")} cc={cc} cert-sha256={QuicServerCertificates.Sha256Fingerprint(certificate)}{(certPath is null ? " (self-signed)" : "")}"));
+            $"pliant serve: listening on {listener.LocalEndPoint} root={Path.GetFullPath(root)} retry={(retry ? "on" : "off")} early-data={(earlyData ? "GET,HEAD" : "off")} cc={cc} cert-sha256={QuicServerCertificates.Sha256Fingerprint(certificate)}{(certPath is null ? " (self-signed)" : "")}{routing.Description}"));
 
         var connections = new List<Task>();
         try

@@ -34,6 +34,9 @@ public sealed class QuicClientConnectionOptions : QuicConnectionOptions
     /// <summary>Send 0-RTT data when <see cref="ResumptionTicket"/> allows it.</summary>
     public bool EnableEarlyData { get; set; }
 
+    /// <summary>Bytes of a TLS padding extension in the ClientHello (<see cref="TlsClientOptions.ClientHelloPadding"/>); 0: none.</summary>
+    public int ClientHelloPadding { get; set; }
+
     /// <summary>The version the client starts with.</summary>
     public uint Version { get; set; } = QuicVersion.V1;
 

@@ -17,6 +17,7 @@ public sealed class QuicListener : IAsyncDisposable
     private readonly QuicListenerOptions _options;
     private readonly Channel<QuicConnection> _accepted;
     private readonly HashSet<QuicConnection> _pending = new(ReferenceEqualityComparer.Instance);
+    private Udp.ForwardingHeaderTransport? _forwarding;
     private int _disposed;
 
     private QuicListener(QuicListenerOptions options, Func<QuicListener, QuicEndpointDriver> start)
@@ -39,6 +40,12 @@ public sealed class QuicListener : IAsyncDisposable
     /// </summary>
     public EndpointStatistics Statistics => _driver.Endpoint.Statistics ?? new EndpointStatistics();
 
+    /// <summary>
+    /// Behind a router (<see cref="QuicListenerOptions.ForwardedBy"/>): datagrams dropped because they did not come
+    /// from the router or carried no valid forwarding header. 0 otherwise.
+    /// </summary>
+    public long ForwardingRejected => _forwarding?.Rejected ?? 0;
+
     /// <summary>The address the listener is bound to (port resolved).</summary>
     public IPEndPoint LocalEndPoint => _driver.LocalEndPoint;
 
@@ -47,6 +54,25 @@ public sealed class QuicListener : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(options.ListenEndPoint);
+        return ValueTask.FromResult(Start(options, null, options.ConnectionIdGenerator, cancellationToken));
+    }
+
+    /// <summary>
+    /// A listener on <paramref name="transport"/> (a port shared with other listeners, <c>Pliant.Router.SharedQuicPort</c>)
+    /// issuing connection IDs from <paramref name="generator"/>; <see cref="QuicListenerOptions.ListenEndPoint"/> is not used.
+    /// </summary>
+    internal static QuicListener ListenOn(QuicListenerOptions options, Udp.IUdpTransport transport, IConnectionIdGenerator generator, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(transport);
+        ArgumentNullException.ThrowIfNull(generator);
+        if (options.ForwardedBy is not null || options.ConnectionIdGenerator is not null)
+            throw new ArgumentException("a listener on a shared port has its connection IDs from the port and is not behind a router", nameof(options));
+        return Start(options, transport, generator, cancellationToken);
+    }
+
+    private static QuicListener Start(QuicListenerOptions options, Udp.IUdpTransport? transport, IConnectionIdGenerator? generator, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(options.ServerCertificate);
         if (options.ApplicationProtocols is null || options.ApplicationProtocols.Count == 0)
             throw new ArgumentException("At least one application protocol (ALPN) is required.", nameof(options));
@@ -60,12 +86,20 @@ public sealed class QuicListener : IAsyncDisposable
             RequireRetry = options.RequireRetry,
             StaticKey = options.StaticKey,
             Limits = options.Limits ?? ServerLimits.Default,
+            ConnectionIdGenerator = generator,
+            ConnectionIdLength = generator?.Length ?? 8,
         };
         var logging = options.LoggerFactory ?? options.ConnectionOptions.LoggerFactory;
         var listener = new QuicListener(options, self =>
-            QuicEndpointDriver.Start(options.ListenEndPoint, endpointOptions, logging, self.OnCoreAccepted, self.OnFault, options.EndpointFactory,
-                options.UseManagedSocket ? new Udp.ManagedUdpSocket(options.ListenEndPoint) : null));
-        return ValueTask.FromResult(listener);
+        {
+            Udp.IUdpTransport? socket = transport;
+            if (socket is null && options.ForwardedBy is { } router)
+                socket = self._forwarding = Udp.ForwardingHeaderTransport.Bind(options.ListenEndPoint, router, options.UseManagedSocket);
+            else if (socket is null && options.UseManagedSocket)
+                socket = new Udp.ManagedUdpSocket(options.ListenEndPoint);
+            return QuicEndpointDriver.Start(options.ListenEndPoint ?? socket!.LocalEndPoint, endpointOptions, logging, self.OnCoreAccepted, self.OnFault, options.EndpointFactory, socket);
+        });
+        return listener;
     }
 
     /// <summary>Waits for a client whose handshake completed.</summary>

@@ -55,6 +55,23 @@ public sealed class QuicListenerOptions
     /// <summary>Restricts the key exchange groups accepted; null accepts all.</summary>
     public IReadOnlyList<NamedGroup>? Groups { get; set; }
 
+    /// <summary>
+    /// Makes the connection IDs the listener issues — e.g. QUIC-LB routable IDs
+    /// (<c>Pliant.Router.QuicLb.QuicLbConnectionIdGenerator</c>) so a load balancer can route every packet of a
+    /// connection, migrations included, to this server. Null: random 8-byte IDs.
+    /// </summary>
+    public IConnectionIdGenerator? ConnectionIdGenerator { get; set; }
+
+    /// <summary>
+    /// The listener sits behind a Pliant router (<c>pliant route</c>) at this address, which forwards each client
+    /// datagram behind a small header naming the client (<see cref="Pliant.Quic.Wire.ForwardingHeader"/>,
+    /// docs/routing.md); the listener answers the same way, so the router keeps no per-connection state. Only
+    /// datagrams from this address (and port; 0 = any port, replies then go to the last one seen) are read,
+    /// everything else is dropped and counted (<see cref="QuicListener.ForwardingRejected"/>). Null: clients
+    /// send directly.
+    /// </summary>
+    public IPEndPoint? ForwardedBy { get; set; }
+
     /// <summary>Where the listener's driver logs; null uses <see cref="QuicConnectionOptions.LoggerFactory"/> of <see cref="ConnectionOptions"/>.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 

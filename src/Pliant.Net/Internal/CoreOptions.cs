@@ -21,6 +21,7 @@ internal static class CoreOptions
             Groups = o.Groups ?? ClientDefaults.Groups,
             ResumptionTicket = o.ResumptionTicket,
             EnableEarlyData = o.EnableEarlyData,
+            ClientHelloPadding = o.ClientHelloPadding,
         },
         InitialVersion = o.Version,
         Versions = o.Versions ?? Defaults.Versions,

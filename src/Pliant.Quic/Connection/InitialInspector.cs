@@ -3,7 +3,7 @@ using Pliant.Quic.Wire;
 
 namespace Pliant.Quic.Connection;
 
-/// <summary>What <see cref="InitialInspector.Inspect"/> found in a client's first Initial packet.</summary>
+/// <summary>What <see cref="InitialInspector.Inspect(ReadOnlySpan{byte}, in PacketHeader)"/> found in a client's first Initial packet.</summary>
 internal enum InitialVerdict
 {
     /// <summary>It decrypts, holds only frames allowed in a first Initial, and its CRYPTO data starts a ClientHello.</summary>
@@ -14,6 +14,13 @@ internal enum InitialVerdict
     Malformed,
     /// <summary>Decrypts, but no CRYPTO data, or CRYPTO data that cannot be a ClientHello.</summary>
     NoClientHello,
+}
+
+/// <summary>Receives the CRYPTO data of an Initial packet that <see cref="InitialInspector"/> opened (a router reassembling the ClientHello).</summary>
+internal interface IInitialCryptoSink
+{
+    /// <summary>CRYPTO frame data at <paramref name="offset"/> of the Initial crypto stream (a slice valid during the call only).</summary>
+    void OnCryptoData(ulong offset, ReadOnlySpan<byte> data);
 }
 
 /// <summary>
@@ -43,7 +50,13 @@ internal sealed class InitialInspector
     /// Inspects the first packet of <paramref name="datagram"/>, a long-header Initial of a supported
     /// version whose header was parsed into <paramref name="header"/>.
     /// </summary>
-    public InitialVerdict Inspect(ReadOnlySpan<byte> datagram, in PacketHeader header)
+    public InitialVerdict Inspect(ReadOnlySpan<byte> datagram, in PacketHeader header) => Inspect(datagram, header, null);
+
+    /// <summary>
+    /// <see cref="Inspect(ReadOnlySpan{byte}, in PacketHeader)"/>, also handing every CRYPTO frame of a packet
+    /// that turns out valid to <paramref name="sink"/> (nothing is handed over for a packet found malformed).
+    /// </summary>
+    public InitialVerdict Inspect(ReadOnlySpan<byte> datagram, in PacketHeader header, IInitialCryptoSink? sink)
     {
         Inspected++;
         int length = header.PacketLength;
@@ -61,7 +74,22 @@ internal sealed class InitialInspector
             return InitialVerdict.Undecryptable;
         // RFC 9000 §17.2: the reserved bits are zero once protection is removed.
         if ((packet[0] & 0x0c) != 0) return InitialVerdict.Malformed;
-        return ScanFrames(packet.Slice(pnOffset + pnLength, payloadLength));
+        var payload = packet.Slice(pnOffset + pnLength, payloadLength);
+        var verdict = ScanFrames(payload);
+        if (sink is not null && verdict == InitialVerdict.ClientHello) DeliverCrypto(payload, sink);
+        return verdict;
+    }
+
+    /// <summary>Walks the frames of a payload <see cref="ScanFrames"/> accepted and hands over the CRYPTO data.</summary>
+    private static void DeliverCrypto(ReadOnlySpan<byte> payload, IInitialCryptoSink sink)
+    {
+        var r = new WireReader(payload, TransportErrorCode.FrameEncodingError, "frame");
+        while (!r.IsEmpty)
+        {
+            ulong type = r.ReadVarInt();
+            if (type is 0x02 or 0x03) AckFrame.Read(ref r, type);
+            else if (type == 0x06 && CryptoFrame.Read(ref r, type) is { Data.IsEmpty: false } f) sink.OnCryptoData(f.Offset, f.Data);
+        }
     }
 
     /// <summary>

@@ -61,7 +61,7 @@ public sealed partial class QuicConnectionCore
 
     private LocalCid NewLocalCid()
     {
-        var id = ConnectionId.Random(_options.ConnectionIdLength, _rng);
+        var id = _registry?.Generator is { } generator ? generator.Generate() : ConnectionId.Random(_options.ConnectionIdLength, _rng);
         var token = new byte[16];
         if (_registry is not null) _registry.DeriveResetToken(id, token);
         else _rng.Fill(token);

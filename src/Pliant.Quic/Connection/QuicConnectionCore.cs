@@ -26,6 +26,9 @@ internal interface IConnectionIdRegistry
     void Unregister(ConnectionId cid);
     void DeriveResetToken(ConnectionId cid, Span<byte> token16);
 
+    /// <summary>Makes the connection IDs this endpoint issues; null for random ones.</summary>
+    IConnectionIdGenerator? Generator { get; }
+
     /// <summary>The server connection's handshake completed, or it closed before (admission counts).</summary>
     void HandshakeEnded(QuicConnectionCore connection);
 

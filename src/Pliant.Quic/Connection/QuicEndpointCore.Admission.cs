@@ -136,7 +136,8 @@ public sealed partial class QuicEndpointCore
 
     private void SendRetry(in PacketHeader h, IPEndPoint from, long unixNow)
     {
-        var retryScid = ConnectionId.Random(Options.ConnectionIdLength, _rng);
+        // A routable ID (QUIC-LB) brings the client's next Initial back to this server through a load balancer.
+        var retryScid = Options.ConnectionIdGenerator?.Generate() ?? ConnectionId.Random(Options.ConnectionIdLength, _rng);
         var token = _tokens.CreateRetryToken(from, h.DestinationConnectionId, retryScid, unixNow);
         _endpointPackets.Enqueue((from, StatelessPackets.Retry(h, retryScid, token)));
         Statistics.RetriesSent++;

@@ -38,6 +38,8 @@ public sealed partial class QuicEndpointCore : IConnectionIdRegistry
         ArgumentNullException.ThrowIfNull(options);
         options.Limits.Validate();
         if (options.StaticKey is { Length: < 16 }) throw new ArgumentException("the static key is at least 16 bytes", nameof(options));
+        if (options.ConnectionIdGenerator is { } g && g.Length != options.ConnectionIdLength)
+            throw new ArgumentException($"the connection ID generator makes {g.Length}-byte IDs, ConnectionIdLength is {options.ConnectionIdLength}", nameof(options));
         Options = options;
         byte[] staticKey = options.StaticKey ?? RandomNumberGenerator.GetBytes(32);
         // One configured secret, two independent keys (HKDF, RFC 5869): token sealing and reset-token MACs.
@@ -321,6 +323,8 @@ public sealed partial class QuicEndpointCore : IConnectionIdRegistry
     void IConnectionIdRegistry.Register(ConnectionId cid, QuicConnectionCore connection) => _byCid[cid] = connection;
 
     void IConnectionIdRegistry.Unregister(ConnectionId cid) => _byCid.Remove(cid);
+
+    IConnectionIdGenerator? IConnectionIdRegistry.Generator => Options.ConnectionIdGenerator;
 
     /// <summary>RFC 9000 §10.3.2: reset tokens derived from a static key, so they survive state loss.</summary>
     public void DeriveResetToken(ConnectionId cid, Span<byte> token16) =>

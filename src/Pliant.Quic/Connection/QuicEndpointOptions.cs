@@ -27,6 +27,12 @@ public sealed class QuicEndpointOptions
     public int ConnectionIdLength { get; init; } = 8;
 
     /// <summary>
+    /// Makes the connection IDs the endpoint issues (e.g. QUIC-LB routable IDs); random ones if null. Its
+    /// <see cref="IConnectionIdGenerator.Length"/> must equal <see cref="ConnectionIdLength"/>.
+    /// </summary>
+    public IConnectionIdGenerator? ConnectionIdGenerator { get; init; }
+
+    /// <summary>
     /// A seeded generator for simulations only (Retry connection IDs, stateless reset filler become
     /// predictable). Null, the default, uses the operating system's CSPRNG.
     /// </summary>

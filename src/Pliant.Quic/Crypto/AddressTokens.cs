@@ -35,15 +35,14 @@ public sealed class AddressTokens : IDisposable
     private const int TagLength = 16;
     private const int MaxPlaintext = 8 + 1 + 16 + 2 + 1 + ConnectionId.MaxLength + 1 + ConnectionId.MaxLength;
 
-    private readonly AesGcm _gcm;
-    private readonly Lock _lock = new();
+    private readonly AesGcmAead _gcm;
 
     /// <summary>Tokens under a fresh random 256-bit key (valid for this process only).</summary>
     public AddressTokens()
     {
         Span<byte> key = stackalloc byte[32];
         RandomNumberGenerator.Fill(key);
-        _gcm = new AesGcm(key, TagLength);
+        _gcm = new AesGcmAead(key);
         CryptographicOperations.ZeroMemory(key);
     }
 
@@ -51,7 +50,7 @@ public sealed class AddressTokens : IDisposable
     public AddressTokens(ReadOnlySpan<byte> key)
     {
         if (key.Length is not (16 or 32)) throw new ArgumentException("the key is 16 or 32 bytes", nameof(key));
-        _gcm = new AesGcm(key, TagLength);
+        _gcm = new AesGcmAead(key);
     }
 
     /// <summary>A token for a Retry packet sent to <paramref name="client"/> in response to an Initial with
@@ -133,8 +132,7 @@ public sealed class AddressTokens : IDisposable
         token[0] = kind;
         var nonce = token.AsSpan(1, NonceLength);
         RandomSource.Secure.Fill(nonce);
-        lock (_lock)
-            _gcm.Encrypt(nonce, plain, token.AsSpan(1 + NonceLength, plain.Length), token.AsSpan(1 + NonceLength + plain.Length), token.AsSpan(0, 1));
+        _gcm.Seal(nonce, plain, token.AsSpan(1 + NonceLength, plain.Length), token.AsSpan(1 + NonceLength + plain.Length), token.AsSpan(0, 1));
         return token;
     }
 
@@ -145,16 +143,7 @@ public sealed class AddressTokens : IDisposable
         var nonce = token.Slice(1, NonceLength);
         var ciphertext = token.Slice(1 + NonceLength, length);
         var tag = token[^TagLength..];
-        try
-        {
-            lock (_lock)
-                _gcm.Decrypt(nonce, ciphertext, tag, plain[..length], token[..1]);
-            return true;
-        }
-        catch (AuthenticationTagMismatchException)
-        {
-            return false;
-        }
+        return _gcm.Open(nonce, ciphertext, tag, plain[..length], token[..1]);
     }
 
     private static int WriteCommon(Span<byte> plain, IPEndPoint client, long unixSeconds, bool includePort)

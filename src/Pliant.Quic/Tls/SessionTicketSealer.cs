@@ -29,8 +29,7 @@ internal static class SessionTicketSealer
         var plain = w.Written;
         var result = new byte[NonceSize + plain.Length + TagSize];
         RandomSource.Secure.Fill(result.AsSpan(0, NonceSize));
-        using var aead = new AesGcm(key, TagSize);
-        aead.Encrypt(result.AsSpan(0, NonceSize), plain, result.AsSpan(NonceSize, plain.Length), result.AsSpan(NonceSize + plain.Length));
+        AesGcmAead.For(key).Seal(result.AsSpan(0, NonceSize), plain, result.AsSpan(NonceSize, plain.Length), result.AsSpan(NonceSize + plain.Length));
         return result;
     }
 
@@ -41,8 +40,7 @@ internal static class SessionTicketSealer
         var plain = new byte[ticket.Length - NonceSize - TagSize];
         try
         {
-            using var aead = new AesGcm(key, TagSize);
-            aead.Decrypt(ticket[..NonceSize], ticket.Slice(NonceSize, plain.Length), ticket[^TagSize..], plain);
+            if (!AesGcmAead.For(key).Open(ticket[..NonceSize], ticket.Slice(NonceSize, plain.Length), ticket[^TagSize..], plain)) return null;
             var r = new WireReader(plain, TlsAlert.DecodeErrorCode, "ticket");
             if (r.ReadByte() != Format) return null;
             ushort suite = r.ReadUInt16();

@@ -63,6 +63,7 @@ internal static class ExtensionType
     public const ushort SupportedGroups = 10;
     public const ushort SignatureAlgorithms = 13;
     public const ushort Alpn = 16;
+    public const ushort Padding = 21; // RFC 7685
     public const ushort PreSharedKey = 41;
     public const ushort EarlyData = 42;
     public const ushort SupportedVersions = 43;

@@ -103,6 +103,13 @@ public sealed partial class TlsHandshake
             e = w.BeginExtension(ExtensionType.EarlyData);
             w.EndLength(e);
         }
+        if (o.ClientHelloPadding > 0)
+        {
+            // RFC 7685 §3: zero bytes; before pre_shared_key, which must be last (RFC 8446 §4.2.11).
+            e = w.BeginExtension(ExtensionType.Padding);
+            w.Bytes(new byte[o.ClientHelloPadding]);
+            w.EndLength(e);
+        }
         int hashLength = 0;
         if (_offeredTicket is { } t)
         {

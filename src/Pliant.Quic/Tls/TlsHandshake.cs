@@ -42,6 +42,8 @@ public sealed partial class TlsHandshake
         ArgumentNullException.ThrowIfNull(options);
         if (options.ApplicationProtocols.Count == 0) throw new ArgumentException("ALPN is required with QUIC", nameof(options));
         if (options.CipherSuites.Count == 0 || options.Groups.Count == 0) throw new ArgumentException("no cipher suites or groups", nameof(options));
+        if (options.ClientHelloPadding is < 0 or > TlsClientOptions.MaxClientHelloPadding)
+            throw new ArgumentException($"ClientHelloPadding is 0 to {TlsClientOptions.MaxClientHelloPadding} bytes", nameof(options));
         // Chain validation without a name to match would accept any publicly trusted certificate (issue 11 item 6).
         if (options.Validation.Mode == CertificateValidationMode.SystemRoots && string.IsNullOrEmpty(options.ServerName))
             throw new ArgumentException("certificate validation against trusted roots needs ServerName (the host name or IP address " +

@@ -72,6 +72,15 @@ public sealed class TlsClientOptions
     /// <summary>Send 0-RTT data when <see cref="ResumptionTicket"/> allows it.</summary>
     public bool EnableEarlyData { get; init; }
 
+    /// <summary>
+    /// Bytes of a padding extension (RFC 7685) added to the ClientHello, 0 to <see cref="MaxClientHelloPadding"/>: makes the
+    /// ClientHello span several Initial packets, as large post-quantum key shares do (tests of routers and servers).
+    /// </summary>
+    public int ClientHelloPadding { get; init; }
+
+    /// <summary>The largest <see cref="ClientHelloPadding"/>.</summary>
+    public const int MaxClientHelloPadding = 16_000;
+
     /// <summary>Wall clock for ticket ages and certificate validity.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }
