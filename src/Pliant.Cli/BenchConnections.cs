@@ -52,7 +52,8 @@ internal static class BenchConnections
                 else Console.WriteLine("# ngtcp2: gtlsserver not found");
             }
             PrintTable(results);
-            return results.All(r => r.Ok) ? 0 : 1;
+            // The exit status is Pliant's: the reference server's failures are printed, not judged.
+            return results[0].Ok ? 0 : 1;
         }
         finally
         {
