@@ -122,7 +122,7 @@ public class OperationTableSendAckBenchmarks
     {
         bool table = Mode != TableMode.NoTable;
         ICongestionController cc = new Cubic(1452);
-        if (Mode == TableMode.ManagedWindow) cc = new OperationCongestionController(cc, _table, () => 0, () => 0, _ => { });
+        if (Mode == TableMode.ManagedWindow) cc = new OperationCongestionController(cc, _table, () => 0, () => 0);
         var recovery = new LossRecovery(new RttEstimator(), cc) { HandshakeConfirmed = true, PeerCompletedAddressValidation = true };
         long now = 1_000_000;
         ulong basePn = _nextPn;

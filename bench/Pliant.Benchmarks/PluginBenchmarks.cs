@@ -1,6 +1,5 @@
 using BenchmarkDotNet.Attributes;
 using Pliant.Plugins;
-using Pliant.Plugins.Host;
 using Pliant.Quic.Operations;
 
 namespace Pliant.Benchmarks;
@@ -27,9 +26,9 @@ public class PluginBenchmarks
         _monitoring = PluginModule.LoadFile(PluginPath("monitoring"));
         _newReno = PluginModule.LoadFile(PluginPath("cc-newreno"));
         _monitoringSite = new BenchSite();
-        _host.Attach(_monitoringSite, _monitoringSite, _monitoring, PluginOrigin.Application);
+        _host.Attach(_monitoringSite, _monitoring, PluginOrigin.Application);
         _newRenoSite = new BenchSite();
-        _host.Attach(_newRenoSite, _newRenoSite, _newReno, PluginOrigin.Application);
+        _host.Attach(_newRenoSite, _newReno, PluginOrigin.Application);
     }
 
     private static string PluginPath(string name)
@@ -53,7 +52,7 @@ public class PluginBenchmarks
     private bool AttachDetach(PluginModule module)
     {
         var site = new BenchSite();
-        _host.Attach(site, site, module, PluginOrigin.Application);
+        _host.Attach(site, module, PluginOrigin.Application);
         return _host.Detach(site, module.Id);
     }
 
@@ -85,31 +84,26 @@ public class PluginBenchmarks
         return 0;
     }
 
-    /// <summary>A connection site over a bare <see cref="OperationTable"/>, bridged the way <see cref="QuicConnectionSite"/> does it.</summary>
-    private sealed class BenchSite : IConnectionSite
+    /// <summary>A connection environment over a bare <see cref="OperationTable"/>, as the host sees a connection.</summary>
+    private sealed class BenchSite : IConnectionEnvironment
     {
         private long _nextTimer;
 
-        public OperationTable Table { get; } = new();
+        public BenchSite() => Operations.MaxDatagramSize = () => 1452;
+
+        public OperationTable Operations { get; } = new();
+        public OperationTable Table => Operations;
         public long NowUs => 1_000_000;
-        public ulong GetField(int field) => field == (int)ConnectionField.MaxDatagramSize ? 1452UL : 0UL;
-        public bool TrySetField(int field, ulong value) => false;
-
-        public IDisposable AttachOperation(string operation, string anchor, OperationHandler handler, string owner)
-        {
-            if (!KnownOperations.TryParseAnchor(anchor, out var a)) throw new ArgumentException(anchor, nameof(anchor));
-            return Table.Attach(operation, a, handler, owner);
-        }
-
-        public void DetachOwner(string owner) => Table.DetachOwner(owner);
-        public void RegisterFrame(PluginFrame frame) { }
-        public void UnregisterFrame(ulong frameType) { }
+        public ulong GetField(ConnectionField field) => field == ConnectionField.MaxDatagramSize ? 1452UL : 0UL;
+        public bool TrySetField(ConnectionField field, ulong value) => false;
+        public void RegisterFrameExtension(IFrameExtension extension) { }
+        public bool UnregisterFrameExtension(ulong frameType) => false;
         public long ScheduleTimer(long atUs, Action<long, long> callback) => ++_nextTimer;
-        public void CancelTimer(long id) { }
-        public void RaiseEvent(string pluginId, string message) { }
+        public bool CancelTimer(long id) => false;
+        public void RaisePluginEvent(string pluginId, string message) { }
         public bool SendDatagram(ReadOnlySpan<byte> data) => false;
-        public void Close(ulong applicationErrorCode, string reason) { }
+        public void CloseWithApplicationError(ulong errorCode, string reason) { }
         public bool PeerParametersKnown => true;
-        public IReadOnlyList<(ulong Id, byte[] Value)> PeerTransportParameters => [];
+        public IReadOnlyList<(ulong Id, byte[] Value)> PeerExtraTransportParameters => [];
     }
 }

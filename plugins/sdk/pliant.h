@@ -52,8 +52,10 @@ enum pliant_field {
     PL_PACING_RATE_CAP = 20,         /* rw, bytes/s, 0 = none */
 };
 
-/* Operation arguments for arg(): A0..A3, and 4 = the current Result (for replace: the native value). */
-enum pliant_arg { PL_A0 = 0, PL_A1 = 1, PL_A2 = 2, PL_A3 = 3, PL_RESULT = 4 };
+/* Operation arguments for arg(): A0..A3, 4 = the current Result (for replace: the native value), 5 = the
+ * path id (recovery, ACK and congestion-control operations; 0 until multipath). Per operation: `pliant
+ * plugin operations` or docs/plugin-abi.md §4a. */
+enum pliant_arg { PL_A0 = 0, PL_A1 = 1, PL_A2 = 2, PL_A3 = 3, PL_RESULT = 4, PL_PATH = 5 };
 
 PLIANT_IMPORT(get_field) int64_t pl_get_field(int32_t field);
 PLIANT_IMPORT(set_field) int32_t pl_set_field(int32_t field, int64_t value);   /* 1 = set, 0 = read-only/unknown */

@@ -36,13 +36,20 @@ internal static partial class BenchCommand
         var threads = new Option<int>("--threads") { Description = "with --connections: also run pliant serve with this many endpoint threads (SO_REUSEPORT) and print the scaling", DefaultValueFactory = _ => 1 };
         var idle = new Option<int>("--idle") { Description = "with --connections: idle connections held open (0: skip)", DefaultValueFactory = _ => 1000 };
         var route = new Option<bool>("--route") { Description = "pliant get from pliant serve directly and through pliant route (to a Pliant backend and to one treated as foreign), interleaved: goodput against direct (goal >= 80 %), router CPU per GiB, router state per connection (--size default 256, --runs default 3)" };
-        var cc = new Option<string?>("--cc") { Description = "congestion controller of the Pliant peers: cubic (default) or newreno" };
-        cc.AcceptOnlyFromAmong("cubic", "newreno");
+        var cc = new Option<string?>("--cc") { Description = "congestion controller of the Pliant peers: cubic (default), newreno or bbr (BBRv3); with --path a comma-separated list (default cubic,newreno,bbr)" };
+        var path = new Option<string?>("--path") { Description = "download through the impairment relay with these impairments in each direction (e.g. rate=50mbit,delay=10ms,loss=2%; keys as pliant relay), each Pliant controller of --cc in turn (and ngtcp2's with --vs-ngtcp2), interleaved; --size default 10, --runs default 3" };
+        var ngtcp2Cc = new Option<string>("--ngtcp2-cc") { Description = "with --path --vs-ngtcp2: ngtcp2's controllers, comma-separated (cubic, reno, bbr, bbr2)", DefaultValueFactory = _ => "cubic,bbr2" };
+        var seed = new Option<ulong>("--seed") { Description = "with --path: the relay's seed (every loss is a function of it and the traffic)", DefaultValueFactory = _ => 1 };
         var wasmVsNode = new Option<bool>("--wasm-vs-node") { Description = "Pliant.Wasm against Node's V8 on eight C kernels, with and without -msimd128 (same as pliant wasm bench; --runs: interleaved rounds, default 3)" };
 
         var cmd = new Command("bench", "Loopback benchmark: Pliant↔Pliant download (and ngtcp2 side by side).");
-        foreach (var o in new Option[] { size, runs, vs, cross, handshakes, script, timeout, warmup, pinCpu, plugin, cc, isolation, pluginDir, flood, count, connections, concurrency, idle, threads, route, wasmVsNode }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { size, runs, vs, cross, handshakes, script, timeout, warmup, pinCpu, plugin, cc, isolation, pluginDir, flood, count, connections, concurrency, idle, threads, route, path, ngtcp2Cc, seed, wasmVsNode }) cmd.Options.Add(o);
         cmd.SetAction(pr => pr.GetValue(wasmVsNode) ? WasmBench.Run(new WasmBench.Options(null, "node", Math.Max(1, pr.GetValue(runs) ?? 3), [], false, false))
+            : pr.GetValue(path) is { } spec ? RunPath(spec, CcList(pr.GetValue(cc) ?? string.Join(',', PathControllers), PathControllers),
+                pr.GetValue(vs) ? CcList(pr.GetValue(ngtcp2Cc) ?? "", Ngtcp2Controllers) : [], pr.GetValue(seed), new Settings(
+                pr.GetValue(size) ?? PathDefaultSizeMiB, Math.Max(1, pr.GetValue(runs) ?? PathDefaultRounds), false, false, 0,
+                pr.GetValue(script), TimeSpan.FromSeconds(pr.GetValue(timeout)), pr.GetValue(pinCpu), 0))
+            : pr.GetValue(cc) is { } one && !PathControllers.Contains(one) ? UsageError($"--cc {one}: expected one of {string.Join(", ", PathControllers)}")
             : pr.GetValue(route) ? BenchRoute.Run(Math.Max(1, pr.GetValue(size) ?? 256), Math.Max(1, pr.GetValue(runs) ?? 3), TimeSpan.FromSeconds(pr.GetValue(timeout)))
             : pr.GetValue(flood) ? BenchFlood.Run(Math.Max(1, pr.GetValue(count) ?? BenchFlood.DefaultCount), TimeSpan.FromSeconds(Math.Min(pr.GetValue(timeout), 60)))
             : pr.GetValue(connections) ? BenchConnections.Run(new BenchConnections.Settings(Math.Max(0, pr.GetValue(count) ?? 1000),
@@ -62,6 +69,31 @@ internal static partial class BenchCommand
     }
 
     private sealed record Settings(int SizeMiB, int Runs, bool VsNgtcp2, bool Cross, double HandshakeSeconds, string? Script, TimeSpan Timeout, string? Taskset, int WarmupMiB);
+
+    /// <summary>Pliant's congestion controllers, as <c>--cc</c> names them.</summary>
+    private static readonly string[] PathControllers = CliSupport.CongestionControlNames;
+
+    /// <summary>ngtcp2's, as gtlsserver's <c>--cc</c> names them.</summary>
+    private static readonly string[] Ngtcp2Controllers = ["cubic", "reno", "bbr", "bbr2"];
+
+    /// <summary>A comma-separated list of controllers; null (and a message) when one is not in <paramref name="known"/>.</summary>
+    private static string[]? CcList(string list, string[] known)
+    {
+        var items = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var i in items)
+        {
+            if (known.Contains(i)) continue;
+            Console.Error.WriteLine($"pliant bench: unknown congestion controller '{i}' (expected {string.Join(", ", known)})");
+            return null;
+        }
+        return items.Distinct().ToArray();
+    }
+
+    private static int UsageError(string message)
+    {
+        Console.Error.WriteLine("pliant bench: " + message);
+        return ExitCodes.Usage;
+    }
 
     private static Command CreateServer()
     {

@@ -87,13 +87,13 @@ internal static class BenchNgtcp2
                 ? [self, typeof(BenchNgtcp2).Assembly.Location] : [self];
 
             // Pliant client ← ngtcp2 server.
-            int port = FreeUdpPort();
+            int port = BenchProcess.FreeUdpPort();
             string[] srvA = ["gtlsserver", "-q", "-d", docs, "--cc=cubic", "127.0.0.1", port.ToString(Inv), key, cert];
             string[] getArgs(string f) => [.. selfPrefix, "get", "-k", "-q", $"https://127.0.0.1:{port}/{f}"];
             results.Add(("pliant<-ngtcp2", RunMixed(srvA, () => getArgs(file), () => getArgs("warm.bin"), sizeMiB, runs, timeout, taskset, scratch)));
 
             // ngtcp2 client ← Pliant server.
-            port = FreeUdpPort();
+            port = BenchProcess.FreeUdpPort();
             string[] srvB = [.. selfPrefix, "serve", docs, "--listen", $"127.0.0.1:{port}", "--cert", cert, "--key", key, "-q"];
             string[] gtls(string f) => ["gtlsclient", "-q", "--exit-on-all-streams-close", "--cc=cubic", "--timeout=30s", "127.0.0.1", port.ToString(Inv), $"https://127.0.0.1:{port}/{f}"];
             results.Add(("ngtcp2<-pliant", RunMixed(srvB, () => gtls(file), () => gtls("warm.bin"), sizeMiB, runs, timeout, taskset, scratch)));
@@ -158,13 +158,6 @@ internal static class BenchNgtcp2
             rnd.NextBytes(buffer);
             f.Write(buffer, 0, (int)Math.Min(left, buffer.Length));
         }
-    }
-
-    private static int FreeUdpPort()
-    {
-        using var s = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
-        s.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
-        return ((System.Net.IPEndPoint)s.LocalEndPoint!).Port;
     }
 
     private static string? Which(string tool)

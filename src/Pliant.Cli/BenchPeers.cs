@@ -24,7 +24,7 @@ internal static class BenchPeers
     /// <summary>Environment variable naming the plugin (.wasm) both peers attach to every connection.</summary>
     internal const string PluginVariable = "PLIANT_BENCH_PLUGIN";
 
-    /// <summary>Environment variable naming the peers' congestion controller (cubic, newreno).</summary>
+    /// <summary>Environment variable naming the peers' congestion controller (cubic, newreno, bbr).</summary>
     internal const string CcVariable = "PLIANT_BENCH_CC";
 
     /// <summary>
@@ -49,12 +49,7 @@ internal static class BenchPeers
 
     private static CongestionControlAlgorithm? PeerCongestionControl() => CongestionControl(Environment.GetEnvironmentVariable(CcVariable));
 
-    private static CongestionControlAlgorithm? CongestionControl(string? name) => name switch
-    {
-        "newreno" => CongestionControlAlgorithm.NewReno,
-        "cubic" => CongestionControlAlgorithm.Cubic,
-        _ => null,
-    };
+    private static CongestionControlAlgorithm? CongestionControl(string? name) => CliSupport.ParseCongestionControl(name);
 
     /// <summary>The plugin the parent asked for, attached to every connection of this peer.</summary>
     private static Action<QuicConnectionCore>? PeerPlugin() => PluginAttacher(Environment.GetEnvironmentVariable(PluginVariable));
@@ -111,7 +106,7 @@ internal static class BenchPeers
 
     /// <summary>
     /// One configuration of a shared bench process (<c>--listen</c> / <c>--target</c>):
-    /// <c>KEY:CC:PLUGIN</c>, where CC is cubic or newreno and PLUGIN a .wasm path or empty.
+    /// <c>KEY:CC:PLUGIN</c>, where CC is cubic, newreno or bbr and PLUGIN a .wasm path or empty.
     /// </summary>
     internal readonly record struct PeerConfig(string Key, CongestionControlAlgorithm? Cc, Action<QuicConnectionCore>? Plugin)
     {
@@ -126,6 +121,11 @@ internal static class BenchPeers
         /// <summary>The spec string for a child process's command line.</summary>
         public static string Format(string key, string cc, string? plugin) => $"{key}:{cc}:{plugin}";
     }
+    /// <summary>BBR's path model at the end of a download (state, bandwidth, min RTT, ProbeRTTs, in-flight bound); empty for other controllers.</summary>
+    private static string BbrFigures(Pliant.Quic.Recovery.ICongestionController cc) => cc is Pliant.Quic.Recovery.Bbr b
+        ? string.Create(Inv, $" bbr_state={b.State} bbr_max_bw_mbit={b.MaxBw * 8 / 1e6:F1} bbr_bw_mbit={b.Bw * 8 / 1e6:F1} bbr_min_rtt_us={b.MinRttUs} bbr_probe_rtt={b.ProbeRttCount} bbr_startup_exit={(b.StartupExitOnLoss is true ? "loss" : "plateau")}@{b.StartupExitBw * 8 / 1e6:F1} bbr_inflight_longterm={(double.IsFinite(b.InflightLongterm) ? b.InflightLongterm.ToString("F0", Inv) : "inf")}")
+        : "";
+
     private static BenchAllocProfiler? s_profiler;
 
     /// <summary>Serves until stdin closes; prints <c>listening port= fingerprint=</c>, then one <c>xfer</c> line per download.</summary>
@@ -226,7 +226,8 @@ internal static class BenchPeers
             var st = connection.Statistics;
             return st is null ? "" : string.Create(Inv,
                 $"cc_limited={st.CongestionLimited} pacing_limited={st.PacingLimited} lost={st.PacketsLost} pto={st.PtoCount} " +
-                $"cwnd={connection.RunOnCore(c => c.CongestionWindow)} srtt_us={connection.RunOnCore(c => c.SmoothedRttUs)}");
+                $"cwnd={connection.RunOnCore(c => c.CongestionWindow)} srtt_us={connection.RunOnCore(c => c.SmoothedRttUs)}") +
+                connection.RunOnCore(c => BbrFigures(c.NativeCongestionController));
         }
         catch (Exception e) when (e is ObjectDisposedException or QuicException)
         {

@@ -28,6 +28,18 @@ internal sealed class CliException(int code, string message) : Exception(message
 
 internal static class CliSupport
 {
+    /// <summary>The built-in congestion controllers as <c>--cc</c> names them.</summary>
+    public static readonly string[] CongestionControlNames = ["cubic", "newreno", "bbr"];
+
+    /// <summary>A <c>--cc</c> name (<see cref="CongestionControlNames"/>, or reno for newreno); null for anything else.</summary>
+    public static CongestionControlAlgorithm? ParseCongestionControl(string? name) => name switch
+    {
+        "cubic" => CongestionControlAlgorithm.Cubic,
+        "newreno" or "reno" => CongestionControlAlgorithm.NewReno,
+        "bbr" => CongestionControlAlgorithm.Bbr,
+        _ => null,
+    };
+
     public static IPEndPoint ParseEndPoint(string text, int defaultPort = 443)
     {
         if (IPEndPoint.TryParse(text, out var ep))

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Pliant.Http3;
 using Pliant.Net;
+using Pliant.Quic.Connection;
 using Pliant.Quic.Tls;
 using Spectre.Console;
 
@@ -41,6 +42,8 @@ internal static class GetCommand
         var rebind = new Option<bool>("--rebind") { Description = "Move to a new local port mid-download without telling QUIC, like a NAT rebinding" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Only the summary line and errors" };
         var connectTimeout = new Option<double>("--connect-timeout") { Description = "Seconds to wait for the handshake", DefaultValueFactory = _ => 10 };
+        var cc = new Option<string?>("--cc") { Description = "Congestion controller of this client's sending side: cubic (default), newreno or bbr (BBRv3)" };
+        cc.AcceptOnlyFromAmong([.. CliSupport.CongestionControlNames, "reno"]);
         var idleTimeout = new Option<double>("--idle-timeout") { Description = "Seconds without any packet before the connection is given up (max_idle_timeout, RFC 9000 §10.1)", DefaultValueFactory = _ => 30 };
         var connect = new Option<string?>("--connect")
         {
@@ -55,7 +58,7 @@ internal static class GetCommand
 
         var cmd = new Command("get", "Download over HTTP/3");
         cmd.Arguments.Add(urls);
-        foreach (var o in new Option[] { output, insecure, pin, ciphers, groups, version, session, keyUpdate, migrate, rebind, quiet, connectTimeout, idleTimeout, connect, padHello }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { output, insecure, pin, ciphers, groups, version, session, keyUpdate, migrate, rebind, quiet, connectTimeout, idleTimeout, connect, padHello, cc }) cmd.Options.Add(o);
         var pluginOptions = PluginCliOptions.AddTo(cmd);
         cmd.SetAction(async (pr, ct) =>
         {
@@ -75,6 +78,7 @@ internal static class GetCommand
                 Plugins = plugins,
                 PathChange = pr.GetValue(migrate) ? PathChange.Migrate : pr.GetValue(rebind) ? PathChange.Rebind : PathChange.None,
                 IdleTimeoutSeconds = pr.GetValue(idleTimeout),
+                CongestionControl = CliSupport.ParseCongestionControl(pr.GetValue(cc)),
                 Connect = pr.GetValue(connect),
                 ClientHelloPadding = pr.GetValue(padHello),
             };
@@ -88,6 +92,9 @@ internal static class GetCommand
     {
         /// <summary><c>--idle-timeout</c>: max_idle_timeout in seconds (RFC 9000 §10.1).</summary>
         public double IdleTimeoutSeconds { get; init; } = 30;
+
+        /// <summary><c>--cc</c>: the connection's congestion controller (null: the default).</summary>
+        public CongestionControlAlgorithm? CongestionControl { get; init; }
 
         /// <summary>Plugins to attach, push and trust (<c>--plugin/--push/--trust</c>).</summary>
         public PluginSetup? Plugins { get; init; }
@@ -142,6 +149,7 @@ internal static class GetCommand
                 // --connect-timeout bounds the handshake (the core's own default would cut it at 10 s).
                 HandshakeTimeout = TimeSpan.FromSeconds(o.ConnectTimeoutSeconds > 0 ? o.ConnectTimeoutSeconds : 10),
                 IdleTimeout = TimeSpan.FromSeconds(o.IdleTimeoutSeconds > 0 ? o.IdleTimeoutSeconds : 30),
+                CongestionControl = o.CongestionControl,
                 ExtraTransportParameters = o.Plugins?.TransportParameters ?? [],
                 ConfigureCore = o.Plugins is { IsEmpty: false } ps ? core => ps.AttachTo(core) : null,
             };

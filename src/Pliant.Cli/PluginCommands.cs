@@ -6,15 +6,27 @@ using Pliant.Wasm.Decoding;
 
 namespace Pliant.Cli;
 
-/// <summary>The <c>pliant plugin</c> commands: <c>inspect</c> (manifest, imports, exports, validation), plus sign/keygen/hash (<see cref="PluginSignCommand"/>).</summary>
+/// <summary>The <c>pliant plugin</c> commands: <c>inspect</c> (manifest, imports, exports, validation), <c>operations</c> (the catalogue), plus sign/keygen/hash (<see cref="PluginSignCommand"/>).</summary>
 internal static class PluginCommands
 {
     public static Command Create()
     {
-        var plugin = new Command("plugin", "Protocol plugins: inspect, sign, keygen, hash.");
+        var plugin = new Command("plugin", "Protocol plugins: inspect, operations, sign, keygen, hash.");
         plugin.Subcommands.Add(CreateInspect());
+        plugin.Subcommands.Add(CreateOperations());
         foreach (var c in PluginSignCommand.CreateAll()) plugin.Subcommands.Add(c);
         return plugin;
+    }
+
+    private static Command CreateOperations()
+    {
+        var cmd = new Command("operations", "Print the protocol operations a plugin can bind (the catalogue: anchors, arguments, result bounds, what a peer's plugin may do), as the Markdown table of docs/plugin-abi.md.");
+        cmd.SetAction(_ =>
+        {
+            Console.Write(Pliant.Quic.Operations.OperationCatalog.MarkdownTable());
+            return 0;
+        });
+        return cmd;
     }
 
     private static Command CreateInspect()

@@ -12,7 +12,7 @@ using Pliant.Quic.Connection;
 namespace Pliant.Cli;
 
 /// <summary>
-/// <c>pliant serve [DIR] [--listen 127.0.0.1:4433] [--cert FILE --key FILE] [--retry] [--no-early-data] [--cc cubic|newreno] [--quiet]
+/// <c>pliant serve [DIR] [--listen 127.0.0.1:4433] [--cert FILE --key FILE] [--retry] [--no-early-data] [--cc cubic|newreno|bbr] [--quiet]
 /// [--behind-router ADDR[:PORT]] [--lb-config FILE [--server-id HEX] [--config-id N]]</c>:
 /// an HTTP/3 static file server with session tickets and 0-RTT (a random ticket key per process). 0-RTT
 /// ClientHellos are accepted once each (ZeroRttAntiReplay) and early requests run only for GET and HEAD;
@@ -32,8 +32,8 @@ internal static class ServeCommand
             Description = "Refuse 0-RTT. By default 0-RTT is accepted once per ClientHello (replays are refused) and only GET and HEAD " +
                           "requests run from early data; any other early request is answered 425 Too Early and retried by the client after the handshake",
         };
-        var cc = new Option<string>("--cc") { Description = "Congestion controller: cubic or newreno", DefaultValueFactory = _ => "cubic" };
-        cc.AcceptOnlyFromAmong("cubic", "newreno", "reno");
+        var cc = new Option<string>("--cc") { Description = "Congestion controller: cubic, newreno or bbr (BBRv3)", DefaultValueFactory = _ => "cubic" };
+        cc.AcceptOnlyFromAmong([.. CliSupport.CongestionControlNames, "reno"]);
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No per-request log lines" };
         var idleTimeout = new Option<double>("--idle-timeout") { Description = "Seconds without any packet before a connection is dropped (max_idle_timeout, RFC 9000 §10.1)", DefaultValueFactory = _ => 30 };
         var threads = new Option<int>("--threads")
@@ -122,7 +122,7 @@ internal static class ServeCommand
             Drivers = Math.Min(threads, 64),
             ConnectionOptions = new QuicServerConnectionOptions
             {
-                CongestionControl = cc == "cubic" ? CongestionControlAlgorithm.Cubic : CongestionControlAlgorithm.NewReno,
+                CongestionControl = CliSupport.ParseCongestionControl(cc) ?? CongestionControlAlgorithm.Cubic,
                 IdleTimeout = idleTimeout,
                 ExtraTransportParameters = plugins.TransportParameters,
                 ConfigureCore = plugins.IsEmpty ? null : core => plugins.AttachTo(core),

@@ -12,7 +12,7 @@ namespace Pliant.Net;
 /// <see cref="ConnectAsync"/> or accept with <see cref="QuicListener.AcceptConnectionAsync"/>, then
 /// open and accept <see cref="QuicStream"/>s. Thread-safe.
 /// </summary>
-public sealed partial class QuicConnection : IAsyncDisposable
+public sealed partial class QuicConnection : IAsyncDisposable, IConnectionCoreOwner
 {
     private readonly QuicEndpointDriver _driver;
     private readonly Dictionary<ulong, QuicStream> _streams = [];

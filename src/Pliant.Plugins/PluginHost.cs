@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using Pliant.Plugins.Host;
-using Pliant.Quic.Connection;
+using Pliant.Quic.Operations;
 
 namespace Pliant.Plugins;
 
@@ -11,7 +11,7 @@ namespace Pliant.Plugins;
 /// </summary>
 public sealed class PluginHost
 {
-    private readonly ConditionalWeakTable<object, List<PluginBinding>> _bindings = new();
+    private readonly ConditionalWeakTable<IConnectionEnvironment, List<PluginBinding>> _bindings = new();
     private readonly Lock _lock = new();
 
     /// <summary>What happens to a connection when one of its plugins faults (default: detach only).</summary>
@@ -21,28 +21,24 @@ public sealed class PluginHost
     public ulong FaultErrorCode { get; init; } = 0x504c;
 
     /// <summary>
-    /// Instantiates <paramref name="module"/> for <paramref name="connection"/> and binds its manifest.
+    /// Instantiates <paramref name="module"/> for <paramref name="connection"/> (a <c>QuicConnectionCore</c>, on
+    /// the thread that drives it) and binds its manifest.
     /// Throws <see cref="PluginLoadException"/> if it cannot attach (e.g. an operation it replaces is taken, or
     /// a plugin with the same id is already attached).
     /// </summary>
-    public PluginInstance Attach(QuicConnectionCore connection, PluginModule module, PluginOrigin origin)
+    public PluginInstance Attach(IConnectionEnvironment connection, PluginModule module, PluginOrigin origin)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        return Attach(connection, QuicConnectionSite.For(connection), module, origin);
-    }
-
-    internal PluginInstance Attach(object key, IConnectionSite site, PluginModule module, PluginOrigin origin)
-    {
         ArgumentNullException.ThrowIfNull(module);
         List<PluginBinding> list;
         lock (_lock)
         {
-            list = _bindings.GetOrCreateValue(key);
+            list = _bindings.GetOrCreateValue(connection);
             list.RemoveAll(b => !b.Instance.IsAttached);
             if (list.Exists(b => b.Instance.Module.Id == module.Id))
                 throw new PluginLoadException($"plugin {module.Id} is already attached to this connection");
         }
-        var binding = new PluginBinding(site, module, origin)
+        var binding = new PluginBinding(connection, module, origin)
         {
             CloseOnFault = FaultPolicy == PluginFaultPolicy.CloseConnection ? FaultErrorCode : null,
         };
@@ -62,23 +58,21 @@ public sealed class PluginHost
     }
 
     /// <summary>The plugins currently attached to <paramref name="connection"/>.</summary>
-    public IReadOnlyList<PluginInstance> AttachedTo(QuicConnectionCore connection) => AttachedTo((object)connection);
-
-    internal IReadOnlyList<PluginInstance> AttachedTo(object key)
+    public IReadOnlyList<PluginInstance> AttachedTo(IConnectionEnvironment connection)
     {
+        ArgumentNullException.ThrowIfNull(connection);
         lock (_lock)
-            return _bindings.TryGetValue(key, out var list) ? [.. list.Where(b => b.Instance.IsAttached).Select(b => b.Instance)] : [];
+            return _bindings.TryGetValue(connection, out var list) ? [.. list.Where(b => b.Instance.IsAttached).Select(b => b.Instance)] : [];
     }
 
     /// <summary>Detaches plugin <paramref name="pluginId"/> from <paramref name="connection"/>, restoring what it replaced.</summary>
-    public bool Detach(QuicConnectionCore connection, string pluginId) => Detach((object)connection, pluginId);
-
-    internal bool Detach(object key, string pluginId)
+    public bool Detach(IConnectionEnvironment connection, string pluginId)
     {
+        ArgumentNullException.ThrowIfNull(connection);
         PluginBinding? binding;
         lock (_lock)
         {
-            if (!_bindings.TryGetValue(key, out var list)) return false;
+            if (!_bindings.TryGetValue(connection, out var list)) return false;
             binding = list.Find(b => b.Instance.IsAttached && b.Instance.Module.Id == pluginId);
             if (binding == null) return false;
             list.Remove(binding);

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using Pliant.Plugins.Abi;
+using Pliant.Plugins.Host;
 using Pliant.Wasm;
 using Pliant.Wasm.Runtime;
 
@@ -15,14 +16,14 @@ public sealed unsafe partial class PluginInstance
     private readonly Instance _wasm;
     private readonly ExecState _state; // _wasm.State, one hop closer for the host functions' fuel
     private readonly EventLimiter _events;
-    private IPluginEnvironment _env;
+    private readonly PluginBinding? _binding; // null: a scratch instance outside any connection
     private int _callDepth;
 
-    internal PluginInstance(PluginModule module, PluginOrigin origin, IPluginEnvironment env)
+    internal PluginInstance(PluginModule module, PluginOrigin origin, PluginBinding? binding)
     {
         Module = module;
         Origin = origin;
-        _env = env;
+        _binding = binding;
         _events = new EventLimiter(module.Limits);
         var state = _state = new ExecState { MaxDepth = module.Limits.MaxCallDepth, Fuel = module.Limits.FuelPerCall };
         try
@@ -56,8 +57,6 @@ public sealed unsafe partial class PluginInstance
 
     /// <summary>Raised once when the instance faults (the host detaches it from its connection).</summary>
     internal event Action<PluginInstance, string>? Faulted;
-
-    internal IPluginEnvironment Environment { get => _env; set => _env = value; }
 
     /// <summary>Reads a little-endian u64 at <paramref name="offset"/> of the plugin's memory.</summary>
     public ulong ReadMemoryU64(int offset)

@@ -90,6 +90,51 @@ public sealed class BenchCli
         }
     }
 
+    /// <summary>
+    /// <c>pliant bench --path</c> end to end, small: every Pliant controller and ngtcp2's CUBIC download through
+    /// their own impairment relay (rate, delay, random loss), interleaved; one line per download with what the
+    /// relay dropped, and the table. Figures are not judged (timing); bench/README.md has the runs.
+    /// </summary>
+    [Fact]
+    public async Task PathPrintsEveryControllerThroughTheRelay()
+    {
+        var c = InteropCase.Create(nameof(BenchCli));
+        using var bench = await PliantCli.RunAsync("pliant-bench-path", c.Dir, TimeSpan.FromMinutes(4),
+            "bench", "--path", "rate=50mbit,delay=5ms,loss=1%", "--size", "2", "--runs", "1", "--vs-ngtcp2", "--ngtcp2-cc", "cubic", "--timeout", "120");
+        var output = bench.ReadStdout();
+        Assert.True(bench.ExitCode == 0, bench.Tail(60));
+        var rounds = output.Split('\n').Where(l => l.StartsWith("round=1 ", StringComparison.Ordinal)).ToArray();
+        foreach (var key in BenchControllers.Append("ngtcp2-cubic"))
+        {
+            var line = Assert.Single(rounds, l => l.Contains($" config={key} ", StringComparison.Ordinal));
+            // The relay saw the download and dropped some of it (1 % of ~1,500 datagrams, seeded).
+            Assert.Matches(@" down_lost=[1-9]", line);
+        }
+        Assert.Contains("pliant cubic", output);
+        Assert.Contains("ngtcp2 cubic", output);
+        Assert.DoesNotContain("failed", output);
+    }
+
+    /// <summary>
+    /// <c>pliant bench --path</c> rejects an unknown controller or a malformed impairment with the usage exit code.
+    /// </summary>
+    [Theory]
+    [InlineData("--cc", "vegas")]
+    [InlineData("--ngtcp2-cc", "vegas")]
+    [InlineData("--path", "loss=200%")]
+    [InlineData("--path", "rate=fast")]
+    public async Task PathRejectsBadArguments(string option, string value)
+    {
+        var c = InteropCase.Create(nameof(BenchCli));
+        string[] args = option == "--path" ? ["bench", "--path", value, "--vs-ngtcp2"] : ["bench", "--path", "delay=1ms", "--vs-ngtcp2", option, value];
+        using var bench = await PliantCli.RunAsync("pliant-bench-path-usage", c.Dir, TimeSpan.FromMinutes(1), args);
+        Assert.Equal(2, bench.ExitCode);
+        Assert.DoesNotContain("round=", bench.ReadStdout());
+    }
+
+    /// <summary>Pliant's controllers as <c>pliant bench --path</c> runs them by default.</summary>
+    private static readonly string[] BenchControllers = ["cubic", "newreno", "bbr"];
+
     [Fact]
     public async Task TenThousandConnectionsHoldAndEachCompletesARequest()
     {

@@ -21,18 +21,19 @@ public sealed unsafe partial class PluginInstance
         var imports = new Imports();
         const string M = AbiSignatures.ImportModule;
         const long B = HostCallFuel.Base;
-        imports.Function<Func<int, long>>(M, "get_field", f => { Burn(B); return (long)_env.GetField(f); });
-        imports.Function<Func<int, long, int>>(M, "set_field", (f, v) => { Burn(B); return _env.TrySetField(f, (ulong)v) ? 1 : 0; });
-        imports.Function<Func<long>>(M, "now", () => { Burn(B); return _env.NowUs; });
-        imports.Function<Action<int, int>>(M, "log", (p, n) => { if (EventAllowed(p, n, "log")) _env.Log(Text(p, n, "log")); });
+        // A scratch instance (no binding) reaches nothing: reads are 0, writes refused, events dropped.
+        imports.Function<Func<int, long>>(M, "get_field", f => { Burn(B); return (long)(_binding?.GetField(f) ?? 0); });
+        imports.Function<Func<int, long, int>>(M, "set_field", (f, v) => { Burn(B); return _binding?.TrySetField(f, (ulong)v) == true ? 1 : 0; });
+        imports.Function<Func<long>>(M, "now", () => { Burn(B); return _binding?.NowUs ?? 0; });
+        imports.Function<Action<int, int>>(M, "log", (p, n) => { if (EventAllowed(p, n, "log")) _binding?.Log(Text(p, n, "log")); });
         imports.Function<Func<int, long>>(M, "arg", i => { Burn(B); return (long)Args.Get(i); });
         imports.Function<Action<long>>(M, "set_result", v => { Burn(B); Args.Result = (ulong)v; Args.ResultSet = true; });
-        imports.Function<Func<long, int>>(M, "reserve_frame", t => { Burn(B); return _env.ReserveFrame((ulong)t) ? 1 : 0; });
+        imports.Function<Func<long, int>>(M, "reserve_frame", t => { Burn(B); return _binding?.ReserveFrame((ulong)t) == true ? 1 : 0; });
         imports.Function<Func<int, int, int>>(M, "write_frame_bytes", WriteBytes);
         imports.Function<Func<int, int, int>>(M, "frame_data", FrameData);
-        imports.Function<Action<long, int>>(M, "set_timer", (at, id) => { Burn(B); _env.SetTimer(at, id); });
-        imports.Function<Action<int, int>>(M, "emit_event", (p, n) => { if (EventAllowed(p, n, "emit_event")) _env.EmitEvent(Text(p, n, "emit_event")); });
-        imports.Function<Func<int, int, int>>(M, "send_datagram", (p, n) => { Burn(HostCallFuel.Copying(n)); return _env.SendDatagram(Slice(p, n, "send_datagram")) ? 1 : 0; });
+        imports.Function<Action<long, int>>(M, "set_timer", (at, id) => { Burn(B); _binding?.SetTimer(at, id); });
+        imports.Function<Action<int, int>>(M, "emit_event", (p, n) => { if (EventAllowed(p, n, "emit_event")) _binding?.EmitEvent(Text(p, n, "emit_event")); });
+        imports.Function<Func<int, int, int>>(M, "send_datagram", (p, n) => { Burn(HostCallFuel.Copying(n)); return _binding?.SendDatagram(Slice(p, n, "send_datagram")) == true ? 1 : 0; });
         return imports;
     }
 
@@ -47,7 +48,7 @@ public sealed unsafe partial class PluginInstance
     {
         Burn(HostCallFuel.Event + Math.Clamp(len, 0, MaxEventText));
         Slice(ptr, Math.Min(len, MaxEventText), what); // a bad range is a fault even when the event is dropped
-        return _events.TryTake(_env.NowUs);
+        return _events.TryTake(_binding?.NowUs ?? 0);
     }
 
     /// <summary>Longest event text, in bytes (longer texts are cut).</summary>

@@ -12,7 +12,7 @@ public sealed partial class PluginExchange
     /// endpoint hands the connection out), before its handshake completes. The connection's options
     /// must carry <see cref="PluginExchangeOptions.BuildTransportParameters"/> in
     /// <c>ExtraTransportParameters</c>, or the peer will neither push to us nor accept our pushes.
-    /// Accepted modules are attached with <see cref="PluginHost.Attach(QuicConnectionCore, PluginModule, PluginOrigin)"/> and <see cref="PluginOrigin.Peer"/>.
+    /// Accepted modules are attached with <see cref="PluginHost.Attach(IConnectionEnvironment, PluginModule, PluginOrigin)"/> and <see cref="PluginOrigin.Peer"/>.
     /// </summary>
     public static PluginExchange Attach(QuicConnectionCore connection, PluginExchangeOptions options)
     {
@@ -21,7 +21,7 @@ public sealed partial class PluginExchange
         var exchange = new PluginExchange(options, new CoreConnection(connection, options));
         connection.RegisterFrameExtension(exchange);
         // Whatever way the connection ends, what its transfers hold goes back to the shared budget.
-        connection.Operations.Attach("conn.on_closed", Anchor.Post, (ref OperationArgs _) => exchange.OnConnectionClosed(), "pliant.exchange");
+        connection.Operations.Attach(OperationCatalog.ConnOnClosed, Anchor.Post, (ref OperationArgs _) => exchange.OnConnectionClosed(), "pliant.exchange");
         return exchange;
     }
 

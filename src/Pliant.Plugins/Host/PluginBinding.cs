@@ -4,24 +4,28 @@ using Pliant.Quic.Operations;
 namespace Pliant.Plugins.Host;
 
 /// <summary>
-/// One plugin instance bound to one connection: the environment its host functions reach, its
-/// operation hooks, frames and timers, and the clean-up that restores the connection when it detaches.
+/// One plugin instance bound to one connection: what its host functions reach (through the connection's
+/// <see cref="IConnectionEnvironment"/>, the one interface between host and connection), its operation
+/// hooks, frames and timers, and the clean-up that restores the connection when it detaches.
 /// </summary>
-internal sealed class PluginBinding : IPluginEnvironment
+internal sealed class PluginBinding
 {
-    private readonly IConnectionSite _site;
+    private readonly IConnectionEnvironment _conn;
     private readonly List<IDisposable> _hooks = [];
     private readonly Dictionary<ulong, PluginFrame> _frames = [];
     private readonly Dictionary<long, int> _timers = []; // pending: handle → the plugin's timer id
-    private readonly Dictionary<int, ulong> _savedFields = [];
+    private readonly Dictionary<ConnectionField, ulong> _savedFields = [];
+    private readonly Action<string> _onFault;
     private Action<int>? _onTimer;
 
-    public PluginBinding(IConnectionSite site, PluginModule module, PluginOrigin origin)
+    public PluginBinding(IConnectionEnvironment connection, PluginModule module, PluginOrigin origin)
     {
-        _site = site;
+        _conn = connection;
         Owner = "plugin:" + module.Id;
         Instance = new PluginInstance(module, origin, this);
         Instance.Faulted += (_, reason) => Unbind("detached: " + reason);
+        // A broken result bound found by the operation table (which has already detached our hooks).
+        _onFault = reason => Instance.Fault(reason);
         _timerFired = OnTimerFired;
         _runTimer = () => _onTimer!(_firingTimerId);
     }
@@ -42,23 +46,26 @@ internal sealed class PluginBinding : IPluginEnvironment
             if (m.OnTimer != null) _onTimer = Instance.Export<Action<int>>(m.OnTimer);
             foreach (var b in m.Bindings)
             {
+                // The manifest validator checked both against the catalogue at load time.
+                if (!OperationCatalog.TryGet(b.Operation, out var op) || !OperationDefinition.TryParseAnchor(b.Anchor, out var anchor))
+                    throw new ArgumentException($"binding of unknown operation or anchor {b.Operation}:{b.Anchor}");
                 var fn = Instance.Export<Action>(b.Export);
                 string what = $"{b.Operation} ({b.Anchor})";
-                var check = ResultInvariants.For(b.Operation, b.Anchor);
-                bool capOnly = Instance.Origin == PluginOrigin.Peer && b.Anchor == "replace" &&
-                               b.Operation is "cc.window" or "cc.pacing_rate";
-                _hooks.Add(_site.AttachOperation(b.Operation, b.Anchor, (ref OperationArgs a) => Invoke(fn, what, check, capOnly, ref a), Owner));
+                // A peer's replacement of an operation the catalogue marks RemoteUse.Cap is a cap only. (Other
+                // replacements by a peer exist only when the operator's trust policy allowed them.)
+                var remote = Instance.Origin == PluginOrigin.Peer && anchor == Anchor.Replace && op.Remote == RemoteUse.Cap ? op : null;
+                _hooks.Add(_conn.Operations.Attach(op, anchor, (ref OperationArgs a) => Invoke(fn, what, remote, ref a), Owner, _onFault));
             }
             foreach (var f in m.Frames)
             {
                 var frame = new PluginFrame(Instance, f);
-                _site.RegisterFrame(frame);
+                _conn.RegisterFrameExtension(frame);
                 _frames[f.Type] = frame;
             }
             if (m.TransportParameters.Any(t => t.Process != null))
             {
-                if (_site.PeerParametersKnown) _deliverPeerParameters = true;
-                else _hooks.Add(_site.AttachOperation("conn.on_handshake_done", "post", (ref OperationArgs _) => DeliverPeerParameters(), Owner));
+                if (_conn.PeerParametersKnown) _deliverPeerParameters = true;
+                else _hooks.Add(_conn.Operations.Attach(OperationCatalog.ConnOnHandshakeDone, Anchor.Post, (ref OperationArgs _) => DeliverPeerParameters(), Owner, _onFault));
             }
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException)
@@ -67,7 +74,7 @@ internal sealed class PluginBinding : IPluginEnvironment
             Instance.MarkDetached("attach failed: " + e.Message);
             throw new PluginLoadException($"plugin {Id} cannot attach: {e.Message}", e);
         }
-        _site.RaiseEvent(Id, $"attached: {Id}@{Instance.Module.Version} ({Instance.Origin.ToString().ToLowerInvariant()}, sha256 {Instance.Module.HashHex[..16]})");
+        _conn.RaisePluginEvent(Id, $"attached: {Id}@{Instance.Module.Version} ({Instance.Origin.ToString().ToLowerInvariant()}, sha256 {Instance.Module.HashHex[..16]})");
         if (m.Init != null)
         {
             var init = Instance.Export<Action>(m.Init);
@@ -84,7 +91,7 @@ internal sealed class PluginBinding : IPluginEnvironment
         foreach (var spec in Instance.Module.Manifest.TransportParameters)
         {
             if (spec.Process == null || !Instance.IsAttached) continue;
-            foreach (var (id, value) in _site.PeerTransportParameters)
+            foreach (var (id, value) in _conn.PeerExtraTransportParameters)
             {
                 if (id != spec.Id) continue;
                 var process = Instance.Export<Func<int, int>>(spec.Process);
@@ -95,22 +102,18 @@ internal sealed class PluginBinding : IPluginEnvironment
         }
     }
 
-    private void Invoke(Action fn, string what, ResultInvariants.Check? check, bool capOnly, ref OperationArgs a)
+    /// <summary>
+    /// One call into the plugin. The result's bound is checked by the operation table (a broken one comes
+    /// back through <see cref="_onFault"/>); here only the remote peer's cap rule applies.
+    /// </summary>
+    private void Invoke(Action fn, string what, OperationDefinition? remote, ref OperationArgs a)
     {
-        ulong native = a.Result;
         if (!Instance.IsAttached) return;
-        Instance.Args = new CallArgs { A0 = a.A0, A1 = a.A1, A2 = a.A2, A3 = a.A3, Result = a.Result };
+        Instance.Args = new CallArgs { A0 = a.A0, A1 = a.A1, A2 = a.A2, A3 = a.A3, Path = a.Path, Result = a.Result };
         if (!Instance.Guard(what, fn) || !Instance.Args.ResultSet) return;
-        if (check != null && check(Instance.Args.Result, this) is { } broken)
-        {
-            Instance.Fault($"broken invariant in {what}: {broken}");
-            return;
-        }
-        ulong result = Instance.Args.Result;
         // A plugin pushed by the peer may lower our window or pacing rate, never raise it: the peer
-        // must not be able to switch off our congestion control (0 as a pacing rate means "no cap").
-        if (capOnly && native != 0 && (result > native || result == 0)) result = native;
-        a.Result = result;
+        // must not be able to switch off our congestion control (RemoteUse.Cap in the catalogue).
+        a.Result = remote is null ? Instance.Args.Result : remote.RemoteResult(a.Result, Instance.Args.Result);
     }
 
     /// <summary>Detaches by request.</summary>
@@ -123,12 +126,12 @@ internal sealed class PluginBinding : IPluginEnvironment
     private void Unbind(string message)
     {
         Release();
-        _site.RaiseEvent(Id, message);
+        _conn.RaisePluginEvent(Id, message);
         if (CloseOnFault is ulong code)
         {
             // Deferred to the connection's next timer run: the fault may be in the middle of building a packet.
             string reason = $"plugin {Id}: {Instance.DetachReason}";
-            _site.ScheduleTimer(_site.NowUs, (_, _) => _site.Close(code, reason));
+            _conn.ScheduleTimer(_conn.NowUs, (_, _) => _conn.CloseWithApplicationError(code, reason));
         }
     }
 
@@ -136,37 +139,43 @@ internal sealed class PluginBinding : IPluginEnvironment
     {
         foreach (var h in _hooks) h.Dispose();
         _hooks.Clear();
-        _site.DetachOwner(Owner);
-        foreach (var type in _frames.Keys) _site.UnregisterFrame(type);
+        _conn.Operations.DetachOwner(Owner);
+        foreach (var type in _frames.Keys) _conn.UnregisterFrameExtension(type);
         _frames.Clear();
-        foreach (var t in _timers.Keys) _site.CancelTimer(t);
+        foreach (var t in _timers.Keys) _conn.CancelTimer(t);
         _timers.Clear();
-        foreach (var (field, value) in _savedFields) _site.TrySetField(field, value);
+        foreach (var (field, value) in _savedFields) _conn.TrySetField(field, value);
         _savedFields.Clear();
     }
 
-    // IPluginEnvironment
+    // What the plugin's host functions reach (PluginInstance.Abi).
 
-    public long NowUs => _site.NowUs;
-    public ulong GetField(int field) => _site.GetField(field);
+    public long NowUs => _conn.NowUs;
+
+    public ulong GetField(int field) => _conn.GetField((ConnectionField)field);
+
     /// <summary>Writes a field, remembering its value before the plugin's first write so detaching restores it.</summary>
     public bool TrySetField(int field, ulong value)
     {
         if (!Instance.IsAttached) return false;
-        ulong before = _site.GetField(field);
-        if (!_site.TrySetField(field, value)) return false;
-        _savedFields.TryAdd(field, before);
+        var f = (ConnectionField)field;
+        ulong before = _conn.GetField(f);
+        if (!_conn.TrySetField(f, value)) return false;
+        _savedFields.TryAdd(f, before);
         return true;
     }
-    public void EmitEvent(string text) => _site.RaiseEvent(Id, text);
-    public void Log(string text) => _site.RaiseEvent(Id, "log: " + text);
-    public bool SendDatagram(ReadOnlySpan<byte> data) => _site.SendDatagram(data);
+
+    public void EmitEvent(string text) => _conn.RaisePluginEvent(Id, text);
+
+    public void Log(string text) => _conn.RaisePluginEvent(Id, "log: " + text);
+
+    public bool SendDatagram(ReadOnlySpan<byte> data) => _conn.SendDatagram(data);
 
     public bool ReserveFrame(ulong type)
     {
         if (!_frames.TryGetValue(type, out var f) || f.Spec.Write == null) return false;
         f.Reserve();
-        _site.NoteActivity(); // reserved from an application call, the frame must still go out
+        _conn.NoteActivity(); // reserved from an application call, the frame must still go out
         return true;
     }
 
@@ -176,7 +185,7 @@ internal sealed class PluginBinding : IPluginEnvironment
         if (_timers.Count >= 64) throw new PluginFaultException("more than 64 pending timers");
         // One callback for every timer of this binding (a sampling timer re-arms itself on each
         // firing: nothing is allocated per firing).
-        long handle = _site.ScheduleTimer(atUs, _timerFired);
+        long handle = _conn.ScheduleTimer(atUs, _timerFired);
         _timers[handle] = id;
     }
 

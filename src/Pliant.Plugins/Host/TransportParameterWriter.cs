@@ -1,5 +1,3 @@
-using Pliant.Plugins.Abi;
-
 namespace Pliant.Plugins.Host;
 
 /// <summary>Produces the values of a plugin's transport parameters by running its write exports in a scratch instance.</summary>
@@ -9,7 +7,7 @@ internal static class TransportParameterWriter
     {
         var specs = module.Manifest.TransportParameters;
         if (!specs.Any(t => t.Write != null)) return [];
-        var scratch = new PluginInstance(module, PluginOrigin.Host, DetachedEnvironment.Instance);
+        var scratch = new PluginInstance(module, PluginOrigin.Host, binding: null);
         var result = new List<(ulong, byte[])>();
         var buffer = new byte[1024];
         foreach (var spec in specs)

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Pliant.Plugins.Abi;
+using Pliant.Quic.Operations;
 using Pliant.Wasm.Decoding;
 
 namespace Pliant.Plugins;
@@ -24,13 +25,13 @@ internal static partial class ManifestValidator
         if (module.Memories[0].Min > limits.MaxMemoryPages) throw new PluginLoadException($"module memory starts at {module.Memories[0].Min} pages, the cap is {limits.MaxMemoryPages}");
         if (m.MemoryPages > limits.MaxMemoryPages) throw new PluginLoadException($"manifest asks for {m.MemoryPages} memory pages, the cap is {limits.MaxMemoryPages}");
 
-        var known = new HashSet<string>(KnownOperations.Names, StringComparer.Ordinal);
+        // Names and anchors come from the one operation catalogue (Pliant.Quic.Operations.OperationCatalog).
         var replaced = new HashSet<string>(StringComparer.Ordinal);
         foreach (var b in m.Bindings)
         {
-            if (!known.Contains(b.Operation)) throw new PluginLoadException($"binding names unknown operation \"{b.Operation}\"");
-            if (!KnownOperations.IsAnchor(b.Anchor)) throw new PluginLoadException($"binding of {b.Operation}: anchor \"{b.Anchor}\" is not replace, pre or post");
-            if (!KnownOperations.Supports(b.Operation, b.Anchor)) throw new PluginLoadException($"operation {b.Operation} has no \"{b.Anchor}\" anchor");
+            if (!OperationCatalog.TryGet(b.Operation, out var op)) throw new PluginLoadException($"binding names unknown operation \"{b.Operation}\"");
+            if (!OperationDefinition.TryParseAnchor(b.Anchor, out var anchor)) throw new PluginLoadException($"binding of {b.Operation}: anchor \"{b.Anchor}\" is not replace, pre or post");
+            if (!op.Supports(anchor)) throw new PluginLoadException($"operation {b.Operation} has no \"{b.Anchor}\" anchor");
             if (b.Anchor == "replace" && !replaced.Add(b.Operation)) throw new PluginLoadException($"operation {b.Operation} is replaced twice");
             Export(module, b.Export, AbiSignatures.Void, $"binding of {b.Operation}");
         }

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Pliant.Quic.Operations;
 
 namespace Pliant.Plugins.Trust;
 
@@ -34,17 +35,13 @@ public readonly record struct TrustDecision(bool Allowed, string Reason, string?
 public sealed class PluginTrustPolicy
 {
     /// <summary>
-    /// Operations a remote peer may touch by default, as <c>operation:anchor</c> patterns: observers
-    /// (post anchors of <c>packet.*</c>, <c>ack.*</c>, <c>transmit.*</c>, <c>receive.*</c>, <c>rtt.update</c>, <c>conn.*</c>), the <c>cc.window</c> and
-    /// <c>cc.pacing_rate</c> caps, and the frames and transport parameters a plugin defines itself.
-    /// Not <c>cc.on_*</c> and not <c>recovery.pto</c>.
+    /// Operations a remote peer may touch by default, as <c>operation:anchor</c> patterns, from the operation
+    /// catalogue (<see cref="OperationCatalog.DefaultRemotePatterns"/>): the post anchor of every observer
+    /// (<c>packet.*</c>, <c>ack.*</c>, <c>transmit.*</c>, <c>receive.*</c>, <c>rtt.update</c>, <c>conn.*</c>), the
+    /// <c>cc.window</c> and <c>cc.pacing_rate</c> caps, and the frames, transport parameters and timers a
+    /// plugin defines itself. Not <c>cc.on_*</c> and not <c>recovery.pto</c>.
     /// </summary>
-    public static IReadOnlyList<string> DefaultRemoteOperations { get; } =
-    [
-        "packet.*:post", "ack.*:post", "transmit.*:post", "receive.*:post", "rtt.update:post", "conn.*:post",
-        "cc.window:replace", "cc.pacing_rate:replace",
-        "frame.*:*", "tp.*:*", "plugin.on_timer:*",
-    ];
+    public static IReadOnlyList<string> DefaultRemoteOperations { get; } = OperationCatalog.DefaultRemotePatterns();
 
     /// <summary>Largest module a peer may push (1 MiB).</summary>
     public const int DefaultMaxModuleSize = 1 << 20;

@@ -21,12 +21,12 @@ public sealed partial class QuicConnectionCore
 
     private void InitOperations()
     {
-        Operations.HandlerFailed = (owner, ex) =>
-        {
-            RaisePluginEvent(owner, "detached: " + ex.Message);
-        };
+        Operations.HandlerFailed = (owner, reason) => RaisePluginEvent(owner, "detached: " + reason);
+        Operations.MaxDatagramSize = () => _sendDatagramSize;
+        Operations.MaxAckDelayUs = () => _spaces[2].Acks.MaxAckDelayUs;
         Operations.Changed = () =>
         {
+            NoteActivity(); // a handler attached or detached (a plugin's, or by the single policy): look at the connection again
             ResolveComponents();
             WatchReceiveBatch();
         };
@@ -66,12 +66,20 @@ public sealed partial class QuicConnectionCore
         bool adapt = Operations.AnyCongestionHook || _windowCap > 0 || _pacingCap > 0;
         var native = _cc is OperationCongestionController a ? a.Native : _cc;
         _cc = adapt
-            ? new OperationCongestionController(native, Operations, () => _windowCap, () => _pacingCap,
-                msg => RaisePluginEvent("cc", msg))
+            ? new OperationCongestionController(native, Operations, () => _windowCap, () => _pacingCap)
             : native;
         _recovery.CongestionController = _cc;
         _recovery.PtoDurationOverride = Operations.IsReplaced(OperationId.RecoveryPto)
             ? native => (long)Math.Min(Operations.Invoke(OperationId.RecoveryPto, (ulong)native), long.MaxValue / 4)
+            : null;
+        // The ACK policy (ack.should_send_now, ack.delay): the tracker asks only when a replacement is attached.
+        var acks = _spaces[2].Acks;
+        acks.ImmediateOverride = Operations.IsReplaced(OperationId.AckShouldSendNow)
+            ? (pn, unacked, reordered, native) => Operations.Invoke(OperationId.AckShouldSendNow, native ? 1UL : 0UL,
+                pn, (ulong)unacked, reordered ? 1UL : 0UL) != 0
+            : null;
+        acks.DelayOverride = Operations.IsReplaced(OperationId.AckDelay)
+            ? pn => (long)Operations.Invoke(OperationId.AckDelay, (ulong)acks.MaxAckDelayUs, pn)
             : null;
     }
 
@@ -114,11 +122,13 @@ public sealed partial class QuicConnectionCore
             case ConnectionField.MaxAckDelay when value <= 1UL << 24:
                 _spaces[2].Acks.MaxAckDelayUs = (long)value;
                 return true;
-            case ConnectionField.CongestionWindowCap when value <= long.MaxValue:
+            // 0 (none) or a window of at least two datagrams (RFC 9002 §7.2's minimum): never a stall.
+            case ConnectionField.CongestionWindowCap when value == 0 || (value >= 2UL * (ulong)_sendDatagramSize && value <= long.MaxValue):
                 _windowCap = (long)value;
                 ResolveComponents();
                 return true;
-            case ConnectionField.PacingRateCap when value <= long.MaxValue:
+            // 0 (none) or at least one datagram per second.
+            case ConnectionField.PacingRateCap when value == 0 || (value >= (ulong)_sendDatagramSize && value <= long.MaxValue):
                 _pacingCap = (long)value;
                 ResolveComponents();
                 return true;

@@ -182,7 +182,12 @@ public sealed partial class QuicConnectionCore
                 if (i == 1) builtHandshake = true;
             }
         }
-        if (drafts == 0) return 0;
+        if (drafts == 0)
+        {
+            // Room in the window and nothing to send: an application-limited phase (draft-ietf-ccwg-bbr-06 §4.1.2.6).
+            if (congestionAllows && !probing && _handshakeConfirmed) _cc.OnApplicationLimited();
+            return 0;
+        }
 
         if (padTo1200 && offset < 1200 && drafts > 0)
         {

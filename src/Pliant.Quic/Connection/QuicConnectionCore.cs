@@ -88,9 +88,12 @@ public sealed partial class QuicConnectionCore
         // Until the path is known to carry more, send 1200-byte datagrams (RFC 9000 §14.1); raised
         // after the handshake to the configured size when the peer allows it.
         _sendDatagramSize = 1200;
-        _cc = options.CongestionControl == CongestionControlAlgorithm.NewReno
-            ? new NewReno(_sendDatagramSize)
-            : new Cubic(_sendDatagramSize);
+        _cc = options.CongestionControl switch
+        {
+            CongestionControlAlgorithm.NewReno => new NewReno(_sendDatagramSize),
+            CongestionControlAlgorithm.Bbr => new Bbr(_sendDatagramSize, _rng.NextUInt64()),
+            _ => new Cubic(_sendDatagramSize),
+        };
         _recovery = new LossRecovery(_rtt, _cc);
         _pacer = new SendPacer();
         _pnSkipper = new PacketNumberSkipper(_rng);
@@ -221,6 +224,9 @@ public sealed partial class QuicConnectionCore
 
     /// <summary>Current congestion window in bytes.</summary>
     public long CongestionWindow => _cc.Window;
+
+    /// <summary>The built-in controller (under any operation adapter), for tests and diagnostics.</summary>
+    internal ICongestionController NativeCongestionController => _cc is Operations.OperationCongestionController a ? a.Native : _cc;
 
     /// <summary>Number of 1-RTT key updates completed (RFC 9001 §6).</summary>
     public int KeyUpdates => _keyUpdates;

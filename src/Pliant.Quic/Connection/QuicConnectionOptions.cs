@@ -2,11 +2,12 @@ using Pliant.Quic.Tls;
 
 namespace Pliant.Quic.Connection;
 
-/// <summary>Congestion controllers built in (RFC 9002 §7 NewReno, RFC 9438 CUBIC).</summary>
+/// <summary>Congestion controllers built in (RFC 9002 §7 NewReno, RFC 9438 CUBIC, draft-ietf-ccwg-bbr-06 BBRv3).</summary>
 public enum CongestionControlAlgorithm
 {
     NewReno,
     Cubic,
+    Bbr,
 }
 
 /// <summary>Settings for one connection. Defaults suit a general-purpose client or server.</summary>

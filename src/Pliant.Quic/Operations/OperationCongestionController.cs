@@ -6,12 +6,13 @@ namespace Pliant.Quic.Operations;
 /// Runs a congestion controller through the operation table: the native controller keeps its own
 /// bookkeeping (bytes in flight, its window) and plugins hooked on <c>cc.*</c> observe or replace the
 /// decisions; <c>cc.window</c> and the connection's caps decide the effective window. Used only when
-/// something is hooked, so a plain connection calls the native controller directly.
+/// something is hooked, so a plain connection calls the native controller directly. A replacement's
+/// answer outside its bound (<see cref="OperationCatalog"/>) never reaches here: the table detaches it and
+/// answers with the native value.
 /// </summary>
 internal sealed class OperationCongestionController(ICongestionController native, OperationTable table,
-    Func<long> windowCap, Func<long> pacingCap, Action<string> warn) : ICongestionController
+    Func<long> windowCap, Func<long> pacingCap) : ICongestionController
 {
-    private bool _warnedZero;
     private long _cachedNative = -1;
     private ulong _cachedActivity;
     private long _cachedWindow;
@@ -36,18 +37,14 @@ internal sealed class OperationCongestionController(ICongestionController native
                 else
                 {
                     _cachedNative = w;
-                    w = _cachedWindow = (long)Math.Min(table.Invoke(OperationId.CcWindow, (ulong)w), long.MaxValue);
+                    // Within [2 datagrams, 2^63-1]: the table detaches a replacement answering outside it.
+                    w = _cachedWindow = (long)table.Invoke(OperationId.CcWindow, (ulong)w);
                     _cachedActivity = table.Activity;
-                }
-                long floor = 2L * Native.MaxDatagramSize;
-                if (w < floor)
-                {
-                    // A plugin must not be able to stall the connection: never below two datagrams.
-                    if (!_warnedZero) { _warnedZero = true; warn($"cc.window returned {w}; clamped to {floor}"); }
-                    w = floor;
                 }
             }
             long cap = windowCap();
+            // The cap field only accepts 0 or at least two datagrams (TrySetField); the datagram size may
+            // grow after it was set, so the window stays at two datagrams of the current size at least.
             if (cap > 0) w = Math.Max(Math.Min(w, cap), 2L * Native.MaxDatagramSize);
             return w;
         }
@@ -64,6 +61,19 @@ internal sealed class OperationCongestionController(ICongestionController native
     public void OnPacketSent(long nowUs, int bytes)
     {
         Native.OnPacketSent(nowUs, bytes);
+        AfterSent(nowUs, bytes);
+    }
+
+    public void OnPacketSent(SentPacket packet, long nowUs)
+    {
+        Native.OnPacketSent(packet, nowUs);
+        AfterSent(nowUs, packet.Size);
+    }
+
+    public void OnApplicationLimited() => Native.OnApplicationLimited();
+
+    private void AfterSent(long nowUs, int bytes)
+    {
         if (table.IsHooked(OperationId.CcOnPacketSent))
             table.Invoke(OperationId.CcOnPacketSent, 0, (ulong)bytes, (ulong)nowUs);
     }
@@ -106,7 +116,7 @@ internal sealed class OperationCongestionController(ICongestionController native
         long rate = pacingCap();
         if (table.IsReplaced(OperationId.CcPacingRate))
         {
-            long r = (long)Math.Min(table.Invoke(OperationId.CcPacingRate, (ulong)Math.Max(rate, 0)), long.MaxValue);
+            long r = (long)table.Invoke(OperationId.CcPacingRate, (ulong)Math.Max(rate, 0)); // bounded by the table
             if (r > 0) rate = rate > 0 ? Math.Min(rate, r) : r;
         }
         if (rate > 0)

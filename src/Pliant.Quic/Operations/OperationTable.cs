@@ -6,9 +6,15 @@ namespace Pliant.Quic.Operations;
 /// a connection without plugins pays nothing more. Handlers are kept in copy-on-write arrays:
 /// attaching or detaching during a call is safe.
 /// </summary>
+/// <remarks>
+/// The single policy for a misbehaving handler (DESIGN §4 "Limits"): a handler that throws, or a
+/// replacement whose result breaks the operation's <see cref="ResultBound"/> (<see cref="OperationCatalog"/>),
+/// gets its owner detached from every operation and the native result is used for the call in progress
+/// and every later one. Nothing is clamped silently.
+/// </remarks>
 public sealed class OperationTable
 {
-    private sealed record Hook(string Owner, OperationHandler Handler);
+    private sealed record Hook(string Owner, OperationHandler Handler, Action<string>? OnFault);
 
     private readonly Hook[][] _pre = new Hook[(int)OperationId.Count][];
     private readonly Hook[][] _post = new Hook[(int)OperationId.Count][];
@@ -21,35 +27,59 @@ public sealed class OperationTable
         for (int i = 0; i < _pre.Length; i++) { _pre[i] = []; _post[i] = []; }
     }
 
-    /// <summary>Every operation name the table knows.</summary>
-    public static IReadOnlyList<string> KnownOperations => OperationNames.ById;
+    /// <summary>Every operation name the table knows (<see cref="OperationCatalog.All"/>).</summary>
+    public static IReadOnlyList<string> KnownOperations { get; } = [.. OperationCatalog.All.Select(d => d.Name)];
 
     /// <summary>True when <paramref name="operation"/> is a known name supporting <paramref name="anchor"/>.</summary>
     public static bool IsValid(string operation, Anchor anchor) =>
-        OperationNames.TryParse(operation, out var id) && OperationNames.Supports(id, anchor);
+        OperationCatalog.TryGet(operation, out var d) && d.Supports(anchor);
 
-    /// <summary>Raised (by the connection) after a handler threw: the owner has been detached.</summary>
-    internal Action<string, Exception>? HandlerFailed { get; set; }
+    /// <summary>
+    /// Raised (by the connection) after an owner was detached for a handler that threw or a broken bound,
+    /// when the hook was attached without its own fault callback: owner, reason.
+    /// </summary>
+    internal Action<string, string>? HandlerFailed { get; set; }
 
     /// <summary>Raised when the set of hooks changed, so the connection can re-resolve components.</summary>
     internal Action? Changed { get; set; }
 
+    /// <summary>The connection's maximum datagram size, for bounds in datagrams (1200 until set).</summary>
+    internal Func<int>? MaxDatagramSize { get; set; }
+
+    /// <summary>The connection's advertised max_ack_delay in µs, for bounds that may not exceed it (none until set).</summary>
+    internal Func<long>? MaxAckDelayUs { get; set; }
+
     /// <summary>Attaches <paramref name="handler"/>; dispose the result (or <see cref="DetachOwner"/>) to remove it.</summary>
+    /// <exception cref="ArgumentException">Unknown operation, or an anchor it does not offer.</exception>
+    /// <exception cref="InvalidOperationException">Another owner already replaces it.</exception>
     public IDisposable Attach(string operation, Anchor anchor, OperationHandler handler, string owner)
     {
+        if (!OperationCatalog.TryGet(operation, out var d))
+            throw new ArgumentException($"unknown protocol operation '{operation}'", nameof(operation));
+        return Attach(d, anchor, handler, owner);
+    }
+
+    /// <summary>
+    /// Attaches <paramref name="handler"/> to <paramref name="operation"/>. When the handler throws or (a
+    /// replacement) breaks the operation's result bound, every hook of <paramref name="owner"/> is detached and
+    /// <paramref name="onFault"/> is called with the reason (without one, the connection raises a plugin event).
+    /// </summary>
+    /// <exception cref="ArgumentException">An anchor the operation does not offer.</exception>
+    /// <exception cref="InvalidOperationException">Another owner already replaces it.</exception>
+    public IDisposable Attach(OperationDefinition operation, Anchor anchor, OperationHandler handler, string owner, Action<string>? onFault = null)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
         ArgumentNullException.ThrowIfNull(handler);
         ArgumentException.ThrowIfNullOrEmpty(owner);
-        if (!OperationNames.TryParse(operation, out var id))
-            throw new ArgumentException($"unknown protocol operation '{operation}'", nameof(operation));
-        if (!OperationNames.Supports(id, anchor))
-            throw new ArgumentException($"operation '{operation}' has no {anchor.ToString().ToLowerInvariant()} anchor", nameof(anchor));
-        var hook = new Hook(owner, handler);
-        int i = (int)id;
+        if (!operation.Supports(anchor))
+            throw new ArgumentException($"operation '{operation.Name}' has no {OperationDefinition.AnchorName(anchor)} anchor", nameof(anchor));
+        var hook = new Hook(owner, handler, onFault);
+        int i = (int)operation.Id;
         switch (anchor)
         {
             case Anchor.Replace:
                 if (_replace[i] is { } taken && taken.Owner != owner)
-                    throw new InvalidOperationException($"'{operation}' is already replaced by '{taken.Owner}'");
+                    throw new InvalidOperationException($"'{operation.Name}' is already replaced by '{taken.Owner}'");
                 _replace[i] = hook;
                 break;
             case Anchor.Pre:
@@ -61,7 +91,7 @@ public sealed class OperationTable
         }
         Refresh(i);
         Changed?.Invoke();
-        return new Detacher(this, id, hook);
+        return new Detacher(this, operation.Id, hook);
     }
 
     /// <summary>Removes every handler of <paramref name="owner"/>, restoring native implementations.</summary>
@@ -79,10 +109,21 @@ public sealed class OperationTable
     }
 
     /// <summary>True when any handler is attached to <paramref name="operation"/>.</summary>
-    public bool IsHooked(string operation) => OperationNames.TryParse(operation, out var id) && _hooked[(int)id];
+    public bool IsHooked(string operation) => OperationCatalog.TryGet(operation, out var d) && _hooked[(int)d.Id];
 
     /// <summary>True when a handler replaces <paramref name="operation"/>.</summary>
-    public bool IsReplaced(string operation) => OperationNames.TryParse(operation, out var id) && _replace[(int)id] is not null;
+    public bool IsReplaced(string operation) => OperationCatalog.TryGet(operation, out var d) && _replace[(int)d.Id] is not null;
+
+    /// <summary>Handlers attached, over every operation and anchor (for tests and diagnostics).</summary>
+    public int HookCount
+    {
+        get
+        {
+            int n = 0;
+            for (int i = 0; i < _hooked.Length; i++) n += _pre[i].Length + _post[i].Length + (_replace[i] is null ? 0 : 1);
+            return n;
+        }
+    }
 
     internal bool IsHooked(OperationId id) => _hooked[(int)id];
 
@@ -105,23 +146,32 @@ public sealed class OperationTable
     /// <summary>Records that code outside the table (a plugin timer, a plugin frame callback) is about to run.</summary>
     internal void NoteActivity() => _activity++;
 
-    /// <summary>Runs pre hooks, the replacement (or keeps <paramref name="nativeResult"/>), then post hooks.</summary>
-    internal ulong Invoke(OperationId id, ulong nativeResult, ulong a0 = 0, ulong a1 = 0, ulong a2 = 0, ulong a3 = 0)
+    /// <summary>
+    /// Runs pre hooks, the replacement (or keeps <paramref name="nativeResult"/>), then post hooks. A
+    /// replacement whose result breaks the operation's bound is detached and <paramref name="nativeResult"/> used.
+    /// </summary>
+    internal ulong Invoke(OperationId id, ulong nativeResult, ulong a0 = 0, ulong a1 = 0, ulong a2 = 0, ulong a3 = 0, ulong path = 0)
     {
         _activity++;
-        var args = new OperationArgs { A0 = a0, A1 = a1, A2 = a2, A3 = a3, Result = nativeResult };
+        var args = new OperationArgs { A0 = a0, A1 = a1, A2 = a2, A3 = a3, Path = path, Result = nativeResult };
         int i = (int)id;
-        foreach (var h in _pre[i]) Call(h, ref args);
+        foreach (var h in _pre[i]) Call(id, h, Anchor.Pre, ref args);
         if (_replace[i] is { } r)
         {
-            Call(r, ref args);
-            if (_replace[i] is null) args.Result = nativeResult; // the replacement failed and was detached
+            Call(id, r, Anchor.Replace, ref args);
+            if (!ReferenceEquals(_replace[i], r)) args.Result = nativeResult; // the replacement failed and was detached
+            else if (OperationCatalog.Get(id).Bound is { } bound &&
+                     bound.Check(args.Result, (ulong)(MaxDatagramSize?.Invoke() ?? 1200), (ulong)(MaxAckDelayUs?.Invoke() ?? long.MaxValue)) is { } broken)
+            {
+                Fault(r, $"broken invariant in {OperationCatalog.Get(id).Name} (replace): {broken}");
+                args.Result = nativeResult;
+            }
         }
-        foreach (var h in _post[i]) Call(h, ref args);
+        foreach (var h in _post[i]) Call(id, h, Anchor.Post, ref args);
         return args.Result;
     }
 
-    private void Call(Hook hook, ref OperationArgs args)
+    private void Call(OperationId id, Hook hook, Anchor anchor, ref OperationArgs args)
     {
         try
         {
@@ -129,10 +179,17 @@ public sealed class OperationTable
         }
         catch (Exception ex)
         {
-            // A misbehaving plugin affects only itself: detach it, keep the connection going.
-            DetachOwner(hook.Owner);
-            HandlerFailed?.Invoke(hook.Owner, ex);
+            // A misbehaving handler affects only its owner: detach it, keep the connection going.
+            Fault(hook, $"fault in {OperationCatalog.Get(id).Name} ({OperationDefinition.AnchorName(anchor)}): {ex.Message}");
         }
+    }
+
+    /// <summary>The single policy: detach every hook of the owner, then tell whoever needs to know why.</summary>
+    private void Fault(Hook hook, string reason)
+    {
+        DetachOwner(hook.Owner);
+        if (hook.OnFault is { } onFault) onFault(reason);
+        else HandlerFailed?.Invoke(hook.Owner, reason);
     }
 
     private void Refresh(int i)

@@ -20,6 +20,16 @@ public sealed class AckTracker
     private ulong? _ackFloor; // packet numbers <= this are not reported any more
     private int _unackedAckEliciting;
     private long? _firstUnackedAckElicitingUs;
+    private long _pendingDelayUs;
+
+    /// <summary>
+    /// The replacement of <c>ack.should_send_now</c>, when one is attached: (packet number, ack-eliciting packets
+    /// not yet acknowledged, 1 if out of order or CE, the native decision) → acknowledge at once. Application space only.
+    /// </summary>
+    internal Func<ulong, int, bool, bool, bool>? ImmediateOverride { get; set; }
+
+    /// <summary>The replacement of <c>ack.delay</c>, when one is attached: (packet number) → µs the ACK may wait.</summary>
+    internal Func<ulong, long>? DelayOverride { get; set; }
     private bool _immediate;
     private long _largestReceivedTimeUs;
 
@@ -80,7 +90,7 @@ public sealed class AckTracker
         {
             if (_unackedAckEliciting == 0 || _firstUnackedAckElicitingUs is not long first) return null;
             if (_immediate) return first;
-            return first + MaxAckDelayUs;
+            return first + _pendingDelayUs;
         }
     }
 
@@ -129,26 +139,26 @@ public sealed class AckTracker
         if (!ackEliciting) return;
         if (LargestAckElicitingReceived is not ulong lae || pn > lae) LargestAckElicitingReceived = pn;
         _unackedAckEliciting++;
-        _firstUnackedAckElicitingUs ??= nowUs;
-
-        // RFC 9000 §13.2.1: Initial and Handshake packets are acknowledged immediately.
-        if (Space != PacketSpace.Application) _immediate = true;
+        if (_firstUnackedAckElicitingUs is null)
+        {
+            _firstUnackedAckElicitingUs = nowUs;
+            // How long this ACK may wait: max_ack_delay, or the ACK policy's answer (bounded by it).
+            _pendingDelayUs = DelayOverride is { } delay && Space == PacketSpace.Application ? delay(pn) : MaxAckDelayUs;
+        }
+        // The native policy's decision for this packet.
+        // RFC 9000 §13.2.1: Initial and Handshake packets are acknowledged immediately;
         // RFC 9000 §13.2.2: after AckElicitingThreshold (2) ack-eliciting packets.
-        if (_unackedAckEliciting >= AckElicitingThreshold) _immediate = true;
-        // RFC 9000 §13.2.1: CE-marked packets are acknowledged immediately.
-        if (ecn == EcnCodepoint.Ce) _immediate = true;
-        // RFC 9000 §13.2.1: immediately on reordering: a packet below the largest received, or one
-        // above it with a gap.
-        if (ReorderingThreshold == 1)
-        {
-            if (largestBefore is ulong prev && (pn < prev || pn > prev + 1)) _immediate = true;
-        }
-        else if (ReorderingThreshold > 1 && OutsideReorderingWindow(pn))
-        {
-            // draft-ietf-quic-ack-frequency §6.2: checked on every ack-eliciting packet.
-            _immediate = true;
-        }
-
+        bool now = Space != PacketSpace.Application || _unackedAckEliciting >= AckElicitingThreshold;
+        // RFC 9000 §13.2.1: CE-marked packets are acknowledged immediately, and on reordering: a packet below
+        // the largest received, or one above it with a gap.
+        bool unusual = ecn == EcnCodepoint.Ce;
+        if (ReorderingThreshold == 1) unusual |= largestBefore is ulong prev && (pn < prev || pn > prev + 1);
+        // draft-ietf-quic-ack-frequency §6.2: checked on every ack-eliciting packet.
+        else if (ReorderingThreshold > 1) unusual |= OutsideReorderingWindow(pn);
+        now |= unusual;
+        // The ACK policy (ack.should_send_now) may decide otherwise for 1-RTT packets; an ACK already due stays due.
+        if (ImmediateOverride is { } policy && Space == PacketSpace.Application) now = policy(pn, _unackedAckEliciting, unusual, now);
+        _immediate |= now;
         if (_immediate) _firstUnackedAckElicitingUs = Math.Min(_firstUnackedAckElicitingUs.Value, nowUs);
     }
 

@@ -67,6 +67,9 @@ public abstract class CongestionControllerBase : ICongestionController
     public bool InCongestionRecovery(long sentTimeUs) => _recoveryStartUs is long s && sentTimeUs <= s;
 
     /// <inheritdoc/>
+    public void OnPacketSent(SentPacket packet, long nowUs) => OnPacketSent(nowUs, packet.Size);
+
+    /// <inheritdoc/>
     public bool CanSend(int bytes) => BytesInFlight + bytes <= Window;
 
     /// <inheritdoc/>

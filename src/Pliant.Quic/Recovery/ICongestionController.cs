@@ -27,6 +27,21 @@ public interface ICongestionController
     /// <summary>An in-flight packet of <paramref name="bytes"/> was sent.</summary>
     void OnPacketSent(long nowUs, int bytes);
 
+    /// <summary>
+    /// An in-flight packet was sent. Controllers that sample the delivery rate (BBR, draft-ietf-ccwg-bbr-06
+    /// §4.1.2.4) override this to snapshot their counters into the packet; the default counts its bytes.
+    /// </summary>
+    void OnPacketSent(SentPacket packet, long nowUs) => OnPacketSent(nowUs, packet.Size);
+
+    /// <summary>
+    /// The sender had room in the window and nothing to send (draft-ietf-ccwg-bbr-06 §4.1.2.6
+    /// CheckIfApplicationLimited): delivery rate samples until what is in flight is delivered understate the
+    /// path. Called at most once per transmit attempt; the default ignores it.
+    /// </summary>
+    void OnApplicationLimited()
+    {
+    }
+
     /// <summary>Packets were newly acknowledged (RFC 9002 §B.5).</summary>
     void OnPacketsAcked(ReadOnlySpan<SentPacket> acked, long nowUs, RttEstimator rtt);
 

@@ -148,7 +148,7 @@ public sealed partial class LossRecovery
         }
 
         s.InFlightBytes += p.Size;
-        CongestionController.OnPacketSent(nowUs, p.Size);
+        CongestionController.OnPacketSent(p, nowUs);
         SetLossDetectionTimer(nowUs);
     }
 
@@ -341,7 +341,8 @@ public sealed partial class LossRecovery
                 duration += PeerMaxAckDelayUs << shift;
             }
 
-            long d = PtoDurationOverride is { } over ? Math.Max(1_000, over(duration)) : duration;
+            // recovery.pto: the operation table keeps a replacement within [1 ms, 60 s] (OperationCatalog).
+            long d = PtoDurationOverride is { } over ? over(duration) : duration;
             long t = s.TimeOfLastAckElicitingUs + d;
             if (timeout is null || t < timeout)
             {

@@ -35,6 +35,13 @@ public sealed class SentPacket
     /// <summary>The ECN codepoint the packet was sent with (for ECN validation, RFC 9000 §13.4.2).</summary>
     public EcnCodepoint Ecn { get; set; }
 
+    /// <summary>
+    /// The delivery counters when the packet was sent, for controllers that sample the delivery rate (BBR).
+    /// Written by such a controller for every in-flight packet it is told about; not cleared by <see cref="Reset"/>
+    /// because only those packets are read.
+    /// </summary>
+    public DeliverySnapshot Delivery { get; set; }
+
     /// <summary>Clears every field so the object can be reused.</summary>
     public void Reset()
     {

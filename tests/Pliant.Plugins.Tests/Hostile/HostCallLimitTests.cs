@@ -20,7 +20,7 @@ public class HostCallLimitTests(ITestOutputHelper output)
     private static Attached Attach(string name)
     {
         var site = new FakeSite();
-        var plugin = new PluginHost().Attach(site, site, PluginFiles.Load(name), PluginOrigin.Peer);
+        var plugin = new PluginHost().Attach(site, PluginFiles.Load(name), PluginOrigin.Peer);
         site.Events.Clear(); // the "attached" event
         return new Attached { Site = site, Plugin = plugin };
     }

@@ -53,7 +53,7 @@ public class HostilePluginTests(ITestOutputHelper output)
     [Fact]
     public void ZeroCongestionWindowIsABrokenInvariant()
     {
-        var p = RunVictim("cwnd0", 705, "broken invariant in cc.window (replace): congestion window 0 is below two datagrams");
+        var p = RunVictim("cwnd0", 705, "broken invariant in cc.window (replace): result 0 bytes is below 2 datagrams");
         Assert.False(p.IsAttached);
     }
 

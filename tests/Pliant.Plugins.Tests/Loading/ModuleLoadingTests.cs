@@ -31,8 +31,8 @@ public class ModuleLoadingTests
         var host = new PluginHost();
         var site1 = new FakeSite();
         var site2 = new FakeSite();
-        var p1 = host.Attach(new object(), site1, m, PluginOrigin.Application);
-        var p2 = host.Attach(new object(), site2, m, PluginOrigin.Application);
+        var p1 = host.Attach(site1, m, PluginOrigin.Application);
+        var p2 = host.Attach(site2, m, PluginOrigin.Application);
         site1.Fire("transmit.after_batch", 1, 1200); // A0 packets, A1 bytes
         site1.Fire("transmit.after_batch", 1, 800);
         site2.Fire("transmit.after_batch", 1, 50);
@@ -49,16 +49,15 @@ public class ModuleLoadingTests
         var m = PluginFiles.Load("monitoring");
         var host = new PluginHost();
         var site = new FakeSite();
-        var key = new object();
-        var p = host.Attach(key, site, m, PluginOrigin.Application);
-        Assert.Equal(5, site.Hooks.Count);
+        var p = host.Attach(site, m, PluginOrigin.Application);
+        Assert.Equal(5, site.Operations.HookCount);
         Assert.Single(site.Timers); // the sampling timer armed by init
         Assert.StartsWith("attached: monitoring@1 (application, sha256 ", Assert.Single(site.Events).Message, StringComparison.Ordinal);
-        Assert.Single(host.AttachedTo(key));
-        Assert.True(host.Detach(key, "monitoring"));
-        Assert.Empty(site.Hooks);
+        Assert.Single(host.AttachedTo(site));
+        Assert.True(host.Detach(site, "monitoring"));
+        Assert.Equal(0, site.Operations.HookCount);
         Assert.Empty(site.Timers);
         Assert.False(p.IsAttached);
-        Assert.Empty(host.AttachedTo(key));
+        Assert.Empty(host.AttachedTo(site));
     }
 }

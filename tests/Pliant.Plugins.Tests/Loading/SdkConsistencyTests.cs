@@ -21,7 +21,7 @@ public partial class SdkConsistencyTests
     {
         var fields = FieldPattern().Matches(Header)
             .Select(m => (Name: m.Groups[1].Value.Replace("_", "", StringComparison.Ordinal), Value: int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture)))
-            .Where(f => f.Name is not ("A0" or "A1" or "A2" or "A3" or "RESULT"))
+            .Where(f => f.Name is not ("A0" or "A1" or "A2" or "A3" or "RESULT" or "PATH"))
             .ToList();
         var expected = Enum.GetValues<ConnectionField>().Select(f => (Name: f.ToString().ToUpperInvariant(), Value: (int)f)).ToList();
         Assert.Equal(expected, fields);

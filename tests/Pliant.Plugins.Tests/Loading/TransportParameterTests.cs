@@ -16,8 +16,8 @@ public class TransportParameterTests
     [Fact]
     public void AnInvalidPeerValueFaultsThePlugin()
     {
-        var site = new FakeSite { PeerTransportParameters = [(0xff04de1bUL, new byte[] { 0x43 })] };
-        var p = new PluginHost().Attach(new object(), site, PluginFiles.Load("ack-frequency"), PluginOrigin.Application);
+        var site = new FakeSite { PeerExtraTransportParameters = [(0xff04de1bUL, new byte[] { 0x43 })] };
+        var p = new PluginHost().Attach(site, PluginFiles.Load("ack-frequency"), PluginOrigin.Application);
         Assert.False(p.IsAttached);
         Assert.Equal("transport parameter 0xff04de1b rejected by the plugin (-1)", p.DetachReason);
         Assert.Contains(site.Events, e => e.Message == "detached: transport parameter 0xff04de1b rejected by the plugin (-1)");
@@ -27,8 +27,8 @@ public class TransportParameterTests
     [Fact]
     public void AValidPeerValueIsDelivered()
     {
-        var site = new FakeSite { PeerTransportParameters = [(0xff04de1bUL, new byte[] { 0x43, 0xe8 })] };
-        var p = new PluginHost().Attach(new object(), site, PluginFiles.Load("ack-frequency"), PluginOrigin.Application);
+        var site = new FakeSite { PeerExtraTransportParameters = [(0xff04de1bUL, new byte[] { 0x43, 0xe8 })] };
+        var p = new PluginHost().Attach(site, PluginFiles.Load("ack-frequency"), PluginOrigin.Application);
         Assert.True(p.IsAttached);
         Assert.Equal(1UL, p.Call("stats", 3));
         Assert.Single(site.Frames);

@@ -6,7 +6,8 @@ namespace Pliant.Quic.Tests.Operations;
 
 public class OperationTableTests
 {
-    private static (SimulatedPair Pair, QuicConnectionCore Client, QuicConnectionCore Server) Connected(int seed)
+    /// <summary>A connected simulated pair, 100 ms after the handshake.</summary>
+    internal static (SimulatedPair Pair, QuicConnectionCore Client, QuicConnectionCore Server) Connected(int seed)
     {
         var pair = new SimulatedPair(seed, SimulationSetup.ServerEndpoint(seed));
         var client = pair.Connect(SimulationSetup.ClientOptions(seed));
@@ -120,15 +121,58 @@ public class OperationTableTests
         Assert.True(capped > native * 2, $"native {native} µs, capped {capped} µs");
     }
 
+    /// <summary>
+    /// The single policy for a broken result bound: a zero window (below two datagrams) detaches every hook
+    /// of its owner, the native window answers that very call and every later one, nothing is clamped.
+    /// </summary>
     [Fact]
-    public void ZeroWindowIsClampedAndReported()
+    public void ZeroWindowDetachesItsOwnerAndTheNativeWindowResumes()
     {
         var (pair, client, server) = Connected(44);
-        client.Operations.Attach(OperationNames.CcWindow, Anchor.Replace, (ref OperationArgs a) => a.Result = 0, "zero");
+        int calls = 0, observed = 0;
+        client.Operations.Attach(OperationNames.CcWindow, Anchor.Replace, (ref OperationArgs a) => { calls++; a.Result = 0; }, "zero");
+        client.Operations.Attach(OperationNames.PacketAfterSend, Anchor.Post, (ref OperationArgs a) => observed++, "zero");
+        long native = (long)client.GetField(ConnectionField.CongestionWindow);
+        Assert.True(native >= 2 * 1200, $"the call that broke the bound got the native window, not 0: {native}");
+        Assert.Equal(1, calls);
+        Assert.False(client.Operations.IsHooked(OperationNames.CcWindow));
+        Assert.False(client.Operations.IsHooked(OperationNames.PacketAfterSend), "every hook of the owner goes");
         Upload(pair, client, server, 50_000);
+        Assert.Equal(1, calls);
+        Assert.Equal(0, observed);
         var events = new List<ConnectionEvent>();
         while (client.TryPollEvent(out var e)) events.Add(e);
-        Assert.Contains(events, e => e.Kind == ConnectionEventKind.Plugin && e.Reason!.Contains("clamped"));
+        Assert.Contains(events, e => e.Kind == ConnectionEventKind.Plugin && e.Reason!.StartsWith(
+            "detached: broken invariant in cc.window (replace): result 0 bytes is below 2 datagrams", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(999UL)]            // below 1 ms
+    [InlineData(60_000_001UL)]     // above 60 s
+    [InlineData(ulong.MaxValue)]   // -1 as an i64
+    public void PtoOutsideItsBoundIsDetached(ulong pto)
+    {
+        var (pair, client, server) = Connected(48);
+        client.Operations.Attach(OperationNames.RecoveryPto, Anchor.Replace, (ref OperationArgs a) => a.Result = pto, "pto");
+        Upload(pair, client, server, 20_000);
+        Assert.False(client.Operations.IsHooked(OperationNames.RecoveryPto));
+        var events = new List<ConnectionEvent>();
+        while (client.TryPollEvent(out var e)) events.Add(e);
+        Assert.Contains(events, e => e.Kind == ConnectionEventKind.Plugin && e.Reason!.StartsWith("detached: broken invariant in recovery.pto (replace): result", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void WindowAndPacingCapFieldsRefuseValuesThatWouldStall()
+    {
+        var (_, client, _) = Connected(49);
+        ulong mds = client.GetField(ConnectionField.MaxDatagramSize);
+        Assert.False(client.TrySetField(ConnectionField.CongestionWindowCap, 2 * mds - 1));
+        Assert.False(client.TrySetField(ConnectionField.CongestionWindowCap, ulong.MaxValue));
+        Assert.True(client.TrySetField(ConnectionField.CongestionWindowCap, 2 * mds));
+        Assert.True(client.TrySetField(ConnectionField.CongestionWindowCap, 0));
+        Assert.False(client.TrySetField(ConnectionField.PacingRateCap, mds - 1));
+        Assert.True(client.TrySetField(ConnectionField.PacingRateCap, mds));
+        Assert.True(client.TrySetField(ConnectionField.PacingRateCap, 0));
     }
 
     [Fact]
@@ -146,7 +190,7 @@ public class OperationTableTests
         Assert.False(client.Operations.IsHooked(OperationNames.CcWindow));
         var events = new List<ConnectionEvent>();
         while (client.TryPollEvent(out var e)) events.Add(e);
-        Assert.Contains(events, e => e.Kind == ConnectionEventKind.Plugin && e.Reason!.Contains("plugin trapped"));
+        Assert.Contains(events, e => e.Kind == ConnectionEventKind.Plugin && e.Reason == "detached: fault in cc.window (replace): plugin trapped");
     }
 
     [Fact]

@@ -1,0 +1,60 @@
+namespace Pliant.Quic.Operations;
+
+/// <summary>
+/// Everything code outside the core — the plugin host — reaches on one connection: its operation table,
+/// the fields plugins read and write, frame types defined outside the core, timers, events, datagrams,
+/// the peer's extra transport parameters and closing. The one interface between plugin host and
+/// connection; <see cref="Connection.QuicConnectionCore"/> implements it, tests implement it without a connection.
+/// Not thread-safe: called on the thread that drives the connection.
+/// </summary>
+public interface IConnectionEnvironment
+{
+    /// <summary>The connection's protocol operations.</summary>
+    OperationTable Operations { get; }
+
+    /// <summary>The connection's time, µs.</summary>
+    long NowUs { get; }
+
+    /// <summary>
+    /// The plugin changed what the connection may send (a frame reserved, state set from an application call):
+    /// the endpoint must look at the connection again. Attaching and detaching handlers does this already.
+    /// </summary>
+    void NoteActivity()
+    {
+    }
+
+    /// <summary>Reads a field (<see cref="ConnectionField"/>); unknown ids read 0.</summary>
+    ulong GetField(ConnectionField field);
+
+    /// <summary>Writes a read-write field; false for read-only fields, unknown ids or values out of range.</summary>
+    bool TrySetField(ConnectionField field, ulong value);
+
+    /// <summary>Adds a frame type handled outside the core (1-RTT packets only).</summary>
+    /// <exception cref="ArgumentException">The core implements the type.</exception>
+    /// <exception cref="InvalidOperationException">The type is already registered.</exception>
+    void RegisterFrameExtension(IFrameExtension extension);
+
+    /// <summary>Removes a frame extension; false if none was registered for <paramref name="frameType"/>.</summary>
+    bool UnregisterFrameExtension(ulong frameType);
+
+    /// <summary>Calls <paramref name="callback"/> (time, timer id) once <paramref name="atUs"/> is reached; returns the id.</summary>
+    long ScheduleTimer(long atUs, Action<long, long> callback);
+
+    /// <summary>Cancels a timer; false if it already fired or was cancelled.</summary>
+    bool CancelTimer(long id);
+
+    /// <summary>Tells the application something about a plugin (attached, detached, refused, its own events).</summary>
+    void RaisePluginEvent(string pluginId, string message);
+
+    /// <summary>Queues an unreliable datagram (RFC 9221); false if it cannot be sent.</summary>
+    bool SendDatagram(ReadOnlySpan<byte> data);
+
+    /// <summary>Closes the connection with an application error (CONNECTION_CLOSE 0x1d).</summary>
+    void CloseWithApplicationError(ulong errorCode, string reason);
+
+    /// <summary>True once the peer's transport parameters are known (handshake complete).</summary>
+    bool PeerParametersKnown { get; }
+
+    /// <summary>Transport parameters the peer sent that the core does not know.</summary>
+    IReadOnlyList<(ulong Id, byte[] Value)> PeerExtraTransportParameters { get; }
+}

@@ -1,0 +1,232 @@
+using System.Text;
+
+namespace Pliant.Quic.Operations;
+
+/// <summary>Dense ids of the operations, for array lookups on the hot path; one per <see cref="OperationCatalog"/> entry, in order.</summary>
+internal enum OperationId
+{
+    PacketAfterSend,
+    PacketAfterDecrypt,
+    PacketOnAcked,
+    PacketOnLost,
+    RttUpdate,
+    RecoveryPto,
+    CcOnPacketSent,
+    CcOnAck,
+    CcOnCongestionEvent,
+    CcOnEcn,
+    CcWindow,
+    CcPacingRate,
+    ConnOnHandshakeDone,
+    ConnOnStateChange,
+    ConnOnClosed,
+    AckAfterProcess,
+    TransmitAfterBatch,
+    ReceiveAfterBatch,
+    AckShouldSendNow,
+    AckDelay,
+    Count,
+}
+
+/// <summary>The stable names of the protocol operations (DESIGN §3), as constants.</summary>
+public static class OperationNames
+{
+    public const string PacketAfterSend = "packet.after_send";
+    public const string PacketAfterDecrypt = "packet.after_decrypt";
+    public const string PacketOnAcked = "packet.on_acked";
+    public const string PacketOnLost = "packet.on_lost";
+    public const string RttUpdate = "rtt.update";
+    public const string RecoveryPto = "recovery.pto";
+    public const string CcOnPacketSent = "cc.on_packet_sent";
+    public const string CcOnAck = "cc.on_ack";
+    public const string CcOnCongestionEvent = "cc.on_congestion_event";
+    public const string CcOnEcn = "cc.on_ecn";
+    public const string CcWindow = "cc.window";
+    public const string CcPacingRate = "cc.pacing_rate";
+    public const string ConnOnHandshakeDone = "conn.on_handshake_done";
+    public const string ConnOnStateChange = "conn.on_state_change";
+    public const string ConnOnClosed = "conn.on_closed";
+    public const string AckAfterProcess = "ack.after_process";
+    public const string TransmitAfterBatch = "transmit.after_batch";
+    public const string ReceiveAfterBatch = "receive.after_batch";
+    public const string AckShouldSendNow = "ack.should_send_now";
+    public const string AckDelay = "ack.delay";
+}
+
+/// <summary>
+/// The one typed catalogue of protocol operations (DESIGN §3, §7b). Every operation is defined here once:
+/// name, anchors, when it is called, argument meanings (times in µs, "space" 0 Initial, 1 Handshake,
+/// 2 Application; recovery, ACK and congestion-control operations also carry a path id, 0 until
+/// multipath), result and its bound, and what a remote peer's plugin may do with it. The operation
+/// table, the plugin manifest validator and binding, the trust policy's defaults and the table in
+/// docs/plugin-abi.md (<see cref="MarkdownTable"/>, checked by a test) all read it.
+/// </summary>
+public static class OperationCatalog
+{
+    private const ulong I64Max = long.MaxValue;
+
+    public static readonly OperationDefinition PacketAfterSend = new(OperationId.PacketAfterSend, OperationNames.PacketAfterSend, AnchorSet.Post,
+        "after each packet is sealed and handed to the datagram", ["packet number", "bytes", "space", "1 if ack-eliciting"],
+        hasPath: true, null, null, RemoteUse.Observe);
+
+    public static readonly OperationDefinition PacketAfterDecrypt = new(OperationId.PacketAfterDecrypt, OperationNames.PacketAfterDecrypt, AnchorSet.Post,
+        "after each received packet is decrypted (duplicates excluded)", ["packet number", "bytes", "space"],
+        hasPath: true, null, null, RemoteUse.Observe);
+
+    public static readonly OperationDefinition PacketOnAcked = new(OperationId.PacketOnAcked, OperationNames.PacketOnAcked, AnchorSet.Post,
+        "for each sent packet newly acknowledged", ["packet number", "bytes", "space", "time sent"],
+        hasPath: true, null, null, RemoteUse.Observe);
+
+    public static readonly OperationDefinition PacketOnLost = new(OperationId.PacketOnLost, OperationNames.PacketOnLost, AnchorSet.Post,
+        "for each sent packet declared lost (RFC 9002 §6.1)", ["packet number", "bytes", "space", "time sent"],
+        hasPath: true, null, null, RemoteUse.Observe);
+
+    public static readonly OperationDefinition RttUpdate = new(OperationId.RttUpdate, OperationNames.RttUpdate, AnchorSet.Post,
+        "after each RTT sample (RFC 9002 §5)", ["latest RTT", "smoothed RTT", "rttvar", "min RTT"],
+        hasPath: true, null, null, RemoteUse.Observe);
+
+    public static readonly OperationDefinition RecoveryPto = new(OperationId.RecoveryPto, OperationNames.RecoveryPto, AnchorSet.Replace,
+        "whenever a PTO or tail probe is armed", [],
+        hasPath: true, "PTO duration in µs (the native one, backoff and max_ack_delay included, on entry)",
+        new ResultBound(1_000, 60_000_000, Unit: "µs"), RemoteUse.None);
+
+    public static readonly OperationDefinition CcOnPacketSent = new(OperationId.CcOnPacketSent, OperationNames.CcOnPacketSent, AnchorSet.All,
+        "for each in-flight packet sent", ["bytes", "now"],
+        hasPath: true, null, null, RemoteUse.None);
+
+    public static readonly OperationDefinition CcOnAck = new(OperationId.CcOnAck, OperationNames.CcOnAck, AnchorSet.All,
+        "once per ACK frame that acknowledged in-flight packets", ["bytes acknowledged", "now", "smoothed RTT", "time sent of the largest acknowledged"],
+        hasPath: true, null, null, RemoteUse.None);
+
+    public static readonly OperationDefinition CcOnCongestionEvent = new(OperationId.CcOnCongestionEvent, OperationNames.CcOnCongestionEvent, AnchorSet.All,
+        "once per batch of packets declared lost", ["bytes lost", "now", "1 on persistent congestion", "time sent of the largest lost"],
+        hasPath: true, null, null, RemoteUse.None);
+
+    public static readonly OperationDefinition CcOnEcn = new(OperationId.CcOnEcn, OperationNames.CcOnEcn, AnchorSet.All,
+        "when the peer reports more ECN-CE marks (RFC 9002 §B.7)", ["time sent of the largest acknowledged", "now"],
+        hasPath: true, null, null, RemoteUse.None);
+
+    public static readonly OperationDefinition CcWindow = new(OperationId.CcWindow, OperationNames.CcWindow, AnchorSet.Replace,
+        "when the core reads the congestion window (its answer is reused while nothing changed, §2)", [],
+        hasPath: true, "congestion window in bytes (the native one on entry)",
+        new ResultBound(0, I64Max, MinDatagrams: 2, Unit: "bytes"), RemoteUse.Cap);
+
+    public static readonly OperationDefinition CcPacingRate = new(OperationId.CcPacingRate, OperationNames.CcPacingRate, AnchorSet.Replace,
+        "when the pacer computes the next send time", [],
+        hasPath: true, "pacing cap in bytes/s, 0 = none (the connection's PacingRateCap on entry)",
+        new ResultBound(0, I64Max, MinDatagrams: 1, ZeroMeansNone: true, Unit: "bytes/s"), RemoteUse.Cap);
+
+    public static readonly OperationDefinition ConnOnHandshakeDone = new(OperationId.ConnOnHandshakeDone, OperationNames.ConnOnHandshakeDone, AnchorSet.Post,
+        "once, when the handshake completes", [],
+        hasPath: false, null, null, RemoteUse.Observe);
+
+    public static readonly OperationDefinition ConnOnStateChange = new(OperationId.ConnOnStateChange, OperationNames.ConnOnStateChange, AnchorSet.Post,
+        "on every connection state change", ["new ConnectionState"],
+        hasPath: false, null, null, RemoteUse.Observe);
+
+    public static readonly OperationDefinition ConnOnClosed = new(OperationId.ConnOnClosed, OperationNames.ConnOnClosed, AnchorSet.Post,
+        "once, when the connection is closed", ["error code"],
+        hasPath: false, null, null, RemoteUse.Observe);
+
+    public static readonly OperationDefinition AckAfterProcess = new(OperationId.AckAfterProcess, OperationNames.AckAfterProcess, AnchorSet.Post,
+        "once per ACK frame that acknowledged packets, after they were processed", ["packets newly acknowledged", "their bytes", "largest acknowledged", "space"],
+        hasPath: true, null, null, RemoteUse.Observe);
+
+    public static readonly OperationDefinition TransmitAfterBatch = new(OperationId.TransmitAfterBatch, OperationNames.TransmitAfterBatch, AnchorSet.Post,
+        "once per transmit (one datagram or a GSO batch)", ["packets", "bytes", "datagrams"],
+        hasPath: false, null, null, RemoteUse.Observe);
+
+    public static readonly OperationDefinition ReceiveAfterBatch = new(OperationId.ReceiveAfterBatch, OperationNames.ReceiveAfterBatch, AnchorSet.Post,
+        "once per receive batch (when the connection is next polled for output); counting starts at the first observer",
+        ["packets decrypted since the last call (duplicates excluded)", "their bytes", "datagrams"],
+        hasPath: false, null, null, RemoteUse.Observe);
+
+    public static readonly OperationDefinition AckShouldSendNow = new(OperationId.AckShouldSendNow, OperationNames.AckShouldSendNow, AnchorSet.Replace,
+        "for each ack-eliciting 1-RTT packet received (the ACK policy, RFC 9000 §13.2.1-2)",
+        ["packet number", "ack-eliciting packets not yet acknowledged, this one included", "1 if out of order or CE-marked"],
+        hasPath: true, "1: acknowledge at once; 0: the ACK may wait (ack.delay) — the native decision on entry (every second packet, reordering, CE)",
+        new ResultBound(0, 1), RemoteUse.None);
+
+    public static readonly OperationDefinition AckDelay = new(OperationId.AckDelay, OperationNames.AckDelay, AnchorSet.Replace,
+        "when the first ack-eliciting 1-RTT packet after an ACK arrives: how long its ACK may wait", ["packet number"],
+        hasPath: true, "delay in µs (the local max_ack_delay on entry)",
+        new ResultBound(0, 16_383_000, AtMostMaxAckDelay: true, Unit: "µs"), RemoteUse.Cap);
+
+    private static readonly OperationDefinition[] ById =
+    [
+        PacketAfterSend, PacketAfterDecrypt, PacketOnAcked, PacketOnLost, RttUpdate, RecoveryPto,
+        CcOnPacketSent, CcOnAck, CcOnCongestionEvent, CcOnEcn, CcWindow, CcPacingRate,
+        ConnOnHandshakeDone, ConnOnStateChange, ConnOnClosed, AckAfterProcess, TransmitAfterBatch, ReceiveAfterBatch,
+        AckShouldSendNow, AckDelay,
+    ];
+
+    private static readonly Dictionary<string, OperationDefinition> ByName = ById.ToDictionary(d => d.Name, StringComparer.Ordinal);
+
+    /// <summary>
+    /// Trust-policy patterns for what a plugin defines itself — its frame types, transport parameters and
+    /// timers — which a remote peer's plugin may always use (they touch nothing of ours).
+    /// </summary>
+    public static IReadOnlyList<string> PluginDefinedPatterns { get; } = ["frame.*:*", "tp.*:*", "plugin.on_timer:*"];
+
+    /// <summary>Every operation, in id order.</summary>
+    public static IReadOnlyList<OperationDefinition> All => ById;
+
+    /// <summary>The operation called <paramref name="name"/>, if there is one.</summary>
+    public static bool TryGet(string? name, out OperationDefinition definition)
+    {
+        if (name is not null && ByName.TryGetValue(name, out var d))
+        {
+            definition = d;
+            return true;
+        }
+        definition = null!;
+        return false;
+    }
+
+    internal static OperationDefinition Get(OperationId id) => ById[(int)id];
+
+    /// <summary>
+    /// The default <c>operation:anchor</c> patterns a remote peer's plugin may bind: each operation's
+    /// <see cref="OperationDefinition.RemoteAnchors"/>, then <see cref="PluginDefinedPatterns"/>.
+    /// </summary>
+    public static IReadOnlyList<string> DefaultRemotePatterns()
+    {
+        var list = new List<string>();
+        foreach (var d in ById)
+            foreach (var a in new[] { Anchor.Replace, Anchor.Pre, Anchor.Post })
+                if ((d.RemoteAnchors & OperationDefinition.ToSet(a)) != 0) list.Add($"{d.Name}:{OperationDefinition.AnchorName(a)}");
+        list.AddRange(PluginDefinedPatterns);
+        return list;
+    }
+
+    /// <summary>The operations table of docs/plugin-abi.md, generated from the catalogue.</summary>
+    public static string MarkdownTable()
+    {
+        var sb = new StringBuilder();
+        sb.Append("| operation | anchors | called | arguments `arg(0..3)` | path `arg(5)` | result (replace) | a peer's plugin may |\n");
+        sb.Append("|---|---|---|---|---|---|---|\n");
+        foreach (var d in ById)
+        {
+            var args = new List<string>();
+            for (int i = 0; i < d.Arguments.Count; i++) args.Add($"A{i} {d.Arguments[i]}");
+            string result = d.Result is null ? "—" : d.Bound is { } b ? $"{d.Result}; bound: {b}" : d.Result;
+            string remote = d.Remote switch
+            {
+                RemoteUse.Observe => "observe (post)",
+                RemoteUse.Cap => "replace as a cap (lower only)",
+                _ => "nothing by default",
+            };
+            sb.Append($"| `{d.Name}` | {Anchors(d.Anchors)} | {d.When} | {(args.Count == 0 ? "—" : string.Join("; ", args))} | {(d.HasPath ? "path id" : "—")} | {result} | {remote} |\n");
+        }
+        return sb.ToString();
+    }
+
+    private static string Anchors(AnchorSet set)
+    {
+        var names = new List<string>();
+        if ((set & AnchorSet.Replace) != 0) names.Add("replace");
+        if ((set & AnchorSet.Pre) != 0) names.Add("pre");
+        if ((set & AnchorSet.Post) != 0) names.Add("post");
+        return string.Join(", ", names);
+    }
+}
