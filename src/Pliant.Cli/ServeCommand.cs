@@ -36,10 +36,9 @@ internal static class ServeCommand
         cc.AcceptOnlyFromAmong([.. CliSupport.CongestionControlNames, "reno"]);
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No per-request log lines" };
         var idleTimeout = new Option<double>("--idle-timeout") { Description = "Seconds without any packet before a connection is dropped (max_idle_timeout, RFC 9000 §10.1)", DefaultValueFactory = _ => 30 };
-        var threads = new Option<int>("--threads")
+        var threads = new Option<int?>("--threads")
         {
-            Description = "Endpoint threads sharing the port (SO_REUSEPORT, each datagram steered to its connection's thread by connection ID; Linux). 0: one per core",
-            DefaultValueFactory = _ => 1,
+            Description = "Endpoint threads sharing the port (SO_REUSEPORT, each datagram steered to its connection's thread by connection ID; Linux). Default: one per core (1 behind a router or with --lb-config, which choose the connection IDs)",
         };
         var behindRouter = new Option<string?>("--behind-router")
         {
@@ -63,7 +62,7 @@ internal static class ServeCommand
                     CliSupport.ParseEndPoint(pr.GetValue(listen)!, 4433));
                 return await RunAsync(pr.GetValue(dir)!, pr.GetValue(listen)!, pr.GetValue(cert), pr.GetValue(key), pr.GetValue(retry), !pr.GetValue(noEarlyData),
                     pr.GetValue(cc)!, pr.GetValue(quiet), TimeSpan.FromSeconds(Math.Max(1, pr.GetValue(idleTimeout))), plugins, routing,
-                    pr.GetValue(threads) <= 0 ? Environment.ProcessorCount : pr.GetValue(threads), ct).ConfigureAwait(false);
+                    ServeThreads(pr.GetValue(threads), routing), ct).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -84,6 +83,17 @@ internal static class ServeCommand
         EarlyDataPolicy = Http3EarlyDataPolicy.RejectUnsafe,
         EarlyDataMethods = new HashSet<string>(StringComparer.Ordinal) { "GET", "HEAD" },
     };
+
+    /// <summary>
+    /// --threads: as given (0 = one per core); by default one per core on Linux, 1 elsewhere and when a router or
+    /// QUIC-LB configuration chooses the connection IDs.
+    /// </summary>
+    private static int ServeThreads(int? given, Route.ServeRouting routing)
+    {
+        if (given is { } n) return n <= 0 ? Environment.ProcessorCount : n;
+        if (!OperatingSystem.IsLinux() || routing.BehindRouter is not null || routing.Generator is not null) return 1;
+        return Math.Clamp(Environment.ProcessorCount, 1, 64);
+    }
 
     /// <summary>The admission and safety defaults, from the types that define them (docs/security.md has the reasons).</summary>
     private static string SafeDefaults()
