@@ -8,6 +8,9 @@ namespace Pliant.Quic.Connection;
 /// </summary>
 internal struct EndpointSlot
 {
+    /// <summary>In the endpoint's list of connections (false before it is added and once it was removed).</summary>
+    public bool Registered;
+
     /// <summary>On the endpoint's active list.</summary>
     public bool Active;
 

@@ -160,6 +160,9 @@ public sealed partial class QuicEndpointCore : IConnectionIdRegistry
     /// <summary>Puts <paramref name="connection"/> on the active list (it may have output, events or a new timer).</summary>
     private void Activate(QuicConnectionCore connection)
     {
+        // A connection already removed (closed and drained) may still be touched by the application — reading a
+        // stream, closing again: it must not come back onto the lists (its slot index is stale).
+        if (!connection.Slot.Registered) return;
         connection.Slot.Quiet = false;
         connection.Slot.Swept = false;
         if (connection.Slot.Active) return;
@@ -172,6 +175,7 @@ public sealed partial class QuicEndpointCore : IConnectionIdRegistry
     private void AddConnection(QuicConnectionCore connection)
     {
         connection.Slot.Index = _connections.Count;
+        connection.Slot.Registered = true;
         connection.Slot.FiledTimeoutUs = long.MaxValue;
         _connections.Add(connection);
         Activate(connection);
@@ -190,6 +194,7 @@ public sealed partial class QuicEndpointCore : IConnectionIdRegistry
             _connections[index] = last;
             last.Slot.Index = index;
             _connections.RemoveAt(_connections.Count - 1);
+            c.Slot.Registered = false;
             c.Slot.FiledTimeoutUs = long.MaxValue; // its heap entry, if any, is stale now
             OnRemoved(c);
         }

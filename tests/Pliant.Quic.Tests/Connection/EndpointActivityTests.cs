@@ -53,4 +53,35 @@ public class EndpointActivityTests
         Assert.Equal(0, pair.Server.Statistics.MissedActivations);
         Assert.Equal(0, pair.Client.Statistics.MissedActivations);
     }
+
+    [Fact]
+    public void TouchingAConnectionAfterTheEndpointRemovedItChangesNothing()
+    {
+        // Regression: the application acting on a connection the endpoint had already removed put it back on
+        // the active list; removing it again with its stale index took another connection out of the list
+        // (or faulted the endpoint with an index out of range).
+        var pair = new SimulatedPair(92, SimulationSetup.ServerEndpoint(92));
+        var clients = Enumerable.Range(0, 3).Select(i => pair.Connect(SimulationSetup.ClientOptions(950 + i))).ToList();
+        Assert.True(pair.RunUntil(() => clients.All(c => c.HandshakeConfirmed) && pair.Server.Connections.Count == 3));
+        pair.OnStep = () =>
+        {
+            foreach (var c in pair.Server.Connections.Concat(pair.Client.Connections))
+                while (c.TryPollEvent(out _)) { }
+        };
+        var gone = pair.Server.Connections[0];
+        var others = pair.Server.Connections.Skip(1).ToList();
+        gone.Close(pair.NowUs, 0, "bye");
+        Assert.True(pair.RunUntil(() => pair.Server.Connections.Count == 2, 10_000_000));
+        Assert.DoesNotContain(gone, pair.Server.Connections);
+
+        for (int round = 0; round < 3; round++)
+        {
+            gone.SendPing(); // any mutator reports activity
+            gone.Close(pair.NowUs, 0, "again");
+            pair.RunFor(100_000);
+            Assert.Equal(2, pair.Server.Connections.Count);
+            Assert.All(others, o => Assert.Contains(o, pair.Server.Connections));
+        }
+        Assert.Equal(0, pair.Server.Statistics.ConnectionsFaulted);
+    }
 }
