@@ -50,5 +50,16 @@ internal sealed class PacketSpaceState
         SendKeys = null;
         ReceiveKeys = null;
         ProbesPending = 0;
+        ReleaseBuffers();
+    }
+
+    /// <summary>
+    /// Gives the CRYPTO buffers' chunks back to the pool (the space was discarded or the connection closed): a
+    /// 16 KiB chunk each that would otherwise go to the garbage collector with the connection (issue 17).
+    /// </summary>
+    public void ReleaseBuffers()
+    {
+        CryptoSend.Dispose();
+        CryptoReceive.Dispose();
     }
 }

@@ -233,11 +233,26 @@ public sealed partial class QuicConnectionCore
     /// <summary>True if the connection ended by idle timeout.</summary>
     public bool ClosedByIdleTimeout => CloseInfo is { Data: var d } && ReferenceEquals(d, IdleMarker);
 
+    /// <summary>Pool chunks this connection's stream and CRYPTO buffers hold now (diagnostics and tests).</summary>
+    internal int PooledChunksHeld
+    {
+        get
+        {
+            int n = _streams.ChunksHeld;
+            foreach (var space in _spaces) n += space.CryptoSend.ChunksHeld + space.CryptoReceive.ChunksHeld;
+            return n;
+        }
+    }
+
     private void FinishClose()
     {
         _state = ConnectionState.Closed;
         _registry?.HandshakeEnded(this);
         UnregisterAllCids();
         _streams.OnConnectionClosed();
+        // Nothing is sent or received any more: every pooled buffer goes back to the pool now, not to the
+        // garbage collector with the connection (a short connection's chunks were allocated afresh each time).
+        _streams.ReleaseBuffers();
+        foreach (var space in _spaces) space.ReleaseBuffers();
     }
 }

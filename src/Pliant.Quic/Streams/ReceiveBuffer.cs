@@ -21,6 +21,9 @@ public sealed class ReceiveBuffer : IDisposable
     /// <summary>Size of each pooled chunk.</summary>
     public const int ChunkSize = ChunkPool.ChunkSize;
 
+    /// <summary>Pool chunks held now (diagnostics and tests).</summary>
+    internal int ChunksHeld => _chunks.Count;
+
     private readonly Dictionary<ulong, byte[]> _chunks = new();
     private readonly RangeSet _pending = new(); // received ranges above _contiguousEnd
     private ulong _contiguousEnd;               // every byte below was received

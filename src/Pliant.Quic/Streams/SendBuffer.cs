@@ -13,6 +13,9 @@ public sealed class SendBuffer : IDisposable
     /// <summary>Size of each pooled chunk.</summary>
     public const int ChunkSize = ChunkPool.ChunkSize;
 
+    /// <summary>Pool chunks held now (diagnostics and tests).</summary>
+    internal int ChunksHeld => _chunks.Count;
+
     private readonly List<byte[]> _chunks = new();
     private readonly RangeSet _acked = new();
     private readonly RangeSet _lost = new();

@@ -12,6 +12,30 @@ public sealed partial class StreamManager
         ConnectionClosed = true;
     }
 
+    /// <summary>
+    /// The connection is closed for good: every stream's pooled buffers go back to the pool. The streams stay
+    /// known (the API may still ask about them); their data is gone, which nobody can read or send any more.
+    /// </summary>
+    public void ReleaseBuffers()
+    {
+        foreach (var s in _streams.Values)
+        {
+            s.Send?.Dispose();
+            s.Recv?.Dispose();
+        }
+    }
+
+    /// <summary>Pool chunks the streams' buffers hold now (diagnostics and tests).</summary>
+    internal int ChunksHeld
+    {
+        get
+        {
+            int n = 0;
+            foreach (var s in _streams.Values) n += (s.Send?.ChunksHeld ?? 0) + (s.Recv?.ChunksHeld ?? 0);
+            return n;
+        }
+    }
+
     /// <summary>True once the connection closed.</summary>
     public bool ConnectionClosed { get; private set; }
 }
