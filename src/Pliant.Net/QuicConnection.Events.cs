@@ -26,7 +26,7 @@ public sealed partial class QuicConnection
                 {
                     var stream = new QuicStream(this, e.StreamId, outbound: false);
                     _streams[e.StreamId] = stream;
-                    _inboundStreams.Writer.TryWrite(stream);
+                    _inboundStreams.TryWriteLocked(stream);
                 }
                 break;
             case ConnectionEventKind.StreamReadable:
@@ -79,7 +79,7 @@ public sealed partial class QuicConnection
         if (_closeException is not null) return;
         _closeException = error;
         _connected.TrySetException(error);
-        _inboundStreams.Writer.TryComplete();
+        _inboundStreams.CompleteLocked();
         _datagrams.Writer.TryComplete();
         _streamsAvailable?.TrySetException(error);
         _streamsAvailable = null;

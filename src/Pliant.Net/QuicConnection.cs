@@ -16,7 +16,7 @@ public sealed partial class QuicConnection : IAsyncDisposable, IConnectionCoreOw
 {
     private readonly QuicEndpointDriver _driver;
     private readonly Dictionary<ulong, QuicStream> _streams = [];
-    private readonly Channel<QuicStream> _inboundStreams = Channel.CreateUnbounded<QuicStream>(new UnboundedChannelOptions { SingleWriter = true });
+    private readonly DriverQueue<QuicStream> _inboundStreams;
     private readonly Channel<byte[]> _datagrams;
     private long _datagramsDropped;
     private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -32,6 +32,7 @@ public sealed partial class QuicConnection : IAsyncDisposable, IConnectionCoreOw
     internal QuicConnection(QuicEndpointDriver driver, IConnectionCore core, QuicConnectionOptions options, Action<QuicConnection>? onConnected)
     {
         _driver = driver;
+        _inboundStreams = new DriverQueue<QuicStream>(driver, "Another AcceptInboundStreamAsync of this connection is already waiting.");
         Core = core;
         _options = options;
         _onConnected = onConnected;
@@ -46,7 +47,9 @@ public sealed partial class QuicConnection : IAsyncDisposable, IConnectionCoreOw
             },
             _ => Interlocked.Increment(ref _datagramsDropped));
         // Never leave these faulted and unobserved.
-        _connected.Task.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+        // Observes a failed handshake nobody awaits; inline and only on failure (no thread-pool work item per connection).
+        _connected.Task.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     internal IConnectionCore Core { get; }
@@ -294,33 +297,24 @@ public sealed partial class QuicConnection : IAsyncDisposable, IConnectionCoreOw
     }
 
     /// <summary>Waits for the peer to open a stream.</summary>
+    /// <exception cref="QuicException">The connection closed.</exception>
+    /// <exception cref="InvalidOperationException">Another accept of this connection is already waiting.</exception>
     public async ValueTask<QuicStream> AcceptInboundStreamAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        try
-        {
-            return await _inboundStreams.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (ChannelClosedException)
-        {
-            throw _closeException ?? QuicException.Aborted("The connection was closed.");
-        }
+        return await _inboundStreams.ReadOrNullAsync(cancellationToken).ConfigureAwait(false)
+            ?? throw _closeException ?? QuicException.Aborted("The connection was closed.");
     }
 
     /// <summary>
     /// As <see cref="AcceptInboundStreamAsync"/>, but null instead of an exception once the connection has closed
     /// or been disposed: for accept loops, which all end that way (an exception per connection costs a server with
-    /// many short connections measurable CPU).
+    /// many short connections measurable CPU). The wait resumes on the endpoint's thread, like a stream read.
     /// </summary>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public async ValueTask<QuicStream?> AcceptInboundStreamOrNullAsync(CancellationToken cancellationToken = default)
-    {
-        if (_disposed != 0) return null;
-        var reader = _inboundStreams.Reader;
-        while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
-            if (reader.TryRead(out var stream)) return stream;
-        return null;
-    }
+    /// <exception cref="InvalidOperationException">Another accept of this connection is already waiting.</exception>
+    public ValueTask<QuicStream?> AcceptInboundStreamOrNullAsync(CancellationToken cancellationToken = default) =>
+        _disposed != 0 ? ValueTask.FromResult<QuicStream?>(null) : _inboundStreams.ReadOrNullAsync(cancellationToken);
 
     /// <summary>Sends an unreliable datagram (RFC 9221); false if too large or not negotiated.</summary>
     public bool SendDatagram(ReadOnlySpan<byte> data)

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Threading.Channels;
 using Pliant.Net.Internal;
 using Pliant.Net.Internal.Core;
 using Pliant.Quic.Connection;
@@ -15,7 +14,7 @@ public sealed class QuicListener : IAsyncDisposable
 {
     private readonly QuicEndpointDriver[] _drivers; // set right after start; callbacks get the driver passed in
     private readonly QuicListenerOptions _options;
-    private readonly Channel<QuicConnection> _accepted;
+    private readonly AcceptQueue<QuicConnection> _accepted;
     private readonly HashSet<QuicConnection> _pending = new(ReferenceEqualityComparer.Instance); // under its own lock
     private Udp.ForwardingHeaderTransport? _forwarding;
     private int _disposed;
@@ -23,11 +22,7 @@ public sealed class QuicListener : IAsyncDisposable
     private QuicListener(QuicListenerOptions options, Func<QuicListener, QuicEndpointDriver[]> start)
     {
         _options = options;
-        _accepted = Channel.CreateBounded<QuicConnection>(new BoundedChannelOptions(Math.Max(1, options.ListenBacklog))
-        {
-            SingleWriter = false, // every driver's thread
-            FullMode = BoundedChannelFullMode.Wait, // TryWrite fails when full: the connection is refused
-        });
+        _accepted = new AcceptQueue<QuicConnection>(Math.Max(1, options.ListenBacklog)); // full: the connection is refused
         _drivers = start(this);
     }
 
@@ -170,28 +165,26 @@ public sealed class QuicListener : IAsyncDisposable
         });
     }
 
-    /// <summary>Waits for a client whose handshake completed.</summary>
+    /// <summary>
+    /// Waits for a client whose handshake completed. The wait resumes on the thread of the endpoint driver that
+    /// serves the connection (like its stream operations): move long synchronous work elsewhere.
+    /// </summary>
+    /// <exception cref="QuicException">The listener was stopped or failed.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public async ValueTask<QuicConnection> AcceptConnectionAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        while (true)
+        var connection = await _accepted.ReadOrNullAsync(cancellationToken).ConfigureAwait(false);
+        if (connection is null)
         {
-            QuicConnection connection;
-            try
-            {
-                connection = await _accepted.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is ChannelClosedException || Array.Exists(_drivers, d => d.Fault is not null && e == d.Fault))
-            {
-                ObjectDisposedException.ThrowIf(_disposed != 0, this);
-                throw Array.Find(_drivers, d => d.Fault is not null)?.Fault is { } fault
-                    ? new QuicException(QuicError.InternalError, null, "The listener failed.", fault)
-                    : QuicException.Aborted("The listener was stopped.");
-            }
-            lock (_pending) _pending.Remove(connection);
-            lock (connection.Driver.SyncRoot) connection.HandedToApplication = true;
-            return connection;
+            ObjectDisposedException.ThrowIf(_disposed != 0, this);
+            throw Array.Find(_drivers, d => d.Fault is not null)?.Fault is { } fault
+                ? new QuicException(QuicError.InternalError, null, "The listener failed.", fault)
+                : QuicException.Aborted("The listener was stopped.");
         }
+        lock (_pending) _pending.Remove(connection);
+        lock (connection.Driver.SyncRoot) connection.HandedToApplication = true;
+        return connection;
     }
 
     /// <summary>Called by the driver (under its lock) for each connection the endpoint accepted.</summary>
@@ -212,12 +205,12 @@ public sealed class QuicListener : IAsyncDisposable
     }
 
     /// <summary>Under the driver lock: the endpoint failed, accepting ends.</summary>
-    private void OnFault(Exception e) => _accepted.Writer.TryComplete(e);
+    private void OnFault(Exception e) => _accepted.Complete();
 
     /// <summary>Under the driver lock: the handshake finished, queue for the application.</summary>
     private void OnHandshakeCompleted(QuicConnection connection)
     {
-        if (_disposed != 0 || !_accepted.Writer.TryWrite(connection))
+        if (_disposed != 0 || !_accepted.TryWrite(connection, connection.Driver))
         {
             Log.BacklogFull(connection.Driver.Logger, connection.RemoteEndPoint);
             connection.Core.Close(QuicEndpointDriver.NowUs, 0, "server busy");
@@ -230,7 +223,7 @@ public sealed class QuicListener : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         QuicConnection[] pending;
-        _accepted.Writer.TryComplete();
+        _accepted.Complete();
         lock (_pending)
         {
             pending = [.. _pending];

@@ -14,8 +14,8 @@ public sealed partial class QuicStream : Stream
     private readonly QuicEndpointDriver _driver;
     private readonly IConnectionCore _core;
     private readonly ulong _id;
-    private readonly TaskCompletionSource _readsClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource _writesClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly LazyCompletion _readsClosed = new();
+    private readonly LazyCompletion _writesClosed = new();
     private readonly AsyncSignal _readSignal;
     private readonly AsyncSignal _writeSignal;
     private Exception? _readError;
@@ -40,8 +40,6 @@ public sealed partial class QuicStream : Stream
         CanWrite = Type == QuicStreamType.Bidirectional || outbound;
         if (!CanRead) _readsClosed.TrySetResult();
         if (!CanWrite) _writesClosed.TrySetResult();
-        _readsClosed.Task.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
-        _writesClosed.Task.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
     }
 
     /// <summary>The stream ID (RFC 9000 §2.1).</summary>
@@ -89,8 +87,25 @@ public sealed partial class QuicStream : Stream
     public Task WritesClosed => _writesClosed.Task;
 
     /// <inheritdoc />
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        ReadCoreAsync(buffer, throwOnFailure: true, cancellationToken);
+
+    /// <summary>
+    /// Reads like <see cref="ReadAsync(Memory{byte}, CancellationToken)"/>, but when the read side has failed — reset by
+    /// the peer, stopped locally, the connection closed, the stream disposed — completes with -1 and leaves the reason
+    /// in <see cref="ReadFailure"/> instead of throwing it. For readers that outlive every request of a connection
+    /// (HTTP/3 control and QPACK streams), whose reads all fail at the close: a thrown exception per such stream
+    /// cost a short connection several percent of the server's CPU (issue 17). Cancellation still throws.
+    /// </summary>
+    /// <returns>The bytes read; 0 at the end of the stream; -1 when the read side failed.</returns>
+    public ValueTask<int> TryReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        ReadCoreAsync(buffer, throwOnFailure: false, cancellationToken);
+
+    /// <summary>Why the last <see cref="TryReadAsync"/> returned -1; null before that.</summary>
+    public Exception? ReadFailure { get; private set; }
+
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))] // no box per waiting read
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    private async ValueTask<int> ReadCoreAsync(Memory<byte> buffer, bool throwOnFailure, CancellationToken cancellationToken)
     {
         if (!CanRead) throw new InvalidOperationException("This stream cannot be read.");
         while (true)
@@ -98,6 +113,11 @@ public sealed partial class QuicStream : Stream
             ValueTask wait;
             lock (_driver.SyncRoot)
             {
+                if (!throwOnFailure && (_disposed || _readError is not null))
+                {
+                    ReadFailure = _readError ?? new ObjectDisposedException(GetType().FullName);
+                    return -1;
+                }
                 ObjectDisposedException.ThrowIf(_disposed, this);
                 if (_readError is not null) throw _readError;
                 if (_readFin || buffer.Length == 0) return 0;
@@ -200,7 +220,7 @@ public sealed partial class QuicStream : Stream
                 _core.StreamStopSending(_id, (ulong)errorCode);
                 FailReadLocked(QuicException.Aborted("Reading was aborted."));
             }
-            if (abortDirection.HasFlag(QuicAbortDirection.Write) && CanWrite && _writeError is null && !_writesClosed.Task.IsCompleted)
+            if (abortDirection.HasFlag(QuicAbortDirection.Write) && CanWrite && _writeError is null && !_writesClosed.IsCompleted)
             {
                 _core.StreamReset(_id, (ulong)errorCode);
                 FailWriteLocked(QuicException.Aborted("Writing was aborted."));

@@ -14,6 +14,9 @@ internal interface ICompletionScheduler
 {
     /// <summary>Queues <paramref name="completion"/> to run on the driver's thread after the current pass. Any thread.</summary>
     void Schedule(IDeferredCompletion completion);
+
+    /// <summary>True on the driver's own thread.</summary>
+    bool IsDriverThread { get; }
 }
 
 /// <summary>
