@@ -11,6 +11,7 @@ public sealed class Http3FrameReader
     private readonly Stream _stream;
     private readonly byte[] _buffer;
     private readonly bool _captureReadFailure;
+    private readonly Pliant.Net.QuicStream? _quic; // the QUIC stream under _stream, read without exceptions when capturing
     private int _start;
     private int _end;
     private bool _eof;
@@ -37,6 +38,7 @@ public sealed class Http3FrameReader
         _stream = stream ?? throw new ArgumentNullException(nameof(stream));
         MaxFrameSize = maxFrameSize;
         _captureReadFailure = captureReadFailure;
+        _quic = stream as Pliant.Net.QuicStream ?? (stream as QuicH3Stream)?.Inner;
         // Small: it holds frame headers, QPACK instructions and short reads; bodies read into the caller's
         // buffer directly once it is at least this large. Each open stream of an idle connection keeps
         // one (issue 17: memory per idle connection; it was 8 KiB).
@@ -194,6 +196,14 @@ public sealed class Http3FrameReader
         if (Failure is not null) return 0;
         try
         {
+            if (_quic is { } quic)
+            {
+                // No exception at all for the usual failure, the connection's close.
+                int n = await quic.TryReadAsync(buffer, ct).ConfigureAwait(false);
+                if (n >= 0) return n;
+                Failure = quic.ReadFailure;
+                return 0;
+            }
             return await _stream.ReadAsync(buffer, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)

@@ -11,7 +11,10 @@ namespace Pliant.Http3.Qpack;
 /// </summary>
 public sealed class QpackInstructionQueue
 {
-    private readonly Channel<byte[]> _queue = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
+    // Synchronous continuations: the waiting pump writes right where an instruction is enqueued (the request's
+    // code, on the endpoint's thread, never under the endpoint's lock) instead of through a thread-pool work
+    // item per wake-up — two pumps per connection (issue 17).
+    private readonly Channel<byte[]> _queue = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
     private long _pending;
     private long _written;
 

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Globalization;
+using Microsoft.Win32.SafeHandles;
 
 namespace Pliant.Http3.Server;
 
@@ -45,30 +47,58 @@ public sealed class StaticFileHandler
             await WriteTextAsync(response, 404, "not found\n", ct).ConfigureAwait(false);
             return;
         }
-        FileStream fs;
+        SafeFileHandle handle;
         try
         {
-            fs = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            handle = File.OpenHandle(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             await WriteTextAsync(response, 404, "not found\n", ct).ConfigureAwait(false);
             return;
         }
-        await using (fs.ConfigureAwait(false))
+        using (handle)
         {
-            if (!OpenedInsideRoot(fs))
+            if (!OpenedInsideRoot(handle))
             {
                 await WriteTextAsync(response, 404, "not found\n", ct).ConfigureAwait(false);
                 return;
             }
+            long length = RandomAccess.GetLength(handle);
             response.StatusCode = 200;
-            response.ContentLength = fs.Length;
+            response.ContentLength = length;
             response.SetHeader("content-type", ContentTypes.For(file));
-            response.SetHeader("last-modified", File.GetLastWriteTimeUtc(file).ToString("R", CultureInfo.InvariantCulture));
-            await response.CopyFromAsync(fs, ct).ConfigureAwait(false);
+            response.SetHeader("last-modified", File.GetLastWriteTimeUtc(handle).ToString("R", CultureInfo.InvariantCulture));
+            if (length <= SmallFileLength)
+            {
+                // One pread where the request runs: a page-cache hit costs microseconds, while an asynchronous
+                // read would go through the thread pool and back (issue 17: short requests).
+                byte[] buffer = ArrayPool<byte>.Shared.Rent((int)Math.Max(1, length));
+                try
+                {
+                    int n = 0;
+                    while (n < length)
+                    {
+                        int read = RandomAccess.Read(handle, buffer.AsSpan(n, (int)length - n), n);
+                        if (read == 0) break; // truncated meanwhile: the response comes up short and fails
+                        n += read;
+                    }
+                    await response.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+                return;
+            }
+            var fs = new FileStream(handle, FileAccess.Read, bufferSize: 0);
+            await using (fs.ConfigureAwait(false))
+                await response.CopyFromAsync(fs, ct).ConfigureAwait(false);
         }
     }
+
+    /// <summary>Files up to this size (bytes) are read in one synchronous pread; larger ones stream asynchronously.</summary>
+    public const int SmallFileLength = 64 * 1024;
 
     /// <summary>
     /// Maps a request :path to the real path of a regular file under the root, or null (refused, missing,
@@ -117,13 +147,13 @@ public sealed class StaticFileHandler
     private static readonly bool ProcFdAvailable = OperatingSystem.IsLinux() && Directory.Exists("/proc/self/fd");
 
     /// <summary>Linux: the descriptor's own path (/proc/self/fd/N) must still be servable; true where /proc is missing.</summary>
-    private bool OpenedInsideRoot(FileStream fs)
+    private bool OpenedInsideRoot(SafeFileHandle handle)
     {
         if (!ProcFdAvailable) return true;
         string? opened;
         try
         {
-            opened = new FileInfo("/proc/self/fd/" + fs.SafeFileHandle.DangerousGetHandle().ToInt64().ToString(CultureInfo.InvariantCulture)).LinkTarget;
+            opened = new FileInfo("/proc/self/fd/" + handle.DangerousGetHandle().ToInt64().ToString(CultureInfo.InvariantCulture)).LinkTarget;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -168,9 +168,11 @@ public sealed class Http3ServerConnection : Http3ConnectionBase
             Abandoned();
             return;
         }
-        var task = Task.Run(() => ProcessRequestAsync(stream, streamId));
+        var task = _options.InlineHandlers ? ProcessRequestAsync(stream, streamId) : Task.Run(() => ProcessRequestAsync(stream, streamId));
+        if (task.IsCompleted) return; // ran to its end inline: nothing in flight
         _inFlight[streamId] = task;
-        _ = task.ContinueWith(_ => _inFlight.TryRemove(streamId, out Task? _), TaskScheduler.Default);
+        _ = task.ContinueWith(_ => _inFlight.TryRemove(streamId, out Task? _), CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     /// <summary>

@@ -64,4 +64,13 @@ public sealed class Http3ServerOptions
     /// the handler keeps them safe.
     /// </summary>
     public IReadOnlySet<string> EarlyDataMethods { get; set; } = new HashSet<string>(StringComparer.Ordinal) { "GET", "HEAD" };
+
+    /// <summary>
+    /// Where a request handler starts: false (default) on the thread pool, so a handler that computes or blocks
+    /// before its first asynchronous wait never holds up the connection's endpoint; true on the thread that
+    /// accepted the request stream — with Pliant.Net the endpoint's own thread — saving a thread-pool hop per
+    /// request. Only for handlers that do little synchronous work (as <c>pliant serve</c>'s static files):
+    /// after their first wait on a stream operation, handlers continue on the endpoint's thread either way.
+    /// </summary>
+    public bool InlineHandlers { get; set; }
 }
