@@ -59,9 +59,10 @@ internal static class CertificateSignatures
         var key = SigningKey.Of(cert);
         if (IsEcdsa(scheme))
         {
-            var ec = key.Ecdsa ?? throw new InvalidOperationException("certificate has no ECDSA private key");
+            if (key.Ecdsa is null) throw new InvalidOperationException("certificate has no ECDSA private key");
             // ECDSA signatures are DER (RFC 8446 §4.2.3).
-            lock (key) return ec.SignData(content, HashOf(scheme), DSASignatureFormat.Rfc3279DerSequence);
+            if (key.EcdsaOfThisThread is { } own) return own.SignData(content, HashOf(scheme), DSASignatureFormat.Rfc3279DerSequence);
+            lock (key) return key.Ecdsa.SignData(content, HashOf(scheme), DSASignatureFormat.Rfc3279DerSequence);
         }
         var rsa = key.Rsa ?? throw new InvalidOperationException("certificate has no RSA private key");
         // RSASSA-PSS with salt length = hash length (RFC 8446 §4.2.3), which is .NET's Pss padding.
@@ -94,19 +95,47 @@ internal static class CertificateSignatures
     /// The private key of a server certificate, taken out of it once per certificate object: every
     /// <c>GetECDsaPrivateKey()</c> call duplicates the key into a new OpenSSL object, which cost a
     /// handshake about as much as the signature itself (issue 17). Lives as long as the certificate.
-    /// Signing is serialised per key (the drivers of one listener may sign at the same time).
+    /// The drivers of one listener sign at the same time: each thread signs with its own copy of an ECDSA key
+    /// (one lock around a 30 µs signature cost two drivers a futex wake per handshake, issue 17); a key that
+    /// cannot be copied, and RSA keys, are shared and used under a lock.
     /// </summary>
     private sealed class SigningKey
     {
         private static readonly ConditionalWeakTable<X509Certificate2, SigningKey> Keys = new();
+        private readonly ThreadLocal<ECDsa?>? _perThread;
 
         private SigningKey(X509Certificate2 cert)
         {
             Ecdsa = cert.GetECDsaPrivateKey();
             if (Ecdsa is null) Rsa = cert.GetRSAPrivateKey();
+            else _perThread = new ThreadLocal<ECDsa?>(CopyOfEcdsa);
         }
 
         public ECDsa? Ecdsa { get; }
+
+        /// <summary>This thread's copy of <see cref="Ecdsa"/>, or null when it cannot be copied.</summary>
+        public ECDsa? EcdsaOfThisThread => _perThread?.Value;
+
+        private ECDsa? CopyOfEcdsa()
+        {
+            try
+            {
+                ECParameters p;
+                lock (this) p = Ecdsa!.ExportParameters(includePrivateParameters: true);
+                try
+                {
+                    return ECDsa.Create(p);
+                }
+                finally
+                {
+                    CryptographicOperations.ZeroMemory(p.D);
+                }
+            }
+            catch (CryptographicException)
+            {
+                return null; // not exportable (a hardware or platform-protected key): shared under the lock
+            }
+        }
 
         public RSA? Rsa { get; }
 
