@@ -82,6 +82,9 @@ internal static class ServeCommand
     {
         EarlyDataPolicy = Http3EarlyDataPolicy.RejectUnsafe,
         EarlyDataMethods = new HashSet<string>(StringComparer.Ordinal) { "GET", "HEAD" },
+        // The static handler does little synchronous work (path checks, an open, small files read at once):
+        // it starts on the endpoint's thread, no thread-pool hop per request (issue 17).
+        InlineHandlers = true,
     };
 
     /// <summary>
@@ -143,49 +146,62 @@ internal static class ServeCommand
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"pliant serve: listening on {listener.LocalEndPoint} root={Path.GetFullPath(root)} retry={(retry ? "on" : "off")} early-data={(earlyData ? "GET,HEAD" : "off")} cc={cc} threads={listener.DriverCount} cert-sha256={QuicServerCertificates.Sha256Fingerprint(certificate)}{(certPath is null ? " (self-signed)" : "")}{routing.Description}"));
 
-        var connections = new List<Task>();
+        // Live connections' tasks (removed as each ends: no scan of all of them per accept).
+        var connections = new System.Collections.Concurrent.ConcurrentDictionary<Task, byte>();
+        // One accept loop per endpoint driver: a connection is handed to a waiting loop on its driver's thread, so
+        // its setup runs there; with a single loop, connections of the other drivers would queue and cross threads.
+        var loops = new Task<int>[listener.DriverCount];
+        for (int i = 0; i < loops.Length; i++) loops[i] = AcceptLoopAsync();
+        int exit = ExitCodes.Ok;
+        foreach (int code in await Task.WhenAll(loops).ConfigureAwait(false))
+            if (code != ExitCodes.Ok) exit = code;
         try
         {
-            while (!stop.IsCancellationRequested)
-            {
-                QuicConnection conn;
-                try
-                {
-                    conn = await listener.AcceptConnectionAsync(stop.Token).ConfigureAwait(false);
-                }
-                catch (QuicException ex) when (!stop.IsCancellationRequested)
-                {
-                    // Only the listener itself failing or stopping ends accepting (failed handshakes never surface here).
-                    Console.Error.WriteLine("pliant serve: " + ex.Message + (ex.InnerException is { } inner ? " " + inner.GetType().Name + ": " + inner.Message : ""));
-                    return ExitCodes.ConnectionError;
-                }
-                if (!plugins.IsEmpty)
-                {
-                    foreach (var e in conn.PluginEventLog) Console.WriteLine($"pliant serve: {conn.RemoteEndPoint} plugin {e.PluginId}: {e.Message}");
-                    var remote = conn.RemoteEndPoint;
-                    conn.PluginEvent += (_, e) => Console.WriteLine($"pliant serve: {remote} plugin {e.PluginId}: {e.Message}");
-                }
-                lock (connections)
-                {
-                    connections.RemoveAll(t => t.IsCompleted);
-                    connections.Add(ServeConnectionAsync(conn, handler, quiet, stop.Token));
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-        }
-        Task[] pending;
-        lock (connections) pending = [.. connections];
-        try
-        {
-            await Task.WhenAll(pending).WaitAsync(TimeSpan.FromSeconds(3), CancellationToken.None).ConfigureAwait(false);
+            await Task.WhenAll(connections.Keys).WaitAsync(TimeSpan.FromSeconds(3), CancellationToken.None).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
         }
+        if (exit != ExitCodes.Ok) return exit;
         if (!quiet) Console.WriteLine("pliant serve: stopped");
         return ExitCodes.Ok;
+
+        async Task<int> AcceptLoopAsync()
+        {
+            try
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    QuicConnection conn;
+                    try
+                    {
+                        conn = await listener.AcceptConnectionAsync(stop.Token).ConfigureAwait(false);
+                    }
+                    catch (QuicException ex) when (!stop.IsCancellationRequested)
+                    {
+                        // Only the listener itself failing or stopping ends accepting (failed handshakes never surface here).
+                        Console.Error.WriteLine("pliant serve: " + ex.Message + (ex.InnerException is { } inner ? " " + inner.GetType().Name + ": " + inner.Message : ""));
+                        stop.Cancel(); // the other loops end too
+                        return ExitCodes.ConnectionError;
+                    }
+                    if (!plugins.IsEmpty)
+                    {
+                        foreach (var e in conn.PluginEventLog) Console.WriteLine($"pliant serve: {conn.RemoteEndPoint} plugin {e.PluginId}: {e.Message}");
+                        var remote = conn.RemoteEndPoint;
+                        conn.PluginEvent += (_, e) => Console.WriteLine($"pliant serve: {remote} plugin {e.PluginId}: {e.Message}");
+                    }
+                    var served = ServeConnectionAsync(conn, handler, quiet, stop.Token);
+                    if (served.IsCompleted) continue;
+                    connections.TryAdd(served, 0);
+                    _ = served.ContinueWith(static (t, c) => ((System.Collections.Concurrent.ConcurrentDictionary<Task, byte>)c!).TryRemove(t, out _),
+                        connections, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                }
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+            }
+            return ExitCodes.Ok;
+        }
     }
 
     private static async Task ServeConnectionAsync(QuicConnection conn, StaticFileHandler files, bool quiet, CancellationToken ct)
