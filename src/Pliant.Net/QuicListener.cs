@@ -125,16 +125,7 @@ public sealed class QuicListener : IAsyncDisposable
         if (options.ConnectionIdGenerator is not null || options.ForwardedBy is not null)
             throw new ArgumentException("Several drivers pick their own connection IDs: not with a ConnectionIdGenerator or behind a router.", nameof(options));
         byte[] staticKey = options.StaticKey ?? System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
-        var limits = template.Limits;
-        var share = new ServerLimits
-        {
-            MaxConnections = Math.Max(1, limits.MaxConnections / n),
-            MaxConnectionsPerAddress = Math.Max(1, limits.MaxConnectionsPerAddress / n),
-            MaxHandshakes = Math.Max(1, limits.MaxHandshakes / n),
-            MaxHandshakesPerAddress = Math.Max(1, limits.MaxHandshakesPerAddress / n),
-            RetryThreshold = Math.Max(1, limits.RetryThreshold / n),
-            StatelessResponsesPerSecond = Math.Max(1, limits.StatelessResponsesPerSecond / n),
-        };
+        var share = template.Limits.DividedAmong(n);
         var sockets = Udp.Linux.ReusePortGroup.Bind(options.ListenEndPoint, n);
         return new QuicListener(options, self =>
         {

@@ -28,9 +28,9 @@ public class QuicH3Connection(QuicConnection connection) : IH3Connection
             if (s is null) return null;
             return (new QuicH3Stream(s), s.Type == QuicStreamType.Bidirectional, (ulong)s.Id);
         }
-        catch (QuicException ex) when (ex.QuicError is QuicError.ConnectionAborted or QuicError.ConnectionIdle or QuicError.OperationAborted or QuicError.ConnectionTimeout or QuicError.TransportError or QuicError.InternalError)
+        catch (QuicException ex) when (H3TransportErrors.IsConnectionGone(ex) || ex.QuicError == QuicError.OperationAborted)
         {
-            return null; // the connection has closed
+            return null; // the connection has closed (locally: OperationAborted)
         }
         catch (ObjectDisposedException)
         {

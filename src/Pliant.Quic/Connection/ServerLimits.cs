@@ -36,6 +36,27 @@ public sealed class ServerLimits
     /// </summary>
     public int StatelessResponsesPerSecond { get; init; } = 10_000;
 
+    /// <summary>
+    /// This budget shared evenly by <paramref name="parts"/> endpoints serving one port (several drivers): each
+    /// limit divided, at least 1; a 0 that means "always" or "none" (<see cref="RetryThreshold"/>,
+    /// <see cref="StatelessResponsesPerSecond"/>) stays 0.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="parts"/> is less than 1.</exception>
+    public ServerLimits DividedAmong(int parts)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(parts, 1);
+        static int Share(int total, int parts) => total == 0 ? 0 : Math.Max(1, total / parts);
+        return new ServerLimits
+        {
+            MaxConnections = Share(MaxConnections, parts),
+            MaxConnectionsPerAddress = Share(MaxConnectionsPerAddress, parts),
+            MaxHandshakes = Share(MaxHandshakes, parts),
+            MaxHandshakesPerAddress = Share(MaxHandshakesPerAddress, parts),
+            RetryThreshold = Share(RetryThreshold, parts),
+            StatelessResponsesPerSecond = Share(StatelessResponsesPerSecond, parts),
+        };
+    }
+
     /// <summary>The defaults.</summary>
     public static ServerLimits Default { get; } = new();
 

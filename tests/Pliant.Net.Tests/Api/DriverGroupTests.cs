@@ -102,4 +102,37 @@ public class DriverGroupTests
         }
         throw new InvalidOperationException("no return");
     }
+
+    [Fact]
+    public async Task TruncatedAndJunkDatagramsAtTheGroupHurtNobody()
+    {
+        // Hostile input to the steering program and both drivers: datagrams shorter than the byte the program
+        // reads (the kernel ends a program that loads past the packet with 0: socket 0), empty ones, a long
+        // header cut inside its DCID, random junk. Each is dropped and counted; memory and time per datagram are
+        // the drivers' usual bounds (no state for an unparseable datagram). A real client connects afterwards.
+        if (!OperatingSystem.IsLinux()) return;
+        var options = QuicTestPair.ListenerOptions(fake: false);
+        options.Drivers = 2;
+        await using var listener = await QuicListener.ListenAsync(options);
+        using var udp = new System.Net.Sockets.UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        var rng = new Random(17);
+        byte[][] hostile =
+        [
+            [], [0x40], [0xc0], [0xc0, 0, 0, 0, 1], [0xc0, 0, 0, 0, 1, 20, 0x0b], [0x40, 0x07, 1],
+            .. Enumerable.Range(0, 200).Select(i => { var d = new byte[rng.Next(1, 1400)]; rng.NextBytes(d); return d; }),
+        ];
+        foreach (var d in hostile) await udp.SendAsync(d, listener.LocalEndPoint);
+
+        using var cts = new CancellationTokenSource(QuicTestPair.Timeout);
+        var accept = listener.AcceptConnectionAsync(cts.Token).AsTask();
+        await using var client = await QuicConnection.ConnectAsync(QuicTestPair.ClientOptions(false, listener.LocalEndPoint), cts.Token);
+        await using var server = await accept;
+        Assert.Equal(1, listener.Statistics.Accepted);
+        var total = listener.Statistics;
+        // The hostile datagrams were refused by the drivers (dropped as unparseable or junk, or answered
+        // statelessly), none admitted, none faulted a connection.
+        Assert.True(total.DroppedDatagrams + total.Unparseable + total.JunkInitials + total.StatelessResetsSent + total.VersionNegotiationSent >= hostile.Length / 2,
+            $"dropped {total.DroppedDatagrams} unparseable {total.Unparseable} junk {total.JunkInitials} resets {total.StatelessResetsSent} vn {total.VersionNegotiationSent}");
+        Assert.Equal(0, total.ConnectionsFaulted);
+    }
 }

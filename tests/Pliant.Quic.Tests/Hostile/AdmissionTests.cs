@@ -316,4 +316,19 @@ public class AdmissionTests(ITestOutputHelper output)
 
         public override DateTimeOffset GetUtcNow() => _now;
     }
+
+    [Fact]
+    public void LimitsSharedAmongDriversKeepTheirMeaning()
+    {
+        // Several drivers on one port each get a share; a 0 that means "always Retry" or "no stateless answers"
+        // must stay 0 (it became 1 when every limit was divided with a floor of 1).
+        var limits = new ServerLimits { MaxConnections = 10, MaxHandshakes = 3, RetryThreshold = 0, StatelessResponsesPerSecond = 0 };
+        var share = limits.DividedAmong(4);
+        Assert.Equal(2, share.MaxConnections);
+        Assert.Equal(1, share.MaxHandshakes); // never below 1: a driver must admit someone
+        Assert.Equal(0, share.RetryThreshold);
+        Assert.Equal(0, share.StatelessResponsesPerSecond);
+        Assert.Equal(ServerLimits.Default.MaxConnections, ServerLimits.Default.DividedAmong(1).MaxConnections);
+        Assert.Throws<ArgumentOutOfRangeException>(() => limits.DividedAmong(0));
+    }
 }
