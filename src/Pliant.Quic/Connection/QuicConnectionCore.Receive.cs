@@ -252,8 +252,8 @@ public sealed partial class QuicConnectionCore
         var r = new WireReader(payload, TransportErrorCode.FrameEncodingError, "frame");
         while (!r.IsEmpty)
         {
-            ulong type = r.ReadVarInt();
-            if (type == 0x00) continue; // PADDING
+            ulong type = FrameTypes.ReadType(ref r); // RFC 9000 §12.4: the shortest encoding, else PROTOCOL_VIOLATION
+            if (type == (ulong)FrameType.Padding) continue;
             if (_frameExtensions.Count > 0 && _frameExtensions.TryGetValue(type, out var extension))
             {
                 if (packetType != PacketType.OneRtt)
@@ -271,10 +271,12 @@ public sealed partial class QuicConnectionCore
                 throw new QuicProtocolException(TransportErrorCode.FrameEncodingError, $"unknown frame type 0x{type:x}", type);
             if (!FrameRules.IsAllowed(type, packetType))
                 throw new QuicProtocolException(TransportErrorCode.ProtocolViolation, $"frame type 0x{type:x} not allowed in {packetType} packets", type);
-            bool isAck = type is 0x02 or 0x03;
-            bool isClose = type is 0x1c or 0x1d;
-            if (!isAck && !isClose) ackEliciting = true;
-            if (type is not (0x1a or 0x1b or 0x18)) nonProbing = true;
+            var known = (FrameType)type;
+            // RFC 9002 §2: every frame but ACK, PADDING and CONNECTION_CLOSE is ack-eliciting.
+            if (known is not (FrameType.Ack or FrameType.AckEcn or FrameType.ConnectionClose or FrameType.ConnectionCloseApplication))
+                ackEliciting = true;
+            // RFC 9000 §9.1: PATH_CHALLENGE, PATH_RESPONSE, NEW_CONNECTION_ID and PADDING are probing frames.
+            if (known is not (FrameType.PathChallenge or FrameType.PathResponse or FrameType.NewConnectionId)) nonProbing = true;
             try
             {
                 ProcessFrame(nowUs, space, level, type, ref r, from, packetDcid);
@@ -290,36 +292,36 @@ public sealed partial class QuicConnectionCore
     private void ProcessFrame(long nowUs, PacketSpaceState space, EncryptionLevel level, ulong type,
         ref WireReader r, IPEndPoint from, ConnectionId packetDcid)
     {
-        switch (type)
+        switch ((FrameType)type)
         {
-            case 0x01: // PING
+            case FrameType.Ping:
                 break;
-            case 0x02:
-            case 0x03:
+            case FrameType.Ack:
+            case FrameType.AckEcn:
             {
                 var f = AckFrame.Read(ref r, type);
                 OnAckFrame(nowUs, space, f);
                 break;
             }
-            case 0x04:
+            case FrameType.ResetStream:
             {
                 var f = ResetStreamFrame.Read(ref r, type);
                 _streams.OnResetStream(f.StreamId, f.ApplicationErrorCode, f.FinalSize);
                 break;
             }
-            case 0x05:
+            case FrameType.StopSending:
             {
                 var f = StopSendingFrame.Read(ref r, type);
                 _streams.OnStopSending(f.StreamId, f.ApplicationErrorCode);
                 break;
             }
-            case 0x06:
+            case FrameType.Crypto:
             {
                 var f = CryptoFrame.Read(ref r, type);
                 OnCryptoFrame(nowUs, space, level, f.Offset, f.Data);
                 break;
             }
-            case 0x07:
+            case FrameType.NewToken:
             {
                 var f = NewTokenFrame.Read(ref r, type);
                 // RFC 9000 §19.7: a server receiving NEW_TOKEN is a PROTOCOL_VIOLATION.
@@ -327,80 +329,80 @@ public sealed partial class QuicConnectionCore
                 ReceivedNewToken = f.Token.ToArray();
                 break;
             }
-            case >= 0x08 and <= 0x0f:
+            case >= FrameType.Stream and <= FrameType.StreamOffLenFin:
             {
                 var f = StreamFrame.Read(ref r, type);
                 _streams.OnStreamFrame(f.StreamId, f.Offset, f.Data, f.Fin, nowUs);
                 if (level == EncryptionLevel.ZeroRtt) _streams.MarkEarlyData(f.StreamId); // may be a replay (RFC 9001 §9.2)
                 break;
             }
-            case 0x10:
+            case FrameType.MaxData:
                 _streams.OnMaxData(MaxDataFrame.Read(ref r, type).Maximum);
                 break;
-            case 0x11:
+            case FrameType.MaxStreamData:
             {
                 var f = MaxStreamDataFrame.Read(ref r, type);
                 _streams.OnMaxStreamData(f.StreamId, f.Maximum);
                 break;
             }
-            case 0x12:
-            case 0x13:
+            case FrameType.MaxStreamsBidi:
+            case FrameType.MaxStreamsUni:
             {
                 var f = MaxStreamsFrame.Read(ref r, type);
-                _streams.OnMaxStreams(type == 0x12, f.Maximum);
+                _streams.OnMaxStreams(type == (ulong)FrameType.MaxStreamsBidi, f.Maximum);
                 break;
             }
-            case 0x14:
+            case FrameType.DataBlocked:
                 _streams.OnDataBlocked(DataBlockedFrame.Read(ref r, type).Limit);
                 break;
-            case 0x15:
+            case FrameType.StreamDataBlocked:
             {
                 var f = StreamDataBlockedFrame.Read(ref r, type);
                 _streams.OnStreamDataBlocked(f.StreamId, f.Limit);
                 break;
             }
-            case 0x16:
-            case 0x17:
+            case FrameType.StreamsBlockedBidi:
+            case FrameType.StreamsBlockedUni:
             {
                 var f = StreamsBlockedFrame.Read(ref r, type);
-                _streams.OnStreamsBlocked(type == 0x16, f.Limit);
+                _streams.OnStreamsBlocked(type == (ulong)FrameType.StreamsBlockedBidi, f.Limit);
                 break;
             }
-            case 0x18:
+            case FrameType.NewConnectionId:
             {
                 var f = NewConnectionIdFrame.Read(ref r, type);
                 OnNewConnectionId(f);
                 break;
             }
-            case 0x19:
+            case FrameType.RetireConnectionId:
                 OnRetireConnectionId(RetireConnectionIdFrame.Read(ref r, type).SequenceNumber, packetDcid);
                 break;
-            case 0x1a:
+            case FrameType.PathChallenge:
             {
                 var f = PathChallengeFrame.Read(ref r, type);
                 OnPathChallenge(f.Data, from);
                 break;
             }
-            case 0x1b:
+            case FrameType.PathResponse:
             {
                 var f = PathResponseFrame.Read(ref r, type);
                 OnPathResponse(f.Data);
                 break;
             }
-            case 0x1c:
-            case 0x1d:
+            case FrameType.ConnectionClose:
+            case FrameType.ConnectionCloseApplication:
             {
                 var f = ConnectionCloseFrame.Read(ref r, type);
-                EnterDraining(nowUs, f.ErrorCode, f.ReasonString, isApplication: type == 0x1d, isLocal: false);
+                EnterDraining(nowUs, f.ErrorCode, f.ReasonString, isApplication: type == (ulong)FrameType.ConnectionCloseApplication, isLocal: false);
                 break;
             }
-            case 0x1e:
+            case FrameType.HandshakeDone:
                 // RFC 9000 §19.20: only servers send HANDSHAKE_DONE.
                 if (!IsClient) throw new QuicProtocolException(TransportErrorCode.ProtocolViolation, "HANDSHAKE_DONE sent by a client", type);
                 ConfirmHandshake(nowUs);
                 break;
-            case 0x30:
-            case 0x31:
+            case FrameType.Datagram:
+            case FrameType.DatagramWithLength:
             {
                 var f = DatagramFrame.Read(ref r, type);
                 // RFC 9221 §3: DATAGRAM without having advertised support is a PROTOCOL_VIOLATION.

@@ -79,8 +79,7 @@ public sealed partial class QuicConnectionCore
         if (_state is ConnectionState.Closed or ConnectionState.Draining) return false;
         if (_state == ConnectionState.Closing)
         {
-            if (!_closeResendDue) return false;
-            _closeResendDue = false;
+            if (!_close.TakeResend()) return false;
             int room = Math.Min(buffer.Length, _sendDatagramSize);
             if (!_addressValidated)
             {
@@ -563,12 +562,6 @@ public sealed partial class QuicConnectionCore
     private const int MaxReasonBytes = 256;
 
     /// <summary>UTF-8 of a reason phrase, cut to 80 characters: it travels in one packet.</summary>
-    private static int EncodeReason(string reason, Span<byte> dest)
-    {
-        string r = reason.Length > 80 ? reason[..80] : reason;
-        return System.Text.Encoding.UTF8.GetBytes(r, dest);
-    }
-
     /// <summary>CONNECTION_CLOSE in every level the peer may be able to read (RFC 9000 §10.2.3).</summary>
     private int BuildCloseDatagram(Span<byte> dest)
     {
@@ -597,14 +590,8 @@ public sealed partial class QuicConnectionCore
             }
             PacketNumber.Write(sub[headerLength..], pn, pnLength);
             int pos = headerLength + pnLength;
-            // RFC 9000 §10.2.3: an application close before the handshake is confirmed is sent as
-            // APPLICATION_ERROR in Initial and Handshake packets, where the reason could leak.
-            bool app = _closeIsApplication && type == PacketType.OneRtt;
-            ulong code = _closeIsApplication && !app ? (ulong)TransportErrorCode.ApplicationError : _closeErrorCode;
-            string reason = _closeIsApplication && !app ? "" : _closeReason;
-            int reasonLength = EncodeReason(reason, reasonBytes);
-            pos += WireFrames.WriteIfFits(sub[pos..^TagLength],
-                new ConnectionCloseFrame(app, code, app ? 0 : _closeFrameType, reasonBytes[..reasonLength]));
+            // RFC 9000 §10.2.3: APPLICATION_ERROR without a reason in Initial and Handshake packets.
+            pos += WireFrames.WriteIfFits(sub[pos..^TagLength], _close.FrameFor(type, reasonBytes));
             var sent = RentPacket();
             sent.PacketNumber = pn;
             sent.Space = space.Space;

@@ -10,13 +10,7 @@ public sealed partial class QuicConnectionCore
     private long _idleDeadline;
     private long _handshakeDeadlineUs;
     private long _lastActivityUs;
-    private long _closeDeadlineUs = long.MaxValue;
-    private bool _closeResendDue;
-    private int _closingDatagrams;
-    private ulong _closeErrorCode;
-    private ulong _closeFrameType;
-    private string _closeReason = "";
-    private bool _closeIsApplication;
+    private readonly CloseState _close = new();
     private readonly List<SentPacket> _timeoutLost = [];
     private readonly List<SentPacket> _probeScratch = [];
 
@@ -28,7 +22,7 @@ public sealed partial class QuicConnectionCore
     public long? PollTimeout()
     {
         if (_state == ConnectionState.Closed) return null;
-        if (_state is ConnectionState.Closing or ConnectionState.Draining) return _closeDeadlineUs;
+        if (_state is ConnectionState.Closing or ConnectionState.Draining) return _close.DeadlineUs;
         long t = _idleDeadline;
         if (!_handshakeComplete) t = Math.Min(t, _handshakeDeadlineUs);
         if (!AmplificationBlocked)
@@ -55,7 +49,7 @@ public sealed partial class QuicConnectionCore
         if (_state == ConnectionState.Closed) return;
         if (_state is ConnectionState.Closing or ConnectionState.Draining)
         {
-            if (nowUs >= _closeDeadlineUs) FinishClose();
+            if (nowUs >= _close.DeadlineUs) FinishClose();
             return;
         }
         if (!_handshakeComplete && nowUs >= _handshakeDeadlineUs)
@@ -139,19 +133,14 @@ public sealed partial class QuicConnectionCore
     private void EnterClosing(long nowUs, ulong code, string reason, bool isApplication, ulong frameType, bool isLocal)
     {
         if (_state is ConnectionState.Closing or ConnectionState.Draining or ConnectionState.Closed) return;
-        _closeErrorCode = code;
-        _closeReason = reason;
-        _closeIsApplication = isApplication;
-        _closeFrameType = frameType;
         SetCloseInfo(code, reason, isApplication, isLocal, idle: false);
         bool anyKeys = false;
         foreach (var s in _spaces) anyKeys |= !s.Discarded && s.SendKeys is not null;
         if (!anyKeys) { FinishClose(); return; }
         _state = ConnectionState.Closing;
         NotifyStateChange();
-        _closeResendDue = true;
         // RFC 9000 §10.2: stay in the closing state for three PTOs.
-        _closeDeadlineUs = nowUs + 3 * _rtt.PtoBase;
+        _close.BeginClosing(code, reason, isApplication, frameType, nowUs + 3 * _rtt.PtoBase);
     }
 
     /// <summary>
@@ -191,18 +180,8 @@ public sealed partial class QuicConnectionCore
     /// <summary>The unexpected exception that closed this connection (<see cref="Fault"/>), if any.</summary>
     public Exception? FaultError { get; private set; }
 
-    /// <summary>
-    /// RFC 9000 §10.2.1: in the closing state a packet is answered with CONNECTION_CLOSE, at a limited
-    /// rate — here the 1st, 2nd, 4th, 8th, … datagram — and only on the current path (datagrams from
-    /// any other address are not answered at all). The 3x limit of an unvalidated address still applies
-    /// when the close is built (<see cref="PollTransmit"/>).
-    /// </summary>
-    private void NoteDatagramWhileClosing(bool currentPath)
-    {
-        if (!currentPath) return;
-        _closingDatagrams++;
-        if ((_closingDatagrams & (_closingDatagrams - 1)) == 0) _closeResendDue = true;
-    }
+    /// <summary>A datagram arrived while closing: maybe answer it (RFC 9000 §10.2.1, <see cref="CloseState.NoteDatagram"/>).</summary>
+    private void NoteDatagramWhileClosing(bool currentPath) => _close.NoteDatagram(currentPath);
 
     private void EnterDraining(long nowUs, ulong code, string reason, bool isApplication, bool isLocal)
     {
@@ -210,15 +189,12 @@ public sealed partial class QuicConnectionCore
         if (_state != ConnectionState.Closing) SetCloseInfo(code, reason, isApplication, isLocal, idle: false);
         _state = ConnectionState.Draining;
         NotifyStateChange();
-        _closeDeadlineUs = nowUs + 3 * _rtt.PtoBase;
+        _close.BeginDraining(nowUs + 3 * _rtt.PtoBase);
     }
-
-    private bool _closeRaised;
 
     private void SetCloseInfo(ulong code, string reason, bool isApplication, bool isLocal, bool idle)
     {
-        if (_closeRaised) return;
-        _closeRaised = true;
+        if (!_close.TryReport()) return;
         var e = new ConnectionEvent(ConnectionEventKind.Closed, ErrorCode: code, Reason: reason,
             IsApplicationError: isApplication, IsLocal: isLocal, Data: idle ? IdleMarker : null);
         CloseInfo = e;
