@@ -60,7 +60,7 @@ public sealed partial class QuicConnectionCore
         {
             tp.OriginalDestinationConnectionId = _originalDcid;
             if (_retryScid is { } r) tp.RetrySourceConnectionId = r;
-            tp.StatelessResetToken = _localCids[0].ResetToken;
+            tp.StatelessResetToken = _cids.FirstResetToken;
         }
         return tp;
     }
@@ -88,7 +88,7 @@ public sealed partial class QuicConnectionCore
             _previousVersionInitialKeys = _spaces[0].ReceiveKeys;
             Version = preferred;
             _versionNegotiated = true;
-            InstallInitialKeys(_clientInitialDcid);
+            InstallInitialKeys(_cids.ClientInitialDcid);
             return BuildLocalTransportParameters().Encode();
         }
         return null;
@@ -240,14 +240,14 @@ public sealed partial class QuicConnectionCore
             }
             if (tp.StatelessResetToken is { } token)
             {
-                _peerCids[0] = _peerCids[0] with { ResetToken = token };
+                _cids.SetFirstPeerResetToken(token);
             }
             // RFC 9368 §4: the server's chosen version must be the one in use.
             if (tp.VersionInformation is { } vi && vi.ChosenVersion != Version)
                 throw new QuicProtocolException(TransportErrorCode.VersionNegotiationError, "version_information does not match the version in use");
         }
         _peerParameters = tp;
-        _peerActiveCidLimit = (int)Math.Min(tp.ActiveConnectionIdLimit, 8);
+        _cids.PeerActiveLimit = (int)Math.Min(tp.ActiveConnectionIdLimit, 8);
         _peerAckDelayExponent = (int)tp.AckDelayExponent;
         _recovery.PeerMaxAckDelayUs = (long)tp.MaxAckDelayMs * 1000;
         _peerMaxDatagramFrameSize = tp.MaxDatagramFrameSize ?? 0;
@@ -280,7 +280,7 @@ public sealed partial class QuicConnectionCore
             _sendDatagramSize = size;
             _cc.MaxDatagramSize = size;
         }
-        TopUpLocalCids();
+        _cids.TopUp();
         if (!IsClient) _registry?.HandshakeEnded(this);
         Raise(new ConnectionEvent(ConnectionEventKind.Connected));
         if (Operations.IsHooked(Pliant.Quic.Operations.OperationId.ConnOnHandshakeDone))

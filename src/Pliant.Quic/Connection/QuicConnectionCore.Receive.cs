@@ -198,8 +198,7 @@ public sealed partial class QuicConnectionCore
             _receivedFirstPacket = true;
             if (header.Type == PacketType.Initial || header.Type == PacketType.Handshake)
             {
-                _dcid = header.SourceConnectionId;
-                _peerCids[0] = new PeerCid(0, _dcid, _peerCids[0].ResetToken);
+                _cids.ReplaceFirstPeer(header.SourceConnectionId);
                 _peerInitialScid = header.SourceConnectionId;
             }
         }
@@ -510,7 +509,7 @@ public sealed partial class QuicConnectionCore
                     _spaces[(int)p.Space].Acks.OnAckFrameAcked(f.Value);
                     break;
                 case SentFrameKind.RetireConnectionId:
-                    OnRetireAcked(f.Value);
+                    _cids.OnRetireAcked(f.Value);
                     break;
                 case SentFrameKind.Plugin:
                     if (_frameExtensions.TryGetValue(f.StreamId, out var acked))
@@ -577,10 +576,10 @@ public sealed partial class QuicConnectionCore
                     _handshakeDonePending = true;
                     break;
                 case SentFrameKind.NewConnectionId:
-                    foreach (var c in _localCids) if (c.Sequence == f.Value) c.Pending = true;
+                    _cids.OnNewConnectionIdLost(f.Value);
                     break;
                 case SentFrameKind.RetireConnectionId:
-                    OnRetireLost(f.Value);
+                    _cids.OnRetireLost(f.Value);
                     break;
                 case SentFrameKind.NewToken:
                     _newTokenPending = true;
@@ -621,10 +620,9 @@ public sealed partial class QuicConnectionCore
         _retryProcessed = true;
         _token = token.ToArray();
         _retryScid = header.SourceConnectionId;
-        _dcid = header.SourceConnectionId;
-        _peerCids[0] = new PeerCid(0, _dcid, null);
-        _dcidForInitialKeys = _dcid;
-        InstallInitialKeys(_dcid);
+        _cids.StartPeer(header.SourceConnectionId);
+        _dcidForInitialKeys = _cids.Current;
+        InstallInitialKeys(_cids.Current);
         // RFC 9002 §6.3: Initial packets sent so far are not lost for congestion purposes; their
         // CRYPTO data is sent again under the new keys.
         _scratchPackets.Clear();

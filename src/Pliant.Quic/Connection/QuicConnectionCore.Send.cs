@@ -259,7 +259,7 @@ public sealed partial class QuicConnectionCore
         int lengthFieldOffset = -1;
         if (oneRtt)
         {
-            headerLength = ShortHeader.Write(dest, _dcid, spin: false, keyPhase: _sendKeyPhase, pnLength);
+            headerLength = ShortHeader.Write(dest, _cids.Current, spin: false, keyPhase: _sendKeyPhase, pnLength);
         }
         else
         {
@@ -270,7 +270,7 @@ public sealed partial class QuicConnectionCore
                 _ => PacketType.ZeroRtt,
             };
             var token = type == PacketType.Initial && IsClient ? _token : ReadOnlySpan<byte>.Empty;
-            headerLength = LongHeader.Write(dest, type, Version, _dcid, _initialScid, token, pnLength, out int lfo);
+            headerLength = LongHeader.Write(dest, type, Version, _cids.Current, _initialScid, token, pnLength, out int lfo);
             lengthFieldOffset = datagramOffset + lfo;
         }
         PacketNumber.Write(dest[headerLength..], pn, pnLength);
@@ -361,8 +361,7 @@ public sealed partial class QuicConnectionCore
         if (space.CryptoSend.HasPendingData && !zeroRtt) return true;
         if (space.Space != PacketSpace.Application) return false;
         if (zeroRtt) return _streams.HasPendingStreamData || _streams.HasPendingControl;
-        return _handshakeDonePending || _pathChallengePending || _newTokenPending || _retireQueue.Count > 0 ||
-               _localCids.Exists(c => c.Pending) || _streams.HasPendingControl || _streams.HasPendingStreamData ||
+        return _handshakeDonePending || _pathChallengePending || _newTokenPending || _cids.HasPendingFrames || _streams.HasPendingControl || _streams.HasPendingStreamData ||
                _datagramQueue.Count > 0 || AnyFrameExtensionPending();
     }
 
@@ -415,25 +414,7 @@ public sealed partial class QuicConnectionCore
                     _pathChallengePending = false;
                 }
             }
-            foreach (var c in _localCids)
-            {
-                if (!c.Pending) continue;
-                int n = WireFrames.WriteIfFits(dest[pos..], new NewConnectionIdFrame(c.Sequence, 0, c.Id, c.ResetToken));
-                if (n == 0) break;
-                pos += n;
-                c.Pending = false;
-                frames.Add(new SentFrame(SentFrameKind.NewConnectionId, Value: c.Sequence));
-            }
-            while (_retireQueue.Count > 0)
-            {
-                ulong seq = _retireQueue[^1];
-                int n = WireFrames.WriteIfFits(dest[pos..], new RetireConnectionIdFrame(seq));
-                if (n == 0) break;
-                pos += n;
-                _retireQueue.RemoveAt(_retireQueue.Count - 1);
-                _retiresInFlight.Add(seq);
-                frames.Add(new SentFrame(SentFrameKind.RetireConnectionId, Value: seq));
-            }
+            pos += _cids.WriteFrames(dest[pos..], frames);
             if (_newTokenPending && !IsClient && _tokenKey is not null)
             {
                 var token = _tokenKey.CreateNewToken(RemoteEndPoint, _tokenTime.GetUtcNow().ToUnixTimeSeconds());
@@ -483,7 +464,7 @@ public sealed partial class QuicConnectionCore
         // RFC 9000 §8.2.2: expanded to 1200 bytes, but never beyond the 3x limit of an unvalidated
         // address (a PATH_CHALLENGE from a spoofed source must not make us an amplifier).
         long allowance = AmplificationAllowance(to);
-        int minimum = 1 + _dcid.Length + 4 + 9 + 9 + TagLength;
+        int minimum = 1 + _cids.Current.Length + 4 + 9 + 9 + TagLength;
         if (allowance < minimum)
         {
             Statistics.PathResponsesLimited++;
@@ -492,7 +473,7 @@ public sealed partial class QuicConnectionCore
         var dest = buffer[..(int)Math.Min(Math.Min(buffer.Length, 1200), allowance)];
         ulong pn = space.NextPacketNumber++;
         int pnLength = 4;
-        int headerLength = ShortHeader.Write(dest, _dcid, spin: false, keyPhase: _sendKeyPhase, pnLength);
+        int headerLength = ShortHeader.Write(dest, _cids.Current, spin: false, keyPhase: _sendKeyPhase, pnLength);
         PacketNumber.Write(dest[headerLength..], pn, pnLength);
         int pos = headerLength + pnLength;
         var sent = RentPacket();
@@ -540,7 +521,7 @@ public sealed partial class QuicConnectionCore
         if (space.SendKeys is null || space.Discarded) throw new InvalidOperationException("no 1-RTT keys yet");
         ulong pn = space.NextPacketNumber++;
         const int pnLength = 4;
-        int headerLength = ShortHeader.Write(dest, _dcid, spin: false, keyPhase: _sendKeyPhase, pnLength);
+        int headerLength = ShortHeader.Write(dest, _cids.Current, spin: false, keyPhase: _sendKeyPhase, pnLength);
         PacketNumber.Write(dest[headerLength..], pn, pnLength);
         int pos = headerLength + pnLength;
         frames.CopyTo(dest[pos..]);
@@ -580,11 +561,11 @@ public sealed partial class QuicConnectionCore
             int headerLength, lengthFieldOffset = -1;
             if (type == PacketType.OneRtt)
             {
-                headerLength = ShortHeader.Write(sub, _dcid, false, _sendKeyPhase, pnLength);
+                headerLength = ShortHeader.Write(sub, _cids.Current, false, _sendKeyPhase, pnLength);
             }
             else
             {
-                headerLength = LongHeader.Write(sub, type, Version, _dcid, _initialScid,
+                headerLength = LongHeader.Write(sub, type, Version, _cids.Current, _initialScid,
                     type == PacketType.Initial && IsClient ? _token : ReadOnlySpan<byte>.Empty, pnLength, out int lfo);
                 lengthFieldOffset = offset + lfo;
             }

@@ -97,6 +97,7 @@ public sealed partial class QuicConnectionCore
         _recovery = new LossRecovery(_rtt, _cc);
         _pacer = new SendPacer();
         _pnSkipper = new PacketNumberSkipper(_rng);
+        _cids = new ConnectionIdState(this, registry, _rng, options.ConnectionIdLength, options.ActiveConnectionIdLimit);
         _streams = new StreamManager(isClient, new LocalStreamSettings
         {
             InitialMaxData = (ulong)options.InitialMaxData,
@@ -131,10 +132,9 @@ public sealed partial class QuicConnectionCore
         var c = new QuicConnectionCore(options, isClient: true, remote, nowUs, registry);
         // RFC 9000 §7.2: the first Destination Connection ID is random and at least 8 bytes.
         c._originalDcid = ConnectionId.Random(Math.Max(8, options.ConnectionIdLength), c._rng);
-        c._dcid = c._originalDcid;
+        c._cids.StartPeer(c._originalDcid);
         c._dcidForInitialKeys = c._originalDcid;
-        c._peerCids.Add(new PeerCid(0, c._dcid, null));
-        c._initialScid = c.IssueFirstLocalCid();
+        c._initialScid = c._cids.IssueFirst();
         c._addressValidated = true; // a client is never limited by anti-amplification
         if (options.AddressToken is { Length: > 0 } token) c._token = token; // RFC 9000 §8.1.3
         c.InstallInitialKeys(c._originalDcid);
@@ -159,10 +159,9 @@ public sealed partial class QuicConnectionCore
         c.Version = version;
         c._originalDcid = originalDcid;
         c._retryScid = retryScid;
-        c._dcid = clientScid;
-        c._peerCids.Add(new PeerCid(0, clientScid, null));
-        c._initialScid = c.IssueFirstLocalCid();
-        c._clientInitialDcid = clientDcid;
+        c._cids.StartPeer(clientScid);
+        c._initialScid = c._cids.IssueFirst();
+        c._cids.ClientInitialDcid = clientDcid;
         registry?.Register(clientDcid, c);
         if (addressValidated) c.MarkCurrentPathValidated();
         c.InstallInitialKeys(clientDcid);
