@@ -19,7 +19,12 @@ public sealed partial class QuicConnection
             case ConnectionEventKind.Connected:
                 NegotiatedApplicationProtocol = Core.ApplicationProtocol;
                 RemoteEndPoint = Core.RemoteEndPoint;
-                if (_connected.TrySetResult()) _onConnected?.Invoke(this);
+                if (_connected.TrySetResult())
+                {
+                    _handshakeCompleted = true;
+                    Pliant.Quic.Diagnostics.QuicMetrics.HandshakeCompleted(IsClient, System.Diagnostics.Stopwatch.GetElapsedTime(_createdTimestamp));
+                    _onConnected?.Invoke(this);
+                }
                 break;
             case ConnectionEventKind.StreamOpened:
                 if (!_streams.ContainsKey(e.StreamId) && _closeException is null)
@@ -78,6 +83,8 @@ public sealed partial class QuicConnection
     {
         if (_closeException is not null) return;
         _closeException = error;
+        var real = Core.Real;
+        Pliant.Quic.Diagnostics.QuicMetrics.ConnectionClosed(IsClient, _handshakeCompleted, real?.SmoothedRttUs ?? 0, real?.Statistics.PacketsLost ?? 0);
         _connected.TrySetException(error);
         _inboundStreams.CompleteLocked();
         _datagrams.Writer.TryComplete();

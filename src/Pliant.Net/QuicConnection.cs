@@ -28,6 +28,8 @@ public sealed partial class QuicConnection : IAsyncDisposable, IConnectionCoreOw
     private bool _closeRequested;
     private int _disposed;
     private int _released;
+    private readonly long _createdTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
+    private bool _handshakeCompleted; // under the driver lock
 
     internal QuicConnection(QuicEndpointDriver driver, IConnectionCore core, QuicConnectionOptions options, Action<QuicConnection>? onConnected)
     {

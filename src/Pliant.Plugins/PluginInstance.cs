@@ -171,6 +171,7 @@ public sealed unsafe partial class PluginInstance
         if (!IsAttached) return;
         IsAttached = false;
         DetachReason = reason;
+        Pliant.Quic.Diagnostics.QuicMetrics.PluginFaulted();
         Faulted?.Invoke(this, reason);
     }
 

@@ -64,7 +64,7 @@ internal sealed class ManagedUdpSocket : IUdpTransport
                 try
                 {
                     _socket.SendTo(data[..n], SocketFlags.None, address);
-                    Counters.OnSend(1);
+                    Counters.OnSend(1, n);
                 }
                 catch (SocketException)
                 {
@@ -143,7 +143,7 @@ internal sealed class ManagedUdpSocket : IUdpTransport
                     break;
                 }
                 if (n == 0) continue; // Interrupt()'s wake-up datagram (QUIC never sends empty ones)
-                Counters.OnReceive(1);
+                Counters.OnReceive(1, n);
                 ref var entry = ref batch[filled];
                 entry.Length = n;
                 entry.SegmentSize = n;
@@ -223,6 +223,7 @@ internal sealed class ManagedUdpSocket : IUdpTransport
     public void Dispose()
     {
         _disposed = true;
+        Counters.Retire();
         _socket.Dispose();
     }
 }

@@ -230,7 +230,7 @@ internal sealed unsafe class LinuxUdpSocket : IUdpTransport
                     nint r = LibC.SendMsg(_fd.Fd, &msg, 0);
                     if (r >= 0)
                     {
-                        Counters.OnSend(segmentSize > 0 ? (data.Length + segmentSize - 1) / segmentSize : 1);
+                        Counters.OnSend(segmentSize > 0 ? (data.Length + segmentSize - 1) / segmentSize : 1, data.Length);
                         return 0;
                     }
                     int errno = Marshal.GetLastPInvokeError();
@@ -316,6 +316,7 @@ internal sealed unsafe class LinuxUdpSocket : IUdpTransport
                 if (n <= 0) return 0; // timeout (EAGAIN) or shutdown (0): the caller loops
 
                 int datagrams = 0;
+                long bytes = 0;
                 int filled = 0;
                 for (int i = 0; i < n; i++)
                 {
@@ -333,10 +334,11 @@ internal sealed unsafe class LinuxUdpSocket : IUdpTransport
                         new Span<byte>(buffer + i * batch.SlotSize, e.Length).CopyTo(batch.GetSlot(filled));
                     }
                     datagrams += batch.SegmentCount(filled);
+                    bytes += e.Length;
                     filled++;
                 }
                 batch.Count = filled;
-                Counters.OnReceive(datagrams);
+                Counters.OnReceive(datagrams, bytes);
                 return filled;
             }
         }
@@ -441,6 +443,7 @@ internal sealed unsafe class LinuxUdpSocket : IUdpTransport
     public void Dispose()
     {
         if (_fd.IsClosed) return;
+        Counters.Retire();
         // Wake a blocked recvmmsg; the descriptor itself closes once no call holds it.
         LibC.Shutdown(_fd.Fd, LibC.SHUT_RDWR);
         Interrupt();
