@@ -30,7 +30,7 @@ public sealed partial class QuicConnectionCore
         var tp = new TransportParameters
         {
             MaxIdleTimeoutMs = (ulong)_options.IdleTimeout.TotalMilliseconds,
-            MaxUdpPayloadSize = (ulong)_maxDatagramSize,
+            MaxUdpPayloadSize = (ulong)_path.MaxDatagramSize,
             InitialMaxData = (ulong)_options.InitialMaxData,
             InitialMaxStreamDataBidiLocal = (ulong)_options.InitialMaxStreamData,
             InitialMaxStreamDataBidiRemote = (ulong)_options.InitialMaxStreamData,
@@ -201,7 +201,7 @@ public sealed partial class QuicConnectionCore
                 break;
             case EncryptionLevel.Handshake:
                 if (write) _spaces[1].SendKeys = keys; else _spaces[1].ReceiveKeys = keys;
-                _recovery.HasHandshakeKeys = true;
+                _path.Recovery.HasHandshakeKeys = true;
                 break;
             case EncryptionLevel.OneRtt:
                 if (write)
@@ -249,7 +249,7 @@ public sealed partial class QuicConnectionCore
         _peerParameters = tp;
         _cids.PeerActiveLimit = (int)Math.Min(tp.ActiveConnectionIdLimit, 8);
         _peerAckDelayExponent = (int)tp.AckDelayExponent;
-        _recovery.PeerMaxAckDelayUs = (long)tp.MaxAckDelayMs * 1000;
+        _path.Recovery.PeerMaxAckDelayUs = (long)tp.MaxAckDelayMs * 1000;
         _peerMaxDatagramFrameSize = tp.MaxDatagramFrameSize ?? 0;
         // RFC 9000 §10.1: the effective idle timeout is the minimum of both sides' (0 = none).
         if (tp.MaxIdleTimeoutMs > 0)
@@ -274,11 +274,11 @@ public sealed partial class QuicConnectionCore
             if (_tokenKey is not null) _newTokenPending = true;
         }
         // Larger datagrams once both sides said they accept them (RFC 9000 §14).
-        int size = Math.Min(_maxDatagramSize, _peerMaxUdpPayload);
-        if (size > _sendDatagramSize)
+        int size = Math.Min(_path.MaxDatagramSize, _peerMaxUdpPayload);
+        if (size > _path.DatagramSize)
         {
-            _sendDatagramSize = size;
-            _cc.MaxDatagramSize = size;
+            _path.DatagramSize = size;
+            _path.Congestion.MaxDatagramSize = size;
         }
         _cids.TopUp();
         if (!IsClient) _registry?.HandshakeEnded(this);
@@ -292,8 +292,8 @@ public sealed partial class QuicConnectionCore
     {
         if (_handshakeConfirmed) return;
         _handshakeConfirmed = true;
-        _recovery.HandshakeConfirmed = true;
-        _recovery.PeerCompletedAddressValidation = true;
+        _path.Recovery.HandshakeConfirmed = true;
+        _path.Recovery.PeerCompletedAddressValidation = true;
         // RFC 9001 §4.9.2: discard Handshake keys once the handshake is confirmed.
         DiscardSpace(PacketSpace.Handshake, nowUs);
         _zeroRttReceiveKeys = IsClient ? null : _zeroRttReceiveKeys;
@@ -307,7 +307,7 @@ public sealed partial class QuicConnectionCore
         var s = _spaces[(int)space];
         if (s.Discarded) return;
         s.Discard();
-        _recovery.DiscardSpace(space, _scratchPackets, nowUs);
+        _path.Recovery.DiscardSpace(space, _scratchPackets, nowUs);
         _scratchPackets.Clear();
     }
 
@@ -317,7 +317,7 @@ public sealed partial class QuicConnectionCore
         _zeroRttSendKeys = null;
         foreach (ulong pn in _zeroRttPacketNumbers)
         {
-            if (_recovery.GetSentPacket(PacketSpace.Application, pn) is { } p)
+            if (_path.Recovery.GetSentPacket(PacketSpace.Application, pn) is { } p)
             {
                 OnPacketLost(p);
                 p.Frames.Clear(); // resent once; a later loss declaration has nothing to resend

@@ -43,7 +43,7 @@ public sealed partial class QuicConnectionCore
         _receiveKeyPhase = !_receiveKeyPhase;
         _receivePhaseFirstPn = pn;
         // RFC 9001 §6.5: keep the old keys for about three PTOs for reordered packets.
-        _previousKeysDiscardAtUs = nowUs + 3 * _rtt.PtoBase;
+        _previousKeysDiscardAtUs = nowUs + 3 * _path.Rtt.PtoBase;
         if (_sendKeyPhase != _receiveKeyPhase)
         {
             // RFC 9001 §6.2: the peer initiated; answer by updating our send keys too.

@@ -22,7 +22,7 @@ public sealed partial class QuicConnectionCore
     private void InitOperations()
     {
         Operations.HandlerFailed = (owner, reason) => RaisePluginEvent(owner, "detached: " + reason);
-        Operations.MaxDatagramSize = () => _sendDatagramSize;
+        Operations.MaxDatagramSize = () => _path.DatagramSize;
         Operations.MaxAckDelayUs = () => _spaces[2].Acks.MaxAckDelayUs;
         Operations.Changed = () =>
         {
@@ -64,12 +64,12 @@ public sealed partial class QuicConnectionCore
     private void ResolveComponents()
     {
         bool adapt = Operations.AnyCongestionHook || _windowCap > 0 || _pacingCap > 0;
-        var native = _cc is OperationCongestionController a ? a.Native : _cc;
-        _cc = adapt
+        var native = _path.Congestion is OperationCongestionController a ? a.Native : _path.Congestion;
+        _path.Congestion = adapt
             ? new OperationCongestionController(native, Operations, () => _windowCap, () => _pacingCap)
             : native;
-        _recovery.CongestionController = _cc;
-        _recovery.PtoDurationOverride = Operations.IsReplaced(OperationId.RecoveryPto)
+        _path.Recovery.CongestionController = _path.Congestion;
+        _path.Recovery.PtoDurationOverride = Operations.IsReplaced(OperationId.RecoveryPto)
             ? native => (long)Math.Min(Operations.Invoke(OperationId.RecoveryPto, (ulong)native), long.MaxValue / 4)
             : null;
         // The ACK policy (ack.should_send_now, ack.delay): the tracker asks only when a replacement is attached.
@@ -89,19 +89,19 @@ public sealed partial class QuicConnectionCore
         ConnectionField.Now => (ulong)_lastNowUs,
         ConnectionField.IsClient => IsClient ? 1UL : 0UL,
         ConnectionField.State => (ulong)_state,
-        ConnectionField.SmoothedRtt => (ulong)_rtt.SmoothedRtt,
-        ConnectionField.MinRtt => (ulong)Math.Max(0, _rtt.MinRtt),
-        ConnectionField.LatestRtt => (ulong)Math.Max(0, _rtt.LatestRtt),
-        ConnectionField.RttVar => (ulong)_rtt.RttVar,
-        ConnectionField.CongestionWindow => (ulong)_cc.Window,
-        ConnectionField.BytesInFlight => (ulong)_cc.BytesInFlight,
+        ConnectionField.SmoothedRtt => (ulong)_path.Rtt.SmoothedRtt,
+        ConnectionField.MinRtt => (ulong)Math.Max(0, _path.Rtt.MinRtt),
+        ConnectionField.LatestRtt => (ulong)Math.Max(0, _path.Rtt.LatestRtt),
+        ConnectionField.RttVar => (ulong)_path.Rtt.RttVar,
+        ConnectionField.CongestionWindow => (ulong)_path.Congestion.Window,
+        ConnectionField.BytesInFlight => (ulong)_path.Congestion.BytesInFlight,
         ConnectionField.PacketsSent => (ulong)Statistics.PacketsSent,
         ConnectionField.PacketsReceived => (ulong)Statistics.PacketsReceived,
         ConnectionField.PacketsLost => (ulong)Statistics.PacketsLost,
         ConnectionField.BytesSent => (ulong)Statistics.BytesSent,
         ConnectionField.BytesReceived => (ulong)Statistics.BytesReceived,
         ConnectionField.EcnCeReceived => _ecnCeReceived,
-        ConnectionField.MaxDatagramSize => (ulong)_sendDatagramSize,
+        ConnectionField.MaxDatagramSize => (ulong)_path.DatagramSize,
         ConnectionField.HandshakeConfirmed => _handshakeConfirmed ? 1UL : 0UL,
         ConnectionField.AckElicitingThreshold => (ulong)_spaces[2].Acks.AckElicitingThreshold,
         ConnectionField.MaxAckDelay => (ulong)_spaces[2].Acks.MaxAckDelayUs,
@@ -123,12 +123,12 @@ public sealed partial class QuicConnectionCore
                 _spaces[2].Acks.MaxAckDelayUs = (long)value;
                 return true;
             // 0 (none) or a window of at least two datagrams (RFC 9002 §7.2's minimum): never a stall.
-            case ConnectionField.CongestionWindowCap when value == 0 || (value >= 2UL * (ulong)_sendDatagramSize && value <= long.MaxValue):
+            case ConnectionField.CongestionWindowCap when value == 0 || (value >= 2UL * (ulong)_path.DatagramSize && value <= long.MaxValue):
                 _windowCap = (long)value;
                 ResolveComponents();
                 return true;
             // 0 (none) or at least one datagram per second.
-            case ConnectionField.PacingRateCap when value == 0 || (value >= (ulong)_sendDatagramSize && value <= long.MaxValue):
+            case ConnectionField.PacingRateCap when value == 0 || (value >= (ulong)_path.DatagramSize && value <= long.MaxValue):
                 _pacingCap = (long)value;
                 ResolveComponents();
                 return true;

@@ -64,7 +64,7 @@ public sealed partial class QuicConnectionCore
     /// <summary>Bytes the anti-amplification limit lets us send to <paramref name="address"/> now (RFC 9000 §8, §9.3).</summary>
     private long AmplificationAllowance(IPEndPoint address)
     {
-        if (IsCurrentPath(address)) return _addressValidated ? long.MaxValue : Math.Max(0, 3 * _bytesReceivedOnPath - _bytesSentOnPath);
+        if (IsCurrentPath(address)) return _path.AmplificationAllowance;
         return _addressCredits.Allowance(address);
     }
 
@@ -74,7 +74,7 @@ public sealed partial class QuicConnectionCore
     /// <summary>The current path's address is validated (RFC 9000 §8.1, §8.2): no 3x limit any more.</summary>
     private void MarkCurrentPathValidated()
     {
-        _addressValidated = true;
+        _path.Validated = true;
         _validatedAddress = RemoteEndPoint;
     }
 
@@ -85,11 +85,11 @@ public sealed partial class QuicConnectionCore
     /// </summary>
     private void SwitchPath(IPEndPoint to, bool validated)
     {
-        if (!_addressValidated) _addressCredits.Set(RemoteEndPoint, _bytesReceivedOnPath, _bytesSentOnPath);
+        if (!_path.Validated) _addressCredits.Set(RemoteEndPoint, _path.BytesReceived, _path.BytesSent);
         RemoteEndPoint = to;
-        _addressValidated = validated;
-        if (validated) (_bytesReceivedOnPath, _bytesSentOnPath) = (0, 0);
-        else (_bytesReceivedOnPath, _bytesSentOnPath) = _addressCredits.Get(to);
+        _path.Validated = validated;
+        if (validated) (_path.BytesReceived, _path.BytesSent) = (0, 0);
+        else (_path.BytesReceived, _path.BytesSent) = _addressCredits.Get(to);
     }
 
     /// <summary>
@@ -97,7 +97,7 @@ public sealed partial class QuicConnectionCore
     /// small packet, timers that would only want to send (ACK delay, PTO) are not due — otherwise they
     /// fire again and again without effect. Bytes arriving from the address lift it.
     /// </summary>
-    private bool AmplificationBlocked => !_addressValidated && 3 * _bytesReceivedOnPath - _bytesSentOnPath < 64;
+    private bool AmplificationBlocked => _path.AmplificationAllowance < 64;
 
     private void OnPathResponse(ulong data)
     {
@@ -133,7 +133,7 @@ public sealed partial class QuicConnectionCore
     private void StartPathValidation(long nowUs, IPEndPoint address, IPEndPoint? previous)
     {
         ulong challenge = _rng.NextUInt64();
-        _pendingPath = new PendingPath(address, challenge, nowUs + Math.Max(3 * _rtt.PtoBase, 2 * 1000 * 1000 / 10))
+        _pendingPath = new PendingPath(address, challenge, nowUs + Math.Max(3 * _path.Rtt.PtoBase, 2 * 1000 * 1000 / 10))
         {
             Previous = previous,
         };
@@ -148,7 +148,7 @@ public sealed partial class QuicConnectionCore
             // Try again with a new challenge.
             path.Attempts++;
             path.Challenge = _rng.NextUInt64();
-            path.DeadlineUs = nowUs + 3 * _rtt.PtoBase;
+            path.DeadlineUs = nowUs + 3 * _path.Rtt.PtoBase;
             _pathChallengePending = true;
             return;
         }

@@ -49,7 +49,7 @@ public sealed partial class QuicConnectionCore
         // RFC 9000 §8.1: every datagram attributed to the connection counts toward the 3x limit of its
         // source address, even when all its packets are discarded.
         bool currentPath = IsCurrentPath(from);
-        if (currentPath) _bytesReceivedOnPath += datagram.Length;
+        if (currentPath) _path.BytesReceived += datagram.Length;
         else _addressCredits.AddReceived(from, datagram.Length);
         if (_state == ConnectionState.Closing)
         {
@@ -227,13 +227,13 @@ public sealed partial class QuicConnectionCore
             // (once, so trickled packets cannot stretch it): on a lossy path a Finished can need more than 10 s.
             if (!_handshakeComplete && !_spaces[(int)PacketSpace.Initial].Discarded)
                 _handshakeDeadlineUs = Math.Max(_handshakeDeadlineUs, nowUs + IdleTimeoutWithPto());
-            _recovery.PeerCompletedAddressValidation = true;
+            _path.Recovery.PeerCompletedAddressValidation = true;
             DiscardSpace(PacketSpace.Initial, nowUs);
         }
 
         // RFC 9001 §4.9.3: after a 1-RTT packet the server drops its 0-RTT keys within three PTOs.
         if (level == EncryptionLevel.OneRtt && _zeroRttReceiveKeys is not null && _zeroRttDiscardAtUs == long.MaxValue)
-            _zeroRttDiscardAtUs = nowUs + 3 * _rtt.PtoBase;
+            _zeroRttDiscardAtUs = nowUs + 3 * _path.Rtt.PtoBase;
 
         if (level == EncryptionLevel.OneRtt && !IsCurrentPath(from) && space.LargestReceived == pn)
             OnPeerAddressChange(nowUs, from, nonProbing);
@@ -446,16 +446,16 @@ public sealed partial class QuicConnectionCore
         _ackedScratch.Clear();
         _lostScratch.Clear();
         if (f.Ecn is { } ecnCounts && ecnCounts.Ce > _ecnCeReceived) _ecnCeReceived = ecnCounts.Ce;
-        long samplesBefore = _rtt.SampleCount;
-        _recovery.OnAckReceived(space.Space, _ackRangeScratch.AsSpan(0, count), ackDelayUs, f.Ecn, nowUs,
+        long samplesBefore = _path.Rtt.SampleCount;
+        _path.Recovery.OnAckReceived(space.Space, _ackRangeScratch.AsSpan(0, count), ackDelayUs, f.Ecn, nowUs,
             _ackedScratch, _lostScratch);
         // RFC 9002 §6.2.2.1, §A.6 PeerCompletedAddressValidation: a client knows the server validated its
         // address once a Handshake packet of its own is acknowledged (or the handshake is confirmed), not when
         // it merely receives a Handshake packet; until then it keeps its anti-deadlock PTO armed so that a
         // server stuck at its 3x limit (RFC 9000 §8.1) hears from it again.
-        if (IsClient && space.Space == PacketSpace.Handshake) _recovery.PeerCompletedAddressValidation = true;
-        if (_rtt.SampleCount != samplesBefore && Operations.IsHooked(Pliant.Quic.Operations.OperationId.RttUpdate))
-            Operations.Invoke(Pliant.Quic.Operations.OperationId.RttUpdate, 0, (ulong)_rtt.LatestRtt, (ulong)_rtt.SmoothedRtt, (ulong)_rtt.RttVar, (ulong)Math.Max(0, _rtt.MinRtt));
+        if (IsClient && space.Space == PacketSpace.Handshake) _path.Recovery.PeerCompletedAddressValidation = true;
+        if (_path.Rtt.SampleCount != samplesBefore && Operations.IsHooked(Pliant.Quic.Operations.OperationId.RttUpdate))
+            Operations.Invoke(Pliant.Quic.Operations.OperationId.RttUpdate, 0, (ulong)_path.Rtt.LatestRtt, (ulong)_path.Rtt.SmoothedRtt, (ulong)_path.Rtt.RttVar, (ulong)Math.Max(0, _path.Rtt.MinRtt));
         foreach (var p in _ackedScratch) OnPacketAcked(p);
         foreach (var p in _lostScratch) OnPacketLost(p);
         if (_ackedScratch.Count > 0 && Operations.IsHooked(Pliant.Quic.Operations.OperationId.AckAfterProcess))
@@ -626,7 +626,7 @@ public sealed partial class QuicConnectionCore
         // RFC 9002 §6.3: Initial packets sent so far are not lost for congestion purposes; their
         // CRYPTO data is sent again under the new keys.
         _scratchPackets.Clear();
-        _recovery.DiscardSpace(PacketSpace.Initial, _scratchPackets);
+        _path.Recovery.DiscardSpace(PacketSpace.Initial, _scratchPackets);
         foreach (var p in _scratchPackets)
             foreach (var f in p.Frames)
                 if (f.Kind == SentFrameKind.Crypto) _spaces[0].CryptoSend.OnLost(f.Offset, f.Length, false);

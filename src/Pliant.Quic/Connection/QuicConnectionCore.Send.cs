@@ -22,12 +22,7 @@ public sealed partial class QuicConnectionCore
     }
 
     private const int TagLength = 16;
-    private readonly int _maxDatagramSize;
-    private int _sendDatagramSize;
     private int _peerMaxUdpPayload = 65527;
-    private long _bytesSentOnPath;
-    private long _bytesReceivedOnPath;
-    private bool _addressValidated;
     private bool _newTokenPending;
     private AddressTokens? _tokenKey;
     private TimeProvider _tokenTime = TimeProvider.System;
@@ -80,11 +75,11 @@ public sealed partial class QuicConnectionCore
         if (_state == ConnectionState.Closing)
         {
             if (!_close.TakeResend()) return false;
-            int room = Math.Min(buffer.Length, _sendDatagramSize);
-            if (!_addressValidated)
+            int room = Math.Min(buffer.Length, _path.DatagramSize);
+            if (!_path.Validated)
             {
                 // RFC 9000 §8.1, §10.2.1: a close to an unvalidated address stays within 3x too.
-                long allowance = 3 * _bytesReceivedOnPath - _bytesSentOnPath;
+                long allowance = 3 * _path.BytesReceived - _path.BytesSent;
                 if (allowance < 128) return false;
                 room = (int)Math.Min(room, allowance);
             }
@@ -104,7 +99,7 @@ public sealed partial class QuicConnectionCore
         }
         if (_pathResponses.Count > 0 && TryBuildProbingDatagram(nowUs, buffer, out transmit)) return true;
 
-        int segment = Math.Min(_sendDatagramSize, buffer.Length);
+        int segment = Math.Min(_path.DatagramSize, buffer.Length);
         int total = 0, segments = 0;
         while (segments < Math.Max(1, maxSegments) && buffer.Length - total >= 1200)
         {
@@ -125,7 +120,7 @@ public sealed partial class QuicConnectionCore
     {
         Statistics.DatagramsSent++;
         Statistics.BytesSent += bytes;
-        _bytesSentOnPath += bytes;
+        _path.BytesSent += bytes;
     }
 
     /// <summary>Builds one datagram of coalesced packets; returns its length (0 = nothing to send).</summary>
@@ -133,19 +128,19 @@ public sealed partial class QuicConnectionCore
     {
         hasLongHeader = false;
         int budget = dest.Length;
-        if (!_addressValidated)
+        if (!_path.Validated)
         {
             // RFC 9000 §8.1: before validation, at most three times the bytes received.
-            long allowance = 3 * _bytesReceivedOnPath - _bytesSentOnPath;
+            long allowance = 3 * _path.BytesReceived - _path.BytesSent;
             if (allowance <= 0) return 0;
             budget = (int)Math.Min(budget, allowance);
         }
 
         bool probing = false;
         foreach (var s in _spaces) if (s.ProbesPending > 0 && !s.Discarded) probing = true;
-        bool congestionAllows = probing || _cc.CanSend(budget);
+        bool congestionAllows = probing || _path.Congestion.CanSend(budget);
         if (!congestionAllows) Statistics.CongestionLimited++;
-        else if (!probing && _pacer.NextSendTimeUs(nowUs) is { } next)
+        else if (!probing && _path.Pacer.NextSendTimeUs(nowUs) is { } next)
         {
             congestionAllows = false;
             _pacingWakeUs = next;
@@ -184,7 +179,7 @@ public sealed partial class QuicConnectionCore
         if (drafts == 0)
         {
             // Room in the window and nothing to send: an application-limited phase (draft-ietf-ccwg-bbr-06 §4.1.2.6).
-            if (congestionAllows && !probing && _handshakeConfirmed) _cc.OnApplicationLimited();
+            if (congestionAllows && !probing && _handshakeConfirmed) _path.Congestion.OnApplicationLimited();
             return 0;
         }
 
@@ -219,9 +214,9 @@ public sealed partial class QuicConnectionCore
         PacketProtector.Protect(datagram[d.Start..packetEnd], d.PnOffset - d.Start, d.PnLength, d.PacketNumber, d.Keys);
         d.Sent.Size = packetEnd - d.Start;
         d.Sent.TimeSentUs = nowUs;
-        _recovery.OnPacketSent(d.Sent, nowUs);
+        _path.Recovery.OnPacketSent(d.Sent, nowUs);
         OnPacketSentHook(d.Sent);
-        if (d.Sent.InFlight) _pacer.OnPacketSent(nowUs, d.Sent.Size, _cc, _rtt);
+        if (d.Sent.InFlight) _path.Pacer.OnPacketSent(nowUs, d.Sent.Size, _path.Congestion, _path.Rtt);
         Statistics.PacketsSent++;
     }
 
@@ -254,7 +249,7 @@ public sealed partial class QuicConnectionCore
             pn = _pnSkipper.Next(pn);
             space.NextPacketNumber = pn;
         }
-        int pnLength = PacketNumber.EncodedLength(pn, _recovery.LargestAcked(space.Space) ?? ulong.MaxValue);
+        int pnLength = PacketNumber.EncodedLength(pn, _path.Recovery.LargestAcked(space.Space) ?? ulong.MaxValue);
         int headerLength;
         int lengthFieldOffset = -1;
         if (oneRtt)
@@ -441,7 +436,7 @@ public sealed partial class QuicConnectionCore
                 }
             }
         }
-        pos += _streams.WriteControlFrames(dest[pos..], frames, nowUs, _rtt.SmoothedRtt);
+        pos += _streams.WriteControlFrames(dest[pos..], frames, nowUs, _path.Rtt.SmoothedRtt);
         while (_datagramQueue.Count > 0 && !zeroRtt)
         {
             int n = WireFrames.WriteIfFits(dest[pos..], new DatagramFrame(_datagramQueue.Peek(), hasLength: true));
@@ -503,7 +498,7 @@ public sealed partial class QuicConnectionCore
         int length = draft.PayloadEnd + TagLength;
         Statistics.DatagramsSent++;
         Statistics.BytesSent += length;
-        if (IsCurrentPath(to)) _bytesSentOnPath += length;
+        if (IsCurrentPath(to)) _path.BytesSent += length;
         else _addressCredits.AddSent(to, length);
         transmit = new Transmit(to, length, length, EcnCodepoint.NotEct);
         return true;

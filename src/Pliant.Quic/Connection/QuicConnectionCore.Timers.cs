@@ -16,7 +16,7 @@ public sealed partial class QuicConnectionCore
 
     /// <summary>RFC 9000 §10.1: the idle timeout is at least three PTOs.</summary>
     private long IdleTimeoutWithPto() =>
-        _idleTimeoutUs == 0 ? long.MaxValue / 4 : Math.Max(_idleTimeoutUs, 3 * _rtt.PtoBase);
+        _idleTimeoutUs == 0 ? long.MaxValue / 4 : Math.Max(_idleTimeoutUs, 3 * _path.Rtt.PtoBase);
 
     /// <summary>The next time <see cref="HandleTimeout"/> must be called, or null.</summary>
     public long? PollTimeout()
@@ -27,7 +27,7 @@ public sealed partial class QuicConnectionCore
         if (!_handshakeComplete) t = Math.Min(t, _handshakeDeadlineUs);
         if (!AmplificationBlocked)
         {
-            if (_recovery.LossDetectionTimerUs is { } loss) t = Math.Min(t, loss);
+            if (_path.Recovery.LossDetectionTimerUs is { } loss) t = Math.Min(t, loss);
             foreach (var s in _spaces)
                 if (!s.Discarded && s.Acks.AckDeadlineUs is { } ack) t = Math.Min(t, ack);
         }
@@ -66,10 +66,10 @@ public sealed partial class QuicConnectionCore
             FinishClose();
             return;
         }
-        if (_recovery.LossDetectionTimerUs is { } loss && nowUs >= loss)
+        if (_path.Recovery.LossDetectionTimerUs is { } loss && nowUs >= loss)
         {
             _timeoutLost.Clear();
-            var action = _recovery.OnLossDetectionTimeout(nowUs, _timeoutLost);
+            var action = _path.Recovery.OnLossDetectionTimeout(nowUs, _timeoutLost);
             foreach (var p in _timeoutLost) OnPacketLost(p);
             ReturnToPool(_timeoutLost);
             if (action.ProbeCount > 0)
@@ -87,7 +87,7 @@ public sealed partial class QuicConnectionCore
                 for (var other = PacketSpace.Initial; other <= PacketSpace.Application; other++)
                 {
                     var o = _spaces[(int)other];
-                    if (other == action.Space || o.Discarded || o.SendKeys is null || _recovery.AckElicitingInFlightIn(other) == 0) continue;
+                    if (other == action.Space || o.Discarded || o.SendKeys is null || _path.Recovery.AckElicitingInFlightIn(other) == 0) continue;
                     o.ProbesPending = Math.Max(o.ProbesPending, action.ProbeCount);
                     RequeueCryptoForProbe(o);
                 }
@@ -119,7 +119,7 @@ public sealed partial class QuicConnectionCore
     /// </summary>
     private void RequeueForApplicationProbe(int datagrams)
     {
-        _recovery.ProbeCandidates(PacketSpace.Application, (long)datagrams * _sendDatagramSize, _probeScratch);
+        _path.Recovery.ProbeCandidates(PacketSpace.Application, (long)datagrams * _path.DatagramSize, _probeScratch);
         foreach (var p in _probeScratch) RequeueFrames(p, dataOnly: true);
         _probeScratch.Clear();
     }
@@ -140,7 +140,7 @@ public sealed partial class QuicConnectionCore
         _state = ConnectionState.Closing;
         NotifyStateChange();
         // RFC 9000 §10.2: stay in the closing state for three PTOs.
-        _close.BeginClosing(code, reason, isApplication, frameType, nowUs + 3 * _rtt.PtoBase);
+        _close.BeginClosing(code, reason, isApplication, frameType, nowUs + 3 * _path.Rtt.PtoBase);
     }
 
     /// <summary>
@@ -189,7 +189,7 @@ public sealed partial class QuicConnectionCore
         if (_state != ConnectionState.Closing) SetCloseInfo(code, reason, isApplication, isLocal, idle: false);
         _state = ConnectionState.Draining;
         NotifyStateChange();
-        _close.BeginDraining(nowUs + 3 * _rtt.PtoBase);
+        _close.BeginDraining(nowUs + 3 * _path.Rtt.PtoBase);
     }
 
     private void SetCloseInfo(ulong code, string reason, bool isApplication, bool isLocal, bool idle)

@@ -59,11 +59,8 @@ public sealed partial class QuicConnectionCore
         new(PacketSpace.Initial), new(PacketSpace.Handshake), new(PacketSpace.Application),
     ];
     private readonly Queue<ConnectionEvent> _events = new();
-    private readonly RttEstimator _rtt = new();
-    private ICongestionController _cc;
+    private readonly PathState _path;
     private long _lastNowUs;
-    private readonly LossRecovery _recovery;
-    private readonly SendPacer _pacer;
     private readonly PacketNumberSkipper _pnSkipper;
     private readonly StreamManager _streams;
     private readonly IConnectionIdRegistry? _registry;
@@ -83,19 +80,9 @@ public sealed partial class QuicConnectionCore
         IsClient = isClient;
         _rng = RandomSource.From(options.Random);
         _registry = registry;
-        RemoteEndPoint = remote;
-        _maxDatagramSize = Math.Clamp(options.MaxUdpPayloadSize, 1200, 65527);
         // Until the path is known to carry more, send 1200-byte datagrams (RFC 9000 §14.1); raised
         // after the handshake to the configured size when the peer allows it.
-        _sendDatagramSize = 1200;
-        _cc = options.CongestionControl switch
-        {
-            CongestionControlAlgorithm.NewReno => new NewReno(_sendDatagramSize),
-            CongestionControlAlgorithm.Bbr => new Bbr(_sendDatagramSize, _rng.NextUInt64()),
-            _ => new Cubic(_sendDatagramSize),
-        };
-        _recovery = new LossRecovery(_rtt, _cc);
-        _pacer = new SendPacer();
+        _path = new PathState(0, remote, Math.Clamp(options.MaxUdpPayloadSize, 1200, 65527), options.CongestionControl, _rng);
         _pnSkipper = new PacketNumberSkipper(_rng);
         _cids = new ConnectionIdState(this, registry, _rng, options.ConnectionIdLength, options.ActiveConnectionIdLimit);
         _streams = new StreamManager(isClient, new LocalStreamSettings
@@ -135,7 +122,7 @@ public sealed partial class QuicConnectionCore
         c._cids.StartPeer(c._originalDcid);
         c._dcidForInitialKeys = c._originalDcid;
         c._initialScid = c._cids.IssueFirst();
-        c._addressValidated = true; // a client is never limited by anti-amplification
+        c._path.Validated = true; // a client is never limited by anti-amplification
         if (options.AddressToken is { Length: > 0 } token) c._token = token; // RFC 9000 §8.1.3
         c.InstallInitialKeys(c._originalDcid);
         c._tls = TlsHandshake.CreateClient(tlsOptions, c.BuildLocalTransportParameters().Encode());
@@ -185,7 +172,11 @@ public sealed partial class QuicConnectionCore
     public ConnectionState State => _state;
 
     /// <summary>The peer's current address.</summary>
-    public IPEndPoint RemoteEndPoint { get; private set; }
+    public IPEndPoint RemoteEndPoint
+    {
+        get => _path.Remote;
+        private set => _path.Remote = value;
+    }
 
     /// <summary>The negotiated ALPN protocol, once known.</summary>
     public string? ApplicationProtocol => _tls.ApplicationProtocol;
@@ -219,13 +210,13 @@ public sealed partial class QuicConnectionCore
     public ConnectionStatistics Statistics { get; } = new();
 
     /// <summary>Smoothed RTT in microseconds (RFC 9002 §5.3).</summary>
-    public long SmoothedRttUs => _rtt.SmoothedRtt;
+    public long SmoothedRttUs => _path.Rtt.SmoothedRtt;
 
     /// <summary>Current congestion window in bytes.</summary>
-    public long CongestionWindow => _cc.Window;
+    public long CongestionWindow => _path.Congestion.Window;
 
     /// <summary>The built-in controller (under any operation adapter), for tests and diagnostics.</summary>
-    internal ICongestionController NativeCongestionController => _cc is Operations.OperationCongestionController a ? a.Native : _cc;
+    internal ICongestionController NativeCongestionController => _path.Congestion is Operations.OperationCongestionController a ? a.Native : _path.Congestion;
 
     /// <summary>Number of 1-RTT key updates completed (RFC 9001 §6).</summary>
     public int KeyUpdates => _keyUpdates;
@@ -353,7 +344,7 @@ public sealed partial class QuicConnectionCore
         if (_peerMaxDatagramFrameSize == 0) return false;
         // type + length varint + data must fit the peer's limit and one packet.
         int frameLength = 1 + VarInt.Length((ulong)data.Length) + data.Length;
-        if ((ulong)frameLength > _peerMaxDatagramFrameSize || frameLength > _sendDatagramSize - 64) return false;
+        if ((ulong)frameLength > _peerMaxDatagramFrameSize || frameLength > _path.DatagramSize - 64) return false;
         if (_datagramQueue.Count >= 256) return false;
         _datagramQueue.Enqueue(data.ToArray());
         return true;
