@@ -56,9 +56,11 @@ internal static class GetCommand
                           "about 1200 or more makes it span two or more Initial packets, like large post-quantum key shares",
         };
 
+        var qlog = new Option<string?>("--qlog") { Description = "Write a qlog of the connection (JSON-SEQ, ODCID_client.sqlog) into DIR; default: the QLOGDIR environment variable" };
+
         var cmd = new Command("get", "Download over HTTP/3");
         cmd.Arguments.Add(urls);
-        foreach (var o in new Option[] { output, insecure, pin, ciphers, groups, version, session, keyUpdate, migrate, rebind, quiet, connectTimeout, idleTimeout, connect, padHello, cc }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { output, insecure, pin, ciphers, groups, version, session, keyUpdate, migrate, rebind, quiet, connectTimeout, idleTimeout, connect, padHello, cc, qlog }) cmd.Options.Add(o);
         var pluginOptions = PluginCliOptions.AddTo(cmd);
         cmd.SetAction(async (pr, ct) =>
         {
@@ -81,6 +83,7 @@ internal static class GetCommand
                 CongestionControl = CliSupport.ParseCongestionControl(pr.GetValue(cc)),
                 Connect = pr.GetValue(connect),
                 ClientHelloPadding = pr.GetValue(padHello),
+                QlogDirectory = pr.GetValue(qlog),
             };
             return await RunAsync(opts, ct).ConfigureAwait(false);
         });
@@ -95,6 +98,9 @@ internal static class GetCommand
 
         /// <summary><c>--cc</c>: the connection's congestion controller (null: the default).</summary>
         public CongestionControlAlgorithm? CongestionControl { get; init; }
+
+        /// <summary><c>--qlog</c>: directory for the connection's qlog (null: QLOGDIR, else none).</summary>
+        public string? QlogDirectory { get; init; }
 
         /// <summary>Plugins to attach, push and trust (<c>--plugin/--push/--trust</c>).</summary>
         public PluginSetup? Plugins { get; init; }
@@ -150,6 +156,7 @@ internal static class GetCommand
                 HandshakeTimeout = TimeSpan.FromSeconds(o.ConnectTimeoutSeconds > 0 ? o.ConnectTimeoutSeconds : 10),
                 IdleTimeout = TimeSpan.FromSeconds(o.IdleTimeoutSeconds > 0 ? o.IdleTimeoutSeconds : 30),
                 CongestionControl = o.CongestionControl,
+                QlogDirectory = o.QlogDirectory,
                 ExtraTransportParameters = o.Plugins?.TransportParameters ?? [],
                 ConfigureCore = o.Plugins is { IsEmpty: false } ps ? core => ps.AttachTo(core) : null,
             };

@@ -54,6 +54,13 @@ public abstract class QuicConnectionOptions
     /// <summary>Where the driver logs; null logs nothing.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 
+    /// <summary>
+    /// Directory for a qlog of each connection (JSON-SEQ, <c>ODCID_client.sqlog</c> / <c>ODCID_server.sqlog</c>;
+    /// see <see cref="Pliant.Quic.Diagnostics.QlogTrace"/>). Null (default): the <c>QLOGDIR</c> environment
+    /// variable if set, else no qlog.
+    /// </summary>
+    public string? QlogDirectory { get; set; }
+
     /// <summary>Transport parameters to send beyond RFC 9000's (ids the core does not define), e.g. plugin advertisements.</summary>
     public IReadOnlyList<(ulong Id, byte[] Value)> ExtraTransportParameters { get; set; } = [];
 

@@ -36,6 +36,7 @@ internal static class CoreOptions
         EnableEcn = o.EnableEcn,
         MaxDatagramFrameSize = o.MaxDatagramFrameSize,
         ExtraTransportParameters = o.ExtraTransportParameters,
+        QlogDirectory = o.QlogDirectory ?? Pliant.Quic.Diagnostics.QlogTrace.DirectoryFromEnvironment(),
     };
 
     /// <summary>
@@ -75,6 +76,7 @@ internal static class CoreOptions
             EnableEcn = o.EnableEcn,
             ExtraTransportParameters = o.ExtraTransportParameters,
             MaxDatagramFrameSize = o.MaxDatagramFrameSize,
+            QlogDirectory = o.QlogDirectory ?? Pliant.Quic.Diagnostics.QlogTrace.DirectoryFromEnvironment(),
         };
     }
 }

@@ -214,6 +214,11 @@ public sealed partial class QuicConnectionCore
         var packetType = header.Type;
         ProcessFrames(nowUs, space, level, packetType, payload, from, header.DestinationConnectionId,
             out bool ackEliciting, out bool nonProbing);
+        if (_qlogFrameTypes is { } qlogFrames)
+        {
+            _qlog?.PacketReceived(nowUs, packetType, pn, packet.Length, qlogFrames);
+            qlogFrames.Clear();
+        }
 
         space.Acks.OnPacketReceived(pn, ackEliciting, ecn, nowUs);
 
@@ -252,6 +257,7 @@ public sealed partial class QuicConnectionCore
         while (!r.IsEmpty)
         {
             ulong type = FrameTypes.ReadType(ref r); // RFC 9000 §12.4: the shortest encoding, else PROTOCOL_VIOLATION
+            _qlogFrameTypes?.Add(type);
             if (type == (ulong)FrameType.Padding) continue;
             if (_frameExtensions.Count > 0 && _frameExtensions.TryGetValue(type, out var extension))
             {
@@ -458,6 +464,7 @@ public sealed partial class QuicConnectionCore
             Operations.Invoke(Pliant.Quic.Operations.OperationId.RttUpdate, 0, (ulong)_path.Rtt.LatestRtt, (ulong)_path.Rtt.SmoothedRtt, (ulong)_path.Rtt.RttVar, (ulong)Math.Max(0, _path.Rtt.MinRtt));
         foreach (var p in _ackedScratch) OnPacketAcked(p);
         foreach (var p in _lostScratch) OnPacketLost(p);
+        _qlog?.MetricsUpdated(nowUs, _path.Rtt, _path.Congestion, _path.Recovery.PtoCount);
         if (_ackedScratch.Count > 0 && Operations.IsHooked(Pliant.Quic.Operations.OperationId.AckAfterProcess))
         {
             // Observers that want totals get one call per ACK frame instead of one per packet.
@@ -536,6 +543,7 @@ public sealed partial class QuicConnectionCore
     private void OnPacketLost(SentPacket p)
     {
         Statistics.PacketsLost++;
+        _qlog?.PacketLost(_lastNowUs, p);
         if (Operations.IsHooked(Pliant.Quic.Operations.OperationId.PacketOnLost))
             Operations.Invoke(Pliant.Quic.Operations.OperationId.PacketOnLost, 0, p.PacketNumber, (ulong)p.Size, (ulong)p.Space, (ulong)p.TimeSentUs);
         RequeueFrames(p, dataOnly: false);

@@ -218,6 +218,7 @@ public sealed partial class QuicConnectionCore
         OnPacketSentHook(d.Sent);
         if (d.Sent.InFlight) _path.Pacer.OnPacketSent(nowUs, d.Sent.Size, _path.Congestion, _path.Rtt);
         Statistics.PacketsSent++;
+        _qlog?.PacketSent(nowUs, d.Sent, zeroRtt: d.Keys == _zeroRttSendKeys);
     }
 
     private SentPacket RentPacket()

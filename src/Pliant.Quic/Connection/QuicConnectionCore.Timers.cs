@@ -163,6 +163,7 @@ public sealed partial class QuicConnectionCore
         {
             _state = ConnectionState.Closed;
             try { UnregisterAllCids(); } catch (Exception) { /* already failing: the endpoint forgets it anyway */ }
+            StopQlog();
             _registry?.HandshakeEnded(this);
         }
         FaultError ??= error;
@@ -199,6 +200,7 @@ public sealed partial class QuicConnectionCore
             IsApplicationError: isApplication, IsLocal: isLocal, Data: idle ? IdleMarker : null);
         CloseInfo = e;
         Raise(e);
+        _qlog?.ConnectionClosed(_lastNowUs, isLocal, code, isApplication, reason);
         if (Operations.IsHooked(Pliant.Quic.Operations.OperationId.ConnOnClosed))
             Operations.Invoke(Pliant.Quic.Operations.OperationId.ConnOnClosed, 0, code);
     }
@@ -230,5 +232,6 @@ public sealed partial class QuicConnectionCore
         // garbage collector with the connection (a short connection's chunks were allocated afresh each time).
         _streams.ReleaseBuffers();
         foreach (var space in _spaces) space.ReleaseBuffers();
+        StopQlog();
     }
 }

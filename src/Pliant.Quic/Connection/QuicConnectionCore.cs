@@ -60,6 +60,8 @@ public sealed partial class QuicConnectionCore
     ];
     private readonly Queue<ConnectionEvent> _events = new();
     private readonly PathState _path;
+    private Diagnostics.QlogTrace? _qlog;
+    private List<ulong>? _qlogFrameTypes; // the frame types of the packet being processed, while qlog is on
     private long _lastNowUs;
     private readonly PacketNumberSkipper _pnSkipper;
     private readonly StreamManager _streams;
@@ -125,6 +127,7 @@ public sealed partial class QuicConnectionCore
         c._path.Validated = true; // a client is never limited by anti-amplification
         if (options.AddressToken is { Length: > 0 } token) c._token = token; // RFC 9000 §8.1.3
         c.InstallInitialKeys(c._originalDcid);
+        c.StartQlog(nowUs);
         c._tls = TlsHandshake.CreateClient(tlsOptions, c.BuildLocalTransportParameters().Encode());
         if (tlsOptions.ResumptionTicket?.TransportParameters is { } remembered && tlsOptions.EnableEarlyData)
         {
@@ -152,6 +155,7 @@ public sealed partial class QuicConnectionCore
         registry?.Register(clientDcid, c);
         if (addressValidated) c.MarkCurrentPathValidated();
         c.InstallInitialKeys(clientDcid);
+        c.StartQlog(nowUs);
         c._tls = TlsHandshake.CreateServer(tlsOptions, c.BuildLocalTransportParameters().Encode());
         c._tls.ClientTransportParametersReceived = c.ChooseCompatibleVersion;
         return c;
@@ -167,6 +171,22 @@ public sealed partial class QuicConnectionCore
 
     /// <summary>True once the connection is fully closed (draining over); the driver may drop it.</summary>
     public bool IsClosed => _state == ConnectionState.Closed;
+
+    private void StartQlog(long nowUs)
+    {
+        if (_options.QlogDirectory is not { } directory) return;
+        _qlog = Diagnostics.QlogTrace.Open(directory, _originalDcid.Span, IsClient, nowUs);
+        if (_qlog is null) return;
+        _qlogFrameTypes = [];
+        _qlog.ConnectionStarted(nowUs, RemoteEndPoint, Version);
+    }
+
+    private void StopQlog()
+    {
+        _qlog?.Dispose();
+        _qlog = null;
+        _qlogFrameTypes = null;
+    }
 
     /// <summary>Where the connection is in its life.</summary>
     public ConnectionState State => _state;

@@ -93,4 +93,10 @@ public sealed class QuicConnectionOptions
     /// skips become predictable). Null, the default, uses the operating system's CSPRNG (<see cref="RandomSource.Secure"/>).
     /// </summary>
     public Random? Random { get; init; }
+
+    /// <summary>
+    /// Writes a qlog of the connection (<see cref="Diagnostics.QlogTrace"/>, JSON-SEQ, <c>ODCID_side.sqlog</c>) into
+    /// this directory; null (default) writes none.
+    /// </summary>
+    public string? QlogDirectory { get; init; }
 }

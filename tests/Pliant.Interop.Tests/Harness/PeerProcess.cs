@@ -44,7 +44,8 @@ public sealed class PeerProcess : IDisposable
     public string CommandLine { get; private init; } = "";
 
     /// <summary>Starts <paramref name="fileName"/> with <paramref name="args"/>; logs go to <c>dir/name.stdout</c> and <c>dir/name.stderr</c>.</summary>
-    public static PeerProcess Start(string name, string fileName, IEnumerable<string> args, string logDir, string? workingDirectory = null)
+    public static PeerProcess Start(string name, string fileName, IEnumerable<string> args, string logDir, string? workingDirectory = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         Directory.CreateDirectory(logDir);
         var psi = new ProcessStartInfo(fileName)
@@ -58,6 +59,8 @@ public sealed class PeerProcess : IDisposable
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         psi.Environment["NO_COLOR"] = "1";
+        if (environment is not null)
+            foreach (var (k, v) in environment) psi.Environment[k] = v;
         var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {fileName}");
         var cmd = fileName + " " + string.Join(' ', psi.ArgumentList.Select(Quote));
         File.WriteAllText(Path.Combine(logDir, name + ".cmd"), cmd + Environment.NewLine);

@@ -23,6 +23,15 @@ public static class PliantCli
     public static PeerProcess Start(string name, string dir, params string[] args) =>
         PeerProcess.Start(name, DotnetHost, [Dll, .. args], dir);
 
+    /// <summary>Runs <c>pliant args</c> with extra environment variables to completion (killed after <paramref name="timeout"/>).</summary>
+    public static async Task<PeerProcess> RunWithEnvironmentAsync(string name, string dir, TimeSpan timeout,
+        IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        var p = PeerProcess.Start(name, DotnetHost, [Dll, .. args], dir, environment: environment);
+        await p.WaitForExitAsync(timeout);
+        return p;
+    }
+
     /// <summary>Runs <c>pliant args</c> to completion (killed after <paramref name="timeout"/>).</summary>
     public static async Task<PeerProcess> RunAsync(string name, string dir, TimeSpan timeout, params string[] args)
     {

@@ -43,12 +43,15 @@ internal sealed class QuicTestPair : IAsyncDisposable
         CertificateValidation = CertificateValidation.Pin(QuicServerCertificates.Sha256(Certificate)),
     };
 
-    public static async Task<QuicTestPair> CreateAsync(bool fake, Action<QuicServerConnectionOptions>? configureServer = null)
+    public static async Task<QuicTestPair> CreateAsync(bool fake, Action<QuicServerConnectionOptions>? configureServer = null,
+        Action<QuicClientConnectionOptions>? configureClient = null)
     {
         using var cts = new CancellationTokenSource(Timeout);
         var listener = await QuicListener.ListenAsync(ListenerOptions(fake, configureServer), cts.Token);
         var accept = listener.AcceptConnectionAsync(cts.Token).AsTask();
-        var client = await QuicConnection.ConnectAsync(ClientOptions(fake, listener.LocalEndPoint), cts.Token);
+        var clientOptions = ClientOptions(fake, listener.LocalEndPoint);
+        configureClient?.Invoke(clientOptions);
+        var client = await QuicConnection.ConnectAsync(clientOptions, cts.Token);
         var server = await accept;
         return new QuicTestPair { Listener = listener, Client = client, Server = server };
     }

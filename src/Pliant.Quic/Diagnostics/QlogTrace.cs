@@ -1,0 +1,395 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json;
+using Pliant.Quic.Recovery;
+using Pliant.Quic.Wire;
+
+namespace Pliant.Quic.Diagnostics;
+
+/// <summary>
+/// One connection's qlog (draft-ietf-quic-qlog-main-schema-14, QUIC events -13): a JSON-SEQ file (RFC 7464:
+/// each record starts with RS 0x1E and ends with a line feed) named <c>ODCID_client.sqlog</c> or
+/// <c>ODCID_server.sqlog</c> — the convention of ngtcp2, quiche and quic-go — holding the header record, then
+/// <c>quic:connection_started</c>, <c>quic:packet_sent</c>, <c>quic:packet_received</c>,
+/// <c>quic:recovery_metrics_updated</c>, <c>quic:packet_lost</c> and <c>quic:connection_closed</c> events.
+/// </summary>
+/// <remarks>
+/// Written on the connection's thread, gathered in a 128 KiB buffer; a failing disk turns the trace off (the
+/// connection goes on). Times are milliseconds since the connection started (<c>relative_to_epoch</c>, the
+/// epoch being that start). Field names are lowercase, as JSON-SEQ qlog requires.
+/// </remarks>
+public sealed class QlogTrace : IDisposable
+{
+    /// <summary>The draft version of the QUIC event schema this writes (unpublished schemas carry "-NN").</summary>
+    public const string EventSchema = "urn:ietf:params:qlog:events:quic-13";
+
+    private const byte RecordSeparator = 0x1E;
+    private readonly Stream _file;
+    // Pre-encoded names of the fields every packet event writes: no escaping check per field.
+    private static readonly JsonEncodedText N_time = JsonEncodedText.Encode("time");
+    private static readonly JsonEncodedText N_name = JsonEncodedText.Encode("name");
+    private static readonly JsonEncodedText N_data = JsonEncodedText.Encode("data");
+    private static readonly JsonEncodedText N_header = JsonEncodedText.Encode("header");
+    private static readonly JsonEncodedText N_packet_type = JsonEncodedText.Encode("packet_type");
+    private static readonly JsonEncodedText N_packet_number = JsonEncodedText.Encode("packet_number");
+    private static readonly JsonEncodedText N_frames = JsonEncodedText.Encode("frames");
+    private static readonly JsonEncodedText N_frame_type = JsonEncodedText.Encode("frame_type");
+    private static readonly JsonEncodedText N_stream_id = JsonEncodedText.Encode("stream_id");
+    private static readonly JsonEncodedText N_offset = JsonEncodedText.Encode("offset");
+    private static readonly JsonEncodedText N_length = JsonEncodedText.Encode("length");
+    private static readonly JsonEncodedText N_fin = JsonEncodedText.Encode("fin");
+    private static readonly JsonEncodedText N_raw = JsonEncodedText.Encode("raw");
+
+    private static readonly JsonEncodedText E_connection_started = JsonEncodedText.Encode("quic:connection_started");
+    private static readonly JsonEncodedText E_packet_sent = JsonEncodedText.Encode("quic:packet_sent");
+    private static readonly JsonEncodedText E_packet_received = JsonEncodedText.Encode("quic:packet_received");
+    private static readonly JsonEncodedText E_recovery_metrics_updated = JsonEncodedText.Encode("quic:recovery_metrics_updated");
+    private static readonly JsonEncodedText E_packet_lost = JsonEncodedText.Encode("quic:packet_lost");
+    private static readonly JsonEncodedText E_connection_closed = JsonEncodedText.Encode("quic:connection_closed");
+
+    private const int FlushAt = 128 * 1024;
+    private readonly ArrayBufferWriter<byte> _buffer = new(FlushAt + 4096); // records gathered, written in large pieces
+    private readonly Utf8JsonWriter _json;
+    private readonly long _startUs;
+    private bool _failed;
+
+    private QlogTrace(Stream file, long startUs)
+    {
+        _file = file;
+        _startUs = startUs;
+        _json = new Utf8JsonWriter(_buffer, new JsonWriterOptions { SkipValidation = true });
+    }
+
+    /// <summary>The file name for a connection: the original Destination Connection ID in hex, and the side.</summary>
+    public static string FileName(ReadOnlySpan<byte> originalDcid, bool isClient) =>
+        Convert.ToHexStringLower(originalDcid) + (isClient ? "_client" : "_server") + ".sqlog";
+
+    /// <summary>
+    /// Creates the trace file in <paramref name="directory"/> (created if missing) and writes its header; null when
+    /// the file cannot be created (qlog is diagnostics: it never fails a connection).
+    /// </summary>
+    public static QlogTrace? Open(string directory, ReadOnlySpan<byte> originalDcid, bool isClient, long nowUs)
+    {
+        try
+        {
+            Directory.CreateDirectory(directory);
+            var file = new FileStream(Path.Combine(directory, FileName(originalDcid, isClient)), FileMode.Create, FileAccess.Write,
+                FileShare.Read, bufferSize: 0);
+            var trace = new QlogTrace(file, nowUs);
+            trace.WriteHeader(Convert.ToHexStringLower(originalDcid), isClient);
+            return trace;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The directory from the <c>QLOGDIR</c> environment variable, or null when unset or empty.</summary>
+    public static string? DirectoryFromEnvironment() =>
+        Environment.GetEnvironmentVariable("QLOGDIR") is { Length: > 0 } dir ? dir : null;
+
+    private void WriteHeader(string group, bool isClient)
+    {
+        var j = Begin();
+        j.WriteStartObject();
+        j.WriteString("file_schema", "urn:ietf:params:qlog:file:sequential");
+        j.WriteString("serialization_format", "application/qlog+json-seq");
+        j.WriteString("title", "Pliant " + (isClient ? "client" : "server") + " " + group);
+        j.WriteStartObject("trace");
+        j.WriteStartObject("common_fields");
+        j.WriteString("group_id", group);
+        j.WriteString("time_format", "relative_to_epoch");
+        j.WriteStartObject("reference_time");
+        j.WriteString("clock_type", "system");
+        j.WriteString("epoch", DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+        j.WriteEndObject();
+        j.WriteEndObject();
+        j.WriteStartObject("vantage_point");
+        j.WriteString(N_name, "pliant");
+        j.WriteString("type", isClient ? "client" : "server");
+        j.WriteEndObject();
+        j.WriteStartArray("event_schemas");
+        j.WriteStringValue(EventSchema);
+        j.WriteEndArray();
+        j.WriteEndObject();
+        j.WriteEndObject();
+        End();
+    }
+
+    /// <summary>quic:connection_started.</summary>
+    internal void ConnectionStarted(long nowUs, System.Net.IPEndPoint remote, uint version)
+    {
+        var j = Event(nowUs, E_connection_started);
+        j.WriteStartObject("remote");
+        j.WriteString(remote.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "ip_v6" : "ip_v4", remote.Address.ToString());
+        j.WriteNumber(remote.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "port_v6" : "port_v4", remote.Port);
+        j.WriteEndObject();
+        j.WriteString("version", version.ToString("x8", CultureInfo.InvariantCulture));
+        EndEvent();
+    }
+
+    /// <summary>quic:packet_sent, with the frames the packet carries.</summary>
+    internal void PacketSent(long nowUs, SentPacket packet, bool zeroRtt)
+    {
+        var j = Event(nowUs, E_packet_sent);
+        Header(j, packet.Space, zeroRtt, packet.PacketNumber);
+        j.WriteStartArray(N_frames);
+        foreach (var f in packet.Frames) Frame(j, f);
+        j.WriteEndArray();
+        Raw(j, packet.Size);
+        EndEvent();
+    }
+
+    /// <summary>quic:packet_received, with the types of the frames it carried.</summary>
+    internal void PacketReceived(long nowUs, PacketType type, ulong packetNumber, int length, List<ulong> frameTypes)
+    {
+        var j = Event(nowUs, E_packet_received);
+        j.WriteStartObject(N_header);
+        j.WriteString(N_packet_type, PacketTypeName(type));
+        j.WriteNumber(N_packet_number, packetNumber);
+        j.WriteEndObject();
+        j.WriteStartArray(N_frames);
+        foreach (ulong t in frameTypes)
+        {
+            j.WriteStartObject();
+            j.WriteString(N_frame_type, FrameTypeName(t));
+            j.WriteEndObject();
+        }
+        j.WriteEndArray();
+        Raw(j, length);
+        EndEvent();
+    }
+
+    /// <summary>quic:recovery_metrics_updated (RTTs in milliseconds, as the schema asks).</summary>
+    internal void MetricsUpdated(long nowUs, RttEstimator rtt, ICongestionController cc, int ptoCount)
+    {
+        var j = Event(nowUs, E_recovery_metrics_updated);
+        j.WriteNumber("min_rtt", Math.Max(0, rtt.MinRtt) / 1000.0);
+        j.WriteNumber("smoothed_rtt", rtt.SmoothedRtt / 1000.0);
+        j.WriteNumber("latest_rtt", rtt.LatestRtt / 1000.0);
+        j.WriteNumber("rtt_variance", rtt.RttVar / 1000.0);
+        j.WriteNumber("pto_count", ptoCount);
+        j.WriteNumber("congestion_window", cc.Window);
+        j.WriteNumber("bytes_in_flight", cc.BytesInFlight);
+        EndEvent();
+    }
+
+    /// <summary>quic:packet_lost.</summary>
+    internal void PacketLost(long nowUs, SentPacket packet)
+    {
+        var j = Event(nowUs, E_packet_lost);
+        Header(j, packet.Space, zeroRtt: false, packet.PacketNumber);
+        EndEvent();
+    }
+
+    /// <summary>quic:connection_closed.</summary>
+    internal void ConnectionClosed(long nowUs, bool local, ulong code, bool application, string reason)
+    {
+        var j = Event(nowUs, E_connection_closed);
+        j.WriteString("owner", local ? "local" : "remote");
+        j.WriteNumber(application ? "application_code" : "connection_code", code);
+        j.WriteString("reason", reason);
+        EndEvent();
+        // What follows (the closing period) is short; a connection whose endpoint stops before it ends is never
+        // finished, so the trace is made durable here.
+        Flush();
+    }
+
+    private void Flush()
+    {
+        WriteOut();
+        if (_failed) return;
+        try
+        {
+            _file.Flush();
+        }
+        catch (IOException)
+        {
+            _failed = true;
+        }
+    }
+
+    private static void Header(Utf8JsonWriter j, PacketSpace space, bool zeroRtt, ulong packetNumber)
+    {
+        j.WriteStartObject(N_header);
+        j.WriteString(N_packet_type, space switch
+        {
+            PacketSpace.Initial => "initial",
+            PacketSpace.Handshake => "handshake",
+            _ => zeroRtt ? "0RTT" : "1RTT",
+        });
+        j.WriteNumber(N_packet_number, packetNumber);
+        j.WriteEndObject();
+    }
+
+    private static void Raw(Utf8JsonWriter j, int length)
+    {
+        j.WriteStartObject(N_raw);
+        j.WriteNumber(N_length, length);
+        j.WriteEndObject();
+    }
+
+    private static void Frame(Utf8JsonWriter j, in SentFrame f)
+    {
+        j.WriteStartObject();
+        switch (f.Kind)
+        {
+            case SentFrameKind.Stream:
+                j.WriteString(N_frame_type, "stream");
+                j.WriteNumber(N_stream_id, f.StreamId);
+                j.WriteNumber(N_offset, f.Offset);
+                j.WriteNumber(N_length, f.Length);
+                if (f.Fin) j.WriteBoolean(N_fin, true);
+                break;
+            case SentFrameKind.Crypto:
+                j.WriteString(N_frame_type, "crypto");
+                j.WriteNumber(N_offset, f.Offset);
+                j.WriteNumber(N_length, f.Length);
+                break;
+            case SentFrameKind.Plugin:
+                j.WriteString(N_frame_type, "unknown");
+                j.WriteNumber("raw_frame_type", f.Value);
+                break;
+            default:
+                j.WriteString(N_frame_type, SentKindName(f.Kind));
+                break;
+        }
+        j.WriteEndObject();
+    }
+
+    private static string SentKindName(SentFrameKind kind) => kind switch
+    {
+        SentFrameKind.ResetStream => "reset_stream",
+        SentFrameKind.StopSending => "stop_sending",
+        SentFrameKind.MaxData => "max_data",
+        SentFrameKind.MaxStreamData => "max_stream_data",
+        SentFrameKind.MaxStreams => "max_streams",
+        SentFrameKind.DataBlocked => "data_blocked",
+        SentFrameKind.StreamDataBlocked => "stream_data_blocked",
+        SentFrameKind.StreamsBlocked => "streams_blocked",
+        SentFrameKind.NewConnectionId => "new_connection_id",
+        SentFrameKind.RetireConnectionId => "retire_connection_id",
+        SentFrameKind.NewToken => "new_token",
+        SentFrameKind.HandshakeDone => "handshake_done",
+        SentFrameKind.Ping => "ping",
+        SentFrameKind.Ack => "ack",
+        SentFrameKind.PathChallenge => "path_challenge",
+        SentFrameKind.PathResponse => "path_response",
+        SentFrameKind.Datagram => "datagram",
+        _ => "unknown",
+    };
+
+    /// <summary>The qlog name of a frame type value (RFC 9000 §19, RFC 9221), "unknown" for others.</summary>
+    internal static string FrameTypeName(ulong type) => type switch
+    {
+        0x00 => "padding",
+        0x01 => "ping",
+        0x02 or 0x03 => "ack",
+        0x04 => "reset_stream",
+        0x05 => "stop_sending",
+        0x06 => "crypto",
+        0x07 => "new_token",
+        >= 0x08 and <= 0x0f => "stream",
+        0x10 => "max_data",
+        0x11 => "max_stream_data",
+        0x12 or 0x13 => "max_streams",
+        0x14 => "data_blocked",
+        0x15 => "stream_data_blocked",
+        0x16 or 0x17 => "streams_blocked",
+        0x18 => "new_connection_id",
+        0x19 => "retire_connection_id",
+        0x1a => "path_challenge",
+        0x1b => "path_response",
+        0x1c or 0x1d => "connection_close",
+        0x1e => "handshake_done",
+        0x30 or 0x31 => "datagram",
+        _ => "unknown",
+    };
+
+    private static string PacketTypeName(PacketType type) => type switch
+    {
+        PacketType.Initial => "initial",
+        PacketType.Handshake => "handshake",
+        PacketType.ZeroRtt => "0RTT",
+        PacketType.OneRtt => "1RTT",
+        PacketType.Retry => "retry",
+        _ => "unknown",
+    };
+
+    private Utf8JsonWriter Begin()
+    {
+        var rs = _buffer.GetSpan(1);
+        rs[0] = RecordSeparator; // RFC 7464
+        _buffer.Advance(1);
+        _json.Reset(_buffer);
+        return _json;
+    }
+
+    private Utf8JsonWriter Event(long nowUs, JsonEncodedText name)
+    {
+        var j = Begin();
+        j.WriteStartObject();
+        // Milliseconds with three decimals, formatted here: the shortest-round-trip double formatting cost more
+        // than the rest of a packet event.
+        long us = Math.Max(0, nowUs - _startUs);
+        Span<byte> time = stackalloc byte[24];
+        System.Buffers.Text.Utf8Formatter.TryFormat(us / 1000, time, out int n);
+        time[n++] = (byte)'.';
+        long frac = us % 1000;
+        time[n++] = (byte)('0' + frac / 100);
+        time[n++] = (byte)('0' + frac / 10 % 10);
+        time[n++] = (byte)('0' + frac % 10);
+        j.WritePropertyName(N_time);
+        j.WriteRawValue(time[..n], skipInputValidation: true);
+        j.WriteString(N_name, name);
+        j.WriteStartObject(N_data);
+        return j;
+    }
+
+    private void EndEvent()
+    {
+        _json.WriteEndObject(); // data
+        _json.WriteEndObject();
+        End();
+    }
+
+    private void End()
+    {
+        _json.Flush();
+        var lf = _buffer.GetSpan(1);
+        lf[0] = (byte)'\n';
+        _buffer.Advance(1);
+        if (_buffer.WrittenCount >= FlushAt) WriteOut();
+    }
+
+    private void WriteOut()
+    {
+        if (!_failed)
+        {
+            try
+            {
+                _file.Write(_buffer.WrittenSpan);
+            }
+            catch (IOException)
+            {
+                _failed = true; // a full disk: the trace stops, the connection does not
+            }
+        }
+        _buffer.ResetWrittenCount();
+    }
+
+    /// <summary>Flushes and closes the file.</summary>
+    public void Dispose()
+    {
+        WriteOut();
+        try
+        {
+            _file.Dispose();
+        }
+        catch (IOException)
+        {
+        }
+        _json.Dispose();
+    }
+}

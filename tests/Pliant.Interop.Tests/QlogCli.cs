@@ -1,0 +1,53 @@
+using System.Text.Json;
+using Pliant.Interop.Tests.Harness;
+
+namespace Pliant.Interop.Tests;
+
+/// <summary>
+/// Issue 14 item 4: <c>QLOGDIR=DIR pliant get …</c> (and <c>pliant serve --qlog DIR</c>) write one JSON-SEQ qlog per
+/// connection, <c>ODCID_client.sqlog</c> / <c>ODCID_server.sqlog</c>, every record of which parses as JSON with the
+/// schema's required fields.
+/// </summary>
+[Collection(InteropCollection.Name)]
+[Trait("Category", "Interop")]
+public sealed class QlogCli
+{
+    [Fact]
+    public async Task QlogDirEnvironmentAndServeOptionWriteParsableJsonSeq()
+    {
+        var c = InteropCase.Create(nameof(QlogCli));
+        var files = c.AddFiles(1, 200_000, 71);
+        string clientDir = Path.Combine(c.Dir, "qlog-client"), serverDir = Path.Combine(c.Dir, "qlog-server");
+        using var server = await PliantCli.StartServerAsync(c.Dir, c.Port, c.Cert, c.Htdocs, "--qlog", serverDir);
+        using var get = await PliantCli.RunWithEnvironmentAsync("pliant-get", c.Dir, InteropCase.Timeout,
+            new Dictionary<string, string> { ["QLOGDIR"] = clientDir },
+            ["get", c.Url(files[0]), "-o", Path.Combine(c.Downloads, files[0]), "--pin", c.Cert.Sha256Hex]);
+        Assert.True(get.ExitCode == 0, get.Tail());
+        await server.StopAsync();
+
+        var clientLog = Assert.Single(Directory.GetFiles(clientDir, "*_client.sqlog"));
+        var serverLog = Assert.Single(Directory.GetFiles(serverDir, "*_server.sqlog"));
+        // One connection, seen from both sides: the same original DCID names both files.
+        Assert.Equal(Path.GetFileName(clientLog).Split('_')[0], Path.GetFileName(serverLog).Split('_')[0]);
+        foreach (var log in new[] { clientLog, serverLog })
+        {
+            byte[] bytes = File.ReadAllBytes(log);
+            var records = System.Text.Encoding.UTF8.GetString(bytes).Split('\u001e', StringSplitOptions.RemoveEmptyEntries);
+            Assert.True(records.Length > 10, $"{log}: {records.Length} records");
+            using (var header = JsonDocument.Parse(records[0]))
+                Assert.Equal("urn:ietf:params:qlog:file:sequential", header.RootElement.GetProperty("file_schema").GetString());
+            int sent = 0;
+            foreach (var r in records.Skip(1))
+            {
+                Assert.EndsWith("\n", r, StringComparison.Ordinal); // RFC 7464: each record ends with a line feed
+                using var doc = JsonDocument.Parse(r);
+                var e = doc.RootElement;
+                _ = e.GetProperty("time").GetDouble();
+                Assert.Equal(JsonValueKind.Object, e.GetProperty("data").ValueKind);
+                if (e.GetProperty("name").GetString() == "quic:packet_sent") sent++;
+            }
+            Assert.True(sent > 0, log);
+        }
+        c.AssertDownloaded(files, null, get, server);
+    }
+}
