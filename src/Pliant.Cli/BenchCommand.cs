@@ -40,16 +40,19 @@ internal static partial class BenchCommand
         var path = new Option<string?>("--path") { Description = "download through the impairment relay with these impairments in each direction (e.g. rate=50mbit,delay=10ms,loss=2%; keys as pliant relay), each Pliant controller of --cc in turn (and ngtcp2's with --vs-ngtcp2), interleaved; --size default 10, --runs default 3" };
         var ngtcp2Cc = new Option<string>("--ngtcp2-cc") { Description = "with --path --vs-ngtcp2: ngtcp2's controllers, comma-separated (cubic, reno, bbr, bbr2)", DefaultValueFactory = _ => "cubic,bbr2" };
         var seed = new Option<ulong>("--seed") { Description = "with --path: the relay's seed (every loss is a function of it and the traffic)", DefaultValueFactory = _ => 1 };
+        var qlog = new Option<bool>("--qlog") { Description = "cost of qlog: the same download with both sides writing qlog (QLOGDIR in /dev/shm) and without, interleaved rounds (--runs, default 3); goal: server CPU per GiB <= 1.10x" };
         var wasmVsNode = new Option<bool>("--wasm-vs-node") { Description = "Pliant.Wasm against Node's V8 on eight C kernels, with and without -msimd128 (same as pliant wasm bench; --runs: interleaved rounds, default 3)" };
 
         var cmd = new Command("bench", "Loopback benchmark: Pliant↔Pliant download (and ngtcp2 side by side).");
-        foreach (var o in new Option[] { size, runs, vs, cross, handshakes, script, timeout, warmup, pinCpu, plugin, cc, isolation, pluginDir, flood, count, connections, concurrency, idle, threads, route, path, ngtcp2Cc, seed, wasmVsNode }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { size, runs, vs, cross, handshakes, script, timeout, warmup, pinCpu, plugin, cc, isolation, pluginDir, flood, count, connections, concurrency, idle, threads, route, path, ngtcp2Cc, seed, wasmVsNode, qlog }) cmd.Options.Add(o);
         cmd.SetAction(pr => pr.GetValue(wasmVsNode) ? WasmBench.Run(new WasmBench.Options(null, "node", Math.Max(1, pr.GetValue(runs) ?? 3), [], false, false))
             : pr.GetValue(path) is { } spec ? RunPath(spec, CcList(pr.GetValue(cc) ?? string.Join(',', PathControllers), PathControllers),
                 pr.GetValue(vs) ? CcList(pr.GetValue(ngtcp2Cc) ?? "", Ngtcp2Controllers) : [], pr.GetValue(seed), new Settings(
                 pr.GetValue(size) ?? PathDefaultSizeMiB, Math.Max(1, pr.GetValue(runs) ?? PathDefaultRounds), false, false, 0,
                 pr.GetValue(script), TimeSpan.FromSeconds(pr.GetValue(timeout)), pr.GetValue(pinCpu), 0))
             : pr.GetValue(cc) is { } one && !PathControllers.Contains(one) ? UsageError($"--cc {one}: expected one of {string.Join(", ", PathControllers)}")
+            : pr.GetValue(qlog) ? RunQlogCost(new Settings(pr.GetValue(size) ?? 1024, Math.Max(1, pr.GetValue(runs) ?? 3), false, false, 0,
+                pr.GetValue(script), TimeSpan.FromSeconds(pr.GetValue(timeout)), pr.GetValue(pinCpu), pr.GetValue(warmup)))
             : pr.GetValue(route) ? BenchRoute.Run(Math.Max(1, pr.GetValue(size) ?? 256), Math.Max(1, pr.GetValue(runs) ?? 3), TimeSpan.FromSeconds(pr.GetValue(timeout)))
             : pr.GetValue(flood) ? BenchFlood.Run(Math.Max(1, pr.GetValue(count) ?? BenchFlood.DefaultCount), TimeSpan.FromSeconds(Math.Min(pr.GetValue(timeout), 60)))
             : pr.GetValue(connections) ? BenchConnections.Run(new BenchConnections.Settings(Math.Max(0, pr.GetValue(count) ?? 1000),
@@ -213,9 +216,9 @@ internal static partial class BenchCommand
     }
 
     /// <summary>Starts a bench server and waits for its <c>listening</c> line; null (and a message) if it did not start.</summary>
-    private static PliantServer? StartPliantServer(Settings s)
+    private static PliantServer? StartPliantServer(Settings s, IReadOnlyDictionary<string, string?>? env = null)
     {
-        var server = StartPeer(s, null, "bench", "server", "--port", "0");
+        var server = StartPeer(s, env, "bench", "server", "--port", "0");
         var ready = server.WaitForLine("listening", TimeSpan.FromSeconds(30));
         if (ready is null)
         {
@@ -238,12 +241,13 @@ internal static partial class BenchCommand
     }
 
     /// <summary>One download from <paramref name="server"/> by a fresh client process; prints a <c>run=</c> line.</summary>
-    private static RunResult RunPliantClient(Settings s, PliantServer server, long bytes, string run, string pair)
+    private static RunResult RunPliantClient(Settings s, PliantServer server, long bytes, string run, string pair,
+        IReadOnlyDictionary<string, string?>? env = null)
     {
         var r = new RunResult();
         double srv0 = server.CpuSeconds;
         var wall = Stopwatch.StartNew();
-        using (var client = StartPeer(s, null, "bench", "client", "--port", server.Port, "--bytes", bytes.ToString(Inv), "--pin", server.Pin))
+        using (var client = StartPeer(s, env, "bench", "client", "--port", server.Port, "--bytes", bytes.ToString(Inv), "--pin", server.Pin))
         {
             var line = client.WaitForLine("result", s.Timeout);
             bool exited = client.WaitForExit(TimeSpan.FromSeconds(10));
