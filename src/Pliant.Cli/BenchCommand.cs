@@ -17,7 +17,7 @@ internal static partial class BenchCommand
 
     public static Command Create()
     {
-        var size = new Option<int?>("--size") { Description = $"download size in MiB (default 256; with --isolation {IsolationDefaultSizeMiB})" };
+        var size = new Option<int?>("--size") { Description = $"download size in MiB (default 256; with --isolation {IsolationDefaultSizeMiB}; with --qlog 1024)" };
         var runs = new Option<int?>("--runs") { Description = $"downloads per pair, medians are printed (default 1; with --isolation: rounds, default {IsolationDefaultRounds})" };
         var vs = new Option<bool>("--vs-ngtcp2") { Description = "also run ngtcp2's gtlsserver→gtlsclient (ngtcp2-pair.sh) in the same run" };
         var cross = new Option<bool>("--cross") { Description = "also run the mixed pairs over HTTP/3 (needs pliant serve/get)" };
