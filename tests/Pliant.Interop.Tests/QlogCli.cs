@@ -49,5 +49,42 @@ public sealed class QlogCli
             Assert.True(sent > 0, log);
         }
         c.AssertDownloaded(files, null, get, server);
+
+        // pliant qlog summary and plot read it back (issue 14 item 6).
+        using (var summary = await PliantCli.RunAsync("qlog-summary", c.Dir, InteropCase.Timeout, "qlog", "summary", serverLog))
+        {
+            Assert.True(summary.ExitCode == 0, summary.Tail());
+            Assert.Contains("server trace", summary.ReadStdout());
+            Assert.Contains("quic:packet_sent", summary.ReadStdout());
+        }
+        string svg = Path.Combine(c.Dir, "chart.svg");
+        using (var plot = await PliantCli.RunAsync("qlog-plot", c.Dir, InteropCase.Timeout, "qlog", "plot", clientLog, "-o", svg))
+            Assert.True(plot.ExitCode == 0, plot.Tail());
+        var chart = System.Xml.Linq.XDocument.Load(svg); // well-formed
+        Assert.True(chart.Descendants().Count(e => e.Name.LocalName == "polyline") >= 2);
+    }
+
+    [Fact]
+    public async Task QlogCommandsRefuseWhatIsNotAQlog_AndSkipBrokenRecords()
+    {
+        // Hostile or broken input: no record separator, an endless record, records that are not JSON or miss fields.
+        var c = InteropCase.Create(nameof(QlogCli) + "Bad");
+        string junk = Path.Combine(c.Dir, "junk.sqlog"), huge = Path.Combine(c.Dir, "huge.sqlog"), broken = Path.Combine(c.Dir, "broken.sqlog");
+        File.WriteAllText(junk, "not a qlog");
+        File.WriteAllBytes(huge, [0x1E, .. Enumerable.Repeat((byte)'a', 2 << 20)]);
+        File.WriteAllText(broken, "\u001e{\"trace\":{\"vantage_point\":{\"type\":\"client\"}}}\n\u001e{not json\n\u001e{\"time\":1}\n" +
+            "\u001e{\"time\":2,\"name\":\"quic:packet_sent\",\"data\":{\"raw\":{\"length\":1200}}}\n\u001e");
+        foreach (var bad in new[] { junk, huge })
+        {
+            using var p = await PliantCli.RunAsync("qlog-bad", c.Dir, InteropCase.Timeout, "qlog", "summary", bad);
+            Assert.Equal(2, p.ExitCode);
+            Assert.Contains("pliant qlog:", p.ReadStderr());
+        }
+        using var ok = await PliantCli.RunAsync("qlog-broken", c.Dir, InteropCase.Timeout, "qlog", "summary", broken);
+        Assert.True(ok.ExitCode == 0, ok.Tail());
+        Assert.Contains("malformed, skipped", ok.ReadStdout());
+        Assert.Contains("1 / 0 / 0", ok.ReadStdout()); // the one good packet_sent
+        using var noPlot = await PliantCli.RunAsync("qlog-noplot", c.Dir, InteropCase.Timeout, "qlog", "plot", broken, "-o", Path.Combine(c.Dir, "x.svg"));
+        Assert.Equal(2, noPlot.ExitCode); // nothing to plot: said, not an empty chart
     }
 }
