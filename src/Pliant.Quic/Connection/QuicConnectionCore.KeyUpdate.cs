@@ -37,6 +37,7 @@ public sealed partial class QuicConnectionCore
     private void CommitPeerKeyUpdate(long nowUs, ulong pn)
     {
         var space = _spaces[2];
+        bool peerInitiated = _sendKeyPhase == _receiveKeyPhase; // we had not moved ahead: the peer started this update
         _previousReceiveKeys = space.ReceiveKeys;
         space.ReceiveKeys = _nextReceiveKeys;
         _nextReceiveKeys = space.ReceiveKeys!.NextGeneration();
@@ -51,8 +52,10 @@ public sealed partial class QuicConnectionCore
             _sendKeyPhase = _receiveKeyPhase;
             _sendPhaseFirstPn = space.NextPacketNumber;
             _keyUpdateAcked = false;
+            _qlog?.KeyUpdated(nowUs, clientSecret: IsClient, _keyUpdates + 1, local: false);
         }
         _keyUpdates++;
+        _qlog?.KeyUpdated(nowUs, clientSecret: !IsClient, _keyUpdates, local: !peerInitiated);
     }
 
     private bool TryInitiateKeyUpdate()
@@ -66,6 +69,7 @@ public sealed partial class QuicConnectionCore
         _sendKeyPhase = !_sendKeyPhase;
         _sendPhaseFirstPn = space.NextPacketNumber;
         _keyUpdateAcked = false;
+        _qlog?.KeyUpdated(_lastNowUs, clientSecret: IsClient, _keyUpdates + 1, local: true);
         return true;
     }
 

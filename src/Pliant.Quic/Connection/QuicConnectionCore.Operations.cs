@@ -203,8 +203,11 @@ public sealed partial class QuicConnectionCore
     }
 
     /// <summary>Tells the application something about a plugin (attached, detached, refused...).</summary>
-    public void RaisePluginEvent(string pluginId, string message) =>
+    public void RaisePluginEvent(string pluginId, string message)
+    {
+        _qlog?.PluginEvent(_lastNowUs, pluginId, message);
         Raise(new ConnectionEvent(ConnectionEventKind.Plugin, Reason: message, Data: Encoding.UTF8.GetBytes(pluginId)));
+    }
 
     private long? NextPluginTimer()
     {

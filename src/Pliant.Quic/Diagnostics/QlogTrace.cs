@@ -45,6 +45,8 @@ public sealed class QlogTrace : IDisposable
     private static readonly JsonEncodedText E_packet_received = JsonEncodedText.Encode("quic:packet_received");
     private static readonly JsonEncodedText E_recovery_metrics_updated = JsonEncodedText.Encode("quic:recovery_metrics_updated");
     private static readonly JsonEncodedText E_packet_lost = JsonEncodedText.Encode("quic:packet_lost");
+    private static readonly JsonEncodedText E_key_updated = JsonEncodedText.Encode("quic:key_updated");
+    private static readonly JsonEncodedText E_plugin = JsonEncodedText.Encode("loglevel:info");
     private static readonly JsonEncodedText E_connection_closed = JsonEncodedText.Encode("quic:connection_closed");
 
     private const int FlushAt = 128 * 1024;
@@ -276,6 +278,30 @@ public sealed class QlogTrace : IDisposable
     {
         var j = Event(nowUs, E_packet_lost);
         Header(j, packet.Space, zeroRtt: false, packet.PacketNumber);
+        EndEvent();
+    }
+
+    /// <summary>
+    /// quic:key_updated for a 1-RTT key update (RFC 9001 §6): the side's secret, the new key phase (the full
+    /// generation count; the header bit is its lowest bit), and who started it.
+    /// </summary>
+    internal void KeyUpdated(long nowUs, bool clientSecret, long keyPhase, bool local)
+    {
+        var j = Event(nowUs, E_key_updated);
+        j.WriteString("key_type", clientSecret ? "client_1rtt_secret" : "server_1rtt_secret");
+        j.WriteNumber("key_phase", keyPhase);
+        j.WriteString("trigger", local ? "local_update" : "remote_update");
+        EndEvent();
+    }
+
+    /// <summary>
+    /// A plugin event (attached, detached, faulted, refused…), as a generic <c>loglevel:info</c> event of the main
+    /// schema with the plugin and the message: qlog has no plugin events.
+    /// </summary>
+    internal void PluginEvent(long nowUs, string pluginId, string message)
+    {
+        var j = Event(nowUs, E_plugin);
+        j.WriteString("message", $"plugin {pluginId}: {message}");
         EndEvent();
     }
 

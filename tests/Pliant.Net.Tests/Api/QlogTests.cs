@@ -21,6 +21,14 @@ public class QlogTests
                 await using var accepted = await pair.Server.AcceptInboundStreamAsync().AsTask().WaitAsync(QuicTestPair.Timeout);
                 var buffer = new byte[8192];
                 while (await accepted.ReadAsync(buffer) > 0) { }
+                // A 1-RTT key update (RFC 9001 §6) shows up as quic:key_updated on both sides.
+                for (int i = 0; i < 100 && !pair.Client.InitiateKeyUpdate(); i++) await Task.Delay(20);
+                await using var second = await pair.Client.OpenOutboundStreamAsync(QuicStreamType.Bidirectional);
+                await second.WriteAsync(new byte[30_000], completeWrites: true);
+                await using var accepted2 = await pair.Server.AcceptInboundStreamAsync().AsTask().WaitAsync(QuicTestPair.Timeout);
+                while (await accepted2.ReadAsync(buffer) > 0) { }
+                for (int i = 0; i < 100 && pair.Server.KeyUpdates == 0; i++) await Task.Delay(20);
+                Assert.True(pair.Server.KeyUpdates > 0, "the server saw no key update");
                 await pair.Client.CloseAsync(0);
                 await pair.Server.Closed.WaitAsync(QuicTestPair.Timeout);
             }
@@ -120,6 +128,7 @@ public class QlogTests
         Assert.Contains("quic:packet_received", names);
         Assert.Contains("quic:recovery_metrics_updated", names);
         Assert.Contains("quic:connection_closed", names);
+        Assert.Contains("quic:key_updated", names);
     }
 
     private static List<byte[]> Split(byte[] bytes)
