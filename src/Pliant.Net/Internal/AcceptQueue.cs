@@ -78,29 +78,27 @@ internal sealed class AcceptQueue<T>(int capacity) where T : class
                 if (queued.Via.IsDriverThread) return ValueTask.FromResult<T?>(queued.Item);
                 // Resume on the producer's thread, like a waiter would have: an accept loop that just served a
                 // connection of one driver must not run the next one's setup on that driver's thread.
-                var handOver = new Waiter { Item = queued.Item };
+                var handOver = new Waiter(this) { Item = queued.Item };
                 handOver.TryClaim();
                 queued.Via.Schedule(handOver);
                 return new ValueTask<T?>(handOver.Task);
             }
             if (_completed) return ValueTask.FromResult<T?>(null);
             cancellationToken.ThrowIfCancellationRequested();
-            waiter = new Waiter();
+            waiter = new Waiter(this);
             _waiters.Enqueue(waiter);
         }
         if (cancellationToken.CanBeCanceled)
         {
-            waiter.Registration = cancellationToken.UnsafeRegister(static (s, token) => ((Waiter)s!).Owner!.Cancel((Waiter)s!, token),
-                waiter.WithOwner(this));
+            waiter.Registration = cancellationToken.UnsafeRegister(static (s, token) => ((Waiter)s!).Cancel(token), waiter);
             if (waiter.IsClaimed) waiter.Registration.Dispose(); // served before the registration existed
         }
         return new ValueTask<T?>(waiter.Task);
     }
 
-    private void Cancel(Waiter waiter, CancellationToken token)
+    /// <summary>Bounds the waiter queue: cancelled waiters are dropped whenever it doubles past 16 entries.</summary>
+    private void DropCancelledWaiters()
     {
-        if (!waiter.TryClaim()) return; // an item (or the completion) got there first: it is delivered
-        waiter.Canceled(token);
         lock (_gate)
         {
             if (_waiters.Count < _purgeAt) return;
@@ -115,25 +113,18 @@ internal sealed class AcceptQueue<T>(int capacity) where T : class
     }
 
     /// <summary>One waiting read; completed inline by whoever runs it (the producing driver, after its pass).</summary>
-    private sealed class Waiter : IDeferredCompletion
+    private sealed class Waiter(AcceptQueue<T> owner) : IDeferredCompletion
     {
         // Not RunContinuationsAsynchronously: Run executes on the driver's thread outside its lock, and the
         // accept's continuation is meant to run right there.
         private readonly TaskCompletionSource<T?> _tcs = new();
         private int _claimed;
 
-        public AcceptQueue<T>? Owner;
         public T? Item;
         public CancellationTokenRegistration Registration;
 
         public Task<T?> Task => _tcs.Task;
         public bool IsClaimed => Volatile.Read(ref _claimed) != 0;
-
-        public Waiter WithOwner(AcceptQueue<T> owner)
-        {
-            Owner = owner;
-            return this;
-        }
 
         /// <summary>First of item, completion and cancellation wins.</summary>
         public bool TryClaim() => Interlocked.Exchange(ref _claimed, 1) == 0;
@@ -144,6 +135,12 @@ internal sealed class AcceptQueue<T>(int capacity) where T : class
             _tcs.TrySetResult(Item);
         }
 
-        public void Canceled(CancellationToken token) => _tcs.TrySetCanceled(token);
+        /// <summary>The reader's token fired: unless an item or the completion got there first (then it is delivered).</summary>
+        public void Cancel(CancellationToken token)
+        {
+            if (!TryClaim()) return;
+            _tcs.TrySetCanceled(token);
+            owner.DropCancelledWaiters();
+        }
     }
 }

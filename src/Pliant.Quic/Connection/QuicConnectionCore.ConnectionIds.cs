@@ -18,17 +18,8 @@ public sealed partial class QuicConnectionCore
 
     internal IEnumerable<ConnectionId> LocalConnectionIds => _cids.LocalIds;
 
-    private void OnNewConnectionId(in NewConnectionIdFrame f) => _cids.OnNewConnectionId(f);
-
-    private bool SwitchToNextPeerCid() => _cids.SwitchToNext();
-
     private void OnRetireConnectionId(ulong sequence, ConnectionId packetDcid)
     {
         if (_cids.OnRetireConnectionId(sequence, packetDcid) && _handshakeComplete) _cids.TopUp();
     }
-
-    /// <summary>True when the last 16 bytes of a datagram match a stateless reset token the peer gave us (RFC 9000 §10.3.1).</summary>
-    private bool IsStatelessReset(ReadOnlySpan<byte> datagram) => _cids.IsStatelessReset(datagram);
-
-    private void UnregisterAllCids() => _cids.UnregisterAll();
 }

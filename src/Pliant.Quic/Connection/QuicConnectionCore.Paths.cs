@@ -40,7 +40,7 @@ public sealed partial class QuicConnectionCore
         NoteActivity();
         if (!IsClient || !_handshakeConfirmed || _state != ConnectionState.Connected) return false;
         if (_peerParameters?.DisableActiveMigration == true) return false;
-        SwitchToNextPeerCid();
+        _cids.SwitchToNext();
         StartPathValidation(nowUs, RemoteEndPoint, previous: null);
         PathMigrations++;
         return true;
@@ -126,7 +126,7 @@ public sealed partial class QuicConnectionCore
         // RFC 9000 §9.3: until the new address is validated, anti-amplification applies to it.
         SwitchPath(from, validated: false);
         // RFC 9000 §9.5: use a fresh connection ID on the new path when we have one.
-        SwitchToNextPeerCid();
+        _cids.SwitchToNext();
         StartPathValidation(nowUs, from, _validatedAddress);
     }
 

@@ -94,7 +94,7 @@ public sealed partial class QuicConnectionCore
             _lastActivityUs = nowUs;
             _idleDeadline = nowUs + IdleTimeoutWithPto();
         }
-        else if (IsStatelessReset(datagram))
+        else if (_cids.IsStatelessReset(datagram))
         {
             // RFC 9000 §10.3.1: a stateless reset ends the connection without any further packet.
             EnterDraining(nowUs, (ulong)TransportErrorCode.NoError, "stateless reset", isApplication: false, isLocal: false);
@@ -376,7 +376,7 @@ public sealed partial class QuicConnectionCore
             case FrameType.NewConnectionId:
             {
                 var f = NewConnectionIdFrame.Read(ref r, type);
-                OnNewConnectionId(f);
+                _cids.OnNewConnectionId(f);
                 break;
             }
             case FrameType.RetireConnectionId:

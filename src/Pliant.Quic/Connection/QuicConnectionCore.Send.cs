@@ -75,14 +75,10 @@ public sealed partial class QuicConnectionCore
         if (_state == ConnectionState.Closing)
         {
             if (!_close.TakeResend()) return false;
-            int room = Math.Min(buffer.Length, _path.DatagramSize);
-            if (!_path.Validated)
-            {
-                // RFC 9000 §8.1, §10.2.1: a close to an unvalidated address stays within 3x too.
-                long allowance = 3 * _path.BytesReceived - _path.BytesSent;
-                if (allowance < 128) return false;
-                room = (int)Math.Min(room, allowance);
-            }
+            // RFC 9000 §8.1, §10.2.1: a close to an unvalidated address stays within 3x too.
+            long allowance = _path.AmplificationAllowance;
+            if (allowance < 128) return false;
+            int room = (int)Math.Min(Math.Min(buffer.Length, _path.DatagramSize), allowance);
             int n = BuildCloseDatagram(buffer[..room]);
             if (n == 0) return false;
             transmit = new Transmit(RemoteEndPoint, n, n, EcnCodepoint.NotEct);
@@ -127,14 +123,10 @@ public sealed partial class QuicConnectionCore
     private int BuildDatagram(long nowUs, Span<byte> dest, out bool hasLongHeader)
     {
         hasLongHeader = false;
-        int budget = dest.Length;
-        if (!_path.Validated)
-        {
-            // RFC 9000 §8.1: before validation, at most three times the bytes received.
-            long allowance = 3 * _path.BytesReceived - _path.BytesSent;
-            if (allowance <= 0) return 0;
-            budget = (int)Math.Min(budget, allowance);
-        }
+        // RFC 9000 §8.1: before validation, at most three times the bytes received.
+        long allowance = _path.AmplificationAllowance;
+        if (allowance <= 0) return 0;
+        int budget = (int)Math.Min(dest.Length, allowance);
 
         bool probing = false;
         foreach (var s in _spaces) if (s.ProbesPending > 0 && !s.Discarded) probing = true;

@@ -162,7 +162,7 @@ public sealed partial class QuicConnectionCore
         catch (Exception)
         {
             _state = ConnectionState.Closed;
-            try { UnregisterAllCids(); } catch (Exception) { /* already failing: the endpoint forgets it anyway */ }
+            try { _cids.UnregisterAll(); } catch (Exception) { /* already failing: the endpoint forgets it anyway */ }
             StopQlog();
             _registry?.HandshakeEnded(this);
         }
@@ -226,7 +226,7 @@ public sealed partial class QuicConnectionCore
     {
         _state = ConnectionState.Closed;
         _registry?.HandshakeEnded(this);
-        UnregisterAllCids();
+        _cids.UnregisterAll();
         _streams.OnConnectionClosed();
         // Nothing is sent or received any more: every pooled buffer goes back to the pool now, not to the
         // garbage collector with the connection (a short connection's chunks were allocated afresh each time).

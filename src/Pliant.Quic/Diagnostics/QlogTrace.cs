@@ -25,20 +25,13 @@ public sealed class QlogTrace : IDisposable
 
     private const byte RecordSeparator = 0x1E;
     private readonly Stream _file;
-    // Pre-encoded names of the fields every packet event writes: no escaping check per field.
+    // Pre-encoded names of the fields every event writes: no escaping check per field.
     private static readonly JsonEncodedText N_time = JsonEncodedText.Encode("time");
     private static readonly JsonEncodedText N_name = JsonEncodedText.Encode("name");
     private static readonly JsonEncodedText N_data = JsonEncodedText.Encode("data");
     private static readonly JsonEncodedText N_header = JsonEncodedText.Encode("header");
     private static readonly JsonEncodedText N_packet_type = JsonEncodedText.Encode("packet_type");
     private static readonly JsonEncodedText N_packet_number = JsonEncodedText.Encode("packet_number");
-    private static readonly JsonEncodedText N_frames = JsonEncodedText.Encode("frames");
-    private static readonly JsonEncodedText N_frame_type = JsonEncodedText.Encode("frame_type");
-    private static readonly JsonEncodedText N_stream_id = JsonEncodedText.Encode("stream_id");
-    private static readonly JsonEncodedText N_offset = JsonEncodedText.Encode("offset");
-    private static readonly JsonEncodedText N_length = JsonEncodedText.Encode("length");
-    private static readonly JsonEncodedText N_fin = JsonEncodedText.Encode("fin");
-    private static readonly JsonEncodedText N_raw = JsonEncodedText.Encode("raw");
 
     private static readonly JsonEncodedText E_connection_started = JsonEncodedText.Encode("quic:connection_started");
     private static readonly JsonEncodedText E_packet_sent = JsonEncodedText.Encode("quic:packet_sent");
@@ -139,12 +132,7 @@ public sealed class QlogTrace : IDisposable
         Append("\u001e{\"time\":"u8);
         AppendTime(nowUs);
         Append(",\"name\":\"quic:packet_sent\",\"data\":{\"header\":{\"packet_type\":\""u8);
-        Append(packet.Space switch
-        {
-            PacketSpace.Initial => "initial"u8,
-            PacketSpace.Handshake => "handshake"u8,
-            _ => zeroRtt ? "0RTT"u8 : "1RTT"u8,
-        });
+        Append(SentPacketType(packet.Space, zeroRtt));
         Append("\",\"packet_number\":"u8);
         AppendNumber(packet.PacketNumber);
         Append("},\"frames\":["u8);
@@ -185,8 +173,8 @@ public sealed class QlogTrace : IDisposable
         }
         Append("],\"raw\":{\"length\":"u8);
         AppendNumber((ulong)packet.Size);
-        Append("}}}\n"u8);
-        if (_buffer.WrittenCount >= FlushAt) WriteOut();
+        Append("}}}"u8);
+        CloseRecord();
     }
 
     private static readonly byte[][] PacketTypeNames =
@@ -255,8 +243,8 @@ public sealed class QlogTrace : IDisposable
         }
         Append("],\"raw\":{\"length\":"u8);
         AppendNumber((ulong)length);
-        Append("}}}\n"u8);
-        if (_buffer.WrittenCount >= FlushAt) WriteOut();
+        Append("}}}"u8);
+        CloseRecord();
     }
 
     /// <summary>quic:recovery_metrics_updated (RTTs in milliseconds, as the schema asks).</summary>
@@ -332,51 +320,19 @@ public sealed class QlogTrace : IDisposable
         }
     }
 
+    /// <summary>The qlog packet_type of a packet we sent, from its number space (0-RTT shares the application space).</summary>
+    private static ReadOnlySpan<byte> SentPacketType(PacketSpace space, bool zeroRtt) => space switch
+    {
+        PacketSpace.Initial => "initial"u8,
+        PacketSpace.Handshake => "handshake"u8,
+        _ => zeroRtt ? "0RTT"u8 : "1RTT"u8,
+    };
+
     private static void Header(Utf8JsonWriter j, PacketSpace space, bool zeroRtt, ulong packetNumber)
     {
         j.WriteStartObject(N_header);
-        j.WriteString(N_packet_type, space switch
-        {
-            PacketSpace.Initial => "initial",
-            PacketSpace.Handshake => "handshake",
-            _ => zeroRtt ? "0RTT" : "1RTT",
-        });
+        j.WriteString(N_packet_type, SentPacketType(space, zeroRtt));
         j.WriteNumber(N_packet_number, packetNumber);
-        j.WriteEndObject();
-    }
-
-    private static void Raw(Utf8JsonWriter j, int length)
-    {
-        j.WriteStartObject(N_raw);
-        j.WriteNumber(N_length, length);
-        j.WriteEndObject();
-    }
-
-    private static void Frame(Utf8JsonWriter j, in SentFrame f)
-    {
-        j.WriteStartObject();
-        switch (f.Kind)
-        {
-            case SentFrameKind.Stream:
-                j.WriteString(N_frame_type, "stream");
-                j.WriteNumber(N_stream_id, f.StreamId);
-                j.WriteNumber(N_offset, f.Offset);
-                j.WriteNumber(N_length, f.Length);
-                if (f.Fin) j.WriteBoolean(N_fin, true);
-                break;
-            case SentFrameKind.Crypto:
-                j.WriteString(N_frame_type, "crypto");
-                j.WriteNumber(N_offset, f.Offset);
-                j.WriteNumber(N_length, f.Length);
-                break;
-            case SentFrameKind.Plugin:
-                j.WriteString(N_frame_type, "unknown");
-                j.WriteNumber("raw_frame_type", f.Value);
-                break;
-            default:
-                j.WriteString(N_frame_type, SentKindName(f.Kind));
-                break;
-        }
         j.WriteEndObject();
     }
 
@@ -473,9 +429,13 @@ public sealed class QlogTrace : IDisposable
     private void End()
     {
         _json.Flush();
-        var lf = _buffer.GetSpan(1);
-        lf[0] = (byte)'\n';
-        _buffer.Advance(1);
+        CloseRecord();
+    }
+
+    /// <summary>RFC 7464: a record ends with a line feed; a full buffer goes to the file.</summary>
+    private void CloseRecord()
+    {
+        Append("\n"u8);
         if (_buffer.WrittenCount >= FlushAt) WriteOut();
     }
 

@@ -27,6 +27,7 @@ public static class QuicMetrics
     internal static readonly Meter Meter = new(MeterName, typeof(QuicMetrics).Assembly.GetName().Version?.ToString());
 
     private static long s_active;
+    private static int s_trafficObserved;
 
     private static readonly Counter<long> Handshakes =
         Meter.CreateCounter<long>("pliant.quic.handshakes", "{handshake}", "QUIC handshakes ended, by result and side");
@@ -77,6 +78,8 @@ public static class QuicMetrics
     /// </summary>
     internal static void ObserveTraffic(Func<(long DatagramsIn, long DatagramsOut, long BytesIn, long BytesOut)> totals)
     {
+        if (Interlocked.Exchange(ref s_trafficObserved, 1) != 0) return; // one source; instruments are created once
+
         Meter.CreateObservableCounter("pliant.quic.datagrams", () =>
         {
             var t = totals();
