@@ -13,8 +13,9 @@ namespace Pliant.Cli;
 
 /// <summary>
 /// <c>pliant serve [DIR] [--listen 127.0.0.1:4433] [--cert FILE --key FILE] [--retry] [--no-early-data] [--cc cubic|newreno|bbr] [--quiet]
-/// [--behind-router ADDR[:PORT]] [--lb-config FILE [--server-id HEX] [--config-id N]]</c>:
-/// an HTTP/3 static file server with session tickets and 0-RTT (a random ticket key per process). 0-RTT
+/// [--behind-router ADDR[:PORT]] [--lb-config FILE [--server-id HEX] [--config-id N]] [--key-file FILE]
+/// [--reuseport [--run-dir DIR] [--drain-timeout S]]</c>:
+/// an HTTP/3 static file server with session tickets and 0-RTT (a random ticket key per process, or --key-file). 0-RTT
 /// ClientHellos are accepted once each (ZeroRttAntiReplay) and early requests run only for GET and HEAD;
 /// others are answered 425 Too Early (RFC 8470). Runs until Ctrl+C or SIGTERM; one log line per request.
 /// </summary>
@@ -49,10 +50,30 @@ internal static class ServeCommand
         var serverId = new Option<string?>("--server-id") { Description = "This server's QUIC-LB server ID (hex; shorter than the configured length: a host prefix). Default: the --lb-config server whose address is --listen" };
         var configId = new Option<int?>("--config-id") { Description = "Which configuration of --lb-config (needed when it has several)" };
         var qlog = new Option<string?>("--qlog") { Description = "Write a qlog of every connection (JSON-SEQ, ODCID_server.sqlog) into DIR; default: the QLOGDIR environment variable" };
+        var keyFile = new Option<string?>("--key-file")
+        {
+            Description = "Session-ticket, address-token and stateless-reset keys from FILE (created owner-only with random keys if missing; " +
+                          "refused if other users can read it), so that resumption, Retry tokens and resets survive a restart: give every " +
+                          "generation of a --reuseport group the same file. Default: random keys per process",
+        };
+        var reusePort = new Option<bool>("--reuseport")
+        {
+            Description = "Join the SO_REUSEPORT group of pliant serve --reuseport processes on this port as its newest generation (Linux; " +
+                          "docs/routing.md): a BPF program steers every datagram to the process and thread whose connection ID it carries, and " +
+                          "new connections to the newest process. Zero-downtime restart: start the new process, then SIGTERM the old one, " +
+                          "which finishes its connections and exits. Connection IDs are plaintext QUIC-LB (--lb-config without a key, or a " +
+                          "default 12-byte layout)",
+        };
+        var runDir = new Option<string?>("--run-dir") { Description = "With --reuseport: directory of the group's state and lock files (default $XDG_RUNTIME_DIR/pliant, else /tmp/pliant-UID; not writable by others)" };
+        var drainTimeout = new Option<double>("--drain-timeout")
+        {
+            Description = "With --reuseport: after SIGTERM, seconds to wait for this process's connections to finish before closing them (a second SIGTERM or Ctrl+C stops at once)",
+            DefaultValueFactory = _ => 300,
+        };
 
         var cmd = new Command("serve", "Serve files over HTTP/3. " + SafeDefaults());
         cmd.Arguments.Add(dir);
-        foreach (var o in new Option[] { listen, cert, key, retry, noEarlyData, cc, quiet, idleTimeout, threads, behindRouter, lbConfig, serverId, configId, qlog }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { listen, cert, key, retry, noEarlyData, cc, quiet, idleTimeout, threads, behindRouter, lbConfig, serverId, configId, qlog, keyFile, reusePort, runDir, drainTimeout }) cmd.Options.Add(o);
         var pluginOptions = PluginCliOptions.AddTo(cmd);
         cmd.SetAction(async (pr, ct) =>
         {
@@ -61,9 +82,12 @@ internal static class ServeCommand
                 var plugins = PluginCliOptions.Build(pr, pluginOptions);
                 var routing = Route.ServeRouting.From(pr.GetValue(behindRouter), pr.GetValue(lbConfig), pr.GetValue(serverId), pr.GetValue(configId),
                     CliSupport.ParseEndPoint(pr.GetValue(listen)!, 4433));
+                var restart = new Route.ServeRestart(pr.GetValue(keyFile), pr.GetValue(reusePort), pr.GetValue(runDir), TimeSpan.FromSeconds(Math.Max(0, pr.GetValue(drainTimeout))));
+                if (!restart.ReusePort && (pr.GetResult(runDir) is not null || pr.GetResult(drainTimeout) is not null))
+                    throw new CliException(ExitCodes.Usage, "--run-dir and --drain-timeout go with --reuseport");
                 return await RunAsync(pr.GetValue(dir)!, pr.GetValue(listen)!, pr.GetValue(cert), pr.GetValue(key), pr.GetValue(retry), !pr.GetValue(noEarlyData),
                     pr.GetValue(cc)!, pr.GetValue(quiet), TimeSpan.FromSeconds(Math.Max(1, pr.GetValue(idleTimeout))), plugins, routing,
-                    ServeThreads(pr.GetValue(threads), routing), pr.GetValue(qlog), ct).ConfigureAwait(false);
+                    ServeThreads(pr.GetValue(threads), routing, restart.ReusePort), pr.GetValue(qlog), restart, ct).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -92,9 +116,10 @@ internal static class ServeCommand
     /// --threads: as given (0 = one per core); by default one per core on Linux, 1 elsewhere and when a router or
     /// QUIC-LB configuration chooses the connection IDs.
     /// </summary>
-    private static int ServeThreads(int? given, Route.ServeRouting routing)
+    private static int ServeThreads(int? given, Route.ServeRouting routing, bool reusePort)
     {
         if (given is { } n) return n <= 0 ? Environment.ProcessorCount : n;
+        if (reusePort) return Math.Clamp(Environment.ProcessorCount, 1, 64);
         if (!OperatingSystem.IsLinux() || routing.BehindRouter is not null || routing.Generator is not null) return 1;
         return Math.Clamp(Environment.ProcessorCount, 1, 64);
     }
@@ -109,17 +134,25 @@ internal static class ServeCommand
     }
 
     private static async Task<int> RunAsync(string root, string listen, string? certPath, string? keyPath, bool retry, bool earlyData, string cc, bool quiet,
-        TimeSpan idleTimeout, PluginSetup plugins, Route.ServeRouting routing, int threads, string? qlogDirectory, CancellationToken ct)
+        TimeSpan idleTimeout, PluginSetup plugins, Route.ServeRouting routing, int threads, string? qlogDirectory, Route.ServeRestart restart, CancellationToken ct)
     {
-        if (threads > 1 && (routing.BehindRouter is not null || routing.Generator is not null))
+        if (threads > 1 && !restart.ReusePort && (routing.BehindRouter is not null || routing.Generator is not null))
             throw new CliException(ExitCodes.Usage, "--threads above 1 picks its own connection IDs: not with --behind-router or --lb-config");
         if (!Directory.Exists(root)) throw new CliException(ExitCodes.Usage, $"no such directory: {root}");
         if ((certPath is null) != (keyPath is null)) throw new CliException(ExitCodes.Usage, "--cert and --key go together");
         var endPoint = CliSupport.ParseEndPoint(listen, 4433);
         X509Certificate2 certificate = certPath is null ? QuicServerCertificates.CreateSelfSigned() : CliSupport.LoadCertificate(certPath, keyPath!);
 
+        var keys = restart.LoadKeys();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; stop.Cancel(); });
+        // --reuseport: the first SIGTERM drains (this generation finishes its connections, the newest takes new ones); a second one, or Ctrl+C, stops.
+        using var drain = new CancellationTokenSource();
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
+        {
+            ctx.Cancel = true;
+            if (restart.ReusePort && !drain.IsCancellationRequested) drain.Cancel();
+            else stop.Cancel();
+        });
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => { ctx.Cancel = true; stop.Cancel(); });
 
         var options = new QuicListenerOptions
@@ -129,11 +162,12 @@ internal static class ServeCommand
             ServerCertificate = certificate,
             ServerCertificateChain = certPath is null ? null : CliSupport.LoadChain(certPath),
             RequireRetry = retry,
-            TicketKey = RandomNumberGenerator.GetBytes(32),
+            TicketKey = keys?.TicketKey ?? RandomNumberGenerator.GetBytes(32),
+            StaticKey = keys?.StaticKey,
             EnableEarlyData = earlyData,
             ForwardedBy = routing.BehindRouter,
             ConnectionIdGenerator = routing.Generator,
-            Drivers = Math.Min(threads, 64),
+            Drivers = restart.ReusePort ? 1 : Math.Min(threads, 64),
             ConnectionOptions = new QuicServerConnectionOptions
             {
                 CongestionControl = CliSupport.ParseCongestionControl(cc) ?? CongestionControlAlgorithm.Cubic,
@@ -143,67 +177,151 @@ internal static class ServeCommand
                 ConfigureCore = plugins.IsEmpty ? null : core => plugins.AttachTo(core),
             },
         };
-        await using var listener = await QuicListener.ListenAsync(options, stop.Token).ConfigureAwait(false);
-        var handler = new StaticFileHandler(Path.GetFullPath(root));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"pliant serve: listening on {listener.LocalEndPoint} root={Path.GetFullPath(root)} retry={(retry ? "on" : "off")} early-data={(earlyData ? "GET,HEAD" : "off")} cc={cc} threads={listener.DriverCount} cert-sha256={QuicServerCertificates.Sha256Fingerprint(certificate)}{(certPath is null ? " (self-signed)" : "")}{routing.Description}"));
-
-        // Live connections' tasks (removed as each ends: no scan of all of them per accept).
-        var connections = new System.Collections.Concurrent.ConcurrentDictionary<Task, byte>();
-        // One accept loop per endpoint driver: a connection is handed to a waiting loop on its driver's thread, so
-        // its setup runs there; with a single loop, connections of the other drivers would queue and cross threads.
-        var loops = new Task<int>[listener.DriverCount];
-        for (int i = 0; i < loops.Length; i++) loops[i] = AcceptLoopAsync();
-        int exit = ExitCodes.Ok;
-        foreach (int code in await Task.WhenAll(loops).ConfigureAwait(false))
-            if (code != ExitCodes.Ok) exit = code;
+        using var group = restart.ReusePort ? Route.ServeReusePort.Join(routing, endPoint, Math.Min(threads, 64), restart.RunDirectory) : null;
+        QuicListener listener;
+        if (group is null)
+        {
+            listener = await QuicListener.ListenAsync(options, stop.Token).ConfigureAwait(false);
+        }
+        else
+        {
+            options.ConnectionIdGenerator = null;
+            listener = QuicListener.ListenOnSockets(options, group.Membership.Sockets,
+                [.. Enumerable.Range(0, group.Membership.Sockets.Count).Select(group.Generator)]);
+        }
         try
         {
-            await Task.WhenAll(connections.Keys).WaitAsync(TimeSpan.FromSeconds(3), CancellationToken.None).ConfigureAwait(false);
+            return await ServeAsync().ConfigureAwait(false);
         }
-        catch (TimeoutException)
+        finally
         {
+            await listener.DisposeAsync().ConfigureAwait(false);
+            // After the drivers stopped: leave the group, rebuilding its program so that no other socket loses its datagrams.
+            group?.Dispose();
         }
-        if (exit != ExitCodes.Ok) return exit;
-        if (!quiet) Console.WriteLine("pliant serve: stopped");
-        return ExitCodes.Ok;
 
-        async Task<int> AcceptLoopAsync()
+        async Task<int> ServeAsync()
         {
+            var handler = new StaticFileHandler(Path.GetFullPath(root));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"pliant serve: listening on {listener.LocalEndPoint} root={Path.GetFullPath(root)} retry={(retry ? "on" : "off")} early-data={(earlyData ? "GET,HEAD" : "off")} cc={cc} threads={listener.DriverCount} cert-sha256={QuicServerCertificates.Sha256Fingerprint(certificate)}{(certPath is null ? " (self-signed)" : "")}{routing.Description}{group?.Description}{(keys is null ? "" : " key-file=" + restart.KeyFile)}"));
+
+            // Live connections' tasks (removed as each ends: no scan of all of them per accept).
+            var connections = new System.Collections.Concurrent.ConcurrentDictionary<Task, byte>();
+            // One accept loop per endpoint driver: a connection is handed to a waiting loop on its driver's thread, so
+            // its setup runs there; with a single loop, connections of the other drivers would queue and cross threads.
+            // Accepting ends on stop, or when draining with no newer generation to take new connections.
+            using var accepting = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
+            var loops = new Task<int>[listener.DriverCount];
+            for (int i = 0; i < loops.Length; i++) loops[i] = AcceptLoopAsync();
+            var draining = group is null ? Task.CompletedTask : DrainAsync(group, connections, accepting, stop, drain.Token, restart.DrainTimeout, quiet);
+            int exit = ExitCodes.Ok;
+            foreach (int code in await Task.WhenAll(loops).ConfigureAwait(false))
+                if (code != ExitCodes.Ok) exit = code;
+            // Draining without a newer generation ended accepting: the drain says when to stop.
+            await draining.ConfigureAwait(false);
             try
             {
-                while (!stop.IsCancellationRequested)
-                {
-                    QuicConnection conn;
-                    try
-                    {
-                        conn = await listener.AcceptConnectionAsync(stop.Token).ConfigureAwait(false);
-                    }
-                    catch (QuicException ex) when (!stop.IsCancellationRequested)
-                    {
-                        // Only the listener itself failing or stopping ends accepting (failed handshakes never surface here).
-                        Console.Error.WriteLine("pliant serve: " + ex.Message + (ex.InnerException is { } inner ? " " + inner.GetType().Name + ": " + inner.Message : ""));
-                        stop.Cancel(); // the other loops end too
-                        return ExitCodes.ConnectionError;
-                    }
-                    if (!plugins.IsEmpty)
-                    {
-                        foreach (var e in conn.PluginEventLog) Console.WriteLine($"pliant serve: {conn.RemoteEndPoint} plugin {e.PluginId}: {e.Message}");
-                        var remote = conn.RemoteEndPoint;
-                        conn.PluginEvent += (_, e) => Console.WriteLine($"pliant serve: {remote} plugin {e.PluginId}: {e.Message}");
-                    }
-                    var served = ServeConnectionAsync(conn, handler, quiet, stop.Token);
-                    if (served.IsCompleted) continue;
-                    connections.TryAdd(served, 0);
-                    _ = served.ContinueWith(static (t, c) => ((System.Collections.Concurrent.ConcurrentDictionary<Task, byte>)c!).TryRemove(t, out _),
-                        connections, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-                }
+                await Task.WhenAll(connections.Keys).WaitAsync(TimeSpan.FromSeconds(3), CancellationToken.None).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            catch (TimeoutException)
             {
             }
+            if (exit != ExitCodes.Ok) return exit;
+            if (!quiet) Console.WriteLine("pliant serve: stopped");
             return ExitCodes.Ok;
+
+            async Task<int> AcceptLoopAsync()
+            {
+                try
+                {
+                    while (!accepting.IsCancellationRequested)
+                    {
+                        QuicConnection conn;
+                        try
+                        {
+                            conn = await listener.AcceptConnectionAsync(accepting.Token).ConfigureAwait(false);
+                        }
+                        catch (QuicException ex) when (!stop.IsCancellationRequested)
+                        {
+                            // Only the listener itself failing or stopping ends accepting (failed handshakes never surface here).
+                            Console.Error.WriteLine("pliant serve: " + ex.Message + (ex.InnerException is { } inner ? " " + inner.GetType().Name + ": " + inner.Message : ""));
+                            stop.Cancel(); // the other loops end too
+                            return ExitCodes.ConnectionError;
+                        }
+                        if (!plugins.IsEmpty)
+                        {
+                            foreach (var e in conn.PluginEventLog) Console.WriteLine($"pliant serve: {conn.RemoteEndPoint} plugin {e.PluginId}: {e.Message}");
+                            var remote = conn.RemoteEndPoint;
+                            conn.PluginEvent += (_, e) => Console.WriteLine($"pliant serve: {remote} plugin {e.PluginId}: {e.Message}");
+                        }
+                        var served = ServeConnectionAsync(conn, handler, quiet, stop.Token);
+                        if (served.IsCompleted) continue;
+                        connections.TryAdd(served, 0);
+                        _ = served.ContinueWith(static (t, c) => ((System.Collections.Concurrent.ConcurrentDictionary<Task, byte>)c!).TryRemove(t, out _),
+                            connections, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                    }
+                }
+                catch (OperationCanceledException) when (accepting.IsCancellationRequested)
+                {
+                }
+                return ExitCodes.Ok;
+            }
         }
+    }
+
+    /// <summary>
+    /// --reuseport, after the first SIGTERM: marks this generation draining (new connections go to the newest one);
+    /// without a newer generation stops accepting; waits until no connection is left (seen twice, half a second
+    /// apart, so that a handshake in flight at the switch is served too) or the drain timeout; then stops.
+    /// </summary>
+    private static async Task DrainAsync(Route.ServeReusePort group, System.Collections.Concurrent.ConcurrentDictionary<Task, byte> connections,
+        CancellationTokenSource accepting, CancellationTokenSource stop, CancellationToken drain, TimeSpan timeout, bool quiet)
+    {
+        try
+        {
+            await Task.Delay(Timeout.Infinite, drain).WaitAsync(stop.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (drain.IsCancellationRequested)
+        {
+        }
+        catch (OperationCanceledException)
+        {
+            return; // stopped without draining
+        }
+        bool successor;
+        try
+        {
+            group.Membership.BeginDrain();
+            successor = group.Membership.HasSuccessor();
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or FormatException or System.Net.Sockets.SocketException)
+        {
+            Console.Error.WriteLine("pliant serve: drain: " + e.Message);
+            successor = false;
+        }
+        if (!successor) accepting.Cancel();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"pliant serve: draining generation {group.Membership.Generation}: {connections.Count} connection(s) open; new connections go to {(successor ? "the newest generation" : "no one (no newer generation): not accepting")}; at most {timeout.TotalSeconds:0} s"));
+        var deadline = Stopwatch.StartNew();
+        int idleChecks = 0;
+        while (!stop.IsCancellationRequested && deadline.Elapsed < timeout)
+        {
+            idleChecks = connections.IsEmpty ? idleChecks + 1 : 0;
+            if (idleChecks >= 2) break;
+            try
+            {
+                await Task.Delay(500, stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+        if (!quiet || !connections.IsEmpty)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"pliant serve: drained generation {group.Membership.Generation}: {(connections.IsEmpty ? "no connection left" : $"{connections.Count} connection(s) still open after {timeout.TotalSeconds:0} s, closing them")}; misdirected datagrams dropped: {group.Membership.Missteered}"));
+        stop.Cancel();
     }
 
     private static async Task ServeConnectionAsync(QuicConnection conn, StaticFileHandler files, bool quiet, CancellationToken ct)

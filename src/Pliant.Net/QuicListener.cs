@@ -124,9 +124,45 @@ public sealed class QuicListener : IAsyncDisposable
             throw new PlatformNotSupportedException("Several drivers on one port need Linux's SO_REUSEPORT and the native socket.");
         if (options.ConnectionIdGenerator is not null || options.ForwardedBy is not null)
             throw new ArgumentException("Several drivers pick their own connection IDs: not with a ConnectionIdGenerator or behind a router.", nameof(options));
+        var sockets = Udp.Linux.ReusePortGroup.Bind(options.ListenEndPoint, n);
+        var generators = new IConnectionIdGenerator[n];
+        for (int i = 0; i < n; i++) generators[i] = new DriverConnectionIds(i, n);
+        return StartDrivers(options, template, logging, sockets, generators);
+    }
+
+    /// <summary>
+    /// A listener with one driver per socket of <paramref name="sockets"/> (sockets of a reuseport group of processes,
+    /// <c>pliant serve --reuseport</c>), driver i issuing connection IDs from <paramref name="generators"/>[i]; the
+    /// admission limits are shared out among them. <see cref="QuicListenerOptions.ListenEndPoint"/> and
+    /// <see cref="QuicListenerOptions.Drivers"/> are not used.
+    /// </summary>
+    internal static QuicListener ListenOnSockets(QuicListenerOptions options, IReadOnlyList<Udp.IUdpTransport> sockets, IReadOnlyList<IConnectionIdGenerator> generators)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(options.ServerCertificate);
+        if (options.ApplicationProtocols is null || options.ApplicationProtocols.Count == 0)
+            throw new ArgumentException("At least one application protocol (ALPN) is required.", nameof(options));
+        if (!options.ServerCertificate.HasPrivateKey)
+            throw new ArgumentException("The server certificate needs its private key.", nameof(options));
+        if (sockets.Count == 0 || sockets.Count != generators.Count) throw new ArgumentException("one connection ID generator per socket", nameof(generators));
+        if (options.ConnectionIdGenerator is not null || options.ForwardedBy is not null)
+            throw new ArgumentException("the sockets' drivers have their own connection IDs and are not behind a router", nameof(options));
+        var template = new QuicEndpointOptions
+        {
+            Server = CoreOptions.ForServer(options),
+            RequireRetry = options.RequireRetry,
+            StaticKey = options.StaticKey,
+            Limits = options.Limits ?? ServerLimits.Default,
+        };
+        return StartDrivers(options, template, options.LoggerFactory ?? options.ConnectionOptions.LoggerFactory, [.. sockets], [.. generators]);
+    }
+
+    private static QuicListener StartDrivers(QuicListenerOptions options, QuicEndpointOptions template, Microsoft.Extensions.Logging.ILoggerFactory? logging,
+        Udp.IUdpTransport[] sockets, IConnectionIdGenerator[] generators)
+    {
+        int n = sockets.Length;
         byte[] staticKey = options.StaticKey ?? System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
         var share = template.Limits.DividedAmong(n);
-        var sockets = Udp.Linux.ReusePortGroup.Bind(options.ListenEndPoint, n);
         return new QuicListener(options, self =>
         {
             var drivers = new List<QuicEndpointDriver>(n);
@@ -140,8 +176,8 @@ public sealed class QuicListener : IAsyncDisposable
                         RequireRetry = template.RequireRetry,
                         StaticKey = staticKey,
                         Limits = share,
-                        ConnectionIdGenerator = new DriverConnectionIds(i, n),
-                        ConnectionIdLength = 8,
+                        ConnectionIdGenerator = generators[i],
+                        ConnectionIdLength = generators[i].Length,
                     };
                     drivers.Add(QuicEndpointDriver.Start(sockets[i].LocalEndPoint, endpointOptions, logging, self.OnCoreAccepted, self.OnFault, null, sockets[i]));
                 }

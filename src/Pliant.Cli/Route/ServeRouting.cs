@@ -13,6 +13,12 @@ namespace Pliant.Cli.Route;
 /// </summary>
 internal sealed record ServeRouting(IPEndPoint? BehindRouter, IConnectionIdGenerator? Generator, string Description)
 {
+    /// <summary>The QUIC-LB configuration of <c>--lb-config</c> (null without it).</summary>
+    public QuicLbConfiguration? Config { get; init; }
+
+    /// <summary>The server ID as given (<c>--server-id</c> or the file's entry): a host prefix when shorter than the configuration's.</summary>
+    public byte[]? GivenServerId { get; init; }
+
     public static ServeRouting None { get; } = new(null, null, "");
 
     /// <summary>Builds it from the options; <see cref="CliException"/> (usage) for anything inconsistent.</summary>
@@ -65,6 +71,10 @@ internal sealed record ServeRouting(IPEndPoint? BehindRouter, IConnectionIdGener
         var full = serverId.Length == config.ServerIdLength ? serverId : ServerIdLayout.Compose(serverId, config.ServerIdLength);
         var generator = new QuicLbConnectionIdGenerator(config, full);
         return new ServeRouting(router, generator, string.Create(CultureInfo.InvariantCulture,
-            $"{(router is null ? "" : $" behind-router={router}")} quic-lb=config:{config.ConfigId},server-id:{QuicLbConfigFile.ToHex(full)},{config.Algorithm.ToString().ToLowerInvariant()},cid-length:{config.ConnectionIdLength}"));
+            $"{(router is null ? "" : $" behind-router={router}")} quic-lb=config:{config.ConfigId},server-id:{QuicLbConfigFile.ToHex(full)},{config.Algorithm.ToString().ToLowerInvariant()},cid-length:{config.ConnectionIdLength}"))
+        {
+            Config = config,
+            GivenServerId = serverId,
+        };
     }
 }

@@ -140,6 +140,19 @@ internal static unsafe partial class LibC
     [LibraryImport(Lib, EntryPoint = "prctl", SetLastError = true)]
     public static partial int PrCtl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
 
+    public const int O_RDWR = 2, O_CREAT = 0x40, O_CLOEXEC = 0x80000;
+    public const int LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;
+    public const int EWOULDBLOCK = EAGAIN;
+
+    [LibraryImport(Lib, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Open(string path, int flags, int mode);
+
+    [LibraryImport(Lib, EntryPoint = "flock", SetLastError = true)]
+    public static partial int Flock(int fd, int operation);
+
+    [LibraryImport(Lib, EntryPoint = "geteuid")]
+    public static partial uint GetEUid();
+
     public static int SetInt(int fd, int level, int name, int value) => SetSockOpt(fd, level, name, &value, sizeof(int));
 
     public static int GetInt(int fd, int level, int name)

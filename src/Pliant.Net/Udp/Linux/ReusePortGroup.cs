@@ -54,9 +54,12 @@ internal static unsafe class ReusePortGroup
         // A packet too short for a load ends the program with 0: the kernel then hashes the 4-tuple.
     ];
 
-    private static void Attach(int fd, int count)
+    private static void Attach(int fd, int count) => Attach(fd, Program(count));
+
+    /// <summary>Attaches <paramref name="program"/> to the reuseport group of socket <paramref name="fd"/> (replacing the group's program).</summary>
+    /// <exception cref="SocketException">The kernel refused it.</exception>
+    internal static void Attach(int fd, SockFilter[] program)
     {
-        var program = Program(count);
         fixed (SockFilter* filter = program)
         {
             var fprog = new SockFprog { Length = (ushort)program.Length, Filter = filter };
