@@ -254,6 +254,17 @@ internal sealed class ReusePortMembership : IDisposable
         }
     }
 
+    /// <summary>Tests: what a crash leaves behind — the sockets closed (in the order given), the watchdog gone, the state file untouched.</summary>
+    internal void Abandon(IEnumerable<int> closeOrder)
+    {
+        lock (_gate)
+        {
+            _left = true;
+            _watchdog?.Dispose();
+            foreach (int i in closeOrder) _sockets[i].Close();
+        }
+    }
+
     private bool IsMine(ReusePortEntry e) => e.Pid == Environment.ProcessId && e.Generation == Generation && e.Start == _start;
 
     /// <summary>Under the lock: applies <paramref name="edit"/> to the (recovered if need be) order, attaches, writes.</summary>
