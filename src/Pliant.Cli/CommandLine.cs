@@ -23,6 +23,10 @@ internal static class CommandLine
             foreach (var e in usageErrors) Console.Error.WriteLine("pliant: " + e.Message);
             return 2;
         }
-        return root.Parse(args).Invoke();
+        var parsed = root.Parse(args);
+        // pliant serve --reuseport handles SIGTERM itself: its drain outlasts System.CommandLine's 2 s termination timeout.
+        return parsed.CommandResult.Command.Name == "serve" && parsed.GetValue<bool>("--reuseport")
+            ? parsed.Invoke(new InvocationConfiguration { ProcessTerminationTimeout = null })
+            : parsed.Invoke();
     }
 }

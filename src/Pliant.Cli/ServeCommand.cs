@@ -144,6 +144,7 @@ internal static class ServeCommand
         X509Certificate2 certificate = certPath is null ? QuicServerCertificates.CreateSelfSigned() : CliSupport.LoadCertificate(certPath, keyPath!);
 
         var keys = restart.LoadKeys();
+        // With --reuseport, System.CommandLine leaves SIGTERM and SIGINT to the handlers below (CommandLine.Run).
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         // --reuseport: the first SIGTERM drains (this generation finishes its connections, the newest takes new ones); a second one, or Ctrl+C, stops.
         using var drain = new CancellationTokenSource();
