@@ -7,7 +7,6 @@ public sealed partial class QuicConnectionCore
 {
     private PacketKeys? _nextReceiveKeys;
     private PacketKeys? _previousReceiveKeys;
-    private long _previousKeysDiscardAtUs = long.MaxValue;
     private bool _receiveKeyPhase;
     private bool _sendKeyPhase;
     /// <summary>First packet number we sent in the current key phase.</summary>
@@ -44,7 +43,7 @@ public sealed partial class QuicConnectionCore
         _receiveKeyPhase = !_receiveKeyPhase;
         _receivePhaseFirstPn = pn;
         // RFC 9001 §6.5: keep the old keys for about three PTOs for reordered packets.
-        _previousKeysDiscardAtUs = nowUs + 3 * _path.Rtt.PtoBase;
+        _deadlines.Set(ConnectionTimer.KeyDiscard, nowUs + 3 * _path.Rtt.PtoBase);
         if (_sendKeyPhase != _receiveKeyPhase)
         {
             // RFC 9001 §6.2: the peer initiated; answer by updating our send keys too.
@@ -73,12 +72,9 @@ public sealed partial class QuicConnectionCore
         return true;
     }
 
-    private void DiscardOldKeysIfDue(long nowUs)
+    private void DiscardOldKeys()
     {
-        if (_previousReceiveKeys is not null && nowUs >= _previousKeysDiscardAtUs)
-        {
-            _previousReceiveKeys = null;
-            _previousKeysDiscardAtUs = long.MaxValue;
-        }
+        _previousReceiveKeys = null;
+        _deadlines.Stop(ConnectionTimer.KeyDiscard);
     }
 }

@@ -92,7 +92,7 @@ public sealed partial class QuicConnectionCore
         if (anyProcessed)
         {
             _lastActivityUs = nowUs;
-            _idleDeadline = nowUs + IdleTimeoutWithPto();
+            _deadlines.Set(ConnectionTimer.Idle, nowUs + IdleTimeoutWithPto());
         }
         else if (_cids.IsStatelessReset(datagram))
         {
@@ -231,14 +231,14 @@ public sealed partial class QuicConnectionCore
             // Handshake packet proves the address; the handshake then gets one idle timeout from here to finish
             // (once, so trickled packets cannot stretch it): on a lossy path a Finished can need more than 10 s.
             if (!_handshakeComplete && !_spaces[(int)PacketSpace.Initial].Discarded)
-                _handshakeDeadlineUs = Math.Max(_handshakeDeadlineUs, nowUs + IdleTimeoutWithPto());
+                _deadlines.Set(ConnectionTimer.Handshake, Math.Max(_deadlines[ConnectionTimer.Handshake], nowUs + IdleTimeoutWithPto()));
             _path.Recovery.PeerCompletedAddressValidation = true;
             DiscardSpace(PacketSpace.Initial, nowUs);
         }
 
         // RFC 9001 §4.9.3: after a 1-RTT packet the server drops its 0-RTT keys within three PTOs.
-        if (level == EncryptionLevel.OneRtt && _zeroRttReceiveKeys is not null && _zeroRttDiscardAtUs == long.MaxValue)
-            _zeroRttDiscardAtUs = nowUs + 3 * _path.Rtt.PtoBase;
+        if (level == EncryptionLevel.OneRtt && _zeroRttReceiveKeys is not null && !_deadlines.IsArmed(ConnectionTimer.ZeroRttDiscard))
+            _deadlines.Set(ConnectionTimer.ZeroRttDiscard, nowUs + 3 * _path.Rtt.PtoBase);
 
         if (level == EncryptionLevel.OneRtt && !IsCurrentPath(from) && space.LargestReceived == pn)
             OnPeerAddressChange(nowUs, from, nonProbing);

@@ -33,7 +33,6 @@ public sealed partial class QuicConnectionCore
         _tokenTime = time;
     }
     private readonly Stack<SentPacket> _packetPool = new();
-    private long _deferFirstFlightUntilUs;
 
     /// <summary>
     /// A resuming client with 0-RTT keys may hold its first flight until the application's first
@@ -42,7 +41,7 @@ public sealed partial class QuicConnectionCore
     public void DeferFirstFlight(long untilUs)
     {
         NoteActivity();
-        if (CanSendEarlyData && Statistics.DatagramsSent == 0) _deferFirstFlightUntilUs = untilUs;
+        if (CanSendEarlyData && Statistics.DatagramsSent == 0) _deadlines.Set(ConnectionTimer.FirstFlight, untilUs);
     }
     private readonly PacketDraft[] _drafts = new PacketDraft[4];
 
@@ -86,12 +85,12 @@ public sealed partial class QuicConnectionCore
             return true;
         }
 
-        if (_deferFirstFlightUntilUs > 0)
+        if (_deadlines.IsArmed(ConnectionTimer.FirstFlight))
         {
             // 0-RTT: hold the first flight until the application wrote something (so its data rides
             // with the ClientHello) or the deadline passed.
-            if (nowUs < _deferFirstFlightUntilUs && !_streams.HasPendingStreamData && !_streams.HasPendingControl) return false;
-            _deferFirstFlightUntilUs = 0;
+            if (!_deadlines.IsDue(ConnectionTimer.FirstFlight, nowUs) && !_streams.HasPendingStreamData && !_streams.HasPendingControl) return false;
+            _deadlines.Stop(ConnectionTimer.FirstFlight);
         }
         if (_pathResponses.Count > 0 && TryBuildProbingDatagram(nowUs, buffer, out transmit)) return true;
 
@@ -135,7 +134,7 @@ public sealed partial class QuicConnectionCore
         else if (!probing && _path.Pacer.NextSendTimeUs(nowUs) is { } next)
         {
             congestionAllows = false;
-            _pacingWakeUs = next;
+            _deadlines.Set(ConnectionTimer.Pacing, next);
             Statistics.PacingLimited++;
         }
 

@@ -100,10 +100,11 @@ public sealed partial class QuicConnectionCore
         });
         _spaces[2].Acks.MaxAckDelayUs = (long)options.MaxAckDelay.TotalMicroseconds;
         _idleTimeoutUs = (long)options.IdleTimeout.TotalMicroseconds;
-        _idleDeadline = nowUs + Math.Max(_idleTimeoutUs, 1);
+        _deadlines.Set(ConnectionTimer.Idle, nowUs + Math.Max(_idleTimeoutUs, 1));
         // RFC 9000 §10.1 leaves handshakes to the idle timeout; a server must not hold a handshake
         // that an attacker never finishes for that long (issue 11), so it has its own deadline.
-        _handshakeDeadlineUs = options.HandshakeTimeout <= TimeSpan.Zero ? long.MaxValue : nowUs + (long)options.HandshakeTimeout.TotalMicroseconds;
+        if (options.HandshakeTimeout > TimeSpan.Zero)
+            _deadlines.Set(ConnectionTimer.Handshake, nowUs + (long)options.HandshakeTimeout.TotalMicroseconds);
         _lastActivityUs = nowUs;
         Version = options.InitialVersion;
         _ecnEnabled = options.EnableEcn;
