@@ -6,8 +6,8 @@ namespace Pliant.Quic.Connection;
 /// <summary>
 /// One network path of a connection and what belongs to it (issue 12: the core restructured around paths, so
 /// multipath can hold several): the peer's address, whether it is validated and the anti-amplification
-/// counters until it is (RFC 9000 §8), the datagram size it carries (§14), and its RTT estimator, congestion
-/// controller, pacer and loss recovery (RFC 9002). The single-path connection has one, <see cref="Id"/> 0.
+/// counters until it is (RFC 9000 §8), the datagram size it carries (§14), its RTT estimator, congestion
+/// controller, pacer and loss recovery (RFC 9002), and its application-data packet number space. The single-path connection has one, <see cref="Id"/> 0.
 /// </summary>
 internal sealed class PathState
 {
@@ -62,4 +62,7 @@ internal sealed class PathState
 
     /// <summary>Loss detection and PTO for the path (RFC 9002 §6).</summary>
     public LossRecovery Recovery { get; }
+
+    /// <summary>The path's application-data packet numbers (draft-ietf-quic-multipath-21 §2; RFC 9000's one for path 0).</summary>
+    public PacketNumberSpace ApplicationNumbers { get; } = new(PacketSpace.Application);
 }

@@ -49,7 +49,7 @@ public sealed partial class QuicConnectionCore
             // RFC 9001 §6.2: the peer initiated; answer by updating our send keys too.
             space.SendKeys = space.SendKeys!.NextGeneration();
             _sendKeyPhase = _receiveKeyPhase;
-            _sendPhaseFirstPn = space.NextPacketNumber;
+            _sendPhaseFirstPn = space.Numbers.NextPacketNumber;
             _keyUpdateAcked = false;
             _qlog?.KeyUpdated(nowUs, clientSecret: IsClient, _keyUpdates + 1, local: false);
         }
@@ -66,7 +66,7 @@ public sealed partial class QuicConnectionCore
             return false;
         space.SendKeys = space.SendKeys.NextGeneration();
         _sendKeyPhase = !_sendKeyPhase;
-        _sendPhaseFirstPn = space.NextPacketNumber;
+        _sendPhaseFirstPn = space.Numbers.NextPacketNumber;
         _keyUpdateAcked = false;
         _qlog?.KeyUpdated(_lastNowUs, clientSecret: IsClient, _keyUpdates + 1, local: true);
         return true;

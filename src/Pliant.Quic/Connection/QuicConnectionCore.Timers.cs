@@ -52,7 +52,7 @@ public sealed partial class QuicConnectionCore
         for (int i = 0; i < _spaces.Length; i++)
         {
             var s = _spaces[i];
-            _deadlines.Set(ConnectionTimer.AckInitial + i, blocked || s.Discarded ? null : s.Acks.AckDeadlineUs);
+            _deadlines.Set(ConnectionTimer.AckInitial + i, blocked || s.Discarded ? null : s.Numbers.Acks.AckDeadlineUs);
         }
         _deadlines.Set(ConnectionTimer.Plugin, _timers.Count > 0 ? NextPluginTimer() : null);
     }
@@ -193,7 +193,7 @@ public sealed partial class QuicConnectionCore
     internal RandomSource Randomness => _rng;
 
     /// <summary>Largest 1-RTT (application space) packet number received, for tests.</summary>
-    internal ulong? LargestApplicationPacketReceived => _spaces[(int)Recovery.PacketSpace.Application].LargestReceived;
+    internal ulong? LargestApplicationPacketReceived => _spaces[(int)Recovery.PacketSpace.Application].Numbers.LargestReceived;
 
     /// <summary>1-RTT packet numbers skipped so far (RFC 9000 §21.4).</summary>
     internal long PacketNumbersSkipped => _pnSkipper.Skipped;

@@ -54,10 +54,7 @@ public sealed partial class QuicConnectionCore
 {
     private readonly QuicConnectionOptions _options;
     private readonly RandomSource _rng;
-    private readonly PacketSpaceState[] _spaces =
-    [
-        new(PacketSpace.Initial), new(PacketSpace.Handshake), new(PacketSpace.Application),
-    ];
+    private readonly PacketSpaceState[] _spaces;
     private readonly Queue<ConnectionEvent> _events = new();
     private readonly PathState _path;
     private Diagnostics.QlogTrace? _qlog;
@@ -85,6 +82,7 @@ public sealed partial class QuicConnectionCore
         // Until the path is known to carry more, send 1200-byte datagrams (RFC 9000 §14.1); raised
         // after the handshake to the configured size when the peer allows it.
         _path = new PathState(0, remote, Math.Clamp(options.MaxUdpPayloadSize, 1200, 65527), options.CongestionControl, _rng);
+        _spaces = [new(PacketSpace.Initial), new(PacketSpace.Handshake), new(PacketSpace.Application, _path.ApplicationNumbers)];
         _pnSkipper = new PacketNumberSkipper(_rng);
         _cids = new ConnectionIdState(this, registry, _rng, options.ConnectionIdLength, options.ActiveConnectionIdLimit);
         _streams = new StreamManager(isClient, new LocalStreamSettings
@@ -98,7 +96,7 @@ public sealed partial class QuicConnectionCore
             MaxStreamWindow = (ulong)options.MaxStreamWindow,
             MaxConnectionWindow = (ulong)options.MaxConnectionWindow,
         });
-        _spaces[2].Acks.MaxAckDelayUs = (long)options.MaxAckDelay.TotalMicroseconds;
+        _spaces[2].Numbers.Acks.MaxAckDelayUs = (long)options.MaxAckDelay.TotalMicroseconds;
         _idleTimeoutUs = (long)options.IdleTimeout.TotalMicroseconds;
         _deadlines.Set(ConnectionTimer.Idle, nowUs + Math.Max(_idleTimeoutUs, 1));
         // RFC 9000 §10.1 leaves handshakes to the idle timeout; a server must not hold a handshake

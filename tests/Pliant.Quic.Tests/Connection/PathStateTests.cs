@@ -34,5 +34,10 @@ public class PathStateTests
         Assert.IsType<Pliant.Quic.Recovery.NewReno>(a.Congestion);
         Assert.IsType<Pliant.Quic.Recovery.Bbr>(b.Congestion);
         Assert.Same(a.Congestion, a.Recovery.CongestionController);
+        // draft-ietf-quic-multipath-21 §2: each path has its own application-data packet number space, from 0.
+        Assert.NotSame(a.ApplicationNumbers, b.ApplicationNumbers);
+        Assert.Equal(Pliant.Quic.Recovery.PacketSpace.Application, b.ApplicationNumbers.Space);
+        Assert.Equal(0ul, b.ApplicationNumbers.NextPacketNumber);
+        Assert.Null(b.ApplicationNumbers.LargestReceived);
     }
 }
