@@ -11,8 +11,12 @@ namespace Pliant.Quic.Connection;
 /// </summary>
 internal sealed class PathState
 {
-    /// <summary>A path for <paramref name="remote"/> that starts with 1,200-byte datagrams (RFC 9000 §14.1).</summary>
-    public PathState(ulong id, IPEndPoint remote, int maxDatagramSize, CongestionControlAlgorithm algorithm, RandomSource rng)
+    /// <summary>
+    /// A path for <paramref name="remote"/> that starts with 1,200-byte datagrams (RFC 9000 §14.1). A
+    /// <see cref="CongestionControlAlgorithm.Lia"/> controller joins <paramref name="coupling"/>, the connection's group.
+    /// </summary>
+    public PathState(ulong id, IPEndPoint remote, int maxDatagramSize, CongestionControlAlgorithm algorithm, RandomSource rng,
+        LiaGroup? coupling = null)
     {
         Id = id;
         Remote = remote;
@@ -22,6 +26,7 @@ internal sealed class PathState
         {
             CongestionControlAlgorithm.NewReno => new NewReno(DatagramSize),
             CongestionControlAlgorithm.Bbr => new Bbr(DatagramSize, rng.NextUInt64()),
+            CongestionControlAlgorithm.Lia => new Lia(coupling ?? new LiaGroup(), DatagramSize),
             _ => new Cubic(DatagramSize),
         };
         Recovery = new LossRecovery(Rtt, Congestion);

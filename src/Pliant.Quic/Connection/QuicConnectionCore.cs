@@ -57,6 +57,7 @@ public sealed partial class QuicConnectionCore
     private readonly PacketSpaceState[] _spaces;
     private readonly Queue<ConnectionEvent> _events = new();
     private readonly PathState _path;
+    private readonly LiaGroup? _coupling; // the paths' coupled controllers (CongestionControlAlgorithm.Lia)
     private Diagnostics.QlogTrace? _qlog;
     private List<ulong>? _qlogFrameTypes; // the frame types of the packet being processed, while qlog is on
     private long _lastNowUs;
@@ -81,7 +82,8 @@ public sealed partial class QuicConnectionCore
         _registry = registry;
         // Until the path is known to carry more, send 1200-byte datagrams (RFC 9000 §14.1); raised
         // after the handshake to the configured size when the peer allows it.
-        _path = new PathState(0, remote, Math.Clamp(options.MaxUdpPayloadSize, 1200, 65527), options.CongestionControl, _rng);
+        _coupling = options.CongestionControl == CongestionControlAlgorithm.Lia ? new LiaGroup() : null;
+        _path = new PathState(0, remote, Math.Clamp(options.MaxUdpPayloadSize, 1200, 65527), options.CongestionControl, _rng, _coupling);
         _spaces = [new(PacketSpace.Initial), new(PacketSpace.Handshake), new(PacketSpace.Application, _path.ApplicationNumbers)];
         _pnSkipper = new PacketNumberSkipper(_rng);
         _cids = new ConnectionIdState(this, registry, _rng, options.ConnectionIdLength, options.ActiveConnectionIdLimit);
