@@ -138,13 +138,26 @@ internal sealed class ReusePortMembership : IDisposable
             for (int i = 0; i < drivers; i++) sockets.Add(LinuxUdpSocket.Bind(endPoint, true, true, reusePort: true));
             long joined = state.Epoch + 1;
             for (int i = 0; i < drivers; i++) order.Add(new ReusePortEntry(pid, start, generation, i, joined, false));
-            ReusePortGroup.Attach(sockets[0].Descriptor, ReusePortState.ProgramFor(layout, order));
             state.Epoch = joined;
             state.NextGeneration = (generation + 1) & 0xFF;
             state.Layout = layout.Describe();
             state.Dirty = false;
             state.Sockets = order;
+            // The state first: should this process die before the program is attached, its entries name a dead
+            // process and a watchdog recovers; the other way round the program could name sockets no entry explains.
             state.Write(statePath);
+            try
+            {
+                ReusePortGroup.Attach(sockets[0].Descriptor, ReusePortState.ProgramFor(layout, order));
+            }
+            catch (SocketException)
+            {
+                state.Sockets = [.. order.Where(e => e.Pid != pid || e.Generation != generation)];
+                state.Dirty = true; // these sockets leave in an order the state does not follow: let a member re-learn it
+                state.Epoch++;
+                state.Write(statePath);
+                throw;
+            }
             var membership = new ReusePortMembership(statePath, lockPath, layout, target, generation, joined, start, [.. sockets], log);
             membership.Refresh(state);
             membership._watchdog = new Timer(static m => ((ReusePortMembership)m!).Watch(), membership, WatchdogPeriod, WatchdogPeriod);
