@@ -6,13 +6,17 @@ namespace Pliant.Quic.Connection;
 /// <summary>
 /// One network path of a connection and what belongs to it (issue 12: the core restructured around paths, so
 /// multipath can hold several): the peer's address, whether it is validated and the anti-amplification
-/// counters until it is (RFC 9000 §8), the datagram size it carries (§14), and its RTT estimator, congestion
-/// controller, pacer and loss recovery (RFC 9002). The single-path connection has one, <see cref="Id"/> 0.
+/// counters until it is (RFC 9000 §8), the datagram size it carries (§14), its RTT estimator, congestion
+/// controller, pacer and loss recovery (RFC 9002), and its application-data packet number space. The single-path connection has one, <see cref="Id"/> 0.
 /// </summary>
 internal sealed class PathState
 {
-    /// <summary>A path for <paramref name="remote"/> that starts with 1,200-byte datagrams (RFC 9000 §14.1).</summary>
-    public PathState(ulong id, IPEndPoint remote, int maxDatagramSize, CongestionControlAlgorithm algorithm, RandomSource rng)
+    /// <summary>
+    /// A path for <paramref name="remote"/> that starts with 1,200-byte datagrams (RFC 9000 §14.1). A
+    /// <see cref="CongestionControlAlgorithm.Lia"/> controller joins <paramref name="coupling"/>, the connection's group.
+    /// </summary>
+    public PathState(ulong id, IPEndPoint remote, int maxDatagramSize, CongestionControlAlgorithm algorithm, RandomSource rng,
+        LiaGroup? coupling = null)
     {
         Id = id;
         Remote = remote;
@@ -22,6 +26,7 @@ internal sealed class PathState
         {
             CongestionControlAlgorithm.NewReno => new NewReno(DatagramSize),
             CongestionControlAlgorithm.Bbr => new Bbr(DatagramSize, rng.NextUInt64()),
+            CongestionControlAlgorithm.Lia => new Lia(coupling ?? new LiaGroup(), DatagramSize),
             _ => new Cubic(DatagramSize),
         };
         Recovery = new LossRecovery(Rtt, Congestion);
@@ -62,4 +67,7 @@ internal sealed class PathState
 
     /// <summary>Loss detection and PTO for the path (RFC 9002 §6).</summary>
     public LossRecovery Recovery { get; }
+
+    /// <summary>The path's application-data packet numbers (draft-ietf-quic-multipath-21 §2; RFC 9000's one for path 0).</summary>
+    public PacketNumberSpace ApplicationNumbers { get; } = new(PacketSpace.Application);
 }

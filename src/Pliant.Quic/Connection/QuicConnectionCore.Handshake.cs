@@ -18,7 +18,6 @@ public sealed partial class QuicConnectionCore
     private byte[] _token = [];
     private PacketKeys? _zeroRttSendKeys;
     private PacketKeys? _zeroRttReceiveKeys;
-    private long _zeroRttDiscardAtUs = long.MaxValue;
     private TransportParameters? _peerParameters;
     private ulong _peerMaxDatagramFrameSize;
     private int _peerAckDelayExponent = 3;
@@ -265,6 +264,7 @@ public sealed partial class QuicConnectionCore
     private void OnHandshakeComplete(long nowUs)
     {
         _handshakeComplete = true;
+        _deadlines.Stop(ConnectionTimer.Handshake);
         if (_state == ConnectionState.Handshaking) _state = ConnectionState.Connected;
         if (!IsClient)
         {

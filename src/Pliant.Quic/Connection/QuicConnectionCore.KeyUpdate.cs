@@ -7,7 +7,6 @@ public sealed partial class QuicConnectionCore
 {
     private PacketKeys? _nextReceiveKeys;
     private PacketKeys? _previousReceiveKeys;
-    private long _previousKeysDiscardAtUs = long.MaxValue;
     private bool _receiveKeyPhase;
     private bool _sendKeyPhase;
     /// <summary>First packet number we sent in the current key phase.</summary>
@@ -44,13 +43,13 @@ public sealed partial class QuicConnectionCore
         _receiveKeyPhase = !_receiveKeyPhase;
         _receivePhaseFirstPn = pn;
         // RFC 9001 §6.5: keep the old keys for about three PTOs for reordered packets.
-        _previousKeysDiscardAtUs = nowUs + 3 * _path.Rtt.PtoBase;
+        _deadlines.Set(ConnectionTimer.KeyDiscard, nowUs + 3 * _path.Rtt.PtoBase);
         if (_sendKeyPhase != _receiveKeyPhase)
         {
             // RFC 9001 §6.2: the peer initiated; answer by updating our send keys too.
             space.SendKeys = space.SendKeys!.NextGeneration();
             _sendKeyPhase = _receiveKeyPhase;
-            _sendPhaseFirstPn = space.NextPacketNumber;
+            _sendPhaseFirstPn = space.Numbers.NextPacketNumber;
             _keyUpdateAcked = false;
             _qlog?.KeyUpdated(nowUs, clientSecret: IsClient, _keyUpdates + 1, local: false);
         }
@@ -67,18 +66,15 @@ public sealed partial class QuicConnectionCore
             return false;
         space.SendKeys = space.SendKeys.NextGeneration();
         _sendKeyPhase = !_sendKeyPhase;
-        _sendPhaseFirstPn = space.NextPacketNumber;
+        _sendPhaseFirstPn = space.Numbers.NextPacketNumber;
         _keyUpdateAcked = false;
         _qlog?.KeyUpdated(_lastNowUs, clientSecret: IsClient, _keyUpdates + 1, local: true);
         return true;
     }
 
-    private void DiscardOldKeysIfDue(long nowUs)
+    private void DiscardOldKeys()
     {
-        if (_previousReceiveKeys is not null && nowUs >= _previousKeysDiscardAtUs)
-        {
-            _previousReceiveKeys = null;
-            _previousKeysDiscardAtUs = long.MaxValue;
-        }
+        _previousReceiveKeys = null;
+        _deadlines.Stop(ConnectionTimer.KeyDiscard);
     }
 }

@@ -92,7 +92,7 @@ public sealed partial class QuicConnectionCore
         if (anyProcessed)
         {
             _lastActivityUs = nowUs;
-            _idleDeadline = nowUs + IdleTimeoutWithPto();
+            _deadlines.Set(ConnectionTimer.Idle, nowUs + IdleTimeoutWithPto());
         }
         else if (_cids.IsStatelessReset(datagram))
         {
@@ -164,7 +164,7 @@ public sealed partial class QuicConnectionCore
         int pnOffset = header.PacketNumberOffset;
         if (!PacketProtector.TryRemoveHeaderProtection(source, packet, pnOffset, keys, out int pnLength, out ulong truncated))
             return false;
-        ulong pn = PacketNumber.Decode(space.LargestReceived ?? 0, truncated, pnLength);
+        ulong pn = PacketNumber.Decode(space.Numbers.LargestReceived ?? 0, truncated, pnLength);
 
         bool candidateUpdate = false;
         if (level == EncryptionLevel.OneRtt)
@@ -187,10 +187,10 @@ public sealed partial class QuicConnectionCore
 
         if (candidateUpdate) CommitPeerKeyUpdate(nowUs, pn);
 
-        if (space.Acks.IsDuplicate(pn)) return true;
+        if (space.Numbers.Acks.IsDuplicate(pn)) return true;
         Statistics.PacketsReceived++;
         _receivedPacketBytes += packet.Length;
-        if (space.LargestReceived is not { } largest || pn > largest) space.LargestReceived = pn;
+        if (space.Numbers.LargestReceived is not { } largest || pn > largest) space.Numbers.LargestReceived = pn;
 
         if (IsClient && !_receivedFirstPacket)
         {
@@ -220,7 +220,7 @@ public sealed partial class QuicConnectionCore
             qlogFrames.Clear();
         }
 
-        space.Acks.OnPacketReceived(pn, ackEliciting, ecn, nowUs);
+        space.Numbers.Acks.OnPacketReceived(pn, ackEliciting, ecn, nowUs);
 
         if (!IsClient && level == EncryptionLevel.Handshake)
         {
@@ -231,16 +231,16 @@ public sealed partial class QuicConnectionCore
             // Handshake packet proves the address; the handshake then gets one idle timeout from here to finish
             // (once, so trickled packets cannot stretch it): on a lossy path a Finished can need more than 10 s.
             if (!_handshakeComplete && !_spaces[(int)PacketSpace.Initial].Discarded)
-                _handshakeDeadlineUs = Math.Max(_handshakeDeadlineUs, nowUs + IdleTimeoutWithPto());
+                _deadlines.Set(ConnectionTimer.Handshake, Math.Max(_deadlines[ConnectionTimer.Handshake], nowUs + IdleTimeoutWithPto()));
             _path.Recovery.PeerCompletedAddressValidation = true;
             DiscardSpace(PacketSpace.Initial, nowUs);
         }
 
         // RFC 9001 §4.9.3: after a 1-RTT packet the server drops its 0-RTT keys within three PTOs.
-        if (level == EncryptionLevel.OneRtt && _zeroRttReceiveKeys is not null && _zeroRttDiscardAtUs == long.MaxValue)
-            _zeroRttDiscardAtUs = nowUs + 3 * _path.Rtt.PtoBase;
+        if (level == EncryptionLevel.OneRtt && _zeroRttReceiveKeys is not null && !_deadlines.IsArmed(ConnectionTimer.ZeroRttDiscard))
+            _deadlines.Set(ConnectionTimer.ZeroRttDiscard, nowUs + 3 * _path.Rtt.PtoBase);
 
-        if (level == EncryptionLevel.OneRtt && !IsCurrentPath(from) && space.LargestReceived == pn)
+        if (level == EncryptionLevel.OneRtt && !IsCurrentPath(from) && space.Numbers.LargestReceived == pn)
             OnPeerAddressChange(nowUs, from, nonProbing);
         return true;
     }
@@ -513,7 +513,7 @@ public sealed partial class QuicConnectionCore
                     SpaceFor(f.Level).CryptoSend.OnAcked(f.Offset, f.Length, false);
                     break;
                 case SentFrameKind.Ack:
-                    _spaces[(int)p.Space].Acks.OnAckFrameAcked(f.Value);
+                    _spaces[(int)p.Space].Numbers.Acks.OnAckFrameAcked(f.Value);
                     break;
                 case SentFrameKind.RetireConnectionId:
                     _cids.OnRetireAcked(f.Value);

@@ -33,7 +33,6 @@ public sealed partial class QuicConnectionCore
         _tokenTime = time;
     }
     private readonly Stack<SentPacket> _packetPool = new();
-    private long _deferFirstFlightUntilUs;
 
     /// <summary>
     /// A resuming client with 0-RTT keys may hold its first flight until the application's first
@@ -42,7 +41,7 @@ public sealed partial class QuicConnectionCore
     public void DeferFirstFlight(long untilUs)
     {
         NoteActivity();
-        if (CanSendEarlyData && Statistics.DatagramsSent == 0) _deferFirstFlightUntilUs = untilUs;
+        if (CanSendEarlyData && Statistics.DatagramsSent == 0) _deadlines.Set(ConnectionTimer.FirstFlight, untilUs);
     }
     private readonly PacketDraft[] _drafts = new PacketDraft[4];
 
@@ -86,12 +85,12 @@ public sealed partial class QuicConnectionCore
             return true;
         }
 
-        if (_deferFirstFlightUntilUs > 0)
+        if (_deadlines.IsArmed(ConnectionTimer.FirstFlight))
         {
             // 0-RTT: hold the first flight until the application wrote something (so its data rides
             // with the ClientHello) or the deadline passed.
-            if (nowUs < _deferFirstFlightUntilUs && !_streams.HasPendingStreamData && !_streams.HasPendingControl) return false;
-            _deferFirstFlightUntilUs = 0;
+            if (!_deadlines.IsDue(ConnectionTimer.FirstFlight, nowUs) && !_streams.HasPendingStreamData && !_streams.HasPendingControl) return false;
+            _deadlines.Stop(ConnectionTimer.FirstFlight);
         }
         if (_pathResponses.Count > 0 && TryBuildProbingDatagram(nowUs, buffer, out transmit)) return true;
 
@@ -135,7 +134,7 @@ public sealed partial class QuicConnectionCore
         else if (!probing && _path.Pacer.NextSendTimeUs(nowUs) is { } next)
         {
             congestionAllows = false;
-            _pacingWakeUs = next;
+            _deadlines.Set(ConnectionTimer.Pacing, next);
             Statistics.PacingLimited++;
         }
 
@@ -143,7 +142,7 @@ public sealed partial class QuicConnectionCore
         // packets from a server) are padded to 1200 bytes.
         var initial = _spaces[(int)PacketSpace.Initial];
         bool initialHasData = initial.CanSend && (initial.CryptoSend.HasPendingData || initial.ProbesPending > 0);
-        bool padTo1200 = initial.CanSend && (IsClient ? (initialHasData || initial.Acks.AckDue(nowUs)) : initialHasData && congestionAllows);
+        bool padTo1200 = initial.CanSend && (IsClient ? (initialHasData || initial.Numbers.Acks.AckDue(nowUs)) : initialHasData && congestionAllows);
         if (padTo1200 && budget < 1200) return 0;
 
         int offset = 0, drafts = 0;
@@ -231,16 +230,16 @@ public sealed partial class QuicConnectionCore
         bool probe = space.ProbesPending > 0;
         bool canElicit = congestionAllows || probe;
 
-        bool wantAck = !zeroRtt && space.Acks.AckPending && (space.Acks.AckDue(nowUs) || canElicit && HasAckElicitingData(space, zeroRtt));
+        bool wantAck = !zeroRtt && space.Numbers.Acks.AckPending && (space.Numbers.Acks.AckDue(nowUs) || canElicit && HasAckElicitingData(space, zeroRtt));
         bool wantData = canElicit && (probe || HasAckElicitingData(space, zeroRtt));
         if (!wantAck && !wantData) return false;
 
-        ulong pn = space.NextPacketNumber;
+        ulong pn = space.Numbers.NextPacketNumber;
         if (oneRtt)
         {
             // RFC 9000 §21.4: now and then a number is skipped, to catch a peer acknowledging unsent packets.
             pn = _pnSkipper.Next(pn);
-            space.NextPacketNumber = pn;
+            space.Numbers.NextPacketNumber = pn;
         }
         int pnLength = PacketNumber.EncodedLength(pn, _path.Recovery.LargestAcked(space.Space) ?? ulong.MaxValue);
         int headerLength;
@@ -272,12 +271,12 @@ public sealed partial class QuicConnectionCore
         var frames = sent.Frames;
         int pos = payloadStart;
 
-        if (wantAck || (!zeroRtt && space.Acks.AckPending))
+        if (wantAck || (!zeroRtt && space.Numbers.Acks.AckPending))
         {
-            int n = space.Acks.WriteAckFrame(dest[pos..limit], nowUs, _options.AckDelayExponent);
+            int n = space.Numbers.Acks.WriteAckFrame(dest[pos..limit], nowUs, _options.AckDelayExponent);
             if (n > 0)
             {
-                frames.Add(new SentFrame(SentFrameKind.Ack, Value: space.LargestReceived ?? 0));
+                frames.Add(new SentFrame(SentFrameKind.Ack, Value: space.Numbers.LargestReceived ?? 0));
                 pos += n;
             }
         }
@@ -319,7 +318,7 @@ public sealed partial class QuicConnectionCore
         }
         if (zeroRtt) _zeroRttPacketNumbers.Add(pn);
         else if (oneRtt && _firstOneRttPacketNumber is null) _firstOneRttPacketNumber = pn;
-        space.NextPacketNumber++;
+        space.Numbers.NextPacketNumber++;
         sent.AckEliciting = ackEliciting;
         sent.InFlight = ackEliciting;
         draft = new PacketDraft
@@ -459,7 +458,7 @@ public sealed partial class QuicConnectionCore
             return false;
         }
         var dest = buffer[..(int)Math.Min(Math.Min(buffer.Length, 1200), allowance)];
-        ulong pn = space.NextPacketNumber++;
+        ulong pn = space.Numbers.NextPacketNumber++;
         int pnLength = 4;
         int headerLength = ShortHeader.Write(dest, _cids.Current, spin: false, keyPhase: _sendKeyPhase, pnLength);
         PacketNumber.Write(dest[headerLength..], pn, pnLength);
@@ -507,7 +506,7 @@ public sealed partial class QuicConnectionCore
     {
         var space = _spaces[(int)PacketSpace.Application];
         if (space.SendKeys is null || space.Discarded) throw new InvalidOperationException("no 1-RTT keys yet");
-        ulong pn = space.NextPacketNumber++;
+        ulong pn = space.Numbers.NextPacketNumber++;
         const int pnLength = 4;
         int headerLength = ShortHeader.Write(dest, _cids.Current, spin: false, keyPhase: _sendKeyPhase, pnLength);
         PacketNumber.Write(dest[headerLength..], pn, pnLength);
@@ -543,7 +542,7 @@ public sealed partial class QuicConnectionCore
             if (i < 2 && _handshakeConfirmed) continue;
             if (dest.Length - offset < 128) break;
             var type = i switch { 0 => PacketType.Initial, 1 => PacketType.Handshake, _ => PacketType.OneRtt };
-            ulong pn = space.NextPacketNumber++;
+            ulong pn = space.Numbers.NextPacketNumber++;
             int pnLength = 4;
             var sub = dest[offset..];
             int headerLength, lengthFieldOffset = -1;

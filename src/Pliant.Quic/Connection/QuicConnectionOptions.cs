@@ -2,12 +2,18 @@ using Pliant.Quic.Tls;
 
 namespace Pliant.Quic.Connection;
 
-/// <summary>Congestion controllers built in (RFC 9002 §7 NewReno, RFC 9438 CUBIC, draft-ietf-ccwg-bbr-06 BBRv3).</summary>
+/// <summary>Congestion controllers built in (RFC 9002 §7 NewReno, RFC 9438 CUBIC, draft-ietf-ccwg-bbr-06 BBRv3, RFC 6356 LIA).</summary>
 public enum CongestionControlAlgorithm
 {
     NewReno,
     Cubic,
     Bbr,
+    /// <summary>
+    /// Linked Increases (RFC 6356): NewReno per path with the congestion-avoidance increase coupled across the
+    /// connection's paths, so a multipath connection takes no more than one flow on its best path would. With
+    /// one path it is NewReno.
+    /// </summary>
+    Lia,
 }
 
 /// <summary>Settings for one connection. Defaults suit a general-purpose client or server.</summary>
