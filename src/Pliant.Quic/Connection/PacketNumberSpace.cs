@@ -19,6 +19,12 @@ internal sealed class PacketNumberSpace(PacketSpace space)
     /// <summary>Largest packet number received and successfully decrypted, for PN decoding (RFC 9000 §17.1).</summary>
     public ulong? LargestReceived;
 
+    /// <summary>First packet number sent here in the current 1-RTT key phase (RFC 9001 §6.1: an ACK at or above it allows the next update).</summary>
+    public ulong SendPhaseFirstPn;
+
+    /// <summary>First packet number received here in the peer's current key phase (RFC 9001 §6.3: below it, an old phase is a late packet).</summary>
+    public ulong ReceivePhaseFirstPn;
+
     /// <summary>Received packets and the ACK frames they call for (RFC 9000 §13.2).</summary>
     public readonly AckTracker Acks = new(space);
 }

@@ -1,7 +1,7 @@
 namespace Pliant.Quic.Connection;
 
 /// <summary>A path's status as the peer or the application set it (draft-ietf-quic-multipath-21 §3.3).</summary>
-internal enum PathStatus
+public enum PathStatus
 {
     /// <summary>PATH_STATUS_AVAILABLE: the sender splits traffic over such paths by its own logic.</summary>
     Available,
@@ -22,8 +22,8 @@ internal readonly record struct PathView(ulong PathId, long SmoothedRttUs, long 
     public bool HasRoom(int bytes) => CongestionWindow - BytesInFlight >= bytes;
 }
 
-/// <summary>The native schedulers (issue 12; <c>path.select_for_sending</c> lets a plugin replace them).</summary>
-internal enum PathSchedulerKind
+/// <summary>The native schedulers of a multipath connection (<see cref="QuicConnectionOptions.PathScheduler"/>).</summary>
+public enum PathSchedulerKind
 {
     /// <summary>The usable path with the lowest smoothed RTT that has room in its window (Linux MPTCP's default).</summary>
     LowestRtt,

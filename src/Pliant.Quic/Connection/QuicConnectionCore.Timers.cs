@@ -48,13 +48,19 @@ public sealed partial class QuicConnectionCore
     private void SyncDerivedTimers()
     {
         bool blocked = AmplificationBlocked;
-        _deadlines.Set(ConnectionTimer.LossDetection, blocked ? null : _path.Recovery.LossDetectionTimerUs);
+        _deadlines.Set(ConnectionTimer.LossDetection, blocked ? null : NextLossDetectionDeadline());
         for (int i = 0; i < _spaces.Length; i++)
         {
             var s = _spaces[i];
             _deadlines.Set(ConnectionTimer.AckInitial + i, blocked || s.Discarded ? null : s.Numbers.Acks.AckDeadlineUs);
         }
         _deadlines.Set(ConnectionTimer.Plugin, _timers.Count > 0 ? NextPluginTimer() : null);
+        if (_mp is not null)
+        {
+            // The other paths' ACK deadlines share the Application slot; their validation and abandonment have one.
+            if (NextPathAckDeadline() is { } ack && ack < _deadlines[ConnectionTimer.AckApplication]) _deadlines.Set(ConnectionTimer.AckApplication, ack);
+            _deadlines.Set(ConnectionTimer.Paths, NextPathDeadline());
+        }
     }
 
     /// <summary>Runs timers due at <paramref name="nowUs"/> (loss detection, PTO, ACK delay, idle, pacing).</summary>
@@ -82,7 +88,14 @@ public sealed partial class QuicConnectionCore
             FinishClose();
             return;
         }
-        if (_deadlines.IsDue(ConnectionTimer.LossDetection, nowUs)) OnLossDetectionTimeout(nowUs);
+        if (_deadlines.IsDue(ConnectionTimer.LossDetection, nowUs))
+        {
+            if (_mp is null) OnLossDetectionTimeout(nowUs, _path);
+            else
+                foreach (var p in _mp.Paths)
+                    if (p is { Abandoned: false } && p.Recovery.LossDetectionTimerUs <= nowUs) OnLossDetectionTimeout(nowUs, p);
+        }
+        if (_deadlines.IsDue(ConnectionTimer.Paths, nowUs)) OnPathTimers(nowUs);
         if (_deadlines.IsDue(ConnectionTimer.PathValidation, nowUs)) OnPathValidationTimeout(nowUs);
         if (_deadlines.IsDue(ConnectionTimer.KeyDiscard, nowUs)) DiscardOldKeys();
         if (_deadlines.IsDue(ConnectionTimer.ZeroRttDiscard, nowUs))
@@ -95,15 +108,22 @@ public sealed partial class QuicConnectionCore
         // ACK and first-flight deadlines need no action here: PollTransmit sends what is due.
     }
 
-    /// <summary>RFC 9002 §6.2: the loss detection timer fired — declare packets lost by time, or send PTO probes.</summary>
-    private void OnLossDetectionTimeout(long nowUs)
+    /// <summary>RFC 9002 §6.2: the loss detection timer of <paramref name="path"/> fired — declare packets lost by time, or send PTO probes.</summary>
+    private void OnLossDetectionTimeout(long nowUs, PathState path)
     {
         _timeoutLost.Clear();
-        var action = _path.Recovery.OnLossDetectionTimeout(nowUs, _timeoutLost);
+        var action = path.Recovery.OnLossDetectionTimeout(nowUs, _timeoutLost);
         foreach (var p in _timeoutLost) OnPacketLost(p);
         ReturnToPool(_timeoutLost);
         if (action.ProbeCount == 0) return;
         Statistics.PtoCount++;
+        if (path.Id != 0)
+        {
+            // A path after the first carries 1-RTT only: its probes go on it, with the oldest data in flight on it.
+            path.ProbesPending = Math.Max(path.ProbesPending, action.ProbeCount);
+            RequeueForApplicationProbe(path, path.ProbesPending);
+            return;
+        }
         var space = _spaces[(int)action.Space];
         if (!space.Discarded) space.ProbesPending = Math.Max(space.ProbesPending, action.ProbeCount);
         else _spaces[2].ProbesPending = Math.Max(_spaces[2].ProbesPending, action.ProbeCount);
@@ -121,7 +141,7 @@ public sealed partial class QuicConnectionCore
             RequeueCryptoForProbe(o);
         }
         var app = _spaces[(int)PacketSpace.Application];
-        if (app.ProbesPending > 0 && !app.Discarded) RequeueForApplicationProbe(app.ProbesPending);
+        if (app.ProbesPending > 0 && !app.Discarded) RequeueForApplicationProbe(_path, app.ProbesPending);
     }
 
     /// <summary>
@@ -135,9 +155,9 @@ public sealed partial class QuicConnectionCore
     /// counts), so a lost tail (a FIN, HANDSHAKE_DONE, a response behind requests whose ACKs were lost) is
     /// recovered by the probes themselves even when the peer's acknowledgments are lost too.
     /// </summary>
-    private void RequeueForApplicationProbe(int datagrams)
+    private void RequeueForApplicationProbe(PathState path, int datagrams)
     {
-        _path.Recovery.ProbeCandidates(PacketSpace.Application, (long)datagrams * _path.DatagramSize, _probeScratch);
+        path.Recovery.ProbeCandidates(PacketSpace.Application, (long)datagrams * path.DatagramSize, _probeScratch);
         foreach (var p in _probeScratch) RequeueFrames(p, dataOnly: true);
         _probeScratch.Clear();
     }
@@ -159,7 +179,7 @@ public sealed partial class QuicConnectionCore
         NotifyStateChange();
         // RFC 9000 §10.2: stay in the closing state for three PTOs.
         _close.BeginClosing(code, reason, isApplication, frameType);
-        _deadlines.Set(ConnectionTimer.Close, nowUs + 3 * _path.Rtt.PtoBase);
+        _deadlines.Set(ConnectionTimer.Close, nowUs + 3 * LargestPto()); // draft-ietf-quic-multipath-21 §2.6: the largest PTO
         _deadlines.StopAllBut(ConnectionTimer.Close);
     }
 
@@ -211,7 +231,7 @@ public sealed partial class QuicConnectionCore
         _state = ConnectionState.Draining;
         NotifyStateChange();
         _close.BeginDraining();
-        _deadlines.Set(ConnectionTimer.Close, nowUs + 3 * _path.Rtt.PtoBase);
+        _deadlines.Set(ConnectionTimer.Close, nowUs + 3 * LargestPto()); // draft-ietf-quic-multipath-21 §2.6: the largest PTO
         _deadlines.StopAllBut(ConnectionTimer.Close);
     }
 

@@ -78,6 +78,14 @@ public sealed partial class QuicConnectionCore
     {
         _options = options;
         IsClient = isClient;
+        if (options.MaxPathId is uint maxPathId)
+        {
+            // draft-ietf-quic-multipath-21 §2.1: multipath needs non-empty connection IDs; the path state is sized by the limit.
+            if (maxPathId > QuicConnectionOptions.MaxPathIdLimit)
+                throw new ArgumentOutOfRangeException(nameof(options), $"MaxPathId is at most {QuicConnectionOptions.MaxPathIdLimit}");
+            if (options.ConnectionIdLength == 0)
+                throw new ArgumentException("multipath needs connection IDs of non-zero length", nameof(options));
+        }
         _rng = RandomSource.From(options.Random);
         _registry = registry;
         // Until the path is known to carry more, send 1200-byte datagrams (RFC 9000 §14.1); raised

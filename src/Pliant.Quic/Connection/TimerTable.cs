@@ -34,11 +34,13 @@ internal enum ConnectionTimer
     FirstFlight,
     /// <summary>The earliest timer a plugin set (derived from the plugin timer list).</summary>
     Plugin,
+    /// <summary>Multipath: the earliest validation or abandonment deadline of the paths after the first (derived).</summary>
+    Paths,
 }
 
 /// <summary>
 /// A fixed table of deadlines, one slot per <see cref="ConnectionTimer"/>: arming and disarming are stores,
-/// <see cref="Earliest"/> is a minimum over 13 longs (no allocation, no ordering structure: a connection has a
+/// <see cref="Earliest"/> is a minimum over 14 longs (no allocation, no ordering structure: a connection has a
 /// handful of timers, and the driver keeps all connections' next deadlines in its own heap).
 /// </summary>
 internal sealed class TimerTable
@@ -46,7 +48,7 @@ internal sealed class TimerTable
     /// <summary>The value of a slot that is not armed.</summary>
     public const long Unset = long.MaxValue;
 
-    private const int Count = (int)ConnectionTimer.Plugin + 1;
+    private const int Count = (int)ConnectionTimer.Paths + 1;
     private readonly long[] _at = NewSlots();
 
     private static long[] NewSlots()
