@@ -83,7 +83,7 @@ internal static class ServeCommand
                 var routing = Route.ServeRouting.From(pr.GetValue(behindRouter), pr.GetValue(lbConfig), pr.GetValue(serverId), pr.GetValue(configId),
                     CliSupport.ParseEndPoint(pr.GetValue(listen)!, 4433));
                 var restart = new Route.ServeRestart(pr.GetValue(keyFile), pr.GetValue(reusePort), pr.GetValue(runDir), TimeSpan.FromSeconds(Math.Max(0, pr.GetValue(drainTimeout))));
-                if (!restart.ReusePort && (pr.GetResult(runDir) is not null || pr.GetResult(drainTimeout) is not null))
+                if (!restart.ReusePort && (pr.GetResult(runDir) is { Implicit: false } || pr.GetResult(drainTimeout) is { Implicit: false }))
                     throw new CliException(ExitCodes.Usage, "--run-dir and --drain-timeout go with --reuseport");
                 return await RunAsync(pr.GetValue(dir)!, pr.GetValue(listen)!, pr.GetValue(cert), pr.GetValue(key), pr.GetValue(retry), !pr.GetValue(noEarlyData),
                     pr.GetValue(cc)!, pr.GetValue(quiet), TimeSpan.FromSeconds(Math.Max(1, pr.GetValue(idleTimeout))), plugins, routing,
