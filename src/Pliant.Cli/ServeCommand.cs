@@ -39,7 +39,7 @@ internal static class ServeCommand
         var idleTimeout = new Option<double>("--idle-timeout") { Description = "Seconds without any packet before a connection is dropped (max_idle_timeout, RFC 9000 §10.1)", DefaultValueFactory = _ => 30 };
         var threads = new Option<int?>("--threads")
         {
-            Description = "Endpoint threads sharing the port (SO_REUSEPORT, each datagram steered to its connection's thread by connection ID; Linux). Default: one per core (1 behind a router or with --lb-config, which choose the connection IDs)",
+            Description = "Endpoint threads sharing the port (SO_REUSEPORT, each datagram steered to its connection's thread by connection ID; Linux). Default: one per core (1 behind a router or with --lb-config without --reuseport, which choose the connection IDs)",
         };
         var behindRouter = new Option<string?>("--behind-router")
         {
