@@ -288,21 +288,23 @@ internal sealed class ReusePortMembership : IDisposable
             if (_left) return;
             using var held = FileLock.Acquire(_lockPath, wait: true);
             var state = ReusePortState.Read(_statePath);
-            var order = CurrentOrder(state, attempts: 20) ?? throw new InvalidOperationException($"could not learn the order of the reuseport group's sockets ({_statePath})");
+            var order = CurrentOrder(state, attempts: 20, out bool probed) ?? throw new InvalidOperationException($"could not learn the order of the reuseport group's sockets ({_statePath})");
             edit(order);
             Commit(state, order);
+            if (probed) Interlocked.Increment(ref _recoveries);
         }
     }
 
     /// <summary>The order as the kernel has it: the state's when every member is alive, else learned by probing.</summary>
-    private List<ReusePortEntry>? CurrentOrder(ReusePortState state, int attempts)
+    private List<ReusePortEntry>? CurrentOrder(ReusePortState state, int attempts, out bool probed)
     {
         var live = state.Sockets.Where(e => IsMine(e) || ReusePortState.IsAlive(e.Pid, e.Start)).ToList();
+        probed = false;
         if (live.Count == state.Sockets.Count && !state.Dirty) return live;
         var order = Discover(live, _probeTarget, attempts);
         if (order is not null)
         {
-            Interlocked.Increment(ref _recoveries);
+            probed = true;
             _log?.Invoke($"reuseport: re-learned the group's socket order by probing ({order.Count} sockets, {state.Sockets.Count - live.Count} gone)");
         }
         return order;
@@ -352,10 +354,11 @@ internal sealed class ReusePortMembership : IDisposable
                 using var held = FileLock.Acquire(_lockPath, wait: false);
                 if (held is null) return; // someone else is changing it; look again next time
                 state = ReusePortState.Read(_statePath);
-                var order = CurrentOrder(state, attempts: 3);
+                var order = CurrentOrder(state, attempts: 3, out bool probed);
                 if (order is null) return; // a member is still going away; next time
                 if (!order.Any(IsMine)) return;
                 Commit(state, order);
+                if (probed) Interlocked.Increment(ref _recoveries); // counted once the program and the view are in place
             }
         }
         catch (Exception e) when (e is IOException or FormatException or InvalidOperationException or SocketException or UnauthorizedAccessException)
