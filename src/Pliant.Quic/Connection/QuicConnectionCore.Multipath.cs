@@ -93,18 +93,21 @@ public sealed partial class QuicConnectionCore
     }
 
     /// <summary>
-    /// Client: opens a new path from <paramref name="local"/> (draft-ietf-quic-multipath-21 §3.1): takes the
-    /// lowest unused path ID for which both sides issued connection IDs and validates the path with
-    /// PATH_CHALLENGE; it carries data once the PATH_RESPONSE arrives. False when multipath is not negotiated,
-    /// the handshake is not confirmed, or no path ID is available yet.
+    /// Client: opens a new path from <paramref name="local"/> to <paramref name="remote"/> (default: the server
+    /// address of path 0) (draft-ietf-quic-multipath-21 §3.1): takes the lowest unused path ID for which both
+    /// sides issued connection IDs and validates the path with PATH_CHALLENGE; it carries data once the
+    /// PATH_RESPONSE arrives. False when multipath is not negotiated, the handshake is not confirmed, or no path
+    /// ID is available yet.
     /// </summary>
-    public bool TryOpenPath(long nowUs, IPEndPoint? local, out uint pathId)
+    public bool TryOpenPath(long nowUs, IPEndPoint? local, out uint pathId, IPEndPoint? remote = null)
     {
         NoteActivity();
         pathId = 0;
         if (!IsClient || _mp is not { } mp || !_handshakeConfirmed || _state != ConnectionState.Connected) return false;
+        // draft §2.2: with disable_active_migration, no new path to the server's handshake address.
+        if (_peerParameters?.DisableActiveMigration == true && (remote is null || remote.Equals(_path.Remote))) return false;
         if (mp.NextOpenablePathId() is not uint id) return false;
-        var path = NewPath(id, _path.Remote, local);
+        var path = NewPath(id, remote ?? _path.Remote, local);
         mp.Open(path);
         StartPathChallenge(nowUs, path);
         Raise(new ConnectionEvent(ConnectionEventKind.PathOpened, PathId: id));
