@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Security.Cryptography;
 using Pliant.Cli.Relay;
 
@@ -98,15 +97,7 @@ internal static class BenchMultipath
         }
     }
 
-    private static ImpairmentRelay StartRelay(int serverPort, ImpairmentSettings link, ulong seed) => ImpairmentRelay.Start(new RelayOptions
-    {
-        ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0),
-        TargetEndPoint = new IPEndPoint(IPAddress.Loopback, serverPort),
-        ClientToServer = link,
-        ServerToClient = link,
-        Seed = seed,
-        MaxFlows = 16,
-    });
+    private static ImpairmentRelay StartRelay(int serverPort, ImpairmentSettings link, ulong seed) => BenchCommand.StartRelay(serverPort, link, seed);
 
     /// <summary>One <c>pliant get</c> through relay <paramref name="a"/> (path 0) and, when given, <paramref name="b"/> (path 1).</summary>
     private static Download Get(ImpairmentRelay a, ImpairmentRelay? b, TimeSpan timeout)
