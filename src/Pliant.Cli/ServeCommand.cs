@@ -71,9 +71,11 @@ internal static class ServeCommand
             DefaultValueFactory = _ => 300,
         };
 
+        var multipath = new Option<bool>("--multipath") { Description = "Offer multipath QUIC (draft-ietf-quic-multipath-21, path IDs 0-3): clients that offer it too may open more paths (pliant get --multipath --bind)" };
+
         var cmd = new Command("serve", "Serve files over HTTP/3. " + SafeDefaults());
         cmd.Arguments.Add(dir);
-        foreach (var o in new Option[] { listen, cert, key, retry, noEarlyData, cc, quiet, idleTimeout, threads, behindRouter, lbConfig, serverId, configId, qlog, keyFile, reusePort, runDir, drainTimeout }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { listen, cert, key, retry, noEarlyData, cc, quiet, idleTimeout, threads, behindRouter, lbConfig, serverId, configId, qlog, keyFile, reusePort, runDir, drainTimeout, multipath }) cmd.Options.Add(o);
         var pluginOptions = PluginCliOptions.AddTo(cmd);
         cmd.SetAction(async (pr, ct) =>
         {
@@ -87,7 +89,7 @@ internal static class ServeCommand
                     throw new CliException(ExitCodes.Usage, "--run-dir and --drain-timeout go with --reuseport");
                 return await RunAsync(pr.GetValue(dir)!, pr.GetValue(listen)!, pr.GetValue(cert), pr.GetValue(key), pr.GetValue(retry), !pr.GetValue(noEarlyData),
                     pr.GetValue(cc)!, pr.GetValue(quiet), TimeSpan.FromSeconds(Math.Max(1, pr.GetValue(idleTimeout))), plugins, routing,
-                    ServeThreads(pr.GetValue(threads), routing, restart.ReusePort), pr.GetValue(qlog), restart, ct).ConfigureAwait(false);
+                    ServeThreads(pr.GetValue(threads), routing, restart.ReusePort), pr.GetValue(qlog), pr.GetValue(multipath), restart, ct).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -134,7 +136,7 @@ internal static class ServeCommand
     }
 
     private static async Task<int> RunAsync(string root, string listen, string? certPath, string? keyPath, bool retry, bool earlyData, string cc, bool quiet,
-        TimeSpan idleTimeout, PluginSetup plugins, Route.ServeRouting routing, int threads, string? qlogDirectory, Route.ServeRestart restart, CancellationToken ct)
+        TimeSpan idleTimeout, PluginSetup plugins, Route.ServeRouting routing, int threads, string? qlogDirectory, bool multipath, Route.ServeRestart restart, CancellationToken ct)
     {
         if (threads > 1 && !restart.ReusePort && (routing.BehindRouter is not null || routing.Generator is not null))
             throw new CliException(ExitCodes.Usage, "--threads above 1 picks its own connection IDs: not with --behind-router or --lb-config");
@@ -174,6 +176,7 @@ internal static class ServeCommand
                 CongestionControl = CliSupport.ParseCongestionControl(cc) ?? CongestionControlAlgorithm.Cubic,
                 IdleTimeout = idleTimeout,
                 QlogDirectory = qlogDirectory,
+                MaxPathId = multipath ? MultipathCli.MaxPathId : null,
                 ExtraTransportParameters = plugins.TransportParameters,
                 ConfigureCore = plugins.IsEmpty ? null : core => plugins.AttachTo(core),
             },

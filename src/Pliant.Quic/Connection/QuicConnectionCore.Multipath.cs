@@ -62,27 +62,52 @@ public sealed partial class QuicConnectionCore
     private ConnectionId DestinationFor(PathState path) =>
         path.Id == 0 ? _cids.Current : _mp!.CidsOf((uint)path.Id)?.Current ?? default;
 
-    private PathState NewPath(uint pathId, IPEndPoint remote, IPEndPoint? local) =>
-        new(pathId, remote, Math.Clamp(_options.MaxUdpPayloadSize, 1200, 65527), _options.CongestionControl, _rng, _coupling)
+    private PathState NewPath(uint pathId, IPEndPoint remote, IPEndPoint? local)
+    {
+        var path = new PathState(pathId, remote, Math.Clamp(_options.MaxUdpPayloadSize, 1200, 65527), _options.CongestionControl, _rng, _coupling)
         {
             Local = local,
             // RFC 9000 §8: only a server is held to three times what it received from an unvalidated address.
             AmplificationLimited = !IsClient,
         };
+        // Paths open after the handshake: their recovery has no handshake spaces and no anti-deadlock probing
+        // (RFC 9002 §6.2.2.1 applies to the handshake only), and the peer's max_ack_delay holds on every path.
+        path.Recovery.HandshakeConfirmed = true;
+        path.Recovery.PeerCompletedAddressValidation = true;
+        path.Recovery.PeerMaxAckDelayUs = _path.Recovery.PeerMaxAckDelayUs;
+        path.Recovery.PtoDurationOverride = _path.Recovery.PtoDurationOverride;
+        return path;
+    }
+
+    /// <summary>A path was validated: it may carry the datagram size path 0 uses (both sides' limits, RFC 9000 §14).</summary>
+    private void OnPathValidated(PathState p)
+    {
+        p.Validated = true;
+        (p.BytesReceived, p.BytesSent) = (0, 0);
+        if (_path.DatagramSize > p.DatagramSize)
+        {
+            p.DatagramSize = _path.DatagramSize;
+            p.Congestion.MaxDatagramSize = p.DatagramSize;
+        }
+        Raise(new ConnectionEvent(ConnectionEventKind.PathValidated, PathId: p.Id));
+    }
 
     /// <summary>
-    /// Client: opens a new path from <paramref name="local"/> (draft-ietf-quic-multipath-21 §3.1): takes the
-    /// lowest unused path ID for which both sides issued connection IDs and validates the path with
-    /// PATH_CHALLENGE; it carries data once the PATH_RESPONSE arrives. False when multipath is not negotiated,
-    /// the handshake is not confirmed, or no path ID is available yet.
+    /// Client: opens a new path from <paramref name="local"/> to <paramref name="remote"/> (default: the server
+    /// address of path 0) (draft-ietf-quic-multipath-21 §3.1): takes the lowest unused path ID for which both
+    /// sides issued connection IDs and validates the path with PATH_CHALLENGE; it carries data once the
+    /// PATH_RESPONSE arrives. False when multipath is not negotiated, the handshake is not confirmed, or no path
+    /// ID is available yet.
     /// </summary>
-    public bool TryOpenPath(long nowUs, IPEndPoint? local, out uint pathId)
+    public bool TryOpenPath(long nowUs, IPEndPoint? local, out uint pathId, IPEndPoint? remote = null)
     {
         NoteActivity();
         pathId = 0;
         if (!IsClient || _mp is not { } mp || !_handshakeConfirmed || _state != ConnectionState.Connected) return false;
+        // draft §2.2: with disable_active_migration, no new path to the server's handshake address.
+        if (_peerParameters?.DisableActiveMigration == true && (remote is null || remote.Equals(_path.Remote))) return false;
         if (mp.NextOpenablePathId() is not uint id) return false;
-        var path = NewPath(id, _path.Remote, local);
+        var path = NewPath(id, remote ?? _path.Remote, local);
         mp.Open(path);
         StartPathChallenge(nowUs, path);
         Raise(new ConnectionEvent(ConnectionEventKind.PathOpened, PathId: id));
@@ -204,12 +229,10 @@ public sealed partial class QuicConnectionCore
         foreach (var p in _mp!.Paths)
         {
             if (p is null || p.Id == 0 || p.Abandoned || p.ChallengeAttempts == 0 || p.Challenge != data) continue;
-            p.Validated = true;
             p.ChallengeAttempts = 0;
             p.ChallengePending = false;
             p.ChallengeDeadlineUs = long.MaxValue;
-            (p.BytesReceived, p.BytesSent) = (0, 0);
-            Raise(new ConnectionEvent(ConnectionEventKind.PathValidated, PathId: p.Id));
+            OnPathValidated(p);
             return true;
         }
         return false;
@@ -234,6 +257,7 @@ public sealed partial class QuicConnectionCore
         foreach (var p in _scratchPackets) RequeueFrames(p, dataOnly: false);
         ReturnToPool(_scratchPackets);
         if (path.Congestion is Lia lia) _coupling?.Remove(lia);
+        Statistics.PathsAbandoned++;
         Raise(new ConnectionEvent(ConnectionEventKind.PathAbandoned, ErrorCode: errorCode, PathId: path.Id));
     }
 
@@ -461,9 +485,14 @@ public sealed partial class QuicConnectionCore
         foreach (var p in mp.Paths)
         {
             if (p is null || p.Abandoned || DestinationFor(p).Length == 0) continue;
-            if (p.Id != 0 && (p.ChallengePending || p.Responses.Count > 0) && p.AmplificationAllowance >= 1200) return p;
-            if (p.ProbesPending > 0 || p.Id == 0 && _spaces[2].ProbesPending > 0 && p.Usable) return p;
+            // RFC 9000 §8.2.1: probing datagrams are expanded to 1200 bytes unless the anti-amplification limit
+            // forbids it; then they go smaller rather than not at all.
+            if (p.Id != 0 && (p.ChallengePending || p.Responses.Count > 0) && p.AmplificationAllowance >= 64) return p;
+            if (p.ProbesPending > 0) return p;
             if (!p.Usable) continue;
+            // An acknowledgment that is due goes back on the path its packets came on (draft §5.3: the RTT of each
+            // path stays measurable, and a NAT rebinding of a path that only receives is noticed by the peer).
+            if (AckDueOn(p, nowUs)) return p;
             if (fallback is null || p.Rtt.SmoothedRtt < fallback.Rtt.SmoothedRtt) fallback = p;
             var backup = p.LocalStatus == PathStatus.Backup || p.PeerStatus == PathStatus.Backup;
             // A path its pacer holds back has no room now (RFC 9002 §7.7); the pacing timer wakes the sender.
@@ -473,11 +502,50 @@ public sealed partial class QuicConnectionCore
                 window = p.Congestion.BytesInFlight;
                 if (next < _deadlines[ConnectionTimer.Pacing]) _deadlines.Set(ConnectionTimer.Pacing, next);
             }
+            // A path in PTO backoff may be broken: data avoids it while another path works (its PING probes tell).
             _pathViews[count++] = new PathView((ulong)p.Id, p.Rtt.SmoothedRtt, window, p.Congestion.BytesInFlight,
-                backup ? PathStatus.Backup : PathStatus.Available, Usable: true);
+                backup ? PathStatus.Backup : PathStatus.Available, Usable: p.Recovery.PtoCount == 0 || !HasOtherUsablePath(p));
         }
         int chosen = count == 0 ? -1 : _scheduler!.Select(_pathViews.AsSpan(0, count), _path.DatagramSize);
         return chosen >= 0 ? mp.PathOf((uint)_pathViews[chosen].PathId) : fallback;
+    }
+
+    /// <summary>Consecutive PTOs after which a path is abandoned as broken while another path is usable.</summary>
+    private const int PtosBeforeAbandon = 3;
+
+    /// <summary>
+    /// A PTO on a path of a multipath connection (RFC 9002 §6.2 per path, draft-ietf-quic-multipath-21 §5.5): with
+    /// another usable path, everything in flight on this one is sent again over the others at once and the probe
+    /// on this path is a PING (is it still alive?); after <see cref="PtosBeforeAbandon"/> PTOs in a row it is
+    /// abandoned (PATH_UNSTABLE_OR_POOR). Alone, it probes with its oldest data, as a single path does.
+    /// </summary>
+    private void OnPathTimeout(long nowUs, PathState path, int probes)
+    {
+        if (HasOtherUsablePath(path))
+        {
+            // A path being validated (new, or a NAT rebinding) is judged by its validation, not by PTOs it may have
+            // been unable to probe (the anti-amplification limit holds a server back until the client's address is proven).
+            if (path.Recovery.PtoCount >= PtosBeforeAbandon && path.Validated)
+            {
+                Abandon(nowUs, path, (ulong)TransportErrorCode.PathUnstableOrPoor);
+                return;
+            }
+            path.Recovery.ProbeCandidates(PacketSpace.Application, long.MaxValue, _probeScratch);
+            foreach (var p in _probeScratch) RequeueFrames(p, dataOnly: true);
+            _probeScratch.Clear();
+            path.ProbesPending = Math.Max(path.ProbesPending, 1);
+            return;
+        }
+        path.ProbesPending = Math.Max(path.ProbesPending, probes);
+        RequeueForApplicationProbe(path, path.ProbesPending);
+    }
+
+    /// <summary>True when a path other than <paramref name="path"/> is validated, open and not itself in PTO backoff.</summary>
+    private bool HasOtherUsablePath(PathState path)
+    {
+        foreach (var p in _mp!.Paths)
+            if (p is { Usable: true } && p != path && p.Recovery.PtoCount == 0 && DestinationFor(p).Length > 0) return true;
+        return false;
     }
 
     /// <summary>Path validation and abandonment deadlines of the paths after the first (<see cref="ConnectionTimer.Paths"/>).</summary>
@@ -517,6 +585,7 @@ public sealed partial class QuicConnectionCore
             {
                 // draft §3.1: validation failed; the path ID is consumed either way, so the path is closed explicitly.
                 p.ChallengeDeadlineUs = long.MaxValue;
+                Statistics.PathValidationsFailed++;
                 Abandon(nowUs, p, (ulong)TransportErrorCode.PathUnstableOrPoor);
             }
         }
@@ -548,6 +617,9 @@ public sealed partial class QuicConnectionCore
         }
         return pos;
     }
+
+    private bool AckDueOn(PathState p, long nowUs) =>
+        p.Id == 0 ? _spaces[2].Numbers.Acks.AckDue(nowUs) : p.ApplicationNumbers.Acks.AckDue(nowUs);
 
     /// <summary>True when some path after the first owes an acknowledgment; <paramref name="due"/>: one is due now.</summary>
     private bool PathAcksPending(long nowUs, out bool due)

@@ -245,7 +245,8 @@ public sealed partial class QuicConnectionCore
         var keys = zeroRtt ? _zeroRttSendKeys! : space.SendKeys!;
         // The packet numbers: the path's application-data space for 1-RTT (path 0's is the level's own).
         var numbers = oneRtt ? path.ApplicationNumbers : space.Numbers;
-        bool pathProbe = path.Id != 0;
+        // Once a multipath connection is confirmed every path has its own PTO probes (path 0's included).
+        bool pathProbe = oneRtt && _mp is not null && _handshakeConfirmed;
         bool probe = pathProbe ? path.ProbesPending > 0 : space.ProbesPending > 0;
         bool canElicit = congestionAllows || probe;
 
@@ -320,10 +321,12 @@ public sealed partial class QuicConnectionCore
             // ClientHello, and two copies of a lost tail double the chance one arrives.
             if (probe && space.Space != PacketSpace.Application && !space.CryptoSend.HasPendingData)
                 space.CryptoSend.RequeueUnacknowledged();
-            else if (probe && oneRtt && !HasAckElicitingData(space, zeroRtt, path))
+            else if (probe && oneRtt && !pathProbe && !HasAckElicitingData(space, zeroRtt, path))
                 RequeueForApplicationProbe(path, 1);
             pos += WriteCryptoFrames(space, dest[pos..limit], frames);
-            if (space.Space == PacketSpace.Application)
+            // A probe on a path that may be broken is a PING while another path carries the data.
+            bool pingOnly = probe && pathProbe && HasOtherUsablePath(path);
+            if (space.Space == PacketSpace.Application && !pingOnly)
                 pos += WriteApplicationFrames(nowUs, dest[pos..limit], frames, zeroRtt, path);
             if (pos == before && probe)
                 pos += WireFrames.WriteIfFits(dest[pos..limit], new PingFrame());

@@ -117,11 +117,9 @@ public sealed partial class QuicConnectionCore
         ReturnToPool(_timeoutLost);
         if (action.ProbeCount == 0) return;
         Statistics.PtoCount++;
-        if (path.Id != 0)
+        if (_mp is not null && _handshakeConfirmed)
         {
-            // A path after the first carries 1-RTT only: its probes go on it, with the oldest data in flight on it.
-            path.ProbesPending = Math.Max(path.ProbesPending, action.ProbeCount);
-            RequeueForApplicationProbe(path, path.ProbesPending);
+            OnPathTimeout(nowUs, path, action.ProbeCount);
             return;
         }
         var space = _spaces[(int)action.Space];

@@ -440,4 +440,10 @@ public sealed class ConnectionStatistics
 
     /// <summary>PATH_CHALLENGEs not answered: over the rate limit, or the address's 3x allowance was spent.</summary>
     public long PathResponsesLimited;
+
+    /// <summary>Multipath: paths abandoned, by either side (draft-ietf-quic-multipath-21 §3.4).</summary>
+    public long PathsAbandoned;
+
+    /// <summary>Multipath: path validations that failed (the path was then abandoned).</summary>
+    public long PathValidationsFailed;
 }

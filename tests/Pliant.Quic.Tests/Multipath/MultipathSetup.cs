@@ -59,6 +59,21 @@ internal static class MultipathSetup
         return data;
     }
 
+    /// <summary>The client sends <paramref name="size"/> bytes on a stream; returns when the server has them all.</summary>
+    public static void Upload(SimulatedPair pair, QuicConnectionCore client, QuicConnectionCore server, int size, int seed,
+        long limitUs = 120_000_000, Action? onStep = null)
+    {
+        Assert.True(client.TryOpenStream(true, out ulong id));
+        var payload = Payload(seed, size);
+        var pump = new StreamPump(client, id, payload);
+        var collector = new StreamCollector(server);
+        pair.OnStep = () => { pump.Step(); collector.Step(); onStep?.Invoke(); };
+        bool done = pair.RunUntil(() => collector.Finished.Contains(id), limitUs);
+        Assert.True(done, $"upload incomplete: {(collector.Data.TryGetValue(id, out var got) ? got.Length : 0)} of {size} bytes; seed {seed}");
+        Assert.Equal(SHA256.HashData(payload), SHA256.HashData(collector.Data[id].ToArray()));
+        pair.OnStep = null;
+    }
+
     /// <summary>The server sends <paramref name="size"/> bytes on a stream the client opened; returns when the client has them all.</summary>
     public static void Download(SimulatedPair pair, QuicConnectionCore client, QuicConnectionCore server, int size, int seed,
         long limitUs = 120_000_000, Action? onStep = null)

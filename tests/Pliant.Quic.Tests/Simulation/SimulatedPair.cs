@@ -69,10 +69,14 @@ public sealed class SimulatedPair
     private SimulatedLink UpLinkOf(IPEndPoint? source) =>
         source is null || source.Equals(ClientAddress) || !_clientPaths.TryGetValue(source, out var l) ? ClientToServer : l.Up;
 
-    private SimulatedLink DownLinkTo(IPEndPoint destination)
+    /// <summary>The link to a client address; null when the address is a NAT mapping that no longer exists (dropped).</summary>
+    private SimulatedLink? DownLinkTo(IPEndPoint destination)
     {
         foreach (var (local, links) in _clientPaths)
+        {
             if (Mapped(local).Equals(destination)) return links.Down;
+            if (local.Equals(destination) && _nat.ContainsKey(local)) return null; // the old mapping after a rebinding
+        }
         return ServerToClient;
     }
 
@@ -144,7 +148,7 @@ public sealed class SimulatedPair
                 {
                     ServerSent.Add(datagram);
                     ServerSentTo.Add((t.Destination, datagram.Length));
-                    if (DropMisaddressed && !t.Destination.Equals(ClientAddress)) continue;
+                    if (DropMisaddressed && !t.Destination.Equals(ClientAddress) || down is null) continue;
                     foreach (var (at, data, ce) in down.Transmit(NowUs, datagram))
                         _queue.Enqueue(new Delivery(false, data, ServerAddress, ce), (at, _sequence++));
                 }
