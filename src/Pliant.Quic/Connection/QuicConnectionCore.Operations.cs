@@ -107,8 +107,37 @@ public sealed partial class QuicConnectionCore
         ConnectionField.MaxAckDelay => (ulong)_spaces[2].Numbers.Acks.MaxAckDelayUs,
         ConnectionField.CongestionWindowCap => (ulong)_windowCap,
         ConnectionField.PacingRateCap => (ulong)_pacingCap,
+        ConnectionField.PathState or ConnectionField.PathStatus or ConnectionField.PtoCount => GetPathField(0, field),
+        ConnectionField.MaxPathId => _mp is { } mp ? mp.LocalMaxPathId : 0,
         _ => 0,
     };
+
+    /// <summary>
+    /// Reads a field of path <paramref name="pathId"/> for a plugin (multipath; path 0 without it): its RTT,
+    /// window, bytes in flight, datagram size, bytes, state, status and PTO count; other fields are the
+    /// connection's. A path that is not open reads 0 (<see cref="ConnectionField.PathState"/> 0: none).
+    /// </summary>
+    public ulong GetPathField(ulong pathId, ConnectionField field)
+    {
+        var p = pathId == 0 ? (_mp is null || _mp.PathOf(0) is not null ? _path : null) : pathId <= uint.MaxValue ? _mp?.PathOf((uint)pathId) : null;
+        if (p is null) return 0;
+        return field switch
+        {
+            ConnectionField.SmoothedRtt => (ulong)p.Rtt.SmoothedRtt,
+            ConnectionField.MinRtt => (ulong)Math.Max(0, p.Rtt.MinRtt),
+            ConnectionField.LatestRtt => (ulong)Math.Max(0, p.Rtt.LatestRtt),
+            ConnectionField.RttVar => (ulong)p.Rtt.RttVar,
+            ConnectionField.CongestionWindow => (ulong)p.Congestion.Window,
+            ConnectionField.BytesInFlight => (ulong)p.Congestion.BytesInFlight,
+            ConnectionField.MaxDatagramSize => (ulong)p.DatagramSize,
+            ConnectionField.BytesSent => (ulong)(_mp is null ? Statistics.BytesSent : p.BytesSentTotal),
+            ConnectionField.BytesReceived => (ulong)(_mp is null ? Statistics.BytesReceived : p.BytesReceivedTotal),
+            ConnectionField.PathState => p.Abandoned ? 3UL : p.Validated || _mp is null ? 2UL : 1UL,
+            ConnectionField.PathStatus => p.LocalStatus == PathStatus.Backup || p.PeerStatus == PathStatus.Backup ? 1UL : 0UL,
+            ConnectionField.PtoCount => (ulong)p.Recovery.PtoCount,
+            _ => GetField(field),
+        };
+    }
 
     /// <summary>Writes a read-write field; false for read-only fields or values out of range.</summary>
     public bool TrySetField(ConnectionField field, ulong value)
