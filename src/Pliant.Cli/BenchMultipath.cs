@@ -10,7 +10,9 @@ namespace Pliant.Cli;
 /// same file once over the best single path (relay A only) and once over both paths (<c>pliant get --multipath
 /// --bind</c>, path 1 through relay B), in alternating order; then one multipath download during which relay B
 /// goes dark for good (the path must be abandoned, the transfer complete, and the longest gap in received data
-/// is printed). The last line is <c>multipath speedup: N.NNx</c>, the median of the per-round ratios.
+/// is printed); then the asymmetric case of The Case for Protocol Plugins §3.2.1 (path 0: 5 Mbit/s, 100 ms one-way;
+/// path 1: 50 Mbit/s, 10 ms) without and with the <c>ack-path</c> plugin on the client (plugins/out, when built).
+/// The last line is <c>multipath speedup: N.NNx</c>, the median of the per-round ratios.
 /// </summary>
 internal static class BenchMultipath
 {
@@ -20,10 +22,11 @@ internal static class BenchMultipath
     public const int DefaultSizeMiB = 32;
     private const double SpeedupGoal = 1.8;
     private static readonly TimeSpan GapGoal = TimeSpan.FromSeconds(1);
+    private const double AckPathGoal = 1.15;
 
     private readonly record struct Download(bool Ok, double Goodput, double MaxGapMs, string Paths, string Error);
 
-    public static int Run(int sizeMiB, int rounds, string rate, string delay, TimeSpan timeout)
+    public static int Run(int sizeMiB, int rounds, string rate, string delay, TimeSpan timeout, bool netns = false)
     {
         ImpairmentSettings link;
         try
@@ -37,18 +40,14 @@ internal static class BenchMultipath
             return ExitCodes.Usage;
         }
         Console.WriteLine(string.Create(Inv,
-            $"# pliant bench --multipath size_mib={sizeMiB} rounds={rounds} path={link} (each path, each direction) cores={Environment.ProcessorCount} date={DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ}"));
+            $"# pliant bench --multipath size_mib={sizeMiB} rounds={rounds} path={(netns ? $"veth pairs between two namespaces, tbf rate={rate} (no added delay)" : link + " through relays")} (each path, each direction) cores={Environment.ProcessorCount} date={DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ}"));
         var dir = Directory.CreateTempSubdirectory("pliant-mp-");
         try
         {
             File.WriteAllBytes(Path.Combine(dir.FullName, "f.bin"), RandomNumberGenerator.GetBytes(sizeMiB << 20));
             int port = BenchProcess.FreeUdpPort();
-            using var server = BenchProcess.StartSelf(["serve", dir.FullName, "--listen", $"127.0.0.1:{port}", "--multipath", "--threads", "1", "--quiet"]);
-            if (server.WaitForLine("pliant serve: listening", TimeSpan.FromSeconds(30)) is null)
-            {
-                Console.Error.WriteLine("pliant bench --multipath: the server did not start: " + server.Stderr);
-                return 1;
-            }
+            using Topology? topology = netns ? NetnsTopology.Start(dir.FullName, port, rate) : RelayTopology.Start(dir.FullName, port, link);
+            if (topology is null) return 1;
             var single = new double[rounds];
             var multi = new double[rounds];
             for (int r = 0; r < rounds; r++)
@@ -56,9 +55,7 @@ internal static class BenchMultipath
                 for (int k = 0; k < 2; k++)
                 {
                     bool both = (r + k) % 2 == 1;
-                    using var a = StartRelay(port, link, (ulong)(2 * r + 1));
-                    using var b = StartRelay(port, link, (ulong)(2 * r + 2));
-                    var d = Get(a, both ? b : null, timeout);
+                    var d = topology.Get(both, (ulong)(2 * r + 1), timeout, blackholeAfter: null);
                     (both ? multi : single)[r] = d.Ok ? d.Goodput : double.NaN;
                     Console.WriteLine(string.Create(Inv,
                         $"round={r + 1} paths={(both ? 2 : 1)} goodput_mbit={(d.Ok ? d.Goodput : double.NaN):0.0} {(d.Ok ? d.Paths : "failed: " + d.Error)}"));
@@ -66,14 +63,34 @@ internal static class BenchMultipath
             }
 
             // One path goes dark for good a second into a multipath download.
-            Download dark;
-            using (var a = StartRelay(port, link, 101))
-            using (var b = StartRelay(port, link, 102))
+            var dark = topology.Get(true, 101, timeout, blackholeAfter: TimeSpan.FromSeconds(1));
+            Console.WriteLine(string.Create(Inv,
+                $"blackhole paths=2 goodput_mbit={(dark.Ok ? dark.Goodput : double.NaN):0.0} max_gap_ms={dark.MaxGapMs:0} {(dark.Ok ? dark.Paths : "failed: " + dark.Error)}"));
+
+            // Asymmetric paths: ACKs natively return on the path their data came on; the ack-path plugin sends them on
+            // the lowest-RTT path. Same rounds, alternating order.
+            string? ackPath = FindPlugin("ack-path.wasm");
+            var asymmetric = new List<(double Native, double Plugin)>();
+
+            if (ackPath is not null && !netns)
             {
-                using var timer = new Timer(_ => b.StartBlackhole(TimeSpan.FromHours(1)), null, TimeSpan.FromSeconds(1), Timeout.InfiniteTimeSpan);
-                dark = Get(a, b, timeout);
-                Console.WriteLine(string.Create(Inv,
-                    $"blackhole paths=2 goodput_mbit={(dark.Ok ? dark.Goodput : double.NaN):0.0} max_gap_ms={dark.MaxGapMs:0} {(dark.Ok ? dark.Paths : "failed: " + dark.Error)}"));
+                var slow = ImpairmentSettings.Parse("rate=5mbit,delay=100ms");
+                var fast = ImpairmentSettings.Parse("rate=50mbit,delay=10ms");
+                for (int r = 0; r < rounds; r++)
+                {
+                    double native = double.NaN, plugin = double.NaN;
+                    for (int k = 0; k < 2; k++)
+                    {
+                        bool withPlugin = (r + k) % 2 == 1;
+                        using var a = StartRelay(port, slow, (ulong)(201 + 2 * r));
+                        using var b = StartRelay(port, fast, (ulong)(202 + 2 * r));
+                        var d = RelayTopology.Get(a, b, timeout, withPlugin ? ackPath : null);
+                        if (withPlugin) plugin = d.Ok ? d.Goodput : double.NaN; else native = d.Ok ? d.Goodput : double.NaN;
+                        Console.WriteLine(string.Create(Inv,
+                            $"asymmetric round={r + 1} ack_path={(withPlugin ? "plugin" : "native")} goodput_mbit={(d.Ok ? d.Goodput : double.NaN):0.0} {(d.Ok ? d.Paths : "failed: " + d.Error)}"));
+                    }
+                    asymmetric.Add((native, plugin));
+                }
             }
 
             var ratios = multi.Zip(single, (m, s) => m / s).Where(double.IsFinite).ToArray();
@@ -86,7 +103,23 @@ internal static class BenchMultipath
                 $"goal one path blackholed: transfer completes and the path is abandoned: {(dark.Ok && abandoned ? "PASS" : "FAIL")}"));
             Console.WriteLine(string.Create(Inv,
                 $"goal longest gap in received data with one path blackholed < {GapGoal.TotalSeconds:0} s: {dark.MaxGapMs:0} ms {(dark.Ok && dark.MaxGapMs < GapGoal.TotalMilliseconds ? "PASS" : "FAIL")}"));
-            Console.WriteLine("goal asymmetric paths, ACKs on the low-latency path (ack-path plugin) >= 15 % faster: not measured yet (the ack.select_path operation is not built)");
+            if (netns)
+            {
+                Console.WriteLine("goal asymmetric paths, ack-path plugin >= 15 % faster: not measured here (it needs delay, which only the relays add: run without --netns)");
+            }
+            else if (ackPath is null)
+            {
+                Console.WriteLine("goal asymmetric paths, ack-path plugin >= 15 % faster: not measured (plugins/out/ack-path.wasm not built: bash plugins/build.sh)");
+            }
+            else
+            {
+                var gains = asymmetric.Select(x => x.Plugin / x.Native).Where(double.IsFinite).ToArray();
+                double gain = gains.Length == 0 ? double.NaN : Median(gains);
+                Console.WriteLine(string.Create(Inv,
+                    $"asymmetric (path 0 5 Mbit/s 100 ms, path 1 50 Mbit/s 10 ms) median goodput Mbit/s: native ACK path {Median(asymmetric.Select(x => x.Native).Where(double.IsFinite).ToArray()):0.0}, ack-path plugin {Median(asymmetric.Select(x => x.Plugin).Where(double.IsFinite).ToArray()):0.0}"));
+                Console.WriteLine(string.Create(Inv,
+                    $"goal asymmetric paths, ack-path plugin >= {(AckPathGoal - 1) * 100:0} % faster: {gain:0.00}x {(gain >= AckPathGoal ? "PASS" : "FAIL")}"));
+            }
             Console.WriteLine(string.Create(Inv, $"goal two symmetric paths >= {SpeedupGoal:0.0}x the best single path: {speedup:0.00}x {(speedup >= SpeedupGoal ? "PASS" : "FAIL")}"));
             Console.WriteLine(string.Create(Inv, $"multipath speedup: {speedup:0.00}x"));
             return single.Concat(multi).All(double.IsFinite) && dark.Ok ? 0 : 1;
@@ -99,21 +132,153 @@ internal static class BenchMultipath
 
     private static ImpairmentRelay StartRelay(int serverPort, ImpairmentSettings link, ulong seed) => BenchCommand.StartRelay(serverPort, link, seed);
 
-    /// <summary>One <c>pliant get</c> through relay <paramref name="a"/> (path 0) and, when given, <paramref name="b"/> (path 1).</summary>
-    private static Download Get(ImpairmentRelay a, ImpairmentRelay? b, TimeSpan timeout)
+    /// <summary>Where the downloads run: the server and what stands between it and the client's two paths.</summary>
+    private abstract class Topology : IDisposable
     {
-        string url = $"https://127.0.0.1:{a.LocalEndPoint.Port}/f.bin";
-        string[] args = b is null
-            ? ["get", url, "--insecure", "--quiet"]
-            : ["get", url, "--insecure", "--quiet", "--multipath", "--bind", $"127.0.0.1,127.0.0.1=127.0.0.1:{b.LocalEndPoint.Port}"];
-        using var client = BenchProcess.StartSelf(args);
-        var lines = client.ReadLines(timeout);
-        client.WaitForExit(TimeSpan.FromSeconds(10));
-        var summary = lines.LastOrDefault(l => l.StartsWith("bytes=", StringComparison.Ordinal));
-        if (summary is null || client.ExitCode != 0) return new(false, double.NaN, double.NaN, "", (summary ?? "") + " " + client.Stderr.Trim());
-        var d = BenchProcess.Parse(summary);
-        var paths = string.Join(" | ", lines.Where(l => l.StartsWith("path ", StringComparison.Ordinal)));
-        return new(true, BenchProcess.Num(d, "goodput_mbit"), d.ContainsKey("max_gap_ms") ? BenchProcess.Num(d, "max_gap_ms") : double.NaN, paths, "");
+        /// <summary>One download over path 0 only, or over both; <paramref name="blackholeAfter"/>: path 1 goes dark then, for good.</summary>
+        public abstract Download Get(bool twoPaths, ulong seed, TimeSpan timeout, TimeSpan? blackholeAfter);
+
+        public abstract void Dispose();
+
+        /// <summary>Runs a <c>pliant get</c> (its arguments after the executable) and reads its summary and path lines.</summary>
+        protected static Download Collect(BenchProcess client, TimeSpan timeout)
+        {
+            var lines = client.ReadLines(timeout);
+            client.WaitForExit(TimeSpan.FromSeconds(10));
+            var summary = lines.LastOrDefault(l => l.StartsWith("bytes=", StringComparison.Ordinal));
+            if (summary is null || client.ExitCode != 0) return new(false, double.NaN, double.NaN, "", (summary ?? "") + " " + client.Stderr.Trim());
+            var d = BenchProcess.Parse(summary);
+            var paths = string.Join(" | ", lines.Where(l => l.StartsWith("path ", StringComparison.Ordinal)));
+            return new(true, BenchProcess.Num(d, "goodput_mbit"), d.ContainsKey("max_gap_ms") ? BenchProcess.Num(d, "max_gap_ms") : double.NaN, paths, "");
+        }
+
+        /// <summary>The arguments that run this same pliant (as <c>dotnet pliant.dll</c> when hosted by dotnet).</summary>
+        protected static string[] Self(params string[] args)
+        {
+            string exe = Environment.ProcessPath ?? "dotnet";
+            return Path.GetFileNameWithoutExtension(exe).Equals("dotnet", StringComparison.OrdinalIgnoreCase)
+                ? [exe, typeof(BenchMultipath).Assembly.Location, .. args]
+                : [exe, .. args];
+        }
+    }
+
+    /// <summary>Loopback: <c>pliant serve</c> behind two impairment relays made afresh for each download (rate and delay).</summary>
+    private sealed class RelayTopology(BenchProcess server, int port, ImpairmentSettings link) : Topology
+    {
+        public static RelayTopology? Start(string dir, int port, ImpairmentSettings link)
+        {
+            var server = BenchProcess.StartSelf(["serve", dir, "--listen", $"127.0.0.1:{port}", "--multipath", "--threads", "1", "--quiet"]);
+            if (server.WaitForLine("pliant serve: listening", TimeSpan.FromSeconds(30)) is not null) return new RelayTopology(server, port, link);
+            Console.Error.WriteLine("pliant bench --multipath: the server did not start: " + server.Stderr);
+            server.Dispose();
+            return null;
+        }
+
+        public override Download Get(bool twoPaths, ulong seed, TimeSpan timeout, TimeSpan? blackholeAfter)
+        {
+            using var a = StartRelay(port, link, seed);
+            using var b = StartRelay(port, link, seed + 1);
+            using var timer = blackholeAfter is { } after ? new Timer(_ => b.StartBlackhole(TimeSpan.FromHours(1)), null, after, Timeout.InfiniteTimeSpan) : null;
+            return Get(a, twoPaths ? b : null, timeout);
+        }
+
+        /// <summary>One <c>pliant get</c> through relay <paramref name="a"/> (path 0) and, when given, <paramref name="b"/> (path 1).</summary>
+        public static Download Get(ImpairmentRelay a, ImpairmentRelay? b, TimeSpan timeout, string? plugin = null)
+        {
+            string url = $"https://127.0.0.1:{a.LocalEndPoint.Port}/f.bin";
+            string[] args = b is null
+                ? ["get", url, "--insecure", "--quiet"]
+                : ["get", url, "--insecure", "--quiet", "--multipath", "--bind", $"127.0.0.1,127.0.0.1=127.0.0.1:{b.LocalEndPoint.Port}"];
+            if (plugin is not null) args = [.. args, "--plugin", plugin];
+            using var client = BenchProcess.StartSelf(args);
+            return Collect(client, timeout);
+        }
+
+        public override void Dispose()
+        {
+            server.Stop(TimeSpan.FromSeconds(5));
+            server.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Real separate paths: two network namespaces joined by two veth pairs with a tbf rate each
+    /// (scripts/mp-netns.sh; root), <c>pliant serve</c> in one and the clients in the other.
+    /// </summary>
+    private sealed class NetnsTopology(string script, BenchProcess server, int port) : Topology
+    {
+        private const string Prefix = "pmpb";
+
+        public static NetnsTopology? Start(string dir, int port, string rate)
+        {
+            string? script = null;
+            for (var d = new DirectoryInfo(Environment.CurrentDirectory); d is not null && script is null; d = d.Parent)
+                if (File.Exists(Path.Combine(d.FullName, "scripts", "mp-netns.sh"))) script = Path.Combine(d.FullName, "scripts", "mp-netns.sh");
+            if (script is null)
+            {
+                Console.Error.WriteLine("pliant bench --multipath --netns: run it inside the repository (scripts/mp-netns.sh is needed)");
+                return null;
+            }
+            Shell(script, "down", "--prefix", Prefix);
+            if (Shell(script, "up", "--prefix", Prefix, "--rate", rate) is { } failure)
+            {
+                Console.Error.WriteLine("pliant bench --multipath --netns: " + failure);
+                return null;
+            }
+            var server = BenchProcess.Start("ip", ["netns", "exec", $"{Prefix}-s", .. Self("serve", dir, "--listen", $"0.0.0.0:{port}", "--multipath", "--threads", "1", "--quiet")]);
+            if (server.WaitForLine("pliant serve: listening", TimeSpan.FromSeconds(30)) is not null) return new NetnsTopology(script, server, port);
+            Console.Error.WriteLine("pliant bench --multipath --netns: the server did not start: " + server.Stderr);
+            server.Dispose();
+            Shell(script, "down", "--prefix", Prefix);
+            return null;
+        }
+
+        /// <summary>Runs the script; null when it succeeded, else what it said.</summary>
+        private static string? Shell(string script, params string[] args)
+        {
+            using var p = BenchProcess.Start("bash", [script, .. args]);
+            bool done = p.WaitForExit(TimeSpan.FromSeconds(30));
+            return done && p.ExitCode == 0 ? null : (p.ReadLines(TimeSpan.FromSeconds(1)).LastOrDefault() ?? "") + " " + p.Stderr.Trim();
+        }
+
+        private static void Link(string state) => Process("ip", "-n", $"{Prefix}-c", "link", "set", $"{Prefix}-c2", state);
+
+        private static void Process(string file, params string[] args)
+        {
+            using var p = BenchProcess.Start(file, args);
+            p.WaitForExit(TimeSpan.FromSeconds(10));
+        }
+
+        public override Download Get(bool twoPaths, ulong seed, TimeSpan timeout, TimeSpan? blackholeAfter)
+        {
+            string url = $"https://10.79.1.2:{port}/f.bin";
+            string[] args = twoPaths
+                ? ["get", url, "--insecure", "--quiet", "--multipath", "--bind", $"10.79.1.1,10.79.2.1=10.79.2.2:{port}"]
+                : ["get", url, "--insecure", "--quiet", "--bind", "10.79.1.1"];
+            using var timer = blackholeAfter is { } after ? new Timer(_ => Link("down"), null, after, Timeout.InfiniteTimeSpan) : null;
+            using var client = BenchProcess.Start("ip", ["netns", "exec", $"{Prefix}-c", .. Self(args)]);
+            var d = Collect(client, timeout);
+            if (blackholeAfter is not null) Link("up");
+            return d;
+        }
+
+        public override void Dispose()
+        {
+            server.Stop(TimeSpan.FromSeconds(5));
+            server.Dispose();
+            Shell(script, "down", "--prefix", Prefix);
+        }
+    }
+
+    /// <summary>A built plugin of the repository around the working directory (plugins/out), or null.</summary>
+    private static string? FindPlugin(string file)
+    {
+        for (var d = new DirectoryInfo(Environment.CurrentDirectory); d is not null; d = d.Parent)
+        {
+            var path = Path.Combine(d.FullName, "plugins", "out", file);
+            if (File.Exists(path)) return path;
+        }
+        return null;
     }
 
     private static double Median(double[] values)
