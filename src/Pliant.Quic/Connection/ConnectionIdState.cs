@@ -44,6 +44,7 @@ internal sealed class ConnectionIdState(QuicConnectionCore owner, IConnectionIdR
     private readonly List<ulong> _retiredPeerSequences = [];
     private ulong _nextLocalSequence;
     private ulong _peerRetirePriorTo;
+    private UInt128? _currentToken; // the reset token of Current, registered with the endpoint (RFC 9000 §10.3.1)
 
     /// <summary>True once the peer gave us a connection ID for this path ID (a path can use it).</summary>
     public bool HasPeerId => _peer.Count > 0;
@@ -66,7 +67,20 @@ internal sealed class ConnectionIdState(QuicConnectionCore owner, IConnectionIdR
     {
         _peer.Clear();
         _retireQueue.Clear();
-        Current = default;
+        SetCurrent(default, 0, null);
+    }
+
+    /// <summary>
+    /// Makes <paramref name="id"/> the peer connection ID we send to, and its reset token the one the endpoint
+    /// watches for (RFC 9000 §10.3.1: only tokens of connection IDs in use count; the previous one was retired).
+    /// </summary>
+    private void SetCurrent(ConnectionId id, ulong sequence, byte[]? resetToken)
+    {
+        if (_currentToken is { } old) registry?.UnregisterResetToken(old, owner);
+        Current = id;
+        CurrentSequence = sequence;
+        _currentToken = resetToken is { Length: 16 } t ? System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(t) : null;
+        if (_currentToken is { } token) registry?.RegisterResetToken(token, owner);
     }
 
     /// <summary>The peer's connection ID we send to now.</summary>
@@ -120,18 +134,22 @@ internal sealed class ConnectionIdState(QuicConnectionCore owner, IConnectionIdR
     {
         _peer.Clear();
         _peer.Add(new PeerCid(0, id, null));
-        Current = id;
+        SetCurrent(id, 0, null);
     }
 
     /// <summary>RFC 9000 §7.2: the client switches to the server's chosen ID (sequence 0 still, its reset token kept).</summary>
     public void ReplaceFirstPeer(ConnectionId id)
     {
         _peer[0] = new PeerCid(0, id, _peer[0].ResetToken);
-        Current = id;
+        SetCurrent(id, 0, _peer[0].ResetToken);
     }
 
     /// <summary>The server's stateless_reset_token transport parameter belongs to its first connection ID.</summary>
-    public void SetFirstPeerResetToken(byte[] token) => _peer[0] = _peer[0] with { ResetToken = token };
+    public void SetFirstPeerResetToken(byte[] token)
+    {
+        _peer[0] = _peer[0] with { ResetToken = token };
+        if (CurrentSequence == 0 && Current == _peer[0].Id) SetCurrent(Current, 0, token);
+    }
 
     /// <summary>A NEW_CONNECTION_ID frame (RFC 9000 §19.15).</summary>
     /// <exception cref="QuicProtocolException">The frame breaks §19.15 or §5.1.1.</exception>
@@ -169,8 +187,7 @@ internal sealed class ConnectionIdState(QuicConnectionCore owner, IConnectionIdR
         if (_peer.Count == 1 && Current.Length == 0)
         {
             // The first ID for a path ID other than 0: what a path with this ID sends to.
-            Current = id;
-            CurrentSequence = sequence;
+            SetCurrent(id, sequence, _peer[0].ResetToken);
         }
         if (retirePriorTo > _peerRetirePriorTo)
         {
@@ -237,8 +254,7 @@ internal sealed class ConnectionIdState(QuicConnectionCore owner, IConnectionIdR
             _peer.Remove(old);
             QueueRetire(old.Sequence);
         }
-        Current = next.Id;
-        CurrentSequence = next.Sequence;
+        SetCurrent(next.Id, next.Sequence, next.ResetToken);
         return true;
     }
 
@@ -277,6 +293,8 @@ internal sealed class ConnectionIdState(QuicConnectionCore owner, IConnectionIdR
     public void UnregisterAll()
     {
         if (registry is null) return;
+        if (_currentToken is { } token) registry.UnregisterResetToken(token, owner);
+        _currentToken = null;
         foreach (var c in _local) registry.Unregister(c.Id);
         if (ClientInitialDcid.Length > 0) registry.Unregister(ClientInitialDcid);
     }

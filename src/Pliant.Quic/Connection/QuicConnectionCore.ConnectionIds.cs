@@ -18,6 +18,14 @@ public sealed partial class QuicConnectionCore
 
     internal IEnumerable<ConnectionId> LocalConnectionIds => _cids.LocalIds;
 
+    /// <summary>Our connection IDs (of every path ID) and the reset tokens we watch no longer reach this connection: it ended.</summary>
+    private void UnregisterConnectionIds()
+    {
+        _cids.UnregisterAll();
+        if (_mp is not { } mp) return;
+        for (uint id = 1; id <= mp.LocalMaxPathId; id++) mp.CidsOf(id)?.UnregisterAll();
+    }
+
     private void OnRetireConnectionId(ulong sequence, ConnectionId packetDcid)
     {
         if (_cids.OnRetireConnectionId(sequence, packetDcid) && _handshakeComplete) _cids.TopUp();

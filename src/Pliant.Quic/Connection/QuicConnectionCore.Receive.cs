@@ -96,14 +96,21 @@ public sealed partial class QuicConnectionCore
         }
         else if (_cids.IsStatelessReset(datagram))
         {
-            // RFC 9000 §10.3.1: a stateless reset ends the connection without any further packet.
-            EnterDraining(nowUs, (ulong)TransportErrorCode.NoError, "stateless reset", isApplication: false, isLocal: false);
+            OnStatelessReset(nowUs);
         }
         else
         {
             Statistics.PacketsDropped++;
         }
 
+    }
+
+    /// <summary>RFC 9000 §10.3.1: a stateless reset ends the connection without any further packet.</summary>
+    internal void OnStatelessReset(long nowUs)
+    {
+        _lastNowUs = nowUs;
+        if (_state is ConnectionState.Closed or ConnectionState.Draining) return;
+        EnterDraining(nowUs, (ulong)TransportErrorCode.NoError, "stateless reset", isApplication: false, isLocal: false);
     }
 
     /// <summary>

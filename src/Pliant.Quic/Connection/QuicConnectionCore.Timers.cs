@@ -200,7 +200,7 @@ public sealed partial class QuicConnectionCore
         catch (Exception)
         {
             _state = ConnectionState.Closed;
-            try { _cids.UnregisterAll(); } catch (Exception) { /* already failing: the endpoint forgets it anyway */ }
+            try { UnregisterConnectionIds(); } catch (Exception) { /* already failing: the endpoint forgets it anyway */ }
             StopQlog();
             _registry?.HandshakeEnded(this);
         }
@@ -267,7 +267,7 @@ public sealed partial class QuicConnectionCore
         _state = ConnectionState.Closed;
         _deadlines.StopAll();
         _registry?.HandshakeEnded(this);
-        _cids.UnregisterAll();
+        UnregisterConnectionIds();
         _streams.OnConnectionClosed();
         // Nothing is sent or received any more: every pooled buffer goes back to the pool now, not to the
         // garbage collector with the connection (a short connection's chunks were allocated afresh each time).

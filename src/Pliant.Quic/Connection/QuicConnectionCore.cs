@@ -37,6 +37,19 @@ internal interface IConnectionIdRegistry
     /// have output or a new timer now. The endpoint keeps such connections on its active list.
     /// </summary>
     void Activity(QuicConnectionCore connection);
+
+    /// <summary>
+    /// RFC 9000 §10.3.1: the stateless reset token of a peer connection ID the connection now sends to. A
+    /// datagram that reaches no connection by its connection ID but ends with this token resets the connection.
+    /// </summary>
+    void RegisterResetToken(UInt128 token, QuicConnectionCore connection)
+    {
+    }
+
+    /// <summary>The connection no longer uses the connection ID of <paramref name="token"/> (retired, or the connection ended).</summary>
+    void UnregisterResetToken(UInt128 token, QuicConnectionCore connection)
+    {
+    }
 }
 
 /// <summary>

@@ -17,6 +17,9 @@ namespace Pliant.Quic.Connection;
 public sealed partial class QuicEndpointCore : IConnectionIdRegistry
 {
     private readonly Dictionary<ConnectionId, QuicConnectionCore> _byCid = [];
+    // RFC 9000 §10.3.1: the reset tokens of the peer connection IDs our connections send to (one per connection
+    // and path in use), so a stateless reset — which carries no connection ID of ours — reaches its connection.
+    private readonly Dictionary<UInt128, QuicConnectionCore> _byResetToken = [];
     private readonly List<QuicConnectionCore> _connections = [];
     // Connections with something going on (input, output, events, the application acting, a timer due):
     // the only ones a pass looks at. The others wait in the timer heap (lazy entries: an entry whose
@@ -99,6 +102,14 @@ public sealed partial class QuicEndpointCore : IConnectionIdRegistry
         }
         if (!h.IsLongHeader)
         {
+            // RFC 9000 §10.3.1: a datagram that matches no connection ID but ends with a reset token in use is a
+            // stateless reset (the smallest is 21 bytes); it is never answered with one (§10.3.3, no loops).
+            if (datagram.Length >= 21 && _byResetToken.TryGetValue(System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(datagram[^16..]), out var reset))
+            {
+                Activate(reset);
+                reset.OnStatelessReset(nowUs);
+                return;
+            }
             SendStatelessReset(nowUs, h.DestinationConnectionId, datagram.Length, from);
             Statistics.DroppedDatagrams++;
             return;
@@ -328,6 +339,13 @@ public sealed partial class QuicEndpointCore : IConnectionIdRegistry
     void IConnectionIdRegistry.Register(ConnectionId cid, QuicConnectionCore connection) => _byCid[cid] = connection;
 
     void IConnectionIdRegistry.Unregister(ConnectionId cid) => _byCid.Remove(cid);
+
+    void IConnectionIdRegistry.RegisterResetToken(UInt128 token, QuicConnectionCore connection) => _byResetToken[token] = connection;
+
+    void IConnectionIdRegistry.UnregisterResetToken(UInt128 token, QuicConnectionCore connection)
+    {
+        if (_byResetToken.TryGetValue(token, out var c) && ReferenceEquals(c, connection)) _byResetToken.Remove(token);
+    }
 
     IConnectionIdGenerator? IConnectionIdRegistry.Generator => Options.ConnectionIdGenerator;
 
