@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using static Pliant.Quic.Diagnostics.QlogRecord;
 
 namespace Pliant.Quic.Diagnostics;
@@ -34,18 +37,18 @@ internal sealed class QlogFormatter
         var r = block[at..];
         switch (r[0])
         {
-            case PacketSent: return FormatSent(r, text, out size);
-            case PacketReceived: return FormatReceived(r, text, out size);
-            case PacketLost:
+            case Kind.PacketSent: return FormatSent(r, text, out size);
+            case Kind.PacketReceived: return FormatReceived(r, text, out size);
+            case Kind.PacketLost:
                 size = LostSize;
                 return FormatLost(r, text);
-            case Metrics:
+            case Kind.Metrics:
                 size = MetricsSize;
                 return FormatMetrics(r, text);
-            case Dropped:
+            case Kind.Dropped:
                 size = DroppedSize;
                 return FormatDropped(r, text);
-            case Raw:
+            case Kind.Raw:
                 int length = I32(r, 1);
                 size = RawHeaderSize + length;
                 r.Slice(RawHeaderSize, length).CopyTo(text);
@@ -58,11 +61,12 @@ internal sealed class QlogFormatter
     /// <summary>The most text the record at <paramref name="at"/> can become (a raw record: its own length).</summary>
     public static int RecordTextBound(ReadOnlySpan<byte> block, int at) => block[at] switch
     {
-        Raw => I32(block, at + 1),
-        PacketSent or PacketReceived => MaxTextSize(U16(block, at + 2)),
+        Kind.Raw => I32(block, at + 1),
+        Kind.PacketSent or Kind.PacketReceived => MaxTextSize(U16(block, at + 2)),
         _ => 512,
     };
 
+    // Stream and crypto data lengths go in the frame's raw.payload_length (quic-events-13 StreamFrame, CryptoFrame).
     private static int FormatSent(ReadOnlySpan<byte> r, Span<byte> t, out int size)
     {
         int frames = U16(r, 2);
@@ -81,17 +85,17 @@ internal sealed class QlogFormatter
                     n = Number(t, n, U64(r, p + 1));
                     n = Put(t, n, ",\"offset\":"u8);
                     n = Number(t, n, U64(r, p + 9));
-                    n = Put(t, n, ",\"length\":"u8);
+                    n = Put(t, n, fin ? ",\"fin\":true,\"raw\":{\"payload_length\":"u8 : ",\"raw\":{\"payload_length\":"u8);
                     n = Number(t, n, (uint)I32(r, p + 17));
-                    n = Put(t, n, fin ? ",\"fin\":true}"u8 : "}"u8);
+                    n = Put(t, n, "}}"u8);
                     p += 21;
                     break;
                 case SentFrameKind.Crypto:
                     n = Put(t, n, "{\"frame_type\":\"crypto\",\"offset\":"u8);
                     n = Number(t, n, U64(r, p));
-                    n = Put(t, n, ",\"length\":"u8);
+                    n = Put(t, n, ",\"raw\":{\"payload_length\":"u8);
                     n = Number(t, n, (uint)I32(r, p + 8));
-                    t[n++] = (byte)'}';
+                    n = Put(t, n, "}}"u8);
                     p += 12;
                     break;
                 case SentFrameKind.Plugin:
@@ -200,6 +204,9 @@ internal sealed class QlogFormatter
         return Put(t, n, "}}}\n"u8);
     }
 
+    // Inlined: the constants' lengths are known to the JIT, which copies them with a few vector moves instead of a
+    // call to Memmove (half the formatting time before).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Put(Span<byte> t, int n, ReadOnlySpan<byte> s)
     {
         s.CopyTo(t[n..]);
@@ -234,37 +241,42 @@ internal sealed class QlogFormatter
     internal static int Number(Span<byte> t, int n, ulong v)
     {
         int digits = DigitCount(v);
-        int end = n + digits;
-        var d = t.Slice(n, digits);
-        int i = digits;
-        var table = Digits2;
+        _ = t[n + digits - 1]; // one bounds check for all the digits below
+        ref byte last = ref Unsafe.Add(ref MemoryMarshal.GetReference(t), n + digits - 1);
+        ref byte pairs = ref MemoryMarshal.GetReference(Digits2);
         while (v >= 100)
         {
-            int pair = (int)(v % 100) * 2;
-            v /= 100;
-            d[--i] = table[pair + 1];
-            d[--i] = table[pair];
+            ulong q = v / 100;
+            int pair = (int)(v - q * 100) * 2;
+            v = q;
+            last = Unsafe.Add(ref pairs, pair + 1);
+            Unsafe.Subtract(ref last, 1) = Unsafe.Add(ref pairs, pair);
+            last = ref Unsafe.Subtract(ref last, 2);
         }
         if (v >= 10)
         {
-            d[1] = table[(int)v * 2 + 1];
-            d[0] = table[(int)v * 2];
+            last = Unsafe.Add(ref pairs, (int)v * 2 + 1);
+            Unsafe.Subtract(ref last, 1) = Unsafe.Add(ref pairs, (int)v * 2);
         }
         else
         {
-            d[0] = (byte)('0' + v);
+            last = (byte)('0' + v);
         }
-        return end;
+        return n + digits;
     }
 
+    private static ReadOnlySpan<ulong> PowersOf10 =>
+    [
+        1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000, 10000000000, 100000000000,
+        1000000000000, 10000000000000, 100000000000000, 1000000000000000, 10000000000000000, 100000000000000000,
+        1000000000000000000, 10000000000000000000,
+    ];
+
+    /// <summary>Decimal digits of <paramref name="v"/>: log10 from log2 (1233/4096 ≈ log10 2), corrected by one compare.</summary>
     private static int DigitCount(ulong v)
     {
-        int digits = 1;
-        while (v >= 10000) { v /= 10000; digits += 4; }
-        if (v >= 10) digits++;
-        if (v >= 100) digits++;
-        if (v >= 1000) digits++;
-        return digits;
+        int guess = (BitOperations.Log2(v | 1) + 1) * 1233 >> 12; // digits of 2^bits - 1 .. one less than v may have
+        return guess + ((v | 1) >= PowersOf10[guess] ? 1 : 0); // v | 1: zero has one digit
     }
 
     private static string SentKindName(SentFrameKind kind) => kind switch

@@ -139,112 +139,29 @@ public sealed class QlogTrace : IDisposable
     /// <summary>quic:packet_sent, with the frames the packet carries.</summary>
     internal void PacketSent(long nowUs, SentPacket packet, bool zeroRtt)
     {
-        var frames = packet.Frames;
-        int count = Math.Min(frames.Count, MaxFramesPerEvent);
-        var b = Reserve(PacketHeaderSize + count * MaxSentFrameSize);
-        if (b.IsEmpty) return;
-        b[0] = QlogRecord.PacketSent;
-        b[1] = packet.Space switch
-        {
-            PacketSpace.Initial => Initial,
-            PacketSpace.Handshake => Handshake,
-            _ => zeroRtt ? ZeroRtt : OneRtt, // 0-RTT shares the application space
-        };
-        PutU16(b, 2, count);
-        PutI64(b, 4, Time(nowUs));
-        PutU64(b, 12, packet.PacketNumber);
-        PutI32(b, 20, packet.Size);
-        int p = PacketHeaderSize;
-        for (int i = 0; i < count; i++)
-        {
-            var f = frames[i];
-            b[p++] = (byte)f.Kind;
-            switch (f.Kind)
-            {
-                case SentFrameKind.Stream:
-                    b[p] = f.Fin ? (byte)1 : (byte)0;
-                    PutU64(b, p + 1, f.StreamId);
-                    PutU64(b, p + 9, f.Offset);
-                    PutI32(b, p + 17, f.Length);
-                    p += 21;
-                    break;
-                case SentFrameKind.Crypto:
-                    PutU64(b, p, f.Offset);
-                    PutI32(b, p + 8, f.Length);
-                    p += 12;
-                    break;
-                case SentFrameKind.Plugin:
-                    PutU64(b, p, f.Value);
-                    p += 8;
-                    break;
-            }
-        }
-        Commit(p);
+        var b = Reserve(SentSize(packet));
+        if (!b.IsEmpty) Commit(WriteSent(b, Time(nowUs), packet, zeroRtt));
     }
 
     /// <summary>quic:packet_received, with the types of the frames it carried.</summary>
     internal void PacketReceived(long nowUs, PacketType type, ulong packetNumber, int length, List<ulong> frameTypes)
     {
-        var b = Reserve(PacketHeaderSize + Math.Min(frameTypes.Count, MaxFramesPerEvent) * MaxReceivedEntrySize);
-        if (b.IsEmpty) return;
-        b[0] = QlogRecord.PacketReceived;
-        b[1] = type switch
-        {
-            PacketType.Initial => Initial,
-            PacketType.Handshake => Handshake,
-            PacketType.ZeroRtt => ZeroRtt,
-            PacketType.OneRtt => OneRtt,
-            PacketType.Retry => Retry,
-            _ => UnknownPacket,
-        };
-        PutI64(b, 4, Time(nowUs));
-        PutU64(b, 12, packetNumber);
-        PutI32(b, 20, length);
-        int p = PacketHeaderSize, entries = 0;
-        for (int i = 0; i < frameTypes.Count && entries < MaxFramesPerEvent; entries++)
-        {
-            byte code = FrameCode(frameTypes[i++]);
-            b[p++] = code;
-            if (code == 0)
-            {
-                // A run of padding bytes (each one a frame, RFC 9000 §19.1) is one entry with its length.
-                int run = 1;
-                while (i < frameTypes.Count && frameTypes[i] == 0 && run < ushort.MaxValue) { i++; run++; }
-                PutU16(b, p, run);
-                p += 2;
-            }
-        }
-        PutU16(b, 2, entries);
-        Commit(p);
+        var b = Reserve(ReceivedSize(frameTypes.Count));
+        if (!b.IsEmpty) Commit(WriteReceived(b, Time(nowUs), type, packetNumber, length, frameTypes));
     }
 
     /// <summary>quic:recovery_metrics_updated (RTTs in milliseconds, as the schema asks).</summary>
     internal void MetricsUpdated(long nowUs, RttEstimator rtt, ICongestionController cc, int ptoCount)
     {
         var b = Reserve(MetricsSize);
-        if (b.IsEmpty) return;
-        b[0] = QlogRecord.Metrics;
-        PutI32(b, 1, ptoCount);
-        PutI64(b, 5, Time(nowUs));
-        PutI64(b, 13, Math.Max(0, rtt.MinRtt));
-        PutI64(b, 21, rtt.SmoothedRtt);
-        PutI64(b, 29, rtt.LatestRtt);
-        PutI64(b, 37, rtt.RttVar);
-        PutI64(b, 45, cc.Window);
-        PutI64(b, 53, cc.BytesInFlight);
-        Commit(MetricsSize);
+        if (!b.IsEmpty) Commit(WriteMetrics(b, Time(nowUs), rtt, cc, ptoCount));
     }
 
     /// <summary>quic:packet_lost.</summary>
     internal void PacketLost(long nowUs, SentPacket packet)
     {
         var b = Reserve(LostSize);
-        if (b.IsEmpty) return;
-        b[0] = QlogRecord.PacketLost;
-        b[1] = packet.Space switch { PacketSpace.Initial => Initial, PacketSpace.Handshake => Handshake, _ => OneRtt };
-        PutI64(b, 2, Time(nowUs));
-        PutU64(b, 10, packet.PacketNumber);
-        Commit(LostSize);
+        if (!b.IsEmpty) Commit(WriteLost(b, Time(nowUs), packet));
     }
 
     /// <summary>
@@ -284,7 +201,7 @@ public sealed class QlogTrace : IDisposable
         EndEvent();
         // What follows (the closing period) is short; a connection whose endpoint stops before it ends is never
         // finished, so the trace so far is handed over here.
-        HandOver();
+        HandOver(last: true);
     }
 
     /// <summary>Milliseconds are formatted by the writer; the record keeps microseconds since the start, never going back.</summary>
@@ -308,21 +225,15 @@ public sealed class QlogTrace : IDisposable
             int need = size + DroppedSize;
             if (_block is not null && _block.Length < need)
             {
-                ArrayPool<byte>.Shared.Return(_block); // a record larger than a block: a block of its own
+                QlogWriter.ReturnBlock(_block); // a record larger than a block: a block of its own
                 _block = null;
             }
-            // A trace's first block is small: an idle connection holds 4 KiB, a busy one 64 KiB blocks.
-            _block ??= ArrayPool<byte>.Shared.Rent(Math.Max(need, _handedOver ? QlogWriter.BlockSize : QlogWriter.FirstBlockSize));
+            _block ??= QlogWriter.RentBlock(need, first: !_handedOver);
         }
         if (_reportDrops)
         {
             _reportDrops = false;
-            var d = _block.AsSpan(_pos, DroppedSize);
-            d[0] = Dropped;
-            PutI64(d, 1, _lastTimeUs);
-            PutI64(d, 9, _dropped);
-            _pos += DroppedSize;
-            _records++;
+            _pos += WriteDropped(_block.AsSpan(_pos), _lastTimeUs, _dropped); // not an event: not counted if dropped
         }
         return _block.AsSpan(_pos, size);
     }
@@ -337,11 +248,11 @@ public sealed class QlogTrace : IDisposable
     /// Gives the current block to the writer and starts the next one; when the writer is too far behind, the
     /// block's events are dropped (counted) and the block is reused.
     /// </summary>
-    private void HandOver()
+    private void HandOver(bool last = false)
     {
         if (_block is null || _pos == 0) return;
         _handedOver = true;
-        if (QlogWriter.TryWrite(_file, _block, _pos))
+        if (QlogWriter.TryWrite(_file, _block, _pos, last))
         {
             _block = null;
         }
@@ -375,11 +286,7 @@ public sealed class QlogTrace : IDisposable
         _text.Advance(1);
         var text = _text.WrittenSpan;
         var b = Reserve(RawHeaderSize + text.Length);
-        if (b.IsEmpty) return;
-        b[0] = QlogRecord.Raw;
-        PutI32(b, 1, text.Length);
-        text.CopyTo(b[RawHeaderSize..]);
-        Commit(RawHeaderSize + text.Length);
+        if (!b.IsEmpty) Commit(WriteRaw(b, text));
     }
 
     /// <summary>A rare event's JSON writer, positioned inside <c>data</c>; null when the trace is off.</summary>
@@ -435,9 +342,9 @@ public sealed class QlogTrace : IDisposable
     public void Dispose()
     {
         if (_disposed) return;
-        HandOver();
+        HandOver(last: true);
         _disposed = true;
-        if (_block is not null) ArrayPool<byte>.Shared.Return(_block);
+        if (_block is not null) QlogWriter.ReturnBlock(_block);
         _block = null;
         QlogWriter.Close(_file);
         _json?.Dispose();

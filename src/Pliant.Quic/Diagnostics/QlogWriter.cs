@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using Microsoft.Win32.SafeHandles;
 
@@ -27,8 +26,9 @@ internal sealed class QlogFile(SafeFileHandle handle)
 /// positional writes, so neither formatting nor file I/O happens on a connection's thread.
 /// </summary>
 /// <remarks>
-/// Bounds: at most <see cref="MaxQueuedBlocksPerFile"/> blocks per trace and <see cref="MaxQueuedBlocks"/> in the
-/// process wait to be written (blocks are 64 KiB, the first of a trace 4 KiB: at most 1 MiB of records per trace and
+/// Bounds: at most <see cref="MaxQueuedBlocksPerFile"/> blocks per trace (and two more at its end: the blocks handed
+/// over when the connection closes and when the trace ends) and <see cref="MaxQueuedBlocks"/> in the process wait to
+/// be written (blocks are 64 KiB, the first of a trace 4 KiB: at most 1 MiB of records per trace and
 /// 16 MiB in all, about 30,000 packet events per trace); a trace whose writer is that far behind drops its events and
 /// says so in a <c>loglevel:warning</c> record instead of blocking the network thread or growing memory. A normal
 /// process exit waits (up to 10 s) for everything handed over to be written.
@@ -43,7 +43,12 @@ internal static class QlogWriter
 
     private readonly record struct Item(QlogFile File, byte[]? Block, int Length, bool Close);
 
+    private const int MaxFreeBlocks = 64; // 4 MiB of empty blocks kept for reuse
+
     private static readonly ConcurrentQueue<Item> s_queue = new();
+    private static readonly ConcurrentQueue<byte[]> s_freeBlocks = new();
+    private static readonly ManualResetEventSlim s_running = new(initialState: true); // reset: paused (tests)
+    private static int s_freeCount;
     private static readonly SemaphoreSlim s_signal = new(0, int.MaxValue);
     private static readonly Lock s_startLock = new();
     private static int s_queuedBlocks;
@@ -61,10 +66,17 @@ internal static class QlogWriter
     /// Hands a block over; false (the block stays the caller's) when the trace or the process already has as many
     /// blocks waiting as the bounds allow.
     /// </summary>
-    public static bool TryWrite(QlogFile file, byte[] block, int length)
+    /// <param name="file">The trace's file.</param>
+    /// <param name="block">Records, the writer's from now on.</param>
+    /// <param name="length">Bytes of records in the block.</param>
+    /// <param name="last">
+    /// The block a closing connection or ending trace hands over (at most two per trace): taken even beyond the
+    /// bounds, so a trace's end and its count of dropped events always reach the file.
+    /// </param>
+    public static bool TryWrite(QlogFile file, byte[] block, int length, bool last = false)
     {
-        if (Volatile.Read(ref file.Queued) >= MaxQueuedBlocksPerFile) return false;
-        if (Interlocked.Increment(ref s_queuedBlocks) > MaxQueuedBlocks)
+        if (!last && Volatile.Read(ref file.Queued) >= MaxQueuedBlocksPerFile) return false;
+        if (Interlocked.Increment(ref s_queuedBlocks) > MaxQueuedBlocks && !last)
         {
             Interlocked.Decrement(ref s_queuedBlocks);
             return false;
@@ -72,6 +84,42 @@ internal static class QlogWriter
         Interlocked.Increment(ref file.Queued);
         Enqueue(new Item(file, block, length, Close: false));
         return true;
+    }
+
+    /// <summary>
+    /// A block for records of at least <paramref name="minimum"/> bytes: a trace's first one small (4 KiB, an idle
+    /// connection holds no more), later ones 64 KiB from the free list the writer refills (no allocation once as
+    /// many blocks were in use as ever before), a larger one for a record that big.
+    /// </summary>
+    public static byte[] RentBlock(int minimum, bool first)
+    {
+        if (first && minimum <= FirstBlockSize) return new byte[FirstBlockSize];
+        if (minimum <= BlockSize && s_freeBlocks.TryDequeue(out var block))
+        {
+            Interlocked.Decrement(ref s_freeCount);
+            return block;
+        }
+        return new byte[Math.Max(minimum, BlockSize)];
+    }
+
+    /// <summary>Keeps a 64 KiB block for reuse (up to 64 of them); others go to the garbage collector.</summary>
+    public static void ReturnBlock(byte[] block)
+    {
+        if (block.Length != BlockSize) return;
+        if (Interlocked.Increment(ref s_freeCount) <= MaxFreeBlocks) s_freeBlocks.Enqueue(block);
+        else Interlocked.Decrement(ref s_freeCount);
+    }
+
+    /// <summary>Holds the writer before its next block until disposed (tests of the bounds).</summary>
+    internal static IDisposable PauseForTests()
+    {
+        s_running.Reset();
+        return new Resume();
+    }
+
+    private sealed class Resume : IDisposable
+    {
+        public void Dispose() => s_running.Set();
     }
 
     /// <summary>Closes the file once everything handed over before is written; never refused.</summary>
@@ -119,6 +167,7 @@ internal static class QlogWriter
         {
             while (s_queue.TryDequeue(out var item))
             {
+                s_running.Wait();
                 Process(item, text);
                 Interlocked.Decrement(ref s_pending);
             }
@@ -142,7 +191,7 @@ internal static class QlogWriter
                 }
                 finally
                 {
-                    ArrayPool<byte>.Shared.Return(block);
+                    ReturnBlock(block);
                     Interlocked.Decrement(ref file.Queued);
                     Interlocked.Decrement(ref s_queuedBlocks);
                 }
