@@ -63,6 +63,27 @@ public class QlogFormatterTests
     }
 
     [Fact]
+    public void TheLongestRecordStaysWithinItsTextBound()
+    {
+        // Every frame at its longest (20-digit numbers, fin): the text fits the bound the writer sizes its buffer by,
+        // and the bytes after the bound stay untouched (constants are copied without bounds checks).
+        var packet = new SentPacket { Space = PacketSpace.Handshake, PacketNumber = ulong.MaxValue, Size = int.MaxValue };
+        for (int i = 0; i < QlogRecord.MaxFramesPerEvent; i++)
+            packet.Frames.Add(new SentFrame(SentFrameKind.Stream, StreamId: ulong.MaxValue, Offset: ulong.MaxValue, Length: int.MaxValue, Fin: true));
+        var block = new byte[QlogRecord.SentSize(packet)];
+        QlogRecord.WriteSent(block, long.MaxValue, packet, zeroRtt: false);
+        int bound = QlogFormatter.RecordTextBound(block, 0);
+        var text = new byte[bound + 64];
+        Array.Fill(text, (byte)0xAA);
+        int n = QlogFormatter.Format(block, 0, text.AsSpan(0, bound), out _);
+        Assert.True(n <= bound);
+        Assert.All(text[bound..], b => Assert.Equal(0xAA, b));
+        using var doc = JsonDocument.Parse(text.AsMemory(1, n - 1));
+        Assert.Equal(QlogRecord.MaxFramesPerEvent, doc.RootElement.GetProperty("data").GetProperty("frames").GetArrayLength());
+        Assert.Throws<ArgumentException>(() => QlogFormatter.Format(block, 0, text.AsSpan(0, bound - 1), out _));
+    }
+
+    [Fact]
     public void ZeroRttAndHandshakePacketsAreNamed()
     {
         var packet = new SentPacket { Space = PacketSpace.Application, PacketNumber = 1, Size = 100 };
