@@ -41,11 +41,16 @@ internal static partial class BenchCommand
         var ngtcp2Cc = new Option<string>("--ngtcp2-cc") { Description = "with --path --vs-ngtcp2: ngtcp2's controllers, comma-separated (cubic, reno, bbr, bbr2)", DefaultValueFactory = _ => "cubic,bbr2" };
         var seed = new Option<ulong>("--seed") { Description = "with --path: the relay's seed (every loss is a function of it and the traffic)", DefaultValueFactory = _ => 1 };
         var qlog = new Option<bool>("--qlog") { Description = "cost of qlog: the same download with both sides writing qlog (QLOGDIR in /dev/shm) and without, interleaved rounds (--runs, default 3); goal: server CPU per GiB <= 1.10x" };
+        var multipath = new Option<bool>("--multipath") { Description = $"multipath: pliant get over two rate-limited relayed paths against the best single path, interleaved (--size default {BenchMultipath.DefaultSizeMiB}, --runs default 3, --path-rate, --path-delay), then one path blackholed mid-transfer; last line: multipath speedup" };
+        var pathRate = new Option<string>("--path-rate") { Description = "with --multipath: each path's rate, both directions", DefaultValueFactory = _ => "50mbit" };
+        var pathDelay = new Option<string>("--path-delay") { Description = "with --multipath: each path's one-way delay", DefaultValueFactory = _ => "10ms" };
         var wasmVsNode = new Option<bool>("--wasm-vs-node") { Description = "Pliant.Wasm against Node's V8 on eight C kernels, with and without -msimd128 (same as pliant wasm bench; --runs: interleaved rounds, default 3)" };
 
         var cmd = new Command("bench", "Loopback benchmark: Pliant↔Pliant download (and ngtcp2 side by side).");
-        foreach (var o in new Option[] { size, runs, vs, cross, handshakes, script, timeout, warmup, pinCpu, plugin, cc, isolation, pluginDir, flood, count, connections, concurrency, idle, threads, route, path, ngtcp2Cc, seed, wasmVsNode, qlog }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { size, runs, vs, cross, handshakes, script, timeout, warmup, pinCpu, plugin, cc, isolation, pluginDir, flood, count, connections, concurrency, idle, threads, route, path, ngtcp2Cc, seed, wasmVsNode, qlog, multipath, pathRate, pathDelay }) cmd.Options.Add(o);
         cmd.SetAction(pr => pr.GetValue(wasmVsNode) ? WasmBench.Run(new WasmBench.Options(null, "node", Math.Max(1, pr.GetValue(runs) ?? 3), [], false, false))
+            : pr.GetValue(multipath) ? BenchMultipath.Run(Math.Max(1, pr.GetValue(size) ?? BenchMultipath.DefaultSizeMiB), Math.Max(1, pr.GetValue(runs) ?? 3),
+                pr.GetValue(pathRate)!, pr.GetValue(pathDelay)!, TimeSpan.FromSeconds(pr.GetValue(timeout)))
             : pr.GetValue(path) is { } spec ? RunPath(spec, CcList(pr.GetValue(cc) ?? string.Join(',', PathControllers), PathControllers),
                 pr.GetValue(vs) ? CcList(pr.GetValue(ngtcp2Cc) ?? "", Ngtcp2Controllers) : [], pr.GetValue(seed), new Settings(
                 pr.GetValue(size) ?? PathDefaultSizeMiB, Math.Max(1, pr.GetValue(runs) ?? PathDefaultRounds), false, false, 0,

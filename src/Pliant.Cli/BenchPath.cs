@@ -141,7 +141,8 @@ internal static partial class BenchCommand
         return new PathPeers(s, server, client, relays);
     }
 
-    private static ImpairmentRelay StartRelay(int serverPort, ImpairmentSettings impairment, ulong seed) => ImpairmentRelay.Start(new RelayOptions
+    /// <summary>A relay on loopback in front of <paramref name="serverPort"/>, impairing both directions alike.</summary>
+    internal static ImpairmentRelay StartRelay(int serverPort, ImpairmentSettings impairment, ulong seed) => ImpairmentRelay.Start(new RelayOptions
     {
         ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0),
         TargetEndPoint = new IPEndPoint(IPAddress.Loopback, serverPort),

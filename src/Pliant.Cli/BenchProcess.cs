@@ -99,6 +99,26 @@ internal sealed class BenchProcess : IDisposable
         }
     }
 
+    /// <summary>Every line of standard output until the process closes it (or <paramref name="timeout"/> passes).</summary>
+    public List<string> ReadLines(TimeSpan timeout)
+    {
+        var lines = new List<string>();
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < timeout)
+        {
+            try
+            {
+                if (_lines.TryTake(out var line, timeout - deadline.Elapsed)) lines.Add(line);
+                else if (_lines.IsCompleted) break;
+            }
+            catch (InvalidOperationException)
+            {
+                break; // completed
+            }
+        }
+        return lines;
+    }
+
     /// <summary>The next stdout line starting with <paramref name="prefix"/> (other lines are skipped), or null on timeout/exit.</summary>
     public string? WaitForLine(string prefix, TimeSpan timeout)
     {

@@ -57,10 +57,22 @@ internal static class GetCommand
         };
 
         var qlog = new Option<string?>("--qlog") { Description = "Write a qlog of the connection (JSON-SEQ, ODCID_client.sqlog) into DIR; default: the QLOGDIR environment variable" };
+        var multipath = new Option<bool>("--multipath")
+        {
+            Description = "Offer multipath QUIC (draft-ietf-quic-multipath-21; the server needs it too, pliant serve --multipath) and open a path " +
+                          "from each --bind address after the first; prints one line per path at the end",
+        };
+        var bind = new Option<string?>("--bind")
+        {
+            Description = "Local addresses, comma-separated: LOCAL[=REMOTE]. The first is path 0's (the connection's own socket); with --multipath " +
+                          "each further one opens a path from LOCAL (port optional) to REMOTE (ADDR:PORT; default: the server's address)",
+        };
+        var scheduler = new Option<string>("--scheduler") { Description = "With --multipath: how packets are spread over the paths: lowest-rtt or round-robin", DefaultValueFactory = _ => "lowest-rtt" };
+        scheduler.AcceptOnlyFromAmong("lowest-rtt", "round-robin");
 
         var cmd = new Command("get", "Download over HTTP/3");
         cmd.Arguments.Add(urls);
-        foreach (var o in new Option[] { output, insecure, pin, ciphers, groups, version, session, keyUpdate, migrate, rebind, quiet, connectTimeout, idleTimeout, connect, padHello, cc, qlog }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { output, insecure, pin, ciphers, groups, version, session, keyUpdate, migrate, rebind, quiet, connectTimeout, idleTimeout, connect, padHello, cc, qlog, multipath, bind, scheduler }) cmd.Options.Add(o);
         var pluginOptions = PluginCliOptions.AddTo(cmd);
         cmd.SetAction(async (pr, ct) =>
         {
@@ -84,6 +96,9 @@ internal static class GetCommand
                 Connect = pr.GetValue(connect),
                 ClientHelloPadding = pr.GetValue(padHello),
                 QlogDirectory = pr.GetValue(qlog),
+                Multipath = pr.GetValue(multipath),
+                Bind = pr.GetValue(bind),
+                Scheduler = pr.GetValue(scheduler) == "round-robin" ? PathSchedulerKind.RoundRobin : PathSchedulerKind.LowestRtt,
             };
             return await RunAsync(opts, ct).ConfigureAwait(false);
         });
@@ -113,6 +128,15 @@ internal static class GetCommand
 
         /// <summary><c>--pad-hello</c>: bytes of TLS padding in the ClientHello.</summary>
         public int ClientHelloPadding { get; init; }
+
+        /// <summary><c>--multipath</c>: offer multipath and open a path per extra <c>--bind</c> address.</summary>
+        public bool Multipath { get; init; }
+
+        /// <summary><c>--bind LOCAL[=REMOTE],…</c>.</summary>
+        public string? Bind { get; init; }
+
+        /// <summary><c>--scheduler</c>.</summary>
+        public PathSchedulerKind Scheduler { get; init; }
     }
 
     internal enum PathChange { None, Migrate, Rebind }
@@ -139,6 +163,8 @@ internal static class GetCommand
             var remote = o.Connect is { } c
                 ? CliSupport.ParseEndPoint(c, first.IsDefaultPort || first.Port <= 0 ? 443 : first.Port)
                 : await CliSupport.ResolveAsync(first, ct).ConfigureAwait(false);
+            var binds = MultipathCli.ParseBinds(o.Bind);
+            if (binds.Count > 1 && !o.Multipath) throw new CliException(ExitCodes.Usage, "more than one --bind address needs --multipath");
             var options = new QuicClientConnectionOptions
             {
                 RemoteEndPoint = remote,
@@ -157,6 +183,9 @@ internal static class GetCommand
                 IdleTimeout = TimeSpan.FromSeconds(o.IdleTimeoutSeconds > 0 ? o.IdleTimeoutSeconds : 30),
                 CongestionControl = o.CongestionControl,
                 QlogDirectory = o.QlogDirectory,
+                LocalEndPoint = binds.Count > 0 ? binds[0].Local : null,
+                MaxPathId = o.Multipath ? MultipathCli.MaxPathId : null,
+                PathScheduler = o.Scheduler,
                 ExtraTransportParameters = o.Plugins?.TransportParameters ?? [],
                 ConfigureCore = o.Plugins is { IsEmpty: false } ps ? core => ps.AttachTo(core) : null,
             };
@@ -186,8 +215,10 @@ internal static class GetCommand
                 };
             }
 
+            if (o.Multipath) await MultipathCli.OpenPathsAsync(conn, binds, o.Quiet, ct).ConfigureAwait(false);
             var h3 = await Http3ClientConnection.ConnectAsync(new H3Adapter(conn), null, ct).ConfigureAwait(false);
             long total = 0;
+            var gaps = new MultipathCli.GapClock();
             var progress = new Progress(o, targets);
             using var keyUpdateCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
             var keyUpdateTask = o.KeyUpdate ? KeyUpdateLoopAsync(conn, () => Interlocked.Read(ref total), keyUpdateCts.Token) : Task.FromResult(false);
@@ -200,7 +231,7 @@ internal static class GetCommand
                 {
                     try
                     {
-                        var n = await FetchAsync(h3, t, len => setLength(i, len), b => { Interlocked.Add(ref total, b); report(i, b); }, ct).ConfigureAwait(false);
+                        var n = await FetchAsync(h3, t, len => setLength(i, len), b => { Interlocked.Add(ref total, b); report(i, b); gaps.Note(); }, ct).ConfigureAwait(false);
                         return (ok: true, msg: "");
                     }
                     catch (CliException ex)
@@ -242,8 +273,10 @@ internal static class GetCommand
             if (!o.Quiet) Console.WriteLine(ConnectionInfo.QpackSummary(h3));
             foreach (var e in conn.PluginEventLog) Console.WriteLine($"plugin {e.PluginId}: {e.Message}");
             foreach (var f in failures) Console.Error.WriteLine("pliant get: " + f);
+            if (o.Multipath) MultipathCli.PrintPaths(conn, Console.Out);
             var secs = Math.Max(elapsed.TotalSeconds, 1e-6);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bytes={total} time_s={secs:0.000} goodput_mbit={total * 8 / secs / 1e6:0.0}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bytes={total} time_s={secs:0.000} goodput_mbit={total * 8 / secs / 1e6:0.0}") +
+                (o.Multipath ? string.Create(CultureInfo.InvariantCulture, $" max_gap_ms={gaps.MaxGap.TotalMilliseconds:0}") : ""));
             if (o.PathChange != PathChange.None)
             {
                 if (pathChanged is null)

@@ -49,10 +49,11 @@ internal static class ServeCommand
         var serverId = new Option<string?>("--server-id") { Description = "This server's QUIC-LB server ID (hex; shorter than the configured length: a host prefix). Default: the --lb-config server whose address is --listen" };
         var configId = new Option<int?>("--config-id") { Description = "Which configuration of --lb-config (needed when it has several)" };
         var qlog = new Option<string?>("--qlog") { Description = "Write a qlog of every connection (JSON-SEQ, ODCID_server.sqlog) into DIR; default: the QLOGDIR environment variable" };
+        var multipath = new Option<bool>("--multipath") { Description = "Offer multipath QUIC (draft-ietf-quic-multipath-21, path IDs 0-3): clients that offer it too may open more paths (pliant get --multipath --bind)" };
 
         var cmd = new Command("serve", "Serve files over HTTP/3. " + SafeDefaults());
         cmd.Arguments.Add(dir);
-        foreach (var o in new Option[] { listen, cert, key, retry, noEarlyData, cc, quiet, idleTimeout, threads, behindRouter, lbConfig, serverId, configId, qlog }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { listen, cert, key, retry, noEarlyData, cc, quiet, idleTimeout, threads, behindRouter, lbConfig, serverId, configId, qlog, multipath }) cmd.Options.Add(o);
         var pluginOptions = PluginCliOptions.AddTo(cmd);
         cmd.SetAction(async (pr, ct) =>
         {
@@ -63,7 +64,7 @@ internal static class ServeCommand
                     CliSupport.ParseEndPoint(pr.GetValue(listen)!, 4433));
                 return await RunAsync(pr.GetValue(dir)!, pr.GetValue(listen)!, pr.GetValue(cert), pr.GetValue(key), pr.GetValue(retry), !pr.GetValue(noEarlyData),
                     pr.GetValue(cc)!, pr.GetValue(quiet), TimeSpan.FromSeconds(Math.Max(1, pr.GetValue(idleTimeout))), plugins, routing,
-                    ServeThreads(pr.GetValue(threads), routing), pr.GetValue(qlog), ct).ConfigureAwait(false);
+                    ServeThreads(pr.GetValue(threads), routing), pr.GetValue(qlog), pr.GetValue(multipath), ct).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -109,7 +110,7 @@ internal static class ServeCommand
     }
 
     private static async Task<int> RunAsync(string root, string listen, string? certPath, string? keyPath, bool retry, bool earlyData, string cc, bool quiet,
-        TimeSpan idleTimeout, PluginSetup plugins, Route.ServeRouting routing, int threads, string? qlogDirectory, CancellationToken ct)
+        TimeSpan idleTimeout, PluginSetup plugins, Route.ServeRouting routing, int threads, string? qlogDirectory, bool multipath, CancellationToken ct)
     {
         if (threads > 1 && (routing.BehindRouter is not null || routing.Generator is not null))
             throw new CliException(ExitCodes.Usage, "--threads above 1 picks its own connection IDs: not with --behind-router or --lb-config");
@@ -139,6 +140,7 @@ internal static class ServeCommand
                 CongestionControl = CliSupport.ParseCongestionControl(cc) ?? CongestionControlAlgorithm.Cubic,
                 IdleTimeout = idleTimeout,
                 QlogDirectory = qlogDirectory,
+                MaxPathId = multipath ? MultipathCli.MaxPathId : null,
                 ExtraTransportParameters = plugins.TransportParameters,
                 ConfigureCore = plugins.IsEmpty ? null : core => plugins.AttachTo(core),
             },

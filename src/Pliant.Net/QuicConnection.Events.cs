@@ -70,6 +70,11 @@ public sealed partial class QuicConnection
             case ConnectionEventKind.EarlyDataRejected:
                 Log.EarlyDataRejected(_driver.Logger, RemoteEndPoint);
                 break;
+            case ConnectionEventKind.PathOpened:
+            case ConnectionEventKind.PathValidated:
+            case ConnectionEventKind.PathAbandoned:
+                OnPathEventLocked(e);
+                break;
             case ConnectionEventKind.Closed:
                 var error = CloseErrors.FromClosedEvent(e);
                 Log.ConnectionClosed(_driver.Logger, RemoteEndPoint, error.Message);
@@ -90,6 +95,7 @@ public sealed partial class QuicConnection
         _datagrams.Writer.TryComplete();
         _streamsAvailable?.TrySetException(error);
         _streamsAvailable = null;
+        FailPathWaitersLocked(error);
         foreach (var stream in _streams.Values) stream.OnConnectionClosedLocked(error);
         _closed.TrySetResult();
         if (!Core.IsClosed) _driver.TrackClosing(this);

@@ -39,6 +39,16 @@ public abstract class QuicConnectionOptions
     /// <summary>Congestion controller; null keeps the default (CUBIC).</summary>
     public CongestionControlAlgorithm? CongestionControl { get; set; }
 
+    /// <summary>
+    /// Multipath QUIC (draft-ietf-quic-multipath-21): the largest path ID accepted (at most
+    /// <see cref="Pliant.Quic.Connection.QuicConnectionOptions.MaxPathIdLimit"/>). Null (default): single-path. Both
+    /// sides must set it; a client then opens paths with <see cref="QuicConnection.OpenPathAsync"/>.
+    /// </summary>
+    public uint? MaxPathId { get; set; }
+
+    /// <summary>How a multipath connection spreads packets over its validated paths.</summary>
+    public PathSchedulerKind PathScheduler { get; set; } = PathSchedulerKind.LowestRtt;
+
     /// <summary>Mark packets ECT(0) and validate ECN on the path (RFC 9000 §13.4).</summary>
     public bool EnableEcn { get; set; } = true;
 

@@ -24,6 +24,10 @@ public enum SentFrameKind : byte
     Datagram,
     /// <summary>A frame a plugin defined; <see cref="SentFrame.Value"/> is the plugin's handle.</summary>
     Plugin,
+    /// <summary>PATH_ABANDON (multipath); <see cref="SentFrame.StreamId"/> is the path ID, Value the error code.</summary>
+    PathAbandon,
+    /// <summary>PATH_STATUS_AVAILABLE/BACKUP; <see cref="SentFrame.StreamId"/> is the path ID, Value the sequence number.</summary>
+    PathStatus,
 }
 
 /// <summary>

@@ -24,4 +24,16 @@ public enum TransportErrorCode : ulong
     VersionNegotiationError = 0x11,
     /// <summary>First of the CRYPTO_ERROR range 0x0100–0x01ff (RFC 9001 §4.8).</summary>
     CryptoErrorBase = 0x0100,
+
+    // draft-ietf-quic-multipath-21 §4.2.1 and §6: registered as transport error codes, defined for
+    // the Error Code field of PATH_ABANDON (a path closes, the connection does not).
+
+    /// <summary>APPLICATION_ABANDON_PATH: the path is abandoned at the application's request (draft-ietf-quic-multipath-21 §4.2.1).</summary>
+    ApplicationAbandonPath = 0x3e,
+    /// <summary>PATH_RESOURCE_LIMIT_REACHED: no resources to maintain the path (draft-ietf-quic-multipath-21 §4.2.1).</summary>
+    PathResourceLimitReached = 0x3e75,
+    /// <summary>PATH_UNSTABLE_OR_POOR: the interface is unstable or performs poorly (draft-ietf-quic-multipath-21 §4.2.1).</summary>
+    PathUnstableOrPoor = 0x3e76,
+    /// <summary>NO_CID_AVAILABLE_FOR_PATH: no connection ID for the path (draft-ietf-quic-multipath-21 §4.2.1).</summary>
+    NoCidAvailableForPath = 0x3e77,
 }

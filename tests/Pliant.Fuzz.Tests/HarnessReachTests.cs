@@ -51,6 +51,17 @@ public class HarnessReachTests
     }
 
     [Fact]
+    public void MultipathFramesAreUnknownWithoutNegotiation()
+    {
+        // The harness's handshake does not negotiate multipath (no initial_max_path_id), so the
+        // "multipath" seed's frames must still close the connection as unknown frames
+        // (draft-ietf-quic-multipath-21 §2; RFC 9000 §12.4: FRAME_ENCODING_ERROR).
+        var seed = new Endpoint1RttTarget().Seeds().First(s => s.Name == "multipath").Data;
+        Assert.Equal(Pliant.Quic.Connection.ConnectionState.Closing, Endpoint1RttTarget.Probe(seed, finish: false));
+        Assert.Equal(Pliant.Quic.Connection.ConnectionState.Closing, Endpoint1RttTarget.Probe(FuzzInput.Build((0, [0x7e, 0x7a, 0x04])), finish: false));
+    }
+
+    [Fact]
     public void TlsSeedsDriveBothHandshakesPastTheirFirstMessage()
     {
         // The recorded ClientHello makes a server answer with its whole first flight (ServerHello at the

@@ -47,6 +47,13 @@ public sealed class Endpoint1RttTarget : FuzzTarget
         byte[] datagram = [0x31, 0x03, 1, 2, 3];
         byte[] ping = [0x01];
         byte[] close = [0x1d, 0x00, 0x02, 0x68, 0x69];
+        // draft-ietf-quic-multipath-21 §4: PATH_ACK, PATH_STATUS_AVAILABLE, PATH_NEW_CONNECTION_ID, MAX_PATH_ID,
+        // PATH_ABANDON. Until a connection negotiates multipath they are unknown frames (FRAME_ENCODING_ERROR).
+        byte[] pathAck = [0x3e, 0x00, 0x01, 0x00, 0x00, 0x01];
+        byte[] pathStatus = [0x7e, 0x77, 0x00, 0x01];
+        byte[] pathNewCid = [0x7e, 0x78, 0x01, 0x00, 0x00, 0x08, 1, 2, 3, 4, 5, 6, 7, 9, .. new byte[16]];
+        byte[] maxPathId = [0x7e, 0x7a, 0x04];
+        byte[] pathAbandon = [0x7e, 0x75, 0x01, 0x3e];
         yield return ("stream", FuzzInput.Build((0, stream0)));
         yield return ("stream-out-of-order", FuzzInput.Build((0, streamOffset), (0x10, [0x0c, 0x00, .. "hello"u8]), (0x10, uni)));
         yield return ("ack-flow", FuzzInput.Build((0, [.. ack, .. flow])));
@@ -57,5 +64,6 @@ public sealed class Endpoint1RttTarget : FuzzTarget
         yield return ("datagram", FuzzInput.Build((0, datagram), (0x08, datagram)));
         yield return ("close", FuzzInput.Build((0, stream0), (0x20, close)));
         yield return ("idle", FuzzInput.Build((0xf0, ping), (0xf0, ping)));
+        yield return ("multipath", FuzzInput.Build((0, pathAck), (0, pathStatus), (0, pathNewCid), (0, maxPathId), (0, pathAbandon)));
     }
 }

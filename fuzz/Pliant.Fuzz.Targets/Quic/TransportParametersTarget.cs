@@ -57,6 +57,7 @@ public sealed class TransportParametersTarget : FuzzTarget
             PreferredAddress = new PreferredAddress(new IPEndPoint(IPAddress.Loopback, 443), new IPEndPoint(IPAddress.IPv6Loopback, 443),
                 new ConnectionId([9, 9, 9, 9]), new byte[16]),
             VersionInformation = new VersionInformation(QuicVersion.V1, [QuicVersion.V1, QuicVersion.V2]),
+            InitialMaxPathId = uint.MaxValue, // draft-ietf-quic-multipath-21 §2.1: the largest valid value
         };
         full.Unknown.Add((0x50a1, [1, 0, 0]));
         full.Unknown.Add((27 + 31, []));

@@ -18,7 +18,7 @@ namespace Pliant.Net.Internal;
 /// calls from other threads take the lock too and <see cref="Wake"/> the loop to flush. A failure
 /// inside one connection closes that connection only.
 /// </summary>
-internal sealed class QuicEndpointDriver : ICompletionScheduler
+internal sealed partial class QuicEndpointDriver : ICompletionScheduler
 {
     private const int MaxGsoSegments = 64; // MaxBatchBytes bounds it (44 × 1452); the core's pacer burst decides how many it fills
     private const int MaxTransmitsPerPass = 64;
@@ -320,7 +320,9 @@ internal sealed class QuicEndpointDriver : ICompletionScheduler
             if (!Endpoint.PollTransmit(now, _sendBuffer.AsSpan(0, MaxBatchBytes), maxSegments, out var t)) return false;
             try
             {
-                _socket.Send(_sendBuffer.AsSpan(0, t.Length), t.Destination, t.SegmentSize, t.Ecn);
+                // Multipath: a path that sends from another local address goes out of that address's socket.
+                var socket = t.Source is { } source && _pathSockets.Count > 0 ? PathSocketLocked(source) : _socket;
+                socket.Send(_sendBuffer.AsSpan(0, t.Length), t.Destination, t.SegmentSize, t.Ecn);
             }
             catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException or ArgumentException)
             {
@@ -417,6 +419,7 @@ internal sealed class QuicEndpointDriver : ICompletionScheduler
             _flushWaiters.Clear();
         }
         Wake();
+        ClosePathSockets();
         _ = Task.Factory.StartNew(() =>
         {
             _socket.Dispose(); // wakes the loop (shutdown) and releases the port

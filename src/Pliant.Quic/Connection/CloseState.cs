@@ -4,8 +4,8 @@ namespace Pliant.Quic.Connection;
 
 /// <summary>
 /// How a connection ends (RFC 9000 §10): the CONNECTION_CLOSE it sends while closing, how often it resends it,
-/// and when the closing or draining period is over. One owned object instead of loose fields of the core
-/// (issue 12: the core restructured around owned state).
+/// and whether it is draining. One owned object instead of loose fields of the core (issue 12: the core
+/// restructured around owned state); when the period ends is the core's <see cref="ConnectionTimer.Close"/>.
 /// </summary>
 internal sealed class CloseState
 {
@@ -14,9 +14,6 @@ internal sealed class CloseState
     private string _reason = "";
     private bool _isApplication;
     private int _datagramsWhileClosing;
-
-    /// <summary>When the closing or draining period ends (three PTOs after it began, RFC 9000 §10.2); MaxValue before.</summary>
-    public long DeadlineUs { get; private set; } = long.MaxValue;
 
     /// <summary>A CONNECTION_CLOSE is due (the first one, or a rate-limited answer to the peer's packets).</summary>
     public bool ResendDue { get; private set; }
@@ -34,20 +31,19 @@ internal sealed class CloseState
 
     /// <summary>
     /// Enters the closing state (RFC 9000 §10.2.1): <paramref name="code"/> and <paramref name="reason"/> go in
-    /// every CONNECTION_CLOSE sent until <paramref name="deadlineUs"/>; the first is due at once.
+    /// every CONNECTION_CLOSE sent from now on; the first is due at once.
     /// </summary>
-    public void BeginClosing(ulong code, string reason, bool isApplication, ulong frameType, long deadlineUs)
+    public void BeginClosing(ulong code, string reason, bool isApplication, ulong frameType)
     {
         _errorCode = code;
         _reason = reason;
         _isApplication = isApplication;
         _frameType = frameType;
         ResendDue = true;
-        DeadlineUs = deadlineUs;
     }
 
-    /// <summary>Enters the draining state (RFC 9000 §10.2.2): nothing more is sent; it ends at <paramref name="deadlineUs"/>.</summary>
-    public void BeginDraining(long deadlineUs) => DeadlineUs = deadlineUs;
+    /// <summary>Enters the draining state (RFC 9000 §10.2.2): nothing more is sent.</summary>
+    public void BeginDraining() => ResendDue = false;
 
     /// <summary>
     /// RFC 9000 §10.2.1: in the closing state a packet is answered with CONNECTION_CLOSE at a limited rate —

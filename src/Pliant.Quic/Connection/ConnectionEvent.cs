@@ -33,6 +33,12 @@ public enum ConnectionEventKind
     PeerParametersReceived,
     /// <summary>Something happened to a plugin: <see cref="ConnectionEvent.Reason"/> says what, Data is the UTF-8 plugin id.</summary>
     Plugin,
+    /// <summary>Multipath: path <see cref="ConnectionEvent.PathId"/> was opened (by us, or by the peer's first packet on it).</summary>
+    PathOpened,
+    /// <summary>Multipath: path <see cref="ConnectionEvent.PathId"/> was validated and may carry data.</summary>
+    PathValidated,
+    /// <summary>Multipath: path <see cref="ConnectionEvent.PathId"/> was abandoned; <see cref="ConnectionEvent.ErrorCode"/> says why.</summary>
+    PathAbandoned,
 }
 
 /// <summary>Something the application may want to know about; polled with <c>TryPollEvent</c>.</summary>
@@ -44,4 +50,5 @@ public readonly record struct ConnectionEvent(
     bool IsApplicationError = false,
     bool IsLocal = false,
     byte[]? Data = null,
-    TlsSessionTicket? Ticket = null);
+    TlsSessionTicket? Ticket = null,
+    ulong PathId = 0);

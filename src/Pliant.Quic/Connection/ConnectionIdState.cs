@@ -3,10 +3,10 @@ using Pliant.Quic.Wire;
 namespace Pliant.Quic.Connection;
 
 /// <summary>
-/// A connection's connection IDs (RFC 9000 §5.1) as one owned object (issue 12: the core restructured around
-/// owned state, on the way to one such set per path): the IDs we issued (with their stateless reset tokens,
-/// registered with the endpoint) and the IDs the peer issued — the one we send to, the spares, Retire Prior
-/// To, and the RETIRE_CONNECTION_ID frames we owe.
+/// The connection IDs of one path ID (RFC 9000 §5.1; draft-ietf-quic-multipath-21 §3.2: each path ID has its own
+/// sequence number space): the IDs we issued (with their stateless reset tokens, registered with the endpoint)
+/// and the IDs the peer issued — the one we send to, the spares, Retire Prior To, and the retirements we owe.
+/// Path 0 uses NEW_CONNECTION_ID / RETIRE_CONNECTION_ID; other path IDs their PATH_ variants.
 /// </summary>
 /// <remarks>
 /// Memory bounds: at most min(peer's active_connection_id_limit, 8) IDs of ours; at most our
@@ -14,8 +14,11 @@ namespace Pliant.Quic.Connection;
 /// and remembered retired sequence numbers each at most twice our limit.
 /// </remarks>
 internal sealed class ConnectionIdState(QuicConnectionCore owner, IConnectionIdRegistry? registry, RandomSource rng,
-    int idLength, int ourActiveLimit)
+    int idLength, int ourActiveLimit, uint pathId = 0)
 {
+    /// <summary>The path ID these connection IDs belong to.</summary>
+    public uint PathId => pathId;
+
     private sealed class LocalCid(ulong sequence, ConnectionId id, byte[] resetToken)
     {
         public ulong Sequence { get; } = sequence;
@@ -41,6 +44,30 @@ internal sealed class ConnectionIdState(QuicConnectionCore owner, IConnectionIdR
     private readonly List<ulong> _retiredPeerSequences = [];
     private ulong _nextLocalSequence;
     private ulong _peerRetirePriorTo;
+
+    /// <summary>True once the peer gave us a connection ID for this path ID (a path can use it).</summary>
+    public bool HasPeerId => _peer.Count > 0;
+
+    /// <summary>True once we issued connection IDs for this path ID.</summary>
+    public bool HasLocalIds => _local.Count > 0;
+
+    /// <summary>True when <paramref name="id"/> is one of the connection IDs we issued for this path ID.</summary>
+    public bool OwnsLocal(ConnectionId id)
+    {
+        foreach (var c in _local) if (c.Id == id) return true;
+        return false;
+    }
+
+    /// <summary>
+    /// draft-ietf-quic-multipath-21 §3.4: after PATH_ABANDON every connection ID the peer gave for the path is
+    /// retired at once (nothing more is sent on it, and their reset tokens no longer count).
+    /// </summary>
+    public void ForgetPeerIds()
+    {
+        _peer.Clear();
+        _retireQueue.Clear();
+        Current = default;
+    }
 
     /// <summary>The peer's connection ID we send to now.</summary>
     public ConnectionId Current { get; private set; }
@@ -108,37 +135,51 @@ internal sealed class ConnectionIdState(QuicConnectionCore owner, IConnectionIdR
 
     /// <summary>A NEW_CONNECTION_ID frame (RFC 9000 §19.15).</summary>
     /// <exception cref="QuicProtocolException">The frame breaks §19.15 or §5.1.1.</exception>
-    public void OnNewConnectionId(in NewConnectionIdFrame f)
+    public void OnNewConnectionId(in NewConnectionIdFrame f) =>
+        OnNewConnectionId(f.SequenceNumber, f.RetirePriorTo, f.ConnectionId, f.StatelessResetToken, (ulong)FrameType.NewConnectionId);
+
+    /// <summary>A PATH_NEW_CONNECTION_ID frame for this path ID (draft-ietf-quic-multipath-21 §4.4: RFC 9000 §19.15 per path).</summary>
+    /// <exception cref="QuicProtocolException">The frame breaks §19.15 or §5.1.1 within its path ID.</exception>
+    public void OnNewConnectionId(in PathNewConnectionIdFrame f) =>
+        OnNewConnectionId(f.SequenceNumber, f.RetirePriorTo, f.ConnectionId, f.StatelessResetToken, (ulong)FrameType.PathNewConnectionId);
+
+    private void OnNewConnectionId(ulong sequence, ulong retirePriorTo, ConnectionId id, ReadOnlySpan<byte> resetToken, ulong frameType)
     {
-        // RFC 9000 §19.15: a peer that uses a zero-length CID must not send this frame.
-        if (Current.Length == 0)
-            throw new QuicProtocolException(TransportErrorCode.ProtocolViolation, "NEW_CONNECTION_ID with zero-length connection IDs", 0x18);
+        // RFC 9000 §19.15: a peer that uses a zero-length CID must not send this frame (multipath needs non-zero ones).
+        if (pathId == 0 && Current.Length == 0)
+            throw new QuicProtocolException(TransportErrorCode.ProtocolViolation, "NEW_CONNECTION_ID with zero-length connection IDs", frameType);
         foreach (var p in _peer)
         {
-            if (p.Sequence == f.SequenceNumber)
+            if (p.Sequence == sequence)
             {
-                if (p.Id != f.ConnectionId)
-                    throw new QuicProtocolException(TransportErrorCode.ProtocolViolation, "connection ID sequence number reused", 0x18);
+                if (p.Id != id)
+                    throw new QuicProtocolException(TransportErrorCode.ProtocolViolation, "connection ID sequence number reused", frameType);
                 return;
             }
         }
-        if (f.SequenceNumber < _peerRetirePriorTo)
+        if (sequence < _peerRetirePriorTo)
         {
             // RFC 9000 §19.15: a CID already covered by Retire Prior To is retired right away.
-            QueueRetire(f.SequenceNumber);
+            QueueRetire(sequence, frameType);
             return;
         }
         // RFC 9000 §19.15: a repeated frame is not an error; a late copy for an ID we already retired is ignored.
-        if (_retiredPeerSequences.Contains(f.SequenceNumber)) return;
-        _peer.Add(new PeerCid(f.SequenceNumber, f.ConnectionId, f.StatelessResetToken.ToArray()));
-        if (f.RetirePriorTo > _peerRetirePriorTo)
+        if (_retiredPeerSequences.Contains(sequence)) return;
+        _peer.Add(new PeerCid(sequence, id, resetToken.ToArray()));
+        if (_peer.Count == 1 && Current.Length == 0)
         {
-            _peerRetirePriorTo = f.RetirePriorTo;
+            // The first ID for a path ID other than 0: what a path with this ID sends to.
+            Current = id;
+            CurrentSequence = sequence;
+        }
+        if (retirePriorTo > _peerRetirePriorTo)
+        {
+            _peerRetirePriorTo = retirePriorTo;
             for (int i = _peer.Count - 1; i >= 0; i--)
             {
                 if (_peer[i].Sequence < _peerRetirePriorTo)
                 {
-                    QueueRetire(_peer[i].Sequence);
+                    QueueRetire(_peer[i].Sequence, frameType);
                     _peer.RemoveAt(i);
                 }
             }
@@ -146,7 +187,7 @@ internal sealed class ConnectionIdState(QuicConnectionCore owner, IConnectionIdR
         }
         // RFC 9000 §5.1.1: more active IDs than our limit is CONNECTION_ID_LIMIT_ERROR.
         if (_peer.Count > ourActiveLimit)
-            throw new QuicProtocolException(TransportErrorCode.ConnectionIdLimitError, "too many active connection IDs", 0x18);
+            throw new QuicProtocolException(TransportErrorCode.ConnectionIdLimitError, "too many active connection IDs", frameType);
     }
 
     /// <summary>
@@ -155,11 +196,11 @@ internal sealed class ConnectionIdState(QuicConnectionCore owner, IConnectionIdR
     /// us owe more (e.g. NEW_CONNECTION_ID frames below Retire Prior To, over and over) is closed with
     /// CONNECTION_ID_LIMIT_ERROR instead of growing this queue.
     /// </summary>
-    private void QueueRetire(ulong sequence)
+    private void QueueRetire(ulong sequence, ulong frameType = (ulong)FrameType.NewConnectionId)
     {
         if (_retireQueue.Contains(sequence) || _retiresInFlight.Contains(sequence)) return;
         if (_retireQueue.Count + _retiresInFlight.Count >= 2 * Math.Max(2, ourActiveLimit))
-            throw new QuicProtocolException(TransportErrorCode.ConnectionIdLimitError, "too many connection IDs to retire", 0x18);
+            throw new QuicProtocolException(TransportErrorCode.ConnectionIdLimitError, "too many connection IDs to retire", frameType);
         _retireQueue.Add(sequence);
         _retiredPeerSequences.RemoveAll(s => s < _peerRetirePriorTo);
         if (sequence >= _peerRetirePriorTo && !_retiredPeerSequences.Contains(sequence))
@@ -204,16 +245,16 @@ internal sealed class ConnectionIdState(QuicConnectionCore owner, IConnectionIdR
     /// <summary>A RETIRE_CONNECTION_ID frame (RFC 9000 §19.16) that arrived in a packet sent to <paramref name="packetDcid"/>.</summary>
     /// <returns>True when one of our IDs was retired (the caller may issue a replacement).</returns>
     /// <exception cref="QuicProtocolException">The frame breaks §19.16.</exception>
-    public bool OnRetireConnectionId(ulong sequence, ConnectionId packetDcid)
+    public bool OnRetireConnectionId(ulong sequence, ConnectionId packetDcid, ulong frameType = (ulong)FrameType.RetireConnectionId)
     {
         // RFC 9000 §19.16: retiring a sequence number we never sent is a PROTOCOL_VIOLATION, and so
         // is retiring the CID the packet was sent to.
         if (sequence >= _nextLocalSequence)
-            throw new QuicProtocolException(TransportErrorCode.ProtocolViolation, "retired a connection ID never issued", 0x19);
+            throw new QuicProtocolException(TransportErrorCode.ProtocolViolation, "retired a connection ID never issued", frameType);
         int index = _local.FindIndex(c => c.Sequence == sequence);
         if (index < 0) return false;
         if (_local[index].Id == packetDcid)
-            throw new QuicProtocolException(TransportErrorCode.ProtocolViolation, "retired the connection ID in use by this packet", 0x19);
+            throw new QuicProtocolException(TransportErrorCode.ProtocolViolation, "retired the connection ID in use by this packet", frameType);
         registry?.Unregister(_local[index].Id);
         _local.RemoveAt(index);
         return true;
@@ -250,21 +291,25 @@ internal sealed class ConnectionIdState(QuicConnectionCore owner, IConnectionIdR
         foreach (var c in _local)
         {
             if (!c.Pending) continue;
-            int n = WireFrames.WriteIfFits(dest[pos..], new NewConnectionIdFrame(c.Sequence, 0, c.Id, c.ResetToken));
+            int n = pathId == 0
+                ? WireFrames.WriteIfFits(dest[pos..], new NewConnectionIdFrame(c.Sequence, 0, c.Id, c.ResetToken))
+                : WireFrames.WriteIfFits(dest[pos..], new PathNewConnectionIdFrame(pathId, c.Sequence, 0, c.Id, c.ResetToken));
             if (n == 0) break;
             pos += n;
             c.Pending = false;
-            frames.Add(new SentFrame(SentFrameKind.NewConnectionId, Value: c.Sequence));
+            frames.Add(new SentFrame(SentFrameKind.NewConnectionId, StreamId: pathId, Value: c.Sequence));
         }
         while (_retireQueue.Count > 0)
         {
             ulong seq = _retireQueue[^1];
-            int n = WireFrames.WriteIfFits(dest[pos..], new RetireConnectionIdFrame(seq));
+            int n = pathId == 0
+                ? WireFrames.WriteIfFits(dest[pos..], new RetireConnectionIdFrame(seq))
+                : WireFrames.WriteIfFits(dest[pos..], new PathRetireConnectionIdFrame(pathId, seq));
             if (n == 0) break;
             pos += n;
             _retireQueue.RemoveAt(_retireQueue.Count - 1);
             _retiresInFlight.Add(seq);
-            frames.Add(new SentFrame(SentFrameKind.RetireConnectionId, Value: seq));
+            frames.Add(new SentFrame(SentFrameKind.RetireConnectionId, StreamId: pathId, Value: seq));
         }
         return pos;
     }

@@ -5,16 +5,17 @@ using Pliant.Quic.Streams;
 namespace Pliant.Quic.Connection;
 
 /// <summary>
-/// Per packet-number-space state of a connection (RFC 9000 §12.3): keys, next packet number,
-/// received-packet tracking for ACKs, and the CRYPTO stream of the matching encryption level.
-/// The application space carries both 0-RTT and 1-RTT packets.
+/// Per encryption-level state of a connection (RFC 9000 §12.3): keys, the CRYPTO stream of the level, PTO
+/// probes, and the packet numbers the level's packets use. The application space carries both 0-RTT and
+/// 1-RTT packets; its packet numbers are those of the path it sends on (path 0's without multipath).
 /// </summary>
 internal sealed class PacketSpaceState
 {
-    public PacketSpaceState(PacketSpace space)
+    /// <summary>A space with its own packet numbers (Initial, Handshake) or, given <paramref name="numbers"/>, a path's.</summary>
+    public PacketSpaceState(PacketSpace space, PacketNumberSpace? numbers = null)
     {
         Space = space;
-        Acks = new AckTracker(space);
+        Numbers = numbers ?? new PacketNumberSpace(space);
     }
 
     public PacketSpace Space { get; }
@@ -22,13 +23,8 @@ internal sealed class PacketSpaceState
     public PacketKeys? SendKeys;
     public PacketKeys? ReceiveKeys;
 
-    /// <summary>Next packet number to send (RFC 9000 §12.3: starts at 0, never reused).</summary>
-    public ulong NextPacketNumber;
-
-    /// <summary>Largest packet number received and successfully decrypted, for PN decoding.</summary>
-    public ulong? LargestReceived;
-
-    public readonly AckTracker Acks;
+    /// <summary>The packet numbers sent and received at this level (for Application: path 0's space).</summary>
+    public readonly PacketNumberSpace Numbers;
 
     /// <summary>Outgoing CRYPTO data at this level.</summary>
     public readonly SendBuffer CryptoSend = new(int.MaxValue);

@@ -18,7 +18,6 @@ public sealed partial class QuicConnectionCore
     private byte[] _token = [];
     private PacketKeys? _zeroRttSendKeys;
     private PacketKeys? _zeroRttReceiveKeys;
-    private long _zeroRttDiscardAtUs = long.MaxValue;
     private TransportParameters? _peerParameters;
     private ulong _peerMaxDatagramFrameSize;
     private int _peerAckDelayExponent = 3;
@@ -42,6 +41,7 @@ public sealed partial class QuicConnectionCore
             ActiveConnectionIdLimit = (ulong)Math.Max(2, _options.ActiveConnectionIdLimit),
             DisableActiveMigration = _options.DisableActiveMigration,
             InitialSourceConnectionId = _initialScid,
+            InitialMaxPathId = _options.MaxPathId, // draft-ietf-quic-multipath-21 §2.1 (null: not offered)
         };
         foreach (var (id, value) in _options.ExtraTransportParameters) tp.Unknown.Add((id, value));
         if (_options.MaxDatagramFrameSize > 0) tp.MaxDatagramFrameSize = (ulong)_options.MaxDatagramFrameSize;
@@ -248,6 +248,7 @@ public sealed partial class QuicConnectionCore
         }
         _peerParameters = tp;
         _cids.PeerActiveLimit = (int)Math.Min(tp.ActiveConnectionIdLimit, 8);
+        NegotiateMultipath(tp);
         _peerAckDelayExponent = (int)tp.AckDelayExponent;
         _path.Recovery.PeerMaxAckDelayUs = (long)tp.MaxAckDelayMs * 1000;
         _peerMaxDatagramFrameSize = tp.MaxDatagramFrameSize ?? 0;
@@ -265,6 +266,7 @@ public sealed partial class QuicConnectionCore
     private void OnHandshakeComplete(long nowUs)
     {
         _handshakeComplete = true;
+        _deadlines.Stop(ConnectionTimer.Handshake);
         if (_state == ConnectionState.Handshaking) _state = ConnectionState.Connected;
         if (!IsClient)
         {
@@ -281,6 +283,7 @@ public sealed partial class QuicConnectionCore
             _path.Congestion.MaxDatagramSize = size;
         }
         _cids.TopUp();
+        IssuePathConnectionIds();
         if (!IsClient) _registry?.HandshakeEnded(this);
         Raise(new ConnectionEvent(ConnectionEventKind.Connected));
         if (Operations.IsHooked(Pliant.Quic.Operations.OperationId.ConnOnHandshakeDone))

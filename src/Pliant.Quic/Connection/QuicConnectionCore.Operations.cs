@@ -23,7 +23,7 @@ public sealed partial class QuicConnectionCore
     {
         Operations.HandlerFailed = (owner, reason) => RaisePluginEvent(owner, "detached: " + reason);
         Operations.MaxDatagramSize = () => _path.DatagramSize;
-        Operations.MaxAckDelayUs = () => _spaces[2].Acks.MaxAckDelayUs;
+        Operations.MaxAckDelayUs = () => _spaces[2].Numbers.Acks.MaxAckDelayUs;
         Operations.Changed = () =>
         {
             NoteActivity(); // a handler attached or detached (a plugin's, or by the single policy): look at the connection again
@@ -73,7 +73,7 @@ public sealed partial class QuicConnectionCore
             ? native => (long)Math.Min(Operations.Invoke(OperationId.RecoveryPto, (ulong)native), long.MaxValue / 4)
             : null;
         // The ACK policy (ack.should_send_now, ack.delay): the tracker asks only when a replacement is attached.
-        var acks = _spaces[2].Acks;
+        var acks = _spaces[2].Numbers.Acks;
         acks.ImmediateOverride = Operations.IsReplaced(OperationId.AckShouldSendNow)
             ? (pn, unacked, reordered, native) => Operations.Invoke(OperationId.AckShouldSendNow, native ? 1UL : 0UL,
                 pn, (ulong)unacked, reordered ? 1UL : 0UL) != 0
@@ -103,8 +103,8 @@ public sealed partial class QuicConnectionCore
         ConnectionField.EcnCeReceived => _ecnCeReceived,
         ConnectionField.MaxDatagramSize => (ulong)_path.DatagramSize,
         ConnectionField.HandshakeConfirmed => _handshakeConfirmed ? 1UL : 0UL,
-        ConnectionField.AckElicitingThreshold => (ulong)_spaces[2].Acks.AckElicitingThreshold,
-        ConnectionField.MaxAckDelay => (ulong)_spaces[2].Acks.MaxAckDelayUs,
+        ConnectionField.AckElicitingThreshold => (ulong)_spaces[2].Numbers.Acks.AckElicitingThreshold,
+        ConnectionField.MaxAckDelay => (ulong)_spaces[2].Numbers.Acks.MaxAckDelayUs,
         ConnectionField.CongestionWindowCap => (ulong)_windowCap,
         ConnectionField.PacingRateCap => (ulong)_pacingCap,
         _ => 0,
@@ -117,10 +117,10 @@ public sealed partial class QuicConnectionCore
         switch (field)
         {
             case ConnectionField.AckElicitingThreshold when value is >= 1 and <= 1000:
-                _spaces[2].Acks.AckElicitingThreshold = (int)value;
+                _spaces[2].Numbers.Acks.AckElicitingThreshold = (int)value;
                 return true;
             case ConnectionField.MaxAckDelay when value <= 1UL << 24:
-                _spaces[2].Acks.MaxAckDelayUs = (long)value;
+                _spaces[2].Numbers.Acks.MaxAckDelayUs = (long)value;
                 return true;
             // 0 (none) or a window of at least two datagrams (RFC 9002 §7.2's minimum): never a stall.
             case ConnectionField.CongestionWindowCap when value == 0 || (value >= 2UL * (ulong)_path.DatagramSize && value <= long.MaxValue):

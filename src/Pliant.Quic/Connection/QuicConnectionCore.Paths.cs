@@ -6,11 +6,11 @@ namespace Pliant.Quic.Connection;
 // peer address, NAT rebinding and client migration on the server side.
 public sealed partial class QuicConnectionCore
 {
-    private sealed class PendingPath(IPEndPoint address, ulong challenge, long deadlineUs)
+    /// <summary>A path being validated (its deadline is <see cref="ConnectionTimer.PathValidation"/>).</summary>
+    private sealed class PendingPath(IPEndPoint address, ulong challenge)
     {
         public IPEndPoint Address { get; } = address;
         public ulong Challenge { get; set; } = challenge;
-        public long DeadlineUs { get; set; } = deadlineUs;
         public int Attempts { get; set; } = 1;
         public IPEndPoint? Previous { get; init; }
     }
@@ -103,8 +103,7 @@ public sealed partial class QuicConnectionCore
     {
         if (_pendingPath is not { } path || path.Challenge != data) return;
         // RFC 9000 §8.2.3: validated; the response may arrive on any path.
-        _pendingPath = null;
-        _pathChallengePending = false;
+        StopPathValidation();
         if (path.Address.Equals(RemoteEndPoint)) MarkCurrentPathValidated();
     }
 
@@ -119,8 +118,7 @@ public sealed partial class QuicConnectionCore
         {
             // Back on the address that was validated: nothing to prove again (RFC 9000 §9.3).
             SwitchPath(from, validated: true);
-            _pendingPath = null;
-            _pathChallengePending = false;
+            StopPathValidation();
             return;
         }
         // RFC 9000 §9.3: until the new address is validated, anti-amplification applies to it.
@@ -133,11 +131,16 @@ public sealed partial class QuicConnectionCore
     private void StartPathValidation(long nowUs, IPEndPoint address, IPEndPoint? previous)
     {
         ulong challenge = _rng.NextUInt64();
-        _pendingPath = new PendingPath(address, challenge, nowUs + Math.Max(3 * _path.Rtt.PtoBase, 2 * 1000 * 1000 / 10))
-        {
-            Previous = previous,
-        };
+        _pendingPath = new PendingPath(address, challenge) { Previous = previous };
+        _deadlines.Set(ConnectionTimer.PathValidation, nowUs + Math.Max(3 * _path.Rtt.PtoBase, 2 * 1000 * 1000 / 10));
         _pathChallengePending = true;
+    }
+
+    private void StopPathValidation()
+    {
+        _pendingPath = null;
+        _pathChallengePending = false;
+        _deadlines.Stop(ConnectionTimer.PathValidation);
     }
 
     private void OnPathValidationTimeout(long nowUs)
@@ -148,12 +151,11 @@ public sealed partial class QuicConnectionCore
             // Try again with a new challenge.
             path.Attempts++;
             path.Challenge = _rng.NextUInt64();
-            path.DeadlineUs = nowUs + 3 * _path.Rtt.PtoBase;
+            _deadlines.Set(ConnectionTimer.PathValidation, nowUs + 3 * _path.Rtt.PtoBase);
             _pathChallengePending = true;
             return;
         }
-        _pendingPath = null;
-        _pathChallengePending = false;
+        StopPathValidation();
         // RFC 9000 §9.3.2: validation failed; go back to the last validated address (never to one
         // that was merely used before: it may be a spoofed one).
         if (path.Previous is { } previous && path.Address.Equals(RemoteEndPoint) && previous.Equals(_validatedAddress))

@@ -92,7 +92,7 @@ public sealed partial class QuicConnectionCore
         if (anyProcessed)
         {
             _lastActivityUs = nowUs;
-            _idleDeadline = nowUs + IdleTimeoutWithPto();
+            _deadlines.Set(ConnectionTimer.Idle, nowUs + IdleTimeoutWithPto());
         }
         else if (_cids.IsStatelessReset(datagram))
         {
@@ -161,20 +161,31 @@ public sealed partial class QuicConnectionCore
             : previousVersionInitial ? _previousVersionInitialKeys : space.ReceiveKeys;
         if (keys is null) { Statistics.PacketsDropped++; return false; }
 
+        // draft-ietf-quic-multipath-21 §2: with multipath a 1-RTT packet's connection ID names its path, whose
+        // packet number space and nonce it uses. Without it (and for every long-header packet): path 0.
+        var path = _path;
+        var numbers = space.Numbers;
+        if (_mp is not null && level == EncryptionLevel.OneRtt)
+        {
+            if (PathForPacket(header.DestinationConnectionId, from) is not { } packetPath) { Statistics.PacketsDropped++; return false; }
+            path = packetPath;
+            numbers = packetPath.ApplicationNumbers;
+        }
+
         int pnOffset = header.PacketNumberOffset;
         if (!PacketProtector.TryRemoveHeaderProtection(source, packet, pnOffset, keys, out int pnLength, out ulong truncated))
             return false;
-        ulong pn = PacketNumber.Decode(space.LargestReceived ?? 0, truncated, pnLength);
+        ulong pn = PacketNumber.Decode(numbers.LargestReceived ?? 0, truncated, pnLength);
 
         bool candidateUpdate = false;
         if (level == EncryptionLevel.OneRtt)
         {
             bool phase = (packet[0] & 0x04) != 0;
-            keys = SelectReceiveKeys(phase, pn, out candidateUpdate);
+            keys = SelectReceiveKeys(phase, pn, numbers, out candidateUpdate);
             if (keys is null) { Statistics.PacketsDropped++; return false; }
         }
 
-        if (!PacketProtector.TryDecrypt(source, packet, pnOffset, pnLength, pn, keys, out int payloadLength))
+        if (!PacketProtector.TryDecrypt(source, packet, pnOffset, pnLength, pn, keys, out int payloadLength, (uint)path.Id))
         {
             Statistics.PacketsDropped++;
             return false;
@@ -185,12 +196,12 @@ public sealed partial class QuicConnectionCore
         if ((packet[0] & reservedMask) != 0)
             throw new QuicProtocolException(TransportErrorCode.ProtocolViolation, "reserved header bits set");
 
-        if (candidateUpdate) CommitPeerKeyUpdate(nowUs, pn);
+        if (candidateUpdate) CommitPeerKeyUpdate(nowUs, pn, numbers);
 
-        if (space.Acks.IsDuplicate(pn)) return true;
+        if (numbers.Acks.IsDuplicate(pn)) return true;
         Statistics.PacketsReceived++;
         _receivedPacketBytes += packet.Length;
-        if (space.LargestReceived is not { } largest || pn > largest) space.LargestReceived = pn;
+        if (numbers.LargestReceived is not { } largest || pn > largest) numbers.LargestReceived = pn;
 
         if (IsClient && !_receivedFirstPacket)
         {
@@ -212,7 +223,7 @@ public sealed partial class QuicConnectionCore
             Operations.Invoke(Pliant.Quic.Operations.OperationId.PacketAfterDecrypt, 0, pn, (ulong)packet.Length, (ulong)space.Space);
         var payload = packet.Slice(pnOffset + pnLength, payloadLength);
         var packetType = header.Type;
-        ProcessFrames(nowUs, space, level, packetType, payload, from, header.DestinationConnectionId,
+        ProcessFrames(nowUs, space, path, level, packetType, payload, from, header.DestinationConnectionId,
             out bool ackEliciting, out bool nonProbing);
         if (_qlogFrameTypes is { } qlogFrames)
         {
@@ -220,7 +231,8 @@ public sealed partial class QuicConnectionCore
             qlogFrames.Clear();
         }
 
-        space.Acks.OnPacketReceived(pn, ackEliciting, ecn, nowUs);
+        numbers.Acks.OnPacketReceived(pn, ackEliciting, ecn, nowUs);
+        if (_mp is not null && level == EncryptionLevel.OneRtt) AdoptPath(nowUs, path, from, pn, datagramLength);
 
         if (!IsClient && level == EncryptionLevel.Handshake)
         {
@@ -231,21 +243,21 @@ public sealed partial class QuicConnectionCore
             // Handshake packet proves the address; the handshake then gets one idle timeout from here to finish
             // (once, so trickled packets cannot stretch it): on a lossy path a Finished can need more than 10 s.
             if (!_handshakeComplete && !_spaces[(int)PacketSpace.Initial].Discarded)
-                _handshakeDeadlineUs = Math.Max(_handshakeDeadlineUs, nowUs + IdleTimeoutWithPto());
+                _deadlines.Set(ConnectionTimer.Handshake, Math.Max(_deadlines[ConnectionTimer.Handshake], nowUs + IdleTimeoutWithPto()));
             _path.Recovery.PeerCompletedAddressValidation = true;
             DiscardSpace(PacketSpace.Initial, nowUs);
         }
 
         // RFC 9001 §4.9.3: after a 1-RTT packet the server drops its 0-RTT keys within three PTOs.
-        if (level == EncryptionLevel.OneRtt && _zeroRttReceiveKeys is not null && _zeroRttDiscardAtUs == long.MaxValue)
-            _zeroRttDiscardAtUs = nowUs + 3 * _path.Rtt.PtoBase;
+        if (level == EncryptionLevel.OneRtt && _zeroRttReceiveKeys is not null && !_deadlines.IsArmed(ConnectionTimer.ZeroRttDiscard))
+            _deadlines.Set(ConnectionTimer.ZeroRttDiscard, nowUs + 3 * _path.Rtt.PtoBase);
 
-        if (level == EncryptionLevel.OneRtt && !IsCurrentPath(from) && space.LargestReceived == pn)
+        if (level == EncryptionLevel.OneRtt && path.Id == 0 && !IsCurrentPath(from) && numbers.LargestReceived == pn)
             OnPeerAddressChange(nowUs, from, nonProbing);
         return true;
     }
 
-    private void ProcessFrames(long nowUs, PacketSpaceState space, EncryptionLevel level, PacketType packetType,
+    private void ProcessFrames(long nowUs, PacketSpaceState space, PathState path, EncryptionLevel level, PacketType packetType,
         ReadOnlySpan<byte> payload, IPEndPoint from, ConnectionId packetDcid, out bool ackEliciting, out bool nonProbing)
     {
         ackEliciting = false;
@@ -272,19 +284,19 @@ public sealed partial class QuicConnectionCore
                 nonProbing = true;
                 continue;
             }
-            if (!FrameTypes.IsKnown(type))
+            // draft-ietf-quic-multipath-21 §2: the multipath frames exist only once negotiated; before, they are unknown.
+            bool multipath = _mp is not null;
+            if (!FrameTypes.IsKnown(type) && !(multipath && FrameTypes.IsMultipath(type)))
                 throw new QuicProtocolException(TransportErrorCode.FrameEncodingError, $"unknown frame type 0x{type:x}", type);
-            if (!FrameRules.IsAllowed(type, packetType))
+            if (!FrameRules.IsAllowed(type, packetType, multipath))
                 throw new QuicProtocolException(TransportErrorCode.ProtocolViolation, $"frame type 0x{type:x} not allowed in {packetType} packets", type);
-            var known = (FrameType)type;
-            // RFC 9002 §2: every frame but ACK, PADDING and CONNECTION_CLOSE is ack-eliciting.
-            if (known is not (FrameType.Ack or FrameType.AckEcn or FrameType.ConnectionClose or FrameType.ConnectionCloseApplication))
-                ackEliciting = true;
+            // RFC 9002 §2: every frame but ACK (PATH_ACK), PADDING and CONNECTION_CLOSE is ack-eliciting.
+            if (FrameRules.IsAckEliciting(type)) ackEliciting = true;
             // RFC 9000 §9.1: PATH_CHALLENGE, PATH_RESPONSE, NEW_CONNECTION_ID and PADDING are probing frames.
-            if (known is not (FrameType.PathChallenge or FrameType.PathResponse or FrameType.NewConnectionId)) nonProbing = true;
+            if (!FrameRules.IsProbing(type)) nonProbing = true;
             try
             {
-                ProcessFrame(nowUs, space, level, type, ref r, from, packetDcid);
+                ProcessFrame(nowUs, space, path, level, type, ref r, from, packetDcid);
             }
             catch (QuicProtocolException ex) when (ex.FrameType == 0 && ex.ErrorCode != TransportErrorCode.NoError)
             {
@@ -294,7 +306,7 @@ public sealed partial class QuicConnectionCore
         }
     }
 
-    private void ProcessFrame(long nowUs, PacketSpaceState space, EncryptionLevel level, ulong type,
+    private void ProcessFrame(long nowUs, PacketSpaceState space, PathState path, EncryptionLevel level, ulong type,
         ref WireReader r, IPEndPoint from, ConnectionId packetDcid)
     {
         switch ((FrameType)type)
@@ -304,10 +316,23 @@ public sealed partial class QuicConnectionCore
             case FrameType.Ack:
             case FrameType.AckEcn:
             {
+                // draft-ietf-quic-multipath-21 §2.3: with multipath, ACK acknowledges path 0's packets.
                 var f = AckFrame.Read(ref r, type);
-                OnAckFrame(nowUs, space, f);
+                OnAckFrame(nowUs, space, _path, f, type);
                 break;
             }
+            case FrameType.PathAck:
+            case FrameType.PathAckEcn:
+            case FrameType.PathAbandon:
+            case FrameType.PathStatusBackup:
+            case FrameType.PathStatusAvailable:
+            case FrameType.PathNewConnectionId:
+            case FrameType.PathRetireConnectionId:
+            case FrameType.MaxPathId:
+            case FrameType.PathsBlocked:
+            case FrameType.PathCidsBlocked:
+                ProcessMultipathFrame(nowUs, space, type, ref r, packetDcid);
+                break;
             case FrameType.ResetStream:
             {
                 var f = ResetStreamFrame.Read(ref r, type);
@@ -385,13 +410,14 @@ public sealed partial class QuicConnectionCore
             case FrameType.PathChallenge:
             {
                 var f = PathChallengeFrame.Read(ref r, type);
-                OnPathChallenge(f.Data, from);
+                if (path.Id != 0) OnPathChallengeOnPath(path, f.Data); // draft §3.1: answered on its own path
+                else OnPathChallenge(f.Data, from);
                 break;
             }
             case FrameType.PathResponse:
             {
                 var f = PathResponseFrame.Read(ref r, type);
-                OnPathResponse(f.Data);
+                if (_mp is null || !OnPathResponseForPath(f.Data)) OnPathResponse(f.Data);
                 break;
             }
             case FrameType.ConnectionClose:
@@ -435,7 +461,8 @@ public sealed partial class QuicConnectionCore
         DeliverCryptoData(space, level == EncryptionLevel.OneRtt ? EncryptionLevel.OneRtt : level, nowUs);
     }
 
-    private void OnAckFrame(long nowUs, PacketSpaceState space, in AckFrame f)
+    /// <summary>An ACK frame for <paramref name="space"/> (Application: of <paramref name="path"/>, PATH_ACK's path or path 0).</summary>
+    private void OnAckFrame(long nowUs, PacketSpaceState space, PathState path, in AckFrame f, ulong frameType)
     {
         int count = 0;
         foreach (var range in f.GetRanges())
@@ -444,27 +471,27 @@ public sealed partial class QuicConnectionCore
             _ackRangeScratch[count++] = range;
         }
         // RFC 9000 §13.1, §21.4: acknowledging a packet number we skipped (never sent) is an optimistic ACK.
-        if (space.Space == PacketSpace.Application && _pnSkipper.AcknowledgesSkipped(_ackRangeScratch.AsSpan(0, count)))
-            throw new QuicProtocolException(TransportErrorCode.ProtocolViolation, "ACK of a skipped packet number", 0x02);
+        if (space.Space == PacketSpace.Application && path.Id == 0 && _pnSkipper.AcknowledgesSkipped(_ackRangeScratch.AsSpan(0, count)))
+            throw new QuicProtocolException(TransportErrorCode.ProtocolViolation, "ACK of a skipped packet number", frameType);
         long ackDelayUs = space.Space == PacketSpace.Application
             ? (long)Math.Min(f.AckDelay << _peerAckDelayExponent, (ulong)int.MaxValue)
             : 0;
         _ackedScratch.Clear();
         _lostScratch.Clear();
         if (f.Ecn is { } ecnCounts && ecnCounts.Ce > _ecnCeReceived) _ecnCeReceived = ecnCounts.Ce;
-        long samplesBefore = _path.Rtt.SampleCount;
-        _path.Recovery.OnAckReceived(space.Space, _ackRangeScratch.AsSpan(0, count), ackDelayUs, f.Ecn, nowUs,
+        long samplesBefore = path.Rtt.SampleCount;
+        path.Recovery.OnAckReceived(space.Space, _ackRangeScratch.AsSpan(0, count), ackDelayUs, f.Ecn, nowUs,
             _ackedScratch, _lostScratch);
         // RFC 9002 §6.2.2.1, §A.6 PeerCompletedAddressValidation: a client knows the server validated its
         // address once a Handshake packet of its own is acknowledged (or the handshake is confirmed), not when
         // it merely receives a Handshake packet; until then it keeps its anti-deadlock PTO armed so that a
         // server stuck at its 3x limit (RFC 9000 §8.1) hears from it again.
         if (IsClient && space.Space == PacketSpace.Handshake) _path.Recovery.PeerCompletedAddressValidation = true;
-        if (_path.Rtt.SampleCount != samplesBefore && Operations.IsHooked(Pliant.Quic.Operations.OperationId.RttUpdate))
-            Operations.Invoke(Pliant.Quic.Operations.OperationId.RttUpdate, 0, (ulong)_path.Rtt.LatestRtt, (ulong)_path.Rtt.SmoothedRtt, (ulong)_path.Rtt.RttVar, (ulong)Math.Max(0, _path.Rtt.MinRtt));
-        foreach (var p in _ackedScratch) OnPacketAcked(p);
+        if (path.Rtt.SampleCount != samplesBefore && Operations.IsHooked(Pliant.Quic.Operations.OperationId.RttUpdate))
+            Operations.Invoke(Pliant.Quic.Operations.OperationId.RttUpdate, 0, (ulong)path.Rtt.LatestRtt, (ulong)path.Rtt.SmoothedRtt, (ulong)path.Rtt.RttVar, (ulong)Math.Max(0, path.Rtt.MinRtt), path.Id);
+        foreach (var p in _ackedScratch) OnPacketAcked(p, path);
         foreach (var p in _lostScratch) OnPacketLost(p);
-        _qlog?.MetricsUpdated(nowUs, _path.Rtt, _path.Congestion, _path.Recovery.PtoCount);
+        _qlog?.MetricsUpdated(nowUs, path.Rtt, path.Congestion, path.Recovery.PtoCount);
         if (_ackedScratch.Count > 0 && Operations.IsHooked(Pliant.Quic.Operations.OperationId.AckAfterProcess))
         {
             // Observers that want totals get one call per ACK frame instead of one per packet.
@@ -474,10 +501,10 @@ public sealed partial class QuicConnectionCore
                 bytes += (ulong)p.Size;
                 largest = Math.Max(largest, p.PacketNumber);
             }
-            Operations.Invoke(Pliant.Quic.Operations.OperationId.AckAfterProcess, 0, (ulong)_ackedScratch.Count, bytes, largest, (ulong)space.Space);
+            Operations.Invoke(Pliant.Quic.Operations.OperationId.AckAfterProcess, 0, (ulong)_ackedScratch.Count, bytes, largest, (ulong)space.Space, path.Id);
         }
         if (_lostScratch.Count > 0) Statistics.CongestionEvents++;
-        if (IsClient && space.Space == PacketSpace.Application && _handshakeComplete &&
+        if (IsClient && space.Space == PacketSpace.Application && path.Id == 0 && _handshakeComplete &&
             _firstOneRttPacketNumber is { } firstOneRtt && f.Largest >= firstOneRtt)
         {
             // RFC 9001 §4.1.2: an acknowledged 1-RTT packet confirms the handshake for the client. Only
@@ -491,6 +518,9 @@ public sealed partial class QuicConnectionCore
         ReturnToPool(_lostScratch);
     }
 
+    /// <summary>The connection IDs a sent NEW/RETIRE_CONNECTION_ID frame (or its PATH_ variant) was about.</summary>
+    private ConnectionIdState? CidsOfFrame(in SentFrame f) => f.StreamId == 0 ? _cids : _mp?.CidsOf((uint)f.StreamId);
+
     private void ReturnToPool(List<SentPacket> packets)
     {
         foreach (var p in packets)
@@ -500,9 +530,9 @@ public sealed partial class QuicConnectionCore
         packets.Clear();
     }
 
-    private void OnPacketAcked(SentPacket p)
+    private void OnPacketAcked(SentPacket p, PathState path)
     {
-        if (p.Space == PacketSpace.Application && p.PacketNumber >= _sendPhaseFirstPn) _keyUpdateAcked = true;
+        if (p.Space == PacketSpace.Application && p.PacketNumber >= path.ApplicationNumbers.SendPhaseFirstPn) _keyUpdateAcked = true;
         if (Operations.IsHooked(Pliant.Quic.Operations.OperationId.PacketOnAcked))
             Operations.Invoke(Pliant.Quic.Operations.OperationId.PacketOnAcked, 0, p.PacketNumber, (ulong)p.Size, (ulong)p.Space, (ulong)p.TimeSentUs);
         foreach (ref readonly var f in System.Runtime.InteropServices.CollectionsMarshal.AsSpan(p.Frames))
@@ -513,10 +543,10 @@ public sealed partial class QuicConnectionCore
                     SpaceFor(f.Level).CryptoSend.OnAcked(f.Offset, f.Length, false);
                     break;
                 case SentFrameKind.Ack:
-                    _spaces[(int)p.Space].Acks.OnAckFrameAcked(f.Value);
+                    AckTrackerFor(p.Space, f.StreamId)?.OnAckFrameAcked(f.Value);
                     break;
                 case SentFrameKind.RetireConnectionId:
-                    _cids.OnRetireAcked(f.Value);
+                    CidsOfFrame(f)?.OnRetireAcked(f.Value);
                     break;
                 case SentFrameKind.Plugin:
                     if (_frameExtensions.TryGetValue(f.StreamId, out var acked))
@@ -584,10 +614,15 @@ public sealed partial class QuicConnectionCore
                     _handshakeDonePending = true;
                     break;
                 case SentFrameKind.NewConnectionId:
-                    _cids.OnNewConnectionIdLost(f.Value);
+                    CidsOfFrame(f)?.OnNewConnectionIdLost(f.Value);
                     break;
                 case SentFrameKind.RetireConnectionId:
-                    _cids.OnRetireLost(f.Value);
+                    CidsOfFrame(f)?.OnRetireLost(f.Value);
+                    break;
+                case SentFrameKind.PathAbandon:
+                case SentFrameKind.PathStatus:
+                case SentFrameKind.PathChallenge:
+                    OnMultipathFrameLost(f);
                     break;
                 case SentFrameKind.NewToken:
                     _newTokenPending = true;

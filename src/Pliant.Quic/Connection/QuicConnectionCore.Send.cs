@@ -19,7 +19,11 @@ public sealed partial class QuicConnectionCore
         public PacketKeys Keys;
         public ulong PacketNumber;
         public SentPacket Sent;
+        public PathState Path;
     }
+
+    /// <summary>The datagram being built carries PATH_CHALLENGE or PATH_RESPONSE: expanded to 1200 bytes (RFC 9000 §8.2.1).</summary>
+    private bool _probePadding;
 
     private const int TagLength = 16;
     private int _peerMaxUdpPayload = 65527;
@@ -33,7 +37,6 @@ public sealed partial class QuicConnectionCore
         _tokenTime = time;
     }
     private readonly Stack<SentPacket> _packetPool = new();
-    private long _deferFirstFlightUntilUs;
 
     /// <summary>
     /// A resuming client with 0-RTT keys may hold its first flight until the application's first
@@ -42,7 +45,7 @@ public sealed partial class QuicConnectionCore
     public void DeferFirstFlight(long untilUs)
     {
         NoteActivity();
-        if (CanSendEarlyData && Statistics.DatagramsSent == 0) _deferFirstFlightUntilUs = untilUs;
+        if (CanSendEarlyData && Statistics.DatagramsSent == 0) _deadlines.Set(ConnectionTimer.FirstFlight, untilUs);
     }
     private readonly PacketDraft[] _drafts = new PacketDraft[4];
 
@@ -75,67 +78,75 @@ public sealed partial class QuicConnectionCore
         if (_state == ConnectionState.Closing)
         {
             if (!_close.TakeResend()) return false;
+            // draft-ietf-quic-multipath-21 §2.6: CONNECTION_CLOSE may go on any open path (path 0 may be gone).
+            var closePath = _mp is null || !_path.Abandoned ? _path : FirstOpenPath();
+            if (closePath is null) return false;
             // RFC 9000 §8.1, §10.2.1: a close to an unvalidated address stays within 3x too.
-            long allowance = _path.AmplificationAllowance;
+            long allowance = closePath.AmplificationAllowance;
             if (allowance < 128) return false;
-            int room = (int)Math.Min(Math.Min(buffer.Length, _path.DatagramSize), allowance);
-            int n = BuildCloseDatagram(buffer[..room]);
+            int room = (int)Math.Min(Math.Min(buffer.Length, closePath.DatagramSize), allowance);
+            int n = BuildCloseDatagram(buffer[..room], closePath);
             if (n == 0) return false;
-            transmit = new Transmit(RemoteEndPoint, n, n, EcnCodepoint.NotEct);
-            CountSent(n);
+            transmit = new Transmit(closePath.Remote, n, n, EcnCodepoint.NotEct, closePath.Local);
+            CountSent(n, closePath);
             return true;
         }
 
-        if (_deferFirstFlightUntilUs > 0)
+        if (_deadlines.IsArmed(ConnectionTimer.FirstFlight))
         {
             // 0-RTT: hold the first flight until the application wrote something (so its data rides
             // with the ClientHello) or the deadline passed.
-            if (nowUs < _deferFirstFlightUntilUs && !_streams.HasPendingStreamData && !_streams.HasPendingControl) return false;
-            _deferFirstFlightUntilUs = 0;
+            if (!_deadlines.IsDue(ConnectionTimer.FirstFlight, nowUs) && !_streams.HasPendingStreamData && !_streams.HasPendingControl) return false;
+            _deadlines.Stop(ConnectionTimer.FirstFlight);
         }
         if (_pathResponses.Count > 0 && TryBuildProbingDatagram(nowUs, buffer, out transmit)) return true;
 
-        int segment = Math.Min(_path.DatagramSize, buffer.Length);
+        // Multipath: the path for this datagram (and the rest of a GSO batch); one path otherwise.
+        var path = _mp is null ? _path : SelectSendPath(nowUs);
+        if (path is null) return false;
+        int segment = Math.Min(path.DatagramSize, buffer.Length);
         int total = 0, segments = 0;
         while (segments < Math.Max(1, maxSegments) && buffer.Length - total >= 1200)
         {
-            int length = BuildDatagram(nowUs, buffer.Slice(total, Math.Min(segment, buffer.Length - total)), out bool hasLong);
+            int length = BuildDatagram(nowUs, buffer.Slice(total, Math.Min(segment, buffer.Length - total)), path, out bool hasLong);
             if (length == 0) break;
             total += length;
             segments++;
-            // GSO: every segment but the last has exactly the segment size; handshake datagrams go alone.
-            if (length < segment || hasLong) break;
+            // GSO: every segment but the last has exactly the segment size; handshake and probing datagrams go alone.
+            if (length < segment || hasLong || _probePadding) break;
         }
         if (total == 0) return false;
         var ecn = _ecnEnabled ? EcnCodepoint.Ect0 : EcnCodepoint.NotEct;
-        transmit = new Transmit(RemoteEndPoint, total, segments > 1 ? segment : total, ecn);
+        transmit = new Transmit(path.Remote, total, segments > 1 ? segment : total, ecn, path.Local);
         return true;
     }
 
-    private void CountSent(int bytes)
+    private void CountSent(int bytes, PathState path)
     {
         Statistics.DatagramsSent++;
         Statistics.BytesSent += bytes;
-        _path.BytesSent += bytes;
+        path.BytesSent += bytes;
+        path.BytesSentTotal += bytes;
     }
 
-    /// <summary>Builds one datagram of coalesced packets; returns its length (0 = nothing to send).</summary>
-    private int BuildDatagram(long nowUs, Span<byte> dest, out bool hasLongHeader)
+    /// <summary>Builds one datagram of coalesced packets for <paramref name="path"/>; returns its length (0 = nothing to send).</summary>
+    private int BuildDatagram(long nowUs, Span<byte> dest, PathState path, out bool hasLongHeader)
     {
         hasLongHeader = false;
+        _probePadding = false;
         // RFC 9000 §8.1: before validation, at most three times the bytes received.
-        long allowance = _path.AmplificationAllowance;
+        long allowance = path.AmplificationAllowance;
         if (allowance <= 0) return 0;
         int budget = (int)Math.Min(dest.Length, allowance);
 
-        bool probing = false;
-        foreach (var s in _spaces) if (s.ProbesPending > 0 && !s.Discarded) probing = true;
-        bool congestionAllows = probing || _path.Congestion.CanSend(budget);
+        bool probing = path.ProbesPending > 0;
+        if (path.Id == 0) foreach (var s in _spaces) if (s.ProbesPending > 0 && !s.Discarded) probing = true;
+        bool congestionAllows = probing || path.Congestion.CanSend(budget);
         if (!congestionAllows) Statistics.CongestionLimited++;
-        else if (!probing && _path.Pacer.NextSendTimeUs(nowUs) is { } next)
+        else if (!probing && path.Pacer.NextSendTimeUs(nowUs) is { } next)
         {
             congestionAllows = false;
-            _pacingWakeUs = next;
+            _deadlines.Set(ConnectionTimer.Pacing, next);
             Statistics.PacingLimited++;
         }
 
@@ -143,12 +154,12 @@ public sealed partial class QuicConnectionCore
         // packets from a server) are padded to 1200 bytes.
         var initial = _spaces[(int)PacketSpace.Initial];
         bool initialHasData = initial.CanSend && (initial.CryptoSend.HasPendingData || initial.ProbesPending > 0);
-        bool padTo1200 = initial.CanSend && (IsClient ? (initialHasData || initial.Acks.AckDue(nowUs)) : initialHasData && congestionAllows);
+        bool padTo1200 = path.Id == 0 && initial.CanSend && (IsClient ? (initialHasData || initial.Numbers.Acks.AckDue(nowUs)) : initialHasData && congestionAllows);
         if (padTo1200 && budget < 1200) return 0;
 
         int offset = 0, drafts = 0;
         bool builtHandshake = false;
-        for (int i = 0; i < 3; i++)
+        for (int i = path.Id == 0 ? 0 : 2; i < 3; i++) // draft-ietf-quic-multipath-21: other paths carry 1-RTT only
         {
             var space = _spaces[i];
             if (space.Discarded) continue;
@@ -160,7 +171,7 @@ public sealed partial class QuicConnectionCore
             }
             // Leave room for later packets of the datagram only when this space has nothing to say.
             if (budget - offset < 64) break;
-            if (BuildPacket(nowUs, space, zeroRtt, dest[offset..budget], offset, congestionAllows, out var draft, out _))
+            if (BuildPacket(nowUs, space, zeroRtt, dest[offset..budget], offset, congestionAllows, path, out var draft, out _))
             {
                 _drafts[drafts++] = draft;
                 offset = draft.PayloadEnd + TagLength;
@@ -171,15 +182,17 @@ public sealed partial class QuicConnectionCore
         if (drafts == 0)
         {
             // Room in the window and nothing to send: an application-limited phase (draft-ietf-ccwg-bbr-06 §4.1.2.6).
-            if (congestionAllows && !probing && _handshakeConfirmed) _path.Congestion.OnApplicationLimited();
+            if (congestionAllows && !probing && _handshakeConfirmed) path.Congestion.OnApplicationLimited();
             return 0;
         }
 
-        if (padTo1200 && offset < 1200 && drafts > 0)
+        // RFC 9000 §8.2.1: a datagram with PATH_CHALLENGE or PATH_RESPONSE is expanded to 1200 bytes, as far as
+        // the anti-amplification allowance lets it (budget was cut to it).
+        if ((padTo1200 || _probePadding) && offset < 1200 && drafts > 0)
         {
             // Pad inside the last packet with PADDING frames (zeros).
             ref var last = ref _drafts[drafts - 1];
-            int pad = 1200 - offset;
+            int pad = Math.Min(1200, budget) - offset;
             dest.Slice(last.PayloadEnd, pad).Clear();
             last.PayloadEnd += pad;
             offset += pad;
@@ -187,7 +200,7 @@ public sealed partial class QuicConnectionCore
         }
 
         for (int d = 0; d < drafts; d++) Seal(dest, ref _drafts[d], nowUs);
-        CountSent(offset);
+        CountSent(offset, path);
 
         if (IsClient && builtHandshake && !_spaces[0].Discarded)
         {
@@ -203,12 +216,13 @@ public sealed partial class QuicConnectionCore
         int packetEnd = d.PayloadEnd + TagLength;
         if (d.LengthFieldOffset >= 0)
             LongHeader.PatchLength(datagram[d.Start..], d.LengthFieldOffset - d.Start, packetEnd - d.PnOffset);
-        PacketProtector.Protect(datagram[d.Start..packetEnd], d.PnOffset - d.Start, d.PnLength, d.PacketNumber, d.Keys);
+        // Only 1-RTT packets travel on paths after the first, so the path ID in the nonce is 0 for every other kind.
+        PacketProtector.Protect(datagram[d.Start..packetEnd], d.PnOffset - d.Start, d.PnLength, d.PacketNumber, d.Keys, (uint)d.Path.Id);
         d.Sent.Size = packetEnd - d.Start;
         d.Sent.TimeSentUs = nowUs;
-        _path.Recovery.OnPacketSent(d.Sent, nowUs);
+        d.Path.Recovery.OnPacketSent(d.Sent, nowUs);
         OnPacketSentHook(d.Sent);
-        if (d.Sent.InFlight) _path.Pacer.OnPacketSent(nowUs, d.Sent.Size, _path.Congestion, _path.Rtt);
+        if (d.Sent.InFlight) d.Path.Pacer.OnPacketSent(nowUs, d.Sent.Size, d.Path.Congestion, d.Path.Rtt);
         Statistics.PacketsSent++;
         _qlog?.PacketSent(nowUs, d.Sent, zeroRtt: d.Keys == _zeroRttSendKeys);
     }
@@ -222,32 +236,45 @@ public sealed partial class QuicConnectionCore
 
     /// <summary>Writes one packet's header and frames (unprotected). False when there is nothing to send in this space.</summary>
     private bool BuildPacket(long nowUs, PacketSpaceState space, bool zeroRtt, Span<byte> dest, int datagramOffset,
-        bool congestionAllows, out PacketDraft draft, out bool ackEliciting)
+        bool congestionAllows, PathState path, out PacketDraft draft, out bool ackEliciting)
     {
         draft = default;
         ackEliciting = false;
         bool oneRtt = space.Space == PacketSpace.Application && !zeroRtt;
+        bool multipath = oneRtt && _mp is not null;
         var keys = zeroRtt ? _zeroRttSendKeys! : space.SendKeys!;
-        bool probe = space.ProbesPending > 0;
+        // The packet numbers: the path's application-data space for 1-RTT (path 0's is the level's own).
+        var numbers = oneRtt ? path.ApplicationNumbers : space.Numbers;
+        // Once a multipath connection is confirmed every path has its own PTO probes (path 0's included).
+        bool pathProbe = oneRtt && _mp is not null && _handshakeConfirmed;
+        bool probe = pathProbe ? path.ProbesPending > 0 : space.ProbesPending > 0;
         bool canElicit = congestionAllows || probe;
 
-        bool wantAck = !zeroRtt && space.Acks.AckPending && (space.Acks.AckDue(nowUs) || canElicit && HasAckElicitingData(space, zeroRtt));
-        bool wantData = canElicit && (probe || HasAckElicitingData(space, zeroRtt));
+        // Acknowledgments ride on any path (draft-ietf-quic-multipath-21 §3.1): path 0's ACK and the PATH_ACKs.
+        bool acksPending = !zeroRtt && space.Numbers.Acks.AckPending;
+        bool acksDue = acksPending && space.Numbers.Acks.AckDue(nowUs);
+        if (multipath && PathAcksPending(nowUs, out bool pathAcksDue))
+        {
+            acksPending = true;
+            acksDue |= pathAcksDue;
+        }
+        bool wantAck = acksPending && (acksDue || canElicit && HasAckElicitingData(space, zeroRtt, path));
+        bool wantData = canElicit && (probe || HasAckElicitingData(space, zeroRtt, path));
         if (!wantAck && !wantData) return false;
 
-        ulong pn = space.NextPacketNumber;
-        if (oneRtt)
+        ulong pn = numbers.NextPacketNumber;
+        if (oneRtt && path.Id == 0)
         {
             // RFC 9000 §21.4: now and then a number is skipped, to catch a peer acknowledging unsent packets.
             pn = _pnSkipper.Next(pn);
-            space.NextPacketNumber = pn;
+            numbers.NextPacketNumber = pn;
         }
-        int pnLength = PacketNumber.EncodedLength(pn, _path.Recovery.LargestAcked(space.Space) ?? ulong.MaxValue);
+        int pnLength = PacketNumber.EncodedLength(pn, path.Recovery.LargestAcked(space.Space) ?? ulong.MaxValue);
         int headerLength;
         int lengthFieldOffset = -1;
         if (oneRtt)
         {
-            headerLength = ShortHeader.Write(dest, _cids.Current, spin: false, keyPhase: _sendKeyPhase, pnLength);
+            headerLength = ShortHeader.Write(dest, multipath ? DestinationFor(path) : _cids.Current, spin: false, keyPhase: _sendKeyPhase, pnLength);
         }
         else
         {
@@ -272,14 +299,18 @@ public sealed partial class QuicConnectionCore
         var frames = sent.Frames;
         int pos = payloadStart;
 
-        if (wantAck || (!zeroRtt && space.Acks.AckPending))
+        if (wantAck || acksPending)
         {
-            int n = space.Acks.WriteAckFrame(dest[pos..limit], nowUs, _options.AckDelayExponent);
-            if (n > 0)
+            if (space.Numbers.Acks.AckPending)
             {
-                frames.Add(new SentFrame(SentFrameKind.Ack, Value: space.LargestReceived ?? 0));
-                pos += n;
+                int n = space.Numbers.Acks.WriteAckFrame(dest[pos..limit], nowUs, _options.AckDelayExponent);
+                if (n > 0)
+                {
+                    frames.Add(new SentFrame(SentFrameKind.Ack, Value: space.Numbers.LargestReceived ?? 0));
+                    pos += n;
+                }
             }
+            if (multipath) pos += WritePathAcks(dest[pos..limit], frames, nowUs);
         }
 
         if (canElicit)
@@ -290,17 +321,20 @@ public sealed partial class QuicConnectionCore
             // ClientHello, and two copies of a lost tail double the chance one arrives.
             if (probe && space.Space != PacketSpace.Application && !space.CryptoSend.HasPendingData)
                 space.CryptoSend.RequeueUnacknowledged();
-            else if (probe && oneRtt && !HasAckElicitingData(space, zeroRtt))
-                RequeueForApplicationProbe(1);
+            else if (probe && oneRtt && !pathProbe && !HasAckElicitingData(space, zeroRtt, path))
+                RequeueForApplicationProbe(path, 1);
             pos += WriteCryptoFrames(space, dest[pos..limit], frames);
-            if (space.Space == PacketSpace.Application)
-                pos += WriteApplicationFrames(nowUs, dest[pos..limit], frames, zeroRtt);
+            // A probe on a path that may be broken is a PING while another path carries the data.
+            bool pingOnly = probe && pathProbe && HasOtherUsablePath(path);
+            if (space.Space == PacketSpace.Application && !pingOnly)
+                pos += WriteApplicationFrames(nowUs, dest[pos..limit], frames, zeroRtt, path);
             if (pos == before && probe)
                 pos += WireFrames.WriteIfFits(dest[pos..limit], new PingFrame());
             if (pos > before)
             {
                 ackEliciting = true;
-                if (probe) space.ProbesPending--;
+                if (probe && pathProbe) path.ProbesPending--;
+                else if (probe) space.ProbesPending--;
             }
         }
 
@@ -318,8 +352,8 @@ public sealed partial class QuicConnectionCore
             pos += pad;
         }
         if (zeroRtt) _zeroRttPacketNumbers.Add(pn);
-        else if (oneRtt && _firstOneRttPacketNumber is null) _firstOneRttPacketNumber = pn;
-        space.NextPacketNumber++;
+        else if (oneRtt && path.Id == 0 && _firstOneRttPacketNumber is null) _firstOneRttPacketNumber = pn;
+        numbers.NextPacketNumber++;
         sent.AckEliciting = ackEliciting;
         sent.InFlight = ackEliciting;
         draft = new PacketDraft
@@ -332,6 +366,7 @@ public sealed partial class QuicConnectionCore
             Keys = keys,
             PacketNumber = pn,
             Sent = sent,
+            Path = path,
         };
         return true;
     }
@@ -344,12 +379,13 @@ public sealed partial class QuicConnectionCore
     /// </summary>
     private ulong? _firstOneRttPacketNumber;
 
-    private bool HasAckElicitingData(PacketSpaceState space, bool zeroRtt)
+    private bool HasAckElicitingData(PacketSpaceState space, bool zeroRtt, PathState path)
     {
         if (space.CryptoSend.HasPendingData && !zeroRtt) return true;
         if (space.Space != PacketSpace.Application) return false;
         if (zeroRtt) return _streams.HasPendingStreamData || _streams.HasPendingControl;
-        return _handshakeDonePending || _pathChallengePending || _newTokenPending || _cids.HasPendingFrames || _streams.HasPendingControl || _streams.HasPendingStreamData ||
+        if (_mp is not null && (path.ChallengePending || path.Responses.Count > 0 || HasMultipathFramesPending())) return true;
+        return _handshakeDonePending || _pathChallengePending && path.Id == 0 || _newTokenPending || _cids.HasPendingFrames || _streams.HasPendingControl || _streams.HasPendingStreamData ||
                _datagramQueue.Count > 0 || AnyFrameExtensionPending();
     }
 
@@ -381,7 +417,7 @@ public sealed partial class QuicConnectionCore
         return pos;
     }
 
-    private int WriteApplicationFrames(long nowUs, Span<byte> dest, List<SentFrame> frames, bool zeroRtt)
+    private int WriteApplicationFrames(long nowUs, Span<byte> dest, List<SentFrame> frames, bool zeroRtt, PathState sendPath)
     {
         int pos = 0;
         if (!zeroRtt)
@@ -392,7 +428,8 @@ public sealed partial class QuicConnectionCore
                 frames.Add(new SentFrame(SentFrameKind.HandshakeDone));
                 _handshakeDonePending = false;
             }
-            if (_pathChallengePending && _pendingPath is { } path && path.Address.Equals(RemoteEndPoint))
+            if (_mp is not null) pos += WriteMultipathFrames(dest[pos..], frames, sendPath);
+            if (sendPath.Id == 0 && _pathChallengePending && _pendingPath is { } path && path.Address.Equals(RemoteEndPoint))
             {
                 int n = WireFrames.WriteIfFits(dest[pos..], new PathChallengeFrame(path.Challenge));
                 if (n > 0)
@@ -429,7 +466,7 @@ public sealed partial class QuicConnectionCore
                 }
             }
         }
-        pos += _streams.WriteControlFrames(dest[pos..], frames, nowUs, _path.Rtt.SmoothedRtt);
+        pos += _streams.WriteControlFrames(dest[pos..], frames, nowUs, sendPath.Rtt.SmoothedRtt);
         while (_datagramQueue.Count > 0 && !zeroRtt)
         {
             int n = WireFrames.WriteIfFits(dest[pos..], new DatagramFrame(_datagramQueue.Peek(), hasLength: true));
@@ -459,7 +496,7 @@ public sealed partial class QuicConnectionCore
             return false;
         }
         var dest = buffer[..(int)Math.Min(Math.Min(buffer.Length, 1200), allowance)];
-        ulong pn = space.NextPacketNumber++;
+        ulong pn = space.Numbers.NextPacketNumber++;
         int pnLength = 4;
         int headerLength = ShortHeader.Write(dest, _cids.Current, spin: false, keyPhase: _sendKeyPhase, pnLength);
         PacketNumber.Write(dest[headerLength..], pn, pnLength);
@@ -483,7 +520,7 @@ public sealed partial class QuicConnectionCore
         var draft = new PacketDraft
         {
             Start = 0, PnOffset = headerLength, PnLength = pnLength, PayloadEnd = pos, LengthFieldOffset = -1,
-            Keys = space.SendKeys, PacketNumber = pn, Sent = sent,
+            Keys = space.SendKeys, PacketNumber = pn, Sent = sent, Path = _path,
         };
         sent.AckEliciting = true;
         sent.InFlight = true;
@@ -507,7 +544,7 @@ public sealed partial class QuicConnectionCore
     {
         var space = _spaces[(int)PacketSpace.Application];
         if (space.SendKeys is null || space.Discarded) throw new InvalidOperationException("no 1-RTT keys yet");
-        ulong pn = space.NextPacketNumber++;
+        ulong pn = space.Numbers.NextPacketNumber++;
         const int pnLength = 4;
         int headerLength = ShortHeader.Write(dest, _cids.Current, spin: false, keyPhase: _sendKeyPhase, pnLength);
         PacketNumber.Write(dest[headerLength..], pn, pnLength);
@@ -522,7 +559,7 @@ public sealed partial class QuicConnectionCore
         var draft = new PacketDraft
         {
             Start = 0, PnOffset = headerLength, PnLength = pnLength, PayloadEnd = pos, LengthFieldOffset = -1,
-            Keys = space.SendKeys, PacketNumber = pn, Sent = sent,
+            Keys = space.SendKeys, PacketNumber = pn, Sent = sent, Path = _path,
         };
         Seal(dest, ref draft, nowUs);
         return draft.PayloadEnd + TagLength;
@@ -532,7 +569,7 @@ public sealed partial class QuicConnectionCore
 
     /// <summary>UTF-8 of a reason phrase, cut to 80 characters: it travels in one packet.</summary>
     /// <summary>CONNECTION_CLOSE in every level the peer may be able to read (RFC 9000 §10.2.3).</summary>
-    private int BuildCloseDatagram(Span<byte> dest)
+    private int BuildCloseDatagram(Span<byte> dest, PathState path)
     {
         Span<byte> reasonBytes = stackalloc byte[MaxReasonBytes];
         int offset = 0, drafts = 0;
@@ -543,13 +580,14 @@ public sealed partial class QuicConnectionCore
             if (i < 2 && _handshakeConfirmed) continue;
             if (dest.Length - offset < 128) break;
             var type = i switch { 0 => PacketType.Initial, 1 => PacketType.Handshake, _ => PacketType.OneRtt };
-            ulong pn = space.NextPacketNumber++;
+            var numbers = i == 2 ? path.ApplicationNumbers : space.Numbers;
+            ulong pn = numbers.NextPacketNumber++;
             int pnLength = 4;
             var sub = dest[offset..];
             int headerLength, lengthFieldOffset = -1;
             if (type == PacketType.OneRtt)
             {
-                headerLength = ShortHeader.Write(sub, _cids.Current, false, _sendKeyPhase, pnLength);
+                headerLength = ShortHeader.Write(sub, _mp is null ? _cids.Current : DestinationFor(path), false, _sendKeyPhase, pnLength);
             }
             else
             {
@@ -588,7 +626,8 @@ public sealed partial class QuicConnectionCore
             int end = draft.PayloadEnd + TagLength;
             if (draft.LengthFieldOffset >= 0)
                 LongHeader.PatchLength(dest[draft.Start..], draft.LengthFieldOffset - draft.Start, end - draft.PnOffset);
-            PacketProtector.Protect(dest[draft.Start..end], draft.PnOffset - draft.Start, draft.PnLength, draft.PacketNumber, draft.Keys);
+            PacketProtector.Protect(dest[draft.Start..end], draft.PnOffset - draft.Start, draft.PnLength, draft.PacketNumber, draft.Keys,
+                draft.LengthFieldOffset < 0 ? (uint)path.Id : 0);
             _packetPool.Push(draft.Sent);
         }
         return offset;

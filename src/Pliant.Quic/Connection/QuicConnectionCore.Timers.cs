@@ -7,9 +7,8 @@ namespace Pliant.Quic.Connection;
 public sealed partial class QuicConnectionCore
 {
     private long _idleTimeoutUs;
-    private long _idleDeadline;
-    private long _handshakeDeadlineUs;
     private long _lastActivityUs;
+    private readonly TimerTable _deadlines = new();
     private readonly CloseState _close = new();
     private readonly List<SentPacket> _timeoutLost = [];
     private readonly List<SentPacket> _probeScratch = [];
@@ -18,29 +17,51 @@ public sealed partial class QuicConnectionCore
     private long IdleTimeoutWithPto() =>
         _idleTimeoutUs == 0 ? long.MaxValue / 4 : Math.Max(_idleTimeoutUs, 3 * _path.Rtt.PtoBase);
 
+    /// <summary>The timer that is due first (diagnostics and tests), or null.</summary>
+    internal ConnectionTimer? NextTimer
+    {
+        get
+        {
+            if (_state == ConnectionState.Closed) return null;
+            if (_state is ConnectionState.Closing or ConnectionState.Draining) return ConnectionTimer.Close;
+            SyncDerivedTimers();
+            return _deadlines.Next();
+        }
+    }
+
     /// <summary>The next time <see cref="HandleTimeout"/> must be called, or null.</summary>
     public long? PollTimeout()
     {
         if (_state == ConnectionState.Closed) return null;
-        if (_state is ConnectionState.Closing or ConnectionState.Draining) return _close.DeadlineUs;
-        long t = _idleDeadline;
-        if (!_handshakeComplete) t = Math.Min(t, _handshakeDeadlineUs);
-        if (!AmplificationBlocked)
-        {
-            if (_path.Recovery.LossDetectionTimerUs is { } loss) t = Math.Min(t, loss);
-            foreach (var s in _spaces)
-                if (!s.Discarded && s.Acks.AckDeadlineUs is { } ack) t = Math.Min(t, ack);
-        }
-        if (_pendingPath is { } path) t = Math.Min(t, path.DeadlineUs);
-        if (_previousReceiveKeys is not null) t = Math.Min(t, _previousKeysDiscardAtUs);
-        t = Math.Min(t, _zeroRttDiscardAtUs);
-        if (_pacingWakeUs is { } pace) t = Math.Min(t, pace);
-        if (_deferFirstFlightUntilUs > 0) t = Math.Min(t, _deferFirstFlightUntilUs);
-        if (_timers.Count > 0 && NextPluginTimer() is { } plugin) t = Math.Min(t, plugin);
-        return t;
+        // RFC 9000 §10.2: while closing or draining only the end of that period matters.
+        if (_state is ConnectionState.Closing or ConnectionState.Draining) return _deadlines[ConnectionTimer.Close];
+        SyncDerivedTimers();
+        long t = _deadlines.Earliest();
+        return t == TimerTable.Unset ? null : t;
     }
 
-    private long? _pacingWakeUs;
+    /// <summary>
+    /// Copies into the table the deadlines other objects own: the path's loss detection timer, each space's ACK
+    /// deadline and the earliest plugin timer. RFC 9002 §6.2.2.1: a server blocked by the anti-amplification
+    /// limit arms neither (it could not send what they would trigger).
+    /// </summary>
+    private void SyncDerivedTimers()
+    {
+        bool blocked = AmplificationBlocked;
+        _deadlines.Set(ConnectionTimer.LossDetection, blocked ? null : NextLossDetectionDeadline());
+        for (int i = 0; i < _spaces.Length; i++)
+        {
+            var s = _spaces[i];
+            _deadlines.Set(ConnectionTimer.AckInitial + i, blocked || s.Discarded ? null : s.Numbers.Acks.AckDeadlineUs);
+        }
+        _deadlines.Set(ConnectionTimer.Plugin, _timers.Count > 0 ? NextPluginTimer() : null);
+        if (_mp is not null)
+        {
+            // The other paths' ACK deadlines share the Application slot; their validation and abandonment have one.
+            if (NextPathAckDeadline() is { } ack && ack < _deadlines[ConnectionTimer.AckApplication]) _deadlines.Set(ConnectionTimer.AckApplication, ack);
+            _deadlines.Set(ConnectionTimer.Paths, NextPathDeadline());
+        }
+    }
 
     /// <summary>Runs timers due at <paramref name="nowUs"/> (loss detection, PTO, ACK delay, idle, pacing).</summary>
     public void HandleTimeout(long nowUs)
@@ -49,61 +70,76 @@ public sealed partial class QuicConnectionCore
         if (_state == ConnectionState.Closed) return;
         if (_state is ConnectionState.Closing or ConnectionState.Draining)
         {
-            if (nowUs >= _close.DeadlineUs) FinishClose();
+            if (_deadlines.IsDue(ConnectionTimer.Close, nowUs)) FinishClose();
             return;
         }
-        if (!_handshakeComplete && nowUs >= _handshakeDeadlineUs)
+        SyncDerivedTimers();
+        if (_deadlines.IsDue(ConnectionTimer.Handshake, nowUs))
         {
             // Dropped silently, as on idle timeout: the peer may not even own its address.
             SetCloseInfo((ulong)TransportErrorCode.NoError, "handshake timeout", isApplication: false, isLocal: true, idle: false);
             FinishClose();
             return;
         }
-        if (nowUs >= _idleDeadline)
+        if (_deadlines.IsDue(ConnectionTimer.Idle, nowUs))
         {
             // RFC 9000 §10.1: silently closed; no packet is sent.
             SetCloseInfo((ulong)TransportErrorCode.NoError, "idle timeout", isApplication: false, isLocal: true, idle: true);
             FinishClose();
             return;
         }
-        if (_path.Recovery.LossDetectionTimerUs is { } loss && nowUs >= loss)
+        if (_deadlines.IsDue(ConnectionTimer.LossDetection, nowUs))
         {
-            _timeoutLost.Clear();
-            var action = _path.Recovery.OnLossDetectionTimeout(nowUs, _timeoutLost);
-            foreach (var p in _timeoutLost) OnPacketLost(p);
-            ReturnToPool(_timeoutLost);
-            if (action.ProbeCount > 0)
-            {
-                Statistics.PtoCount++;
-                var space = _spaces[(int)action.Space];
-                if (!space.Discarded) space.ProbesPending = Math.Max(space.ProbesPending, action.ProbeCount);
-                else _spaces[2].ProbesPending = Math.Max(_spaces[2].ProbesPending, action.ProbeCount);
-                RequeueCryptoForProbe(space);
-                // RFC 9002 §6.2.4: also probe the other spaces with data in flight, coalesced in the same datagram,
-                // "because the peer might only have receive keys for one of the two": a server whose ServerHello
-                // (Initial) was lost but whose Handshake packets arrived must resend the Initial too; a client whose
-                // Finished arrived (the server dropped its Handshake keys) but whose 1-RTT data and the server's
-                // HANDSHAKE_DONE were lost must also send 1-RTT, or it probes a space the server can no longer read.
-                for (var other = PacketSpace.Initial; other <= PacketSpace.Application; other++)
-                {
-                    var o = _spaces[(int)other];
-                    if (other == action.Space || o.Discarded || o.SendKeys is null || _path.Recovery.AckElicitingInFlightIn(other) == 0) continue;
-                    o.ProbesPending = Math.Max(o.ProbesPending, action.ProbeCount);
-                    RequeueCryptoForProbe(o);
-                }
-                var app = _spaces[(int)PacketSpace.Application];
-                if (app.ProbesPending > 0 && !app.Discarded) RequeueForApplicationProbe(app.ProbesPending);
-            }
+            if (_mp is null) OnLossDetectionTimeout(nowUs, _path);
+            else
+                foreach (var p in _mp.Paths)
+                    if (p is { Abandoned: false } && p.Recovery.LossDetectionTimerUs <= nowUs) OnLossDetectionTimeout(nowUs, p);
         }
-        if (_pendingPath is { } path && nowUs >= path.DeadlineUs) OnPathValidationTimeout(nowUs);
-        DiscardOldKeysIfDue(nowUs);
-        if (nowUs >= _zeroRttDiscardAtUs)
+        if (_deadlines.IsDue(ConnectionTimer.Paths, nowUs)) OnPathTimers(nowUs);
+        if (_deadlines.IsDue(ConnectionTimer.PathValidation, nowUs)) OnPathValidationTimeout(nowUs);
+        if (_deadlines.IsDue(ConnectionTimer.KeyDiscard, nowUs)) DiscardOldKeys();
+        if (_deadlines.IsDue(ConnectionTimer.ZeroRttDiscard, nowUs))
         {
             _zeroRttReceiveKeys = null; // RFC 9001 §4.9.3
-            _zeroRttDiscardAtUs = long.MaxValue;
+            _deadlines.Stop(ConnectionTimer.ZeroRttDiscard);
         }
-        RunPluginTimers(nowUs);
-        if (_pacingWakeUs is { } pace && nowUs >= pace) _pacingWakeUs = null;
+        if (_deadlines.IsDue(ConnectionTimer.Plugin, nowUs)) RunPluginTimers(nowUs);
+        if (_deadlines.IsDue(ConnectionTimer.Pacing, nowUs)) _deadlines.Stop(ConnectionTimer.Pacing);
+        // ACK and first-flight deadlines need no action here: PollTransmit sends what is due.
+    }
+
+    /// <summary>RFC 9002 §6.2: the loss detection timer of <paramref name="path"/> fired — declare packets lost by time, or send PTO probes.</summary>
+    private void OnLossDetectionTimeout(long nowUs, PathState path)
+    {
+        _timeoutLost.Clear();
+        var action = path.Recovery.OnLossDetectionTimeout(nowUs, _timeoutLost);
+        foreach (var p in _timeoutLost) OnPacketLost(p);
+        ReturnToPool(_timeoutLost);
+        if (action.ProbeCount == 0) return;
+        Statistics.PtoCount++;
+        if (_mp is not null && _handshakeConfirmed)
+        {
+            OnPathTimeout(nowUs, path, action.ProbeCount);
+            return;
+        }
+        var space = _spaces[(int)action.Space];
+        if (!space.Discarded) space.ProbesPending = Math.Max(space.ProbesPending, action.ProbeCount);
+        else _spaces[2].ProbesPending = Math.Max(_spaces[2].ProbesPending, action.ProbeCount);
+        RequeueCryptoForProbe(space);
+        // RFC 9002 §6.2.4: also probe the other spaces with data in flight, coalesced in the same datagram,
+        // "because the peer might only have receive keys for one of the two": a server whose ServerHello
+        // (Initial) was lost but whose Handshake packets arrived must resend the Initial too; a client whose
+        // Finished arrived (the server dropped its Handshake keys) but whose 1-RTT data and the server's
+        // HANDSHAKE_DONE were lost must also send 1-RTT, or it probes a space the server can no longer read.
+        for (var other = PacketSpace.Initial; other <= PacketSpace.Application; other++)
+        {
+            var o = _spaces[(int)other];
+            if (other == action.Space || o.Discarded || o.SendKeys is null || _path.Recovery.AckElicitingInFlightIn(other) == 0) continue;
+            o.ProbesPending = Math.Max(o.ProbesPending, action.ProbeCount);
+            RequeueCryptoForProbe(o);
+        }
+        var app = _spaces[(int)PacketSpace.Application];
+        if (app.ProbesPending > 0 && !app.Discarded) RequeueForApplicationProbe(_path, app.ProbesPending);
     }
 
     /// <summary>
@@ -117,9 +153,9 @@ public sealed partial class QuicConnectionCore
     /// counts), so a lost tail (a FIN, HANDSHAKE_DONE, a response behind requests whose ACKs were lost) is
     /// recovered by the probes themselves even when the peer's acknowledgments are lost too.
     /// </summary>
-    private void RequeueForApplicationProbe(int datagrams)
+    private void RequeueForApplicationProbe(PathState path, int datagrams)
     {
-        _path.Recovery.ProbeCandidates(PacketSpace.Application, (long)datagrams * _path.DatagramSize, _probeScratch);
+        path.Recovery.ProbeCandidates(PacketSpace.Application, (long)datagrams * path.DatagramSize, _probeScratch);
         foreach (var p in _probeScratch) RequeueFrames(p, dataOnly: true);
         _probeScratch.Clear();
     }
@@ -140,7 +176,9 @@ public sealed partial class QuicConnectionCore
         _state = ConnectionState.Closing;
         NotifyStateChange();
         // RFC 9000 §10.2: stay in the closing state for three PTOs.
-        _close.BeginClosing(code, reason, isApplication, frameType, nowUs + 3 * _path.Rtt.PtoBase);
+        _close.BeginClosing(code, reason, isApplication, frameType);
+        _deadlines.Set(ConnectionTimer.Close, nowUs + 3 * LargestPto()); // draft-ietf-quic-multipath-21 §2.6: the largest PTO
+        _deadlines.StopAllBut(ConnectionTimer.Close);
     }
 
     /// <summary>
@@ -173,7 +211,7 @@ public sealed partial class QuicConnectionCore
     internal RandomSource Randomness => _rng;
 
     /// <summary>Largest 1-RTT (application space) packet number received, for tests.</summary>
-    internal ulong? LargestApplicationPacketReceived => _spaces[(int)Recovery.PacketSpace.Application].LargestReceived;
+    internal ulong? LargestApplicationPacketReceived => _spaces[(int)Recovery.PacketSpace.Application].Numbers.LargestReceived;
 
     /// <summary>1-RTT packet numbers skipped so far (RFC 9000 §21.4).</summary>
     internal long PacketNumbersSkipped => _pnSkipper.Skipped;
@@ -190,7 +228,9 @@ public sealed partial class QuicConnectionCore
         if (_state != ConnectionState.Closing) SetCloseInfo(code, reason, isApplication, isLocal, idle: false);
         _state = ConnectionState.Draining;
         NotifyStateChange();
-        _close.BeginDraining(nowUs + 3 * _path.Rtt.PtoBase);
+        _close.BeginDraining();
+        _deadlines.Set(ConnectionTimer.Close, nowUs + 3 * LargestPto()); // draft-ietf-quic-multipath-21 §2.6: the largest PTO
+        _deadlines.StopAllBut(ConnectionTimer.Close);
     }
 
     private void SetCloseInfo(ulong code, string reason, bool isApplication, bool isLocal, bool idle)
@@ -225,6 +265,7 @@ public sealed partial class QuicConnectionCore
     private void FinishClose()
     {
         _state = ConnectionState.Closed;
+        _deadlines.StopAll();
         _registry?.HandshakeEnded(this);
         _cids.UnregisterAll();
         _streams.OnConnectionClosed();

@@ -54,12 +54,10 @@ public sealed partial class QuicConnectionCore
 {
     private readonly QuicConnectionOptions _options;
     private readonly RandomSource _rng;
-    private readonly PacketSpaceState[] _spaces =
-    [
-        new(PacketSpace.Initial), new(PacketSpace.Handshake), new(PacketSpace.Application),
-    ];
+    private readonly PacketSpaceState[] _spaces;
     private readonly Queue<ConnectionEvent> _events = new();
     private readonly PathState _path;
+    private readonly LiaGroup? _coupling; // the paths' coupled controllers (CongestionControlAlgorithm.Lia)
     private Diagnostics.QlogTrace? _qlog;
     private List<ulong>? _qlogFrameTypes; // the frame types of the packet being processed, while qlog is on
     private long _lastNowUs;
@@ -80,11 +78,21 @@ public sealed partial class QuicConnectionCore
     {
         _options = options;
         IsClient = isClient;
+        if (options.MaxPathId is uint maxPathId)
+        {
+            // draft-ietf-quic-multipath-21 §2.1: multipath needs non-empty connection IDs; the path state is sized by the limit.
+            if (maxPathId > QuicConnectionOptions.MaxPathIdLimit)
+                throw new ArgumentOutOfRangeException(nameof(options), $"MaxPathId is at most {QuicConnectionOptions.MaxPathIdLimit}");
+            if (options.ConnectionIdLength == 0)
+                throw new ArgumentException("multipath needs connection IDs of non-zero length", nameof(options));
+        }
         _rng = RandomSource.From(options.Random);
         _registry = registry;
         // Until the path is known to carry more, send 1200-byte datagrams (RFC 9000 §14.1); raised
         // after the handshake to the configured size when the peer allows it.
-        _path = new PathState(0, remote, Math.Clamp(options.MaxUdpPayloadSize, 1200, 65527), options.CongestionControl, _rng);
+        _coupling = options.CongestionControl == CongestionControlAlgorithm.Lia ? new LiaGroup() : null;
+        _path = new PathState(0, remote, Math.Clamp(options.MaxUdpPayloadSize, 1200, 65527), options.CongestionControl, _rng, _coupling);
+        _spaces = [new(PacketSpace.Initial), new(PacketSpace.Handshake), new(PacketSpace.Application, _path.ApplicationNumbers)];
         _pnSkipper = new PacketNumberSkipper(_rng);
         _cids = new ConnectionIdState(this, registry, _rng, options.ConnectionIdLength, options.ActiveConnectionIdLimit);
         _streams = new StreamManager(isClient, new LocalStreamSettings
@@ -98,12 +106,13 @@ public sealed partial class QuicConnectionCore
             MaxStreamWindow = (ulong)options.MaxStreamWindow,
             MaxConnectionWindow = (ulong)options.MaxConnectionWindow,
         });
-        _spaces[2].Acks.MaxAckDelayUs = (long)options.MaxAckDelay.TotalMicroseconds;
+        _spaces[2].Numbers.Acks.MaxAckDelayUs = (long)options.MaxAckDelay.TotalMicroseconds;
         _idleTimeoutUs = (long)options.IdleTimeout.TotalMicroseconds;
-        _idleDeadline = nowUs + Math.Max(_idleTimeoutUs, 1);
+        _deadlines.Set(ConnectionTimer.Idle, nowUs + Math.Max(_idleTimeoutUs, 1));
         // RFC 9000 §10.1 leaves handshakes to the idle timeout; a server must not hold a handshake
         // that an attacker never finishes for that long (issue 11), so it has its own deadline.
-        _handshakeDeadlineUs = options.HandshakeTimeout <= TimeSpan.Zero ? long.MaxValue : nowUs + (long)options.HandshakeTimeout.TotalMicroseconds;
+        if (options.HandshakeTimeout > TimeSpan.Zero)
+            _deadlines.Set(ConnectionTimer.Handshake, nowUs + (long)options.HandshakeTimeout.TotalMicroseconds);
         _lastActivityUs = nowUs;
         Version = options.InitialVersion;
         _ecnEnabled = options.EnableEcn;
@@ -431,4 +440,10 @@ public sealed class ConnectionStatistics
 
     /// <summary>PATH_CHALLENGEs not answered: over the rate limit, or the address's 3x allowance was spent.</summary>
     public long PathResponsesLimited;
+
+    /// <summary>Multipath: paths abandoned, by either side (draft-ietf-quic-multipath-21 §3.4).</summary>
+    public long PathsAbandoned;
+
+    /// <summary>Multipath: path validations that failed (the path was then abandoned).</summary>
+    public long PathValidationsFailed;
 }

@@ -2,12 +2,18 @@ using Pliant.Quic.Tls;
 
 namespace Pliant.Quic.Connection;
 
-/// <summary>Congestion controllers built in (RFC 9002 §7 NewReno, RFC 9438 CUBIC, draft-ietf-ccwg-bbr-06 BBRv3).</summary>
+/// <summary>Congestion controllers built in (RFC 9002 §7 NewReno, RFC 9438 CUBIC, draft-ietf-ccwg-bbr-06 BBRv3, RFC 6356 LIA).</summary>
 public enum CongestionControlAlgorithm
 {
     NewReno,
     Cubic,
     Bbr,
+    /// <summary>
+    /// Linked Increases (RFC 6356): NewReno per path with the congestion-avoidance increase coupled across the
+    /// connection's paths, so a multipath connection takes no more than one flow on its best path would. With
+    /// one path it is NewReno.
+    /// </summary>
+    Lia,
 }
 
 /// <summary>Settings for one connection. Defaults suit a general-purpose client or server.</summary>
@@ -74,6 +80,20 @@ public sealed class QuicConnectionOptions
 
     /// <summary>max_datagram_frame_size (RFC 9221 §3); 0 disables DATAGRAM frames.</summary>
     public int MaxDatagramFrameSize { get; init; }
+
+    /// <summary>
+    /// Multipath QUIC (draft-ietf-quic-multipath-21): the largest path ID this side accepts, sent as
+    /// initial_max_path_id. Null, the default, leaves multipath off: the connection is single-path QUIC, as it is
+    /// with every peer that does not offer the extension. At most <see cref="MaxPathIdLimit"/>; needs connection
+    /// IDs of non-zero length.
+    /// </summary>
+    public uint? MaxPathId { get; init; }
+
+    /// <summary>The largest <see cref="MaxPathId"/> accepted: 16 paths' state at most per connection.</summary>
+    public const uint MaxPathIdLimit = 15;
+
+    /// <summary>How a multipath connection spreads its packets over validated paths (ignored with one path).</summary>
+    public PathSchedulerKind PathScheduler { get; init; } = PathSchedulerKind.LowestRtt;
 
     /// <summary>disable_active_migration (RFC 9000 §18.2).</summary>
     public bool DisableActiveMigration { get; init; }

@@ -182,11 +182,28 @@ public sealed class PacketKeys : IDisposable
     /// </summary>
     public void Seal(ulong pn, ReadOnlySpan<byte> header, ReadOnlySpan<byte> plaintext, Span<byte> ciphertextWithTag)
     {
+        Span<byte> nonce = stackalloc byte[IvLength];
+        MakeNonce(pn, nonce);
+        SealWithNonce(nonce, header, plaintext, ciphertextWithTag);
+    }
+
+    /// <summary>
+    /// <see cref="Seal(ulong, ReadOnlySpan{byte}, ReadOnlySpan{byte}, Span{byte})"/> for a 1-RTT packet
+    /// of a multipath connection: the nonce also carries <paramref name="pathId"/>
+    /// (draft-ietf-quic-multipath-21 §2.4); path ID 0 gives the same nonce as the single-path overload.
+    /// </summary>
+    public void Seal(uint pathId, ulong pn, ReadOnlySpan<byte> header, ReadOnlySpan<byte> plaintext, Span<byte> ciphertextWithTag)
+    {
+        Span<byte> nonce = stackalloc byte[IvLength];
+        PacketNonce.BuildMultipath(_iv, pathId, pn, nonce);
+        SealWithNonce(nonce, header, plaintext, ciphertextWithTag);
+    }
+
+    private void SealWithNonce(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> header, ReadOnlySpan<byte> plaintext, Span<byte> ciphertextWithTag)
+    {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (ciphertextWithTag.Length < plaintext.Length + TagLength)
             throw new ArgumentException("destination too short for ciphertext and tag", nameof(ciphertextWithTag));
-        Span<byte> nonce = stackalloc byte[IvLength];
-        MakeNonce(pn, nonce);
         var ciphertext = ciphertextWithTag[..plaintext.Length];
         var tag = ciphertextWithTag.Slice(plaintext.Length, TagLength);
         if (_fastGcm is not null) _fastGcm.Seal(nonce, plaintext, ciphertext, tag, header);
@@ -202,13 +219,30 @@ public sealed class PacketKeys : IDisposable
     /// </summary>
     public bool TryOpen(ulong pn, ReadOnlySpan<byte> header, ReadOnlySpan<byte> ciphertextWithTag, Span<byte> plaintext)
     {
+        Span<byte> nonce = stackalloc byte[IvLength];
+        MakeNonce(pn, nonce);
+        return TryOpenWithNonce(nonce, header, ciphertextWithTag, plaintext);
+    }
+
+    /// <summary>
+    /// <see cref="TryOpen(ulong, ReadOnlySpan{byte}, ReadOnlySpan{byte}, Span{byte})"/> for a 1-RTT
+    /// packet of a multipath connection: the nonce also carries <paramref name="pathId"/>
+    /// (draft-ietf-quic-multipath-21 §2.4); path ID 0 gives the same nonce as the single-path overload.
+    /// </summary>
+    public bool TryOpen(uint pathId, ulong pn, ReadOnlySpan<byte> header, ReadOnlySpan<byte> ciphertextWithTag, Span<byte> plaintext)
+    {
+        Span<byte> nonce = stackalloc byte[IvLength];
+        PacketNonce.BuildMultipath(_iv, pathId, pn, nonce);
+        return TryOpenWithNonce(nonce, header, ciphertextWithTag, plaintext);
+    }
+
+    private bool TryOpenWithNonce(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> header, ReadOnlySpan<byte> ciphertextWithTag, Span<byte> plaintext)
+    {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (ciphertextWithTag.Length < TagLength) return false;
         int length = ciphertextWithTag.Length - TagLength;
         if (plaintext.Length < length)
             throw new ArgumentException("destination too short for the plaintext", nameof(plaintext));
-        Span<byte> nonce = stackalloc byte[IvLength];
-        MakeNonce(pn, nonce);
         var ciphertext = ciphertextWithTag[..length];
         var tag = ciphertextWithTag[length..];
         // The intrinsic path zeroes the plaintext on a mismatch (the one-pass variant decrypts while it verifies).

@@ -11,9 +11,11 @@ public static class PacketProtector
     /// Protects a packet in place. <paramref name="packet"/> holds the unprotected header (the packet
     /// number of <paramref name="pnLength"/> bytes at <paramref name="pnOffset"/> already written, and the
     /// first byte's PN length bits set accordingly), the plaintext payload, and 16 spare bytes at the end
-    /// for the tag. The payload plus PN must be long enough to sample (RFC 9001 §5.4.2).
+    /// for the tag. The payload plus PN must be long enough to sample (RFC 9001 §5.4.2). A 1-RTT packet on path
+    /// <paramref name="pathId"/> of a multipath connection has the path ID in its nonce (draft-ietf-quic-multipath-21
+    /// §2.4; path 0's nonce is the single-path one).
     /// </summary>
-    public static void Protect(Span<byte> packet, int pnOffset, int pnLength, ulong pn, PacketKeys keys)
+    public static void Protect(Span<byte> packet, int pnOffset, int pnLength, ulong pn, PacketKeys keys, uint pathId = 0)
     {
         ArgumentNullException.ThrowIfNull(keys);
         if (pnLength is < 1 or > 4) throw new ArgumentOutOfRangeException(nameof(pnLength));
@@ -29,7 +31,8 @@ public static class PacketProtector
         // RFC 9001 §5.3: the associated data is the header up to and including the unprotected PN.
         var header = packet[..payloadOffset];
         var body = packet[payloadOffset..];
-        keys.Seal(pn, header, body[..plaintextLength], body);
+        if (pathId == 0) keys.Seal(pn, header, body[..plaintextLength], body);
+        else keys.Seal(pathId, pn, header, body[..plaintextLength], body);
 
         // RFC 9001 §5.4.1: header protection is applied after packet protection.
         Span<byte> mask = stackalloc byte[PacketKeys.MaskLength];
@@ -103,9 +106,10 @@ public static class PacketProtector
     /// unprotected header is already in <paramref name="packet"/> (see the out-of-place
     /// <c>TryRemoveHeaderProtection</c>); the ciphertext is read from <paramref name="source"/> and the
     /// plaintext written to <paramref name="packet"/> after the header. Saves copying each received datagram.
+    /// <paramref name="pathId"/>: as for <see cref="Protect"/>.
     /// </summary>
     public static bool TryDecrypt(ReadOnlySpan<byte> source, Span<byte> packet, int pnOffset, int pnLength, ulong pn,
-        PacketKeys keys, out int payloadLength)
+        PacketKeys keys, out int payloadLength, uint pathId = 0)
     {
         ArgumentNullException.ThrowIfNull(keys);
         payloadLength = 0;
@@ -113,7 +117,9 @@ public static class PacketProtector
         if (pnLength is < 1 or > 4 || payloadOffset + PacketKeys.TagLength > source.Length || packet.Length < source.Length) return false;
         var body = source[payloadOffset..];
         // RFC 9001 §5.3: the associated data is the unprotected header, through the packet number.
-        if (!keys.TryOpen(pn, packet[..payloadOffset], body, packet.Slice(payloadOffset, body.Length - PacketKeys.TagLength))) return false;
+        var plaintext = packet.Slice(payloadOffset, body.Length - PacketKeys.TagLength);
+        if (!(pathId == 0 ? keys.TryOpen(pn, packet[..payloadOffset], body, plaintext) : keys.TryOpen(pathId, pn, packet[..payloadOffset], body, plaintext)))
+            return false;
         payloadLength = body.Length - PacketKeys.TagLength;
         return true;
     }

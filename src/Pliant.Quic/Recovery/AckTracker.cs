@@ -170,9 +170,10 @@ public sealed class AckTracker
     /// <summary>
     /// Writes an ACK or ACK_ECN frame (type included) describing what was received, largest ranges first,
     /// dropping the oldest ranges that do not fit in <paramref name="dest"/>. Returns 0 when there is
-    /// nothing to acknowledge or not even one range fits. Clears the pending state on success.
+    /// nothing to acknowledge or not even one range fits. Clears the pending state on success. With
+    /// <paramref name="pathId"/>, a PATH_ACK frame for that path's number space (draft-ietf-quic-multipath-21 §4.1).
     /// </summary>
-    public int WriteAckFrame(Span<byte> dest, long nowUs, int ackDelayExponent)
+    public int WriteAckFrame(Span<byte> dest, long nowUs, int ackDelayExponent, uint? pathId = null)
     {
         if (LargestReceived is not ulong largest) return 0;
         ulong floor = _ackFloor is ulong f ? f + 1 : 0; // smallest reportable packet number
@@ -186,7 +187,8 @@ public sealed class AckTracker
 
         var first = _ranges[top];
         ulong firstSmallest = Math.Max(first.Smallest, floor);
-        int len = 1 + VarInt.Length(largest) + VarInt.Length(ackDelay) + VarInt.Length(first.Largest - firstSmallest);
+        // The type (and for PATH_ACK, draft-ietf-quic-multipath-21 §4.1, the path ID), then the ACK fields.
+        int len = (pathId is uint id ? 1 + VarInt.Length(id) : 1) + VarInt.Length(largest) + VarInt.Length(ackDelay) + VarInt.Length(first.Largest - firstSmallest);
         if (withEcn) len += VarInt.Length(ecn.Ect0) + VarInt.Length(ecn.Ect1) + VarInt.Length(ecn.Ce);
 
         // Count the additional ranges that fit (RFC 9000 §19.3.1: Gap and ACK Range Length pairs).
@@ -215,7 +217,9 @@ public sealed class AckTracker
             var r = _ranges[i];
             chosen[n] = new AckRange(Math.Max(r.Smallest, floor), r.Largest);
         }
-        int o = AckFrame.Write(dest, chosen, ackDelay, withEcn ? ecn : null);
+        int o = pathId is uint path
+            ? PathAckFrame.Write(dest, path, chosen, ackDelay, withEcn ? ecn : null)
+            : AckFrame.Write(dest, chosen, ackDelay, withEcn ? ecn : null);
         LargestAckSent = largest;
         OnAckSent();
         return o;

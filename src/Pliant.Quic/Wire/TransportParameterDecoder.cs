@@ -98,6 +98,12 @@ internal static class TransportParameterDecoder
                 case TransportParameterId.MaxDatagramFrameSize:
                     tp.MaxDatagramFrameSize = ReadInt(value, id);
                     break;
+                case TransportParameterId.InitialMaxPathId:
+                    ulong maxPathId = ReadInt(value, id);
+                    // draft-ietf-quic-multipath-21 §2.1: above 2^32-1 → TRANSPORT_PARAMETER_ERROR.
+                    if (maxPathId > MultipathFrames.MaxPathId) throw Error("initial_max_path_id above 2^32-1");
+                    tp.InitialMaxPathId = (uint)maxPathId;
+                    break;
                 default:
                     tp.Unknown.Add((id, value.ToArray()));
                     break;

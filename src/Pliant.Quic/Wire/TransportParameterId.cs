@@ -1,6 +1,6 @@
 namespace Pliant.Quic.Wire;
 
-/// <summary>Transport parameter identifiers (RFC 9000 §18.2, RFC 9221 §3, RFC 9368 §5).</summary>
+/// <summary>Transport parameter identifiers (RFC 9000 §18.2, RFC 9221 §3, RFC 9368 §5, draft-ietf-quic-multipath-21 §2.1).</summary>
 public enum TransportParameterId : ulong
 {
     OriginalDestinationConnectionId = 0x00,
@@ -27,4 +27,6 @@ public enum TransportParameterId : ulong
     VersionInformationDraft = 0xff73db,
     /// <summary>max_datagram_frame_size (RFC 9221 §3).</summary>
     MaxDatagramFrameSize = 0x20,
+    /// <summary>initial_max_path_id (draft-ietf-quic-multipath-21 §2.1, §6).</summary>
+    InitialMaxPathId = 0x3e,
 }

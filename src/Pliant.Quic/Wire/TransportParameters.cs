@@ -4,8 +4,8 @@ using System.Net;
 namespace Pliant.Quic.Wire;
 
 /// <summary>
-/// QUIC transport parameters (RFC 9000 §7.4, §18), plus max_datagram_frame_size (RFC 9221 §3) and
-/// version_information (RFC 9368 §5). Absent integer parameters hold their RFC defaults; parameters
+/// QUIC transport parameters (RFC 9000 §7.4, §18), plus max_datagram_frame_size (RFC 9221 §3),
+/// version_information (RFC 9368 §5) and initial_max_path_id (draft-ietf-quic-multipath-21 §2.1). Absent integer parameters hold their RFC defaults; parameters
 /// with no default are null. Unknown parameters are kept in <see cref="Unknown"/> and re-encoded.
 /// </summary>
 public sealed class TransportParameters
@@ -79,6 +79,14 @@ public sealed class TransportParameters
     /// <summary>max_datagram_frame_size (0x20, RFC 9221); null = DATAGRAM not supported.</summary>
     public ulong? MaxDatagramFrameSize { get; set; }
 
+    /// <summary>
+    /// initial_max_path_id (0x3e, draft-ietf-quic-multipath-21 §2.1): the largest path ID the sender
+    /// accepts at connection start; null = the sender does not support multipath. Values above 2^32-1
+    /// are rejected on decode (TRANSPORT_PARAMETER_ERROR). Not to be remembered for 0-RTT (§2.1).
+    /// See <see cref="MultipathParameters"/> for the checks that need the connection's context.
+    /// </summary>
+    public uint? InitialMaxPathId { get; set; }
+
     /// <summary>Parameters this class does not know (not reserved ones), kept for plugins and re-encoded.</summary>
     public List<(ulong Id, byte[] Value)> Unknown { get; } = [];
 
@@ -123,6 +131,7 @@ public sealed class TransportParameters
                 if (VersionInformationDraftId) w.WriteParameter((ulong)TransportParameterId.VersionInformationDraft, v);
             }
             if (MaxDatagramFrameSize is ulong mdfs) WriteInt(ref w, TransportParameterId.MaxDatagramFrameSize, mdfs, null);
+            if (InitialMaxPathId is uint maxPathId) WriteInt(ref w, TransportParameterId.InitialMaxPathId, maxPathId, null);
             foreach ((ulong id, byte[] value) in Unknown) w.WriteParameter(id, value);
             return w.ToArray();
         }

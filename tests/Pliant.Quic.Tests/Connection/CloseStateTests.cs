@@ -10,8 +10,7 @@ public class CloseStateTests
     public void ClosingAnswersThe1st2nd4th8thDatagramOnTheCurrentPathOnly()
     {
         var close = new CloseState();
-        close.BeginClosing(0x0a, "bye", isApplication: false, frameType: 0x08, deadlineUs: 5_000);
-        Assert.Equal(5_000, close.DeadlineUs);
+        close.BeginClosing(0x0a, "bye", isApplication: false, frameType: 0x08);
         Assert.True(close.TakeResend()); // the first CONNECTION_CLOSE
         Assert.False(close.TakeResend());
         var answered = new List<int>();
@@ -31,7 +30,7 @@ public class CloseStateTests
     public void AnApplicationCloseOutside1RttBecomesApplicationErrorWithoutItsReason(PacketType type, bool app, ulong code, string reason)
     {
         var close = new CloseState();
-        close.BeginClosing(7, "app reason", isApplication: true, frameType: 0, deadlineUs: 1);
+        close.BeginClosing(7, "app reason", isApplication: true, frameType: 0);
         var frame = close.FrameFor(type, new byte[256]);
         Assert.Equal(app, frame.IsApplication);
         Assert.Equal(code, frame.ErrorCode);
@@ -44,7 +43,7 @@ public class CloseStateTests
         var close = new CloseState();
         Assert.True(close.TryReport());
         Assert.False(close.TryReport());
-        close.BeginClosing(1, new string('x', 500), isApplication: false, frameType: 0x1e, deadlineUs: 1);
+        close.BeginClosing(1, new string('x', 500), isApplication: false, frameType: 0x1e);
         var frame = close.FrameFor(PacketType.OneRtt, new byte[256]);
         Assert.Equal(80, frame.ReasonPhrase.Length);
         Assert.Equal(0x1eUL, frame.FrameType);

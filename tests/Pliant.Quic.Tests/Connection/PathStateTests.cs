@@ -34,5 +34,21 @@ public class PathStateTests
         Assert.IsType<Pliant.Quic.Recovery.NewReno>(a.Congestion);
         Assert.IsType<Pliant.Quic.Recovery.Bbr>(b.Congestion);
         Assert.Same(a.Congestion, a.Recovery.CongestionController);
+        // draft-ietf-quic-multipath-21 §2: each path has its own application-data packet number space, from 0.
+        Assert.NotSame(a.ApplicationNumbers, b.ApplicationNumbers);
+        Assert.Equal(Pliant.Quic.Recovery.PacketSpace.Application, b.ApplicationNumbers.Space);
+        Assert.Equal(0ul, b.ApplicationNumbers.NextPacketNumber);
+        Assert.Null(b.ApplicationNumbers.LargestReceived);
+    }
+
+    [Fact]
+    public void LiaPathsOfOneConnectionShareTheirCouplingGroup()
+    {
+        var group = new Pliant.Quic.Recovery.LiaGroup();
+        var rng = RandomSource.Seeded(new Random(1));
+        var a = new PathState(0, new IPEndPoint(IPAddress.Loopback, 1), 1500, CongestionControlAlgorithm.Lia, rng, group);
+        var b = new PathState(1, new IPEndPoint(IPAddress.Loopback, 2), 1500, CongestionControlAlgorithm.Lia, rng, group);
+        Assert.Equal([a.Congestion, b.Congestion], group.Members);
+        Assert.Equal(a.Congestion.Window + b.Congestion.Window, group.TotalWindow);
     }
 }

@@ -49,6 +49,7 @@ public class TransferTests
     [InlineData(22, 0.05, CongestionControlAlgorithm.Cubic)]
     [InlineData(23, 0.05, CongestionControlAlgorithm.NewReno)]
     [InlineData(24, 0.15, CongestionControlAlgorithm.Cubic)]
+    [InlineData(26, 0.05, CongestionControlAlgorithm.Lia)]
     public void OneMebibyteUnderLoss(int seed, double loss, CongestionControlAlgorithm cc)
     {
         var pair = new SimulatedPair(seed, SimulationSetup.ServerEndpoint(seed, SimulationSetup.ServerOptions(seed, cc: cc)));

@@ -43,6 +43,43 @@ public sealed class SimulatedPair
     /// <summary>Deliver to the client only what the server addressed to <see cref="ClientAddress"/> (attack simulations: spoofed sources).</summary>
     public bool DropMisaddressed { get; set; }
 
+    /// <summary>The client's other interfaces (multipath): each has its own pair of links to the server.</summary>
+    private readonly Dictionary<IPEndPoint, (SimulatedLink Up, SimulatedLink Down)> _clientPaths = [];
+
+    /// <summary>A NAT in front of a client address: the server sees the mapped address (rebinding changes it).</summary>
+    private readonly Dictionary<IPEndPoint, IPEndPoint> _nat = [];
+
+    /// <summary>
+    /// Gives the client another interface at <paramref name="clientAddress"/> with its own links to the server
+    /// (seeded from the pair's seed and <paramref name="index"/>); datagrams the client sends from it
+    /// (<see cref="Transmit.Source"/>) and the server's answers to it travel over these links.
+    /// </summary>
+    public (SimulatedLink Up, SimulatedLink Down) AddClientPath(IPEndPoint clientAddress, int index = 1)
+    {
+        var links = (new SimulatedLink(Seed * 31 + 7 + 100 * index), new SimulatedLink(Seed * 31 + 13 + 100 * index));
+        _clientPaths[clientAddress] = links;
+        return links;
+    }
+
+    /// <summary>NAT rebinding on the client's interface <paramref name="clientAddress"/>: the server sees <paramref name="mapped"/> from now on.</summary>
+    public void Rebind(IPEndPoint clientAddress, IPEndPoint mapped) => _nat[clientAddress] = mapped;
+
+    private IPEndPoint Mapped(IPEndPoint local) => _nat.TryGetValue(local, out var m) ? m : local;
+
+    private SimulatedLink UpLinkOf(IPEndPoint? source) =>
+        source is null || source.Equals(ClientAddress) || !_clientPaths.TryGetValue(source, out var l) ? ClientToServer : l.Up;
+
+    /// <summary>The link to a client address; null when the address is a NAT mapping that no longer exists (dropped).</summary>
+    private SimulatedLink? DownLinkTo(IPEndPoint destination)
+    {
+        foreach (var (local, links) in _clientPaths)
+        {
+            if (Mapped(local).Equals(destination)) return links.Down;
+            if (local.Equals(destination) && _nat.ContainsKey(local)) return null; // the old mapping after a rebinding
+        }
+        return ServerToClient;
+    }
+
     /// <summary>Called after every step, e.g. to feed application data.</summary>
     public Action? OnStep { get; set; }
 
@@ -94,22 +131,25 @@ public sealed class SimulatedPair
             while (Client.PollTransmit(NowUs, _buffer, 10, out var t))
             {
                 any = true;
+                var from = Mapped(t.Source ?? ClientAddress);
+                var up = UpLinkOf(t.Source);
                 foreach (var datagram in Split(t))
                 {
                     ClientSent.Add(datagram);
-                    foreach (var (at, data, ce) in ClientToServer.Transmit(NowUs, datagram))
-                        _queue.Enqueue(new Delivery(true, data, ClientAddress, ce), (at, _sequence++));
+                    foreach (var (at, data, ce) in up.Transmit(NowUs, datagram))
+                        _queue.Enqueue(new Delivery(true, data, from, ce), (at, _sequence++));
                 }
             }
             while (Server.PollTransmit(NowUs, _buffer, 10, out var t))
             {
                 any = true;
+                var down = DownLinkTo(t.Destination);
                 foreach (var datagram in Split(t))
                 {
                     ServerSent.Add(datagram);
                     ServerSentTo.Add((t.Destination, datagram.Length));
-                    if (DropMisaddressed && !t.Destination.Equals(ClientAddress)) continue;
-                    foreach (var (at, data, ce) in ServerToClient.Transmit(NowUs, datagram))
+                    if (DropMisaddressed && !t.Destination.Equals(ClientAddress) || down is null) continue;
+                    foreach (var (at, data, ce) in down.Transmit(NowUs, datagram))
                         _queue.Enqueue(new Delivery(false, data, ServerAddress, ce), (at, _sequence++));
                 }
             }

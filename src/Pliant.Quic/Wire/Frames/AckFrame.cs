@@ -72,7 +72,14 @@ public readonly ref struct AckFrame : IWireFrame
     }
 
     /// <summary>Reads an ACK frame (type 0x02 or 0x03 already consumed) and validates its ranges.</summary>
-    public static AckFrame Read(ref WireReader r, ulong frameType)
+    public static AckFrame Read(ref WireReader r, ulong frameType) =>
+        ReadBody(ref r, frameType, frameType == (ulong)FrameType.AckEcn);
+
+    /// <summary>
+    /// Reads the fields from Largest Acknowledged on (shared by ACK and PATH_ACK, whose body is ACK's
+    /// after the Path Identifier); errors carry <paramref name="frameType"/>.
+    /// </summary>
+    internal static AckFrame ReadBody(ref WireReader r, ulong frameType, bool hasEcn)
     {
         ulong largest = r.ReadVarInt();
         ulong delay = r.ReadVarInt();
@@ -96,22 +103,30 @@ public readonly ref struct AckFrame : IWireFrame
         }
         ReadOnlySpan<byte> raw = before[..(before.Length - r.Remaining)];
         EcnCounts? ecn = null;
-        if (frameType == (ulong)FrameType.AckEcn)
+        if (hasEcn)
             ecn = new EcnCounts(r.ReadVarInt(), r.ReadVarInt(), r.ReadVarInt());
         return new AckFrame(largest, delay, first, (int)count, raw, ecn, smallest);
     }
 
     /// <summary>Bytes <see cref="Write(Span{byte})"/> produces.</summary>
-    public int EncodedLength =>
-        1 + VarInt.Length(Largest) + VarInt.Length(AckDelay) + VarInt.Length((ulong)RangeCount) + VarInt.Length(FirstRange)
+    public int EncodedLength => 1 + BodyLength;
+
+    /// <summary>Bytes of the fields from Largest Acknowledged on (what <see cref="WriteBody(Span{byte})"/> writes).</summary>
+    internal int BodyLength =>
+        VarInt.Length(Largest) + VarInt.Length(AckDelay) + VarInt.Length((ulong)RangeCount) + VarInt.Length(FirstRange)
         + _rawRanges.Length + EcnLength(Ecn);
 
     /// <summary>Re-encodes this frame.</summary>
     public int Write(Span<byte> dest)
     {
-        int pos = 0;
-        dest[pos++] = (byte)(Ecn.HasValue ? FrameType.AckEcn : FrameType.Ack);
-        pos += VarInt.Write(dest[pos..], Largest);
+        dest[0] = (byte)(Ecn.HasValue ? FrameType.AckEcn : FrameType.Ack);
+        return 1 + WriteBody(dest[1..]);
+    }
+
+    /// <summary>Re-encodes the fields from Largest Acknowledged on; returns bytes written.</summary>
+    internal int WriteBody(Span<byte> dest)
+    {
+        int pos = VarInt.Write(dest, Largest);
         pos += VarInt.Write(dest[pos..], AckDelay);
         pos += VarInt.Write(dest[pos..], (ulong)RangeCount);
         pos += VarInt.Write(dest[pos..], FirstRange);
@@ -121,11 +136,15 @@ public readonly ref struct AckFrame : IWireFrame
     }
 
     /// <summary>Bytes <see cref="Write(Span{byte}, ReadOnlySpan{AckRange}, ulong, EcnCounts?)"/> produces.</summary>
-    public static int GetEncodedLength(ReadOnlySpan<AckRange> rangesDescending, ulong ackDelayEncoded, EcnCounts? ecn)
+    public static int GetEncodedLength(ReadOnlySpan<AckRange> rangesDescending, ulong ackDelayEncoded, EcnCounts? ecn) =>
+        1 + GetBodyLength(rangesDescending, ackDelayEncoded, ecn);
+
+    /// <summary>Bytes <see cref="WriteBody(Span{byte}, ReadOnlySpan{AckRange}, ulong, EcnCounts?)"/> produces.</summary>
+    internal static int GetBodyLength(ReadOnlySpan<AckRange> rangesDescending, ulong ackDelayEncoded, EcnCounts? ecn)
     {
         Validate(rangesDescending);
         AckRange top = rangesDescending[0];
-        int n = 1 + VarInt.Length(top.Largest) + VarInt.Length(ackDelayEncoded) + VarInt.Length((ulong)(rangesDescending.Length - 1))
+        int n = VarInt.Length(top.Largest) + VarInt.Length(ackDelayEncoded) + VarInt.Length((ulong)(rangesDescending.Length - 1))
             + VarInt.Length(top.Largest - top.Smallest);
         for (int i = 1; i < rangesDescending.Length; i++)
         {
@@ -141,11 +160,19 @@ public readonly ref struct AckFrame : IWireFrame
     /// </summary>
     public static int Write(Span<byte> dest, ReadOnlySpan<AckRange> rangesDescending, ulong ackDelayEncoded, EcnCounts? ecn)
     {
+        dest[0] = (byte)(ecn.HasValue ? FrameType.AckEcn : FrameType.Ack);
+        return 1 + WriteBody(dest[1..], rangesDescending, ackDelayEncoded, ecn);
+    }
+
+    /// <summary>
+    /// Writes the fields from Largest Acknowledged on (shared by ACK and PATH_ACK) after validating
+    /// the ranges; returns bytes written.
+    /// </summary>
+    internal static int WriteBody(Span<byte> dest, ReadOnlySpan<AckRange> rangesDescending, ulong ackDelayEncoded, EcnCounts? ecn)
+    {
         Validate(rangesDescending);
         AckRange top = rangesDescending[0];
-        int pos = 0;
-        dest[pos++] = (byte)(ecn.HasValue ? FrameType.AckEcn : FrameType.Ack);
-        pos += VarInt.Write(dest[pos..], top.Largest);
+        int pos = VarInt.Write(dest, top.Largest);
         pos += VarInt.Write(dest[pos..], ackDelayEncoded);
         pos += VarInt.Write(dest[pos..], (ulong)(rangesDescending.Length - 1));
         pos += VarInt.Write(dest[pos..], top.Largest - top.Smallest);

@@ -28,7 +28,10 @@ public readonly ref struct NewConnectionIdFrame : IWireFrame
     /// <summary>The 16-byte stateless reset token (a slice of the packet).</summary>
     public ReadOnlySpan<byte> StatelessResetToken { get; }
 
-    /// <summary>Reads the frame (type already consumed).</summary>
+    /// <summary>
+    /// Reads the frame (type already consumed). Also reads PATH_NEW_CONNECTION_ID's fields after its
+    /// Path Identifier (draft-ietf-quic-multipath-21 §4.4: the same layout and rules, per path).
+    /// </summary>
     public static NewConnectionIdFrame Read(ref WireReader r, ulong frameType)
     {
         ulong seq = r.ReadVarInt();
@@ -43,15 +46,24 @@ public readonly ref struct NewConnectionIdFrame : IWireFrame
     }
 
     /// <summary>Bytes <see cref="Write"/> produces.</summary>
-    public int EncodedLength => 1 + VarInt.Length(SequenceNumber) + VarInt.Length(RetirePriorTo) + 1 + ConnectionId.Length + ResetTokenLength;
+    public int EncodedLength => 1 + BodyLength;
+
+    /// <summary>Bytes from Sequence Number to the end (what <see cref="WriteBody"/> writes).</summary>
+    internal int BodyLength => VarInt.Length(SequenceNumber) + VarInt.Length(RetirePriorTo) + 1 + ConnectionId.Length + ResetTokenLength;
 
     /// <summary>Writes the frame; returns bytes written.</summary>
     public int Write(Span<byte> dest)
     {
+        dest[0] = (byte)FrameType.NewConnectionId;
+        return 1 + WriteBody(dest[1..]);
+    }
+
+    /// <summary>Writes the fields from Sequence Number on (shared with PATH_NEW_CONNECTION_ID); returns bytes written.</summary>
+    internal int WriteBody(Span<byte> dest)
+    {
         if (ConnectionId.Length == 0) throw new InvalidOperationException("NEW_CONNECTION_ID needs a non-empty connection ID");
         if (RetirePriorTo > SequenceNumber) throw new InvalidOperationException("retire_prior_to above sequence number");
-        dest[0] = (byte)FrameType.NewConnectionId;
-        int pos = 1 + VarInt.Write(dest[1..], SequenceNumber);
+        int pos = VarInt.Write(dest, SequenceNumber);
         pos += VarInt.Write(dest[pos..], RetirePriorTo);
         dest[pos++] = (byte)ConnectionId.Length;
         ConnectionId.Span.CopyTo(dest[pos..]);

@@ -1,6 +1,9 @@
 namespace Pliant.Quic.Wire;
 
-/// <summary>Which frames may appear where, and how they count for acknowledgment (RFC 9000 §12.4, RFC 9002 §2).</summary>
+/// <summary>
+/// Which frames may appear where, and how they count for acknowledgment (RFC 9000 §12.4, RFC 9002 §2;
+/// draft-ietf-quic-multipath-21 §4 for the multipath frames).
+/// </summary>
 public static class FrameRules
 {
     /// <summary>
@@ -27,12 +30,31 @@ public static class FrameRules
         }
     }
 
-    /// <summary>False for ACK, PADDING and CONNECTION_CLOSE; true otherwise (RFC 9002 §2).</summary>
-    public static bool IsAckEliciting(ulong frameType) => frameType is not (0x00 or 0x02 or 0x03 or 0x1c or 0x1d);
+    /// <summary>
+    /// <see cref="IsAllowed(ulong, PacketType)"/> for a connection that negotiated multipath when
+    /// <paramref name="multipath"/> is true: draft-ietf-quic-multipath-21 §4 allows the multipath frames
+    /// in 1-RTT packets only (elsewhere: PROTOCOL_VIOLATION). Without multipath they stay unknown.
+    /// </summary>
+    public static bool IsAllowed(ulong frameType, PacketType packetType, bool multipath) =>
+        multipath && FrameTypes.IsMultipath(frameType) ? packetType == PacketType.OneRtt : IsAllowed(frameType, packetType);
 
-    /// <summary>PATH_CHALLENGE, PATH_RESPONSE, NEW_CONNECTION_ID and PADDING are probing frames (RFC 9000 §9.1).</summary>
+    /// <summary>
+    /// False for ACK, PATH_ACK, PADDING and CONNECTION_CLOSE; true otherwise (RFC 9002 §2; PATH_ACK
+    /// is ACK for one path, draft-ietf-quic-multipath-21 §4.1, and every other multipath frame is
+    /// ack-eliciting, §4.2–§4.7).
+    /// </summary>
+    public static bool IsAckEliciting(ulong frameType) => frameType is not (0x00 or 0x02 or 0x03 or 0x1c or 0x1d or 0x3e or 0x3f);
+
+    /// <summary>
+    /// PATH_CHALLENGE, PATH_RESPONSE, NEW_CONNECTION_ID and PADDING are probing frames (RFC 9000 §9.1);
+    /// every other frame, the multipath frames included (the draft does not add any), is non-probing.
+    /// </summary>
     public static bool IsProbing(ulong frameType) => frameType is 0x00 or 0x18 or 0x1a or 0x1b;
 
-    /// <summary>Frames that count toward bytes in flight: all but ACK-only packets (RFC 9002 §2: ack-eliciting or PADDING).</summary>
-    public static bool CountsInFlight(ulong frameType) => frameType is not (0x02 or 0x03 or 0x1c or 0x1d);
+    /// <summary>
+    /// Frames that count toward bytes in flight: all but ACK-only packets (RFC 9002 §2: ack-eliciting or
+    /// PADDING). PATH_ACK counts like ACK: PATH_ACK-only packets are not congestion controlled
+    /// (draft-ietf-quic-multipath-21 §5.5).
+    /// </summary>
+    public static bool CountsInFlight(ulong frameType) => frameType is not (0x02 or 0x03 or 0x1c or 0x1d or 0x3e or 0x3f);
 }

@@ -1,6 +1,9 @@
 namespace Pliant.Quic.Wire;
 
-/// <summary>Frame types (RFC 9000 §12.4 Table 3, §19; RFC 9221 §4 for DATAGRAM).</summary>
+/// <summary>
+/// Frame types (RFC 9000 §12.4 Table 3, §19; RFC 9221 §4 for DATAGRAM; draft-ietf-quic-multipath-21
+/// §4 and §6 for the multipath frames 0x3e, 0x3f and 0x3e75–0x3e7c).
+/// </summary>
 public enum FrameType : ulong
 {
     Padding = 0x00,
@@ -41,6 +44,26 @@ public enum FrameType : ulong
     Datagram = 0x30,
     /// <summary>DATAGRAM with a Length field (RFC 9221 §4).</summary>
     DatagramWithLength = 0x31,
+    /// <summary>PATH_ACK (draft-ietf-quic-multipath-21 §4.1).</summary>
+    PathAck = 0x3e,
+    /// <summary>PATH_ACK with ECN counts (draft-ietf-quic-multipath-21 §4.1).</summary>
+    PathAckEcn = 0x3f,
+    /// <summary>PATH_ABANDON (draft-ietf-quic-multipath-21 §4.2).</summary>
+    PathAbandon = 0x3e75,
+    /// <summary>PATH_STATUS_BACKUP (draft-ietf-quic-multipath-21 §4.3).</summary>
+    PathStatusBackup = 0x3e76,
+    /// <summary>PATH_STATUS_AVAILABLE (draft-ietf-quic-multipath-21 §4.3).</summary>
+    PathStatusAvailable = 0x3e77,
+    /// <summary>PATH_NEW_CONNECTION_ID (draft-ietf-quic-multipath-21 §4.4).</summary>
+    PathNewConnectionId = 0x3e78,
+    /// <summary>PATH_RETIRE_CONNECTION_ID (draft-ietf-quic-multipath-21 §4.5).</summary>
+    PathRetireConnectionId = 0x3e79,
+    /// <summary>MAX_PATH_ID (draft-ietf-quic-multipath-21 §4.6).</summary>
+    MaxPathId = 0x3e7a,
+    /// <summary>PATHS_BLOCKED (draft-ietf-quic-multipath-21 §4.7).</summary>
+    PathsBlocked = 0x3e7b,
+    /// <summary>PATH_CIDS_BLOCKED (draft-ietf-quic-multipath-21 §4.7).</summary>
+    PathCidsBlocked = 0x3e7c,
 }
 
 /// <summary>Helpers on frame type values.</summary>
@@ -48,6 +71,13 @@ public static class FrameTypes
 {
     /// <summary>True for frame types this stack parses (RFC 9000 frames and DATAGRAM).</summary>
     public static bool IsKnown(ulong frameType) => frameType <= 0x1e || frameType is 0x30 or 0x31;
+
+    /// <summary>
+    /// True for the multipath frame types of draft-ietf-quic-multipath-21 (PATH_ACK 0x3e–0x3f,
+    /// 0x3e75–0x3e7c). <see cref="IsKnown"/> stays false for them: a connection that did not
+    /// negotiate multipath treats them as unknown (RFC 9000 §12.4: FRAME_ENCODING_ERROR).
+    /// </summary>
+    public static bool IsMultipath(ulong frameType) => frameType is 0x3e or 0x3f or (>= 0x3e75 and <= 0x3e7c);
 
     /// <summary>True for STREAM frame types 0x08–0x0f.</summary>
     public static bool IsStream(ulong frameType) => frameType is >= 0x08 and <= 0x0f;
