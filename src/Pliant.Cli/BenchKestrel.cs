@@ -50,7 +50,9 @@ internal static partial class BenchCommand
             string docs = Path.Combine(root, "htdocs");
             Directory.CreateDirectory(docs);
             using (var f = File.Create(Path.Combine(docs, "file.bin"))) f.SetLength(bytes);
-            using (var f = File.Create(Path.Combine(docs, "warm.bin"))) f.SetLength((long)Math.Max(1, warmupMiB) << 20);
+            // Kestrel has more code to tier up than pliant serve: the warm-up is at least 256 MiB (or the size).
+            long warm = (long)Math.Max(Math.Max(1, warmupMiB), Math.Min(256, sizeMiB)) << 20;
+            using (var f = File.Create(Path.Combine(docs, "warm.bin"))) f.SetLength(warm);
 
             int pliantPort = BenchProcess.FreeUdpPort();
             var pliant = BenchProcess.StartSelf(["serve", docs, "--listen", $"127.0.0.1:{pliantPort}", "--cert", cert, "--key", key, "--quiet"]);
@@ -71,7 +73,6 @@ internal static partial class BenchCommand
                 ("kestrel", kestrel, $"https://127.0.0.1:{kestrelPort}/download?size={bytes}"),
             };
             // Warm-up: the JIT in both servers.
-            long warm = (long)Math.Max(1, warmupMiB) << 20;
             KestrelGet(pliant, $"https://127.0.0.1:{pliantPort}/warm.bin", warm, timeout);
             KestrelGet(kestrel, $"https://127.0.0.1:{kestrelPort}/download?size={warm}", warm, timeout);
             var results = targets.ToDictionary(t => t.Name, _ => new List<KestrelDownload>());
