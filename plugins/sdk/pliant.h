@@ -50,6 +50,10 @@ enum pliant_field {
     PL_MAX_ACK_DELAY = 18,           /* rw, µs */
     PL_CONGESTION_WINDOW_CAP = 19,   /* rw, bytes, 0 = none */
     PL_PACING_RATE_CAP = 20,         /* rw, bytes/s, 0 = none */
+    PL_PATH_STATE = 21,              /* per path: 0 none, 1 being validated, 2 usable, 3 abandoned */
+    PL_PATH_STATUS = 22,             /* per path: 0 available, 1 backup */
+    PL_PTO_COUNT = 23,               /* per path: consecutive PTOs */
+    PL_MAX_PATH_ID = 24,             /* multipath: path ids 0..this exist (0 without multipath) */
 };
 
 /* Operation arguments for arg(): A0..A3, 4 = the current Result (for replace: the native value), 5 = the
@@ -58,6 +62,9 @@ enum pliant_field {
 enum pliant_arg { PL_A0 = 0, PL_A1 = 1, PL_A2 = 2, PL_A3 = 3, PL_RESULT = 4, PL_PATH = 5 };
 
 PLIANT_IMPORT(get_field) int64_t pl_get_field(int32_t field);
+/* A field of one path (multipath): RTTs, window, bytes in flight, datagram size, bytes, PL_PATH_STATE,
+ * PL_PATH_STATUS, PL_PTO_COUNT; other fields as get_field. A path that is not open reads 0. */
+PLIANT_IMPORT(get_path_field) int64_t pl_get_path_field(int64_t path, int32_t field);
 PLIANT_IMPORT(set_field) int32_t pl_set_field(int32_t field, int64_t value);   /* 1 = set, 0 = read-only/unknown */
 PLIANT_IMPORT(now) int64_t pl_now(void);                                        /* µs */
 PLIANT_IMPORT(log) void pl_log(const void *ptr, int32_t len);

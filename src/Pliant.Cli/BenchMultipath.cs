@@ -10,7 +10,9 @@ namespace Pliant.Cli;
 /// same file once over the best single path (relay A only) and once over both paths (<c>pliant get --multipath
 /// --bind</c>, path 1 through relay B), in alternating order; then one multipath download during which relay B
 /// goes dark for good (the path must be abandoned, the transfer complete, and the longest gap in received data
-/// is printed). The last line is <c>multipath speedup: N.NNx</c>, the median of the per-round ratios.
+/// is printed); then the asymmetric case of The Case for Protocol Plugins §3.2.1 (path 0: 5 Mbit/s, 100 ms one-way;
+/// path 1: 50 Mbit/s, 10 ms) without and with the <c>ack-path</c> plugin on the client (plugins/out, when built).
+/// The last line is <c>multipath speedup: N.NNx</c>, the median of the per-round ratios.
 /// </summary>
 internal static class BenchMultipath
 {
@@ -20,6 +22,7 @@ internal static class BenchMultipath
     public const int DefaultSizeMiB = 32;
     private const double SpeedupGoal = 1.8;
     private static readonly TimeSpan GapGoal = TimeSpan.FromSeconds(1);
+    private const double AckPathGoal = 1.15;
 
     private readonly record struct Download(bool Ok, double Goodput, double MaxGapMs, string Paths, string Error);
 
@@ -76,6 +79,31 @@ internal static class BenchMultipath
                     $"blackhole paths=2 goodput_mbit={(dark.Ok ? dark.Goodput : double.NaN):0.0} max_gap_ms={dark.MaxGapMs:0} {(dark.Ok ? dark.Paths : "failed: " + dark.Error)}"));
             }
 
+            // Asymmetric paths: ACKs natively return on the path their data came on; the ack-path plugin sends them on
+            // the lowest-RTT path. Same rounds, alternating order.
+            string? ackPath = FindPlugin("ack-path.wasm");
+            var asymmetric = new List<(double Native, double Plugin)>();
+            if (ackPath is not null)
+            {
+                var slow = ImpairmentSettings.Parse("rate=5mbit,delay=100ms");
+                var fast = ImpairmentSettings.Parse("rate=50mbit,delay=10ms");
+                for (int r = 0; r < rounds; r++)
+                {
+                    double native = double.NaN, plugin = double.NaN;
+                    for (int k = 0; k < 2; k++)
+                    {
+                        bool withPlugin = (r + k) % 2 == 1;
+                        using var a = StartRelay(port, slow, (ulong)(201 + 2 * r));
+                        using var b = StartRelay(port, fast, (ulong)(202 + 2 * r));
+                        var d = Get(a, b, timeout, withPlugin ? ackPath : null);
+                        if (withPlugin) plugin = d.Ok ? d.Goodput : double.NaN; else native = d.Ok ? d.Goodput : double.NaN;
+                        Console.WriteLine(string.Create(Inv,
+                            $"asymmetric round={r + 1} ack_path={(withPlugin ? "plugin" : "native")} goodput_mbit={(d.Ok ? d.Goodput : double.NaN):0.0} {(d.Ok ? d.Paths : "failed: " + d.Error)}"));
+                    }
+                    asymmetric.Add((native, plugin));
+                }
+            }
+
             var ratios = multi.Zip(single, (m, s) => m / s).Where(double.IsFinite).ToArray();
             double speedup = ratios.Length == 0 ? double.NaN : Median(ratios);
             Console.WriteLine();
@@ -86,7 +114,19 @@ internal static class BenchMultipath
                 $"goal one path blackholed: transfer completes and the path is abandoned: {(dark.Ok && abandoned ? "PASS" : "FAIL")}"));
             Console.WriteLine(string.Create(Inv,
                 $"goal longest gap in received data with one path blackholed < {GapGoal.TotalSeconds:0} s: {dark.MaxGapMs:0} ms {(dark.Ok && dark.MaxGapMs < GapGoal.TotalMilliseconds ? "PASS" : "FAIL")}"));
-            Console.WriteLine("goal asymmetric paths, ACKs on the low-latency path (ack-path plugin) >= 15 % faster: not measured yet (the ack.select_path operation is not built)");
+            if (ackPath is null)
+            {
+                Console.WriteLine("goal asymmetric paths, ack-path plugin >= 15 % faster: not measured (plugins/out/ack-path.wasm not built: bash plugins/build.sh)");
+            }
+            else
+            {
+                var gains = asymmetric.Select(x => x.Plugin / x.Native).Where(double.IsFinite).ToArray();
+                double gain = gains.Length == 0 ? double.NaN : Median(gains);
+                Console.WriteLine(string.Create(Inv,
+                    $"asymmetric (path 0 5 Mbit/s 100 ms, path 1 50 Mbit/s 10 ms) median goodput Mbit/s: native ACK path {Median(asymmetric.Select(x => x.Native).Where(double.IsFinite).ToArray()):0.0}, ack-path plugin {Median(asymmetric.Select(x => x.Plugin).Where(double.IsFinite).ToArray()):0.0}"));
+                Console.WriteLine(string.Create(Inv,
+                    $"goal asymmetric paths, ack-path plugin >= {(AckPathGoal - 1) * 100:0} % faster: {gain:0.00}x {(gain >= AckPathGoal ? "PASS" : "FAIL")}"));
+            }
             Console.WriteLine(string.Create(Inv, $"goal two symmetric paths >= {SpeedupGoal:0.0}x the best single path: {speedup:0.00}x {(speedup >= SpeedupGoal ? "PASS" : "FAIL")}"));
             Console.WriteLine(string.Create(Inv, $"multipath speedup: {speedup:0.00}x"));
             return single.Concat(multi).All(double.IsFinite) && dark.Ok ? 0 : 1;
@@ -100,12 +140,13 @@ internal static class BenchMultipath
     private static ImpairmentRelay StartRelay(int serverPort, ImpairmentSettings link, ulong seed) => BenchCommand.StartRelay(serverPort, link, seed);
 
     /// <summary>One <c>pliant get</c> through relay <paramref name="a"/> (path 0) and, when given, <paramref name="b"/> (path 1).</summary>
-    private static Download Get(ImpairmentRelay a, ImpairmentRelay? b, TimeSpan timeout)
+    private static Download Get(ImpairmentRelay a, ImpairmentRelay? b, TimeSpan timeout, string? plugin = null)
     {
         string url = $"https://127.0.0.1:{a.LocalEndPoint.Port}/f.bin";
         string[] args = b is null
             ? ["get", url, "--insecure", "--quiet"]
             : ["get", url, "--insecure", "--quiet", "--multipath", "--bind", $"127.0.0.1,127.0.0.1=127.0.0.1:{b.LocalEndPoint.Port}"];
+        if (plugin is not null) args = [.. args, "--plugin", plugin];
         using var client = BenchProcess.StartSelf(args);
         var lines = client.ReadLines(timeout);
         client.WaitForExit(TimeSpan.FromSeconds(10));
@@ -114,6 +155,17 @@ internal static class BenchMultipath
         var d = BenchProcess.Parse(summary);
         var paths = string.Join(" | ", lines.Where(l => l.StartsWith("path ", StringComparison.Ordinal)));
         return new(true, BenchProcess.Num(d, "goodput_mbit"), d.ContainsKey("max_gap_ms") ? BenchProcess.Num(d, "max_gap_ms") : double.NaN, paths, "");
+    }
+
+    /// <summary>A built plugin of the repository around the working directory (plugins/out), or null.</summary>
+    private static string? FindPlugin(string file)
+    {
+        for (var d = new DirectoryInfo(Environment.CurrentDirectory); d is not null; d = d.Parent)
+        {
+            var path = Path.Combine(d.FullName, "plugins", "out", file);
+            if (File.Exists(path)) return path;
+        }
+        return null;
     }
 
     private static double Median(double[] values)

@@ -15,6 +15,7 @@ internal static class AbiSignatures
     public static readonly IReadOnlyDictionary<string, FuncType> Imports = new Dictionary<string, FuncType>(StringComparer.Ordinal)
     {
         ["get_field"] = F([I32], [I64]),
+        ["get_path_field"] = F([I64, I32], [I64]),
         ["set_field"] = F([I32, I64], [I32]),
         ["now"] = F([], [I64]),
         ["log"] = F([I32, I32], []),

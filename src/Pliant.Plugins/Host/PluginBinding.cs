@@ -154,6 +154,8 @@ internal sealed class PluginBinding
 
     public ulong GetField(int field) => _conn.GetField((ConnectionField)field);
 
+    public ulong GetPathField(ulong pathId, int field) => _conn.GetPathField(pathId, (ConnectionField)field);
+
     /// <summary>Writes a field, remembering its value before the plugin's first write so detaching restores it.</summary>
     public bool TrySetField(int field, ulong value)
     {

@@ -90,6 +90,7 @@ public sealed partial class QuicConnectionCore
             p.Congestion.MaxDatagramSize = p.DatagramSize;
         }
         Raise(new ConnectionEvent(ConnectionEventKind.PathValidated, PathId: p.Id));
+        PathEvent(Pliant.Quic.Operations.OperationId.PathOnValidated, p);
     }
 
     /// <summary>
@@ -111,6 +112,7 @@ public sealed partial class QuicConnectionCore
         mp.Open(path);
         StartPathChallenge(nowUs, path);
         Raise(new ConnectionEvent(ConnectionEventKind.PathOpened, PathId: id));
+        PathEvent(Pliant.Quic.Operations.OperationId.PathOnNew, path);
         pathId = id;
         return true;
     }
@@ -140,6 +142,7 @@ public sealed partial class QuicConnectionCore
         path.LocalStatus = status;
         path.LocalStatusSequence++;
         path.LocalStatusPending = true;
+        PathEvent(Pliant.Quic.Operations.OperationId.PathOnStatus, path, status == PathStatus.Backup ? 1UL : 0UL, 0);
         return true;
     }
 
@@ -199,6 +202,7 @@ public sealed partial class QuicConnectionCore
             path.BytesReceived += datagramLength;
             if (!IsClient) StartPathChallenge(nowUs, path);
             Raise(new ConnectionEvent(ConnectionEventKind.PathOpened, PathId: path.Id));
+            PathEvent(Pliant.Quic.Operations.OperationId.PathOnNew, path);
             return;
         }
         if (!path.Validated) path.BytesReceived += datagramLength;
@@ -259,6 +263,7 @@ public sealed partial class QuicConnectionCore
         if (path.Congestion is Lia lia) _coupling?.Remove(lia);
         Statistics.PathsAbandoned++;
         Raise(new ConnectionEvent(ConnectionEventKind.PathAbandoned, ErrorCode: errorCode, PathId: path.Id));
+        PathEvent(Pliant.Quic.Operations.OperationId.PathOnAbandoned, path, errorCode);
     }
 
     /// <summary>draft-ietf-quic-multipath-21 §2.6, §3.4: closing and abandonment periods use the largest PTO of all paths.</summary>
@@ -320,7 +325,10 @@ public sealed partial class QuicConnectionCore
                 MultipathFrames.CheckPathIdLimit(f.PathId, mp.LocalMaxPathId, type);
                 // draft §4.3: only a sequence number above every earlier one for the path counts.
                 if (mp.TakeStatusSequence(f.PathId, f.SequenceNumber) && mp.PathOf(f.PathId) is { } path)
+                {
                     path.PeerStatus = f.Available ? PathStatus.Available : PathStatus.Backup;
+                    PathEvent(Pliant.Quic.Operations.OperationId.PathOnStatus, path, f.Available ? 0UL : 1UL, 1);
+                }
                 break;
             }
             case FrameType.PathNewConnectionId:
@@ -491,8 +499,9 @@ public sealed partial class QuicConnectionCore
             if (p.ProbesPending > 0) return p;
             if (!p.Usable) continue;
             // An acknowledgment that is due goes back on the path its packets came on (draft §5.3: the RTT of each
-            // path stays measurable, and a NAT rebinding of a path that only receives is noticed by the peer).
-            if (AckDueOn(p, nowUs)) return p;
+            // path stays measurable, and a NAT rebinding of a path that only receives is noticed by the peer);
+            // ack.select_path may choose another usable path.
+            if (AckDueOn(p, nowUs)) return AckPath(p);
             if (fallback is null || p.Rtt.SmoothedRtt < fallback.Rtt.SmoothedRtt) fallback = p;
             var backup = p.LocalStatus == PathStatus.Backup || p.PeerStatus == PathStatus.Backup;
             // A path its pacer holds back has no room now (RFC 9002 §7.7); the pacing timer wakes the sender.
@@ -507,7 +516,30 @@ public sealed partial class QuicConnectionCore
                 backup ? PathStatus.Backup : PathStatus.Available, Usable: p.Recovery.PtoCount == 0 || !HasOtherUsablePath(p));
         }
         int chosen = count == 0 ? -1 : _scheduler!.Select(_pathViews.AsSpan(0, count), _path.DatagramSize);
-        return chosen >= 0 ? mp.PathOf((uint)_pathViews[chosen].PathId) : fallback;
+        var path = chosen >= 0 ? mp.PathOf((uint)_pathViews[chosen].PathId) : fallback;
+        if (path is not null && count > 0 && Operations.IsReplaced(Pliant.Quic.Operations.OperationId.PathSelectForSending))
+        {
+            // path.select_for_sending: a plugin's scheduler. A usable path it picks is used even when its window is full
+            // (then only acknowledgments go: the plugin chose to wait for that path); any other answer keeps the native choice.
+            ulong pick = Operations.Invoke(Pliant.Quic.Operations.OperationId.PathSelectForSending, path.Id, (ulong)_path.DatagramSize, (ulong)count, path: path.Id);
+            for (int i = 0; i < count; i++)
+                if (_pathViews[i].PathId == pick) return mp.PathOf((uint)pick);
+        }
+        return path;
+    }
+
+    /// <summary>The path for acknowledgments due on <paramref name="due"/>: itself, unless ack.select_path picks another usable one.</summary>
+    private PathState AckPath(PathState due)
+    {
+        if (!Operations.IsReplaced(Pliant.Quic.Operations.OperationId.AckSelectPath)) return due;
+        ulong pick = Operations.Invoke(Pliant.Quic.Operations.OperationId.AckSelectPath, due.Id, due.Id, path: due.Id);
+        return pick <= uint.MaxValue && _mp!.PathOf((uint)pick) is { Usable: true } other && DestinationFor(other).Length > 0 ? other : due;
+    }
+
+    /// <summary>Tells path observers (path.on_* operations) what happened to <paramref name="path"/>.</summary>
+    private void PathEvent(Pliant.Quic.Operations.OperationId id, PathState path, ulong a0 = 0, ulong a1 = 0)
+    {
+        if (Operations.IsHooked(id)) Operations.Invoke(id, 0, a0, a1, path: path.Id);
     }
 
     /// <summary>Consecutive PTOs after which a path is abandoned as broken while another path is usable.</summary>

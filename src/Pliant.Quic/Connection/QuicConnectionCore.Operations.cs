@@ -89,26 +89,53 @@ public sealed partial class QuicConnectionCore
         ConnectionField.Now => (ulong)_lastNowUs,
         ConnectionField.IsClient => IsClient ? 1UL : 0UL,
         ConnectionField.State => (ulong)_state,
-        ConnectionField.SmoothedRtt => (ulong)_path.Rtt.SmoothedRtt,
-        ConnectionField.MinRtt => (ulong)Math.Max(0, _path.Rtt.MinRtt),
-        ConnectionField.LatestRtt => (ulong)Math.Max(0, _path.Rtt.LatestRtt),
-        ConnectionField.RttVar => (ulong)_path.Rtt.RttVar,
-        ConnectionField.CongestionWindow => (ulong)_path.Congestion.Window,
-        ConnectionField.BytesInFlight => (ulong)_path.Congestion.BytesInFlight,
+        // Path fields read path 0's (the only one without multipath).
+        ConnectionField.SmoothedRtt or ConnectionField.MinRtt or ConnectionField.LatestRtt or ConnectionField.RttVar
+            or ConnectionField.CongestionWindow or ConnectionField.BytesInFlight or ConnectionField.MaxDatagramSize
+            or ConnectionField.PathState or ConnectionField.PathStatus or ConnectionField.PtoCount => PathField(_path, field),
         ConnectionField.PacketsSent => (ulong)Statistics.PacketsSent,
         ConnectionField.PacketsReceived => (ulong)Statistics.PacketsReceived,
         ConnectionField.PacketsLost => (ulong)Statistics.PacketsLost,
         ConnectionField.BytesSent => (ulong)Statistics.BytesSent,
         ConnectionField.BytesReceived => (ulong)Statistics.BytesReceived,
         ConnectionField.EcnCeReceived => _ecnCeReceived,
-        ConnectionField.MaxDatagramSize => (ulong)_path.DatagramSize,
         ConnectionField.HandshakeConfirmed => _handshakeConfirmed ? 1UL : 0UL,
         ConnectionField.AckElicitingThreshold => (ulong)_spaces[2].Numbers.Acks.AckElicitingThreshold,
         ConnectionField.MaxAckDelay => (ulong)_spaces[2].Numbers.Acks.MaxAckDelayUs,
         ConnectionField.CongestionWindowCap => (ulong)_windowCap,
         ConnectionField.PacingRateCap => (ulong)_pacingCap,
+        ConnectionField.MaxPathId => _mp is { } mp ? mp.LocalMaxPathId : 0,
         _ => 0,
     };
+
+    /// <summary>
+    /// Reads a field of path <paramref name="pathId"/> for a plugin (multipath; path 0 without it): its RTT,
+    /// window, bytes in flight, datagram size, bytes, state, status and PTO count; other fields are the
+    /// connection's. A path that is not open reads 0 (<see cref="ConnectionField.PathState"/> 0: none).
+    /// </summary>
+    public ulong GetPathField(ulong pathId, ConnectionField field)
+    {
+        var p = pathId == 0 ? (_mp is null || _mp.PathOf(0) is not null ? _path : null) : pathId <= uint.MaxValue ? _mp?.PathOf((uint)pathId) : null;
+        return p is null ? 0 : PathField(p, field);
+    }
+
+    private ulong PathField(PathState p, ConnectionField field) =>
+        field switch
+        {
+            ConnectionField.SmoothedRtt => (ulong)p.Rtt.SmoothedRtt,
+            ConnectionField.MinRtt => (ulong)Math.Max(0, p.Rtt.MinRtt),
+            ConnectionField.LatestRtt => (ulong)Math.Max(0, p.Rtt.LatestRtt),
+            ConnectionField.RttVar => (ulong)p.Rtt.RttVar,
+            ConnectionField.CongestionWindow => (ulong)p.Congestion.Window,
+            ConnectionField.BytesInFlight => (ulong)p.Congestion.BytesInFlight,
+            ConnectionField.MaxDatagramSize => (ulong)p.DatagramSize,
+            ConnectionField.BytesSent => (ulong)(_mp is null ? Statistics.BytesSent : p.BytesSentTotal),
+            ConnectionField.BytesReceived => (ulong)(_mp is null ? Statistics.BytesReceived : p.BytesReceivedTotal),
+            ConnectionField.PathState => p.Abandoned ? 3UL : p.Validated || _mp is null ? 2UL : 1UL,
+            ConnectionField.PathStatus => p.LocalStatus == PathStatus.Backup || p.PeerStatus == PathStatus.Backup ? 1UL : 0UL,
+            ConnectionField.PtoCount => (ulong)p.Recovery.PtoCount,
+            _ => GetField(field),
+        };
 
     /// <summary>Writes a read-write field; false for read-only fields or values out of range.</summary>
     public bool TrySetField(ConnectionField field, ulong value)

@@ -31,4 +31,12 @@ public enum ConnectionField
     CongestionWindowCap = 19,
     /// <summary>rw: upper bound on the pacing rate in bytes/s; 0 = none.</summary>
     PacingRateCap = 20,
+    /// <summary>Multipath, per path (get_path_field): 0 none, 1 being validated, 2 usable, 3 abandoned. Path 0 of a single-path connection: 2.</summary>
+    PathState = 21,
+    /// <summary>Multipath, per path: 0 available, 1 backup (either side asked for it).</summary>
+    PathStatus = 22,
+    /// <summary>Per path: consecutive PTOs without an acknowledgment (RFC 9002 §6.2.1; a path in trouble).</summary>
+    PtoCount = 23,
+    /// <summary>Multipath: the largest path ID this connection can hold (0 without multipath): path ids 0..this exist.</summary>
+    MaxPathId = 24,
 }

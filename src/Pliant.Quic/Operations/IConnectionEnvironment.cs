@@ -26,6 +26,12 @@ public interface IConnectionEnvironment
     /// <summary>Reads a field (<see cref="ConnectionField"/>); unknown ids read 0.</summary>
     ulong GetField(ConnectionField field);
 
+    /// <summary>
+    /// Reads a field of one path (multipath): RTT, window, bytes in flight, datagram size, path state and status,
+    /// PTO count; other fields read as <see cref="GetField"/>. A path id that is not open reads 0.
+    /// </summary>
+    ulong GetPathField(ulong pathId, ConnectionField field) => pathId == 0 ? GetField(field) : 0;
+
     /// <summary>Writes a read-write field; false for read-only fields, unknown ids or values out of range.</summary>
     bool TrySetField(ConnectionField field, ulong value);
 

@@ -25,6 +25,12 @@ internal enum OperationId
     ReceiveAfterBatch,
     AckShouldSendNow,
     AckDelay,
+    PathSelectForSending,
+    AckSelectPath,
+    PathOnNew,
+    PathOnValidated,
+    PathOnAbandoned,
+    PathOnStatus,
     Count,
 }
 
@@ -51,6 +57,12 @@ public static class OperationNames
     public const string ReceiveAfterBatch = "receive.after_batch";
     public const string AckShouldSendNow = "ack.should_send_now";
     public const string AckDelay = "ack.delay";
+    public const string PathSelectForSending = "path.select_for_sending";
+    public const string AckSelectPath = "ack.select_path";
+    public const string PathOnNew = "path.on_new";
+    public const string PathOnValidated = "path.on_validated";
+    public const string PathOnAbandoned = "path.on_abandoned";
+    public const string PathOnStatus = "path.on_status";
 }
 
 /// <summary>
@@ -63,6 +75,12 @@ public static class OperationNames
 /// </summary>
 public static class OperationCatalog
 {
+    /// <summary>Limits the catalogue's bounds are stated in (kept here so the Operations namespace needs nothing of Connection).</summary>
+    private static class QuicConnectionOptionsLimits
+    {
+        public const ulong MaxPathId = Connection.QuicConnectionOptions.MaxPathIdLimit;
+    }
+
     private const ulong I64Max = long.MaxValue;
 
     public static readonly OperationDefinition PacketAfterSend = new(OperationId.PacketAfterSend, OperationNames.PacketAfterSend, AnchorSet.Post,
@@ -152,12 +170,40 @@ public static class OperationCatalog
         hasPath: true, "delay in µs (the local max_ack_delay on entry)",
         new ResultBound(0, 16_383_000, AtMostMaxAckDelay: true, Unit: "µs"), RemoteUse.Cap);
 
+    public static readonly OperationDefinition PathSelectForSending = new(OperationId.PathSelectForSending, OperationNames.PathSelectForSending, AnchorSet.Replace,
+        "multipath: before each datagram (or GSO batch) of 1-RTT data, once validation and PTO probes are out",
+        ["datagram size", "usable paths (validated, open)"],
+        hasPath: true, "path id to send on (the native scheduler's choice on entry); a usable path is used even with a full window (then only ACKs go: waiting for it), any other id means the native choice",
+        new ResultBound(0, QuicConnectionOptionsLimits.MaxPathId), RemoteUse.None);
+
+    public static readonly OperationDefinition AckSelectPath = new(OperationId.AckSelectPath, OperationNames.AckSelectPath, AnchorSet.Replace,
+        "multipath: when an acknowledgment is due and nothing else is to be sent (ACK and PATH_ACK frames go on any path)",
+        ["path id whose packets are to be acknowledged"],
+        hasPath: true, "path id to send the acknowledgments on (that same path on entry); one that is not a usable path means the native choice",
+        new ResultBound(0, QuicConnectionOptionsLimits.MaxPathId), RemoteUse.None);
+
+    public static readonly OperationDefinition PathOnNew = new(OperationId.PathOnNew, OperationNames.PathOnNew, AnchorSet.Post,
+        "multipath: a path was opened (by us, or by the peer's first packet on it)", [],
+        hasPath: true, null, null, RemoteUse.Observe);
+
+    public static readonly OperationDefinition PathOnValidated = new(OperationId.PathOnValidated, OperationNames.PathOnValidated, AnchorSet.Post,
+        "multipath: a path was validated and may carry data", [],
+        hasPath: true, null, null, RemoteUse.Observe);
+
+    public static readonly OperationDefinition PathOnAbandoned = new(OperationId.PathOnAbandoned, OperationNames.PathOnAbandoned, AnchorSet.Post,
+        "multipath: a path was abandoned (either side, a failed validation, or after 3 PTOs while another path works)", ["PATH_ABANDON error code"],
+        hasPath: true, null, null, RemoteUse.Observe);
+
+    public static readonly OperationDefinition PathOnStatus = new(OperationId.PathOnStatus, OperationNames.PathOnStatus, AnchorSet.Post,
+        "multipath: a path's status changed (PATH_STATUS_AVAILABLE/BACKUP received, or set by the application)", ["1 if backup", "1 if the peer signalled it"],
+        hasPath: true, null, null, RemoteUse.Observe);
+
     private static readonly OperationDefinition[] ById =
     [
         PacketAfterSend, PacketAfterDecrypt, PacketOnAcked, PacketOnLost, RttUpdate, RecoveryPto,
         CcOnPacketSent, CcOnAck, CcOnCongestionEvent, CcOnEcn, CcWindow, CcPacingRate,
         ConnOnHandshakeDone, ConnOnStateChange, ConnOnClosed, AckAfterProcess, TransmitAfterBatch, ReceiveAfterBatch,
-        AckShouldSendNow, AckDelay,
+        AckShouldSendNow, AckDelay, PathSelectForSending, AckSelectPath, PathOnNew, PathOnValidated, PathOnAbandoned, PathOnStatus,
     ];
 
     private static readonly Dictionary<string, OperationDefinition> ByName = ById.ToDictionary(d => d.Name, StringComparer.Ordinal);

@@ -110,7 +110,10 @@ public class BackgroundLoadTests
         }).AsTask().WaitAsync(timeout);
         await using var server = await accept.WaitAsync(timeout);
 
-        Assert.True(gate.Entered.Wait(timeout), "the pushed module never reached its load");
+        // Not a blocking wait here: after the awaits above this test may be running on the endpoint's thread
+        // (accept and stream continuations resume there, issue 17), and blocking it would stall the very
+        // transfer being waited for.
+        Assert.True(await Task.Run(() => gate.Entered.Wait(timeout)), "the pushed module never reached its load");
         Assert.True(gate.RanOnThreadPool);
         var echo = Task.Run(async () =>
         {

@@ -6,7 +6,7 @@ using Pliant.Quic.Tests.Simulation;
 namespace Pliant.Quic.Tests.Multipath;
 
 /// <summary>A client and a server that negotiated multipath (draft-ietf-quic-multipath-21), in the simulator.</summary>
-internal static class MultipathSetup
+public static class MultipathSetup
 {
     /// <summary>The client's second interface.</summary>
     public static readonly IPEndPoint SecondInterface = new(IPAddress.Parse("10.0.1.2"), 50001);
