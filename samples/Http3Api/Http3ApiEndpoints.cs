@@ -32,12 +32,14 @@ public static class Http3ApiEndpoints
             long total = Math.Clamp(size ?? 100L << 20, 0, MaxDownload);
             ctx.Response.ContentType = "application/octet-stream";
             ctx.Response.ContentLength = total;
-            var buffer = new byte[64 * 1024];
-            for (long offset = 0; offset < total; offset += buffer.Length)
+            // Straight from the pattern's one period: computing every byte cost the server more than its HTTP/3
+            // and QUIC work together (42 % of its CPU on a 1 GiB download).
+            for (long offset = 0; offset < total;)
             {
-                int n = (int)Math.Min(buffer.Length, total - offset);
-                Fill(offset, buffer.AsSpan(0, n));
-                await ctx.Response.Body.WriteAsync(buffer.AsMemory(0, n), ctx.RequestAborted);
+                int start = (int)(offset & (PatternPeriod - 1));
+                int n = (int)Math.Min(Math.Min(64 * 1024, PatternPeriod - start), total - offset);
+                await ctx.Response.Body.WriteAsync(Pattern.AsMemory(start, n), ctx.RequestAborted);
+                offset += n;
             }
         });
     }
@@ -50,6 +52,18 @@ public static class Http3ApiEndpoints
             long p = offset + i;
             destination[i] = (byte)((p * 131) ^ (p >> 11));
         }
+    }
+
+    // A byte of the pattern depends on the position's low 8 bits (p * 131) and bits 11..18 (p >> 11): it repeats
+    // every 2^19 bytes, so one period computed once serves every download.
+    private const int PatternPeriod = 1 << 19;
+    private static readonly byte[] Pattern = MakePattern();
+
+    private static byte[] MakePattern()
+    {
+        var pattern = new byte[PatternPeriod];
+        Fill(0, pattern);
+        return pattern;
     }
 }
 

@@ -45,10 +45,12 @@ internal static partial class BenchCommand
         var pathRate = new Option<string>("--path-rate") { Description = "with --multipath: each path's rate, both directions", DefaultValueFactory = _ => "50mbit" };
         var pathDelay = new Option<string>("--path-delay") { Description = "with --multipath: each path's one-way delay", DefaultValueFactory = _ => "10ms" };
         var netns = new Option<bool>("--netns") { Description = "with --multipath: real separate paths, two network namespaces joined by two veth pairs rate-limited by tbf (scripts/mp-netns.sh, root; no added delay)" };
+        var kestrel = new Option<bool>("--kestrel") { Description = "Kestrel over Pliant (samples/Http3Api's /download) against pliant serve, the same download by pliant get (--size default 1024, --runs default 3), interleaved; goal: Kestrel's goodput >= 0.8x" };
+        var kestrelApp = new Option<string?>("--kestrel-app") { Description = "with --kestrel: the Http3Api.dll to run (default: samples/Http3Api/bin/Release/net10.0 above the working or program directory)" };
         var wasmVsNode = new Option<bool>("--wasm-vs-node") { Description = "Pliant.Wasm against Node's V8 on eight C kernels, with and without -msimd128 (same as pliant wasm bench; --runs: interleaved rounds, default 3)" };
 
         var cmd = new Command("bench", "Loopback benchmark: Pliant↔Pliant download (and ngtcp2 side by side).");
-        foreach (var o in new Option[] { size, runs, vs, cross, handshakes, script, timeout, warmup, pinCpu, plugin, cc, isolation, pluginDir, flood, count, connections, concurrency, idle, threads, route, path, ngtcp2Cc, seed, wasmVsNode, qlog, multipath, pathRate, pathDelay, netns }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { size, runs, vs, cross, handshakes, script, timeout, warmup, pinCpu, plugin, cc, isolation, pluginDir, flood, count, connections, concurrency, idle, threads, route, path, ngtcp2Cc, seed, wasmVsNode, qlog, multipath, pathRate, pathDelay, netns, kestrel, kestrelApp }) cmd.Options.Add(o);
         cmd.SetAction(pr => pr.GetValue(wasmVsNode) ? WasmBench.Run(new WasmBench.Options(null, "node", Math.Max(1, pr.GetValue(runs) ?? 3), [], false, false))
             : pr.GetValue(multipath) ? BenchMultipath.Run(Math.Max(1, pr.GetValue(size) ?? BenchMultipath.DefaultSizeMiB), Math.Max(1, pr.GetValue(runs) ?? 3),
                 pr.GetValue(pathRate)!, pr.GetValue(pathDelay)!, TimeSpan.FromSeconds(pr.GetValue(timeout)), pr.GetValue(netns))
@@ -57,6 +59,8 @@ internal static partial class BenchCommand
                 pr.GetValue(size) ?? PathDefaultSizeMiB, Math.Max(1, pr.GetValue(runs) ?? PathDefaultRounds), false, false, 0,
                 pr.GetValue(script), TimeSpan.FromSeconds(pr.GetValue(timeout)), pr.GetValue(pinCpu), 0))
             : pr.GetValue(cc) is { } one && !PathControllers.Contains(one) ? UsageError($"--cc {one}: expected one of {string.Join(", ", PathControllers)}")
+            : pr.GetValue(kestrel) ? RunKestrel(pr.GetValue(kestrelApp), Math.Max(1, pr.GetValue(size) ?? 1024), Math.Max(1, pr.GetValue(runs) ?? 3),
+                Math.Max(1, pr.GetValue(warmup)), TimeSpan.FromSeconds(pr.GetValue(timeout)))
             : pr.GetValue(qlog) ? RunQlogCost(new Settings(pr.GetValue(size) ?? 1024, Math.Max(1, pr.GetValue(runs) ?? 3), false, false, 0,
                 pr.GetValue(script), TimeSpan.FromSeconds(pr.GetValue(timeout)), pr.GetValue(pinCpu), pr.GetValue(warmup)))
             : pr.GetValue(route) ? BenchRoute.Run(Math.Max(1, pr.GetValue(size) ?? 256), Math.Max(1, pr.GetValue(runs) ?? 3), TimeSpan.FromSeconds(pr.GetValue(timeout)))

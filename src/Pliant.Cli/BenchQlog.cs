@@ -6,7 +6,7 @@ namespace Pliant.Cli;
 /// <c>pliant bench --qlog</c> (issue 14 item 4): what writing qlog costs. The same download (default 1 GiB) with
 /// both peers writing qlog (<c>QLOGDIR</c>, in /dev/shm when there is one, so the disk does not decide) and without,
 /// interleaved rounds in alternating order, each with a fresh server; medians side by side and the goal: server CPU
-/// per GiB with qlog at most 1.10x without. The traces (~170 bytes per packet each side) are deleted after each run.
+/// per GiB with qlog at most 1.10x without. The traces (~230 bytes per packet each side) are deleted after each run.
 /// </summary>
 internal static partial class BenchCommand
 {

@@ -37,6 +37,7 @@ public sealed class QlogCli
             using (var header = JsonDocument.Parse(records[0]))
                 Assert.Equal("urn:ietf:params:qlog:file:sequential", header.RootElement.GetProperty("file_schema").GetString());
             int sent = 0;
+            var names = new HashSet<string>();
             foreach (var r in records.Skip(1))
             {
                 Assert.EndsWith("\n", r, StringComparison.Ordinal); // RFC 7464: each record ends with a line feed
@@ -45,8 +46,12 @@ public sealed class QlogCli
                 _ = e.GetProperty("time").GetDouble();
                 Assert.Equal(JsonValueKind.Object, e.GetProperty("data").ValueKind);
                 if (e.GetProperty("name").GetString() == "quic:packet_sent") sent++;
+                names.Add(e.GetProperty("name").GetString()!);
             }
             Assert.True(sent > 0, log);
+            // Both processes exited normally (the client when done, the server stopped): the writer thread had
+            // written everything, to the close.
+            Assert.Contains("quic:connection_closed", names);
         }
         c.AssertDownloaded(files, null, get, server);
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Pliant.Quic.Recovery;
 using Pliant.Quic.Wire;
+using static Pliant.Quic.Diagnostics.QlogRecord;
 
 namespace Pliant.Quic.Diagnostics;
 
@@ -11,12 +12,19 @@ namespace Pliant.Quic.Diagnostics;
 /// each record starts with RS 0x1E and ends with a line feed) named <c>ODCID_client.sqlog</c> or
 /// <c>ODCID_server.sqlog</c> — the convention of ngtcp2, quiche and quic-go — holding the header record, then
 /// <c>quic:connection_started</c>, <c>quic:packet_sent</c>, <c>quic:packet_received</c>,
-/// <c>quic:recovery_metrics_updated</c>, <c>quic:packet_lost</c> and <c>quic:connection_closed</c> events.
+/// <c>quic:recovery_metrics_updated</c>, <c>quic:packet_lost</c>, <c>quic:key_updated</c> and
+/// <c>quic:connection_closed</c> events.
 /// </summary>
 /// <remarks>
-/// Written on the connection's thread, gathered in a 128 KiB buffer; a failing disk turns the trace off (the
-/// connection goes on). Times are milliseconds since the connection started (<c>relative_to_epoch</c>, the
-/// epoch being that start). Field names are lowercase, as JSON-SEQ qlog requires.
+/// <para>The connection's thread only appends compact binary records (<see cref="QlogRecord"/>: no formatting, no
+/// allocation per packet event) to a block it hands to the process's writer thread (<see cref="QlogWriter"/>) when
+/// full, when the connection closes and when the trace ends; that thread formats the JSON text and writes the file.
+/// When the writer is too far behind (<see cref="QlogWriter"/> states the bounds) a full block's events are dropped
+/// and counted, and the next block starts with a <c>loglevel:warning</c> record giving the count so far. A failing
+/// disk turns the trace off; the connection goes on.</para>
+/// <para>Times are milliseconds since the connection started (<c>relative_to_epoch</c>, the epoch being that start).
+/// Field names are lowercase, as JSON-SEQ qlog requires. A closed connection's trace is in its file once the writer
+/// caught up: <see cref="WaitForWriter"/> waits for that, and a normal process exit does.</para>
 /// </remarks>
 public sealed class QlogTrace : IDisposable
 {
@@ -24,36 +32,31 @@ public sealed class QlogTrace : IDisposable
     public const string EventSchema = "urn:ietf:params:qlog:events:quic-13";
 
     private const byte RecordSeparator = 0x1E;
-    private readonly Stream _file;
-    // Pre-encoded names of the fields every event writes: no escaping check per field.
     private static readonly JsonEncodedText N_time = JsonEncodedText.Encode("time");
     private static readonly JsonEncodedText N_name = JsonEncodedText.Encode("name");
     private static readonly JsonEncodedText N_data = JsonEncodedText.Encode("data");
-    private static readonly JsonEncodedText N_header = JsonEncodedText.Encode("header");
-    private static readonly JsonEncodedText N_packet_type = JsonEncodedText.Encode("packet_type");
-    private static readonly JsonEncodedText N_packet_number = JsonEncodedText.Encode("packet_number");
 
-    private static readonly JsonEncodedText E_connection_started = JsonEncodedText.Encode("quic:connection_started");
-    private static readonly JsonEncodedText E_packet_sent = JsonEncodedText.Encode("quic:packet_sent");
-    private static readonly JsonEncodedText E_packet_received = JsonEncodedText.Encode("quic:packet_received");
-    private static readonly JsonEncodedText E_recovery_metrics_updated = JsonEncodedText.Encode("quic:recovery_metrics_updated");
-    private static readonly JsonEncodedText E_packet_lost = JsonEncodedText.Encode("quic:packet_lost");
-    private static readonly JsonEncodedText E_key_updated = JsonEncodedText.Encode("quic:key_updated");
-    private static readonly JsonEncodedText E_plugin = JsonEncodedText.Encode("loglevel:info");
-    private static readonly JsonEncodedText E_connection_closed = JsonEncodedText.Encode("quic:connection_closed");
-
-    private const int FlushAt = 128 * 1024;
-    private readonly ArrayBufferWriter<byte> _buffer = new(FlushAt + 4096); // records gathered, written in large pieces
-    private readonly Utf8JsonWriter _json;
+    private readonly QlogFile _file;
     private readonly long _startUs;
-    private bool _failed;
+    private byte[]? _block;
+    private int _pos;
+    private int _records; // in the current block
+    private long _dropped; // events dropped so far
+    private bool _reportDrops; // the current block should start with a Dropped record
+    private long _lastTimeUs;
+    private ArrayBufferWriter<byte>? _text; // rare events' JSON, made with the writer below
+    private Utf8JsonWriter? _json;
+    private bool _disposed;
+    private bool _handedOver; // a block was handed over (or dropped): later blocks are full-size
 
-    private QlogTrace(Stream file, long startUs)
+    private QlogTrace(QlogFile file, long startUs)
     {
         _file = file;
         _startUs = startUs;
-        _json = new Utf8JsonWriter(_buffer, new JsonWriterOptions { SkipValidation = true });
     }
+
+    /// <summary>Events dropped because the writer thread fell behind (each block that could not be handed over).</summary>
+    internal long DroppedEvents => _dropped;
 
     /// <summary>The file name for a connection: the original Destination Connection ID in hex, and the side.</summary>
     public static string FileName(ReadOnlySpan<byte> originalDcid, bool isClient) =>
@@ -68,9 +71,9 @@ public sealed class QlogTrace : IDisposable
         try
         {
             Directory.CreateDirectory(directory);
-            var file = new FileStream(Path.Combine(directory, FileName(originalDcid, isClient)), FileMode.Create, FileAccess.Write,
-                FileShare.Read, bufferSize: 0);
-            var trace = new QlogTrace(file, nowUs);
+            var handle = File.OpenHandle(Path.Combine(directory, FileName(originalDcid, isClient)), FileMode.Create,
+                FileAccess.Write, FileShare.Read);
+            var trace = new QlogTrace(new QlogFile(handle), nowUs);
             trace.WriteHeader(Convert.ToHexStringLower(originalDcid), isClient);
             return trace;
         }
@@ -84,9 +87,16 @@ public sealed class QlogTrace : IDisposable
     public static string? DirectoryFromEnvironment() =>
         Environment.GetEnvironmentVariable("QLOGDIR") is { Length: > 0 } dir ? dir : null;
 
+    /// <summary>
+    /// Waits until the qlog writer thread has written everything handed to it so far — the whole trace of every
+    /// connection that closed — or <paramref name="timeout"/> passes; false on timeout. A normal process exit waits
+    /// for it by itself (up to 10 s).
+    /// </summary>
+    public static bool WaitForWriter(TimeSpan timeout) => QlogWriter.Drain(timeout);
+
     private void WriteHeader(string group, bool isClient)
     {
-        var j = Begin();
+        var j = BeginText();
         j.WriteStartObject();
         j.WriteString("file_schema", "urn:ietf:params:qlog:file:sequential");
         j.WriteString("serialization_format", "application/qlog+json-seq");
@@ -109,16 +119,18 @@ public sealed class QlogTrace : IDisposable
         j.WriteEndArray();
         j.WriteEndObject();
         j.WriteEndObject();
-        End();
+        EndText();
     }
 
     /// <summary>quic:connection_started.</summary>
     internal void ConnectionStarted(long nowUs, System.Net.IPEndPoint remote, uint version)
     {
-        var j = Event(nowUs, E_connection_started);
+        var j = BeginEvent(nowUs, "quic:connection_started");
+        if (j is null) return;
+        bool v6 = remote.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
         j.WriteStartObject("remote");
-        j.WriteString(remote.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "ip_v6" : "ip_v4", remote.Address.ToString());
-        j.WriteNumber(remote.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "port_v6" : "port_v4", remote.Port);
+        j.WriteString(v6 ? "ip_v6" : "ip_v4", remote.Address.ToString());
+        j.WriteNumber(v6 ? "port_v6" : "port_v4", remote.Port);
         j.WriteEndObject();
         j.WriteString("version", version.ToString("x8", CultureInfo.InvariantCulture));
         EndEvent();
@@ -127,146 +139,29 @@ public sealed class QlogTrace : IDisposable
     /// <summary>quic:packet_sent, with the frames the packet carries.</summary>
     internal void PacketSent(long nowUs, SentPacket packet, bool zeroRtt)
     {
-        // The one event per packet of a bulk transfer: emitted as bytes directly (the JSON writer's bookkeeping
-        // cost more than the packet's own processing). Same record as the writer would produce.
-        Append("\u001e{\"time\":"u8);
-        AppendTime(nowUs);
-        Append(",\"name\":\"quic:packet_sent\",\"data\":{\"header\":{\"packet_type\":\""u8);
-        Append(SentPacketType(packet.Space, zeroRtt));
-        Append("\",\"packet_number\":"u8);
-        AppendNumber(packet.PacketNumber);
-        Append("},\"frames\":["u8);
-        bool first = true;
-        foreach (var f in packet.Frames)
-        {
-            if (!first) Append(","u8);
-            first = false;
-            switch (f.Kind)
-            {
-                case SentFrameKind.Stream:
-                    Append("{\"frame_type\":\"stream\",\"stream_id\":"u8);
-                    AppendNumber(f.StreamId);
-                    Append(",\"offset\":"u8);
-                    AppendNumber(f.Offset);
-                    Append(",\"length\":"u8);
-                    AppendNumber((ulong)f.Length);
-                    Append(f.Fin ? ",\"fin\":true}"u8 : "}"u8);
-                    break;
-                case SentFrameKind.Crypto:
-                    Append("{\"frame_type\":\"crypto\",\"offset\":"u8);
-                    AppendNumber(f.Offset);
-                    Append(",\"length\":"u8);
-                    AppendNumber((ulong)f.Length);
-                    Append("}"u8);
-                    break;
-                case SentFrameKind.Plugin:
-                    Append("{\"frame_type\":\"unknown\",\"raw_frame_type\":"u8);
-                    AppendNumber(f.Value);
-                    Append("}"u8);
-                    break;
-                default:
-                    Append("{\"frame_type\":\""u8);
-                    Append((int)f.Kind < KindNames.Length ? KindNames[(int)f.Kind] : "unknown"u8);
-                    Append("\"}"u8);
-                    break;
-            }
-        }
-        Append("],\"raw\":{\"length\":"u8);
-        AppendNumber((ulong)packet.Size);
-        Append("}}}"u8);
-        CloseRecord();
-    }
-
-    private static readonly byte[][] PacketTypeNames =
-        [.. Enum.GetValues<PacketType>().OrderBy(t => (int)t).Select(t => System.Text.Encoding.ASCII.GetBytes(PacketTypeName(t))), "unknown"u8.ToArray()];
-
-    private static readonly byte[][] FrameNamesBelow0x20 = [.. Enumerable.Range(0, 0x20).Select(t => System.Text.Encoding.ASCII.GetBytes(FrameTypeName((ulong)t)))];
-
-    private static ReadOnlySpan<byte> FrameTypeNameBytes(ulong type) => type switch
-    {
-        < 0x20 => FrameNamesBelow0x20[(int)type],
-        0x30 or 0x31 => "datagram"u8,
-        _ => "unknown"u8,
-    };
-
-    private static readonly byte[][] KindNames =
-        [.. Enum.GetValues<SentFrameKind>().OrderBy(k => (int)k).Select(k => System.Text.Encoding.ASCII.GetBytes(SentKindName(k)))];
-
-    private void Append(ReadOnlySpan<byte> bytes)
-    {
-        bytes.CopyTo(_buffer.GetSpan(bytes.Length));
-        _buffer.Advance(bytes.Length);
-    }
-
-    private void AppendNumber(ulong value)
-    {
-        var span = _buffer.GetSpan(20);
-        System.Buffers.Text.Utf8Formatter.TryFormat(value, span, out int n);
-        _buffer.Advance(n);
-    }
-
-    /// <summary>Milliseconds since the start with three decimals.</summary>
-    private int FormatTime(long nowUs, Span<byte> time)
-    {
-        long us = Math.Max(0, nowUs - _startUs);
-        System.Buffers.Text.Utf8Formatter.TryFormat(us / 1000, time, out int n);
-        time[n++] = (byte)'.';
-        long frac = us % 1000;
-        time[n++] = (byte)('0' + frac / 100);
-        time[n++] = (byte)('0' + frac / 10 % 10);
-        time[n++] = (byte)('0' + frac % 10);
-        return n;
-    }
-
-    private void AppendTime(long nowUs)
-    {
-        var span = _buffer.GetSpan(24);
-        _buffer.Advance(FormatTime(nowUs, span));
+        var b = Reserve(SentSize(packet));
+        if (!b.IsEmpty) Commit(WriteSent(b, Time(nowUs), packet, zeroRtt));
     }
 
     /// <summary>quic:packet_received, with the types of the frames it carried.</summary>
     internal void PacketReceived(long nowUs, PacketType type, ulong packetNumber, int length, List<ulong> frameTypes)
     {
-        // One per packet of a bulk transfer on the receiving side: bytes emitted directly, like packet_sent.
-        Append("\u001e{\"time\":"u8);
-        AppendTime(nowUs);
-        Append(",\"name\":\"quic:packet_received\",\"data\":{\"header\":{\"packet_type\":\""u8);
-        Append(PacketTypeNames[(int)type < PacketTypeNames.Length ? (int)type : PacketTypeNames.Length - 1]);
-        Append("\",\"packet_number\":"u8);
-        AppendNumber(packetNumber);
-        Append("},\"frames\":["u8);
-        for (int i = 0; i < frameTypes.Count; i++)
-        {
-            Append(i == 0 ? "{\"frame_type\":\""u8 : ",{\"frame_type\":\""u8);
-            Append(FrameTypeNameBytes(frameTypes[i]));
-            Append("\"}"u8);
-        }
-        Append("],\"raw\":{\"length\":"u8);
-        AppendNumber((ulong)length);
-        Append("}}}"u8);
-        CloseRecord();
+        var b = Reserve(ReceivedSize(frameTypes.Count));
+        if (!b.IsEmpty) Commit(WriteReceived(b, Time(nowUs), type, packetNumber, length, frameTypes));
     }
 
     /// <summary>quic:recovery_metrics_updated (RTTs in milliseconds, as the schema asks).</summary>
     internal void MetricsUpdated(long nowUs, RttEstimator rtt, ICongestionController cc, int ptoCount)
     {
-        var j = Event(nowUs, E_recovery_metrics_updated);
-        j.WriteNumber("min_rtt", Math.Max(0, rtt.MinRtt) / 1000.0);
-        j.WriteNumber("smoothed_rtt", rtt.SmoothedRtt / 1000.0);
-        j.WriteNumber("latest_rtt", rtt.LatestRtt / 1000.0);
-        j.WriteNumber("rtt_variance", rtt.RttVar / 1000.0);
-        j.WriteNumber("pto_count", ptoCount);
-        j.WriteNumber("congestion_window", cc.Window);
-        j.WriteNumber("bytes_in_flight", cc.BytesInFlight);
-        EndEvent();
+        var b = Reserve(MetricsSize);
+        if (!b.IsEmpty) Commit(WriteMetrics(b, Time(nowUs), rtt, cc, ptoCount));
     }
 
     /// <summary>quic:packet_lost.</summary>
     internal void PacketLost(long nowUs, SentPacket packet)
     {
-        var j = Event(nowUs, E_packet_lost);
-        Header(j, packet.Space, zeroRtt: false, packet.PacketNumber);
-        EndEvent();
+        var b = Reserve(LostSize);
+        if (!b.IsEmpty) Commit(WriteLost(b, Time(nowUs), packet));
     }
 
     /// <summary>
@@ -275,7 +170,8 @@ public sealed class QlogTrace : IDisposable
     /// </summary>
     internal void KeyUpdated(long nowUs, bool clientSecret, long keyPhase, bool local)
     {
-        var j = Event(nowUs, E_key_updated);
+        var j = BeginEvent(nowUs, "quic:key_updated");
+        if (j is null) return;
         j.WriteString("key_type", clientSecret ? "client_1rtt_secret" : "server_1rtt_secret");
         j.WriteNumber("key_phase", keyPhase);
         j.WriteString("trigger", local ? "local_update" : "remote_update");
@@ -288,75 +184,132 @@ public sealed class QlogTrace : IDisposable
     /// </summary>
     internal void PluginEvent(long nowUs, string pluginId, string message)
     {
-        var j = Event(nowUs, E_plugin);
+        var j = BeginEvent(nowUs, "loglevel:info");
+        if (j is null) return;
         j.WriteString("message", $"plugin {pluginId}: {message}");
         EndEvent();
     }
 
-    /// <summary>quic:connection_closed.</summary>
+    /// <summary>quic:connection_closed; what was recorded so far goes to the writer now.</summary>
     internal void ConnectionClosed(long nowUs, bool local, ulong code, bool application, string reason)
     {
-        var j = Event(nowUs, E_connection_closed);
+        var j = BeginEvent(nowUs, "quic:connection_closed");
+        if (j is null) return;
         j.WriteString("owner", local ? "local" : "remote");
         j.WriteNumber(application ? "application_code" : "connection_code", code);
         j.WriteString("reason", reason);
         EndEvent();
         // What follows (the closing period) is short; a connection whose endpoint stops before it ends is never
-        // finished, so the trace is made durable here.
-        Flush();
+        // finished, so the trace so far is handed over here.
+        HandOver(last: true);
     }
 
-    private void Flush()
+    /// <summary>Milliseconds are formatted by the writer; the record keeps microseconds since the start, never going back.</summary>
+    private long Time(long nowUs)
     {
-        WriteOut();
-        if (_failed) return;
-        try
+        long t = Math.Max(_lastTimeUs, nowUs - _startUs);
+        _lastTimeUs = t;
+        return t;
+    }
+
+    /// <summary>
+    /// Room for a record of up to <paramref name="size"/> bytes in the current block (handing the full one over
+    /// first); empty when the trace is off.
+    /// </summary>
+    private Span<byte> Reserve(int size)
+    {
+        if (_disposed || _file.Failed) return default;
+        if (_block is null || _pos + size + (_reportDrops ? DroppedSize : 0) > _block.Length)
         {
-            _file.Flush();
+            HandOver(); // the block is given away, or its events dropped and the block kept
+            int need = size + DroppedSize;
+            if (_block is not null && _block.Length < need)
+            {
+                QlogWriter.ReturnBlock(_block); // a record larger than a block: a block of its own
+                _block = null;
+            }
+            _block ??= QlogWriter.RentBlock(need, first: !_handedOver);
         }
-        catch (IOException)
+        if (_reportDrops)
         {
-            _failed = true;
+            _reportDrops = false;
+            _pos += WriteDropped(_block.AsSpan(_pos), _lastTimeUs, _dropped); // not an event: not counted if dropped
         }
+        return _block.AsSpan(_pos, size);
     }
 
-    /// <summary>The qlog packet_type of a packet we sent, from its number space (0-RTT shares the application space).</summary>
-    private static ReadOnlySpan<byte> SentPacketType(PacketSpace space, bool zeroRtt) => space switch
+    private void Commit(int size)
     {
-        PacketSpace.Initial => "initial"u8,
-        PacketSpace.Handshake => "handshake"u8,
-        _ => zeroRtt ? "0RTT"u8 : "1RTT"u8,
-    };
-
-    private static void Header(Utf8JsonWriter j, PacketSpace space, bool zeroRtt, ulong packetNumber)
-    {
-        j.WriteStartObject(N_header);
-        j.WriteString(N_packet_type, SentPacketType(space, zeroRtt));
-        j.WriteNumber(N_packet_number, packetNumber);
-        j.WriteEndObject();
+        _pos += size;
+        _records++;
     }
 
-    private static string SentKindName(SentFrameKind kind) => kind switch
+    /// <summary>
+    /// Gives the current block to the writer and starts the next one; when the writer is too far behind, the
+    /// block's events are dropped (counted) and the block is reused.
+    /// </summary>
+    private void HandOver(bool last = false)
     {
-        SentFrameKind.ResetStream => "reset_stream",
-        SentFrameKind.StopSending => "stop_sending",
-        SentFrameKind.MaxData => "max_data",
-        SentFrameKind.MaxStreamData => "max_stream_data",
-        SentFrameKind.MaxStreams => "max_streams",
-        SentFrameKind.DataBlocked => "data_blocked",
-        SentFrameKind.StreamDataBlocked => "stream_data_blocked",
-        SentFrameKind.StreamsBlocked => "streams_blocked",
-        SentFrameKind.NewConnectionId => "new_connection_id",
-        SentFrameKind.RetireConnectionId => "retire_connection_id",
-        SentFrameKind.NewToken => "new_token",
-        SentFrameKind.HandshakeDone => "handshake_done",
-        SentFrameKind.Ping => "ping",
-        SentFrameKind.Ack => "ack",
-        SentFrameKind.PathChallenge => "path_challenge",
-        SentFrameKind.PathResponse => "path_response",
-        SentFrameKind.Datagram => "datagram",
-        _ => "unknown",
-    };
+        if (_block is null || _pos == 0) return;
+        _handedOver = true;
+        if (QlogWriter.TryWrite(_file, _block, _pos, last))
+        {
+            _block = null;
+        }
+        else
+        {
+            _dropped += _records;
+            _reportDrops = true;
+        }
+        _pos = 0;
+        _records = 0;
+    }
+
+    private Utf8JsonWriter BeginText()
+    {
+        _text ??= new ArrayBufferWriter<byte>(1024);
+        _text.ResetWrittenCount();
+        var rs = _text.GetSpan(1);
+        rs[0] = RecordSeparator; // RFC 7464
+        _text.Advance(1);
+        if (_json is null) _json = new Utf8JsonWriter(_text, new JsonWriterOptions { SkipValidation = true });
+        else _json.Reset(_text);
+        return _json;
+    }
+
+    /// <summary>The record made since <see cref="BeginText"/>, ended with LF (RFC 7464), as a raw record.</summary>
+    private void EndText()
+    {
+        _json!.Flush();
+        var lf = _text!.GetSpan(1);
+        lf[0] = (byte)'\n';
+        _text.Advance(1);
+        var text = _text.WrittenSpan;
+        var b = Reserve(RawHeaderSize + text.Length);
+        if (!b.IsEmpty) Commit(WriteRaw(b, text));
+    }
+
+    /// <summary>A rare event's JSON writer, positioned inside <c>data</c>; null when the trace is off.</summary>
+    private Utf8JsonWriter? BeginEvent(long nowUs, string name)
+    {
+        if (_disposed || _file.Failed) return null;
+        var j = BeginText();
+        j.WriteStartObject();
+        Span<byte> time = stackalloc byte[32];
+        int n = QlogFormatter.Millis(time, 0, Time(nowUs));
+        j.WritePropertyName(N_time);
+        j.WriteRawValue(time[..n], skipInputValidation: true);
+        j.WriteString(N_name, name);
+        j.WriteStartObject(N_data);
+        return j;
+    }
+
+    private void EndEvent()
+    {
+        _json!.WriteEndObject(); // data
+        _json.WriteEndObject();
+        EndText();
+    }
 
     /// <summary>The qlog name of a frame type value (RFC 9000 §19, RFC 9221), "unknown" for others.</summary>
     internal static string FrameTypeName(ulong type) => type switch
@@ -385,87 +338,15 @@ public sealed class QlogTrace : IDisposable
         _ => "unknown",
     };
 
-    private static string PacketTypeName(PacketType type) => type switch
-    {
-        PacketType.Initial => "initial",
-        PacketType.Handshake => "handshake",
-        PacketType.ZeroRtt => "0RTT",
-        PacketType.OneRtt => "1RTT",
-        PacketType.Retry => "retry",
-        _ => "unknown",
-    };
-
-    private Utf8JsonWriter Begin()
-    {
-        var rs = _buffer.GetSpan(1);
-        rs[0] = RecordSeparator; // RFC 7464
-        _buffer.Advance(1);
-        _json.Reset(_buffer);
-        return _json;
-    }
-
-    private Utf8JsonWriter Event(long nowUs, JsonEncodedText name)
-    {
-        var j = Begin();
-        j.WriteStartObject();
-        // Milliseconds with three decimals, formatted here: the shortest-round-trip double formatting cost more
-        // than the rest of a packet event.
-        Span<byte> time = stackalloc byte[24];
-        int n = FormatTime(nowUs, time);
-        j.WritePropertyName(N_time);
-        j.WriteRawValue(time[..n], skipInputValidation: true);
-        j.WriteString(N_name, name);
-        j.WriteStartObject(N_data);
-        return j;
-    }
-
-    private void EndEvent()
-    {
-        _json.WriteEndObject(); // data
-        _json.WriteEndObject();
-        End();
-    }
-
-    private void End()
-    {
-        _json.Flush();
-        CloseRecord();
-    }
-
-    /// <summary>RFC 7464: a record ends with a line feed; a full buffer goes to the file.</summary>
-    private void CloseRecord()
-    {
-        Append("\n"u8);
-        if (_buffer.WrittenCount >= FlushAt) WriteOut();
-    }
-
-    private void WriteOut()
-    {
-        if (!_failed)
-        {
-            try
-            {
-                _file.Write(_buffer.WrittenSpan);
-            }
-            catch (IOException)
-            {
-                _failed = true; // a full disk: the trace stops, the connection does not
-            }
-        }
-        _buffer.ResetWrittenCount();
-    }
-
-    /// <summary>Flushes and closes the file.</summary>
+    /// <summary>Hands what is left to the writer, which then closes the file.</summary>
     public void Dispose()
     {
-        WriteOut();
-        try
-        {
-            _file.Dispose();
-        }
-        catch (IOException)
-        {
-        }
-        _json.Dispose();
+        if (_disposed) return;
+        HandOver(last: true);
+        _disposed = true;
+        if (_block is not null) QlogWriter.ReturnBlock(_block);
+        _block = null;
+        QlogWriter.Close(_file);
+        _json?.Dispose();
     }
 }

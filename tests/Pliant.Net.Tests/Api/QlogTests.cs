@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Pliant.Quic.Diagnostics;
 
 namespace Pliant.Net.Tests.Api;
 
@@ -49,6 +50,70 @@ public class QlogTests
         {
             try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
         }
+    }
+
+    [Fact]
+    public async Task ATransferLosesNoEvent()
+    {
+        // 8 MiB (~6,000 packets, several of the writer's blocks): every packet either side sent or received is an
+        // event in its trace, and nothing was dropped.
+        string dir = Path.Combine(Path.GetTempPath(), "pliant-qlog-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using var pair = await QuicTestPair.CreateAsync(fake: false, o => o.QlogDirectory = dir, c => c.QlogDirectory = dir);
+            var client = pair.Client.Statistics!;
+            var server = pair.Server.Statistics!;
+            await using (var stream = await pair.Client.OpenOutboundStreamAsync(QuicStreamType.Bidirectional))
+            {
+                var write = stream.WriteAsync(new byte[8 << 20], completeWrites: true).AsTask(); // flow control: read alongside
+                await using var accepted = await pair.Server.AcceptInboundStreamAsync().AsTask().WaitAsync(QuicTestPair.Timeout);
+                var buffer = new byte[65536];
+                long total = 0;
+                int n;
+                while ((n = await accepted.ReadAsync(buffer)) > 0) total += n;
+                await write.WaitAsync(QuicTestPair.Timeout);
+                Assert.Equal(8 << 20, total);
+            }
+            await pair.Client.CloseAsync(0);
+            await pair.Server.Closed.WaitAsync(QuicTestPair.Timeout);
+            // Each trace ends when its connection finished closing (draining: 3 PTOs, milliseconds on loopback); the
+            // pair stays up meanwhile, so its counters are final. Then the writer thread has it all once caught up.
+            (int Sent, int Received) clientEvents = default, serverEvents = default;
+            for (int i = 0; i < 300; i++)
+            {
+                Assert.True(QlogTrace.WaitForWriter(QuicTestPair.Timeout));
+                var files = Directory.GetFiles(dir, "*.sqlog");
+                if (files.Length == 2 && files.All(f => HasEvent(f, "quic:connection_closed")))
+                {
+                    clientEvents = CountPackets(files.Single(f => f.EndsWith("_client.sqlog", StringComparison.Ordinal)));
+                    serverEvents = CountPackets(files.Single(f => f.EndsWith("_server.sqlog", StringComparison.Ordinal)));
+                    if (clientEvents == ((int)client.PacketsSent, (int)client.PacketsReceived) &&
+                        serverEvents == ((int)server.PacketsSent, (int)server.PacketsReceived)) break;
+                }
+                await Task.Delay(100);
+            }
+            Assert.True(client.PacketsSent > 5000, $"{client.PacketsSent} packets");
+            Assert.Equal(((int)client.PacketsSent, (int)client.PacketsReceived), clientEvents);
+            Assert.Equal(((int)server.PacketsSent, (int)server.PacketsReceived), serverEvents);
+            foreach (var file in Directory.GetFiles(dir, "*.sqlog")) Assert.False(HasEvent(file, "loglevel:warning"), "events were dropped");
+        }
+        finally
+        {
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    private static (int Sent, int Received) CountPackets(string file)
+    {
+        int sent = 0, received = 0;
+        foreach (var record in Split(File.ReadAllBytes(file)))
+        {
+            using var doc = JsonDocument.Parse(record);
+            if (!doc.RootElement.TryGetProperty("name", out var name)) continue;
+            if (name.GetString() == "quic:packet_sent") sent++;
+            else if (name.GetString() == "quic:packet_received") received++;
+        }
+        return (sent, received);
     }
 
     [Fact]
