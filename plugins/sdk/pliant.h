@@ -65,6 +65,18 @@ PLIANT_IMPORT(get_field) int64_t pl_get_field(int32_t field);
 /* A field of one path (multipath): RTTs, window, bytes in flight, datagram size, bytes, PL_PATH_STATE,
  * PL_PATH_STATUS, PL_PTO_COUNT; other fields as get_field. A path that is not open reads 0. */
 PLIANT_IMPORT(get_path_field) int64_t pl_get_path_field(int64_t path, int32_t field);
+/* Stream fields for get_stream_field: identical to Pliant.Quic's StreamField. A stream that is not open reads -1. */
+enum pliant_stream_field {
+    PL_STREAM_URGENCY = 0,       /* RFC 9218 urgency 0 (most urgent)..7; 3 unless the application set one */
+    PL_STREAM_INCREMENTAL = 1,   /* 1 incremental (round robin within its urgency; streams without a priority), 0 not */
+    PL_STREAM_BYTES_QUEUED = 2,  /* written by the application, not yet sent */
+    PL_STREAM_BYTES_SENT = 3,    /* highest offset sent */
+    PL_STREAM_SENDABLE = 4,      /* 1 when it may send now (data or FIN within flow control) */
+};
+#define PL_NO_STREAM (1LL << 62) /* stream.next_to_send: "nothing now" (the native choice is used) */
+PLIANT_IMPORT(get_stream_field) int64_t pl_get_stream_field(int64_t stream_id, int32_t field);
+/* During stream.next_to_send: the id of the index-th stream that may send now (most urgent first), PL_NO_STREAM past the end. */
+PLIANT_IMPORT(stream_candidate) int64_t pl_stream_candidate(int32_t index);
 PLIANT_IMPORT(set_field) int32_t pl_set_field(int32_t field, int64_t value);   /* 1 = set, 0 = read-only/unknown */
 PLIANT_IMPORT(now) int64_t pl_now(void);                                        /* µs */
 PLIANT_IMPORT(log) void pl_log(const void *ptr, int32_t len);

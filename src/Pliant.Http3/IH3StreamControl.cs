@@ -22,7 +22,8 @@ public interface IH3StreamControl
 
     /// <summary>
     /// The priority of the response on this stream (RFC 9218), for a transport whose stream scheduler takes
-    /// one. Ignored by default; the HTTP/3 layer orders its own writes meanwhile (<see cref="Http3PriorityScheduler"/>).
+    /// one (Pliant's QUIC streams do: <see cref="QuicH3Stream"/>). Ignored by default; the HTTP/3 layer also orders
+    /// its own hand-overs of DATA (<see cref="Http3PriorityScheduler"/>).
     /// </summary>
     void SetPriority(Http3Priority priority)
     {

@@ -205,6 +205,26 @@ public sealed partial class QuicStream : Stream
     }
 
     /// <summary>
+    /// Sets the stream's sending priority (RFC 9218 §4): the connection's stream scheduler sends data of more
+    /// urgent streams first; at one urgency, non-incremental streams go one at a time in stream id order and
+    /// incremental ones share (§10). Streams start as urgency 3, incremental. Ignored once writing ended or failed.
+    /// </summary>
+    /// <param name="urgency">0 (most urgent) to 7.</param>
+    /// <param name="incremental">True when the peer uses the data as it arrives.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="urgency"/> outside 0..7.</exception>
+    public void SetPriority(int urgency, bool incremental)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(urgency);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(urgency, Pliant.Quic.Streams.StreamPriority.MaxUrgency);
+        lock (_driver.SyncRoot)
+        {
+            if (_connection.CloseExceptionLocked is not null || !CanWrite) return;
+            _core.StreamSetPriority(_id, new Pliant.Quic.Streams.StreamPriority(urgency, incremental));
+        }
+        _driver.Wake();
+    }
+
+    /// <summary>
     /// Ends one or both directions abruptly: reading sends STOP_SENDING, writing sends RESET_STREAM,
     /// each with <paramref name="errorCode"/>. Pending operations on that side fail with
     /// <see cref="QuicError.OperationAborted"/>.

@@ -4,10 +4,10 @@ namespace Pliant.Http3;
 /// A simple urgency order for one connection's responses (RFC 9218 §10), applied where the HTTP/3 layer hands
 /// DATA to QUIC: a response writes only while no response that precedes it (more urgent; or as urgent, both
 /// non-incremental, on a lower stream id) is writing. Incremental responses of equal urgency share. A
-/// response that is not writing (its handler is busy) holds nobody back. Until QUIC's own stream scheduler
-/// takes priorities (the transport receives them through <see cref="IH3StreamControl.SetPriority"/>), this is
-/// what orders competing responses; it orders hand-overs, so its effect shows when QUIC's send buffer or flow
-/// control makes writers wait. Cost per DATA write: one lock and a scan of the writers active at that moment.
+/// response that is not writing (its handler is busy) holds nobody back. QUIC's stream scheduler also takes the
+/// priorities (the transport receives them through <see cref="IH3StreamControl.SetPriority"/>, and again on each
+/// PRIORITY_UPDATE) and orders what is already buffered; this orders hand-overs, so its effect shows when QUIC's
+/// send buffer or flow control makes writers wait. Cost per DATA write: one lock and a scan of the writers active.
 /// </summary>
 public sealed class Http3PriorityScheduler
 {
@@ -35,11 +35,15 @@ public sealed class Http3PriorityScheduler
         /// <summary>The current priority (a PRIORITY_UPDATE changes it, RFC 9218 §7).</summary>
         public Http3Priority Priority { get; private set; } = priority;
 
+        /// <summary>Called with the new priority after each <see cref="Update"/> (the server passes it to the QUIC stream).</summary>
+        public Action<Http3Priority>? Changed { get; set; }
+
         /// <summary>Changes the priority and lets waiting writers re-check.</summary>
         public void Update(Http3Priority priority)
         {
             lock (owner._gate) Priority = priority;
             owner.Signal();
+            Changed?.Invoke(priority);
         }
 
         /// <summary>Waits until no preceding response is writing, then counts as writing until the result is disposed.</summary>

@@ -252,6 +252,8 @@ public sealed class Http3ServerConnection : Http3ConnectionBase
             var body = new Http3BodyReadStream(reader, this, head.ContentLength, maxSection);
             bool early = stream.ReceivedEarlyData() || IsMarkedEarly(head.Headers);
             var turn = JoinScheduler(streamId, head.Headers);
+            // QUIC's stream scheduler orders the response's data by it (RFC 9218 §10), and by each PRIORITY_UPDATE.
+            turn.Changed = stream.SetPriority;
             stream.SetPriority(turn.Priority);
             var request = new Http3ServerRequest(streamId, head.Method!, head.Scheme, head.Authority, head.Path, head.Headers, body, head.ContentLength, early, turn);
             response = new Http3ServerResponse(stream, suppressBody: head.Method == "HEAD", HeadersFrame, turn);

@@ -18,6 +18,9 @@ public sealed class QuicH3Stream(QuicStream inner) : Stream, IH3StreamControl
     public void CompleteWrites() => Inner.CompleteWrites();
 
     /// <inheritdoc />
+    public void SetPriority(Http3Priority priority) => Inner.SetPriority(priority.Urgency, priority.Incremental);
+
+    /// <inheritdoc />
     public void Abort(ulong code, bool read, bool write)
     {
         var dir = (read ? QuicAbortDirection.Read : 0) | (write ? QuicAbortDirection.Write : 0);

@@ -16,6 +16,8 @@ internal static class AbiSignatures
     {
         ["get_field"] = F([I32], [I64]),
         ["get_path_field"] = F([I64, I32], [I64]),
+        ["get_stream_field"] = F([I64, I32], [I64]),
+        ["stream_candidate"] = F([I32], [I64]),
         ["set_field"] = F([I32, I64], [I32]),
         ["now"] = F([], [I64]),
         ["log"] = F([I32, I32], []),

@@ -24,6 +24,8 @@ public sealed unsafe partial class PluginInstance
         // A scratch instance (no binding) reaches nothing: reads are 0, writes refused, events dropped.
         imports.Function<Func<int, long>>(M, "get_field", f => { Burn(B); return (long)(_binding?.GetField(f) ?? 0); });
         imports.Function<Func<long, int, long>>(M, "get_path_field", (path, f) => { Burn(B); return (long)(_binding?.GetPathField((ulong)path, f) ?? 0); });
+        imports.Function<Func<long, int, long>>(M, "get_stream_field", (id, f) => { Burn(B); return (long)(_binding?.GetStreamField((ulong)id, f) ?? ulong.MaxValue); });
+        imports.Function<Func<int, long>>(M, "stream_candidate", i => { Burn(B); return (long)(_binding?.StreamCandidate(i) ?? 1UL << 62); });
         imports.Function<Func<int, long, int>>(M, "set_field", (f, v) => { Burn(B); return _binding?.TrySetField(f, (ulong)v) == true ? 1 : 0; });
         imports.Function<Func<long>>(M, "now", () => { Burn(B); return _binding?.NowUs ?? 0; });
         imports.Function<Action<int, int>>(M, "log", (p, n) => { if (EventAllowed(p, n, "log")) _binding?.Log(Text(p, n, "log")); });

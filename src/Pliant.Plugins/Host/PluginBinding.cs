@@ -156,6 +156,10 @@ internal sealed class PluginBinding
 
     public ulong GetPathField(ulong pathId, int field) => _conn.GetPathField(pathId, (ConnectionField)field);
 
+    public ulong GetStreamField(ulong streamId, int field) => _conn.GetStreamField(streamId, (StreamField)field);
+
+    public ulong StreamCandidate(int index) => _conn.StreamCandidate(index);
+
     /// <summary>Writes a field, remembering its value before the plugin's first write so detaching restores it.</summary>
     public bool TrySetField(int field, ulong value)
     {

@@ -81,7 +81,19 @@ public sealed partial class QuicConnectionCore
         acks.DelayOverride = Operations.IsReplaced(OperationId.AckDelay)
             ? pn => (long)Operations.Invoke(OperationId.AckDelay, (ulong)acks.MaxAckDelayUs, pn)
             : null;
+        // The stream scheduler (stream.next_to_send): asked per STREAM frame only when a replacement is attached.
+        bool scheduler = Operations.IsReplaced(OperationId.StreamNextToSend);
+        _streams.NextToSendOverride = scheduler
+            ? (native, candidates, room) => Operations.Invoke(OperationId.StreamNextToSend, native, (ulong)candidates, (ulong)room)
+            : null;
+        _streams.NextToSendRejected = scheduler ? reason => Operations.Reject(OperationId.StreamNextToSend, reason) : null;
     }
+
+    /// <summary>Reads a stream's state for a plugin (ABI: <see cref="StreamField"/>); <see cref="ulong.MaxValue"/> when it is not open.</summary>
+    public ulong GetStreamField(ulong streamId, StreamField field) => _streams.GetStreamField(streamId, field);
+
+    /// <summary>During a <c>stream.next_to_send</c> call, the <paramref name="index"/>-th stream that may send now; 2^62 past the end.</summary>
+    public ulong StreamCandidate(int index) => _streams.StreamCandidate(index);
 
     /// <summary>Reads connection state for a plugin (ABI field ids: <see cref="ConnectionField"/>).</summary>
     public ulong GetField(ConnectionField field) => field switch

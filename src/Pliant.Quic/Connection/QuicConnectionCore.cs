@@ -362,6 +362,21 @@ public sealed partial class QuicConnectionCore
     /// </summary>
     public bool StreamReceivedEarlyData(ulong streamId) => _streams.ReceivedEarlyData(streamId);
 
+    /// <summary>
+    /// Sets the sending priority of a stream (RFC 9218 §4: urgency 0-7, incremental): the stream scheduler sends more
+    /// urgent streams first and, at one urgency, non-incremental streams one at a time by id (§10). HTTP/3 passes each
+    /// request's priority and PRIORITY_UPDATE changes. A stream that is closed or cannot send is left alone.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">An urgency outside 0..7.</exception>
+    public void StreamSetPriority(ulong streamId, StreamPriority priority)
+    {
+        NoteActivity();
+        _streams.SetPriority(streamId, priority);
+    }
+
+    /// <summary>The stream's sending priority (<see cref="StreamPriority.Unset"/> for one never given one).</summary>
+    public StreamPriority StreamGetPriority(ulong streamId) => _streams.GetPriority(streamId);
+
     /// <summary>Abruptly ends the sending side (RESET_STREAM, RFC 9000 §19.4).</summary>
     public void StreamReset(ulong streamId, ulong errorCode)
     {

@@ -32,6 +32,15 @@ public interface IConnectionEnvironment
     /// </summary>
     ulong GetPathField(ulong pathId, ConnectionField field) => pathId == 0 ? GetField(field) : 0;
 
+    /// <summary>Reads a field of stream <paramref name="streamId"/> (<see cref="StreamField"/>); a stream that is not open reads <see cref="ulong.MaxValue"/>.</summary>
+    ulong GetStreamField(ulong streamId, StreamField field) => ulong.MaxValue;
+
+    /// <summary>
+    /// During a <c>stream.next_to_send</c> call, the id of the <paramref name="index"/>-th stream that may send now (native
+    /// order: most urgent first); 2^62 past the end or outside such a call.
+    /// </summary>
+    ulong StreamCandidate(int index) => 1UL << 62;
+
     /// <summary>Writes a read-write field; false for read-only fields, unknown ids or values out of range.</summary>
     bool TrySetField(ConnectionField field, ulong value);
 

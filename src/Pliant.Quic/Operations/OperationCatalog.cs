@@ -31,6 +31,7 @@ internal enum OperationId
     PathOnValidated,
     PathOnAbandoned,
     PathOnStatus,
+    StreamNextToSend,
     Count,
 }
 
@@ -63,6 +64,7 @@ public static class OperationNames
     public const string PathOnValidated = "path.on_validated";
     public const string PathOnAbandoned = "path.on_abandoned";
     public const string PathOnStatus = "path.on_status";
+    public const string StreamNextToSend = "stream.next_to_send";
 }
 
 /// <summary>
@@ -198,12 +200,21 @@ public static class OperationCatalog
         "multipath: a path's status changed (PATH_STATUS_AVAILABLE/BACKUP received, or set by the application)", ["1 if backup", "1 if the peer signalled it"],
         hasPath: true, null, null, RemoteUse.Observe);
 
+    public static readonly OperationDefinition StreamNextToSend = new(OperationId.StreamNextToSend, OperationNames.StreamNextToSend, AnchorSet.Replace,
+        "the stream scheduler: before each STREAM frame of a 1-RTT packet while streams have data they may send (candidates: `stream_candidate`, fields: `get_stream_field`)",
+        ["streams that may send now", "bytes of room left in the packet"],
+        hasPath: false, "the id of the stream whose data goes next — the native choice on entry (RFC 9218 urgency order; non-incremental streams of one urgency one at a time by id, the others in round robin); 2^62 or an open stream with nothing to send now: the native choice for this frame",
+        new ResultBound(0, Streams.StreamManager.NoStream,
+            Rule: $"an id that is no open stream detaches; so do {Streams.StreamManager.StarvationLimit} answers in a row naming nothing sendable while data is pending"),
+        RemoteUse.None);
+
     private static readonly OperationDefinition[] ById =
     [
         PacketAfterSend, PacketAfterDecrypt, PacketOnAcked, PacketOnLost, RttUpdate, RecoveryPto,
         CcOnPacketSent, CcOnAck, CcOnCongestionEvent, CcOnEcn, CcWindow, CcPacingRate,
         ConnOnHandshakeDone, ConnOnStateChange, ConnOnClosed, AckAfterProcess, TransmitAfterBatch, ReceiveAfterBatch,
         AckShouldSendNow, AckDelay, PathSelectForSending, AckSelectPath, PathOnNew, PathOnValidated, PathOnAbandoned, PathOnStatus,
+        StreamNextToSend,
     ];
 
     private static readonly Dictionary<string, OperationDefinition> ByName = ById.ToDictionary(d => d.Name, StringComparer.Ordinal);

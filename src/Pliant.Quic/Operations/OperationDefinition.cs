@@ -42,8 +42,12 @@ public enum RemoteUse
 /// <param name="ZeroMeansNone">0 is acceptable whatever the minimum ("no value", e.g. no pacing cap).</param>
 /// <param name="Unit">The unit, for messages and the docs table.</param>
 /// <param name="AtMostMaxAckDelay">The largest acceptable result is also the connection's advertised max_ack_delay (µs; RFC 9000 §13.2.1 MUST).</param>
+/// <param name="Rule">
+/// What the connection also checks against its own state where it uses the answer (e.g. "an open stream"), for the
+/// docs table; an answer breaking it gets the same single policy (<see cref="OperationTable"/> detaches the owner).
+/// </param>
 public readonly record struct ResultBound(ulong Min, ulong Max, int MinDatagrams = 0, bool ZeroMeansNone = false, string Unit = "",
-    bool AtMostMaxAckDelay = false)
+    bool AtMostMaxAckDelay = false, string? Rule = null)
 {
     /// <summary>The effective minimum for a connection whose maximum datagram size is <paramref name="maxDatagramSize"/>.</summary>
     public ulong MinimumFor(ulong maxDatagramSize) => Math.Max(Min, (ulong)MinDatagrams * maxDatagramSize);
@@ -83,10 +87,11 @@ public readonly record struct ResultBound(ulong Min, ulong Max, int MinDatagrams
         string min = MinDatagrams > 0
             ? (Min > 0 ? $"max({Min.ToString(CultureInfo.InvariantCulture)}, {MinDatagrams} × MaxDatagramSize)" : $"{MinDatagrams} × MaxDatagramSize")
             : Min.ToString("N0", CultureInfo.InvariantCulture);
-        if (AtMostMaxAckDelay) return $"{zero}{min} to the advertised max_ack_delay{unit}";
+        string rule = Rule is null ? "" : "; " + Rule;
+        if (AtMostMaxAckDelay) return $"{zero}{min} to the advertised max_ack_delay{unit}{rule}";
         return Max >= long.MaxValue
-            ? $"{zero}≥ {min}{unit} (and < 2^63)"
-            : $"{zero}{min} to {Max.ToString("N0", CultureInfo.InvariantCulture)}{unit}";
+            ? $"{zero}≥ {min}{unit} (and < 2^63){rule}"
+            : $"{zero}{min} to {Max.ToString("N0", CultureInfo.InvariantCulture)}{unit}{rule}";
     }
 }
 

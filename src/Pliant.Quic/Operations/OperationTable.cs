@@ -171,6 +171,16 @@ public sealed class OperationTable
         return args.Result;
     }
 
+    /// <summary>
+    /// The connection found that the replacement's last answer for <paramref name="id"/> breaks a rule of the operation
+    /// that only the connection's state can check (<see cref="ResultBound.Rule"/>, e.g. "an open stream"): the single
+    /// policy, as for a broken bound — the owner is detached and the native implementation resumes.
+    /// </summary>
+    internal void Reject(OperationId id, string reason)
+    {
+        if (_replace[(int)id] is { } r) Fault(r, $"broken invariant in {OperationCatalog.Get(id).Name} (replace): {reason}");
+    }
+
     private void Call(OperationId id, Hook hook, Anchor anchor, ref OperationArgs args)
     {
         try

@@ -6,7 +6,6 @@ namespace Pliant.Quic.Streams;
 // Writing frames into packets, and reacting to their acknowledgement or loss (RFC 9000 §13.3).
 public sealed partial class StreamManager
 {
-    private readonly Queue<StreamState> _sendQueue = new();
     private readonly Queue<StreamState> _controlQueue = new();
     private readonly HashSet<StreamState> _connBlocked = new();
 
@@ -34,28 +33,20 @@ public sealed partial class StreamManager
         (s.StreamDataBlockedPending && s.CanSendData);
 
     /// <summary>True if some stream has data (or a FIN) it may send now.</summary>
-    public bool HasPendingStreamData
-    {
-        get
-        {
-            foreach (var s in _sendQueue)
-                if (IsSendable(s)) return true;
-            return false;
-        }
-    }
+    public bool HasPendingStreamData => _levelMask != 0 && AnySendable();
 
     private ulong FlowLimit(StreamState s) =>
         Math.Min(s.SendCredit!.Limit, s.Send!.SentEnd + _connSend.Available);
 
     private bool IsSendable(StreamState s) => !s.Collected && s.CanSendData && s.Send!.HasDataToSend(FlowLimit(s));
 
-    /// <summary>Puts a stream in the round-robin queue if it can send, or records why it is blocked.</summary>
+    /// <summary>Puts a stream in its urgency's round-robin queue if it can send, or records why it is blocked.</summary>
     private void Reschedule(StreamState s)
     {
         if (!s.CanSendData || s.Collected) return;
         if (IsSendable(s))
         {
-            if (!s.InSendQueue) { s.InSendQueue = true; _sendQueue.Enqueue(s); }
+            if (!s.InSendQueue) Enqueue(s);
             return;
         }
         var buf = s.Send!;
@@ -171,36 +162,39 @@ public sealed partial class StreamManager
     }
 
     /// <summary>
-    /// Fills <paramref name="dest"/> with STREAM frames, one per stream in turn (fair round robin),
-    /// lost data before new data; records each frame in <paramref name="sent"/>. Returns bytes written.
+    /// Fills <paramref name="dest"/> with STREAM frames, lost data before new data, the stream of each frame chosen
+    /// by the stream scheduler (<see cref="PeekNative"/>: urgency order, round robin or one at a time within an
+    /// urgency; or the <c>stream.next_to_send</c> replacement); records each frame in <paramref name="sent"/>.
+    /// Returns bytes written.
     /// </summary>
     public int WriteStreamFrames(Span<byte> dest, List<SentFrame> sent)
     {
         ArgumentNullException.ThrowIfNull(sent);
         int p = 0;
-        while (_sendQueue.Count > 0)
+        while (PeekNative(out var head) is { } s)
         {
             int space = dest.Length - p;
-            var s = _sendQueue.Peek();
-            if (!IsSendable(s))
+            int lengthField = space < 64 ? 1 : space < 16384 ? 2 : 4;
+            int header = 1 + VarInt.Length(s.Id) + VarInt.Length(s.Send!.WrittenEnd) + lengthField;
+            if (space < header + 1) break; // not even one byte (or a bare FIN) fits; the stream keeps its turn
+            var nativeChoice = s;
+            if (NextToSendOverride is { } choose && !ReferenceEquals(s = AskScheduler(choose, s, space), nativeChoice))
             {
-                _sendQueue.Dequeue();
-                s.InSendQueue = false;
-                Reschedule(s);
-                continue;
+                header = 1 + VarInt.Length(s.Id) + VarInt.Length(s.Send!.WrittenEnd) + lengthField;
+                if (space < header + 1) break;
             }
             var buf = s.Send!;
-            int lengthField = space < 64 ? 1 : space < 16384 ? 2 : 4;
-            int header = 1 + VarInt.Length(s.Id) + VarInt.Length(buf.WrittenEnd) + lengthField;
-            if (space < header + 1) break; // not even one byte (or a bare FIN) fits; the stream keeps its turn
-            _sendQueue.Dequeue();
-            s.InSendQueue = false;
+            // The native choice (the head, or the non-incremental stream it gives its turn to) ends the head's
+            // turn; a replacement's other choice leaves the queue as it is.
+            bool native = ReferenceEquals(s, nativeChoice);
+            if (native) EndTurn(head!);
 
             ulong before = buf.SentEnd;
             if (!buf.TryGetNextRange(space - header, FlowLimit(s), out ulong offset, out int length, out bool fin))
             {
                 Reschedule(s);
-                continue;
+                if (native) continue;
+                break; // the replacement's stream had nothing to take after all: leave the rest for the next packet
             }
             ulong fresh = buf.SentEnd - before;
             if (fresh > 0)
@@ -215,7 +209,7 @@ public sealed partial class StreamManager
             p += h + length;
             sent.Add(new SentFrame(SentFrameKind.Stream, s.Id, offset, length, fin));
             if (fin && s.SendState == SendState.Send) s.SendState = SendState.DataSent;
-            Reschedule(s); // back of the queue if it has more
+            Reschedule(s); // back of the queue if it has more (and is not queued)
         }
         return p;
     }

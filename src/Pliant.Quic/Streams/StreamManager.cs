@@ -102,7 +102,9 @@ public sealed partial class StreamManager : IDisposable
             s.Recv?.Dispose();
         }
         _streams.Clear();
-        _sendQueue.Clear();
+        foreach (var q in _sendQueues) q.Clear();
+        foreach (var l in _sequential) l.Clear();
+        _levelMask = 0;
         _controlQueue.Clear();
         _connBlocked.Clear();
     }

@@ -38,8 +38,18 @@ internal sealed class StreamState
     /// <summary>Some of this stream's frames arrived in 0-RTT packets: its data may be a replay (RFC 9001 §9.2).</summary>
     public bool ReceivedEarlyData;
 
-    // Scheduling.
-    public bool InSendQueue;
+    // Scheduling. The level (urgency) whose send queue holds the stream's current entry, -1 when in none;
+    // the ticket of that entry (older entries of the stream, left behind by a priority change, are skipped).
+    public int QueuedLevel = -1;
+    public int QueueTicket;
+    /// <summary>RFC 9218 §4.1 urgency, 0 (most urgent) to 7; 3 by default.</summary>
+    public byte Urgency = StreamPriority.DefaultUrgency;
+    /// <summary>
+    /// RFC 9218 §4.2: false once the application said the stream is not incremental — such streams of one
+    /// urgency are sent one at a time in stream id order. Streams without a priority share in round robin.
+    /// </summary>
+    public bool Incremental = true;
+    public bool InSendQueue => QueuedLevel >= 0;
     public bool InControlQueue;
     public bool Collected;
 

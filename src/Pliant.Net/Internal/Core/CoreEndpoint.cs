@@ -82,6 +82,8 @@ internal sealed class CoreConnection(QuicConnectionCore core) : IConnectionCore
 
     public void StreamStopSending(ulong streamId, ulong errorCode) => core.StreamStopSending(streamId, errorCode);
 
+    public void StreamSetPriority(ulong streamId, Pliant.Quic.Streams.StreamPriority priority) => core.StreamSetPriority(streamId, priority);
+
     public bool SendDatagram(ReadOnlySpan<byte> data) => core.SendDatagram(data);
 
     public void Close(long nowUs, ulong applicationErrorCode, string reason) => core.Close(nowUs, applicationErrorCode, reason);

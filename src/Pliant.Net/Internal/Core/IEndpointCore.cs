@@ -67,6 +67,11 @@ internal interface IConnectionCore
 
     void StreamStopSending(ulong streamId, ulong errorCode);
 
+    /// <summary>Sets a stream's sending priority (RFC 9218); a stand-in core without a stream scheduler ignores it.</summary>
+    void StreamSetPriority(ulong streamId, Pliant.Quic.Streams.StreamPriority priority)
+    {
+    }
+
     bool SendDatagram(ReadOnlySpan<byte> data);
 
     void Close(long nowUs, ulong applicationErrorCode, string reason);

@@ -1,0 +1,157 @@
+using Pliant.Quic.Connection;
+using Pliant.Quic.Operations;
+using Pliant.Quic.Streams;
+using Pliant.Quic.Tests.Simulation;
+using Xunit.Abstractions;
+
+namespace Pliant.Quic.Tests.Operations;
+
+/// <summary>
+/// The stream scheduler (issue 15 item 2): the native one honours RFC 9218 urgency and incremental (§10), and
+/// <c>stream.next_to_send</c> replaces it; answers naming no open stream, or nothing sendable 16 times in a row
+/// while data is pending, detach the replacement and the native scheduler resumes.
+/// </summary>
+public class StreamSchedulerTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void AnUrgentSmallStreamOvertakesABulkOne()
+    {
+        var (pair, server, client) = Served(71);
+        long shared = new StreamRace(pair, server, client).Run();
+        (pair, server, client) = Served(71);
+        long urgent = new StreamRace(pair, server, client) { SmallPriority = new StreamPriority(0, false) }.Run();
+        output.WriteLine($"bulk bytes delivered before the small stream completed: round robin {shared}, small stream urgent {urgent}");
+        // The urgent stream's 16 kB go out before any more bulk data; what was in flight or buffered still arrives first.
+        Assert.True(urgent < shared - 12_000, $"urgent {urgent}, round robin {shared}");
+    }
+
+    [Fact]
+    public void NonIncrementalStreamsOfOneUrgencyGoOneAtATimeInIdOrder()
+    {
+        var (pair, server, client) = Served(72);
+        var ids = new ulong[3];
+        var pumps = new StreamPump[3];
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.True(server.TryOpenStream(false, out ids[i]));
+            server.StreamSetPriority(ids[i], new StreamPriority(3, false));
+            pumps[i] = new StreamPump(server, ids[i], new byte[200_000]);
+        }
+        Assert.Equal(new StreamPriority(3, false), server.StreamGetPriority(ids[0]));
+        var collector = new StreamCollector(client);
+        var finishOrder = new List<ulong>();
+        var partialWhenFirstDone = new long[3];
+        pair.OnStep = () =>
+        {
+            for (int i = 2; i >= 0; i--) pumps[i].Step(); // written highest id first: the order is the scheduler's
+            collector.Step();
+            foreach (var id in ids)
+                if (collector.Finished.Contains(id) && !finishOrder.Contains(id))
+                {
+                    if (finishOrder.Count == 0)
+                        for (int i = 0; i < 3; i++) partialWhenFirstDone[i] = collector.Data.TryGetValue(ids[i], out var d) ? d.Length : 0;
+                    finishOrder.Add(id);
+                }
+        };
+        Assert.True(pair.RunUntil(() => finishOrder.Count == 3, 600_000_000));
+        Assert.Equal(ids, finishOrder);
+        // While the first went, the others hardly moved (a stream's data gives way only to the lower id).
+        Assert.True(partialWhenFirstDone[2] < 20_000, $"stream 3 had {partialWhenFirstDone[2]} bytes when stream 1 completed");
+    }
+
+    [Fact]
+    public void AReplacementChoosesTheStreamAndSeesTheNativeChoice()
+    {
+        // A scheduler that always takes the highest candidate id: the small stream (opened later) overtakes.
+        var (pair, server, client) = Served(73);
+        int calls = 0, nativeMatches = 0, endMatches = 0, roomy = 0;
+        var faults = new List<string>();
+        server.Operations.Attach(OperationCatalog.StreamNextToSend, Anchor.Replace, (ref OperationArgs a) =>
+        {
+            calls++;
+            ulong best = a.Result;
+            for (int i = 0; i < (int)a.A0; i++) best = Math.Max(best, server.StreamCandidate(i));
+            if (server.StreamCandidate(0) == a.Result) nativeMatches++;
+            if (server.StreamCandidate((int)a.A0) == StreamManager.NoStream) endMatches++;
+            if (a.A1 > 0) roomy++;
+            a.Result = best;
+        }, "highest-id", faults.Add);
+        long bulk = new StreamRace(pair, server, client).Run();
+        output.WriteLine($"{calls} calls ({endMatches} end, {roomy} roomy, {nativeMatches} native first); bulk bytes before the small stream completed: {bulk}");
+        Assert.Empty(faults);
+        Assert.True(calls > 500, $"{calls} calls");
+        Assert.Equal(calls, endMatches);
+        Assert.Equal(calls, roomy);
+        Assert.Equal(calls, nativeMatches); // the native choice is the first candidate (one urgency, round robin)
+        Assert.True(bulk < 40_000, $"{bulk}");
+        Assert.True(server.Operations.IsHooked(OperationNames.StreamNextToSend));
+        Assert.Equal(ulong.MaxValue, server.GetStreamField(12345, StreamField.Urgency));
+    }
+
+    [Theory]
+    [InlineData(999_999UL)]                 // a stream id this connection never had
+    [InlineData(2UL)]                       // a stream the client could open, not the server's
+    [InlineData((1UL << 62) + 1)]           // above the bound
+    [InlineData(ulong.MaxValue)]            // -1 as an i64
+    public void NonsenseStreamIdsDetachTheSchedulerAndTheTransferCompletes(ulong answer)
+    {
+        var (pair, server, client) = Served(74);
+        var faults = new List<string>();
+        int calls = 0;
+        server.Operations.Attach(OperationCatalog.StreamNextToSend, Anchor.Replace, (ref OperationArgs a) => { calls++; a.Result = answer; }, "nonsense", faults.Add);
+        new StreamRace(pair, server, client) { BulkSize = 300_000 }.Run();
+        Assert.Equal(1, calls); // detached on the first answer
+        Assert.False(server.Operations.IsHooked(OperationNames.StreamNextToSend));
+        Assert.StartsWith("broken invariant in stream.next_to_send (replace):", Assert.Single(faults), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ASchedulerNamingNothingSendableSixteenTimesInARowIsDetached()
+    {
+        var (pair, server, client) = Served(75);
+        // An open stream with nothing to send (its data all written and sent), and 2^62 ("nothing now").
+        Assert.True(server.TryOpenStream(false, out ulong idle));
+        var faults = new List<string>();
+        int calls = 0;
+        server.Operations.Attach(OperationCatalog.StreamNextToSend, Anchor.Replace, (ref OperationArgs a) =>
+        {
+            a.Result = ++calls % 2 == 0 ? idle : StreamManager.NoStream;
+        }, "starver", faults.Add);
+        new StreamRace(pair, server, client) { BulkSize = 300_000 }.Run();
+        Assert.Equal(StreamManager.StarvationLimit, calls);
+        Assert.False(server.Operations.IsHooked(OperationNames.StreamNextToSend));
+        Assert.Contains("16 answers in a row named no stream with data to send", Assert.Single(faults), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void FifteenIdleAnswersThenARealOneKeepTheScheduler()
+    {
+        var (pair, server, client) = Served(76);
+        int calls = 0;
+        server.Operations.Attach(OperationNames.StreamNextToSend, Anchor.Replace, (ref OperationArgs a) =>
+        {
+            if (++calls % 16 != 0) a.Result = StreamManager.NoStream; // 15 in a row, then the native choice
+        }, "hesitant");
+        new StreamRace(pair, server, client) { BulkSize = 300_000 }.Run();
+        Assert.True(calls > 100);
+        Assert.True(server.Operations.IsHooked(OperationNames.StreamNextToSend));
+    }
+
+    [Fact]
+    public void BadUrgencyIsRefused()
+    {
+        var (_, server, _) = Served(77);
+        Assert.True(server.TryOpenStream(false, out ulong id));
+        Assert.Throws<ArgumentOutOfRangeException>(() => server.StreamSetPriority(id, new StreamPriority(8, false)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => server.StreamSetPriority(id, new StreamPriority(-1, true)));
+        server.StreamSetPriority(999_999, new StreamPriority(1, true)); // not open: ignored
+        Assert.Equal(StreamPriority.Unset, server.StreamGetPriority(id));
+    }
+
+    /// <summary>A connected pair; returns the server (the sender in these tests) and the client.</summary>
+    private static (SimulatedPair Pair, QuicConnectionCore Server, QuicConnectionCore Client) Served(int seed)
+    {
+        var (pair, client, server) = OperationTableTests.Connected(seed);
+        return (pair, server, client);
+    }
+}
