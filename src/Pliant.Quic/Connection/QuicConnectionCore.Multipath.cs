@@ -76,6 +76,7 @@ public sealed partial class QuicConnectionCore
         path.Recovery.PeerCompletedAddressValidation = true;
         path.Recovery.PeerMaxAckDelayUs = _path.Recovery.PeerMaxAckDelayUs;
         path.Recovery.PtoDurationOverride = _path.Recovery.PtoDurationOverride;
+        ApplyLossDetection(path);
         return path;
     }
 

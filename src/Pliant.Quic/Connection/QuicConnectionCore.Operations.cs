@@ -72,6 +72,11 @@ public sealed partial class QuicConnectionCore
         _path.Recovery.PtoDurationOverride = Operations.IsReplaced(OperationId.RecoveryPto)
             ? native => (long)Math.Min(Operations.Invoke(OperationId.RecoveryPto, (ulong)native), long.MaxValue / 4)
             : null;
+        // Loss detection (recovery.detect_lost), per path: asked only when a replacement is attached.
+        ApplyLossDetection(_path);
+        if (_mp is not null)
+            foreach (var p in _mp.Paths)
+                if (p is not null && !ReferenceEquals(p, _path)) ApplyLossDetection(p);
         // The ACK policy (ack.should_send_now, ack.delay): the tracker asks only when a replacement is attached.
         var acks = _spaces[2].Numbers.Acks;
         acks.ImmediateOverride = Operations.IsReplaced(OperationId.AckShouldSendNow)
@@ -87,6 +92,15 @@ public sealed partial class QuicConnectionCore
             ? (native, candidates, room) => Operations.Invoke(OperationId.StreamNextToSend, native, (ulong)candidates, (ulong)room)
             : null;
         _streams.NextToSendRejected = scheduler ? reason => Operations.Reject(OperationId.StreamNextToSend, reason) : null;
+    }
+
+    /// <summary>Sets or clears <paramref name="path"/>'s <c>recovery.detect_lost</c> replacement (the path id is its argument).</summary>
+    private void ApplyLossDetection(PathState path)
+    {
+        ulong id = (ulong)path.Id;
+        path.Recovery.LossDelayOverride = Operations.IsReplaced(OperationId.RecoveryDetectLost)
+            ? (pn, sent, largest, threshold, native) => (long)Operations.Invoke(OperationId.RecoveryDetectLost, (ulong)native, pn, (ulong)sent, largest, (ulong)threshold, id)
+            : null;
     }
 
     /// <summary>Reads a stream's state for a plugin (ABI: <see cref="StreamField"/>); <see cref="ulong.MaxValue"/> when it is not open.</summary>

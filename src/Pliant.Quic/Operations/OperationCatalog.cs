@@ -32,6 +32,7 @@ internal enum OperationId
     PathOnAbandoned,
     PathOnStatus,
     StreamNextToSend,
+    RecoveryDetectLost,
     Count,
 }
 
@@ -65,6 +66,7 @@ public static class OperationNames
     public const string PathOnAbandoned = "path.on_abandoned";
     public const string PathOnStatus = "path.on_status";
     public const string StreamNextToSend = "stream.next_to_send";
+    public const string RecoveryDetectLost = "recovery.detect_lost";
 }
 
 /// <summary>
@@ -208,13 +210,19 @@ public static class OperationCatalog
             Rule: $"an id that is no open stream detaches; so do {Streams.StreamManager.StarvationLimit} answers in a row naming nothing sendable while data is pending"),
         RemoteUse.None);
 
+    public static readonly OperationDefinition RecoveryDetectLost = new(OperationId.RecoveryDetectLost, OperationNames.RecoveryDetectLost, AnchorSet.Replace,
+        "loss detection (RFC 9002 §6.1): when an ACK arrives or the loss timer fires, for each unacknowledged 1-RTT packet below the largest acknowledged",
+        ["packet number", "time sent", "largest acknowledged", "the native time threshold: 9/8 × max(smoothed, latest RTT), at least 1 ms"],
+        hasPath: true, "the packet's loss delay in µs: lost once that long has passed since it was sent, else the loss timer is armed for then — on entry A3, or 0 when the packet threshold (3) declares it lost",
+        new ResultBound(0, 60_000_000, Unit: "µs"), RemoteUse.None);
+
     private static readonly OperationDefinition[] ById =
     [
         PacketAfterSend, PacketAfterDecrypt, PacketOnAcked, PacketOnLost, RttUpdate, RecoveryPto,
         CcOnPacketSent, CcOnAck, CcOnCongestionEvent, CcOnEcn, CcWindow, CcPacingRate,
         ConnOnHandshakeDone, ConnOnStateChange, ConnOnClosed, AckAfterProcess, TransmitAfterBatch, ReceiveAfterBatch,
         AckShouldSendNow, AckDelay, PathSelectForSending, AckSelectPath, PathOnNew, PathOnValidated, PathOnAbandoned, PathOnStatus,
-        StreamNextToSend,
+        StreamNextToSend, RecoveryDetectLost,
     ];
 
     private static readonly Dictionary<string, OperationDefinition> ByName = ById.ToDictionary(d => d.Name, StringComparer.Ordinal);

@@ -46,6 +46,14 @@ public sealed partial class LossRecovery
     /// </summary>
     public Func<long, long>? PtoDurationOverride { get; set; }
 
+    /// <summary>
+    /// The replacement of <c>recovery.detect_lost</c>, when one is attached: for each unacknowledged packet below the
+    /// largest acknowledged, (packet number, time sent, largest acknowledged, the native time-threshold delay, the
+    /// native answer: 0 when the packet threshold declares it lost) → its loss delay in µs: lost once that long has
+    /// passed since it was sent, the loss timer armed for then otherwise (RFC 9002 §6.1).
+    /// </summary>
+    public Func<ulong, long, ulong, long, long, long>? LossDelayOverride { get; set; }
+
     /// <summary>The peer's max_ack_delay (RFC 9000 §18.2; default 25 ms).</summary>
     public long PeerMaxAckDelayUs { get; set; } = 25_000;
 
@@ -408,6 +416,7 @@ public sealed partial class LossRecovery
         int first = lost.Count;
 
         ulong end = Math.Min(largestAcked, q.EndPacketNumber - 1);
+        var detect = ReferenceEquals(s, _spaces[2]) ? LossDelayOverride : null; // 1-RTT packets only
         for (ulong pn = q.BasePacketNumber; pn <= end; pn++)
         {
             var p = q.Get(pn);
@@ -419,7 +428,15 @@ public sealed partial class LossRecovery
             }
 
             // RFC 9002 §6.1: lost by time threshold or by packet threshold.
-            if (p.TimeSentUs <= lostSendTime || largestAcked >= pn + PacketThreshold)
+            bool isLost = p.TimeSentUs <= lostSendTime || largestAcked >= pn + PacketThreshold;
+            long delay = lossDelay;
+            if (detect is not null)
+            {
+                // recovery.detect_lost: the packet's loss delay (0 on entry when the packet threshold has it lost).
+                delay = detect(pn, p.TimeSentUs, largestAcked, lossDelay, largestAcked >= pn + PacketThreshold ? 0 : lossDelay);
+                isLost = nowUs - p.TimeSentUs >= delay;
+            }
+            if (isLost)
             {
                 lost.Add(p);
                 // RFC 9002 §7.6.2: only ack-eliciting packets sent after the first RTT sample count.
@@ -431,7 +448,7 @@ public sealed partial class LossRecovery
             }
             else
             {
-                long lossAt = p.TimeSentUs + lossDelay;
+                long lossAt = p.TimeSentUs + delay;
                 if (s.LossTimeUs is not long lt || lossAt < lt) s.LossTimeUs = lossAt;
             }
         }
