@@ -54,6 +54,8 @@ enum pliant_field {
     PL_PATH_STATUS = 22,             /* per path: 0 available, 1 backup */
     PL_PTO_COUNT = 23,               /* per path: consecutive PTOs */
     PL_MAX_PATH_ID = 24,             /* multipath: path ids 0..this exist (0 without multipath) */
+    PL_MAX_STREAM_WINDOW = 25,       /* receive limit of a stream's flow-control window, bytes */
+    PL_MAX_CONNECTION_WINDOW = 26,   /* receive limit of the connection's flow-control window, bytes */
 };
 
 /* Operation arguments for arg(): A0..A3, 4 = the current Result (for replace: the native value), 5 = the

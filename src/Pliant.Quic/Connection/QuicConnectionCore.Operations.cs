@@ -92,6 +92,16 @@ public sealed partial class QuicConnectionCore
             ? (native, candidates, room) => Operations.Invoke(OperationId.StreamNextToSend, native, (ulong)candidates, (ulong)room)
             : null;
         _streams.NextToSendRejected = scheduler ? reason => Operations.Reject(OperationId.StreamNextToSend, reason) : null;
+        // The flow-control credit policy (flow.window_update): asked after the application consumed data.
+        bool flow = Operations.IsReplaced(OperationId.FlowWindowUpdate);
+        if (flow != _streams.WindowUpdateOverride is not null)
+        {
+            _streams.WindowUpdateOverride = flow
+                ? (id, credit) => Operations.Invoke(OperationId.FlowWindowUpdate,
+                    credit.NativeWantsUpdate ? credit.NextWindow(_lastNowUs, _path.Rtt.SmoothedRtt) : 0, id, credit.Consumed, credit.Limit, credit.Window)
+                : null;
+            _streams.WindowUpdateRejected = flow ? reason => Operations.Reject(OperationId.FlowWindowUpdate, reason) : null;
+        }
     }
 
     /// <summary>Sets or clears <paramref name="path"/>'s <c>recovery.detect_lost</c> replacement (the path id is its argument).</summary>
@@ -131,6 +141,8 @@ public sealed partial class QuicConnectionCore
         ConnectionField.CongestionWindowCap => (ulong)_windowCap,
         ConnectionField.PacingRateCap => (ulong)_pacingCap,
         ConnectionField.MaxPathId => _mp is { } mp ? mp.LocalMaxPathId : 0,
+        ConnectionField.MaxStreamWindow => (ulong)Math.Max(_options.MaxStreamWindow, _options.InitialMaxStreamData),
+        ConnectionField.MaxConnectionWindow => _streams.ConnectionReceiveCredit.MaxWindow,
         _ => 0,
     };
 

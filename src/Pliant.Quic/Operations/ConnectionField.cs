@@ -39,4 +39,8 @@ public enum ConnectionField
     PtoCount = 23,
     /// <summary>Multipath: the largest path ID this connection can hold (0 without multipath): path ids 0..this exist.</summary>
     MaxPathId = 24,
+    /// <summary>The largest window a stream's flow-control credit may reach (receive limit, bytes; <c>flow.window_update</c> may not grant more).</summary>
+    MaxStreamWindow = 25,
+    /// <summary>The largest connection-level flow-control window (receive limit, bytes).</summary>
+    MaxConnectionWindow = 26,
 }

@@ -33,6 +33,7 @@ internal enum OperationId
     PathOnStatus,
     StreamNextToSend,
     RecoveryDetectLost,
+    FlowWindowUpdate,
     Count,
 }
 
@@ -67,6 +68,7 @@ public static class OperationNames
     public const string PathOnStatus = "path.on_status";
     public const string StreamNextToSend = "stream.next_to_send";
     public const string RecoveryDetectLost = "recovery.detect_lost";
+    public const string FlowWindowUpdate = "flow.window_update";
 }
 
 /// <summary>
@@ -216,13 +218,21 @@ public static class OperationCatalog
         hasPath: true, "the packet's loss delay in µs: lost once that long has passed since it was sent, else the loss timer is armed for then — on entry A3, or 0 when the packet threshold (3) declares it lost",
         new ResultBound(0, 60_000_000, Unit: "µs"), RemoteUse.None);
 
+    public static readonly OperationDefinition FlowWindowUpdate = new(OperationId.FlowWindowUpdate, OperationNames.FlowWindowUpdate, AnchorSet.Replace,
+        "flow-control credit (RFC 9000 §4.2): after the application consumed received data, for its stream and for the connection",
+        ["stream id, or 2^62 for the connection (MAX_DATA)", "bytes consumed by the application", "limit advertised so far", "current window"],
+        hasPath: false, "the window in bytes to grant beyond the bytes consumed (a MAX_STREAM_DATA / MAX_DATA with consumed + window goes out when that raises the limit; 0: no update now) — on entry the native rule's: the auto-tuned window once half of it was consumed, else 0; while attached the native rule is off",
+        new ResultBound(0, Streams.StreamManager.ConnectionLevel, Unit: "bytes",
+            Rule: "a window above the receive limit (MaxStreamWindow, MaxConnectionWindow) detaches, and so does no credit when the peer has none left"),
+        RemoteUse.None);
+
     private static readonly OperationDefinition[] ById =
     [
         PacketAfterSend, PacketAfterDecrypt, PacketOnAcked, PacketOnLost, RttUpdate, RecoveryPto,
         CcOnPacketSent, CcOnAck, CcOnCongestionEvent, CcOnEcn, CcWindow, CcPacingRate,
         ConnOnHandshakeDone, ConnOnStateChange, ConnOnClosed, AckAfterProcess, TransmitAfterBatch, ReceiveAfterBatch,
         AckShouldSendNow, AckDelay, PathSelectForSending, AckSelectPath, PathOnNew, PathOnValidated, PathOnAbandoned, PathOnStatus,
-        StreamNextToSend, RecoveryDetectLost,
+        StreamNextToSend, RecoveryDetectLost, FlowWindowUpdate,
     ];
 
     private static readonly Dictionary<string, OperationDefinition> ByName = ById.ToDictionary(d => d.Name, StringComparer.Ordinal);

@@ -10,6 +10,7 @@ namespace Pliant.Quic.Streams;
 public sealed class FlowControlReceiver
 {
     private long _lastUpdateUs = -1;
+    private bool _grantPending;
 
     /// <summary>Creates a receiver side with an initial window and the largest it may grow to.</summary>
     public FlowControlReceiver(ulong initialWindow, ulong maxWindow)
@@ -48,8 +49,40 @@ public sealed class FlowControlReceiver
     /// <summary>Accounts <paramref name="bytes"/> consumed by the application.</summary>
     public void OnConsumed(ulong bytes) => Consumed += bytes;
 
-    /// <summary>True when the consumed data passed half the window since the last update.</summary>
-    public bool ShouldSendUpdate => Limit - Math.Min(Limit, Consumed) <= Window / 2 && Consumed + Window > Limit;
+    /// <summary>
+    /// True when an update should go out: a policy's grant not advertised yet, or (natively, while no policy decides)
+    /// the consumed data passed half the window since the last update.
+    /// </summary>
+    public bool ShouldSendUpdate => _grantPending || (!PolicyDriven && NativeWantsUpdate);
+
+    /// <summary>The native rule: the consumed data passed half the window since the last update.</summary>
+    public bool NativeWantsUpdate => Limit - Math.Min(Limit, Consumed) <= Window / 2 && Consumed + Window > Limit;
+
+    /// <summary>
+    /// True while a <c>flow.window_update</c> replacement decides when and how much credit to grant
+    /// (<see cref="Grant"/>); the native half-window rule is off meanwhile.
+    /// </summary>
+    internal bool PolicyDriven { get; set; }
+
+    /// <summary>The window the native rule would advertise now (auto-tuning applied, <see cref="UpdateLimit"/>), without recording anything.</summary>
+    public ulong NextWindow(long nowUs, long smoothedRttUs) =>
+        _lastUpdateUs >= 0 && smoothedRttUs > 0 && nowUs - _lastUpdateUs < 2 * smoothedRttUs ? Math.Min(Window * 2, MaxWindow) : Window;
+
+    /// <summary>
+    /// A policy grants <paramref name="window"/> bytes of credit beyond what was consumed (at most <see cref="MaxWindow"/>,
+    /// checked by the caller): the window becomes it and, when that raises the limit, an update is due. Returns true
+    /// when the limit rose.
+    /// </summary>
+    internal bool Grant(ulong window)
+    {
+        if (window == 0) return false; // no update now
+        Window = window;
+        ulong next = Consumed + window;
+        if (next <= Limit) return false;
+        Limit = next;
+        _grantPending = true;
+        return true;
+    }
 
     /// <summary>
     /// Computes and records the new limit to advertise. If the previous update was less than
@@ -57,6 +90,13 @@ public sealed class FlowControlReceiver
     /// </summary>
     public ulong UpdateLimit(long nowUs, long smoothedRttUs)
     {
+        if (_grantPending)
+        {
+            // A policy's grant (already in Limit) goes out as it is.
+            _grantPending = false;
+            _lastUpdateUs = nowUs;
+            return Limit;
+        }
         if (_lastUpdateUs >= 0 && smoothedRttUs > 0 && nowUs - _lastUpdateUs < 2 * smoothedRttUs)
             Window = Math.Min(Window * 2, MaxWindow);
         _lastUpdateUs = nowUs;

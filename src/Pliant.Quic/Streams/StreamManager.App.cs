@@ -126,6 +126,8 @@ public sealed partial class StreamManager
         {
             s.RecvCredit!.OnConsumed((ulong)n);
             CreditConnectionConsumed(s, buf.ReadOffset);
+            // The flow.window_update replacement, when one is attached, decides the stream's window.
+            if (_windowUpdateOverride is not null) AskStreamWindow(s);
             // RFC 9000 §4.2: grant more credit once half the window was consumed (not needed when
             // the final size is known).
             if (s.RecvState == RecvState.Recv && s.RecvCredit.ShouldSendUpdate)
@@ -157,6 +159,7 @@ public sealed partial class StreamManager
         if (upTo <= s.ConnConsumedUpTo) return;
         _connRecv.OnConsumed(upTo - s.ConnConsumedUpTo);
         s.ConnConsumedUpTo = upTo;
+        if (_windowUpdateOverride is not null) AskConnectionWindow();
     }
 
     /// <summary>Abruptly ends the sending part: RESET_STREAM with <paramref name="code"/> (RFC 9000 §3.1).</summary>

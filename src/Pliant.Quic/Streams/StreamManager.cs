@@ -149,7 +149,7 @@ public sealed partial class StreamManager : IDisposable
         {
             ulong window = LocalInitialStreamWindow(id);
             s.Recv = new ReceiveBuffer(_reassembly);
-            s.RecvCredit = new FlowControlReceiver(window, Math.Max(window, _local.MaxStreamWindow));
+            s.RecvCredit = new FlowControlReceiver(window, Math.Max(window, _local.MaxStreamWindow)) { PolicyDriven = _windowUpdateOverride is not null };
         }
         _streams.Add(id, s);
         return s;
