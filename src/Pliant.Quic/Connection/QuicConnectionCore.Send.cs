@@ -452,22 +452,41 @@ public sealed partial class QuicConnectionCore
                 }
             }
         }
-        if (!zeroRtt)
+        if (zeroRtt)
         {
-            foreach (var ext in _frameExtensionList)
+            pos += _streams.WriteControlFrames(dest[pos..], frames, nowUs, sendPath.Rtt.SmoothedRtt);
+            return pos + _streams.WriteStreamFrames(dest[pos..], frames);
+        }
+        if (Operations.IsReplaced(Pliant.Quic.Operations.OperationId.PacketScheduleFrames)) return pos + WriteScheduledFrames(nowUs, dest[pos..], frames, sendPath);
+        // The native order: plugin frames, stream and flow control, DATAGRAM, STREAM.
+        pos += WritePluginFrames(dest[pos..], frames);
+        pos += _streams.WriteControlFrames(dest[pos..], frames, nowUs, sendPath.Rtt.SmoothedRtt);
+        pos += WriteDatagramFrames(dest[pos..], frames);
+        pos += _streams.WriteStreamFrames(dest[pos..], frames);
+        return pos;
+    }
+
+    private int WritePluginFrames(Span<byte> dest, List<SentFrame> frames)
+    {
+        int pos = 0;
+        foreach (var ext in _frameExtensionList)
+        {
+            while (ext.HasPending)
             {
-                while (ext.HasPending)
-                {
-                    Operations.NoteActivity();
-                    int n = ext.Write(dest[pos..], out ulong token);
-                    if (n <= 0) break;
-                    pos += n;
-                    frames.Add(new SentFrame(SentFrameKind.Plugin, StreamId: ext.FrameType, Value: token));
-                }
+                Operations.NoteActivity();
+                int n = ext.Write(dest[pos..], out ulong token);
+                if (n <= 0) break;
+                pos += n;
+                frames.Add(new SentFrame(SentFrameKind.Plugin, StreamId: ext.FrameType, Value: token));
             }
         }
-        pos += _streams.WriteControlFrames(dest[pos..], frames, nowUs, sendPath.Rtt.SmoothedRtt);
-        while (_datagramQueue.Count > 0 && !zeroRtt)
+        return pos;
+    }
+
+    private int WriteDatagramFrames(Span<byte> dest, List<SentFrame> frames)
+    {
+        int pos = 0;
+        while (_datagramQueue.Count > 0)
         {
             int n = WireFrames.WriteIfFits(dest[pos..], new DatagramFrame(_datagramQueue.Peek(), hasLength: true));
             if (n == 0) break;
@@ -475,7 +494,6 @@ public sealed partial class QuicConnectionCore
             pos += n;
             frames.Add(new SentFrame(SentFrameKind.Datagram));
         }
-        pos += _streams.WriteStreamFrames(dest[pos..], frames);
         return pos;
     }
 

@@ -34,6 +34,7 @@ internal enum OperationId
     StreamNextToSend,
     RecoveryDetectLost,
     FlowWindowUpdate,
+    PacketScheduleFrames,
     Count,
 }
 
@@ -69,6 +70,7 @@ public static class OperationNames
     public const string StreamNextToSend = "stream.next_to_send";
     public const string RecoveryDetectLost = "recovery.detect_lost";
     public const string FlowWindowUpdate = "flow.window_update";
+    public const string PacketScheduleFrames = "packet.schedule_frames";
 }
 
 /// <summary>
@@ -226,13 +228,21 @@ public static class OperationCatalog
             Rule: "a window above the receive limit (MaxStreamWindow, MaxConnectionWindow) detaches, and so does no credit when the peer has none left"),
         RemoteUse.None);
 
+    public static readonly OperationDefinition PacketScheduleFrames = new(OperationId.PacketScheduleFrames, OperationNames.PacketScheduleFrames, AnchorSet.Replace,
+        "the frame scheduler: for each 1-RTT packet with room after its ACK and connection-management frames, when some frame kind is pending",
+        ["pending kinds: bit 1 plugin frames, bit 2 stream/flow control (MAX_*, *_BLOCKED, RESET_STREAM, STOP_SENDING), bit 3 DATAGRAM, bit 4 STREAM", "bytes of room", "DATAGRAMs queued"],
+        hasPath: false, "the kinds to write, in order, one per 4-bit digit from the lowest (kinds left out wait for a later packet) — on entry the native order 0x4321 (plugin, control, DATAGRAM, STREAM); an order that writes nothing while something is pending means the native order for that packet",
+        new ResultBound(0, 0xFFFF,
+            Rule: $"digits must be distinct kinds 1-4 (a 0 ends the list), else detached; {Streams.StreamManager.StarvationLimit} packets in a row that got none of the pending kinds detach"),
+        RemoteUse.None);
+
     private static readonly OperationDefinition[] ById =
     [
         PacketAfterSend, PacketAfterDecrypt, PacketOnAcked, PacketOnLost, RttUpdate, RecoveryPto,
         CcOnPacketSent, CcOnAck, CcOnCongestionEvent, CcOnEcn, CcWindow, CcPacingRate,
         ConnOnHandshakeDone, ConnOnStateChange, ConnOnClosed, AckAfterProcess, TransmitAfterBatch, ReceiveAfterBatch,
         AckShouldSendNow, AckDelay, PathSelectForSending, AckSelectPath, PathOnNew, PathOnValidated, PathOnAbandoned, PathOnStatus,
-        StreamNextToSend, RecoveryDetectLost, FlowWindowUpdate,
+        StreamNextToSend, RecoveryDetectLost, FlowWindowUpdate, PacketScheduleFrames,
     ];
 
     private static readonly Dictionary<string, OperationDefinition> ByName = ById.ToDictionary(d => d.Name, StringComparer.Ordinal);
