@@ -115,6 +115,13 @@ public sealed class PluginTrustPolicy
         return this;
     }
 
+    private static bool IsPluginDefinedPattern(string pattern)
+    {
+        foreach (var p in OperationCatalog.PluginDefinedPatterns)
+            if (p == pattern) return true;
+        return false;
+    }
+
     /// <summary>True when a peer's module may bind <paramref name="request"/>.</summary>
     public bool IsRemoteOperationAllowed(OperationRequest request)
     {
@@ -125,7 +132,10 @@ public sealed class PluginTrustPolicy
             string anchor = colon < 0 ? "*" : pattern[(colon + 1)..];
             if (anchor != "*" && !string.Equals(anchor, request.Anchor, StringComparison.OrdinalIgnoreCase)) continue;
             if (op == "*" || op == request.Operation) return true;
-            if (op.EndsWith(".*", StringComparison.Ordinal) && request.Operation.StartsWith(op[..^1], StringComparison.Ordinal)) return true;
+            // A wildcard names a namespace; the namespaces of what a plugin defines itself (frame.*, tp.*) never cover
+            // the catalogue's own operations there (frame.on_received.* observers are granted by their remote column).
+            if (op.EndsWith(".*", StringComparison.Ordinal) && request.Operation.StartsWith(op[..^1], StringComparison.Ordinal) &&
+                !(IsPluginDefinedPattern(pattern) && OperationCatalog.TryGet(request.Operation, out _))) return true;
             // frame.write[0x..] and friends: the name before the '[' is what patterns name.
             int bracket = request.Operation.IndexOf('[', StringComparison.Ordinal);
             if (bracket > 0 && op == request.Operation[..bracket]) return true;

@@ -75,8 +75,7 @@ public sealed partial class QuicConnectionCore
         path.Recovery.HandshakeConfirmed = true;
         path.Recovery.PeerCompletedAddressValidation = true;
         path.Recovery.PeerMaxAckDelayUs = _path.Recovery.PeerMaxAckDelayUs;
-        path.Recovery.PtoDurationOverride = _path.Recovery.PtoDurationOverride;
-        ApplyLossDetection(path);
+        ApplyRecoveryOperations(path);
         return path;
     }
 

@@ -69,14 +69,13 @@ public sealed partial class QuicConnectionCore
             ? new OperationCongestionController(native, Operations, () => _windowCap, () => _pacingCap)
             : native;
         _path.Recovery.CongestionController = _path.Congestion;
-        _path.Recovery.PtoDurationOverride = Operations.IsReplaced(OperationId.RecoveryPto)
-            ? native => (long)Math.Min(Operations.Invoke(OperationId.RecoveryPto, (ulong)native), long.MaxValue / 4)
-            : null;
-        // Loss detection (recovery.detect_lost), per path: asked only when a replacement is attached.
-        ApplyLossDetection(_path);
+        ResolveFrameObservers();
+        // The PTO (recovery.pto) and loss detection (recovery.detect_lost), per path with its id: asked only when a
+        // replacement is attached.
+        ApplyRecoveryOperations(_path);
         if (_mp is not null)
             foreach (var p in _mp.Paths)
-                if (p is not null && !ReferenceEquals(p, _path)) ApplyLossDetection(p);
+                if (p is not null && !ReferenceEquals(p, _path)) ApplyRecoveryOperations(p);
         // The ACK policy (ack.should_send_now, ack.delay): the tracker asks only when a replacement is attached.
         var acks = _spaces[2].Numbers.Acks;
         acks.ImmediateOverride = Operations.IsReplaced(OperationId.AckShouldSendNow)
@@ -104,10 +103,65 @@ public sealed partial class QuicConnectionCore
         }
     }
 
-    /// <summary>Sets or clears <paramref name="path"/>'s <c>recovery.detect_lost</c> replacement (the path id is its argument).</summary>
-    private void ApplyLossDetection(PathState path)
+    // frame.on_received.*: bit t set when the observer of core frame type t is hooked.
+    private ulong _observedFrameTypes;
+
+    private void ResolveFrameObservers()
+    {
+        ulong bits = 0;
+        for (int t = 0; t < OperationCatalog.FrameObserverByType.Length; t++)
+            if (OperationCatalog.FrameObserverByType[t] is var op && op != OperationId.Count && Operations.IsHooked(op)) bits |= 1UL << t;
+        _observedFrameTypes = bits;
+    }
+
+    /// <summary>Hands a received core frame to its <c>frame.on_received.*</c> observers.</summary>
+    private void ObserveFrame(ulong type, int bytes, PacketSpaceState space, PathState path) =>
+        Operations.Invoke(OperationCatalog.FrameObserverByType[type], 0, type, (ulong)bytes, (ulong)space.Space, 0, path.Id);
+
+    /// <summary>The base wire type of each <see cref="SentFrameKind"/> for <c>packet.before_send</c> (63: a type of 63 or more).</summary>
+    private static readonly byte[] SentFrameWireType = BuildSentFrameWireTypes();
+
+    private static byte[] BuildSentFrameWireTypes()
+    {
+        var t = new byte[Enum.GetValues<SentFrameKind>().Length];
+        Array.Fill(t, (byte)63);
+        t[(int)SentFrameKind.Ping] = 0x01;
+        t[(int)SentFrameKind.Ack] = 0x02;
+        t[(int)SentFrameKind.ResetStream] = 0x04;
+        t[(int)SentFrameKind.StopSending] = 0x05;
+        t[(int)SentFrameKind.Crypto] = 0x06;
+        t[(int)SentFrameKind.NewToken] = 0x07;
+        t[(int)SentFrameKind.Stream] = 0x08;
+        t[(int)SentFrameKind.MaxData] = 0x10;
+        t[(int)SentFrameKind.MaxStreamData] = 0x11;
+        t[(int)SentFrameKind.MaxStreams] = 0x12;
+        t[(int)SentFrameKind.DataBlocked] = 0x14;
+        t[(int)SentFrameKind.StreamDataBlocked] = 0x15;
+        t[(int)SentFrameKind.StreamsBlocked] = 0x16;
+        t[(int)SentFrameKind.NewConnectionId] = 0x18;
+        t[(int)SentFrameKind.RetireConnectionId] = 0x19;
+        t[(int)SentFrameKind.PathChallenge] = 0x1a;
+        t[(int)SentFrameKind.PathResponse] = 0x1b;
+        t[(int)SentFrameKind.HandshakeDone] = 0x1e;
+        t[(int)SentFrameKind.Datagram] = 0x30;
+        return t;
+    }
+
+    /// <summary>packet.before_send: the packet's number, size, frame types (bit per base type) and space, before it is sealed.</summary>
+    private void BeforeSend(ref PacketDraft d)
+    {
+        ulong types = 0;
+        foreach (var f in d.Sent.Frames) types |= 1UL << SentFrameWireType[(int)f.Kind];
+        Operations.Invoke(OperationId.PacketBeforeSend, 0, d.PacketNumber, (ulong)(d.PayloadEnd + TagLength - d.Start), types, (ulong)d.Sent.Space, d.Path.Id);
+    }
+
+    /// <summary>Sets or clears <paramref name="path"/>'s <c>recovery.pto</c> and <c>recovery.detect_lost</c> replacements (the path id is their argument).</summary>
+    private void ApplyRecoveryOperations(PathState path)
     {
         ulong id = (ulong)path.Id;
+        path.Recovery.PtoDurationOverride = Operations.IsReplaced(OperationId.RecoveryPto)
+            ? native => (long)Math.Min(Operations.Invoke(OperationId.RecoveryPto, (ulong)native, path: id), long.MaxValue / 4)
+            : null;
         path.Recovery.LossDelayOverride = Operations.IsReplaced(OperationId.RecoveryDetectLost)
             ? (pn, sent, largest, threshold, native) => (long)Operations.Invoke(OperationId.RecoveryDetectLost, (ulong)native, pn, (ulong)sent, largest, (ulong)threshold, id)
             : null;

@@ -275,6 +275,7 @@ public sealed partial class QuicConnectionCore
         var r = new WireReader(payload, TransportErrorCode.FrameEncodingError, "frame");
         while (!r.IsEmpty)
         {
+            int frameStart = r.Remaining;
             ulong type = FrameTypes.ReadType(ref r); // RFC 9000 §12.4: the shortest encoding, else PROTOCOL_VIOLATION
             _qlogFrameTypes?.Add(type);
             if (type == (ulong)FrameType.Padding) continue;
@@ -309,6 +310,9 @@ public sealed partial class QuicConnectionCore
             {
                 throw new QuicProtocolException(ex.ErrorCode, ex.Message, type);
             }
+            // frame.on_received.* observers: one bit test per frame while none is hooked.
+            if (_observedFrameTypes != 0 && type < 64 && (_observedFrameTypes >> (int)type & 1) != 0)
+                ObserveFrame(type, frameStart - r.Remaining, space, path);
             if (_state is ConnectionState.Draining or ConnectionState.Closed) return;
         }
     }

@@ -199,7 +199,11 @@ public sealed partial class QuicConnectionCore
             last.Sent.InFlight = true;
         }
 
-        for (int d = 0; d < drafts; d++) Seal(dest, ref _drafts[d], nowUs);
+        for (int d = 0; d < drafts; d++)
+        {
+            if (Operations.IsHooked(Pliant.Quic.Operations.OperationId.PacketBeforeSend)) BeforeSend(ref _drafts[d]);
+            Seal(dest, ref _drafts[d], nowUs);
+        }
         CountSent(offset, path);
 
         if (IsClient && builtHandshake && !_spaces[0].Discarded)

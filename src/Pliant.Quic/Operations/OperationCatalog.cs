@@ -35,6 +35,27 @@ internal enum OperationId
     RecoveryDetectLost,
     FlowWindowUpdate,
     PacketScheduleFrames,
+    PacketBeforeSend,
+    FrameOnReceivedPing,
+    FrameOnReceivedAck,
+    FrameOnReceivedResetStream,
+    FrameOnReceivedStopSending,
+    FrameOnReceivedCrypto,
+    FrameOnReceivedNewToken,
+    FrameOnReceivedStream,
+    FrameOnReceivedMaxData,
+    FrameOnReceivedMaxStreamData,
+    FrameOnReceivedMaxStreams,
+    FrameOnReceivedDataBlocked,
+    FrameOnReceivedStreamDataBlocked,
+    FrameOnReceivedStreamsBlocked,
+    FrameOnReceivedNewConnectionId,
+    FrameOnReceivedRetireConnectionId,
+    FrameOnReceivedPathChallenge,
+    FrameOnReceivedPathResponse,
+    FrameOnReceivedConnectionClose,
+    FrameOnReceivedHandshakeDone,
+    FrameOnReceivedDatagram,
     Count,
 }
 
@@ -71,6 +92,27 @@ public static class OperationNames
     public const string RecoveryDetectLost = "recovery.detect_lost";
     public const string FlowWindowUpdate = "flow.window_update";
     public const string PacketScheduleFrames = "packet.schedule_frames";
+    public const string PacketBeforeSend = "packet.before_send";
+    public const string FrameOnReceivedPing = "frame.on_received.ping";
+    public const string FrameOnReceivedAck = "frame.on_received.ack";
+    public const string FrameOnReceivedResetStream = "frame.on_received.reset_stream";
+    public const string FrameOnReceivedStopSending = "frame.on_received.stop_sending";
+    public const string FrameOnReceivedCrypto = "frame.on_received.crypto";
+    public const string FrameOnReceivedNewToken = "frame.on_received.new_token";
+    public const string FrameOnReceivedStream = "frame.on_received.stream";
+    public const string FrameOnReceivedMaxData = "frame.on_received.max_data";
+    public const string FrameOnReceivedMaxStreamData = "frame.on_received.max_stream_data";
+    public const string FrameOnReceivedMaxStreams = "frame.on_received.max_streams";
+    public const string FrameOnReceivedDataBlocked = "frame.on_received.data_blocked";
+    public const string FrameOnReceivedStreamDataBlocked = "frame.on_received.stream_data_blocked";
+    public const string FrameOnReceivedStreamsBlocked = "frame.on_received.streams_blocked";
+    public const string FrameOnReceivedNewConnectionId = "frame.on_received.new_connection_id";
+    public const string FrameOnReceivedRetireConnectionId = "frame.on_received.retire_connection_id";
+    public const string FrameOnReceivedPathChallenge = "frame.on_received.path_challenge";
+    public const string FrameOnReceivedPathResponse = "frame.on_received.path_response";
+    public const string FrameOnReceivedConnectionClose = "frame.on_received.connection_close";
+    public const string FrameOnReceivedHandshakeDone = "frame.on_received.handshake_done";
+    public const string FrameOnReceivedDatagram = "frame.on_received.datagram";
 }
 
 /// <summary>
@@ -236,13 +278,65 @@ public static class OperationCatalog
             Rule: $"digits must be distinct kinds 1-4 (a 0 ends the list), else detached; {Streams.StreamManager.StarvationLimit} packets in a row that got none of the pending kinds detach"),
         RemoteUse.None);
 
+    public static readonly OperationDefinition PacketBeforeSend = new(OperationId.PacketBeforeSend, OperationNames.PacketBeforeSend, AnchorSet.Post,
+        "for each packet, once its frames are written and before it is sealed (encrypted)",
+        ["packet number", "bytes (the sealed packet's size)", "its frame types: bit t for each type t < 63 (the base type: STREAM 0x08, ACK 0x02, MAX_STREAMS 0x12, DATAGRAM 0x30…; PADDING not counted), bit 63 for larger types (multipath, plugin frames)", "space"],
+        hasPath: true, null, null, RemoteUse.Observe);
+
+    /// <summary>A <c>frame.on_received.*</c> observer of one core frame type (RFC 9000 §19, RFC 9221).</summary>
+    private static OperationDefinition FrameObserver(OperationId id, string name, string frame) => new(id, name, AnchorSet.Post,
+        $"for each {frame} frame received, after it was processed (per frame type: only the hooked types cost a call)",
+        ["frame type", "frame bytes (type included)", "space"],
+        hasPath: true, null, null, RemoteUse.Observe);
+
+    public static readonly OperationDefinition FrameOnReceivedPing = FrameObserver(OperationId.FrameOnReceivedPing, OperationNames.FrameOnReceivedPing, "PING (0x01)");
+
+    public static readonly OperationDefinition FrameOnReceivedAck = FrameObserver(OperationId.FrameOnReceivedAck, OperationNames.FrameOnReceivedAck, "ACK (0x02-0x03)");
+
+    public static readonly OperationDefinition FrameOnReceivedResetStream = FrameObserver(OperationId.FrameOnReceivedResetStream, OperationNames.FrameOnReceivedResetStream, "RESET_STREAM (0x04)");
+
+    public static readonly OperationDefinition FrameOnReceivedStopSending = FrameObserver(OperationId.FrameOnReceivedStopSending, OperationNames.FrameOnReceivedStopSending, "STOP_SENDING (0x05)");
+
+    public static readonly OperationDefinition FrameOnReceivedCrypto = FrameObserver(OperationId.FrameOnReceivedCrypto, OperationNames.FrameOnReceivedCrypto, "CRYPTO (0x06)");
+
+    public static readonly OperationDefinition FrameOnReceivedNewToken = FrameObserver(OperationId.FrameOnReceivedNewToken, OperationNames.FrameOnReceivedNewToken, "NEW_TOKEN (0x07)");
+
+    public static readonly OperationDefinition FrameOnReceivedStream = FrameObserver(OperationId.FrameOnReceivedStream, OperationNames.FrameOnReceivedStream, "STREAM (0x08-0x0f)");
+
+    public static readonly OperationDefinition FrameOnReceivedMaxData = FrameObserver(OperationId.FrameOnReceivedMaxData, OperationNames.FrameOnReceivedMaxData, "MAX_DATA (0x10)");
+
+    public static readonly OperationDefinition FrameOnReceivedMaxStreamData = FrameObserver(OperationId.FrameOnReceivedMaxStreamData, OperationNames.FrameOnReceivedMaxStreamData, "MAX_STREAM_DATA (0x11)");
+
+    public static readonly OperationDefinition FrameOnReceivedMaxStreams = FrameObserver(OperationId.FrameOnReceivedMaxStreams, OperationNames.FrameOnReceivedMaxStreams, "MAX_STREAMS (0x12-0x13)");
+
+    public static readonly OperationDefinition FrameOnReceivedDataBlocked = FrameObserver(OperationId.FrameOnReceivedDataBlocked, OperationNames.FrameOnReceivedDataBlocked, "DATA_BLOCKED (0x14)");
+
+    public static readonly OperationDefinition FrameOnReceivedStreamDataBlocked = FrameObserver(OperationId.FrameOnReceivedStreamDataBlocked, OperationNames.FrameOnReceivedStreamDataBlocked, "STREAM_DATA_BLOCKED (0x15)");
+
+    public static readonly OperationDefinition FrameOnReceivedStreamsBlocked = FrameObserver(OperationId.FrameOnReceivedStreamsBlocked, OperationNames.FrameOnReceivedStreamsBlocked, "STREAMS_BLOCKED (0x16-0x17)");
+
+    public static readonly OperationDefinition FrameOnReceivedNewConnectionId = FrameObserver(OperationId.FrameOnReceivedNewConnectionId, OperationNames.FrameOnReceivedNewConnectionId, "NEW_CONNECTION_ID (0x18)");
+
+    public static readonly OperationDefinition FrameOnReceivedRetireConnectionId = FrameObserver(OperationId.FrameOnReceivedRetireConnectionId, OperationNames.FrameOnReceivedRetireConnectionId, "RETIRE_CONNECTION_ID (0x19)");
+
+    public static readonly OperationDefinition FrameOnReceivedPathChallenge = FrameObserver(OperationId.FrameOnReceivedPathChallenge, OperationNames.FrameOnReceivedPathChallenge, "PATH_CHALLENGE (0x1a)");
+
+    public static readonly OperationDefinition FrameOnReceivedPathResponse = FrameObserver(OperationId.FrameOnReceivedPathResponse, OperationNames.FrameOnReceivedPathResponse, "PATH_RESPONSE (0x1b)");
+
+    public static readonly OperationDefinition FrameOnReceivedConnectionClose = FrameObserver(OperationId.FrameOnReceivedConnectionClose, OperationNames.FrameOnReceivedConnectionClose, "CONNECTION_CLOSE (0x1c-0x1d)");
+
+    public static readonly OperationDefinition FrameOnReceivedHandshakeDone = FrameObserver(OperationId.FrameOnReceivedHandshakeDone, OperationNames.FrameOnReceivedHandshakeDone, "HANDSHAKE_DONE (0x1e)");
+
+    public static readonly OperationDefinition FrameOnReceivedDatagram = FrameObserver(OperationId.FrameOnReceivedDatagram, OperationNames.FrameOnReceivedDatagram, "DATAGRAM (0x30-0x31)");
+
     private static readonly OperationDefinition[] ById =
     [
         PacketAfterSend, PacketAfterDecrypt, PacketOnAcked, PacketOnLost, RttUpdate, RecoveryPto,
         CcOnPacketSent, CcOnAck, CcOnCongestionEvent, CcOnEcn, CcWindow, CcPacingRate,
         ConnOnHandshakeDone, ConnOnStateChange, ConnOnClosed, AckAfterProcess, TransmitAfterBatch, ReceiveAfterBatch,
         AckShouldSendNow, AckDelay, PathSelectForSending, AckSelectPath, PathOnNew, PathOnValidated, PathOnAbandoned, PathOnStatus,
-        StreamNextToSend, RecoveryDetectLost, FlowWindowUpdate, PacketScheduleFrames,
+        StreamNextToSend, RecoveryDetectLost, FlowWindowUpdate, PacketScheduleFrames, PacketBeforeSend,
+        FrameOnReceivedPing, FrameOnReceivedAck, FrameOnReceivedResetStream, FrameOnReceivedStopSending, FrameOnReceivedCrypto, FrameOnReceivedNewToken, FrameOnReceivedStream, FrameOnReceivedMaxData, FrameOnReceivedMaxStreamData, FrameOnReceivedMaxStreams, FrameOnReceivedDataBlocked, FrameOnReceivedStreamDataBlocked, FrameOnReceivedStreamsBlocked, FrameOnReceivedNewConnectionId, FrameOnReceivedRetireConnectionId, FrameOnReceivedPathChallenge, FrameOnReceivedPathResponse, FrameOnReceivedConnectionClose, FrameOnReceivedHandshakeDone, FrameOnReceivedDatagram,
     ];
 
     private static readonly Dictionary<string, OperationDefinition> ByName = ById.ToDictionary(d => d.Name, StringComparer.Ordinal);
@@ -252,6 +346,48 @@ public static class OperationCatalog
     /// timers — which a remote peer's plugin may always use (they touch nothing of ours).
     /// </summary>
     public static IReadOnlyList<string> PluginDefinedPatterns { get; } = ["frame.*:*", "tp.*:*", "plugin.on_timer:*"];
+
+    /// <summary>The <c>frame.on_received.*</c> operation of each core frame type below 0x40 (<see cref="OperationId.Count"/>: none).</summary>
+    internal static readonly OperationId[] FrameObserverByType = BuildFrameObservers();
+
+    private static OperationId[] BuildFrameObservers()
+    {
+        var t = new OperationId[0x40];
+        Array.Fill(t, OperationId.Count);
+        t[0x01] = OperationId.FrameOnReceivedPing;
+        t[0x02] = OperationId.FrameOnReceivedAck;
+        t[0x03] = OperationId.FrameOnReceivedAck;
+        t[0x04] = OperationId.FrameOnReceivedResetStream;
+        t[0x05] = OperationId.FrameOnReceivedStopSending;
+        t[0x06] = OperationId.FrameOnReceivedCrypto;
+        t[0x07] = OperationId.FrameOnReceivedNewToken;
+        t[0x08] = OperationId.FrameOnReceivedStream;
+        t[0x09] = OperationId.FrameOnReceivedStream;
+        t[0x0a] = OperationId.FrameOnReceivedStream;
+        t[0x0b] = OperationId.FrameOnReceivedStream;
+        t[0x0c] = OperationId.FrameOnReceivedStream;
+        t[0x0d] = OperationId.FrameOnReceivedStream;
+        t[0x0e] = OperationId.FrameOnReceivedStream;
+        t[0x0f] = OperationId.FrameOnReceivedStream;
+        t[0x10] = OperationId.FrameOnReceivedMaxData;
+        t[0x11] = OperationId.FrameOnReceivedMaxStreamData;
+        t[0x12] = OperationId.FrameOnReceivedMaxStreams;
+        t[0x13] = OperationId.FrameOnReceivedMaxStreams;
+        t[0x14] = OperationId.FrameOnReceivedDataBlocked;
+        t[0x15] = OperationId.FrameOnReceivedStreamDataBlocked;
+        t[0x16] = OperationId.FrameOnReceivedStreamsBlocked;
+        t[0x17] = OperationId.FrameOnReceivedStreamsBlocked;
+        t[0x18] = OperationId.FrameOnReceivedNewConnectionId;
+        t[0x19] = OperationId.FrameOnReceivedRetireConnectionId;
+        t[0x1a] = OperationId.FrameOnReceivedPathChallenge;
+        t[0x1b] = OperationId.FrameOnReceivedPathResponse;
+        t[0x1c] = OperationId.FrameOnReceivedConnectionClose;
+        t[0x1d] = OperationId.FrameOnReceivedConnectionClose;
+        t[0x1e] = OperationId.FrameOnReceivedHandshakeDone;
+        t[0x30] = OperationId.FrameOnReceivedDatagram;
+        t[0x31] = OperationId.FrameOnReceivedDatagram;
+        return t;
+    }
 
     /// <summary>Every operation, in id order.</summary>
     public static IReadOnlyList<OperationDefinition> All => ById;
