@@ -14,25 +14,9 @@ public class FrameStatsTests(ITestOutputHelper output)
 {
     private const int Size = 400_000;
 
-    private static (SimulatedPair Pair, QuicConnectionCore Client, QuicConnectionCore Server) Connect(int seed)
-    {
-        var pair = new SimulatedPair(seed, SimulationSetup.ServerEndpoint(seed));
-        var client = pair.Connect(SimulationSetup.ClientOptions(seed));
-        Assert.True(pair.RunUntil(() => client.IsConnected && pair.Server.Connections.Count == 1 && pair.Server.Connections[0].IsConnected));
-        pair.RunFor(100_000);
-        return (pair, client, pair.Server.Connections[0]);
-    }
+    private static (SimulatedPair Pair, QuicConnectionCore Client, QuicConnectionCore Server) Connect(int seed) => Transfers.Connected(seed);
 
-    private static void Upload(SimulatedPair pair, QuicConnectionCore client, QuicConnectionCore server)
-    {
-        Assert.True(client.TryOpenStream(true, out ulong id));
-        var pump = new StreamPump(client, id, new byte[Size]);
-        var collector = new StreamCollector(server);
-        pair.OnStep = () => { pump.Step(); collector.Step(); };
-        Assert.True(pair.RunUntil(() => collector.Finished.Contains(id), 600_000_000), "the upload did not complete");
-        Assert.Equal(Size, collector.Data[id].Length);
-        pair.OnStep = null;
-    }
+    private static void Upload(SimulatedPair pair, QuicConnectionCore client, QuicConnectionCore server) => Transfers.Upload(pair, client, server, Size);
 
     [Fact]
     public void CountsMatchWhatWasSentAndReceived()

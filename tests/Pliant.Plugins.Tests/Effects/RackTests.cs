@@ -17,26 +17,18 @@ public class RackTests(ITestOutputHelper output)
 
     private static (SimulatedPair Pair, QuicConnectionCore Client, QuicConnectionCore Server) Connect(int seed, double loss)
     {
-        var pair = new SimulatedPair(seed, SimulationSetup.ServerEndpoint(seed));
-        var client = pair.Connect(SimulationSetup.ClientOptions(seed));
-        Assert.True(pair.RunUntil(() => client.IsConnected && pair.Server.Connections.Count == 1 && pair.Server.Connections[0].IsConnected));
-        pair.RunFor(100_000);
+        var (pair, client, server) = Transfers.Connected(seed);
         // RTT 20 ms; 5 % of the uploaded datagrams 4 ms late (reordered by many packets, beyond RTT/8 = 2.5 ms).
         pair.ClientToServer.ReorderRate = 0.05;
         pair.ClientToServer.ReorderDelayUs = 4_000;
         pair.ClientToServer.LossRate = loss;
-        return (pair, client, pair.Server.Connections[0]);
+        return (pair, client, server);
     }
 
     /// <summary>Uploads <see cref="Size"/> bytes; returns the client's packets declared lost and stream bytes sent again.</summary>
     private static (long Lost, long Resent) Upload(SimulatedPair pair, QuicConnectionCore client, QuicConnectionCore server)
     {
-        Assert.True(client.TryOpenStream(true, out ulong id));
-        var pump = new StreamPump(client, id, new byte[Size]);
-        var collector = new StreamCollector(server);
-        pair.OnStep = () => { pump.Step(); collector.Step(); };
-        Assert.True(pair.RunUntil(() => collector.Finished.Contains(id), 600_000_000), "the upload did not complete");
-        Assert.Equal(Size, collector.Data[id].Length);
+        Transfers.Upload(pair, client, server, Size);
         return (client.Statistics.PacketsLost, client.Statistics.StreamBytesRetransmitted);
     }
 

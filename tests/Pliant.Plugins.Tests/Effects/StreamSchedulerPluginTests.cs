@@ -15,11 +15,8 @@ public class StreamSchedulerPluginTests(ITestOutputHelper output)
 {
     private static (SimulatedPair Pair, QuicConnectionCore Server, QuicConnectionCore Client) Served(int seed)
     {
-        var pair = new SimulatedPair(seed, SimulationSetup.ServerEndpoint(seed));
-        var client = pair.Connect(SimulationSetup.ClientOptions(seed));
-        Assert.True(pair.RunUntil(() => client.IsConnected && pair.Server.Connections.Count == 1 && pair.Server.Connections[0].IsConnected));
-        pair.RunFor(100_000);
-        return (pair, pair.Server.Connections[0], client);
+        var (pair, client, server) = Transfers.Connected(seed);
+        return (pair, server, client);
     }
 
     [Fact]

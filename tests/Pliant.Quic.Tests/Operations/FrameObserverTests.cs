@@ -12,16 +12,7 @@ public class FrameObserverTests
 {
     private const int Size = 300_000;
 
-    private static void Upload(SimulatedPair pair, QuicConnectionCore client, QuicConnectionCore server)
-    {
-        Assert.True(client.TryOpenStream(true, out ulong id));
-        var pump = new StreamPump(client, id, new byte[Size]);
-        var collector = new StreamCollector(server);
-        pair.OnStep = () => { pump.Step(); collector.Step(); };
-        Assert.True(pair.RunUntil(() => collector.Finished.Contains(id), 600_000_000));
-        Assert.Equal(Size, collector.Data[id].Length);
-        pair.OnStep = null;
-    }
+    private static void Upload(SimulatedPair pair, QuicConnectionCore client, QuicConnectionCore server) => Transfers.Upload(pair, client, server, Size);
 
     [Fact]
     public void BeforeSendSeesEveryPacketAndItsFrameTypes()

@@ -18,13 +18,7 @@ public class LossDetectionOperationTests(ITestOutputHelper output)
     private static long Upload(SimulatedPair pair, QuicConnectionCore client, QuicConnectionCore server)
     {
         long before = client.Statistics.PacketsLost;
-        Assert.True(client.TryOpenStream(true, out ulong id));
-        var pump = new StreamPump(client, id, new byte[Size]);
-        var collector = new StreamCollector(server);
-        pair.OnStep = () => { pump.Step(); collector.Step(); };
-        Assert.True(pair.RunUntil(() => collector.Finished.Contains(id), 600_000_000));
-        Assert.Equal(Size, collector.Data[id].Length);
-        pair.OnStep = null;
+        Transfers.Upload(pair, client, server, Size);
         return client.Statistics.PacketsLost - before;
     }
 

@@ -7,14 +7,7 @@ namespace Pliant.Quic.Tests.Operations;
 public class OperationTableTests
 {
     /// <summary>A connected simulated pair, 100 ms after the handshake.</summary>
-    internal static (SimulatedPair Pair, QuicConnectionCore Client, QuicConnectionCore Server) Connected(int seed)
-    {
-        var pair = new SimulatedPair(seed, SimulationSetup.ServerEndpoint(seed));
-        var client = pair.Connect(SimulationSetup.ClientOptions(seed));
-        Assert.True(pair.RunUntil(() => client.IsConnected && pair.Server.Connections.Count == 1 && pair.Server.Connections[0].IsConnected));
-        pair.RunFor(100_000);
-        return (pair, client, pair.Server.Connections[0]);
-    }
+    internal static (SimulatedPair Pair, QuicConnectionCore Client, QuicConnectionCore Server) Connected(int seed) => Transfers.Connected(seed);
 
     /// <summary>Uploads <paramref name="size"/> bytes and returns the virtual time it took.</summary>
     private static long Upload(SimulatedPair pair, QuicConnectionCore client, QuicConnectionCore server, int size, Action? step = null)

@@ -28,17 +28,6 @@ public static class FlowSetup
     }
 
     /// <summary>Downloads <paramref name="size"/> bytes server → client; returns the virtual time it took, µs.</summary>
-    public static long Download(SimulatedPair pair, QuicConnectionCore client, QuicConnectionCore server, int size)
-    {
-        Assert.True(server.TryOpenStream(false, out ulong id));
-        var pump = new StreamPump(server, id, new byte[size]);
-        var collector = new StreamCollector(client);
-        pair.OnStep = () => { pump.Step(); collector.Step(); };
-        long start = pair.NowUs;
-        Assert.True(pair.RunUntil(() => collector.Finished.Contains(id), 600_000_000),
-            "the download did not complete: " + string.Join("; ", collector.Events.Where(e => e.Reason is not null).Select(e => $"{e.Kind} {e.ErrorCode} {e.Reason}")));
-        Assert.Equal(size, collector.Data[id].Length);
-        pair.OnStep = null;
-        return pair.NowUs - start;
-    }
+    public static long Download(SimulatedPair pair, QuicConnectionCore client, QuicConnectionCore server, int size) =>
+        Transfers.Send(pair, server, client, size);
 }
