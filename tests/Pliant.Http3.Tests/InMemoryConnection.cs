@@ -36,6 +36,19 @@ internal sealed class InMemoryStream : Stream, IH3StreamControl
 
     public ulong? AbortReadCode { get; private set; }
     public ulong? AbortWriteCode { get; private set; }
+
+    private readonly List<Http3Priority> _priorities = [];
+
+    /// <summary>The priorities the HTTP/3 layer passed to this stream's transport (<see cref="IH3StreamControl.SetPriority"/>), in order.</summary>
+    public IReadOnlyList<Http3Priority> Priorities
+    {
+        get { lock (_priorities) return [.. _priorities]; }
+    }
+
+    public void SetPriority(Http3Priority priority)
+    {
+        lock (_priorities) _priorities.Add(priority);
+    }
     public bool WritesCompleted { get; private set; }
 
     public override bool CanRead => _in != null;

@@ -62,6 +62,7 @@ public sealed partial class StreamManager
         ArgumentOutOfRangeException.ThrowIfGreaterThan(priority.Urgency, StreamPriority.MaxUrgency);
         if (!_streams.TryGetValue(id, out var s) || !s.HasSendPart || s.Collected) return;
         bool moved = s.Urgency != priority.Urgency;
+        if (!s.Incremental && (moved || priority.Incremental)) ForgetSequential(s); // leaves its old place in the order
         s.Urgency = (byte)priority.Urgency;
         s.Incremental = priority.Incremental;
         if (!priority.Incremental)
@@ -155,6 +156,14 @@ public sealed partial class StreamManager
         }
         head = null;
         return null;
+    }
+
+    /// <summary>Drops a non-incremental stream from its urgency's list (collected, or its priority changed).</summary>
+    private void ForgetSequential(StreamState s)
+    {
+        var list = _sequential[s.Urgency];
+        int at = list.BinarySearch(s, IdOrder.Instance);
+        if (at >= 0) list.RemoveAt(at);
     }
 
     private StreamState? FirstSequential(int level)

@@ -164,6 +164,7 @@ public sealed partial class StreamManager : IDisposable
         if (s.Collected || !s.IsSendTerminal || !s.IsRecvTerminal) return;
         s.Collected = true;
         _streams.Remove(s.Id);
+        if (!s.Incremental) ForgetSequential(s);
         s.Send?.Dispose();
         s.Recv?.Dispose();
         if (!StreamId.IsLocal(s.Id, _isClient))

@@ -185,6 +185,30 @@ public sealed class PriorityTests
         await p.Client.CloseAsync();
     }
 
+    [Fact]
+    public async Task TheTransportStreamGetsThePriorityAndEachUpdate()
+    {
+        // The QUIC stream scheduler orders by it (RFC 9218 §10): the server hands the request's priority to the stream,
+        // then every PRIORITY_UPDATE (§7).
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var proceed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var p = await EndToEndTests.StartAsync(async (req, resp, ct) =>
+        {
+            started.TrySetResult();
+            await proceed.Task.WaitAsync(ct);
+            await resp.WriteAsync("ok"u8.ToArray(), ct);
+        });
+        var sending = p.Client.SendRequestAsync(new Http3Request { Authority = "a", Path = "/", Priority = new Http3Priority(1, false) });
+        await started.Task.WaitAsync(s_timeout);
+        await p.Client.SendPriorityUpdateAsync(0, new Http3Priority(6, true));
+        for (int i = 0; i < 500 && p.Server.PriorityUpdates == 0; i++) await Task.Delay(10);
+        proceed.SetResult();
+        using (var r = await sending.WaitAsync(s_timeout)) Assert.Equal(200, r.Status);
+        var stream = Assert.Single(p.ServerConn.Received, s => s.StreamId == 0);
+        Assert.Equal([new Http3Priority(1, false), new Http3Priority(6, true)], stream.Priorities);
+        await p.Client.CloseAsync();
+    }
+
     public static TheoryData<string, byte[], Http3ErrorCode> BadUpdates => new()
     {
         { "update for a push never promised", PriorityUpdate(Http3FrameType.PriorityUpdatePush, 0, "u=1"), Http3ErrorCode.IdError },

@@ -60,6 +60,38 @@ public class StreamSchedulerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void APriorityChangeWhileQueuedReordersTheStreams()
+    {
+        // A (urgency 0) goes first until, 30 ms in, it drops to urgency 7 (a PRIORITY_UPDATE, RFC 9218 §7): B (urgency 5) overtakes.
+        var (pair, server, client) = Served(78);
+        Assert.True(server.TryOpenStream(false, out ulong a));
+        Assert.True(server.TryOpenStream(false, out ulong b));
+        server.StreamSetPriority(a, new StreamPriority(0, false));
+        server.StreamSetPriority(b, new StreamPriority(5, false));
+        var pumps = new[] { new StreamPump(server, a, new byte[400_000]), new StreamPump(server, b, new byte[400_000]) };
+        var collector = new StreamCollector(client);
+        long changeAt = pair.NowUs + 30_000, aAtChange = -1;
+        var order = new List<ulong>();
+        pair.OnStep = () =>
+        {
+            foreach (var p in pumps) p.Step();
+            collector.Step();
+            if (aAtChange < 0 && pair.NowUs >= changeAt)
+            {
+                aAtChange = collector.Data.TryGetValue(a, out var d) ? d.Length : 0;
+                server.StreamSetPriority(a, new StreamPriority(7, false));
+            }
+            foreach (var id in new[] { a, b })
+                if (collector.Finished.Contains(id) && !order.Contains(id)) order.Add(id);
+        };
+        Assert.True(pair.RunUntil(() => order.Count == 2, 600_000_000));
+        output.WriteLine($"stream A had {aAtChange} bytes when it dropped to urgency 7");
+        Assert.InRange(aAtChange, 1, 399_999);
+        Assert.Equal([b, a], order);
+        Assert.Equal(new StreamPriority(7, false), server.StreamGetPriority(a));
+    }
+
+    [Fact]
     public void AReplacementChoosesTheStreamAndSeesTheNativeChoice()
     {
         // A scheduler that always takes the highest candidate id: the small stream (opened later) overtakes.
