@@ -75,7 +75,7 @@ public sealed partial class QuicConnectionCore
         path.Recovery.HandshakeConfirmed = true;
         path.Recovery.PeerCompletedAddressValidation = true;
         path.Recovery.PeerMaxAckDelayUs = _path.Recovery.PeerMaxAckDelayUs;
-        ApplyRecoveryOperations(path);
+        ApplyPathOperations(path);
         return path;
     }
 
@@ -260,7 +260,8 @@ public sealed partial class QuicConnectionCore
         path.Recovery.DiscardSpace(PacketSpace.Application, _scratchPackets, nowUs);
         foreach (var p in _scratchPackets) RequeueFrames(p, dataOnly: false);
         ReturnToPool(_scratchPackets);
-        if (path.Congestion is Lia lia) _coupling?.Remove(lia);
+        // The coupled controller may sit behind the operation table's adapter (cc.* hooks on every path).
+        if ((path.Congestion is Pliant.Quic.Operations.OperationCongestionController a ? a.Native : path.Congestion) is Lia lia) _coupling?.Remove(lia);
         Statistics.PathsAbandoned++;
         Raise(new ConnectionEvent(ConnectionEventKind.PathAbandoned, ErrorCode: errorCode, PathId: path.Id));
         PathEvent(Pliant.Quic.Operations.OperationId.PathOnAbandoned, path, errorCode);

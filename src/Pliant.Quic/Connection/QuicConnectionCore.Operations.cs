@@ -63,28 +63,13 @@ public sealed partial class QuicConnectionCore
     /// <summary>Picks native components or their operation-table adapters after hooks changed.</summary>
     private void ResolveComponents()
     {
-        bool adapt = Operations.AnyCongestionHook || _windowCap > 0 || _pacingCap > 0;
-        var native = _path.Congestion is OperationCongestionController a ? a.Native : _path.Congestion;
-        _path.Congestion = adapt
-            ? new OperationCongestionController(native, Operations, () => _windowCap, () => _pacingCap)
-            : native;
-        _path.Recovery.CongestionController = _path.Congestion;
         ResolveFrameObservers();
-        // The PTO (recovery.pto) and loss detection (recovery.detect_lost), per path with its id: asked only when a
-        // replacement is attached.
-        ApplyRecoveryOperations(_path);
+        // Congestion control (cc.*), the PTO (recovery.pto), loss detection (recovery.detect_lost) and the ACK policy
+        // (ack.should_send_now, ack.delay), per path with its id: adapters and overrides exist only while attached.
+        ApplyPathOperations(_path);
         if (_mp is not null)
             foreach (var p in _mp.Paths)
-                if (p is not null && !ReferenceEquals(p, _path)) ApplyRecoveryOperations(p);
-        // The ACK policy (ack.should_send_now, ack.delay): the tracker asks only when a replacement is attached.
-        var acks = _spaces[2].Numbers.Acks;
-        acks.ImmediateOverride = Operations.IsReplaced(OperationId.AckShouldSendNow)
-            ? (pn, unacked, reordered, native) => Operations.Invoke(OperationId.AckShouldSendNow, native ? 1UL : 0UL,
-                pn, (ulong)unacked, reordered ? 1UL : 0UL) != 0
-            : null;
-        acks.DelayOverride = Operations.IsReplaced(OperationId.AckDelay)
-            ? pn => (long)Operations.Invoke(OperationId.AckDelay, (ulong)acks.MaxAckDelayUs, pn)
-            : null;
+                if (p is not null && !ReferenceEquals(p, _path)) ApplyPathOperations(p);
         // The stream scheduler (stream.next_to_send): asked per STREAM frame only when a replacement is attached.
         bool scheduler = Operations.IsReplaced(OperationId.StreamNextToSend);
         _streams.NextToSendOverride = scheduler
@@ -155,10 +140,32 @@ public sealed partial class QuicConnectionCore
         Operations.Invoke(OperationId.PacketBeforeSend, 0, d.PacketNumber, (ulong)(d.PayloadEnd + TagLength - d.Start), types, (ulong)d.Sent.Space, d.Path.Id);
     }
 
-    /// <summary>Sets or clears <paramref name="path"/>'s <c>recovery.pto</c> and <c>recovery.detect_lost</c> replacements (the path id is their argument).</summary>
-    private void ApplyRecoveryOperations(PathState path)
+    /// <summary>
+    /// Puts <paramref name="path"/>'s congestion controller behind the operation table while a <c>cc.*</c> hook (or,
+    /// on path 0, a window or pacing cap field) is set, and sets or clears its <c>recovery.pto</c>,
+    /// <c>recovery.detect_lost</c>, <c>ack.should_send_now</c> and <c>ack.delay</c> replacements; the path id is the
+    /// calls' <c>arg(5)</c>.
+    /// </summary>
+    private void ApplyPathOperations(PathState path)
     {
         ulong id = (ulong)path.Id;
+        bool first = ReferenceEquals(path, _path);
+        bool adapt = Operations.AnyCongestionHook || (first && (_windowCap > 0 || _pacingCap > 0));
+        var native = path.Congestion is OperationCongestionController a ? a.Native : path.Congestion;
+        path.Congestion = adapt
+            ? first ? new OperationCongestionController(native, Operations, () => _windowCap, () => _pacingCap, id)
+                : new OperationCongestionController(native, Operations, static () => 0, static () => 0, id)
+            : native;
+        path.Recovery.CongestionController = path.Congestion;
+        // The ACK policy of the path's packets (its application packet number space; path 0's is the connection's).
+        var acks = path.ApplicationNumbers.Acks;
+        acks.ImmediateOverride = Operations.IsReplaced(OperationId.AckShouldSendNow)
+            ? (pn, unacked, reordered, native) => Operations.Invoke(OperationId.AckShouldSendNow, native ? 1UL : 0UL,
+                pn, (ulong)unacked, reordered ? 1UL : 0UL, path: id) != 0
+            : null;
+        acks.DelayOverride = Operations.IsReplaced(OperationId.AckDelay)
+            ? pn => (long)Operations.Invoke(OperationId.AckDelay, (ulong)acks.MaxAckDelayUs, pn, path: id)
+            : null;
         path.Recovery.PtoDurationOverride = Operations.IsReplaced(OperationId.RecoveryPto)
             ? native => (long)Math.Min(Operations.Invoke(OperationId.RecoveryPto, (ulong)native, path: id), long.MaxValue / 4)
             : null;
@@ -364,10 +371,10 @@ public sealed partial class QuicConnectionCore
         return -1;
     }
 
-    private void OnPacketSentHook(SentPacket p)
+    private void OnPacketSentHook(SentPacket p, PathState path)
     {
         if (Operations.IsHooked(OperationId.PacketAfterSend))
-            Operations.Invoke(OperationId.PacketAfterSend, 0, p.PacketNumber, (ulong)p.Size, (ulong)p.Space, p.AckEliciting ? 1UL : 0UL);
+            Operations.Invoke(OperationId.PacketAfterSend, 0, p.PacketNumber, (ulong)p.Size, (ulong)p.Space, p.AckEliciting ? 1UL : 0UL, path.Id);
     }
 
     private void NotifyStateChange()

@@ -227,7 +227,7 @@ public sealed partial class QuicConnectionCore
         }
 
         if (Operations.IsHooked(Pliant.Quic.Operations.OperationId.PacketAfterDecrypt))
-            Operations.Invoke(Pliant.Quic.Operations.OperationId.PacketAfterDecrypt, 0, pn, (ulong)packet.Length, (ulong)space.Space);
+            Operations.Invoke(Pliant.Quic.Operations.OperationId.PacketAfterDecrypt, 0, pn, (ulong)packet.Length, (ulong)space.Space, path: path.Id);
         var payload = packet.Slice(pnOffset + pnLength, payloadLength);
         var packetType = header.Type;
         ProcessFrames(nowUs, space, path, level, packetType, payload, from, header.DestinationConnectionId,
@@ -501,7 +501,7 @@ public sealed partial class QuicConnectionCore
         if (path.Rtt.SampleCount != samplesBefore && Operations.IsHooked(Pliant.Quic.Operations.OperationId.RttUpdate))
             Operations.Invoke(Pliant.Quic.Operations.OperationId.RttUpdate, 0, (ulong)path.Rtt.LatestRtt, (ulong)path.Rtt.SmoothedRtt, (ulong)path.Rtt.RttVar, (ulong)Math.Max(0, path.Rtt.MinRtt), path.Id);
         foreach (var p in _ackedScratch) OnPacketAcked(p, path);
-        foreach (var p in _lostScratch) OnPacketLost(p);
+        foreach (var p in _lostScratch) OnPacketLost(p, path);
         _qlog?.MetricsUpdated(nowUs, path.Rtt, path.Congestion, path.Recovery.PtoCount);
         if (_ackedScratch.Count > 0 && Operations.IsHooked(Pliant.Quic.Operations.OperationId.AckAfterProcess))
         {
@@ -545,7 +545,7 @@ public sealed partial class QuicConnectionCore
     {
         if (p.Space == PacketSpace.Application && p.PacketNumber >= path.ApplicationNumbers.SendPhaseFirstPn) _keyUpdateAcked = true;
         if (Operations.IsHooked(Pliant.Quic.Operations.OperationId.PacketOnAcked))
-            Operations.Invoke(Pliant.Quic.Operations.OperationId.PacketOnAcked, 0, p.PacketNumber, (ulong)p.Size, (ulong)p.Space, (ulong)p.TimeSentUs);
+            Operations.Invoke(Pliant.Quic.Operations.OperationId.PacketOnAcked, 0, p.PacketNumber, (ulong)p.Size, (ulong)p.Space, (ulong)p.TimeSentUs, path.Id);
         foreach (ref readonly var f in System.Runtime.InteropServices.CollectionsMarshal.AsSpan(p.Frames))
         {
             switch (f.Kind)
@@ -581,12 +581,12 @@ public sealed partial class QuicConnectionCore
         }
     }
 
-    private void OnPacketLost(SentPacket p)
+    private void OnPacketLost(SentPacket p, PathState path)
     {
         Statistics.PacketsLost++;
         _qlog?.PacketLost(_lastNowUs, p);
         if (Operations.IsHooked(Pliant.Quic.Operations.OperationId.PacketOnLost))
-            Operations.Invoke(Pliant.Quic.Operations.OperationId.PacketOnLost, 0, p.PacketNumber, (ulong)p.Size, (ulong)p.Space, (ulong)p.TimeSentUs);
+            Operations.Invoke(Pliant.Quic.Operations.OperationId.PacketOnLost, 0, p.PacketNumber, (ulong)p.Size, (ulong)p.Space, (ulong)p.TimeSentUs, path.Id);
         RequeueFrames(p, dataOnly: false);
     }
 

@@ -225,7 +225,7 @@ public sealed partial class QuicConnectionCore
         d.Sent.Size = packetEnd - d.Start;
         d.Sent.TimeSentUs = nowUs;
         d.Path.Recovery.OnPacketSent(d.Sent, nowUs);
-        OnPacketSentHook(d.Sent);
+        OnPacketSentHook(d.Sent, d.Path);
         if (d.Sent.InFlight) d.Path.Pacer.OnPacketSent(nowUs, d.Sent.Size, d.Path.Congestion, d.Path.Rtt);
         Statistics.PacketsSent++;
         _qlog?.PacketSent(nowUs, d.Sent, zeroRtt: d.Keys == _zeroRttSendKeys);

@@ -113,7 +113,7 @@ public sealed partial class QuicConnectionCore
     {
         _timeoutLost.Clear();
         var action = path.Recovery.OnLossDetectionTimeout(nowUs, _timeoutLost);
-        foreach (var p in _timeoutLost) OnPacketLost(p);
+        foreach (var p in _timeoutLost) OnPacketLost(p, path);
         ReturnToPool(_timeoutLost);
         if (action.ProbeCount == 0) return;
         Statistics.PtoCount++;

@@ -10,8 +10,13 @@ namespace Pliant.Quic.Operations;
 /// answer outside its bound (<see cref="OperationCatalog"/>) never reaches here: the table detaches it and
 /// answers with the native value.
 /// </summary>
+/// <param name="native">The path's native controller.</param>
+/// <param name="table">The connection's operations.</param>
+/// <param name="windowCap">The CongestionWindowCap field (path 0; 0 = none).</param>
+/// <param name="pacingCap">The PacingRateCap field (path 0; 0 = none).</param>
+/// <param name="pathId">The path whose controller this is: every cc.* call carries it (ABI arg(5)).</param>
 internal sealed class OperationCongestionController(ICongestionController native, OperationTable table,
-    Func<long> windowCap, Func<long> pacingCap) : ICongestionController
+    Func<long> windowCap, Func<long> pacingCap, ulong pathId = 0) : ICongestionController
 {
     private long _cachedNative = -1;
     private ulong _cachedActivity;
@@ -38,7 +43,7 @@ internal sealed class OperationCongestionController(ICongestionController native
                 {
                     _cachedNative = w;
                     // Within [2 datagrams, 2^63-1]: the table detaches a replacement answering outside it.
-                    w = _cachedWindow = (long)table.Invoke(OperationId.CcWindow, (ulong)w);
+                    w = _cachedWindow = (long)table.Invoke(OperationId.CcWindow, (ulong)w, path: pathId);
                     _cachedActivity = table.Activity;
                 }
             }
@@ -75,7 +80,7 @@ internal sealed class OperationCongestionController(ICongestionController native
     private void AfterSent(long nowUs, int bytes)
     {
         if (table.IsHooked(OperationId.CcOnPacketSent))
-            table.Invoke(OperationId.CcOnPacketSent, 0, (ulong)bytes, (ulong)nowUs);
+            table.Invoke(OperationId.CcOnPacketSent, 0, (ulong)bytes, (ulong)nowUs, path: pathId);
     }
 
     public void OnPacketsAcked(ReadOnlySpan<SentPacket> acked, long nowUs, RttEstimator rtt)
@@ -84,7 +89,7 @@ internal sealed class OperationCongestionController(ICongestionController native
         if (!table.IsHooked(OperationId.CcOnAck) || acked.IsEmpty) return;
         long bytes = 0;
         foreach (var p in acked) if (p.InFlight) bytes += p.Size;
-        table.Invoke(OperationId.CcOnAck, 0, (ulong)bytes, (ulong)nowUs, (ulong)rtt.SmoothedRtt, (ulong)acked[^1].TimeSentUs);
+        table.Invoke(OperationId.CcOnAck, 0, (ulong)bytes, (ulong)nowUs, (ulong)rtt.SmoothedRtt, (ulong)acked[^1].TimeSentUs, pathId);
     }
 
     public void OnPacketsLost(ReadOnlySpan<SentPacket> lost, bool persistentCongestion, long nowUs)
@@ -94,14 +99,14 @@ internal sealed class OperationCongestionController(ICongestionController native
         long bytes = 0;
         foreach (var p in lost) if (p.InFlight) bytes += p.Size;
         table.Invoke(OperationId.CcOnCongestionEvent, 0, (ulong)bytes, (ulong)nowUs, persistentCongestion ? 1UL : 0UL,
-            (ulong)lost[^1].TimeSentUs);
+            (ulong)lost[^1].TimeSentUs, pathId);
     }
 
     public void OnEcnCe(long sentTimeOfLargestAckedUs, long nowUs)
     {
         Native.OnEcnCe(sentTimeOfLargestAckedUs, nowUs);
         if (table.IsHooked(OperationId.CcOnEcn))
-            table.Invoke(OperationId.CcOnEcn, 0, (ulong)sentTimeOfLargestAckedUs, (ulong)nowUs);
+            table.Invoke(OperationId.CcOnEcn, 0, (ulong)sentTimeOfLargestAckedUs, (ulong)nowUs, path: pathId);
     }
 
     public void OnPacketsDiscarded(long bytes)
@@ -116,7 +121,7 @@ internal sealed class OperationCongestionController(ICongestionController native
         long rate = pacingCap();
         if (table.IsReplaced(OperationId.CcPacingRate))
         {
-            long r = (long)table.Invoke(OperationId.CcPacingRate, (ulong)Math.Max(rate, 0)); // bounded by the table
+            long r = (long)table.Invoke(OperationId.CcPacingRate, (ulong)Math.Max(rate, 0), path: pathId); // bounded by the table
             if (r > 0) rate = rate > 0 ? Math.Min(rate, r) : r;
         }
         if (rate > 0)
