@@ -120,6 +120,23 @@ public class StreamSchedulerTests(ITestOutputHelper output)
         Assert.Equal(ulong.MaxValue, server.GetStreamField(12345, StreamField.Urgency));
     }
 
+    [Fact]
+    public void HostileReadsOfStreamStateAreAnswered()
+    {
+        // What a plugin may pass to stream_candidate and get_stream_field: any index, any id, any field number.
+        var (_, server, _) = Served(79);
+        Assert.True(server.TryOpenStream(false, out ulong id));
+        Assert.Equal(StreamManager.NoStream, server.StreamCandidate(0)); // outside a stream.next_to_send call
+        Assert.Equal(StreamManager.NoStream, server.StreamCandidate(-1));
+        Assert.Equal(StreamManager.NoStream, server.StreamCandidate(int.MaxValue));
+        Assert.Equal(ulong.MaxValue, server.GetStreamField(id, (StreamField)99));
+        Assert.Equal(ulong.MaxValue, server.GetStreamField(id, (StreamField)(-1)));
+        Assert.Equal(ulong.MaxValue, server.GetStreamField(ulong.MaxValue, StreamField.Sendable));
+        Assert.Equal(3UL, server.GetStreamField(id, StreamField.Urgency));
+        Assert.Equal(1UL, server.GetStreamField(id, StreamField.Incremental));
+        Assert.Equal(0UL, server.GetStreamField(id, StreamField.Sendable));
+    }
+
     [Theory]
     [InlineData(999_999UL)]                 // a stream id this connection never had
     [InlineData(2UL)]                       // a stream the client could open, not the server's
