@@ -137,9 +137,8 @@ public sealed partial class StreamManager
         {
             int level = BitOperations.TrailingZeroCount(_levelMask);
             var q = _sendQueues[level];
-            while (q.Count > 0)
+            while (q.TryPeek(out var e))
             {
-                var e = q.Peek();
                 if (!IsCurrent(e, level)) { q.Dequeue(); continue; }
                 var s = e.S;
                 if (!IsSendable(s))
@@ -182,12 +181,16 @@ public sealed partial class StreamManager
         return null;
     }
 
-    /// <summary>Ends the turn of <paramref name="head"/>, the head of its level's queue: back of the queue if it can send more.</summary>
-    private void EndTurn(StreamState head)
+    /// <summary>
+    /// Ends the turn of <paramref name="head"/>, the head of its level's queue, before <paramref name="writer"/> (itself,
+    /// or the non-incremental stream it gives its turn to) writes: out of the queue; the writer is rescheduled after
+    /// writing (back of the queue if it has more), another head at once.
+    /// </summary>
+    private void EndTurn(StreamState head, StreamState writer)
     {
         _sendQueues[head.QueuedLevel].Dequeue();
         head.QueuedLevel = -1;
-        Reschedule(head);
+        if (!ReferenceEquals(head, writer)) Reschedule(head);
     }
 
     /// <summary>

@@ -187,7 +187,7 @@ public sealed partial class StreamManager
             // The native choice (the head, or the non-incremental stream it gives its turn to) ends the head's
             // turn; a replacement's other choice leaves the queue as it is.
             bool native = ReferenceEquals(s, nativeChoice);
-            if (native) EndTurn(head!);
+            if (native) EndTurn(head!, s);
 
             ulong before = buf.SentEnd;
             if (!buf.TryGetNextRange(space - header, FlowLimit(s), out ulong offset, out int length, out bool fin))
