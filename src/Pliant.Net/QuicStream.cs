@@ -207,7 +207,8 @@ public sealed partial class QuicStream : Stream
     /// <summary>
     /// Sets the stream's sending priority (RFC 9218 §4): the connection's stream scheduler sends data of more
     /// urgent streams first; at one urgency, non-incremental streams go one at a time in stream id order and
-    /// incremental ones share (§10). Streams start as urgency 3, incremental. Ignored once writing ended or failed.
+    /// incremental ones share (§10). Streams start as urgency 3, incremental. After <see cref="CompleteWrites"/> it still
+    /// orders what is not sent yet (and retransmissions); ignored on a stream that cannot write or a closed connection.
     /// </summary>
     /// <param name="urgency">0 (most urgent) to 7.</param>
     /// <param name="incremental">True when the peer uses the data as it arrives.</param>

@@ -42,6 +42,28 @@ public class StreamTests
     }
 
     [Fact]
+    public async Task APriorityIsTakenAndBadUrgenciesAreRefused()
+    {
+        // RFC 9218 urgency/incremental reach the connection's stream scheduler (its order: Pliant.Quic.Tests
+        // StreamSchedulerTests); here the API: range checks, and a stream with a priority still carries its data.
+        await using var pair = await QuicTestPair.CreateAsync(fake: false);
+        var payload = RandomNumberGenerator.GetBytes(200_000);
+        await using var stream = await pair.Client.OpenOutboundStreamAsync(QuicStreamType.Unidirectional);
+        Assert.Throws<ArgumentOutOfRangeException>(() => stream.SetPriority(8, false));
+        Assert.Throws<ArgumentOutOfRangeException>(() => stream.SetPriority(-1, true));
+        stream.SetPriority(0, false);
+        var receive = Task.Run(async () =>
+        {
+            await using var s = await pair.Server.AcceptInboundStreamAsync();
+            return await ReadToEndAsync(s);
+        });
+        await stream.WriteAsync(payload);
+        stream.CompleteWrites();
+        stream.SetPriority(7, true); // after the writes ended: still orders what is left to send
+        Assert.Equal(payload, await receive.WaitAsync(QuicTestPair.Timeout));
+    }
+
+    [Fact]
     public async Task Echo_OverManagedSockets_FakeCore()
     {
         var listenerOptions = QuicTestPair.ListenerOptions(fake: true);
