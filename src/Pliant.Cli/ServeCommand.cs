@@ -259,7 +259,7 @@ internal static class ServeCommand
                             var remote = conn.RemoteEndPoint;
                             conn.PluginEvent += (_, e) => Console.WriteLine($"pliant serve: {remote} plugin {e.PluginId}: {e.Message}");
                         }
-                        var served = ServeConnectionAsync(conn, handler, quiet, stop.Token);
+                        var served = ServeConnectionAsync(conn, handler, quiet, drain.Token, stop.Token);
                         if (served.IsCompleted) continue;
                         connections.TryAdd(served, 0);
                         _ = served.ContinueWith(static (t, c) => ((System.Collections.Concurrent.ConcurrentDictionary<Task, byte>)c!).TryRemove(t, out _),
@@ -328,7 +328,12 @@ internal static class ServeCommand
         stop.Cancel();
     }
 
-    private static async Task ServeConnectionAsync(QuicConnection conn, StaticFileHandler files, bool quiet, CancellationToken ct)
+    /// <summary>
+    /// Serves one connection's requests until it closes or <paramref name="ct"/> (stop) fires. <paramref name="goAway"/>
+    /// (--reuseport drain) shuts it down gracefully: GOAWAY, requests in progress finish and are acknowledged, then
+    /// H3_NO_ERROR; so clients move to the newest generation instead of holding this process up to the drain timeout.
+    /// </summary>
+    private static async Task ServeConnectionAsync(QuicConnection conn, StaticFileHandler files, bool quiet, CancellationToken goAway, CancellationToken ct)
     {
         var remote = conn.RemoteEndPoint;
         try
@@ -360,6 +365,11 @@ internal static class ServeCommand
                     }
                 }, H3Options);
                 using var reg = ct.Register(() => _ = server.ShutdownAsync(CancellationToken.None));
+                using var drainReg = goAway.Register(() =>
+                {
+                    if (!quiet) Console.WriteLine($"{remote} draining: GOAWAY, closing once its requests are answered and acknowledged");
+                    _ = server.ShutdownAsync(ct);
+                });
                 try
                 {
                     await server.RunAsync(ct).ConfigureAwait(false);

@@ -318,6 +318,9 @@ public sealed partial class QuicConnectionCore
         return _streams.TryOpenStream(bidirectional, out streamId);
     }
 
+    /// <summary>True when all stream data written so far (and every requested end of stream) was acknowledged by the peer.</summary>
+    public bool StreamSendsAcknowledged => _streams.AllSendsAcknowledged;
+
     /// <summary>
     /// Queues data on a stream; returns how many bytes were taken (fewer than offered when the
     /// stream's send buffer is full — wait for StreamWritable). <paramref name="fin"/> ends the stream

@@ -8,7 +8,7 @@ namespace Pliant.Interop.Tests.Route;
 /// <summary>
 /// Issue 13 item 5, as processes: two <c>pliant serve --reuseport</c> generations on one port. A long download from
 /// the old one stays open (held by a pausable relay, so the overlap does not depend on the machine's speed) while
-/// the new one starts and serves every new connection; the old one, told by SIGTERM, reports the download still open,
+/// the new one starts and serves every new connection; the old one, told by SIGTERM, reports the download still open, sends it a GOAWAY,
 /// finishes it and exits; nothing is reset; a ticket the old one issued resumes on the new one (shared --key-file).
 /// </summary>
 [Collection(InteropCollection.Name)]
@@ -102,6 +102,7 @@ public sealed partial class ReusePortRestartCli
         Assert.Equal(0, Kill(old.Id, SIGTERM));
         await WaitForLineAsync(old, "draining generation");
         Assert.Contains("1 connection(s) open; new connections go to the newest generation", old.ReadStdout());
+        await WaitForLineAsync(old, "draining: GOAWAY"); // the open connection is told to go (RFC 9114 §5.2)
         using (var during = await PliantCli.RunAsync("get-during-drain", c.Dir, InteropCase.Timeout, "get", c.Url(small), "--pin", c.Cert.Sha256Hex, "-q"))
             Assert.True(during.ExitCode == 0, during.Tail());
         Assert.False(old.HasExited, old.Tail());
