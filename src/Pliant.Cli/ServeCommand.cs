@@ -8,6 +8,7 @@ using Pliant.Http3;
 using Pliant.Http3.Server;
 using Pliant.Net;
 using Pliant.Quic.Connection;
+using Pliant.Quic.Tls;
 
 namespace Pliant.Cli;
 
@@ -158,6 +159,7 @@ internal static class ServeCommand
         });
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => { ctx.Cancel = true; stop.Cancel(); });
 
+        var ticketKey = keys?.TicketKey ?? RandomNumberGenerator.GetBytes(32);
         var options = new QuicListenerOptions
         {
             ListenEndPoint = endPoint,
@@ -165,7 +167,7 @@ internal static class ServeCommand
             ServerCertificate = certificate,
             ServerCertificateChain = certPath is null ? null : CliSupport.LoadChain(certPath),
             RequireRetry = retry,
-            TicketKey = keys?.TicketKey ?? RandomNumberGenerator.GetBytes(32),
+            TicketKey = ticketKey,
             StaticKey = keys?.StaticKey,
             EnableEarlyData = earlyData,
             ForwardedBy = routing.BehindRouter,
@@ -218,6 +220,8 @@ internal static class ServeCommand
             using var accepting = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
             var loops = new Task<int>[listener.DriverCount];
             for (int i = 0; i < loops.Length; i++) loops[i] = AcceptLoopAsync();
+            // A draining generation takes no 0-RTT: its successor shares the ticket key but records in its own register.
+            using var noEarlyDataWhenDraining = drain.Token.Register(() => ZeroRttAntiReplay.ForTicketKey(ticketKey).StopAccepting());
             var draining = group is null ? Task.CompletedTask : DrainAsync(group, connections, accepting, stop, drain.Token, restart.DrainTimeout, quiet);
             int exit = ExitCodes.Ok;
             foreach (int code in await Task.WhenAll(loops).ConfigureAwait(false))
