@@ -59,8 +59,11 @@ internal sealed class PathState
     /// <summary>The largest datagram this side may send (configured).</summary>
     public int MaxDatagramSize { get; }
 
-    /// <summary>The datagram size used now: 1,200 until the peer's limit and the handshake allow more.</summary>
+    /// <summary>The datagram size used now: 1,200 until path MTU discovery confirmed more (<see cref="Pmtu"/>).</summary>
     public int DatagramSize { get; set; }
+
+    /// <summary>Path MTU discovery for the path (RFC 9000 §14.3): it decides <see cref="DatagramSize"/> once started.</summary>
+    public PmtuDiscovery Pmtu { get; } = new();
 
     /// <summary>The path's RTT estimator (RFC 9002 §5).</summary>
     public RttEstimator Rtt { get; } = new();

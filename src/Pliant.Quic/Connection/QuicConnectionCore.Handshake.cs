@@ -275,13 +275,8 @@ public sealed partial class QuicConnectionCore
             ConfirmHandshake(nowUs);
             if (_tokenKey is not null) _newTokenPending = true;
         }
-        // Larger datagrams once both sides said they accept them (RFC 9000 §14).
-        int size = Math.Min(_path.MaxDatagramSize, _peerMaxUdpPayload);
-        if (size > _path.DatagramSize)
-        {
-            _path.DatagramSize = size;
-            _path.Congestion.MaxDatagramSize = size;
-        }
+        // Larger datagrams once a probe of that size was acknowledged, up to both sides' limits (RFC 9000 §14.3).
+        StartPmtuDiscovery(_path, nowUs);
         _cids.TopUp();
         IssuePathConnectionIds();
         if (!IsClient) _registry?.HandshakeEnded(this);

@@ -79,16 +79,12 @@ public sealed partial class QuicConnectionCore
         return path;
     }
 
-    /// <summary>A path was validated: it may carry the datagram size path 0 uses (both sides' limits, RFC 9000 §14).</summary>
+    /// <summary>A path was validated: it searches its own datagram size (RFC 9000 §14.3: per pair of addresses).</summary>
     private void OnPathValidated(PathState p)
     {
         p.Validated = true;
         (p.BytesReceived, p.BytesSent) = (0, 0);
-        if (_path.DatagramSize > p.DatagramSize)
-        {
-            p.DatagramSize = _path.DatagramSize;
-            p.Congestion.MaxDatagramSize = p.DatagramSize;
-        }
+        StartPmtuDiscovery(p, _lastNowUs);
         Raise(new ConnectionEvent(ConnectionEventKind.PathValidated, PathId: p.Id));
         PathEvent(Pliant.Quic.Operations.OperationId.PathOnValidated, p);
     }

@@ -555,6 +555,9 @@ public sealed partial class QuicConnectionCore
                 case SentFrameKind.RetireConnectionId:
                     CidsOfFrame(f)?.OnRetireAcked(f.Value);
                     break;
+                case SentFrameKind.Ping when f.Value != 0:
+                    OnPmtuProbeAcked(f);
+                    break;
                 case SentFrameKind.Plugin:
                     if (_frameExtensions.TryGetValue(f.StreamId, out var acked))
                     {
@@ -633,6 +636,9 @@ public sealed partial class QuicConnectionCore
                     break;
                 case SentFrameKind.NewToken:
                     _newTokenPending = true;
+                    break;
+                case SentFrameKind.Ping when f.Value != 0:
+                    OnPmtuProbeLost(f); // a PMTU probe: its size may be too large (RFC 8899 §5.1.2)
                     break;
                 case SentFrameKind.Plugin:
                     if (_frameExtensions.TryGetValue(f.StreamId, out var lost))

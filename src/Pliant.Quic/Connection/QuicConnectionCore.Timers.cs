@@ -117,6 +117,7 @@ public sealed partial class QuicConnectionCore
         ReturnToPool(_timeoutLost);
         if (action.ProbeCount == 0) return;
         Statistics.PtoCount++;
+        if (_handshakeComplete) CheckPmtuBlackHole(path, nowUs);
         if (_mp is not null && _handshakeConfirmed)
         {
             OnPathTimeout(nowUs, path, action.ProbeCount);

@@ -67,8 +67,18 @@ public sealed class QuicConnectionOptions
     /// <summary>ack_delay_exponent we advertise.</summary>
     public int AckDelayExponent { get; init; } = 3;
 
-    /// <summary>Largest UDP payload we send (before path MTU discovery); 1200 is always safe.</summary>
+    /// <summary>
+    /// Largest UDP payload we send, and accept (max_udp_payload_size): the ceiling of path MTU discovery. 1452 fits
+    /// a 1500-byte Ethernet MTU under IPv6 and IPv4 headers.
+    /// </summary>
     public int MaxUdpPayloadSize { get; init; } = 1452;
+
+    /// <summary>
+    /// Path MTU discovery (DPLPMTUD, RFC 9000 §14.3): after the handshake each path probes for datagrams up to
+    /// <see cref="MaxUdpPayloadSize"/> (the first probe tries it at once) and falls back to 1,200 bytes when the path
+    /// stops carrying the size in use. Off: every datagram stays at 1,200 bytes (RFC 9000 §14). Default on.
+    /// </summary>
+    public bool PathMtuDiscovery { get; init; } = true;
 
     /// <summary>Length of the connection IDs we issue.</summary>
     public int ConnectionIdLength { get; init; } = 8;
