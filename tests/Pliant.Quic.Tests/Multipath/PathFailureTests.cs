@@ -7,7 +7,7 @@ namespace Pliant.Quic.Tests.Multipath;
 public class PathFailureTests
 {
     /// <summary>20 Mbit/s each way on both paths, so a transfer lasts long enough for something to happen during it.</summary>
-    private static void LimitRates(Pliant.Quic.Tests.Simulation.SimulatedPair pair, params Pliant.Quic.Tests.Simulation.SimulatedLink[] more)
+    private static void LimitRates(Pliant.Quic.Simulation.SimulatedPair pair, params Pliant.Quic.Simulation.SimulatedLink[] more)
     {
         foreach (var link in new[] { pair.ClientToServer, pair.ServerToClient }.Concat(more))
         {
