@@ -197,7 +197,7 @@ public sealed partial class QuicConnectionCore
     private void StartQlog(long nowUs)
     {
         if (_options.QlogDirectory is not { } directory) return;
-        _qlog = Diagnostics.QlogTrace.Open(directory, _originalDcid.Span, IsClient, nowUs);
+        _qlog = Diagnostics.QlogTrace.Open(directory, _originalDcid.Span, IsClient, nowUs, _options.QlogFormat);
         if (_qlog is null) return;
         _qlogFrameTypes = [];
         _qlog.ConnectionStarted(nowUs, RemoteEndPoint, Version);

@@ -5,6 +5,12 @@ using static Pliant.Quic.Diagnostics.QlogRecord;
 
 namespace Pliant.Quic.Diagnostics;
 
+/// <summary>Where <see cref="QlogFormatter.FormatRecords"/> puts the JSON-SEQ text.</summary>
+internal interface IQlogTextSink
+{
+    void Write(ReadOnlySpan<byte> text);
+}
+
 /// <summary>
 /// Turns the binary records of <see cref="QlogRecord"/> into JSON-SEQ text (RFC 7464: RS, a JSON object, LF) on the
 /// writer thread: constant text copied, numbers formatted by hand (two digits per step), no allocation. The output is
@@ -12,6 +18,9 @@ namespace Pliant.Quic.Diagnostics;
 /// </summary>
 internal sealed class QlogFormatter
 {
+    /// <summary>The size of the text buffer <see cref="FormatRecords"/> callers use: more than the longest packet record's text.</summary>
+    public const int TextBufferSize = 256 * 1024;
+
     /// <summary>The most text one packet record can become (its frames at the longest, numbers at 20 digits).</summary>
     public static int MaxTextSize(int frames) => 256 + frames * 160;
 
@@ -58,6 +67,36 @@ internal sealed class QlogFormatter
             default:
                 throw new InvalidOperationException($"qlog record kind {r[0]} unknown"); // a bug, not input
         }
+    }
+
+    /// <summary>
+    /// Formats a run of whole records into <paramref name="text"/>, handing the text to <paramref name="sink"/>
+    /// whenever the buffer is full and at the end; a raw record larger than the buffer goes to the sink as it is. The
+    /// one formatting loop of the writer thread (JSON-SEQ mode) and of <see cref="QlogBinaryFile"/>'s conversion.
+    /// </summary>
+    public static void FormatRecords(ReadOnlySpan<byte> records, byte[] text, IQlogTextSink sink)
+    {
+        int at = 0, n = 0;
+        while (at < records.Length)
+        {
+            int bound = RecordTextBound(records, at);
+            if (bound > text.Length - n)
+            {
+                sink.Write(text.AsSpan(0, n));
+                n = 0;
+                if (bound > text.Length)
+                {
+                    // A raw record larger than the text buffer (a very long close reason): written as it is.
+                    int length = I32(records, at + 1);
+                    sink.Write(records.Slice(at + RawHeaderSize, length));
+                    at += RawHeaderSize + length;
+                    continue;
+                }
+            }
+            n += Format(records, at, text.AsSpan(n), out int size);
+            at += size;
+        }
+        if (n > 0) sink.Write(text.AsSpan(0, n));
     }
 
     /// <summary>The most text the record at <paramref name="at"/> can become (a raw record: its own length).</summary>

@@ -191,6 +191,62 @@ internal static class QlogRecord
         return RawHeaderSize + text.Length;
     }
 
+    /// <summary>
+    /// The length of the well-formed record at the start of <paramref name="r"/>, or -1 when it is not one (an unknown
+    /// kind, a count beyond <see cref="MaxFramesPerEvent"/>, or bytes missing): how a reader of a binary qlog file
+    /// (<see cref="QlogBinaryFile"/>, hostile input) checks a record before <see cref="QlogFormatter"/> formats it.
+    /// It mirrors the layouts above; a raw record's text is not looked into here.
+    /// </summary>
+    public static int Measure(ReadOnlySpan<byte> r)
+    {
+        if (r.IsEmpty) return -1;
+        switch (r[0])
+        {
+            case Kind.PacketSent:
+            {
+                if (r.Length < PacketHeaderSize) return -1;
+                int frames = U16(r, 2);
+                if (frames > MaxFramesPerEvent) return -1;
+                int p = PacketHeaderSize;
+                for (int i = 0; i < frames; i++)
+                {
+                    if (p >= r.Length) return -1;
+                    p += 1 + (SentFrameKind)r[p] switch
+                    {
+                        SentFrameKind.Stream => 21,
+                        SentFrameKind.Crypto => 12,
+                        SentFrameKind.Plugin => 8,
+                        _ => 0,
+                    };
+                }
+                return p <= r.Length ? p : -1;
+            }
+            case Kind.PacketReceived:
+            {
+                if (r.Length < PacketHeaderSize) return -1;
+                int entries = U16(r, 2);
+                if (entries > MaxFramesPerEvent) return -1;
+                int p = PacketHeaderSize;
+                for (int i = 0; i < entries; i++)
+                {
+                    if (p >= r.Length) return -1;
+                    p += r[p] == 0 ? 3 : 1; // a run of padding carries its length
+                }
+                return p <= r.Length ? p : -1;
+            }
+            case Kind.PacketLost: return r.Length >= LostSize ? LostSize : -1;
+            case Kind.Metrics: return r.Length >= MetricsSize ? MetricsSize : -1;
+            case Kind.Dropped: return r.Length >= DroppedSize ? DroppedSize : -1;
+            case Kind.Raw:
+            {
+                if (r.Length < RawHeaderSize) return -1;
+                int length = I32(r, 1);
+                return length >= 0 && length <= r.Length - RawHeaderSize ? RawHeaderSize + length : -1;
+            }
+            default: return -1;
+        }
+    }
+
     public static void PutU16(Span<byte> b, int at, int v) => BinaryPrimitives.WriteUInt16LittleEndian(b[at..], (ushort)v);
     public static void PutI32(Span<byte> b, int at, int v) => BinaryPrimitives.WriteInt32LittleEndian(b[at..], v);
     public static void PutI64(Span<byte> b, int at, long v) => BinaryPrimitives.WriteInt64LittleEndian(b[at..], v);

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
+using Microsoft.Win32.SafeHandles;
 using Pliant.Quic.Recovery;
 using Pliant.Quic.Wire;
 using static Pliant.Quic.Diagnostics.QlogRecord;
@@ -59,26 +60,56 @@ public sealed class QlogTrace : IDisposable
     internal long DroppedEvents => _dropped;
 
     /// <summary>The file name for a connection: the original Destination Connection ID in hex, and the side.</summary>
-    public static string FileName(ReadOnlySpan<byte> originalDcid, bool isClient) =>
-        Convert.ToHexStringLower(originalDcid) + (isClient ? "_client" : "_server") + ".sqlog";
+    public static string FileName(ReadOnlySpan<byte> originalDcid, bool isClient) => FileName(originalDcid, isClient, QlogFormat.JsonSeq);
 
     /// <summary>
-    /// Creates the trace file in <paramref name="directory"/> (created if missing) and writes its header; null when
-    /// the file cannot be created (qlog is diagnostics: it never fails a connection).
+    /// The file name for a connection in <paramref name="format"/>: the original Destination Connection ID in hex, the
+    /// side, and <c>.sqlog</c> (JSON-SEQ) or <c>.pqlog</c> (<see cref="QlogBinaryFile"/>).
     /// </summary>
-    public static QlogTrace? Open(string directory, ReadOnlySpan<byte> originalDcid, bool isClient, long nowUs)
+    public static string FileName(ReadOnlySpan<byte> originalDcid, bool isClient, QlogFormat format) =>
+        Convert.ToHexStringLower(originalDcid) + (isClient ? "_client" : "_server") +
+        (format == QlogFormat.Binary ? QlogBinaryFile.Extension : ".sqlog");
+
+    /// <summary>
+    /// Creates the JSON-SEQ trace file in <paramref name="directory"/> (created if missing) and writes its header; null
+    /// when the file cannot be created (qlog is diagnostics: it never fails a connection).
+    /// </summary>
+    public static QlogTrace? Open(string directory, ReadOnlySpan<byte> originalDcid, bool isClient, long nowUs) =>
+        Open(directory, originalDcid, isClient, nowUs, QlogFormat.JsonSeq);
+
+    /// <summary>
+    /// Creates the trace file in <paramref name="format"/> in <paramref name="directory"/> (created if missing) and
+    /// writes its header; null when the file cannot be created (qlog is diagnostics: it never fails a connection).
+    /// </summary>
+    public static QlogTrace? Open(string directory, ReadOnlySpan<byte> originalDcid, bool isClient, long nowUs, QlogFormat format) =>
+        Open(directory, originalDcid, isClient, nowUs, format, DateTime.UtcNow);
+
+    /// <summary><see cref="Open(string, ReadOnlySpan{byte}, bool, long, QlogFormat)"/> with the trace's reference time given (tests).</summary>
+    internal static QlogTrace? Open(string directory, ReadOnlySpan<byte> originalDcid, bool isClient, long nowUs, QlogFormat format, DateTime epoch)
     {
+        SafeFileHandle? handle = null;
         try
         {
             Directory.CreateDirectory(directory);
-            var handle = File.OpenHandle(Path.Combine(directory, FileName(originalDcid, isClient)), FileMode.Create,
+            handle = File.OpenHandle(Path.Combine(directory, FileName(originalDcid, isClient, format)), FileMode.Create,
                 FileAccess.Write, FileShare.Read);
-            var trace = new QlogTrace(new QlogFile(handle), nowUs);
-            trace.WriteHeader(Convert.ToHexStringLower(originalDcid), isClient);
+            var file = new QlogFile(handle, binary: format == QlogFormat.Binary);
+            var trace = new QlogTrace(file, nowUs);
+            if (file.Binary)
+            {
+                // Before any block exists: the writer thread takes over the file's offset after this.
+                file.Write(QlogBinaryFile.Header(originalDcid, isClient, epoch));
+            }
+            else
+            {
+                WriteHeader(trace.BeginText(), Convert.ToHexStringLower(originalDcid), isClient, epoch);
+                trace.EndText();
+            }
             return trace;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
+            handle?.Dispose();
             return null;
         }
     }
@@ -88,15 +119,45 @@ public sealed class QlogTrace : IDisposable
         Environment.GetEnvironmentVariable("QLOGDIR") is { Length: > 0 } dir ? dir : null;
 
     /// <summary>
+    /// The format from the <c>QLOGFORMAT</c> environment variable (<c>json</c> or <c>binary</c>, see
+    /// <see cref="TryParseFormat"/>); JSON-SEQ when unset, empty or anything else.
+    /// </summary>
+    public static QlogFormat FormatFromEnvironment() =>
+        TryParseFormat(Environment.GetEnvironmentVariable("QLOGFORMAT"), out var format) ? format : QlogFormat.JsonSeq;
+
+    /// <summary>
+    /// A format by name, case-insensitive: <c>json</c> (or <c>json-seq</c>, <c>sqlog</c>) for JSON-SEQ, <c>binary</c>
+    /// (or <c>pqlog</c>) for <see cref="QlogFormat.Binary"/>; false for anything else.
+    /// </summary>
+    public static bool TryParseFormat(string? name, out QlogFormat format)
+    {
+        switch (name?.Trim().ToLowerInvariant())
+        {
+            case "json" or "json-seq" or "sqlog":
+                format = QlogFormat.JsonSeq;
+                return true;
+            case "binary" or "pqlog":
+                format = QlogFormat.Binary;
+                return true;
+            default:
+                format = QlogFormat.JsonSeq;
+                return false;
+        }
+    }
+
+    /// <summary>
     /// Waits until the qlog writer thread has written everything handed to it so far — the whole trace of every
     /// connection that closed — or <paramref name="timeout"/> passes; false on timeout. A normal process exit waits
     /// for it by itself (up to 10 s).
     /// </summary>
     public static bool WaitForWriter(TimeSpan timeout) => QlogWriter.Drain(timeout);
 
-    private void WriteHeader(string group, bool isClient)
+    /// <summary>
+    /// The header record's JSON (main schema §5, JSON-SEQ): the same for a JSON-SEQ trace and for a binary one
+    /// converted (<see cref="QlogBinaryFile"/>), given the same reference time.
+    /// </summary>
+    internal static void WriteHeader(Utf8JsonWriter j, string group, bool isClient, DateTime epoch)
     {
-        var j = BeginText();
         j.WriteStartObject();
         j.WriteString("file_schema", "urn:ietf:params:qlog:file:sequential");
         j.WriteString("serialization_format", "application/qlog+json-seq");
@@ -107,7 +168,7 @@ public sealed class QlogTrace : IDisposable
         j.WriteString("time_format", "relative_to_epoch");
         j.WriteStartObject("reference_time");
         j.WriteString("clock_type", "system");
-        j.WriteString("epoch", DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+        j.WriteString("epoch", epoch.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
         j.WriteEndObject();
         j.WriteEndObject();
         j.WriteStartObject("vantage_point");
@@ -119,7 +180,6 @@ public sealed class QlogTrace : IDisposable
         j.WriteEndArray();
         j.WriteEndObject();
         j.WriteEndObject();
-        EndText();
     }
 
     /// <summary>quic:connection_started.</summary>
