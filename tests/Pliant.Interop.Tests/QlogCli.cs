@@ -70,6 +70,72 @@ public sealed class QlogCli
     }
 
     [Fact]
+    public async Task BinaryFormatConvertsToJsonSeq_AndSummaryReadsIt()
+    {
+        // --qlog-format binary on serve, QLOGFORMAT=binary for get: .pqlog files; pliant qlog convert makes the
+        // .sqlog (every record parses), summary and plot read the .pqlog directly.
+        var c = InteropCase.Create(nameof(QlogCli) + "Binary");
+        var files = c.AddFiles(1, 200_000, 72);
+        string clientDir = Path.Combine(c.Dir, "qlog-client"), serverDir = Path.Combine(c.Dir, "qlog-server");
+        using var server = await PliantCli.StartServerAsync(c.Dir, c.Port, c.Cert, c.Htdocs, "--qlog", serverDir, "--qlog-format", "binary");
+        using var get = await PliantCli.RunWithEnvironmentAsync("pliant-get", c.Dir, InteropCase.Timeout,
+            new Dictionary<string, string> { ["QLOGDIR"] = clientDir, ["QLOGFORMAT"] = "binary" },
+            ["get", c.Url(files[0]), "-o", Path.Combine(c.Downloads, files[0]), "--pin", c.Cert.Sha256Hex]);
+        Assert.True(get.ExitCode == 0, get.Tail());
+        await server.StopAsync();
+        c.AssertDownloaded(files, null, get, server);
+
+        var clientLog = Assert.Single(Directory.GetFiles(clientDir, "*_client.pqlog"));
+        var serverLog = Assert.Single(Directory.GetFiles(serverDir, "*_server.pqlog"));
+        Assert.Empty(Directory.GetFiles(serverDir, "*.sqlog"));
+        string converted = Path.Combine(c.Dir, "server.sqlog");
+        using (var convert = await PliantCli.RunAsync("qlog-convert", c.Dir, InteropCase.Timeout, "qlog", "convert", serverLog, "-o", converted))
+            Assert.True(convert.ExitCode == 0, convert.Tail());
+        var records = System.Text.Encoding.UTF8.GetString(File.ReadAllBytes(converted)).Split('\u001e', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(records.Length > 10, $"{records.Length} records");
+        var names = new HashSet<string>();
+        foreach (var r in records.Skip(1))
+        {
+            Assert.EndsWith("\n", r, StringComparison.Ordinal);
+            using var doc = JsonDocument.Parse(r);
+            _ = doc.RootElement.GetProperty("time").GetDouble();
+            Assert.Equal(JsonValueKind.Object, doc.RootElement.GetProperty("data").ValueKind);
+            names.Add(doc.RootElement.GetProperty("name").GetString()!);
+        }
+        Assert.Contains("quic:packet_sent", names);
+        Assert.Contains("quic:connection_closed", names);
+        // Without -o: next to the input, .pqlog becoming .sqlog.
+        using (var convert = await PliantCli.RunAsync("qlog-convert2", c.Dir, InteropCase.Timeout, "qlog", "convert", clientLog))
+            Assert.True(convert.ExitCode == 0, convert.Tail());
+        Assert.True(File.Exists(Path.ChangeExtension(clientLog, ".sqlog")));
+
+        using (var summary = await PliantCli.RunAsync("qlog-summary", c.Dir, InteropCase.Timeout, "qlog", "summary", serverLog))
+        {
+            Assert.True(summary.ExitCode == 0, summary.Tail());
+            Assert.Contains("server trace", summary.ReadStdout());
+            Assert.Contains("quic:packet_sent", summary.ReadStdout());
+        }
+        string svg = Path.Combine(c.Dir, "chart.svg");
+        using (var plot = await PliantCli.RunAsync("qlog-plot", c.Dir, InteropCase.Timeout, "qlog", "plot", clientLog, "-o", svg))
+            Assert.True(plot.ExitCode == 0, plot.Tail());
+
+        // Damaged binary files: refused with exit code 2, or converted as far as they go with exit code 1.
+        string junk = Path.Combine(c.Dir, "junk.pqlog"), cut = Path.Combine(c.Dir, "cut.pqlog");
+        File.WriteAllBytes(junk, [0x89, (byte)'P', (byte)'Q', (byte)'L', (byte)'O', (byte)'G', 0x0D, 0x0A, 9, 0, 11, 0]);
+        File.WriteAllBytes(cut, File.ReadAllBytes(serverLog)[..5000]);
+        using (var bad = await PliantCli.RunAsync("qlog-junk", c.Dir, InteropCase.Timeout, "qlog", "convert", junk))
+        {
+            Assert.Equal(2, bad.ExitCode);
+            Assert.Contains("version 9", bad.ReadStderr());
+        }
+        using (var partial = await PliantCli.RunAsync("qlog-cut", c.Dir, InteropCase.Timeout, "qlog", "convert", cut))
+        {
+            Assert.Equal(1, partial.ExitCode);
+            Assert.Contains("stopped early: truncated", partial.ReadStderr());
+        }
+    }
+
+    [Fact]
     public async Task QlogCommandsRefuseWhatIsNotAQlog_AndSkipBrokenRecords()
     {
         // Hostile or broken input: no record separator, an endless record, records that are not JSON or miss fields.

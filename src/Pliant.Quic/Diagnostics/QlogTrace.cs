@@ -14,7 +14,8 @@ namespace Pliant.Quic.Diagnostics;
 /// <c>ODCID_server.sqlog</c> — the convention of ngtcp2, quiche and quic-go — holding the header record, then
 /// <c>quic:connection_started</c>, <c>quic:packet_sent</c>, <c>quic:packet_received</c>,
 /// <c>quic:recovery_metrics_updated</c>, <c>quic:packet_lost</c>, <c>quic:key_updated</c> and
-/// <c>quic:connection_closed</c> events.
+/// <c>quic:connection_closed</c> events. With <see cref="QlogFormat.Binary"/> the file is <c>ODCID_side.pqlog</c>
+/// instead: the same records unformatted (<see cref="QlogBinaryFile"/>, which converts it to the same text).
 /// </summary>
 /// <remarks>
 /// <para>The connection's thread only appends compact binary records (<see cref="QlogRecord"/>: no formatting, no
