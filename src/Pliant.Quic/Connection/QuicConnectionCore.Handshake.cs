@@ -322,7 +322,7 @@ public sealed partial class QuicConnectionCore
         {
             if (_path.Recovery.GetSentPacket(PacketSpace.Application, pn) is { } p)
             {
-                OnPacketLost(p);
+                OnPacketLost(p, _path);
                 p.Frames.Clear(); // resent once; a later loss declaration has nothing to resend
             }
         }

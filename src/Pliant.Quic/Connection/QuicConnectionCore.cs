@@ -203,6 +203,18 @@ public sealed partial class QuicConnectionCore
         _qlog.ConnectionStarted(nowUs, RemoteEndPoint, Version);
     }
 
+    /// <summary>The path a packet event names in the qlog: its ID on a multipath connection, none otherwise.</summary>
+    private long QlogPath(PathState path) => _mp is null ? Diagnostics.QlogRecord.NoPath : (long)path.Id;
+
+    /// <summary>quic:congestion_state_updated when <paramref name="path"/>'s controller changed state since it was last logged.</summary>
+    private void QlogCongestionState(long nowUs, PathState path)
+    {
+        byte state = Diagnostics.QlogRecord.CongestionStateCode(path.Congestion);
+        if (state == path.QlogCongestionState) return;
+        _qlog?.CongestionStateUpdated(nowUs, path.QlogCongestionState, state, QlogPath(path));
+        path.QlogCongestionState = state;
+    }
+
     private void StopQlog()
     {
         _qlog?.Dispose();

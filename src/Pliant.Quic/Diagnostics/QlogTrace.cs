@@ -197,18 +197,21 @@ public sealed class QlogTrace : IDisposable
         EndEvent();
     }
 
-    /// <summary>quic:packet_sent, with the frames the packet carries.</summary>
-    internal void PacketSent(long nowUs, SentPacket packet, bool zeroRtt)
+    /// <summary>
+    /// quic:packet_sent, with the frames the packet carries; on a multipath connection <paramref name="pathId"/> is
+    /// the packet's path, the event's <c>tuple</c>.
+    /// </summary>
+    internal void PacketSent(long nowUs, SentPacket packet, bool zeroRtt, long pathId = NoPath)
     {
         var b = Reserve(SentSize(packet));
-        if (!b.IsEmpty) Commit(WriteSent(b, Time(nowUs), packet, zeroRtt));
+        if (!b.IsEmpty) Commit(WriteSent(b, Time(nowUs), packet, zeroRtt, pathId));
     }
 
-    /// <summary>quic:packet_received, with the types of the frames it carried.</summary>
-    internal void PacketReceived(long nowUs, PacketType type, ulong packetNumber, int length, List<ulong> frameTypes)
+    /// <summary>quic:packet_received, with the types of the frames it carried (and its path, as for sent packets).</summary>
+    internal void PacketReceived(long nowUs, PacketType type, ulong packetNumber, int length, List<ulong> frameTypes, long pathId = NoPath)
     {
         var b = Reserve(ReceivedSize(frameTypes.Count));
-        if (!b.IsEmpty) Commit(WriteReceived(b, Time(nowUs), type, packetNumber, length, frameTypes));
+        if (!b.IsEmpty) Commit(WriteReceived(b, Time(nowUs), type, packetNumber, length, frameTypes, pathId));
     }
 
     /// <summary>quic:recovery_metrics_updated (RTTs in milliseconds, as the schema asks).</summary>
@@ -218,11 +221,62 @@ public sealed class QlogTrace : IDisposable
         if (!b.IsEmpty) Commit(WriteMetrics(b, Time(nowUs), rtt, cc, ptoCount));
     }
 
-    /// <summary>quic:packet_lost.</summary>
-    internal void PacketLost(long nowUs, SentPacket packet)
+    /// <summary>quic:packet_lost (with its path on a multipath connection).</summary>
+    internal void PacketLost(long nowUs, SentPacket packet, long pathId = NoPath)
     {
-        var b = Reserve(LostSize);
-        if (!b.IsEmpty) Commit(WriteLost(b, Time(nowUs), packet));
+        var b = Reserve(LostSize + PathIdSize);
+        if (!b.IsEmpty) Commit(WriteLost(b, Time(nowUs), packet, pathId));
+    }
+
+    /// <summary>
+    /// quic:congestion_state_updated: the controller of the connection (or of path <paramref name="pathId"/>) went
+    /// from <paramref name="oldState"/> to <paramref name="newState"/> (<see cref="QlogRecord.CongestionStateCode"/>).
+    /// </summary>
+    internal void CongestionStateUpdated(long nowUs, byte oldState, byte newState, long pathId = NoPath)
+    {
+        var b = Reserve(CongestionStateSize + PathIdSize);
+        if (!b.IsEmpty) Commit(WriteCongestionState(b, Time(nowUs), oldState, newState, pathId));
+    }
+
+    /// <summary>
+    /// quic:tuple_assigned (quic-events-13 §4.7) for a multipath path: its tuple ID is the path ID, with the
+    /// addresses it uses; with neither address, the path was abandoned (the event's own convention).
+    /// </summary>
+    internal void TupleAssigned(long nowUs, ulong pathId, System.Net.IPEndPoint? remote, System.Net.IPEndPoint? local)
+    {
+        var j = BeginEvent(nowUs, "quic:tuple_assigned");
+        if (j is null) return;
+        j.WriteString("tuple_id", pathId.ToString(CultureInfo.InvariantCulture));
+        if (remote is not null) WriteEndpoint(j, "tuple_remote", remote);
+        if (local is not null && !local.Address.Equals(System.Net.IPAddress.Any) && !local.Address.Equals(System.Net.IPAddress.IPv6Any))
+            WriteEndpoint(j, "tuple_local", local);
+        EndEvent();
+    }
+
+    /// <summary>
+    /// <c>pliant:path_updated</c>: a multipath path (draft-ietf-quic-multipath-21) opened, was validated or was
+    /// abandoned (with the error code PATH_ABANDON carried). qlog's QUIC events have no multipath events; this one is
+    /// Pliant's (docs/qlog.md).
+    /// </summary>
+    internal void PathUpdated(long nowUs, ulong pathId, string state, ulong? errorCode = null)
+    {
+        var j = BeginEvent(nowUs, "pliant:path_updated");
+        if (j is null) return;
+        j.WriteNumber("path_id", pathId);
+        j.WriteString("tuple_id", pathId.ToString(CultureInfo.InvariantCulture));
+        j.WriteString("state", state);
+        if (errorCode is ulong code) j.WriteNumber("error_code", code);
+        EndEvent();
+    }
+
+    private static void WriteEndpoint(Utf8JsonWriter j, string name, System.Net.IPEndPoint endpoint)
+    {
+        var address = endpoint.Address.IsIPv4MappedToIPv6 ? endpoint.Address.MapToIPv4() : endpoint.Address;
+        bool v6 = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
+        j.WriteStartObject(name);
+        j.WriteString(v6 ? "ip_v6" : "ip_v4", address.ToString());
+        j.WriteNumber(v6 ? "port_v6" : "port_v4", endpoint.Port);
+        j.WriteEndObject();
     }
 
     /// <summary>

@@ -44,6 +44,17 @@ public sealed class QlogBinaryFileTests : IDisposable
             if (i % 50 == 0) trace.MetricsUpdated(100 + i * 7 + 4, rtt, cc, i % 3);
             if (i % 97 == 0) trace.PacketLost(100 + i * 7 + 5, packet);
         }
+        // A multipath connection's records: path IDs as tuples, path and congestion events.
+        trace.TupleAssigned(39_000, 1, new IPEndPoint(IPAddress.Parse("2001:db8::1"), 443), new IPEndPoint(IPAddress.Parse("10.0.1.2"), 50001));
+        trace.PathUpdated(39_001, 1, "validated");
+        packet.PacketNumber = 7;
+        trace.PacketSent(39_002, packet, zeroRtt: false, pathId: 1);
+        trace.PacketReceived(39_003, PacketType.OneRtt, 8, 60, types, pathId: uint.MaxValue);
+        trace.PacketLost(39_004, packet, pathId: 0);
+        trace.CongestionStateUpdated(39_005, QlogRecord.NoCongestionState, 0);
+        trace.CongestionStateUpdated(39_006, 0, 2, pathId: 1);
+        trace.CongestionStateUpdated(39_007, 16, 22, pathId: 2);
+        trace.PathUpdated(39_008, 1, "abandoned", 0x3e75);
         trace.KeyUpdated(40_000, clientSecret: true, 1, local: false);
         trace.PluginEvent(40_001, "big", new string('x', 300_000) + " \"é\""); // larger than a block and the text buffer
         trace.ConnectionClosed(50_000, local: true, 0x0100, application: true, "bye \"quoted\" \u00e9");
