@@ -294,6 +294,21 @@ public sealed class QlogTrace : IDisposable
     }
 
     /// <summary>
+    /// quic:key_discarded: keys of <paramref name="keyType"/> (a $KeyType, e.g. <c>client_handshake_secret</c>)
+    /// were dropped — the Initial and Handshake keys once their space is done (RFC 9001 §4.9, trigger <c>tls</c>),
+    /// the previous 1-RTT generation about three PTOs after a key update (RFC 9001 §6.5, with its key phase).
+    /// </summary>
+    internal void KeyDiscarded(long nowUs, string keyType, long? keyPhase, string? trigger)
+    {
+        var j = BeginEvent(nowUs, "quic:key_discarded");
+        if (j is null) return;
+        j.WriteString("key_type", keyType);
+        if (keyPhase is long phase) j.WriteNumber("key_phase", phase);
+        if (trigger is not null) j.WriteString("trigger", trigger);
+        EndEvent();
+    }
+
+    /// <summary>
     /// A plugin event (attached, detached, faulted, refused…), as a generic <c>loglevel:info</c> event of the main
     /// schema with the plugin and the message: qlog has no plugin events.
     /// </summary>

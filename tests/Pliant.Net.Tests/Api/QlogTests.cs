@@ -251,6 +251,7 @@ public class QlogTests
         Assert.Contains("quic:recovery_metrics_updated", names);
         Assert.Contains("quic:connection_closed", names);
         Assert.Contains("quic:key_updated", names);
+        Assert.Contains("quic:key_discarded", names);
     }
 
     private static List<byte[]> Split(byte[] bytes)

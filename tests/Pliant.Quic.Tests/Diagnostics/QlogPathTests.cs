@@ -107,6 +107,37 @@ public sealed class QlogPathTests : IDisposable
         Assert.All(trace.Skip(1), e => Assert.Null(Tuple(e)));
     }
 
+    [Fact]
+    public void KeyUpdatesAndDiscardedKeysAreLogged()
+    {
+        // quic:key_updated for a 1-RTT key update (RFC 9001 §6) and quic:key_discarded for the Initial and
+        // Handshake keys (§4.9) and, about three PTOs later, the peer's previous 1-RTT generation (§6.5).
+        var pair = Pair(344, Server(344, maxPathId: null, qlogDirectory: _dir));
+        var (client, server) = Connect(pair, Client(344, maxPathId: null, qlogDirectory: _dir));
+        Download(pair, client, server, 100_000, 344);
+        Assert.True(client.InitiateKeyUpdate());
+        Download(pair, client, server, 100_000, 345);
+        pair.RunFor(2_000_000);
+        Assert.Equal(1, server.KeyUpdates);
+        client.Close(pair.NowUs, 0, "done");
+        pair.RunFor(5_000_000);
+        foreach (string side in new[] { "client", "server" })
+        {
+            var trace = Trace(side);
+            var updated = Named(trace, "quic:key_updated").Select(e => e.GetProperty("data")).ToList();
+            Assert.Equal(2, updated.Count); // both directions' secrets, phase 1
+            Assert.All(updated, d => Assert.Equal(1, d.GetProperty("key_phase").GetInt64()));
+            Assert.Contains(updated, d => d.GetProperty("trigger").GetString() == (side == "client" ? "local_update" : "remote_update"));
+            var discarded = Named(trace, "quic:key_discarded").Select(e => e.GetProperty("data")).ToList();
+            var types = discarded.Select(d => d.GetProperty("key_type").GetString()).ToList();
+            foreach (string t in new[] { "client_initial_secret", "server_initial_secret", "client_handshake_secret", "server_handshake_secret" })
+                Assert.Contains(t, types);
+            var old = Assert.Single(discarded, d => d.GetProperty("key_type").GetString()!.EndsWith("1rtt_secret", StringComparison.Ordinal));
+            Assert.Equal(side == "client" ? "server_1rtt_secret" : "client_1rtt_secret", old.GetProperty("key_type").GetString());
+            Assert.Equal(0, old.GetProperty("key_phase").GetInt64());
+        }
+    }
+
     [Theory]
     [InlineData(CongestionControlAlgorithm.Cubic, "congestion_avoidance")]
     [InlineData(CongestionControlAlgorithm.NewReno, "congestion_avoidance")]
