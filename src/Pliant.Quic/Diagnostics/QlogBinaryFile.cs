@@ -17,6 +17,16 @@ public enum QlogFormat
     Binary,
 }
 
+/// <summary>Whose view a trace is (the header's vantage point, and the file name's side).</summary>
+internal enum QlogVantage : byte
+{
+    Client = 0,
+    Server = 1,
+
+    /// <summary>A router between clients and servers (<c>pliant route --qlog</c>): qlog's "network" vantage point.</summary>
+    Network = 2,
+}
+
 /// <summary>What <see cref="QlogBinaryFile.Convert"/> did.</summary>
 /// <param name="Records">Records written as JSON-SEQ, the header record included.</param>
 /// <param name="Skipped">
@@ -37,7 +47,7 @@ public sealed record QlogConversion(long Records, long Skipped, string? Problem)
 /// <para>Layout, little-endian: the 8-byte magic <c>89 50 51 4C 4F 47 0D 0A</c> ("\x89PQLOG\r\n", so a text-mode
 /// transfer or a 7-bit channel shows as a wrong magic), the format version (2 bytes, 1), the length of the rest of
 /// the header (2 bytes, at least 11 and at most <see cref="MaxHeaderSize"/>; later fields a version-1 reader skips),
-/// the vantage point (1 byte: 0 client, 1 server), flags (1 byte, 0), the reference time (8 bytes: Unix time in
+/// the vantage point (1 byte: 0 client, 1 server, 2 network), flags (1 byte, 0), the reference time (8 bytes: Unix time in
 /// microseconds, UTC, the epoch record times count from), the original Destination Connection ID's length (1 byte,
 /// at most 20) and bytes. Then blocks to the end of the file: a length (4 bytes, 1 to <see cref="MaxBlockSize"/>)
 /// and that many bytes of records.</para>
@@ -74,7 +84,7 @@ public static class QlogBinaryFile
     public static bool IsBinary(ReadOnlySpan<byte> start) => start.StartsWith(Magic);
 
     /// <summary>A binary trace's header.</summary>
-    internal static byte[] Header(ReadOnlySpan<byte> originalDcid, bool isClient, DateTime epoch)
+    internal static byte[] Header(ReadOnlySpan<byte> originalDcid, QlogVantage vantage, DateTime epoch)
     {
         if (originalDcid.Length > MaxConnectionIdLength) throw new ArgumentException("connection ID longer than 20 bytes", nameof(originalDcid));
         int rest = FixedHeaderSize + originalDcid.Length;
@@ -84,7 +94,7 @@ public static class QlogBinaryFile
         PutU16(h, p, Version);
         PutU16(h, p + 2, rest);
         p += 4;
-        h[p] = isClient ? (byte)0 : (byte)1;
+        h[p] = (byte)vantage;
         h[p + 1] = 0;
         PutI64(h, p + 2, (epoch.ToUniversalTime() - DateTime.UnixEpoch).Ticks / 10);
         h[p + 10] = (byte)originalDcid.Length;
@@ -101,14 +111,14 @@ public static class QlogBinaryFile
     {
         ArgumentNullException.ThrowIfNull(pqlog);
         ArgumentNullException.ThrowIfNull(sqlog);
-        var (group, isClient, epoch, offset) = ReadHeader(pqlog);
+        var (group, vantage, epoch, offset) = ReadHeader(pqlog);
         var sink = new StreamSink(sqlog);
         long records = 1, skipped = 0;
         var header = new ArrayBufferWriter<byte>(1024);
         header.Write([(byte)0x1E]);
         using (var j = new Utf8JsonWriter(header, new JsonWriterOptions { SkipValidation = true }))
         {
-            QlogTrace.WriteHeader(j, group, isClient, epoch);
+            QlogTrace.WriteHeader(j, group, vantage, epoch);
         }
         header.Write([(byte)'\n']);
         sqlog.Write(header.WrittenSpan);
@@ -152,7 +162,7 @@ public static class QlogBinaryFile
     }
 
     /// <summary>Reads and checks the header; the position after it.</summary>
-    private static (string Group, bool IsClient, DateTime Epoch, long Offset) ReadHeader(Stream s)
+    private static (string Group, QlogVantage Vantage, DateTime Epoch, long Offset) ReadHeader(Stream s)
     {
         Span<byte> start = stackalloc byte[12];
         int got = s.ReadAtLeast(start, start.Length, throwOnEndOfStream: false);
@@ -167,7 +177,7 @@ public static class QlogBinaryFile
             throw new InvalidDataException($"binary qlog header of {rest} bytes ({FixedHeaderSize} to {MaxHeaderSize} allowed)");
         var h = new byte[rest];
         if (s.ReadAtLeast(h, rest, throwOnEndOfStream: false) < rest) throw new InvalidDataException("truncated binary qlog: the header is cut short");
-        if (h[0] > 1) throw new InvalidDataException($"binary qlog vantage point {h[0]} (0 client, 1 server)");
+        if (h[0] > 2) throw new InvalidDataException($"binary qlog vantage point {h[0]} (0 client, 1 server, 2 network)");
         long us = I64(h, 2);
         const long MaxUs = 253_402_300_799_999_999; // 9999-12-31T23:59:59.999999Z
         const long MinUs = -62_135_596_800_000_000; // 0001-01-01T00:00:00Z
@@ -176,7 +186,7 @@ public static class QlogBinaryFile
         if (cid > MaxConnectionIdLength || FixedHeaderSize + cid > rest)
             throw new InvalidDataException($"binary qlog connection ID of {cid} bytes (at most {Math.Min(MaxConnectionIdLength, rest - FixedHeaderSize)})");
         string group = System.Convert.ToHexStringLower(h.AsSpan(FixedHeaderSize, cid));
-        return (group, h[0] == 0, DateTime.UnixEpoch.AddTicks(us * 10), start.Length + rest);
+        return (group, (QlogVantage)h[0], DateTime.UnixEpoch.AddTicks(us * 10), start.Length + rest);
     }
 
     /// <summary>

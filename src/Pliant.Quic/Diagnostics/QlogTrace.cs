@@ -68,7 +68,10 @@ public sealed class QlogTrace : IDisposable
     /// side, and <c>.sqlog</c> (JSON-SEQ) or <c>.pqlog</c> (<see cref="QlogBinaryFile"/>).
     /// </summary>
     public static string FileName(ReadOnlySpan<byte> originalDcid, bool isClient, QlogFormat format) =>
-        Convert.ToHexStringLower(originalDcid) + (isClient ? "_client" : "_server") +
+        FileName(originalDcid, isClient ? QlogVantage.Client : QlogVantage.Server, format);
+
+    internal static string FileName(ReadOnlySpan<byte> originalDcid, QlogVantage vantage, QlogFormat format) =>
+        Convert.ToHexStringLower(originalDcid) + vantage switch { QlogVantage.Client => "_client", QlogVantage.Server => "_server", _ => "_router" } +
         (format == QlogFormat.Binary ? QlogBinaryFile.Extension : ".sqlog");
 
     /// <summary>
@@ -83,27 +86,34 @@ public sealed class QlogTrace : IDisposable
     /// writes its header; null when the file cannot be created (qlog is diagnostics: it never fails a connection).
     /// </summary>
     public static QlogTrace? Open(string directory, ReadOnlySpan<byte> originalDcid, bool isClient, long nowUs, QlogFormat format) =>
-        Open(directory, originalDcid, isClient, nowUs, format, DateTime.UtcNow);
+        Open(directory, originalDcid, isClient ? QlogVantage.Client : QlogVantage.Server, nowUs, format, DateTime.UtcNow);
+
+    /// <summary>A trace of <paramref name="vantage"/>'s view (a router's: <c>ODCID_router.sqlog</c>, vantage point "network").</summary>
+    internal static QlogTrace? Open(string directory, ReadOnlySpan<byte> originalDcid, QlogVantage vantage, long nowUs, QlogFormat format) =>
+        Open(directory, originalDcid, vantage, nowUs, format, DateTime.UtcNow);
+
+    internal static QlogTrace? Open(string directory, ReadOnlySpan<byte> originalDcid, bool isClient, long nowUs, QlogFormat format, DateTime epoch) =>
+        Open(directory, originalDcid, isClient ? QlogVantage.Client : QlogVantage.Server, nowUs, format, epoch);
 
     /// <summary><see cref="Open(string, ReadOnlySpan{byte}, bool, long, QlogFormat)"/> with the trace's reference time given (tests).</summary>
-    internal static QlogTrace? Open(string directory, ReadOnlySpan<byte> originalDcid, bool isClient, long nowUs, QlogFormat format, DateTime epoch)
+    private static QlogTrace? Open(string directory, ReadOnlySpan<byte> originalDcid, QlogVantage vantage, long nowUs, QlogFormat format, DateTime epoch)
     {
         SafeFileHandle? handle = null;
         try
         {
             Directory.CreateDirectory(directory);
-            handle = File.OpenHandle(Path.Combine(directory, FileName(originalDcid, isClient, format)), FileMode.Create,
+            handle = File.OpenHandle(Path.Combine(directory, FileName(originalDcid, vantage, format)), FileMode.Create,
                 FileAccess.Write, FileShare.Read);
             var file = new QlogFile(handle, binary: format == QlogFormat.Binary);
             var trace = new QlogTrace(file, nowUs);
             if (file.Binary)
             {
                 // Before any block exists: the writer thread takes over the file's offset after this.
-                file.Write(QlogBinaryFile.Header(originalDcid, isClient, epoch));
+                file.Write(QlogBinaryFile.Header(originalDcid, vantage, epoch));
             }
             else
             {
-                WriteHeader(trace.BeginText(), Convert.ToHexStringLower(originalDcid), isClient, epoch);
+                WriteHeader(trace.BeginText(), Convert.ToHexStringLower(originalDcid), vantage, epoch);
                 trace.EndText();
             }
             return trace;
@@ -157,12 +167,13 @@ public sealed class QlogTrace : IDisposable
     /// The header record's JSON (main schema §5, JSON-SEQ): the same for a JSON-SEQ trace and for a binary one
     /// converted (<see cref="QlogBinaryFile"/>), given the same reference time.
     /// </summary>
-    internal static void WriteHeader(Utf8JsonWriter j, string group, bool isClient, DateTime epoch)
+    internal static void WriteHeader(Utf8JsonWriter j, string group, QlogVantage vantage, DateTime epoch)
     {
+        string side = vantage switch { QlogVantage.Client => "client", QlogVantage.Server => "server", _ => "router" };
         j.WriteStartObject();
         j.WriteString("file_schema", "urn:ietf:params:qlog:file:sequential");
         j.WriteString("serialization_format", "application/qlog+json-seq");
-        j.WriteString("title", "Pliant " + (isClient ? "client" : "server") + " " + group);
+        j.WriteString("title", "Pliant " + side + " " + group);
         j.WriteStartObject("trace");
         j.WriteStartObject("common_fields");
         j.WriteString("group_id", group);
@@ -174,7 +185,7 @@ public sealed class QlogTrace : IDisposable
         j.WriteEndObject();
         j.WriteStartObject("vantage_point");
         j.WriteString(N_name, "pliant");
-        j.WriteString("type", isClient ? "client" : "server");
+        j.WriteString("type", vantage == QlogVantage.Network ? "network" : side);
         j.WriteEndObject();
         j.WriteStartArray("event_schemas");
         j.WriteStringValue(EventSchema);
@@ -290,6 +301,60 @@ public sealed class QlogTrace : IDisposable
         j.WriteString("key_type", clientSecret ? "client_1rtt_secret" : "server_1rtt_secret");
         j.WriteNumber("key_phase", keyPhase);
         j.WriteString("trigger", local ? "local_update" : "remote_update");
+        EndEvent();
+    }
+
+    /// <summary>
+    /// A router's quic:packet_received for a client's Initial (vantage point "network"): the long header's fields
+    /// the router reads (the packet number is protected), and the datagram's length.
+    /// </summary>
+    internal void InitialSeen(long nowUs, uint version, ReadOnlySpan<byte> dcid, ReadOnlySpan<byte> scid, int tokenLength, int datagramLength)
+    {
+        var j = BeginEvent(nowUs, "quic:packet_received");
+        if (j is null) return;
+        j.WriteStartObject("header");
+        j.WriteString("packet_type", "initial");
+        j.WriteString("version", version.ToString("x8", CultureInfo.InvariantCulture));
+        j.WriteNumber("scil", scid.Length);
+        j.WriteNumber("dcil", dcid.Length);
+        j.WriteString("scid", Convert.ToHexStringLower(scid));
+        j.WriteString("dcid", Convert.ToHexStringLower(dcid));
+        if (tokenLength > 0)
+        {
+            j.WriteStartObject("token");
+            j.WriteStartObject("raw");
+            j.WriteNumber("length", tokenLength);
+            j.WriteEndObject();
+            j.WriteEndObject();
+        }
+        j.WriteEndObject();
+        j.WriteStartObject("raw");
+        j.WriteNumber("length", datagramLength);
+        j.WriteEndObject();
+        EndEvent();
+    }
+
+    /// <summary>
+    /// A router's <c>pliant:route_decided</c> (qlog has no routing events; docs/qlog.md): the client, and either the
+    /// backend with the rule that chose it (and the server name and ALPN it chose by), or why the flight was dropped.
+    /// </summary>
+    internal void RouteDecided(long nowUs, System.Net.IPEndPoint client, string? backend, System.Net.IPEndPoint? backendAddress, string rule,
+        string? serverName, IReadOnlyList<string>? alpn, string? dropReason)
+    {
+        var j = BeginEvent(nowUs, "pliant:route_decided");
+        if (j is null) return;
+        WriteEndpoint(j, "client", client);
+        if (backend is not null) j.WriteString("backend", backend);
+        if (backendAddress is not null) WriteEndpoint(j, "backend_address", backendAddress);
+        j.WriteString("rule", rule);
+        if (serverName is not null) j.WriteString("server_name", serverName);
+        if (alpn is not null)
+        {
+            j.WriteStartArray("alpn");
+            foreach (var p in alpn) j.WriteStringValue(p);
+            j.WriteEndArray();
+        }
+        if (dropReason is not null) j.WriteString("drop_reason", dropReason);
         EndEvent();
     }
 

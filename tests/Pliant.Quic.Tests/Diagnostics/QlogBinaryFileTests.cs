@@ -104,7 +104,7 @@ public sealed class QlogBinaryFileTests : IDisposable
     [Fact]
     public void ABadHeaderIsRefusedPrecisely()
     {
-        var good = QlogBinaryFile.Header(Dcid, isClient: true, Epoch);
+        var good = QlogBinaryFile.Header(Dcid, QlogVantage.Client, Epoch);
         void Refused(byte[] file, string expected)
         {
             var e = Assert.Throws<InvalidDataException>(() => Convert(file));
@@ -124,6 +124,9 @@ public sealed class QlogBinaryFileTests : IDisposable
         var side = (byte[])good.Clone();
         side[12] = 7;
         Refused(side, "vantage point 7");
+        side[12] = 2; // a router's trace: the "network" vantage point
+        var (routerText, _) = Convert(side);
+        Assert.Contains("\"type\":\"network\"", Encoding.UTF8.GetString(routerText), StringComparison.Ordinal);
         var cid = (byte[])good.Clone();
         cid[22] = 21;
         Refused(cid, "connection ID of 21 bytes");
@@ -134,7 +137,7 @@ public sealed class QlogBinaryFileTests : IDisposable
 
     private static byte[] WithBlocks(params byte[][] blocks)
     {
-        var file = new List<byte>(QlogBinaryFile.Header(Dcid, isClient: true, Epoch));
+        var file = new List<byte>(QlogBinaryFile.Header(Dcid, QlogVantage.Client, Epoch));
         foreach (var b in blocks)
         {
             var length = new byte[4];
@@ -226,7 +229,7 @@ public sealed class QlogBinaryFileTests : IDisposable
                 var body = new byte[random.Next(0, 4000)];
                 random.NextBytes(body);
                 if (body.Length >= 4 && random.Next(2) == 0) QlogRecord.PutI32(body, 0, random.Next(1, body.Length)); // a plausible length
-                file = [.. QlogBinaryFile.Header(Dcid, isClient: false, Epoch), .. body];
+                file = [.. QlogBinaryFile.Header(Dcid, QlogVantage.Server, Epoch), .. body];
             }
             else
             {
