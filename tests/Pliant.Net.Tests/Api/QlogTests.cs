@@ -16,23 +16,7 @@ public class QlogTests
         try
         {
             await using (var pair = await QuicTestPair.CreateAsync(fake: false, o => o.QlogDirectory = dir, c => c.QlogDirectory = dir))
-            {
-                await using var stream = await pair.Client.OpenOutboundStreamAsync(QuicStreamType.Bidirectional);
-                await stream.WriteAsync(new byte[30_000], completeWrites: true);
-                await using var accepted = await pair.Server.AcceptInboundStreamAsync().AsTask().WaitAsync(QuicTestPair.Timeout);
-                var buffer = new byte[8192];
-                while (await accepted.ReadAsync(buffer) > 0) { }
-                // A 1-RTT key update (RFC 9001 §6) shows up as quic:key_updated on both sides.
-                for (int i = 0; i < 100 && !pair.Client.InitiateKeyUpdate(); i++) await Task.Delay(20);
-                await using var second = await pair.Client.OpenOutboundStreamAsync(QuicStreamType.Bidirectional);
-                await second.WriteAsync(new byte[30_000], completeWrites: true);
-                await using var accepted2 = await pair.Server.AcceptInboundStreamAsync().AsTask().WaitAsync(QuicTestPair.Timeout);
-                while (await accepted2.ReadAsync(buffer) > 0) { }
-                for (int i = 0; i < 100 && pair.Server.KeyUpdates == 0; i++) await Task.Delay(20);
-                Assert.True(pair.Server.KeyUpdates > 0, "the server saw no key update");
-                await pair.Client.CloseAsync(0);
-                await pair.Server.Closed.WaitAsync(QuicTestPair.Timeout);
-            }
+                await TransferWithKeyUpdateAsync(pair);
             // The files are complete once each side finished closing (draining: 3 PTOs, milliseconds on loopback).
             string[] files = [];
             for (int i = 0; i < 100 && files.Length < 2; i++)
@@ -161,21 +145,7 @@ public class QlogTests
             await using (var pair = await QuicTestPair.CreateAsync(fake: false,
                 o => { o.QlogDirectory = dir; o.QlogFormat = QlogFormat.Binary; },
                 c => { c.QlogDirectory = dir; c.QlogFormat = QlogFormat.Binary; }))
-            {
-                await using var stream = await pair.Client.OpenOutboundStreamAsync(QuicStreamType.Bidirectional);
-                await stream.WriteAsync(new byte[30_000], completeWrites: true);
-                await using var accepted = await pair.Server.AcceptInboundStreamAsync().AsTask().WaitAsync(QuicTestPair.Timeout);
-                var buffer = new byte[8192];
-                while (await accepted.ReadAsync(buffer) > 0) { }
-                for (int i = 0; i < 100 && !pair.Client.InitiateKeyUpdate(); i++) await Task.Delay(20);
-                await using var second = await pair.Client.OpenOutboundStreamAsync(QuicStreamType.Bidirectional);
-                await second.WriteAsync(new byte[30_000], completeWrites: true);
-                await using var accepted2 = await pair.Server.AcceptInboundStreamAsync().AsTask().WaitAsync(QuicTestPair.Timeout);
-                while (await accepted2.ReadAsync(buffer) > 0) { }
-                for (int i = 0; i < 100 && pair.Server.KeyUpdates == 0; i++) await Task.Delay(20);
-                await pair.Client.CloseAsync(0);
-                await pair.Server.Closed.WaitAsync(QuicTestPair.Timeout);
-            }
+                await TransferWithKeyUpdateAsync(pair);
             var converted = new List<byte[]>();
             for (int i = 0; i < 100; i++)
             {
@@ -204,6 +174,25 @@ public class QlogTests
 
         static bool HasEvent(byte[] text, string name) =>
             System.Text.Encoding.UTF8.GetString(text).Contains($"\"name\":\"{name}\"", StringComparison.Ordinal);
+    }
+
+    /// <summary>Two streams of 30 KB with a 1-RTT key update between them (RFC 9001 §6: quic:key_updated on both sides), then the close.</summary>
+    private static async Task TransferWithKeyUpdateAsync(QuicTestPair pair)
+    {
+        await using var stream = await pair.Client.OpenOutboundStreamAsync(QuicStreamType.Bidirectional);
+        await stream.WriteAsync(new byte[30_000], completeWrites: true);
+        await using var accepted = await pair.Server.AcceptInboundStreamAsync().AsTask().WaitAsync(QuicTestPair.Timeout);
+        var buffer = new byte[8192];
+        while (await accepted.ReadAsync(buffer) > 0) { }
+        for (int i = 0; i < 100 && !pair.Client.InitiateKeyUpdate(); i++) await Task.Delay(20);
+        await using var second = await pair.Client.OpenOutboundStreamAsync(QuicStreamType.Bidirectional);
+        await second.WriteAsync(new byte[30_000], completeWrites: true);
+        await using var accepted2 = await pair.Server.AcceptInboundStreamAsync().AsTask().WaitAsync(QuicTestPair.Timeout);
+        while (await accepted2.ReadAsync(buffer) > 0) { }
+        for (int i = 0; i < 100 && pair.Server.KeyUpdates == 0; i++) await Task.Delay(20);
+        Assert.True(pair.Server.KeyUpdates > 0, "the server saw no key update");
+        await pair.Client.CloseAsync(0);
+        await pair.Server.Closed.WaitAsync(QuicTestPair.Timeout);
     }
 
     private static void CheckFile(string file) => CheckRecords(File.ReadAllBytes(file));
