@@ -50,7 +50,8 @@ internal static class ServeCommand
         var lbConfig = new Option<string?>("--lb-config") { Description = "QUIC-LB file (the one pliant route uses): issue connection IDs with this server's ID in them, so a load balancer routes every packet here" };
         var serverId = new Option<string?>("--server-id") { Description = "This server's QUIC-LB server ID (hex; shorter than the configured length: a host prefix). Default: the --lb-config server whose address is --listen" };
         var configId = new Option<int?>("--config-id") { Description = "Which configuration of --lb-config (needed when it has several)" };
-        var qlog = new Option<string?>("--qlog") { Description = "Write a qlog of every connection (JSON-SEQ, ODCID_server.sqlog) into DIR; default: the QLOGDIR environment variable" };
+        var qlog = new Option<string?>("--qlog") { Description = "Write a qlog of every connection (JSON-SEQ ODCID_server.sqlog, or .pqlog with --qlog-format binary) into DIR; default: the QLOGDIR environment variable" };
+        var qlogFormat = CliSupport.QlogFormatOption();
         var keyFile = new Option<string?>("--key-file")
         {
             Description = "Session-ticket, address-token and stateless-reset keys from FILE (created owner-only with random keys if missing; " +
@@ -76,7 +77,7 @@ internal static class ServeCommand
 
         var cmd = new Command("serve", "Serve files over HTTP/3. " + SafeDefaults());
         cmd.Arguments.Add(dir);
-        foreach (var o in new Option[] { listen, cert, key, retry, noEarlyData, cc, quiet, idleTimeout, threads, behindRouter, lbConfig, serverId, configId, qlog, keyFile, reusePort, runDir, drainTimeout, multipath }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { listen, cert, key, retry, noEarlyData, cc, quiet, idleTimeout, threads, behindRouter, lbConfig, serverId, configId, qlog, qlogFormat, keyFile, reusePort, runDir, drainTimeout, multipath }) cmd.Options.Add(o);
         var pluginOptions = PluginCliOptions.AddTo(cmd);
         cmd.SetAction(async (pr, ct) =>
         {
@@ -90,7 +91,7 @@ internal static class ServeCommand
                     throw new CliException(ExitCodes.Usage, "--run-dir and --drain-timeout go with --reuseport");
                 return await RunAsync(pr.GetValue(dir)!, pr.GetValue(listen)!, pr.GetValue(cert), pr.GetValue(key), pr.GetValue(retry), !pr.GetValue(noEarlyData),
                     pr.GetValue(cc)!, pr.GetValue(quiet), TimeSpan.FromSeconds(Math.Max(1, pr.GetValue(idleTimeout))), plugins, routing,
-                    ServeThreads(pr.GetValue(threads), routing, restart.ReusePort), pr.GetValue(qlog), pr.GetValue(multipath), restart, ct).ConfigureAwait(false);
+                    ServeThreads(pr.GetValue(threads), routing, restart.ReusePort), (pr.GetValue(qlog), CliSupport.ParseQlogFormat(pr.GetValue(qlogFormat))), pr.GetValue(multipath), restart, ct).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -137,7 +138,7 @@ internal static class ServeCommand
     }
 
     private static async Task<int> RunAsync(string root, string listen, string? certPath, string? keyPath, bool retry, bool earlyData, string cc, bool quiet,
-        TimeSpan idleTimeout, PluginSetup plugins, Route.ServeRouting routing, int threads, string? qlogDirectory, bool multipath, Route.ServeRestart restart, CancellationToken ct)
+        TimeSpan idleTimeout, PluginSetup plugins, Route.ServeRouting routing, int threads, (string? Directory, Pliant.Quic.Diagnostics.QlogFormat? Format) qlog, bool multipath, Route.ServeRestart restart, CancellationToken ct)
     {
         if (threads > 1 && !restart.ReusePort && (routing.BehindRouter is not null || routing.Generator is not null))
             throw new CliException(ExitCodes.Usage, "--threads above 1 picks its own connection IDs: not with --behind-router or --lb-config");
@@ -177,7 +178,8 @@ internal static class ServeCommand
             {
                 CongestionControl = CliSupport.ParseCongestionControl(cc) ?? CongestionControlAlgorithm.Cubic,
                 IdleTimeout = idleTimeout,
-                QlogDirectory = qlogDirectory,
+                QlogDirectory = qlog.Directory,
+                QlogFormat = qlog.Format,
                 MaxPathId = multipath ? MultipathCli.MaxPathId : null,
                 ExtraTransportParameters = plugins.TransportParameters,
                 ConfigureCore = plugins.IsEmpty ? null : core => plugins.AttachTo(core),

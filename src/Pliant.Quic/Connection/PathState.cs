@@ -41,6 +41,9 @@ internal sealed class PathState
     /// <summary>True once the peer's address is validated: no anti-amplification limit (RFC 9000 §8.1).</summary>
     public bool Validated { get; set; }
 
+    /// <summary>The congestion state last written to the qlog (<see cref="Diagnostics.QlogRecord.CongestionStateCode"/>).</summary>
+    public byte QlogCongestionState { get; set; } = Diagnostics.QlogRecord.NoCongestionState;
+
     /// <summary>Bytes received on the path while it is not validated (the 3x allowance, RFC 9000 §8.1).</summary>
     public long BytesReceived { get; set; }
 

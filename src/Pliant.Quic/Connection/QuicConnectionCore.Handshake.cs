@@ -305,6 +305,13 @@ public sealed partial class QuicConnectionCore
         var s = _spaces[(int)space];
         if (s.Discarded) return;
         s.Discard();
+        if (_qlog is not null && space is PacketSpace.Initial or PacketSpace.Handshake)
+        {
+            // RFC 9001 §4.9.1, §4.9.2: both directions' keys of the space go.
+            string name = space == PacketSpace.Initial ? "initial" : "handshake";
+            _qlog.KeyDiscarded(nowUs, $"client_{name}_secret", keyPhase: null, "tls");
+            _qlog.KeyDiscarded(nowUs, $"server_{name}_secret", keyPhase: null, "tls");
+        }
         _path.Recovery.DiscardSpace(space, _scratchPackets, nowUs);
         _scratchPackets.Clear();
     }
@@ -317,7 +324,7 @@ public sealed partial class QuicConnectionCore
         {
             if (_path.Recovery.GetSentPacket(PacketSpace.Application, pn) is { } p)
             {
-                OnPacketLost(p);
+                OnPacketLost(p, _path);
                 p.Frames.Clear(); // resent once; a later loss declaration has nothing to resend
             }
         }

@@ -30,6 +30,7 @@ public sealed partial class QuicConnectionCore
         _mp = new MultipathState(local, remote, _path, _cids);
         _scheduler = PathScheduler.Create(_options.PathScheduler);
         _pathViews = new PathView[local + 1];
+        _qlog?.TupleAssigned(_lastNowUs, 0, _path.Remote, _path.Local); // path 0: the handshake's, "tuple":"0" from now on
     }
 
     /// <summary>
@@ -85,6 +86,7 @@ public sealed partial class QuicConnectionCore
         p.Validated = true;
         (p.BytesReceived, p.BytesSent) = (0, 0);
         StartPmtuDiscovery(p, _lastNowUs);
+        _qlog?.PathUpdated(_lastNowUs, p.Id, "validated");
         Raise(new ConnectionEvent(ConnectionEventKind.PathValidated, PathId: p.Id));
         PathEvent(Pliant.Quic.Operations.OperationId.PathOnValidated, p);
     }
@@ -107,6 +109,7 @@ public sealed partial class QuicConnectionCore
         var path = NewPath(id, remote ?? _path.Remote, local);
         mp.Open(path);
         StartPathChallenge(nowUs, path);
+        QlogPathOpened(nowUs, path);
         Raise(new ConnectionEvent(ConnectionEventKind.PathOpened, PathId: id));
         PathEvent(Pliant.Quic.Operations.OperationId.PathOnNew, path);
         pathId = id;
@@ -197,6 +200,7 @@ public sealed partial class QuicConnectionCore
             path.Validated = false;
             path.BytesReceived += datagramLength;
             if (!IsClient) StartPathChallenge(nowUs, path);
+            QlogPathOpened(nowUs, path);
             Raise(new ConnectionEvent(ConnectionEventKind.PathOpened, PathId: path.Id));
             PathEvent(Pliant.Quic.Operations.OperationId.PathOnNew, path);
             return;
@@ -209,6 +213,7 @@ public sealed partial class QuicConnectionCore
             path.Validated = false;
             (path.BytesReceived, path.BytesSent) = (datagramLength, 0);
             StartPathChallenge(nowUs, path);
+            _qlog?.TupleAssigned(nowUs, path.Id, path.Remote, path.Local); // the same path, a new tuple
         }
     }
 
@@ -258,6 +263,11 @@ public sealed partial class QuicConnectionCore
         ReturnToPool(_scratchPackets);
         if (path.Congestion is Lia lia) _coupling?.Remove(lia);
         Statistics.PathsAbandoned++;
+        if (_qlog is not null)
+        {
+            _qlog.PathUpdated(nowUs, path.Id, "abandoned", errorCode);
+            _qlog.TupleAssigned(nowUs, path.Id, remote: null, local: null); // quic-events-13 §4.7: no addresses, gone
+        }
         Raise(new ConnectionEvent(ConnectionEventKind.PathAbandoned, ErrorCode: errorCode, PathId: path.Id));
         PathEvent(Pliant.Quic.Operations.OperationId.PathOnAbandoned, path, errorCode);
     }
@@ -533,6 +543,14 @@ public sealed partial class QuicConnectionCore
     }
 
     /// <summary>Tells path observers (path.on_* operations) what happened to <paramref name="path"/>.</summary>
+    /// <summary>qlog of a new path: its tuple (the path ID, the addresses), and pliant:path_updated "opened".</summary>
+    private void QlogPathOpened(long nowUs, PathState path)
+    {
+        if (_qlog is null) return;
+        _qlog.TupleAssigned(nowUs, path.Id, path.Remote, path.Local);
+        _qlog.PathUpdated(nowUs, path.Id, "opened");
+    }
+
     private void PathEvent(Pliant.Quic.Operations.OperationId id, PathState path, ulong a0 = 0, ulong a1 = 0)
     {
         if (Operations.IsHooked(id)) Operations.Invoke(id, 0, a0, a1, path: path.Id);

@@ -234,7 +234,7 @@ public sealed partial class QuicConnectionCore
             out bool ackEliciting, out bool nonProbing);
         if (_qlogFrameTypes is { } qlogFrames)
         {
-            _qlog?.PacketReceived(nowUs, packetType, pn, packet.Length, qlogFrames);
+            _qlog?.PacketReceived(nowUs, packetType, pn, packet.Length, qlogFrames, QlogPath(path));
             qlogFrames.Clear();
         }
 
@@ -497,8 +497,12 @@ public sealed partial class QuicConnectionCore
         if (path.Rtt.SampleCount != samplesBefore && Operations.IsHooked(Pliant.Quic.Operations.OperationId.RttUpdate))
             Operations.Invoke(Pliant.Quic.Operations.OperationId.RttUpdate, 0, (ulong)path.Rtt.LatestRtt, (ulong)path.Rtt.SmoothedRtt, (ulong)path.Rtt.RttVar, (ulong)Math.Max(0, path.Rtt.MinRtt), path.Id);
         foreach (var p in _ackedScratch) OnPacketAcked(p, path);
-        foreach (var p in _lostScratch) OnPacketLost(p);
-        _qlog?.MetricsUpdated(nowUs, path.Rtt, path.Congestion, path.Recovery.PtoCount);
+        foreach (var p in _lostScratch) OnPacketLost(p, path);
+        if (_qlog is not null)
+        {
+            _qlog.MetricsUpdated(nowUs, path.Rtt, path.Congestion, path.Recovery.PtoCount);
+            QlogCongestionState(nowUs, path);
+        }
         if (_ackedScratch.Count > 0 && Operations.IsHooked(Pliant.Quic.Operations.OperationId.AckAfterProcess))
         {
             // Observers that want totals get one call per ACK frame instead of one per packet.
@@ -580,10 +584,10 @@ public sealed partial class QuicConnectionCore
         }
     }
 
-    private void OnPacketLost(SentPacket p)
+    private void OnPacketLost(SentPacket p, PathState path)
     {
         Statistics.PacketsLost++;
-        _qlog?.PacketLost(_lastNowUs, p);
+        _qlog?.PacketLost(_lastNowUs, p, QlogPath(path));
         if (Operations.IsHooked(Pliant.Quic.Operations.OperationId.PacketOnLost))
             Operations.Invoke(Pliant.Quic.Operations.OperationId.PacketOnLost, 0, p.PacketNumber, (ulong)p.Size, (ulong)p.Space, (ulong)p.TimeSentUs);
         RequeueFrames(p, dataOnly: false);

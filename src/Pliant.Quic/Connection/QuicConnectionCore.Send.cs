@@ -225,7 +225,7 @@ public sealed partial class QuicConnectionCore
         OnPacketSentHook(d.Sent);
         if (d.Sent.InFlight) d.Path.Pacer.OnPacketSent(nowUs, d.Sent.Size, d.Path.Congestion, d.Path.Rtt);
         Statistics.PacketsSent++;
-        _qlog?.PacketSent(nowUs, d.Sent, zeroRtt: d.Keys == _zeroRttSendKeys);
+        _qlog?.PacketSent(nowUs, d.Sent, zeroRtt: d.Keys == _zeroRttSendKeys, QlogPath(d.Path));
     }
 
     private SentPacket RentPacket()

@@ -113,8 +113,9 @@ public sealed partial class QuicConnectionCore
     {
         _timeoutLost.Clear();
         var action = path.Recovery.OnLossDetectionTimeout(nowUs, _timeoutLost);
-        foreach (var p in _timeoutLost) OnPacketLost(p);
+        foreach (var p in _timeoutLost) OnPacketLost(p, path);
         ReturnToPool(_timeoutLost);
+        if (_qlog is not null) QlogCongestionState(nowUs, path);
         if (action.ProbeCount == 0) return;
         Statistics.PtoCount++;
         if (_handshakeComplete) CheckPmtuBlackHole(path, nowUs);

@@ -197,10 +197,22 @@ public sealed partial class QuicConnectionCore
     private void StartQlog(long nowUs)
     {
         if (_options.QlogDirectory is not { } directory) return;
-        _qlog = Diagnostics.QlogTrace.Open(directory, _originalDcid.Span, IsClient, nowUs);
+        _qlog = Diagnostics.QlogTrace.Open(directory, _originalDcid.Span, IsClient, nowUs, _options.QlogFormat);
         if (_qlog is null) return;
         _qlogFrameTypes = [];
         _qlog.ConnectionStarted(nowUs, RemoteEndPoint, Version);
+    }
+
+    /// <summary>The path a packet event names in the qlog: its ID on a multipath connection, none otherwise.</summary>
+    private long QlogPath(PathState path) => _mp is null ? Diagnostics.QlogRecord.NoPath : (long)path.Id;
+
+    /// <summary>quic:congestion_state_updated when <paramref name="path"/>'s controller changed state since it was last logged.</summary>
+    private void QlogCongestionState(long nowUs, PathState path)
+    {
+        byte state = Diagnostics.QlogRecord.CongestionStateCode(path.Congestion);
+        if (state == path.QlogCongestionState) return;
+        _qlog?.CongestionStateUpdated(nowUs, path.QlogCongestionState, state, QlogPath(path));
+        path.QlogCongestionState = state;
     }
 
     private void StopQlog()

@@ -129,4 +129,10 @@ public sealed class QuicConnectionOptions
     /// this directory; null (default) writes none.
     /// </summary>
     public string? QlogDirectory { get; init; }
+
+    /// <summary>
+    /// The qlog's format: JSON-SEQ <c>.sqlog</c> (default) or Pliant's binary <c>.pqlog</c>
+    /// (<see cref="Diagnostics.QlogBinaryFile"/>, cheaper to write; <c>pliant qlog convert</c> makes the JSON-SEQ).
+    /// </summary>
+    public Diagnostics.QlogFormat QlogFormat { get; init; }
 }
