@@ -65,6 +65,9 @@ internal sealed class PathState
     /// <summary>The datagram size used now: 1,200 until path MTU discovery confirmed more (<see cref="Pmtu"/>).</summary>
     public int DatagramSize { get; set; }
 
+    /// <summary>When a packet sent on the path was last acknowledged (or the path validated), µs: how long it has been silent.</summary>
+    public long LastAckedUs { get; set; }
+
     /// <summary>Path MTU discovery for the path (RFC 9000 §14.3): it decides <see cref="DatagramSize"/> once started.</summary>
     public PmtuDiscovery Pmtu { get; } = new();
 

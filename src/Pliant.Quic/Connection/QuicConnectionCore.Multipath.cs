@@ -85,6 +85,7 @@ public sealed partial class QuicConnectionCore
     {
         p.Validated = true;
         (p.BytesReceived, p.BytesSent) = (0, 0);
+        p.LastAckedUs = _lastNowUs;
         StartPmtuDiscovery(p, _lastNowUs);
         _qlog?.PathUpdated(_lastNowUs, p.Id, "validated");
         Raise(new ConnectionEvent(ConnectionEventKind.PathValidated, PathId: p.Id));
@@ -556,14 +557,17 @@ public sealed partial class QuicConnectionCore
         if (Operations.IsHooked(id)) Operations.Invoke(id, 0, a0, a1, path: path.Id);
     }
 
-    /// <summary>Consecutive PTOs after which a path is abandoned as broken while another path is usable.</summary>
+    /// <summary>Consecutive PTOs after which a path may be abandoned as broken while another path is usable.</summary>
     private const int PtosBeforeAbandon = 3;
 
     /// <summary>
     /// A PTO on a path of a multipath connection (RFC 9002 §6.2 per path, draft-ietf-quic-multipath-21 §5.5): with
     /// another usable path, everything in flight on this one is sent again over the others at once and the probe
-    /// on this path is a PING (is it still alive?); after <see cref="PtosBeforeAbandon"/> PTOs in a row it is
-    /// abandoned (PATH_UNSTABLE_OR_POOR). Alone, it probes with its oldest data, as a single path does.
+    /// on this path is a PING (is it still alive?). It is abandoned (PATH_UNSTABLE_OR_POOR) after
+    /// <see cref="PtosBeforeAbandon"/> PTOs in a row once nothing sent on it was acknowledged for
+    /// <see cref="QuicConnectionOptions.PathFailureTimeout"/>: a short outage (a Wi-Fi hand-over, a stalled middlebox)
+    /// only moves the data over and the path resumes when a PING is answered (§3.3: PINGs "to quickly detect
+    /// connectivity changes and switch back"). Alone, it probes with its oldest data, as a single path does.
     /// </summary>
     private void OnPathTimeout(long nowUs, PathState path, int probes)
     {
@@ -571,7 +575,7 @@ public sealed partial class QuicConnectionCore
         {
             // A path being validated (new, or a NAT rebinding) is judged by its validation, not by PTOs it may have
             // been unable to probe (the anti-amplification limit holds a server back until the client's address is proven).
-            if (path.Recovery.PtoCount >= PtosBeforeAbandon && path.Validated)
+            if (path.Recovery.PtoCount >= PtosBeforeAbandon && path.Validated && nowUs - path.LastAckedUs >= _options.PathFailureTimeout.Ticks / 10)
             {
                 Abandon(nowUs, path, (ulong)TransportErrorCode.PathUnstableOrPoor);
                 return;

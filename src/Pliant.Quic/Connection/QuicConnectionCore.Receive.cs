@@ -496,6 +496,7 @@ public sealed partial class QuicConnectionCore
         if (IsClient && space.Space == PacketSpace.Handshake) _path.Recovery.PeerCompletedAddressValidation = true;
         if (path.Rtt.SampleCount != samplesBefore && Operations.IsHooked(Pliant.Quic.Operations.OperationId.RttUpdate))
             Operations.Invoke(Pliant.Quic.Operations.OperationId.RttUpdate, 0, (ulong)path.Rtt.LatestRtt, (ulong)path.Rtt.SmoothedRtt, (ulong)path.Rtt.RttVar, (ulong)Math.Max(0, path.Rtt.MinRtt), path.Id);
+        if (_ackedScratch.Count > 0) path.LastAckedUs = nowUs;
         foreach (var p in _ackedScratch) OnPacketAcked(p, path);
         foreach (var p in _lostScratch) OnPacketLost(p, path);
         if (_qlog is not null)

@@ -98,6 +98,8 @@ public sealed partial class QuicConnectionCore
                 throw new ArgumentOutOfRangeException(nameof(options), $"MaxPathId is at most {QuicConnectionOptions.MaxPathIdLimit}");
             if (options.ConnectionIdLength == 0)
                 throw new ArgumentException("multipath needs connection IDs of non-zero length", nameof(options));
+            if (options.PathFailureTimeout < TimeSpan.FromMilliseconds(100))
+                throw new ArgumentOutOfRangeException(nameof(options), "PathFailureTimeout is at least 100 ms");
         }
         _rng = RandomSource.From(options.Random);
         _registry = registry;

@@ -99,6 +99,14 @@ public sealed class QuicConnectionOptions
     /// </summary>
     public uint? MaxPathId { get; init; }
 
+    /// <summary>
+    /// Multipath: how long nothing sent on a path may go unacknowledged, over at least three PTOs in a row, before the
+    /// path is abandoned as broken (PATH_UNSTABLE_OR_POOR) while another path works. Shorter outages only move the
+    /// data to the other paths: PINGs keep probing, and the path is used again once one is answered. Default 1 s;
+    /// at least 100 ms.
+    /// </summary>
+    public TimeSpan PathFailureTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>The largest <see cref="MaxPathId"/> accepted: 16 paths' state at most per connection.</summary>
     public const uint MaxPathIdLimit = 15;
 
