@@ -84,12 +84,17 @@ public sealed partial class QuicConnectionCore
     private void OnPmtuProbeAcked(in SentFrame f)
     {
         if (PathOfId(f.StreamId) is not { } path) return;
+        int old = path.DatagramSize;
         if (path.Pmtu.OnProbeAcked((int)f.Value, _lastNowUs)) SetDatagramSize(path, path.Pmtu.Current);
+        if (old != path.DatagramSize || !path.Pmtu.Searching) _qlog?.MtuUpdated(_lastNowUs, old, path.DatagramSize, !path.Pmtu.Searching, QlogPath(path));
     }
 
     private void OnPmtuProbeLost(in SentFrame f)
     {
-        if (PathOfId(f.StreamId) is { } path) path.Pmtu.OnProbeLost((int)f.Value, _lastNowUs);
+        if (PathOfId(f.StreamId) is not { } path) return;
+        bool searching = path.Pmtu.Searching;
+        path.Pmtu.OnProbeLost((int)f.Value, _lastNowUs);
+        if (searching && !path.Pmtu.Searching) _qlog?.MtuUpdated(_lastNowUs, path.DatagramSize, path.DatagramSize, true, QlogPath(path));
     }
 
     /// <summary>
@@ -100,6 +105,9 @@ public sealed partial class QuicConnectionCore
     private void CheckPmtuBlackHole(PathState path, long nowUs)
     {
         if (path.Recovery.PtoCount >= 2 && path.DatagramSize > PmtuDiscovery.BaseSize && path.Pmtu.OnBlackHole(nowUs))
+        {
+            _qlog?.MtuUpdated(nowUs, path.DatagramSize, PmtuDiscovery.BaseSize, false, QlogPath(path));
             SetDatagramSize(path, PmtuDiscovery.BaseSize);
+        }
     }
 }

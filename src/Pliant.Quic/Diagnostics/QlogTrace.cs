@@ -280,6 +280,22 @@ public sealed class QlogTrace : IDisposable
         EndEvent();
     }
 
+    /// <summary>
+    /// quic:mtu_updated (quic-events-13 §5.6): path MTU discovery (RFC 9000 §14.3) changed the datagram size of the
+    /// connection, or of path <paramref name="pathId"/> (as <c>tuple</c>, like the packet events); <paramref name="done"/>
+    /// once the search has ended.
+    /// </summary>
+    internal void MtuUpdated(long nowUs, int old, int updated, bool done, long pathId = NoPath)
+    {
+        var j = BeginEvent(nowUs, "quic:mtu_updated");
+        if (j is null) return;
+        j.WriteNumber("old", old);
+        j.WriteNumber("new", updated);
+        j.WriteBoolean("done", done);
+        if (pathId != NoPath) j.WriteString("tuple", pathId.ToString(CultureInfo.InvariantCulture));
+        EndEvent();
+    }
+
     private static void WriteEndpoint(Utf8JsonWriter j, string name, System.Net.IPEndPoint endpoint)
     {
         var address = endpoint.Address.IsIPv4MappedToIPv6 ? endpoint.Address.MapToIPv4() : endpoint.Address;

@@ -135,6 +135,11 @@ public sealed class QlogPathTests : IDisposable
             var old = Assert.Single(discarded, d => d.GetProperty("key_type").GetString()!.EndsWith("1rtt_secret", StringComparison.Ordinal));
             Assert.Equal(side == "client" ? "server_1rtt_secret" : "client_1rtt_secret", old.GetProperty("key_type").GetString());
             Assert.Equal(0, old.GetProperty("key_phase").GetInt64());
+            // quic:mtu_updated: path MTU discovery took each side from 1,200 to 1,452 bytes, and the search ended.
+            var mtu = Assert.Single(Named(trace, "quic:mtu_updated")).GetProperty("data");
+            Assert.Equal(1200, mtu.GetProperty("old").GetInt32());
+            Assert.Equal(1452, mtu.GetProperty("new").GetInt32());
+            Assert.True(mtu.GetProperty("done").GetBoolean());
         }
     }
 
