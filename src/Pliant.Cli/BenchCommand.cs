@@ -28,6 +28,7 @@ internal static partial class BenchCommand
         var pinCpu = new Option<string?>("--taskset") { Description = "run every peer under taskset -c LIST (e.g. 0 for one core); --isolation pins to the last CPU unless given ('none': not pinned; 'split': the server and the client on a CPU each)" };
         var pluginDir = new Option<string?>("--plugins") { Description = "with --isolation: the folder holding monitoring.wasm and cc-newreno.wasm (default: plugins/out of the repository around the working directory)" };
         var isolation = new Option<bool>("--isolation") { Description = "cost of isolation: no plugin, monitoring, native NewReno, NewReno in WASM (plugins/out), interleaved rounds, each against its native twin" };
+        var components = new Option<bool>("--components") { Description = "the NOMS'25 table: each stack component in turn moved from native to WASM (congestion control, ACK policy, monitoring; plugins/out), then all at once, interleaved rounds against all-native, with 95 % intervals and PASS/FAIL (each <= 10 %, all <= 25 % goodput loss)" };
         var plugin = new Option<string?>("--plugin") { Description = "attach this plugin (.wasm) to both Pliant peers' connections (cost of isolation)" };
         var flood = new Option<bool>("--flood") { Description = $"junk-Initial flood against a pliant serve process while a real client connects: RSS growth, connect time, server CPU per junk datagram (--count, default {BenchFlood.DefaultCount})" };
         var count = new Option<int?>("--count") { Description = $"with --flood: junk datagrams to send (default {BenchFlood.DefaultCount}); with --connections: short connections (default 1000; 0: idle connections only)" };
@@ -40,7 +41,7 @@ internal static partial class BenchCommand
         var path = new Option<string?>("--path") { Description = "download through the impairment relay with these impairments in each direction (e.g. rate=50mbit,delay=10ms,loss=2%; keys as pliant relay), each Pliant controller of --cc in turn (and ngtcp2's with --vs-ngtcp2), interleaved; --size default 10, --runs default 3" };
         var ngtcp2Cc = new Option<string>("--ngtcp2-cc") { Description = "with --path --vs-ngtcp2: ngtcp2's controllers, comma-separated (cubic, reno, bbr, bbr2)", DefaultValueFactory = _ => "cubic,bbr2" };
         var seed = new Option<ulong>("--seed") { Description = "with --path: the relay's seed (every loss is a function of it and the traffic)", DefaultValueFactory = _ => 1 };
-        var qlog = new Option<bool>("--qlog") { Description = "cost of qlog: the same download with both sides writing qlog (QLOGDIR in /dev/shm) and without, interleaved rounds (--runs, default 3); goal: server CPU per GiB <= 1.10x" };
+        var qlog = new Option<bool>("--qlog") { Description = "cost of qlog: the same download with both sides writing qlog (QLOGDIR in /dev/shm) as json and as binary, and without, interleaved rounds (--runs, default 3); goal per format: server CPU per GiB <= 1.10x" };
         var multipath = new Option<bool>("--multipath") { Description = $"multipath: pliant get over two rate-limited relayed paths against the best single path, interleaved (--size default {BenchMultipath.DefaultSizeMiB}, --runs default 3, --path-rate, --path-delay), then one path blackholed mid-transfer; last line: multipath speedup" };
         var pathRate = new Option<string>("--path-rate") { Description = "with --multipath: each path's rate, both directions", DefaultValueFactory = _ => "50mbit" };
         var pathDelay = new Option<string>("--path-delay") { Description = "with --multipath: each path's one-way delay", DefaultValueFactory = _ => "10ms" };
@@ -50,7 +51,7 @@ internal static partial class BenchCommand
         var wasmVsNode = new Option<bool>("--wasm-vs-node") { Description = "Pliant.Wasm against Node's V8 on eight C kernels, with and without -msimd128 (same as pliant wasm bench; --runs: interleaved rounds, default 3)" };
 
         var cmd = new Command("bench", "Loopback benchmark: Pliant↔Pliant download (and ngtcp2 side by side).");
-        foreach (var o in new Option[] { size, runs, vs, cross, handshakes, script, timeout, warmup, pinCpu, plugin, cc, isolation, pluginDir, flood, count, connections, concurrency, idle, threads, route, path, ngtcp2Cc, seed, wasmVsNode, qlog, multipath, pathRate, pathDelay, netns, kestrel, kestrelApp }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { size, runs, vs, cross, handshakes, script, timeout, warmup, pinCpu, plugin, cc, isolation, components, pluginDir, flood, count, connections, concurrency, idle, threads, route, path, ngtcp2Cc, seed, wasmVsNode, qlog, multipath, pathRate, pathDelay, netns, kestrel, kestrelApp }) cmd.Options.Add(o);
         cmd.SetAction(pr => pr.GetValue(wasmVsNode) ? WasmBench.Run(new WasmBench.Options(null, "node", Math.Max(1, pr.GetValue(runs) ?? 3), [], false, false))
             : pr.GetValue(multipath) ? BenchMultipath.Run(Math.Max(1, pr.GetValue(size) ?? BenchMultipath.DefaultSizeMiB), Math.Max(1, pr.GetValue(runs) ?? 3),
                 pr.GetValue(pathRate)!, pr.GetValue(pathDelay)!, TimeSpan.FromSeconds(pr.GetValue(timeout)), pr.GetValue(netns))
@@ -67,7 +68,7 @@ internal static partial class BenchCommand
             : pr.GetValue(flood) ? BenchFlood.Run(Math.Max(1, pr.GetValue(count) ?? BenchFlood.DefaultCount), TimeSpan.FromSeconds(Math.Min(pr.GetValue(timeout), 60)))
             : pr.GetValue(connections) ? BenchConnections.Run(new BenchConnections.Settings(Math.Max(0, pr.GetValue(count) ?? 1000),
                 Math.Max(1, pr.GetValue(concurrency)), Math.Max(0, pr.GetValue(idle)), pr.GetValue(vs), TimeSpan.FromSeconds(pr.GetValue(timeout)), Math.Clamp(pr.GetValue(threads), 1, 64)))
-            : pr.GetValue(isolation) ? RunIsolation(pr.GetValue(pluginDir), new Settings(
+            : pr.GetValue(isolation) || pr.GetValue(components) ? RunIsolation(pr.GetValue(pluginDir), pr.GetValue(components), new Settings(
             pr.GetValue(size) ?? IsolationDefaultSizeMiB, Math.Max(1, pr.GetValue(runs) ?? IsolationDefaultRounds), false, false, 0,
             pr.GetValue(script), TimeSpan.FromSeconds(pr.GetValue(timeout)), IsolationTaskset(pr.GetValue(pinCpu)), pr.GetValue(warmup)))
             : BenchPeers.WithPeerSettings(pr.GetValue(plugin), pr.GetValue(cc)) ?? Run(new Settings(

@@ -113,13 +113,13 @@ internal static partial class BenchCommand
         }
     }
 
-    private static int RunIsolation(string? pluginDir, Settings s)
+    private static int RunIsolation(string? pluginDir, bool components, Settings s)
     {
-        var configs = IsolationConfigs(pluginDir);
+        var configs = components ? ComponentConfigs(pluginDir) : IsolationConfigs(pluginDir);
         if (configs is null) return ExitCodes.Usage;
         long bytes = (long)s.SizeMiB << 20;
         Console.WriteLine(string.Create(Inv,
-            $"# pliant bench --isolation size_mib={s.SizeMiB} rounds={s.Runs} warmup_mib={s.WarmupMiB} cores={Environment.ProcessorCount} " +
+            $"# pliant bench {(components ? "--components" : "--isolation")} size_mib={s.SizeMiB} rounds={s.Runs} warmup_mib={s.WarmupMiB} cores={Environment.ProcessorCount} " +
             $"taskset={s.Taskset ?? "-"} date={DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ}"));
         using var peers = StartIsolationPeers(s, configs);
         if (peers is null) return 1;
@@ -154,7 +154,7 @@ internal static partial class BenchCommand
             PrintRoundRatios(configs, samples, round);
         }
         Console.WriteLine();
-        PrintIsolationTable(s, configs, samples);
+        PrintIsolationTable(s, configs, samples, components);
         return samples.All(row => row.All(x => !double.IsNaN(x.Goodput))) ? 0 : 1;
     }
 
@@ -229,8 +229,7 @@ internal static partial class BenchCommand
     /// <summary>The four configurations, or null (and a message) when the plugins are not built.</summary>
     private static IsolationConfig[]? IsolationConfigs(string? pluginDir)
     {
-        for (var d = new DirectoryInfo(Environment.CurrentDirectory); d is not null && pluginDir is null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "plugins", "build.sh"))) pluginDir = Path.Combine(d.FullName, "plugins", "out");
+        pluginDir ??= RepositoryPlugins();
         if (pluginDir is null)
         {
             Console.Error.WriteLine("pliant bench --isolation: run it inside the repository (plugins/out is needed) or give --plugins DIR");
@@ -268,7 +267,7 @@ internal static partial class BenchCommand
     private static double[] PairedChanges(IsolationSample[] mine, IsolationSample[] twin, Func<IsolationSample, double> get) =>
         [.. mine.Zip(twin, (m, t) => get(m) / get(t) - 1).Where(x => double.IsFinite(x))];
 
-    private static void PrintIsolationTable(Settings s, IsolationConfig[] configs, IsolationSample[][] samples)
+    private static void PrintIsolationTable(Settings s, IsolationConfig[] configs, IsolationSample[][] samples, bool components)
     {
         Console.WriteLine(string.Create(Inv,
             $"{s.Runs} interleaved round(s) of {s.SizeMiB} MiB over 127.0.0.1: medians; changes are medians of the per-round ratios to the native twin with their 95 % confidence interval"));
@@ -294,8 +293,64 @@ internal static partial class BenchCommand
         Console.WriteLine("(goodput and client CPU: connect..last byte of each download; server CPU: across it; one server and one client process for all configurations;");
         Console.WriteLine(" inside the plugin: wall time in calls into the plugin, both peers, and its share of their CPU time)");
         Console.WriteLine();
+        if (components)
+        {
+            // Issue 15's goals: each component alone within 10 % of all-native, all of them at once within 25 %.
+            for (int c = 1; c < configs.Length; c++)
+                PrintVerdict(configs[c].Key == AllComponentsKey ? "all components in WASM" : "one component in WASM", configs, samples, c,
+                    configs[c].Key == AllComponentsKey ? AllComponentsTarget : ComponentTarget);
+            Console.WriteLine("not yet in WASM here: frame scheduler, stream scheduler, flow control, loss detection (their operations are issue 15 item 2)");
+            return;
+        }
         PrintVerdict("monitoring", configs, samples, 1, MonitoringTarget);
         PrintVerdict("WASM congestion control", configs, samples, 3, WasmCcTarget);
+    }
+
+    /// <summary>Largest goodput loss against all-native the issue accepts: one component in WASM; all of them.</summary>
+    private const double ComponentTarget = 0.10, AllComponentsTarget = 0.25;
+
+    private const string AllComponentsKey = "all";
+
+    /// <summary>
+    /// <c>--components</c>: all-native (NewReno, so the WASM controller has a native twin), then each component as a
+    /// WASM plugin that re-implements the native behaviour, then all of those plugins on one connection; null (and a
+    /// message) when they are not built.
+    /// </summary>
+    private static IsolationConfig[]? ComponentConfigs(string? pluginDir)
+    {
+        pluginDir ??= RepositoryPlugins();
+        if (pluginDir is null)
+        {
+            Console.Error.WriteLine("pliant bench --components: run it inside the repository (plugins/out is needed) or give --plugins DIR");
+            return null;
+        }
+        (string Key, string Name, string File)[] parts =
+        [
+            ("cc", "congestion control", "cc-newreno.wasm"),
+            ("ack", "ACK policy", "ack-native.wasm"),
+            ("monitoring", "monitoring", "monitoring.wasm"),
+        ];
+        var paths = parts.Select(p => Path.GetFullPath(Path.Combine(pluginDir, p.File))).ToArray();
+        foreach (var p in paths)
+        {
+            if (File.Exists(p)) continue;
+            Console.Error.WriteLine($"pliant bench --components: {p} is missing: run plugins/build.sh");
+            return null;
+        }
+        return
+        [
+            new("native", "all native (newreno)", null, "newreno", -1),
+            .. parts.Select((p, i) => new IsolationConfig(p.Key, p.Name, paths[i], "newreno", 0)),
+            new(AllComponentsKey, "all at once", string.Join(',', paths), "newreno", 0),
+        ];
+    }
+
+    /// <summary>plugins/out of the repository around the working directory, or null.</summary>
+    private static string? RepositoryPlugins()
+    {
+        for (var d = new DirectoryInfo(Environment.CurrentDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "plugins", "build.sh"))) return Path.Combine(d.FullName, "plugins", "out");
+        return null;
     }
 
     /// <summary>Time inside the plugin as a share of both processes' CPU time (medians over the rounds).</summary>

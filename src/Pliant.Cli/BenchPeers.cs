@@ -54,17 +54,24 @@ internal static class BenchPeers
     /// <summary>The plugin the parent asked for, attached to every connection of this peer.</summary>
     private static Action<QuicConnectionCore>? PeerPlugin() => PluginAttacher(Environment.GetEnvironmentVariable(PluginVariable));
 
-    /// <summary>Loads (and compiles) the plugin at <paramref name="path"/> once; the result attaches it to a connection.</summary>
-    private static Action<QuicConnectionCore>? PluginAttacher(string? path)
+    /// <summary>
+    /// Loads (and compiles) the plugins at <paramref name="paths"/> (comma-separated) once; the result attaches them all
+    /// to a connection.
+    /// </summary>
+    private static Action<QuicConnectionCore>? PluginAttacher(string? paths)
     {
-        if (string.IsNullOrEmpty(path)) return null;
-        var module = Pliant.Plugins.PluginModule.Load(File.ReadAllBytes(path));
+        if (string.IsNullOrEmpty(paths)) return null;
+        var modules = paths.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => Pliant.Plugins.PluginModule.Load(File.ReadAllBytes(p))).ToArray();
         var host = new Pliant.Plugins.PluginHost();
         return core =>
         {
             long t0 = Stopwatch.GetTimestamp();
-            var instance = host.Attach(core, module, Pliant.Plugins.PluginOrigin.Application);
-            PluginUsage.Track(instance, Stopwatch.GetElapsedTime(t0));
+            foreach (var module in modules)
+            {
+                var instance = host.Attach(core, module, Pliant.Plugins.PluginOrigin.Application);
+                PluginUsage.Track(instance, Stopwatch.GetElapsedTime(t0));
+                t0 = Stopwatch.GetTimestamp();
+            }
         };
     }
 
@@ -106,7 +113,7 @@ internal static class BenchPeers
 
     /// <summary>
     /// One configuration of a shared bench process (<c>--listen</c> / <c>--target</c>):
-    /// <c>KEY:CC:PLUGIN</c>, where CC is cubic, newreno or bbr and PLUGIN a .wasm path or empty.
+    /// <c>KEY:CC:PLUGIN</c>, where CC is cubic, newreno or bbr and PLUGIN a .wasm path, several separated by commas, or empty.
     /// </summary>
     internal readonly record struct PeerConfig(string Key, CongestionControlAlgorithm? Cc, Action<QuicConnectionCore>? Plugin)
     {

@@ -28,6 +28,22 @@ internal sealed class CliException(int code, string message) : Exception(message
 
 internal static class CliSupport
 {
+    /// <summary><c>--qlog-format json|binary</c> on get and serve (null when not given: the QLOGFORMAT variable, else json).</summary>
+    public static System.CommandLine.Option<string?> QlogFormatOption()
+    {
+        var option = new System.CommandLine.Option<string?>("--qlog-format")
+        {
+            Description = "Format of --qlog/QLOGDIR traces: json (JSON-SEQ .sqlog, what qvis reads; the default) or binary (.pqlog, a fraction of " +
+                          "the CPU; pliant qlog convert makes the .sqlog); default: the QLOGFORMAT environment variable, else json",
+        };
+        option.AcceptOnlyFromAmong("json", "binary");
+        return option;
+    }
+
+    /// <summary>The format <c>--qlog-format</c> names; null (not given) leaves it to QLOGFORMAT.</summary>
+    public static Pliant.Quic.Diagnostics.QlogFormat? ParseQlogFormat(string? name) =>
+        name is null ? null : Pliant.Quic.Diagnostics.QlogTrace.TryParseFormat(name, out var f) ? f : throw new CliException(ExitCodes.Usage, $"--qlog-format {name}: json or binary");
+
     /// <summary>The built-in congestion controllers as <c>--cc</c> names them.</summary>
     public static readonly string[] CongestionControlNames = ["cubic", "newreno", "bbr"];
 

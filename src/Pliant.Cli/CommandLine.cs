@@ -17,6 +17,7 @@ internal static class CommandLine
         root.Subcommands.Add(RelayCommand.Create());
         root.Subcommands.Add(RouteCommand.Create());
         root.Subcommands.Add(QlogCommand.Create());
+        root.Subcommands.Add(Sim.SimCommand.Create());
         if (root.Parse(args).Errors is { Count: > 0 } usageErrors)
         {
             // Usage errors exit with 2 (pliant get documents 0 ok, 1 transfer, 2 usage, 3 connection).

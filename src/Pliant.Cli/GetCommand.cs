@@ -56,7 +56,8 @@ internal static class GetCommand
                           "about 1200 or more makes it span two or more Initial packets, like large post-quantum key shares",
         };
 
-        var qlog = new Option<string?>("--qlog") { Description = "Write a qlog of the connection (JSON-SEQ, ODCID_client.sqlog) into DIR; default: the QLOGDIR environment variable" };
+        var qlog = new Option<string?>("--qlog") { Description = "Write a qlog of the connection (JSON-SEQ ODCID_client.sqlog, or .pqlog with --qlog-format binary) into DIR; default: the QLOGDIR environment variable" };
+        var qlogFormat = CliSupport.QlogFormatOption();
         var multipath = new Option<bool>("--multipath")
         {
             Description = "Offer multipath QUIC (draft-ietf-quic-multipath-21; the server needs it too, pliant serve --multipath) and open a path " +
@@ -72,7 +73,7 @@ internal static class GetCommand
 
         var cmd = new Command("get", "Download over HTTP/3");
         cmd.Arguments.Add(urls);
-        foreach (var o in new Option[] { output, insecure, pin, ciphers, groups, version, session, keyUpdate, migrate, rebind, quiet, connectTimeout, idleTimeout, connect, padHello, cc, qlog, multipath, bind, scheduler }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { output, insecure, pin, ciphers, groups, version, session, keyUpdate, migrate, rebind, quiet, connectTimeout, idleTimeout, connect, padHello, cc, qlog, qlogFormat, multipath, bind, scheduler }) cmd.Options.Add(o);
         var pluginOptions = PluginCliOptions.AddTo(cmd);
         cmd.SetAction(async (pr, ct) =>
         {
@@ -96,6 +97,7 @@ internal static class GetCommand
                 Connect = pr.GetValue(connect),
                 ClientHelloPadding = pr.GetValue(padHello),
                 QlogDirectory = pr.GetValue(qlog),
+                QlogFormat = CliSupport.ParseQlogFormat(pr.GetValue(qlogFormat)),
                 Multipath = pr.GetValue(multipath),
                 Bind = pr.GetValue(bind),
                 Scheduler = pr.GetValue(scheduler) == "round-robin" ? PathSchedulerKind.RoundRobin : PathSchedulerKind.LowestRtt,
@@ -116,6 +118,9 @@ internal static class GetCommand
 
         /// <summary><c>--qlog</c>: directory for the connection's qlog (null: QLOGDIR, else none).</summary>
         public string? QlogDirectory { get; init; }
+
+        /// <summary><c>--qlog-format</c>: the qlog's format (null: QLOGFORMAT, else JSON-SEQ).</summary>
+        public Pliant.Quic.Diagnostics.QlogFormat? QlogFormat { get; init; }
 
         /// <summary>Plugins to attach, push and trust (<c>--plugin/--push/--trust</c>).</summary>
         public PluginSetup? Plugins { get; init; }
@@ -183,6 +188,7 @@ internal static class GetCommand
                 IdleTimeout = TimeSpan.FromSeconds(o.IdleTimeoutSeconds > 0 ? o.IdleTimeoutSeconds : 30),
                 CongestionControl = o.CongestionControl,
                 QlogDirectory = o.QlogDirectory,
+                QlogFormat = o.QlogFormat,
                 LocalEndPoint = binds.Count > 0 ? binds[0].Local : null,
                 MaxPathId = o.Multipath ? MultipathCli.MaxPathId : null,
                 PathScheduler = o.Scheduler,

@@ -2,18 +2,21 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Pliant.Quic.Diagnostics;
 
 namespace Pliant.Cli;
 
 /// <summary>
 /// <c>pliant qlog summary FILE</c> and <c>pliant qlog plot FILE -o chart.svg</c> (issue 14 item 6): read a JSON-SEQ
-/// qlog (Pliant's or another stack's) record by record. The summary is a table of what happened; the plot is an
+/// qlog (Pliant's or another stack's) record by record, or Pliant's binary .pqlog converted on the fly
+/// (<see cref="QlogBinaryFile"/>); <c>pliant qlog convert FILE</c> writes that conversion to a .sqlog. The summary is a table of what happened; the plot is an
 /// SVG a browser opens with the congestion window and bytes in flight (upper panel) and the smoothed and minimum
 /// RTT (lower panel) over time, from <c>quic:recovery_metrics_updated</c> events.
 /// </summary>
 /// <remarks>
 /// Hostile or broken files: a record that is not JSON, or misses the fields, is counted and skipped; a record
-/// longer than 1 MiB is refused (the file is not a qlog). Memory: the reader holds one record at a time and at
+/// longer than 1 MiB is refused (the file is not a qlog). A binary trace's damaged records are counted and skipped,
+/// a bad header refused, a truncated file read as far as it goes (<see cref="QlogBinaryFile.Convert"/>). Memory: the reader holds one record at a time and at
 /// most <see cref="MaxPoints"/> points per series (halved by dropping every other point when full).
 /// </remarks>
 internal static class QlogCommand
@@ -24,19 +27,26 @@ internal static class QlogCommand
 
     public static Command Create()
     {
-        var cmd = new Command("qlog", "Read qlog files (JSON-SEQ .sqlog, as QLOGDIR / --qlog write them)");
-        var file = new Argument<string>("FILE") { Description = "The .sqlog file" };
+        var cmd = new Command("qlog", "Read qlog files (JSON-SEQ .sqlog or binary .pqlog, as QLOGDIR / --qlog write them)");
+        var file = new Argument<string>("FILE") { Description = "The .sqlog or .pqlog file" };
         var summary = new Command("summary", "What the trace shows: packets, bytes, losses, RTT and window, events by name");
         summary.Arguments.Add(file);
         summary.SetAction(pr => Run(() => Summary(pr.GetValue(file)!)));
-        var file2 = new Argument<string>("FILE") { Description = "The .sqlog file" };
+        var file2 = new Argument<string>("FILE") { Description = "The .sqlog or .pqlog file" };
         var output = new Option<string>("--output", "-o") { Description = "The SVG file to write", Required = true };
         var plot = new Command("plot", "An SVG chart: congestion window and bytes in flight, smoothed and minimum RTT, over time");
         plot.Arguments.Add(file2);
         plot.Options.Add(output);
         plot.SetAction(pr => Run(() => Plot(pr.GetValue(file2)!, pr.GetValue(output)!)));
+        var file3 = new Argument<string>("FILE") { Description = "The .pqlog file (--qlog-format binary)" };
+        var output3 = new Option<string?>("--output", "-o") { Description = "The .sqlog to write (default: FILE with .sqlog for .pqlog)" };
+        var convert = new Command("convert", "Convert a binary trace (.pqlog) into the JSON-SEQ .sqlog the json format writes (what qvis reads)");
+        convert.Arguments.Add(file3);
+        convert.Options.Add(output3);
+        convert.SetAction(pr => Run(() => Convert(pr.GetValue(file3)!, pr.GetValue(output3))));
         cmd.Subcommands.Add(summary);
         cmd.Subcommands.Add(plot);
+        cmd.Subcommands.Add(convert);
         return cmd;
     }
 
@@ -63,6 +73,7 @@ internal static class QlogCommand
         public readonly SortedDictionary<string, int> Events = new(StringComparer.Ordinal);
         public readonly Series Cwnd = new(), InFlight = new(), SmoothedRtt = new(), MinRtt = new();
         public string? CloseReason;
+        public string? Problem; // why a binary trace's conversion stopped early
     }
 
     /// <summary>Points (time ms, value) kept within <see cref="MaxPoints"/>.</summary>
@@ -86,25 +97,124 @@ internal static class QlogCommand
     {
         var trace = new Trace();
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 64 * 1024);
-        var record = new MemoryStream();
-        int b;
-        bool any = false;
-        while ((b = stream.ReadByte()) >= 0)
+        var splitter = new RecordSplitter(trace, path);
+        if (IsBinary(stream))
         {
-            if (b == 0x1E)
-            {
-                if (any) Parse(trace, record);
-                record.SetLength(0);
-                any = true;
-                continue;
-            }
-            if (!any) throw new CliException(ExitCodes.Usage, $"{path}: not a JSON-SEQ qlog (it does not start with a record separator)");
-            if (record.Length >= MaxRecordBytes) throw new CliException(ExitCodes.Usage, $"{path}: a record longer than 1 MiB: not a qlog");
-            record.WriteByte((byte)b);
+            // A binary trace: converted on the fly, its text parsed as it comes (one record in memory at a time).
+            var result = ConvertBinary(stream, splitter, path);
+            trace.Malformed += (int)Math.Min(int.MaxValue, result.Skipped);
+            trace.Problem = result.Problem;
         }
-        if (any) Parse(trace, record);
+        else
+        {
+            var buffer = new byte[64 * 1024];
+            int n;
+            while ((n = stream.Read(buffer)) > 0) splitter.Write(buffer.AsSpan(0, n));
+        }
+        splitter.Finish();
         if (trace.Records == 0) throw new CliException(ExitCodes.Usage, $"{path}: no qlog records");
         return trace;
+    }
+
+    /// <summary>Whether the file starts with the binary qlog magic (the stream is left at its start).</summary>
+    private static bool IsBinary(Stream stream)
+    {
+        Span<byte> start = stackalloc byte[8];
+        int n = stream.ReadAtLeast(start, start.Length, throwOnEndOfStream: false);
+        stream.Position = 0;
+        return QlogBinaryFile.IsBinary(start[..n]);
+    }
+
+    private static QlogConversion ConvertBinary(Stream input, Stream output, string path)
+    {
+        try
+        {
+            return QlogBinaryFile.Convert(input, output);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new CliException(ExitCodes.Usage, $"{path}: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Cuts JSON-SEQ text (RFC 7464) into records as it arrives and parses each; a write-only stream so the binary
+    /// conversion can write into it.
+    /// </summary>
+    private sealed class RecordSplitter(Trace trace, string path) : Stream
+    {
+        private readonly MemoryStream _record = new();
+        private bool _any;
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            foreach (byte b in buffer)
+            {
+                if (b == 0x1E)
+                {
+                    if (_any) Parse(trace, _record);
+                    _record.SetLength(0);
+                    _any = true;
+                    continue;
+                }
+                if (!_any) throw new CliException(ExitCodes.Usage, $"{path}: not a JSON-SEQ qlog (it does not start with a record separator)");
+                if (_record.Length >= MaxRecordBytes) throw new CliException(ExitCodes.Usage, $"{path}: a record longer than 1 MiB: not a qlog");
+                _record.WriteByte(b);
+            }
+        }
+
+        public void Finish()
+        {
+            if (_any) Parse(trace, _record);
+            _any = false;
+        }
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+
+    /// <summary>
+    /// <c>pliant qlog convert FILE [-o OUT]</c>: a binary trace (.pqlog) as the JSON-SEQ .sqlog the JSON mode writes.
+    /// A damaged file converts as far as it can be read, with a warning and exit code 1.
+    /// </summary>
+    private static int Convert(string path, string? output)
+    {
+        output ??= path.EndsWith(QlogBinaryFile.Extension, StringComparison.OrdinalIgnoreCase)
+            ? path[..^QlogBinaryFile.Extension.Length] + ".sqlog"
+            : path + ".sqlog";
+        if (Path.GetFullPath(output) == Path.GetFullPath(path)) throw new CliException(ExitCodes.Usage, $"{output}: the output would overwrite the input");
+        using var input = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 64 * 1024);
+        if (!IsBinary(input)) throw new CliException(ExitCodes.Usage, $"{path}: not a Pliant binary qlog (.pqlog): the magic is missing");
+        QlogConversion result;
+        string temp = output + ".part";
+        using (var sqlog = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 256 * 1024))
+        {
+            try
+            {
+                result = ConvertBinary(input, sqlog, path);
+            }
+            catch
+            {
+                sqlog.Dispose();
+                File.Delete(temp);
+                throw;
+            }
+        }
+        File.Move(temp, output, overwrite: true);
+        Console.WriteLine($"pliant qlog: wrote {output} ({result.Records} records)");
+        if (result.Skipped == 0 && result.Problem is null) return ExitCodes.Ok;
+        Console.Error.WriteLine($"pliant qlog: {path}: " +
+            (result.Skipped > 0 ? $"{result.Skipped} damaged records skipped" : "") +
+            (result.Skipped > 0 && result.Problem is not null ? "; " : "") + (result.Problem is null ? "" : "stopped early: " + result.Problem));
+        return ExitCodes.TransferError;
     }
 
     private static void Parse(Trace trace, MemoryStream record)
@@ -163,6 +273,7 @@ internal static class QlogCommand
         var t = Read(path);
         Console.WriteLine($"{Path.GetFileName(path)}: {t.VantagePoint} trace, group {t.Group}, {t.Records} records" +
                           (t.Malformed > 0 ? $" ({t.Malformed} malformed, skipped)" : ""));
+        if (t.Problem is not null) Console.WriteLine($"  (the binary trace stopped early: {t.Problem})");
         Row("duration ms", t.LastTimeMs.ToString("0.0", Inv));
         Row("packets sent / received / lost", $"{t.PacketsSent} / {t.PacketsReceived} / {t.PacketsLost}");
         Row("bytes sent / received", $"{t.BytesSent} / {t.BytesReceived}");

@@ -39,8 +39,14 @@ internal static class RouteCommand
         var maxFlows = new Option<int>("--max-flows") { Description = "Most client flows to foreign backends at once (one socket each); more new ones are refused", DefaultValueFactory = _ => 4096 };
         var health = new Option<double>("--health-interval") { Description = "Seconds between health probes of each backend (0: no probes); a backend silent for 3 probes gets no new connections", DefaultValueFactory = _ => 1 };
 
+        var qlog = new Option<string?>("--qlog")
+        {
+            Description = "Write a qlog of each client connection's first flight as the router saw it (its Initials, and the backend and rule " +
+                          "chosen) into DIR, ODCID_router.sqlog (docs/qlog.md); default: the QLOGDIR environment variable",
+        };
+        var qlogFormat = CliSupport.QlogFormatOption();
         var cmd = new Command("route", "Route QUIC from one UDP port to several servers by SNI/ALPN and connection ID (QUIC-LB), without per-connection state for Pliant backends");
-        foreach (var o in new Option[] { listen, backend, alpn, dflt, lbConfig, upstream, stats, statsInterval, maxFlows, health }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { listen, backend, alpn, dflt, lbConfig, upstream, stats, statsInterval, maxFlows, health, qlog, qlogFormat }) cmd.Options.Add(o);
         cmd.SetAction(async (pr, ct) =>
         {
             RouterHostOptions hostOptions;
@@ -66,6 +72,12 @@ internal static class RouteCommand
                 if (healthSeconds < 0) throw new CliException(ExitCodes.Usage, "--health-interval must not be negative");
                 var limits = new RouterLimits { ProbeInterval = TimeSpan.FromSeconds(healthSeconds) };
                 router = RouteSetup.Build(rules, lb, limits, out description);
+                if ((pr.GetValue(qlog) ?? Pliant.Quic.Diagnostics.QlogTrace.DirectoryFromEnvironment()) is { } qlogDirectory)
+                {
+                    router.FirstFlightObserver = new FirstFlightQlog(qlogDirectory,
+                        CliSupport.ParseQlogFormat(pr.GetValue(qlogFormat)) ?? Pliant.Quic.Diagnostics.QlogTrace.FormatFromEnvironment(),
+                        limits.MaxPendingFlights);
+                }
                 hostOptions = new RouterHostOptions
                 {
                     Listen = CliSupport.ParseEndPoint(pr.GetValue(listen)!, 4433),
@@ -119,6 +131,7 @@ internal static class RouteCommand
             Console.WriteLine(host.StatsLine());
             if (host.FirstFault is { } fault) Console.Error.WriteLine($"pliant route: {host.Faults} internal error(s), first: {fault}");
         }
+        (router.FirstFlightObserver as IDisposable)?.Dispose(); // traces of flights still pending end here
         return ExitCodes.Ok;
     }
 }

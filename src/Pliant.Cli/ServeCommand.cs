@@ -8,6 +8,7 @@ using Pliant.Http3;
 using Pliant.Http3.Server;
 using Pliant.Net;
 using Pliant.Quic.Connection;
+using Pliant.Quic.Tls;
 
 namespace Pliant.Cli;
 
@@ -49,7 +50,8 @@ internal static class ServeCommand
         var lbConfig = new Option<string?>("--lb-config") { Description = "QUIC-LB file (the one pliant route uses): issue connection IDs with this server's ID in them, so a load balancer routes every packet here" };
         var serverId = new Option<string?>("--server-id") { Description = "This server's QUIC-LB server ID (hex; shorter than the configured length: a host prefix). Default: the --lb-config server whose address is --listen" };
         var configId = new Option<int?>("--config-id") { Description = "Which configuration of --lb-config (needed when it has several)" };
-        var qlog = new Option<string?>("--qlog") { Description = "Write a qlog of every connection (JSON-SEQ, ODCID_server.sqlog) into DIR; default: the QLOGDIR environment variable" };
+        var qlog = new Option<string?>("--qlog") { Description = "Write a qlog of every connection (JSON-SEQ ODCID_server.sqlog, or .pqlog with --qlog-format binary) into DIR; default: the QLOGDIR environment variable" };
+        var qlogFormat = CliSupport.QlogFormatOption();
         var keyFile = new Option<string?>("--key-file")
         {
             Description = "Session-ticket, address-token and stateless-reset keys from FILE (created owner-only with random keys if missing; " +
@@ -75,7 +77,7 @@ internal static class ServeCommand
 
         var cmd = new Command("serve", "Serve files over HTTP/3. " + SafeDefaults());
         cmd.Arguments.Add(dir);
-        foreach (var o in new Option[] { listen, cert, key, retry, noEarlyData, cc, quiet, idleTimeout, threads, behindRouter, lbConfig, serverId, configId, qlog, keyFile, reusePort, runDir, drainTimeout, multipath }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { listen, cert, key, retry, noEarlyData, cc, quiet, idleTimeout, threads, behindRouter, lbConfig, serverId, configId, qlog, qlogFormat, keyFile, reusePort, runDir, drainTimeout, multipath }) cmd.Options.Add(o);
         var pluginOptions = PluginCliOptions.AddTo(cmd);
         cmd.SetAction(async (pr, ct) =>
         {
@@ -89,7 +91,7 @@ internal static class ServeCommand
                     throw new CliException(ExitCodes.Usage, "--run-dir and --drain-timeout go with --reuseport");
                 return await RunAsync(pr.GetValue(dir)!, pr.GetValue(listen)!, pr.GetValue(cert), pr.GetValue(key), pr.GetValue(retry), !pr.GetValue(noEarlyData),
                     pr.GetValue(cc)!, pr.GetValue(quiet), TimeSpan.FromSeconds(Math.Max(1, pr.GetValue(idleTimeout))), plugins, routing,
-                    ServeThreads(pr.GetValue(threads), routing, restart.ReusePort), pr.GetValue(qlog), pr.GetValue(multipath), restart, ct).ConfigureAwait(false);
+                    ServeThreads(pr.GetValue(threads), routing, restart.ReusePort), (pr.GetValue(qlog), CliSupport.ParseQlogFormat(pr.GetValue(qlogFormat))), pr.GetValue(multipath), restart, ct).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -136,7 +138,7 @@ internal static class ServeCommand
     }
 
     private static async Task<int> RunAsync(string root, string listen, string? certPath, string? keyPath, bool retry, bool earlyData, string cc, bool quiet,
-        TimeSpan idleTimeout, PluginSetup plugins, Route.ServeRouting routing, int threads, string? qlogDirectory, bool multipath, Route.ServeRestart restart, CancellationToken ct)
+        TimeSpan idleTimeout, PluginSetup plugins, Route.ServeRouting routing, int threads, (string? Directory, Pliant.Quic.Diagnostics.QlogFormat? Format) qlog, bool multipath, Route.ServeRestart restart, CancellationToken ct)
     {
         if (threads > 1 && !restart.ReusePort && (routing.BehindRouter is not null || routing.Generator is not null))
             throw new CliException(ExitCodes.Usage, "--threads above 1 picks its own connection IDs: not with --behind-router or --lb-config");
@@ -158,6 +160,7 @@ internal static class ServeCommand
         });
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => { ctx.Cancel = true; stop.Cancel(); });
 
+        var ticketKey = keys?.TicketKey ?? RandomNumberGenerator.GetBytes(32);
         var options = new QuicListenerOptions
         {
             ListenEndPoint = endPoint,
@@ -165,7 +168,7 @@ internal static class ServeCommand
             ServerCertificate = certificate,
             ServerCertificateChain = certPath is null ? null : CliSupport.LoadChain(certPath),
             RequireRetry = retry,
-            TicketKey = keys?.TicketKey ?? RandomNumberGenerator.GetBytes(32),
+            TicketKey = ticketKey,
             StaticKey = keys?.StaticKey,
             EnableEarlyData = earlyData,
             ForwardedBy = routing.BehindRouter,
@@ -175,7 +178,8 @@ internal static class ServeCommand
             {
                 CongestionControl = CliSupport.ParseCongestionControl(cc) ?? CongestionControlAlgorithm.Cubic,
                 IdleTimeout = idleTimeout,
-                QlogDirectory = qlogDirectory,
+                QlogDirectory = qlog.Directory,
+                QlogFormat = qlog.Format,
                 MaxPathId = multipath ? MultipathCli.MaxPathId : null,
                 ExtraTransportParameters = plugins.TransportParameters,
                 ConfigureCore = plugins.IsEmpty ? null : core => plugins.AttachTo(core),
@@ -218,6 +222,8 @@ internal static class ServeCommand
             using var accepting = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
             var loops = new Task<int>[listener.DriverCount];
             for (int i = 0; i < loops.Length; i++) loops[i] = AcceptLoopAsync();
+            // A draining generation takes no 0-RTT: its successor shares the ticket key but records in its own register.
+            using var noEarlyDataWhenDraining = drain.Token.Register(() => ZeroRttAntiReplay.ForTicketKey(ticketKey).StopAccepting());
             var draining = group is null ? Task.CompletedTask : DrainAsync(group, connections, accepting, stop, drain.Token, restart.DrainTimeout, quiet);
             int exit = ExitCodes.Ok;
             foreach (int code in await Task.WhenAll(loops).ConfigureAwait(false))
@@ -259,7 +265,7 @@ internal static class ServeCommand
                             var remote = conn.RemoteEndPoint;
                             conn.PluginEvent += (_, e) => Console.WriteLine($"pliant serve: {remote} plugin {e.PluginId}: {e.Message}");
                         }
-                        var served = ServeConnectionAsync(conn, handler, quiet, stop.Token);
+                        var served = ServeConnectionAsync(conn, handler, quiet, drain.Token, stop.Token);
                         if (served.IsCompleted) continue;
                         connections.TryAdd(served, 0);
                         _ = served.ContinueWith(static (t, c) => ((System.Collections.Concurrent.ConcurrentDictionary<Task, byte>)c!).TryRemove(t, out _),
@@ -328,7 +334,12 @@ internal static class ServeCommand
         stop.Cancel();
     }
 
-    private static async Task ServeConnectionAsync(QuicConnection conn, StaticFileHandler files, bool quiet, CancellationToken ct)
+    /// <summary>
+    /// Serves one connection's requests until it closes or <paramref name="ct"/> (stop) fires. <paramref name="goAway"/>
+    /// (--reuseport drain) shuts it down gracefully: GOAWAY, requests in progress finish and are acknowledged, then
+    /// H3_NO_ERROR; so clients move to the newest generation instead of holding this process up to the drain timeout.
+    /// </summary>
+    private static async Task ServeConnectionAsync(QuicConnection conn, StaticFileHandler files, bool quiet, CancellationToken goAway, CancellationToken ct)
     {
         var remote = conn.RemoteEndPoint;
         try
@@ -360,6 +371,11 @@ internal static class ServeCommand
                     }
                 }, H3Options);
                 using var reg = ct.Register(() => _ = server.ShutdownAsync(CancellationToken.None));
+                using var drainReg = goAway.Register(() =>
+                {
+                    if (!quiet) Console.WriteLine($"{remote} draining: GOAWAY, closing once its requests are answered and acknowledged");
+                    _ = server.ShutdownAsync(ct);
+                });
                 try
                 {
                     await server.RunAsync(ct).ConfigureAwait(false);

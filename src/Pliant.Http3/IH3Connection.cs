@@ -20,5 +20,12 @@ public interface IH3Connection
     /// data. Already complete by default (a transport without 0-RTT).
     /// </summary>
     Task HandshakeCompleted => Task.CompletedTask;
+
+    /// <summary>
+    /// Completes once the peer has acknowledged everything written on every stream so far, or the connection has
+    /// closed: a graceful shutdown waits for it before <see cref="Abort"/> (which discards unacknowledged data).
+    /// Complete at once by default (a transport that delivers what it was given before it closes).
+    /// </summary>
+    Task WaitForSendsAcknowledgedAsync(CancellationToken ct) => Task.CompletedTask;
 }
 

@@ -348,6 +348,23 @@ public sealed partial class QuicConnection : IAsyncDisposable, IConnectionCoreOw
     }
 
     /// <summary>
+    /// Completes once the peer has acknowledged everything written on every stream so far (and each end of stream),
+    /// or the connection has closed: the step before a graceful close, since <see cref="CloseAsync"/> discards data
+    /// still unacknowledged. Checks every 10 ms; bound the wait with <paramref name="cancellationToken"/>.
+    /// </summary>
+    public async Task WaitForSendsAcknowledgedAsync(CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            lock (_driver.SyncRoot)
+            {
+                if (_closeRequested || _closeException is not null || Core.IsClosed || Core.StreamSendsAcknowledged) return;
+            }
+            await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
     /// Closes the connection with an application error code (CONNECTION_CLOSE 0x1d); pending
     /// operations fail with <see cref="QuicError.OperationAborted"/>. Completes once the close was sent.
     /// </summary>

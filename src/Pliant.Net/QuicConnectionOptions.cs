@@ -71,6 +71,14 @@ public abstract class QuicConnectionOptions
     /// </summary>
     public string? QlogDirectory { get; set; }
 
+    /// <summary>
+    /// The qlog's format: <see cref="Pliant.Quic.Diagnostics.QlogFormat.JsonSeq"/> (<c>.sqlog</c>, what qvis reads) or
+    /// <see cref="Pliant.Quic.Diagnostics.QlogFormat.Binary"/> (<c>.pqlog</c>, a fraction of the cost while the
+    /// connection runs; <c>pliant qlog convert</c> makes the <c>.sqlog</c>). Null (default): the <c>QLOGFORMAT</c>
+    /// environment variable (<c>json</c> or <c>binary</c>) if set, else JSON-SEQ.
+    /// </summary>
+    public Pliant.Quic.Diagnostics.QlogFormat? QlogFormat { get; set; }
+
     /// <summary>Transport parameters to send beyond RFC 9000's (ids the core does not define), e.g. plugin advertisements.</summary>
     public IReadOnlyList<(ulong Id, byte[] Value)> ExtraTransportParameters { get; set; } = [];
 

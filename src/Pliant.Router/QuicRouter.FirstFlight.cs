@@ -30,6 +30,8 @@ public sealed partial class QuicRouter
             }
             _pending.TryPeek(dcid, out var pending);
             var verdict = OpenInitials(datagram, h);
+            if (verdict == InitialVerdict.ClientHello || (pending is not null && verdict == InitialVerdict.NoClientHello))
+                FirstFlightObserver?.InitialReceived(dcid.Span, h, datagram.Length, client);
             if (verdict == InitialVerdict.ClientHello) return OnFirstFlightData(nowUs, datagram, dcid, client, ecn, h.Version, pending);
             if (pending is not null && verdict == InitialVerdict.NoClientHello) return HoldInPending(pending, dcid, datagram, client, ecn);
         }
@@ -100,7 +102,7 @@ public sealed partial class QuicRouter
         _pendingBytes += datagram.Length;
         while (_pendingBytes > _limits.MaxPendingBytes && _pending.TryTakeOldest(out var oldDcid, out var old))
         {
-            DropFlight(old);
+            DropFlight(oldDcid, old);
             if (oldDcid == dcid) return RouteResult.Hold; // this very flight was the oldest: its datagrams are counted as dropped
         }
         return RouteResult.Hold;
@@ -115,10 +117,11 @@ public sealed partial class QuicRouter
             _pendingBytes -= flight.Bytes;
         }
         var hello = ClientHelloInfo.TryParse(flight.Assembly.Hello);
-        if (hello is null) return DropHeldAnd(flight, DropReason.BadClientHello);
+        if (hello is null) return DropHeldAnd(dcid, flight, DropReason.BadClientHello);
         if (hello.ServerName is null) Statistics.CountNoSni();
-        var backend = _rules.Select(hello, Hash(dcid.Span), out _);
-        if (backend is null) return DropHeldAnd(flight, DropReason.NoBackend);
+        var backend = _rules.Select(hello, Hash(dcid.Span), out var rule);
+        if (backend is null) return DropHeldAnd(dcid, flight, DropReason.NoBackend);
+        FirstFlightObserver?.Routed(dcid.Span, backend, rule, hello.ServerName, hello.ApplicationProtocols);
         backend.CountConnection();
         Statistics.CountHello();
         RememberFirstFlight(nowUs, dcid, backend, client);
@@ -137,25 +140,27 @@ public sealed partial class QuicRouter
             _pending.Remove(dcid);
             _pendingBytes -= flight.Bytes;
         }
-        return DropHeldAnd(flight, reason);
+        return DropHeldAnd(dcid, flight, reason);
     }
 
     /// <summary>Drops the flight's held datagrams and the current one, all under <paramref name="reason"/>.</summary>
-    private RouteResult DropHeldAnd(PendingFlight flight, DropReason reason)
+    private RouteResult DropHeldAnd(ConnectionId dcid, PendingFlight flight, DropReason reason)
     {
+        FirstFlightObserver?.Dropped(dcid.Span, reason);
         for (int i = 0; i < flight.Held.Count; i++) Statistics.Drop(reason);
         flight.Held.Clear();
         return Drop(reason);
     }
 
-    private void DropFlight(PendingFlight flight)
+    private void DropFlight(ConnectionId dcid, PendingFlight flight)
     {
+        FirstFlightObserver?.Dropped(dcid.Span, DropReason.FlightExpired);
         _pendingBytes -= flight.Bytes;
         for (int i = 0; i < flight.Held.Count; i++) Statistics.Drop(DropReason.FlightExpired);
         flight.Held.Clear();
     }
 
-    private void OnPendingEvicted(ConnectionId dcid, PendingFlight flight) => DropFlight(flight);
+    private void OnPendingEvicted(ConnectionId dcid, PendingFlight flight) => DropFlight(dcid, flight);
 
     private RouteResult RouteZeroRtt(long nowUs, ReadOnlySpan<byte> datagram, in PacketHeader h, IPEndPoint client, EcnCodepoint ecn)
     {

@@ -33,7 +33,7 @@ public sealed partial class QuicRouter
         lock (_lock)
         {
             _firstFlights.Expire(nowUs, (long)_limits.FirstFlightTimeout.TotalMicroseconds, OnFirstFlightEvicted);
-            _pending.Expire(nowUs, (long)_limits.PendingTimeout.TotalMicroseconds, (_, flight) => DropFlight(flight));
+            _pending.Expire(nowUs, (long)_limits.PendingTimeout.TotalMicroseconds, (dcid, flight) => DropFlight(dcid, flight));
             _learned.Expire(nowUs, (long)_limits.LearnedIdTimeout.TotalMicroseconds);
         }
     }

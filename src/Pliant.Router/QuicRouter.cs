@@ -121,6 +121,12 @@ public sealed partial class QuicRouter
         for (int i = 0; i < _probes.Length; i++) _probes[i] = new ProbeState();
     }
 
+    /// <summary>
+    /// Told about each first flight whose Initial opened: its Initials, then how it was routed or why it was dropped
+    /// (<see cref="FirstFlightQlog"/> writes them as qlog); null (default) tells nobody. Set before traffic flows.
+    /// </summary>
+    public IFirstFlightObserver? FirstFlightObserver { get; set; }
+
     /// <summary>Counters (the host adds its own: datagrams to and from clients, flows, send failures).</summary>
     public RouterStatistics Statistics { get; } = new();
 

@@ -201,6 +201,26 @@ public sealed class EndToEndTests
     }
 
     [Fact]
+    public async Task ARequestArrivingInTheGoAwayGracePeriodIsServed()
+    {
+        // RFC 9114 §5.2: the first GOAWAY carries the largest request id, so a request the client had already sent is
+        // served; only the final GOAWAY, a grace period later, names the first id the server will not process.
+        var (c, s) = InMemoryConnection.CreatePair();
+        var server = new Http3ServerConnection(s, (req, resp, ct) => resp.WriteAsync("late"u8.ToArray(), ct).AsTask(),
+            new Http3ServerOptions { GoAwayGracePeriod = TimeSpan.FromSeconds(30) });
+        _ = Task.Run(() => server.RunAsync());
+        var shutdown = server.ShutdownAsync();
+        var st = (InMemoryStream)await c.OpenStreamAsync(true, default);
+        await st.WriteAsync(Headers((":method", "GET"), (":scheme", "https"), (":authority", "a"), (":path", "/")));
+        st.CompleteWrites();
+        var response = await ReadAllAsync(st).WaitAsync(s_timeout);
+        Assert.NotEmpty(response); // HEADERS and DATA, not a reset
+        Assert.False(shutdown.IsCompleted);
+        Assert.False(s.Aborted.Task.IsCompleted);
+        server.Close();
+    }
+
+    [Fact]
     public async Task RequestsAfterGoAwayAreRejected()
     {
         var p = await StartAsync((req, resp, ct) => Task.CompletedTask);

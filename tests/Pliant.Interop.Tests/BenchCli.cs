@@ -61,6 +61,31 @@ public sealed class BenchCli
     }
 
     /// <summary>
+    /// <c>pliant bench --components</c> (issue 15's NOMS'25 table) end to end, small: all-native, each component in
+    /// WASM, all at once — every configuration in every round, calls into plugins only where they are attached, a
+    /// goal line per row. The verdicts are not judged here (timing).
+    /// </summary>
+    [Fact]
+    public async Task ComponentsPrintsARowAndAGoalPerComponent()
+    {
+        var c = InteropCase.Create(nameof(BenchCli));
+        using var bench = await PliantCli.RunAsync("pliant-bench-components", c.Dir, TimeSpan.FromMinutes(4),
+            "bench", "--components", "--plugins", PluginsOut(), "--size", "8", "--runs", "2", "--warmup", "4", "--timeout", "120");
+        var output = bench.ReadStdout();
+        Assert.True(bench.ExitCode == 0, bench.Tail(60));
+        var rounds = output.Split('\n').Where(l => l.StartsWith("round=", StringComparison.Ordinal) && l.Contains(" config=", StringComparison.Ordinal)).ToList();
+        foreach (var key in new[] { "native", "cc", "ack", "monitoring", "all" })
+        {
+            var mine = rounds.Where(l => l.Contains($" config={key} ", StringComparison.Ordinal)).ToList();
+            Assert.Equal(2, mine.Count);
+            Assert.All(mine, l => Assert.True(key == "native" == l.Contains(" plugin_calls_per_gib=0 ", StringComparison.Ordinal), l));
+        }
+        Assert.Equal(3, output.Split('\n').Count(l => l.StartsWith("target one component in WASM (", StringComparison.Ordinal) && l.Contains("goodput loss <= 10 %", StringComparison.Ordinal)));
+        Assert.Contains("target all components in WASM (all at once) goodput loss <= 25 %", output);
+        Assert.DoesNotContain("failed", output);
+    }
+
+    /// <summary>
     /// <c>pliant bench --connections</c> end to end, small: pliant serve and gtlsserver against the same load
     /// generator, short and idle connections, the side-by-side table and the goal lines. Figures not judged.
     /// </summary>

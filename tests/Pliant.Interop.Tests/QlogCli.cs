@@ -29,33 +29,41 @@ public sealed class QlogCli
         var serverLog = Assert.Single(Directory.GetFiles(serverDir, "*_server.sqlog"));
         // One connection, seen from both sides: the same original DCID names both files.
         Assert.Equal(Path.GetFileName(clientLog).Split('_')[0], Path.GetFileName(serverLog).Split('_')[0]);
-        foreach (var log in new[] { clientLog, serverLog })
-        {
-            byte[] bytes = File.ReadAllBytes(log);
-            var records = System.Text.Encoding.UTF8.GetString(bytes).Split('\u001e', StringSplitOptions.RemoveEmptyEntries);
-            Assert.True(records.Length > 10, $"{log}: {records.Length} records");
-            using (var header = JsonDocument.Parse(records[0]))
-                Assert.Equal("urn:ietf:params:qlog:file:sequential", header.RootElement.GetProperty("file_schema").GetString());
-            int sent = 0;
-            var names = new HashSet<string>();
-            foreach (var r in records.Skip(1))
-            {
-                Assert.EndsWith("\n", r, StringComparison.Ordinal); // RFC 7464: each record ends with a line feed
-                using var doc = JsonDocument.Parse(r);
-                var e = doc.RootElement;
-                _ = e.GetProperty("time").GetDouble();
-                Assert.Equal(JsonValueKind.Object, e.GetProperty("data").ValueKind);
-                if (e.GetProperty("name").GetString() == "quic:packet_sent") sent++;
-                names.Add(e.GetProperty("name").GetString()!);
-            }
-            Assert.True(sent > 0, log);
-            // Both processes exited normally (the client when done, the server stopped): the writer thread had
-            // written everything, to the close.
-            Assert.Contains("quic:connection_closed", names);
-        }
+        // Both processes exited normally (the client when done, the server stopped): the writer thread had written
+        // everything, to the close.
+        foreach (var log in new[] { clientLog, serverLog }) CheckJsonSeq(log);
         c.AssertDownloaded(files, null, get, server);
 
         // pliant qlog summary and plot read it back (issue 14 item 6).
+        await SummaryAndPlotAsync(c, serverLog, clientLog);
+    }
+
+    /// <summary>
+    /// A JSON-SEQ trace: the header record, then events that each end with LF (RFC 7464), parse, and have a time and
+    /// a data object; packets were sent, and the trace runs to the close.
+    /// </summary>
+    private static void CheckJsonSeq(string log)
+    {
+        var records = System.Text.Encoding.UTF8.GetString(File.ReadAllBytes(log)).Split('\u001e', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(records.Length > 10, $"{log}: {records.Length} records");
+        using (var header = JsonDocument.Parse(records[0]))
+            Assert.Equal("urn:ietf:params:qlog:file:sequential", header.RootElement.GetProperty("file_schema").GetString());
+        var names = new HashSet<string>();
+        foreach (var r in records.Skip(1))
+        {
+            Assert.EndsWith("\n", r, StringComparison.Ordinal);
+            using var doc = JsonDocument.Parse(r);
+            _ = doc.RootElement.GetProperty("time").GetDouble();
+            Assert.Equal(JsonValueKind.Object, doc.RootElement.GetProperty("data").ValueKind);
+            names.Add(doc.RootElement.GetProperty("name").GetString()!);
+        }
+        Assert.Contains("quic:packet_sent", names);
+        Assert.Contains("quic:connection_closed", names);
+    }
+
+    /// <summary><c>pliant qlog summary</c> of the server's trace and <c>plot</c> of the client's: a table, and a well-formed chart.</summary>
+    private static async Task SummaryAndPlotAsync(InteropCase c, string serverLog, string clientLog)
+    {
         using (var summary = await PliantCli.RunAsync("qlog-summary", c.Dir, InteropCase.Timeout, "qlog", "summary", serverLog))
         {
             Assert.True(summary.ExitCode == 0, summary.Tail());
@@ -67,6 +75,52 @@ public sealed class QlogCli
             Assert.True(plot.ExitCode == 0, plot.Tail());
         var chart = System.Xml.Linq.XDocument.Load(svg); // well-formed
         Assert.True(chart.Descendants().Count(e => e.Name.LocalName == "polyline") >= 2);
+    }
+
+    [Fact]
+    public async Task BinaryFormatConvertsToJsonSeq_AndSummaryReadsIt()
+    {
+        // --qlog-format binary on serve, QLOGFORMAT=binary for get: .pqlog files; pliant qlog convert makes the
+        // .sqlog (every record parses), summary and plot read the .pqlog directly.
+        var c = InteropCase.Create(nameof(QlogCli) + "Binary");
+        var files = c.AddFiles(1, 200_000, 72);
+        string clientDir = Path.Combine(c.Dir, "qlog-client"), serverDir = Path.Combine(c.Dir, "qlog-server");
+        using var server = await PliantCli.StartServerAsync(c.Dir, c.Port, c.Cert, c.Htdocs, "--qlog", serverDir, "--qlog-format", "binary");
+        using var get = await PliantCli.RunWithEnvironmentAsync("pliant-get", c.Dir, InteropCase.Timeout,
+            new Dictionary<string, string> { ["QLOGDIR"] = clientDir, ["QLOGFORMAT"] = "binary" },
+            ["get", c.Url(files[0]), "-o", Path.Combine(c.Downloads, files[0]), "--pin", c.Cert.Sha256Hex]);
+        Assert.True(get.ExitCode == 0, get.Tail());
+        await server.StopAsync();
+        c.AssertDownloaded(files, null, get, server);
+
+        var clientLog = Assert.Single(Directory.GetFiles(clientDir, "*_client.pqlog"));
+        var serverLog = Assert.Single(Directory.GetFiles(serverDir, "*_server.pqlog"));
+        Assert.Empty(Directory.GetFiles(serverDir, "*.sqlog"));
+        string converted = Path.Combine(c.Dir, "server.sqlog");
+        using (var convert = await PliantCli.RunAsync("qlog-convert", c.Dir, InteropCase.Timeout, "qlog", "convert", serverLog, "-o", converted))
+            Assert.True(convert.ExitCode == 0, convert.Tail());
+        CheckJsonSeq(converted);
+        // Without -o: next to the input, .pqlog becoming .sqlog.
+        using (var convert = await PliantCli.RunAsync("qlog-convert2", c.Dir, InteropCase.Timeout, "qlog", "convert", clientLog))
+            Assert.True(convert.ExitCode == 0, convert.Tail());
+        Assert.True(File.Exists(Path.ChangeExtension(clientLog, ".sqlog")));
+
+        await SummaryAndPlotAsync(c, serverLog, clientLog); // the .pqlog files themselves
+
+        // Damaged binary files: refused with exit code 2, or converted as far as they go with exit code 1.
+        string junk = Path.Combine(c.Dir, "junk.pqlog"), cut = Path.Combine(c.Dir, "cut.pqlog");
+        File.WriteAllBytes(junk, [0x89, (byte)'P', (byte)'Q', (byte)'L', (byte)'O', (byte)'G', 0x0D, 0x0A, 9, 0, 11, 0]);
+        File.WriteAllBytes(cut, File.ReadAllBytes(serverLog)[..5000]);
+        using (var bad = await PliantCli.RunAsync("qlog-junk", c.Dir, InteropCase.Timeout, "qlog", "convert", junk))
+        {
+            Assert.Equal(2, bad.ExitCode);
+            Assert.Contains("version 9", bad.ReadStderr());
+        }
+        using (var partial = await PliantCli.RunAsync("qlog-cut", c.Dir, InteropCase.Timeout, "qlog", "convert", cut))
+        {
+            Assert.Equal(1, partial.ExitCode);
+            Assert.Contains("stopped early: truncated", partial.ReadStderr());
+        }
     }
 
     [Fact]

@@ -109,21 +109,32 @@ public sealed class Http3ServerConnection : Http3ConnectionBase
     }
 
     /// <summary>
-    /// Graceful shutdown: GOAWAY with the first request id we will not process, wait for in-flight
-    /// requests (up to <paramref name="ct"/>), then close with H3_NO_ERROR.
+    /// Graceful shutdown (RFC 9114 §5.2): GOAWAY with the first request id we will not process, wait for in-flight
+    /// requests and for the peer to acknowledge every response byte (up to <paramref name="ct"/>), then close with
+    /// H3_NO_ERROR.
     /// </summary>
     public async Task ShutdownAsync(CancellationToken ct = default)
     {
-        ulong id;
-        lock (_gate)
-        {
-            id = _nextRequestId;
-            _goAwaySent = id;
-        }
+        if (Interlocked.Exchange(ref _shuttingDown, 1) != 0) return;
         try
         {
+            if (_options.GoAwayGracePeriod > TimeSpan.Zero)
+            {
+                // §5.2: a first GOAWAY with the largest client-initiated bidirectional stream id rejects nothing, and
+                // requests already on their way are still served; the final one follows at least a round trip later.
+                await SendGoAwayAsync(MaxRequestStreamId, ct).ConfigureAwait(false);
+                await Task.Delay(_options.GoAwayGracePeriod, ct).ConfigureAwait(false);
+            }
+            ulong id;
+            lock (_gate)
+            {
+                id = _nextRequestId;
+                _goAwaySent = id;
+            }
             await SendGoAwayAsync(id, ct).ConfigureAwait(false);
             await Task.WhenAll(_inFlight.Values).WaitAsync(ct).ConfigureAwait(false);
+            // A handler is done once its response is queued; closing before the client has it would cut it off.
+            await Connection.WaitForSendsAcknowledgedAsync(ct).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
         {
@@ -141,7 +152,10 @@ public sealed class Http3ServerConnection : Http3ConnectionBase
     public long HeadersTimedOut => Interlocked.Read(ref _headersTimedOut);
 
     private long _refused, _abandoned, _headersTimedOut;
-    private int _running;
+    private int _running, _shuttingDown;
+
+    /// <summary>The largest client-initiated bidirectional stream id a varint can carry (2^62 - 4).</summary>
+    private const ulong MaxRequestStreamId = (1UL << 62) - 4;
 
     private protected override void OnBidirectionalStream(Stream stream, ulong streamId)
     {

@@ -30,6 +30,13 @@ public sealed class Http3ServerOptions
     public int MaxFrameSize { get; set; } = 64 * 1024;
 
     /// <summary>
+    /// Graceful shutdown (RFC 9114 §5.2) first sends a GOAWAY that rejects nothing, waits this long (at least a round
+    /// trip: requests the client sent meanwhile are still served), then sends the final GOAWAY naming the first
+    /// request it will not process. Zero sends the final one at once. Default 1 s.
+    /// </summary>
+    public TimeSpan GoAwayGracePeriod { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
     /// Request handlers running at once on one connection. A request stream arriving while this many run
     /// is refused unprocessed with H3_REQUEST_REJECTED (RFC 9114 §4.1.1) and counts as abandoned. It bounds
     /// the tasks, buffers (≤ 64 KiB HEADERS + 64 KiB decoded fields each) and handler work a client can

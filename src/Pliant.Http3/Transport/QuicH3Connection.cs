@@ -44,6 +44,9 @@ public class QuicH3Connection(QuicConnection connection) : IH3Connection
     /// <inheritdoc />
     public Task HandshakeCompleted => Connection.HandshakeCompleted;
 
+    /// <inheritdoc />
+    public Task WaitForSendsAcknowledgedAsync(CancellationToken ct) => Connection.WaitForSendsAcknowledgedAsync(ct);
+
     private async Task CloseQuietlyAsync(long code)
     {
         try

@@ -39,6 +39,7 @@ internal static class CoreOptions
         MaxDatagramFrameSize = o.MaxDatagramFrameSize,
         ExtraTransportParameters = o.ExtraTransportParameters,
         QlogDirectory = o.QlogDirectory ?? Pliant.Quic.Diagnostics.QlogTrace.DirectoryFromEnvironment(),
+        QlogFormat = o.QlogFormat ?? Pliant.Quic.Diagnostics.QlogTrace.FormatFromEnvironment(),
     };
 
     /// <summary>
@@ -81,6 +82,7 @@ internal static class CoreOptions
             ExtraTransportParameters = o.ExtraTransportParameters,
             MaxDatagramFrameSize = o.MaxDatagramFrameSize,
             QlogDirectory = o.QlogDirectory ?? Pliant.Quic.Diagnostics.QlogTrace.DirectoryFromEnvironment(),
+            QlogFormat = o.QlogFormat ?? Pliant.Quic.Diagnostics.QlogTrace.FormatFromEnvironment(),
         };
     }
 }

@@ -41,6 +41,9 @@ internal sealed class PathState
     /// <summary>True once the peer's address is validated: no anti-amplification limit (RFC 9000 §8.1).</summary>
     public bool Validated { get; set; }
 
+    /// <summary>The congestion state last written to the qlog (<see cref="Diagnostics.QlogRecord.CongestionStateCode"/>).</summary>
+    public byte QlogCongestionState { get; set; } = Diagnostics.QlogRecord.NoCongestionState;
+
     /// <summary>Bytes received on the path while it is not validated (the 3x allowance, RFC 9000 §8.1).</summary>
     public long BytesReceived { get; set; }
 
@@ -59,8 +62,14 @@ internal sealed class PathState
     /// <summary>The largest datagram this side may send (configured).</summary>
     public int MaxDatagramSize { get; }
 
-    /// <summary>The datagram size used now: 1,200 until the peer's limit and the handshake allow more.</summary>
+    /// <summary>The datagram size used now: 1,200 until path MTU discovery confirmed more (<see cref="Pmtu"/>).</summary>
     public int DatagramSize { get; set; }
+
+    /// <summary>When a packet sent on the path was last acknowledged (or the path validated), µs: how long it has been silent.</summary>
+    public long LastAckedUs { get; set; }
+
+    /// <summary>Path MTU discovery for the path (RFC 9000 §14.3): it decides <see cref="DatagramSize"/> once started.</summary>
+    public PmtuDiscovery Pmtu { get; } = new();
 
     /// <summary>The path's RTT estimator (RFC 9002 §5).</summary>
     public RttEstimator Rtt { get; } = new();

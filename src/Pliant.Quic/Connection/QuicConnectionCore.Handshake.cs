@@ -275,13 +275,8 @@ public sealed partial class QuicConnectionCore
             ConfirmHandshake(nowUs);
             if (_tokenKey is not null) _newTokenPending = true;
         }
-        // Larger datagrams once both sides said they accept them (RFC 9000 §14).
-        int size = Math.Min(_path.MaxDatagramSize, _peerMaxUdpPayload);
-        if (size > _path.DatagramSize)
-        {
-            _path.DatagramSize = size;
-            _path.Congestion.MaxDatagramSize = size;
-        }
+        // Larger datagrams once a probe of that size was acknowledged, up to both sides' limits (RFC 9000 §14.3).
+        StartPmtuDiscovery(_path, nowUs);
         _cids.TopUp();
         IssuePathConnectionIds();
         if (!IsClient) _registry?.HandshakeEnded(this);
@@ -310,6 +305,13 @@ public sealed partial class QuicConnectionCore
         var s = _spaces[(int)space];
         if (s.Discarded) return;
         s.Discard();
+        if (_qlog is not null && space is PacketSpace.Initial or PacketSpace.Handshake)
+        {
+            // RFC 9001 §4.9.1, §4.9.2: both directions' keys of the space go.
+            string name = space == PacketSpace.Initial ? "initial" : "handshake";
+            _qlog.KeyDiscarded(nowUs, $"client_{name}_secret", keyPhase: null, "tls");
+            _qlog.KeyDiscarded(nowUs, $"server_{name}_secret", keyPhase: null, "tls");
+        }
         _path.Recovery.DiscardSpace(space, _scratchPackets, nowUs);
         _scratchPackets.Clear();
     }

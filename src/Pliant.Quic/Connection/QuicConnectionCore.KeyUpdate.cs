@@ -83,6 +83,9 @@ public sealed partial class QuicConnectionCore
 
     private void DiscardOldKeys()
     {
+        // The peer's previous generation (RFC 9001 §6.5); our own old send keys were replaced at the update.
+        if (_previousReceiveKeys is not null)
+            _qlog?.KeyDiscarded(_lastNowUs, IsClient ? "server_1rtt_secret" : "client_1rtt_secret", _keyUpdates - 1, trigger: null);
         _previousReceiveKeys = null;
         _deadlines.Stop(ConnectionTimer.KeyDiscard);
     }

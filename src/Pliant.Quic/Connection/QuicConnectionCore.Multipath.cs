@@ -30,6 +30,7 @@ public sealed partial class QuicConnectionCore
         _mp = new MultipathState(local, remote, _path, _cids);
         _scheduler = PathScheduler.Create(_options.PathScheduler);
         _pathViews = new PathView[local + 1];
+        _qlog?.TupleAssigned(_lastNowUs, 0, _path.Remote, _path.Local); // path 0: the handshake's, "tuple":"0" from now on
     }
 
     /// <summary>
@@ -79,16 +80,14 @@ public sealed partial class QuicConnectionCore
         return path;
     }
 
-    /// <summary>A path was validated: it may carry the datagram size path 0 uses (both sides' limits, RFC 9000 §14).</summary>
+    /// <summary>A path was validated: it searches its own datagram size (RFC 9000 §14.3: per pair of addresses).</summary>
     private void OnPathValidated(PathState p)
     {
         p.Validated = true;
         (p.BytesReceived, p.BytesSent) = (0, 0);
-        if (_path.DatagramSize > p.DatagramSize)
-        {
-            p.DatagramSize = _path.DatagramSize;
-            p.Congestion.MaxDatagramSize = p.DatagramSize;
-        }
+        p.LastAckedUs = _lastNowUs;
+        StartPmtuDiscovery(p, _lastNowUs);
+        _qlog?.PathUpdated(_lastNowUs, p.Id, "validated");
         Raise(new ConnectionEvent(ConnectionEventKind.PathValidated, PathId: p.Id));
         PathEvent(Pliant.Quic.Operations.OperationId.PathOnValidated, p);
     }
@@ -111,6 +110,7 @@ public sealed partial class QuicConnectionCore
         var path = NewPath(id, remote ?? _path.Remote, local);
         mp.Open(path);
         StartPathChallenge(nowUs, path);
+        QlogPathOpened(nowUs, path);
         Raise(new ConnectionEvent(ConnectionEventKind.PathOpened, PathId: id));
         PathEvent(Pliant.Quic.Operations.OperationId.PathOnNew, path);
         pathId = id;
@@ -201,6 +201,7 @@ public sealed partial class QuicConnectionCore
             path.Validated = false;
             path.BytesReceived += datagramLength;
             if (!IsClient) StartPathChallenge(nowUs, path);
+            QlogPathOpened(nowUs, path);
             Raise(new ConnectionEvent(ConnectionEventKind.PathOpened, PathId: path.Id));
             PathEvent(Pliant.Quic.Operations.OperationId.PathOnNew, path);
             return;
@@ -213,6 +214,7 @@ public sealed partial class QuicConnectionCore
             path.Validated = false;
             (path.BytesReceived, path.BytesSent) = (datagramLength, 0);
             StartPathChallenge(nowUs, path);
+            _qlog?.TupleAssigned(nowUs, path.Id, path.Remote, path.Local); // the same path, a new tuple
         }
     }
 
@@ -263,6 +265,11 @@ public sealed partial class QuicConnectionCore
         // The coupled controller may sit behind the operation table's adapter (cc.* hooks on every path).
         if ((path.Congestion is Pliant.Quic.Operations.OperationCongestionController a ? a.Native : path.Congestion) is Lia lia) _coupling?.Remove(lia);
         Statistics.PathsAbandoned++;
+        if (_qlog is not null)
+        {
+            _qlog.PathUpdated(nowUs, path.Id, "abandoned", errorCode);
+            _qlog.TupleAssigned(nowUs, path.Id, remote: null, local: null); // quic-events-13 §4.7: no addresses, gone
+        }
         Raise(new ConnectionEvent(ConnectionEventKind.PathAbandoned, ErrorCode: errorCode, PathId: path.Id));
         PathEvent(Pliant.Quic.Operations.OperationId.PathOnAbandoned, path, errorCode);
     }
@@ -538,19 +545,30 @@ public sealed partial class QuicConnectionCore
     }
 
     /// <summary>Tells path observers (path.on_* operations) what happened to <paramref name="path"/>.</summary>
+    /// <summary>qlog of a new path: its tuple (the path ID, the addresses), and pliant:path_updated "opened".</summary>
+    private void QlogPathOpened(long nowUs, PathState path)
+    {
+        if (_qlog is null) return;
+        _qlog.TupleAssigned(nowUs, path.Id, path.Remote, path.Local);
+        _qlog.PathUpdated(nowUs, path.Id, "opened");
+    }
+
     private void PathEvent(Pliant.Quic.Operations.OperationId id, PathState path, ulong a0 = 0, ulong a1 = 0)
     {
         if (Operations.IsHooked(id)) Operations.Invoke(id, 0, a0, a1, path: path.Id);
     }
 
-    /// <summary>Consecutive PTOs after which a path is abandoned as broken while another path is usable.</summary>
+    /// <summary>Consecutive PTOs after which a path may be abandoned as broken while another path is usable.</summary>
     private const int PtosBeforeAbandon = 3;
 
     /// <summary>
     /// A PTO on a path of a multipath connection (RFC 9002 §6.2 per path, draft-ietf-quic-multipath-21 §5.5): with
     /// another usable path, everything in flight on this one is sent again over the others at once and the probe
-    /// on this path is a PING (is it still alive?); after <see cref="PtosBeforeAbandon"/> PTOs in a row it is
-    /// abandoned (PATH_UNSTABLE_OR_POOR). Alone, it probes with its oldest data, as a single path does.
+    /// on this path is a PING (is it still alive?). It is abandoned (PATH_UNSTABLE_OR_POOR) after
+    /// <see cref="PtosBeforeAbandon"/> PTOs in a row once nothing sent on it was acknowledged for
+    /// <see cref="QuicConnectionOptions.PathFailureTimeout"/>: a short outage (a Wi-Fi hand-over, a stalled middlebox)
+    /// only moves the data over and the path resumes when a PING is answered (§3.3: PINGs "to quickly detect
+    /// connectivity changes and switch back"). Alone, it probes with its oldest data, as a single path does.
     /// </summary>
     private void OnPathTimeout(long nowUs, PathState path, int probes)
     {
@@ -558,7 +576,7 @@ public sealed partial class QuicConnectionCore
         {
             // A path being validated (new, or a NAT rebinding) is judged by its validation, not by PTOs it may have
             // been unable to probe (the anti-amplification limit holds a server back until the client's address is proven).
-            if (path.Recovery.PtoCount >= PtosBeforeAbandon && path.Validated)
+            if (path.Recovery.PtoCount >= PtosBeforeAbandon && path.Validated && nowUs - path.LastAckedUs >= _options.PathFailureTimeout.Ticks / 10)
             {
                 Abandon(nowUs, path, (ulong)TransportErrorCode.PathUnstableOrPoor);
                 return;

@@ -86,6 +86,9 @@ public sealed partial class QuicConnectionCore
     private void SwitchPath(IPEndPoint to, bool validated)
     {
         if (!_path.Validated) _addressCredits.Set(RemoteEndPoint, _path.BytesReceived, _path.BytesSent);
+        // RFC 9000 §14.3: the PMTU belongs to a pair of addresses; a new peer address searches again (a new port
+        // behind the same address — NAT rebinding — keeps it).
+        if (_handshakeComplete && !to.Address.Equals(RemoteEndPoint.Address)) StartPmtuDiscovery(_path, _lastNowUs);
         RemoteEndPoint = to;
         _path.Validated = validated;
         if (validated) (_path.BytesReceived, _path.BytesSent) = (0, 0);

@@ -234,7 +234,7 @@ public sealed partial class QuicConnectionCore
             out bool ackEliciting, out bool nonProbing);
         if (_qlogFrameTypes is { } qlogFrames)
         {
-            _qlog?.PacketReceived(nowUs, packetType, pn, packet.Length, qlogFrames);
+            _qlog?.PacketReceived(nowUs, packetType, pn, packet.Length, qlogFrames, QlogPath(path));
             qlogFrames.Clear();
         }
 
@@ -500,9 +500,14 @@ public sealed partial class QuicConnectionCore
         if (IsClient && space.Space == PacketSpace.Handshake) _path.Recovery.PeerCompletedAddressValidation = true;
         if (path.Rtt.SampleCount != samplesBefore && Operations.IsHooked(Pliant.Quic.Operations.OperationId.RttUpdate))
             Operations.Invoke(Pliant.Quic.Operations.OperationId.RttUpdate, 0, (ulong)path.Rtt.LatestRtt, (ulong)path.Rtt.SmoothedRtt, (ulong)path.Rtt.RttVar, (ulong)Math.Max(0, path.Rtt.MinRtt), path.Id);
+        if (_ackedScratch.Count > 0) path.LastAckedUs = nowUs;
         foreach (var p in _ackedScratch) OnPacketAcked(p, path);
         foreach (var p in _lostScratch) OnPacketLost(p, path);
-        _qlog?.MetricsUpdated(nowUs, path.Rtt, path.Congestion, path.Recovery.PtoCount);
+        if (_qlog is not null)
+        {
+            _qlog.MetricsUpdated(nowUs, path.Rtt, path.Congestion, path.Recovery.PtoCount);
+            QlogCongestionState(nowUs, path);
+        }
         if (_ackedScratch.Count > 0 && Operations.IsHooked(Pliant.Quic.Operations.OperationId.AckAfterProcess))
         {
             // Observers that want totals get one call per ACK frame instead of one per packet.
@@ -559,6 +564,9 @@ public sealed partial class QuicConnectionCore
                 case SentFrameKind.RetireConnectionId:
                     CidsOfFrame(f)?.OnRetireAcked(f.Value);
                     break;
+                case SentFrameKind.Ping when f.Value != 0:
+                    OnPmtuProbeAcked(f);
+                    break;
                 case SentFrameKind.Plugin:
                     if (_frameExtensions.TryGetValue(f.StreamId, out var acked))
                     {
@@ -584,7 +592,7 @@ public sealed partial class QuicConnectionCore
     private void OnPacketLost(SentPacket p, PathState path)
     {
         Statistics.PacketsLost++;
-        _qlog?.PacketLost(_lastNowUs, p);
+        _qlog?.PacketLost(_lastNowUs, p, QlogPath(path));
         if (Operations.IsHooked(Pliant.Quic.Operations.OperationId.PacketOnLost))
             Operations.Invoke(Pliant.Quic.Operations.OperationId.PacketOnLost, 0, p.PacketNumber, (ulong)p.Size, (ulong)p.Space, (ulong)p.TimeSentUs, path.Id);
         RequeueFrames(p, dataOnly: false);
@@ -637,6 +645,9 @@ public sealed partial class QuicConnectionCore
                     break;
                 case SentFrameKind.NewToken:
                     _newTokenPending = true;
+                    break;
+                case SentFrameKind.Ping when f.Value != 0:
+                    OnPmtuProbeLost(f); // a PMTU probe: its size may be too large (RFC 8899 §5.1.2)
                     break;
                 case SentFrameKind.Plugin:
                     if (_frameExtensions.TryGetValue(f.StreamId, out var lost))

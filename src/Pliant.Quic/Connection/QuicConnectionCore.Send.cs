@@ -104,6 +104,7 @@ public sealed partial class QuicConnectionCore
         // Multipath: the path for this datagram (and the rest of a GSO batch); one path otherwise.
         var path = _mp is null ? _path : SelectSendPath(nowUs);
         if (path is null) return false;
+        if (path.Pmtu.ProbeDue(nowUs) && TryBuildPmtuProbe(nowUs, buffer, path, out transmit)) return true;
         int segment = Math.Min(path.DatagramSize, buffer.Length);
         int total = 0, segments = 0;
         while (segments < Math.Max(1, maxSegments) && buffer.Length - total >= 1200)
@@ -228,7 +229,7 @@ public sealed partial class QuicConnectionCore
         OnPacketSentHook(d.Sent, d.Path);
         if (d.Sent.InFlight) d.Path.Pacer.OnPacketSent(nowUs, d.Sent.Size, d.Path.Congestion, d.Path.Rtt);
         Statistics.PacketsSent++;
-        _qlog?.PacketSent(nowUs, d.Sent, zeroRtt: d.Keys == _zeroRttSendKeys);
+        _qlog?.PacketSent(nowUs, d.Sent, zeroRtt: d.Keys == _zeroRttSendKeys, QlogPath(d.Path));
     }
 
     private SentPacket RentPacket()
@@ -525,7 +526,6 @@ public sealed partial class QuicConnectionCore
         int pos = headerLength + pnLength;
         var sent = RentPacket();
         sent.PacketNumber = pn;
-        sent.Space = PacketSpace.Application;
         pos += WireFrames.WriteIfFits(dest[pos..], new PathResponseFrame(data));
         sent.Frames.Add(new SentFrame(SentFrameKind.PathResponse, Value: data));
         if (_pendingPath is { } path && path.Address.Equals(to) && _pathChallengePending)
@@ -539,15 +539,7 @@ public sealed partial class QuicConnectionCore
         int end = dest.Length - TagLength;
         dest[pos..end].Clear();
         pos = end;
-        var draft = new PacketDraft
-        {
-            Start = 0, PnOffset = headerLength, PnLength = pnLength, PayloadEnd = pos, LengthFieldOffset = -1,
-            Keys = space.SendKeys, PacketNumber = pn, Sent = sent, Path = _path,
-        };
-        sent.AckEliciting = true;
-        sent.InFlight = true;
-        Seal(dest, ref draft, nowUs);
-        int length = draft.PayloadEnd + TagLength;
+        int length = SealLoneShortPacket(dest, sent, headerLength, pnLength, pos, space.SendKeys, _path, nowUs);
         Statistics.DatagramsSent++;
         Statistics.BytesSent += length;
         if (IsCurrentPath(to)) _path.BytesSent += length;
@@ -575,16 +567,27 @@ public sealed partial class QuicConnectionCore
         pos += frames.Length;
         var sent = RentPacket();
         sent.PacketNumber = pn;
+        return SealLoneShortPacket(dest, sent, headerLength, pnLength, pos, space.SendKeys, _path, nowUs);
+    }
+
+    /// <summary>
+    /// Seals the ack-eliciting 1-RTT packet at the start of <paramref name="dest"/> that goes alone in its datagram
+    /// (payload up to <paramref name="payloadEnd"/>) and records <paramref name="sent"/> as in flight on
+    /// <paramref name="path"/>; returns the packet's length.
+    /// </summary>
+    private int SealLoneShortPacket(Span<byte> dest, SentPacket sent, int headerLength, int pnLength, int payloadEnd, PacketKeys keys,
+        PathState path, long nowUs)
+    {
         sent.Space = PacketSpace.Application;
         sent.AckEliciting = true;
         sent.InFlight = true;
         var draft = new PacketDraft
         {
-            Start = 0, PnOffset = headerLength, PnLength = pnLength, PayloadEnd = pos, LengthFieldOffset = -1,
-            Keys = space.SendKeys, PacketNumber = pn, Sent = sent, Path = _path,
+            Start = 0, PnOffset = headerLength, PnLength = pnLength, PayloadEnd = payloadEnd, LengthFieldOffset = -1,
+            Keys = keys, PacketNumber = sent.PacketNumber, Sent = sent, Path = path,
         };
         Seal(dest, ref draft, nowUs);
-        return draft.PayloadEnd + TagLength;
+        return payloadEnd + TagLength;
     }
 
     private const int MaxReasonBytes = 256;

@@ -115,8 +115,10 @@ public sealed partial class QuicConnectionCore
         var action = path.Recovery.OnLossDetectionTimeout(nowUs, _timeoutLost);
         foreach (var p in _timeoutLost) OnPacketLost(p, path);
         ReturnToPool(_timeoutLost);
+        if (_qlog is not null) QlogCongestionState(nowUs, path);
         if (action.ProbeCount == 0) return;
         Statistics.PtoCount++;
+        if (_handshakeComplete) CheckPmtuBlackHole(path, nowUs);
         if (_mp is not null && _handshakeConfirmed)
         {
             OnPathTimeout(nowUs, path, action.ProbeCount);

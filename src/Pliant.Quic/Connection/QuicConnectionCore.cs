@@ -98,6 +98,8 @@ public sealed partial class QuicConnectionCore
                 throw new ArgumentOutOfRangeException(nameof(options), $"MaxPathId is at most {QuicConnectionOptions.MaxPathIdLimit}");
             if (options.ConnectionIdLength == 0)
                 throw new ArgumentException("multipath needs connection IDs of non-zero length", nameof(options));
+            if (options.PathFailureTimeout < TimeSpan.FromMilliseconds(100))
+                throw new ArgumentOutOfRangeException(nameof(options), "PathFailureTimeout is at least 100 ms");
         }
         _rng = RandomSource.From(options.Random);
         _registry = registry;
@@ -197,10 +199,22 @@ public sealed partial class QuicConnectionCore
     private void StartQlog(long nowUs)
     {
         if (_options.QlogDirectory is not { } directory) return;
-        _qlog = Diagnostics.QlogTrace.Open(directory, _originalDcid.Span, IsClient, nowUs);
+        _qlog = Diagnostics.QlogTrace.Open(directory, _originalDcid.Span, IsClient, nowUs, _options.QlogFormat);
         if (_qlog is null) return;
         _qlogFrameTypes = [];
         _qlog.ConnectionStarted(nowUs, RemoteEndPoint, Version);
+    }
+
+    /// <summary>The path a packet event names in the qlog: its ID on a multipath connection, none otherwise.</summary>
+    private long QlogPath(PathState path) => _mp is null ? Diagnostics.QlogRecord.NoPath : (long)path.Id;
+
+    /// <summary>quic:congestion_state_updated when <paramref name="path"/>'s controller changed state since it was last logged.</summary>
+    private void QlogCongestionState(long nowUs, PathState path)
+    {
+        byte state = Diagnostics.QlogRecord.CongestionStateCode(path.Congestion);
+        if (state == path.QlogCongestionState) return;
+        _qlog?.CongestionStateUpdated(nowUs, path.QlogCongestionState, state, QlogPath(path));
+        path.QlogCongestionState = state;
     }
 
     private void StopQlog()
@@ -317,6 +331,9 @@ public sealed partial class QuicConnectionCore
             throw new InvalidOperationException("streams can be opened once the handshake completes (or with 0-RTT keys)");
         return _streams.TryOpenStream(bidirectional, out streamId);
     }
+
+    /// <summary>True when all stream data written so far (and every requested end of stream) was acknowledged by the peer.</summary>
+    public bool StreamSendsAcknowledged => _streams.AllSendsAcknowledged;
 
     /// <summary>
     /// Queues data on a stream; returns how many bytes were taken (fewer than offered when the

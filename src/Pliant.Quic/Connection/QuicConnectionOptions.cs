@@ -67,8 +67,18 @@ public sealed class QuicConnectionOptions
     /// <summary>ack_delay_exponent we advertise.</summary>
     public int AckDelayExponent { get; init; } = 3;
 
-    /// <summary>Largest UDP payload we send (before path MTU discovery); 1200 is always safe.</summary>
+    /// <summary>
+    /// Largest UDP payload we send, and accept (max_udp_payload_size): the ceiling of path MTU discovery. 1452 fits
+    /// a 1500-byte Ethernet MTU under IPv6 and IPv4 headers.
+    /// </summary>
     public int MaxUdpPayloadSize { get; init; } = 1452;
+
+    /// <summary>
+    /// Path MTU discovery (DPLPMTUD, RFC 9000 §14.3): after the handshake each path probes for datagrams up to
+    /// <see cref="MaxUdpPayloadSize"/> (the first probe tries it at once) and falls back to 1,200 bytes when the path
+    /// stops carrying the size in use. Off: every datagram stays at 1,200 bytes (RFC 9000 §14). Default on.
+    /// </summary>
+    public bool PathMtuDiscovery { get; init; } = true;
 
     /// <summary>Length of the connection IDs we issue.</summary>
     public int ConnectionIdLength { get; init; } = 8;
@@ -88,6 +98,14 @@ public sealed class QuicConnectionOptions
     /// IDs of non-zero length.
     /// </summary>
     public uint? MaxPathId { get; init; }
+
+    /// <summary>
+    /// Multipath: how long nothing sent on a path may go unacknowledged, over at least three PTOs in a row, before the
+    /// path is abandoned as broken (PATH_UNSTABLE_OR_POOR) while another path works. Shorter outages only move the
+    /// data to the other paths: PINGs keep probing, and the path is used again once one is answered. Default 1 s;
+    /// at least 100 ms.
+    /// </summary>
+    public TimeSpan PathFailureTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>The largest <see cref="MaxPathId"/> accepted: 16 paths' state at most per connection.</summary>
     public const uint MaxPathIdLimit = 15;
@@ -119,4 +137,10 @@ public sealed class QuicConnectionOptions
     /// this directory; null (default) writes none.
     /// </summary>
     public string? QlogDirectory { get; init; }
+
+    /// <summary>
+    /// The qlog's format: JSON-SEQ <c>.sqlog</c> (default) or Pliant's binary <c>.pqlog</c>
+    /// (<see cref="Diagnostics.QlogBinaryFile"/>, cheaper to write; <c>pliant qlog convert</c> makes the JSON-SEQ).
+    /// </summary>
+    public Diagnostics.QlogFormat QlogFormat { get; init; }
 }

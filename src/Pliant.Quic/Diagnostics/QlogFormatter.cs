@@ -5,6 +5,12 @@ using static Pliant.Quic.Diagnostics.QlogRecord;
 
 namespace Pliant.Quic.Diagnostics;
 
+/// <summary>Where <see cref="QlogFormatter.FormatRecords"/> puts the JSON-SEQ text.</summary>
+internal interface IQlogTextSink
+{
+    void Write(ReadOnlySpan<byte> text);
+}
+
 /// <summary>
 /// Turns the binary records of <see cref="QlogRecord"/> into JSON-SEQ text (RFC 7464: RS, a JSON object, LF) on the
 /// writer thread: constant text copied, numbers formatted by hand (two digits per step), no allocation. The output is
@@ -12,6 +18,9 @@ namespace Pliant.Quic.Diagnostics;
 /// </summary>
 internal sealed class QlogFormatter
 {
+    /// <summary>The size of the text buffer <see cref="FormatRecords"/> callers use: more than the longest packet record's text.</summary>
+    public const int TextBufferSize = 256 * 1024;
+
     /// <summary>The most text one packet record can become (its frames at the longest, numbers at 20 digits).</summary>
     public static int MaxTextSize(int frames) => 256 + frames * 160;
 
@@ -25,6 +34,10 @@ internal sealed class QlogFormatter
     private static readonly byte[][] FrameCodeNames = [.. Enumerable.Range(0, 256)
         .Select(c => System.Text.Encoding.ASCII.GetBytes(c < 0x20 || c == 0x30 ? QlogTrace.FrameTypeName((ulong)c) : "unknown"))];
 
+    // Congestion states (QlogRecord.CongestionStateCode): NewReno, CUBIC and LIA 0-2, BBR 16 on; others "unknown".
+    private static readonly byte[][] CongestionStateNames = [.. Enumerable.Range(0, 256)
+        .Select(c => System.Text.Encoding.ASCII.GetBytes(QlogRecord.CongestionStateName((byte)c)))];
+
     private static ReadOnlySpan<byte> Digits2 => "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"u8;
 
     /// <summary>
@@ -37,13 +50,17 @@ internal sealed class QlogFormatter
         var r = block[at..];
         // Constants are copied without bounds checks (Put): the text bound of the record is checked once here.
         if (text.Length < RecordTextBound(block, at)) throw new ArgumentException("qlog text buffer too small", nameof(text));
-        switch (r[0])
+        bool onPath = (r[0] & Kind.OnPath) != 0;
+        switch ((byte)(r[0] & ~Kind.OnPath))
         {
-            case Kind.PacketSent: return FormatSent(r, text, out size);
-            case Kind.PacketReceived: return FormatReceived(r, text, out size);
+            case Kind.PacketSent: return FormatSent(r, text, onPath, out size);
+            case Kind.PacketReceived: return FormatReceived(r, text, onPath, out size);
             case Kind.PacketLost:
-                size = LostSize;
-                return FormatLost(r, text);
+                size = LostSize + (onPath ? PathIdSize : 0);
+                return FormatLost(r, text, onPath);
+            case Kind.CongestionState:
+                size = CongestionStateSize + (onPath ? PathIdSize : 0);
+                return FormatCongestionState(r, text, onPath);
             case Kind.Metrics:
                 size = MetricsSize;
                 return FormatMetrics(r, text);
@@ -60,8 +77,38 @@ internal sealed class QlogFormatter
         }
     }
 
+    /// <summary>
+    /// Formats a run of whole records into <paramref name="text"/>, handing the text to <paramref name="sink"/>
+    /// whenever the buffer is full and at the end; a raw record larger than the buffer goes to the sink as it is. The
+    /// one formatting loop of the writer thread (JSON-SEQ mode) and of <see cref="QlogBinaryFile"/>'s conversion.
+    /// </summary>
+    public static void FormatRecords(ReadOnlySpan<byte> records, byte[] text, IQlogTextSink sink)
+    {
+        int at = 0, n = 0;
+        while (at < records.Length)
+        {
+            int bound = RecordTextBound(records, at);
+            if (bound > text.Length - n)
+            {
+                sink.Write(text.AsSpan(0, n));
+                n = 0;
+                if (bound > text.Length)
+                {
+                    // A raw record larger than the text buffer (a very long close reason): written as it is.
+                    int length = I32(records, at + 1);
+                    sink.Write(records.Slice(at + RawHeaderSize, length));
+                    at += RawHeaderSize + length;
+                    continue;
+                }
+            }
+            n += Format(records, at, text.AsSpan(n), out int size);
+            at += size;
+        }
+        if (n > 0) sink.Write(text.AsSpan(0, n));
+    }
+
     /// <summary>The most text the record at <paramref name="at"/> can become (a raw record: its own length).</summary>
-    public static int RecordTextBound(ReadOnlySpan<byte> block, int at) => block[at] switch
+    public static int RecordTextBound(ReadOnlySpan<byte> block, int at) => (byte)(block[at] & ~Kind.OnPath) switch
     {
         Kind.Raw => I32(block, at + 1),
         Kind.PacketSent or Kind.PacketReceived => MaxTextSize(U16(block, at + 2)),
@@ -69,7 +116,7 @@ internal sealed class QlogFormatter
     };
 
     // Stream and crypto data lengths go in the frame's raw.payload_length (quic-events-13 StreamFrame, CryptoFrame).
-    private static int FormatSent(ReadOnlySpan<byte> r, Span<byte> t, out int size)
+    private static int FormatSent(ReadOnlySpan<byte> r, Span<byte> t, bool onPath, out int size)
     {
         int frames = U16(r, 2);
         int n = Start(t, I64(r, 4), ",\"name\":\"quic:packet_sent\",\"data\":{\"header\":{\"packet_type\":\""u8);
@@ -113,11 +160,11 @@ internal sealed class QlogFormatter
                     break;
             }
         }
-        size = p;
-        return End(t, n, (uint)I32(r, 20));
+        size = p + (onPath ? PathIdSize : 0);
+        return End(t, n, (uint)I32(r, 20), onPath ? U32(r, p) : null);
     }
 
-    private static int FormatReceived(ReadOnlySpan<byte> r, Span<byte> t, out int size)
+    private static int FormatReceived(ReadOnlySpan<byte> r, Span<byte> t, bool onPath, out int size)
     {
         int entries = U16(r, 2);
         int n = Start(t, I64(r, 4), ",\"name\":\"quic:packet_received\",\"data\":{\"header\":{\"packet_type\":\""u8);
@@ -142,17 +189,34 @@ internal sealed class QlogFormatter
                 n = Put(t, n, "\"}"u8);
             }
         }
-        size = p;
-        return End(t, n, (uint)I32(r, 20));
+        size = p + (onPath ? PathIdSize : 0);
+        return End(t, n, (uint)I32(r, 20), onPath ? U32(r, p) : null);
     }
 
-    private static int FormatLost(ReadOnlySpan<byte> r, Span<byte> t)
+    private static int FormatLost(ReadOnlySpan<byte> r, Span<byte> t, bool onPath)
     {
         int n = Start(t, I64(r, 2), ",\"name\":\"quic:packet_lost\",\"data\":{\"header\":{\"packet_type\":\""u8);
         n = Put(t, n, PacketTypeNames[Math.Min((int)r[1], PacketTypeNames.Length - 1)]);
         n = Put(t, n, "\",\"packet_number\":"u8);
         n = Number(t, n, U64(r, 10));
-        return Put(t, n, "}}}\n"u8);
+        n = Put(t, n, "}}"u8);
+        return Close(t, n, onPath ? U32(r, LostSize) : null);
+    }
+
+    /// <summary>quic:congestion_state_updated (quic-events-13 leaves the states to the stack: docs/qlog.md lists Pliant's).</summary>
+    private static int FormatCongestionState(ReadOnlySpan<byte> r, Span<byte> t, bool onPath)
+    {
+        int n = Start(t, I64(r, 3), ",\"name\":\"quic:congestion_state_updated\",\"data\":{"u8);
+        if (r[1] != NoCongestionState)
+        {
+            n = Put(t, n, "\"old\":\""u8);
+            n = Put(t, n, CongestionStateNames[r[1]]);
+            n = Put(t, n, "\","u8);
+        }
+        n = Put(t, n, "\"new\":\""u8);
+        n = Put(t, n, CongestionStateNames[r[2]]);
+        n = Put(t, n, "\"}"u8);
+        return Close(t, n, onPath ? U32(r, CongestionStateSize) : null);
     }
 
     private static int FormatMetrics(ReadOnlySpan<byte> r, Span<byte> t)
@@ -199,11 +263,24 @@ internal sealed class QlogFormatter
         return Put(t, n, "},\"frames\":["u8);
     }
 
-    private static int End(Span<byte> t, int n, uint length)
+    private static int End(Span<byte> t, int n, uint length, uint? pathId)
     {
         n = Put(t, n, "],\"raw\":{\"length\":"u8);
         n = Number(t, n, length);
-        return Put(t, n, "}}}\n"u8);
+        n = Put(t, n, "}}"u8);
+        return Close(t, n, pathId);
+    }
+
+    /// <summary>Ends the event: its <c>tuple</c> (main schema §7.2, the path ID on a multipath connection), then <c>}</c> and LF.</summary>
+    private static int Close(Span<byte> t, int n, uint? pathId)
+    {
+        if (pathId is uint id)
+        {
+            n = Put(t, n, ",\"tuple\":\""u8);
+            n = Number(t, n, id);
+            n = Put(t, n, "\""u8);
+        }
+        return Put(t, n, "}\n"u8);
     }
 
     // Inlined: the constants' lengths are known to the JIT, which copies them with a few vector moves instead of a

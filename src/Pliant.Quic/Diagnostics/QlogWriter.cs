@@ -6,9 +6,12 @@ namespace Pliant.Quic.Diagnostics;
 /// <summary>
 /// One file being written by the writer thread: its handle, where the next bytes go, and how many of its blocks wait.
 /// </summary>
-internal sealed class QlogFile(SafeFileHandle handle)
+internal sealed class QlogFile(SafeFileHandle handle, bool binary) : IQlogTextSink
 {
     public SafeFileHandle Handle { get; } = handle;
+
+    /// <summary>A binary trace (<see cref="QlogBinaryFile"/>): blocks are written as they are, not formatted.</summary>
+    public bool Binary { get; } = binary;
 
     /// <summary>Bytes written so far (the offset of the next write); writer thread only.</summary>
     public long Length;
@@ -18,6 +21,14 @@ internal sealed class QlogFile(SafeFileHandle handle)
 
     /// <summary>Set by the writer when a write failed (full disk…): the trace stops recording.</summary>
     public volatile bool Failed;
+
+    /// <summary>Appends <paramref name="bytes"/> with a positional write; writer thread only (or before any block).</summary>
+    public void Write(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.IsEmpty) return;
+        RandomAccess.Write(Handle, bytes, Length);
+        Length += bytes.Length;
+    }
 }
 
 /// <summary>
@@ -39,7 +50,6 @@ internal static class QlogWriter
     public const int MaxQueuedBlocks = 256;
     public const int BlockSize = 64 * 1024;
     public const int FirstBlockSize = 4 * 1024;
-    private const int TextBufferSize = 256 * 1024;
 
     private readonly record struct Item(QlogFile File, byte[]? Block, int Length, bool Close);
 
@@ -164,7 +174,7 @@ internal static class QlogWriter
 
     private static void Run()
     {
-        var text = new byte[TextBufferSize];
+        var text = new byte[QlogFormatter.TextBufferSize];
         while (true)
         {
             while (s_queue.TryDequeue(out var item))
@@ -191,7 +201,22 @@ internal static class QlogWriter
             {
                 try
                 {
-                    if (!file.Failed) Write(file, block.AsSpan(0, item.Length), text);
+                    if (file.Failed)
+                    {
+                        // the trace stopped: nothing more is written
+                    }
+                    else if (file.Binary)
+                    {
+                        // A binary trace (.pqlog, QlogBinaryFile): the records as they are, after their length.
+                        Span<byte> length = stackalloc byte[QlogBinaryFile.BlockHeaderSize];
+                        QlogRecord.PutI32(length, 0, item.Length);
+                        file.Write(length);
+                        file.Write(block.AsSpan(0, item.Length));
+                    }
+                    else
+                    {
+                        QlogFormatter.FormatRecords(block.AsSpan(0, item.Length), text, file);
+                    }
                 }
                 finally
                 {
@@ -206,37 +231,5 @@ internal static class QlogWriter
         {
             file.Failed = true; // a full disk: the trace stops, the connection does not
         }
-    }
-
-    private static void Write(QlogFile file, ReadOnlySpan<byte> records, byte[] text)
-    {
-        int at = 0, n = 0;
-        while (at < records.Length)
-        {
-            int bound = QlogFormatter.RecordTextBound(records, at);
-            if (bound > text.Length - n)
-            {
-                Flush(file, text.AsSpan(0, n));
-                n = 0;
-                if (bound > text.Length)
-                {
-                    // A raw record larger than the text buffer (a very long close reason): written as it is.
-                    int length = QlogRecord.I32(records, at + 1);
-                    Flush(file, records.Slice(at + QlogRecord.RawHeaderSize, length));
-                    at += QlogRecord.RawHeaderSize + length;
-                    continue;
-                }
-            }
-            n += QlogFormatter.Format(records, at, text.AsSpan(n), out int size);
-            at += size;
-        }
-        Flush(file, text.AsSpan(0, n));
-    }
-
-    private static void Flush(QlogFile file, ReadOnlySpan<byte> bytes)
-    {
-        if (bytes.IsEmpty) return;
-        RandomAccess.Write(file.Handle, bytes, file.Length);
-        file.Length += bytes.Length;
     }
 }

@@ -37,6 +37,12 @@ public abstract class CongestionControllerBase : ICongestionController
     /// <summary>Start of the current recovery period, or null.</summary>
     public long? RecoveryStartUs => _recoveryStartUs;
 
+    /// <summary>
+    /// True from a congestion event until a packet sent after it is acknowledged (RFC 9002 §7.3.2: that ends the
+    /// recovery period); for qlog's congestion_state_updated.
+    /// </summary>
+    public bool InRecoveryPeriod { get; private set; }
+
     /// <summary>Number of congestion events (losses or ECN-CE) that reduced the window.</summary>
     public int CongestionEvents { get; private set; }
 
@@ -94,6 +100,7 @@ public abstract class CongestionControllerBase : ICongestionController
             RemoveInFlight(p.Size);
             // RFC 9002 §B.5: do not increase the window during recovery.
             if (InCongestionRecovery(p.TimeSentUs)) continue;
+            InRecoveryPeriod = false; // RFC 9002 §7.3.2: a packet sent after recovery began was acknowledged: it is over
             if (underutilised) continue;
             if (InSlowStart) OnAckInSlowStart(p, nowUs, rtt);
             else OnAckInCongestionAvoidance(p, nowUs, rtt);
@@ -119,6 +126,7 @@ public abstract class CongestionControllerBase : ICongestionController
         if (persistentCongestion)
         {
             _recoveryStartUs = null;
+            InRecoveryPeriod = false; // RFC 9002 §7.3.3: back to slow start
             Window = MinimumWindow;
             OnPersistentCongestion();
         }
@@ -146,6 +154,7 @@ public abstract class CongestionControllerBase : ICongestionController
     {
         if (InCongestionRecovery(sentTimeUs)) return;
         _recoveryStartUs = nowUs;
+        InRecoveryPeriod = true;
         CongestionEvents++;
         ReduceWindow(nowUs);
         if (Window < MinimumWindow) Window = MinimumWindow;

@@ -45,6 +45,24 @@ public sealed partial class StreamManager : IDisposable
     /// <summary>IDs of the streams currently tracked (diagnostics).</summary>
     public IEnumerable<ulong> ActiveStreamIds => _streams.Keys;
 
+    /// <summary>
+    /// True when everything written on every stream, and each end of stream requested, has been acknowledged (reset
+    /// streams count as done): what a graceful shutdown waits for before it closes the connection (RFC 9114 §5.2).
+    /// Walks the streams; not for the hot path.
+    /// </summary>
+    public bool AllSendsAcknowledged
+    {
+        get
+        {
+            foreach (var s in _streams.Values)
+            {
+                if (s.Send is not { } send || !s.CanSendData) continue;
+                if (send.Buffered > 0 || (send.IsFinRequested && !send.IsFinAcked)) return false;
+            }
+            return true;
+        }
+    }
+
     /// <summary>New stream bytes sent (first transmissions).</summary>
     public long BytesSent { get; private set; }
 

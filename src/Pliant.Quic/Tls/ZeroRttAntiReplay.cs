@@ -19,6 +19,11 @@ public enum ZeroRttDecision
     /// register existed (RFC 8446 §8.2: reject while the recording window overlaps the start).
     /// </summary>
     BeforeStart,
+    /// <summary>
+    /// The register was told to stop accepting (<see cref="ZeroRttAntiReplay.StopAccepting"/>): its server hands new
+    /// connections to a successor whose register it cannot see, so any 0-RTT it took now could be a replay.
+    /// </summary>
+    Stopped,
 }
 
 /// <summary>
@@ -68,7 +73,8 @@ public sealed class ZeroRttAntiReplay
     private readonly HashSet<(ulong, ulong)> _seen = [];
     private readonly Queue<((ulong, ulong) Key, long ExpiresMs)> _order = new();
     private readonly long _maxLateMs, _maxEarlyMs, _startedMs;
-    private long _accepted, _replayed, _notFresh, _full, _beforeStart;
+    private long _accepted, _replayed, _notFresh, _full, _beforeStart, _stopped;
+    private volatile bool _stopAccepting;
 
     /// <param name="capacity">Most ClientHellos remembered at once (at least 1).</param>
     /// <param name="maxLate">How much later than its expected arrival time a ClientHello may arrive.</param>
@@ -125,8 +131,21 @@ public sealed class ZeroRttAntiReplay
         ZeroRttDecision.Replayed => Interlocked.Read(ref _replayed),
         ZeroRttDecision.NotFresh => Interlocked.Read(ref _notFresh),
         ZeroRttDecision.Full => Interlocked.Read(ref _full),
+        ZeroRttDecision.Stopped => Interlocked.Read(ref _stopped),
         _ => Interlocked.Read(ref _beforeStart),
     };
+
+    /// <summary>
+    /// From now on refuses every 0-RTT ClientHello (<see cref="ZeroRttDecision.Stopped"/>; the handshakes go on in
+    /// 1-RTT). For a server instance that is handing its port to a successor sharing its ticket key — a draining
+    /// <c>pliant serve --reuseport</c> generation: the successor records what it accepts in its own register, and a
+    /// replay of such a ClientHello steered here (the server ID in a plaintext connection ID can be chosen by
+    /// anyone) would otherwise be accepted a second time. Irreversible.
+    /// </summary>
+    public void StopAccepting() => _stopAccepting = true;
+
+    /// <summary>True once <see cref="StopAccepting"/> was called.</summary>
+    public bool IsStopped => _stopAccepting;
 
     /// <summary>
     /// Decides on the 0-RTT data of a ClientHello whose PSK binder <paramref name="binder"/> was verified,
@@ -136,6 +155,7 @@ public sealed class ZeroRttAntiReplay
     public ZeroRttDecision TryAccept(ReadOnlySpan<byte> binder, long issuedUnixMs, long clientAgeMs, long nowUnixMs)
     {
         if (binder.Length < 16) throw new ArgumentException("a PSK binder has at least 32 bytes", nameof(binder));
+        if (_stopAccepting) return Tally(ref _stopped, ZeroRttDecision.Stopped);
         // RFC 8446 §8.3: expected_arrival_time = creation time + the client's ticket age.
         long expected = issuedUnixMs + clientAgeMs;
         long lateBy = nowUnixMs - expected;

@@ -27,6 +27,32 @@ public class CloseTests
     }
 
     [Fact]
+    public async Task WaitingForAcknowledgements_ThenClosing_LosesNoData()
+    {
+        // A graceful close (HTTP/3 GOAWAY, serve --reuseport drain) waits for the peer's acknowledgements first:
+        // CloseAsync discards what is unacknowledged, so without the wait the tail of the data below is cut off.
+        await using var pair = await QuicTestPair.CreateAsync(fake: false);
+        var data = new byte[4 << 20];
+        new Random(17).NextBytes(data);
+        var received = Task.Run(async () =>
+        {
+            await using var s = await pair.Client.AcceptInboundStreamAsync();
+            using var ms = new MemoryStream();
+            await s.CopyToAsync(ms);
+            return ms.ToArray();
+        });
+        await using (var stream = await pair.Server.OpenOutboundStreamAsync(QuicStreamType.Unidirectional))
+            await stream.WriteAsync(data, completeWrites: true).AsTask().WaitAsync(QuicTestPair.Timeout);
+        await pair.Server.WaitForSendsAcknowledgedAsync().WaitAsync(QuicTestPair.Timeout);
+        await pair.Server.CloseAsync(0);
+        var got = await received.WaitAsync(QuicTestPair.Timeout);
+        Assert.Equal(data.Length, got.Length);
+        Assert.True(data.AsSpan().SequenceEqual(got));
+        // Once closed, the wait returns at once.
+        await pair.Server.WaitForSendsAcknowledgedAsync().WaitAsync(QuicTestPair.Timeout);
+    }
+
+    [Fact]
     public async Task AcceptOrNull_EndsWithNullInsteadOfAnException()
     {
         // Accept loops end this way on every connection: no exception (issue 17), but streams still arrive first.

@@ -16,23 +16,7 @@ public class QlogTests
         try
         {
             await using (var pair = await QuicTestPair.CreateAsync(fake: false, o => o.QlogDirectory = dir, c => c.QlogDirectory = dir))
-            {
-                await using var stream = await pair.Client.OpenOutboundStreamAsync(QuicStreamType.Bidirectional);
-                await stream.WriteAsync(new byte[30_000], completeWrites: true);
-                await using var accepted = await pair.Server.AcceptInboundStreamAsync().AsTask().WaitAsync(QuicTestPair.Timeout);
-                var buffer = new byte[8192];
-                while (await accepted.ReadAsync(buffer) > 0) { }
-                // A 1-RTT key update (RFC 9001 §6) shows up as quic:key_updated on both sides.
-                for (int i = 0; i < 100 && !pair.Client.InitiateKeyUpdate(); i++) await Task.Delay(20);
-                await using var second = await pair.Client.OpenOutboundStreamAsync(QuicStreamType.Bidirectional);
-                await second.WriteAsync(new byte[30_000], completeWrites: true);
-                await using var accepted2 = await pair.Server.AcceptInboundStreamAsync().AsTask().WaitAsync(QuicTestPair.Timeout);
-                while (await accepted2.ReadAsync(buffer) > 0) { }
-                for (int i = 0; i < 100 && pair.Server.KeyUpdates == 0; i++) await Task.Delay(20);
-                Assert.True(pair.Server.KeyUpdates > 0, "the server saw no key update");
-                await pair.Client.CloseAsync(0);
-                await pair.Server.Closed.WaitAsync(QuicTestPair.Timeout);
-            }
+                await TransferWithKeyUpdateAsync(pair);
             // The files are complete once each side finished closing (draining: 3 PTOs, milliseconds on loopback).
             string[] files = [];
             for (int i = 0; i < 100 && files.Length < 2; i++)
@@ -150,9 +134,71 @@ public class QlogTests
         }
     }
 
-    private static void CheckFile(string file)
+    [Fact]
+    public async Task BinaryTracesConvertToTheSameJsonSeq()
     {
-        byte[] bytes = File.ReadAllBytes(file);
+        // --qlog-format binary: both sides write ODCID_side.pqlog; converted, each is a JSON-SEQ trace passing the
+        // same checks as the JSON mode's (every record parses, the schema's required fields, the same events).
+        string dir = Path.Combine(Path.GetTempPath(), "pliant-qlog-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using (var pair = await QuicTestPair.CreateAsync(fake: false,
+                o => { o.QlogDirectory = dir; o.QlogFormat = QlogFormat.Binary; },
+                c => { c.QlogDirectory = dir; c.QlogFormat = QlogFormat.Binary; }))
+                await TransferWithKeyUpdateAsync(pair);
+            var converted = new List<byte[]>();
+            for (int i = 0; i < 100; i++)
+            {
+                Assert.True(QlogTrace.WaitForWriter(QuicTestPair.Timeout));
+                converted = Directory.GetFiles(dir, "*.pqlog").Select(Convert).Where(t => HasEvent(t, "quic:connection_closed")).ToList();
+                if (converted.Count == 2) break;
+                await Task.Delay(100);
+            }
+            Assert.Empty(Directory.GetFiles(dir, "*.sqlog"));
+            Assert.Equal(2, converted.Count);
+            foreach (var text in converted) CheckRecords(text);
+        }
+        finally
+        {
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
+
+        static byte[] Convert(string file)
+        {
+            using var input = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            using var output = new MemoryStream();
+            var result = QlogBinaryFile.Convert(input, output);
+            Assert.Equal(0, result.Skipped);
+            return output.ToArray();
+        }
+
+        static bool HasEvent(byte[] text, string name) =>
+            System.Text.Encoding.UTF8.GetString(text).Contains($"\"name\":\"{name}\"", StringComparison.Ordinal);
+    }
+
+    /// <summary>Two streams of 30 KB with a 1-RTT key update between them (RFC 9001 §6: quic:key_updated on both sides), then the close.</summary>
+    private static async Task TransferWithKeyUpdateAsync(QuicTestPair pair)
+    {
+        await using var stream = await pair.Client.OpenOutboundStreamAsync(QuicStreamType.Bidirectional);
+        await stream.WriteAsync(new byte[30_000], completeWrites: true);
+        await using var accepted = await pair.Server.AcceptInboundStreamAsync().AsTask().WaitAsync(QuicTestPair.Timeout);
+        var buffer = new byte[8192];
+        while (await accepted.ReadAsync(buffer) > 0) { }
+        for (int i = 0; i < 100 && !pair.Client.InitiateKeyUpdate(); i++) await Task.Delay(20);
+        await using var second = await pair.Client.OpenOutboundStreamAsync(QuicStreamType.Bidirectional);
+        await second.WriteAsync(new byte[30_000], completeWrites: true);
+        await using var accepted2 = await pair.Server.AcceptInboundStreamAsync().AsTask().WaitAsync(QuicTestPair.Timeout);
+        while (await accepted2.ReadAsync(buffer) > 0) { }
+        for (int i = 0; i < 100 && pair.Server.KeyUpdates == 0; i++) await Task.Delay(20);
+        Assert.True(pair.Server.KeyUpdates > 0, "the server saw no key update");
+        await pair.Client.CloseAsync(0);
+        await pair.Server.Closed.WaitAsync(QuicTestPair.Timeout);
+    }
+
+    private static void CheckFile(string file) => CheckRecords(File.ReadAllBytes(file));
+
+    private static void CheckRecords(byte[] bytes)
+    {
         Assert.Equal(0x1E, bytes[0]); // RFC 7464: every record starts with RS
         var records = Split(bytes);
         using (var header = JsonDocument.Parse(records[0]))
@@ -194,6 +240,7 @@ public class QlogTests
         Assert.Contains("quic:recovery_metrics_updated", names);
         Assert.Contains("quic:connection_closed", names);
         Assert.Contains("quic:key_updated", names);
+        Assert.Contains("quic:key_discarded", names);
     }
 
     private static List<byte[]> Split(byte[] bytes)

@@ -63,6 +63,29 @@ public class QlogFormatterTests
     }
 
     [Fact]
+    public void PathsBecomeTuplesAndCongestionStatesAreNamed()
+    {
+        var packet = new SentPacket { Space = PacketSpace.Application, PacketNumber = 3, Size = 100 };
+        packet.Frames.Add(new SentFrame(SentFrameKind.Ping));
+        var block = new byte[QlogRecord.SentSize(packet)];
+        Assert.Equal(
+            "\u001e{\"time\":0.001,\"name\":\"quic:packet_sent\",\"data\":{\"header\":{\"packet_type\":\"1RTT\",\"packet_number\":3}," +
+            "\"frames\":[{\"frame_type\":\"ping\"}],\"raw\":{\"length\":100}},\"tuple\":\"2\"}\n",
+            Format(block, QlogRecord.WriteSent(block, 1, packet, zeroRtt: false, pathId: 2)));
+        block = new byte[QlogRecord.LostSize + QlogRecord.PathIdSize];
+        Assert.Equal(
+            "\u001e{\"time\":0.002,\"name\":\"quic:packet_lost\",\"data\":{\"header\":{\"packet_type\":\"1RTT\",\"packet_number\":3}},\"tuple\":\"0\"}\n",
+            Format(block, QlogRecord.WriteLost(block, 2, packet, pathId: 0)));
+        block = new byte[QlogRecord.CongestionStateSize + QlogRecord.PathIdSize];
+        Assert.Equal(
+            "\u001e{\"time\":0.003,\"name\":\"quic:congestion_state_updated\",\"data\":{\"old\":\"slow_start\",\"new\":\"recovery\"},\"tuple\":\"1\"}\n",
+            Format(block, QlogRecord.WriteCongestionState(block, 3, 0, 2, pathId: 1)));
+        Assert.Equal(
+            "\u001e{\"time\":0.004,\"name\":\"quic:congestion_state_updated\",\"data\":{\"new\":\"startup\"}}\n",
+            Format(block, QlogRecord.WriteCongestionState(block, 4, QlogRecord.NoCongestionState, 16)));
+    }
+
+    [Fact]
     public void TheLongestRecordStaysWithinItsTextBound()
     {
         // Every frame at its longest (20-digit numbers, fin): the text fits the bound the writer sizes its buffer by,
@@ -117,7 +140,7 @@ public class QlogFormatterTests
         var types = new List<ulong>();
         for (int i = 0; i < 30_000; i++) { types.Add(0x01); types.Add(0x00); }
         int bound = QlogRecord.ReceivedSize(types.Count);
-        Assert.True(bound <= QlogRecord.PacketHeaderSize + QlogRecord.MaxFramesPerEvent * QlogRecord.MaxReceivedEntrySize);
+        Assert.True(bound <= QlogRecord.PacketHeaderSize + QlogRecord.MaxFramesPerEvent * QlogRecord.MaxReceivedEntrySize + QlogRecord.PathIdSize);
         var block = new byte[bound];
         int size = QlogRecord.WriteReceived(block, 1, PacketType.OneRtt, 9, 65_000, types);
         Assert.True(size <= bound);

@@ -9,6 +9,7 @@ namespace Pliant.Quic.Tests.Diagnostics;
 /// ends, and a writer that falls behind costs dropped (and counted) events, never blocking or unbounded memory.
 /// One class: its tests pause the process's one writer thread, so they do not run side by side.
 /// </summary>
+[Collection(QlogWriterCollection.Name)]
 public sealed class QlogTraceTests : IDisposable
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "pliant-qlog-trace-" + Guid.NewGuid().ToString("N"));

@@ -12,8 +12,11 @@ public static class MultipathSetup
     public static readonly IPEndPoint SecondInterface = new(IPAddress.Parse("10.0.1.2"), 50001);
 
     public static QuicConnectionOptions Server(int seed, uint? maxPathId = 3, PathSchedulerKind scheduler = PathSchedulerKind.LowestRtt,
-        CongestionControlAlgorithm cc = CongestionControlAlgorithm.Cubic) => new()
+        CongestionControlAlgorithm cc = CongestionControlAlgorithm.Cubic, string? qlogDirectory = null,
+        Pliant.Quic.Diagnostics.QlogFormat qlogFormat = Pliant.Quic.Diagnostics.QlogFormat.JsonSeq) => new()
     {
+        QlogDirectory = qlogDirectory,
+        QlogFormat = qlogFormat,
         Server = new SimulationSetup.TlsServerOptionsBuilder().Build(),
         Random = new Random(seed),
         CongestionControl = cc,
@@ -22,8 +25,11 @@ public static class MultipathSetup
     };
 
     public static QuicConnectionOptions Client(int seed, uint? maxPathId = 3, PathSchedulerKind scheduler = PathSchedulerKind.LowestRtt,
-        CongestionControlAlgorithm cc = CongestionControlAlgorithm.Cubic) => new()
+        CongestionControlAlgorithm cc = CongestionControlAlgorithm.Cubic, string? qlogDirectory = null,
+        Pliant.Quic.Diagnostics.QlogFormat qlogFormat = Pliant.Quic.Diagnostics.QlogFormat.JsonSeq) => new()
     {
+        QlogDirectory = qlogDirectory,
+        QlogFormat = qlogFormat,
         Client = new Pliant.Quic.Tls.TlsClientOptions { ServerName = "localhost", Validation = Pliant.Quic.Tls.CertificateValidation.Insecure },
         Random = new Random(seed),
         CongestionControl = cc,

@@ -7,7 +7,7 @@ namespace Pliant.Quic.Tests.Multipath;
 public class PathFailureTests
 {
     /// <summary>20 Mbit/s each way on both paths, so a transfer lasts long enough for something to happen during it.</summary>
-    private static void LimitRates(Pliant.Quic.Tests.Simulation.SimulatedPair pair, params Pliant.Quic.Tests.Simulation.SimulatedLink[] more)
+    private static void LimitRates(Pliant.Quic.Simulation.SimulatedPair pair, params Pliant.Quic.Simulation.SimulatedLink[] more)
     {
         foreach (var link in new[] { pair.ClientToServer, pair.ServerToClient }.Concat(more))
         {
@@ -51,6 +51,36 @@ public class PathFailureTests
         Assert.True(pair.RunUntil(() => client.Paths.All(p => p.PathId != id || p.Abandoned), 5_000_000),
             "the client did not learn that the path was abandoned");
         Assert.True(client.IsConnected && server.IsConnected);
+    }
+
+    /// <summary>
+    /// A short outage of the second path (0.7 s, three PTOs and more at its 20 ms RTT — a Wi-Fi hand-over) moves
+    /// its data to the first path but does not abandon it: once a PING is answered it carries data again. Before,
+    /// three PTOs abandoned a path for good, whatever their duration.
+    /// </summary>
+    [Fact]
+    public void AShortOutage_DoesNotAbandonThePath_ItCarriesDataAgainAfterwards()
+    {
+        var pair = Pair(315, Server(315));
+        var (up, down) = pair.AddClientPath(SecondInterface); // unlimited: a 20 ms RTT, PTOs every ~60, 120, 240 ms
+        LimitRates(pair);
+        var (client, server) = Connect(pair, Client(315));
+        uint id = OpenSecondPath(pair, client, server);
+        long start = pair.NowUs, bytesAfter = -1;
+        bool wasDown = false;
+        Download(pair, client, server, 6 << 20, 315, onStep: () =>
+        {
+            bool down1 = pair.NowUs > start + 300_000 && pair.NowUs < start + 1_000_000;
+            up.Down = down1;
+            down.Down = down1;
+            wasDown |= down1;
+            if (bytesAfter < 0 && pair.NowUs >= start + 1_000_000) bytesAfter = down.Sent;
+        });
+        Assert.True(wasDown && bytesAfter >= 0, "the outage did not happen during the transfer");
+        Assert.True(server.Statistics.PtoCount >= 3, $"the outage caused {server.Statistics.PtoCount} PTOs");
+        Assert.Equal(0, server.Statistics.PathsAbandoned);
+        Assert.Contains(server.Paths, p => p.PathId == id && !p.Abandoned);
+        Assert.True(down.Sent - bytesAfter > 100, "the path carried nothing after the outage");
     }
 
     [Fact]

@@ -47,9 +47,10 @@ public static class SimulationSetup
 
     public static QuicConnectionOptions ClientOptions(int seed, TlsClientOptions? tls = null,
         CongestionControlAlgorithm cc = CongestionControlAlgorithm.Cubic, uint version = QuicVersion.V1,
-        int maxDatagramFrameSize = 0) => new()
+        int maxDatagramFrameSize = 0, bool pathMtuDiscovery = true) => new()
     {
         Client = tls ?? new TlsClientOptions { ServerName = "localhost", Validation = CertificateValidation.Insecure },
+        PathMtuDiscovery = pathMtuDiscovery,
         Random = new Random(seed),
         CongestionControl = cc,
         InitialVersion = version,

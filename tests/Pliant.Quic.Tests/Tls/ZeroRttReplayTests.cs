@@ -91,6 +91,25 @@ public class ZeroRttReplayTests
     }
 
     [Fact]
+    public void AStoppedRegister_RefusesFreshZeroRttButTheHandshakeResumes()
+    {
+        // A draining serve --reuseport generation: its successor (same ticket key, its own register) may have accepted
+        // this ClientHello; a copy steered here must not be accepted again.
+        byte[] key = RandomNumberGenerator.GetBytes(32);
+        var options = Server(key);
+        var ticket = Ticket(options);
+        ZeroRttAntiReplay.ForTicketKey(key).StopAccepting();
+        var (server, events) = Receive(options, EarlyClientHello(ticket));
+        Assert.Equal(ZeroRttDecision.Stopped, server.EarlyDataDecision);
+        Assert.False(server.EarlyDataAccepted);
+        Assert.True(server.IsResumed);
+        Assert.False(HasZeroRttReadKey(events));
+        Assert.True(ZeroRttAntiReplay.ForTicketKey(key).IsStopped);
+        Assert.Equal(1, ZeroRttAntiReplay.ForTicketKey(key).CountOf(ZeroRttDecision.Stopped));
+        Assert.Equal(0, ZeroRttAntiReplay.ForTicketKey(key).Count);
+    }
+
+    [Fact]
     public void ReplayedClientHello_HandshakeStillCompletesForTheRealClient()
     {
         // The legitimate client whose hello was replayed first still gets a (1-RTT) connection.

@@ -92,6 +92,8 @@ internal sealed class CoreConnection(QuicConnectionCore core) : IConnectionCore
 
     public bool IsClosed => core.IsClosed;
 
+    public bool StreamSendsAcknowledged => core.StreamSendsAcknowledged;
+
     public IPEndPoint RemoteEndPoint => core.RemoteEndPoint;
 
     public string? ApplicationProtocol => core.ApplicationProtocol;

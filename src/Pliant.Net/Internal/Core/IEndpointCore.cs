@@ -80,6 +80,9 @@ internal interface IConnectionCore
 
     bool IsClosed { get; }
 
+    /// <summary>Everything written on every stream (and each requested end) acknowledged (a stand-in core: always).</summary>
+    bool StreamSendsAcknowledged => true;
+
     IPEndPoint RemoteEndPoint { get; }
 
     string? ApplicationProtocol { get; }

@@ -1,15 +1,16 @@
-namespace Pliant.Quic.Tests.Simulation;
+namespace Pliant.Quic.Simulation;
 
 /// <summary>
 /// One direction of a simulated network path: propagation delay, bandwidth with a drop-tail
 /// queue, random loss, reordering, duplication and corruption — all from a seeded generator, so a
-/// failing run is reproduced from its seed.
+/// failing run is reproduced from its seed. Used by <see cref="SimulatedPair"/> (tests, <c>pliant sim</c>).
 /// </summary>
 public sealed class SimulatedLink
 {
     private readonly Random _rng;
     private long _busyUntilUs;
 
+    /// <summary>A link whose random choices come from <paramref name="seed"/>.</summary>
     public SimulatedLink(int seed) => _rng = new Random(seed);
 
     /// <summary>One-way propagation delay.</summary>
@@ -27,6 +28,7 @@ public sealed class SimulatedLink
     /// <summary>Probability that a datagram is delayed by an extra <see cref="ReorderDelayUs"/>.</summary>
     public double ReorderRate { get; set; }
 
+    /// <summary>Extra delay of a reordered datagram.</summary>
     public long ReorderDelayUs { get; set; } = 5_000;
 
     /// <summary>Probability that a datagram is delivered twice.</summary>
@@ -44,7 +46,10 @@ public sealed class SimulatedLink
     /// <summary>A filter that may drop specific datagrams (index, bytes) → drop?</summary>
     public Func<long, byte[], bool>? DropFilter { get; set; }
 
+    /// <summary>Datagrams offered to the link.</summary>
     public long Sent { get; private set; }
+
+    /// <summary>Datagrams the link dropped (loss, blackout, filter, full queue).</summary>
     public long Dropped { get; private set; }
 
     /// <summary>Schedules a datagram; returns its delivery times (empty when dropped).</summary>

@@ -1,11 +1,12 @@
 using System.Net;
 using Pliant.Quic.Connection;
 
-namespace Pliant.Quic.Tests.Simulation;
+namespace Pliant.Quic.Simulation;
 
 /// <summary>
 /// A client endpoint and a server endpoint joined by two <see cref="SimulatedLink"/>s, driven by a
-/// virtual clock. Nothing sleeps: time jumps to the next event. Deterministic for a given seed.
+/// virtual clock. Nothing sleeps: time jumps to the next event. Deterministic for a given seed. The test
+/// suites and <c>pliant sim</c> (a plugin against a scenario) run connections through it.
 /// </summary>
 public sealed class SimulatedPair
 {
@@ -15,6 +16,7 @@ public sealed class SimulatedPair
 
     private sealed record Delivery(bool ToServer, byte[] Data, IPEndPoint From, bool Ce);
 
+    /// <summary>A pair whose links and client endpoint draw their random choices from <paramref name="seed"/>.</summary>
     public SimulatedPair(int seed, QuicEndpointOptions serverOptions, QuicEndpointOptions? clientOptions = null)
     {
         Seed = seed;
@@ -24,17 +26,41 @@ public sealed class SimulatedPair
         ServerToClient = new SimulatedLink(seed * 31 + 13);
     }
 
+    /// <summary>The seed of the pair.</summary>
     public int Seed { get; }
+
+    /// <summary>The virtual clock, µs (starts at 1 s).</summary>
     public long NowUs { get; private set; } = 1_000_000;
+
+    /// <summary>The client endpoint.</summary>
     public QuicEndpointCore Client { get; }
+
+    /// <summary>The server endpoint.</summary>
     public QuicEndpointCore Server { get; }
+
+    /// <summary>The link from the client's first address to the server.</summary>
     public SimulatedLink ClientToServer { get; }
+
+    /// <summary>The link from the server to the client's first address.</summary>
     public SimulatedLink ServerToClient { get; }
+
+    /// <summary>The server's address.</summary>
     public IPEndPoint ServerAddress { get; } = new(IPAddress.Parse("10.0.0.1"), 443);
+
+    /// <summary>The client's first address.</summary>
     public IPEndPoint ClientAddress { get; set; } = new(IPAddress.Parse("10.0.0.2"), 50000);
 
-    /// <summary>Datagrams sent by each side, for assertions on sizes and padding.</summary>
+    /// <summary>
+    /// Keep a copy of every datagram in <see cref="ClientSent"/>, <see cref="ServerSent"/> and
+    /// <see cref="ServerSentTo"/> (tests assert on them). On by default; long runs turn it off, or they keep every
+    /// byte sent.
+    /// </summary>
+    public bool RecordDatagrams { get; set; } = true;
+
+    /// <summary>Datagrams sent by the client, for assertions on sizes and padding (with <see cref="RecordDatagrams"/>).</summary>
     public List<byte[]> ClientSent { get; } = [];
+
+    /// <summary>Datagrams sent by the server (with <see cref="RecordDatagrams"/>).</summary>
     public List<byte[]> ServerSent { get; } = [];
 
     /// <summary>Every datagram the server sent, with the address it was sent to.</summary>
@@ -83,6 +109,7 @@ public sealed class SimulatedPair
     /// <summary>Called after every step, e.g. to feed application data.</summary>
     public Action? OnStep { get; set; }
 
+    /// <summary>Starts a client connection to <see cref="ServerAddress"/>.</summary>
     public QuicConnectionCore Connect(QuicConnectionOptions options) =>
         Client.Connect(NowUs, options, ServerAddress);
 
@@ -135,7 +162,7 @@ public sealed class SimulatedPair
                 var up = UpLinkOf(t.Source);
                 foreach (var datagram in Split(t))
                 {
-                    ClientSent.Add(datagram);
+                    if (RecordDatagrams) ClientSent.Add(datagram);
                     foreach (var (at, data, ce) in up.Transmit(NowUs, datagram))
                         _queue.Enqueue(new Delivery(true, data, from, ce), (at, _sequence++));
                 }
@@ -146,8 +173,11 @@ public sealed class SimulatedPair
                 var down = DownLinkTo(t.Destination);
                 foreach (var datagram in Split(t))
                 {
-                    ServerSent.Add(datagram);
-                    ServerSentTo.Add((t.Destination, datagram.Length));
+                    if (RecordDatagrams)
+                    {
+                        ServerSent.Add(datagram);
+                        ServerSentTo.Add((t.Destination, datagram.Length));
+                    }
                     if (DropMisaddressed && !t.Destination.Equals(ClientAddress) || down is null) continue;
                     foreach (var (at, data, ce) in down.Transmit(NowUs, datagram))
                         _queue.Enqueue(new Delivery(false, data, ServerAddress, ce), (at, _sequence++));
