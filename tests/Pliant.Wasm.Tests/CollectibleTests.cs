@@ -28,4 +28,53 @@ public class CollectibleTests
         }
         Assert.False(weak.IsAlive, "generated code is still reachable after the module and instances were dropped");
     }
+
+    private static byte[] AddConst(int k)
+    {
+        var b = new ModuleBuilder();
+        b.Func(b.Type([I32], [I32]), [0x20, 0, 0x41, (byte)k, 0x6A], export: "f");
+        return b.Build();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static List<WeakReference> CompileManyRunAndDrop(int count)
+    {
+        var weak = new List<WeakReference>();
+        var modules = new List<CompiledModule>();
+        for (int k = 0; k < count; k++) modules.Add(CompiledModule.Compile(AddConst(k % 60)));
+        // Every module of every shared batch still runs its own code.
+        for (int k = 0; k < count; k++)
+        {
+            Assert.Equal(100 + k % 60, modules[k].Instantiate().GetFunction<Func<int, int>>("f")(100));
+            weak.Add(new WeakReference(modules[k].CodeHolder));
+        }
+        return weak;
+    }
+
+    [Fact]
+    public void ModulesSharingAssembliesAreAllFreedOnceDropped()
+    {
+        // 40 modules span at least three shared assemblies (16 modules each, ModuleCompiler.ModulesPerAssembly).
+        var weak = CompileManyRunAndDrop(40);
+        for (int i = 0; i < 20 && weak.Any(w => w.IsAlive); i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+        Assert.DoesNotContain(weak, w => w.IsAlive);
+    }
+
+    [Fact]
+    public void AFailedCompilationDoesNotSpoilTheNextOnes()
+    {
+        var b = new ModuleBuilder();
+        b.FuncWithLocals(b.Type([], [I32]), [0x41, 1], [(100u, I64)], export: "f");
+        var tooBig = b.Build();
+        for (int round = 0; round < 3; round++)
+        {
+            var e = Assert.Throws<WasmInvalidException>(() => CompiledModule.Compile(tooBig, new WasmLimits { MaxFrameSlots = 16 }));
+            Assert.Contains("frame slots", e.Message);
+            Assert.Equal(107, CompiledModule.Compile(AddConst(7)).Instantiate().GetFunction<Func<int, int>>("f")(100));
+        }
+    }
 }

@@ -18,7 +18,8 @@ internal sealed partial class FunctionCompiler
     private readonly MethodBuilder[] _methods;
     private readonly FuncType _type;
     private readonly List<ValType> _stack = [];
-    private readonly Dictionary<(int, ValType), LocalBuilder> _slots = [];
+    // Operand-stack slot locals by depth, one array per value type (index: ValType - 0x6F).
+    private readonly LocalBuilder?[]?[] _slots = new LocalBuilder?[]?[(int)ValType.I32 - (int)ValType.ExternRef + 1];
     private readonly List<CFrame> _frames = [];
     private readonly ValType[] _localTypes;
     private readonly LocalBuilder?[] _locals;
@@ -140,12 +141,10 @@ internal sealed partial class FunctionCompiler
 
     private LocalBuilder Slot(int depth, ValType t)
     {
-        if (!_slots.TryGetValue((depth, t), out var l))
-        {
-            l = Declare(ClrTypes.Of(t));
-            _slots[(depth, t)] = l;
-        }
-        return l;
+        ref var byDepth = ref _slots[(int)t - (int)ValType.ExternRef];
+        byDepth ??= new LocalBuilder?[Math.Max(8, depth + 1)];
+        if (depth >= byDepth.Length) Array.Resize(ref byDepth, Math.Max(byDepth.Length * 2, depth + 1));
+        return byDepth[depth] ??= Declare(ClrTypes.Of(t));
     }
 
     /// <summary>Caches the memory's buffer in a local; redone after anything that may grow memory.</summary>
