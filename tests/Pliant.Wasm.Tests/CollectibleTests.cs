@@ -3,6 +3,11 @@ using static Pliant.Wasm.Tests.ModuleBuilder;
 
 namespace Pliant.Wasm.Tests;
 
+/// <summary>Alone: other tests compiling at the same time would share (and keep alive) the assemblies these tests watch.</summary>
+[CollectionDefinition(nameof(CollectibleTests), DisableParallelization = true)]
+public class CollectibleCollection;
+
+[Collection(nameof(CollectibleTests))]
 public class CollectibleTests
 {
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -41,6 +46,9 @@ public class CollectibleTests
     {
         var weak = new List<WeakReference>();
         var modules = new List<CompiledModule>();
+        // Start a fresh shared assembly: the open one may hold a module another test keeps alive.
+        var previous = CompiledModule.Compile(AddConst(0)).CodeHolder.Assembly;
+        while (CompiledModule.Compile(AddConst(0)).CodeHolder.Assembly == previous) { }
         for (int k = 0; k < count; k++) modules.Add(CompiledModule.Compile(AddConst(k % 60)));
         // Every module of every shared batch still runs its own code.
         for (int k = 0; k < count; k++)

@@ -101,10 +101,13 @@ internal sealed partial class FunctionCompiler
         _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.InstState);
         _il.Emit(OpCodes.Stloc, _st);
         _il.Emit(OpCodes.Ldloc, _st);
+        // The frame's address: a dedicated local (taking an address keeps that local in memory).
+        _il.Emit(OpCodes.Ldloca, Declare(typeof(int)));
+        _il.Emit(OpCodes.Conv_U);
         _tokens.Emit(_il, OpCodes.Call, ClrTypes.StEnter);
         if (_localTypes.Length + code.Length > 200)
         {
-            // Large frames: check the native stack on every entry, not every 8th.
+            // Large frames (up to MaxFrameSlots): check the native stack with the runtime on every entry.
             _tokens.Emit(_il, OpCodes.Call, ClrTypes.StCheckStack);
         }
         foreach (var ins in code)
