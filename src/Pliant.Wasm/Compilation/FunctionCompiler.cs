@@ -86,6 +86,7 @@ internal sealed partial class FunctionCompiler
         _methods = methods;
         _type = type;
         _maxFrameSlots = limits.MaxFrameSlots;
+        _minMemoryBytes = MinMemoryBytes(m);
         _paramCount = type.Params.Length;
         foreach (var p in type.Params) _paramSlots += SlotsOf(ClrTypes.Of(p));
         _ctxArg = _paramCount;
@@ -136,7 +137,9 @@ internal sealed partial class FunctionCompiler
                 if (ins.Op is not (0x05 or 0x0B)) continue;
             }
             if (!_dead && (fuel.Cost[pc] > 0 || fuel.Check[pc])) ChargeBlock(fuel.Cost[pc], fuel.Check[pc]);
+            PlanBound(in ins);
             Emit(in ins);
+            EndBound();
         }
     }
 
@@ -238,6 +241,7 @@ internal sealed partial class FunctionCompiler
     private void Push(ValType t)
     {
         _stack.Add(t);
+        SetBound(_stack.Count - 1);
         _il.Emit(OpCodes.Stloc, Slot(_stack.Count - 1, t));
     }
 
