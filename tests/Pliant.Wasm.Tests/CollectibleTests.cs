@@ -85,4 +85,21 @@ public class CollectibleTests
             Assert.Equal(107, CompiledModule.Compile(AddConst(7)).Instantiate().GetFunction<Func<int, int>>("f")(100));
         }
     }
+
+    [Fact]
+    public void ConcurrentCompilationsEachGetWorkingCode()
+    {
+        // Threads compiling at once never share an emitter (each rents the open batch alone or starts one).
+        var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
+        Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 8 }, t =>
+        {
+            for (int k = 0; k < 25; k++)
+            {
+                int c = (t * 25 + k) % 60;
+                int r = CompiledModule.Compile(AddConst(c)).Instantiate().GetFunction<Func<int, int>>("f")(1000);
+                if (r != 1000 + c) failures.Add($"thread {t} module {k}: {r}");
+            }
+        });
+        Assert.Empty(failures);
+    }
 }
