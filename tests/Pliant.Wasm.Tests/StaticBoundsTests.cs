@@ -87,4 +87,78 @@ public class StaticBoundsTests
         Assert.Equal(77, BitConverter.ToInt32(inst.GetMemory()!.Span[0x234..]));
         Assert.Equal(3, inst.GetMemory()!.Pages);
     }
+
+    /// <summary>
+    /// sum of bytes at base + i for i in [c0, 0) step k, clang's counting-loop shape; <paramref name="body"/>
+    /// goes between the load and the increment (to break the shape), <paramref name="c0"/> and k vary.
+    /// </summary>
+    private static Func<int, int> CountingLoop(int c0, int k, int baseAddr, byte[]? body = null, uint pages = 1)
+    {
+        var b = new ModuleBuilder();
+        b.Memory(pages, 2);
+        // locals: 1 = i, 2 = acc. f(p): fills memory[x] = x & 0xFF for x < 256 first (via store8 at i + base).
+        b.FuncWithLocals(b.Type([I32], [I32]), [
+            .. I32Const(c0), 0x21, 1,
+            0x03, 0x40,
+            0x20, 1, .. I32Const(baseAddr), 0x6A, 0x2D, 0, 0,     // i32.load8_u at i + base
+            0x20, 2, 0x6A, 0x21, 2,                               // acc += it
+            .. body ?? [],
+            0x20, 1, .. I32Const(k), 0x6A, 0x22, 1, 0x0D, 0,     // i += k; br_if 0
+            0x0B,
+            0x20, 2,
+        ], [(2u, I32)], export: "f");
+        var inst = CompiledModule.Compile(b.Build()).Instantiate();
+        var mem = inst.GetMemory()!;
+        for (int x = 0; x < mem.Span.Length; x++) mem.Span[x] = (byte)(x * 7);
+        return inst.GetFunction<Func<int, int>>("f");
+    }
+
+    private static int Expected(int c0, int k, int baseAddr)
+    {
+        int acc = 0;
+        for (int i = c0; i < 0; i += k) acc += (byte)((baseAddr + i) * 7);
+        return acc;
+    }
+
+    [Theory]
+    [InlineData(-256, 1, 256)]      // addresses 0..255
+    [InlineData(-4096, 8, 65536)]   // up to the last byte of the page, stride 8
+    [InlineData(-16, 4, 100)]
+    public void CountingLoopsReadTheRightBytes(int c0, int k, int baseAddr) =>
+        Assert.Equal(Expected(c0, k, baseAddr), CountingLoop(c0, k, baseAddr)(0));
+
+    [Fact]
+    public void CountingLoopsOutsideTheMinimumStillTrap()
+    {
+        // i + 65537 for i in [-2, 0): the last access (65536) is out of a one-page memory.
+        Assert.Equal("out of bounds memory access", Assert.Throws<WasmTrapException>(() => CountingLoop(-2, 1, 65537)(0)).Message);
+        // i + 10 for i in [-16, 0): negative addresses wrap to 4 GiB - 6: trap.
+        Assert.Equal("out of bounds memory access", Assert.Throws<WasmTrapException>(() => CountingLoop(-16, 1, 10)(0)).Message);
+        // -c0 not a multiple of k: the counter skips 0 and runs on (wrapping) until an access traps.
+        Assert.Equal("out of bounds memory access", Assert.Throws<WasmTrapException>(() => CountingLoop(-10, 4, 100)(0)).Message);
+    }
+
+    [Fact]
+    public void ALoopWritingItsCounterElsewhereKeepsItsChecks()
+    {
+        // local.get 0; local.set 1 inside the body: i becomes the parameter, then the next access traps.
+        var f = CountingLoop(-256, 1, 256, [0x20, 0, 0x21, 1]);
+        Assert.Equal("out of bounds memory access", Assert.Throws<WasmTrapException>(() => f(0x10000)).Message);
+        Assert.Equal("out of bounds memory access", Assert.Throws<WasmTrapException>(() => f(-0x7FFF_0000)).Message);
+    }
+
+    [Fact]
+    public void ALoopWithAnotherBranchToItsHeaderKeepsItsChecks()
+    {
+        // if (p != 0) { i = p - 256 (via tee in a block); br 1 (back to the loop) } — a second back edge.
+        var f = CountingLoop(-256, 1, 256, [
+            0x20, 0, 0x04, 0x40,                       // if p
+            0x20, 0, .. I32Const(0), 0x21, 0,          // p = 0 (so the branch is taken once)
+            0x20, 0, 0x1A,
+            .. I32Const(-0x7000_0000), 0x21, 1,        // i = -0x70000000 (a second write: analysis refuses)
+            0x0C, 1,                                   // br 1: back to the loop header
+            0x0B,
+        ]);
+        Assert.Equal("out of bounds memory access", Assert.Throws<WasmTrapException>(() => f(1)).Message);
+    }
 }

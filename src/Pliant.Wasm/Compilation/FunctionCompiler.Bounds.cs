@@ -18,9 +18,20 @@ internal sealed partial class FunctionCompiler
 {
     private const ulong NoBound = ulong.MaxValue;
     private ulong[] _bounds = new ulong[16];
+    // Signed range of an i32 stack value when known (lo <= hi), else lo > hi.
+    private long[] _lo = new long[16], _hi = new long[16];
     private ulong _nextBound = NoBound;
+    private long _nextLo = 1, _nextHi = 0;
     private int _nextBoundAt = -1;
     private readonly ulong _minMemoryBytes;
+    // Facts about locals, valid while _localGen[i] == _gen: straight-line code since the local was last set.
+    private ulong[]? _localBound;
+    private long[]? _localLo, _localHi;
+    private int[]? _localGen;
+    private int _gen = 1;
+    // Induction variables of simple counting loops (AnalyzeLoop): local, range, where local.get sees that range.
+    private readonly List<(int Local, long Lo, long Hi, int From, int To)> _inductions = [];
+    private int _loopScanBudget = int.MinValue;
 
     private static ulong MinMemoryBytes(WasmModule m)
     {
@@ -34,8 +45,19 @@ internal sealed partial class FunctionCompiler
     /// <summary>Records the bound of the value <see cref="Push"/> puts at <paramref name="pos"/>: the one planned for it by <see cref="PlanBound"/>, else none.</summary>
     private void SetBound(int pos)
     {
-        if (pos >= _bounds.Length) Array.Resize(ref _bounds, Math.Max(_bounds.Length * 2, pos + 1));
-        _bounds[pos] = pos == _nextBoundAt ? _nextBound : NoBound;
+        EnsureBounds(pos);
+        bool planned = pos == _nextBoundAt;
+        _bounds[pos] = planned ? _nextBound : NoBound;
+        (_lo[pos], _hi[pos]) = planned ? (_nextLo, _nextHi) : (1L, 0L);
+    }
+
+    private void EnsureBounds(int pos)
+    {
+        if (pos < _bounds.Length) return;
+        int n = Math.Max(_bounds.Length * 2, pos + 1);
+        Array.Resize(ref _bounds, n);
+        Array.Resize(ref _lo, n);
+        Array.Resize(ref _hi, n);
     }
 
     /// <summary>Values put on the stack other than by <see cref="Push"/> (block results): unbounded.</summary>
@@ -43,16 +65,20 @@ internal sealed partial class FunctionCompiler
     {
         for (int i = from; i < _stack.Count; i++)
         {
-            if (i >= _bounds.Length) Array.Resize(ref _bounds, Math.Max(_bounds.Length * 2, i + 1));
+            EnsureBounds(i);
             _bounds[i] = NoBound;
+            (_lo[i], _hi[i]) = (1L, 0L);
         }
     }
 
-    /// <summary>Before <paramref name="ins"/> is emitted: the bound its i32 result will have, if any.</summary>
-    private void PlanBound(in Instr ins)
+    /// <summary>Before <paramref name="ins"/> (at <paramref name="pc"/>) is emitted: the bound and range its i32 result will have, if any.</summary>
+    private void PlanBound(in Instr ins, int pc)
     {
         int n = _stack.Count, top = n - 1;
-        (ulong bound, int at) = ins.Op switch
+        long lo = 1, hi = 0;
+        ushort op = ins.Op;
+        if (op is <= 0x11 && op != 0x01) _gen++; // control: labels merge paths, so local facts end here
+        (ulong bound, int at) = op switch
         {
             0x41 => ((ulong)(uint)(int)ins.Imm, n),                                // i32.const
             0x2D => (0xFFUL, top),                                                  // i32.load8_u
@@ -64,10 +90,102 @@ internal sealed partial class FunctionCompiler
             0x6E or 0x76 => (BoundAt(top - 1), n - 2),                              // i32.div_u, i32.shr_u
             0x70 => (Math.Min(BoundAt(top - 1), BoundAt(top) is var d && d is > 0 and not NoBound ? d - 1 : NoBound), n - 2), // i32.rem_u
             0x1B when n >= 3 && _stack[top - 1] == ValType.I32 => (Math.Max(BoundAt(top - 2), BoundAt(top - 1)), n - 3), // select
+            0x20 => LocalFact((int)ins.Imm, pc, n, out lo, out hi),                // local.get
             _ => (NoBound, -1),
         };
+        if (op == 0x41) lo = hi = (int)ins.Imm;
+        else if (op == 0x6A && RangeAt(top - 1, out long lo1, out long hi1) && RangeAt(top, out long lo2, out long hi2)
+            && lo1 + lo2 >= int.MinValue && hi1 + hi2 <= int.MaxValue)
+        {
+            // No signed wrap: the i32 sum is the exact sum; non-negative, it also bounds the unsigned value.
+            (lo, hi) = (lo1 + lo2, hi1 + hi2);
+            if (lo >= 0) bound = Math.Min(bound, (ulong)hi);
+        }
+        if (op is 0x21 or 0x22 && n > 0 && _localGen != null) RecordLocal((int)ins.Imm, top);
         _nextBound = bound;
-        _nextBoundAt = bound == NoBound ? -1 : at;
+        (_nextLo, _nextHi) = (lo, hi);
+        _nextBoundAt = bound == NoBound && lo > hi ? -1 : at;
+    }
+
+    private bool RangeAt(int pos, out long lo, out long hi)
+    {
+        (lo, hi) = pos >= 0 && pos < _stack.Count ? (_lo[pos], _hi[pos]) : (1L, 0L);
+        return lo <= hi;
+    }
+
+    /// <summary>local.set/tee of the stack value at <paramref name="pos"/>: the local has its facts until the next control instruction or write.</summary>
+    private void RecordLocal(int local, int pos)
+    {
+        _localBound![local] = BoundAt(pos);
+        RangeAt(pos, out _localLo![local], out _localHi![local]);
+        _localGen![local] = _gen;
+    }
+
+    private (ulong, int) LocalFact(int local, int pc, int n, out long lo, out long hi)
+    {
+        foreach (var iv in _inductions)
+        {
+            if (iv.Local == local && pc >= iv.From && pc <= iv.To)
+            {
+                (lo, hi) = (iv.Lo, iv.Hi);
+                return (iv.Lo >= 0 ? (ulong)iv.Hi : NoBound, n);
+            }
+        }
+        if (_localGen != null && _localGen[local] == _gen)
+        {
+            (lo, hi) = (_localLo![local], _localHi![local]);
+            return (_localBound![local], n);
+        }
+        (lo, hi) = (1, 0);
+        return (NoBound, -1);
+    }
+
+    /// <summary>
+    /// At a <c>loop</c> (at <paramref name="pc"/>) of the shape clang emits for counting loops, records the
+    /// range of its induction local: <c>i32.const c0; local.set L; loop; ...; local.get L; i32.const k;
+    /// i32.add; local.tee L; br_if 0; end</c> with c0 &lt; 0, k &gt; 0, -c0 a multiple of k, L written nowhere
+    /// else in the loop and no other branch (and no <c>br_table</c>) to the loop's label. L then takes the
+    /// values c0, c0 + k, ..., -k, and exits at 0 exactly: every <c>local.get L</c> up to the increment sees
+    /// [c0, -k]. Anything else records nothing.
+    /// </summary>
+    private void AnalyzeLoop(Instr[] code, int pc)
+    {
+        if (pc < 2 || code[pc - 1].Op != 0x21 || code[pc - 2].Op != 0x41 || _localGen == null) return;
+        _inductions.RemoveAll(iv => iv.To < pc);
+        if (_loopScanBudget == int.MinValue) _loopScanBudget = 4 * code.Length + 1024;
+        // Linear compile time whatever the module: at most 8 nested counting loops are tracked, and the
+        // scans for loop ends share a budget of 4 passes over the body (a hostile nest of loops stops there).
+        if (_inductions.Count >= 8 || _loopScanBudget <= 0) return;
+        var (pi, po) = BlockType(code[pc].Imm);
+        if (pi.Length != 0 || po.Length != 0) return;
+        int local = (int)code[pc - 1].Imm;
+        long c0 = (int)code[pc - 2].Imm;
+        if (local >= _localTypes.Length || _localTypes[local] != ValType.I32 || c0 >= 0) return;
+        int depth = 0, end = -1, writes = 0, branches = 0, lastBranch = -1;
+        for (int i = pc + 1; i < code.Length && end < 0; i++)
+        {
+            if (--_loopScanBudget <= 0) return;
+            ref readonly var ins = ref code[i];
+            switch (ins.Op)
+            {
+                case 0x02 or 0x03 or 0x04: depth++; break;
+                case 0x0B: if (depth == 0) end = i; else depth--; break;
+                case 0x0C or 0x0D: if (ins.Imm == depth) { branches++; lastBranch = i; } break;
+                case 0x0E: return;
+                case 0x21 or 0x22: if (ins.Imm == local) writes++; break;
+            }
+        }
+        if (end < pc + 6 || writes != 1 || branches != 1 || lastBranch != end - 1) return;
+        ref readonly var br = ref code[end - 1];
+        ref readonly var tee = ref code[end - 2];
+        ref readonly var add = ref code[end - 3];
+        ref readonly var step = ref code[end - 4];
+        ref readonly var get = ref code[end - 5];
+        if (br.Op != 0x0D || br.Imm != 0 || tee.Op != 0x22 || tee.Imm != local || add.Op != 0x6A
+            || step.Op != 0x41 || get.Op != 0x20 || get.Imm != local) return;
+        long k = (int)step.Imm;
+        if (k <= 0 || -c0 % k != 0) return;
+        _inductions.Add((local, c0, -k, pc + 1, end - 5));
     }
 
     private void EndBound() => _nextBoundAt = -1;

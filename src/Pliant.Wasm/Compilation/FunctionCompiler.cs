@@ -91,6 +91,13 @@ internal sealed partial class FunctionCompiler
         foreach (var p in type.Params) _paramSlots += SlotsOf(ClrTypes.Of(p));
         _ctxArg = _paramCount;
         _localTypes = [.. type.Params, .. body.Locals];
+        if (_minMemoryBytes > 0)
+        {
+            _localBound = new ulong[_localTypes.Length];
+            _localLo = new long[_localTypes.Length];
+            _localHi = new long[_localTypes.Length];
+            _localGen = new int[_localTypes.Length];
+        }
         _locals = new LocalBuilder?[_localTypes.Length];
         for (int i = _paramCount; i < _localTypes.Length; i++) _locals[i] = Declare(ClrTypes.Of(_localTypes[i]));
     }
@@ -137,7 +144,8 @@ internal sealed partial class FunctionCompiler
                 if (ins.Op is not (0x05 or 0x0B)) continue;
             }
             if (!_dead && (fuel.Cost[pc] > 0 || fuel.Check[pc])) ChargeBlock(fuel.Cost[pc], fuel.Check[pc]);
-            PlanBound(in ins);
+            if (ins.Op == 0x03) AnalyzeLoop(code, pc);
+            PlanBound(in ins, pc);
             Emit(in ins);
             EndBound();
         }
