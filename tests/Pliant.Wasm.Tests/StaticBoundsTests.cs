@@ -92,7 +92,7 @@ public class StaticBoundsTests
     /// sum of bytes at base + i for i in [c0, 0) step k, clang's counting-loop shape; <paramref name="body"/>
     /// goes between the load and the increment (to break the shape), <paramref name="c0"/> and k vary.
     /// </summary>
-    private static Func<int, int> CountingLoop(int c0, int k, int baseAddr, byte[]? body = null, uint pages = 1)
+    private static Func<int, int> CountingLoop(int c0, int k, int baseAddr, byte[]? body = null, uint pages = 1, byte[]? exit = null)
     {
         var b = new ModuleBuilder();
         b.Memory(pages, 2);
@@ -103,7 +103,7 @@ public class StaticBoundsTests
             0x20, 1, .. I32Const(baseAddr), 0x6A, 0x2D, 0, 0,     // i32.load8_u at i + base
             0x20, 2, 0x6A, 0x21, 2,                               // acc += it
             .. body ?? [],
-            0x20, 1, .. I32Const(k), 0x6A, 0x22, 1, 0x0D, 0,     // i += k; br_if 0
+            0x20, 1, .. I32Const(k), 0x6A, 0x22, 1, .. exit ?? [], 0x0D, 0, // i += k; [exit test]; br_if 0
             0x0B,
             0x20, 2,
         ], [(2u, I32)], export: "f");
@@ -160,5 +160,40 @@ public class StaticBoundsTests
             0x0B,
         ]);
         Assert.Equal("out of bounds memory access", Assert.Throws<WasmTrapException>(() => f(1)).Message);
+    }
+
+    [Theory]
+    [InlineData(0, 4, 4096, 1000)]          // i32.ne: i in [0, 4092]
+    [InlineData(-8, 8, 65536 - 64, 8)]      // i32.ne from below zero
+    public void CountingLoopsUpToALimitReadTheRightBytes(int c0, int k, int limit, int baseAddr)
+    {
+        var f = CountingLoop(c0, k, baseAddr, exit: [.. I32Const(limit), 0x47]);
+        int acc = 0;
+        for (int i = c0; i != limit; i += k) acc += (byte)((baseAddr + i) * 7);
+        Assert.Equal(acc, f(0));
+    }
+
+    [Theory]
+    [InlineData(-4, 16, 65532, 4)]          // i32.lt_u, memcopy's shape: i = -4, 12, 28, ... < 65532
+    [InlineData(5, 3, 60000, 0)]
+    public void CountingLoopsBelowAnUnsignedLimitReadTheRightBytes(int c0, int k, int limit, int baseAddr)
+    {
+        var f = CountingLoop(c0, k, baseAddr, exit: [.. I32Const(limit), 0x49]);
+        int acc = 0, i = c0;
+        do { acc += (byte)((baseAddr + i) * 7); i += k; } while ((uint)i < (uint)limit);
+        Assert.Equal(acc, f(0));
+    }
+
+    [Fact]
+    public void LimitLoopsOutsideTheMinimumOrSkippingTheLimitStillTrap()
+    {
+        // i32.ne: i + 1000 for i in [0, 65000): the last accesses pass 65536.
+        Assert.Equal("out of bounds memory access", Assert.Throws<WasmTrapException>(() => CountingLoop(0, 4, 1000, exit: [.. I32Const(65000), 0x47])(0)).Message);
+        // i32.ne with a step that jumps over the limit: runs on and wraps until an access traps.
+        Assert.Equal("out of bounds memory access", Assert.Throws<WasmTrapException>(() => CountingLoop(0, 3, 0, exit: [.. I32Const(100), 0x47])(0)).Message);
+        // i32.lt_u starting far above the limit: its first access is out of bounds.
+        Assert.Equal("out of bounds memory access", Assert.Throws<WasmTrapException>(() => CountingLoop(0x7000_0000, 4, 0, exit: [.. I32Const(100), 0x49])(0)).Message);
+        // i32.lt_u with a limit past the memory: traps at 65536.
+        Assert.Equal("out of bounds memory access", Assert.Throws<WasmTrapException>(() => CountingLoop(0, 1, 0, exit: [.. I32Const(70000), 0x49])(0)).Message);
     }
 }

@@ -141,16 +141,23 @@ internal sealed partial class FunctionCompiler
     }
 
     /// <summary>
-    /// At a <c>loop</c> (at <paramref name="pc"/>) of the shape clang emits for counting loops, records the
-    /// range of its induction local: <c>i32.const c0; local.set L; loop; ...; local.get L; i32.const k;
-    /// i32.add; local.tee L; br_if 0; end</c> with c0 &lt; 0, k &gt; 0, -c0 a multiple of k, L written nowhere
-    /// else in the loop and no other branch (and no <c>br_table</c>) to the loop's label. L then takes the
-    /// values c0, c0 + k, ..., -k, and exits at 0 exactly: every <c>local.get L</c> up to the increment sees
-    /// [c0, -k]. Anything else records nothing.
+    /// At a <c>loop</c> (at <paramref name="pc"/>) of a shape clang emits for counting loops, records the
+    /// range of its induction local L. Shape: L set to a constant c0 in the straight run of
+    /// <c>i32.const|local.get; local.set</c> pairs just before the loop; the loop ends with
+    /// <c>local.get L; i32.const k; i32.add; local.tee L; [exit test]; br_if 0; end</c>, k &gt; 0, L written
+    /// nowhere else in the loop, no other branch (and no <c>br_table</c>) to the loop's label. Exit tests and
+    /// the range every <c>local.get L</c> up to the increment then sees:
+    /// <list type="bullet">
+    /// <item>none (continue while L ≠ 0): c0 &lt; 0 and -c0 a multiple of k: [c0, -k];</item>
+    /// <item><c>i32.const n; i32.ne</c>: c0 &lt; n and n - c0 a multiple of k: [c0, n - k];</item>
+    /// <item><c>i32.const n; i32.lt_u</c>: 0 &lt; n ≤ 2^31 - 1 - k: c0 first, then only values in [0, n):
+    /// [min(c0, 0), max(c0, n - 1)].</item>
+    /// </list>
+    /// No step can overflow in any of them. Anything else records nothing.
     /// </summary>
     private void AnalyzeLoop(Instr[] code, int pc)
     {
-        if (pc < 2 || code[pc - 1].Op != 0x21 || code[pc - 2].Op != 0x41 || _localGen == null) return;
+        if (_localGen == null) return;
         _inductions.RemoveAll(iv => iv.To < pc);
         if (_loopScanBudget == int.MinValue) _loopScanBudget = 4 * code.Length + 1024;
         // Linear compile time whatever the module: at most 8 nested counting loops are tracked, and the
@@ -158,10 +165,7 @@ internal sealed partial class FunctionCompiler
         if (_inductions.Count >= 8 || _loopScanBudget <= 0) return;
         var (pi, po) = BlockType(code[pc].Imm);
         if (pi.Length != 0 || po.Length != 0) return;
-        int local = (int)code[pc - 1].Imm;
-        long c0 = (int)code[pc - 2].Imm;
-        if (local >= _localTypes.Length || _localTypes[local] != ValType.I32 || c0 >= 0) return;
-        int depth = 0, end = -1, writes = 0, branches = 0, lastBranch = -1;
+        int depth = 0, end = -1, branches = 0, lastBranch = -1;
         for (int i = pc + 1; i < code.Length && end < 0; i++)
         {
             if (--_loopScanBudget <= 0) return;
@@ -172,20 +176,44 @@ internal sealed partial class FunctionCompiler
                 case 0x0B: if (depth == 0) end = i; else depth--; break;
                 case 0x0C or 0x0D: if (ins.Imm == depth) { branches++; lastBranch = i; } break;
                 case 0x0E: return;
-                case 0x21 or 0x22: if (ins.Imm == local) writes++; break;
             }
         }
-        if (end < pc + 6 || writes != 1 || branches != 1 || lastBranch != end - 1) return;
-        ref readonly var br = ref code[end - 1];
-        ref readonly var tee = ref code[end - 2];
-        ref readonly var add = ref code[end - 3];
-        ref readonly var step = ref code[end - 4];
-        ref readonly var get = ref code[end - 5];
-        if (br.Op != 0x0D || br.Imm != 0 || tee.Op != 0x22 || tee.Imm != local || add.Op != 0x6A
-            || step.Op != 0x41 || get.Op != 0x20 || get.Imm != local) return;
-        long k = (int)step.Imm;
-        if (k <= 0 || -c0 % k != 0) return;
-        _inductions.Add((local, c0, -k, pc + 1, end - 5));
+        if (end < pc + 8 || branches != 1 || lastBranch != end - 1 || code[end - 1].Imm != 0) return;
+        // The exit test between the tee and the br_if.
+        int tee = end - 2;
+        long limit = 0;
+        ushort test = 0;
+        if (code[end - 2].Op is 0x47 or 0x49 && code[end - 3].Op == 0x41)
+        {
+            test = code[end - 2].Op;
+            limit = (int)code[end - 3].Imm;
+            tee = end - 4;
+        }
+        if (code[tee].Op != 0x22 || code[tee - 1].Op != 0x6A || code[tee - 2].Op != 0x41 || code[tee - 3].Op != 0x20
+            || code[tee - 3].Imm != code[tee].Imm) return;
+        int local = (int)code[tee].Imm;
+        long k = (int)code[tee - 2].Imm;
+        if (local >= _localTypes.Length || _localTypes[local] != ValType.I32 || k <= 0) return;
+        for (int i = pc + 1; i < end; i++)
+            if (code[i].Op is 0x21 or 0x22 && code[i].Imm == local && i != tee) return;
+        // c0: the last write of L in the straight run of pairs before the loop.
+        long? c0 = null;
+        for (int j = pc - 1; j >= 1 && code[j].Op == 0x21 && code[j - 1].Op is 0x41 or 0x20; j -= 2)
+        {
+            if (code[j].Imm != local) continue;
+            if (code[j - 1].Op == 0x41) c0 = (int)code[j - 1].Imm;
+            break;
+        }
+        if (c0 is not long start) return;
+        (long lo, long hi) range;
+        switch (test)
+        {
+            case 0 when start < 0 && -start % k == 0: range = (start, -k); break;
+            case 0x47 when start < limit && (limit - start) % k == 0: range = (start, limit - k); break;     // i32.ne
+            case 0x49 when limit > 0 && limit <= int.MaxValue - k: range = (Math.Min(start, 0), Math.Max(start, limit - 1)); break; // i32.lt_u
+            default: return;
+        }
+        _inductions.Add((local, range.lo, range.hi, pc + 1, tee - 3));
     }
 
     private void EndBound() => _nextBoundAt = -1;
