@@ -196,4 +196,52 @@ public class StaticBoundsTests
         // i32.lt_u with a limit past the memory: traps at 65536.
         Assert.Equal("out of bounds memory access", Assert.Throws<WasmTrapException>(() => CountingLoop(0, 1, 0, exit: [.. I32Const(70000), 0x49])(0)).Message);
     }
+
+    /// <summary>
+    /// The counter tested before its step (clang's outer loops): <c>t = i &lt;u n; i += k; br_if t</c>, summing
+    /// bytes at base + i.
+    /// </summary>
+    private static Func<int, int> TestFirstLoop(int c0, int k, int limit, int baseAddr)
+    {
+        var b = new ModuleBuilder();
+        b.Memory(1, 2);
+        b.FuncWithLocals(b.Type([I32], [I32]), [
+            .. I32Const(c0), 0x21, 1,
+            0x03, 0x40,
+            0x20, 1, .. I32Const(baseAddr), 0x6A, 0x2D, 0, 0,     // i32.load8_u at i + base
+            0x20, 2, 0x6A, 0x21, 2,                               // acc += it
+            0x20, 1, .. I32Const(limit), 0x49, 0x21, 3,           // t = i <u n
+            0x20, 1, .. I32Const(k), 0x6A, 0x21, 1,               // i += k
+            0x20, 3, 0x0D, 0,                                     // br_if t
+            0x0B,
+            0x20, 2,
+        ], [(3u, I32)], export: "f");
+        var inst = CompiledModule.Compile(b.Build()).Instantiate();
+        var mem = inst.GetMemory()!;
+        for (int x = 0; x < mem.Span.Length; x++) mem.Span[x] = (byte)(x * 7);
+        return inst.GetFunction<Func<int, int>>("f");
+    }
+
+    [Theory]
+    [InlineData(0, 4096, 57345, 0)]   // i = 0, 4096, ..., 61440: the last access, 61440, is below 65536
+    [InlineData(0, 1, 100, 10)]
+    public void TestFirstLoopsReadTheRightBytes(int c0, int k, int limit, int baseAddr)
+    {
+        int acc = 0, i = c0;
+        while (true)
+        {
+            acc += (byte)((baseAddr + i) * 7);
+            bool t = (uint)i < (uint)limit;
+            i += k;
+            if (!t) break;
+        }
+        Assert.Equal(acc, TestFirstLoop(c0, k, limit, baseAddr)(0));
+    }
+
+    [Fact]
+    public void TestFirstLoopsPastTheMinimumStillTrap()
+    {
+        // 65500 passes the test (< 65501), so 65600 = limit - 1 + k is read: out of a one-page memory.
+        Assert.Equal("out of bounds memory access", Assert.Throws<WasmTrapException>(() => TestFirstLoop(0, 100, 65501, 0)(0)).Message);
+    }
 }

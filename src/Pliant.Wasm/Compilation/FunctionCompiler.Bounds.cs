@@ -152,6 +152,9 @@ internal sealed partial class FunctionCompiler
     /// <item><c>i32.const n; i32.ne</c>: c0 &lt; n and n - c0 a multiple of k: [c0, n - k];</item>
     /// <item><c>i32.const n; i32.lt_u</c>: 0 &lt; n ≤ 2^31 - 1 - k: c0 first, then only values in [0, n):
     /// [min(c0, 0), max(c0, n - 1)].</item>
+    /// <item>the test of the old value before the step, <c>local.get L; i32.const n; i32.lt_u; local.set T;
+    /// local.get L; i32.const k; i32.add; local.set L; local.get T; br_if 0</c>: 0 &lt; n, n - 1 + k ≤ 2^31 - 1:
+    /// c0, then old values below n plus k: [min(c0, k), max(c0, n - 1 + k)].</item>
     /// </list>
     /// No step can overflow in any of them. Anything else records nothing.
     /// </summary>
@@ -189,8 +192,17 @@ internal sealed partial class FunctionCompiler
             limit = (int)code[end - 3].Imm;
             tee = end - 4;
         }
-        if (code[tee].Op != 0x22 || code[tee - 1].Op != 0x6A || code[tee - 2].Op != 0x41 || code[tee - 3].Op != 0x20
-            || code[tee - 3].Imm != code[tee].Imm) return;
+        else if (end >= pc + 12 && code[end - 2].Op == 0x20 && code[end - 7].Op == 0x21 && code[end - 2].Imm == code[end - 7].Imm
+            && code[end - 8].Op == 0x49 && code[end - 9].Op == 0x41 && code[end - 10].Op == 0x20 && code[end - 10].Imm == code[end - 3].Imm
+            && code[end - 3].Op == 0x21 && code[end - 3].Imm != code[end - 2].Imm)
+        {
+            // Test before the step: local.get L; i32.const n; i32.lt_u; local.set T; <step as local.set L>; local.get T; br_if 0.
+            test = 0xFF;
+            limit = (int)code[end - 9].Imm;
+            tee = end - 3;
+        }
+        if (code[tee].Op is not (0x22 or 0x21) || code[tee].Op == 0x21 && test != 0xFF || code[tee - 1].Op != 0x6A
+            || code[tee - 2].Op != 0x41 || code[tee - 3].Op != 0x20 || code[tee - 3].Imm != code[tee].Imm) return;
         int local = (int)code[tee].Imm;
         long k = (int)code[tee - 2].Imm;
         if (local >= _localTypes.Length || _localTypes[local] != ValType.I32 || k <= 0) return;
@@ -211,6 +223,8 @@ internal sealed partial class FunctionCompiler
             case 0 when start < 0 && -start % k == 0: range = (start, -k); break;
             case 0x47 when start < limit && (limit - start) % k == 0: range = (start, limit - k); break;     // i32.ne
             case 0x49 when limit > 0 && limit <= int.MaxValue - k: range = (Math.Min(start, 0), Math.Max(start, limit - 1)); break; // i32.lt_u
+            // Tested before the step: each next value is an old one below n, plus k.
+            case 0xFF when limit > 0 && limit - 1 + k <= int.MaxValue: range = (Math.Min(start, k), Math.Max(start, limit - 1 + k)); break;
             default: return;
         }
         _inductions.Add((local, range.lo, range.hi, pc + 1, tee - 3));
