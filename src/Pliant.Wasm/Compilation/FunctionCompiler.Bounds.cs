@@ -7,8 +7,11 @@ namespace Pliant.Wasm.Compilation;
 /// Static bounds of i32 operand-stack values, to drop memory bounds checks that cannot fail. Each wasm
 /// stack value gets an unsigned upper bound when it is pushed — only by instructions whose result is
 /// bounded by their immediate or operands (<c>i32.const</c>, <c>i32.and</c>, <c>i32.add</c> without wrap,
-/// <c>rem_u</c>, <c>shr_u</c>, <c>div_u</c>, 8/16-bit unsigned loads, comparisons, <c>select</c>); every
-/// other value, and every value arriving through a label, a local or a call, is unbounded. A scalar access
+/// <c>rem_u</c>, <c>shr_u</c>, <c>div_u</c>, 8/16-bit unsigned loads, comparisons, <c>select</c>), plus a
+/// signed range through <c>i32.add</c>; a local keeps the facts of the value last stored until the next
+/// control instruction, and the counter of a recognised counting loop has its exact range inside the loop
+/// (<see cref="AnalyzeLoop"/>). Every other value, and every value arriving through a label or a call, is
+/// unbounded. A scalar access
 /// whose address bound + offset + size fits in the memory's declared minimum is emitted without a check:
 /// linear memory never shrinks, and linking refuses an imported memory below the declared minimum
 /// (WebAssembly 2.0 §4.5.3 limits matching). A typical case: <c>buf[(i * 257) &amp; 0xFFFF]</c> over a
