@@ -88,6 +88,23 @@ public class StaticBoundsTests
         Assert.Equal(3, inst.GetMemory()!.Pages);
     }
 
+    /// <summary>i = c0; loop: acc += memory[i + base] (locals 1 = i, 2 = acc).</summary>
+    private static byte[] LoopHead(int c0, int baseAddr) => [
+        .. I32Const(c0), 0x21, 1,
+        0x03, 0x40,
+        0x20, 1, .. I32Const(baseAddr), 0x6A, 0x2D, 0, 0,     // i32.load8_u at i + base
+        0x20, 2, 0x6A, 0x21, 2,                               // acc += it
+    ];
+
+    /// <summary>Instantiates the module with memory[x] = x * 7 and returns its export f.</summary>
+    private static Func<int, int> Summing(ModuleBuilder b)
+    {
+        var inst = CompiledModule.Compile(b.Build()).Instantiate();
+        var mem = inst.GetMemory()!;
+        for (int x = 0; x < mem.Span.Length; x++) mem.Span[x] = (byte)(x * 7);
+        return inst.GetFunction<Func<int, int>>("f");
+    }
+
     /// <summary>
     /// sum of bytes at base + i for i in [c0, 0) step k, clang's counting-loop shape; <paramref name="body"/>
     /// goes between the load and the increment (to break the shape), <paramref name="c0"/> and k vary.
@@ -96,21 +113,15 @@ public class StaticBoundsTests
     {
         var b = new ModuleBuilder();
         b.Memory(pages, 2);
-        // locals: 1 = i, 2 = acc. f(p): fills memory[x] = x & 0xFF for x < 256 first (via store8 at i + base).
+        // locals: 1 = i, 2 = acc.
         b.FuncWithLocals(b.Type([I32], [I32]), [
-            .. I32Const(c0), 0x21, 1,
-            0x03, 0x40,
-            0x20, 1, .. I32Const(baseAddr), 0x6A, 0x2D, 0, 0,     // i32.load8_u at i + base
-            0x20, 2, 0x6A, 0x21, 2,                               // acc += it
+            .. LoopHead(c0, baseAddr),
             .. body ?? [],
             0x20, 1, .. I32Const(k), 0x6A, 0x22, 1, .. exit ?? [], 0x0D, 0, // i += k; [exit test]; br_if 0
             0x0B,
             0x20, 2,
         ], [(2u, I32)], export: "f");
-        var inst = CompiledModule.Compile(b.Build()).Instantiate();
-        var mem = inst.GetMemory()!;
-        for (int x = 0; x < mem.Span.Length; x++) mem.Span[x] = (byte)(x * 7);
-        return inst.GetFunction<Func<int, int>>("f");
+        return Summing(b);
     }
 
     private static int Expected(int c0, int k, int baseAddr)
@@ -206,20 +217,14 @@ public class StaticBoundsTests
         var b = new ModuleBuilder();
         b.Memory(1, 2);
         b.FuncWithLocals(b.Type([I32], [I32]), [
-            .. I32Const(c0), 0x21, 1,
-            0x03, 0x40,
-            0x20, 1, .. I32Const(baseAddr), 0x6A, 0x2D, 0, 0,     // i32.load8_u at i + base
-            0x20, 2, 0x6A, 0x21, 2,                               // acc += it
+            .. LoopHead(c0, baseAddr),
             0x20, 1, .. I32Const(limit), 0x49, 0x21, 3,           // t = i <u n
             0x20, 1, .. I32Const(k), 0x6A, 0x21, 1,               // i += k
             0x20, 3, 0x0D, 0,                                     // br_if t
             0x0B,
             0x20, 2,
         ], [(3u, I32)], export: "f");
-        var inst = CompiledModule.Compile(b.Build()).Instantiate();
-        var mem = inst.GetMemory()!;
-        for (int x = 0; x < mem.Span.Length; x++) mem.Span[x] = (byte)(x * 7);
-        return inst.GetFunction<Func<int, int>>("f");
+        return Summing(b);
     }
 
     [Theory]
