@@ -15,8 +15,12 @@ public sealed class CompiledModule
     private readonly nint[] _entries;
     private readonly int _maxResults;
 
-    private CompiledModule(WasmModule module, WasmLimits limits, nint[] entries, Type holder)
+    // Keeps the shared assembly's emitter reusable while this module lives (see ModuleCompiler).
+    private readonly object _batch;
+
+    private CompiledModule(WasmModule module, WasmLimits limits, nint[] entries, Type holder, object batch)
     {
+        _batch = batch;
         Module = module;
         Limits = limits;
         _entries = entries;
@@ -30,7 +34,10 @@ public sealed class CompiledModule
     /// <summary>Limits applied to instances.</summary>
     public WasmLimits Limits { get; }
 
-    /// <summary>The generated type; referenced so the collectible code stays alive with the module.</summary>
+    /// <summary>
+    /// The generated type; referenced so the collectible code stays alive with the module. Up to 16 modules
+    /// compiled in a row share one collectible assembly, freed when all of them are unreachable.
+    /// </summary>
     public Type CodeHolder { get; }
 
     /// <summary>Decodes and validates without compiling. Throws <see cref="WasmMalformedException"/> or <see cref="WasmInvalidException"/>.</summary>
@@ -59,8 +66,8 @@ public sealed class CompiledModule
     {
         ArgumentNullException.ThrowIfNull(validated);
         limits ??= WasmLimits.Default;
-        var (entries, holder) = ModuleCompiler.Compile(validated, limits);
-        return new CompiledModule(validated, limits, entries, holder);
+        var (entries, holder, batch) = ModuleCompiler.Compile(validated, limits);
+        return new CompiledModule(validated, limits, entries, holder, batch);
     }
 
     /// <summary>

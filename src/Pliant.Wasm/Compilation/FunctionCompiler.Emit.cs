@@ -31,6 +31,7 @@ internal sealed partial class FunctionCompiler
                 var f = new CFrame { Op = op, Label = il.DefineLabel(), Height = _stack.Count - pi.Length, Params = pi, Results = po };
                 _frames.Add(f);
                 il.MarkLabel(f.Label); // the header's fuel check is planned for the next instruction
+                ClearBounds(f.Height); // its parameters also arrive by the back edge
                 return;
             }
             case 0x04:
@@ -86,6 +87,7 @@ internal sealed partial class FunctionCompiler
                 _dead = false;
                 _stack.RemoveRange(f.Height, _stack.Count - f.Height);
                 _stack.AddRange(f.Results);
+                ClearBounds(f.Height);
                 if (f.Op == 0) EmitReturnSequence();
                 return;
             }
@@ -374,7 +376,7 @@ internal sealed partial class FunctionCompiler
 
     private void EmitMemory(ushort op, long offset)
     {
-        var (t, _, store) = OpInfo.Memory(op);
+        var (t, size, store) = OpInfo.Memory(op);
         string helper = op switch
         {
             0x28 => nameof(Memory.LoadI32), 0x29 => nameof(Memory.LoadI64), 0x2A => nameof(Memory.LoadF32), 0x2B => nameof(Memory.LoadF64),
@@ -385,6 +387,7 @@ internal sealed partial class FunctionCompiler
             0x3A => nameof(Memory.Store8), 0x3B => nameof(Memory.Store16), 0x3C => nameof(Memory.Store8L), 0x3D => nameof(Memory.Store16L),
             _ => nameof(Memory.Store32L),
         };
+        if (TryEmitUncheckedMemory(op, offset, t, store, size)) return;
         LdMemory();
         Operands(store ? 2 : 1);
         _il.Emit(OpCodes.Ldc_I8, offset);

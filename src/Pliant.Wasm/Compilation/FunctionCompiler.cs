@@ -18,7 +18,8 @@ internal sealed partial class FunctionCompiler
     private readonly MethodBuilder[] _methods;
     private readonly FuncType _type;
     private readonly List<ValType> _stack = [];
-    private readonly Dictionary<(int, ValType), LocalBuilder> _slots = [];
+    // Operand-stack slot locals by depth, one array per value type (index: ValType - 0x6F).
+    private readonly LocalBuilder?[]?[] _slots = new LocalBuilder?[]?[(int)ValType.I32 - (int)ValType.ExternRef + 1];
     private readonly List<CFrame> _frames = [];
     private readonly ValType[] _localTypes;
     private readonly LocalBuilder?[] _locals;
@@ -85,10 +86,18 @@ internal sealed partial class FunctionCompiler
         _methods = methods;
         _type = type;
         _maxFrameSlots = limits.MaxFrameSlots;
+        _minMemoryBytes = MinMemoryBytes(m);
         _paramCount = type.Params.Length;
         foreach (var p in type.Params) _paramSlots += SlotsOf(ClrTypes.Of(p));
         _ctxArg = _paramCount;
         _localTypes = [.. type.Params, .. body.Locals];
+        if (_minMemoryBytes > 0)
+        {
+            _localBound = new ulong[_localTypes.Length];
+            _localLo = new long[_localTypes.Length];
+            _localHi = new long[_localTypes.Length];
+            _localGen = new int[_localTypes.Length];
+        }
         _locals = new LocalBuilder?[_localTypes.Length];
         for (int i = _paramCount; i < _localTypes.Length; i++) _locals[i] = Declare(ClrTypes.Of(_localTypes[i]));
     }
@@ -100,10 +109,13 @@ internal sealed partial class FunctionCompiler
         _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.InstState);
         _il.Emit(OpCodes.Stloc, _st);
         _il.Emit(OpCodes.Ldloc, _st);
+        // The frame's address: a dedicated local (taking an address keeps that local in memory).
+        _il.Emit(OpCodes.Ldloca, Declare(typeof(int)));
+        _il.Emit(OpCodes.Conv_U);
         _tokens.Emit(_il, OpCodes.Call, ClrTypes.StEnter);
         if (_localTypes.Length + code.Length > 200)
         {
-            // Large frames: check the native stack on every entry, not every 8th.
+            // Large frames (up to MaxFrameSlots): check the native stack with the runtime on every entry.
             _tokens.Emit(_il, OpCodes.Call, ClrTypes.StCheckStack);
         }
         foreach (var ins in code)
@@ -132,7 +144,10 @@ internal sealed partial class FunctionCompiler
                 if (ins.Op is not (0x05 or 0x0B)) continue;
             }
             if (!_dead && (fuel.Cost[pc] > 0 || fuel.Check[pc])) ChargeBlock(fuel.Cost[pc], fuel.Check[pc]);
+            if (ins.Op == 0x03) AnalyzeLoop(code, pc);
+            PlanBound(in ins, pc);
             Emit(in ins);
+            EndBound();
         }
     }
 
@@ -140,12 +155,10 @@ internal sealed partial class FunctionCompiler
 
     private LocalBuilder Slot(int depth, ValType t)
     {
-        if (!_slots.TryGetValue((depth, t), out var l))
-        {
-            l = Declare(ClrTypes.Of(t));
-            _slots[(depth, t)] = l;
-        }
-        return l;
+        ref var byDepth = ref _slots[(int)t - (int)ValType.ExternRef];
+        byDepth ??= new LocalBuilder?[Math.Max(8, depth + 1)];
+        if (depth >= byDepth.Length) Array.Resize(ref byDepth, Math.Max(byDepth.Length * 2, depth + 1));
+        return byDepth[depth] ??= Declare(ClrTypes.Of(t));
     }
 
     /// <summary>Caches the memory's buffer in a local; redone after anything that may grow memory.</summary>
@@ -236,6 +249,7 @@ internal sealed partial class FunctionCompiler
     private void Push(ValType t)
     {
         _stack.Add(t);
+        SetBound(_stack.Count - 1);
         _il.Emit(OpCodes.Stloc, Slot(_stack.Count - 1, t));
     }
 

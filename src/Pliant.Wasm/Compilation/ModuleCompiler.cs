@@ -1,21 +1,81 @@
 using System.Reflection;
 using System.Reflection.Emit;
 using Pliant.Wasm.Decoding;
-using Pliant.Wasm.Runtime;
 
 namespace Pliant.Wasm.Compilation;
 
-/// <summary>Compiles every function of a validated module into static methods of one collectible assembly.</summary>
+/// <summary>
+/// Compiles every function of a validated module into static methods of one type, in a collectible
+/// dynamic assembly shared by up to <see cref="ModulesPerAssembly"/> modules compiled one after another.
+/// </summary>
+/// <remarks>
+/// A fresh assembly per module cost more than the functions of a small module: creating it (~40 µs
+/// with its loader heaps, then their unmapping in a finalizer) and, in each new assembly, one member
+/// reference per runtime helper used (~1-2 µs each, 40-80 helpers: the first <c>GetMethodMetadataToken</c>
+/// of each). A shared assembly pays both once per batch. The price: a batch's code is freed when every
+/// module of the batch is unreachable, so a live module keeps at most <c>ModulesPerAssembly - 1</c>
+/// others' code (IL and machine code, not their instances or memories).
+/// </remarks>
 internal static class ModuleCompiler
 {
-    private static int _counter;
+    /// <summary>Modules whose types share one dynamic assembly and its member references.</summary>
+    internal const int ModulesPerAssembly = 16;
 
-    public static (nint[] Entries, Type Holder) Compile(WasmModule m, WasmLimits limits)
+    private static int _counter;
+    private static readonly object Gate = new();
+    // Weak: the batch stays reusable while one of its modules is alive (each holds its Emitter), and
+    // the assembly can be collected once none is.
+    private static WeakReference<Emitter>? _open;
+
+    /// <summary>One dynamic assembly and module with the metadata tokens of the runtime helpers it references.</summary>
+    internal sealed class Emitter
     {
-        int id = Interlocked.Increment(ref _counter);
-        var ab = AssemblyBuilder.DefineDynamicAssembly(new AssemblyName("PliantWasm" + id), AssemblyBuilderAccess.RunAndCollect);
-        var mb = ab.DefineDynamicModule("wasm");
-        var tb = mb.DefineType("WasmFunctions", TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Abstract);
+        public readonly ModuleBuilder Module;
+        public readonly MemberTokens Tokens;
+        public int Types;
+
+        public Emitter()
+        {
+            int id = Interlocked.Increment(ref _counter);
+            var ab = AssemblyBuilder.DefineDynamicAssembly(new AssemblyName("PliantWasm" + id), AssemblyBuilderAccess.RunAndCollect);
+            Module = ab.DefineDynamicModule("wasm");
+            Tokens = new MemberTokens(Module);
+        }
+    }
+
+    /// <summary>Takes the open batch for this compilation alone (concurrent compilations get new ones).</summary>
+    private static Emitter Rent()
+    {
+        lock (Gate)
+        {
+            if (_open != null && _open.TryGetTarget(out var e))
+            {
+                _open = null;
+                return e;
+            }
+        }
+        return new Emitter();
+    }
+
+    private static void Return(Emitter e)
+    {
+        if (e.Types >= ModulesPerAssembly) return;
+        lock (Gate) _open = new WeakReference<Emitter>(e);
+    }
+
+    public static (nint[] Entries, Type Holder, Emitter Batch) Compile(WasmModule m, WasmLimits limits)
+    {
+        var emitter = Rent();
+        // A failed compilation leaves an unfinished type behind: that batch is not reused.
+        var result = Compile(emitter, m, limits);
+        Return(emitter);
+        return (result.Entries, result.Holder, emitter);
+    }
+
+    private static (nint[] Entries, Type Holder) Compile(Emitter emitter, WasmModule m, WasmLimits limits)
+    {
+        int typeId = emitter.Types++;
+        var tb = emitter.Module.DefineType("WasmFunctions" + typeId, TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Abstract);
         var builders = new MethodBuilder[m.Functions.Count];
         for (int i = 0; i < builders.Length; i++)
         {
@@ -24,11 +84,10 @@ internal static class ModuleCompiler
             // Fully optimised at first call: wasm code is hot by construction, no tier-0 pass.
             builders[i].SetImplementationFlags(MethodImplAttributes.AggressiveOptimization);
         }
-        var tokens = new MemberTokens(mb);
         for (int i = 0; i < builders.Length; i++)
         {
             var ft = m.Types[(int)m.Functions[i]];
-            var fc = new FunctionCompiler(builders[i].GetILGenerator(), tokens, m, builders, ft, m.Bodies[i], limits);
+            var fc = new FunctionCompiler(builders[i].GetILGenerator(), emitter.Tokens, m, builders, ft, m.Bodies[i], limits);
             fc.Compile(m.Bodies[i].Code);
         }
         var type = tb.CreateType();

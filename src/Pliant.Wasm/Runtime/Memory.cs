@@ -12,7 +12,10 @@ public sealed class Memory
     /// <summary>Largest memory a managed byte array can hold, in pages (just under 2 GiB).</summary>
     public const uint MaxPagesInArray = 32767;
 
-    /// <summary>The bytes (replaced on growth). Generated code reads this field directly.</summary>
+    /// <summary>
+    /// The bytes, replaced on growth by a larger array and never by a smaller one: compiled code reads this
+    /// field directly and omits bounds checks it proved against the declared minimum size.
+    /// </summary>
     public byte[] Buffer;
 
     /// <summary>Creates a memory of <paramref name="pages"/> pages with an optional maximum.</summary>

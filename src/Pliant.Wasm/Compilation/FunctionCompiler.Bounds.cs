@@ -1,0 +1,294 @@
+using System.Reflection.Emit;
+using Pliant.Wasm.Decoding;
+
+namespace Pliant.Wasm.Compilation;
+
+/// <summary>
+/// Static bounds of i32 operand-stack values, to drop memory bounds checks that cannot fail. Each wasm
+/// stack value gets an unsigned upper bound when it is pushed — only by instructions whose result is
+/// bounded by their immediate or operands (<c>i32.const</c>, <c>i32.and</c>, <c>i32.add</c> without wrap,
+/// <c>rem_u</c>, <c>shr_u</c>, <c>div_u</c>, 8/16-bit unsigned loads, comparisons, <c>select</c>), plus a
+/// signed range through <c>i32.add</c>; a local keeps the facts of the value last stored until the next
+/// control instruction, and the counter of a recognised counting loop has its exact range inside the loop
+/// (<see cref="AnalyzeLoop"/>). Every other value, and every value arriving through a label or a call, is
+/// unbounded. A scalar access
+/// whose address bound + offset + size fits in the memory's declared minimum is emitted without a check:
+/// linear memory never shrinks, and linking refuses an imported memory below the declared minimum
+/// (WebAssembly 2.0 §4.5.3 limits matching). A typical case: <c>buf[(i * 257) &amp; 0xFFFF]</c> over a
+/// static buffer. No guard pages are involved: every other access keeps its check.
+/// </summary>
+internal sealed partial class FunctionCompiler
+{
+    private const ulong NoBound = ulong.MaxValue;
+    private ulong[] _bounds = new ulong[16];
+    // Signed range of an i32 stack value when known (lo <= hi), else lo > hi.
+    private long[] _lo = new long[16], _hi = new long[16];
+    private ulong _nextBound = NoBound;
+    private long _nextLo = 1, _nextHi = 0;
+    private int _nextBoundAt = -1;
+    private readonly ulong _minMemoryBytes;
+    // Facts about locals, valid while _localGen[i] == _gen: straight-line code since the local was last set.
+    private ulong[]? _localBound;
+    private long[]? _localLo, _localHi;
+    private int[]? _localGen;
+    private int _gen = 1;
+    // Induction variables of simple counting loops (AnalyzeLoop): local, range, where local.get sees that range.
+    private readonly List<(int Local, long Lo, long Hi, int From, int To)> _inductions = [];
+    private int _loopScanBudget = int.MinValue;
+
+    private static ulong MinMemoryBytes(WasmModule m)
+    {
+        foreach (var imp in m.Imports)
+            if (imp.Kind == ExternKind.Memory) return imp.Memory.Min * Runtime.Memory.PageSize;
+        return m.Memories.Count > 0 ? m.Memories[0].Min * Runtime.Memory.PageSize : 0;
+    }
+
+    private ulong BoundAt(int pos) => pos >= 0 && pos < _stack.Count ? _bounds[pos] : NoBound;
+
+    /// <summary>Records the bound of the value <see cref="Push"/> puts at <paramref name="pos"/>: the one planned for it by <see cref="PlanBound"/>, else none.</summary>
+    private void SetBound(int pos)
+    {
+        EnsureBounds(pos);
+        bool planned = pos == _nextBoundAt;
+        _bounds[pos] = planned ? _nextBound : NoBound;
+        (_lo[pos], _hi[pos]) = planned ? (_nextLo, _nextHi) : (1L, 0L);
+    }
+
+    private void EnsureBounds(int pos)
+    {
+        if (pos < _bounds.Length) return;
+        int n = Math.Max(_bounds.Length * 2, pos + 1);
+        Array.Resize(ref _bounds, n);
+        Array.Resize(ref _lo, n);
+        Array.Resize(ref _hi, n);
+    }
+
+    /// <summary>Values put on the stack other than by <see cref="Push"/> (block results): unbounded.</summary>
+    private void ClearBounds(int from)
+    {
+        for (int i = from; i < _stack.Count; i++)
+        {
+            EnsureBounds(i);
+            _bounds[i] = NoBound;
+            (_lo[i], _hi[i]) = (1L, 0L);
+        }
+    }
+
+    /// <summary>Before <paramref name="ins"/> (at <paramref name="pc"/>) is emitted: the bound and range its i32 result will have, if any.</summary>
+    private void PlanBound(in Instr ins, int pc)
+    {
+        int n = _stack.Count, top = n - 1;
+        long lo = 1, hi = 0;
+        ushort op = ins.Op;
+        if (op is <= 0x11 && op != 0x01) _gen++; // control: labels merge paths, so local facts end here
+        (ulong bound, int at) = op switch
+        {
+            0x41 => ((ulong)(uint)(int)ins.Imm, n),                                // i32.const
+            0x2D => (0xFFUL, top),                                                  // i32.load8_u
+            0x2F => (0xFFFFUL, top),                                                // i32.load16_u
+            0x45 or 0x50 => (1UL, top),                                             // eqz
+            >= 0x46 and <= 0x4F or >= 0x51 and <= 0x66 => (1UL, n - 2),             // comparisons
+            0x71 => (Math.Min(BoundAt(top), BoundAt(top - 1)), n - 2),              // i32.and
+            0x6A => (Sum(BoundAt(top - 1), BoundAt(top)), n - 2),                   // i32.add
+            0x6E or 0x76 => (BoundAt(top - 1), n - 2),                              // i32.div_u, i32.shr_u
+            0x70 => (Math.Min(BoundAt(top - 1), BoundAt(top) is var d && d is > 0 and not NoBound ? d - 1 : NoBound), n - 2), // i32.rem_u
+            0x1B when n >= 3 && _stack[top - 1] == ValType.I32 => (Math.Max(BoundAt(top - 2), BoundAt(top - 1)), n - 3), // select
+            0x20 => LocalFact((int)ins.Imm, pc, n, out lo, out hi),                // local.get
+            _ => (NoBound, -1),
+        };
+        if (op == 0x41) lo = hi = (int)ins.Imm;
+        else if (op == 0x6A && RangeAt(top - 1, out long lo1, out long hi1) && RangeAt(top, out long lo2, out long hi2)
+            && lo1 + lo2 >= int.MinValue && hi1 + hi2 <= int.MaxValue)
+        {
+            // No signed wrap: the i32 sum is the exact sum; non-negative, it also bounds the unsigned value.
+            (lo, hi) = (lo1 + lo2, hi1 + hi2);
+            if (lo >= 0) bound = Math.Min(bound, (ulong)hi);
+        }
+        if (op is 0x21 or 0x22 && n > 0 && _localGen != null) RecordLocal((int)ins.Imm, top);
+        _nextBound = bound;
+        (_nextLo, _nextHi) = (lo, hi);
+        _nextBoundAt = bound == NoBound && lo > hi ? -1 : at;
+    }
+
+    private bool RangeAt(int pos, out long lo, out long hi)
+    {
+        (lo, hi) = pos >= 0 && pos < _stack.Count ? (_lo[pos], _hi[pos]) : (1L, 0L);
+        return lo <= hi;
+    }
+
+    /// <summary>local.set/tee of the stack value at <paramref name="pos"/>: the local has its facts until the next control instruction or write.</summary>
+    private void RecordLocal(int local, int pos)
+    {
+        _localBound![local] = BoundAt(pos);
+        RangeAt(pos, out _localLo![local], out _localHi![local]);
+        _localGen![local] = _gen;
+    }
+
+    private (ulong, int) LocalFact(int local, int pc, int n, out long lo, out long hi)
+    {
+        foreach (var iv in _inductions)
+        {
+            if (iv.Local == local && pc >= iv.From && pc <= iv.To)
+            {
+                (lo, hi) = (iv.Lo, iv.Hi);
+                return (iv.Lo >= 0 ? (ulong)iv.Hi : NoBound, n);
+            }
+        }
+        if (_localGen != null && _localGen[local] == _gen)
+        {
+            (lo, hi) = (_localLo![local], _localHi![local]);
+            return (_localBound![local], n);
+        }
+        (lo, hi) = (1, 0);
+        return (NoBound, -1);
+    }
+
+    /// <summary>
+    /// At a <c>loop</c> (at <paramref name="pc"/>) of a shape clang emits for counting loops, records the
+    /// range of its induction local L. Shape: L set to a constant c0 in the straight run of
+    /// <c>i32.const|local.get; local.set</c> pairs just before the loop; the loop ends with
+    /// <c>local.get L; i32.const k; i32.add; local.tee L; [exit test]; br_if 0; end</c>, k &gt; 0, L written
+    /// nowhere else in the loop, no other branch (and no <c>br_table</c>) to the loop's label. Exit tests and
+    /// the range every <c>local.get L</c> up to the increment then sees:
+    /// <list type="bullet">
+    /// <item>none (continue while L ≠ 0): c0 &lt; 0 and -c0 a multiple of k: [c0, -k];</item>
+    /// <item><c>i32.const n; i32.ne</c>: c0 &lt; n and n - c0 a multiple of k: [c0, n - k];</item>
+    /// <item><c>i32.const n; i32.lt_u</c>: 0 &lt; n ≤ 2^31 - 1 - k: c0 first, then only values in [0, n):
+    /// [min(c0, 0), max(c0, n - 1)].</item>
+    /// <item>the test of the old value before the step, <c>local.get L; i32.const n; i32.lt_u; local.set T;
+    /// local.get L; i32.const k; i32.add; local.set L; local.get T; br_if 0</c>: 0 &lt; n, n - 1 + k ≤ 2^31 - 1:
+    /// c0, then old values below n plus k: [min(c0, k), max(c0, n - 1 + k)].</item>
+    /// </list>
+    /// No step can overflow in any of them. Anything else records nothing.
+    /// </summary>
+    private void AnalyzeLoop(Instr[] code, int pc)
+    {
+        if (_localGen == null) return;
+        _inductions.RemoveAll(iv => iv.To < pc);
+        if (_loopScanBudget == int.MinValue) _loopScanBudget = 4 * code.Length + 1024;
+        // Linear compile time whatever the module: at most 8 nested counting loops are tracked, and the
+        // scans for loop ends share a budget of 4 passes over the body (a hostile nest of loops stops there).
+        if (_inductions.Count >= 8 || _loopScanBudget <= 0) return;
+        var (pi, po) = BlockType(code[pc].Imm);
+        if (pi.Length != 0 || po.Length != 0) return;
+        int depth = 0, end = -1, branches = 0, lastBranch = -1;
+        for (int i = pc + 1; i < code.Length && end < 0; i++)
+        {
+            if (--_loopScanBudget <= 0) return;
+            ref readonly var ins = ref code[i];
+            switch (ins.Op)
+            {
+                case 0x02 or 0x03 or 0x04: depth++; break;
+                case 0x0B: if (depth == 0) end = i; else depth--; break;
+                case 0x0C or 0x0D: if (ins.Imm == depth) { branches++; lastBranch = i; } break;
+                case 0x0E: return;
+            }
+        }
+        if (end < pc + 8 || branches != 1 || lastBranch != end - 1 || code[end - 1].Imm != 0) return;
+        // The exit test between the tee and the br_if.
+        int tee = end - 2;
+        long limit = 0;
+        ushort test = 0;
+        if (code[end - 2].Op is 0x47 or 0x49 && code[end - 3].Op == 0x41)
+        {
+            test = code[end - 2].Op;
+            limit = (int)code[end - 3].Imm;
+            tee = end - 4;
+        }
+        else if (end >= pc + 12 && code[end - 2].Op == 0x20 && code[end - 7].Op == 0x21 && code[end - 2].Imm == code[end - 7].Imm
+            && code[end - 8].Op == 0x49 && code[end - 9].Op == 0x41 && code[end - 10].Op == 0x20 && code[end - 10].Imm == code[end - 3].Imm
+            && code[end - 3].Op == 0x21 && code[end - 3].Imm != code[end - 2].Imm)
+        {
+            // Test before the step: local.get L; i32.const n; i32.lt_u; local.set T; <step as local.set L>; local.get T; br_if 0.
+            test = 0xFF;
+            limit = (int)code[end - 9].Imm;
+            tee = end - 3;
+        }
+        if (code[tee].Op is not (0x22 or 0x21) || code[tee].Op == 0x21 && test != 0xFF || code[tee - 1].Op != 0x6A
+            || code[tee - 2].Op != 0x41 || code[tee - 3].Op != 0x20 || code[tee - 3].Imm != code[tee].Imm) return;
+        int local = (int)code[tee].Imm;
+        long k = (int)code[tee - 2].Imm;
+        if (local >= _localTypes.Length || _localTypes[local] != ValType.I32 || k <= 0) return;
+        for (int i = pc + 1; i < end; i++)
+            if (code[i].Op is 0x21 or 0x22 && code[i].Imm == local && i != tee) return;
+        // c0: the last write of L in the straight run of pairs before the loop.
+        long? c0 = null;
+        for (int j = pc - 1; j >= 1 && code[j].Op == 0x21 && code[j - 1].Op is 0x41 or 0x20; j -= 2)
+        {
+            if (code[j].Imm != local) continue;
+            if (code[j - 1].Op == 0x41) c0 = (int)code[j - 1].Imm;
+            break;
+        }
+        if (c0 is not long start) return;
+        (long lo, long hi) range;
+        switch (test)
+        {
+            case 0 when start < 0 && -start % k == 0: range = (start, -k); break;
+            case 0x47 when start < limit && (limit - start) % k == 0: range = (start, limit - k); break;     // i32.ne
+            case 0x49 when limit > 0 && limit <= int.MaxValue - k: range = (Math.Min(start, 0), Math.Max(start, limit - 1)); break; // i32.lt_u
+            // Tested before the step: each next value is an old one below n, plus k.
+            case 0xFF when limit > 0 && limit - 1 + k <= int.MaxValue: range = (Math.Min(start, k), Math.Max(start, limit - 1 + k)); break;
+            default: return;
+        }
+        _inductions.Add((local, range.lo, range.hi, pc + 1, tee - 3));
+    }
+
+    private void EndBound() => _nextBoundAt = -1;
+
+    private static ulong Sum(ulong a, ulong b) => a == NoBound || b == NoBound || a + b > uint.MaxValue ? NoBound : a + b;
+
+    /// <summary>
+    /// Emits a scalar access without a bounds check when its address is statically inside the declared
+    /// minimum memory; returns false (nothing emitted) otherwise.
+    /// </summary>
+    private bool TryEmitUncheckedMemory(ushort op, long offset, ValType t, bool store, int size)
+    {
+        int addrPos = _stack.Count - (store ? 2 : 1);
+        ulong bound = BoundAt(addrPos);
+        if (bound == NoBound || offset < 0 || bound + (ulong)offset + (ulong)size > _minMemoryBytes) return false;
+        _il.Emit(OpCodes.Ldloc, _memData!);
+        LdSlot(addrPos);
+        _il.Emit(OpCodes.Conv_U); // zero-extends the i32 address
+        if (offset != 0)
+        {
+            _il.Emit(OpCodes.Ldc_I8, offset);
+            _il.Emit(OpCodes.Conv_U);
+            _il.Emit(OpCodes.Add);
+        }
+        _il.Emit(OpCodes.Add);
+        if (store)
+        {
+            LdSlot(addrPos + 1);
+            if (op is 0x3C or 0x3D or 0x3E) _il.Emit(OpCodes.Conv_I4); // i64.store8/16/32 take the low bits
+            if (size > 1) _il.Emit(OpCodes.Unaligned, (byte)1);
+            _il.Emit(op switch
+            {
+                0x36 or 0x3E => OpCodes.Stind_I4, 0x37 => OpCodes.Stind_I8, 0x38 => OpCodes.Stind_R4, 0x39 => OpCodes.Stind_R8,
+                0x3A or 0x3C => OpCodes.Stind_I1, _ => OpCodes.Stind_I2,
+            });
+            _stack.RemoveRange(addrPos, 2);
+            return true;
+        }
+        _stack.RemoveAt(addrPos);
+        if (size > 1) _il.Emit(OpCodes.Unaligned, (byte)1);
+        switch (op)
+        {
+            case 0x28: _il.Emit(OpCodes.Ldind_I4); break;
+            case 0x29: _il.Emit(OpCodes.Ldind_I8); break;
+            case 0x2A: _il.Emit(OpCodes.Ldind_R4); break;
+            case 0x2B: _il.Emit(OpCodes.Ldind_R8); break;
+            case 0x2C: _il.Emit(OpCodes.Ldind_I1); break;
+            case 0x2D: _il.Emit(OpCodes.Ldind_U1); break;
+            case 0x2E: _il.Emit(OpCodes.Ldind_I2); break;
+            case 0x2F: _il.Emit(OpCodes.Ldind_U2); break;
+            case 0x30: _il.Emit(OpCodes.Ldind_I1); _il.Emit(OpCodes.Conv_I8); break;
+            case 0x31: _il.Emit(OpCodes.Ldind_U1); _il.Emit(OpCodes.Conv_U8); break;
+            case 0x32: _il.Emit(OpCodes.Ldind_I2); _il.Emit(OpCodes.Conv_I8); break;
+            case 0x33: _il.Emit(OpCodes.Ldind_U2); _il.Emit(OpCodes.Conv_U8); break;
+            case 0x34: _il.Emit(OpCodes.Ldind_I4); _il.Emit(OpCodes.Conv_I8); break;
+            default: _il.Emit(OpCodes.Ldind_U4); _il.Emit(OpCodes.Conv_U8); break; // 0x35 i64.load32_u
+        }
+        Push(t);
+        return true;
+    }
+}
