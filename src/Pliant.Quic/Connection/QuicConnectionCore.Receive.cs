@@ -500,7 +500,11 @@ public sealed partial class QuicConnectionCore
         if (IsClient && space.Space == PacketSpace.Handshake) _path.Recovery.PeerCompletedAddressValidation = true;
         if (path.Rtt.SampleCount != samplesBefore && Operations.IsHooked(Pliant.Quic.Operations.OperationId.RttUpdate))
             Operations.Invoke(Pliant.Quic.Operations.OperationId.RttUpdate, 0, (ulong)path.Rtt.LatestRtt, (ulong)path.Rtt.SmoothedRtt, (ulong)path.Rtt.RttVar, (ulong)Math.Max(0, path.Rtt.MinRtt), path.Id);
-        if (_ackedScratch.Count > 0) path.LastAckedUs = nowUs;
+        if (_ackedScratch.Count > 0)
+        {
+            path.LastAckedUs = nowUs;
+            if (space.Space == PacketSpace.Application) TuneSendBuffers();
+        }
         foreach (var p in _ackedScratch) OnPacketAcked(p, path);
         foreach (var p in _lostScratch) OnPacketLost(p, path);
         if (_qlog is not null)
@@ -532,6 +536,36 @@ public sealed partial class QuicConnectionCore
         // Recovery no longer holds these records: reuse them (no allocation per packet in steady state).
         ReturnToPool(_ackedScratch);
         ReturnToPool(_lostScratch);
+    }
+
+    /// <summary>Below this RTT the send buffers keep their initial size (see <see cref="TuneSendBuffers"/>).</summary>
+    private const long MinSendBufferTuningRttUs = 4_000;
+
+    /// <summary>
+    /// Send-buffer auto-tuning (<see cref="Streams.StreamManager.GrowSendBuffers"/>): twice what the paths deliver over
+    /// the slowest one's RTT — 2 × the window on one path; with a slow path beside a fast one, the fast path's rate over
+    /// the slow one's RTT, since the oldest unacknowledged byte travels on the slow path. Not below
+    /// <see cref="MinSendBufferTuningRttUs"/> of RTT: there the initial 1 MiB already covers more than 2 Gbit/s, and on
+    /// loopback the window (a few MB at a sub-millisecond RTT) overstates the rate — buffers grown from it cost the
+    /// 1 GiB fast path a fifth of its goodput (pool growth, cache misses: bench/README.md).
+    /// </summary>
+    private void TuneSendBuffers()
+    {
+        long maxRtt = Math.Max(1, _path.Rtt.SmoothedRtt);
+        double rate = (double)_path.Congestion.Window / maxRtt;
+        if (_mp is not null)
+        {
+            foreach (var p in _mp.Paths)
+            {
+                if (p is null || p == _path || !p.Usable) continue;
+                long rtt = Math.Max(1, p.Rtt.SmoothedRtt);
+                maxRtt = Math.Max(maxRtt, rtt);
+                rate += (double)p.Congestion.Window / rtt;
+            }
+        }
+        if (maxRtt < MinSendBufferTuningRttUs) return;
+        double target = 2 * rate * maxRtt;
+        if (target > _streams.SendBufferTarget) _streams.GrowSendBuffers((long)Math.Min(target, long.MaxValue / 2));
     }
 
     /// <summary>The connection IDs a sent NEW/RETIRE_CONNECTION_ID frame (or its PATH_ variant) was about.</summary>

@@ -155,12 +155,43 @@ public sealed partial class StreamManager : IDisposable
         return StreamId.IsLocal(id, _isClient) ? _local.InitialMaxStreamDataBidiLocal : _local.InitialMaxStreamDataBidiRemote;
     }
 
+    /// <summary>The send buffer each sending stream gets now (grown by <see cref="GrowSendBuffers"/>).</summary>
+    public long SendBufferTarget => _sendBufferTarget;
+
+    private long _sendBufferTarget = -1;
+
+    /// <summary>
+    /// Send-buffer auto-tuning: a stream's buffer holds everything from its oldest unacknowledged byte, so it must
+    /// cover what the paths carry while that byte is on its way — on a long fat path or beside a slow path of a
+    /// multipath connection far more than the initial 1 MiB, or the writer waits while the window is open. Raises
+    /// every stream's buffer (and new streams') to <paramref name="bytes"/>, within the settings; never lowers it.
+    /// Walks the streams only when the target grows by a quarter or more.
+    /// </summary>
+    public void GrowSendBuffers(long bytes)
+    {
+        if (_sendBufferTarget < 0) _sendBufferTarget = _local.SendBufferPerStream;
+        long target = Math.Min(bytes, Math.Max(_local.MaxSendBufferPerStream, _local.SendBufferPerStream));
+        if (target < _sendBufferTarget + (_sendBufferTarget >> 2)) return;
+        _sendBufferTarget = target;
+        foreach (var s in _streams.Values)
+        {
+            if (s.Send is not { } buf || buf.Capacity >= target) continue;
+            long before = buf.Available;
+            buf.Capacity = target;
+            if (s.WriteBlocked && buf.Available > before)
+            {
+                s.WriteBlocked = false;
+                Emit(ConnectionEventKind.StreamWritable, s.Id);
+            }
+        }
+    }
+
     private StreamState CreateStream(ulong id)
     {
         var s = new StreamState(id);
         if (StreamId.CanSend(id, _isClient))
         {
-            s.Send = new SendBuffer(_local.SendBufferPerStream);
+            s.Send = new SendBuffer(_sendBufferTarget < 0 ? _local.SendBufferPerStream : _sendBufferTarget);
             s.SendCredit = new FlowControlSender(PeerInitialStreamLimit(id));
         }
         if (StreamId.CanReceive(id, _isClient))

@@ -27,8 +27,14 @@ public sealed record class LocalStreamSettings
     /// <summary>Largest connection receive window auto-tuning may reach.</summary>
     public ulong MaxConnectionWindow { get; init; } = 24 << 20;
 
-    /// <summary>Most unacknowledged bytes buffered per sending stream (backpressure).</summary>
+    /// <summary>
+    /// Unacknowledged bytes buffered per sending stream before the writer waits (backpressure), at first; auto-tuning
+    /// raises it with what the paths carry (<see cref="StreamManager.GrowSendBuffers"/>) up to <see cref="MaxSendBufferPerStream"/>.
+    /// </summary>
     public long SendBufferPerStream { get; init; } = 1 << 20;
+
+    /// <summary>Largest send buffer per stream auto-tuning may reach.</summary>
+    public long MaxSendBufferPerStream { get; init; } = 32 << 20;
 }
 
 /// <summary>The peer's limits, from its transport parameters (RFC 9000 §18.2).</summary>

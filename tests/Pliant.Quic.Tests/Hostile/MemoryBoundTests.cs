@@ -45,9 +45,9 @@ public class MemoryBoundTests
     {
         var (pair, client, server) = Connected(62);
         int frames = 0;
-        // 100 streams (the peer's limit), 200 ranges each: under the per-stream cap, over the connection's 8192.
+        // 100 streams (the peer's limit), 400 ranges each: under the per-stream cap, over the connection's 32,768.
         for (int s = 0; s < 100 && server.State == ConnectionState.Connected; s++)
-            for (ulong offset = 1; offset < 400 && server.State == ConnectionState.Connected; offset += 2)
+            for (ulong offset = 1; offset < 800 && server.State == ConnectionState.Connected; offset += 2)
             {
                 ulong id = (ulong)s * 4;
                 var f = HostileTraffic.Frames(b => StreamFrame.Write(b, id, offset, [0x41], fin: false, withLength: true));
