@@ -521,7 +521,7 @@ public sealed partial class QuicConnectionCore
             }
             // A path in PTO backoff may be broken: data avoids it while another path works (its PING probes tell).
             _pathViews[count++] = new PathView((ulong)p.Id, p.Rtt.SmoothedRtt, window, p.Congestion.BytesInFlight,
-                backup ? PathStatus.Backup : PathStatus.Available, Usable: p.Recovery.PtoCount == 0 || !HasOtherUsablePath(p));
+                backup ? PathStatus.Backup : PathStatus.Available, Usable: p.Recovery.PtoCount == 0 || !HasOtherOpenPath(p));
         }
         int chosen = count == 0 ? -1 : _scheduler!.Select(_pathViews.AsSpan(0, count), _path.DatagramSize);
         var path = chosen >= 0 ? mp.PathOf((uint)_pathViews[chosen].PathId) : fallback;
@@ -581,14 +581,29 @@ public sealed partial class QuicConnectionCore
                 Abandon(nowUs, path, (ulong)TransportErrorCode.PathUnstableOrPoor);
                 return;
             }
+            // Everything it carries goes again over the other paths, control frames included: a MAX_DATA or
+            // MAX_STREAM_DATA stuck on a dark path (never acknowledged, never declared lost) would stall the peer's
+            // sending until the path is abandoned. Those frames carry the current limit when resent: repeating is safe.
             path.Recovery.ProbeCandidates(PacketSpace.Application, long.MaxValue, _probeScratch);
-            foreach (var p in _probeScratch) RequeueFrames(p, dataOnly: true);
+            foreach (var p in _probeScratch) RequeueFrames(p, dataOnly: false);
             _probeScratch.Clear();
             path.ProbesPending = Math.Max(path.ProbesPending, 1);
             return;
         }
         path.ProbesPending = Math.Max(path.ProbesPending, probes);
         RequeueForApplicationProbe(path, path.ProbesPending);
+    }
+
+    /// <summary>
+    /// True when a path other than <paramref name="path"/> is validated and open, in PTO backoff or not: a failing path
+    /// carries no data while any other could (when that one has a PTO too, the dark path must not take new data
+    /// again — it would only be lost with the rest).
+    /// </summary>
+    private bool HasOtherOpenPath(PathState path)
+    {
+        foreach (var p in _mp!.Paths)
+            if (p is { Usable: true } && p != path && DestinationFor(p).Length > 0) return true;
+        return false;
     }
 
     /// <summary>True when a path other than <paramref name="path"/> is validated, open and not itself in PTO backoff.</summary>

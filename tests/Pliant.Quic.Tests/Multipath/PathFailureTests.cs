@@ -47,7 +47,9 @@ public class PathFailureTests
             if (pair.NowUs > start + 300_000) { up.Down = true; down.Down = true; }
         });
         Assert.True(up.Down, "the path never went dark during the transfer");
-        Assert.True(server.Statistics.PathsAbandoned == 1 && server.Paths.All(p => p.PathId != id || p.Abandoned), "the server did not abandon the dark path");
+        // Abandoned once nothing on it was acknowledged for PathFailureTimeout (1 s), maybe after the download ended.
+        Assert.True(pair.RunUntil(() => server.Statistics.PathsAbandoned == 1 && server.Paths.All(p => p.PathId != id || p.Abandoned), 10_000_000),
+            "the server did not abandon the dark path");
         Assert.True(pair.RunUntil(() => client.Paths.All(p => p.PathId != id || p.Abandoned), 5_000_000),
             "the client did not learn that the path was abandoned");
         Assert.True(client.IsConnected && server.IsConnected);
