@@ -82,7 +82,7 @@ public sealed partial class QuicConnectionCore
         {
             _streams.WindowUpdateOverride = flow
                 ? (id, credit) => Operations.Invoke(OperationId.FlowWindowUpdate,
-                    credit.NativeWantsUpdate ? credit.NextWindow(_lastNowUs, _path.Rtt.SmoothedRtt) : 0, id, credit.Consumed, credit.Limit, credit.Window)
+                    credit.NativeWantsUpdate ? credit.NextWindow(_lastNowUs, FlowControlRttUs(_path)) : 0, id, credit.Consumed, credit.Limit, credit.Window)
                 : null;
             _streams.WindowUpdateRejected = flow ? reason => Operations.Reject(OperationId.FlowWindowUpdate, reason) : null;
         }

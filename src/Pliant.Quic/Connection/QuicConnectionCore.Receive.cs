@@ -538,6 +538,20 @@ public sealed partial class QuicConnectionCore
         ReturnToPool(_lostScratch);
     }
 
+    /// <summary>
+    /// The RTT receive-window auto-tuning judges update intervals by (a window doubles when updates come within two of
+    /// it): the path's own, or on a multipath connection the slowest usable path's — data from a slow path arrives
+    /// that much later and holds delivery back, so the window must cover its delay, not the fast path's.
+    /// </summary>
+    private long FlowControlRttUs(PathState path)
+    {
+        long rtt = path.Rtt.SmoothedRtt;
+        if (_mp is null) return rtt;
+        foreach (var p in _mp.Paths)
+            if (p is { Usable: true } && p.Rtt.SmoothedRtt > rtt) rtt = p.Rtt.SmoothedRtt;
+        return rtt;
+    }
+
     /// <summary>Below this RTT the send buffers keep their initial size (see <see cref="TuneSendBuffers"/>).</summary>
     private const long MinSendBufferTuningRttUs = 4_000;
 

@@ -459,13 +459,13 @@ public sealed partial class QuicConnectionCore
         }
         if (zeroRtt)
         {
-            pos += _streams.WriteControlFrames(dest[pos..], frames, nowUs, sendPath.Rtt.SmoothedRtt);
+            pos += _streams.WriteControlFrames(dest[pos..], frames, nowUs, FlowControlRttUs(sendPath));
             return pos + _streams.WriteStreamFrames(dest[pos..], frames);
         }
         if (Operations.IsReplaced(Pliant.Quic.Operations.OperationId.PacketScheduleFrames)) return pos + WriteScheduledFrames(nowUs, dest[pos..], frames, sendPath);
         // The native order: plugin frames, stream and flow control, DATAGRAM, STREAM.
         pos += WritePluginFrames(dest[pos..], frames);
-        pos += _streams.WriteControlFrames(dest[pos..], frames, nowUs, sendPath.Rtt.SmoothedRtt);
+        pos += _streams.WriteControlFrames(dest[pos..], frames, nowUs, FlowControlRttUs(sendPath));
         pos += WriteDatagramFrames(dest[pos..], frames);
         pos += _streams.WriteStreamFrames(dest[pos..], frames);
         return pos;
