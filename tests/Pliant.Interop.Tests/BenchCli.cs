@@ -179,10 +179,5 @@ public sealed class BenchCli
         Assert.Contains("goal CPU while connections idle <= 1% of a core", output);
     }
 
-    private static string PluginsOut()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "Pliant.slnx"))) return Path.Combine(d.FullName, "plugins", "out");
-        throw new InvalidOperationException("repository root not found");
-    }
+    private static string PluginsOut() => RepoPaths.PluginsOut;
 }

@@ -15,16 +15,9 @@ public sealed class PluginPushCli
 
     private static string Plugin(string name)
     {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            if (File.Exists(Path.Combine(d.FullName, "Pliant.slnx")))
-            {
-                var path = Path.Combine(d.FullName, "plugins", "out", name + ".wasm");
-                Assert.True(File.Exists(path), $"{path} is missing: run plugins/build.sh");
-                return path;
-            }
-        }
-        throw new InvalidOperationException("repository root not found");
+        var path = Path.Combine(RepoPaths.PluginsOut, name + ".wasm");
+        Assert.True(File.Exists(path), $"{path} is missing: run plugins/build.sh");
+        return path;
     }
 
     private static async Task<string> HashAsync(InteropCase c, string wasm)

@@ -26,7 +26,7 @@ public sealed class SimCli
             Assert.Equal(2, again.ExitCode);
 
         var psi = new ProcessStartInfo("clang") { RedirectStandardError = true };
-        foreach (var a in new[] { "--target=wasm32", "-O2", "-nostdlib", "-ffreestanding", "-fno-builtin", "-I", Path.Combine(RepoRoot(), "plugins", "sdk"),
+        foreach (var a in new[] { "--target=wasm32", "-O2", "-nostdlib", "-ffreestanding", "-fno-builtin", "-I", Path.Combine(RepoPaths.Root, "plugins", "sdk"),
             "-Wall", "-Werror", "-Wl,--no-entry", "-Wl,--export-dynamic", "-Wl,--allow-undefined", "-o", wasm, source })
             psi.ArgumentList.Add(a);
         using (var clang = Process.Start(psi)!)
@@ -69,12 +69,5 @@ public sealed class SimCli
         using var sim = await PliantCli.RunAsync("sim-bad", c.Dir, InteropCase.Timeout, "sim", "--scenario", scenario);
         Assert.Equal(2, sim.ExitCode);
         Assert.Contains(message, sim.ReadStderr());
-    }
-
-    private static string RepoRoot()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "Pliant.slnx"))) return d.FullName;
-        throw new InvalidOperationException("repository root not found above " + AppContext.BaseDirectory);
     }
 }

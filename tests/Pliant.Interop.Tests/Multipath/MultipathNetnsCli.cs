@@ -17,14 +17,7 @@ public sealed partial class MultipathNetnsCli
     [GeneratedRegex(@"^path (\d+) local=(\S+) remote=(\S+) bytes=(\d+) rtt_ms=(\S+) status=(\S+)$", RegexOptions.Multiline)]
     private static partial Regex PathLine();
 
-    private static string Script => Path.Combine(RepoRoot(), "scripts", "mp-netns.sh");
-
-    private static string RepoRoot()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "scripts", "mp-netns.sh"))) return d.FullName;
-        throw new InvalidOperationException("scripts/mp-netns.sh not found above " + AppContext.BaseDirectory);
-    }
+    private static string Script => Path.Combine(RepoPaths.Root, "scripts", "mp-netns.sh");
 
     private static async Task<PeerProcess> Sh(string dir, string name, params string[] args)
     {
