@@ -10,8 +10,11 @@ namespace Pliant.Cli;
 /// same file once over the best single path (relay A only) and once over both paths (<c>pliant get --multipath
 /// --bind</c>, path 1 through relay B), in alternating order; then one multipath download during which relay B
 /// goes dark for good (the path must be abandoned, the transfer complete, and the longest gap in received data
-/// is printed); then the asymmetric case of The Case for Protocol Plugins §3.2.1 (path 0: 5 Mbit/s, 100 ms one-way;
-/// path 1: 50 Mbit/s, 10 ms) without and with the <c>ack-path</c> plugin on the client (plugins/out, when built).
+/// is printed); then the asymmetric case of The Case for Protocol Plugins §3.2.1 without and with the <c>ack-path</c>
+/// plugin on the client (plugins/out, when built): path 0 5 Mbit/s with 100 ms one-way delay each way; path 1
+/// 50 Mbit/s with 10 ms towards the client but only 250 kbit/s back, the paper's narrow return link that the
+/// acknowledgments of a download saturate when they return on the path their data came on (both paths are asymmetric
+/// in the paper's Fig. 5; the issue gives the forward directions).
 /// The last line is <c>multipath speedup: N.NNx</c>, the median of the per-round ratios.
 /// </summary>
 internal static class BenchMultipath
@@ -23,6 +26,10 @@ internal static class BenchMultipath
     private const double SpeedupGoal = 1.8;
     private static readonly TimeSpan GapGoal = TimeSpan.FromSeconds(1);
     private const double AckPathGoal = 1.15;
+
+    /// <summary>The asymmetric case: path 0 (both ways), path 1 towards the client, path 1 towards the server.</summary>
+    private const string AsymmetricSlowPath = "rate=5mbit,delay=100ms", AsymmetricFastPathDown = "rate=50mbit,delay=10ms",
+        AsymmetricFastPathUp = "rate=250kbit,delay=10ms";
 
     private readonly record struct Download(bool Ok, double Goodput, double MaxGapMs, string Paths, string Error);
 
@@ -74,8 +81,9 @@ internal static class BenchMultipath
 
             if (ackPath is not null && !netns)
             {
-                var slow = ImpairmentSettings.Parse("rate=5mbit,delay=100ms");
-                var fast = ImpairmentSettings.Parse("rate=50mbit,delay=10ms");
+                var slow = ImpairmentSettings.Parse(AsymmetricSlowPath);
+                var fast = ImpairmentSettings.Parse(AsymmetricFastPathDown);
+                var fastUp = ImpairmentSettings.Parse(AsymmetricFastPathUp);
                 for (int r = 0; r < rounds; r++)
                 {
                     double native = double.NaN, plugin = double.NaN;
@@ -83,7 +91,7 @@ internal static class BenchMultipath
                     {
                         bool withPlugin = (r + k) % 2 == 1;
                         using var a = StartRelay(port, slow, (ulong)(201 + 2 * r));
-                        using var b = StartRelay(port, fast, (ulong)(202 + 2 * r));
+                        using var b = StartRelay(port, fast, (ulong)(202 + 2 * r), up: fastUp);
                         var d = RelayTopology.Get(a, b, timeout, withPlugin ? ackPath : null);
                         if (withPlugin) plugin = d.Ok ? d.Goodput : double.NaN; else native = d.Ok ? d.Goodput : double.NaN;
                         Console.WriteLine(string.Create(Inv,
@@ -116,7 +124,7 @@ internal static class BenchMultipath
                 var gains = asymmetric.Select(x => x.Plugin / x.Native).Where(double.IsFinite).ToArray();
                 double gain = gains.Length == 0 ? double.NaN : Median(gains);
                 Console.WriteLine(string.Create(Inv,
-                    $"asymmetric (path 0 5 Mbit/s 100 ms, path 1 50 Mbit/s 10 ms) median goodput Mbit/s: native ACK path {Median(asymmetric.Select(x => x.Native).Where(double.IsFinite).ToArray()):0.0}, ack-path plugin {Median(asymmetric.Select(x => x.Plugin).Where(double.IsFinite).ToArray()):0.0}"));
+                    $"asymmetric (path 0 5 Mbit/s 100 ms; path 1 50 Mbit/s 10 ms down, 250 kbit/s up) median goodput Mbit/s: native ACK path {Median(asymmetric.Select(x => x.Native).Where(double.IsFinite).ToArray()):0.0}, ack-path plugin {Median(asymmetric.Select(x => x.Plugin).Where(double.IsFinite).ToArray()):0.0}"));
                 Console.WriteLine(string.Create(Inv,
                     $"goal asymmetric paths, ack-path plugin >= {(AckPathGoal - 1) * 100:0} % faster: {gain:0.00}x {(gain >= AckPathGoal ? "PASS" : "FAIL")}"));
             }
@@ -130,7 +138,9 @@ internal static class BenchMultipath
         }
     }
 
-    private static ImpairmentRelay StartRelay(int serverPort, ImpairmentSettings link, ulong seed) => BenchCommand.StartRelay(serverPort, link, seed);
+    /// <summary>A relay to the server with <paramref name="link"/> both ways, or towards the server <paramref name="up"/> when given.</summary>
+    private static ImpairmentRelay StartRelay(int serverPort, ImpairmentSettings link, ulong seed, ImpairmentSettings? up = null) =>
+        BenchCommand.StartRelay(serverPort, link, seed, up);
 
     /// <summary>Where the downloads run: the server and what stands between it and the client's two paths.</summary>
     private abstract class Topology : IDisposable

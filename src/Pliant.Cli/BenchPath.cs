@@ -141,12 +141,12 @@ internal static partial class BenchCommand
         return new PathPeers(s, server, client, relays);
     }
 
-    /// <summary>A relay on loopback in front of <paramref name="serverPort"/>, impairing both directions alike.</summary>
-    internal static ImpairmentRelay StartRelay(int serverPort, ImpairmentSettings impairment, ulong seed) => ImpairmentRelay.Start(new RelayOptions
+    /// <summary>A relay on loopback in front of <paramref name="serverPort"/>, impairing both directions alike (towards the server <paramref name="up"/> instead, when given).</summary>
+    internal static ImpairmentRelay StartRelay(int serverPort, ImpairmentSettings impairment, ulong seed, ImpairmentSettings? up = null) => ImpairmentRelay.Start(new RelayOptions
     {
         ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0),
         TargetEndPoint = new IPEndPoint(IPAddress.Loopback, serverPort),
-        ClientToServer = impairment,
+        ClientToServer = up ?? impairment,
         ServerToClient = impairment,
         Seed = seed,
         MaxFlows = 64,

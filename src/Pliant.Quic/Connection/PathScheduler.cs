@@ -16,7 +16,9 @@ public enum PathStatus
 /// <param name="BytesInFlight">Bytes in flight on the path.</param>
 /// <param name="Status">Available or backup.</param>
 /// <param name="Usable">Open and allowed to carry data (validated, not abandoned, not failing).</param>
-internal readonly record struct PathView(ulong PathId, long SmoothedRttUs, long CongestionWindow, long BytesInFlight, PathStatus Status, bool Usable)
+/// <param name="RttVarUs">RTT variation, µs (RFC 9002 §5.3).</param>
+internal readonly record struct PathView(ulong PathId, long SmoothedRttUs, long CongestionWindow, long BytesInFlight, PathStatus Status, bool Usable,
+    long RttVarUs = 0)
 {
     /// <summary>True when a packet of <paramref name="bytes"/> fits in the path's congestion window.</summary>
     public bool HasRoom(int bytes) => CongestionWindow - BytesInFlight >= bytes;
@@ -25,7 +27,10 @@ internal readonly record struct PathView(ulong PathId, long SmoothedRttUs, long 
 /// <summary>The native schedulers of a multipath connection (<see cref="QuicConnectionOptions.PathScheduler"/>).</summary>
 public enum PathSchedulerKind
 {
-    /// <summary>The usable path with the lowest smoothed RTT that has room in its window (Linux MPTCP's default).</summary>
+    /// <summary>
+    /// The usable path with the lowest smoothed RTT that has room in its window (Linux MPTCP's default); a slower path
+    /// is used while the fastest is full only when the data would arrive sooner than by waiting for it (ECF).
+    /// </summary>
     LowestRtt,
     /// <summary>The usable paths with room in turn.</summary>
     RoundRobin,
@@ -45,8 +50,33 @@ internal abstract class PathScheduler
         _ => new LowestRttScheduler(),
     };
 
-    /// <summary>The index in <paramref name="paths"/> of the path for a packet of <paramref name="bytes"/>, or -1.</summary>
-    public abstract int Select(ReadOnlySpan<PathView> paths, int bytes);
+    /// <summary>
+    /// The index in <paramref name="paths"/> of the path for a packet of <paramref name="bytes"/>, or -1.
+    /// <paramref name="backlog"/>, when given, tells (on demand) how many bytes wait to be sent; without it the
+    /// backlog counts as unbounded.
+    /// </summary>
+    public abstract int Select(ReadOnlySpan<PathView> paths, int bytes, Func<ulong>? backlog = null);
+
+    /// <summary>Hysteresis of <see cref="ShouldWaitForFastest"/> (ECF's beta).</summary>
+    private const double EcfBeta = 0.25;
+
+    /// <summary>
+    /// Earliest Completion First (Lim et al., "ECF: An MPTCP Path Scheduler to Manage Heterogeneous Paths",
+    /// CoNEXT 2017), as a rule: the fastest path <paramref name="fastest"/> is full and a slower one,
+    /// <paramref name="slower"/>, has room. With <paramref name="backlogBytes"/> waiting, the fastest path needs
+    /// about n = 1 + backlog / cwnd rounds of its RTT for all of it; when that is less than the slower path's RTT
+    /// (plus variation and a quarter for hysteresis), a packet sent on the slower path would arrive after the fastest
+    /// path could have carried everything: waiting is better. It is what keeps a slow, deep-buffered path (a
+    /// bufferbloated LTE link beside Wi-Fi) from holding the receiver's window and the end of a transfer hostage;
+    /// with a long backlog (a bulk transfer in full flow) both paths are used.
+    /// </summary>
+    internal static bool ShouldWaitForFastest(in PathView fastest, in PathView slower, ulong backlogBytes)
+    {
+        if (slower.SmoothedRttUs <= fastest.SmoothedRttUs) return false;
+        double rounds = 1 + (double)backlogBytes / Math.Max(fastest.CongestionWindow, 1);
+        double delta = Math.Max(fastest.RttVarUs, slower.RttVarUs);
+        return rounds * fastest.SmoothedRttUs < (1 + EcfBeta) * (slower.SmoothedRttUs + delta);
+    }
 
     /// <summary>The status paths must have to be candidates now: backups only when no available path is usable.</summary>
     protected static PathStatus CandidateStatus(ReadOnlySpan<PathView> paths)
@@ -58,16 +88,20 @@ internal abstract class PathScheduler
 
     private sealed class LowestRttScheduler : PathScheduler
     {
-        public override int Select(ReadOnlySpan<PathView> paths, int bytes)
+        public override int Select(ReadOnlySpan<PathView> paths, int bytes, Func<ulong>? backlog = null)
         {
             var status = CandidateStatus(paths);
-            int best = -1;
+            int best = -1, fastest = -1;
             for (int i = 0; i < paths.Length; i++)
             {
                 var p = paths[i];
-                if (!p.Usable || p.Status != status || !p.HasRoom(bytes)) continue;
+                if (!p.Usable || p.Status != status) continue;
+                if (fastest < 0 || p.SmoothedRttUs < paths[fastest].SmoothedRttUs) fastest = i;
+                if (!p.HasRoom(bytes)) continue;
                 if (best < 0 || p.SmoothedRttUs < paths[best].SmoothedRttUs) best = i;
             }
+            if (best >= 0 && best != fastest && backlog is not null && ShouldWaitForFastest(paths[fastest], paths[best], backlog() + (ulong)bytes))
+                return -1;
             return best;
         }
     }
@@ -76,7 +110,7 @@ internal abstract class PathScheduler
     {
         private ulong _lastPathId = ulong.MaxValue;
 
-        public override int Select(ReadOnlySpan<PathView> paths, int bytes)
+        public override int Select(ReadOnlySpan<PathView> paths, int bytes, Func<ulong>? backlog = null)
         {
             var status = CandidateStatus(paths);
             // The candidate with the smallest path ID above the last one used, else the smallest overall (wrap).

@@ -521,9 +521,9 @@ public sealed partial class QuicConnectionCore
             }
             // A path in PTO backoff may be broken: data avoids it while another path works (its PING probes tell).
             _pathViews[count++] = new PathView((ulong)p.Id, p.Rtt.SmoothedRtt, window, p.Congestion.BytesInFlight,
-                backup ? PathStatus.Backup : PathStatus.Available, Usable: p.Recovery.PtoCount == 0 || !HasOtherOpenPath(p));
+                backup ? PathStatus.Backup : PathStatus.Available, Usable: p.Recovery.PtoCount == 0 || !HasOtherOpenPath(p), p.Rtt.RttVar);
         }
-        int chosen = count == 0 ? -1 : _scheduler!.Select(_pathViews.AsSpan(0, count), _path.DatagramSize);
+        int chosen = count == 0 ? -1 : _scheduler!.Select(_pathViews.AsSpan(0, count), _path.DatagramSize, _sendBacklog ??= SendBacklog);
         var path = chosen >= 0 ? mp.PathOf((uint)_pathViews[chosen].PathId) : fallback;
         if (path is not null && count > 0 && Operations.IsReplaced(Pliant.Quic.Operations.OperationId.PathSelectForSending))
         {
@@ -535,6 +535,12 @@ public sealed partial class QuicConnectionCore
         }
         return path;
     }
+
+    /// <summary>The scheduler's backlog estimate (<see cref="PathScheduler.Select"/>), made once per connection.</summary>
+    private Func<ulong>? _sendBacklog;
+
+    /// <summary>Bytes of stream data waiting to be sent, counted up to 64 MiB (beyond that every path is worth using).</summary>
+    private ulong SendBacklog() => _streams.SendableBytes(64UL << 20);
 
     /// <summary>The path for acknowledgments due on <paramref name="due"/>: itself, unless ack.select_path picks another usable one.</summary>
     private PathState AckPath(PathState due)

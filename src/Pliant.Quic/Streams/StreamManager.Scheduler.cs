@@ -126,6 +126,30 @@ public sealed partial class StreamManager
     }
 
     /// <summary>
+    /// New stream data the connection could send now (written by the application, not yet sent, within both
+    /// flow-control limits), summed over the sendable streams until the sum reaches <paramref name="cap"/>: the
+    /// backlog a multipath scheduler weighs against a slower path (<see cref="Connection.PathScheduler"/>). Lost
+    /// data waiting for retransmission is not counted. O(sendable streams), no allocation.
+    /// </summary>
+    public ulong SendableBytes(ulong cap)
+    {
+        ulong sum = 0;
+        for (int mask = _levelMask; mask != 0 && sum < cap; mask &= mask - 1)
+        {
+            int level = BitOperations.TrailingZeroCount(mask);
+            foreach (var e in _sendQueues[level])
+            {
+                if (!IsCurrent(e, level) || e.S.Collected || !e.S.CanSendData) continue;
+                var buf = e.S.Send!;
+                ulong end = Math.Min(buf.WrittenEnd, FlowLimit(e.S));
+                if (end > buf.SentEnd) sum += end - buf.SentEnd;
+                if (sum >= cap) break;
+            }
+        }
+        return sum;
+    }
+
+    /// <summary>
     /// The stream the native scheduler sends from next: of the most urgent level with a sendable stream, the head
     /// of its round robin (<paramref name="head"/>) or, when that one is not incremental, the level's sendable
     /// non-incremental stream with the lowest id (the non-incremental streams take their turns one at a time,

@@ -9,6 +9,24 @@ public class PathSchedulerTests
         new(id, rttMs * 1000, cwnd, inFlight, status, usable);
 
     [Fact]
+    public void ASlowerPathIsUsedOnlyWhenItsDataWouldArriveSooner()
+    {
+        // ECF: the fast path (20 ms, 120 kB window) is full; the slow one (220 ms) has room.
+        var s = PathScheduler.Create(PathSchedulerKind.LowestRtt);
+        PathView[] paths = [Path(0, 220, cwnd: 120_000), Path(1, 20, cwnd: 120_000, inFlight: 120_000)];
+        Assert.Equal(0, s.Select(paths, 1200)); // no backlog given: plain lowest RTT with room
+        Assert.Equal(0, s.Select(paths, 1200, () => 8 << 20)); // bulk: 70 rounds of the fast path, use both
+        Assert.Equal(-1, s.Select(paths, 1200, () => 300_000)); // the tail: 3.5 rounds (70 ms) beat one slow trip: wait
+        Assert.Equal(-1, s.Select(paths, 1200, () => 0));
+        paths[1] = Path(1, 20, cwnd: 120_000, inFlight: 100_000); // the fast path has room again: it goes first
+        Assert.Equal(1, s.Select(paths, 1200, () => 0));
+        PathView[] equal = [Path(0, 20, cwnd: 120_000), Path(1, 20, cwnd: 120_000, inFlight: 120_000)];
+        Assert.Equal(0, s.Select(equal, 1200, () => 0)); // paths alike: never wait
+        PathView[] slowHasRoom = [Path(0, 220, cwnd: 120_000), Path(1, 20, cwnd: 120_000, inFlight: 120_000)];
+        Assert.Equal(0, PathScheduler.Create(PathSchedulerKind.RoundRobin).Select(slowHasRoom, 1200, () => 0)); // round robin ignores the backlog
+    }
+
+    [Fact]
     public void LowestRttPicksTheFastestPathThatHasRoom()
     {
         var s = PathScheduler.Create(PathSchedulerKind.LowestRtt);

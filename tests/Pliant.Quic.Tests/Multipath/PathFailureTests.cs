@@ -64,13 +64,18 @@ public class PathFailureTests
     public void AShortOutage_DoesNotAbandonThePath_ItCarriesDataAgainAfterwards()
     {
         var pair = Pair(315, Server(315));
-        var (up, down) = pair.AddClientPath(SecondInterface); // unlimited: a 20 ms RTT, PTOs every ~60, 120, 240 ms
+        var (up, down) = pair.AddClientPath(SecondInterface); // 50 Mbit/s, a 20 ms RTT: PTOs every ~60, 120, 240 ms
         LimitRates(pair);
+        foreach (var l in new[] { up, down })
+        {
+            l.BandwidthBitsPerSecond = 50_000_000;
+            l.QueueLimitBytes = 256 * 1024;
+        }
         var (client, server) = Connect(pair, Client(315));
         uint id = OpenSecondPath(pair, client, server);
         long start = pair.NowUs, bytesAfter = -1;
         bool wasDown = false;
-        Download(pair, client, server, 6 << 20, 315, onStep: () =>
+        Download(pair, client, server, 12 << 20, 315, onStep: () =>
         {
             bool down1 = pair.NowUs > start + 300_000 && pair.NowUs < start + 1_000_000;
             up.Down = down1;
