@@ -68,6 +68,9 @@ internal sealed class PathState
     /// <summary>When a packet sent on the path was last acknowledged (or the path validated), µs: how long it has been silent.</summary>
     public long LastAckedUs { get; set; }
 
+    /// <summary>When this path last sent an ack-eliciting packet, µs (multipath: an ACK-only path adds a PING once per RTT).</summary>
+    public long LastAckElicitingSentUs { get; set; }
+
     /// <summary>Path MTU discovery for the path (RFC 9000 §14.3): it decides <see cref="DatagramSize"/> once started.</summary>
     public PmtuDiscovery Pmtu { get; } = new();
 

@@ -335,9 +335,15 @@ public sealed partial class QuicConnectionCore
                 pos += WriteApplicationFrames(nowUs, dest[pos..limit], frames, zeroRtt, path);
             if (pos == before && probe)
                 pos += WireFrames.WriteIfFits(dest[pos..limit], new PingFrame());
+            // RFC 9000 §13.2.4: a receiver that only sends ACKs gets nothing acknowledged and, on a multipath path that
+            // only receives, no RTT sample either — its RTT (what ack.select_path and the scheduler compare) would freeze
+            // while a queue on its return link grows. An ACK-only packet carries a PING once per smoothed RTT of its path.
+            if (pos == before && multipath && pos > payloadStart && nowUs - path.LastAckElicitingSentUs >= path.Rtt.SmoothedRtt)
+                pos += WireFrames.WriteIfFits(dest[pos..limit], new PingFrame());
             if (pos > before)
             {
                 ackEliciting = true;
+                path.LastAckElicitingSentUs = nowUs;
                 if (probe && pathProbe) path.ProbesPending--;
                 else if (probe) space.ProbesPending--;
             }

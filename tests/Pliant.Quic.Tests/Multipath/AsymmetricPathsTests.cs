@@ -55,4 +55,34 @@ public class AsymmetricPathsTests(ITestOutputHelper output)
         output.WriteLine($"size={sizeMiB} MiB cc={cc}: fast path alone {single:F1} Mbit/s, both paths {multi:F1}");
         Assert.True(multi >= single * 1.03, $"both paths {multi:F1} Mbit/s, the fast path alone {single:F1}");
     }
+
+    /// <summary>
+    /// A path the client only receives on sends ACK-only packets, which are never acknowledged: its RTT got no sample
+    /// and froze while a queue grew on its return link. Such a path now adds a PING once per RTT (RFC 9000 §13.2.4).
+    /// Path 1 here returns at 250 kbit/s, which the ACKs of a 50 Mbit/s download fill (the server's RTT of the path
+    /// climbs past 400 ms in the first 1.25 s); the client's estimate follows it (206 ms at 1.25 s; 123 ms frozen before).
+    /// </summary>
+    [Fact]
+    public void AReceiveOnlyPath_KeepsItsRttCurrent()
+    {
+        const int seed = 504;
+        var pair = Pair(seed, Server(seed));
+        Shape(pair.ClientToServer, 5_000_000, 100_000, 256 * 1024);
+        Shape(pair.ServerToClient, 5_000_000, 100_000, 256 * 1024);
+        var (up, down) = pair.AddClientPath(SecondInterface);
+        Shape(down, 50_000_000, 10_000, 256 * 1024);
+        Shape(up, 250_000, 10_000, 256 * 1024);
+        var (client, server) = Connect(pair, Client(seed));
+        uint id = OpenSecondPath(pair, client, server);
+        long start = pair.NowUs, clientRtt = 0, serverRtt = 0;
+        Download(pair, client, server, 8 << 20, seed, onStep: () =>
+        {
+            if (clientRtt != 0 || pair.NowUs < start + 1_250_000) return;
+            clientRtt = client.Paths.Single(p => p.PathId == id).SmoothedRttUs;
+            serverRtt = server.Paths.Single(p => p.PathId == id).SmoothedRttUs;
+        });
+        output.WriteLine($"at 1.25 s: path {id} RTT at the client {clientRtt / 1000} ms, at the server {serverRtt / 1000} ms");
+        Assert.True(serverRtt > 300_000, $"the return link did not fill: server RTT {serverRtt} µs");
+        Assert.True(clientRtt > 150_000, $"the client's RTT of the path froze at {clientRtt} µs");
+    }
 }
