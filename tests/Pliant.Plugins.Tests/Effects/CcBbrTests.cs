@@ -17,13 +17,13 @@ public class CcBbrTests(ITestOutputHelper output)
     private const int Size = 4 << 20;
     private const long RateBits = 20_000_000;
 
-    private static Action<SimulatedPair> Link(double loss) => p =>
+    private static Action<SimulatedPair> Link(double loss, long rateBits = RateBits, long delayUs = 10_000, long queueBytes = 100_000) => p =>
     {
         foreach (var l in new[] { p.ClientToServer, p.ServerToClient })
         {
-            l.BandwidthBitsPerSecond = RateBits;
-            l.DelayUs = 10_000;
-            l.QueueLimitBytes = 100_000;
+            l.BandwidthBitsPerSecond = rateBits;
+            l.DelayUs = delayUs;
+            l.QueueLimitBytes = queueBytes;
         }
         p.ClientToServer.LossRate = loss;
     };
@@ -95,5 +95,77 @@ public class CcBbrTests(ITestOutputHelper output)
         output.WriteLine(Describe("over native BBR", overBbr));
         Assert.True(overBbr.Plugin!.IsAttached, overBbr.Plugin.DetachReason);
         Assert.InRange(overBbr.GoodputMbit / overCubic.GoodputMbit, 0.9, 1.1);
+    }
+
+    /// <summary>
+    /// One random loss in steady state: BBR does not halve. §5.5.10.3 cuts the short-term bounds by at most Beta = 0.7
+    /// once per lossy round, and a single loss is below LossThresh where the BDP is above 50 datagrams (here 50 Mbit/s,
+    /// 40 ms RTT: 250 kB), so over the second after datagram 4000 of an 8 MiB upload (well after Startup) is dropped,
+    /// the WASM BBR's pacing rate stays within 0.9x and its window within Beta of the same run's without the drop, where
+    /// NewReno halves its window (RFC 9002 §7.3.2). NewReno gets a queue it cannot overflow, so that drop is its only loss.
+    /// </summary>
+    [Fact]
+    public void OneRandomLossDoesNotHalveTheWindowOrTheRate()
+    {
+        const long drop = 4000;
+        (long Before, long MinAfter, long MinRateAfter) Run(bool bbr, bool withDrop)
+        {
+            var s = new Scenario(1530, p =>
+            {
+                Link(0, 50_000_000, 20_000, bbr ? 500_000 : 16 << 20)(p);
+            }, bbr ? CongestionControlAlgorithm.Cubic : CongestionControlAlgorithm.NewReno);
+            var cc = bbr ? new PluginHost().Attach(s.Client, PluginFiles.Load("cc-bbr"), PluginOrigin.Application) : null;
+            if (withDrop) s.Pair.ClientToServer.DropFilter = (index, _) => index == drop;
+            long before = 0, minAfter = long.MaxValue, minRate = long.MaxValue, from = 0;
+            s.OnStep(() =>
+            {
+                long w = (long)s.Client.GetField(ConnectionField.CongestionWindow);
+                Assert.True(w >= 2 * 1200, $"window {w} below two datagrams");
+                if (s.Pair.ClientToServer.Sent < drop) before = w;
+                else
+                {
+                    if (from == 0) from = s.NowUs;
+                    if (s.NowUs - from > 1_000_000) return;
+                    minAfter = Math.Min(minAfter, w);
+                    if (cc is not null) minRate = Math.Min(minRate, (long)cc.Call("stats", 1));
+                }
+            });
+            s.Upload(2 * Size);
+            Assert.True(cc?.IsAttached ?? true, cc?.DetachReason);
+            Assert.Equal(withDrop ? 1L : 0L, s.Pair.ClientToServer.Dropped);
+            return (before, minAfter, minRate);
+        }
+
+        var bbr = Run(bbr: true, withDrop: true);
+        var clean = Run(bbr: true, withDrop: false);
+        var reno = Run(bbr: false, withDrop: true);
+        output.WriteLine($"one loss, the second after it: WASM BBR min window {bbr.MinAfter} (without the loss {clean.MinAfter}), " +
+                         $"min pacing rate {bbr.MinRateAfter * 8 / 1e6:F1} Mbit/s (without {clean.MinRateAfter * 8 / 1e6:F1}); " +
+                         $"native NewReno window {reno.Before} -> min {reno.MinAfter}");
+        // The window by at most Beta (0.7, once; a little rounding below it), the pacing rate (the model's bandwidth) hardly.
+        Assert.True(bbr.MinAfter >= clean.MinAfter * 0.65, "BBR's window after one loss");
+        Assert.True(bbr.MinRateAfter >= clean.MinRateAfter * 0.9, "BBR's pacing rate after one loss");
+        Assert.True(reno.MinAfter <= reno.Before * 0.55, "NewReno halves");
+    }
+
+    /// <summary>
+    /// A 16 MiB upload lasts past BBR's 5 s ProbeRTT interval (§5.3.4): the plugin enters ProbeRTT, comes back, and
+    /// the transfer still runs near the link rate with the queue short; the window never goes below the bound.
+    /// </summary>
+    [Fact]
+    public void ProbeRttRunsAndTheLinkStaysFull()
+    {
+        var s = new Scenario(1540, Link(0), CongestionControlAlgorithm.Cubic);
+        var cc = new PluginHost().Attach(s.Client, PluginFiles.Load("cc-bbr"), PluginOrigin.Application);
+        long minWindow = long.MaxValue;
+        s.OnStep(() => minWindow = Math.Min(minWindow, (long)s.Client.GetField(ConnectionField.CongestionWindow)));
+        long us = s.Upload(4 * Size);
+        double mbit = 4.0 * Size * 8 / us;
+        output.WriteLine($"16 MiB: {mbit:F2} Mbit/s, ProbeRTTs {cc.Call("stats", 8)}, state {cc.Call("stats", 2)}, min window {minWindow}, " +
+                         $"srtt {s.Client.GetField(ConnectionField.SmoothedRtt)} µs, min RTT {s.Client.GetField(ConnectionField.MinRtt)} µs");
+        Assert.True(cc.IsAttached, cc.DetachReason);
+        Assert.InRange((long)cc.Call("stats", 8), 1, 3);
+        Assert.InRange(mbit, RateBits / 1e6 * 0.85, RateBits / 1e6);
+        Assert.True(minWindow >= 2 * 1200, $"window {minWindow}");
     }
 }
