@@ -161,8 +161,10 @@ public class CcBbrTests(ITestOutputHelper output)
         s.OnStep(() => minWindow = Math.Min(minWindow, (long)s.Client.GetField(ConnectionField.CongestionWindow)));
         long us = s.Upload(4 * Size);
         double mbit = 4.0 * Size * 8 / us;
+        var usage = cc.Usage;
         output.WriteLine($"16 MiB: {mbit:F2} Mbit/s, ProbeRTTs {cc.Call("stats", 8)}, state {cc.Call("stats", 2)}, min window {minWindow}, " +
-                         $"srtt {s.Client.GetField(ConnectionField.SmoothedRtt)} µs, min RTT {s.Client.GetField(ConnectionField.MinRtt)} µs");
+                         $"srtt {s.Client.GetField(ConnectionField.SmoothedRtt)} µs, min RTT {s.Client.GetField(ConnectionField.MinRtt)} µs; " +
+                         $"plugin: {usage.Calls} calls, {usage.Fuel / Math.Max(1, usage.Calls)} fuel and {usage.TimeInside.TotalMicroseconds / Math.Max(1, usage.Calls):F2} µs per call");
         Assert.True(cc.IsAttached, cc.DetachReason);
         Assert.InRange((long)cc.Call("stats", 8), 1, 3);
         Assert.InRange(mbit, RateBits / 1e6 * 0.85, RateBits / 1e6);
