@@ -20,7 +20,8 @@
  * not implemented (the core does not detect spurious losses).
  *
  * Per path: paths 0..7 each have their own model (arg(5)); any other path id gets the native answers.
- * The window answered is never below 4 datagrams (BBR.MinPipeCwnd), above the ABI bound of 2. */
+ * The window answered is never below 4 datagrams of the current datagram size (BBR.MinPipeCwnd), above the ABI's
+ * bound of 2. */
 #include "pliant.h"
 
 PLIANT_MANIFEST({
@@ -810,6 +811,9 @@ PLIANT_EXPORT(window) void window(void)
     int64_t path;
     bbr_t *b = path_state(&path);
     if (!b) { pl_set_result(pl_arg(PL_RESULT)); return; }
+    /* PMTU discovery may have grown the datagram size: the floor (and the ABI's bound, 2 datagrams) follow it. */
+    int64_t mds = field(path, PL_MAX_DATAGRAM_SIZE);
+    if (mds > b->mds) b->mds = mds;
     int64_t w = b->cwnd, lo = to_i64(min_pipe_cwnd(b));
     pl_set_result(w < lo ? lo : w);
 }
