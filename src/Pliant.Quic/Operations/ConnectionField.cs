@@ -45,8 +45,8 @@ public enum ConnectionField
     MaxConnectionWindow = 26,
     /// <summary>
     /// Per path: C.delivered, bytes of in-flight packets acknowledged so far (draft-ietf-ccwg-bbr-06 §4.1.2.1). The
-    /// delivery-rate fields (this one to <see cref="LostIsAppLimited"/>) are kept while a <c>cc.*</c> hook is
-    /// attached (or by a native BBR); 0 otherwise.
+    /// delivery-rate fields (this one to <see cref="LostIsAppLimited"/>) are kept while the path's controller is behind
+    /// the operation table (a <c>cc.*</c> hook, or a window or pacing cap); 0 before.
     /// </summary>
     Delivered = 27,
     /// <summary>Per path: C.lost, bytes of in-flight packets declared lost so far (PMTU probes excluded).</summary>
