@@ -56,7 +56,7 @@ enum pliant_field {
     PL_MAX_PATH_ID = 24,             /* multipath: path ids 0..this exist (0 without multipath) */
     PL_MAX_STREAM_WINDOW = 25,       /* receive limit of a stream's flow-control window, bytes */
     PL_MAX_CONNECTION_WINDOW = 26,   /* receive limit of the connection's flow-control window, bytes */
-    /* Delivery-rate sampling (draft-ietf-ccwg-bbr-06 §4.1.2), per path, kept while a cc.* hook is attached: */
+    /* Delivery-rate sampling (draft-ietf-ccwg-bbr-06 §4.1.2), per path, kept while a cc.* hook (or a cap) is attached: */
     PL_DELIVERED = 27,               /* C.delivered: bytes of in-flight packets acknowledged so far */
     PL_BYTES_LOST = 28,              /* C.lost: bytes of in-flight packets declared lost so far */
     PL_RS_DELIVERY_RATE = 29,        /* the latest ACK's sample (read in cc.on_ack): bytes/s, 0 = no reliable sample */
