@@ -839,13 +839,14 @@ PLIANT_EXPORT(pacing_rate) void pacing_rate(void)
     pl_set_result(rate < b->mds ? b->mds : rate);   /* the ABI bound: at least one datagram per second */
 }
 
-/* For tests and tools: 0 cwnd, 1 pacing rate, 2 state, 3 max_bw, 4 min_rtt, 5 ACKs, 6 congestion events,
- * 7 full_bw_reached, 8 ProbeRTTs, 9 inflight_longterm (-1: infinite), 10 round count, 11 Startup exit on loss,
- * 12 bw; of path 0. */
+/* For tests and tools, which = 100 × path + item: 0 cwnd, 1 pacing rate, 2 state, 3 max_bw, 4 min_rtt, 5 ACKs,
+ * 6 congestion events, 7 full_bw_reached, 8 ProbeRTTs, 9 inflight_longterm (-1: infinite), 10 round count,
+ * 11 Startup exit on loss, 12 bw; -1 for a path without a model. */
 PLIANT_EXPORT(stats) int64_t stats(int32_t which)
 {
-    bbr_t *b = &paths[0];
-    switch (which) {
+    if (which < 0 || which / 100 >= MAX_PATHS || !paths[which / 100].ready) return -1;
+    bbr_t *b = &paths[which / 100];
+    switch (which % 100) {
     case 0: return b->cwnd;
     case 1: return to_i64(b->pacing_rate);
     case 2: return b->state;
