@@ -56,6 +56,20 @@ enum pliant_field {
     PL_MAX_PATH_ID = 24,             /* multipath: path ids 0..this exist (0 without multipath) */
     PL_MAX_STREAM_WINDOW = 25,       /* receive limit of a stream's flow-control window, bytes */
     PL_MAX_CONNECTION_WINDOW = 26,   /* receive limit of the connection's flow-control window, bytes */
+    /* Delivery-rate sampling (draft-ietf-ccwg-bbr-06 §4.1.2), per path, kept while a cc.* hook (or a cap) is attached: */
+    PL_DELIVERED = 27,               /* C.delivered: bytes of in-flight packets acknowledged so far */
+    PL_BYTES_LOST = 28,              /* C.lost: bytes of in-flight packets declared lost so far */
+    PL_RS_DELIVERY_RATE = 29,        /* the latest ACK's sample (read in cc.on_ack): bytes/s, 0 = no reliable sample */
+    PL_RS_DELIVERED = 30,            /* bytes delivered over the sample's interval */
+    PL_RS_INTERVAL = 31,             /* µs: the longer of its send and ACK intervals */
+    PL_RS_PRIOR_DELIVERED = 32,      /* C.delivered when the newest packet it delivered was sent */
+    PL_RS_TX_IN_FLIGHT = 33,         /* bytes in flight when that packet was sent */
+    PL_RS_LOST = 34,                 /* bytes lost since that packet was sent */
+    PL_RS_IS_APP_LIMITED = 35,       /* 1: that packet left in an application-limited phase */
+    PL_RS_RTT = 36,                  /* µs, that packet's RTT (-1: none) */
+    PL_LOST_TX_IN_FLIGHT = 37,       /* in cc.on_congestion_event: the newest lost packet's bytes in flight at sending */
+    PL_LOST_SINCE_SENT = 38,         /* bytes lost since that packet was sent (the batch included) */
+    PL_LOST_IS_APP_LIMITED = 39,     /* 1: that packet left in an application-limited phase */
 };
 
 /* Operation arguments for arg(): A0..A3, 4 = the current Result (for replace: the native value), 5 = the

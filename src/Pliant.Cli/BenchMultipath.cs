@@ -281,7 +281,7 @@ internal static class BenchMultipath
     }
 
     /// <summary>A built plugin of the repository around the working directory (plugins/out), or null.</summary>
-    private static string? FindPlugin(string file)
+    internal static string? FindPlugin(string file)
     {
         for (var d = new DirectoryInfo(Environment.CurrentDirectory); d is not null; d = d.Parent)
         {

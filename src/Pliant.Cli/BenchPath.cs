@@ -21,8 +21,14 @@ internal static partial class BenchCommand
     /// <summary>Rounds of <c>--path</c> when <c>--runs</c> is not given.</summary>
     internal const int PathDefaultRounds = 3;
 
-    /// <summary>One row of the table: a Pliant controller (<see cref="Ngtcp2Cc"/> null) or an ngtcp2 one.</summary>
-    private sealed record PathConfig(string Key, string Name, string? PliantCc, string? Ngtcp2Cc);
+    /// <summary>
+    /// One row of the table: a Pliant controller (<see cref="Ngtcp2Cc"/> null), with <see cref="Plugin"/> (a .wasm) attached
+    /// to the server's connections when set, or an ngtcp2 one.
+    /// </summary>
+    private sealed record PathConfig(string Key, string Name, string? PliantCc, string? Ngtcp2Cc, string? Plugin = null);
+
+    /// <summary>The key of the WASM BBR row (plugins/cc-bbr.c over the default native controller).</summary>
+    private const string WasmBbrKey = "bbr-wasm";
 
     /// <summary>One download's figures; NaN goodput for a failed one. The RTTs are the Pliant sender's at the end (NaN if unknown).</summary>
     private readonly record struct PathSample(double Goodput, string Detail, double SrttUs = double.NaN, double MinRttUs = double.NaN);
@@ -42,8 +48,15 @@ internal static partial class BenchCommand
             Console.Error.WriteLine("pliant bench --path: " + e.Message);
             return ExitCodes.Usage;
         }
-        var configs = pliantCcs.Select(c => new PathConfig(c, "pliant " + c, c, null))
+        // With bbr among the controllers, the WASM BBR (plugins/out/cc-bbr.wasm, when built) gets the row after it: the plugin
+        // replaces cc.window, cc.pacing_rate and cc.on_* on the server (the sender), over the default native controller.
+        string? wasmBbr = pliantCcs.Contains("bbr") ? BenchMultipath.FindPlugin("cc-bbr.wasm") : null;
+        var configs = pliantCcs.SelectMany(c => c == "bbr" && wasmBbr is not null
+                ? new[] { new PathConfig(c, "pliant " + c, c, null), new PathConfig(WasmBbrKey, "pliant bbr (wasm)", "cubic", null, wasmBbr) }
+                : [new PathConfig(c, "pliant " + c, c, null)])
             .Concat(ngtcp2Ccs.Select(c => new PathConfig("ngtcp2-" + c, "ngtcp2 " + c, null, c))).ToArray();
+        if (pliantCcs.Contains("bbr") && wasmBbr is null)
+            Console.WriteLine("# no WASM BBR row: plugins/out/cc-bbr.wasm not built (bash plugins/build.sh)");
         string? script = ngtcp2Ccs.Count > 0 ? BenchNgtcp2.FindScript(s.Script) : null;
         if (ngtcp2Ccs.Count > 0 && script is null)
         {
@@ -111,7 +124,7 @@ internal static partial class BenchCommand
     /// <summary>Starts the server (a listener per Pliant controller), a relay in front of each, and the client loop.</summary>
     private static PathPeers? StartPathPeers(Settings s, PathConfig[] configs, ImpairmentSettings impairment, ulong seed)
     {
-        var server = StartPeer(s, null, ["bench", "server", .. configs.SelectMany(c => new[] { "--listen", BenchPeers.PeerConfig.Format(c.Key, c.PliantCc!, null) })]);
+        var server = StartPeer(s, null, ["bench", "server", .. configs.SelectMany(c => new[] { "--listen", BenchPeers.PeerConfig.Format(c.Key, c.PliantCc!, c.Plugin) })]);
         var relays = new Dictionary<string, ImpairmentRelay>(StringComparer.Ordinal);
         string pin = "";
         foreach (var _ in configs)
@@ -208,6 +221,14 @@ internal static partial class BenchCommand
             var ratios = samples[bbr].Zip(samples[other], (a, b) => a.Goodput / b.Goodput).Where(double.IsFinite).ToArray();
             double r = ratios.Length == 0 ? double.NaN : Median(ratios);
             Console.WriteLine(string.Create(Inv, $"goal pliant bbr >= {target:0.0}x ngtcp2 {cc}: {r:0.00}x {(r >= target ? "PASS" : "FAIL")}"));
+        }
+        int wasm = Array.FindIndex(configs, c => c.Key == WasmBbrKey);
+        if (wasm >= 0)
+        {
+            // One-sided: the plugin must not be more than 10 % slower (faster is no failure).
+            var ratios = samples[wasm].Zip(samples[bbr], (a, b) => a.Goodput / b.Goodput).Where(double.IsFinite).ToArray();
+            double r = ratios.Length == 0 ? double.NaN : Median(ratios);
+            Console.WriteLine(string.Create(Inv, $"goal WASM BBR within 10 % of native BBR (median per-round ratio >= 0.90x): {r:0.00}x {(r >= 0.9 ? "PASS" : "FAIL")}"));
         }
         if (impairment.Loss > 0 || impairment.RateBitsPerSecond <= 0) return;
         var g = samples[bbr].Select(x => x.Goodput).Where(double.IsFinite).ToArray();

@@ -80,6 +80,12 @@ internal sealed class PathState
     /// <summary>The path's congestion controller (native, or its operation-table adapter when plugins hook it).</summary>
     public ICongestionController Congestion { get; set; }
 
+    /// <summary>
+    /// The path's delivery-rate sampler while its controller is (or was) behind the operation table: created with the first
+    /// adapter, kept for the path's life (a native BBR's own sampler when the native controller is BBR).
+    /// </summary>
+    public DeliveryRateSampler? RateSampler { get; set; }
+
     /// <summary>The path's pacer (RFC 9002 §7.7).</summary>
     public SendPacer Pacer { get; } = new();
 

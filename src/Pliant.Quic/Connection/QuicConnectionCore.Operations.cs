@@ -152,9 +152,12 @@ public sealed partial class QuicConnectionCore
         bool first = ReferenceEquals(path, _path);
         bool adapt = Operations.AnyCongestionHook || (first && (_windowCap > 0 || _pacingCap > 0));
         var native = path.Congestion is OperationCongestionController a ? a.Native : path.Congestion;
+        // One delivery-rate sampler per path for its life (packets in flight carry its counters across re-adaptations);
+        // a native BBR's own, which it feeds itself.
+        if (adapt) path.RateSampler ??= native is Bbr bbr ? bbr.Sampler : new DeliveryRateSampler();
         path.Congestion = adapt
-            ? first ? new OperationCongestionController(native, Operations, () => _windowCap, () => _pacingCap, id)
-                : new OperationCongestionController(native, Operations, static () => 0, static () => 0, id)
+            ? first ? new OperationCongestionController(native, Operations, () => _windowCap, () => _pacingCap, id, path.RateSampler)
+                : new OperationCongestionController(native, Operations, static () => 0, static () => 0, id, path.RateSampler)
             : native;
         path.Recovery.CongestionController = path.Congestion;
         // The ACK policy of the path's packets (its application packet number space; path 0's is the connection's).
@@ -189,7 +192,8 @@ public sealed partial class QuicConnectionCore
         // Path fields read path 0's (the only one without multipath).
         ConnectionField.SmoothedRtt or ConnectionField.MinRtt or ConnectionField.LatestRtt or ConnectionField.RttVar
             or ConnectionField.CongestionWindow or ConnectionField.BytesInFlight or ConnectionField.MaxDatagramSize
-            or ConnectionField.PathState or ConnectionField.PathStatus or ConnectionField.PtoCount => PathField(_path, field),
+            or ConnectionField.PathState or ConnectionField.PathStatus or ConnectionField.PtoCount
+            or >= ConnectionField.Delivered and <= ConnectionField.LostIsAppLimited => PathField(_path, field),
         ConnectionField.PacketsSent => (ulong)Statistics.PacketsSent,
         ConnectionField.PacketsReceived => (ulong)Statistics.PacketsReceived,
         ConnectionField.PacketsLost => (ulong)Statistics.PacketsLost,
@@ -233,6 +237,9 @@ public sealed partial class QuicConnectionCore
             ConnectionField.PathState => p.Abandoned ? 3UL : p.Validated || _mp is null ? 2UL : 1UL,
             ConnectionField.PathStatus => p.LocalStatus == PathStatus.Backup || p.PeerStatus == PathStatus.Backup ? 1UL : 0UL,
             ConnectionField.PtoCount => (ulong)p.Recovery.PtoCount,
+            // The delivery-rate sample (draft-ietf-ccwg-bbr-06 §4.1.2) exists while the path's controller is behind the table.
+            >= ConnectionField.Delivered and <= ConnectionField.LostIsAppLimited =>
+                p.Congestion is OperationCongestionController a ? a.SampleField(field) : 0,
             _ => GetField(field),
         };
 

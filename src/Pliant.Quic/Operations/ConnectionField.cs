@@ -43,4 +43,34 @@ public enum ConnectionField
     MaxStreamWindow = 25,
     /// <summary>The largest connection-level flow-control window (receive limit, bytes).</summary>
     MaxConnectionWindow = 26,
+    /// <summary>
+    /// Per path: C.delivered, bytes of in-flight packets acknowledged so far (draft-ietf-ccwg-bbr-06 §4.1.2.1). The
+    /// delivery-rate fields (this one to <see cref="LostIsAppLimited"/>) are kept while the path's controller is behind
+    /// the operation table (a <c>cc.*</c> hook, or a window or pacing cap); 0 before.
+    /// </summary>
+    Delivered = 27,
+    /// <summary>Per path: C.lost, bytes of in-flight packets declared lost so far (PMTU probes excluded).</summary>
+    BytesLost = 28,
+    /// <summary>Per path: RS.delivery_rate of the latest ACK (bytes/s; 0: that ACK gave no reliable sample). Read in <c>cc.on_ack</c>.</summary>
+    RsDeliveryRate = 29,
+    /// <summary>Per path: RS.delivered, bytes delivered over the latest sample's interval.</summary>
+    RsDelivered = 30,
+    /// <summary>Per path: RS.interval, µs: the longer of the send and ACK intervals of the latest sample.</summary>
+    RsInterval = 31,
+    /// <summary>Per path: RS.prior_delivered, C.delivered when the newest packet the latest ACK delivered was sent (rounds count by it).</summary>
+    RsPriorDelivered = 32,
+    /// <summary>Per path: RS.tx_in_flight, bytes in flight when that packet was sent (itself included).</summary>
+    RsTxInFlight = 33,
+    /// <summary>Per path: RS.lost, bytes declared lost between that packet's sending and the latest ACK.</summary>
+    RsLost = 34,
+    /// <summary>Per path: RS.is_app_limited, 1 when that packet was sent in an application-limited phase.</summary>
+    RsIsAppLimited = 35,
+    /// <summary>Per path: RS.rtt, µs, the latest ACK's RTT sample from that packet (-1 as i64: none).</summary>
+    RsRtt = 36,
+    /// <summary>Per path, in <c>cc.on_congestion_event</c>: P.tx_in_flight of the newest packet of the batch declared lost.</summary>
+    LostTxInFlight = 37,
+    /// <summary>Per path, in <c>cc.on_congestion_event</c>: C.lost − P.lost of that packet (bytes lost since it was sent, the batch included).</summary>
+    LostSinceSent = 38,
+    /// <summary>Per path, in <c>cc.on_congestion_event</c>: P.is_app_limited of that packet (1 or 0).</summary>
+    LostIsAppLimited = 39,
 }

@@ -163,11 +163,11 @@ public static class OperationCatalog
         hasPath: true, null, null, RemoteUse.None);
 
     public static readonly OperationDefinition CcOnAck = new(OperationId.CcOnAck, OperationNames.CcOnAck, AnchorSet.All,
-        "once per ACK frame that acknowledged in-flight packets", ["bytes acknowledged", "now", "smoothed RTT", "time sent of the largest acknowledged"],
+        "once per ACK frame that acknowledged in-flight packets (its delivery-rate sample: the Rs* fields, §4)", ["bytes acknowledged", "now", "smoothed RTT", "time sent of the largest acknowledged"],
         hasPath: true, null, null, RemoteUse.None);
 
     public static readonly OperationDefinition CcOnCongestionEvent = new(OperationId.CcOnCongestionEvent, OperationNames.CcOnCongestionEvent, AnchorSet.All,
-        "once per batch of packets declared lost", ["bytes lost", "now", "1 on persistent congestion", "time sent of the largest lost"],
+        "once per batch of packets declared lost (the newest one's delivery snapshot: the Lost* fields, §4)", ["bytes lost", "now", "1 on persistent congestion", "time sent of the largest lost"],
         hasPath: true, null, null, RemoteUse.None);
 
     public static readonly OperationDefinition CcOnEcn = new(OperationId.CcOnEcn, OperationNames.CcOnEcn, AnchorSet.All,
@@ -181,7 +181,7 @@ public static class OperationCatalog
 
     public static readonly OperationDefinition CcPacingRate = new(OperationId.CcPacingRate, OperationNames.CcPacingRate, AnchorSet.Replace,
         "when the pacer computes the next send time", [],
-        hasPath: true, "pacing cap in bytes/s, 0 = none (the connection's PacingRateCap on entry)",
+        hasPath: true, "the pacing rate in bytes/s, within the PacingRateCap field; 0 = the native pacing (on entry: the window's rate, 1.25 × cwnd / smoothed RTT, within PacingRateCap; 0 before an RTT sample)",
         new ResultBound(0, I64Max, MinDatagrams: 1, ZeroMeansNone: true, Unit: "bytes/s"), RemoteUse.Cap);
 
     public static readonly OperationDefinition ConnOnHandshakeDone = new(OperationId.ConnOnHandshakeDone, OperationNames.ConnOnHandshakeDone, AnchorSet.Post,

@@ -116,6 +116,9 @@ public sealed partial class Bbr : ICongestionController
     /// <summary>The sampler's counters (C.delivered, C.lost, C.app_limited).</summary>
     public DeliveryRateSampler Sampler => _sampler;
 
+    /// <summary>The latest ACK's rate sample (what <see cref="Sampler"/> generated for it).</summary>
+    internal RateSample LastSample => _rs;
+
     /// <summary>The initial window (RFC 9002 §7.2).</summary>
     public long InitialWindow { get; }
 

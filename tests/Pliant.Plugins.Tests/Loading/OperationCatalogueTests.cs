@@ -149,4 +149,26 @@ public partial class OperationCatalogueTests
         }
         Assert.Empty(found);
     }
+
+    /// <summary>
+    /// The connection fields are numbered once, in <see cref="ConnectionField"/>: the SDK's <c>enum pliant_field</c>
+    /// (PL_ and the name in upper snake case) and the field table of docs/plugin-abi.md §4 agree with it.
+    /// </summary>
+    [Fact]
+    public void ConnectionFieldsAgreeWithTheSdkAndTheDocs()
+    {
+        string header = File.ReadAllText(Path.Combine(PluginFiles.RepoRoot, "plugins", "sdk", "pliant.h"));
+        string doc = File.ReadAllText(Path.Combine(PluginFiles.RepoRoot, "docs", "plugin-abi.md"));
+        int begin = header.IndexOf("enum pliant_field", StringComparison.Ordinal);
+        string block = header[begin..header.IndexOf("};", begin, StringComparison.Ordinal)];
+        var sdk = Regex.Matches(block, @"\b(PL_[A-Z0-9_]+)\s*=\s*(\d+)").ToDictionary(m => m.Groups[1].Value, m => int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture));
+        var fields = Enum.GetValues<ConnectionField>();
+        Assert.Equal(fields.Length, sdk.Count);
+        foreach (var f in fields)
+        {
+            string snake = "PL_" + Regex.Replace(f.ToString(), "(?<=[a-z0-9])(?=[A-Z])", "_").ToUpperInvariant();
+            Assert.True(sdk.TryGetValue(snake, out int n) && n == (int)f, $"pliant.h lacks {snake} = {(int)f}");
+            Assert.Matches($@"\| {(int)f} \| {f}\b", doc);
+        }
+    }
 }
