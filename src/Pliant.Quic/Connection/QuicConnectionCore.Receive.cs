@@ -552,20 +552,22 @@ public sealed partial class QuicConnectionCore
         return rtt;
     }
 
-    /// <summary>Below this RTT the send buffers keep their initial size (see <see cref="TuneSendBuffers"/>).</summary>
+    /// <summary>Below this minimum RTT the send buffers keep their initial size (see <see cref="TuneSendBuffers"/>).</summary>
     private const long MinSendBufferTuningRttUs = 4_000;
 
     /// <summary>
     /// Send-buffer auto-tuning (<see cref="Streams.StreamManager.GrowSendBuffers"/>): twice what the paths deliver over
     /// the slowest one's RTT — 2 × the window on one path; with a slow path beside a fast one, the fast path's rate over
     /// the slow one's RTT, since the oldest unacknowledged byte travels on the slow path. Not below
-    /// <see cref="MinSendBufferTuningRttUs"/> of RTT: there the initial 1 MiB already covers more than 2 Gbit/s, and on
-    /// loopback the window (a few MB at a sub-millisecond RTT) overstates the rate — buffers grown from it cost the
-    /// 1 GiB fast path a fifth of its goodput (pool growth, cache misses: bench/README.md).
+    /// <see cref="MinSendBufferTuningRttUs"/> of minimum RTT (the paths' propagation delay, not their queues): there the
+    /// initial 1 MiB already covers more than 2 Gbit/s, and on loopback the window (a few MB at a sub-millisecond RTT)
+    /// overstates the rate — buffers grown from it cost the 1 GiB fast path a fifth of its goodput (pool growth, cache
+    /// misses: bench/README.md). Judged by the smoothed RTT, a loopback transfer whose queues briefly held 4 ms grew
+    /// them anyway (18–33 MB allocated per GiB in some rounds of the fast-path bench).
     /// </summary>
     private void TuneSendBuffers()
     {
-        long maxRtt = Math.Max(1, _path.Rtt.SmoothedRtt);
+        long maxRtt = Math.Max(1, _path.Rtt.SmoothedRtt), maxMinRtt = _path.Rtt.MinRtt;
         double rate = (double)_path.Congestion.Window / maxRtt;
         if (_mp is not null)
         {
@@ -574,10 +576,11 @@ public sealed partial class QuicConnectionCore
                 if (p is null || p == _path || !p.Usable) continue;
                 long rtt = Math.Max(1, p.Rtt.SmoothedRtt);
                 maxRtt = Math.Max(maxRtt, rtt);
+                maxMinRtt = Math.Max(maxMinRtt, p.Rtt.MinRtt);
                 rate += (double)p.Congestion.Window / rtt;
             }
         }
-        if (maxRtt < MinSendBufferTuningRttUs) return;
+        if (maxMinRtt < MinSendBufferTuningRttUs) return;
         double target = 2 * rate * maxRtt;
         if (target > _streams.SendBufferTarget) _streams.GrowSendBuffers((long)Math.Min(target, long.MaxValue / 2));
     }
