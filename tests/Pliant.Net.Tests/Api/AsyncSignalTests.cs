@@ -61,10 +61,17 @@ public class AsyncSignalTests
             signal.Set();
             wait.GetAwaiter().GetResult();
         }
-        for (int i = 0; i < 10; i++) Once(); // warm up (registration nodes, JIT)
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 1000; i++) Once();
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        for (int i = 0; i < 100; i++) Once(); // warm up (registration nodes, JIT)
+        // One-off runtime work (tiered JIT, call-counting stubs) may allocate on this thread once: the least of
+        // three rounds must be zero; an allocation per wait shows in every round.
+        long least = long.MaxValue;
+        for (int round = 0; round < 3 && least > 0; round++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 1000; i++) Once();
+            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        Assert.Equal(0, least);
     }
 
     [Fact]

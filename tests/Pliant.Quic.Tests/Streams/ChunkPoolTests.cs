@@ -13,16 +13,21 @@ public class ChunkPoolTests
     public void ReservedChunksAreRentedWithoutAllocating()
     {
         const int chunks = 64;
-        ChunkPool.Reserve(chunks * (long)ChunkPool.ChunkSize);
-        Assert.True(ChunkPool.FreeCount >= chunks);
-
         var rented = new byte[chunks][];
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < chunks; i++) rented[i] = ChunkPool.Rent();
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        foreach (var c in rented) ChunkPool.Return(c);
+        // The pool is shared with tests running in parallel, which may take reserved chunks between Reserve and
+        // Rent: the least of three attempts must be zero (a pool that allocates on every rent shows in all three).
+        long least = long.MaxValue;
+        for (int attempt = 0; attempt < 3 && least > 0; attempt++)
+        {
+            ChunkPool.Reserve(chunks * (long)ChunkPool.ChunkSize);
+            Assert.True(ChunkPool.FreeCount >= chunks);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < chunks; i++) rented[i] = ChunkPool.Rent();
+            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
+            foreach (var c in rented) ChunkPool.Return(c);
+        }
 
-        Assert.Equal(0, allocated);
+        Assert.Equal(0, least);
         Assert.All(rented, c => Assert.Equal(ChunkPool.ChunkSize, c.Length));
     }
 
