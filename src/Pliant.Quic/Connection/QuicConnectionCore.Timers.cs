@@ -34,7 +34,7 @@ public sealed partial class QuicConnectionCore
     {
         if (_state == ConnectionState.Closed) return null;
         // RFC 9000 §10.2: while closing or draining only the end of that period matters.
-        if (_state is ConnectionState.Closing or ConnectionState.Draining) return _deadlines[ConnectionTimer.Close];
+        if (_state is ConnectionState.Closing or ConnectionState.Draining) return TimerTable.Coarse(_deadlines[ConnectionTimer.Close]);
         SyncDerivedTimers();
         long t = _deadlines.Earliest();
         return t == TimerTable.Unset ? null : t;

@@ -95,13 +95,36 @@ internal sealed class TimerTable
         _at[(int)keep] = k;
     }
 
-    /// <summary>The earliest armed deadline, or <see cref="Unset"/>.</summary>
+    /// <summary>
+    /// Granularity of the housekeeping timers (idle, handshake, close): their deadlines are rounded up to a multiple
+    /// of it when the driver asks when to wake, so that the ends of many connections' draining periods (one per short
+    /// connection) share one wake-up of the driver instead of one each. 8.192 ms: nothing is sent when they fire, and
+    /// each is a lower bound ("at least", RFC 9000 §10.1, §10.2). The key discards stay exact: RFC 9001 §6.5 bounds
+    /// how long old keys are kept from above.
+    /// </summary>
+    public const long HousekeepingGranuleUs = 8192;
+
+    /// <summary>The earliest armed deadline, housekeeping ones rounded up (<see cref="HousekeepingGranuleUs"/>), or <see cref="Unset"/>.</summary>
     public long Earliest()
     {
-        long t = Unset;
-        foreach (long at in _at) if (at < t) t = at;
-        return t;
+        long t = Unset, lazy = Unset;
+        for (int i = 0; i < _at.Length; i++)
+        {
+            long at = _at[i];
+            if (at >= t && at >= lazy) continue;
+            if (IsHousekeeping((ConnectionTimer)i)) { if (at < lazy) lazy = at; }
+            else t = at;
+        }
+        return Math.Min(t, Coarse(lazy));
     }
+
+    /// <summary><paramref name="atUs"/> rounded up to <see cref="HousekeepingGranuleUs"/> (<see cref="Unset"/> stays).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static long Coarse(long atUs) =>
+        atUs >= Unset - HousekeepingGranuleUs ? atUs : (atUs + HousekeepingGranuleUs - 1) & ~(HousekeepingGranuleUs - 1);
+
+    private static bool IsHousekeeping(ConnectionTimer timer) =>
+        timer is ConnectionTimer.Idle or ConnectionTimer.Handshake or ConnectionTimer.Close;
 
     /// <summary>The timer with the earliest deadline (diagnostics and tests), or null when none is armed.</summary>
     public ConnectionTimer? Next()

@@ -31,12 +31,39 @@ public class TimerTableTests
     {
         var t = new TimerTable();
         foreach (var k in Enum.GetValues<ConnectionTimer>()) t.Set(k, 100 + (long)k);
-        Assert.Equal(100, t.Earliest());
+        Assert.Equal(100 + (long)ConnectionTimer.LossDetection, t.Earliest()); // the first exact one (idle, handshake and close are rounded up)
         t.StopAllBut(ConnectionTimer.Close);
-        Assert.Equal(100 + (long)ConnectionTimer.Close, t.Earliest());
+        Assert.Equal(TimerTable.HousekeepingGranuleUs, t.Earliest()); // a housekeeping deadline, rounded up
         Assert.Equal(ConnectionTimer.Close, t.Next());
         t.StopAll();
         Assert.Null(t.Next());
+    }
+
+    /// <summary>
+    /// Housekeeping deadlines (idle, handshake, close) are rounded up to a common grid when the driver
+    /// asks when to wake, so that many connections' ends of draining share one wake-up; the others are exact, and
+    /// whether a timer is due is judged on its exact deadline.
+    /// </summary>
+    [Fact]
+    public void HousekeepingDeadlinesShareAGridTheOthersAreExact()
+    {
+        const long g = TimerTable.HousekeepingGranuleUs;
+        var a = new TimerTable();
+        var b = new TimerTable();
+        a.Set(ConnectionTimer.Close, 5 * g + 17);
+        b.Set(ConnectionTimer.Close, 5 * g + g - 3);
+        Assert.Equal(6 * g, a.Earliest());
+        Assert.Equal(a.Earliest(), b.Earliest()); // two connections, one wake-up
+        Assert.True(a.IsDue(ConnectionTimer.Close, 5 * g + 17));
+        a.Set(ConnectionTimer.Idle, 6 * g);
+        Assert.Equal(6 * g, a.Earliest()); // on the grid already: unchanged
+        a.Set(ConnectionTimer.KeyDiscard, 5 * g + 200);
+        Assert.Equal(5 * g + 200, a.Earliest()); // old keys are kept "no more than" 3 PTO (RFC 9001 §6.5): exact
+        a.Set(ConnectionTimer.AckApplication, 5 * g + 100);
+        Assert.Equal(5 * g + 100, a.Earliest()); // an ACK deadline is exact
+        a.Set(ConnectionTimer.Pacing, 5 * g + 20);
+        Assert.Equal(5 * g + 20, a.Earliest());
+        Assert.Equal(TimerTable.Unset, TimerTable.Coarse(TimerTable.Unset));
     }
 
     /// <summary>
