@@ -110,6 +110,7 @@ public sealed class BenchCli
             "time to first byte p99 ms", "server RSS KB per open idle connection", "goal server CPU per short connection <= 1.0x ngtcp2",
             "goal RSS per open idle connection <= 1.0x ngtcp2", "goal context switches per short connection <= 30",
             "short connections per second (wall)", "goal server CPU per short connection with 2 threads <= 1.1x 1 thread",
+            "scaling round=2 threads=2", "95 % interval",
         })
         {
             Assert.Contains(row, output);
