@@ -9,7 +9,7 @@
  * State machine: Startup, Drain, ProbeBW DOWN/CRUISE/REFILL/UP, ProbeRTT. Model: max_bw (windowed max over
  * two ProbeBW cycles), min_rtt (10 s, ProbeRTT every 5 s), extra_acked (10 rounds), inflight_longterm
  * (learnt from loss while probing), bw_shortterm / inflight_shortterm (cut by Beta = 0.7 per lossy round
- * when not probing). Loss that does not exceed LossThresh (2 %) by two binomial standard deviations (of the
+ * when not probing). Loss that does not exceed LossThresh (2 %) by three binomial standard deviations (of the
  * window's packet count) cuts neither bound: the native controller's deviation for random loss, kept alike so
  * that the two stay comparable (is_inflight_too_high; src/Pliant.Quic/Recovery/Bbr.Model.cs says why).
  *
@@ -47,7 +47,7 @@ PLIANT_MANIFEST({
 #define PROBE_DOWN_PACING_GAIN 0.90
 #define PROBE_RTT_CWND_GAIN 0.5
 #define LOSS_THRESH 0.02
-#define LOSS_SIGMAS 2.0   /* not in the draft: see is_inflight_too_high */
+#define LOSS_SIGMAS 3.0   /* not in the draft: see is_inflight_too_high */
 #define BETA 0.7
 #define HEADROOM 0.15
 #define PACING_MARGIN 0.99         /* BBR.PacingMarginPercent = 1 */
@@ -411,7 +411,7 @@ static void probe_inflight_longterm_upward(bbr_t *b)
 }
 
 /* IsInflightTooHigh (§5.5.10.2), with the native controller's deviation (src/Pliant.Quic/Recovery/Bbr.Model.cs):
- * the loss must exceed LossThresh of tx_in_flight by two binomial standard deviations of its packet count, so that
+ * the loss must exceed LossThresh of tx_in_flight by three binomial standard deviations of its packet count, so that
  * random loss near the draft's 2 % per-round objective (§3.2) does not cut the in-flight bounds by chance. */
 static double loss_limit(const bbr_t *b, double tx_in_flight)
 {

@@ -348,7 +348,7 @@ public sealed partial class Bbr
 
     /// <summary>
     /// IsInflightTooHigh (§5.5.10.2), with a deviation: the loss must exceed BBR.LossThresh of
-    /// <paramref name="txInFlight"/> by two binomial standard deviations of its packet count, not merely exceed it.
+    /// <paramref name="txInFlight"/> by three binomial standard deviations of its packet count, not merely exceed it.
     /// Why: LossThresh is the draft's per-round loss objective (§3.2: "a maximum per-round-trip packet loss rate of
     /// BBR.LossThresh=2%"), and random (non-congestive) loss near it crosses the bare threshold by chance in a
     /// large share of windows — at 2 % random loss, half of them; at 1 % with 150 packets a window, one in five.
@@ -357,10 +357,12 @@ public sealed partial class Bbr
     /// cut the short-term model. That model's max(latest, Beta * shortterm) sits a little below the model after a
     /// lossy round (the 1 % pacing margin, the lost packets' holes), so repeated cuts ratcheted rate and window down
     /// about 1 % a round until the next REFILL seconds later: 50 Mbit/s, 20 ms RTT, 1 % random loss settled near
-    /// 38 Mbit/s. Congestive loss (a queue overflowing: many packets a round) clears the margin at once: the test
+    /// 38 Mbit/s. Three deviations, because the test runs every round (50 a second on that path): at exactly 2 %
+    /// random loss two would still cut by chance about once a second (p ≈ 2 % a round), three once in ~15 s
+    /// (p ≈ 0.1 %), longer than the 2-3 s between REFILLs, which reset the short-term model. Congestive loss (a
+    /// queue overflowing: many packets a round) clears the margin at once: the test
     /// ABottleneckThatHalvesCutsTheShortTermModel. (ngtcp2's bbr2 avoids the ratchet by never applying the
-    /// short-term bounds in ProbeBW; Linux's BBRv3 by noisier delivery-rate samples, whose round max exceeds the
-    /// pacing rate.)
+    /// short-term bounds in ProbeBW.)
     /// </summary>
     private bool IsInflightTooHigh(long lost, long txInFlight)
     {

@@ -24,7 +24,7 @@ public sealed partial class Bbr : ICongestionController
     private const double LossThresh = 0.02;
     // Not in the draft: how many standard deviations a round's loss must exceed LossThresh by before the
     // in-flight bounds are cut (see IsInflightTooHigh).
-    private const double LossSigmas = 2.0;
+    private const double LossSigmas = 3.0;
     private const double Beta = 0.7;
     private const double Headroom = 0.15;
     private const double PacingMargin = 0.99; // BBR.PacingMarginPercent = 1

@@ -73,7 +73,7 @@ public sealed class BbrTransferTests(ITestOutputHelper output)
     /// losing a share p of the packets leaves (1 - p) of it, and BBR must keep 95 % of that: random loss below
     /// the draft's 2 % per-round objective is not congestion. (Before the loss tests needed a significant excess
     /// over 2 %, the short-term model ratcheted the rate down every lossy round: 41.3 and 39.9 Mbit/s mean over
-    /// six seeds, against 46.1 and 44.9 now, 46.6 loss-free.) CUBIC collapses on the same path.
+    /// six seeds, against 46.1 and 45.5 now, 46.6 loss-free.) CUBIC collapses on the same path.
     /// </summary>
     [Theory]
     [InlineData(0.01)]
