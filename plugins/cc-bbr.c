@@ -9,7 +9,9 @@
  * State machine: Startup, Drain, ProbeBW DOWN/CRUISE/REFILL/UP, ProbeRTT. Model: max_bw (windowed max over
  * two ProbeBW cycles), min_rtt (10 s, ProbeRTT every 5 s), extra_acked (10 rounds), inflight_longterm
  * (learnt from loss while probing), bw_shortterm / inflight_shortterm (cut by Beta = 0.7 per lossy round
- * when not probing). Loss below LossThresh (2 %) per probe does not cut the rate.
+ * when not probing). Loss that does not exceed LossThresh (2 %) by three binomial standard deviations (of the
+ * window's packet count) cuts neither bound: the native controller's deviation for random loss, kept alike so
+ * that the two stay comparable (is_inflight_too_high; src/Pliant.Quic/Recovery/Bbr.Model.cs says why).
  *
  * Differences from the draft, forced by the ABI: losses arrive per batch, so HandleLostPacket runs once per
  * batch from the batch's newest packet (its tx_in_flight and C.lost - P.lost), the batch's packets taken as
@@ -45,6 +47,7 @@ PLIANT_MANIFEST({
 #define PROBE_DOWN_PACING_GAIN 0.90
 #define PROBE_RTT_CWND_GAIN 0.5
 #define LOSS_THRESH 0.02
+#define LOSS_SIGMAS 3.0   /* not in the draft: see is_inflight_too_high */
 #define BETA 0.7
 #define HEADROOM 0.15
 #define PACING_MARGIN 0.99         /* BBR.PacingMarginPercent = 1 */
@@ -98,9 +101,10 @@ typedef struct {
     int64_t min_rtt, min_rtt_stamp;
     /* §5.5.10.3 congestion signals */
     int64_t loss_round_delivered;
-    int loss_round_start, is_loss_in_round;
+    int loss_round_start, is_loss_in_round, ce_in_round;
     int64_t lost_in_round, loss_ranges_in_round, last_lost_pn;
     int64_t round_lost, round_loss_ranges;   /* the last completed loss round's figures */
+    int64_t round_delivered, loss_round_start_delivered;
     double round_inflight_latest;
     /* §5.3.4 ProbeRTT */
     int64_t probe_rtt_min_delay, probe_rtt_min_stamp, probe_rtt_done_stamp;
@@ -406,7 +410,16 @@ static void probe_inflight_longterm_upward(bbr_t *b)
     if (b->round_start) raise_inflight_longterm_slope(b);
 }
 
-static int is_inflight_too_high(double lost, double tx_in_flight) { return lost > tx_in_flight * LOSS_THRESH; }
+/* IsInflightTooHigh (§5.5.10.2), with the native controller's deviation (src/Pliant.Quic/Recovery/Bbr.Model.cs):
+ * the loss must exceed LossThresh of tx_in_flight by three binomial standard deviations of its packet count, so that
+ * random loss near the draft's 2 % per-round objective (§3.2) does not cut the in-flight bounds by chance. */
+static double loss_limit(const bbr_t *b, double tx_in_flight)
+{
+    double mds = (double)b->mds, n = dmax(tx_in_flight, 0) / mds;
+    return tx_in_flight * LOSS_THRESH + LOSS_SIGMAS * mds * __builtin_sqrt(LOSS_THRESH * (1 - LOSS_THRESH) * n);
+}
+
+static int is_inflight_too_high(const bbr_t *b, double lost, double tx_in_flight) { return lost > loss_limit(b, tx_in_flight); }
 
 static void advance_max_bw_filter(bbr_t *b)
 {
@@ -427,7 +440,7 @@ static int adapt_long_term_model(bbr_t *b)
             return 1;
         }
     }
-    if (!is_inflight_too_high((double)b->rs.lost, (double)b->rs.tx_in_flight)) {
+    if (!is_inflight_too_high(b, (double)b->rs.lost, (double)b->rs.tx_in_flight)) {
         if (b->inflight_longterm >= INF) return 0;
         if ((double)b->rs.tx_in_flight > b->inflight_longterm) b->inflight_longterm = (double)b->rs.tx_in_flight;
         if (b->state == PROBE_BW_UP) probe_inflight_longterm_upward(b);
@@ -519,6 +532,8 @@ static void update_latest_delivery_signals(bbr_t *b)
         b->loss_round_delivered = b->delivered;
         b->loss_round_start = 1;
         b->round_lost = b->lost_in_round;          /* the round's loss figures, for the Startup exit */
+        b->round_delivered = b->delivered - b->loss_round_start_delivered;
+        b->loss_round_start_delivered = b->delivered;
         b->round_loss_ranges = b->loss_ranges_in_round;
         b->round_inflight_latest = b->inflight_latest;
         b->lost_in_round = 0;
@@ -536,6 +551,8 @@ static void advance_latest_delivery_signals(bbr_t *b)
 static void adapt_lower_bounds_from_congestion(bbr_t *b)
 {
     if (is_probing_bw(b) || !b->is_loss_in_round) return;
+    /* The native deviation: only a round whose loss is significantly above LossThresh (or a CE mark) cuts. */
+    if (!b->ce_in_round && !is_inflight_too_high(b, (double)b->round_lost, (double)(b->round_delivered + b->round_lost))) return;
     if (b->bw_shortterm >= INF) b->bw_shortterm = b->max_bw;             /* InitLowerBounds */
     if (b->inflight_shortterm >= INF) b->inflight_shortterm = (double)b->cwnd;
     b->bw_shortterm = dmax(b->bw_latest, BETA * b->bw_shortterm);        /* LossLowerBounds */
@@ -548,6 +565,7 @@ static void update_congestion_signals(bbr_t *b)
     if (!b->loss_round_start) return;
     adapt_lower_bounds_from_congestion(b);
     b->is_loss_in_round = 0;
+    b->ce_in_round = 0;
 }
 
 static void update_ack_aggregation(bbr_t *b)
@@ -756,12 +774,12 @@ PLIANT_EXPORT(on_congestion) void on_congestion(void)
     note_loss(b);
     if (b->is_bw_probe_sample) {
         double tx = (double)field(path, PL_LOST_TX_IN_FLIGHT), lost = (double)field(path, PL_LOST_SINCE_SENT);
-        if (is_inflight_too_high(lost, tx)) {
+        if (is_inflight_too_high(b, lost, tx)) {
             /* The draft runs this per lost packet, C.lost growing by each: the first one that crosses LossThresh
              * decides. With one snapshot per batch, the batch's packets are taken as datagrams sent alike (the
              * newest's tx_in_flight and P.lost), lost in turn after what was lost before the batch. */
             double size = (double)b->mds, before = dmax(lost - (double)pl_arg(PL_A0), 0);
-            double need = LOSS_THRESH * tx - before;
+            double need = loss_limit(b, tx) - before;
             double k = need < size ? 1 : (double)to_i64(need / size) + 1;
             double lost_k = dmin(before + k * size, lost);
             /* InflightAtLoss: where the loss rate crossed LossThresh */
@@ -803,6 +821,7 @@ PLIANT_EXPORT(on_ecn) void on_ecn(void)
     if (!b) return;
     b->now = pl_arg(PL_A1);
     b->delivered = field(path, PL_DELIVERED);
+    b->ce_in_round = 1;
     note_loss(b);
 }
 

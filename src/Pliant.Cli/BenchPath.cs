@@ -70,6 +70,16 @@ internal static partial class BenchCommand
 
         using var pliant = pliantCcs.Count > 0 ? StartPathPeers(s, configs.Where(c => c.PliantCc is not null).ToArray(), impairment, seed) : null;
         if (pliantCcs.Count > 0 && pliant is null) return 1;
+        // Warm-up, not measured: one 1 MiB download per Pliant configuration. The server and client processes live for
+        // the whole bench, so the first download of all paid their JIT and first-TLS cost in its handshake — 0.2 s for
+        // the server's first Initial response plus 0.2 s for the client's on a loaded 2-core VM (2026-12-05 qlog),
+        // ~40 % of a 10 MiB download at 45 Mbit/s — and round 1's first configuration (always native BBR with the
+        // default --cc) lost to it every time. ngtcp2's rows start fresh C processes each download (no JIT).
+        foreach (var config in configs.Where(c => c.PliantCc is not null))
+        {
+            var w = pliant!.Download(config.Key, 1L << 20);
+            Console.WriteLine(string.Create(Inv, $"# warm-up config={config.Key} goodput_mbit={w.Goodput:F2} (1 MiB, not counted)"));
+        }
         var samples = configs.Select(_ => new PathSample[s.Runs]).ToArray();
         for (int round = 0; round < s.Runs; round++)
         {

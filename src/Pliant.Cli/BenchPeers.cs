@@ -176,11 +176,12 @@ internal static class BenchPeers
             Console.Out.Flush();
 
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            var stdin = Task.Run(() =>
+            // A dedicated thread for the blocking read (not one of the pool's, which a 2-core machine has two of).
+            var stdin = Task.Factory.StartNew(() =>
             {
                 try { Console.In.ReadToEnd(); } catch (IOException) { }
                 stop.Cancel();
-            }, CancellationToken.None);
+            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             var output = new Lock();
             s_profiler = profiler;
             await Task.WhenAll(listeners.Select(l => AcceptLoopAsync(l, payload, output, stop.Token))).ConfigureAwait(false);

@@ -15,7 +15,11 @@ internal sealed class BenchProcess : IDisposable
     private BenchProcess(Process process)
     {
         _process = process;
-        _stdoutPump = Task.Run(() =>
+        // A dedicated thread, not a pool thread: the blocking ReadLine would hold one of the pool's threads for the
+        // process's life, and with a server and a client that is both of a 2-core machine's minimum. The in-process
+        // impairment relay's receive loops then waited for the pool to inject threads (~0.5-1 s stalls in both
+        // directions, seen in qlog as PTO series during `bench --path` downloads).
+        _stdoutPump = Task.Factory.StartNew(() =>
         {
             try
             {
@@ -28,7 +32,7 @@ internal sealed class BenchProcess : IDisposable
             {
                 _lines.CompleteAdding();
             }
-        });
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         process.ErrorDataReceived += (_, e) =>
         {
             if (e.Data is null) return;

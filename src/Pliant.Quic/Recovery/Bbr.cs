@@ -5,7 +5,8 @@ namespace Pliant.Quic.Recovery;
 /// (<see cref="DeliveryRateSampler"/>) and RTT samples it keeps a path model — the maximum bandwidth of the
 /// last two ProbeBW cycles, the minimum RTT of the last 10 s, long- and short-term in-flight bounds learnt
 /// from loss — and sets the pacing rate and the window from it, cycling Startup → Drain → ProbeBW
-/// (DOWN, CRUISE, REFILL, UP) with ProbeRTT every 5 s. Loss below 2 % per round does not cut the rate.
+/// (DOWN, CRUISE, REFILL, UP) with ProbeRTT every 5 s. Loss that does not significantly exceed 2 % per round
+/// (random loss) cuts neither the rate nor the in-flight bounds (a documented deviation: IsInflightTooHigh).
 /// Not implemented: the spurious-recovery undo (§5.5.11; the core does not detect spurious losses).
 /// Memory: constant (a dozen counters, a 10-slot filter). Randomness (the probe wait, §5.3.3.5) comes from
 /// the seed, so a simulation is reproducible.
@@ -21,6 +22,9 @@ public sealed partial class Bbr : ICongestionController
     private const double ProbeDownPacingGain = 0.90;
     private const double ProbeRttCwndGain = 0.5;
     private const double LossThresh = 0.02;
+    // Not in the draft: how many standard deviations a round's loss must exceed LossThresh by before the
+    // in-flight bounds are cut (see IsInflightTooHigh).
+    private const double LossSigmas = 3.0;
     private const double Beta = 0.7;
     private const double Headroom = 0.15;
     private const double PacingMargin = 0.99; // BBR.PacingMarginPercent = 1
@@ -235,6 +239,7 @@ public sealed partial class Bbr : ICongestionController
     {
         // §2.12: CE marks MUST be treated as congestion; the round's short-term bounds adapt as for loss.
         _nowUs = nowUs;
+        _ceInRound = true;
         NoteLoss();
     }
 

@@ -54,8 +54,9 @@ public class CcBbrTests(ITestOutputHelper output)
 
     /// <summary>
     /// Goodput over five seeds (their sum, so one unlucky loss pattern does not decide): the WASM BBR within 10 % of the
-    /// native one with 0, 1 and 2 % random loss on the data path. Both are the draft's BBR, but their random
-    /// ProbeBW waits differ, so a single seed compares two different loss patterns.
+    /// native one with 0, 1 and 2 % random loss on the data path. Both are the draft's BBR with the same deviation
+    /// for random loss (a loss test needs a significant excess over LossThresh), but their random ProbeBW waits
+    /// differ, so a single seed compares two different loss patterns.
     /// </summary>
     [Theory]
     [InlineData(0.0)]

@@ -68,18 +68,23 @@ public sealed class BbrTransferTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// Random loss of 1 % and 2 % in both directions: BBR keeps most of the link while CUBIC collapses
-    /// (the lossy-path case, in simulation).
+    /// Random loss of 1 % and 2 % in both directions (ACKs lost too), 10 MiB: the bench's lossy-path goal in
+    /// simulation. The loss-free run of the same seed is the ceiling (Startup, headers and handshake included);
+    /// losing a share p of the packets leaves (1 - p) of it, and BBR must keep 95 % of that: random loss below
+    /// the draft's 2 % per-round objective is not congestion. (Before the loss tests needed a significant excess
+    /// over 2 %, the short-term model ratcheted the rate down every lossy round: 41.3 and 39.9 Mbit/s mean over
+    /// six seeds, against 46.1 and 45.5 now, 46.6 loss-free.) CUBIC collapses on the same path.
     /// </summary>
     [Theory]
     [InlineData(0.01)]
     [InlineData(0.02)]
     public void BbrKeepsTheRateUnderRandomLoss(double loss)
     {
-        var bbr = Upload(42, CongestionControlAlgorithm.Bbr, loss, 8 << 20);
-        var cubic = Upload(42, CongestionControlAlgorithm.Cubic, loss, 8 << 20);
-        output.WriteLine($"loss {loss}: bbr {bbr.GoodputMbit:F2} Mbit/s, cubic {cubic.GoodputMbit:F2} Mbit/s");
-        Assert.True(bbr.GoodputMbit >= 30, $"bbr {bbr.GoodputMbit:F2} Mbit/s");
+        var clean = Upload(42, CongestionControlAlgorithm.Bbr, 0, 10 << 20);
+        var bbr = Upload(42, CongestionControlAlgorithm.Bbr, loss, 10 << 20);
+        var cubic = Upload(42, CongestionControlAlgorithm.Cubic, loss, 10 << 20);
+        output.WriteLine($"loss {loss}: bbr {bbr.GoodputMbit:F2} Mbit/s (loss-free {clean.GoodputMbit:F2}), cubic {cubic.GoodputMbit:F2} Mbit/s");
+        Assert.True(bbr.GoodputMbit >= 0.95 * (1 - loss) * clean.GoodputMbit, $"bbr {bbr.GoodputMbit:F2} vs loss-free {clean.GoodputMbit:F2} Mbit/s");
         Assert.True(bbr.GoodputMbit >= 3 * cubic.GoodputMbit, $"bbr {bbr.GoodputMbit:F2} vs cubic {cubic.GoodputMbit:F2} Mbit/s");
     }
 
