@@ -26,6 +26,11 @@ internal sealed partial class FunctionCompiler
     private readonly int _paramCount;
     private readonly int _ctxArg;
     private LocalBuilder _st = null!;
+    private readonly CallGraph _calls;
+    private readonly bool _counts;
+    private readonly bool _restores;
+    // The call depth on entry (after this function's own count): restored after calls that may change it.
+    private LocalBuilder? _depth;
     private LocalBuilder? _mem;
     private LocalBuilder? _memData;
     private LocalBuilder? _memLength;
@@ -36,6 +41,7 @@ internal sealed partial class FunctionCompiler
     private int _localCount;
     private readonly int _paramSlots;
     private readonly int _maxFrameSlots;
+    private readonly bool _meterFuel;
 
     /// <summary>
     /// Declares an IL local: one 8-byte slot of the native frame (two for a v128). Parameters and locals
@@ -78,14 +84,18 @@ internal sealed partial class FunctionCompiler
         public ValType[] LabelTypes => Op == 0x03 ? Params : Results;
     }
 
-    public FunctionCompiler(ILGenerator il, MemberTokens tokens, WasmModule m, MethodBuilder[] methods, FuncType type, FunctionBody body, WasmLimits limits)
+    public FunctionCompiler(ILGenerator il, MemberTokens tokens, WasmModule m, MethodBuilder[] methods, FuncType type, FunctionBody body, WasmLimits limits, CallGraph calls, int index)
     {
+        _calls = calls;
+        _counts = calls.Counts[index];
+        _restores = calls.Restores[index];
         _il = il;
         _tokens = tokens;
         _m = m;
         _methods = methods;
         _type = type;
         _maxFrameSlots = limits.MaxFrameSlots;
+        _meterFuel = limits.MeterFuel;
         _minMemoryBytes = MinMemoryBytes(m);
         _paramCount = type.Params.Length;
         foreach (var p in type.Params) _paramSlots += SlotsOf(ClrTypes.Of(p));
@@ -108,6 +118,15 @@ internal sealed partial class FunctionCompiler
         LdCtx();
         _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.InstState);
         _il.Emit(OpCodes.Stloc, _st);
+        if (_counts || _restores)
+        {
+            // Counting functions (CallGraph): depth + 1, checked and stored; others that call one keep the depth they entered at.
+            _depth = Declare(typeof(int));
+            _il.Emit(OpCodes.Ldloc, _st);
+            if (_counts) _tokens.Emit(_il, OpCodes.Call, ClrTypes.StEnterCounting);
+            else _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.StDepth);
+            _il.Emit(OpCodes.Stloc, _depth);
+        }
         _il.Emit(OpCodes.Ldloc, _st);
         // The frame's address: a dedicated local (taking an address keeps that local in memory).
         _il.Emit(OpCodes.Ldloca, Declare(typeof(int)));
@@ -129,9 +148,9 @@ internal sealed partial class FunctionCompiler
             }
         }
         // Fuel lives in a register-allocatable local, synchronised with ExecState around calls and returns.
-        _fuel = Declare(typeof(long));
+        if (_meterFuel) _fuel = Declare(typeof(long));
         ReloadFuel();
-        var fuel = FuelPlan.For(code);
+        var fuel = _fuel != null ? FuelPlan.For(code) : default;
         _frames.Add(new CFrame { Op = 0, Label = _il.DefineLabel(), Height = 0, Results = _type.Results });
         for (int pc = 0; pc < code.Length; pc++)
         {
@@ -143,7 +162,7 @@ internal sealed partial class FunctionCompiler
                 if (ins.Op == 0x05 && _deadDepth > 0) continue;
                 if (ins.Op is not (0x05 or 0x0B)) continue;
             }
-            if (!_dead && (fuel.Cost[pc] > 0 || fuel.Check[pc])) ChargeBlock(fuel.Cost[pc], fuel.Check[pc]);
+            if (!_dead && _fuel != null && (fuel.Cost[pc] > 0 || fuel.Check[pc])) ChargeBlock(fuel.Cost[pc], fuel.Check[pc]);
             if (ins.Op == 0x03) AnalyzeLoop(code, pc);
             PlanBound(in ins, pc);
             Emit(in ins);
@@ -208,6 +227,7 @@ internal sealed partial class FunctionCompiler
     /// </summary>
     private void Charge(Action loadUnits)
     {
+        if (_fuel == null) return;
         _il.Emit(OpCodes.Ldloc, _fuel!);
         loadUnits();
         _il.Emit(OpCodes.Sub);
@@ -232,6 +252,7 @@ internal sealed partial class FunctionCompiler
     /// <summary>Traps "fuel exhausted" (storing what is left) when the fuel local is below zero.</summary>
     private void CheckFuel()
     {
+        if (_fuel == null) return;
         var ok = _il.DefineLabel();
         _il.Emit(OpCodes.Ldloc, _fuel!);
         _il.Emit(OpCodes.Ldc_I4_0);
@@ -304,13 +325,8 @@ internal sealed partial class FunctionCompiler
     private void EmitReturnSequence()
     {
         // Results are at stack positions [count - n, count).
+        // No depth to undo: the caller restores its own after a call to a counting function (CallGraph).
         SpillFuel();
-        _il.Emit(OpCodes.Ldloc, _st);
-        _il.Emit(OpCodes.Ldloc, _st);
-        _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.StDepth);
-        _il.Emit(OpCodes.Ldc_I4_1);
-        _il.Emit(OpCodes.Sub);
-        _tokens.Emit(_il, OpCodes.Stfld, ClrTypes.StDepth);
         var results = _type.Results;
         int b = _stack.Count - results.Length;
         if (results.Length == 1)
@@ -396,8 +412,17 @@ internal sealed partial class FunctionCompiler
         _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.FnEntry);
         SpillFuel();
         _il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, ClrTypes.Return(ft), ClrTypes.Params(ft), null);
+        RestoreDepth(); // the target may be a counting function
         ReloadFuel();
         CheckFuel(); // host functions charge fuel too (their cost is the host's to set)
+    }
+
+    /// <summary>After a call that may have counted depth: stores this frame's depth back (see <see cref="CallGraph"/>).</summary>
+    private void RestoreDepth()
+    {
+        _il.Emit(OpCodes.Ldloc, _st);
+        _il.Emit(OpCodes.Ldloc, _depth!);
+        _tokens.Emit(_il, OpCodes.Stfld, ClrTypes.StDepth);
     }
 
     private void EmitCall(uint index)
@@ -409,6 +434,7 @@ internal sealed partial class FunctionCompiler
             LdCtx();
             SpillFuel();
             _il.Emit(OpCodes.Call, _methods[index - _m.ImportedFunctionCount]);
+            if (_calls.Counts[index - _m.ImportedFunctionCount]) RestoreDepth();
             ReloadFuel();
             CheckFuel();
         }

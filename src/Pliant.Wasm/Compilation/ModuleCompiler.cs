@@ -84,10 +84,11 @@ internal static class ModuleCompiler
             // Fully optimised at first call: wasm code is hot by construction, no tier-0 pass.
             builders[i].SetImplementationFlags(MethodImplAttributes.AggressiveOptimization);
         }
+        var calls = CallGraph.Of(m);
         for (int i = 0; i < builders.Length; i++)
         {
             var ft = m.Types[(int)m.Functions[i]];
-            var fc = new FunctionCompiler(builders[i].GetILGenerator(), emitter.Tokens, m, builders, ft, m.Bodies[i], limits);
+            var fc = new FunctionCompiler(builders[i].GetILGenerator(), emitter.Tokens, m, builders, ft, m.Bodies[i], limits, calls, i);
             fc.Compile(m.Bodies[i].Code);
         }
         var type = tb.CreateType();
