@@ -115,6 +115,8 @@ internal sealed partial class FunctionCompiler
     public void Compile(Instr[] code)
     {
         _st = Declare(typeof(ExecState));
+        // Wasm locals start at zero (the method does not zero its frame: ModuleCompiler sets InitLocals false).
+        for (int i = _paramCount; i < _localTypes.Length; i++) ZeroLocal(_locals[i]!, _localTypes[i]);
         LdCtx();
         _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.InstState);
         _il.Emit(OpCodes.Stloc, _st);
@@ -168,6 +170,23 @@ internal sealed partial class FunctionCompiler
             Emit(in ins);
             EndBound();
         }
+    }
+
+    private void ZeroLocal(LocalBuilder l, ValType t)
+    {
+        switch (t)
+        {
+            case ValType.I32: _il.Emit(OpCodes.Ldc_I4_0); break;
+            case ValType.I64: _il.Emit(OpCodes.Ldc_I4_0); _il.Emit(OpCodes.Conv_I8); break;
+            case ValType.F32: _il.Emit(OpCodes.Ldc_R4, 0f); break;
+            case ValType.F64: _il.Emit(OpCodes.Ldc_R8, 0d); break;
+            case ValType.V128:
+                _il.Emit(OpCodes.Ldloca, l);
+                _il.Emit(OpCodes.Initobj, l.LocalType);
+                return;
+            default: _il.Emit(OpCodes.Ldnull); break;
+        }
+        _il.Emit(OpCodes.Stloc, l);
     }
 
     // ---- operand stack ----------------------------------------------------------------------

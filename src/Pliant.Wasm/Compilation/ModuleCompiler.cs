@@ -83,6 +83,10 @@ internal static class ModuleCompiler
             builders[i] = tb.DefineMethod("f" + (i + m.ImportedFunctionCount), MethodAttributes.Public | MethodAttributes.Static, ClrTypes.Return(ft), ClrTypes.Params(ft));
             // Fully optimised at first call: wasm code is hot by construction, no tier-0 pass.
             builders[i].SetImplementationFlags(MethodImplAttributes.AggressiveOptimization);
+            // No blanket zeroing of the frame: FunctionCompiler zeroes the wasm locals itself (the JIT drops
+            // what is overwritten before use), and the local whose address the stack check takes is never
+            // read — zeroing it was a store on every call (the JIT still zeroes references and byrefs).
+            builders[i].InitLocals = false;
         }
         var calls = CallGraph.Of(m);
         for (int i = 0; i < builders.Length; i++)
