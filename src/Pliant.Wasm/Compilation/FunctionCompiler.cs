@@ -19,12 +19,13 @@ internal sealed partial class FunctionCompiler
     private readonly FuncType _type;
     private readonly List<ValType> _stack = [];
     // Operand-stack slot locals by depth, one array per value type (index: ValType - 0x6F).
-    private readonly LocalBuilder?[]?[] _slots = new LocalBuilder?[]?[(int)ValType.I32 - (int)ValType.ExternRef + 1];
+    // Shared with inlined copies (FunctionCompiler.Inline.cs), which use the depths above their call site's.
+    private readonly LocalBuilder?[]?[] _slots;
     private readonly List<CFrame> _frames = [];
     private readonly ValType[] _localTypes;
     private readonly LocalBuilder?[] _locals;
     private readonly int _paramCount;
-    private readonly int _ctxArg;
+    private int _ctxArg;
     private LocalBuilder _st = null!;
     private readonly CallGraph _calls;
     private readonly bool _counts;
@@ -51,8 +52,9 @@ internal sealed partial class FunctionCompiler
     /// </summary>
     private LocalBuilder Declare(Type t)
     {
-        _localCount += SlotsOf(t);
-        if (_localCount + _paramSlots > _maxFrameSlots)
+        var root = _root;
+        root._localCount += SlotsOf(t);
+        if (root._localCount + root._paramSlots > _maxFrameSlots)
             throw new WasmInvalidException($"function needs more than the engine's cap of {_maxFrameSlots} frame slots");
         return _il.DeclareLocal(t);
     }
@@ -84,8 +86,15 @@ internal sealed partial class FunctionCompiler
         public ValType[] LabelTypes => Op == 0x03 ? Params : Results;
     }
 
-    public FunctionCompiler(ILGenerator il, MemberTokens tokens, WasmModule m, MethodBuilder[] methods, FuncType type, FunctionBody body, WasmLimits limits, CallGraph calls, int index)
+    public FunctionCompiler(ILGenerator il, MemberTokens tokens, WasmModule m, MethodBuilder[] methods, FuncType type, FunctionBody body, WasmLimits limits, CallGraph calls, int index, FunctionCompiler? outer = null)
     {
+        _root = outer?._root ?? this;
+        _inlined = outer != null;
+        _slots = outer?._slots ?? new LocalBuilder?[]?[(int)ValType.I32 - (int)ValType.ExternRef + 1];
+        _slotBase = outer == null ? 0 : outer._slotBase + outer._stack.Count;
+        _index = index;
+        _body = body;
+        _limits = limits;
         _calls = calls;
         _counts = calls.Counts[index];
         _restores = calls.Restores[index];
@@ -98,8 +107,8 @@ internal sealed partial class FunctionCompiler
         _meterFuel = limits.MeterFuel;
         _minMemoryBytes = MinMemoryBytes(m);
         _paramCount = type.Params.Length;
-        foreach (var p in type.Params) _paramSlots += SlotsOf(ClrTypes.Of(p));
-        _ctxArg = _paramCount;
+        if (!_inlined) foreach (var p in type.Params) _paramSlots += SlotsOf(ClrTypes.Of(p));
+        _ctxArg = outer?._ctxArg ?? _paramCount;
         _localTypes = [.. type.Params, .. body.Locals];
         if (_minMemoryBytes > 0)
         {
@@ -109,7 +118,8 @@ internal sealed partial class FunctionCompiler
             _localGen = new int[_localTypes.Length];
         }
         _locals = new LocalBuilder?[_localTypes.Length];
-        for (int i = _paramCount; i < _localTypes.Length; i++) _locals[i] = Declare(ClrTypes.Of(_localTypes[i]));
+        // An inlined copy keeps its parameters in locals too (the method's arguments are its caller's).
+        for (int i = _inlined ? 0 : _paramCount; i < _localTypes.Length; i++) _locals[i] = Declare(ClrTypes.Of(_localTypes[i]));
     }
 
     public void Compile(Instr[] code)
@@ -152,6 +162,12 @@ internal sealed partial class FunctionCompiler
         // Fuel lives in a register-allocatable local, synchronised with ExecState around calls and returns.
         if (_meterFuel) _fuel = Declare(typeof(long));
         ReloadFuel();
+        EmitBody(code);
+    }
+
+    /// <summary>Emits the instructions of a function body, charging fuel per its <see cref="FuelPlan"/>.</summary>
+    private void EmitBody(Instr[] code)
+    {
         var fuel = _fuel != null ? FuelPlan.For(code) : default;
         _frames.Add(new CFrame { Op = 0, Label = _il.DefineLabel(), Height = 0, Results = _type.Results });
         for (int pc = 0; pc < code.Length; pc++)
@@ -193,6 +209,7 @@ internal sealed partial class FunctionCompiler
 
     private LocalBuilder Slot(int depth, ValType t)
     {
+        depth += _slotBase;
         ref var byDepth = ref _slots[(int)t - (int)ValType.ExternRef];
         byDepth ??= new LocalBuilder?[Math.Max(8, depth + 1)];
         if (depth >= byDepth.Length) Array.Resize(ref byDepth, Math.Max(byDepth.Length * 2, depth + 1));
@@ -344,6 +361,12 @@ internal sealed partial class FunctionCompiler
     private void EmitReturnSequence()
     {
         // Results are at stack positions [count - n, count).
+        if (_inlined)
+        {
+            // An inlined copy leaves its result on the IL stack for its caller (InlineSelf).
+            if (_type.Results.Length == 1) LdSlot(_stack.Count - 1);
+            return;
+        }
         // No depth to undo: the caller restores its own after a call to a counting function (CallGraph).
         SpillFuel();
         var results = _type.Results;
@@ -447,6 +470,11 @@ internal sealed partial class FunctionCompiler
     private void EmitCall(uint index)
     {
         var ft = _m.FunctionType((int)index);
+        if (index - _m.ImportedFunctionCount == _index && CanInlineSelf())
+        {
+            InlineSelf();
+            return;
+        }
         if (index >= _m.ImportedFunctionCount)
         {
             Operands(ft.Params.Length);

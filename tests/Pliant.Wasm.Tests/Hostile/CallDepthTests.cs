@@ -125,4 +125,58 @@ public class CallDepthTests
         var (error, _) = Bounded.Run(() => inst.Invoke("rec", []));
         Assert.Equal("call stack exhausted", Assert.IsType<WasmTrapException>(error).Message);
     }
+
+    /// <summary>
+    /// fib(n) = n &lt; 2 ? n : fib(n - 1) + fib(n - 2), written so the compiler inlines its self-calls
+    /// (<see cref="FunctionCompiler.InlineSelfMaxInstructions"/>), or padded with 60 nops (which cost no fuel)
+    /// so it does not: both must agree on results, fuel charged and the depth at which they trap.
+    /// </summary>
+    private static Instance Fib(bool padded, int maxDepth)
+    {
+        byte[] body = [0x20, 0, 0x41, 2, 0x48, 0x04, 0x7F, 0x20, 0, 0x05,
+            0x20, 0, 0x41, 1, 0x6B, 0x10, 0, 0x20, 0, 0x41, 2, 0x6B, 0x10, 0, 0x6A, 0x0B];
+        var b = new ModuleBuilder();
+        b.Func(b.Type([I32], [I32]), padded ? [.. Enumerable.Repeat((byte)0x01, 60), .. body] : body, export: "fib");
+        return CompiledModule.Compile(b.Build(), new WasmLimits { MaxCallDepth = maxDepth }).Instantiate();
+    }
+
+    [Fact]
+    public void InlinedSelfCallsChargeTheSameFuelAndTrapAtTheSameDepth()
+    {
+        var inlined = Fib(padded: false, maxDepth: 30);
+        var plain = Fib(padded: true, maxDepth: 30);
+        foreach (int n in new[] { 0, 1, 2, 5, 17, 22, 29 })
+        {
+            inlined.Fuel = plain.Fuel = 1L << 40;
+            Assert.Equal(plain.GetFunction<Func<int, int>>("fib")(n), inlined.GetFunction<Func<int, int>>("fib")(n));
+            Assert.Equal(plain.Fuel, inlined.Fuel);
+            Assert.True(inlined.Fuel < 1L << 40);
+        }
+        Assert.Equal(514229, inlined.GetFunction<Func<int, int>>("fib")(29)); // depth 29 of 30
+        foreach (var inst in new[] { inlined, plain })
+        {
+            Assert.Equal("call stack exhausted", Assert.Throws<WasmTrapException>(() => inst.GetFunction<Func<int, int>>("fib")(31)).Message);
+            Assert.Equal(1, inst.GetFunction<Func<int, int>>("fib")(1)); // depth given back after the trap
+        }
+        // Fuel running out inside an inlined copy traps like a call would, with the same amount left.
+        inlined.Fuel = plain.Fuel = 5000;
+        Assert.Equal("fuel exhausted", Assert.Throws<WasmTrapException>(() => inlined.GetFunction<Func<int, int>>("fib")(25)).Message);
+        Assert.Equal("fuel exhausted", Assert.Throws<WasmTrapException>(() => plain.GetFunction<Func<int, int>>("fib")(25)).Message);
+        Assert.Equal(plain.Fuel, inlined.Fuel);
+    }
+
+    [Fact]
+    public void InlinedCopiesSeeMemoryGrownByTheirCallees()
+    {
+        // f(n): if n { drop(memory.grow 1); f(n - 1) }; store at (memory.size * 65536 - 4); memory.size.
+        // Each level's store is past what the caller's memory had before the call: a copy that kept its
+        // caller's memory length would trap, one that kept a stale buffer would write the old array.
+        var b = new ModuleBuilder();
+        b.Memory(1, 64);
+        b.Func(b.Type([I32], [I32]), [0x20, 0, 0x04, 0x40, 0x41, 1, 0x40, 0, 0x1A, 0x20, 0, 0x41, 1, 0x6B, 0x10, 0, 0x1A, 0x0B,
+            0x3F, 0, 0x41, 0x10, 0x74, 0x41, 4, 0x6B, 0x41, 42, 0x36, 2, 0, 0x3F, 0], export: "f");
+        var inst = CompiledModule.Compile(b.Build()).Instantiate();
+        Assert.Equal(11, inst.GetFunction<Func<int, int>>("f")(10));
+        Assert.Equal(42, BitConverter.ToInt32(inst.GetMemory().Span[(11 * 65536 - 4)..]));
+    }
 }
