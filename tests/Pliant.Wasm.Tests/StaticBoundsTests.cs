@@ -49,6 +49,27 @@ public class StaticBoundsTests
     }
 
     [Fact]
+    public void VectorAccessesNeedAllSixteenBytesInsideTheMinimum()
+    {
+        // v128.load / v128.store at (p & mask) + offset: unchecked only when bound + offset + 16 fits in 65536.
+        var b = new ModuleBuilder();
+        b.Memory(1);
+        byte[] Copy(int mask, uint offset) => [.. And(mask), .. And(mask), .. SimdInstr(0x00, [4, .. U32(offset)]), .. SimdInstr(0x0B, [4, .. U32(offset)])];
+        b.Func(b.Type([I32], []), Copy(0x7FF0, 0x8000), export: "inside");   // 32752 + 32768 + 16 = 65536: no check
+        b.Func(b.Type([I32], []), Copy(0x7FF1, 0x8000), export: "edge");     // 32753 + 32768 + 16 > 65536: checked
+        var inst = CompiledModule.Compile(b.Build()).Instantiate();
+        var mem = inst.GetMemory()!;
+        for (int i = 0; i < 16; i++) mem.Span[65520 + i] = (byte)(i + 1);
+        var inside = inst.GetFunction<Action<int>>("inside");
+        var edge = inst.GetFunction<Action<int>>("edge");
+        inside(0x7FF0); // loads and stores back the last 16 bytes
+        Assert.Equal(16, mem.Span[65535]);
+        edge(0x7FF0);
+        Assert.Equal("out of bounds memory access", Assert.Throws<WasmTrapException>(() => edge(0x7FF1)).Message);
+        Assert.Equal(16, mem.Span[65535]);
+    }
+
+    [Fact]
     public void ALoopParameterArrivingByTheBackEdgeIsChecked()
     {
         var b = new ModuleBuilder();

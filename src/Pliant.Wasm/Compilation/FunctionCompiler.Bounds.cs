@@ -291,4 +291,39 @@ internal sealed partial class FunctionCompiler
         Push(t);
         return true;
     }
+
+    /// <summary>
+    /// <c>v128.load</c> / <c>v128.store</c> without a bounds check when the address is statically inside the
+    /// declared minimum memory (as <see cref="TryEmitUncheckedMemory"/>); returns false (nothing emitted) otherwise.
+    /// </summary>
+    private bool TryEmitUncheckedVector(long offset, bool store)
+    {
+        int addrPos = _stack.Count - (store ? 2 : 1);
+        ulong bound = BoundAt(addrPos);
+        if (bound == NoBound || offset < 0 || bound + (ulong)offset + 16 > _minMemoryBytes) return false;
+        var vec = typeof(System.Runtime.Intrinsics.Vector128<byte>);
+        _il.Emit(OpCodes.Ldloc, _memData!);
+        LdSlot(addrPos);
+        _il.Emit(OpCodes.Conv_U); // zero-extends the i32 address
+        if (offset != 0)
+        {
+            _il.Emit(OpCodes.Ldc_I8, offset);
+            _il.Emit(OpCodes.Conv_U);
+            _il.Emit(OpCodes.Add);
+        }
+        _il.Emit(OpCodes.Add);
+        if (store)
+        {
+            LdSlot(addrPos + 1);
+            _il.Emit(OpCodes.Unaligned, (byte)1);
+            _il.Emit(OpCodes.Stobj, vec);
+            _stack.RemoveRange(addrPos, 2);
+            return true;
+        }
+        _stack.RemoveAt(addrPos);
+        _il.Emit(OpCodes.Unaligned, (byte)1);
+        _il.Emit(OpCodes.Ldobj, vec);
+        Push(ValType.V128);
+        return true;
+    }
 }

@@ -197,9 +197,9 @@ internal sealed partial class FunctionCompiler
             case ValType.F32: _il.Emit(OpCodes.Ldc_R4, 0f); break;
             case ValType.F64: _il.Emit(OpCodes.Ldc_R8, 0d); break;
             case ValType.V128:
-                _il.Emit(OpCodes.Ldloca, l);
-                _il.Emit(OpCodes.Initobj, l.LocalType);
-                return;
+                // Not ldloca + initobj: a local whose address is taken lives in memory for the whole method.
+                _tokens.Emit(_il, OpCodes.Call, ClrTypes.V128Zero);
+                break;
             default: _il.Emit(OpCodes.Ldnull); break;
         }
         _il.Emit(OpCodes.Stloc, l);
