@@ -293,15 +293,18 @@ internal sealed partial class FunctionCompiler
     }
 
     /// <summary>
-    /// <c>v128.load</c> / <c>v128.store</c> without a bounds check when the address is statically inside the
-    /// declared minimum memory (as <see cref="TryEmitUncheckedMemory"/>); returns false (nothing emitted) otherwise.
+    /// A SIMD load or store (whole vector, extending, splat, zero-filling or lane) without a bounds check when
+    /// its address is statically inside the declared minimum memory (as <see cref="TryEmitUncheckedMemory"/>):
+    /// calls the same <see cref="Runtime.V128Ops"/> helper with the address already added to the memory's
+    /// first byte, a length of int.MaxValue and address and offset 0, so the helper's check compares constants
+    /// and the JIT drops it. Returns false (nothing emitted) otherwise.
     /// </summary>
-    private bool TryEmitUncheckedVector(long offset, bool store)
+    private bool TryEmitUncheckedSimdMemory(long offset, SimdOp op, int lane)
     {
-        int addrPos = _stack.Count - (store ? 2 : 1);
+        int operands = op.Kind == SimdKind.Load ? 1 : 2;
+        int addrPos = _stack.Count - operands;
         ulong bound = BoundAt(addrPos);
-        if (bound == NoBound || offset < 0 || bound + (ulong)offset + 16 > _minMemoryBytes) return false;
-        var vec = typeof(System.Runtime.Intrinsics.Vector128<byte>);
+        if (bound == NoBound || offset < 0 || bound + (ulong)offset + op.Size > _minMemoryBytes) return false;
         _il.Emit(OpCodes.Ldloc, _memData!);
         LdSlot(addrPos);
         _il.Emit(OpCodes.Conv_U); // zero-extends the i32 address
@@ -312,18 +315,15 @@ internal sealed partial class FunctionCompiler
             _il.Emit(OpCodes.Add);
         }
         _il.Emit(OpCodes.Add);
-        if (store)
-        {
-            LdSlot(addrPos + 1);
-            _il.Emit(OpCodes.Unaligned, (byte)1);
-            _il.Emit(OpCodes.Stobj, vec);
-            _stack.RemoveRange(addrPos, 2);
-            return true;
-        }
-        _stack.RemoveAt(addrPos);
-        _il.Emit(OpCodes.Unaligned, (byte)1);
-        _il.Emit(OpCodes.Ldobj, vec);
-        Push(ValType.V128);
+        _il.Emit(OpCodes.Ldc_I4, int.MaxValue);
+        _il.Emit(OpCodes.Conv_U);
+        _il.Emit(OpCodes.Ldc_I4_0);
+        if (operands == 2) LdSlot(addrPos + 1);
+        _il.Emit(OpCodes.Ldc_I4_0);
+        _il.Emit(OpCodes.Conv_I8);
+        if (op.Kind is SimdKind.LoadLane or SimdKind.StoreLane) _il.Emit(OpCodes.Ldc_I4, lane);
+        _stack.RemoveRange(addrPos, operands);
+        CallSimd(op.Helper, op.Kind is SimdKind.Load or SimdKind.LoadLane ? ValType.V128 : null);
         return true;
     }
 }

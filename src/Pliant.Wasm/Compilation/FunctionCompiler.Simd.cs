@@ -20,8 +20,7 @@ internal sealed partial class FunctionCompiler
         {
             case SimdKind.Load:
             case SimdKind.Store:
-                // v128.load / v128.store at a statically in-bounds address: a plain 16-byte access.
-                if (((uint)ins.Op & 0xFF) is 0x00 or 0x0B && TryEmitUncheckedVector(ins.Imm, op.Kind == SimdKind.Store)) return;
+                if (TryEmitUncheckedSimdMemory(ins.Imm, op, 0)) return; // statically in bounds: no check
                 LdMemory();
                 Operands(op.Kind == SimdKind.Load ? 1 : 2);
                 il.Emit(OpCodes.Ldc_I8, ins.Imm);
@@ -29,6 +28,7 @@ internal sealed partial class FunctionCompiler
                 return;
             case SimdKind.LoadLane:
             case SimdKind.StoreLane:
+                if (TryEmitUncheckedSimdMemory(ins.Imm, op, (int)ins.Imm3)) return;
                 LdMemory();
                 Operands(2);
                 il.Emit(OpCodes.Ldc_I8, ins.Imm);
