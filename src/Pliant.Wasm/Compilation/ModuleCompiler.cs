@@ -22,6 +22,11 @@ internal static class ModuleCompiler
     internal const int ModulesPerAssembly = 16;
 
     private static int _counter;
+
+    // Initialised before any compiled code is JIT-compiled: the generated code reads FloatConstants' fields,
+    // and for a class not yet initialised the JIT adds an initialisation check with a helper call to each
+    // method using them (a call in a loop nest also makes the register allocator spill vector locals).
+    static ModuleCompiler() => System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(typeof(Runtime.FloatConstants).TypeHandle);
     private static readonly object Gate = new();
     // Weak: the batch stays reusable while one of its modules is alive (each holds its Emitter), and
     // the assembly can be collected once none is.
