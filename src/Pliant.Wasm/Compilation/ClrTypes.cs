@@ -45,7 +45,6 @@ internal static class ClrTypes
     public static readonly FieldInfo StRefs = typeof(ExecState).GetField(nameof(ExecState.ResultRefs))!;
     public static readonly FieldInfo StVecs = typeof(ExecState).GetField(nameof(ExecState.ResultVecs))!;
     public static readonly MethodInfo StEnter = typeof(ExecState).GetMethod(nameof(ExecState.Enter))!;
-    public static readonly MethodInfo V128Zero = typeof(System.Runtime.Intrinsics.Vector128<byte>).GetProperty(nameof(System.Runtime.Intrinsics.Vector128<byte>.Zero))!.GetMethod!;
     public static readonly MethodInfo StEnterCounting = typeof(ExecState).GetMethod(nameof(ExecState.EnterCounting))!;
     public static readonly MethodInfo StCheckStack = typeof(ExecState).GetMethod(nameof(ExecState.CheckStack))!;
     public static readonly MethodInfo StCharge = typeof(ExecState).GetMethod(nameof(ExecState.Charge))!;

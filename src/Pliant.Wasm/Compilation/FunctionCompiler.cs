@@ -198,7 +198,7 @@ internal sealed partial class FunctionCompiler
             case ValType.F64: _il.Emit(OpCodes.Ldc_R8, 0d); break;
             case ValType.V128:
                 // Not ldloca + initobj: a local whose address is taken lives in memory for the whole method.
-                _tokens.Emit(_il, OpCodes.Call, ClrTypes.V128Zero);
+                EmitV128Const(0, 0);
                 break;
             default: _il.Emit(OpCodes.Ldnull); break;
         }
