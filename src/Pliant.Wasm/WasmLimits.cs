@@ -18,7 +18,11 @@ public sealed record WasmLimits
     /// <summary>Maximum module size in bytes.</summary>
     public int MaxModuleBytes { get; init; } = 64 << 20;
 
-    /// <summary>Maximum wasm call depth before the trap "call stack exhausted".</summary>
+    /// <summary>
+    /// Maximum wasm call depth before the trap "call stack exhausted". Frames of functions that can recurse
+    /// count (on a cycle of direct calls, or making an indirect or imported call): every recursion is
+    /// bounded by it, and a chain of other calls by the function count and the native stack check.
+    /// </summary>
     public int MaxCallDepth { get; init; } = 20_000;
 
     /// <summary>Most function types (type section entries); default 10 000.</summary>
