@@ -23,7 +23,7 @@ internal static class WasmBench
         ("conversions", 3000), ("memcopy", 600), ("recursion", 600), ("checksum", 100),
     ];
 
-    public sealed record Options(string? Dir, string Node, int Rounds, string[] Only, bool SkipNode, bool SkipProcess);
+    public sealed record Options(string? Dir, string Node, int Rounds, string[] Only, bool SkipNode, bool SkipProcess, bool NoFuel = false);
 
     private const double KernelGoal = 1.0, CompileGoalUsPerKiB = 100, CallGoalNs = 5;
 
@@ -51,6 +51,9 @@ internal static class WasmBench
         }
         Console.WriteLine($"Pliant.Wasm vs {(nodeVersion is null ? "(no node)" : "node " + nodeVersion)}, .NET {Environment.Version}, {Environment.ProcessorCount} CPUs, {o.Rounds} interleaved rounds, minimum of each");
         Console.WriteLine($"modules: {origin}");
+        Console.WriteLine(o.NoFuel ? "fuel metering: off (--no-fuel: compiled with WasmLimits.MeterFuel = false, as V8 meters nothing)" : "fuel metering: on (the default; --no-fuel compiles without it)");
+        var limits = WasmLimits.Default with { MeterFuel = !o.NoFuel };
+        string[] runFlags = o.NoFuel ? ["--no-fuel"] : [];
         bool allPass = nodeVersion is not null;
         var kernels = Kernels.Where(k => o.Only.Length == 0 || o.Only.Contains(k.Name)).ToArray();
 
@@ -59,7 +62,7 @@ internal static class WasmBench
         foreach (var (variant, path) in modules)
         {
             var bytes = File.ReadAllBytes(path);
-            var pliant = new PliantKernels(bytes);
+            var pliant = new PliantKernels(bytes, limits);
             foreach (var (name, n) in kernels)
             {
                 double ours = double.MaxValue, theirs = double.MaxValue, procOurs = double.MaxValue, procTheirs = double.MaxValue;
@@ -78,7 +81,7 @@ internal static class WasmBench
                         if (!o.SkipProcess) procTheirs = Math.Min(procTheirs, ProcessMs(o.Node, [runner, path, name, n.ToString(CultureInfo.InvariantCulture), "1", "0"]));
                     }
                     if (!o.SkipProcess)
-                        procOurs = Math.Min(procOurs, ProcessMs(SelfExe(), [.. SelfArgs(), "wasm", "run", path, "--invoke", name, n.ToString(CultureInfo.InvariantCulture)]));
+                        procOurs = Math.Min(procOurs, ProcessMs(SelfExe(), [.. SelfArgs(), "wasm", "run", path, .. runFlags, "--invoke", name, n.ToString(CultureInfo.InvariantCulture)]));
                 }
                 string verdict = "-";
                 if (nodeVersion is not null)
@@ -181,9 +184,9 @@ internal static class WasmBench
     {
         private readonly CompiledModule _module;
 
-        public PliantKernels(byte[] bytes)
+        public PliantKernels(byte[] bytes, WasmLimits limits)
         {
-            _module = CompiledModule.Compile(bytes);
+            _module = CompiledModule.Compile(bytes, limits);
             _module.PrepareAll();
         }
 

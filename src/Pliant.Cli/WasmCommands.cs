@@ -54,10 +54,11 @@ internal static class WasmCommands
         var only = new Option<string[]>("--kernel") { Description = "run only these kernels (repeatable)", Arity = ArgumentArity.ZeroOrMore };
         var noNode = new Option<bool>("--no-node") { Description = "time Pliant only" };
         var noProcess = new Option<bool>("--no-process") { Description = "skip the whole-process runs" };
+        var noFuel = new Option<bool>("--no-fuel") { Description = "compile the kernels without fuel metering (WasmLimits.MeterFuel = false; V8 meters nothing)" };
         var cmd = new Command("bench", "Pliant.Wasm vs Node's V8 on eight C kernels (with and without -msimd128), compile speed and call costs, PASS/FAIL against issue 16's goals.");
-        foreach (var o in new Option[] { dir, node, rounds, only, noNode, noProcess }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { dir, node, rounds, only, noNode, noProcess, noFuel }) cmd.Options.Add(o);
         cmd.SetAction(pr => WasmBench.Run(new WasmBench.Options(pr.GetValue(dir), pr.GetValue(node)!, Math.Max(1, pr.GetValue(rounds)),
-            pr.GetValue(only) ?? [], pr.GetValue(noNode), pr.GetValue(noProcess))));
+            pr.GetValue(only) ?? [], pr.GetValue(noNode), pr.GetValue(noProcess), pr.GetValue(noFuel))));
         return cmd;
     }
 
@@ -67,15 +68,23 @@ internal static class WasmCommands
         var args = new Argument<string[]>("args") { Description = "arguments for the invoked function", Arity = ArgumentArity.ZeroOrMore };
         var invoke = new Option<string>("--invoke") { Description = "exported function to call", Required = true };
         var fuel = new Option<long?>("--fuel") { Description = "fuel limit for the call" };
+        var noFuel = new Option<bool>("--no-fuel") { Description = "compile without fuel metering (WasmLimits.MeterFuel = false); not with --fuel" };
         var cmd = new Command("run", "Instantiate a module and call an exported function.");
         cmd.Arguments.Add(file);
         cmd.Arguments.Add(args);
         cmd.Options.Add(invoke);
         cmd.Options.Add(fuel);
+        cmd.Options.Add(noFuel);
         cmd.SetAction(pr =>
         {
+            if (pr.GetValue(noFuel) && pr.GetValue(fuel).HasValue)
+            {
+                Console.Error.WriteLine("--fuel needs fuel metering: not with --no-fuel");
+                return 2;
+            }
             int code = 0;
-            var t = new Thread(() => code = Run(pr.GetValue(file)!, pr.GetValue(invoke)!, pr.GetValue(args) ?? [], pr.GetValue(fuel)), 256 << 20);
+            var limits = WasmLimits.Default with { MeterFuel = !pr.GetValue(noFuel) };
+            var t = new Thread(() => code = Run(pr.GetValue(file)!, pr.GetValue(invoke)!, pr.GetValue(args) ?? [], pr.GetValue(fuel), limits), 256 << 20);
             t.Start();
             t.Join();
             return code;
@@ -83,11 +92,11 @@ internal static class WasmCommands
         return cmd;
     }
 
-    private static int Run(string path, string name, string[] rawArgs, long? fuel)
+    private static int Run(string path, string name, string[] rawArgs, long? fuel, WasmLimits limits)
     {
         try
         {
-            var module = CompiledModule.Compile(File.ReadAllBytes(path));
+            var module = CompiledModule.Compile(File.ReadAllBytes(path), limits);
             var imports = new Imports();
             SpectestModule.Define(imports);
             StubUnresolvedFunctions(module, imports);

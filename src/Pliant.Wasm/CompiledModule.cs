@@ -92,7 +92,7 @@ public sealed class CompiledModule
         var m = Module;
         state ??= new ExecState { MaxDepth = Limits.MaxCallDepth };
         state.EnsureResults(_maxResults);
-        var inst = new Instance(state);
+        var inst = new Instance(state) { Unmetered = !Limits.MeterFuel };
         var funcs = new List<FunctionInstance>();
         var tables = new List<Table>();
         var globals = new List<Global>();

@@ -18,7 +18,11 @@ public sealed record WasmLimits
     /// <summary>Maximum module size in bytes.</summary>
     public int MaxModuleBytes { get; init; } = 64 << 20;
 
-    /// <summary>Maximum wasm call depth before the trap "call stack exhausted".</summary>
+    /// <summary>
+    /// Maximum wasm call depth before the trap "call stack exhausted". Frames of functions that can recurse
+    /// count (on a cycle of direct calls, or making an indirect or imported call): every recursion is
+    /// bounded by it, and a chain of other calls by the function count and the native stack check.
+    /// </summary>
     public int MaxCallDepth { get; init; } = 20_000;
 
     /// <summary>Most function types (type section entries); default 10 000.</summary>
@@ -73,6 +77,18 @@ public sealed record WasmLimits
     /// recursion could overflow the native stack before the check runs (and end the process).
     /// </summary>
     public int MaxFrameSlots { get; init; } = 8_192;
+
+    /// <summary>
+    /// Whether compiled code meters fuel (default true): one unit per instruction, charged per basic
+    /// block and checked at function entries, loop headers and after calls, so <see cref="Runtime.Instance.Fuel"/>
+    /// bounds a call's work. False compiles code without any fuel accounting — as V8 or wasmtime run by
+    /// default — for trusted code that must run to completion: no charge, no check, and no fuel passed
+    /// through memory around each call (in a call-heavy kernel the spill and reload of fuel around every
+    /// call form a store-to-load dependency chain from one call to the next). Setting fuel on an instance
+    /// of such a module throws <see cref="InvalidOperationException"/>: it could not be honoured. Unbounded
+    /// recursion still traps (call depth and native stack are checked either way); an infinite loop does not.
+    /// </summary>
+    public bool MeterFuel { get; init; } = true;
 
     /// <summary>Default limits.</summary>
     public static WasmLimits Default { get; } = new();

@@ -49,6 +49,51 @@ public class StaticBoundsTests
     }
 
     [Fact]
+    public void VectorAccessesNeedAllSixteenBytesInsideTheMinimum()
+    {
+        // v128.load / v128.store at (p & mask) + offset: unchecked only when bound + offset + 16 fits in 65536.
+        var b = new ModuleBuilder();
+        b.Memory(1);
+        byte[] Copy(int mask, uint offset) => [.. And(mask), .. And(mask), .. SimdInstr(0x00, [4, .. U32(offset)]), .. SimdInstr(0x0B, [4, .. U32(offset)])];
+        b.Func(b.Type([I32], []), Copy(0x7FF0, 0x8000), export: "inside");   // 32752 + 32768 + 16 = 65536: no check
+        b.Func(b.Type([I32], []), Copy(0x7FF1, 0x8000), export: "edge");     // 32753 + 32768 + 16 > 65536: checked
+        var inst = CompiledModule.Compile(b.Build()).Instantiate();
+        var mem = inst.GetMemory()!;
+        for (int i = 0; i < 16; i++) mem.Span[65520 + i] = (byte)(i + 1);
+        var inside = inst.GetFunction<Action<int>>("inside");
+        var edge = inst.GetFunction<Action<int>>("edge");
+        inside(0x7FF0); // loads and stores back the last 16 bytes
+        Assert.Equal(16, mem.Span[65535]);
+        edge(0x7FF0);
+        Assert.Equal("out of bounds memory access", Assert.Throws<WasmTrapException>(() => edge(0x7FF1)).Message);
+        Assert.Equal(16, mem.Span[65535]);
+    }
+
+    [Fact]
+    public void LaneAndSplatAccessesAreCheckedForTheBytesTheyTouch()
+    {
+        // v128.store32_lane lane 3 and v128.load16_splat at (p & 0x7FFF) + offset: unchecked only when
+        // bound + offset + size (4, 2) fits in 65536; one byte further and the check stays.
+        var b = new ModuleBuilder();
+        b.Memory(1);
+        byte[] Lane(uint offset) => [.. And(0x7FFF), .. V128Const(1, 2, 3, 0x0A0B0C0D), .. SimdInstr(0x5A, [2, .. U32(offset), 3])];
+        byte[] Splat(uint offset) => [.. And(0x7FFF), .. SimdInstr(0x08, [1, .. U32(offset)]), .. SimdInstr(0x18, [0])];
+        b.Func(b.Type([I32], []), Lane(0x7FFD), export: "laneInside");      // 32767 + 32765 + 4 = 65536
+        b.Func(b.Type([I32], []), Lane(0x7FFE), export: "laneEdge");
+        b.Func(b.Type([I32], [I32]), Splat(0x7FFF), export: "splatInside"); // 32767 + 32767 + 2 = 65536
+        b.Func(b.Type([I32], [I32]), Splat(0x8000), export: "splatEdge");
+        var inst = CompiledModule.Compile(b.Build()).Instantiate();
+        var mem = inst.GetMemory()!;
+        inst.GetFunction<Action<int>>("laneInside")(0x7FFF);
+        Assert.Equal(0x0A0B0C0D, BitConverter.ToInt32(mem.Span[65532..]));
+        inst.GetFunction<Action<int>>("laneEdge")(0x7FFD);
+        Assert.Equal("out of bounds memory access", Assert.Throws<WasmTrapException>(() => inst.GetFunction<Action<int>>("laneEdge")(0x7FFF)).Message);
+        Assert.Equal(0x0A, mem.Span[65534]); // laneEdge wrote 0D 0C 0B 0A at 65531
+        Assert.Equal(0x0A0A, inst.GetFunction<Func<int, int>>("splatInside")(0x7FFF));
+        Assert.Equal("out of bounds memory access", Assert.Throws<WasmTrapException>(() => inst.GetFunction<Func<int, int>>("splatEdge")(0x7FFF)).Message);
+    }
+
+    [Fact]
     public void ALoopParameterArrivingByTheBackEdgeIsChecked()
     {
         var b = new ModuleBuilder();

@@ -238,12 +238,13 @@ internal sealed partial class FunctionCompiler
     private static ulong Sum(ulong a, ulong b) => a == NoBound || b == NoBound || a + b > uint.MaxValue ? NoBound : a + b;
 
     /// <summary>
-    /// Emits a scalar access without a bounds check when its address is statically inside the declared
-    /// minimum memory; returns false (nothing emitted) otherwise.
+    /// When the address at stack position <paramref name="addrPos"/> plus <paramref name="offset"/> and
+    /// <paramref name="size"/> bytes is statically inside the declared minimum memory, pushes the managed
+    /// pointer to its first byte (memory base + zero-extended address + offset) and returns true; otherwise
+    /// emits nothing and returns false.
     /// </summary>
-    private bool TryEmitUncheckedMemory(ushort op, long offset, ValType t, bool store, int size)
+    private bool TryEmitStaticAddress(int addrPos, long offset, int size)
     {
-        int addrPos = _stack.Count - (store ? 2 : 1);
         ulong bound = BoundAt(addrPos);
         if (bound == NoBound || offset < 0 || bound + (ulong)offset + (ulong)size > _minMemoryBytes) return false;
         _il.Emit(OpCodes.Ldloc, _memData!);
@@ -256,6 +257,17 @@ internal sealed partial class FunctionCompiler
             _il.Emit(OpCodes.Add);
         }
         _il.Emit(OpCodes.Add);
+        return true;
+    }
+
+    /// <summary>
+    /// Emits a scalar access without a bounds check when its address is statically inside the declared
+    /// minimum memory; returns false (nothing emitted) otherwise.
+    /// </summary>
+    private bool TryEmitUncheckedMemory(ushort op, long offset, ValType t, bool store, int size)
+    {
+        int addrPos = _stack.Count - (store ? 2 : 1);
+        if (!TryEmitStaticAddress(addrPos, offset, size)) return false;
         if (store)
         {
             LdSlot(addrPos + 1);
@@ -289,6 +301,30 @@ internal sealed partial class FunctionCompiler
             default: _il.Emit(OpCodes.Ldind_U4); _il.Emit(OpCodes.Conv_U8); break; // 0x35 i64.load32_u
         }
         Push(t);
+        return true;
+    }
+
+    /// <summary>
+    /// A SIMD load or store (whole vector, extending, splat, zero-filling or lane) without a bounds check when
+    /// its address is statically inside the declared minimum memory (as <see cref="TryEmitUncheckedMemory"/>):
+    /// calls the same <see cref="Runtime.V128Ops"/> helper with the address already added to the memory's
+    /// first byte, a length of int.MaxValue and address and offset 0, so the helper's check compares constants
+    /// and the JIT drops it. Returns false (nothing emitted) otherwise.
+    /// </summary>
+    private bool TryEmitUncheckedSimdMemory(long offset, SimdOp op, int lane)
+    {
+        int operands = op.Kind == SimdKind.Load ? 1 : 2;
+        int addrPos = _stack.Count - operands;
+        if (!TryEmitStaticAddress(addrPos, offset, op.Size)) return false;
+        _il.Emit(OpCodes.Ldc_I4, int.MaxValue);
+        _il.Emit(OpCodes.Conv_U);
+        _il.Emit(OpCodes.Ldc_I4_0);
+        if (operands == 2) LdSlot(addrPos + 1);
+        _il.Emit(OpCodes.Ldc_I4_0);
+        _il.Emit(OpCodes.Conv_I8);
+        if (op.Kind is SimdKind.LoadLane or SimdKind.StoreLane) _il.Emit(OpCodes.Ldc_I4, lane);
+        _stack.RemoveRange(addrPos, operands);
+        CallSimd(op.Helper, op.Kind is SimdKind.Load or SimdKind.LoadLane ? ValType.V128 : null);
         return true;
     }
 }

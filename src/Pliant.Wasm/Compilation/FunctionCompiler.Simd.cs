@@ -20,6 +20,7 @@ internal sealed partial class FunctionCompiler
         {
             case SimdKind.Load:
             case SimdKind.Store:
+                if (TryEmitUncheckedSimdMemory(ins.Imm, op, 0)) return; // statically in bounds: no check
                 LdMemory();
                 Operands(op.Kind == SimdKind.Load ? 1 : 2);
                 il.Emit(OpCodes.Ldc_I8, ins.Imm);
@@ -27,6 +28,7 @@ internal sealed partial class FunctionCompiler
                 return;
             case SimdKind.LoadLane:
             case SimdKind.StoreLane:
+                if (TryEmitUncheckedSimdMemory(ins.Imm, op, (int)ins.Imm3)) return;
                 LdMemory();
                 Operands(2);
                 il.Emit(OpCodes.Ldc_I8, ins.Imm);

@@ -19,13 +19,19 @@ internal sealed partial class FunctionCompiler
     private readonly FuncType _type;
     private readonly List<ValType> _stack = [];
     // Operand-stack slot locals by depth, one array per value type (index: ValType - 0x6F).
-    private readonly LocalBuilder?[]?[] _slots = new LocalBuilder?[]?[(int)ValType.I32 - (int)ValType.ExternRef + 1];
+    // Shared with inlined copies (FunctionCompiler.Inline.cs), which use the depths above their call site's.
+    private readonly LocalBuilder?[]?[] _slots;
     private readonly List<CFrame> _frames = [];
     private readonly ValType[] _localTypes;
     private readonly LocalBuilder?[] _locals;
     private readonly int _paramCount;
-    private readonly int _ctxArg;
+    private int _ctxArg;
     private LocalBuilder _st = null!;
+    private readonly CallGraph _calls;
+    private readonly bool _counts;
+    private readonly bool _restores;
+    // The call depth on entry (after this function's own count): restored after calls that may change it.
+    private LocalBuilder? _depth;
     private LocalBuilder? _mem;
     private LocalBuilder? _memData;
     private LocalBuilder? _memLength;
@@ -36,6 +42,7 @@ internal sealed partial class FunctionCompiler
     private int _localCount;
     private readonly int _paramSlots;
     private readonly int _maxFrameSlots;
+    private readonly bool _meterFuel;
 
     /// <summary>
     /// Declares an IL local: one 8-byte slot of the native frame (two for a v128). Parameters and locals
@@ -45,8 +52,9 @@ internal sealed partial class FunctionCompiler
     /// </summary>
     private LocalBuilder Declare(Type t)
     {
-        _localCount += SlotsOf(t);
-        if (_localCount + _paramSlots > _maxFrameSlots)
+        var root = _root;
+        root._localCount += SlotsOf(t);
+        if (root._localCount + root._paramSlots > _maxFrameSlots)
             throw new WasmInvalidException($"function needs more than the engine's cap of {_maxFrameSlots} frame slots");
         return _il.DeclareLocal(t);
     }
@@ -78,18 +86,29 @@ internal sealed partial class FunctionCompiler
         public ValType[] LabelTypes => Op == 0x03 ? Params : Results;
     }
 
-    public FunctionCompiler(ILGenerator il, MemberTokens tokens, WasmModule m, MethodBuilder[] methods, FuncType type, FunctionBody body, WasmLimits limits)
+    public FunctionCompiler(ILGenerator il, MemberTokens tokens, WasmModule m, MethodBuilder[] methods, FuncType type, FunctionBody body, WasmLimits limits, CallGraph calls, int index, FunctionCompiler? outer = null)
     {
+        _root = outer?._root ?? this;
+        _inlined = outer != null;
+        _slots = outer?._slots ?? new LocalBuilder?[]?[(int)ValType.I32 - (int)ValType.ExternRef + 1];
+        _slotBase = outer == null ? 0 : outer._slotBase + outer._stack.Count;
+        _index = index;
+        _body = body;
+        _limits = limits;
+        _calls = calls;
+        _counts = calls.Counts[index];
+        _restores = calls.Restores[index];
         _il = il;
         _tokens = tokens;
         _m = m;
         _methods = methods;
         _type = type;
         _maxFrameSlots = limits.MaxFrameSlots;
+        _meterFuel = limits.MeterFuel;
         _minMemoryBytes = MinMemoryBytes(m);
         _paramCount = type.Params.Length;
-        foreach (var p in type.Params) _paramSlots += SlotsOf(ClrTypes.Of(p));
-        _ctxArg = _paramCount;
+        if (!_inlined) foreach (var p in type.Params) _paramSlots += SlotsOf(ClrTypes.Of(p));
+        _ctxArg = outer?._ctxArg ?? _paramCount;
         _localTypes = [.. type.Params, .. body.Locals];
         if (_minMemoryBytes > 0)
         {
@@ -99,15 +118,27 @@ internal sealed partial class FunctionCompiler
             _localGen = new int[_localTypes.Length];
         }
         _locals = new LocalBuilder?[_localTypes.Length];
-        for (int i = _paramCount; i < _localTypes.Length; i++) _locals[i] = Declare(ClrTypes.Of(_localTypes[i]));
+        // An inlined copy keeps its parameters in locals too (the method's arguments are its caller's).
+        for (int i = _inlined ? 0 : _paramCount; i < _localTypes.Length; i++) _locals[i] = Declare(ClrTypes.Of(_localTypes[i]));
     }
 
     public void Compile(Instr[] code)
     {
         _st = Declare(typeof(ExecState));
+        // Wasm locals start at zero (the method does not zero its frame: ModuleCompiler sets InitLocals false).
+        for (int i = _paramCount; i < _localTypes.Length; i++) ZeroLocal(_locals[i]!, _localTypes[i]);
         LdCtx();
         _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.InstState);
         _il.Emit(OpCodes.Stloc, _st);
+        if (_counts || _restores)
+        {
+            // Counting functions (CallGraph): depth + 1, checked and stored; others that call one keep the depth they entered at.
+            _depth = Declare(typeof(int));
+            _il.Emit(OpCodes.Ldloc, _st);
+            if (_counts) _tokens.Emit(_il, OpCodes.Call, ClrTypes.StEnterCounting);
+            else _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.StDepth);
+            _il.Emit(OpCodes.Stloc, _depth);
+        }
         _il.Emit(OpCodes.Ldloc, _st);
         // The frame's address: a dedicated local (taking an address keeps that local in memory).
         _il.Emit(OpCodes.Ldloca, Declare(typeof(int)));
@@ -129,9 +160,15 @@ internal sealed partial class FunctionCompiler
             }
         }
         // Fuel lives in a register-allocatable local, synchronised with ExecState around calls and returns.
-        _fuel = Declare(typeof(long));
+        if (_meterFuel) _fuel = Declare(typeof(long));
         ReloadFuel();
-        var fuel = FuelPlan.For(code);
+        EmitBody(code);
+    }
+
+    /// <summary>Emits the instructions of a function body, charging fuel per its <see cref="FuelPlan"/>.</summary>
+    private void EmitBody(Instr[] code)
+    {
+        var fuel = _fuel != null ? FuelPlan.For(code) : default;
         _frames.Add(new CFrame { Op = 0, Label = _il.DefineLabel(), Height = 0, Results = _type.Results });
         for (int pc = 0; pc < code.Length; pc++)
         {
@@ -143,7 +180,7 @@ internal sealed partial class FunctionCompiler
                 if (ins.Op == 0x05 && _deadDepth > 0) continue;
                 if (ins.Op is not (0x05 or 0x0B)) continue;
             }
-            if (!_dead && (fuel.Cost[pc] > 0 || fuel.Check[pc])) ChargeBlock(fuel.Cost[pc], fuel.Check[pc]);
+            if (!_dead && _fuel != null && (fuel.Cost[pc] > 0 || fuel.Check[pc])) ChargeBlock(fuel.Cost[pc], fuel.Check[pc]);
             if (ins.Op == 0x03) AnalyzeLoop(code, pc);
             PlanBound(in ins, pc);
             Emit(in ins);
@@ -151,10 +188,28 @@ internal sealed partial class FunctionCompiler
         }
     }
 
+    private void ZeroLocal(LocalBuilder l, ValType t)
+    {
+        switch (t)
+        {
+            case ValType.I32: _il.Emit(OpCodes.Ldc_I4_0); break;
+            case ValType.I64: _il.Emit(OpCodes.Ldc_I4_0); _il.Emit(OpCodes.Conv_I8); break;
+            case ValType.F32: _il.Emit(OpCodes.Ldc_R4, 0f); break;
+            case ValType.F64: _il.Emit(OpCodes.Ldc_R8, 0d); break;
+            case ValType.V128:
+                // Not ldloca + initobj: a local whose address is taken lives in memory for the whole method.
+                EmitV128Const(0, 0);
+                break;
+            default: _il.Emit(OpCodes.Ldnull); break;
+        }
+        _il.Emit(OpCodes.Stloc, l);
+    }
+
     // ---- operand stack ----------------------------------------------------------------------
 
     private LocalBuilder Slot(int depth, ValType t)
     {
+        depth += _slotBase;
         ref var byDepth = ref _slots[(int)t - (int)ValType.ExternRef];
         byDepth ??= new LocalBuilder?[Math.Max(8, depth + 1)];
         if (depth >= byDepth.Length) Array.Resize(ref byDepth, Math.Max(byDepth.Length * 2, depth + 1));
@@ -208,6 +263,7 @@ internal sealed partial class FunctionCompiler
     /// </summary>
     private void Charge(Action loadUnits)
     {
+        if (_fuel == null) return;
         _il.Emit(OpCodes.Ldloc, _fuel!);
         loadUnits();
         _il.Emit(OpCodes.Sub);
@@ -232,6 +288,7 @@ internal sealed partial class FunctionCompiler
     /// <summary>Traps "fuel exhausted" (storing what is left) when the fuel local is below zero.</summary>
     private void CheckFuel()
     {
+        if (_fuel == null) return;
         var ok = _il.DefineLabel();
         _il.Emit(OpCodes.Ldloc, _fuel!);
         _il.Emit(OpCodes.Ldc_I4_0);
@@ -304,13 +361,14 @@ internal sealed partial class FunctionCompiler
     private void EmitReturnSequence()
     {
         // Results are at stack positions [count - n, count).
+        if (_inlined)
+        {
+            // An inlined copy leaves its result on the IL stack for its caller (InlineSelf).
+            if (_type.Results.Length == 1) LdSlot(_stack.Count - 1);
+            return;
+        }
+        // No depth to undo: the caller restores its own after a call to a counting function (CallGraph).
         SpillFuel();
-        _il.Emit(OpCodes.Ldloc, _st);
-        _il.Emit(OpCodes.Ldloc, _st);
-        _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.StDepth);
-        _il.Emit(OpCodes.Ldc_I4_1);
-        _il.Emit(OpCodes.Sub);
-        _tokens.Emit(_il, OpCodes.Stfld, ClrTypes.StDepth);
         var results = _type.Results;
         int b = _stack.Count - results.Length;
         if (results.Length == 1)
@@ -396,19 +454,34 @@ internal sealed partial class FunctionCompiler
         _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.FnEntry);
         SpillFuel();
         _il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, ClrTypes.Return(ft), ClrTypes.Params(ft), null);
+        RestoreDepth(); // the target may be a counting function
         ReloadFuel();
         CheckFuel(); // host functions charge fuel too (their cost is the host's to set)
+    }
+
+    /// <summary>After a call that may have counted depth: stores this frame's depth back (see <see cref="CallGraph"/>).</summary>
+    private void RestoreDepth()
+    {
+        _il.Emit(OpCodes.Ldloc, _st);
+        _il.Emit(OpCodes.Ldloc, _depth!);
+        _tokens.Emit(_il, OpCodes.Stfld, ClrTypes.StDepth);
     }
 
     private void EmitCall(uint index)
     {
         var ft = _m.FunctionType((int)index);
+        if (index - _m.ImportedFunctionCount == _index && CanInlineSelf())
+        {
+            InlineSelf();
+            return;
+        }
         if (index >= _m.ImportedFunctionCount)
         {
             Operands(ft.Params.Length);
             LdCtx();
             SpillFuel();
             _il.Emit(OpCodes.Call, _methods[index - _m.ImportedFunctionCount]);
+            if (_calls.Counts[index - _m.ImportedFunctionCount]) RestoreDepth();
             ReloadFuel();
             CheckFuel();
         }

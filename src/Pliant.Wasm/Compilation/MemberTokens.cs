@@ -17,13 +17,14 @@ internal sealed class MemberTokens(ModuleBuilder module)
     /// <summary>
     /// Emits <paramref name="op"/> (call) with <paramref name="method"/>. <c>Emit(op, int)</c> counts a call as
     /// moving the IL stack by 0, so the stack depth the generator tracks for maxstack stays at or above the
-    /// real one — except for a call that takes nothing and returns a value (+1), emitted the slow way.
+    /// real one — except for a static call that takes nothing and returns a value (+1), emitted the slow way
+    /// (an instance call takes its target: at least as many values in as out).
     /// </summary>
     public void Emit(ILGenerator il, OpCode op, MethodInfo method)
     {
         if (!_tokens.TryGetValue(method, out int token))
         {
-            token = method.GetParameters().Length == 0 && method.ReturnType != typeof(void) ? 0 : module.GetMethodMetadataToken(method);
+            token = method.IsStatic && method.GetParameters().Length == 0 && method.ReturnType != typeof(void) ? 0 : module.GetMethodMetadataToken(method);
             _tokens[method] = token;
         }
         if (token == 0) il.Emit(op, method);

@@ -22,6 +22,11 @@ internal static class ModuleCompiler
     internal const int ModulesPerAssembly = 16;
 
     private static int _counter;
+
+    // Initialised before any compiled code is JIT-compiled: the generated code reads FloatConstants' fields,
+    // and for a class not yet initialised the JIT adds an initialisation check with a helper call to each
+    // method using them (a call in a loop nest also makes the register allocator spill vector locals).
+    static ModuleCompiler() => System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(typeof(Runtime.FloatConstants).TypeHandle);
     private static readonly object Gate = new();
     // Weak: the batch stays reusable while one of its modules is alive (each holds its Emitter), and
     // the assembly can be collected once none is.
@@ -83,11 +88,16 @@ internal static class ModuleCompiler
             builders[i] = tb.DefineMethod("f" + (i + m.ImportedFunctionCount), MethodAttributes.Public | MethodAttributes.Static, ClrTypes.Return(ft), ClrTypes.Params(ft));
             // Fully optimised at first call: wasm code is hot by construction, no tier-0 pass.
             builders[i].SetImplementationFlags(MethodImplAttributes.AggressiveOptimization);
+            // No blanket zeroing of the frame: FunctionCompiler zeroes the wasm locals itself (the JIT drops
+            // what is overwritten before use), and the local whose address the stack check takes is never
+            // read — zeroing it was a store on every call (the JIT still zeroes references and byrefs).
+            builders[i].InitLocals = false;
         }
+        var calls = CallGraph.Of(m);
         for (int i = 0; i < builders.Length; i++)
         {
             var ft = m.Types[(int)m.Functions[i]];
-            var fc = new FunctionCompiler(builders[i].GetILGenerator(), emitter.Tokens, m, builders, ft, m.Bodies[i], limits);
+            var fc = new FunctionCompiler(builders[i].GetILGenerator(), emitter.Tokens, m, builders, ft, m.Bodies[i], limits, calls, i);
             fc.Compile(m.Bodies[i].Code);
         }
         var type = tb.CreateType();

@@ -9,10 +9,17 @@ public sealed class ExecState
     /// <summary>Remaining fuel; a trap "fuel exhausted" when it drops below zero.</summary>
     public long Fuel = long.MaxValue;
 
-    /// <summary>Current wasm call depth.</summary>
+    /// <summary>
+    /// Current wasm call depth, counted by the functions that can recurse (see <see cref="MaxDepth"/>);
+    /// host entry points restore it when a call returns or traps.
+    /// </summary>
     public int Depth;
 
-    /// <summary>Maximum wasm call depth before "call stack exhausted".</summary>
+    /// <summary>
+    /// Maximum wasm call depth before "call stack exhausted". Only frames of functions that can be
+    /// re-entered while active count (on a cycle of direct calls, or making an indirect or imported call):
+    /// a chain of other calls is bounded by the module's function count and by the native stack check.
+    /// </summary>
     public int MaxDepth = 20000;
 
     /// <summary>Scratch for multi-value returns (numbers as raw bits).</summary>
@@ -36,17 +43,32 @@ public sealed class ExecState
     public const int StackWindow = 32 * 1024;
 
     /// <summary>
-    /// Function entry: checks the call depth and the native stack, given the address of a local of
-    /// the entering frame (<paramref name="sp"/>): one subtraction and compare against the window
-    /// verified last (every 8th level called the runtime before, ~20% of a call-heavy kernel's time).
-    /// Fuel is charged by the compiled code itself, per basic block (docs/plugin-abi.md "Limits").
+    /// Function entry: checks the native stack, given the address of a local of the entering frame
+    /// (<paramref name="sp"/>): one subtraction and compare against the window verified last (every 8th
+    /// level called the runtime before, ~20% of a call-heavy kernel's time). Fuel is charged by the
+    /// compiled code itself, per basic block (docs/plugin-abi.md "Limits"); call depth by
+    /// <see cref="EnterCounting"/> in the functions that can recurse.
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public void Enter(nuint sp)
     {
-        int d = ++Depth;
-        if (d > MaxDepth) Trap.StackExhausted();
         if (sp - StackLimit > StackWindow) EnterNewStack(sp);
+    }
+
+    /// <summary>
+    /// Entry of a function that can recurse (on a cycle of calls, or calling an unknown target): adds one
+    /// to <see cref="Depth"/>, traps "call stack exhausted" above <see cref="MaxDepth"/>, and returns the
+    /// new depth. The function does not decrement it on return: its caller stores its own depth back after
+    /// the call (so consecutive calls do not form a dependency chain through this field), and entry points
+    /// from the host restore the depth they saw.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public int EnterCounting()
+    {
+        int d = Depth + 1;
+        if (d > MaxDepth) Trap.StackExhausted();
+        Depth = d;
+        return d;
     }
 
     /// <summary>Out of the verified window (deeper, shallower, first entry, or another thread): asks the runtime.</summary>

@@ -24,16 +24,27 @@ public sealed class Instance
 
     internal Instance(ExecState state) => State = state;
 
+    /// <summary>True for an instance of a module compiled with <see cref="WasmLimits.MeterFuel"/> false.</summary>
+    internal bool Unmetered;
+
     /// <summary>
     /// Remaining fuel of this instance's execution state (shared with instances linked through the
     /// same <see cref="ExecState"/>). Set it before calling typed exports; <see cref="Invoke(string, WasmValue[], long?)"/>
-    /// takes a per-call value instead.
+    /// takes a per-call value instead. Setting it throws <see cref="InvalidOperationException"/> for an
+    /// instance of a module compiled without fuel metering (<see cref="WasmLimits.MeterFuel"/>).
     /// </summary>
     public long Fuel
     {
         get => State.Fuel;
-        set => State.Fuel = value;
+        set
+        {
+            if (Unmetered) throw UnmeteredFuel();
+            State.Fuel = value;
+        }
     }
+
+    private static InvalidOperationException UnmeteredFuel() =>
+        new("this module was compiled without fuel metering (WasmLimits.MeterFuel = false): a fuel limit cannot be enforced");
 
     /// <summary>Exports by name: <see cref="FunctionInstance"/>, <see cref="Table"/>, <see cref="Memory"/> or <see cref="Global"/>.</summary>
     public Dictionary<string, object> Exports { get; } = new(StringComparer.Ordinal);
@@ -70,6 +81,7 @@ public sealed class Instance
         if (args.Length != t.Params.Length) throw new ArgumentException("wrong number of arguments");
         for (int i = 0; i < args.Length; i++)
             if (args[i].Type != t.Params[i]) throw new ArgumentException($"argument {i} has type {args[i].Type.Name()}, expected {t.Params[i].Name()}");
+        if (fuel.HasValue && f.Context.Unmetered) throw UnmeteredFuel();
         var st = f.Context.State;
         int depth = st.Depth;
         long savedFuel = st.Fuel;

@@ -1,5 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Pliant.Wasm.Runtime;
 
@@ -151,11 +153,25 @@ public static class Numerics
     }
 
     // Trapping truncations (spec §4.3.4 trunc). The in-range test (false for NaN) is inlined into the
-    // generated code; only a value that traps goes to the out-of-line TruncTrap.
+    // generated code; only a value that traps goes to the out-of-line TruncTrap. In range, the conversion
+    // is one cvttss2si/cvttsd2si (Cvt*): a C# cast since .NET 9 saturates, which x64 pays for with a NaN
+    // mask, a compare and a cmov per conversion that the range test has already made useless.
+    [MethodImpl(Inl)]
+    private static int CvtI32(float x) => Sse.IsSupported ? Sse.ConvertToInt32WithTruncation(Vector128.CreateScalarUnsafe(x)) : (int)x;
+
+    [MethodImpl(Inl)]
+    private static int CvtI32(double x) => Sse2.IsSupported ? Sse2.ConvertToInt32WithTruncation(Vector128.CreateScalarUnsafe(x)) : (int)x;
+
+    [MethodImpl(Inl)]
+    private static long CvtI64(float x) => Sse.X64.IsSupported ? Sse.X64.ConvertToInt64WithTruncation(Vector128.CreateScalarUnsafe(x)) : (long)x;
+
+    [MethodImpl(Inl)]
+    private static long CvtI64(double x) => Sse2.X64.IsSupported ? Sse2.X64.ConvertToInt64WithTruncation(Vector128.CreateScalarUnsafe(x)) : (long)x;
+
     [MethodImpl(Inl)]
     public static int TruncI32F32S(float x)
     {
-        if (x >= -2147483648f && x < 2147483648f) return (int)x;
+        if (x >= -2147483648f && x < 2147483648f) return CvtI32(x);
         TruncTrap(x);
         return 0;
     }
@@ -163,7 +179,7 @@ public static class Numerics
     [MethodImpl(Inl)]
     public static int TruncI32F32U(float x)
     {
-        if (x > -1f && x < 4294967296f) return (int)(uint)x;
+        if (x > -1f && x < 4294967296f) return Sse.X64.IsSupported ? (int)CvtI64(x) : (int)(uint)x; // 0 .. 2^32 - 1 fits an int64
         TruncTrap(x);
         return 0;
     }
@@ -171,7 +187,7 @@ public static class Numerics
     [MethodImpl(Inl)]
     public static int TruncI32F64S(double x)
     {
-        if (x > -2147483649.0 && x < 2147483648.0) return (int)x;
+        if (x > -2147483649.0 && x < 2147483648.0) return CvtI32(x);
         TruncTrap(x);
         return 0;
     }
@@ -179,7 +195,7 @@ public static class Numerics
     [MethodImpl(Inl)]
     public static int TruncI32F64U(double x)
     {
-        if (x > -1.0 && x < 4294967296.0) return (int)(uint)x;
+        if (x > -1.0 && x < 4294967296.0) return Sse2.X64.IsSupported ? (int)CvtI64(x) : (int)(uint)x;
         TruncTrap(x);
         return 0;
     }
@@ -187,7 +203,7 @@ public static class Numerics
     [MethodImpl(Inl)]
     public static long TruncI64F32S(float x)
     {
-        if (x >= -9223372036854775808f && x < 9223372036854775808f) return (long)x;
+        if (x >= -9223372036854775808f && x < 9223372036854775808f) return CvtI64(x);
         TruncTrap(x);
         return 0;
     }
@@ -203,7 +219,7 @@ public static class Numerics
     [MethodImpl(Inl)]
     public static long TruncI64F64S(double x)
     {
-        if (x >= -9223372036854775808.0 && x < 9223372036854775808.0) return (long)x;
+        if (x >= -9223372036854775808.0 && x < 9223372036854775808.0) return CvtI64(x);
         TruncTrap(x);
         return 0;
     }

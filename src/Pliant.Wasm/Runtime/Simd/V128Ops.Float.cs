@@ -101,17 +101,27 @@ public static partial class V128Ops
     [MethodImpl(Inl)] private static Vector128<T> NanToZero<T>(Vector128<T> x) => x & Vector128.Equals(x, x);
 
     /// <summary>
-    /// <c>i32x4.trunc_sat_f32x4_s</c>: NaN to 0, out of range to the nearest bound. The input is first
-    /// clamped below 2^31 so the conversion itself is always in range (its own overflow value never
-    /// matters); lanes at or above 2^31 are then set to int.MaxValue.
+    /// <c>i32x4.trunc_sat_f32x4_s</c>: NaN to 0, out of range to the nearest bound; lanes at or above 2^31
+    /// are set to int.MaxValue after the conversion. Without SSE2 the input is first clamped so the
+    /// portable conversion is always in range.
     /// </summary>
     [MethodImpl(Inl)]
     public static V I32x4TruncSatF32x4S(V a)
     {
         var x = NanToZero(F(a));
         var high = Vector128.GreaterThanOrEqual(x, Vector128.Create(2147483648f)).AsInt32();
-        x = Vector128.Max(Vector128.Min(x, Vector128.Create(2147483520f)), Vector128.Create(-2147483648f));
-        var r = Sse2.IsSupported ? Sse2.ConvertToVector128Int32WithTruncation(x) : Vector128.ConvertToInt32(x);
+        Vector128<int> r;
+        if (Sse2.IsSupported)
+        {
+            // cvttps2dq gives 0x80000000 for every lane out of range: int.MinValue is right below -2^31,
+            // and the lanes at or above 2^31 are replaced next — no clamping needed.
+            r = Sse2.ConvertToVector128Int32WithTruncation(x);
+        }
+        else
+        {
+            x = Vector128.Max(Vector128.Min(x, Vector128.Create(2147483520f)), Vector128.Create(-2147483648f));
+            r = Vector128.ConvertToInt32(x);
+        }
         return Vector128.ConditionalSelect(high, Vector128.Create(int.MaxValue), r).AsByte();
     }
 

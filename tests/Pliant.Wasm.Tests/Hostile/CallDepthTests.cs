@@ -1,0 +1,182 @@
+using Pliant.Wasm.Compilation;
+using Pliant.Wasm.Runtime;
+using static Pliant.Wasm.Tests.ModuleBuilder;
+
+namespace Pliant.Wasm.Tests.Hostile;
+
+/// <summary>
+/// Call depth is counted only by functions that can recurse (<see cref="CallGraph"/>): on a cycle of direct
+/// calls, or making an indirect or imported call. Every cycle a hostile module can build still adds to the
+/// depth, so unbounded recursion traps at <see cref="WasmLimits.MaxCallDepth"/> exactly.
+/// </summary>
+public class CallDepthTests
+{
+    /// <summary><c>global.get 0; i32.const 1; i32.add; global.set 0</c>.</summary>
+    private static readonly byte[] Increment = [0x23, 0x00, 0x41, 0x01, 0x6A, 0x24, 0x00];
+
+    [Fact]
+    public void CallGraphMarksCyclesAndUnknownTargets()
+    {
+        var b = new ModuleBuilder();
+        uint v = b.Type([], []);
+        b.ImportFunc("host", "cb", v);                 // 0 (import)
+        b.Func(v, [0x10, 2]);                          // 1: chain -> 2
+        b.Func(v, [0x10, 3]);                          // 2: chain -> 3
+        b.Func(v, []);                                 // 3: leaf
+        b.Func(v, [0x10, 4]);                          // 4: calls itself
+        b.Func(v, [0x10, 6]);                          // 5: 5 -> 6 -> 7 -> 5
+        b.Func(v, [0x10, 7]);                          // 6
+        b.Func(v, [0x10, 5, 0x10, 3]);                 // 7
+        b.Func(v, [0x41, 0, 0x11, (byte)v, 0x00]);     // 8: call_indirect
+        b.Func(v, [0x10, 0]);                          // 9: calls the import
+        b.Func(v, [0x10, 4]);                          // 10: calls a counting function, is not on a cycle
+        b.Table(1);
+        var m = CompiledModule.Compile(b.Build()).Module;
+        var g = CallGraph.Of(m);
+        // Indices below are defined-function indices (function index - 1 import).
+        Assert.Equal([false, false, false, true, true, true, true, true, true, false], g.Counts);
+        Assert.Equal([false, false, false, true, true, true, true, true, true, true], g.Restores);
+    }
+
+    [Fact]
+    public void ComponentsOfALongChainAndARingAreFoundWithoutRecursion()
+    {
+        // 100 000 functions in one call chain closing into a ring: one component, found iteratively.
+        const int n = 100_000;
+        var ring = new List<int>[n];
+        for (int i = 0; i < n; i++) ring[i] = [(i + 1) % n];
+        Assert.Equal(n, Assert.Single(CallGraph.Components(ring)).Count);
+        var chain = new List<int>[n];
+        for (int i = 0; i < n; i++) chain[i] = i + 1 < n ? [i + 1] : [];
+        Assert.Equal(n, CallGraph.Components(chain).Count);
+    }
+
+    [Fact]
+    public void MutualRecursionThroughCallIndirectTrapsAtTheDepthLimit()
+    {
+        // f: counter += 1; call_indirect (table[0] = g); g: call f. Only f counts (its call is indirect), so
+        // each round trip f -> g adds one: with MaxCallDepth 300, f is entered exactly 300 times (600 small
+        // frames: far from what the native stack check would stop).
+        var b = new ModuleBuilder();
+        uint v = b.Type([], []);
+        b.GlobalI32("counter");
+        uint f = b.Func(v, [.. Increment, 0x41, 0, 0x11, (byte)v, 0x00], export: "f");
+        uint g = b.Func(v, [0x10, (byte)f]);
+        b.Table(1).Elem(0, g);
+        var module = CompiledModule.Compile(b.Build(), new WasmLimits { MaxCallDepth = 300 });
+        var inst = module.Instantiate();
+        Assert.Equal([true, false], CallGraph.Of(module.Module).Counts);
+        for (int round = 1; round <= 3; round++)
+        {
+            var (error, _) = Bounded.Run(() => inst.GetFunction<Action>("f")());
+            Assert.Equal("call stack exhausted", Assert.IsType<WasmTrapException>(error).Message);
+            // The depth is restored after the trap: every round gets the same 300 levels.
+            Assert.Equal(300 * round, inst.GetGlobal("counter").Value.I32);
+        }
+    }
+
+    [Fact]
+    public void SequentialCallsDoNotAccumulateDepth()
+    {
+        // rec(n): if n { rec(n - 1) } — n + 1 entries. driver: 20 × rec(40), from a function that does not
+        // count itself: each call's depth is given back (by the caller) before the next.
+        var b = new ModuleBuilder();
+        uint t = b.Type([I32], []);
+        uint rec = b.Func(t, [0x20, 0, 0x04, 0x40, 0x20, 0, 0x41, 1, 0x6B, 0x10, 0, 0x0B], export: "rec");
+        Assert.Equal(0u, rec);
+        b.Func(b.Type([], []), [0x41, 20, 0x21, 0, 0x03, 0x40, 0x41, 40, 0x10, 0, 0x20, 0, 0x41, 1, 0x6B, 0x22, 0, 0x0D, 0, 0x0B],
+            locals: [I32], export: "driver");
+        var inst = CompiledModule.Compile(b.Build(), new WasmLimits { MaxCallDepth = 50 }).Instantiate();
+        inst.GetFunction<Action>("driver")();
+        var r = inst.GetFunction<Action<int>>("rec");
+        r(49); // 50 entries: at the limit
+        Assert.Equal("call stack exhausted", Assert.Throws<WasmTrapException>(() => r(50)).Message);
+        r(49);
+        inst.GetFunction<Action>("driver")();
+    }
+
+    [Fact]
+    public void ANonRecursiveChainDoesNotCountDepth()
+    {
+        // 40 functions, each calling the next: no cycle, so even MaxCallDepth 1 lets the chain run.
+        var b = new ModuleBuilder();
+        uint t = b.Type([], [I32]);
+        for (uint i = 0; i < 39; i++) b.Func(t, [0x10, .. U32(i + 1)], export: i == 0 ? "head" : null);
+        b.Func(t, [0x41, 7]);
+        var inst = CompiledModule.Compile(b.Build(), new WasmLimits { MaxCallDepth = 1 }).Instantiate();
+        Assert.Equal(7, inst.GetFunction<Func<int>>("head")());
+    }
+
+    [Fact]
+    public void WithoutFuelMeteringCodeRunsUnchargedAndFuelCannotBeSet()
+    {
+        var b = new ModuleBuilder();
+        b.GlobalI32("counter");
+        b.Func(b.Type([I32], []), [0x03, 0x40, .. Increment, 0x20, 0x00, 0x41, 0x01, 0x6B, 0x22, 0x00, 0x0D, 0x00, 0x0B], export: "count");
+        b.Func(b.Type([], []), [0x10, 1], export: "rec");
+        var inst = CompiledModule.Compile(b.Build(), new WasmLimits { MeterFuel = false }).Instantiate();
+        long before = inst.Fuel;
+        inst.GetFunction<Action<int>>("count")(1000);
+        Assert.Equal(1000, inst.GetGlobal("counter").Value.I32);
+        Assert.Equal(before, inst.Fuel);
+        Assert.Contains("MeterFuel", Assert.Throws<InvalidOperationException>(() => inst.Fuel = 10).Message);
+        Assert.Throws<InvalidOperationException>(() => inst.Invoke("count", [WasmValue.FromI32(1)], fuel: 100));
+        // Recursion is still bounded without fuel.
+        var (error, _) = Bounded.Run(() => inst.Invoke("rec", []));
+        Assert.Equal("call stack exhausted", Assert.IsType<WasmTrapException>(error).Message);
+    }
+
+    /// <summary>
+    /// fib(n) = n &lt; 2 ? n : fib(n - 1) + fib(n - 2), written so the compiler inlines its self-calls
+    /// (<see cref="FunctionCompiler.InlineSelfMaxInstructions"/>), or padded with 60 nops (which cost no fuel)
+    /// so it does not: both must agree on results, fuel charged and the depth at which they trap.
+    /// </summary>
+    private static Instance Fib(bool padded, int maxDepth)
+    {
+        byte[] body = [0x20, 0, 0x41, 2, 0x48, 0x04, 0x7F, 0x20, 0, 0x05,
+            0x20, 0, 0x41, 1, 0x6B, 0x10, 0, 0x20, 0, 0x41, 2, 0x6B, 0x10, 0, 0x6A, 0x0B];
+        var b = new ModuleBuilder();
+        b.Func(b.Type([I32], [I32]), padded ? [.. Enumerable.Repeat((byte)0x01, 60), .. body] : body, export: "fib");
+        return CompiledModule.Compile(b.Build(), new WasmLimits { MaxCallDepth = maxDepth }).Instantiate();
+    }
+
+    [Fact]
+    public void InlinedSelfCallsChargeTheSameFuelAndTrapAtTheSameDepth()
+    {
+        var inlined = Fib(padded: false, maxDepth: 30);
+        var plain = Fib(padded: true, maxDepth: 30);
+        foreach (int n in new[] { 0, 1, 2, 5, 17, 22, 29 })
+        {
+            inlined.Fuel = plain.Fuel = 1L << 40;
+            Assert.Equal(plain.GetFunction<Func<int, int>>("fib")(n), inlined.GetFunction<Func<int, int>>("fib")(n));
+            Assert.Equal(plain.Fuel, inlined.Fuel);
+            Assert.True(inlined.Fuel < 1L << 40);
+        }
+        Assert.Equal(514229, inlined.GetFunction<Func<int, int>>("fib")(29)); // depth 29 of 30
+        foreach (var inst in new[] { inlined, plain })
+        {
+            Assert.Equal("call stack exhausted", Assert.Throws<WasmTrapException>(() => inst.GetFunction<Func<int, int>>("fib")(31)).Message);
+            Assert.Equal(1, inst.GetFunction<Func<int, int>>("fib")(1)); // depth given back after the trap
+        }
+        // Fuel running out inside an inlined copy traps like a call would, with the same amount left.
+        inlined.Fuel = plain.Fuel = 5000;
+        Assert.Equal("fuel exhausted", Assert.Throws<WasmTrapException>(() => inlined.GetFunction<Func<int, int>>("fib")(25)).Message);
+        Assert.Equal("fuel exhausted", Assert.Throws<WasmTrapException>(() => plain.GetFunction<Func<int, int>>("fib")(25)).Message);
+        Assert.Equal(plain.Fuel, inlined.Fuel);
+    }
+
+    [Fact]
+    public void InlinedCopiesSeeMemoryGrownByTheirCallees()
+    {
+        // f(n): if n { drop(memory.grow 1); f(n - 1) }; store at (memory.size * 65536 - 4); memory.size.
+        // Each level's store is past what the caller's memory had before the call: a copy that kept its
+        // caller's memory length would trap, one that kept a stale buffer would write the old array.
+        var b = new ModuleBuilder();
+        b.Memory(1, 64);
+        b.Func(b.Type([I32], [I32]), [0x20, 0, 0x04, 0x40, 0x41, 1, 0x40, 0, 0x1A, 0x20, 0, 0x41, 1, 0x6B, 0x10, 0, 0x1A, 0x0B,
+            0x3F, 0, 0x41, 0x10, 0x74, 0x41, 4, 0x6B, 0x41, 42, 0x36, 2, 0, 0x3F, 0], export: "f");
+        var inst = CompiledModule.Compile(b.Build()).Instantiate();
+        Assert.Equal(11, inst.GetFunction<Func<int, int>>("f")(10));
+        Assert.Equal(42, BitConverter.ToInt32(inst.GetMemory().Span[(11 * 65536 - 4)..]));
+    }
+}
