@@ -75,8 +75,7 @@ internal static class BenchConnections
         // The same idle timeout for both, long enough that connections opened early in a slow open
         // phase (10,000 take tens of seconds) are still there when the last one opens.
         using var srv = server == "pliant"
-            ? BenchProcess.StartSelf(["serve", docs, "--listen", $"127.0.0.1:{port}", "--cert", cert, "--key", key, "--quiet", "--no-early-data",
-                "--idle-timeout", IdleTimeoutSeconds.ToString(Inv), "--threads", threads.ToString(Inv)])
+            ? StartPliantServe(docs, cert, key, port, threads)
             : BenchProcess.Start("gtlsserver", ["-q", "-d", docs, $"--timeout={IdleTimeoutSeconds}s", "127.0.0.1", port.ToString(Inv), key, cert]);
         try
         {
@@ -116,6 +115,11 @@ internal static class BenchConnections
             srv.Kill();
         }
     }
+
+    /// <summary><c>pliant serve</c> as both comparisons run it: the bench's certificate, no 0-RTT, the long idle timeout.</summary>
+    private static BenchProcess StartPliantServe(string docs, string cert, string key, int port, int threads) =>
+        BenchProcess.StartSelf(["serve", docs, "--listen", $"127.0.0.1:{port}", "--cert", cert, "--key", key, "--quiet", "--no-early-data",
+            "--idle-timeout", IdleTimeoutSeconds.ToString(Inv), "--threads", threads.ToString(Inv)]);
 
     private const int WarmUpBatch = 500, WarmUpMinBatches = 6, WarmUpMaxBatches = 16;
 
@@ -237,8 +241,7 @@ internal static class BenchConnections
             foreach (int threads in new[] { 1, s.Threads })
             {
                 int port = BenchProcess.FreeUdpPort();
-                var srv = BenchProcess.StartSelf(["serve", docs, "--listen", $"127.0.0.1:{port}", "--cert", cert, "--key", key, "--quiet", "--no-early-data",
-                    "--idle-timeout", IdleTimeoutSeconds.ToString(Inv), "--threads", threads.ToString(Inv)]);
+                var srv = StartPliantServe(docs, cert, key, port, threads);
                 servers.Add((threads, port, srv));
                 if (!WaitForServer(srv, port))
                 {

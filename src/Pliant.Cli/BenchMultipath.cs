@@ -90,8 +90,8 @@ internal static class BenchMultipath
                     for (int k = 0; k < 2; k++)
                     {
                         bool withPlugin = (r + k) % 2 == 1;
-                        using var a = StartRelay(port, slow, (ulong)(201 + 2 * r));
-                        using var b = StartRelay(port, fast, (ulong)(202 + 2 * r), up: fastUp);
+                        using var a = BenchCommand.StartRelay(port, slow, (ulong)(201 + 2 * r));
+                        using var b = BenchCommand.StartRelay(port, fast, (ulong)(202 + 2 * r), up: fastUp);
                         var d = RelayTopology.Get(a, b, timeout, withPlugin ? ackPath : null);
                         if (withPlugin) plugin = d.Ok ? d.Goodput : double.NaN; else native = d.Ok ? d.Goodput : double.NaN;
                         Console.WriteLine(string.Create(Inv,
@@ -102,10 +102,10 @@ internal static class BenchMultipath
             }
 
             var ratios = multi.Zip(single, (m, s) => m / s).Where(double.IsFinite).ToArray();
-            double speedup = ratios.Length == 0 ? double.NaN : Median(ratios);
+            double speedup = BenchCommand.Median(ratios);
             Console.WriteLine();
             Console.WriteLine(string.Create(Inv, $"{"median goodput Mbit/s",-34}{"one path",10}{"two paths",11}"));
-            Console.WriteLine(string.Create(Inv, $"{"",-34}{Median(single.Where(double.IsFinite).ToArray()),10:0.0}{Median(multi.Where(double.IsFinite).ToArray()),11:0.0}"));
+            Console.WriteLine(string.Create(Inv, $"{"",-34}{BenchCommand.Median(single.Where(double.IsFinite).ToArray()),10:0.0}{BenchCommand.Median(multi.Where(double.IsFinite).ToArray()),11:0.0}"));
             bool abandoned = dark.Paths.Contains("status=abandoned", StringComparison.Ordinal) || !dark.Paths.Contains("path 1 ", StringComparison.Ordinal);
             Console.WriteLine(string.Create(Inv,
                 $"goal one path blackholed: transfer completes and the path is abandoned: {(dark.Ok && abandoned ? "PASS" : "FAIL")}"));
@@ -122,9 +122,9 @@ internal static class BenchMultipath
             else
             {
                 var gains = asymmetric.Select(x => x.Plugin / x.Native).Where(double.IsFinite).ToArray();
-                double gain = gains.Length == 0 ? double.NaN : Median(gains);
+                double gain = BenchCommand.Median(gains);
                 Console.WriteLine(string.Create(Inv,
-                    $"asymmetric (path 0 5 Mbit/s 100 ms; path 1 50 Mbit/s 10 ms down, 100 kbit/s up) median goodput Mbit/s: native ACK path {Median(asymmetric.Select(x => x.Native).Where(double.IsFinite).ToArray()):0.0}, ack-path plugin {Median(asymmetric.Select(x => x.Plugin).Where(double.IsFinite).ToArray()):0.0}"));
+                    $"asymmetric (path 0 5 Mbit/s 100 ms; path 1 50 Mbit/s 10 ms down, 100 kbit/s up) median goodput Mbit/s: native ACK path {BenchCommand.Median(asymmetric.Select(x => x.Native).Where(double.IsFinite).ToArray()):0.0}, ack-path plugin {BenchCommand.Median(asymmetric.Select(x => x.Plugin).Where(double.IsFinite).ToArray()):0.0}"));
                 Console.WriteLine(string.Create(Inv,
                     $"goal asymmetric paths, ack-path plugin >= {(AckPathGoal - 1) * 100:0} % faster: {gain:0.00}x {(gain >= AckPathGoal ? "PASS" : "FAIL")}"));
             }
@@ -137,10 +137,6 @@ internal static class BenchMultipath
             try { dir.Delete(recursive: true); } catch (IOException) { }
         }
     }
-
-    /// <summary>A relay to the server with <paramref name="link"/> both ways, or towards the server <paramref name="up"/> when given.</summary>
-    private static ImpairmentRelay StartRelay(int serverPort, ImpairmentSettings link, ulong seed, ImpairmentSettings? up = null) =>
-        BenchCommand.StartRelay(serverPort, link, seed, up);
 
     /// <summary>Where the downloads run: the server and what stands between it and the client's two paths.</summary>
     private abstract class Topology : IDisposable
@@ -186,8 +182,8 @@ internal static class BenchMultipath
 
         public override Download Get(bool twoPaths, ulong seed, TimeSpan timeout, TimeSpan? blackholeAfter)
         {
-            using var a = StartRelay(port, link, seed);
-            using var b = StartRelay(port, link, seed + 1);
+            using var a = BenchCommand.StartRelay(port, link, seed);
+            using var b = BenchCommand.StartRelay(port, link, seed + 1);
             using var timer = blackholeAfter is { } after ? new Timer(_ => b.StartBlackhole(TimeSpan.FromHours(1)), null, after, Timeout.InfiniteTimeSpan) : null;
             return Get(a, twoPaths ? b : null, timeout);
         }
@@ -289,12 +285,5 @@ internal static class BenchMultipath
             if (File.Exists(path)) return path;
         }
         return null;
-    }
-
-    private static double Median(double[] values)
-    {
-        if (values.Length == 0) return double.NaN;
-        var v = values.Order().ToArray();
-        return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
     }
 }

@@ -146,19 +146,11 @@ public class MultipathPluginTests(ITestOutputHelper output)
         {
             const int seed = 504, size = 20 << 20;
             var pair = MultipathSetup.Pair(seed, MultipathSetup.Server(seed));
-            foreach (var l in new[] { pair.ClientToServer, pair.ServerToClient })
-            {
-                l.BandwidthBitsPerSecond = 5_000_000;
-                l.DelayUs = 100_000;
-                l.QueueLimitBytes = 256 * 1024;
-            }
+            MultipathSetup.Shape(pair.ClientToServer, 5_000_000, 100_000, 256 * 1024);
+            MultipathSetup.Shape(pair.ServerToClient, 5_000_000, 100_000, 256 * 1024);
             var (up, down) = pair.AddClientPath(MultipathSetup.SecondInterface);
-            down.BandwidthBitsPerSecond = 50_000_000;
-            down.DelayUs = 10_000;
-            down.QueueLimitBytes = 256 * 1024;
-            up.BandwidthBitsPerSecond = 100_000;
-            up.DelayUs = 10_000;
-            up.QueueLimitBytes = 256 * 1024;
+            MultipathSetup.Shape(down, 50_000_000, 10_000, 256 * 1024);
+            MultipathSetup.Shape(up, 100_000, 10_000, 256 * 1024);
             var (client, server) = MultipathSetup.Connect(pair, MultipathSetup.Client(seed));
             MultipathSetup.OpenSecondPath(pair, client, server);
             instance = plugin ? new PluginHost().Attach(client, PluginFiles.Load("ack-path"), PluginOrigin.Application) : null;

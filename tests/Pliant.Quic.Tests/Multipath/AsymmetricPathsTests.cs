@@ -15,13 +15,6 @@ namespace Pliant.Quic.Tests.Multipath;
 /// </summary>
 public class AsymmetricPathsTests(ITestOutputHelper output)
 {
-    private static void Shape(SimulatedLink link, long bitsPerSecond, long delayUs, int queueBytes)
-    {
-        link.BandwidthBitsPerSecond = bitsPerSecond;
-        link.DelayUs = delayUs;
-        link.QueueLimitBytes = queueBytes;
-    }
-
     private static double Run(int seed, bool twoPaths, int sizeMiB, CongestionControlAlgorithm cc)
     {
         var pair = Pair(seed, Server(seed, cc: cc));

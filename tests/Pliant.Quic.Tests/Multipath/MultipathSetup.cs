@@ -37,6 +37,14 @@ public static class MultipathSetup
         PathScheduler = scheduler,
     };
 
+    /// <summary>Sets a simulated link's rate (bit/s), one-way delay (µs) and queue limit (bytes).</summary>
+    public static void Shape(Pliant.Quic.Simulation.SimulatedLink link, long bitsPerSecond, long delayUs, int queueBytes)
+    {
+        link.BandwidthBitsPerSecond = bitsPerSecond;
+        link.DelayUs = delayUs;
+        link.QueueLimitBytes = queueBytes;
+    }
+
     public static SimulatedPair Pair(int seed, QuicConnectionOptions server) => new(seed, SimulationSetup.ServerEndpoint(seed, server));
 
     /// <summary>Connects, waits until both sides are connected (client confirmed), and returns both connections.</summary>

@@ -23,12 +23,7 @@ public class SendBufferAutoTuningTests
     public void ALongFatPathIsFilled()
     {
         var pair = Pair(902, Server(902, maxPathId: null));
-        foreach (var l in new[] { pair.ClientToServer, pair.ServerToClient })
-        {
-            l.BandwidthBitsPerSecond = 200_000_000;
-            l.DelayUs = 25_000;
-            l.QueueLimitBytes = 4 << 20;
-        }
+        foreach (var l in new[] { pair.ClientToServer, pair.ServerToClient }) Shape(l, 200_000_000, 25_000, 4 << 20);
         var (client, server) = Connect(pair, WideWindows(Client(902, maxPathId: null)));
         long start = pair.NowUs;
         Download(pair, client, server, 64 << 20, 902);
@@ -45,19 +40,9 @@ public class SendBufferAutoTuningTests
     {
         // Path 0: 5 Mbit/s, 100 ms each way; path 1: 50 Mbit/s, 10 ms (the asymmetric case of issue 12).
         var pair = Pair(901, Server(901));
-        foreach (var l in new[] { pair.ClientToServer, pair.ServerToClient })
-        {
-            l.BandwidthBitsPerSecond = 5_000_000;
-            l.DelayUs = 100_000;
-            l.QueueLimitBytes = 256 * 1024;
-        }
+        foreach (var l in new[] { pair.ClientToServer, pair.ServerToClient }) Shape(l, 5_000_000, 100_000, 256 * 1024);
         var (up, down) = pair.AddClientPath(SecondInterface);
-        foreach (var l in new[] { up, down })
-        {
-            l.BandwidthBitsPerSecond = 50_000_000;
-            l.DelayUs = 10_000;
-            l.QueueLimitBytes = 256 * 1024;
-        }
+        foreach (var l in new[] { up, down }) Shape(l, 50_000_000, 10_000, 256 * 1024);
         var (client, server) = Connect(pair, wideWindows ? WideWindows(Client(901)) : Client(901));
         OpenSecondPath(pair, client, server);
         long start = pair.NowUs;
