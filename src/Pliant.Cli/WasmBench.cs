@@ -10,9 +10,10 @@ namespace Pliant.Cli;
 /// <c>pliant wasm bench</c>: Pliant.Wasm against Node's V8 on the same modules (bench/wasm/vsnode:
 /// eight C kernels built without and with -msimd128), compile speed and empty-call costs, each with
 /// PASS/FAIL against issue 16's goals. Kernel times are CPU time of the process around one call after
-/// warm-up, in both engines (minimum over runs and interleaved rounds: the machine is shared, and the
-/// minimum is the run least disturbed by others); process times are wall time of a fresh process
-/// making one cold call.
+/// warm-up, in both engines: single calls alternating between Pliant and a Node process holding the same module
+/// (run.mjs --serve), and the verdict on the median of the per-pair ratios with its 95 % interval (this host's
+/// speed drifts by up to 2x within a minute, so minima taken over a whole run compare different moments);
+/// process times are wall time of a fresh process making one cold call (minimum over rounds).
 /// </summary>
 internal static class WasmBench
 {
@@ -26,6 +27,9 @@ internal static class WasmBench
     public sealed record Options(string? Dir, string Node, int Rounds, string[] Only, bool SkipNode, bool SkipProcess, bool NoFuel = false);
 
     private const double KernelGoal = 1.0, CompileGoalUsPerKiB = 100, CallGoalNs = 5;
+
+    /// <summary>Fresh processes per engine and kernel for the whole-process column (the minimum is printed).</summary>
+    private const int ProcessRounds = 3;
 
     public static int Run(Options o)
     {
@@ -49,48 +53,75 @@ internal static class WasmBench
             Console.Error.WriteLine($"pliant wasm bench: no workloads .wasm in {dir}: install clang and lld, or run bench/wasm/vsnode/build.sh");
             return 2;
         }
-        Console.WriteLine($"Pliant.Wasm vs {(nodeVersion is null ? "(no node)" : "node " + nodeVersion)}, .NET {Environment.Version}, {Environment.ProcessorCount} CPUs, {o.Rounds} interleaved rounds, minimum of each");
+        Console.WriteLine($"Pliant.Wasm vs {(nodeVersion is null ? "(no node)" : "node " + nodeVersion)}, .NET {Environment.Version}, {Environment.ProcessorCount} CPUs, {o.Rounds} paired calls per kernel after 3 warm-up calls (one call in each engine right after the other, order alternating); times are medians, ratio = median of the per-pair ratios with its 95 % interval");
         Console.WriteLine($"modules: {origin}");
         Console.WriteLine(o.NoFuel ? "fuel metering: off (--no-fuel: compiled with WasmLimits.MeterFuel = false, as V8 meters nothing)" : "fuel metering: on (the default; --no-fuel compiles without it)");
         var limits = WasmLimits.Default with { MeterFuel = !o.NoFuel };
         string[] runFlags = o.NoFuel ? ["--no-fuel"] : [];
         bool allPass = nodeVersion is not null;
+        int[] cpus = Affinity.Allowed();
+        Console.WriteLine(cpus.Length == 0 ? "CPU pinning: not available (each engine's thread runs where the scheduler puts it)"
+            : $"each pair of calls runs on one CPU, both engines' kernel threads pinned to it, moving through CPUs {string.Join(",", cpus)} every two pairs");
         var kernels = Kernels.Where(k => o.Only.Length == 0 || o.Only.Contains(k.Name)).ToArray();
 
         Console.WriteLine();
-        Console.WriteLine($"{"kernel",-12} {"build",-8} {"pliant ms",10} {"v8 ms",9} {"ratio",6}  {"goal",-5} {"proc pliant",11} {"proc node",9} {"ratio",6}");
+        Console.WriteLine($"{"kernel",-12} {"build",-8} {"pliant ms",10} {"v8 ms",9} {"ratio",6} {"95% interval",14}  {"goal",-5} {"proc pliant",11} {"proc node",9} {"ratio",6}");
         foreach (var (variant, path) in modules)
         {
-            var bytes = File.ReadAllBytes(path);
-            var pliant = new PliantKernels(bytes, limits);
+            var pliant = new PliantKernels(File.ReadAllBytes(path), limits);
+            using var v8 = nodeVersion is null ? null : new NodeKernels(o.Node, runner, path);
             foreach (var (name, n) in kernels)
             {
-                double ours = double.MaxValue, theirs = double.MaxValue, procOurs = double.MaxValue, procTheirs = double.MaxValue;
-                uint? expected = null;
+                var ours = new List<double>();
+                var theirs = new List<double>();
+                var f = pliant.Function(name);
+                uint expected = 0;
+                // Warm-up: three calls each (V8's dynamic tiering swaps Liftoff code for TurboFan code in the
+                // background; Pliant's tiered JIT promotes the compiler's and runtime's own methods).
+                for (int i = 0; i < 3; i++) expected = PliantKernels.Call(f, n).Result;
+                if (v8 is not null)
+                {
+                    for (int i = 0; i < 3; i++) Check(v8.Call(name, n));
+                    v8.Settle();
+                }
+                Thread.Sleep(100);
                 for (int r = 0; r < o.Rounds; r++)
                 {
-                    var (result, ms) = pliant.Time(name, n, runs: 3, warmup: r == 0 ? 3 : 1);
-                    ours = Math.Min(ours, ms);
-                    expected ??= result;
-                    if (result != expected) throw new InvalidOperationException($"{name}: result changed between runs");
-                    if (nodeVersion is not null)
-                    {
-                        var (nodeResult, nodeMs) = NodeTime(o.Node, runner, path, name, n, runs: 3, warmup: 3);
-                        if (nodeResult != result) throw new InvalidOperationException($"{name} ({variant}): Pliant returned {result}, V8 {nodeResult}");
-                        theirs = Math.Min(theirs, nodeMs);
-                        if (!o.SkipProcess) procTheirs = Math.Min(procTheirs, ProcessMs(o.Node, [runner, path, name, n.ToString(CultureInfo.InvariantCulture), "1", "0"]));
-                    }
-                    if (!o.SkipProcess)
-                        procOurs = Math.Min(procOurs, ProcessMs(SelfExe(), [.. SelfArgs(), "wasm", "run", path, .. runFlags, "--invoke", name, n.ToString(CultureInfo.InvariantCulture)]));
+                    // One call in each engine, right after each other, on the same CPU, alternating which goes
+                    // first and moving through the CPUs: this VM's vCPUs run at different speeds (one 20 % slower
+                    // than the other for minutes, then the other way round) and the host's speed drifts by up to
+                    // 2x within a minute, so minima over a whole run compared different moments and CPUs.
+                    bool nodeFirst = (r & 1) == 1;
+                    int cpu = cpus.Length == 0 ? -1 : cpus[r / 2 % cpus.Length];
+                    v8?.PinTo(cpu);
+                    if (nodeFirst && v8 is not null) theirs.Add(Check(v8.Call(name, n)));
+                    var (result, ms) = PliantKernels.Call(f, n, cpu);
+                    if (result != expected) throw new InvalidOperationException($"{name} ({variant}): result changed between calls");
+                    ours.Add(ms);
+                    if (!nodeFirst && v8 is not null) theirs.Add(Check(v8.Call(name, n)));
                 }
-                string verdict = "-";
-                if (nodeVersion is not null)
+                double procOurs = double.MaxValue, procTheirs = double.MaxValue;
+                for (int r = 0; r < ProcessRounds && !o.SkipProcess; r++)
                 {
-                    bool pass = ours <= theirs * KernelGoal;
+                    if (v8 is not null) procTheirs = Math.Min(procTheirs, ProcessMs(o.Node, [runner, path, name, n.ToString(CultureInfo.InvariantCulture), "1", "0"]));
+                    procOurs = Math.Min(procOurs, ProcessMs(SelfExe(), [.. SelfArgs(), "wasm", "run", path, .. runFlags, "--invoke", name, n.ToString(CultureInfo.InvariantCulture)]));
+                }
+                string verdict = "-", ratio = "-", interval = "";
+                if (v8 is not null)
+                {
+                    var ratios = ours.Zip(theirs, (a, b) => a / b).ToArray();
+                    double median = BenchCommand.Median(ratios);
+                    var (low, high) = BenchCommand.MedianInterval(ratios);
+                    bool pass = median <= KernelGoal;
                     allPass &= pass;
                     verdict = pass ? "PASS" : "FAIL";
+                    ratio = median.ToString("F2", CultureInfo.InvariantCulture);
+                    interval = string.Create(CultureInfo.InvariantCulture, $"[{low:F2}, {high:F2}]");
                 }
-                Console.WriteLine($"{name,-12} {variant,-8} {ours,10:F2} {Fmt(theirs),9} {Ratio(ours, theirs),6}  {verdict,-5} {Fmt(procOurs),11} {Fmt(procTheirs),9} {Ratio(procOurs, procTheirs),6}");
+                Console.WriteLine($"{name,-12} {variant,-8} {BenchCommand.Median(ours),10:F2} {(theirs.Count == 0 ? "-" : Fmt(BenchCommand.Median(theirs))),9} {ratio,6} {interval,14}  {verdict,-5} {Fmt(procOurs),11} {Fmt(procTheirs),9} {Ratio(procOurs, procTheirs),6}");
+
+                double Check((uint Result, double Ms) call) =>
+                    call.Result == expected ? call.Ms : throw new InvalidOperationException($"{name} ({variant}): Pliant returned {expected}, V8 {call.Result}");
             }
         }
 
@@ -150,6 +181,41 @@ internal static class WasmBench
         return null;
     }
 
+    /// <summary>Linux thread affinity (sched_setaffinity) for the paired calls; a no-op elsewhere or for CPUs past 63.</summary>
+    internal static class Affinity
+    {
+        [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "sched_setaffinity", SetLastError = true)]
+        private static extern int SetAffinity(int pid, nint size, ref ulong mask);
+
+        [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "sched_getaffinity", SetLastError = true)]
+        private static extern int GetAffinity(int pid, nint size, ref ulong mask);
+
+        /// <summary>The CPUs this process may run on (empty if that cannot be read).</summary>
+        public static int[] Allowed()
+        {
+            if (!OperatingSystem.IsLinux()) return [];
+            ulong mask = 0;
+            try
+            {
+                if (GetAffinity(0, sizeof(ulong), ref mask) != 0) return [];
+            }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+            {
+                return [];
+            }
+            return Enumerable.Range(0, 64).Where(c => (mask >> c & 1) != 0).ToArray();
+        }
+
+        /// <summary>Pins thread <paramref name="tid"/> (0: the calling thread) to <paramref name="cpu"/>; -1 does nothing.</summary>
+        public static void Pin(int tid, int cpu)
+        {
+            if (cpu is < 0 or > 63 || !OperatingSystem.IsLinux()) return;
+            ulong mask = 1UL << cpu;
+            if (SetAffinity(tid, sizeof(ulong), ref mask) != 0)
+                throw new InvalidOperationException($"sched_setaffinity({tid}, CPU {cpu}) failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+        }
+    }
+
     /// <summary>
     /// CPU time of this process (CLOCK_PROCESS_CPUTIME_ID: exact, not tick-sampled), the measure of both
     /// engines: on a shared machine wall time mostly measures the other processes.
@@ -179,36 +245,83 @@ internal static class WasmBench
         }
     }
 
-    /// <summary>The kernels of one module in this process: compiled once, a fresh instance per timing, timed after warm-up calls.</summary>
-    private sealed class PliantKernels
+    /// <summary>The kernels of one module in this process: compiled once (and all functions JIT-compiled), one instance.</summary>
+    private sealed class PliantKernels(byte[] bytes, WasmLimits limits)
     {
-        private readonly CompiledModule _module;
+        private readonly Instance _instance = Prepared(bytes, limits).Instantiate(new Imports().Function("env", "host_empty", () => { }));
 
-        public PliantKernels(byte[] bytes, WasmLimits limits)
+        private static CompiledModule Prepared(byte[] bytes, WasmLimits limits)
         {
-            _module = CompiledModule.Compile(bytes, limits);
-            _module.PrepareAll();
+            var m = CompiledModule.Compile(bytes, limits);
+            m.PrepareAll();
+            return m;
         }
 
-        public (uint Result, double Ms) Time(string kernel, int n, int runs, int warmup)
+        public Func<int, int> Function(string kernel) => _instance.GetFunction<Func<int, int>>(kernel);
+
+        /// <summary>One call, timed in process CPU time (as run.mjs times V8), on a thread with a 16 MiB stack as `wasm run` uses.</summary>
+        public static (uint Result, double Ms) Call(Func<int, int> f, int n, int cpu = -1)
         {
-            var f = _module.Instantiate(new Imports().Function("env", "host_empty", () => { })).GetFunction<Func<int, int>>(kernel);
             uint result = 0;
-            double best = double.MaxValue;
-            // The kernels recurse only a few levels; a large stack is not needed, but run like `wasm run` does.
+            double ms = 0;
             var t = new Thread(() =>
             {
-                for (int i = 0; i < warmup; i++) result = (uint)f(n);
-                for (int i = 0; i < runs; i++)
-                {
-                    double start = CpuClock.NowMs();
-                    result = (uint)f(n);
-                    best = Math.Min(best, CpuClock.NowMs() - start);
-                }
+                Affinity.Pin(0, cpu);
+                double start = CpuClock.NowMs();
+                result = (uint)f(n);
+                ms = CpuClock.NowMs() - start;
             }, 16 << 20);
             t.Start();
             t.Join();
-            return (result, best);
+            return (result, ms);
+        }
+    }
+
+    /// <summary>One Node process holding one module (run.mjs --serve), timing single calls on request.</summary>
+    private sealed class NodeKernels : IDisposable
+    {
+        private readonly Process _process;
+
+        public NodeKernels(string node, string runner, string path)
+        {
+            var psi = new ProcessStartInfo(node) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+            foreach (var a in new[] { runner, "--serve", path }) psi.ArgumentList.Add(a);
+            _process = Process.Start(psi) ?? throw new InvalidOperationException("could not start " + node);
+        }
+
+        public (uint Result, double Ms) Call(string kernel, int n)
+        {
+            using var doc = Ask(string.Create(CultureInfo.InvariantCulture, $"call {kernel} {n}"));
+            return (doc.RootElement.GetProperty("result").GetUInt32(), doc.RootElement.GetProperty("cpu_us").GetDouble() / 1e3);
+        }
+
+        /// <summary>Moves the Node process's main thread (the one running the kernels) to <paramref name="cpu"/> (-1: leave it).</summary>
+        public void PinTo(int cpu) => Affinity.Pin(_process.Id, cpu);
+
+        /// <summary>Lets V8's background compilation finish (100 ms).</summary>
+        public void Settle() => Ask("settle").Dispose();
+
+        private JsonDocument Ask(string command)
+        {
+            _process.StandardInput.WriteLine(command);
+            _process.StandardInput.Flush();
+            string line = _process.StandardOutput.ReadLine() ?? throw new InvalidOperationException($"node exited (code {(_process.WaitForExit(1000) ? _process.ExitCode : -1)}) on '{command}'");
+            var doc = JsonDocument.Parse(line);
+            if (doc.RootElement.TryGetProperty("error", out var e)) throw new InvalidOperationException($"node: {e.GetString()}");
+            return doc;
+        }
+
+        public void Dispose()
+        {
+            try
+            {
+                _process.StandardInput.Close();
+                if (!_process.WaitForExit(5000)) _process.Kill(true);
+            }
+            finally
+            {
+                _process.Dispose();
+            }
         }
     }
 
@@ -223,15 +336,6 @@ internal static class WasmBench
         {
             return null;
         }
-    }
-
-    private static (uint Result, double Ms) NodeTime(string node, string runner, string path, string kernel, int n, int runs, int warmup)
-    {
-        var (code, output) = Exec(node, [runner, path, kernel, n.ToString(CultureInfo.InvariantCulture), runs.ToString(CultureInfo.InvariantCulture), warmup.ToString(CultureInfo.InvariantCulture)]);
-        if (code != 0) throw new InvalidOperationException($"node failed on {kernel}: {output}");
-        using var doc = JsonDocument.Parse(output.Trim().Split('\n')[^1]);
-        double best = doc.RootElement.GetProperty("cpu_us").EnumerateArray().Min(e => e.GetDouble()) / 1e3;
-        return (doc.RootElement.GetProperty("result").GetUInt32(), best);
     }
 
     private static string SelfExe() => Environment.ProcessPath ?? "dotnet";
