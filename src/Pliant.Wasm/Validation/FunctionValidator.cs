@@ -61,6 +61,26 @@ internal sealed class FunctionValidator
         for (int i = ts.Length - 1; i >= 0; i--) Pop(ts[i]);
     }
 
+    /// <summary>
+    /// Checks the top values against <paramref name="ts"/> without popping them: what <c>push(pop_vals(ts))</c>
+    /// of the spec's br_table algorithm checks, without an array per target (values below the frame's height
+    /// in unreachable code are unknown, as pop would return them).
+    /// </summary>
+    private void PeekAll(ValType[] ts)
+    {
+        ref var f = ref _ctrls[_ctrlCount - 1];
+        for (int i = ts.Length - 1, at = _valCount - 1; i >= 0; i--, at--)
+        {
+            if (at < f.Height)
+            {
+                if (f.Unreachable) continue;
+                throw Err("type mismatch");
+            }
+            var actual = _vals[at];
+            if (actual != ts[i] && actual != ValType.Unknown && ts[i] != ValType.Unknown) throw Err("type mismatch");
+        }
+    }
+
     private void PushCtrl(ushort op, ValType[] start, ValType[] end)
     {
         if (_ctrlCount == _ctrls.Length) Array.Resize(ref _ctrls, _ctrls.Length * 2);
@@ -192,9 +212,7 @@ internal sealed class FunctionValidator
                 {
                     var lt = LabelTypes(Label(t[k]));
                     if (lt.Length != m) throw Err("type mismatch");
-                    var popped = new ValType[lt.Length];
-                    for (int j = lt.Length - 1; j >= 0; j--) popped[j] = Pop(lt[j]);
-                    PushAll(popped);
+                    PeekAll(lt);
                 }
                 PopAll(LabelTypes(Label(t[^1])));
                 Unreachable();
