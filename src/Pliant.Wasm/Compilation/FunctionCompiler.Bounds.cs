@@ -7,10 +7,11 @@ namespace Pliant.Wasm.Compilation;
 /// Static bounds of i32 operand-stack values, to drop memory bounds checks that cannot fail. Each wasm
 /// stack value gets an unsigned upper bound when it is pushed — only by instructions whose result is
 /// bounded by their immediate or operands (<c>i32.const</c>, <c>i32.and</c>, <c>i32.add</c> without wrap,
-/// <c>rem_u</c>, <c>shr_u</c>, <c>div_u</c>, 8/16-bit unsigned loads, comparisons, <c>select</c>), plus a
-/// signed range through <c>i32.add</c>; a local keeps the facts of the value last stored until the next
-/// control instruction, and the counter of a recognised counting loop has its exact range inside the loop
-/// (<see cref="AnalyzeLoop"/>). Every other value, and every value arriving through a label or a call, is
+/// <c>rem_u</c>, <c>shr_u</c>, <c>div_u</c>, <c>shl</c> by a constant without lost bits, 8/16-bit unsigned
+/// loads, comparisons, <c>select</c>), plus a signed range through <c>i32.add</c> and <c>shl</c>; a local keeps
+/// the facts of the value last stored until paths merge (else, the end of a block or if, a loop header unless
+/// the loop never writes the local), and the counter of a recognised counting loop has its exact range inside
+/// the loop (<see cref="AnalyzeLoop"/>). Every other value, and every value arriving through a label or a call, is
 /// unbounded. A scalar access
 /// whose address bound + offset + size fits in the memory's declared minimum is emitted without a check:
 /// linear memory never shrinks, and linking refuses an imported memory below the declared minimum
@@ -80,7 +81,11 @@ internal sealed partial class FunctionCompiler
         int n = _stack.Count, top = n - 1;
         long lo = 1, hi = 0;
         ushort op = ins.Op;
-        if (op is <= 0x11 && op != 0x01) _gen++; // control: labels merge paths, so local facts end here
+        // Local facts end where paths merge: a loop header (but see KeepLoopInvariantFacts), else, and the end
+        // of a block or if. A loop's end is no label (branches to a loop go to its header), and the other
+        // control instructions only leave: the facts stay true on the path that continues.
+        if (op == 0x03) KeepLoopInvariantFacts(pc);
+        if (op is 0x03 or 0x05 || op == 0x0B && _frames[^1].Op != 0x03) _gen++;
         (ulong bound, int at) = op switch
         {
             0x41 => ((ulong)(uint)(int)ins.Imm, n),                                // i32.const
@@ -91,6 +96,7 @@ internal sealed partial class FunctionCompiler
             0x71 => (Math.Min(BoundAt(top), BoundAt(top - 1)), n - 2),              // i32.and
             0x6A => (Sum(BoundAt(top - 1), BoundAt(top)), n - 2),                   // i32.add
             0x6E or 0x76 => (BoundAt(top - 1), n - 2),                              // i32.div_u, i32.shr_u
+            0x74 when RangeAt(top, out long c, out long c2) && c == c2 && c is >= 0 and < 32 => (Shl(BoundAt(top - 1), (int)c), n - 2), // i32.shl by a constant
             0x70 => (Math.Min(BoundAt(top - 1), BoundAt(top) is var d && d is > 0 and not NoBound ? d - 1 : NoBound), n - 2), // i32.rem_u
             0x1B when n >= 3 && _stack[top - 1] == ValType.I32 => (Math.Max(BoundAt(top - 2), BoundAt(top - 1)), n - 3), // select
             0x20 => LocalFact((int)ins.Imm, pc, n, out lo, out hi),                // local.get
@@ -103,6 +109,11 @@ internal sealed partial class FunctionCompiler
             // No signed wrap: the i32 sum is the exact sum; non-negative, it also bounds the unsigned value.
             (lo, hi) = (lo1 + lo2, hi1 + hi2);
             if (lo >= 0) bound = Math.Min(bound, (ulong)hi);
+        }
+        else if (op == 0x74 && RangeAt(top, out long sa, out long sb) && sa == sb && sa is >= 0 and < 32
+            && RangeAt(top - 1, out long vlo, out long vhi) && vlo >= 0 && vhi << (int)sa <= int.MaxValue)
+        {
+            (lo, hi) = (vlo << (int)sa, vhi << (int)sa); // non-negative and no bit shifted out: the exact product
         }
         if (op is 0x21 or 0x22 && n > 0 && _localGen != null) RecordLocal((int)ins.Imm, top);
         _nextBound = bound;
@@ -235,6 +246,65 @@ internal sealed partial class FunctionCompiler
 
     private void EndBound() => _nextBoundAt = -1;
 
+    /// <summary>
+    /// At the <c>loop</c> at <paramref name="pc"/>: a local with facts that the loop never writes keeps them
+    /// through the header (the back edge brings the value it had on entry). Marks them for the next
+    /// generation, which the caller then starts.
+    /// </summary>
+    private void KeepLoopInvariantFacts(int pc)
+    {
+        if (_localGen == null) return;
+        int end = -1;
+        for (int l = 0; l < _localGen.Length; l++)
+        {
+            if (_localGen[l] != _gen) continue;
+            if (end < 0) end = LoopWrites(pc);
+            if (!WrittenIn(l, pc, end)) _localGen[l] = _gen + 1;
+        }
+    }
+
+    // Where each loop ends and where each local is written, computed once per body on first need (one pass).
+    private Dictionary<int, int>? _loopEnd;
+    private Dictionary<int, List<int>>? _localWrites;
+
+    /// <summary>The end of the loop at <paramref name="pc"/>, indexing the body's loops and local writes on first use.</summary>
+    private int LoopWrites(int pc)
+    {
+        if (_loopEnd == null)
+        {
+            _loopEnd = [];
+            _localWrites = [];
+            var open = new Stack<(ushort Op, int Pc)>();
+            for (int i = 0; i < _code.Length; i++)
+            {
+                ref readonly var ins = ref _code[i];
+                switch (ins.Op)
+                {
+                    case 0x02 or 0x03 or 0x04: open.Push((ins.Op, i)); break;
+                    case 0x0B when open.Count > 0:
+                        var (o, at) = open.Pop();
+                        if (o == 0x03) _loopEnd[at] = i;
+                        break;
+                    case 0x21 or 0x22:
+                        if (!_localWrites.TryGetValue((int)ins.Imm, out var list)) _localWrites[(int)ins.Imm] = list = [];
+                        list.Add(i);
+                        break;
+                }
+            }
+        }
+        return _loopEnd.TryGetValue(pc, out int end) ? end : _code.Length;
+    }
+
+    private bool WrittenIn(int local, int from, int to)
+    {
+        if (!_localWrites!.TryGetValue(local, out var at)) return false;
+        int i = at.BinarySearch(from);
+        if (i < 0) i = ~i;
+        return i < at.Count && at[i] < to;
+    }
+
+    private static ulong Shl(ulong b, int c) => b == NoBound || b << c > uint.MaxValue ? NoBound : b << c;
+
     private static ulong Sum(ulong a, ulong b) => a == NoBound || b == NoBound || a + b > uint.MaxValue ? NoBound : a + b;
 
     /// <summary>
@@ -278,10 +348,10 @@ internal sealed partial class FunctionCompiler
                 0x36 or 0x3E => OpCodes.Stind_I4, 0x37 => OpCodes.Stind_I8, 0x38 => OpCodes.Stind_R4, 0x39 => OpCodes.Stind_R8,
                 0x3A or 0x3C => OpCodes.Stind_I1, _ => OpCodes.Stind_I2,
             });
-            _stack.RemoveRange(addrPos, 2);
+            Drop(addrPos, 2);
             return true;
         }
-        _stack.RemoveAt(addrPos);
+        Drop(addrPos, 1);
         if (size > 1) _il.Emit(OpCodes.Unaligned, (byte)1);
         switch (op)
         {
@@ -323,7 +393,7 @@ internal sealed partial class FunctionCompiler
         _il.Emit(OpCodes.Ldc_I4_0);
         _il.Emit(OpCodes.Conv_I8);
         if (op.Kind is SimdKind.LoadLane or SimdKind.StoreLane) _il.Emit(OpCodes.Ldc_I4, lane);
-        _stack.RemoveRange(addrPos, operands);
+        Drop(addrPos, operands);
         CallSimd(op.Helper, op.Kind is SimdKind.Load or SimdKind.LoadLane ? ValType.V128 : null);
         return true;
     }

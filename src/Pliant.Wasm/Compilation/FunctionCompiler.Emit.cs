@@ -60,7 +60,7 @@ internal sealed partial class FunctionCompiler
                 _dead = false;
                 f.ElseSeen = true;
                 il.MarkLabel(f.Else);
-                _stack.RemoveRange(f.Height, _stack.Count - f.Height);
+                Drop(f.Height, _stack.Count - f.Height);
                 for (int i = 0; i < f.Params.Length; i++)
                 {
                     il.Emit(OpCodes.Ldloc, f.SavedParams![i]);
@@ -85,7 +85,7 @@ internal sealed partial class FunctionCompiler
                 }
                 if (f.Op != 0x03) il.MarkLabel(f.Label);
                 _dead = false;
-                _stack.RemoveRange(f.Height, _stack.Count - f.Height);
+                Drop(f.Height, _stack.Count - f.Height);
                 _stack.AddRange(f.Results);
                 ClearBounds(f.Height);
                 if (f.Op == 0) EmitReturnSequence();
@@ -127,7 +127,7 @@ internal sealed partial class FunctionCompiler
                 EmitCallIndirect((uint)ins.Imm, ins.Imm2);
                 return;
             case 0x1A:
-                _stack.RemoveAt(_stack.Count - 1);
+                Drop(_stack.Count - 1, 1);
                 return;
             case 0x1B or 0x1C:
             {
@@ -139,20 +139,19 @@ internal sealed partial class FunctionCompiler
                 il.Emit(OpCodes.Ldloc, Slot(c - 1, t));
                 il.Emit(OpCodes.Stloc, Slot(c - 2, t));
                 il.MarkLabel(keep);
-                _stack.RemoveAt(c - 1);
+                Drop(c - 1, 1);
                 return;
             }
             case 0x20:
-                LdLocal((int)ins.Imm);
-                Push(_localTypes[ins.Imm]);
+                PushDeferred(_localTypes[ins.Imm], OfLocal, ins.Imm);
                 return;
             case 0x21:
+                MaterializeLocal((int)ins.Imm, _stack.Count - 1);
                 Operands(1);
                 StLocal((int)ins.Imm);
                 return;
             case 0x22:
-                LdSlot(_stack.Count - 1);
-                StLocal((int)ins.Imm);
+                TeeLocal((int)ins.Imm);
                 return;
             case 0x23:
             {
@@ -213,8 +212,8 @@ internal sealed partial class FunctionCompiler
                 }, 10));
                 return;
             }
-            case 0x41: il.Emit(OpCodes.Ldc_I4, (int)ins.Imm); Push(I); return;
-            case 0x42: il.Emit(OpCodes.Ldc_I8, ins.Imm); Push(L); return;
+            case 0x41: PushDeferred(I, OfI32, (int)ins.Imm); return;
+            case 0x42: PushDeferred(L, OfI64, ins.Imm); return;
             case 0x43: EmitF32Const((uint)ins.Imm); Push(F); return;
             case 0x44: EmitF64Const((ulong)ins.Imm); Push(D); return;
             case 0xD0: il.Emit(OpCodes.Ldnull); Push((ValType)ins.Imm); return;

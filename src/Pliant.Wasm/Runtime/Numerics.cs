@@ -12,10 +12,11 @@ public static class Numerics
     private const MethodImplOptions Inl = MethodImplOptions.AggressiveInlining;
 
     [MethodImpl(Inl)] public static int Clz32(int x) => BitOperations.LeadingZeroCount((uint)x);
-    [MethodImpl(Inl)] public static int Ctz32(int x) => x == 0 ? 32 : BitOperations.TrailingZeroCount(x);
+    // BitOperations.TrailingZeroCount is 32 (64) for zero, as wasm's ctz (spec §4.3.2 ictz): one tzcnt, no zero test.
+    [MethodImpl(Inl)] public static int Ctz32(int x) => BitOperations.TrailingZeroCount(x);
     [MethodImpl(Inl)] public static int Popcnt32(int x) => BitOperations.PopCount((uint)x);
     [MethodImpl(Inl)] public static long Clz64(long x) => BitOperations.LeadingZeroCount((ulong)x);
-    [MethodImpl(Inl)] public static long Ctz64(long x) => x == 0 ? 64 : BitOperations.TrailingZeroCount(x);
+    [MethodImpl(Inl)] public static long Ctz64(long x) => BitOperations.TrailingZeroCount(x);
     [MethodImpl(Inl)] public static long Popcnt64(long x) => BitOperations.PopCount((ulong)x);
     // Rotations are written so the JIT does not turn them into rol/ror: .NET 10's JIT was observed
     // to branch on stale flags when an inlined rol result is tested for zero (wrong br_if result).
