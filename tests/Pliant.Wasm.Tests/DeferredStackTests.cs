@@ -62,4 +62,28 @@ public class DeferredStackTests
             0x20, 0, 0x6A,
         ])(12));
     }
+
+    [Fact]
+    public void ALocalHoldingASumForgetsItWhenEitherLocalIsWritten()
+    {
+        // local 1 = p & 0xFF; local 2 = local 1 + 100 (kept as "local 1 + 100" for later gets); then a write to
+        // local 1 (or to local 2) must end that: the result is the stored sum (or the new value), plus a load.
+        static Func<int, int> Build(byte[] write)
+        {
+            var b = new ModuleBuilder();
+            b.Memory(1);
+            b.FuncWithLocals(b.Type([I32], [I32]), [
+                0x20, 0, .. I32Const(0xFF), 0x71, 0x21, 1,
+                0x20, 1, .. I32Const(100), 0x6A, 0x21, 2,
+                .. write,
+                0x20, 2, 0x20, 2, 0x2D, 0, 0, 0x6A,           // local 2 + memory[local 2] (zero)
+            ], [(2u, I32)], export: "f");
+            return CompiledModule.Compile(b.Build()).Instantiate().GetFunction<Func<int, int>>("f");
+        }
+        Assert.Equal(105, Build([])(5));
+        Assert.Equal(105, Build([.. I32Const(7), 0x21, 1])(5));
+        Assert.Equal(105, Build([.. I32Const(7), 0x22, 1, 0x1A])(5));
+        Assert.Equal(3, Build([.. I32Const(3), 0x21, 2])(5));
+        Assert.Equal(3 + 0xFF + 100, Build([0x20, 2, .. I32Const(3), 0x21, 2, 0x20, 2, 0x6A, 0x21, 2])(-1));
+    }
 }

@@ -368,4 +368,25 @@ public class StaticBoundsTests
         Assert.Equal(0, f(100));
         Assert.Equal("out of bounds memory access", Assert.Throws<WasmTrapException>(() => f(0x10000)).Message);
     }
+
+    [Fact]
+    public void AConstantAddedToABoundedAddressIsFoldedOnlyWithoutWrap()
+    {
+        // store32 then load32 at (p & 0xFFF) + 0xE000: exact sum at most 0xEFFF (+ 4 bytes inside the page), folded into the address.
+        // load8 at (p & 0xFF) + -1: the sum wraps to 2^32 - 1 for p & 0xFF == 0, so it is not folded and traps.
+        var b = new ModuleBuilder();
+        b.Memory(1);
+        b.Func(b.Type([I32], [I32]), [
+            .. And(0xFFF), .. I32Const(0xE000), 0x6A, 0x20, 0, 0x36, 2, 0,
+            .. And(0xFFF), .. I32Const(0xE000), 0x6A, 0x28, 2, 0,
+        ], export: "word");
+        b.Func(b.Type([I32], [I32]), [.. And(0xFF), .. I32Const(-1), 0x6A, 0x2D, 0, 0], export: "byte");
+        var inst = CompiledModule.Compile(b.Build()).Instantiate();
+        var mem = inst.GetMemory()!;
+        Assert.Equal(0x7654_3FFF, inst.GetFunction<Func<int, int>>("word")(0x7654_3FFF));
+        Assert.Equal(0x7654_3FFF, BitConverter.ToInt32(mem.Span[(0xE000 + 0xFFF)..]));
+        mem.Span[0x41] = 99;
+        Assert.Equal(99, inst.GetFunction<Func<int, int>>("byte")(0x42));
+        Assert.Equal("out of bounds memory access", Assert.Throws<WasmTrapException>(() => inst.GetFunction<Func<int, int>>("byte")(0x100)).Message);
+    }
 }

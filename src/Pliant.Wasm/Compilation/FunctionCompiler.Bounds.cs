@@ -85,7 +85,11 @@ internal sealed partial class FunctionCompiler
         // of a block or if. A loop's end is no label (branches to a loop go to its header), and the other
         // control instructions only leave: the facts stay true on the path that continues.
         if (op == 0x03) KeepLoopInvariantFacts(pc);
-        if (op is 0x03 or 0x05 || op == 0x0B && _frames[^1].Op != 0x03) _gen++;
+        if (op is 0x03 or 0x05 || op == 0x0B && _frames[^1].Op != 0x03)
+        {
+            _gen++;
+            _sums.Clear();
+        }
         (ulong bound, int at) = op switch
         {
             0x41 => ((ulong)(uint)(int)ins.Imm, n),                                // i32.const
@@ -317,6 +321,7 @@ internal sealed partial class FunctionCompiler
     {
         ulong bound = BoundAt(addrPos);
         if (bound == NoBound || offset < 0 || bound + (ulong)offset + (ulong)size > _minMemoryBytes) return false;
+        if (TryEmitFoldedAddress(addrPos, offset)) return true;
         _il.Emit(OpCodes.Ldloc, _memData!);
         LdSlot(addrPos);
         _il.Emit(OpCodes.Conv_U); // zero-extends the i32 address

@@ -143,13 +143,18 @@ internal sealed partial class FunctionCompiler
                 return;
             }
             case 0x20:
-                PushDeferred(_localTypes[ins.Imm], OfLocal, ins.Imm);
+                GetLocal((int)ins.Imm);
                 return;
             case 0x21:
-                MaterializeLocal((int)ins.Imm, _stack.Count - 1);
-                Operands(1);
+            {
+                int top = _stack.Count - 1;
+                MaterializeLocal((int)ins.Imm, top);
+                LdSlot(top);
                 StLocal((int)ins.Imm);
+                RecordSum((int)ins.Imm, top);
+                Drop(top, 1);
                 return;
+            }
             case 0x22:
                 TeeLocal((int)ins.Imm);
                 return;
@@ -184,6 +189,8 @@ internal sealed partial class FunctionCompiler
                 il.Emit(OpCodes.Ldc_I4, (int)ins.Imm);
                 Operands(2);
                 _tokens.Emit(_il, OpCodes.Call, ClrTypes.Op(nameof(Ops.TableSet)));
+                return;
+            case 0x6A when TryDeferAdd():
                 return;
             case >= 0x28 and <= 0x3E:
                 EmitMemory(op, ins.Imm);

@@ -20,11 +20,16 @@ namespace Pliant.Wasm.Compilation;
 /// </summary>
 internal sealed partial class FunctionCompiler
 {
-    private const byte Eager = 0, OfLocal = 1, OfI32 = 2, OfI64 = 3;
+    private const byte Eager = 0, OfLocal = 1, OfI32 = 2, OfI64 = 3, OfSlotPlus = 4, OfLocalPlus = 5;
+    // How a deferred i32 sum base + c may be computed as a native address: 0 not exactly, else by sign- or
+    // zero-extending base and adding c (no 32-bit wrap possible, FoldOf).
+    private const byte NoFold = 0, FoldSigned = 1, FoldUnsigned = 2;
     // Per stack position (this compiler's own, not counting _slotBase): where a deferred value is. Positions
     // at or above _stack.Count are always Eager (Drop clears them).
     private byte[] _lazyKind = new byte[16];
     private long[] _lazyValue = new long[16];
+    private int[] _lazyAdd = new int[16];
+    private byte[] _lazyFold = new byte[16];
     // Compile time stays linear in the body whatever the module: MaterializeAll scans only from the lowest
     // position deferred since it last ran, and a local write scans only the positions once pushed as that
     // local's alias (entries may be stale: each is checked, and the list is emptied by the scan).
@@ -44,13 +49,15 @@ internal sealed partial class FunctionCompiler
         Defer(pos, kind, value);
     }
 
-    private void Defer(int pos, byte kind, long value)
+    private void Defer(int pos, byte kind, long value, int add = 0, byte fold = NoFold)
     {
         EnsureLazy(pos);
         _lazyKind[pos] = kind;
         _lazyValue[pos] = value;
+        _lazyAdd[pos] = add;
+        _lazyFold[pos] = fold;
         _deferredFloor = Math.Min(_deferredFloor, pos);
-        if (kind != OfLocal) return;
+        if (kind is not (OfLocal or OfLocalPlus)) return;
         _aliasesOf ??= new List<int>?[_localTypes.Length];
         (_aliasesOf[value] ??= []).Add(pos);
     }
@@ -61,6 +68,8 @@ internal sealed partial class FunctionCompiler
         int n = Math.Max(_lazyKind.Length * 2, pos + 1);
         Array.Resize(ref _lazyKind, n);
         Array.Resize(ref _lazyValue, n);
+        Array.Resize(ref _lazyAdd, n);
+        Array.Resize(ref _lazyFold, n);
     }
 
     private bool IsDeferred(int pos) => pos < _lazyKind.Length && _lazyKind[pos] != Eager;
@@ -84,8 +93,64 @@ internal sealed partial class FunctionCompiler
         {
             case OfLocal: LdLocal((int)_lazyValue[pos]); break;
             case OfI32: _il.Emit(OpCodes.Ldc_I4, (int)_lazyValue[pos]); break;
-            default: _il.Emit(OpCodes.Ldc_I8, _lazyValue[pos]); break;
+            case OfI64: _il.Emit(OpCodes.Ldc_I8, _lazyValue[pos]); break;
+            default:
+                LdBase(pos);
+                _il.Emit(OpCodes.Ldc_I4, _lazyAdd[pos]);
+                _il.Emit(OpCodes.Add);
+                break;
         }
+    }
+
+    /// <summary>The base of a deferred sum at <paramref name="pos"/>: its slot (which still holds the base) or its local.</summary>
+    private void LdBase(int pos)
+    {
+        if (_lazyKind[pos] == OfSlotPlus) _il.Emit(OpCodes.Ldloc, Slot(pos, _stack[pos]));
+        else LdLocal((int)_lazyValue[pos]);
+    }
+
+    /// <summary>
+    /// <c>i32.add</c> of a value with known facts and a constant c on top, whose exact sum is always in
+    /// [0, 2^32) so the 32-bit wrap never happens: deferred as base + c, which an access then adds to the
+    /// memory's first byte as a native offset (<see cref="TryEmitFoldedAddress"/>), so the JIT folds c into
+    /// the addressing mode. Returns false (nothing done) otherwise.
+    /// </summary>
+    private bool TryDeferAdd()
+    {
+        int top = _stack.Count - 1, b = top - 1;
+        if (b < 0 || !IsDeferred(top) || _lazyKind[top] != OfI32 || _stack[b] != ValType.I32) return false;
+        byte baseKind = IsDeferred(b) ? _lazyKind[b] : Eager;
+        if (baseKind is not (Eager or OfLocal)) return false;
+        long c = (int)_lazyValue[top];
+        byte fold = NoFold;
+        // Signed range [lo, hi] of the base: the exact sum is in [lo + c, hi + c].
+        if (RangeAt(b, out long lo, out long hi) && lo + c >= 0 && hi + c <= uint.MaxValue) fold = FoldSigned;
+        // Unsigned bound of the base and c >= 0: the exact sum is in [0, bound + c].
+        else if (BoundAt(b) is var bound && bound != NoBound && c >= 0 && bound + (ulong)c <= uint.MaxValue) fold = FoldUnsigned;
+        if (fold == NoFold) return false;
+        long local = baseKind == OfLocal ? _lazyValue[b] : 0;
+        Drop(b, 2);
+        _stack.Add(ValType.I32);
+        SetBound(b);
+        Defer(b, baseKind == OfLocal ? OfLocalPlus : OfSlotPlus, local, (int)c, fold);
+        return true;
+    }
+
+    /// <summary>
+    /// Pushes memory's first byte + the address at <paramref name="pos"/> + <paramref name="offset"/> as a native
+    /// sum when that address is a deferred foldable sum; returns false (nothing emitted) otherwise.
+    /// </summary>
+    private bool TryEmitFoldedAddress(int pos, long offset)
+    {
+        if (!IsDeferred(pos) || _lazyFold[pos] == NoFold || _lazyKind[pos] is not (OfSlotPlus or OfLocalPlus)) return false;
+        _il.Emit(OpCodes.Ldloc, _memData!);
+        LdBase(pos);
+        _il.Emit(_lazyFold[pos] == FoldSigned ? OpCodes.Conv_I : OpCodes.Conv_U);
+        _il.Emit(OpCodes.Ldc_I8, _lazyAdd[pos] + offset);
+        _il.Emit(OpCodes.Conv_I);
+        _il.Emit(OpCodes.Add);
+        _il.Emit(OpCodes.Add);
+        return true;
     }
 
     /// <summary>Stores deferred entry <paramref name="pos"/> into its slot.</summary>
@@ -110,7 +175,7 @@ internal sealed partial class FunctionCompiler
         bool keepTop = false;
         foreach (int i in at)
         {
-            if (i >= _stack.Count || !IsDeferred(i) || _lazyKind[i] != OfLocal || _lazyValue[i] != local) continue;
+            if (i >= _stack.Count || !IsDeferred(i) || _lazyKind[i] is not (OfLocal or OfLocalPlus) || _lazyValue[i] != local) continue;
             if (i < below) Materialize(i);
             else keepTop = true;
         }
@@ -126,7 +191,43 @@ internal sealed partial class FunctionCompiler
         if (IsDeferred(top) && _lazyKind[top] == OfLocal && _lazyValue[top] == local) return; // local.get x; local.tee x
         LdSlot(top);
         StLocal(local);
-        if (IsDeferred(top) && _lazyKind[top] != OfLocal) return; // a constant stays a constant
+        if (RecordSum(local, top)) return; // a foldable sum stays one
+        if (IsDeferred(top) && _lazyKind[top] is OfI32 or OfI64) return; // a constant stays a constant
         Defer(top, OfLocal, local);
+    }
+
+    // Locals known to hold another local plus a constant, as a foldable sum (TryDeferAdd): clang computes an
+    // address once into a local and uses it for a load and a store. A local.get of such a local pushes the sum
+    // again, so both accesses fold it. Valid until either local is written or paths merge; at most 8 kept.
+    private readonly List<(int Target, int Base, int Add, byte Fold)> _sums = [];
+
+    /// <summary>Before local <paramref name="local"/> is written: relations that read or define it end.</summary>
+    private void ForgetSums(int local)
+    {
+        if (_sums.Count > 0) _sums.RemoveAll(r => r.Target == local || r.Base == local);
+    }
+
+    /// <summary>After the value at <paramref name="pos"/> was stored into <paramref name="local"/>: records it if it is a foldable sum of another local.</summary>
+    private bool RecordSum(int local, int pos)
+    {
+        ForgetSums(local);
+        if (!IsDeferred(pos) || _lazyKind[pos] != OfLocalPlus || _lazyValue[pos] == local) return false;
+        if (_sums.Count == 8) _sums.RemoveAt(0);
+        _sums.Add((local, (int)_lazyValue[pos], _lazyAdd[pos], _lazyFold[pos]));
+        return true;
+    }
+
+    /// <summary><c>local.get</c>: the local's value, deferred, as the sum it is known to hold if any.</summary>
+    private void GetLocal(int local)
+    {
+        foreach (var r in _sums)
+        {
+            if (r.Target != local) continue;
+            _stack.Add(ValType.I32);
+            SetBound(_stack.Count - 1);
+            Defer(_stack.Count - 1, OfLocalPlus, r.Base, r.Add, r.Fold);
+            return;
+        }
+        PushDeferred(_localTypes[local], OfLocal, local);
     }
 }
