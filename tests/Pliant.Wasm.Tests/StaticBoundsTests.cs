@@ -389,4 +389,30 @@ public class StaticBoundsTests
         Assert.Equal(99, inst.GetFunction<Func<int, int>>("byte")(0x42));
         Assert.Equal("out of bounds memory access", Assert.Throws<WasmTrapException>(() => inst.GetFunction<Func<int, int>>("byte")(0x100)).Message);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AFactSurvivesAnIfThatLeavesTheLocalAloneAndEndsAtOneThatWritesIt(bool writeInElse)
+    {
+        // local 1 = p & 0xFF; if (p < 0) [local 2 = 1 | local 1 = p] else [local 1 = p | local 2 = 1] end;
+        // i32.load at local 1. Whichever arm writes local 1, the load after the if must trap for a wild p.
+        byte[] setLocal1 = [0x20, 0, 0x21, 1], setLocal2 = [.. I32Const(1), 0x21, 2];
+        var b = new ModuleBuilder();
+        b.Memory(1);
+        b.FuncWithLocals(b.Type([I32], [I32]), [
+            .. And(0xFF), 0x21, 1,
+            0x20, 0, .. I32Const(0), 0x48, 0x04, 0x40,
+            .. (writeInElse ? setLocal2 : setLocal1),
+            0x05,
+            .. (writeInElse ? setLocal1 : setLocal2),
+            0x0B,
+            0x20, 1, 0x28, 2, 0,
+        ], [(2u, I32)], export: "f");
+        var f = CompiledModule.Compile(b.Build()).Instantiate().GetFunction<Func<int, int>>("f");
+        int wild = writeInElse ? 0x7000_0000 : -0x1000_0000; // takes the arm that writes local 1
+        int tame = writeInElse ? -0x1000_0000 : 0x7000_0000;  // takes the other arm: local 1 = p & 0xFF
+        Assert.Equal(0, f(tame));
+        Assert.Equal("out of bounds memory access", Assert.Throws<WasmTrapException>(() => f(wild)).Message);
+    }
 }

@@ -33,6 +33,8 @@ internal sealed partial class FunctionCompiler
     private long[]? _localLo, _localHi;
     private int[]? _localGen;
     private int _gen = 1;
+    private const int MaxFacts = 64;
+    private readonly List<int> _factLocals = [];
     // Induction variables of simple counting loops (AnalyzeLoop): local, range, where local.get sees that range.
     private readonly List<(int Local, long Lo, long Hi, int From, int To)> _inductions = [];
     private int _loopScanBudget = int.MinValue;
@@ -81,14 +83,15 @@ internal sealed partial class FunctionCompiler
         int n = _stack.Count, top = n - 1;
         long lo = 1, hi = 0;
         ushort op = ins.Op;
-        // Local facts end where paths merge: a loop header (but see KeepLoopInvariantFacts), else, and the end
-        // of a block or if. A loop's end is no label (branches to a loop go to its header), and the other
-        // control instructions only leave: the facts stay true on the path that continues.
-        if (op == 0x03) KeepLoopInvariantFacts(pc);
+        // Local facts end where paths merge: a loop header, else, and the end of a block or if, except for the
+        // locals the construct never writes (KeepUnwrittenFacts). A loop's end is no label (branches to a loop go
+        // to its header), and the other control instructions only leave: the facts stay true on the path that
+        // continues.
         if (op is 0x03 or 0x05 || op == 0x0B && _frames[^1].Op != 0x03)
         {
+            if (op == 0x03) KeepUnwrittenFacts(pc, LoopEnd(pc));
+            else KeepUnwrittenFacts(_frames[^1].Pc, pc);
             _gen++;
-            _sums.Clear();
         }
         (ulong bound, int at) = op switch
         {
@@ -134,6 +137,14 @@ internal sealed partial class FunctionCompiler
     /// <summary>local.set/tee of the stack value at <paramref name="pos"/>: the local has its facts until the next control instruction or write.</summary>
     private void RecordLocal(int local, int pos)
     {
+        // The locals with facts, newest last: at most MaxFacts, so a merge costs O(MaxFacts) whatever the module.
+        _factLocals.Remove(local);
+        _factLocals.Add(local);
+        if (_factLocals.Count > MaxFacts)
+        {
+            _localGen![_factLocals[0]] = 0;
+            _factLocals.RemoveAt(0);
+        }
         _localBound![local] = BoundAt(pos);
         RangeAt(pos, out _localLo![local], out _localHi![local]);
         _localGen![local] = _gen;
@@ -251,28 +262,42 @@ internal sealed partial class FunctionCompiler
     private void EndBound() => _nextBoundAt = -1;
 
     /// <summary>
-    /// At the <c>loop</c> at <paramref name="pc"/>: a local with facts that the loop never writes keeps them
-    /// through the header (the back edge brings the value it had on entry). Marks them for the next
-    /// generation, which the caller then starts.
+    /// At a merge point of the construct spanning <paramref name="from"/> to <paramref name="to"/> (a loop's
+    /// header: the whole loop; else: the then arm; end: the whole block or if): a local that the construct
+    /// never writes has on every path in the value it had on entry, so its facts (and the sums it takes part
+    /// in, <see cref="_sums"/>) stay. Marks them for the next generation, which the caller then starts.
     /// </summary>
-    private void KeepLoopInvariantFacts(int pc)
+    private void KeepUnwrittenFacts(int from, int to)
     {
-        if (_localGen == null) return;
-        int end = -1;
-        for (int l = 0; l < _localGen.Length; l++)
+        if (_sums.Count > 0)
         {
-            if (_localGen[l] != _gen) continue;
-            if (end < 0) end = LoopWrites(pc);
-            if (!WrittenIn(l, pc, end)) _localGen[l] = _gen + 1;
+            IndexWrites();
+            _sums.RemoveAll(r => WrittenIn(r.Target, from, to) || WrittenIn(r.Base, from, to));
         }
+        if (_localGen == null) return;
+        _factLocals.RemoveAll(l =>
+        {
+            if (_localGen[l] != _gen) return true;
+            IndexWrites();
+            if (WrittenIn(l, from, to)) return true;
+            _localGen[l] = _gen + 1;
+            return false;
+        });
     }
 
     // Where each loop ends and where each local is written, computed once per body on first need (one pass).
     private Dictionary<int, int>? _loopEnd;
     private Dictionary<int, List<int>>? _localWrites;
 
-    /// <summary>The end of the loop at <paramref name="pc"/>, indexing the body's loops and local writes on first use.</summary>
-    private int LoopWrites(int pc)
+    /// <summary>The end of the loop at <paramref name="pc"/>.</summary>
+    private int LoopEnd(int pc)
+    {
+        IndexWrites();
+        return _loopEnd!.TryGetValue(pc, out int end) ? end : _code.Length;
+    }
+
+    /// <summary>Indexes the body's loops and local writes on first use.</summary>
+    private void IndexWrites()
     {
         if (_loopEnd == null)
         {
@@ -296,7 +321,6 @@ internal sealed partial class FunctionCompiler
                 }
             }
         }
-        return _loopEnd.TryGetValue(pc, out int end) ? end : _code.Length;
     }
 
     private bool WrittenIn(int local, int from, int to)
@@ -403,3 +427,4 @@ internal sealed partial class FunctionCompiler
         return true;
     }
 }
+

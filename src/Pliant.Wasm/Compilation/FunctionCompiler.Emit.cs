@@ -22,13 +22,13 @@ internal sealed partial class FunctionCompiler
             case 0x02:
             {
                 var (pi, po) = BlockType(ins.Imm);
-                _frames.Add(new CFrame { Op = op, Label = il.DefineLabel(), Height = _stack.Count - pi.Length, Params = pi, Results = po });
+                _frames.Add(new CFrame { Op = op, Label = il.DefineLabel(), Height = _stack.Count - pi.Length, Params = pi, Results = po, Pc = _pc });
                 return;
             }
             case 0x03:
             {
                 var (pi, po) = BlockType(ins.Imm);
-                var f = new CFrame { Op = op, Label = il.DefineLabel(), Height = _stack.Count - pi.Length, Params = pi, Results = po };
+                var f = new CFrame { Op = op, Label = il.DefineLabel(), Height = _stack.Count - pi.Length, Params = pi, Results = po, Pc = _pc };
                 _frames.Add(f);
                 il.MarkLabel(f.Label); // the header's fuel check is planned for the next instruction
                 ClearBounds(f.Height); // its parameters also arrive by the back edge
@@ -38,7 +38,7 @@ internal sealed partial class FunctionCompiler
             {
                 var (pi, po) = BlockType(ins.Imm);
                 Operands(1);
-                var f = new CFrame { Op = op, Label = il.DefineLabel(), Else = il.DefineLabel(), Height = _stack.Count - pi.Length, Params = pi, Results = po };
+                var f = new CFrame { Op = op, Label = il.DefineLabel(), Else = il.DefineLabel(), Height = _stack.Count - pi.Length, Params = pi, Results = po, Pc = _pc };
                 if (pi.Length > 0)
                 {
                     f.SavedParams = new LocalBuilder[pi.Length];

@@ -71,6 +71,7 @@ internal sealed partial class FunctionCompiler
         return l;
     }
     private Instr[] _code = [];
+    private int _pc;
     private bool _dead;
     private int _deadDepth;
 
@@ -81,6 +82,7 @@ internal sealed partial class FunctionCompiler
         public Label Else;
         public bool ElseSeen;
         public int Height;
+        public int Pc; // of the block, loop or if instruction
         public ValType[] Params = [];
         public ValType[] Results = [];
         public LocalBuilder[]? SavedParams;
@@ -185,6 +187,7 @@ internal sealed partial class FunctionCompiler
             if (!_dead && _fuel != null && (fuel.Cost[pc] > 0 || fuel.Check[pc])) ChargeBlock(fuel.Cost[pc], fuel.Check[pc]);
             if (!_dead && Materializes(ins.Op)) MaterializeAll();
             if (ins.Op == 0x03) AnalyzeLoop(code, pc);
+            _pc = pc;
             PlanBound(in ins, pc);
             Emit(in ins);
             EndBound();
