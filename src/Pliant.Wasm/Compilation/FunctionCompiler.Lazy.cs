@@ -123,10 +123,11 @@ internal sealed partial class FunctionCompiler
         if (baseKind is not (Eager or OfLocal)) return false;
         long c = (int)_lazyValue[top];
         byte fold = NoFold;
+        // Unsigned bound of the base and c >= 0: the exact sum is in [0, bound + c]. Preferred: the JIT knows a
+        // 32-bit result is already zero-extended, so the extension costs nothing.
+        if (BoundAt(b) is var bound && bound != NoBound && c >= 0 && bound + (ulong)c <= uint.MaxValue) fold = FoldUnsigned;
         // Signed range [lo, hi] of the base: the exact sum is in [lo + c, hi + c].
-        if (RangeAt(b, out long lo, out long hi) && lo + c >= 0 && hi + c <= uint.MaxValue) fold = FoldSigned;
-        // Unsigned bound of the base and c >= 0: the exact sum is in [0, bound + c].
-        else if (BoundAt(b) is var bound && bound != NoBound && c >= 0 && bound + (ulong)c <= uint.MaxValue) fold = FoldUnsigned;
+        else if (RangeAt(b, out long lo, out long hi) && lo + c >= 0 && hi + c <= uint.MaxValue) fold = FoldSigned;
         if (fold == NoFold) return false;
         long local = baseKind == OfLocal ? _lazyValue[b] : 0;
         Drop(b, 2);
