@@ -192,6 +192,9 @@ internal sealed partial class FunctionCompiler
                 return;
             case 0x6A when TryDeferAdd():
                 return;
+            case 0x77 or 0x78 or 0x89 or 0x8A when !IsDeferred(_stack.Count - 1) || _lazyKind[_stack.Count - 1] is not (OfI32 or OfI64):
+                EmitVariableRotate(op);
+                return;
             case >= 0x28 and <= 0x3E:
                 EmitMemory(op, ins.Imm);
                 return;

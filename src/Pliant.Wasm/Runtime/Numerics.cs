@@ -44,6 +44,15 @@ public static class Numerics
         return (long)((ulong)x >> s) | (x << 1 << (63 - s));
     }
 
+    // Rotations by a count that is not a compile-time constant: one rol/ror by cl. Generated code masks the
+    // count with ExecState.RotateMask32/64 (fields), so the JIT cannot fold it into a constant: the flags bug
+    // above is with rol/ror by an immediate (seen: rol ebx, 1; sete al), while after rol/ror by cl (flags
+    // unchanged when the count is 0) the JIT emits its own test. DeferredStackTests covers both kinds.
+    [MethodImpl(Inl)] public static int RotlVar32(int x, int s) => (int)BitOperations.RotateLeft((uint)x, s);
+    [MethodImpl(Inl)] public static int RotrVar32(int x, int s) => (int)BitOperations.RotateRight((uint)x, s);
+    [MethodImpl(Inl)] public static long RotlVar64(long x, int s) => (long)BitOperations.RotateLeft((ulong)x, s);
+    [MethodImpl(Inl)] public static long RotrVar64(long x, int s) => (long)BitOperations.RotateRight((ulong)x, s);
+
     [MethodImpl(Inl)]
     public static int DivS32(int a, int b)
     {
