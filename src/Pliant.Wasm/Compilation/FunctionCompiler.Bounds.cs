@@ -269,66 +269,71 @@ internal sealed partial class FunctionCompiler
     /// </summary>
     private void KeepUnwrittenFacts(int from, int to)
     {
-        if (_sums.Count > 0)
+        int kept = 0;
+        for (int i = 0; i < _sums.Count; i++)
         {
-            IndexWrites();
-            _sums.RemoveAll(r => WrittenIn(r.Target, from, to) || WrittenIn(r.Base, from, to));
+            var r = _sums[i];
+            if (!WrittenIn(r.Target, from, to) && !WrittenIn(r.Base, from, to)) _sums[kept++] = r;
         }
+        _sums.RemoveRange(kept, _sums.Count - kept);
         if (_localGen == null) return;
-        _factLocals.RemoveAll(l =>
+        kept = 0;
+        for (int i = 0; i < _factLocals.Count; i++)
         {
-            if (_localGen[l] != _gen) return true;
-            IndexWrites();
-            if (WrittenIn(l, from, to)) return true;
+            int l = _factLocals[i];
+            if (_localGen[l] != _gen || WrittenIn(l, from, to)) continue;
             _localGen[l] = _gen + 1;
-            return false;
-        });
+            _factLocals[kept++] = l;
+        }
+        _factLocals.RemoveRange(kept, _factLocals.Count - kept);
     }
 
-    // Where each loop ends and where each local is written, computed once per body on first need (one pass).
-    private Dictionary<int, int>? _loopEnd;
-    private Dictionary<int, List<int>>? _localWrites;
+    // Where each loop ends (by the loop's pc) and where each local is written (the pcs of local l's writes are
+    // _writePcs[_writeStart[l] .. _writeStart[l + 1]), ascending), computed once per body on first need.
+    private int[]? _loopEnd;
+    private int[] _writeStart = [], _writePcs = [];
 
     /// <summary>The end of the loop at <paramref name="pc"/>.</summary>
     private int LoopEnd(int pc)
     {
         IndexWrites();
-        return _loopEnd!.TryGetValue(pc, out int end) ? end : _code.Length;
+        return _loopEnd![pc];
     }
 
-    /// <summary>Indexes the body's loops and local writes on first use.</summary>
+    /// <summary>Indexes the body's loops and local writes on first use (two passes, three arrays).</summary>
     private void IndexWrites()
     {
-        if (_loopEnd == null)
+        if (_loopEnd != null) return;
+        var code = _code;
+        _loopEnd = new int[code.Length];
+        var start = new int[_localTypes.Length + 1];
+        var open = new Stack<int>();
+        foreach (ref readonly var ins in code.AsSpan())
+            if (ins.Op is 0x21 or 0x22) start[ins.Imm + 1]++;
+        for (int l = 0; l < _localTypes.Length; l++) start[l + 1] += start[l];
+        var pcs = new int[start[^1]];
+        var fill = (int[])start.Clone();
+        for (int i = 0; i < code.Length; i++)
         {
-            _loopEnd = [];
-            _localWrites = [];
-            var open = new Stack<(ushort Op, int Pc)>();
-            for (int i = 0; i < _code.Length; i++)
+            switch (code[i].Op)
             {
-                ref readonly var ins = ref _code[i];
-                switch (ins.Op)
-                {
-                    case 0x02 or 0x03 or 0x04: open.Push((ins.Op, i)); break;
-                    case 0x0B when open.Count > 0:
-                        var (o, at) = open.Pop();
-                        if (o == 0x03) _loopEnd[at] = i;
-                        break;
-                    case 0x21 or 0x22:
-                        if (!_localWrites.TryGetValue((int)ins.Imm, out var list)) _localWrites[(int)ins.Imm] = list = [];
-                        list.Add(i);
-                        break;
-                }
+                case 0x02 or 0x03 or 0x04: open.Push(i); break;
+                case 0x0B when open.Count > 0: _loopEnd[open.Pop()] = i; break; // only loops' entries are read
+                case 0x21 or 0x22: pcs[fill[code[i].Imm]++] = i; break;
             }
         }
+        _writeStart = start;
+        _writePcs = pcs;
     }
 
     private bool WrittenIn(int local, int from, int to)
     {
-        if (!_localWrites!.TryGetValue(local, out var at)) return false;
-        int i = at.BinarySearch(from);
+        IndexWrites();
+        int lo = _writeStart[local], n = _writeStart[local + 1] - lo;
+        if (n == 0) return false;
+        int i = Array.BinarySearch(_writePcs, lo, n, from);
         if (i < 0) i = ~i;
-        return i < at.Count && at[i] < to;
+        return i < lo + n && _writePcs[i] < to;
     }
 
     private static ulong Shl(ulong b, int c) => b == NoBound || b << c > uint.MaxValue ? NoBound : b << c;

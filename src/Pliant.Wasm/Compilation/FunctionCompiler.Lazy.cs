@@ -34,7 +34,12 @@ internal sealed partial class FunctionCompiler
     // position deferred since it last ran, and a local write scans only the positions once pushed as that
     // local's alias (entries may be stale: each is checked, and the list is emptied by the scan).
     private int _deferredFloor = int.MaxValue;
-    private List<int>?[]? _aliasesOf;
+    // Per local, a chain of the positions pushed as its alias: node i is (_nodePos[i], next _nodeNext[i]);
+    // _aliasHead[local] is node + 1, 0 for none. Nodes are never reused, so a stale node (its position popped
+    // or re-pushed) is only skipped or, if the position holds the local's alias again, materialised.
+    private int[]? _aliasHead;
+    private int[] _nodePos = [], _nodeNext = [];
+    private int _nodeCount;
 
     /// <summary>Instructions that may read or write stack slots directly, or branch or merge: every deferred entry is materialised first.</summary>
     private static bool Materializes(ushort op) =>
@@ -58,8 +63,20 @@ internal sealed partial class FunctionCompiler
         _lazyFold[pos] = fold;
         _deferredFloor = Math.Min(_deferredFloor, pos);
         if (kind is not (OfLocal or OfLocalPlus)) return;
-        _aliasesOf ??= new List<int>?[_localTypes.Length];
-        (_aliasesOf[value] ??= []).Add(pos);
+        AddAlias((int)value, pos);
+    }
+
+    private void AddAlias(int local, int pos)
+    {
+        _aliasHead ??= new int[_localTypes.Length];
+        if (_nodeCount == _nodePos.Length)
+        {
+            Array.Resize(ref _nodePos, Math.Max(16, _nodeCount * 2));
+            Array.Resize(ref _nodeNext, _nodePos.Length);
+        }
+        _nodePos[_nodeCount] = pos;
+        _nodeNext[_nodeCount] = _aliasHead[local] - 1;
+        _aliasHead[local] = ++_nodeCount;
     }
 
     private void EnsureLazy(int pos)
@@ -172,16 +189,17 @@ internal sealed partial class FunctionCompiler
     /// <summary>Before local <paramref name="local"/> is written: entries below <paramref name="below"/> that still read it get its current value.</summary>
     private void MaterializeLocal(int local, int below)
     {
-        if (_aliasesOf?[local] is not { Count: > 0 } at) return;
+        if (_aliasHead == null || _aliasHead[local] == 0) return;
         bool keepTop = false;
-        foreach (int i in at)
+        for (int node = _aliasHead[local] - 1; node >= 0; node = _nodeNext[node])
         {
+            int i = _nodePos[node];
             if (i >= _stack.Count || !IsDeferred(i) || _lazyKind[i] is not (OfLocal or OfLocalPlus) || _lazyValue[i] != local) continue;
             if (i < below) Materialize(i);
             else keepTop = true;
         }
-        at.Clear();
-        if (keepTop) at.Add(below);
+        _aliasHead[local] = 0;
+        if (keepTop) AddAlias(local, below);
     }
 
     /// <summary><c>local.tee</c>: the top entry's value goes to the local, and the entry then reads that local.</summary>
@@ -205,7 +223,8 @@ internal sealed partial class FunctionCompiler
     /// <summary>Before local <paramref name="local"/> is written: relations that read or define it end.</summary>
     private void ForgetSums(int local)
     {
-        if (_sums.Count > 0) _sums.RemoveAll(r => r.Target == local || r.Base == local);
+        for (int i = _sums.Count - 1; i >= 0; i--)
+            if (_sums[i].Target == local || _sums[i].Base == local) _sums.RemoveAt(i);
     }
 
     /// <summary>After the value at <paramref name="pos"/> was stored into <paramref name="local"/>: records it if it is a foldable sum of another local.</summary>
