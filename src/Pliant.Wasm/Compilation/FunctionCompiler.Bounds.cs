@@ -57,6 +57,7 @@ internal sealed partial class FunctionCompiler
         (_lo[pos], _hi[pos]) = planned ? (_nextLo, _nextHi) : (1L, 0L);
     }
 
+    /// <summary>Grows the per-position arrays (bounds here, deferred values in FunctionCompiler.Lazy.cs) together.</summary>
     private void EnsureBounds(int pos)
     {
         if (pos < _bounds.Length) return;
@@ -64,6 +65,10 @@ internal sealed partial class FunctionCompiler
         Array.Resize(ref _bounds, n);
         Array.Resize(ref _lo, n);
         Array.Resize(ref _hi, n);
+        Array.Resize(ref _lazyKind, n);
+        Array.Resize(ref _lazyValue, n);
+        Array.Resize(ref _lazyAdd, n);
+        Array.Resize(ref _lazyFold, n);
     }
 
     /// <summary>Values put on the stack other than by <see cref="Push"/> (block results): unbounded.</summary>

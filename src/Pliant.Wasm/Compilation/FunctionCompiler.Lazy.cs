@@ -56,7 +56,7 @@ internal sealed partial class FunctionCompiler
 
     private void Defer(int pos, byte kind, long value, int add = 0, byte fold = NoFold)
     {
-        EnsureLazy(pos);
+        EnsureBounds(pos);
         _lazyKind[pos] = kind;
         _lazyValue[pos] = value;
         _lazyAdd[pos] = add;
@@ -79,15 +79,6 @@ internal sealed partial class FunctionCompiler
         _aliasHead[local] = ++_nodeCount;
     }
 
-    private void EnsureLazy(int pos)
-    {
-        if (pos < _lazyKind.Length) return;
-        int n = Math.Max(_lazyKind.Length * 2, pos + 1);
-        Array.Resize(ref _lazyKind, n);
-        Array.Resize(ref _lazyValue, n);
-        Array.Resize(ref _lazyAdd, n);
-        Array.Resize(ref _lazyFold, n);
-    }
 
     private bool IsDeferred(int pos) => pos < _lazyKind.Length && _lazyKind[pos] != Eager;
 
