@@ -275,12 +275,12 @@ internal sealed partial class FunctionCompiler
     private void KeepUnwrittenFacts(int from, int to)
     {
         int kept = 0;
-        for (int i = 0; i < _sums.Count; i++)
+        for (int i = 0; i < _sumCount; i++)
         {
-            var r = _sums[i];
+            var r = _sums![i];
             if (!WrittenIn(r.Target, from, to) && !WrittenIn(r.Base, from, to)) _sums[kept++] = r;
         }
-        _sums.RemoveRange(kept, _sums.Count - kept);
+        _sumCount = kept;
         if (_localGen == null) return;
         kept = 0;
         for (int i = 0; i < _factLocals.Count; i++)
@@ -312,7 +312,8 @@ internal sealed partial class FunctionCompiler
         var code = _code;
         _loopEnd = new int[code.Length];
         var start = new int[_localTypes.Length + 1];
-        var open = new Stack<int>();
+        var open = new int[code.Length];
+        int depth = 0;
         foreach (ref readonly var ins in code.AsSpan())
             if (ins.Op is 0x21 or 0x22) start[ins.Imm + 1]++;
         for (int l = 0; l < _localTypes.Length; l++) start[l + 1] += start[l];
@@ -322,8 +323,8 @@ internal sealed partial class FunctionCompiler
         {
             switch (code[i].Op)
             {
-                case 0x02 or 0x03 or 0x04: open.Push(i); break;
-                case 0x0B when open.Count > 0: _loopEnd[open.Pop()] = i; break; // only loops' entries are read
+                case 0x02 or 0x03 or 0x04: open[depth++] = i; break;
+                case 0x0B when depth > 0: _loopEnd[open[--depth]] = i; break; // only loops' entries are read
                 case 0x21 or 0x22: pcs[fill[code[i].Imm]++] = i; break;
             }
         }
@@ -336,9 +337,15 @@ internal sealed partial class FunctionCompiler
         IndexWrites();
         int lo = _writeStart[local], n = _writeStart[local + 1] - lo;
         if (n == 0) return false;
-        int i = Array.BinarySearch(_writePcs, lo, n, from);
-        if (i < 0) i = ~i;
-        return i < lo + n && _writePcs[i] < to;
+        // The first write at or after from (the pcs ascend), then whether it comes before to.
+        int a = lo, b = lo + n;
+        while (a < b)
+        {
+            int mid = (a + b) >>> 1;
+            if (_writePcs[mid] < from) a = mid + 1;
+            else b = mid;
+        }
+        return a < lo + n && _writePcs[a] < to;
     }
 
     private static ulong Shl(ulong b, int c) => b == NoBound || b << c > uint.MaxValue ? NoBound : b << c;

@@ -209,13 +209,24 @@ internal sealed partial class FunctionCompiler
     // Locals known to hold another local plus a constant, as a foldable sum (TryDeferAdd): clang computes an
     // address once into a local and uses it for a load and a store. A local.get of such a local pushes the sum
     // again, so both accesses fold it. Valid until either local is written or paths merge; at most 8 kept.
-    private readonly List<(int Target, int Base, int Add, byte Fold)> _sums = [];
+    // (Plain arrays and structs throughout this compiler state: generic collections over our own value types
+    // are not precompiled by ReadyToRun and would be jitted at the first module compile.)
+    private KnownSum[]? _sums;
+    private int _sumCount;
+
+    private struct KnownSum
+    {
+        public int Target, Base, Add;
+        public byte Fold;
+    }
 
     /// <summary>Before local <paramref name="local"/> is written: relations that read or define it end.</summary>
     private void ForgetSums(int local)
     {
-        for (int i = _sums.Count - 1; i >= 0; i--)
-            if (_sums[i].Target == local || _sums[i].Base == local) _sums.RemoveAt(i);
+        int kept = 0;
+        for (int i = 0; i < _sumCount; i++)
+            if (_sums![i].Target != local && _sums[i].Base != local) _sums[kept++] = _sums[i];
+        _sumCount = kept;
     }
 
     /// <summary>After the value at <paramref name="pos"/> was stored into <paramref name="local"/>: records it if it is a foldable sum of another local.</summary>
@@ -223,16 +234,22 @@ internal sealed partial class FunctionCompiler
     {
         ForgetSums(local);
         if (!IsDeferred(pos) || _lazyKind[pos] != OfLocalPlus || _lazyValue[pos] == local) return false;
-        if (_sums.Count == 8) _sums.RemoveAt(0);
-        _sums.Add((local, (int)_lazyValue[pos], _lazyAdd[pos], _lazyFold[pos]));
+        _sums ??= new KnownSum[8];
+        if (_sumCount == _sums.Length)
+        {
+            Array.Copy(_sums, 1, _sums, 0, _sumCount - 1); // the oldest goes
+            _sumCount--;
+        }
+        _sums[_sumCount++] = new KnownSum { Target = local, Base = (int)_lazyValue[pos], Add = _lazyAdd[pos], Fold = _lazyFold[pos] };
         return true;
     }
 
     /// <summary><c>local.get</c>: the local's value, deferred, as the sum it is known to hold if any.</summary>
     private void GetLocal(int local)
     {
-        foreach (var r in _sums)
+        for (int i = 0; i < _sumCount; i++)
         {
+            var r = _sums![i];
             if (r.Target != local) continue;
             _stack.Add(ValType.I32);
             SetBound(_stack.Count - 1);

@@ -70,7 +70,7 @@ internal sealed partial class FunctionCompiler
         if (!_saved.TryGetValue((level, i, t), out var l)) _saved[(level, i, t)] = l = Declare(ClrTypes.Of(t));
         return l;
     }
-    private Instr[] _code = [];
+    private Instr[] _code = null!; // set by EmitBody
     private int _pc;
     private bool _dead;
     private int _deadDepth;
