@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -242,13 +243,14 @@ public static class Numerics
         return 0;
     }
 
-    /// <summary>The trap of a trapping truncation whose operand is out of range: NaN is an invalid conversion, anything else an overflow.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void TruncTrap(double x)
-    {
-        if (double.IsNaN(x)) Trap.InvalidConversion();
-        Trap.IntegerOverflow();
-    }
+    /// <summary>
+    /// The trap of a trapping truncation whose operand is out of range: NaN is an invalid conversion, anything
+    /// else an overflow. Its body is a single throw, so the JIT sees a call that never returns: the values live
+    /// in the conversion's hot path need not survive that call (before, with a conditional body, the JIT kept
+    /// them on the stack around it: spills on the hot path of every loop with a truncation).
+    /// </summary>
+    [DoesNotReturn]
+    private static void TruncTrap(double x) => Trap.Truncation(x);
 
     // Saturating truncations (spec §4.3.4 trunc_sat).
     [MethodImpl(Inl)] public static int SatI32F32S(float x) => float.IsNaN(x) ? 0 : x < -2147483648f ? int.MinValue : x >= 2147483648f ? int.MaxValue : (int)x;
