@@ -256,8 +256,15 @@ internal static class BenchConnections
             }
             var one = new List<Batch>();
             var many = new List<Batch>();
+            // The 1-driver server moves through the CPUs round by round (pinned), as the N-driver server spans them
+            // in every round: this VM's vCPUs run at different speeds (up to 20 % apart for minutes), and a single
+            // driver left where the scheduler put it measured only the CPU it happened to sit on.
+            int[] cpus = CpuAffinity.Allowed();
+            Console.WriteLine(cpus.Length < 2 ? "scaling: CPU pinning not available; the 1-driver server runs where the scheduler puts it"
+                : $"scaling: the 1-driver server is pinned to CPU {string.Join(", then ", cpus)} in turn, round by round; vCPU speeds now: {CpuSpeeds(cpus)}");
             for (int r = 0; r < rounds; r++)
             {
+                if (cpus.Length >= 2) CpuAffinity.PinProcess(servers[0].Process.Id, cpus[r % cpus.Length]);
                 for (int k = 0; k < 2; k++)
                 {
                     int which = (r + k) % 2;
@@ -278,6 +285,7 @@ internal static class BenchConnections
                         $"scaling round={r + 1} threads={threads} conns={ok} cpu_ms_per_conn={b.CpuMsPerConn:0.000} ctxsw_per_conn={b.CtxSwPerConn:0.0} conns_per_s={b.ConnsPerS:0}"));
                 }
             }
+            if (cpus.Length >= 2) Console.WriteLine($"scaling: vCPU speeds after the rounds: {CpuSpeeds(cpus)}");
             PrintScaling(one, many, s.Threads);
             return true;
         }
@@ -289,6 +297,32 @@ internal static class BenchConnections
                 srv.Dispose();
             }
         }
+    }
+
+    /// <summary>The time a fixed arithmetic loop takes on each CPU (thread CPU time, best of three), e.g. "cpu0 21.3 ms, cpu1 25.0 ms".</summary>
+    private static string CpuSpeeds(int[] cpus)
+    {
+        var parts = new List<string>();
+        foreach (int cpu in cpus)
+        {
+            double best = double.MaxValue;
+            var t = new Thread(() =>
+            {
+                CpuAffinity.Pin(0, cpu);
+                for (int i = 0; i < 3; i++)
+                {
+                    double start = WasmBench.CpuClock.ThreadNowMs();
+                    ulong x = 88172645463325252UL;
+                    for (int j = 0; j < 20_000_000; j++) { x ^= x << 13; x ^= x >> 7; x ^= x << 17; }
+                    GC.KeepAlive(x);
+                    best = Math.Min(best, WasmBench.CpuClock.ThreadNowMs() - start);
+                }
+            });
+            t.Start();
+            t.Join();
+            parts.Add(string.Create(Inv, $"cpu{cpu} {best:0.0} ms"));
+        }
+        return string.Join(", ", parts);
     }
 
     private static void PrintScaling(List<Batch> one, List<Batch> many, int threads)

@@ -42,6 +42,10 @@ internal static class ServeCommand
         {
             Description = "Endpoint threads sharing the port (SO_REUSEPORT, each datagram steered to its connection's thread by connection ID; Linux). Default: one per core (1 behind a router or with --lb-config without --reuseport, which choose the connection IDs)",
         };
+        var noPark = new Option<bool>("--no-park")
+        {
+            Description = "With --threads above 1: keep every endpoint thread awake on its own socket. By default a thread whose load fits on the first one's hands it its socket and sleeps, and gets it back when the first thread is over 70 % busy (QuicListenerOptions.ParkIdleDrivers)",
+        };
         var behindRouter = new Option<string?>("--behind-router")
         {
             Description = "Serve behind pliant route at this address (ADDR, or ADDR:PORT: its --upstream socket): datagrams come and go with the " +
@@ -77,7 +81,7 @@ internal static class ServeCommand
 
         var cmd = new Command("serve", "Serve files over HTTP/3. " + SafeDefaults());
         cmd.Arguments.Add(dir);
-        foreach (var o in new Option[] { listen, cert, key, retry, noEarlyData, cc, quiet, idleTimeout, threads, behindRouter, lbConfig, serverId, configId, qlog, qlogFormat, keyFile, reusePort, runDir, drainTimeout, multipath }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { listen, cert, key, retry, noEarlyData, cc, quiet, idleTimeout, threads, noPark, behindRouter, lbConfig, serverId, configId, qlog, qlogFormat, keyFile, reusePort, runDir, drainTimeout, multipath }) cmd.Options.Add(o);
         var pluginOptions = PluginCliOptions.AddTo(cmd);
         cmd.SetAction(async (pr, ct) =>
         {
@@ -91,7 +95,7 @@ internal static class ServeCommand
                     throw new CliException(ExitCodes.Usage, "--run-dir and --drain-timeout go with --reuseport");
                 return await RunAsync(pr.GetValue(dir)!, pr.GetValue(listen)!, pr.GetValue(cert), pr.GetValue(key), pr.GetValue(retry), !pr.GetValue(noEarlyData),
                     pr.GetValue(cc)!, pr.GetValue(quiet), TimeSpan.FromSeconds(Math.Max(1, pr.GetValue(idleTimeout))), plugins, routing,
-                    ServeThreads(pr.GetValue(threads), routing, restart.ReusePort), (pr.GetValue(qlog), CliSupport.ParseQlogFormat(pr.GetValue(qlogFormat))), pr.GetValue(multipath), restart, ct).ConfigureAwait(false);
+                    ServeThreads(pr.GetValue(threads), routing, restart.ReusePort), !pr.GetValue(noPark), (pr.GetValue(qlog), CliSupport.ParseQlogFormat(pr.GetValue(qlogFormat))), pr.GetValue(multipath), restart, ct).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -138,7 +142,7 @@ internal static class ServeCommand
     }
 
     private static async Task<int> RunAsync(string root, string listen, string? certPath, string? keyPath, bool retry, bool earlyData, string cc, bool quiet,
-        TimeSpan idleTimeout, PluginSetup plugins, Route.ServeRouting routing, int threads, (string? Directory, Pliant.Quic.Diagnostics.QlogFormat? Format) qlog, bool multipath, Route.ServeRestart restart, CancellationToken ct)
+        TimeSpan idleTimeout, PluginSetup plugins, Route.ServeRouting routing, int threads, bool parkIdle, (string? Directory, Pliant.Quic.Diagnostics.QlogFormat? Format) qlog, bool multipath, Route.ServeRestart restart, CancellationToken ct)
     {
         if (threads > 1 && !restart.ReusePort && (routing.BehindRouter is not null || routing.Generator is not null))
             throw new CliException(ExitCodes.Usage, "--threads above 1 picks its own connection IDs: not with --behind-router or --lb-config");
@@ -174,6 +178,7 @@ internal static class ServeCommand
             ForwardedBy = routing.BehindRouter,
             ConnectionIdGenerator = routing.Generator,
             Drivers = restart.ReusePort ? 1 : Math.Min(threads, 64),
+            ParkIdleDrivers = parkIdle,
             ConnectionOptions = new QuicServerConnectionOptions
             {
                 CongestionControl = CliSupport.ParseCongestionControl(cc) ?? CongestionControlAlgorithm.Cubic,

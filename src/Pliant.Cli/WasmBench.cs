@@ -59,7 +59,7 @@ internal static class WasmBench
         var limits = WasmLimits.Default with { MeterFuel = !o.NoFuel };
         string[] runFlags = o.NoFuel ? ["--no-fuel"] : [];
         bool allPass = nodeVersion is not null;
-        int[] cpus = Affinity.Allowed();
+        int[] cpus = CpuAffinity.Allowed();
         Console.WriteLine(cpus.Length == 0 ? "CPU pinning: not available (each engine's thread runs where the scheduler puts it)"
             : $"each pair of calls runs on one CPU, both engines' kernel threads pinned to it, moving through CPUs {string.Join(",", cpus)} every two pairs");
         var kernels = Kernels.Where(k => o.Only.Length == 0 || o.Only.Contains(k.Name)).ToArray();
@@ -181,41 +181,6 @@ internal static class WasmBench
         return null;
     }
 
-    /// <summary>Linux thread affinity (sched_setaffinity) for the paired calls; a no-op elsewhere or for CPUs past 63.</summary>
-    internal static class Affinity
-    {
-        [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "sched_setaffinity", SetLastError = true)]
-        private static extern int SetAffinity(int pid, nint size, ref ulong mask);
-
-        [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "sched_getaffinity", SetLastError = true)]
-        private static extern int GetAffinity(int pid, nint size, ref ulong mask);
-
-        /// <summary>The CPUs this process may run on (empty if that cannot be read).</summary>
-        public static int[] Allowed()
-        {
-            if (!OperatingSystem.IsLinux()) return [];
-            ulong mask = 0;
-            try
-            {
-                if (GetAffinity(0, sizeof(ulong), ref mask) != 0) return [];
-            }
-            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-            {
-                return [];
-            }
-            return Enumerable.Range(0, 64).Where(c => (mask >> c & 1) != 0).ToArray();
-        }
-
-        /// <summary>Pins thread <paramref name="tid"/> (0: the calling thread) to <paramref name="cpu"/>; -1 does nothing.</summary>
-        public static void Pin(int tid, int cpu)
-        {
-            if (cpu is < 0 or > 63 || !OperatingSystem.IsLinux()) return;
-            ulong mask = 1UL << cpu;
-            if (SetAffinity(tid, sizeof(ulong), ref mask) != 0)
-                throw new InvalidOperationException($"sched_setaffinity({tid}, CPU {cpu}) failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
-        }
-    }
-
     /// <summary>
     /// CPU time of this process (CLOCK_PROCESS_CPUTIME_ID: exact, not tick-sampled), the measure of both
     /// engines: on a shared machine wall time mostly measures the other processes.
@@ -266,7 +231,7 @@ internal static class WasmBench
             double ms = 0;
             var t = new Thread(() =>
             {
-                Affinity.Pin(0, cpu);
+                CpuAffinity.Pin(0, cpu);
                 double start = CpuClock.NowMs();
                 result = (uint)f(n);
                 ms = CpuClock.NowMs() - start;
@@ -296,7 +261,7 @@ internal static class WasmBench
         }
 
         /// <summary>Moves the Node process's main thread (the one running the kernels) to <paramref name="cpu"/> (-1: leave it).</summary>
-        public void PinTo(int cpu) => Affinity.Pin(_process.Id, cpu);
+        public void PinTo(int cpu) => CpuAffinity.Pin(_process.Id, cpu);
 
         /// <summary>Lets V8's background compilation finish (100 ms).</summary>
         public void Settle() => Ask("settle").Dispose();

@@ -31,6 +31,12 @@ public sealed class QuicListener : IAsyncDisposable
     /// <summary>Endpoint drivers (threads, sockets) serving the port (<see cref="QuicListenerOptions.Drivers"/>).</summary>
     public int DriverCount => _drivers.Length;
 
+    /// <summary>The drivers' parking (<see cref="QuicListenerOptions.ParkIdleDrivers"/>); null with one driver or parking off.</summary>
+    internal DriverParking? Parking => _drivers[0].Parking;
+
+    /// <summary>Driver <paramref name="index"/> (tests).</summary>
+    internal QuicEndpointDriver Driver(int index) => _drivers[index];
+
     /// <summary>What driver <paramref name="index"/> admitted, refused and dropped (live counters), for tests and monitoring.</summary>
     public EndpointStatistics DriverStatistics(int index) => _drivers[index].Endpoint.Statistics ?? new EndpointStatistics();
 
@@ -163,8 +169,12 @@ public sealed class QuicListener : IAsyncDisposable
         int n = sockets.Length;
         byte[] staticKey = options.StaticKey ?? System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
         var share = template.Limits.DividedAmong(n);
+        // Parking needs one wait on every socket: the native Linux sockets only.
+        bool canPark = n > 1 && options.ParkIdleDrivers && Array.TrueForAll(sockets, s => QuicEndpointDriver.NativeSocket(s) is not null);
         return new QuicListener(options, self =>
         {
+            DriverParking? parking = null;
+            Func<QuicEndpointDriver, DriverParking?>? parkingFor = canPark ? d => parking ??= new DriverParking(d) : null;
             var drivers = new List<QuicEndpointDriver>(n);
             try
             {
@@ -179,7 +189,7 @@ public sealed class QuicListener : IAsyncDisposable
                         ConnectionIdGenerator = generators[i],
                         ConnectionIdLength = generators[i].Length,
                     };
-                    drivers.Add(QuicEndpointDriver.Start(sockets[i].LocalEndPoint, endpointOptions, logging, self.OnCoreAccepted, self.OnFault, null, sockets[i]));
+                    drivers.Add(QuicEndpointDriver.Start(sockets[i].LocalEndPoint, endpointOptions, logging, self.OnCoreAccepted, self.OnFault, null, sockets[i], parkingFor));
                 }
                 return [.. drivers];
             }

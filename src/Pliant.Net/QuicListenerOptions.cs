@@ -81,6 +81,16 @@ public sealed class QuicListenerOptions
     /// </summary>
     public int Drivers { get; set; } = 1;
 
+    /// <summary>
+    /// With several <see cref="Drivers"/>: a driver whose load would fit on the first driver's thread hands its socket
+    /// to that thread and sleeps (its datagrams still go to its own socket and connections, only read on the other
+    /// thread); it gets its own thread back as soon as the first driver's thread uses more than 70 % of a core.
+    /// True, the default: threads wake only when the load needs them (a second thread waking for half the datagrams
+    /// cost ~25 % more CPU per connection on two shared cores; bench/README.md "Two drivers"). False: every driver
+    /// always runs on its own thread.
+    /// </summary>
+    public bool ParkIdleDrivers { get; set; } = true;
+
     /// <summary>Where the listener's driver logs; null uses <see cref="QuicConnectionOptions.LoggerFactory"/> of <see cref="ConnectionOptions"/>.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 

@@ -61,4 +61,34 @@ public class DecoderTests
         Assert.Equal(int.MinValue, r.ReadS32());
         Assert.Throws<WasmMalformedException>(() => new WasmReader(new byte[] { 0x80, 0x80, 0x80, 0x80, 0x70 }).ReadS32());
     }
+
+    // block; i32.const <k>; br_table [0, 0] default 0; end: four instructions.
+    private static byte[] BrTableBody(int k) => [0x02, 0x40, .. ModuleBuilder.I32Const(k), 0x0E, 0x02, 0x00, 0x00, 0x00, 0x0B];
+
+    [Fact]
+    public void InstructionBufferIsReusedWithoutStaleState()
+    {
+        // The decoder keeps one instruction buffer per thread: a longer body, then a body that fails
+        // half-way, then a shorter one must each decode exactly their own instructions.
+        var longer = new ModuleBuilder();
+        uint t = longer.Type([], []);
+        longer.Func(t, [.. BrTableBody(1), .. BrTableBody(2), .. BrTableBody(3)]);
+        var m1 = ModuleDecoder.Decode(longer.Build());
+        Assert.Equal(13, m1.Bodies[0].Code.Length);
+
+        var broken = new ModuleBuilder();
+        broken.Func(broken.Type([], []), [.. BrTableBody(4), 0xFF]);
+        Assert.Throws<WasmMalformedException>(() => ModuleDecoder.Decode(broken.Build()));
+
+        var shorter = new ModuleBuilder();
+        shorter.Func(shorter.Type([], []), BrTableBody(5));
+        var code = ModuleDecoder.Decode(shorter.Build()).Bodies[0].Code;
+        Assert.Equal([0x02, 0x41, 0x0E, 0x0B, 0x0B], code.Select(i => (int)i.Op));
+        Assert.Equal(5, code[1].Imm);
+        Assert.Equal([0u, 0u, 0u], code[2].Table!);
+        Assert.All(code.Where(i => i.Op != 0x0E), i => Assert.Null(i.Table));
+        // The first module's arrays are its own: decoding others changed nothing in them.
+        Assert.Equal(3, m1.Bodies[0].Code[9].Imm);
+        Assert.Equal([0u, 0u, 0u], m1.Bodies[0].Code[10].Table!);
+    }
 }

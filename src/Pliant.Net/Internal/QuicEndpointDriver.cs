@@ -43,6 +43,9 @@ internal sealed partial class QuicEndpointDriver : ICompletionScheduler
     private int _refCount = 1;
     private int _wakePending;
     private volatile bool _stopping;
+    private volatile Thread _runner; // the thread running this driver's passes: its own, or the leader's while parked
+    private UdpReceiveBatch? _batch; // used by the thread running the passes
+    private IUdpTransport? _batchSocket;
     private Exception? _fault;
     private Action<Exception>? _onFault;
 
@@ -53,7 +56,36 @@ internal sealed partial class QuicEndpointDriver : ICompletionScheduler
         _logger = logger;
         _onAccept = onAccept;
         _loopThread = new Thread(RunLoop) { IsBackground = true, Name = $"quic {socket.LocalEndPoint}" };
+        _runner = _loopThread;
     }
+
+    /// <summary>The drivers of a listener that park on its first driver's thread (null: this driver is alone).</summary>
+    internal DriverParking? Parking { get; private set; }
+
+    /// <summary>This driver's own thread.</summary>
+    internal Thread LoopThread => _loopThread;
+
+    /// <summary>The thread running this driver's passes now (set by <see cref="DriverParking"/> at hand-overs).</summary>
+    internal Thread Runner
+    {
+        get => _runner;
+        set => _runner = value;
+    }
+
+    /// <summary><see cref="DriverParking.ParkIfIdle"/>'s measurement window; this driver's own thread only.</summary>
+    internal ParkWindow ParkWindow;
+
+    internal bool Stopping => _stopping;
+
+    /// <summary>True when a wake asked for another pass since the last one began.</summary>
+    internal bool WakePending => Volatile.Read(ref _wakePending) != 0;
+
+    /// <summary>The socket the passes read (for the leader's wait on every parked driver's socket).</summary>
+    internal IUdpTransport Socket => _socket;
+
+    /// <summary>The native Linux socket under <paramref name="t"/>, or null (managed sockets cannot be waited on together).</summary>
+    internal static Udp.Linux.LinuxUdpSocket? NativeSocket(IUdpTransport t) =>
+        t as Udp.Linux.LinuxUdpSocket ?? (t as Udp.Linux.ReusePortMemberSocket)?.Inner;
 
     /// <summary>Serialises every call into the core (it is not thread-safe).</summary>
     public Lock SyncRoot { get; } = new();
@@ -76,7 +108,8 @@ internal sealed partial class QuicEndpointDriver : ICompletionScheduler
     /// <summary>Binds a socket and starts the threads. <paramref name="onAccept"/> (server) wraps accepted connections.</summary>
     public static QuicEndpointDriver Start(IPEndPoint bind, QuicEndpointOptions options, ILoggerFactory? loggerFactory,
         Func<QuicEndpointDriver, IConnectionCore, QuicConnection?>? onAccept = null, Action<Exception>? onFault = null,
-        Func<QuicEndpointOptions, IEndpointCore>? endpointFactory = null, IUdpTransport? socket = null)
+        Func<QuicEndpointOptions, IEndpointCore>? endpointFactory = null, IUdpTransport? socket = null,
+        Func<QuicEndpointDriver, DriverParking?>? parking = null)
     {
         socket ??= UdpTransport.Bind(bind);
         var logger = (ILogger?)loggerFactory?.CreateLogger("Pliant.Net.Quic") ?? NullLogger.Instance;
@@ -91,6 +124,7 @@ internal sealed partial class QuicEndpointDriver : ICompletionScheduler
             throw;
         }
         var driver = new QuicEndpointDriver(socket, endpoint, logger, onAccept) { _onFault = onFault };
+        driver.Parking = parking?.Invoke(driver);
         driver._loopThread.Start();
         Log.EndpointStarted(logger, socket.LocalEndPoint, socket.GsoEnabled);
         return driver;
@@ -114,7 +148,7 @@ internal sealed partial class QuicEndpointDriver : ICompletionScheduler
     }
 
     /// <summary>True on the driver's own thread (where deferred completions and their continuations run).</summary>
-    public bool IsDriverThread => Thread.CurrentThread == _loopThread;
+    public bool IsDriverThread => Thread.CurrentThread == _runner;
 
     /// <summary>Now, for calls into the core.</summary>
     public static long NowUs => MonotonicClock.NowUs;
@@ -137,6 +171,7 @@ internal sealed partial class QuicEndpointDriver : ICompletionScheduler
             {
                 _completions.Add(completion);
                 if (!IsDriverThread) Wake();
+                else if (!ReferenceEquals(_runner, _loopThread)) Volatile.Write(ref _wakePending, 1); // parked: the leader looks again before it sleeps
                 return;
             }
         }
@@ -178,43 +213,62 @@ internal sealed partial class QuicEndpointDriver : ICompletionScheduler
             try { _ = Udp.Linux.LibC.PrCtl(Udp.Linux.LibC.PR_SET_TIMERSLACK, (nuint)TimerSlackNs, 0, 0, 0); }
             catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
         }
-        var socket = _socket;
-        var batch = socket.CreateReceiveBatch();
         try
         {
-            while (!_stopping)
+            if (Parking is { } parking && ReferenceEquals(parking.Leader, this))
             {
-                if (!ReferenceEquals(socket, _socket))
-                {
-                    // Rebound: a batch sized for the new socket.
-                    UdpBufferPool.ReturnBatch(batch);
-                    socket = _socket;
-                    batch = socket.CreateReceiveBatch();
-                }
-                long waitUntil;
-                bool busy;
-                lock (SyncRoot)
-                {
-                    if (_fault is not null) break;
-                    Volatile.Write(ref _wakePending, 0); // a wake from here on asks for another pass
-                    long now = NowUs;
-                    busy = ReceiveLocked(socket, batch, now);
-                    now = NowUs;
-                    busy |= ProcessLocked(now);
-                    waitUntil = busy ? 0 : SafePollTimeout() ?? NowUs + IdleWaitUs;
-                }
-                busy |= RunCompletions();
-                if (busy || Volatile.Read(ref _wakePending) != 0) continue;
+                parking.RunLeader();
+                return;
+            }
+            while (RunPass(out bool busy, out long waitUntil))
+            {
+                if (busy) continue;
+                if (Parking?.ParkIfIdle(this) == true) continue; // handed back: a pass on this thread first
                 long left = waitUntil - NowUs;
-                if (left > 0) socket.Wait(left);
+                if (left > 0) _socket.Wait(left);
             }
         }
         finally
         {
-            UdpBufferPool.ReturnBatch(batch);
+            if (_batch is not null) UdpBufferPool.ReturnBatch(_batch);
+            _batch = null;
             lock (_completionLock) _loopExited = true;
             RunCompletions(); // waiters failed by the stop or fault must still wake
         }
+    }
+
+    /// <summary>
+    /// One pass: under <see cref="SyncRoot"/> the queued datagrams, due timers, output, accepts and events; then,
+    /// outside the lock, the completions it scheduled. Run by whichever thread runs this driver now (its own, or the
+    /// leader's while it is parked). <paramref name="busy"/>: more to do at once; <paramref name="waitUntil"/>: the
+    /// next timer. False once the loop should end (stopped or failed).
+    /// </summary>
+    internal bool RunPass(out bool busy, out long waitUntil)
+    {
+        busy = false;
+        waitUntil = long.MaxValue;
+        if (_stopping) return false;
+        var socket = _socket;
+        if (!ReferenceEquals(socket, _batchSocket))
+        {
+            // First pass, or rebound: a batch sized for this socket.
+            if (_batch is not null) UdpBufferPool.ReturnBatch(_batch);
+            _batch = socket.CreateReceiveBatch();
+            _batchSocket = socket;
+        }
+        lock (SyncRoot)
+        {
+            if (_fault is not null) return false;
+            Volatile.Write(ref _wakePending, 0); // a wake from here on asks for another pass
+            long now = NowUs;
+            busy = ReceiveLocked(socket, _batch!, now);
+            now = NowUs;
+            busy |= ProcessLocked(now);
+            waitUntil = busy ? 0 : SafePollTimeout() ?? NowUs + IdleWaitUs;
+        }
+        busy |= RunCompletions();
+        busy |= Volatile.Read(ref _wakePending) != 0;
+        return true;
     }
 
     /// <summary>Takes what the socket has queued, without waiting; true if it may have more.</summary>

@@ -35,55 +35,67 @@ internal readonly struct FuelPlan
     /// <summary>Fuel one instruction costs.</summary>
     public static int CostOf(ushort op) => op is 0x01 or 0x02 or 0x03 or 0x05 or 0x0B ? 0 : 1;
 
+    // Per open block, whether it is a loop; reused by the thread's next plan.
+    [ThreadStatic] private static bool[]? _openLoops;
+
     /// <summary>Plans a validated function body (its final <c>end</c> included).</summary>
+    /// <remarks>
+    /// One pass: whether instruction pc + 1 starts a block depends only on instructions up to pc, and a
+    /// block's charge is final (and its check decided, in order) when the next block starts.
+    /// </remarks>
     public static FuelPlan For(Instr[] code)
     {
-        var starts = new bool[code.Length + 1];
         var check = new bool[code.Length + 1];
-        starts[0] = check[0] = true;
-        var openers = new List<ushort>();
+        var cost = new int[code.Length];
+        check[0] = true;
+        var loops = _openLoops ?? new bool[64];
+        _openLoops = null;
+        int open = 0;
+        bool start = true, counting = true;
+        int current = 0, sinceCheck = 0;
         for (int pc = 0; pc < code.Length; pc++)
         {
-            switch (code[pc].Op)
+            ushort op = code[pc].Op;
+            if (start)
             {
-                case 0x02 or 0x04: openers.Add(code[pc].Op); break;
-                case 0x03:
-                    openers.Add(0x03);
-                    starts[pc + 1] = check[pc + 1] = true; // loop header: every iteration comes back here
+                if (pc > 0) Close(current, cost, check, ref sinceCheck);
+                current = pc;
+                counting = true;
+            }
+            if (counting)
+            {
+                cost[current] += CostOf(op);
+                // br, br_table, return, unreachable: what follows up to the next block start never runs.
+                if (op is 0x0C or 0x0E or 0x0F or 0x00) counting = false;
+            }
+            // if, else, br_if: both ways continue.
+            start = op is 0x04 or 0x05 or 0x0D;
+            switch (op)
+            {
+                case 0x02 or 0x03 or 0x04:
+                    if (open == loops.Length) Array.Resize(ref loops, loops.Length * 2);
+                    loops[open++] = op == 0x03;
+                    if (op == 0x03) start = check[pc + 1] = true; // loop header: every iteration comes back here
                     break;
                 case 0x0B:
                     // The end of a block or if is a branch target; the end of a loop is not.
-                    if (openers.Count > 0)
-                    {
-                        if (openers[^1] != 0x03) starts[pc + 1] = true;
-                        openers.RemoveAt(openers.Count - 1);
-                    }
+                    if (open > 0 && !loops[--open]) start = true;
                     break;
             }
-            if (code[pc].Op is 0x04 or 0x05 or 0x0D) starts[pc + 1] = true; // if, else, br_if: both ways continue
         }
-        var cost = new int[code.Length];
-        int current = 0;
-        bool counting = true;
-        for (int pc = 0; pc < code.Length; pc++)
-        {
-            if (starts[pc]) { current = pc; counting = true; }
-            if (!counting) continue;
-            cost[current] += CostOf(code[pc].Op);
-            // br, br_table, return, unreachable: what follows up to the next block start never runs.
-            if (code[pc].Op is 0x0C or 0x0E or 0x0F or 0x00) counting = false;
-        }
-        int sinceCheck = 0;
-        for (int pc = 0; pc < code.Length; pc++)
-        {
-            if (!starts[pc]) continue;
-            sinceCheck += cost[pc];
-            if (check[pc] || sinceCheck >= CheckInterval)
-            {
-                check[pc] = true;
-                sinceCheck = 0;
-            }
-        }
+        if (code.Length > 0) Close(current, cost, check, ref sinceCheck);
+        if (loops.Length <= 4096) _openLoops = loops;
         return new FuelPlan(cost, check);
+    }
+
+    /// <summary>A block's charge is final: checked when the plan says so or when the straight-line run since the last check reaches <see cref="CheckInterval"/>.</summary>
+    private static void Close(int block, int[] cost, bool[] check, ref int sinceCheck)
+    {
+        sinceCheck += cost[block];
+        if (check[block] || sinceCheck >= CheckInterval)
+        {
+            check[block] = true;
+            sinceCheck = 0;
+        }
     }
 }

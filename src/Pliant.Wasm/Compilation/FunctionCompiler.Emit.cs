@@ -244,12 +244,15 @@ internal sealed partial class FunctionCompiler
             {
                 // Bulk work is charged after it succeeds, in proportion to its length n.
                 int n = _stack.Count - 1;
+                // The lambdas capture case-scoped copies only: capturing a method-scoped local (op, il) made
+                // the compiler allocate their closure object on every call of Emit, i.e. per instruction.
+                int shift = op is 0xFC08 or 0xFC0A or 0xFC0B ? 4 : 2;
                 EmitBulkOrNumeric(in ins);
                 Charge(() =>
                 {
                     _il.Emit(OpCodes.Ldloc, Slot(n, I));
                     _il.Emit(OpCodes.Conv_U8);
-                    _il.Emit(OpCodes.Ldc_I4, op is 0xFC08 or 0xFC0A or 0xFC0B ? 4 : 2);
+                    _il.Emit(OpCodes.Ldc_I4, shift);
                     _il.Emit(OpCodes.Shr_Un);
                 });
                 return;
@@ -262,7 +265,7 @@ internal sealed partial class FunctionCompiler
                 Charge(() => ChargeGrowth(r, () =>
                 {
                     LdCtx();
-                    il.Emit(OpCodes.Ldc_I4, table);
+                    _il.Emit(OpCodes.Ldc_I4, table);
                     _tokens.Emit(_il, OpCodes.Call, ClrTypes.Op(nameof(Ops.TableSize)));
                 }, -2));
                 return;

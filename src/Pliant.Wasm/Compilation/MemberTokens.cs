@@ -12,7 +12,9 @@ namespace Pliant.Wasm.Compilation;
 /// </summary>
 internal sealed class MemberTokens(ModuleBuilder module)
 {
-    private readonly Dictionary<MemberInfo, int> _tokens = [];
+    // By reference: the runtime's reflection objects are cached per member, and their Equals/GetHashCode cost
+    // more than the lookup (a second object for the same member would only resolve the same token again).
+    private readonly Dictionary<MemberInfo, int> _tokens = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>
     /// Emits <paramref name="op"/> (call) with <paramref name="method"/>. <c>Emit(op, int)</c> counts a call as

@@ -97,7 +97,9 @@ internal static class ModuleCompiler
         for (int i = 0; i < builders.Length; i++)
         {
             var ft = m.Types[(int)m.Functions[i]];
-            var fc = new FunctionCompiler(builders[i].GetILGenerator(), emitter.Tokens, m, builders, ft, m.Bodies[i], limits, calls, i);
+            // Sized for the usual IL (3-4 bytes per byte of wasm code) so its buffer rarely grows by copying.
+            var il = builders[i].GetILGenerator(Math.Min(4 * m.Bodies[i].Size + 256, 1 << 16));
+            var fc = new FunctionCompiler(il, emitter.Tokens, m, builders, ft, m.Bodies[i], limits, calls, i);
             fc.Compile(m.Bodies[i].Code);
         }
         var type = tb.CreateType();

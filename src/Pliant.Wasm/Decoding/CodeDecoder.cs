@@ -6,37 +6,64 @@ internal static class CodeDecoder
     /// <summary>Set when memory.init/data.drop is decoded without a data count section (checked by the module decoder).</summary>
     [ThreadStatic] public static bool DataIndexWithoutCount;
 
+    // Instructions of the sequence being decoded, reused by the thread's next sequence: one exact-size array
+    // per sequence instead of a list's doubling copies (each a garbage array of 32-byte elements, over 85 KB
+    // a large-object-heap one). A buffer grown past MaxKeptScratch (256 KiB) is not kept for the thread.
+    [ThreadStatic] private static Instr[]? _scratch;
+    private const int MaxKeptScratch = 8192;
+
     /// <summary>
     /// Decodes instructions up to and including the <c>end</c> that closes the sequence.
     /// When <paramref name="includeEnd"/> is false the final end is dropped.
     /// </summary>
     public static Instr[] Decode(ref WasmReader r, bool hasDataCount, bool includeEnd, int maxBrTableTargets = int.MaxValue)
     {
-        var list = new List<Instr>();
+        var buf = _scratch ?? new Instr[256];
+        _scratch = null;
+        int n = 0;
         int depth = 0;
-        while (true)
+        bool refs = false, done = false;
+        try
         {
-            var ins = DecodeOne(ref r, hasDataCount, maxBrTableTargets);
-            switch (ins.Op)
+            while (true)
             {
-                case 0x02 or 0x03 or 0x04: depth++; break;
-                case 0x0B:
-                    if (depth == 0)
-                    {
-                        if (includeEnd) list.Add(ins);
-                        return [.. list];
-                    }
-                    depth--;
-                    break;
+                if (n == buf.Length)
+                {
+                    // Every instruction takes at least one byte: the sequence holds at most n + bytes left.
+                    int grown = (int)Math.Min((long)buf.Length * 2, (long)n + (r.Length - r.Position) + 1);
+                    Array.Resize(ref buf, Math.Max(grown, n + 1));
+                }
+                ref var ins = ref buf[n];
+                DecodeOne(ref r, hasDataCount, maxBrTableTargets, ref ins);
+                refs |= ins.Table != null;
+                switch (ins.Op)
+                {
+                    case 0x02 or 0x03 or 0x04: depth++; break;
+                    case 0x0B:
+                        if (depth == 0)
+                        {
+                            if (includeEnd) n++;
+                            done = true;
+                            return buf.AsSpan(0, n).ToArray();
+                        }
+                        depth--;
+                        break;
+                }
+                n++;
             }
-            list.Add(ins);
+        }
+        finally
+        {
+            // br_table and typed select hold arrays: the kept buffer must not keep them alive.
+            if (refs || !done) Array.Clear(buf, 0, Math.Min(n + 1, buf.Length));
+            if (buf.Length <= MaxKeptScratch) _scratch = buf;
         }
     }
 
-    private static Instr DecodeOne(ref WasmReader r, bool hasDataCount, int maxBrTableTargets)
+    private static void DecodeOne(ref WasmReader r, bool hasDataCount, int maxBrTableTargets, ref Instr ins)
     {
         byte op = r.ReadByte();
-        var ins = new Instr { Op = op };
+        ins = new Instr { Op = op };
         switch (op)
         {
             case 0x00 or 0x01 or 0x05 or 0x0B or 0x0F or 0x1A or 0x1B or 0xD1:
@@ -94,7 +121,6 @@ internal static class CodeDecoder
             default:
                 throw new WasmMalformedException("illegal opcode");
         }
-        return ins;
     }
 
     private static void DecodeFc(ref WasmReader r, ref Instr ins, bool hasDataCount)

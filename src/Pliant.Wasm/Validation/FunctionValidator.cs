@@ -6,8 +6,12 @@ namespace Pliant.Wasm.Validation;
 internal sealed class FunctionValidator
 {
     private readonly ModuleContext _c;
-    private readonly List<ValType> _vals = [];
-    private readonly List<Frame> _ctrls = [];
+    // The operand and control stacks (spec Appendix "Validation Algorithm"), as arrays with a count:
+    // no struct copy of the top frame per pop, no list bookkeeping. Reused for every function of the module.
+    private ValType[] _vals = new ValType[64];
+    private int _valCount;
+    private Frame[] _ctrls = new Frame[16];
+    private int _ctrlCount;
     private ValType[] _locals = [];
 
     private struct Frame
@@ -23,19 +27,21 @@ internal sealed class FunctionValidator
 
     private static WasmInvalidException Err(string m) => new(m);
 
-    private void Push(ValType t) => _vals.Add(t);
+    private void Push(ValType t)
+    {
+        if (_valCount == _vals.Length) Array.Resize(ref _vals, _vals.Length * 2);
+        _vals[_valCount++] = t;
+    }
 
     private ValType Pop()
     {
-        var f = _ctrls[^1];
-        if (_vals.Count == f.Height)
+        ref var f = ref _ctrls[_ctrlCount - 1];
+        if (_valCount == f.Height)
         {
             if (f.Unreachable) return ValType.Unknown;
             throw Err("type mismatch");
         }
-        var v = _vals[^1];
-        _vals.RemoveAt(_vals.Count - 1);
-        return v;
+        return _vals[--_valCount];
     }
 
     private ValType Pop(ValType expect)
@@ -55,19 +61,40 @@ internal sealed class FunctionValidator
         for (int i = ts.Length - 1; i >= 0; i--) Pop(ts[i]);
     }
 
+    /// <summary>
+    /// Checks the top values against <paramref name="ts"/> without popping them: what <c>push(pop_vals(ts))</c>
+    /// of the spec's br_table algorithm checks, without an array per target (values below the frame's height
+    /// in unreachable code are unknown, as pop would return them).
+    /// </summary>
+    private void PeekAll(ValType[] ts)
+    {
+        ref var f = ref _ctrls[_ctrlCount - 1];
+        for (int i = ts.Length - 1, at = _valCount - 1; i >= 0; i--, at--)
+        {
+            if (at < f.Height)
+            {
+                if (f.Unreachable) continue;
+                throw Err("type mismatch");
+            }
+            var actual = _vals[at];
+            if (actual != ts[i] && actual != ValType.Unknown && ts[i] != ValType.Unknown) throw Err("type mismatch");
+        }
+    }
+
     private void PushCtrl(ushort op, ValType[] start, ValType[] end)
     {
-        _ctrls.Add(new Frame { Op = op, Start = start, End = end, Height = _vals.Count });
+        if (_ctrlCount == _ctrls.Length) Array.Resize(ref _ctrls, _ctrls.Length * 2);
+        _ctrls[_ctrlCount++] = new Frame { Op = op, Start = start, End = end, Height = _valCount };
         PushAll(start);
     }
 
     private Frame PopCtrl()
     {
-        if (_ctrls.Count == 0) throw Err("type mismatch");
-        var f = _ctrls[^1];
+        if (_ctrlCount == 0) throw Err("type mismatch");
+        var f = _ctrls[_ctrlCount - 1];
         PopAll(f.End);
-        if (_vals.Count != f.Height) throw Err("type mismatch");
-        _ctrls.RemoveAt(_ctrls.Count - 1);
+        if (_valCount != f.Height) throw Err("type mismatch");
+        _ctrls[--_ctrlCount] = default;
         return f;
     }
 
@@ -75,16 +102,15 @@ internal sealed class FunctionValidator
 
     private void Unreachable()
     {
-        var f = _ctrls[^1];
-        _vals.RemoveRange(f.Height, _vals.Count - f.Height);
+        ref var f = ref _ctrls[_ctrlCount - 1];
+        _valCount = f.Height;
         f.Unreachable = true;
-        _ctrls[^1] = f;
     }
 
-    private Frame Label(long depth)
+    private ref Frame Label(long depth)
     {
-        if (depth < 0 || depth >= _ctrls.Count) throw Err("unknown label");
-        return _ctrls[_ctrls.Count - 1 - (int)depth];
+        if (depth < 0 || depth >= _ctrlCount) throw Err("unknown label");
+        return ref _ctrls[_ctrlCount - 1 - (int)depth];
     }
 
     private (ValType[] In, ValType[] Out) BlockType(long bt)
@@ -92,11 +118,16 @@ internal sealed class FunctionValidator
         if (bt == -64) return ([], []);
         if (bt < 0)
         {
-            return ([], [CodeDecoder.BlockValType(bt)]);
+            return ([], Single(CodeDecoder.BlockValType(bt)));
         }
         var ft = _c.Type(bt);
         return (ft.Params, ft.Results);
     }
+
+    // One shared array per value type for [t] block types (frames only read their type arrays).
+    private static readonly ValType[][] Singles = new ValType[256][];
+
+    private static ValType[] Single(ValType t) => Singles[(byte)t] ??= [t];
 
     private ValType Local(long i)
     {
@@ -110,17 +141,18 @@ internal sealed class FunctionValidator
         type.Params.CopyTo(locals, 0);
         body.Locals.CopyTo(locals, type.Params.Length);
         _locals = locals;
-        _vals.Clear();
-        _ctrls.Clear();
+        _valCount = 0;
+        Array.Clear(_ctrls, 0, _ctrlCount);
+        _ctrlCount = 0;
         PushCtrl(0, [], type.Results);
         var returns = type.Results;
         var code = body.Code;
         for (int pc = 0; pc < code.Length; pc++)
         {
-            if (_ctrls.Count == 0) throw Err("type mismatch");
+            if (_ctrlCount == 0) throw Err("type mismatch");
             Step(in code[pc], returns);
         }
-        if (_ctrls.Count != 0) throw Err("type mismatch");
+        if (_ctrlCount != 0) throw Err("type mismatch");
     }
 
     private void Step(in Instr ins, ValType[] returns)
@@ -180,9 +212,7 @@ internal sealed class FunctionValidator
                 {
                     var lt = LabelTypes(Label(t[k]));
                     if (lt.Length != m) throw Err("type mismatch");
-                    var popped = new ValType[lt.Length];
-                    for (int j = lt.Length - 1; j >= 0; j--) popped[j] = Pop(lt[j]);
-                    PushAll(popped);
+                    PeekAll(lt);
                 }
                 PopAll(LabelTypes(Label(t[^1])));
                 Unreachable();

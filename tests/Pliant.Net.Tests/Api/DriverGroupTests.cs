@@ -19,54 +19,15 @@ public class DriverGroupTests
         Assert.Equal(2, listener.DriverCount);
 
         using var cts = new CancellationTokenSource(QuicTestPair.Timeout);
-        var serving = Task.Run(async () =>
-        {
-            var handlers = new List<Task>();
-            for (int i = 0; i < 24; i++)
-            {
-                var connection = await listener.AcceptConnectionAsync(cts.Token);
-                handlers.Add(Task.Run(async () =>
-                {
-                    await using var stream = await connection.AcceptInboundStreamAsync(cts.Token);
-                    var buffer = new byte[4096];
-                    int n;
-                    while ((n = await stream.ReadAsync(buffer, cts.Token)) > 0) await stream.WriteAsync(buffer.AsMemory(0, n), cts.Token);
-                    stream.CompleteWrites();
-                    await connection.Closed.WaitAsync(cts.Token);
-                    await connection.DisposeAsync();
-                }));
-            }
-            await Task.WhenAll(handlers);
-        });
-
         var payload = new byte[50_000];
         new Random(7).NextBytes(payload);
-        var clients = await Task.WhenAll(Enumerable.Range(0, 24).Select(async i =>
+        // A new client port halfway for every other client: the 4-tuple changes, the connection ID (and so the driver) does not.
+        await EchoServing.Exchange(listener, 24, payload, cts.Token, halfway: (i, client) =>
         {
-            var client = await QuicConnection.ConnectAsync(QuicTestPair.ClientOptions(false, listener.LocalEndPoint), cts.Token);
-            await using var stream = await client.OpenOutboundStreamAsync(QuicStreamType.Bidirectional, cts.Token);
-            await stream.WriteAsync(payload.AsMemory(0, 20_000), cts.Token);
-            // A new client port halfway: the 4-tuple changes, the connection ID (and so the driver) does not.
             if (i % 2 == 0) client.Rebind();
-            await stream.WriteAsync(payload.AsMemory(20_000), cts.Token);
-            stream.CompleteWrites();
-            var echoed = new MemoryStream();
-            await stream.CopyToAsync(echoed, cts.Token);
-            Assert.Equal(payload, echoed.ToArray());
-            return client;
-        }));
-        foreach (var c in clients) await c.CloseAsync(0);
-        await serving.WaitAsync(cts.Token);
-        foreach (var c in clients) await c.DisposeAsync();
+        });
 
-        var a = listener.DriverStatistics(0);
-        var b = listener.DriverStatistics(1);
-        // Both drivers took connections (all 24 on one: probability 2^-23).
-        Assert.True(a.Accepted > 0 && b.Accepted > 0, $"accepted {a.Accepted} and {b.Accepted}");
-        Assert.Equal(24, a.Accepted + b.Accepted);
-        // A datagram steered to the wrong driver finds no connection there: dropped, or answered with a reset.
-        Assert.Equal(0, a.DroppedDatagrams + b.DroppedDatagrams);
-        Assert.Equal(0, a.StatelessResetsSent + b.StatelessResetsSent);
+        EchoServing.AssertSteeredToBothDrivers(listener, 24);
         Assert.Equal(24, listener.Statistics.Accepted);
     }
 

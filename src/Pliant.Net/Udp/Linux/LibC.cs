@@ -125,6 +125,18 @@ internal static unsafe partial class LibC
     [LibraryImport(Lib, EntryPoint = "ppoll", SetLastError = true)]
     public static partial int PPoll(PollFd* fds, nuint count, TimeSpec* timeout, void* sigmask);
 
+    public const int CLOCK_THREAD_CPUTIME_ID = 3;
+
+    [LibraryImport(Lib, EntryPoint = "clock_gettime")]
+    public static partial int ClockGetTime(int clock, TimeSpec* ts);
+
+    /// <summary>CPU time of the calling thread in µs (0 if the clock cannot be read).</summary>
+    public static long ThreadCpuUs()
+    {
+        TimeSpec ts;
+        return ClockGetTime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0 ? ts.Seconds * 1_000_000 + ts.Nanoseconds / 1000 : 0;
+    }
+
     [LibraryImport(Lib, EntryPoint = "eventfd", SetLastError = true)]
     public static partial int EventFd(uint initial, int flags);
 

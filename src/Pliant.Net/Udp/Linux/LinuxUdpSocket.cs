@@ -369,10 +369,22 @@ internal sealed unsafe class LinuxUdpSocket : IUdpTransport
 
     public void Wait(long timeoutUs)
     {
-        if (_fd.IsClosed) return;
-        var fds = stackalloc LibC.PollFd[2];
-        fds[0] = new LibC.PollFd { Fd = _fd.Fd, Events = LibC.POLLIN };
-        fds[1] = new LibC.PollFd { Fd = _wakeFd.Fd, Events = LibC.POLLIN };
+        var self = this;
+        WaitAny(new ReadOnlySpan<LinuxUdpSocket>(in self), timeoutUs);
+    }
+
+    /// <summary>
+    /// <see cref="Wait"/> on several sockets at once (a driver thread serving other drivers' sockets, see
+    /// QuicEndpointDriver's parking): returns when any of them can receive, any is interrupted, or
+    /// <paramref name="timeoutUs"/> passes (negative: no limit). Interrupts are drained. A closed socket is skipped.
+    /// </summary>
+    public static void WaitAny(ReadOnlySpan<LinuxUdpSocket> sockets, long timeoutUs)
+    {
+        const int MaxSockets = 64;
+        if (sockets.Length > MaxSockets) throw new ArgumentOutOfRangeException(nameof(sockets), $"at most {MaxSockets} sockets");
+        var fds = stackalloc LibC.PollFd[2 * sockets.Length];
+        Span<bool> added = stackalloc bool[2 * sockets.Length];
+        int count = 0;
         LibC.TimeSpec ts;
         LibC.TimeSpec* timeout = null;
         if (timeoutUs >= 0)
@@ -381,25 +393,41 @@ internal sealed unsafe class LinuxUdpSocket : IUdpTransport
             ts.Nanoseconds = timeoutUs % 1_000_000 * 1000;
             timeout = &ts;
         }
-        bool addedSocket = false, addedWake = false;
         try
         {
-            _fd.DangerousAddRef(ref addedSocket);
-            _wakeFd.DangerousAddRef(ref addedWake);
-            int r = LibC.PPoll(fds, 2, timeout, null); // EINTR or an error: return, the driver re-checks
-            if (r > 0 && (fds[1].Revents & LibC.POLLIN) != 0)
+            for (int i = 0; i < sockets.Length; i++)
             {
-                ulong drained;
-                _ = LibC.Read(_wakeFd.Fd, &drained, sizeof(ulong));
+                var s = sockets[i];
+                if (s._fd.IsClosed) continue;
+                try
+                {
+                    s._fd.DangerousAddRef(ref added[2 * i]);
+                    s._wakeFd.DangerousAddRef(ref added[2 * i + 1]);
+                }
+                catch (ObjectDisposedException)
+                {
+                    continue; // closing now: its driver's pass will see the stop
+                }
+                fds[count++] = new LibC.PollFd { Fd = s._fd.Fd, Events = LibC.POLLIN };
+                fds[count++] = new LibC.PollFd { Fd = s._wakeFd.Fd, Events = LibC.POLLIN };
             }
-        }
-        catch (ObjectDisposedException)
-        {
+            if (count == 0) return;
+            int r = LibC.PPoll(fds, (nuint)count, timeout, null); // EINTR or an error: return, the driver re-checks
+            if (r <= 0) return;
+            for (int i = 1; i < count; i += 2)
+            {
+                if ((fds[i].Revents & LibC.POLLIN) == 0) continue;
+                ulong drained;
+                _ = LibC.Read(fds[i].Fd, &drained, sizeof(ulong));
+            }
         }
         finally
         {
-            if (addedSocket) _fd.DangerousRelease();
-            if (addedWake) _wakeFd.DangerousRelease();
+            for (int i = 0; i < sockets.Length; i++)
+            {
+                if (added[2 * i]) sockets[i]._fd.DangerousRelease();
+                if (added[2 * i + 1]) sockets[i]._wakeFd.DangerousRelease();
+            }
         }
     }
 
