@@ -294,4 +294,125 @@ public class StaticBoundsTests
         // 65500 passes the test (< 65501), so 65600 = limit - 1 + k is read: out of a one-page memory.
         Assert.Equal("out of bounds memory access", Assert.Throws<WasmTrapException>(() => TestFirstLoop(0, 100, 65501, 0)(0)).Message);
     }
+
+    /// <summary>
+    /// base = (p &amp; mask) &lt;&lt; shift (local 1), set before a loop over j = 0, 4, ..., 60 (local 2) that reads
+    /// i32 at base + j, and writes local 1 inside the loop only when <paramref name="writeInLoop"/>: then
+    /// local 1 = p on the first pass, which the back edge brings to the header.
+    /// </summary>
+    private static Func<int, int> InvariantBaseLoop(int mask, int shift, bool writeInLoop)
+    {
+        var b = new ModuleBuilder();
+        b.Memory(1, 2);
+        b.FuncWithLocals(b.Type([I32], [I32]), [
+            .. And(mask), .. I32Const(shift), 0x74, 0x21, 1,           // local 1 = (p & mask) << shift
+            .. I32Const(0), 0x21, 2,
+            0x03, 0x40,
+            0x20, 1, 0x20, 2, 0x6A, 0x28, 2, 0,                        // i32.load at local 1 + j
+            0x20, 3, 0x6A, 0x21, 3,                                    // acc += it
+            .. (writeInLoop ? (byte[])[0x20, 0, 0x21, 1] : []),        // local 1 = p
+            0x20, 2, .. I32Const(4), 0x6A, 0x22, 2, .. I32Const(64), 0x47, 0x0D, 0,
+            0x0B,
+            0x20, 3,
+        ], [(3u, I32)], export: "f");
+        var inst = CompiledModule.Compile(b.Build()).Instantiate();
+        var mem = inst.GetMemory()!;
+        for (int x = 0; x < mem.Span.Length; x += 4) BitConverter.TryWriteBytes(mem.Span[x..], x);
+        return inst.GetFunction<Func<int, int>>("f");
+    }
+
+    private static int WordSum(int from) { int acc = 0; for (int j = 0; j < 64; j += 4) acc += from + j; return acc; }
+
+    [Fact]
+    public void ALocalTheLoopNeverWritesKeepsItsBoundInside()
+    {
+        // (p & 0x3FF) << 6 <= 65472, + j <= 60, + 4 bytes: inside one page, unchecked; the values prove the addresses.
+        var f = InvariantBaseLoop(0x3FF, 6, writeInLoop: false);
+        Assert.Equal(WordSum(0x3FF << 6), f(-1));
+        Assert.Equal(WordSum(5 << 6), f(5 | 0x7FFF_0000));
+    }
+
+    [Fact]
+    public void ALocalWrittenInTheLoopOrShiftedTooFarKeepsItsChecks()
+    {
+        // Written in the loop: the second pass reads at p + 4, which traps for a p past the memory.
+        Assert.Equal("out of bounds memory access", Assert.Throws<WasmTrapException>(() => InvariantBaseLoop(0x3FF, 6, writeInLoop: true)(0x10000)).Message);
+        Assert.Equal(WordSum(0), InvariantBaseLoop(0x3FF, 6, writeInLoop: true)(0));
+        // (p & 0x3FF) << 7 reaches 130944: the bound does not fit, the check stays and traps.
+        var f = InvariantBaseLoop(0x3FF, 7, writeInLoop: false);
+        Assert.Equal(WordSum(100 << 7), f(100));
+        Assert.Equal("out of bounds memory access", Assert.Throws<WasmTrapException>(() => f(0x200)).Message);
+        // A shift by 31 of a mask keeps only bit 0 of p: 0 or 2^31, the second traps.
+        var g = InvariantBaseLoop(1, 31, writeInLoop: false);
+        Assert.Equal(WordSum(0), g(2));
+        Assert.Equal("out of bounds memory access", Assert.Throws<WasmTrapException>(() => g(1)).Message);
+    }
+
+    [Fact]
+    public void AFactEndsWhereABranchOutOfABlockMerges()
+    {
+        // local 1 = p & 0xFF; block: local 1 = p; br_if 0 (p != 0); local 1 = 0; end; load at local 1.
+        // After the block local 1 is p or 0: a large p must trap.
+        var b = new ModuleBuilder();
+        b.Memory(1);
+        b.FuncWithLocals(b.Type([I32], [I32]), [
+            .. And(0xFF), 0x21, 1,
+            0x02, 0x40,
+            0x20, 0, 0x21, 1, 0x20, 0, 0x0D, 0,
+            .. I32Const(0), 0x21, 1,
+            0x0B,
+            0x20, 1, 0x28, 2, 0,
+        ], [(1u, I32)], export: "f");
+        var f = CompiledModule.Compile(b.Build()).Instantiate().GetFunction<Func<int, int>>("f");
+        Assert.Equal(0, f(0));
+        Assert.Equal(0, f(100));
+        Assert.Equal("out of bounds memory access", Assert.Throws<WasmTrapException>(() => f(0x10000)).Message);
+    }
+
+    [Fact]
+    public void AConstantAddedToABoundedAddressIsFoldedOnlyWithoutWrap()
+    {
+        // store32 then load32 at (p & 0xFFF) + 0xE000: exact sum at most 0xEFFF (+ 4 bytes inside the page), folded into the address.
+        // load8 at (p & 0xFF) + -1: the sum wraps to 2^32 - 1 for p & 0xFF == 0, so it is not folded and traps.
+        var b = new ModuleBuilder();
+        b.Memory(1);
+        b.Func(b.Type([I32], [I32]), [
+            .. And(0xFFF), .. I32Const(0xE000), 0x6A, 0x20, 0, 0x36, 2, 0,
+            .. And(0xFFF), .. I32Const(0xE000), 0x6A, 0x28, 2, 0,
+        ], export: "word");
+        b.Func(b.Type([I32], [I32]), [.. And(0xFF), .. I32Const(-1), 0x6A, 0x2D, 0, 0], export: "byte");
+        var inst = CompiledModule.Compile(b.Build()).Instantiate();
+        var mem = inst.GetMemory()!;
+        Assert.Equal(0x7654_3FFF, inst.GetFunction<Func<int, int>>("word")(0x7654_3FFF));
+        Assert.Equal(0x7654_3FFF, BitConverter.ToInt32(mem.Span[(0xE000 + 0xFFF)..]));
+        mem.Span[0x41] = 99;
+        Assert.Equal(99, inst.GetFunction<Func<int, int>>("byte")(0x42));
+        Assert.Equal("out of bounds memory access", Assert.Throws<WasmTrapException>(() => inst.GetFunction<Func<int, int>>("byte")(0x100)).Message);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AFactSurvivesAnIfThatLeavesTheLocalAloneAndEndsAtOneThatWritesIt(bool writeInElse)
+    {
+        // local 1 = p & 0xFF; if (p < 0) [local 2 = 1 | local 1 = p] else [local 1 = p | local 2 = 1] end;
+        // i32.load at local 1. Whichever arm writes local 1, the load after the if must trap for a wild p.
+        byte[] setLocal1 = [0x20, 0, 0x21, 1], setLocal2 = [.. I32Const(1), 0x21, 2];
+        var b = new ModuleBuilder();
+        b.Memory(1);
+        b.FuncWithLocals(b.Type([I32], [I32]), [
+            .. And(0xFF), 0x21, 1,
+            0x20, 0, .. I32Const(0), 0x48, 0x04, 0x40,
+            .. (writeInElse ? setLocal2 : setLocal1),
+            0x05,
+            .. (writeInElse ? setLocal1 : setLocal2),
+            0x0B,
+            0x20, 1, 0x28, 2, 0,
+        ], [(2u, I32)], export: "f");
+        var f = CompiledModule.Compile(b.Build()).Instantiate().GetFunction<Func<int, int>>("f");
+        int wild = writeInElse ? 0x7000_0000 : -0x1000_0000; // takes the arm that writes local 1
+        int tame = writeInElse ? -0x1000_0000 : 0x7000_0000;  // takes the other arm: local 1 = p & 0xFF
+        Assert.Equal(0, f(tame));
+        Assert.Equal("out of bounds memory access", Assert.Throws<WasmTrapException>(() => f(wild)).Message);
+    }
 }

@@ -7,10 +7,11 @@ namespace Pliant.Wasm.Compilation;
 /// Static bounds of i32 operand-stack values, to drop memory bounds checks that cannot fail. Each wasm
 /// stack value gets an unsigned upper bound when it is pushed — only by instructions whose result is
 /// bounded by their immediate or operands (<c>i32.const</c>, <c>i32.and</c>, <c>i32.add</c> without wrap,
-/// <c>rem_u</c>, <c>shr_u</c>, <c>div_u</c>, 8/16-bit unsigned loads, comparisons, <c>select</c>), plus a
-/// signed range through <c>i32.add</c>; a local keeps the facts of the value last stored until the next
-/// control instruction, and the counter of a recognised counting loop has its exact range inside the loop
-/// (<see cref="AnalyzeLoop"/>). Every other value, and every value arriving through a label or a call, is
+/// <c>rem_u</c>, <c>shr_u</c>, <c>div_u</c>, <c>shl</c> by a constant without lost bits, 8/16-bit unsigned
+/// loads, comparisons, <c>select</c>), plus a signed range through <c>i32.add</c> and <c>shl</c>; a local keeps
+/// the facts of the value last stored until paths merge (else, the end of a block or if, a loop header unless
+/// the loop never writes the local), and the counter of a recognised counting loop has its exact range inside
+/// the loop (<see cref="AnalyzeLoop"/>). Every other value, and every value arriving through a label or a call, is
 /// unbounded. A scalar access
 /// whose address bound + offset + size fits in the memory's declared minimum is emitted without a check:
 /// linear memory never shrinks, and linking refuses an imported memory below the declared minimum
@@ -32,6 +33,8 @@ internal sealed partial class FunctionCompiler
     private long[]? _localLo, _localHi;
     private int[]? _localGen;
     private int _gen = 1;
+    private const int MaxFacts = 64;
+    private readonly List<int> _factLocals = [];
     // Induction variables of simple counting loops (AnalyzeLoop): local, range, where local.get sees that range.
     private readonly List<(int Local, long Lo, long Hi, int From, int To)> _inductions = [];
     private int _loopScanBudget = int.MinValue;
@@ -54,6 +57,7 @@ internal sealed partial class FunctionCompiler
         (_lo[pos], _hi[pos]) = planned ? (_nextLo, _nextHi) : (1L, 0L);
     }
 
+    /// <summary>Grows the per-position arrays (bounds here, deferred values in FunctionCompiler.Lazy.cs) together.</summary>
     private void EnsureBounds(int pos)
     {
         if (pos < _bounds.Length) return;
@@ -61,6 +65,10 @@ internal sealed partial class FunctionCompiler
         Array.Resize(ref _bounds, n);
         Array.Resize(ref _lo, n);
         Array.Resize(ref _hi, n);
+        Array.Resize(ref _lazyKind, n);
+        Array.Resize(ref _lazyValue, n);
+        Array.Resize(ref _lazyAdd, n);
+        Array.Resize(ref _lazyFold, n);
     }
 
     /// <summary>Values put on the stack other than by <see cref="Push"/> (block results): unbounded.</summary>
@@ -80,7 +88,16 @@ internal sealed partial class FunctionCompiler
         int n = _stack.Count, top = n - 1;
         long lo = 1, hi = 0;
         ushort op = ins.Op;
-        if (op is <= 0x11 && op != 0x01) _gen++; // control: labels merge paths, so local facts end here
+        // Local facts end where paths merge: a loop header, else, and the end of a block or if, except for the
+        // locals the construct never writes (KeepUnwrittenFacts). A loop's end is no label (branches to a loop go
+        // to its header), and the other control instructions only leave: the facts stay true on the path that
+        // continues.
+        if (op is 0x03 or 0x05 || op == 0x0B && _frames[^1].Op != 0x03)
+        {
+            if (op == 0x03) KeepUnwrittenFacts(pc, LoopEnd(pc));
+            else KeepUnwrittenFacts(_frames[^1].Pc, pc);
+            _gen++;
+        }
         (ulong bound, int at) = op switch
         {
             0x41 => ((ulong)(uint)(int)ins.Imm, n),                                // i32.const
@@ -91,6 +108,7 @@ internal sealed partial class FunctionCompiler
             0x71 => (Math.Min(BoundAt(top), BoundAt(top - 1)), n - 2),              // i32.and
             0x6A => (Sum(BoundAt(top - 1), BoundAt(top)), n - 2),                   // i32.add
             0x6E or 0x76 => (BoundAt(top - 1), n - 2),                              // i32.div_u, i32.shr_u
+            0x74 when RangeAt(top, out long c, out long c2) && c == c2 && c is >= 0 and < 32 => (Shl(BoundAt(top - 1), (int)c), n - 2), // i32.shl by a constant
             0x70 => (Math.Min(BoundAt(top - 1), BoundAt(top) is var d && d is > 0 and not NoBound ? d - 1 : NoBound), n - 2), // i32.rem_u
             0x1B when n >= 3 && _stack[top - 1] == ValType.I32 => (Math.Max(BoundAt(top - 2), BoundAt(top - 1)), n - 3), // select
             0x20 => LocalFact((int)ins.Imm, pc, n, out lo, out hi),                // local.get
@@ -103,6 +121,11 @@ internal sealed partial class FunctionCompiler
             // No signed wrap: the i32 sum is the exact sum; non-negative, it also bounds the unsigned value.
             (lo, hi) = (lo1 + lo2, hi1 + hi2);
             if (lo >= 0) bound = Math.Min(bound, (ulong)hi);
+        }
+        else if (op == 0x74 && RangeAt(top, out long sa, out long sb) && sa == sb && sa is >= 0 and < 32
+            && RangeAt(top - 1, out long vlo, out long vhi) && vlo >= 0 && vhi << (int)sa <= int.MaxValue)
+        {
+            (lo, hi) = (vlo << (int)sa, vhi << (int)sa); // non-negative and no bit shifted out: the exact product
         }
         if (op is 0x21 or 0x22 && n > 0 && _localGen != null) RecordLocal((int)ins.Imm, top);
         _nextBound = bound;
@@ -119,6 +142,14 @@ internal sealed partial class FunctionCompiler
     /// <summary>local.set/tee of the stack value at <paramref name="pos"/>: the local has its facts until the next control instruction or write.</summary>
     private void RecordLocal(int local, int pos)
     {
+        // The locals with facts, newest last: at most MaxFacts, so a merge costs O(MaxFacts) whatever the module.
+        _factLocals.Remove(local);
+        _factLocals.Add(local);
+        if (_factLocals.Count > MaxFacts)
+        {
+            _localGen![_factLocals[0]] = 0;
+            _factLocals.RemoveAt(0);
+        }
         _localBound![local] = BoundAt(pos);
         RangeAt(pos, out _localLo![local], out _localHi![local]);
         _localGen![local] = _gen;
@@ -235,6 +266,90 @@ internal sealed partial class FunctionCompiler
 
     private void EndBound() => _nextBoundAt = -1;
 
+    /// <summary>
+    /// At a merge point of the construct spanning <paramref name="from"/> to <paramref name="to"/> (a loop's
+    /// header: the whole loop; else: the then arm; end: the whole block or if): a local that the construct
+    /// never writes has on every path in the value it had on entry, so its facts (and the sums it takes part
+    /// in, <see cref="_sums"/>) stay. Marks them for the next generation, which the caller then starts.
+    /// </summary>
+    private void KeepUnwrittenFacts(int from, int to)
+    {
+        int kept = 0;
+        for (int i = 0; i < _sumCount; i++)
+        {
+            var r = _sums![i];
+            if (!WrittenIn(r.Target, from, to) && !WrittenIn(r.Base, from, to)) _sums[kept++] = r;
+        }
+        _sumCount = kept;
+        if (_localGen == null) return;
+        kept = 0;
+        for (int i = 0; i < _factLocals.Count; i++)
+        {
+            int l = _factLocals[i];
+            if (_localGen[l] != _gen || WrittenIn(l, from, to)) continue;
+            _localGen[l] = _gen + 1;
+            _factLocals[kept++] = l;
+        }
+        _factLocals.RemoveRange(kept, _factLocals.Count - kept);
+    }
+
+    // Where each loop ends (by the loop's pc) and where each local is written (the pcs of local l's writes are
+    // _writePcs[_writeStart[l] .. _writeStart[l + 1]), ascending), computed once per body on first need.
+    private int[]? _loopEnd;
+    private int[] _writeStart = [], _writePcs = [];
+
+    /// <summary>The end of the loop at <paramref name="pc"/>.</summary>
+    private int LoopEnd(int pc)
+    {
+        IndexWrites();
+        return _loopEnd![pc];
+    }
+
+    /// <summary>Indexes the body's loops and local writes on first use (two passes, three arrays).</summary>
+    private void IndexWrites()
+    {
+        if (_loopEnd != null) return;
+        var code = _code;
+        _loopEnd = new int[code.Length];
+        var start = new int[_localTypes.Length + 1];
+        var open = new int[code.Length];
+        int depth = 0;
+        foreach (ref readonly var ins in code.AsSpan())
+            if (ins.Op is 0x21 or 0x22) start[ins.Imm + 1]++;
+        for (int l = 0; l < _localTypes.Length; l++) start[l + 1] += start[l];
+        var pcs = new int[start[^1]];
+        var fill = (int[])start.Clone();
+        for (int i = 0; i < code.Length; i++)
+        {
+            switch (code[i].Op)
+            {
+                case 0x02 or 0x03 or 0x04: open[depth++] = i; break;
+                case 0x0B when depth > 0: _loopEnd[open[--depth]] = i; break; // only loops' entries are read
+                case 0x21 or 0x22: pcs[fill[code[i].Imm]++] = i; break;
+            }
+        }
+        _writeStart = start;
+        _writePcs = pcs;
+    }
+
+    private bool WrittenIn(int local, int from, int to)
+    {
+        IndexWrites();
+        int lo = _writeStart[local], n = _writeStart[local + 1] - lo;
+        if (n == 0) return false;
+        // The first write at or after from (the pcs ascend), then whether it comes before to.
+        int a = lo, b = lo + n;
+        while (a < b)
+        {
+            int mid = (a + b) >>> 1;
+            if (_writePcs[mid] < from) a = mid + 1;
+            else b = mid;
+        }
+        return a < lo + n && _writePcs[a] < to;
+    }
+
+    private static ulong Shl(ulong b, int c) => b == NoBound || b << c > uint.MaxValue ? NoBound : b << c;
+
     private static ulong Sum(ulong a, ulong b) => a == NoBound || b == NoBound || a + b > uint.MaxValue ? NoBound : a + b;
 
     /// <summary>
@@ -247,6 +362,7 @@ internal sealed partial class FunctionCompiler
     {
         ulong bound = BoundAt(addrPos);
         if (bound == NoBound || offset < 0 || bound + (ulong)offset + (ulong)size > _minMemoryBytes) return false;
+        if (TryEmitFoldedAddress(addrPos, offset)) return true;
         _il.Emit(OpCodes.Ldloc, _memData!);
         LdSlot(addrPos);
         _il.Emit(OpCodes.Conv_U); // zero-extends the i32 address
@@ -278,10 +394,10 @@ internal sealed partial class FunctionCompiler
                 0x36 or 0x3E => OpCodes.Stind_I4, 0x37 => OpCodes.Stind_I8, 0x38 => OpCodes.Stind_R4, 0x39 => OpCodes.Stind_R8,
                 0x3A or 0x3C => OpCodes.Stind_I1, _ => OpCodes.Stind_I2,
             });
-            _stack.RemoveRange(addrPos, 2);
+            Drop(addrPos, 2);
             return true;
         }
-        _stack.RemoveAt(addrPos);
+        Drop(addrPos, 1);
         if (size > 1) _il.Emit(OpCodes.Unaligned, (byte)1);
         switch (op)
         {
@@ -323,8 +439,9 @@ internal sealed partial class FunctionCompiler
         _il.Emit(OpCodes.Ldc_I4_0);
         _il.Emit(OpCodes.Conv_I8);
         if (op.Kind is SimdKind.LoadLane or SimdKind.StoreLane) _il.Emit(OpCodes.Ldc_I4, lane);
-        _stack.RemoveRange(addrPos, operands);
+        Drop(addrPos, operands);
         CallSimd(op.Helper, op.Kind is SimdKind.Load or SimdKind.LoadLane ? ValType.V128 : null);
         return true;
     }
 }
+

@@ -22,13 +22,13 @@ internal sealed partial class FunctionCompiler
             case 0x02:
             {
                 var (pi, po) = BlockType(ins.Imm);
-                _frames.Add(new CFrame { Op = op, Label = il.DefineLabel(), Height = _stack.Count - pi.Length, Params = pi, Results = po });
+                _frames.Add(new CFrame { Op = op, Label = il.DefineLabel(), Height = _stack.Count - pi.Length, Params = pi, Results = po, Pc = _pc });
                 return;
             }
             case 0x03:
             {
                 var (pi, po) = BlockType(ins.Imm);
-                var f = new CFrame { Op = op, Label = il.DefineLabel(), Height = _stack.Count - pi.Length, Params = pi, Results = po };
+                var f = new CFrame { Op = op, Label = il.DefineLabel(), Height = _stack.Count - pi.Length, Params = pi, Results = po, Pc = _pc };
                 _frames.Add(f);
                 il.MarkLabel(f.Label); // the header's fuel check is planned for the next instruction
                 ClearBounds(f.Height); // its parameters also arrive by the back edge
@@ -38,7 +38,7 @@ internal sealed partial class FunctionCompiler
             {
                 var (pi, po) = BlockType(ins.Imm);
                 Operands(1);
-                var f = new CFrame { Op = op, Label = il.DefineLabel(), Else = il.DefineLabel(), Height = _stack.Count - pi.Length, Params = pi, Results = po };
+                var f = new CFrame { Op = op, Label = il.DefineLabel(), Else = il.DefineLabel(), Height = _stack.Count - pi.Length, Params = pi, Results = po, Pc = _pc };
                 if (pi.Length > 0)
                 {
                     f.SavedParams = new LocalBuilder[pi.Length];
@@ -60,7 +60,7 @@ internal sealed partial class FunctionCompiler
                 _dead = false;
                 f.ElseSeen = true;
                 il.MarkLabel(f.Else);
-                _stack.RemoveRange(f.Height, _stack.Count - f.Height);
+                Drop(f.Height, _stack.Count - f.Height);
                 for (int i = 0; i < f.Params.Length; i++)
                 {
                     il.Emit(OpCodes.Ldloc, f.SavedParams![i]);
@@ -85,7 +85,7 @@ internal sealed partial class FunctionCompiler
                 }
                 if (f.Op != 0x03) il.MarkLabel(f.Label);
                 _dead = false;
-                _stack.RemoveRange(f.Height, _stack.Count - f.Height);
+                Drop(f.Height, _stack.Count - f.Height);
                 _stack.AddRange(f.Results);
                 ClearBounds(f.Height);
                 if (f.Op == 0) EmitReturnSequence();
@@ -127,7 +127,7 @@ internal sealed partial class FunctionCompiler
                 EmitCallIndirect((uint)ins.Imm, ins.Imm2);
                 return;
             case 0x1A:
-                _stack.RemoveAt(_stack.Count - 1);
+                Drop(_stack.Count - 1, 1);
                 return;
             case 0x1B or 0x1C:
             {
@@ -139,20 +139,24 @@ internal sealed partial class FunctionCompiler
                 il.Emit(OpCodes.Ldloc, Slot(c - 1, t));
                 il.Emit(OpCodes.Stloc, Slot(c - 2, t));
                 il.MarkLabel(keep);
-                _stack.RemoveAt(c - 1);
+                Drop(c - 1, 1);
                 return;
             }
             case 0x20:
-                LdLocal((int)ins.Imm);
-                Push(_localTypes[ins.Imm]);
+                GetLocal((int)ins.Imm);
                 return;
             case 0x21:
-                Operands(1);
+            {
+                int top = _stack.Count - 1;
+                MaterializeLocal((int)ins.Imm, top);
+                LdSlot(top);
                 StLocal((int)ins.Imm);
+                RecordSum((int)ins.Imm, top);
+                Drop(top, 1);
                 return;
+            }
             case 0x22:
-                LdSlot(_stack.Count - 1);
-                StLocal((int)ins.Imm);
+                TeeLocal((int)ins.Imm);
                 return;
             case 0x23:
             {
@@ -186,6 +190,11 @@ internal sealed partial class FunctionCompiler
                 Operands(2);
                 _tokens.Emit(_il, OpCodes.Call, ClrTypes.Op(nameof(Ops.TableSet)));
                 return;
+            case 0x6A when TryDeferAdd():
+                return;
+            case 0x77 or 0x78 or 0x89 or 0x8A when !IsDeferred(_stack.Count - 1) || _lazyKind[_stack.Count - 1] is not (OfI32 or OfI64):
+                EmitVariableRotate(op);
+                return;
             case >= 0x28 and <= 0x3E:
                 EmitMemory(op, ins.Imm);
                 return;
@@ -213,8 +222,8 @@ internal sealed partial class FunctionCompiler
                 }, 10));
                 return;
             }
-            case 0x41: il.Emit(OpCodes.Ldc_I4, (int)ins.Imm); Push(I); return;
-            case 0x42: il.Emit(OpCodes.Ldc_I8, ins.Imm); Push(L); return;
+            case 0x41: PushDeferred(I, OfI32, (int)ins.Imm); return;
+            case 0x42: PushDeferred(L, OfI64, ins.Imm); return;
             case 0x43: EmitF32Const((uint)ins.Imm); Push(F); return;
             case 0x44: EmitF64Const((ulong)ins.Imm); Push(D); return;
             case 0xD0: il.Emit(OpCodes.Ldnull); Push((ValType)ins.Imm); return;

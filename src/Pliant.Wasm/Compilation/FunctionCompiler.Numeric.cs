@@ -138,6 +138,30 @@ internal sealed partial class FunctionCompiler
         Push(r);
     }
 
+    private static readonly System.Reflection.FieldInfo RotateMask32 = typeof(ExecState).GetField(nameof(ExecState.RotateMask32))!;
+    private static readonly System.Reflection.FieldInfo RotateMask64 = typeof(ExecState).GetField(nameof(ExecState.RotateMask64))!;
+
+    /// <summary>
+    /// A rotate whose count is not a constant here: the count masked with a field of the ExecState (opaque to
+    /// the JIT, see <see cref="Numerics.RotlVar32"/>), then one rol/ror. Constant counts keep the helpers that
+    /// avoid rol/ror (the JIT's immediate rotates mis-set the zero flag).
+    /// </summary>
+    private void EmitVariableRotate(ushort op)
+    {
+        bool wide = op is 0x89 or 0x8A;
+        Operands(2);
+        if (wide) _il.Emit(OpCodes.Conv_I4); // wasm rotates by the count modulo 64: its low bits
+        _il.Emit(OpCodes.Ldloc, _st);
+        _tokens.Emit(_il, OpCodes.Ldfld, wide ? RotateMask64 : RotateMask32);
+        _il.Emit(OpCodes.And);
+        Helper(op switch
+        {
+            0x77 => nameof(Numerics.RotlVar32), 0x78 => nameof(Numerics.RotrVar32),
+            0x89 => nameof(Numerics.RotlVar64), _ => nameof(Numerics.RotrVar64),
+        });
+        Push(wide ? L : I);
+    }
+
     private void Shift32(OpCode shift)
     {
         _il.Emit(OpCodes.Ldc_I4, 31);

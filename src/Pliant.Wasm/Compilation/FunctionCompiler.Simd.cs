@@ -115,7 +115,7 @@ internal sealed partial class FunctionCompiler
             return;
         }
         LdSlot(anyA ? b - 1 : b);
-        _stack.RemoveRange(b - 1, 2);
+        Drop(b - 1, 2);
         var sel = anyA ? fromA : fromB;
         EmitV128Const(Lo(sel), Hi(sel));
         CallSimd(nameof(V128Ops.ShuffleOne), ValType.V128);

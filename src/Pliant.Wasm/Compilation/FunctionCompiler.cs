@@ -70,6 +70,8 @@ internal sealed partial class FunctionCompiler
         if (!_saved.TryGetValue((level, i, t), out var l)) _saved[(level, i, t)] = l = Declare(ClrTypes.Of(t));
         return l;
     }
+    private Instr[] _code = null!; // set by EmitBody
+    private int _pc;
     private bool _dead;
     private int _deadDepth;
 
@@ -80,6 +82,7 @@ internal sealed partial class FunctionCompiler
         public Label Else;
         public bool ElseSeen;
         public int Height;
+        public int Pc; // of the block, loop or if instruction
         public ValType[] Params = [];
         public ValType[] Results = [];
         public LocalBuilder[]? SavedParams;
@@ -168,6 +171,7 @@ internal sealed partial class FunctionCompiler
     /// <summary>Emits the instructions of a function body, charging fuel per its <see cref="FuelPlan"/>.</summary>
     private void EmitBody(Instr[] code)
     {
+        _code = code;
         var fuel = _fuel != null ? FuelPlan.For(code) : default;
         _frames.Add(new CFrame { Op = 0, Label = _il.DefineLabel(), Height = 0, Results = _type.Results });
         for (int pc = 0; pc < code.Length; pc++)
@@ -181,7 +185,9 @@ internal sealed partial class FunctionCompiler
                 if (ins.Op is not (0x05 or 0x0B)) continue;
             }
             if (!_dead && _fuel != null && (fuel.Cost[pc] > 0 || fuel.Check[pc])) ChargeBlock(fuel.Cost[pc], fuel.Check[pc]);
+            if (!_dead && Materializes(ins.Op)) MaterializeAll();
             if (ins.Op == 0x03) AnalyzeLoop(code, pc);
+            _pc = pc;
             PlanBound(in ins, pc);
             Emit(in ins);
             EndBound();
@@ -314,11 +320,9 @@ internal sealed partial class FunctionCompiler
     private void Operands(int n)
     {
         int b = _stack.Count - n;
-        for (int i = b; i < _stack.Count; i++) _il.Emit(OpCodes.Ldloc, Slot(i, _stack[i]));
-        _stack.RemoveRange(b, n);
+        for (int i = b; i < _stack.Count; i++) LdSlot(i);
+        Drop(b, n);
     }
-
-    private void LdSlot(int depth) => _il.Emit(OpCodes.Ldloc, Slot(depth, _stack[depth]));
 
     /// <summary>Copies the top values of types <paramref name="types"/> to positions starting at <paramref name="height"/>.</summary>
     private void CopyTo(int height, ValType[] types)

@@ -22,6 +22,12 @@ public sealed class ExecState
     /// </summary>
     public int MaxDepth = 20000;
 
+    /// <summary>
+    /// 31 and 63, read by generated code to mask a variable rotate count (<see cref="Numerics.RotlVar32"/>):
+    /// a field, so the JIT can never see the count as a constant.
+    /// </summary>
+    public int RotateMask32 = 31, RotateMask64 = 63;
+
     /// <summary>Scratch for multi-value returns (numbers as raw bits).</summary>
     public long[] ResultBits = new long[16];
 

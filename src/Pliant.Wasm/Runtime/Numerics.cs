@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -12,10 +13,11 @@ public static class Numerics
     private const MethodImplOptions Inl = MethodImplOptions.AggressiveInlining;
 
     [MethodImpl(Inl)] public static int Clz32(int x) => BitOperations.LeadingZeroCount((uint)x);
-    [MethodImpl(Inl)] public static int Ctz32(int x) => x == 0 ? 32 : BitOperations.TrailingZeroCount(x);
+    // BitOperations.TrailingZeroCount is 32 (64) for zero, as wasm's ctz (spec §4.3.2 ictz): one tzcnt, no zero test.
+    [MethodImpl(Inl)] public static int Ctz32(int x) => BitOperations.TrailingZeroCount(x);
     [MethodImpl(Inl)] public static int Popcnt32(int x) => BitOperations.PopCount((uint)x);
     [MethodImpl(Inl)] public static long Clz64(long x) => BitOperations.LeadingZeroCount((ulong)x);
-    [MethodImpl(Inl)] public static long Ctz64(long x) => x == 0 ? 64 : BitOperations.TrailingZeroCount(x);
+    [MethodImpl(Inl)] public static long Ctz64(long x) => BitOperations.TrailingZeroCount(x);
     [MethodImpl(Inl)] public static long Popcnt64(long x) => BitOperations.PopCount((ulong)x);
     // Rotations are written so the JIT does not turn them into rol/ror: .NET 10's JIT was observed
     // to branch on stale flags when an inlined rol result is tested for zero (wrong br_if result).
@@ -42,6 +44,15 @@ public static class Numerics
         int s = (int)(n & 63);
         return (long)((ulong)x >> s) | (x << 1 << (63 - s));
     }
+
+    // Rotations by a count that is not a compile-time constant: one rol/ror by cl. Generated code masks the
+    // count with ExecState.RotateMask32/64 (fields), so the JIT cannot fold it into a constant: the flags bug
+    // above is with rol/ror by an immediate (seen: rol ebx, 1; sete al), while after rol/ror by cl (flags
+    // unchanged when the count is 0) the JIT emits its own test. DeferredStackTests covers both kinds.
+    [MethodImpl(Inl)] public static int RotlVar32(int x, int s) => (int)BitOperations.RotateLeft((uint)x, s);
+    [MethodImpl(Inl)] public static int RotrVar32(int x, int s) => (int)BitOperations.RotateRight((uint)x, s);
+    [MethodImpl(Inl)] public static long RotlVar64(long x, int s) => (long)BitOperations.RotateLeft((ulong)x, s);
+    [MethodImpl(Inl)] public static long RotrVar64(long x, int s) => (long)BitOperations.RotateRight((ulong)x, s);
 
     [MethodImpl(Inl)]
     public static int DivS32(int a, int b)
@@ -232,13 +243,14 @@ public static class Numerics
         return 0;
     }
 
-    /// <summary>The trap of a trapping truncation whose operand is out of range: NaN is an invalid conversion, anything else an overflow.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void TruncTrap(double x)
-    {
-        if (double.IsNaN(x)) Trap.InvalidConversion();
-        Trap.IntegerOverflow();
-    }
+    /// <summary>
+    /// The trap of a trapping truncation whose operand is out of range: NaN is an invalid conversion, anything
+    /// else an overflow. Its body is a single throw, so the JIT sees a call that never returns: the values live
+    /// in the conversion's hot path need not survive that call (before, with a conditional body, the JIT kept
+    /// them on the stack around it: spills on the hot path of every loop with a truncation).
+    /// </summary>
+    [DoesNotReturn]
+    private static void TruncTrap(double x) => Trap.Truncation(x);
 
     // Saturating truncations (spec §4.3.4 trunc_sat).
     [MethodImpl(Inl)] public static int SatI32F32S(float x) => float.IsNaN(x) ? 0 : x < -2147483648f ? int.MinValue : x >= 2147483648f ? int.MaxValue : (int)x;

@@ -31,11 +31,29 @@ public class FrameLimitTests
     }
 
     [Fact]
-    public void DeepOperandStackOverTheFrameCapIsRefusedAtCompile()
+    public void DeferredConstantsTakeNoSlotUntilABlockNeedsThem()
     {
-        // 9000 constants pushed and then dropped: 9000 stack slots, more than the 8192-slot frame cap.
+        // 9000 constants under a block: the block stores them into slots first, over the cap; without the block
+        // they stay deferred and the function compiles.
         var code = new List<byte>();
         for (int i = 0; i < 9000; i++) code.AddRange([0x41, 0x01]);
+        byte[] drops = [.. Enumerable.Repeat((byte)0x1A, 9000)];
+        var plain = new ModuleBuilder();
+        plain.Func(plain.Type([], []), [.. code, .. drops]);
+        CompiledModule.Compile(plain.Build());
+        var b = new ModuleBuilder();
+        b.Func(b.Type([], []), [.. code, 0x02, 0x40, 0x0B, .. drops]);
+        var e = Assert.Throws<WasmInvalidException>(() => CompiledModule.Compile(b.Build()));
+        Assert.Equal("function needs more than the engine's cap of 8192 frame slots", e.Message);
+    }
+
+    [Fact]
+    public void DeepOperandStackOverTheFrameCapIsRefusedAtCompile()
+    {
+        // 9000 computed values (i32.eqz of a constant) pushed and then dropped: 9000 stack slots, more than the
+        // 8192-slot frame cap. (Constants alone take no slot: the compiler defers them to their consumer.)
+        var code = new List<byte>();
+        for (int i = 0; i < 9000; i++) code.AddRange([0x41, 0x01, 0x45]);
         for (int i = 0; i < 9000; i++) code.Add(0x1A);
         var b = new ModuleBuilder();
         b.Func(b.Type([], []), [.. code]);

@@ -1,0 +1,261 @@
+using System.Reflection.Emit;
+using Pliant.Wasm.Decoding;
+
+namespace Pliant.Wasm.Compilation;
+
+/// <summary>
+/// Deferred operand-stack values. A <c>local.get</c> or an integer constant does not copy its value into
+/// the stack slot's IL local: the stack entry remembers where the value is (the wasm local, or the
+/// constant) and its consumer loads it from there. Otherwise every <c>local.get</c> is an IL copy into a
+/// slot local that is defined many times over the method, which the JIT keeps as a register move
+/// (measured: 4-6 extra <c>mov</c>s per iteration of the bench kernels' loops), and a constant operand
+/// reaches the JIT only through such a local.
+/// <para>
+/// A deferred entry is stored into its slot ("materialised") before its local is written (<c>local.set</c>,
+/// <c>local.tee</c>: the entry holds the value from before the write, spec §4.4.5), and before any
+/// instruction that reads or writes slots directly or merges control paths (<see cref="Materializes"/>:
+/// blocks, branches, <c>select</c>, bulk operations): so at every label all entries are in their slots,
+/// whichever path reached it, as they were before this deferral.
+/// </para>
+/// </summary>
+internal sealed partial class FunctionCompiler
+{
+    private const byte Eager = 0, OfLocal = 1, OfI32 = 2, OfI64 = 3, OfSlotPlus = 4, OfLocalPlus = 5;
+    // How a deferred i32 sum base + c may be computed as a native address: 0 not exactly, else by sign- or
+    // zero-extending base and adding c (no 32-bit wrap possible, FoldOf).
+    private const byte NoFold = 0, FoldSigned = 1, FoldUnsigned = 2;
+    // Per stack position (this compiler's own, not counting _slotBase): where a deferred value is. Positions
+    // at or above _stack.Count are always Eager (Drop clears them).
+    private byte[] _lazyKind = new byte[16];
+    private long[] _lazyValue = new long[16];
+    private int[] _lazyAdd = new int[16];
+    private byte[] _lazyFold = new byte[16];
+    // Compile time stays linear in the body whatever the module: MaterializeAll scans only from the lowest
+    // position deferred since it last ran, and a local write scans only the positions once pushed as that
+    // local's alias (entries may be stale: each is checked, and the list is emptied by the scan).
+    private int _deferredFloor = int.MaxValue;
+    // Per local, a chain of the positions pushed as its alias: node i is (_nodePos[i], next _nodeNext[i]);
+    // _aliasHead[local] is node + 1, 0 for none. Nodes are never reused, so a stale node (its position popped
+    // or re-pushed) is only skipped or, if the position holds the local's alias again, materialised.
+    private int[]? _aliasHead;
+    private int[] _nodePos = [], _nodeNext = [];
+    private int _nodeCount;
+
+    /// <summary>Instructions that may read or write stack slots directly, or branch or merge: every deferred entry is materialised first.</summary>
+    private static bool Materializes(ushort op) =>
+        op is (>= 0x02 and <= 0x0F) or 0x1B or 0x1C or 0x40 || op is >= 0xFC08 and <= 0xFC11;
+
+    /// <summary>Pushes a wasm stack entry whose value stays where it is (local <paramref name="value"/>, or the constant).</summary>
+    private void PushDeferred(ValType t, byte kind, long value)
+    {
+        _stack.Add(t);
+        int pos = _stack.Count - 1;
+        SetBound(pos);
+        Defer(pos, kind, value);
+    }
+
+    private void Defer(int pos, byte kind, long value, int add = 0, byte fold = NoFold)
+    {
+        EnsureBounds(pos);
+        _lazyKind[pos] = kind;
+        _lazyValue[pos] = value;
+        _lazyAdd[pos] = add;
+        _lazyFold[pos] = fold;
+        _deferredFloor = Math.Min(_deferredFloor, pos);
+        if (kind is not (OfLocal or OfLocalPlus)) return;
+        AddAlias((int)value, pos);
+    }
+
+    private void AddAlias(int local, int pos)
+    {
+        _aliasHead ??= new int[_localTypes.Length];
+        if (_nodeCount == _nodePos.Length)
+        {
+            Array.Resize(ref _nodePos, Math.Max(16, _nodeCount * 2));
+            Array.Resize(ref _nodeNext, _nodePos.Length);
+        }
+        _nodePos[_nodeCount] = pos;
+        _nodeNext[_nodeCount] = _aliasHead[local] - 1;
+        _aliasHead[local] = ++_nodeCount;
+    }
+
+
+    private bool IsDeferred(int pos) => pos < _lazyKind.Length && _lazyKind[pos] != Eager;
+
+    /// <summary>Removes the top <paramref name="n"/> entries, from position <paramref name="from"/>.</summary>
+    private void Drop(int from, int n)
+    {
+        for (int i = from; i < from + n && i < _lazyKind.Length; i++) _lazyKind[i] = Eager;
+        _stack.RemoveRange(from, n);
+    }
+
+    /// <summary>Pushes the value of stack entry <paramref name="pos"/> onto the IL stack, from wherever it is.</summary>
+    private void LdSlot(int pos)
+    {
+        if (!IsDeferred(pos))
+        {
+            _il.Emit(OpCodes.Ldloc, Slot(pos, _stack[pos]));
+            return;
+        }
+        switch (_lazyKind[pos])
+        {
+            case OfLocal: LdLocal((int)_lazyValue[pos]); break;
+            case OfI32: _il.Emit(OpCodes.Ldc_I4, (int)_lazyValue[pos]); break;
+            case OfI64: _il.Emit(OpCodes.Ldc_I8, _lazyValue[pos]); break;
+            default:
+                LdBase(pos);
+                _il.Emit(OpCodes.Ldc_I4, _lazyAdd[pos]);
+                _il.Emit(OpCodes.Add);
+                break;
+        }
+    }
+
+    /// <summary>The base of a deferred sum at <paramref name="pos"/>: its slot (which still holds the base) or its local.</summary>
+    private void LdBase(int pos)
+    {
+        if (_lazyKind[pos] == OfSlotPlus) _il.Emit(OpCodes.Ldloc, Slot(pos, _stack[pos]));
+        else LdLocal((int)_lazyValue[pos]);
+    }
+
+    /// <summary>
+    /// <c>i32.add</c> of a value with known facts and a constant c on top, whose exact sum is always in
+    /// [0, 2^32) so the 32-bit wrap never happens: deferred as base + c, which an access then adds to the
+    /// memory's first byte as a native offset (<see cref="TryEmitFoldedAddress"/>), so the JIT folds c into
+    /// the addressing mode. Returns false (nothing done) otherwise.
+    /// </summary>
+    private bool TryDeferAdd()
+    {
+        int top = _stack.Count - 1, b = top - 1;
+        if (b < 0 || !IsDeferred(top) || _lazyKind[top] != OfI32 || _stack[b] != ValType.I32) return false;
+        byte baseKind = IsDeferred(b) ? _lazyKind[b] : Eager;
+        if (baseKind is not (Eager or OfLocal)) return false;
+        long c = (int)_lazyValue[top];
+        byte fold = NoFold;
+        // Unsigned bound of the base and c >= 0: the exact sum is in [0, bound + c]. Preferred: the JIT knows a
+        // 32-bit result is already zero-extended, so the extension costs nothing.
+        if (BoundAt(b) is var bound && bound != NoBound && c >= 0 && bound + (ulong)c <= uint.MaxValue) fold = FoldUnsigned;
+        // Signed range [lo, hi] of the base: the exact sum is in [lo + c, hi + c].
+        else if (RangeAt(b, out long lo, out long hi) && lo + c >= 0 && hi + c <= uint.MaxValue) fold = FoldSigned;
+        if (fold == NoFold) return false;
+        long local = baseKind == OfLocal ? _lazyValue[b] : 0;
+        Drop(b, 2);
+        _stack.Add(ValType.I32);
+        SetBound(b);
+        Defer(b, baseKind == OfLocal ? OfLocalPlus : OfSlotPlus, local, (int)c, fold);
+        return true;
+    }
+
+    /// <summary>
+    /// Pushes memory's first byte + the address at <paramref name="pos"/> + <paramref name="offset"/> as a native
+    /// sum when that address is a deferred foldable sum; returns false (nothing emitted) otherwise.
+    /// </summary>
+    private bool TryEmitFoldedAddress(int pos, long offset)
+    {
+        if (!IsDeferred(pos) || _lazyFold[pos] == NoFold || _lazyKind[pos] is not (OfSlotPlus or OfLocalPlus)) return false;
+        _il.Emit(OpCodes.Ldloc, _memData!);
+        LdBase(pos);
+        _il.Emit(_lazyFold[pos] == FoldSigned ? OpCodes.Conv_I : OpCodes.Conv_U);
+        _il.Emit(OpCodes.Ldc_I8, _lazyAdd[pos] + offset);
+        _il.Emit(OpCodes.Conv_I);
+        _il.Emit(OpCodes.Add);
+        _il.Emit(OpCodes.Add);
+        return true;
+    }
+
+    /// <summary>Stores deferred entry <paramref name="pos"/> into its slot.</summary>
+    private void Materialize(int pos)
+    {
+        if (!IsDeferred(pos)) return;
+        LdSlot(pos);
+        _lazyKind[pos] = Eager;
+        _il.Emit(OpCodes.Stloc, Slot(pos, _stack[pos]));
+    }
+
+    private void MaterializeAll()
+    {
+        for (int i = _deferredFloor; i < _stack.Count; i++) Materialize(i);
+        _deferredFloor = int.MaxValue;
+    }
+
+    /// <summary>Before local <paramref name="local"/> is written: entries below <paramref name="below"/> that still read it get its current value.</summary>
+    private void MaterializeLocal(int local, int below)
+    {
+        if (_aliasHead == null || _aliasHead[local] == 0) return;
+        bool keepTop = false;
+        for (int node = _aliasHead[local] - 1; node >= 0; node = _nodeNext[node])
+        {
+            int i = _nodePos[node];
+            if (i >= _stack.Count || !IsDeferred(i) || _lazyKind[i] is not (OfLocal or OfLocalPlus) || _lazyValue[i] != local) continue;
+            if (i < below) Materialize(i);
+            else keepTop = true;
+        }
+        _aliasHead[local] = 0;
+        if (keepTop) AddAlias(local, below);
+    }
+
+    /// <summary><c>local.tee</c>: the top entry's value goes to the local, and the entry then reads that local.</summary>
+    private void TeeLocal(int local)
+    {
+        int top = _stack.Count - 1;
+        MaterializeLocal(local, top);
+        if (IsDeferred(top) && _lazyKind[top] == OfLocal && _lazyValue[top] == local) return; // local.get x; local.tee x
+        LdSlot(top);
+        StLocal(local);
+        if (RecordSum(local, top)) return; // a foldable sum stays one
+        if (IsDeferred(top) && _lazyKind[top] is OfI32 or OfI64) return; // a constant stays a constant
+        Defer(top, OfLocal, local);
+    }
+
+    // Locals known to hold another local plus a constant, as a foldable sum (TryDeferAdd): clang computes an
+    // address once into a local and uses it for a load and a store. A local.get of such a local pushes the sum
+    // again, so both accesses fold it. Valid until either local is written or paths merge; at most 8 kept.
+    // (Plain arrays and structs throughout this compiler state: generic collections over our own value types
+    // are not precompiled by ReadyToRun and would be jitted at the first module compile.)
+    private KnownSum[]? _sums;
+    private int _sumCount;
+
+    private struct KnownSum
+    {
+        public int Target, Base, Add;
+        public byte Fold;
+    }
+
+    /// <summary>Before local <paramref name="local"/> is written: relations that read or define it end.</summary>
+    private void ForgetSums(int local)
+    {
+        int kept = 0;
+        for (int i = 0; i < _sumCount; i++)
+            if (_sums![i].Target != local && _sums[i].Base != local) _sums[kept++] = _sums[i];
+        _sumCount = kept;
+    }
+
+    /// <summary>After the value at <paramref name="pos"/> was stored into <paramref name="local"/>: records it if it is a foldable sum of another local.</summary>
+    private bool RecordSum(int local, int pos)
+    {
+        ForgetSums(local);
+        if (!IsDeferred(pos) || _lazyKind[pos] != OfLocalPlus || _lazyValue[pos] == local) return false;
+        _sums ??= new KnownSum[8];
+        if (_sumCount == _sums.Length)
+        {
+            Array.Copy(_sums, 1, _sums, 0, _sumCount - 1); // the oldest goes
+            _sumCount--;
+        }
+        _sums[_sumCount++] = new KnownSum { Target = local, Base = (int)_lazyValue[pos], Add = _lazyAdd[pos], Fold = _lazyFold[pos] };
+        return true;
+    }
+
+    /// <summary><c>local.get</c>: the local's value, deferred, as the sum it is known to hold if any.</summary>
+    private void GetLocal(int local)
+    {
+        for (int i = 0; i < _sumCount; i++)
+        {
+            var r = _sums![i];
+            if (r.Target != local) continue;
+            _stack.Add(ValType.I32);
+            SetBound(_stack.Count - 1);
+            Defer(_stack.Count - 1, OfLocalPlus, r.Base, r.Add, r.Fold);
+            return;
+        }
+        PushDeferred(_localTypes[local], OfLocal, local);
+    }
+}
