@@ -299,27 +299,19 @@ internal static class BenchConnections
         }
     }
 
-    /// <summary>The time a fixed arithmetic loop takes on each CPU (thread CPU time, best of three), e.g. "cpu0 21.3 ms, cpu1 25.0 ms".</summary>
+    /// <summary>The time a fixed arithmetic loop takes on each CPU (thread CPU time, best of three after one warm-up), e.g. "cpu0 21.3 ms, cpu1 25.0 ms".</summary>
     private static string CpuSpeeds(int[] cpus)
     {
         var parts = new List<string>();
         foreach (int cpu in cpus)
         {
-            double best = double.MaxValue;
-            var t = new Thread(() =>
+            double best = 0;
+            CpuAffinity.RunPinned(cpu, () => best = BenchTiming.BestMs(() =>
             {
-                CpuAffinity.Pin(0, cpu);
-                for (int i = 0; i < 3; i++)
-                {
-                    double start = WasmBench.CpuClock.ThreadNowMs();
-                    ulong x = 88172645463325252UL;
-                    for (int j = 0; j < 20_000_000; j++) { x ^= x << 13; x ^= x >> 7; x ^= x << 17; }
-                    GC.KeepAlive(x);
-                    best = Math.Min(best, WasmBench.CpuClock.ThreadNowMs() - start);
-                }
-            });
-            t.Start();
-            t.Join();
+                ulong x = 88172645463325252UL;
+                for (int j = 0; j < 20_000_000; j++) { x ^= x << 13; x ^= x >> 7; x ^= x << 17; }
+                GC.KeepAlive(x);
+            }, 3, WasmBench.CpuClock.ThreadNowMs));
             parts.Add(string.Create(Inv, $"cpu{cpu} {best:0.0} ms"));
         }
         return string.Join(", ", parts);

@@ -46,6 +46,21 @@ internal static class CpuAffinity
     }
 
     /// <summary>
+    /// Runs <paramref name="action"/> on a new thread pinned to <paramref name="cpu"/> (-1: not pinned) with
+    /// <paramref name="stackBytes"/> of stack (0: the default), and waits for it.
+    /// </summary>
+    public static void RunPinned(int cpu, Action action, int stackBytes = 0)
+    {
+        var t = new Thread(() =>
+        {
+            Pin(0, cpu);
+            action();
+        }, stackBytes);
+        t.Start();
+        t.Join();
+    }
+
+    /// <summary>
     /// Pins every thread process <paramref name="pid"/> has now to <paramref name="cpu"/> (-1: to every CPU this
     /// process may use). Threads that exit meanwhile are skipped; threads started later inherit their creator's.
     /// </summary>

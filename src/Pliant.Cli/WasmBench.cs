@@ -229,15 +229,12 @@ internal static class WasmBench
         {
             uint result = 0;
             double ms = 0;
-            var t = new Thread(() =>
+            CpuAffinity.RunPinned(cpu, () =>
             {
-                CpuAffinity.Pin(0, cpu);
                 double start = CpuClock.NowMs();
                 result = (uint)f(n);
                 ms = CpuClock.NowMs() - start;
             }, 16 << 20);
-            t.Start();
-            t.Join();
             return (result, ms);
         }
     }
@@ -417,14 +414,8 @@ internal static class WasmBench
         var each = new double[cpus.Length];
         for (int i = 0; i < cpus.Length; i++)
         {
-            int cpu = cpus[i], slot = i;
-            var t = new Thread(() =>
-            {
-                CpuAffinity.Pin(0, cpu);
-                each[slot] = Best(a, runs);
-            }, 16 << 20);
-            t.Start();
-            t.Join();
+            int slot = i;
+            CpuAffinity.RunPinned(cpus[i], () => each[slot] = Best(a, runs), 16 << 20);
         }
         return (each.Min(), each);
     }

@@ -61,15 +61,6 @@ internal sealed class DriverParking
         }
     }
 
-    /// <summary>Drivers parked now.</summary>
-    public int ParkedCount
-    {
-        get
-        {
-            lock (_gate) return _parked.Count;
-        }
-    }
-
     /// <summary>
     /// The leader's loop (on its own thread): its pass, then each parked driver's, then one wait on every socket.
     /// Ends when the leader stops or fails; every parked driver then gets its thread back.

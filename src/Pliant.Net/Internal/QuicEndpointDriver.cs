@@ -72,6 +72,9 @@ internal sealed partial class QuicEndpointDriver : ICompletionScheduler
         set => _runner = value;
     }
 
+    /// <summary>True while another driver's thread runs this driver's passes.</summary>
+    internal bool IsParked => !ReferenceEquals(_runner, _loopThread);
+
     /// <summary><see cref="DriverParking.ParkIfIdle"/>'s measurement window; this driver's own thread only.</summary>
     internal ParkWindow ParkWindow;
 
@@ -171,7 +174,7 @@ internal sealed partial class QuicEndpointDriver : ICompletionScheduler
             {
                 _completions.Add(completion);
                 if (!IsDriverThread) Wake();
-                else if (!ReferenceEquals(_runner, _loopThread)) Volatile.Write(ref _wakePending, 1); // parked: the leader looks again before it sleeps
+                else if (IsParked) Volatile.Write(ref _wakePending, 1); // parked: the leader looks again before it sleeps
                 return;
             }
         }

@@ -82,11 +82,7 @@ public class DriverParkingTests
         return listener;
     }
 
-    private static bool IsParked(QuicListener listener, int index)
-    {
-        var d = listener.Driver(index);
-        return !ReferenceEquals(d.Runner, d.LoopThread);
-    }
+    private static bool IsParked(QuicListener listener, int index) => listener.Driver(index).IsParked;
 
     private static async Task WaitUntil(Func<bool> condition, string failure)
     {
