@@ -22,6 +22,7 @@ internal static partial class BenchCommand
         var vs = new Option<bool>("--vs-ngtcp2") { Description = "also run ngtcp2's gtlsserver→gtlsclient (ngtcp2-pair.sh) in the same run" };
         var cross = new Option<bool>("--cross") { Description = "also run the mixed pairs over HTTP/3 (needs pliant serve/get)" };
         var handshakes = new Option<double>("--handshakes") { Description = "seconds of back-to-back handshakes (0: skip)", DefaultValueFactory = _ => 0 };
+        var handshakeWarmup = new Option<double>("--handshake-warmup") { Description = "with --handshakes: seconds of handshakes before the measured ones (the server's JIT tiers its handshake path up over its first few thousand connections)", DefaultValueFactory = _ => 6 };
         var script = new Option<string?>("--ngtcp2-script") { Description = "path of ngtcp2-pair.sh (default: found in ../shared/peers)" };
         var timeout = new Option<int>("--timeout") { Description = "seconds before a download is killed", DefaultValueFactory = _ => 300 };
         var warmup = new Option<int>("--warmup") { Description = "MiB downloaded once before the measured runs (JIT warm-up of the long-lived server; 0: none); --isolation downloads max(this, --size) per configuration in as many passes as reach 512 MiB (at least two)", DefaultValueFactory = _ => 64 };
@@ -51,29 +52,29 @@ internal static partial class BenchCommand
         var wasmVsNode = new Option<bool>("--wasm-vs-node") { Description = "Pliant.Wasm against Node's V8 on eight C kernels, with and without -msimd128 (same as pliant wasm bench; --runs: paired calls per kernel, default 11; verdict on the median per-pair ratio)" };
 
         var cmd = new Command("bench", "Loopback benchmark: Pliant↔Pliant download (and ngtcp2 side by side).");
-        foreach (var o in new Option[] { size, runs, vs, cross, handshakes, script, timeout, warmup, pinCpu, plugin, cc, isolation, components, pluginDir, flood, count, connections, concurrency, idle, threads, route, path, ngtcp2Cc, seed, wasmVsNode, qlog, multipath, pathRate, pathDelay, netns, kestrel, kestrelApp }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { size, runs, vs, cross, handshakes, handshakeWarmup, script, timeout, warmup, pinCpu, plugin, cc, isolation, components, pluginDir, flood, count, connections, concurrency, idle, threads, route, path, ngtcp2Cc, seed, wasmVsNode, qlog, multipath, pathRate, pathDelay, netns, kestrel, kestrelApp }) cmd.Options.Add(o);
         cmd.SetAction(pr => pr.GetValue(wasmVsNode) ? WasmBench.Run(new WasmBench.Options(null, "node", Math.Max(1, pr.GetValue(runs) ?? 11), [], false, false))
             : pr.GetValue(multipath) ? BenchMultipath.Run(Math.Max(1, pr.GetValue(size) ?? BenchMultipath.DefaultSizeMiB), Math.Max(1, pr.GetValue(runs) ?? 3),
                 pr.GetValue(pathRate)!, pr.GetValue(pathDelay)!, TimeSpan.FromSeconds(pr.GetValue(timeout)), pr.GetValue(netns))
             : pr.GetValue(path) is { } spec ? RunPath(spec, CcList(pr.GetValue(cc) ?? string.Join(',', PathControllers), PathControllers),
                 pr.GetValue(vs) ? CcList(pr.GetValue(ngtcp2Cc) ?? "", Ngtcp2Controllers) : [], pr.GetValue(seed), new Settings(
-                pr.GetValue(size) ?? PathDefaultSizeMiB, Math.Max(1, pr.GetValue(runs) ?? PathDefaultRounds), false, false, 0,
+                pr.GetValue(size) ?? PathDefaultSizeMiB, Math.Max(1, pr.GetValue(runs) ?? PathDefaultRounds), false, false, 0, 0,
                 pr.GetValue(script), TimeSpan.FromSeconds(pr.GetValue(timeout)), pr.GetValue(pinCpu), 0))
             : pr.GetValue(cc) is { } one && !PathControllers.Contains(one) ? UsageError($"--cc {one}: expected one of {string.Join(", ", PathControllers)}")
             : pr.GetValue(kestrel) ? RunKestrel(pr.GetValue(kestrelApp), Math.Max(1, pr.GetValue(size) ?? 1024), Math.Max(1, pr.GetValue(runs) ?? 3),
                 Math.Max(1, pr.GetValue(warmup)), TimeSpan.FromSeconds(pr.GetValue(timeout)))
-            : pr.GetValue(qlog) ? RunQlogCost(new Settings(pr.GetValue(size) ?? 1024, Math.Max(1, pr.GetValue(runs) ?? 3), false, false, 0,
+            : pr.GetValue(qlog) ? RunQlogCost(new Settings(pr.GetValue(size) ?? 1024, Math.Max(1, pr.GetValue(runs) ?? 3), false, false, 0, 0,
                 pr.GetValue(script), TimeSpan.FromSeconds(pr.GetValue(timeout)), pr.GetValue(pinCpu), pr.GetValue(warmup)))
             : pr.GetValue(route) ? BenchRoute.Run(Math.Max(1, pr.GetValue(size) ?? 256), Math.Max(1, pr.GetValue(runs) ?? 3), TimeSpan.FromSeconds(pr.GetValue(timeout)))
             : pr.GetValue(flood) ? BenchFlood.Run(Math.Max(1, pr.GetValue(count) ?? BenchFlood.DefaultCount), TimeSpan.FromSeconds(Math.Min(pr.GetValue(timeout), 60)))
             : pr.GetValue(connections) ? BenchConnections.Run(new BenchConnections.Settings(Math.Max(0, pr.GetValue(count) ?? 1000),
                 Math.Max(1, pr.GetValue(concurrency)), Math.Max(0, pr.GetValue(idle)), pr.GetValue(vs), TimeSpan.FromSeconds(pr.GetValue(timeout)), Math.Clamp(pr.GetValue(threads), 1, 64)))
             : pr.GetValue(isolation) || pr.GetValue(components) ? RunIsolation(pr.GetValue(pluginDir), pr.GetValue(components), new Settings(
-            pr.GetValue(size) ?? IsolationDefaultSizeMiB, Math.Max(1, pr.GetValue(runs) ?? IsolationDefaultRounds), false, false, 0,
+            pr.GetValue(size) ?? IsolationDefaultSizeMiB, Math.Max(1, pr.GetValue(runs) ?? IsolationDefaultRounds), false, false, 0, 0,
             pr.GetValue(script), TimeSpan.FromSeconds(pr.GetValue(timeout)), IsolationTaskset(pr.GetValue(pinCpu)), pr.GetValue(warmup)))
             : BenchPeers.WithPeerSettings(pr.GetValue(plugin), pr.GetValue(cc)) ?? Run(new Settings(
             pr.GetValue(size) ?? 256, Math.Max(1, pr.GetValue(runs) ?? 1), pr.GetValue(vs), pr.GetValue(cross), pr.GetValue(handshakes),
-            pr.GetValue(script), TimeSpan.FromSeconds(pr.GetValue(timeout)), pr.GetValue(pinCpu), pr.GetValue(warmup))));
+            Math.Max(0, pr.GetValue(handshakeWarmup)), pr.GetValue(script), TimeSpan.FromSeconds(pr.GetValue(timeout)), pr.GetValue(pinCpu), pr.GetValue(warmup))));
         cmd.Subcommands.Add(CreateServer());
         cmd.Subcommands.Add(CreateClient());
         cmd.Subcommands.Add(CreateClientLoop());
@@ -82,7 +83,7 @@ internal static partial class BenchCommand
         return cmd;
     }
 
-    private sealed record Settings(int SizeMiB, int Runs, bool VsNgtcp2, bool Cross, double HandshakeSeconds, string? Script, TimeSpan Timeout, string? Taskset, int WarmupMiB);
+    private sealed record Settings(int SizeMiB, int Runs, bool VsNgtcp2, bool Cross, double HandshakeSeconds, double HandshakeWarmupSeconds, string? Script, TimeSpan Timeout, string? Taskset, int WarmupMiB);
 
     /// <summary>Pliant's congestion controllers, as <c>--cc</c> names them.</summary>
     private static readonly string[] PathControllers = CliSupport.CongestionControlNames;
@@ -148,12 +149,14 @@ internal static partial class BenchCommand
     {
         var port = new Option<int>("--port") { Required = true };
         var seconds = new Option<double>("--seconds") { DefaultValueFactory = _ => 5 };
+        var warmup = new Option<double>("--warmup-seconds") { DefaultValueFactory = _ => 0 };
         var pin = new Option<string?>("--pin");
         var cmd = new Command("handshakes", "bench handshake loop (internal)") { Hidden = true };
         cmd.Options.Add(port);
         cmd.Options.Add(seconds);
+        cmd.Options.Add(warmup);
         cmd.Options.Add(pin);
-        cmd.SetAction((pr, ct) => BenchPeers.RunHandshakesAsync(pr.GetValue(port), pr.GetValue(seconds), pr.GetValue(pin), ct));
+        cmd.SetAction((pr, ct) => BenchPeers.RunHandshakesAsync(pr.GetValue(port), pr.GetValue(seconds), pr.GetValue(warmup), pr.GetValue(pin), ct));
         return cmd;
     }
 
@@ -178,16 +181,8 @@ internal static partial class BenchCommand
         header.Append(Inv, $"gc={(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} date={DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ}");
         Console.WriteLine(header);
 
-        var pliant = RunPliantPair(s, bytes);
+        var (pliant, ngtcp2) = RunPairs(s, bytes);
         Print("pliant", pliant);
-
-        List<RunResult>? ngtcp2 = null;
-        string? ngtcp2Note = null;
-        if (s.VsNgtcp2)
-        {
-            (ngtcp2, ngtcp2Note) = BenchNgtcp2.RunPair(s.Script, s.SizeMiB, s.Runs, s.Timeout, s.Taskset);
-            if (ngtcp2Note is not null) Console.WriteLine("# ngtcp2: " + ngtcp2Note);
-        }
 
         List<(string Name, List<RunResult> Runs)> cross = [];
         if (s.Cross) cross = BenchNgtcp2.RunCross(s.Script, s.SizeMiB, s.Runs, s.Timeout, s.Taskset);
@@ -241,14 +236,32 @@ internal static partial class BenchCommand
         return new PliantServer(server, info["port"], info["fingerprint"], int.Parse(info.GetValueOrDefault("pid", "0"), Inv));
     }
 
-    private static List<RunResult> RunPliantPair(Settings s, long bytes)
+    /// <summary>
+    /// The Pliant pair's downloads (one long-lived server, a fresh client each) and, with <c>--vs-ngtcp2</c>, ngtcp2's,
+    /// in alternating rounds (Pliant first in odd rounds, ngtcp2 first in even ones): this VM's speed drifts over
+    /// minutes, and running each side as one block put that drift into the ratios.
+    /// </summary>
+    private static (List<RunResult> Pliant, List<RunResult>? Ngtcp2) RunPairs(Settings s, long bytes)
     {
-        var results = new List<RunResult>();
+        var pliant = new List<RunResult>();
+        List<RunResult>? ngtcp2 = s.VsNgtcp2 ? [] : null;
         using var server = StartPliantServer(s);
-        if (server is null) return results;
+        if (server is null) return (pliant, ngtcp2);
         if (s.WarmupMiB > 0) RunPliantClient(s, server, (long)s.WarmupMiB << 20, "0(warm-up)", "pliant");
-        for (int i = 1; i <= s.Runs; i++) results.Add(RunPliantClient(s, server, bytes, i.ToString(Inv), "pliant"));
-        return results;
+        for (int i = 1; i <= s.Runs; i++)
+        {
+            if (ngtcp2 is not null && i % 2 == 0) RunNgtcp2Round(s, ngtcp2, i);
+            pliant.Add(RunPliantClient(s, server, bytes, i.ToString(Inv), "pliant"));
+            if (ngtcp2 is not null && i % 2 == 1) RunNgtcp2Round(s, ngtcp2, i);
+        }
+        return (pliant, ngtcp2);
+    }
+
+    private static void RunNgtcp2Round(Settings s, List<RunResult> into, int round)
+    {
+        var (runs, note) = BenchNgtcp2.RunPair(s.Script, s.SizeMiB, 1, s.Timeout, s.Taskset, round);
+        if (note is not null) Console.WriteLine("# ngtcp2: " + note);
+        into.AddRange(runs);
     }
 
     /// <summary>One download from <paramref name="server"/> by a fresh client process; prints a <c>run=</c> line.</summary>
@@ -335,14 +348,24 @@ internal static partial class BenchCommand
         using var server = StartPliantServer(s);
         if (server is null) return;
         using var client = StartPeer(s, null, "bench", "handshakes", "--port", server.Port, "--pin", server.Pin,
-            "--seconds", s.HandshakeSeconds.ToString(Inv));
-        if (client.WaitForLine("warm", TimeSpan.FromSeconds(60)) is null)
+            "--seconds", s.HandshakeSeconds.ToString(Inv), "--warmup-seconds", s.HandshakeWarmupSeconds.ToString(Inv));
+        if (client.WaitForLine("warm", TimeSpan.FromSeconds(s.HandshakeWarmupSeconds + 60)) is null)
         {
             Console.WriteLine("handshake client failed: " + client.Stderr);
             return;
         }
-        double srv0 = server.CpuSeconds;
-        var line = client.WaitForLine("handshakes", TimeSpan.FromSeconds(s.HandshakeSeconds + 60));
+        double srv0 = server.CpuSeconds, tickCpu = srv0, tickN = 0;
+        var perSecond = new List<double>();
+        string? line;
+        // One tick a second: the server's CPU per handshake second by second shows whether the warm-up was long enough.
+        while ((line = client.WaitForLine("", TimeSpan.FromSeconds(s.HandshakeSeconds + 60))) is not null && !line.StartsWith("handshakes", StringComparison.Ordinal))
+        {
+            if (!line.StartsWith("tick", StringComparison.Ordinal)) continue;
+            double cpuNow = server.CpuSeconds, ticked = BenchProcess.Num(BenchProcess.Parse(line), "n");
+            if (ticked > tickN) perSecond.Add((cpuNow - tickCpu) * 1000 / (ticked - tickN));
+            tickCpu = cpuNow;
+            tickN = ticked;
+        }
         double srvCpu = server.CpuSeconds - srv0;
         client.WaitForExit(TimeSpan.FromSeconds(10));
         if (line is null)
@@ -357,6 +380,11 @@ internal static partial class BenchCommand
             $"handshakes n={n} failed={d.GetValueOrDefault("failed")} wall_s={wall:F2} rate_per_s={n / wall:F0} " +
             $"server_cpu_ms_per_hs={srvCpu * 1000 / n:F3} client_cpu_ms_per_hs={cli * 1000 / n:F3} " +
             $"server_hs_per_core_s={n / srvCpu:F0} client_hs_per_core_s={n / cli:F0} client_alloc_per_hs={BenchProcess.Num(d, "alloc") / n:F0}"));
+        Console.WriteLine(string.Create(Inv,
+            $"server CPU ms per handshake, second by second after a {s.HandshakeWarmupSeconds:0.#} s warm-up: {string.Join(' ', perSecond.Select(x => x.ToString("F3", Inv)))}"));
+        double perCoreS = n / srvCpu;
+        Console.WriteLine(string.Create(Inv,
+            $"goal full handshakes per server core-second >= 1000: {perCoreS:F0} {(perCoreS >= 1000 ? "PASS" : "FAIL")}"));
     }
 
     private static void Print(string name, List<RunResult> runs)
@@ -444,6 +472,21 @@ internal static partial class BenchCommand
             Console.WriteLine(string.Create(Inv, $"goal goodput >= 1.0x ngtcp2: {g:F2}x {(g >= 1 ? "PASS" : "FAIL")}"));
             Console.WriteLine(string.Create(Inv, $"goal CPU/GiB <= 1.0x ngtcp2: server {sc:F2}x client {cc:F2}x {(sc <= 1 && cc <= 1 ? "PASS" : "FAIL")}"));
             Console.WriteLine(string.Create(Inv, $"goal alloc/GiB < 1 MiB in steady state: {alloc:F0} KiB {(alloc < 1024 ? "PASS" : "FAIL")}"));
+            bool kept = g >= 1.4 && sc <= 0.7 && cc <= 0.7;
+            Console.WriteLine(string.Create(Inv,
+                $"goal fast path kept (>= 1.4x goodput, <= 0.7x CPU/GiB): {g:F2}x, server {sc:F2}x client {cc:F2}x {(kept ? "PASS" : "FAIL")}"));
+            PrintRoundRatios(pliant, ngtcp2);
         }
+    }
+
+    /// <summary>Pliant/ngtcp2 per round (the two ran back to back in each round): how far the medians' ratios can be trusted.</summary>
+    private static void PrintRoundRatios(List<RunResult> pliant, List<RunResult> ngtcp2)
+    {
+        int n = Math.Min(pliant.Count, ngtcp2.Count);
+        if (n < 2) return;
+        string Series(Func<RunResult, double> f) =>
+            string.Join(' ', Enumerable.Range(0, n).Select(i => (f(pliant[i]) / f(ngtcp2[i])).ToString("F2", Inv)));
+        Console.WriteLine("per round (pliant/ngtcp2): goodput " + Series(r => 1 / r.ProcWallS) + ", server CPU " + Series(r => r.ServerCpuS) +
+            ", client CPU " + Series(r => r.ClientCpuS));
     }
 }

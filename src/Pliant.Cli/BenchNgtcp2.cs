@@ -23,8 +23,8 @@ internal static class BenchNgtcp2
         return null;
     }
 
-    /// <summary>Runs the script once with <c>-n runs</c>; returns one result per <c>run=</c> line.</summary>
-    public static (List<BenchCommand.RunResult> Runs, string? Note) RunPair(string? scriptOption, int sizeMiB, int runs, TimeSpan timeout, string? taskset)
+    /// <summary>Runs the script once with <c>-n runs</c>; returns one result per <c>run=</c> line, printed numbered from <paramref name="firstRun"/>.</summary>
+    public static (List<BenchCommand.RunResult> Runs, string? Note) RunPair(string? scriptOption, int sizeMiB, int runs, TimeSpan timeout, string? taskset, int firstRun = 1)
     {
         var results = new List<BenchCommand.RunResult>();
         var script = FindScript(scriptOption);
@@ -38,7 +38,9 @@ internal static class BenchNgtcp2
         {
             var line = p.WaitForLine("run=", timeout + TimeSpan.FromSeconds(60));
             if (line is null) break;
-            Console.WriteLine(line.Replace("run=", "run=", StringComparison.Ordinal).Insert(line.IndexOf(' ', StringComparison.Ordinal), " pair=ngtcp2"));
+            // The script numbers its own runs from 1; print the bench's round number.
+            int space = line.IndexOf(' ', StringComparison.Ordinal);
+            Console.WriteLine(string.Create(Inv, $"run={firstRun + i}") + " pair=ngtcp2" + (space < 0 ? "" : line[space..]));
             var d = BenchProcess.Parse(line);
             results.Add(new BenchCommand.RunResult
             {

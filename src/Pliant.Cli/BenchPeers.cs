@@ -409,12 +409,16 @@ internal static class BenchPeers
         return 0;
     }
 
-    /// <summary>Opens and closes connections back to back for <paramref name="seconds"/>; prints a <c>handshakes</c> line.</summary>
-    public static async Task<int> RunHandshakesAsync(int port, double seconds, string? pin, CancellationToken ct)
+    /// <summary>
+    /// Opens and closes connections back to back: for <paramref name="warmupSeconds"/> (the server's JIT tiers its
+    /// handshake path up over its first few thousand connections), then prints <c>warm</c>, then for
+    /// <paramref name="seconds"/> with a <c>tick</c> line each second, then a <c>handshakes</c> line.
+    /// </summary>
+    public static async Task<int> RunHandshakesAsync(int port, double seconds, double warmupSeconds, string? pin, CancellationToken ct)
     {
         var options = ClientOptions(port, pin);
-        // Warm up (JIT, first-connection costs) outside the measurement.
-        for (int i = 0; i < 3; i++)
+        var warm = Stopwatch.StartNew();
+        for (int i = 0; i < 3 || warm.Elapsed.TotalSeconds < warmupSeconds; i++)
         {
             await using var c = await QuicConnection.ConnectAsync(options, ct).ConfigureAwait(false);
             await c.CloseAsync(0, ct).ConfigureAwait(false);
@@ -424,7 +428,7 @@ internal static class BenchPeers
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         long alloc0 = GC.GetTotalAllocatedBytes(true);
         var sw = Stopwatch.StartNew();
-        int count = 0, failed = 0;
+        int count = 0, failed = 0, nextTick = 1;
         while (sw.Elapsed.TotalSeconds < seconds)
         {
             try
@@ -436,6 +440,12 @@ internal static class BenchPeers
             catch (QuicException)
             {
                 failed++;
+            }
+            if (sw.Elapsed.TotalSeconds >= nextTick)
+            {
+                Console.WriteLine(string.Create(Inv, $"tick n={count}"));
+                Console.Out.Flush();
+                nextTick++;
             }
         }
         double wall = sw.Elapsed.TotalSeconds;

@@ -16,7 +16,7 @@ public sealed class BenchCli
     {
         var c = InteropCase.Create(nameof(BenchCli));
         using var bench = await PliantCli.RunAsync("pliant-bench", c.Dir, TimeSpan.FromMinutes(4),
-            "bench", "--size", "16", "--warmup", "4", "--vs-ngtcp2", "--timeout", "120");
+            "bench", "--size", "16", "--warmup", "4", "--runs", "2", "--vs-ngtcp2", "--timeout", "120", "--handshakes", "2", "--handshake-warmup", "1");
         var output = bench.ReadStdout();
         Assert.True(bench.ExitCode == 0, bench.Tail(60));
         Assert.Contains("pair=pliant", output);
@@ -26,12 +26,18 @@ public sealed class BenchCli
             "goodput Mbit/s (process wall)", "server CPU s/GiB", "client CPU s/GiB (process)",
             "client alloc KiB/GiB (steady state)", "server datagrams/send syscall", "goal goodput >= 1.0x ngtcp2",
             "goal CPU/GiB <= 1.0x ngtcp2", "goal alloc/GiB < 1 MiB in steady state",
+            "goal fast path kept (>= 1.4x goodput, <= 0.7x CPU/GiB)", "per round (pliant/ngtcp2): goodput",
+            "server CPU ms per handshake, second by second after a 1 s warm-up:", "goal full handshakes per server core-second >= 1000:",
         })
         {
             Assert.Contains(row, output);
         }
-        // Both pairs moved the data (a failed run prints "status=1" or "failed").
+        // Both pairs moved the data (a failed run prints "status=1" or "failed"), in alternating rounds.
         Assert.DoesNotContain("status=1", output);
+        var order = output.Split('\n').Where(l => l.StartsWith("run=1 ", StringComparison.Ordinal) || l.StartsWith("run=2 ", StringComparison.Ordinal))
+            .Select(l => l.Split(' ')[0] + " " + l.Split(' ')[1]).ToArray();
+        Assert.Equal(["run=1 pair=pliant", "run=1 pair=ngtcp2", "run=2 pair=ngtcp2", "run=2 pair=pliant"], order);
+        Assert.Matches(@"handshakes n=\d+ failed=0 ", output);
     }
 
     /// <summary>
