@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using Pliant.Quic.Crypto;
@@ -104,7 +105,7 @@ public sealed partial class QuicEndpointCore : IConnectionIdRegistry
         {
             // RFC 9000 §10.3.1: a datagram that matches no connection ID but ends with a reset token in use is a
             // stateless reset (the smallest is 21 bytes); it is never answered with one (§10.3.3, no loops).
-            if (datagram.Length >= 21 && _byResetToken.TryGetValue(System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(datagram[^16..]), out var reset))
+            if (datagram.Length >= 21 && FindByResetToken(datagram[^16..]) is { } reset)
             {
                 Activate(reset);
                 reset.OnStatelessReset(nowUs);
@@ -117,6 +118,15 @@ public sealed partial class QuicEndpointCore : IConnectionIdRegistry
         if (Options.Server is null) { Statistics.DroppedDatagrams++; return; }
         Admit(nowUs, datagram, h, from, ecn);
     }
+
+    /// <summary>
+    /// The connection whose stateless reset token is <paramref name="token16"/>, if any. Kept out of
+    /// <see cref="HandleDatagram"/>: a call with a <see cref="UInt128"/> key has no ReadyToRun code, and the method
+    /// holding it would start every process as unoptimized tier-0 code on the per-datagram path.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private QuicConnectionCore? FindByResetToken(ReadOnlySpan<byte> token16) =>
+        _byResetToken.GetValueOrDefault(System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(token16));
 
     /// <summary>Runs every timer due at <paramref name="nowUs"/>.</summary>
     public void HandleTimeout(long nowUs)
