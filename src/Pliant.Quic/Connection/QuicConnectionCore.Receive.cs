@@ -23,7 +23,16 @@ public sealed partial class QuicConnectionCore
     /// Whether <paramref name="from"/> is the current peer address; the driver hands out one cached
     /// <see cref="IPEndPoint"/> per address, so the reference check usually answers.
     /// </summary>
-    private bool IsCurrentPath(IPEndPoint from) => ReferenceEquals(from, RemoteEndPoint) || from.Equals(RemoteEndPoint);
+    private bool IsCurrentPath(IPEndPoint from)
+    {
+        if (ReferenceEquals(from, RemoteEndPoint)) return true;
+        if (!from.Equals(RemoteEndPoint)) return false;
+        // The same address as another instance (a client's path starts with the application's endpoint, datagrams
+        // come with the receive path's cached one): keep the received instance, so the next datagrams compare by
+        // reference instead of by value. Every other use of the address compares by value.
+        RemoteEndPoint = from;
+        return true;
+    }
 
     /// <summary>Feeds one received UDP datagram (possibly several coalesced QUIC packets).</summary>
     public void HandleDatagram(long nowUs, ReadOnlySpan<byte> datagram, IPEndPoint from, EcnCodepoint ecn) =>

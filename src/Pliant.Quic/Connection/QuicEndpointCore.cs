@@ -18,6 +18,8 @@ namespace Pliant.Quic.Connection;
 public sealed partial class QuicEndpointCore : IConnectionIdRegistry
 {
     private readonly Dictionary<ConnectionId, QuicConnectionCore> _byCid = [];
+    private ConnectionId _lastHitCid;
+    private QuicConnectionCore? _lastHit;
     // RFC 9000 §10.3.1: the reset tokens of the peer connection IDs our connections send to (one per connection
     // and path in use), so a stateless reset — which carries no connection ID of ours — reaches its connection.
     private readonly Dictionary<UInt128, QuicConnectionCore> _byResetToken = [];
@@ -88,7 +90,7 @@ public sealed partial class QuicEndpointCore : IConnectionIdRegistry
     public void HandleDatagram(long nowUs, ReadOnlySpan<byte> datagram, IPEndPoint from, EcnCodepoint ecn)
     {
         if (!PacketHeader.TryParse(datagram, Options.ConnectionIdLength, out var h)) { Drop(ref Statistics.Unparseable); return; }
-        if (_byCid.TryGetValue(h.DestinationConnectionId, out var known))
+        if (FindByCid(h.DestinationConnectionId) is { } known)
         {
             Activate(known);
             try
@@ -346,9 +348,31 @@ public sealed partial class QuicEndpointCore : IConnectionIdRegistry
         connection.Fault(nowUs, error);
     }
 
-    void IConnectionIdRegistry.Register(ConnectionId cid, QuicConnectionCore connection) => _byCid[cid] = connection;
+    /// <summary>
+    /// The connection <paramref name="cid"/> routes to. Consecutive datagrams mostly carry the same connection ID (a
+    /// bulk transfer, a client's one connection), so the last hit is kept and compared byte by byte before the
+    /// dictionary hashes it; any change to the table forgets it.
+    /// </summary>
+    private QuicConnectionCore? FindByCid(in ConnectionId cid)
+    {
+        if (_lastHit is { } last && cid.Equals(_lastHitCid)) return last;
+        if (!_byCid.TryGetValue(cid, out var found)) return null;
+        _lastHitCid = cid;
+        _lastHit = found;
+        return found;
+    }
 
-    void IConnectionIdRegistry.Unregister(ConnectionId cid) => _byCid.Remove(cid);
+    void IConnectionIdRegistry.Register(ConnectionId cid, QuicConnectionCore connection)
+    {
+        _byCid[cid] = connection;
+        _lastHit = null;
+    }
+
+    void IConnectionIdRegistry.Unregister(ConnectionId cid)
+    {
+        _byCid.Remove(cid);
+        _lastHit = null;
+    }
 
     void IConnectionIdRegistry.RegisterResetToken(UInt128 token, QuicConnectionCore connection) => _byResetToken[token] = connection;
 
