@@ -1,4 +1,5 @@
 using Pliant.Quic.Connection;
+using Pliant.Quic.Wire;
 using Pliant.Quic.Tests.Simulation;
 
 namespace Pliant.Quic.Tests.Connections;
@@ -83,5 +84,43 @@ public class EndpointActivityTests
             Assert.All(others, o => Assert.Contains(o, pair.Server.Connections));
         }
         Assert.Equal(0, pair.Server.Statistics.ConnectionsFaulted);
+    }
+
+    [Fact]
+    public void ALastConnectionIdHitIsForgottenWhenTheIdIsUnregistered()
+    {
+        // The endpoint keeps the connection its last datagram went to; once that connection is gone, a datagram
+        // carrying its connection ID must be unknown again (a stateless reset, RFC 9000 §10.3), not routed to it.
+        var pair = new SimulatedPair(93, SimulationSetup.ServerEndpoint(93));
+        var clients = Enumerable.Range(0, 2).Select(i => pair.Connect(SimulationSetup.ClientOptions(960 + i))).ToList();
+        Assert.True(pair.RunUntil(() => clients.All(c => c.HandshakeConfirmed) && pair.Server.Connections.Count == 2));
+        pair.OnStep = () =>
+        {
+            foreach (var c in pair.Server.Connections.Concat(pair.Client.Connections))
+                while (c.TryPollEvent(out _)) { }
+        };
+        pair.RunFor(500_000);
+        var victim = pair.Server.Connections[0];
+        var cids = victim.LocalConnectionIds.ToList();
+        Assert.NotEmpty(cids);
+        byte[] Datagram(ConnectionId cid)
+        {
+            var d = new byte[100];
+            new Random(7).NextBytes(d);
+            d[0] = (byte)(0x40 | (d[0] & 0x3F)); // short header, fixed bit (RFC 9000 §17.3.1)
+            cid.Span.CopyTo(d.AsSpan(1));
+            return d;
+        }
+
+        // Routed while the connection holds the ID: no reset.
+        long resets = pair.Server.Statistics.StatelessResetsSent;
+        pair.Server.HandleDatagram(pair.NowUs, Datagram(cids[0]), pair.ClientAddress, EcnCodepoint.NotEct);
+        Assert.Equal(resets, pair.Server.Statistics.StatelessResetsSent);
+
+        victim.Close(pair.NowUs, 0, "test");
+        Assert.True(pair.RunUntil(() => !pair.Server.Connections.Contains(victim), 20_000_000));
+        pair.Server.HandleDatagram(pair.NowUs, Datagram(cids[0]), pair.ClientAddress, EcnCodepoint.NotEct);
+        Assert.Equal(resets + 1, pair.Server.Statistics.StatelessResetsSent);
+        Assert.Single(pair.Server.Connections);
     }
 }
