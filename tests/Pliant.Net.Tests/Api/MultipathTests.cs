@@ -54,7 +54,7 @@ public class MultipathTests
 
         var paths = pair.Server.Paths;
         Assert.Equal(2, paths.Count);
-        foreach (var p in paths) Assert.True(p.BytesSent > 1 << 20, $"path {p.PathId} carried only {p.BytesSent} bytes");
+        foreach (var p in paths) Assert.True(p.BytesSent > 1 << 20, $"path {p.PathId} carried only {p.BytesSent} bytes: {string.Join("; ", paths)}");
         Assert.Contains(paths, p => p.PathId == 1 && p.Remote.Address.Equals(IPAddress.Parse("127.0.0.2")));
 
         Assert.True(pair.Client.AbandonPath(1));

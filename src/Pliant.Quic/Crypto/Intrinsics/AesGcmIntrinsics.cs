@@ -30,11 +30,6 @@ namespace Pliant.Quic.Crypto.Intrinsics;
 /// (the reflected H shifted left by one bit, reduced), so the raw product already means A·H. The 256-bit
 /// reflected product r is reduced as a Montgomery reduction by y¹²⁸ modulo the reflected polynomial
 /// y¹²⁸ + y¹²⁷ + y¹²⁶ + y¹²¹ + 1, which two 64-bit folds with the constant 0xC2000000_00000000 perform.</para>
-/// <para>Methods that are not inlined carry <see cref="MethodImplOptions.AggressiveOptimization"/>: ReadyToRun
-/// cannot precompile a method with <see cref="Vector128{T}"/> in its signature, so without it each would start as
-/// unoptimized tier-0 code (no inlining, every vector spilled) and run that way for its first calls and until the
-/// background JIT reaches it — in a fresh client process, a few hundred milliseconds of a bulk transfer
-/// (bench/README.md "Code that never was precompiled"). Compiled optimized once at first call instead.</para>
 /// <para><see cref="Seal"/> and <see cref="Open"/> keep no state between calls (several threads may share an
 /// instance); only <see cref="Clear"/> must not race a call.</para>
 /// </remarks>
@@ -73,7 +68,6 @@ internal sealed class AesGcmIntrinsics
     }
 
     /// <summary>Expands the key; <paramref name="wide"/> selects 256-bit VPCLMULQDQ for GHASH (tests cover both).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal AesGcmIntrinsics(ReadOnlySpan<byte> key, bool wide)
     {
         if (!IsSupported) throw new PlatformNotSupportedException("AES-NI and PCLMULQDQ are not available");
@@ -132,7 +126,6 @@ internal sealed class AesGcmIntrinsics
     /// Encrypts <paramref name="plaintext"/> into <paramref name="ciphertext"/> (same length; the same memory
     /// or disjoint) and writes the 16-byte <paramref name="tag"/> over <paramref name="aad"/> and the ciphertext.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Seal(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext, Span<byte> ciphertext, Span<byte> tag,
         ReadOnlySpan<byte> aad)
     {
@@ -173,7 +166,6 @@ internal sealed class AesGcmIntrinsics
     /// disjoint) and verifies <paramref name="tag"/> over <paramref name="aad"/> and the ciphertext. On a mismatch
     /// returns false and zeroes <paramref name="plaintext"/>, so no unauthenticated plaintext is released.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Open(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> tag, Span<byte> plaintext,
         ReadOnlySpan<byte> aad)
     {
@@ -254,12 +246,10 @@ internal sealed class AesGcmIntrinsics
     private static Vector128<byte> CounterBlock(Vector128<uint> counter, uint value) =>
         Ssse3.Shuffle((counter + Vector128.Create(0u, 0u, 0u, value)).AsByte(), CounterSwap);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Vector128<byte> EncryptCounter(Vector128<uint> counter, uint value) =>
         AesKeySchedule.EncryptBlock(CounterBlock(counter, value), ref MemoryMarshal.GetArrayDataReference(_roundKeys), _rounds);
 
     /// <summary>GCTR (SP 800-38D §6.5) from inc32(J0) = counter 2: dst = src XOR keystream, eight blocks at a time.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CtrXor(Vector128<uint> counter, ref byte src, ref byte dst, nuint length)
     {
         ref Vector128<byte> rk = ref MemoryMarshal.GetArrayDataReference(_roundKeys);
@@ -331,7 +321,6 @@ internal sealed class AesGcmIntrinsics
     /// length and <c>GhashFinal</c> hashes it with the tail and the lengths under one reduction), then every
     /// whole 128-byte group. <paramref name="whole"/> is how many bytes that covered.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Vector128<ulong> WideGroups<TDirection>(Vector128<uint> counter, ref byte src, ref byte dst, nuint length,
         ReadOnlySpan<byte> aad, out nuint whole, out nuint aadLeft) where TDirection : struct, IDirection
     {
@@ -347,7 +336,6 @@ internal sealed class AesGcmIntrinsics
         return y;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Vector128<ulong> CryptGroupsWide<TDirection>(Vector128<ulong> y, Vector128<uint> counter, ref byte src,
         ref byte dst, nuint length)
         where TDirection : struct, IDirection
@@ -491,7 +479,6 @@ internal sealed class AesGcmIntrinsics
     }
 
     /// <summary>GHASH of eight byte-reversed blocks held as four pairs, continuing from <paramref name="y"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Vector128<ulong> HashPairs(Vector128<ulong> y, Vector256<ulong> a0, Vector256<ulong> a1, Vector256<ulong> a2,
         Vector256<ulong> a3)
     {
@@ -520,7 +507,6 @@ internal sealed class AesGcmIntrinsics
     /// 128-bit multiplications and one reduction per eight blocks: for the few blocks at the end of a packet (or
     /// all of a short one) that beats setting up wide operands.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Vector128<ulong> GhashFinal(Vector128<ulong> y, ref byte aad, nuint aadLength, ref byte text, nuint textLength,
         int totalAadLength, int totalTextLength)
     {
@@ -572,7 +558,6 @@ internal sealed class AesGcmIntrinsics
         length - offset >= 16 ? Vector128.LoadUnsafe(ref data, offset) : LoadPartial(ref Unsafe.Add(ref data, offset), length - offset);
 
     /// <summary>The last 1..127 bytes: four or eight keystream blocks in parallel, kept in registers, then XOR.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CtrXorTail(Vector128<uint> c, ref byte src, ref byte dst, nuint length)
     {
         ref Vector128<byte> rk = ref MemoryMarshal.GetArrayDataReference(_roundKeys);
@@ -649,7 +634,6 @@ internal sealed class AesGcmIntrinsics
     }
 
     // Writes the first 1..15 bytes of a block: 8-, 4-, 2- and 1-byte pieces by the bits of the length.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void StorePartial(ref byte data, nuint length, Vector128<byte> block)
     {
         ulong piece = block.AsUInt64().ToScalar();
@@ -680,11 +664,9 @@ internal sealed class AesGcmIntrinsics
     /// partial block zero-padded (as §7.1 pads A and C). Eight blocks per reduction:
     /// Y' = (Y ⊕ X1)·H⁸ ⊕ X2·H⁷ ⊕ … ⊕ X8·H.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Vector128<ulong> Ghash(Vector128<ulong> y, ref byte data, nuint length) =>
         _wide ? GhashWide(y, ref data, length) : GhashNarrow(y, ref data, length);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Vector128<ulong> GhashNarrow(Vector128<ulong> y, ref byte data, nuint length)
     {
         ref Vector128<ulong> hp = ref MemoryMarshal.GetArrayDataReference(_hPowers);
@@ -713,7 +695,6 @@ internal sealed class AesGcmIntrinsics
     }
 
     /// <summary>GHASH as <see cref="GhashNarrow"/>, two blocks per 256-bit carry-less multiplication.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Vector128<ulong> GhashWide(Vector128<ulong> y, ref byte data, nuint length)
     {
         ref ulong pw = ref Unsafe.As<Vector128<ulong>, ulong>(ref MemoryMarshal.GetArrayDataReference(_descending));
@@ -756,7 +737,6 @@ internal sealed class AesGcmIntrinsics
     private static Vector256<ulong> Swap(Vector256<ulong> v) => Avx2.Shuffle(v.AsUInt32(), 0x4E).AsUInt64();
 
     // The last 1..127 bytes as n ≤ 8 blocks (the last one zero-padded) under one reduction.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Vector128<ulong> GhashTail(Vector128<ulong> y, ref byte data, nuint length)
     {
         ref Vector128<ulong> hp = ref MemoryMarshal.GetArrayDataReference(_hPowers);
@@ -779,7 +759,6 @@ internal sealed class AesGcmIntrinsics
     }
 
     // 1..15 bytes into a zeroed block without reading past them: 8-, 4-, 2- and 1-byte pieces by the bits of the length.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Vector128<byte> LoadPartial(ref byte data, nuint length)
     {
         ulong low = 0, high = 0;
@@ -835,7 +814,6 @@ internal sealed class AesGcmIntrinsics
         return hi ^ lo;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Vector128<ulong> Multiply(Vector128<ulong> a, Vector128<ulong> h)
     {
         var lo = Vector128<ulong>.Zero;

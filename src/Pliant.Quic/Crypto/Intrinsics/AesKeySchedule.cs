@@ -100,7 +100,6 @@ internal static class AesKeySchedule
     }
 
     /// <summary>Encrypts one block (<paramref name="roundKeys"/> as returned by <see cref="Expand"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see AesGcmIntrinsics: no ReadyToRun code for Vector128 signatures
     public static Vector128<byte> EncryptBlock(Vector128<byte> block, ReadOnlySpan<Vector128<byte>> roundKeys, int rounds)
     {
         if (roundKeys.Length <= rounds) throw new ArgumentException("schedule too short", nameof(roundKeys));
