@@ -37,26 +37,39 @@ internal sealed class CallGraph
     public static CallGraph Of(WasmModule m)
     {
         int n = m.Functions.Count, imported = m.ImportedFunctionCount;
-        var edges = new List<int>[n];
+        // Direct-call edges between defined functions in one array, each function's from first[f] to first[f + 1].
         var counts = new bool[n];
+        var first = new int[n + 1];
+        int edgeCount = 0;
         for (int f = 0; f < n; f++)
         {
-            var list = edges[f] = [];
             foreach (ref readonly var ins in m.Bodies[f].Code.AsSpan())
             {
                 if (ins.Op == 0x11) counts[f] = true;
                 else if (ins.Op == 0x10)
                 {
                     long callee = ins.Imm - imported;
-                    if (callee < 0) counts[f] = true;
-                    else if (callee == f) counts[f] = true;
-                    else list.Add((int)callee);
+                    if (callee < 0 || callee == f) counts[f] = true;
+                    else edgeCount++;
                 }
             }
+            first[f + 1] = edgeCount;
         }
-        foreach (var component in Components(edges))
-            if (component.Count > 1)
-                foreach (int f in component) counts[f] = true;
+        var targets = new int[edgeCount];
+        for (int f = 0, at = 0; f < n; f++)
+        {
+            foreach (ref readonly var ins in m.Bodies[f].Code.AsSpan())
+            {
+                long callee = ins.Imm - imported;
+                if (ins.Op == 0x10 && callee >= 0 && callee != f) targets[at++] = (int)callee;
+            }
+        }
+        var component = Components(first, targets);
+        // A component of two or more functions is a cycle of calls.
+        var size = new int[n];
+        foreach (int c in component) size[c]++;
+        for (int f = 0; f < n; f++)
+            if (size[component[f]] > 1) counts[f] = true;
         var restores = new bool[n];
         for (int f = 0; f < n; f++)
         {
@@ -74,65 +87,70 @@ internal sealed class CallGraph
 
     /// <summary>
     /// Strongly connected components (Tarjan's algorithm, iterative: a module may have thousands of
-    /// functions in one call chain, deeper than a recursive walk should go on the caller's stack).
+    /// functions in one call chain, deeper than a recursive walk should go on the caller's stack) of the
+    /// graph whose node <c>v</c> has the edges <c>targets[first[v]..first[v + 1]]</c>. Returns each node's
+    /// component number (components numbered from 0 in the order they close).
     /// </summary>
-    internal static List<List<int>> Components(List<int>[] edges)
+    internal static int[] Components(int[] first, int[] targets)
     {
-        int n = edges.Length, next = 0;
+        int n = first.Length - 1, next = 0, components = 0;
         var index = new int[n];
         var low = new int[n];
-        var onStack = new bool[n];
+        var component = new int[n];
         Array.Fill(index, -1);
-        var stack = new Stack<int>();
-        var work = new Stack<(int Node, int Edge)>();
-        var result = new List<List<int>>();
+        Array.Fill(component, -1);
+        // Tarjan's stack, and the walk's stack of (node, next edge to follow): each holds a node at most once.
+        var stack = new int[n];
+        var workNode = new int[n];
+        var workEdge = new int[n];
+        int sp = 0, wp = 0;
         for (int root = 0; root < n; root++)
         {
             if (index[root] >= 0) continue;
-            work.Push((root, 0));
+            workNode[wp] = root;
+            workEdge[wp++] = first[root];
             index[root] = low[root] = next++;
-            stack.Push(root);
-            onStack[root] = true;
-            while (work.Count > 0)
+            stack[sp++] = root;
+            while (wp > 0)
             {
-                var (v, e) = work.Pop();
-                if (e < edges[v].Count)
+                int v = workNode[wp - 1], e = workEdge[wp - 1];
+                if (e < first[v + 1])
                 {
-                    work.Push((v, e + 1));
-                    int w = edges[v][e];
+                    workEdge[wp - 1] = e + 1;
+                    int w = targets[e];
                     if (index[w] < 0)
                     {
                         index[w] = low[w] = next++;
-                        stack.Push(w);
-                        onStack[w] = true;
-                        work.Push((w, 0));
+                        stack[sp++] = w;
+                        workNode[wp] = w;
+                        workEdge[wp++] = first[w];
                     }
-                    else if (onStack[w])
+                    else if (component[w] < 0)
                     {
+                        // w is on Tarjan's stack (visited, its component not closed yet).
                         low[v] = Math.Min(low[v], index[w]);
                     }
                     continue;
                 }
                 // v is finished: pass its low link to its parent, or close its component.
-                if (work.Count > 0)
+                wp--;
+                if (wp > 0)
                 {
-                    int parent = work.Peek().Node;
+                    int parent = workNode[wp - 1];
                     low[parent] = Math.Min(low[parent], low[v]);
                 }
                 if (low[v] == index[v])
                 {
-                    var component = new List<int>();
                     int w;
                     do
                     {
-                        w = stack.Pop();
-                        onStack[w] = false;
-                        component.Add(w);
+                        w = stack[--sp];
+                        component[w] = components;
                     } while (w != v);
-                    result.Add(component);
+                    components++;
                 }
             }
         }
-        return result;
+        return component;
     }
 }

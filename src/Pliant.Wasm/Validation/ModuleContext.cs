@@ -34,7 +34,18 @@ internal sealed class ModuleContext
 
     public void AddGlobal(GlobalType g) => _globals.Add(g);
 
-    public HashSet<uint> Refs { get; } = [];
+    // C.refs (spec §3.4.10): function indices referenced outside function bodies, one flag per function.
+    private bool[]? _refs;
+
+    /// <summary>Adds <paramref name="index"/> to C.refs (an index of no function is checked where it occurs).</summary>
+    public void AddRef(long index)
+    {
+        _refs ??= new bool[_funcs.Count];
+        if (index >= 0 && index < _refs.Length) _refs[index] = true;
+    }
+
+    /// <summary>Whether C.refs holds function <paramref name="index"/>.</summary>
+    public bool IsRef(long index) => _refs != null && index >= 0 && index < _refs.Length && _refs[index];
 
     private static WasmInvalidException Err(string m) => new(m);
 

@@ -43,12 +43,31 @@ public class CallDepthTests
     {
         // 100 000 functions in one call chain closing into a ring: one component, found iteratively.
         const int n = 100_000;
-        var ring = new List<int>[n];
-        for (int i = 0; i < n; i++) ring[i] = [(i + 1) % n];
-        Assert.Equal(n, Assert.Single(CallGraph.Components(ring)).Count);
-        var chain = new List<int>[n];
-        for (int i = 0; i < n; i++) chain[i] = i + 1 < n ? [i + 1] : [];
-        Assert.Equal(n, CallGraph.Components(chain).Count);
+        var first = new int[n + 1];
+        for (int i = 0; i <= n; i++) first[i] = i;
+        var ring = new int[n];
+        for (int i = 0; i < n; i++) ring[i] = (i + 1) % n;
+        Assert.All(CallGraph.Components(first, ring), c => Assert.Equal(0, c));
+        var chainFirst = new int[n + 1];
+        for (int i = 0; i <= n; i++) chainFirst[i] = Math.Min(i, n - 1);
+        var chain = new int[n - 1];
+        for (int i = 0; i < n - 1; i++) chain[i] = i + 1;
+        Assert.Equal(n, CallGraph.Components(chainFirst, chain).Distinct().Count());
+    }
+
+    [Fact]
+    public void ComponentsSplitTwoCyclesJoinedByOneEdge()
+    {
+        // 0 <-> 1 -> 2 <-> 3, and 4 alone calling 0: three components, {2, 3} closing first.
+        int[] first = [0, 1, 3, 4, 5, 6];
+        int[] targets = [1, 0, 2, 3, 2, 0];
+        var c = CallGraph.Components(first, targets);
+        Assert.Equal(c[0], c[1]);
+        Assert.Equal(c[2], c[3]);
+        Assert.NotEqual(c[0], c[2]);
+        Assert.NotEqual(c[4], c[0]);
+        Assert.Equal(0, c[2]);
+        Assert.Equal(3, c.Distinct().Count());
     }
 
     [Fact]
