@@ -40,6 +40,7 @@ internal sealed class CallGraph
         // Direct-call edges between defined functions in one array, each function's from first[f] to first[f + 1].
         var counts = new bool[n];
         var first = new int[n + 1];
+        var targets = new int[Math.Max(16, n)];
         int edgeCount = 0;
         for (int f = 0; f < n; f++)
         {
@@ -50,38 +51,26 @@ internal sealed class CallGraph
                 {
                     long callee = ins.Imm - imported;
                     if (callee < 0 || callee == f) counts[f] = true;
-                    else edgeCount++;
+                    else
+                    {
+                        if (edgeCount == targets.Length) Array.Resize(ref targets, 2 * edgeCount);
+                        targets[edgeCount++] = (int)callee;
+                    }
                 }
             }
             first[f + 1] = edgeCount;
         }
-        var targets = new int[edgeCount];
-        for (int f = 0, at = 0; f < n; f++)
-        {
-            foreach (ref readonly var ins in m.Bodies[f].Code.AsSpan())
-            {
-                long callee = ins.Imm - imported;
-                if (ins.Op == 0x10 && callee >= 0 && callee != f) targets[at++] = (int)callee;
-            }
-        }
+        // A call to an unknown target or to itself: the depth changes across that call.
+        var restores = (bool[])counts.Clone();
         var component = Components(first, targets);
         // A component of two or more functions is a cycle of calls.
         var size = new int[n];
         foreach (int c in component) size[c]++;
         for (int f = 0; f < n; f++)
             if (size[component[f]] > 1) counts[f] = true;
-        var restores = new bool[n];
         for (int f = 0; f < n; f++)
-        {
-            foreach (ref readonly var ins in m.Bodies[f].Code.AsSpan())
-            {
-                if (ins.Op == 0x11 || ins.Op == 0x10 && (ins.Imm < imported || counts[ins.Imm - imported]))
-                {
-                    restores[f] = true;
-                    break;
-                }
-            }
-        }
+            for (int e = first[f]; e < first[f + 1] && !restores[f]; e++)
+                restores[f] = counts[targets[e]];
         return new CallGraph(counts, restores);
     }
 
