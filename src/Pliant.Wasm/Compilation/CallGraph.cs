@@ -27,10 +27,17 @@ internal sealed class CallGraph
     /// <summary>Per defined function: contains a call after which the depth must be restored (to a counting function, or an unknown target).</summary>
     public readonly bool[] Restores;
 
-    private CallGraph(bool[] counts, bool[] restores)
+    /// <summary>
+    /// Per defined function: no run of it changes the call depth, even one that traps — it does not count, calls
+    /// no unknown target, and calls only such functions. A host entry into it has no depth to restore.
+    /// </summary>
+    public readonly bool[] Neutral;
+
+    private CallGraph(bool[] counts, bool[] restores, bool[] neutral)
     {
         Counts = counts;
         Restores = restores;
+        Neutral = neutral;
     }
 
     /// <summary>Analyses a validated module's function bodies.</summary>
@@ -71,7 +78,22 @@ internal sealed class CallGraph
         for (int f = 0; f < n; f++)
             for (int e = first[f]; e < first[f + 1] && !restores[f]; e++)
                 restores[f] = counts[targets[e]];
-        return new CallGraph(counts, restores);
+        // Components close callees first (all a component reaches is closed before it), so in component order
+        // every callee outside a function's own component is decided before the function.
+        var byComponent = new int[n];
+        var start = new int[n + 1];
+        foreach (int c in component) start[c + 1]++;
+        for (int c = 0; c < n; c++) start[c + 1] += start[c];
+        var fill = (int[])start.Clone();
+        for (int f = 0; f < n; f++) byComponent[fill[component[f]]++] = f;
+        var neutral = new bool[n];
+        foreach (int f in byComponent)
+        {
+            bool ok = !counts[f];
+            for (int e = first[f]; ok && e < first[f + 1]; e++) ok = neutral[targets[e]];
+            neutral[f] = ok;
+        }
+        return new CallGraph(counts, restores, neutral);
     }
 
     /// <summary>
