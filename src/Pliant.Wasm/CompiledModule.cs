@@ -13,13 +13,15 @@ namespace Pliant.Wasm;
 public sealed class CompiledModule
 {
     private readonly nint[] _entries;
+    private readonly bool[] _neutral;
     private readonly int _maxResults;
 
     // Keeps the shared assembly's emitter reusable while this module lives (see ModuleCompiler).
     private readonly object _batch;
 
-    private CompiledModule(WasmModule module, WasmLimits limits, nint[] entries, Type holder, object batch)
+    private CompiledModule(WasmModule module, WasmLimits limits, nint[] entries, bool[] neutral, Type holder, object batch)
     {
+        _neutral = neutral;
         _batch = batch;
         Module = module;
         Limits = limits;
@@ -66,8 +68,8 @@ public sealed class CompiledModule
     {
         ArgumentNullException.ThrowIfNull(validated);
         limits ??= WasmLimits.Default;
-        var (entries, holder, batch) = ModuleCompiler.Compile(validated, limits);
-        return new CompiledModule(validated, limits, entries, holder, batch);
+        var (entries, holder, batch, neutral) = ModuleCompiler.Compile(validated, limits);
+        return new CompiledModule(validated, limits, entries, neutral, holder, batch);
     }
 
     /// <summary>
@@ -126,7 +128,7 @@ public sealed class CompiledModule
             }
         }
         for (int i = 0; i < m.Functions.Count; i++)
-            funcs.Add(new FunctionInstance(m.Types[(int)m.Functions[i]], _entries[i], inst, CodeHolder));
+            funcs.Add(new FunctionInstance(m.Types[(int)m.Functions[i]], _entries[i], inst, CodeHolder) { DepthNeutral = _neutral[i] });
         inst.Functions = [.. funcs];
         foreach (var t in m.Tables)
         {

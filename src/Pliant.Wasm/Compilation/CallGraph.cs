@@ -27,112 +27,141 @@ internal sealed class CallGraph
     /// <summary>Per defined function: contains a call after which the depth must be restored (to a counting function, or an unknown target).</summary>
     public readonly bool[] Restores;
 
-    private CallGraph(bool[] counts, bool[] restores)
+    /// <summary>
+    /// Per defined function: no run of it changes the call depth, even one that traps — it does not count, calls
+    /// no unknown target, and calls only such functions. A host entry into it has no depth to restore.
+    /// </summary>
+    public readonly bool[] Neutral;
+
+    private CallGraph(bool[] counts, bool[] restores, bool[] neutral)
     {
         Counts = counts;
         Restores = restores;
+        Neutral = neutral;
     }
 
     /// <summary>Analyses a validated module's function bodies.</summary>
     public static CallGraph Of(WasmModule m)
     {
         int n = m.Functions.Count, imported = m.ImportedFunctionCount;
-        var edges = new List<int>[n];
+        // Direct-call edges between defined functions in one array, each function's from first[f] to first[f + 1].
         var counts = new bool[n];
+        var first = new int[n + 1];
+        var targets = new int[Math.Max(16, n)];
+        int edgeCount = 0;
         for (int f = 0; f < n; f++)
         {
-            var list = edges[f] = [];
             foreach (ref readonly var ins in m.Bodies[f].Code.AsSpan())
             {
                 if (ins.Op == 0x11) counts[f] = true;
                 else if (ins.Op == 0x10)
                 {
                     long callee = ins.Imm - imported;
-                    if (callee < 0) counts[f] = true;
-                    else if (callee == f) counts[f] = true;
-                    else list.Add((int)callee);
+                    if (callee < 0 || callee == f) counts[f] = true;
+                    else
+                    {
+                        if (edgeCount == targets.Length) Array.Resize(ref targets, 2 * edgeCount);
+                        targets[edgeCount++] = (int)callee;
+                    }
                 }
             }
+            first[f + 1] = edgeCount;
         }
-        foreach (var component in Components(edges))
-            if (component.Count > 1)
-                foreach (int f in component) counts[f] = true;
-        var restores = new bool[n];
+        // A call to an unknown target or to itself: the depth changes across that call.
+        var restores = (bool[])counts.Clone();
+        var component = Components(first, targets);
+        // A component of two or more functions is a cycle of calls.
+        var size = new int[n];
+        foreach (int c in component) size[c]++;
         for (int f = 0; f < n; f++)
+            if (size[component[f]] > 1) counts[f] = true;
+        for (int f = 0; f < n; f++)
+            for (int e = first[f]; e < first[f + 1] && !restores[f]; e++)
+                restores[f] = counts[targets[e]];
+        // Components close callees first (all a component reaches is closed before it), so in component order
+        // every callee outside a function's own component is decided before the function.
+        var byComponent = new int[n];
+        var start = new int[n + 1];
+        foreach (int c in component) start[c + 1]++;
+        for (int c = 0; c < n; c++) start[c + 1] += start[c];
+        var fill = (int[])start.Clone();
+        for (int f = 0; f < n; f++) byComponent[fill[component[f]]++] = f;
+        var neutral = new bool[n];
+        foreach (int f in byComponent)
         {
-            foreach (ref readonly var ins in m.Bodies[f].Code.AsSpan())
-            {
-                if (ins.Op == 0x11 || ins.Op == 0x10 && (ins.Imm < imported || counts[ins.Imm - imported]))
-                {
-                    restores[f] = true;
-                    break;
-                }
-            }
+            bool ok = !counts[f];
+            for (int e = first[f]; ok && e < first[f + 1]; e++) ok = neutral[targets[e]];
+            neutral[f] = ok;
         }
-        return new CallGraph(counts, restores);
+        return new CallGraph(counts, restores, neutral);
     }
 
     /// <summary>
     /// Strongly connected components (Tarjan's algorithm, iterative: a module may have thousands of
-    /// functions in one call chain, deeper than a recursive walk should go on the caller's stack).
+    /// functions in one call chain, deeper than a recursive walk should go on the caller's stack) of the
+    /// graph whose node <c>v</c> has the edges <c>targets[first[v]..first[v + 1]]</c>. Returns each node's
+    /// component number (components numbered from 0 in the order they close).
     /// </summary>
-    internal static List<List<int>> Components(List<int>[] edges)
+    internal static int[] Components(int[] first, int[] targets)
     {
-        int n = edges.Length, next = 0;
+        int n = first.Length - 1, next = 0, components = 0;
         var index = new int[n];
         var low = new int[n];
-        var onStack = new bool[n];
+        var component = new int[n];
         Array.Fill(index, -1);
-        var stack = new Stack<int>();
-        var work = new Stack<(int Node, int Edge)>();
-        var result = new List<List<int>>();
+        Array.Fill(component, -1);
+        // Tarjan's stack, and the walk's stack of (node, next edge to follow): each holds a node at most once.
+        var stack = new int[n];
+        var workNode = new int[n];
+        var workEdge = new int[n];
+        int sp = 0, wp = 0;
         for (int root = 0; root < n; root++)
         {
             if (index[root] >= 0) continue;
-            work.Push((root, 0));
+            workNode[wp] = root;
+            workEdge[wp++] = first[root];
             index[root] = low[root] = next++;
-            stack.Push(root);
-            onStack[root] = true;
-            while (work.Count > 0)
+            stack[sp++] = root;
+            while (wp > 0)
             {
-                var (v, e) = work.Pop();
-                if (e < edges[v].Count)
+                int v = workNode[wp - 1], e = workEdge[wp - 1];
+                if (e < first[v + 1])
                 {
-                    work.Push((v, e + 1));
-                    int w = edges[v][e];
+                    workEdge[wp - 1] = e + 1;
+                    int w = targets[e];
                     if (index[w] < 0)
                     {
                         index[w] = low[w] = next++;
-                        stack.Push(w);
-                        onStack[w] = true;
-                        work.Push((w, 0));
+                        stack[sp++] = w;
+                        workNode[wp] = w;
+                        workEdge[wp++] = first[w];
                     }
-                    else if (onStack[w])
+                    else if (component[w] < 0)
                     {
+                        // w is on Tarjan's stack (visited, its component not closed yet).
                         low[v] = Math.Min(low[v], index[w]);
                     }
                     continue;
                 }
                 // v is finished: pass its low link to its parent, or close its component.
-                if (work.Count > 0)
+                wp--;
+                if (wp > 0)
                 {
-                    int parent = work.Peek().Node;
+                    int parent = workNode[wp - 1];
                     low[parent] = Math.Min(low[parent], low[v]);
                 }
                 if (low[v] == index[v])
                 {
-                    var component = new List<int>();
                     int w;
                     do
                     {
-                        w = stack.Pop();
-                        onStack[w] = false;
-                        component.Add(w);
+                        w = stack[--sp];
+                        component[w] = components;
                     } while (w != v);
-                    result.Add(component);
+                    components++;
                 }
             }
         }
-        return result;
+        return component;
     }
 }

@@ -60,22 +60,35 @@ internal static class ClrTypes
         _ => 4,
     }];
 
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(Type, string), MethodInfo> Helpers = new();
+    /// <summary>
+    /// The helper methods of one runtime class by name, looked up once each. One table per class, keyed by the
+    /// name alone: a (type, name) tuple key hashed the name with the randomized string hash on every lookup,
+    /// ~2 % of a module's compile time (a numeric, memory or SIMD helper is looked up per instruction using it).
+    /// </summary>
+    private sealed class HelperTable(Type type)
+    {
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, MethodInfo> _methods = new(StringComparer.Ordinal);
 
-    private static MethodInfo Find(Type t, string name) =>
-        Helpers.GetOrAdd((t, name), k => k.Item1.GetMethod(k.Item2) ?? throw new InvalidOperationException("missing helper " + k.Item2));
+        public MethodInfo this[string name] => _methods.TryGetValue(name, out var m) ? m : Add(name);
 
-    public static MethodInfo Numeric(string name) => Find(typeof(Numerics), name);
+        private MethodInfo Add(string name) =>
+            _methods.GetOrAdd(name, type.GetMethod(name) ?? throw new InvalidOperationException("missing helper " + name));
+    }
 
-    public static MethodInfo Mem(string name) => Find(typeof(Memory), name);
+    private static readonly HelperTable NumericHelpers = new(typeof(Numerics)), MemHelpers = new(typeof(Memory)), OpHelpers = new(typeof(Ops)),
+        SimdHelpers = new(typeof(V128Ops)), TrapHelpers = new(typeof(Trap)), FloatConstHelpers = new(typeof(FloatConstants));
 
-    public static MethodInfo Op(string name) => Find(typeof(Ops), name);
+    public static MethodInfo Numeric(string name) => NumericHelpers[name];
 
-    public static MethodInfo Simd(string name) => Find(typeof(V128Ops), name);
+    public static MethodInfo Mem(string name) => MemHelpers[name];
 
-    public static MethodInfo TrapM(string name) => Find(typeof(Trap), name);
+    public static MethodInfo Op(string name) => OpHelpers[name];
 
-    public static MethodInfo FloatConst(string name) => Find(typeof(FloatConstants), name);
+    public static MethodInfo Simd(string name) => SimdHelpers[name];
+
+    public static MethodInfo TrapM(string name) => TrapHelpers[name];
+
+    public static MethodInfo FloatConst(string name) => FloatConstHelpers[name];
 
     private static readonly FieldInfo[] GlobalFields =
     [

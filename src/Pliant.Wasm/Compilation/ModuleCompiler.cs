@@ -68,16 +68,20 @@ internal static class ModuleCompiler
         lock (Gate) _open = new WeakReference<Emitter>(e);
     }
 
-    public static (nint[] Entries, Type Holder, Emitter Batch) Compile(WasmModule m, WasmLimits limits)
+    /// <summary>
+    /// Compiles <paramref name="m"/>: each function's entry point, the type holding them, the batch, and per
+    /// function whether it is depth-neutral (<see cref="CallGraph.Neutral"/>).
+    /// </summary>
+    public static (nint[] Entries, Type Holder, Emitter Batch, bool[] Neutral) Compile(WasmModule m, WasmLimits limits)
     {
         var emitter = Rent();
         // A failed compilation leaves an unfinished type behind: that batch is not reused.
         var result = Compile(emitter, m, limits);
         Return(emitter);
-        return (result.Entries, result.Holder, emitter);
+        return (result.Entries, result.Holder, emitter, result.Neutral);
     }
 
-    private static (nint[] Entries, Type Holder) Compile(Emitter emitter, WasmModule m, WasmLimits limits)
+    private static (nint[] Entries, Type Holder, bool[] Neutral) Compile(Emitter emitter, WasmModule m, WasmLimits limits)
     {
         int typeId = emitter.Types++;
         var tb = emitter.Module.DefineType("WasmFunctions" + typeId, TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Abstract);
@@ -108,6 +112,6 @@ internal static class ModuleCompiler
         var entries = new nint[builders.Length];
         var handles = type.Module.ModuleHandle;
         for (int i = 0; i < builders.Length; i++) entries[i] = handles.ResolveMethodHandle(builders[i].MetadataToken).GetFunctionPointer();
-        return (entries, type);
+        return (entries, type, calls.Neutral);
     }
 }

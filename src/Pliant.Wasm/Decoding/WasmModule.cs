@@ -67,11 +67,21 @@ public sealed class WasmModule
     private GlobalType[]? _globalTypes;
     private TableType[]? _tableTypes;
 
+    // Plain loops, not LINQ: iterators over these value types are generic code ReadyToRun leaves to the JIT
+    // at a process's first compile.
+
     /// <summary>Type of global <paramref name="index"/> in the global index space.</summary>
     public GlobalType GlobalTypeAt(int index)
     {
         if (_globalTypes == null || _globalTypes.Length != TotalGlobals)
-            _globalTypes = [.. Imports.Where(i => i.Kind == ExternKind.Global).Select(i => i.Global), .. Globals.Select(g => g.Type)];
+        {
+            var all = new GlobalType[Count(ExternKind.Global) + Globals.Count];
+            int n = 0;
+            foreach (var imp in Imports)
+                if (imp.Kind == ExternKind.Global) all[n++] = imp.Global;
+            foreach (var g in Globals) all[n++] = g.Type;
+            _globalTypes = all;
+        }
         return _globalTypes[index];
     }
 
@@ -79,8 +89,23 @@ public sealed class WasmModule
     public TableType TableTypeAt(int index)
     {
         if (_tableTypes == null || _tableTypes.Length != TotalTables)
-            _tableTypes = [.. Imports.Where(i => i.Kind == ExternKind.Table).Select(i => i.Table), .. Tables];
+        {
+            var all = new TableType[Count(ExternKind.Table) + Tables.Count];
+            int n = 0;
+            foreach (var imp in Imports)
+                if (imp.Kind == ExternKind.Table) all[n++] = imp.Table;
+            foreach (var t in Tables) all[n++] = t;
+            _tableTypes = all;
+        }
         return _tableTypes[index];
+    }
+
+    private int Count(ExternKind kind)
+    {
+        int n = 0;
+        foreach (var imp in Imports)
+            if (imp.Kind == kind) n++;
+        return n;
     }
 
     /// <summary>Returns the first custom section with the given name, or null.</summary>

@@ -37,6 +37,12 @@ public sealed class FunctionInstance
     /// <summary>Keeps the (collectible) code alive while this function is reachable.</summary>
     public object KeepAlive { get; }
 
+    /// <summary>
+    /// A compiled function that never changes the call depth, even when it traps (it does not count depth and
+    /// calls only such functions): its typed delegates call it with no depth to save and restore.
+    /// </summary>
+    internal bool DepthNeutral { get; init; }
+
     /// <summary>True for host functions whose delegate takes the calling <see cref="Instance"/> first.</summary>
     public bool BindsCaller { get; init; }
 

@@ -326,7 +326,7 @@ internal sealed class FunctionValidator
             }
             case 0xD2:
                 _c.Func(ins.Imm);
-                if (!_c.Refs.Contains((uint)ins.Imm)) throw Err("undeclared function reference");
+                if (!_c.IsRef((uint)ins.Imm)) throw Err("undeclared function reference");
                 Push(ValType.FuncRef);
                 return;
             case 0xFC08:

@@ -24,9 +24,9 @@ public static class ModuleValidator
         if (m.TotalMemories > 1) throw new WasmInvalidException("multiple memories");
 
         // C.refs: function indices referenced outside function bodies.
-        foreach (var e in m.Exports) if (e.Kind == ExternKind.Func) c.Refs.Add(e.Index);
-        foreach (var g in m.Globals) CollectRefs(g.Init, c.Refs);
-        foreach (var e in m.Elements) foreach (var it in e.Items) CollectRefs(it, c.Refs);
+        foreach (var e in m.Exports) if (e.Kind == ExternKind.Func) c.AddRef(e.Index);
+        foreach (var g in m.Globals) CollectRefs(g.Init, c);
+        foreach (var e in m.Elements) foreach (var it in e.Items) CollectRefs(it, c);
 
         // Globals: initialisers see only imported globals (2.0).
         int imported = c.GlobalCount;
@@ -84,9 +84,9 @@ public static class ModuleValidator
         if (l.Max is ulong max && l.Min > max) throw new WasmInvalidException("size minimum must not be greater than maximum");
     }
 
-    private static void CollectRefs(ConstExpr e, HashSet<uint> refs)
+    private static void CollectRefs(ConstExpr e, ModuleContext c)
     {
-        foreach (var ins in e.Code) if (ins.Op == 0xD2) refs.Add((uint)ins.Imm);
+        foreach (var ins in e.Code) if (ins.Op == 0xD2) c.AddRef((uint)ins.Imm);
     }
 
     private static void CheckConst(ModuleContext c, ConstExpr e, ValType expected, int globalLimit)

@@ -30,12 +30,15 @@ public class CallDepthTests
         b.Func(v, [0x41, 0, 0x11, (byte)v, 0x00]);     // 8: call_indirect
         b.Func(v, [0x10, 0]);                          // 9: calls the import
         b.Func(v, [0x10, 4]);                          // 10: calls a counting function, is not on a cycle
+        b.Func(v, [0x10, 10]);                         // 11: calls 10, which does not count but reaches 4
         b.Table(1);
         var m = CompiledModule.Compile(b.Build()).Module;
         var g = CallGraph.Of(m);
         // Indices below are defined-function indices (function index - 1 import).
-        Assert.Equal([false, false, false, true, true, true, true, true, true, false], g.Counts);
-        Assert.Equal([false, false, false, true, true, true, true, true, true, true], g.Restores);
+        Assert.Equal([false, false, false, true, true, true, true, true, true, false, false], g.Counts);
+        Assert.Equal([false, false, false, true, true, true, true, true, true, true, false], g.Restores);
+        // Neutral: no run changes the depth, even a trapping one (11 reaches the counting 4 through 10).
+        Assert.Equal([true, true, true, false, false, false, false, false, false, false, false], g.Neutral);
     }
 
     [Fact]
@@ -43,12 +46,31 @@ public class CallDepthTests
     {
         // 100 000 functions in one call chain closing into a ring: one component, found iteratively.
         const int n = 100_000;
-        var ring = new List<int>[n];
-        for (int i = 0; i < n; i++) ring[i] = [(i + 1) % n];
-        Assert.Equal(n, Assert.Single(CallGraph.Components(ring)).Count);
-        var chain = new List<int>[n];
-        for (int i = 0; i < n; i++) chain[i] = i + 1 < n ? [i + 1] : [];
-        Assert.Equal(n, CallGraph.Components(chain).Count);
+        var first = new int[n + 1];
+        for (int i = 0; i <= n; i++) first[i] = i;
+        var ring = new int[n];
+        for (int i = 0; i < n; i++) ring[i] = (i + 1) % n;
+        Assert.All(CallGraph.Components(first, ring), c => Assert.Equal(0, c));
+        var chainFirst = new int[n + 1];
+        for (int i = 0; i <= n; i++) chainFirst[i] = Math.Min(i, n - 1);
+        var chain = new int[n - 1];
+        for (int i = 0; i < n - 1; i++) chain[i] = i + 1;
+        Assert.Equal(n, CallGraph.Components(chainFirst, chain).Distinct().Count());
+    }
+
+    [Fact]
+    public void ComponentsSplitTwoCyclesJoinedByOneEdge()
+    {
+        // 0 <-> 1 -> 2 <-> 3, and 4 alone calling 0: three components, {2, 3} closing first.
+        int[] first = [0, 1, 3, 4, 5, 6];
+        int[] targets = [1, 0, 2, 3, 2, 0];
+        var c = CallGraph.Components(first, targets);
+        Assert.Equal(c[0], c[1]);
+        Assert.Equal(c[2], c[3]);
+        Assert.NotEqual(c[0], c[2]);
+        Assert.NotEqual(c[4], c[0]);
+        Assert.Equal(0, c[2]);
+        Assert.Equal(3, c.Distinct().Count());
     }
 
     [Fact]
@@ -93,6 +115,40 @@ public class CallDepthTests
         Assert.Equal("call stack exhausted", Assert.Throws<WasmTrapException>(() => r(50)).Message);
         r(49);
         inst.GetFunction<Action>("driver")();
+    }
+
+    [Fact]
+    public void TypedExportsLeaveTheDepthAsTheyFoundItWhenTheyTrap()
+    {
+        // 0: traps at once (depth-neutral: its typed delegate saves nothing); 1: rec(n) counts, traps at n = 0;
+        // 2: does not count, calls rec (restores the depth after the call, but a trap skips that).
+        var b = new ModuleBuilder();
+        uint v = b.Type([], []), t = b.Type([I32], []);
+        b.Func(v, [0x00], export: "trap");
+        b.Func(t, [0x20, 0, 0x45, 0x04, 0x40, 0x00, 0x0B, 0x20, 0, 0x41, 1, 0x6B, 0x10, 1], export: "rec");
+        b.Func(t, [0x20, 0, 0x10, 1], export: "via");
+        var inst = CompiledModule.Compile(b.Build(), new WasmLimits { MaxCallDepth = 50 }).Instantiate();
+        Assert.True(inst.GetExportedFunction("trap").DepthNeutral);
+        Assert.False(inst.GetExportedFunction("via").DepthNeutral);
+        var trap = inst.GetFunction<Action>("trap");
+        var rec = inst.GetFunction<Action<int>>("rec");
+        var via = inst.GetFunction<Action<int>>("via");
+        foreach (int outer in new[] { 0, 7 })
+        {
+            // 7: as inside a host function called back from wasm at that depth.
+            inst.State.Depth = outer;
+            Assert.Throws<WasmTrapException>(trap);
+            Assert.Equal(outer, inst.State.Depth);
+            Assert.Throws<WasmTrapException>(() => rec(10));
+            Assert.Equal(outer, inst.State.Depth);
+            Assert.Throws<WasmTrapException>(() => via(10));
+            Assert.Equal(outer, inst.State.Depth);
+        }
+        // Many trapping calls leave no depth behind: the limit is still reached at exactly 50 entries.
+        inst.State.Depth = 0;
+        for (int i = 0; i < 100; i++) Assert.Throws<WasmTrapException>(() => via(3));
+        Assert.Equal("unreachable", Assert.Throws<WasmTrapException>(() => rec(49)).Message);
+        Assert.Equal("call stack exhausted", Assert.Throws<WasmTrapException>(() => rec(50)).Message);
     }
 
     [Fact]
