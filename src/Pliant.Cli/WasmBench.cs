@@ -328,7 +328,7 @@ internal static class WasmBench
         return (p.ExitCode, stdout.Result + stderr.Result);
     }
 
-    /// <summary>Compile cost per KiB of module: to callable IL (Compile) and to machine code (Compile + PrepareAll).</summary>
+    /// <summary>Compile cost per KiB of code: to callable IL (Compile) and to machine code (Compile + PrepareAll).</summary>
     private static bool CompileSpeed(string dir, IEnumerable<string> paths)
     {
         var files = paths.ToList();
@@ -353,11 +353,12 @@ internal static class WasmBench
         // (or all in PrepareAll): "first call" is that cost per function, the +JIT column the whole module's.
         // Each figure is the fastest run on the fastest CPU: this VM's vCPUs run up to 2x apart in speed (a noisy
         // neighbour on one), and the fastest run is the one least disturbed — the per-CPU figures are printed too.
-        Console.WriteLine($"{"module",-28} {"KiB",6} {"funcs",6} {"compile us/KiB (per CPU)",26} {"+JIT us/KiB",12} {"first call us",14}  goal <= {CompileGoalUsPerKiB} us/KiB (compile)");
+        // Per KiB of code (the function bodies, as the issue states the goal), not of the whole file: on the
+        // workloads modules the code is ~87 % of the file, so the per-file figure read ~13 % low.
+        Console.WriteLine($"{"module",-28} {"KiB",6} {"code",6} {"funcs",6} {"compile us/KiB code (per CPU)",31} {"+JIT us/KiB",12} {"first call us",14}  goal <= {CompileGoalUsPerKiB} us/KiB of code (compile)");
         foreach (var f in files)
         {
             var bytes = File.ReadAllBytes(f);
-            double kib = bytes.Length / 1024.0;
             CompiledModule? m = null;
             try
             {
@@ -367,6 +368,8 @@ internal static class WasmBench
             {
                 continue;
             }
+            double fileKib = bytes.Length / 1024.0, kib = m.Module.Bodies.Sum(b => b.Size) / 1024.0;
+            if (kib <= 0) kib = fileKib;
             var (compileMs, perCpu) = BestOnEachCpu(() => CompiledModule.Compile(bytes), 30);
             double compile = compileMs * 1000 / kib;
             double full = BestOnEachCpu(() => CompiledModule.Compile(bytes).PrepareAll(), 5).Ms * 1000 / kib;
@@ -374,7 +377,7 @@ internal static class WasmBench
             bool ok = compile <= CompileGoalUsPerKiB;
             pass &= ok;
             string each = string.Join('/', perCpu.Select(x => (x * 1000 / kib).ToString("F0", CultureInfo.InvariantCulture)));
-            Console.WriteLine($"{Path.GetFileName(f),-28} {kib,6:F1} {m.Module.Functions.Count,6} {$"{compile:F0} ({each})",26} {full,12:F0} {firstCall,14:F0}  {(ok ? "PASS" : "FAIL")}");
+            Console.WriteLine($"{Path.GetFileName(f),-28} {fileKib,6:F1} {kib,6:F1} {m.Module.Functions.Count,6} {$"{compile:F0} ({each})",31} {full,12:F0} {firstCall,14:F0}  {(ok ? "PASS" : "FAIL")}");
         }
         return pass;
     }
