@@ -1,0 +1,283 @@
+using System.Reflection.Emit;
+using Pliant.Wasm.Decoding;
+using Pliant.Wasm.Runtime;
+
+namespace Pliant.Wasm.Compilation;
+
+/// <summary>
+/// One bounds check for several accesses at addresses that differ by constants. An interpreter written in C
+/// keeps its operand stack in linear memory and reads <c>stack[sp - 2]</c> and <c>stack[sp - 1]</c>, then
+/// writes <c>stack[sp - 2]</c>: three checked accesses at <c>X + 8</c>, <c>X + 12</c>, <c>X + 8</c> for one
+/// <c>X</c>. A pre-pass (<see cref="PlanCover"/>) evaluates each straight-line stretch of the body
+/// symbolically — every i32 value as a linear form over the values locals held at the stretch's start and
+/// the results of instructions it does not follow, modulo 2^32 — and groups the checked accesses whose
+/// addresses have the same form up to a constant. The group's first access in program order (its head)
+/// checks the whole span the group touches; the others are emitted without a check.
+/// <para>Why the traps stay where the spec puts them (WebAssembly 2.0 §4.4.7: an access traps when its
+/// effective address + size exceeds the memory's length). A group only ever covers accesses that follow its
+/// head with nothing observable in between: only pure instructions that cannot trap, local and global
+/// reads, local writes, and loads — whose only possible trap is the same "out of bounds memory access".
+/// A store, <c>global.set</c>, any instruction that may trap otherwise (division, truncation) and any control
+/// or call instruction ends every group; a store may itself be a group's last access. So if any access of
+/// a group is out of bounds, the original program traps with this message before doing anything visible
+/// after the head; the check at the head traps exactly then. And it traps only then: with the head's
+/// address R and the span S (the largest d + offset + size over the group, d = the access's address minus
+/// R, 0 ≤ d &lt; 2^16), R + S &gt; length means either R + d &lt; 2^32 for the access reaching S, whose exact
+/// address is then R + d and which is out of bounds, or R ≥ 2^32 - 2^16, above any memory here (a byte
+/// array, under 2^31 bytes), so the head itself is out of bounds. When R + S ≤ length every access's
+/// address is exactly R + d (no 32-bit wrap) and inside the memory.</para>
+/// </summary>
+internal sealed partial class FunctionCompiler
+{
+    /// <summary>Per instruction: 0 a normal access (or no access), -1 covered by its group's head's check, &gt; 0 a head and the span it checks.</summary>
+    private int[]? _cover;
+    /// <summary>Per planned access: its group's slot (0-3) in the low two bits; above them, for a covered access, d.</summary>
+    private int[]? _coverArg;
+    // The head's zero-extended address, per group slot.
+    private readonly LocalBuilder?[] _coverTemps = new LocalBuilder?[MaxOpenGroups];
+
+    private const int MaxGroupDelta = 1 << 16, MaxOpenGroups = 4, MaxTerms = 3; // MaxOpenGroups: a power of two (slot masks)
+
+    /// <summary>A linear form c + Σ k·v over values v (ids &gt; 0) modulo 2^32; unused terms have id 0.</summary>
+    private struct Form
+    {
+        public int V0, V1, V2;
+        public uint K0, K1, K2, C;
+
+        public readonly bool SameTerms(in Form o) => V0 == o.V0 && V1 == o.V1 && V2 == o.V2 && K0 == o.K0 && K1 == o.K1 && K2 == o.K2;
+    }
+
+    private struct CoverGroup
+    {
+        public Form Key;
+        public int Head, Span;
+    }
+
+    /// <summary>
+    /// Plans the covered accesses of <paramref name="code"/> (see the type's remarks); null when nothing is
+    /// covered. Linear in the body: every instruction does a bounded amount of work.
+    /// </summary>
+    internal static (int[] Cover, int[] Arg)? PlanCover(Instr[] code)
+    {
+        int accesses = 0;
+        foreach (ref readonly var ins in code.AsSpan())
+            if (ins.Op is >= 0x28 and <= 0x3E) accesses++;
+        if (accesses < 2) return null;
+        var p = new CoverPass(code.Length);
+        for (int pc = 0; pc < code.Length; pc++) p.Step(in code[pc], pc);
+        return p.Found ? (p.Cover, p.Arg) : null;
+    }
+
+    private sealed class CoverPass(int length)
+    {
+        public readonly int[] Cover = new int[length], Arg = new int[length];
+        public bool Found;
+        private Form[] _stack = new Form[16];
+        private int _depth;
+        private Form[] _locals = new Form[16];
+        private int[] _localRegion = new int[16];
+        private int _region = 1, _nextVar = 1;
+        private readonly CoverGroup[] _groups = new CoverGroup[MaxOpenGroups];
+        private int _open;
+
+        private Form Opaque() => new() { V0 = _nextVar++, K0 = 1 };
+
+        private void Push(in Form f)
+        {
+            if (_depth == _stack.Length) Array.Resize(ref _stack, _depth * 2);
+            _stack[_depth++] = f;
+        }
+
+        // Values from before the stretch are unknown: each pop below it is a new opaque value.
+        private Form Pop() => _depth > 0 ? _stack[--_depth] : Opaque();
+
+        private void Reset()
+        {
+            _region++;
+            _depth = 0;
+            _open = 0;
+        }
+
+        private ref Form Local(long index)
+        {
+            int l = (int)index;
+            if (l >= _locals.Length)
+            {
+                int n = Math.Max(_locals.Length * 2, l + 1);
+                Array.Resize(ref _locals, n);
+                Array.Resize(ref _localRegion, n);
+            }
+            if (_localRegion[l] != _region)
+            {
+                _localRegion[l] = _region;
+                _locals[l] = Opaque();
+            }
+            return ref _locals[l];
+        }
+
+        public void Step(in Instr ins, int pc)
+        {
+            ushort op = ins.Op;
+            switch (op)
+            {
+                case 0x01: return; // nop
+                case 0x1A: Pop(); return;
+                case 0x1B or 0x1C: Pop(); Pop(); Pop(); Push(Opaque()); return;
+                case 0x20: Push(Local(ins.Imm)); return;
+                case 0x21: { var v = Pop(); Local(ins.Imm) = v; return; }
+                case 0x22: { var v = Pop(); Push(v); Local(ins.Imm) = v; return; }
+                case 0x23 or 0x42 or 0x43 or 0x44: Push(Opaque()); return; // global.get, i64/f32/f64 constants
+                case 0x41: Push(new Form { C = (uint)(int)ins.Imm }); return;
+                case >= 0x28 and <= 0x35:
+                    Access(Pop(), ins.Imm, OpInfo.Memory(op).Size, pc);
+                    Push(Opaque());
+                    return;
+                case >= 0x36 and <= 0x3E:
+                    Pop();
+                    Access(Pop(), ins.Imm, OpInfo.Memory(op).Size, pc);
+                    _open = 0; // a store is visible: nothing after it is covered by an earlier check
+                    return;
+                case 0x6A or 0x6B: { var b = Pop(); var a = Pop(); Push(Add(a, b, op == 0x6B)); return; }
+                case 0x6C:
+                {
+                    var b = Pop(); var a = Pop();
+                    Push(b.V0 == 0 ? Scale(a, b.C) : a.V0 == 0 ? Scale(b, a.C) : Opaque());
+                    return;
+                }
+                case 0x74: { var b = Pop(); var a = Pop(); Push(b.V0 == 0 ? Scale(a, 1u << (int)(b.C & 31)) : Opaque()); return; }
+                // Pure and never trapping (spec §4.4.1): unary, then binary numeric instructions; the result is opaque.
+                case 0x45 or 0x50 or (>= 0x67 and <= 0x69) or (>= 0x79 and <= 0x7B) or (>= 0x8B and <= 0x91) or (>= 0x99 and <= 0x9F)
+                    or 0xA7 or 0xAC or 0xAD or (>= 0xB2 and <= 0xC4):
+                    Pop(); Push(Opaque()); return;
+                case (>= 0x46 and <= 0x4F) or (>= 0x51 and <= 0x66) or (>= 0x71 and <= 0x73) or (>= 0x75 and <= 0x78)
+                    or (>= 0x7C and <= 0x7E) or (>= 0x83 and <= 0x8A) or (>= 0x92 and <= 0x98) or (>= 0xA0 and <= 0xA6):
+                    Pop(); Pop(); Push(Opaque()); return;
+                default:
+                    // Control, calls, global.set, tables, memory.size/grow, bulk memory, SIMD, and the
+                    // instructions that may trap otherwise (div, rem, trunc): a new stretch starts.
+                    Reset();
+                    return;
+            }
+        }
+
+        /// <summary>A checked access at address form <paramref name="a"/>: joins the open group of the same terms, or heads a new one.</summary>
+        private void Access(in Form a, long offset, int size, int pc)
+        {
+            if (offset > MaxGroupDelta) return; // left as it is
+            for (int i = 0; i < _open; i++)
+            {
+                ref var g = ref _groups[i];
+                if (!g.Key.SameTerms(a)) continue;
+                uint d = a.C - g.Key.C; // this address minus the head's, modulo 2^32
+                if (d >= MaxGroupDelta) return; // below the head or far: checked on its own
+                g.Span = Math.Max(g.Span, (int)d + (int)offset + size);
+                Cover[g.Head] = g.Span;
+                Arg[g.Head] = i;
+                Cover[pc] = -1;
+                Arg[pc] = (int)d << 2 | i;
+                Found = true;
+                return;
+            }
+            if (_open == MaxOpenGroups) return;
+            _groups[_open++] = new CoverGroup { Key = a, Head = pc, Span = (int)offset + size };
+        }
+
+        private Form Add(Form a, in Form b, bool subtract)
+        {
+            uint sign = subtract ? uint.MaxValue : 1u; // -1 modulo 2^32
+            a.C += sign * b.C;
+            if (!AddTerm(ref a, b.V0, sign * b.K0) || !AddTerm(ref a, b.V1, sign * b.K1) || !AddTerm(ref a, b.V2, sign * b.K2)) return Opaque();
+            return a;
+        }
+
+        private static Form Scale(Form a, uint k)
+        {
+            a.C *= k;
+            var r = new Form { C = a.C };
+            // Terms whose coefficient becomes 0 modulo 2^32 vanish; the rest keep their order.
+            AddTerm(ref r, a.V0, a.K0 * k);
+            AddTerm(ref r, a.V1, a.K1 * k);
+            AddTerm(ref r, a.V2, a.K2 * k);
+            return r;
+        }
+
+        /// <summary>Adds k·v to <paramref name="f"/>, terms kept sorted by id and without zero coefficients; false when more than <see cref="MaxTerms"/> terms would be needed.</summary>
+        private static bool AddTerm(ref Form f, int v, uint k)
+        {
+            if (v == 0 || k == 0) return true;
+            Span<int> vs = [f.V0, f.V1, f.V2, 0];
+            Span<uint> ks = [f.K0, f.K1, f.K2, 0];
+            int n = f.V2 != 0 ? 3 : f.V1 != 0 ? 2 : f.V0 != 0 ? 1 : 0;
+            int at = 0;
+            while (at < n && vs[at] < v) at++;
+            if (at < n && vs[at] == v)
+            {
+                ks[at] += k;
+                if (ks[at] == 0)
+                {
+                    for (int i = at; i < n; i++) { vs[i] = vs[i + 1]; ks[i] = ks[i + 1]; }
+                }
+            }
+            else
+            {
+                if (n == MaxTerms) return false;
+                for (int i = n; i > at; i--) { vs[i] = vs[i - 1]; ks[i] = ks[i - 1]; }
+                vs[at] = v;
+                ks[at] = k;
+            }
+            (f.V0, f.V1, f.V2, f.K0, f.K1, f.K2) = (vs[0], vs[1], vs[2], ks[0], ks[1], ks[2]);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// A scalar access planned by <see cref="PlanCover"/>. A group's head computes its zero-extended address
+    /// once, checked for the group's whole span (<see cref="Memory.Ea"/> with that span as the size; no check
+    /// when the span is statically inside the minimum memory), keeps it in a local of the group's slot and
+    /// accesses memory base + it + offset. A covered access does not use its own address value at all: its
+    /// address is exactly the head's plus d (see the type's remarks), so it accesses memory base + the head's
+    /// address + d + offset, a constant the JIT folds into the addressing mode. Returns false (nothing
+    /// emitted) for any other access.
+    /// </summary>
+    private bool TryEmitCoveredMemory(ushort op, long offset, ValType t, bool store, int size)
+    {
+        int cover = _cover == null ? 0 : _cover[_pc];
+        if (cover == 0) return false;
+        int addrPos = _stack.Count - (store ? 2 : 1);
+        int arg = _coverArg![_pc];
+        ref var temp = ref _coverTemps[arg & (MaxOpenGroups - 1)];
+        long add = offset;
+        if (cover > 0)
+        {
+            temp ??= Declare(typeof(nuint));
+            ulong bound = BoundAt(addrPos);
+            if (bound != NoBound && bound + (ulong)cover <= _minMemoryBytes)
+            {
+                LdSlot(addrPos);
+                _il.Emit(OpCodes.Conv_U);
+            }
+            else
+            {
+                _il.Emit(OpCodes.Ldloc, _memLength!);
+                LdSlot(addrPos);
+                _il.Emit(OpCodes.Ldc_I4_0);
+                _il.Emit(OpCodes.Conv_I8);
+                _il.Emit(OpCodes.Ldc_I4, cover);
+                _tokens.Emit(_il, OpCodes.Call, ClrTypes.Mem(nameof(Memory.Ea)));
+            }
+            _il.Emit(OpCodes.Stloc, temp);
+        }
+        else add += arg >> 2; // d
+        _il.Emit(OpCodes.Ldloc, _memData!);
+        _il.Emit(OpCodes.Ldloc, temp!);
+        _il.Emit(OpCodes.Add);
+        if (add != 0)
+        {
+            _il.Emit(OpCodes.Ldc_I8, add);
+            _il.Emit(OpCodes.Conv_I);
+            _il.Emit(OpCodes.Add);
+        }
+        EmitRawAccess(op, t, store, size, addrPos);
+        return true;
+    }
+}
