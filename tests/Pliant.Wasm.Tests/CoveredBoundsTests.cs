@@ -135,6 +135,34 @@ public class CoveredBoundsTests
         Assert.Equal(0, f(65528, 0));
     }
 
+    [Fact]
+    public void FormsBeyondThePlannersLimitsKeepTheirOwnChecks()
+    {
+        // Five bases open at once (the planner tracks four groups), a sum of four values (it keeps three terms)
+        // and an offset beyond 2^16: every access still traps exactly where the spec says.
+        byte[] Base(int k) => [0x20, 0, .. I32Const(k), 0x6C];                          // p * k
+        byte[] code =
+        [
+            .. Load(0), 0x21, 2, .. Load(4), 0x21, 3,                                   // two loaded (opaque) values
+            .. Base(3), 0x28, 2, 0, .. Base(5), 0x28, 2, 0, .. Base(7), 0x28, 2, 0, .. Base(9), 0x28, 2, 0, .. Base(11), 0x28, 2, 0,
+            .. Base(3), 0x28, 2, 4, .. Base(5), 0x28, 2, 4, .. Base(7), 0x28, 2, 4, .. Base(9), 0x28, 2, 4, .. Base(11), 0x28, 2, 4,
+            0x6A, 0x6A, 0x6A, 0x6A, 0x6A, 0x6A, 0x6A, 0x6A, 0x6A,
+            0x20, 0, 0x20, 1, 0x6A, 0x20, 2, 0x6A, 0x20, 3, 0x6A, 0x28, 2, 0, 0x6A,    // + [p + z + a + b]
+            0x20, 0, 0x20, 1, 0x6A, 0x20, 2, 0x6A, 0x20, 3, 0x6A, 0x28, 2, 4, 0x6A,    // + [p + z + a + b + 4]
+            0x20, 1, .. I32Const(1), 0x46, 0x04, 0x40,                                  // if z == 1: [p + 70000]
+            0x20, 0, 0x28, 2, .. U32(70000), 0x1A, 0x0B,
+        ];
+        var inst = Build(code, locals: [I32, I32]);
+        var f = inst.GetFunction<Func<int, int, int>>("f");
+        Assert.Equal(0, f(0, 0));
+        Assert.Equal(0, f(65532 / 11, 0));                                               // 11p + 4 + 4 <= 65536
+        Assert.Equal(Oob, Assert.Throws<WasmTrapException>(() => f(65532 / 11 + 1, 0)).Message);
+        Assert.Equal(0, f(1, 65527));                                                    // p + z + 4 + 4 = 65536
+        Assert.Equal(Oob, Assert.Throws<WasmTrapException>(() => f(1, 65528)).Message);  // the second sum access is out
+        Assert.Equal(Oob, Assert.Throws<WasmTrapException>(() => f(0, 1)).Message);      // the far offset
+        Assert.Equal(0, f(0, 2));
+    }
+
     /// <summary>
     /// Random straight-line runs of loads, stores, divisions and global writes at p + c + offset, each run
     /// for bases at both ends of the memory and across the 2^32 wrap, against a model that executes the
