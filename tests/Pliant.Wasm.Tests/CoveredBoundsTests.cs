@@ -35,7 +35,8 @@ public class CoveredBoundsTests
         b.Memory(1);
         b.GlobalI32();
         b.Func(b.Type([I32, I32], [I32]), code, [I32, I32]);
-        return FunctionCompiler.PlanCover(ModuleDecoder.Decode(b.Build()).Bodies[0].Code)?.Cover;
+        // Heads as the span they check, covered accesses as -1.
+        return FunctionCompiler.PlanCover(ModuleDecoder.Decode(b.Build()).Bodies[0].Code)?.Select(x => x > 0 ? x >> 2 : x < 0 ? -1 : 0).ToArray();
     }
 
     // The interpreter's binary operation: stack[sp - 2] = stack[sp - 2] + stack[sp - 1], the first address kept in a local.

@@ -29,10 +29,11 @@ namespace Pliant.Wasm.Compilation;
 /// </summary>
 internal sealed partial class FunctionCompiler
 {
-    /// <summary>Per instruction: 0 a normal access (or no access), -1 covered by its group's head's check, &gt; 0 a head and the span it checks.</summary>
+    /// <summary>
+    /// Per instruction: 0 a normal access (or no access); a head: span &lt;&lt; 2 | its group's slot (0-3), &gt; 0; a
+    /// covered access: ~(d &lt;&lt; 2 | slot), &lt; 0.
+    /// </summary>
     private int[]? _cover;
-    /// <summary>Per planned access: its group's slot (0-3) in the low two bits; above them, for a covered access, d.</summary>
-    private int[]? _coverArg;
     // The head's zero-extended address, per group slot.
     private readonly LocalBuilder?[] _coverTemps = new LocalBuilder?[MaxOpenGroups];
 
@@ -57,28 +58,48 @@ internal sealed partial class FunctionCompiler
     /// Plans the covered accesses of <paramref name="code"/> (see the type's remarks); null when nothing is
     /// covered. Linear in the body: every instruction does a bounded amount of work.
     /// </summary>
-    internal static (int[] Cover, int[] Arg)? PlanCover(Instr[] code)
+    internal static int[]? PlanCover(Instr[] code)
     {
         int accesses = 0;
         foreach (ref readonly var ins in code.AsSpan())
             if (ins.Op is >= 0x28 and <= 0x3E) accesses++;
         if (accesses < 2) return null;
-        var p = new CoverPass(code.Length);
+        var p = _coverPass ??= new CoverPass();
+        p.Begin(code.Length);
         for (int pc = 0; pc < code.Length; pc++) p.Step(in code[pc], pc);
-        return p.Found ? (p.Cover, p.Arg) : null;
+        return p.End();
     }
 
-    private sealed class CoverPass(int length)
+    // The pass's working arrays, reused by the thread's next body (the plan itself is the body's own).
+    [ThreadStatic] private static CoverPass? _coverPass;
+
+    private sealed class CoverPass
     {
-        public readonly int[] Cover = new int[length], Arg = new int[length];
-        public bool Found;
+        private int[]? _cover; // allocated at the first covered access
         private Form[] _stack = new Form[16];
         private int _depth;
         private Form[] _locals = new Form[16];
         private int[] _localRegion = new int[16];
-        private int _region = 1, _nextVar = 1;
+        private int _region, _nextVar, _localsUsed, _length;
         private readonly CoverGroup[] _groups = new CoverGroup[MaxOpenGroups];
         private int _open;
+
+        public void Begin(int length)
+        {
+            // Ids restart per body (so they never wrap to 0, which means "no term"): stale local entries go.
+            Array.Clear(_localRegion, 0, _localsUsed);
+            (_region, _nextVar, _localsUsed, _depth, _open, _length) = (1, 1, 0, 0, 0, length);
+        }
+
+        public int[]? End()
+        {
+            var plan = _cover;
+            _cover = null;
+            // A huge body's arrays are not kept for the thread's next one.
+            if (_stack.Length > 4096) _stack = new Form[16];
+            if (_locals.Length > 4096) (_locals, _localRegion, _localsUsed) = (new Form[16], new int[16], 0);
+            return plan;
+        }
 
         private Form Opaque() => new() { V0 = _nextVar++, K0 = 1 };
 
@@ -107,6 +128,7 @@ internal sealed partial class FunctionCompiler
                 Array.Resize(ref _locals, n);
                 Array.Resize(ref _localRegion, n);
             }
+            _localsUsed = Math.Max(_localsUsed, l + 1);
             if (_localRegion[l] != _region)
             {
                 _localRegion[l] = _region;
@@ -171,11 +193,9 @@ internal sealed partial class FunctionCompiler
                 uint d = a.C - g.Key.C; // this address minus the head's, modulo 2^32
                 if (d >= MaxGroupDelta) return; // below the head or far: checked on its own
                 g.Span = Math.Max(g.Span, (int)d + (int)offset + size);
-                Cover[g.Head] = g.Span;
-                Arg[g.Head] = i;
-                Cover[pc] = -1;
-                Arg[pc] = (int)d << 2 | i;
-                Found = true;
+                _cover ??= new int[_length];
+                _cover[g.Head] = g.Span << 2 | i;
+                _cover[pc] = ~((int)d << 2 | i);
                 return;
             }
             if (_open == MaxOpenGroups) return;
@@ -241,14 +261,14 @@ internal sealed partial class FunctionCompiler
     /// </summary>
     private bool TryEmitCoveredMemory(ushort op, long offset, ValType t, bool store, int size)
     {
-        int cover = _cover == null ? 0 : _cover[_pc];
-        if (cover == 0) return false;
+        int plan = _cover == null ? 0 : _cover[_pc];
+        if (plan == 0) return false;
         int addrPos = _stack.Count - (store ? 2 : 1);
-        int arg = _coverArg![_pc];
-        ref var temp = ref _coverTemps[arg & (MaxOpenGroups - 1)];
+        ref var temp = ref _coverTemps[(plan > 0 ? plan : ~plan) & (MaxOpenGroups - 1)];
         long add = offset;
-        if (cover > 0)
+        if (plan > 0)
         {
+            int cover = plan >> 2; // the span
             temp ??= Declare(typeof(nuint));
             ulong bound = BoundAt(addrPos);
             if (bound != NoBound && bound + (ulong)cover <= _minMemoryBytes)
@@ -267,7 +287,7 @@ internal sealed partial class FunctionCompiler
             }
             _il.Emit(OpCodes.Stloc, temp);
         }
-        else add += arg >> 2; // d
+        else add += ~plan >> 2; // d
         _il.Emit(OpCodes.Ldloc, _memData!);
         _il.Emit(OpCodes.Ldloc, temp!);
         _il.Emit(OpCodes.Add);

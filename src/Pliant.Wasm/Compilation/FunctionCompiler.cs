@@ -174,7 +174,7 @@ internal sealed partial class FunctionCompiler
     private void EmitBody(Instr[] code)
     {
         _code = code;
-        if (_mem != null) (_cover, _coverArg) = PlanCover(code) ?? default;
+        if (_mem != null) _cover = PlanCover(code);
         var fuel = _fuel != null ? FuelPlan.For(code) : default;
         _frames.Add(new CFrame { Op = 0, Label = _il.DefineLabel(), Height = 0, Results = _type.Results });
         for (int pc = 0; pc < code.Length; pc++)
