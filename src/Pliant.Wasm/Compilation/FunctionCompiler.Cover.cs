@@ -8,9 +8,9 @@ namespace Pliant.Wasm.Compilation;
 /// One bounds check for several accesses at addresses that differ by constants. An interpreter written in C
 /// keeps its operand stack in linear memory and reads <c>stack[sp - 2]</c> and <c>stack[sp - 1]</c>, then
 /// writes <c>stack[sp - 2]</c>: three checked accesses at <c>X + 8</c>, <c>X + 12</c>, <c>X + 8</c> for one
-/// <c>X</c>. A pre-pass (<see cref="PlanCover"/>) evaluates each straight-line stretch of the body
-/// symbolically — every i32 value as a linear form over the values locals held at the stretch's start and
-/// the results of instructions it does not follow, modulo 2^32 — and groups the checked accesses whose
+/// <c>X</c>. A pre-pass (<see cref="PlanCover"/>, for bodies with a loop) evaluates each straight-line stretch
+/// of the body symbolically — every i32 value as a linear form over at most two of the values locals held at
+/// the stretch's start and the results of instructions it does not follow, modulo 2^32 — and groups the checked accesses whose
 /// addresses have the same form up to a constant. The group's first access in program order (its head)
 /// checks the whole span the group touches; the others are emitted without a check.
 /// <para>Why the traps stay where the spec puts them (WebAssembly 2.0 §4.4.7: an access traps when its
@@ -37,15 +37,15 @@ internal sealed partial class FunctionCompiler
     // The head's zero-extended address, per group slot.
     private readonly LocalBuilder?[] _coverTemps = new LocalBuilder?[MaxOpenGroups];
 
-    private const int MaxGroupDelta = 1 << 16, MaxOpenGroups = 4, MaxTerms = 3; // MaxOpenGroups: a power of two (slot masks)
+    private const int MaxGroupDelta = 1 << 16, MaxOpenGroups = 4, MaxTerms = 2; // MaxOpenGroups: a power of two (slot masks)
 
-    /// <summary>A linear form c + Σ k·v over values v (ids &gt; 0) modulo 2^32; unused terms have id 0.</summary>
+    /// <summary>A linear form c + Σ k·v over at most two values v (ids &gt; 0) modulo 2^32; unused terms have id 0.</summary>
     private struct Form
     {
-        public int V0, V1, V2;
-        public uint K0, K1, K2, C;
+        public int V0, V1;
+        public uint K0, K1, C;
 
-        public readonly bool SameTerms(in Form o) => V0 == o.V0 && V1 == o.V1 && V2 == o.V2 && K0 == o.K0 && K1 == o.K1 && K2 == o.K2;
+        public readonly bool SameTerms(in Form o) => V0 == o.V0 && V1 == o.V1 && K0 == o.K0 && K1 == o.K1;
     }
 
     private struct CoverGroup
@@ -60,10 +60,16 @@ internal sealed partial class FunctionCompiler
     /// </summary>
     internal static int[]? PlanCover(Instr[] code)
     {
+        // Only bodies with a loop and two accesses: the pass costs compile time (measured ~20-30 ns per
+        // instruction on the shared bench host), worth it where code runs many times.
         int accesses = 0;
+        bool loop = false;
         foreach (ref readonly var ins in code.AsSpan())
+        {
             if (ins.Op is >= 0x28 and <= 0x3E) accesses++;
-        if (accesses < 2) return null;
+            else if (ins.Op == 0x03) loop = true;
+        }
+        if (accesses < 2 || !loop) return null;
         var p = _coverPass ??= new CoverPass();
         p.Begin(code.Length);
         for (int pc = 0; pc < code.Length; pc++) p.Step(in code[pc], pc);
@@ -128,7 +134,7 @@ internal sealed partial class FunctionCompiler
                 Array.Resize(ref _locals, n);
                 Array.Resize(ref _localRegion, n);
             }
-            _localsUsed = Math.Max(_localsUsed, l + 1);
+            if (l >= _localsUsed) _localsUsed = l + 1;
             if (_localRegion[l] != _region)
             {
                 _localRegion[l] = _region;
@@ -137,48 +143,73 @@ internal sealed partial class FunctionCompiler
             return ref _locals[l];
         }
 
+        // What Step does per opcode (below 0x100; the rest are Reset): one table lookup and a dense switch, as
+        // a decision tree over opcode ranges mispredicts several branches per instruction of real code.
+        private const byte KReset = 0, KNop = 1, KDrop = 2, KSelect = 3, KGet = 4, KSet = 5, KTee = 6, KOpaque = 7, KConst = 8,
+            KLoad = 9, KStore = 10, KAdd = 11, KSub = 12, KMul = 13, KShl = 14, KUnary = 15, KBinary = 16;
+
+        private static readonly byte[] Kinds = BuildKinds();
+
+        private static byte[] BuildKinds()
+        {
+            var k = new byte[256];
+            k[0x01] = KNop;
+            k[0x1A] = KDrop;
+            k[0x1B] = k[0x1C] = KSelect;
+            k[0x20] = KGet;
+            k[0x21] = KSet;
+            k[0x22] = KTee;
+            k[0x23] = k[0x42] = k[0x43] = k[0x44] = KOpaque; // global.get, i64/f32/f64 constants
+            k[0x41] = KConst;
+            for (int op = 0x28; op <= 0x35; op++) k[op] = KLoad;
+            for (int op = 0x36; op <= 0x3E; op++) k[op] = KStore;
+            k[0x6A] = KAdd;
+            k[0x6B] = KSub;
+            k[0x6C] = KMul;
+            k[0x74] = KShl;
+            // Pure and never trapping (spec §4.4.1): unary, then binary numeric instructions; the result is
+            // opaque. Division, remainder and the trapping truncations stay Reset, as do control, calls,
+            // global.set, tables, memory.size/grow and the prefixed (bulk memory, saturating, SIMD) instructions.
+            foreach (var (lo, hi) in new[] { (0x45, 0x45), (0x50, 0x50), (0x67, 0x69), (0x79, 0x7B), (0x8B, 0x91), (0x99, 0x9F), (0xA7, 0xA7), (0xAC, 0xAD), (0xB2, 0xC4) })
+                for (int op = lo; op <= hi; op++) k[op] = KUnary;
+            foreach (var (lo, hi) in new[] { (0x46, 0x4F), (0x51, 0x66), (0x71, 0x73), (0x75, 0x78), (0x7C, 0x7E), (0x83, 0x8A), (0x92, 0x98), (0xA0, 0xA6) })
+                for (int op = lo; op <= hi; op++) k[op] = KBinary;
+            return k;
+        }
+
         public void Step(in Instr ins, int pc)
         {
             ushort op = ins.Op;
-            switch (op)
+            switch (op < 0x100 ? Kinds[op] : KReset)
             {
-                case 0x01: return; // nop
-                case 0x1A: Pop(); return;
-                case 0x1B or 0x1C: Pop(); Pop(); Pop(); Push(Opaque()); return;
-                case 0x20: Push(Local(ins.Imm)); return;
-                case 0x21: { var v = Pop(); Local(ins.Imm) = v; return; }
-                case 0x22: { var v = Pop(); Push(v); Local(ins.Imm) = v; return; }
-                case 0x23 or 0x42 or 0x43 or 0x44: Push(Opaque()); return; // global.get, i64/f32/f64 constants
-                case 0x41: Push(new Form { C = (uint)(int)ins.Imm }); return;
-                case >= 0x28 and <= 0x35:
+                case KNop: return;
+                case KDrop: Pop(); return;
+                case KSelect: Pop(); Pop(); Pop(); Push(Opaque()); return;
+                case KGet: Push(Local(ins.Imm)); return;
+                case KSet: { var v = Pop(); Local(ins.Imm) = v; return; }
+                case KTee: { var v = Pop(); Push(v); Local(ins.Imm) = v; return; }
+                case KOpaque: Push(Opaque()); return;
+                case KConst: Push(new Form { C = (uint)(int)ins.Imm }); return;
+                case KLoad:
                     Access(Pop(), ins.Imm, OpInfo.Memory(op).Size, pc);
                     Push(Opaque());
                     return;
-                case >= 0x36 and <= 0x3E:
+                case KStore:
                     Pop();
                     Access(Pop(), ins.Imm, OpInfo.Memory(op).Size, pc);
                     _open = 0; // a store is visible: nothing after it is covered by an earlier check
                     return;
-                case 0x6A or 0x6B: { var b = Pop(); var a = Pop(); Push(Add(a, b, op == 0x6B)); return; }
-                case 0x6C:
+                case KAdd or KSub: { var b = Pop(); var a = Pop(); Push(Add(a, b, op == 0x6B)); return; }
+                case KMul:
                 {
                     var b = Pop(); var a = Pop();
                     Push(b.V0 == 0 ? Scale(a, b.C) : a.V0 == 0 ? Scale(b, a.C) : Opaque());
                     return;
                 }
-                case 0x74: { var b = Pop(); var a = Pop(); Push(b.V0 == 0 ? Scale(a, 1u << (int)(b.C & 31)) : Opaque()); return; }
-                // Pure and never trapping (spec §4.4.1): unary, then binary numeric instructions; the result is opaque.
-                case 0x45 or 0x50 or (>= 0x67 and <= 0x69) or (>= 0x79 and <= 0x7B) or (>= 0x8B and <= 0x91) or (>= 0x99 and <= 0x9F)
-                    or 0xA7 or 0xAC or 0xAD or (>= 0xB2 and <= 0xC4):
-                    Pop(); Push(Opaque()); return;
-                case (>= 0x46 and <= 0x4F) or (>= 0x51 and <= 0x66) or (>= 0x71 and <= 0x73) or (>= 0x75 and <= 0x78)
-                    or (>= 0x7C and <= 0x7E) or (>= 0x83 and <= 0x8A) or (>= 0x92 and <= 0x98) or (>= 0xA0 and <= 0xA6):
-                    Pop(); Pop(); Push(Opaque()); return;
-                default:
-                    // Control, calls, global.set, tables, memory.size/grow, bulk memory, SIMD, and the
-                    // instructions that may trap otherwise (div, rem, trunc): a new stretch starts.
-                    Reset();
-                    return;
+                case KShl: { var b = Pop(); var a = Pop(); Push(b.V0 == 0 ? Scale(a, 1u << (int)(b.C & 31)) : Opaque()); return; }
+                case KUnary: Pop(); Push(Opaque()); return;
+                case KBinary: Pop(); Pop(); Push(Opaque()); return;
+                default: Reset(); return; // a new stretch starts
             }
         }
 
@@ -206,46 +237,39 @@ internal sealed partial class FunctionCompiler
         {
             uint sign = subtract ? uint.MaxValue : 1u; // -1 modulo 2^32
             a.C += sign * b.C;
-            if (!AddTerm(ref a, b.V0, sign * b.K0) || !AddTerm(ref a, b.V1, sign * b.K1) || !AddTerm(ref a, b.V2, sign * b.K2)) return Opaque();
+            if (b.V0 == 0) return a; // a constant
+            if (!AddTerm(ref a, b.V0, sign * b.K0) || !AddTerm(ref a, b.V1, sign * b.K1)) return Opaque();
             return a;
         }
 
         private static Form Scale(Form a, uint k)
         {
+            if (k == 1) return a;
             a.C *= k;
             var r = new Form { C = a.C };
             // Terms whose coefficient becomes 0 modulo 2^32 vanish; the rest keep their order.
             AddTerm(ref r, a.V0, a.K0 * k);
             AddTerm(ref r, a.V1, a.K1 * k);
-            AddTerm(ref r, a.V2, a.K2 * k);
             return r;
         }
 
-        /// <summary>Adds k·v to <paramref name="f"/>, terms kept sorted by id and without zero coefficients; false when more than <see cref="MaxTerms"/> terms would be needed.</summary>
+        /// <summary>Adds k·v to <paramref name="f"/>, terms kept sorted by id (unused ones, id 0, last) and without zero coefficients; false when more than <see cref="MaxTerms"/> terms would be needed.</summary>
         private static bool AddTerm(ref Form f, int v, uint k)
         {
             if (v == 0 || k == 0) return true;
-            Span<int> vs = [f.V0, f.V1, f.V2, 0];
-            Span<uint> ks = [f.K0, f.K1, f.K2, 0];
-            int n = f.V2 != 0 ? 3 : f.V1 != 0 ? 2 : f.V0 != 0 ? 1 : 0;
-            int at = 0;
-            while (at < n && vs[at] < v) at++;
-            if (at < n && vs[at] == v)
+            if (f.V0 == v)
             {
-                ks[at] += k;
-                if (ks[at] == 0)
-                {
-                    for (int i = at; i < n; i++) { vs[i] = vs[i + 1]; ks[i] = ks[i + 1]; }
-                }
+                if ((f.K0 += k) == 0) (f.V0, f.K0, f.V1, f.K1) = (f.V1, f.K1, 0, 0);
+                return true;
             }
-            else
+            if (f.V1 == v)
             {
-                if (n == MaxTerms) return false;
-                for (int i = n; i > at; i--) { vs[i] = vs[i - 1]; ks[i] = ks[i - 1]; }
-                vs[at] = v;
-                ks[at] = k;
+                if ((f.K1 += k) == 0) (f.V1, f.K1) = (0, 0);
+                return true;
             }
-            (f.V0, f.V1, f.V2, f.K0, f.K1, f.K2) = (vs[0], vs[1], vs[2], ks[0], ks[1], ks[2]);
+            if (f.V1 != 0) return false;
+            if (f.V0 == 0 || v < f.V0) (f.V0, f.K0, f.V1, f.K1) = (v, k, f.V0, f.K0);
+            else (f.V1, f.K1) = (v, k);
             return true;
         }
     }
