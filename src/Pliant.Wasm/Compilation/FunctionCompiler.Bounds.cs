@@ -384,6 +384,17 @@ internal sealed partial class FunctionCompiler
     {
         int addrPos = _stack.Count - (store ? 2 : 1);
         if (!TryEmitStaticAddress(addrPos, offset, size)) return false;
+        EmitRawAccess(op, t, store, size, addrPos);
+        return true;
+    }
+
+    /// <summary>
+    /// With the managed pointer to the accessed bytes on the IL stack: the load or store itself (a store's
+    /// value is the entry above <paramref name="addrPos"/>); pops the address (and value) entries, pushes a
+    /// load's result.
+    /// </summary>
+    private void EmitRawAccess(ushort op, ValType t, bool store, int size, int addrPos)
+    {
         if (store)
         {
             LdSlot(addrPos + 1);
@@ -395,7 +406,7 @@ internal sealed partial class FunctionCompiler
                 0x3A or 0x3C => OpCodes.Stind_I1, _ => OpCodes.Stind_I2,
             });
             Drop(addrPos, 2);
-            return true;
+            return;
         }
         Drop(addrPos, 1);
         if (size > 1) _il.Emit(OpCodes.Unaligned, (byte)1);
@@ -417,7 +428,6 @@ internal sealed partial class FunctionCompiler
             default: _il.Emit(OpCodes.Ldind_U4); _il.Emit(OpCodes.Conv_U8); break; // 0x35 i64.load32_u
         }
         Push(t);
-        return true;
     }
 
     /// <summary>

@@ -399,7 +399,7 @@ internal sealed partial class FunctionCompiler
             0x3A => nameof(Memory.Store8), 0x3B => nameof(Memory.Store16), 0x3C => nameof(Memory.Store8L), 0x3D => nameof(Memory.Store16L),
             _ => nameof(Memory.Store32L),
         };
-        if (TryEmitUncheckedMemory(op, offset, t, store, size)) return;
+        if (TryEmitCoveredMemory(op, offset, t, store, size) || TryEmitUncheckedMemory(op, offset, t, store, size)) return;
         LdMemory();
         Operands(store ? 2 : 1);
         _il.Emit(OpCodes.Ldc_I8, offset);

@@ -91,6 +91,7 @@ internal sealed partial class FunctionCompiler
         _mem = caller._mem;
         _memData = caller._memData;
         _memLength = caller._memLength;
+        (_rotateMask32, _rotateMask64) = (caller._rotateMask32, caller._rotateMask64);
         for (int i = _paramCount; i < _localTypes.Length; i++) ZeroLocal(_locals[i]!, _localTypes[i]);
         _depth = Declare(typeof(int));
         _il.Emit(OpCodes.Ldloc, _st);

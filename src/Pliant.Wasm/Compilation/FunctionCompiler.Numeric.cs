@@ -141,18 +141,36 @@ internal sealed partial class FunctionCompiler
     private static readonly System.Reflection.FieldInfo RotateMask32 = typeof(ExecState).GetField(nameof(ExecState.RotateMask32))!;
     private static readonly System.Reflection.FieldInfo RotateMask64 = typeof(ExecState).GetField(nameof(ExecState.RotateMask64))!;
 
+    // The masks read once per call into locals (Compile, when the body has a rotate): a register operand in
+    // the loop instead of a load from the ExecState per rotate, and still opaque to the JIT.
+    private LocalBuilder? _rotateMask32, _rotateMask64;
+
+    private LocalBuilder LoadRotateMask(System.Reflection.FieldInfo field)
+    {
+        var local = Declare(typeof(int));
+        _il.Emit(OpCodes.Ldloc, _st);
+        _tokens.Emit(_il, OpCodes.Ldfld, field);
+        _il.Emit(OpCodes.Stloc, local);
+        return local;
+    }
+
     /// <summary>
     /// A rotate whose count is not a constant here: the count masked with a field of the ExecState (opaque to
-    /// the JIT, see <see cref="Numerics.RotlVar32"/>), then one rol/ror. Constant counts keep the helpers that
-    /// avoid rol/ror (the JIT's immediate rotates mis-set the zero flag).
+    /// the JIT, see <see cref="Numerics.RotlVar32"/>; read into a local at entry), then one rol/ror. Constant
+    /// counts keep the helpers that avoid rol/ror (the JIT's immediate rotates mis-set the zero flag).
     /// </summary>
     private void EmitVariableRotate(ushort op)
     {
         bool wide = op is 0x89 or 0x8A;
         Operands(2);
         if (wide) _il.Emit(OpCodes.Conv_I4); // wasm rotates by the count modulo 64: its low bits
-        _il.Emit(OpCodes.Ldloc, _st);
-        _tokens.Emit(_il, OpCodes.Ldfld, wide ? RotateMask64 : RotateMask32);
+        var mask = wide ? _rotateMask64 : _rotateMask32;
+        if (mask != null) _il.Emit(OpCodes.Ldloc, mask);
+        else
+        {
+            _il.Emit(OpCodes.Ldloc, _st);
+            _tokens.Emit(_il, OpCodes.Ldfld, wide ? RotateMask64 : RotateMask32);
+        }
         _il.Emit(OpCodes.And);
         Helper(op switch
         {

@@ -161,6 +161,8 @@ internal sealed partial class FunctionCompiler
                 _memLength = Declare(typeof(nuint));
                 ReloadMemory();
             }
+            if (_rotateMask32 == null && ins.Op is 0x77 or 0x78) _rotateMask32 = LoadRotateMask(RotateMask32);
+            if (_rotateMask64 == null && ins.Op is 0x89 or 0x8A) _rotateMask64 = LoadRotateMask(RotateMask64);
         }
         // Fuel lives in a register-allocatable local, synchronised with ExecState around calls and returns.
         if (_meterFuel) _fuel = Declare(typeof(long));
@@ -172,6 +174,7 @@ internal sealed partial class FunctionCompiler
     private void EmitBody(Instr[] code)
     {
         _code = code;
+        if (_mem != null) _cover = PlanCover(code);
         var fuel = _fuel != null ? FuelPlan.For(code) : default;
         _frames.Add(new CFrame { Op = 0, Label = _il.DefineLabel(), Height = 0, Results = _type.Results });
         for (int pc = 0; pc < code.Length; pc++)
