@@ -34,7 +34,11 @@ internal sealed partial class FunctionCompiler
     private int[]? _localGen;
     private int _gen = 1;
     private const int MaxFacts = 64;
-    private readonly List<int> _factLocals = [];
+    // The locals with facts, oldest first, as a list linked through two arrays indexed by local (-1 ends it):
+    // a write moves its local to the end and the oldest goes beyond MaxFacts, each in constant time.
+    private int[]? _factPrev, _factNext;
+    private bool[]? _factIn;
+    private int _factHead = -1, _factTail = -1, _factCount;
     // Induction variables of simple counting loops (AnalyzeLoop): local, range, where local.get sees that range.
     private readonly List<(int Local, long Lo, long Hi, int From, int To)> _inductions = [];
     private int _loopScanBudget = int.MinValue;
@@ -85,9 +89,14 @@ internal sealed partial class FunctionCompiler
     /// <summary>Before <paramref name="ins"/> (at <paramref name="pc"/>) is emitted: the bound and range its i32 result will have, if any.</summary>
     private void PlanBound(in Instr ins, int pc)
     {
+        ushort op = ins.Op;
+        if (op >= 0x100 || !BoundOps[op])
+        {
+            _nextBoundAt = -1; // no bound, no range, no local fact, no merge: most instructions
+            return;
+        }
         int n = _stack.Count, top = n - 1;
         long lo = 1, hi = 0;
-        ushort op = ins.Op;
         // Local facts end where paths merge: a loop header, else, and the end of a block or if, except for the
         // locals the construct never writes (KeepUnwrittenFacts). A loop's end is no label (branches to a loop go
         // to its header), and the other control instructions only leave: the facts stay true on the path that
@@ -133,6 +142,18 @@ internal sealed partial class FunctionCompiler
         _nextBoundAt = bound == NoBound && lo > hi ? -1 : at;
     }
 
+    // The opcodes (below 0x100) PlanBound does anything for: merges, bounded or ranged results, local reads and writes.
+    private static readonly bool[] BoundOps = BuildBoundOps();
+
+    private static bool[] BuildBoundOps()
+    {
+        var b = new bool[256];
+        foreach (int op in (int[])[0x03, 0x05, 0x0B, 0x1B, 0x20, 0x21, 0x22, 0x2D, 0x2F, 0x41, 0x45, 0x50, 0x6A, 0x6E, 0x70, 0x71, 0x74, 0x76]) b[op] = true;
+        for (int op = 0x46; op <= 0x4F; op++) b[op] = true;
+        for (int op = 0x51; op <= 0x66; op++) b[op] = true;
+        return b;
+    }
+
     private bool RangeAt(int pos, out long lo, out long hi)
     {
         (lo, hi) = pos >= 0 && pos < _stack.Count ? (_lo[pos], _hi[pos]) : (1L, 0L);
@@ -143,16 +164,33 @@ internal sealed partial class FunctionCompiler
     private void RecordLocal(int local, int pos)
     {
         // The locals with facts, newest last: at most MaxFacts, so a merge costs O(MaxFacts) whatever the module.
-        _factLocals.Remove(local);
-        _factLocals.Add(local);
-        if (_factLocals.Count > MaxFacts)
+        if (_factIn == null) (_factPrev, _factNext, _factIn) = (new int[_localTypes.Length], new int[_localTypes.Length], new bool[_localTypes.Length]);
+        if (_factIn[local]) UnlinkFact(local);
+        _factPrev![local] = _factTail;
+        _factNext![local] = -1;
+        if (_factTail >= 0) _factNext[_factTail] = local;
+        else _factHead = local;
+        _factTail = local;
+        _factIn[local] = true;
+        if (++_factCount > MaxFacts)
         {
-            _localGen![_factLocals[0]] = 0;
-            _factLocals.RemoveAt(0);
+            _localGen![_factHead] = 0;
+            UnlinkFact(_factHead);
         }
         _localBound![local] = BoundAt(pos);
         RangeAt(pos, out _localLo![local], out _localHi![local]);
         _localGen![local] = _gen;
+    }
+
+    private void UnlinkFact(int local)
+    {
+        int p = _factPrev![local], x = _factNext![local];
+        if (p >= 0) _factNext[p] = x;
+        else _factHead = x;
+        if (x >= 0) _factPrev[x] = p;
+        else _factTail = p;
+        _factIn![local] = false;
+        _factCount--;
     }
 
     private (ulong, int) LocalFact(int local, int pc, int n, out long lo, out long hi)
@@ -282,15 +320,12 @@ internal sealed partial class FunctionCompiler
         }
         _sumCount = kept;
         if (_localGen == null) return;
-        kept = 0;
-        for (int i = 0; i < _factLocals.Count; i++)
+        for (int l = _factHead, next; l >= 0; l = next)
         {
-            int l = _factLocals[i];
-            if (_localGen[l] != _gen || WrittenIn(l, from, to)) continue;
-            _localGen[l] = _gen + 1;
-            _factLocals[kept++] = l;
+            next = _factNext![l];
+            if (_localGen[l] != _gen || WrittenIn(l, from, to)) UnlinkFact(l);
+            else _localGen[l] = _gen + 1;
         }
-        _factLocals.RemoveRange(kept, _factLocals.Count - kept);
     }
 
     // Where each loop ends (by the loop's pc) and where each local is written (the pcs of local l's writes are
@@ -310,26 +345,48 @@ internal sealed partial class FunctionCompiler
     {
         if (_loopEnd != null) return;
         var code = _code;
+        var root = _root;
+        if (root != this && ReferenceEquals(root._code, code))
+        {
+            // An inlined copy: the same body and locals as its root, so the same index.
+            root.IndexWrites();
+            (_loopEnd, _writeStart, _writePcs) = (root._loopEnd, root._writeStart, root._writePcs);
+            return;
+        }
         _loopEnd = new int[code.Length];
+        // First pass: per local, the number of writes (at start[l + 1]); each block's end (only loops' entries are read).
         var start = new int[_localTypes.Length + 1];
-        var open = new int[code.Length];
+        var loopEnd = _loopEnd;
         int depth = 0;
-        foreach (ref readonly var ins in code.AsSpan())
-            if (ins.Op is 0x21 or 0x22) start[ins.Imm + 1]++;
-        for (int l = 0; l < _localTypes.Length; l++) start[l + 1] += start[l];
-        var pcs = new int[start[^1]];
-        var fill = (int[])start.Clone();
         for (int i = 0; i < code.Length; i++)
         {
             switch (code[i].Op)
             {
-                case 0x02 or 0x03 or 0x04: open[depth++] = i; break;
-                case 0x0B when depth > 0: _loopEnd[open[--depth]] = i; break; // only loops' entries are read
-                case 0x21 or 0x22: pcs[fill[code[i].Imm]++] = i; break;
+                case 0x02 or 0x03 or 0x04: Put(ref _openBlocks, depth++, i); break;
+                case 0x0B when depth > 0: loopEnd[_openBlocks![--depth]] = i; break;
+                case 0x21 or 0x22: start[code[i].Imm + 1]++; break;
             }
         }
+        for (int l = 0; l < _localTypes.Length; l++) start[l + 1] += start[l];
+        var pcs = new int[start[^1]];
+        // Second pass over the writes only: each local's next free index runs from start[l] (kept in a copy).
+        var fill = _fill.Length >= _localTypes.Length ? _fill : _fill = new int[_localTypes.Length];
+        Array.Copy(start, fill, _localTypes.Length);
+        for (int i = 0; i < code.Length; i++)
+            if (code[i].Op is 0x21 or 0x22) pcs[fill[code[i].Imm]++] = i;
         _writeStart = start;
         _writePcs = pcs;
+    }
+
+    // IndexWrites' working arrays: the pcs of the open blocks, and per local the next index of pcs to fill.
+    private int[]? _openBlocks;
+    private int[] _fill = [];
+
+    private static void Put(ref int[]? a, int i, int v)
+    {
+        a ??= new int[16];
+        if (i == a.Length) Array.Resize(ref a, a.Length * 2);
+        a[i] = v;
     }
 
     private bool WrittenIn(int local, int from, int to)

@@ -71,6 +71,7 @@ internal sealed partial class FunctionCompiler
         return l;
     }
     private Instr[] _code = null!; // set by EmitBody
+    private FuelPlan _fuelPlan;
     private int _pc;
     private bool _dead;
     private int _deadDepth;
@@ -174,8 +175,12 @@ internal sealed partial class FunctionCompiler
     private void EmitBody(Instr[] code)
     {
         _code = code;
-        if (_mem != null) _cover = PlanCover(code);
-        var fuel = _fuel != null ? FuelPlan.For(code) : default;
+        // An inlined copy's body is its root's: the plans are the root's (they depend on the code only).
+        var root = _root;
+        bool same = root != this && ReferenceEquals(root._code, code);
+        if (_mem != null) _cover = same ? root._cover : PlanCover(code);
+        var fuel = _fuel == null ? default : same && root._fuelPlan.Cost != null ? root._fuelPlan : FuelPlan.For(code);
+        _fuelPlan = fuel;
         _frames.Add(new CFrame { Op = 0, Label = _il.DefineLabel(), Height = 0, Results = _type.Results });
         for (int pc = 0; pc < code.Length; pc++)
         {
