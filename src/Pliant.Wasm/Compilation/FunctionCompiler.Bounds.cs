@@ -87,14 +87,17 @@ internal sealed partial class FunctionCompiler
     }
 
     /// <summary>Before <paramref name="ins"/> (at <paramref name="pc"/>) is emitted: the bound and range its i32 result will have, if any.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private void PlanBound(in Instr ins, int pc)
     {
         ushort op = ins.Op;
-        if (op >= 0x100 || !BoundOps[op])
-        {
-            _nextBoundAt = -1; // no bound, no range, no local fact, no merge: most instructions
-            return;
-        }
+        if (op < 0x100 && BoundOps[op]) PlanBoundOf(in ins, pc);
+        else _nextBoundAt = -1; // no bound, no range, no local fact, no merge: most instructions
+    }
+
+    private void PlanBoundOf(in Instr ins, int pc)
+    {
+        ushort op = ins.Op;
         int n = _stack.Count, top = n - 1;
         long lo = 1, hi = 0;
         // Local facts end where paths merge: a loop header, else, and the end of a block or if, except for the
@@ -103,7 +106,9 @@ internal sealed partial class FunctionCompiler
         // continues.
         if (op is 0x03 or 0x05 || op == 0x0B && _frames[^1].Op != 0x03)
         {
-            if (op == 0x03) KeepUnwrittenFacts(pc, LoopEnd(pc));
+            // Nothing to keep (no sums, no locals with facts): the loop's end and the write index are not needed.
+            if (_sumCount == 0 && _factHead < 0) { }
+            else if (op == 0x03) KeepUnwrittenFacts(pc, LoopEnd(pc));
             else KeepUnwrittenFacts(_frames[^1].Pc, pc);
             _gen++;
         }
@@ -354,32 +359,41 @@ internal sealed partial class FunctionCompiler
             return;
         }
         _loopEnd = new int[code.Length];
-        // First pass: per local, the number of writes (at start[l + 1]); each block's end (only loops' entries are read).
+        // One pass over the body: each block's end (only loops' entries are read), and the writes in order
+        // (their pcs, and per local their number at start[l + 1]).
         var start = new int[_localTypes.Length + 1];
         var loopEnd = _loopEnd;
-        int depth = 0;
+        var writes = _writesSeen;
+        int depth = 0, n = 0;
         for (int i = 0; i < code.Length; i++)
         {
             switch (code[i].Op)
             {
                 case 0x02 or 0x03 or 0x04: Put(ref _openBlocks, depth++, i); break;
                 case 0x0B when depth > 0: loopEnd[_openBlocks![--depth]] = i; break;
-                case 0x21 or 0x22: start[code[i].Imm + 1]++; break;
+                case 0x21 or 0x22:
+                    start[code[i].Imm + 1]++;
+                    Put(ref writes, n++, i);
+                    break;
             }
         }
+        _writesSeen = writes;
         for (int l = 0; l < _localTypes.Length; l++) start[l + 1] += start[l];
-        var pcs = new int[start[^1]];
-        // Second pass over the writes only: each local's next free index runs from start[l] (kept in a copy).
+        var pcs = new int[n];
+        // Then over the writes only, grouped by local (a counting sort: each local's next index runs from start[l]).
         var fill = _fill.Length >= _localTypes.Length ? _fill : _fill = new int[_localTypes.Length];
         Array.Copy(start, fill, _localTypes.Length);
-        for (int i = 0; i < code.Length; i++)
-            if (code[i].Op is 0x21 or 0x22) pcs[fill[code[i].Imm]++] = i;
+        for (int k = 0; k < n; k++)
+        {
+            int pc = writes![k];
+            pcs[fill[code[pc].Imm]++] = pc;
+        }
         _writeStart = start;
         _writePcs = pcs;
     }
 
-    // IndexWrites' working arrays: the pcs of the open blocks, and per local the next index of pcs to fill.
-    private int[]? _openBlocks;
+    // IndexWrites' working arrays: the pcs of the open blocks, of the writes, and per local the next index of pcs to fill.
+    private int[]? _openBlocks, _writesSeen;
     private int[] _fill = [];
 
     private static void Put(ref int[]? a, int i, int v)

@@ -60,8 +60,6 @@ internal sealed partial class FunctionCompiler
     /// </summary>
     internal static int[]? PlanCover(Instr[] code)
     {
-        // Only bodies with a loop and two accesses: the pass costs compile time (measured ~20-30 ns per
-        // instruction on the shared bench host), worth it where code runs many times.
         int accesses = 0;
         bool loop = false;
         foreach (ref readonly var ins in code.AsSpan())
@@ -69,6 +67,14 @@ internal sealed partial class FunctionCompiler
             if (ins.Op is >= 0x28 and <= 0x3E) accesses++;
             else if (ins.Op == 0x03) loop = true;
         }
+        return PlanCoverOf(code, accesses, loop);
+    }
+
+    /// <summary><see cref="PlanCover"/> for a body already known to have <paramref name="accesses"/> scalar accesses and a loop or not.</summary>
+    private static int[]? PlanCoverOf(Instr[] code, int accesses, bool loop)
+    {
+        // Only bodies with a loop and two accesses: the pass costs compile time (measured ~20-30 ns per
+        // instruction on the shared bench host), worth it where code runs many times.
         if (accesses < 2 || !loop) return null;
         var p = _coverPass ??= new CoverPass();
         p.Begin(code.Length);
