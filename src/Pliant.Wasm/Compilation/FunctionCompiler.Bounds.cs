@@ -91,8 +91,10 @@ internal sealed partial class FunctionCompiler
     private void PlanBound(in Instr ins, int pc)
     {
         ushort op = ins.Op;
-        if (op < 0x100 && BoundOps[op]) PlanBoundOf(in ins, pc);
-        else _nextBoundAt = -1; // no bound, no range, no local fact, no merge: most instructions
+        // Most instructions have no bound, range, local fact or merge; nor has a local.get of a local without facts.
+        if (op < 0x100 && BoundOps[op] && (op != 0x20 || _inductions.Count > 0 || _localGen != null && _localGen[(int)ins.Imm] == _gen))
+            PlanBoundOf(in ins, pc);
+        else _nextBoundAt = -1;
     }
 
     private void PlanBoundOf(in Instr ins, int pc)
