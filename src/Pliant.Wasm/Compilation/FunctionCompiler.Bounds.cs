@@ -240,7 +240,9 @@ internal sealed partial class FunctionCompiler
     private void AnalyzeLoop(Instr[] code, int pc)
     {
         if (_localGen == null) return;
-        _inductions.RemoveAll(iv => iv.To < pc);
+        // Not RemoveAll with a lambda: capturing pc allocated a closure on every call, loop or not.
+        for (int i = _inductions.Count - 1; i >= 0; i--)
+            if (_inductions[i].To < pc) _inductions.RemoveAt(i);
         if (_loopScanBudget == int.MinValue) _loopScanBudget = 4 * code.Length + 1024;
         // Linear compile time whatever the module: at most 8 nested counting loops are tracked, and the
         // scans for loop ends share a budget of 4 passes over the body (a hostile nest of loops stops there).
