@@ -34,7 +34,11 @@ internal sealed partial class FunctionCompiler
     private int[]? _localGen;
     private int _gen = 1;
     private const int MaxFacts = 64;
-    private readonly List<int> _factLocals = [];
+    // The locals with facts, oldest first, as a list linked through two arrays indexed by local (-1 ends it):
+    // a write moves its local to the end and the oldest goes beyond MaxFacts, each in constant time.
+    private int[]? _factPrev, _factNext;
+    private bool[]? _factIn;
+    private int _factHead = -1, _factTail = -1, _factCount;
     // Induction variables of simple counting loops (AnalyzeLoop): local, range, where local.get sees that range.
     private readonly List<(int Local, long Lo, long Hi, int From, int To)> _inductions = [];
     private int _loopScanBudget = int.MinValue;
@@ -83,18 +87,30 @@ internal sealed partial class FunctionCompiler
     }
 
     /// <summary>Before <paramref name="ins"/> (at <paramref name="pc"/>) is emitted: the bound and range its i32 result will have, if any.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private void PlanBound(in Instr ins, int pc)
     {
+        ushort op = ins.Op;
+        // Most instructions have no bound, range, local fact or merge; nor has a local.get of a local without facts.
+        if (op < 0x100 && BoundOps[op] && (op != 0x20 || _inductions.Count > 0 || _localGen != null && _localGen[(int)ins.Imm] == _gen))
+            PlanBoundOf(in ins, pc);
+        else _nextBoundAt = -1;
+    }
+
+    private void PlanBoundOf(in Instr ins, int pc)
+    {
+        ushort op = ins.Op;
         int n = _stack.Count, top = n - 1;
         long lo = 1, hi = 0;
-        ushort op = ins.Op;
         // Local facts end where paths merge: a loop header, else, and the end of a block or if, except for the
         // locals the construct never writes (KeepUnwrittenFacts). A loop's end is no label (branches to a loop go
         // to its header), and the other control instructions only leave: the facts stay true on the path that
         // continues.
         if (op is 0x03 or 0x05 || op == 0x0B && _frames[^1].Op != 0x03)
         {
-            if (op == 0x03) KeepUnwrittenFacts(pc, LoopEnd(pc));
+            // Nothing to keep (no sums, no locals with facts): the loop's end and the write index are not needed.
+            if (_sumCount == 0 && _factHead < 0) { }
+            else if (op == 0x03) KeepUnwrittenFacts(pc, LoopEnd(pc));
             else KeepUnwrittenFacts(_frames[^1].Pc, pc);
             _gen++;
         }
@@ -133,6 +149,18 @@ internal sealed partial class FunctionCompiler
         _nextBoundAt = bound == NoBound && lo > hi ? -1 : at;
     }
 
+    // The opcodes (below 0x100) PlanBound does anything for: merges, bounded or ranged results, local reads and writes.
+    private static readonly bool[] BoundOps = BuildBoundOps();
+
+    private static bool[] BuildBoundOps()
+    {
+        var b = new bool[256];
+        foreach (int op in (int[])[0x03, 0x05, 0x0B, 0x1B, 0x20, 0x21, 0x22, 0x2D, 0x2F, 0x41, 0x45, 0x50, 0x6A, 0x6E, 0x70, 0x71, 0x74, 0x76]) b[op] = true;
+        for (int op = 0x46; op <= 0x4F; op++) b[op] = true;
+        for (int op = 0x51; op <= 0x66; op++) b[op] = true;
+        return b;
+    }
+
     private bool RangeAt(int pos, out long lo, out long hi)
     {
         (lo, hi) = pos >= 0 && pos < _stack.Count ? (_lo[pos], _hi[pos]) : (1L, 0L);
@@ -143,16 +171,33 @@ internal sealed partial class FunctionCompiler
     private void RecordLocal(int local, int pos)
     {
         // The locals with facts, newest last: at most MaxFacts, so a merge costs O(MaxFacts) whatever the module.
-        _factLocals.Remove(local);
-        _factLocals.Add(local);
-        if (_factLocals.Count > MaxFacts)
+        if (_factIn == null) (_factPrev, _factNext, _factIn) = (new int[_localTypes.Length], new int[_localTypes.Length], new bool[_localTypes.Length]);
+        if (_factIn[local]) UnlinkFact(local);
+        _factPrev![local] = _factTail;
+        _factNext![local] = -1;
+        if (_factTail >= 0) _factNext[_factTail] = local;
+        else _factHead = local;
+        _factTail = local;
+        _factIn[local] = true;
+        if (++_factCount > MaxFacts)
         {
-            _localGen![_factLocals[0]] = 0;
-            _factLocals.RemoveAt(0);
+            _localGen![_factHead] = 0;
+            UnlinkFact(_factHead);
         }
         _localBound![local] = BoundAt(pos);
         RangeAt(pos, out _localLo![local], out _localHi![local]);
         _localGen![local] = _gen;
+    }
+
+    private void UnlinkFact(int local)
+    {
+        int p = _factPrev![local], x = _factNext![local];
+        if (p >= 0) _factNext[p] = x;
+        else _factHead = x;
+        if (x >= 0) _factPrev[x] = p;
+        else _factTail = p;
+        _factIn![local] = false;
+        _factCount--;
     }
 
     private (ulong, int) LocalFact(int local, int pc, int n, out long lo, out long hi)
@@ -195,7 +240,9 @@ internal sealed partial class FunctionCompiler
     private void AnalyzeLoop(Instr[] code, int pc)
     {
         if (_localGen == null) return;
-        _inductions.RemoveAll(iv => iv.To < pc);
+        // Not RemoveAll with a lambda: capturing pc allocated a closure on every call, loop or not.
+        for (int i = _inductions.Count - 1; i >= 0; i--)
+            if (_inductions[i].To < pc) _inductions.RemoveAt(i);
         if (_loopScanBudget == int.MinValue) _loopScanBudget = 4 * code.Length + 1024;
         // Linear compile time whatever the module: at most 8 nested counting loops are tracked, and the
         // scans for loop ends share a budget of 4 passes over the body (a hostile nest of loops stops there).
@@ -282,15 +329,12 @@ internal sealed partial class FunctionCompiler
         }
         _sumCount = kept;
         if (_localGen == null) return;
-        kept = 0;
-        for (int i = 0; i < _factLocals.Count; i++)
+        for (int l = _factHead, next; l >= 0; l = next)
         {
-            int l = _factLocals[i];
-            if (_localGen[l] != _gen || WrittenIn(l, from, to)) continue;
-            _localGen[l] = _gen + 1;
-            _factLocals[kept++] = l;
+            next = _factNext![l];
+            if (_localGen[l] != _gen || WrittenIn(l, from, to)) UnlinkFact(l);
+            else _localGen[l] = _gen + 1;
         }
-        _factLocals.RemoveRange(kept, _factLocals.Count - kept);
     }
 
     // Where each loop ends (by the loop's pc) and where each local is written (the pcs of local l's writes are
@@ -310,26 +354,57 @@ internal sealed partial class FunctionCompiler
     {
         if (_loopEnd != null) return;
         var code = _code;
+        var root = _root;
+        if (root != this && ReferenceEquals(root._code, code))
+        {
+            // An inlined copy: the same body and locals as its root, so the same index.
+            root.IndexWrites();
+            (_loopEnd, _writeStart, _writePcs) = (root._loopEnd, root._writeStart, root._writePcs);
+            return;
+        }
         _loopEnd = new int[code.Length];
+        // One pass over the body: each block's end (only loops' entries are read), and the writes in order
+        // (their pcs, and per local their number at start[l + 1]).
         var start = new int[_localTypes.Length + 1];
-        var open = new int[code.Length];
-        int depth = 0;
-        foreach (ref readonly var ins in code.AsSpan())
-            if (ins.Op is 0x21 or 0x22) start[ins.Imm + 1]++;
-        for (int l = 0; l < _localTypes.Length; l++) start[l + 1] += start[l];
-        var pcs = new int[start[^1]];
-        var fill = (int[])start.Clone();
+        var loopEnd = _loopEnd;
+        var writes = _writesSeen;
+        int depth = 0, n = 0;
         for (int i = 0; i < code.Length; i++)
         {
             switch (code[i].Op)
             {
-                case 0x02 or 0x03 or 0x04: open[depth++] = i; break;
-                case 0x0B when depth > 0: _loopEnd[open[--depth]] = i; break; // only loops' entries are read
-                case 0x21 or 0x22: pcs[fill[code[i].Imm]++] = i; break;
+                case 0x02 or 0x03 or 0x04: Put(ref _openBlocks, depth++, i); break;
+                case 0x0B when depth > 0: loopEnd[_openBlocks![--depth]] = i; break;
+                case 0x21 or 0x22:
+                    start[code[i].Imm + 1]++;
+                    Put(ref writes, n++, i);
+                    break;
             }
+        }
+        _writesSeen = writes;
+        for (int l = 0; l < _localTypes.Length; l++) start[l + 1] += start[l];
+        var pcs = new int[n];
+        // Then over the writes only, grouped by local (a counting sort: each local's next index runs from start[l]).
+        var fill = _fill.Length >= _localTypes.Length ? _fill : _fill = new int[_localTypes.Length];
+        Array.Copy(start, fill, _localTypes.Length);
+        for (int k = 0; k < n; k++)
+        {
+            int pc = writes![k];
+            pcs[fill[code[pc].Imm]++] = pc;
         }
         _writeStart = start;
         _writePcs = pcs;
+    }
+
+    // IndexWrites' working arrays: the pcs of the open blocks, of the writes, and per local the next index of pcs to fill.
+    private int[]? _openBlocks, _writesSeen;
+    private int[] _fill = [];
+
+    private static void Put(ref int[]? a, int i, int v)
+    {
+        a ??= new int[16];
+        if (i == a.Length) Array.Resize(ref a, a.Length * 2);
+        a[i] = v;
     }
 
     private bool WrittenIn(int local, int from, int to)

@@ -60,8 +60,6 @@ internal sealed partial class FunctionCompiler
     /// </summary>
     internal static int[]? PlanCover(Instr[] code)
     {
-        // Only bodies with a loop and two accesses: the pass costs compile time (measured ~20-30 ns per
-        // instruction on the shared bench host), worth it where code runs many times.
         int accesses = 0;
         bool loop = false;
         foreach (ref readonly var ins in code.AsSpan())
@@ -69,6 +67,14 @@ internal sealed partial class FunctionCompiler
             if (ins.Op is >= 0x28 and <= 0x3E) accesses++;
             else if (ins.Op == 0x03) loop = true;
         }
+        return PlanCoverOf(code, accesses, loop);
+    }
+
+    /// <summary><see cref="PlanCover"/> for a body already known to have <paramref name="accesses"/> scalar accesses and a loop or not.</summary>
+    private static int[]? PlanCoverOf(Instr[] code, int accesses, bool loop)
+    {
+        // Only bodies with a loop and two accesses: the pass costs compile time (measured ~20-30 ns per
+        // instruction on the shared bench host), worth it where code runs many times.
         if (accesses < 2 || !loop) return null;
         var p = _coverPass ??= new CoverPass();
         p.Begin(code.Length);
@@ -109,10 +115,34 @@ internal sealed partial class FunctionCompiler
 
         private Form Opaque() => new() { V0 = _nextVar++, K0 = 1 };
 
-        private void Push(in Form f)
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private ref Form Top()
         {
             if (_depth == _stack.Length) Array.Resize(ref _stack, _depth * 2);
-            _stack[_depth++] = f;
+            return ref _stack[_depth++];
+        }
+
+        private void Push(in Form f) => Top() = f;
+
+        /// <summary>Pushes a new opaque value, written in place (as Push(Opaque())).</summary>
+        private void PushOpaque()
+        {
+            ref var f = ref Top();
+            f = default;
+            f.V0 = _nextVar++;
+            f.K0 = 1;
+        }
+
+        /// <summary>Pops <paramref name="n"/> values unread (as n calls of Pop: each one below the stretch still takes an id).</summary>
+        private void Discard(int n)
+        {
+            int below = n - _depth;
+            if (below > 0)
+            {
+                _nextVar += below;
+                _depth = 0;
+            }
+            else _depth -= n;
         }
 
         // Values from before the stretch are unknown: each pop below it is a new opaque value.
@@ -183,16 +213,28 @@ internal sealed partial class FunctionCompiler
             switch (op < 0x100 ? Kinds[op] : KReset)
             {
                 case KNop: return;
-                case KDrop: Pop(); return;
-                case KSelect: Pop(); Pop(); Pop(); Push(Opaque()); return;
+                case KDrop: Discard(1); return;
+                case KSelect: Discard(3); PushOpaque(); return;
                 case KGet: Push(Local(ins.Imm)); return;
                 case KSet: { var v = Pop(); Local(ins.Imm) = v; return; }
-                case KTee: { var v = Pop(); Push(v); Local(ins.Imm) = v; return; }
-                case KOpaque: Push(Opaque()); return;
-                case KConst: Push(new Form { C = (uint)(int)ins.Imm }); return;
+                case KTee:
+                {
+                    if (_depth == 0) Push(Opaque()); // the popped value, pushed back
+                    var v = _stack[_depth - 1];
+                    Local(ins.Imm) = v;
+                    return;
+                }
+                case KOpaque: PushOpaque(); return;
+                case KConst:
+                {
+                    ref var f = ref Top();
+                    f = default;
+                    f.C = (uint)(int)ins.Imm;
+                    return;
+                }
                 case KLoad:
                     Access(Pop(), ins.Imm, OpInfo.Memory(op).Size, pc);
-                    Push(Opaque());
+                    PushOpaque();
                     return;
                 case KStore:
                     Pop();
@@ -207,8 +249,8 @@ internal sealed partial class FunctionCompiler
                     return;
                 }
                 case KShl: { var b = Pop(); var a = Pop(); Push(b.V0 == 0 ? Scale(a, 1u << (int)(b.C & 31)) : Opaque()); return; }
-                case KUnary: Pop(); Push(Opaque()); return;
-                case KBinary: Pop(); Pop(); Push(Opaque()); return;
+                case KUnary: Discard(1); PushOpaque(); return;
+                case KBinary: Discard(2); PushOpaque(); return;
                 default: Reset(); return; // a new stretch starts
             }
         }

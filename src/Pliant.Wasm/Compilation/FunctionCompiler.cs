@@ -71,6 +71,10 @@ internal sealed partial class FunctionCompiler
         return l;
     }
     private Instr[] _code = null!; // set by EmitBody
+    private FuelPlan _fuelPlan;
+    // Found by Compile's scan of the body, for PlanCover.
+    private int _scalarAccesses;
+    private bool _hasLoop;
     private int _pc;
     private bool _dead;
     private int _deadDepth;
@@ -152,8 +156,10 @@ internal sealed partial class FunctionCompiler
             // Large frames (up to MaxFrameSlots): check the native stack with the runtime on every entry.
             _tokens.Emit(_il, OpCodes.Call, ClrTypes.StCheckStack);
         }
-        foreach (var ins in code)
+        foreach (ref readonly var ins in code.AsSpan())
         {
+            if (ins.Op is >= 0x28 and <= 0x3E) _scalarAccesses++; // for PlanCover
+            else if (ins.Op == 0x03) _hasLoop = true;
             if (_mem == null && (ins.Op is >= 0x28 and <= 0x3E || (ins.Op >= 0xFD00 && SimdOpInfo.IsMemory((uint)ins.Op & 0xFF))))
             {
                 _mem = Declare(typeof(byte[]));
@@ -174,8 +180,12 @@ internal sealed partial class FunctionCompiler
     private void EmitBody(Instr[] code)
     {
         _code = code;
-        if (_mem != null) _cover = PlanCover(code);
-        var fuel = _fuel != null ? FuelPlan.For(code) : default;
+        // An inlined copy's body is its root's: the plans are the root's (they depend on the code only).
+        var root = _root;
+        bool same = root != this && ReferenceEquals(root._code, code);
+        if (_mem != null) _cover = same ? root._cover : root == this ? PlanCoverOf(code, _scalarAccesses, _hasLoop) : PlanCover(code);
+        var fuel = _fuel == null ? default : same && root._fuelPlan.Cost != null ? root._fuelPlan : FuelPlan.For(code);
+        _fuelPlan = fuel;
         _frames.Add(new CFrame { Op = 0, Label = _il.DefineLabel(), Height = 0, Results = _type.Results });
         for (int pc = 0; pc < code.Length; pc++)
         {
