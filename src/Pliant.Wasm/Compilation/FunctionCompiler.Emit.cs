@@ -332,9 +332,11 @@ internal sealed partial class FunctionCompiler
     private void EmitBrTable(uint[] table)
     {
         var il = _il;
+        // The index stays on the IL stack, zero-extended to a native int (the JIT takes it as a switch operand):
+        // the JIT then compares and indexes its jump table in 64 bits with no zero-extension of its own,
+        // and the load or arithmetic that produced the i32 has already cleared the upper half.
         Operands(1);
-        var idx = TmpIdx();
-        il.Emit(OpCodes.Stloc, idx);
+        il.Emit(OpCodes.Conv_U);
         var labels = new Label[table.Length - 1];
         var trampolines = new Dictionary<uint, Label>();
         var pending = new List<(uint Depth, Label Label)>();
@@ -352,7 +354,6 @@ internal sealed partial class FunctionCompiler
                 pending.Add((table[i], labels[i]));
             }
         }
-        il.Emit(OpCodes.Ldloc, idx);
         il.Emit(OpCodes.Switch, labels);
         Branch(Target(table[^1]));
         foreach (var (depth, label) in pending)

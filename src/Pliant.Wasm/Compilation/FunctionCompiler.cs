@@ -37,7 +37,6 @@ internal sealed partial class FunctionCompiler
     private LocalBuilder? _memLength;
     private LocalBuilder? _fuel;
     private LocalBuilder? _tmpFn;
-    private LocalBuilder? _tmpIdx;
     private readonly Dictionary<(int, int, ValType), LocalBuilder> _saved = [];
     private int _localCount;
     private readonly int _paramSlots;
@@ -63,7 +62,6 @@ internal sealed partial class FunctionCompiler
 
     private LocalBuilder TmpFn() => _tmpFn ??= Declare(typeof(FunctionInstance));
 
-    private LocalBuilder TmpIdx() => _tmpIdx ??= Declare(typeof(int));
 
     private LocalBuilder Saved(int level, int i, ValType t)
     {
