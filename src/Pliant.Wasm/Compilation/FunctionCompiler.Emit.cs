@@ -92,9 +92,25 @@ internal sealed partial class FunctionCompiler
                 return;
             }
             case 0x0C:
-                Branch(Target(ins.Imm));
+            {
+                var f = Target(ins.Imm);
+                int edge = _fuel != null ? _fuelPlan.Edge[_pc] : 0;
+                if (edge > 0)
+                {
+                    // A back edge charged here for its block and the loop's header block (FuelPlan.Edge). A live
+                    // loop always has its body label (marked right after its header's charge); were it missing,
+                    // the branch would enter at the header and be charged for it twice, never too little.
+                    ChargeBlock(edge, true);
+                    CopyTo(f.Height, f.LabelTypes);
+                    il.Emit(OpCodes.Br, f.HasBody ? f.Body : f.Label);
+                }
+                else
+                {
+                    Branch(f);
+                }
                 MarkDead();
                 return;
+            }
             case 0x0D:
             {
                 var f = Target(ins.Imm);
@@ -327,6 +343,19 @@ internal sealed partial class FunctionCompiler
         Operands(operands);
         _tokens.Emit(_il, OpCodes.Call, ClrTypes.Op(name));
         if (result is ValType r) Push(r);
+    }
+
+    /// <summary>
+    /// Right after a loop header's fuel charge and check: where the back edges the plan charges
+    /// themselves (<see cref="FuelPlan.Edge"/>) enter the loop.
+    /// </summary>
+    private void MarkLoopBody(int pc)
+    {
+        var f = _frames[^1];
+        if (f.Op != 0x03 || f.Pc != pc - 1) return;
+        f.Body = _il.DefineLabel();
+        _il.MarkLabel(f.Body);
+        f.HasBody = true;
     }
 
     private void EmitBrTable(uint[] table)

@@ -69,6 +69,7 @@ internal sealed partial class FunctionCompiler
         return l;
     }
     private Instr[] _code = null!; // set by EmitBody
+    private FuelPlan _fuelPlan;    // likewise, when metering fuel
     private int _pc;
     private bool _dead;
     private int _deadDepth;
@@ -84,6 +85,8 @@ internal sealed partial class FunctionCompiler
         public ValType[] Params = [];
         public ValType[] Results = [];
         public LocalBuilder[]? SavedParams;
+        public Label Body;    // of a loop, metering fuel: past its header's charge and check (FuelPlan.Edge)
+        public bool HasBody;
         public ValType[] LabelTypes => Op == 0x03 ? Params : Results;
     }
 
@@ -173,7 +176,7 @@ internal sealed partial class FunctionCompiler
     {
         _code = code;
         if (_mem != null) _cover = PlanCover(code);
-        var fuel = _fuel != null ? FuelPlan.For(code) : default;
+        var fuel = _fuelPlan = _fuel != null ? FuelPlan.For(code) : default;
         _frames.Add(new CFrame { Op = 0, Label = _il.DefineLabel(), Height = 0, Results = _type.Results });
         for (int pc = 0; pc < code.Length; pc++)
         {
@@ -186,6 +189,7 @@ internal sealed partial class FunctionCompiler
                 if (ins.Op is not (0x05 or 0x0B)) continue;
             }
             if (!_dead && _fuel != null && (fuel.Cost[pc] > 0 || fuel.Check[pc])) ChargeBlock(fuel.Cost[pc], fuel.Check[pc]);
+            if (!_dead && _fuel != null && pc > 0 && code[pc - 1].Op == 0x03) MarkLoopBody(pc);
             if (!_dead && Materializes(ins.Op)) MaterializeAll();
             if (ins.Op == 0x03) AnalyzeLoop(code, pc);
             _pc = pc;
