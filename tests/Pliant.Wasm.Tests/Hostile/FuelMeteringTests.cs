@@ -117,12 +117,8 @@ public class FuelMeteringTests
     {
         // The block ending in `br 0` is charged at the branch together with the header block it skips
         // (FuelPlan.Edge): n iterations cost 12n, the last header 7, exactly as one unit per instruction.
-        var b = new ModuleBuilder();
-        b.GlobalI32("counter");
-        b.Func(b.Type([I32], []), CountDown, export: "count");
-        var inst = CompiledModule.Compile(b.Build()).Instantiate();
-        inst.Fuel = 1_000_000;
-        inst.GetFunction<Action<int>>("count")(100);
+        var inst = Counting(CountDown, 1_000_000);
+        inst.GetFunction<Action<int>>("f")(100);
         Assert.Equal(101, inst.GetGlobal("counter").Value.I32);
         Assert.Equal(1_000_000 - (12 * 100 + 7), inst.Fuel);
     }
@@ -135,12 +131,8 @@ public class FuelMeteringTests
     [InlineData(6, 0, -1)]
     public void FuelRunsOutAtTheSamePointThroughABackEdge(long fuel, int counter, long left)
     {
-        var b = new ModuleBuilder();
-        b.GlobalI32("counter");
-        b.Func(b.Type([I32], []), CountDown, export: "count");
-        var inst = CompiledModule.Compile(b.Build()).Instantiate();
-        inst.Fuel = fuel;
-        Assert.Equal("fuel exhausted", Assert.Throws<WasmTrapException>(() => inst.GetFunction<Action<int>>("count")(1000)).Message);
+        var inst = Counting(CountDown, fuel);
+        Assert.Equal("fuel exhausted", Assert.Throws<WasmTrapException>(() => inst.GetFunction<Action<int>>("f")(1000)).Message);
         Assert.Equal(counter, inst.GetGlobal("counter").Value.I32);
         Assert.Equal(left, inst.Fuel);
     }
@@ -164,23 +156,15 @@ public class FuelMeteringTests
     {
         // n = 8 runs the arms for (n-1)&3 = 3 (the default, back through the header), 2, 1, 0, twice:
         // 8 × 10 for header and dispatch, 2 × (0 + 13 + 9 + 5) for the arms, 3 for the last header.
-        var b = new ModuleBuilder();
-        b.GlobalI32("counter");
-        b.Func(b.Type([I32], []), Dispatch, export: "run");
-        var inst = CompiledModule.Compile(b.Build()).Instantiate();
-        inst.Fuel = 1_000_000;
-        inst.GetFunction<Action<int>>("run")(8);
+        var inst = Counting(Dispatch, 1_000_000);
+        inst.GetFunction<Action<int>>("f")(8);
         Assert.Equal(12, inst.GetGlobal("counter").Value.I32);
         Assert.Equal(1_000_000 - 137, inst.Fuel);
 
         // With 50: headers leave 47, 37 (after the default), 14 (after arm 2), then arm 1 runs
         // (counter 5) and the fourth header does not fit: -5.
-        b = new ModuleBuilder();
-        b.GlobalI32("counter");
-        b.Func(b.Type([I32], []), Dispatch, export: "run");
-        inst = CompiledModule.Compile(b.Build()).Instantiate();
-        inst.Fuel = 50;
-        Assert.Equal("fuel exhausted", Assert.Throws<WasmTrapException>(() => inst.GetFunction<Action<int>>("run")(8)).Message);
+        inst = Counting(Dispatch, 50);
+        Assert.Equal("fuel exhausted", Assert.Throws<WasmTrapException>(() => inst.GetFunction<Action<int>>("f")(8)).Message);
         Assert.Equal(5, inst.GetGlobal("counter").Value.I32);
         Assert.Equal(-5, inst.Fuel);
     }
@@ -216,6 +200,17 @@ public class FuelMeteringTests
         Assert.Equal(2, nested.Cost[4]);
         Assert.Equal(0, nested.Cost[6]);
         Assert.Equal(3 + 2, nested.Edge[8]);
+    }
+
+    /// <summary>An instance of <paramref name="code"/> as export <c>f</c> (one i32 parameter), with a counter global and <paramref name="fuel"/>.</summary>
+    private static Instance Counting(byte[] code, long fuel)
+    {
+        var b = new ModuleBuilder();
+        b.GlobalI32("counter");
+        b.Func(b.Type([I32], []), code, export: "f");
+        var inst = CompiledModule.Compile(b.Build()).Instantiate();
+        inst.Fuel = fuel;
+        return inst;
     }
 
     private static Pliant.Wasm.Compilation.FuelPlan PlanOf(byte[] code)
