@@ -38,11 +38,11 @@ internal readonly struct FuelPlan
     /// <summary>
     /// At a <c>br</c> to a loop: the units to charge and check right before branching past the loop
     /// header's charge (its own block's and the header block's), or 0 where the branch enters the loop
-    /// at its header as usual.
+    /// at its header as usual; null when the body has no such branch.
     /// </summary>
-    public readonly int[] Edge;
+    public readonly int[]? Edge;
 
-    private FuelPlan(int[] cost, bool[] check, int[] edge)
+    private FuelPlan(int[] cost, bool[] check, int[]? edge)
     {
         Cost = cost;
         Check = check;
@@ -69,7 +69,7 @@ internal readonly struct FuelPlan
     {
         var check = new bool[code.Length + 1];
         var cost = new int[code.Length];
-        var edge = new int[code.Length];
+        int[]? edge = null;
         check[0] = true;
         var loops = _openLoops ?? new bool[64];
         var pcs = _openPcs ?? new int[loops.Length];
@@ -83,7 +83,7 @@ internal readonly struct FuelPlan
             ushort op = code[pc].Op;
             if (start)
             {
-                if (pc > 0) Close(current, cost, check, ref sinceCheck, edge, backEdge, header);
+                if (pc > 0) Close(current, cost, check, ref sinceCheck, ref edge, backEdge, header);
                 current = pc;
                 counting = true;
                 calls = false;
@@ -120,7 +120,7 @@ internal readonly struct FuelPlan
                     break;
             }
         }
-        if (code.Length > 0) Close(current, cost, check, ref sinceCheck, edge, backEdge, header);
+        if (code.Length > 0) Close(current, cost, check, ref sinceCheck, ref edge, backEdge, header);
         if (loops.Length <= 4096)
         {
             _openLoops = loops;
@@ -135,11 +135,12 @@ internal readonly struct FuelPlan
     /// checked when the plan says so or when the straight-line run since the last check reaches
     /// <see cref="CheckInterval"/>.
     /// </summary>
-    private static void Close(int block, int[] cost, bool[] check, ref int sinceCheck, int[] edge, int backEdge, int header)
+    private static void Close(int block, int[] cost, bool[] check, ref int sinceCheck, ref int[]? edge, int backEdge, int header)
     {
         if (backEdge >= 0 && !check[block])
         {
             // The header block closed before this one started (it is not this one), so its charge is final.
+            edge ??= new int[cost.Length];
             edge[backEdge] = cost[block] + cost[header];
             cost[block] = 0;
             sinceCheck = 0;

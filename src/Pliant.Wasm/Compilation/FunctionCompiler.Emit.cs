@@ -94,7 +94,7 @@ internal sealed partial class FunctionCompiler
             case 0x0C:
             {
                 var f = Target(ins.Imm);
-                int edge = _fuel != null ? _fuelPlan.Edge[_pc] : 0;
+                int edge = _fuel != null && _fuelPlan.Edge is { } edges ? edges[_pc] : 0;
                 if (edge > 0)
                 {
                     // A back edge charged here for its block and the loop's header block (FuelPlan.Edge). A live
