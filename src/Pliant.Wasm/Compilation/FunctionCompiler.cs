@@ -62,7 +62,6 @@ internal sealed partial class FunctionCompiler
 
     private LocalBuilder TmpFn() => _tmpFn ??= Declare(typeof(FunctionInstance));
 
-
     private LocalBuilder Saved(int level, int i, ValType t)
     {
         if (!_saved.TryGetValue((level, i, t), out var l)) _saved[(level, i, t)] = l = Declare(ClrTypes.Of(t));
