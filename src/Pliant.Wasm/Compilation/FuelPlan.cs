@@ -14,6 +14,15 @@ namespace Pliant.Wasm.Compilation;
 /// last check (at most one function body, <see cref="WasmLimits.MaxFunctionBodyBytes"/>; in practice
 /// under <see cref="CheckInterval"/>). Structural instructions (<c>nop block loop else end</c>)
 /// generate no code and cost nothing; a forward branch skipping code is charged only for what ran.</para>
+/// <para>Back edges: a block that ends with an unconditional <c>br</c> to a loop (and is not checked at its
+/// start, contains no call or other fuel-checking instruction and is not the loop's own header block) is
+/// charged at that branch instead of at its start, together with the loop's header block, and checked
+/// there; the branch then enters the loop past the header's charge and check (<see cref="Edge"/>). Nothing
+/// observable changes: the same units are charged for every path, and when fuel runs out the trap comes
+/// at the same point (after the block, before the header runs) with the same remaining fuel; the block's
+/// own charge was never checked before it ran, and a trap inside it does not publish the fuel local. It
+/// saves the header's charge on every iteration that comes back by such a branch (an interpreter's
+/// dispatch loop: every iteration).</para>
 /// </summary>
 internal readonly struct FuelPlan
 {
@@ -26,17 +35,30 @@ internal readonly struct FuelPlan
     /// <summary>True where the charge is also checked against zero.</summary>
     public readonly bool[] Check;
 
-    private FuelPlan(int[] cost, bool[] check)
+    /// <summary>
+    /// At a <c>br</c> to a loop: the units to charge and check right before branching past the loop
+    /// header's charge (its own block's and the header block's), or 0 where the branch enters the loop
+    /// at its header as usual; null when the body has no such branch.
+    /// </summary>
+    public readonly int[]? Edge;
+
+    private FuelPlan(int[] cost, bool[] check, int[]? edge)
     {
         Cost = cost;
         Check = check;
+        Edge = edge;
     }
+
+    /// <summary>True for the instructions that spill, check or charge fuel by themselves (calls, growth, bulk operations).</summary>
+    private static bool ChecksFuel(ushort op) => op is 0x10 or 0x11 or 0x40 || op is >= 0xFC08 and <= 0xFC11;
 
     /// <summary>Fuel one instruction costs.</summary>
     public static int CostOf(ushort op) => op is 0x01 or 0x02 or 0x03 or 0x05 or 0x0B ? 0 : 1;
 
     // Per open block, whether it is a loop; reused by the thread's next plan.
     [ThreadStatic] private static bool[]? _openLoops;
+    // Per open block, the index of its block, loop or if instruction; reused likewise.
+    [ThreadStatic] private static int[]? _openPcs;
 
     /// <summary>Plans a validated function body (its final <c>end</c> included).</summary>
     /// <remarks>
@@ -47,24 +69,37 @@ internal readonly struct FuelPlan
     {
         var check = new bool[code.Length + 1];
         var cost = new int[code.Length];
+        int[]? edge = null;
         check[0] = true;
         var loops = _openLoops ?? new bool[64];
+        var pcs = _openPcs ?? new int[loops.Length];
         _openLoops = null;
+        _openPcs = null;
         int open = 0;
-        bool start = true, counting = true;
-        int current = 0, sinceCheck = 0;
+        bool start = true, counting = true, calls = false;
+        int current = 0, sinceCheck = 0, backEdge = -1, header = -1;
         for (int pc = 0; pc < code.Length; pc++)
         {
             ushort op = code[pc].Op;
             if (start)
             {
-                if (pc > 0) Close(current, cost, check, ref sinceCheck);
+                if (pc > 0) Close(current, cost, check, ref sinceCheck, ref edge, backEdge, header);
                 current = pc;
                 counting = true;
+                calls = false;
+                backEdge = header = -1;
             }
             if (counting)
             {
                 cost[current] += CostOf(op);
+                calls |= ChecksFuel(op);
+                // An unconditional branch to an enclosing loop whose header block is not this one.
+                if (op == 0x0C && !calls && code[pc].Imm < open && loops[open - 1 - (int)code[pc].Imm]
+                    && pcs[open - 1 - (int)code[pc].Imm] + 1 != current)
+                {
+                    backEdge = pc;
+                    header = pcs[open - 1 - (int)code[pc].Imm] + 1;
+                }
                 // br, br_table, return, unreachable: what follows up to the next block start never runs.
                 if (op is 0x0C or 0x0E or 0x0F or 0x00) counting = false;
             }
@@ -74,6 +109,8 @@ internal readonly struct FuelPlan
             {
                 case 0x02 or 0x03 or 0x04:
                     if (open == loops.Length) Array.Resize(ref loops, loops.Length * 2);
+                    if (open >= pcs.Length) Array.Resize(ref pcs, loops.Length);
+                    pcs[open] = pc;
                     loops[open++] = op == 0x03;
                     if (op == 0x03) start = check[pc + 1] = true; // loop header: every iteration comes back here
                     break;
@@ -83,14 +120,32 @@ internal readonly struct FuelPlan
                     break;
             }
         }
-        if (code.Length > 0) Close(current, cost, check, ref sinceCheck);
-        if (loops.Length <= 4096) _openLoops = loops;
-        return new FuelPlan(cost, check);
+        if (code.Length > 0) Close(current, cost, check, ref sinceCheck, ref edge, backEdge, header);
+        if (loops.Length <= 4096)
+        {
+            _openLoops = loops;
+            _openPcs = pcs;
+        }
+        return new FuelPlan(cost, check, edge);
     }
 
-    /// <summary>A block's charge is final: checked when the plan says so or when the straight-line run since the last check reaches <see cref="CheckInterval"/>.</summary>
-    private static void Close(int block, int[] cost, bool[] check, ref int sinceCheck)
+    /// <summary>
+    /// A block's charge is final: moved to its back edge <paramref name="backEdge"/> (with the charge of the
+    /// loop's header block <paramref name="header"/>) when it has one and is not checked at its start, else
+    /// checked when the plan says so or when the straight-line run since the last check reaches
+    /// <see cref="CheckInterval"/>.
+    /// </summary>
+    private static void Close(int block, int[] cost, bool[] check, ref int sinceCheck, ref int[]? edge, int backEdge, int header)
     {
+        if (backEdge >= 0 && !check[block])
+        {
+            // The header block closed before this one started (it is not this one), so its charge is final.
+            edge ??= new int[cost.Length];
+            edge[backEdge] = cost[block] + cost[header];
+            cost[block] = 0;
+            sinceCheck = 0;
+            return;
+        }
         sinceCheck += cost[block];
         if (check[block] || sinceCheck >= CheckInterval)
         {

@@ -92,9 +92,25 @@ internal sealed partial class FunctionCompiler
                 return;
             }
             case 0x0C:
-                Branch(Target(ins.Imm));
+            {
+                var f = Target(ins.Imm);
+                int edge = _fuel != null && _fuelPlan.Edge is { } edges ? edges[_pc] : 0;
+                if (edge > 0)
+                {
+                    // A back edge charged here for its block and the loop's header block (FuelPlan.Edge). A live
+                    // loop always has its body label (marked right after its header's charge); were it missing,
+                    // the branch would enter at the header and be charged for it twice, never too little.
+                    ChargeBlock(edge, true);
+                    CopyTo(f.Height, f.LabelTypes);
+                    il.Emit(OpCodes.Br, f.HasBody ? f.Body : f.Label);
+                }
+                else
+                {
+                    Branch(f);
+                }
                 MarkDead();
                 return;
+            }
             case 0x0D:
             {
                 var f = Target(ins.Imm);
@@ -329,12 +345,27 @@ internal sealed partial class FunctionCompiler
         if (result is ValType r) Push(r);
     }
 
+    /// <summary>
+    /// Right after a loop header's fuel charge and check: where the back edges the plan charges
+    /// themselves (<see cref="FuelPlan.Edge"/>) enter the loop.
+    /// </summary>
+    private void MarkLoopBody(int pc)
+    {
+        var f = _frames[^1];
+        if (f.Op != 0x03 || f.Pc != pc - 1) return;
+        f.Body = _il.DefineLabel();
+        _il.MarkLabel(f.Body);
+        f.HasBody = true;
+    }
+
     private void EmitBrTable(uint[] table)
     {
         var il = _il;
+        // The index stays on the IL stack, zero-extended to a native int (the JIT takes it as a switch operand):
+        // the JIT then compares and indexes its jump table in 64 bits with no zero-extension of its own,
+        // and the load or arithmetic that produced the i32 has already cleared the upper half.
         Operands(1);
-        var idx = TmpIdx();
-        il.Emit(OpCodes.Stloc, idx);
+        il.Emit(OpCodes.Conv_U);
         var labels = new Label[table.Length - 1];
         var trampolines = new Dictionary<uint, Label>();
         var pending = new List<(uint Depth, Label Label)>();
@@ -352,7 +383,6 @@ internal sealed partial class FunctionCompiler
                 pending.Add((table[i], labels[i]));
             }
         }
-        il.Emit(OpCodes.Ldloc, idx);
         il.Emit(OpCodes.Switch, labels);
         Branch(Target(table[^1]));
         foreach (var (depth, label) in pending)

@@ -37,7 +37,6 @@ internal sealed partial class FunctionCompiler
     private LocalBuilder? _memLength;
     private LocalBuilder? _fuel;
     private LocalBuilder? _tmpFn;
-    private LocalBuilder? _tmpIdx;
     private readonly Dictionary<(int, int, ValType), LocalBuilder> _saved = [];
     private int _localCount;
     private readonly int _paramSlots;
@@ -62,8 +61,6 @@ internal sealed partial class FunctionCompiler
     private static int SlotsOf(Type t) => t == typeof(System.Runtime.Intrinsics.Vector128<byte>) ? 2 : 1;
 
     private LocalBuilder TmpFn() => _tmpFn ??= Declare(typeof(FunctionInstance));
-
-    private LocalBuilder TmpIdx() => _tmpIdx ??= Declare(typeof(int));
 
     private LocalBuilder Saved(int level, int i, ValType t)
     {
@@ -90,6 +87,8 @@ internal sealed partial class FunctionCompiler
         public ValType[] Params = [];
         public ValType[] Results = [];
         public LocalBuilder[]? SavedParams;
+        public Label Body;    // of a loop, metering fuel: past its header's charge and check (FuelPlan.Edge)
+        public bool HasBody;
         public ValType[] LabelTypes => Op == 0x03 ? Params : Results;
     }
 
@@ -198,6 +197,7 @@ internal sealed partial class FunctionCompiler
                 if (ins.Op is not (0x05 or 0x0B)) continue;
             }
             if (!_dead && _fuel != null && (fuel.Cost[pc] > 0 || fuel.Check[pc])) ChargeBlock(fuel.Cost[pc], fuel.Check[pc]);
+            if (!_dead && _fuel != null && pc > 0 && code[pc - 1].Op == 0x03) MarkLoopBody(pc);
             if (!_dead && Materializes(ins.Op)) MaterializeAll();
             if (ins.Op == 0x03) AnalyzeLoop(code, pc);
             _pc = pc;

@@ -106,4 +106,119 @@ public class FuelMeteringTests
         Assert.Equal("fuel exhausted", Assert.Throws<WasmTrapException>(() => caller.Invoke("spin", [], fuel: 1_000_000)).Message);
         Assert.InRange(calls, 900, 1000);
     }
+
+    // block { loop { counter++; local.get 0; i32.eqz; br_if 1  (header block: 7)
+    //                 local.get 0; i32.const 1; i32.sub; local.set 0; br 0 }}  (back edge block: 5)
+    private static readonly byte[] CountDown =
+        [0x02, 0x40, 0x03, 0x40, .. Increment, 0x20, 0x00, 0x45, 0x0D, 0x01, 0x20, 0x00, 0x41, 0x01, 0x6B, 0x21, 0x00, 0x0C, 0x00, 0x0B, 0x0B];
+
+    [Fact]
+    public void ABackEdgeIsChargedForItsBlockAndTheLoopHeader()
+    {
+        // The block ending in `br 0` is charged at the branch together with the header block it skips
+        // (FuelPlan.Edge): n iterations cost 12n, the last header 7, exactly as one unit per instruction.
+        var inst = Counting(CountDown, 1_000_000);
+        inst.GetFunction<Action<int>>("f")(100);
+        Assert.Equal(101, inst.GetGlobal("counter").Value.I32);
+        Assert.Equal(1_000_000 - (12 * 100 + 7), inst.Fuel);
+    }
+
+    [Theory]
+    // Fuel runs out where the next header's charge no longer fits: after k back-edge blocks, before the
+    // k+1-th header (so the counter shows k), with 93 - 12k left; exactly zero left does not trap.
+    [InlineData(100, 8, -3)]
+    [InlineData(43, 4, -12)]
+    [InlineData(6, 0, -1)]
+    public void FuelRunsOutAtTheSamePointThroughABackEdge(long fuel, int counter, long left)
+    {
+        var inst = Counting(CountDown, fuel);
+        Assert.Equal("fuel exhausted", Assert.Throws<WasmTrapException>(() => inst.GetFunction<Action<int>>("f")(1000)).Message);
+        Assert.Equal(counter, inst.GetGlobal("counter").Value.I32);
+        Assert.Equal(left, inst.Fuel);
+    }
+
+    // An interpreter's dispatch loop: block { loop { local.get 0; i32.eqz; br_if 1            (header: 3)
+    //   block block block  local.get 0; i32.const 1; i32.sub; local.tee 0; i32.const 3; i32.and;
+    //   br_table 0 1 2 3 (default: the loop)                                                 (dispatch: 7)
+    //   end counter++ ×1; br 2   end counter++ ×2; br 1   end counter++ ×3; br 0 }}           (arms: 5, 9, 13)
+    private static readonly byte[] Dispatch =
+    [
+        0x02, 0x40, 0x03, 0x40, 0x20, 0x00, 0x45, 0x0D, 0x01,
+        0x02, 0x40, 0x02, 0x40, 0x02, 0x40, 0x20, 0x00, 0x41, 0x01, 0x6B, 0x22, 0x00, 0x41, 0x03, 0x71, 0x0E, 0x03, 0x00, 0x01, 0x02, 0x03,
+        0x0B, .. Increment, 0x0C, 0x02,
+        0x0B, .. Repeat(Increment, 2), 0x0C, 0x01,
+        0x0B, .. Repeat(Increment, 3), 0x0C, 0x00,
+        0x0B, 0x0B,
+    ];
+
+    [Fact]
+    public void ADispatchLoopIsChargedPerInstructionWhicheverWayItLoopsBack()
+    {
+        // n = 8 runs the arms for (n-1)&3 = 3 (the default, back through the header), 2, 1, 0, twice:
+        // 8 × 10 for header and dispatch, 2 × (0 + 13 + 9 + 5) for the arms, 3 for the last header.
+        var inst = Counting(Dispatch, 1_000_000);
+        inst.GetFunction<Action<int>>("f")(8);
+        Assert.Equal(12, inst.GetGlobal("counter").Value.I32);
+        Assert.Equal(1_000_000 - 137, inst.Fuel);
+
+        // With 50: headers leave 47, 37 (after the default), 14 (after arm 2), then arm 1 runs
+        // (counter 5) and the fourth header does not fit: -5.
+        inst = Counting(Dispatch, 50);
+        Assert.Equal("fuel exhausted", Assert.Throws<WasmTrapException>(() => inst.GetFunction<Action<int>>("f")(8)).Message);
+        Assert.Equal(5, inst.GetGlobal("counter").Value.I32);
+        Assert.Equal(-5, inst.Fuel);
+    }
+
+    [Fact]
+    public void ThePlanMovesABackEdgeBlocksChargeToItsBranch()
+    {
+        // CountDown: block(0) loop(1) | header 2..8 | back-edge block 9..13 (br 0 at 13) | end end.
+        var plan = PlanOf(CountDown);
+        Assert.Equal(7, plan.Cost[2]);
+        Assert.True(plan.Check[2]);
+        Assert.Equal(0, plan.Cost[9]);
+        Assert.False(plan.Check[9]);
+        Assert.Equal(5 + 7, plan.Edge![13]);
+        Assert.Equal(7 + 12, plan.Cost.Sum() + plan.Edge!.Sum());
+
+        // Not moved: a block that calls (the callee must see the fuel it had)...
+        // loop(0) | header 1..2: local.get 0; br_if 0 | 3..5: local.get 0; call 0; br 0 | end (and the body's)
+        var calls = PlanOf([0x03, 0x40, 0x20, 0x00, 0x0D, 0x00, 0x20, 0x00, 0x10, 0x00, 0x0C, 0x00, 0x0B]);
+        Assert.Equal(3, calls.Cost[3]);
+        Assert.Null(calls.Edge);
+        // ...nor a loop's own header block branching back to itself (the branch re-enters at its charge).
+        // loop(0) | header 1..3: local.get 0; drop; br 0 | end end
+        var self = PlanOf([0x03, 0x40, 0x20, 0x00, 0x1A, 0x0C, 0x00, 0x0B]);
+        Assert.Equal(3, self.Cost[1]);
+        Assert.Null(self.Edge);
+
+        // A branch from an inner loop to the outer one takes the outer header's charge.
+        // loop(0) | outer header 1..2: i32.const 1; drop | loop(3) | inner header 4..5: local.get 0; br_if 0
+        // | 6..8: local.get 0; drop; br 1 | end end end
+        var nested = PlanOf([0x03, 0x40, 0x41, 0x01, 0x1A, 0x03, 0x40, 0x20, 0x00, 0x0D, 0x00, 0x20, 0x00, 0x1A, 0x0C, 0x01, 0x0B, 0x0B]);
+        Assert.Equal(2, nested.Cost[1]);
+        Assert.Equal(2, nested.Cost[4]);
+        Assert.Equal(0, nested.Cost[6]);
+        Assert.Equal(3 + 2, nested.Edge![8]);
+    }
+
+    /// <summary>An instance of <paramref name="code"/> as export <c>f</c> (one i32 parameter), with a counter global and <paramref name="fuel"/>.</summary>
+    private static Instance Counting(byte[] code, long fuel)
+    {
+        var b = new ModuleBuilder();
+        b.GlobalI32("counter");
+        b.Func(b.Type([I32], []), code, export: "f");
+        var inst = CompiledModule.Compile(b.Build()).Instantiate();
+        inst.Fuel = fuel;
+        return inst;
+    }
+
+    private static Pliant.Wasm.Compilation.FuelPlan PlanOf(byte[] code)
+    {
+        var b = new ModuleBuilder();
+        b.GlobalI32("counter");
+        uint t = b.Type([I32], []);
+        b.Func(t, code);
+        return Pliant.Wasm.Compilation.FuelPlan.For(Pliant.Wasm.Decoding.ModuleDecoder.Decode(b.Build()).Bodies[0].Code);
+    }
 }
