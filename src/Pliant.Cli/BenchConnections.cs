@@ -84,7 +84,7 @@ internal static class BenchConnections
         public string Target { get; } = target;
         public (double RssKb, double IdleCpuPct, string Note) Idle { get; set; } = (double.NaN, double.NaN, "");
         public string? Error { get; set; }
-        public List<(int Ok, double CpuS, double CtxSw, double ConnsPerS, double TtfbP50Ms, double TtfbP99Ms)> Batches { get; } = [];
+        public List<Batch> Batches { get; } = [];
 
         public void Dispose()
         {
@@ -122,18 +122,14 @@ internal static class BenchConnections
                     for (int k = 0; k < live.Count; k++)
                     {
                         var p = live[(r + k) % live.Count];
-                        var before = ProcStats.Read(p.Process.Id);
-                        if (RunLoad(p.Target, "short", batch, s.Concurrency, s.Timeout, out string? error) is not { } line)
+                        if (RunBatch(p.Target, batch, s, p.Process.Id, out string line) is not { } b)
                         {
-                            p.Error = "load generator failed: " + error;
+                            p.Error = "load generator failed: " + line;
                             Console.WriteLine($"server={p.Name} failed: {p.Error}");
                             continue;
                         }
-                        var after = ProcStats.Read(p.Process.Id);
                         Console.WriteLine($"server={p.Name} round={r + 1} " + line);
-                        var d = BenchProcess.Parse(line);
-                        p.Batches.Add(((int)BenchProcess.Num(d, "ok"), after.CpuSeconds - before.CpuSeconds, after.ContextSwitches - before.ContextSwitches,
-                            BenchProcess.Num(d, "conns_per_s"), BenchProcess.Num(d, "ttfb_p50_ms"), BenchProcess.Num(d, "ttfb_p99_ms")));
+                        p.Batches.Add(b);
                     }
                     live = live.Where(p => p.Error is null).ToList();
                 }
@@ -141,7 +137,7 @@ internal static class BenchConnections
             var results = servers.Select(p => Summarise(p, s)).ToList();
             if (results.Count == 2 && servers.All(p => p.Error is null && p.Batches.Count > 0))
             {
-                var ratios = servers[0].Batches.Zip(servers[1].Batches, (a, b) => a.CpuS / Math.Max(1, a.Ok) / (b.CpuS / Math.Max(1, b.Ok)))
+                var ratios = servers[0].Batches.Zip(servers[1].Batches, (a, b) => a.CpuMsPerConn / b.CpuMsPerConn)
                     .Where(double.IsFinite).ToArray();
                 var (low, high) = BenchCommand.MedianInterval(ratios);
                 results[0] = results[0] with { RoundRatios = ratios, RoundRatioMedian = ratios.Length == 0 ? double.NaN : BenchCommand.Median(ratios), RoundRatioLow = low, RoundRatioHigh = high };
@@ -192,7 +188,7 @@ internal static class BenchConnections
         int ok = p.Batches.Sum(b => b.Ok);
         double cpu = p.Batches.Sum(b => b.CpuS), ctx = p.Batches.Sum(b => b.CtxSw);
         bool idleHeld = s.Idle <= 0 || idleNote.Contains($"idle_opened={s.Idle} idle_second_requests_failed=0", StringComparison.Ordinal);
-        var r = new Result(p.Name, ok == p.Batches.Count * Math.Max(1, s.Count / p.Batches.Count) && idleHeld, cpu * 1000 / Math.Max(1, ok),
+        var r = new Result(p.Name, p.Batches.All(b => b.Ok == b.Requested) && idleHeld, cpu * 1000 / Math.Max(1, ok),
             ctx / Math.Max(1, ok), ok / Math.Max(cpu, 1e-9),
             BenchCommand.Median(p.Batches.Select(b => b.TtfbP50Ms)), BenchCommand.Median(p.Batches.Select(b => b.TtfbP99Ms)), rssKb, idleCpuPct, idleNote)
         { ConnsPerS = BenchCommand.Median(p.Batches.Select(b => b.ConnsPerS)) };
@@ -219,12 +215,8 @@ internal static class BenchConnections
         var costs = new List<double>();
         for (int i = 0; i < WarmUpMaxBatches; i++)
         {
-            var before = ProcStats.Read(pid);
-            if (RunLoad(target, "short", WarmUpBatch, s.Concurrency, s.Timeout, out string? error) is not { } line
-                || !line.StartsWith("short", StringComparison.Ordinal))
-                return "warm-up failed: " + error;
-            var after = ProcStats.Read(pid);
-            costs.Add((after.CpuSeconds - before.CpuSeconds) * 1000 / WarmUpBatch);
+            if (RunBatch(target, WarmUpBatch, s, pid, out string line) is not { } b) return "warm-up failed: " + line;
+            costs.Add(b.CpuS * 1000 / WarmUpBatch);
             if (costs.Count >= WarmUpMinBatches && costs[^3..].Max() <= 1.1 * costs[^3..].Min()) break;
         }
         Console.WriteLine(string.Create(Inv,
@@ -319,8 +311,32 @@ internal static class BenchConnections
     /// <summary>Interleaved rounds of the scaling comparison: at most this many, each of at least <see cref="ScalingMinBatch"/> connections.</summary>
     private const int ScalingMaxRounds = 8, ScalingMinBatch = 500; // /proc counts CPU in 10 ms ticks: 0.02 ms per connection at 500
 
-    /// <summary>One measured batch of short connections against one server.</summary>
-    private sealed record Batch(double CpuMsPerConn, double CtxSwPerConn, double ConnsPerS, double TtfbP50Ms);
+    /// <summary>One measured batch of short connections against one server: the load generator's figures and the server's /proc deltas.</summary>
+    private sealed record Batch(int Requested, int Ok, double CpuS, double CtxSw, double ConnsPerS, double TtfbP50Ms, double TtfbP99Ms)
+    {
+        public double CpuMsPerConn => CpuS * 1000 / Math.Max(1, Ok);
+        public double CtxSwPerConn => CtxSw / Math.Max(1, Ok);
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> short connections against <paramref name="target"/>, with the server's (<paramref name="pid"/>)
+    /// CPU and context switches around them; null if the load generator failed. <paramref name="line"/> is its
+    /// result line, or what it printed on stderr.
+    /// </summary>
+    private static Batch? RunBatch(string target, int count, Settings s, int pid, out string line)
+    {
+        var before = ProcStats.Read(pid);
+        if (RunLoad(target, "short", count, s.Concurrency, s.Timeout, out string? error) is not { } result)
+        {
+            line = error ?? "";
+            return null;
+        }
+        var after = ProcStats.Read(pid);
+        line = result;
+        var d = BenchProcess.Parse(result);
+        return new Batch(count, (int)BenchProcess.Num(d, "ok"), after.CpuSeconds - before.CpuSeconds, after.ContextSwitches - before.ContextSwitches,
+            BenchProcess.Num(d, "conns_per_s"), BenchProcess.Num(d, "ttfb_p50_ms"), BenchProcess.Num(d, "ttfb_p99_ms"));
+    }
 
     /// <summary>
     /// 1 driver against N: CPU per short connection (the cost of steering and of more threads) and throughput. Both
@@ -367,20 +383,14 @@ internal static class BenchConnections
                 {
                     int which = (r + k) % 2;
                     var (threads, port, srv) = servers[which];
-                    var before = ProcStats.Read(srv.Id);
-                    if (RunLoad($"127.0.0.1:{port}", "short", batch, s.Concurrency, s.Timeout, out string? error) is not { } line)
+                    if (RunBatch($"127.0.0.1:{port}", batch, s, srv.Id, out string line) is not { } b)
                     {
-                        Console.WriteLine($"scaling: load generator failed against --threads {threads}: {error}");
+                        Console.WriteLine($"scaling: load generator failed against --threads {threads}: {line}");
                         return false;
                     }
-                    var after = ProcStats.Read(srv.Id);
-                    var d = BenchProcess.Parse(line);
-                    int ok = Math.Max(1, (int)BenchProcess.Num(d, "ok"));
-                    var b = new Batch((after.CpuSeconds - before.CpuSeconds) * 1000 / ok, (after.ContextSwitches - before.ContextSwitches) / (double)ok,
-                        BenchProcess.Num(d, "conns_per_s"), BenchProcess.Num(d, "ttfb_p50_ms"));
                     (which == 0 ? one : many).Add(b);
                     Console.WriteLine(string.Create(Inv,
-                        $"scaling round={r + 1} threads={threads} conns={ok} cpu_ms_per_conn={b.CpuMsPerConn:0.000} ctxsw_per_conn={b.CtxSwPerConn:0.0} conns_per_s={b.ConnsPerS:0}"));
+                        $"scaling round={r + 1} threads={threads} conns={Math.Max(1, b.Ok)} cpu_ms_per_conn={b.CpuMsPerConn:0.000} ctxsw_per_conn={b.CtxSwPerConn:0.0} conns_per_s={b.ConnsPerS:0}"));
                 }
             }
             if (cpus.Length >= 2) Console.WriteLine($"scaling: vCPU speeds after the rounds: {CpuSpeeds(cpus)}");

@@ -138,6 +138,17 @@ internal static class EntryStubs
         return (TDelegate)dm.CreateDelegate(typeof(TDelegate), f);
     }
 
+    /// <summary>The typed stub's call: its <paramref name="argc"/> arguments, the function's context, a <c>calli</c> of its entry point.</summary>
+    private static void EmitCallTarget(ILGenerator il, int argc, FuncType target)
+    {
+        for (int i = 0; i < argc; i++) il.Emit(OpCodes.Ldarg, i + 1);
+        il.Emit(OpCodes.Ldarg_0);
+        il.Emit(OpCodes.Ldfld, ClrTypes.FnCtx);
+        il.Emit(OpCodes.Ldarg_0);
+        il.Emit(OpCodes.Ldfld, ClrTypes.FnEntry);
+        il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, ClrTypes.Return(target), ClrTypes.Params(target), null);
+    }
+
     private static DynamicMethod BuildTyped(Type delegateType, FuncType target, bool neutral)
     {
         var inv = delegateType.GetMethod("Invoke")!;
@@ -147,12 +158,7 @@ internal static class EntryStubs
         if (neutral)
         {
             // Nothing to restore: the arguments, the context, the entry point, and the call (a tail call where the JIT can).
-            for (int i = 0; i < ps.Length; i++) il.Emit(OpCodes.Ldarg, i + 1);
-            il.Emit(OpCodes.Ldarg_0);
-            il.Emit(OpCodes.Ldfld, ClrTypes.FnCtx);
-            il.Emit(OpCodes.Ldarg_0);
-            il.Emit(OpCodes.Ldfld, ClrTypes.FnEntry);
-            il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, ClrTypes.Return(target), ClrTypes.Params(target), null);
+            EmitCallTarget(il, ps.Length, target);
             il.Emit(OpCodes.Ret);
             return dm;
         }
@@ -167,12 +173,7 @@ internal static class EntryStubs
         il.Emit(OpCodes.Ldfld, ClrTypes.StDepth);
         il.Emit(OpCodes.Stloc, saved);
         il.BeginExceptionBlock();
-        for (int i = 0; i < ps.Length; i++) il.Emit(OpCodes.Ldarg, i + 1);
-        il.Emit(OpCodes.Ldarg_0);
-        il.Emit(OpCodes.Ldfld, ClrTypes.FnCtx);
-        il.Emit(OpCodes.Ldarg_0);
-        il.Emit(OpCodes.Ldfld, ClrTypes.FnEntry);
-        il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, ClrTypes.Return(target), ClrTypes.Params(target), null);
+        EmitCallTarget(il, ps.Length, target);
         if (res != null) il.Emit(OpCodes.Stloc, res);
         il.BeginFinallyBlock();
         il.Emit(OpCodes.Ldloc, st);

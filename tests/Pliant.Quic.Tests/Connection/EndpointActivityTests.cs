@@ -18,8 +18,7 @@ public class EndpointActivityTests
         Assert.True(pair.RunUntil(() => clients.All(c => c.HandshakeConfirmed) && pair.Server.Connections.Count == 40));
         pair.RunFor(2_000_000); // ACKs, NEW_CONNECTION_IDs and tickets settle
         // A driver dispatches events; here the test takes them (a connection with events stays active).
-        foreach (var c in pair.Server.Connections.Concat(pair.Client.Connections))
-            while (c.TryPollEvent(out _)) { }
+        TakeEvents(pair);
         pair.Server.PollTimeout();
         pair.Client.PollTimeout();
 
@@ -44,11 +43,7 @@ public class EndpointActivityTests
         pair.OnStep = null;
 
         // Timers still fire for parked connections: the idle timeout closes them all (events taken as a driver would).
-        pair.OnStep = () =>
-        {
-            foreach (var c in pair.Server.Connections.Concat(pair.Client.Connections))
-                while (c.TryPollEvent(out _)) { }
-        };
+        pair.OnStep = () => TakeEvents(pair);
         Assert.True(pair.RunUntil(() => clients.All(c => c.IsClosed) && pair.Server.Connections.Count == 0, 120_000_000));
         Assert.All(clients, c => Assert.True(c.ClosedByIdleTimeout));
         Assert.Equal(0, pair.Server.Statistics.MissedActivations);
@@ -61,14 +56,7 @@ public class EndpointActivityTests
         // Regression: the application acting on a connection the endpoint had already removed put it back on
         // the active list; removing it again with its stale index took another connection out of the list
         // (or faulted the endpoint with an index out of range).
-        var pair = new SimulatedPair(92, SimulationSetup.ServerEndpoint(92));
-        var clients = Enumerable.Range(0, 3).Select(i => pair.Connect(SimulationSetup.ClientOptions(950 + i))).ToList();
-        Assert.True(pair.RunUntil(() => clients.All(c => c.HandshakeConfirmed) && pair.Server.Connections.Count == 3));
-        pair.OnStep = () =>
-        {
-            foreach (var c in pair.Server.Connections.Concat(pair.Client.Connections))
-                while (c.TryPollEvent(out _)) { }
-        };
+        var (pair, clients) = Connected(92, 3, 950);
         var gone = pair.Server.Connections[0];
         var others = pair.Server.Connections.Skip(1).ToList();
         gone.Close(pair.NowUs, 0, "bye");
@@ -91,14 +79,7 @@ public class EndpointActivityTests
     {
         // The endpoint keeps the connection its last datagram went to; once that connection is gone, a datagram
         // carrying its connection ID must be unknown again (a stateless reset, RFC 9000 §10.3), not routed to it.
-        var pair = new SimulatedPair(93, SimulationSetup.ServerEndpoint(93));
-        var clients = Enumerable.Range(0, 2).Select(i => pair.Connect(SimulationSetup.ClientOptions(960 + i))).ToList();
-        Assert.True(pair.RunUntil(() => clients.All(c => c.HandshakeConfirmed) && pair.Server.Connections.Count == 2));
-        pair.OnStep = () =>
-        {
-            foreach (var c in pair.Server.Connections.Concat(pair.Client.Connections))
-                while (c.TryPollEvent(out _)) { }
-        };
+        var (pair, clients) = Connected(93, 2, 960);
         pair.RunFor(500_000);
         var victim = pair.Server.Connections[0];
         var cids = victim.LocalConnectionIds.ToList();
@@ -122,5 +103,22 @@ public class EndpointActivityTests
         pair.Server.HandleDatagram(pair.NowUs, Datagram(cids[0]), pair.ClientAddress, EcnCodepoint.NotEct);
         Assert.Equal(resets + 1, pair.Server.Statistics.StatelessResetsSent);
         Assert.Single(pair.Server.Connections);
+    }
+
+    /// <summary><paramref name="count"/> clients connected to a simulated server endpoint, events taken at every step.</summary>
+    private static (SimulatedPair Pair, List<QuicConnectionCore> Clients) Connected(int seed, int count, int clientSeed)
+    {
+        var pair = new SimulatedPair(seed, SimulationSetup.ServerEndpoint(seed));
+        var clients = Enumerable.Range(0, count).Select(i => pair.Connect(SimulationSetup.ClientOptions(clientSeed + i))).ToList();
+        Assert.True(pair.RunUntil(() => clients.All(c => c.HandshakeConfirmed) && pair.Server.Connections.Count == count));
+        pair.OnStep = () => TakeEvents(pair);
+        return (pair, clients);
+    }
+
+    /// <summary>Takes every connection's pending events, as a driver would (a connection with events stays active).</summary>
+    private static void TakeEvents(SimulatedPair pair)
+    {
+        foreach (var c in pair.Server.Connections.Concat(pair.Client.Connections))
+            while (c.TryPollEvent(out _)) { }
     }
 }
