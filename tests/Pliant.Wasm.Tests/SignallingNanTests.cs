@@ -54,4 +54,36 @@ public class SignallingNanTests
         Assert.Equal(NegSnan, inst.GetFunction<Func<int>>("store")());
         Assert.Equal(Snan, inst.GetFunction<Func<int>>("replace")());
     }
+
+    [Fact]
+    public void SignOperationsKeepThePayloadOfAConstantOrVariableNaN()
+    {
+        // abs, neg, copysign change the sign bit only (spec §4.3.3), also when the JIT sees the operand is a
+        // constant (it could fold them through a double and quiet an f32 signalling NaN) — f32 and f64.
+        const long Snan64 = 0x7FF0000000000F01, NegSnan64 = unchecked((long)0xFFF4000000000001);
+        byte[] snan32 = SnanBits, negSnan32 = [0x41, .. S32(NegSnan), 0xBE], one32 = [0x43, 0, 0, 0x80, 0x3F];
+        byte[] snan64 = [0x42, .. S64(Snan64), 0xBF], negSnan64 = [0x42, .. S64(NegSnan64), 0xBF], minusOne64 = [0x44, 0, 0, 0, 0, 0, 0, 0xF0, 0xBF];
+        var b = new ModuleBuilder();
+        uint t32 = b.Type([], [I32]), t64 = b.Type([], [I64]), p32 = b.Type([I32], [I32]), p64 = b.Type([I64], [I64]);
+        b.Func(t32, [.. negSnan32, 0x8B, 0xBC], export: "abs32");
+        b.Func(t32, [.. snan32, 0x8C, 0xBC], export: "neg32");
+        b.Func(t32, [.. negSnan32, .. one32, 0x98, 0xBC], export: "copysign32");
+        b.Func(t64, [.. negSnan64, 0x99, 0xBD], export: "abs64");
+        b.Func(t64, [.. snan64, 0x9A, 0xBD], export: "neg64");
+        b.Func(t64, [.. snan64, .. minusOne64, 0xA6, 0xBD], export: "copysign64");
+        // The same on a parameter (not a constant): abs, then neg, then copysign from the original.
+        b.Func(p32, [0x20, 0, 0xBE, 0x8B, 0x8C, 0x20, 0, 0xBE, 0x98, 0xBC], export: "var32");
+        b.Func(p64, [0x20, 0, 0xBF, 0x99, 0x9A, 0x20, 0, 0xBF, 0xA6, 0xBD], export: "var64");
+        var inst = CompiledModule.Compile(b.Build()).Instantiate();
+        Assert.Equal(NegSnan & 0x7FFFFFFF, inst.GetFunction<Func<int>>("abs32")());
+        Assert.Equal(Snan | int.MinValue, inst.GetFunction<Func<int>>("neg32")());
+        Assert.Equal(NegSnan & 0x7FFFFFFF, inst.GetFunction<Func<int>>("copysign32")());
+        Assert.Equal(NegSnan64 & long.MaxValue, inst.GetFunction<Func<long>>("abs64")());
+        Assert.Equal(Snan64 | long.MinValue, inst.GetFunction<Func<long>>("neg64")());
+        Assert.Equal(Snan64 | long.MinValue, inst.GetFunction<Func<long>>("copysign64")());
+        foreach (int x in new[] { Snan, NegSnan, 0, int.MinValue, 0x3F800000 })
+            Assert.Equal(x, inst.GetFunction<Func<int, int>>("var32")(x));
+        foreach (long x in new[] { Snan64, NegSnan64, 0, long.MinValue, 0x3FF0000000000000 })
+            Assert.Equal(x, inst.GetFunction<Func<long, long>>("var64")(x));
+    }
 }

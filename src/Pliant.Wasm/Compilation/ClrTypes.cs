@@ -46,6 +46,7 @@ internal static class ClrTypes
     public static readonly FieldInfo StVecs = typeof(ExecState).GetField(nameof(ExecState.ResultVecs))!;
     public static readonly MethodInfo StEnter = typeof(ExecState).GetMethod(nameof(ExecState.Enter))!;
     public static readonly MethodInfo StEnterCounting = typeof(ExecState).GetMethod(nameof(ExecState.EnterCounting))!;
+    public static readonly MethodInfo StEnterInlined = typeof(ExecState).GetMethod(nameof(ExecState.EnterInlined))!;
     public static readonly MethodInfo StCheckStack = typeof(ExecState).GetMethod(nameof(ExecState.CheckStack))!;
     public static readonly MethodInfo StCharge = typeof(ExecState).GetMethod(nameof(ExecState.Charge))!;
     public static readonly MethodInfo StOutOfFuel = typeof(ExecState).GetMethod(nameof(ExecState.OutOfFuel))!;

@@ -93,9 +93,14 @@ internal sealed partial class FunctionCompiler
         _memLength = caller._memLength;
         (_rotateMask32, _rotateMask64) = (caller._rotateMask32, caller._rotateMask64);
         for (int i = _paramCount; i < _localTypes.Length; i++) ZeroLocal(_locals[i]!, _localTypes[i]);
+        // The caller's depth is ExecState.Depth here (it stores its depth back after every call that may
+        // change it), so the copy's is that plus one, from the caller's local rather than the field.
         _depth = Declare(typeof(int));
         _il.Emit(OpCodes.Ldloc, _st);
-        _tokens.Emit(_il, OpCodes.Call, ClrTypes.StEnterCounting);
+        _il.Emit(OpCodes.Ldloc, caller._depth!);
+        _il.Emit(OpCodes.Ldc_I4_1);
+        _il.Emit(OpCodes.Add);
+        _tokens.Emit(_il, OpCodes.Call, ClrTypes.StEnterInlined);
         _il.Emit(OpCodes.Stloc, _depth);
         EmitBody(_body.Code);
     }

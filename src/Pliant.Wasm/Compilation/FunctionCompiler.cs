@@ -36,6 +36,9 @@ internal sealed partial class FunctionCompiler
     private LocalBuilder? _memData;
     private LocalBuilder? _memLength;
     private LocalBuilder? _fuel;
+    // True (on the root, shared with inlined copies) while the fuel local holds exactly ExecState.Fuel: from a
+    // reload or spill up to the next charge or control-flow merge. A spill there would store the same value.
+    private bool _fuelSynced;
     private LocalBuilder? _tmpFn;
     private readonly Dictionary<(int, int, ValType), LocalBuilder> _saved = [];
     private int _localCount;
@@ -189,6 +192,8 @@ internal sealed partial class FunctionCompiler
         for (int pc = 0; pc < code.Length; pc++)
         {
             ref readonly var ins = ref code[pc];
+            // Structural instructions are where control flow merges (labels): paths may arrive with charges.
+            if (ins.Op is 0x02 or 0x03 or 0x04 or 0x05 or 0x0B) root._fuelSynced = false;
             if (_dead)
             {
                 if (ins.Op is 0x02 or 0x03 or 0x04) { _deadDepth++; continue; }
@@ -265,14 +270,22 @@ internal sealed partial class FunctionCompiler
         _il.Emit(OpCodes.Ldloc, _st);
         _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.StFuel);
         _il.Emit(OpCodes.Stloc, _fuel);
+        _root._fuelSynced = true;
     }
 
+    /// <summary>
+    /// Publishes the fuel local to <see cref="ExecState.Fuel"/> (before calls and returns), unless nothing was
+    /// charged since it was last read or written there: right after a call, before the next one in the same
+    /// block (its charge was made before the first), the store would write the value just loaded, and it
+    /// would put one more store-to-load round trip on the chain that carries fuel through every call.
+    /// </summary>
     private void SpillFuel()
     {
-        if (_fuel == null) return;
+        if (_fuel == null || _root._fuelSynced) return;
         _il.Emit(OpCodes.Ldloc, _st);
         _il.Emit(OpCodes.Ldloc, _fuel);
         _tokens.Emit(_il, OpCodes.Stfld, ClrTypes.StFuel);
+        _root._fuelSynced = true;
     }
 
     /// <summary>
@@ -283,6 +296,7 @@ internal sealed partial class FunctionCompiler
     private void Charge(Action loadUnits)
     {
         if (_fuel == null) return;
+        _root._fuelSynced = false;
         _il.Emit(OpCodes.Ldloc, _fuel!);
         loadUnits();
         _il.Emit(OpCodes.Sub);
@@ -295,6 +309,7 @@ internal sealed partial class FunctionCompiler
     {
         if (units > 0)
         {
+            _root._fuelSynced = false;
             _il.Emit(OpCodes.Ldloc, _fuel!);
             _il.Emit(OpCodes.Ldc_I4, units);
             _il.Emit(OpCodes.Conv_I8);

@@ -77,6 +77,21 @@ public sealed class ExecState
         return d;
     }
 
+    /// <summary>
+    /// Entry of a copy of a recursive function inlined into its caller (whose own depth is
+    /// <paramref name="depth"/> - 1, equal to <see cref="Depth"/> at the call): traps "call stack exhausted"
+    /// above <see cref="MaxDepth"/>, stores <paramref name="depth"/> to <see cref="Depth"/> and returns it.
+    /// Same effect as <see cref="EnterCounting"/>, but the new depth comes from the caller's register, not
+    /// from a load of the field its caller has just stored (a store-to-load round trip per inlined call).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public int EnterInlined(int depth)
+    {
+        if (depth > MaxDepth) Trap.StackExhausted();
+        Depth = depth;
+        return depth;
+    }
+
     /// <summary>Out of the verified window (deeper, shallower, first entry, or another thread): asks the runtime.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private void EnterNewStack(nuint sp)

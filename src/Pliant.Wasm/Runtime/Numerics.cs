@@ -112,13 +112,17 @@ public static class Numerics
         return (long)((ulong)a % (ulong)b);
     }
 
-    // Floats: sign operations are bitwise so NaN payloads are preserved (spec §4.3.3).
-    [MethodImpl(Inl)] public static float AbsF32(float x) => BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(x) & 0x7FFFFFFF);
-    [MethodImpl(Inl)] public static float NegF32(float x) => BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(x) ^ int.MinValue);
-    [MethodImpl(Inl)] public static float CopysignF32(float x, float y) => BitConverter.Int32BitsToSingle((BitConverter.SingleToInt32Bits(x) & 0x7FFFFFFF) | (BitConverter.SingleToInt32Bits(y) & int.MinValue));
-    [MethodImpl(Inl)] public static double AbsF64(double x) => BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(x) & long.MaxValue);
-    [MethodImpl(Inl)] public static double NegF64(double x) => BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(x) ^ long.MinValue);
-    [MethodImpl(Inl)] public static double CopysignF64(double x, double y) => BitConverter.Int64BitsToDouble((BitConverter.DoubleToInt64Bits(x) & long.MaxValue) | (BitConverter.DoubleToInt64Bits(y) & long.MinValue));
+    // Floats: sign operations touch the sign bit only, so NaN payloads are preserved (spec §4.3.3). Math.Abs,
+    // negation and Math.CopySign are exactly that (x64: andps/xorps/a masked blend with a constant, ARM64:
+    // fabs/fneg/bsl; their managed fallbacks mask the bits); the same through the integer bits costs two moves
+    // between register files and a 64-bit constant in a general register for each (f64.abs guards every
+    // i64.trunc_f64_s clang emits).
+    [MethodImpl(Inl)] public static float AbsF32(float x) => MathF.Abs(x);
+    [MethodImpl(Inl)] public static float NegF32(float x) => -x;
+    [MethodImpl(Inl)] public static float CopysignF32(float x, float y) => MathF.CopySign(x, y);
+    [MethodImpl(Inl)] public static double AbsF64(double x) => Math.Abs(x);
+    [MethodImpl(Inl)] public static double NegF64(double x) => -x;
+    [MethodImpl(Inl)] public static double CopysignF64(double x, double y) => Math.CopySign(x, y);
 
     [MethodImpl(Inl)] public static float CeilF32(float x) => MathF.Ceiling(x);
     [MethodImpl(Inl)] public static float FloorF32(float x) => MathF.Floor(x);

@@ -107,6 +107,53 @@ public class FuelMeteringTests
         Assert.InRange(calls, 900, 1000);
     }
 
+    [Fact]
+    public void ConsecutiveCallsInOneBlockSeeExactlyTheFuelTheirPredecessorsLeft()
+    {
+        // f(n): block { loop { call leaf; call host; local.get 0; i32.eqz; br_if 1        (header block: 5)
+        //                      call leaf; call leaf; local.get 0; i32.const 1; i32.sub; local.tee 0; br_if 0 }}  (7)
+        // A call right after another in the same block publishes no fuel before calling (the local holds what
+        // the previous callee left, ExecState.Fuel already); after a charge (the block after br_if) it must.
+        // Each callee has to start from exactly what is left — the host's own charge (1000) included — and
+        // stop at the same point when it runs out.
+        Instance? caller = null;
+        int hostCalls = 0;
+        var imports = new Imports().Function<Action>("host", "work", () => { hostCalls++; caller!.Fuel -= 1000; });
+        var b = new ModuleBuilder();
+        b.GlobalI32("counter");
+        uint t = b.Type([], []);
+        uint host = b.ImportFunc("host", "work", t);
+        uint leaf = b.Func(t, Repeat(Increment, 10)); // 40 instructions
+        b.Func(b.Type([I32], []), [0x02, 0x40, 0x03, 0x40, 0x10, (byte)leaf, 0x10, (byte)host, 0x20, 0x00, 0x45, 0x0D, 0x01,
+            0x10, (byte)leaf, 0x10, (byte)leaf, 0x20, 0x00, 0x41, 0x01, 0x6B, 0x22, 0x00, 0x0D, 0x00, 0x0B, 0x0B], export: "f");
+        caller = CompiledModule.Compile(b.Build()).Instantiate(imports);
+        var f = caller.GetFunction<Action<int>>("f");
+        caller.Fuel = 1_000_000;
+        f(10);
+        // Per iteration: 12 instructions of f, 3 × 40 of the leaves, 1000 charged by the host.
+        Assert.Equal(300, caller.GetGlobal("counter").I32); // 30 leaves
+        Assert.Equal(1_000_000 - 10 * (12 + 3 * 40 + 1000), caller.Fuel);
+
+        // Fuel left at each point (header 5, leaf 40, host 1000, second block 7), and where it runs out:
+        // 1200: header 1195, leaf 1155, host 155, block 148, leaves 108 and 68; header 63, leaf 23, host -977:
+        //       the check after the second host call traps (4 leaves ran);
+        // 170:  header 165, leaf 125, host -875: trapped after the first host call (1 leaf);
+        // 1160: header 1155, leaf 1115, host 115, block 108, leaves 68 and 28; header 23, and the next leaf
+        //       does not fit: it traps at its entry with -17 (3 leaves);
+        // 1049: header 1044, leaf 1004, host 4, block -3 (not checked there), and the leaf after it traps at
+        //       its entry with -43 (1 leaf).
+        foreach (var (fuel, leaves, hosts, left) in new[] { (1200L, 4, 2, -977L), (170L, 1, 1, -875L), (1160L, 3, 1, -17L), (1049L, 1, 1, -43L) })
+        {
+            caller.GetGlobal("counter").I32 = 0;
+            hostCalls = 0;
+            caller.Fuel = fuel;
+            Assert.Equal("fuel exhausted", Assert.Throws<WasmTrapException>(() => f(10)).Message);
+            Assert.Equal(leaves * 10, caller.GetGlobal("counter").I32);
+            Assert.Equal(hosts, hostCalls);
+            Assert.Equal(left, caller.Fuel);
+        }
+    }
+
     // block { loop { counter++; local.get 0; i32.eqz; br_if 1  (header block: 7)
     //                 local.get 0; i32.const 1; i32.sub; local.set 0; br 0 }}  (back edge block: 5)
     private static readonly byte[] CountDown =
