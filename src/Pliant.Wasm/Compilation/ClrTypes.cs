@@ -40,6 +40,12 @@ internal static class ClrTypes
     public static readonly FieldInfo FnCtx = typeof(FunctionInstance).GetField(nameof(FunctionInstance.Context))!;
     public static readonly FieldInfo FnEntry = typeof(FunctionInstance).GetField(nameof(FunctionInstance.Entry))!;
     public static readonly FieldInfo StFuel = typeof(ExecState).GetField(nameof(ExecState.Fuel))!;
+
+    /// <summary>Return type of the fuel-passing body of a function with results <paramref name="ft"/> (see <see cref="FuelResult{T}"/>): the fuel alone without a result.</summary>
+    public static Type FuelReturn(FuncType ft) => ft.Results.Length == 1 ? typeof(FuelResult<>).MakeGenericType(Of(ft.Results[0])) : typeof(long);
+
+    /// <summary>Parameters of the fuel-passing body: the function's, the instance, the fuel.</summary>
+    public static Type[] FuelParams(FuncType ft) => [.. Params(ft), typeof(long)];
     public static readonly FieldInfo StDepth = typeof(ExecState).GetField(nameof(ExecState.Depth))!;
     public static readonly FieldInfo StBits = typeof(ExecState).GetField(nameof(ExecState.ResultBits))!;
     public static readonly FieldInfo StRefs = typeof(ExecState).GetField(nameof(ExecState.ResultRefs))!;

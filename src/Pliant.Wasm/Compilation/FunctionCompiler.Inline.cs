@@ -1,5 +1,7 @@
+using System.Reflection;
 using System.Reflection.Emit;
 using Pliant.Wasm.Decoding;
+using Pliant.Wasm.Runtime;
 
 namespace Pliant.Wasm.Compilation;
 
@@ -103,5 +105,132 @@ internal sealed partial class FunctionCompiler
         _tokens.Emit(_il, OpCodes.Call, ClrTypes.StEnterInlined);
         _il.Emit(OpCodes.Stloc, _depth);
         EmitBody(_body.Code);
+    }
+
+    // ---- fuel in registers through self-recursive calls ---------------------------------------
+
+    /// <summary>
+    /// The method compiled from this body when it is the fuel-passing body of a self-recursive function
+    /// (<see cref="PassesFuel"/>): parameters, instance, fuel; returns <see cref="FuelResult{T}"/> (or the fuel
+    /// alone). The function's own method is then a wrapper (<see cref="EmitFuelWrapper"/>). Null otherwise.
+    /// </summary>
+    internal MethodBuilder? SelfBody { get; init; }
+
+    /// <summary>
+    /// True for a function whose body passes fuel in registers: metered, calling itself directly, with at
+    /// most one result and not a v128 (whose pair with the fuel would be returned through memory).
+    /// <para>Its self-calls (those not inlined, <see cref="InlineSelf"/>) pass the fuel local as an argument and
+    /// take what the callee left from the second return register: no store of the fuel to
+    /// <see cref="ExecState.Fuel"/> before the call, no load after it, and none at the callee's entry and
+    /// return — in naive Fibonacci or Takeuchi a store-to-load round trip each way per call on the one
+    /// dependency chain that runs through every call. Every other way in (exports, tables, other functions)
+    /// enters through the wrapper, which reads and writes <see cref="ExecState.Fuel"/> once; every other call
+    /// the body makes publishes the fuel first, as usual. Counts, checks and the trap point are the same
+    /// (the body charges and checks exactly as before, and "fuel exhausted" publishes what was left); what
+    /// differs is <see cref="ExecState.Fuel"/> after another trap inside the recursion, which holds the value
+    /// published last (at the wrapper's entry or around the last other call) — a trap never published the
+    /// fuel local.</para>
+    /// </summary>
+    internal static bool PassesFuel(WasmModule m, int index, WasmLimits limits)
+    {
+        if (!limits.MeterFuel) return false;
+        var ft = m.Types[(int)m.Functions[index]];
+        if (ft.Results.Length > 1 || (ft.Results.Length == 1 && ft.Results[0] == ValType.V128)) return false;
+        long self = index + m.ImportedFunctionCount;
+        foreach (ref readonly var ins in m.Bodies[index].Code.AsSpan()) if (ins.Op == 0x10 && ins.Imm == self) return true;
+        return false;
+    }
+
+    /// <summary>Declares the fuel-passing body of function <paramref name="method"/> (same attributes, name + "b").</summary>
+    internal static MethodBuilder DefineFuelBody(TypeBuilder tb, MethodBuilder method, FuncType ft)
+    {
+        var body = tb.DefineMethod(method.Name + "b", MethodAttributes.Public | MethodAttributes.Static, ClrTypes.FuelReturn(ft), ClrTypes.FuelParams(ft));
+        body.SetImplementationFlags(MethodImplAttributes.AggressiveOptimization);
+        body.InitLocals = false;
+        return body;
+    }
+
+    /// <summary>
+    /// The function's method when its body passes fuel: calls the body with <see cref="ExecState.Fuel"/> and
+    /// stores back the fuel it left. Nothing else (depth, stack, checks) happens here; the body does it all.
+    /// </summary>
+    internal static void EmitFuelWrapper(ILGenerator il, MemberTokens tokens, FuncType ft, MethodBuilder body)
+    {
+        int ctx = ft.Params.Length;
+        il.Emit(OpCodes.Ldarg, ctx);
+        tokens.Emit(il, OpCodes.Ldfld, ClrTypes.InstState); // the state to store the fuel to, under the call
+        for (int i = 0; i <= ctx; i++) il.Emit(OpCodes.Ldarg, i);
+        il.Emit(OpCodes.Ldarg, ctx);
+        tokens.Emit(il, OpCodes.Ldfld, ClrTypes.InstState);
+        tokens.Emit(il, OpCodes.Ldfld, ClrTypes.StFuel);
+        il.Emit(OpCodes.Call, body);
+        if (ft.Results.Length == 0)
+        {
+            tokens.Emit(il, OpCodes.Stfld, ClrTypes.StFuel);
+        }
+        else
+        {
+            var result = il.DeclareLocal(body.ReturnType);
+            il.Emit(OpCodes.Stloc, result);
+            il.Emit(OpCodes.Ldloc, result);
+            tokens.Emit(il, OpCodes.Ldfld, body.ReturnType.GetField(nameof(FuelResult<int>.Fuel))!);
+            tokens.Emit(il, OpCodes.Stfld, ClrTypes.StFuel);
+            il.Emit(OpCodes.Ldloc, result);
+            tokens.Emit(il, OpCodes.Ldfld, body.ReturnType.GetField(nameof(FuelResult<int>.Value))!);
+        }
+        il.Emit(OpCodes.Ret);
+    }
+
+    /// <summary>A self-call not inlined, in a body passing fuel: fuel in as the last argument, out with the result.</summary>
+    private void EmitFuelPassingSelfCall(MethodBuilder body)
+    {
+        Operands(_type.Params.Length);
+        LdCtx();
+        _il.Emit(OpCodes.Ldloc, _fuel!);
+        _il.Emit(OpCodes.Call, body);
+        LocalBuilder? result = null;
+        if (_type.Results.Length == 0)
+        {
+            _il.Emit(OpCodes.Stloc, _fuel!);
+        }
+        else
+        {
+            result = _root._fuelResult ??= Declare(body.ReturnType);
+            _il.Emit(OpCodes.Stloc, result);
+            _il.Emit(OpCodes.Ldloc, result);
+            _tokens.Emit(_il, OpCodes.Ldfld, body.ReturnType.GetField(nameof(FuelResult<int>.Fuel))!);
+            _il.Emit(OpCodes.Stloc, _fuel!);
+        }
+        _root._fuelSynced = false; // ExecState.Fuel was not written
+        RestoreDepth(); // the body counts depth (it calls itself)
+        CheckFuel();
+        ReloadMemory();
+        if (result != null)
+        {
+            _il.Emit(OpCodes.Ldloc, result);
+            _tokens.Emit(_il, OpCodes.Ldfld, result.LocalType.GetField(nameof(FuelResult<int>.Value))!);
+            Push(_type.Results[0]);
+        }
+    }
+
+    /// <summary>The fuel-passing body's return: the result and the fuel local, no store to <see cref="ExecState.Fuel"/>.</summary>
+    private void EmitFuelPassingReturn(int resultSlot)
+    {
+        if (_type.Results.Length == 0)
+        {
+            _il.Emit(OpCodes.Ldloc, _fuel!);
+            _il.Emit(OpCodes.Ret);
+            return;
+        }
+        var ret = SelfBody!.ReturnType;
+        var result = _fuelResult ??= Declare(ret);
+        _il.Emit(OpCodes.Ldloca, result);
+        LdSlot(resultSlot);
+        _tokens.Emit(_il, OpCodes.Stfld, ret.GetField(nameof(FuelResult<int>.Value))!);
+        _il.Emit(OpCodes.Ldloca, result);
+        _il.Emit(OpCodes.Ldloc, _fuel!);
+        _tokens.Emit(_il, OpCodes.Stfld, ret.GetField(nameof(FuelResult<int>.Fuel))!);
+        _il.Emit(OpCodes.Ldloc, result);
+        _il.Emit(OpCodes.Ret);
     }
 }

@@ -36,13 +36,15 @@ internal sealed partial class FunctionCompiler
     private LocalBuilder? _memData;
     private LocalBuilder? _memLength;
     private LocalBuilder? _fuel;
+    // The fuel-passing body's return pair (FunctionCompiler.Inline.cs), declared on first use.
+    private LocalBuilder? _fuelResult;
     // True (on the root, shared with inlined copies) while the fuel local holds exactly ExecState.Fuel: from a
     // reload or spill up to the next charge or control-flow merge. A spill there would store the same value.
     private bool _fuelSynced;
     private LocalBuilder? _tmpFn;
     private readonly Dictionary<(int, int, ValType), LocalBuilder> _saved = [];
     private int _localCount;
-    private readonly int _paramSlots;
+    private int _paramSlots;
     private readonly int _maxFrameSlots;
     private readonly bool _meterFuel;
 
@@ -61,7 +63,8 @@ internal sealed partial class FunctionCompiler
         return _il.DeclareLocal(t);
     }
 
-    private static int SlotsOf(Type t) => t == typeof(System.Runtime.Intrinsics.Vector128<byte>) ? 2 : 1;
+    private static int SlotsOf(Type t) =>
+        t == typeof(System.Runtime.Intrinsics.Vector128<byte>) || (t.IsGenericType && t.GetGenericTypeDefinition() == typeof(FuelResult<>)) ? 2 : 1;
 
     private LocalBuilder TmpFn() => _tmpFn ??= Declare(typeof(FunctionInstance));
 
@@ -133,6 +136,7 @@ internal sealed partial class FunctionCompiler
 
     public void Compile(Instr[] code)
     {
+        if (SelfBody != null) _paramSlots++; // the fuel
         _st = Declare(typeof(ExecState));
         // Wasm locals start at zero (the method does not zero its frame: ModuleCompiler sets InitLocals false).
         for (int i = _paramCount; i < _localTypes.Length; i++) ZeroLocal(_locals[i]!, _localTypes[i]);
@@ -174,7 +178,15 @@ internal sealed partial class FunctionCompiler
         }
         // Fuel lives in a register-allocatable local, synchronised with ExecState around calls and returns.
         if (_meterFuel) _fuel = Declare(typeof(long));
-        ReloadFuel();
+        if (SelfBody != null)
+        {
+            _il.Emit(OpCodes.Ldarg, _ctxArg + 1); // a fuel-passing body's fuel comes as its last argument
+            _il.Emit(OpCodes.Stloc, _fuel!);
+        }
+        else
+        {
+            ReloadFuel();
+        }
         EmitBody(code);
     }
 
@@ -400,9 +412,14 @@ internal sealed partial class FunctionCompiler
             return;
         }
         // No depth to undo: the caller restores its own after a call to a counting function (CallGraph).
-        SpillFuel();
         var results = _type.Results;
         int b = _stack.Count - results.Length;
+        if (SelfBody != null)
+        {
+            EmitFuelPassingReturn(b);
+            return;
+        }
+        SpillFuel();
         if (results.Length == 1)
         {
             LdSlot(b);
@@ -505,6 +522,11 @@ internal sealed partial class FunctionCompiler
         if (index - _m.ImportedFunctionCount == _index && CanInlineSelf())
         {
             InlineSelf();
+            return;
+        }
+        if (index - _m.ImportedFunctionCount == _index && _root.SelfBody is { } body)
+        {
+            EmitFuelPassingSelfCall(body);
             return;
         }
         if (index >= _m.ImportedFunctionCount)

@@ -235,4 +235,63 @@ public class CallDepthTests
         Assert.Equal(11, inst.GetFunction<Func<int, int>>("f")(10));
         Assert.Equal(42, BitConverter.ToInt32(inst.GetMemory().Span[(11 * 65536 - 4)..]));
     }
+
+    /// <summary>
+    /// A self-recursive function's body takes and returns fuel in registers (FunctionCompiler.PassesFuel), not
+    /// through <see cref="ExecState.Fuel"/>: with i32, f64 and no result, inlined or not (padded with free
+    /// nops), the fuel charged must be exactly one unit per instruction, a host function called inside the
+    /// recursion must see (and charge) the fuel the recursion has left, and running out must trap at the
+    /// same point with the same fuel published.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void FuelPassedThroughSelfCallsIsChargedAndPublishedExactly(bool padded)
+    {
+        byte[] pad = padded ? [.. Enumerable.Repeat((byte)0x01, 60)] : [];
+        Instance? inst = null;
+        int hostCalls = 0;
+        var imports = new Imports().Function<Action>("host", "work", () => { hostCalls++; inst!.Fuel -= 100; });
+        var b = new ModuleBuilder();
+        uint host = b.ImportFunc("host", "work", b.Type([], []));
+        b.GlobalI32("counter");
+        // sum(n) = n == 0 ? 0 : (host(); sum(n - 1) + 1): 3 + 7 instructions (and the host's 100) per level, 4 at 0.
+        b.Func(b.Type([I32], [I32]), [.. pad, 0x20, 0, 0x45, 0x04, 0x7F, 0x41, 0, 0x05,
+            0x10, (byte)host, 0x20, 0, 0x41, 1, 0x6B, 0x10, 1, 0x41, 1, 0x6A, 0x0B], export: "sum");
+        // half(n) = n == 0 ? 1.5 : half(n - 1) * 2 (f64): 3 + 6 per level, 4 at 0.
+        b.Func(b.Type([I32], [F64]), [.. pad, 0x20, 0, 0x45, 0x04, 0x7C, 0x44, 0, 0, 0, 0, 0, 0, 0xF8, 0x3F, 0x05,
+            0x20, 0, 0x41, 1, 0x6B, 0x10, 2, 0x44, 0, 0, 0, 0, 0, 0, 0, 0x40, 0xA2, 0x0B], export: "half");
+        // count(n): if n { counter++; count(n - 1) } (no result): 2 + 8 per level, 2 at 0.
+        b.Func(b.Type([I32], []), [.. pad, 0x20, 0, 0x04, 0x40, .. Increment, 0x20, 0, 0x41, 1, 0x6B, 0x10, 3, 0x0B], export: "count");
+        inst = CompiledModule.Compile(b.Build(), new WasmLimits { MaxCallDepth = 40 }).Instantiate(imports);
+        var sum = inst.GetFunction<Func<int, int>>("sum");
+
+        inst.Fuel = 1_000_000;
+        Assert.Equal(20, sum(20));
+        Assert.Equal(20, hostCalls);
+        Assert.Equal(1_000_000 - (110 * 20 + 4), inst.Fuel);
+        inst.Fuel = 1_000_000;
+        Assert.Equal(1.5 * (1 << 20), inst.GetFunction<Func<int, double>>("half")(20));
+        Assert.Equal(1_000_000 - (9 * 20 + 4), inst.Fuel);
+        inst.Fuel = 1_000_000;
+        inst.GetFunction<Action<int>>("count")(30);
+        Assert.Equal(30, inst.GetGlobal("counter").I32);
+        Assert.Equal(1_000_000 - (10 * 30 + 2), inst.Fuel);
+
+        // 1000: level k's host call leaves 1000 - 110k; at level 10 the entry (3) and the else block (7) leave 0
+        // and the host -100, trapped by the check after it. 992: level 10's entry leaves -1 and traps there.
+        foreach (var (fuel, hosts, left) in new[] { (1000L, 10, -100L), (992L, 9, -1L) })
+        {
+            hostCalls = 0;
+            inst.Fuel = fuel;
+            Assert.Equal("fuel exhausted", Assert.Throws<WasmTrapException>(() => sum(20)).Message);
+            Assert.Equal(hosts, hostCalls);
+            Assert.Equal(left, inst.Fuel);
+        }
+        // The depth limit still holds, and the depth is given back after the trap.
+        inst.Fuel = 1_000_000;
+        Assert.Equal("call stack exhausted", Assert.Throws<WasmTrapException>(() => sum(40)).Message);
+        Assert.Equal(5, sum(5));
+        Assert.Equal(39, sum(39));
+    }
 }
