@@ -263,6 +263,11 @@ public class CallDepthTests
             0x20, 0, 0x41, 1, 0x6B, 0x10, 2, 0x44, 0, 0, 0, 0, 0, 0, 0, 0x40, 0xA2, 0x0B], export: "half");
         // count(n): if n { counter++; count(n - 1) } (no result): 2 + 8 per level, 2 at 0.
         b.Func(b.Type([I32], []), [.. pad, 0x20, 0, 0x04, 0x40, .. Increment, 0x20, 0, 0x41, 1, 0x6B, 0x10, 3, 0x0B], export: "count");
+        // pick(n, x: externref, y: f32) -> externref, and fpick -> f32: results in a reference and in a float
+        // register beside the fuel (RAX:RDX and XMM0:RAX), each 3 + 6 per level, 4 at 0.
+        uint pickType = b.Type([I32, 0x6F, F32], [0x6F]), fpickType = b.Type([I32, 0x6F, F32], [F32]);
+        b.Func(pickType, [.. pad, 0x20, 0, 0x45, 0x04, 0x6F, 0x20, 1, 0x05, 0x20, 0, 0x41, 1, 0x6B, 0x20, 1, 0x20, 2, 0x10, 4, 0x0B], export: "pick");
+        b.Func(fpickType, [.. pad, 0x20, 0, 0x45, 0x04, 0x7D, 0x20, 2, 0x05, 0x20, 0, 0x41, 1, 0x6B, 0x20, 1, 0x20, 2, 0x10, 5, 0x0B], export: "fpick");
         inst = CompiledModule.Compile(b.Build(), new WasmLimits { MaxCallDepth = 40 }).Instantiate(imports);
         var sum = inst.GetFunction<Func<int, int>>("sum");
 
@@ -277,6 +282,14 @@ public class CallDepthTests
         inst.GetFunction<Action<int>>("count")(30);
         Assert.Equal(30, inst.GetGlobal("counter").I32);
         Assert.Equal(1_000_000 - (10 * 30 + 2), inst.Fuel);
+
+        var token = new object();
+        inst.Fuel = 1_000_000;
+        Assert.Same(token, inst.Invoke("pick", [WasmValue.FromI32(25), WasmValue.FromRef(Pliant.Wasm.Decoding.ValType.ExternRef, token), WasmValue.FromF32(2.5f)])[0].Ref);
+        Assert.Equal(1_000_000 - (9 * 25 + 4), inst.Fuel);
+        inst.Fuel = 1_000_000;
+        Assert.Equal(2.5f, inst.Invoke("fpick", [WasmValue.FromI32(25), WasmValue.FromRef(Pliant.Wasm.Decoding.ValType.ExternRef, null), WasmValue.FromF32(2.5f)])[0].F32);
+        Assert.Equal(1_000_000 - (9 * 25 + 4), inst.Fuel);
 
         // 1000: level k's host call leaves 1000 - 110k; at level 10 the entry (3) and the else block (7) leave 0
         // and the host -100, trapped by the check after it. 992: level 10's entry leaves -1 and traps there.
