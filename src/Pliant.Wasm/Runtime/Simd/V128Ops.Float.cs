@@ -153,6 +153,7 @@ public static partial class V128Ops
     [MethodImpl(Inl)]
     public static V F32x4ConvertI32x4U(V a)
     {
+        if (Avx512F.VL.IsSupported) return Avx512F.VL.ConvertToVector128Single(a.AsUInt32()).AsByte(); // vcvtudq2ps: one rounding, to nearest
         var x = a.AsInt32();
         var hi = Vector128.ConvertToSingle(Vector128.ShiftRightLogical(x, 16)) * Vector128.Create(65536f);
         var lo = Vector128.ConvertToSingle(x & Vector128.Create(0xFFFF));
@@ -186,10 +187,14 @@ public static partial class V128Ops
     public static V F64x2ConvertLowI32x4S(V a) =>
         Sse2.IsSupported ? Sse2.ConvertToVector128Double(a.AsInt32()).AsByte() : Vector128.ConvertToDouble(Vector128.WidenLower(a.AsInt32())).AsByte();
 
-    /// <summary>Exact: 2^52 + u has u in its low mantissa bits, so (bits(2^52) | u) - 2^52 = u.</summary>
+    /// <summary>
+    /// Exact: one vcvtudq2pd with AVX-512; else 2^52 + u has u in its low mantissa bits, so
+    /// (bits(2^52) | u) - 2^52 = u.
+    /// </summary>
     [MethodImpl(Inl)]
     public static V F64x2ConvertLowI32x4U(V a)
     {
+        if (Avx512F.VL.IsSupported) return Avx512F.VL.ConvertToVector128Double(a.AsUInt32()).AsByte();
         var two52 = Vector128.Create(0x4330000000000000UL);
         return ((Vector128.WidenLower(a.AsUInt32()) | two52).AsDouble() - two52.AsDouble()).AsByte();
     }
