@@ -44,8 +44,8 @@ internal static class ClrTypes
     /// <summary>Return type of the fuel-passing body of a function with results <paramref name="ft"/> (see <see cref="FuelResult{T}"/>): the fuel alone without a result.</summary>
     public static Type FuelReturn(FuncType ft) => ft.Results.Length == 1 ? typeof(FuelResult<>).MakeGenericType(Of(ft.Results[0])) : typeof(long);
 
-    /// <summary>Parameters of the fuel-passing body: the function's, the instance, the fuel.</summary>
-    public static Type[] FuelParams(FuncType ft) => [.. Params(ft), typeof(long)];
+    /// <summary>Parameters of the fuel-passing body: the function's, the instance, the fuel, the caller's call depth.</summary>
+    public static Type[] FuelParams(FuncType ft) => [.. Params(ft), typeof(long), typeof(int)];
     public static readonly FieldInfo StDepth = typeof(ExecState).GetField(nameof(ExecState.Depth))!;
     public static readonly FieldInfo StBits = typeof(ExecState).GetField(nameof(ExecState.ResultBits))!;
     public static readonly FieldInfo StRefs = typeof(ExecState).GetField(nameof(ExecState.ResultRefs))!;
@@ -53,6 +53,7 @@ internal static class ClrTypes
     public static readonly MethodInfo StEnter = typeof(ExecState).GetMethod(nameof(ExecState.Enter))!;
     public static readonly MethodInfo StEnterCounting = typeof(ExecState).GetMethod(nameof(ExecState.EnterCounting))!;
     public static readonly MethodInfo StEnterInlined = typeof(ExecState).GetMethod(nameof(ExecState.EnterInlined))!;
+    public static readonly MethodInfo StCheckDepth = typeof(ExecState).GetMethod(nameof(ExecState.CheckDepth))!;
     public static readonly MethodInfo StCheckStack = typeof(ExecState).GetMethod(nameof(ExecState.CheckStack))!;
     public static readonly MethodInfo StCharge = typeof(ExecState).GetMethod(nameof(ExecState.Charge))!;
     public static readonly MethodInfo StOutOfFuel = typeof(ExecState).GetMethod(nameof(ExecState.OutOfFuel))!;

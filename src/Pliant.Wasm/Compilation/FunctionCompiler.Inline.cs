@@ -81,7 +81,7 @@ internal sealed partial class FunctionCompiler
         Operands(_type.Params.Length); // bottom first on the IL stack: stored last parameter first
         for (int i = _type.Params.Length - 1; i >= 0; i--) _il.Emit(OpCodes.Stloc, copy._locals[i]!);
         copy.EmitInlined(this);
-        RestoreDepth();
+        if (_root.SelfBody == null) RestoreDepth(); // a fuel-passing body publishes depth only before the calls that read it
         if (_type.Results.Length == 1) Push(_type.Results[0]);
     }
 
@@ -95,14 +95,15 @@ internal sealed partial class FunctionCompiler
         _memLength = caller._memLength;
         (_rotateMask32, _rotateMask64) = (caller._rotateMask32, caller._rotateMask64);
         for (int i = _paramCount; i < _localTypes.Length; i++) ZeroLocal(_locals[i]!, _localTypes[i]);
-        // The caller's depth is ExecState.Depth here (it stores its depth back after every call that may
-        // change it), so the copy's is that plus one, from the caller's local rather than the field.
+        // The copy's depth is its caller's local plus one (the caller's depth is ExecState.Depth here: it stores
+        // its depth back after every call that may change it), stored like a frame's — or, in a fuel-passing
+        // body, only checked (see PassesFuel).
         _depth = Declare(typeof(int));
         _il.Emit(OpCodes.Ldloc, _st);
         _il.Emit(OpCodes.Ldloc, caller._depth!);
         _il.Emit(OpCodes.Ldc_I4_1);
         _il.Emit(OpCodes.Add);
-        _tokens.Emit(_il, OpCodes.Call, ClrTypes.StEnterInlined);
+        _tokens.Emit(_il, OpCodes.Call, _root.SelfBody != null ? ClrTypes.StCheckDepth : ClrTypes.StEnterInlined);
         _il.Emit(OpCodes.Stloc, _depth);
         EmitBody(_body.Code);
     }
@@ -117,8 +118,9 @@ internal sealed partial class FunctionCompiler
     internal MethodBuilder? SelfBody { get; init; }
 
     /// <summary>
-    /// True for a function whose body passes fuel in registers: metered, calling itself directly, with at
-    /// most one result and not a v128 (whose pair with the fuel would be returned through memory).
+    /// True for a function whose body passes fuel (and call depth) in registers: metered, calling itself
+    /// directly, with at most one result and not a v128 (whose pair with the fuel would be returned through
+    /// memory).
     /// <para>Its self-calls (those not inlined, <see cref="InlineSelf"/>) pass the fuel local as an argument and
     /// take what the callee left from the second return register: no store of the fuel to
     /// <see cref="ExecState.Fuel"/> before the call, no load after it, and none at the callee's entry and
@@ -130,6 +132,12 @@ internal sealed partial class FunctionCompiler
     /// differs is <see cref="ExecState.Fuel"/> after another trap inside the recursion, which holds the value
     /// published last (at the wrapper's entry or around the last other call) — a trap never published the
     /// fuel local.</para>
+    /// <para>Call depth likewise: the body gets its caller's depth as its last argument (the wrapper passes
+    /// <see cref="ExecState.Depth"/>), and each frame or inlined copy checks its own against the limit without
+    /// storing it; it is stored only right before a call that reads it (to another function, an import, a
+    /// table), so a self-call neither loads the depth at entry nor stores it back afterwards. The field is
+    /// then lower than the true depth inside the recursion, which nothing reads, and whoever called the wrapper
+    /// restores its own depth after the call, as after any counting function (<see cref="CallGraph"/>).</para>
     /// </summary>
     internal static bool PassesFuel(WasmModule m, int index, WasmLimits limits)
     {
@@ -163,6 +171,9 @@ internal sealed partial class FunctionCompiler
         il.Emit(OpCodes.Ldarg, ctx);
         tokens.Emit(il, OpCodes.Ldfld, ClrTypes.InstState);
         tokens.Emit(il, OpCodes.Ldfld, ClrTypes.StFuel);
+        il.Emit(OpCodes.Ldarg, ctx);
+        tokens.Emit(il, OpCodes.Ldfld, ClrTypes.InstState);
+        tokens.Emit(il, OpCodes.Ldfld, ClrTypes.StDepth);
         il.Emit(OpCodes.Call, body);
         if (ft.Results.Length == 0)
         {
@@ -187,6 +198,7 @@ internal sealed partial class FunctionCompiler
         Operands(_type.Params.Length);
         LdCtx();
         _il.Emit(OpCodes.Ldloc, _fuel!);
+        _il.Emit(OpCodes.Ldloc, _depth!);
         _il.Emit(OpCodes.Call, body);
         LocalBuilder? result = null;
         if (_type.Results.Length == 0)
@@ -202,7 +214,6 @@ internal sealed partial class FunctionCompiler
             _il.Emit(OpCodes.Stloc, _fuel!);
         }
         _root._fuelSynced = false; // ExecState.Fuel was not written
-        RestoreDepth(); // the body counts depth (it calls itself)
         CheckFuel();
         ReloadMemory();
         if (result != null)

@@ -136,14 +136,25 @@ internal sealed partial class FunctionCompiler
 
     public void Compile(Instr[] code)
     {
-        if (SelfBody != null) _paramSlots++; // the fuel
+        if (SelfBody != null) _paramSlots += 2; // the fuel and the depth
         _st = Declare(typeof(ExecState));
         // Wasm locals start at zero (the method does not zero its frame: ModuleCompiler sets InitLocals false).
         for (int i = _paramCount; i < _localTypes.Length; i++) ZeroLocal(_locals[i]!, _localTypes[i]);
         LdCtx();
         _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.InstState);
         _il.Emit(OpCodes.Stloc, _st);
-        if (_counts || _restores)
+        if (SelfBody != null)
+        {
+            // A fuel-passing body (it counts: it calls itself) gets its caller's depth: + 1, checked, not stored.
+            _depth = Declare(typeof(int));
+            _il.Emit(OpCodes.Ldloc, _st);
+            _il.Emit(OpCodes.Ldarg, _ctxArg + 2);
+            _il.Emit(OpCodes.Ldc_I4_1);
+            _il.Emit(OpCodes.Add);
+            _tokens.Emit(_il, OpCodes.Call, ClrTypes.StCheckDepth);
+            _il.Emit(OpCodes.Stloc, _depth);
+        }
+        else if (_counts || _restores)
         {
             // Counting functions (CallGraph): depth + 1, checked and stored; others that call one keep the depth they entered at.
             _depth = Declare(typeof(int));
@@ -502,10 +513,20 @@ internal sealed partial class FunctionCompiler
         _il.Emit(OpCodes.Ldloc, fn);
         _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.FnEntry);
         SpillFuel();
+        PublishDepth();
         _il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, ClrTypes.Return(ft), ClrTypes.Params(ft), null);
         RestoreDepth(); // the target may be a counting function
         ReloadFuel();
         CheckFuel(); // host functions charge fuel too (their cost is the host's to set)
+    }
+
+    /// <summary>
+    /// Before a call that reads <see cref="ExecState.Depth"/> (to another function, an import, a table), in a
+    /// fuel-passing body: stores this frame's (or copy's) depth, which its entry only checked.
+    /// </summary>
+    private void PublishDepth()
+    {
+        if (_root.SelfBody != null) RestoreDepth();
     }
 
     /// <summary>After a call that may have counted depth: stores this frame's depth back (see <see cref="CallGraph"/>).</summary>
@@ -534,6 +555,7 @@ internal sealed partial class FunctionCompiler
             Operands(ft.Params.Length);
             LdCtx();
             SpillFuel();
+            PublishDepth();
             _il.Emit(OpCodes.Call, _methods[index - _m.ImportedFunctionCount]);
             if (_calls.Counts[index - _m.ImportedFunctionCount]) RestoreDepth();
             ReloadFuel();

@@ -92,6 +92,19 @@ public sealed class ExecState
         return depth;
     }
 
+    /// <summary>
+    /// Entry of a frame or inlined copy of a self-recursive function whose body passes fuel and depth in
+    /// registers (its caller's depth + 1 is <paramref name="depth"/>): traps "call stack exhausted" above
+    /// <see cref="MaxDepth"/> and returns <paramref name="depth"/>, without storing it: such a body stores its
+    /// depth to <see cref="Depth"/> only before the calls that read it (to other functions, imports, tables).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public int CheckDepth(int depth)
+    {
+        if (depth > MaxDepth) Trap.StackExhausted();
+        return depth;
+    }
+
     /// <summary>Out of the verified window (deeper, shallower, first entry, or another thread): asks the runtime.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private void EnterNewStack(nuint sp)

@@ -307,4 +307,45 @@ public class CallDepthTests
         Assert.Equal(5, sum(5));
         Assert.Equal(39, sum(39));
     }
+
+    /// <summary>
+    /// A fuel-passing body checks its depth without storing it and publishes it only before calls that read it:
+    /// a host function called at the bottom of a recursion that re-enters must see the depth of the frame (or
+    /// inlined copy) that called it, so the limit holds across the host exactly.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AFuelPassingRecursionPublishesItsDepthBeforeCallingTheHost(bool padded)
+    {
+        byte[] pad = padded ? [.. Enumerable.Repeat((byte)0x01, 60)] : [];
+        Func<int, int>? rec = null;
+        int again = -1;
+        var imports = new Imports().Function<Action>("host", "reenter", () =>
+        {
+            int m = again;
+            again = -1;
+            if (m >= 0) rec!(m);
+        });
+        var b = new ModuleBuilder();
+        uint host = b.ImportFunc("host", "reenter", b.Type([], []));
+        // rec(n) = n == 0 ? (reenter(); 7) : rec(n - 1)
+        b.Func(b.Type([I32], [I32]), [.. pad, 0x20, 0, 0x45, 0x04, 0x7F, 0x10, (byte)host, 0x41, 7, 0x05,
+            0x20, 0, 0x41, 1, 0x6B, 0x10, 1, 0x0B], export: "rec");
+        var inst = CompiledModule.Compile(b.Build(), new WasmLimits { MaxCallDepth = 30 }).Instantiate(imports);
+        rec = inst.GetFunction<Func<int, int>>("rec");
+        // rec(10) runs at depths 1..11 and calls the host from depth 11; rec(m) re-entered runs at 12..12 + m.
+        for (int round = 0; round < 2; round++) // twice: each trap gives the depth back
+        {
+            again = 18;
+            Assert.Equal(7, rec(10));
+            Assert.Equal(-1, again);
+            again = 19;
+            Assert.Equal("call stack exhausted", Assert.Throws<WasmTrapException>(() => rec(10)).Message);
+            again = 0;
+            Assert.Equal(7, rec(28)); // 29 frames, the host's re-entry the 30th
+            again = 1;
+            Assert.Equal("call stack exhausted", Assert.Throws<WasmTrapException>(() => rec(28)).Message);
+        }
+    }
 }
