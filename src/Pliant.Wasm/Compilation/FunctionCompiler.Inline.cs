@@ -181,13 +181,13 @@ internal sealed partial class FunctionCompiler
         }
         else
         {
-            var result = il.DeclareLocal(body.ReturnType);
+            var result = il.DeclareLocal(ClrTypes.FuelResultOf(ft.Results[0]).Type);
             il.Emit(OpCodes.Stloc, result);
             il.Emit(OpCodes.Ldloc, result);
-            tokens.Emit(il, OpCodes.Ldfld, body.ReturnType.GetField(nameof(FuelResult<int>.Fuel))!);
+            tokens.Emit(il, OpCodes.Ldfld, ClrTypes.FuelResultOf(ft.Results[0]).Fuel);
             tokens.Emit(il, OpCodes.Stfld, ClrTypes.StFuel);
             il.Emit(OpCodes.Ldloc, result);
-            tokens.Emit(il, OpCodes.Ldfld, body.ReturnType.GetField(nameof(FuelResult<int>.Value))!);
+            tokens.Emit(il, OpCodes.Ldfld, ClrTypes.FuelResultOf(ft.Results[0]).Value);
         }
         il.Emit(OpCodes.Ret);
     }
@@ -207,10 +207,10 @@ internal sealed partial class FunctionCompiler
         }
         else
         {
-            result = _root._fuelResult ??= Declare(body.ReturnType);
+            result = _root._fuelResult ??= Declare(ClrTypes.FuelResultOf(_type.Results[0]).Type);
             _il.Emit(OpCodes.Stloc, result);
             _il.Emit(OpCodes.Ldloc, result);
-            _tokens.Emit(_il, OpCodes.Ldfld, body.ReturnType.GetField(nameof(FuelResult<int>.Fuel))!);
+            _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.FuelResultOf(_type.Results[0]).Fuel);
             _il.Emit(OpCodes.Stloc, _fuel!);
         }
         _root._fuelSynced = false; // ExecState.Fuel was not written
@@ -219,7 +219,7 @@ internal sealed partial class FunctionCompiler
         if (result != null)
         {
             _il.Emit(OpCodes.Ldloc, result);
-            _tokens.Emit(_il, OpCodes.Ldfld, result.LocalType.GetField(nameof(FuelResult<int>.Value))!);
+            _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.FuelResultOf(_type.Results[0]).Value);
             Push(_type.Results[0]);
         }
     }
@@ -233,14 +233,14 @@ internal sealed partial class FunctionCompiler
             _il.Emit(OpCodes.Ret);
             return;
         }
-        var ret = SelfBody!.ReturnType;
-        var result = _fuelResult ??= Declare(ret);
+        var ret = ClrTypes.FuelResultOf(_type.Results[0]);
+        var result = _fuelResult ??= Declare(ret.Type);
         _il.Emit(OpCodes.Ldloca, result);
         LdSlot(resultSlot);
-        _tokens.Emit(_il, OpCodes.Stfld, ret.GetField(nameof(FuelResult<int>.Value))!);
+        _tokens.Emit(_il, OpCodes.Stfld, ret.Value);
         _il.Emit(OpCodes.Ldloca, result);
         _il.Emit(OpCodes.Ldloc, _fuel!);
-        _tokens.Emit(_il, OpCodes.Stfld, ret.GetField(nameof(FuelResult<int>.Fuel))!);
+        _tokens.Emit(_il, OpCodes.Stfld, ret.Fuel);
         _il.Emit(OpCodes.Ldloc, result);
         _il.Emit(OpCodes.Ret);
     }
