@@ -41,13 +41,10 @@ internal static class ClrTypes
     public static readonly FieldInfo FnEntry = typeof(FunctionInstance).GetField(nameof(FunctionInstance.Entry))!;
     public static readonly FieldInfo StFuel = typeof(ExecState).GetField(nameof(ExecState.Fuel))!;
 
-    /// <summary>Return type of the fuel-passing body of a function with results <paramref name="ft"/> (see <see cref="FuelResult{T}"/>): the fuel alone without a result.</summary>
+    /// <summary>Return type of the fuel-passing body of a function with results <paramref name="ft"/> (a FuelResult struct): the fuel alone without a result.</summary>
     public static Type FuelReturn(FuncType ft) => ft.Results.Length == 1 ? FuelResultOf(ft.Results[0]).Type : typeof(long);
 
-    /// <summary>
-    /// <see cref="FuelResult{T}"/> for a result of type <paramref name="t"/> (not v128) and its two fields, looked
-    /// up once (reflection on a generic instantiation costs microseconds per call, in every module compiled).
-    /// </summary>
+    /// <summary>The FuelResult struct for a result of type <paramref name="t"/> (not v128) and its two fields, looked up once.</summary>
     public static (Type Type, FieldInfo Value, FieldInfo Fuel) FuelResultOf(ValType t) => t switch
     {
         ValType.I32 => FuelResultI32,
@@ -57,11 +54,11 @@ internal static class ClrTypes
         _ => FuelResultRef,
     };
 
-    private static readonly (Type, FieldInfo, FieldInfo) FuelResultI32 = FuelResultFor<int>(), FuelResultI64 = FuelResultFor<long>(),
-        FuelResultF32 = FuelResultFor<float>(), FuelResultF64 = FuelResultFor<double>(), FuelResultRef = FuelResultFor<object>();
+    private static readonly (Type, FieldInfo, FieldInfo) FuelResultI32 = FuelResultFor(typeof(Runtime.FuelResultI32)),
+        FuelResultI64 = FuelResultFor(typeof(Runtime.FuelResultI64)), FuelResultF32 = FuelResultFor(typeof(Runtime.FuelResultF32)),
+        FuelResultF64 = FuelResultFor(typeof(Runtime.FuelResultF64)), FuelResultRef = FuelResultFor(typeof(Runtime.FuelResultRef));
 
-    private static (Type, FieldInfo, FieldInfo) FuelResultFor<T>() =>
-        (typeof(FuelResult<T>), typeof(FuelResult<T>).GetField(nameof(FuelResult<T>.Value))!, typeof(FuelResult<T>).GetField(nameof(FuelResult<T>.Fuel))!);
+    private static (Type, FieldInfo, FieldInfo) FuelResultFor(Type t) => (t, t.GetField("Value")!, t.GetField("Fuel")!);
 
     /// <summary>Parameters of the fuel-passing body: the function's, the instance, the fuel, the caller's call depth.</summary>
     public static Type[] FuelParams(FuncType ft) => [.. Params(ft), typeof(long), typeof(int)];

@@ -112,7 +112,7 @@ internal sealed partial class FunctionCompiler
 
     /// <summary>
     /// The method compiled from this body when it is the fuel-passing body of a self-recursive function
-    /// (<see cref="PassesFuel"/>): parameters, instance, fuel; returns <see cref="FuelResult{T}"/> (or the fuel
+    /// (<see cref="PassesFuel"/>): parameters, instance, fuel, depth; returns a FuelResult struct (<see cref="FuelResultI32"/>, ...) or the fuel
     /// alone). The function's own method is then a wrapper (<see cref="EmitFuelWrapper"/>). Null otherwise.
     /// </summary>
     internal MethodBuilder? SelfBody { get; init; }

@@ -64,7 +64,8 @@ internal sealed partial class FunctionCompiler
     }
 
     private static int SlotsOf(Type t) =>
-        t == typeof(System.Runtime.Intrinsics.Vector128<byte>) || (t.IsGenericType && t.GetGenericTypeDefinition() == typeof(FuelResult<>)) ? 2 : 1;
+        t == typeof(System.Runtime.Intrinsics.Vector128<byte>) || t == typeof(FuelResultI64) || t == typeof(FuelResultI32) || t == typeof(FuelResultF32)
+        || t == typeof(FuelResultF64) || t == typeof(FuelResultRef) ? 2 : 1;
 
     private LocalBuilder TmpFn() => _tmpFn ??= Declare(typeof(FunctionInstance));
 
