@@ -348,4 +348,19 @@ public class CallDepthTests
             Assert.Equal("call stack exhausted", Assert.Throws<WasmTrapException>(() => rec(28)).Message);
         }
     }
+
+    [Fact]
+    public void AFuelPassingBodyTakesAVectorParameter()
+    {
+        // dbl(n, v) = n == 0 ? lane 1 of v : dbl(n - 1, v + v) — a v128 parameter beside the fuel and depth
+        // (v128 locals keep it from being inlined); run(n) = dbl(n, splat 3). 3 + 7 per level, 5 at 0, 4 in run.
+        var b = new ModuleBuilder();
+        b.Func(b.Type([I32, V128], [I32]), [0x20, 0, 0x45, 0x04, 0x7F, 0x20, 1, .. SimdInstr(27, 1), 0x05,
+            0x20, 0, 0x41, 1, 0x6B, 0x20, 1, 0x20, 1, .. SimdInstr(174), 0x10, 0, 0x0B]);
+        b.Func(b.Type([I32], [I32]), [0x20, 0, 0x41, 3, .. SimdInstr(17), 0x10, 0], export: "run");
+        var inst = CompiledModule.Compile(b.Build()).Instantiate();
+        inst.Fuel = 1_000_000;
+        Assert.Equal(3 << 20, inst.GetFunction<Func<int, int>>("run")(20));
+        Assert.Equal(1_000_000 - (10 * 20 + 5 + 4), inst.Fuel);
+    }
 }
