@@ -55,8 +55,10 @@ internal sealed partial class FunctionCompiler
         root._localCount += SlotsOf(t);
         if (root._localCount + root._paramSlots > _maxFrameSlots)
             throw new WasmInvalidException($"function needs more than the engine's cap of {_maxFrameSlots} frame slots");
-        return _il.DeclareLocal(t);
+        return _tokens.DeclareLocal(_il, t);
     }
+
+    private static readonly Type ByteRef = typeof(byte).MakeByRefType();
 
     private static int SlotsOf(Type t) => t == typeof(System.Runtime.Intrinsics.Vector128<byte>) ? 2 : 1;
 
@@ -162,7 +164,7 @@ internal sealed partial class FunctionCompiler
             if (_mem == null && (ins.Op is >= 0x28 and <= 0x3E || (ins.Op >= 0xFD00 && SimdOpInfo.IsMemory((uint)ins.Op & 0xFF))))
             {
                 _mem = Declare(typeof(byte[]));
-                _memData = Declare(typeof(byte).MakeByRefType());
+                _memData = Declare(ByteRef);
                 _memLength = Declare(typeof(nuint));
                 ReloadMemory();
             }
@@ -408,7 +410,7 @@ internal sealed partial class FunctionCompiler
             il.Emit(OpCodes.Ldfld, ClrTypes.StVecs);
             il.Emit(OpCodes.Ldc_I4, i);
             il.Emit(OpCodes.Ldloc, value);
-            il.Emit(OpCodes.Stelem, value.LocalType);
+            il.Emit(OpCodes.Stelem, ClrTypes.Of(t)); // not value.LocalType: it may read int (MemberTokens.DeclareLocal)
             return;
         }
         il.Emit(OpCodes.Ldloc, st);
