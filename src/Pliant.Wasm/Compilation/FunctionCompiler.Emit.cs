@@ -395,13 +395,13 @@ internal sealed partial class FunctionCompiler
     private void LdLocal(int i)
     {
         if (i < _paramCount && !_inlined) _il.Emit(OpCodes.Ldarg, i);
-        else _il.Emit(OpCodes.Ldloc, _locals[i]!);
+        else Ldloc(_locals[i]!);
     }
 
     private void StLocal(int i)
     {
         if (i < _paramCount && !_inlined) _il.Emit(OpCodes.Starg, i);
-        else _il.Emit(OpCodes.Stloc, _locals[i]!);
+        else Stloc(_locals[i]!);
     }
 
     private ValType GlobalType(int index) => _m.GlobalTypeAt(index).Type;

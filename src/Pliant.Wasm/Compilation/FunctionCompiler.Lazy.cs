@@ -94,7 +94,7 @@ internal sealed partial class FunctionCompiler
     {
         if (!IsDeferred(pos))
         {
-            _il.Emit(OpCodes.Ldloc, Slot(pos, _stack[pos]));
+            Ldloc(Slot(pos, _stack[pos]));
             return;
         }
         switch (_lazyKind[pos])
@@ -113,7 +113,7 @@ internal sealed partial class FunctionCompiler
     /// <summary>The base of a deferred sum at <paramref name="pos"/>: its slot (which still holds the base) or its local.</summary>
     private void LdBase(int pos)
     {
-        if (_lazyKind[pos] == OfSlotPlus) _il.Emit(OpCodes.Ldloc, Slot(pos, _stack[pos]));
+        if (_lazyKind[pos] == OfSlotPlus) Ldloc(Slot(pos, _stack[pos]));
         else LdLocal((int)_lazyValue[pos]);
     }
 
@@ -168,7 +168,7 @@ internal sealed partial class FunctionCompiler
         if (!IsDeferred(pos)) return;
         LdSlot(pos);
         _lazyKind[pos] = Eager;
-        _il.Emit(OpCodes.Stloc, Slot(pos, _stack[pos]));
+        Stloc(Slot(pos, _stack[pos]));
     }
 
     private void MaterializeAll()
