@@ -76,8 +76,13 @@ public class CompileCostTests
         b.Elem(0, use);
         // apply(i) = table[i]() + memory[0]
         b.Func(b.Type([I32], [I32]), [0x20, 0, 0x11, (byte)b.Type([], [I32]), 0x00, 0x41, 0, 0x28, 2, 0, 0x6A], export: "apply");
+        // many(k) = lane 0 of (local 150 = splat k) + local 199 (zero): 200 v128 locals, past the one-byte count of a local signature.
+        b.FuncWithLocals(b.Type([I32], [I32]),
+            [0x20, 0, .. SimdInstr(I32x4Splat), 0x21, .. U32(151), 0x20, .. U32(151), 0x20, .. U32(200), .. SimdInstr(I32x4Add), .. SimdInstr(I32x4ExtractLane, 0)],
+            [(200, V128)], export: "many");
         var m = CompiledModule.Compile(b.Build());
         var inst = m.Instantiate();
+        Assert.Equal(-5, inst.GetFunction<Func<int, int>>("many")(-5));
         Assert.Equal((2 + 20) * 7, inst.GetFunction<Func<int>>("use")());
         Assert.Equal((2 + 20) * 7, inst.GetFunction<Func<int, int>>("apply")(0));
         Assert.Equal("undefined element", Assert.Throws<WasmTrapException>(() => inst.GetFunction<Func<int, int>>("apply")(1)).Message);
@@ -86,7 +91,7 @@ public class CompileCostTests
             typeof(System.Runtime.Intrinsics.Vector128<byte>), typeof(Runtime.ExecState), typeof(Runtime.FunctionInstance)];
         var locals = m.CodeHolder.GetMethods(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
             .ToDictionary(x => x.Name, x => x.GetMethodBody()!.LocalVariables.Select(l => l.LocalType).ToArray());
-        Assert.Equal(3, locals.Count);
+        Assert.Equal(4, locals.Count);
         foreach (var (name, types) in locals)
         {
             Assert.All(types, t => Assert.Contains(t, allowed));
@@ -94,6 +99,7 @@ public class CompileCostTests
         }
         Assert.True(locals["f1"].Count(t => t == typeof(System.Runtime.Intrinsics.Vector128<byte>)) >= 2, string.Join(", ", locals["f1"].Select(t => t.Name)));
         Assert.Contains(typeof(Runtime.FunctionInstance), locals["f2"]);
+        Assert.True(locals["f3"].Count(t => t == typeof(System.Runtime.Intrinsics.Vector128<byte>)) >= 200, string.Join(", ", locals["f3"].Select(t => t.Name)));
     }
 
     /// <summary>The token in a local's encoding is compressed as ECMA-335 II.23.2 says: 1, 2 or 4 bytes, tagged TypeDef 0, TypeRef 1, TypeSpec 2.</summary>
