@@ -112,8 +112,10 @@ internal static class LocalDeclarer
                 if (locals[24 + i].LocalType != expected[i]) return false;
             return true;
         }
-        catch (Exception e) when (e is MissingFieldException or MemberAccessException or InvalidOperationException or BadImageFormatException or ArgumentException or TypeLoadException)
+        catch (Exception)
         {
+            // Whatever a runtime with other internals throws here (a missing field, a bad signature read back), the
+            // answer is the same: use DeclareLocal. Not rethrown: it would fail this type's initialisation, so every compile.
             return false;
         }
     }
