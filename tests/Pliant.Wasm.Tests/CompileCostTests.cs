@@ -66,6 +66,26 @@ public class CompileCostTests
     public void LocalsOfRuntimeTypesAreDeclaredWithTheirTypes()
     {
         Assert.True(Compilation.LocalDeclarer.Available, "the fast local declaration does not work on this runtime (the compiler falls back to DeclareLocal: correct, slower)");
+        CheckLocals();
+    }
+
+    /// <summary>The fallback (a runtime where the probe fails): every local by <c>DeclareLocal</c>, the same types and results.</summary>
+    [Fact]
+    public void LocalsDeclaredTheOrdinaryWayWhereTheFastPathIsUnavailable()
+    {
+        Compilation.LocalDeclarer.ForceDeclareLocal = true;
+        try
+        {
+            CheckLocals();
+        }
+        finally
+        {
+            Compilation.LocalDeclarer.ForceDeclareLocal = false;
+        }
+    }
+
+    private static void CheckLocals()
+    {
         var b = new ModuleBuilder();
         b.Memory(1);
         b.Table(1);

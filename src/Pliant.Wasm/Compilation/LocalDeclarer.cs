@@ -41,6 +41,9 @@ internal static class LocalDeclarer
     /// <summary>Whether the fast path works on this runtime (checked once on a throwaway method).</summary>
     public static readonly bool Available = Probe();
 
+    /// <summary>Tests: this thread declares every local by <c>DeclareLocal</c> (the path taken where <see cref="Available"/> is false).</summary>
+    [ThreadStatic] internal static bool ForceDeclareLocal;
+
     /// <summary>Whether <see cref="Declare"/> can declare <paramref name="t"/> by its encoding.</summary>
     public static bool Handles(Type t) => t == typeof(Vector128<byte>) || (t.IsClass && !t.HasElementType && t != typeof(object) && t != typeof(string) && !t.IsGenericType);
 

@@ -25,7 +25,7 @@ internal sealed class MemberTokens(ModuleBuilder module)
     /// </summary>
     public LocalBuilder DeclareLocal(ILGenerator il, Type t)
     {
-        if (!LocalDeclarer.Available || !LocalDeclarer.Handles(t)) return il.DeclareLocal(t);
+        if (!LocalDeclarer.Available || LocalDeclarer.ForceDeclareLocal || !LocalDeclarer.Handles(t)) return il.DeclareLocal(t);
         if (!_localEncodings.TryGetValue(t, out var encoding)) _localEncodings[t] = encoding = LocalDeclarer.Encode(t, LocalDeclarer.TokenOf(module, t));
         return LocalDeclarer.Declare(il, encoding) ?? il.DeclareLocal(t);
     }
