@@ -17,8 +17,18 @@ internal sealed partial class FunctionCompiler
     private void EmitNumeric(ushort op)
     {
         if (!OpInfo.TryNumeric(op, out _, out var b, out var r)) throw new InvalidOperationException($"opcode 0x{op:x} not supported");
+        if (op is 0x6A or 0x7C && TryReassociateAdd()) return;
+        // Division with a divisor that cannot be 0 (nor -1 for the signed ones): no trap test.
+        var safe = op is >= 0x6D and <= 0x70 or >= 0x7F and <= 0x82 ? SafeDivision(op) : null;
         Operands(b == ValType.Unknown ? 1 : 2);
         var il = _il;
+        if (safe != null)
+        {
+            if (safe.Value.Helper is string helper) Helper(helper);
+            else il.Emit(safe.Value.Op);
+            Push(r);
+            return;
+        }
         switch (op)
         {
             // i32 / i64 comparisons
@@ -137,6 +147,115 @@ internal sealed partial class FunctionCompiler
         }
         Push(r);
     }
+
+    /// <summary>
+    /// An <c>add</c> of a local and a computed value, left deferred as slot + local (<see cref="OfSlotPlusLocal"/>) so
+    /// that the adds of computed values that follow go first: <c>((x + acc) + y) + z</c>, as clang emits
+    /// <c>acc += x + y + z</c>, becomes <c>((x + y) + z) + acc</c>. Integer addition wraps, so it is associative and
+    /// commutative and the value is the same (spec §4.3.2 iadd); what changes is the chain through a loop-carried
+    /// accumulator: one add per iteration instead of one per term (the bits kernel: 4 dependent operations per
+    /// word, 2 after). The deferred local is read when the sum is consumed, or earlier if the local is written first
+    /// (<see cref="MaterializeLocal"/>). Returns false (nothing done) for other operand shapes.
+    /// </summary>
+    private bool TryReassociateAdd()
+    {
+        int top = _stack.Count - 1, below = top - 1;
+        if (below < 0) return false;
+        var t = _stack[top];
+        byte kTop = IsDeferred(top) ? _lazyKind[top] : Eager, kBelow = IsDeferred(below) ? _lazyKind[below] : Eager;
+        long local;
+        switch (kBelow, kTop)
+        {
+            case (Eager, OfLocal): // x; local.get acc; add: nothing to emit yet
+                local = _lazyValue[top];
+                break;
+            case (OfLocal, Eager): // local.get acc; x; add: x moves to the lower slot
+                local = _lazyValue[below];
+                _il.Emit(OpCodes.Ldloc, Slot(top, t));
+                _il.Emit(OpCodes.Stloc, Slot(below, t));
+                break;
+            case (OfSlotPlusLocal, Eager): // (s + acc) + y = (s + y) + acc
+                local = _lazyValue[below];
+                EmitSlotAdd(below, top, t);
+                break;
+            case (Eager, OfSlotPlusLocal): // y + (s + acc) = (y + s) + acc
+                local = _lazyValue[top];
+                EmitSlotAdd(below, top, t);
+                break;
+            default:
+                return false;
+        }
+        Drop(below, 2);
+        _stack.Add(t);
+        SetBound(below);
+        Defer(below, OfSlotPlusLocal, local);
+        return true;
+    }
+
+    /// <summary>Slot <paramref name="below"/> = slot <paramref name="below"/> + slot <paramref name="top"/>.</summary>
+    private void EmitSlotAdd(int below, int top, ValType t)
+    {
+        _il.Emit(OpCodes.Ldloc, Slot(below, t));
+        _il.Emit(OpCodes.Ldloc, Slot(top, t));
+        _il.Emit(OpCodes.Add);
+        _il.Emit(OpCodes.Stloc, Slot(below, t));
+    }
+
+    /// <summary>
+    /// How to emit division/remainder <paramref name="op"/> without a trap test when its divisor (the stack top)
+    /// provably cannot trap: it is never 0 (<see cref="DivisorNonZero"/>) and, for the signed ones, never -1 (so
+    /// INT_MIN / -1, spec §4.3.2 idiv_s, cannot happen). A constant divisor takes the bare CIL operation (the JIT
+    /// turns it into a multiplication); another u32 divisor takes <see cref="Numerics.DivU32NonZero"/> /
+    /// <see cref="Numerics.RemU32NonZero"/>, the rest the bare operation (x64 <c>div</c> faults by itself on 0, so
+    /// the JIT adds no zero test; its own -1 test for a signed divisor stays unless the divisor is a constant).
+    /// Null when the divisor may trap: the helper tests at run time.
+    /// </summary>
+    private (OpCode Op, string? Helper)? SafeDivision(ushort op)
+    {
+        if (!DivisorNonZero(out bool minusOne, out bool constant)) return null;
+        return op switch
+        {
+            0x6E when !constant => (OpCodes.Div_Un, nameof(Numerics.DivU32NonZero)),
+            0x70 when !constant => (OpCodes.Rem_Un, nameof(Numerics.RemU32NonZero)),
+            0x6E or 0x80 => (OpCodes.Div_Un, null),
+            0x70 or 0x82 => (OpCodes.Rem_Un, null),
+            0x6D or 0x7F when !minusOne => (OpCodes.Div, null),
+            0x6F or 0x81 when !minusOne => (OpCodes.Rem, null),
+            _ => null,
+        };
+    }
+
+    /// <summary>
+    /// Whether the stack top is provably nonzero: a constant other than 0, an i32 whose signed range excludes 0
+    /// (<see cref="RangeAt"/>), or the result of the instruction just before, an <c>or</c> with a nonzero
+    /// constant operand (<c>(x &amp; 0xFFFF) | 1</c>: the <c>or</c> is the previous instruction and a division is
+    /// no label, so its result is the top here on every path). <paramref name="minusOne"/>: it may still be -1;
+    /// <paramref name="constant"/>: it is a constant operand.
+    /// </summary>
+    private bool DivisorNonZero(out bool minusOne, out bool constant)
+    {
+        int top = _stack.Count - 1;
+        minusOne = true;
+        constant = IsDeferred(top) && _lazyKind[top] is OfI32 or OfI64;
+        if (constant)
+        {
+            long c = _lazyKind[top] == OfI32 ? (int)_lazyValue[top] : _lazyValue[top];
+            minusOne = c == -1;
+            return c != 0;
+        }
+        if (_stack[top] == ValType.I32 && RangeAt(top, out long lo, out long hi) && (lo > 0 || hi < 0))
+        {
+            minusOne = lo <= -1 && hi >= -1;
+            return true;
+        }
+        int pc = _pc;
+        if (pc < 2 || _code[pc - 1].Op is not (0x72 or 0x84)) return false;
+        // The or's operands were pushed by the two instructions before it when each pushes one value and pops none.
+        return NonZeroConst(in _code[pc - 2])
+            || pc >= 3 && NonZeroConst(in _code[pc - 3]) && _code[pc - 2].Op is 0x20 or 0x23 or 0x41 or 0x42;
+    }
+
+    private static bool NonZeroConst(in Instr ins) => ins.Op is 0x41 or 0x42 && ins.Imm != 0;
 
     private static readonly System.Reflection.FieldInfo RotateMask32 = typeof(ExecState).GetField(nameof(ExecState.RotateMask32))!;
     private static readonly System.Reflection.FieldInfo RotateMask64 = typeof(ExecState).GetField(nameof(ExecState.RotateMask64))!;
