@@ -155,7 +155,10 @@ internal sealed partial class FunctionCompiler
     /// commutative and the value is the same (spec §4.3.2 iadd); what changes is the chain through a loop-carried
     /// accumulator: one add per iteration instead of one per term (the bits kernel: 4 dependent operations per
     /// word, 2 after). The deferred local is read when the sum is consumed, or earlier if the local is written first
-    /// (<see cref="MaterializeLocal"/>). Returns false (nothing done) for other operand shapes.
+    /// (<see cref="MaterializeLocal"/>). Only while the code up to the sum's consumer is straight arithmetic, locals
+    /// and memory accesses (<see cref="ScanToConsumer"/>): a call in between would keep two values alive across it
+    /// instead of one; and a chain starts only when that consumer is another add. Returns false (nothing done)
+    /// otherwise.
     /// </summary>
     private bool TryReassociateAdd()
     {
@@ -163,6 +166,8 @@ internal sealed partial class FunctionCompiler
         if (below < 0) return false;
         var t = _stack[top];
         byte kTop = IsDeferred(top) ? _lazyKind[top] : Eager, kBelow = IsDeferred(below) ? _lazyKind[below] : Eager;
+        if (kBelow != OfSlotPlusLocal && kTop != OfSlotPlusLocal && (kBelow, kTop) is not ((Eager, OfLocal) or (OfLocal, Eager))) return false;
+        if (!ScanToConsumer(out bool consumerAdds) || !consumerAdds && kBelow != OfSlotPlusLocal && kTop != OfSlotPlusLocal) return false;
         long local;
         switch (kBelow, kTop)
         {
@@ -190,6 +195,42 @@ internal sealed partial class FunctionCompiler
         SetBound(below);
         Defer(below, OfSlotPlusLocal, local);
         return true;
+    }
+
+    /// <summary>
+    /// Scans the straight code after this instruction for the one that consumes its result (pops it): true when it
+    /// is found within 24 instructions, every instruction before it being a constant, local or global access, a
+    /// scalar memory access, <c>drop</c> or a numeric instruction; <paramref name="adds"/> then says whether the
+    /// consumer is an add of the same type. Bounded work per add whatever the module.
+    /// </summary>
+    private bool ScanToConsumer(out bool adds)
+    {
+        adds = false;
+        var code = _code;
+        int above = 0; // values pushed above the result so far
+        for (int pc = _pc + 1, end = Math.Min(code.Length, _pc + 25); pc < end; pc++)
+        {
+            ushort op = code[pc].Op;
+            int pops, pushes;
+            switch (op)
+            {
+                case 0x20 or 0x23 or 0x41 or 0x42 or 0x43 or 0x44: (pops, pushes) = (0, 1); break;
+                case 0x22 or (>= 0x28 and <= 0x35): (pops, pushes) = (1, 1); break;
+                case 0x21 or 0x1A: (pops, pushes) = (1, 0); break;
+                case >= 0x36 and <= 0x3E: (pops, pushes) = (2, 0); break;
+                default:
+                    if (!OpInfo.TryNumeric(op, out _, out var b, out _)) return false;
+                    (pops, pushes) = (b == ValType.Unknown ? 1 : 2, 1);
+                    break;
+            }
+            if (pops > above)
+            {
+                adds = op == _code[_pc].Op;
+                return true;
+            }
+            above += pushes - pops;
+        }
+        return false;
     }
 
     /// <summary>Slot <paramref name="below"/> = slot <paramref name="below"/> + slot <paramref name="top"/>.</summary>
