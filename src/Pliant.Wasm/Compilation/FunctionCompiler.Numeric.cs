@@ -322,7 +322,35 @@ internal sealed partial class FunctionCompiler
     private void EmitVariableRotate(ushort op)
     {
         bool wide = op is 0x89 or 0x8A;
-        Operands(2);
+        bool split = LoopInvariantRotateCount();
+        int x = _stack.Count - 2;
+        LdSlot(x);
+        MaskedRotateCount(x + 1, wide);
+        if (split)
+        {
+            // t = (s ^ mask) + 1: 32 - s (64 - s), see Numerics.RotlSplit32. From the local again (not a dup of s) so
+            // that the JIT sees an expression of loop invariants and computes it before the loop.
+            MaskedRotateCount(x + 1, wide);
+            _il.Emit(OpCodes.Ldc_I4, wide ? 63 : 31);
+            _il.Emit(OpCodes.Xor);
+            _il.Emit(OpCodes.Ldc_I4_1);
+            _il.Emit(OpCodes.Add);
+        }
+        Drop(x, 2);
+        Helper(op switch
+        {
+            0x77 => split ? nameof(Numerics.RotlSplit32) : nameof(Numerics.RotlVar32),
+            0x78 => split ? nameof(Numerics.RotrSplit32) : nameof(Numerics.RotrVar32),
+            0x89 => split ? nameof(Numerics.RotlSplit64) : nameof(Numerics.RotlVar64),
+            _ => split ? nameof(Numerics.RotrSplit64) : nameof(Numerics.RotrVar64),
+        });
+        Push(wide ? L : I);
+    }
+
+    /// <summary>Pushes the rotate count at stack position <paramref name="pos"/> as an int masked by the opaque mask.</summary>
+    private void MaskedRotateCount(int pos, bool wide)
+    {
+        LdSlot(pos);
         if (wide) _il.Emit(OpCodes.Conv_I4); // wasm rotates by the count modulo 64: its low bits
         var mask = wide ? _rotateMask64 : _rotateMask32;
         if (mask != null) _il.Emit(OpCodes.Ldloc, mask);
@@ -332,12 +360,25 @@ internal sealed partial class FunctionCompiler
             _tokens.Emit(_il, OpCodes.Ldfld, wide ? RotateMask64 : RotateMask32);
         }
         _il.Emit(OpCodes.And);
-        Helper(op switch
+    }
+
+    /// <summary>
+    /// Whether the count of a variable rotate (the stack top) is a local that the innermost loop around this
+    /// instruction never writes, on an x64 with BMI2: the JIT then computes the masked count before the loop, and
+    /// the rotate as two shifts (shlx/shrx, any register) saves the moves into rcx that rol/ror by cl needs there.
+    /// </summary>
+    private bool LoopInvariantRotateCount()
+    {
+        if (!System.Runtime.Intrinsics.X86.Bmi2.IsSupported) return false;
+        int top = _stack.Count - 1;
+        if (!IsDeferred(top) || _lazyKind[top] != OfLocal) return false;
+        for (int i = _frames.Count - 1; i >= 0; i--)
         {
-            0x77 => nameof(Numerics.RotlVar32), 0x78 => nameof(Numerics.RotrVar32),
-            0x89 => nameof(Numerics.RotlVar64), _ => nameof(Numerics.RotrVar64),
-        });
-        Push(wide ? L : I);
+            if (_frames[i].Op != 0x03) continue;
+            int loop = _frames[i].Pc;
+            return !WrittenIn((int)_lazyValue[top], loop, LoopEnd(loop));
+        }
+        return false;
     }
 
     private void Shift32(OpCode shift)

@@ -49,6 +49,14 @@ public static class Numerics
     // count with ExecState.RotateMask32/64 (fields), so the JIT cannot fold it into a constant: the flags bug
     // above is with rol/ror by an immediate (seen: rol ebx, 1; sete al), while after rol/ror by cl (flags
     // unchanged when the count is 0) the JIT emits its own test. DeferredStackTests covers both kinds.
+    // A rotate by a masked count s (0..31, 0..63) and t = (s ^ 31) + 1 = 32 - s (64 - s): two shifts and an or that the
+    // JIT does not turn back into rol/ror (it does not see t as 32 - s), so with BMI2 shlx/shrx take both counts in
+    // any register. For s = 0, t is 32 (64) and C# masks it to 0: x | x = x. For a count that a loop does not
+    // change, s and t are computed once before it, and the rotate needs no rcx (rol by cl cost three moves there).
+    [MethodImpl(Inl)] public static int RotlSplit32(int x, int s, int t) => (x << s) | (int)((uint)x >> t);
+    [MethodImpl(Inl)] public static int RotrSplit32(int x, int s, int t) => (int)((uint)x >> s) | (x << t);
+    [MethodImpl(Inl)] public static long RotlSplit64(long x, int s, int t) => (x << s) | (long)((ulong)x >> t);
+    [MethodImpl(Inl)] public static long RotrSplit64(long x, int s, int t) => (long)((ulong)x >> s) | (x << t);
     [MethodImpl(Inl)] public static int RotlVar32(int x, int s) => (int)BitOperations.RotateLeft((uint)x, s);
     [MethodImpl(Inl)] public static int RotrVar32(int x, int s) => (int)BitOperations.RotateRight((uint)x, s);
     [MethodImpl(Inl)] public static long RotlVar64(long x, int s) => (long)BitOperations.RotateLeft((ulong)x, s);
