@@ -55,6 +55,14 @@ public class RotateTests
         }
     }
 
+    /// <summary>The module's exports rotl, rotr (i32) and rotl64, rotr64 (i64), typed.</summary>
+    private static (Func<int, int, int>, Func<int, int, int>, Func<long, long, long>, Func<long, long, long>) Rotates(ModuleBuilder b)
+    {
+        var inst = CompiledModule.Compile(b.Build()).Instantiate();
+        return (inst.GetFunction<Func<int, int, int>>("rotl"), inst.GetFunction<Func<int, int, int>>("rotr"),
+            inst.GetFunction<Func<long, long, long>>("rotl64"), inst.GetFunction<Func<long, long, long>>("rotr64"));
+    }
+
     /// <summary>
     /// A rotate inside a loop by a count the loop never writes takes two shifts by s and 32 - s (64 - s) computed
     /// before the loop (Numerics.RotlSplit32): every count, 0 and multiples of the width included.
@@ -76,11 +84,7 @@ public class RotateTests
         b.FuncWithLocals(b.Type([I32, I32], [I32]), Body(0x78, 0x6A, 0x6C, three32, 0), [(1u, I32), (1u, I32)], export: "rotr");
         b.FuncWithLocals(b.Type([I64, I64], [I64]), Body(0x89, 0x7C, 0x7E, three64, 0xAD), [(1u, I32), (1u, I64)], export: "rotl64");
         b.FuncWithLocals(b.Type([I64, I64], [I64]), Body(0x8A, 0x7C, 0x7E, three64, 0xAD), [(1u, I32), (1u, I64)], export: "rotr64");
-        var inst = CompiledModule.Compile(b.Build()).Instantiate();
-        var rotl = inst.GetFunction<Func<int, int, int>>("rotl");
-        var rotr = inst.GetFunction<Func<int, int, int>>("rotr");
-        var rotl64 = inst.GetFunction<Func<long, long, long>>("rotl64");
-        var rotr64 = inst.GetFunction<Func<long, long, long>>("rotr64");
+        var (rotl, rotr, rotl64, rotr64) = Rotates(b);
         var rng = new Random(1602);
         long[] counts = [0, 1, 31, 32, 33, 63, 64, 65, -1, -32, int.MinValue, long.MinValue, .. Enumerable.Range(0, 40).Select(_ => rng.NextInt64(long.MinValue, long.MaxValue))];
         foreach (long n in counts)
@@ -110,11 +114,7 @@ public class RotateTests
         b.Func(b.Type([I32, I32], [I32]), [0x20, 0, 0x20, 1, 0x78], export: "rotr");
         b.Func(b.Type([I64, I64], [I64]), [0x20, 0, 0x20, 1, 0x89], export: "rotl64");
         b.Func(b.Type([I64, I64], [I64]), [0x20, 0, 0x20, 1, 0x8A], export: "rotr64");
-        var inst = CompiledModule.Compile(b.Build()).Instantiate();
-        var rotl = inst.GetFunction<Func<int, int, int>>("rotl");
-        var rotr = inst.GetFunction<Func<int, int, int>>("rotr");
-        var rotl64 = inst.GetFunction<Func<long, long, long>>("rotl64");
-        var rotr64 = inst.GetFunction<Func<long, long, long>>("rotr64");
+        var (rotl, rotr, rotl64, rotr64) = Rotates(b);
         var rng = new Random(16);
         for (int i = 0; i < 200; i++)
         {
