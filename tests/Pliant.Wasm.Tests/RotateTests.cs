@@ -106,6 +106,38 @@ public class RotateTests
             }
     }
 
+    /// <summary>
+    /// Rotates under a hostile nest: a loop around 2000 blocks, the rotates at the bottom. The compiler looks for the
+    /// enclosing loop among the 8 innermost constructs only (bounded work per rotate), so these take rol/ror; with
+    /// 4 blocks they take the split form. Both compute the same.
+    /// </summary>
+    [Theory]
+    [InlineData(4)]
+    [InlineData(2000)]
+    public void RotatesUnderDeepNestsMatchTheDefinition(int depth)
+    {
+        var b = new ModuleBuilder();
+        // acc = 0; i = 3; loop: block^depth: acc = acc ^ rotl(x + i, n); acc = acc + rotr(acc, n); end^depth; i -= 1; br_if i; end; acc
+        var body = new List<byte>([.. I32Const(3), 0x21, 2, 0x03, 0x40]);
+        for (int i = 0; i < depth; i++) body.AddRange([0x02, 0x40]);
+        body.AddRange([0x20, 3, 0x20, 0, 0x20, 2, 0x6A, 0x20, 1, 0x77, 0x73, 0x21, 3, 0x20, 3, 0x20, 3, 0x20, 1, 0x78, 0x6A, 0x21, 3]);
+        for (int i = 0; i < depth; i++) body.Add(0x0B);
+        body.AddRange([0x20, 2, .. I32Const(1), 0x6B, 0x22, 2, 0x0D, 0, 0x0B, 0x20, 3]);
+        b.FuncWithLocals(b.Type([I32, I32], [I32]), [.. body], [(2u, I32)], export: "f");
+        var f = CompiledModule.Compile(b.Build()).Instantiate().GetFunction<Func<int, int, int>>("f");
+        foreach (int n in (int[])[0, 1, 13, 31, 32, -1])
+            foreach (int x in (int[])[0, 1, -1, 0x12345678])
+            {
+                uint acc = 0;
+                for (int i = 3; i >= 1; i--)
+                {
+                    acc ^= System.Numerics.BitOperations.RotateLeft((uint)(x + i), n & 31);
+                    acc += System.Numerics.BitOperations.RotateRight(acc, n & 31);
+                }
+                Assert.Equal((int)acc, f(x, n));
+            }
+    }
+
     [Fact]
     public void VariableRotatesMatchTheDefinition()
     {

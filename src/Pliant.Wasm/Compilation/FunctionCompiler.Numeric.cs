@@ -379,7 +379,7 @@ internal sealed partial class FunctionCompiler
 
     /// <summary>
     /// Whether the count of a variable rotate (the stack top) is a local that the innermost loop around this
-    /// instruction never writes, on an x64 with BMI2: the JIT then computes the masked count before the loop, and
+    /// instruction (within 8 levels of nesting) never writes, on an x64 with BMI2: the JIT then computes the masked count before the loop, and
     /// the rotate as two shifts (shlx/shrx, any register) saves the moves into rcx that rol/ror by cl needs there.
     /// </summary>
     private bool LoopInvariantRotateCount()
@@ -387,7 +387,8 @@ internal sealed partial class FunctionCompiler
         if (!System.Runtime.Intrinsics.X86.Bmi2.IsSupported) return false;
         int top = _stack.Count - 1;
         if (!IsDeferred(top) || _lazyKind[top] != OfLocal) return false;
-        for (int i = _frames.Count - 1; i >= 0; i--)
+        // The innermost loop among the 8 innermost constructs (constant work per rotate, whatever the nesting).
+        for (int i = _frames.Count - 1; i >= Math.Max(0, _frames.Count - 8); i--)
         {
             if (_frames[i].Op != 0x03) continue;
             int loop = _frames[i].Pc;
