@@ -441,10 +441,12 @@ internal sealed partial class FunctionCompiler
     /// <remarks>
     /// A <c>br</c> or <c>br_table</c> to the loop then does <c>b = a</c> itself and enters past the header's copy,
     /// which emits exactly that copy (the <c>local.get</c> is deferred and the loop instruction materialised every
-    /// stack entry, so no other store comes between). The JIT sees the back edge's own <c>a = c; b = a</c> and
-    /// forwards c to b, and <c>a</c> is then no longer live around the loop: its register copy at every back
-    /// edge and the header's store to it go (the JIT neither sinks a copy out of a loop header nor coalesces the
-    /// two locals). Nothing observable changes: the same copy runs at the same point of every path.
+    /// stack entry, so no other store comes between). The branch copies from the local <c>a</c> was just copied
+    /// from (<c>a = c; br</c> becomes <c>a = c; b = c</c>) or stores the value of a <c>local.set a</c> right before
+    /// it into both, so <c>a</c> is no longer read around the loop when only the header read it: the JIT drops
+    /// the stores to it and their register copies (it neither sinks a copy out of a loop header nor coalesces
+    /// the two locals, nor forwards <c>c</c> through <c>a = c; b = a</c> itself). Nothing observable changes: every
+    /// path gives <c>b</c> the value the header's copy would, at the same point.
     /// </remarks>
     private void PlanHeaderCopy(CFrame f)
     {
