@@ -114,6 +114,9 @@ internal sealed partial class FunctionCompiler
         public LocalBuilder[]? SavedParams;
         public Label Body;    // of a loop, metering fuel: past its header's charge and check (FuelPlan.Edge)
         public bool HasBody;
+        public Label Rotated; // of a loop whose header starts by copying a local: past that copy (PlanHeaderCopy)
+        public bool HasRotated;
+        public int RotFrom = -1, RotTo;
         public ValType[] LabelTypes => Op == 0x03 ? Params : Results;
     }
 
@@ -229,6 +232,7 @@ internal sealed partial class FunctionCompiler
             PlanBound(in ins, pc);
             Emit(in ins);
             EndBound();
+            if (!_dead && pc >= 2 && code[pc - 2].Op == 0x03) MarkLoopRotated(pc - 2);
         }
     }
 
