@@ -53,4 +53,83 @@ public class CompileCostTests
         Assert.True(decoded < 48 * instructions, $"decode+validate allocated {decoded} bytes for {instructions} instructions");
         Assert.True(compiled < 48 * instructions, $"compile allocated {compiled} bytes for {instructions} instructions");
     }
+
+    private const uint I32x4Add = 174, I32x4Splat = 17, I32x4ExtractLane = 27, I32x4Mul = 181;
+
+    /// <summary>
+    /// Locals of types from other assemblies (v128, <c>ExecState</c>, <c>FunctionInstance</c>) are declared by their
+    /// signature encoding with a token resolved once per module (<c>LocalDeclarer</c>), not by <c>DeclareLocal</c>'s
+    /// lookup per local: the compiled methods' local signatures read back with exactly those types, and the code runs
+    /// (v128 locals and operand slots, a multi-value v128 result through the scratch array, a <c>call_indirect</c>).
+    /// </summary>
+    [Fact]
+    public void LocalsOfRuntimeTypesAreDeclaredWithTheirTypes()
+    {
+        Assert.True(Compilation.LocalDeclarer.Available, "the fast local declaration does not work on this runtime (the compiler falls back to DeclareLocal: correct, slower)");
+        CheckLocals();
+    }
+
+    /// <summary>The fallback (a runtime where the probe fails): every local by <c>DeclareLocal</c>, the same types and results.</summary>
+    [Fact]
+    public void LocalsDeclaredTheOrdinaryWayWhereTheFastPathIsUnavailable()
+    {
+        Compilation.LocalDeclarer.ForceDeclareLocal = true;
+        try
+        {
+            CheckLocals();
+        }
+        finally
+        {
+            Compilation.LocalDeclarer.ForceDeclareLocal = false;
+        }
+    }
+
+    private static void CheckLocals()
+    {
+        var b = new ModuleBuilder();
+        b.Memory(1);
+        b.Table(1);
+        uint three = b.Func(b.Type([], [V128, I32, V128]), [.. V128Const(1, 2, 3, 4), 0x41, 7, .. V128Const(10, 20, 30, 40)], export: "three");
+        uint use = b.Func(b.Type([], [I32]),
+            [0x10, (byte)three, 0x21, 1, 0x21, 0, 0x20, 1, .. SimdInstr(I32x4Add), 0x20, 0, .. SimdInstr(I32x4Splat), .. SimdInstr(I32x4Mul), .. SimdInstr(I32x4ExtractLane, 1)],
+            locals: [I32, V128], export: "use");
+        b.Elem(0, use);
+        // apply(i) = table[i]() + memory[0]
+        b.Func(b.Type([I32], [I32]), [0x20, 0, 0x11, (byte)b.Type([], [I32]), 0x00, 0x41, 0, 0x28, 2, 0, 0x6A], export: "apply");
+        // many(k) = lane 0 of (local 150 = splat k) + local 199 (zero): 200 v128 locals, past the one-byte count of a local signature.
+        b.FuncWithLocals(b.Type([I32], [I32]),
+            [0x20, 0, .. SimdInstr(I32x4Splat), 0x21, .. U32(151), 0x20, .. U32(151), 0x20, .. U32(200), .. SimdInstr(I32x4Add), .. SimdInstr(I32x4ExtractLane, 0)],
+            [(200, V128)], export: "many");
+        var m = CompiledModule.Compile(b.Build());
+        var inst = m.Instantiate();
+        Assert.Equal(-5, inst.GetFunction<Func<int, int>>("many")(-5));
+        Assert.Equal((2 + 20) * 7, inst.GetFunction<Func<int>>("use")());
+        Assert.Equal((2 + 20) * 7, inst.GetFunction<Func<int, int>>("apply")(0));
+        Assert.Equal("undefined element", Assert.Throws<WasmTrapException>(() => inst.GetFunction<Func<int, int>>("apply")(1)).Message);
+
+        Type[] allowed = [typeof(int), typeof(long), typeof(float), typeof(double), typeof(nuint), typeof(object), typeof(byte[]), typeof(byte).MakeByRefType(),
+            typeof(System.Runtime.Intrinsics.Vector128<byte>), typeof(Runtime.ExecState), typeof(Runtime.FunctionInstance)];
+        var locals = m.CodeHolder.GetMethods(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+            .ToDictionary(x => x.Name, x => x.GetMethodBody()!.LocalVariables.Select(l => l.LocalType).ToArray());
+        Assert.Equal(4, locals.Count);
+        foreach (var (name, types) in locals)
+        {
+            Assert.All(types, t => Assert.Contains(t, allowed));
+            Assert.Contains(typeof(Runtime.ExecState), types);
+        }
+        Assert.True(locals["f1"].Count(t => t == typeof(System.Runtime.Intrinsics.Vector128<byte>)) >= 2, string.Join(", ", locals["f1"].Select(t => t.Name)));
+        Assert.Contains(typeof(Runtime.FunctionInstance), locals["f2"]);
+        Assert.True(locals["f3"].Count(t => t == typeof(System.Runtime.Intrinsics.Vector128<byte>)) >= 200, string.Join(", ", locals["f3"].Select(t => t.Name)));
+    }
+
+    /// <summary>The token in a local's encoding is compressed as ECMA-335 II.23.2 says: 1, 2 or 4 bytes, tagged TypeDef 0, TypeRef 1, TypeSpec 2.</summary>
+    [Fact]
+    public void LocalEncodingCompressesTheToken()
+    {
+        Assert.Equal([0x12, 0x09], Compilation.LocalDeclarer.Encode(typeof(Runtime.ExecState), 0x01000002));
+        Assert.Equal([0x12, 0x84, 0x01], Compilation.LocalDeclarer.Encode(typeof(Runtime.ExecState), 0x01000100)); // (256 << 2 | 1) = 0x401
+        Assert.Equal([0x12, 0xC0, 0x04, 0x00, 0x01], Compilation.LocalDeclarer.Encode(typeof(Runtime.ExecState), 0x01010000));
+        Assert.Equal([0x12, 0x08], Compilation.LocalDeclarer.Encode(typeof(Runtime.ExecState), 0x02000002)); // a TypeDef
+        Assert.Equal([0x15, 0x11, 0x05, 0x01, 0x05], Compilation.LocalDeclarer.Encode(typeof(System.Runtime.Intrinsics.Vector128<byte>), 0x01000001));
+    }
 }

@@ -45,4 +45,18 @@ public class ValidatorTests
             b.Func(b.Type([], [ModuleBuilder.I32]), [0x02, (byte)pair, 0x41, 0x01, 0x41, 0x02, 0x0B, 0x6A]);
         });
     }
+
+    /// <summary>The numeric-opcode table gives, for every 16-bit opcode, what the switch it is built from gives.</summary>
+    [Fact]
+    public void NumericTableMatchesItsSwitch()
+    {
+        for (int op = 0; op <= ushort.MaxValue; op++)
+        {
+            bool known = OpInfo.TryNumeric((ushort)op, out var a, out var b, out var r);
+            var e = OpInfo.NumericOf((ushort)op);
+            Assert.Equal(e, (a, b, r));
+            Assert.Equal(e.Result != ValType.Unknown, known);
+        }
+    }
 }
+

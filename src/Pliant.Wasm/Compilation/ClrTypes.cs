@@ -19,11 +19,18 @@ internal static class ClrTypes
 
     public static Type Return(FuncType ft) => ft.Results.Length == 1 ? Of(ft.Results[0]) : typeof(void);
 
+    /// <summary>
+    /// The parameters of a compiled function of type <paramref name="ft"/>: its wasm parameters, then its context,
+    /// an <see cref="Instance"/> declared as <c>object</c>. Same calling convention, and the JIT reads fields and
+    /// calls methods through the tokens of the instructions, not the argument's declared class (the generated x64 is
+    /// unchanged); but a signature naming a type of another assembly costs a TypeRef lookup in native metadata each
+    /// time it is encoded (~1.2 µs: every compiled method, every <c>calli</c> site), <c>object</c> nothing.
+    /// </summary>
     public static Type[] Params(FuncType ft)
     {
         var p = new Type[ft.Params.Length + 1];
         for (int i = 0; i < ft.Params.Length; i++) p[i] = Of(ft.Params[i]);
-        p[^1] = typeof(Instance);
+        p[^1] = typeof(object);
         return p;
     }
 

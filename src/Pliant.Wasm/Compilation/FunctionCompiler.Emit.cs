@@ -12,6 +12,7 @@ internal sealed partial class FunctionCompiler
     {
         var il = _il;
         ushort op = ins.Op;
+        if (op is 0x03 or 0x05 or 0x0B) _copyDst = -1; // paths merge: a copy seen on one need not hold
         switch (op)
         {
             case 0x00:
@@ -31,6 +32,7 @@ internal sealed partial class FunctionCompiler
                 var f = new CFrame { Op = op, Label = il.DefineLabel(), Height = _stack.Count - pi.Length, Params = pi, Results = po, Pc = _pc };
                 _frames.Add(f);
                 il.MarkLabel(f.Label); // the header's fuel check is planned for the next instruction
+                PlanHeaderCopy(f);
                 ClearBounds(f.Height); // its parameters also arrive by the back edge
                 return;
             }
@@ -102,7 +104,19 @@ internal sealed partial class FunctionCompiler
                     // the branch would enter at the header and be charged for it twice, never too little.
                     ChargeBlock(edge, true);
                     CopyTo(f.Height, f.LabelTypes);
-                    il.Emit(OpCodes.Br, f.HasBody ? f.Body : f.Label);
+                    if (f.HasRotated)
+                    {
+                        CopyHeaderLocal(f);
+                        il.Emit(OpCodes.Br, f.Rotated);
+                    }
+                    else
+                    {
+                        il.Emit(OpCodes.Br, f.HasBody ? f.Body : f.Label);
+                    }
+                }
+                else if (f.HasRotated && _fuel == null)
+                {
+                    BranchRotated(f);
                 }
                 else
                 {
@@ -163,17 +177,38 @@ internal sealed partial class FunctionCompiler
                 return;
             case 0x21:
             {
-                int top = _stack.Count - 1;
-                MaterializeLocal((int)ins.Imm, top);
-                LdSlot(top);
-                StLocal((int)ins.Imm);
-                RecordSum((int)ins.Imm, top);
+                int top = _stack.Count - 1, local = (int)ins.Imm;
+                int copied = NoteCopy(local, top);
+                MaterializeLocal(local, top);
+                if (copied < 0 && RotatesNext(local) is { } loop)
+                {
+                    // The branch right after enters loop past its header's copy b = local: this value goes to b too.
+                    MaterializeLocal(loop.RotTo, top);
+                    LdSlot(top);
+                    il.Emit(OpCodes.Dup);
+                    StLocal(local);
+                    StLocal(loop.RotTo);
+                    ForgetSums(loop.RotTo);
+                    if (loop.RotTo == _copyDst || loop.RotTo == _copySrc) _copyDst = -1;
+                    _rotatedAt = _pc + 1;
+                }
+                else
+                {
+                    LdSlot(top);
+                    StLocal(local);
+                }
+                RecordSum(local, top);
                 Drop(top, 1);
+                if (copied >= 0) (_copyDst, _copySrc) = (local, copied);
                 return;
             }
             case 0x22:
-                TeeLocal((int)ins.Imm);
+            {
+                int local = (int)ins.Imm, copied = NoteCopy(local, _stack.Count - 1);
+                TeeLocal(local);
+                if (copied >= 0) (_copyDst, _copySrc) = (local, copied);
                 return;
+            }
             case 0x23:
             {
                 var t = GlobalType((int)ins.Imm);
@@ -372,7 +407,7 @@ internal sealed partial class FunctionCompiler
         for (int i = 0; i < labels.Length; i++)
         {
             var f = Target(table[i]);
-            if (!NeedsCopy(f))
+            if (!NeedsCopy(f) && !f.HasRotated)
             {
                 labels[i] = f.Label;
             }
@@ -384,24 +419,121 @@ internal sealed partial class FunctionCompiler
             }
         }
         il.Emit(OpCodes.Switch, labels);
-        Branch(Target(table[^1]));
+        BranchOrRotated(Target(table[^1]));
         foreach (var (depth, label) in pending)
         {
             il.MarkLabel(label);
-            Branch(Target(depth));
+            BranchOrRotated(Target(depth));
         }
+    }
+
+    private void BranchOrRotated(CFrame f)
+    {
+        if (f.HasRotated) BranchRotated(f);
+        else Branch(f);
+    }
+
+    /// <summary>
+    /// At a <c>loop</c>: when its first instructions are <c>local.get a; local.tee b</c> (or <c>local.set b</c>), as
+    /// clang's code for a loop-carried value copied at the header is (an interpreter's <c>pc</c>), plans to rotate
+    /// that copy into the loop's back edges (<see cref="MarkLoopRotated"/>, <see cref="BranchRotated"/>).
+    /// </summary>
+    /// <remarks>
+    /// A <c>br</c> or <c>br_table</c> to the loop then does <c>b = a</c> itself and enters past the header's copy,
+    /// which emits exactly that copy (the <c>local.get</c> is deferred and the loop instruction materialised every
+    /// stack entry, so no other store comes between). The branch copies from the local <c>a</c> was just copied
+    /// from (<c>a = c; br</c> becomes <c>a = c; b = c</c>) or stores the value of a <c>local.set a</c> right before
+    /// it into both, so <c>a</c> is no longer read around the loop when only the header read it: the JIT drops
+    /// the stores to it and their register copies (it neither sinks a copy out of a loop header nor coalesces
+    /// the two locals, nor forwards <c>c</c> through <c>a = c; b = a</c> itself). Nothing observable changes: every
+    /// path gives <c>b</c> the value the header's copy would, at the same point.
+    /// </remarks>
+    private void PlanHeaderCopy(CFrame f)
+    {
+        int pc = f.Pc;
+        if (pc + 2 >= _code.Length) return;
+        ref readonly var get = ref _code[pc + 1];
+        ref readonly var set = ref _code[pc + 2];
+        if (get.Op != 0x20 || set.Op is not (0x21 or 0x22) || get.Imm == set.Imm) return;
+        f.RotFrom = (int)get.Imm;
+        f.RotTo = (int)set.Imm;
+        f.Rotated = _il.DefineLabel();
+    }
+
+    /// <summary>Right after the header's copy of a loop at <paramref name="loopPc"/> planned by <see cref="PlanHeaderCopy"/>: where its rotated branches enter.</summary>
+    private void MarkLoopRotated(int loopPc)
+    {
+        if (_frames.Count == 0) return; // the function's end
+        var f = _frames[^1];
+        if (f.Op != 0x03 || f.Pc != loopPc || f.RotFrom < 0) return;
+        _il.MarkLabel(f.Rotated);
+        f.HasRotated = true;
+    }
+
+    // The last local.set/local.tee of a local (_copyDst) from another local's value (_copySrc), while both still
+    // hold that value in this straight-line stretch (-1: none): a rotated branch copies from the source, so the
+    // JIT sees one copy and the destination's store goes dead when only the header read it.
+    private int _copyDst = -1, _copySrc;
+    // The pc of a rotated branch whose header copy the local.set right before it already did.
+    private int _rotatedAt = -1;
+
+    /// <summary>
+    /// Before a write of <paramref name="local"/> with the value at <paramref name="top"/>: ends the copy it breaks;
+    /// returns the local the value is a plain copy of (then recorded by the caller after the write), else -1.
+    /// </summary>
+    private int NoteCopy(int local, int top)
+    {
+        if (local == _copyDst || local == _copySrc) _copyDst = -1;
+        return IsDeferred(top) && _lazyKind[top] == OfLocal && _lazyValue[top] != local ? (int)_lazyValue[top] : -1;
+    }
+
+    /// <summary>The loop that the instruction after this one (a <c>br</c>) enters rotated, when its header copies <paramref name="local"/>.</summary>
+    private CFrame? RotatesNext(int local)
+    {
+        int next = _pc + 1;
+        if (next >= _code.Length || _code[next].Op != 0x0C) return null;
+        var f = Target(_code[next].Imm);
+        if (!f.HasRotated || f.RotFrom != local || f.RotTo == local) return null;
+        bool rotates = _fuel == null || _fuelPlan.Edge is { } edges && edges[next] > 0;
+        return rotates ? f : null;
+    }
+
+    /// <summary>The header's leading copy of loop <paramref name="f"/>, done by a branch to it (from what the copied local holds a copy of, if known).</summary>
+    private void CopyHeaderLocal(CFrame f)
+    {
+        if (_rotatedAt == _pc) return;
+        int from = f.RotFrom == _copyDst ? _copySrc : f.RotFrom;
+        if (from == f.RotTo) return;
+        LdLocal(from);
+        StLocal(f.RotTo);
+    }
+
+    /// <summary>
+    /// Enters loop <paramref name="f"/> past its header's copy: operand copies, the header block's charge and
+    /// check as its label does (fuel), the copy, then the branch.
+    /// </summary>
+    private void BranchRotated(CFrame f)
+    {
+        CopyTo(f.Height, f.LabelTypes);
+        if (_fuel != null)
+        {
+            int h = f.Pc + 1;
+            if (_fuelPlan.Cost[h] > 0 || _fuelPlan.Check[h]) ChargeBlock(_fuelPlan.Cost[h], _fuelPlan.Check[h]);
+        }
+        CopyHeaderLocal(f);
+        _il.Emit(OpCodes.Br, f.Rotated);
     }
 
     private void LdLocal(int i)
     {
         if (i < _paramCount && !_inlined) _il.Emit(OpCodes.Ldarg, i);
-        else _il.Emit(OpCodes.Ldloc, _locals[i]!);
+        else Ldloc(_locals[i]!);
     }
 
     private void StLocal(int i)
     {
         if (i < _paramCount && !_inlined) _il.Emit(OpCodes.Starg, i);
-        else _il.Emit(OpCodes.Stloc, _locals[i]!);
+        else Stloc(_locals[i]!);
     }
 
     private ValType GlobalType(int index) => _m.GlobalTypeAt(index).Type;

@@ -21,6 +21,9 @@ namespace Pliant.Wasm.Compilation;
 internal sealed partial class FunctionCompiler
 {
     private const byte Eager = 0, OfLocal = 1, OfI32 = 2, OfI64 = 3, OfSlotPlus = 4, OfLocalPlus = 5;
+    // The entry's slot plus a local (i32 or i64, wrapping): an add of a local deferred past the adds that follow it
+    // (FunctionCompiler.Numeric.cs, TryReassociateAdd).
+    private const byte OfSlotPlusLocal = 6;
     // How a deferred i32 sum base + c may be computed as a native address: 0 not exactly, else by sign- or
     // zero-extending base and adding c (no 32-bit wrap possible, FoldOf).
     private const byte NoFold = 0, FoldSigned = 1, FoldUnsigned = 2;
@@ -62,7 +65,7 @@ internal sealed partial class FunctionCompiler
         _lazyAdd[pos] = add;
         _lazyFold[pos] = fold;
         _deferredFloor = Math.Min(_deferredFloor, pos);
-        if (kind is not (OfLocal or OfLocalPlus)) return;
+        if (kind is not (OfLocal or OfLocalPlus or OfSlotPlusLocal)) return;
         AddAlias((int)value, pos);
     }
 
@@ -94,7 +97,7 @@ internal sealed partial class FunctionCompiler
     {
         if (!IsDeferred(pos))
         {
-            _il.Emit(OpCodes.Ldloc, Slot(pos, _stack[pos]));
+            Ldloc(Slot(pos, _stack[pos]));
             return;
         }
         switch (_lazyKind[pos])
@@ -102,6 +105,11 @@ internal sealed partial class FunctionCompiler
             case OfLocal: LdLocal((int)_lazyValue[pos]); break;
             case OfI32: _il.Emit(OpCodes.Ldc_I4, (int)_lazyValue[pos]); break;
             case OfI64: _il.Emit(OpCodes.Ldc_I8, _lazyValue[pos]); break;
+            case OfSlotPlusLocal:
+                _il.Emit(OpCodes.Ldloc, Slot(pos, _stack[pos]));
+                LdLocal((int)_lazyValue[pos]);
+                _il.Emit(OpCodes.Add);
+                break;
             default:
                 LdBase(pos);
                 _il.Emit(OpCodes.Ldc_I4, _lazyAdd[pos]);
@@ -113,7 +121,7 @@ internal sealed partial class FunctionCompiler
     /// <summary>The base of a deferred sum at <paramref name="pos"/>: its slot (which still holds the base) or its local.</summary>
     private void LdBase(int pos)
     {
-        if (_lazyKind[pos] == OfSlotPlus) _il.Emit(OpCodes.Ldloc, Slot(pos, _stack[pos]));
+        if (_lazyKind[pos] == OfSlotPlus) Ldloc(Slot(pos, _stack[pos]));
         else LdLocal((int)_lazyValue[pos]);
     }
 
@@ -168,7 +176,7 @@ internal sealed partial class FunctionCompiler
         if (!IsDeferred(pos)) return;
         LdSlot(pos);
         _lazyKind[pos] = Eager;
-        _il.Emit(OpCodes.Stloc, Slot(pos, _stack[pos]));
+        Stloc(Slot(pos, _stack[pos]));
     }
 
     private void MaterializeAll()
@@ -185,7 +193,7 @@ internal sealed partial class FunctionCompiler
         for (int node = _aliasHead[local] - 1; node >= 0; node = _nodeNext[node])
         {
             int i = _nodePos[node];
-            if (i >= _stack.Count || !IsDeferred(i) || _lazyKind[i] is not (OfLocal or OfLocalPlus) || _lazyValue[i] != local) continue;
+            if (i >= _stack.Count || !IsDeferred(i) || _lazyKind[i] is not (OfLocal or OfLocalPlus or OfSlotPlusLocal) || _lazyValue[i] != local) continue;
             if (i < below) Materialize(i);
             else keepTop = true;
         }

@@ -60,12 +60,37 @@ internal sealed partial class FunctionCompiler
         root._localCount += SlotsOf(t);
         if (root._localCount + root._paramSlots > _maxFrameSlots)
             throw new WasmInvalidException($"function needs more than the engine's cap of {_maxFrameSlots} frame slots");
-        return _il.DeclareLocal(t);
+        return _tokens.DeclareLocal(_il, t);
     }
+
+    private static readonly Type ByteRef = typeof(byte).MakeByRefType();
 
     private static int SlotsOf(Type t) =>
         t == typeof(System.Runtime.Intrinsics.Vector128<byte>) || t == typeof(FuelResultI64) || t == typeof(FuelResultI32) || t == typeof(FuelResultF32)
         || t == typeof(FuelResultF64) || t == typeof(FuelResultRef) ? 2 : 1;
+
+    // ILGenerator.Emit(OpCode, LocalBuilder) costs ~15 ns (argument checks, the short form chosen by comparing
+    // opcodes); emitting the same bytes by index ~5 ns, and a module's IL has thousands of them.
+    private static readonly OpCode[] LdlocN = [OpCodes.Ldloc_0, OpCodes.Ldloc_1, OpCodes.Ldloc_2, OpCodes.Ldloc_3];
+    private static readonly OpCode[] StlocN = [OpCodes.Stloc_0, OpCodes.Stloc_1, OpCodes.Stloc_2, OpCodes.Stloc_3];
+
+    /// <summary>Emits <c>ldloc</c> of <paramref name="l"/>, the IL <c>Emit(OpCodes.Ldloc, l)</c> emits.</summary>
+    private void Ldloc(LocalBuilder l)
+    {
+        int i = l.LocalIndex;
+        if (i < 4) _il.Emit(LdlocN[i]);
+        else if (i < 256) _il.Emit(OpCodes.Ldloc_S, (byte)i);
+        else _il.Emit(OpCodes.Ldloc, (short)i);
+    }
+
+    /// <summary>Emits <c>stloc</c> of <paramref name="l"/>, the IL <c>Emit(OpCodes.Stloc, l)</c> emits.</summary>
+    private void Stloc(LocalBuilder l)
+    {
+        int i = l.LocalIndex;
+        if (i < 4) _il.Emit(StlocN[i]);
+        else if (i < 256) _il.Emit(OpCodes.Stloc_S, (byte)i);
+        else _il.Emit(OpCodes.Stloc, (short)i);
+    }
 
     private LocalBuilder TmpFn() => _tmpFn ??= Declare(typeof(FunctionInstance));
 
@@ -96,6 +121,9 @@ internal sealed partial class FunctionCompiler
         public LocalBuilder[]? SavedParams;
         public Label Body;    // of a loop, metering fuel: past its header's charge and check (FuelPlan.Edge)
         public bool HasBody;
+        public Label Rotated; // of a loop whose header starts by copying a local: past that copy (PlanHeaderCopy)
+        public bool HasRotated;
+        public int RotFrom = -1, RotTo;
         public ValType[] LabelTypes => Op == 0x03 ? Params : Results;
     }
 
@@ -143,28 +171,28 @@ internal sealed partial class FunctionCompiler
         for (int i = _paramCount; i < _localTypes.Length; i++) ZeroLocal(_locals[i]!, _localTypes[i]);
         LdCtx();
         _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.InstState);
-        _il.Emit(OpCodes.Stloc, _st);
+        Stloc(_st);
         if (SelfBody != null)
         {
             // A fuel-passing body (it counts: it calls itself) gets its caller's depth: + 1, checked, not stored.
             _depth = Declare(typeof(int));
-            _il.Emit(OpCodes.Ldloc, _st);
+            Ldloc(_st);
             _il.Emit(OpCodes.Ldarg, _ctxArg + 2);
             _il.Emit(OpCodes.Ldc_I4_1);
             _il.Emit(OpCodes.Add);
             _tokens.Emit(_il, OpCodes.Call, ClrTypes.StCheckDepth);
-            _il.Emit(OpCodes.Stloc, _depth);
+            Stloc(_depth);
         }
         else if (_counts || _restores)
         {
             // Counting functions (CallGraph): depth + 1, checked and stored; others that call one keep the depth they entered at.
             _depth = Declare(typeof(int));
-            _il.Emit(OpCodes.Ldloc, _st);
+            Ldloc(_st);
             if (_counts) _tokens.Emit(_il, OpCodes.Call, ClrTypes.StEnterCounting);
             else _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.StDepth);
-            _il.Emit(OpCodes.Stloc, _depth);
+            Stloc(_depth);
         }
-        _il.Emit(OpCodes.Ldloc, _st);
+        Ldloc(_st);
         // The frame's address: a dedicated local (taking an address keeps that local in memory).
         _il.Emit(OpCodes.Ldloca, Declare(typeof(int)));
         _il.Emit(OpCodes.Conv_U);
@@ -181,7 +209,7 @@ internal sealed partial class FunctionCompiler
             if (_mem == null && (ins.Op is >= 0x28 and <= 0x3E || (ins.Op >= 0xFD00 && SimdOpInfo.IsMemory((uint)ins.Op & 0xFF))))
             {
                 _mem = Declare(typeof(byte[]));
-                _memData = Declare(typeof(byte).MakeByRefType());
+                _memData = Declare(ByteRef);
                 _memLength = Declare(typeof(nuint));
                 ReloadMemory();
             }
@@ -233,6 +261,7 @@ internal sealed partial class FunctionCompiler
             PlanBound(in ins, pc);
             Emit(in ins);
             EndBound();
+            if (!_dead && pc >= 2 && code[pc - 2].Op == 0x03) MarkLoopRotated(pc - 2);
         }
     }
 
@@ -250,7 +279,7 @@ internal sealed partial class FunctionCompiler
                 break;
             default: _il.Emit(OpCodes.Ldnull); break;
         }
-        _il.Emit(OpCodes.Stloc, l);
+        Stloc(l);
     }
 
     // ---- operand stack ----------------------------------------------------------------------
@@ -271,29 +300,29 @@ internal sealed partial class FunctionCompiler
         LdCtx();
         _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.InstMemory);
         _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.MemBuffer);
-        _il.Emit(OpCodes.Stloc, _mem);
-        _il.Emit(OpCodes.Ldloc, _mem);
+        Stloc(_mem);
+        Ldloc(_mem);
         _tokens.Emit(_il, OpCodes.Call, ClrTypes.MemData);
-        _il.Emit(OpCodes.Stloc, _memData!);
-        _il.Emit(OpCodes.Ldloc, _mem);
+        Stloc(_memData!);
+        Ldloc(_mem);
         _il.Emit(OpCodes.Ldlen);
         _il.Emit(OpCodes.Conv_U);
-        _il.Emit(OpCodes.Stloc, _memLength!);
+        Stloc(_memLength!);
     }
 
     /// <summary>Pushes the memory's first byte (a managed pointer) and its length: the first two arguments of every access helper.</summary>
     private void LdMemory()
     {
-        _il.Emit(OpCodes.Ldloc, _memData!);
-        _il.Emit(OpCodes.Ldloc, _memLength!);
+        Ldloc(_memData!);
+        Ldloc(_memLength!);
     }
 
     private void ReloadFuel()
     {
         if (_fuel == null) return;
-        _il.Emit(OpCodes.Ldloc, _st);
+        Ldloc(_st);
         _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.StFuel);
-        _il.Emit(OpCodes.Stloc, _fuel);
+        Stloc(_fuel);
         _root._fuelSynced = true;
     }
 
@@ -306,8 +335,8 @@ internal sealed partial class FunctionCompiler
     private void SpillFuel()
     {
         if (_fuel == null || _root._fuelSynced) return;
-        _il.Emit(OpCodes.Ldloc, _st);
-        _il.Emit(OpCodes.Ldloc, _fuel);
+        Ldloc(_st);
+        Ldloc(_fuel);
         _tokens.Emit(_il, OpCodes.Stfld, ClrTypes.StFuel);
         _root._fuelSynced = true;
     }
@@ -321,10 +350,10 @@ internal sealed partial class FunctionCompiler
     {
         if (_fuel == null) return;
         _root._fuelSynced = false;
-        _il.Emit(OpCodes.Ldloc, _fuel!);
+        Ldloc(_fuel!);
         loadUnits();
         _il.Emit(OpCodes.Sub);
-        _il.Emit(OpCodes.Stloc, _fuel!);
+        Stloc(_fuel!);
         CheckFuel();
     }
 
@@ -334,11 +363,11 @@ internal sealed partial class FunctionCompiler
         if (units > 0)
         {
             _root._fuelSynced = false;
-            _il.Emit(OpCodes.Ldloc, _fuel!);
+            Ldloc(_fuel!);
             _il.Emit(OpCodes.Ldc_I4, units);
             _il.Emit(OpCodes.Conv_I8);
             _il.Emit(OpCodes.Sub);
-            _il.Emit(OpCodes.Stloc, _fuel!);
+            Stloc(_fuel!);
         }
         if (check) CheckFuel();
     }
@@ -348,12 +377,12 @@ internal sealed partial class FunctionCompiler
     {
         if (_fuel == null) return;
         var ok = _il.DefineLabel();
-        _il.Emit(OpCodes.Ldloc, _fuel!);
+        Ldloc(_fuel!);
         _il.Emit(OpCodes.Ldc_I4_0);
         _il.Emit(OpCodes.Conv_I8);
         _il.Emit(OpCodes.Bge, ok);
-        _il.Emit(OpCodes.Ldloc, _st);
-        _il.Emit(OpCodes.Ldloc, _fuel!);
+        Ldloc(_st);
+        Ldloc(_fuel!);
         _tokens.Emit(_il, OpCodes.Call, ClrTypes.StOutOfFuel);
         _il.MarkLabel(ok);
     }
@@ -365,7 +394,7 @@ internal sealed partial class FunctionCompiler
     {
         _stack.Add(t);
         SetBound(_stack.Count - 1);
-        _il.Emit(OpCodes.Stloc, Slot(_stack.Count - 1, t));
+        Stloc(Slot(_stack.Count - 1, t));
     }
 
     /// <summary>Loads the top <paramref name="n"/> wasm values (bottom first) and pops them.</summary>
@@ -383,8 +412,8 @@ internal sealed partial class FunctionCompiler
         if (src == height) return;
         for (int i = 0; i < types.Length; i++)
         {
-            _il.Emit(OpCodes.Ldloc, Slot(src + i, types[i]));
-            _il.Emit(OpCodes.Stloc, Slot(height + i, types[i]));
+            Ldloc(Slot(src + i, types[i]));
+            Stloc(Slot(height + i, types[i]));
         }
     }
 
@@ -452,7 +481,7 @@ internal sealed partial class FunctionCompiler
             il.Emit(OpCodes.Ldfld, ClrTypes.StVecs);
             il.Emit(OpCodes.Ldc_I4, i);
             il.Emit(OpCodes.Ldloc, value);
-            il.Emit(OpCodes.Stelem, value.LocalType);
+            il.Emit(OpCodes.Stelem, ClrTypes.Of(t)); // not value.LocalType: it may read int (MemberTokens.DeclareLocal)
             return;
         }
         il.Emit(OpCodes.Ldloc, st);
@@ -509,9 +538,9 @@ internal sealed partial class FunctionCompiler
 
     private void EmitCalli(FuncType ft, LocalBuilder fn)
     {
-        _il.Emit(OpCodes.Ldloc, fn);
+        Ldloc(fn);
         _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.FnCtx);
-        _il.Emit(OpCodes.Ldloc, fn);
+        Ldloc(fn);
         _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.FnEntry);
         SpillFuel();
         PublishDepth();
@@ -533,8 +562,8 @@ internal sealed partial class FunctionCompiler
     /// <summary>After a call that may have counted depth: stores this frame's depth back (see <see cref="CallGraph"/>).</summary>
     private void RestoreDepth()
     {
-        _il.Emit(OpCodes.Ldloc, _st);
-        _il.Emit(OpCodes.Ldloc, _depth!);
+        Ldloc(_st);
+        Ldloc(_depth!);
         _tokens.Emit(_il, OpCodes.Stfld, ClrTypes.StDepth);
     }
 
@@ -569,7 +598,7 @@ internal sealed partial class FunctionCompiler
             _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.InstFunctions);
             _il.Emit(OpCodes.Ldc_I4, (int)index);
             _il.Emit(OpCodes.Ldelem_Ref);
-            _il.Emit(OpCodes.Stloc, fn);
+            Stloc(fn);
             Operands(ft.Params.Length);
             EmitCalli(ft, fn);
         }
@@ -586,7 +615,7 @@ internal sealed partial class FunctionCompiler
         Operands(1);
         _il.Emit(OpCodes.Ldc_I4, FunctionInstance.CanonicalTypeId(ft));
         _tokens.Emit(_il, OpCodes.Call, ClrTypes.Op(nameof(Ops.Indirect)));
-        _il.Emit(OpCodes.Stloc, fn);
+        Stloc(fn);
         Operands(ft.Params.Length);
         EmitCalli(ft, fn);
         ReloadMemory();

@@ -15,6 +15,20 @@ internal sealed class MemberTokens(ModuleBuilder module)
     // By reference: the runtime's reflection objects are cached per member, and their Equals/GetHashCode cost
     // more than the lookup (a second object for the same member would only resolve the same token again).
     private readonly Dictionary<MemberInfo, int> _tokens = new(ReferenceEqualityComparer.Instance);
+    // Local signature encodings by type (LocalDeclarer), with this module's token in them.
+    private readonly Dictionary<Type, byte[]> _localEncodings = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>
+    /// Declares a local of type <paramref name="t"/>: a type of another assembly by its encoding with the token
+    /// resolved once per module (<see cref="LocalDeclarer"/>), anything else (or on a runtime where that fails)
+    /// by <c>DeclareLocal</c>. The result's <see cref="LocalBuilder.LocalType"/> may read <c>int</c>.
+    /// </summary>
+    public LocalBuilder DeclareLocal(ILGenerator il, Type t)
+    {
+        if (!LocalDeclarer.Available || LocalDeclarer.ForceDeclareLocal || !LocalDeclarer.Handles(t)) return il.DeclareLocal(t);
+        if (!_localEncodings.TryGetValue(t, out var encoding)) _localEncodings[t] = encoding = LocalDeclarer.Encode(t, LocalDeclarer.TokenOf(module, t));
+        return LocalDeclarer.Declare(il, encoding) ?? il.DeclareLocal(t);
+    }
 
     /// <summary>
     /// Emits <paramref name="op"/> (call) with <paramref name="method"/>. <c>Emit(op, int)</c> counts a call as

@@ -5,51 +5,73 @@ internal static class OpInfo
 {
     private const ValType I = ValType.I32, L = ValType.I64, F = ValType.F32, D = ValType.F64, N = ValType.Unknown;
 
+    // NumericOf for opcodes below 0x100 and 0xFC00..0xFC07 (at 0x100 + sub), three entries each: validation and
+    // compilation look every numeric instruction up, and the switch's range tests cost more than an index.
+    private static readonly ValType[] Numeric = BuildNumeric();
+
+    private static ValType[] BuildNumeric()
+    {
+        var t = new ValType[3 * 0x108];
+        for (int i = 0; i < 0x108; i++)
+            (t[3 * i], t[3 * i + 1], t[3 * i + 2]) = NumericOf((ushort)(i < 0x100 ? i : 0xFC00 + i - 0x100));
+        return t;
+    }
+
     /// <summary>For numeric opcodes (0x45..0xC4, 0xFC00..0xFC07): (first operand, second operand or Unknown, result).</summary>
     public static bool TryNumeric(ushort op, out ValType a, out ValType b, out ValType result)
     {
-        (a, b, result) = op switch
+        int i = op < 0x100 ? op : op - 0xFC00 + 0x100;
+        if ((uint)(i - 0x100) >= 8 && op >= 0x100)
         {
-            0x45 => (I, N, I),
-            >= 0x46 and <= 0x4F => (I, I, I),
-            0x50 => (L, N, I),
-            >= 0x51 and <= 0x5A => (L, L, I),
-            >= 0x5B and <= 0x60 => (F, F, I),
-            >= 0x61 and <= 0x66 => (D, D, I),
-            >= 0x67 and <= 0x69 => (I, N, I),
-            >= 0x6A and <= 0x78 => (I, I, I),
-            >= 0x79 and <= 0x7B => (L, N, L),
-            >= 0x7C and <= 0x8A => (L, L, L),
-            >= 0x8B and <= 0x91 => (F, N, F),
-            >= 0x92 and <= 0x98 => (F, F, F),
-            >= 0x99 and <= 0x9F => (D, N, D),
-            >= 0xA0 and <= 0xA6 => (D, D, D),
-            0xA7 => (L, N, I),
-            0xA8 or 0xA9 => (F, N, I),
-            0xAA or 0xAB => (D, N, I),
-            0xAC or 0xAD => (I, N, L),
-            0xAE or 0xAF => (F, N, L),
-            0xB0 or 0xB1 => (D, N, L),
-            0xB2 or 0xB3 => (I, N, F),
-            0xB4 or 0xB5 => (L, N, F),
-            0xB6 => (D, N, F),
-            0xB7 or 0xB8 => (I, N, D),
-            0xB9 or 0xBA => (L, N, D),
-            0xBB => (F, N, D),
-            0xBC => (F, N, I),
-            0xBD => (D, N, L),
-            0xBE => (I, N, F),
-            0xBF => (L, N, D),
-            0xC0 or 0xC1 => (I, N, I),
-            >= 0xC2 and <= 0xC4 => (L, N, L),
-            0xFC00 or 0xFC01 => (F, N, I),
-            0xFC02 or 0xFC03 => (D, N, I),
-            0xFC04 or 0xFC05 => (F, N, L),
-            0xFC06 or 0xFC07 => (D, N, L),
-            _ => (N, N, N),
-        };
+            (a, b, result) = (N, N, N);
+            return false;
+        }
+        var t = Numeric;
+        (a, b, result) = (t[3 * i], t[3 * i + 1], t[3 * i + 2]);
         return result != N;
     }
+
+    /// <summary>The switch <see cref="TryNumeric"/> tabulates.</summary>
+    internal static (ValType A, ValType B, ValType Result) NumericOf(ushort op) => op switch
+    {
+        0x45 => (I, N, I),
+        >= 0x46 and <= 0x4F => (I, I, I),
+        0x50 => (L, N, I),
+        >= 0x51 and <= 0x5A => (L, L, I),
+        >= 0x5B and <= 0x60 => (F, F, I),
+        >= 0x61 and <= 0x66 => (D, D, I),
+        >= 0x67 and <= 0x69 => (I, N, I),
+        >= 0x6A and <= 0x78 => (I, I, I),
+        >= 0x79 and <= 0x7B => (L, N, L),
+        >= 0x7C and <= 0x8A => (L, L, L),
+        >= 0x8B and <= 0x91 => (F, N, F),
+        >= 0x92 and <= 0x98 => (F, F, F),
+        >= 0x99 and <= 0x9F => (D, N, D),
+        >= 0xA0 and <= 0xA6 => (D, D, D),
+        0xA7 => (L, N, I),
+        0xA8 or 0xA9 => (F, N, I),
+        0xAA or 0xAB => (D, N, I),
+        0xAC or 0xAD => (I, N, L),
+        0xAE or 0xAF => (F, N, L),
+        0xB0 or 0xB1 => (D, N, L),
+        0xB2 or 0xB3 => (I, N, F),
+        0xB4 or 0xB5 => (L, N, F),
+        0xB6 => (D, N, F),
+        0xB7 or 0xB8 => (I, N, D),
+        0xB9 or 0xBA => (L, N, D),
+        0xBB => (F, N, D),
+        0xBC => (F, N, I),
+        0xBD => (D, N, L),
+        0xBE => (I, N, F),
+        0xBF => (L, N, D),
+        0xC0 or 0xC1 => (I, N, I),
+        >= 0xC2 and <= 0xC4 => (L, N, L),
+        0xFC00 or 0xFC01 => (F, N, I),
+        0xFC02 or 0xFC03 => (D, N, I),
+        0xFC04 or 0xFC05 => (F, N, L),
+        0xFC06 or 0xFC07 => (D, N, L),
+        _ => (N, N, N),
+    };
 
     /// <summary>For load/store opcodes 0x28..0x3E: value type, access size in bytes, whether it is a store.</summary>
     public static (ValType Type, int Size, bool Store) Memory(ushort op) => op switch
