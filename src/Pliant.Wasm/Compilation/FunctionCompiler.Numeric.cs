@@ -24,8 +24,7 @@ internal sealed partial class FunctionCompiler
         var il = _il;
         if (safe != null)
         {
-            if (safe.Value.Helper is string helper) Helper(helper);
-            else il.Emit(safe.Value.Op);
+            il.Emit(safe.Value);
             Push(r);
             return;
         }
@@ -57,9 +56,9 @@ internal sealed partial class FunctionCompiler
             case 0x6B or 0x7D or 0x93 or 0xA1: il.Emit(OpCodes.Sub); break;
             case 0x6C or 0x7E or 0x94 or 0xA2: il.Emit(OpCodes.Mul); break;
             case 0x6D: Helper(nameof(Numerics.DivS32)); break;
-            case 0x6E: Helper(DivideByDouble ? nameof(Numerics.DivU32ByDouble) : nameof(Numerics.DivU32)); break;
+            case 0x6E: Helper(nameof(Numerics.DivU32)); break;
             case 0x6F: Helper(nameof(Numerics.RemS32)); break;
-            case 0x70: Helper(DivideByDouble ? nameof(Numerics.RemU32ByDouble) : nameof(Numerics.RemU32)); break;
+            case 0x70: Helper(nameof(Numerics.RemU32)); break;
             case 0x71 or 0x83: il.Emit(OpCodes.And); break;
             case 0x72 or 0x84: il.Emit(OpCodes.Or); break;
             case 0x73 or 0x85: il.Emit(OpCodes.Xor); break;
@@ -243,40 +242,24 @@ internal sealed partial class FunctionCompiler
     }
 
     /// <summary>
-    /// Whether an i32 <c>div_u</c>/<c>rem_u</c> by a variable divides doubles (<see cref="Numerics.DivU32NonZero"/>):
-    /// on x64 Intel cores, where <c>divsd</c> has one and a half times the throughput of <c>div r32</c> (measured:
-    /// the int_math kernel's two divisions per iteration, 0.84x of the time). Other cores keep <c>div</c>: not measured
-    /// there, and the double route costs more instructions (recent AMD cores divide integers about as fast).
-    /// </summary>
-    internal static readonly bool DivideByDouble = System.Runtime.Intrinsics.X86.Sse2.X64.IsSupported && IsIntel();
-
-    private static bool IsIntel()
-    {
-        // CPUID leaf 0: the vendor string "GenuineIntel" in ebx, edx, ecx.
-        var (_, ebx, ecx, edx) = System.Runtime.Intrinsics.X86.X86Base.CpuId(0, 0);
-        return ebx == 0x756E6547 && edx == 0x49656E69 && ecx == 0x6C65746E;
-    }
-
-    /// <summary>
     /// How to emit division/remainder <paramref name="op"/> without a trap test when its divisor (the stack top)
     /// provably cannot trap: it is never 0 (<see cref="DivisorNonZero"/>) and, for the signed ones, never -1 (so
-    /// INT_MIN / -1, spec §4.3.2 idiv_s, cannot happen). A constant divisor takes the bare CIL operation (the JIT
-    /// turns it into a multiplication); another u32 divisor takes <see cref="Numerics.DivU32NonZero"/> /
-    /// <see cref="Numerics.RemU32NonZero"/> where <see cref="DivideByDouble"/>, the rest the bare operation (x64 <c>div</c> faults by itself on 0, so
-    /// the JIT adds no zero test; its own -1 test for a signed divisor stays unless the divisor is a constant).
+    /// INT_MIN / -1, spec §4.3.2 idiv_s, cannot happen). It takes the bare CIL operation (the JIT turns a constant
+    /// divisor into a multiplication; for a variable one x64 <c>div</c> faults by itself on 0, so the JIT adds no
+    /// zero test; its own -1 test for a signed divisor stays unless the divisor is a constant). Measured and not
+    /// kept (2026-12-05): a u32 division by a variable through an exact double division (<c>divsd</c>) read
+    /// 0.82-0.86x of <c>div</c>'s time in some rounds and 1.2x in others on this VM; <c>div</c> was steady.
     /// Null when the divisor may trap: the helper tests at run time.
     /// </summary>
-    private (OpCode Op, string? Helper)? SafeDivision(ushort op)
+    private OpCode? SafeDivision(ushort op)
     {
-        if (!DivisorNonZero(out bool minusOne, out bool constant)) return null;
+        if (!DivisorNonZero(out bool minusOne)) return null;
         return op switch
         {
-            0x6E when !constant && DivideByDouble => (OpCodes.Div_Un, nameof(Numerics.DivU32NonZero)),
-            0x70 when !constant && DivideByDouble => (OpCodes.Rem_Un, nameof(Numerics.RemU32NonZero)),
-            0x6E or 0x80 => (OpCodes.Div_Un, null),
-            0x70 or 0x82 => (OpCodes.Rem_Un, null),
-            0x6D or 0x7F when !minusOne => (OpCodes.Div, null),
-            0x6F or 0x81 when !minusOne => (OpCodes.Rem, null),
+            0x6E or 0x80 => OpCodes.Div_Un,
+            0x70 or 0x82 => OpCodes.Rem_Un,
+            0x6D or 0x7F when !minusOne => OpCodes.Div,
+            0x6F or 0x81 when !minusOne => OpCodes.Rem,
             _ => null,
         };
     }
@@ -285,15 +268,13 @@ internal sealed partial class FunctionCompiler
     /// Whether the stack top is provably nonzero: a constant other than 0, an i32 whose signed range excludes 0
     /// (<see cref="RangeAt"/>), or the result of the instruction just before, an <c>or</c> with a nonzero
     /// constant operand (<c>(x &amp; 0xFFFF) | 1</c>: the <c>or</c> is the previous instruction and a division is
-    /// no label, so its result is the top here on every path). <paramref name="minusOne"/>: it may still be -1;
-    /// <paramref name="constant"/>: it is a constant operand.
+    /// no label, so its result is the top here on every path). <paramref name="minusOne"/>: it may still be -1.
     /// </summary>
-    private bool DivisorNonZero(out bool minusOne, out bool constant)
+    private bool DivisorNonZero(out bool minusOne)
     {
         int top = _stack.Count - 1;
         minusOne = true;
-        constant = IsDeferred(top) && _lazyKind[top] is OfI32 or OfI64;
-        if (constant)
+        if (IsDeferred(top) && _lazyKind[top] is OfI32 or OfI64)
         {
             long c = _lazyKind[top] == OfI32 ? (int)_lazyValue[top] : _lazyValue[top];
             minusOne = c == -1;

@@ -77,14 +77,6 @@ public static class Numerics
         return (int)((uint)a / (uint)b);
     }
 
-    /// <summary><see cref="DivU32"/> through <see cref="DivU32NonZero"/> (chosen where that is faster: FunctionCompiler.DivideByDouble).</summary>
-    [MethodImpl(Inl)]
-    public static int DivU32ByDouble(int a, int b)
-    {
-        if (b == 0) Trap.DivideByZero();
-        return DivU32NonZero(a, b);
-    }
-
     [MethodImpl(Inl)]
     public static int RemS32(int a, int b)
     {
@@ -98,30 +90,6 @@ public static class Numerics
         if (b == 0) Trap.DivideByZero();
         return (int)((uint)a % (uint)b);
     }
-
-    /// <summary><see cref="RemU32"/> through <see cref="RemU32NonZero"/>.</summary>
-    [MethodImpl(Inl)]
-    public static int RemU32ByDouble(int a, int b)
-    {
-        if (b == 0) Trap.DivideByZero();
-        return RemU32NonZero(a, b);
-    }
-
-    /// <summary>
-    /// u32 quotient for a nonzero divisor. On x64 by a double division, exact for every a and b &gt;= 1: both
-    /// convert exactly, and a/b = q + f with f = 0 or 1/b &lt;= f &lt;= 1 - 1/b, so the correctly rounded quotient
-    /// stays in [q, q + 1) (half an ulp at q + 1 &lt;= 2^32/b + 1 is below 1/b since 2^53 &gt; 2^32 + b) and
-    /// truncation gives q. On Intel cores <c>divsd</c> has more throughput than <c>div r32</c> (one per 4 cycles
-    /// against one per 6); elsewhere the compiler keeps <c>div</c> (FunctionCompiler.DivideByDouble).
-    /// </summary>
-    [MethodImpl(Inl)]
-    public static int DivU32NonZero(int a, int b) => Sse2.X64.IsSupported
-        ? (int)Sse2.X64.ConvertToInt64WithTruncation(Vector128.CreateScalarUnsafe((double)(uint)a / (uint)b))
-        : (int)((uint)a / (uint)b);
-
-    /// <summary>u32 remainder for a nonzero divisor: a - q * b with the exact q of <see cref="DivU32NonZero"/> (the wrapping product and difference are exact).</summary>
-    [MethodImpl(Inl)]
-    public static int RemU32NonZero(int a, int b) => Sse2.X64.IsSupported ? a - DivU32NonZero(a, b) * b : (int)((uint)a % (uint)b);
 
     [MethodImpl(Inl)]
     public static long DivS64(long a, long b)
