@@ -6,9 +6,8 @@ namespace Pliant.Wasm.Tests;
 /// <summary>
 /// Integer division and remainder against their definitions (spec §4.3.2 idiv_u, irem_u, idiv_s, irem_s) in each
 /// form the compiler emits: a divisor that may trap (tested at run time), one proven nonzero (an <c>or</c> with a
-/// nonzero constant, a signed range excluding 0: no zero test) and a constant one (the bare CIL operation). The u32
-/// quotient of a variable divisor goes through a double division on x64 (Numerics.DivU32NonZero), exact by an
-/// argument these tests check at its edges: largest remainders, quotients next to powers of two, 2^32 - 1.
+/// nonzero constant, a signed range excluding 0: no zero test) and a constant one (the bare CIL operation), at the edges:
+/// largest remainders, quotients next to powers of two, 2^32 - 1.
 /// </summary>
 public class DivisionTests
 {
