@@ -211,20 +211,30 @@ internal sealed partial class FunctionCompiler
         var fuel = _fuel == null ? default : same && root._fuelPlan.Cost != null ? root._fuelPlan : FuelPlan.For(code);
         _fuelPlan = fuel;
         _frames.Add(new CFrame { Op = 0, Label = _il.DefineLabel(), Height = 0, Results = _type.Results });
+        // Only Emit changes _dead (and _fuel is set before the body): each instruction reads them once.
+        bool meter = _fuel != null;
+        var (cost, check) = (fuel.Cost, fuel.Check);
         for (int pc = 0; pc < code.Length; pc++)
         {
             ref readonly var ins = ref code[pc];
+            ushort op = ins.Op;
             if (_dead)
             {
-                if (ins.Op is 0x02 or 0x03 or 0x04) { _deadDepth++; continue; }
-                if (ins.Op == 0x0B && _deadDepth > 0) { _deadDepth--; continue; }
-                if (ins.Op == 0x05 && _deadDepth > 0) continue;
-                if (ins.Op is not (0x05 or 0x0B)) continue;
+                if (op is 0x02 or 0x03 or 0x04) { _deadDepth++; continue; }
+                if (op == 0x0B && _deadDepth > 0) { _deadDepth--; continue; }
+                if (op == 0x05 && _deadDepth > 0) continue;
+                if (op is not (0x05 or 0x0B)) continue;
             }
-            if (!_dead && _fuel != null && (fuel.Cost[pc] > 0 || fuel.Check[pc])) ChargeBlock(fuel.Cost[pc], fuel.Check[pc]);
-            if (!_dead && _fuel != null && pc > 0 && code[pc - 1].Op == 0x03) MarkLoopBody(pc);
-            if (!_dead && Materializes(ins.Op)) MaterializeAll();
-            if (ins.Op == 0x03) AnalyzeLoop(code, pc);
+            else
+            {
+                if (meter)
+                {
+                    if (cost[pc] > 0 || check[pc]) ChargeBlock(cost[pc], check[pc]);
+                    if (pc > 0 && code[pc - 1].Op == 0x03) MarkLoopBody(pc);
+                }
+                if (Materializes(op)) MaterializeAll();
+            }
+            if (op == 0x03) AnalyzeLoop(code, pc);
             _pc = pc;
             PlanBound(in ins, pc);
             Emit(in ins);

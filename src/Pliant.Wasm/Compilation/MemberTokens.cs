@@ -17,6 +17,10 @@ internal sealed class MemberTokens(ModuleBuilder module)
     private readonly Dictionary<MemberInfo, int> _tokens = new(ReferenceEqualityComparer.Instance);
     // Local signature encodings by type (LocalDeclarer), with this module's token in them.
     private readonly Dictionary<Type, byte[]> _localEncodings = new(ReferenceEqualityComparer.Instance);
+    // The generator of the method being compiled and its local signature (LocalDeclarer.SignatureOf). Kept
+    // until the next method's: one generator per batch, which its method builder holds anyway.
+    private ILGenerator? _signatureOwner;
+    private SignatureHelper? _signature;
 
     /// <summary>
     /// Declares a local of type <paramref name="t"/>: a type of another assembly by its encoding with the token
@@ -27,7 +31,8 @@ internal sealed class MemberTokens(ModuleBuilder module)
     {
         if (!LocalDeclarer.Available || LocalDeclarer.ForceDeclareLocal || !LocalDeclarer.Handles(t)) return il.DeclareLocal(t);
         if (!_localEncodings.TryGetValue(t, out var encoding)) _localEncodings[t] = encoding = LocalDeclarer.Encode(t, LocalDeclarer.TokenOf(module, t));
-        return LocalDeclarer.Declare(il, encoding) ?? il.DeclareLocal(t);
+        if (!ReferenceEquals(il, _signatureOwner)) (_signatureOwner, _signature) = (il, LocalDeclarer.SignatureOf(il));
+        return LocalDeclarer.Declare(il, _signature, encoding) ?? il.DeclareLocal(t);
     }
 
     /// <summary>
