@@ -43,10 +43,17 @@ internal sealed class MemberTokens(ModuleBuilder module)
     /// </summary>
     public void Emit(ILGenerator il, OpCode op, MethodInfo method)
     {
-        if (!_tokens.TryGetValue(method, out int token))
+        int slot = RecentSlot(method);
+        int token;
+        if (ReferenceEquals(_recent[slot], method)) token = _recentTokens[slot];
+        else
         {
-            token = method.IsStatic && method.GetParameters().Length == 0 && method.ReturnType != typeof(void) ? 0 : module.GetMethodMetadataToken(method);
-            _tokens[method] = token;
+            if (!_tokens.TryGetValue(method, out token))
+            {
+                token = method.IsStatic && method.GetParameters().Length == 0 && method.ReturnType != typeof(void) ? 0 : module.GetMethodMetadataToken(method);
+                _tokens[method] = token;
+            }
+            (_recent[slot], _recentTokens[slot]) = (method, token);
         }
         if (token == 0) il.Emit(op, method);
         else il.Emit(op, token);
@@ -55,7 +62,22 @@ internal sealed class MemberTokens(ModuleBuilder module)
     /// <summary>Emits a field instruction (ldfld, stfld, ldsfld: fixed stack effects, tracked exactly).</summary>
     public void Emit(ILGenerator il, OpCode op, FieldInfo field)
     {
-        if (!_tokens.TryGetValue(field, out int token)) _tokens[field] = token = module.GetFieldMetadataToken(field);
+        int slot = RecentSlot(field);
+        int token;
+        if (ReferenceEquals(_recent[slot], field)) token = _recentTokens[slot];
+        else
+        {
+            if (!_tokens.TryGetValue(field, out token)) _tokens[field] = token = module.GetFieldMetadataToken(field);
+            (_recent[slot], _recentTokens[slot]) = (field, token);
+        }
         il.Emit(op, token);
     }
+
+    // In front of the dictionary, a direct-mapped table by identity hash: a module's IL uses a few dozen
+    // members thousands of times, and a hit costs one array read instead of the dictionary's comparer calls.
+    private const int RecentSize = 128;
+    private readonly MemberInfo?[] _recent = new MemberInfo?[RecentSize];
+    private readonly int[] _recentTokens = new int[RecentSize];
+
+    private static int RecentSlot(MemberInfo member) => System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(member) & (RecentSize - 1);
 }
