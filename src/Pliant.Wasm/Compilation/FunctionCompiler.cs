@@ -180,24 +180,35 @@ internal sealed partial class FunctionCompiler
             // Large frames (up to MaxFrameSlots): check the native stack with the runtime on every entry.
             _tokens.Emit(_il, OpCodes.Call, ClrTypes.StCheckStack);
         }
-        foreach (ref readonly var ins in code.AsSpan())
+        Scan(code);
+        // Fuel lives in a register-allocatable local, synchronised with ExecState around calls and returns.
+        if (_meterFuel) _fuel = Declare(typeof(long));
+        ReloadFuel();
+        EmitBody(code);
+    }
+
+    /// <summary>
+    /// The prologue's pass over the body: counts scalar accesses and loops (for PlanCover) and loads, at their
+    /// first use, the memory and the rotate masks. A method of its own: inside Compile the JIT ran out of
+    /// inlining budget and called the span indexer per instruction.
+    /// </summary>
+    private void Scan(Instr[] code)
+    {
+        for (int pc = 0; pc < code.Length; pc++)
         {
-            if (ins.Op is >= 0x28 and <= 0x3E) _scalarAccesses++; // for PlanCover
-            else if (ins.Op == 0x03) _hasLoop = true;
-            if (_mem == null && (ins.Op is >= 0x28 and <= 0x3E || (ins.Op >= 0xFD00 && SimdOpInfo.IsMemory((uint)ins.Op & 0xFF))))
+            ushort op = code[pc].Op;
+            if (op is >= 0x28 and <= 0x3E) _scalarAccesses++; // for PlanCover
+            else if (op == 0x03) _hasLoop = true;
+            if (_mem == null && (op is >= 0x28 and <= 0x3E || (op >= 0xFD00 && SimdOpInfo.IsMemory((uint)op & 0xFF))))
             {
                 _mem = Declare(typeof(byte[]));
                 _memData = Declare(ByteRef);
                 _memLength = Declare(typeof(nuint));
                 ReloadMemory();
             }
-            if (_rotateMask32 == null && ins.Op is 0x77 or 0x78) _rotateMask32 = LoadRotateMask(RotateMask32);
-            if (_rotateMask64 == null && ins.Op is 0x89 or 0x8A) _rotateMask64 = LoadRotateMask(RotateMask64);
+            if (_rotateMask32 == null && op is 0x77 or 0x78) _rotateMask32 = LoadRotateMask(RotateMask32);
+            if (_rotateMask64 == null && op is 0x89 or 0x8A) _rotateMask64 = LoadRotateMask(RotateMask64);
         }
-        // Fuel lives in a register-allocatable local, synchronised with ExecState around calls and returns.
-        if (_meterFuel) _fuel = Declare(typeof(long));
-        ReloadFuel();
-        EmitBody(code);
     }
 
     /// <summary>Emits the instructions of a function body, charging fuel per its <see cref="FuelPlan"/>.</summary>
