@@ -81,6 +81,7 @@ internal sealed partial class FunctionCompiler
     }
 
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private bool IsDeferred(int pos) => pos < _lazyKind.Length && _lazyKind[pos] != Eager;
 
     /// <summary>Removes the top <paramref name="n"/> entries, from position <paramref name="from"/>.</summary>

@@ -68,6 +68,7 @@ internal sealed partial class FunctionCompiler
     private static readonly OpCode[] StlocN = [OpCodes.Stloc_0, OpCodes.Stloc_1, OpCodes.Stloc_2, OpCodes.Stloc_3];
 
     /// <summary>Emits <c>ldloc</c> of <paramref name="l"/>, the IL <c>Emit(OpCodes.Ldloc, l)</c> emits.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private void Ldloc(LocalBuilder l)
     {
         int i = l.LocalIndex;
@@ -77,6 +78,7 @@ internal sealed partial class FunctionCompiler
     }
 
     /// <summary>Emits <c>stloc</c> of <paramref name="l"/>, the IL <c>Emit(OpCodes.Stloc, l)</c> emits.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private void Stloc(LocalBuilder l)
     {
         int i = l.LocalIndex;
@@ -272,7 +274,16 @@ internal sealed partial class FunctionCompiler
 
     // ---- operand stack ----------------------------------------------------------------------
 
+    // Inlined at its many call sites (one or two per instruction): the slot exists but for the first use of a depth.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private LocalBuilder Slot(int depth, ValType t)
+    {
+        var byDepth = _slots[(int)t - (int)ValType.ExternRef];
+        int d = depth + _slotBase;
+        return byDepth != null && (uint)d < (uint)byDepth.Length && byDepth[d] is { } l ? l : NewSlot(depth, t);
+    }
+
+    private LocalBuilder NewSlot(int depth, ValType t)
     {
         depth += _slotBase;
         ref var byDepth = ref _slots[(int)t - (int)ValType.ExternRef];
