@@ -50,6 +50,7 @@ internal sealed partial class FunctionCompiler
         return m.Memories.Count > 0 ? m.Memories[0].Min * Runtime.Memory.PageSize : 0;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private ulong BoundAt(int pos) => pos >= 0 && pos < _stack.Count ? _bounds[pos] : NoBound;
 
     /// <summary>Records the bound of the value <see cref="Push"/> puts at <paramref name="pos"/>: the one planned for it by <see cref="PlanBound"/>, else none.</summary>
@@ -62,9 +63,14 @@ internal sealed partial class FunctionCompiler
     }
 
     /// <summary>Grows the per-position arrays (bounds here, deferred values in FunctionCompiler.Lazy.cs) together.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private void EnsureBounds(int pos)
     {
-        if (pos < _bounds.Length) return;
+        if (pos >= _bounds.Length) GrowBounds(pos);
+    }
+
+    private void GrowBounds(int pos)
+    {
         int n = Math.Max(_bounds.Length * 2, pos + 1);
         Array.Resize(ref _bounds, n);
         Array.Resize(ref _lo, n);
@@ -161,6 +167,7 @@ internal sealed partial class FunctionCompiler
         return b;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private bool RangeAt(int pos, out long lo, out long hi)
     {
         (lo, hi) = pos >= 0 && pos < _stack.Count ? (_lo[pos], _hi[pos]) : (1L, 0L);

@@ -45,6 +45,7 @@ internal sealed partial class FunctionCompiler
     private int _nodeCount;
 
     /// <summary>Instructions that may read or write stack slots directly, or branch or merge: every deferred entry is materialised first.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static bool Materializes(ushort op) =>
         op is (>= 0x02 and <= 0x0F) or 0x1B or 0x1C or 0x40 || op is >= 0xFC08 and <= 0xFC11;
 
@@ -83,6 +84,7 @@ internal sealed partial class FunctionCompiler
     }
 
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private bool IsDeferred(int pos) => pos < _lazyKind.Length && _lazyKind[pos] != Eager;
 
     /// <summary>Removes the top <paramref name="n"/> entries, from position <paramref name="from"/>.</summary>

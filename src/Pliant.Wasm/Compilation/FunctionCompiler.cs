@@ -75,6 +75,7 @@ internal sealed partial class FunctionCompiler
     private static readonly OpCode[] StlocN = [OpCodes.Stloc_0, OpCodes.Stloc_1, OpCodes.Stloc_2, OpCodes.Stloc_3];
 
     /// <summary>Emits <c>ldloc</c> of <paramref name="l"/>, the IL <c>Emit(OpCodes.Ldloc, l)</c> emits.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private void Ldloc(LocalBuilder l)
     {
         int i = l.LocalIndex;
@@ -84,6 +85,7 @@ internal sealed partial class FunctionCompiler
     }
 
     /// <summary>Emits <c>stloc</c> of <paramref name="l"/>, the IL <c>Emit(OpCodes.Stloc, l)</c> emits.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private void Stloc(LocalBuilder l)
     {
         int i = l.LocalIndex;
@@ -202,20 +204,7 @@ internal sealed partial class FunctionCompiler
             // Large frames (up to MaxFrameSlots): check the native stack with the runtime on every entry.
             _tokens.Emit(_il, OpCodes.Call, ClrTypes.StCheckStack);
         }
-        foreach (ref readonly var ins in code.AsSpan())
-        {
-            if (ins.Op is >= 0x28 and <= 0x3E) _scalarAccesses++; // for PlanCover
-            else if (ins.Op == 0x03) _hasLoop = true;
-            if (_mem == null && (ins.Op is >= 0x28 and <= 0x3E || (ins.Op >= 0xFD00 && SimdOpInfo.IsMemory((uint)ins.Op & 0xFF))))
-            {
-                _mem = Declare(typeof(byte[]));
-                _memData = Declare(ByteRef);
-                _memLength = Declare(typeof(nuint));
-                ReloadMemory();
-            }
-            if (_rotateMask32 == null && ins.Op is 0x77 or 0x78) _rotateMask32 = LoadRotateMask(RotateMask32);
-            if (_rotateMask64 == null && ins.Op is 0x89 or 0x8A) _rotateMask64 = LoadRotateMask(RotateMask64);
-        }
+        Scan(code);
         // Fuel lives in a register-allocatable local, synchronised with ExecState around calls and returns.
         if (_meterFuel) _fuel = Declare(typeof(long));
         if (SelfBody != null)
@@ -230,6 +219,30 @@ internal sealed partial class FunctionCompiler
         EmitBody(code);
     }
 
+    /// <summary>
+    /// The prologue's pass over the body: counts scalar accesses and loops (for PlanCover) and loads, at their
+    /// first use, the memory and the rotate masks. A method of its own: inside Compile the JIT ran out of
+    /// inlining budget and called the span indexer per instruction.
+    /// </summary>
+    private void Scan(Instr[] code)
+    {
+        for (int pc = 0; pc < code.Length; pc++)
+        {
+            ushort op = code[pc].Op;
+            if (op is >= 0x28 and <= 0x3E) _scalarAccesses++; // for PlanCover
+            else if (op == 0x03) _hasLoop = true;
+            if (_mem == null && (op is >= 0x28 and <= 0x3E || (op >= 0xFD00 && SimdOpInfo.IsMemory((uint)op & 0xFF))))
+            {
+                _mem = Declare(typeof(byte[]));
+                _memData = Declare(ByteRef);
+                _memLength = Declare(typeof(nuint));
+                ReloadMemory();
+            }
+            if (_rotateMask32 == null && op is 0x77 or 0x78) _rotateMask32 = LoadRotateMask(RotateMask32);
+            if (_rotateMask64 == null && op is 0x89 or 0x8A) _rotateMask64 = LoadRotateMask(RotateMask64);
+        }
+    }
+
     /// <summary>Emits the instructions of a function body, charging fuel per its <see cref="FuelPlan"/>.</summary>
     private void EmitBody(Instr[] code)
     {
@@ -241,22 +254,32 @@ internal sealed partial class FunctionCompiler
         var fuel = _fuel == null ? default : same && root._fuelPlan.Cost != null ? root._fuelPlan : FuelPlan.For(code);
         _fuelPlan = fuel;
         _frames.Add(new CFrame { Op = 0, Label = _il.DefineLabel(), Height = 0, Results = _type.Results });
+        // Only Emit changes _dead (and _fuel is set before the body): each instruction reads them once.
+        bool meter = _fuel != null;
+        var (cost, check) = (fuel.Cost, fuel.Check);
         for (int pc = 0; pc < code.Length; pc++)
         {
             ref readonly var ins = ref code[pc];
+            ushort op = ins.Op;
             // Structural instructions are where control flow merges (labels): paths may arrive with charges.
-            if (ins.Op is 0x02 or 0x03 or 0x04 or 0x05 or 0x0B) root._fuelSynced = false;
+            if (op is 0x02 or 0x03 or 0x04 or 0x05 or 0x0B) root._fuelSynced = false;
             if (_dead)
             {
-                if (ins.Op is 0x02 or 0x03 or 0x04) { _deadDepth++; continue; }
-                if (ins.Op == 0x0B && _deadDepth > 0) { _deadDepth--; continue; }
-                if (ins.Op == 0x05 && _deadDepth > 0) continue;
-                if (ins.Op is not (0x05 or 0x0B)) continue;
+                if (op is 0x02 or 0x03 or 0x04) { _deadDepth++; continue; }
+                if (op == 0x0B && _deadDepth > 0) { _deadDepth--; continue; }
+                if (op == 0x05 && _deadDepth > 0) continue;
+                if (op is not (0x05 or 0x0B)) continue;
             }
-            if (!_dead && _fuel != null && (fuel.Cost[pc] > 0 || fuel.Check[pc])) ChargeBlock(fuel.Cost[pc], fuel.Check[pc]);
-            if (!_dead && _fuel != null && pc > 0 && code[pc - 1].Op == 0x03) MarkLoopBody(pc);
-            if (!_dead && Materializes(ins.Op)) MaterializeAll();
-            if (ins.Op == 0x03) AnalyzeLoop(code, pc);
+            else
+            {
+                if (meter)
+                {
+                    if (cost[pc] > 0 || check[pc]) ChargeBlock(cost[pc], check[pc]);
+                    if (pc > 0 && code[pc - 1].Op == 0x03) MarkLoopBody(pc);
+                }
+                if (Materializes(op)) MaterializeAll();
+            }
+            if (op == 0x03) AnalyzeLoop(code, pc);
             _pc = pc;
             PlanBound(in ins, pc);
             Emit(in ins);
@@ -284,7 +307,16 @@ internal sealed partial class FunctionCompiler
 
     // ---- operand stack ----------------------------------------------------------------------
 
+    // Inlined at its many call sites (one or two per instruction): the slot exists but for the first use of a depth.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private LocalBuilder Slot(int depth, ValType t)
+    {
+        var byDepth = _slots[(int)t - (int)ValType.ExternRef];
+        int d = depth + _slotBase;
+        return byDepth != null && (uint)d < (uint)byDepth.Length && byDepth[d] is { } l ? l : NewSlot(depth, t);
+    }
+
+    private LocalBuilder NewSlot(int depth, ValType t)
     {
         depth += _slotBase;
         ref var byDepth = ref _slots[(int)t - (int)ValType.ExternRef];

@@ -44,7 +44,7 @@ internal static class LocalDeclarer
     /// <summary>Tests: this thread declares every local by <c>DeclareLocal</c> (the path taken where <see cref="Available"/> is false).</summary>
     [ThreadStatic] internal static bool ForceDeclareLocal;
 
-    /// <summary>Whether <see cref="Declare"/> can declare <paramref name="t"/> by its encoding.</summary>
+    /// <summary>Whether <see cref="Declare(ILGenerator, SignatureHelper, byte[])"/> can declare <paramref name="t"/> by its encoding.</summary>
     public static bool Handles(Type t) => t == typeof(Vector128<byte>) || (t.IsClass && !t.HasElementType && t != typeof(object) && t != typeof(string) && !t.IsGenericType);
 
     /// <summary>The signature bytes of <paramref name="t"/> (one of <see cref="Handles"/>) given its TypeRef/TypeDef <paramref name="token"/> (of the generic definition for <c>Vector128&lt;byte&gt;</c>).</summary>
@@ -63,11 +63,21 @@ internal static class LocalDeclarer
     /// does not have the expected layout (the caller then declares it the ordinary way; an unused <c>int</c>
     /// local may be left behind, which costs nothing).
     /// </summary>
-    public static LocalBuilder? Declare(ILGenerator il, byte[] encoding) => Available ? Replace(il, encoding) : null;
+    public static LocalBuilder? Declare(ILGenerator il, byte[] encoding) => Declare(il, SignatureOf(il), encoding);
 
-    private static LocalBuilder? Replace(ILGenerator il, byte[] encoding)
+    /// <summary>
+    /// <see cref="Declare(ILGenerator, byte[])"/> with <paramref name="il"/>'s local signature already read by
+    /// <see cref="SignatureOf"/> (a generator keeps the one it was created with): the field is read by reflection,
+    /// ~0.1 µs, once per method instead of once per local.
+    /// </summary>
+    public static LocalBuilder? Declare(ILGenerator il, SignatureHelper? signature, byte[] encoding) => Available ? Replace(il, signature, encoding) : null;
+
+    /// <summary>The local signature <paramref name="il"/> appends its locals to; null on a runtime without the expected layout.</summary>
+    public static SignatureHelper? SignatureOf(ILGenerator il) => Available ? LocalSignatureField!.GetValue(il) as SignatureHelper : null;
+
+    private static LocalBuilder? Replace(ILGenerator il, SignatureHelper? sig, byte[] encoding)
     {
-        if (LocalSignatureField!.GetValue(il) is not SignatureHelper sig) return null;
+        if (sig == null) return null;
         var local = il.DeclareLocal(typeof(int));
         ref var bytes = ref SignatureBytes(sig);
         ref int length = ref SignatureLength(sig);
@@ -106,7 +116,7 @@ internal static class LocalDeclarer
             for (int i = 0; i < 24; i++) il.DeclareLocal(typeof(int));
             foreach (var t in expected)
                 if (!Handles(t)) il.DeclareLocal(t);
-                else if (Replace(il, Encode(t, TokenOf(module, t))) == null) return false;
+                else if (Replace(il, LocalSignatureField.GetValue(il) as SignatureHelper, Encode(t, TokenOf(module, t))) == null) return false;
             il.Emit(OpCodes.Ret);
             var created = tb.CreateType();
             var locals = created.GetMethod("m")!.GetMethodBody()!.LocalVariables;

@@ -17,6 +17,10 @@ internal sealed class MemberTokens(ModuleBuilder module)
     private readonly Dictionary<MemberInfo, int> _tokens = new(ReferenceEqualityComparer.Instance);
     // Local signature encodings by type (LocalDeclarer), with this module's token in them.
     private readonly Dictionary<Type, byte[]> _localEncodings = new(ReferenceEqualityComparer.Instance);
+    // The generator of the method being compiled and its local signature (LocalDeclarer.SignatureOf). Kept
+    // until the next method's: one generator per batch, which its method builder holds anyway.
+    private ILGenerator? _signatureOwner;
+    private SignatureHelper? _signature;
 
     /// <summary>
     /// Declares a local of type <paramref name="t"/>: a type of another assembly by its encoding with the token
@@ -27,7 +31,8 @@ internal sealed class MemberTokens(ModuleBuilder module)
     {
         if (!LocalDeclarer.Available || LocalDeclarer.ForceDeclareLocal || !LocalDeclarer.Handles(t)) return il.DeclareLocal(t);
         if (!_localEncodings.TryGetValue(t, out var encoding)) _localEncodings[t] = encoding = LocalDeclarer.Encode(t, LocalDeclarer.TokenOf(module, t));
-        return LocalDeclarer.Declare(il, encoding) ?? il.DeclareLocal(t);
+        if (!ReferenceEquals(il, _signatureOwner)) (_signatureOwner, _signature) = (il, LocalDeclarer.SignatureOf(il));
+        return LocalDeclarer.Declare(il, _signature, encoding) ?? il.DeclareLocal(t);
     }
 
     /// <summary>
@@ -38,10 +43,17 @@ internal sealed class MemberTokens(ModuleBuilder module)
     /// </summary>
     public void Emit(ILGenerator il, OpCode op, MethodInfo method)
     {
-        if (!_tokens.TryGetValue(method, out int token))
+        int slot = RecentSlot(method);
+        int token;
+        if (ReferenceEquals(_recent[slot], method)) token = _recentTokens[slot];
+        else
         {
-            token = method.IsStatic && method.GetParameters().Length == 0 && method.ReturnType != typeof(void) ? 0 : module.GetMethodMetadataToken(method);
-            _tokens[method] = token;
+            if (!_tokens.TryGetValue(method, out token))
+            {
+                token = method.IsStatic && method.GetParameters().Length == 0 && method.ReturnType != typeof(void) ? 0 : module.GetMethodMetadataToken(method);
+                _tokens[method] = token;
+            }
+            (_recent[slot], _recentTokens[slot]) = (method, token);
         }
         if (token == 0) il.Emit(op, method);
         else il.Emit(op, token);
@@ -50,7 +62,22 @@ internal sealed class MemberTokens(ModuleBuilder module)
     /// <summary>Emits a field instruction (ldfld, stfld, ldsfld: fixed stack effects, tracked exactly).</summary>
     public void Emit(ILGenerator il, OpCode op, FieldInfo field)
     {
-        if (!_tokens.TryGetValue(field, out int token)) _tokens[field] = token = module.GetFieldMetadataToken(field);
+        int slot = RecentSlot(field);
+        int token;
+        if (ReferenceEquals(_recent[slot], field)) token = _recentTokens[slot];
+        else
+        {
+            if (!_tokens.TryGetValue(field, out token)) _tokens[field] = token = module.GetFieldMetadataToken(field);
+            (_recent[slot], _recentTokens[slot]) = (field, token);
+        }
         il.Emit(op, token);
     }
+
+    // In front of the dictionary, a direct-mapped table by identity hash: a module's IL uses a few dozen
+    // members thousands of times, and a hit costs one array read instead of the dictionary's comparer calls.
+    private const int RecentSize = 128;
+    private readonly MemberInfo?[] _recent = new MemberInfo?[RecentSize];
+    private readonly int[] _recentTokens = new int[RecentSize];
+
+    private static int RecentSlot(MemberInfo member) => System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(member) & (RecentSize - 1);
 }

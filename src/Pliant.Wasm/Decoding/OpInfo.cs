@@ -74,7 +74,24 @@ internal static class OpInfo
     };
 
     /// <summary>For load/store opcodes 0x28..0x3E: value type, access size in bytes, whether it is a store.</summary>
-    public static (ValType Type, int Size, bool Store) Memory(ushort op) => op switch
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public static (ValType Type, int Size, bool Store) Memory(ushort op) =>
+        (uint)(op - 0x28) < (uint)MemoryOps.Length ? MemoryOps[op - 0x28] : NotMemory(op);
+
+    // Memory's answers by opcode - 0x28, from its switch (a table: the validator, the cover pass and the
+    // compiler each ask once per access, and the switch was too large to inline).
+    private static readonly (ValType Type, int Size, bool Store)[] MemoryOps = BuildMemoryOps();
+
+    private static (ValType, int, bool)[] BuildMemoryOps()
+    {
+        var t = new (ValType, int, bool)[0x3E - 0x28 + 1];
+        for (int op = 0x28; op <= 0x3E; op++) t[op - 0x28] = MemorySwitch((ushort)op);
+        return t;
+    }
+
+    private static (ValType, int, bool) NotMemory(ushort op) => MemorySwitch(op);
+
+    private static (ValType Type, int Size, bool Store) MemorySwitch(ushort op) => op switch
     {
         0x28 => (I, 4, false), 0x29 => (L, 8, false), 0x2A => (F, 4, false), 0x2B => (D, 8, false),
         0x2C or 0x2D => (I, 1, false), 0x2E or 0x2F => (I, 2, false),

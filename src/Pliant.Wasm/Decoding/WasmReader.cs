@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Pliant.Wasm.Decoding;
@@ -23,11 +25,18 @@ internal ref struct WasmReader
 
     public static WasmMalformedException Eof() => new("unexpected end");
 
+    // Inlined (a method that throws is not): every byte of a module is read here or by ReadU32/ReadSigned's one-byte path.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public byte ReadByte()
     {
-        if (Position >= _data.Length) throw Eof();
-        return _data[Position++];
+        int p = Position;
+        if ((uint)p >= (uint)_data.Length) ThrowEof();
+        Position = p + 1;
+        return _data[p];
     }
+
+    [DoesNotReturn]
+    private static void ThrowEof() => throw Eof();
 
     public ReadOnlySpan<byte> ReadBytes(int n)
     {
@@ -37,7 +46,20 @@ internal ref struct WasmReader
         return s;
     }
 
+    /// <summary>An unsigned LEB128 of at most 32 bits; one-byte values (most indices and immediates) inline.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public uint ReadU32()
+    {
+        int p = Position;
+        if ((uint)p < (uint)_data.Length && _data[p] < 0x80)
+        {
+            Position = p + 1;
+            return _data[p];
+        }
+        return ReadU32Long();
+    }
+
+    private uint ReadU32Long()
     {
         uint result = 0;
         for (int shift = 0; ; shift += 7)
@@ -58,6 +80,18 @@ internal ref struct WasmReader
     public long ReadS33() => ReadSigned(33);
 
     private long ReadSigned(int bits)
+    {
+        // One byte (a value in [-64, 63]): never the last byte of a 32-, 33- or 64-bit encoding, so nothing to check.
+        int p = Position;
+        if ((uint)p < (uint)_data.Length && _data[p] < 0x80)
+        {
+            Position = p + 1;
+            return (long)(sbyte)(byte)(_data[p] << 1) >> 1;
+        }
+        return ReadSignedLong(bits);
+    }
+
+    private long ReadSignedLong(int bits)
     {
         long result = 0;
         int shift = 0;

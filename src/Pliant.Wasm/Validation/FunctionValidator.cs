@@ -27,29 +27,39 @@ internal sealed class FunctionValidator
 
     private static WasmInvalidException Err(string m) => new(m);
 
+    // Push, Pop and Local run once or more per instruction: inlined, with their rare paths (growth, errors,
+    // unreachable code) in methods of their own (a method that throws is not inlined).
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private void Push(ValType t)
     {
-        if (_valCount == _vals.Length) Array.Resize(ref _vals, _vals.Length * 2);
-        _vals[_valCount++] = t;
+        int n = _valCount;
+        if (n == _vals.Length) Array.Resize(ref _vals, n * 2);
+        _vals[n] = t;
+        _valCount = n + 1;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private ValType Pop()
     {
-        ref var f = ref _ctrls[_ctrlCount - 1];
-        if (_valCount == f.Height)
-        {
-            if (f.Unreachable) return ValType.Unknown;
-            throw Err("type mismatch");
-        }
-        return _vals[--_valCount];
+        int n = _valCount;
+        if (n == _ctrls[_ctrlCount - 1].Height) return PopAtHeight();
+        _valCount = n - 1;
+        return _vals[n - 1];
     }
 
+    /// <summary>Pop at the frame's height: unknown in unreachable code, else a type error.</summary>
+    private ValType PopAtHeight() => _ctrls[_ctrlCount - 1].Unreachable ? ValType.Unknown : throw Err("type mismatch");
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private ValType Pop(ValType expect)
     {
         var actual = Pop();
-        if (actual != expect && actual != ValType.Unknown && expect != ValType.Unknown) throw Err("type mismatch");
+        if (actual != expect && actual != ValType.Unknown && expect != ValType.Unknown) ThrowMismatch();
         return actual;
     }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void ThrowMismatch() => throw Err("type mismatch");
 
     private void PushAll(ValType[] ts)
     {
@@ -129,11 +139,15 @@ internal sealed class FunctionValidator
 
     private static ValType[] Single(ValType t) => Singles[(byte)t] ??= [t];
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private ValType Local(long i)
     {
-        if (i < 0 || i >= _locals.Length) throw Err("unknown local");
+        if ((ulong)i >= (ulong)_locals.Length) ThrowUnknownLocal();
         return _locals[i];
     }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void ThrowUnknownLocal() => throw Err("unknown local");
 
     public void Validate(FuncType type, FunctionBody body)
     {
