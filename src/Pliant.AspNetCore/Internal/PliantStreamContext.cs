@@ -97,7 +97,12 @@ internal sealed partial class PliantStreamContext : ConnectionContext
             Log.UnexpectedStreamError(_log, ConnectionId, ex);
         }
 #pragma warning restore CA1031
-        FireClosed();
+        // Kestrel's stream-closed callbacks (Http3Stream.AbortCore) take its stream's locks. The pumps can end on
+        // Kestrel's own thread — completing its output resumes our send loop inline, under its output lock — while
+        // the connection's accept loop aborts the same stream holding the stream lock and waiting for the output
+        // lock: a lock-order inversion (seen once in CI as a hang). So the callbacks run on the thread pool, as
+        // Kestrel's own QUIC transport runs them; awaited, so DisposeAsync still finds them done.
+        await Task.Run(FireClosed).ConfigureAwait(false);
     }
 
     private async Task ReceiveLoopAsync()
