@@ -101,7 +101,7 @@ internal sealed partial class PliantStreamContext : ConnectionContext
         // Kestrel's own thread — completing its output resumes our send loop inline, under its output lock — while
         // the connection's accept loop aborts the same stream holding the stream lock and waiting for the output
         // lock: a lock-order inversion (seen once in CI as a hang). So the callbacks run on the thread pool, as
-        // Kestrel's own QUIC transport runs them; awaited, so DisposeAsync still finds them done.
+        // Kestrel's own transports run their closed notifications; awaited, so DisposeAsync still finds them done.
         await Task.Run(FireClosed).ConfigureAwait(false);
     }
 

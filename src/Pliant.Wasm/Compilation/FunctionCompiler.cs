@@ -76,22 +76,19 @@ internal sealed partial class FunctionCompiler
 
     /// <summary>Emits <c>ldloc</c> of <paramref name="l"/>, the IL <c>Emit(OpCodes.Ldloc, l)</c> emits.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private void Ldloc(LocalBuilder l)
-    {
-        int i = l.LocalIndex;
-        if (i < 4) _il.Emit(LdlocN[i]);
-        else if (i < 256) _il.Emit(OpCodes.Ldloc_S, (byte)i);
-        else _il.Emit(OpCodes.Ldloc, (short)i);
-    }
+    private void Ldloc(LocalBuilder l) => EmitLocalOp(l.LocalIndex, LdlocN, OpCodes.Ldloc_S, OpCodes.Ldloc);
 
     /// <summary>Emits <c>stloc</c> of <paramref name="l"/>, the IL <c>Emit(OpCodes.Stloc, l)</c> emits.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private void Stloc(LocalBuilder l)
+    private void Stloc(LocalBuilder l) => EmitLocalOp(l.LocalIndex, StlocN, OpCodes.Stloc_S, OpCodes.Stloc);
+
+    /// <summary>The shortest of a local access's three encodings (ECMA-335 III.3.43, III.3.63) for local <paramref name="i"/>.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private void EmitLocalOp(int i, OpCode[] numbered, OpCode shortForm, OpCode longForm)
     {
-        int i = l.LocalIndex;
-        if (i < 4) _il.Emit(StlocN[i]);
-        else if (i < 256) _il.Emit(OpCodes.Stloc_S, (byte)i);
-        else _il.Emit(OpCodes.Stloc, (short)i);
+        if (i < 4) _il.Emit(numbered[i]);
+        else if (i < 256) _il.Emit(shortForm, (byte)i);
+        else _il.Emit(longForm, (short)i);
     }
 
     private LocalBuilder TmpFn() => _tmpFn ??= Declare(typeof(FunctionInstance));
