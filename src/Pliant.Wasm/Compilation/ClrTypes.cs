@@ -65,6 +65,10 @@ internal static class ClrTypes
         FuelResultI64 = FuelResultFor(typeof(Runtime.FuelResultI64)), FuelResultF32 = FuelResultFor(typeof(Runtime.FuelResultF32)),
         FuelResultF64 = FuelResultFor(typeof(Runtime.FuelResultF64)), FuelResultRef = FuelResultFor(typeof(Runtime.FuelResultRef));
 
+    /// <summary>Whether <paramref name="t"/> is one of the FuelResult structs (16 bytes: two frame slots).</summary>
+    public static bool IsFuelResult(Type t) => t == FuelResultI32.Item1 || t == FuelResultI64.Item1 || t == FuelResultF32.Item1
+        || t == FuelResultF64.Item1 || t == FuelResultRef.Item1;
+
     private static (Type, FieldInfo, FieldInfo) FuelResultFor(Type t) => (t, t.GetField("Value")!, t.GetField("Fuel")!);
 
     /// <summary>Parameters of the fuel-passing body: the function's, the instance, the fuel, the caller's call depth.</summary>

@@ -65,9 +65,7 @@ internal sealed partial class FunctionCompiler
 
     private static readonly Type ByteRef = typeof(byte).MakeByRefType();
 
-    private static int SlotsOf(Type t) =>
-        t == typeof(System.Runtime.Intrinsics.Vector128<byte>) || t == typeof(FuelResultI64) || t == typeof(FuelResultI32) || t == typeof(FuelResultF32)
-        || t == typeof(FuelResultF64) || t == typeof(FuelResultRef) ? 2 : 1;
+    private static int SlotsOf(Type t) => t == typeof(System.Runtime.Intrinsics.Vector128<byte>) || ClrTypes.IsFuelResult(t) ? 2 : 1;
 
     // ILGenerator.Emit(OpCode, LocalBuilder) costs ~15 ns (argument checks, the short form chosen by comparing
     // opcodes); emitting the same bytes by index ~5 ns, and a module's IL has thousands of them.
