@@ -77,10 +77,21 @@ public sealed class CompiledModule
     /// call). Hosts call it on a background thread so that the first calls, made on a latency-critical
     /// thread, do not pay for compilation.
     /// </summary>
+    /// <remarks>
+    /// Instances created afterwards call these functions (through tables, imports and exports) at their machine
+    /// code: the entry points taken at compile time lead there through a precode jump (<see cref="EntryStubs.WithMachineCode"/>).
+    /// </remarks>
     public void PrepareAll()
     {
+        int imported = Module.ImportedFunctionCount;
         foreach (var method in CodeHolder.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly))
+        {
             System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(method.MethodHandle);
+            // "f" + function index is a function's method (a fuel-passing body is "f" + index + "b").
+            if (method.Name.Length > 1 && method.Name[0] == 'f' && int.TryParse(method.Name.AsSpan(1), System.Globalization.NumberStyles.None, null, out int index)
+                && (uint)(index - imported) < (uint)_entries.Length)
+                _entries[index - imported] = method.MethodHandle.GetFunctionPointer(); // an aligned word: a racing Instantiate reads either entry
+        }
     }
 
     /// <summary>
@@ -128,7 +139,7 @@ public sealed class CompiledModule
             }
         }
         for (int i = 0; i < m.Functions.Count; i++)
-            funcs.Add(new FunctionInstance(m.Types[(int)m.Functions[i]], _entries[i], inst, CodeHolder) { DepthNeutral = _neutral[i] });
+            funcs.Add(new FunctionInstance(m.Types[(int)m.Functions[i]], _entries[i], inst, CodeHolder) { DepthNeutral = _neutral[i], MethodIndex = m.ImportedFunctionCount + i });
         inst.Functions = [.. funcs];
         foreach (var t in m.Tables)
         {

@@ -135,7 +135,25 @@ internal static class EntryStubs
             || (sig.Results.Length == 1 && ClrTypes.Of(sig.Results[0]) != ClrTypes.Of(f.Type.Results[0])))
             throw new ArgumentException($"delegate {typeof(TDelegate)} does not match signature {f.Type}");
         var dm = TypedStubs.GetOrAdd((typeof(TDelegate), f.Type, f.DepthNeutral), static key => BuildTyped(key.Delegate, key.Target, key.Neutral));
-        return (TDelegate)dm.CreateDelegate(typeof(TDelegate), f);
+        return (TDelegate)dm.CreateDelegate(typeof(TDelegate), WithMachineCode(f));
+    }
+
+    /// <summary>
+    /// <paramref name="f"/> entered at its method's machine code, JIT-compiled now (else at its first call). The
+    /// entry point taken at compile time (<c>GetFunctionPointer</c> of a method not compiled yet) is a precode: an
+    /// indirect jump to the code, one more per call. Once the method is compiled, <c>GetFunctionPointer</c> gives
+    /// the code itself (the runtime never recompiles methods of a dynamic assembly: they get no tiers); should it
+    /// give the precode again, nothing changes. Host functions are returned as they are (their stubs are compiled
+    /// when created, <see cref="HostStub"/>).
+    /// </summary>
+    internal static FunctionInstance WithMachineCode(FunctionInstance f)
+    {
+        if (f.MethodIndex < 0 || f.KeepAlive is not Type holder) return f;
+        var method = holder.GetMethod("f" + f.MethodIndex.ToString(System.Globalization.CultureInfo.InvariantCulture), BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly);
+        if (method is null) return f;
+        System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(method.MethodHandle);
+        nint code = method.MethodHandle.GetFunctionPointer();
+        return code == f.Entry ? f : f.WithEntry(code);
     }
 
     /// <summary>The typed stub's call: its <paramref name="argc"/> arguments, the function's context, a <c>calli</c> of its entry point.</summary>
@@ -187,9 +205,14 @@ internal static class EntryStubs
 
     /// <summary>
     /// Entry stub for host delegates of type <paramref name="delegateType"/>: a static method
-    /// <c>(args..., Instance ctx)</c> that invokes <c>ctx.HostTarget</c> directly.
+    /// <c>(args..., Instance ctx)</c> that invokes <c>ctx.HostTarget</c> directly (three instructions for an
+    /// <c>Action</c>: two loads and a jump to the delegate's code).
     /// </summary>
     public static (MethodInfo Method, nint Entry) HostStub(Type delegateType) => HostStubs.GetOrAdd(delegateType, BuildHostStub);
+
+    /// <summary><c>Unsafe.As&lt;T&gt;(object)</c>: a reinterpretation of a reference the JIT compiles to nothing.</summary>
+    private static readonly MethodInfo UnsafeAs = typeof(System.Runtime.CompilerServices.Unsafe).GetMethods()
+        .Single(m => m.Name == nameof(System.Runtime.CompilerServices.Unsafe.As) && m.GetGenericArguments().Length == 1 && m.GetParameters().Length == 1);
 
     private static (MethodInfo, nint) BuildHostStub(Type delegateType)
     {
@@ -205,7 +228,9 @@ internal static class EntryStubs
         var il = m.GetILGenerator();
         il.Emit(OpCodes.Ldarg, ps.Length);
         il.Emit(OpCodes.Ldfld, ClrTypes.InstHost);
-        il.Emit(OpCodes.Castclass, delegateType);
+        // No castclass (a null test, a type compare and a frame for its helper call, 9 of the stub's 12
+        // instructions): HostTarget is read-only and HostFunction.Create checked it is a delegateType.
+        il.Emit(OpCodes.Call, UnsafeAs.MakeGenericMethod(delegateType));
         if (withCaller)
         {
             il.Emit(OpCodes.Ldarg, ps.Length);
@@ -220,6 +245,8 @@ internal static class EntryStubs
         il.Emit(OpCodes.Ret);
         var t = tb.CreateType();
         var mi = t.GetMethod("Call")!;
+        // Compiled now, so the entry point is the stub's machine code, not a precode jumping there (WithMachineCode).
+        System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(mi.MethodHandle);
         return (mi, mi.MethodHandle.GetFunctionPointer());
     }
 }

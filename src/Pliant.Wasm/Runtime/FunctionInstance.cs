@@ -43,12 +43,22 @@ public sealed class FunctionInstance
     /// </summary>
     internal bool DepthNeutral { get; init; }
 
+    /// <summary>
+    /// For a compiled function: its index in its module's function space, so its method is the code holder's
+    /// <c>"f" + index</c> (<see cref="Compilation.EntryStubs.WithMachineCode"/>); -1 for host functions.
+    /// </summary>
+    internal int MethodIndex { get; init; } = -1;
+
+    /// <summary>The same function called at <paramref name="entry"/> (the machine code of the method <see cref="Entry"/> leads to).</summary>
+    internal FunctionInstance WithEntry(nint entry) =>
+        new(Type, entry, Context, KeepAlive) { DepthNeutral = DepthNeutral, MethodIndex = MethodIndex };
+
     /// <summary>True for host functions whose delegate takes the calling <see cref="Instance"/> first.</summary>
     public bool BindsCaller { get; init; }
 
     /// <summary>A copy of a caller-aware host function bound to the importing instance.</summary>
     internal FunctionInstance BindCaller(Instance caller) =>
-        new(Type, Entry, new Instance(Context.State) { HostTarget = Context.HostTarget, Caller = caller }, KeepAlive);
+        new(Type, Entry, new Instance(Context.State, (Delegate)Context.HostTarget!, caller), KeepAlive);
 
     /// <summary>Returns the process-wide id of a signature.</summary>
     public static int CanonicalTypeId(FuncType t) => TypeIds.GetOrAdd(t, _ => Interlocked.Increment(ref _nextTypeId));
