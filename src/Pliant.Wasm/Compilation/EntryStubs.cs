@@ -17,7 +17,7 @@ internal static class EntryStubs
     private static readonly ConcurrentDictionary<FuncType, InvokerFn> Invokers = new();
     private static readonly ConcurrentDictionary<Type, (MethodInfo Method, nint Entry)> HostStubs = new();
     private static readonly ConcurrentDictionary<Type, FuncType> Signatures = new();
-    private static readonly ConcurrentDictionary<(Type Delegate, FuncType Target, bool Neutral), DynamicMethod> TypedStubs = new();
+    private static readonly ConcurrentDictionary<(Type Delegate, FuncType Target, bool Neutral), MethodInfo> TypedStubs = new();
 
     private static MethodInfo V(string name) => typeof(WasmValue).GetMethod(name)!;
 
@@ -134,8 +134,8 @@ internal static class EntryStubs
         if (!sig.Params.AsSpan().SequenceEqual(f.Type.Params) || sig.Results.Length != f.Type.Results.Length
             || (sig.Results.Length == 1 && ClrTypes.Of(sig.Results[0]) != ClrTypes.Of(f.Type.Results[0])))
             throw new ArgumentException($"delegate {typeof(TDelegate)} does not match signature {f.Type}");
-        var dm = TypedStubs.GetOrAdd((typeof(TDelegate), f.Type, f.DepthNeutral), static key => BuildTyped(key.Delegate, key.Target, key.Neutral));
-        return (TDelegate)dm.CreateDelegate(typeof(TDelegate), WithMachineCode(f));
+        var stub = TypedStubs.GetOrAdd((typeof(TDelegate), f.Type, f.DepthNeutral), static key => BuildTyped(key.Delegate, key.Target, key.Neutral));
+        return (TDelegate)Delegate.CreateDelegate(typeof(TDelegate), WithMachineCode(f), stub);
     }
 
     /// <summary>
@@ -167,18 +167,23 @@ internal static class EntryStubs
         il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, ClrTypes.Return(target), ClrTypes.Params(target), null);
     }
 
-    private static DynamicMethod BuildTyped(Type delegateType, FuncType target, bool neutral)
+    /// <summary>
+    /// The typed stub: a static method of a collectible assembly of its own, not a <see cref="DynamicMethod"/>: a
+    /// delegate's code pointer to a dynamic method is a precode (an indirect jump more per call), while one to a
+    /// compiled method of a dynamic assembly is its machine code (<see cref="Finish"/>).
+    /// </summary>
+    private static MethodInfo BuildTyped(Type delegateType, FuncType target, bool neutral)
     {
         var inv = delegateType.GetMethod("Invoke")!;
         var ps = inv.GetParameters();
-        var dm = new DynamicMethod("export", inv.ReturnType, [typeof(FunctionInstance), .. ps.Select(p => p.ParameterType)], typeof(EntryStubs).Module, true);
+        var (tb, dm) = NewStub("PliantWasmExport", "Export", inv.ReturnType, [typeof(FunctionInstance), .. ps.Select(p => p.ParameterType)]);
         var il = dm.GetILGenerator();
         if (neutral)
         {
             // Nothing to restore: the arguments, the context, the entry point, and the call (a tail call where the JIT can).
             EmitCallTarget(il, ps.Length, target);
             il.Emit(OpCodes.Ret);
-            return dm;
+            return Finish(tb).Method;
         }
         var st = il.DeclareLocal(typeof(ExecState));
         var saved = il.DeclareLocal(typeof(int));
@@ -200,7 +205,26 @@ internal static class EntryStubs
         il.EndExceptionBlock();
         if (res != null) il.Emit(OpCodes.Ldloc, res);
         il.Emit(OpCodes.Ret);
-        return dm;
+        return Finish(tb).Method;
+    }
+
+    /// <summary>A public static method <paramref name="name"/> on a new type of a new collectible assembly.</summary>
+    private static (TypeBuilder Type, MethodBuilder Method) NewStub(string assembly, string name, Type returnType, Type[] parameters)
+    {
+        var ab = AssemblyBuilder.DefineDynamicAssembly(new AssemblyName(assembly + Guid.NewGuid().ToString("N")), AssemblyBuilderAccess.RunAndCollect);
+        var tb = ab.DefineDynamicModule("stub").DefineType("Stub", TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Abstract);
+        return (tb, tb.DefineMethod(name, MethodAttributes.Public | MethodAttributes.Static, returnType, parameters));
+    }
+
+    /// <summary>
+    /// Creates the stub's type and compiles its one method now, so that its entry point (and the code pointer of a
+    /// delegate made from it) is the machine code, not a precode jumping there (<see cref="WithMachineCode"/>).
+    /// </summary>
+    private static (MethodInfo Method, nint Entry) Finish(TypeBuilder tb)
+    {
+        var mi = tb.CreateType().GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly).Single();
+        System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(mi.MethodHandle);
+        return (mi, mi.MethodHandle.GetFunctionPointer());
     }
 
     /// <summary>
@@ -218,13 +242,10 @@ internal static class EntryStubs
     {
         var inv = delegateType.GetMethod("Invoke")!;
         var sig = Signature(delegateType);
-        var ab = AssemblyBuilder.DefineDynamicAssembly(new AssemblyName("PliantWasmHost" + Guid.NewGuid().ToString("N")), AssemblyBuilderAccess.RunAndCollect);
-        var mb = ab.DefineDynamicModule("host");
-        var tb = mb.DefineType("HostStub", TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Abstract);
         var all = inv.GetParameters().Select(p => p.ParameterType).ToArray();
         bool withCaller = all.Length > 0 && all[0] == typeof(Instance);
         var ps = withCaller ? all[1..] : all;
-        var m = tb.DefineMethod("Call", MethodAttributes.Public | MethodAttributes.Static, inv.ReturnType == typeof(void) ? typeof(void) : ClrTypes.Of(sig.Results[0]), [.. ps.Select((p, i) => ClrTypes.Of(sig.Params[i])), typeof(Instance)]);
+        var (tb, m) = NewStub("PliantWasmHost", "Call", inv.ReturnType == typeof(void) ? typeof(void) : ClrTypes.Of(sig.Results[0]), [.. ps.Select((p, i) => ClrTypes.Of(sig.Params[i])), typeof(Instance)]);
         var il = m.GetILGenerator();
         il.Emit(OpCodes.Ldarg, ps.Length);
         il.Emit(OpCodes.Ldfld, ClrTypes.InstHost);
@@ -243,10 +264,6 @@ internal static class EntryStubs
         }
         il.Emit(OpCodes.Callvirt, inv);
         il.Emit(OpCodes.Ret);
-        var t = tb.CreateType();
-        var mi = t.GetMethod("Call")!;
-        // Compiled now, so the entry point is the stub's machine code, not a precode jumping there (WithMachineCode).
-        System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(mi.MethodHandle);
-        return (mi, mi.MethodHandle.GetFunctionPointer());
+        return Finish(tb);
     }
 }
