@@ -211,6 +211,50 @@ public class HostCallTests
     }
 
     [Fact]
+    public void OnlyALeafWithASmallFrameSkipsTheNativeStackCheck()
+    {
+        // Called from a host thread whose stack is nearly used up (the runtime's own check fails: under 128 KiB
+        // left), a leaf with a large frame (300 i64 locals) still traps "call stack exhausted" before its frame
+        // could overflow the stack; a leaf with a small frame runs like any small method. A function that makes a
+        // call checks (it could lengthen a chain).
+        var b = new ModuleBuilder();
+        uint v = b.Type([], [I64]);
+        b.Func(v, [0x20, 0x00], locals: Enumerable.Repeat(I64, 300).ToArray(), export: "big_leaf");
+        uint small = b.Func(v, [0x42, 0x07], export: "small_leaf");
+        b.Func(v, [0x10, (byte)small], export: "caller");
+        var inst = CompiledModule.Compile(b.Build()).Instantiate();
+        var bigLeaf = inst.GetFunction<Func<long>>("big_leaf");
+        var smallLeaf = inst.GetFunction<Func<long>>("small_leaf");
+        var caller = inst.GetFunction<Func<long>>("caller");
+        Exception? big = null, call = null;
+        long smallResult = 0;
+        var (error, _) = Bounded.Run(() => AtTheStacksEdge(() =>
+        {
+            big = Record.Exception(() => bigLeaf());
+            smallResult = smallLeaf();
+            call = Record.Exception(() => caller());
+        }), stackBytes: 1 << 20);
+        Assert.Null(error);
+        Assert.Equal("call stack exhausted", Assert.IsType<WasmTrapException>(big).Message);
+        Assert.Equal(7, smallResult);
+        Assert.Equal("call stack exhausted", Assert.IsType<WasmTrapException>(call).Message);
+        Assert.Equal(7, caller()); // with stack to spare, all is well
+    }
+
+    /// <summary>Recurses (1 KiB a frame) until the runtime's stack check fails, then runs <paramref name="work"/> there.</summary>
+    private static int AtTheStacksEdge(Action work)
+    {
+        if (!System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        {
+            work();
+            return 0;
+        }
+        Span<byte> pad = stackalloc byte[1024];
+        pad[^1] = 1;
+        return AtTheStacksEdge(work) + pad[^1];
+    }
+
+    [Fact]
     public void PreparedModulesCallThroughTablesImportsAndExportsAtTheirMachineCode()
     {
         // After PrepareAll, instances take the functions' machine code as entry points: calls through a table,
