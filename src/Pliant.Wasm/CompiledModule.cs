@@ -12,7 +12,7 @@ namespace Pliant.Wasm;
 /// </summary>
 public sealed class CompiledModule
 {
-    private readonly nint[] _entries;
+    private readonly CodeEntries _code;
     private readonly bool[] _neutral;
     private readonly int _maxResults;
 
@@ -25,7 +25,7 @@ public sealed class CompiledModule
         _batch = batch;
         Module = module;
         Limits = limits;
-        _entries = entries;
+        _code = new CodeEntries(entries, holder, module.ImportedFunctionCount);
         CodeHolder = holder;
         _maxResults = module.Types.Count == 0 ? 0 : module.Types.Max(t => t.Results.Length);
     }
@@ -79,18 +79,15 @@ public sealed class CompiledModule
     /// </summary>
     /// <remarks>
     /// Instances created afterwards call these functions (through tables, imports and exports) at their machine
-    /// code: the entry points taken at compile time lead there through a precode jump (<see cref="EntryStubs.WithMachineCode"/>).
+    /// code: the entry points taken at compile time lead there through a precode jump (<see cref="CodeEntries"/>).
     /// </remarks>
     public void PrepareAll()
     {
-        int imported = Module.ImportedFunctionCount;
         foreach (var method in CodeHolder.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly))
         {
             System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(method.MethodHandle);
-            // "f" + function index is a function's method (a fuel-passing body is "f" + index + "b").
-            if (method.Name.Length > 1 && method.Name[0] == 'f' && int.TryParse(method.Name.AsSpan(1), System.Globalization.NumberStyles.None, null, out int index)
-                && (uint)(index - imported) < (uint)_entries.Length)
-                _entries[index - imported] = method.MethodHandle.GetFunctionPointer(); // an aligned word: a racing Instantiate reads either entry
+            int i = _code.DefinedIndexOf(method);
+            if (i >= 0) _code.Set(i, method);
         }
     }
 
@@ -139,7 +136,16 @@ public sealed class CompiledModule
             }
         }
         for (int i = 0; i < m.Functions.Count; i++)
-            funcs.Add(new FunctionInstance(m.Types[(int)m.Functions[i]], _entries[i], inst, CodeHolder) { DepthNeutral = _neutral[i], MethodIndex = m.ImportedFunctionCount + i });
+        {
+            var (entry, atCode) = _code.Get(i);
+            funcs.Add(new FunctionInstance(m.Types[(int)m.Functions[i]], entry, inst, CodeHolder)
+            {
+                DepthNeutral = _neutral[i],
+                Code = _code,
+                DefinedIndex = i,
+                AtMachineCode = atCode,
+            });
+        }
         inst.Functions = [.. funcs];
         foreach (var t in m.Tables)
         {

@@ -135,25 +135,7 @@ internal static class EntryStubs
             || (sig.Results.Length == 1 && ClrTypes.Of(sig.Results[0]) != ClrTypes.Of(f.Type.Results[0])))
             throw new ArgumentException($"delegate {typeof(TDelegate)} does not match signature {f.Type}");
         var stub = TypedStubs.GetOrAdd((typeof(TDelegate), f.Type, f.DepthNeutral), static key => BuildTyped(key.Delegate, key.Target, key.Neutral));
-        return (TDelegate)Delegate.CreateDelegate(typeof(TDelegate), WithMachineCode(f), stub);
-    }
-
-    /// <summary>
-    /// <paramref name="f"/> entered at its method's machine code, JIT-compiled now (else at its first call). The
-    /// entry point taken at compile time (<c>GetFunctionPointer</c> of a method not compiled yet) is a precode: an
-    /// indirect jump to the code, one more per call. Once the method is compiled, <c>GetFunctionPointer</c> gives
-    /// the code itself (the runtime never recompiles methods of a dynamic assembly: they get no tiers); should it
-    /// give the precode again, nothing changes. Host functions are returned as they are (their stubs are compiled
-    /// when created, <see cref="HostStub"/>).
-    /// </summary>
-    internal static FunctionInstance WithMachineCode(FunctionInstance f)
-    {
-        if (f.MethodIndex < 0 || f.KeepAlive is not Type holder) return f;
-        var method = holder.GetMethod("f" + f.MethodIndex.ToString(System.Globalization.CultureInfo.InvariantCulture), BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly);
-        if (method is null) return f;
-        System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(method.MethodHandle);
-        nint code = method.MethodHandle.GetFunctionPointer();
-        return code == f.Entry ? f : f.WithEntry(code);
+        return (TDelegate)Delegate.CreateDelegate(typeof(TDelegate), f.Code?.AtMachineCode(f) ?? f, stub);
     }
 
     /// <summary>The typed stub's call: its <paramref name="argc"/> arguments, the function's context, a <c>calli</c> of its entry point.</summary>
@@ -218,7 +200,7 @@ internal static class EntryStubs
 
     /// <summary>
     /// Creates the stub's type and compiles its one method now, so that its entry point (and the code pointer of a
-    /// delegate made from it) is the machine code, not a precode jumping there (<see cref="WithMachineCode"/>).
+    /// delegate made from it) is the machine code, not a precode jumping there (<see cref="CodeEntries"/>).
     /// </summary>
     private static (MethodInfo Method, nint Entry) Finish(TypeBuilder tb)
     {

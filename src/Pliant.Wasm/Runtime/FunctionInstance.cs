@@ -43,15 +43,18 @@ public sealed class FunctionInstance
     /// </summary>
     internal bool DepthNeutral { get; init; }
 
-    /// <summary>
-    /// For a compiled function: its index in its module's function space, so its method is the code holder's
-    /// <c>"f" + index</c> (<see cref="Compilation.EntryStubs.WithMachineCode"/>); -1 for host functions.
-    /// </summary>
-    internal int MethodIndex { get; init; } = -1;
+    /// <summary>For a compiled function: its module's entry points and its index among the module's defined functions (-1 for host functions).</summary>
+    internal CodeEntries? Code { get; init; }
 
-    /// <summary>The same function called at <paramref name="entry"/> (the machine code of the method <see cref="Entry"/> leads to).</summary>
-    internal FunctionInstance WithEntry(nint entry) =>
-        new(Type, entry, Context, KeepAlive) { DepthNeutral = DepthNeutral, MethodIndex = MethodIndex };
+    /// <inheritdoc cref="Code"/>
+    internal int DefinedIndex { get; init; } = -1;
+
+    /// <summary>True when <see cref="Entry"/> is known to be the machine code (<see cref="CodeEntries.AtMachineCode"/>).</summary>
+    internal bool AtMachineCode { get; init; }
+
+    /// <summary>The same function called at <paramref name="entry"/>, its method's machine code.</summary>
+    internal FunctionInstance WithMachineCode(nint entry) =>
+        new(Type, entry, Context, KeepAlive) { DepthNeutral = DepthNeutral, Code = Code, DefinedIndex = DefinedIndex, AtMachineCode = true };
 
     /// <summary>True for host functions whose delegate takes the calling <see cref="Instance"/> first.</summary>
     public bool BindsCaller { get; init; }

@@ -268,8 +268,13 @@ public class HostCallTests
         a.Func(a.Type([I32, I32], [I32]), [0x20, 0x00, 0x20, 0x01, 0x11, (byte)i2i, 0x00], export: "via_table");
         var module = CompiledModule.Compile(a.Build(), new WasmLimits { MaxCallDepth = 30 });
         var before = module.Instantiate();
+        Assert.False(before.GetExportedFunction("inc").AtMachineCode);
+        Assert.Equal(8, before.GetFunction<Func<int, int>>("inc")(7)); // compiles inc; later instances enter it at its code
+        Assert.True(module.Instantiate().GetExportedFunction("inc").AtMachineCode);
+        Assert.False(module.Instantiate().GetExportedFunction("fac").AtMachineCode);
         module.PrepareAll();
         var after = module.Instantiate();
+        Assert.All(after.Functions, f => Assert.True(f.AtMachineCode));
         var fuel = new List<long>();
         foreach (var inst in new[] { before, after })
         {
