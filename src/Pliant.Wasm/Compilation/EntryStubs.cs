@@ -195,7 +195,10 @@ internal static class EntryStubs
     {
         var ab = AssemblyBuilder.DefineDynamicAssembly(new AssemblyName(assembly + Guid.NewGuid().ToString("N")), AssemblyBuilderAccess.RunAndCollect);
         var tb = ab.DefineDynamicModule("stub").DefineType("Stub", TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Abstract);
-        return (tb, tb.DefineMethod(name, MethodAttributes.Public | MethodAttributes.Static, returnType, parameters));
+        var mb = tb.DefineMethod(name, MethodAttributes.Public | MethodAttributes.Static, returnType, parameters);
+        // Fully optimised at once and never re-tiered: the entry taken after PrepareMethod stays the final code.
+        mb.SetImplementationFlags(MethodImplAttributes.AggressiveOptimization);
+        return (tb, mb);
     }
 
     /// <summary>
