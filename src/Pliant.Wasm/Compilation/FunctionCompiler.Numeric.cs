@@ -17,6 +17,7 @@ internal sealed partial class FunctionCompiler
     private void EmitNumeric(ushort op)
     {
         if (!OpInfo.TryNumeric(op, out _, out var b, out var r)) throw new InvalidOperationException($"opcode 0x{op:x} not supported");
+        if (op == 0x6A && TryDeferLocalSum()) return;
         if (op is 0x6A or 0x7C && TryReassociateAdd()) return;
         if (op is 0x72 or 0x84 && TryCountOfOr(op == 0x84)) return;
         // Division with a divisor that cannot be 0 (nor -1 for the signed ones): no trap test.
@@ -146,6 +147,47 @@ internal sealed partial class FunctionCompiler
             default: throw new InvalidOperationException($"opcode 0x{op:x} not supported");
         }
         Push(r);
+    }
+
+    /// <summary>
+    /// <c>i32.add</c> of two locals a and b whose unsigned bounds add up to at most 2^32 - 1, so the i32 sum never
+    /// wraps, consumed right away by a scalar load as its address (<c>local.get base; local.get i; i32.add;
+    /// i32.load</c>, clang's <c>p[i]</c>): deferred, so that an access without a bounds check computes memory's
+    /// first byte + a + b as native integers (<see cref="EmitLocalSumAddress"/>), the same address. The JIT then
+    /// computes first byte + a once before a loop that never writes a and indexes with b, zero-extended by a
+    /// register move (which the CPU does at rename), instead of a 32-bit add (lea, an ALU operation) per
+    /// access. Any other use of the entry (a checked access) reads the i32 sum. Nothing lies between the add and
+    /// the load (no write of a or b). Returns false (nothing done) otherwise.
+    /// </summary>
+    private bool TryDeferLocalSum()
+    {
+        int top = _stack.Count - 1, below = top - 1;
+        if (below < 0 || _pc + 1 >= _code.Length || _code[_pc + 1].Op is not (>= 0x28 and <= 0x35)) return false;
+        if (!IsDeferred(top) || !IsDeferred(below) || _lazyKind[top] != OfLocal || _lazyKind[below] != OfLocal) return false;
+        ulong ba = BoundAt(below), bb = BoundAt(top);
+        if (ba == NoBound || bb == NoBound || ba + bb > uint.MaxValue) return false;
+        long a = _lazyValue[below], b = _lazyValue[top];
+        Drop(below, 2);
+        _stack.Add(ValType.I32);
+        SetBound(below);
+        Defer(below, OfLocalPlusLocal, a, (int)b, FoldUnsigned);
+        return true;
+    }
+
+    /// <summary>Pushes memory's first byte + a + b + <paramref name="offset"/> for the deferred sum of two locals at <paramref name="pos"/>.</summary>
+    private void EmitLocalSumAddress(int pos, long offset)
+    {
+        _il.Emit(OpCodes.Ldloc, _memData!);
+        LdLocal((int)_lazyValue[pos]);
+        _il.Emit(OpCodes.Conv_U);
+        _il.Emit(OpCodes.Add);
+        LdLocal(_lazyAdd[pos]);
+        _il.Emit(OpCodes.Conv_U);
+        _il.Emit(OpCodes.Add);
+        if (offset == 0) return;
+        _il.Emit(OpCodes.Ldc_I8, offset);
+        _il.Emit(OpCodes.Conv_I);
+        _il.Emit(OpCodes.Add);
     }
 
     // Set by TryCountOfOr: the pc of the clz/ctz right after the replaced or, and what that count subtracts.
