@@ -245,8 +245,9 @@ internal sealed partial class FunctionCompiler
                 _memLength = Declare(typeof(nuint));
                 ReloadMemory();
             }
-            if (_rotateMask32 == null && op is 0x77 or 0x78) _rotateMask32 = LoadRotateMask(RotateMask32);
-            if (_rotateMask64 == null && op is 0x89 or 0x8A) _rotateMask64 = LoadRotateMask(RotateMask64);
+            // The masks also make the shift counts of clz/ctz of an or opaque (FunctionCompiler.Numeric.cs, TryCountOfOr).
+            if (_rotateMask32 == null && (op is 0x77 or 0x78 || op is 0x67 or 0x68 && pc > 0 && code[pc - 1].Op == 0x72)) _rotateMask32 = LoadRotateMask(RotateMask32);
+            if (_rotateMask64 == null && (op is 0x89 or 0x8A || op is 0x79 or 0x7A && pc > 0 && code[pc - 1].Op == 0x84)) _rotateMask64 = LoadRotateMask(RotateMask64);
         }
     }
 
