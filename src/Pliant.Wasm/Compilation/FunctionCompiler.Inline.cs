@@ -181,7 +181,7 @@ internal sealed partial class FunctionCompiler
         }
         else
         {
-            var result = il.DeclareLocal(ClrTypes.FuelResultOf(ft.Results[0]).Type);
+            var result = tokens.DeclareLocal(il, ClrTypes.FuelResultOf(ft.Results[0]).Type);
             il.Emit(OpCodes.Stloc, result);
             il.Emit(OpCodes.Ldloc, result);
             tokens.Emit(il, OpCodes.Ldfld, ClrTypes.FuelResultOf(ft.Results[0]).Fuel);

@@ -7,7 +7,7 @@ namespace Pliant.Wasm.Compilation;
 
 /// <summary>
 /// Declares IL locals of types from other assemblies (<c>Vector128&lt;byte&gt;</c>, <c>ExecState</c>,
-/// <c>FunctionInstance</c>) without .NET's per-call metadata lookup.
+/// <c>FunctionInstance</c>, the <c>FuelResult</c> structs) without .NET's per-call metadata lookup.
 /// </summary>
 /// <remarks>
 /// <c>ILGenerator.DeclareLocal(t)</c> appends <c>t</c> to the method's local signature; for a type of another
@@ -16,7 +16,7 @@ namespace Pliant.Wasm.Compilation;
 /// module's compile (51 v128 locals in workloads-simd.wasm). Here the token is asked once per shared module
 /// (<see cref="MemberTokens"/>) and the local is declared as an <c>int</c> whose one signature byte
 /// (<c>ELEMENT_TYPE_I4</c>) is then replaced by the type's encoding (ECMA-335 II.23.2.12 Type:
-/// <c>CLASS TypeDefOrRefOrSpecEncoded</c>, <c>GENERICINST VALUETYPE TypeDefOrRefOrSpecEncoded GenArgCount Type</c>).
+/// <c>CLASS TypeDefOrRefOrSpecEncoded</c>, <c>VALUETYPE TypeDefOrRefOrSpecEncoded</c>, <c>GENERICINST VALUETYPE TypeDefOrRefOrSpecEncoded GenArgCount Type</c>).
 /// Reflection.Emit has no public way to add pre-encoded signature bytes, so this writes two private fields of
 /// <see cref="SignatureHelper"/> and reads one of the runtime's ILGenerator; <see cref="Available"/> checks
 /// once per process, on a throwaway method, that the result reads back as the declared types, and every
@@ -45,14 +45,14 @@ internal static class LocalDeclarer
     [ThreadStatic] internal static bool ForceDeclareLocal;
 
     /// <summary>Whether <see cref="Declare(ILGenerator, SignatureHelper, byte[])"/> can declare <paramref name="t"/> by its encoding.</summary>
-    public static bool Handles(Type t) => t == typeof(Vector128<byte>) || (t.IsClass && !t.HasElementType && t != typeof(object) && t != typeof(string) && !t.IsGenericType);
+    public static bool Handles(Type t) => t == typeof(Vector128<byte>) || ClrTypes.IsFuelResult(t) || (t.IsClass && !t.HasElementType && t != typeof(object) && t != typeof(string) && !t.IsGenericType);
 
     /// <summary>The signature bytes of <paramref name="t"/> (one of <see cref="Handles"/>) given its TypeRef/TypeDef <paramref name="token"/> (of the generic definition for <c>Vector128&lt;byte&gt;</c>).</summary>
     public static byte[] Encode(Type t, int token)
     {
         var coded = CodedToken(token);
         if (t == typeof(Vector128<byte>)) return [ElementTypeGenericInst, ElementTypeValueType, .. coded, 1, ElementTypeU1];
-        return [ElementTypeClass, .. coded];
+        return [t.IsValueType ? ElementTypeValueType : ElementTypeClass, .. coded];
     }
 
     /// <summary>The token <see cref="Encode"/> needs for <paramref name="t"/>, from <paramref name="module"/>.</summary>
@@ -111,7 +111,7 @@ internal static class LocalDeclarer
             var tb = module.DefineType("Probe", TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Abstract);
             var mb = tb.DefineMethod("m", MethodAttributes.Public | MethodAttributes.Static, typeof(void), Type.EmptyTypes);
             var il = mb.GetILGenerator();
-            Type[] expected = [typeof(long), typeof(Vector128<byte>), typeof(Runtime.ExecState), typeof(int), ByteRef, typeof(byte[]), typeof(Vector128<byte>)];
+            Type[] expected = [typeof(long), typeof(Vector128<byte>), typeof(Runtime.ExecState), typeof(int), ByteRef, typeof(byte[]), typeof(Runtime.FuelResultI32), typeof(Vector128<byte>)];
             // Filler so the signature buffer (32 bytes at first) must grow inside a replacement.
             for (int i = 0; i < 24; i++) il.DeclareLocal(typeof(int));
             foreach (var t in expected)
