@@ -215,28 +215,44 @@ internal sealed partial class FunctionCompiler
     }
 
     /// <summary>
-    /// The prologue's pass over the body: counts scalar accesses and loops (for PlanCover) and loads, at their
-    /// first use, the memory and the rotate masks. A method of its own: inside Compile the JIT ran out of
-    /// inlining budget and called the span indexer per instruction.
+    /// The prologue's part that depends on the body (its pass over the body is <see cref="CallGraph.Scans"/>):
+    /// the counts of scalar accesses and loops (for PlanCover) and, in the order of their first use in the body,
+    /// the loads of the memory and of the rotate masks.
     /// </summary>
     private void Scan(Instr[] code)
     {
-        for (int pc = 0; pc < code.Length; pc++)
+        var scan = _calls.Scans[_index];
+        _scalarAccesses = scan.ScalarAccesses;
+        _hasLoop = scan.HasLoop;
+        int memory = scan.FirstMemory, rotate32 = scan.FirstRotate32, rotate64 = scan.FirstRotate64;
+        // Three first uses at distinct instructions (-1: none): each step emits the earliest one left.
+        while (memory >= 0 || rotate32 >= 0 || rotate64 >= 0)
         {
-            ushort op = code[pc].Op;
-            if (op is >= 0x28 and <= 0x3E) _scalarAccesses++; // for PlanCover
-            else if (op == 0x03) _hasLoop = true;
-            if (_mem == null && (op is >= 0x28 and <= 0x3E || (op >= 0xFD00 && SimdOpInfo.IsMemory((uint)op & 0xFF))))
+            int next = Earliest(memory, Earliest(rotate32, rotate64));
+            if (next == memory)
             {
                 _mem = Declare(typeof(byte[]));
                 _memData = Declare(ByteRef);
                 _memLength = Declare(typeof(nuint));
                 ReloadMemory();
+                memory = -1;
             }
-            if (_rotateMask32 == null && op is 0x77 or 0x78) _rotateMask32 = LoadRotateMask(RotateMask32);
-            if (_rotateMask64 == null && op is 0x89 or 0x8A) _rotateMask64 = LoadRotateMask(RotateMask64);
+            else if (next == rotate32)
+            {
+                _rotateMask32 = LoadRotateMask(RotateMask32);
+                rotate32 = -1;
+            }
+            else
+            {
+                _rotateMask64 = LoadRotateMask(RotateMask64);
+                rotate64 = -1;
+            }
         }
+        System.Diagnostics.Debug.Assert(ReferenceEquals(code, _m.Bodies[_index].Code));
     }
+
+    /// <summary>The smaller of two instruction indexes, -1 standing for none.</summary>
+    private static int Earliest(int a, int b) => a < 0 ? b : b < 0 ? a : Math.Min(a, b);
 
     /// <summary>Emits the instructions of a function body, charging fuel per its <see cref="FuelPlan"/>.</summary>
     private void EmitBody(Instr[] code)
