@@ -39,21 +39,12 @@ internal static class ModuleCompiler
         public readonly MemberTokens Tokens;
         public int Types;
 
-        /// <summary>
-        /// The base class of the batch's types: a type of this module, whose token Reflection.Emit knows. With no
-        /// parent given, <c>DefineType</c> and <c>CreateType</c> each ask the runtime for the module's TypeRef to
-        /// <c>System.Object</c> (a native metadata lookup, ~1 µs, twice per compiled module).
-        /// </summary>
-        public readonly TypeBuilder Base;
-
         public Emitter()
         {
             int id = Interlocked.Increment(ref _counter);
             var ab = AssemblyBuilder.DefineDynamicAssembly(new AssemblyName("PliantWasm" + id), AssemblyBuilderAccess.RunAndCollect);
             Module = ab.DefineDynamicModule("wasm");
             Tokens = new MemberTokens(Module);
-            Base = Module.DefineType("WasmBase", TypeAttributes.Public | TypeAttributes.Abstract);
-            Base.CreateType();
         }
     }
 
@@ -93,7 +84,7 @@ internal static class ModuleCompiler
     private static (nint[] Entries, Type Holder, bool[] Neutral) Compile(Emitter emitter, WasmModule m, WasmLimits limits)
     {
         int typeId = emitter.Types++;
-        var tb = emitter.Module.DefineType("WasmFunctions" + typeId, TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Abstract, emitter.Base);
+        var tb = emitter.Module.DefineType("WasmFunctions" + typeId, TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Abstract);
         var builders = new MethodBuilder[m.Functions.Count];
         for (int i = 0; i < builders.Length; i++)
         {
