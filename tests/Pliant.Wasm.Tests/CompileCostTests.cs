@@ -67,7 +67,23 @@ public class CompileCostTests
     public void LocalsOfRuntimeTypesAreDeclaredWithTheirTypes()
     {
         Assert.True(Compilation.LocalDeclarer.Available, "the fast local declaration does not work on this runtime (the compiler falls back to DeclareLocal: correct, slower)");
+        Assert.True(Compilation.LocalDeclarer.Direct, "the direct local declaration does not work on this runtime (the compiler falls back to DeclareLocal and a patched signature: correct, slower)");
         CheckLocals();
+    }
+
+    /// <summary>Where the direct declaration is unavailable: runtime types by a patched <c>int</c> local, primitives by <c>DeclareLocal</c>; the same types and results.</summary>
+    [Fact]
+    public void LocalsDeclaredByPatchedSignatureWhereTheDirectPathIsUnavailable()
+    {
+        Compilation.LocalDeclarer.ForceIndirect = true;
+        try
+        {
+            CheckLocals();
+        }
+        finally
+        {
+            Compilation.LocalDeclarer.ForceIndirect = false;
+        }
     }
 
     /// <summary>The fallback (a runtime where the probe fails): every local by <c>DeclareLocal</c>, the same types and results.</summary>
