@@ -73,33 +73,25 @@ public class CompileCostTests
 
     /// <summary>Where the direct declaration is unavailable: runtime types by a patched <c>int</c> local, primitives by <c>DeclareLocal</c>; the same types and results.</summary>
     [Fact]
-    public void LocalsDeclaredByPatchedSignatureWhereTheDirectPathIsUnavailable()
+    public void LocalsDeclaredByPatchedSignatureWhereTheDirectPathIsUnavailable() => CheckLocalsForcing(ref Compilation.LocalDeclarer.ForceIndirect);
+
+    /// <summary><see cref="CheckLocals"/> with a thread's test switch of LocalDeclarer set.</summary>
+    private static void CheckLocalsForcing(ref bool force)
     {
-        Compilation.LocalDeclarer.ForceIndirect = true;
+        force = true;
         try
         {
             CheckLocals();
         }
         finally
         {
-            Compilation.LocalDeclarer.ForceIndirect = false;
+            force = false;
         }
     }
 
     /// <summary>The fallback (a runtime where the probe fails): every local by <c>DeclareLocal</c>, the same types and results.</summary>
     [Fact]
-    public void LocalsDeclaredTheOrdinaryWayWhereTheFastPathIsUnavailable()
-    {
-        Compilation.LocalDeclarer.ForceDeclareLocal = true;
-        try
-        {
-            CheckLocals();
-        }
-        finally
-        {
-            Compilation.LocalDeclarer.ForceDeclareLocal = false;
-        }
-    }
+    public void LocalsDeclaredTheOrdinaryWayWhereTheFastPathIsUnavailable() => CheckLocalsForcing(ref Compilation.LocalDeclarer.ForceDeclareLocal);
 
     private static void CheckLocals()
     {
