@@ -13,7 +13,8 @@ namespace Pliant.Wasm.Compilation;
 /// calling function counts), so each trip around any cycle adds at least one to the depth and unbounded
 /// recursion traps "call stack exhausted" at <see cref="WasmLimits.MaxCallDepth"/>. Between two counting
 /// frames there can only be an acyclic chain of non-counting ones (at most one frame per function of the
-/// module); every frame, counting or not, also checks the native stack on entry.</para>
+/// module); every frame that makes calls, counting or not, also checks the native stack on entry (a leaf with a
+/// small frame does not: FunctionCompiler.Compile).</para>
 /// <para>The depth is restored by the caller after a call that may have changed it (a counting callee
 /// does not decrement on return): a sequence of sibling calls then carries no dependency from one call's
 /// depth update to the next one's through memory, which in a call-heavy kernel was a store-to-load
@@ -48,6 +49,10 @@ internal sealed class CallGraph
         public bool HasLoop;
         /// <summary>Whether the body calls itself directly.</summary>
         public bool CallsSelf;
+        /// <summary>Whether the body makes a call (call, call_indirect).</summary>
+        public bool MakesCalls;
+        /// <summary>Whether the body has only structural instructions, which charge no fuel (<see cref="FuelPlan.CostOf"/>).</summary>
+        public bool Free;
         /// <summary>Index of the first memory access (scalar or SIMD load or store), of the first i32 and of the first i64 rotate; -1 for none.</summary>
         public int FirstMemory, FirstRotate32, FirstRotate64;
     }
@@ -75,11 +80,12 @@ internal sealed class CallGraph
             var code = m.Bodies[f].Code;
             ref var scan = ref scans[f];
             int accesses = 0, firstMemory = -1, firstRotate32 = -1, firstRotate64 = -1;
-            bool hasLoop = false, callsSelf = false;
+            bool hasLoop = false, callsSelf = false, makesCalls = false, free = true;
             for (int pc = 0; pc < code.Length; pc++)
             {
                 ref readonly var ins = ref code[pc];
                 ushort op = ins.Op;
+                if (free && FuelPlan.CostOf(op) != 0) free = false;
                 if (op is >= 0x28 and <= 0x3E)
                 {
                     accesses++;
@@ -88,9 +94,10 @@ internal sealed class CallGraph
                 else if (op <= 0x11)
                 {
                     if (op == 0x03) hasLoop = true;
-                    else if (op == 0x11) counts[f] = true;
+                    else if (op == 0x11) counts[f] = makesCalls = true;
                     else if (op == 0x10)
                     {
+                        makesCalls = true;
                         long callee = ins.Imm - imported;
                         if (callee < 0 || callee == f)
                         {
@@ -110,7 +117,7 @@ internal sealed class CallGraph
             }
             scan = new BodyScan
             {
-                ScalarAccesses = accesses, HasLoop = hasLoop, CallsSelf = callsSelf,
+                ScalarAccesses = accesses, HasLoop = hasLoop, CallsSelf = callsSelf, MakesCalls = makesCalls, Free = free,
                 FirstMemory = firstMemory, FirstRotate32 = firstRotate32, FirstRotate64 = firstRotate64,
             };
             first[f + 1] = edgeCount;
