@@ -57,32 +57,41 @@ public class CompileCostTests
     private const uint I32x4Add = 174, I32x4Splat = 17, I32x4ExtractLane = 27, I32x4Mul = 181;
 
     /// <summary>
-    /// Locals of types from other assemblies (v128, <c>ExecState</c>, <c>FunctionInstance</c>) are declared by their
+    /// Locals of types from other assemblies (v128, <c>ExecState</c>, <c>FunctionInstance</c>, <c>FuelResultI32</c>) are declared by their
     /// signature encoding with a token resolved once per module (<c>LocalDeclarer</c>), not by <c>DeclareLocal</c>'s
     /// lookup per local: the compiled methods' local signatures read back with exactly those types, and the code runs
-    /// (v128 locals and operand slots, a multi-value v128 result through the scratch array, a <c>call_indirect</c>).
+    /// (v128 locals and operand slots, a multi-value v128 result through the scratch array, a <c>call_indirect</c>, a
+    /// metered self-recursive function's fuel-passing body and wrapper).
     /// </summary>
     [Fact]
     public void LocalsOfRuntimeTypesAreDeclaredWithTheirTypes()
     {
         Assert.True(Compilation.LocalDeclarer.Available, "the fast local declaration does not work on this runtime (the compiler falls back to DeclareLocal: correct, slower)");
+        Assert.True(Compilation.LocalDeclarer.Direct, "the direct local declaration does not work on this runtime (the compiler falls back to DeclareLocal and a patched signature: correct, slower)");
         CheckLocals();
     }
 
-    /// <summary>The fallback (a runtime where the probe fails): every local by <c>DeclareLocal</c>, the same types and results.</summary>
+    /// <summary>Where the direct declaration is unavailable: runtime types by a patched <c>int</c> local, primitives by <c>DeclareLocal</c>; the same types and results.</summary>
     [Fact]
-    public void LocalsDeclaredTheOrdinaryWayWhereTheFastPathIsUnavailable()
+    public void LocalsDeclaredByPatchedSignatureWhereTheDirectPathIsUnavailable() => CheckLocalsForcing(ref Compilation.LocalDeclarer.ForceIndirect);
+
+    /// <summary><see cref="CheckLocals"/> with a thread's test switch of LocalDeclarer set.</summary>
+    private static void CheckLocalsForcing(ref bool force)
     {
-        Compilation.LocalDeclarer.ForceDeclareLocal = true;
+        force = true;
         try
         {
             CheckLocals();
         }
         finally
         {
-            Compilation.LocalDeclarer.ForceDeclareLocal = false;
+            force = false;
         }
     }
+
+    /// <summary>The fallback (a runtime where the probe fails): every local by <c>DeclareLocal</c>, the same types and results.</summary>
+    [Fact]
+    public void LocalsDeclaredTheOrdinaryWayWhereTheFastPathIsUnavailable() => CheckLocalsForcing(ref Compilation.LocalDeclarer.ForceDeclareLocal);
 
     private static void CheckLocals()
     {
@@ -100,23 +109,31 @@ public class CompileCostTests
         b.FuncWithLocals(b.Type([I32], [I32]),
             [0x20, 0, .. SimdInstr(I32x4Splat), 0x21, .. U32(151), 0x20, .. U32(151), 0x20, .. U32(200), .. SimdInstr(I32x4Add), .. SimdInstr(I32x4ExtractLane, 0)],
             [(200, V128)], export: "many");
+        // fact(n) = n < 2 ? 1 : n * fact(n - 1): metered and self-recursive, so a fuel-passing body f4b returning a
+        // FuelResultI32 (declared in the body and in its wrapper f4) — the inlined copies' deepest calls are real.
+        uint fact = b.Func(b.Type([I32], [I32]),
+            [0x20, 0, 0x41, 2, 0x48, 0x04, 0x7F, 0x41, 1, 0x05, 0x20, 0, 0x20, 0, 0x41, 1, 0x6B, 0x10, 4, 0x6C, 0x0B], export: "fact");
+        Assert.Equal(4u, fact);
         var m = CompiledModule.Compile(b.Build());
         var inst = m.Instantiate();
         Assert.Equal(-5, inst.GetFunction<Func<int, int>>("many")(-5));
         Assert.Equal((2 + 20) * 7, inst.GetFunction<Func<int>>("use")());
         Assert.Equal((2 + 20) * 7, inst.GetFunction<Func<int, int>>("apply")(0));
         Assert.Equal("undefined element", Assert.Throws<WasmTrapException>(() => inst.GetFunction<Func<int, int>>("apply")(1)).Message);
+        Assert.Equal(479001600, inst.GetFunction<Func<int, int>>("fact")(12));
 
         Type[] allowed = [typeof(int), typeof(long), typeof(float), typeof(double), typeof(nuint), typeof(object), typeof(byte[]), typeof(byte).MakeByRefType(),
-            typeof(System.Runtime.Intrinsics.Vector128<byte>), typeof(Runtime.ExecState), typeof(Runtime.FunctionInstance)];
+            typeof(System.Runtime.Intrinsics.Vector128<byte>), typeof(Runtime.ExecState), typeof(Runtime.FunctionInstance), typeof(Runtime.FuelResultI32)];
         var locals = m.CodeHolder.GetMethods(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
             .ToDictionary(x => x.Name, x => x.GetMethodBody()!.LocalVariables.Select(l => l.LocalType).ToArray());
-        Assert.Equal(4, locals.Count);
+        Assert.Equal(6, locals.Count);
         foreach (var (name, types) in locals)
         {
             Assert.All(types, t => Assert.Contains(t, allowed));
-            Assert.Contains(typeof(Runtime.ExecState), types);
+            if (name != "f4") Assert.Contains(typeof(Runtime.ExecState), types); // f4 only wraps f4b
         }
+        Assert.Equal([typeof(Runtime.FuelResultI32)], locals["f4"]);
+        Assert.Contains(typeof(Runtime.FuelResultI32), locals["f4b"]);
         Assert.True(locals["f1"].Count(t => t == typeof(System.Runtime.Intrinsics.Vector128<byte>)) >= 2, string.Join(", ", locals["f1"].Select(t => t.Name)));
         Assert.Contains(typeof(Runtime.FunctionInstance), locals["f2"]);
         Assert.True(locals["f3"].Count(t => t == typeof(System.Runtime.Intrinsics.Vector128<byte>)) >= 200, string.Join(", ", locals["f3"].Select(t => t.Name)));
@@ -131,5 +148,6 @@ public class CompileCostTests
         Assert.Equal([0x12, 0xC0, 0x04, 0x00, 0x01], Compilation.LocalDeclarer.Encode(typeof(Runtime.ExecState), 0x01010000));
         Assert.Equal([0x12, 0x08], Compilation.LocalDeclarer.Encode(typeof(Runtime.ExecState), 0x02000002)); // a TypeDef
         Assert.Equal([0x15, 0x11, 0x05, 0x01, 0x05], Compilation.LocalDeclarer.Encode(typeof(System.Runtime.Intrinsics.Vector128<byte>), 0x01000001));
+        Assert.Equal([0x11, 0x09], Compilation.LocalDeclarer.Encode(typeof(Runtime.FuelResultI32), 0x01000002)); // VALUETYPE
     }
 }

@@ -176,6 +176,44 @@ public class StaticBoundsTests
         return acc;
     }
 
+    /// <summary>
+    /// A counting loop with a br_table inside (the loop analysis stops at it: FunctionCompiler.AnalyzeLoop, from the
+    /// body's index of loops and br_tables) reads the same bytes, and past the minimum memory still traps.
+    /// </summary>
+    [Fact]
+    public void ACountingLoopWithABrTableInsideReadsTheRightBytesAndTraps()
+    {
+        // block (br_table 0 0 on p) end: a br_table that only leaves its own block.
+        byte[] brTable = [0x02, 0x40, 0x20, 0, 0x0E, 1, 0, 0, 0x0B];
+        Assert.Equal(Expected(-256, 1, 256), CountingLoop(-256, 1, 256, brTable)(0));
+        Assert.Equal("out of bounds memory access", Assert.Throws<WasmTrapException>(() => CountingLoop(-2, 1, 65537, brTable)(0)).Message);
+    }
+
+    /// <summary>
+    /// Hostile nesting: a counting loop inside 3000 loops, after 3000 more in sequence. The loops' ends and branches
+    /// come from one pass over the body and the analysis shares a budget of a few passes (bound: linear compile
+    /// time); the result is the plain sum, and an access past the minimum memory still traps.
+    /// </summary>
+    [Theory]
+    [InlineData(256, 0)]
+    [InlineData(65537, -1)]
+    public void CountingLoopsUnderAHostileNestOfLoopsCompileAndRun(int baseAddr, int expectTrap)
+    {
+        const int Nest = 3000;
+        var body = new List<byte>();
+        for (int i = 0; i < Nest; i++) body.AddRange([0x03, 0x40, 0x0B]); // loop end, in sequence
+        for (int i = 0; i < Nest; i++) body.AddRange([0x03, 0x40]);       // loop ... nested
+        body.AddRange([.. LoopHead(-2, baseAddr), 0x20, 1, .. I32Const(1), 0x6A, 0x22, 1, 0x0D, 0, 0x0B]);
+        for (int i = 0; i < Nest; i++) body.Add(0x0B);
+        body.AddRange([0x20, 2]);
+        var b = new ModuleBuilder();
+        b.Memory(1, 2);
+        b.FuncWithLocals(b.Type([I32], [I32]), [.. body], [(2u, I32)], export: "f");
+        var f = Summing(b);
+        if (expectTrap == 0) Assert.Equal(Expected(-2, 1, baseAddr), f(0));
+        else Assert.Equal("out of bounds memory access", Assert.Throws<WasmTrapException>(() => f(0)).Message);
+    }
+
     [Theory]
     [InlineData(-256, 1, 256)]      // addresses 0..255
     [InlineData(-4096, 8, 65536)]   // up to the last byte of the page, stride 8

@@ -34,11 +34,35 @@ internal sealed class CallGraph
     /// </summary>
     public readonly bool[] Neutral;
 
-    private CallGraph(bool[] counts, bool[] restores, bool[] neutral)
+    /// <summary>
+    /// Per defined function: what the compiler's prologue needs from a pass over the body, gathered by the pass
+    /// that finds the calls (one walk over each body instead of three).
+    /// </summary>
+    public readonly BodyScan[] Scans;
+
+    /// <summary>One body's instructions that the prologue and the plans depend on.</summary>
+    internal struct BodyScan
+    {
+        /// <summary>Scalar loads and stores (opcodes 0x28-0x3E), for PlanCover.</summary>
+        public int ScalarAccesses;
+        /// <summary>Whether the body has a loop, for PlanCover.</summary>
+        public bool HasLoop;
+        /// <summary>Whether the body calls itself directly.</summary>
+        public bool CallsSelf;
+        /// <summary>Whether the body makes a call (call, call_indirect).</summary>
+        public bool MakesCalls;
+        /// <summary>Whether the body has only structural instructions, which charge no fuel (<see cref="FuelPlan.CostOf"/>).</summary>
+        public bool Free;
+        /// <summary>Index of the first memory access (scalar or SIMD load or store), of the first i32 and of the first i64 rotate (or clz/ctz of an or); -1 for none.</summary>
+        public int FirstMemory, FirstRotate32, FirstRotate64;
+    }
+
+    private CallGraph(bool[] counts, bool[] restores, bool[] neutral, BodyScan[] scans)
     {
         Counts = counts;
         Restores = restores;
         Neutral = neutral;
+        Scans = scans;
     }
 
     /// <summary>Analyses a validated module's function bodies.</summary>
@@ -50,22 +74,53 @@ internal sealed class CallGraph
         var first = new int[n + 1];
         var targets = new int[Math.Max(16, n)];
         int edgeCount = 0;
+        var scans = new BodyScan[n];
         for (int f = 0; f < n; f++)
         {
-            foreach (ref readonly var ins in m.Bodies[f].Code.AsSpan())
+            var code = m.Bodies[f].Code;
+            ref var scan = ref scans[f];
+            int accesses = 0, firstMemory = -1, firstRotate32 = -1, firstRotate64 = -1;
+            bool hasLoop = false, callsSelf = false, makesCalls = false, free = true;
+            for (int pc = 0; pc < code.Length; pc++)
             {
-                if (ins.Op == 0x11) counts[f] = true;
-                else if (ins.Op == 0x10)
+                ref readonly var ins = ref code[pc];
+                ushort op = ins.Op;
+                if (free && FuelPlan.CostOf(op) != 0) free = false;
+                if (op is >= 0x28 and <= 0x3E)
                 {
-                    long callee = ins.Imm - imported;
-                    if (callee < 0 || callee == f) counts[f] = true;
-                    else
+                    accesses++;
+                    if (firstMemory < 0) firstMemory = pc;
+                }
+                else if (op <= 0x11)
+                {
+                    if (op == 0x03) hasLoop = true;
+                    else if (op == 0x11) counts[f] = makesCalls = true;
+                    else if (op == 0x10)
                     {
-                        if (edgeCount == targets.Length) Array.Resize(ref targets, 2 * edgeCount);
-                        targets[edgeCount++] = (int)callee;
+                        makesCalls = true;
+                        long callee = ins.Imm - imported;
+                        if (callee < 0 || callee == f)
+                        {
+                            counts[f] = true;
+                            callsSelf |= callee == f;
+                        }
+                        else
+                        {
+                            if (edgeCount == targets.Length) Array.Resize(ref targets, 2 * edgeCount);
+                            targets[edgeCount++] = (int)callee;
+                        }
                     }
                 }
+                // The rotate masks also make the shift counts of clz/ctz of an or opaque (FunctionCompiler.Numeric.cs, TryCountOfOr).
+                else if (op is 0x77 or 0x78 || op is 0x67 or 0x68 && pc > 0 && code[pc - 1].Op == 0x72) { if (firstRotate32 < 0) firstRotate32 = pc; }
+                else if (op is 0x89 or 0x8A || op is 0x79 or 0x7A && pc > 0 && code[pc - 1].Op == 0x84) { if (firstRotate64 < 0) firstRotate64 = pc; }
+                else if (op >= 0xFD00 && firstMemory < 0 && SimdOpInfo.IsMemory((uint)op & 0xFF)) firstMemory = pc;
             }
+            scan = new BodyScan
+            {
+                ScalarAccesses = accesses, HasLoop = hasLoop, CallsSelf = callsSelf, MakesCalls = makesCalls, Free = free,
+                FirstMemory = firstMemory, FirstRotate32 = firstRotate32, FirstRotate64 = firstRotate64,
+            };
             first[f + 1] = edgeCount;
         }
         // A call to an unknown target or to itself: the depth changes across that call.
@@ -94,7 +149,7 @@ internal sealed class CallGraph
             for (int e = first[f]; ok && e < first[f + 1]; e++) ok = neutral[targets[e]];
             neutral[f] = ok;
         }
-        return new CallGraph(counts, restores, neutral);
+        return new CallGraph(counts, restores, neutral, scans);
     }
 
     /// <summary>

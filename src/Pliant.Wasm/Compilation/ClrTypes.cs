@@ -66,8 +66,9 @@ internal static class ClrTypes
         FuelResultF64 = FuelResultFor(typeof(Runtime.FuelResultF64)), FuelResultRef = FuelResultFor(typeof(Runtime.FuelResultRef));
 
     /// <summary>Whether <paramref name="t"/> is one of the FuelResult structs (16 bytes: two frame slots).</summary>
-    public static bool IsFuelResult(Type t) => t == FuelResultI32.Item1 || t == FuelResultI64.Item1 || t == FuelResultF32.Item1
-        || t == FuelResultF64.Item1 || t == FuelResultRef.Item1;
+    /// <remarks>Against <c>typeof</c> constants, which the JIT compares as type handles (asked for every local declared).</remarks>
+    public static bool IsFuelResult(Type t) => t == typeof(Runtime.FuelResultI32) || t == typeof(Runtime.FuelResultI64) || t == typeof(Runtime.FuelResultF32)
+        || t == typeof(Runtime.FuelResultF64) || t == typeof(Runtime.FuelResultRef);
 
     private static (Type, FieldInfo, FieldInfo) FuelResultFor(Type t) => (t, t.GetField("Value")!, t.GetField("Fuel")!);
 

@@ -256,19 +256,20 @@ internal sealed partial class FunctionCompiler
         if (_inductions.Count >= 8 || _loopScanBudget <= 0) return;
         var (pi, po) = BlockType(code[pc].Imm);
         if (pi.Length != 0 || po.Length != 0) return;
-        int depth = 0, end = -1, branches = 0, lastBranch = -1;
-        for (int i = pc + 1; i < code.Length && end < 0; i++)
+        // The loop's end and the branches to it, from the body's index (IndexWrites): what a scan from the loop to
+        // its end, stopped by a br_table, finds — and the budget is charged that scan's length, so the analysis
+        // (and the generated code) are those of the scan, without rescanning nested loops.
+        IndexWrites();
+        var loop = LoopScanAt(pc);
+        int stop = Math.Min(loop.End, FirstBrTableAfter(pc));
+        if (_loopScanBudget - (stop - pc) <= 0)
         {
-            if (--_loopScanBudget <= 0) return;
-            ref readonly var ins = ref code[i];
-            switch (ins.Op)
-            {
-                case 0x02 or 0x03 or 0x04: depth++; break;
-                case 0x0B: if (depth == 0) end = i; else depth--; break;
-                case 0x0C or 0x0D: if (ins.Imm == depth) { branches++; lastBranch = i; } break;
-                case 0x0E: return;
-            }
+            _loopScanBudget = 0;
+            return;
         }
+        _loopScanBudget -= stop - pc;
+        if (stop != loop.End) return; // a br_table in the loop
+        int end = loop.End, branches = loop.Branches, lastBranch = loop.LastBranch;
         if (end < pc + 8 || branches != 1 || lastBranch != end - 1 || code[end - 1].Imm != 0) return;
         // The exit test between the tee and the br_if.
         int tee = end - 2;
@@ -294,8 +295,7 @@ internal sealed partial class FunctionCompiler
         int local = (int)code[tee].Imm;
         long k = (int)code[tee - 2].Imm;
         if (local >= _localTypes.Length || _localTypes[local] != ValType.I32 || k <= 0) return;
-        for (int i = pc + 1; i < end; i++)
-            if (code[i].Op is 0x21 or 0x22 && code[i].Imm == local && i != tee) return;
+        if (WrittenIn(local, pc + 1, tee) || WrittenIn(local, tee + 1, end)) return;
         // c0: the last write of L in the straight run of pairs before the loop.
         long? c0 = null;
         for (int j = pc - 1; j >= 1 && code[j].Op == 0x21 && code[j - 1].Op is 0x41 or 0x20; j -= 2)
@@ -367,6 +367,7 @@ internal sealed partial class FunctionCompiler
             // An inlined copy: the same body and locals as its root, so the same index.
             root.IndexWrites();
             (_loopEnd, _writeStart, _writePcs) = (root._loopEnd, root._writeStart, root._writePcs);
+            (_loopScans, _loopScanCount, _brTables, _brTableCount) = (root._loopScans, root._loopScanCount, root._brTables, root._brTableCount);
             return;
         }
         _loopEnd = new int[code.Length];
@@ -375,13 +376,33 @@ internal sealed partial class FunctionCompiler
         var start = new int[_localTypes.Length + 1];
         var loopEnd = _loopEnd;
         var writes = _writesSeen;
-        int depth = 0, n = 0;
+        int depth = 0, n = 0, loops = 0, brTables = 0;
+        // Per open block, its loop's number in _loopScans, or -1 (a block or if).
+        var openLoop = _openLoops;
+        var loopScans = _loopScans ?? [];
         for (int i = 0; i < code.Length; i++)
         {
-            switch (code[i].Op)
+            ushort op = code[i].Op;
+            switch (op)
             {
-                case 0x02 or 0x03 or 0x04: Put(ref _openBlocks, depth++, i); break;
-                case 0x0B when depth > 0: loopEnd[_openBlocks![--depth]] = i; break;
+                case 0x02 or 0x03 or 0x04:
+                    Put(ref openLoop, depth, op == 0x03 ? loops : -1);
+                    Put(ref _openBlocks, depth++, i);
+                    if (op == 0x03)
+                    {
+                        if (loops == loopScans.Length) Array.Resize(ref loopScans, Math.Max(8, loops * 2));
+                        loopScans[loops++] = new LoopScan { Pc = i, LastBranch = -1 };
+                    }
+                    break;
+                case 0x0B when depth > 0:
+                    loopEnd[_openBlocks![--depth]] = i;
+                    if (openLoop![depth] >= 0) loopScans[openLoop[depth]].End = i;
+                    break;
+                case 0x0C or 0x0D when code[i].Imm < depth && openLoop![depth - 1 - (int)code[i].Imm] is var target && target >= 0:
+                    loopScans[target].Branches++;
+                    loopScans[target].LastBranch = i;
+                    break;
+                case 0x0E: Put(ref _brTables, brTables++, i); break;
                 case 0x21 or 0x22:
                     start[code[i].Imm + 1]++;
                     Put(ref writes, n++, i);
@@ -389,6 +410,8 @@ internal sealed partial class FunctionCompiler
             }
         }
         _writesSeen = writes;
+        _openLoops = openLoop;
+        (_loopScans, _loopScanCount, _brTableCount) = (loopScans, loops, brTables);
         for (int l = 0; l < _localTypes.Length; l++) start[l + 1] += start[l];
         var pcs = new int[n];
         // Then over the writes only, grouped by local (a counting sort: each local's next index runs from start[l]).
@@ -403,9 +426,48 @@ internal sealed partial class FunctionCompiler
         _writePcs = pcs;
     }
 
-    // IndexWrites' working arrays: the pcs of the open blocks, of the writes, and per local the next index of pcs to fill.
-    private int[]? _openBlocks, _writesSeen;
+    // IndexWrites' working arrays: the pcs of the open blocks (and their loops' numbers), of the writes, and per
+    // local the next index of pcs to fill.
+    private int[]? _openBlocks, _openLoops, _writesSeen;
     private int[] _fill = [];
+
+    /// <summary>A loop of the body (IndexWrites, in pc order): its end, and the br and br_if instructions to its label.</summary>
+    private struct LoopScan
+    {
+        public int Pc, End, Branches, LastBranch;
+    }
+
+    private LoopScan[]? _loopScans;
+    private int _loopScanCount;
+    // The body's br_table instructions, ascending.
+    private int[]? _brTables;
+    private int _brTableCount;
+
+    /// <summary>The loop at <paramref name="pc"/> (a loop instruction), by binary search of the body's loops.</summary>
+    private LoopScan LoopScanAt(int pc)
+    {
+        int a = 0, b = _loopScanCount - 1;
+        while (a < b)
+        {
+            int mid = (a + b) >>> 1;
+            if (_loopScans![mid].Pc < pc) a = mid + 1;
+            else b = mid;
+        }
+        return _loopScans![a];
+    }
+
+    /// <summary>The first br_table after <paramref name="pc"/>, or int.MaxValue.</summary>
+    private int FirstBrTableAfter(int pc)
+    {
+        int a = 0, b = _brTableCount;
+        while (a < b)
+        {
+            int mid = (a + b) >>> 1;
+            if (_brTables![mid] <= pc) a = mid + 1;
+            else b = mid;
+        }
+        return a < _brTableCount ? _brTables![a] : int.MaxValue;
+    }
 
     private static void Put(ref int[]? a, int i, int v)
     {

@@ -139,14 +139,15 @@ internal sealed partial class FunctionCompiler
     /// then lower than the true depth inside the recursion, which nothing reads, and whoever called the wrapper
     /// restores its own depth after the call, as after any counting function (<see cref="CallGraph"/>).</para>
     /// </summary>
-    internal static bool PassesFuel(WasmModule m, int index, WasmLimits limits)
+    /// <param name="m">The module.</param>
+    /// <param name="index">The function (defined functions only).</param>
+    /// <param name="limits">Whether fuel is metered.</param>
+    /// <param name="callsSelf">Whether the body calls itself directly (<see cref="CallGraph.BodyScan.CallsSelf"/>).</param>
+    internal static bool PassesFuel(WasmModule m, int index, WasmLimits limits, bool callsSelf)
     {
-        if (!limits.MeterFuel) return false;
+        if (!limits.MeterFuel || !callsSelf) return false;
         var ft = m.Types[(int)m.Functions[index]];
-        if (ft.Results.Length > 1 || (ft.Results.Length == 1 && ft.Results[0] == ValType.V128)) return false;
-        long self = index + m.ImportedFunctionCount;
-        foreach (ref readonly var ins in m.Bodies[index].Code.AsSpan()) if (ins.Op == 0x10 && ins.Imm == self) return true;
-        return false;
+        return !(ft.Results.Length > 1 || (ft.Results.Length == 1 && ft.Results[0] == ValType.V128));
     }
 
     /// <summary>Declares the fuel-passing body of function <paramref name="method"/> (same attributes, name + "b").</summary>
@@ -181,7 +182,7 @@ internal sealed partial class FunctionCompiler
         }
         else
         {
-            var result = il.DeclareLocal(ClrTypes.FuelResultOf(ft.Results[0]).Type);
+            var result = tokens.DeclareLocal(il, ClrTypes.FuelResultOf(ft.Results[0]).Type);
             il.Emit(OpCodes.Stloc, result);
             il.Emit(OpCodes.Ldloc, result);
             tokens.Emit(il, OpCodes.Ldfld, ClrTypes.FuelResultOf(ft.Results[0]).Fuel);

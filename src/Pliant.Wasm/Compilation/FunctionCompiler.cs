@@ -101,7 +101,7 @@ internal sealed partial class FunctionCompiler
     // Found by Compile's scan of the body, for PlanCover.
     private int _scalarAccesses;
     private bool _hasLoop;
-    // Found by Scan: the body makes a call (call, call_indirect); it has only structural instructions (charges no fuel).
+    // From Scan: the body makes a call (call, call_indirect); it has only structural instructions (charges no fuel).
     private bool _makesCalls;
     private bool _free = true;
     private int _pc;
@@ -225,31 +225,46 @@ internal sealed partial class FunctionCompiler
     }
 
     /// <summary>
-    /// The prologue's pass over the body: counts scalar accesses and loops (for PlanCover) and loads, at their
-    /// first use, the memory and the rotate masks. A method of its own: inside Compile the JIT ran out of
-    /// inlining budget and called the span indexer per instruction.
+    /// The prologue's part that depends on the body (its pass over the body is <see cref="CallGraph.Scans"/>):
+    /// the counts of scalar accesses and loops (for PlanCover) and, in the order of their first use in the body,
+    /// the loads of the memory and of the rotate masks.
     /// </summary>
     private void Scan(Instr[] code)
     {
-        for (int pc = 0; pc < code.Length; pc++)
+        var scan = _calls.Scans[_index];
+        _scalarAccesses = scan.ScalarAccesses;
+        _hasLoop = scan.HasLoop;
+        _makesCalls = scan.MakesCalls;
+        _free = scan.Free;
+        int memory = scan.FirstMemory, rotate32 = scan.FirstRotate32, rotate64 = scan.FirstRotate64;
+        // Three first uses at distinct instructions (-1: none): each step emits the earliest one left.
+        while (memory >= 0 || rotate32 >= 0 || rotate64 >= 0)
         {
-            ushort op = code[pc].Op;
-            if (op is 0x10 or 0x11) _makesCalls = true;
-            if (FuelPlan.CostOf(op) != 0) _free = false;
-            if (op is >= 0x28 and <= 0x3E) _scalarAccesses++; // for PlanCover
-            else if (op == 0x03) _hasLoop = true;
-            if (_mem == null && (op is >= 0x28 and <= 0x3E || (op >= 0xFD00 && SimdOpInfo.IsMemory((uint)op & 0xFF))))
+            int next = Earliest(memory, Earliest(rotate32, rotate64));
+            if (next == memory)
             {
                 _mem = Declare(typeof(byte[]));
                 _memData = Declare(ByteRef);
                 _memLength = Declare(typeof(nuint));
                 ReloadMemory();
+                memory = -1;
             }
-            // The masks also make the shift counts of clz/ctz of an or opaque (FunctionCompiler.Numeric.cs, TryCountOfOr).
-            if (_rotateMask32 == null && (op is 0x77 or 0x78 || op is 0x67 or 0x68 && pc > 0 && code[pc - 1].Op == 0x72)) _rotateMask32 = LoadRotateMask(RotateMask32);
-            if (_rotateMask64 == null && (op is 0x89 or 0x8A || op is 0x79 or 0x7A && pc > 0 && code[pc - 1].Op == 0x84)) _rotateMask64 = LoadRotateMask(RotateMask64);
+            else if (next == rotate32)
+            {
+                _rotateMask32 = LoadRotateMask(RotateMask32);
+                rotate32 = -1;
+            }
+            else
+            {
+                _rotateMask64 = LoadRotateMask(RotateMask64);
+                rotate64 = -1;
+            }
         }
+        System.Diagnostics.Debug.Assert(ReferenceEquals(code, _m.Bodies[_index].Code));
     }
+
+    /// <summary>The smaller of two instruction indexes, -1 standing for none.</summary>
+    private static int Earliest(int a, int b) => a < 0 ? b : b < 0 ? a : Math.Min(a, b);
 
     /// <summary>Emits the instructions of a function body, charging fuel per its <see cref="FuelPlan"/>.</summary>
     private void EmitBody(Instr[] code)

@@ -25,13 +25,22 @@ internal sealed class MemberTokens(ModuleBuilder module)
     /// <summary>
     /// Declares a local of type <paramref name="t"/>: a type of another assembly by its encoding with the token
     /// resolved once per module (<see cref="LocalDeclarer"/>), anything else (or on a runtime where that fails)
-    /// by <c>DeclareLocal</c>. The result's <see cref="LocalBuilder.LocalType"/> may read <c>int</c>.
+    /// by <c>DeclareLocal</c>; where <see cref="LocalDeclarer.Direct"/>, every local (primitives too) by its encoding
+    /// without <c>DeclareLocal</c>. The result's <see cref="LocalBuilder.LocalType"/> may read <c>int</c> (not where Direct).
     /// </summary>
     public LocalBuilder DeclareLocal(ILGenerator il, Type t)
     {
-        if (!LocalDeclarer.Available || LocalDeclarer.ForceDeclareLocal || !LocalDeclarer.Handles(t)) return il.DeclareLocal(t);
+        if (!LocalDeclarer.Available || LocalDeclarer.ForceDeclareLocal) return il.DeclareLocal(t);
+        bool direct = LocalDeclarer.Direct && !LocalDeclarer.ForceIndirect;
+        if (direct && LocalDeclarer.PrimitiveEncoding(t) is { } primitive)
+        {
+            if (!ReferenceEquals(il, _signatureOwner)) (_signatureOwner, _signature) = (il, LocalDeclarer.SignatureOf(il));
+            return _signature != null ? LocalDeclarer.DeclareDirect(il, _signature, primitive, t) : il.DeclareLocal(t);
+        }
+        if (!LocalDeclarer.Handles(t)) return il.DeclareLocal(t);
         if (!_localEncodings.TryGetValue(t, out var encoding)) _localEncodings[t] = encoding = LocalDeclarer.Encode(t, LocalDeclarer.TokenOf(module, t));
         if (!ReferenceEquals(il, _signatureOwner)) (_signatureOwner, _signature) = (il, LocalDeclarer.SignatureOf(il));
+        if (direct && _signature != null) return LocalDeclarer.DeclareDirect(il, _signature, encoding, t);
         return LocalDeclarer.Declare(il, _signature, encoding) ?? il.DeclareLocal(t);
     }
 

@@ -102,7 +102,7 @@ internal static class ModuleCompiler
         {
             var ft = m.Types[(int)m.Functions[i]];
             // A self-recursive function's body takes and returns fuel in registers; its method is a wrapper.
-            var body = FunctionCompiler.PassesFuel(m, i, limits) ? FunctionCompiler.DefineFuelBody(tb, builders[i], ft) : null;
+            var body = FunctionCompiler.PassesFuel(m, i, limits, calls.Scans[i].CallsSelf) ? FunctionCompiler.DefineFuelBody(tb, builders[i], ft) : null;
             // Sized for the usual IL (3-4 bytes per byte of wasm code) so its buffer rarely grows by copying.
             var il = (body ?? builders[i]).GetILGenerator(Math.Min(4 * m.Bodies[i].Size + 256, 1 << 16));
             var fc = new FunctionCompiler(il, emitter.Tokens, m, builders, ft, m.Bodies[i], limits, calls, i) { SelfBody = body };
