@@ -154,7 +154,12 @@ public class CountedLoopFuelTests
         new(false, Kind.LtU, 3, unchecked((int)0xFFFFFFF0), unchecked((int)0xFFFFFFFE), true), // n past the limit: metered (i wraps, runs ~2^32)
         new(false, Kind.LtU, 16, unchecked((int)0xFFFFFFF8), 5, true),   // i0 >= n but i wraps: metered, once
         new(false, Kind.LtU, 16, unchecked((int)0xFFFFFFF8), 100, true), // wraps to 8, then 6 more
-        new(false, Kind.LtU, 1, 0, -1, true),               // n = 2^32 - 1, i0 = 0: counted, huge
+        new(false, Kind.LtU, 1, 0, -1, true),               // n = 2^32 - 1: metered, huge
+        new(false, Kind.LtU, 16, -4, 65532),                // memcopy: the first step wraps to 12, then 4095 more
+        new(false, Kind.LtU, 16, -4, 12, true), new(false, Kind.LtU, 16, -4, 13, true), new(false, Kind.LtU, 16, -1, 0, true),
+        new(false, Kind.LtU, 1, -1, 0, true),                // i1 = 0 = n: once
+        new(false, Kind.LtS, 1, int.MaxValue, int.MinValue + 3, true), // the first step wraps to int.MinValue: 4
+        new(false, Kind.LtS, 2, int.MaxValue, 0, true),      // wraps, then ~2^30 to 0
         // i <s n
         new(false, Kind.LtS, 1, -5, 5), new(false, Kind.LtS, 3, -10, 10, true), new(false, Kind.LtS, 1, 5, -5, true),
         new(false, Kind.LtS, 1, int.MinValue, int.MinValue + 5, true), new(false, Kind.LtS, 2, int.MaxValue - 3, int.MaxValue, true),
@@ -165,7 +170,8 @@ public class CountedLoopFuelTests
         new(true, Kind.Ne, unchecked((long)0x9E3779B97F4A7C15), 0, unchecked((long)(0x9E3779B97F4A7C15ul * 9ul)), true),
         new(true, Kind.LtU, 1, 0, 10), new(true, Kind.LtU, 8, -20, -2, true), new(true, Kind.LtU, 8, -30, -8, true), new(true, Kind.LtU, 3, 9, 2, true),
         new(true, Kind.LtS, 1, -5, 5), new(true, Kind.LtS, 3, long.MinValue, long.MinValue + 10, true), new(true, Kind.LtS, 1, long.MaxValue - 1, long.MaxValue, true),
-        new(true, Kind.LtS, 4, 100, -100, true),
+        new(true, Kind.LtS, 4, 100, -100, true), new(true, Kind.LtU, 8, -4, 100, true), new(true, Kind.LtS, 1, long.MaxValue, long.MinValue + 2, true),
+        new(true, Kind.LtU, 5, 0, -5, true),                // n past the limit: metered, ~2^64 / 5
     ];
 
     [Theory]

@@ -85,7 +85,7 @@ internal readonly struct CountedLoop
         long step = wide ? code[tee - 2].Imm : (int)code[tee - 2].Imm;
         if (localTypes[counter] != (wide ? ValType.I64 : ValType.I32) || bound == counter || step == 0) return false;
         if (bound >= 0 && localTypes[bound] != localTypes[counter]) return false;
-        // Lt tests count up: a step of at most half the range, so that i + s cannot wrap below the limit checked at entry.
+        // Lt tests count up: a positive step (under half the range).
         if (kind != Test.Ne && step <= 0) return false;
         // The counter is written only by the tail's tee, the bound never.
         for (int i = pc + 1; i < end; i++)
@@ -183,8 +183,8 @@ internal sealed partial class FunctionCompiler
     /// <summary>
     /// Stores the loop's iteration count minus one into <see cref="_trips"/> (an unsigned 64-bit value; the count
     /// may be 2^64), or branches to <paramref name="metered"/> when it is not exact and cheap to compute: an
-    /// <c>lt</c> loop whose counter could wrap (i or n within a step of the type's maximum), or a <c>ne</c> loop that
-    /// never meets n.
+    /// <c>lt</c> loop whose counter could wrap after its first step (n within a step of the type's maximum), or a
+    /// <c>ne</c> loop that never meets n.
     /// </summary>
     private void EmitTripCount(in CountedLoop loop, Label metered)
     {
@@ -227,30 +227,33 @@ internal sealed partial class FunctionCompiler
             Stloc(trips);
             return;
         }
-        // i < n (unsigned or signed), s > 0: while i and n are at most max - s no step wraps, so the loop runs
-        // ceil((n - i0) / s) times when i0 < n and once otherwise: t - 1 = (n - i0 - 1) / s, or 0.
+        // i < n (unsigned or signed), s > 0: the first step may wrap (clang starts i at -4 to reach 12), giving i1;
+        // with n at most max - s no later step wraps, so the loop runs once more per step below n after i1:
+        // t - 1 = ceil((n - i1) / s) when i1 < n, else 0.
         bool signed = loop.Kind == CountedLoop.Test.LtS;
         long limit = loop.Wide
             ? (signed ? long.MaxValue - loop.Step : (long)(ulong.MaxValue - (ulong)loop.Step))
             : (signed ? int.MaxValue - loop.Step : uint.MaxValue - loop.Step);
-        var above = signed ? OpCodes.Bgt : OpCodes.Bgt_Un;
-        LdCounting(in loop, counter, 0, signed);
-        il.Emit(OpCodes.Ldc_I8, limit);
-        il.Emit(above, metered);
         LdCounting(in loop, bound, n, signed);
         il.Emit(OpCodes.Ldc_I8, limit);
-        il.Emit(above, metered);
+        il.Emit(signed ? OpCodes.Bgt : OpCodes.Bgt_Un, metered);
         var once = il.DefineLabel();
         var done = il.DefineLabel();
-        LdCounting(in loop, counter, 0, signed);
+        // i1 = i0 + s, wrapping in the counter's width
+        LdCounting(in loop, counter, 0);
+        if (loop.Wide) il.Emit(OpCodes.Ldc_I8, loop.Step);
+        else il.Emit(OpCodes.Ldc_I4, (int)loop.Step);
+        il.Emit(OpCodes.Add);
+        if (!loop.Wide) il.Emit(signed ? OpCodes.Conv_I8 : OpCodes.Conv_U8);
+        Stloc(trips);
+        Ldloc(trips);
         LdCounting(in loop, bound, n, signed);
         il.Emit(signed ? OpCodes.Bge : OpCodes.Bge_Un, once);
         LdCounting(in loop, bound, n, signed);
-        LdCounting(in loop, counter, 0, signed);
-        il.Emit(OpCodes.Sub); // exact in 64 bits: 0 < n - i0 < 2^64
-        il.Emit(OpCodes.Ldc_I4_1);
-        il.Emit(OpCodes.Conv_I8);
-        il.Emit(OpCodes.Sub);
+        Ldloc(trips);
+        il.Emit(OpCodes.Sub); // exact in 64 bits: 0 < n - i1 < 2^64 - s
+        il.Emit(OpCodes.Ldc_I8, loop.Step - 1);
+        il.Emit(OpCodes.Add);
         il.Emit(OpCodes.Ldc_I8, loop.Step);
         il.Emit(OpCodes.Div_Un);
         Stloc(trips);
