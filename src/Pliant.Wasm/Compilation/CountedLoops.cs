@@ -128,16 +128,19 @@ internal sealed partial class FunctionCompiler
     /// <code>
     ///   [the loop instruction's prologue: a charge of a block starting there, deferred entries to their slots]
     ///   t = iterations from i and n (modular: see CountedLoop), or go to M when the count is not exact and cheap
-    ///   if (t × cost ≤ fuel) { fuel -= t × cost; go to U }
-    /// M: the loop, metered as always (its header charges and checks every iteration), then the end's block charge; go to J
-    /// U: the loop with no charge or check inside, then the end's block charge
+    ///   if (t × cost > fuel) go to M
+    ///   fuel -= t × cost
+    ///   the loop with no charge or check inside, then the end's block charge; go to J
+    /// M: the loop, metered as always (its header charges and checks every iteration), then the end's block charge
     /// J:
     /// </code>
-    /// Both copies run the same iterations; U leaves exactly the fuel M would (t × cost less), and runs only when M
-    /// would not run out, so the trap point does not move either: when the fuel does not cover the loop, M runs and
-    /// traps where it always did. A trap of another kind inside U leaves the fuel as approximate as it is anyway
+    /// Both copies run the same iterations; the unmetered one leaves exactly the fuel M would (t × cost less), and runs
+    /// only when M would not run out, so the trap point does not move either: when the fuel does not cover the loop, M runs and
+    /// traps where it always did. A trap of another kind in the unmetered copy leaves the fuel as approximate as it is anyway
     /// (the fuel local is not published at traps; docs/plugin-abi.md §8.2). The compiler's facts are saved before
-    /// the first copy and restored for the second, so both are compiled from the same state.
+    /// the first copy and restored for the second, so both are compiled from the same state. The copies share their
+    /// operand-stack slot locals (giving one copy locals of its own cost the bits and memcopy loops a register move
+    /// per iteration in the JIT's allocation, though it saved int_math's unmetered loop a spill).
     /// </remarks>
     private bool TryEmitVersionedLoop(Instr[] code, ref int pc)
     {
@@ -146,22 +149,21 @@ internal sealed partial class FunctionCompiler
         int start = pc, end = loop.End;
         EmitPrologueAt(code, start, meter: true);
         var metered = _il.DefineLabel();
-        var unmetered = _il.DefineLabel();
         var join = _il.DefineLabel();
         EmitTripCount(in loop, metered);
         EmitChargeAtEntry(in loop, metered);
-        _il.Emit(OpCodes.Br, unmetered);
-        _il.MarkLabel(metered);
+        // The unmetered copy first: the path that fits falls through to it.
         var saved = SaveFacts();
-        EmitInstrAt(code, start);
-        for (int i = start + 1; i <= end; i++) EmitAt(code, i, meter: true);
-        _il.Emit(OpCodes.Br, join);
-        RestoreFacts(saved);
-        _il.MarkLabel(unmetered);
         _root._fuelSynced = false;
         EmitInstrAt(code, start);
         for (int i = start + 1; i < end; i++) EmitAt(code, i, meter: false);
         EmitAt(code, end, meter: true); // the block after the loop starts at its end: charged in both copies
+        _il.Emit(OpCodes.Br, join);
+        RestoreFacts(saved);
+        _il.MarkLabel(metered);
+        _root._fuelSynced = false;
+        EmitInstrAt(code, start);
+        for (int i = start + 1; i <= end; i++) EmitAt(code, i, meter: true);
         _il.MarkLabel(join);
         _root._fuelSynced = false;
         pc = end;
