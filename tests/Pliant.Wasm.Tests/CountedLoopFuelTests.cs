@@ -245,6 +245,27 @@ public class CountedLoopFuelTests
         Compare(c, body, expectVersioned: false);
     }
 
+    /// <summary>
+    /// Hostile: a body of 4000 versionable loops in a row (each emitted twice plus its entry test, so at most about three
+    /// times the IL of the plain body; one extra local for the whole function) compiles and counts exactly.
+    /// </summary>
+    [Fact]
+    public void ManyVersionedLoopsInOneBodyCompileAndCountExactly()
+    {
+        const int Loops = 4000;
+        var c = new Case(false, Kind.LtU, 1, 0, 3, true);
+        // i = 0; loop { counter++; i += 1; br_if i <u n } — 4000 times, 3 iterations each.
+        byte[] one = [0x41, 0x00, 0x21, 0x00, 0x03, 0x40, .. Count, .. Tail(c), 0x0B];
+        byte[] body = [.. Enumerable.Repeat(one, Loops).SelectMany(x => x), 0x42, 0x00];
+        var (versioned, n) = Build(false, body, version: true);
+        var (plain, _) = Build(false, body, version: false);
+        Assert.Equal(Loops, n);
+        var want = Run(plain, c, 1_000_000);
+        Assert.Equal(Loops * 3, want.Count);
+        Assert.Equal(want, Run(versioned, c, 1_000_000));
+        Assert.Equal(Run(plain, c, 50_000), Run(versioned, c, 50_000)); // runs out part way
+    }
+
     /// <summary>A fault inside the unmetered copy (an out-of-bounds load at the fifth iteration) traps the same, with the same message.</summary>
     [Fact]
     public void AFaultInsideTheUnmeteredCopyTrapsTheSame()

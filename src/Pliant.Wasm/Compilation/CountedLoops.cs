@@ -278,10 +278,7 @@ internal sealed partial class FunctionCompiler
         var trips = _trips!;
         if (loop.Wide)
         {
-            Ldloc(_fuel!);
-            il.Emit(OpCodes.Ldc_I4_0);
-            il.Emit(OpCodes.Conv_I8);
-            il.Emit(OpCodes.Blt, metered);
+            BranchOnFuel(OpCodes.Blt, metered);
             Ldloc(trips);
             Ldloc(_fuel!);
             il.Emit(OpCodes.Ldc_I8, (long)loop.Cost);
