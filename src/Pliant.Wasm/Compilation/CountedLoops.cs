@@ -85,8 +85,9 @@ internal readonly struct CountedLoop
         long step = wide ? code[tee - 2].Imm : (int)code[tee - 2].Imm;
         if (localTypes[counter] != (wide ? ValType.I64 : ValType.I32) || bound == counter || step == 0) return false;
         if (bound >= 0 && localTypes[bound] != localTypes[counter]) return false;
-        // Lt tests count up: a positive step (under half the range).
-        if (kind != Test.Ne && step <= 0) return false;
+        // Lt tests count up (a positive step, under half the range) to a constant n at most max - s, so that no step
+        // after the first wraps and the count is exact (see FunctionCompiler.EmitTripCount).
+        if (kind != Test.Ne && (step <= 0 || bound >= 0 || Above(boundConst, LtLimit(wide, kind == Test.LtS, step), wide, kind == Test.LtS))) return false;
         // The counter is written only by the tail's tee, the bound never.
         for (int i = pc + 1; i < end; i++)
             if (code[i].Op is 0x21 or 0x22 && (code[i].Imm == counter && i != tee || code[i].Imm == bound)) return false;
@@ -98,6 +99,15 @@ internal readonly struct CountedLoop
         loop = new CountedLoop(pc, end, counter, bound, boundConst, step, kind, wide, cost);
         return true;
     }
+
+    /// <summary>The largest bound of an <c>lt</c> loop with step <paramref name="step"/> whose steps after the first cannot wrap (as an unsigned value for <c>lt_u</c>).</summary>
+    public static long LtLimit(bool wide, bool signed, long step) => wide
+        ? (signed ? long.MaxValue - step : (long)(ulong.MaxValue - (ulong)step))
+        : (signed ? int.MaxValue - step : uint.MaxValue - step);
+
+    /// <summary>The constant bound of an <c>lt</c> loop compared with <see cref="LtLimit"/> as the test compares (unsigned for <c>lt_u</c>).</summary>
+    private static bool Above(long n, long limit, bool wide, bool signed) =>
+        wide && !signed ? (ulong)n > (ulong)limit : !wide && !signed ? (uint)n > (ulong)limit : n > limit;
 
     /// <summary>
     /// For an <see cref="Test.Ne"/> loop: the step's number of trailing zero bits a (the step is odd · 2^a) and the
@@ -114,60 +124,176 @@ internal readonly struct CountedLoop
     }
 }
 
-/// <summary>Versioned counting loops: the fuel of a <see cref="CountedLoop"/> charged once at its entry.</summary>
+/// <summary>Counting loops whose fuel is charged once, at entry (<see cref="CountedLoop"/>).</summary>
 internal sealed partial class FunctionCompiler
 {
-    // The iteration count minus one at a versioned loop's entry, declared at the first such loop.
-    private LocalBuilder? _trips;
+    // Declared at the first counting loop, shared by all (their bodies are straight-line: none nests in another):
+    // the entry's temporaries (the count less one, or the iterations the fuel covers, and its full periods), and the
+    // bound the loop's test compares with, per counter type. Only the bound is live in the loop.
+    private LocalBuilder? _trips, _cycles, _limit32, _limit64;
 
     /// <summary>
-    /// At a <c>loop</c> (live, metered, not in an inlined copy) that is a <see cref="CountedLoop"/>: emits its entry test, a
-    /// metered copy and an unmetered copy, and moves <paramref name="pc"/> to its <c>end</c>; false (nothing emitted) otherwise.
+    /// At a <c>loop</c> (live, metered, not in an inlined copy) that is a <see cref="CountedLoop"/>: emits it once, with no
+    /// charge or check inside, behind an entry that charges its whole run, and moves <paramref name="pc"/> to its
+    /// <c>end</c>; false (nothing emitted) otherwise.
     /// </summary>
     /// <remarks>
     /// <code>
     ///   [the loop instruction's prologue: a charge of a block starting there, deferred entries to their slots]
-    ///   t = iterations from i and n (modular: see CountedLoop), or go to M when the count is not exact and cheap
-    ///   if (t × cost > fuel) go to M
-    ///   fuel -= t × cost
-    ///   the loop with no charge or check inside, then the end's block charge; go to J
-    /// M: the loop, metered as always (its header charges and checks every iteration), then the end's block charge
-    /// J:
+    ///   t = iterations from i and n (exact, see EmitTripCount), or go to X when the loop never ends
+    ///   if (t × cost > fuel) go to X
+    ///   fuel -= t × cost; n' = n; go to L
+    /// X: if (fuel &lt; cost) { fuel -= cost; trap }            the header of the first iteration would
+    ///   m = fuel / cost; fuel -= (m + 1) × cost             m iterations run, the header of the next traps
+    ///   n' = i after m steps
+    /// L: loop { body; i += s; br_if (i != n' | i &lt; n') }    its test compares with n' instead of n
+    ///   [a ne loop whose counter runs more than its period 2^(w−a) before the fuel ends: again, a full period each time]
+    ///   if (fuel &lt; 0) trap                                   only after X
+    ///   [the block after the loop, charged as always]
     /// </code>
-    /// Both copies run the same iterations; the unmetered one leaves exactly the fuel M would (t × cost less), and runs
-    /// only when M would not run out, so the trap point does not move either: when the fuel does not cover the loop, M runs and
-    /// traps where it always did. A trap of another kind in the unmetered copy leaves the fuel as approximate as it is anyway
-    /// (the fuel local is not published at traps; docs/plugin-abi.md §8.2). The compiler's facts are saved before
-    /// the first copy and restored for the second, so both are compiled from the same state. The copies share their
-    /// operand-stack slot locals (giving one copy locals of its own cost the bits and memcopy loops a register move
-    /// per iteration in the JIT's allocation, though it saved int_math's unmetered loop a spill).
+    /// The loop runs the same iterations as the metered one does — all t when the fuel covers them, else the m the
+    /// fuel covers — and leaves the same fuel, or traps "fuel exhausted" after the same iterations with the same fuel:
+    /// the metered loop charges every iteration at its header and traps at the first header the fuel does not cover.
+    /// A trap of another kind inside the loop leaves the fuel as approximate as it is anyway (the fuel local is not
+    /// published at traps; docs/plugin-abi.md §8.2). Compiled once, so its compile cost is the entry's few dozen IL
+    /// instructions; the test against a local where clang's loop tested the counter for 0 costs one compare.
     /// </remarks>
     private bool TryEmitVersionedLoop(Instr[] code, ref int pc)
     {
         if (CountedLoop.Disabled || !CountedLoop.TryMatch(code, pc, in _fuelPlan, _localTypes, out var loop)) return false;
         CountedLoop.Versioned++;
         int start = pc, end = loop.End;
+        var il = _il;
         EmitPrologueAt(code, start, meter: true);
-        var metered = _il.DefineLabel();
-        var join = _il.DefineLabel();
-        EmitTripCount(in loop, metered);
-        EmitChargeAtEntry(in loop, metered);
-        // The unmetered copy first: the path that fits falls through to it.
-        var saved = SaveFacts();
+        var exhausted = il.DefineLabel();
+        var body = il.DefineLabel();
+        var limit = loop.Wide ? _limit64 ??= Declare(typeof(long)) : _limit32 ??= Declare(typeof(int));
+        _trips ??= Declare(typeof(long));
+        // A ne loop with an even step has a period 2^(w−a) shorter than the longest run of fuel: cycles may be needed.
+        loop.StepInverse(out int a, out _);
+        int periodBits = (loop.Wide ? 64 : 32) - a;
+        bool cycles = loop.Kind == CountedLoop.Test.Ne && a > 0 && periodBits <= 62;
+        if (cycles) _cycles ??= Declare(typeof(long));
         _root._fuelSynced = false;
+        EmitTripCount(in loop, exhausted);
+        EmitChargeAtEntry(in loop, exhausted);
+        LdBound(in loop);
+        Stloc(limit);
+        il.Emit(OpCodes.Br, body);
+        il.MarkLabel(exhausted);
+        EmitExhaustedEntry(in loop, limit, cycles ? periodBits : 0);
+        il.MarkLabel(body);
         EmitInstrAt(code, start);
-        for (int i = start + 1; i < end; i++) EmitAt(code, i, meter: false);
-        EmitAt(code, end, meter: true); // the block after the loop starts at its end: charged in both copies
-        _il.Emit(OpCodes.Br, join);
-        RestoreFacts(saved);
-        _il.MarkLabel(metered);
-        _root._fuelSynced = false;
-        EmitInstrAt(code, start);
-        for (int i = start + 1; i <= end; i++) EmitAt(code, i, meter: true);
-        _il.MarkLabel(join);
+        for (int i = start + 1; i < end; i++)
+        {
+            if (!EmitPrologueAt(code, i, meter: false)) continue;
+            if (i == end - 3 && loop.Kind != CountedLoop.Test.Ne || i == end - 3 && code[end - 2].Op is 0x47 or 0x52)
+            {
+                // The bound operand: n' instead of n.
+                Ldloc(limit);
+                Push(loop.Wide ? L : I);
+                continue;
+            }
+            if (i == end - 1 && code[end - 2].Op == 0x22)
+            {
+                // Exit at 0 (br_if on the stepped counter): the test becomes i != n'.
+                Operands(1);
+                Ldloc(limit);
+                il.Emit(OpCodes.Ceq);
+                il.Emit(OpCodes.Ldc_I4_0);
+                il.Emit(OpCodes.Ceq);
+                Push(I);
+            }
+            EmitInstrAt(code, i);
+        }
+        if (cycles)
+        {
+            // Fuel below -cost: full periods still to run, one per cost below (EmitExhaustedEntry); the counter is back
+            // at n', where each period ends.
+            var check = il.DefineLabel();
+            Ldloc(_fuel!);
+            il.Emit(OpCodes.Ldc_I8, -(long)loop.Cost);
+            il.Emit(OpCodes.Bge, check);
+            Ldloc(_fuel!);
+            il.Emit(OpCodes.Ldc_I8, (long)loop.Cost);
+            il.Emit(OpCodes.Add);
+            Stloc(_fuel!);
+            il.Emit(OpCodes.Br, body);
+            il.MarkLabel(check);
+        }
+        CheckFuel(); // below zero only when the fuel ran out (X)
+        EmitAt(code, end, meter: true); // the block after the loop starts at its end
         _root._fuelSynced = false;
         pc = end;
         return true;
+    }
+
+    /// <summary>Pushes the loop's bound n (its local, or the constant; 0 for the exit at 0) in the counter's type.</summary>
+    private void LdBound(in CountedLoop loop) => LdCounting(in loop, loop.Bound, loop.BoundConst);
+
+    /// <summary>
+    /// The entry when the fuel does not cover the whole run (or the loop never ends): traps at once when it does not
+    /// cover one iteration, else charges m = fuel / cost iterations and the next one's header, and sets the bound to the
+    /// counter's value after m steps. A ne loop whose period 2^<paramref name="periodBits"/> (0: none) m may exceed runs
+    /// its last part first, then c = (m − 1) >> periodBits full periods, each ending where it started: c is kept in the
+    /// fuel as c × cost below its final value (which is in [-cost, -1]), no local live in the loop.
+    /// </summary>
+    private void EmitExhaustedEntry(in CountedLoop loop, LocalBuilder limit, int periodBits)
+    {
+        var il = _il;
+        var trips = _trips!;
+        var enough = il.DefineLabel();
+        Ldloc(_fuel!);
+        il.Emit(OpCodes.Ldc_I8, (long)loop.Cost);
+        il.Emit(OpCodes.Bge, enough);
+        ChargeBlock(loop.Cost, check: true); // the fuel is below the cost: traps
+        il.MarkLabel(enough);
+        // m = fuel / cost >= 1; fuel -= (m + 1) · cost, below zero: the trap after the m-th iteration
+        Ldloc(_fuel!);
+        il.Emit(OpCodes.Ldc_I8, (long)loop.Cost);
+        il.Emit(OpCodes.Div);
+        Stloc(trips);
+        Ldloc(_fuel!);
+        Ldloc(trips);
+        il.Emit(OpCodes.Ldc_I4_1);
+        il.Emit(OpCodes.Conv_I8);
+        il.Emit(OpCodes.Add);
+        il.Emit(OpCodes.Ldc_I8, (long)loop.Cost);
+        il.Emit(OpCodes.Mul);
+        il.Emit(OpCodes.Sub);
+        Stloc(_fuel!);
+        if (periodBits > 0)
+        {
+            // c = (m - 1) >> periodBits; fuel -= c · cost (c · cost <= m · cost / 2: no overflow); m -= c · 2^periodBits
+            Ldloc(trips);
+            il.Emit(OpCodes.Ldc_I4_1);
+            il.Emit(OpCodes.Conv_I8);
+            il.Emit(OpCodes.Sub);
+            il.Emit(OpCodes.Ldc_I4, periodBits);
+            il.Emit(OpCodes.Shr);
+            Stloc(_cycles!);
+            Ldloc(_fuel!);
+            Ldloc(_cycles!);
+            il.Emit(OpCodes.Ldc_I8, (long)loop.Cost);
+            il.Emit(OpCodes.Mul);
+            il.Emit(OpCodes.Sub);
+            Stloc(_fuel!);
+            Ldloc(trips);
+            Ldloc(_cycles!);
+            il.Emit(OpCodes.Ldc_I4, periodBits);
+            il.Emit(OpCodes.Shl);
+            il.Emit(OpCodes.Sub);
+            Stloc(trips);
+        }
+        // n' = i0 + steps · s, wrapping in the counter's width
+        LdCounting(in loop, loop.Counter, 0);
+        Ldloc(trips);
+        if (!loop.Wide) il.Emit(OpCodes.Conv_I4);
+        if (loop.Wide) il.Emit(OpCodes.Ldc_I8, loop.Step);
+        else il.Emit(OpCodes.Ldc_I4, (int)loop.Step);
+        il.Emit(OpCodes.Mul);
+        il.Emit(OpCodes.Add);
+        Stloc(limit);
     }
 
     /// <summary>
@@ -184,11 +310,10 @@ internal sealed partial class FunctionCompiler
 
     /// <summary>
     /// Stores the loop's iteration count minus one into <see cref="_trips"/> (an unsigned 64-bit value; the count
-    /// may be 2^64), or branches to <paramref name="metered"/> when it is not exact and cheap to compute: an
-    /// <c>lt</c> loop whose counter could wrap after its first step (n within a step of the type's maximum), or a
-    /// <c>ne</c> loop that never meets n.
+    /// may be 2^64), or branches to <paramref name="exhausted"/> when the loop never ends (a <c>ne</c> loop whose counter
+    /// steps over n).
     /// </summary>
-    private void EmitTripCount(in CountedLoop loop, Label metered)
+    private void EmitTripCount(in CountedLoop loop, Label exhausted)
     {
         var il = _il;
         var trips = _trips ??= Declare(typeof(long));
@@ -205,12 +330,12 @@ internal sealed partial class FunctionCompiler
             if (!loop.Wide) il.Emit(OpCodes.Conv_U8); // d = n - i0 mod 2^32, zero-extended
             if (a > 0)
             {
-                // No solution when 2^a does not divide d (the counter steps over n forever): metered, where fuel ends it.
+                // No solution when 2^a does not divide d (the counter steps over n forever): exhausted, where fuel ends it.
                 Stloc(trips);
                 Ldloc(trips);
                 il.Emit(OpCodes.Ldc_I8, (1L << a) - 1);
                 il.Emit(OpCodes.And);
-                il.Emit(OpCodes.Brtrue, metered);
+                il.Emit(OpCodes.Brtrue, exhausted);
                 Ldloc(trips);
                 il.Emit(OpCodes.Ldc_I4, a);
                 il.Emit(OpCodes.Shr_Un);
@@ -230,15 +355,9 @@ internal sealed partial class FunctionCompiler
             return;
         }
         // i < n (unsigned or signed), s > 0: the first step may wrap (clang starts i at -4 to reach 12), giving i1;
-        // with n at most max - s no later step wraps, so the loop runs once more per step below n after i1:
+        // with n at most max - s (a constant, CountedLoop.TryMatch) no later step wraps, so the loop runs once more per step below n after i1:
         // t - 1 = ceil((n - i1) / s) when i1 < n, else 0.
         bool signed = loop.Kind == CountedLoop.Test.LtS;
-        long limit = loop.Wide
-            ? (signed ? long.MaxValue - loop.Step : (long)(ulong.MaxValue - (ulong)loop.Step))
-            : (signed ? int.MaxValue - loop.Step : uint.MaxValue - loop.Step);
-        LdCounting(in loop, bound, n, signed);
-        il.Emit(OpCodes.Ldc_I8, limit);
-        il.Emit(signed ? OpCodes.Bgt : OpCodes.Bgt_Un, metered);
         var once = il.DefineLabel();
         var done = il.DefineLabel();
         // i1 = i0 + s, wrapping in the counter's width
@@ -269,21 +388,21 @@ internal sealed partial class FunctionCompiler
 
     /// <summary>
     /// With <see cref="_trips"/> = t - 1: when t × cost ≤ fuel, subtracts it and falls through; else branches to
-    /// <paramref name="metered"/>. An i32 loop runs at most 2^32 times, so t × cost (cost ≤ 64) fits a signed compare;
+    /// <paramref name="exhausted"/>. An i32 loop runs at most 2^32 times, so t × cost (cost ≤ 64) fits a signed compare;
     /// an i64 one compares t - 1 &lt; fuel / cost unsigned, for fuel ≥ 0 (t may be up to 2^64).
     /// </summary>
-    private void EmitChargeAtEntry(in CountedLoop loop, Label metered)
+    private void EmitChargeAtEntry(in CountedLoop loop, Label exhausted)
     {
         var il = _il;
         var trips = _trips!;
         if (loop.Wide)
         {
-            BranchOnFuel(OpCodes.Blt, metered);
+            BranchOnFuel(OpCodes.Blt, exhausted);
             Ldloc(trips);
             Ldloc(_fuel!);
             il.Emit(OpCodes.Ldc_I8, (long)loop.Cost);
             il.Emit(OpCodes.Div_Un);
-            il.Emit(OpCodes.Bge_Un, metered);
+            il.Emit(OpCodes.Bge_Un, exhausted);
         }
         // trips = t × cost
         Ldloc(trips);
@@ -297,42 +416,12 @@ internal sealed partial class FunctionCompiler
         {
             Ldloc(trips);
             Ldloc(_fuel!);
-            il.Emit(OpCodes.Bgt, metered);
+            il.Emit(OpCodes.Bgt, exhausted);
         }
         _root._fuelSynced = false;
         Ldloc(_fuel!);
         Ldloc(trips);
         il.Emit(OpCodes.Sub);
         Stloc(_fuel!);
-    }
-
-    /// <summary>The facts about locals (FunctionCompiler.Bounds.cs, .Lazy.cs) a loop's compilation changes.</summary>
-    private sealed class SavedFacts
-    {
-        public int Gen, FactHead, FactTail, FactCount, SumCount, LoopScanBudget;
-        public ulong[]? LocalBound;
-        public long[]? LocalLo, LocalHi;
-        public int[]? LocalGen, FactPrev, FactNext;
-        public bool[]? FactIn;
-        public KnownSum[]? Sums;
-        public (int Local, long Lo, long Hi, int From, int To)[] Inductions = [];
-    }
-
-    private SavedFacts SaveFacts() => new()
-    {
-        Gen = _gen, FactHead = _factHead, FactTail = _factTail, FactCount = _factCount, SumCount = _sumCount,
-        LoopScanBudget = _loopScanBudget,
-        LocalBound = (ulong[]?)_localBound?.Clone(), LocalLo = (long[]?)_localLo?.Clone(), LocalHi = (long[]?)_localHi?.Clone(),
-        LocalGen = (int[]?)_localGen?.Clone(), FactPrev = (int[]?)_factPrev?.Clone(), FactNext = (int[]?)_factNext?.Clone(),
-        FactIn = (bool[]?)_factIn?.Clone(), Sums = (KnownSum[]?)_sums?.Clone(), Inductions = [.. _inductions],
-    };
-
-    private void RestoreFacts(SavedFacts s)
-    {
-        (_gen, _factHead, _factTail, _factCount, _sumCount, _loopScanBudget) = (s.Gen, s.FactHead, s.FactTail, s.FactCount, s.SumCount, s.LoopScanBudget);
-        (_localBound, _localLo, _localHi, _localGen) = (s.LocalBound, s.LocalLo, s.LocalHi, s.LocalGen);
-        (_factPrev, _factNext, _factIn, _sums) = (s.FactPrev, s.FactNext, s.FactIn, s.Sums);
-        _inductions.Clear();
-        _inductions.AddRange(s.Inductions);
     }
 }
