@@ -228,6 +228,17 @@ internal sealed partial class FunctionCompiler
         return true;
     }
 
+    /// <summary>Pushes (<see cref="_trips"/> + 1) × the loop's cost per iteration.</summary>
+    private void LdRunCost(in CountedLoop loop)
+    {
+        Ldloc(_trips!);
+        _il.Emit(OpCodes.Ldc_I4_1);
+        _il.Emit(OpCodes.Conv_I8);
+        _il.Emit(OpCodes.Add);
+        _il.Emit(OpCodes.Ldc_I8, (long)loop.Cost);
+        _il.Emit(OpCodes.Mul);
+    }
+
     /// <summary>Pushes the loop's bound n (its local, or the constant; 0 for the exit at 0) in the counter's type.</summary>
     private void LdBound(in CountedLoop loop) => LdCounting(in loop, loop.Bound, loop.BoundConst);
 
@@ -254,12 +265,7 @@ internal sealed partial class FunctionCompiler
         il.Emit(OpCodes.Div);
         Stloc(trips);
         Ldloc(_fuel!);
-        Ldloc(trips);
-        il.Emit(OpCodes.Ldc_I4_1);
-        il.Emit(OpCodes.Conv_I8);
-        il.Emit(OpCodes.Add);
-        il.Emit(OpCodes.Ldc_I8, (long)loop.Cost);
-        il.Emit(OpCodes.Mul);
+        LdRunCost(in loop);
         il.Emit(OpCodes.Sub);
         Stloc(_fuel!);
         if (periodBits > 0)
@@ -405,12 +411,7 @@ internal sealed partial class FunctionCompiler
             il.Emit(OpCodes.Bge_Un, exhausted);
         }
         // trips = t × cost
-        Ldloc(trips);
-        il.Emit(OpCodes.Ldc_I4_1);
-        il.Emit(OpCodes.Conv_I8);
-        il.Emit(OpCodes.Add);
-        il.Emit(OpCodes.Ldc_I8, (long)loop.Cost);
-        il.Emit(OpCodes.Mul);
+        LdRunCost(in loop);
         Stloc(trips);
         if (!loop.Wide)
         {
