@@ -1,5 +1,6 @@
 using System.Reflection.Emit;
 using Pliant.Wasm.Decoding;
+using Pliant.Wasm.Runtime;
 
 namespace Pliant.Wasm.Compilation;
 
@@ -128,9 +129,9 @@ internal readonly struct CountedLoop
 internal sealed partial class FunctionCompiler
 {
     // Declared at the first counting loop, shared by all (their bodies are straight-line: none nests in another):
-    // the entry's temporaries (the count less one, or the iterations the fuel covers, and its full periods), and the
-    // bound the loop's test compares with, per counter type. Only the bound is live in the loop.
-    private LocalBuilder? _trips, _cycles, _limit32, _limit64;
+    // the entry's temporary (the count less one, or the steps the fuel covers), and the bound the loop's test
+    // compares with, per counter type. Only the bound is live in the loop.
+    private LocalBuilder? _trips, _limit32, _limit64;
 
     /// <summary>
     /// At a <c>loop</c> (live, metered, not in an inlined copy) that is a <see cref="CountedLoop"/>: emits it once, with no
@@ -168,20 +169,42 @@ internal sealed partial class FunctionCompiler
         var exhausted = il.DefineLabel();
         var body = il.DefineLabel();
         var limit = loop.Wide ? _limit64 ??= Declare(typeof(long)) : _limit32 ??= Declare(typeof(int));
-        _trips ??= Declare(typeof(long));
+        var trips = _trips ??= Declare(typeof(long)); // its address is taken: a temporary of the entry only
         // A ne loop with an even step has a period 2^(w−a) shorter than the longest run of fuel: cycles may be needed.
         loop.StepInverse(out int a, out _);
         int periodBits = (loop.Wide ? 64 : 32) - a;
         bool cycles = loop.Kind == CountedLoop.Test.Ne && a > 0 && periodBits <= 62;
-        if (cycles) _cycles ??= Declare(typeof(long));
         _root._fuelSynced = false;
-        EmitTripCount(in loop, exhausted);
-        EmitChargeAtEntry(in loop, exhausted);
+        EmitTripsLessOne(in loop);
+        Stloc(trips);
+        Ldloc(trips);
+        Ldloc(_fuel!);
+        il.Emit(OpCodes.Ldc_I8, (long)loop.Cost);
+        _tokens.Emit(il, OpCodes.Call, Fits);
+        il.Emit(OpCodes.Brfalse, exhausted);
+        Ldloc(_fuel!);
+        LdRunCost(in loop);
+        il.Emit(OpCodes.Sub);
+        Stloc(_fuel!);
         LdBound(in loop);
         Stloc(limit);
         il.Emit(OpCodes.Br, body);
+        // The fuel does not cover the run: n' = i0 + steps · s, wrapping in the counter's width.
         il.MarkLabel(exhausted);
-        EmitExhaustedEntry(in loop, limit, cycles ? periodBits : 0);
+        Ldloc(_st);
+        Ldloc(_fuel!);
+        il.Emit(OpCodes.Ldc_I8, (long)loop.Cost);
+        il.Emit(OpCodes.Ldc_I4, cycles ? periodBits : 0);
+        il.Emit(OpCodes.Ldloca, trips);
+        _tokens.Emit(il, OpCodes.Call, Exhausted);
+        Stloc(_fuel!);
+        LdCounting(in loop, loop.Counter, 0);
+        Ldloc(trips);
+        if (!loop.Wide) il.Emit(OpCodes.Conv_I4);
+        LdStep(in loop);
+        il.Emit(OpCodes.Mul);
+        il.Emit(OpCodes.Add);
+        Stloc(limit);
         il.MarkLabel(body);
         EmitInstrAt(code, start);
         for (int i = start + 1; i < end; i++)
@@ -242,65 +265,11 @@ internal sealed partial class FunctionCompiler
     /// <summary>Pushes the loop's bound n (its local, or the constant; 0 for the exit at 0) in the counter's type.</summary>
     private void LdBound(in CountedLoop loop) => LdCounting(in loop, loop.Bound, loop.BoundConst);
 
-    /// <summary>
-    /// The entry when the fuel does not cover the whole run (or the loop never ends): traps at once when it does not
-    /// cover one iteration, else charges m = fuel / cost iterations and the next one's header, and sets the bound to the
-    /// counter's value after m steps. A ne loop whose period 2^<paramref name="periodBits"/> (0: none) m may exceed runs
-    /// its last part first, then c = (m − 1) >> periodBits full periods, each ending where it started: c is kept in the
-    /// fuel as c × cost below its final value (which is in [-cost, -1]), no local live in the loop.
-    /// </summary>
-    private void EmitExhaustedEntry(in CountedLoop loop, LocalBuilder limit, int periodBits)
-    {
-        var il = _il;
-        var trips = _trips!;
-        var enough = il.DefineLabel();
-        Ldloc(_fuel!);
-        il.Emit(OpCodes.Ldc_I8, (long)loop.Cost);
-        il.Emit(OpCodes.Bge, enough);
-        ChargeBlock(loop.Cost, check: true); // the fuel is below the cost: traps
-        il.MarkLabel(enough);
-        // m = fuel / cost >= 1; fuel -= (m + 1) · cost, below zero: the trap after the m-th iteration
-        Ldloc(_fuel!);
-        il.Emit(OpCodes.Ldc_I8, (long)loop.Cost);
-        il.Emit(OpCodes.Div);
-        Stloc(trips);
-        Ldloc(_fuel!);
-        LdRunCost(in loop);
-        il.Emit(OpCodes.Sub);
-        Stloc(_fuel!);
-        if (periodBits > 0)
-        {
-            // c = (m - 1) >> periodBits; fuel -= c · cost (c · cost <= m · cost / 2: no overflow); m -= c · 2^periodBits
-            Ldloc(trips);
-            il.Emit(OpCodes.Ldc_I4_1);
-            il.Emit(OpCodes.Conv_I8);
-            il.Emit(OpCodes.Sub);
-            il.Emit(OpCodes.Ldc_I4, periodBits);
-            il.Emit(OpCodes.Shr);
-            Stloc(_cycles!);
-            Ldloc(_fuel!);
-            Ldloc(_cycles!);
-            il.Emit(OpCodes.Ldc_I8, (long)loop.Cost);
-            il.Emit(OpCodes.Mul);
-            il.Emit(OpCodes.Sub);
-            Stloc(_fuel!);
-            Ldloc(trips);
-            Ldloc(_cycles!);
-            il.Emit(OpCodes.Ldc_I4, periodBits);
-            il.Emit(OpCodes.Shl);
-            il.Emit(OpCodes.Sub);
-            Stloc(trips);
-        }
-        // n' = i0 + steps · s, wrapping in the counter's width
-        LdCounting(in loop, loop.Counter, 0);
-        Ldloc(trips);
-        if (!loop.Wide) il.Emit(OpCodes.Conv_I4);
-        if (loop.Wide) il.Emit(OpCodes.Ldc_I8, loop.Step);
-        else il.Emit(OpCodes.Ldc_I4, (int)loop.Step);
-        il.Emit(OpCodes.Mul);
-        il.Emit(OpCodes.Add);
-        Stloc(limit);
-    }
+    private static readonly System.Reflection.MethodInfo NeTrips = typeof(CountedLoopOps).GetMethod(nameof(CountedLoopOps.NeTripsLessOne))!,
+        LtUTrips = typeof(CountedLoopOps).GetMethod(nameof(CountedLoopOps.LtUTripsLessOne))!,
+        LtSTrips = typeof(CountedLoopOps).GetMethod(nameof(CountedLoopOps.LtSTripsLessOne))!,
+        Fits = typeof(CountedLoopOps).GetMethod(nameof(CountedLoopOps.Fits))!,
+        Exhausted = typeof(CountedLoopOps).GetMethod(nameof(CountedLoopOps.Exhausted))!;
 
     /// <summary>
     /// Pushes local <paramref name="local"/> (or <paramref name="constant"/> when it is -1), an i32 widened to 64 bits
@@ -314,115 +283,42 @@ internal sealed partial class FunctionCompiler
         if (!loop.Wide && widen is bool signed) _il.Emit(signed ? OpCodes.Conv_I8 : OpCodes.Conv_U8);
     }
 
-    /// <summary>
-    /// Stores the loop's iteration count minus one into <see cref="_trips"/> (an unsigned 64-bit value; the count
-    /// may be 2^64), or branches to <paramref name="exhausted"/> when the loop never ends (a <c>ne</c> loop whose counter
-    /// steps over n).
-    /// </summary>
-    private void EmitTripCount(in CountedLoop loop, Label exhausted)
+    /// <summary>Pushes the step as the counter's type.</summary>
+    private void LdStep(in CountedLoop loop)
     {
-        var il = _il;
-        var trips = _trips ??= Declare(typeof(long));
-        int counter = loop.Counter, bound = loop.Bound;
-        long n = loop.BoundConst;
-        if (loop.Kind == CountedLoop.Test.Ne)
-        {
-            // Iteration t leaves i0 + t·s (mod 2^w): the count is the least t >= 1 with s·t ≡ n - i0 (mod 2^w).
-            int w = loop.Wide ? 64 : 32;
-            loop.StepInverse(out int a, out ulong inverse);
-            LdCounting(in loop, bound, n);
-            LdCounting(in loop, counter, 0);
-            il.Emit(OpCodes.Sub);
-            if (!loop.Wide) il.Emit(OpCodes.Conv_U8); // d = n - i0 mod 2^32, zero-extended
-            if (a > 0)
-            {
-                // No solution when 2^a does not divide d (the counter steps over n forever): exhausted, where fuel ends it.
-                Stloc(trips);
-                Ldloc(trips);
-                il.Emit(OpCodes.Ldc_I8, (1L << a) - 1);
-                il.Emit(OpCodes.And);
-                il.Emit(OpCodes.Brtrue, exhausted);
-                Ldloc(trips);
-                il.Emit(OpCodes.Ldc_I4, a);
-                il.Emit(OpCodes.Shr_Un);
-            }
-            // t - 1 = (d / 2^a · inverse - 1) mod 2^(w - a): a product of 0 mod 2^(w-a) is t = 2^(w-a) (i0 = n at entry).
-            il.Emit(OpCodes.Ldc_I8, (long)inverse);
-            il.Emit(OpCodes.Mul);
-            il.Emit(OpCodes.Ldc_I4_1);
-            il.Emit(OpCodes.Conv_I8);
-            il.Emit(OpCodes.Sub);
-            if (w - a < 64)
-            {
-                il.Emit(OpCodes.Ldc_I8, (long)((1UL << (w - a)) - 1));
-                il.Emit(OpCodes.And);
-            }
-            Stloc(trips);
-            return;
-        }
-        // i < n (unsigned or signed), s > 0: the first step may wrap (clang starts i at -4 to reach 12), giving i1;
-        // with n at most max - s (a constant, CountedLoop.TryMatch) no later step wraps, so the loop runs once more per step below n after i1:
-        // t - 1 = ceil((n - i1) / s) when i1 < n, else 0.
-        bool signed = loop.Kind == CountedLoop.Test.LtS;
-        var once = il.DefineLabel();
-        var done = il.DefineLabel();
-        // i1 = i0 + s, wrapping in the counter's width
-        LdCounting(in loop, counter, 0);
-        if (loop.Wide) il.Emit(OpCodes.Ldc_I8, loop.Step);
-        else il.Emit(OpCodes.Ldc_I4, (int)loop.Step);
-        il.Emit(OpCodes.Add);
-        if (!loop.Wide) il.Emit(signed ? OpCodes.Conv_I8 : OpCodes.Conv_U8);
-        Stloc(trips);
-        Ldloc(trips);
-        LdCounting(in loop, bound, n, signed);
-        il.Emit(signed ? OpCodes.Bge : OpCodes.Bge_Un, once);
-        LdCounting(in loop, bound, n, signed);
-        Ldloc(trips);
-        il.Emit(OpCodes.Sub); // exact in 64 bits: 0 < n - i1 < 2^64 - s
-        il.Emit(OpCodes.Ldc_I8, loop.Step - 1);
-        il.Emit(OpCodes.Add);
-        il.Emit(OpCodes.Ldc_I8, loop.Step);
-        il.Emit(OpCodes.Div_Un);
-        Stloc(trips);
-        il.Emit(OpCodes.Br, done);
-        il.MarkLabel(once);
-        il.Emit(OpCodes.Ldc_I4_0);
-        il.Emit(OpCodes.Conv_I8);
-        Stloc(trips);
-        il.MarkLabel(done);
+        if (loop.Wide) _il.Emit(OpCodes.Ldc_I8, loop.Step);
+        else _il.Emit(OpCodes.Ldc_I4, (int)loop.Step);
     }
 
     /// <summary>
-    /// With <see cref="_trips"/> = t - 1: when t × cost ≤ fuel, subtracts it and falls through; else branches to
-    /// <paramref name="exhausted"/>. An i32 loop runs at most 2^32 times, so t × cost (cost ≤ 64) fits a signed compare;
-    /// an i64 one compares t - 1 &lt; fuel / cost unsigned, for fuel ≥ 0 (t may be up to 2^64).
+    /// Pushes the loop's iteration count less one (<see cref="CountedLoopOps"/>; -1 for a ne loop that never ends):
+    /// ne from d = n − i0 in the counter's width, lt from the counter after its first step, which may wrap (clang
+    /// starts i at -4 to reach 12) while no later step can (the bound is at most max − s, CountedLoop.TryMatch).
     /// </summary>
-    private void EmitChargeAtEntry(in CountedLoop loop, Label exhausted)
+    private void EmitTripsLessOne(in CountedLoop loop)
     {
         var il = _il;
-        var trips = _trips!;
-        if (loop.Wide)
+        if (loop.Kind == CountedLoop.Test.Ne)
         {
-            BranchOnFuel(OpCodes.Blt, exhausted);
-            Ldloc(trips);
-            Ldloc(_fuel!);
-            il.Emit(OpCodes.Ldc_I8, (long)loop.Cost);
-            il.Emit(OpCodes.Div_Un);
-            il.Emit(OpCodes.Bge_Un, exhausted);
+            loop.StepInverse(out int a, out ulong inverse);
+            int w = loop.Wide ? 64 : 32;
+            LdBound(in loop);
+            LdCounting(in loop, loop.Counter, 0);
+            il.Emit(OpCodes.Sub);
+            if (!loop.Wide) il.Emit(OpCodes.Conv_U8);
+            il.Emit(OpCodes.Ldc_I4, a);
+            il.Emit(OpCodes.Ldc_I8, (long)inverse);
+            il.Emit(OpCodes.Ldc_I8, w - a == 64 ? -1L : (long)((1UL << (w - a)) - 1));
+            _tokens.Emit(il, OpCodes.Call, NeTrips);
+            return;
         }
-        // trips = t × cost
-        LdRunCost(in loop);
-        Stloc(trips);
-        if (!loop.Wide)
-        {
-            Ldloc(trips);
-            Ldloc(_fuel!);
-            il.Emit(OpCodes.Bgt, exhausted);
-        }
-        _root._fuelSynced = false;
-        Ldloc(_fuel!);
-        Ldloc(trips);
-        il.Emit(OpCodes.Sub);
-        Stloc(_fuel!);
+        bool signed = loop.Kind == CountedLoop.Test.LtS;
+        LdCounting(in loop, loop.Counter, 0);
+        LdStep(in loop);
+        il.Emit(OpCodes.Add);
+        if (!loop.Wide) il.Emit(signed ? OpCodes.Conv_I8 : OpCodes.Conv_U8);
+        LdCounting(in loop, loop.Bound, loop.BoundConst, signed);
+        il.Emit(OpCodes.Ldc_I8, loop.Step);
+        _tokens.Emit(il, OpCodes.Call, signed ? LtSTrips : LtUTrips);
     }
 }

@@ -425,20 +425,14 @@ internal sealed partial class FunctionCompiler
     {
         if (_fuel == null) return;
         var ok = _il.DefineLabel();
-        BranchOnFuel(OpCodes.Bge, ok);
+        Ldloc(_fuel!);
+        _il.Emit(OpCodes.Ldc_I4_0);
+        _il.Emit(OpCodes.Conv_I8);
+        _il.Emit(OpCodes.Bge, ok);
         Ldloc(_st);
         Ldloc(_fuel!);
         _tokens.Emit(_il, OpCodes.Call, ClrTypes.StOutOfFuel);
         _il.MarkLabel(ok);
-    }
-
-    /// <summary>Branches to <paramref name="target"/> when the fuel local compares to zero as <paramref name="branch"/> (<c>bge</c>, <c>blt</c>) says.</summary>
-    private void BranchOnFuel(OpCode branch, Label target)
-    {
-        Ldloc(_fuel!);
-        _il.Emit(OpCodes.Ldc_I4_0);
-        _il.Emit(OpCodes.Conv_I8);
-        _il.Emit(branch, target);
     }
 
     private void LdCtx() => _il.Emit(OpCodes.Ldarg, _ctxArg);
