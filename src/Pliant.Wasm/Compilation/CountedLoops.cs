@@ -5,24 +5,24 @@ using Pliant.Wasm.Runtime;
 namespace Pliant.Wasm.Compilation;
 
 /// <summary>
-/// A counting loop whose fuel can be charged once, at its entry (<see cref="FunctionCompiler"/>, versioned loops):
+/// A counting loop whose fuel can be charged once, at its entry (<see cref="FunctionCompiler"/>, TryEmitVersionedLoop):
 /// the shapes clang emits for counted <c>for</c> loops, a straight-line body ending
 /// <c>local.get i; const s; add; local.tee i; [const n | local.get n; ne | lt_u | lt_s;] br_if 0</c> (without the
-/// bracketed part: exit when i reaches 0), i32 or i64, the step a constant, the bound a constant or a local the loop
-/// never writes. Every iteration runs the whole body, which is one basic block charged <see cref="Cost"/> units at
+/// bracketed part: exit when i reaches 0), i32 or i64, the step a constant, the bound a constant or (ne) a local the
+/// loop never writes; an lt loop counts up to a constant at most max − step. Every iteration runs the whole body, which is one basic block charged <see cref="Cost"/> units at
 /// the header, so t iterations cost exactly t × <see cref="Cost"/> and, metered, trap "fuel exhausted" iff that
 /// exceeds the fuel at entry (each header checks). The number of iterations follows from i and n at entry with
 /// wasm's wrap-around arithmetic (<see cref="Kind"/>).
 /// </summary>
 internal readonly struct CountedLoop
 {
-    /// <summary>Most instructions in a versioned loop's body: each is emitted twice.</summary>
+    /// <summary>Most instructions in a loop's body charged at entry (where the per-iteration charge matters).</summary>
     public const int MaxBody = 64;
 
-    /// <summary>For tests: set on a thread, its compilations version no loop (the reference the versioned code must match).</summary>
+    /// <summary>For tests: set on a thread, its compilations charge no loop at entry (the reference the others must match).</summary>
     [ThreadStatic] internal static bool Disabled;
 
-    /// <summary>For tests: loops versioned by this thread's compilations so far.</summary>
+    /// <summary>For tests: loops charged at entry by this thread's compilations so far.</summary>
     [ThreadStatic] internal static int Versioned;
 
     /// <summary>How the loop exits: when <c>i == n</c> (<c>ne</c>, or the bare tee with n = 0), or when <c>i</c> is no longer below n.</summary>
@@ -141,10 +141,10 @@ internal sealed partial class FunctionCompiler
     /// <remarks>
     /// <code>
     ///   [the loop instruction's prologue: a charge of a block starting there, deferred entries to their slots]
-    ///   t = iterations from i and n (exact, see EmitTripCount), or go to X when the loop never ends
+    ///   t = iterations from i and n (exact, see EmitTripsLessOne), or go to X when the loop never ends
     ///   if (t × cost > fuel) go to X
     ///   fuel -= t × cost; n' = n; go to L
-    /// X: if (fuel &lt; cost) { fuel -= cost; trap }            the header of the first iteration would
+    /// X: if (fuel &lt; cost) { fuel -= cost; trap }            the header of the first iteration would (CountedLoopOps.Exhausted)
     ///   m = fuel / cost; fuel -= (m + 1) × cost             m iterations run, the header of the next traps
     ///   n' = i after m steps
     /// L: loop { body; i += s; br_if (i != n' | i &lt; n') }    its test compares with n' instead of n
@@ -231,7 +231,7 @@ internal sealed partial class FunctionCompiler
         }
         if (cycles)
         {
-            // Fuel below -cost: full periods still to run, one per cost below (EmitExhaustedEntry); the counter is back
+            // Fuel below -cost: full periods still to run, one per cost below (CountedLoopOps.Exhausted); the counter is back
             // at n', where each period ends.
             var check = il.DefineLabel();
             Ldloc(_fuel!);
