@@ -12,7 +12,7 @@ namespace Pliant.Wasm;
 /// </summary>
 public sealed class CompiledModule
 {
-    private readonly nint[] _entries;
+    private readonly CodeEntries _code;
     private readonly bool[] _neutral;
     private readonly int _maxResults;
 
@@ -25,7 +25,7 @@ public sealed class CompiledModule
         _batch = batch;
         Module = module;
         Limits = limits;
-        _entries = entries;
+        _code = new CodeEntries(entries, holder, module.ImportedFunctionCount);
         CodeHolder = holder;
         _maxResults = module.Types.Count == 0 ? 0 : module.Types.Max(t => t.Results.Length);
     }
@@ -77,10 +77,18 @@ public sealed class CompiledModule
     /// call). Hosts call it on a background thread so that the first calls, made on a latency-critical
     /// thread, do not pay for compilation.
     /// </summary>
+    /// <remarks>
+    /// Instances created afterwards call these functions (through tables, imports and exports) at their machine
+    /// code: the entry points taken at compile time lead there through a precode jump (<see cref="CodeEntries"/>).
+    /// </remarks>
     public void PrepareAll()
     {
         foreach (var method in CodeHolder.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly))
+        {
             System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(method.MethodHandle);
+            int i = _code.DefinedIndexOf(method);
+            if (i >= 0) _code.Set(i, method);
+        }
     }
 
     /// <summary>
@@ -128,7 +136,16 @@ public sealed class CompiledModule
             }
         }
         for (int i = 0; i < m.Functions.Count; i++)
-            funcs.Add(new FunctionInstance(m.Types[(int)m.Functions[i]], _entries[i], inst, CodeHolder) { DepthNeutral = _neutral[i] });
+        {
+            var (entry, atCode) = _code.Get(i);
+            funcs.Add(new FunctionInstance(m.Types[(int)m.Functions[i]], entry, inst, CodeHolder)
+            {
+                DepthNeutral = _neutral[i],
+                Code = _code,
+                DefinedIndex = i,
+                AtMachineCode = atCode,
+            });
+        }
         inst.Functions = [.. funcs];
         foreach (var t in m.Tables)
         {

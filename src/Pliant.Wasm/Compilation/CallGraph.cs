@@ -13,7 +13,8 @@ namespace Pliant.Wasm.Compilation;
 /// calling function counts), so each trip around any cycle adds at least one to the depth and unbounded
 /// recursion traps "call stack exhausted" at <see cref="WasmLimits.MaxCallDepth"/>. Between two counting
 /// frames there can only be an acyclic chain of non-counting ones (at most one frame per function of the
-/// module); every frame, counting or not, also checks the native stack on entry.</para>
+/// module); every frame that makes calls, counting or not, also checks the native stack on entry (a leaf with a
+/// small frame does not: FunctionCompiler.Compile).</para>
 /// <para>The depth is restored by the caller after a call that may have changed it (a counting callee
 /// does not decrement on return): a sequence of sibling calls then carries no dependency from one call's
 /// depth update to the next one's through memory, which in a call-heavy kernel was a store-to-load

@@ -17,7 +17,7 @@ internal static class EntryStubs
     private static readonly ConcurrentDictionary<FuncType, InvokerFn> Invokers = new();
     private static readonly ConcurrentDictionary<Type, (MethodInfo Method, nint Entry)> HostStubs = new();
     private static readonly ConcurrentDictionary<Type, FuncType> Signatures = new();
-    private static readonly ConcurrentDictionary<(Type Delegate, FuncType Target, bool Neutral), DynamicMethod> TypedStubs = new();
+    private static readonly ConcurrentDictionary<(Type Delegate, FuncType Target, bool Neutral), MethodInfo> TypedStubs = new();
 
     private static MethodInfo V(string name) => typeof(WasmValue).GetMethod(name)!;
 
@@ -134,8 +134,8 @@ internal static class EntryStubs
         if (!sig.Params.AsSpan().SequenceEqual(f.Type.Params) || sig.Results.Length != f.Type.Results.Length
             || (sig.Results.Length == 1 && ClrTypes.Of(sig.Results[0]) != ClrTypes.Of(f.Type.Results[0])))
             throw new ArgumentException($"delegate {typeof(TDelegate)} does not match signature {f.Type}");
-        var dm = TypedStubs.GetOrAdd((typeof(TDelegate), f.Type, f.DepthNeutral), static key => BuildTyped(key.Delegate, key.Target, key.Neutral));
-        return (TDelegate)dm.CreateDelegate(typeof(TDelegate), f);
+        var stub = TypedStubs.GetOrAdd((typeof(TDelegate), f.Type, f.DepthNeutral), static key => BuildTyped(key.Delegate, key.Target, key.Neutral));
+        return (TDelegate)Delegate.CreateDelegate(typeof(TDelegate), f.Code?.AtMachineCode(f) ?? f, stub);
     }
 
     /// <summary>The typed stub's call: its <paramref name="argc"/> arguments, the function's context, a <c>calli</c> of its entry point.</summary>
@@ -149,18 +149,23 @@ internal static class EntryStubs
         il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, ClrTypes.Return(target), ClrTypes.Params(target), null);
     }
 
-    private static DynamicMethod BuildTyped(Type delegateType, FuncType target, bool neutral)
+    /// <summary>
+    /// The typed stub: a static method of a collectible assembly of its own, not a <see cref="DynamicMethod"/>: a
+    /// delegate's code pointer to a dynamic method is a precode (an indirect jump more per call), while one to a
+    /// compiled method of a dynamic assembly is its machine code (<see cref="Finish"/>).
+    /// </summary>
+    private static MethodInfo BuildTyped(Type delegateType, FuncType target, bool neutral)
     {
         var inv = delegateType.GetMethod("Invoke")!;
         var ps = inv.GetParameters();
-        var dm = new DynamicMethod("export", inv.ReturnType, [typeof(FunctionInstance), .. ps.Select(p => p.ParameterType)], typeof(EntryStubs).Module, true);
+        var (tb, dm) = NewStub("PliantWasmExport", "Export", inv.ReturnType, [typeof(FunctionInstance), .. ps.Select(p => p.ParameterType)]);
         var il = dm.GetILGenerator();
         if (neutral)
         {
             // Nothing to restore: the arguments, the context, the entry point, and the call (a tail call where the JIT can).
             EmitCallTarget(il, ps.Length, target);
             il.Emit(OpCodes.Ret);
-            return dm;
+            return Finish(tb).Method;
         }
         var st = il.DeclareLocal(typeof(ExecState));
         var saved = il.DeclareLocal(typeof(int));
@@ -182,30 +187,56 @@ internal static class EntryStubs
         il.EndExceptionBlock();
         if (res != null) il.Emit(OpCodes.Ldloc, res);
         il.Emit(OpCodes.Ret);
-        return dm;
+        return Finish(tb).Method;
+    }
+
+    /// <summary>A public static method <paramref name="name"/> on a new type of a new collectible assembly.</summary>
+    private static (TypeBuilder Type, MethodBuilder Method) NewStub(string assembly, string name, Type returnType, Type[] parameters)
+    {
+        var ab = AssemblyBuilder.DefineDynamicAssembly(new AssemblyName(assembly + Guid.NewGuid().ToString("N")), AssemblyBuilderAccess.RunAndCollect);
+        var tb = ab.DefineDynamicModule("stub").DefineType("Stub", TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Abstract);
+        var mb = tb.DefineMethod(name, MethodAttributes.Public | MethodAttributes.Static, returnType, parameters);
+        // Fully optimised at once and never re-tiered: the entry taken after PrepareMethod stays the final code.
+        mb.SetImplementationFlags(MethodImplAttributes.AggressiveOptimization);
+        return (tb, mb);
+    }
+
+    /// <summary>
+    /// Creates the stub's type and compiles its one method now, so that its entry point (and the code pointer of a
+    /// delegate made from it) is the machine code, not a precode jumping there (<see cref="CodeEntries"/>).
+    /// </summary>
+    private static (MethodInfo Method, nint Entry) Finish(TypeBuilder tb)
+    {
+        var mi = tb.CreateType().GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly).Single();
+        System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(mi.MethodHandle);
+        return (mi, mi.MethodHandle.GetFunctionPointer());
     }
 
     /// <summary>
     /// Entry stub for host delegates of type <paramref name="delegateType"/>: a static method
-    /// <c>(args..., Instance ctx)</c> that invokes <c>ctx.HostTarget</c> directly.
+    /// <c>(args..., Instance ctx)</c> that invokes <c>ctx.HostTarget</c> directly (three instructions for an
+    /// <c>Action</c>: two loads and a jump to the delegate's code).
     /// </summary>
     public static (MethodInfo Method, nint Entry) HostStub(Type delegateType) => HostStubs.GetOrAdd(delegateType, BuildHostStub);
+
+    /// <summary><c>Unsafe.As&lt;T&gt;(object)</c>: a reinterpretation of a reference the JIT compiles to nothing.</summary>
+    private static readonly MethodInfo UnsafeAs = typeof(System.Runtime.CompilerServices.Unsafe).GetMethods()
+        .Single(m => m.Name == nameof(System.Runtime.CompilerServices.Unsafe.As) && m.GetGenericArguments().Length == 1 && m.GetParameters().Length == 1);
 
     private static (MethodInfo, nint) BuildHostStub(Type delegateType)
     {
         var inv = delegateType.GetMethod("Invoke")!;
         var sig = Signature(delegateType);
-        var ab = AssemblyBuilder.DefineDynamicAssembly(new AssemblyName("PliantWasmHost" + Guid.NewGuid().ToString("N")), AssemblyBuilderAccess.RunAndCollect);
-        var mb = ab.DefineDynamicModule("host");
-        var tb = mb.DefineType("HostStub", TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Abstract);
         var all = inv.GetParameters().Select(p => p.ParameterType).ToArray();
         bool withCaller = all.Length > 0 && all[0] == typeof(Instance);
         var ps = withCaller ? all[1..] : all;
-        var m = tb.DefineMethod("Call", MethodAttributes.Public | MethodAttributes.Static, inv.ReturnType == typeof(void) ? typeof(void) : ClrTypes.Of(sig.Results[0]), [.. ps.Select((p, i) => ClrTypes.Of(sig.Params[i])), typeof(Instance)]);
+        var (tb, m) = NewStub("PliantWasmHost", "Call", inv.ReturnType == typeof(void) ? typeof(void) : ClrTypes.Of(sig.Results[0]), [.. ps.Select((p, i) => ClrTypes.Of(sig.Params[i])), typeof(Instance)]);
         var il = m.GetILGenerator();
         il.Emit(OpCodes.Ldarg, ps.Length);
         il.Emit(OpCodes.Ldfld, ClrTypes.InstHost);
-        il.Emit(OpCodes.Castclass, delegateType);
+        // No castclass (a null test, a type compare and a frame for its helper call, 9 of the stub's 12
+        // instructions): HostTarget is read-only and HostFunction.Create checked it is a delegateType.
+        il.Emit(OpCodes.Call, UnsafeAs.MakeGenericMethod(delegateType));
         if (withCaller)
         {
             il.Emit(OpCodes.Ldarg, ps.Length);
@@ -218,8 +249,6 @@ internal static class EntryStubs
         }
         il.Emit(OpCodes.Callvirt, inv);
         il.Emit(OpCodes.Ret);
-        var t = tb.CreateType();
-        var mi = t.GetMethod("Call")!;
-        return (mi, mi.MethodHandle.GetFunctionPointer());
+        return Finish(tb);
     }
 }

@@ -24,6 +24,9 @@ internal sealed partial class FunctionCompiler
     // The entry's slot plus a local (i32 or i64, wrapping): an add of a local deferred past the adds that follow it
     // (FunctionCompiler.Numeric.cs, TryReassociateAdd).
     private const byte OfSlotPlusLocal = 6;
+    // Local _lazyValue plus local _lazyAdd, both bounded so that the i32 sum never wraps: an address that the next
+    // instruction, a load, consumes (FunctionCompiler.Numeric.cs, TryDeferLocalSum).
+    private const byte OfLocalPlusLocal = 7;
     // How a deferred i32 sum base + c may be computed as a native address: 0 not exactly, else by sign- or
     // zero-extending base and adding c (no 32-bit wrap possible, FoldOf).
     private const byte NoFold = 0, FoldSigned = 1, FoldUnsigned = 2;
@@ -112,6 +115,11 @@ internal sealed partial class FunctionCompiler
                 LdLocal((int)_lazyValue[pos]);
                 _il.Emit(OpCodes.Add);
                 break;
+            case OfLocalPlusLocal:
+                LdLocal((int)_lazyValue[pos]);
+                LdLocal(_lazyAdd[pos]);
+                _il.Emit(OpCodes.Add);
+                break;
             default:
                 LdBase(pos);
                 _il.Emit(OpCodes.Ldc_I4, _lazyAdd[pos]);
@@ -161,7 +169,13 @@ internal sealed partial class FunctionCompiler
     /// </summary>
     private bool TryEmitFoldedAddress(int pos, long offset)
     {
-        if (!IsDeferred(pos) || _lazyFold[pos] == NoFold || _lazyKind[pos] is not (OfSlotPlus or OfLocalPlus)) return false;
+        if (!IsDeferred(pos) || _lazyFold[pos] == NoFold) return false;
+        if (_lazyKind[pos] == OfLocalPlusLocal)
+        {
+            EmitLocalSumAddress(pos, offset);
+            return true;
+        }
+        if (_lazyKind[pos] is not (OfSlotPlus or OfLocalPlus)) return false;
         _il.Emit(OpCodes.Ldloc, _memData!);
         LdBase(pos);
         _il.Emit(_lazyFold[pos] == FoldSigned ? OpCodes.Conv_I : OpCodes.Conv_U);

@@ -17,7 +17,9 @@ internal sealed partial class FunctionCompiler
     private void EmitNumeric(ushort op)
     {
         if (!OpInfo.TryNumeric(op, out _, out var b, out var r)) throw new InvalidOperationException($"opcode 0x{op:x} not supported");
+        if (op == 0x6A && TryDeferLocalSum()) return;
         if (op is 0x6A or 0x7C && TryReassociateAdd()) return;
+        if (op is 0x72 or 0x84 && TryCountOfOr(op == 0x84)) return;
         // Division with a divisor that cannot be 0 (nor -1 for the signed ones): no trap test.
         var safe = op is >= 0x6D and <= 0x70 or >= 0x7F and <= 0x82 ? SafeDivision(op) : null;
         Operands(b == ValType.Unknown ? 1 : 2);
@@ -49,8 +51,8 @@ internal sealed partial class FunctionCompiler
             case 0x5F or 0x65: il.Emit(OpCodes.Cgt_Un); Not(); break;
             case 0x60 or 0x66: il.Emit(OpCodes.Clt_Un); Not(); break;
             // i32 arithmetic
-            case 0x67: Helper(nameof(Numerics.Clz32)); break;
-            case 0x68: Helper(nameof(Numerics.Ctz32)); break;
+            case 0x67: Helper(nameof(Numerics.Clz32)); CountFix(false); break;
+            case 0x68: Helper(nameof(Numerics.Ctz32)); CountFix(false); break;
             case 0x69: Helper(nameof(Numerics.Popcnt32)); break;
             case 0x6A or 0x7C or 0x92 or 0xA0: il.Emit(OpCodes.Add); break;
             case 0x6B or 0x7D or 0x93 or 0xA1: il.Emit(OpCodes.Sub); break;
@@ -68,8 +70,8 @@ internal sealed partial class FunctionCompiler
             case 0x77: Helper(nameof(Numerics.Rotl32)); break;
             case 0x78: Helper(nameof(Numerics.Rotr32)); break;
             // i64 arithmetic
-            case 0x79: Helper(nameof(Numerics.Clz64)); break;
-            case 0x7A: Helper(nameof(Numerics.Ctz64)); break;
+            case 0x79: Helper(nameof(Numerics.Clz64)); CountFix(true); break;
+            case 0x7A: Helper(nameof(Numerics.Ctz64)); CountFix(true); break;
             case 0x7B: Helper(nameof(Numerics.Popcnt64)); break;
             case 0x7F: Helper(nameof(Numerics.DivS64)); break;
             case 0x80: Helper(nameof(Numerics.DivU64)); break;
@@ -145,6 +147,109 @@ internal sealed partial class FunctionCompiler
             default: throw new InvalidOperationException($"opcode 0x{op:x} not supported");
         }
         Push(r);
+    }
+
+    /// <summary>
+    /// <c>i32.add</c> of two locals a and b whose unsigned bounds add up to at most 2^32 - 1, so the i32 sum never
+    /// wraps, consumed right away by a scalar load as its address (<c>local.get base; local.get i; i32.add;
+    /// i32.load</c>, clang's <c>p[i]</c>): deferred, so that an access without a bounds check computes memory's
+    /// first byte + a + b as native integers (<see cref="EmitLocalSumAddress"/>), the same address. The JIT then
+    /// computes first byte + a once before a loop that never writes a and indexes with b, zero-extended by a
+    /// register move (which the CPU does at rename), instead of a 32-bit add (lea, an ALU operation) per
+    /// access. Any other use of the entry (a checked access) reads the i32 sum. Nothing lies between the add and
+    /// the load (no write of a or b). Returns false (nothing done) otherwise.
+    /// </summary>
+    private bool TryDeferLocalSum()
+    {
+        int top = _stack.Count - 1, below = top - 1;
+        if (below < 0 || _pc + 1 >= _code.Length || _code[_pc + 1].Op is not (>= 0x28 and <= 0x35)) return false;
+        if (!IsDeferred(top) || !IsDeferred(below) || _lazyKind[top] != OfLocal || _lazyKind[below] != OfLocal) return false;
+        ulong ba = BoundAt(below), bb = BoundAt(top);
+        if (ba == NoBound || bb == NoBound || ba + bb > uint.MaxValue) return false;
+        long a = _lazyValue[below], b = _lazyValue[top];
+        Drop(below, 2);
+        _stack.Add(ValType.I32);
+        SetBound(below);
+        Defer(below, OfLocalPlusLocal, a, (int)b, FoldUnsigned);
+        return true;
+    }
+
+    /// <summary>Pushes memory's first byte + a + b + <paramref name="offset"/> for the deferred sum of two locals at <paramref name="pos"/>.</summary>
+    private void EmitLocalSumAddress(int pos, long offset)
+    {
+        _il.Emit(OpCodes.Ldloc, _memData!);
+        LdLocal((int)_lazyValue[pos]);
+        _il.Emit(OpCodes.Conv_U);
+        _il.Emit(OpCodes.Add);
+        LdLocal(_lazyAdd[pos]);
+        _il.Emit(OpCodes.Conv_U);
+        _il.Emit(OpCodes.Add);
+        if (offset == 0) return;
+        _il.Emit(OpCodes.Ldc_I8, offset);
+        _il.Emit(OpCodes.Conv_I);
+        _il.Emit(OpCodes.Add);
+    }
+
+    // Set by TryCountOfOr: the pc of the clz/ctz right after the replaced or, and what that count subtracts.
+    private int _countFixPc = -1, _countFix;
+
+    /// <summary>
+    /// An <c>or</c> of a value x and a nonzero constant c on top whose result the next instruction counts, a
+    /// <c>clz</c> or <c>ctz</c> of the same width W (clang's <c>__builtin_clz(x | 1)</c>,
+    /// <c>__builtin_ctz(x | 0x80000000)</c>: a count that never sees 0). x86's <c>or</c> overwrites its operand, so
+    /// while x is still needed the JIT emits a copy, the or and the count; a shift by a count in a register
+    /// (BMI2 shlx/shrx) does not, so the or becomes a shift of x that keeps the counted end and the count then
+    /// subtracts the shift (<see cref="CountFix"/>), a constant the JIT folds into the adds that follow. With k
+    /// the highest set bit of c: clz(x | c) = lzcnt(x &gt;&gt;u (k + 1)) - (k + 1) — for x &gt;= 2^(k+1) both
+    /// are clz(x); for smaller x the shift gives 0, lzcnt W, and x | c has its highest bit at k: W - 1 - k. With
+    /// j the lowest set bit of c: ctz(x | c) = tzcnt(x &lt;&lt; (W - j)) - (W - j) — the shift keeps exactly
+    /// x's bits below j; a lowest one at l counts l + W - j, none counts W, and x | c's lowest bit is then j.
+    /// Wasm's clz/ctz of 0 are W (spec §4.3.2 iclz, ictz), as lzcnt/tzcnt. Not when the count is a constant (k =
+    /// W - 1, j = 0: the or is emitted as it is), nor without BMI2/LZCNT/BMI1 (a shift by a register would need
+    /// rcx). The shift count is masked with the opaque rotate mask (<see cref="MaskedRotateCount"/>): a constant
+    /// count would be an immediate shift, which overwrites its operand again. The shifted value is only ever the
+    /// operand of that clz/ctz: nothing lies between them (no label, no other instruction). Returns false
+    /// (nothing done) otherwise.
+    /// </summary>
+    private bool TryCountOfOr(bool wide)
+    {
+        int pc = _pc, top = _stack.Count - 1;
+        if (pc + 1 >= _code.Length || top < 1 || !IsDeferred(top) || _lazyKind[top] != (wide ? OfI64 : OfI32)) return false;
+        ushort next = _code[pc + 1].Op;
+        bool clz = next == (wide ? 0x79 : 0x67);
+        if (!clz && next != (wide ? 0x7A : 0x68)) return false;
+        var mask = wide ? _rotateMask64 : _rotateMask32;
+        if (mask == null || !CountShiftSupported(wide, clz)) return false;
+        ulong c = wide ? (ulong)_lazyValue[top] : (uint)(int)_lazyValue[top];
+        int w = wide ? 64 : 32;
+        int s = clz ? 64 - System.Numerics.BitOperations.LeadingZeroCount(c) : w - System.Numerics.BitOperations.TrailingZeroCount(c);
+        if (c == 0 || s >= w) return false; // no bit, k = W - 1, or j = 0: the count is a constant
+        int x = top - 1;
+        LdSlot(x);
+        _il.Emit(OpCodes.Ldc_I4, s);
+        _il.Emit(OpCodes.Ldloc, mask);
+        _il.Emit(OpCodes.And);
+        _il.Emit(clz ? OpCodes.Shr_Un : OpCodes.Shl);
+        Drop(x, 2);
+        Push(wide ? L : I);
+        (_countFixPc, _countFix) = (pc + 1, s);
+        return true;
+    }
+
+    private static bool CountShiftSupported(bool wide, bool clz)
+    {
+        if (wide) return System.Runtime.Intrinsics.X86.Bmi2.X64.IsSupported && (clz ? System.Runtime.Intrinsics.X86.Lzcnt.X64.IsSupported : System.Runtime.Intrinsics.X86.Bmi1.X64.IsSupported);
+        return System.Runtime.Intrinsics.X86.Bmi2.IsSupported && (clz ? System.Runtime.Intrinsics.X86.Lzcnt.IsSupported : System.Runtime.Intrinsics.X86.Bmi1.IsSupported);
+    }
+
+    /// <summary>After a clz/ctz whose operand <see cref="TryCountOfOr"/> shifted: subtracts the shift from the count.</summary>
+    private void CountFix(bool wide)
+    {
+        if (_countFixPc != _pc) return;
+        _countFixPc = -1;
+        if (wide) _il.Emit(OpCodes.Ldc_I8, (long)_countFix);
+        else _il.Emit(OpCodes.Ldc_I4, _countFix);
+        _il.Emit(OpCodes.Sub);
     }
 
     /// <summary>

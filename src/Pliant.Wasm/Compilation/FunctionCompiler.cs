@@ -101,6 +101,9 @@ internal sealed partial class FunctionCompiler
     // Found by Compile's scan of the body, for PlanCover.
     private int _scalarAccesses;
     private bool _hasLoop;
+    // Found by Scan: the body makes a call (call, call_indirect); it has only structural instructions (charges no fuel).
+    private bool _makesCalls;
+    private bool _free = true;
     private int _pc;
     private bool _dead;
     private int _deadDepth;
@@ -189,19 +192,26 @@ internal sealed partial class FunctionCompiler
             else _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.StDepth);
             Stloc(_depth);
         }
-        Ldloc(_st);
-        // The frame's address: a dedicated local (taking an address keeps that local in memory).
-        _il.Emit(OpCodes.Ldloca, Declare(typeof(int)));
-        _il.Emit(OpCodes.Conv_U);
-        _tokens.Emit(_il, OpCodes.Call, ClrTypes.StEnter);
-        if (_localTypes.Length + code.Length > 200)
+        Scan(code);
+        bool small = _localTypes.Length + code.Length <= 200;
+        if (_makesCalls || !small)
+        {
+            Ldloc(_st);
+            // The frame's address: a dedicated local (taking an address keeps that local in memory).
+            _il.Emit(OpCodes.Ldloca, Declare(typeof(int)));
+            _il.Emit(OpCodes.Conv_U);
+            _tokens.Emit(_il, OpCodes.Call, ClrTypes.StEnter);
+        }
+        // else a leaf with a small frame: it cannot recurse or lengthen a chain of calls, and its frame (a few
+        // KiB at most) fits in what its caller's check left (≥ 96 KiB); entered from the host, it is any small method.
+        if (!small)
         {
             // Large frames (up to MaxFrameSlots): check the native stack with the runtime on every entry.
             _tokens.Emit(_il, OpCodes.Call, ClrTypes.StCheckStack);
         }
-        Scan(code);
-        // Fuel lives in a register-allocatable local, synchronised with ExecState around calls and returns.
-        if (_meterFuel) _fuel = Declare(typeof(long));
+        // Fuel lives in a register-allocatable local, synchronised with ExecState around calls and returns. A
+        // body of structural instructions only (nop block loop else end) charges nothing: no fuel code at all.
+        if (_meterFuel && !_free) _fuel = Declare(typeof(long));
         if (SelfBody != null)
         {
             _il.Emit(OpCodes.Ldarg, _ctxArg + 1); // a fuel-passing body's fuel comes as its last argument
@@ -224,6 +234,8 @@ internal sealed partial class FunctionCompiler
         for (int pc = 0; pc < code.Length; pc++)
         {
             ushort op = code[pc].Op;
+            if (op is 0x10 or 0x11) _makesCalls = true;
+            if (FuelPlan.CostOf(op) != 0) _free = false;
             if (op is >= 0x28 and <= 0x3E) _scalarAccesses++; // for PlanCover
             else if (op == 0x03) _hasLoop = true;
             if (_mem == null && (op is >= 0x28 and <= 0x3E || (op >= 0xFD00 && SimdOpInfo.IsMemory((uint)op & 0xFF))))
@@ -233,8 +245,9 @@ internal sealed partial class FunctionCompiler
                 _memLength = Declare(typeof(nuint));
                 ReloadMemory();
             }
-            if (_rotateMask32 == null && op is 0x77 or 0x78) _rotateMask32 = LoadRotateMask(RotateMask32);
-            if (_rotateMask64 == null && op is 0x89 or 0x8A) _rotateMask64 = LoadRotateMask(RotateMask64);
+            // The masks also make the shift counts of clz/ctz of an or opaque (FunctionCompiler.Numeric.cs, TryCountOfOr).
+            if (_rotateMask32 == null && (op is 0x77 or 0x78 || op is 0x67 or 0x68 && pc > 0 && code[pc - 1].Op == 0x72)) _rotateMask32 = LoadRotateMask(RotateMask32);
+            if (_rotateMask64 == null && (op is 0x89 or 0x8A || op is 0x79 or 0x7A && pc > 0 && code[pc - 1].Op == 0x84)) _rotateMask64 = LoadRotateMask(RotateMask64);
         }
     }
 

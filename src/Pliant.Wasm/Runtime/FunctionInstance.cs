@@ -43,12 +43,25 @@ public sealed class FunctionInstance
     /// </summary>
     internal bool DepthNeutral { get; init; }
 
+    /// <summary>For a compiled function: its module's entry points and its index among the module's defined functions (-1 for host functions).</summary>
+    internal CodeEntries? Code { get; init; }
+
+    /// <inheritdoc cref="Code"/>
+    internal int DefinedIndex { get; init; } = -1;
+
+    /// <summary>True when <see cref="Entry"/> is known to be the machine code (<see cref="CodeEntries.AtMachineCode"/>).</summary>
+    internal bool AtMachineCode { get; init; }
+
+    /// <summary>The same function called at <paramref name="entry"/>, its method's machine code.</summary>
+    internal FunctionInstance WithMachineCode(nint entry) =>
+        new(Type, entry, Context, KeepAlive) { DepthNeutral = DepthNeutral, Code = Code, DefinedIndex = DefinedIndex, AtMachineCode = true };
+
     /// <summary>True for host functions whose delegate takes the calling <see cref="Instance"/> first.</summary>
     public bool BindsCaller { get; init; }
 
     /// <summary>A copy of a caller-aware host function bound to the importing instance.</summary>
     internal FunctionInstance BindCaller(Instance caller) =>
-        new(Type, Entry, new Instance(Context.State) { HostTarget = Context.HostTarget, Caller = caller }, KeepAlive);
+        new(Type, Entry, new Instance(Context.State, (Delegate)Context.HostTarget!, caller), KeepAlive);
 
     /// <summary>Returns the process-wide id of a signature.</summary>
     public static int CanonicalTypeId(FuncType t) => TypeIds.GetOrAdd(t, _ => Interlocked.Increment(ref _nextTypeId));

@@ -15,11 +15,16 @@ public static class HostFunction
     public static FunctionInstance Create<TDelegate>(TDelegate target) where TDelegate : Delegate => Create(typeof(TDelegate), target);
 
     /// <summary>Non-generic form of <see cref="Create{TDelegate}(TDelegate)"/>.</summary>
+    /// <exception cref="ArgumentException"><paramref name="target"/> is not a <paramref name="delegateType"/>, or that type cannot cross the wasm boundary.</exception>
     public static FunctionInstance Create(Type delegateType, Delegate target)
     {
+        ArgumentNullException.ThrowIfNull(target);
+        // The stub calls the target as a delegateType without checking its type again (EntryStubs.HostStub).
+        if (!delegateType.IsInstanceOfType(target))
+            throw new ArgumentException($"the target is a {target.GetType()}, not a {delegateType}", nameof(target));
         FuncType sig = EntryStubs.Signature(delegateType);
         var (method, entry) = EntryStubs.HostStub(delegateType);
-        var ctx = new Instance(new ExecState()) { HostTarget = target };
+        var ctx = new Instance(new ExecState(), target, null);
         return new FunctionInstance(sig, entry, ctx, method) { BindsCaller = BindsCaller.GetOrAdd(delegateType, TakesCaller) };
     }
 

@@ -16,13 +16,25 @@ public sealed class Instance
     public FunctionInstance[] Functions = [];
     public byte[][] Datas = [];
     public object?[][] Elems = [];
-    /// <summary>For host functions: the delegate the stub calls.</summary>
-    public object? HostTarget;
+    /// <summary>
+    /// For host functions: the delegate the stub calls. Read-only, and checked against the stub's delegate type
+    /// when the host function is created (<see cref="HostFunction.Create(System.Type, System.Delegate)"/>): the
+    /// stub reads it without a type check (<see cref="Compilation.EntryStubs.HostStub"/>).
+    /// </summary>
+    public readonly object? HostTarget;
     /// <summary>For host functions taking the caller: the importing instance.</summary>
-    public Instance? Caller;
+    public readonly Instance? Caller;
 #pragma warning restore CS1591
 
     internal Instance(ExecState state) => State = state;
+
+    /// <summary>The context of a host function: its delegate (of the stub's delegate type) and, for one taking the caller, the importing instance.</summary>
+    internal Instance(ExecState state, Delegate hostTarget, Instance? caller)
+    {
+        State = state;
+        HostTarget = hostTarget;
+        Caller = caller;
+    }
 
     /// <summary>True for an instance of a module compiled with <see cref="WasmLimits.MeterFuel"/> false.</summary>
     internal bool Unmetered;

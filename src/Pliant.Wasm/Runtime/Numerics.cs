@@ -14,10 +14,16 @@ public static class Numerics
 
     [MethodImpl(Inl)] public static int Clz32(int x) => BitOperations.LeadingZeroCount((uint)x);
     // BitOperations.TrailingZeroCount is 32 (64) for zero, as wasm's ctz (spec §4.3.2 ictz): one tzcnt, no zero test.
-    [MethodImpl(Inl)] public static int Ctz32(int x) => BitOperations.TrailingZeroCount(x);
+    // Without BMI1 (tzcnt) on x86 it is a zero test and bsf, and .NET 10's JIT then tests the count for zero with
+    // bsf's zero flag, which is set by the operand, not the count (seen with DOTNET_EnableHWIntrinsic=0: br_if on
+    // i32.ctz(1) branched): there (x86 without BMI1) the count is popcnt(~x & (x - 1)), the bits below the lowest
+    // set one (all for 0).
+    [MethodImpl(Inl)] public static int Ctz32(int x) =>
+        Bmi1.IsSupported || System.Runtime.Intrinsics.Arm.ArmBase.IsSupported ? BitOperations.TrailingZeroCount(x) : BitOperations.PopCount((uint)(~x & (x - 1)));
     [MethodImpl(Inl)] public static int Popcnt32(int x) => BitOperations.PopCount((uint)x);
     [MethodImpl(Inl)] public static long Clz64(long x) => BitOperations.LeadingZeroCount((ulong)x);
-    [MethodImpl(Inl)] public static long Ctz64(long x) => BitOperations.TrailingZeroCount(x);
+    [MethodImpl(Inl)] public static long Ctz64(long x) =>
+        Bmi1.X64.IsSupported || System.Runtime.Intrinsics.Arm.ArmBase.Arm64.IsSupported ? BitOperations.TrailingZeroCount(x) : BitOperations.PopCount((ulong)(~x & (x - 1)));
     [MethodImpl(Inl)] public static long Popcnt64(long x) => BitOperations.PopCount((ulong)x);
     // Rotations are written so the JIT does not turn them into rol/ror: .NET 10's JIT was observed
     // to branch on stale flags when an inlined rol result is tested for zero (wrong br_if result).

@@ -279,10 +279,14 @@ public static partial class V128Ops
 
     // ---- pairwise sums, dot product, Q15 multiply ------------------------------------------------
 
-    // Even lanes sign- or zero-extended in place (shift up, shift back), odd lanes shifted down.
+    // With SSSE3 one pmaddubsw (unsigned bytes of its first operand times signed bytes of its second, adjacent
+    // products added with signed saturation) against a vector of ones: the lanes themselves, as signed (ones
+    // first) or unsigned (ones second); the sums, -256..254 and 0..510, never saturate. Otherwise even lanes
+    // sign- or zero-extended in place (shift up, shift back), odd lanes shifted down.
     [MethodImpl(Inl)]
     public static V I16x8ExtaddPairwiseI8x16S(V a)
     {
+        if (Ssse3.IsSupported) return B(Ssse3.MultiplyAddAdjacent(Vector128.Create((byte)1), a.AsSByte()));
         var x = L<short>(a);
         return B(Vector128.ShiftRightArithmetic(Vector128.ShiftLeft(x, 8), 8) + Vector128.ShiftRightArithmetic(x, 8));
     }
@@ -290,6 +294,7 @@ public static partial class V128Ops
     [MethodImpl(Inl)]
     public static V I16x8ExtaddPairwiseI8x16U(V a)
     {
+        if (Ssse3.IsSupported) return B(Ssse3.MultiplyAddAdjacent(a, Vector128.Create((sbyte)1)));
         var x = L<ushort>(a);
         return B((x & Vector128.Create((ushort)0xFF)) + Vector128.ShiftRightLogical(x, 8));
     }
