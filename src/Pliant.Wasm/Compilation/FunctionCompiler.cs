@@ -277,38 +277,59 @@ internal sealed partial class FunctionCompiler
         var fuel = _fuel == null ? default : same && root._fuelPlan.Cost != null ? root._fuelPlan : FuelPlan.For(code);
         _fuelPlan = fuel;
         _frames.Add(new CFrame { Op = 0, Label = _il.DefineLabel(), Height = 0, Results = _type.Results });
-        // Only Emit changes _dead (and _fuel is set before the body): each instruction reads them once.
-        bool meter = _fuel != null;
-        var (cost, check) = (fuel.Cost, fuel.Check);
+        bool meter = _fuel != null; // set before the body
         for (int pc = 0; pc < code.Length; pc++)
         {
-            ref readonly var ins = ref code[pc];
-            ushort op = ins.Op;
-            // Structural instructions are where control flow merges (labels): paths may arrive with charges.
-            if (op is 0x02 or 0x03 or 0x04 or 0x05 or 0x0B) root._fuelSynced = false;
-            if (_dead)
-            {
-                if (op is 0x02 or 0x03 or 0x04) { _deadDepth++; continue; }
-                if (op == 0x0B && _deadDepth > 0) { _deadDepth--; continue; }
-                if (op == 0x05 && _deadDepth > 0) continue;
-                if (op is not (0x05 or 0x0B)) continue;
-            }
-            else
-            {
-                if (meter)
-                {
-                    if (cost[pc] > 0 || check[pc]) ChargeBlock(cost[pc], check[pc]);
-                    if (pc > 0 && code[pc - 1].Op == 0x03) MarkLoopBody(pc);
-                }
-                if (Materializes(op)) MaterializeAll();
-            }
-            if (op == 0x03) AnalyzeLoop(code, pc);
-            _pc = pc;
-            PlanBound(in ins, pc);
-            Emit(in ins);
-            EndBound();
-            if (!_dead && pc >= 2 && code[pc - 2].Op == 0x03) MarkLoopRotated(pc - 2);
+            // A counting loop charged once at its entry (CountedLoops.cs): emitted twice, pc moves to its end.
+            if (meter && code[pc].Op == 0x03 && !_dead && !_inlined && TryEmitVersionedLoop(code, ref pc)) continue;
+            EmitAt(code, pc, meter);
         }
+    }
+
+    /// <summary>Emits instruction <paramref name="pc"/>: its block's fuel charge when <paramref name="meter"/>, then its code.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private void EmitAt(Instr[] code, int pc, bool meter)
+    {
+        if (EmitPrologueAt(code, pc, meter)) EmitInstrAt(code, pc);
+    }
+
+    /// <summary>What comes before instruction <paramref name="pc"/>'s code: false when it is dead and emits nothing.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private bool EmitPrologueAt(Instr[] code, int pc, bool meter)
+    {
+        ushort op = code[pc].Op;
+        // Structural instructions are where control flow merges (labels): paths may arrive with charges.
+        if (op is 0x02 or 0x03 or 0x04 or 0x05 or 0x0B) _root._fuelSynced = false;
+        if (_dead)
+        {
+            if (op is 0x02 or 0x03 or 0x04) { _deadDepth++; return false; }
+            if (op == 0x0B && _deadDepth > 0) { _deadDepth--; return false; }
+            if (op == 0x05 && _deadDepth > 0) return false;
+            if (op is not (0x05 or 0x0B)) return false;
+        }
+        else
+        {
+            if (meter)
+            {
+                if (_fuelPlan.Cost[pc] > 0 || _fuelPlan.Check[pc]) ChargeBlock(_fuelPlan.Cost[pc], _fuelPlan.Check[pc]);
+                if (pc > 0 && code[pc - 1].Op == 0x03) MarkLoopBody(pc);
+            }
+            if (Materializes(op)) MaterializeAll();
+        }
+        return true;
+    }
+
+    /// <summary>Instruction <paramref name="pc"/>'s code, after <see cref="EmitPrologueAt"/>.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private void EmitInstrAt(Instr[] code, int pc)
+    {
+        ref readonly var ins = ref code[pc];
+        if (ins.Op == 0x03) AnalyzeLoop(code, pc);
+        _pc = pc;
+        PlanBound(in ins, pc);
+        Emit(in ins);
+        EndBound();
+        if (!_dead && pc >= 2 && code[pc - 2].Op == 0x03) MarkLoopRotated(pc - 2);
     }
 
     private void ZeroLocal(LocalBuilder l, ValType t)
