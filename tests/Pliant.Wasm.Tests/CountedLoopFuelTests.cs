@@ -251,7 +251,7 @@ public class CountedLoopFuelTests
             "calls" => Body(c, [0x10, 0x01]),
             "side exit" => Body(c, [0x20, 0x00, 0x41, 0x07, 0x46, 0x0D, 0x01], inBlock: true),
             "inner block" => Body(c, [0x02, 0x40, 0x20, 0x00, 0x41, 0x01, 0x71, 0x0D, 0x00, .. Count, 0x0B]),
-            "too long" => Body(c, [.. Enumerable.Repeat(new byte[] { 0x41, 0x01, 0x1A }, 30).SelectMany(x => x)]),
+            "too long" => Body(c, [.. Enumerable.Repeat(new byte[] { 0x41, 0x01, 0x1A }, 130).SelectMany(x => x)]),
             // local.set i; local.get i instead of the tee
             "local.set then get" =>
             [

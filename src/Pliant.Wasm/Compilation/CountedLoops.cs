@@ -17,7 +17,7 @@ namespace Pliant.Wasm.Compilation;
 internal readonly struct CountedLoop
 {
     /// <summary>Most instructions in a loop's body charged at entry (where the per-iteration charge matters).</summary>
-    public const int MaxBody = 64;
+    public const int MaxBody = 256;
 
     /// <summary>For tests: set on a thread, its compilations charge no loop at entry (the reference the others must match).</summary>
     [ThreadStatic] internal static bool Disabled;
