@@ -226,6 +226,7 @@ internal sealed partial class FunctionCompiler
         LdSlot(top);
         StLocal(local);
         if (RecordSum(local, top)) return; // a foldable sum stays one
+        RecordV128Const(local, top);
         if (IsDeferred(top) && _lazyKind[top] is OfI32 or OfI64) return; // a constant stays a constant
         Defer(top, OfLocal, local);
     }
@@ -242,6 +243,8 @@ internal sealed partial class FunctionCompiler
     {
         public int Target, Base, Add;
         public byte Fold;
+        /// <summary>With <see cref="Fold"/> = <see cref="KnownV128"/>: Target holds this v128 constant (Base = Target; FunctionCompiler.Simd.cs).</summary>
+        public long Lo, Hi;
     }
 
     /// <summary>Before local <paramref name="local"/> is written: relations that read or define it end.</summary>
@@ -275,6 +278,12 @@ internal sealed partial class FunctionCompiler
         {
             var r = _sums![i];
             if (r.Target != local) continue;
+            if (r.Fold == KnownV128)
+            {
+                EmitV128Const(r.Lo, r.Hi);
+                Push(ValType.V128);
+                return;
+            }
             _stack.Add(ValType.I32);
             SetBound(_stack.Count - 1);
             Defer(_stack.Count - 1, OfLocalPlus, r.Base, r.Add, r.Fold);
