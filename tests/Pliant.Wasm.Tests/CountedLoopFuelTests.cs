@@ -316,10 +316,10 @@ public class CountedLoopFuelTests
     }
 
     /// <summary>
-    /// A constant-bound loop is emitted twice (the covered run's copy tests against n itself, the other against n'), each
-    /// from the same compiler state: a fact about an address local from before the loop (local 3 = 0, a load at it needs no
-    /// check) must not survive the body's write of it (local 3 = i + 65536) on either path, so the load after the loop is
-    /// checked and traps out of bounds in a one-page memory, at every budget as in the plain compilation.
+    /// A fact about an address local from before a loop charged at entry (local 3 = 0, a load at it needs no check) must
+    /// not survive the body's write of it (local 3 = i + 65536), whether the fuel covers the run or not, so the load
+    /// after the loop is checked and traps out of bounds in a one-page memory, at every budget as in the plain
+    /// compilation (constant bounds of each test kind).
     /// </summary>
     [Theory]
     [InlineData(Kind.Bare, 1, -5, 0)]

@@ -143,9 +143,7 @@ internal sealed partial class FunctionCompiler
     ///   [the loop instruction's prologue: a charge of a block starting there, deferred entries to their slots]
     ///   t = iterations from i and n (exact, see EmitTripsLessOne), or go to X when the loop never ends
     ///   if (t × cost > fuel) go to X
-    ///   fuel -= t × cost
-    ///   [a constant n:] loop { body; i += s; br_if (i != n | i &lt; n) }; the block after the loop; go to J
-    ///   [a local n:] n' = n; go to L
+    ///   fuel -= t × cost; n' = n; go to L
     /// X: if (fuel &lt; cost) { fuel -= cost; trap }            the header of the first iteration would (CountedLoopOps.Exhausted)
     ///   m = fuel / cost; fuel -= (m + 1) × cost             m iterations run, the header of the next traps
     ///   n' = i after m steps
@@ -153,18 +151,13 @@ internal sealed partial class FunctionCompiler
     ///   [a ne loop whose counter runs more than its period 2^(w−a) before the fuel ends: again, a full period each time]
     ///   if (fuel &lt; 0) trap                                   only after X
     ///   [the block after the loop, charged as always]
-    /// J:
     /// </code>
     /// The loop runs the same iterations as the metered one does — all t when the fuel covers them, else the m the
     /// fuel covers — and leaves the same fuel, or traps "fuel exhausted" after the same iterations with the same fuel:
     /// the metered loop charges every iteration at its header and traps at the first header the fuel does not cover.
     /// A trap of another kind inside the loop leaves the fuel as approximate as it is anyway (the fuel local is not
-    /// published at traps; docs/plugin-abi.md §8.2). A constant-bound loop is compiled twice: the run the fuel covers
-    /// (the hot path) tests against n itself, so a loop exiting at 0 branches on its add's flags and no register holds
-    /// n' (float_math 14 → 12 and 22 → 20 x64 instructions per iteration, the JIT's register copy gone too); the
-    /// compiler's facts are saved before that copy and restored for the other, so both compile from the same state.
-    /// A loop bounded by a local is compiled once (its n' is a register either way): its compile cost is the entry's
-    /// few dozen IL instructions.
+    /// published at traps; docs/plugin-abi.md §8.2). Compiled once, so its compile cost is the entry's few dozen IL
+    /// instructions; the test against a local where clang's loop tested the counter for 0 costs one compare.
     /// </remarks>
     private bool TryEmitVersionedLoop(Instr[] code, ref int pc)
     {
@@ -193,26 +186,9 @@ internal sealed partial class FunctionCompiler
         LdRunCost(in loop);
         il.Emit(OpCodes.Sub);
         Stloc(_fuel!);
-        var join = default(Label);
-        bool covered = loop.Bound < 0;
-        if (covered)
-        {
-            // A constant bound: the covered run gets a copy of its own that tests against n itself (no n' register;
-            // a loop exiting at 0 branches on its add's flags), the facts restored for the copy after X.
-            join = il.DefineLabel();
-            var saved = SaveFacts();
-            EmitUnmeteredCopy(code, in loop, limit: null);
-            EmitAt(code, end, meter: true); // the block after the loop starts at its end: charged on both paths
-            il.Emit(OpCodes.Br, join);
-            RestoreFacts(saved);
-            _root._fuelSynced = false;
-        }
-        else
-        {
-            LdBound(in loop);
-            Stloc(limit);
-            il.Emit(OpCodes.Br, body);
-        }
+        LdBound(in loop);
+        Stloc(limit);
+        il.Emit(OpCodes.Br, body);
         // The fuel does not cover the run: n' = i0 + steps · s, wrapping in the counter's width.
         il.MarkLabel(exhausted);
         Ldloc(_st);
@@ -230,7 +206,29 @@ internal sealed partial class FunctionCompiler
         il.Emit(OpCodes.Add);
         Stloc(limit);
         il.MarkLabel(body);
-        EmitUnmeteredCopy(code, in loop, limit);
+        EmitInstrAt(code, start);
+        for (int i = start + 1; i < end; i++)
+        {
+            if (!EmitPrologueAt(code, i, meter: false)) continue;
+            if (i == end - 3 && loop.Kind != CountedLoop.Test.Ne || i == end - 3 && code[end - 2].Op is 0x47 or 0x52)
+            {
+                // The bound operand: n' instead of n.
+                Ldloc(limit);
+                Push(loop.Wide ? L : I);
+                continue;
+            }
+            if (i == end - 1 && code[end - 2].Op == 0x22)
+            {
+                // Exit at 0 (br_if on the stepped counter): the test becomes i != n'.
+                Operands(1);
+                Ldloc(limit);
+                il.Emit(OpCodes.Ceq);
+                il.Emit(OpCodes.Ldc_I4_0);
+                il.Emit(OpCodes.Ceq);
+                Push(I);
+            }
+            EmitInstrAt(code, i);
+        }
         if (cycles)
         {
             // Fuel below -cost: full periods still to run, one per cost below (CountedLoopOps.Exhausted); the counter is back
@@ -248,78 +246,9 @@ internal sealed partial class FunctionCompiler
         }
         CheckFuel(); // below zero only when the fuel ran out (X)
         EmitAt(code, end, meter: true); // the block after the loop starts at its end
-        if (covered) il.MarkLabel(join);
         _root._fuelSynced = false;
         pc = end;
         return true;
-    }
-
-    /// <summary>
-    /// The loop from its <c>loop</c> instruction to its <c>br_if</c>, with no fuel charge or check inside; its test
-    /// compares with <paramref name="limit"/> (n') instead of n when given, else it is the wasm test itself.
-    /// </summary>
-    private void EmitUnmeteredCopy(Instr[] code, in CountedLoop loop, LocalBuilder? limit)
-    {
-        var il = _il;
-        int start = loop.Loop, end = loop.End;
-        _root._fuelSynced = false;
-        EmitInstrAt(code, start);
-        for (int i = start + 1; i < end; i++)
-        {
-            if (!EmitPrologueAt(code, i, meter: false)) continue;
-            if (limit != null && (i == end - 3 && loop.Kind != CountedLoop.Test.Ne || i == end - 3 && code[end - 2].Op is 0x47 or 0x52))
-            {
-                // The bound operand: n' instead of n.
-                Ldloc(limit);
-                Push(loop.Wide ? L : I);
-                continue;
-            }
-            if (limit != null && i == end - 1 && code[end - 2].Op == 0x22)
-            {
-                // Exit at 0 (br_if on the stepped counter): the test becomes i != n'.
-                Operands(1);
-                Ldloc(limit);
-                il.Emit(OpCodes.Ceq);
-                il.Emit(OpCodes.Ldc_I4_0);
-                il.Emit(OpCodes.Ceq);
-                Push(I);
-            }
-            EmitInstrAt(code, i);
-        }
-    }
-
-    /// <summary>
-    /// The compiler's straight-line state about locals (FunctionCompiler.Bounds.cs, .Lazy.cs, .Emit.cs) that emitting a
-    /// loop changes: saved before the covered run's copy and restored for the other, so both compile from the same state.
-    /// </summary>
-    private sealed class SavedFacts
-    {
-        public int Gen, FactHead, FactTail, FactCount, SumCount, LoopScanBudget, CopyDst, CopySrc, RotatedAt;
-        public ulong[]? LocalBound;
-        public long[]? LocalLo, LocalHi;
-        public int[]? LocalGen, FactPrev, FactNext;
-        public bool[]? FactIn;
-        public KnownSum[]? Sums;
-        public (int Local, long Lo, long Hi, int From, int To)[] Inductions = [];
-    }
-
-    private SavedFacts SaveFacts() => new()
-    {
-        Gen = _gen, FactHead = _factHead, FactTail = _factTail, FactCount = _factCount, SumCount = _sumCount,
-        LoopScanBudget = _loopScanBudget, CopyDst = _copyDst, CopySrc = _copySrc, RotatedAt = _rotatedAt,
-        LocalBound = (ulong[]?)_localBound?.Clone(), LocalLo = (long[]?)_localLo?.Clone(), LocalHi = (long[]?)_localHi?.Clone(),
-        LocalGen = (int[]?)_localGen?.Clone(), FactPrev = (int[]?)_factPrev?.Clone(), FactNext = (int[]?)_factNext?.Clone(),
-        FactIn = (bool[]?)_factIn?.Clone(), Sums = (KnownSum[]?)_sums?.Clone(), Inductions = [.. _inductions],
-    };
-
-    private void RestoreFacts(SavedFacts s)
-    {
-        (_gen, _factHead, _factTail, _factCount, _sumCount, _loopScanBudget) = (s.Gen, s.FactHead, s.FactTail, s.FactCount, s.SumCount, s.LoopScanBudget);
-        (_copyDst, _copySrc, _rotatedAt) = (s.CopyDst, s.CopySrc, s.RotatedAt);
-        (_localBound, _localLo, _localHi, _localGen) = (s.LocalBound, s.LocalLo, s.LocalHi, s.LocalGen);
-        (_factPrev, _factNext, _factIn, _sums) = (s.FactPrev, s.FactNext, s.FactIn, s.Sums);
-        _inductions.Clear();
-        _inductions.AddRange(s.Inductions);
     }
 
     /// <summary>Pushes (<see cref="_trips"/> + 1) × the loop's cost per iteration.</summary>
