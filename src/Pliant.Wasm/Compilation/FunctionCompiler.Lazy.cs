@@ -261,14 +261,20 @@ internal sealed partial class FunctionCompiler
     {
         ForgetSums(local);
         if (!IsDeferred(pos) || _lazyKind[pos] != OfLocalPlus || _lazyValue[pos] == local) return false;
+        AddKnownSum(new KnownSum { Target = local, Base = (int)_lazyValue[pos], Add = _lazyAdd[pos], Fold = _lazyFold[pos] });
+        return true;
+    }
+
+    /// <summary>Keeps <paramref name="k"/> with the known sums (at most 8: the oldest goes).</summary>
+    private void AddKnownSum(in KnownSum k)
+    {
         _sums ??= new KnownSum[8];
         if (_sumCount == _sums.Length)
         {
-            Array.Copy(_sums, 1, _sums, 0, _sumCount - 1); // the oldest goes
+            Array.Copy(_sums, 1, _sums, 0, _sumCount - 1);
             _sumCount--;
         }
-        _sums[_sumCount++] = new KnownSum { Target = local, Base = (int)_lazyValue[pos], Add = _lazyAdd[pos], Fold = _lazyFold[pos] };
-        return true;
+        _sums[_sumCount++] = k;
     }
 
     /// <summary><c>local.get</c>: the local's value, deferred, as the sum it is known to hold if any.</summary>

@@ -95,13 +95,7 @@ internal sealed partial class FunctionCompiler
     {
         if (_pc == 0 || _code[_pc - 1].Op != 0xFD0C || _localTypes[local] != ValType.V128 || IsDeferred(pos)) return;
         ref readonly var c = ref _code[_pc - 1];
-        _sums ??= new KnownSum[8];
-        if (_sumCount == _sums.Length)
-        {
-            Array.Copy(_sums, 1, _sums, 0, _sumCount - 1); // the oldest goes
-            _sumCount--;
-        }
-        _sums[_sumCount++] = new KnownSum { Target = local, Base = local, Fold = KnownV128, Lo = c.Imm, Hi = c.Imm3 };
+        AddKnownSum(new KnownSum { Target = local, Base = local, Fold = KnownV128, Lo = c.Imm, Hi = c.Imm3 });
     }
 
     private void EmitV128Const(long lo, long hi)
