@@ -23,6 +23,14 @@ namespace Pliant.Wasm.Compilation;
 /// own charge was never checked before it ran, and a trap inside it does not publish the fuel local. It
 /// saves the header's charge on every iteration that comes back by such a branch (an interpreter's
 /// dispatch loop: every iteration).</para>
+/// <para>Joins: when such a block J starts at the end of a <c>block</c> that control reaches only by <c>br</c>
+/// (no fall-through into the end, no <c>br_if</c> or <c>br_table</c> to it) from blocks that are not checked at
+/// their start and contain no call — a C <c>switch</c> whose cases <c>break</c> to a shared tail before the
+/// loop's back edge — J's back-edge units are charged instead at the start of each of those blocks, with their
+/// own (unchecked, as before), and J's branch only checks (<see cref="CheckOnly"/>). The fuel at J's check is
+/// the same on every path, so the trap point and the fuel left are unchanged; between the earlier charge and the
+/// check run only the predecessor and J, which cannot read the fuel (no call), and a trap of another kind there
+/// does not publish the fuel local. It saves one subtraction per case that goes through the tail.</para>
 /// </summary>
 internal readonly struct FuelPlan
 {
@@ -42,6 +50,9 @@ internal readonly struct FuelPlan
     /// </summary>
     public readonly int[]? Edge;
 
+    /// <summary>An <see cref="Edge"/> value: the branch charges nothing (its predecessors did), only checks.</summary>
+    public const int CheckOnly = -1;
+
     private FuelPlan(int[] cost, bool[] check, int[]? edge)
     {
         Cost = cost;
@@ -59,6 +70,10 @@ internal readonly struct FuelPlan
     [ThreadStatic] private static bool[]? _openLoops;
     // Per open block, the index of its block, loop or if instruction; reused likewise.
     [ThreadStatic] private static int[]? _openPcs;
+    // Per open block: the first of the join predecessors that branch to its end (a node of _predStart/_predNext,
+    // -1 none), or -2 when its end is also reached otherwise (br_if, br_table, a predecessor that cannot take the charge).
+    [ThreadStatic] private static int[]? _openPreds;
+    [ThreadStatic] private static List<int>? _predStart, _predNext;
 
     /// <summary>Plans a validated function body (its final <c>end</c> included).</summary>
     /// <remarks>
@@ -73,18 +88,28 @@ internal readonly struct FuelPlan
         check[0] = true;
         var loops = _openLoops ?? new bool[64];
         var pcs = _openPcs ?? new int[loops.Length];
+        var preds = _openPreds ?? new int[loops.Length];
+        var predStart = _predStart ?? [];
+        var predNext = _predNext ?? [];
         _openLoops = null;
         _openPcs = null;
+        _openPreds = null;
+        predStart.Clear();
+        predNext.Clear();
         int open = 0;
         bool start = true, counting = true, calls = false;
         int current = 0, sinceCheck = 0, backEdge = -1, header = -1;
+        // The join predecessors of the block starting at the next instruction (after a block's end), and of the current one.
+        int nextJoin = -1, join = -1;
         for (int pc = 0; pc < code.Length; pc++)
         {
             ushort op = code[pc].Op;
             if (start)
             {
-                if (pc > 0) Close(current, cost, check, ref sinceCheck, ref edge, backEdge, header);
+                if (pc > 0) Close(current, cost, check, ref sinceCheck, ref edge, backEdge, header, join, predStart, predNext);
                 current = pc;
+                join = nextJoin;
+                nextJoin = -1;
                 counting = true;
                 calls = false;
                 backEdge = header = -1;
@@ -100,9 +125,26 @@ internal readonly struct FuelPlan
                     backEdge = pc;
                     header = pcs[open - 1 - (int)code[pc].Imm] + 1;
                 }
+                // A forward br to a block's end: a join predecessor if it can take the charge; any other branch
+                // to a block's end makes that end an ordinary label.
+                if (op == 0x0C && code[pc].Imm < open && !loops[open - 1 - (int)code[pc].Imm])
+                {
+                    int t = open - 1 - (int)code[pc].Imm;
+                    if (calls || check[current] || preds[t] == -2) preds[t] = -2;
+                    else
+                    {
+                        predStart.Add(current);
+                        predNext.Add(preds[t]);
+                        preds[t] = predStart.Count - 1;
+                    }
+                }
                 // br, br_table, return, unreachable: what follows up to the next block start never runs.
                 if (op is 0x0C or 0x0E or 0x0F or 0x00) counting = false;
             }
+            if (op == 0x0D && code[pc].Imm < open) preds[open - 1 - (int)code[pc].Imm] = -2;
+            else if (op == 0x0E)
+                foreach (uint l in code[pc].Table!)
+                    if (l < open) preds[open - 1 - (int)l] = -2;
             // if, else, br_if: both ways continue.
             start = op is 0x04 or 0x05 or 0x0D;
             switch (op)
@@ -110,21 +152,35 @@ internal readonly struct FuelPlan
                 case 0x02 or 0x03 or 0x04:
                     if (open == loops.Length) Array.Resize(ref loops, loops.Length * 2);
                     if (open >= pcs.Length) Array.Resize(ref pcs, loops.Length);
+                    if (open >= preds.Length) Array.Resize(ref preds, loops.Length);
                     pcs[open] = pc;
+                    // An if's end is also reached from its condition (no else) or the then arm's end.
+                    preds[open] = op == 0x02 ? -1 : -2;
                     loops[open++] = op == 0x03;
                     if (op == 0x03) start = check[pc + 1] = true; // loop header: every iteration comes back here
                     break;
                 case 0x0B:
                     // The end of a block or if is a branch target; the end of a loop is not.
-                    if (open > 0 && !loops[--open]) start = true;
+                    if (open > 0 && !loops[--open])
+                    {
+                        start = true;
+                        // Reached only by the recorded branches: nothing falls through into this end.
+                        if (!counting && preds[open] >= 0) nextJoin = preds[open];
+                    }
                     break;
             }
         }
-        if (code.Length > 0) Close(current, cost, check, ref sinceCheck, ref edge, backEdge, header);
+        if (code.Length > 0) Close(current, cost, check, ref sinceCheck, ref edge, backEdge, header, join, predStart, predNext);
         if (loops.Length <= 4096)
         {
             _openLoops = loops;
             _openPcs = pcs;
+            _openPreds = preds;
+        }
+        if (predStart.Count <= 4096)
+        {
+            _predStart = predStart;
+            _predNext = predNext;
         }
         return new FuelPlan(cost, check, edge);
     }
@@ -135,13 +191,23 @@ internal readonly struct FuelPlan
     /// checked when the plan says so or when the straight-line run since the last check reaches
     /// <see cref="CheckInterval"/>.
     /// </summary>
-    private static void Close(int block, int[] cost, bool[] check, ref int sinceCheck, ref int[]? edge, int backEdge, int header)
+    private static void Close(int block, int[] cost, bool[] check, ref int sinceCheck, ref int[]? edge, int backEdge, int header,
+        int join, List<int> predStart, List<int> predNext)
     {
         if (backEdge >= 0 && !check[block])
         {
             // The header block closed before this one started (it is not this one), so its charge is final.
             edge ??= new int[cost.Length];
             edge[backEdge] = cost[block] + cost[header];
+            // A join (see the type's remarks): every predecessor closed before this block started, so whether
+            // it is checked at its start is final; each one takes the charge at its start.
+            bool shared = join >= 0;
+            for (int n = join; n >= 0 && shared; n = predNext[n]) shared = !check[predStart[n]];
+            if (shared)
+            {
+                for (int n = join; n >= 0; n = predNext[n]) cost[predStart[n]] += edge[backEdge];
+                edge[backEdge] = CheckOnly;
+            }
             cost[block] = 0;
             sinceCheck = 0;
             return;

@@ -97,12 +97,13 @@ internal sealed partial class FunctionCompiler
             {
                 var f = Target(ins.Imm);
                 int edge = _fuel != null && _fuelPlan.Edge is { } edges ? edges[_pc] : 0;
-                if (edge > 0)
+                if (edge != 0)
                 {
-                    // A back edge charged here for its block and the loop's header block (FuelPlan.Edge). A live
-                    // loop always has its body label (marked right after its header's charge); were it missing,
-                    // the branch would enter at the header and be charged for it twice, never too little.
-                    ChargeBlock(edge, true);
+                    // A back edge charged here for its block and the loop's header block (FuelPlan.Edge), or only
+                    // checked when its join's predecessors took the charge (FuelPlan.CheckOnly). A live loop always
+                    // has its body label (marked right after its header's charge); were it missing, the branch
+                    // would enter at the header and be charged for it twice, never too little.
+                    ChargeBlock(edge == FuelPlan.CheckOnly ? 0 : edge, true);
                     CopyTo(f.Height, f.LabelTypes);
                     if (f.HasRotated)
                     {
@@ -494,7 +495,7 @@ internal sealed partial class FunctionCompiler
         if (next >= _code.Length || _code[next].Op != 0x0C) return null;
         var f = Target(_code[next].Imm);
         if (!f.HasRotated || f.RotFrom != local || f.RotTo == local) return null;
-        bool rotates = _fuel == null || _fuelPlan.Edge is { } edges && edges[next] > 0;
+        bool rotates = _fuel == null || _fuelPlan.Edge is { } edges && edges[next] != 0;
         return rotates ? f : null;
     }
 
