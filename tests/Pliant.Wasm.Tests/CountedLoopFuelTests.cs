@@ -315,6 +315,66 @@ public class CountedLoopFuelTests
         }
     }
 
+    /// <summary>
+    /// A fact about an address local from before a loop charged at entry (local 3 = 0, a load at it needs no check) must
+    /// not survive the body's write of it (local 3 = i + 65536), whether the fuel covers the run or not, so the load
+    /// after the loop is checked and traps out of bounds in a one-page memory, at every budget as in the plain
+    /// compilation (constant bounds of each test kind).
+    /// </summary>
+    [Theory]
+    [InlineData(Kind.Bare, 1, -5, 0)]
+    [InlineData(Kind.Ne, 1, 0, 9)]
+    [InlineData(Kind.LtU, 2, 0, 9)]
+    public void FactsHoldOnBothCopiesOfAConstantBoundLoop(Kind test, long step, long start, long bound)
+    {
+        var c = new Case(false, test, step, start, bound);
+        // local 3 = 0; loop { counter++; work; local 3 = i + 65536; tail }; i32.load (local 3); drop; acc
+        byte[] extra = [0x20, 0x00, 0x41, .. S32(65536), 0x6A, 0x21, 0x03];
+        byte[] loop = Body(c, extra);
+        byte[] body = [0x41, 0x00, 0x21, 0x03, 0x20, 0x03, 0x28, 0x02, 0x00, 0x1A, .. loop[..^9], 0x20, 0x03, 0x28, 0x02, 0x00, 0x1A, .. loop[^9..]];
+        (Instance Inst, int Versioned) Make(bool version)
+        {
+            var b = new ModuleBuilder();
+            b.GlobalI32("counter");
+            b.Func(b.Type([I32, I32], [I64]), body, [I64, I32, I32], export: "f");
+            b.Memory(1);
+            int before = CountedLoop.Versioned;
+            CountedLoop.Disabled = !version;
+            try
+            {
+                var inst = CompiledModule.Compile(b.Build()).Instantiate();
+                return (inst, CountedLoop.Versioned - before);
+            }
+            finally
+            {
+                CountedLoop.Disabled = false;
+            }
+        }
+        (string What, int Count, long Left) Outcome(Instance inst, long fuel)
+        {
+            inst.Fuel = fuel;
+            inst.GetGlobal("counter").Value = WasmValue.FromI32(0);
+            try
+            {
+                return (inst.Invoke("f", [WasmValue.FromI32((int)start), WasmValue.FromI32((int)bound)])[0].I64.ToString(), inst.GetGlobal("counter").Value.I32, inst.Fuel);
+            }
+            catch (WasmTrapException e)
+            {
+                return (e.Message, inst.GetGlobal("counter").Value.I32, e.Message == "fuel exhausted" ? inst.Fuel : 0);
+            }
+        }
+        var (versioned, n) = Make(true);
+        var (plain, _) = Make(false);
+        Assert.Equal(1, n);
+        Assert.Equal("out of bounds memory access", Outcome(plain, Plenty).What);
+        for (long fuel = 0; fuel <= 400; fuel++)
+        {
+            var want = Outcome(plain, fuel);
+            var got = Outcome(versioned, fuel);
+            if (want != got) Assert.Fail($"{c} at fuel {fuel}: versioned {got}, plain {want}");
+        }
+    }
+
     /// <summary>The bench kernels (both builds), at budgets around each run's total: versioned and plain agree.</summary>
     [Theory]
     [InlineData("workloads.wasm")]

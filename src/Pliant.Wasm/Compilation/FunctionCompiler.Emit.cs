@@ -198,7 +198,7 @@ internal sealed partial class FunctionCompiler
                     LdSlot(top);
                     StLocal(local);
                 }
-                RecordSum(local, top);
+                if (!RecordSum(local, top)) RecordV128Const(local, top);
                 Drop(top, 1);
                 if (copied >= 0) (_copyDst, _copySrc) = (local, copied);
                 return;

@@ -226,6 +226,7 @@ internal sealed partial class FunctionCompiler
         LdSlot(top);
         StLocal(local);
         if (RecordSum(local, top)) return; // a foldable sum stays one
+        RecordV128Const(local, top);
         if (IsDeferred(top) && _lazyKind[top] is OfI32 or OfI64) return; // a constant stays a constant
         Defer(top, OfLocal, local);
     }
@@ -242,6 +243,8 @@ internal sealed partial class FunctionCompiler
     {
         public int Target, Base, Add;
         public byte Fold;
+        /// <summary>With <see cref="Fold"/> = <see cref="KnownV128"/>: Target holds this v128 constant (Base = Target; FunctionCompiler.Simd.cs).</summary>
+        public long Lo, Hi;
     }
 
     /// <summary>Before local <paramref name="local"/> is written: relations that read or define it end.</summary>
@@ -258,14 +261,20 @@ internal sealed partial class FunctionCompiler
     {
         ForgetSums(local);
         if (!IsDeferred(pos) || _lazyKind[pos] != OfLocalPlus || _lazyValue[pos] == local) return false;
+        AddKnownSum(new KnownSum { Target = local, Base = (int)_lazyValue[pos], Add = _lazyAdd[pos], Fold = _lazyFold[pos] });
+        return true;
+    }
+
+    /// <summary>Keeps <paramref name="k"/> with the known sums (at most 8: the oldest goes).</summary>
+    private void AddKnownSum(in KnownSum k)
+    {
         _sums ??= new KnownSum[8];
         if (_sumCount == _sums.Length)
         {
-            Array.Copy(_sums, 1, _sums, 0, _sumCount - 1); // the oldest goes
+            Array.Copy(_sums, 1, _sums, 0, _sumCount - 1);
             _sumCount--;
         }
-        _sums[_sumCount++] = new KnownSum { Target = local, Base = (int)_lazyValue[pos], Add = _lazyAdd[pos], Fold = _lazyFold[pos] };
-        return true;
+        _sums[_sumCount++] = k;
     }
 
     /// <summary><c>local.get</c>: the local's value, deferred, as the sum it is known to hold if any.</summary>
@@ -275,6 +284,12 @@ internal sealed partial class FunctionCompiler
         {
             var r = _sums![i];
             if (r.Target != local) continue;
+            if (r.Fold == KnownV128)
+            {
+                EmitV128Const(r.Lo, r.Hi);
+                Push(ValType.V128);
+                return;
+            }
             _stack.Add(ValType.I32);
             SetBound(_stack.Count - 1);
             Defer(_stack.Count - 1, OfLocalPlus, r.Base, r.Add, r.Fold);

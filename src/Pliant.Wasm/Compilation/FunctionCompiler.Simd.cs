@@ -80,6 +80,24 @@ internal sealed partial class FunctionCompiler
         if (result is ValType r) Push(r);
     }
 
+    /// <summary>A <see cref="KnownSum"/> that is a v128 constant held by its local (<see cref="RecordV128Const"/>).</summary>
+    private const byte KnownV128 = 3;
+
+    /// <summary>
+    /// After the value at <paramref name="pos"/> was stored into <paramref name="local"/>: when that value is the
+    /// <c>v128.const</c> right before, the local is known to hold the constant (kept with the sums: until it is written
+    /// or paths merge where it is written), and a <c>local.get</c> of it pushes the constant again. clang puts a loop's
+    /// constant operands in locals inside the loop (<c>v128.const; local.tee 10</c>, then <c>local.get 10</c> for the
+    /// next vector); reading the local instead, the JIT copied its hoisted constant into the local's register each
+    /// iteration (float_math SIMD: two <c>vmovaps</c> in a 22-instruction loop). The stores then go dead.
+    /// </summary>
+    private void RecordV128Const(int local, int pos)
+    {
+        if (_pc == 0 || _code[_pc - 1].Op != 0xFD0C || _localTypes[local] != ValType.V128 || IsDeferred(pos)) return;
+        ref readonly var c = ref _code[_pc - 1];
+        AddKnownSum(new KnownSum { Target = local, Base = local, Fold = KnownV128, Lo = c.Imm, Hi = c.Imm3 });
+    }
+
     private void EmitV128Const(long lo, long hi)
     {
         _il.Emit(OpCodes.Ldc_I8, lo);
