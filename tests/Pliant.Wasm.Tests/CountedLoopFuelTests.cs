@@ -271,8 +271,8 @@ public class CountedLoopFuelTests
     }
 
     /// <summary>
-    /// Hostile: a body of 4000 versionable loops in a row (each emitted twice plus its entry test, so at most about three
-    /// times the IL of the plain body; one extra local for the whole function) compiles and counts exactly.
+    /// Hostile: a body of 4000 loops charged at entry in a row (each emitted once plus its entry, a few dozen IL
+    /// instructions; three extra locals for the whole function) compiles and counts exactly.
     /// </summary>
     [Fact]
     public void ManyVersionedLoopsInOneBodyCompileAndCountExactly()
@@ -291,9 +291,9 @@ public class CountedLoopFuelTests
         Assert.Equal(Run(plain, c, 50_000), Run(versioned, c, 50_000)); // runs out part way
     }
 
-    /// <summary>A fault inside the unmetered copy (an out-of-bounds load at the fifth iteration) traps the same, with the same message.</summary>
+    /// <summary>A fault inside a loop charged at entry (an out-of-bounds load at the fifth iteration) traps the same, with the same message.</summary>
     [Fact]
-    public void AFaultInsideTheUnmeteredCopyTrapsTheSame()
+    public void AFaultInsideALoopChargedAtEntryTrapsTheSame()
     {
         var c = new Case(false, Kind.LtU, 1, 0, 100);
         // a load at 65532 + (i >> 2) * 4 in a one-page memory: out of bounds from i = 4 on.

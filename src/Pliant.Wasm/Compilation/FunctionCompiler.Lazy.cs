@@ -30,6 +30,8 @@ internal sealed partial class FunctionCompiler
     // How a deferred i32 sum base + c may be computed as a native address: 0 not exactly, else by sign- or
     // zero-extending base and adding c (no 32-bit wrap possible, FoldOf).
     private const byte NoFold = 0, FoldSigned = 1, FoldUnsigned = 2;
+    // A KnownSum's Fold value for a v128 constant its local holds, not a sum (FunctionCompiler.Simd.cs, RecordV128Const).
+    private const byte KnownV128 = 3;
     // Per stack position (this compiler's own, not counting _slotBase): where a deferred value is. Positions
     // at or above _stack.Count are always Eager (Drop clears them).
     private byte[] _lazyKind = new byte[16];

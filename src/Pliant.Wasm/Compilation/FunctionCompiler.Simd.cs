@@ -80,9 +80,6 @@ internal sealed partial class FunctionCompiler
         if (result is ValType r) Push(r);
     }
 
-    /// <summary>A <see cref="KnownSum"/> that is a v128 constant held by its local (<see cref="RecordV128Const"/>).</summary>
-    private const byte KnownV128 = 3;
-
     /// <summary>
     /// After the value at <paramref name="pos"/> was stored into <paramref name="local"/>: when that value is the
     /// <c>v128.const</c> right before, the local is known to hold the constant (kept with the sums: until it is written

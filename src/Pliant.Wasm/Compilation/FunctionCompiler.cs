@@ -280,7 +280,7 @@ internal sealed partial class FunctionCompiler
         bool meter = _fuel != null; // set before the body
         for (int pc = 0; pc < code.Length; pc++)
         {
-            // A counting loop charged once at its entry (CountedLoops.cs): emitted twice, pc moves to its end.
+            // A counting loop charged once at its entry (CountedLoops.cs): emitted with its entry, pc moves to its end.
             if (meter && code[pc].Op == 0x03 && !_dead && !_inlined && TryEmitVersionedLoop(code, ref pc)) continue;
             EmitAt(code, pc, meter);
         }
