@@ -1,0 +1,81 @@
+using Pliant.Wasm.Runtime;
+using Xunit;
+
+namespace Pliant.Wasm.Tests;
+
+/// <summary>
+/// A metered self-recursive function that nothing outside the module's code can reach (not exported, in no element
+/// segment or global, not the start function) gets no wrapper: its callers call its fuel-passing body themselves
+/// (ModuleCompiler, <c>FunctionCompiler.EmitFuelBodyCall</c>). Checked against the same module with those functions
+/// exported (callers then go through the wrapper): the same results, the same trap, and the same fuel left after a
+/// return, after "fuel exhausted" and after another trap inside the recursion, for every budget up to the full run.
+/// </summary>
+public class FuelBodyCallTests
+{
+    private const byte I32 = 0x7F;
+
+    // Functions: 0 down(n) (no result), 1 fib(n), 2 bad(n) (unreachable at 0), 3 run(n), 4 runBad(n).
+    private static CompiledModule Build(bool exportRecursive)
+    {
+        var b = new ModuleBuilder();
+        uint unary = b.Type([I32], [I32]);
+        // down(n): if n { down(n - 1) }
+        b.Func(b.Type([I32], []), [0x20, 0, 0x04, 0x40, 0x20, 0, 0x41, 1, 0x6B, 0x10, 0, 0x0B], export: exportRecursive ? "down" : null);
+        // fib(n) = n < 2 ? n : fib(n - 1) + fib(n - 2)
+        b.Func(unary, [0x20, 0, 0x41, 2, 0x48, 0x04, I32, 0x20, 0, 0x05, 0x20, 0, 0x41, 1, 0x6B, 0x10, 1, 0x20, 0, 0x41, 2, 0x6B, 0x10, 1, 0x6A, 0x0B],
+            export: exportRecursive ? "fib" : null);
+        // bad(n) = n == 0 ? unreachable : bad(n - 1) + 1
+        b.Func(unary, [0x20, 0, 0x45, 0x04, I32, 0x00, 0x05, 0x20, 0, 0x41, 1, 0x6B, 0x10, 2, 0x41, 1, 0x6A, 0x0B], export: exportRecursive ? "bad" : null);
+        // run(n) = down(n); fib(n) + 1
+        b.Func(unary, [0x20, 0, 0x10, 0, 0x20, 0, 0x10, 1, 0x41, 1, 0x6A], export: "run");
+        // runBad(n) = fib(3) + bad(n)
+        b.Func(unary, [0x41, 3, 0x10, 1, 0x20, 0, 0x10, 2, 0x6A], export: "runBad");
+        return CompiledModule.Compile(b.Build());
+    }
+
+    private static (int? Result, string? Trap, long Left) Run(CompiledModule m, string name, int n, long fuel)
+    {
+        var inst = m.Instantiate();
+        inst.Fuel = fuel;
+        try
+        {
+            return (inst.Invoke(name, [WasmValue.FromI32(n)])[0].I32, null, inst.Fuel);
+        }
+        catch (WasmTrapException e)
+        {
+            return (null, e.Message, inst.Fuel);
+        }
+    }
+
+    [Fact]
+    public void UnreachableRecursiveFunctionsHaveNoWrapper()
+    {
+        string[] names(CompiledModule m) => [.. m.CodeHolder.GetMethods(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.DeclaredOnly)
+            .Select(x => x.Name).Order(StringComparer.Ordinal)];
+        Assert.Equal(["f0b", "f1b", "f2b", "f3", "f4"], names(Build(false)));
+        Assert.Equal(["f0", "f0b", "f1", "f1b", "f2", "f2b", "f3", "f4"], names(Build(true)));
+    }
+
+    /// <summary>Every budget from 0 to past the whole run (fib(7): 41 calls; down(7): 8): bound ~1,000 runs per case.</summary>
+    [Theory]
+    [InlineData("run", 7)]
+    [InlineData("run", 0)]
+    [InlineData("runBad", 5)]
+    public void SameOutcomeAndFuelAsThroughTheWrapper(string name, int n)
+    {
+        var direct = Build(false);
+        var wrapped = Build(true);
+        var full = Run(wrapped, name, n, 1_000_000);
+        long used = 1_000_000 - full.Left;
+        Assert.True(used > 0 && used < 2_000, $"used {used}");
+        Assert.Equal(full, Run(direct, name, n, 1_000_000));
+        if (name == "run") Assert.Equal(n < 2 ? n + 1 : 14, full.Result);
+        else Assert.Equal("unreachable", full.Trap);
+        for (long fuel = 0; fuel <= used + 1; fuel++)
+        {
+            var expected = Run(wrapped, name, n, fuel);
+            Assert.Equal(expected, Run(direct, name, n, fuel));
+            if (fuel < used) Assert.Equal("fuel exhausted", expected.Trap);
+        }
+    }
+}
