@@ -78,4 +78,44 @@ public class FuelBodyCallTests
             if (fuel < used) Assert.Equal("fuel exhausted", expected.Trap);
         }
     }
+
+    /// <summary>
+    /// Hostile: the host edits the module's public lists after Compile to hand out the functions compiled without
+    /// an entry (export, start, element segment, global), retypes them in place and drops their type indices.
+    /// Instantiate reads the copy taken at compile time: the instance is the compiled one, no call through a null
+    /// entry. Bound: one module, three instances.
+    /// </summary>
+    [Fact]
+    public void EditsAfterCompileDoNotReachTheInstance()
+    {
+        var m = Build(false);
+        var module = m.Module;
+        module.Exports.Add(new Decoding.Export("down", Decoding.ExternKind.Func, 0));
+        module.Exports.Add(new Decoding.Export("fib", Decoding.ExternKind.Func, 1));
+        module.Start = 2;
+        module.Tables.Add(new Decoding.TableType(Decoding.ValType.FuncRef, new Decoding.Limits(4, null)));
+        module.Elements.Add(new Decoding.ElementSegment
+        {
+            Mode = Decoding.SegmentMode.Active,
+            Type = Decoding.ValType.FuncRef,
+            Offset = new Decoding.ConstExpr { Code = [new Decoding.Instr { Op = 0x41, Imm = 0 }] },
+            Items = [new Decoding.ConstExpr { Code = [new Decoding.Instr { Op = 0xD2, Imm = 1 }] }],
+        });
+        module.Globals.Add(new Decoding.GlobalDef
+        {
+            Type = new Decoding.GlobalType(Decoding.ValType.FuncRef, false),
+            Init = new Decoding.ConstExpr { Code = [new Decoding.Instr { Op = 0xD2, Imm = 0 }] },
+        });
+        foreach (var t in module.Types) for (int i = 0; i < t.Params.Length; i++) t.Params[i] = Decoding.ValType.F64;
+        module.Functions.Clear();
+        for (int k = 0; k < 3; k++)
+        {
+            var inst = m.Instantiate();
+            Assert.Equal(["run", "runBad"], inst.Exports.Keys.Order(StringComparer.Ordinal));
+            Assert.Empty(inst.Tables);
+            Assert.Empty(inst.Globals);
+            Assert.Equal(14, inst.Invoke("run", [WasmValue.FromI32(7)])[0].I32);
+            Assert.Equal([Decoding.ValType.I32], inst.GetExportedFunction("run").Type.Params);
+        }
+    }
 }
