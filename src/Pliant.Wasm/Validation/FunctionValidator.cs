@@ -12,6 +12,8 @@ internal sealed class FunctionValidator
     private int _valCount;
     private Frame[] _ctrls = new Frame[16];
     private int _ctrlCount;
+    // The top frame's Height (while there is one): what every pop compares with, without indexing the frames.
+    private int _height;
     private ValType[] _locals = [];
 
     private struct Frame
@@ -42,7 +44,7 @@ internal sealed class FunctionValidator
     private ValType Pop()
     {
         int n = _valCount;
-        if (n == _ctrls[_ctrlCount - 1].Height) return PopAtHeight();
+        if (n == _height) return PopAtHeight();
         _valCount = n - 1;
         return _vals[n - 1];
     }
@@ -95,6 +97,7 @@ internal sealed class FunctionValidator
     {
         if (_ctrlCount == _ctrls.Length) Array.Resize(ref _ctrls, _ctrls.Length * 2);
         _ctrls[_ctrlCount++] = new Frame { Op = op, Start = start, End = end, Height = _valCount };
+        _height = _valCount;
         PushAll(start);
     }
 
@@ -105,6 +108,7 @@ internal sealed class FunctionValidator
         PopAll(f.End);
         if (_valCount != f.Height) throw Err("type mismatch");
         _ctrls[--_ctrlCount] = default;
+        _height = _ctrlCount > 0 ? _ctrls[_ctrlCount - 1].Height : 0;
         return f;
     }
 
