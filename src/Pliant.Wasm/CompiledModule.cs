@@ -147,7 +147,9 @@ public sealed class CompiledModule
         for (int i = 0; i < m.Functions.Count; i++)
         {
             var (entry, atCode) = _code.Get(i);
-            funcs.Add(new FunctionInstance(m.Types[(int)m.Functions[i]], entry, inst, CodeHolder)
+            var type = m.Types[(int)m.Functions[i]];
+            // A function compiled without an entry (no export, table or start can name it) is listed with a stub that throws.
+            funcs.Add(new FunctionInstance(type, entry != 0 ? entry : NoEntryStubs.For(type), inst, CodeHolder)
             {
                 DepthNeutral = _neutral[i],
                 Code = _code,
@@ -188,7 +190,7 @@ public sealed class CompiledModule
         {
             inst.Exports[e.Name] = e.Kind switch
             {
-                ExternKind.Func => Reachable(inst.Functions[e.Index], e.Index),
+                ExternKind.Func => Reachable(inst, e.Index),
                 ExternKind.Table => inst.Tables[e.Index],
                 ExternKind.Memory => inst.Memory0!,
                 _ => inst.Globals[e.Index],
@@ -213,19 +215,23 @@ public sealed class CompiledModule
             Ops.MemoryInit(inst, i, off, 0, seg.Bytes.Length);
             Ops.DataDrop(inst, i);
         }
-        if (m.Start is uint s) Instance.Invoke(Reachable(inst.Functions[s], s), []);
+        if (m.Start is uint s) Instance.Invoke(Reachable(inst, s), []);
         return inst;
     }
 
     /// <summary>
-    /// <paramref name="f"/>, about to be handed out (export, start, <c>ref.func</c> of a global or element segment):
-    /// it must have an entry. A function the compiler left without one (nothing outside the module's code reached
-    /// it: ModuleCompiler) cannot be named here, as the plan is the compiled one; the check keeps a mistake in that
-    /// analysis an exception instead of a call through a null pointer.
+    /// Function <paramref name="index"/> of <paramref name="inst"/>, about to be handed out (export, start,
+    /// <c>ref.func</c> of a global or element segment): it must have an entry. A function the compiler left without
+    /// one (nothing outside the module's code reached it: ModuleCompiler) cannot be named here, as the plan is the
+    /// compiled one; the check keeps a mistake in that analysis a precise exception.
     /// </summary>
-    private static FunctionInstance Reachable(FunctionInstance f, long index) =>
-        f.Entry != 0 || f.Code == null ? f
-        : throw new WasmLinkException($"function {index} was compiled without an entry point (only its module's code calls it) and cannot be exported, start or referenced");
+    private FunctionInstance Reachable(Instance inst, long index)
+    {
+        long defined = index - _plan.ImportedFunctionCount;
+        if (defined >= 0 && defined < _plan.Functions.Count && _code.Get((int)defined).Entry == 0)
+            throw new WasmLinkException($"function {index}: {NoEntryStubs.Message}; it cannot be exported, started or referenced");
+        return inst.Functions[index];
+    }
 
     /// <summary>
     /// A copy of what <see cref="Instantiate"/> reads from <paramref name="m"/>: its lists, the types' arrays and the
@@ -272,7 +278,7 @@ public sealed class CompiledModule
         return true;
     }
 
-    private static WasmValue Eval(ConstExpr e, Instance inst, ValType type)
+    private WasmValue Eval(ConstExpr e, Instance inst, ValType type)
     {
         var ins = e.Code[0];
         return ins.Op switch
@@ -283,7 +289,7 @@ public sealed class CompiledModule
             0x44 => WasmValue.FromF64Bits((ulong)ins.Imm),
             0xFD0C => WasmValue.FromV128(V128Ops.Const(ins.Imm, ins.Imm3)),
             0xD0 => WasmValue.FromRef(type, null),
-            0xD2 => WasmValue.FromRef(ValType.FuncRef, Reachable(inst.Functions[ins.Imm], ins.Imm)),
+            0xD2 => WasmValue.FromRef(ValType.FuncRef, Reachable(inst, ins.Imm)),
             0x23 => inst.Globals[ins.Imm].Value,
             _ => throw new WasmInvalidException("constant expression required"),
         };

@@ -118,4 +118,31 @@ public class FuelBodyCallTests
             Assert.Equal([Decoding.ValType.I32], inst.GetExportedFunction("run").Type.Params);
         }
     }
+
+    /// <summary>
+    /// Hostile: the functions compiled without an entry are still listed in the public <see cref="Instance.Functions"/>;
+    /// a host that calls one directly, or stores it in a table that the module's code calls through, gets a
+    /// <see cref="WasmLinkException"/>, not a call through a null pointer. Bound: one module, six calls.
+    /// </summary>
+    [Fact]
+    public void FunctionsWithoutEntryThrowWhenCalledFromOutside()
+    {
+        var inst = Build(false).Instantiate();
+        foreach (int f in new[] { 0, 1, 2 })
+        {
+            var fn = inst.Functions[f];
+            Assert.NotEqual(0, fn.Entry);
+            var e = Assert.Throws<WasmLinkException>(() => Instance.Invoke(fn, [WasmValue.FromI32(3)]));
+            Assert.Contains("no entry point", e.Message);
+        }
+        Assert.Equal(14, inst.Invoke("run", [WasmValue.FromI32(7)])[0].I32); // the module's own calls still work
+        // Through a table: call_indirect from another module's code to fib, put there by the host.
+        var b = new ModuleBuilder();
+        uint unary = b.Type([I32], [I32]);
+        b.Table(1);
+        b.Func(unary, [0x20, 0, 0x41, 0, 0x11, 0, 0], export: "call");
+        var caller = CompiledModule.Compile(b.Build()).Instantiate();
+        caller.Tables[0].Elements[0] = inst.Functions[1];
+        Assert.Throws<WasmLinkException>(() => caller.Invoke("call", [WasmValue.FromI32(5)]));
+    }
 }
