@@ -22,6 +22,13 @@ internal sealed partial class FunctionCompiler
         if (op is 0x72 or 0x84 && TryCountOfOr(op == 0x84)) return;
         // Division with a divisor that cannot be 0 (nor -1 for the signed ones): no trap test.
         var safe = op is >= 0x6D and <= 0x70 or >= 0x7F and <= 0x82 ? SafeDivision(op) : null;
+        if (op is >= 0xA8 and <= 0xAB or >= 0xAE and <= 0xB1 && TruncGuardedInRange(op))
+        {
+            Operands(1);
+            Helper(InRangeHelper(op));
+            Push(r);
+            return;
+        }
         Operands(b == ValType.Unknown ? 1 : 2);
         var il = _il;
         if (safe != null)
@@ -356,6 +363,90 @@ internal sealed partial class FunctionCompiler
     /// 0.82-0.86x of <c>div</c>'s time in some rounds and 1.2x in others on this VM; <c>div</c> was steady.
     /// Null when the divisor may trap: the helper tests at run time.
     /// </summary>
+    private static string InRangeHelper(ushort op) => op switch
+    {
+        0xA8 => nameof(Numerics.InRangeI32F32S),
+        0xA9 => nameof(Numerics.InRangeI32F32U),
+        0xAA => nameof(Numerics.InRangeI32F64S),
+        0xAB => nameof(Numerics.InRangeI32F64U),
+        0xAE => nameof(Numerics.InRangeI64F32S),
+        0xAF => nameof(Numerics.InRangeI64F32U),
+        0xB0 => nameof(Numerics.InRangeI64F64S),
+        _ => nameof(Numerics.InRangeI64F64U),
+    };
+
+    /// <summary>
+    /// A trapping float-to-int truncation (spec §4.3.4 trunc) of <c>local.get x</c> right after a <c>br_if</c> that
+    /// skips it unless x is inside the truncation's domain — clang's guard before a C cast under wasm's MVP, where
+    /// out-of-range conversions are undefined:
+    /// <c>(local.get|local.tee x) [f.abs] f.const c f.lt|le|gt|ge [same on x or another local; i32.and] i32.eqz br_if
+    /// local.get x TRUNC</c>. The truncation can then not trap, so it is the bare conversion, with no range test of
+    /// its own. Sound on the wasm alone: nothing can branch to the <c>local.get</c> nor to the truncation (labels
+    /// are block ends and loop starts, both instructions), so they run only when the <c>br_if</c> fell through,
+    /// i.e. its condition <c>eqz(g)</c> was 0: g, a comparison or the <c>and</c> of two (each 0 or 1), was 1, so
+    /// every comparison held — each is false for NaN, and bounds x (|x| for <c>abs</c>) by its constant. Nothing
+    /// in between writes x (a second comparison's <c>local.tee</c> would need a float on top, where the first one's
+    /// i32 is: invalid; refused anyway). Returns false (the checked form is emitted) for any other shape.
+    /// </summary>
+    private bool TruncGuardedInRange(ushort op)
+    {
+        int pc = _pc;
+        if (pc < 6 || _code[pc - 1].Op != 0x20 || _code[pc - 2].Op != 0x0D || _code[pc - 3].Op != 0x45) return false;
+        long x = _code[pc - 1].Imm;
+        double lo = double.NegativeInfinity, hi = double.PositiveInfinity;
+        bool loIn = false, hiIn = false, bounded = false;
+        int end = pc - 4;
+        bool pair = _code[end].Op == 0x71;
+        if (pair) end--;
+        int start = Comparison(end, x, ref lo, ref loIn, ref hi, ref hiIn, ref bounded, allowTee: !pair);
+        if (start < 0) return false;
+        if (pair && Comparison(start - 1, x, ref lo, ref loIn, ref hi, ref hiIn, ref bounded, allowTee: true) < 0) return false;
+        if (!bounded) return false;
+        // The domain: the values whose truncation fits, as the trapping forms test it (Numerics.Trunc*).
+        (double dLo, bool dLoIn, double dHi) = op switch
+        {
+            0xA8 => (-2147483648.0, true, 2147483648.0),
+            0xAA => (-2147483649.0, false, 2147483648.0),
+            0xA9 or 0xAB => (-1.0, false, 4294967296.0),
+            0xAE or 0xB0 => (-9223372036854775808.0, true, 9223372036854775808.0),
+            _ => (-1.0, false, 18446744073709551616.0),
+        };
+        bool loOk = lo > dLo || lo == dLo && (dLoIn || !loIn);
+        bool hiOk = hi < dHi || hi == dHi && !hiIn; // the domain's upper end is always open
+        return loOk && hiOk;
+    }
+
+    /// <summary>
+    /// The float comparison of a local with a constant ending at <paramref name="k"/>
+    /// (<c>local.get|local.tee l; [f.abs;] f.const c; f.lt|gt|le|ge</c>): narrows [lo, hi] by it when l is
+    /// <paramref name="x"/> (<paramref name="bounded"/> set), and returns its first index; -1 for any other shape.
+    /// A <c>local.tee</c> only where <paramref name="allowTee"/> (the first comparison: its write comes before every read).
+    /// </summary>
+    private int Comparison(int k, long x, ref double lo, ref bool loIn, ref double hi, ref bool hiIn, ref bool bounded, bool allowTee)
+    {
+        if (k < 2) return -1;
+        ushort cmp = _code[k].Op;
+        bool f32 = cmp is >= 0x5D and <= 0x60;
+        if (!f32 && cmp is not (>= 0x63 and <= 0x66)) return -1;
+        ref readonly var cst = ref _code[k - 1];
+        if (cst.Op != (f32 ? 0x43 : 0x44)) return -1;
+        double c = f32 ? BitConverter.Int32BitsToSingle((int)(uint)cst.Imm) : BitConverter.Int64BitsToDouble(cst.Imm);
+        if (double.IsNaN(c)) return -1;
+        int at = k - 2;
+        bool abs = _code[at].Op == (f32 ? 0x8B : 0x99);
+        if (abs) at--;
+        if (at < 0 || _code[at].Op is not (0x20 or 0x22) || _code[at].Op == 0x22 && !allowTee) return -1;
+        if (_code[at].Imm != x) return at;
+        int rel = f32 ? cmp - 0x5D : cmp - 0x63; // lt, gt, le, ge
+        bool below = rel is 0 or 2, inclusive = rel >= 2;
+        if (abs && !below) return at; // |x| > c: no bound on x (still not NaN)
+        if (below && (c < hi || c == hi && !inclusive)) (hi, hiIn) = (c, inclusive);
+        if (abs && (-c > lo || -c == lo && !inclusive)) (lo, loIn) = (-c, inclusive);
+        if (!below && !abs && (c > lo || c == lo && !inclusive)) (lo, loIn) = (c, inclusive);
+        bounded = true;
+        return at;
+    }
+
     private OpCode? SafeDivision(ushort op)
     {
         if (!DivisorNonZero(out bool minusOne)) return null;
