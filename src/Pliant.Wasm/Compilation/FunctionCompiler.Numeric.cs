@@ -18,6 +18,8 @@ internal sealed partial class FunctionCompiler
     {
         if (!OpInfo.TryNumeric(op, out _, out var b, out var r)) throw new InvalidOperationException($"opcode 0x{op:x} not supported");
         if (op == 0x6A && TryDeferLocalSum()) return;
+        if (op == 0x71 && TryDeferBooleanAnd()) return;
+        if (op == 0x45 && _booleanAndPc == _pc - 1) return; // the br_if next tests the pair (BranchUnlessBoth)
         if (op is 0x6A or 0x7C && TryReassociateAdd()) return;
         if (op is 0x72 or 0x84 && TryCountOfOr(op == 0x84)) return;
         // Division with a divisor that cannot be 0 (nor -1 for the signed ones): no trap test.
@@ -353,16 +355,65 @@ internal sealed partial class FunctionCompiler
         _il.Emit(OpCodes.Stloc, Slot(below, t));
     }
 
+    // Set by TryDeferBooleanAnd: the pc of the i32.and whose operands the br_if two instructions on tests.
+    private int _booleanAndPc = -1;
+
     /// <summary>
-    /// How to emit division/remainder <paramref name="op"/> without a trap test when its divisor (the stack top)
-    /// provably cannot trap: it is never 0 (<see cref="DivisorNonZero"/>) and, for the signed ones, never -1 (so
-    /// INT_MIN / -1, spec §4.3.2 idiv_s, cannot happen). It takes the bare CIL operation (the JIT turns a constant
-    /// divisor into a multiplication; for a variable one x64 <c>div</c> faults by itself on 0, so the JIT adds no
-    /// zero test; its own -1 test for a signed divisor stays unless the divisor is a constant). Measured and not
-    /// kept (2026-12-05): a u32 division by a variable through an exact double division (<c>divsd</c>) read
-    /// 0.82-0.86x of <c>div</c>'s time in some rounds and 1.2x in others on this VM; <c>div</c> was steady.
-    /// Null when the divisor may trap: the helper tests at run time.
+    /// <c>i32.and</c> of two values that are each 0 or 1 (comparisons: bound 1), followed by <c>i32.eqz; br_if</c> —
+    /// clang's <c>if (!(x &lt; 2^32 &amp;&amp; x &gt;= 0))</c>, the guard before a C cast to unsigned: emits nothing
+    /// and leaves both values in their slots (the and's result would go into the first one's, at the same depth),
+    /// and the <c>i32.eqz</c> emits nothing either; the <c>br_if</c> then branches when either is 0
+    /// (<see cref="BranchUnlessBoth"/>), which for 0/1 values is exactly when their and is 0. The JIT fuses each
+    /// comparison into its branch (ucomisd; jcc) instead of materialising both (setcc, movzx) and testing their
+    /// and: 8 instructions → 4. Returns false (nothing done) for any other shape.
     /// </summary>
+    private bool TryDeferBooleanAnd()
+    {
+        int pc = _pc, top = _stack.Count - 1;
+        if (pc + 2 >= _code.Length || _code[pc + 1].Op != 0x45 || _code[pc + 2].Op != 0x0D || top < 1) return false;
+        if (IsDeferred(top) || IsDeferred(top - 1) || BoundAt(top) > 1 || BoundAt(top - 1) > 1) return false;
+        Drop(top, 1); // the first operand's slot stands for the pair; the second's keeps its value until the br_if
+        _booleanAndPc = pc;
+        return true;
+    }
+
+    /// <summary>
+    /// The <c>br_if</c> after a pair deferred by <see cref="TryDeferBooleanAnd"/>: branches to <paramref name="f"/>
+    /// when either value is 0 (two branches; with operand copies, one test of their and). False if there is none.
+    /// </summary>
+    private bool BranchUnlessBoth(CFrame f)
+    {
+        if (_booleanAndPc != _pc - 2 || _booleanAndPc < 0) return false;
+        _booleanAndPc = -1;
+        int pos = _stack.Count - 1;
+        LocalBuilder a = Slot(pos, ValType.I32), b = Slot(pos + 1, ValType.I32);
+        Drop(pos, 1);
+        // Both simple comparisons of locals with constants: computed again right here, each fused into its branch by
+        // the JIT (the slots' copies, never read, are dead); the JIT does not move a comparison to its use past others.
+        if (!NeedsCopy(f) && ParseComparison(_pc - 3, false, out var second) && ParseComparison(second.Start - 1, true, out var first))
+        {
+            BranchUnless(first, f.Label);
+            BranchUnless(second, f.Label);
+            return true;
+        }
+        if (!NeedsCopy(f))
+        {
+            Ldloc(a);
+            _il.Emit(OpCodes.Brfalse, f.Label);
+            Ldloc(b);
+            _il.Emit(OpCodes.Brfalse, f.Label);
+            return true;
+        }
+        var skip = _il.DefineLabel();
+        Ldloc(a);
+        Ldloc(b);
+        _il.Emit(OpCodes.And);
+        _il.Emit(OpCodes.Brtrue, skip);
+        Branch(f);
+        _il.MarkLabel(skip);
+        return true;
+    }
+
     private static string InRangeHelper(ushort op) => op switch
     {
         0xA8 => nameof(Numerics.InRangeI32F32S),
@@ -416,37 +467,75 @@ internal sealed partial class FunctionCompiler
         return loOk && hiOk;
     }
 
+    /// <summary>A float comparison of a local (or its absolute value) with a constant, as <see cref="ParseComparison"/> finds it.</summary>
+    private readonly record struct FloatComparison(int Start, int Local, bool Abs, bool F32, int Rel, double C);
+
     /// <summary>
     /// The float comparison of a local with a constant ending at <paramref name="k"/>
-    /// (<c>local.get|local.tee l; [f.abs;] f.const c; f.lt|gt|le|ge</c>): narrows [lo, hi] by it when l is
-    /// <paramref name="x"/> (<paramref name="bounded"/> set), and returns its first index; -1 for any other shape.
-    /// A <c>local.tee</c> only where <paramref name="allowTee"/> (the first comparison: its write comes before every read).
+    /// (<c>local.get|local.tee l; [f.abs;] f.const c; f.lt|gt|le|ge</c>, <see cref="FloatComparison.Rel"/> 0 to 3 in
+    /// that order), c not NaN. A <c>local.tee</c> only where <paramref name="allowTee"/> (the first comparison of a
+    /// pair: its write comes before every read). False for any other shape.
     /// </summary>
-    private int Comparison(int k, long x, ref double lo, ref bool loIn, ref double hi, ref bool hiIn, ref bool bounded, bool allowTee)
+    private bool ParseComparison(int k, bool allowTee, out FloatComparison cmp)
     {
-        if (k < 2) return -1;
-        ushort cmp = _code[k].Op;
-        bool f32 = cmp is >= 0x5D and <= 0x60;
-        if (!f32 && cmp is not (>= 0x63 and <= 0x66)) return -1;
+        cmp = default;
+        if (k < 2) return false;
+        ushort op = _code[k].Op;
+        bool f32 = op is >= 0x5D and <= 0x60;
+        if (!f32 && op is not (>= 0x63 and <= 0x66)) return false;
         ref readonly var cst = ref _code[k - 1];
-        if (cst.Op != (f32 ? 0x43 : 0x44)) return -1;
+        if (cst.Op != (f32 ? 0x43 : 0x44)) return false;
         double c = f32 ? BitConverter.Int32BitsToSingle((int)(uint)cst.Imm) : BitConverter.Int64BitsToDouble(cst.Imm);
-        if (double.IsNaN(c)) return -1;
+        if (double.IsNaN(c)) return false;
         int at = k - 2;
         bool abs = _code[at].Op == (f32 ? 0x8B : 0x99);
         if (abs) at--;
-        if (at < 0 || _code[at].Op is not (0x20 or 0x22) || _code[at].Op == 0x22 && !allowTee) return -1;
-        if (_code[at].Imm != x) return at;
-        int rel = f32 ? cmp - 0x5D : cmp - 0x63; // lt, gt, le, ge
-        bool below = rel is 0 or 2, inclusive = rel >= 2;
-        if (abs && !below) return at; // |x| > c: no bound on x (still not NaN)
+        if (at < 0 || _code[at].Op is not (0x20 or 0x22) || _code[at].Op == 0x22 && !allowTee) return false;
+        cmp = new FloatComparison(at, (int)_code[at].Imm, abs, f32, f32 ? op - 0x5D : op - 0x63, c);
+        return true;
+    }
+
+    /// <summary>
+    /// The comparison ending at <paramref name="k"/> (<see cref="ParseComparison"/>): narrows [lo, hi] by it when its
+    /// local is <paramref name="x"/> (<paramref name="bounded"/> set), and returns its first index; -1 for any other shape.
+    /// </summary>
+    private int Comparison(int k, long x, ref double lo, ref bool loIn, ref double hi, ref bool hiIn, ref bool bounded, bool allowTee)
+    {
+        if (!ParseComparison(k, allowTee, out var cmp)) return -1;
+        if (cmp.Local != x) return cmp.Start;
+        bool below = cmp.Rel is 0 or 2, inclusive = cmp.Rel >= 2, abs = cmp.Abs;
+        double c = cmp.C;
+        if (abs && !below) return cmp.Start; // |x| > c: no bound on x (still not NaN)
         if (below && (c < hi || c == hi && !inclusive)) (hi, hiIn) = (c, inclusive);
         if (abs && (-c > lo || -c == lo && !inclusive)) (lo, loIn) = (-c, inclusive);
         if (!below && !abs && (c > lo || c == lo && !inclusive)) (lo, loIn) = (c, inclusive);
         bounded = true;
-        return at;
+        return cmp.Start;
     }
 
+    /// <summary>
+    /// Branches to <paramref name="target"/> unless comparison <paramref name="cmp"/> holds, computed again from its
+    /// local (which nothing wrote since) and constant: the unordered branch, taken for NaN as the comparison is false.
+    /// </summary>
+    private void BranchUnless(in FloatComparison cmp, Label target)
+    {
+        LdLocal(cmp.Local);
+        if (cmp.Abs) Helper(cmp.F32 ? nameof(Numerics.AbsF32) : nameof(Numerics.AbsF64));
+        if (cmp.F32) _il.Emit(OpCodes.Ldc_R4, (float)cmp.C);
+        else _il.Emit(OpCodes.Ldc_R8, cmp.C);
+        _il.Emit(cmp.Rel switch { 0 => OpCodes.Bge_Un, 1 => OpCodes.Ble_Un, 2 => OpCodes.Bgt_Un, _ => OpCodes.Blt_Un }, target);
+    }
+
+    /// <summary>
+    /// How to emit division/remainder <paramref name="op"/> without a trap test when its divisor (the stack top)
+    /// provably cannot trap: it is never 0 (<see cref="DivisorNonZero"/>) and, for the signed ones, never -1 (so
+    /// INT_MIN / -1, spec §4.3.2 idiv_s, cannot happen). It takes the bare CIL operation (the JIT turns a constant
+    /// divisor into a multiplication; for a variable one x64 <c>div</c> faults by itself on 0, so the JIT adds no
+    /// zero test; its own -1 test for a signed divisor stays unless the divisor is a constant). Measured and not
+    /// kept (2026-12-05): a u32 division by a variable through an exact double division (<c>divsd</c>) read
+    /// 0.82-0.86x of <c>div</c>'s time in some rounds and 1.2x in others on this VM; <c>div</c> was steady.
+    /// Null when the divisor may trap: the helper tests at run time.
+    /// </summary>
     private OpCode? SafeDivision(ushort op)
     {
         if (!DivisorNonZero(out bool minusOne)) return null;
