@@ -126,6 +126,9 @@ public static partial class V128Ops
     [MethodImpl(Inl)]
     public static V I32x4TruncSatF32x4U(V a)
     {
+        // AVX-512: maxps gives its second operand (+0) for NaN, -0 and negatives; vcvttps2udq is then exact below 2^32
+        // and gives 0xFFFFFFFF (its out-of-range value) at and above.
+        if (Avx512F.VL.IsSupported) return Avx512F.VL.ConvertToVector128UInt32WithTruncation(Sse.Max(F(a), Vector128<float>.Zero)).AsByte();
         var x = NanToZero(F(a));
         var overflow = Vector128.GreaterThanOrEqual(x, Vector128.Create(4294967296f)).AsUInt32();
         x = Vector128.Max(Vector128.Min(x, Vector128.Create(4294967040f)), Vector128<float>.Zero);
@@ -166,6 +169,8 @@ public static partial class V128Ops
     [MethodImpl(Inl)]
     public static V I32x4TruncSatF64x2UZero(V a)
     {
+        // AVX-512: as I32x4TruncSatF32x4U, vcvttpd2udq of two lanes zeroes the upper two.
+        if (Avx512F.VL.IsSupported) return Avx512F.VL.ConvertToVector128UInt32WithTruncation(Sse2.Max(D(a), Vector128<double>.Zero)).AsByte();
         var x = Vector128.Max(Vector128.Min(NanToZero(D(a)), Vector128.Create(4294967295.0)), Vector128<double>.Zero);
         if (Sse41.IsSupported)
         {
