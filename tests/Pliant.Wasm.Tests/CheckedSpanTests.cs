@@ -188,4 +188,31 @@ public class CheckedSpanTests
         Assert.Equal(Oob, Assert.Throws<WasmTrapException>(() => f(7 * 65536 - 15, 0)).Message); // 7 pages now: the entry store
         Assert.Equal(Oob, Assert.Throws<WasmTrapException>(() => f(8 * 65536 - 16, 0)).Message);
     }
+    [Fact]
+    public void VectorAccessesNeedAllTheirBytesInsideTheRoom()
+    {
+        // entry store at p (shows p + 16); loop: lane 1 of v128.load p (16 bytes: the room exactly) plus, if x,
+        // lane 0 of v128.load (p + 1) — one byte beyond the room: checked.
+        byte[] code =
+        [
+            .. EntryStore(0),
+            0x03, 0x7F,
+            0x20, 0, .. SimdInstr(0x00, [4, 0]), .. SimdInstr(0x1B, [1]),
+            0x20, 1, 0x04, 0x7F,
+            0x20, 0, .. I32Const(1), 0x6A, .. SimdInstr(0x00, [4, 0]), .. SimdInstr(0x1B, [0]),
+            0x05, .. I32Const(0), 0x0B,
+            0x6A,
+            0x0B,
+        ];
+        Memory? mem = null;
+        var f = Build(code, seen: i => mem = i.GetMemory());
+        for (int i = 65500; i < 65536; i++) mem!.Span[i] = (byte)i;
+        int Word(int at) => BitConverter.ToInt32(mem!.Span[at..]);
+        Assert.Equal(Word(65520 + 4), f(65520, 0));
+        Assert.Equal(Oob, Assert.Throws<WasmTrapException>(() => f(65520, 1)).Message); // p + 1 + 16 > 65536
+        for (int i = 65500; i < 65527; i++) mem!.Span[i] = (byte)i;                     // the entry store zeroed p + 8 ..
+        int expected = Word(65519 + 4) + Word(65520);
+        Assert.Equal(expected, f(65519, 1));
+        Assert.Equal(Oob, Assert.Throws<WasmTrapException>(() => f(65521, 0)).Message); // the entry store
+    }
 }
