@@ -34,6 +34,22 @@ public class DeferredStackTests
     }
 
     [Fact]
+    public void ALocalPlusAConstantIsTheSumFromBeforeAWriteOfTheLocal()
+    {
+        // local.get 0; i32.const 5; i32.add stays deferred as p + 5 (not foldable into an address: p unbounded):
+        // p = 1000 in between, then (p + 5) - p; with p near 2^31 the sum wraps.
+        byte[] afterSet = [0x20, 0, .. I32Const(5), 0x6A, .. I32Const(1000), 0x21, 0, 0x20, 0, 0x6B];
+        Assert.Equal(42 + 5 - 1000, Compile(afterSet)(42));
+        Assert.Equal(unchecked(int.MaxValue + 5 - 1000), Compile(afterSet)(int.MaxValue));
+        // The sum written into its own local by a tee, then read again: p + 5, twice.
+        Assert.Equal(2 * (7 + 5), Compile([0x20, 0, .. I32Const(5), 0x6A, 0x22, 0, 0x20, 0, 0x6A])(7));
+        // Into another local (its copy read later), then the base changed: (p + 5) + (p + 5) - 1.
+        Assert.Equal(2 * 12 - 1, Compile([0x20, 0, .. I32Const(5), 0x6A, 0x21, 1, 0x20, 1, .. I32Const(1), 0x21, 0, 0x20, 1, 0x6A, 0x20, 0, 0x6B])(7));
+        // Kept under a block that writes the base: (p + 5) + 9.
+        Assert.Equal(7 + 5 + 9, Compile([0x20, 0, .. I32Const(5), 0x6A, 0x02, 0x40, .. I32Const(9), 0x21, 0, 0x0B, 0x20, 0, 0x6A])(7));
+    }
+
+    [Fact]
     public void DeferredValuesCrossBlocksAndBranches()
     {
         // local.get 0; block: local.set 0 = 9; end; local.get 0; i32.add: p + 9

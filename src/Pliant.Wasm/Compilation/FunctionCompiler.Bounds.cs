@@ -26,6 +26,9 @@ internal sealed partial class FunctionCompiler
     private long[] _lo = new long[16], _hi = new long[16];
     private ulong _nextBound = NoBound;
     private long _nextLo = 1, _nextHi = 0;
+    // Room of an i32 stack value: value + room <= the memory's length (0: nothing known; see RecordSpan).
+    private ulong[] _room = new ulong[16];
+    private ulong _nextRoom;
     private int _nextBoundAt = -1;
     private readonly ulong _minMemoryBytes;
     // Facts about locals, valid while _localGen[i] == _gen: straight-line code since the local was last set.
@@ -60,6 +63,7 @@ internal sealed partial class FunctionCompiler
         bool planned = pos == _nextBoundAt;
         _bounds[pos] = planned ? _nextBound : NoBound;
         (_lo[pos], _hi[pos]) = planned ? (_nextLo, _nextHi) : (1L, 0L);
+        _room[pos] = planned ? _nextRoom : 0;
     }
 
     /// <summary>Grows the per-position arrays (bounds here, deferred values in FunctionCompiler.Lazy.cs) together.</summary>
@@ -75,6 +79,7 @@ internal sealed partial class FunctionCompiler
         Array.Resize(ref _bounds, n);
         Array.Resize(ref _lo, n);
         Array.Resize(ref _hi, n);
+        Array.Resize(ref _room, n);
         Array.Resize(ref _lazyKind, n);
         Array.Resize(ref _lazyValue, n);
         Array.Resize(ref _lazyAdd, n);
@@ -89,6 +94,7 @@ internal sealed partial class FunctionCompiler
             EnsureBounds(i);
             _bounds[i] = NoBound;
             (_lo[i], _hi[i]) = (1L, 0L);
+            _room[i] = 0;
         }
     }
 
@@ -98,7 +104,8 @@ internal sealed partial class FunctionCompiler
     {
         ushort op = ins.Op;
         // Most instructions have no bound, range, local fact or merge; nor has a local.get of a local without facts.
-        if (op < 0x100 && BoundOps[op] && (op != 0x20 || _inductions.Count > 0 || _localGen != null && _localGen[(int)ins.Imm] == _gen))
+        if (op < 0x100 && BoundOps[op] && (op != 0x20 || _inductions.Count > 0 || _localGen != null && _localGen[(int)ins.Imm] == _gen
+            || _spanCount > 0 && _span![(int)ins.Imm] != 0))
             PlanBoundOf(in ins, pc);
         else _nextBoundAt = -1;
     }
@@ -119,6 +126,9 @@ internal sealed partial class FunctionCompiler
             else if (op == 0x03) KeepUnwrittenFacts(pc, LoopEnd(pc));
             else KeepUnwrittenFacts(_frames[^1].Pc, pc);
             _gen++;
+            if (_spanCount == 0) { }
+            else if (op == 0x03) KeepDominatingSpans(pc, LoopEnd(pc));
+            else KeepDominatingSpans(_frames[^1].Pc, pc);
         }
         (ulong bound, int at) = op switch
         {
@@ -134,8 +144,20 @@ internal sealed partial class FunctionCompiler
             0x70 => (Math.Min(BoundAt(top - 1), BoundAt(top) is var d && d is > 0 and not NoBound ? d - 1 : NoBound), n - 2), // i32.rem_u
             0x1B when n >= 3 && _stack[top - 1] == ValType.I32 => (Math.Max(BoundAt(top - 2), BoundAt(top - 1)), n - 3), // select
             0x20 => LocalFact((int)ins.Imm, pc, n, out lo, out hi),                // local.get
+            0x72 => (NoBound, n - 2),                                               // i32.or: a room only
             _ => (NoBound, -1),
         };
+        ulong room = 0;
+        if (op == 0x20)
+        {
+            int l = (int)ins.Imm;
+            if (_spanCount > 0 && _span![l] != 0) (room, at) = (_span[l], n);
+        }
+        else if (op is 0x6A or 0x72)
+        {
+            // x + b and x | b (never above x + b) for b <= B: below x + room - B + 1 when B < room (then x + b cannot wrap).
+            room = Math.Max(RoomMinus(top - 1, BoundAt(top)), RoomMinus(top, BoundAt(top - 1)));
+        }
         if (op == 0x41) lo = hi = (int)ins.Imm;
         else if (op == 0x6A && RangeAt(top - 1, out long lo1, out long hi1) && RangeAt(top, out long lo2, out long hi2)
             && lo1 + lo2 >= int.MinValue && hi1 + hi2 <= int.MaxValue)
@@ -150,9 +172,11 @@ internal sealed partial class FunctionCompiler
             (lo, hi) = (vlo << (int)sa, vhi << (int)sa); // non-negative and no bit shifted out: the exact product
         }
         if (op is 0x21 or 0x22 && n > 0 && _localGen != null) RecordLocal((int)ins.Imm, top);
+        if (op is 0x21 or 0x22 && _spanCount > 0) ForgetSpan((int)ins.Imm);
         _nextBound = bound;
         (_nextLo, _nextHi) = (lo, hi);
-        _nextBoundAt = bound == NoBound && lo > hi ? -1 : at;
+        _nextRoom = room;
+        _nextBoundAt = bound == NoBound && lo > hi && room == 0 ? -1 : at;
     }
 
     // The opcodes (below 0x100) PlanBound does anything for: merges, bounded or ranged results, local reads and writes.
@@ -161,7 +185,7 @@ internal sealed partial class FunctionCompiler
     private static bool[] BuildBoundOps()
     {
         var b = new bool[256];
-        foreach (int op in (int[])[0x03, 0x05, 0x0B, 0x1B, 0x20, 0x21, 0x22, 0x2D, 0x2F, 0x41, 0x45, 0x50, 0x6A, 0x6E, 0x70, 0x71, 0x74, 0x76]) b[op] = true;
+        foreach (int op in (int[])[0x03, 0x05, 0x0B, 0x1B, 0x20, 0x21, 0x22, 0x2D, 0x2F, 0x41, 0x45, 0x50, 0x6A, 0x6E, 0x70, 0x71, 0x72, 0x74, 0x76]) b[op] = true;
         for (int op = 0x46; op <= 0x4F; op++) b[op] = true;
         for (int op = 0x51; op <= 0x66; op++) b[op] = true;
         return b;
@@ -319,6 +343,86 @@ internal sealed partial class FunctionCompiler
     }
 
     private void EndBound() => _nextBoundAt = -1;
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private ulong RoomAt(int pos) => pos >= 0 && pos < _stack.Count ? _room[pos] : 0;
+
+    // Open loop constructs of this body. An access drops its check by its address's room only inside a loop:
+    // in the straight entry code nothing is gained, and there the checks' length - size values are what the
+    // JIT reuses in a loop with many live values (it does not hoist them out of one: interp's dispatch
+    // recomputed length - 4 on every VM operation once its frame's entry stores had no check).
+    private int _loopFrames;
+
+    /// <summary>Whether an access at <paramref name="pos"/> with offset + size <paramref name="extent"/> is inside the memory by its room (RecordSpan).</summary>
+    private bool FitsRoom(int pos, ulong extent) => _loopFrames > 0 && RoomAt(pos) >= extent;
+
+    /// <summary>The room left at <paramref name="pos"/> after adding (or or-ing) a value of at most <paramref name="b"/>: 0 unless b is below its room.</summary>
+    private ulong RoomMinus(int pos, ulong b) => RoomAt(pos) is var r && b != NoBound && b < r ? r - b : 0;
+
+    // Checked spans (RecordSpan): per i32 local, S > 0 with local + S <= the memory's length, and the pc of the
+    // access that showed it; the locals that have one, at most MaxSpans.
+    private ulong[]? _span;
+    private int[]? _spanPc;
+    private readonly int[] _spanLocals = new int[MaxSpans];
+    private int _spanCount;
+    private const int MaxSpans = 16;
+
+    /// <summary>
+    /// After an access at exactly the value of i32 local <paramref name="local"/> with offset + size
+    /// <paramref name="span"/> completed (it traps otherwise: WebAssembly 2.0 §4.4.7): local + span ≤ the
+    /// memory's length, and it stays so while the local is not written — memory never shrinks (§4.5.3: an
+    /// imported memory is at least the declared minimum, and memory.grow only adds pages). A local.get of the
+    /// local then has that room (<see cref="RoomAt"/>), which flows through <c>i32.add</c> and <c>i32.or</c> with
+    /// bounded values, and an access whose offset + size fits its address's room needs no check: clang's
+    /// <c>regs[program[pc] &amp; 3]</c> over a frame in linear memory (<c>local | (x &amp; 3) &lt;&lt; 2</c>), or a frame's
+    /// later fields after its first store. The fact holds at the instructions the access dominates; at a merge
+    /// (<see cref="KeepDominatingSpans"/>) it stays only if shown before the construct and the local is unwritten
+    /// in it.
+    /// </summary>
+    private void RecordSpan(int local, ulong span)
+    {
+        if (_localTypes[local] != ValType.I32 || span == 0) return;
+        _span ??= new ulong[_localTypes.Length];
+        _spanPc ??= new int[_localTypes.Length];
+        if (_span[local] >= span) return; // known already, perhaps since before an enclosing construct
+        if (_span[local] == 0)
+        {
+            if (_spanCount == MaxSpans) return;
+            _spanLocals[_spanCount++] = local;
+        }
+        _span[local] = span;
+        _spanPc[local] = _pc;
+    }
+
+    /// <summary>Before local <paramref name="local"/> is written: its checked span ends.</summary>
+    private void ForgetSpan(int local)
+    {
+        if (_span![local] == 0) return;
+        _span[local] = 0;
+        for (int i = 0; i < _spanCount; i++)
+        {
+            if (_spanLocals[i] != local) continue;
+            _spanLocals[i] = _spanLocals[--_spanCount];
+            return;
+        }
+    }
+
+    /// <summary>
+    /// At the merge point of the construct spanning <paramref name="from"/> to <paramref name="to"/> (as
+    /// <see cref="KeepUnwrittenFacts"/>): a span shown before the construct began held at its start, so on every
+    /// path into the merge when the construct never writes the local. Spans shown inside the construct (on
+    /// the path that falls through, perhaps not on a branch to the merge) end, as do those of written locals.
+    /// </summary>
+    private void KeepDominatingSpans(int from, int to)
+    {
+        for (int i = _spanCount - 1; i >= 0; i--)
+        {
+            int l = _spanLocals[i];
+            if (_spanPc![l] < from && !WrittenIn(l, from, to)) continue;
+            _span![l] = 0;
+            _spanLocals[i] = _spanLocals[--_spanCount];
+        }
+    }
 
     /// <summary>
     /// At a merge point of the construct spanning <paramref name="from"/> to <paramref name="to"/> (a loop's
@@ -505,7 +609,8 @@ internal sealed partial class FunctionCompiler
     private bool TryEmitStaticAddress(int addrPos, long offset, int size)
     {
         ulong bound = BoundAt(addrPos);
-        if (bound == NoBound || offset < 0 || bound + (ulong)offset + (ulong)size > _minMemoryBytes) return false;
+        if (offset < 0) return false;
+        if ((bound == NoBound || bound + (ulong)offset + (ulong)size > _minMemoryBytes) && !FitsRoom(addrPos, (ulong)offset + (ulong)size)) return false;
         if (TryEmitFoldedAddress(addrPos, offset)) return true;
         _il.Emit(OpCodes.Ldloc, _memData!);
         LdSlot(addrPos);

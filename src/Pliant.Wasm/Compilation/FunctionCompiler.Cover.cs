@@ -337,7 +337,7 @@ internal sealed partial class FunctionCompiler
             int cover = plan >> 2; // the span
             temp ??= Declare(typeof(nuint));
             ulong bound = BoundAt(addrPos);
-            if (bound != NoBound && bound + (ulong)cover <= _minMemoryBytes)
+            if (bound != NoBound && bound + (ulong)cover <= _minMemoryBytes || FitsRoom(addrPos, (ulong)cover))
             {
                 LdSlot(addrPos);
                 _il.Emit(OpCodes.Conv_U);

@@ -31,6 +31,7 @@ internal sealed partial class FunctionCompiler
                 var (pi, po) = BlockType(ins.Imm);
                 var f = new CFrame { Op = op, Label = il.DefineLabel(), Height = _stack.Count - pi.Length, Params = pi, Results = po, Pc = _pc };
                 _frames.Add(f);
+                _loopFrames++;
                 il.MarkLabel(f.Label); // the header's fuel check is planned for the next instruction
                 PlanHeaderCopy(f);
                 ClearBounds(f.Height); // its parameters also arrive by the back edge
@@ -74,6 +75,7 @@ internal sealed partial class FunctionCompiler
             {
                 var f = _frames[^1];
                 _frames.RemoveAt(_frames.Count - 1);
+                if (f.Op == 0x03) _loopFrames--;
                 if (f.Op == 0x04 && !f.ElseSeen)
                 {
                     // No else: the false path carries the parameters (= results) straight through.
@@ -563,15 +565,23 @@ internal sealed partial class FunctionCompiler
             0x3A => nameof(Memory.Store8), 0x3B => nameof(Memory.Store16), 0x3C => nameof(Memory.Store8L), 0x3D => nameof(Memory.Store16L),
             _ => nameof(Memory.Store32L),
         };
-        if (TryEmitCoveredMemory(op, offset, t, store, size) || TryEmitUncheckedMemory(op, offset, t, store, size)) return;
-        LdMemory();
-        Operands(store ? 2 : 1);
-        _il.Emit(OpCodes.Ldc_I8, offset);
-        _tokens.Emit(_il, OpCodes.Call, ClrTypes.Mem(helper));
-        if (!store)
+        // An address that is exactly a local's value: once the access is done, local + offset + size is in bounds.
+        int addrPos = _stack.Count - (store ? 2 : 1);
+        int exact = IsDeferred(addrPos) && _lazyKind[addrPos] == OfLocal ? (int)_lazyValue[addrPos] : -1;
+        int plan = _cover == null ? 0 : _cover[_pc];
+        if (!TryEmitCoveredMemory(op, offset, t, store, size) && !TryEmitUncheckedMemory(op, offset, t, store, size))
         {
-            if (op is >= 0x30 and <= 0x33) _il.Emit(OpCodes.Conv_I8);
-            Push(t);
+            LdMemory();
+            Operands(store ? 2 : 1);
+            _il.Emit(OpCodes.Ldc_I8, offset);
+            _tokens.Emit(_il, OpCodes.Call, ClrTypes.Mem(helper));
+            if (!store)
+            {
+                if (op is >= 0x30 and <= 0x33) _il.Emit(OpCodes.Conv_I8);
+                Push(t);
+            }
         }
+        // A group's head showed its whole span (FunctionCompiler.Cover.cs), any other access its own bytes.
+        if (exact >= 0) RecordSpan(exact, plan > 0 ? (ulong)(plan >> 2) : (ulong)offset + (ulong)size);
     }
 }

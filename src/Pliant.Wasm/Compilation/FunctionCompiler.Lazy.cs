@@ -141,7 +141,13 @@ internal sealed partial class FunctionCompiler
     /// <c>i32.add</c> of a value with known facts and a constant c on top, whose exact sum is always in
     /// [0, 2^32) so the 32-bit wrap never happens: deferred as base + c, which an access then adds to the
     /// memory's first byte as a native offset (<see cref="TryEmitFoldedAddress"/>), so the JIT folds c into
-    /// the addressing mode. Returns false (nothing done) otherwise.
+    /// the addressing mode. A local plus c without such facts is deferred too (<see cref="NoFold"/>: computed as
+    /// a wrapping i32 add where it is consumed), so the JIT sees it inside its consumer's expression: stored
+    /// into a slot first, a statement that writes another local between (clang's <c>stack[--sp]</c>: the frame
+    /// + 16, then <c>sp</c> written, then the scaled index added) kept it from folding the two adds into one
+    /// <c>lea</c>. A <c>local.set/tee</c> of such a sum stores it (no known sum is kept for it: reads of the
+    /// target local then recomputing base + c made the JIT hold extra copies). Returns false (nothing done)
+    /// otherwise.
     /// </summary>
     private bool TryDeferAdd()
     {
@@ -156,7 +162,7 @@ internal sealed partial class FunctionCompiler
         if (BoundAt(b) is var bound && bound != NoBound && c >= 0 && bound + (ulong)c <= uint.MaxValue) fold = FoldUnsigned;
         // Signed range [lo, hi] of the base: the exact sum is in [lo + c, hi + c].
         else if (RangeAt(b, out long lo, out long hi) && lo + c >= 0 && hi + c <= uint.MaxValue) fold = FoldSigned;
-        if (fold == NoFold) return false;
+        if (fold == NoFold && baseKind != OfLocal) return false; // an unbounded slot: nothing to gain
         long local = baseKind == OfLocal ? _lazyValue[b] : 0;
         Drop(b, 2);
         _stack.Add(ValType.I32);
@@ -262,7 +268,7 @@ internal sealed partial class FunctionCompiler
     private bool RecordSum(int local, int pos)
     {
         ForgetSums(local);
-        if (!IsDeferred(pos) || _lazyKind[pos] != OfLocalPlus || _lazyValue[pos] == local) return false;
+        if (!IsDeferred(pos) || _lazyKind[pos] != OfLocalPlus || _lazyValue[pos] == local || _lazyFold[pos] == NoFold) return false;
         AddKnownSum(new KnownSum { Target = local, Base = (int)_lazyValue[pos], Add = _lazyAdd[pos], Fold = _lazyFold[pos] });
         return true;
     }
