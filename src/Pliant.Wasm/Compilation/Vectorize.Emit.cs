@@ -1,0 +1,210 @@
+using System.Reflection.Emit;
+using Pliant.Wasm.Decoding;
+using Pliant.Wasm.Runtime;
+
+namespace Pliant.Wasm.Compilation;
+
+/// <summary>The vector part of a vectorised counting loop (<see cref="VectorLoop"/>), emitted at its entry.</summary>
+internal sealed partial class FunctionCompiler
+{
+    // Declared at the first vectorised loop, shared by all: the vector part's bytes per stream, its counter value at
+    // the end, and v128 temporaries (splats of invariants, values used twice) reused from loop to loop.
+    private LocalBuilder? _vecBytes, _vecEnd;
+    private List<LocalBuilder>? _vecTemps;
+    private int _vecTempsUsed;
+
+    private static readonly System.Reflection.MethodInfo VecLoad = typeof(VectorLoopOps).GetMethod(nameof(VectorLoopOps.Load))!,
+        VecStore = typeof(VectorLoopOps).GetMethod(nameof(VectorLoopOps.Store))!;
+
+    /// <summary>
+    /// On the path where the fuel covers all t iterations (<see cref="_trips"/> = t − 1, the bound already n): runs
+    /// J = ⌊(t − 1) / VF⌋ · VF iterations as J / VF vector groups when every stream's bytes for them are inside the
+    /// memory, and leaves the counter J steps on, so the scalar loop that follows runs the t − J ≥ 1 others.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    ///   bytes = ((t − 1) &amp; −VF) · s; if (bytes == 0) go to S
+    ///   for each stream base (C, O): if ((u32)(i + C) + O + bytes > memory length) go to S
+    ///   end = i + bytes (i32)
+    ///   splats of the invariants
+    /// V: the statements, one vector per stream at memory + (u32)(i + C) + O; i += VF · s; if (i != end) go to V
+    /// S: [the scalar loop]
+    /// </code>
+    /// The check compares in 64 bits, so a passing stream neither wraps the 32-bit address nor leaves the memory, and
+    /// copy k's lane address (u32)(i + C_k) + O_k, with C_k ≥ C_0, O_k ≥ O_0 and C_k + O_k = C_0 + O_0 + k·e, is then
+    /// copy 0's plus k·e (a wrap of i + C_k would put copy 0's address + k·e at 2^32 or above, past the check). Memory
+    /// never shrinks and the body cannot grow it, so the length at entry holds for the whole loop. Nothing in the vector
+    /// part traps and its fuel is already charged; the locals the body writes are written again by the scalar part
+    /// (each is written before it is read in an iteration), so they end as the scalar loop leaves them.
+    /// </remarks>
+    private void EmitVectorPart(in CountedLoop loop, VectorLoop plan)
+    {
+        var il = _il;
+        var skip = il.DefineLabel();
+        var top = il.DefineLabel();
+        var bytes = _vecBytes ??= Declare(typeof(long));
+        var end = _vecEnd ??= Declare(typeof(int));
+        _vecTempsUsed = 0;
+        Ldloc(_trips!);
+        il.Emit(OpCodes.Ldc_I8, -(long)plan.Vf);
+        il.Emit(OpCodes.And);
+        il.Emit(OpCodes.Ldc_I8, (long)plan.Step);
+        il.Emit(OpCodes.Mul);
+        Stloc(bytes);
+        Ldloc(bytes);
+        il.Emit(OpCodes.Brfalse, skip);
+        foreach (var (c, o) in plan.Bases)
+        {
+            LdLocal(loop.Counter);
+            il.Emit(OpCodes.Ldc_I4, c);
+            il.Emit(OpCodes.Add);
+            il.Emit(OpCodes.Conv_U8);
+            if (o != 0)
+            {
+                il.Emit(OpCodes.Ldc_I8, (long)o);
+                il.Emit(OpCodes.Add);
+            }
+            Ldloc(bytes);
+            il.Emit(OpCodes.Add);
+            Ldloc(_memLength!);
+            il.Emit(OpCodes.Conv_U8);
+            il.Emit(OpCodes.Bgt_Un, skip);
+        }
+        LdLocal(loop.Counter);
+        Ldloc(bytes);
+        il.Emit(OpCodes.Conv_I4);
+        il.Emit(OpCodes.Add);
+        Stloc(end);
+        var splats = new Dictionary<int, LocalBuilder>();
+        var seen = new HashSet<VectorLoop.Node>(ReferenceEqualityComparer.Instance);
+        foreach (var s in plan.Statements) HoistSplats(s, splats, seen);
+        il.MarkLabel(top);
+        foreach (var s in plan.Statements)
+        {
+            if (s.Kind == VectorLoop.Kind.Store)
+            {
+                LdVectorAddress(loop.Counter, s.C, s.O);
+                EmitLanes(s.A!, loop.Counter, splats);
+                _tokens.Emit(il, OpCodes.Call, VecStore);
+            }
+            else
+            {
+                EmitLanes(s.A!, loop.Counter, splats);
+                il.Emit(OpCodes.Pop);
+            }
+        }
+        LdLocal(loop.Counter);
+        il.Emit(OpCodes.Ldc_I4, plan.Vf * plan.Step);
+        il.Emit(OpCodes.Add);
+        StLocal(loop.Counter);
+        LdLocal(loop.Counter);
+        Ldloc(end);
+        il.Emit(OpCodes.Bne_Un, top);
+        il.MarkLabel(skip);
+    }
+
+    private LocalBuilder VectorTemp()
+    {
+        var temps = _vecTemps ??= [];
+        if (_vecTempsUsed == temps.Count) temps.Add(Declare(typeof(System.Runtime.Intrinsics.Vector128<byte>)));
+        return temps[_vecTempsUsed++];
+    }
+
+    /// <summary>Splats each invariant local the tree reads, once, before the vector loop.</summary>
+    private void HoistSplats(VectorLoop.Node n, Dictionary<int, LocalBuilder> splats, HashSet<VectorLoop.Node> seen)
+    {
+        if (!seen.Add(n)) return;
+        if (n.Kind == VectorLoop.Kind.Invariant)
+        {
+            if (splats.ContainsKey(n.Local)) return;
+            LdLocal(n.Local);
+            _tokens.Emit(_il, OpCodes.Call, ClrTypes.Simd(n.Type switch
+            {
+                ValType.I32 => nameof(V128Ops.I32x4Splat), ValType.I64 => nameof(V128Ops.I64x2Splat),
+                ValType.F32 => nameof(V128Ops.F32x4Splat), _ => nameof(V128Ops.F64x2Splat),
+            }));
+            var t = VectorTemp();
+            Stloc(t);
+            splats[n.Local] = t;
+            return;
+        }
+        if (n.A != null) HoistSplats(n.A, splats, seen);
+        if (n.B != null) HoistSplats(n.B, splats, seen);
+    }
+
+    /// <summary>Pushes memory + (u32)(i + <paramref name="c"/>) + <paramref name="o"/>: lane 0 of a stream, proved in bounds at entry.</summary>
+    private void LdVectorAddress(int counter, int c, uint o)
+    {
+        var il = _il;
+        Ldloc(_memData!);
+        LdLocal(counter);
+        if (c != 0)
+        {
+            il.Emit(OpCodes.Ldc_I4, c);
+            il.Emit(OpCodes.Add);
+        }
+        il.Emit(OpCodes.Conv_U);
+        if (o != 0)
+        {
+            il.Emit(OpCodes.Ldc_I8, (long)o);
+            il.Emit(OpCodes.Conv_U);
+            il.Emit(OpCodes.Add);
+        }
+        il.Emit(OpCodes.Add);
+    }
+
+    /// <summary>Pushes the v128 of a value's lanes: evaluated at its first use, kept in a temporary when shared.</summary>
+    private void EmitLanes(VectorLoop.Node n, int counter, Dictionary<int, LocalBuilder> splats)
+    {
+        var il = _il;
+        if (n.Temp != null)
+        {
+            Ldloc(n.Temp);
+            return;
+        }
+        switch (n.Kind)
+        {
+            case VectorLoop.Kind.Const:
+            {
+                // Lane L holds copy L mod u's constant.
+                Span<byte> lanes = stackalloc byte[VectorLoop.Bytes];
+                int w = n.Type is ValType.I64 or ValType.F64 ? 8 : 4, u = n.Lanes!.Length;
+                for (int l = 0; l < VectorLoop.Bytes / w; l++)
+                {
+                    long bits = n.Lanes[l % u];
+                    if (w == 8) System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(lanes[(l * 8)..], bits);
+                    else System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(lanes[(l * 4)..], (int)bits);
+                }
+                EmitV128Const(System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(lanes),
+                    System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(lanes[8..]));
+                break;
+            }
+            case VectorLoop.Kind.Invariant:
+                Ldloc(splats[n.Local]);
+                break;
+            case VectorLoop.Kind.Load:
+                LdVectorAddress(counter, n.C, n.O);
+                _tokens.Emit(il, OpCodes.Call, VecLoad);
+                break;
+            case VectorLoop.Kind.Unary:
+            {
+                EmitLanes(n.A!, counter, splats);
+                string name = VectorLoop.LaneOp(n.Op)!;
+                if (name.Length != 0) _tokens.Emit(il, OpCodes.Call, ClrTypes.Simd(name));
+                break;
+            }
+            default: // binary
+                EmitLanes(n.A!, counter, splats);
+                if (n.B!.Kind == VectorLoop.Kind.Const && n.Op is >= 0x74 and <= 0x76 or >= 0x86 and <= 0x88) il.Emit(OpCodes.Ldc_I4, (int)n.B.Bits);
+                else EmitLanes(n.B, counter, splats);
+                _tokens.Emit(il, OpCodes.Call, ClrTypes.Simd(VectorLoop.LaneOp(n.Op)!));
+                break;
+        }
+        if (n.Shared)
+        {
+            n.Temp = VectorTemp();
+            il.Emit(OpCodes.Dup);
+            Stloc(n.Temp);
+        }
+    }
+}
