@@ -14,7 +14,8 @@ namespace Pliant.Wasm.Compilation;
 /// constants and locals the loop never writes (splats). A local the body writes must be written before it is read in
 /// the iteration (no value is carried from one iteration to the next except the counter). Streams (a copy-0 access and
 /// its lanes) at the same address constant touch the same bytes per lane; any other two streams, one of them a store,
-/// must be at least 16 bytes apart (mod 2^32), so no vector group reorders two accesses to one byte.
+/// must be a whole number of elements and at least 16 bytes apart (mod 2^32), so no vector group reorders two accesses
+/// to one byte.
 /// </summary>
 internal sealed class VectorLoop
 {
@@ -52,6 +53,8 @@ internal sealed class VectorLoop
         /// <summary>Operand uses; a node used more than once, or written to a local, is kept in a temporary.</summary>
         public int Refs;
         public bool Keep;
+        /// <summary>A constant folded into an address.</summary>
+        public bool Folded;
         /// <summary>Set by the emitter at the node's first evaluation.</summary>
         public LocalBuilder? Temp;
 
@@ -198,6 +201,7 @@ internal sealed class VectorLoop
                 {
                     var b = Pop()!;
                     var a = Pop()!;
+                    a.Folded = b.Folded = true;
                     var addr = New(Kind.Address, op, ValType.I32);
                     addr.C = (int)(a.Kind == Kind.Const ? a.Bits : b.Bits);
                     stack.Add(addr);
@@ -244,7 +248,7 @@ internal sealed class VectorLoop
         }
         if (stack.Count != 0 || elem == 0 || step % elem != 0) return null;
         foreach (var n in nodes)
-            if (n.Kind is not (Kind.Counter or Kind.Address) && Width(n.Type) != elem) return null;
+            if (n.Kind is not (Kind.Counter or Kind.Address) && !n.Folded && Width(n.Type) != elem) return null;
         int u = step / elem, count = statements.Count;
         if (count % u != 0) return null;
         int per = count / u;
@@ -297,7 +301,9 @@ internal sealed class VectorLoop
                 {
                     if (n.Kind != Kind.Store && o.Kind != Kind.Store) continue;
                     uint d = (uint)((long)n.C + n.O - ((long)o.C + o.O));
-                    if (d != 0 && Math.Min(d, (ulong)(1L << 32) - d) < Bytes) return null;
+                    // Whole elements apart too: a NaN that either operand may have supplied (see the README) is
+                    // then only ever read back whole, as a NaN, not in pieces as parts of other values.
+                    if (d != 0 && (Math.Min(d, (ulong)(1L << 32) - d) < Bytes || d % elem != 0)) return null;
                 }
                 streams.Add(n);
                 if (!bases.Contains((n.C, n.O))) bases.Add((n.C, n.O));
