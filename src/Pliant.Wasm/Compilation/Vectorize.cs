@@ -53,6 +53,9 @@ internal sealed class VectorLoop
         /// <summary>Operand uses; a node used more than once, or written to a local, is kept in a temporary.</summary>
         public int Refs;
         public bool Keep;
+        /// <summary>Matching: the copy-0 node a copy-k node pairs with, and (copy 0) the last k it paired with.</summary>
+        public Node? MapsTo;
+        public int TakenFor;
         /// <summary>A constant folded into an address.</summary>
         public bool Folded;
         /// <summary>Set by the emitter at the node's first evaluation.</summary>
@@ -118,11 +121,12 @@ internal sealed class VectorLoop
             else if (op is not (0x20 or 0x21 or 0x22 or (>= 0x28 and <= 0x2B) or (>= 0x41 and <= 0x44)) && LaneOp(op) == null) return null;
         }
         if (!store) return null;
-        var written = new HashSet<int>();
+        // The locals the body writes, and their values so far this iteration (few: searched linearly).
+        var written = new List<int>();
         for (int pc = from; pc < to; pc++)
-            if (code[pc].Op is 0x21 or 0x22) written.Add((int)code[pc].Imm);
+            if (code[pc].Op is 0x21 or 0x22 && !written.Contains((int)code[pc].Imm)) written.Add((int)code[pc].Imm);
+        var current = new Node?[written.Count];
         var stack = new List<Node>();
-        var current = new Dictionary<int, Node>();
         var statements = new List<Node>();
         var nodes = new List<Node>();
         int elem = 0;
@@ -161,8 +165,11 @@ internal sealed class VectorLoop
                 {
                     int x = (int)ins.Imm;
                     if (x == counter) stack.Add(New(Kind.Counter, op, ValType.I32));
-                    else if (current.TryGetValue(x, out var v)) stack.Add(v);
-                    else if (written.Contains(x)) return null; // read before written: carried from the previous iteration
+                    else if (written.IndexOf(x) is int w && w >= 0)
+                    {
+                        if (current[w] is not { } v) return null; // read before written: carried from the previous iteration
+                        stack.Add(v);
+                    }
                     else
                     {
                         var inv = New(Kind.Invariant, op, localTypes[x]);
@@ -175,7 +182,7 @@ internal sealed class VectorLoop
                 {
                     var v = Pop();
                     if (v == null) return null;
-                    current[(int)ins.Imm] = v;
+                    current[written.IndexOf((int)ins.Imm)] = v;
                     if (IsValue(v))
                     {
                         v.Keep = true;
@@ -254,15 +261,13 @@ internal sealed class VectorLoop
         int per = count / u;
         foreach (var n in nodes) n.Copy /= per;
         // Pair copy k's statements with copy 0's.
-        var map = new Dictionary<Node, Node>(ReferenceEqualityComparer.Instance);
-        var taken = new Dictionary<(Node, int), Node>();
         bool Match(Node a, Node b, int k)
         {
             if (a.Kind != b.Kind || a.Op != b.Op || a.Type != b.Type) return false;
             if (a.Kind == Kind.Counter) return true;
             if (a.Kind == Kind.Invariant) return a.Local == b.Local;
-            if (map.TryGetValue(b, out var m)) return ReferenceEquals(m, a);
-            if (a.Copy != 0 || b.Copy != k || taken.ContainsKey((a, k))) return false;
+            if (b.MapsTo != null) return ReferenceEquals(b.MapsTo, a);
+            if (a.Copy != 0 || b.Copy != k || a.TakenFor == k) return false;
             switch (a.Kind)
             {
                 case Kind.Const:
@@ -281,8 +286,8 @@ internal sealed class VectorLoop
                     if (IsShift(a.Op) ? a.B!.Bits != b.B!.Bits || !Match(a.A!, b.A!, k) : !Match(a.A!, b.A!, k) || !Match(a.B!, b.B!, k)) return false;
                     break;
             }
-            map[b] = a;
-            taken[(a, k)] = b;
+            b.MapsTo = a; // one to one: a stands for b in lane k
+            a.TakenFor = k;
             return true;
         }
         for (int k = 1; k < u; k++)
