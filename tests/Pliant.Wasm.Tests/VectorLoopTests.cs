@@ -259,6 +259,42 @@ public class VectorLoopTests
             Same(wv, wp, e, image, -64, -64 + t2 * s, Plenty, $"{body} {e} u={u} wrapping t={t2}");
     }
 
+    /// <summary>
+    /// Hostile: a body of 60 squarings through one tee'd local (a DAG whose tree unfolds to 2^60 nodes) and one store
+    /// compiles within a second (plan and emission visit each node once) and agrees with the scalar build.
+    /// </summary>
+    [Fact]
+    public void DeepSharedChainCompilesLinearly()
+    {
+        List<byte> code = [0x03, 0x40, .. At(8192), .. At(4096), 0x2A, 0x02, 0x00, 0x22, 0x04];
+        for (int i = 0; i < 60; i++) code.AddRange([0x20, 0x04, 0x94, 0x22, 0x04]); // v = v * v (tee)
+        code.AddRange([0x38, 0x02, 0x00, 0x20, 0x00, 0x41, 0x04, 0x6A, 0x22, 0x00, 0x20, 0x01, 0x47, 0x0D, 0x00, 0x0B, 0x20, 0x04]);
+        Instance Make(bool vectorize)
+        {
+            var b = new ModuleBuilder();
+            b.Memory(1);
+            b.Func(b.Type([I32, I32, F32], [F32]), [.. code], [I32, F32], export: "f");
+            VectorLoop.Disabled = !vectorize;
+            try
+            {
+                return CompiledModule.Compile(b.Build(), new WasmLimits { MeterFuel = true }).Instantiate();
+            }
+            finally
+            {
+                VectorLoop.Disabled = false;
+            }
+        }
+        int before = VectorLoop.Vectorized;
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var vec = Make(true);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"compiled in {watch.Elapsed}");
+        Assert.Equal(before + 1, VectorLoop.Vectorized);
+        var plain = Make(false);
+        var image = Image(Elem.F32, 65536, 5);
+        foreach (int t in new[] { 1, 4, 5, 9, 100 })
+            Same(vec, plain, Elem.F32, image, 0, t * 4, Plenty, $"chain t={t}");
+    }
+
     /// <summary>Bodies outside the rule are left scalar: a value carried between iterations, mixed element sizes, min.</summary>
     [Fact]
     public void RejectsCarriedValuesMixedSizesAndInexactOps()
