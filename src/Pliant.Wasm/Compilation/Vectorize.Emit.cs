@@ -10,11 +10,19 @@ internal sealed partial class FunctionCompiler
     // Declared at the first vectorised loop, shared by all: the vector part's bytes per stream, its counter value at
     // the end, and v128 temporaries (splats of invariants, values used twice) reused from loop to loop.
     private LocalBuilder? _vecBytes, _vecEnd;
-    private List<LocalBuilder>? _vecTemps;
-    private int _vecTempsUsed;
+    private List<LocalBuilder>? _vecTemps, _vecTemps256;
+    private int _vecTempsUsed, _vecTemps256Used;
+    // The loop being emitted is over v128 elements: Vector256 values, VectorLoopOps' lane operations.
+    private bool _vecWide;
 
-    private static readonly System.Reflection.MethodInfo VecLoad = typeof(VectorLoopOps).GetMethod(nameof(VectorLoopOps.Load))!,
-        VecStore = typeof(VectorLoopOps).GetMethod(nameof(VectorLoopOps.Store))!;
+    private static readonly Dictionary<string, System.Reflection.MethodInfo> VecOps =
+        typeof(VectorLoopOps).GetMethods(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static).ToDictionary(m => m.Name);
+
+    private static System.Reflection.MethodInfo VecOp(string name) => VecOps[name];
+
+    private static readonly System.Reflection.MethodInfo VecLoad = VecOp(nameof(VectorLoopOps.Load)), VecStore = VecOp(nameof(VectorLoopOps.Store)),
+        VecLoad256 = VecOp(nameof(VectorLoopOps.Load256)), VecStore256 = VecOp(nameof(VectorLoopOps.Store256)),
+        VecJoin = VecOp(nameof(VectorLoopOps.Join)), VecConst256 = VecOp(nameof(VectorLoopOps.Const256));
 
     /// <summary>
     /// On the path where the fuel covers all t iterations (<see cref="_trips"/> = t − 1, the bound already n): runs
@@ -44,7 +52,8 @@ internal sealed partial class FunctionCompiler
         var top = il.DefineLabel();
         var bytes = _vecBytes ??= Declare(typeof(long));
         var end = _vecEnd ??= Declare(typeof(int));
-        _vecTempsUsed = 0;
+        _vecTempsUsed = _vecTemps256Used = 0;
+        _vecWide = plan.Wide;
         Ldloc(_trips!);
         il.Emit(OpCodes.Ldc_I8, -(long)plan.Vf);
         il.Emit(OpCodes.And);
@@ -85,7 +94,7 @@ internal sealed partial class FunctionCompiler
             {
                 LdVectorAddress(loop.Counter, s.C, s.O);
                 EmitLanes(s.A!, loop.Counter, splats);
-                _tokens.Emit(il, OpCodes.Call, VecStore);
+                _tokens.Emit(il, OpCodes.Call, _vecWide ? VecStore256 : VecStore);
             }
             else
             {
@@ -105,6 +114,12 @@ internal sealed partial class FunctionCompiler
 
     private LocalBuilder VectorTemp()
     {
+        if (_vecWide)
+        {
+            var wide = _vecTemps256 ??= [];
+            if (_vecTemps256Used == wide.Count) wide.Add(Declare(typeof(System.Runtime.Intrinsics.Vector256<byte>)));
+            return wide[_vecTemps256Used++];
+        }
         var temps = _vecTemps ??= [];
         if (_vecTempsUsed == temps.Count) temps.Add(Declare(typeof(System.Runtime.Intrinsics.Vector128<byte>)));
         return temps[_vecTempsUsed++];
@@ -118,7 +133,7 @@ internal sealed partial class FunctionCompiler
         {
             if (splats.ContainsKey(n.Local)) return;
             LdLocal(n.Local);
-            _tokens.Emit(_il, OpCodes.Call, ClrTypes.Simd(n.Type switch
+            _tokens.Emit(_il, OpCodes.Call, n.Type == ValType.V128 ? VecJoin : ClrTypes.Simd(n.Type switch
             {
                 ValType.I32 => nameof(V128Ops.I32x4Splat), ValType.I64 => nameof(V128Ops.I64x2Splat),
                 ValType.F32 => nameof(V128Ops.F32x4Splat), _ => nameof(V128Ops.F64x2Splat),
@@ -166,17 +181,23 @@ internal sealed partial class FunctionCompiler
         {
             case VectorLoop.Kind.Const:
             {
-                // Lane L holds copy L mod u's constant.
-                Span<byte> lanes = stackalloc byte[VectorLoop.Bytes];
+                // Lane L holds copy L mod u's constant (a v128: its two halves).
+                Span<long> parts = stackalloc long[4];
+                parts.Clear();
                 int w = n.Type is ValType.I64 or ValType.F64 ? 8 : 4, u = n.Lanes!.Length;
-                for (int l = 0; l < VectorLoop.Bytes / w; l++)
+                if (_vecWide)
+                {
+                    for (int l = 0; l < 4; l++) parts[l] = n.Lanes[(l / 2 % (u / 2)) * 2 + (l & 1)];
+                    foreach (long p in parts) il.Emit(OpCodes.Ldc_I8, p);
+                    _tokens.Emit(il, OpCodes.Call, VecConst256);
+                    break;
+                }
+                for (int l = 0; l < 16 / w; l++)
                 {
                     long bits = n.Lanes[l % u];
-                    if (w == 8) System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(lanes[(l * 8)..], bits);
-                    else System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(lanes[(l * 4)..], (int)bits);
+                    parts[l * w / 8] |= w == 8 ? bits : (bits & 0xFFFFFFFFL) << (l % 2 * 32);
                 }
-                EmitV128Const(System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(lanes),
-                    System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(lanes[8..]));
+                EmitV128Const(parts[0], parts[1]);
                 break;
             }
             case VectorLoop.Kind.Invariant:
@@ -184,20 +205,20 @@ internal sealed partial class FunctionCompiler
                 break;
             case VectorLoop.Kind.Load:
                 LdVectorAddress(counter, n.C, n.O);
-                _tokens.Emit(il, OpCodes.Call, VecLoad);
+                _tokens.Emit(il, OpCodes.Call, _vecWide ? VecLoad256 : VecLoad);
                 break;
             case VectorLoop.Kind.Unary:
             {
                 EmitLanes(n.A!, counter, splats);
                 string name = VectorLoop.LaneOp(n.Op)!;
-                if (name.Length != 0) _tokens.Emit(il, OpCodes.Call, ClrTypes.Simd(name));
+                if (name.Length != 0) _tokens.Emit(il, OpCodes.Call, LaneMethod(n.Op, name));
                 break;
             }
             default: // binary
                 EmitLanes(n.A!, counter, splats);
                 if (n.B!.Kind == VectorLoop.Kind.Const && n.Op is >= 0x74 and <= 0x76 or >= 0x86 and <= 0x88) il.Emit(OpCodes.Ldc_I4, (int)n.B.Bits);
                 else EmitLanes(n.B, counter, splats);
-                _tokens.Emit(il, OpCodes.Call, ClrTypes.Simd(VectorLoop.LaneOp(n.Op)!));
+                _tokens.Emit(il, OpCodes.Call, LaneMethod(n.Op, VectorLoop.LaneOp(n.Op)!));
                 break;
         }
         if (n.Shared)
@@ -207,4 +228,7 @@ internal sealed partial class FunctionCompiler
             Stloc(n.Temp);
         }
     }
+
+    /// <summary>A lane operation's method: V128Ops' for scalar elements, VectorLoopOps' 32-byte double for a v128 operation.</summary>
+    private static System.Reflection.MethodInfo LaneMethod(ushort op, string name) => op >= 0xFD00 ? VecOp(name) : ClrTypes.Simd(name);
 }
