@@ -320,6 +320,52 @@ public class VectorLoopTests
             Same(vec, plain, Elem.F32, image, 0, t * 4, Plenty, $"chain t={t}");
     }
 
+    /// <summary>
+    /// A constant the first copy tees and the second reads (clang's v128 constants): vectorised, both lanes get it;
+    /// a loaded value read across copies is refused (the lanes would differ).
+    /// </summary>
+    [Fact]
+    public void ConstantTeedByOneCopyIsSharedButLoadsAreNot()
+    {
+        byte[] tail = [0x20, 0x00, 0x41, 0x08, 0x6A, 0x22, 0x00, 0x20, 0x01, 0x47, 0x0D, 0x00, 0x0B, 0x20, 0x04];
+        // Y[i] = X[i] * (c = -1.5); Y[i + 1] = X[i + 1] * c.
+        byte[] shared = [0x03, 0x40, .. At(8192), .. At(4096), 0x2A, 0x02, 0x00, 0x43, .. BitConverter.GetBytes(-1.5f), 0x22, 0x04, 0x94, 0x38, 0x02, 0x00,
+            .. At(8196), .. At(4100), 0x2A, 0x02, 0x00, 0x20, 0x04, 0x94, 0x38, 0x02, 0x00, .. tail];
+        // Y[i] = (v = X[i]); Y[i + 1] = X[i + 1] * v: v is copy 0's load.
+        byte[] carried = [0x03, 0x40, .. At(8192), .. At(4096), 0x2A, 0x02, 0x00, 0x22, 0x04, 0x38, 0x02, 0x00,
+            .. At(8196), .. At(4100), 0x2A, 0x02, 0x00, 0x20, 0x04, 0x94, 0x38, 0x02, 0x00, .. tail];
+        var image = Image(Elem.F32, 65536, 11);
+        foreach (var (code, vectorised) in new[] { (shared, 1), (carried, 0) })
+        {
+            Instance Make(bool vectorize)
+            {
+                var b = new ModuleBuilder();
+                b.Memory(1);
+                b.Func(b.Type([I32, I32, F32], [F32]), code, [I32, F32], export: "f");
+                VectorLoop.Disabled = !vectorize;
+                try
+                {
+                    return CompiledModule.Compile(b.Build(), new WasmLimits { MeterFuel = true }).Instantiate();
+                }
+                finally
+                {
+                    VectorLoop.Disabled = false;
+                }
+            }
+            int before = VectorLoop.Vectorized;
+            var vec = Make(true);
+            Assert.Equal(before + vectorised, VectorLoop.Vectorized);
+            var plain = Make(false);
+            foreach (int t in new[] { 1, 2, 3, 7, 64 })
+            {
+                var want = Run(plain, Elem.F32, image, 0, t * 8, Plenty);
+                var got = Run(vec, Elem.F32, image, 0, t * 8, Plenty);
+                Assert.Equal(want.Outcome, got.Outcome);
+                AssertSameMemory(Elem.F32, want.Memory, got.Memory, 0, $"t={t}");
+            }
+        }
+    }
+
     /// <summary>Bodies outside the rule are left scalar: a value carried between iterations, mixed element sizes, min.</summary>
     [Fact]
     public void RejectsCarriedValuesMixedSizesAndInexactOps()
