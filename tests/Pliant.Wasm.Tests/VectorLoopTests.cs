@@ -284,6 +284,23 @@ public class VectorLoopTests
             Same(wv, wp, e, image, -64, -64 + t2 * s, Plenty, $"{body} {e} u={u} wrapping t={t2}");
     }
 
+    /// <summary>Compiles <paramref name="code"/> as f(i32 i, i32 n, f32 a) -> f32 with locals (i32, f32) over one page, metered.</summary>
+    private static Instance CompileF32(byte[] code, bool vectorize)
+    {
+        var b = new ModuleBuilder();
+        b.Memory(1);
+        b.Func(b.Type([I32, I32, F32], [F32]), code, [I32, F32], export: "f");
+        VectorLoop.Disabled = !vectorize;
+        try
+        {
+            return CompiledModule.Compile(b.Build(), new WasmLimits { MeterFuel = true }).Instantiate();
+        }
+        finally
+        {
+            VectorLoop.Disabled = false;
+        }
+    }
+
     /// <summary>
     /// Hostile: a body of 60 squarings through one tee'd local (a DAG whose tree unfolds to 2^60 nodes) and one store
     /// compiles within a second (plan and emission visit each node once) and agrees with the scalar build.
@@ -294,27 +311,12 @@ public class VectorLoopTests
         List<byte> code = [0x03, 0x40, .. At(8192), .. At(4096), 0x2A, 0x02, 0x00, 0x22, 0x04];
         for (int i = 0; i < 60; i++) code.AddRange([0x20, 0x04, 0x94, 0x22, 0x04]); // v = v * v (tee)
         code.AddRange([0x38, 0x02, 0x00, 0x20, 0x00, 0x41, 0x04, 0x6A, 0x22, 0x00, 0x20, 0x01, 0x47, 0x0D, 0x00, 0x0B, 0x20, 0x04]);
-        Instance Make(bool vectorize)
-        {
-            var b = new ModuleBuilder();
-            b.Memory(1);
-            b.Func(b.Type([I32, I32, F32], [F32]), [.. code], [I32, F32], export: "f");
-            VectorLoop.Disabled = !vectorize;
-            try
-            {
-                return CompiledModule.Compile(b.Build(), new WasmLimits { MeterFuel = true }).Instantiate();
-            }
-            finally
-            {
-                VectorLoop.Disabled = false;
-            }
-        }
         int before = VectorLoop.Vectorized;
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        var vec = Make(true);
+        var vec = CompileF32([.. code], vectorize: true);
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"compiled in {watch.Elapsed}");
         Assert.Equal(before + 1, VectorLoop.Vectorized);
-        var plain = Make(false);
+        var plain = CompileF32([.. code], vectorize: false);
         var image = Image(Elem.F32, 65536, 5);
         foreach (int t in new[] { 1, 4, 5, 9, 100 })
             Same(vec, plain, Elem.F32, image, 0, t * 4, Plenty, $"chain t={t}");
@@ -337,25 +339,10 @@ public class VectorLoopTests
         var image = Image(Elem.F32, 65536, 11);
         foreach (var (code, vectorised) in new[] { (shared, 1), (carried, 0) })
         {
-            Instance Make(bool vectorize)
-            {
-                var b = new ModuleBuilder();
-                b.Memory(1);
-                b.Func(b.Type([I32, I32, F32], [F32]), code, [I32, F32], export: "f");
-                VectorLoop.Disabled = !vectorize;
-                try
-                {
-                    return CompiledModule.Compile(b.Build(), new WasmLimits { MeterFuel = true }).Instantiate();
-                }
-                finally
-                {
-                    VectorLoop.Disabled = false;
-                }
-            }
             int before = VectorLoop.Vectorized;
-            var vec = Make(true);
+            var vec = CompileF32(code, vectorize: true);
             Assert.Equal(before + vectorised, VectorLoop.Vectorized);
-            var plain = Make(false);
+            var plain = CompileF32(code, vectorize: false);
             foreach (int t in new[] { 1, 2, 3, 7, 64 })
             {
                 var want = Run(plain, Elem.F32, image, 0, t * 8, Plenty);
@@ -381,11 +368,8 @@ public class VectorLoopTests
             0x20, 0x00, 0x41, 0x04, 0x6A, 0x22, 0x00, 0x20, 0x01, 0x47, 0x0D, 0x00, 0x0B];
         foreach (var code in new[] { reduction, min, mixed })
         {
-            var b = new ModuleBuilder();
-            b.Memory(1);
-            b.Func(b.Type([I32, I32, F32], [F32]), [.. code, 0x20, 0x04], [I32, F32], export: "f");
             int before = VectorLoop.Vectorized;
-            var inst = CompiledModule.Compile(b.Build(), new WasmLimits { MeterFuel = true }).Instantiate();
+            var inst = CompileF32([.. code, 0x20, 0x04], vectorize: true);
             Assert.Equal(before, VectorLoop.Vectorized);
             inst.Fuel = Plenty;
             inst.Invoke("f", [WasmValue.FromI32(0), WasmValue.FromI32(64), WasmValue.FromF32(1)]);

@@ -64,19 +64,11 @@ internal sealed partial class FunctionCompiler
         il.Emit(OpCodes.Brfalse, skip);
         foreach (var (c, o) in plan.Bases)
         {
-            LdLocal(loop.Counter);
-            il.Emit(OpCodes.Ldc_I4, c);
-            il.Emit(OpCodes.Add);
-            il.Emit(OpCodes.Conv_U8);
-            if (o != 0)
-            {
-                il.Emit(OpCodes.Ldc_I8, (long)o);
-                il.Emit(OpCodes.Add);
-            }
+            LdStreamOffset(loop.Counter, c, o);
             Ldloc(bytes);
-            il.Emit(OpCodes.Add);
+            il.Emit(OpCodes.Conv_U);
+            il.Emit(OpCodes.Add); // below 2^33 + 2^36: no wrap in 64 bits
             Ldloc(_memLength!);
-            il.Emit(OpCodes.Conv_U8);
             il.Emit(OpCodes.Bgt_Un, skip);
         }
         LdLocal(loop.Counter);
@@ -150,8 +142,15 @@ internal sealed partial class FunctionCompiler
     /// <summary>Pushes memory + (u32)(i + <paramref name="c"/>) + <paramref name="o"/>: lane 0 of a stream, proved in bounds at entry.</summary>
     private void LdVectorAddress(int counter, int c, uint o)
     {
-        var il = _il;
         Ldloc(_memData!);
+        LdStreamOffset(counter, c, o);
+        _il.Emit(OpCodes.Add);
+    }
+
+    /// <summary>Pushes (u32)(i + <paramref name="c"/>) + <paramref name="o"/> as a native unsigned integer (64 bits: no wrap).</summary>
+    private void LdStreamOffset(int counter, int c, uint o)
+    {
+        var il = _il;
         LdLocal(counter);
         if (c != 0)
         {
@@ -165,7 +164,6 @@ internal sealed partial class FunctionCompiler
             il.Emit(OpCodes.Conv_U);
             il.Emit(OpCodes.Add);
         }
-        il.Emit(OpCodes.Add);
     }
 
     /// <summary>Pushes the v128 of a value's lanes: evaluated at its first use, kept in a temporary when shared.</summary>
