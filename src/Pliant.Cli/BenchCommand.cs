@@ -49,11 +49,11 @@ internal static partial class BenchCommand
         var netns = new Option<bool>("--netns") { Description = "with --multipath: real separate paths, two network namespaces joined by two veth pairs rate-limited by tbf (scripts/mp-netns.sh, root; no added delay)" };
         var kestrel = new Option<bool>("--kestrel") { Description = "Kestrel over Pliant (samples/Http3Api's /download) against pliant serve, the same download by pliant get (--size default 1024, --runs default 3), interleaved; goal: Kestrel's goodput >= 0.8x" };
         var kestrelApp = new Option<string?>("--kestrel-app") { Description = "with --kestrel: the Http3Api.dll to run (default: samples/Http3Api/bin/Release/net10.0 above the working or program directory)" };
-        var wasmVsNode = new Option<bool>("--wasm-vs-node") { Description = "Pliant.Wasm against Node's V8 on eight C kernels, with and without -msimd128 (same as pliant wasm bench; --runs: paired calls per kernel, default 11; verdict on the median per-pair ratio)" };
+        var wasmVsNode = new Option<bool>("--wasm-vs-node") { Description = $"Pliant.Wasm against Node's V8 on eight C kernels, with and without -msimd128 (same as pliant wasm bench; --runs: paired calls per kernel, default {WasmBench.DefaultRounds}; verdict on the median per-pair ratio)" };
 
         var cmd = new Command("bench", "Loopback benchmark: Pliant↔Pliant download (and ngtcp2 side by side).");
         foreach (var o in new Option[] { size, runs, vs, cross, handshakes, handshakeWarmup, script, timeout, warmup, pinCpu, plugin, cc, isolation, components, pluginDir, flood, count, connections, concurrency, idle, threads, route, path, ngtcp2Cc, seed, wasmVsNode, qlog, multipath, pathRate, pathDelay, netns, kestrel, kestrelApp }) cmd.Options.Add(o);
-        cmd.SetAction(pr => pr.GetValue(wasmVsNode) ? WasmBench.Run(new WasmBench.Options(null, "node", Math.Max(1, pr.GetValue(runs) ?? 11), [], false, false))
+        cmd.SetAction(pr => pr.GetValue(wasmVsNode) ? WasmBench.Run(new WasmBench.Options(null, "node", Math.Max(1, pr.GetValue(runs) ?? WasmBench.DefaultRounds), [], false, false))
             : pr.GetValue(multipath) ? BenchMultipath.Run(Math.Max(1, pr.GetValue(size) ?? BenchMultipath.DefaultSizeMiB), Math.Max(1, pr.GetValue(runs) ?? 3),
                 pr.GetValue(pathRate)!, pr.GetValue(pathDelay)!, TimeSpan.FromSeconds(pr.GetValue(timeout)), pr.GetValue(netns))
             : pr.GetValue(path) is { } spec ? RunPath(spec, CcList(pr.GetValue(cc) ?? string.Join(',', PathControllers), PathControllers),

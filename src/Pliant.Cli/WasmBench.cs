@@ -36,6 +36,9 @@ internal static class WasmBench
     private const int CompileRuns = 400;
 
     /// <summary>Fresh processes per engine and kernel for the whole-process column (the minimum is printed).</summary>
+    /// <summary>Paired calls per kernel by default. The verdict is on the median per-pair ratio, whose 95 % interval on this
+    /// host's noise is about ±10 % with 11 pairs and about ±5 % with 31 (a whole run ~1.5 min more).</summary>
+    public const int DefaultRounds = 31;
     private const int ProcessRounds = 3;
 
     public static int Run(Options o)

@@ -50,7 +50,7 @@ internal static class WasmCommands
     {
         var dir = new Option<string?>("--dir") { Description = "folder with workloads.wasm, workloads-simd.wasm and run.mjs (default: bench/wasm/vsnode of the repository around the working directory)" };
         var node = new Option<string>("--node") { Description = "the node executable", DefaultValueFactory = _ => "node" };
-        var rounds = new Option<int>("--rounds") { Description = "paired calls per kernel (one call in each engine right after the other; the verdict is on the median per-pair ratio)", DefaultValueFactory = _ => 11 };
+        var rounds = new Option<int>("--rounds") { Description = "paired calls per kernel (one call in each engine right after the other; the verdict is on the median per-pair ratio)", DefaultValueFactory = _ => WasmBench.DefaultRounds };
         var only = new Option<string[]>("--kernel") { Description = "run only these kernels (repeatable)", Arity = ArgumentArity.ZeroOrMore };
         var noNode = new Option<bool>("--no-node") { Description = "time Pliant only" };
         var noProcess = new Option<bool>("--no-process") { Description = "skip the whole-process runs" };

@@ -19,18 +19,27 @@ public sealed class CompiledModule
     // Keeps the shared assembly's emitter reusable while this module lives (see ModuleCompiler).
     private readonly object _batch;
 
+    // What Instantiate reads, copied at Compile: the host may edit Module's public lists afterwards, and the code
+    // was compiled for these types, imports, memories, exports and segments (see Snapshot).
+    private readonly WasmModule _plan;
+
     private CompiledModule(WasmModule module, WasmLimits limits, nint[] entries, bool[] neutral, Type holder, object batch)
     {
         _neutral = neutral;
         _batch = batch;
+        _plan = Snapshot(module);
         Module = module;
         Limits = limits;
         _code = new CodeEntries(entries, holder, module.ImportedFunctionCount);
         CodeHolder = holder;
-        _maxResults = module.Types.Count == 0 ? 0 : module.Types.Max(t => t.Results.Length);
+        _maxResults = _plan.Types.Count == 0 ? 0 : _plan.Types.Max(t => t.Results.Length);
     }
 
-    /// <summary>The decoded module (types, imports, exports, custom sections...).</summary>
+    /// <summary>
+    /// The decoded module (types, imports, exports, custom sections...). Edits to it after
+    /// <see cref="Compile(WasmModule, WasmLimits?)"/> do not reach the compiled module: <see cref="Instantiate"/>
+    /// uses a copy taken at compile time (the contents of data segments' byte arrays excepted: they are shared).
+    /// </summary>
     public WasmModule Module { get; }
 
     /// <summary>Limits applied to instances.</summary>
@@ -99,7 +108,7 @@ public sealed class CompiledModule
     /// </summary>
     public Instance Instantiate(Imports? imports = null, ExecState? state = null)
     {
-        var m = Module;
+        var m = _plan;
         state ??= new ExecState { MaxDepth = Limits.MaxCallDepth };
         state.EnsureResults(_maxResults);
         var inst = new Instance(state) { Unmetered = !Limits.MeterFuel };
@@ -138,7 +147,9 @@ public sealed class CompiledModule
         for (int i = 0; i < m.Functions.Count; i++)
         {
             var (entry, atCode) = _code.Get(i);
-            funcs.Add(new FunctionInstance(m.Types[(int)m.Functions[i]], entry, inst, CodeHolder)
+            var type = m.Types[(int)m.Functions[i]];
+            // A function compiled without an entry (no export, table or start can name it) is listed with a stub that throws.
+            funcs.Add(new FunctionInstance(type, entry != 0 ? entry : NoEntryStubs.For(type), inst, CodeHolder)
             {
                 DepthNeutral = _neutral[i],
                 Code = _code,
@@ -179,7 +190,7 @@ public sealed class CompiledModule
         {
             inst.Exports[e.Name] = e.Kind switch
             {
-                ExternKind.Func => inst.Functions[e.Index],
+                ExternKind.Func => Reachable(inst, e.Index),
                 ExternKind.Table => inst.Tables[e.Index],
                 ExternKind.Memory => inst.Memory0!,
                 _ => inst.Globals[e.Index],
@@ -204,9 +215,58 @@ public sealed class CompiledModule
             Ops.MemoryInit(inst, i, off, 0, seg.Bytes.Length);
             Ops.DataDrop(inst, i);
         }
-        if (m.Start is uint s) Instance.Invoke(inst.Functions[s], []);
+        if (m.Start is uint s) Instance.Invoke(Reachable(inst, s), []);
         return inst;
     }
+
+    /// <summary>
+    /// Function <paramref name="index"/> of <paramref name="inst"/>, about to be handed out (export, start,
+    /// <c>ref.func</c> of a global or element segment): it must have an entry. A function the compiler left without
+    /// one (nothing outside the module's code reached it: ModuleCompiler) cannot be named here, as the plan is the
+    /// compiled one; the check keeps a mistake in that analysis a precise exception.
+    /// </summary>
+    private FunctionInstance Reachable(Instance inst, long index)
+    {
+        long defined = index - _plan.ImportedFunctionCount;
+        if (defined >= 0 && defined < _plan.Functions.Count && _code.Get((int)defined).Entry == 0)
+            throw new WasmLinkException($"function {index}: {NoEntryStubs.Message}; it cannot be exported, started or referenced");
+        return inst.Functions[index];
+    }
+
+    /// <summary>
+    /// A copy of what <see cref="Instantiate"/> reads from <paramref name="m"/>: its lists, the types' arrays and the
+    /// constant expressions (a <c>ref.func</c> names a function). Imports, exports and the value types are immutable;
+    /// data segments share their bytes. Bodies and custom sections are not needed and not copied.
+    /// </summary>
+    private static WasmModule Snapshot(WasmModule m)
+    {
+        var s = new WasmModule
+        {
+            Start = m.Start,
+            DataCount = m.DataCount,
+            ImportedFunctionCount = m.ImportedFunctionCount,
+            ImportedTableCount = m.ImportedTableCount,
+            ImportedMemoryCount = m.ImportedMemoryCount,
+            ImportedGlobalCount = m.ImportedGlobalCount,
+        };
+        foreach (var t in m.Types) s.Types.Add(new FuncType([.. t.Params], [.. t.Results]));
+        s.Imports.AddRange(m.Imports);
+        s.Functions.AddRange(m.Functions);
+        s.Tables.AddRange(m.Tables);
+        s.Memories.AddRange(m.Memories);
+        foreach (var g in m.Globals) s.Globals.Add(new GlobalDef { Type = g.Type, Init = Copy(g.Init) });
+        s.Exports.AddRange(m.Exports);
+        foreach (var e in m.Elements)
+        {
+            var items = new ConstExpr[e.Items.Length];
+            for (int i = 0; i < items.Length; i++) items[i] = Copy(e.Items[i]);
+            s.Elements.Add(new ElementSegment { Mode = e.Mode, Type = e.Type, Table = e.Table, Offset = e.Offset is { } o ? Copy(o) : null, Items = items });
+        }
+        foreach (var d in m.Data) s.Data.Add(new DataSegment { Mode = d.Mode, Memory = d.Memory, Offset = d.Offset is { } o ? Copy(o) : null, Bytes = d.Bytes });
+        return s;
+    }
+
+    private static ConstExpr Copy(ConstExpr e) => new() { Code = [.. e.Code] };
 
     private static bool LimitsMatch(ulong actualMin, uint? actualMax, Limits expected)
     {
@@ -218,7 +278,7 @@ public sealed class CompiledModule
         return true;
     }
 
-    private static WasmValue Eval(ConstExpr e, Instance inst, ValType type)
+    private WasmValue Eval(ConstExpr e, Instance inst, ValType type)
     {
         var ins = e.Code[0];
         return ins.Op switch
@@ -229,7 +289,7 @@ public sealed class CompiledModule
             0x44 => WasmValue.FromF64Bits((ulong)ins.Imm),
             0xFD0C => WasmValue.FromV128(V128Ops.Const(ins.Imm, ins.Imm3)),
             0xD0 => WasmValue.FromRef(type, null),
-            0xD2 => WasmValue.FromRef(ValType.FuncRef, inst.Functions[ins.Imm]),
+            0xD2 => WasmValue.FromRef(ValType.FuncRef, Reachable(inst, ins.Imm)),
             0x23 => inst.Globals[ins.Imm].Value,
             _ => throw new WasmInvalidException("constant expression required"),
         };

@@ -129,6 +129,7 @@ internal sealed partial class FunctionCompiler
             case 0x0D:
             {
                 var f = Target(ins.Imm);
+                if (BranchUnlessBoth(f)) return; // i32.and of two comparisons; i32.eqz (FunctionCompiler.Numeric.cs)
                 Operands(1);
                 if (NeedsCopy(f))
                 {

@@ -150,10 +150,10 @@ internal sealed partial class FunctionCompiler
         return !(ft.Results.Length > 1 || (ft.Results.Length == 1 && ft.Results[0] == ValType.V128));
     }
 
-    /// <summary>Declares the fuel-passing body of function <paramref name="method"/> (same attributes, name + "b").</summary>
-    internal static MethodBuilder DefineFuelBody(TypeBuilder tb, MethodBuilder method, FuncType ft)
+    /// <summary>Declares a fuel-passing body named <paramref name="name"/> (the function's name + "b", with or without a wrapper).</summary>
+    internal static MethodBuilder DefineFuelBody(TypeBuilder tb, string name, FuncType ft)
     {
-        var body = tb.DefineMethod(method.Name + "b", MethodAttributes.Public | MethodAttributes.Static, ClrTypes.FuelReturn(ft), ClrTypes.FuelParams(ft));
+        var body = tb.DefineMethod(name, MethodAttributes.Public | MethodAttributes.Static, ClrTypes.FuelReturn(ft), ClrTypes.FuelParams(ft));
         body.SetImplementationFlags(MethodImplAttributes.AggressiveOptimization);
         body.InitLocals = false;
         return body;
@@ -191,6 +191,59 @@ internal sealed partial class FunctionCompiler
             tokens.Emit(il, OpCodes.Ldfld, ClrTypes.FuelResultOf(ft.Results[0]).Value);
         }
         il.Emit(OpCodes.Ret);
+    }
+
+    /// <summary>
+    /// Per defined function, whether its method is its fuel-passing body with no wrapper (ModuleCompiler: a
+    /// self-recursive function nothing outside the module's code reaches); calls to it are
+    /// <see cref="EmitFuelBodyCall"/>. Null: none.
+    /// </summary>
+    internal bool[]? Direct { get; init; }
+
+    /// <summary>
+    /// A call to a fuel-passing body without a wrapper: the wrapper's work (<see cref="EmitFuelWrapper"/>) at the
+    /// call. The operands and the instance are on the stack, the fuel and depth published (SpillFuel,
+    /// PublishDepth); the body gets the fuel local (what ExecState.Fuel holds now) and ExecState.Depth, and the
+    /// fuel it leaves is stored to the local and to <see cref="ExecState.Fuel"/>, as the wrapper did (a later trap
+    /// in this function finds it there). Then as after any call: the depth restored if the callee counts, the
+    /// fuel checked, the memory reloaded, the result pushed.
+    /// </summary>
+    private void EmitFuelBodyCall(FuncType ft, MethodBuilder body, bool counts)
+    {
+        // A body that calls is never free of fuel (FunctionCompiler.Compile), and this callee exists only when metering.
+        var fuel = _fuel ?? throw new InvalidOperationException("call to a fuel-passing body from code without a fuel local");
+        Ldloc(fuel);
+        Ldloc(_st);
+        _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.StDepth);
+        _il.Emit(OpCodes.Call, body);
+        LocalBuilder? result = null;
+        if (ft.Results.Length == 0)
+        {
+            Stloc(fuel);
+        }
+        else
+        {
+            var ret = ClrTypes.FuelResultOf(ft.Results[0]);
+            var results = _root._bodyCallResults ??= [];
+            if (!results.TryGetValue(ret.Type, out result)) results[ret.Type] = result = Declare(ret.Type);
+            Stloc(result);
+            Ldloc(result);
+            _tokens.Emit(_il, OpCodes.Ldfld, ret.Fuel);
+            Stloc(fuel);
+        }
+        Ldloc(_st);
+        Ldloc(fuel);
+        _tokens.Emit(_il, OpCodes.Stfld, ClrTypes.StFuel);
+        _root._fuelSynced = true;
+        if (counts) RestoreDepth();
+        CheckFuel();
+        ReloadMemory();
+        if (result != null)
+        {
+            Ldloc(result);
+            _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.FuelResultOf(ft.Results[0]).Value);
+            Push(ft.Results[0]);
+        }
     }
 
     /// <summary>A self-call not inlined, in a body passing fuel: fuel in as the last argument, out with the result.</summary>

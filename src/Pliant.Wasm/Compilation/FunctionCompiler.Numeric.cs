@@ -18,10 +18,19 @@ internal sealed partial class FunctionCompiler
     {
         if (!OpInfo.TryNumeric(op, out _, out var b, out var r)) throw new InvalidOperationException($"opcode 0x{op:x} not supported");
         if (op == 0x6A && TryDeferLocalSum()) return;
+        if (op == 0x71 && TryDeferBooleanAnd()) return;
+        if (op == 0x45 && _booleanAndPc == _pc - 1) return; // the br_if next tests the pair (BranchUnlessBoth)
         if (op is 0x6A or 0x7C && TryReassociateAdd()) return;
         if (op is 0x72 or 0x84 && TryCountOfOr(op == 0x84)) return;
         // Division with a divisor that cannot be 0 (nor -1 for the signed ones): no trap test.
         var safe = op is >= 0x6D and <= 0x70 or >= 0x7F and <= 0x82 ? SafeDivision(op) : null;
+        if (op is >= 0xA8 and <= 0xAB or >= 0xAE and <= 0xB1 && TruncGuardedInRange(op))
+        {
+            Operands(1);
+            Helper(InRangeHelper(op));
+            Push(r);
+            return;
+        }
         Operands(b == ValType.Unknown ? 1 : 2);
         var il = _il;
         if (safe != null)
@@ -344,6 +353,177 @@ internal sealed partial class FunctionCompiler
         _il.Emit(OpCodes.Ldloc, Slot(top, t));
         _il.Emit(OpCodes.Add);
         _il.Emit(OpCodes.Stloc, Slot(below, t));
+    }
+
+    // Set by TryDeferBooleanAnd: the pc of the i32.and whose operands the br_if two instructions on tests.
+    private int _booleanAndPc = -1;
+
+    /// <summary>
+    /// <c>i32.and</c> of two values that are each 0 or 1 (comparisons: bound 1), followed by <c>i32.eqz; br_if</c> —
+    /// clang's <c>if (!(x &lt; 2^32 &amp;&amp; x &gt;= 0))</c>, the guard before a C cast to unsigned: emits nothing
+    /// and leaves both values in their slots (the and's result would go into the first one's, at the same depth),
+    /// and the <c>i32.eqz</c> emits nothing either; the <c>br_if</c> then branches when either is 0
+    /// (<see cref="BranchUnlessBoth"/>), which for 0/1 values is exactly when their and is 0. The JIT fuses each
+    /// comparison into its branch (ucomisd; jcc) instead of materialising both (setcc, movzx) and testing their
+    /// and: 8 instructions → 4. Returns false (nothing done) for any other shape.
+    /// </summary>
+    private bool TryDeferBooleanAnd()
+    {
+        int pc = _pc, top = _stack.Count - 1;
+        if (pc + 2 >= _code.Length || _code[pc + 1].Op != 0x45 || _code[pc + 2].Op != 0x0D || top < 1) return false;
+        if (IsDeferred(top) || IsDeferred(top - 1) || BoundAt(top) > 1 || BoundAt(top - 1) > 1) return false;
+        Drop(top, 1); // the first operand's slot stands for the pair; the second's keeps its value until the br_if
+        _booleanAndPc = pc;
+        return true;
+    }
+
+    /// <summary>
+    /// The <c>br_if</c> after a pair deferred by <see cref="TryDeferBooleanAnd"/>: branches to <paramref name="f"/>
+    /// when either value is 0 (two branches; with operand copies, one test of their and). False if there is none.
+    /// </summary>
+    private bool BranchUnlessBoth(CFrame f)
+    {
+        if (_booleanAndPc != _pc - 2 || _booleanAndPc < 0) return false;
+        _booleanAndPc = -1;
+        int pos = _stack.Count - 1;
+        LocalBuilder a = Slot(pos, ValType.I32), b = Slot(pos + 1, ValType.I32);
+        Drop(pos, 1);
+        // Both simple comparisons of locals with constants: computed again right here, each fused into its branch by
+        // the JIT (the slots' copies, never read, are dead); the JIT does not move a comparison to its use past others.
+        if (!NeedsCopy(f) && ParseComparison(_pc - 3, false, out var second) && ParseComparison(second.Start - 1, true, out var first))
+        {
+            BranchUnless(first, f.Label);
+            BranchUnless(second, f.Label);
+            return true;
+        }
+        if (!NeedsCopy(f))
+        {
+            Ldloc(a);
+            _il.Emit(OpCodes.Brfalse, f.Label);
+            Ldloc(b);
+            _il.Emit(OpCodes.Brfalse, f.Label);
+            return true;
+        }
+        var skip = _il.DefineLabel();
+        Ldloc(a);
+        Ldloc(b);
+        _il.Emit(OpCodes.And);
+        _il.Emit(OpCodes.Brtrue, skip);
+        Branch(f);
+        _il.MarkLabel(skip);
+        return true;
+    }
+
+    private static string InRangeHelper(ushort op) => op switch
+    {
+        0xA8 => nameof(Numerics.InRangeI32F32S),
+        0xA9 => nameof(Numerics.InRangeI32F32U),
+        0xAA => nameof(Numerics.InRangeI32F64S),
+        0xAB => nameof(Numerics.InRangeI32F64U),
+        0xAE => nameof(Numerics.InRangeI64F32S),
+        0xAF => nameof(Numerics.InRangeI64F32U),
+        0xB0 => nameof(Numerics.InRangeI64F64S),
+        _ => nameof(Numerics.InRangeI64F64U),
+    };
+
+    /// <summary>
+    /// A trapping float-to-int truncation (spec §4.3.4 trunc) of <c>local.get x</c> right after a <c>br_if</c> that
+    /// skips it unless x is inside the truncation's domain — clang's guard before a C cast under wasm's MVP, where
+    /// out-of-range conversions are undefined:
+    /// <c>(local.get|local.tee x) [f.abs] f.const c f.lt|le|gt|ge [same on x or another local; i32.and] i32.eqz br_if
+    /// local.get x TRUNC</c>. The truncation can then not trap, so it is the bare conversion, with no range test of
+    /// its own. Sound on the wasm alone: nothing can branch to the <c>local.get</c> nor to the truncation (labels
+    /// are block ends and loop starts, both instructions), so they run only when the <c>br_if</c> fell through,
+    /// i.e. its condition <c>eqz(g)</c> was 0: g, a comparison or the <c>and</c> of two (each 0 or 1), was 1, so
+    /// every comparison held — each is false for NaN, and bounds x (|x| for <c>abs</c>) by its constant. Nothing
+    /// in between writes x (a second comparison's <c>local.tee</c> would need a float on top, where the first one's
+    /// i32 is: invalid; refused anyway). Returns false (the checked form is emitted) for any other shape.
+    /// </summary>
+    private bool TruncGuardedInRange(ushort op)
+    {
+        int pc = _pc;
+        if (pc < 6 || _code[pc - 1].Op != 0x20 || _code[pc - 2].Op != 0x0D || _code[pc - 3].Op != 0x45) return false;
+        long x = _code[pc - 1].Imm;
+        double lo = double.NegativeInfinity, hi = double.PositiveInfinity;
+        bool loIn = false, hiIn = false, bounded = false;
+        int end = pc - 4;
+        bool pair = _code[end].Op == 0x71;
+        if (pair) end--;
+        int start = Comparison(end, x, ref lo, ref loIn, ref hi, ref hiIn, ref bounded, allowTee: !pair);
+        if (start < 0) return false;
+        if (pair && Comparison(start - 1, x, ref lo, ref loIn, ref hi, ref hiIn, ref bounded, allowTee: true) < 0) return false;
+        if (!bounded) return false;
+        // The domain: the values whose truncation fits, as the trapping forms test it (Numerics.Trunc*).
+        (double dLo, bool dLoIn, double dHi) = op switch
+        {
+            0xA8 => (-2147483648.0, true, 2147483648.0),
+            0xAA => (-2147483649.0, false, 2147483648.0),
+            0xA9 or 0xAB => (-1.0, false, 4294967296.0),
+            0xAE or 0xB0 => (-9223372036854775808.0, true, 9223372036854775808.0),
+            _ => (-1.0, false, 18446744073709551616.0),
+        };
+        bool loOk = lo > dLo || lo == dLo && (dLoIn || !loIn);
+        bool hiOk = hi < dHi || hi == dHi && !hiIn; // the domain's upper end is always open
+        return loOk && hiOk;
+    }
+
+    /// <summary>A float comparison of a local (or its absolute value) with a constant, as <see cref="ParseComparison"/> finds it.</summary>
+    private readonly record struct FloatComparison(int Start, int Local, bool Abs, bool F32, int Rel, double C);
+
+    /// <summary>
+    /// The float comparison of a local with a constant ending at <paramref name="k"/>
+    /// (<c>local.get|local.tee l; [f.abs;] f.const c; f.lt|gt|le|ge</c>, <see cref="FloatComparison.Rel"/> 0 to 3 in
+    /// that order), c not NaN. A <c>local.tee</c> only where <paramref name="allowTee"/> (the first comparison of a
+    /// pair: its write comes before every read). False for any other shape.
+    /// </summary>
+    private bool ParseComparison(int k, bool allowTee, out FloatComparison cmp)
+    {
+        cmp = default;
+        if (k < 2) return false;
+        ushort op = _code[k].Op;
+        bool f32 = op is >= 0x5D and <= 0x60;
+        if (!f32 && op is not (>= 0x63 and <= 0x66)) return false;
+        ref readonly var cst = ref _code[k - 1];
+        if (cst.Op != (f32 ? 0x43 : 0x44)) return false;
+        double c = f32 ? BitConverter.Int32BitsToSingle((int)(uint)cst.Imm) : BitConverter.Int64BitsToDouble(cst.Imm);
+        if (double.IsNaN(c)) return false;
+        int at = k - 2;
+        bool abs = _code[at].Op == (f32 ? 0x8B : 0x99);
+        if (abs) at--;
+        if (at < 0 || _code[at].Op is not (0x20 or 0x22) || _code[at].Op == 0x22 && !allowTee) return false;
+        cmp = new FloatComparison(at, (int)_code[at].Imm, abs, f32, f32 ? op - 0x5D : op - 0x63, c);
+        return true;
+    }
+
+    /// <summary>
+    /// The comparison ending at <paramref name="k"/> (<see cref="ParseComparison"/>): narrows [lo, hi] by it when its
+    /// local is <paramref name="x"/> (<paramref name="bounded"/> set), and returns its first index; -1 for any other shape.
+    /// </summary>
+    private int Comparison(int k, long x, ref double lo, ref bool loIn, ref double hi, ref bool hiIn, ref bool bounded, bool allowTee)
+    {
+        if (!ParseComparison(k, allowTee, out var cmp)) return -1;
+        if (cmp.Local != x) return cmp.Start;
+        bool below = cmp.Rel is 0 or 2, inclusive = cmp.Rel >= 2, abs = cmp.Abs;
+        double c = cmp.C;
+        if (abs && !below) return cmp.Start; // |x| > c: no bound on x (still not NaN)
+        if (below && (c < hi || c == hi && !inclusive)) (hi, hiIn) = (c, inclusive);
+        if (abs && (-c > lo || -c == lo && !inclusive)) (lo, loIn) = (-c, inclusive);
+        if (!below && !abs && (c > lo || c == lo && !inclusive)) (lo, loIn) = (c, inclusive);
+        bounded = true;
+        return cmp.Start;
+    }
+
+    /// <summary>
+    /// Branches to <paramref name="target"/> unless comparison <paramref name="cmp"/> holds, computed again from its
+    /// local (which nothing wrote since) and constant: the unordered branch, taken for NaN as the comparison is false.
+    /// </summary>
+    private void BranchUnless(in FloatComparison cmp, Label target)
+    {
+        LdLocal(cmp.Local);
+        if (cmp.Abs) Helper(cmp.F32 ? nameof(Numerics.AbsF32) : nameof(Numerics.AbsF64));
+        if (cmp.F32) _il.Emit(OpCodes.Ldc_R4, (float)cmp.C);
+        else _il.Emit(OpCodes.Ldc_R8, cmp.C);
+        _il.Emit(cmp.Rel switch { 0 => OpCodes.Bge_Un, 1 => OpCodes.Ble_Un, 2 => OpCodes.Bgt_Un, _ => OpCodes.Blt_Un }, target);
     }
 
     /// <summary>

@@ -121,6 +121,7 @@ internal sealed partial class FunctionCompiler
         long Lo(Span<byte> s) => System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(s);
         long Hi(Span<byte> s) => System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(s[8..]);
         int b = _stack.Count - 1;
+        if (TryShuffleDwords(lanesLo, lanesHi, b)) return;
         if (anyA && anyB)
         {
             Operands(2);
@@ -134,5 +135,47 @@ internal sealed partial class FunctionCompiler
         var sel = anyA ? fromA : fromB;
         EmitV128Const(Lo(sel), Hi(sel));
         CallSimd(nameof(V128Ops.ShuffleOne), ValType.V128);
+    }
+
+    /// <summary>
+    /// An <c>i8x16.shuffle</c> that moves whole 32-bit lanes (each group of four result bytes is 4k, 4k + 1, 4k + 2,
+    /// 4k + 3): from one operand, a pshufd (<see cref="V128Ops.ShuffleDwords"/>); lanes 0 and 1 from one operand and 2
+    /// and 3 from the other, a shufps (<see cref="V128Ops.ShuffleDwordPairs"/>, operands swapped for the second order).
+    /// <paramref name="b"/> is the second operand's stack position. False (nothing emitted) for other shuffles.
+    /// </summary>
+    private bool TryShuffleDwords(long lanesLo, long lanesHi, int b)
+    {
+        Span<int> d = stackalloc int[4];
+        for (int q = 0; q < 4; q++)
+        {
+            long half = q < 2 ? lanesLo : lanesHi;
+            int first = (byte)(half >> (32 * (q & 1)));
+            if ((first & 3) != 0) return false;
+            for (int k = 1; k < 4; k++)
+                if ((byte)(half >> (32 * (q & 1) + 8 * k)) != first + k) return false;
+            d[q] = first >> 2; // 0..3 from the first operand, 4..7 from the second
+        }
+        int Control(int s0, int s1, int s2, int s3) => (s0 & 3) | (s1 & 3) << 2 | (s2 & 3) << 4 | (s3 & 3) << 6;
+        bool lowFromA = d[0] < 4 && d[1] < 4, highFromA = d[2] < 4 && d[3] < 4;
+        bool lowFromB = d[0] >= 4 && d[1] >= 4, highFromB = d[2] >= 4 && d[3] >= 4;
+        if (lowFromA && highFromA || lowFromB && highFromB)
+        {
+            LdSlot(lowFromA ? b - 1 : b);
+            Drop(b - 1, 2);
+            _il.Emit(OpCodes.Ldc_I4, Control(d[0], d[1], d[2], d[3]));
+            CallSimd(nameof(V128Ops.ShuffleDwords), ValType.V128);
+            return true;
+        }
+        if (lowFromA && highFromB) Operands(2);
+        else if (lowFromB && highFromA)
+        {
+            LdSlot(b);
+            LdSlot(b - 1);
+            Drop(b - 1, 2);
+        }
+        else return false;
+        _il.Emit(OpCodes.Ldc_I4, Control(d[0], d[1], d[2], d[3]));
+        CallSimd(nameof(V128Ops.ShuffleDwordPairs), ValType.V128);
+        return true;
     }
 }

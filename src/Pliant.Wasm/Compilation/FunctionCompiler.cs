@@ -38,6 +38,8 @@ internal sealed partial class FunctionCompiler
     private LocalBuilder? _fuel;
     // The fuel-passing body's return pair (FunctionCompiler.Inline.cs), declared on first use.
     private LocalBuilder? _fuelResult;
+    // On the root: the return pairs of calls to fuel-passing bodies without a wrapper, by type, declared on first use.
+    private Dictionary<Type, LocalBuilder>? _bodyCallResults;
     // True (on the root, shared with inlined copies) while the fuel local holds exactly ExecState.Fuel: from a
     // reload or spill up to the next charge or control-flow merge. A spill there would store the same value.
     private bool _fuelSynced;
@@ -663,6 +665,11 @@ internal sealed partial class FunctionCompiler
             LdCtx();
             SpillFuel();
             PublishDepth();
+            if (_root.Direct is { } direct && direct[index - _m.ImportedFunctionCount])
+            {
+                EmitFuelBodyCall(ft, _methods[index - _m.ImportedFunctionCount], _calls.Counts[index - _m.ImportedFunctionCount]);
+                return;
+            }
             _il.Emit(OpCodes.Call, _methods[index - _m.ImportedFunctionCount]);
             if (_calls.Counts[index - _m.ImportedFunctionCount]) RestoreDepth();
             ReloadFuel();

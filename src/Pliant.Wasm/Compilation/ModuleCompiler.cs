@@ -86,10 +86,22 @@ internal static class ModuleCompiler
         int typeId = emitter.Types++;
         var tb = emitter.Module.DefineType("WasmFunctions" + typeId, TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Abstract);
         var builders = new MethodBuilder[m.Functions.Count];
+        var calls = CallGraph.Of(m);
+        // Self-recursive functions nothing outside the module's code can reach (not exported, in no element
+        // segment or global, not the start function): no wrapper, their callers call the fuel-passing body.
+        var direct = new bool[builders.Length];
+        bool[]? referenced = null;
         for (int i = 0; i < builders.Length; i++)
         {
             var ft = m.Types[(int)m.Functions[i]];
-            builders[i] = tb.DefineMethod("f" + (i + m.ImportedFunctionCount), MethodAttributes.Public | MethodAttributes.Static, ClrTypes.Return(ft), ClrTypes.Params(ft));
+            string name = "f" + (i + m.ImportedFunctionCount);
+            if (FunctionCompiler.PassesFuel(m, i, limits, calls.Scans[i].CallsSelf) && !(referenced ??= Referenced(m))[i])
+            {
+                direct[i] = true;
+                builders[i] = FunctionCompiler.DefineFuelBody(tb, name + "b", ft); // named as a body: no entry (CodeEntries)
+                continue;
+            }
+            builders[i] = tb.DefineMethod(name, MethodAttributes.Public | MethodAttributes.Static, ClrTypes.Return(ft), ClrTypes.Params(ft));
             // Fully optimised at first call: wasm code is hot by construction, no tier-0 pass.
             builders[i].SetImplementationFlags(MethodImplAttributes.AggressiveOptimization);
             // No blanket zeroing of the frame: FunctionCompiler zeroes the wasm locals itself (the JIT drops
@@ -97,24 +109,46 @@ internal static class ModuleCompiler
             // read — zeroing it was a store on every call (the JIT still zeroes references and byrefs).
             builders[i].InitLocals = false;
         }
-        var calls = CallGraph.Of(m);
         for (int i = 0; i < builders.Length; i++)
         {
             var ft = m.Types[(int)m.Functions[i]];
-            // A self-recursive function's body takes and returns fuel in registers; its method is a wrapper.
-            var body = FunctionCompiler.PassesFuel(m, i, limits, calls.Scans[i].CallsSelf) ? FunctionCompiler.DefineFuelBody(tb, builders[i], ft) : null;
+            // A self-recursive function's body takes and returns fuel in registers; its method is a wrapper
+            // (or, where no wrapper is needed, the body alone).
+            var body = direct[i] ? builders[i]
+                : FunctionCompiler.PassesFuel(m, i, limits, calls.Scans[i].CallsSelf) ? FunctionCompiler.DefineFuelBody(tb, builders[i].Name + "b", ft) : null;
             // Sized for the usual IL (3-4 bytes per byte of wasm code) so its buffer rarely grows by copying.
             var il = (body ?? builders[i]).GetILGenerator(Math.Min(4 * m.Bodies[i].Size + 256, 1 << 16));
-            var fc = new FunctionCompiler(il, emitter.Tokens, m, builders, ft, m.Bodies[i], limits, calls, i) { SelfBody = body };
+            var fc = new FunctionCompiler(il, emitter.Tokens, m, builders, ft, m.Bodies[i], limits, calls, i) { SelfBody = body, Direct = direct };
             fc.Compile(m.Bodies[i].Code);
-            if (body != null) FunctionCompiler.EmitFuelWrapper(builders[i].GetILGenerator(64), emitter.Tokens, ft, body);
+            if (body != null && !direct[i]) FunctionCompiler.EmitFuelWrapper(builders[i].GetILGenerator(64), emitter.Tokens, ft, body);
         }
         var type = tb.CreateType();
         // Entry points from the method tokens: no reflection objects, no helper method to JIT (a method
         // that collected them with ldftn cost ~350 µs per module, as much as compiling 4 KiB of code).
         var entries = new nint[builders.Length];
         var handles = type.Module.ModuleHandle;
-        for (int i = 0; i < builders.Length; i++) entries[i] = handles.ResolveMethodHandle(builders[i].MetadataToken).GetFunctionPointer();
+        // A function without a wrapper has no entry (0): nothing outside the module's code can name it.
+        for (int i = 0; i < builders.Length; i++) entries[i] = direct[i] ? 0 : handles.ResolveMethodHandle(builders[i].MetadataToken).GetFunctionPointer();
         return (entries, type, calls.Neutral);
+    }
+
+    /// <summary>
+    /// Per defined function, whether something other than a call instruction can reach it: an export, the start
+    /// function, a <c>ref.func</c> in an element segment or a global's initialiser (a <c>ref.func</c> in code
+    /// must name one of those: the validator's C.refs, WebAssembly 2.0 §3.4.10 / §3.1.3).
+    /// </summary>
+    private static bool[] Referenced(WasmModule m)
+    {
+        var r = new bool[m.Functions.Count];
+        int imported = m.ImportedFunctionCount;
+        void Mark(long f)
+        {
+            if (f >= imported && f - imported < r.Length) r[f - imported] = true;
+        }
+        foreach (var e in m.Exports) if (e.Kind == ExternKind.Func) Mark(e.Index);
+        if (m.Start is uint s) Mark(s);
+        foreach (var g in m.Globals) foreach (var ins in g.Init.Code) if (ins.Op == 0xD2) Mark(ins.Imm);
+        foreach (var e in m.Elements) foreach (var it in e.Items) foreach (var ins in it.Code) if (ins.Op == 0xD2) Mark(ins.Imm);
+        return r;
     }
 }

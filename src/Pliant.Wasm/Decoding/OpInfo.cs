@@ -18,6 +18,7 @@ internal static class OpInfo
     }
 
     /// <summary>For numeric opcodes (0x45..0xC4, 0xFC00..0xFC07): (first operand, second operand or Unknown, result).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static bool TryNumeric(ushort op, out ValType a, out ValType b, out ValType result)
     {
         int i = op < 0x100 ? op : op - 0xFC00 + 0x100;

@@ -197,10 +197,21 @@ public static class Numerics
     [MethodImpl(Inl)]
     private static long CvtI64(double x) => Sse2.X64.IsSupported ? Sse2.X64.ConvertToInt64WithTruncation(Vector128.CreateScalarUnsafe(x)) : (long)x;
 
+    // The conversions of in-range values (the trapping forms' in-range path; FunctionCompiler.Numeric.cs also emits
+    // them alone where a branch the code took right before proves the operand in range, TruncGuardedInRange).
+    [MethodImpl(Inl)] public static int InRangeI32F32S(float x) => CvtI32(x);
+    [MethodImpl(Inl)] public static int InRangeI32F32U(float x) => Sse.X64.IsSupported ? (int)CvtI64(x) : (int)(uint)x; // 0 .. 2^32 - 1 fits an int64
+    [MethodImpl(Inl)] public static int InRangeI32F64S(double x) => CvtI32(x);
+    [MethodImpl(Inl)] public static int InRangeI32F64U(double x) => Sse2.X64.IsSupported ? (int)CvtI64(x) : (int)(uint)x;
+    [MethodImpl(Inl)] public static long InRangeI64F32S(float x) => CvtI64(x);
+    [MethodImpl(Inl)] public static long InRangeI64F32U(float x) => (long)(ulong)x;
+    [MethodImpl(Inl)] public static long InRangeI64F64S(double x) => CvtI64(x);
+    [MethodImpl(Inl)] public static long InRangeI64F64U(double x) => (long)(ulong)x;
+
     [MethodImpl(Inl)]
     public static int TruncI32F32S(float x)
     {
-        if (x >= -2147483648f && x < 2147483648f) return CvtI32(x);
+        if (x >= -2147483648f && x < 2147483648f) return InRangeI32F32S(x);
         TruncTrap(x);
         return 0;
     }
@@ -208,7 +219,7 @@ public static class Numerics
     [MethodImpl(Inl)]
     public static int TruncI32F32U(float x)
     {
-        if (x > -1f && x < 4294967296f) return Sse.X64.IsSupported ? (int)CvtI64(x) : (int)(uint)x; // 0 .. 2^32 - 1 fits an int64
+        if (x > -1f && x < 4294967296f) return InRangeI32F32U(x);
         TruncTrap(x);
         return 0;
     }
@@ -216,7 +227,7 @@ public static class Numerics
     [MethodImpl(Inl)]
     public static int TruncI32F64S(double x)
     {
-        if (x > -2147483649.0 && x < 2147483648.0) return CvtI32(x);
+        if (x > -2147483649.0 && x < 2147483648.0) return InRangeI32F64S(x);
         TruncTrap(x);
         return 0;
     }
@@ -224,7 +235,7 @@ public static class Numerics
     [MethodImpl(Inl)]
     public static int TruncI32F64U(double x)
     {
-        if (x > -1.0 && x < 4294967296.0) return Sse2.X64.IsSupported ? (int)CvtI64(x) : (int)(uint)x;
+        if (x > -1.0 && x < 4294967296.0) return InRangeI32F64U(x);
         TruncTrap(x);
         return 0;
     }
@@ -232,7 +243,7 @@ public static class Numerics
     [MethodImpl(Inl)]
     public static long TruncI64F32S(float x)
     {
-        if (x >= -9223372036854775808f && x < 9223372036854775808f) return CvtI64(x);
+        if (x >= -9223372036854775808f && x < 9223372036854775808f) return InRangeI64F32S(x);
         TruncTrap(x);
         return 0;
     }
@@ -240,7 +251,7 @@ public static class Numerics
     [MethodImpl(Inl)]
     public static long TruncI64F32U(float x)
     {
-        if (x > -1f && x < 18446744073709551616f) return (long)(ulong)x;
+        if (x > -1f && x < 18446744073709551616f) return InRangeI64F32U(x);
         TruncTrap(x);
         return 0;
     }
@@ -248,7 +259,7 @@ public static class Numerics
     [MethodImpl(Inl)]
     public static long TruncI64F64S(double x)
     {
-        if (x >= -9223372036854775808.0 && x < 9223372036854775808.0) return CvtI64(x);
+        if (x >= -9223372036854775808.0 && x < 9223372036854775808.0) return InRangeI64F64S(x);
         TruncTrap(x);
         return 0;
     }
@@ -256,7 +267,7 @@ public static class Numerics
     [MethodImpl(Inl)]
     public static long TruncI64F64U(double x)
     {
-        if (x > -1.0 && x < 18446744073709551616.0) return (long)(ulong)x;
+        if (x > -1.0 && x < 18446744073709551616.0) return InRangeI64F64U(x);
         TruncTrap(x);
         return 0;
     }

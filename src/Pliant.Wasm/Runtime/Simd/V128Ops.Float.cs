@@ -101,28 +101,22 @@ public static partial class V128Ops
     [MethodImpl(Inl)] private static Vector128<T> NanToZero<T>(Vector128<T> x) => x & Vector128.Equals(x, x);
 
     /// <summary>
-    /// <c>i32x4.trunc_sat_f32x4_s</c>: NaN to 0, out of range to the nearest bound; lanes at or above 2^31
-    /// are set to int.MaxValue after the conversion. Without SSE2 the input is first clamped so the
-    /// portable conversion is always in range.
+    /// <c>i32x4.trunc_sat_f32x4_s</c>: NaN to 0, out of range to the nearest bound. With SSE2, cvttps2dq gives
+    /// 0x80000000 for every lane out of range or NaN: right for lanes below -2^31; a lane at or above 2^31 (an
+    /// ordered compare, false for NaN) is all ones in the compare's mask, and 0x80000000 ^ 0xFFFFFFFF is
+    /// int.MaxValue; NaN lanes are then cleared by the x == x mask. Compare, compare, convert, xor, and: one µop
+    /// each (the JIT makes the xor and the and one vpternlogd with AVX-512), where a blend was two or three.
+    /// Without SSE2 the input is first clamped so the portable conversion is always in range.
     /// </summary>
     [MethodImpl(Inl)]
     public static V I32x4TruncSatF32x4S(V a)
     {
-        var x = NanToZero(F(a));
+        var x = F(a);
         var high = Vector128.GreaterThanOrEqual(x, Vector128.Create(2147483648f)).AsInt32();
-        Vector128<int> r;
         if (Sse2.IsSupported)
-        {
-            // cvttps2dq gives 0x80000000 for every lane out of range: int.MinValue is right below -2^31,
-            // and the lanes at or above 2^31 are replaced next — no clamping needed.
-            r = Sse2.ConvertToVector128Int32WithTruncation(x);
-        }
-        else
-        {
-            x = Vector128.Max(Vector128.Min(x, Vector128.Create(2147483520f)), Vector128.Create(-2147483648f));
-            r = Vector128.ConvertToInt32(x);
-        }
-        return Vector128.ConditionalSelect(high, Vector128.Create(int.MaxValue), r).AsByte();
+            return ((Sse2.ConvertToVector128Int32WithTruncation(x) ^ high) & Vector128.Equals(x, x).AsInt32()).AsByte();
+        x = Vector128.Max(Vector128.Min(NanToZero(x), Vector128.Create(2147483520f)), Vector128.Create(-2147483648f));
+        return Vector128.ConditionalSelect(high, Vector128.Create(int.MaxValue), Vector128.ConvertToInt32(x)).AsByte();
     }
 
     /// <summary>
@@ -132,6 +126,9 @@ public static partial class V128Ops
     [MethodImpl(Inl)]
     public static V I32x4TruncSatF32x4U(V a)
     {
+        // AVX-512: maxps gives its second operand (+0) for NaN, -0 and negatives; vcvttps2udq is then exact below 2^32
+        // and gives 0xFFFFFFFF (its out-of-range value) at and above.
+        if (Avx512F.VL.IsSupported) return Avx512F.VL.ConvertToVector128UInt32WithTruncation(Sse.Max(F(a), Vector128<float>.Zero)).AsByte();
         var x = NanToZero(F(a));
         var overflow = Vector128.GreaterThanOrEqual(x, Vector128.Create(4294967296f)).AsUInt32();
         x = Vector128.Max(Vector128.Min(x, Vector128.Create(4294967040f)), Vector128<float>.Zero);
@@ -172,6 +169,8 @@ public static partial class V128Ops
     [MethodImpl(Inl)]
     public static V I32x4TruncSatF64x2UZero(V a)
     {
+        // AVX-512: as I32x4TruncSatF32x4U, vcvttpd2udq of two lanes zeroes the upper two.
+        if (Avx512F.VL.IsSupported) return Avx512F.VL.ConvertToVector128UInt32WithTruncation(Sse2.Max(D(a), Vector128<double>.Zero)).AsByte();
         var x = Vector128.Max(Vector128.Min(NanToZero(D(a)), Vector128.Create(4294967295.0)), Vector128<double>.Zero);
         if (Sse41.IsSupported)
         {
