@@ -163,6 +163,7 @@ internal sealed partial class FunctionCompiler
     {
         if (CountedLoop.Disabled || !CountedLoop.TryMatch(code, pc, in _fuelPlan, _localTypes, out var loop)) return false;
         CountedLoop.Versioned++;
+        var vector = _mem != null ? VectorLoop.TryPlan(code, in loop, _localTypes) : null; // Vectorize.cs
         int start = pc, end = loop.End;
         var il = _il;
         EmitPrologueAt(code, start, meter: true);
@@ -188,6 +189,7 @@ internal sealed partial class FunctionCompiler
         Stloc(_fuel!);
         LdBound(in loop);
         Stloc(limit);
+        if (vector != null) EmitVectorPart(in loop, vector); // all but the last 1..VF iterations in vectors (Vectorize.Emit.cs)
         il.Emit(OpCodes.Br, body);
         // The fuel does not cover the run: n' = i0 + steps · s, wrapping in the counter's width.
         il.MarkLabel(exhausted);

@@ -67,7 +67,8 @@ internal sealed partial class FunctionCompiler
 
     private static readonly Type ByteRef = typeof(byte).MakeByRefType();
 
-    private static int SlotsOf(Type t) => t == typeof(System.Runtime.Intrinsics.Vector128<byte>) || ClrTypes.IsFuelResult(t) ? 2 : 1;
+    private static int SlotsOf(Type t) => t == typeof(System.Runtime.Intrinsics.Vector128<byte>) || ClrTypes.IsFuelResult(t) ? 2
+        : t == typeof(System.Runtime.Intrinsics.Vector256<byte>) ? 4 : 1; // 256: a vectorised loop's temporaries (Vectorize.Emit.cs)
 
     // ILGenerator.Emit(OpCode, LocalBuilder) costs ~15 ns (argument checks, the short form chosen by comparing
     // opcodes); emitting the same bytes by index ~5 ns, and a module's IL has thousands of them.
