@@ -161,6 +161,61 @@ public class DispatchCopyTests
         }
     }
 
+    // (param n) (locals pc=1 b=2 next=3) (result i32): b = pc; next = b + 1; pc = next; block block
+    // br_table (b & 1): 0 1 0; end  even b: 200 x (block; br_if 0 (b != 2k); br loop; end); br loop
+    // end  odd b: br_if loop (b <u n); b, the loop's result. Returns the first odd b >= n.
+    private static byte[] ManyBackEdges()
+    {
+        var code = new List<byte>
+        {
+            0x03, 0x7F, 0x20, 0x01, 0x22, 0x02, 0x41, 0x01, 0x6A, 0x22, 0x03, 0x21, 0x01,
+            0x02, 0x40, 0x02, 0x40, 0x20, 0x02, 0x41, 0x01, 0x71, 0x0E, 0x02, 0x00, 0x01, 0x00, 0x0B,
+        };
+        for (int k = 0; k < 200; k++) code.AddRange([0x02, 0x40, 0x20, 0x02, .. I32Const(2 * k), 0x47, 0x0D, 0x00, 0x0C, 0x02, 0x0B]);
+        code.AddRange([0x0C, 0x01, 0x0B, 0x20, 0x02, 0x20, 0x00, 0x49, 0x0D, 0x00, 0x20, 0x02, 0x0B]);
+        return [.. code];
+    }
+
+    /// <summary>
+    /// Hostile: 201 back edges to one dispatch loop. Copies stop at 1024 copied instructions per function (10 per copy
+    /// here, the budget checked with the header's 12): 102 copies, the other branches jump to the header; results
+    /// and fuel as without copies.
+    /// </summary>
+    [Fact]
+    public void CopiesStopAtTheFunctionsBudget()
+    {
+        foreach (bool meter in new[] { false, true })
+        {
+            var results = new List<(int, long)>();
+            foreach (bool copies in new[] { false, true })
+            {
+                var b = new ModuleBuilder();
+                b.FuncWithLocals(b.Type([I32], [I32]), ManyBackEdges(), [(3, I32)], export: "f");
+                int before = FunctionCompiler.DispatchCopies;
+                FunctionCompiler.NoDispatchCopies = !copies;
+                Instance inst;
+                try
+                {
+                    inst = CompiledModule.Compile(b.Build(), new WasmLimits { MeterFuel = meter }).Instantiate();
+                }
+                finally
+                {
+                    FunctionCompiler.NoDispatchCopies = false;
+                }
+                Assert.Equal(copies ? 102 : 0, FunctionCompiler.DispatchCopies - before);
+                var f = inst.GetFunction<Func<int, int>>("f");
+                foreach (int n in new[] { 0, 1, 2, 7, 100, 399, 400, 401, 1000 })
+                {
+                    if (meter) inst.Fuel = 1_000_000;
+                    int r = f(n);
+                    Assert.Equal(n | 1, r);
+                    results.Add((r, meter ? inst.Fuel : 0));
+                }
+            }
+            Assert.Equal(results[..9], results[9..]);
+        }
+    }
+
     private static (uint, int) Run(Instance inst, int start)
     {
         inst.GetGlobal("counter").Value = WasmValue.FromI32(0);

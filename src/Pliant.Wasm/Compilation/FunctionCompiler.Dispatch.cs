@@ -15,7 +15,7 @@ namespace Pliant.Wasm.Compilation;
 /// (the header block's own, or the back edge's, FuelPlan.Edge) and the rotated copy (PlanHeaderCopy): every
 /// path runs the same instructions with the same fuel and the same trap points as through the header. Only
 /// straight-line headers qualify (<see cref="PlanDispatch"/>: locals, constants, i32 arithmetic without traps,
-/// loads, blocks, at most <see cref="MaxDispatchHeader"/> instructions and one fuel block) and a function
+/// loads, at most <see cref="MaxDispatchTable"/> blocks, at most <see cref="MaxDispatchHeader"/> other instructions and one fuel block) and a function
 /// copies at most <see cref="MaxDispatchCopied"/> instructions in all. Facts the copy would derive are not
 /// used or kept: it is emitted without bounds facts (checked like the header, which starts from a merge), and
 /// the compiler's known sums are restored after it, so the code after the branch (dead until the next label)
@@ -39,7 +39,7 @@ internal sealed partial class FunctionCompiler
     private void PlanDispatch(CFrame f)
     {
         if (NoDispatchCopies || _inlined || f.Params.Length > 0 || _replaying) return;
-        int n = 0;
+        int n = 0, blocks = 0;
         for (int pc = f.Pc + 1; pc < _code.Length; pc++)
         {
             ref readonly var ins = ref _code[pc];
@@ -48,7 +48,7 @@ internal sealed partial class FunctionCompiler
             if (_fuel != null && pc > f.Pc + 1 && (_fuelPlan.Cost[pc] != 0 || _fuelPlan.Check[pc])) return;
             if (op == 0x02)
             {
-                if (ins.Imm != -64) return;
+                if (ins.Imm != -64 || ++blocks > MaxDispatchTable) return;
                 continue;
             }
             if (op == 0x0E)
