@@ -314,7 +314,12 @@ internal sealed partial class FunctionCompiler
         {
             if (meter)
             {
-                if (_fuelPlan.Cost[pc] > 0 || _fuelPlan.Check[pc]) ChargeBlock(_fuelPlan.Cost[pc], _fuelPlan.Check[pc]);
+                if (_fuelPlan.Cost[pc] > 0 || _fuelPlan.Check[pc])
+                {
+                    // An inlined copy's entry block its caller charged and checked already (ChargeWithInlinedEntry).
+                    if (pc == 0 && _entryCharged) _entryCharged = false;
+                    else if (!ChargeWithInlinedEntry(code, pc)) ChargeBlock(_fuelPlan.Cost[pc], _fuelPlan.Check[pc]);
+                }
                 if (pc > 0 && code[pc - 1].Op == 0x03) MarkLoopBody(pc);
             }
             if (Materializes(op)) MaterializeAll();
