@@ -103,13 +103,23 @@ internal sealed partial class FunctionCompiler
         // The copy's depth is its caller's local plus one (the caller's depth is ExecState.Depth here: it stores
         // its depth back after every call that may change it), stored like a frame's — or, in a fuel-passing
         // body, only checked (see PassesFuel).
-        _depth = Declare(typeof(int));
-        _il.Emit(OpCodes.Ldloc, _st);
-        _il.Emit(OpCodes.Ldloc, caller._depth!);
-        _il.Emit(OpCodes.Ldc_I4_1);
-        _il.Emit(OpCodes.Add);
-        _tokens.Emit(_il, OpCodes.Call, _root.SelfBody != null ? ClrTypes.StCheckDepth : ClrTypes.StEnterInlined);
-        _il.Emit(OpCodes.Stloc, _depth);
+        if (_root._depthRoom is { } room)
+        {
+            // Depth: the method's frame's + this copy's level, tested against the room that frame took at entry.
+            _il.Emit(OpCodes.Ldloc, room);
+            _il.Emit(OpCodes.Ldc_I4, _inlineLevel);
+            _tokens.Emit(_il, OpCodes.Call, ClrTypes.StCheckRoom);
+        }
+        else
+        {
+            _depth = Declare(typeof(int));
+            _il.Emit(OpCodes.Ldloc, _st);
+            caller.LdDepth();
+            _il.Emit(OpCodes.Ldc_I4_1);
+            _il.Emit(OpCodes.Add);
+            _tokens.Emit(_il, OpCodes.Call, _root.SelfBody != null ? ClrTypes.StCheckDepth : ClrTypes.StEnterInlined);
+            _il.Emit(OpCodes.Stloc, _depth);
+        }
         EmitBody(_body.Code);
     }
 
@@ -131,7 +141,7 @@ internal sealed partial class FunctionCompiler
     /// </summary>
     private bool ChargeWithInlinedEntry(Instr[] code, int b)
     {
-        if (!_fuelPlan.Check[b] || _fuelPlan.Edge != null || _root.SelfBody == null || _depth == null) return false;
+        if (!_fuelPlan.Check[b] || _fuelPlan.Edge != null || _root.SelfBody == null) return false;
         if (b > 0 && code[b - 1].Op == 0x03 && _frames[^1] is { Op: 0x03 } f && f.Pc == b - 1 && f.RotFrom >= 0) return false;
         int p = b;
         while (p < code.Length && IsPureStep(code[p].Op)) p++;
@@ -156,12 +166,21 @@ internal sealed partial class FunctionCompiler
         Stloc(_fuel!);
         CheckFuel();
         // ... the copy's depth check (as EmitInlined: this frame's depth + 1) ...
-        Ldloc(_st);
-        Ldloc(_depth);
-        _il.Emit(OpCodes.Ldc_I4_1);
-        _il.Emit(OpCodes.Add);
-        _tokens.Emit(_il, OpCodes.Call, ClrTypes.StCheckDepth);
-        _il.Emit(OpCodes.Pop);
+        if (_root._depthRoom is { } room)
+        {
+            _il.Emit(OpCodes.Ldloc, room);
+            _il.Emit(OpCodes.Ldc_I4, _inlineLevel + 1);
+            _tokens.Emit(_il, OpCodes.Call, ClrTypes.StCheckRoom);
+        }
+        else
+        {
+            Ldloc(_st);
+            LdDepth();
+            _il.Emit(OpCodes.Ldc_I4_1);
+            _il.Emit(OpCodes.Add);
+            _tokens.Emit(_il, OpCodes.Call, ClrTypes.StCheckDepth);
+            _il.Emit(OpCodes.Pop);
+        }
         // ... and the copy's entry charge, which does not fit.
         Ldloc(_st);
         Ldloc(_fuel!);
@@ -171,6 +190,36 @@ internal sealed partial class FunctionCompiler
         _tokens.Emit(_il, OpCodes.Call, ClrTypes.StOutOfFuel);
         _il.MarkLabel(ok);
         _entryPreCharged = true;
+        return true;
+    }
+
+    // In a fuel-passing method whose only calls are to itself (so MaxDepth cannot change while it runs) and whose
+    // self-calls are inlined: MaxDepth minus the frame's depth, taken at entry. A copy inlined L levels below then
+    // tests L against it (one compare of a register with a constant) and has no depth local of its own: its depth,
+    // when a call needs it, is the frame's + L (LdDepth). Null otherwise.
+    private LocalBuilder? _depthRoom;
+
+    /// <summary>Pushes this frame's or copy's call depth (a copy without a depth local: its method's frame's + its level).</summary>
+    private void LdDepth()
+    {
+        if (_depth != null)
+        {
+            Ldloc(_depth);
+            return;
+        }
+        Ldloc(_root._depth!);
+        _il.Emit(OpCodes.Ldc_I4, _inlineLevel);
+        _il.Emit(OpCodes.Add);
+    }
+
+    /// <summary>True when every call in <paramref name="code"/> is a direct call to this function (no import, table or reference call).</summary>
+    private bool OnlySelfCalls(Instr[] code)
+    {
+        foreach (ref readonly var ins in code.AsSpan())
+        {
+            if (ins.Op == 0x10 && ins.Imm != _index + _m.ImportedFunctionCount) return false;
+            if (ins.Op is >= 0x11 and <= 0x15) return false;
+        }
         return true;
     }
 
@@ -322,7 +371,7 @@ internal sealed partial class FunctionCompiler
         Operands(_type.Params.Length);
         LdCtx();
         _il.Emit(OpCodes.Ldloc, _fuel!);
-        _il.Emit(OpCodes.Ldloc, _depth!);
+        LdDepth();
         _il.Emit(OpCodes.Call, body);
         LocalBuilder? result = null;
         if (_type.Results.Length == 0)

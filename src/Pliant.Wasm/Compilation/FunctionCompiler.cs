@@ -185,6 +185,16 @@ internal sealed partial class FunctionCompiler
             _il.Emit(OpCodes.Add);
             _tokens.Emit(_il, OpCodes.Call, ClrTypes.StCheckDepth);
             Stloc(_depth);
+            if (CanInlineSelf() && OnlySelfCalls(code))
+            {
+                // Its inlined copies test their depth against the room left, in a register (see _depthRoom).
+                _depthRoom = Declare(typeof(int));
+                Ldloc(_st);
+                _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.StMaxDepth);
+                Ldloc(_depth);
+                _il.Emit(OpCodes.Sub);
+                Stloc(_depthRoom);
+            }
         }
         else if (_counts || _restores)
         {
@@ -647,7 +657,7 @@ internal sealed partial class FunctionCompiler
     private void RestoreDepth()
     {
         Ldloc(_st);
-        Ldloc(_depth!);
+        LdDepth();
         _tokens.Emit(_il, OpCodes.Stfld, ClrTypes.StDepth);
     }
 
