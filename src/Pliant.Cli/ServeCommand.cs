@@ -38,6 +38,7 @@ internal static class ServeCommand
         cc.AcceptOnlyFromAmong([.. CliSupport.CongestionControlNames, "reno"]);
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No per-request log lines" };
         var idleTimeout = new Option<double>("--idle-timeout") { Description = "Seconds without any packet before a connection is dropped (max_idle_timeout, RFC 9000 §10.1)", DefaultValueFactory = _ => 30 };
+        var handshakeTimeout = new Option<double>("--handshake-timeout") { Description = "Seconds a handshake may take before its state is dropped (a safety limit on half-open connections; raise it for very lossy paths)", DefaultValueFactory = _ => new Pliant.Quic.Connection.QuicConnectionOptions().HandshakeTimeout.TotalSeconds };
         var threads = new Option<int?>("--threads")
         {
             Description = "Endpoint threads sharing the port (SO_REUSEPORT, each datagram steered to its connection's thread by connection ID; Linux). Default: one per core (1 behind a router or with --lb-config without --reuseport, which choose the connection IDs)",
@@ -81,7 +82,7 @@ internal static class ServeCommand
 
         var cmd = new Command("serve", "Serve files over HTTP/3. " + SafeDefaults());
         cmd.Arguments.Add(dir);
-        foreach (var o in new Option[] { listen, cert, key, retry, noEarlyData, cc, quiet, idleTimeout, threads, noPark, behindRouter, lbConfig, serverId, configId, qlog, qlogFormat, keyFile, reusePort, runDir, drainTimeout, multipath }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { listen, cert, key, retry, noEarlyData, cc, quiet, idleTimeout, handshakeTimeout, threads, noPark, behindRouter, lbConfig, serverId, configId, qlog, qlogFormat, keyFile, reusePort, runDir, drainTimeout, multipath }) cmd.Options.Add(o);
         var pluginOptions = PluginCliOptions.AddTo(cmd);
         cmd.SetAction(async (pr, ct) =>
         {
@@ -94,7 +95,7 @@ internal static class ServeCommand
                 if (!restart.ReusePort && (pr.GetResult(runDir) is { Implicit: false } || pr.GetResult(drainTimeout) is { Implicit: false }))
                     throw new CliException(ExitCodes.Usage, "--run-dir and --drain-timeout go with --reuseport");
                 return await RunAsync(pr.GetValue(dir)!, pr.GetValue(listen)!, pr.GetValue(cert), pr.GetValue(key), pr.GetValue(retry), !pr.GetValue(noEarlyData),
-                    pr.GetValue(cc)!, pr.GetValue(quiet), TimeSpan.FromSeconds(Math.Max(1, pr.GetValue(idleTimeout))), plugins, routing,
+                    pr.GetValue(cc)!, pr.GetValue(quiet), TimeSpan.FromSeconds(Math.Max(1, pr.GetValue(idleTimeout))), TimeSpan.FromSeconds(Math.Max(1, pr.GetValue(handshakeTimeout))), plugins, routing,
                     ServeThreads(pr.GetValue(threads), routing, restart.ReusePort), !pr.GetValue(noPark), (pr.GetValue(qlog), CliSupport.ParseQlogFormat(pr.GetValue(qlogFormat))), pr.GetValue(multipath), restart, ct).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -138,11 +139,11 @@ internal static class ServeCommand
         var l = ServerLimits.Default;
         var handshake = new Pliant.Quic.Connection.QuicConnectionOptions().HandshakeTimeout;
         return FormattableString.Invariant(
-            $"Safe by default (docs/security.md): no state for an Initial that does not decrypt to a ClientHello; Retry by itself above {l.RetryThreshold} handshakes in progress; handshakes dropped after {handshake.TotalSeconds:0} s; at most {l.MaxConnections:N0} connections ({l.MaxConnectionsPerAddress:N0} per client address) and {l.MaxHandshakes:N0} handshakes in progress ({l.MaxHandshakesPerAddress:N0} per address), beyond them CONNECTION_REFUSED; never more than 3x the bytes received sent to an unvalidated address; at most {l.StatelessResponsesPerSecond:N0} stateless answers a second; 0-RTT once per ClientHello, early GET/HEAD only; no dotfiles, no path out of DIR.");
+            $"Safe by default (docs/security.md): no state for an Initial that does not decrypt to a ClientHello; Retry by itself above {l.RetryThreshold} handshakes in progress; handshakes dropped after {handshake.TotalSeconds:0} s (--handshake-timeout); at most {l.MaxConnections:N0} connections ({l.MaxConnectionsPerAddress:N0} per client address) and {l.MaxHandshakes:N0} handshakes in progress ({l.MaxHandshakesPerAddress:N0} per address), beyond them CONNECTION_REFUSED; never more than 3x the bytes received sent to an unvalidated address; at most {l.StatelessResponsesPerSecond:N0} stateless answers a second; 0-RTT once per ClientHello, early GET/HEAD only; no dotfiles, no path out of DIR.");
     }
 
     private static async Task<int> RunAsync(string root, string listen, string? certPath, string? keyPath, bool retry, bool earlyData, string cc, bool quiet,
-        TimeSpan idleTimeout, PluginSetup plugins, Route.ServeRouting routing, int threads, bool parkIdle, (string? Directory, Pliant.Quic.Diagnostics.QlogFormat? Format) qlog, bool multipath, Route.ServeRestart restart, CancellationToken ct)
+        TimeSpan idleTimeout, TimeSpan handshakeTimeout, PluginSetup plugins, Route.ServeRouting routing, int threads, bool parkIdle, (string? Directory, Pliant.Quic.Diagnostics.QlogFormat? Format) qlog, bool multipath, Route.ServeRestart restart, CancellationToken ct)
     {
         if (threads > 1 && !restart.ReusePort && (routing.BehindRouter is not null || routing.Generator is not null))
             throw new CliException(ExitCodes.Usage, "--threads above 1 picks its own connection IDs: not with --behind-router or --lb-config");
@@ -183,6 +184,7 @@ internal static class ServeCommand
             {
                 CongestionControl = CliSupport.ParseCongestionControl(cc) ?? CongestionControlAlgorithm.Cubic,
                 IdleTimeout = idleTimeout,
+                HandshakeTimeout = handshakeTimeout,
                 QlogDirectory = qlog.Directory,
                 QlogFormat = qlog.Format,
                 MaxPathId = multipath ? MultipathCli.MaxPathId : null,

@@ -99,4 +99,131 @@ public class AddChainTests
                 + System.Numerics.BitOperations.TrailingZeroCount(i);
         Assert.Equal(expect, acc(1000));
     }
+
+    // ---- chains through known partial sums (L = R + P: L + X as (P + X) + R) and local + local deferral ----
+
+    private static Func<int, int, int, int> Compile3(byte[] code, uint locals = 4)
+    {
+        var b = new ModuleBuilder();
+        b.FuncWithLocals(b.Type([I32, I32, I32], [I32]), code, [(locals, I32)], export: "f");
+        return CompiledModule.Compile(b.Build()).Instantiate().GetFunction<Func<int, int, int, int>>("f");
+    }
+
+    // A third computed value: p0 * 7.
+    private static readonly byte[] Z = [0x20, 0, .. I32Const(7), 0x6C];
+
+    private static readonly int[] Edge = [0, 1, -1, 7, 255, int.MaxValue, int.MinValue, 0x7FFF0001];
+
+    // Folds locals 3..5 and the result r into one value, reading the locals after the chain.
+    private static readonly byte[] Fold = [0x20, 3, .. I32Const(31), 0x6C, 0x73, 0x20, 4, 0x73, 0x20, 5, .. I32Const(17), 0x6C, 0x6A];
+    private static int FoldOf(int r, int l3, int l4, int l5) => ((r ^ l3 * 31) ^ l4) + l5 * 17;
+
+    [Fact]
+    public void AdlerShapedChainsKeepEveryValue()
+    {
+        // a = p1, b = p2; a1 = a + x (tee 3); a2 = a1 + y (tee 4); a3 = a2 + z (tee 5); a4 = a3 + x (tee 1 = a);
+        // b = a4 + (a3 + (a2 + (a1 + b))) (set 2); result b ^ a, then the locals folded in.
+        var f = Compile3([
+            0x20, 1, .. X, 0x6A, 0x22, 3, .. Y, 0x6A, 0x22, 4, .. Z, 0x6A, 0x22, 5, .. X, 0x6A, 0x22, 1,
+            0x20, 5, 0x20, 4, 0x20, 3, 0x20, 2, 0x6A, 0x6A, 0x6A, 0x6A, 0x21, 2,
+            0x20, 2, 0x20, 1, 0x73, .. Fold,
+        ]);
+        // The same with the terms first (x + a: the Fletcher loop's order) and local.set + local.get for the links.
+        var g = Compile3([
+            .. X, 0x20, 1, 0x6A, 0x21, 3, .. Y, 0x20, 3, 0x6A, 0x21, 4, .. Z, 0x20, 4, 0x6A, 0x22, 5, .. X, 0x6A, 0x21, 1,
+            0x20, 1, 0x20, 5, 0x20, 4, 0x20, 3, 0x20, 2, 0x6A, 0x6A, 0x6A, 0x6A, 0x21, 2,
+            0x20, 2, 0x20, 1, 0x73, .. Fold,
+        ]);
+        foreach (int p0 in Edge)
+            foreach (int a in Edge)
+                foreach (int b in Edge)
+                {
+                    int x = p0 * 3, y = p0 ^ 0x55, z = p0 * 7;
+                    int a1 = a + x, a2 = a1 + y, a3 = a2 + z, a4 = a3 + x;
+                    int b2 = a4 + (a3 + (a2 + (a1 + b)));
+                    Assert.Equal(FoldOf(b2 ^ a4, a1, a2, a3), f(p0, a, b));
+                    Assert.Equal(FoldOf(b2 ^ a4, a1, a2, a3), g(p0, a, b));
+                }
+    }
+
+    [Fact]
+    public void AWriteBetweenTheLinksEndsTheRelation()
+    {
+        // l3 = p1 + x; then p1 = p1 * 5 (R written: set, or tee dropped); l4 = l3 + y: (old p1 + x) + y, not new p1 + (x + y).
+        var setR = Compile3([0x20, 1, .. X, 0x6A, 0x21, 3, 0x20, 1, .. I32Const(5), 0x6C, 0x21, 1, 0x20, 3, .. Y, 0x6A, 0x21, 4, 0x20, 4, 0x20, 1, 0x6A, .. Fold]);
+        var teeR = Compile3([0x20, 1, .. X, 0x6A, 0x22, 3, 0x20, 1, .. I32Const(5), 0x6C, 0x22, 1, 0x1A, 0x1A, 0x20, 3, .. Y, 0x6A, 0x21, 4, 0x20, 4, 0x20, 1, 0x6A, .. Fold]);
+        // l3 = p1 + x; then l3 = l3 ^ 9 (M written); l4 = l3 + y.
+        var setM = Compile3([0x20, 1, .. X, 0x6A, 0x21, 3, 0x20, 3, .. I32Const(9), 0x73, 0x21, 3, 0x20, 3, .. Y, 0x6A, 0x21, 4, 0x20, 4, .. Fold]);
+        // l3 = p1 + x; if p0 is 0 then p1 = 0 (R written on one path, the paths merge); l4 = l3 + y.
+        var merge = Compile3([
+            0x20, 1, .. X, 0x6A, 0x21, 3,
+            0x02, 0x40, 0x20, 0, 0x0D, 0, .. I32Const(0), 0x21, 1, 0x0B,
+            0x20, 3, .. Y, 0x6A, 0x21, 4, 0x20, 4, 0x20, 1, 0x6A, .. Fold,
+        ]);
+        // l3 = p1 + x; l4 = l3 + y; l3 = p2 (M rewritten by a plain value), l5 = l3 + z; then l4 = l4 + z again.
+        var rewrite = Compile3([
+            0x20, 1, .. X, 0x6A, 0x21, 3, 0x20, 3, .. Y, 0x6A, 0x21, 4, 0x20, 2, 0x21, 3, 0x20, 3, .. Z, 0x6A, 0x21, 5,
+            0x20, 4, .. Z, 0x6A, 0x21, 4, 0x20, 4, .. Fold,
+        ]);
+        foreach (int p0 in Edge)
+            foreach (int a in Edge)
+            {
+                int x = p0 * 3, y = p0 ^ 0x55, z = p0 * 7;
+                Assert.Equal(FoldOf(a + x + y + a * 5, a + x, a + x + y, 0), setR(p0, a, 0));
+                Assert.Equal(FoldOf(a + x + y + a * 5, a + x, a + x + y, 0), teeR(p0, a, 0));
+                Assert.Equal(FoldOf(((a + x) ^ 9) + y, (a + x) ^ 9, ((a + x) ^ 9) + y, 0), setM(p0, a, 0));
+                int a1 = p0 == 0 ? 0 : a;
+                Assert.Equal(FoldOf(a + x + y + a1, a + x, a + x + y, 0), merge(p0, a, 0));
+                Assert.Equal(FoldOf(a + x + y + z, 11, a + x + y + z, 11 + z), rewrite(p0, a, 11));
+            }
+    }
+
+    [Fact]
+    public void LongChainsAndLocalPlusLocal()
+    {
+        // Twelve links l3 = l3 + term (the chain is cut after eight links, the value is the same): a + 12 terms,
+        // each link's value read after: l4 = l3 after six links.
+        var code = new List<byte>([0x20, 1, .. X, 0x6A, 0x21, 3]);
+        for (int i = 1; i < 12; i++)
+        {
+            code.AddRange([0x20, 3, .. (i % 2 == 0 ? X : Y), 0x6A, 0x22, 3]);
+            code.AddRange(i == 5 ? [0x21, 4] : [0x1A]);
+        }
+        code.AddRange([0x20, 3, .. Fold]);
+        var chain = Compile3([.. code]);
+        // l3 + (p2 + p1) with p2 = p2 + 1 between the adds (the deferred local keeps its old value), then + p2.
+        var ll = Compile3([0x20, 3, 0x20, 2, 0x20, 1, 0x6A, 0x20, 2, .. I32Const(1), 0x6A, 0x21, 2, 0x6A, 0x20, 2, 0x6A, .. Fold]);
+        foreach (int p0 in Edge)
+            foreach (int a in Edge)
+            {
+                int x = p0 * 3, y = p0 ^ 0x55, l3 = a + x, l4 = 0;
+                for (int i = 1; i < 12; i++)
+                {
+                    l3 += i % 2 == 0 ? x : y;
+                    if (i == 5) l4 = l3;
+                }
+                Assert.Equal(FoldOf(l3, l3, l4, 0), chain(p0, a, 0));
+                Assert.Equal(FoldOf((p0 + a) + (p0 + 1), 0, 0, 0), ll(p0, a, p0));
+            }
+    }
+
+    [Fact]
+    public void I64PartialSumChains()
+    {
+        var b = new ModuleBuilder();
+        // i64: a = p1; l2 = a + p0 * 3 (tee); l3 = l2 + (p0 ^ 0x55) (set); l4 = l3 + p0; a = l4 + p0 (tee 1);
+        // result (l2 ^ l3) + l4 * 5 + a * 7.
+        byte[] x = [0x20, 0, 0x42, 3, 0x7E], y = [0x20, 0, 0x42, 0xD5, 0x00, 0x85];
+        b.FuncWithLocals(b.Type([I64, I64], [I64]), [
+            0x20, 1, .. x, 0x7C, 0x22, 2, .. y, 0x7C, 0x21, 3, 0x20, 3, 0x20, 0, 0x7C, 0x22, 4, 0x20, 0, 0x7C, 0x21, 1,
+            0x20, 2, 0x20, 3, 0x85, 0x20, 4, 0x42, 5, 0x7E, 0x7C, 0x20, 1, 0x42, 7, 0x7E, 0x7C,
+        ], [(3u, I64)], export: "f");
+        var f = CompiledModule.Compile(b.Build()).Instantiate().GetFunction<Func<long, long, long>>("f");
+        foreach (long p0 in (long[])[0, 1, -1, long.MaxValue, long.MinValue, 0x123456789AB])
+            foreach (long a in (long[])[0, 5, -1, long.MaxValue, long.MinValue])
+            {
+                long l2 = a + p0 * 3, l3 = l2 + (p0 ^ 0x55), l4 = l3 + p0, a2 = l4 + p0;
+                Assert.Equal((l2 ^ l3) + l4 * 5 + a2 * 7, f(p0, a));
+            }
+    }
 }

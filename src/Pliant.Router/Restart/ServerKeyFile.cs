@@ -51,8 +51,10 @@ public sealed class ServerKeyFile
             {
                 var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
                 if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-                // Written under a temporary name and linked into place: a reader never sees half a file.
-                string temp = path + ".tmp." + Environment.ProcessId;
+                // Written under a temporary name and linked into place: a reader never sees half a file. The name is
+                // unique per call, not per process: two calls of one process may race, and a temporary left by a
+                // crashed process whose PID is reused must not block creation.
+                string temp = $"{path}.tmp.{Environment.ProcessId}.{Convert.ToHexString(RandomNumberGenerator.GetBytes(8)).ToLowerInvariant()}";
                 using (var f = new FileStream(temp, options)) f.Write(Encoding.ASCII.GetBytes(text));
                 try
                 {

@@ -20,6 +20,7 @@ namespace Pliant.Wasm.Compilation;
 /// depth update to the next one's through memory, which in a call-heavy kernel was a store-to-load
 /// forwarding chain costing more than the rest of the call.</para>
 /// </summary>
+[System.Runtime.CompilerServices.SkipLocalsInit] // see FunctionCompiler
 internal sealed class CallGraph
 {
     /// <summary>Per defined function: counts call depth on entry.</summary>

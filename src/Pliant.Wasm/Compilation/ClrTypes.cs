@@ -82,6 +82,8 @@ internal static class ClrTypes
     public static readonly MethodInfo StEnterCounting = typeof(ExecState).GetMethod(nameof(ExecState.EnterCounting))!;
     public static readonly MethodInfo StEnterInlined = typeof(ExecState).GetMethod(nameof(ExecState.EnterInlined))!;
     public static readonly MethodInfo StCheckDepth = typeof(ExecState).GetMethod(nameof(ExecState.CheckDepth))!;
+    public static readonly MethodInfo StCheckRoom = typeof(ExecState).GetMethod(nameof(ExecState.CheckRoom))!;
+    public static readonly FieldInfo StMaxDepth = typeof(ExecState).GetField(nameof(ExecState.MaxDepth))!;
     public static readonly MethodInfo StCheckStack = typeof(ExecState).GetMethod(nameof(ExecState.CheckStack))!;
     public static readonly MethodInfo StCharge = typeof(ExecState).GetMethod(nameof(ExecState.Charge))!;
     public static readonly MethodInfo StOutOfFuel = typeof(ExecState).GetMethod(nameof(ExecState.OutOfFuel))!;

@@ -14,6 +14,7 @@ namespace Pliant.Wasm.Compilation;
 /// exceeds the fuel at entry (each header checks). The number of iterations follows from i and n at entry with
 /// wasm's wrap-around arithmetic (<see cref="Kind"/>).
 /// </summary>
+[System.Runtime.CompilerServices.SkipLocalsInit] // see FunctionCompiler
 internal readonly struct CountedLoop
 {
     /// <summary>Most instructions in a loop's body charged at entry (where the per-iteration charge matters).</summary>

@@ -32,6 +32,7 @@ namespace Pliant.Wasm.Compilation;
 /// check run only the predecessor and J, which cannot read the fuel (no call), and a trap of another kind there
 /// does not publish the fuel local. It saves one subtraction per case that goes through the tail.</para>
 /// </summary>
+[System.Runtime.CompilerServices.SkipLocalsInit] // see FunctionCompiler
 internal readonly struct FuelPlan
 {
     /// <summary>Most instructions charged between two checks along straight-line code.</summary>

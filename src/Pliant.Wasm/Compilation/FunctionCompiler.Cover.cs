@@ -85,6 +85,7 @@ internal sealed partial class FunctionCompiler
     // The pass's working arrays, reused by the thread's next body (the plan itself is the body's own).
     [ThreadStatic] private static CoverPass? _coverPass;
 
+    [System.Runtime.CompilerServices.SkipLocalsInit] // see FunctionCompiler
     private sealed class CoverPass
     {
         private int[]? _cover; // allocated at the first covered access

@@ -191,6 +191,7 @@ internal sealed partial class FunctionCompiler
             {
                 int top = _stack.Count - 1, local = (int)ins.Imm;
                 int copied = NoteCopy(local, top);
+                bool stored = false;
                 MaterializeLocal(local, top);
                 if (copied < 0 && RotatesNext(local) is { } loop)
                 {
@@ -204,12 +205,12 @@ internal sealed partial class FunctionCompiler
                     if (loop.RotTo == _copyDst || loop.RotTo == _copySrc) _copyDst = -1;
                     _rotatedAt = _pc + 1;
                 }
-                else
+                else if (!(stored = TryStorePartialSum(local, top)))
                 {
                     LdSlot(top);
                     StLocal(local);
                 }
-                if (!RecordSum(local, top)) RecordV128Const(local, top);
+                if (!stored && !RecordSum(local, top)) RecordV128Const(local, top);
                 Drop(top, 1);
                 if (copied >= 0) (_copyDst, _copySrc) = (local, copied);
                 return;

@@ -77,7 +77,12 @@ internal sealed partial class FunctionCompiler
     /// <summary>Emits a call to the function being compiled as an inlined copy of its body.</summary>
     private void InlineSelf()
     {
-        var copy = new FunctionCompiler(_il, _tokens, _m, _methods, _type, _body, _limits, _calls, _index, this) { _inlineLevel = _inlineLevel + 1 };
+        var copy = new FunctionCompiler(_il, _tokens, _m, _methods, _type, _body, _limits, _calls, _index, this)
+        {
+            _inlineLevel = _inlineLevel + 1,
+            _entryCharged = _entryPreCharged,
+        };
+        _entryPreCharged = false;
         Operands(_type.Params.Length); // bottom first on the IL stack: stored last parameter first
         for (int i = _type.Params.Length - 1; i >= 0; i--) _il.Emit(OpCodes.Stloc, copy._locals[i]!);
         copy.EmitInlined(this);
@@ -98,15 +103,129 @@ internal sealed partial class FunctionCompiler
         // The copy's depth is its caller's local plus one (the caller's depth is ExecState.Depth here: it stores
         // its depth back after every call that may change it), stored like a frame's — or, in a fuel-passing
         // body, only checked (see PassesFuel).
-        _depth = Declare(typeof(int));
-        _il.Emit(OpCodes.Ldloc, _st);
-        _il.Emit(OpCodes.Ldloc, caller._depth!);
-        _il.Emit(OpCodes.Ldc_I4_1);
-        _il.Emit(OpCodes.Add);
-        _tokens.Emit(_il, OpCodes.Call, _root.SelfBody != null ? ClrTypes.StCheckDepth : ClrTypes.StEnterInlined);
-        _il.Emit(OpCodes.Stloc, _depth);
+        if (_root._depthRoom is { } room)
+        {
+            // Depth: the method's frame's + this copy's level, tested against the room that frame took at entry.
+            _il.Emit(OpCodes.Ldloc, room);
+            _il.Emit(OpCodes.Ldc_I4, _inlineLevel);
+            _tokens.Emit(_il, OpCodes.Call, ClrTypes.StCheckRoom);
+        }
+        else
+        {
+            _depth = Declare(typeof(int));
+            _il.Emit(OpCodes.Ldloc, _st);
+            caller.LdDepth();
+            _il.Emit(OpCodes.Ldc_I4_1);
+            _il.Emit(OpCodes.Add);
+            _tokens.Emit(_il, OpCodes.Call, _root.SelfBody != null ? ClrTypes.StCheckDepth : ClrTypes.StEnterInlined);
+            _il.Emit(OpCodes.Stloc, _depth);
+        }
         EmitBody(_body.Code);
     }
+
+    // Set by ChargeWithInlinedEntry at a block start for the self-call its block goes on to inline; taken by that
+    // InlineSelf and handed to the copy as _entryCharged (no other call lies between).
+    private bool _entryPreCharged;
+    // This inlined copy's entry block was charged and checked by its caller's block start: its pc 0 emits neither.
+    private bool _entryCharged;
+
+    /// <summary>
+    /// At a checked block start <paramref name="b"/> whose block runs only pure instructions (locals, constants,
+    /// arithmetic that cannot trap) up to a self-call that will be inlined: charges the block and the copy's entry
+    /// block (<c>Cost[0]</c>, checked at entry) together and checks once, for one <c>sub; js</c> per inlined call
+    /// instead of two. Same trap point and fuel left: when the sum does not fit, a cold path takes the traps the
+    /// separate checks would have taken, in their order — "fuel exhausted" at the block (fuel without the entry's
+    /// units), else the copy's depth check ("call stack exhausted"), else "fuel exhausted" at the copy's entry (the
+    /// prefix between cannot trap or be observed: locals of a frame that traps are gone). Not where another path
+    /// enters the block past its charge (FuelPlan.Edge back edges, a rotated loop's entry). False: charge as usual.
+    /// </summary>
+    private bool ChargeWithInlinedEntry(Instr[] code, int b)
+    {
+        if (!_fuelPlan.Check[b] || _fuelPlan.Edge != null || _root.SelfBody == null) return false;
+        if (b > 0 && code[b - 1].Op == 0x03 && _frames[^1] is { Op: 0x03 } f && f.Pc == b - 1 && f.RotFrom >= 0) return false;
+        int p = b;
+        while (p < code.Length && IsPureStep(code[p].Op)) p++;
+        if (p >= code.Length || code[p].Op != 0x10 || code[p].Imm != _index + _m.ImportedFunctionCount || !CanInlineSelf()) return false;
+        int c = _fuelPlan.Cost[b], e = _fuelPlan.Cost[0];
+        _root._fuelSynced = false;
+        Ldloc(_fuel!);
+        _il.Emit(OpCodes.Ldc_I4, c + e);
+        _il.Emit(OpCodes.Conv_I8);
+        _il.Emit(OpCodes.Sub);
+        Stloc(_fuel!);
+        var ok = _il.DefineLabel();
+        Ldloc(_fuel!);
+        _il.Emit(OpCodes.Ldc_I4_0);
+        _il.Emit(OpCodes.Conv_I8);
+        _il.Emit(OpCodes.Bge, ok);
+        // Cold: the block's own check (fuel without the entry's units) ...
+        Ldloc(_fuel!);
+        _il.Emit(OpCodes.Ldc_I4, e);
+        _il.Emit(OpCodes.Conv_I8);
+        _il.Emit(OpCodes.Add);
+        Stloc(_fuel!);
+        CheckFuel();
+        // ... the copy's depth check (as EmitInlined: this frame's depth + 1) ...
+        if (_root._depthRoom is { } room)
+        {
+            _il.Emit(OpCodes.Ldloc, room);
+            _il.Emit(OpCodes.Ldc_I4, _inlineLevel + 1);
+            _tokens.Emit(_il, OpCodes.Call, ClrTypes.StCheckRoom);
+        }
+        else
+        {
+            Ldloc(_st);
+            LdDepth();
+            _il.Emit(OpCodes.Ldc_I4_1);
+            _il.Emit(OpCodes.Add);
+            _tokens.Emit(_il, OpCodes.Call, ClrTypes.StCheckDepth);
+            _il.Emit(OpCodes.Pop);
+        }
+        // ... and the copy's entry charge, which does not fit.
+        Ldloc(_st);
+        Ldloc(_fuel!);
+        _il.Emit(OpCodes.Ldc_I4, e);
+        _il.Emit(OpCodes.Conv_I8);
+        _il.Emit(OpCodes.Sub);
+        _tokens.Emit(_il, OpCodes.Call, ClrTypes.StOutOfFuel);
+        _il.MarkLabel(ok);
+        _entryPreCharged = true;
+        return true;
+    }
+
+    // In a fuel-passing method whose only calls are to itself (so MaxDepth cannot change while it runs) and whose
+    // self-calls are inlined: MaxDepth minus the frame's depth, taken at entry. A copy inlined L levels below then
+    // tests L against it (one compare of a register with a constant) and has no depth local of its own: its depth,
+    // when a call needs it, is the frame's + L (LdDepth). Null otherwise.
+    private LocalBuilder? _depthRoom;
+
+    /// <summary>Pushes this frame's or copy's call depth (a copy without a depth local: its method's frame's + its level).</summary>
+    private void LdDepth()
+    {
+        if (_depth != null)
+        {
+            Ldloc(_depth);
+            return;
+        }
+        Ldloc(_root._depth!);
+        _il.Emit(OpCodes.Ldc_I4, _inlineLevel);
+        _il.Emit(OpCodes.Add);
+    }
+
+    /// <summary>True when every call in <paramref name="code"/> is a direct call to this function (no import, table or reference call).</summary>
+    private bool OnlySelfCalls(Instr[] code)
+    {
+        foreach (ref readonly var ins in code.AsSpan())
+        {
+            if (ins.Op == 0x10 && ins.Imm != _index + _m.ImportedFunctionCount) return false;
+            if (ins.Op is >= 0x11 and <= 0x15) return false;
+        }
+        return true;
+    }
+
+    /// <summary>Instructions that cannot trap, branch, call or write anything but locals and the operand stack.</summary>
+    private static bool IsPureStep(ushort op) =>
+        op is 0x1A or 0x20 or 0x21 or 0x22 or 0x41 or 0x42 || op is >= 0x45 and <= 0x6C || op is >= 0x71 and <= 0x78;
 
     // ---- fuel in registers through self-recursive calls ---------------------------------------
 
@@ -252,7 +371,7 @@ internal sealed partial class FunctionCompiler
         Operands(_type.Params.Length);
         LdCtx();
         _il.Emit(OpCodes.Ldloc, _fuel!);
-        _il.Emit(OpCodes.Ldloc, _depth!);
+        LdDepth();
         _il.Emit(OpCodes.Call, body);
         LocalBuilder? result = null;
         if (_type.Results.Length == 0)

@@ -23,6 +23,7 @@ internal sealed partial class FunctionCompiler
     private const byte Eager = 0, OfLocal = 1, OfI32 = 2, OfI64 = 3, OfSlotPlus = 4, OfLocalPlus = 5;
     // The entry's slot plus a local (i32 or i64, wrapping): an add of a local deferred past the adds that follow it
     // (FunctionCompiler.Numeric.cs, TryReassociateAdd).
+    // (_lazyAdd: for a sum through known partial sums, the links so far, TryStorePartialSum.)
     private const byte OfSlotPlusLocal = 6;
     // Local _lazyValue plus local _lazyAdd, both bounded so that the i32 sum never wraps: an address that the next
     // instruction, a load, consumes (FunctionCompiler.Numeric.cs, TryDeferLocalSum).
@@ -32,6 +33,12 @@ internal sealed partial class FunctionCompiler
     private const byte NoFold = 0, FoldSigned = 1, FoldUnsigned = 2;
     // A KnownSum's Fold value for a v128 constant its local holds, not a sum (FunctionCompiler.Simd.cs, RecordV128Const).
     private const byte KnownV128 = 3;
+    // A KnownSum's Fold value for a local Target = Base + _partials[Target] (wrapping i32 or i64), Add links in the chain
+    // so far (TryStorePartialSum).
+    private const byte KnownPartial = 4;
+    private const int MaxPartialLinks = 8;
+    // Per local: the temporary that holds the computed part of its value while a KnownPartial record for it is kept.
+    private LocalBuilder?[]? _partials;
     // Per stack position (this compiler's own, not counting _slotBase): where a deferred value is. Positions
     // at or above _stack.Count are always Eager (Drop clears them).
     private byte[] _lazyKind = new byte[16];
@@ -231,6 +238,11 @@ internal sealed partial class FunctionCompiler
         int top = _stack.Count - 1;
         MaterializeLocal(local, top);
         if (IsDeferred(top) && _lazyKind[top] == OfLocal && _lazyValue[top] == local) return; // local.get x; local.tee x
+        if (TryStorePartialSum(local, top))
+        {
+            Defer(top, OfLocal, local);
+            return;
+        }
         LdSlot(top);
         StLocal(local);
         if (RecordSum(local, top)) return; // a foldable sum stays one
@@ -291,7 +303,7 @@ internal sealed partial class FunctionCompiler
         for (int i = 0; i < _sumCount; i++)
         {
             var r = _sums![i];
-            if (r.Target != local) continue;
+            if (r.Target != local || r.Fold == KnownPartial) continue;
             if (r.Fold == KnownV128)
             {
                 EmitV128Const(r.Lo, r.Hi);
@@ -304,5 +316,40 @@ internal sealed partial class FunctionCompiler
             return;
         }
         PushDeferred(_localTypes[local], OfLocal, local);
+    }
+
+    /// <summary>
+    /// <c>local.set/tee</c> <paramref name="local"/> of a deferred slot + R (<see cref="OfSlotPlusLocal"/>), R another
+    /// local: stores the slot's value (the computed part P) into the local's partial temporary too, and records
+    /// local = R + P (<see cref="KnownPartial"/>), so that an add of the local and another computed value X is computed
+    /// as (P + X) + R (<see cref="TryReassociateAdd"/>): the chain through R stays one add long. The record ends where
+    /// either local is written (<see cref="ForgetSums"/>) or at a merge that may write them, like the other known sums;
+    /// at most <see cref="MaxPartialLinks"/> links per chain. Returns false (nothing emitted) otherwise.
+    /// </summary>
+    private bool TryStorePartialSum(int local, int top)
+    {
+        if (!IsDeferred(top) || _lazyKind[top] != OfSlotPlusLocal || _lazyValue[top] == local || _lazyAdd[top] >= MaxPartialLinks) return false;
+        var t = _stack[top];
+        int r = (int)_lazyValue[top];
+        _partials ??= new LocalBuilder?[_localTypes.Length];
+        if (_partials[local] == null && _root._localCount + _root._paramSlots + 1 > _maxFrameSlots) return false; // a frame at the cap: no temporary
+        var p = _partials[local] ??= Declare(ClrTypes.Of(t));
+        _il.Emit(OpCodes.Ldloc, Slot(top, t));
+        _il.Emit(OpCodes.Dup);
+        _il.Emit(OpCodes.Stloc, p);
+        LdLocal(r);
+        _il.Emit(OpCodes.Add);
+        StLocal(local);
+        ForgetSums(local);
+        AddKnownSum(new KnownSum { Target = local, Base = r, Add = _lazyAdd[top], Fold = KnownPartial });
+        return true;
+    }
+
+    /// <summary>The index in <see cref="_sums"/> of the KnownPartial record of <paramref name="local"/>, -1 for none.</summary>
+    private int PartialOf(int local)
+    {
+        for (int i = 0; i < _sumCount; i++)
+            if (_sums![i].Target == local && _sums[i].Fold == KnownPartial) return i;
+        return -1;
     }
 }

@@ -270,8 +270,17 @@ internal sealed partial class FunctionCompiler
     /// word, 2 after). The deferred local is read when the sum is consumed, or earlier if the local is written first
     /// (<see cref="MaterializeLocal"/>). Only while the code up to the sum's consumer is straight arithmetic, locals
     /// and memory accesses (<see cref="ScanToConsumer"/>): a call in between would keep two values alive across it
-    /// instead of one; and a chain starts only when that consumer is another add. Returns false (nothing done)
-    /// otherwise.
+    /// instead of one; and a chain starts only when that consumer is another add, or a <c>local.set/tee</c> of
+    /// another local (which then keeps the computed part, <see cref="TryStorePartialSum"/>). Also:
+    /// <list type="bullet">
+    /// <item>two locals, the sum consumed by an add: the upper one (the innermost operand of a right-nested chain,
+    /// clang's <c>b += a4 + a3 + a2 + a1</c> as <c>a4 + (a3 + (a2 + (a1 + b)))</c>) is deferred, so <c>b</c> is
+    /// added last;</item>
+    /// <item>a local M known to hold R + P (P in a temporary, <see cref="KnownPartial"/>) plus a computed value X:
+    /// computed as (P + X) + R, deferred on R, so a chain of locals each set to the previous one plus a term
+    /// (Adler-32's <c>a1 = a + x0; a2 = a1 + x1; ...</c>) is one add away from R each, not one per term.</item>
+    /// </list>
+    /// Returns false (nothing done) otherwise.
     /// </summary>
     private bool TryReassociateAdd()
     {
@@ -279,10 +288,31 @@ internal sealed partial class FunctionCompiler
         if (below < 0) return false;
         var t = _stack[top];
         byte kTop = IsDeferred(top) ? _lazyKind[top] : Eager, kBelow = IsDeferred(below) ? _lazyKind[below] : Eager;
-        if (kBelow != OfSlotPlusLocal && kTop != OfSlotPlusLocal && (kBelow, kTop) is not ((Eager, OfLocal) or (OfLocal, Eager))) return false;
-        if (!ScanToConsumer(out bool consumerAdds) || !consumerAdds && kBelow != OfSlotPlusLocal && kTop != OfSlotPlusLocal) return false;
+        bool spl = kBelow == OfSlotPlusLocal || kTop == OfSlotPlusLocal;
+        if (!spl && (kBelow, kTop) is not ((Eager, OfLocal) or (OfLocal, Eager) or (OfLocal, OfLocal))) return false;
+        if (!ScanToConsumer(out bool consumerAdds, out int consumer)) return false;
+        // A computed value plus a local: the local's known partial sum, or the local itself, is kept apart when the sum
+        // goes on into another add or into another local.
+        int lone = (kBelow, kTop) switch { (Eager, OfLocal) => top, (OfLocal, Eager) => below, _ => -1 };
+        int partial = lone >= 0 ? PartialOf((int)_lazyValue[lone]) : -1;
+        bool storedApart = lone >= 0 && _code[consumer].Op is 0x21 or 0x22 && (long)_code[consumer].Imm != _lazyValue[lone];
+        if (!consumerAdds && !spl && !storedApart) return false;
+        if ((kBelow, kTop) == (OfLocal, OfLocal) && !consumerAdds) return false;
         long local;
-        switch (kBelow, kTop)
+        int links = 1;
+        if (partial >= 0)
+        {
+            // M + X with M = R + P: (P + X) + R.
+            var k = _sums![partial];
+            local = k.Base;
+            links = k.Add + 1;
+            if (kTop == Eager) _il.Emit(OpCodes.Ldloc, _partials![k.Target]!);
+            else _il.Emit(OpCodes.Ldloc, Slot(below, t));
+            _il.Emit(OpCodes.Ldloc, kTop == Eager ? Slot(top, t) : _partials![k.Target]!);
+            _il.Emit(OpCodes.Add);
+            _il.Emit(OpCodes.Stloc, Slot(below, t));
+        }
+        else switch (kBelow, kTop)
         {
             case (Eager, OfLocal): // x; local.get acc; add: nothing to emit yet
                 local = _lazyValue[top];
@@ -290,6 +320,11 @@ internal sealed partial class FunctionCompiler
             case (OfLocal, Eager): // local.get acc; x; add: x moves to the lower slot
                 local = _lazyValue[below];
                 _il.Emit(OpCodes.Ldloc, Slot(top, t));
+                _il.Emit(OpCodes.Stloc, Slot(below, t));
+                break;
+            case (OfLocal, OfLocal): // local.get x; local.get acc; add: x goes to the lower slot, acc is added last
+                local = _lazyValue[top];
+                LdLocal((int)_lazyValue[below]);
                 _il.Emit(OpCodes.Stloc, Slot(below, t));
                 break;
             case (OfSlotPlusLocal, Eager): // (s + acc) + y = (s + y) + acc
@@ -300,13 +335,27 @@ internal sealed partial class FunctionCompiler
                 local = _lazyValue[top];
                 EmitSlotAdd(below, top, t);
                 break;
+            case (OfSlotPlusLocal, OfLocal): // (s + acc) + x = (s + x) + acc
+                local = _lazyValue[below];
+                _il.Emit(OpCodes.Ldloc, Slot(below, t));
+                LdLocal((int)_lazyValue[top]);
+                _il.Emit(OpCodes.Add);
+                _il.Emit(OpCodes.Stloc, Slot(below, t));
+                break;
+            case (OfLocal, OfSlotPlusLocal): // x + (s + acc) = (x + s) + acc
+                local = _lazyValue[top];
+                LdLocal((int)_lazyValue[below]);
+                _il.Emit(OpCodes.Ldloc, Slot(top, t));
+                _il.Emit(OpCodes.Add);
+                _il.Emit(OpCodes.Stloc, Slot(below, t));
+                break;
             default:
                 return false;
         }
         Drop(below, 2);
         _stack.Add(t);
         SetBound(below);
-        Defer(below, OfSlotPlusLocal, local);
+        Defer(below, OfSlotPlusLocal, local, links);
         return true;
     }
 
@@ -314,11 +363,12 @@ internal sealed partial class FunctionCompiler
     /// Scans the straight code after this instruction for the one that consumes its result (pops it): true when it
     /// is found within 24 instructions, every instruction before it being a constant, local or global access, a
     /// scalar memory access, <c>drop</c> or a numeric instruction; <paramref name="adds"/> then says whether the
-    /// consumer is an add of the same type. Bounded work per add whatever the module.
+    /// consumer is an add of the same type, <paramref name="at"/> is its index. Bounded work per add whatever the module.
     /// </summary>
-    private bool ScanToConsumer(out bool adds)
+    private bool ScanToConsumer(out bool adds, out int at)
     {
         adds = false;
+        at = -1;
         var code = _code;
         int above = 0; // values pushed above the result so far
         for (int pc = _pc + 1, end = Math.Min(code.Length, _pc + 25); pc < end; pc++)
@@ -339,6 +389,7 @@ internal sealed partial class FunctionCompiler
             if (pops > above)
             {
                 adds = op == _code[_pc].Op;
+                at = pc;
                 return true;
             }
             above += pushes - pops;

@@ -10,6 +10,10 @@ namespace Pliant.Wasm.Compilation;
 /// by (depth, type), so branches only copy values between locals and the IL evaluation stack is
 /// empty between wasm instructions.
 /// </summary>
+// The compiler's, decoder's and validator's types skip the prologue zeroing of their locals (C# proves each one
+// assigned before use; the few stackallocs are filled before they are read): the big switch methods that run once
+// per instruction (CoverPass.Step, EmitNumeric, the validator's Step) zeroed a 120-424 byte frame per call.
+[System.Runtime.CompilerServices.SkipLocalsInit]
 internal sealed partial class FunctionCompiler
 {
     private readonly ILGenerator _il;
@@ -187,6 +191,16 @@ internal sealed partial class FunctionCompiler
             _il.Emit(OpCodes.Add);
             _tokens.Emit(_il, OpCodes.Call, ClrTypes.StCheckDepth);
             Stloc(_depth);
+            if (CanInlineSelf() && OnlySelfCalls(code))
+            {
+                // Its inlined copies test their depth against the room left, in a register (see _depthRoom).
+                _depthRoom = Declare(typeof(int));
+                Ldloc(_st);
+                _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.StMaxDepth);
+                Ldloc(_depth);
+                _il.Emit(OpCodes.Sub);
+                Stloc(_depthRoom);
+            }
         }
         else if (_counts || _restores)
         {
@@ -316,7 +330,12 @@ internal sealed partial class FunctionCompiler
         {
             if (meter)
             {
-                if (_fuelPlan.Cost[pc] > 0 || _fuelPlan.Check[pc]) ChargeBlock(_fuelPlan.Cost[pc], _fuelPlan.Check[pc]);
+                if (_fuelPlan.Cost[pc] > 0 || _fuelPlan.Check[pc])
+                {
+                    // An inlined copy's entry block its caller charged and checked already (ChargeWithInlinedEntry).
+                    if (pc == 0 && _entryCharged) _entryCharged = false;
+                    else if (!ChargeWithInlinedEntry(code, pc)) ChargeBlock(_fuelPlan.Cost[pc], _fuelPlan.Check[pc]);
+                }
                 if (pc > 0 && code[pc - 1].Op == 0x03) MarkLoopBody(pc);
             }
             if (Materializes(op)) MaterializeAll();
@@ -644,7 +663,7 @@ internal sealed partial class FunctionCompiler
     private void RestoreDepth()
     {
         Ldloc(_st);
-        Ldloc(_depth!);
+        LdDepth();
         _tokens.Emit(_il, OpCodes.Stfld, ClrTypes.StDepth);
     }
 

@@ -23,6 +23,7 @@ namespace Pliant.Wasm.Compilation;
 /// declaration checks the byte it replaces — else the ordinary <c>DeclareLocal</c> is used.
 /// The <see cref="LocalBuilder.LocalType"/> of a local declared here reads <c>int</c>: callers keep the type.
 /// </remarks>
+[System.Runtime.CompilerServices.SkipLocalsInit] // see FunctionCompiler
 internal static class LocalDeclarer
 {
     private const byte ElementTypeI4 = 0x08, ElementTypeU1 = 0x05, ElementTypeClass = 0x12, ElementTypeValueType = 0x11, ElementTypeGenericInst = 0x15;

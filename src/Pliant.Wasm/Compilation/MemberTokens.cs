@@ -10,6 +10,7 @@ namespace Pliant.Wasm.Compilation;
 /// a memory access, a fuel spill or a numeric helper each emit one or two. Emitting the cached token with
 /// <c>Emit(op, int)</c> costs what an <c>ldc.i4</c> does.
 /// </summary>
+[System.Runtime.CompilerServices.SkipLocalsInit] // see FunctionCompiler
 internal sealed class MemberTokens(ModuleBuilder module)
 {
     // By reference: the runtime's reflection objects are cached per member, and their Equals/GetHashCode cost

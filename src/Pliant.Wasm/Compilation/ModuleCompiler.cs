@@ -16,6 +16,7 @@ namespace Pliant.Wasm.Compilation;
 /// module of the batch is unreachable, so a live module keeps at most <c>ModulesPerAssembly - 1</c>
 /// others' code (IL and machine code, not their instances or memories).
 /// </remarks>
+[System.Runtime.CompilerServices.SkipLocalsInit] // see FunctionCompiler
 internal static class ModuleCompiler
 {
     /// <summary>Modules whose types share one dynamic assembly and its member references.</summary>

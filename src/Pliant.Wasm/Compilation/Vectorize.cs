@@ -18,6 +18,7 @@ namespace Pliant.Wasm.Compilation;
 /// must be a whole number of elements and at least B bytes apart (mod 2^32), so no vector group reorders two accesses
 /// to one byte.
 /// </summary>
+[System.Runtime.CompilerServices.SkipLocalsInit] // see FunctionCompiler
 internal sealed class VectorLoop
 {
     /// <summary>For tests: set on a thread, its compilations vectorise nothing (the reference the others must match).</summary>

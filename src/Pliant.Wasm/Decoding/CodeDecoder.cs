@@ -1,6 +1,7 @@
 namespace Pliant.Wasm.Decoding;
 
 /// <summary>Decodes instruction sequences (spec §5.4) into <see cref="Instr"/> arrays.</summary>
+[System.Runtime.CompilerServices.SkipLocalsInit] // see FunctionCompiler
 internal static class CodeDecoder
 {
     /// <summary>Set when memory.init/data.drop is decoded without a data count section (checked by the module decoder).</summary>

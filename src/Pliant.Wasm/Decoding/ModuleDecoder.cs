@@ -6,6 +6,7 @@ namespace Pliant.Wasm.Decoding;
 /// before anything is allocated for it, so the decoded module is at most a small multiple of the input
 /// (an <see cref="Instr"/> is 32 bytes for at least one input byte).
 /// </summary>
+[System.Runtime.CompilerServices.SkipLocalsInit] // see FunctionCompiler
 public static class ModuleDecoder
 {
     /// <summary>Decodes a module with <see cref="WasmLimits.Default"/>. Throws <see cref="WasmMalformedException"/> on malformed input.</summary>

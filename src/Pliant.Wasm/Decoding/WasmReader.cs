@@ -5,6 +5,7 @@ using System.Text;
 namespace Pliant.Wasm.Decoding;
 
 /// <summary>Cursor over a byte span with the binary format's primitive decoders (LEB128, floats, names).</summary>
+[System.Runtime.CompilerServices.SkipLocalsInit] // see FunctionCompiler
 internal ref struct WasmReader
 {
     private readonly ReadOnlySpan<byte> _data;

@@ -105,6 +105,18 @@ public sealed class ExecState
         return depth;
     }
 
+    /// <summary>
+    /// Entry of a copy of a self-recursive function inlined <paramref name="level"/> levels below its method's own
+    /// frame, given that frame's <paramref name="room"/> (<see cref="MaxDepth"/> minus its depth, taken at its entry):
+    /// traps "call stack exhausted" when the copy's depth (the frame's + <paramref name="level"/>) is above
+    /// <see cref="MaxDepth"/>. The same test as <see cref="CheckDepth"/>, against a register instead of the field.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public static void CheckRoom(int room, int level)
+    {
+        if (level > room) Trap.StackExhausted();
+    }
+
     /// <summary>Out of the verified window (deeper, shallower, first entry, or another thread): asks the runtime.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private void EnterNewStack(nuint sp)

@@ -3,6 +3,7 @@ using Pliant.Wasm.Decoding;
 namespace Pliant.Wasm.Validation;
 
 /// <summary>Validates one function body with the algorithm of spec Appendix "Validation Algorithm".</summary>
+[System.Runtime.CompilerServices.SkipLocalsInit] // see FunctionCompiler
 internal sealed class FunctionValidator
 {
     private readonly ModuleContext _c;

@@ -3,6 +3,7 @@ using Pliant.Wasm.Decoding;
 namespace Pliant.Wasm.Validation;
 
 /// <summary>The validation context C of spec §3.1.1, built from a module.</summary>
+[System.Runtime.CompilerServices.SkipLocalsInit] // see FunctionCompiler
 internal sealed class ModuleContext
 {
     private readonly WasmModule _m;

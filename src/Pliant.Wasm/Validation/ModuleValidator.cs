@@ -3,6 +3,7 @@ using Pliant.Wasm.Decoding;
 namespace Pliant.Wasm.Validation;
 
 /// <summary>Validates a decoded module (spec §3.4). Errors are <see cref="WasmInvalidException"/> naming the reason.</summary>
+[System.Runtime.CompilerServices.SkipLocalsInit] // see FunctionCompiler
 public static class ModuleValidator
 {
     private const ulong MaxPages = 65536;

@@ -31,9 +31,11 @@ public sealed class FaultRun : IAsyncDisposable
 
     /// <summary>
     /// As patient as the ngtcp2 peers: at 30 % loss each way a run of five lost retransmissions happens now and then,
-    /// and the peer's PTO backs off past the default 30 s idle timeout (seen: ngtcp2's server at a PTO of 6.8 s).
+    /// and the peer's PTO backs off past the default 30 s idle timeout (seen: ngtcp2's server at a PTO of 6.8 s) and
+    /// past the server's 10 s handshake limit (seen: a client's Finished lost six times in a row, 2-8 s, the server
+    /// dropping the handshake at 10 s and answering the client's 1-RTT packets with a stateless reset).
     /// </summary>
-    private static readonly string[] PliantPatience = ["--idle-timeout", "60"];
+    private static readonly string[] PliantPatience = ["--idle-timeout", "60", "--handshake-timeout", "60"];
 
     /// <summary>Per client process: generous, against hangs only (outcomes are asserted, never durations).</summary>
     public static readonly TimeSpan ClientTimeout = TimeSpan.FromSeconds(120);

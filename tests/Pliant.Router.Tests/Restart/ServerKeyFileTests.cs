@@ -54,6 +54,32 @@ public sealed class ServerKeyFileTests : IDisposable
     }
 
     [Fact]
+    public void ConcurrentCallsInOneProcess_GetOneFile()
+    {
+        // Many racing calls of one process (same PID): each writes its own temporary file.
+        for (int round = 0; round < 20; round++)
+        {
+            var path = Path.Combine(_dir, $"keys{round}");
+            var results = new ServerKeyFile[16];
+            Parallel.For(0, results.Length, new ParallelOptions { MaxDegreeOfParallelism = 16 }, i => results[i] = ServerKeyFile.LoadOrCreate(path));
+            Assert.All(results, r => Assert.Equal(results[0].TicketKey, r.TicketKey));
+            Assert.Single(results, r => r.Created);
+        }
+        Assert.Equal(20, Directory.GetFiles(_dir).Length); // no temporary file left
+    }
+
+    [Fact]
+    public void AStaleTemporaryOfThisPid_DoesNotBlockCreation()
+    {
+        // A crashed process left its temporary; a new process got the same PID.
+        var path = Path.Combine(_dir, "keys");
+        File.WriteAllText(path + ".tmp." + Environment.ProcessId, "half a file");
+        var created = ServerKeyFile.LoadOrCreate(path);
+        Assert.True(created.Created);
+        Assert.Equal(created.TicketKey, ServerKeyFile.Load(path).TicketKey);
+    }
+
+    [Fact]
     public void AFileOthersCanRead_IsRefused()
     {
         if (OperatingSystem.IsWindows()) return;
