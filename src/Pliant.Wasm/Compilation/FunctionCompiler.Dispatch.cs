@@ -18,8 +18,8 @@ namespace Pliant.Wasm.Compilation;
 /// loads, at most <see cref="MaxDispatchTable"/> blocks, at most <see cref="MaxDispatchHeader"/> other instructions and one fuel block) and a function
 /// copies at most <see cref="MaxDispatchCopied"/> instructions in all. Facts the copy would derive are not
 /// used or kept: it is emitted without bounds facts (checked like the header, which starts from a merge), and
-/// the compiler's known sums are restored after it, so the code after the branch (dead until the next label)
-/// is compiled exactly as without the copy.
+/// the compiler's known sums are restored after it (less the partial sums, whose temporaries the copy may not
+/// have written), so the code after the branch (dead until the next label) is compiled as without the copy.
 /// </remarks>
 internal sealed partial class FunctionCompiler
 {
@@ -119,8 +119,12 @@ internal sealed partial class FunctionCompiler
         _replaying = false;
         _pc = pcAt;
         (_copyDst, _copySrc) = (copyDst, copySrc);
-        if (sums != null) sums.CopyTo(_sums!, 0);
-        _sumCount = sumCount;
+        // The known sums as before the copy, less the partial sums (L = R + a temporary): the copy may have written L
+        // without that temporary, and the paths from it reach the next label too. Plain sums relate wasm locals only,
+        // which the copy sets as the header does.
+        _sumCount = 0;
+        for (int i = 0; i < sumCount; i++)
+            if (sums![i].Fold != KnownPartial) _sums![_sumCount++] = sums[i];
         _frames.RemoveRange(loop + 1, _frames.Count - loop - 1);
         _frames.AddRange(inner);
         return true;
