@@ -14,7 +14,7 @@ namespace Pliant.Wasm.Tests;
 public class RotatedLoopTests
 {
     /// <summary><c>global.get 0; i32.const 1; i32.add; global.set 0</c>.</summary>
-    private static readonly byte[] Increment = [0x23, 0x00, 0x41, 0x01, 0x6A, 0x24, 0x00];
+    internal static readonly byte[] Increment = [0x23, 0x00, 0x41, 0x01, 0x6A, 0x24, 0x00];
 
     // (param n) (locals a=1 b=2 next=3 acc=4) (result i32):
     // loop (result i32)

@@ -381,7 +381,7 @@ internal sealed partial class FunctionCompiler
     /// </summary>
     private void RecordSpan(int local, ulong span)
     {
-        if (_localTypes[local] != ValType.I32 || span == 0) return;
+        if (_localTypes[local] != ValType.I32 || span == 0 || _replaying) return; // a dispatch copy keeps no facts
         _span ??= new ulong[_localTypes.Length];
         _spanPc ??= new int[_localTypes.Length];
         if (_span[local] >= span) return; // known already, perhaps since before an enclosing construct

@@ -34,6 +34,7 @@ internal sealed partial class FunctionCompiler
                 _loopFrames++;
                 il.MarkLabel(f.Label); // the header's fuel check is planned for the next instruction
                 PlanHeaderCopy(f);
+                PlanDispatch(f);
                 ClearBounds(f.Height); // its parameters also arrive by the back edge
                 return;
             }
@@ -110,16 +111,22 @@ internal sealed partial class FunctionCompiler
                     if (f.HasRotated)
                     {
                         CopyHeaderLocal(f);
-                        il.Emit(OpCodes.Br, f.Rotated);
+                        if (!TryDispatchCopy(f, true)) il.Emit(OpCodes.Br, f.Rotated);
                     }
-                    else
+                    else if (!TryDispatchCopy(f, false))
                     {
                         il.Emit(OpCodes.Br, f.HasBody ? f.Body : f.Label);
                     }
                 }
                 else if (f.HasRotated && _fuel == null)
                 {
-                    BranchRotated(f);
+                    BranchRotated(f, true);
+                }
+                else if (CanDispatchCopy(f))
+                {
+                    // The header's own charge and check, then its copy (from its first instruction).
+                    if (_fuel != null) ChargeBlock(_fuelPlan.Cost[f.Pc + 1], _fuelPlan.Check[f.Pc + 1]);
+                    TryDispatchCopy(f, false);
                 }
                 else
                 {
@@ -147,6 +154,7 @@ internal sealed partial class FunctionCompiler
                 return;
             }
             case 0x0E:
+                NoteDispatchBlocks();
                 EmitBrTable(ins.Table!);
                 MarkDead();
                 return;
@@ -517,7 +525,7 @@ internal sealed partial class FunctionCompiler
     /// Enters loop <paramref name="f"/> past its header's copy: operand copies, the header block's charge and
     /// check as its label does (fuel), the copy, then the branch.
     /// </summary>
-    private void BranchRotated(CFrame f)
+    private void BranchRotated(CFrame f, bool dispatch = false)
     {
         CopyTo(f.Height, f.LabelTypes);
         if (_fuel != null)
@@ -526,7 +534,7 @@ internal sealed partial class FunctionCompiler
             if (_fuelPlan.Cost[h] > 0 || _fuelPlan.Check[h]) ChargeBlock(_fuelPlan.Cost[h], _fuelPlan.Check[h]);
         }
         CopyHeaderLocal(f);
-        _il.Emit(OpCodes.Br, f.Rotated);
+        if (!dispatch || !TryDispatchCopy(f, true)) _il.Emit(OpCodes.Br, f.Rotated);
     }
 
     private void LdLocal(int i)

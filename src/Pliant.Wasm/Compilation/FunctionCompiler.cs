@@ -131,6 +131,8 @@ internal sealed partial class FunctionCompiler
         public Label Rotated; // of a loop whose header starts by copying a local: past that copy (PlanHeaderCopy)
         public bool HasRotated;
         public int RotFrom = -1, RotTo;
+        public int DispatchEnd = -1;        // of a loop whose header its branches may copy: the header's br_table (PlanDispatch)
+        public CFrame[]? DispatchBlocks;    // the header's blocks, open at that br_table
         public ValType[] LabelTypes => Op == 0x03 ? Params : Results;
     }
 
