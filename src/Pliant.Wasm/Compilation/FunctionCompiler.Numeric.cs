@@ -585,9 +585,10 @@ internal sealed partial class FunctionCompiler
     /// INT_MIN / -1, spec §4.3.2 idiv_s, cannot happen). It takes the bare CIL operation (the JIT turns a constant
     /// divisor into a multiplication; for a variable one x64 <c>div</c> faults by itself on 0, so the JIT adds no
     /// zero test; its own -1 test for a signed divisor stays unless the divisor is a constant). Measured and not
-    /// kept (2026-12-05): a u32 division by a variable through an exact double division (<c>divsd</c>) read
-    /// 0.82-0.86x of <c>div</c>'s time in some rounds and 1.2x in others on this VM; <c>div</c> was steady.
-    /// Null when the divisor may trap: the helper tests at run time.
+    /// kept (2026-12-05): every u32 division by a variable through an exact double division (<c>divsd</c>) read
+    /// 0.82-0.86x of <c>div</c>'s time in some rounds and 1.2x in others on this VM; <c>div</c> was steady. Kept
+    /// instead: every second one of a basic block (<see cref="UseFpDivider"/>). Null when the divisor may trap:
+    /// the helper tests at run time.
     /// </summary>
     private OpCode? SafeDivision(ushort op)
     {
