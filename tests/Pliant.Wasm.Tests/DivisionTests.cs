@@ -1,4 +1,5 @@
 using System.Numerics;
+using Pliant.Wasm.Compilation;
 using static Pliant.Wasm.Tests.ModuleBuilder;
 
 namespace Pliant.Wasm.Tests;
@@ -21,6 +22,7 @@ public class DivisionTests
         "1or" => [.. I32Const(1), 0x20, 1, 0x72],
         "orHigh" => [0x20, 1, .. I32Const(int.MinValue), 0x72],
         "or0" => [0x20, 1, .. I32Const(0), 0x72], // not proven nonzero
+        "andOr" => [0x20, 1, .. I32Const(int.MaxValue), 0x71, .. I32Const(1), 0x72], // 1 .. 2^31 - 1: never -1
         _ => throw new ArgumentException(form),
     };
 
@@ -28,19 +30,35 @@ public class DivisionTests
     {
         "or1" or "1or" => b | 1,
         "orHigh" => b | int.MinValue,
+        "andOr" => (b & int.MaxValue) | 1,
         _ => b,
     };
 
-    private static (Func<int, int, int> DivU, Func<int, int, int> RemU, Func<int, int, int> DivS, Func<int, int, int> RemS) Compile32(string form)
+    // How the compiler picks the divider for the i32 divisions it proves safe (FunctionCompiler.UseFpDivider):
+    // "int" none through divsd, "fp" all of them, "pair" by its own rule, each function's division following another
+    // in the same basic block (whose result goes to a local), so the second one takes the FP divider.
+    private static (Func<int, int, int> DivU, Func<int, int, int> RemU, Func<int, int, int> DivS, Func<int, int, int> RemS) Compile32(string form, string divider = "int")
     {
         var b = new ModuleBuilder();
         var t = b.Type([I32, I32], [I32]);
         byte[] d = Divisor(form);
-        b.Func(t, [0x20, 0, .. d, 0x6E], export: "div_u");
-        b.Func(t, [0x20, 0, .. d, 0x70], export: "rem_u");
-        b.Func(t, [0x20, 0, .. d, 0x6D], export: "div_s");
-        b.Func(t, [0x20, 0, .. d, 0x6F], export: "rem_s");
-        var inst = CompiledModule.Compile(b.Build()).Instantiate();
+        byte[] before = divider == "pair" ? [0x20, 1, 0x20, 0, .. I32Const(1), 0x72, 0x6E, 0x21, 2] : []; // l2 = b / (a | 1)
+        byte[]? locals = divider == "pair" ? [I32] : null;
+        b.Func(t, [.. before, 0x20, 0, .. d, 0x6E], export: "div_u", locals: locals);
+        b.Func(t, [.. before, 0x20, 0, .. d, 0x70], export: "rem_u", locals: locals);
+        b.Func(t, [.. before, 0x20, 0, .. d, 0x6D], export: "div_s", locals: locals);
+        b.Func(t, [.. before, 0x20, 0, .. d, 0x6F], export: "rem_s", locals: locals);
+        FunctionCompiler.ForceFpDivision = divider == "fp";
+        FunctionCompiler.NoFpDivision = divider == "int";
+        FunctionCompiler.FpDivisions = 0;
+        CompiledModule module;
+        try { module = CompiledModule.Compile(b.Build()); }
+        finally { FunctionCompiler.ForceFpDivision = FunctionCompiler.NoFpDivision = false; }
+        // The forms proven nonzero take the FP divider where asked: div_u and rem_u (the signed ones keep testing for
+        // -1, which the or rule cannot exclude, so they stay on the helper; ConstantAndRangedDivisors has FP div_s).
+        int expected = divider == "int" || form is "plain" or "or0" ? 0 : 2;
+        Assert.Equal(expected, FunctionCompiler.FpDivisions);
+        var inst = module.Instantiate();
         return (inst.GetFunction<Func<int, int, int>>("div_u"), inst.GetFunction<Func<int, int, int>>("rem_u"),
             inst.GetFunction<Func<int, int, int>>("div_s"), inst.GetFunction<Func<int, int, int>>("rem_s"));
     }
@@ -88,14 +106,24 @@ public class DivisionTests
     }
 
     [Theory]
-    [InlineData("plain")]
-    [InlineData("or1")]
-    [InlineData("1or")]
-    [InlineData("orHigh")]
-    [InlineData("or0")]
-    public void I32DivisionMatchesTheDefinition(string form)
+    [InlineData("plain", "int")]
+    [InlineData("or1", "int")]
+    [InlineData("1or", "int")]
+    [InlineData("orHigh", "int")]
+    [InlineData("or0", "int")]
+    [InlineData("andOr", "int")]
+    [InlineData("plain", "fp")]
+    [InlineData("or1", "fp")]
+    [InlineData("1or", "fp")]
+    [InlineData("orHigh", "fp")]
+    [InlineData("or0", "fp")]
+    [InlineData("andOr", "fp")]
+    [InlineData("or1", "pair")]
+    [InlineData("orHigh", "pair")]
+    [InlineData("andOr", "pair")]
+    public void I32DivisionMatchesTheDefinition(string form, string divider)
     {
-        var (divU, remU, divS, remS) = Compile32(form);
+        var (divU, remU, divS, remS) = Compile32(form, divider);
         foreach (var (a, raw) in Pairs())
         {
             int b = Apply(form, raw);
@@ -127,8 +155,10 @@ public class DivisionTests
         }
     }
 
-    [Fact]
-    public void ConstantAndRangedDivisors()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ConstantAndRangedDivisors(bool fp)
     {
         var b = new ModuleBuilder();
         var t = b.Type([I32], [I32]);
@@ -145,7 +175,15 @@ public class DivisionTests
         b.Func(t, [0x20, 0, .. I32Const(3), .. I32Const(4), 0x6A, 0x6E], export: "div_u range");
         b.Func(t, [0x20, 0, .. I32Const(3), .. I32Const(4), 0x6A, 0x70], export: "rem_u range");
         b.Func(t, [0x20, 0, .. I32Const(-3), .. I32Const(-4), 0x6A, 0x6D], export: "div_s range");
-        var inst = CompiledModule.Compile(b.Build()).Instantiate();
+        b.Func(t, [0x20, 0, .. I32Const(-3), .. I32Const(-4), 0x6A, 0x6F], export: "rem_s range");
+        // fp: every division proven safe (constants other than 0 and -1 for the signed ones) through the FP divider.
+        FunctionCompiler.ForceFpDivision = fp;
+        FunctionCompiler.FpDivisions = 0;
+        CompiledModule module;
+        try { module = CompiledModule.Compile(b.Build()); }
+        finally { FunctionCompiler.ForceFpDivision = false; }
+        Assert.Equal(fp ? 7 * 2 + 6 * 2 + 4 : 0, FunctionCompiler.FpDivisions); // 0 never, -1 not for the signed ones
+        var inst = module.Instantiate();
         int[] dividends = [0, 1, -1, 6, 7, 8, 65520, 65521, 65522, int.MaxValue, int.MinValue, int.MinValue + 1];
         foreach (int c in constants)
         {
@@ -169,6 +207,7 @@ public class DivisionTests
             Assert.Equal((int)((uint)a / 7), inst.GetFunction<Func<int, int>>("div_u range")(a));
             Assert.Equal((int)((uint)a % 7), inst.GetFunction<Func<int, int>>("rem_u range")(a));
             Assert.Equal(a / -7, inst.GetFunction<Func<int, int>>("div_s range")(a));
+            Assert.Equal(a % -7, inst.GetFunction<Func<int, int>>("rem_s range")(a));
         }
     }
 

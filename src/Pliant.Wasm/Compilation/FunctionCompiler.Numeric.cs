@@ -24,6 +24,7 @@ internal sealed partial class FunctionCompiler
         if (op is 0x72 or 0x84 && TryCountOfOr(op == 0x84)) return;
         // Division with a divisor that cannot be 0 (nor -1 for the signed ones): no trap test.
         var safe = op is >= 0x6D and <= 0x70 or >= 0x7F and <= 0x82 ? SafeDivision(op) : null;
+        bool constDivisor = safe != null && IsDeferred(_stack.Count - 1) && _lazyKind[_stack.Count - 1] is OfI32 or OfI64;
         if (op is >= 0xA8 and <= 0xAB or >= 0xAE and <= 0xB1 && TruncGuardedInRange(op))
         {
             Operands(1);
@@ -35,7 +36,8 @@ internal sealed partial class FunctionCompiler
         var il = _il;
         if (safe != null)
         {
-            il.Emit(safe.Value);
+            if (op is >= 0x6D and <= 0x70 && UseFpDivider(constDivisor)) Helper(FpDivisionHelper(op));
+            else il.Emit(safe.Value);
             Push(r);
             return;
         }
@@ -583,9 +585,10 @@ internal sealed partial class FunctionCompiler
     /// INT_MIN / -1, spec §4.3.2 idiv_s, cannot happen). It takes the bare CIL operation (the JIT turns a constant
     /// divisor into a multiplication; for a variable one x64 <c>div</c> faults by itself on 0, so the JIT adds no
     /// zero test; its own -1 test for a signed divisor stays unless the divisor is a constant). Measured and not
-    /// kept (2026-12-05): a u32 division by a variable through an exact double division (<c>divsd</c>) read
-    /// 0.82-0.86x of <c>div</c>'s time in some rounds and 1.2x in others on this VM; <c>div</c> was steady.
-    /// Null when the divisor may trap: the helper tests at run time.
+    /// kept (2026-12-05): every u32 division by a variable through an exact double division (<c>divsd</c>) read
+    /// 0.82-0.86x of <c>div</c>'s time in some rounds and 1.2x in others on this VM; <c>div</c> was steady. Kept
+    /// instead: every second one of a basic block (<see cref="UseFpDivider"/>). Null when the divisor may trap:
+    /// the helper tests at run time.
     /// </summary>
     private OpCode? SafeDivision(ushort op)
     {
@@ -629,6 +632,55 @@ internal sealed partial class FunctionCompiler
     }
 
     private static bool NonZeroConst(in Instr ins) => ins.Op is 0x41 or 0x42 && ins.Imm != 0;
+
+    /// <summary>Tests: every i32 division <see cref="SafeDivision"/> admits goes through the FP divider.</summary>
+    [ThreadStatic] internal static bool ForceFpDivision;
+
+    /// <summary>Tests: no i32 division goes through the FP divider.</summary>
+    [ThreadStatic] internal static bool NoFpDivision;
+
+    /// <summary>Tests: how many i32 divisions the compiler sent through the FP divider on this thread.</summary>
+    [ThreadStatic] internal static int FpDivisions;
+
+    // The pc of the last i32 division emitted without a trap test, and whether it took the FP divider.
+    private int _lastDivPc = -1;
+    private bool _lastDivFp;
+
+    /// <summary>
+    /// Whether this i32 division, already proven unable to trap (<see cref="SafeDivision"/>), goes through the FP
+    /// divider (<c>cvtsi2sd</c>, <c>divsd</c>, <c>cvttsd2si</c>, <see cref="Numerics.DivU32Fp"/> and siblings) instead
+    /// of <c>div</c>: every second such division of a basic block (no control instruction between it and the previous
+    /// one; a constant divisor is left to the JIT, which multiplies), so a loop with two divisions per iteration (int_math: <c>a / ((b &amp; 0xFFFF) | 1)</c> and
+    /// <c>b % ((a &gt;&gt; 16) | 1)</c>) keeps both dividers busy instead of queueing on the integer one. Measured
+    /// natively (clang -O2, this VM, 2026-12-05): two <c>div</c> 82-97 ms; one <c>div</c> + one <c>divsd</c> 55-65 ms
+    /// on one vCPU, 93-103 on the other; both as <c>divsd</c> 60-153 ms — hence alternating, not all FP.
+    /// </summary>
+    private bool UseFpDivider(bool constDivisor)
+    {
+        bool fp;
+        if (ForceFpDivision) fp = true;
+        else if (constDivisor) return false; // the JIT multiplies instead: no divider at all
+        else if (NoFpDivision) fp = false;
+        else
+        {
+            bool sameBlock = _lastDivPc >= 0 && _lastDivPc < _pc;
+            for (int i = _lastDivPc + 1; sameBlock && i < _pc; i++)
+                if (_code[i].Op is >= 0x02 and <= 0x11) sameBlock = false; // block .. call_indirect: labels, branches, calls
+            fp = sameBlock && !_lastDivFp;
+        }
+        _lastDivPc = _pc;
+        _lastDivFp = fp;
+        if (fp) FpDivisions++;
+        return fp;
+    }
+
+    private static string FpDivisionHelper(ushort op) => op switch
+    {
+        0x6D => nameof(Numerics.DivS32Fp),
+        0x6E => nameof(Numerics.DivU32Fp),
+        0x6F => nameof(Numerics.RemS32Fp),
+        _ => nameof(Numerics.RemU32Fp),
+    };
 
     private static readonly System.Reflection.FieldInfo RotateMask32 = typeof(ExecState).GetField(nameof(ExecState.RotateMask32))!;
     private static readonly System.Reflection.FieldInfo RotateMask64 = typeof(ExecState).GetField(nameof(ExecState.RotateMask64))!;

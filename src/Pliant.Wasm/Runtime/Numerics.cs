@@ -97,6 +97,21 @@ public static class Numerics
         return (int)((uint)a % (uint)b);
     }
 
+    // i32 division through the FP divider, for divisors the compiler proved nonzero (and, for the signed ones, != -1,
+    // so INT_MIN / -1 cannot occur; FunctionCompiler.UseFpDivider). Exact: every 32-bit a and d is a double exactly
+    // (|a| < 2^53), and divsd rounds q = a / d correctly, so its error is at most |q| * 2^-53 = |a| / (|d| * 2^53)
+    // < 2^32 / (|d| * 2^53) < 1 / |d|. An integer q is representable, so it comes out exactly; a non-integer q is
+    // n + k / |d| (0 < k < |d|), at least 1 / |d| from the integers on both sides, so the rounded value never reaches
+    // or crosses one, and truncation (cvttsd2si) gives trunc(q), the wasm quotient (spec §4.3.2 idiv_u / idiv_s).
+    // The remainder is a - q * d in wrapping i32 arithmetic (exact: |q * d| <= |a|). Not for i64: |a| may be >= 2^53.
+    [MethodImpl(Inl)] public static int DivU32Fp(int a, int b) => (int)CvtI64((double)(long)(uint)a / (double)(long)(uint)b);
+
+    [MethodImpl(Inl)] public static int RemU32Fp(int a, int b) => a - DivU32Fp(a, b) * b;
+
+    [MethodImpl(Inl)] public static int DivS32Fp(int a, int b) => CvtI32((double)a / (double)b);
+
+    [MethodImpl(Inl)] public static int RemS32Fp(int a, int b) => a - DivS32Fp(a, b) * b;
+
     [MethodImpl(Inl)]
     public static long DivS64(long a, long b)
     {
