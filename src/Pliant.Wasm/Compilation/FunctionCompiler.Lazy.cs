@@ -329,6 +329,7 @@ internal sealed partial class FunctionCompiler
     private bool TryStorePartialSum(int local, int top)
     {
         if (!IsDeferred(top) || _lazyKind[top] != OfSlotPlusLocal || _lazyValue[top] == local || _lazyAdd[top] >= MaxPartialLinks) return false;
+        if (ValuesBelow(top)) return false;
         var t = _stack[top];
         int r = (int)_lazyValue[top];
         _partials ??= new LocalBuilder?[_localTypes.Length];
@@ -343,6 +344,20 @@ internal sealed partial class FunctionCompiler
         ForgetSums(local);
         AddKnownSum(new KnownSum { Target = local, Base = r, Add = _lazyAdd[top], Fold = KnownPartial });
         return true;
+    }
+
+    /// <summary>
+    /// Whether a stack entry below <paramref name="top"/> holds a computed value (one not deferred as a local or a
+    /// constant). Such values stay live across the link, next to the partial temporary, the local and the chain's
+    /// terms: with terms loaded ahead of the adds (the checksum kernel's unrolled Fletcher loop, four loads then
+    /// <c>s1 += w0</c>, <c>+= w1</c>...) the JIT then spills a loop-carried local, costing more than the shorter
+    /// chain saves; a chain whose terms are computed one per link (Adler-32's) has nothing below its sum.
+    /// </summary>
+    private bool ValuesBelow(int top)
+    {
+        for (int i = 0; i < top; i++)
+            if (!IsDeferred(i) || _lazyKind[i] is not (OfLocal or OfI32 or OfI64)) return true;
+        return false;
     }
 
     /// <summary>The index in <see cref="_sums"/> of the KnownPartial record of <paramref name="local"/>, -1 for none.</summary>
