@@ -209,7 +209,7 @@ public class AddChainTests
     [Fact]
     public void LongChainsAndLocalPlusLocal()
     {
-        // Twelve links l3 = l3 + term (the chain is cut after eight links, the value is the same): a + 12 terms,
+        // Twelve links l3 = l3 + term (a partial is kept for a chain's first link only, the value is the same): a + 12 terms,
         // each link's value read after: l4 = l3 after six links.
         var code = new List<byte>([0x20, 1, .. X, 0x6A, 0x21, 3]);
         for (int i = 1; i < 12; i++)

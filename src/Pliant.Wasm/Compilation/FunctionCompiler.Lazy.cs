@@ -36,7 +36,12 @@ internal sealed partial class FunctionCompiler
     // A KnownSum's Fold value for a local Target = Base + _partials[Target] (wrapping i32 or i64), Add links in the chain
     // so far (TryStorePartialSum).
     private const byte KnownPartial = 4;
-    private const int MaxPartialLinks = 8;
+    // A partial sum is kept for a chain's first link only: the second link's (P + X) + R is stored as a plain value and
+    // the next link starts a new chain from it (Adler-32's a1..a4: two adds from a per four terms, not one per term).
+    // One temporary live at a time: with a partial per link (one more live value each) the JIT spilled a loop-carried
+    // local of the checksum kernel (Adler loop 21 x64 instructions, Fletcher's s1 through memory); with one, none
+    // (18 and 17).
+    private const int MaxPartialLinks = 2;
     // Per local: the temporary that holds the computed part of its value while a KnownPartial record for it is kept.
     private LocalBuilder?[]? _partials;
     // Per stack position (this compiler's own, not counting _slotBase): where a deferred value is. Positions
@@ -324,7 +329,8 @@ internal sealed partial class FunctionCompiler
     /// local = R + P (<see cref="KnownPartial"/>), so that an add of the local and another computed value X is computed
     /// as (P + X) + R (<see cref="TryReassociateAdd"/>): the chain through R stays one add long. The record ends where
     /// either local is written (<see cref="ForgetSums"/>) or at a merge that may write them, like the other known sums;
-    /// at most <see cref="MaxPartialLinks"/> links per chain. Returns false (nothing emitted) otherwise.
+    /// only for a chain's first link (<see cref="MaxPartialLinks"/>) and while no computed value lies below the sum
+    /// (<see cref="ValuesBelow"/>): one temporary live at a time. Returns false (nothing emitted) otherwise.
     /// </summary>
     private bool TryStorePartialSum(int local, int top)
     {
