@@ -147,6 +147,34 @@ public class AddChainTests
     }
 
     [Fact]
+    public void ChainsWithComputedValuesBelowKeepEveryValue()
+    {
+        // The checksum kernel's Fletcher loop: the terms computed first (z, y, x on the stack), then a1 = x + a (tee 3),
+        // a2 = y + a1 (tee 4) with computed values below (no partial sum kept: TryStorePartialSum's ValuesBelow), a3 =
+        // z + a2 (tee 5, nothing below: kept), a4 = a3 + x (set 1, through a3's partial); b = a4 + (a3 + (a2 + (a1 + b))).
+        var f = Compile3([
+            .. Z, .. Y, .. X, 0x20, 1, 0x6A, 0x22, 3, 0x6A, 0x22, 4, 0x6A, 0x22, 5, .. X, 0x6A, 0x21, 1,
+            0x20, 1, 0x20, 5, 0x20, 4, 0x20, 3, 0x20, 2, 0x6A, 0x6A, 0x6A, 0x6A, 0x21, 2,
+            0x20, 2, 0x20, 1, 0x73, .. Fold,
+        ]);
+        // Only a local and a constant below the links (partial sums kept): b = (b + 5) + a3, with a1..a3 as in the Adler shape.
+        var g = Compile3([
+            0x20, 2, .. I32Const(5), .. X, 0x20, 1, 0x6A, 0x22, 3, .. Y, 0x6A, 0x22, 4, .. Z, 0x6A, 0x21, 5, 0x6A, 0x20, 5, 0x6A, 0x21, 2,
+            0x20, 2, 0x20, 1, 0x73, .. Fold,
+        ]);
+        foreach (int p0 in Edge)
+            foreach (int a in Edge)
+                foreach (int b in Edge)
+                {
+                    int x = p0 * 3, y = p0 ^ 0x55, z = p0 * 7;
+                    int a1 = x + a, a2 = y + a1, a3 = z + a2, a4 = a3 + x;
+                    int b2 = a4 + (a3 + (a2 + (a1 + b)));
+                    Assert.Equal(FoldOf(b2 ^ a4, a1, a2, a3), f(p0, a, b));
+                    Assert.Equal(FoldOf(((b + 5) + a3) ^ a, a1, a2, a3), g(p0, a, b));
+                }
+    }
+
+    [Fact]
     public void AWriteBetweenTheLinksEndsTheRelation()
     {
         // l3 = p1 + x; then p1 = p1 * 5 (R written: set, or tee dropped); l4 = l3 + y: (old p1 + x) + y, not new p1 + (x + y).
@@ -181,7 +209,7 @@ public class AddChainTests
     [Fact]
     public void LongChainsAndLocalPlusLocal()
     {
-        // Twelve links l3 = l3 + term (the chain is cut after eight links, the value is the same): a + 12 terms,
+        // Twelve links l3 = l3 + term (a partial is kept for a chain's first link only, the value is the same): a + 12 terms,
         // each link's value read after: l4 = l3 after six links.
         var code = new List<byte>([0x20, 1, .. X, 0x6A, 0x21, 3]);
         for (int i = 1; i < 12; i++)

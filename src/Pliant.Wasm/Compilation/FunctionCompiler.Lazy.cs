@@ -36,7 +36,12 @@ internal sealed partial class FunctionCompiler
     // A KnownSum's Fold value for a local Target = Base + _partials[Target] (wrapping i32 or i64), Add links in the chain
     // so far (TryStorePartialSum).
     private const byte KnownPartial = 4;
-    private const int MaxPartialLinks = 8;
+    // A partial sum is kept for a chain's first link only: the second link's (P + X) + R is stored as a plain value and
+    // the next link starts a new chain from it (Adler-32's a1..a4: two adds from a per four terms, not one per term).
+    // One temporary live at a time: with a partial per link (one more live value each) the JIT spilled a loop-carried
+    // local of the checksum kernel (Adler loop 21 x64 instructions, Fletcher's s1 through memory); with one, none
+    // (18 and 17).
+    private const int MaxPartialLinks = 2;
     // Per local: the temporary that holds the computed part of its value while a KnownPartial record for it is kept.
     private LocalBuilder?[]? _partials;
     // Per stack position (this compiler's own, not counting _slotBase): where a deferred value is. Positions
@@ -324,11 +329,13 @@ internal sealed partial class FunctionCompiler
     /// local = R + P (<see cref="KnownPartial"/>), so that an add of the local and another computed value X is computed
     /// as (P + X) + R (<see cref="TryReassociateAdd"/>): the chain through R stays one add long. The record ends where
     /// either local is written (<see cref="ForgetSums"/>) or at a merge that may write them, like the other known sums;
-    /// at most <see cref="MaxPartialLinks"/> links per chain. Returns false (nothing emitted) otherwise.
+    /// only for a chain's first link (<see cref="MaxPartialLinks"/>) and while no computed value lies below the sum
+    /// (<see cref="ValuesBelow"/>): one temporary live at a time. Returns false (nothing emitted) otherwise.
     /// </summary>
     private bool TryStorePartialSum(int local, int top)
     {
         if (!IsDeferred(top) || _lazyKind[top] != OfSlotPlusLocal || _lazyValue[top] == local || _lazyAdd[top] >= MaxPartialLinks) return false;
+        if (ValuesBelow(top)) return false;
         var t = _stack[top];
         int r = (int)_lazyValue[top];
         _partials ??= new LocalBuilder?[_localTypes.Length];
@@ -343,6 +350,20 @@ internal sealed partial class FunctionCompiler
         ForgetSums(local);
         AddKnownSum(new KnownSum { Target = local, Base = r, Add = _lazyAdd[top], Fold = KnownPartial });
         return true;
+    }
+
+    /// <summary>
+    /// Whether a stack entry below <paramref name="top"/> holds a computed value (one not deferred as a local or a
+    /// constant). Such values stay live across the link, next to the partial temporary, the local and the chain's
+    /// terms: with terms loaded ahead of the adds (the checksum kernel's unrolled Fletcher loop, four loads then
+    /// <c>s1 += w0</c>, <c>+= w1</c>...) the JIT then spills a loop-carried local, costing more than the shorter
+    /// chain saves; a chain whose terms are computed one per link (Adler-32's) has nothing below its sum.
+    /// </summary>
+    private bool ValuesBelow(int top)
+    {
+        for (int i = 0; i < top; i++)
+            if (!IsDeferred(i) || _lazyKind[i] is not (OfLocal or OfI32 or OfI64)) return true;
+        return false;
     }
 
     /// <summary>The index in <see cref="_sums"/> of the KnownPartial record of <paramref name="local"/>, -1 for none.</summary>
