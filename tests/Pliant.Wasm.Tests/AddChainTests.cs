@@ -112,6 +112,14 @@ public class AddChainTests
     // A third computed value: p0 * 7.
     private static readonly byte[] Z = [0x20, 0, .. I32Const(7), 0x6C];
 
+    /// <summary>The Adler shape's values (wrap-around adds, in either operand order): a1..a4 = a + x, + y, + z, + x; b2 = a4 + (a3 + (a2 + (a1 + b))).</summary>
+    private static (int A1, int A2, int A3, int A4, int B2) AdlerLinks(int p0, int a, int b)
+    {
+        int x = p0 * 3, y = p0 ^ 0x55, z = p0 * 7;
+        int a1 = a + x, a2 = a1 + y, a3 = a2 + z, a4 = a3 + x;
+        return (a1, a2, a3, a4, a4 + (a3 + (a2 + (a1 + b))));
+    }
+
     private static readonly int[] Edge = [0, 1, -1, 7, 255, int.MaxValue, int.MinValue, 0x7FFF0001];
 
     // Folds locals 3..5 and the result r into one value, reading the locals after the chain.
@@ -138,9 +146,7 @@ public class AddChainTests
             foreach (int a in Edge)
                 foreach (int b in Edge)
                 {
-                    int x = p0 * 3, y = p0 ^ 0x55, z = p0 * 7;
-                    int a1 = a + x, a2 = a1 + y, a3 = a2 + z, a4 = a3 + x;
-                    int b2 = a4 + (a3 + (a2 + (a1 + b)));
+                    var (a1, a2, a3, a4, b2) = AdlerLinks(p0, a, b);
                     Assert.Equal(FoldOf(b2 ^ a4, a1, a2, a3), f(p0, a, b));
                     Assert.Equal(FoldOf(b2 ^ a4, a1, a2, a3), g(p0, a, b));
                 }
@@ -166,9 +172,7 @@ public class AddChainTests
             foreach (int a in Edge)
                 foreach (int b in Edge)
                 {
-                    int x = p0 * 3, y = p0 ^ 0x55, z = p0 * 7;
-                    int a1 = x + a, a2 = y + a1, a3 = z + a2, a4 = a3 + x;
-                    int b2 = a4 + (a3 + (a2 + (a1 + b)));
+                    var (a1, a2, a3, a4, b2) = AdlerLinks(p0, a, b);
                     Assert.Equal(FoldOf(b2 ^ a4, a1, a2, a3), f(p0, a, b));
                     Assert.Equal(FoldOf(((b + 5) + a3) ^ a, a1, a2, a3), g(p0, a, b));
                 }
