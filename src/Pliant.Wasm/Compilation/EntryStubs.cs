@@ -92,7 +92,7 @@ internal static class EntryStubs
             {
                 il.Emit(OpCodes.Ldarg_2);
                 il.Emit(OpCodes.Ldc_I4, i);
-                FunctionCompiler.LoadScratch(il, st, i, ft.Results[i]);
+                FunctionCompiler.LoadScratch(new GeneratorEmitter(il), st, i, ft.Results[i]);
                 EmitBox(il, ft.Results[i]);
                 il.Emit(OpCodes.Stelem, typeof(WasmValue));
             }

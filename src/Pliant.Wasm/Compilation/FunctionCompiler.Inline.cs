@@ -282,7 +282,7 @@ internal sealed partial class FunctionCompiler
     /// The function's method when its body passes fuel: calls the body with <see cref="ExecState.Fuel"/> and
     /// stores back the fuel it left. Nothing else (depth, stack, checks) happens here; the body does it all.
     /// </summary>
-    internal static void EmitFuelWrapper(ILGenerator il, MemberTokens tokens, FuncType ft, MethodBuilder body)
+    internal static void EmitFuelWrapper(IlWriter il, MemberTokens tokens, FuncType ft, MethodBuilder body)
     {
         int ctx = ft.Params.Length;
         il.Emit(OpCodes.Ldarg, ctx);
@@ -301,7 +301,7 @@ internal sealed partial class FunctionCompiler
         }
         else
         {
-            var result = tokens.DeclareLocal(il, ClrTypes.FuelResultOf(ft.Results[0]).Type);
+            var result = il.DeclareLocal(ClrTypes.FuelResultOf(ft.Results[0]).Type);
             il.Emit(OpCodes.Stloc, result);
             il.Emit(OpCodes.Ldloc, result);
             tokens.Emit(il, OpCodes.Ldfld, ClrTypes.FuelResultOf(ft.Results[0]).Fuel);

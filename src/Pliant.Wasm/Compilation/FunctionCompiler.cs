@@ -16,7 +16,7 @@ namespace Pliant.Wasm.Compilation;
 [System.Runtime.CompilerServices.SkipLocalsInit]
 internal sealed partial class FunctionCompiler
 {
-    private readonly ILGenerator _il;
+    private readonly IlWriter _il;
     private readonly MemberTokens _tokens;
     private readonly WasmModule _m;
     private readonly MethodBuilder[] _methods;
@@ -66,7 +66,7 @@ internal sealed partial class FunctionCompiler
         root._localCount += SlotsOf(t);
         if (root._localCount + root._paramSlots > _maxFrameSlots)
             throw new WasmInvalidException($"function needs more than the engine's cap of {_maxFrameSlots} frame slots");
-        return _tokens.DeclareLocal(_il, t);
+        return _il.DeclareLocal(t);
     }
 
     private static readonly Type ByteRef = typeof(byte).MakeByRefType();
@@ -136,7 +136,7 @@ internal sealed partial class FunctionCompiler
         public ValType[] LabelTypes => Op == 0x03 ? Params : Results;
     }
 
-    public FunctionCompiler(ILGenerator il, MemberTokens tokens, WasmModule m, MethodBuilder[] methods, FuncType type, FunctionBody body, WasmLimits limits, CallGraph calls, int index, FunctionCompiler? outer = null)
+    public FunctionCompiler(IlWriter il, MemberTokens tokens, WasmModule m, MethodBuilder[] methods, FuncType type, FunctionBody body, WasmLimits limits, CallGraph calls, int index, FunctionCompiler? outer = null)
     {
         _root = outer?._root ?? this;
         _inlined = outer != null;
@@ -573,7 +573,7 @@ internal sealed partial class FunctionCompiler
     }
 
     /// <summary>Stores local <paramref name="value"/> of type <paramref name="t"/> into result scratch slot <paramref name="i"/>.</summary>
-    internal static void StoreScratch(ILGenerator il, LocalBuilder st, int i, ValType t, LocalBuilder value)
+    internal static void StoreScratch<TIl>(TIl il, LocalBuilder st, int i, ValType t, LocalBuilder value) where TIl : IIlEmitter
     {
         if (t == ValType.V128)
         {
@@ -581,7 +581,7 @@ internal sealed partial class FunctionCompiler
             il.Emit(OpCodes.Ldfld, ClrTypes.StVecs);
             il.Emit(OpCodes.Ldc_I4, i);
             il.Emit(OpCodes.Ldloc, value);
-            il.Emit(OpCodes.Stelem, ClrTypes.Of(t)); // not value.LocalType: it may read int (MemberTokens.DeclareLocal)
+            il.Emit(OpCodes.Stelem, ClrTypes.Of(t));
             return;
         }
         il.Emit(OpCodes.Ldloc, st);
@@ -598,7 +598,7 @@ internal sealed partial class FunctionCompiler
     }
 
     /// <summary>Pushes result scratch slot <paramref name="i"/> of type <paramref name="t"/> onto the IL stack.</summary>
-    internal static void LoadScratch(ILGenerator il, LocalBuilder st, int i, ValType t)
+    internal static void LoadScratch<TIl>(TIl il, LocalBuilder st, int i, ValType t) where TIl : IIlEmitter
     {
         if (t == ValType.V128)
         {
@@ -644,7 +644,7 @@ internal sealed partial class FunctionCompiler
         _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.FnEntry);
         SpillFuel();
         PublishDepth();
-        _il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, ClrTypes.Return(ft), ClrTypes.Params(ft), null);
+        _il.EmitCalli(ft);
         RestoreDepth(); // the target may be a counting function
         ReloadFuel();
         CheckFuel(); // host functions charge fuel too (their cost is the host's to set)

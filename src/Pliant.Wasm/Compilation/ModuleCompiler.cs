@@ -38,6 +38,8 @@ internal static class ModuleCompiler
     {
         public readonly ModuleBuilder Module;
         public readonly MemberTokens Tokens;
+        // Writes every method's IL; its buffers grow to the largest method and are reused (the batch is one compilation's at a time).
+        public readonly IlWriter Writer;
         public int Types;
 
         public Emitter()
@@ -46,6 +48,7 @@ internal static class ModuleCompiler
             var ab = AssemblyBuilder.DefineDynamicAssembly(new AssemblyName("PliantWasm" + id), AssemblyBuilderAccess.RunAndCollect);
             Module = ab.DefineDynamicModule("wasm");
             Tokens = new MemberTokens(Module);
+            Writer = new IlWriter(Tokens);
         }
     }
 
@@ -117,11 +120,18 @@ internal static class ModuleCompiler
             // (or, where no wrapper is needed, the body alone).
             var body = direct[i] ? builders[i]
                 : FunctionCompiler.PassesFuel(m, i, limits, calls.Scans[i].CallsSelf) ? FunctionCompiler.DefineFuelBody(tb, builders[i].Name + "b", ft) : null;
-            // Sized for the usual IL (3-4 bytes per byte of wasm code) so its buffer rarely grows by copying.
-            var il = (body ?? builders[i]).GetILGenerator(Math.Min(4 * m.Bodies[i].Size + 256, 1 << 16));
+            var il = emitter.Writer;
+            // The size hint is for the fallback generator: the usual IL (3-4 bytes per byte of wasm code), so its buffer rarely grows by copying.
+            il.Begin(body ?? builders[i], Math.Min(4 * m.Bodies[i].Size + 256, 1 << 16));
             var fc = new FunctionCompiler(il, emitter.Tokens, m, builders, ft, m.Bodies[i], limits, calls, i) { SelfBody = body, Direct = direct };
             fc.Compile(m.Bodies[i].Code);
-            if (body != null && !direct[i]) FunctionCompiler.EmitFuelWrapper(builders[i].GetILGenerator(64), emitter.Tokens, ft, body);
+            il.Finish();
+            if (body != null && !direct[i])
+            {
+                il.Begin(builders[i], 64);
+                FunctionCompiler.EmitFuelWrapper(il, emitter.Tokens, ft, body);
+                il.Finish();
+            }
         }
         var type = tb.CreateType();
         // Entry points from the method tokens: no reflection objects, no helper method to JIT (a method

@@ -1,0 +1,734 @@
+using System.Buffers.Binary;
+using System.Reflection;
+using System.Reflection.Emit;
+using System.Runtime.CompilerServices;
+using Pliant.Wasm.Decoding;
+
+namespace Pliant.Wasm.Compilation;
+
+/// <summary>
+/// Writes the IL of the compiled wasm functions into a buffer of its own, reused for every method of a batch
+/// (<see cref="ModuleCompiler.Emitter"/>: one compilation at a time), instead of through Reflection.Emit's
+/// <see cref="ILGenerator"/>: its per-instruction checks, fixup and label arrays, local builders, per-call
+/// metadata lookups and the copy it makes when the type is created were a sixth of a module's compile time.
+/// </summary>
+/// <remarks>
+/// The members mirror <see cref="ILGenerator"/>'s (<c>Emit</c>, <c>DefineLabel</c>, <c>MarkLabel</c>,
+/// <c>DeclareLocal</c>) and write the same bytes: the same short forms (<c>ldc.i4</c>, <c>ldarg</c>, <c>ldloc</c>,
+/// <c>stloc</c>, <c>ldloca</c>), branches in the form the caller names, the same tokens. The max stack is
+/// computed by <see cref="ILGenerator"/>'s rule (ECMA-335 III.1.7.5: depth carried along the instruction stream,
+/// a label's depth taken from its first branch or mark, a call through a cached token counted as moving the
+/// stack by what <see cref="MemberTokens"/> says), so every method's header reads as before. Labels are
+/// <see cref="Label"/> values (the struct's one field is the label's index here) and locals are
+/// <see cref="LocalBuilder"/>s, so the compiler's declarations read as they did.
+/// <para>
+/// Reflection.Emit has no public way to give a <see cref="MethodBuilder"/> a finished body (.NET Core dropped
+/// <c>SetMethodBody</c>), so <see cref="Finish"/> stores the IL and the local signature in the builder's own
+/// fields, which <see cref="TypeBuilder.CreateType"/> reads (where it would otherwise bake an ILGenerator's), and
+/// the max stack in a bare generator's. <see cref="Available"/> checks that once per process on a throwaway
+/// method (bytes, max stack and local types read back, and the code run); where it fails, every method goes
+/// through an <see cref="ILGenerator"/> as before (each call forwarded), slower and the same IL.
+/// </para>
+/// </remarks>
+[SkipLocalsInit] // see FunctionCompiler
+internal sealed class IlWriter : IIlEmitter
+{
+    private const string MethodBuilderType = "System.Reflection.Emit.RuntimeMethodBuilder, System.Private.CoreLib";
+    private const string GeneratorType = "System.Reflection.Emit.RuntimeILGenerator, System.Private.CoreLib";
+
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "m_ubBody")]
+    private static extern ref byte[]? BodyOf([UnsafeAccessorType(MethodBuilderType)] object method);
+
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "m_localSignature")]
+    private static extern ref byte[]? LocalSignatureOf([UnsafeAccessorType(MethodBuilderType)] object method);
+
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "m_parameterTypes")]
+    private static extern ref Type[]? ParameterTypesOf([UnsafeAccessorType(MethodBuilderType)] object method);
+
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "m_maxDepth")]
+    private static extern ref int MaxDepthOf([UnsafeAccessorType(GeneratorType)] object il);
+
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "m_depthAdjustment")]
+    private static extern ref long DepthAdjustmentOf([UnsafeAccessorType(GeneratorType)] object il);
+
+
+    /// <summary>Why <see cref="Available"/> is false (tests and diagnostics); null where it is true. Assigned by the probe only (no initialiser).</summary>
+    internal static string? ProbeFailure;
+
+    /// <summary>Tests: this thread's writers forward to an <see cref="ILGenerator"/> (the path taken where <see cref="Available"/> is false).</summary>
+    [ThreadStatic] internal static bool ForceGenerator;
+
+    private readonly MemberTokens _tokens;
+    private MethodBuilder? _method;
+    // Where the fast path is off: the method's generator, every call forwarded to it.
+    private ILGenerator? _gen;
+
+    private byte[] _code = new byte[4096];
+    private int _length;
+
+    // Labels by index: position (-1 until marked) and stack depth (-1 unknown).
+    private int[] _labelPos = new int[64], _labelDepth = new int[64];
+    private int _labelCount;
+
+    // Branch operands to fill in: where, for which label, 1 or 4 bytes, and the offset the distance is measured from.
+    private int[] _fixPos = new int[64], _fixLabel = new int[64], _fixEnd = new int[64];
+    private byte[] _fixSize = new byte[64];
+    private int _fixCount;
+
+    // The local signature's entries (ECMA-335 II.23.2.6), without its header and count.
+    private byte[] _locals = new byte[256];
+    private int _localsLength, _localCount;
+
+    // ILGenerator's stack tracking: current depth (-1: unknown, after an unconditional jump), depth at the last
+    // instruction's branch target, running maximum, and what invalid IL would add (never, for the compiler's IL).
+    private int _depth, _targetDepth, _maxDepth;
+    private long _depthAdjustment;
+
+    // The probe's writer: the fast path before Available is known.
+    private bool _probing;
+
+    public IlWriter(MemberTokens tokens) => _tokens = tokens;
+
+    /// <summary>Bytes of IL written so far in the current method.</summary>
+    public int ILOffset => _gen?.ILOffset ?? _length;
+
+    /// <summary>Starts the body of <paramref name="method"/> (a method of the batch's module without a body yet); <paramref name="sizeHint"/> sizes the fallback generator.</summary>
+    public void Begin(MethodBuilder method, int sizeHint)
+    {
+        _method = method;
+        _length = _labelCount = _fixCount = _localsLength = _localCount = 0;
+        _depth = _targetDepth = _maxDepth = 0;
+        _depthAdjustment = 0;
+        _gen = (Available && !ForceGenerator) || _probing ? null : method.GetILGenerator(sizeHint);
+    }
+
+    /// <summary>
+    /// Ends the current method: fills in the branch distances and gives the method its body, local signature
+    /// and max stack. Throws as <see cref="ILGenerator"/> would when the type is created if a branch names a
+    /// label never marked or a short branch does not reach.
+    /// </summary>
+    public void Finish()
+    {
+        var method = _method ?? throw new InvalidOperationException("no method begun");
+        _method = null;
+        if (_gen != null)
+        {
+            _gen = null; // CreateType bakes it
+            return;
+        }
+        var code = _code;
+        for (int i = 0; i < _fixCount; i++)
+        {
+            int target = _labelPos[_fixLabel[i]];
+            if (target < 0) throw new InvalidOperationException($"IL label {_fixLabel[i]} is branched to but never marked");
+            int distance = target - _fixEnd[i];
+            if (_fixSize[i] == 1)
+            {
+                if (distance is < sbyte.MinValue or > sbyte.MaxValue) throw new NotSupportedException($"short branch at IL offset {_fixPos[i] - 1} cannot reach {distance} bytes");
+                code[_fixPos[i]] = (byte)distance;
+            }
+            else
+            {
+                BinaryPrimitives.WriteInt32LittleEndian(code.AsSpan(_fixPos[i]), distance);
+            }
+        }
+        if (_length == 0) throw new InvalidOperationException("empty method body");
+        BodyOf(method) = code.AsSpan(0, _length).ToArray();
+        LocalSignatureOf(method) = LocalSignature();
+        // CreateType takes the max stack from the method's generator (16 without one): a bare one carries it.
+        var holder = method.GetILGenerator(0);
+        MaxDepthOf(holder) = _maxDepth;
+        DepthAdjustmentOf(holder) = _depthAdjustment;
+    }
+
+    /// <summary>The LocalVarSig blob (ECMA-335 II.23.2.6): LOCAL_SIG, the compressed count, the entries.</summary>
+    private byte[] LocalSignature()
+    {
+        int count = _localCount;
+        int head = count <= 0x7F ? 1 : count <= 0x3FFF ? 2 : 4;
+        var sig = new byte[1 + head + _localsLength];
+        sig[0] = 0x07;
+        if (head == 1) sig[1] = (byte)count;
+        else if (head == 2) { sig[1] = (byte)(0x80 | (count >> 8)); sig[2] = (byte)count; }
+        else { sig[1] = (byte)(0xC0 | (count >> 24)); sig[2] = (byte)(count >> 16); sig[3] = (byte)(count >> 8); sig[4] = (byte)count; }
+        _locals.AsSpan(0, _localsLength).CopyTo(sig.AsSpan(1 + head));
+        return sig;
+    }
+
+    /// <summary>Declares a local of type <paramref name="t"/> (one the local encodings of <see cref="LocalDeclarer"/> cover).</summary>
+    public LocalBuilder DeclareLocal(Type t)
+    {
+        if (_gen != null) return _gen.DeclareLocal(t);
+        var encoding = _tokens.LocalEncoding(t);
+        if (_localsLength + encoding.Length > _locals.Length) Array.Resize(ref _locals, Math.Max(_locals.Length * 2, _localsLength + encoding.Length));
+        encoding.CopyTo(_locals.AsSpan(_localsLength));
+        _localsLength += encoding.Length;
+        return new Local(_localCount++, t);
+    }
+
+    /// <summary>A local of a method written by an <see cref="IlWriter"/>.</summary>
+    private sealed class Local(int index, Type type) : LocalBuilder
+    {
+        public override int LocalIndex => index;
+        public override Type LocalType => type;
+        public override bool IsPinned => false;
+    }
+
+    /// <summary>Defines a label to branch to; <see cref="MarkLabel"/> places it.</summary>
+    public Label DefineLabel()
+    {
+        if (_gen != null) return _gen.DefineLabel();
+        int id = _labelCount++;
+        if (id == _labelPos.Length)
+        {
+            Array.Resize(ref _labelPos, id * 2);
+            Array.Resize(ref _labelDepth, id * 2);
+        }
+        _labelPos[id] = -1;
+        _labelDepth[id] = -1;
+        return Unsafe.BitCast<int, Label>(id);
+    }
+
+    /// <summary>Places <paramref name="label"/> at the current offset (once).</summary>
+    public void MarkLabel(Label label)
+    {
+        if (_gen != null)
+        {
+            _gen.MarkLabel(label);
+            return;
+        }
+        int id = label.GetHashCode(); // the label's index (Label.GetHashCode returns it)
+        if ((uint)id >= (uint)_labelCount) throw new ArgumentException($"IL label {id} is not defined in this method");
+        if (_labelPos[id] != -1) throw new ArgumentException($"IL label {id} is marked twice");
+        _labelPos[id] = _length;
+        // As ILGenerator.MarkLabel: a label first met here takes the current depth (0 after an unconditional jump).
+        int depth = _labelDepth[id];
+        if (depth < 0)
+        {
+            if (_depth < 0) _depth = 0;
+            _labelDepth[id] = _depth;
+        }
+        else if (depth < _depth)
+        {
+            _depthAdjustment += _depth - depth;
+            _labelDepth[id] = _depth;
+        }
+        else if (depth > _depth)
+        {
+            _depth = depth;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Ensure(int bytes)
+    {
+        if (_length + bytes > _code.Length) Grow(bytes);
+    }
+
+    private void Grow(int bytes) => Array.Resize(ref _code, Math.Max(_code.Length * 2, _length + bytes));
+
+    /// <summary>Writes the opcode and counts its stack effect <paramref name="delta"/> (room for it is ensured).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Put(OpCode op, int delta)
+    {
+        short v = op.Value;
+        if (op.Size != 1) _code[_length++] = (byte)(v >> 8);
+        _code[_length++] = (byte)v;
+        Stack(op, delta);
+    }
+
+    /// <summary>ILGenerator.UpdateStackSize: the depth after an instruction moving it by <paramref name="delta"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Stack(OpCode op, int delta)
+    {
+        int depth = _depth < 0 ? 0 : _depth;
+        depth += delta;
+        if (depth < 0)
+        {
+            _depthAdjustment -= depth;
+            depth = 0;
+        }
+        else if (depth > _maxDepth)
+        {
+            _maxDepth = depth;
+        }
+        _targetDepth = depth;
+        // An instruction that does not fall through (br, leave, ret, throw, rethrow, jmp, endfinally, endfilter): unknown depth after it.
+        _depth = op.FlowControl is FlowControl.Branch or FlowControl.Return or FlowControl.Throw || op.Value == OpCodes.Jmp.Value ? -1 : depth;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void PutInt32(int value)
+    {
+        BinaryPrimitives.WriteInt32LittleEndian(_code.AsSpan(_length), value);
+        _length += 4;
+    }
+
+    /// <summary>Emits an instruction without an operand.</summary>
+    public void Emit(OpCode op)
+    {
+        if (_gen != null)
+        {
+            _gen.Emit(op);
+            return;
+        }
+        Ensure(2);
+        Put(op, op.EvaluationStackDelta);
+    }
+
+    /// <summary>Emits an instruction with a one-byte operand.</summary>
+    public void Emit(OpCode op, byte arg)
+    {
+        if (_gen != null)
+        {
+            _gen.Emit(op, arg);
+            return;
+        }
+        Ensure(3);
+        Put(op, op.EvaluationStackDelta);
+        _code[_length++] = arg;
+    }
+
+    /// <summary>Emits an instruction with a signed one-byte operand.</summary>
+    public void Emit(OpCode op, sbyte arg) => Emit(op, (byte)arg);
+
+    /// <summary>Emits an instruction with a two-byte operand.</summary>
+    public void Emit(OpCode op, short arg)
+    {
+        if (_gen != null)
+        {
+            _gen.Emit(op, arg);
+            return;
+        }
+        Ensure(4);
+        Put(op, op.EvaluationStackDelta);
+        BinaryPrimitives.WriteInt16LittleEndian(_code.AsSpan(_length), arg);
+        _length += 2;
+    }
+
+    /// <summary>
+    /// Emits an instruction with a four-byte operand; <c>ldc.i4</c>, <c>ldarg</c>, <c>ldarga</c> and <c>starg</c>
+    /// in their shortest forms (ECMA-335 III.3.40, III.3.38, III.3.39, III.3.61), as <see cref="ILGenerator"/> does.
+    /// </summary>
+    public void Emit(OpCode op, int arg)
+    {
+        if (_gen != null)
+        {
+            _gen.Emit(op, arg);
+            return;
+        }
+        short v = op.Value;
+        if (v == OpCodes.Ldc_I4.Value)
+        {
+            if (arg is >= -1 and <= 8)
+            {
+                Emit(LdcN[arg + 1]);
+                return;
+            }
+            if (arg is >= -128 and <= 127)
+            {
+                Emit(OpCodes.Ldc_I4_S, (byte)arg);
+                return;
+            }
+        }
+        else if (v == OpCodes.Ldarg.Value)
+        {
+            if ((uint)arg <= 3)
+            {
+                Emit(LdargN[arg]);
+                return;
+            }
+            if ((uint)arg <= byte.MaxValue)
+            {
+                Emit(OpCodes.Ldarg_S, (byte)arg);
+                return;
+            }
+            if ((uint)arg <= ushort.MaxValue)
+            {
+                Emit(OpCodes.Ldarg, (short)arg);
+                return;
+            }
+        }
+        else if (v == OpCodes.Ldarga.Value || v == OpCodes.Starg.Value)
+        {
+            if ((uint)arg <= byte.MaxValue)
+            {
+                Emit(v == OpCodes.Ldarga.Value ? OpCodes.Ldarga_S : OpCodes.Starg_S, (byte)arg);
+                return;
+            }
+            if ((uint)arg <= ushort.MaxValue)
+            {
+                Emit(op, (short)arg);
+                return;
+            }
+        }
+        Ensure(6);
+        Put(op, op.EvaluationStackDelta);
+        PutInt32(arg);
+    }
+
+    private static readonly OpCode[] LdcN = [OpCodes.Ldc_I4_M1, OpCodes.Ldc_I4_0, OpCodes.Ldc_I4_1, OpCodes.Ldc_I4_2, OpCodes.Ldc_I4_3,
+        OpCodes.Ldc_I4_4, OpCodes.Ldc_I4_5, OpCodes.Ldc_I4_6, OpCodes.Ldc_I4_7, OpCodes.Ldc_I4_8];
+    private static readonly OpCode[] LdargN = [OpCodes.Ldarg_0, OpCodes.Ldarg_1, OpCodes.Ldarg_2, OpCodes.Ldarg_3];
+
+    /// <summary>Emits an instruction with an eight-byte operand.</summary>
+    public void Emit(OpCode op, long arg)
+    {
+        if (_gen != null)
+        {
+            _gen.Emit(op, arg);
+            return;
+        }
+        Ensure(10);
+        Put(op, op.EvaluationStackDelta);
+        BinaryPrimitives.WriteInt64LittleEndian(_code.AsSpan(_length), arg);
+        _length += 8;
+    }
+
+    /// <summary>Emits <c>ldc.r4</c>.</summary>
+    public void Emit(OpCode op, float arg)
+    {
+        if (_gen != null)
+        {
+            _gen.Emit(op, arg);
+            return;
+        }
+        Ensure(6);
+        Put(op, op.EvaluationStackDelta);
+        PutInt32(BitConverter.SingleToInt32Bits(arg));
+    }
+
+    /// <summary>Emits <c>ldc.r8</c>.</summary>
+    public void Emit(OpCode op, double arg)
+    {
+        if (_gen != null)
+        {
+            _gen.Emit(op, arg);
+            return;
+        }
+        Ensure(10);
+        Put(op, op.EvaluationStackDelta);
+        BinaryPrimitives.WriteInt64LittleEndian(_code.AsSpan(_length), BitConverter.DoubleToInt64Bits(arg));
+        _length += 8;
+    }
+
+    /// <summary>Emits a branch to <paramref name="label"/> in the form <paramref name="op"/> names (short forms must reach: checked in <see cref="Finish"/>).</summary>
+    public void Emit(OpCode op, Label label)
+    {
+        if (_gen != null)
+        {
+            _gen.Emit(op, label);
+            return;
+        }
+        Ensure(6);
+        Put(op, op.EvaluationStackDelta);
+        if (op.OperandType == OperandType.ShortInlineBrTarget)
+        {
+            AddFixup(label, _length, 1, _length + 1);
+            _length += 1;
+        }
+        else
+        {
+            AddFixup(label, _length, 4, _length + 4);
+            _length += 4;
+        }
+    }
+
+    /// <summary>Emits <c>switch</c> over <paramref name="labels"/> (ECMA-335 III.3.66: distances from the end of the instruction).</summary>
+    public void Emit(OpCode op, Label[] labels)
+    {
+        if (_gen != null)
+        {
+            _gen.Emit(op, labels);
+            return;
+        }
+        int count = labels.Length;
+        Ensure(6 + 4 * count);
+        Put(op, op.EvaluationStackDelta);
+        PutInt32(count);
+        int end = _length + 4 * count;
+        for (int i = 0; i < count; i++)
+        {
+            AddFixup(labels[i], _length, 4, end);
+            _length += 4;
+        }
+    }
+
+    /// <summary>Records a branch operand and, as ILGenerator.AddFixup, the depth at its label.</summary>
+    private void AddFixup(Label label, int pos, int size, int end)
+    {
+        int id = label.GetHashCode();
+        if ((uint)id >= (uint)_labelCount) throw new ArgumentException($"IL label {id} is not defined in this method");
+        int n = _fixCount++;
+        if (n == _fixPos.Length)
+        {
+            Array.Resize(ref _fixPos, n * 2);
+            Array.Resize(ref _fixLabel, n * 2);
+            Array.Resize(ref _fixEnd, n * 2);
+            Array.Resize(ref _fixSize, n * 2);
+        }
+        _fixPos[n] = pos;
+        _fixLabel[n] = id;
+        _fixEnd[n] = end;
+        _fixSize[n] = (byte)size;
+        int depth = _labelDepth[id];
+        if (depth < _targetDepth)
+        {
+            if (depth >= 0) _depthAdjustment += _targetDepth - depth;
+            _labelDepth[id] = _targetDepth;
+        }
+    }
+
+    /// <summary>Emits <paramref name="op"/> on <paramref name="local"/>, <c>ldloc</c>/<c>stloc</c>/<c>ldloca</c> in their shortest forms (ECMA-335 III.3.43, III.3.63, III.3.44).</summary>
+    public void Emit(OpCode op, LocalBuilder local)
+    {
+        if (_gen != null)
+        {
+            _gen.Emit(op, local);
+            return;
+        }
+        int index = local.LocalIndex;
+        short v = op.Value;
+        if (v == OpCodes.Ldloc.Value)
+        {
+            op = index < 4 ? LdlocN[index] : index <= 255 ? OpCodes.Ldloc_S : op;
+        }
+        else if (v == OpCodes.Stloc.Value)
+        {
+            op = index < 4 ? StlocN[index] : index <= 255 ? OpCodes.Stloc_S : op;
+        }
+        else if (v == OpCodes.Ldloca.Value && index <= 255)
+        {
+            op = OpCodes.Ldloca_S;
+        }
+        Ensure(4);
+        Put(op, op.EvaluationStackDelta);
+        if (op.OperandType == OperandType.InlineNone) return;
+        if (op.OperandType == OperandType.ShortInlineVar)
+        {
+            if (index > byte.MaxValue) throw new InvalidOperationException($"local {index} does not fit {op.Name}");
+            _code[_length++] = (byte)index;
+        }
+        else
+        {
+            BinaryPrimitives.WriteInt16LittleEndian(_code.AsSpan(_length), (short)index);
+            _length += 2;
+        }
+    }
+
+    private static readonly OpCode[] LdlocN = [OpCodes.Ldloc_0, OpCodes.Ldloc_1, OpCodes.Ldloc_2, OpCodes.Ldloc_3];
+    private static readonly OpCode[] StlocN = [OpCodes.Stloc_0, OpCodes.Stloc_1, OpCodes.Stloc_2, OpCodes.Stloc_3];
+
+    /// <summary>Emits a field instruction (its token resolved once per batch by <see cref="MemberTokens"/>).</summary>
+    public void Emit(OpCode op, FieldInfo field)
+    {
+        if (_gen != null)
+        {
+            _gen.Emit(op, field);
+            return;
+        }
+        EmitToken(op, _tokens.FieldToken(field), op.EvaluationStackDelta);
+    }
+
+    /// <summary>Emits a type instruction (<c>stelem</c>, <c>ldelem</c>, <c>initobj</c>...).</summary>
+    public void Emit(OpCode op, Type type)
+    {
+        if (_gen != null)
+        {
+            _gen.Emit(op, type);
+            return;
+        }
+        EmitToken(op, _tokens.TypeToken(type), op.EvaluationStackDelta);
+    }
+
+    /// <summary>
+    /// Emits a call of <paramref name="method"/>, counted on the stack exactly (its return value pushed, its
+    /// arguments and target popped) as <see cref="ILGenerator.EmitCall"/> does: a method of this module
+    /// (another wasm function, a fuel-passing body) or a runtime helper.
+    /// </summary>
+    public void Emit(OpCode op, MethodInfo method)
+    {
+        if (_gen != null)
+        {
+            _gen.Emit(op, method);
+            return;
+        }
+        if (method is MethodBuilder builder)
+        {
+            int parameters = ParameterTypesOf(builder)?.Length ?? 0;
+            int delta = (builder.ReturnType != typeof(void) ? 1 : 0) - parameters - (builder.IsStatic ? 0 : 1);
+            EmitToken(op, builder.MetadataToken, delta);
+            return;
+        }
+        var (token, exact) = _tokens.MethodToken(method);
+        EmitToken(op, token, exact);
+    }
+
+    /// <summary>
+    /// Emits a call of runtime helper <paramref name="method"/> counted as the old token path counted it: by
+    /// <c>call</c>'s own stack behaviour (0: varpop, varpush), except a static method taking nothing and returning
+    /// a value (+1). That is at or above the real depth, so the max stack stays what <see cref="ILGenerator"/> gave.
+    /// </summary>
+    internal void EmitHelperCall(OpCode op, MethodInfo method)
+    {
+        if (_gen != null)
+        {
+            _gen.Emit(op, method);
+            return;
+        }
+        var (token, exact) = _tokens.MethodToken(method);
+        EmitToken(op, token, Math.Max(exact, 0));
+    }
+
+    /// <summary>Emits <c>calli</c> with the signature of a wasm function's method (<see cref="ClrTypes.Params"/>, <see cref="ClrTypes.Return"/>).</summary>
+    public void EmitCalli(FuncType ft)
+    {
+        if (_gen != null)
+        {
+            _gen.EmitCalli(OpCodes.Calli, CallingConventions.Standard, ClrTypes.Return(ft), ClrTypes.Params(ft), null);
+            return;
+        }
+        int delta = (ft.Results.Length == 1 ? 1 : 0) - (ft.Params.Length + 1) - 1; // the context argument, the function pointer
+        EmitToken(OpCodes.Calli, _tokens.CalliToken(ft), delta);
+    }
+
+    private void EmitToken(OpCode op, int token, int delta)
+    {
+        Ensure(6);
+        Put(op, delta);
+        PutInt32(token);
+    }
+
+    /// <summary>
+    /// Whether finished bodies can be handed to method builders on this runtime (checked once, on a throwaway method).
+    /// Last of the static fields: they are initialised in order, and the probe uses the others.
+    /// </summary>
+    public static readonly bool Available = Probe();
+
+    /// <summary>
+    /// Writes a small method through this writer's fast path (labels both ways, a switch, locals of every kind the
+    /// compiler declares, a call of a method of the module, a max stack above the default 16), creates its type and
+    /// checks the method reads back with the written bytes, max stack and local types, and runs.
+    /// </summary>
+    private static bool Probe()
+    {
+        try
+        {
+            var ab = AssemblyBuilder.DefineDynamicAssembly(new AssemblyName("PliantWasmIlProbe"), AssemblyBuilderAccess.RunAndCollect);
+            var module = ab.DefineDynamicModule("probe");
+            var tb = module.DefineType("Probe", TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Abstract);
+            var callee = tb.DefineMethod("g", MethodAttributes.Public | MethodAttributes.Static, typeof(int), [typeof(int), typeof(long)]);
+            var mb = tb.DefineMethod("m", MethodAttributes.Public | MethodAttributes.Static, typeof(int), [typeof(int)]);
+            mb.InitLocals = false;
+            var w = new IlWriter(new MemberTokens(module)) { _code = new byte[16], _probing = true }; // grows inside the method
+            w.Begin(callee, 16);
+            w.Emit(OpCodes.Ldarg_0);
+            w.Emit(OpCodes.Ldarg_1);
+            w.Emit(OpCodes.Conv_I4);
+            w.Emit(OpCodes.Add);
+            w.Emit(OpCodes.Ret);
+            w.Finish();
+            w.Begin(mb, 16);
+            Type[] kinds = [typeof(int), typeof(long), typeof(float), typeof(double), typeof(nuint), typeof(object), typeof(byte[]), typeof(byte).MakeByRefType(),
+                typeof(System.Runtime.Intrinsics.Vector128<byte>), typeof(System.Runtime.Intrinsics.Vector256<byte>), typeof(Runtime.ExecState),
+                typeof(Runtime.FunctionInstance), typeof(Runtime.FuelResultI32)];
+            var expected = new List<Type>();
+            for (int round = 0; round < 24; round++) // past 255 locals: the long ldloc/stloc forms
+                foreach (var t in kinds)
+                {
+                    w.DeclareLocal(t);
+                    expected.Add(t);
+                }
+            var sum = w.DeclareLocal(typeof(int));
+            expected.Add(typeof(int));
+            var loop = w.DefineLabel();
+            var done = w.DefineLabel();
+            var one = w.DefineLabel();
+            var two = w.DefineLabel();
+            // 20 values on the stack at once (max stack 20), summed back to one.
+            for (int i = 0; i < 20; i++) w.Emit(OpCodes.Ldc_I4, i);
+            for (int i = 0; i < 19; i++) w.Emit(OpCodes.Add);
+            w.Emit(OpCodes.Stloc, sum); // 190
+            w.MarkLabel(loop);
+            w.Emit(OpCodes.Ldarg_0);
+            w.Emit(OpCodes.Brfalse, done);
+            w.Emit(OpCodes.Ldarg_0);
+            w.Emit(OpCodes.Ldc_I4_1);
+            w.Emit(OpCodes.Sub);
+            w.Emit(OpCodes.Starg_S, (byte)0);
+            w.Emit(OpCodes.Ldloc, sum);
+            w.Emit(OpCodes.Ldc_I4, 1000);
+            w.Emit(OpCodes.Ldc_I8, 2L);
+            w.Emit(OpCodes.Call, callee);
+            w.Emit(OpCodes.Add);
+            w.Emit(OpCodes.Stloc, sum);
+            w.Emit(OpCodes.Br_S, loop);
+            w.MarkLabel(done);
+            w.Emit(OpCodes.Ldloc, sum);
+            w.Emit(OpCodes.Ldc_I4_1);
+            w.Emit(OpCodes.Switch, [one, two]);
+            w.Emit(OpCodes.Ret);
+            w.MarkLabel(two);
+            w.Emit(OpCodes.Ret);
+            w.MarkLabel(one);
+            w.Emit(OpCodes.Pop);
+            w.Emit(OpCodes.Ldc_I4_M1);
+            w.Emit(OpCodes.Ret);
+            w.Finish();
+            var written = w._code.AsSpan(0, w._length).ToArray(); // with the branch distances filled in
+            int maxStack = w._maxDepth;
+            var created = tb.CreateType();
+            var method = created.GetMethod("m")!;
+            var body = method.GetMethodBody()!;
+            var locals = body.LocalVariables;
+            ProbeFailure = !body.GetILAsByteArray()!.AsSpan().SequenceEqual(written) ? "the IL reads back different"
+                : body.MaxStackSize != maxStack || maxStack != 20 ? $"max stack {body.MaxStackSize}, written {maxStack}, expected 20"
+                : body.InitLocals ? "InitLocals reads back true"
+                : locals.Count != expected.Count || locals.Where((l, i) => l.LocalType != expected[i]).Any() ? "the locals read back different"
+                // 3 iterations of sum + 1002, then the switch's second case returns the sum.
+                : (int)method.Invoke(null, [3])! != 190 + 3 * 1002 ? "the method returns a wrong value"
+                : null;
+            return ProbeFailure == null;
+        }
+        catch (Exception e)
+        {
+            ProbeFailure = e.ToString();
+            // A runtime with other internals (a missing field, a body not read back): every method goes through ILGenerator.
+            // Not rethrown: it would fail this type's initialisation, so every compile.
+            return false;
+        }
+    }
+}
+
+/// <summary>The emitting members code shared by <see cref="IlWriter"/> and <see cref="ILGenerator"/> users needs (<see cref="FunctionCompiler.LoadScratch"/>).</summary>
+internal interface IIlEmitter
+{
+    /// <summary>Emits an instruction without an operand.</summary>
+    void Emit(OpCode op);
+
+    /// <summary>Emits an instruction with a four-byte operand (the short forms of ldc.i4 and ldarg).</summary>
+    void Emit(OpCode op, int arg);
+
+    /// <summary>Emits a local instruction.</summary>
+    void Emit(OpCode op, LocalBuilder local);
+
+    /// <summary>Emits a field instruction.</summary>
+    void Emit(OpCode op, FieldInfo field);
+
+    /// <summary>Emits a call.</summary>
+    void Emit(OpCode op, MethodInfo method);
+
+    /// <summary>Emits a type instruction.</summary>
+    void Emit(OpCode op, Type type);
+}
+
+/// <summary>An <see cref="ILGenerator"/> as an <see cref="IIlEmitter"/> (EntryStubs' dynamic methods).</summary>
+internal readonly struct GeneratorEmitter(ILGenerator il) : IIlEmitter
+{
+    public void Emit(OpCode op) => il.Emit(op);
+    public void Emit(OpCode op, int arg) => il.Emit(op, arg);
+    public void Emit(OpCode op, LocalBuilder local) => il.Emit(op, local);
+    public void Emit(OpCode op, FieldInfo field) => il.Emit(op, field);
+    public void Emit(OpCode op, MethodInfo method) => il.Emit(op, method);
+    public void Emit(OpCode op, Type type) => il.Emit(op, type);
+}
