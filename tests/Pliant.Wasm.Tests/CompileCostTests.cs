@@ -58,40 +58,32 @@ public class CompileCostTests
 
     /// <summary>
     /// Locals of types from other assemblies (v128, <c>ExecState</c>, <c>FunctionInstance</c>, <c>FuelResultI32</c>) are declared by their
-    /// signature encoding with a token resolved once per module (<c>LocalDeclarer</c>), not by <c>DeclareLocal</c>'s
-    /// lookup per local: the compiled methods' local signatures read back with exactly those types, and the code runs
-    /// (v128 locals and operand slots, a multi-value v128 result through the scratch array, a <c>call_indirect</c>, a
-    /// metered self-recursive function's fuel-passing body and wrapper).
+    /// signature encoding with a token resolved once per module (<c>LocalDeclarer</c>, in the local signature <c>IlWriter</c> builds):
+    /// the compiled methods' local signatures read back with exactly those types, and the code runs (v128 locals and operand slots, a
+    /// multi-value v128 result through the scratch array, a <c>call_indirect</c>, a metered self-recursive function's fuel-passing body
+    /// and wrapper, 200 v128 locals: a two-byte local count).
     /// </summary>
     [Fact]
     public void LocalsOfRuntimeTypesAreDeclaredWithTheirTypes()
     {
-        Assert.True(Compilation.LocalDeclarer.Available, "the fast local declaration does not work on this runtime (the compiler falls back to DeclareLocal: correct, slower)");
-        Assert.True(Compilation.LocalDeclarer.Direct, "the direct local declaration does not work on this runtime (the compiler falls back to DeclareLocal and a patched signature: correct, slower)");
+        Assert.True(Compilation.IlWriter.Available, "the IL writer's fast path does not work on this runtime (the compiler falls back to ILGenerator: correct, slower): " + Compilation.IlWriter.ProbeFailure);
         CheckLocals();
     }
 
-    /// <summary>Where the direct declaration is unavailable: runtime types by a patched <c>int</c> local, primitives by <c>DeclareLocal</c>; the same types and results.</summary>
+    /// <summary>The fallback (a runtime where the writer's probe fails): every method through <c>ILGenerator</c>, the same types and results.</summary>
     [Fact]
-    public void LocalsDeclaredByPatchedSignatureWhereTheDirectPathIsUnavailable() => CheckLocalsForcing(ref Compilation.LocalDeclarer.ForceIndirect);
-
-    /// <summary><see cref="CheckLocals"/> with a thread's test switch of LocalDeclarer set.</summary>
-    private static void CheckLocalsForcing(ref bool force)
+    public void LocalsDeclaredTheOrdinaryWayWhereTheFastPathIsUnavailable()
     {
-        force = true;
+        Compilation.IlWriter.ForceGenerator = true;
         try
         {
             CheckLocals();
         }
         finally
         {
-            force = false;
+            Compilation.IlWriter.ForceGenerator = false;
         }
     }
-
-    /// <summary>The fallback (a runtime where the probe fails): every local by <c>DeclareLocal</c>, the same types and results.</summary>
-    [Fact]
-    public void LocalsDeclaredTheOrdinaryWayWhereTheFastPathIsUnavailable() => CheckLocalsForcing(ref Compilation.LocalDeclarer.ForceDeclareLocal);
 
     private static void CheckLocals()
     {
@@ -149,5 +141,11 @@ public class CompileCostTests
         Assert.Equal([0x12, 0x08], Compilation.LocalDeclarer.Encode(typeof(Runtime.ExecState), 0x02000002)); // a TypeDef
         Assert.Equal([0x15, 0x11, 0x05, 0x01, 0x05], Compilation.LocalDeclarer.Encode(typeof(System.Runtime.Intrinsics.Vector128<byte>), 0x01000001));
         Assert.Equal([0x11, 0x09], Compilation.LocalDeclarer.Encode(typeof(Runtime.FuelResultI32), 0x01000002)); // VALUETYPE
+        Assert.Equal([0x15, 0x11, 0x09, 0x01, 0x05], Compilation.LocalDeclarer.Encode(typeof(System.Runtime.Intrinsics.Vector256<byte>), 0x01000002));
+        Assert.Equal([0x1D, 0x05], Compilation.LocalDeclarer.Encode(typeof(byte[]), 0));
+        Assert.Equal([0x10, 0x05], Compilation.LocalDeclarer.Encode(typeof(byte).MakeByRefType(), 0));
+        Assert.Equal([0x1D, 0x12, 0x09], Compilation.LocalDeclarer.Encode(typeof(Runtime.ExecState[]), 0x01000002));
+        Assert.Throws<NotSupportedException>(() => Compilation.LocalDeclarer.Encode(typeof(int*), 0));
+        Assert.Throws<NotSupportedException>(() => Compilation.LocalDeclarer.Encode(typeof(int[,]), 0));
     }
 }

@@ -45,6 +45,12 @@ internal sealed class IlWriter : IIlEmitter
     [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "m_parameterTypes")]
     private static extern ref Type[]? ParameterTypesOf([UnsafeAccessorType(MethodBuilderType)] object method);
 
+    // The runtime's generator class and the method builder's field for it (of that class: no UnsafeAccessor, whose
+    // field accessors must name the field's type), and the max stack CreateType gives a method without a generator.
+    private static readonly Type? GeneratorClass = Type.GetType(GeneratorType);
+    private static readonly FieldInfo? GeneratorField = Type.GetType(MethodBuilderType)?.GetField("m_ilGenerator", BindingFlags.NonPublic | BindingFlags.Instance);
+    private const int DefaultMaxStack = 16;
+
     [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "m_maxDepth")]
     private static extern ref int MaxDepthOf([UnsafeAccessorType(GeneratorType)] object il);
 
@@ -135,10 +141,15 @@ internal sealed class IlWriter : IIlEmitter
         if (_length == 0) throw new InvalidOperationException("empty method body");
         BodyOf(method) = code.AsSpan(0, _length).ToArray();
         LocalSignatureOf(method) = LocalSignature();
-        // CreateType takes the max stack from the method's generator (16 without one): a bare one carries it.
-        var holder = method.GetILGenerator(0);
-        MaxDepthOf(holder) = _maxDepth;
-        DepthAdjustmentOf(holder) = _depthAdjustment;
+        // CreateType takes the max stack from the method's generator (16 without one), which reads nothing else of it
+        // once the method has a body: a bare one carries the max stack (GetILGenerator would build a whole one, ~1 µs).
+        if (_maxDepth + _depthAdjustment != DefaultMaxStack)
+        {
+            var holder = RuntimeHelpers.GetUninitializedObject(GeneratorClass!);
+            MaxDepthOf(holder) = _maxDepth;
+            DepthAdjustmentOf(holder) = _depthAdjustment;
+            GeneratorField!.SetValue(method, holder);
+        }
     }
 
     /// <summary>The LocalVarSig blob (ECMA-335 II.23.2.6): LOCAL_SIG, the compressed count, the entries.</summary>
