@@ -74,27 +74,13 @@ internal sealed partial class FunctionCompiler
     private static int SlotsOf(Type t) => t == typeof(System.Runtime.Intrinsics.Vector128<byte>) || ClrTypes.IsFuelResult(t) ? 2
         : t == typeof(System.Runtime.Intrinsics.Vector256<byte>) ? 4 : 1; // 256: a vectorised loop's temporaries (Vectorize.Emit.cs)
 
-    // ILGenerator.Emit(OpCode, LocalBuilder) costs ~15 ns (argument checks, the short form chosen by comparing
-    // opcodes); emitting the same bytes by index ~5 ns, and a module's IL has thousands of them.
-    private static readonly OpCode[] LdlocN = [OpCodes.Ldloc_0, OpCodes.Ldloc_1, OpCodes.Ldloc_2, OpCodes.Ldloc_3];
-    private static readonly OpCode[] StlocN = [OpCodes.Stloc_0, OpCodes.Stloc_1, OpCodes.Stloc_2, OpCodes.Stloc_3];
-
     /// <summary>Emits <c>ldloc</c> of <paramref name="l"/>, the IL <c>Emit(OpCodes.Ldloc, l)</c> emits.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private void Ldloc(LocalBuilder l) => EmitLocalOp(l.LocalIndex, LdlocN, OpCodes.Ldloc_S, OpCodes.Ldloc);
+    private void Ldloc(LocalBuilder l) => _il.Ldloc(l);
 
     /// <summary>Emits <c>stloc</c> of <paramref name="l"/>, the IL <c>Emit(OpCodes.Stloc, l)</c> emits.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private void Stloc(LocalBuilder l) => EmitLocalOp(l.LocalIndex, StlocN, OpCodes.Stloc_S, OpCodes.Stloc);
-
-    /// <summary>The shortest of a local access's three encodings (ECMA-335 III.3.43, III.3.63) for local <paramref name="i"/>.</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private void EmitLocalOp(int i, OpCode[] numbered, OpCode shortForm, OpCode longForm)
-    {
-        if (i < 4) _il.Emit(numbered[i]);
-        else if (i < 256) _il.Emit(shortForm, (byte)i);
-        else _il.Emit(longForm, (short)i);
-    }
+    private void Stloc(LocalBuilder l) => _il.Stloc(l);
 
     private LocalBuilder TmpFn() => _tmpFn ??= Declare(typeof(FunctionInstance));
 

@@ -135,7 +135,7 @@ internal sealed class IlWriter : IIlEmitter
             }
             else
             {
-                BinaryPrimitives.WriteInt32LittleEndian(code.AsSpan(_fixPos[i]), distance);
+                Unsafe.WriteUnaligned(ref code[_fixPos[i]], BitConverter.IsLittleEndian ? distance : BinaryPrimitives.ReverseEndianness(distance));
             }
         }
         if (_length == 0) throw new InvalidOperationException("empty method body");
@@ -180,9 +180,45 @@ internal sealed class IlWriter : IIlEmitter
     /// <summary>A local of a method written by an <see cref="IlWriter"/>.</summary>
     private sealed class Local(int index, Type type) : LocalBuilder
     {
-        public override int LocalIndex => index;
+        public readonly int Index = index;
+        public override int LocalIndex => Index;
         public override Type LocalType => type;
         public override bool IsPinned => false;
+    }
+
+    /// <summary>The index of <paramref name="local"/>: a field read for this writer's locals (no virtual call).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int IndexOf(LocalBuilder local) => local is Local mine ? mine.Index : local.LocalIndex;
+
+    /// <summary>Emits <c>ldloc</c> of <paramref name="local"/> in its shortest form: what <c>Emit(OpCodes.Ldloc, local)</c> emits.</summary>
+    public void Ldloc(LocalBuilder local)
+    {
+        if (_gen != null)
+        {
+            _gen.Emit(OpCodes.Ldloc, local);
+            return;
+        }
+        EmitLocal(IndexOf(local), SlotLdloc0, SlotLdlocS, SlotLdloc);
+    }
+
+    /// <summary>Emits <c>stloc</c> of <paramref name="local"/> in its shortest form: what <c>Emit(OpCodes.Stloc, local)</c> emits.</summary>
+    public void Stloc(LocalBuilder local)
+    {
+        if (_gen != null)
+        {
+            _gen.Emit(OpCodes.Stloc, local);
+            return;
+        }
+        EmitLocal(IndexOf(local), SlotStloc0, SlotStlocS, SlotStloc);
+    }
+
+    /// <summary>The shortest of a local access's three encodings (ECMA-335 III.3.43, III.3.63) for local <paramref name="index"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void EmitLocal(int index, int numbered, int shortForm, int longForm)
+    {
+        if (index < 4) EmitSlot(numbered + index);
+        else if (index <= byte.MaxValue) EmitSlot(shortForm, (byte)index);
+        else EmitSlot(longForm, (short)index);
     }
 
     /// <summary>Defines a label to branch to; <see cref="MarkLabel"/> places it.</summary>
@@ -208,7 +244,7 @@ internal sealed class IlWriter : IIlEmitter
             _gen.MarkLabel(label);
             return;
         }
-        int id = label.GetHashCode(); // the label's index (Label.GetHashCode returns it)
+        int id = Unsafe.BitCast<Label, int>(label); // the label's index: Label's one field
         if ((uint)id >= (uint)_labelCount) throw new ArgumentException($"IL label {id} is not defined in this method");
         if (_labelPos[id] != -1) throw new ArgumentException($"IL label {id} is marked twice");
         _labelPos[id] = _length;
@@ -238,19 +274,56 @@ internal sealed class IlWriter : IIlEmitter
 
     private void Grow(int bytes) => Array.Resize(ref _code, Math.Max(_code.Length * 2, _length + bytes));
 
-    /// <summary>Writes the opcode and counts its stack effect <paramref name="delta"/> (room for it is ensured).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Put(OpCode op, int delta)
+    // ECMA-335 Partition III opcode values (as slots: a two-byte 0xFE xx opcode at 256 + xx) of the instructions
+    // whose short forms are chosen here.
+    private const int SlotLdarg0 = 0x02, SlotLdloc0 = 0x06, SlotStloc0 = 0x0A, SlotLdargS = 0x0E, SlotLdargaS = 0x0F, SlotStargS = 0x10,
+        SlotLdlocS = 0x11, SlotLdlocaS = 0x12, SlotStlocS = 0x13, SlotLdcI4M1 = 0x15, SlotLdcI4S = 0x1F, SlotLdcI4 = 0x20, SlotCalli = 0x29,
+        SlotLdarg = 256 + 0x09, SlotLdarga = 256 + 0x0A, SlotStarg = 256 + 0x0B, SlotLdloc = 256 + 0x0C, SlotLdloca = 256 + 0x0D, SlotStloc = 256 + 0x0E;
+
+    // Per opcode slot: its stack effect by its own behaviour (OpCode.EvaluationStackDelta: 0 for a call) and facts.
+    // Built once from OpCodes: an OpCode's properties are calls into CoreLib that precompiled (ReadyToRun) code
+    // cannot inline, and this keeps it to one (OpCode.Value) per instruction.
+    private const byte TwoByte = 1, EndsBlock = 2, ShortOperand = 4, NoOperand = 8;
+    private static readonly sbyte[] Deltas = new sbyte[512];
+    private static readonly byte[] Facts = BuildFacts();
+
+    private static byte[] BuildFacts()
     {
-        short v = op.Value;
-        if (op.Size != 1) _code[_length++] = (byte)(v >> 8);
-        _code[_length++] = (byte)v;
-        Stack(op, delta);
+        var facts = new byte[512];
+        foreach (var f in typeof(OpCodes).GetFields(BindingFlags.Public | BindingFlags.Static))
+        {
+            var op = (OpCode)f.GetValue(null)!;
+            int slot = Slot(op.Value);
+            Deltas[slot] = (sbyte)op.EvaluationStackDelta;
+            // An instruction that does not fall through (br, leave, ret, throw, rethrow, jmp, endfinally, endfilter):
+            // the depth after it is unknown until a label gives it (ILGenerator's EndsUncondJmpBlk).
+            bool ends = op.FlowControl is FlowControl.Branch or FlowControl.Return or FlowControl.Throw || op == OpCodes.Jmp;
+            facts[slot] = (byte)((op.Size == 2 ? TwoByte : 0) | (ends ? EndsBlock : 0)
+                | (op.OperandType is OperandType.ShortInlineBrTarget or OperandType.ShortInlineI or OperandType.ShortInlineVar ? ShortOperand : 0)
+                | (op.OperandType == OperandType.InlineNone ? NoOperand : 0));
+        }
+        return facts;
+    }
+
+    /// <summary>The table slot of an opcode value: one-byte opcodes at their value, <c>0xFE xx</c> at 256 + xx.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Slot(short value) => (value & 0xFF) | (value < 0 ? 256 : 0);
+
+    /// <summary>Writes the opcode of <paramref name="slot"/> and counts its stack effect <paramref name="delta"/> (room for it is ensured).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Put(int slot, int delta)
+    {
+        var code = _code;
+        int at = _length;
+        if (slot >= 256) code[at++] = 0xFE;
+        code[at++] = (byte)slot;
+        _length = at;
+        Stack(slot, delta);
     }
 
     /// <summary>ILGenerator.UpdateStackSize: the depth after an instruction moving it by <paramref name="delta"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Stack(OpCode op, int delta)
+    private void Stack(int slot, int delta)
     {
         int depth = _depth < 0 ? 0 : _depth;
         depth += delta;
@@ -263,16 +336,50 @@ internal sealed class IlWriter : IIlEmitter
         {
             _maxDepth = depth;
         }
+        _depth = (Facts[slot] & EndsBlock) != 0 ? -1 : depth;
         _targetDepth = depth;
-        // An instruction that does not fall through (br, leave, ret, throw, rethrow, jmp, endfinally, endfilter): unknown depth after it.
-        _depth = op.FlowControl is FlowControl.Branch or FlowControl.Return or FlowControl.Throw || op.Value == OpCodes.Jmp.Value ? -1 : depth;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void PutInt16(short value)
+    {
+        Unsafe.WriteUnaligned(ref _code[_length], BitConverter.IsLittleEndian ? value : BinaryPrimitives.ReverseEndianness(value));
+        _length += 2;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void PutInt32(int value)
     {
-        BinaryPrimitives.WriteInt32LittleEndian(_code.AsSpan(_length), value);
+        // ECMA-335 II.3.1: operands little-endian. Room ensured by the caller (the index check covers the first byte only).
+        Unsafe.WriteUnaligned(ref _code[_length], BitConverter.IsLittleEndian ? value : BinaryPrimitives.ReverseEndianness(value));
         _length += 4;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void PutInt64(long value)
+    {
+        Unsafe.WriteUnaligned(ref _code[_length], BitConverter.IsLittleEndian ? value : BinaryPrimitives.ReverseEndianness(value));
+        _length += 8;
+    }
+
+    private void EmitSlot(int slot)
+    {
+        Ensure(2);
+        Put(slot, Deltas[slot]);
+    }
+
+    private void EmitSlot(int slot, byte arg)
+    {
+        Ensure(3);
+        Put(slot, Deltas[slot]);
+        _code[_length++] = arg;
+    }
+
+    private void EmitSlot(int slot, short arg)
+    {
+        Ensure(4);
+        Put(slot, Deltas[slot]);
+        PutInt16(arg);
     }
 
     /// <summary>Emits an instruction without an operand.</summary>
@@ -283,8 +390,7 @@ internal sealed class IlWriter : IIlEmitter
             _gen.Emit(op);
             return;
         }
-        Ensure(2);
-        Put(op, op.EvaluationStackDelta);
+        EmitSlot(Slot(op.Value));
     }
 
     /// <summary>Emits an instruction with a one-byte operand.</summary>
@@ -295,9 +401,7 @@ internal sealed class IlWriter : IIlEmitter
             _gen.Emit(op, arg);
             return;
         }
-        Ensure(3);
-        Put(op, op.EvaluationStackDelta);
-        _code[_length++] = arg;
+        EmitSlot(Slot(op.Value), arg);
     }
 
     /// <summary>Emits an instruction with a signed one-byte operand.</summary>
@@ -311,10 +415,7 @@ internal sealed class IlWriter : IIlEmitter
             _gen.Emit(op, arg);
             return;
         }
-        Ensure(4);
-        Put(op, op.EvaluationStackDelta);
-        BinaryPrimitives.WriteInt16LittleEndian(_code.AsSpan(_length), arg);
-        _length += 2;
+        EmitSlot(Slot(op.Value), arg);
     }
 
     /// <summary>
@@ -328,59 +429,29 @@ internal sealed class IlWriter : IIlEmitter
             _gen.Emit(op, arg);
             return;
         }
-        short v = op.Value;
-        if (v == OpCodes.Ldc_I4.Value)
+        int slot = Slot(op.Value);
+        switch (slot)
         {
-            if (arg is >= -1 and <= 8)
-            {
-                Emit(LdcN[arg + 1]);
+            case SlotLdcI4 when arg is >= -1 and <= 8:
+                EmitSlot(SlotLdcI4M1 + 1 + arg); // ldc.i4.m1 .. ldc.i4.8 are consecutive
                 return;
-            }
-            if (arg is >= -128 and <= 127)
-            {
-                Emit(OpCodes.Ldc_I4_S, (byte)arg);
+            case SlotLdcI4 when arg is >= sbyte.MinValue and <= sbyte.MaxValue:
+                EmitSlot(SlotLdcI4S, (byte)arg);
                 return;
-            }
-        }
-        else if (v == OpCodes.Ldarg.Value)
-        {
-            if ((uint)arg <= 3)
-            {
-                Emit(LdargN[arg]);
+            case SlotLdarg when (uint)arg <= 3:
+                EmitSlot(SlotLdarg0 + arg); // ldarg.0 .. ldarg.3
                 return;
-            }
-            if ((uint)arg <= byte.MaxValue)
-            {
-                Emit(OpCodes.Ldarg_S, (byte)arg);
+            case SlotLdarg or SlotLdarga or SlotStarg when (uint)arg <= byte.MaxValue:
+                EmitSlot(slot == SlotLdarg ? SlotLdargS : slot == SlotLdarga ? SlotLdargaS : SlotStargS, (byte)arg);
                 return;
-            }
-            if ((uint)arg <= ushort.MaxValue)
-            {
-                Emit(OpCodes.Ldarg, (short)arg);
+            case SlotLdarg or SlotLdarga or SlotStarg when (uint)arg <= ushort.MaxValue:
+                EmitSlot(slot, (short)arg);
                 return;
-            }
-        }
-        else if (v == OpCodes.Ldarga.Value || v == OpCodes.Starg.Value)
-        {
-            if ((uint)arg <= byte.MaxValue)
-            {
-                Emit(v == OpCodes.Ldarga.Value ? OpCodes.Ldarga_S : OpCodes.Starg_S, (byte)arg);
-                return;
-            }
-            if ((uint)arg <= ushort.MaxValue)
-            {
-                Emit(op, (short)arg);
-                return;
-            }
         }
         Ensure(6);
-        Put(op, op.EvaluationStackDelta);
+        Put(slot, Deltas[slot]);
         PutInt32(arg);
     }
-
-    private static readonly OpCode[] LdcN = [OpCodes.Ldc_I4_M1, OpCodes.Ldc_I4_0, OpCodes.Ldc_I4_1, OpCodes.Ldc_I4_2, OpCodes.Ldc_I4_3,
-        OpCodes.Ldc_I4_4, OpCodes.Ldc_I4_5, OpCodes.Ldc_I4_6, OpCodes.Ldc_I4_7, OpCodes.Ldc_I4_8];
-    private static readonly OpCode[] LdargN = [OpCodes.Ldarg_0, OpCodes.Ldarg_1, OpCodes.Ldarg_2, OpCodes.Ldarg_3];
 
     /// <summary>Emits an instruction with an eight-byte operand.</summary>
     public void Emit(OpCode op, long arg)
@@ -390,10 +461,10 @@ internal sealed class IlWriter : IIlEmitter
             _gen.Emit(op, arg);
             return;
         }
+        int slot = Slot(op.Value);
         Ensure(10);
-        Put(op, op.EvaluationStackDelta);
-        BinaryPrimitives.WriteInt64LittleEndian(_code.AsSpan(_length), arg);
-        _length += 8;
+        Put(slot, Deltas[slot]);
+        PutInt64(arg);
     }
 
     /// <summary>Emits <c>ldc.r4</c>.</summary>
@@ -404,8 +475,9 @@ internal sealed class IlWriter : IIlEmitter
             _gen.Emit(op, arg);
             return;
         }
+        int slot = Slot(op.Value);
         Ensure(6);
-        Put(op, op.EvaluationStackDelta);
+        Put(slot, Deltas[slot]);
         PutInt32(BitConverter.SingleToInt32Bits(arg));
     }
 
@@ -417,10 +489,10 @@ internal sealed class IlWriter : IIlEmitter
             _gen.Emit(op, arg);
             return;
         }
+        int slot = Slot(op.Value);
         Ensure(10);
-        Put(op, op.EvaluationStackDelta);
-        BinaryPrimitives.WriteInt64LittleEndian(_code.AsSpan(_length), BitConverter.DoubleToInt64Bits(arg));
-        _length += 8;
+        Put(slot, Deltas[slot]);
+        PutInt64(BitConverter.DoubleToInt64Bits(arg));
     }
 
     /// <summary>Emits a branch to <paramref name="label"/> in the form <paramref name="op"/> names (short forms must reach: checked in <see cref="Finish"/>).</summary>
@@ -431,18 +503,12 @@ internal sealed class IlWriter : IIlEmitter
             _gen.Emit(op, label);
             return;
         }
+        int slot = Slot(op.Value);
         Ensure(6);
-        Put(op, op.EvaluationStackDelta);
-        if (op.OperandType == OperandType.ShortInlineBrTarget)
-        {
-            AddFixup(label, _length, 1, _length + 1);
-            _length += 1;
-        }
-        else
-        {
-            AddFixup(label, _length, 4, _length + 4);
-            _length += 4;
-        }
+        Put(slot, Deltas[slot]);
+        int size = (Facts[slot] & ShortOperand) != 0 ? 1 : 4;
+        AddFixup(label, _length, size, _length + size);
+        _length += size;
     }
 
     /// <summary>Emits <c>switch</c> over <paramref name="labels"/> (ECMA-335 III.3.66: distances from the end of the instruction).</summary>
@@ -453,9 +519,10 @@ internal sealed class IlWriter : IIlEmitter
             _gen.Emit(op, labels);
             return;
         }
+        int slot = Slot(op.Value);
         int count = labels.Length;
         Ensure(6 + 4 * count);
-        Put(op, op.EvaluationStackDelta);
+        Put(slot, Deltas[slot]);
         PutInt32(count);
         int end = _length + 4 * count;
         for (int i = 0; i < count; i++)
@@ -468,7 +535,7 @@ internal sealed class IlWriter : IIlEmitter
     /// <summary>Records a branch operand and, as ILGenerator.AddFixup, the depth at its label.</summary>
     private void AddFixup(Label label, int pos, int size, int end)
     {
-        int id = label.GetHashCode();
+        int id = Unsafe.BitCast<Label, int>(label);
         if ((uint)id >= (uint)_labelCount) throw new ArgumentException($"IL label {id} is not defined in this method");
         int n = _fixCount++;
         if (n == _fixPos.Length)
@@ -498,37 +565,26 @@ internal sealed class IlWriter : IIlEmitter
             _gen.Emit(op, local);
             return;
         }
-        int index = local.LocalIndex;
-        short v = op.Value;
-        if (v == OpCodes.Ldloc.Value)
+        int index = IndexOf(local);
+        int slot = Slot(op.Value);
+        if (slot == SlotLdloc) slot = index < 4 ? SlotLdloc0 + index : index <= byte.MaxValue ? SlotLdlocS : slot;
+        else if (slot == SlotStloc) slot = index < 4 ? SlotStloc0 + index : index <= byte.MaxValue ? SlotStlocS : slot;
+        else if (slot == SlotLdloca && index <= byte.MaxValue) slot = SlotLdlocaS;
+        int facts = Facts[slot];
+        if ((facts & NoOperand) != 0)
         {
-            op = index < 4 ? LdlocN[index] : index <= 255 ? OpCodes.Ldloc_S : op;
+            EmitSlot(slot);
         }
-        else if (v == OpCodes.Stloc.Value)
+        else if ((facts & ShortOperand) != 0)
         {
-            op = index < 4 ? StlocN[index] : index <= 255 ? OpCodes.Stloc_S : op;
-        }
-        else if (v == OpCodes.Ldloca.Value && index <= 255)
-        {
-            op = OpCodes.Ldloca_S;
-        }
-        Ensure(4);
-        Put(op, op.EvaluationStackDelta);
-        if (op.OperandType == OperandType.InlineNone) return;
-        if (op.OperandType == OperandType.ShortInlineVar)
-        {
-            if (index > byte.MaxValue) throw new InvalidOperationException($"local {index} does not fit {op.Name}");
-            _code[_length++] = (byte)index;
+            if (index > byte.MaxValue) throw new InvalidOperationException($"local {index} does not fit a one-byte operand");
+            EmitSlot(slot, (byte)index);
         }
         else
         {
-            BinaryPrimitives.WriteInt16LittleEndian(_code.AsSpan(_length), (short)index);
-            _length += 2;
+            EmitSlot(slot, (short)index);
         }
     }
-
-    private static readonly OpCode[] LdlocN = [OpCodes.Ldloc_0, OpCodes.Ldloc_1, OpCodes.Ldloc_2, OpCodes.Ldloc_3];
-    private static readonly OpCode[] StlocN = [OpCodes.Stloc_0, OpCodes.Stloc_1, OpCodes.Stloc_2, OpCodes.Stloc_3];
 
     /// <summary>Emits a field instruction (its token resolved once per batch by <see cref="MemberTokens"/>).</summary>
     public void Emit(OpCode op, FieldInfo field)
@@ -538,7 +594,8 @@ internal sealed class IlWriter : IIlEmitter
             _gen.Emit(op, field);
             return;
         }
-        EmitToken(op, _tokens.FieldToken(field), op.EvaluationStackDelta);
+        int slot = Slot(op.Value);
+        EmitToken(slot, _tokens.FieldToken(field), Deltas[slot]);
     }
 
     /// <summary>Emits a type instruction (<c>stelem</c>, <c>ldelem</c>, <c>initobj</c>...).</summary>
@@ -549,7 +606,8 @@ internal sealed class IlWriter : IIlEmitter
             _gen.Emit(op, type);
             return;
         }
-        EmitToken(op, _tokens.TypeToken(type), op.EvaluationStackDelta);
+        int slot = Slot(op.Value);
+        EmitToken(slot, _tokens.TypeToken(type), Deltas[slot]);
     }
 
     /// <summary>
@@ -568,11 +626,11 @@ internal sealed class IlWriter : IIlEmitter
         {
             int parameters = ParameterTypesOf(builder)?.Length ?? 0;
             int delta = (builder.ReturnType != typeof(void) ? 1 : 0) - parameters - (builder.IsStatic ? 0 : 1);
-            EmitToken(op, builder.MetadataToken, delta);
+            EmitToken(Slot(op.Value), builder.MetadataToken, delta);
             return;
         }
         var (token, exact) = _tokens.MethodToken(method);
-        EmitToken(op, token, exact);
+        EmitToken(Slot(op.Value), token, exact);
     }
 
     /// <summary>
@@ -588,7 +646,7 @@ internal sealed class IlWriter : IIlEmitter
             return;
         }
         var (token, exact) = _tokens.MethodToken(method);
-        EmitToken(op, token, Math.Max(exact, 0));
+        EmitToken(Slot(op.Value), token, Math.Max(exact, 0));
     }
 
     /// <summary>Emits <c>calli</c> with the signature of a wasm function's method (<see cref="ClrTypes.Params"/>, <see cref="ClrTypes.Return"/>).</summary>
@@ -600,13 +658,13 @@ internal sealed class IlWriter : IIlEmitter
             return;
         }
         int delta = (ft.Results.Length == 1 ? 1 : 0) - (ft.Params.Length + 1) - 1; // the context argument, the function pointer
-        EmitToken(OpCodes.Calli, _tokens.CalliToken(ft), delta);
+        EmitToken(SlotCalli, _tokens.CalliToken(ft), delta);
     }
 
-    private void EmitToken(OpCode op, int token, int delta)
+    private void EmitToken(int slot, int token, int delta)
     {
         Ensure(6);
-        Put(op, delta);
+        Put(slot, delta);
         PutInt32(token);
     }
 
