@@ -29,6 +29,30 @@ public class IlWriterTests
         return mb;
     }
 
+    /// <summary>
+    /// acc = 0; top: if (arg0 == 0) goto done (a forward brfalse, long form); <paramref name="body"/>(acc); arg0 -= 1;
+    /// <paramref name="back"/> top; done: return acc.
+    /// </summary>
+    private static void CountDown(IlWriter w, OpCode back, Action<LocalBuilder> body)
+    {
+        var acc = w.DeclareLocal(typeof(int));
+        Label top = w.DefineLabel(), done = w.DefineLabel();
+        w.Emit(OpCodes.Ldc_I4_0);
+        w.Emit(OpCodes.Stloc, acc);
+        w.MarkLabel(top);
+        w.Emit(OpCodes.Ldarg_0);
+        w.Emit(OpCodes.Brfalse, done);
+        body(acc);
+        w.Emit(OpCodes.Ldarg_0);
+        w.Emit(OpCodes.Ldc_I4_1);
+        w.Emit(OpCodes.Sub);
+        w.Emit(OpCodes.Starg_S, (byte)0);
+        w.Emit(back, top);
+        w.MarkLabel(done);
+        w.Emit(OpCodes.Ldloc, acc);
+        w.Emit(OpCodes.Ret);
+    }
+
     [Fact]
     public void FastPathIsAvailable() => Assert.True(IlWriter.Available, IlWriter.ProbeFailure);
 
@@ -38,25 +62,13 @@ public class IlWriterTests
     {
         var (tb, w) = NewType();
         w.Begin(Method(tb, "sum", typeof(int), typeof(int)), 16);
-        var acc = w.DeclareLocal(typeof(int));
-        Label top = w.DefineLabel(), done = w.DefineLabel();
-        w.Emit(OpCodes.Ldc_I4_0);
-        w.Emit(OpCodes.Stloc, acc);
-        w.MarkLabel(top);
-        w.Emit(OpCodes.Ldarg_0);
-        w.Emit(OpCodes.Brfalse, done); // forward, long form
-        w.Emit(OpCodes.Ldloc, acc);
-        w.Emit(OpCodes.Ldarg_0);
-        w.Emit(OpCodes.Add);
-        w.Emit(OpCodes.Stloc, acc);
-        w.Emit(OpCodes.Ldarg_0);
-        w.Emit(OpCodes.Ldc_I4_1);
-        w.Emit(OpCodes.Sub);
-        w.Emit(OpCodes.Starg_S, (byte)0);
-        w.Emit(OpCodes.Br_S, top); // backward, short form
-        w.MarkLabel(done);
-        w.Emit(OpCodes.Ldloc, acc);
-        w.Emit(OpCodes.Ret);
+        CountDown(w, OpCodes.Br_S, acc =>
+        {
+            w.Emit(OpCodes.Ldloc, acc);
+            w.Emit(OpCodes.Ldarg_0);
+            w.Emit(OpCodes.Add);
+            w.Emit(OpCodes.Stloc, acc);
+        });
         w.Finish();
         var m = tb.CreateType().GetMethod("sum")!;
         Assert.Equal(5050, (int)m.Invoke(null, [100])!);
@@ -163,28 +175,16 @@ public class IlWriterTests
     {
         var (tb, w) = NewType();
         w.Begin(Method(tb, "big", typeof(int), typeof(int)), 16);
-        var acc = w.DeclareLocal(typeof(int));
-        Label top = w.DefineLabel(), end = w.DefineLabel();
-        w.Emit(OpCodes.Ldc_I4_0);
-        w.Emit(OpCodes.Stloc, acc);
-        w.MarkLabel(top);
-        w.Emit(OpCodes.Ldarg_0);
-        w.Emit(OpCodes.Brfalse, end);
-        for (int i = 0; i < 16 * 1024; i++)
+        CountDown(w, OpCodes.Br, acc =>
         {
-            w.Emit(OpCodes.Ldloc, acc); // 1 + 1 + 1 + 1 bytes
-            w.Emit(OpCodes.Ldc_I4_1);
-            w.Emit(OpCodes.Add);
-            w.Emit(OpCodes.Stloc, acc);
-        }
-        w.Emit(OpCodes.Ldarg_0);
-        w.Emit(OpCodes.Ldc_I4_1);
-        w.Emit(OpCodes.Sub);
-        w.Emit(OpCodes.Starg_S, (byte)0);
-        w.Emit(OpCodes.Br, top);
-        w.MarkLabel(end);
-        w.Emit(OpCodes.Ldloc, acc);
-        w.Emit(OpCodes.Ret);
+            for (int i = 0; i < 16 * 1024; i++)
+            {
+                w.Emit(OpCodes.Ldloc, acc); // 1 + 1 + 1 + 1 bytes
+                w.Emit(OpCodes.Ldc_I4_1);
+                w.Emit(OpCodes.Add);
+                w.Emit(OpCodes.Stloc, acc);
+            }
+        });
         w.Finish();
 
         w.Begin(Method(tb, "table", typeof(int), typeof(int)), 16);

@@ -385,23 +385,15 @@ internal sealed class IlWriter : IIlEmitter
     /// <summary>Emits an instruction without an operand.</summary>
     public void Emit(OpCode op)
     {
-        if (_gen != null)
-        {
-            _gen.Emit(op);
-            return;
-        }
-        EmitSlot(Slot(op.Value));
+        if (_gen is { } gen) gen.Emit(op);
+        else EmitSlot(Slot(op.Value));
     }
 
     /// <summary>Emits an instruction with a one-byte operand.</summary>
     public void Emit(OpCode op, byte arg)
     {
-        if (_gen != null)
-        {
-            _gen.Emit(op, arg);
-            return;
-        }
-        EmitSlot(Slot(op.Value), arg);
+        if (_gen is { } gen) gen.Emit(op, arg);
+        else EmitSlot(Slot(op.Value), arg);
     }
 
     /// <summary>Emits an instruction with a signed one-byte operand.</summary>
@@ -410,12 +402,8 @@ internal sealed class IlWriter : IIlEmitter
     /// <summary>Emits an instruction with a two-byte operand.</summary>
     public void Emit(OpCode op, short arg)
     {
-        if (_gen != null)
-        {
-            _gen.Emit(op, arg);
-            return;
-        }
-        EmitSlot(Slot(op.Value), arg);
+        if (_gen is { } gen) gen.Emit(op, arg);
+        else EmitSlot(Slot(op.Value), arg);
     }
 
     /// <summary>
@@ -448,51 +436,28 @@ internal sealed class IlWriter : IIlEmitter
                 EmitSlot(slot, (short)arg);
                 return;
         }
-        Ensure(6);
-        Put(slot, Deltas[slot]);
-        PutInt32(arg);
+        EmitInt32(slot, arg);
     }
 
     /// <summary>Emits an instruction with an eight-byte operand.</summary>
     public void Emit(OpCode op, long arg)
     {
-        if (_gen != null)
-        {
-            _gen.Emit(op, arg);
-            return;
-        }
-        int slot = Slot(op.Value);
-        Ensure(10);
-        Put(slot, Deltas[slot]);
-        PutInt64(arg);
+        if (_gen is { } gen) gen.Emit(op, arg);
+        else EmitSlot(Slot(op.Value), arg);
     }
 
     /// <summary>Emits <c>ldc.r4</c>.</summary>
     public void Emit(OpCode op, float arg)
     {
-        if (_gen != null)
-        {
-            _gen.Emit(op, arg);
-            return;
-        }
-        int slot = Slot(op.Value);
-        Ensure(6);
-        Put(slot, Deltas[slot]);
-        PutInt32(BitConverter.SingleToInt32Bits(arg));
+        if (_gen is { } gen) gen.Emit(op, arg);
+        else EmitInt32(Slot(op.Value), BitConverter.SingleToInt32Bits(arg));
     }
 
     /// <summary>Emits <c>ldc.r8</c>.</summary>
     public void Emit(OpCode op, double arg)
     {
-        if (_gen != null)
-        {
-            _gen.Emit(op, arg);
-            return;
-        }
-        int slot = Slot(op.Value);
-        Ensure(10);
-        Put(slot, Deltas[slot]);
-        PutInt64(BitConverter.DoubleToInt64Bits(arg));
+        if (_gen is { } gen) gen.Emit(op, arg);
+        else EmitSlot(Slot(op.Value), BitConverter.DoubleToInt64Bits(arg));
     }
 
     /// <summary>Emits a branch to <paramref name="label"/> in the form <paramref name="op"/> names (short forms must reach: checked in <see cref="Finish"/>).</summary>
@@ -589,25 +554,15 @@ internal sealed class IlWriter : IIlEmitter
     /// <summary>Emits a field instruction (its token resolved once per batch by <see cref="MemberTokens"/>).</summary>
     public void Emit(OpCode op, FieldInfo field)
     {
-        if (_gen != null)
-        {
-            _gen.Emit(op, field);
-            return;
-        }
-        int slot = Slot(op.Value);
-        EmitToken(slot, _tokens.FieldToken(field), Deltas[slot]);
+        if (_gen is { } gen) gen.Emit(op, field);
+        else EmitInt32(Slot(op.Value), _tokens.FieldToken(field));
     }
 
     /// <summary>Emits a type instruction (<c>stelem</c>, <c>ldelem</c>, <c>initobj</c>...).</summary>
     public void Emit(OpCode op, Type type)
     {
-        if (_gen != null)
-        {
-            _gen.Emit(op, type);
-            return;
-        }
-        int slot = Slot(op.Value);
-        EmitToken(slot, _tokens.TypeToken(type), Deltas[slot]);
+        if (_gen is { } gen) gen.Emit(op, type);
+        else EmitInt32(Slot(op.Value), _tokens.TypeToken(type));
     }
 
     /// <summary>
@@ -666,6 +621,16 @@ internal sealed class IlWriter : IIlEmitter
         Ensure(6);
         Put(slot, delta);
         PutInt32(token);
+    }
+
+    /// <summary>An instruction with a four-byte operand (a token, a constant), counted by its own stack behaviour (ldfld, stfld, stelem, ldc.i4...).</summary>
+    private void EmitInt32(int slot, int operand) => EmitToken(slot, operand, Deltas[slot]);
+
+    private void EmitSlot(int slot, long arg)
+    {
+        Ensure(10);
+        Put(slot, Deltas[slot]);
+        PutInt64(arg);
     }
 
     /// <summary>
