@@ -106,10 +106,32 @@ internal sealed partial class FunctionCompiler
     {
         ushort op = ins.Op;
         // Most instructions have no bound, range, local fact or merge; nor has a local.get of a local without facts.
-        if (op < 0x100 && BoundOps[op] && (op != 0x20 || _inductions.Count > 0 || _localGen != null && _localGen[(int)ins.Imm] == _gen
+        // The commonest bounded ones, i32.const and the tests, take their fixed results without PlanBoundOf.
+        byte kind = op < 0x100 ? BoundOps[op] : NoPlan;
+        if (kind == PlanConst) PlanConstant((int)ins.Imm);
+        else if (kind == PlanTest) PlanTestResult(op is 0x45 or 0x50 ? 1 : 2);
+        else if (kind == PlanOther && (op != 0x20 || _inductions.Count > 0 || _localGen != null && _localGen[(int)ins.Imm] == _gen
             || _spanCount > 0 && _span![(int)ins.Imm] != 0))
             PlanBoundOf(in ins, pc);
         else _nextBoundAt = -1;
+    }
+
+    /// <summary>PlanBoundOf of <c>i32.const c</c>: bound and range c (as an unsigned and a signed value) at the new top.</summary>
+    private void PlanConstant(int c)
+    {
+        _nextBound = (ulong)(uint)c;
+        (_nextLo, _nextHi) = (c, c);
+        _nextRoom = 0;
+        _nextBoundAt = _stack.Count;
+    }
+
+    /// <summary>PlanBoundOf of a test (<c>eqz</c>, a comparison) of <paramref name="operands"/> values: bound 1, no range, at the lowest operand.</summary>
+    private void PlanTestResult(int operands)
+    {
+        _nextBound = 1;
+        (_nextLo, _nextHi) = (1L, 0L);
+        _nextRoom = 0;
+        _nextBoundAt = _stack.Count - operands;
     }
 
     private void PlanBoundOf(in Instr ins, int pc)
@@ -181,15 +203,19 @@ internal sealed partial class FunctionCompiler
         _nextBoundAt = bound == NoBound && lo > hi && room == 0 ? -1 : at;
     }
 
-    // The opcodes (below 0x100) PlanBound does anything for: merges, bounded or ranged results, local reads and writes.
-    private static readonly bool[] BoundOps = BuildBoundOps();
+    // What PlanBound does for the opcodes below 0x100: nothing, PlanBoundOf (merges, bounded or ranged results, local
+    // reads and writes), or its result for i32.const or a test.
+    private const byte NoPlan = 0, PlanOther = 1, PlanConst = 2, PlanTest = 3;
+    private static readonly byte[] BoundOps = BuildBoundOps();
 
-    private static bool[] BuildBoundOps()
+    private static byte[] BuildBoundOps()
     {
-        var b = new bool[256];
-        foreach (int op in (int[])[0x03, 0x05, 0x0B, 0x1B, 0x20, 0x21, 0x22, 0x2D, 0x2F, 0x41, 0x45, 0x50, 0x6A, 0x6E, 0x70, 0x71, 0x72, 0x74, 0x76]) b[op] = true;
-        for (int op = 0x46; op <= 0x4F; op++) b[op] = true;
-        for (int op = 0x51; op <= 0x66; op++) b[op] = true;
+        var b = new byte[256];
+        foreach (int op in (int[])[0x03, 0x05, 0x0B, 0x1B, 0x20, 0x21, 0x22, 0x2D, 0x2F, 0x6A, 0x6E, 0x70, 0x71, 0x72, 0x74, 0x76]) b[op] = PlanOther;
+        b[0x41] = PlanConst;
+        b[0x45] = b[0x50] = PlanTest;
+        for (int op = 0x46; op <= 0x4F; op++) b[op] = PlanTest;
+        for (int op = 0x51; op <= 0x66; op++) b[op] = PlanTest;
         return b;
     }
 
