@@ -293,7 +293,7 @@ internal sealed partial class FunctionCompiler
     /// <summary>Keeps <paramref name="k"/> with the known sums (at most 8: the oldest goes).</summary>
     private void AddKnownSum(in KnownSum k)
     {
-        _sums ??= new KnownSum[8];
+        _sums ??= _scratch.Sums; // entries past _sumCount are never read
         if (_sumCount == _sums.Length)
         {
             Array.Copy(_sums, 1, _sums, 0, _sumCount - 1);

@@ -46,6 +46,7 @@ internal sealed partial class FunctionCompiler
         public int[] WriteStart = [], WritePcs = [], Fill = [];
         public int[]? OpenLoops, WritesSeen, BrTables;
         public LoopScan[]? LoopScans;
+        public readonly KnownSum[] Sums = new KnownSum[8];
         public readonly List<ValType> Stack = [];
         public readonly List<CFrame> Frames = [];
         public readonly List<(int Local, long Lo, long Hi, int From, int To)> Inductions = [];

@@ -165,7 +165,8 @@ internal sealed partial class FunctionCompiler
         _paramCount = type.Params.Length;
         if (!_inlined) foreach (var p in type.Params) _paramSlots += SlotsOf(ClrTypes.Of(p));
         _ctxArg = outer?._ctxArg ?? _paramCount;
-        _localTypes = [.. type.Params, .. body.Locals];
+        // An inlined copy's locals are its root's (the same function): their types are read only.
+        _localTypes = outer != null && outer._index == index ? outer._localTypes : [.. type.Params, .. body.Locals];
         if (_minMemoryBytes > 0)
         {
             int n = _localTypes.Length;
