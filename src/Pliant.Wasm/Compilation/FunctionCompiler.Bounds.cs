@@ -105,16 +105,20 @@ internal sealed partial class FunctionCompiler
     private void PlanBound(in Instr ins, int pc)
     {
         ushort op = ins.Op;
-        // Most instructions have no bound, range, local fact or merge; nor has a local.get of a local without facts.
-        // The commonest bounded ones, i32.const and the tests, take their fixed results without PlanBoundOf.
+        // Most instructions have no bound, range, local fact or merge; nor has a local.get of a local without facts,
+        // or whose fact (the value last stored) has neither bound nor range. The commonest bounded ones, i32.const and
+        // the tests, take their fixed results without PlanBoundOf.
         byte kind = op < 0x100 ? BoundOps[op] : NoPlan;
         if (kind == PlanConst) PlanConstant((int)ins.Imm);
         else if (kind == PlanTest) PlanTestResult(op is 0x45 or 0x50 ? 1 : 2);
-        else if (kind == PlanOther && (op != 0x20 || _inductions.Count > 0 || _localGen != null && _localGen[(int)ins.Imm] == _gen
+        else if (kind == PlanOther && (op != 0x20 || _inductions.Count > 0 || _localGen != null && _localGen[(int)ins.Imm] == _gen && HasFact((int)ins.Imm)
             || _spanCount > 0 && _span![(int)ins.Imm] != 0))
             PlanBoundOf(in ins, pc);
         else _nextBoundAt = -1;
     }
+
+    /// <summary>Whether local <paramref name="l"/>'s current fact says anything: a bound or a range (else PlanBoundOf plans nothing for its local.get).</summary>
+    private bool HasFact(int l) => _localBound![l] != NoBound || _localLo![l] <= _localHi![l];
 
     /// <summary>PlanBoundOf of <c>i32.const c</c>: bound and range c (as an unsigned and a signed value) at the new top.</summary>
     private void PlanConstant(int c)
