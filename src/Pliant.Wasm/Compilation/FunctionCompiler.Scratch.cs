@@ -20,8 +20,11 @@ namespace Pliant.Wasm.Compilation;
 /// </remarks>
 internal sealed partial class FunctionCompiler
 {
-    /// <summary>Longest per-local or per-instruction array a thread keeps for its next function.</summary>
-    private const int MaxKept = 4096;
+    /// <summary>
+    /// Longest per-local or per-instruction array a thread keeps for its next function: what a thread retains stays
+    /// under ~200 KiB (a dozen arrays of at most 2048 eight-byte entries at level 0; inlined copies are small bodies).
+    /// </summary>
+    private const int MaxKept = 2048;
 
     /// <summary>Longest per-position array kept (these are cleared whole at every construction).</summary>
     private const int MaxKeptPositions = 256;
