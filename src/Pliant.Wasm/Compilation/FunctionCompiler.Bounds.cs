@@ -21,13 +21,14 @@ namespace Pliant.Wasm.Compilation;
 internal sealed partial class FunctionCompiler
 {
     private const ulong NoBound = ulong.MaxValue;
-    private ulong[] _bounds = new ulong[16];
+    // Per-position arrays (and the per-local ones below) come from the thread's Scratch (FunctionCompiler.Scratch.cs).
+    private ulong[] _bounds;
     // Signed range of an i32 stack value when known (lo <= hi), else lo > hi.
-    private long[] _lo = new long[16], _hi = new long[16];
+    private long[] _lo, _hi;
     private ulong _nextBound = NoBound;
     private long _nextLo = 1, _nextHi = 0;
     // Room of an i32 stack value: value + room <= the memory's length (0: nothing known; see RecordSpan).
-    private ulong[] _room = new ulong[16];
+    private ulong[] _room;
     private ulong _nextRoom;
     private int _nextBoundAt = -1;
     private readonly ulong _minMemoryBytes;
@@ -43,7 +44,7 @@ internal sealed partial class FunctionCompiler
     private bool[]? _factIn;
     private int _factHead = -1, _factTail = -1, _factCount;
     // Induction variables of simple counting loops (AnalyzeLoop): local, range, where local.get sees that range.
-    private readonly List<(int Local, long Lo, long Hi, int From, int To)> _inductions = [];
+    private readonly List<(int Local, long Lo, long Hi, int From, int To)> _inductions;
     private int _loopScanBudget = int.MinValue;
 
     private static ulong MinMemoryBytes(WasmModule m)
@@ -84,6 +85,7 @@ internal sealed partial class FunctionCompiler
         Array.Resize(ref _lazyValue, n);
         Array.Resize(ref _lazyAdd, n);
         Array.Resize(ref _lazyFold, n);
+        Keep();
     }
 
     /// <summary>Values put on the stack other than by <see cref="Push"/> (block results): unbounded.</summary>
@@ -103,11 +105,37 @@ internal sealed partial class FunctionCompiler
     private void PlanBound(in Instr ins, int pc)
     {
         ushort op = ins.Op;
-        // Most instructions have no bound, range, local fact or merge; nor has a local.get of a local without facts.
-        if (op < 0x100 && BoundOps[op] && (op != 0x20 || _inductions.Count > 0 || _localGen != null && _localGen[(int)ins.Imm] == _gen
+        // Most instructions have no bound, range, local fact or merge; nor has a local.get of a local without facts,
+        // or whose fact (the value last stored) has neither bound nor range. The commonest bounded ones, i32.const and
+        // the tests, take their fixed results without PlanBoundOf.
+        byte kind = op < 0x100 ? BoundOps[op] : NoPlan;
+        if (kind == PlanConst) PlanConstant((int)ins.Imm);
+        else if (kind == PlanTest) PlanTestResult(op is 0x45 or 0x50 ? 1 : 2);
+        else if (kind == PlanOther && (op != 0x20 || _inductions.Count > 0 || _localGen != null && _localGen[(int)ins.Imm] == _gen && HasFact((int)ins.Imm)
             || _spanCount > 0 && _span![(int)ins.Imm] != 0))
             PlanBoundOf(in ins, pc);
         else _nextBoundAt = -1;
+    }
+
+    /// <summary>Whether local <paramref name="l"/>'s current fact says anything: a bound or a range (else PlanBoundOf plans nothing for its local.get).</summary>
+    private bool HasFact(int l) => _localBound![l] != NoBound || _localLo![l] <= _localHi![l];
+
+    /// <summary>PlanBoundOf of <c>i32.const c</c>: bound and range c (as an unsigned and a signed value) at the new top.</summary>
+    private void PlanConstant(int c)
+    {
+        _nextBound = (ulong)(uint)c;
+        (_nextLo, _nextHi) = (c, c);
+        _nextRoom = 0;
+        _nextBoundAt = _stack.Count;
+    }
+
+    /// <summary>PlanBoundOf of a test (<c>eqz</c>, a comparison) of <paramref name="operands"/> values: bound 1, no range, at the lowest operand.</summary>
+    private void PlanTestResult(int operands)
+    {
+        _nextBound = 1;
+        (_nextLo, _nextHi) = (1L, 0L);
+        _nextRoom = 0;
+        _nextBoundAt = _stack.Count - operands;
     }
 
     private void PlanBoundOf(in Instr ins, int pc)
@@ -179,15 +207,19 @@ internal sealed partial class FunctionCompiler
         _nextBoundAt = bound == NoBound && lo > hi && room == 0 ? -1 : at;
     }
 
-    // The opcodes (below 0x100) PlanBound does anything for: merges, bounded or ranged results, local reads and writes.
-    private static readonly bool[] BoundOps = BuildBoundOps();
+    // What PlanBound does for the opcodes below 0x100: nothing, PlanBoundOf (merges, bounded or ranged results, local
+    // reads and writes), or its result for i32.const or a test.
+    private const byte NoPlan = 0, PlanOther = 1, PlanConst = 2, PlanTest = 3;
+    private static readonly byte[] BoundOps = BuildBoundOps();
 
-    private static bool[] BuildBoundOps()
+    private static byte[] BuildBoundOps()
     {
-        var b = new bool[256];
-        foreach (int op in (int[])[0x03, 0x05, 0x0B, 0x1B, 0x20, 0x21, 0x22, 0x2D, 0x2F, 0x41, 0x45, 0x50, 0x6A, 0x6E, 0x70, 0x71, 0x72, 0x74, 0x76]) b[op] = true;
-        for (int op = 0x46; op <= 0x4F; op++) b[op] = true;
-        for (int op = 0x51; op <= 0x66; op++) b[op] = true;
+        var b = new byte[256];
+        foreach (int op in (int[])[0x03, 0x05, 0x0B, 0x1B, 0x20, 0x21, 0x22, 0x2D, 0x2F, 0x6A, 0x6E, 0x70, 0x71, 0x72, 0x74, 0x76]) b[op] = PlanOther;
+        b[0x41] = PlanConst;
+        b[0x45] = b[0x50] = PlanTest;
+        for (int op = 0x46; op <= 0x4F; op++) b[op] = PlanTest;
+        for (int op = 0x51; op <= 0x66; op++) b[op] = PlanTest;
         return b;
     }
 
@@ -202,7 +234,11 @@ internal sealed partial class FunctionCompiler
     private void RecordLocal(int local, int pos)
     {
         // The locals with facts, newest last: at most MaxFacts, so a merge costs O(MaxFacts) whatever the module.
-        if (_factIn == null) (_factPrev, _factNext, _factIn) = (new int[_localTypes.Length], new int[_localTypes.Length], new bool[_localTypes.Length]);
+        if (_factIn == null)
+        {
+            int n = _localTypes.Length;
+            (_factPrev, _factNext, _factIn) = (Ensure(ref _scratch.FactPrev, n), Ensure(ref _scratch.FactNext, n), Ensure(ref _scratch.FactIn, n));
+        }
         if (_factIn[local]) UnlinkFact(local);
         _factPrev![local] = _factTail;
         _factNext![local] = -1;
@@ -363,7 +399,7 @@ internal sealed partial class FunctionCompiler
     // access that showed it; the locals that have one, at most MaxSpans.
     private ulong[]? _span;
     private int[]? _spanPc;
-    private readonly int[] _spanLocals = new int[MaxSpans];
+    private readonly int[] _spanLocals;
     private int _spanCount;
     private const int MaxSpans = 16;
 
@@ -382,8 +418,8 @@ internal sealed partial class FunctionCompiler
     private void RecordSpan(int local, ulong span)
     {
         if (_localTypes[local] != ValType.I32 || span == 0 || _replaying) return; // a dispatch copy keeps no facts
-        _span ??= new ulong[_localTypes.Length];
-        _spanPc ??= new int[_localTypes.Length];
+        _span ??= Ensure(ref _scratch.Span, _localTypes.Length);
+        _spanPc ??= Ensure(ref _scratch.SpanPc, _localTypes.Length);
         if (_span[local] >= span) return; // known already, perhaps since before an enclosing construct
         if (_span[local] == 0)
         {
@@ -448,50 +484,52 @@ internal sealed partial class FunctionCompiler
         }
     }
 
-    // Where each loop ends (by the loop's pc) and where each local is written (the pcs of local l's writes are
-    // _writePcs[_writeStart[l] .. _writeStart[l + 1]), ascending), computed once per body on first need.
-    private int[]? _loopEnd;
+    // Where each local is written (the pcs of local l's writes are _writePcs[_writeStart[l] .. _writeStart[l + 1]),
+    // ascending) and the body's loops (_loopScans), computed once per body on first need.
+    private bool _indexed;
     private int[] _writeStart = [], _writePcs = [];
 
     /// <summary>The end of the loop at <paramref name="pc"/>.</summary>
     private int LoopEnd(int pc)
     {
         IndexWrites();
-        return _loopEnd![pc];
+        return LoopScanAt(pc).End;
     }
 
-    /// <summary>Indexes the body's loops and local writes on first use (two passes, three arrays).</summary>
+    /// <summary>Indexes the body's loops and local writes on first use (two passes, in the level's Scratch arrays).</summary>
     private void IndexWrites()
     {
-        if (_loopEnd != null) return;
+        if (_indexed) return;
+        _indexed = true;
         var code = _code;
         var root = _root;
         if (root != this && ReferenceEquals(root._code, code))
         {
             // An inlined copy: the same body and locals as its root, so the same index.
             root.IndexWrites();
-            (_loopEnd, _writeStart, _writePcs) = (root._loopEnd, root._writeStart, root._writePcs);
+            (_writeStart, _writePcs) = (root._writeStart, root._writePcs);
             (_loopScans, _loopScanCount, _brTables, _brTableCount) = (root._loopScans, root._loopScanCount, root._brTables, root._brTableCount);
             return;
         }
-        _loopEnd = new int[code.Length];
-        // One pass over the body: each block's end (only loops' entries are read), and the writes in order
-        // (their pcs, and per local their number at start[l + 1]).
-        var start = new int[_localTypes.Length + 1];
-        var loopEnd = _loopEnd;
-        var writes = _writesSeen;
+        var s = _scratch;
+        int locals = _localTypes.Length;
+        // One pass over the body: each loop's end and the branches to it, and the writes in order (their pcs, and
+        // per local their number at start[l + 1]).
+        var start = Ensure(ref s.WriteStart, locals + 1);
+        Array.Clear(start, 0, locals + 1);
+        var writes = s.WritesSeen;
         int depth = 0, n = 0, loops = 0, brTables = 0;
-        // Per open block, its loop's number in _loopScans, or -1 (a block or if).
-        var openLoop = _openLoops;
-        var loopScans = _loopScans ?? [];
+        // Per open block, its loop's number in loopScans, or -1 (a block or if).
+        var openLoop = s.OpenLoops;
+        var loopScans = s.LoopScans ?? [];
+        var brTableAt = s.BrTables;
         for (int i = 0; i < code.Length; i++)
         {
             ushort op = code[i].Op;
             switch (op)
             {
                 case 0x02 or 0x03 or 0x04:
-                    Put(ref openLoop, depth, op == 0x03 ? loops : -1);
-                    Put(ref _openBlocks, depth++, i);
+                    Put(ref openLoop, depth++, op == 0x03 ? loops : -1);
                     if (op == 0x03)
                     {
                         if (loops == loopScans.Length) Array.Resize(ref loopScans, Math.Max(8, loops * 2));
@@ -499,28 +537,30 @@ internal sealed partial class FunctionCompiler
                     }
                     break;
                 case 0x0B when depth > 0:
-                    loopEnd[_openBlocks![--depth]] = i;
-                    if (openLoop![depth] >= 0) loopScans[openLoop[depth]].End = i;
+                    if (openLoop![--depth] >= 0) loopScans[openLoop[depth]].End = i;
                     break;
                 case 0x0C or 0x0D when code[i].Imm < depth && openLoop![depth - 1 - (int)code[i].Imm] is var target && target >= 0:
                     loopScans[target].Branches++;
                     loopScans[target].LastBranch = i;
                     break;
-                case 0x0E: Put(ref _brTables, brTables++, i); break;
+                case 0x0E: Put(ref brTableAt, brTables++, i); break;
                 case 0x21 or 0x22:
                     start[code[i].Imm + 1]++;
                     Put(ref writes, n++, i);
                     break;
             }
         }
-        _writesSeen = writes;
-        _openLoops = openLoop;
-        (_loopScans, _loopScanCount, _brTableCount) = (loopScans, loops, brTables);
-        for (int l = 0; l < _localTypes.Length; l++) start[l + 1] += start[l];
-        var pcs = new int[n];
+        // The working arrays back to the level's set, unless one huge body grew them.
+        if (writes?.Length <= MaxKept) s.WritesSeen = writes;
+        if (openLoop?.Length <= MaxKept) s.OpenLoops = openLoop;
+        if (loopScans.Length <= MaxKept) s.LoopScans = loopScans;
+        if (brTableAt?.Length <= MaxKept) s.BrTables = brTableAt;
+        (_loopScans, _loopScanCount, _brTables, _brTableCount) = (loopScans, loops, brTableAt, brTables);
+        for (int l = 0; l < locals; l++) start[l + 1] += start[l];
+        var pcs = Ensure(ref s.WritePcs, n);
         // Then over the writes only, grouped by local (a counting sort: each local's next index runs from start[l]).
-        var fill = _fill.Length >= _localTypes.Length ? _fill : _fill = new int[_localTypes.Length];
-        Array.Copy(start, fill, _localTypes.Length);
+        var fill = Ensure(ref s.Fill, locals);
+        Array.Copy(start, fill, locals);
         for (int k = 0; k < n; k++)
         {
             int pc = writes![k];
@@ -529,11 +569,6 @@ internal sealed partial class FunctionCompiler
         _writeStart = start;
         _writePcs = pcs;
     }
-
-    // IndexWrites' working arrays: the pcs of the open blocks (and their loops' numbers), of the writes, and per
-    // local the next index of pcs to fill.
-    private int[]? _openBlocks, _openLoops, _writesSeen;
-    private int[] _fill = [];
 
     /// <summary>A loop of the body (IndexWrites, in pc order): its end, and the br and br_if instructions to its label.</summary>
     private struct LoopScan

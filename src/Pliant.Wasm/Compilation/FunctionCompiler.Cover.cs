@@ -67,28 +67,37 @@ internal sealed partial class FunctionCompiler
             if (ins.Op is >= 0x28 and <= 0x3E) accesses++;
             else if (ins.Op == 0x03) loop = true;
         }
-        return PlanCoverOf(code, accesses, loop);
+        return PlanCoverOf(code, accesses, loop, reuse: false);
     }
 
-    /// <summary><see cref="PlanCover"/> for a body already known to have <paramref name="accesses"/> scalar accesses and a loop or not.</summary>
-    private static int[]? PlanCoverOf(Instr[] code, int accesses, bool loop)
+    /// <summary>
+    /// <see cref="PlanCover"/> for a body already known to have <paramref name="accesses"/> scalar accesses and a loop
+    /// or not. With <paramref name="reuse"/> the plan is the thread's array that its next plan with reuse overwrites
+    /// (the root compiler's: it is done with its plan before the thread plans another body).
+    /// </summary>
+    private static int[]? PlanCoverOf(Instr[] code, int accesses, bool loop, bool reuse)
     {
         // Only bodies with a loop and two accesses: the pass costs compile time (measured ~20-30 ns per
         // instruction on the shared bench host), worth it where code runs many times.
         if (accesses < 2 || !loop) return null;
         var p = _coverPass ??= new CoverPass();
-        p.Begin(code.Length);
+        p.Begin(code.Length, reuse);
         for (int pc = 0; pc < code.Length; pc++) p.Step(in code[pc], pc);
         return p.End();
     }
 
-    // The pass's working arrays, reused by the thread's next body (the plan itself is the body's own).
+    // The pass's working arrays, reused by the thread's next body (and the root compiler's plan array: PlanCoverOf).
     [ThreadStatic] private static CoverPass? _coverPass;
 
     [System.Runtime.CompilerServices.SkipLocalsInit] // see FunctionCompiler
     private sealed class CoverPass
     {
-        private int[]? _cover; // allocated at the first covered access
+        private int[]? _cover; // taken at the first covered access
+        // The plan array handed out with reuse, and how many of its entries the next Begin clears (0: clean; a pass
+        // cut short by an exception leaves it dirty too).
+        private int[] _kept = [];
+        private int _dirty;
+        private bool _reuse;
         private Form[] _stack = new Form[16];
         private int _depth;
         private Form[] _locals = new Form[16];
@@ -97,8 +106,10 @@ internal sealed partial class FunctionCompiler
         private readonly CoverGroup[] _groups = new CoverGroup[MaxOpenGroups];
         private int _open;
 
-        public void Begin(int length)
+        public void Begin(int length, bool reuse)
         {
+            if (_dirty > 0) Array.Clear(_kept, 0, _dirty);
+            (_dirty, _reuse, _cover) = (0, reuse, null);
             // Ids restart per body (so they never wrap to 0, which means "no term"): stale local entries go.
             Array.Clear(_localRegion, 0, _localsUsed);
             (_region, _nextVar, _localsUsed, _depth, _open, _length) = (1, 1, 0, 0, 0, length);
@@ -112,6 +123,15 @@ internal sealed partial class FunctionCompiler
             if (_stack.Length > 4096) _stack = new Form[16];
             if (_locals.Length > 4096) (_locals, _localRegion, _localsUsed) = (new Form[16], new int[16], 0);
             return plan;
+        }
+
+        /// <summary>A zeroed plan of the body's length: the kept array when reused (it is clean: Begin cleared it), else a new one.</summary>
+        private int[] TakePlan()
+        {
+            if (!_reuse || _length > MaxKept) return new int[_length];
+            if (_kept.Length < _length) _kept = new int[_length];
+            _dirty = _length;
+            return _kept;
         }
 
         private Form Opaque() => new() { V0 = _nextVar++, K0 = 1 };
@@ -267,7 +287,7 @@ internal sealed partial class FunctionCompiler
                 uint d = a.C - g.Key.C; // this address minus the head's, modulo 2^32
                 if (d >= MaxGroupDelta) return; // below the head or far: checked on its own
                 g.Span = Math.Max(g.Span, (int)d + (int)offset + size);
-                _cover ??= new int[_length];
+                _cover ??= TakePlan();
                 _cover[g.Head] = g.Span << 2 | i;
                 _cover[pc] = ~((int)d << 2 | i);
                 return;

@@ -46,10 +46,10 @@ internal sealed partial class FunctionCompiler
     private LocalBuilder?[]? _partials;
     // Per stack position (this compiler's own, not counting _slotBase): where a deferred value is. Positions
     // at or above _stack.Count are always Eager (Drop clears them).
-    private byte[] _lazyKind = new byte[16];
-    private long[] _lazyValue = new long[16];
-    private int[] _lazyAdd = new int[16];
-    private byte[] _lazyFold = new byte[16];
+    private byte[] _lazyKind;
+    private long[] _lazyValue;
+    private int[] _lazyAdd;
+    private byte[] _lazyFold;
     // Compile time stays linear in the body whatever the module: MaterializeAll scans only from the lowest
     // position deferred since it last ran, and a local write scans only the positions once pushed as that
     // local's alias (entries may be stale: each is checked, and the list is emptied by the scan).
@@ -89,7 +89,7 @@ internal sealed partial class FunctionCompiler
 
     private void AddAlias(int local, int pos)
     {
-        _aliasHead ??= new int[_localTypes.Length];
+        _aliasHead ??= Ensure(ref _scratch.AliasHead, _localTypes.Length);
         if (_nodeCount == _nodePos.Length)
         {
             Array.Resize(ref _nodePos, Math.Max(16, _nodeCount * 2));
@@ -293,7 +293,7 @@ internal sealed partial class FunctionCompiler
     /// <summary>Keeps <paramref name="k"/> with the known sums (at most 8: the oldest goes).</summary>
     private void AddKnownSum(in KnownSum k)
     {
-        _sums ??= new KnownSum[8];
+        _sums ??= _scratch.Sums; // entries past _sumCount are never read
         if (_sumCount == _sums.Length)
         {
             Array.Copy(_sums, 1, _sums, 0, _sumCount - 1);

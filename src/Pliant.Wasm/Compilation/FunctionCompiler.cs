@@ -21,11 +21,11 @@ internal sealed partial class FunctionCompiler
     private readonly WasmModule _m;
     private readonly MethodBuilder[] _methods;
     private readonly FuncType _type;
-    private readonly List<ValType> _stack = [];
+    private readonly List<ValType> _stack;
     // Operand-stack slot locals by depth, one array per value type (index: ValType - 0x6F).
     // Shared with inlined copies (FunctionCompiler.Inline.cs), which use the depths above their call site's.
     private readonly LocalBuilder?[]?[] _slots;
-    private readonly List<CFrame> _frames = [];
+    private readonly List<CFrame> _frames;
     private readonly ValType[] _localTypes;
     private readonly LocalBuilder?[] _locals;
     private readonly int _paramCount;
@@ -48,7 +48,7 @@ internal sealed partial class FunctionCompiler
     // reload or spill up to the next charge or control-flow merge. A spill there would store the same value.
     private bool _fuelSynced;
     private LocalBuilder? _tmpFn;
-    private readonly Dictionary<(int, int, ValType), LocalBuilder> _saved = [];
+    private Dictionary<(int, int, ValType), LocalBuilder>? _saved; // on first use: an if with parameters
     private int _localCount;
     private int _paramSlots;
     private readonly int _maxFrameSlots;
@@ -86,6 +86,7 @@ internal sealed partial class FunctionCompiler
 
     private LocalBuilder Saved(int level, int i, ValType t)
     {
+        _saved ??= [];
         if (!_saved.TryGetValue((level, i, t), out var l)) _saved[(level, i, t)] = l = Declare(ClrTypes.Of(t));
         return l;
     }
@@ -126,6 +127,11 @@ internal sealed partial class FunctionCompiler
     {
         _root = outer?._root ?? this;
         _inlined = outer != null;
+        _scratchLevel = outer == null ? 0 : outer._scratchLevel + 1;
+        var s = _scratch = TakeScratch(_scratchLevel, type.Params.Length + body.Locals.Length);
+        (_bounds, _room, _lo, _hi) = (s.Bounds, s.Room, s.Lo, s.Hi);
+        (_lazyKind, _lazyValue, _lazyAdd, _lazyFold) = (s.LazyKind, s.LazyValue, s.LazyAdd, s.LazyFold);
+        (_stack, _frames, _inductions, _spanLocals) = (s.Stack, s.Frames, s.Inductions, s.SpanLocals);
         _slots = outer?._slots ?? new LocalBuilder?[]?[(int)ValType.I32 - (int)ValType.ExternRef + 1];
         _slotBase = outer == null ? 0 : outer._slotBase + outer._stack.Count;
         _index = index;
@@ -145,13 +151,15 @@ internal sealed partial class FunctionCompiler
         _paramCount = type.Params.Length;
         if (!_inlined) foreach (var p in type.Params) _paramSlots += SlotsOf(ClrTypes.Of(p));
         _ctxArg = outer?._ctxArg ?? _paramCount;
-        _localTypes = [.. type.Params, .. body.Locals];
+        // An inlined copy's locals are its root's (the same function): their types are read only.
+        _localTypes = outer != null && outer._index == index ? outer._localTypes : [.. type.Params, .. body.Locals];
         if (_minMemoryBytes > 0)
         {
-            _localBound = new ulong[_localTypes.Length];
-            _localLo = new long[_localTypes.Length];
-            _localHi = new long[_localTypes.Length];
-            _localGen = new int[_localTypes.Length];
+            int n = _localTypes.Length;
+            _localBound = Ensure(ref s.LocalBound, n);
+            _localLo = Ensure(ref s.LocalLo, n);
+            _localHi = Ensure(ref s.LocalHi, n);
+            _localGen = Ensure(ref s.LocalGen, n);
         }
         _locals = new LocalBuilder?[_localTypes.Length];
         // An inlined copy keeps its parameters in locals too (the method's arguments are its caller's).
@@ -278,7 +286,7 @@ internal sealed partial class FunctionCompiler
         // An inlined copy's body is its root's: the plans are the root's (they depend on the code only).
         var root = _root;
         bool same = root != this && ReferenceEquals(root._code, code);
-        if (_mem != null) _cover = same ? root._cover : root == this ? PlanCoverOf(code, _scalarAccesses, _hasLoop) : PlanCover(code);
+        if (_mem != null) _cover = same ? root._cover : root == this ? PlanCoverOf(code, _scalarAccesses, _hasLoop, reuse: true) : PlanCover(code);
         var fuel = _fuel == null ? default : same && root._fuelPlan.Cost != null ? root._fuelPlan : FuelPlan.For(code);
         _fuelPlan = fuel;
         _frames.Add(new CFrame { Op = 0, Label = _il.DefineLabel(), Height = 0, Results = _type.Results });
