@@ -33,7 +33,7 @@ internal sealed partial class FunctionCompiler
             return;
         }
         if (b == ValType.Unknown) Operands(1);
-        else if (!TryLocalFirst(op)) Operands(2);
+        else if (op is not (0x6A or 0x6C or 0x71 or 0x72 or 0x73 or 0x7C or 0x7E or 0x83 or 0x84 or 0x85) || !TryLocalFirst()) Operands(2);
         var il = _il;
         if (safe != null)
         {
@@ -581,19 +581,18 @@ internal sealed partial class FunctionCompiler
     }
 
     /// <summary>
-    /// A commutative integer operation (add, mul, and, or, xor) of a computed value and <c>local.get x</c> whose
+    /// A commutative integer operation (add, mul, and, or, xor: the caller tests) of a computed value and <c>local.get x</c> whose
     /// result the next instruction writes to x (xorshift's <c>x ^= x &gt;&gt; 17</c>: <c>local.get x … i32.shr_u;
     /// local.get x; i32.xor; local.tee x</c>): loads x first. .NET 10's JIT computes a commutative operation into
     /// its first operand's register, so with x first it is <c>xor x, t</c> in place of <c>xor t, x; mov x, t</c>
     /// (int_math's loop: 2 x64 instructions fewer). Both operands are loads with nothing between them, so the
     /// order changes no value.
     /// </summary>
-    private bool TryLocalFirst(ushort op)
+    private bool TryLocalFirst()
     {
         int top = _stack.Count - 1, pc = _pc;
-        if (op is not (0x6A or 0x6C or 0x71 or 0x72 or 0x73 or 0x7C or 0x7E or 0x83 or 0x84 or 0x85)
-            || top < 1 || IsDeferred(top - 1) || !IsDeferred(top) || _lazyKind[top] != OfLocal
-            || pc + 1 >= _code.Length || _code[pc + 1].Op is not (0x21 or 0x22) || (long)_code[pc + 1].Imm != _lazyValue[top]) return false;
+        if (pc + 1 >= _code.Length || _code[pc + 1].Op is not (0x21 or 0x22) || top < 1 || !IsDeferred(top)
+            || _lazyKind[top] != OfLocal || (long)_code[pc + 1].Imm != _lazyValue[top] || IsDeferred(top - 1)) return false;
         LdSlot(top);
         LdSlot(top - 1);
         Drop(top - 1, 2);
