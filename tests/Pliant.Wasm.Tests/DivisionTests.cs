@@ -36,31 +36,37 @@ public class DivisionTests
 
     // How the compiler picks the divider for the i32 divisions it proves safe (FunctionCompiler.UseFpDivider):
     // "int" none through divsd, "fp" all of them, "pair" by its own rule, each function's division following another
-    // in the same basic block (whose result goes to a local), so the second one takes the FP divider.
+    // in the same basic block, l2 = b / (a | 1), and returning its result xor l2 (the wrappers below undo the xor):
+    // the second division takes the FP divider, except a remainder after that quotient: then the quotient does.
     private static (Func<int, int, int> DivU, Func<int, int, int> RemU, Func<int, int, int> DivS, Func<int, int, int> RemS) Compile32(string form, string divider = "int")
     {
         var b = new ModuleBuilder();
         var t = b.Type([I32, I32], [I32]);
         byte[] d = Divisor(form);
-        byte[] before = divider == "pair" ? [0x20, 1, 0x20, 0, .. I32Const(1), 0x72, 0x6E, 0x21, 2] : []; // l2 = b / (a | 1)
-        byte[]? locals = divider == "pair" ? [I32] : null;
-        b.Func(t, [.. before, 0x20, 0, .. d, 0x6E], export: "div_u", locals: locals);
-        b.Func(t, [.. before, 0x20, 0, .. d, 0x70], export: "rem_u", locals: locals);
-        b.Func(t, [.. before, 0x20, 0, .. d, 0x6D], export: "div_s", locals: locals);
-        b.Func(t, [.. before, 0x20, 0, .. d, 0x6F], export: "rem_s", locals: locals);
+        bool pair = divider == "pair";
+        byte[] before = pair ? [0x20, 1, 0x20, 0, .. I32Const(1), 0x72, 0x6E, 0x21, 2] : []; // l2 = b / (a | 1)
+        byte[] after = pair ? [0x20, 2, 0x73] : []; // xor l2
+        byte[]? locals = pair ? [I32] : null;
+        b.Func(t, [.. before, 0x20, 0, .. d, 0x6E, .. after], export: "div_u", locals: locals);
+        b.Func(t, [.. before, 0x20, 0, .. d, 0x70, .. after], export: "rem_u", locals: locals);
+        b.Func(t, [.. before, 0x20, 0, .. d, 0x6D, .. after], export: "div_s", locals: locals);
+        b.Func(t, [.. before, 0x20, 0, .. d, 0x6F, .. after], export: "rem_s", locals: locals);
         FunctionCompiler.ForceFpDivision = divider == "fp";
         FunctionCompiler.NoFpDivision = divider == "int";
-        FunctionCompiler.FpDivisions = 0;
+        FunctionCompiler.FpDivisions = FunctionCompiler.FpQuotients = 0;
         CompiledModule module;
         try { module = CompiledModule.Compile(b.Build()); }
         finally { FunctionCompiler.ForceFpDivision = FunctionCompiler.NoFpDivision = false; }
         // The forms proven nonzero take the FP divider where asked: div_u and rem_u (the signed ones keep testing for
         // -1, which the or rule cannot exclude, so they stay on the helper; ConstantAndRangedDivisors has FP div_s).
-        int expected = divider == "int" || form is "plain" or "or0" ? 0 : 2;
+        // "pair": div_u's second division; for rem_u and rem_s the quotient before them (rem_s itself on the helper).
+        (int expected, int quotients) = divider == "int" || form is "plain" or "or0" ? (0, 0) : pair ? (3, 3) : (2, 1);
         Assert.Equal(expected, FunctionCompiler.FpDivisions);
+        Assert.Equal(quotients, FunctionCompiler.FpQuotients);
         var inst = module.Instantiate();
-        return (inst.GetFunction<Func<int, int, int>>("div_u"), inst.GetFunction<Func<int, int, int>>("rem_u"),
-            inst.GetFunction<Func<int, int, int>>("div_s"), inst.GetFunction<Func<int, int, int>>("rem_s"));
+        Func<int, int, int> Undo(Func<int, int, int> f) => pair ? (x, y) => f(x, y) ^ (int)((uint)y / ((uint)x | 1)) : f;
+        return (Undo(inst.GetFunction<Func<int, int, int>>("div_u")), Undo(inst.GetFunction<Func<int, int, int>>("rem_u")),
+            Undo(inst.GetFunction<Func<int, int, int>>("div_s")), Undo(inst.GetFunction<Func<int, int, int>>("rem_s")));
     }
 
     /// <summary>Dividend/divisor pairs at the edges of the double-division argument, then seeded random ones.</summary>
@@ -139,6 +145,84 @@ public class DivisionTests
         }
     }
 
+    /// <summary>
+    /// The pair rule (FunctionCompiler.UseFpDivider): of two i32 divisions proven safe in one basic block one takes
+    /// the FP divider — the quotient when a remainder follows it (x64 <c>div</c> gives that remainder for free),
+    /// otherwise the second — and none across a block boundary or with a constant remainder divisor. Shapes are
+    /// letters: q div_u, r rem_u, Q div_s, R rem_s, | a block boundary (an empty <c>block</c>), c the second
+    /// division's dividend is the first's result (a consumer in between), k a constant remainder divisor. Each
+    /// division's result goes to its own local; one export per local returns it, every one checked against C# on the
+    /// edge and seeded random operands of <see cref="Pairs"/>.
+    /// </summary>
+    [Theory]
+    [InlineData("qr", 1, 1)]
+    [InlineData("rq", 1, 1)]
+    [InlineData("qq", 1, 1)]
+    [InlineData("rr", 1, 0)]
+    [InlineData("q|r", 0, 0)]
+    [InlineData("r|q", 0, 0)]
+    [InlineData("qcr", 1, 1)]
+    [InlineData("rcq", 1, 1)]
+    [InlineData("qkr", 0, 0)]
+    [InlineData("qrqr", 2, 2)]
+    [InlineData("rqrq", 2, 2)]
+    [InlineData("qrr", 1, 1)]
+    [InlineData("QR", 1, 1)]
+    [InlineData("RQ", 1, 1)]
+    [InlineData("QcR", 1, 1)]
+    [InlineData("Q|R", 0, 0)]
+    public void PairRuleTakesOneFpDivisionPerPairAndStaysExact(string shape, int fp, int fpQuotients)
+    {
+        var divisions = new List<(char Op, bool Consume, bool ConstDivisor)>();
+        var body = new List<byte>();
+        bool consume = false, constant = false;
+        foreach (char ch in shape)
+        {
+            if (ch == '|') { body.AddRange([0x02, 0x40, 0x0B]); continue; } // block end: a label between
+            if (ch == 'c') { consume = true; continue; }
+            if (ch == 'k') { constant = true; continue; }
+            int j = divisions.Count;
+            // Dividend: a or b alternately, or the previous division's result plus b.
+            byte[] dividend = consume ? [0x20, (byte)(2 + j - 1), 0x20, 1, 0x6A] : [0x20, (byte)(j % 2)];
+            // Divisor: unsigned b | 1 or a | 2^31 alternately (both nonzero; 1, 0xFFFF, 2^31, 2^32 - 1 among them),
+            // signed 7 or -7 as a sum of constants (a range without a constant operand: never 0 nor -1).
+            byte[] divisor = constant ? I32Const(65521)
+                : ch is 'Q' or 'R' ? [.. I32Const(j % 2 == 0 ? 3 : -3), .. I32Const(j % 2 == 0 ? 4 : -4), 0x6A]
+                : j % 2 == 0 ? [0x20, 1, .. I32Const(1), 0x72] : [0x20, 0, .. I32Const(int.MinValue), 0x72];
+            byte op = ch switch { 'q' => 0x6E, 'r' => 0x70, 'Q' => 0x6D, _ => 0x6F };
+            body.AddRange([.. dividend, .. divisor, op, 0x21, (byte)(2 + j)]);
+            divisions.Add((ch, consume, constant));
+            consume = constant = false;
+        }
+        var b = new ModuleBuilder();
+        var t = b.Type([I32, I32], [I32]);
+        byte[] locals = [.. Enumerable.Repeat(I32, divisions.Count)];
+        for (int j = 0; j < divisions.Count; j++) b.Func(t, [.. body, 0x20, (byte)(2 + j)], export: $"d{j}", locals: locals);
+        FunctionCompiler.FpDivisions = FunctionCompiler.FpQuotients = 0;
+        var inst = CompiledModule.Compile(b.Build()).Instantiate();
+        Assert.Equal(fp * divisions.Count, FunctionCompiler.FpDivisions);
+        Assert.Equal(fpQuotients * divisions.Count, FunctionCompiler.FpQuotients);
+        var f = Enumerable.Range(0, divisions.Count).Select(j => inst.GetFunction<Func<int, int, int>>($"d{j}")).ToArray();
+        foreach (var (a, raw) in Pairs())
+        {
+            var expected = new int[divisions.Count];
+            for (int j = 0; j < divisions.Count; j++)
+            {
+                var (op, consumed, constDivisor) = divisions[j];
+                int x = consumed ? expected[j - 1] + raw : j % 2 == 0 ? a : raw;
+                int d = constDivisor ? 65521 : op is 'Q' or 'R' ? (j % 2 == 0 ? 7 : -7) : j % 2 == 0 ? raw | 1 : a | int.MinValue;
+                expected[j] = op switch
+                {
+                    'q' => (int)((uint)x / (uint)d),
+                    'r' => (int)((uint)x % (uint)d),
+                    'Q' => x / d,
+                    _ => x % d,
+                };
+            }
+            for (int j = 0; j < divisions.Count; j++) Assert.Equal(expected[j], f[j](a, raw));
+        }
+    }
+
     [Fact]
     public void ZeroDivisorsTrapInEveryUnprovenForm()
     {
@@ -184,7 +268,9 @@ public class DivisionTests
         finally { FunctionCompiler.ForceFpDivision = false; }
         Assert.Equal(fp ? 7 * 2 + 6 * 2 + 4 : 0, FunctionCompiler.FpDivisions); // 0 never, -1 not for the signed ones
         var inst = module.Instantiate();
-        int[] dividends = [0, 1, -1, 6, 7, 8, 65520, 65521, 65522, int.MaxValue, int.MinValue, int.MinValue + 1];
+        var rng = new Random(1602);
+        int[] dividends = [0, 1, -1, 6, 7, 8, 65520, 65521, 65522, int.MaxValue, int.MinValue, int.MinValue + 1,
+            .. Enumerable.Range(0, 200).Select(_ => rng.Next(int.MinValue, int.MaxValue))];
         foreach (int c in constants)
         {
             var divU = inst.GetFunction<Func<int, int>>($"div_u {c}");

@@ -32,11 +32,12 @@ internal sealed partial class FunctionCompiler
             Push(r);
             return;
         }
-        Operands(b == ValType.Unknown ? 1 : 2);
+        if (b == ValType.Unknown) Operands(1);
+        else if (op is not (0x6A or 0x6C or 0x71 or 0x72 or 0x73 or 0x7C or 0x7E or 0x83 or 0x84 or 0x85) || !TryLocalFirst()) Operands(2);
         var il = _il;
         if (safe != null)
         {
-            if (op is >= 0x6D and <= 0x70 && UseFpDivider(constDivisor)) Helper(FpDivisionHelper(op));
+            if (op is >= 0x6D and <= 0x70 && UseFpDivider(op, constDivisor)) Helper(FpDivisionHelper(op));
             else il.Emit(safe.Value);
             Push(r);
             return;
@@ -580,6 +581,25 @@ internal sealed partial class FunctionCompiler
     }
 
     /// <summary>
+    /// A commutative integer operation (add, mul, and, or, xor: the caller tests) of a computed value and <c>local.get x</c> whose
+    /// result the next instruction writes to x (xorshift's <c>x ^= x &gt;&gt; 17</c>: <c>local.get x … i32.shr_u;
+    /// local.get x; i32.xor; local.tee x</c>): loads x first. .NET 10's JIT computes a commutative operation into
+    /// its first operand's register, so with x first it is <c>xor x, t</c> in place of <c>xor t, x; mov x, t</c>
+    /// (int_math's loop: 2 x64 instructions fewer). Both operands are loads with nothing between them, so the
+    /// order changes no value.
+    /// </summary>
+    private bool TryLocalFirst()
+    {
+        int top = _stack.Count - 1, pc = _pc;
+        if (pc + 1 >= _code.Length || _code[pc + 1].Op is not (0x21 or 0x22) || top < 1 || !IsDeferred(top)
+            || _lazyKind[top] != OfLocal || (long)_code[pc + 1].Imm != _lazyValue[top] || IsDeferred(top - 1)) return false;
+        LdSlot(top);
+        LdSlot(top - 1);
+        Drop(top - 1, 2);
+        return true;
+    }
+
+    /// <summary>
     /// How to emit division/remainder <paramref name="op"/> without a trap test when its divisor (the stack top)
     /// provably cannot trap: it is never 0 (<see cref="DivisorNonZero"/>) and, for the signed ones, never -1 (so
     /// INT_MIN / -1, spec §4.3.2 idiv_s, cannot happen). It takes the bare CIL operation (the JIT turns a constant
@@ -642,9 +662,31 @@ internal sealed partial class FunctionCompiler
     /// <summary>Tests: how many i32 divisions the compiler sent through the FP divider on this thread.</summary>
     [ThreadStatic] internal static int FpDivisions;
 
+    /// <summary>Tests: how many of <see cref="FpDivisions"/> were quotients (div_s/div_u), not remainders.</summary>
+    [ThreadStatic] internal static int FpQuotients;
+
     // The pc of the last i32 division emitted without a trap test, and whether it took the FP divider.
     private int _lastDivPc = -1;
-    private bool _lastDivFp;
+    private bool _lastDivFp, _lastDivOpened;
+
+    // Labels, branches, calls, returns (block .. return_call_ref, try_table): what ends a basic block.
+    private static bool IsControl(ushort op) => op is >= 0x02 and <= 0x15 or 0x1F;
+
+    /// <summary>
+    /// Whether the next i32 division after this one in the same basic block is a remainder (rem_s/rem_u) whose
+    /// divisor is not an <c>i32.const</c> right before it (the JIT multiplies by a constant: no divider to pair
+    /// with). Only the choice of divider depends on it, never a result.
+    /// </summary>
+    private bool NextDivisionIsRem()
+    {
+        for (int i = _pc + 1; i < _code.Length; i++)
+        {
+            ushort op = _code[i].Op;
+            if (IsControl(op)) return false;
+            if (op is >= 0x6D and <= 0x70) return op is 0x6F or 0x70 && _code[i - 1].Op != 0x41;
+        }
+        return false;
+    }
 
     /// <summary>
     /// Whether this i32 division, already proven unable to trap (<see cref="SafeDivision"/>), goes through the FP
@@ -654,8 +696,13 @@ internal sealed partial class FunctionCompiler
     /// <c>b % ((a &gt;&gt; 16) | 1)</c>) keeps both dividers busy instead of queueing on the integer one. Measured
     /// natively (clang -O2, this VM, 2026-12-05): two <c>div</c> 82-97 ms; one <c>div</c> + one <c>divsd</c> 55-65 ms
     /// on one vCPU, 93-103 on the other; both as <c>divsd</c> 60-153 ms — hence alternating, not all FP.
+    /// Which one of a pair: a quotient (<paramref name="op"/> div_s/div_u) that would open a pair takes the FP
+    /// divider when the block's next i32 division is a remainder by a variable (<see cref="NextDivisionIsRem"/>),
+    /// which then takes <c>div</c>: x64 <c>div</c> leaves the remainder in <c>edx</c> for free, where the FP path
+    /// computes it as <c>a − q·d</c> (an <c>imul</c>, a <c>mov</c> and a <c>sub</c> more). int_math divides, then
+    /// takes a remainder: its loop 3 x64 instructions shorter (h-divpair).
     /// </summary>
-    private bool UseFpDivider(bool constDivisor)
+    private bool UseFpDivider(ushort op, bool constDivisor)
     {
         bool fp;
         if (ForceFpDivision) fp = true;
@@ -665,12 +712,16 @@ internal sealed partial class FunctionCompiler
         {
             bool sameBlock = _lastDivPc >= 0 && _lastDivPc < _pc;
             for (int i = _lastDivPc + 1; sameBlock && i < _pc; i++)
-                if (_code[i].Op is >= 0x02 and <= 0x11) sameBlock = false; // block .. call_indirect: labels, branches, calls
-            fp = sameBlock && !_lastDivFp;
+                if (IsControl(_code[i].Op)) sameBlock = false;
+            // The partner of an open pair takes the other divider; any other division opens a pair.
+            bool partner = sameBlock && _lastDivOpened;
+            fp = partner ? !_lastDivFp : op is 0x6D or 0x6E && NextDivisionIsRem();
+            _lastDivOpened = !partner;
         }
         _lastDivPc = _pc;
         _lastDivFp = fp;
         if (fp) FpDivisions++;
+        if (fp && op is 0x6D or 0x6E) FpQuotients++;
         return fp;
     }
 

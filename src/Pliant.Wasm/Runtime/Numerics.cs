@@ -104,11 +104,38 @@ public static class Numerics
     // n + k / |d| (0 < k < |d|), at least 1 / |d| from the integers on both sides, so the rounded value never reaches
     // or crosses one, and truncation (cvttsd2si) gives trunc(q), the wasm quotient (spec §4.3.2 idiv_u / idiv_s).
     // The remainder is a - q * d in wrapping i32 arithmetic (exact: |q * d| <= |a|). Not for i64: |a| may be >= 2^53.
-    [MethodImpl(Inl)] public static int DivU32Fp(int a, int b) => (int)CvtI64((double)(long)(uint)a / (double)(long)(uint)b);
+    // The conversions: with AVX-512 vcvtusi2sd takes the u32 register as is (no zero-extending mov, as the
+    // int64 route needs); the divisor's conversion merges into the dividend's register (its upper lane is not
+    // read: divsd and cvttsd2si use the low lane only), so only the first needs a dependency-breaking xor. Same
+    // values either way: every u32 and i32 converts exactly. int_math's loop: 3 x64 instructions fewer (h-divpair).
+    [MethodImpl(Inl)]
+    public static int DivU32Fp(int a, int b)
+    {
+        if (Avx512F.IsSupported && Sse2.X64.IsSupported)
+        {
+            var x = Avx512F.ConvertScalarToVector128Double(Vector128<double>.Zero, (uint)a);
+            return (int)Sse2.X64.ConvertToInt64WithTruncation(Sse2.DivideScalar(x, Avx512F.ConvertScalarToVector128Double(x, (uint)b)));
+        }
+        if (Sse2.X64.IsSupported)
+        {
+            var x = Sse2.X64.ConvertScalarToVector128Double(Vector128<double>.Zero, (long)(uint)a);
+            return (int)Sse2.X64.ConvertToInt64WithTruncation(Sse2.DivideScalar(x, Sse2.X64.ConvertScalarToVector128Double(x, (long)(uint)b)));
+        }
+        return (int)(long)((double)(uint)a / (double)(uint)b);
+    }
 
     [MethodImpl(Inl)] public static int RemU32Fp(int a, int b) => a - DivU32Fp(a, b) * b;
 
-    [MethodImpl(Inl)] public static int DivS32Fp(int a, int b) => CvtI32((double)a / (double)b);
+    [MethodImpl(Inl)]
+    public static int DivS32Fp(int a, int b)
+    {
+        if (Sse2.IsSupported)
+        {
+            var x = Sse2.ConvertScalarToVector128Double(Vector128<double>.Zero, a);
+            return Sse2.ConvertToInt32WithTruncation(Sse2.DivideScalar(x, Sse2.ConvertScalarToVector128Double(x, b)));
+        }
+        return (int)((double)a / (double)b);
+    }
 
     [MethodImpl(Inl)] public static int RemS32Fp(int a, int b) => a - DivS32Fp(a, b) * b;
 
