@@ -58,25 +58,32 @@ internal static class CodeDecoder
             byte op = data[p++];
             // The common shapes here, with the same reads in the same order as DecodeOne's cases for them: a one-byte
             // immediate inline (WasmReader's own fast path), longer ones through the reader (its checks and errors).
-            switch (shapes[op])
+            var shape = shapes[op];
+            switch (shape)
             {
                 case Shape.None:
                     ins = new Instr { Op = op };
                     n++;
                     continue;
-                case Shape.Index:
+                case Shape.Index or Shape.I32:
+                {
+                    long imm;
                     if ((uint)p < (uint)data.Length && data[p] < 0x80)
                     {
-                        ins = new Instr { Op = op, Imm = data[p++] };
+                        // One byte: an index, or an s32 in [-64, 63] whose bit 6 is the sign (spec §5.2.2).
+                        imm = shape == Shape.Index ? data[p] : (sbyte)(byte)(data[p] << 1) >> 1;
+                        p++;
                     }
                     else
                     {
                         r.Position = p;
-                        ins = new Instr { Op = op, Imm = r.ReadU32() };
+                        imm = shape == Shape.Index ? r.ReadU32() : r.ReadS32();
                         p = r.Position;
                     }
+                    ins = new Instr { Op = op, Imm = imm };
                     n++;
                     continue;
+                }
                 case Shape.Memarg:
                     // Alignment (under 32: "malformed memop flags" otherwise) and offset, one byte each.
                     if ((uint)(p + 1) < (uint)data.Length && data[p] < 32 && data[p + 1] < 0x80)
@@ -89,20 +96,6 @@ internal static class CodeDecoder
                         r.Position = p;
                         ins = new Instr { Op = op };
                         ReadMemarg(ref r, ref ins);
-                        p = r.Position;
-                    }
-                    n++;
-                    continue;
-                case Shape.I32:
-                    if ((uint)p < (uint)data.Length && data[p] < 0x80)
-                    {
-                        // One byte: a value in [-64, 63], its bit 6 the sign (spec §5.2.2).
-                        ins = new Instr { Op = op, Imm = (sbyte)(byte)(data[p++] << 1) >> 1 };
-                    }
-                    else
-                    {
-                        r.Position = p;
-                        ins = new Instr { Op = op, Imm = r.ReadS32() };
                         p = r.Position;
                     }
                     n++;
