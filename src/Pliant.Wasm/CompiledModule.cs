@@ -32,7 +32,7 @@ public sealed class CompiledModule
         Limits = limits;
         _code = new CodeEntries(entries, holder, module.ImportedFunctionCount);
         CodeHolder = holder;
-        _maxResults = _plan.Types.Count == 0 ? 0 : _plan.Types.Max(t => t.Results.Length);
+        foreach (var t in _plan.Types) _maxResults = Math.Max(_maxResults, t.Results.Length);
     }
 
     /// <summary>

@@ -58,6 +58,49 @@ internal sealed class CallGraph
         public int FirstMemory, FirstRotate32, FirstRotate64;
     }
 
+    /// <summary>What the scan of <see cref="Of"/> does for an instruction.</summary>
+    private enum Kind : byte
+    {
+        /// <summary>Costs fuel, nothing else to note.</summary>
+        Other,
+        /// <summary>Free of fuel (<see cref="FuelPlan.CostOf"/>) and of no other interest.</summary>
+        Structural,
+        Loop,
+        Memory,
+        Call,
+        CallIndirect,
+        Rotate32,
+        /// <summary>i32.clz or i32.ctz: noted when it counts the result of an i32.or.</summary>
+        Count32,
+        Rotate64,
+        Count64,
+        Simd,
+    }
+
+    // Kind of each opcode below 0x100.
+    private static readonly Kind[] Kinds = BuildKinds();
+
+    private static Kind[] BuildKinds()
+    {
+        var t = new Kind[0x100];
+        for (int op = 0; op < t.Length; op++)
+        {
+            t[op] = op switch
+            {
+                0x03 => Kind.Loop,
+                >= 0x28 and <= 0x3E => Kind.Memory,
+                0x10 => Kind.Call,
+                0x11 => Kind.CallIndirect,
+                0x77 or 0x78 => Kind.Rotate32,
+                0x67 or 0x68 => Kind.Count32,
+                0x89 or 0x8A => Kind.Rotate64,
+                0x79 or 0x7A => Kind.Count64,
+                _ => FuelPlan.CostOf((ushort)op) == 0 ? Kind.Structural : Kind.Other,
+            };
+        }
+        return t;
+    }
+
     private CallGraph(bool[] counts, bool[] restores, bool[] neutral, BodyScan[] scans)
     {
         Counts = counts;
@@ -82,22 +125,38 @@ internal sealed class CallGraph
             ref var scan = ref scans[f];
             int accesses = 0, firstMemory = -1, firstRotate32 = -1, firstRotate64 = -1;
             bool hasLoop = false, callsSelf = false, makesCalls = false, free = true;
+            var kinds = Kinds;
             for (int pc = 0; pc < code.Length; pc++)
             {
+                // Most instructions are of no interest here except that they cost fuel: a tight loop passes them.
+                int other = pc;
+                ushort op;
+                Kind kind;
+                while ((kind = (op = code[pc].Op) < 0x100 ? kinds[op] : op >= 0xFD00 ? Kind.Simd : Kind.Other) == Kind.Other && ++pc < code.Length) { }
+                if (pc != other || kind == Kind.Other) free = false;
+                if (pc == code.Length) break;
                 ref readonly var ins = ref code[pc];
-                ushort op = ins.Op;
-                if (free && FuelPlan.CostOf(op) != 0) free = false;
-                if (op is >= 0x28 and <= 0x3E)
+                switch (kind)
                 {
-                    accesses++;
-                    if (firstMemory < 0) firstMemory = pc;
-                }
-                else if (op <= 0x11)
-                {
-                    if (op == 0x03) hasLoop = true;
-                    else if (op == 0x11) counts[f] = makesCalls = true;
-                    else if (op == 0x10)
+                    case Kind.Other:
+                        break;
+                    case Kind.Structural:
+                        break;
+                    case Kind.Loop:
+                        hasLoop = true;
+                        break;
+                    case Kind.Memory:
+                        free = false;
+                        accesses++;
+                        if (firstMemory < 0) firstMemory = pc;
+                        break;
+                    case Kind.CallIndirect:
+                        free = false;
+                        counts[f] = makesCalls = true;
+                        break;
+                    case Kind.Call:
                     {
+                        free = false;
                         makesCalls = true;
                         long callee = ins.Imm - imported;
                         if (callee < 0 || callee == f)
@@ -110,12 +169,22 @@ internal sealed class CallGraph
                             if (edgeCount == targets.Length) Array.Resize(ref targets, 2 * edgeCount);
                             targets[edgeCount++] = (int)callee;
                         }
+                        break;
                     }
+                    // The rotate masks also make the shift counts of clz/ctz of an or opaque (FunctionCompiler.Numeric.cs, TryCountOfOr).
+                    case Kind.Rotate32 or Kind.Count32:
+                        free = false;
+                        if (firstRotate32 < 0 && (kind == Kind.Rotate32 || pc > 0 && code[pc - 1].Op == 0x72)) firstRotate32 = pc;
+                        break;
+                    case Kind.Rotate64 or Kind.Count64:
+                        free = false;
+                        if (firstRotate64 < 0 && (kind == Kind.Rotate64 || pc > 0 && code[pc - 1].Op == 0x84)) firstRotate64 = pc;
+                        break;
+                    case Kind.Simd:
+                        free = false;
+                        if (firstMemory < 0 && SimdOpInfo.IsMemory((uint)op & 0xFF)) firstMemory = pc;
+                        break;
                 }
-                // The rotate masks also make the shift counts of clz/ctz of an or opaque (FunctionCompiler.Numeric.cs, TryCountOfOr).
-                else if (op is 0x77 or 0x78 || op is 0x67 or 0x68 && pc > 0 && code[pc - 1].Op == 0x72) { if (firstRotate32 < 0) firstRotate32 = pc; }
-                else if (op is 0x89 or 0x8A || op is 0x79 or 0x7A && pc > 0 && code[pc - 1].Op == 0x84) { if (firstRotate64 < 0) firstRotate64 = pc; }
-                else if (op >= 0xFD00 && firstMemory < 0 && SimdOpInfo.IsMemory((uint)op & 0xFF)) firstMemory = pc;
             }
             scan = new BodyScan
             {

@@ -62,10 +62,31 @@ internal readonly struct FuelPlan
     }
 
     /// <summary>True for the instructions that spill, check or charge fuel by themselves (calls, growth, bulk operations).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static bool ChecksFuel(ushort op) => op is 0x10 or 0x11 or 0x40 || op is >= 0xFC08 and <= 0xFC11;
 
     /// <summary>Fuel one instruction costs.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static int CostOf(ushort op) => op is 0x01 or 0x02 or 0x03 or 0x05 or 0x0B ? 0 : 1;
+
+    // For opcodes below 0x100: true for the plain ones — cost one unit, do not check fuel, neither branch nor open,
+    // split or close a block — which For only counts (the rest take its general path, the same for every opcode).
+    private static readonly bool[] PlainOps = BuildPlainOps();
+
+    private static bool[] BuildPlainOps()
+    {
+        var t = new bool[0x100];
+        for (int op = 0; op < t.Length; op++)
+            t[op] = CostOf((ushort)op) == 1 && !ChecksFuel((ushort)op) && op is not (0x00 or 0x04 or 0x0C or 0x0D or 0x0E or 0x0F);
+        return t;
+    }
+
+    /// <summary>Tests only: false makes <see cref="For"/> take its general path for every instruction (the plan must not change).</summary>
+    internal static bool PlainRuns = true;
+
+    /// <summary>Whether For may only count <paramref name="op"/> (see <see cref="PlainOps"/>); prefixed opcodes other than those that check fuel are plain.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    internal static bool IsPlain(ushort op) => op < 0x100 ? PlainOps[op] : (uint)(op - 0xFC08) > 0xFC11 - 0xFC08;
 
     // Per open block, whether it is a loop; reused by the thread's next plan.
     [ThreadStatic] private static bool[]? _openLoops;
@@ -102,6 +123,7 @@ internal readonly struct FuelPlan
         int current = 0, sinceCheck = 0, backEdge = -1, header = -1;
         // The join predecessors of the block starting at the next instruction (after a block's end), and of the current one.
         int nextJoin = -1, join = -1;
+        bool plainRuns = PlainRuns;
         for (int pc = 0; pc < code.Length; pc++)
         {
             ushort op = code[pc].Op;
@@ -114,6 +136,17 @@ internal readonly struct FuelPlan
                 counting = true;
                 calls = false;
                 backEdge = header = -1;
+            }
+            if (plainRuns && IsPlain(op))
+            {
+                // Most instructions: counted, and the next one does not start a block (the general path's outcome
+                // for them). A run of them is counted at once.
+                int run = pc;
+                while (run + 1 < code.Length && IsPlain(code[run + 1].Op)) run++;
+                if (counting) cost[current] += run - pc + 1;
+                start = false;
+                pc = run;
+                continue;
             }
             if (counting)
             {

@@ -21,49 +21,150 @@ internal static class CodeDecoder
     {
         var buf = _scratch ?? new Instr[256];
         _scratch = null;
+        // On malformed input the exception leaves the buffer behind (it may hold br_table and select arrays): the
+        // thread's next sequence allocates a new one.
+        int n = DecodeInto(ref r, ref buf, hasDataCount, includeEnd, maxBrTableTargets, out bool refs);
+        var code = buf.AsSpan(0, n).ToArray();
+        // br_table and typed select hold arrays: the kept buffer must not keep them alive.
+        if (refs) Array.Clear(buf, 0, n);
+        if (buf.Length <= MaxKeptScratch) _scratch = buf;
+        return code;
+    }
+
+    /// <summary>
+    /// The loop of <see cref="Decode"/>, into <paramref name="buffer"/> (replaced when it grows); returns the count.
+    /// No try block here and the reader's position in a local between the calls that read through the reader: the
+    /// instruction count and the position stay in registers.
+    /// </summary>
+    private static int DecodeInto(ref WasmReader r, ref Instr[] buffer, bool hasDataCount, bool includeEnd, int maxBrTableTargets, out bool refs)
+    {
+        var buf = buffer;
+        var data = r.Full;
+        var shapes = Shapes;
+        int p = r.Position;
         int n = 0;
         int depth = 0;
-        bool refs = false, done = false;
-        try
+        refs = false;
+        while (true)
         {
-            while (true)
+            if (n == buf.Length)
             {
-                if (n == buf.Length)
-                {
-                    // Every instruction takes at least one byte: the sequence holds at most n + bytes left.
-                    int grown = (int)Math.Min((long)buf.Length * 2, (long)n + (r.Length - r.Position) + 1);
-                    Array.Resize(ref buf, Math.Max(grown, n + 1));
-                }
-                ref var ins = ref buf[n];
-                DecodeOne(ref r, hasDataCount, maxBrTableTargets, ref ins);
-                refs |= ins.Table != null;
-                switch (ins.Op)
-                {
-                    case 0x02 or 0x03 or 0x04: depth++; break;
-                    case 0x0B:
-                        if (depth == 0)
-                        {
-                            if (includeEnd) n++;
-                            done = true;
-                            return buf.AsSpan(0, n).ToArray();
-                        }
-                        depth--;
-                        break;
-                }
-                n++;
+                // Every instruction takes at least one byte: the sequence holds at most n + bytes left.
+                int grown = (int)Math.Min((long)buf.Length * 2, (long)n + (data.Length - p) + 1);
+                buf = Grown(buf, Math.Max(grown, n + 1));
             }
-        }
-        finally
-        {
-            // br_table and typed select hold arrays: the kept buffer must not keep them alive.
-            if (refs || !done) Array.Clear(buf, 0, Math.Min(n + 1, buf.Length));
-            if (buf.Length <= MaxKeptScratch) _scratch = buf;
+            ref var ins = ref buf[n];
+            if ((uint)p >= (uint)data.Length) throw WasmReader.Eof();
+            byte op = data[p++];
+            // The common shapes here, with the same reads in the same order as DecodeOne's cases for them: a one-byte
+            // immediate inline (WasmReader's own fast path), longer ones through the reader (its checks and errors).
+            var shape = shapes[op];
+            switch (shape)
+            {
+                case Shape.None:
+                    ins = new Instr { Op = op };
+                    n++;
+                    continue;
+                case Shape.Index or Shape.I32:
+                {
+                    long imm;
+                    if ((uint)p < (uint)data.Length && data[p] < 0x80)
+                    {
+                        // One byte: an index, or an s32 in [-64, 63] whose bit 6 is the sign (spec §5.2.2).
+                        imm = shape == Shape.Index ? data[p] : (sbyte)(byte)(data[p] << 1) >> 1;
+                        p++;
+                    }
+                    else
+                    {
+                        r.Position = p;
+                        imm = shape == Shape.Index ? r.ReadU32() : r.ReadS32();
+                        p = r.Position;
+                    }
+                    ins = new Instr { Op = op, Imm = imm };
+                    n++;
+                    continue;
+                }
+                case Shape.Memarg:
+                    // Alignment (under 32: "malformed memop flags" otherwise) and offset, one byte each.
+                    if ((uint)(p + 1) < (uint)data.Length && data[p] < 32 && data[p + 1] < 0x80)
+                    {
+                        ins = new Instr { Op = op, Imm2 = data[p], Imm = data[p + 1] };
+                        p += 2;
+                    }
+                    else
+                    {
+                        r.Position = p;
+                        ins = new Instr { Op = op };
+                        ReadMemarg(ref r, ref ins);
+                        p = r.Position;
+                    }
+                    n++;
+                    continue;
+            }
+            r.Position = p;
+            DecodeOne(ref r, op, hasDataCount, maxBrTableTargets, ref ins);
+            p = r.Position;
+            refs |= ins.Table != null;
+            switch (ins.Op)
+            {
+                case 0x02 or 0x03 or 0x04: depth++; break;
+                case 0x0B:
+                    if (depth == 0)
+                    {
+                        if (includeEnd) n++;
+                        buffer = buf;
+                        return n;
+                    }
+                    depth--;
+                    break;
+            }
+            n++;
         }
     }
 
-    private static void DecodeOne(ref WasmReader r, bool hasDataCount, int maxBrTableTargets, ref Instr ins)
+    private static Instr[] Grown(Instr[] buf, int length)
     {
-        byte op = r.ReadByte();
+        var grown = new Instr[length];
+        buf.AsSpan().CopyTo(grown);
+        return grown;
+    }
+
+    /// <summary>How <see cref="Decode"/> reads an opcode's immediates itself; <see cref="Shape.Other"/>: by <see cref="DecodeOne"/>.</summary>
+    private enum Shape : byte
+    {
+        Other,
+        /// <summary>No immediate, and neither opens nor closes a block.</summary>
+        None,
+        /// <summary>One u32 (an index or a label).</summary>
+        Index,
+        Memarg,
+        /// <summary>An s32 (i32.const).</summary>
+        I32,
+    }
+
+    // Shape of each opcode byte: the plain numeric, local, global, branch, call, memory and i32.const instructions
+    // that make up most of a body (DecodeOne's cases for them, tabulated).
+    private static readonly Shape[] Shapes = BuildShapes();
+
+    private static Shape[] BuildShapes()
+    {
+        var t = new Shape[0x100];
+        for (int op = 0; op < t.Length; op++)
+        {
+            t[op] = op switch
+            {
+                0x00 or 0x01 or 0x0F or 0x1A or 0x1B or 0xD1 or (>= 0x45 and <= 0xC4) => Shape.None,
+                0x0C or 0x0D or 0x10 or (>= 0x20 and <= 0x26) or 0xD2 => Shape.Index,
+                >= 0x28 and <= 0x3E => Shape.Memarg,
+                0x41 => Shape.I32,
+                _ => Shape.Other,
+            };
+        }
+        return t;
+    }
+
+    private static void DecodeOne(ref WasmReader r, byte op, bool hasDataCount, int maxBrTableTargets, ref Instr ins)
+    {
         ins = new Instr { Op = op };
         switch (op)
         {
@@ -189,6 +290,7 @@ internal static class CodeDecoder
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static void ReadMemarg(ref WasmReader r, ref Instr ins)
     {
         ins.Imm2 = r.ReadU32();

@@ -5,15 +5,19 @@ internal static class OpInfo
 {
     private const ValType I = ValType.I32, L = ValType.I64, F = ValType.F32, D = ValType.F64, N = ValType.Unknown;
 
-    // NumericOf for opcodes below 0x100 and 0xFC00..0xFC07 (at 0x100 + sub), three entries each: validation and
-    // compilation look every numeric instruction up, and the switch's range tests cost more than an index.
-    private static readonly ValType[] Numeric = BuildNumeric();
+    // NumericOf for opcodes below 0x100 and 0xFC00..0xFC07 (at 0x100 + sub), packed in one int each (first operand,
+    // second operand, result, a byte each; 0 for an opcode that is not numeric): validation and compilation look
+    // every numeric instruction up, and the switch's range tests cost more than an index.
+    private static readonly int[] Numeric = BuildNumeric();
 
-    private static ValType[] BuildNumeric()
+    private static int[] BuildNumeric()
     {
-        var t = new ValType[3 * 0x108];
-        for (int i = 0; i < 0x108; i++)
-            (t[3 * i], t[3 * i + 1], t[3 * i + 2]) = NumericOf((ushort)(i < 0x100 ? i : 0xFC00 + i - 0x100));
+        var t = new int[0x108];
+        for (int i = 0; i < t.Length; i++)
+        {
+            var (a, b, r) = NumericOf((ushort)(i < 0x100 ? i : 0xFC00 + i - 0x100));
+            t[i] = r == N ? 0 : (byte)a | (byte)b << 8 | (byte)r << 16;
+        }
         return t;
     }
 
@@ -21,15 +25,10 @@ internal static class OpInfo
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static bool TryNumeric(ushort op, out ValType a, out ValType b, out ValType result)
     {
-        int i = op < 0x100 ? op : op - 0xFC00 + 0x100;
-        if ((uint)(i - 0x100) >= 8 && op >= 0x100)
-        {
-            (a, b, result) = (N, N, N);
-            return false;
-        }
-        var t = Numeric;
-        (a, b, result) = (t[3 * i], t[3 * i + 1], t[3 * i + 2]);
-        return result != N;
+        int i = op < 0x100 ? op : (uint)(op - 0xFC00) < 8 ? op - 0xFC00 + 0x100 : -1;
+        int e = (uint)i < (uint)Numeric.Length ? Numeric[i] : 0;
+        (a, b, result) = ((ValType)(byte)e, (ValType)(byte)(e >> 8), (ValType)(byte)(e >> 16));
+        return e != 0;
     }
 
     /// <summary>The switch <see cref="TryNumeric"/> tabulates.</summary>

@@ -185,6 +185,24 @@ internal sealed class FunctionValidator
         ushort op = ins.Op;
         if (OpInfo.TryNumeric(op, out var a, out var b, out var r))
         {
+            // Operands of the expected types above the frame's height (where pop finds them and checks nothing
+            // else): the result replaces them in place. Anything else (unreachable code, a mismatch) goes the spec's way.
+            int n = _valCount;
+            var vals = _vals;
+            if (b == ValType.Unknown)
+            {
+                if (n - 1 >= _height && (uint)(n - 1) < (uint)vals.Length && vals[n - 1] == a)
+                {
+                    vals[n - 1] = r;
+                    return;
+                }
+            }
+            else if (n - 2 >= _height && (uint)(n - 1) < (uint)vals.Length && vals[n - 1] == b && vals[n - 2] == a)
+            {
+                vals[n - 2] = r;
+                _valCount = n - 1;
+                return;
+            }
             if (b != ValType.Unknown) Pop(b);
             Pop(a);
             Push(r);

@@ -1,0 +1,180 @@
+using Pliant.Wasm.Compilation;
+using Pliant.Wasm.Decoding;
+using Pliant.Wasm.Validation;
+
+namespace Pliant.Wasm.Tests;
+
+/// <summary>
+/// The front end's tables (issue 16, compile speed): the decoder's common instruction shapes, the packed numeric
+/// signatures, the call graph's per-opcode kinds and FuelPlan's runs of plain instructions must give exactly what
+/// the code they replaced gave. Checked against plain definitions over the bench kernels (both builds) and seeded
+/// random programs (scalar and SIMD), and for malformed immediates against the errors the decoder gave before.
+/// </summary>
+public class FrontEndTableTests
+{
+    private static IEnumerable<(string Name, byte[] Bytes)> Corpus()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir != null && !File.Exists(Path.Combine(dir.FullName, "Pliant.slnx"))) dir = dir.Parent;
+        foreach (var file in new[] { "workloads.wasm", "workloads-simd.wasm" })
+            yield return (file, File.ReadAllBytes(Path.Combine(dir!.FullName, "bench", "wasm", "vsnode", file)));
+        var scalar = new ProgramGenerator(new Random(1616));
+        for (int i = 0; i < 150; i++) yield return ($"random {i}", scalar.Module());
+        var simd = new Simd.SimdProgramGenerator(new Random(1617));
+        for (int i = 0; i < 100; i++) yield return ($"random simd {i}", simd.Module());
+    }
+
+    [Fact]
+    public void PackedNumericSignaturesMatchTheSwitch()
+    {
+        for (int op = 0; op <= 0xFFFF; op++)
+        {
+            var want = OpInfo.NumericOf((ushort)op);
+            bool numeric = OpInfo.TryNumeric((ushort)op, out var a, out var b, out var r);
+            Assert.Equal(want.Result != ValType.Unknown, numeric);
+            if (numeric) Assert.Equal(want, (a, b, r));
+            else Assert.Equal((ValType.Unknown, ValType.Unknown, ValType.Unknown), (a, b, r));
+        }
+    }
+
+    [Fact]
+    public void FuelPlanRunsOfPlainInstructionsChangeNothing()
+    {
+        int bodies = 0;
+        foreach (var (name, bytes) in Corpus())
+        {
+            var m = CompiledModule.DecodeAndValidate(bytes);
+            foreach (var body in m.Bodies)
+            {
+                var fast = FuelPlan.For(body.Code);
+                FuelPlan general;
+                FuelPlan.PlainRuns = false;
+                try { general = FuelPlan.For(body.Code); }
+                finally { FuelPlan.PlainRuns = true; }
+                Assert.True(fast.Cost.AsSpan().SequenceEqual(general.Cost), name);
+                Assert.True(fast.Check.AsSpan().SequenceEqual(general.Check), name);
+                Assert.Equal(general.Edge, fast.Edge);
+                bodies++;
+            }
+        }
+        Assert.True(bodies >= 400, $"{bodies} bodies");
+    }
+
+    /// <summary>The call graph's scan, by the definitions of <see cref="CallGraph.BodyScan"/>'s fields.</summary>
+    [Fact]
+    public void CallGraphScansMatchTheirDefinitions()
+    {
+        foreach (var (name, bytes) in Corpus())
+        {
+            var m = CompiledModule.DecodeAndValidate(bytes);
+            var graph = CallGraph.Of(m);
+            for (int f = 0; f < m.Bodies.Count; f++)
+            {
+                var code = m.Bodies[f].Code;
+                var scan = graph.Scans[f];
+                long self = f + m.ImportedFunctionCount;
+                Assert.Equal(code.Count(i => i.Op is >= 0x28 and <= 0x3E), scan.ScalarAccesses);
+                Assert.Equal(code.Any(i => i.Op == 0x03), scan.HasLoop);
+                Assert.Equal(code.Any(i => i.Op == 0x10 && i.Imm == self), scan.CallsSelf);
+                Assert.Equal(code.Any(i => i.Op is 0x10 or 0x11), scan.MakesCalls);
+                Assert.Equal(code.All(i => FuelPlan.CostOf(i.Op) == 0), scan.Free);
+                Assert.Equal(First(code, (i, pc) => i.Op is >= 0x28 and <= 0x3E || i.Op >= 0xFD00 && SimdOpInfo.IsMemory((uint)i.Op & 0xFF)), scan.FirstMemory);
+                Assert.Equal(First(code, (i, pc) => i.Op is 0x77 or 0x78 || i.Op is 0x67 or 0x68 && pc > 0 && code[pc - 1].Op == 0x72), scan.FirstRotate32);
+                Assert.Equal(First(code, (i, pc) => i.Op is 0x89 or 0x8A || i.Op is 0x79 or 0x7A && pc > 0 && code[pc - 1].Op == 0x84), scan.FirstRotate64);
+                // Counts: a call to an import, to itself or call_indirect makes a function count by itself.
+                if (code.Any(i => i.Op == 0x11 || i.Op == 0x10 && (i.Imm < m.ImportedFunctionCount || i.Imm == self)))
+                    Assert.True(graph.Counts[f], name);
+            }
+        }
+    }
+
+    private static int First(Instr[] code, Func<Instr, int, bool> match)
+    {
+        for (int pc = 0; pc < code.Length; pc++) if (match(code[pc], pc)) return pc;
+        return -1;
+    }
+
+    /// <summary>The shapes the decoder reads itself (no immediate, an index, a memarg, an s32), with multi-byte immediates.</summary>
+    [Fact]
+    public void CommonShapesReadTheirImmediates()
+    {
+        var b = new ModuleBuilder();
+        b.Memory(1, 1);
+        b.Global(ModuleBuilder.I32, true, ModuleBuilder.I32Const(0));
+        uint t = b.Type([], [ModuleBuilder.I32]);
+        var locals = Enumerable.Repeat(ModuleBuilder.I32, 300).ToArray();
+        b.Func(t,
+        [
+            0x41, .. ModuleBuilder.S32(-1_000_000),       // i32.const -1000000
+            0x21, .. ModuleBuilder.U32(299),              // local.set 299
+            0x41, .. ModuleBuilder.S32(63),               // i32.const 63 (one byte)
+            0x28, .. ModuleBuilder.U32(2), .. ModuleBuilder.U32(70_000), // i32.load align=2 offset=70000
+            0x20, .. ModuleBuilder.U32(299),              // local.get 299
+            0x6A,                                         // i32.add
+            0x24, .. ModuleBuilder.U32(0),                // global.set 0
+            0x23, 0x80, 0x00,                             // global.get 0, index in two bytes
+        ], locals);
+        var code = CompiledModule.DecodeAndValidate(b.Build()).Bodies[0].Code;
+        Assert.Equal(new Instr { Op = 0x41, Imm = -1_000_000 }, code[0]);
+        Assert.Equal(new Instr { Op = 0x21, Imm = 299 }, code[1]);
+        Assert.Equal(new Instr { Op = 0x41, Imm = 63 }, code[2]);
+        Assert.Equal(new Instr { Op = 0x28, Imm = 70_000, Imm2 = 2 }, code[3]);
+        Assert.Equal(new Instr { Op = 0x20, Imm = 299 }, code[4]);
+        Assert.Equal(new Instr { Op = 0x6A }, code[5]);
+        Assert.Equal(new Instr { Op = 0x24 }, code[6]);
+        Assert.Equal(new Instr { Op = 0x23 }, code[7]);
+        Assert.Equal(new Instr { Op = 0x0B }, code[8]);
+        Assert.Equal(9, code.Length);
+    }
+
+    /// <summary>Malformed immediates of those shapes fail with the decoder's messages (spec §5.2.2 LEB128 limits, §5.4.6 memarg).</summary>
+    [Theory]
+    [InlineData(new byte[] { 0x20 }, "unexpected end")]
+    [InlineData(new byte[] { 0x41 }, "unexpected end")]
+    [InlineData(new byte[] { 0x28, 0x02 }, "unexpected end")]
+    [InlineData(new byte[] { 0x28, 0x20, 0x00 }, "malformed memop flags")]
+    [InlineData(new byte[] { 0x20, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00 }, "integer representation too long")]
+    [InlineData(new byte[] { 0x20, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F }, "integer too large")]
+    [InlineData(new byte[] { 0x41, 0xFF, 0xFF, 0xFF, 0xFF, 0x4F }, "integer too large")]
+    [InlineData(new byte[] { 0x41, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00 }, "integer representation too long")]
+    [InlineData(new byte[] { 0x10, 0x80 }, "unexpected end")]
+    public void MalformedCommonShapesFailAsBefore(byte[] code, string message)
+    {
+        // One function whose body is the code alone (no end: a truncated immediate runs into the body's end).
+        byte[] body = [0x00, .. code];
+        byte[] module =
+        [
+            0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00,
+            0x01, 0x04, 0x01, 0x60, 0x00, 0x00,
+            0x03, 0x02, 0x01, 0x00,
+            0x0A, .. ModuleBuilder.U32((uint)body.Length + 2), 0x01, .. ModuleBuilder.U32((uint)body.Length), .. body,
+        ];
+        var e = Assert.Throws<WasmMalformedException>(() => ModuleDecoder.Decode(module));
+        Assert.Equal(message, e.Message);
+    }
+
+    /// <summary>The validator's in-place numeric path leaves every mismatch to the spec's algorithm.</summary>
+    [Theory]
+    [InlineData(new byte[] { 0x42, 0x01, 0x41, 0x02, 0x6A, 0x1A })]       // i64 i32 i32.add
+    [InlineData(new byte[] { 0x41, 0x01, 0x42, 0x02, 0x6A, 0x1A })]       // i32 i64 i32.add
+    [InlineData(new byte[] { 0x41, 0x01, 0x6A, 0x1A })]                   // one operand
+    [InlineData(new byte[] { 0x42, 0x01, 0x45, 0x1A })]                   // i32.eqz of an i64
+    [InlineData(new byte[] { 0x41, 0x01, 0x02, 0x40, 0x41, 0x02, 0x6A, 0x1A, 0x0B, 0x1A })] // operand below the block's height
+    public void NumericMismatchesStayInvalid(byte[] code)
+    {
+        var b = new ModuleBuilder();
+        b.Func(b.Type([], []), code);
+        var e = Assert.Throws<WasmInvalidException>(() => CompiledModule.DecodeAndValidate(b.Build()));
+        Assert.Equal("type mismatch", e.Message);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0x00, 0x6A, 0x1A })]             // unreachable, i32.add of unknowns
+    [InlineData(new byte[] { 0x00, 0x41, 0x01, 0x6A, 0x45, 0x1A })] // one known operand
+    public void NumericInUnreachableCodeStaysValid(byte[] code)
+    {
+        var b = new ModuleBuilder();
+        b.Func(b.Type([], []), code);
+        CompiledModule.DecodeAndValidate(b.Build());
+    }
+}
