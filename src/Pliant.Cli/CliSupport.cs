@@ -205,5 +205,5 @@ internal static class ConnectionInfo
 
     /// <summary>One line on a connection's QPACK dynamic tables (RFC 9204): what the peer's encoder inserted and we decoded through it, and the same for ours.</summary>
     public static string QpackSummary(Pliant.Http3.Session.Http3ConnectionBase h3) => string.Create(CultureInfo.InvariantCulture,
-        $"qpack peer_inserts={h3.Decoder.InsertsReceived} peer_refs={h3.Decoder.DynamicReferencesDecoded} blocked={h3.Decoder.BlockedSections} our_inserts={h3.Encoder.InsertsSent} our_refs={h3.Encoder.DynamicReferencesSent} acks={h3.Encoder.AcknowledgmentsReceived}");
+        $"qpack peer_inserts={h3.Decoder.InsertsReceived} peer_refs={h3.Decoder.DynamicReferencesDecoded} blocked={h3.Decoder.BlockedSections} our_inserts={h3.Encoder.InsertsSent} our_refs={h3.Encoder.DynamicReferencesSent} acks={h3.Encoder.AcknowledgmentsReceived} sections_with_table={h3.Encoder.SectionsWithTable}");
 }

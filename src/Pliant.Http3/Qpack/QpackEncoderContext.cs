@@ -88,6 +88,12 @@ public sealed class QpackEncoderContext : IQpackDecoderInstructionHandler
     /// <summary>Bytes of encoded field sections produced (HEADERS payloads).</summary>
     public long SectionBytes { get; private set; }
 
+    /// <summary>
+    /// Field sections encoded after the peer's SETTINGS allowed a dynamic table (only these can insert or refer:
+    /// sections encoded before SETTINGS arrive are static and literal, RFC 9204 §3.2.3).
+    /// </summary>
+    public long SectionsWithTable { get; private set; }
+
     /// <summary>Unacknowledged sections with dynamic references tracked now.</summary>
     public int TrackedSections
     {
@@ -121,6 +127,7 @@ public sealed class QpackEncoderContext : IQpackDecoderInstructionHandler
         byte[] result;
         lock (_gate)
         {
+            if (_table is not null && streamId is not null) SectionsWithTable++;
             result = _table is { } table && streamId is ulong id && _tracked < MaxTrackedSections
                 ? EncodeDynamic(table, id, fields)
                 : QpackEncoder.Encode(fields);
