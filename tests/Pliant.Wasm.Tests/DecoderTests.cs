@@ -1,5 +1,6 @@
 using System.Text;
 using Pliant.Wasm.Decoding;
+using static Pliant.Wasm.Tests.ModuleBuilder;
 
 namespace Pliant.Wasm.Tests;
 
@@ -85,10 +86,71 @@ public class DecoderTests
         var code = ModuleDecoder.Decode(shorter.Build()).Bodies[0].Code;
         Assert.Equal([0x02, 0x41, 0x0E, 0x0B, 0x0B], code.Select(i => (int)i.Op));
         Assert.Equal(5, code[1].Imm);
-        Assert.Equal([0u, 0u, 0u], code[2].Table!);
-        Assert.All(code.Where(i => i.Op != 0x0E), i => Assert.Null(i.Table));
+        var body = ModuleDecoder.Decode(shorter.Build()).Bodies[0];
+        Assert.Equal(0, code[2].Imm);
+        Assert.Equal([0u, 0u, 0u], Assert.Single(body.Tables));
         // The first module's arrays are its own: decoding others changed nothing in them.
         Assert.Equal(3, m1.Bodies[0].Code[9].Imm);
-        Assert.Equal([0u, 0u, 0u], m1.Bodies[0].Code[10].Table!);
+        Assert.Equal(2, m1.Bodies[0].Code[10].Imm);
+        Assert.Equal(3, m1.Bodies[0].Tables.Length);
+        Assert.All(m1.Bodies[0].Tables, t => Assert.Equal([0u, 0u, 0u], t));
+    }
+
+    // f(k, s): a typed select (s ? 7 : 9), then br_table [0, 1] default 2 on k (0: the select's value, 1: 20),
+    // then for k >= 2 br_table [0, 0, 1] default 0 (2: 40, else 30). Each array at its own index of Tables.
+    private static byte[] SelectAndTwoBrTables() => [
+        0x02, 0x40, 0x02, 0x40, 0x02, 0x40,
+        .. I32Const(7), .. I32Const(9), 0x20, 1, 0x1C, 0x01, 0x7F, 0x21, 1,
+        0x20, 0, 0x0E, 0x02, 0x00, 0x01, 0x02,
+        0x0B, 0x20, 1, 0x0F,
+        0x0B, .. I32Const(20), 0x0F,
+        0x0B,
+        0x02, 0x40, 0x02, 0x40, 0x20, 0, 0x0E, 0x03, 0x00, 0x00, 0x01, 0x00, 0x0B, .. I32Const(30), 0x0F, 0x0B, .. I32Const(40),
+    ];
+
+    [Fact]
+    public void BrTableAndSelectArraysAreTheBodysTablesInCodeOrder()
+    {
+        var b = new ModuleBuilder();
+        uint t = b.Type([I32, I32], [I32]);
+        b.Func(t, SelectAndTwoBrTables(), export: "f");
+        b.Func(t, [0x20, 0], export: "plain");
+        var m = ModuleDecoder.Decode(b.Build());
+        var body = m.Bodies[0];
+        Assert.Equal([0x1C, 0x0E, 0x0E], body.Code.Where(i => i.Op is 0x1C or 0x0E).Select(i => (int)i.Op));
+        Assert.Equal([0L, 1L, 2L], body.Code.Where(i => i.Op is 0x1C or 0x0E).Select(i => i.Imm));
+        Assert.Equal(3, body.Tables.Length);
+        Assert.Equal([0x7Fu], body.Tables[0]);
+        Assert.Equal([0u, 1u, 2u], body.Tables[1]);
+        Assert.Equal([0u, 0u, 1u, 0u], body.Tables[2]);
+        Assert.Empty(m.Bodies[1].Tables);
+        Assert.Equal(24, System.Runtime.CompilerServices.Unsafe.SizeOf<Instr>());
+        Assert.False(System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<Instr>());
+
+        // Validation, the fuel plan and the compiler each read the right array: every way out gives its value.
+        foreach (bool meter in new[] { false, true })
+        {
+            var f = CompiledModule.Compile(b.Build(), new WasmLimits { MeterFuel = meter }).Instantiate().GetFunction<Func<int, int, int>>("f");
+            Assert.Equal(7, f(0, 1));
+            Assert.Equal(9, f(0, 0));
+            Assert.Equal(20, f(1, 0));
+            Assert.Equal(40, f(2, 0));
+            Assert.Equal(30, f(3, 0));
+            Assert.Equal(30, f(-1, 0));
+        }
+    }
+
+    [Fact]
+    public void ASecondBrTablesBadLabelIsRejected()
+    {
+        // The first br_table's labels are valid; the second's 3 is not (two blocks and the function's frame open): the validator reads the second array.
+        var body = SelectAndTwoBrTables();
+        int at = Array.LastIndexOf(body, (byte)0x0E);
+        Assert.Equal(0x01, body[at + 4]);
+        body[at + 4] = 0x03;
+        var b = new ModuleBuilder();
+        b.Func(b.Type([I32, I32], [I32]), body);
+        var e = Assert.Throws<WasmInvalidException>(() => CompiledModule.Compile(b.Build()));
+        Assert.Contains("unknown label", e.Message);
     }
 }

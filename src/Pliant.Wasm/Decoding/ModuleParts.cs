@@ -106,6 +106,11 @@ public sealed class FunctionBody
     public required ValType[] Locals { get; init; }
     /// <summary>Instructions, including the final <c>end</c>.</summary>
     public required Instr[] Code { get; init; }
+    /// <summary>
+    /// The labels of each <c>br_table</c> (default last) and the types of each typed <c>select</c>, in code order;
+    /// such an instruction's <see cref="Instr.Imm"/> is the index of its array here. Empty when the body has none.
+    /// </summary>
+    public uint[][] Tables { get; init; } = [];
     /// <summary>Size of the body in bytes.</summary>
     public int Size { get; init; }
 }
