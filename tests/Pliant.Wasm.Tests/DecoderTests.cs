@@ -124,7 +124,7 @@ public class DecoderTests
         Assert.Equal([0u, 1u, 2u], body.Tables[1]);
         Assert.Equal([0u, 0u, 1u, 0u], body.Tables[2]);
         Assert.Empty(m.Bodies[1].Tables);
-        Assert.Equal(24, System.Runtime.CompilerServices.Unsafe.SizeOf<Instr>());
+        Assert.Equal(16, System.Runtime.CompilerServices.Unsafe.SizeOf<Instr>());
         Assert.False(System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<Instr>());
 
         // Validation, the fuel plan and the compiler each read the right array: every way out gives its value.
@@ -138,6 +138,39 @@ public class DecoderTests
             Assert.Equal(30, f(3, 0));
             Assert.Equal(30, f(-1, 0));
         }
+    }
+
+    private static byte[] V128Const(int first) => [0xFD, 0x0C, .. Enumerable.Range(first, 16).Select(i => (byte)i)];
+
+    [Fact]
+    public void WideImmediatesHighHalvesAreInTheTables()
+    {
+        // c(): i64x2.extract_lane 1 of v128.const 0x00..0x0F; s(): of i8x16.shuffle [0..7, 24..31] of 0x00.. and 0x10..;
+        // g(): of a global initialised to v128.const 0x20..0x2F (a constant expression's own tables).
+        var b = new ModuleBuilder();
+        uint t = b.Type([], [I64]);
+        uint g = b.Global(V128, false, V128Const(0x20));
+        b.Func(t, [0x23, (byte)g, 0xFD, 0x1D, 1], export: "g");
+        b.Func(t, [.. V128Const(0), 0xFD, 0x1D, 1], export: "c");
+        b.Func(t, [.. V128Const(0), .. V128Const(0x10), 0xFD, 0x0D, .. Enumerable.Range(0, 8).Select(i => (byte)i), .. Enumerable.Range(24, 8).Select(i => (byte)i), 0xFD, 0x1D, 1], export: "s");
+        var m = ModuleDecoder.Decode(b.Build());
+        Assert.Equal(0x2F2E2D2C2B2A2928L, m.Globals[0].Init.Code[0].High(m.Globals[0].Init.Tables));
+        var s = m.Bodies[2];
+        Assert.Equal(3, s.Tables.Length);
+        Assert.Equal([0x0B0A0908u, 0x0F0E0D0Cu], s.Tables[0]);
+        Assert.Equal(0x0706050403020100L, s.Code[0].Imm);
+        Assert.Equal(0x0F0E0D0C0B0A0908L, s.Code[0].High(s.Tables));
+        Assert.Equal(0x1F1E1D1C1B1A1918L, s.Code[1].High(s.Tables));
+        Assert.Equal([2u], s.Code.Where(i => i.Op == 0xFD0D).Select(i => i.Imm2));
+        var inst = CompiledModule.Compile(b.Build()).Instantiate();
+        Assert.Equal(0x0F0E0D0C0B0A0908L, inst.GetFunction<Func<long>>("c")());
+        Assert.Equal(0x1F1E1D1C1B1A1918L, inst.GetFunction<Func<long>>("s")());
+        Assert.Equal(0x2F2E2D2C2B2A2928L, inst.GetFunction<Func<long>>("g")());
+
+        // A shuffle lane index of 32 in the high half is invalid (spec §3.3.3.16): the validator reads the high half.
+        var bad = new ModuleBuilder();
+        bad.Func(bad.Type([], [I64]), [.. V128Const(0), .. V128Const(0), 0xFD, 0x0D, .. Enumerable.Range(0, 15).Select(i => (byte)i), 32, 0xFD, 0x1D, 1]);
+        Assert.Contains("invalid lane index", Assert.Throws<WasmInvalidException>(() => CompiledModule.Compile(bad.Build())).Message);
     }
 
     [Fact]

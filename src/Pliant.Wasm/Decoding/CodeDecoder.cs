@@ -8,16 +8,16 @@ internal static class CodeDecoder
     [ThreadStatic] public static bool DataIndexWithoutCount;
 
     // Instructions of the sequence being decoded, reused by the thread's next sequence: one exact-size array
-    // per sequence instead of a list's doubling copies (each a garbage array of 24-byte elements, over 85 KB
-    // a large-object-heap one). A buffer grown past MaxKeptScratch (192 KiB) is not kept for the thread.
+    // per sequence instead of a list's doubling copies (each a garbage array of 16-byte elements, over 85 KB
+    // a large-object-heap one). A buffer grown past MaxKeptScratch (128 KiB) is not kept for the thread.
     [ThreadStatic] private static Instr[]? _scratch;
     private const int MaxKeptScratch = 8192;
 
     /// <summary>
     /// Decodes instructions up to and including the <c>end</c> that closes the sequence.
     /// When <paramref name="includeEnd"/> is false the final end is dropped. <paramref name="tables"/>: the
-    /// br_table label and typed-select type arrays, in order (<see cref="FunctionBody.Tables"/>; an instruction's
-    /// <see cref="Instr.Imm"/> is its index here); empty when the sequence has none.
+    /// br_table label, typed-select type and 16-byte-immediate high-half arrays, in order (<see cref="FunctionBody.Tables"/>; an instruction's
+    /// <see cref="Instr.Imm"/>, for the high halves <see cref="Instr.Imm2"/>, is its index here); empty when the sequence has none.
     /// </summary>
     public static Instr[] Decode(ref WasmReader r, bool hasDataCount, bool includeEnd, out uint[][] tables, int maxBrTableTargets = int.MaxValue)
     {
@@ -217,14 +217,14 @@ internal static class CodeDecoder
                 DecodeFc(ref r, ref ins, hasDataCount);
                 break;
             case 0xFD:
-                DecodeFd(ref r, ref ins);
+                DecodeFd(ref r, ref ins, ref tables);
                 break;
             default:
                 throw new WasmMalformedException("illegal opcode");
         }
     }
 
-    /// <summary>Appends a br_table's labels or a typed select's types to the sequence's tables; returns its index.</summary>
+    /// <summary>Appends a br_table's labels, a typed select's types or a 16-byte immediate's high half to the sequence's tables; returns its index.</summary>
     private static int AddTable(ref List<uint[]>? tables, uint[] table)
     {
         tables ??= [];
@@ -269,7 +269,7 @@ internal static class CodeDecoder
     /// SIMD (spec §5.4.8): a u32 sub-opcode, then a memarg, a lane index byte, a memarg and a lane
     /// index, or 16 bytes. Lane indices are range-checked by validation, not here.
     /// </summary>
-    private static void DecodeFd(ref WasmReader r, ref Instr ins)
+    private static void DecodeFd(ref WasmReader r, ref Instr ins, ref List<uint[]>? tables)
     {
         uint sub = r.ReadU32();
         var op = SimdOpInfo.Get(sub);
@@ -291,7 +291,9 @@ internal static class CodeDecoder
             {
                 var bytes = r.ReadBytes(16);
                 ins.Imm = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(bytes);
-                ins.Imm3 = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(bytes[8..]);
+                // The high half in the sequence's tables (Instr.High): two little-endian u32 words.
+                uint[] high = [System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(bytes[8..]), System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(bytes[12..])];
+                ins.Imm2 = (uint)AddTable(ref tables, high);
                 break;
             }
         }

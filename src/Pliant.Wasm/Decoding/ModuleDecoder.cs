@@ -279,8 +279,7 @@ public static class ModuleDecoder
     }
 
     private static ConstExpr ReadConstExpr(ref WasmReader r) =>
-        // A br_table or typed select is not constant (rejected by validation): its array is not kept.
-        new() { Code = CodeDecoder.Decode(ref r, hasDataCount: true, includeEnd: false, out _) };
+        new() { Code = CodeDecoder.Decode(ref r, hasDataCount: true, includeEnd: false, out var tables), Tables = tables };
 
     private static ConstExpr FuncRefExpr(uint idx) =>
         new() { Code = [new Instr { Op = 0xD2, Imm = idx }] };

@@ -480,15 +480,18 @@ internal sealed class FunctionValidator
                 Push(V);
                 return;
             case SimdKind.Shuffle:
+            {
+                long high = ins.High(_tables);
                 for (int i = 0; i < 16; i++)
                 {
-                    long lanes = i < 8 ? ins.Imm : ins.Imm3;
+                    long lanes = i < 8 ? ins.Imm : high;
                     if ((byte)(lanes >> (8 * (i & 7))) >= 32) throw Err("invalid lane index");
                 }
                 Pop(V);
                 Pop(V);
                 Push(V);
                 return;
+            }
             case SimdKind.Extract:
                 if (ins.Imm >= op.Size) throw Err("invalid lane index");
                 Pop(V);
