@@ -266,7 +266,7 @@ public sealed class CompiledModule
         return s;
     }
 
-    private static ConstExpr Copy(ConstExpr e) => new() { Code = [.. e.Code] };
+    private static ConstExpr Copy(ConstExpr e) => new() { Code = [.. e.Code], Tables = [.. e.Tables] };
 
     private static bool LimitsMatch(ulong actualMin, uint? actualMax, Limits expected)
     {
@@ -287,7 +287,7 @@ public sealed class CompiledModule
             0x42 => WasmValue.FromI64(ins.Imm),
             0x43 => WasmValue.FromF32Bits((uint)ins.Imm),
             0x44 => WasmValue.FromF64Bits((ulong)ins.Imm),
-            0xFD0C => WasmValue.FromV128(V128Ops.Const(ins.Imm, ins.Imm3)),
+            0xFD0C => WasmValue.FromV128(V128Ops.Const(ins.Imm, ins.High(e.Tables))),
             0xD0 => WasmValue.FromRef(type, null),
             0xD2 => WasmValue.FromRef(ValType.FuncRef, Reachable(inst, ins.Imm)),
             0x23 => inst.Globals[ins.Imm].Value,

@@ -46,10 +46,10 @@ public class FrontEndTableTests
             var m = CompiledModule.DecodeAndValidate(bytes);
             foreach (var body in m.Bodies)
             {
-                var fast = FuelPlan.For(body.Code);
+                var fast = FuelPlan.For(body.Code, body.Tables);
                 FuelPlan general;
                 FuelPlan.PlainRuns = false;
-                try { general = FuelPlan.For(body.Code); }
+                try { general = FuelPlan.For(body.Code, body.Tables); }
                 finally { FuelPlan.PlainRuns = true; }
                 Assert.True(fast.Cost.AsSpan().SequenceEqual(general.Cost), name);
                 Assert.True(fast.Check.AsSpan().SequenceEqual(general.Check), name);

@@ -80,8 +80,9 @@ public class JoinFuelTests
     /// <summary>The plan of the dispatch body: the Edge value at the tail's back edge (the last <c>br</c> of the body).</summary>
     private static int TailEdge(bool defeat, string shape)
     {
-        var code = ModuleDecoder.Decode(Module(defeat, shape)).Bodies[1].Code;
-        var plan = FuelPlan.For(code);
+        var body = ModuleDecoder.Decode(Module(defeat, shape)).Bodies[1];
+        var code = body.Code;
+        var plan = FuelPlan.For(code, body.Tables);
         int br = Array.FindLastIndex(code, i => i.Op == 0x0C);
         return plan.Edge?[br] ?? 0;
     }
@@ -98,9 +99,11 @@ public class JoinFuelTests
     [Fact]
     public void ChargesMovedToTheCasesAddUpToTheSameUnits()
     {
-        var code = ModuleDecoder.Decode(Module(false)).Bodies[1].Code;
-        var plain = FuelPlan.For(ModuleDecoder.Decode(Module(true)).Bodies[1].Code);
-        var plan = FuelPlan.For(code);
+        var body = ModuleDecoder.Decode(Module(false)).Bodies[1];
+        var code = body.Code;
+        var other = ModuleDecoder.Decode(Module(true)).Bodies[1];
+        var plain = FuelPlan.For(other.Code, other.Tables);
+        var plan = FuelPlan.For(code, body.Tables);
         // The tail's units (its block and the header block's) show up once in each of the two cases that reach it.
         int br = Array.FindLastIndex(code, i => i.Op == 0x0C);
         int tail = plain.Edge![Array.FindLastIndex(ModuleDecoder.Decode(Module(true)).Bodies[1].Code, i => i.Op == 0x0C)];

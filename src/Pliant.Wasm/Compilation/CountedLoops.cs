@@ -164,7 +164,7 @@ internal sealed partial class FunctionCompiler
     {
         if (CountedLoop.Disabled || !CountedLoop.TryMatch(code, pc, in _fuelPlan, _localTypes, out var loop)) return false;
         CountedLoop.Versioned++;
-        var vector = _mem != null ? VectorLoop.TryPlan(code, in loop, _localTypes) : null; // Vectorize.cs
+        var vector = _mem != null ? VectorLoop.TryPlan(code, _body.Tables, in loop, _localTypes) : null; // Vectorize.cs
         int start = pc, end = loop.End;
         var il = _il;
         EmitPrologueAt(code, start, meter: true);

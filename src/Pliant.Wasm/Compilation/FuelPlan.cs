@@ -97,12 +97,12 @@ internal readonly struct FuelPlan
     [ThreadStatic] private static int[]? _openPreds;
     [ThreadStatic] private static List<int>? _predStart, _predNext;
 
-    /// <summary>Plans a validated function body (its final <c>end</c> included).</summary>
+    /// <summary>Plans a validated function body (its final <c>end</c> included); <paramref name="tables"/> is its <see cref="FunctionBody.Tables"/>.</summary>
     /// <remarks>
     /// One pass: whether instruction pc + 1 starts a block depends only on instructions up to pc, and a
     /// block's charge is final (and its check decided, in order) when the next block starts.
     /// </remarks>
-    public static FuelPlan For(Instr[] code)
+    public static FuelPlan For(Instr[] code, uint[][] tables)
     {
         var check = new bool[code.Length + 1];
         var cost = new int[code.Length];
@@ -177,7 +177,7 @@ internal readonly struct FuelPlan
             }
             if (op == 0x0D && code[pc].Imm < open) preds[open - 1 - (int)code[pc].Imm] = -2;
             else if (op == 0x0E)
-                foreach (uint l in code[pc].Table!)
+                foreach (uint l in tables[code[pc].Imm])
                     if (l < open) preds[open - 1 - (int)l] = -2;
             // if, else, br_if: both ways continue.
             start = op is 0x04 or 0x05 or 0x0D;

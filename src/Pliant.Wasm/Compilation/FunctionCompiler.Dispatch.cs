@@ -53,7 +53,7 @@ internal sealed partial class FunctionCompiler
             }
             if (op == 0x0E)
             {
-                if (ins.Table!.Length <= MaxDispatchTable) f.DispatchEnd = pc;
+                if (_body.Tables[ins.Imm].Length <= MaxDispatchTable) f.DispatchEnd = pc;
                 return;
             }
             // nop, locals, constants, i32 arithmetic that cannot trap, loads (which trap as the header's do).

@@ -155,7 +155,7 @@ internal sealed partial class FunctionCompiler
             }
             case 0x0E:
                 NoteDispatchBlocks();
-                EmitBrTable(ins.Table!);
+                EmitBrTable(_body.Tables[ins.Imm]);
                 MarkDead();
                 return;
             case 0x0F:

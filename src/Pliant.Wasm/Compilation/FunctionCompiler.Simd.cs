@@ -36,11 +36,11 @@ internal sealed partial class FunctionCompiler
                 CallSimd(op.Helper, op.Kind == SimdKind.LoadLane ? V : null);
                 return;
             case SimdKind.Const:
-                EmitV128Const(ins.Imm, ins.Imm3);
+                EmitV128Const(ins.Imm, ins.High(_body.Tables));
                 Push(V);
                 return;
             case SimdKind.Shuffle:
-                EmitShuffle(ins.Imm, ins.Imm3);
+                EmitShuffle(ins.Imm, ins.High(_body.Tables));
                 return;
             case SimdKind.Extract:
                 Operands(1);
@@ -92,7 +92,7 @@ internal sealed partial class FunctionCompiler
     {
         if (_pc == 0 || _code[_pc - 1].Op != 0xFD0C || _localTypes[local] != ValType.V128 || IsDeferred(pos)) return;
         ref readonly var c = ref _code[_pc - 1];
-        AddKnownSum(new KnownSum { Target = local, Base = local, Fold = KnownV128, Lo = c.Imm, Hi = c.Imm3 });
+        AddKnownSum(new KnownSum { Target = local, Base = local, Fold = KnownV128, Lo = c.Imm, Hi = c.High(_body.Tables) });
     }
 
     private void EmitV128Const(long lo, long hi)

@@ -287,7 +287,7 @@ internal sealed partial class FunctionCompiler
         var root = _root;
         bool same = root != this && ReferenceEquals(root._code, code);
         if (_mem != null) _cover = same ? root._cover : root == this ? PlanCoverOf(code, _scalarAccesses, _hasLoop, reuse: true) : PlanCover(code);
-        var fuel = _fuel == null ? default : same && root._fuelPlan.Cost != null ? root._fuelPlan : FuelPlan.For(code);
+        var fuel = _fuel == null ? default : same && root._fuelPlan.Cost != null ? root._fuelPlan : FuelPlan.For(code, _body.Tables);
         _fuelPlan = fuel;
         _frames.Add(new CFrame { Op = 0, Label = _il.DefineLabel(), Height = 0, Results = _type.Results });
         bool meter = _fuel != null; // set before the body

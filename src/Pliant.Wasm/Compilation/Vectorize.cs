@@ -120,8 +120,8 @@ internal sealed class VectorLoop
 
     private static int Width(ValType t) => t is ValType.I64 or ValType.F64 ? 8 : t == ValType.V128 ? 16 : 4;
 
-    /// <summary>The plan for <paramref name="loop"/> (an i32 counting loop over a memory) when its body qualifies; null otherwise.</summary>
-    public static VectorLoop? TryPlan(Instr[] code, in CountedLoop loop, ValType[] localTypes)
+    /// <summary>The plan for <paramref name="loop"/> (an i32 counting loop over a memory) when its body qualifies; null otherwise. <paramref name="tables"/>: the body's <see cref="FunctionBody.Tables"/>.</summary>
+    public static VectorLoop? TryPlan(Instr[] code, uint[][] tables, in CountedLoop loop, ValType[] localTypes)
     {
         if (Disabled || loop.Wide || loop.Step is not (4 or 8 or 16 or 32)) return null;
         int step = (int)loop.Step, counter = loop.Counter;
@@ -216,7 +216,7 @@ internal sealed class VectorLoop
                 {
                     var k = New(Kind.Const, op, op switch { 0x41 => ValType.I32, 0x42 => ValType.I64, 0x43 => ValType.F32, 0x44 => ValType.F64, _ => ValType.V128 });
                     k.Bits = op == 0x43 ? (uint)ins.Imm : ins.Imm;
-                    k.Hi = ins.Imm3;
+                    k.Hi = op == 0xFD0C ? ins.High(tables) : 0;
                     stack.Add(k);
                     break;
                 }

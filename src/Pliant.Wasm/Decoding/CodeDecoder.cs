@@ -8,26 +8,27 @@ internal static class CodeDecoder
     [ThreadStatic] public static bool DataIndexWithoutCount;
 
     // Instructions of the sequence being decoded, reused by the thread's next sequence: one exact-size array
-    // per sequence instead of a list's doubling copies (each a garbage array of 32-byte elements, over 85 KB
-    // a large-object-heap one). A buffer grown past MaxKeptScratch (256 KiB) is not kept for the thread.
+    // per sequence instead of a list's doubling copies (each a garbage array of 16-byte elements, over 85 KB
+    // a large-object-heap one). A buffer grown past MaxKeptScratch (128 KiB) is not kept for the thread.
     [ThreadStatic] private static Instr[]? _scratch;
     private const int MaxKeptScratch = 8192;
 
     /// <summary>
     /// Decodes instructions up to and including the <c>end</c> that closes the sequence.
-    /// When <paramref name="includeEnd"/> is false the final end is dropped.
+    /// When <paramref name="includeEnd"/> is false the final end is dropped. <paramref name="tables"/>: the
+    /// br_table label, typed-select type and 16-byte-immediate high-half arrays, in order (<see cref="FunctionBody.Tables"/>; an instruction's
+    /// <see cref="Instr.Imm"/>, for the high halves <see cref="Instr.Imm2"/>, is its index here); empty when the sequence has none.
     /// </summary>
-    public static Instr[] Decode(ref WasmReader r, bool hasDataCount, bool includeEnd, int maxBrTableTargets = int.MaxValue)
+    public static Instr[] Decode(ref WasmReader r, bool hasDataCount, bool includeEnd, out uint[][] tables, int maxBrTableTargets = int.MaxValue)
     {
         var buf = _scratch ?? new Instr[256];
         _scratch = null;
-        // On malformed input the exception leaves the buffer behind (it may hold br_table and select arrays): the
-        // thread's next sequence allocates a new one.
-        int n = DecodeInto(ref r, ref buf, hasDataCount, includeEnd, maxBrTableTargets, out bool refs);
+        // On malformed input the exception leaves the buffer behind: the thread's next sequence allocates a new one.
+        List<uint[]>? found = null;
+        int n = DecodeInto(ref r, ref buf, hasDataCount, includeEnd, maxBrTableTargets, ref found);
         var code = buf.AsSpan(0, n).ToArray();
-        // br_table and typed select hold arrays: the kept buffer must not keep them alive.
-        if (refs) Array.Clear(buf, 0, n);
         if (buf.Length <= MaxKeptScratch) _scratch = buf;
+        tables = found == null ? [] : found.ToArray();
         return code;
     }
 
@@ -36,7 +37,7 @@ internal static class CodeDecoder
     /// No try block here and the reader's position in a local between the calls that read through the reader: the
     /// instruction count and the position stay in registers.
     /// </summary>
-    private static int DecodeInto(ref WasmReader r, ref Instr[] buffer, bool hasDataCount, bool includeEnd, int maxBrTableTargets, out bool refs)
+    private static int DecodeInto(ref WasmReader r, ref Instr[] buffer, bool hasDataCount, bool includeEnd, int maxBrTableTargets, ref List<uint[]>? tables)
     {
         var buf = buffer;
         var data = r.Full;
@@ -44,7 +45,6 @@ internal static class CodeDecoder
         int p = r.Position;
         int n = 0;
         int depth = 0;
-        refs = false;
         while (true)
         {
             if (n == buf.Length)
@@ -102,9 +102,8 @@ internal static class CodeDecoder
                     continue;
             }
             r.Position = p;
-            DecodeOne(ref r, op, hasDataCount, maxBrTableTargets, ref ins);
+            DecodeOne(ref r, op, hasDataCount, maxBrTableTargets, ref ins, ref tables);
             p = r.Position;
-            refs |= ins.Table != null;
             switch (ins.Op)
             {
                 case 0x02 or 0x03 or 0x04: depth++; break;
@@ -163,7 +162,7 @@ internal static class CodeDecoder
         return t;
     }
 
-    private static void DecodeOne(ref WasmReader r, byte op, bool hasDataCount, int maxBrTableTargets, ref Instr ins)
+    private static void DecodeOne(ref WasmReader r, byte op, bool hasDataCount, int maxBrTableTargets, ref Instr ins, ref List<uint[]>? tables)
     {
         ins = new Instr { Op = op };
         switch (op)
@@ -183,7 +182,7 @@ internal static class CodeDecoder
                 if (n >= (uint)maxBrTableTargets) throw ModuleDecoder.CapExceeded("targets in a br_table", maxBrTableTargets);
                 var t = new uint[n + 1];
                 for (int i = 0; i <= n; i++) t[i] = r.ReadU32();
-                ins.Table = t;
+                ins.Imm = AddTable(ref tables, t);
                 break;
             }
             case 0x11:
@@ -196,7 +195,7 @@ internal static class CodeDecoder
                 if (n > r.Length - r.Position) throw WasmReader.Eof();
                 var t = new uint[n];
                 for (int i = 0; i < n; i++) t[i] = (uint)ModuleDecoder.ReadValType(ref r);
-                ins.Table = t;
+                ins.Imm = AddTable(ref tables, t);
                 break;
             }
             case >= 0x28 and <= 0x3E:
@@ -218,11 +217,19 @@ internal static class CodeDecoder
                 DecodeFc(ref r, ref ins, hasDataCount);
                 break;
             case 0xFD:
-                DecodeFd(ref r, ref ins);
+                DecodeFd(ref r, ref ins, ref tables);
                 break;
             default:
                 throw new WasmMalformedException("illegal opcode");
         }
+    }
+
+    /// <summary>Appends a br_table's labels, a typed select's types or a 16-byte immediate's high half to the sequence's tables; returns its index.</summary>
+    private static int AddTable(ref List<uint[]>? tables, uint[] table)
+    {
+        tables ??= [];
+        tables.Add(table);
+        return tables.Count - 1;
     }
 
     private static void DecodeFc(ref WasmReader r, ref Instr ins, bool hasDataCount)
@@ -262,7 +269,7 @@ internal static class CodeDecoder
     /// SIMD (spec §5.4.8): a u32 sub-opcode, then a memarg, a lane index byte, a memarg and a lane
     /// index, or 16 bytes. Lane indices are range-checked by validation, not here.
     /// </summary>
-    private static void DecodeFd(ref WasmReader r, ref Instr ins)
+    private static void DecodeFd(ref WasmReader r, ref Instr ins, ref List<uint[]>? tables)
     {
         uint sub = r.ReadU32();
         var op = SimdOpInfo.Get(sub);
@@ -284,7 +291,9 @@ internal static class CodeDecoder
             {
                 var bytes = r.ReadBytes(16);
                 ins.Imm = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(bytes);
-                ins.Imm3 = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(bytes[8..]);
+                // The high half in the sequence's tables (Instr.High): two little-endian u32 words.
+                uint[] high = [System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(bytes[8..]), System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(bytes[12..])];
+                ins.Imm2 = (uint)AddTable(ref tables, high);
                 break;
             }
         }

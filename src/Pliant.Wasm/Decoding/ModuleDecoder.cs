@@ -279,7 +279,7 @@ public static class ModuleDecoder
     }
 
     private static ConstExpr ReadConstExpr(ref WasmReader r) =>
-        new() { Code = CodeDecoder.Decode(ref r, hasDataCount: true, includeEnd: false) };
+        new() { Code = CodeDecoder.Decode(ref r, hasDataCount: true, includeEnd: false, out var tables), Tables = tables };
 
     private static ConstExpr FuncRefExpr(uint idx) =>
         new() { Code = [new Instr { Op = 0xD2, Imm = idx }] };
@@ -371,9 +371,9 @@ public static class ModuleDecoder
             locals.AsSpan(k, count).Fill(ReadValType(ref b));
             k += count;
         }
-        var code = CodeDecoder.Decode(ref b, hasDataCount, includeEnd: true, limits.MaxBrTableTargets);
+        var code = CodeDecoder.Decode(ref b, hasDataCount, includeEnd: true, out var tables, limits.MaxBrTableTargets);
         if (b.Position != end) throw new WasmMalformedException("section size mismatch");
         r.Position = end;
-        return new FunctionBody { Locals = locals, Code = code, Size = (int)size };
+        return new FunctionBody { Locals = locals, Code = code, Tables = tables, Size = (int)size };
     }
 }

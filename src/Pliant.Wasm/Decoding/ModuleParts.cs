@@ -49,6 +49,8 @@ public sealed class ConstExpr
 {
     /// <summary>Decoded instructions, without the final <c>end</c>.</summary>
     public required Instr[] Code { get; init; }
+    /// <summary>The instructions' wide immediates (see <see cref="FunctionBody.Tables"/>): a <c>v128.const</c>'s high half.</summary>
+    public uint[][] Tables { get; init; } = [];
 }
 
 /// <summary>A global defined by the module.</summary>
@@ -106,6 +108,13 @@ public sealed class FunctionBody
     public required ValType[] Locals { get; init; }
     /// <summary>Instructions, including the final <c>end</c>.</summary>
     public required Instr[] Code { get; init; }
+    /// <summary>
+    /// The labels of each <c>br_table</c> (default last), the types of each typed <c>select</c> and the high half of
+    /// each <c>v128.const</c> and <c>i8x16.shuffle</c> (<see cref="Instr.High"/>), in code order; such an instruction's
+    /// <see cref="Instr.Imm"/> (for the high halves <see cref="Instr.Imm2"/>) is the index of its array here. Empty when
+    /// the body has none.
+    /// </summary>
+    public uint[][] Tables { get; init; } = [];
     /// <summary>Size of the body in bytes.</summary>
     public int Size { get; init; }
 }

@@ -16,6 +16,7 @@ internal sealed class FunctionValidator
     // The top frame's Height (while there is one): what every pop compares with, without indexing the frames.
     private int _height;
     private ValType[] _locals = [];
+    private uint[][] _tables = []; // the body's br_table and typed select arrays (FunctionBody.Tables)
 
     private struct Frame
     {
@@ -160,6 +161,7 @@ internal sealed class FunctionValidator
         type.Params.CopyTo(locals, 0);
         body.Locals.CopyTo(locals, type.Params.Length);
         _locals = locals;
+        _tables = body.Tables;
         _valCount = 0;
         Array.Clear(_ctrls, 0, _ctrlCount);
         _ctrlCount = 0;
@@ -298,7 +300,7 @@ internal sealed class FunctionValidator
             case 0x0E:
             {
                 Pop(ValType.I32);
-                var t = ins.Table!;
+                var t = _tables[ins.Imm];
                 int m = LabelTypes(Label(t[^1])).Length;
                 for (int k = 0; k < t.Length - 1; k++)
                 {
@@ -344,7 +346,7 @@ internal sealed class FunctionValidator
             }
             case 0x1C:
             {
-                var ts = ins.Table!;
+                var ts = _tables[ins.Imm];
                 if (ts.Length != 1) throw Err("invalid result arity");
                 var t = (ValType)ts[0];
                 Pop(ValType.I32);
@@ -478,15 +480,18 @@ internal sealed class FunctionValidator
                 Push(V);
                 return;
             case SimdKind.Shuffle:
+            {
+                long high = ins.High(_tables);
                 for (int i = 0; i < 16; i++)
                 {
-                    long lanes = i < 8 ? ins.Imm : ins.Imm3;
+                    long lanes = i < 8 ? ins.Imm : high;
                     if ((byte)(lanes >> (8 * (i & 7))) >= 32) throw Err("invalid lane index");
                 }
                 Pop(V);
                 Pop(V);
                 Push(V);
                 return;
+            }
             case SimdKind.Extract:
                 if (ins.Imm >= op.Size) throw Err("invalid lane index");
                 Pop(V);

@@ -266,6 +266,7 @@ public class FuelMeteringTests
         b.GlobalI32("counter");
         uint t = b.Type([I32], []);
         b.Func(t, code);
-        return Pliant.Wasm.Compilation.FuelPlan.For(Pliant.Wasm.Decoding.ModuleDecoder.Decode(b.Build()).Bodies[0].Code);
+        var body = Pliant.Wasm.Decoding.ModuleDecoder.Decode(b.Build()).Bodies[0];
+        return Pliant.Wasm.Compilation.FuelPlan.For(body.Code, body.Tables);
     }
 }
