@@ -40,6 +40,10 @@ internal static class ModuleCompiler
         public readonly MemberTokens Tokens;
         // Writes every method's IL; its buffers grow to the largest method and are reused (the batch is one compilation's at a time).
         public readonly IlWriter Writer;
+        // The base class of the batch's function types, an empty abstract class of this module, created with it. As
+        // a parent it is named by its TypeDef token: System.Object, the default, is a TypeRef that DefineType and
+        // CreateType each look up again in native metadata, ~4 % of compiling a module of ten small functions.
+        public readonly TypeBuilder Base;
         public int Types;
 
         public Emitter()
@@ -49,6 +53,8 @@ internal static class ModuleCompiler
             Module = ab.DefineDynamicModule("wasm");
             Tokens = new MemberTokens(Module);
             Writer = new IlWriter(Tokens);
+            Base = Module.DefineType("WasmBase", TypeAttributes.Public | TypeAttributes.Abstract | TypeAttributes.BeforeFieldInit);
+            Base.CreateType();
         }
     }
 
@@ -88,7 +94,7 @@ internal static class ModuleCompiler
     private static (int[] Tokens, Type Holder, bool[] Neutral) Compile(Emitter emitter, WasmModule m, WasmLimits limits)
     {
         int typeId = emitter.Types++;
-        var tb = emitter.Module.DefineType("WasmFunctions" + typeId, TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Abstract);
+        var tb = emitter.Module.DefineType("WasmFunctions" + typeId, TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Abstract, emitter.Base);
         var builders = new MethodBuilder[m.Functions.Count];
         var calls = CallGraph.Of(m);
         // Self-recursive functions nothing outside the module's code can reach (not exported, in no element
