@@ -60,6 +60,8 @@ public class CompileCostTests
         prepared.PrepareAll(); // before any instance: records machine code before the entries were ever resolved
         var first = prepared.Instantiate();
         Assert.All(first.Functions.Skip(1), f => Assert.True(f.AtMachineCode));
+        for (int i = 1; i < first.Functions.Length; i++) // the machine code PrepareAll recorded, not the precode
+            Assert.Equal(prepared.CodeHolder.GetMethod("f" + i)!.MethodHandle.GetFunctionPointer(), first.Functions[i].Entry);
         Check(first);
 
         var typed = CompiledModule.Compile(Build(), new WasmLimits { MaxCallDepth = 100 });
