@@ -23,14 +23,14 @@ public sealed class CompiledModule
     // was compiled for these types, imports, memories, exports and segments (see Snapshot).
     private readonly WasmModule _plan;
 
-    private CompiledModule(WasmModule module, WasmLimits limits, nint[] entries, bool[] neutral, Type holder, object batch)
+    private CompiledModule(WasmModule module, WasmLimits limits, int[] tokens, bool[] neutral, Type holder, object batch)
     {
         _neutral = neutral;
         _batch = batch;
         _plan = Snapshot(module);
         Module = module;
         Limits = limits;
-        _code = new CodeEntries(entries, holder, module.ImportedFunctionCount);
+        _code = new CodeEntries(tokens, holder, module.ImportedFunctionCount);
         CodeHolder = holder;
         foreach (var t in _plan.Types) _maxResults = Math.Max(_maxResults, t.Results.Length);
     }
@@ -77,8 +77,8 @@ public sealed class CompiledModule
     {
         ArgumentNullException.ThrowIfNull(validated);
         limits ??= WasmLimits.Default;
-        var (entries, holder, batch, neutral) = ModuleCompiler.Compile(validated, limits);
-        return new CompiledModule(validated, limits, entries, neutral, holder, batch);
+        var (tokens, holder, batch, neutral) = ModuleCompiler.Compile(validated, limits);
+        return new CompiledModule(validated, limits, tokens, neutral, holder, batch);
     }
 
     /// <summary>
@@ -88,7 +88,7 @@ public sealed class CompiledModule
     /// </summary>
     /// <remarks>
     /// Instances created afterwards call these functions (through tables, imports and exports) at their machine
-    /// code: the entry points taken at compile time lead there through a precode jump (<see cref="CodeEntries"/>).
+    /// code: the entry points resolved otherwise (from the method tokens, at the first instance) lead there through a precode jump (<see cref="CodeEntries"/>).
     /// </remarks>
     public void PrepareAll()
     {
@@ -228,7 +228,7 @@ public sealed class CompiledModule
     private FunctionInstance Reachable(Instance inst, long index)
     {
         long defined = index - _plan.ImportedFunctionCount;
-        if (defined >= 0 && defined < _plan.Functions.Count && _code.Get((int)defined).Entry == 0)
+        if (defined >= 0 && defined < _plan.Functions.Count && !_code.HasEntry((int)defined))
             throw new WasmLinkException($"function {index}: {NoEntryStubs.Message}; it cannot be exported, started or referenced");
         return inst.Functions[index];
     }

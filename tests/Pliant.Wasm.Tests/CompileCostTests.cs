@@ -26,6 +26,93 @@ public class CompileCostTests
     }
 
     /// <summary>
+    /// Compile records the methods' tokens; the entry points are resolved at the first use (<c>CodeEntries</c>). Whichever
+    /// comes first — <see cref="CompiledModule.PrepareAll"/>, a typed export, or eight threads instantiating the fresh module at
+    /// once — every instance gets one working entry per function (the same for all instances), the machine code recorded by
+    /// <c>PrepareAll</c> is not lost to a later resolution, and a function compiled without an entry (a self-recursive one
+    /// nothing outside the code names) still has none.
+    /// </summary>
+    [Fact]
+    public void EntriesResolvedAtFirstUseWhicheverUseComesFirst()
+    {
+        static byte[] Build()
+        {
+            var b = new ModuleBuilder();
+            uint i2i = b.Type([I32], [I32]);
+            // f0: sum(n) = n == 0 ? 0 : n + sum(n - 1), self-recursive and named by nothing outside the code: no entry.
+            uint sum = b.Func(i2i, [0x20, 0x00, 0x45, 0x04, I32, 0x41, 0x00, 0x05, 0x20, 0x00, 0x20, 0x00, 0x41, 0x01, 0x6B, 0x10, 0x00, 0x6A, 0x0B]);
+            b.Func(i2i, [0x20, 0x00, 0x10, (byte)sum], export: "sum");
+            uint inc = b.Func(i2i, [0x20, 0x00, 0x41, 0x01, 0x6A], export: "inc");
+            b.Table(1).Elem(0, inc);
+            b.Func(i2i, [0x20, 0x00, 0x41, 0x00, 0x11, (byte)i2i, 0x00], export: "via_table");
+            return b.Build();
+        }
+        static void Check(Runtime.Instance inst)
+        {
+            Assert.Equal(55, inst.GetFunction<Func<int, int>>("sum")(10));
+            Assert.Equal(8, inst.GetFunction<Func<int, int>>("inc")(7));
+            Assert.Equal(8, inst.GetFunction<Func<int, int>>("via_table")(7));
+            Assert.Equal(Compilation.NoEntryStubs.For(inst.Functions[0].Type), inst.Functions[0].Entry); // sum's body: no entry, listed with the stub
+            for (int i = 1; i < inst.Functions.Length; i++) Assert.NotEqual(0, inst.Functions[i].Entry);
+        }
+
+        var prepared = CompiledModule.Compile(Build(), new WasmLimits { MaxCallDepth = 100 });
+        prepared.PrepareAll(); // before any instance: records machine code before the entries were ever resolved
+        var first = prepared.Instantiate();
+        Assert.All(first.Functions.Skip(1), f => Assert.True(f.AtMachineCode));
+        for (int i = 1; i < first.Functions.Length; i++) // the machine code PrepareAll recorded, not the precode
+            Assert.Equal(prepared.CodeHolder.GetMethod("f" + i)!.MethodHandle.GetFunctionPointer(), first.Functions[i].Entry);
+        Check(first);
+
+        var typed = CompiledModule.Compile(Build(), new WasmLimits { MaxCallDepth = 100 });
+        Assert.Equal(8, typed.Instantiate().GetFunction<Func<int, int>>("inc")(7));
+        Assert.True(typed.Instantiate().GetExportedFunction("inc").AtMachineCode);
+
+        var fresh = CompiledModule.Compile(Build(), new WasmLimits { MaxCallDepth = 100 });
+        var instances = new Runtime.Instance[8];
+        using var start = new Barrier(instances.Length);
+        var threads = Enumerable.Range(0, instances.Length).Select(t => new Thread(() =>
+        {
+            start.SignalAndWait();
+            instances[t] = fresh.Instantiate();
+        })).ToArray();
+        foreach (var th in threads) th.Start();
+        foreach (var th in threads) Assert.True(th.Join(TimeSpan.FromSeconds(60)));
+        foreach (var inst in instances)
+        {
+            Check(inst);
+            for (int i = 0; i < inst.Functions.Length; i++) Assert.Equal(instances[0].Functions[i].Entry, inst.Functions[i].Entry);
+        }
+    }
+
+    /// <summary>
+    /// The function types of a batch's modules derive from one empty base class of their dynamic module (a TypeDef token
+    /// for DefineType and CreateType, not a TypeRef to <see cref="object"/> looked up twice per module); the type holds
+    /// only the module's functions, and sixteen modules in a row share it.
+    /// </summary>
+    [Fact]
+    public void ModulesOfABatchShareAnEmptyBaseClass()
+    {
+        var b = new ModuleBuilder();
+        uint t = b.Type([I32], [I32]);
+        b.Func(t, [0x20, 0x00], export: "id");
+        var bytes = b.Build();
+        var modules = Enumerable.Range(0, 3).Select(_ => CompiledModule.Compile(bytes)).ToArray();
+        foreach (var m in modules)
+        {
+            var holder = m.CodeHolder;
+            Assert.True(holder.IsAbstract && holder.IsSealed);
+            var baseType = holder.BaseType!;
+            Assert.NotEqual(typeof(object), baseType);
+            Assert.Equal(typeof(object), baseType.BaseType);
+            Assert.Same(holder.Module, baseType.Module);
+            Assert.Empty(baseType.GetMethods(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.DeclaredOnly));
+            Assert.Equal(["f0"], holder.GetMethods(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.DeclaredOnly).Select(x => x.Name));
+            Assert.Equal(5, m.Instantiate().GetFunction<Func<int, int>>("id")(5));
+        }
+    }
+
+    /// <summary>
     /// 20 functions of 801 instructions: decoding allocates about one 32-byte <c>Instr</c> per instruction (no
     /// list growth copies), compiling a bounded amount per instruction (no per-instruction closure or buffer).
     /// Bounds: 48 B per instruction each (measured 32 and 19; before: 114, and 72 with a closure per instruction).

@@ -40,6 +40,10 @@ internal static class ModuleCompiler
         public readonly MemberTokens Tokens;
         // Writes every method's IL; its buffers grow to the largest method and are reused (the batch is one compilation's at a time).
         public readonly IlWriter Writer;
+        // The base class of the batch's function types, an empty abstract class of this module, created with it. As
+        // a parent it is named by its TypeDef token: System.Object, the default, is a TypeRef that DefineType and
+        // CreateType each look up again in native metadata, ~4 % of compiling a module of ten small functions.
+        public readonly TypeBuilder Base;
         public int Types;
 
         public Emitter()
@@ -49,6 +53,8 @@ internal static class ModuleCompiler
             Module = ab.DefineDynamicModule("wasm");
             Tokens = new MemberTokens(Module);
             Writer = new IlWriter(Tokens);
+            Base = Module.DefineType("WasmBase", TypeAttributes.Public | TypeAttributes.Abstract | TypeAttributes.BeforeFieldInit);
+            Base.CreateType();
         }
     }
 
@@ -73,39 +79,43 @@ internal static class ModuleCompiler
     }
 
     /// <summary>
-    /// Compiles <paramref name="m"/>: each function's entry point, the type holding them, the batch, and per
+    /// Compiles <paramref name="m"/>: each function's method token (0: no entry; <see cref="Runtime.CodeEntries"/>), the type holding them, the batch, and per
     /// function whether it is depth-neutral (<see cref="CallGraph.Neutral"/>).
     /// </summary>
-    public static (nint[] Entries, Type Holder, Emitter Batch, bool[] Neutral) Compile(WasmModule m, WasmLimits limits)
+    public static (int[] Tokens, Type Holder, Emitter Batch, bool[] Neutral) Compile(WasmModule m, WasmLimits limits)
     {
         var emitter = Rent();
         // A failed compilation leaves an unfinished type behind: that batch is not reused.
         var result = Compile(emitter, m, limits);
         Return(emitter);
-        return (result.Entries, result.Holder, emitter, result.Neutral);
+        return (result.Tokens, result.Holder, emitter, result.Neutral);
     }
 
-    private static (nint[] Entries, Type Holder, bool[] Neutral) Compile(Emitter emitter, WasmModule m, WasmLimits limits)
+    private static (int[] Tokens, Type Holder, bool[] Neutral) Compile(Emitter emitter, WasmModule m, WasmLimits limits)
     {
         int typeId = emitter.Types++;
-        var tb = emitter.Module.DefineType("WasmFunctions" + typeId, TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Abstract);
+        var tb = emitter.Module.DefineType("WasmFunctions" + typeId, TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Abstract, emitter.Base);
         var builders = new MethodBuilder[m.Functions.Count];
         var calls = CallGraph.Of(m);
         // Self-recursive functions nothing outside the module's code can reach (not exported, in no element
         // segment or global, not the start function): no wrapper, their callers call the fuel-passing body.
         var direct = new bool[builders.Length];
         bool[]? referenced = null;
+        // Per type index, the parameter types of its functions' methods (functions of one type share the array:
+        // DefineMethod copies it).
+        var paramTypes = new Type[]?[m.Types.Count];
         for (int i = 0; i < builders.Length; i++)
         {
-            var ft = m.Types[(int)m.Functions[i]];
-            string name = "f" + (i + m.ImportedFunctionCount);
+            int typeIndex = (int)m.Functions[i];
+            var ft = m.Types[typeIndex];
+            string name = MethodName(i + m.ImportedFunctionCount);
             if (FunctionCompiler.PassesFuel(m, i, limits, calls.Scans[i].CallsSelf) && !(referenced ??= Referenced(m))[i])
             {
                 direct[i] = true;
                 builders[i] = FunctionCompiler.DefineFuelBody(tb, name + "b", ft); // named as a body: no entry (CodeEntries)
                 continue;
             }
-            builders[i] = tb.DefineMethod(name, MethodAttributes.Public | MethodAttributes.Static, ClrTypes.Return(ft), ClrTypes.Params(ft));
+            builders[i] = tb.DefineMethod(name, MethodAttributes.Public | MethodAttributes.Static, ClrTypes.Return(ft), paramTypes[typeIndex] ??= ClrTypes.Params(ft));
             // Fully optimised at first call: wasm code is hot by construction, no tier-0 pass.
             builders[i].SetImplementationFlags(MethodImplAttributes.AggressiveOptimization);
             // No blanket zeroing of the frame: FunctionCompiler zeroes the wasm locals itself (the JIT drops
@@ -134,14 +144,22 @@ internal static class ModuleCompiler
             }
         }
         var type = tb.CreateType();
-        // Entry points from the method tokens: no reflection objects, no helper method to JIT (a method
-        // that collected them with ldftn cost ~350 µs per module, as much as compiling 4 KiB of code).
-        var entries = new nint[builders.Length];
-        var handles = type.Module.ModuleHandle;
-        // A function without a wrapper has no entry (0): nothing outside the module's code can name it.
-        for (int i = 0; i < builders.Length; i++) entries[i] = direct[i] ? 0 : handles.ResolveMethodHandle(builders[i].MetadataToken).GetFunctionPointer();
-        return (entries, type, calls.Neutral);
+        // The entry points come from the method tokens when first needed (CodeEntries): no reflection objects, no
+        // helper method to JIT (a method that collected them with ldftn cost ~350 µs per module, as much as compiling
+        // 4 KiB of code). A function without a wrapper has no entry (0): nothing outside the module's code can name it.
+        var tokens = new int[builders.Length];
+        for (int i = 0; i < builders.Length; i++) tokens[i] = direct[i] ? 0 : builders[i].MetadataToken;
+        return (tokens, type, calls.Neutral);
     }
+
+    // "f0", "f1"...: the names of the first functions of the function space, made once (a module's compile made each anew).
+    private static readonly string?[] Names = new string?[1024];
+
+    /// <summary>The name of the method of function <paramref name="index"/> (imports first): "f" + the index (<see cref="Runtime.CodeEntries.DefinedIndexOf"/>).</summary>
+    private static string MethodName(int index) =>
+        (uint)index < (uint)Names.Length ? Names[index] ??= Format(index) : Format(index);
+
+    private static string Format(int index) => "f" + index.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>
     /// Per defined function, whether something other than a call instruction can reach it: an export, the start
