@@ -192,11 +192,11 @@ internal sealed partial class FunctionCompiler
                 int top = _stack.Count - 1, local = (int)ins.Imm;
                 int copied = NoteCopy(local, top);
                 bool stored = false;
-                MaterializeLocal(local, top);
+                MaterializeLocal(local, top, keep: false);
                 if (copied < 0 && RotatesNext(local) is { } loop)
                 {
                     // The branch right after enters loop past its header's copy b = local: this value goes to b too.
-                    MaterializeLocal(loop.RotTo, top);
+                    MaterializeLocal(loop.RotTo, top, keep: false);
                     LdSlot(top);
                     il.Emit(OpCodes.Dup);
                     StLocal(local);
@@ -210,7 +210,7 @@ internal sealed partial class FunctionCompiler
                     LdSlot(top);
                     StLocal(local);
                 }
-                if (!stored && !RecordSum(local, top)) RecordV128Const(local, top);
+                if (!stored && !RecordSum(local, top) && _localTypes[local] == ValType.V128) RecordV128Const(local, top);
                 Drop(top, 1);
                 if (copied >= 0) (_copyDst, _copySrc) = (local, copied);
                 return;
