@@ -269,7 +269,17 @@ internal sealed partial class FunctionCompiler
             int n = _localTypes.Length;
             (_factPrev, _factNext, _factIn) = (Ensure(ref _scratch.FactPrev, n), Ensure(ref _scratch.FactNext, n), Ensure(ref _scratch.FactIn, n));
         }
-        if (_factIn[local]) UnlinkFact(local);
+        // Already the newest: the list stays as it is (unlinking and relinking it would give the same list and count).
+        if (!_factIn[local] || _factTail != local) LinkFact(local);
+        _localBound![local] = BoundAt(pos);
+        RangeAt(pos, out _localLo![local], out _localHi![local]);
+        _localGen![local] = _gen;
+    }
+
+    /// <summary>Makes <paramref name="local"/> the newest fact (evicting the oldest past <see cref="MaxFacts"/>).</summary>
+    private void LinkFact(int local)
+    {
+        if (_factIn![local]) UnlinkFact(local);
         _factPrev![local] = _factTail;
         _factNext![local] = -1;
         if (_factTail >= 0) _factNext[_factTail] = local;
@@ -281,9 +291,6 @@ internal sealed partial class FunctionCompiler
             _localGen![_factHead] = 0;
             UnlinkFact(_factHead);
         }
-        _localBound![local] = BoundAt(pos);
-        RangeAt(pos, out _localLo![local], out _localHi![local]);
-        _localGen![local] = _gen;
     }
 
     private void UnlinkFact(int local)
