@@ -185,7 +185,8 @@ internal sealed partial class FunctionCompiler
         // locals the construct never writes (KeepUnwrittenFacts). A loop's end is no label (branches to a loop go
         // to its header), and the other control instructions only leave: the facts stay true on the path that
         // continues.
-        if (op is 0x03 or 0x05 || op == 0x0B && _frames[^1].Op != 0x03)
+        // The body's own end (its frame, op 0) is the last instruction: no code follows that could use what is kept.
+        if (op is 0x03 or 0x05 || op == 0x0B && _frames[^1].Op is not (0x03 or 0))
         {
             // Nothing to keep (no sums, no locals with facts): the loop's end and the write index are not needed.
             if (_sumCount == 0 && _factHead < 0) { }
