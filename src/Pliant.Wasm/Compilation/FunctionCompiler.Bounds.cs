@@ -111,10 +111,48 @@ internal sealed partial class FunctionCompiler
         byte kind = op < 0x100 ? BoundOps[op] : NoPlan;
         if (kind == PlanConst) PlanConstant((int)ins.Imm);
         else if (kind == PlanTest) PlanTestResult(op is 0x45 or 0x50 ? 1 : 2);
+        else if (kind == PlanWrite) PlanLocalWrite((int)ins.Imm);
+        else if (kind == PlanSum) PlanAdd();
         else if (kind == PlanOther && (op != 0x20 || _inductions.Count > 0 || _localGen != null && _localGen[(int)ins.Imm] == _gen && HasFact((int)ins.Imm)
             || _spanCount > 0 && _span![(int)ins.Imm] != 0))
             PlanBoundOf(in ins, pc);
         else _nextBoundAt = -1;
+    }
+
+    /// <summary>
+    /// PlanBoundOf of <c>local.set/tee</c> <paramref name="local"/>, without its general path: no result bound or range
+    /// (the tee's value keeps the one it has), only the write's effect on the local's fact and span.
+    /// </summary>
+    private void PlanLocalWrite(int local)
+    {
+        if (_stack.Count > 0 && _localGen != null) RecordLocal(local, _stack.Count - 1);
+        if (_spanCount > 0) ForgetSpan(local);
+        _nextBound = NoBound;
+        (_nextLo, _nextHi) = (1L, 0L);
+        _nextRoom = 0;
+        _nextBoundAt = -1;
+    }
+
+    /// <summary>PlanBoundOf of <c>i32.add</c>, without its general path: the sum's bound, range and room at the lower operand.</summary>
+    private void PlanAdd()
+    {
+        int top = _stack.Count - 1;
+        ulong b1 = BoundAt(top - 1), b2 = BoundAt(top);
+        ulong bound = Sum(b1, b2);
+        // x + b for b <= B: below x + room - B + 1 when B < room (then x + b cannot wrap).
+        ulong room = Math.Max(RoomMinus(top - 1, b2), RoomMinus(top, b1));
+        long lo = 1, hi = 0;
+        if (RangeAt(top - 1, out long lo1, out long hi1) && RangeAt(top, out long lo2, out long hi2)
+            && lo1 + lo2 >= int.MinValue && hi1 + hi2 <= int.MaxValue)
+        {
+            // No signed wrap: the i32 sum is the exact sum; non-negative, it also bounds the unsigned value.
+            (lo, hi) = (lo1 + lo2, hi1 + hi2);
+            if (lo >= 0) bound = Math.Min(bound, (ulong)hi);
+        }
+        _nextBound = bound;
+        (_nextLo, _nextHi) = (lo, hi);
+        _nextRoom = room;
+        _nextBoundAt = bound == NoBound && lo > hi && room == 0 ? -1 : top - 1;
     }
 
     /// <summary>Whether local <paramref name="l"/>'s current fact says anything: a bound or a range (else PlanBoundOf plans nothing for its local.get).</summary>
@@ -147,7 +185,8 @@ internal sealed partial class FunctionCompiler
         // locals the construct never writes (KeepUnwrittenFacts). A loop's end is no label (branches to a loop go
         // to its header), and the other control instructions only leave: the facts stay true on the path that
         // continues.
-        if (op is 0x03 or 0x05 || op == 0x0B && _frames[^1].Op != 0x03)
+        // The body's own end (its frame, op 0) is the last instruction: no code follows that could use what is kept.
+        if (op is 0x03 or 0x05 || op == 0x0B && _frames[^1].Op is not (0x03 or 0))
         {
             // Nothing to keep (no sums, no locals with facts): the loop's end and the write index are not needed.
             if (_sumCount == 0 && _factHead < 0) { }
@@ -166,7 +205,6 @@ internal sealed partial class FunctionCompiler
             0x45 or 0x50 => (1UL, top),                                             // eqz
             >= 0x46 and <= 0x4F or >= 0x51 and <= 0x66 => (1UL, n - 2),             // comparisons
             0x71 => (Math.Min(BoundAt(top), BoundAt(top - 1)), n - 2),              // i32.and
-            0x6A => (Sum(BoundAt(top - 1), BoundAt(top)), n - 2),                   // i32.add
             0x6E or 0x76 => (BoundAt(top - 1), n - 2),                              // i32.div_u, i32.shr_u
             0x74 when RangeAt(top, out long c, out long c2) && c == c2 && c is >= 0 and < 32 => (Shl(BoundAt(top - 1), (int)c), n - 2), // i32.shl by a constant
             0x70 => (Math.Min(BoundAt(top - 1), BoundAt(top) is var d && d is > 0 and not NoBound ? d - 1 : NoBound), n - 2), // i32.rem_u
@@ -181,26 +219,17 @@ internal sealed partial class FunctionCompiler
             int l = (int)ins.Imm;
             if (_spanCount > 0 && _span![l] != 0) (room, at) = (_span[l], n);
         }
-        else if (op is 0x6A or 0x72)
+        else if (op == 0x72)
         {
-            // x + b and x | b (never above x + b) for b <= B: below x + room - B + 1 when B < room (then x + b cannot wrap).
+            // x | b (never above x + b, PlanAdd) for b <= B: below x + room - B + 1 when B < room.
             room = Math.Max(RoomMinus(top - 1, BoundAt(top)), RoomMinus(top, BoundAt(top - 1)));
         }
         if (op == 0x41) lo = hi = (int)ins.Imm;
-        else if (op == 0x6A && RangeAt(top - 1, out long lo1, out long hi1) && RangeAt(top, out long lo2, out long hi2)
-            && lo1 + lo2 >= int.MinValue && hi1 + hi2 <= int.MaxValue)
-        {
-            // No signed wrap: the i32 sum is the exact sum; non-negative, it also bounds the unsigned value.
-            (lo, hi) = (lo1 + lo2, hi1 + hi2);
-            if (lo >= 0) bound = Math.Min(bound, (ulong)hi);
-        }
         else if (op == 0x74 && RangeAt(top, out long sa, out long sb) && sa == sb && sa is >= 0 and < 32
             && RangeAt(top - 1, out long vlo, out long vhi) && vlo >= 0 && vhi << (int)sa <= int.MaxValue)
         {
             (lo, hi) = (vlo << (int)sa, vhi << (int)sa); // non-negative and no bit shifted out: the exact product
         }
-        if (op is 0x21 or 0x22 && n > 0 && _localGen != null) RecordLocal((int)ins.Imm, top);
-        if (op is 0x21 or 0x22 && _spanCount > 0) ForgetSpan((int)ins.Imm);
         _nextBound = bound;
         (_nextLo, _nextHi) = (lo, hi);
         _nextRoom = room;
@@ -208,14 +237,16 @@ internal sealed partial class FunctionCompiler
     }
 
     // What PlanBound does for the opcodes below 0x100: nothing, PlanBoundOf (merges, bounded or ranged results, local
-    // reads and writes), or its result for i32.const or a test.
-    private const byte NoPlan = 0, PlanOther = 1, PlanConst = 2, PlanTest = 3;
+    // reads), or its own path for i32.const, a test, a local write (PlanLocalWrite) or i32.add (PlanAdd).
+    private const byte NoPlan = 0, PlanOther = 1, PlanConst = 2, PlanTest = 3, PlanWrite = 4, PlanSum = 5;
     private static readonly byte[] BoundOps = BuildBoundOps();
 
     private static byte[] BuildBoundOps()
     {
         var b = new byte[256];
-        foreach (int op in (int[])[0x03, 0x05, 0x0B, 0x1B, 0x20, 0x21, 0x22, 0x2D, 0x2F, 0x6A, 0x6E, 0x70, 0x71, 0x72, 0x74, 0x76]) b[op] = PlanOther;
+        foreach (int op in (int[])[0x03, 0x05, 0x0B, 0x1B, 0x20, 0x2D, 0x2F, 0x6E, 0x70, 0x71, 0x72, 0x74, 0x76]) b[op] = PlanOther;
+        b[0x21] = b[0x22] = PlanWrite;
+        b[0x6A] = PlanSum;
         b[0x41] = PlanConst;
         b[0x45] = b[0x50] = PlanTest;
         for (int op = 0x46; op <= 0x4F; op++) b[op] = PlanTest;
@@ -239,7 +270,17 @@ internal sealed partial class FunctionCompiler
             int n = _localTypes.Length;
             (_factPrev, _factNext, _factIn) = (Ensure(ref _scratch.FactPrev, n), Ensure(ref _scratch.FactNext, n), Ensure(ref _scratch.FactIn, n));
         }
-        if (_factIn[local]) UnlinkFact(local);
+        // Already the newest: the list stays as it is (unlinking and relinking it would give the same list and count).
+        if (!_factIn[local] || _factTail != local) LinkFact(local);
+        _localBound![local] = BoundAt(pos);
+        RangeAt(pos, out _localLo![local], out _localHi![local]);
+        _localGen![local] = _gen;
+    }
+
+    /// <summary>Makes <paramref name="local"/> the newest fact (evicting the oldest past <see cref="MaxFacts"/>).</summary>
+    private void LinkFact(int local)
+    {
+        if (_factIn![local]) UnlinkFact(local);
         _factPrev![local] = _factTail;
         _factNext![local] = -1;
         if (_factTail >= 0) _factNext[_factTail] = local;
@@ -251,9 +292,6 @@ internal sealed partial class FunctionCompiler
             _localGen![_factHead] = 0;
             UnlinkFact(_factHead);
         }
-        _localBound![local] = BoundAt(pos);
-        RangeAt(pos, out _localLo![local], out _localHi![local]);
-        _localGen![local] = _gen;
     }
 
     private void UnlinkFact(int local)

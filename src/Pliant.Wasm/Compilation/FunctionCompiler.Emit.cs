@@ -192,11 +192,11 @@ internal sealed partial class FunctionCompiler
                 int top = _stack.Count - 1, local = (int)ins.Imm;
                 int copied = NoteCopy(local, top);
                 bool stored = false;
-                MaterializeLocal(local, top);
+                MaterializeLocal(local, top, keep: false);
                 if (copied < 0 && RotatesNext(local) is { } loop)
                 {
                     // The branch right after enters loop past its header's copy b = local: this value goes to b too.
-                    MaterializeLocal(loop.RotTo, top);
+                    MaterializeLocal(loop.RotTo, top, keep: false);
                     LdSlot(top);
                     il.Emit(OpCodes.Dup);
                     StLocal(local);
@@ -210,7 +210,7 @@ internal sealed partial class FunctionCompiler
                     LdSlot(top);
                     StLocal(local);
                 }
-                if (!stored && !RecordSum(local, top)) RecordV128Const(local, top);
+                if (!stored && !RecordSum(local, top) && _localTypes[local] == ValType.V128) RecordV128Const(local, top);
                 Drop(top, 1);
                 if (copied >= 0) (_copyDst, _copySrc) = (local, copied);
                 return;
@@ -564,16 +564,6 @@ internal sealed partial class FunctionCompiler
     private void EmitMemory(ushort op, long offset)
     {
         var (t, size, store) = OpInfo.Memory(op);
-        string helper = op switch
-        {
-            0x28 => nameof(Memory.LoadI32), 0x29 => nameof(Memory.LoadI64), 0x2A => nameof(Memory.LoadF32), 0x2B => nameof(Memory.LoadF64),
-            0x2C => nameof(Memory.Load8S), 0x2D => nameof(Memory.Load8U), 0x2E => nameof(Memory.Load16S), 0x2F => nameof(Memory.Load16U),
-            0x30 => nameof(Memory.Load8S), 0x31 => nameof(Memory.Load8U), 0x32 => nameof(Memory.Load16S), 0x33 => nameof(Memory.Load16U),
-            0x34 => nameof(Memory.Load32S), 0x35 => nameof(Memory.Load32U),
-            0x36 => nameof(Memory.StoreI32), 0x37 => nameof(Memory.StoreI64), 0x38 => nameof(Memory.StoreF32), 0x39 => nameof(Memory.StoreF64),
-            0x3A => nameof(Memory.Store8), 0x3B => nameof(Memory.Store16), 0x3C => nameof(Memory.Store8L), 0x3D => nameof(Memory.Store16L),
-            _ => nameof(Memory.Store32L),
-        };
         // An address that is exactly a local's value: once the access is done, local + offset + size is in bounds.
         int addrPos = _stack.Count - (store ? 2 : 1);
         int exact = IsDeferred(addrPos) && _lazyKind[addrPos] == OfLocal ? (int)_lazyValue[addrPos] : -1;
@@ -583,7 +573,7 @@ internal sealed partial class FunctionCompiler
             LdMemory();
             Operands(store ? 2 : 1);
             _il.Emit(OpCodes.Ldc_I8, offset);
-            _tokens.Emit(_il, OpCodes.Call, ClrTypes.Mem(helper));
+            _tokens.Emit(_il, OpCodes.Call, MemoryHelper(op));
             if (!store)
             {
                 if (op is >= 0x30 and <= 0x33) _il.Emit(OpCodes.Conv_I8);
@@ -593,4 +583,18 @@ internal sealed partial class FunctionCompiler
         // A group's head showed its whole span (FunctionCompiler.Cover.cs), any other access its own bytes.
         if (exact >= 0) RecordSpan(exact, plan > 0 ? (ulong)(plan >> 2) : (ulong)offset + (ulong)size);
     }
+
+    // The checked access helper per memory opcode (0x28-0x3E), looked up by name once rather than per access.
+    private static readonly System.Reflection.MethodInfo?[] MemoryHelpers = new System.Reflection.MethodInfo?[0x3E - 0x28 + 1];
+
+    private static System.Reflection.MethodInfo MemoryHelper(ushort op) => MemoryHelpers[op - 0x28] ??= ClrTypes.Mem(op switch
+        {
+            0x28 => nameof(Memory.LoadI32), 0x29 => nameof(Memory.LoadI64), 0x2A => nameof(Memory.LoadF32), 0x2B => nameof(Memory.LoadF64),
+            0x2C => nameof(Memory.Load8S), 0x2D => nameof(Memory.Load8U), 0x2E => nameof(Memory.Load16S), 0x2F => nameof(Memory.Load16U),
+            0x30 => nameof(Memory.Load8S), 0x31 => nameof(Memory.Load8U), 0x32 => nameof(Memory.Load16S), 0x33 => nameof(Memory.Load16U),
+            0x34 => nameof(Memory.Load32S), 0x35 => nameof(Memory.Load32U),
+            0x36 => nameof(Memory.StoreI32), 0x37 => nameof(Memory.StoreI64), 0x38 => nameof(Memory.StoreF32), 0x39 => nameof(Memory.StoreF64),
+            0x3A => nameof(Memory.Store8), 0x3B => nameof(Memory.Store16), 0x3C => nameof(Memory.Store8L), 0x3D => nameof(Memory.Store16L),
+            _ => nameof(Memory.Store32L),
+        });
 }

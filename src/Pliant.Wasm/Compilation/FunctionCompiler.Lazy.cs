@@ -75,7 +75,7 @@ internal sealed partial class FunctionCompiler
         Defer(pos, kind, value);
     }
 
-    private void Defer(int pos, byte kind, long value, int add = 0, byte fold = NoFold)
+    private void Defer(int pos, byte kind, long value, int add = 0, byte fold = NoFold, bool aliased = false)
     {
         EnsureBounds(pos);
         _lazyKind[pos] = kind;
@@ -83,7 +83,8 @@ internal sealed partial class FunctionCompiler
         _lazyAdd[pos] = add;
         _lazyFold[pos] = fold;
         _deferredFloor = Math.Min(_deferredFloor, pos);
-        if (kind is not (OfLocal or OfLocalPlus or OfSlotPlusLocal)) return;
+        // aliased: pos already read local value and its node is in the local's chain (a local's entry redefined).
+        if (aliased || kind is not (OfLocal or OfLocalPlus or OfSlotPlusLocal)) return;
         AddAlias((int)value, pos);
     }
 
@@ -108,7 +109,9 @@ internal sealed partial class FunctionCompiler
     private void Drop(int from, int n)
     {
         for (int i = from; i < from + n && i < _lazyKind.Length; i++) _lazyKind[i] = Eager;
-        _stack.RemoveRange(from, n);
+        // The top entries: the count shrinks (no RemoveRange call with its checks and copy on the hot path).
+        if (from + n == _stack.Count) System.Runtime.InteropServices.CollectionsMarshal.SetCount(_stack, from);
+        else _stack.RemoveRange(from, n);
     }
 
     /// <summary>Pushes the value of stack entry <paramref name="pos"/> onto the IL stack, from wherever it is.</summary>
@@ -176,10 +179,10 @@ internal sealed partial class FunctionCompiler
         else if (RangeAt(b, out long lo, out long hi) && lo + c >= 0 && hi + c <= uint.MaxValue) fold = FoldSigned;
         if (fold == NoFold && baseKind != OfLocal) return false; // an unbounded slot: nothing to gain
         long local = baseKind == OfLocal ? _lazyValue[b] : 0;
-        Drop(b, 2);
-        _stack.Add(ValType.I32);
+        Drop(top, 1); // the base's entry stays (i32), redefined below
         SetBound(b);
-        Defer(b, baseKind == OfLocal ? OfLocalPlus : OfSlotPlus, local, (int)c, fold);
+        // A local's entry stays its alias (its node is in the chain since its local.get, MaterializeLocal).
+        Defer(b, baseKind == OfLocal ? OfLocalPlus : OfSlotPlus, local, (int)c, fold, aliased: baseKind == OfLocal);
         return true;
     }
 
@@ -221,8 +224,12 @@ internal sealed partial class FunctionCompiler
         _deferredFloor = int.MaxValue;
     }
 
-    /// <summary>Before local <paramref name="local"/> is written: entries below <paramref name="below"/> that still read it get its current value.</summary>
-    private void MaterializeLocal(int local, int below)
+    /// <summary>
+    /// Before local <paramref name="local"/> is written: entries below <paramref name="below"/> that still read it get its
+    /// current value. <paramref name="keep"/> false: the entries from <paramref name="below"/> up are popped before any
+    /// other instruction (<c>local.set</c>), so no alias node is kept for them.
+    /// </summary>
+    private void MaterializeLocal(int local, int below, bool keep = true)
     {
         if (_aliasHead == null || _aliasHead[local] == 0) return;
         bool keepTop = false;
@@ -234,7 +241,7 @@ internal sealed partial class FunctionCompiler
             else keepTop = true;
         }
         _aliasHead[local] = 0;
-        if (keepTop) AddAlias(local, below);
+        if (keepTop && keep) AddAlias(local, below);
     }
 
     /// <summary><c>local.tee</c>: the top entry's value goes to the local, and the entry then reads that local.</summary>
@@ -275,6 +282,7 @@ internal sealed partial class FunctionCompiler
     /// <summary>Before local <paramref name="local"/> is written: relations that read or define it end.</summary>
     private void ForgetSums(int local)
     {
+        if (_sumCount == 0) return;
         int kept = 0;
         for (int i = 0; i < _sumCount; i++)
             if (_sums![i].Target != local && _sums[i].Base != local) _sums[kept++] = _sums[i];
