@@ -122,6 +122,15 @@ public class AddChainTests
 
     private static readonly int[] Edge = [0, 1, -1, 7, 255, int.MaxValue, int.MinValue, 0x7FFF0001];
 
+    /// <summary>Runs <paramref name="check"/> for every (p0, a, b) of <see cref="Edge"/> with that case's <see cref="AdlerLinks"/>.</summary>
+    private static void ForEachAdlerCase(Action<int, int, int, (int A1, int A2, int A3, int A4, int B2)> check)
+    {
+        foreach (int p0 in Edge)
+            foreach (int a in Edge)
+                foreach (int b in Edge)
+                    check(p0, a, b, AdlerLinks(p0, a, b));
+    }
+
     // Folds locals 3..5 and the result r into one value, reading the locals after the chain.
     private static readonly byte[] Fold = [0x20, 3, .. I32Const(31), 0x6C, 0x73, 0x20, 4, 0x73, 0x20, 5, .. I32Const(17), 0x6C, 0x6A];
     private static int FoldOf(int r, int l3, int l4, int l5) => ((r ^ l3 * 31) ^ l4) + l5 * 17;
@@ -142,14 +151,11 @@ public class AddChainTests
             0x20, 1, 0x20, 5, 0x20, 4, 0x20, 3, 0x20, 2, 0x6A, 0x6A, 0x6A, 0x6A, 0x21, 2,
             0x20, 2, 0x20, 1, 0x73, .. Fold,
         ]);
-        foreach (int p0 in Edge)
-            foreach (int a in Edge)
-                foreach (int b in Edge)
-                {
-                    var (a1, a2, a3, a4, b2) = AdlerLinks(p0, a, b);
-                    Assert.Equal(FoldOf(b2 ^ a4, a1, a2, a3), f(p0, a, b));
-                    Assert.Equal(FoldOf(b2 ^ a4, a1, a2, a3), g(p0, a, b));
-                }
+        ForEachAdlerCase((p0, a, b, l) =>
+        {
+            Assert.Equal(FoldOf(l.B2 ^ l.A4, l.A1, l.A2, l.A3), f(p0, a, b));
+            Assert.Equal(FoldOf(l.B2 ^ l.A4, l.A1, l.A2, l.A3), g(p0, a, b));
+        });
     }
 
     [Fact]
@@ -168,14 +174,11 @@ public class AddChainTests
             0x20, 2, .. I32Const(5), .. X, 0x20, 1, 0x6A, 0x22, 3, .. Y, 0x6A, 0x22, 4, .. Z, 0x6A, 0x21, 5, 0x6A, 0x20, 5, 0x6A, 0x21, 2,
             0x20, 2, 0x20, 1, 0x73, .. Fold,
         ]);
-        foreach (int p0 in Edge)
-            foreach (int a in Edge)
-                foreach (int b in Edge)
-                {
-                    var (a1, a2, a3, a4, b2) = AdlerLinks(p0, a, b);
-                    Assert.Equal(FoldOf(b2 ^ a4, a1, a2, a3), f(p0, a, b));
-                    Assert.Equal(FoldOf(((b + 5) + a3) ^ a, a1, a2, a3), g(p0, a, b));
-                }
+        ForEachAdlerCase((p0, a, b, l) =>
+        {
+            Assert.Equal(FoldOf(l.B2 ^ l.A4, l.A1, l.A2, l.A3), f(p0, a, b));
+            Assert.Equal(FoldOf(((b + 5) + l.A3) ^ a, l.A1, l.A2, l.A3), g(p0, a, b));
+        });
     }
 
     [Fact]
