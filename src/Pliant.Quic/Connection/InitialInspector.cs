@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Pliant.Quic.Crypto;
 using Pliant.Quic.Wire;
 
@@ -32,8 +33,8 @@ internal interface IInitialCryptoSink
 /// </summary>
 /// <remarks>
 /// Cost per call: HKDF-Extract plus four HKDF-Expand-Label (the client secret, key, IV, header
-/// protection key), one AES key expansion and one AES-GCM open of at most one datagram; it allocates
-/// only the key object (a few hundred bytes, garbage at once). Not thread-safe (one scratch buffer):
+/// protection key), one AES key expansion and one AES-GCM open of at most one datagram; with AES-NI it
+/// allocates nothing (one key object re-derived in place, <see cref="KeysFor"/>). Not thread-safe (one scratch buffer and key object):
 /// the endpoint calls it from its own serialised thread.
 /// </remarks>
 internal sealed class InitialInspector
@@ -42,6 +43,9 @@ internal sealed class InitialInspector
     public const int MaxClientHelloLength = 65536;
 
     private byte[] _scratch = new byte[2048];
+    // The Initial keys of the last packet inspected, re-derived in place for the next (KeysFor). Initial keys protect
+    // nothing secret (anyone who sees the DCID derives them, RFC 9001 §5.2), so keeping the last ones is harmless.
+    private PacketKeys? _keys;
 
     /// <summary>Datagrams whose first Initial was inspected.</summary>
     public long Inspected { get; private set; }
@@ -64,7 +68,7 @@ internal sealed class InitialInspector
         var source = datagram[..length];
         if (_scratch.Length < length) _scratch = new byte[Math.Max(length, _scratch.Length * 2)];
         var packet = _scratch.AsSpan(0, length);
-        using var keys = InitialSecrets.CreateKeysFor(header.Version, header.DestinationConnectionId.Span, clientSide: true);
+        var keys = KeysFor(header.Version, header.DestinationConnectionId.Span);
         int pnOffset = header.PacketNumberOffset;
         if (!PacketProtector.TryRemoveHeaderProtection(source, packet, pnOffset, keys, out int pnLength, out ulong truncated))
             return InitialVerdict.Undecryptable;
@@ -78,6 +82,25 @@ internal sealed class InitialInspector
         var verdict = ScanFrames(payload);
         if (sink is not null && verdict == InitialVerdict.ClientHello) DeliverCrypto(payload, sink);
         return verdict;
+    }
+
+    /// <summary>
+    /// The client's Initial keys for <paramref name="dcid"/> (RFC 9001 §5.2), in the one key object this inspector
+    /// re-derives in place for each packet: a junk Initial allocates nothing (see <see cref="PacketKeys.TryRekey"/>).
+    /// A new object only for the first packet, a change of version, or keys that cannot be re-derived in place
+    /// (no AES-NI: the OpenSSL-backed classes are created per packet, as before).
+    /// </summary>
+    private PacketKeys KeysFor(uint version, ReadOnlySpan<byte> dcid)
+    {
+        Span<byte> secret = stackalloc byte[InitialSecrets.SecretLength];
+        InitialSecrets.DeriveSecretFor(version, dcid, clientSide: true, secret);
+        if (_keys is null || _keys.Version != version || !_keys.TryRekey(secret))
+        {
+            _keys?.Dispose();
+            _keys = PacketKeys.Create(CipherSuite.Aes128GcmSha256, secret, version);
+        }
+        CryptographicOperations.ZeroMemory(secret);
+        return _keys;
     }
 
     /// <summary>Walks the frames of a payload <see cref="ScanFrames"/> accepted and hands over the CRYPTO data.</summary>

@@ -76,12 +76,26 @@ public static class InitialSecrets
     /// </summary>
     public static PacketKeys CreateKeysFor(uint version, ReadOnlySpan<byte> clientDcid, bool clientSide)
     {
-        Span<byte> initial = stackalloc byte[32];
-        Hkdf.Extract(HashAlgorithmName.SHA256, clientDcid, Salt(version), initial);
-        byte[] secret = HkdfLabel.Expand(HashAlgorithmName.SHA256, initial, clientSide ? "client in" : "server in", default, 32);
-        CryptographicOperations.ZeroMemory(initial);
+        Span<byte> secret = stackalloc byte[SecretLength];
+        DeriveSecretFor(version, clientDcid, clientSide, secret);
         var keys = PacketKeys.Create(CipherSuite.Aes128GcmSha256, secret, version);
         CryptographicOperations.ZeroMemory(secret);
         return keys;
+    }
+
+    /// <summary>Length of an Initial secret (SHA-256's output).</summary>
+    public const int SecretLength = 32;
+
+    /// <summary>
+    /// The Initial secret of one side (the client's when <paramref name="clientSide"/>) into <paramref name="secret"/>
+    /// (<see cref="SecretLength"/> bytes), without allocating: the secret <see cref="CreateKeysFor"/> derives its keys from.
+    /// </summary>
+    public static void DeriveSecretFor(uint version, ReadOnlySpan<byte> clientDcid, bool clientSide, Span<byte> secret)
+    {
+        if (secret.Length != SecretLength) throw new ArgumentException($"an Initial secret is {SecretLength} bytes", nameof(secret));
+        Span<byte> initial = stackalloc byte[SecretLength];
+        Hkdf.Extract(HashAlgorithmName.SHA256, clientDcid, Salt(version), initial);
+        HkdfLabel.Expand(HashAlgorithmName.SHA256, initial, clientSide ? "client in" : "server in", default, secret);
+        CryptographicOperations.ZeroMemory(initial);
     }
 }

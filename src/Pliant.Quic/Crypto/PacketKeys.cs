@@ -48,6 +48,8 @@ public sealed class PacketKeys : IDisposable
     private readonly byte[]? _ecbIn;
     private readonly byte[]? _ecbOut;
     private bool _disposed;
+    // Set for a later key phase's keys, whose header protection key is their predecessor's (NextGeneration).
+    private bool _sharedHpKey;
 
     /// <summary>
     /// Whether AES suites use the AES-NI/PCLMULQDQ path: the CPU supports it and <c>PLIANT_CRYPTO</c> is not
@@ -121,8 +123,31 @@ public sealed class PacketKeys : IDisposable
         var iv = HkdfLabel.Expand(hash, secret, IvLabel(version), default, IvLength);
         // RFC 9001 §5.4: the header protection key has the AEAD key's length (16 for AES-128, 32 otherwise)
         // and is not changed by a key update (§6.1).
+        bool shared = hpKey is not null;
         hpKey ??= HkdfLabel.Expand(hash, secret, HpLabel(version), default, keyLength);
-        return new PacketKeys(suite, version, secret, key, iv, hpKey, IntrinsicsByDefault);
+        return new PacketKeys(suite, version, secret, key, iv, hpKey, IntrinsicsByDefault) { _sharedHpKey = shared };
+    }
+
+    /// <summary>
+    /// Re-derives these keys in place from another <paramref name="secret"/> of the same suite and version: afterwards
+    /// they are what <see cref="Create"/> would return for it, and nothing was allocated (RFC 9001 §5.1 labels). The
+    /// Initial inspector opens every junk Initial under keys of its own Destination Connection ID; one reusable key
+    /// object keeps a flood from producing ~1.5 KB of garbage per datagram. False, and nothing changed, for keys this
+    /// cannot apply to: not on the AES-NI path, disposed, raw key material, a later key phase, or a secret of another
+    /// length. Not thread-safe: no other call may use these keys meanwhile.
+    /// </summary>
+    internal bool TryRekey(ReadOnlySpan<byte> secret)
+    {
+        if (_disposed || _fastGcm is null || _fastHp is null || _sharedHpKey || _secret.Length == 0 || secret.Length != _secret.Length) return false;
+        var hash = Suite.Hash();
+        secret.CopyTo(_secret);
+        // RFC 9001 §5.1 / RFC 9369 §3.3.2: the same three labels as Derive, into the same arrays.
+        HkdfLabel.Expand(hash, secret, KeyLabel(Version), default, _key);
+        HkdfLabel.Expand(hash, secret, IvLabel(Version), default, _iv);
+        HkdfLabel.Expand(hash, secret, HpLabel(Version), default, _hpKey);
+        _fastGcm.Rekey(_key);
+        _fastHp.Rekey(_hpKey);
+        return true;
     }
 
     /// <summary>

@@ -153,6 +153,68 @@ public class PacketKeysTests
         AllocationAssert.NoAllocationPerCall(i => Once((ulong)i));
     }
 
+    [Theory]
+    [MemberData(nameof(Suites))]
+    public void RekeyInPlaceGivesWhatCreateGives(CipherSuite suite, uint version)
+    {
+        using var reused = PacketKeys.Create(suite, Secret(suite, 1), version);
+        if (!reused.UsesIntrinsics)
+        {
+            // ChaCha20 and the OpenSSL path keep their key in BCL objects: no in-place rekey, and nothing changes.
+            Assert.False(reused.TryRekey(Secret(suite, 2)));
+            Assert.Equal(Secret(suite, 1), reused.Secret.ToArray());
+            return;
+        }
+        var header = new byte[20];
+        var plain = Enumerable.Range(0, 300).Select(i => (byte)i).ToArray();
+        for (byte seed = 2; seed < 8; seed++)
+        {
+            var secret = Secret(suite, seed);
+            Assert.True(reused.TryRekey(secret));
+            using var fresh = PacketKeys.Create(suite, secret, version);
+            Assert.Equal(fresh.Secret.ToArray(), reused.Secret.ToArray());
+            Assert.Equal(fresh.Key.ToArray(), reused.Key.ToArray());
+            Assert.Equal(fresh.Iv.ToArray(), reused.Iv.ToArray());
+            Assert.Equal(fresh.HeaderProtectionKey.ToArray(), reused.HeaderProtectionKey.ToArray());
+            byte[] a = new byte[plain.Length + 16], b = new byte[plain.Length + 16];
+            fresh.Seal(seed, header, plain, a);
+            reused.Seal(seed, header, plain, b);
+            Assert.Equal(a, b);
+            byte[] ma = new byte[5], mb = new byte[5];
+            fresh.HeaderProtectionMask(a.AsSpan(3, 16), ma);
+            reused.HeaderProtectionMask(a.AsSpan(3, 16), mb);
+            Assert.Equal(ma, mb);
+        }
+    }
+
+    [Fact]
+    public void RekeyRefusesKeysItCannotApplyToAndChangesNothing()
+    {
+        var suite = CipherSuite.Aes128GcmSha256;
+        using var keys = PacketKeys.Create(suite, Secret(suite, 1), QuicVersion.V1);
+        if (!keys.UsesIntrinsics) return; // covered by RekeyInPlaceGivesWhatCreateGives
+        Assert.False(keys.TryRekey(new byte[48])); // a secret of another length
+        Assert.Equal(Secret(suite, 1), keys.Secret.ToArray());
+        using var next = keys.NextGeneration(); // shares its predecessor's header protection key
+        Assert.False(next.TryRekey(Secret(suite, 2)));
+        Assert.Equal(keys.HeaderProtectionKey.ToArray(), next.HeaderProtectionKey.ToArray());
+        using var raw = PacketKeys.FromKeyMaterial(suite, QuicVersion.V1, new byte[16], new byte[12], new byte[16]);
+        Assert.False(raw.TryRekey(Secret(suite, 2))); // no secret to re-derive from
+        var disposed = PacketKeys.Create(suite, Secret(suite, 3), QuicVersion.V1);
+        disposed.Dispose();
+        Assert.False(disposed.TryRekey(Secret(suite, 2)));
+    }
+
+    [Fact]
+    public void RekeyAllocatesNothing()
+    {
+        var suite = CipherSuite.Aes128GcmSha256;
+        using var keys = PacketKeys.Create(suite, Secret(suite, 1), QuicVersion.V1);
+        if (!keys.UsesIntrinsics) return;
+        byte[][] secrets = [Secret(suite, 4), Secret(suite, 5)];
+        AllocationAssert.NoAllocationPerCall(i => keys.TryRekey(secrets[i & 1]));
+    }
+
     [Fact]
     public void WrongSecretLengthIsRejected()
     {

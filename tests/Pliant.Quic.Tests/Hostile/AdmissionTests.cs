@@ -73,6 +73,34 @@ public class AdmissionTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void JunkInitialsAllocateAlmostNothing()
+    {
+        // A flood's memory is its garbage until a gen0 GC: each junk Initial used to leave ~1.5 KB (its Initial keys),
+        // so `pliant serve`'s RSS grew with the flood. The inspector now re-derives one key object in place.
+        // Bound: < 64 bytes allocated per junk datagram (AES-NI path; the OpenSSL path creates BCL objects per packet).
+        if (!Pliant.Quic.Crypto.PacketKeys.IntrinsicsByDefault) return;
+        var server = new QuicEndpointCore(Options(7));
+        var rng = new Random(7);
+        var junk = Enumerable.Range(0, 64).Select(_ => HostileTraffic.JunkInitial(rng)).ToArray();
+        var from = Enumerable.Range(0, 64).Select(HostileTraffic.Spoofed).ToArray();
+        void Send(int i)
+        {
+            var d = junk[i % junk.Length];
+            rng.NextBytes(d.AsSpan(6, 8)); // a fresh DCID each time: fresh Initial keys
+            server.HandleDatagram(1_000_000 + i, d, from[i % from.Length], EcnCodepoint.NotEct);
+        }
+        for (int i = 0; i < 500; i++) Send(i);
+        const int Count = 5_000;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < Count; i++) Send(500 + i);
+        long perDatagram = (GC.GetAllocatedBytesForCurrentThread() - before) / Count;
+        output.WriteLine($"allocated per junk Initial: {perDatagram} bytes");
+        Assert.Equal(5_500, server.Statistics.JunkInitials);
+        Assert.Empty(server.Connections);
+        Assert.True(perDatagram < 64, $"{perDatagram} bytes allocated per junk Initial");
+    }
+
+    [Fact]
     public void InitialThatDecryptsButCarriesNoClientHelloCreatesNothing()
     {
         // A correctly protected Initial whose CRYPTO data is not a ClientHello (type 2 = ServerHello).

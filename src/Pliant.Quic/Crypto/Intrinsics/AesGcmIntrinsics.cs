@@ -45,7 +45,7 @@ internal sealed class AesGcmIntrinsics
     private const int GroupBytes = Parallel * 16;
 
     private readonly Vector128<byte>[] _roundKeys = new Vector128<byte>[AesKeySchedule.MaxRoundKeys];
-    private readonly int _rounds;
+    private int _rounds;
     // _hPowers[i] = reflected H^(i+1)·x⁻¹; _hKaratsuba[i] = its two 64-bit halves XORed (both lanes),
     // the middle operand of a Karatsuba multiplication.
     private readonly Vector128<ulong>[] _hPowers = new Vector128<ulong>[Parallel];
@@ -72,6 +72,15 @@ internal sealed class AesGcmIntrinsics
     {
         if (!IsSupported) throw new PlatformNotSupportedException("AES-NI and PCLMULQDQ are not available");
         _wide = wide && IsWideSupported;
+        Rekey(key);
+    }
+
+    /// <summary>
+    /// Expands <paramref name="key"/> into this instance in place, replacing its key: what a new instance would hold,
+    /// without allocating one (the Initial inspector opens each junk Initial under fresh keys). Must not race a call.
+    /// </summary>
+    internal void Rekey(ReadOnlySpan<byte> key)
+    {
         _rounds = AesKeySchedule.Expand(key, _roundKeys);
 
         // SP 800-38D §6.4: H = CIPH_K(0^128).

@@ -12,13 +12,16 @@ namespace Pliant.Quic.Crypto.Intrinsics;
 internal sealed class AesHeaderProtection
 {
     private readonly Vector128<byte>[] _roundKeys = new Vector128<byte>[AesKeySchedule.MaxRoundKeys];
-    private readonly int _rounds;
+    private int _rounds;
 
     /// <summary>True when AES-NI is available.</summary>
     public static bool IsSupported => AesKeySchedule.IsSupported;
 
     /// <summary>Expands the header protection key.</summary>
-    public AesHeaderProtection(ReadOnlySpan<byte> hpKey) => _rounds = AesKeySchedule.Expand(hpKey, _roundKeys);
+    public AesHeaderProtection(ReadOnlySpan<byte> hpKey) => Rekey(hpKey);
+
+    /// <summary>Expands <paramref name="hpKey"/> in place, replacing the key (no allocation). Must not race <see cref="Mask"/>.</summary>
+    internal void Rekey(ReadOnlySpan<byte> hpKey) => _rounds = AesKeySchedule.Expand(hpKey, _roundKeys);
 
     /// <summary>Writes the first 5 bytes of AES-ECB(hp_key, <paramref name="sample16"/>) to <paramref name="mask5"/>.</summary>
     public void Mask(ReadOnlySpan<byte> sample16, Span<byte> mask5)
