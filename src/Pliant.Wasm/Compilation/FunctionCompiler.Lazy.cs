@@ -110,7 +110,7 @@ internal sealed partial class FunctionCompiler
     {
         for (int i = from; i < from + n && i < _lazyKind.Length; i++) _lazyKind[i] = Eager;
         // The top entries: the count shrinks (no RemoveRange call with its checks and copy on the hot path).
-        if (from + n == _stack.Count) System.Runtime.InteropServices.CollectionsMarshal.SetCount(_stack, from);
+        if (from + n == _stack.Count) _stack.SetCount(from);
         else _stack.RemoveRange(from, n);
     }
 

@@ -50,7 +50,7 @@ internal sealed partial class FunctionCompiler
         public int[]? OpenLoops, WritesSeen, BrTables;
         public LoopScan[]? LoopScans;
         public readonly KnownSum[] Sums = new KnownSum[8];
-        public readonly List<ValType> Stack = [];
+        public readonly ValStack Stack = new();
         public readonly List<CFrame> Frames = [];
         public readonly List<(int Local, long Lo, long Hi, int From, int To)> Inductions = [];
     }
@@ -106,6 +106,72 @@ internal sealed partial class FunctionCompiler
         var a = new T[length];
         if (length <= MaxKept) kept = a;
         return a;
+    }
+
+    /// <summary>
+    /// The operand stack's types: a <c>List&lt;ValType&gt;</c> with only what the compiler uses. Our own class, so
+    /// ReadyToRun inlines its members into the emit path (List's, from another version bubble, stay calls: its
+    /// <c>Count</c>, indexer and <c>Add</c> ran one to three times per instruction, and <c>AddRange</c> of an array
+    /// took an interface cast and a copy per block end).
+    /// </summary>
+    private sealed class ValStack
+    {
+        private ValType[] _items = new ValType[16];
+        private int _count;
+
+        public int Count => _count;
+
+        public ValType this[int i]
+        {
+            [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            get
+            {
+                if ((uint)i >= (uint)_count) throw new ArgumentOutOfRangeException(nameof(i));
+                return _items[i];
+            }
+        }
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        public void Add(ValType t)
+        {
+            var items = _items;
+            int n = _count;
+            if ((uint)n < (uint)items.Length)
+            {
+                items[n] = t;
+                _count = n + 1;
+            }
+            else AddGrown(t);
+        }
+
+        private void AddGrown(ValType t)
+        {
+            Array.Resize(ref _items, _items.Length * 2);
+            _items[_count++] = t;
+        }
+
+        public void AddRange(ValType[] types)
+        {
+            foreach (var t in types) Add(t);
+        }
+
+        /// <summary>Removes <paramref name="n"/> entries from <paramref name="from"/> (the ones above move down).</summary>
+        public void RemoveRange(int from, int n)
+        {
+            if (from < 0 || n < 0 || from + n > _count) throw new ArgumentOutOfRangeException(nameof(n));
+            Array.Copy(_items, from + n, _items, from, _count - from - n);
+            _count -= n;
+        }
+
+        /// <summary>Drops the entries from <paramref name="count"/> up.</summary>
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        public void SetCount(int count)
+        {
+            if ((uint)count > (uint)_count) throw new ArgumentOutOfRangeException(nameof(count));
+            _count = count;
+        }
+
+        public void Clear() => _count = 0;
     }
 
     /// <summary>Hands an outgrown per-position array back to this compiler's set (GrowBounds).</summary>

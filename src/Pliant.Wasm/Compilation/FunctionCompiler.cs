@@ -21,7 +21,7 @@ internal sealed partial class FunctionCompiler
     private readonly WasmModule _m;
     private readonly MethodBuilder[] _methods;
     private readonly FuncType _type;
-    private readonly List<ValType> _stack;
+    private readonly ValStack _stack;
     // Operand-stack slot locals by depth, one array per value type (index: ValType - 0x6F).
     // Shared with inlined copies (FunctionCompiler.Inline.cs), which use the depths above their call site's.
     private readonly LocalBuilder?[]?[] _slots;
