@@ -51,7 +51,7 @@ internal sealed partial class FunctionCompiler
         public LoopScan[]? LoopScans;
         public readonly KnownSum[] Sums = new KnownSum[8];
         public readonly ValStack Stack = new();
-        public readonly List<CFrame> Frames = [];
+        public readonly FrameStack Frames = new();
         public readonly List<(int Local, long Lo, long Hi, int From, int To)> Inductions = [];
     }
 
@@ -172,6 +172,58 @@ internal sealed partial class FunctionCompiler
         }
 
         public void Clear() => _count = 0;
+    }
+
+    /// <summary>The open blocks, innermost last: as <see cref="ValStack"/>, a list whose members ReadyToRun inlines.</summary>
+    private sealed class FrameStack
+    {
+        private CFrame[] _items = new CFrame[8];
+        private int _count;
+
+        public int Count => _count;
+
+        public CFrame this[int i]
+        {
+            [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            get
+            {
+                if ((uint)i >= (uint)_count) throw new ArgumentOutOfRangeException(nameof(i));
+                return _items[i];
+            }
+        }
+
+        public void Add(CFrame f)
+        {
+            if (_count == _items.Length) Array.Resize(ref _items, _count * 2);
+            _items[_count++] = f;
+        }
+
+        public void AddRange(CFrame[] frames)
+        {
+            foreach (var f in frames) Add(f);
+        }
+
+        /// <summary>Removes the innermost frame.</summary>
+        public void Pop()
+        {
+            if (_count == 0) throw new InvalidOperationException("no open block");
+            _items[--_count] = null!;
+        }
+
+        /// <summary>The frames from <paramref name="from"/> up, innermost last.</summary>
+        public CFrame[] From(int from) => _items.AsSpan(from, _count - from).ToArray();
+
+        /// <summary>Removes the frames from <paramref name="from"/> up.</summary>
+        public void RemoveFrom(int from)
+        {
+            if ((uint)from > (uint)_count) throw new ArgumentOutOfRangeException(nameof(from));
+            Array.Clear(_items, from, _count - from);
+            _count = from;
+        }
+
+        public int IndexOf(CFrame f) => Array.IndexOf(_items, f, 0, _count);
+
+        public void Clear() => RemoveFrom(0);
     }
 
     /// <summary>Hands an outgrown per-position array back to this compiler's set (GrowBounds).</summary>

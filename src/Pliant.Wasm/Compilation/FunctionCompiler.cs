@@ -25,7 +25,7 @@ internal sealed partial class FunctionCompiler
     // Operand-stack slot locals by depth, one array per value type (index: ValType - 0x6F).
     // Shared with inlined copies (FunctionCompiler.Inline.cs), which use the depths above their call site's.
     private readonly LocalBuilder?[]?[] _slots;
-    private readonly List<CFrame> _frames;
+    private readonly FrameStack _frames;
     private readonly ValType[] _localTypes;
     private readonly LocalBuilder?[] _locals;
     private readonly int _paramCount;
