@@ -543,13 +543,13 @@ internal sealed partial class FunctionCompiler
     private void LdLocal(int i)
     {
         if (i < _paramCount && !_inlined) _il.Emit(OpCodes.Ldarg, i);
-        else Ldloc(_locals[i]!);
+        else Ldloc(_locals[i].L!);
     }
 
     private void StLocal(int i)
     {
         if (i < _paramCount && !_inlined) _il.Emit(OpCodes.Starg, i);
-        else Stloc(_locals[i]!);
+        else Stloc(_locals[i].L!);
     }
 
     private ValType GlobalType(int index) => _m.GlobalTypeAt(index).Type;

@@ -44,6 +44,8 @@ internal sealed partial class FunctionCompiler
         public ulong[] LocalBound = [], Span = [];
         public long[] LocalLo = [], LocalHi = [];
         public int[] LocalGen = [], FactPrev = [], FactNext = [], AliasHead = [], SpanPc = [];
+        // The alias chains' nodes (FunctionCompiler.Lazy.cs): written before read, never cleared.
+        public int[] NodePos = [], NodeNext = [];
         public bool[] FactIn = [];
         // The body's write index and its working arrays (IndexWrites).
         public int[] WriteStart = [], WritePcs = [], Fill = [];
