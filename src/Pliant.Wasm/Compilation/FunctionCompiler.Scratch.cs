@@ -71,18 +71,19 @@ internal sealed partial class FunctionCompiler
         if (s.Bounds.Length > MaxKeptPositions) (s.Bounds, s.Room, s.Lo, s.Hi, s.LazyValue) = (new ulong[16], new ulong[16], new long[16], new long[16], new long[16]);
         else
         {
-            Array.Clear(s.Bounds);
-            Array.Clear(s.Room);
-            Array.Clear(s.Lo);
-            Array.Clear(s.Hi);
-            Array.Clear(s.LazyValue);
+            // Span clears: Array.Clear(Array) takes the element size and GC layout from the object, each call.
+            s.Bounds.AsSpan().Clear();
+            s.Room.AsSpan().Clear();
+            s.Lo.AsSpan().Clear();
+            s.Hi.AsSpan().Clear();
+            s.LazyValue.AsSpan().Clear();
         }
         if (s.LazyKind.Length > MaxKeptPositions) (s.LazyKind, s.LazyFold, s.LazyAdd) = (new byte[16], new byte[16], new int[16]);
         else
         {
-            Array.Clear(s.LazyKind);
-            Array.Clear(s.LazyFold);
-            Array.Clear(s.LazyAdd);
+            s.LazyKind.AsSpan().Clear();
+            s.LazyFold.AsSpan().Clear();
+            s.LazyAdd.AsSpan().Clear();
         }
         // Per local: sized on first use (Ensure), cleared over this function's locals where zero means "none".
         s.Stack.Clear();
@@ -95,7 +96,7 @@ internal sealed partial class FunctionCompiler
         return s;
     }
 
-    private static void ClearLocals<T>(T[] a, int locals) => Array.Clear(a, 0, Math.Min(a.Length, locals));
+    private static void ClearLocals<T>(T[] a, int locals) => a.AsSpan(0, Math.Min(a.Length, locals)).Clear();
 
     /// <summary>
     /// <paramref name="kept"/> when it has room for <paramref name="length"/> entries (its first length entries as the

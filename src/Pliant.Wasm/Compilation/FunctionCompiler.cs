@@ -80,8 +80,15 @@ internal sealed partial class FunctionCompiler
 
     private static readonly Type ByteRef = typeof(byte).MakeByRefType();
 
-    private static int SlotsOf(Type t) => t == typeof(System.Runtime.Intrinsics.Vector128<byte>) || ClrTypes.IsFuelResult(t) ? 2
-        : t == typeof(System.Runtime.Intrinsics.Vector256<byte>) ? 4 : 1; // 256: a vectorised loop's temporaries (Vectorize.Emit.cs)
+    // Identity tests (every type declared is a runtime type, unique per type): Type's == is a call that ends in a
+    // virtual Equals for two different types, six per local declared. Primitives, classes and byrefs first: one slot.
+    private static int SlotsOf(Type t) => !t.IsValueType || t.IsPrimitive ? 1
+        : ReferenceEquals(t, typeof(System.Runtime.Intrinsics.Vector128<byte>)) || IsFuelResult(t) ? 2
+        : ReferenceEquals(t, typeof(System.Runtime.Intrinsics.Vector256<byte>)) ? 4 : 1; // 256: a vectorised loop's temporaries (Vectorize.Emit.cs)
+
+    /// <summary><see cref="ClrTypes.IsFuelResult"/> by identity.</summary>
+    private static bool IsFuelResult(Type t) => ReferenceEquals(t, typeof(FuelResultI32)) || ReferenceEquals(t, typeof(FuelResultI64))
+        || ReferenceEquals(t, typeof(FuelResultF32)) || ReferenceEquals(t, typeof(FuelResultF64)) || ReferenceEquals(t, typeof(FuelResultRef));
 
     /// <summary>Emits <c>ldloc</c> of <paramref name="l"/>, the IL <c>Emit(OpCodes.Ldloc, l)</c> emits.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
