@@ -70,7 +70,7 @@ internal sealed partial class FunctionCompiler
         {
             var f = _frames[i];
             if (f.Op != 0x03) continue;
-            if (f.DispatchEnd == _pc && !_replaying) f.DispatchBlocks = _frames.GetRange(i + 1, _frames.Count - i - 1).ToArray();
+            if (f.DispatchEnd == _pc && !_replaying) f.DispatchBlocks = _frames.From(i + 1);
             return;
         }
     }
@@ -92,8 +92,8 @@ internal sealed partial class FunctionCompiler
         _dispatchCopied += end - from + 1;
         DispatchCopies++;
         int loop = _frames.IndexOf(f);
-        var inner = _frames.GetRange(loop + 1, _frames.Count - loop - 1);
-        _frames.RemoveRange(loop + 1, inner.Count);
+        var inner = _frames.From(loop + 1);
+        _frames.RemoveFrom(loop + 1);
         int sumCount = _sumCount;
         var sums = sumCount > 0 ? _sums!.AsSpan(0, sumCount).ToArray() : null;
         int pcAt = _pc, copyDst = _copyDst, copySrc = _copySrc;
@@ -125,7 +125,7 @@ internal sealed partial class FunctionCompiler
         _sumCount = 0;
         for (int i = 0; i < sumCount; i++)
             if (sums![i].Fold != KnownPartial) _sums![_sumCount++] = sums[i];
-        _frames.RemoveRange(loop + 1, _frames.Count - loop - 1);
+        _frames.RemoveFrom(loop + 1);
         _frames.AddRange(inner);
         return true;
     }

@@ -75,7 +75,7 @@ internal sealed partial class FunctionCompiler
             case 0x0B:
             {
                 var f = _frames[^1];
-                _frames.RemoveAt(_frames.Count - 1);
+                _frames.Pop();
                 if (f.Op == 0x03) _loopFrames--;
                 if (f.Op == 0x04 && !f.ElseSeen)
                 {
@@ -415,8 +415,10 @@ internal sealed partial class FunctionCompiler
         Operands(1);
         il.Emit(OpCodes.Conv_U);
         var labels = new Label[table.Length - 1];
-        var trampolines = new Dictionary<uint, Label>();
-        var pending = new List<(uint Depth, Label Label)>();
+        // Targets that need their own code (operand copies, a rotated entry) get one trampoline per depth, in the
+        // order first used; most tables have none (no collections then).
+        Dictionary<uint, Label>? trampolines = null;
+        List<(uint Depth, Label Label)>? pending = null;
         for (int i = 0; i < labels.Length; i++)
         {
             var f = Target(table[i]);
@@ -424,15 +426,16 @@ internal sealed partial class FunctionCompiler
             {
                 labels[i] = f.Label;
             }
-            else if (!trampolines.TryGetValue(table[i], out labels[i]))
+            else if (trampolines == null || !trampolines.TryGetValue(table[i], out labels[i]))
             {
                 labels[i] = il.DefineLabel();
-                trampolines[table[i]] = labels[i];
-                pending.Add((table[i], labels[i]));
+                (trampolines ??= [])[table[i]] = labels[i];
+                (pending ??= []).Add((table[i], labels[i]));
             }
         }
         il.Emit(OpCodes.Switch, labels);
         BranchOrRotated(Target(table[^1]));
+        if (pending == null) return;
         foreach (var (depth, label) in pending)
         {
             il.MarkLabel(label);
@@ -540,13 +543,13 @@ internal sealed partial class FunctionCompiler
     private void LdLocal(int i)
     {
         if (i < _paramCount && !_inlined) _il.Emit(OpCodes.Ldarg, i);
-        else Ldloc(_locals[i]!);
+        else Ldloc(_locals[i].L!);
     }
 
     private void StLocal(int i)
     {
         if (i < _paramCount && !_inlined) _il.Emit(OpCodes.Starg, i);
-        else Stloc(_locals[i]!);
+        else Stloc(_locals[i].L!);
     }
 
     private ValType GlobalType(int index) => _m.GlobalTypeAt(index).Type;

@@ -84,7 +84,7 @@ internal sealed partial class FunctionCompiler
         };
         _entryPreCharged = false;
         Operands(_type.Params.Length); // bottom first on the IL stack: stored last parameter first
-        for (int i = _type.Params.Length - 1; i >= 0; i--) _il.Emit(OpCodes.Stloc, copy._locals[i]!);
+        for (int i = _type.Params.Length - 1; i >= 0; i--) _il.Emit(OpCodes.Stloc, copy._locals[i].L!);
         copy.EmitInlined(this);
         if (_root.SelfBody == null) RestoreDepth(); // a fuel-passing body publishes depth only before the calls that read it
         if (_type.Results.Length == 1) Push(_type.Results[0]);
@@ -99,7 +99,7 @@ internal sealed partial class FunctionCompiler
         _memData = caller._memData;
         _memLength = caller._memLength;
         (_rotateMask32, _rotateMask64) = (caller._rotateMask32, caller._rotateMask64);
-        for (int i = _paramCount; i < _localTypes.Length; i++) ZeroLocal(_locals[i]!, _localTypes[i]);
+        for (int i = _paramCount; i < _localTypes.Length; i++) ZeroLocal(_locals[i].L!, _localTypes[i]);
         // The copy's depth is its caller's local plus one (the caller's depth is ExecState.Depth here: it stores
         // its depth back after every call that may change it), stored like a frame's — or, in a fuel-passing
         // body, only checked (see PassesFuel).

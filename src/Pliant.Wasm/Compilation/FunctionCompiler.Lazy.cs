@@ -82,7 +82,7 @@ internal sealed partial class FunctionCompiler
         _lazyValue[pos] = value;
         _lazyAdd[pos] = add;
         _lazyFold[pos] = fold;
-        _deferredFloor = Math.Min(_deferredFloor, pos);
+        if (pos < _deferredFloor) _deferredFloor = pos;
         // aliased: pos already read local value and its node is in the local's chain (a local's entry redefined).
         if (aliased || kind is not (OfLocal or OfLocalPlus or OfSlotPlusLocal)) return;
         AddAlias((int)value, pos);
@@ -91,16 +91,30 @@ internal sealed partial class FunctionCompiler
     private void AddAlias(int local, int pos)
     {
         _aliasHead ??= Ensure(ref _scratch.AliasHead, _localTypes.Length);
-        if (_nodeCount == _nodePos.Length)
-        {
-            Array.Resize(ref _nodePos, Math.Max(16, _nodeCount * 2));
-            Array.Resize(ref _nodeNext, _nodePos.Length);
-        }
+        if (_nodeCount == _nodePos.Length) GrowNodes();
         _nodePos[_nodeCount] = pos;
         _nodeNext[_nodeCount] = _aliasHead[local] - 1;
         _aliasHead[local] = ++_nodeCount;
     }
 
+
+    /// <summary>
+    /// Room for one more alias node: first the arrays of this compiler's scratch set (their entries are written before
+    /// they are read: nodes below _nodeCount only), then grown, and kept for the level's next compiler (FunctionCompiler.Scratch.cs).
+    /// </summary>
+    private void GrowNodes()
+    {
+        var s = _scratch;
+        if (_nodePos.Length == 0 && s.NodePos.Length > 0)
+        {
+            (_nodePos, _nodeNext) = (s.NodePos, s.NodeNext);
+            return;
+        }
+        int n = Math.Max(16, _nodeCount * 2);
+        Array.Resize(ref _nodePos, n);
+        Array.Resize(ref _nodeNext, n);
+        if (n <= MaxKept) (s.NodePos, s.NodeNext) = (_nodePos, _nodeNext);
+    }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private bool IsDeferred(int pos) => pos < _lazyKind.Length && _lazyKind[pos] != Eager;
@@ -110,7 +124,7 @@ internal sealed partial class FunctionCompiler
     {
         for (int i = from; i < from + n && i < _lazyKind.Length; i++) _lazyKind[i] = Eager;
         // The top entries: the count shrinks (no RemoveRange call with its checks and copy on the hot path).
-        if (from + n == _stack.Count) System.Runtime.InteropServices.CollectionsMarshal.SetCount(_stack, from);
+        if (from + n == _stack.Count) _stack.SetCount(from);
         else _stack.RemoveRange(from, n);
     }
 

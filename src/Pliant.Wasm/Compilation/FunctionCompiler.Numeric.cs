@@ -6,7 +6,31 @@ namespace Pliant.Wasm.Compilation;
 
 internal sealed partial class FunctionCompiler
 {
-    private void Helper(string name) => _tokens.Emit(_il, OpCodes.Call, ClrTypes.Numeric(name));
+    private void Helper(string name) => _tokens.Emit(_il, OpCodes.Call, Named(NumericByName, name, simd: false));
+
+    /// <summary>A helper method and its name, as <see cref="Named"/> caches them.</summary>
+    private sealed class NamedHelper(string name, System.Reflection.MethodInfo method)
+    {
+        public readonly string Name = name;
+        public readonly System.Reflection.MethodInfo Method = method;
+    }
+
+    private static readonly NamedHelper?[] NumericByName = new NamedHelper?[64], SimdByName = new NamedHelper?[256];
+
+    /// <summary>
+    /// The numeric (or SIMD) helper named <paramref name="name"/>: from a direct-mapped table keyed by the name string's
+    /// identity (the names are <c>nameof</c> constants, one object each), else from <see cref="ClrTypes"/>' table by
+    /// name (a string hash and a concurrent dictionary probe, per instruction that calls a helper). An entry is one
+    /// object, name and method together, so a racing thread reads a matching pair or misses.
+    /// </summary>
+    private static System.Reflection.MethodInfo Named(NamedHelper?[] table, string name, bool simd)
+    {
+        int slot = System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(name) & (table.Length - 1);
+        if (table[slot] is { } e && ReferenceEquals(e.Name, name)) return e.Method;
+        var method = simd ? ClrTypes.Simd(name) : ClrTypes.Numeric(name);
+        table[slot] = new NamedHelper(name, method);
+        return method;
+    }
 
     private void Not()
     {

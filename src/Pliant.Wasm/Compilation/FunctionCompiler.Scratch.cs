@@ -44,14 +44,16 @@ internal sealed partial class FunctionCompiler
         public ulong[] LocalBound = [], Span = [];
         public long[] LocalLo = [], LocalHi = [];
         public int[] LocalGen = [], FactPrev = [], FactNext = [], AliasHead = [], SpanPc = [];
+        // The alias chains' nodes (FunctionCompiler.Lazy.cs): written before read, never cleared.
+        public int[] NodePos = [], NodeNext = [];
         public bool[] FactIn = [];
         // The body's write index and its working arrays (IndexWrites).
         public int[] WriteStart = [], WritePcs = [], Fill = [];
         public int[]? OpenLoops, WritesSeen, BrTables;
         public LoopScan[]? LoopScans;
         public readonly KnownSum[] Sums = new KnownSum[8];
-        public readonly List<ValType> Stack = [];
-        public readonly List<CFrame> Frames = [];
+        public readonly ValStack Stack = new();
+        public readonly FrameStack Frames = new();
         public readonly List<(int Local, long Lo, long Hi, int From, int To)> Inductions = [];
     }
 
@@ -69,18 +71,19 @@ internal sealed partial class FunctionCompiler
         if (s.Bounds.Length > MaxKeptPositions) (s.Bounds, s.Room, s.Lo, s.Hi, s.LazyValue) = (new ulong[16], new ulong[16], new long[16], new long[16], new long[16]);
         else
         {
-            Array.Clear(s.Bounds);
-            Array.Clear(s.Room);
-            Array.Clear(s.Lo);
-            Array.Clear(s.Hi);
-            Array.Clear(s.LazyValue);
+            // Span clears: Array.Clear(Array) takes the element size and GC layout from the object, each call.
+            s.Bounds.AsSpan().Clear();
+            s.Room.AsSpan().Clear();
+            s.Lo.AsSpan().Clear();
+            s.Hi.AsSpan().Clear();
+            s.LazyValue.AsSpan().Clear();
         }
         if (s.LazyKind.Length > MaxKeptPositions) (s.LazyKind, s.LazyFold, s.LazyAdd) = (new byte[16], new byte[16], new int[16]);
         else
         {
-            Array.Clear(s.LazyKind);
-            Array.Clear(s.LazyFold);
-            Array.Clear(s.LazyAdd);
+            s.LazyKind.AsSpan().Clear();
+            s.LazyFold.AsSpan().Clear();
+            s.LazyAdd.AsSpan().Clear();
         }
         // Per local: sized on first use (Ensure), cleared over this function's locals where zero means "none".
         s.Stack.Clear();
@@ -93,7 +96,7 @@ internal sealed partial class FunctionCompiler
         return s;
     }
 
-    private static void ClearLocals<T>(T[] a, int locals) => Array.Clear(a, 0, Math.Min(a.Length, locals));
+    private static void ClearLocals<T>(T[] a, int locals) => a.AsSpan(0, Math.Min(a.Length, locals)).Clear();
 
     /// <summary>
     /// <paramref name="kept"/> when it has room for <paramref name="length"/> entries (its first length entries as the
@@ -106,6 +109,124 @@ internal sealed partial class FunctionCompiler
         var a = new T[length];
         if (length <= MaxKept) kept = a;
         return a;
+    }
+
+    /// <summary>
+    /// The operand stack's types: a <c>List&lt;ValType&gt;</c> with only what the compiler uses. Our own class, so
+    /// ReadyToRun inlines its members into the emit path (List's, from another version bubble, stay calls: its
+    /// <c>Count</c>, indexer and <c>Add</c> ran one to three times per instruction, and <c>AddRange</c> of an array
+    /// took an interface cast and a copy per block end).
+    /// </summary>
+    private sealed class ValStack
+    {
+        private ValType[] _items = new ValType[16];
+        private int _count;
+
+        public int Count => _count;
+
+        public ValType this[int i]
+        {
+            [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            get
+            {
+                if ((uint)i >= (uint)_count) throw new ArgumentOutOfRangeException(nameof(i));
+                return _items[i];
+            }
+        }
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        public void Add(ValType t)
+        {
+            var items = _items;
+            int n = _count;
+            if ((uint)n < (uint)items.Length)
+            {
+                items[n] = t;
+                _count = n + 1;
+            }
+            else AddGrown(t);
+        }
+
+        private void AddGrown(ValType t)
+        {
+            Array.Resize(ref _items, _items.Length * 2);
+            _items[_count++] = t;
+        }
+
+        public void AddRange(ValType[] types)
+        {
+            foreach (var t in types) Add(t);
+        }
+
+        /// <summary>Removes <paramref name="n"/> entries from <paramref name="from"/> (the ones above move down).</summary>
+        public void RemoveRange(int from, int n)
+        {
+            if (from < 0 || n < 0 || from + n > _count) throw new ArgumentOutOfRangeException(nameof(n));
+            Array.Copy(_items, from + n, _items, from, _count - from - n);
+            _count -= n;
+        }
+
+        /// <summary>Drops the entries from <paramref name="count"/> up.</summary>
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        public void SetCount(int count)
+        {
+            if ((uint)count > (uint)_count) throw new ArgumentOutOfRangeException(nameof(count));
+            _count = count;
+        }
+
+        public void Clear() => _count = 0;
+    }
+
+    /// <summary>The open blocks, innermost last: as <see cref="ValStack"/>, a list whose members ReadyToRun inlines.</summary>
+    private sealed class FrameStack
+    {
+        private CFrame[] _items = new CFrame[8];
+        private int _count;
+
+        public int Count => _count;
+
+        public CFrame this[int i]
+        {
+            [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+            get
+            {
+                if ((uint)i >= (uint)_count) throw new ArgumentOutOfRangeException(nameof(i));
+                return _items[i];
+            }
+        }
+
+        public void Add(CFrame f)
+        {
+            if (_count == _items.Length) Array.Resize(ref _items, _count * 2);
+            _items[_count++] = f;
+        }
+
+        public void AddRange(CFrame[] frames)
+        {
+            foreach (var f in frames) Add(f);
+        }
+
+        /// <summary>Removes the innermost frame.</summary>
+        public void Pop()
+        {
+            if (_count == 0) throw new InvalidOperationException("no open block");
+            _items[--_count] = null!;
+        }
+
+        /// <summary>The frames from <paramref name="from"/> up, innermost last.</summary>
+        public CFrame[] From(int from) => _items.AsSpan(from, _count - from).ToArray();
+
+        /// <summary>Removes the frames from <paramref name="from"/> up.</summary>
+        public void RemoveFrom(int from)
+        {
+            if ((uint)from > (uint)_count) throw new ArgumentOutOfRangeException(nameof(from));
+            Array.Clear(_items, from, _count - from);
+            _count = from;
+        }
+
+        public int IndexOf(CFrame f) => Array.IndexOf(_items, f, 0, _count);
+
+        public void Clear() => RemoveFrom(0);
     }
 
     /// <summary>Hands an outgrown per-position array back to this compiler's set (GrowBounds).</summary>

@@ -76,7 +76,7 @@ internal sealed partial class FunctionCompiler
 
     private void CallSimd(string helper, ValType? result)
     {
-        _tokens.Emit(_il, OpCodes.Call, ClrTypes.Simd(helper));
+        _tokens.Emit(_il, OpCodes.Call, Named(SimdByName, helper, simd: true));
         if (result is ValType r) Push(r);
     }
 
@@ -99,7 +99,7 @@ internal sealed partial class FunctionCompiler
     {
         _il.Emit(OpCodes.Ldc_I8, lo);
         _il.Emit(OpCodes.Ldc_I8, hi);
-        _tokens.Emit(_il, OpCodes.Call, ClrTypes.Simd(nameof(V128Ops.Const)));
+        _tokens.Emit(_il, OpCodes.Call, Named(SimdByName, nameof(V128Ops.Const), simd: true));
     }
 
     /// <summary>

@@ -21,13 +21,22 @@ internal sealed partial class FunctionCompiler
     private readonly WasmModule _m;
     private readonly MethodBuilder[] _methods;
     private readonly FuncType _type;
-    private readonly List<ValType> _stack;
+    private readonly ValStack _stack;
     // Operand-stack slot locals by depth, one array per value type (index: ValType - 0x6F).
     // Shared with inlined copies (FunctionCompiler.Inline.cs), which use the depths above their call site's.
-    private readonly LocalBuilder?[]?[] _slots;
-    private readonly List<CFrame> _frames;
+    private readonly LocalRef[]?[] _slots;
+    private readonly FrameStack _frames;
     private readonly ValType[] _localTypes;
-    private readonly LocalBuilder?[] _locals;
+    private readonly LocalRef[] _locals;
+
+    /// <summary>
+    /// A local in an array element: a struct, so a store is a plain write (an array of LocalBuilder, holding the IL
+    /// writer's subclass, takes the runtime's covariant store check on every element written).
+    /// </summary>
+    private struct LocalRef
+    {
+        public LocalBuilder? L;
+    }
     private readonly int _paramCount;
     private int _ctxArg;
     private LocalBuilder _st = null!;
@@ -71,8 +80,15 @@ internal sealed partial class FunctionCompiler
 
     private static readonly Type ByteRef = typeof(byte).MakeByRefType();
 
-    private static int SlotsOf(Type t) => t == typeof(System.Runtime.Intrinsics.Vector128<byte>) || ClrTypes.IsFuelResult(t) ? 2
-        : t == typeof(System.Runtime.Intrinsics.Vector256<byte>) ? 4 : 1; // 256: a vectorised loop's temporaries (Vectorize.Emit.cs)
+    // Identity tests (every type declared is a runtime type, unique per type): Type's == is a call that ends in a
+    // virtual Equals for two different types, six per local declared. Primitives, classes and byrefs first: one slot.
+    private static int SlotsOf(Type t) => !t.IsValueType || t.IsPrimitive ? 1
+        : ReferenceEquals(t, typeof(System.Runtime.Intrinsics.Vector128<byte>)) || IsFuelResult(t) ? 2
+        : ReferenceEquals(t, typeof(System.Runtime.Intrinsics.Vector256<byte>)) ? 4 : 1; // 256: a vectorised loop's temporaries (Vectorize.Emit.cs)
+
+    /// <summary><see cref="ClrTypes.IsFuelResult"/> by identity.</summary>
+    private static bool IsFuelResult(Type t) => ReferenceEquals(t, typeof(FuelResultI32)) || ReferenceEquals(t, typeof(FuelResultI64))
+        || ReferenceEquals(t, typeof(FuelResultF32)) || ReferenceEquals(t, typeof(FuelResultF64)) || ReferenceEquals(t, typeof(FuelResultRef));
 
     /// <summary>Emits <c>ldloc</c> of <paramref name="l"/>, the IL <c>Emit(OpCodes.Ldloc, l)</c> emits.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
@@ -132,7 +148,7 @@ internal sealed partial class FunctionCompiler
         (_bounds, _room, _lo, _hi) = (s.Bounds, s.Room, s.Lo, s.Hi);
         (_lazyKind, _lazyValue, _lazyAdd, _lazyFold) = (s.LazyKind, s.LazyValue, s.LazyAdd, s.LazyFold);
         (_stack, _frames, _inductions, _spanLocals) = (s.Stack, s.Frames, s.Inductions, s.SpanLocals);
-        _slots = outer?._slots ?? new LocalBuilder?[]?[(int)ValType.I32 - (int)ValType.ExternRef + 1];
+        _slots = outer?._slots ?? new LocalRef[]?[(int)ValType.I32 - (int)ValType.ExternRef + 1];
         _slotBase = outer == null ? 0 : outer._slotBase + outer._stack.Count;
         _index = index;
         _body = body;
@@ -161,9 +177,9 @@ internal sealed partial class FunctionCompiler
             _localHi = Ensure(ref s.LocalHi, n);
             _localGen = Ensure(ref s.LocalGen, n);
         }
-        _locals = new LocalBuilder?[_localTypes.Length];
+        _locals = new LocalRef[_localTypes.Length];
         // An inlined copy keeps its parameters in locals too (the method's arguments are its caller's).
-        for (int i = _inlined ? 0 : _paramCount; i < _localTypes.Length; i++) _locals[i] = Declare(ClrTypes.Of(_localTypes[i]));
+        for (int i = _inlined ? 0 : _paramCount; i < _localTypes.Length; i++) _locals[i].L = Declare(ClrTypes.Of(_localTypes[i]));
     }
 
     public void Compile(Instr[] code)
@@ -171,7 +187,7 @@ internal sealed partial class FunctionCompiler
         if (SelfBody != null) _paramSlots += 2; // the fuel and the depth
         _st = Declare(typeof(ExecState));
         // Wasm locals start at zero (the method does not zero its frame: ModuleCompiler sets InitLocals false).
-        for (int i = _paramCount; i < _localTypes.Length; i++) ZeroLocal(_locals[i]!, _localTypes[i]);
+        for (int i = _paramCount; i < _localTypes.Length; i++) ZeroLocal(_locals[i].L!, _localTypes[i]);
         LdCtx();
         _tokens.Emit(_il, OpCodes.Ldfld, ClrTypes.InstState);
         Stloc(_st);
@@ -375,16 +391,16 @@ internal sealed partial class FunctionCompiler
     {
         var byDepth = _slots[(int)t - (int)ValType.ExternRef];
         int d = depth + _slotBase;
-        return byDepth != null && (uint)d < (uint)byDepth.Length && byDepth[d] is { } l ? l : NewSlot(depth, t);
+        return byDepth != null && (uint)d < (uint)byDepth.Length && byDepth[d].L is { } l ? l : NewSlot(depth, t);
     }
 
     private LocalBuilder NewSlot(int depth, ValType t)
     {
         depth += _slotBase;
         ref var byDepth = ref _slots[(int)t - (int)ValType.ExternRef];
-        byDepth ??= new LocalBuilder?[Math.Max(8, depth + 1)];
+        byDepth ??= new LocalRef[Math.Max(8, depth + 1)];
         if (depth >= byDepth.Length) Array.Resize(ref byDepth, Math.Max(byDepth.Length * 2, depth + 1));
-        return byDepth[depth] ??= Declare(ClrTypes.Of(t));
+        return byDepth[depth].L ??= Declare(ClrTypes.Of(t));
     }
 
     /// <summary>Caches the memory's buffer in a local; redone after anything that may grow memory.</summary>
