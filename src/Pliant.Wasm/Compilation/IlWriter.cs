@@ -208,11 +208,37 @@ internal sealed class IlWriter : IIlEmitter
     public LocalBuilder DeclareLocal(Type t)
     {
         if (_gen != null) return _gen.DeclareLocal(t);
-        var encoding = _tokens.LocalEncoding(t);
-        if (_localsLength + encoding.Length > _locals.Length) Array.Resize(ref _locals, Math.Max(_locals.Length * 2, _localsLength + encoding.Length));
-        encoding.CopyTo(_locals.AsSpan(_localsLength));
-        _localsLength += encoding.Length;
+        var encoding = EncodingOf(t);
+        int at = _localsLength;
+        if (at + encoding.Length > _locals.Length) Array.Resize(ref _locals, Math.Max(_locals.Length * 2, at + encoding.Length));
+        // One to a few bytes: copied in place (a span copy is a call).
+        ref byte to = ref MemoryMarshal.GetArrayDataReference(_locals);
+        for (int i = 0; i < encoding.Length; i++) Unsafe.Add(ref to, at + i) = encoding[i];
+        _localsLength = at + encoding.Length;
         return new Local(_localCount++, t);
+    }
+
+    // The encodings of the local types declared so far through this writer (its batch's tokens in them), by type
+    // reference: the compiler declares a dozen kinds, and a scan of them costs less than a dictionary lookup or the
+    // chain of primitive type tests in front of it.
+    private readonly Type?[] _encodedTypes = new Type?[16];
+    private readonly byte[]?[] _encodings = new byte[]?[16];
+    private int _encodedCount;
+
+    private byte[] EncodingOf(Type t)
+    {
+        var types = _encodedTypes;
+        int n = _encodedCount;
+        for (int i = 0; i < n; i++)
+            if (ReferenceEquals(types[i], t)) return _encodings[i]!;
+        var encoding = _tokens.LocalEncoding(t);
+        if (n < types.Length)
+        {
+            types[n] = t;
+            _encodings[n] = encoding;
+            _encodedCount = n + 1;
+        }
+        return encoding;
     }
 
     /// <summary>A local of a method written by an <see cref="IlWriter"/>.</summary>
