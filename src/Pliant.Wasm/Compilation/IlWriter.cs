@@ -446,6 +446,7 @@ internal sealed class IlWriter : IIlEmitter
         _length += 8;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // one call per instruction from the compiler, not two
     private void EmitSlot(int slot)
     {
         Ensure(2);
@@ -453,6 +454,7 @@ internal sealed class IlWriter : IIlEmitter
         Put(slot, DeltaOf(entry), entry);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // one call per instruction from the compiler, not two
     private void EmitSlot(int slot, byte arg)
     {
         Ensure(3);
@@ -736,6 +738,7 @@ internal sealed class IlWriter : IIlEmitter
         EmitToken(SlotCalli, _tokens.CalliToken(ft), delta);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // one call per instruction from the compiler, not two
     private void EmitToken(int slot, int token, int delta)
     {
         Ensure(6);
