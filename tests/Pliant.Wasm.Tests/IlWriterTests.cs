@@ -300,6 +300,53 @@ public class IlWriterTests
         Assert.Empty(failures);
     }
 
+    /// <summary>
+    /// Every instruction without an operand (the one- and two-byte opcodes of <see cref="OpCodes"/>) is written as its
+    /// <see cref="OpCode.Value"/>: the writer reads the value from the struct itself where every member of
+    /// <see cref="OpCodes"/> holds it there (true on this runtime), through <see cref="OpCode.Value"/> otherwise.
+    /// </summary>
+    [Fact]
+    public void EveryOpcodeIsWrittenAsItsValue()
+    {
+        Assert.True(IlWriter.ReadsOpCodeValueInPlace);
+        var (tb, w) = NewType();
+        int checkedOps = 0;
+        foreach (var op in Ops.Values.Where(o => o.OperandType == OperandType.InlineNone && o.Size > 0))
+        {
+            w.Begin(Method(tb, "m" + checkedOps++, typeof(void)), 16);
+            w.Emit(op);
+            byte[] expected = op.Size == 2 ? [0xFE, (byte)op.Value] : [(byte)op.Value];
+            Assert.Equal(expected, w.Written.ToArray());
+        }
+        Assert.True(checkedOps > 140, $"{checkedOps} opcodes checked");
+    }
+
+    /// <summary>
+    /// Every compiled method, wrappers and fuel-passing bodies included, is fully optimised at first call and does not
+    /// zero its frame, whether its flags were stored by the writer (fast path, one native call fewer) or set through
+    /// <see cref="MethodBuilder.SetImplementationFlags"/> (the fallback).
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void CompiledMethodsAreFullyOptimisedWithoutZeroedFrames(bool fallback)
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir != null && !File.Exists(Path.Combine(dir.FullName, "Pliant.slnx"))) dir = dir.Parent;
+        var bytes = File.ReadAllBytes(Path.Combine(dir!.FullName, "bench", "wasm", "vsnode", "workloads.wasm"));
+        IlWriter.ForceGenerator = fallback;
+        CompiledModule module;
+        try { module = CompiledModule.Compile(bytes); }
+        finally { IlWriter.ForceGenerator = false; }
+        var methods = Methods(module);
+        Assert.Contains(methods.Keys, name => name.EndsWith('b')); // a fuel-passing body (the recursion kernel)
+        foreach (var (name, m) in methods)
+        {
+            Assert.True(m.MethodImplementationFlags == MethodImplAttributes.AggressiveOptimization, $"{name}: {m.MethodImplementationFlags}");
+            Assert.False(m.GetMethodBody()!.InitLocals, name);
+        }
+    }
+
     private static Dictionary<string, MethodInfo> Methods(CompiledModule m) =>
         m.CodeHolder.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly).ToDictionary(x => x.Name);
 

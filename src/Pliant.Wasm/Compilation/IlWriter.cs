@@ -133,6 +133,12 @@ internal sealed class IlWriter : IIlEmitter
     // The probe's methods take the fast path's flags before Available is known (set by the type initialiser's thread alone).
     private static bool _probingFlags;
 
+    /// <summary>Tests: the IL written so far in the current method (branch distances not yet filled in).</summary>
+    internal ReadOnlySpan<byte> Written => _code.AsSpan(0, _length);
+
+    /// <summary>Tests: whether this runtime's <see cref="OpCode"/> holds its value in its first four bytes (the writer reads it there).</summary>
+    internal static bool ReadsOpCodeValueInPlace => OpCodeValueInPlace;
+
     /// <summary>Bytes of IL written so far in the current method.</summary>
     public int ILOffset => _gen?.ILOffset ?? _length;
 
