@@ -660,9 +660,18 @@ internal sealed class IlWriter : IIlEmitter
         }
         int index = IndexOf(local);
         int slot = SlotOf(op);
-        if (slot == SlotLdloc) slot = index < 4 ? SlotLdloc0 + index : index <= byte.MaxValue ? SlotLdlocS : slot;
-        else if (slot == SlotStloc) slot = index < 4 ? SlotStloc0 + index : index <= byte.MaxValue ? SlotStlocS : slot;
-        else if (slot == SlotLdloca && index <= byte.MaxValue) slot = SlotLdlocaS;
+        // The common two as Ldloc and Stloc write them.
+        if (slot == SlotLdloc)
+        {
+            EmitLocal(index, SlotLdloc0, SlotLdlocS, SlotLdloc & 0xFF, 1);
+            return;
+        }
+        if (slot == SlotStloc)
+        {
+            EmitLocal(index, SlotStloc0, SlotStlocS, SlotStloc & 0xFF, -1);
+            return;
+        }
+        if (slot == SlotLdloca && index <= byte.MaxValue) slot = SlotLdlocaS;
         int facts = _ops[slot];
         if ((facts & NoOperand) != 0)
         {
