@@ -347,6 +347,36 @@ public class IlWriterTests
         }
     }
 
+    /// <summary>
+    /// <c>MemberTokens</c> answers every member with the module's own token, however many share a slot of its recent
+    /// table (300 methods and 50 fields for 128 slots), on repeated lookups, and after compacting collections that may
+    /// move the reflection objects (whose addresses pick the slots): the table is a hint, the identity check decides.
+    /// </summary>
+    [Fact]
+    public void MemberTokensAreRightWhateverTheSlots()
+    {
+        var ab = AssemblyBuilder.DefineDynamicAssembly(new AssemblyName("MemberTokensTest"), AssemblyBuilderAccess.RunAndCollect);
+        var module = ab.DefineDynamicModule("t");
+        var tokens = new MemberTokens(module);
+        var methods = new[] { typeof(Math), typeof(MathF), typeof(Convert) }
+            .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static)).Where(m => !m.IsGenericMethodDefinition).Take(300).ToArray();
+        var fields = typeof(OpCodes).GetFields(BindingFlags.Public | BindingFlags.Static).Take(50).ToArray();
+        Assert.Equal(300, methods.Length);
+        var expectedMethods = methods.Select(m => module.GetMethodMetadataToken(m)).ToArray();
+        var expectedFields = fields.Select(f => module.GetFieldMetadataToken(f)).ToArray();
+        for (int round = 0; round < 3; round++)
+        {
+            for (int i = 0; i < methods.Length; i++)
+            {
+                var (token, delta) = tokens.MethodToken(methods[i]);
+                Assert.Equal(expectedMethods[i], token);
+                Assert.Equal((methods[i].ReturnType != typeof(void) ? 1 : 0) - methods[i].GetParameters().Length, delta);
+            }
+            for (int i = 0; i < fields.Length; i++) Assert.Equal(expectedFields[i], tokens.FieldToken(fields[i]));
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        }
+    }
+
     private static Dictionary<string, MethodInfo> Methods(CompiledModule m) =>
         m.CodeHolder.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly).ToDictionary(x => x.Name);
 
