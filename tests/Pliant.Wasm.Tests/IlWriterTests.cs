@@ -300,6 +300,83 @@ public class IlWriterTests
         Assert.Empty(failures);
     }
 
+    /// <summary>
+    /// Every instruction without an operand (the one- and two-byte opcodes of <see cref="OpCodes"/>) is written as its
+    /// <see cref="OpCode.Value"/>: the writer reads the value from the struct itself where every member of
+    /// <see cref="OpCodes"/> holds it there (true on this runtime), through <see cref="OpCode.Value"/> otherwise.
+    /// </summary>
+    [Fact]
+    public void EveryOpcodeIsWrittenAsItsValue()
+    {
+        Assert.True(IlWriter.ReadsOpCodeValueInPlace);
+        var (tb, w) = NewType();
+        int checkedOps = 0;
+        foreach (var op in Ops.Values.Where(o => o.OperandType == OperandType.InlineNone && o.Size > 0))
+        {
+            w.Begin(Method(tb, "m" + checkedOps++, typeof(void)), 16);
+            w.Emit(op);
+            byte[] expected = op.Size == 2 ? [0xFE, (byte)op.Value] : [(byte)op.Value];
+            Assert.Equal(expected, w.Written.ToArray());
+        }
+        Assert.True(checkedOps > 140, $"{checkedOps} opcodes checked");
+    }
+
+    /// <summary>
+    /// Every compiled method, wrappers and fuel-passing bodies included, is fully optimised at first call and does not
+    /// zero its frame, whether its flags were stored by the writer (fast path, one native call fewer) or set through
+    /// <see cref="MethodBuilder.SetImplementationFlags"/> (the fallback).
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void CompiledMethodsAreFullyOptimisedWithoutZeroedFrames(bool fallback)
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir != null && !File.Exists(Path.Combine(dir.FullName, "Pliant.slnx"))) dir = dir.Parent;
+        var bytes = File.ReadAllBytes(Path.Combine(dir!.FullName, "bench", "wasm", "vsnode", "workloads.wasm"));
+        IlWriter.ForceGenerator = fallback;
+        CompiledModule module;
+        try { module = CompiledModule.Compile(bytes); }
+        finally { IlWriter.ForceGenerator = false; }
+        var methods = Methods(module);
+        Assert.Contains(methods.Keys, name => name.EndsWith('b')); // a fuel-passing body (the recursion kernel)
+        foreach (var (name, m) in methods)
+        {
+            Assert.True(m.MethodImplementationFlags == MethodImplAttributes.AggressiveOptimization, $"{name}: {m.MethodImplementationFlags}");
+            Assert.False(m.GetMethodBody()!.InitLocals, name);
+        }
+    }
+
+    /// <summary>
+    /// <c>MemberTokens</c> answers every member with the module's own token, however many share a slot of its recent
+    /// table (300 methods and 50 fields for 128 slots), on repeated lookups, and after compacting collections that may
+    /// move the reflection objects (whose addresses pick the slots): the table is a hint, the identity check decides.
+    /// </summary>
+    [Fact]
+    public void MemberTokensAreRightWhateverTheSlots()
+    {
+        var ab = AssemblyBuilder.DefineDynamicAssembly(new AssemblyName("MemberTokensTest"), AssemblyBuilderAccess.RunAndCollect);
+        var module = ab.DefineDynamicModule("t");
+        var tokens = new MemberTokens(module);
+        var methods = new[] { typeof(Math), typeof(MathF), typeof(Convert) }
+            .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static)).Where(m => !m.IsGenericMethodDefinition).Take(300).ToArray();
+        var fields = typeof(OpCodes).GetFields(BindingFlags.Public | BindingFlags.Static).Take(50).ToArray();
+        Assert.Equal(300, methods.Length);
+        var expectedMethods = methods.Select(m => module.GetMethodMetadataToken(m)).ToArray();
+        var expectedFields = fields.Select(f => module.GetFieldMetadataToken(f)).ToArray();
+        for (int round = 0; round < 3; round++)
+        {
+            for (int i = 0; i < methods.Length; i++)
+            {
+                var (token, delta) = tokens.MethodToken(methods[i]);
+                Assert.Equal(expectedMethods[i], token);
+                Assert.Equal((methods[i].ReturnType != typeof(void) ? 1 : 0) - methods[i].GetParameters().Length, delta);
+            }
+            for (int i = 0; i < fields.Length; i++) Assert.Equal(expectedFields[i], tokens.FieldToken(fields[i]));
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        }
+    }
+
     private static Dictionary<string, MethodInfo> Methods(CompiledModule m) =>
         m.CodeHolder.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly).ToDictionary(x => x.Name);
 

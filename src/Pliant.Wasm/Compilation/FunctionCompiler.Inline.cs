@@ -272,10 +272,7 @@ internal sealed partial class FunctionCompiler
     /// <summary>Declares a fuel-passing body named <paramref name="name"/> (the function's name + "b", with or without a wrapper).</summary>
     internal static MethodBuilder DefineFuelBody(TypeBuilder tb, string name, FuncType ft)
     {
-        var body = tb.DefineMethod(name, MethodAttributes.Public | MethodAttributes.Static, ClrTypes.FuelReturn(ft), ClrTypes.FuelParams(ft));
-        body.SetImplementationFlags(MethodImplAttributes.AggressiveOptimization);
-        body.InitLocals = false;
-        return body;
+        return IlWriter.DefineCompiledMethod(tb, name, ClrTypes.FuelReturn(ft), ClrTypes.FuelParams(ft));
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Reflection;
 using System.Reflection.Emit;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Pliant.Wasm.Decoding;
 
 namespace Pliant.Wasm.Compilation;
@@ -44,6 +45,13 @@ internal sealed class IlWriter : IIlEmitter
 
     [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "m_parameterTypes")]
     private static extern ref Type[]? ParameterTypesOf([UnsafeAccessorType(MethodBuilderType)] object method);
+
+    // Where SetImplementationFlags keeps the flags before it writes them to the method's metadata row (which first
+    // forces the row: the method's token, its signature blob and a native DefineMethod, then a second native call to
+    // set them). It also marks the method as one that may lack a body, which matters only for methods without IL
+    // (CreateType rejects those otherwise): every method given these flags here gets a body (Finish).
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "m_dwMethodImplFlags")]
+    private static extern ref MethodImplAttributes ImplFlagsOf([UnsafeAccessorType(MethodBuilderType)] object method);
 
     // The runtime's generator class and the method builder's field for it (of that class: no UnsafeAccessor, whose
     // field accessors must name the field's type), and the max stack CreateType gives a method without a generator.
@@ -94,6 +102,42 @@ internal sealed class IlWriter : IIlEmitter
     private bool _probing;
 
     public IlWriter(MemberTokens tokens) => _tokens = tokens;
+
+    /// <summary>
+    /// Defines a public static method of compiled code on <paramref name="type"/>: fully optimised at first call
+    /// (<see cref="MethodImplAttributes.AggressiveOptimization"/>: wasm code is hot by construction, no tier-0 pass) and
+    /// without blanket zeroing of its frame (<see cref="MethodBuilder.InitLocals"/> false: the compiler zeroes the wasm
+    /// locals itself). Where the fast path is on, the flags are stored where <see cref="MethodBuilder.SetImplementationFlags"/>
+    /// keeps them before the method's metadata row is written, which writes them with it (the runtime sets a new row's
+    /// impl flags from that field): one native call per method fewer than SetImplementationFlags, which writes them
+    /// again after forcing the row. The metadata is otherwise the same, row for row.
+    /// </summary>
+    internal static MethodBuilder DefineCompiledMethod(TypeBuilder type, string name, Type returnType, Type[] parameters)
+    {
+        var method = type.DefineMethod(name, MethodAttributes.Public | MethodAttributes.Static, returnType, parameters);
+        if ((Available && !ForceGenerator) || _probingFlags)
+        {
+            ImplFlagsOf(method) = MethodImplAttributes.AggressiveOptimization;
+            // The row now, as SetImplementationFlags forces it: the TypeRefs its signature adds get the same rows
+            // as before (a calli signature or a local's type names them by row), and its token the same number.
+            _ = method.MetadataToken;
+        }
+        else
+        {
+            method.SetImplementationFlags(MethodImplAttributes.AggressiveOptimization);
+        }
+        method.InitLocals = false;
+        return method;
+    }
+
+    // The probe's methods take the fast path's flags before Available is known (set by the type initialiser's thread alone).
+    private static bool _probingFlags;
+
+    /// <summary>Tests: the IL written so far in the current method (branch distances not yet filled in).</summary>
+    internal ReadOnlySpan<byte> Written => _code.AsSpan(0, _length);
+
+    /// <summary>Tests: whether this runtime's <see cref="OpCode"/> holds its value in its first four bytes (the writer reads it there).</summary>
+    internal static bool ReadsOpCodeValueInPlace => OpCodeValueInPlace;
 
     /// <summary>Bytes of IL written so far in the current method.</summary>
     public int ILOffset => _gen?.ILOffset ?? _length;
@@ -170,11 +214,37 @@ internal sealed class IlWriter : IIlEmitter
     public LocalBuilder DeclareLocal(Type t)
     {
         if (_gen != null) return _gen.DeclareLocal(t);
-        var encoding = _tokens.LocalEncoding(t);
-        if (_localsLength + encoding.Length > _locals.Length) Array.Resize(ref _locals, Math.Max(_locals.Length * 2, _localsLength + encoding.Length));
-        encoding.CopyTo(_locals.AsSpan(_localsLength));
-        _localsLength += encoding.Length;
+        var encoding = EncodingOf(t);
+        int at = _localsLength;
+        if (at + encoding.Length > _locals.Length) Array.Resize(ref _locals, Math.Max(_locals.Length * 2, at + encoding.Length));
+        // One to a few bytes: copied in place (a span copy is a call).
+        ref byte to = ref MemoryMarshal.GetArrayDataReference(_locals);
+        for (int i = 0; i < encoding.Length; i++) Unsafe.Add(ref to, at + i) = encoding[i];
+        _localsLength = at + encoding.Length;
         return new Local(_localCount++, t);
+    }
+
+    // The encodings of the local types declared so far through this writer (its batch's tokens in them), by type
+    // reference: the compiler declares a dozen kinds, and a scan of them costs less than a dictionary lookup or the
+    // chain of primitive type tests in front of it.
+    private readonly Type?[] _encodedTypes = new Type?[16];
+    private readonly byte[]?[] _encodings = new byte[]?[16];
+    private int _encodedCount;
+
+    private byte[] EncodingOf(Type t)
+    {
+        var types = _encodedTypes;
+        int n = _encodedCount;
+        for (int i = 0; i < n; i++)
+            if (ReferenceEquals(types[i], t)) return _encodings[i]!;
+        var encoding = _tokens.LocalEncoding(t);
+        if (n < types.Length)
+        {
+            types[n] = t;
+            _encodings[n] = encoding;
+            _encodedCount = n + 1;
+        }
+        return encoding;
     }
 
     /// <summary>A local of a method written by an <see cref="IlWriter"/>.</summary>
@@ -198,7 +268,7 @@ internal sealed class IlWriter : IIlEmitter
             _gen.Emit(OpCodes.Ldloc, local);
             return;
         }
-        EmitLocal(IndexOf(local), SlotLdloc0, SlotLdlocS, SlotLdloc);
+        EmitLocal(IndexOf(local), SlotLdloc0, SlotLdlocS, SlotLdloc & 0xFF, 1);
     }
 
     /// <summary>Emits <c>stloc</c> of <paramref name="local"/> in its shortest form: what <c>Emit(OpCodes.Stloc, local)</c> emits.</summary>
@@ -209,16 +279,7 @@ internal sealed class IlWriter : IIlEmitter
             _gen.Emit(OpCodes.Stloc, local);
             return;
         }
-        EmitLocal(IndexOf(local), SlotStloc0, SlotStlocS, SlotStloc);
-    }
-
-    /// <summary>The shortest of a local access's three encodings (ECMA-335 III.3.43, III.3.63) for local <paramref name="index"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void EmitLocal(int index, int numbered, int shortForm, int longForm)
-    {
-        if (index < 4) EmitSlot(numbered + index);
-        else if (index <= byte.MaxValue) EmitSlot(shortForm, (byte)index);
-        else EmitSlot(longForm, (short)index);
+        EmitLocal(IndexOf(local), SlotStloc0, SlotStlocS, SlotStloc & 0xFF, -1);
     }
 
     /// <summary>Defines a label to branch to; <see cref="MarkLabel"/> places it.</summary>
@@ -280,50 +341,79 @@ internal sealed class IlWriter : IIlEmitter
         SlotLdlocS = 0x11, SlotLdlocaS = 0x12, SlotStlocS = 0x13, SlotLdcI4M1 = 0x15, SlotLdcI4S = 0x1F, SlotLdcI4 = 0x20, SlotCalli = 0x29,
         SlotLdarg = 256 + 0x09, SlotLdarga = 256 + 0x0A, SlotStarg = 256 + 0x0B, SlotLdloc = 256 + 0x0C, SlotLdloca = 256 + 0x0D, SlotStloc = 256 + 0x0E;
 
-    // Per opcode slot: its stack effect by its own behaviour (OpCode.EvaluationStackDelta: 0 for a call) and facts.
-    // Built once from OpCodes: an OpCode's properties are calls into CoreLib that precompiled (ReadyToRun) code
-    // cannot inline, and this keeps it to one (OpCode.Value) per instruction.
-    private const byte TwoByte = 1, EndsBlock = 2, ShortOperand = 4, NoOperand = 8;
-    private static readonly sbyte[] Deltas = new sbyte[512];
-    private static readonly byte[] Facts = BuildFacts();
+    // Per opcode slot: its stack effect by its own behaviour (OpCode.EvaluationStackDelta: 0 for a call) in the low
+    // byte (signed) and facts above it. Built once from OpCodes: an OpCode's properties are calls into CoreLib that
+    // precompiled (ReadyToRun) code cannot inline. Each writer keeps the table in a field: precompiled code reaches
+    // a static through a helper call in every method that reads one, a field through one load.
+    private const int TwoByte = 1 << 8, EndsBlock = 2 << 8, ShortOperand = 4 << 8, NoOperand = 8 << 8;
+    private static readonly int[] OpTable = BuildOpTable();
+    private readonly int[] _ops = OpTable;
 
-    private static byte[] BuildFacts()
+    // Whether an OpCode's first four bytes hold its value (checked on every OpCodes member, as BuildOpTable reads them):
+    // the slot is then read from the struct itself, without a call to OpCode.Value per instruction.
+    private static readonly bool OpCodeValueInPlace = ValueInPlace();
+    private readonly bool _valueInPlace = OpCodeValueInPlace;
+
+    private static IEnumerable<OpCode> AllOpCodes() =>
+        typeof(OpCodes).GetFields(BindingFlags.Public | BindingFlags.Static).Select(f => (OpCode)f.GetValue(null)!);
+
+    private static int[] BuildOpTable()
     {
-        var facts = new byte[512];
-        foreach (var f in typeof(OpCodes).GetFields(BindingFlags.Public | BindingFlags.Static))
+        var table = new int[512];
+        foreach (var op in AllOpCodes())
         {
-            var op = (OpCode)f.GetValue(null)!;
             int slot = Slot(op.Value);
-            Deltas[slot] = (sbyte)op.EvaluationStackDelta;
             // An instruction that does not fall through (br, leave, ret, throw, rethrow, jmp, endfinally, endfilter):
             // the depth after it is unknown until a label gives it (ILGenerator's EndsUncondJmpBlk).
             bool ends = op.FlowControl is FlowControl.Branch or FlowControl.Return or FlowControl.Throw || op == OpCodes.Jmp;
-            facts[slot] = (byte)((op.Size == 2 ? TwoByte : 0) | (ends ? EndsBlock : 0)
+            table[slot] = (byte)(sbyte)op.EvaluationStackDelta | (op.Size == 2 ? TwoByte : 0) | (ends ? EndsBlock : 0)
                 | (op.OperandType is OperandType.ShortInlineBrTarget or OperandType.ShortInlineI or OperandType.ShortInlineVar ? ShortOperand : 0)
-                | (op.OperandType == OperandType.InlineNone ? NoOperand : 0));
+                | (op.OperandType == OperandType.InlineNone ? NoOperand : 0);
         }
-        return facts;
+        return table;
     }
+
+    private static bool ValueInPlace()
+    {
+        if (Unsafe.SizeOf<OpCode>() < sizeof(int)) return false;
+        foreach (var op in AllOpCodes())
+        {
+            var copy = op;
+            if ((short)Unsafe.As<OpCode, int>(ref copy) != op.Value) return false;
+        }
+        return true;
+    }
+
+    /// <summary>The stack effect in a table entry.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int DeltaOf(int entry) => (sbyte)entry;
+
+    /// <summary>The table slot of <paramref name="op"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int SlotOf(OpCode op) => Slot(_valueInPlace ? (short)Unsafe.As<OpCode, int>(ref op) : op.Value);
 
     /// <summary>The table slot of an opcode value: one-byte opcodes at their value, <c>0xFE xx</c> at 256 + xx.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Slot(short value) => (value & 0xFF) | (value < 0 ? 256 : 0);
 
+    /// <summary>Where the next byte of IL goes (room for the instruction ensured by the caller).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref byte At(int offset) => ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_code), offset);
+
     /// <summary>Writes the opcode of <paramref name="slot"/> and counts its stack effect <paramref name="delta"/> (room for it is ensured).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Put(int slot, int delta)
+    private void Put(int slot, int delta, int entry)
     {
-        var code = _code;
         int at = _length;
-        if (slot >= 256) code[at++] = 0xFE;
-        code[at++] = (byte)slot;
+        if (slot >= 256) At(at++) = 0xFE;
+        At(at++) = (byte)slot;
         _length = at;
-        Stack(slot, delta);
+        Stack(delta, (entry & EndsBlock) != 0);
     }
 
     /// <summary>ILGenerator.UpdateStackSize: the depth after an instruction moving it by <paramref name="delta"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Stack(int slot, int delta)
+    private void Stack(int delta, bool endsBlock)
     {
         int depth = _depth < 0 ? 0 : _depth;
         depth += delta;
@@ -336,64 +426,100 @@ internal sealed class IlWriter : IIlEmitter
         {
             _maxDepth = depth;
         }
-        _depth = (Facts[slot] & EndsBlock) != 0 ? -1 : depth;
+        _depth = endsBlock ? -1 : depth;
         _targetDepth = depth;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void PutInt16(short value)
     {
-        Unsafe.WriteUnaligned(ref _code[_length], BitConverter.IsLittleEndian ? value : BinaryPrimitives.ReverseEndianness(value));
+        Unsafe.WriteUnaligned(ref At(_length), BitConverter.IsLittleEndian ? value : BinaryPrimitives.ReverseEndianness(value));
         _length += 2;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void PutInt32(int value)
     {
-        // ECMA-335 II.3.1: operands little-endian. Room ensured by the caller (the index check covers the first byte only).
-        Unsafe.WriteUnaligned(ref _code[_length], BitConverter.IsLittleEndian ? value : BinaryPrimitives.ReverseEndianness(value));
+        // ECMA-335 II.3.1: operands little-endian. Room ensured by the caller.
+        Unsafe.WriteUnaligned(ref At(_length), BitConverter.IsLittleEndian ? value : BinaryPrimitives.ReverseEndianness(value));
         _length += 4;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void PutInt64(long value)
     {
-        Unsafe.WriteUnaligned(ref _code[_length], BitConverter.IsLittleEndian ? value : BinaryPrimitives.ReverseEndianness(value));
+        Unsafe.WriteUnaligned(ref At(_length), BitConverter.IsLittleEndian ? value : BinaryPrimitives.ReverseEndianness(value));
         _length += 8;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // one call per instruction from the compiler, not two
     private void EmitSlot(int slot)
     {
         Ensure(2);
-        Put(slot, Deltas[slot]);
+        int entry = _ops[slot];
+        Put(slot, DeltaOf(entry), entry);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // one call per instruction from the compiler, not two
     private void EmitSlot(int slot, byte arg)
     {
         Ensure(3);
-        Put(slot, Deltas[slot]);
-        _code[_length++] = arg;
+        int entry = _ops[slot];
+        Put(slot, DeltaOf(entry), entry);
+        At(_length++) = arg;
     }
 
     private void EmitSlot(int slot, short arg)
     {
         Ensure(4);
-        Put(slot, Deltas[slot]);
+        int entry = _ops[slot];
+        Put(slot, DeltaOf(entry), entry);
         PutInt16(arg);
+    }
+
+    /// <summary>
+    /// <c>ldloc</c>/<c>stloc</c> of local <paramref name="index"/> in the shortest of their three encodings (ECMA-335
+    /// III.3.43, III.3.63): <paramref name="numbered"/> + index below 4, then the one-byte and the <c>0xFE</c> forms,
+    /// moving the stack by <paramref name="delta"/> (neither ends a block).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void EmitLocal(int index, int numbered, int shortForm, int longForm, int delta)
+    {
+        Ensure(4);
+        int at = _length;
+        if (index < 4)
+        {
+            At(at) = (byte)(numbered + index);
+            _length = at + 1;
+        }
+        else if (index <= byte.MaxValue)
+        {
+            At(at) = (byte)shortForm;
+            At(at + 1) = (byte)index;
+            _length = at + 2;
+        }
+        else
+        {
+            At(at) = 0xFE;
+            At(at + 1) = (byte)longForm;
+            _length = at + 2;
+            PutInt16((short)index);
+        }
+        Stack(delta, false);
     }
 
     /// <summary>Emits an instruction without an operand.</summary>
     public void Emit(OpCode op)
     {
         if (_gen is { } gen) gen.Emit(op);
-        else EmitSlot(Slot(op.Value));
+        else EmitSlot(SlotOf(op));
     }
 
     /// <summary>Emits an instruction with a one-byte operand.</summary>
     public void Emit(OpCode op, byte arg)
     {
         if (_gen is { } gen) gen.Emit(op, arg);
-        else EmitSlot(Slot(op.Value), arg);
+        else EmitSlot(SlotOf(op), arg);
     }
 
     /// <summary>Emits an instruction with a signed one-byte operand.</summary>
@@ -403,7 +529,7 @@ internal sealed class IlWriter : IIlEmitter
     public void Emit(OpCode op, short arg)
     {
         if (_gen is { } gen) gen.Emit(op, arg);
-        else EmitSlot(Slot(op.Value), arg);
+        else EmitSlot(SlotOf(op), arg);
     }
 
     /// <summary>
@@ -417,7 +543,7 @@ internal sealed class IlWriter : IIlEmitter
             _gen.Emit(op, arg);
             return;
         }
-        int slot = Slot(op.Value);
+        int slot = SlotOf(op);
         switch (slot)
         {
             case SlotLdcI4 when arg is >= -1 and <= 8:
@@ -443,21 +569,21 @@ internal sealed class IlWriter : IIlEmitter
     public void Emit(OpCode op, long arg)
     {
         if (_gen is { } gen) gen.Emit(op, arg);
-        else EmitSlot(Slot(op.Value), arg);
+        else EmitSlot(SlotOf(op), arg);
     }
 
     /// <summary>Emits <c>ldc.r4</c>.</summary>
     public void Emit(OpCode op, float arg)
     {
         if (_gen is { } gen) gen.Emit(op, arg);
-        else EmitInt32(Slot(op.Value), BitConverter.SingleToInt32Bits(arg));
+        else EmitInt32(SlotOf(op), BitConverter.SingleToInt32Bits(arg));
     }
 
     /// <summary>Emits <c>ldc.r8</c>.</summary>
     public void Emit(OpCode op, double arg)
     {
         if (_gen is { } gen) gen.Emit(op, arg);
-        else EmitSlot(Slot(op.Value), BitConverter.DoubleToInt64Bits(arg));
+        else EmitSlot(SlotOf(op), BitConverter.DoubleToInt64Bits(arg));
     }
 
     /// <summary>Emits a branch to <paramref name="label"/> in the form <paramref name="op"/> names (short forms must reach: checked in <see cref="Finish"/>).</summary>
@@ -468,10 +594,11 @@ internal sealed class IlWriter : IIlEmitter
             _gen.Emit(op, label);
             return;
         }
-        int slot = Slot(op.Value);
+        int slot = SlotOf(op);
         Ensure(6);
-        Put(slot, Deltas[slot]);
-        int size = (Facts[slot] & ShortOperand) != 0 ? 1 : 4;
+        int entry = _ops[slot];
+        Put(slot, DeltaOf(entry), entry);
+        int size = (entry & ShortOperand) != 0 ? 1 : 4;
         AddFixup(label, _length, size, _length + size);
         _length += size;
     }
@@ -484,10 +611,11 @@ internal sealed class IlWriter : IIlEmitter
             _gen.Emit(op, labels);
             return;
         }
-        int slot = Slot(op.Value);
+        int slot = SlotOf(op);
         int count = labels.Length;
         Ensure(6 + 4 * count);
-        Put(slot, Deltas[slot]);
+        int entry = _ops[slot];
+        Put(slot, DeltaOf(entry), entry);
         PutInt32(count);
         int end = _length + 4 * count;
         for (int i = 0; i < count; i++)
@@ -531,11 +659,20 @@ internal sealed class IlWriter : IIlEmitter
             return;
         }
         int index = IndexOf(local);
-        int slot = Slot(op.Value);
-        if (slot == SlotLdloc) slot = index < 4 ? SlotLdloc0 + index : index <= byte.MaxValue ? SlotLdlocS : slot;
-        else if (slot == SlotStloc) slot = index < 4 ? SlotStloc0 + index : index <= byte.MaxValue ? SlotStlocS : slot;
-        else if (slot == SlotLdloca && index <= byte.MaxValue) slot = SlotLdlocaS;
-        int facts = Facts[slot];
+        int slot = SlotOf(op);
+        // The common two as Ldloc and Stloc write them.
+        if (slot == SlotLdloc)
+        {
+            EmitLocal(index, SlotLdloc0, SlotLdlocS, SlotLdloc & 0xFF, 1);
+            return;
+        }
+        if (slot == SlotStloc)
+        {
+            EmitLocal(index, SlotStloc0, SlotStlocS, SlotStloc & 0xFF, -1);
+            return;
+        }
+        if (slot == SlotLdloca && index <= byte.MaxValue) slot = SlotLdlocaS;
+        int facts = _ops[slot];
         if ((facts & NoOperand) != 0)
         {
             EmitSlot(slot);
@@ -555,14 +692,14 @@ internal sealed class IlWriter : IIlEmitter
     public void Emit(OpCode op, FieldInfo field)
     {
         if (_gen is { } gen) gen.Emit(op, field);
-        else EmitInt32(Slot(op.Value), _tokens.FieldToken(field));
+        else EmitInt32(SlotOf(op), _tokens.FieldToken(field));
     }
 
     /// <summary>Emits a type instruction (<c>stelem</c>, <c>ldelem</c>, <c>initobj</c>...).</summary>
     public void Emit(OpCode op, Type type)
     {
         if (_gen is { } gen) gen.Emit(op, type);
-        else EmitInt32(Slot(op.Value), _tokens.TypeToken(type));
+        else EmitInt32(SlotOf(op), _tokens.TypeToken(type));
     }
 
     /// <summary>
@@ -581,11 +718,11 @@ internal sealed class IlWriter : IIlEmitter
         {
             int parameters = ParameterTypesOf(builder)?.Length ?? 0;
             int delta = (builder.ReturnType != typeof(void) ? 1 : 0) - parameters - (builder.IsStatic ? 0 : 1);
-            EmitToken(Slot(op.Value), builder.MetadataToken, delta);
+            EmitToken(SlotOf(op), builder.MetadataToken, delta);
             return;
         }
         var (token, exact) = _tokens.MethodToken(method);
-        EmitToken(Slot(op.Value), token, exact);
+        EmitToken(SlotOf(op), token, exact);
     }
 
     /// <summary>
@@ -601,7 +738,7 @@ internal sealed class IlWriter : IIlEmitter
             return;
         }
         var (token, exact) = _tokens.MethodToken(method);
-        EmitToken(Slot(op.Value), token, Math.Max(exact, 0));
+        EmitToken(SlotOf(op), token, Math.Max(exact, 0));
     }
 
     /// <summary>Emits <c>calli</c> with the signature of a wasm function's method (<see cref="ClrTypes.Params"/>, <see cref="ClrTypes.Return"/>).</summary>
@@ -616,20 +753,22 @@ internal sealed class IlWriter : IIlEmitter
         EmitToken(SlotCalli, _tokens.CalliToken(ft), delta);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // one call per instruction from the compiler, not two
     private void EmitToken(int slot, int token, int delta)
     {
         Ensure(6);
-        Put(slot, delta);
+        Put(slot, delta, _ops[slot]);
         PutInt32(token);
     }
 
     /// <summary>An instruction with a four-byte operand (a token, a constant), counted by its own stack behaviour (ldfld, stfld, stelem, ldc.i4...).</summary>
-    private void EmitInt32(int slot, int operand) => EmitToken(slot, operand, Deltas[slot]);
+    private void EmitInt32(int slot, int operand) => EmitToken(slot, operand, DeltaOf(_ops[slot]));
 
     private void EmitSlot(int slot, long arg)
     {
         Ensure(10);
-        Put(slot, Deltas[slot]);
+        int entry = _ops[slot];
+        Put(slot, DeltaOf(entry), entry);
         PutInt64(arg);
     }
 
@@ -651,9 +790,17 @@ internal sealed class IlWriter : IIlEmitter
             var ab = AssemblyBuilder.DefineDynamicAssembly(new AssemblyName("PliantWasmIlProbe"), AssemblyBuilderAccess.RunAndCollect);
             var module = ab.DefineDynamicModule("probe");
             var tb = module.DefineType("Probe", TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Abstract);
-            var callee = tb.DefineMethod("g", MethodAttributes.Public | MethodAttributes.Static, typeof(int), [typeof(int), typeof(long)]);
-            var mb = tb.DefineMethod("m", MethodAttributes.Public | MethodAttributes.Static, typeof(int), [typeof(int)]);
-            mb.InitLocals = false;
+            _probingFlags = true;
+            MethodBuilder callee, mb;
+            try
+            {
+                callee = DefineCompiledMethod(tb, "g", typeof(int), [typeof(int), typeof(long)]);
+                mb = DefineCompiledMethod(tb, "m", typeof(int), [typeof(int)]);
+            }
+            finally
+            {
+                _probingFlags = false;
+            }
             var w = new IlWriter(new MemberTokens(module)) { _code = new byte[16], _probing = true }; // grows inside the method
             w.Begin(callee, 16);
             w.Emit(OpCodes.Ldarg_0);
@@ -718,6 +865,8 @@ internal sealed class IlWriter : IIlEmitter
             ProbeFailure = !body.GetILAsByteArray()!.AsSpan().SequenceEqual(written) ? "the IL reads back different"
                 : body.MaxStackSize != maxStack || maxStack != 20 ? $"max stack {body.MaxStackSize}, written {maxStack}, expected 20"
                 : body.InitLocals ? "InitLocals reads back true"
+                : method.MethodImplementationFlags != MethodImplAttributes.AggressiveOptimization || created.GetMethod("g")!.MethodImplementationFlags != MethodImplAttributes.AggressiveOptimization
+                    ? $"impl flags read back {method.MethodImplementationFlags}"
                 : locals.Count != expected.Count || locals.Where((l, i) => l.LocalType != expected[i]).Any() ? "the locals read back different"
                 // 3 iterations of sum + 1002, then the switch's second case returns the sum.
                 : (int)method.Invoke(null, [3])! != 190 + 3 * 1002 ? "the method returns a wrong value"

@@ -84,11 +84,15 @@ internal sealed class MemberTokens(ModuleBuilder module)
         return encoding;
     }
 
-    // In front of the dictionary, a direct-mapped table by identity hash: a hit costs one array read instead of
-    // the dictionary's comparer calls.
-    private const int RecentSize = 128;
+    // In front of the dictionary, a direct-mapped table by where the member's object is: a hit costs one array read
+    // instead of the dictionary's comparer calls, and the slot a multiply instead of a call for the identity hash.
+    // Only a hint: a hit is an identity match, and an object the GC moved lands in another slot (a miss: the
+    // dictionary answers and the entry moves with it).
+    private const int RecentBits = 7, RecentSize = 1 << RecentBits;
     private readonly MemberInfo?[] _recent = new MemberInfo?[RecentSize];
     private readonly (int Token, int Delta)[] _recentTokens = new (int, int)[RecentSize];
 
-    private static int RecentSlot(MemberInfo member) => System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(member) & (RecentSize - 1);
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static int RecentSlot(MemberInfo member) =>
+        (int)((ulong)System.Runtime.CompilerServices.Unsafe.As<MemberInfo, nint>(ref member) * 0x9E3779B97F4A7C15UL >> (64 - RecentBits));
 }

@@ -115,13 +115,10 @@ internal static class ModuleCompiler
                 builders[i] = FunctionCompiler.DefineFuelBody(tb, name + "b", ft); // named as a body: no entry (CodeEntries)
                 continue;
             }
-            builders[i] = tb.DefineMethod(name, MethodAttributes.Public | MethodAttributes.Static, ClrTypes.Return(ft), paramTypes[typeIndex] ??= ClrTypes.Params(ft));
-            // Fully optimised at first call: wasm code is hot by construction, no tier-0 pass.
-            builders[i].SetImplementationFlags(MethodImplAttributes.AggressiveOptimization);
-            // No blanket zeroing of the frame: FunctionCompiler zeroes the wasm locals itself (the JIT drops
-            // what is overwritten before use), and the local whose address the stack check takes is never
-            // read — zeroing it was a store on every call (the JIT still zeroes references and byrefs).
-            builders[i].InitLocals = false;
+            // Fully optimised at first call, and no blanket zeroing of the frame: FunctionCompiler zeroes the wasm
+            // locals itself (the JIT drops what is overwritten before use), and the local whose address the stack
+            // check takes is never read — zeroing it was a store on every call (the JIT still zeroes references and byrefs).
+            builders[i] = IlWriter.DefineCompiledMethod(tb, name, ClrTypes.Return(ft), paramTypes[typeIndex] ??= ClrTypes.Params(ft));
         }
         for (int i = 0; i < builders.Length; i++)
         {
