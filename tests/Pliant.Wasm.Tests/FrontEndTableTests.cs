@@ -88,6 +88,44 @@ public class FrontEndTableTests
         }
     }
 
+    /// <summary>
+    /// The validator's facts (FunctionBody.Facts) give the call graph its own scan's result: the same scans, counting,
+    /// restoring and neutral functions as a scan of bodies the validator has not passed.
+    /// </summary>
+    [Fact]
+    public void CallGraphFromValidatorFactsMatchesItsOwnScan()
+    {
+        int calls = 0;
+        foreach (var (name, bytes) in Corpus())
+        {
+            var m = CompiledModule.DecodeAndValidate(bytes);
+            Assert.All(m.Bodies, b => Assert.True(b.Facts.HasValue, name));
+            calls += m.Bodies.Sum(b => b.Facts!.Value.Calls.Length);
+            var fromFacts = CallGraph.Of(m);
+            foreach (var body in m.Bodies) body.Facts = null;
+            var scanned = CallGraph.Of(m);
+            Assert.Equal(scanned.Scans, fromFacts.Scans);
+            Assert.Equal(scanned.Counts, fromFacts.Counts);
+            Assert.Equal(scanned.Restores, fromFacts.Restores);
+            Assert.Equal(scanned.Neutral, fromFacts.Neutral);
+        }
+        Assert.True(calls > 100, $"{calls} calls");
+    }
+
+    /// <summary>A body that fails validation gets no facts (a later compile cannot take them for a validated body's).</summary>
+    [Fact]
+    public void InvalidBodyGetsNoFacts()
+    {
+        // (func (result i32) call 0 i64.const 0): the call is noted, then the result type fails.
+        var body = new FunctionBody { Locals = [], Code = [new Instr { Op = 0x10, Imm = 0 }, new Instr { Op = 0x42 }, new Instr { Op = 0x0B }] };
+        var m = new WasmModule();
+        m.Types.Add(new FuncType([], [ValType.I32]));
+        m.Functions.Add(0);
+        m.Bodies.Add(body);
+        Assert.Throws<WasmInvalidException>(() => ModuleValidator.Validate(m));
+        Assert.Null(body.Facts);
+    }
+
     private static int First(Instr[] code, Func<Instr, int, bool> match)
     {
         for (int pc = 0; pc < code.Length; pc++) if (match(code[pc], pc)) return pc;
