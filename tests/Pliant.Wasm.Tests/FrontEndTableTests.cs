@@ -89,6 +89,87 @@ public class FrontEndTableTests
     }
 
     /// <summary>
+    /// ReadS32 (its direct path when five bytes are there, else the general one) against the spec's definition (§5.2.2):
+    /// every length of encoding, padded ones included, the fifth byte's checks, and input that ends inside the number.
+    /// Seeded: 20,000 random encodings plus the boundary values.
+    /// </summary>
+    [Fact]
+    public void S32ReadsAsTheSpecDefines()
+    {
+        var rng = new Random(1632);
+        var values = new List<int> { 0, -1, 63, 64, -64, -65, 8191, 8192, -8192, -8193, 1 << 20, -(1 << 20), (1 << 27) - 1, 1 << 27, -(1 << 27) - 1, int.MaxValue, int.MinValue };
+        for (int i = 0; i < 2000; i++) values.Add(rng.Next(int.MinValue, int.MaxValue) >> rng.Next(32));
+        foreach (int v in values)
+        {
+            for (int length = 1; length <= 5; length++)
+            {
+                var enc = Encode(v, length);
+                if (enc == null) continue;
+                foreach (int tail in new[] { 0, 1, 4 })
+                {
+                    var bytes = enc.Concat(Enumerable.Repeat((byte)0x0B, tail)).ToArray();
+                    var r = new WasmReader(bytes);
+                    Assert.Equal(v, r.ReadS32());
+                    Assert.Equal(enc.Length, r.Position);
+                }
+                var cut = enc[..^1];
+                Assert.Equal("unexpected end", Assert.Throws<WasmMalformedException>(() => new WasmReader(cut).ReadS32()).Message);
+            }
+        }
+        for (int i = 0; i < 20000; i++)
+        {
+            // Five bytes with random continuation bits and a random fifth byte: the spec's outcome or its error.
+            var bytes = new byte[5 + rng.Next(3)];
+            rng.NextBytes(bytes);
+            string? want = Reference(bytes, out int value, out int used);
+            string? got = null;
+            int read = 0, pos = 0;
+            try { var r = new WasmReader(bytes); read = r.ReadS32(); pos = r.Position; }
+            catch (WasmMalformedException e) { got = e.Message; }
+            Assert.Equal(want, got);
+            if (want == null) Assert.Equal((value, used), (read, pos));
+        }
+    }
+
+    // v as an s32 LEB128 of exactly `length` bytes (padded with sign bytes), or null when it needs more.
+    private static byte[]? Encode(int v, int length)
+    {
+        var b = new byte[length];
+        long x = v;
+        for (int i = 0; i < length; i++, x >>= 7) b[i] = (byte)((int)(x & 0x7F) | (i < length - 1 ? 0x80 : 0));
+        return x == 0 || x == -1 ? (length == 5 || ((b[^1] & 0x40) != 0) == (v < 0) ? b : null) : null;
+    }
+
+    // Spec §5.2.2 for s32: at most 5 bytes; the fifth has no continuation and its unused bits equal the sign bit.
+    private static string? Reference(byte[] bytes, out int value, out int used)
+    {
+        long result = 0;
+        value = used = 0;
+        for (int i = 0; i < 5; i++)
+        {
+            if (i >= bytes.Length) return "unexpected end";
+            int b = bytes[i];
+            result |= (long)(b & 0x7F) << 7 * i;
+            if (i == 4)
+            {
+                if ((b & 0x80) != 0) return "integer representation too long";
+                if ((b & 0x70) != 0 && (b & 0x70) != 0x70 || ((b & 0x08) != 0) != ((b & 0x70) == 0x70)) return "integer too large";
+                value = (int)result;
+                used = 5;
+                return null;
+            }
+            if ((b & 0x80) == 0)
+            {
+                int bits = 7 * (i + 1);
+                value = (int)(result << (64 - bits) >> (64 - bits));
+                used = i + 1;
+                return null;
+            }
+        }
+        throw new InvalidOperationException();
+    }
+
+    /// <summary>
     /// The validator's facts (FunctionBody.Facts) give the call graph its own scan's result: the same scans, counting,
     /// restoring and neutral functions as a scan of bodies the validator has not passed.
     /// </summary>

@@ -76,6 +76,14 @@ internal static class CodeDecoder
                         imm = shape == Shape.Index ? data[p] : (sbyte)(byte)(data[p] << 1) >> 1;
                         p++;
                     }
+                    else if ((uint)(p + 1) < (uint)data.Length && data[p + 1] < 0x80)
+                    {
+                        // Two bytes (a first with its continuation bit, a last without): 14 bits, never malformed; for
+                        // an s32 bit 13 is the sign (i32.const 64..8191 and -8192..-65, common addresses and masks).
+                        int v = (data[p] & 0x7F) | data[p + 1] << 7;
+                        imm = shape == Shape.Index ? v : v << 18 >> 18;
+                        p += 2;
+                    }
                     else
                     {
                         r.Position = p;

@@ -37,10 +37,20 @@ internal static class OpInfo
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static bool TryNumeric(int[] numeric, ushort op, out ValType a, out ValType b, out ValType result)
     {
-        int i = op < 0x100 ? op : (uint)(op - 0xFC00) < 8 ? op - 0xFC00 + 0x100 : -1;
-        int e = (uint)i < (uint)numeric.Length ? numeric[i] : 0;
+        int e = NumericEntry(numeric, op);
         (a, b, result) = ((ValType)(byte)e, (ValType)(byte)(e >> 8), (ValType)(byte)(e >> 16));
         return e != 0;
+    }
+
+    /// <summary>
+    /// <paramref name="op"/>'s packed signature in <see cref="NumericTable"/> (first operand, second operand or Unknown,
+    /// result: a byte each from the lowest), 0 when it is not numeric: for a caller that tests before it unpacks.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public static int NumericEntry(int[] numeric, ushort op)
+    {
+        int i = op < 0x100 ? op : (uint)(op - 0xFC00) < 8 ? op - 0xFC00 + 0x100 : -1;
+        return (uint)i < (uint)numeric.Length ? numeric[i] : 0;
     }
 
     /// <summary>The switch <see cref="TryNumeric(ushort, out ValType, out ValType, out ValType)"/> tabulates.</summary>

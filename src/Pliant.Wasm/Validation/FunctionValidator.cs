@@ -229,8 +229,11 @@ internal sealed class FunctionValidator
     private void Step(in Instr ins, int pc, ValType[] returns)
     {
         ushort op = ins.Op;
-        if (OpInfo.TryNumeric(_numeric, op, out var a, out var b, out var r))
+        // Tested before it is unpacked: the other instructions (most of a body: locals, constants) skip the unpacking.
+        int e = OpInfo.NumericEntry(_numeric, op);
+        if (e != 0)
         {
+            var (a, b, r) = ((ValType)(byte)e, (ValType)(byte)(e >> 8), (ValType)(byte)(e >> 16));
             if ((uint)(op - 0x67) < 36 && ((RotateOps >> (op - 0x67)) & 1) != 0) NoteRotate(op, pc);
             // Operands of the expected types above the frame's height (where pop finds them and checks nothing
             // else): the result replaces them in place. Anything else (unreachable code, a mismatch) goes the spec's way.
