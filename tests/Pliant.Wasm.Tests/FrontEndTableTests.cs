@@ -89,6 +89,81 @@ public class FrontEndTableTests
     }
 
     /// <summary>
+    /// Long runs of the common shapes (the decoder's run loop and its stops): seeded random i32.const, local.get/set and
+    /// i32.load with immediates of every length (padded encodings included), 9,000 instructions (the buffer grows past
+    /// the size kept for the thread), decoded to exactly the instructions written; the same body cut short fails
+    /// "unexpected end" wherever it is cut.
+    /// </summary>
+    [Fact]
+    public void LongRunsOfCommonShapesDecodeExactly()
+    {
+        var rng = new Random(1633);
+        var body = new List<byte>();
+        var want = new List<Instr>();
+        for (int i = 0; want.Count < 9000; i++)
+        {
+            int length = 1 + rng.Next(5);
+            int v = rng.Next(int.MinValue, int.MaxValue) >> rng.Next(32);
+            var enc = Encode(v, length) ?? Encode(v, 5)!;
+            switch (rng.Next(3))
+            {
+                case 0: // i32.const v; drop
+                    body.Add(0x41); body.AddRange(enc); body.Add(0x1A);
+                    want.Add(new Instr { Op = 0x41, Imm = v });
+                    want.Add(new Instr { Op = 0x1A });
+                    break;
+                case 1: // local.get 0; local.set 0, the index in 1-5 bytes
+                    body.Add(0x20); body.AddRange(U32(0, length)); body.Add(0x21); body.AddRange(U32(0, 1 + rng.Next(5)));
+                    want.Add(new Instr { Op = 0x20 });
+                    want.Add(new Instr { Op = 0x21 });
+                    break;
+                default: // i32.const 0; i32.load align offset; drop
+                {
+                    uint align = (uint)rng.Next(3), offset = (uint)rng.Next(1 << rng.Next(1, 20));
+                    body.Add(0x41); body.Add(0x00); body.Add(0x28); body.AddRange(U32(align, 1 + rng.Next(2))); body.AddRange(ModuleBuilder.U32(offset)); body.Add(0x1A);
+                    want.Add(new Instr { Op = 0x41 });
+                    want.Add(new Instr { Op = 0x28, Imm = offset, Imm2 = align });
+                    want.Add(new Instr { Op = 0x1A });
+                    break;
+                }
+            }
+        }
+        want.Add(new Instr { Op = 0x0B });
+        var b = new ModuleBuilder();
+        b.Memory(1, 1);
+        b.Func(b.Type([], []), [.. body], [ModuleBuilder.I32]);
+        var bytes = b.Build();
+        var code = CompiledModule.DecodeAndValidate(bytes).Bodies[0].Code;
+        Assert.Equal(want, code);
+        // The instructions cut anywhere (no end follows): the reads run out of data, in a run or inside an immediate.
+        var all = body.ToArray();
+        for (int cut = 0; cut < 40; cut++) Assert.Equal("unexpected end", CutError(all.AsSpan(0, cut).ToArray()));
+        for (int i = 0; i < 40; i++) Assert.Equal("unexpected end", CutError(all.AsSpan(0, rng.Next(all.Length)).ToArray()));
+    }
+
+    private static string? CutError(byte[] code)
+    {
+        try
+        {
+            var r = new WasmReader(code);
+            CodeDecoder.Decode(ref r, hasDataCount: true, includeEnd: true, out _);
+            return null;
+        }
+        catch (WasmMalformedException e)
+        {
+            return e.Message;
+        }
+    }
+
+    // u as an unsigned LEB128 of exactly `length` bytes (padded with zero groups).
+    private static byte[] U32(uint u, int length)
+    {
+        var b = new byte[length];
+        for (int i = 0; i < length; i++, u >>= 7) b[i] = (byte)((u & 0x7F) | (i < length - 1 ? 0x80u : 0));
+        return b;
+    }
+
+    /// <summary>
     /// ReadS32 (its direct path when five bytes are there, else the general one) against the spec's definition (§5.2.2):
     /// every length of encoding, padded ones included, the fifth byte's checks, and input that ends inside the number.
     /// Seeded: 20,000 random encodings plus the boundary values.
