@@ -26,8 +26,9 @@ internal static class CodeDecoder
         // On malformed input the exception leaves the buffer behind: the thread's next sequence allocates a new one.
         List<uint[]>? found = null;
         int n = DecodeInto(ref r, ref buf, hasDataCount, includeEnd, maxBrTableTargets, ref found);
-        // Every element is written by the copy: no zeroing first (for arrays of 2 KiB and more; smaller ones come zeroed).
-        var code = GC.AllocateUninitializedArray<Instr>(n);
+        // Every element is written by the copy: no zeroing first for an array of 2 KiB and more (what
+        // AllocateUninitializedArray skips it for; a smaller one directly, without the generic call).
+        var code = n < 2048 / 16 ? new Instr[n] : GC.AllocateUninitializedArray<Instr>(n);
         buf.AsSpan(0, n).CopyTo(code);
         if (buf.Length <= MaxKeptScratch) _scratch = buf;
         tables = found == null ? [] : found.ToArray();

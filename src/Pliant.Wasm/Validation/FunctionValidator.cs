@@ -192,7 +192,6 @@ internal sealed class FunctionValidator
             ScalarAccesses = _accesses, FirstMemory = _firstMemory, FirstRotate32 = _firstRotate32, FirstRotate64 = _firstRotate64,
             HasLoop = _hasLoop, CallsIndirect = _callsIndirect, Calls = _callCount == 0 ? [] : _calls.AsSpan(0, _callCount).ToArray(),
         };
-        _code = [];
     }
 
     // Bit (op - 0x67) set for i32.clz/ctz (0x67, 0x68), i32.rotl/rotr (0x77, 0x78), i64.clz/ctz (0x79, 0x7A) and
