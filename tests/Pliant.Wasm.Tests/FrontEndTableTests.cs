@@ -88,6 +88,200 @@ public class FrontEndTableTests
         }
     }
 
+    /// <summary>
+    /// Long runs of the common shapes (the decoder's run loop and its stops): seeded random i32.const, local.get/set and
+    /// i32.load with immediates of every length (padded encodings included), 9,000 instructions (the buffer grows past
+    /// the size kept for the thread), decoded to exactly the instructions written; the same body cut short fails
+    /// "unexpected end" wherever it is cut.
+    /// </summary>
+    [Fact]
+    public void LongRunsOfCommonShapesDecodeExactly()
+    {
+        var rng = new Random(1633);
+        var body = new List<byte>();
+        var want = new List<Instr>();
+        for (int i = 0; want.Count < 9000; i++)
+        {
+            int length = 1 + rng.Next(5);
+            int v = rng.Next(int.MinValue, int.MaxValue) >> rng.Next(32);
+            var enc = Encode(v, length) ?? Encode(v, 5)!;
+            switch (rng.Next(3))
+            {
+                case 0: // i32.const v; drop
+                    body.Add(0x41); body.AddRange(enc); body.Add(0x1A);
+                    want.Add(new Instr { Op = 0x41, Imm = v });
+                    want.Add(new Instr { Op = 0x1A });
+                    break;
+                case 1: // local.get 0; local.set 0, the index in 1-5 bytes
+                    body.Add(0x20); body.AddRange(U32(0, length)); body.Add(0x21); body.AddRange(U32(0, 1 + rng.Next(5)));
+                    want.Add(new Instr { Op = 0x20 });
+                    want.Add(new Instr { Op = 0x21 });
+                    break;
+                default: // i32.const 0; i32.load align offset; drop
+                {
+                    uint align = (uint)rng.Next(3), offset = (uint)rng.Next(1 << rng.Next(1, 20));
+                    body.Add(0x41); body.Add(0x00); body.Add(0x28); body.AddRange(U32(align, 1 + rng.Next(2))); body.AddRange(ModuleBuilder.U32(offset)); body.Add(0x1A);
+                    want.Add(new Instr { Op = 0x41 });
+                    want.Add(new Instr { Op = 0x28, Imm = offset, Imm2 = align });
+                    want.Add(new Instr { Op = 0x1A });
+                    break;
+                }
+            }
+        }
+        want.Add(new Instr { Op = 0x0B });
+        var b = new ModuleBuilder();
+        b.Memory(1, 1);
+        b.Func(b.Type([], []), [.. body], [ModuleBuilder.I32]);
+        var bytes = b.Build();
+        var code = CompiledModule.DecodeAndValidate(bytes).Bodies[0].Code;
+        Assert.Equal(want, code);
+        // The instructions cut anywhere (no end follows): the reads run out of data, in a run or inside an immediate.
+        var all = body.ToArray();
+        for (int cut = 0; cut < 40; cut++) Assert.Equal("unexpected end", CutError(all.AsSpan(0, cut).ToArray()));
+        for (int i = 0; i < 40; i++) Assert.Equal("unexpected end", CutError(all.AsSpan(0, rng.Next(all.Length)).ToArray()));
+    }
+
+    private static string? CutError(byte[] code)
+    {
+        try
+        {
+            var r = new WasmReader(code);
+            CodeDecoder.Decode(ref r, hasDataCount: true, includeEnd: true, out _);
+            return null;
+        }
+        catch (WasmMalformedException e)
+        {
+            return e.Message;
+        }
+    }
+
+    // u as an unsigned LEB128 of exactly `length` bytes (padded with zero groups).
+    private static byte[] U32(uint u, int length)
+    {
+        var b = new byte[length];
+        for (int i = 0; i < length; i++, u >>= 7) b[i] = (byte)((u & 0x7F) | (i < length - 1 ? 0x80u : 0));
+        return b;
+    }
+
+    /// <summary>
+    /// ReadS32 (its direct path when five bytes are there, else the general one) against the spec's definition (§5.2.2):
+    /// every length of encoding, padded ones included, the fifth byte's checks, and input that ends inside the number.
+    /// Seeded: 20,000 random encodings plus the boundary values.
+    /// </summary>
+    [Fact]
+    public void S32ReadsAsTheSpecDefines()
+    {
+        var rng = new Random(1632);
+        var values = new List<int> { 0, -1, 63, 64, -64, -65, 8191, 8192, -8192, -8193, 1 << 20, -(1 << 20), (1 << 27) - 1, 1 << 27, -(1 << 27) - 1, int.MaxValue, int.MinValue };
+        for (int i = 0; i < 2000; i++) values.Add(rng.Next(int.MinValue, int.MaxValue) >> rng.Next(32));
+        foreach (int v in values)
+        {
+            for (int length = 1; length <= 5; length++)
+            {
+                var enc = Encode(v, length);
+                if (enc == null) continue;
+                foreach (int tail in new[] { 0, 1, 4 })
+                {
+                    var bytes = enc.Concat(Enumerable.Repeat((byte)0x0B, tail)).ToArray();
+                    var r = new WasmReader(bytes);
+                    Assert.Equal(v, r.ReadS32());
+                    Assert.Equal(enc.Length, r.Position);
+                }
+                var cut = enc[..^1];
+                Assert.Equal("unexpected end", Assert.Throws<WasmMalformedException>(() => new WasmReader(cut).ReadS32()).Message);
+            }
+        }
+        for (int i = 0; i < 20000; i++)
+        {
+            // Five bytes with random continuation bits and a random fifth byte: the spec's outcome or its error.
+            var bytes = new byte[5 + rng.Next(3)];
+            rng.NextBytes(bytes);
+            string? want = Reference(bytes, out int value, out int used);
+            string? got = null;
+            int read = 0, pos = 0;
+            try { var r = new WasmReader(bytes); read = r.ReadS32(); pos = r.Position; }
+            catch (WasmMalformedException e) { got = e.Message; }
+            Assert.Equal(want, got);
+            if (want == null) Assert.Equal((value, used), (read, pos));
+        }
+    }
+
+    // v as an s32 LEB128 of exactly `length` bytes (padded with sign bytes), or null when it needs more.
+    private static byte[]? Encode(int v, int length)
+    {
+        var b = new byte[length];
+        long x = v;
+        for (int i = 0; i < length; i++, x >>= 7) b[i] = (byte)((int)(x & 0x7F) | (i < length - 1 ? 0x80 : 0));
+        return x == 0 || x == -1 ? (length == 5 || ((b[^1] & 0x40) != 0) == (v < 0) ? b : null) : null;
+    }
+
+    // Spec §5.2.2 for s32: at most 5 bytes; the fifth has no continuation and its unused bits equal the sign bit.
+    private static string? Reference(byte[] bytes, out int value, out int used)
+    {
+        long result = 0;
+        value = used = 0;
+        for (int i = 0; i < 5; i++)
+        {
+            if (i >= bytes.Length) return "unexpected end";
+            int b = bytes[i];
+            result |= (long)(b & 0x7F) << 7 * i;
+            if (i == 4)
+            {
+                if ((b & 0x80) != 0) return "integer representation too long";
+                if ((b & 0x70) != 0 && (b & 0x70) != 0x70 || ((b & 0x08) != 0) != ((b & 0x70) == 0x70)) return "integer too large";
+                value = (int)result;
+                used = 5;
+                return null;
+            }
+            if ((b & 0x80) == 0)
+            {
+                int bits = 7 * (i + 1);
+                value = (int)(result << (64 - bits) >> (64 - bits));
+                used = i + 1;
+                return null;
+            }
+        }
+        throw new InvalidOperationException();
+    }
+
+    /// <summary>
+    /// The validator's facts (FunctionBody.Facts) give the call graph its own scan's result: the same scans, counting,
+    /// restoring and neutral functions as a scan of bodies the validator has not passed.
+    /// </summary>
+    [Fact]
+    public void CallGraphFromValidatorFactsMatchesItsOwnScan()
+    {
+        int calls = 0;
+        foreach (var (name, bytes) in Corpus())
+        {
+            var m = CompiledModule.DecodeAndValidate(bytes);
+            Assert.All(m.Bodies, b => Assert.True(b.Facts.HasValue, name));
+            calls += m.Bodies.Sum(b => b.Facts!.Value.Calls.Length);
+            var fromFacts = CallGraph.Of(m);
+            foreach (var body in m.Bodies) body.Facts = null;
+            var scanned = CallGraph.Of(m);
+            Assert.Equal(scanned.Scans, fromFacts.Scans);
+            Assert.Equal(scanned.Counts, fromFacts.Counts);
+            Assert.Equal(scanned.Restores, fromFacts.Restores);
+            Assert.Equal(scanned.Neutral, fromFacts.Neutral);
+        }
+        Assert.True(calls > 100, $"{calls} calls");
+    }
+
+    /// <summary>A body that fails validation gets no facts (a later compile cannot take them for a validated body's).</summary>
+    [Fact]
+    public void InvalidBodyGetsNoFacts()
+    {
+        // (func (result i32) call 0 i64.const 0): the call is noted, then the result type fails.
+        var body = new FunctionBody { Locals = [], Code = [new Instr { Op = 0x10, Imm = 0 }, new Instr { Op = 0x42 }, new Instr { Op = 0x0B }] };
+        var m = new WasmModule();
+        m.Types.Add(new FuncType([], [ValType.I32]));
+        m.Functions.Add(0);
+        m.Bodies.Add(body);
+        Assert.Throws<WasmInvalidException>(() => ModuleValidator.Validate(m));
+        Assert.Null(body.Facts);
+    }
+
     private static int First(Instr[] code, Func<Instr, int, bool> match)
     {
         for (int pc = 0; pc < code.Length; pc++) if (match(code[pc], pc)) return pc;

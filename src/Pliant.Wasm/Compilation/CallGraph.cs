@@ -121,8 +121,16 @@ internal sealed class CallGraph
         var scans = new BodyScan[n];
         for (int f = 0; f < n; f++)
         {
-            var code = m.Bodies[f].Code;
+            var body = m.Bodies[f];
+            var code = body.Code;
             ref var scan = ref scans[f];
+            if (body.Facts is { } facts)
+            {
+                // Validated: the validator's walk gathered what the scan below finds.
+                scan = FromFacts(facts, code, f, imported, counts, ref targets, ref edgeCount);
+                first[f + 1] = edgeCount;
+                continue;
+            }
             int accesses = 0, firstMemory = -1, firstRotate32 = -1, firstRotate64 = -1;
             bool hasLoop = false, callsSelf = false, makesCalls = false, free = true;
             var kinds = Kinds;
@@ -220,6 +228,47 @@ internal sealed class CallGraph
             neutral[f] = ok;
         }
         return new CallGraph(counts, restores, neutral, scans);
+    }
+
+    /// <summary>
+    /// <see cref="Of"/>'s scan of function <paramref name="f"/>'s body from the validator's facts: the same scan result,
+    /// the same edges in the same order, and the same calls making <paramref name="f"/> count.
+    /// </summary>
+    private static BodyScan FromFacts(in BodyFacts facts, Instr[] code, int f, int imported, bool[] counts, ref int[] targets, ref int edgeCount)
+    {
+        bool callsSelf = false;
+        if (facts.CallsIndirect) counts[f] = true;
+        foreach (int function in facts.Calls)
+        {
+            long callee = function - (long)imported;
+            if (callee < 0 || callee == f)
+            {
+                counts[f] = true;
+                callsSelf |= callee == f;
+            }
+            else
+            {
+                if (edgeCount == targets.Length) Array.Resize(ref targets, 2 * edgeCount);
+                targets[edgeCount++] = (int)callee;
+            }
+        }
+        // Free: only structural instructions (nop block loop else end), which charge no fuel; the first other one
+        // (most often the body's first instruction) decides.
+        bool free = true;
+        foreach (ref readonly var ins in code.AsSpan())
+        {
+            if (FuelPlan.CostOf(ins.Op) != 0)
+            {
+                free = false;
+                break;
+            }
+        }
+        return new BodyScan
+        {
+            ScalarAccesses = facts.ScalarAccesses, HasLoop = facts.HasLoop, CallsSelf = callsSelf,
+            MakesCalls = facts.CallsIndirect || facts.Calls.Length > 0, Free = free,
+            FirstMemory = facts.FirstMemory, FirstRotate32 = facts.FirstRotate32, FirstRotate64 = facts.FirstRotate64,
+        };
     }
 
     /// <summary>

@@ -26,7 +26,10 @@ internal static class CodeDecoder
         // On malformed input the exception leaves the buffer behind: the thread's next sequence allocates a new one.
         List<uint[]>? found = null;
         int n = DecodeInto(ref r, ref buf, hasDataCount, includeEnd, maxBrTableTargets, ref found);
-        var code = buf.AsSpan(0, n).ToArray();
+        // Every element is written by the copy: no zeroing first for an array of 2 KiB and more (what
+        // AllocateUninitializedArray skips it for; a smaller one directly, without the generic call).
+        var code = n < 2048 / 16 ? new Instr[n] : GC.AllocateUninitializedArray<Instr>(n);
+        buf.AsSpan(0, n).CopyTo(code);
         if (buf.Length <= MaxKeptScratch) _scratch = buf;
         tables = found == null ? [] : found.ToArray();
         return code;
@@ -34,76 +37,30 @@ internal static class CodeDecoder
 
     /// <summary>
     /// The loop of <see cref="Decode"/>, into <paramref name="buffer"/> (replaced when it grows); returns the count.
-    /// No try block here and the reader's position in a local between the calls that read through the reader: the
-    /// instruction count and the position stay in registers.
+    /// Runs of the common shapes go to <see cref="DecodeCommon"/>, whose loop has no call in it (here, around
+    /// DecodeOne's call, the JIT kept the loop's values on the stack); the instruction that ends a run, here.
     /// </summary>
     private static int DecodeInto(ref WasmReader r, ref Instr[] buffer, bool hasDataCount, bool includeEnd, int maxBrTableTargets, ref List<uint[]>? tables)
     {
         var buf = buffer;
-        var data = r.Full;
         var shapes = Shapes;
-        int p = r.Position;
         int n = 0;
         int depth = 0;
         while (true)
         {
+            int p = r.Position;
             if (n == buf.Length)
             {
                 // Every instruction takes at least one byte: the sequence holds at most n + bytes left.
-                int grown = (int)Math.Min((long)buf.Length * 2, (long)n + (data.Length - p) + 1);
+                int grown = (int)Math.Min((long)buf.Length * 2, (long)n + (r.Length - p) + 1);
                 buf = Grown(buf, Math.Max(grown, n + 1));
             }
-            ref var ins = ref buf[n];
-            if ((uint)p >= (uint)data.Length) throw WasmReader.Eof();
-            byte op = data[p++];
-            // The common shapes here, with the same reads in the same order as DecodeOne's cases for them: a one-byte
-            // immediate inline (WasmReader's own fast path), longer ones through the reader (its checks and errors).
-            var shape = shapes[op];
-            switch (shape)
-            {
-                case Shape.None:
-                    ins = new Instr { Op = op };
-                    n++;
-                    continue;
-                case Shape.Index or Shape.I32:
-                {
-                    long imm;
-                    if ((uint)p < (uint)data.Length && data[p] < 0x80)
-                    {
-                        // One byte: an index, or an s32 in [-64, 63] whose bit 6 is the sign (spec §5.2.2).
-                        imm = shape == Shape.Index ? data[p] : (sbyte)(byte)(data[p] << 1) >> 1;
-                        p++;
-                    }
-                    else
-                    {
-                        r.Position = p;
-                        imm = shape == Shape.Index ? r.ReadU32() : r.ReadS32();
-                        p = r.Position;
-                    }
-                    ins = new Instr { Op = op, Imm = imm };
-                    n++;
-                    continue;
-                }
-                case Shape.Memarg:
-                    // Alignment (under 32: "malformed memop flags" otherwise) and offset, one byte each.
-                    if ((uint)(p + 1) < (uint)data.Length && data[p] < 32 && data[p + 1] < 0x80)
-                    {
-                        ins = new Instr { Op = op, Imm2 = data[p], Imm = data[p + 1] };
-                        p += 2;
-                    }
-                    else
-                    {
-                        r.Position = p;
-                        ins = new Instr { Op = op };
-                        ReadMemarg(ref r, ref ins);
-                        p = r.Position;
-                    }
-                    n++;
-                    continue;
-            }
+            n = DecodeCommon(r.Full, ref p, buf, n, shapes);
             r.Position = p;
+            if (n == buf.Length) continue;
+            ref var ins = ref buf[n];
+            byte op = r.ReadByte(); // at the end of the data: "unexpected end"
             DecodeOne(ref r, op, hasDataCount, maxBrTableTargets, ref ins, ref tables);
-            p = r.Position;
             switch (ins.Op)
             {
                 case 0x02 or 0x03 or 0x04: depth++; break;
@@ -119,6 +76,61 @@ internal static class CodeDecoder
             }
             n++;
         }
+    }
+
+    /// <summary>
+    /// Decodes instructions of the common shapes from <paramref name="position"/> into <paramref name="buf"/> from index
+    /// <paramref name="n"/> while there is room; returns the new count, with <paramref name="position"/> after the last.
+    /// Stops before any other instruction, an immediate longer than this reads (one or two bytes; a memarg of one
+    /// byte each) and the end of the data: <see cref="DecodeOne"/> reads that one (the same reads as its cases for
+    /// these shapes, with the reader's checks and errors).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static int DecodeCommon(ReadOnlySpan<byte> data, ref int position, Instr[] buf, int n, Shape[] shapes)
+    {
+        int p = position;
+        while ((uint)n < (uint)buf.Length && (uint)p < (uint)data.Length)
+        {
+            byte op = data[p];
+            var shape = shapes[op];
+            if (shape == Shape.None)
+            {
+                buf[n++] = new Instr { Op = op };
+                p++;
+                continue;
+            }
+            if (shape is Shape.Index or Shape.I32)
+            {
+                long imm;
+                if ((uint)(p + 1) < (uint)data.Length && data[p + 1] < 0x80)
+                {
+                    // One byte: an index, or an s32 in [-64, 63] whose bit 6 is the sign (spec §5.2.2).
+                    imm = shape == Shape.Index ? data[p + 1] : (sbyte)(byte)(data[p + 1] << 1) >> 1;
+                    p += 2;
+                }
+                else if ((uint)(p + 2) < (uint)data.Length && data[p + 2] < 0x80)
+                {
+                    // Two bytes (a first with its continuation bit, a last without): 14 bits, never malformed; for
+                    // an s32 bit 13 is the sign (i32.const 64..8191 and -8192..-65, common addresses and masks).
+                    int v = (data[p + 1] & 0x7F) | data[p + 2] << 7;
+                    imm = shape == Shape.Index ? v : v << 18 >> 18;
+                    p += 3;
+                }
+                else break;
+                buf[n++] = new Instr { Op = op, Imm = imm };
+                continue;
+            }
+            // Alignment (under 32: "malformed memop flags" otherwise) and offset, one byte each.
+            if (shape == Shape.Memarg && (uint)(p + 2) < (uint)data.Length && data[p + 1] < 32 && data[p + 2] < 0x80)
+            {
+                buf[n++] = new Instr { Op = op, Imm2 = data[p + 1], Imm = data[p + 2] };
+                p += 3;
+                continue;
+            }
+            break;
+        }
+        position = p;
+        return n;
     }
 
     private static Instr[] Grown(Instr[] buf, int length)

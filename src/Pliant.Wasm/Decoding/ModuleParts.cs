@@ -117,6 +117,31 @@ public sealed class FunctionBody
     public uint[][] Tables { get; init; } = [];
     /// <summary>Size of the body in bytes.</summary>
     public int Size { get; init; }
+
+    /// <summary>
+    /// What the compiler's call graph needs from <see cref="Code"/>, gathered by the validator's walk over it (no walk of
+    /// its own); null for a body the validator has not passed (the call graph then scans the code itself).
+    /// </summary>
+    internal BodyFacts? Facts;
+}
+
+/// <summary>A validated body's facts for <c>CallGraph</c> (see <c>CallGraph.BodyScan</c>, which it derives from them).</summary>
+internal readonly struct BodyFacts
+{
+    /// <summary>Scalar loads and stores (opcodes 0x28-0x3E).</summary>
+    public int ScalarAccesses { get; init; }
+    /// <summary>Index of the first memory access (scalar or SIMD load or store), of the first i32 and of the first i64 rotate (or clz/ctz of an or); -1 for none.</summary>
+    public int FirstMemory { get; init; }
+    /// <summary>See <see cref="FirstMemory"/>.</summary>
+    public int FirstRotate32 { get; init; }
+    /// <summary>See <see cref="FirstMemory"/>.</summary>
+    public int FirstRotate64 { get; init; }
+    /// <summary>Whether the body has a loop.</summary>
+    public bool HasLoop { get; init; }
+    /// <summary>Whether the body has a <c>call_indirect</c>.</summary>
+    public bool CallsIndirect { get; init; }
+    /// <summary>The function index of each direct <c>call</c>, in code order (imports included).</summary>
+    public int[] Calls { get; init; }
 }
 
 /// <summary>A custom section (name and raw contents).</summary>

@@ -23,15 +23,37 @@ internal static class OpInfo
 
     /// <summary>For numeric opcodes (0x45..0xC4, 0xFC00..0xFC07): (first operand, second operand or Unknown, result).</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    public static bool TryNumeric(ushort op, out ValType a, out ValType b, out ValType result)
+    public static bool TryNumeric(ushort op, out ValType a, out ValType b, out ValType result) =>
+        TryNumeric(Numeric, op, out a, out b, out result);
+
+    /// <summary>
+    /// The table <see cref="TryNumeric(ushort, out ValType, out ValType, out ValType)"/> reads, for a pass that looks up
+    /// every instruction: precompiled (ReadyToRun) code reads another class's static through a helper call, which in a
+    /// loop also spills every register the call may clobber; a caller holds the table in a field or local instead.
+    /// </summary>
+    public static int[] NumericTable => Numeric;
+
+    /// <summary><see cref="TryNumeric(ushort, out ValType, out ValType, out ValType)"/> with <see cref="NumericTable"/> passed in.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public static bool TryNumeric(int[] numeric, ushort op, out ValType a, out ValType b, out ValType result)
     {
-        int i = op < 0x100 ? op : (uint)(op - 0xFC00) < 8 ? op - 0xFC00 + 0x100 : -1;
-        int e = (uint)i < (uint)Numeric.Length ? Numeric[i] : 0;
+        int e = NumericEntry(numeric, op);
         (a, b, result) = ((ValType)(byte)e, (ValType)(byte)(e >> 8), (ValType)(byte)(e >> 16));
         return e != 0;
     }
 
-    /// <summary>The switch <see cref="TryNumeric"/> tabulates.</summary>
+    /// <summary>
+    /// <paramref name="op"/>'s packed signature in <see cref="NumericTable"/> (first operand, second operand or Unknown,
+    /// result: a byte each from the lowest), 0 when it is not numeric: for a caller that tests before it unpacks.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public static int NumericEntry(int[] numeric, ushort op)
+    {
+        int i = op < 0x100 ? op : (uint)(op - 0xFC00) < 8 ? op - 0xFC00 + 0x100 : -1;
+        return (uint)i < (uint)numeric.Length ? numeric[i] : 0;
+    }
+
+    /// <summary>The switch <see cref="TryNumeric(ushort, out ValType, out ValType, out ValType)"/> tabulates.</summary>
     internal static (ValType A, ValType B, ValType Result) NumericOf(ushort op) => op switch
     {
         0x45 => (I, N, I),
@@ -75,8 +97,15 @@ internal static class OpInfo
 
     /// <summary>For load/store opcodes 0x28..0x3E: value type, access size in bytes, whether it is a store.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    public static (ValType Type, int Size, bool Store) Memory(ushort op) =>
-        (uint)(op - 0x28) < (uint)MemoryOps.Length ? MemoryOps[op - 0x28] : NotMemory(op);
+    public static (ValType Type, int Size, bool Store) Memory(ushort op) => Memory(MemoryOps, op);
+
+    /// <summary>The table <see cref="Memory(ushort)"/> reads (see <see cref="NumericTable"/>).</summary>
+    public static (ValType Type, int Size, bool Store)[] MemoryTable => MemoryOps;
+
+    /// <summary><see cref="Memory(ushort)"/> with <see cref="MemoryTable"/> passed in.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public static (ValType Type, int Size, bool Store) Memory((ValType Type, int Size, bool Store)[] memoryOps, ushort op) =>
+        (uint)(op - 0x28) < (uint)memoryOps.Length ? memoryOps[op - 0x28] : NotMemory(op);
 
     // Memory's answers by opcode - 0x28, from its switch (a table: the validator, the cover pass and the
     // compiler each ask once per access, and the switch was too large to inline).

@@ -74,7 +74,47 @@ internal ref struct WasmReader
         }
     }
 
-    public int ReadS32() => (int)ReadSigned(32);
+    public int ReadS32()
+    {
+        int p = Position;
+        if ((uint)p < (uint)_data.Length && _data[p] < 0x80)
+        {
+            Position = p + 1;
+            return (sbyte)(byte)(_data[p] << 1) >> 1;
+        }
+        return ReadS32Long();
+    }
+
+    /// <summary>
+    /// <see cref="ReadSignedLong"/> for 32 bits, with the bytes read directly when all five an encoding may take are there
+    /// (the same value and, at the fifth byte, the same checks); otherwise (near the end) by ReadSignedLong itself.
+    /// </summary>
+    private int ReadS32Long()
+    {
+        int p = Position;
+        var d = _data;
+        if ((uint)(p + 4) >= (uint)d.Length) return (int)ReadSignedLong(32);
+        int result = d[p] & 0x7F;
+        for (int i = 1; i < 4; i++)
+        {
+            int b = d[p + i];
+            result |= (b & 0x7F) << 7 * i;
+            if (b < 0x80)
+            {
+                // The last byte's bit 6 is the sign of the 7 * (i + 1) bits read.
+                Position = p + i + 1;
+                int unused = 32 - 7 * (i + 1);
+                return result << unused >> unused;
+            }
+        }
+        // Fifth byte: no continuation, and its unused high bits all equal the sign bit (spec §5.2.2).
+        int last = d[p + 4];
+        if ((last & 0x80) != 0) throw new WasmMalformedException("integer representation too long");
+        int upper = (last & 0x7F) >> 3;
+        if (upper != 0 && upper != 0xF) throw new WasmMalformedException("integer too large");
+        Position = p + 5;
+        return result | last << 28;
+    }
 
     public long ReadS64() => ReadSigned(64);
 

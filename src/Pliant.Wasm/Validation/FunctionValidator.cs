@@ -17,6 +17,15 @@ internal sealed class FunctionValidator
     private int _height;
     private ValType[] _locals = [];
     private uint[][] _tables = []; // the body's br_table and typed select arrays (FunctionBody.Tables)
+    // OpInfo's tables, read per instruction: in fields, not through OpInfo's statics (OpInfo.NumericTable says why).
+    private readonly int[] _numeric = OpInfo.NumericTable;
+    private readonly (ValType Type, int Size, bool Store)[] _memoryOps = OpInfo.MemoryTable;
+    // The body's facts for the call graph (FunctionBody.Facts), gathered on this walk: what CallGraph's own scan
+    // of the code found, at a few instructions' cost here.
+    private Instr[] _code = [];
+    private int _accesses, _firstMemory, _firstRotate32, _firstRotate64, _callCount;
+    private bool _hasLoop, _callsIndirect;
+    private int[] _calls = new int[8];
 
     private struct Frame
     {
@@ -168,12 +177,46 @@ internal sealed class FunctionValidator
         PushCtrl(0, [], type.Results);
         var returns = type.Results;
         var code = body.Code;
+        _code = code;
+        _accesses = _callCount = 0;
+        _firstMemory = _firstRotate32 = _firstRotate64 = -1;
+        _hasLoop = _callsIndirect = false;
         for (int pc = 0; pc < code.Length; pc++)
         {
             if (_ctrlCount == 0) throw Err("type mismatch");
-            Step(in code[pc], returns);
+            Step(in code[pc], pc, returns);
         }
         if (_ctrlCount != 0) throw Err("type mismatch");
+        body.Facts = new BodyFacts
+        {
+            ScalarAccesses = _accesses, FirstMemory = _firstMemory, FirstRotate32 = _firstRotate32, FirstRotate64 = _firstRotate64,
+            HasLoop = _hasLoop, CallsIndirect = _callsIndirect, Calls = _callCount == 0 ? [] : _calls.AsSpan(0, _callCount).ToArray(),
+        };
+    }
+
+    // Bit (op - 0x67) set for i32.clz/ctz (0x67, 0x68), i32.rotl/rotr (0x77, 0x78), i64.clz/ctz (0x79, 0x7A) and
+    // i64.rotl/rotr (0x89, 0x8A): the numeric instructions whose index the call graph's facts note.
+    private const ulong RotateOps = 0b11UL | 0b1111UL << 16 | 0b11UL << 34;
+
+    /// <summary>
+    /// A rotate, or a clz/ctz: the first of each width is noted (clz/ctz only when it counts the result of an or; the
+    /// rotate masks also make the shift counts of clz/ctz of an or opaque: FunctionCompiler.Numeric.cs, TryCountOfOr).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private void NoteRotate(ushort op, int pc)
+    {
+        if (op <= 0x78)
+        {
+            if (_firstRotate32 < 0 && (op >= 0x77 || pc > 0 && _code[pc - 1].Op == 0x72)) _firstRotate32 = pc;
+        }
+        else if (_firstRotate64 < 0 && (op >= 0x89 || pc > 0 && _code[pc - 1].Op == 0x84)) _firstRotate64 = pc;
+    }
+
+    /// <summary>A direct call's function index, for the call graph's facts.</summary>
+    private void NoteCall(long function)
+    {
+        if (_callCount == _calls.Length) Array.Resize(ref _calls, 2 * _callCount);
+        _calls[_callCount++] = (int)function;
     }
 
     /// <summary>
@@ -182,11 +225,15 @@ internal sealed class FunctionValidator
     /// made the JIT zero a 432-byte frame on every call of the one method this was: a third of its time.
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private void Step(in Instr ins, ValType[] returns)
+    private void Step(in Instr ins, int pc, ValType[] returns)
     {
         ushort op = ins.Op;
-        if (OpInfo.TryNumeric(op, out var a, out var b, out var r))
+        // Tested before it is unpacked: the other instructions (most of a body: locals, constants) skip the unpacking.
+        int e = OpInfo.NumericEntry(_numeric, op);
+        if (e != 0)
         {
+            var (a, b, r) = ((ValType)(byte)e, (ValType)(byte)(e >> 8), (ValType)(byte)(e >> 16));
+            if ((uint)(op - 0x67) < 36 && ((RotateOps >> (op - 0x67)) & 1) != 0) NoteRotate(op, pc);
             // Operands of the expected types above the frame's height (where pop finds them and checks nothing
             // else): the result replaces them in place. Anything else (unreachable code, a mismatch) goes the spec's way.
             int n = _valCount;
@@ -225,8 +272,10 @@ internal sealed class FunctionValidator
             case 0x23: Push(_c.Global(ins.Imm).Type); return;
             case >= 0x28 and <= 0x3E:
             {
-                var (t, size, store) = OpInfo.Memory(op);
+                var (t, size, store) = OpInfo.Memory(_memoryOps, op);
                 MemArg(ins.Imm2, size);
+                _accesses++;
+                if (_firstMemory < 0) _firstMemory = pc;
                 if (store)
                 {
                     Pop(t);
@@ -244,12 +293,12 @@ internal sealed class FunctionValidator
             case 0x43: Push(ValType.F32); return;
             case 0x44: Push(ValType.F64); return;
         }
-        StepOther(in ins, returns);
+        StepOther(in ins, pc, returns);
     }
 
     /// <summary>The instructions <see cref="Step"/> leaves: control, calls, tables, references, bulk memory, SIMD.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private void StepOther(in Instr ins, ValType[] returns)
+    private void StepOther(in Instr ins, int pc, ValType[] returns)
     {
         ushort op = ins.Op;
         switch (op)
@@ -258,6 +307,7 @@ internal sealed class FunctionValidator
             case 0x01: return;
             case 0x02 or 0x03:
             {
+                _hasLoop |= op == 0x03;
                 var (i, o) = BlockType(ins.Imm);
                 PopAll(i);
                 PushCtrl(op, i, o);
@@ -319,12 +369,14 @@ internal sealed class FunctionValidator
             case 0x10:
             {
                 var ft = _c.Func(ins.Imm);
+                NoteCall(ins.Imm);
                 PopAll(ft.Params);
                 PushAll(ft.Results);
                 return;
             }
             case 0x11:
             {
+                _callsIndirect = true;
                 var tt = _c.Table(ins.Imm2);
                 if (tt.ElemType != ValType.FuncRef) throw Err("type mismatch");
                 var ft = _c.Type(ins.Imm);
@@ -446,15 +498,16 @@ internal sealed class FunctionValidator
         }
         if (op >= 0xFD00)
         {
-            StepSimd(in ins);
+            StepSimd(in ins, pc);
             return;
         }
         throw Err("illegal opcode");
     }
 
     /// <summary>SIMD instructions (spec §3.3.3 vector instructions, §3.3.7 memory instructions).</summary>
-    private void StepSimd(in Instr ins)
+    private void StepSimd(in Instr ins, int pc)
     {
+        if (_firstMemory < 0 && SimdOpInfo.IsMemory((uint)ins.Op & 0xFF)) _firstMemory = pc;
         var op = SimdOpInfo.Get((uint)ins.Op & 0xFF);
         const ValType V = ValType.V128, I = ValType.I32;
         switch (op.Kind)
