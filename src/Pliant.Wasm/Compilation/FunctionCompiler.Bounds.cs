@@ -43,8 +43,19 @@ internal sealed partial class FunctionCompiler
     private int[]? _factPrev, _factNext;
     private bool[]? _factIn;
     private int _factHead = -1, _factTail = -1, _factCount;
-    // Induction variables of simple counting loops (AnalyzeLoop): local, range, where local.get sees that range.
-    private readonly List<(int Local, long Lo, long Hi, int From, int To)> _inductions;
+    // Induction variables of simple counting loops (AnalyzeLoop): local, range, where local.get sees that range; the
+    // first _inductionCount entries of the level's array (FunctionCompiler.Scratch.cs), oldest first.
+    private readonly Induction[] _inductions;
+    private int _inductionCount;
+    // Bit l % 64 set for each induction's local l: most local.gets are of no induction, and PlanBound tells so at once.
+    private ulong _inductionLocals;
+    private const int MaxInductions = 8;
+
+    private struct Induction
+    {
+        public int Local, From, To;
+        public long Lo, Hi;
+    }
     private int _loopScanBudget = int.MinValue;
 
     private static ulong MinMemoryBytes(WasmModule m)
@@ -55,7 +66,12 @@ internal sealed partial class FunctionCompiler
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private ulong BoundAt(int pos) => pos >= 0 && pos < _stack.Count ? _bounds[pos] : NoBound;
+    private ulong BoundAt(int pos) => StackBound(pos, _stack.Count);
+
+    // BoundAt, RangeAt and RoomAt with the stack's height n already read: _stack.Count is a call in precompiled (ReadyToRun)
+    // code, where List's members are not inlined across the version bubble.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private ulong StackBound(int pos, int n) => pos >= 0 && pos < n ? _bounds[pos] : NoBound;
 
     /// <summary>Records the bound of the value <see cref="Push"/> puts at <paramref name="pos"/>: the one planned for it by <see cref="PlanBound"/>, else none.</summary>
     private void SetBound(int pos)
@@ -113,7 +129,7 @@ internal sealed partial class FunctionCompiler
         else if (kind == PlanTest) PlanTestResult(op is 0x45 or 0x50 ? 1 : 2);
         else if (kind == PlanWrite) PlanLocalWrite((int)ins.Imm);
         else if (kind == PlanSum) PlanAdd();
-        else if (kind == PlanOther && (op != 0x20 || _inductions.Count > 0 || _localGen != null && _localGen[(int)ins.Imm] == _gen && HasFact((int)ins.Imm)
+        else if (kind == PlanOther && (op != 0x20 || (_inductionLocals & 1UL << (int)ins.Imm) != 0 || _localGen != null && _localGen[(int)ins.Imm] == _gen && HasFact((int)ins.Imm)
             || _spanCount > 0 && _span![(int)ins.Imm] != 0))
             PlanBoundOf(in ins, pc);
         else _nextBoundAt = -1;
@@ -125,7 +141,7 @@ internal sealed partial class FunctionCompiler
     /// </summary>
     private void PlanLocalWrite(int local)
     {
-        if (_stack.Count > 0 && _localGen != null) RecordLocal(local, _stack.Count - 1);
+        if (_localGen != null && _stack.Count is int n && n > 0) RecordLocal(local, n - 1);
         if (_spanCount > 0) ForgetSpan(local);
         _nextBound = NoBound;
         (_nextLo, _nextHi) = (1L, 0L);
@@ -136,13 +152,13 @@ internal sealed partial class FunctionCompiler
     /// <summary>PlanBoundOf of <c>i32.add</c>, without its general path: the sum's bound, range and room at the lower operand.</summary>
     private void PlanAdd()
     {
-        int top = _stack.Count - 1;
-        ulong b1 = BoundAt(top - 1), b2 = BoundAt(top);
+        int n = _stack.Count, top = n - 1;
+        ulong b1 = StackBound(top - 1, n), b2 = StackBound(top, n);
         ulong bound = Sum(b1, b2);
         // x + b for b <= B: below x + room - B + 1 when B < room (then x + b cannot wrap).
-        ulong room = Math.Max(RoomMinus(top - 1, b2), RoomMinus(top, b1));
+        ulong room = Math.Max(RoomMinus(top - 1, n, b2), RoomMinus(top, n, b1));
         long lo = 1, hi = 0;
-        if (RangeAt(top - 1, out long lo1, out long hi1) && RangeAt(top, out long lo2, out long hi2)
+        if (StackRange(top - 1, n, out long lo1, out long hi1) && StackRange(top, n, out long lo2, out long hi2)
             && lo1 + lo2 >= int.MinValue && hi1 + hi2 <= int.MaxValue)
         {
             // No signed wrap: the i32 sum is the exact sum; non-negative, it also bounds the unsigned value.
@@ -204,11 +220,11 @@ internal sealed partial class FunctionCompiler
             0x2F => (0xFFFFUL, top),                                                // i32.load16_u
             0x45 or 0x50 => (1UL, top),                                             // eqz
             >= 0x46 and <= 0x4F or >= 0x51 and <= 0x66 => (1UL, n - 2),             // comparisons
-            0x71 => (Math.Min(BoundAt(top), BoundAt(top - 1)), n - 2),              // i32.and
-            0x6E or 0x76 => (BoundAt(top - 1), n - 2),                              // i32.div_u, i32.shr_u
-            0x74 when RangeAt(top, out long c, out long c2) && c == c2 && c is >= 0 and < 32 => (Shl(BoundAt(top - 1), (int)c), n - 2), // i32.shl by a constant
-            0x70 => (Math.Min(BoundAt(top - 1), BoundAt(top) is var d && d is > 0 and not NoBound ? d - 1 : NoBound), n - 2), // i32.rem_u
-            0x1B when n >= 3 && _stack[top - 1] == ValType.I32 => (Math.Max(BoundAt(top - 2), BoundAt(top - 1)), n - 3), // select
+            0x71 => (Math.Min(StackBound(top, n), StackBound(top - 1, n)), n - 2),  // i32.and
+            0x6E or 0x76 => (StackBound(top - 1, n), n - 2),                       // i32.div_u, i32.shr_u
+            0x74 when StackRange(top, n, out long c, out long c2) && c == c2 && c is >= 0 and < 32 => (Shl(StackBound(top - 1, n), (int)c), n - 2), // i32.shl by a constant
+            0x70 => (Math.Min(StackBound(top - 1, n), StackBound(top, n) is var d && d is > 0 and not NoBound ? d - 1 : NoBound), n - 2), // i32.rem_u
+            0x1B when n >= 3 && _stack[top - 1] == ValType.I32 => (Math.Max(StackBound(top - 2, n), StackBound(top - 1, n)), n - 3), // select
             0x20 => LocalFact((int)ins.Imm, pc, n, out lo, out hi),                // local.get
             0x72 => (NoBound, n - 2),                                               // i32.or: a room only
             _ => (NoBound, -1),
@@ -222,11 +238,11 @@ internal sealed partial class FunctionCompiler
         else if (op == 0x72)
         {
             // x | b (never above x + b, PlanAdd) for b <= B: below x + room - B + 1 when B < room.
-            room = Math.Max(RoomMinus(top - 1, BoundAt(top)), RoomMinus(top, BoundAt(top - 1)));
+            room = Math.Max(RoomMinus(top - 1, n, StackBound(top, n)), RoomMinus(top, n, StackBound(top - 1, n)));
         }
         if (op == 0x41) lo = hi = (int)ins.Imm;
-        else if (op == 0x74 && RangeAt(top, out long sa, out long sb) && sa == sb && sa is >= 0 and < 32
-            && RangeAt(top - 1, out long vlo, out long vhi) && vlo >= 0 && vhi << (int)sa <= int.MaxValue)
+        else if (op == 0x74 && StackRange(top, n, out long sa, out long sb) && sa == sb && sa is >= 0 and < 32
+            && StackRange(top - 1, n, out long vlo, out long vhi) && vlo >= 0 && vhi << (int)sa <= int.MaxValue)
         {
             (lo, hi) = (vlo << (int)sa, vhi << (int)sa); // non-negative and no bit shifted out: the exact product
         }
@@ -255,9 +271,12 @@ internal sealed partial class FunctionCompiler
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private bool RangeAt(int pos, out long lo, out long hi)
+    private bool RangeAt(int pos, out long lo, out long hi) => StackRange(pos, _stack.Count, out lo, out hi);
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private bool StackRange(int pos, int n, out long lo, out long hi)
     {
-        (lo, hi) = pos >= 0 && pos < _stack.Count ? (_lo[pos], _hi[pos]) : (1L, 0L);
+        (lo, hi) = pos >= 0 && pos < n ? (_lo[pos], _hi[pos]) : (1L, 0L);
         return lo <= hi;
     }
 
@@ -307,7 +326,7 @@ internal sealed partial class FunctionCompiler
 
     private (ulong, int) LocalFact(int local, int pc, int n, out long lo, out long hi)
     {
-        foreach (var iv in _inductions)
+        foreach (ref readonly var iv in _inductions.AsSpan(0, _inductionCount))
         {
             if (iv.Local == local && pc >= iv.From && pc <= iv.To)
             {
@@ -345,13 +364,20 @@ internal sealed partial class FunctionCompiler
     private void AnalyzeLoop(Instr[] code, int pc)
     {
         if (_localGen == null) return;
-        // Not RemoveAll with a lambda: capturing pc allocated a closure on every call, loop or not.
-        for (int i = _inductions.Count - 1; i >= 0; i--)
-            if (_inductions[i].To < pc) _inductions.RemoveAt(i);
+        // The inductions of loops that ended go (the others keep their order).
+        int kept = 0;
+        ulong locals = 0;
+        for (int i = 0; i < _inductionCount; i++)
+        {
+            if (_inductions[i].To < pc) continue;
+            locals |= 1UL << _inductions[i].Local;
+            _inductions[kept++] = _inductions[i];
+        }
+        (_inductionCount, _inductionLocals) = (kept, locals);
         if (_loopScanBudget == int.MinValue) _loopScanBudget = 4 * code.Length + 1024;
         // Linear compile time whatever the module: at most 8 nested counting loops are tracked, and the
         // scans for loop ends share a budget of 4 passes over the body (a hostile nest of loops stops there).
-        if (_inductions.Count >= 8 || _loopScanBudget <= 0) return;
+        if (_inductionCount >= MaxInductions || _loopScanBudget <= 0) return;
         var (pi, po) = BlockType(code[pc].Imm);
         if (pi.Length != 0 || po.Length != 0) return;
         // The loop's end and the branches to it, from the body's index (IndexWrites): what a scan from the loop to
@@ -413,13 +439,17 @@ internal sealed partial class FunctionCompiler
             case 0xFF when limit > 0 && limit - 1 + k <= int.MaxValue: range = (Math.Min(start, k), Math.Max(start, limit - 1 + k)); break;
             default: return;
         }
-        _inductions.Add((local, range.lo, range.hi, pc + 1, tee - 3));
+        _inductions[_inductionCount++] = new Induction { Local = local, Lo = range.lo, Hi = range.hi, From = pc + 1, To = tee - 3 };
+        _inductionLocals |= 1UL << local;
     }
 
     private void EndBound() => _nextBoundAt = -1;
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private ulong RoomAt(int pos) => pos >= 0 && pos < _stack.Count ? _room[pos] : 0;
+    private ulong RoomAt(int pos) => StackRoom(pos, _stack.Count);
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private ulong StackRoom(int pos, int n) => pos >= 0 && pos < n ? _room[pos] : 0;
 
     // Open loop constructs of this body. An access drops its check by its address's room only inside a loop:
     // in the straight entry code nothing is gained, and there the checks' length - size values are what the
@@ -431,7 +461,7 @@ internal sealed partial class FunctionCompiler
     private bool FitsRoom(int pos, ulong extent) => _loopFrames > 0 && RoomAt(pos) >= extent;
 
     /// <summary>The room left at <paramref name="pos"/> after adding (or or-ing) a value of at most <paramref name="b"/>: 0 unless b is below its room.</summary>
-    private ulong RoomMinus(int pos, ulong b) => RoomAt(pos) is var r && b != NoBound && b < r ? r - b : 0;
+    private ulong RoomMinus(int pos, int n, ulong b) => StackRoom(pos, n) is var r && b != NoBound && b < r ? r - b : 0;
 
     // Checked spans (RecordSpan): per i32 local, S > 0 with local + S <= the memory's length, and the pc of the
     // access that showed it; the locals that have one, at most MaxSpans.

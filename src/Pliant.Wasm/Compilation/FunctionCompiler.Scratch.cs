@@ -52,7 +52,7 @@ internal sealed partial class FunctionCompiler
         public readonly KnownSum[] Sums = new KnownSum[8];
         public readonly List<ValType> Stack = [];
         public readonly List<CFrame> Frames = [];
-        public readonly List<(int Local, long Lo, long Hi, int From, int To)> Inductions = [];
+        public readonly Induction[] Inductions = new Induction[MaxInductions];
     }
 
     // This compiler's set (the arrays above are its fields' initial values), and its level (0: the root).
@@ -85,7 +85,6 @@ internal sealed partial class FunctionCompiler
         // Per local: sized on first use (Ensure), cleared over this function's locals where zero means "none".
         s.Stack.Clear();
         s.Frames.Clear();
-        s.Inductions.Clear();
         ClearLocals(s.LocalGen, locals);
         ClearLocals(s.FactIn, locals);
         ClearLocals(s.AliasHead, locals);
