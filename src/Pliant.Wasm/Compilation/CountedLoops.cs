@@ -45,9 +45,6 @@ internal readonly struct CountedLoop
         (Loop, End, Counter, Bound, BoundConst, Step, Kind, Wide, Cost) = (loop, end, counter, bound, boundConst, step, kind, wide, cost);
     }
 
-    /// <summary>True for the instructions a versioned body may not contain: control flow, calls, and what charges fuel by itself.</summary>
-    private static bool Disallowed(ushort op) => op is <= 0x13 and not 0x01 || op == 0x40 || op is >= 0xFC08 and <= 0xFC11;
-
     /// <summary>
     /// The counting loop at <paramref name="pc"/> (a <c>loop</c> whose matching <c>end</c> is at <paramref name="end"/>)
     /// when it has one of the shapes above, its body is at most <see cref="MaxBody"/> instructions and
@@ -92,14 +89,22 @@ internal readonly struct CountedLoop
         // One block, charged and checked at the header, nothing else charged or checked inside.
         int cost = plan.Cost[pc + 1];
         if (cost <= 0 || !plan.Check[pc + 1]) return false;
+        var costs = plan.Cost;
+        var checks = plan.Check;
         for (int i = pc + 1; i < end; i++)
         {
             ref readonly var ins = ref code[i];
             ushort op = ins.Op;
-            // No control flow but the tail's br_if 0 (a block inside would open before its end), calls or instructions
-            // charging fuel themselves; the counter written only by the tail's tee, the bound never.
-            if (Disallowed(op) && i != end - 1 || op is 0x21 or 0x22 && (ins.Imm == counter && i != tee || ins.Imm == bound)) return false;
-            if (i > pc + 1 && (plan.Cost[i] != 0 || plan.Check[i])) return false;
+            // No control flow (0x00-0x13 but nop) except the tail's br_if 0 (a block inside would open before its end), no
+            // calls, no instructions charging fuel themselves (memory.grow, bulk memory and table operations); the counter
+            // written only by the tail's tee, the bound never.
+            if (op <= 0x22)
+            {
+                if (op <= 0x13 && op != 0x01 && i != end - 1) return false;
+                if (op >= 0x21 && (ins.Imm == counter && i != tee || ins.Imm == bound)) return false;
+            }
+            else if (op == 0x40 || op is >= 0xFC08 and <= 0xFC11) return false;
+            if (i > pc + 1 && (costs[i] != 0 || checks[i])) return false;
         }
         if (code[end - 1].Imm != 0) return false;
         loop = new CountedLoop(pc, end, counter, bound, boundConst, step, kind, wide, cost);

@@ -21,15 +21,22 @@ namespace Pliant.Wasm.Compilation;
 internal sealed partial class FunctionCompiler
 {
     private const ulong NoBound = ulong.MaxValue;
-    // Per-position arrays (and the per-local ones below) come from the thread's Scratch (FunctionCompiler.Scratch.cs).
-    private ulong[] _bounds;
-    // Signed range of an i32 stack value when known (lo <= hi), else lo > hi.
-    private long[] _lo, _hi;
+    // Per stack position (this array and the per-local ones below come from the thread's Scratch, FunctionCompiler.Scratch.cs).
+    private StackFact[] _facts;
     private ulong _nextBound = NoBound;
     private long _nextLo = 1, _nextHi = 0;
-    // Room of an i32 stack value: value + room <= the memory's length (0: nothing known; see RecordSpan).
-    private ulong[] _room;
     private ulong _nextRoom;
+
+    /// <summary>What is known of an i32 stack value: one entry per position, so that a push writes one array element.</summary>
+    private struct StackFact
+    {
+        /// <summary>Unsigned upper bound, or <see cref="NoBound"/>.</summary>
+        public ulong Bound;
+        /// <summary>Signed range when known (Lo &lt;= Hi), else Lo &gt; Hi.</summary>
+        public long Lo, Hi;
+        /// <summary>Room: value + room &lt;= the memory's length (0: nothing known; see RecordSpan).</summary>
+        public ulong Room;
+    }
     private int _nextBoundAt = -1;
     private readonly ulong _minMemoryBytes;
     // Facts about locals, valid while _localGen[i] == _gen: straight-line code since the local was last set.
@@ -71,32 +78,28 @@ internal sealed partial class FunctionCompiler
     // BoundAt, RangeAt and RoomAt with the stack's height n already read: _stack.Count is a call in precompiled (ReadyToRun)
     // code, where List's members are not inlined across the version bubble.
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private ulong StackBound(int pos, int n) => pos >= 0 && pos < n ? _bounds[pos] : NoBound;
+    private ulong StackBound(int pos, int n) => pos >= 0 && pos < n ? _facts[pos].Bound : NoBound;
 
     /// <summary>Records the bound of the value <see cref="Push"/> puts at <paramref name="pos"/>: the one planned for it by <see cref="PlanBound"/>, else none.</summary>
     private void SetBound(int pos)
     {
         EnsureBounds(pos);
-        bool planned = pos == _nextBoundAt;
-        _bounds[pos] = planned ? _nextBound : NoBound;
-        (_lo[pos], _hi[pos]) = planned ? (_nextLo, _nextHi) : (1L, 0L);
-        _room[pos] = planned ? _nextRoom : 0;
+        ref var f = ref _facts[pos];
+        if (pos == _nextBoundAt) (f.Bound, f.Lo, f.Hi, f.Room) = (_nextBound, _nextLo, _nextHi, _nextRoom);
+        else (f.Bound, f.Lo, f.Hi, f.Room) = (NoBound, 1, 0, 0);
     }
 
     /// <summary>Grows the per-position arrays (bounds here, deferred values in FunctionCompiler.Lazy.cs) together.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private void EnsureBounds(int pos)
     {
-        if (pos >= _bounds.Length) GrowBounds(pos);
+        if (pos >= _facts.Length) GrowBounds(pos);
     }
 
     private void GrowBounds(int pos)
     {
-        int n = Math.Max(_bounds.Length * 2, pos + 1);
-        Array.Resize(ref _bounds, n);
-        Array.Resize(ref _lo, n);
-        Array.Resize(ref _hi, n);
-        Array.Resize(ref _room, n);
+        int n = Math.Max(_facts.Length * 2, pos + 1);
+        Array.Resize(ref _facts, n);
         Array.Resize(ref _lazyKind, n);
         Array.Resize(ref _lazyValue, n);
         Array.Resize(ref _lazyAdd, n);
@@ -110,9 +113,7 @@ internal sealed partial class FunctionCompiler
         for (int i = from; i < _stack.Count; i++)
         {
             EnsureBounds(i);
-            _bounds[i] = NoBound;
-            (_lo[i], _hi[i]) = (1L, 0L);
-            _room[i] = 0;
+            _facts[i] = new StackFact { Bound = NoBound, Lo = 1, Hi = 0, Room = 0 };
         }
     }
 
@@ -276,7 +277,7 @@ internal sealed partial class FunctionCompiler
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private bool StackRange(int pos, int n, out long lo, out long hi)
     {
-        (lo, hi) = pos >= 0 && pos < n ? (_lo[pos], _hi[pos]) : (1L, 0L);
+        (lo, hi) = pos >= 0 && pos < n ? (_facts[pos].Lo, _facts[pos].Hi) : (1L, 0L);
         return lo <= hi;
     }
 
@@ -449,7 +450,7 @@ internal sealed partial class FunctionCompiler
     private ulong RoomAt(int pos) => StackRoom(pos, _stack.Count);
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private ulong StackRoom(int pos, int n) => pos >= 0 && pos < n ? _room[pos] : 0;
+    private ulong StackRoom(int pos, int n) => pos >= 0 && pos < n ? _facts[pos].Room : 0;
 
     // Open loop constructs of this body. An access drops its check by its address's room only inside a loop:
     // in the straight entry code nothing is gained, and there the checks' length - size values are what the
@@ -564,10 +565,16 @@ internal sealed partial class FunctionCompiler
         return LoopScanAt(pc).End;
     }
 
-    /// <summary>Indexes the body's loops and local writes on first use (two passes, in the level's Scratch arrays).</summary>
+    /// <summary>Indexes the body's loops and local writes on first use (<see cref="IndexWritesNow"/>).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private void IndexWrites()
     {
-        if (_indexed) return;
+        if (!_indexed) IndexWritesNow();
+    }
+
+    /// <summary>Indexes the body's loops and local writes (two passes, in the level's Scratch arrays).</summary>
+    private void IndexWritesNow()
+    {
         _indexed = true;
         var code = _code;
         var root = _root;

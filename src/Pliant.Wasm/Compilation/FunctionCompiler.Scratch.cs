@@ -35,8 +35,8 @@ internal sealed partial class FunctionCompiler
     private sealed class Scratch
     {
         // Per stack position (FunctionCompiler.Bounds.cs, FunctionCompiler.Lazy.cs).
-        public ulong[] Bounds = new ulong[16], Room = new ulong[16];
-        public long[] Lo = new long[16], Hi = new long[16], LazyValue = new long[16];
+        public StackFact[] Facts = new StackFact[16];
+        public long[] LazyValue = new long[16];
         public byte[] LazyKind = new byte[16], LazyFold = new byte[16];
         public int[] LazyAdd = new int[16];
         public readonly int[] SpanLocals = new int[MaxSpans];
@@ -66,13 +66,10 @@ internal sealed partial class FunctionCompiler
         if (level >= byLevel.Length) Array.Resize(ref _scratchByLevel, level + 1); // not reached: copies stop at InlineSelfMaxLevels
         var s = _scratchByLevel![level] ??= new Scratch();
         // Per position: fresh arrays of 16, or these cleared whole (IsDeferred, Drop and EnsureBounds read their length).
-        if (s.Bounds.Length > MaxKeptPositions) (s.Bounds, s.Room, s.Lo, s.Hi, s.LazyValue) = (new ulong[16], new ulong[16], new long[16], new long[16], new long[16]);
+        if (s.Facts.Length > MaxKeptPositions) (s.Facts, s.LazyValue) = (new StackFact[16], new long[16]);
         else
         {
-            Array.Clear(s.Bounds);
-            Array.Clear(s.Room);
-            Array.Clear(s.Lo);
-            Array.Clear(s.Hi);
+            Array.Clear(s.Facts);
             Array.Clear(s.LazyValue);
         }
         if (s.LazyKind.Length > MaxKeptPositions) (s.LazyKind, s.LazyFold, s.LazyAdd) = (new byte[16], new byte[16], new int[16]);
@@ -111,7 +108,7 @@ internal sealed partial class FunctionCompiler
     private void Keep()
     {
         var s = _scratch;
-        (s.Bounds, s.Room, s.Lo, s.Hi, s.LazyValue) = (_bounds, _room, _lo, _hi, _lazyValue);
+        (s.Facts, s.LazyValue) = (_facts, _lazyValue);
         (s.LazyKind, s.LazyFold, s.LazyAdd) = (_lazyKind, _lazyFold, _lazyAdd);
     }
 }
