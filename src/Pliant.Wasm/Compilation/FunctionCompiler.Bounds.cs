@@ -81,6 +81,7 @@ internal sealed partial class FunctionCompiler
     private ulong StackBound(int pos, int n) => pos >= 0 && pos < n ? _facts[pos].Bound : NoBound;
 
     /// <summary>Records the bound of the value <see cref="Push"/> puts at <paramref name="pos"/>: the one planned for it by <see cref="PlanBound"/>, else none.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private void SetBound(int pos)
     {
         EnsureBounds(pos);
@@ -173,6 +174,7 @@ internal sealed partial class FunctionCompiler
     }
 
     /// <summary>Whether local <paramref name="l"/>'s current fact says anything: a bound or a range (else PlanBoundOf plans nothing for its local.get).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private bool HasFact(int l) => _localBound![l] != NoBound || _localLo![l] <= _localHi![l];
 
     /// <summary>PlanBoundOf of <c>i32.const c</c>: bound and range c (as an unsigned and a signed value) at the new top.</summary>
@@ -462,6 +464,7 @@ internal sealed partial class FunctionCompiler
     private bool FitsRoom(int pos, ulong extent) => _loopFrames > 0 && RoomAt(pos) >= extent;
 
     /// <summary>The room left at <paramref name="pos"/> after adding (or or-ing) a value of at most <paramref name="b"/>: 0 unless b is below its room.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private ulong RoomMinus(int pos, int n, ulong b) => StackRoom(pos, n) is var r && b != NoBound && b < r ? r - b : 0;
 
     // Checked spans (RecordSpan): per i32 local, S > 0 with local + S <= the memory's length, and the pc of the
@@ -706,8 +709,10 @@ internal sealed partial class FunctionCompiler
         return a < lo + n && _writePcs[a] < to;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static ulong Shl(ulong b, int c) => b == NoBound || b << c > uint.MaxValue ? NoBound : b << c;
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static ulong Sum(ulong a, ulong b) => a == NoBound || b == NoBound || a + b > uint.MaxValue ? NoBound : a + b;
 
     /// <summary>

@@ -193,6 +193,7 @@ internal sealed partial class FunctionCompiler
             return _kept;
         }
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         private Form Opaque() => new() { V0 = _nextVar++, K0 = 1 };
 
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
@@ -205,6 +206,7 @@ internal sealed partial class FunctionCompiler
         private void Push(in Form f) => Top() = f;
 
         /// <summary>Pushes a new opaque value, written in place (as Push(Opaque())).</summary>
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         private void PushOpaque()
         {
             ref var f = ref Top();
@@ -214,6 +216,7 @@ internal sealed partial class FunctionCompiler
         }
 
         /// <summary>Pops <paramref name="n"/> values unread (as n calls of Pop: each one below the stretch still takes an id).</summary>
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         private void Discard(int n)
         {
             int below = n - _depth;
@@ -226,6 +229,7 @@ internal sealed partial class FunctionCompiler
         }
 
         // Values from before the stretch are unknown: each pop below it is a new opaque value.
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         private Form Pop() => _depth > 0 ? _stack[--_depth] : Opaque();
 
         private void Reset()
