@@ -131,10 +131,52 @@ internal sealed partial class FunctionCompiler
         else if (kind == PlanTest) PlanTestResult(op is 0x45 or 0x50 ? 1 : 2);
         else if (kind == PlanWrite) PlanLocalWrite((int)ins.Imm);
         else if (kind == PlanSum) PlanAdd();
-        else if (kind == PlanOther && (op != 0x20 || (_inductionLocals & 1UL << (int)ins.Imm) != 0 || _localGen != null && _localGen[(int)ins.Imm] == _gen && HasFact((int)ins.Imm)
+        else if (kind == PlanGet && ((_inductionLocals & 1UL << (int)ins.Imm) != 0 || _localGen != null && _localGen[(int)ins.Imm] == _gen && HasFact((int)ins.Imm)
             || _spanCount > 0 && _span![(int)ins.Imm] != 0))
-            PlanBoundOf(in ins, pc);
+            PlanLocalGet((int)ins.Imm, pc);
+        else if (kind == PlanJoin) PlanMerge(op, pc);
+        else if (kind == PlanOther) PlanBoundOf(in ins, pc);
         else _nextBoundAt = -1;
+    }
+
+    /// <summary>PlanBoundOf of <c>local.get</c> <paramref name="local"/>: the local's fact (or its induction range) and its checked span's room at the new top.</summary>
+    private void PlanLocalGet(int local, int pc)
+    {
+        int n = _stack.Count;
+        (ulong bound, int at) = LocalFact(local, pc, n, out long lo, out long hi);
+        ulong room = 0;
+        if (_spanCount > 0 && _span![local] != 0) (room, at) = (_span[local], n);
+        _nextBound = bound;
+        (_nextLo, _nextHi) = (lo, hi);
+        _nextRoom = room;
+        _nextBoundAt = bound == NoBound && lo > hi && room == 0 ? -1 : at;
+    }
+
+    /// <summary>
+    /// PlanBoundOf of <c>loop</c>, <c>else</c> and <c>end</c> (at <paramref name="pc"/>): no result, but local facts end
+    /// where paths merge: a loop header, else, and the end of a block or if, except for the locals the construct never
+    /// writes (KeepUnwrittenFacts). A loop's end is no label (branches to a loop go to its header), and the other
+    /// control instructions only leave: the facts stay true on the path that continues. The body's own end (its frame,
+    /// op 0) is the last instruction: no code follows that could use what is kept.
+    /// </summary>
+    private void PlanMerge(ushort op, int pc)
+    {
+        var frame = op == 0x03 ? null : _frames[^1]; // a loop's construct is itself; else and end close the open one
+        if (frame == null || op == 0x05 || frame.Op is not (0x03 or 0))
+        {
+            // Nothing to keep (no sums, no locals with facts): the loop's end and the write index are not needed.
+            if (_sumCount == 0 && _factHead < 0) { }
+            else if (frame == null) KeepUnwrittenFacts(pc, LoopEnd(pc));
+            else KeepUnwrittenFacts(frame.Pc, pc);
+            _gen++;
+            if (_spanCount == 0) { }
+            else if (frame == null) KeepDominatingSpans(pc, LoopEnd(pc));
+            else KeepDominatingSpans(frame.Pc, pc);
+        }
+        _nextBound = NoBound;
+        (_nextLo, _nextHi) = (1L, 0L);
+        _nextRoom = 0;
+        _nextBoundAt = -1;
     }
 
     /// <summary>
@@ -200,22 +242,6 @@ internal sealed partial class FunctionCompiler
         ushort op = ins.Op;
         int n = _stack.Count, top = n - 1;
         long lo = 1, hi = 0;
-        // Local facts end where paths merge: a loop header, else, and the end of a block or if, except for the
-        // locals the construct never writes (KeepUnwrittenFacts). A loop's end is no label (branches to a loop go
-        // to its header), and the other control instructions only leave: the facts stay true on the path that
-        // continues.
-        // The body's own end (its frame, op 0) is the last instruction: no code follows that could use what is kept.
-        if (op is 0x03 or 0x05 || op == 0x0B && _frames[^1].Op is not (0x03 or 0))
-        {
-            // Nothing to keep (no sums, no locals with facts): the loop's end and the write index are not needed.
-            if (_sumCount == 0 && _factHead < 0) { }
-            else if (op == 0x03) KeepUnwrittenFacts(pc, LoopEnd(pc));
-            else KeepUnwrittenFacts(_frames[^1].Pc, pc);
-            _gen++;
-            if (_spanCount == 0) { }
-            else if (op == 0x03) KeepDominatingSpans(pc, LoopEnd(pc));
-            else KeepDominatingSpans(_frames[^1].Pc, pc);
-        }
         (ulong bound, int at) = op switch
         {
             0x41 => ((ulong)(uint)(int)ins.Imm, n),                                // i32.const
@@ -228,17 +254,11 @@ internal sealed partial class FunctionCompiler
             0x74 when StackRange(top, n, out long c, out long c2) && c == c2 && c is >= 0 and < 32 => (Shl(StackBound(top - 1, n), (int)c), n - 2), // i32.shl by a constant
             0x70 => (Math.Min(StackBound(top - 1, n), StackBound(top, n) is var d && d is > 0 and not NoBound ? d - 1 : NoBound), n - 2), // i32.rem_u
             0x1B when n >= 3 && _stack[top - 1] == ValType.I32 => (Math.Max(StackBound(top - 2, n), StackBound(top - 1, n)), n - 3), // select
-            0x20 => LocalFact((int)ins.Imm, pc, n, out lo, out hi),                // local.get
             0x72 => (NoBound, n - 2),                                               // i32.or: a room only
             _ => (NoBound, -1),
         };
         ulong room = 0;
-        if (op == 0x20)
-        {
-            int l = (int)ins.Imm;
-            if (_spanCount > 0 && _span![l] != 0) (room, at) = (_span[l], n);
-        }
-        else if (op == 0x72)
+        if (op == 0x72)
         {
             // x | b (never above x + b, PlanAdd) for b <= B: below x + room - B + 1 when B < room.
             room = Math.Max(RoomMinus(top - 1, n, StackBound(top, n)), RoomMinus(top, n, StackBound(top - 1, n)));
@@ -255,15 +275,18 @@ internal sealed partial class FunctionCompiler
         _nextBoundAt = bound == NoBound && lo > hi && room == 0 ? -1 : at;
     }
 
-    // What PlanBound does for the opcodes below 0x100: nothing, PlanBoundOf (merges, bounded or ranged results, local
-    // reads), or its own path for i32.const, a test, a local write (PlanLocalWrite) or i32.add (PlanAdd).
-    private const byte NoPlan = 0, PlanOther = 1, PlanConst = 2, PlanTest = 3, PlanWrite = 4, PlanSum = 5;
+    // What PlanBound does for the opcodes below 0x100: nothing, PlanBoundOf (bounded or ranged results), or its own path
+    // for i32.const, a test, a local write (PlanLocalWrite), i32.add (PlanAdd), a local read (PlanLocalGet) or a join of
+    // paths (PlanMerge: loop, else, end).
+    private const byte NoPlan = 0, PlanOther = 1, PlanConst = 2, PlanTest = 3, PlanWrite = 4, PlanSum = 5, PlanGet = 6, PlanJoin = 7;
     private static readonly byte[] BoundOps = BuildBoundOps();
 
     private static byte[] BuildBoundOps()
     {
         var b = new byte[256];
-        foreach (int op in (int[])[0x03, 0x05, 0x0B, 0x1B, 0x20, 0x2D, 0x2F, 0x6E, 0x70, 0x71, 0x72, 0x74, 0x76]) b[op] = PlanOther;
+        foreach (int op in (int[])[0x1B, 0x2D, 0x2F, 0x6E, 0x70, 0x71, 0x72, 0x74, 0x76]) b[op] = PlanOther;
+        b[0x03] = b[0x05] = b[0x0B] = PlanJoin;
+        b[0x20] = PlanGet;
         b[0x21] = b[0x22] = PlanWrite;
         b[0x6A] = PlanSum;
         b[0x41] = PlanConst;
