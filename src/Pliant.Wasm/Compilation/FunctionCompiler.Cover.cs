@@ -136,24 +136,26 @@ internal sealed partial class FunctionCompiler
         {
             Begin(code.Length, reuse);
             var kinds = Kinds;
+            var bounds = StretchBounds;
             bool all = CoverEveryStretch;
             int start = 0;
             bool load = false, pair = false;
             for (int pc = 0; pc < code.Length; pc++)
             {
                 ushort op = code[pc].Op;
-                byte kind = op < 0x100 ? kinds[op] : KReset;
-                if (kind == KLoad)
+                byte bound = op < 0x100 ? bounds[op] : SReset;
+                if (bound == 0) continue; // most instructions
+                if (bound == SLoad)
                 {
                     pair |= load;
                     load = true;
                 }
-                else if (kind == KStore)
+                else if (bound == SStore)
                 {
                     pair |= load;
                     load = false;
                 }
-                else if (kind == KReset)
+                else
                 {
                     if (pair || all) Walk(code, kinds, start, pc);
                     (start, load, pair) = (pc + 1, false, false);
@@ -263,6 +265,18 @@ internal sealed partial class FunctionCompiler
             KLoad = 9, KStore = 10, KAdd = 11, KSub = 12, KMul = 13, KShl = 14, KUnary = 15, KBinary = 16;
 
         private static readonly byte[] Kinds = BuildKinds();
+
+        // What Run's scan over the body looks for, per opcode below 0x100 (the rest reset): a load, a store, or a reset
+        // (Kinds' KLoad, KStore, KReset); 0 for every other instruction.
+        private const byte SLoad = 1, SStore = 2, SReset = 3;
+        private static readonly byte[] StretchBounds = BuildStretchBounds();
+
+        private static byte[] BuildStretchBounds()
+        {
+            var b = new byte[256];
+            for (int op = 0; op < 256; op++) b[op] = Kinds[op] switch { KLoad => SLoad, KStore => SStore, KReset => SReset, _ => 0 };
+            return b;
+        }
 
         private static byte[] BuildKinds()
         {
