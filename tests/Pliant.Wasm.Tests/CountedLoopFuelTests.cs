@@ -237,7 +237,18 @@ public class CountedLoopFuelTests
         Compare(c, body, expectVersioned: true);
     }
 
-    public static TheoryData<string> NotVersioned() => ["writes n", "writes i twice", "calls", "side exit", "inner block", "too long", "local.set then get", "tests a copy of i"];
+    public static TheoryData<string> NotVersioned() => ["writes n", "writes i twice", "calls", "side exit", "inner block", "too long", "one past the longest",
+        "exits by br_if 1", "local.set then get", "tests a copy of i"];
+
+    /// <summary>Nops filling the loop's body (between <c>loop</c> and <c>end</c>) to <paramref name="length"/> instructions with Count, Work and the tail.</summary>
+    private static byte[] Filler(int length) => Enumerable.Repeat((byte)0x01, length - 18).ToArray();
+
+    [Fact]
+    public void TheLongestBodyIsChargedAtEntry()
+    {
+        var c = new Case(false, Kind.Ne, 1, 0, 12, true);
+        Compare(c, Body(c, Filler(CountedLoop.MaxBody)), expectVersioned: true);
+    }
 
     [Theory]
     [MemberData(nameof(NotVersioned))]
@@ -252,6 +263,13 @@ public class CountedLoopFuelTests
             "side exit" => Body(c, [0x20, 0x00, 0x41, 0x07, 0x46, 0x0D, 0x01], inBlock: true),
             "inner block" => Body(c, [0x02, 0x40, 0x20, 0x00, 0x41, 0x01, 0x71, 0x0D, 0x00, .. Count, 0x0B]),
             "too long" => Body(c, [.. Enumerable.Repeat(new byte[] { 0x41, 0x01, 0x1A }, 130).SelectMany(x => x)]),
+            "one past the longest" => Body(c, Filler(CountedLoop.MaxBody + 1)),
+            // the tail's branch leaves the enclosing block: the loop runs once
+            "exits by br_if 1" =>
+            [
+                0x42, 0x07, 0x21, 0x02, 0x02, 0x40, 0x03, 0x40, .. Count, .. Work(false), .. Tail(c)[..^1], 0x01, 0x0B, 0x0B,
+                0x20, 0x02, 0x20, 0x00, 0xAD, 0x42, 0x20, 0x86, 0x85,
+            ],
             // local.set i; local.get i instead of the tee
             "local.set then get" =>
             [

@@ -45,26 +45,22 @@ internal readonly struct CountedLoop
         (Loop, End, Counter, Bound, BoundConst, Step, Kind, Wide, Cost) = (loop, end, counter, bound, boundConst, step, kind, wide, cost);
     }
 
-    /// <summary>True for the instructions a versioned body may not contain: control flow, calls, and what charges fuel by itself.</summary>
-    private static bool Disallowed(ushort op) => op is <= 0x13 and not 0x01 || op == 0x40 || op is >= 0xFC08 and <= 0xFC11;
-
     /// <summary>
-    /// The counting loop at <paramref name="pc"/> (a <c>loop</c>) when it has one of the shapes above, its body is at most
-    /// <see cref="MaxBody"/> instructions and <paramref name="plan"/> charges it as one block checked at the header.
+    /// The counting loop at <paramref name="pc"/> (a <c>loop</c> whose matching <c>end</c> is at <paramref name="end"/>)
+    /// when it has one of the shapes above, its body is at most <see cref="MaxBody"/> instructions and
+    /// <paramref name="plan"/> charges it as one block checked at the header.
     /// </summary>
-    public static bool TryMatch(Instr[] code, int pc, in FuelPlan plan, ValType[] localTypes, out CountedLoop loop)
+    /// <remarks>
+    /// The tail's shape is tested first (a few instructions at the end), then one pass over the body tests the rest: no
+    /// control flow (so the loop's end is the first <c>end</c> after it), the counter written only by the tail's tee and
+    /// the bound never, and no fuel charged or checked but the header's.
+    /// </remarks>
+    public static bool TryMatch(Instr[] code, int pc, int end, in FuelPlan plan, ValType[] localTypes, out CountedLoop loop)
     {
         loop = default;
         if (code[pc].Imm != -64) return false; // no parameters, no results
-        int end = -1;
-        for (int i = pc + 1; i < code.Length && i <= pc + MaxBody + 1; i++)
-        {
-            ushort op = code[i].Op;
-            if (op == 0x0B) { end = i; break; }
-            if (Disallowed(op) && !(op == 0x0D && code[i].Imm == 0 && i + 1 < code.Length && code[i + 1].Op == 0x0B)) return false;
-        }
         // The shortest shape: local.get; const; add; local.tee; br_if.
-        if (end < pc + 6 || code[end - 1].Op != 0x0D) return false;
+        if (end > pc + MaxBody + 1 || end < pc + 6 || code[end - 1].Op != 0x0D) return false;
         int tee = end - 2;
         Test kind = Test.Ne;
         int bound = -1;
@@ -90,14 +86,27 @@ internal readonly struct CountedLoop
         // Lt tests count up (a positive step, under half the range) to a constant n at most max - s, so that no step
         // after the first wraps and the count is exact (see FunctionCompiler.EmitTripCount).
         if (kind != Test.Ne && (step <= 0 || bound >= 0 || Above(boundConst, LtLimit(wide, kind == Test.LtS, step), wide, kind == Test.LtS))) return false;
-        // The counter is written only by the tail's tee, the bound never.
-        for (int i = pc + 1; i < end; i++)
-            if (code[i].Op is 0x21 or 0x22 && (code[i].Imm == counter && i != tee || code[i].Imm == bound)) return false;
         // One block, charged and checked at the header, nothing else charged or checked inside.
         int cost = plan.Cost[pc + 1];
         if (cost <= 0 || !plan.Check[pc + 1]) return false;
-        for (int i = pc + 2; i < end; i++)
-            if (plan.Cost[i] != 0 || plan.Check[i]) return false;
+        var costs = plan.Cost;
+        var checks = plan.Check;
+        for (int i = pc + 1; i < end; i++)
+        {
+            ref readonly var ins = ref code[i];
+            ushort op = ins.Op;
+            // No control flow (0x00-0x13 but nop) except the tail's br_if 0 (a block inside would open before its end), no
+            // calls, no instructions charging fuel themselves (memory.grow, bulk memory and table operations); the counter
+            // written only by the tail's tee, the bound never.
+            if (op <= 0x22)
+            {
+                if (op <= 0x13 && op != 0x01 && i != end - 1) return false;
+                if (op >= 0x21 && (ins.Imm == counter && i != tee || ins.Imm == bound)) return false;
+            }
+            else if (op == 0x40 || op is >= 0xFC08 and <= 0xFC11) return false;
+            if (i > pc + 1 && (costs[i] != 0 || checks[i])) return false;
+        }
+        if (code[end - 1].Imm != 0) return false;
         loop = new CountedLoop(pc, end, counter, bound, boundConst, step, kind, wide, cost);
         return true;
     }
@@ -162,7 +171,7 @@ internal sealed partial class FunctionCompiler
     /// </remarks>
     private bool TryEmitVersionedLoop(Instr[] code, ref int pc)
     {
-        if (CountedLoop.Disabled || !CountedLoop.TryMatch(code, pc, in _fuelPlan, _localTypes, out var loop)) return false;
+        if (CountedLoop.Disabled || !CountedLoop.TryMatch(code, pc, LoopEnd(pc), in _fuelPlan, _localTypes, out var loop)) return false;
         CountedLoop.Versioned++;
         var vector = _mem != null ? VectorLoop.TryPlan(code, _body.Tables, in loop, _localTypes) : null; // Vectorize.cs
         int start = pc, end = loop.End;

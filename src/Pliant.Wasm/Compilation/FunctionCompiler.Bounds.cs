@@ -21,15 +21,22 @@ namespace Pliant.Wasm.Compilation;
 internal sealed partial class FunctionCompiler
 {
     private const ulong NoBound = ulong.MaxValue;
-    // Per-position arrays (and the per-local ones below) come from the thread's Scratch (FunctionCompiler.Scratch.cs).
-    private ulong[] _bounds;
-    // Signed range of an i32 stack value when known (lo <= hi), else lo > hi.
-    private long[] _lo, _hi;
+    // Per stack position (this array and the per-local ones below come from the thread's Scratch, FunctionCompiler.Scratch.cs).
+    private StackFact[] _facts;
     private ulong _nextBound = NoBound;
     private long _nextLo = 1, _nextHi = 0;
-    // Room of an i32 stack value: value + room <= the memory's length (0: nothing known; see RecordSpan).
-    private ulong[] _room;
     private ulong _nextRoom;
+
+    /// <summary>What is known of an i32 stack value: one entry per position, so that a push writes one array element.</summary>
+    private struct StackFact
+    {
+        /// <summary>Unsigned upper bound, or <see cref="NoBound"/>.</summary>
+        public ulong Bound;
+        /// <summary>Signed range when known (Lo &lt;= Hi), else Lo &gt; Hi.</summary>
+        public long Lo, Hi;
+        /// <summary>Room: value + room &lt;= the memory's length (0: nothing known; see RecordSpan).</summary>
+        public ulong Room;
+    }
     private int _nextBoundAt = -1;
     private readonly ulong _minMemoryBytes;
     // Facts about locals, valid while _localGen[i] == _gen: straight-line code since the local was last set.
@@ -43,8 +50,19 @@ internal sealed partial class FunctionCompiler
     private int[]? _factPrev, _factNext;
     private bool[]? _factIn;
     private int _factHead = -1, _factTail = -1, _factCount;
-    // Induction variables of simple counting loops (AnalyzeLoop): local, range, where local.get sees that range.
-    private readonly List<(int Local, long Lo, long Hi, int From, int To)> _inductions;
+    // Induction variables of simple counting loops (AnalyzeLoop): local, range, where local.get sees that range; the
+    // first _inductionCount entries of the level's array (FunctionCompiler.Scratch.cs), oldest first.
+    private readonly Induction[] _inductions;
+    private int _inductionCount;
+    // Bit l % 64 set for each induction's local l: most local.gets are of no induction, and PlanBound tells so at once.
+    private ulong _inductionLocals;
+    private const int MaxInductions = 8;
+
+    private struct Induction
+    {
+        public int Local, From, To;
+        public long Lo, Hi;
+    }
     private int _loopScanBudget = int.MinValue;
 
     private static ulong MinMemoryBytes(WasmModule m)
@@ -55,32 +73,34 @@ internal sealed partial class FunctionCompiler
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private ulong BoundAt(int pos) => pos >= 0 && pos < _stack.Count ? _bounds[pos] : NoBound;
+    private ulong BoundAt(int pos) => StackBound(pos, _stack.Count);
+
+    // BoundAt, RangeAt and RoomAt with the stack's height n already read: _stack.Count is a call in precompiled (ReadyToRun)
+    // code, where List's members are not inlined across the version bubble.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private ulong StackBound(int pos, int n) => pos >= 0 && pos < n ? _facts[pos].Bound : NoBound;
 
     /// <summary>Records the bound of the value <see cref="Push"/> puts at <paramref name="pos"/>: the one planned for it by <see cref="PlanBound"/>, else none.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private void SetBound(int pos)
     {
         EnsureBounds(pos);
-        bool planned = pos == _nextBoundAt;
-        _bounds[pos] = planned ? _nextBound : NoBound;
-        (_lo[pos], _hi[pos]) = planned ? (_nextLo, _nextHi) : (1L, 0L);
-        _room[pos] = planned ? _nextRoom : 0;
+        ref var f = ref _facts[pos];
+        if (pos == _nextBoundAt) (f.Bound, f.Lo, f.Hi, f.Room) = (_nextBound, _nextLo, _nextHi, _nextRoom);
+        else (f.Bound, f.Lo, f.Hi, f.Room) = (NoBound, 1, 0, 0);
     }
 
     /// <summary>Grows the per-position arrays (bounds here, deferred values in FunctionCompiler.Lazy.cs) together.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private void EnsureBounds(int pos)
     {
-        if (pos >= _bounds.Length) GrowBounds(pos);
+        if (pos >= _facts.Length) GrowBounds(pos);
     }
 
     private void GrowBounds(int pos)
     {
-        int n = Math.Max(_bounds.Length * 2, pos + 1);
-        Array.Resize(ref _bounds, n);
-        Array.Resize(ref _lo, n);
-        Array.Resize(ref _hi, n);
-        Array.Resize(ref _room, n);
+        int n = Math.Max(_facts.Length * 2, pos + 1);
+        Array.Resize(ref _facts, n);
         Array.Resize(ref _lazyKind, n);
         Array.Resize(ref _lazyValue, n);
         Array.Resize(ref _lazyAdd, n);
@@ -94,9 +114,7 @@ internal sealed partial class FunctionCompiler
         for (int i = from; i < _stack.Count; i++)
         {
             EnsureBounds(i);
-            _bounds[i] = NoBound;
-            (_lo[i], _hi[i]) = (1L, 0L);
-            _room[i] = 0;
+            _facts[i] = new StackFact { Bound = NoBound, Lo = 1, Hi = 0, Room = 0 };
         }
     }
 
@@ -113,10 +131,52 @@ internal sealed partial class FunctionCompiler
         else if (kind == PlanTest) PlanTestResult(op is 0x45 or 0x50 ? 1 : 2);
         else if (kind == PlanWrite) PlanLocalWrite((int)ins.Imm);
         else if (kind == PlanSum) PlanAdd();
-        else if (kind == PlanOther && (op != 0x20 || _inductions.Count > 0 || _localGen != null && _localGen[(int)ins.Imm] == _gen && HasFact((int)ins.Imm)
+        else if (kind == PlanGet && ((_inductionLocals & 1UL << (int)ins.Imm) != 0 || _localGen != null && _localGen[(int)ins.Imm] == _gen && HasFact((int)ins.Imm)
             || _spanCount > 0 && _span![(int)ins.Imm] != 0))
-            PlanBoundOf(in ins, pc);
+            PlanLocalGet((int)ins.Imm, pc);
+        else if (kind == PlanJoin) PlanMerge(op, pc);
+        else if (kind == PlanOther) PlanBoundOf(in ins, pc);
         else _nextBoundAt = -1;
+    }
+
+    /// <summary>PlanBoundOf of <c>local.get</c> <paramref name="local"/>: the local's fact (or its induction range) and its checked span's room at the new top.</summary>
+    private void PlanLocalGet(int local, int pc)
+    {
+        int n = _stack.Count;
+        (ulong bound, int at) = LocalFact(local, pc, n, out long lo, out long hi);
+        ulong room = 0;
+        if (_spanCount > 0 && _span![local] != 0) (room, at) = (_span[local], n);
+        _nextBound = bound;
+        (_nextLo, _nextHi) = (lo, hi);
+        _nextRoom = room;
+        _nextBoundAt = bound == NoBound && lo > hi && room == 0 ? -1 : at;
+    }
+
+    /// <summary>
+    /// PlanBoundOf of <c>loop</c>, <c>else</c> and <c>end</c> (at <paramref name="pc"/>): no result, but local facts end
+    /// where paths merge: a loop header, else, and the end of a block or if, except for the locals the construct never
+    /// writes (KeepUnwrittenFacts). A loop's end is no label (branches to a loop go to its header), and the other
+    /// control instructions only leave: the facts stay true on the path that continues. The body's own end (its frame,
+    /// op 0) is the last instruction: no code follows that could use what is kept.
+    /// </summary>
+    private void PlanMerge(ushort op, int pc)
+    {
+        var frame = op == 0x03 ? null : _frames[^1]; // a loop's construct is itself; else and end close the open one
+        if (frame == null || op == 0x05 || frame.Op is not (0x03 or 0))
+        {
+            // Nothing to keep (no sums, no locals with facts): the loop's end and the write index are not needed.
+            if (_sumCount == 0 && _factHead < 0) { }
+            else if (frame == null) KeepUnwrittenFacts(pc, LoopEnd(pc));
+            else KeepUnwrittenFacts(frame.Pc, pc);
+            _gen++;
+            if (_spanCount == 0) { }
+            else if (frame == null) KeepDominatingSpans(pc, LoopEnd(pc));
+            else KeepDominatingSpans(frame.Pc, pc);
+        }
+        _nextBound = NoBound;
+        (_nextLo, _nextHi) = (1L, 0L);
+        _nextRoom = 0;
+        _nextBoundAt = -1;
     }
 
     /// <summary>
@@ -125,7 +185,7 @@ internal sealed partial class FunctionCompiler
     /// </summary>
     private void PlanLocalWrite(int local)
     {
-        if (_stack.Count > 0 && _localGen != null) RecordLocal(local, _stack.Count - 1);
+        if (_localGen != null && _stack.Count is int n && n > 0) RecordLocal(local, n - 1);
         if (_spanCount > 0) ForgetSpan(local);
         _nextBound = NoBound;
         (_nextLo, _nextHi) = (1L, 0L);
@@ -136,13 +196,13 @@ internal sealed partial class FunctionCompiler
     /// <summary>PlanBoundOf of <c>i32.add</c>, without its general path: the sum's bound, range and room at the lower operand.</summary>
     private void PlanAdd()
     {
-        int top = _stack.Count - 1;
-        ulong b1 = BoundAt(top - 1), b2 = BoundAt(top);
+        int n = _stack.Count, top = n - 1;
+        ulong b1 = StackBound(top - 1, n), b2 = StackBound(top, n);
         ulong bound = Sum(b1, b2);
         // x + b for b <= B: below x + room - B + 1 when B < room (then x + b cannot wrap).
-        ulong room = Math.Max(RoomMinus(top - 1, b2), RoomMinus(top, b1));
+        ulong room = Math.Max(RoomMinus(top - 1, n, b2), RoomMinus(top, n, b1));
         long lo = 1, hi = 0;
-        if (RangeAt(top - 1, out long lo1, out long hi1) && RangeAt(top, out long lo2, out long hi2)
+        if (StackRange(top - 1, n, out long lo1, out long hi1) && StackRange(top, n, out long lo2, out long hi2)
             && lo1 + lo2 >= int.MinValue && hi1 + hi2 <= int.MaxValue)
         {
             // No signed wrap: the i32 sum is the exact sum; non-negative, it also bounds the unsigned value.
@@ -156,6 +216,7 @@ internal sealed partial class FunctionCompiler
     }
 
     /// <summary>Whether local <paramref name="l"/>'s current fact says anything: a bound or a range (else PlanBoundOf plans nothing for its local.get).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private bool HasFact(int l) => _localBound![l] != NoBound || _localLo![l] <= _localHi![l];
 
     /// <summary>PlanBoundOf of <c>i32.const c</c>: bound and range c (as an unsigned and a signed value) at the new top.</summary>
@@ -181,22 +242,6 @@ internal sealed partial class FunctionCompiler
         ushort op = ins.Op;
         int n = _stack.Count, top = n - 1;
         long lo = 1, hi = 0;
-        // Local facts end where paths merge: a loop header, else, and the end of a block or if, except for the
-        // locals the construct never writes (KeepUnwrittenFacts). A loop's end is no label (branches to a loop go
-        // to its header), and the other control instructions only leave: the facts stay true on the path that
-        // continues.
-        // The body's own end (its frame, op 0) is the last instruction: no code follows that could use what is kept.
-        if (op is 0x03 or 0x05 || op == 0x0B && _frames[^1].Op is not (0x03 or 0))
-        {
-            // Nothing to keep (no sums, no locals with facts): the loop's end and the write index are not needed.
-            if (_sumCount == 0 && _factHead < 0) { }
-            else if (op == 0x03) KeepUnwrittenFacts(pc, LoopEnd(pc));
-            else KeepUnwrittenFacts(_frames[^1].Pc, pc);
-            _gen++;
-            if (_spanCount == 0) { }
-            else if (op == 0x03) KeepDominatingSpans(pc, LoopEnd(pc));
-            else KeepDominatingSpans(_frames[^1].Pc, pc);
-        }
         (ulong bound, int at) = op switch
         {
             0x41 => ((ulong)(uint)(int)ins.Imm, n),                                // i32.const
@@ -204,29 +249,23 @@ internal sealed partial class FunctionCompiler
             0x2F => (0xFFFFUL, top),                                                // i32.load16_u
             0x45 or 0x50 => (1UL, top),                                             // eqz
             >= 0x46 and <= 0x4F or >= 0x51 and <= 0x66 => (1UL, n - 2),             // comparisons
-            0x71 => (Math.Min(BoundAt(top), BoundAt(top - 1)), n - 2),              // i32.and
-            0x6E or 0x76 => (BoundAt(top - 1), n - 2),                              // i32.div_u, i32.shr_u
-            0x74 when RangeAt(top, out long c, out long c2) && c == c2 && c is >= 0 and < 32 => (Shl(BoundAt(top - 1), (int)c), n - 2), // i32.shl by a constant
-            0x70 => (Math.Min(BoundAt(top - 1), BoundAt(top) is var d && d is > 0 and not NoBound ? d - 1 : NoBound), n - 2), // i32.rem_u
-            0x1B when n >= 3 && _stack[top - 1] == ValType.I32 => (Math.Max(BoundAt(top - 2), BoundAt(top - 1)), n - 3), // select
-            0x20 => LocalFact((int)ins.Imm, pc, n, out lo, out hi),                // local.get
+            0x71 => (Math.Min(StackBound(top, n), StackBound(top - 1, n)), n - 2),  // i32.and
+            0x6E or 0x76 => (StackBound(top - 1, n), n - 2),                       // i32.div_u, i32.shr_u
+            0x74 when StackRange(top, n, out long c, out long c2) && c == c2 && c is >= 0 and < 32 => (Shl(StackBound(top - 1, n), (int)c), n - 2), // i32.shl by a constant
+            0x70 => (Math.Min(StackBound(top - 1, n), StackBound(top, n) is var d && d is > 0 and not NoBound ? d - 1 : NoBound), n - 2), // i32.rem_u
+            0x1B when n >= 3 && _stack[top - 1] == ValType.I32 => (Math.Max(StackBound(top - 2, n), StackBound(top - 1, n)), n - 3), // select
             0x72 => (NoBound, n - 2),                                               // i32.or: a room only
             _ => (NoBound, -1),
         };
         ulong room = 0;
-        if (op == 0x20)
-        {
-            int l = (int)ins.Imm;
-            if (_spanCount > 0 && _span![l] != 0) (room, at) = (_span[l], n);
-        }
-        else if (op == 0x72)
+        if (op == 0x72)
         {
             // x | b (never above x + b, PlanAdd) for b <= B: below x + room - B + 1 when B < room.
-            room = Math.Max(RoomMinus(top - 1, BoundAt(top)), RoomMinus(top, BoundAt(top - 1)));
+            room = Math.Max(RoomMinus(top - 1, n, StackBound(top, n)), RoomMinus(top, n, StackBound(top - 1, n)));
         }
         if (op == 0x41) lo = hi = (int)ins.Imm;
-        else if (op == 0x74 && RangeAt(top, out long sa, out long sb) && sa == sb && sa is >= 0 and < 32
-            && RangeAt(top - 1, out long vlo, out long vhi) && vlo >= 0 && vhi << (int)sa <= int.MaxValue)
+        else if (op == 0x74 && StackRange(top, n, out long sa, out long sb) && sa == sb && sa is >= 0 and < 32
+            && StackRange(top - 1, n, out long vlo, out long vhi) && vlo >= 0 && vhi << (int)sa <= int.MaxValue)
         {
             (lo, hi) = (vlo << (int)sa, vhi << (int)sa); // non-negative and no bit shifted out: the exact product
         }
@@ -236,15 +275,18 @@ internal sealed partial class FunctionCompiler
         _nextBoundAt = bound == NoBound && lo > hi && room == 0 ? -1 : at;
     }
 
-    // What PlanBound does for the opcodes below 0x100: nothing, PlanBoundOf (merges, bounded or ranged results, local
-    // reads), or its own path for i32.const, a test, a local write (PlanLocalWrite) or i32.add (PlanAdd).
-    private const byte NoPlan = 0, PlanOther = 1, PlanConst = 2, PlanTest = 3, PlanWrite = 4, PlanSum = 5;
+    // What PlanBound does for the opcodes below 0x100: nothing, PlanBoundOf (bounded or ranged results), or its own path
+    // for i32.const, a test, a local write (PlanLocalWrite), i32.add (PlanAdd), a local read (PlanLocalGet) or a join of
+    // paths (PlanMerge: loop, else, end).
+    private const byte NoPlan = 0, PlanOther = 1, PlanConst = 2, PlanTest = 3, PlanWrite = 4, PlanSum = 5, PlanGet = 6, PlanJoin = 7;
     private static readonly byte[] BoundOps = BuildBoundOps();
 
     private static byte[] BuildBoundOps()
     {
         var b = new byte[256];
-        foreach (int op in (int[])[0x03, 0x05, 0x0B, 0x1B, 0x20, 0x2D, 0x2F, 0x6E, 0x70, 0x71, 0x72, 0x74, 0x76]) b[op] = PlanOther;
+        foreach (int op in (int[])[0x1B, 0x2D, 0x2F, 0x6E, 0x70, 0x71, 0x72, 0x74, 0x76]) b[op] = PlanOther;
+        b[0x03] = b[0x05] = b[0x0B] = PlanJoin;
+        b[0x20] = PlanGet;
         b[0x21] = b[0x22] = PlanWrite;
         b[0x6A] = PlanSum;
         b[0x41] = PlanConst;
@@ -255,9 +297,12 @@ internal sealed partial class FunctionCompiler
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private bool RangeAt(int pos, out long lo, out long hi)
+    private bool RangeAt(int pos, out long lo, out long hi) => StackRange(pos, _stack.Count, out lo, out hi);
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private bool StackRange(int pos, int n, out long lo, out long hi)
     {
-        (lo, hi) = pos >= 0 && pos < _stack.Count ? (_lo[pos], _hi[pos]) : (1L, 0L);
+        (lo, hi) = pos >= 0 && pos < n ? (_facts[pos].Lo, _facts[pos].Hi) : (1L, 0L);
         return lo <= hi;
     }
 
@@ -307,7 +352,7 @@ internal sealed partial class FunctionCompiler
 
     private (ulong, int) LocalFact(int local, int pc, int n, out long lo, out long hi)
     {
-        foreach (var iv in _inductions)
+        foreach (ref readonly var iv in _inductions.AsSpan(0, _inductionCount))
         {
             if (iv.Local == local && pc >= iv.From && pc <= iv.To)
             {
@@ -345,13 +390,20 @@ internal sealed partial class FunctionCompiler
     private void AnalyzeLoop(Instr[] code, int pc)
     {
         if (_localGen == null) return;
-        // Not RemoveAll with a lambda: capturing pc allocated a closure on every call, loop or not.
-        for (int i = _inductions.Count - 1; i >= 0; i--)
-            if (_inductions[i].To < pc) _inductions.RemoveAt(i);
+        // The inductions of loops that ended go (the others keep their order).
+        int kept = 0;
+        ulong locals = 0;
+        for (int i = 0; i < _inductionCount; i++)
+        {
+            if (_inductions[i].To < pc) continue;
+            locals |= 1UL << _inductions[i].Local;
+            _inductions[kept++] = _inductions[i];
+        }
+        (_inductionCount, _inductionLocals) = (kept, locals);
         if (_loopScanBudget == int.MinValue) _loopScanBudget = 4 * code.Length + 1024;
         // Linear compile time whatever the module: at most 8 nested counting loops are tracked, and the
         // scans for loop ends share a budget of 4 passes over the body (a hostile nest of loops stops there).
-        if (_inductions.Count >= 8 || _loopScanBudget <= 0) return;
+        if (_inductionCount >= MaxInductions || _loopScanBudget <= 0) return;
         var (pi, po) = BlockType(code[pc].Imm);
         if (pi.Length != 0 || po.Length != 0) return;
         // The loop's end and the branches to it, from the body's index (IndexWrites): what a scan from the loop to
@@ -413,13 +465,17 @@ internal sealed partial class FunctionCompiler
             case 0xFF when limit > 0 && limit - 1 + k <= int.MaxValue: range = (Math.Min(start, k), Math.Max(start, limit - 1 + k)); break;
             default: return;
         }
-        _inductions.Add((local, range.lo, range.hi, pc + 1, tee - 3));
+        _inductions[_inductionCount++] = new Induction { Local = local, Lo = range.lo, Hi = range.hi, From = pc + 1, To = tee - 3 };
+        _inductionLocals |= 1UL << local;
     }
 
     private void EndBound() => _nextBoundAt = -1;
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private ulong RoomAt(int pos) => pos >= 0 && pos < _stack.Count ? _room[pos] : 0;
+    private ulong RoomAt(int pos) => StackRoom(pos, _stack.Count);
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private ulong StackRoom(int pos, int n) => pos >= 0 && pos < n ? _facts[pos].Room : 0;
 
     // Open loop constructs of this body. An access drops its check by its address's room only inside a loop:
     // in the straight entry code nothing is gained, and there the checks' length - size values are what the
@@ -431,7 +487,8 @@ internal sealed partial class FunctionCompiler
     private bool FitsRoom(int pos, ulong extent) => _loopFrames > 0 && RoomAt(pos) >= extent;
 
     /// <summary>The room left at <paramref name="pos"/> after adding (or or-ing) a value of at most <paramref name="b"/>: 0 unless b is below its room.</summary>
-    private ulong RoomMinus(int pos, ulong b) => RoomAt(pos) is var r && b != NoBound && b < r ? r - b : 0;
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private ulong RoomMinus(int pos, int n, ulong b) => StackRoom(pos, n) is var r && b != NoBound && b < r ? r - b : 0;
 
     // Checked spans (RecordSpan): per i32 local, S > 0 with local + S <= the memory's length, and the pc of the
     // access that showed it; the locals that have one, at most MaxSpans.
@@ -534,10 +591,16 @@ internal sealed partial class FunctionCompiler
         return LoopScanAt(pc).End;
     }
 
-    /// <summary>Indexes the body's loops and local writes on first use (two passes, in the level's Scratch arrays).</summary>
+    /// <summary>Indexes the body's loops and local writes on first use (<see cref="IndexWritesNow"/>).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private void IndexWrites()
     {
-        if (_indexed) return;
+        if (!_indexed) IndexWritesNow();
+    }
+
+    /// <summary>Indexes the body's loops and local writes (two passes, in the level's Scratch arrays).</summary>
+    private void IndexWritesNow()
+    {
         _indexed = true;
         var code = _code;
         var root = _root;
@@ -669,8 +732,10 @@ internal sealed partial class FunctionCompiler
         return a < lo + n && _writePcs[a] < to;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static ulong Shl(ulong b, int c) => b == NoBound || b << c > uint.MaxValue ? NoBound : b << c;
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static ulong Sum(ulong a, ulong b) => a == NoBound || b == NoBound || a + b > uint.MaxValue ? NoBound : a + b;
 
     /// <summary>

@@ -80,11 +80,18 @@ internal sealed partial class FunctionCompiler
         // Only bodies with a loop and two accesses: the pass costs compile time (measured ~20-30 ns per
         // instruction on the shared bench host), worth it where code runs many times.
         if (accesses < 2 || !loop) return null;
-        var p = _coverPass ??= new CoverPass();
-        p.Begin(code.Length, reuse);
-        for (int pc = 0; pc < code.Length; pc++) p.Step(in code[pc], pc);
-        return p.End();
+        return (_coverPass ??= new CoverPass()).Run(code, reuse);
     }
+
+    /// <summary>For tests: set on a thread, the cover pass steps through every stretch (the reference its skipping must match).</summary>
+    [ThreadStatic] internal static bool CoverEveryStretch;
+
+    // The access size of loads and stores 0x28-0x3E (OpInfo.Memory) as log2, two bits per opcode from bit 0 up: sizes
+    // 4 8 4 8 1 1 2 2 1 1 2 2 4 4 (loads), then 4 8 4 8 1 2 1 2 4 (stores). A constant: no table to load per access.
+    private const ulong AccessSizeLogs = 0x244EEA5050EE;
+
+    /// <summary>The access size of scalar load or store <paramref name="op"/> (0x28-0x3E), as <see cref="OpInfo.Memory(ushort)"/> gives it.</summary>
+    internal static int CoverAccessSize(ushort op) => 1 << (int)(AccessSizeLogs >> 2 * (op - 0x28) & 3);
 
     // The pass's working arrays, reused by the thread's next body (and the root compiler's plan array: PlanCoverOf).
     [ThreadStatic] private static CoverPass? _coverPass;
@@ -115,6 +122,60 @@ internal sealed partial class FunctionCompiler
             (_region, _nextVar, _localsUsed, _depth, _open, _length) = (1, 1, 0, 0, 0, length);
         }
 
+        /// <summary>
+        /// The plan of <paramref name="code"/>: <see cref="Step"/> over each stretch (the instructions between two that
+        /// <see cref="Reset"/>) where a group can form, with a reset after it; the others are skipped unread.
+        /// </summary>
+        /// <remarks>
+        /// Only a load opens a group that a later access may join (a store closes every group, its own too), so a
+        /// stretch where no load is followed by another access without a store between them covers nothing. Stretches share
+        /// nothing but the counter of value ids, which only ever tells values apart: skipping one leaves every other
+        /// stretch's groups, and the plan, as they were (a typical body steps through a third of its instructions).
+        /// </remarks>
+        public int[]? Run(Instr[] code, bool reuse)
+        {
+            Begin(code.Length, reuse);
+            var kinds = Kinds;
+            var bounds = StretchBounds;
+            bool all = CoverEveryStretch;
+            int start = 0;
+            bool load = false, pair = false;
+            for (int pc = 0; pc < code.Length; pc++)
+            {
+                ushort op = code[pc].Op;
+                byte bound = op < 0x100 ? bounds[op] : SReset;
+                if (bound == 0) continue; // most instructions
+                if (bound == SLoad)
+                {
+                    pair |= load;
+                    load = true;
+                }
+                else if (bound == SStore)
+                {
+                    pair |= load;
+                    load = false;
+                }
+                else
+                {
+                    if (pair || all) Walk(code, kinds, start, pc);
+                    (start, load, pair) = (pc + 1, false, false);
+                }
+            }
+            if (pair || all) Walk(code, kinds, start, code.Length);
+            return End();
+        }
+
+        /// <summary>Steps through the stretch <paramref name="from"/> to <paramref name="to"/> (exclusive), then resets as its end does.</summary>
+        private void Walk(Instr[] code, byte[] kinds, int from, int to)
+        {
+            for (int pc = from; pc < to; pc++)
+            {
+                ref readonly var ins = ref code[pc];
+                Step(in ins, pc, kinds[ins.Op]); // below 0x100: no reset inside a stretch
+            }
+            Reset();
+        }
+
         public int[]? End()
         {
             var plan = _cover;
@@ -134,6 +195,7 @@ internal sealed partial class FunctionCompiler
             return _kept;
         }
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         private Form Opaque() => new() { V0 = _nextVar++, K0 = 1 };
 
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
@@ -146,6 +208,7 @@ internal sealed partial class FunctionCompiler
         private void Push(in Form f) => Top() = f;
 
         /// <summary>Pushes a new opaque value, written in place (as Push(Opaque())).</summary>
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         private void PushOpaque()
         {
             ref var f = ref Top();
@@ -155,6 +218,7 @@ internal sealed partial class FunctionCompiler
         }
 
         /// <summary>Pops <paramref name="n"/> values unread (as n calls of Pop: each one below the stretch still takes an id).</summary>
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         private void Discard(int n)
         {
             int below = n - _depth;
@@ -167,6 +231,7 @@ internal sealed partial class FunctionCompiler
         }
 
         // Values from before the stretch are unknown: each pop below it is a new opaque value.
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         private Form Pop() => _depth > 0 ? _stack[--_depth] : Opaque();
 
         private void Reset()
@@ -201,6 +266,18 @@ internal sealed partial class FunctionCompiler
 
         private static readonly byte[] Kinds = BuildKinds();
 
+        // What Run's scan over the body looks for, per opcode below 0x100 (the rest reset): a load, a store, or a reset
+        // (Kinds' KLoad, KStore, KReset); 0 for every other instruction.
+        private const byte SLoad = 1, SStore = 2, SReset = 3;
+        private static readonly byte[] StretchBounds = BuildStretchBounds();
+
+        private static byte[] BuildStretchBounds()
+        {
+            var b = new byte[256];
+            for (int op = 0; op < 256; op++) b[op] = Kinds[op] switch { KLoad => SLoad, KStore => SStore, KReset => SReset, _ => 0 };
+            return b;
+        }
+
         private static byte[] BuildKinds()
         {
             var k = new byte[256];
@@ -228,10 +305,11 @@ internal sealed partial class FunctionCompiler
             return k;
         }
 
-        public void Step(in Instr ins, int pc)
+        /// <summary>Instruction <paramref name="pc"/> of a stretch, of kind <paramref name="kind"/> (<see cref="Kinds"/>; never a reset).</summary>
+        private void Step(in Instr ins, int pc, byte kind)
         {
             ushort op = ins.Op;
-            switch (op < 0x100 ? Kinds[op] : KReset)
+            switch (kind)
             {
                 case KNop: return;
                 case KDrop: Discard(1); return;
@@ -254,12 +332,12 @@ internal sealed partial class FunctionCompiler
                     return;
                 }
                 case KLoad:
-                    Access(Pop(), ins.Imm, OpInfo.Memory(op).Size, pc);
+                    Access(Pop(), ins.Imm, CoverAccessSize(op), pc);
                     PushOpaque();
                     return;
                 case KStore:
-                    Pop();
-                    Access(Pop(), ins.Imm, OpInfo.Memory(op).Size, pc);
+                    Discard(1);
+                    Access(Pop(), ins.Imm, CoverAccessSize(op), pc);
                     _open = 0; // a store is visible: nothing after it is covered by an earlier check
                     return;
                 case KAdd or KSub: { var b = Pop(); var a = Pop(); Push(Add(a, b, op == 0x6B)); return; }
@@ -272,7 +350,6 @@ internal sealed partial class FunctionCompiler
                 case KShl: { var b = Pop(); var a = Pop(); Push(b.V0 == 0 ? Scale(a, 1u << (int)(b.C & 31)) : Opaque()); return; }
                 case KUnary: Discard(1); PushOpaque(); return;
                 case KBinary: Discard(2); PushOpaque(); return;
-                default: Reset(); return; // a new stretch starts
             }
         }
 

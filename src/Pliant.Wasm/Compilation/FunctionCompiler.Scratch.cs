@@ -35,8 +35,8 @@ internal sealed partial class FunctionCompiler
     private sealed class Scratch
     {
         // Per stack position (FunctionCompiler.Bounds.cs, FunctionCompiler.Lazy.cs).
-        public ulong[] Bounds = new ulong[16], Room = new ulong[16];
-        public long[] Lo = new long[16], Hi = new long[16], LazyValue = new long[16];
+        public StackFact[] Facts = new StackFact[16];
+        public long[] LazyValue = new long[16];
         public byte[] LazyKind = new byte[16], LazyFold = new byte[16];
         public int[] LazyAdd = new int[16];
         public readonly int[] SpanLocals = new int[MaxSpans];
@@ -54,7 +54,7 @@ internal sealed partial class FunctionCompiler
         public readonly KnownSum[] Sums = new KnownSum[8];
         public readonly ValStack Stack = new();
         public readonly FrameStack Frames = new();
-        public readonly List<(int Local, long Lo, long Hi, int From, int To)> Inductions = [];
+        public readonly Induction[] Inductions = new Induction[MaxInductions];
     }
 
     // This compiler's set (the arrays above are its fields' initial values), and its level (0: the root).
@@ -68,14 +68,11 @@ internal sealed partial class FunctionCompiler
         if (level >= byLevel.Length) Array.Resize(ref _scratchByLevel, level + 1); // not reached: copies stop at InlineSelfMaxLevels
         var s = _scratchByLevel![level] ??= new Scratch();
         // Per position: fresh arrays of 16, or these cleared whole (IsDeferred, Drop and EnsureBounds read their length).
-        if (s.Bounds.Length > MaxKeptPositions) (s.Bounds, s.Room, s.Lo, s.Hi, s.LazyValue) = (new ulong[16], new ulong[16], new long[16], new long[16], new long[16]);
+        if (s.Facts.Length > MaxKeptPositions) (s.Facts, s.LazyValue) = (new StackFact[16], new long[16]);
         else
         {
             // Span clears: Array.Clear(Array) takes the element size and GC layout from the object, each call.
-            s.Bounds.AsSpan().Clear();
-            s.Room.AsSpan().Clear();
-            s.Lo.AsSpan().Clear();
-            s.Hi.AsSpan().Clear();
+            s.Facts.AsSpan().Clear();
             s.LazyValue.AsSpan().Clear();
         }
         if (s.LazyKind.Length > MaxKeptPositions) (s.LazyKind, s.LazyFold, s.LazyAdd) = (new byte[16], new byte[16], new int[16]);
@@ -88,7 +85,6 @@ internal sealed partial class FunctionCompiler
         // Per local: sized on first use (Ensure), cleared over this function's locals where zero means "none".
         s.Stack.Clear();
         s.Frames.Clear();
-        s.Inductions.Clear();
         ClearLocals(s.LocalGen, locals);
         ClearLocals(s.FactIn, locals);
         ClearLocals(s.AliasHead, locals);
@@ -233,7 +229,7 @@ internal sealed partial class FunctionCompiler
     private void Keep()
     {
         var s = _scratch;
-        (s.Bounds, s.Room, s.Lo, s.Hi, s.LazyValue) = (_bounds, _room, _lo, _hi, _lazyValue);
+        (s.Facts, s.LazyValue) = (_facts, _lazyValue);
         (s.LazyKind, s.LazyFold, s.LazyAdd) = (_lazyKind, _lazyFold, _lazyAdd);
     }
 }

@@ -145,7 +145,7 @@ internal sealed partial class FunctionCompiler
         _inlined = outer != null;
         _scratchLevel = outer == null ? 0 : outer._scratchLevel + 1;
         var s = _scratch = TakeScratch(_scratchLevel, type.Params.Length + body.Locals.Length);
-        (_bounds, _room, _lo, _hi) = (s.Bounds, s.Room, s.Lo, s.Hi);
+        _facts = s.Facts;
         (_lazyKind, _lazyValue, _lazyAdd, _lazyFold) = (s.LazyKind, s.LazyValue, s.LazyAdd, s.LazyFold);
         (_stack, _frames, _inductions, _spanLocals) = (s.Stack, s.Frames, s.Inductions, s.SpanLocals);
         _slots = outer?._slots ?? new LocalRef[]?[(int)ValType.I32 - (int)ValType.ExternRef + 1];

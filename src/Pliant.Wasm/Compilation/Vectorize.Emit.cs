@@ -77,8 +77,7 @@ internal sealed partial class FunctionCompiler
         il.Emit(OpCodes.Add);
         Stloc(end);
         var splats = new Dictionary<int, LocalBuilder>();
-        var seen = new HashSet<VectorLoop.Node>(ReferenceEqualityComparer.Instance);
-        foreach (var s in plan.Statements) HoistSplats(s, splats, seen);
+        foreach (var s in plan.Statements) HoistSplats(s, splats);
         il.MarkLabel(top);
         foreach (var s in plan.Statements)
         {
@@ -118,9 +117,10 @@ internal sealed partial class FunctionCompiler
     }
 
     /// <summary>Splats each invariant local the tree reads, once, before the vector loop.</summary>
-    private void HoistSplats(VectorLoop.Node n, Dictionary<int, LocalBuilder> splats, HashSet<VectorLoop.Node> seen)
+    private void HoistSplats(VectorLoop.Node n, Dictionary<int, LocalBuilder> splats)
     {
-        if (!seen.Add(n)) return;
+        if (n.Hoisted) return; // a node shared by several statements or operands
+        n.Hoisted = true;
         if (n.Kind == VectorLoop.Kind.Invariant)
         {
             if (splats.ContainsKey(n.Local)) return;
@@ -135,8 +135,8 @@ internal sealed partial class FunctionCompiler
             splats[n.Local] = t;
             return;
         }
-        if (n.A != null) HoistSplats(n.A, splats, seen);
-        if (n.B != null) HoistSplats(n.B, splats, seen);
+        if (n.A != null) HoistSplats(n.A, splats);
+        if (n.B != null) HoistSplats(n.B, splats);
     }
 
     /// <summary>Pushes memory + (u32)(i + <paramref name="c"/>) + <paramref name="o"/>: lane 0 of a stream, proved in bounds at entry.</summary>

@@ -68,6 +68,8 @@ internal sealed class VectorLoop
         public bool Folded;
         /// <summary>Set by the emitter at the node's first evaluation.</summary>
         public LocalBuilder? Temp;
+        /// <summary>Set by the emitter when it hoists the splats of the node's tree (each node once).</summary>
+        public bool Hoisted;
 
         public bool Shared => Keep || Refs > 1;
     }
@@ -75,11 +77,11 @@ internal sealed class VectorLoop
     /// <summary>Iterations per vector group, and the step in bytes.</summary>
     public readonly int Vf, Step;
     /// <summary>Copy 0's statements in program order.</summary>
-    public readonly List<Node> Statements;
+    public readonly Node[] Statements;
     /// <summary>The distinct (C, O) of the streams: the entry checks each stream's last byte once.</summary>
-    public readonly List<(int C, uint O)> Bases;
+    public readonly (int C, uint O)[] Bases;
 
-    private VectorLoop(int bytes, int step, List<Node> statements, List<(int, uint)> bases) =>
+    private VectorLoop(int bytes, int step, Node[] statements, (int, uint)[] bases) =>
         (Bytes, Vf, Step, Statements, Bases) = (bytes, bytes / step, step, statements, bases);
 
     /// <summary>
@@ -136,26 +138,27 @@ internal sealed class VectorLoop
             else if (op is not (0x20 or 0x21 or 0x22 or (>= 0x28 and <= 0x2B) or (>= 0x41 and <= 0x44) or 0xFD00 or 0xFD0C) && LaneOp(op) == null) return null;
         }
         if (!store) return null;
-        // The locals the body writes, and their values so far this iteration (few: searched linearly).
-        var written = new List<int>();
+        // The locals the body writes (few: searched linearly), their values so far this iteration, and the value
+        // stack, statements and nodes: arrays of the body's length at most (each instruction makes at most one node).
+        int length = to - from, writtenCount = 0, depth = 0, statementCount = 0, nodeCount = 0;
+        var written = new int[length];
         for (int pc = from; pc < to; pc++)
-            if (code[pc].Op is 0x21 or 0x22 && !written.Contains((int)code[pc].Imm)) written.Add((int)code[pc].Imm);
-        var current = new Node?[written.Count];
-        var stack = new List<Node>();
-        var statements = new List<Node>();
-        var nodes = new List<Node>();
+            if (code[pc].Op is 0x21 or 0x22 && IndexOf(written, writtenCount, (int)code[pc].Imm) < 0) written[writtenCount++] = (int)code[pc].Imm;
+        var current = new Node?[writtenCount];
+        var stack = new Node[length];
+        var statements = new Node[MaxStatements];
+        var nodes = new Node[length];
         int elem = 0;
         Node New(Kind kind, ushort op, ValType type)
         {
-            var n = new Node { Kind = kind, Op = op, Type = type, Copy = statements.Count };
-            nodes.Add(n);
+            var n = new Node { Kind = kind, Op = op, Type = type, Copy = statementCount };
+            nodes[nodeCount++] = n;
             return n;
         }
         Node? Pop()
         {
-            if (stack.Count == 0) return null;
-            var n = stack[^1];
-            stack.RemoveAt(stack.Count - 1);
+            if (depth == 0) return null;
+            var n = stack[--depth];
             n.Refs++;
             return n;
         }
@@ -179,17 +182,17 @@ internal sealed class VectorLoop
                 case 0x20:
                 {
                     int x = (int)ins.Imm;
-                    if (x == counter) stack.Add(New(Kind.Counter, op, ValType.I32));
-                    else if (written.IndexOf(x) is int w && w >= 0)
+                    if (x == counter) stack[depth++] = New(Kind.Counter, op, ValType.I32);
+                    else if (IndexOf(written, writtenCount, x) is int w && w >= 0)
                     {
                         if (current[w] is not { } v) return null; // read before written: carried from the previous iteration
-                        stack.Add(v);
+                        stack[depth++] = v;
                     }
                     else
                     {
                         var inv = New(Kind.Invariant, op, localTypes[x]);
                         inv.Local = x;
-                        stack.Add(inv);
+                        stack[depth++] = inv;
                     }
                     break;
                 }
@@ -197,19 +200,19 @@ internal sealed class VectorLoop
                 {
                     var v = Pop();
                     if (v == null) return null;
-                    current[written.IndexOf((int)ins.Imm)] = v;
+                    current[IndexOf(written, writtenCount, (int)ins.Imm)] = v;
                     if (IsValue(v))
                     {
                         v.Keep = true;
                         if (op == 0x21)
                         {
-                            if (statements.Count == MaxStatements) return null;
+                            if (statementCount == MaxStatements) return null;
                             var set = New(Kind.Set, op, v.Type);
                             set.A = v;
-                            statements.Add(set);
+                            statements[statementCount++] = set;
                         }
                     }
-                    if (op == 0x22) stack.Add(v);
+                    if (op == 0x22) stack[depth++] = v;
                     break;
                 }
                 case >= 0x41 and <= 0x44 or 0xFD0C:
@@ -217,17 +220,17 @@ internal sealed class VectorLoop
                     var k = New(Kind.Const, op, op switch { 0x41 => ValType.I32, 0x42 => ValType.I64, 0x43 => ValType.F32, 0x44 => ValType.F64, _ => ValType.V128 });
                     k.Bits = op == 0x43 ? (uint)ins.Imm : ins.Imm;
                     k.Hi = op == 0xFD0C ? ins.High(tables) : 0;
-                    stack.Add(k);
+                    stack[depth++] = k;
                     break;
                 }
-                case 0x6A when stack.Count >= 2 && (stack[^1].Kind == Kind.Counter && stack[^2].Kind == Kind.Const || stack[^2].Kind == Kind.Counter && stack[^1].Kind == Kind.Const):
+                case 0x6A when depth >= 2 && (stack[depth - 1].Kind == Kind.Counter && stack[depth - 2].Kind == Kind.Const || stack[depth - 2].Kind == Kind.Counter && stack[depth - 1].Kind == Kind.Const):
                 {
                     var b = Pop()!;
                     var a = Pop()!;
                     a.Folded = b.Folded = true;
                     var addr = New(Kind.Address, op, ValType.I32);
                     addr.C = (int)(a.Kind == Kind.Const ? a.Bits : b.Bits);
-                    stack.Add(addr);
+                    stack[depth++] = addr;
                     break;
                 }
                 case >= 0x28 and <= 0x2B or 0xFD00:
@@ -235,17 +238,17 @@ internal sealed class VectorLoop
                     if (!Access(Pop(), op, (uint)ins.Imm, out int c)) return null;
                     var load = New(Kind.Load, op, op switch { 0x28 => ValType.I32, 0x29 => ValType.I64, 0x2A => ValType.F32, 0x2B => ValType.F64, _ => ValType.V128 });
                     (load.C, load.O) = (c, (uint)ins.Imm);
-                    stack.Add(load);
+                    stack[depth++] = load;
                     break;
                 }
                 case >= 0x36 and <= 0x39 or 0xFD0B:
                 {
                     var v = Pop();
                     // Nothing may stay on the stack across a store: a value computed before it is evaluated after it.
-                    if (!IsValue(v) || !Access(Pop(), op, (uint)ins.Imm, out int c) || stack.Count != 0 || statements.Count == MaxStatements) return null;
+                    if (!IsValue(v) || !Access(Pop(), op, (uint)ins.Imm, out int c) || depth != 0 || statementCount == MaxStatements) return null;
                     var st = New(Kind.Store, op, v!.Type);
                     (st.A, st.C, st.O) = (v, c, (uint)ins.Imm);
-                    statements.Add(st);
+                    statements[statementCount++] = st;
                     break;
                 }
                 default:
@@ -256,7 +259,7 @@ internal sealed class VectorLoop
                         if (!IsValue(a)) return null;
                         var un = New(Kind.Unary, op, ResultOf(op));
                         un.A = a;
-                        stack.Add(un);
+                        stack[depth++] = un;
                         break;
                     }
                     var rb = Pop();
@@ -264,21 +267,22 @@ internal sealed class VectorLoop
                     if (!IsValue(ra) || !IsValue(rb) || IsShift(op) && rb!.Kind != Kind.Const) return null;
                     var bin = New(Kind.Binary, op, ResultOf(op));
                     (bin.A, bin.B) = (ra, rb);
-                    stack.Add(bin);
+                    stack[depth++] = bin;
                     break;
                 }
             }
         }
         // 16-byte vectors of scalar elements; 32-byte ones (two v128 lanes) where the hardware has them.
         int bytes = elem == 16 ? 32 : 16;
-        if (stack.Count != 0 || elem == 0 || step % elem != 0 || bytes % step != 0
+        if (depth != 0 || elem == 0 || step % elem != 0 || bytes % step != 0
             || elem == 16 && !System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated) return null;
-        foreach (var n in nodes)
+        var all = nodes.AsSpan(0, nodeCount);
+        foreach (var n in all)
             if (n.Kind is not (Kind.Counter or Kind.Address) && !n.Folded && Width(n.Type) != elem) return null;
-        int u = step / elem, count = statements.Count;
+        int u = step / elem, count = statementCount;
         if (count % u != 0) return null;
         int per = count / u;
-        foreach (var n in nodes) n.Copy /= per;
+        foreach (var n in all) n.Copy /= per;
         // Pair copy k's statements with copy 0's.
         bool Match(Node a, Node b, int k)
         {
@@ -318,16 +322,17 @@ internal sealed class VectorLoop
         for (int k = 1; k < u; k++)
             for (int i = 0; i < per; i++)
                 if (!Match(statements[i], statements[k * per + i], k)) return null;
-        foreach (var n in nodes)
+        foreach (var n in all)
             if (n.Kind == Kind.Const && n.Copy == 0 && n.Lanes == null) n.Lanes = n.Type == ValType.V128 ? [n.Bits, n.Hi] : [n.Bits];
         // Streams: copy 0's accesses. One at the same address constant as another touches the same bytes in the same
         // lane; otherwise (one of them a store) they must be a whole vector apart, both ways round the 2^32 wrap.
-        var streams = new List<Node>();
-        var bases = new List<(int, uint)>();
-        foreach (var n in nodes)
+        var streams = nodes; // its first entries, read already, are free
+        var bases = new (int C, uint O)[nodeCount];
+        int streamCount = 0, baseCount = 0;
+        foreach (var n in all)
             if (n.Copy == 0 && n.Kind is Kind.Load or Kind.Store)
             {
-                foreach (var o in streams)
+                foreach (var o in streams.AsSpan(0, streamCount))
                 {
                     if (n.Kind != Kind.Store && o.Kind != Kind.Store) continue;
                     uint d = (uint)((long)n.C + n.O - ((long)o.C + o.O));
@@ -335,10 +340,20 @@ internal sealed class VectorLoop
                     // then only ever read back whole, as a NaN, not in pieces as parts of other values.
                     if (d != 0 && (Math.Min(d, (ulong)(1L << 32) - d) < (ulong)bytes || d % elem != 0)) return null;
                 }
-                streams.Add(n);
-                if (!bases.Contains((n.C, n.O))) bases.Add((n.C, n.O));
+                streams[streamCount++] = n;
+                int b = 0;
+                while (b < baseCount && bases[b] != (n.C, n.O)) b++;
+                if (b == baseCount) bases[baseCount++] = (n.C, n.O);
             }
         Vectorized++;
-        return new VectorLoop(bytes, step, statements.GetRange(0, per), bases);
+        return new VectorLoop(bytes, step, statements[..per], bases[..baseCount]);
+    }
+
+    /// <summary>The index of <paramref name="x"/> among the first <paramref name="count"/> entries of <paramref name="a"/>, or -1.</summary>
+    private static int IndexOf(int[] a, int count, int x)
+    {
+        for (int i = 0; i < count; i++)
+            if (a[i] == x) return i;
+        return -1;
     }
 }
