@@ -166,17 +166,7 @@ internal sealed class CallGraph
                     {
                         free = false;
                         makesCalls = true;
-                        long callee = ins.Imm - imported;
-                        if (callee < 0 || callee == f)
-                        {
-                            counts[f] = true;
-                            callsSelf |= callee == f;
-                        }
-                        else
-                        {
-                            if (edgeCount == targets.Length) Array.Resize(ref targets, 2 * edgeCount);
-                            targets[edgeCount++] = (int)callee;
-                        }
+                        AddCall(ins.Imm - imported, f, counts, ref callsSelf, ref targets, ref edgeCount);
                         break;
                     }
                     // The rotate masks also make the shift counts of clz/ctz of an or opaque (FunctionCompiler.Numeric.cs, TryCountOfOr).
@@ -231,6 +221,26 @@ internal sealed class CallGraph
     }
 
     /// <summary>
+    /// A direct call from defined function <paramref name="f"/> to <paramref name="callee"/> (a defined-function index,
+    /// negative for an import): an import or <paramref name="f"/> itself makes <paramref name="f"/> count calls, any other
+    /// callee is an edge of the graph.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void AddCall(long callee, int f, bool[] counts, ref bool callsSelf, ref int[] targets, ref int edgeCount)
+    {
+        if (callee < 0 || callee == f)
+        {
+            counts[f] = true;
+            callsSelf |= callee == f;
+        }
+        else
+        {
+            if (edgeCount == targets.Length) Array.Resize(ref targets, 2 * edgeCount);
+            targets[edgeCount++] = (int)callee;
+        }
+    }
+
+    /// <summary>
     /// <see cref="Of"/>'s scan of function <paramref name="f"/>'s body from the validator's facts: the same scan result,
     /// the same edges in the same order, and the same calls making <paramref name="f"/> count.
     /// </summary>
@@ -240,17 +250,7 @@ internal sealed class CallGraph
         if (facts.CallsIndirect) counts[f] = true;
         foreach (int function in facts.Calls)
         {
-            long callee = function - (long)imported;
-            if (callee < 0 || callee == f)
-            {
-                counts[f] = true;
-                callsSelf |= callee == f;
-            }
-            else
-            {
-                if (edgeCount == targets.Length) Array.Resize(ref targets, 2 * edgeCount);
-                targets[edgeCount++] = (int)callee;
-            }
+            AddCall(function - (long)imported, f, counts, ref callsSelf, ref targets, ref edgeCount);
         }
         // Free: only structural instructions (nop block loop else end), which charge no fuel; the first other one
         // (most often the body's first instruction) decides.
