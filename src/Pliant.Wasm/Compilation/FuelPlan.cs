@@ -138,6 +138,12 @@ internal readonly struct FuelPlan
 
         public int PredCount;
 
+        /// <summary>The current block's <c>br</c> to a loop (-1 none) and that loop's header block (see <see cref="Close"/>).</summary>
+        public int BackEdge, Header;
+
+        /// <summary>The join predecessors of the current block and of the block starting after the current instruction (-1 none).</summary>
+        public int Join, NextJoin;
+
         /// <summary>Adds a node before <paramref name="next"/>; returns its index.</summary>
         public int AddPred(int start, int next)
         {
@@ -168,34 +174,24 @@ internal readonly struct FuelPlan
         var s = _scratch;
         if (s == null) _scratch = s = new Scratch();
         s.PredCount = 0;
+        s.BackEdge = s.Header = s.Join = s.NextJoin = -1;
         var blocks = s.Open;
         int open = 0;
-        bool start = true, counting = true, calls = false;
-        int current = 0, sinceCheck = 0, backEdge = -1, header = -1;
-        // The join predecessors of the block starting at the next instruction (after a block's end), and of the current one.
-        int nextJoin = -1, join = -1;
-        bool plainRuns = PlainRuns;
-        var plainOps = PlainOps;
+        // The current block starts at instruction current; counting: its instructions run (no br, br_table, return
+        // or unreachable before); calls: one of them checks fuel.
+        bool counting = true, calls = false;
+        int current = 0, sinceCheck = 0;
+        // Rarely used state (the back edge, the joins) is in s: fewer values for the loop to keep in registers.
+        var plainOps = PlainRuns ? PlainOps : null;
         for (int pc = 0; pc < code.Length; pc++)
         {
             ushort op = code[pc].Op;
-            if (start)
-            {
-                if (pc > 0) Close(current, cost, check, ref sinceCheck, ref edge, backEdge, header, join, s);
-                current = pc;
-                join = nextJoin;
-                nextJoin = -1;
-                counting = true;
-                calls = false;
-                backEdge = header = -1;
-            }
-            if (plainRuns && IsPlain(plainOps, op))
+            if (plainOps != null && IsPlain(plainOps, op))
             {
                 // Most instructions: counted, and the next one does not start a block (the general path's outcome
                 // for them). A run of them is counted at once.
                 int run = PlainRunEnd(code, pc, plainOps);
                 if (counting) cost[current] += run - pc + 1;
-                start = false;
                 pc = run;
                 continue;
             }
@@ -204,7 +200,8 @@ internal readonly struct FuelPlan
                 cost[current] += CostOf(op);
                 calls |= ChecksFuel(op);
             }
-            start = false;
+            // Whether instruction pc + 1 starts a block.
+            bool start = false;
             switch (op)
             {
                 case 0x0C when counting:
@@ -217,8 +214,8 @@ internal readonly struct FuelPlan
                         // An unconditional branch to an enclosing loop whose header block is not this one.
                         if (!calls && target.Pc + 1 != current)
                         {
-                            backEdge = pc;
-                            header = target.Pc + 1;
+                            s.BackEdge = pc;
+                            s.Header = target.Pc + 1;
                         }
                     }
                     // A forward br to a block's end: a join predecessor if it can take the charge; any other branch
@@ -258,12 +255,23 @@ internal readonly struct FuelPlan
                     {
                         start = true;
                         // Reached only by the recorded branches: nothing falls through into this end.
-                        if (!counting && blocks[open].Preds >= 0) nextJoin = blocks[open].Preds;
+                        if (!counting && blocks[open].Preds >= 0) s.NextJoin = blocks[open].Preds;
                     }
                     break;
             }
+            // The current block's charge is final when the next one starts (after the last instruction: below).
+            if (start && pc + 1 < code.Length)
+            {
+                Close(current, cost, check, ref sinceCheck, ref edge, s);
+                current = pc + 1;
+                s.Join = s.NextJoin;
+                s.NextJoin = -1;
+                counting = true;
+                calls = false;
+                s.BackEdge = s.Header = -1;
+            }
         }
-        if (code.Length > 0) Close(current, cost, check, ref sinceCheck, ref edge, backEdge, header, join, s);
+        if (code.Length > 0) Close(current, cost, check, ref sinceCheck, ref edge, s);
         if (s.Open.Length > Scratch.MaxKept || s.PredStart.Length > Scratch.MaxKept) _scratch = null;
         return new FuelPlan(cost, check, edge);
     }
@@ -276,18 +284,17 @@ internal readonly struct FuelPlan
     }
 
     /// <summary>
-    /// A block's charge is final: moved to its back edge <paramref name="backEdge"/> (with the charge of the
-    /// loop's header block <paramref name="header"/>) when it has one and is not checked at its start, else
+    /// A block's charge is final: moved to its back edge <see cref="Scratch.BackEdge"/> (with the charge of the
+    /// loop's header block <see cref="Scratch.Header"/>) when it has one and is not checked at its start, else
     /// checked when the plan says so or when the straight-line run since the last check reaches
     /// <see cref="CheckInterval"/>.
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private static void Close(int block, int[] cost, bool[] check, ref int sinceCheck, ref int[]? edge, int backEdge, int header,
-        int join, Scratch s)
+    private static void Close(int block, int[] cost, bool[] check, ref int sinceCheck, ref int[]? edge, Scratch s)
     {
-        if (backEdge >= 0 && !check[block])
+        if (s.BackEdge >= 0 && !check[block])
         {
-            MoveToBackEdge(block, cost, check, ref edge, backEdge, header, join, s);
+            MoveToBackEdge(block, cost, check, ref edge, s);
             sinceCheck = 0;
             return;
         }
@@ -301,8 +308,9 @@ internal readonly struct FuelPlan
 
     /// <summary><see cref="Close"/> for a block charged at its back edge (a method of its own: few blocks are).</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private static void MoveToBackEdge(int block, int[] cost, bool[] check, ref int[]? edge, int backEdge, int header, int join, Scratch s)
+    private static void MoveToBackEdge(int block, int[] cost, bool[] check, ref int[]? edge, Scratch s)
     {
+        int backEdge = s.BackEdge, header = s.Header, join = s.Join;
         // The header block closed before this one started (it is not this one), so its charge is final.
         edge ??= new int[cost.Length];
         edge[backEdge] = cost[block] + cost[header];
