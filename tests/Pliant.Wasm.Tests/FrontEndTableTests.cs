@@ -371,4 +371,59 @@ public class FrontEndTableTests
         b.Func(b.Type([], []), code);
         CompiledModule.DecodeAndValidate(b.Build());
     }
+
+    /// <summary>
+    /// An instruction after the function's own <c>end</c> (a body built by hand; the decoder ends a body there) fails at
+    /// that end, as the per-instruction check before it did; the end as the last instruction stays valid.
+    /// </summary>
+    [Theory]
+    [InlineData(0x01)] // nop
+    [InlineData(0x0B)] // a second end
+    [InlineData(0x41)] // i32.const
+    public void InstructionAfterTheFunctionsEndIsInvalid(ushort after)
+    {
+        WasmModule Module(params Instr[] code)
+        {
+            var m = new WasmModule();
+            m.Types.Add(new FuncType([], []));
+            m.Functions.Add(0);
+            m.Bodies.Add(new FunctionBody { Locals = [], Code = code });
+            return m;
+        }
+        ModuleValidator.Validate(Module(new Instr { Op = 0x01 }, new Instr { Op = 0x0B }));
+        var e = Assert.Throws<WasmInvalidException>(() => ModuleValidator.Validate(Module(new Instr { Op = 0x0B }, new Instr { Op = after })));
+        Assert.Equal("type mismatch", e.Message);
+    }
+
+    /// <summary>
+    /// The validator's operand stack grows past its first array (64 values) and past each doubling, keeping every type:
+    /// n values pushed (i32, i64, f32, f64 in turn), then checked by the typed stores of locals that pop them.
+    /// </summary>
+    [Theory]
+    [InlineData(63)]
+    [InlineData(64)]
+    [InlineData(65)]
+    [InlineData(300)]
+    public void ValidatorStackGrowsAndKeepsTypes(int n)
+    {
+        byte[] types = [0x7F, 0x7E, 0x7D, 0x7C]; // i32 i64 f32 f64
+        byte[] consts = [0x41, 0x42, 0x43, 0x44];
+        var code = new List<byte>();
+        for (int i = 0; i < n; i++)
+        {
+            code.Add(consts[i % 4]);
+            code.AddRange((i % 4) switch { 2 => new byte[4], 3 => new byte[8], _ => [0] });
+        }
+        for (int i = n - 1; i >= 0; i--) code.AddRange([0x21, (byte)(i % 4)]); // local.set of the matching type
+        var b = new ModuleBuilder();
+        b.Func(b.Type([], []), [.. code], types);
+        CompiledModule.DecodeAndValidate(b.Build());
+        // The same pops with the first two local types swapped: the deepest i32 and i64 no longer match.
+        code[^1] = 1;
+        code[^3] = 0;
+        var bad = new ModuleBuilder();
+        bad.Func(bad.Type([], []), [.. code], types);
+        var e = Assert.Throws<WasmInvalidException>(() => CompiledModule.DecodeAndValidate(bad.Build()));
+        Assert.Equal("type mismatch", e.Message);
+    }
 }
