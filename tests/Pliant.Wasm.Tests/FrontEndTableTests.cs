@@ -426,4 +426,49 @@ public class FrontEndTableTests
         var e = Assert.Throws<WasmInvalidException>(() => CompiledModule.DecodeAndValidate(bad.Build()));
         Assert.Equal("type mismatch", e.Message);
     }
+
+    /// <summary>
+    /// block, loop and if with every one-byte block type (read by the decoder's common-shape loop when valid) and with
+    /// two-byte ones (read by ReadBlockType): the same instructions, and "malformed value type" for a negative type that
+    /// is none of the value types (spec §5.4.1); the ends inside the sequence are counted so only its own end stops it.
+    /// </summary>
+    [Fact]
+    public void BlockTypesAndEndsDecodeAsReadBlockTypeReadsThem()
+    {
+        int valid = 0;
+        foreach (byte op in new byte[] { 0x02, 0x03, 0x04 })
+        {
+            for (int b = 0; b < 0x80; b++)
+            {
+                long bt = b < 0x40 ? b : b - 0x80;
+                bool ok = bt >= 0 || bt is -64 or -1 or -2 or -3 or -4 or -5 or -16 or -17;
+                var r = new WasmReader(new byte[] { op, (byte)b, 0x01, 0x0B, 0x0B, 0xFF });
+                if (!ok)
+                {
+                    Assert.Equal("malformed value type", CutError([op, (byte)b, 0x0B, 0x0B]));
+                    continue;
+                }
+                valid++;
+                var code = CodeDecoder.Decode(ref r, hasDataCount: true, includeEnd: true, out _);
+                Assert.Equal([new Instr { Op = op, Imm = bt }, new Instr { Op = 0x01 }, new Instr { Op = 0x0B }, new Instr { Op = 0x0B }], code);
+                Assert.Equal(5, r.Position); // the byte after the sequence's end is not read
+                // The same type in two bytes (a padded LEB128): the reader's path, the same instruction.
+                var two = new WasmReader(new byte[] { op, (byte)(b | 0x80), (byte)(bt < 0 ? 0x7F : 0x00), 0x01, 0x0B, 0x0B });
+                Assert.Equal(code, CodeDecoder.Decode(ref two, hasDataCount: true, includeEnd: true, out _));
+            }
+        }
+        Assert.Equal(3 * (64 + 8), valid);
+        // Nesting 300 deep (past the buffer's first 256 instructions), then the ends; without the sequence's own end
+        // the data runs out.
+        var nested = new List<byte>();
+        for (int i = 0; i < 300; i++) nested.AddRange([(byte)(0x02 + i % 3), 0x40]);
+        for (int i = 0; i < 300; i++) nested.Add(0x0B);
+        Assert.Equal("unexpected end", CutError([.. nested]));
+        nested.Add(0x0B);
+        var n = new WasmReader([.. nested]);
+        var all = CodeDecoder.Decode(ref n, hasDataCount: true, includeEnd: false, out _);
+        Assert.Equal(600, all.Length);
+        for (int i = 0; i < 300; i++) Assert.Equal(new Instr { Op = (ushort)(0x02 + i % 3), Imm = -64 }, all[i]);
+        for (int i = 300; i < 600; i++) Assert.Equal(0x0B, all[i].Op);
+    }
 }
