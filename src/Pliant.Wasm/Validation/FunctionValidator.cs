@@ -170,8 +170,9 @@ internal sealed class FunctionValidator
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private ValType Local(long i)
     {
-        if ((ulong)i >= (ulong)_locals.Length) ThrowUnknownLocal();
-        return _locals[i];
+        var locals = _locals; // one load of the field for the test and the read
+        if ((ulong)i >= (ulong)locals.Length) ThrowUnknownLocal();
+        return locals[(int)i];
     }
 
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
