@@ -371,4 +371,104 @@ public class FrontEndTableTests
         b.Func(b.Type([], []), code);
         CompiledModule.DecodeAndValidate(b.Build());
     }
+
+    /// <summary>
+    /// An instruction after the function's own <c>end</c> (a body built by hand; the decoder ends a body there) fails at
+    /// that end, as the per-instruction check before it did; the end as the last instruction stays valid.
+    /// </summary>
+    [Theory]
+    [InlineData(0x01)] // nop
+    [InlineData(0x0B)] // a second end
+    [InlineData(0x41)] // i32.const
+    public void InstructionAfterTheFunctionsEndIsInvalid(ushort after)
+    {
+        WasmModule Module(params Instr[] code)
+        {
+            var m = new WasmModule();
+            m.Types.Add(new FuncType([], []));
+            m.Functions.Add(0);
+            m.Bodies.Add(new FunctionBody { Locals = [], Code = code });
+            return m;
+        }
+        ModuleValidator.Validate(Module(new Instr { Op = 0x01 }, new Instr { Op = 0x0B }));
+        var e = Assert.Throws<WasmInvalidException>(() => ModuleValidator.Validate(Module(new Instr { Op = 0x0B }, new Instr { Op = after })));
+        Assert.Equal("type mismatch", e.Message);
+    }
+
+    /// <summary>
+    /// The validator's operand stack grows past its first array (64 values) and past each doubling, keeping every type:
+    /// n values pushed (i32, i64, f32, f64 in turn), then checked by the typed stores of locals that pop them.
+    /// </summary>
+    [Theory]
+    [InlineData(63)]
+    [InlineData(64)]
+    [InlineData(65)]
+    [InlineData(300)]
+    public void ValidatorStackGrowsAndKeepsTypes(int n)
+    {
+        byte[] types = [0x7F, 0x7E, 0x7D, 0x7C]; // i32 i64 f32 f64
+        byte[] consts = [0x41, 0x42, 0x43, 0x44];
+        var code = new List<byte>();
+        for (int i = 0; i < n; i++)
+        {
+            code.Add(consts[i % 4]);
+            code.AddRange((i % 4) switch { 2 => new byte[4], 3 => new byte[8], _ => [0] });
+        }
+        for (int i = n - 1; i >= 0; i--) code.AddRange([0x21, (byte)(i % 4)]); // local.set of the matching type
+        var b = new ModuleBuilder();
+        b.Func(b.Type([], []), [.. code], types);
+        CompiledModule.DecodeAndValidate(b.Build());
+        // The same pops with the first two local types swapped: the deepest i32 and i64 no longer match.
+        code[^1] = 1;
+        code[^3] = 0;
+        var bad = new ModuleBuilder();
+        bad.Func(bad.Type([], []), [.. code], types);
+        var e = Assert.Throws<WasmInvalidException>(() => CompiledModule.DecodeAndValidate(bad.Build()));
+        Assert.Equal("type mismatch", e.Message);
+    }
+
+    /// <summary>
+    /// block, loop and if with every one-byte block type (read by the decoder's common-shape loop when valid) and with
+    /// two-byte ones (read by ReadBlockType): the same instructions, and "malformed value type" for a negative type that
+    /// is none of the value types (spec §5.4.1); the ends inside the sequence are counted so only its own end stops it.
+    /// </summary>
+    [Fact]
+    public void BlockTypesAndEndsDecodeAsReadBlockTypeReadsThem()
+    {
+        int valid = 0;
+        foreach (byte op in new byte[] { 0x02, 0x03, 0x04 })
+        {
+            for (int b = 0; b < 0x80; b++)
+            {
+                long bt = b < 0x40 ? b : b - 0x80;
+                bool ok = bt >= 0 || bt is -64 or -1 or -2 or -3 or -4 or -5 or -16 or -17;
+                var r = new WasmReader(new byte[] { op, (byte)b, 0x01, 0x0B, 0x0B, 0xFF });
+                if (!ok)
+                {
+                    Assert.Equal("malformed value type", CutError([op, (byte)b, 0x0B, 0x0B]));
+                    continue;
+                }
+                valid++;
+                var code = CodeDecoder.Decode(ref r, hasDataCount: true, includeEnd: true, out _);
+                Assert.Equal([new Instr { Op = op, Imm = bt }, new Instr { Op = 0x01 }, new Instr { Op = 0x0B }, new Instr { Op = 0x0B }], code);
+                Assert.Equal(5, r.Position); // the byte after the sequence's end is not read
+                // The same type in two bytes (a padded LEB128): the reader's path, the same instruction.
+                var two = new WasmReader(new byte[] { op, (byte)(b | 0x80), (byte)(bt < 0 ? 0x7F : 0x00), 0x01, 0x0B, 0x0B });
+                Assert.Equal(code, CodeDecoder.Decode(ref two, hasDataCount: true, includeEnd: true, out _));
+            }
+        }
+        Assert.Equal(3 * (64 + 8), valid);
+        // Nesting 300 deep (past the buffer's first 256 instructions), then the ends; without the sequence's own end
+        // the data runs out.
+        var nested = new List<byte>();
+        for (int i = 0; i < 300; i++) nested.AddRange([(byte)(0x02 + i % 3), 0x40]);
+        for (int i = 0; i < 300; i++) nested.Add(0x0B);
+        Assert.Equal("unexpected end", CutError([.. nested]));
+        nested.Add(0x0B);
+        var n = new WasmReader([.. nested]);
+        var all = CodeDecoder.Decode(ref n, hasDataCount: true, includeEnd: false, out _);
+        Assert.Equal(600, all.Length);
+        for (int i = 0; i < 300; i++) Assert.Equal(new Instr { Op = (ushort)(0x02 + i % 3), Imm = -64 }, all[i]);
+        for (int i = 300; i < 600; i++) Assert.Equal(0x0B, all[i].Op);
+    }
 }

@@ -105,14 +105,60 @@ internal readonly struct FuelPlan
         return run - 1;
     }
 
-    // Per open block, whether it is a loop; reused by the thread's next plan.
-    [ThreadStatic] private static bool[]? _openLoops;
-    // Per open block, the index of its block, loop or if instruction; reused likewise.
-    [ThreadStatic] private static int[]? _openPcs;
-    // Per open block: the first of the join predecessors that branch to its end (a node of _predStart/_predNext,
-    // -1 none), or -2 when its end is also reached otherwise (br_if, br_table, a predecessor that cannot take the charge).
-    [ThreadStatic] private static int[]? _openPreds;
-    [ThreadStatic] private static List<int>? _predStart, _predNext;
+    /// <summary>An open block, loop or if.</summary>
+    private struct OpenBlock
+    {
+        /// <summary>Index of its block, loop or if instruction.</summary>
+        public int Pc;
+
+        /// <summary>
+        /// The first of the join predecessors that branch to its end (a node of <see cref="Scratch.PredStart"/> and
+        /// <see cref="Scratch.PredNext"/>, -1 none), or -2 when its end is also reached otherwise (br_if, br_table, a
+        /// predecessor that cannot take the charge).
+        /// </summary>
+        public int Preds;
+
+        /// <summary>Whether it is a loop.</summary>
+        public bool Loop;
+    }
+
+    /// <summary>
+    /// A plan's working arrays, reused by the thread's next plan (one thread-static read per plan). Every element
+    /// For reads it wrote first in the same plan, so nothing is cleared between plans.
+    /// </summary>
+    private sealed class Scratch
+    {
+        /// <summary>Arrays grown past this many elements are not kept for the thread.</summary>
+        public const int MaxKept = 4096;
+
+        public OpenBlock[] Open = new OpenBlock[64];
+
+        /// <summary>Join predecessor lists: node n is the block starting at PredStart[n], the next node PredNext[n] (-1 none).</summary>
+        public int[] PredStart = new int[16], PredNext = new int[16];
+
+        public int PredCount;
+
+        /// <summary>The current block's <c>br</c> to a loop (-1 none) and that loop's header block (see <see cref="Close"/>).</summary>
+        public int BackEdge, Header;
+
+        /// <summary>The join predecessors of the current block and of the block starting after the current instruction (-1 none).</summary>
+        public int Join, NextJoin;
+
+        /// <summary>Adds a node before <paramref name="next"/>; returns its index.</summary>
+        public int AddPred(int start, int next)
+        {
+            if (PredCount == PredStart.Length)
+            {
+                Array.Resize(ref PredStart, PredCount * 2);
+                Array.Resize(ref PredNext, PredCount * 2);
+            }
+            PredStart[PredCount] = start;
+            PredNext[PredCount] = next;
+            return PredCount++;
+        }
+    }
+
+    [ThreadStatic] private static Scratch? _scratch;
 
     /// <summary>Plans a validated function body (its final <c>end</c> included); <paramref name="tables"/> is its <see cref="FunctionBody.Tables"/>.</summary>
     /// <remarks>
@@ -125,43 +171,27 @@ internal readonly struct FuelPlan
         var cost = new int[code.Length];
         int[]? edge = null;
         check[0] = true;
-        var loops = _openLoops ?? new bool[64];
-        var pcs = _openPcs ?? new int[loops.Length];
-        var preds = _openPreds ?? new int[loops.Length];
-        var predStart = _predStart ?? [];
-        var predNext = _predNext ?? [];
-        _openLoops = null;
-        _openPcs = null;
-        _openPreds = null;
-        predStart.Clear();
-        predNext.Clear();
+        var s = _scratch;
+        if (s == null) _scratch = s = new Scratch();
+        s.PredCount = 0;
+        s.BackEdge = s.Header = s.Join = s.NextJoin = -1;
+        var blocks = s.Open;
         int open = 0;
-        bool start = true, counting = true, calls = false;
-        int current = 0, sinceCheck = 0, backEdge = -1, header = -1;
-        // The join predecessors of the block starting at the next instruction (after a block's end), and of the current one.
-        int nextJoin = -1, join = -1;
-        bool plainRuns = PlainRuns;
-        var plainOps = PlainOps;
+        // The current block starts at instruction current; counting: its instructions run (no br, br_table, return
+        // or unreachable before); calls: one of them checks fuel.
+        bool counting = true, calls = false;
+        int current = 0, sinceCheck = 0;
+        // Rarely used state (the back edge, the joins) is in s: fewer values for the loop to keep in registers.
+        var plainOps = PlainRuns ? PlainOps : null;
         for (int pc = 0; pc < code.Length; pc++)
         {
             ushort op = code[pc].Op;
-            if (start)
-            {
-                if (pc > 0) Close(current, cost, check, ref sinceCheck, ref edge, backEdge, header, join, predStart, predNext);
-                current = pc;
-                join = nextJoin;
-                nextJoin = -1;
-                counting = true;
-                calls = false;
-                backEdge = header = -1;
-            }
-            if (plainRuns && IsPlain(plainOps, op))
+            if (plainOps != null && IsPlain(plainOps, op))
             {
                 // Most instructions: counted, and the next one does not start a block (the general path's outcome
                 // for them). A run of them is counted at once.
                 int run = PlainRunEnd(code, pc, plainOps);
                 if (counting) cost[current] += run - pc + 1;
-                start = false;
                 pc = run;
                 continue;
             }
@@ -169,97 +199,102 @@ internal readonly struct FuelPlan
             {
                 cost[current] += CostOf(op);
                 calls |= ChecksFuel(op);
-                // An unconditional branch to an enclosing loop whose header block is not this one.
-                if (op == 0x0C && !calls && code[pc].Imm < open && loops[open - 1 - (int)code[pc].Imm]
-                    && pcs[open - 1 - (int)code[pc].Imm] + 1 != current)
-                {
-                    backEdge = pc;
-                    header = pcs[open - 1 - (int)code[pc].Imm] + 1;
-                }
-                // A forward br to a block's end: a join predecessor if it can take the charge; any other branch
-                // to a block's end makes that end an ordinary label.
-                if (op == 0x0C && code[pc].Imm < open && !loops[open - 1 - (int)code[pc].Imm])
-                {
-                    int t = open - 1 - (int)code[pc].Imm;
-                    if (calls || check[current] || preds[t] == -2) preds[t] = -2;
-                    else
-                    {
-                        predStart.Add(current);
-                        predNext.Add(preds[t]);
-                        preds[t] = predStart.Count - 1;
-                    }
-                }
-                // br, br_table, return, unreachable: what follows up to the next block start never runs.
-                if (op is 0x0C or 0x0E or 0x0F or 0x00) counting = false;
             }
-            if (op == 0x0D && code[pc].Imm < open) preds[open - 1 - (int)code[pc].Imm] = -2;
-            else if (op == 0x0E)
-                foreach (uint l in tables[code[pc].Imm])
-                    if (l < open) preds[open - 1 - (int)l] = -2;
-            // if, else, br_if: both ways continue.
-            start = op is 0x04 or 0x05 or 0x0D;
+            // Whether instruction pc + 1 starts a block.
+            bool start = false;
             switch (op)
             {
+                case 0x0C when counting:
+                {
+                    counting = false; // what follows up to the next block start never runs
+                    if (code[pc].Imm >= open) break;
+                    ref var target = ref blocks[open - 1 - (int)code[pc].Imm];
+                    if (target.Loop)
+                    {
+                        // An unconditional branch to an enclosing loop whose header block is not this one.
+                        if (!calls && target.Pc + 1 != current)
+                        {
+                            s.BackEdge = pc;
+                            s.Header = target.Pc + 1;
+                        }
+                    }
+                    // A forward br to a block's end: a join predecessor if it can take the charge; any other branch
+                    // to a block's end makes that end an ordinary label.
+                    else if (calls || check[current] || target.Preds == -2) target.Preds = -2;
+                    else target.Preds = s.AddPred(current, target.Preds);
+                    break;
+                }
+                case 0x0D: // both ways continue
+                    start = true;
+                    if (code[pc].Imm < open) blocks[open - 1 - (int)code[pc].Imm].Preds = -2;
+                    break;
+                case 0x0E:
+                    counting = false;
+                    foreach (uint l in tables[code[pc].Imm])
+                        if (l < open) blocks[open - 1 - (int)l].Preds = -2;
+                    break;
+                case 0x0F or 0x00: // return, unreachable
+                    counting = false;
+                    break;
                 case 0x02 or 0x03 or 0x04:
-                    if (open == loops.Length) Array.Resize(ref loops, loops.Length * 2);
-                    if (open >= pcs.Length) Array.Resize(ref pcs, loops.Length);
-                    if (open >= preds.Length) Array.Resize(ref preds, loops.Length);
-                    pcs[open] = pc;
+                    if (open == blocks.Length) s.Open = blocks = Grown(blocks);
+                    ref var b = ref blocks[open++];
+                    b.Pc = pc;
                     // An if's end is also reached from its condition (no else) or the then arm's end.
-                    preds[open] = op == 0x02 ? -1 : -2;
-                    loops[open++] = op == 0x03;
+                    b.Preds = op == 0x02 ? -1 : -2;
+                    b.Loop = op == 0x03;
                     if (op == 0x03) start = check[pc + 1] = true; // loop header: every iteration comes back here
+                    else start = op == 0x04; // if: both ways continue
+                    break;
+                case 0x05: // else
+                    start = true;
                     break;
                 case 0x0B:
                     // The end of a block or if is a branch target; the end of a loop is not.
-                    if (open > 0 && !loops[--open])
+                    if (open > 0 && !blocks[--open].Loop)
                     {
                         start = true;
                         // Reached only by the recorded branches: nothing falls through into this end.
-                        if (!counting && preds[open] >= 0) nextJoin = preds[open];
+                        if (!counting && blocks[open].Preds >= 0) s.NextJoin = blocks[open].Preds;
                     }
                     break;
             }
+            // The current block's charge is final when the next one starts (after the last instruction: below).
+            if (start && pc + 1 < code.Length)
+            {
+                Close(current, cost, check, ref sinceCheck, ref edge, s);
+                current = pc + 1;
+                s.Join = s.NextJoin;
+                s.NextJoin = -1;
+                counting = true;
+                calls = false;
+                s.BackEdge = s.Header = -1;
+            }
         }
-        if (code.Length > 0) Close(current, cost, check, ref sinceCheck, ref edge, backEdge, header, join, predStart, predNext);
-        if (loops.Length <= 4096)
-        {
-            _openLoops = loops;
-            _openPcs = pcs;
-            _openPreds = preds;
-        }
-        if (predStart.Count <= 4096)
-        {
-            _predStart = predStart;
-            _predNext = predNext;
-        }
+        if (code.Length > 0) Close(current, cost, check, ref sinceCheck, ref edge, s);
+        if (s.Open.Length > Scratch.MaxKept || s.PredStart.Length > Scratch.MaxKept) _scratch = null;
         return new FuelPlan(cost, check, edge);
     }
 
+    private static OpenBlock[] Grown(OpenBlock[] blocks)
+    {
+        var grown = new OpenBlock[blocks.Length * 2];
+        blocks.AsSpan().CopyTo(grown);
+        return grown;
+    }
+
     /// <summary>
-    /// A block's charge is final: moved to its back edge <paramref name="backEdge"/> (with the charge of the
-    /// loop's header block <paramref name="header"/>) when it has one and is not checked at its start, else
+    /// A block's charge is final: moved to its back edge <see cref="Scratch.BackEdge"/> (with the charge of the
+    /// loop's header block <see cref="Scratch.Header"/>) when it has one and is not checked at its start, else
     /// checked when the plan says so or when the straight-line run since the last check reaches
     /// <see cref="CheckInterval"/>.
     /// </summary>
-    private static void Close(int block, int[] cost, bool[] check, ref int sinceCheck, ref int[]? edge, int backEdge, int header,
-        int join, List<int> predStart, List<int> predNext)
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void Close(int block, int[] cost, bool[] check, ref int sinceCheck, ref int[]? edge, Scratch s)
     {
-        if (backEdge >= 0 && !check[block])
+        if (s.BackEdge >= 0 && !check[block])
         {
-            // The header block closed before this one started (it is not this one), so its charge is final.
-            edge ??= new int[cost.Length];
-            edge[backEdge] = cost[block] + cost[header];
-            // A join (see the type's remarks): every predecessor closed before this block started, so whether
-            // it is checked at its start is final; each one takes the charge at its start.
-            bool shared = join >= 0;
-            for (int n = join; n >= 0 && shared; n = predNext[n]) shared = !check[predStart[n]];
-            if (shared)
-            {
-                for (int n = join; n >= 0; n = predNext[n]) cost[predStart[n]] += edge[backEdge];
-                edge[backEdge] = CheckOnly;
-            }
-            cost[block] = 0;
+            MoveToBackEdge(block, cost, check, ref edge, s);
             sinceCheck = 0;
             return;
         }
@@ -269,5 +304,25 @@ internal readonly struct FuelPlan
             check[block] = true;
             sinceCheck = 0;
         }
+    }
+
+    /// <summary><see cref="Close"/> for a block charged at its back edge (a method of its own: few blocks are).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void MoveToBackEdge(int block, int[] cost, bool[] check, ref int[]? edge, Scratch s)
+    {
+        int backEdge = s.BackEdge, header = s.Header, join = s.Join;
+        // The header block closed before this one started (it is not this one), so its charge is final.
+        edge ??= new int[cost.Length];
+        edge[backEdge] = cost[block] + cost[header];
+        // A join (see the type's remarks): every predecessor closed before this block started, so whether
+        // it is checked at its start is final; each one takes the charge at its start.
+        bool shared = join >= 0;
+        for (int n = join; n >= 0 && shared; n = s.PredNext[n]) shared = !check[s.PredStart[n]];
+        if (shared)
+        {
+            for (int n = join; n >= 0; n = s.PredNext[n]) cost[s.PredStart[n]] += edge[backEdge];
+            edge[backEdge] = CheckOnly;
+        }
+        cost[block] = 0;
     }
 }

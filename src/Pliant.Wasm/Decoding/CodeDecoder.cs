@@ -55,7 +55,7 @@ internal static class CodeDecoder
                 int grown = (int)Math.Min((long)buf.Length * 2, (long)n + (r.Length - p) + 1);
                 buf = Grown(buf, Math.Max(grown, n + 1));
             }
-            n = DecodeCommon(r.Full, ref p, buf, n, shapes);
+            n = DecodeCommon(r.Full, ref p, buf, n, shapes, ref depth);
             r.Position = p;
             if (n == buf.Length) continue;
             ref var ins = ref buf[n];
@@ -81,14 +81,16 @@ internal static class CodeDecoder
     /// <summary>
     /// Decodes instructions of the common shapes from <paramref name="position"/> into <paramref name="buf"/> from index
     /// <paramref name="n"/> while there is room; returns the new count, with <paramref name="position"/> after the last.
-    /// Stops before any other instruction, an immediate longer than this reads (one or two bytes; a memarg of one
-    /// byte each) and the end of the data: <see cref="DecodeOne"/> reads that one (the same reads as its cases for
-    /// these shapes, with the reader's checks and errors).
+    /// Also <c>block loop if</c> with a one-byte block type that is valid (<paramref name="depth"/> + 1) and an <c>end</c>
+    /// inside the sequence (<paramref name="depth"/> - 1). Stops before any other instruction, an immediate longer than
+    /// this reads (one or two bytes; a memarg of one byte each), the sequence's own end and the end of the data:
+    /// <see cref="DecodeOne"/> reads that one (the same reads as its cases for these shapes, with the reader's checks and errors).
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private static int DecodeCommon(ReadOnlySpan<byte> data, ref int position, Instr[] buf, int n, Shape[] shapes)
+    private static int DecodeCommon(ReadOnlySpan<byte> data, ref int position, Instr[] buf, int n, Shape[] shapes, ref int depth)
     {
         int p = position;
+        int d = depth;
         while ((uint)n < (uint)buf.Length && (uint)p < (uint)data.Length)
         {
             byte op = data[p];
@@ -127,11 +129,35 @@ internal static class CodeDecoder
                 p += 3;
                 continue;
             }
+            if (shape == Shape.End && d > 0)
+            {
+                buf[n++] = new Instr { Op = op };
+                d--;
+                p++;
+                continue;
+            }
+            // A block type of one byte (spec §5.4.1): 0x40 (empty), a value type, or a type index under 64 (an s33
+            // whose bit 6 is the sign: negative values are the empty and value types); others by ReadBlockType.
+            if (shape == Shape.Block && (uint)(p + 1) < (uint)data.Length && data[p + 1] < 0x80 && IsBlockTypeByte(data[p + 1]))
+            {
+                buf[n++] = new Instr { Op = op, Imm = (sbyte)(byte)(data[p + 1] << 1) >> 1 };
+                d++;
+                p += 2;
+                continue;
+            }
             break;
         }
         position = p;
+        depth = d;
         return n;
     }
+
+    /// <summary>
+    /// Whether a one-byte block type is one <see cref="ReadBlockType"/> accepts: a type index (0-63), 0x40 (empty), or
+    /// one of the value types i32 i64 f32 f64 v128 (0x7F-0x7B), funcref (0x70) and externref (0x6F).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static bool IsBlockTypeByte(byte b) => b < 0x40 || b == 0x40 || b >= 0x7B || b is 0x70 or 0x6F;
 
     private static Instr[] Grown(Instr[] buf, int length)
     {
@@ -151,6 +177,10 @@ internal static class CodeDecoder
         Memarg,
         /// <summary>An s32 (i32.const).</summary>
         I32,
+        /// <summary>A block type (block, loop, if).</summary>
+        Block,
+        /// <summary>No immediate; closes a block.</summary>
+        End,
     }
 
     // Shape of each opcode byte: the plain numeric, local, global, branch, call, memory and i32.const instructions
@@ -168,6 +198,8 @@ internal static class CodeDecoder
                 0x0C or 0x0D or 0x10 or (>= 0x20 and <= 0x26) or 0xD2 => Shape.Index,
                 >= 0x28 and <= 0x3E => Shape.Memarg,
                 0x41 => Shape.I32,
+                0x02 or 0x03 or 0x04 => Shape.Block,
+                0x0B => Shape.End,
                 _ => Shape.Other,
             };
         }

@@ -363,7 +363,7 @@ public static class ModuleDecoder
         }
         if (budget.Locals + (long)total > limits.MaxLocalsPerModule) throw CapExceeded("locals (summed over functions)", limits.MaxLocalsPerModule);
         budget.Locals += (long)total;
-        var locals = new ValType[total];
+        var locals = total == 0 ? [] : new ValType[total]; // no allocation for a function without locals
         b.Position = declarations;
         for (int i = 0, k = 0; i < groups; i++)
         {

@@ -46,9 +46,22 @@ internal sealed class FunctionValidator
     private void Push(ValType t)
     {
         int n = _valCount;
-        if (n == _vals.Length) Array.Resize(ref _vals, n * 2);
-        _vals[n] = t;
-        _valCount = n + 1;
+        var vals = _vals;
+        // The test the store's bounds check needs (so the JIT emits none): one compare, one load of the array.
+        if ((uint)n < (uint)vals.Length)
+        {
+            vals[n] = t;
+            _valCount = n + 1;
+        }
+        else PushGrown(t);
+    }
+
+    /// <summary><see cref="Push"/> onto a full stack: doubles it first.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private void PushGrown(ValType t)
+    {
+        Array.Resize(ref _vals, _vals.Length * 2);
+        _vals[_valCount++] = t;
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
@@ -157,8 +170,9 @@ internal sealed class FunctionValidator
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private ValType Local(long i)
     {
-        if ((ulong)i >= (ulong)_locals.Length) ThrowUnknownLocal();
-        return _locals[i];
+        var locals = _locals; // one load of the field for the test and the read
+        if ((ulong)i >= (ulong)locals.Length) ThrowUnknownLocal();
+        return locals[(int)i];
     }
 
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
@@ -167,12 +181,14 @@ internal sealed class FunctionValidator
     public void Validate(FuncType type, FunctionBody body)
     {
         var locals = new ValType[type.Params.Length + body.Locals.Length];
-        type.Params.CopyTo(locals, 0);
-        body.Locals.CopyTo(locals, type.Params.Length);
+        // Span copies: Array.CopyTo and the non-generic Array.Clear check the arrays' types and bounds per call.
+        type.Params.AsSpan().CopyTo(locals);
+        body.Locals.AsSpan().CopyTo(locals.AsSpan(type.Params.Length));
         _locals = locals;
         _tables = body.Tables;
         _valCount = 0;
-        Array.Clear(_ctrls, 0, _ctrlCount);
+        // Frames left by a body that failed (a valid body pops them all).
+        if (_ctrlCount != 0) _ctrls.AsSpan(0, _ctrlCount).Clear();
         _ctrlCount = 0;
         PushCtrl(0, [], type.Results);
         var returns = type.Results;
@@ -181,11 +197,8 @@ internal sealed class FunctionValidator
         _accesses = _callCount = 0;
         _firstMemory = _firstRotate32 = _firstRotate64 = -1;
         _hasLoop = _callsIndirect = false;
-        for (int pc = 0; pc < code.Length; pc++)
-        {
-            if (_ctrlCount == 0) throw Err("type mismatch");
-            Step(in code[pc], pc, returns);
-        }
+        // No frame is left only after the end of the function's own frame: an instruction after it fails at that end (StepOther).
+        for (int pc = 0; pc < code.Length; pc++) Step(in code[pc], pc, returns);
         if (_ctrlCount != 0) throw Err("type mismatch");
         body.Facts = new BodyFacts
         {
@@ -333,6 +346,8 @@ internal sealed class FunctionValidator
                 var f = PopCtrl();
                 if (f.Op == 0x04 && !f.Start.AsSpan().SequenceEqual(f.End)) throw Err("type mismatch");
                 PushAll(f.End);
+                // The function's own frame ended: nothing may follow (the decoder ends a body there; a body built otherwise).
+                if (_ctrlCount == 0 && pc + 1 < _code.Length) throw Err("type mismatch");
                 return;
             }
             case 0x0C:
