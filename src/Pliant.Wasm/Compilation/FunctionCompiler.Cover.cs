@@ -112,6 +112,19 @@ internal sealed partial class FunctionCompiler
         private int _region, _nextVar, _localsUsed, _length;
         private readonly CoverGroup[] _groups = new CoverGroup[MaxOpenGroups];
         private int _open;
+        // The body whose plan was last made with reuse, and the pcs of its instructions that IndexWritesNow reads
+        // (IndexMarks; the first MarkCount entries, ascending), found by Run's scan on the way.
+        private Instr[]? _markedCode;
+        private int[] _marks = [];
+        private int _markCount;
+
+        /// <summary>The pcs <see cref="IndexMarks"/> marks in <paramref name="code"/> (their number in <paramref name="count"/>) when the thread's last plan with reuse was of it, else null (count unchanged).</summary>
+        public int[]? MarksOf(Instr[] code, ref int count)
+        {
+            if (!ReferenceEquals(_markedCode, code)) return null;
+            count = _markCount;
+            return _marks;
+        }
 
         public void Begin(int length, bool reuse)
         {
@@ -136,7 +149,16 @@ internal sealed partial class FunctionCompiler
         {
             Begin(code.Length, reuse);
             var kinds = Kinds;
-            var bounds = StretchBounds;
+            // With reuse (a root compiler's body, whose write index follows), the scan also marks what IndexWritesNow reads.
+            var bounds = reuse ? MarkedBounds : StretchBounds;
+            int[] marks = [];
+            if (reuse)
+            {
+                _markedCode = null; // until the marks are complete
+                if (_marks.Length < code.Length || _marks.Length > MaxKept) _marks = new int[Math.Max(code.Length, 64)]; // a huge body's go with the next
+                marks = _marks;
+            }
+            int marked = 0;
             bool all = CoverEveryStretch;
             int start = 0;
             bool load = false, pair = false;
@@ -145,6 +167,11 @@ internal sealed partial class FunctionCompiler
                 ushort op = code[pc].Op;
                 byte bound = op < 0x100 ? bounds[op] : SReset;
                 if (bound == 0) continue; // most instructions
+                if (bound >= SMark)
+                {
+                    marks[marked++] = pc;
+                    if (bound == SMark) continue; // a local write: no stretch bound
+                }
                 if (bound == SLoad)
                 {
                     pair |= load;
@@ -162,6 +189,7 @@ internal sealed partial class FunctionCompiler
                 }
             }
             if (pair || all) Walk(code, kinds, start, code.Length);
+            if (reuse) (_markedCode, _markCount) = (code, marked);
             return End();
         }
 
@@ -270,6 +298,17 @@ internal sealed partial class FunctionCompiler
         // (Kinds' KLoad, KStore, KReset); 0 for every other instruction.
         private const byte SLoad = 1, SStore = 2, SReset = 3;
         private static readonly byte[] StretchBounds = BuildStretchBounds();
+        // StretchBounds with what IndexMarks marks: a local write SMark, a control instruction (a reset) SMarkReset.
+        private const byte SMark = 4, SMarkReset = 5;
+        private static readonly byte[] MarkedBounds = BuildMarkedBounds();
+
+        private static byte[] BuildMarkedBounds()
+        {
+            var b = (byte[])StretchBounds.Clone();
+            for (int op = 0; op < 256; op++)
+                if (IndexMarks[op] != 0) b[op] = b[op] == SReset ? SMarkReset : SMark;
+            return b;
+        }
 
         private static byte[] BuildStretchBounds()
         {
