@@ -314,7 +314,8 @@ internal sealed partial class FunctionCompiler
         return lo <= hi;
     }
 
-    /// <summary>local.set/tee of the stack value at <paramref name="pos"/>: the local has its facts until the next control instruction or write.</summary>
+    /// <summary>local.set/tee of the stack value at <paramref name="pos"/> (on the stack): the local has its facts until the next control instruction or write.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private void RecordLocal(int local, int pos)
     {
         // The locals with facts, newest last: at most MaxFacts, so a merge costs O(MaxFacts) whatever the module.
@@ -325,8 +326,9 @@ internal sealed partial class FunctionCompiler
         }
         // Already the newest: the list stays as it is (unlinking and relinking it would give the same list and count).
         if (!_factIn[local] || _factTail != local) LinkFact(local);
-        _localBound![local] = BoundAt(pos);
-        RangeAt(pos, out _localLo![local], out _localHi![local]);
+        ref readonly var f = ref _facts[pos]; // what BoundAt and RangeAt read: pos is below the stack's height
+        _localBound![local] = f.Bound;
+        (_localLo![local], _localHi![local]) = (f.Lo, f.Hi);
         _localGen![local] = _gen;
     }
 
