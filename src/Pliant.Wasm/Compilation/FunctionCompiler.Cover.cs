@@ -83,6 +83,24 @@ internal sealed partial class FunctionCompiler
         return (_coverPass ??= new CoverPass()).Run(code, reuse);
     }
 
+    /// <summary>
+    /// For tests: the plan of <paramref name="code"/> as a root compiler makes it (with reuse; copied; null, as from
+    /// <see cref="PlanCover"/>, for a body without a loop or two accesses), and the pcs the pass's scan marked for the write
+    /// index (<see cref="IndexMarks"/>; the scan runs for any body here), or null when the thread's marks are not of this body.
+    /// </summary>
+    internal static (int[]? Plan, int[]? Marks) PlanCoverAsRoot(Instr[] code)
+    {
+        var plan = (_coverPass ??= new CoverPass()).Run(code, reuse: true)?.AsSpan(0, code.Length).ToArray();
+        return (PlanCover(code) == null ? null : plan, MarksOfLastPlan(code));
+    }
+
+    /// <summary>For tests: the marks the thread's cover pass holds for <paramref name="code"/> (copied), else null.</summary>
+    internal static int[]? MarksOfLastPlan(Instr[] code)
+    {
+        int count = 0;
+        return _coverPass?.MarksOf(code, ref count)?.AsSpan(0, count).ToArray();
+    }
+
     /// <summary>For tests: set on a thread, the cover pass steps through every stretch (the reference its skipping must match).</summary>
     [ThreadStatic] internal static bool CoverEveryStretch;
 
