@@ -212,8 +212,6 @@ internal sealed partial class FunctionCompiler
         }
 
         /// <summary>Steps through the stretch <paramref name="from"/> to <paramref name="to"/> (exclusive), then resets as its end does.</summary>
-        /// <remarks>One method with <see cref="Step"/> inlined, called from Run's two places: a call per stretch, not per instruction.</remarks>
-        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
         private void Walk(Instr[] code, byte[] kinds, int from, int to)
         {
             for (int pc = from; pc < to; pc++)
@@ -365,7 +363,6 @@ internal sealed partial class FunctionCompiler
         }
 
         /// <summary>Instruction <paramref name="pc"/> of a stretch, of kind <paramref name="kind"/> (<see cref="Kinds"/>; never a reset).</summary>
-        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         private void Step(in Instr ins, int pc, byte kind)
         {
             ushort op = ins.Op;
