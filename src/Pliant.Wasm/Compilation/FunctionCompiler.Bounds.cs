@@ -196,23 +196,31 @@ internal sealed partial class FunctionCompiler
     /// <summary>PlanBoundOf of <c>i32.add</c>, without its general path: the sum's bound, range and room at the lower operand.</summary>
     private void PlanAdd()
     {
-        int n = _stack.Count, top = n - 1;
-        ulong b1 = StackBound(top - 1, n), b2 = StackBound(top, n);
-        ulong bound = Sum(b1, b2);
-        // x + b for b <= B: below x + room - B + 1 when B < room (then x + b cannot wrap).
-        ulong room = Math.Max(RoomMinus(top - 1, n, b2), RoomMinus(top, n, b1));
+        int n = _stack.Count;
+        ulong bound = NoBound, room = 0;
         long lo = 1, hi = 0;
-        if (StackRange(top - 1, n, out long lo1, out long hi1) && StackRange(top, n, out long lo2, out long hi2)
-            && lo1 + lo2 >= int.MinValue && hi1 + hi2 <= int.MaxValue)
+        if (n >= 2)
         {
-            // No signed wrap: the i32 sum is the exact sum; non-negative, it also bounds the unsigned value.
-            (lo, hi) = (lo1 + lo2, hi1 + hi2);
-            if (lo >= 0) bound = Math.Min(bound, (ulong)hi);
+            // Both operands' facts read once (as StackBound, StackRange and RoomMinus would read them).
+            var facts = _facts;
+            ref readonly var f1 = ref facts[n - 2];
+            ref readonly var f2 = ref facts[n - 1];
+            ulong b1 = f1.Bound, b2 = f2.Bound;
+            bound = Sum(b1, b2);
+            // x + b for b <= B: below x + room - B + 1 when B < room (then x + b cannot wrap).
+            ulong r1 = b2 != NoBound && b2 < f1.Room ? f1.Room - b2 : 0, r2 = b1 != NoBound && b1 < f2.Room ? f2.Room - b1 : 0;
+            room = r1 > r2 ? r1 : r2;
+            if (f1.Lo <= f1.Hi && f2.Lo <= f2.Hi && f1.Lo + f2.Lo >= int.MinValue && f1.Hi + f2.Hi <= int.MaxValue)
+            {
+                // No signed wrap: the i32 sum is the exact sum; non-negative, it also bounds the unsigned value.
+                (lo, hi) = (f1.Lo + f2.Lo, f1.Hi + f2.Hi);
+                if (lo >= 0 && (ulong)hi < bound) bound = (ulong)hi;
+            }
         }
         _nextBound = bound;
         (_nextLo, _nextHi) = (lo, hi);
         _nextRoom = room;
-        _nextBoundAt = bound == NoBound && lo > hi && room == 0 ? -1 : top - 1;
+        _nextBoundAt = bound == NoBound && lo > hi && room == 0 ? -1 : n - 2;
     }
 
     /// <summary>Whether local <paramref name="l"/>'s current fact says anything: a bound or a range (else PlanBoundOf plans nothing for its local.get).</summary>
@@ -306,7 +314,8 @@ internal sealed partial class FunctionCompiler
         return lo <= hi;
     }
 
-    /// <summary>local.set/tee of the stack value at <paramref name="pos"/>: the local has its facts until the next control instruction or write.</summary>
+    /// <summary>local.set/tee of the stack value at <paramref name="pos"/> (on the stack): the local has its facts until the next control instruction or write.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private void RecordLocal(int local, int pos)
     {
         // The locals with facts, newest last: at most MaxFacts, so a merge costs O(MaxFacts) whatever the module.
@@ -317,8 +326,9 @@ internal sealed partial class FunctionCompiler
         }
         // Already the newest: the list stays as it is (unlinking and relinking it would give the same list and count).
         if (!_factIn[local] || _factTail != local) LinkFact(local);
-        _localBound![local] = BoundAt(pos);
-        RangeAt(pos, out _localLo![local], out _localHi![local]);
+        ref readonly var f = ref _facts[pos]; // what BoundAt and RangeAt read: pos is below the stack's height
+        _localBound![local] = f.Bound;
+        (_localLo![local], _localHi![local]) = (f.Lo, f.Hi);
         _localGen![local] = _gen;
     }
 
@@ -614,18 +624,22 @@ internal sealed partial class FunctionCompiler
         }
         var s = _scratch;
         int locals = _localTypes.Length;
-        // One pass over the body: each loop's end and the branches to it, and the writes in order (their pcs, and
-        // per local their number at start[l + 1]).
+        // One pass over the body (or its marked instructions, below): each loop's end and the branches to it, and per local
+        // its number of writes at start[l + 1].
         var start = Ensure(ref s.WriteStart, locals + 1);
         Array.Clear(start, 0, locals + 1);
-        var writes = s.WritesSeen;
         int depth = 0, n = 0, loops = 0, brTables = 0;
         // Per open block, its loop's number in loopScans, or -1 (a block or if).
         var openLoop = s.OpenLoops;
         var loopScans = s.LoopScans ?? [];
         var brTableAt = s.BrTables;
-        for (int i = 0; i < code.Length; i++)
+        // The instructions the index reads (IndexMarks), in pc order, when the cover pass's scan marked them for this
+        // body (the root's plan, FunctionCompiler.Cover.cs); else every instruction.
+        int count = code.Length;
+        var marks = _coverPass is { } pass ? pass.MarksOf(code, ref count) : null;
+        for (int k = 0; k < count; k++)
         {
+            int i = marks != null ? marks[k] : k;
             ushort op = code[i].Op;
             switch (op)
             {
@@ -647,28 +661,39 @@ internal sealed partial class FunctionCompiler
                 case 0x0E: Put(ref brTableAt, brTables++, i); break;
                 case 0x21 or 0x22:
                     start[code[i].Imm + 1]++;
-                    Put(ref writes, n++, i);
+                    n++;
                     break;
             }
         }
         // The working arrays back to the level's set, unless one huge body grew them.
-        if (writes?.Length <= MaxKept) s.WritesSeen = writes;
         if (openLoop?.Length <= MaxKept) s.OpenLoops = openLoop;
         if (loopScans.Length <= MaxKept) s.LoopScans = loopScans;
         if (brTableAt?.Length <= MaxKept) s.BrTables = brTableAt;
         (_loopScans, _loopScanCount, _brTables, _brTableCount) = (loopScans, loops, brTableAt, brTables);
         for (int l = 0; l < locals; l++) start[l + 1] += start[l];
         var pcs = Ensure(ref s.WritePcs, n);
-        // Then over the writes only, grouped by local (a counting sort: each local's next index runs from start[l]).
+        // Then again, the writes grouped by local (a counting sort: each local's next index runs from start[l]).
         var fill = Ensure(ref s.Fill, locals);
         Array.Copy(start, fill, locals);
-        for (int k = 0; k < n; k++)
+        for (int k = 0; k < count; k++)
         {
-            int pc = writes![k];
-            pcs[fill[code[pc].Imm]++] = pc;
+            int pc = marks != null ? marks[k] : k;
+            if (code[pc].Op is 0x21 or 0x22) pcs[fill[code[pc].Imm]++] = pc;
         }
         _writeStart = start;
         _writePcs = pcs;
+    }
+
+    // Per opcode below 0x100: 1 for what IndexWritesNow reads (block, loop, if, end, br, br_if, br_table, local.set and
+    // local.tee), else 0 (the cover pass's scan marks these: CoverPass.MarkedBounds). The prefixed instructions (ops
+    // from 0x100) are none of these.
+    private static readonly byte[] IndexMarks = BuildIndexMarks();
+
+    private static byte[] BuildIndexMarks()
+    {
+        var b = new byte[256];
+        foreach (int op in (int[])[0x02, 0x03, 0x04, 0x0B, 0x0C, 0x0D, 0x0E, 0x21, 0x22]) b[op] = 1;
+        return b;
     }
 
     /// <summary>A loop of the body (IndexWrites, in pc order): its end, and the br and br_if instructions to its label.</summary>
@@ -719,17 +744,25 @@ internal sealed partial class FunctionCompiler
     private bool WrittenIn(int local, int from, int to)
     {
         IndexWrites();
-        int lo = _writeStart[local], n = _writeStart[local + 1] - lo;
-        if (n == 0) return false;
-        // The first write at or after from (the pcs ascend), then whether it comes before to.
-        int a = lo, b = lo + n;
-        while (a < b)
+        var pcs = _writePcs;
+        int a = _writeStart[local], end = _writeStart[local + 1];
+        // The first write at or after from (the pcs ascend), then whether it comes before to: a local has few writes,
+        // read in order; past 8 by binary search (a merge costs O(log n) whatever the body).
+        if (end - a <= 8)
         {
-            int mid = (a + b) >>> 1;
-            if (_writePcs[mid] < from) a = mid + 1;
-            else b = mid;
+            while (a < end && pcs[a] < from) a++;
         }
-        return a < lo + n && _writePcs[a] < to;
+        else
+        {
+            int b = end;
+            while (a < b)
+            {
+                int mid = (a + b) >>> 1;
+                if (pcs[mid] < from) a = mid + 1;
+                else b = mid;
+            }
+        }
+        return a < end && pcs[a] < to;
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]

@@ -83,6 +83,24 @@ internal sealed partial class FunctionCompiler
         return (_coverPass ??= new CoverPass()).Run(code, reuse);
     }
 
+    /// <summary>
+    /// For tests: the plan of <paramref name="code"/> as a root compiler makes it (with reuse; copied; null, as from
+    /// <see cref="PlanCover"/>, for a body without a loop or two accesses), and the pcs the pass's scan marked for the write
+    /// index (<see cref="IndexMarks"/>; the scan runs for any body here), or null when the thread's marks are not of this body.
+    /// </summary>
+    internal static (int[]? Plan, int[]? Marks) PlanCoverAsRoot(Instr[] code)
+    {
+        var plan = (_coverPass ??= new CoverPass()).Run(code, reuse: true)?.AsSpan(0, code.Length).ToArray();
+        return (PlanCover(code) == null ? null : plan, MarksOfLastPlan(code));
+    }
+
+    /// <summary>For tests: the marks the thread's cover pass holds for <paramref name="code"/> (copied), else null.</summary>
+    internal static int[]? MarksOfLastPlan(Instr[] code)
+    {
+        int count = 0;
+        return _coverPass?.MarksOf(code, ref count)?.AsSpan(0, count).ToArray();
+    }
+
     /// <summary>For tests: set on a thread, the cover pass steps through every stretch (the reference its skipping must match).</summary>
     [ThreadStatic] internal static bool CoverEveryStretch;
 
@@ -112,6 +130,19 @@ internal sealed partial class FunctionCompiler
         private int _region, _nextVar, _localsUsed, _length;
         private readonly CoverGroup[] _groups = new CoverGroup[MaxOpenGroups];
         private int _open;
+        // The body whose plan was last made with reuse, and the pcs of its instructions that IndexWritesNow reads
+        // (IndexMarks; the first MarkCount entries, ascending), found by Run's scan on the way.
+        private Instr[]? _markedCode;
+        private int[] _marks = [];
+        private int _markCount;
+
+        /// <summary>The pcs <see cref="IndexMarks"/> marks in <paramref name="code"/> (their number in <paramref name="count"/>) when the thread's last plan with reuse was of it, else null (count unchanged).</summary>
+        public int[]? MarksOf(Instr[] code, ref int count)
+        {
+            if (!ReferenceEquals(_markedCode, code)) return null;
+            count = _markCount;
+            return _marks;
+        }
 
         public void Begin(int length, bool reuse)
         {
@@ -136,7 +167,16 @@ internal sealed partial class FunctionCompiler
         {
             Begin(code.Length, reuse);
             var kinds = Kinds;
-            var bounds = StretchBounds;
+            // With reuse (a root compiler's body, whose write index follows), the scan also marks what IndexWritesNow reads.
+            var bounds = reuse ? MarkedBounds : StretchBounds;
+            int[] marks = [];
+            if (reuse)
+            {
+                _markedCode = null; // until the marks are complete
+                if (_marks.Length < code.Length || _marks.Length > MaxKept) _marks = new int[Math.Max(code.Length, 64)]; // a huge body's go with the next
+                marks = _marks;
+            }
+            int marked = 0;
             bool all = CoverEveryStretch;
             int start = 0;
             bool load = false, pair = false;
@@ -145,6 +185,11 @@ internal sealed partial class FunctionCompiler
                 ushort op = code[pc].Op;
                 byte bound = op < 0x100 ? bounds[op] : SReset;
                 if (bound == 0) continue; // most instructions
+                if (bound >= SMark)
+                {
+                    marks[marked++] = pc;
+                    if (bound == SMark) continue; // a local write: no stretch bound
+                }
                 if (bound == SLoad)
                 {
                     pair |= load;
@@ -162,6 +207,7 @@ internal sealed partial class FunctionCompiler
                 }
             }
             if (pair || all) Walk(code, kinds, start, code.Length);
+            if (reuse) (_markedCode, _markCount) = (code, marked);
             return End();
         }
 
@@ -270,6 +316,17 @@ internal sealed partial class FunctionCompiler
         // (Kinds' KLoad, KStore, KReset); 0 for every other instruction.
         private const byte SLoad = 1, SStore = 2, SReset = 3;
         private static readonly byte[] StretchBounds = BuildStretchBounds();
+        // StretchBounds with what IndexMarks marks: a local write SMark, a control instruction (a reset) SMarkReset.
+        private const byte SMark = 4, SMarkReset = 5;
+        private static readonly byte[] MarkedBounds = BuildMarkedBounds();
+
+        private static byte[] BuildMarkedBounds()
+        {
+            var b = (byte[])StretchBounds.Clone();
+            for (int op = 0; op < 256; op++)
+                if (IndexMarks[op] != 0) b[op] = b[op] == SReset ? SMarkReset : SMark;
+            return b;
+        }
 
         private static byte[] BuildStretchBounds()
         {

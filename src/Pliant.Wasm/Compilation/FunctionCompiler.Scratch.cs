@@ -49,7 +49,7 @@ internal sealed partial class FunctionCompiler
         public bool[] FactIn = [];
         // The body's write index and its working arrays (IndexWrites).
         public int[] WriteStart = [], WritePcs = [], Fill = [];
-        public int[]? OpenLoops, WritesSeen, BrTables;
+        public int[]? OpenLoops, BrTables;
         public LoopScan[]? LoopScans;
         public readonly KnownSum[] Sums = new KnownSum[8];
         public readonly ValStack Stack = new();
