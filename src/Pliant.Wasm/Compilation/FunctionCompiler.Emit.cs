@@ -23,13 +23,13 @@ internal sealed partial class FunctionCompiler
             case 0x02:
             {
                 var (pi, po) = BlockType(ins.Imm);
-                _frames.Add(new CFrame { Op = op, Label = il.DefineLabel(), Height = _stack.Count - pi.Length, Params = pi, Results = po, Pc = _pc });
+                _frames.Add(new CFrame(op, il.DefineLabel(), _stack.Count - pi.Length, pi, po, _pc));
                 return;
             }
             case 0x03:
             {
                 var (pi, po) = BlockType(ins.Imm);
-                var f = new CFrame { Op = op, Label = il.DefineLabel(), Height = _stack.Count - pi.Length, Params = pi, Results = po, Pc = _pc };
+                var f = new CFrame(op, il.DefineLabel(), _stack.Count - pi.Length, pi, po, _pc);
                 _frames.Add(f);
                 _loopFrames++;
                 il.MarkLabel(f.Label); // the header's fuel check is planned for the next instruction
@@ -42,7 +42,7 @@ internal sealed partial class FunctionCompiler
             {
                 var (pi, po) = BlockType(ins.Imm);
                 Operands(1);
-                var f = new CFrame { Op = op, Label = il.DefineLabel(), Else = il.DefineLabel(), Height = _stack.Count - pi.Length, Params = pi, Results = po, Pc = _pc };
+                var f = new CFrame(op, il.DefineLabel(), _stack.Count - pi.Length, pi, po, _pc) { Else = il.DefineLabel() };
                 if (pi.Length > 0)
                 {
                     f.SavedParams = new LocalBuilder[pi.Length];
@@ -566,7 +566,7 @@ internal sealed partial class FunctionCompiler
 
     private void EmitMemory(ushort op, long offset)
     {
-        var (t, size, store) = OpInfo.Memory(op);
+        var (t, size, store) = OpInfo.Memory(_memoryOps, op);
         // An address that is exactly a local's value: once the access is done, local + offset + size is in bounds.
         int addrPos = _stack.Count - (store ? 2 : 1);
         int exact = IsDeferred(addrPos) && _lazyKind[addrPos] == OfLocal ? (int)_lazyValue[addrPos] : -1;
