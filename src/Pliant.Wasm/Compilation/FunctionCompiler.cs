@@ -379,9 +379,26 @@ internal sealed partial class FunctionCompiler
         if (ins.Op == 0x03) AnalyzeLoop(code, pc);
         _pc = pc;
         PlanBound(in ins, pc);
-        Emit(in ins);
+        EmitCommonFirst(in ins);
         EndBound();
         if (!_dead && pc >= 2 && code[pc - 2].Op == 0x03) MarkLoopRotated(pc - 2);
+    }
+
+    /// <summary>
+    /// <see cref="Emit"/>, the commonest instructions (local.get, i32.const, loads and stores, numeric) taken here
+    /// by the calls Emit's switch makes for them: Emit's frame is large (its many inlined cases), and setting it up
+    /// and zeroing its reference slots cost about as much as what local.get or i32.const then do.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private void EmitCommonFirst(in Instr ins)
+    {
+        ushort op = ins.Op;
+        if (op == 0x20) GetLocal((int)ins.Imm);
+        else if (op == 0x41) PushDeferred(ValType.I32, OfI32, (int)ins.Imm);
+        else if ((uint)(op - 0x28) <= 0x3E - 0x28) EmitMemory(op, ins.Imm);
+        // Numeric but for the rotates, whose case in Emit comes first (EmitVariableRotate), and i32.add (TryDeferAdd).
+        else if ((uint)(op - 0x45) <= 0xC4 - 0x45 && op is not (0x6A or 0x77 or 0x78 or 0x89 or 0x8A)) EmitNumeric(op);
+        else Emit(in ins);
     }
 
     private void ZeroLocal(LocalBuilder l, ValType t)
