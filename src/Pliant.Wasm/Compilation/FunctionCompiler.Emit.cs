@@ -188,40 +188,11 @@ internal sealed partial class FunctionCompiler
                 GetLocal((int)ins.Imm);
                 return;
             case 0x21:
-            {
-                int top = _stack.Count - 1, local = (int)ins.Imm;
-                int copied = NoteCopy(local, top);
-                bool stored = false;
-                MaterializeLocal(local, top, keep: false);
-                if (copied < 0 && RotatesNext(local) is { } loop)
-                {
-                    // The branch right after enters loop past its header's copy b = local: this value goes to b too.
-                    MaterializeLocal(loop.RotTo, top, keep: false);
-                    LdSlot(top);
-                    il.Emit(OpCodes.Dup);
-                    StLocal(local);
-                    StLocal(loop.RotTo);
-                    ForgetSums(loop.RotTo);
-                    if (loop.RotTo == _copyDst || loop.RotTo == _copySrc) _copyDst = -1;
-                    _rotatedAt = _pc + 1;
-                }
-                else if (!(stored = TryStorePartialSum(local, top)))
-                {
-                    LdSlot(top);
-                    StLocal(local);
-                }
-                if (!stored && !RecordSum(local, top) && _localTypes[local] == ValType.V128) RecordV128Const(local, top);
-                Drop(top, 1);
-                if (copied >= 0) (_copyDst, _copySrc) = (local, copied);
+                SetLocal((int)ins.Imm);
                 return;
-            }
             case 0x22:
-            {
-                int local = (int)ins.Imm, copied = NoteCopy(local, _stack.Count - 1);
-                TeeLocal(local);
-                if (copied >= 0) (_copyDst, _copySrc) = (local, copied);
+                TeeLocalCopy((int)ins.Imm);
                 return;
-            }
             case 0x23:
             {
                 var t = GlobalType((int)ins.Imm);
@@ -341,6 +312,43 @@ internal sealed partial class FunctionCompiler
             return;
         }
         EmitBulkOrNumeric(in ins);
+    }
+
+    /// <summary><c>local.set</c> <paramref name="local"/>.</summary>
+    private void SetLocal(int local)
+    {
+        int top = _stack.Count - 1;
+        int copied = NoteCopy(local, top);
+        bool stored = false;
+        MaterializeLocal(local, top, keep: false);
+        if (copied < 0 && RotatesNext(local) is { } loop)
+        {
+            // The branch right after enters loop past its header's copy b = local: this value goes to b too.
+            MaterializeLocal(loop.RotTo, top, keep: false);
+            LdSlot(top);
+            _il.Emit(OpCodes.Dup);
+            StLocal(local);
+            StLocal(loop.RotTo);
+            ForgetSums(loop.RotTo);
+            if (loop.RotTo == _copyDst || loop.RotTo == _copySrc) _copyDst = -1;
+            _rotatedAt = _pc + 1;
+        }
+        else if (!(stored = TryStorePartialSum(local, top)))
+        {
+            LdSlot(top);
+            StLocal(local);
+        }
+        if (!stored && !RecordSum(local, top) && _localTypes[local] == ValType.V128) RecordV128Const(local, top);
+        Drop(top, 1);
+        if (copied >= 0) (_copyDst, _copySrc) = (local, copied);
+    }
+
+    /// <summary><c>local.tee</c> <paramref name="local"/>, noting a plain copy of another local (NoteCopy).</summary>
+    private void TeeLocalCopy(int local)
+    {
+        int copied = NoteCopy(local, _stack.Count - 1);
+        TeeLocal(local);
+        if (copied >= 0) (_copyDst, _copySrc) = (local, copied);
     }
 
     /// <summary>

@@ -385,7 +385,7 @@ internal sealed partial class FunctionCompiler
     }
 
     /// <summary>
-    /// <see cref="Emit"/>, the commonest instructions (local.get, i32.const, loads and stores, numeric) taken here
+    /// <see cref="Emit"/>, the commonest instructions (local.get/set/tee, i32.const, loads and stores, numeric) taken here
     /// by the calls Emit's switch makes for them: Emit's frame is large (its many inlined cases), and setting it up
     /// and zeroing its reference slots cost about as much as what local.get or i32.const then do.
     /// </summary>
@@ -398,6 +398,8 @@ internal sealed partial class FunctionCompiler
         else if ((uint)(op - 0x28) <= 0x3E - 0x28) EmitMemory(op, ins.Imm);
         // Numeric but for the rotates, whose case in Emit comes first (EmitVariableRotate), and i32.add (TryDeferAdd).
         else if ((uint)(op - 0x45) <= 0xC4 - 0x45 && op is not (0x6A or 0x77 or 0x78 or 0x89 or 0x8A)) EmitNumeric(op);
+        else if (op == 0x21) SetLocal((int)ins.Imm);
+        else if (op == 0x22) TeeLocalCopy((int)ins.Imm);
         else Emit(in ins);
     }
 
