@@ -136,23 +136,8 @@ internal sealed partial class FunctionCompiler
                 return;
             }
             case 0x0D:
-            {
-                var f = Target(ins.Imm);
-                if (BranchUnlessBoth(f)) return; // i32.and of two comparisons; i32.eqz (FunctionCompiler.Numeric.cs)
-                Operands(1);
-                if (NeedsCopy(f))
-                {
-                    var skip = il.DefineLabel();
-                    il.Emit(OpCodes.Brfalse, skip);
-                    Branch(f);
-                    il.MarkLabel(skip);
-                }
-                else
-                {
-                    il.Emit(OpCodes.Brtrue, f.Label);
-                }
+                BrIf(ins.Imm);
                 return;
-            }
             case 0x0E:
                 NoteDispatchBlocks();
                 EmitBrTable(_body.Tables[ins.Imm]);
@@ -312,6 +297,25 @@ internal sealed partial class FunctionCompiler
             return;
         }
         EmitBulkOrNumeric(in ins);
+    }
+
+    /// <summary><c>br_if</c> <paramref name="depth"/>.</summary>
+    private void BrIf(long depth)
+    {
+        var f = Target(depth);
+        if (BranchUnlessBoth(f)) return; // i32.and of two comparisons; i32.eqz (FunctionCompiler.Numeric.cs)
+        Operands(1);
+        if (NeedsCopy(f))
+        {
+            var skip = _il.DefineLabel();
+            _il.Emit(OpCodes.Brfalse, skip);
+            Branch(f);
+            _il.MarkLabel(skip);
+        }
+        else
+        {
+            _il.Emit(OpCodes.Brtrue, f.Label);
+        }
     }
 
     /// <summary><c>local.set</c> <paramref name="local"/>.</summary>

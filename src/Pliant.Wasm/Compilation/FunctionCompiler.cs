@@ -385,9 +385,9 @@ internal sealed partial class FunctionCompiler
     }
 
     /// <summary>
-    /// <see cref="Emit"/>, the commonest instructions (local.get/set/tee, i32.const, loads and stores, numeric) taken here
-    /// by the calls Emit's switch makes for them: Emit's frame is large (its many inlined cases), and setting it up
-    /// and zeroing its reference slots cost about as much as what local.get or i32.const then do.
+    /// <see cref="Emit"/>, the commonest instructions (local.get/set/tee, constants, loads and stores, numeric, br_if,
+    /// drop) taken here by the calls Emit's switch makes for them: Emit's frame is large (its many inlined cases), and
+    /// setting it up and zeroing its reference slots cost about as much as what local.get or i32.const then do.
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private void EmitCommonFirst(in Instr ins)
@@ -400,6 +400,9 @@ internal sealed partial class FunctionCompiler
         else if ((uint)(op - 0x45) <= 0xC4 - 0x45 && op is not (0x6A or 0x77 or 0x78 or 0x89 or 0x8A)) EmitNumeric(op);
         else if (op == 0x21) SetLocal((int)ins.Imm);
         else if (op == 0x22) TeeLocalCopy((int)ins.Imm);
+        else if (op == 0x0D) BrIf(ins.Imm);
+        else if (op == 0x42) PushDeferred(ValType.I64, OfI64, ins.Imm);
+        else if (op == 0x1A) Drop(_stack.Count - 1, 1);
         else Emit(in ins);
     }
 
