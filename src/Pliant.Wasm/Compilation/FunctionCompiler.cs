@@ -396,8 +396,11 @@ internal sealed partial class FunctionCompiler
         if (op == 0x20) GetLocal((int)ins.Imm);
         else if (op == 0x41) PushDeferred(ValType.I32, OfI32, (int)ins.Imm);
         else if ((uint)(op - 0x28) <= 0x3E - 0x28) EmitMemory(op, ins.Imm);
-        // Numeric but for the rotates, whose case in Emit comes first (EmitVariableRotate), and i32.add (TryDeferAdd).
-        else if ((uint)(op - 0x45) <= 0xC4 - 0x45 && op is not (0x6A or 0x77 or 0x78 or 0x89 or 0x8A)) EmitNumeric(op);
+        // Numeric but for the rotates, whose case in Emit comes first (EmitVariableRotate); i32.add as Emit's case for it.
+        else if ((uint)(op - 0x45) <= 0xC4 - 0x45 && op is not (0x77 or 0x78 or 0x89 or 0x8A))
+        {
+            if (op != 0x6A || !TryDeferAdd()) EmitNumeric(op);
+        }
         else if (op == 0x21) SetLocal((int)ins.Imm);
         else if (op == 0x22) TeeLocalCopy((int)ins.Imm);
         else if (op == 0x0D) BrIf(ins.Imm);
