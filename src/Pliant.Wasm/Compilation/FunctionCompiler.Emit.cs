@@ -23,13 +23,13 @@ internal sealed partial class FunctionCompiler
             case 0x02:
             {
                 var (pi, po) = BlockType(ins.Imm);
-                _frames.Add(new CFrame { Op = op, Label = il.DefineLabel(), Height = _stack.Count - pi.Length, Params = pi, Results = po, Pc = _pc });
+                _frames.Add(new CFrame(op, il.DefineLabel(), _stack.Count - pi.Length, pi, po, _pc));
                 return;
             }
             case 0x03:
             {
                 var (pi, po) = BlockType(ins.Imm);
-                var f = new CFrame { Op = op, Label = il.DefineLabel(), Height = _stack.Count - pi.Length, Params = pi, Results = po, Pc = _pc };
+                var f = new CFrame(op, il.DefineLabel(), _stack.Count - pi.Length, pi, po, _pc);
                 _frames.Add(f);
                 _loopFrames++;
                 il.MarkLabel(f.Label); // the header's fuel check is planned for the next instruction
@@ -42,7 +42,7 @@ internal sealed partial class FunctionCompiler
             {
                 var (pi, po) = BlockType(ins.Imm);
                 Operands(1);
-                var f = new CFrame { Op = op, Label = il.DefineLabel(), Else = il.DefineLabel(), Height = _stack.Count - pi.Length, Params = pi, Results = po, Pc = _pc };
+                var f = new CFrame(op, il.DefineLabel(), _stack.Count - pi.Length, pi, po, _pc) { Else = il.DefineLabel() };
                 if (pi.Length > 0)
                 {
                     f.SavedParams = new LocalBuilder[pi.Length];
@@ -136,23 +136,8 @@ internal sealed partial class FunctionCompiler
                 return;
             }
             case 0x0D:
-            {
-                var f = Target(ins.Imm);
-                if (BranchUnlessBoth(f)) return; // i32.and of two comparisons; i32.eqz (FunctionCompiler.Numeric.cs)
-                Operands(1);
-                if (NeedsCopy(f))
-                {
-                    var skip = il.DefineLabel();
-                    il.Emit(OpCodes.Brfalse, skip);
-                    Branch(f);
-                    il.MarkLabel(skip);
-                }
-                else
-                {
-                    il.Emit(OpCodes.Brtrue, f.Label);
-                }
+                BrIf(ins.Imm);
                 return;
-            }
             case 0x0E:
                 NoteDispatchBlocks();
                 EmitBrTable(_body.Tables[ins.Imm]);
@@ -188,40 +173,11 @@ internal sealed partial class FunctionCompiler
                 GetLocal((int)ins.Imm);
                 return;
             case 0x21:
-            {
-                int top = _stack.Count - 1, local = (int)ins.Imm;
-                int copied = NoteCopy(local, top);
-                bool stored = false;
-                MaterializeLocal(local, top, keep: false);
-                if (copied < 0 && RotatesNext(local) is { } loop)
-                {
-                    // The branch right after enters loop past its header's copy b = local: this value goes to b too.
-                    MaterializeLocal(loop.RotTo, top, keep: false);
-                    LdSlot(top);
-                    il.Emit(OpCodes.Dup);
-                    StLocal(local);
-                    StLocal(loop.RotTo);
-                    ForgetSums(loop.RotTo);
-                    if (loop.RotTo == _copyDst || loop.RotTo == _copySrc) _copyDst = -1;
-                    _rotatedAt = _pc + 1;
-                }
-                else if (!(stored = TryStorePartialSum(local, top)))
-                {
-                    LdSlot(top);
-                    StLocal(local);
-                }
-                if (!stored && !RecordSum(local, top) && _localTypes[local] == ValType.V128) RecordV128Const(local, top);
-                Drop(top, 1);
-                if (copied >= 0) (_copyDst, _copySrc) = (local, copied);
+                SetLocal((int)ins.Imm);
                 return;
-            }
             case 0x22:
-            {
-                int local = (int)ins.Imm, copied = NoteCopy(local, _stack.Count - 1);
-                TeeLocal(local);
-                if (copied >= 0) (_copyDst, _copySrc) = (local, copied);
+                TeeLocalCopy((int)ins.Imm);
                 return;
-            }
             case 0x23:
             {
                 var t = GlobalType((int)ins.Imm);
@@ -341,6 +297,62 @@ internal sealed partial class FunctionCompiler
             return;
         }
         EmitBulkOrNumeric(in ins);
+    }
+
+    /// <summary><c>br_if</c> <paramref name="depth"/>.</summary>
+    private void BrIf(long depth)
+    {
+        var f = Target(depth);
+        if (BranchUnlessBoth(f)) return; // i32.and of two comparisons; i32.eqz (FunctionCompiler.Numeric.cs)
+        Operands(1);
+        if (NeedsCopy(f))
+        {
+            var skip = _il.DefineLabel();
+            _il.Emit(OpCodes.Brfalse, skip);
+            Branch(f);
+            _il.MarkLabel(skip);
+        }
+        else
+        {
+            _il.Emit(OpCodes.Brtrue, f.Label);
+        }
+    }
+
+    /// <summary><c>local.set</c> <paramref name="local"/>.</summary>
+    private void SetLocal(int local)
+    {
+        int top = _stack.Count - 1;
+        int copied = NoteCopy(local, top);
+        bool stored = false;
+        MaterializeLocal(local, top, keep: false);
+        if (copied < 0 && RotatesNext(local) is { } loop)
+        {
+            // The branch right after enters loop past its header's copy b = local: this value goes to b too.
+            MaterializeLocal(loop.RotTo, top, keep: false);
+            LdSlot(top);
+            _il.Emit(OpCodes.Dup);
+            StLocal(local);
+            StLocal(loop.RotTo);
+            ForgetSums(loop.RotTo);
+            if (loop.RotTo == _copyDst || loop.RotTo == _copySrc) _copyDst = -1;
+            _rotatedAt = _pc + 1;
+        }
+        else if (!(stored = TryStorePartialSum(local, top)))
+        {
+            LdSlot(top);
+            StLocal(local);
+        }
+        if (!stored && !RecordSum(local, top) && _localTypes[local] == ValType.V128) RecordV128Const(local, top);
+        Drop(top, 1);
+        if (copied >= 0) (_copyDst, _copySrc) = (local, copied);
+    }
+
+    /// <summary><c>local.tee</c> <paramref name="local"/>, noting a plain copy of another local (NoteCopy).</summary>
+    private void TeeLocalCopy(int local)
+    {
+        int copied = NoteCopy(local, _stack.Count - 1);
+        TeeLocal(local);
+        if (copied >= 0) (_copyDst, _copySrc) = (local, copied);
     }
 
     /// <summary>
@@ -566,7 +578,7 @@ internal sealed partial class FunctionCompiler
 
     private void EmitMemory(ushort op, long offset)
     {
-        var (t, size, store) = OpInfo.Memory(op);
+        var (t, size, store) = OpInfo.Memory(_memoryOps, op);
         // An address that is exactly a local's value: once the access is done, local + offset + size is in bounds.
         int addrPos = _stack.Count - (store ? 2 : 1);
         int exact = IsDeferred(addrPos) && _lazyKind[addrPos] == OfLocal ? (int)_lazyValue[addrPos] : -1;

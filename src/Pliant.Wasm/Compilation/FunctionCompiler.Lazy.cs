@@ -63,6 +63,7 @@ internal sealed partial class FunctionCompiler
 
     /// <summary>Instructions that may read or write stack slots directly, or branch or merge: every deferred entry is materialised first.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    // Only opcodes below 0x1D, 0x40 and prefixed ones: EmitPrologueAt tests those ranges before asking.
     private static bool Materializes(ushort op) =>
         op is (>= 0x02 and <= 0x0F) or 0x1B or 0x1C or 0x40 || op is >= 0xFC08 and <= 0xFC11;
 

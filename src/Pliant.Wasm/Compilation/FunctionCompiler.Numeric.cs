@@ -40,7 +40,7 @@ internal sealed partial class FunctionCompiler
 
     private void EmitNumeric(ushort op)
     {
-        if (!OpInfo.TryNumeric(op, out _, out var b, out var r)) throw new InvalidOperationException($"opcode 0x{op:x} not supported");
+        if (!OpInfo.TryNumeric(_numericOps, op, out _, out var b, out var r)) throw new InvalidOperationException($"opcode 0x{op:x} not supported");
         if (op == 0x6A && TryDeferLocalSum()) return;
         if (op == 0x71 && TryDeferBooleanAnd()) return;
         if (op == 0x45 && _booleanAndPc == _pc - 1) return; // the br_if next tests the pair (BranchUnlessBoth)
@@ -409,7 +409,7 @@ internal sealed partial class FunctionCompiler
                 case 0x21 or 0x1A: (pops, pushes) = (1, 0); break;
                 case >= 0x36 and <= 0x3E: (pops, pushes) = (2, 0); break;
                 default:
-                    if (!OpInfo.TryNumeric(op, out _, out var b, out _)) return false;
+                    if (!OpInfo.TryNumeric(_numericOps, op, out _, out var b, out _)) return false;
                     (pops, pushes) = (b == ValType.Unknown ? 1 : 2, 1);
                     break;
             }

@@ -62,6 +62,10 @@ internal sealed partial class FunctionCompiler
     private int _paramSlots;
     private readonly int _maxFrameSlots;
     private readonly bool _meterFuel;
+    // OpInfo's tables, read per numeric instruction and memory access: in fields, not through OpInfo's statics
+    // (OpInfo.NumericTable says why).
+    private readonly int[] _numericOps = OpInfo.NumericTable;
+    private readonly (ValType Type, int Size, bool Store)[] _memoryOps = OpInfo.MemoryTable;
 
     /// <summary>
     /// Declares an IL local: one 8-byte slot of the native frame (two for a v128). Parameters and locals
@@ -118,16 +122,18 @@ internal sealed partial class FunctionCompiler
     private bool _dead;
     private int _deadDepth;
 
-    private sealed class CFrame
+    // Built by its one constructor, which sets each field once: field initialisers made a separate constructor
+    // call per block (not inlined) and two more reference stores with their write barriers.
+    private sealed class CFrame(ushort op, Label label, int height, ValType[] parameters, ValType[] results, int pc)
     {
-        public ushort Op;
-        public Label Label;
+        public readonly ushort Op = op;
+        public readonly Label Label = label;
         public Label Else;
         public bool ElseSeen;
-        public int Height;
-        public int Pc; // of the block, loop or if instruction
-        public ValType[] Params = [];
-        public ValType[] Results = [];
+        public readonly int Height = height;
+        public readonly int Pc = pc; // of the block, loop or if instruction
+        public readonly ValType[] Params = parameters;
+        public readonly ValType[] Results = results;
         public LocalBuilder[]? SavedParams;
         public Label Body;    // of a loop, metering fuel: past its header's charge and check (FuelPlan.Edge)
         public bool HasBody;
@@ -305,12 +311,21 @@ internal sealed partial class FunctionCompiler
         if (_mem != null) _cover = same ? root._cover : root == this ? PlanCoverOf(code, _scalarAccesses, _hasLoop, reuse: true) : PlanCover(code);
         var fuel = _fuel == null ? default : same && root._fuelPlan.Cost != null ? root._fuelPlan : FuelPlan.For(code, _body.Tables);
         _fuelPlan = fuel;
-        _frames.Add(new CFrame { Op = 0, Label = _il.DefineLabel(), Height = 0, Results = _type.Results });
+        _frames.Add(new CFrame(0, _il.DefineLabel(), 0, [], _type.Results, 0));
         bool meter = _fuel != null; // set before the body
         for (int pc = 0; pc < code.Length; pc++)
         {
             // A counting loop charged once at its entry (CountedLoops.cs): emitted with its entry, pc moves to its end.
-            if (meter && code[pc].Op == 0x03 && !_dead && !_inlined && TryEmitVersionedLoop(code, ref pc)) continue;
+            // The loop's ref gets a copy of pc, so pc itself stays in a register.
+            if (code[pc].Op == 0x03 && meter && !_dead && !_inlined)
+            {
+                int at = pc;
+                if (TryEmitVersionedLoop(code, ref at))
+                {
+                    pc = at;
+                    continue;
+                }
+            }
             EmitAt(code, pc, meter);
         }
     }
@@ -327,8 +342,11 @@ internal sealed partial class FunctionCompiler
     private bool EmitPrologueAt(Instr[] code, int pc, bool meter)
     {
         ushort op = code[pc].Op;
+        // Every structural instruction, and every one Materializes takes, is below 0x1D, 0x40 or a prefixed one:
+        // the commonest (locals, memory, constants, numeric) pass one range test.
+        bool rare = op < 0x1D || op == 0x40 || op > 0xFF;
         // Structural instructions are where control flow merges (labels): paths may arrive with charges.
-        if (op is 0x02 or 0x03 or 0x04 or 0x05 or 0x0B) _root._fuelSynced = false;
+        if (rare && op is 0x02 or 0x03 or 0x04 or 0x05 or 0x0B) _root._fuelSynced = false;
         if (_dead)
         {
             if (op is 0x02 or 0x03 or 0x04) { _deadDepth++; return false; }
@@ -348,7 +366,7 @@ internal sealed partial class FunctionCompiler
                 }
                 if (pc > 0 && code[pc - 1].Op == 0x03) MarkLoopBody(pc);
             }
-            if (Materializes(op)) MaterializeAll();
+            if (rare && Materializes(op)) MaterializeAll();
         }
         return true;
     }
@@ -361,9 +379,34 @@ internal sealed partial class FunctionCompiler
         if (ins.Op == 0x03) AnalyzeLoop(code, pc);
         _pc = pc;
         PlanBound(in ins, pc);
-        Emit(in ins);
+        EmitCommonFirst(in ins);
         EndBound();
         if (!_dead && pc >= 2 && code[pc - 2].Op == 0x03) MarkLoopRotated(pc - 2);
+    }
+
+    /// <summary>
+    /// <see cref="Emit"/>, the commonest instructions (local.get/set/tee, constants, loads and stores, numeric, br_if,
+    /// drop) taken here by the calls Emit's switch makes for them: Emit's frame is large (its many inlined cases), and
+    /// setting it up and zeroing its reference slots cost about as much as what local.get or i32.const then do.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private void EmitCommonFirst(in Instr ins)
+    {
+        ushort op = ins.Op;
+        if (op == 0x20) GetLocal((int)ins.Imm);
+        else if (op == 0x41) PushDeferred(ValType.I32, OfI32, (int)ins.Imm);
+        else if ((uint)(op - 0x28) <= 0x3E - 0x28) EmitMemory(op, ins.Imm);
+        // Numeric but for the rotates, whose case in Emit comes first (EmitVariableRotate); i32.add as Emit's case for it.
+        else if ((uint)(op - 0x45) <= 0xC4 - 0x45 && op is not (0x77 or 0x78 or 0x89 or 0x8A))
+        {
+            if (op != 0x6A || !TryDeferAdd()) EmitNumeric(op);
+        }
+        else if (op == 0x21) SetLocal((int)ins.Imm);
+        else if (op == 0x22) TeeLocalCopy((int)ins.Imm);
+        else if (op == 0x0D) BrIf(ins.Imm);
+        else if (op == 0x42) PushDeferred(ValType.I64, OfI64, ins.Imm);
+        else if (op == 0x1A) Drop(_stack.Count - 1, 1);
+        else Emit(in ins);
     }
 
     private void ZeroLocal(LocalBuilder l, ValType t)
